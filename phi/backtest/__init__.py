@@ -1,0 +1,1 @@
+"""The backtest engine, metrics, run configuration and run history."""

@@ -1,0 +1,1 @@
+"""Blending several indicator signals into one."""

@@ -1,0 +1,1 @@
+"""Market data: vendors, the OHLCV contract, the parquet cache and data-health reports."""

@@ -1,0 +1,1 @@
+"""Technical indicators: raw values and signals in [-1, +1]."""

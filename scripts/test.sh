@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then lint, type-check and run the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh dev
+echo "== ruff" && .venv/bin/ruff check phi tests benchmarks
+echo "== mypy" && .venv/bin/mypy
+echo "== pytest" && .venv/bin/python -m pytest -q "$@"

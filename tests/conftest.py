@@ -1,0 +1,36 @@
+"""Shared fixtures. Every test gets its own PHI_HOME so nothing is written to the checkout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_phi_home(tmp_path, monkeypatch):
+    home = tmp_path / "phi_home"
+    home.mkdir()
+    monkeypatch.setenv("PHI_HOME", str(home))
+    monkeypatch.delenv("ALPHAVANTAGE_API_KEY", raising=False)
+    return home
+
+
+def make_ohlcv(n: int = 500, seed: int = 0, start: str = "2020-01-01", freq: str = "B") -> pd.DataFrame:
+    """A real-looking random-walk OHLCV frame (UTC index, float64 columns)."""
+    rng = np.random.default_rng(seed)
+    rets = rng.normal(0.0003, 0.015, n)
+    close = 100.0 * np.exp(np.cumsum(rets))
+    open_ = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0, 0.003, n))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.006, n)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.006, n)))
+    volume = rng.integers(1_000, 100_000, n).astype("float64")
+    idx = pd.date_range(start, periods=n, freq=freq, tz="UTC", name="timestamp")
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx
+    )
+
+
+@pytest.fixture
+def ohlcv() -> pd.DataFrame:
+    return make_ohlcv()
