@@ -151,3 +151,16 @@ def validate_ohlcv(df: pd.DataFrame, *, what: str = "data") -> pd.DataFrame:
     if result.repairs:
         warnings.warn(f"{what}: " + "; ".join(result.repairs), DataRepairWarning, stacklevel=2)
     return result.frame
+
+
+def ohlcv_hash(df: pd.DataFrame) -> str:
+    """A content hash of an OHLCV frame (timestamps and the five columns), stable across
+    pandas/pyarrow versions: SHA-256 over the raw int64 nanosecond stamps and float64 values."""
+    import hashlib
+
+    h = hashlib.sha256()
+    stamps = pd.DatetimeIndex(df.index).as_unit("ns").asi8
+    h.update(np.ascontiguousarray(stamps, dtype="<i8").tobytes())
+    for col in OHLCV_COLUMNS:
+        h.update(np.ascontiguousarray(df[col].to_numpy(dtype="float64"), dtype="<f8").tobytes())
+    return h.hexdigest()
