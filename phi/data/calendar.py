@@ -1,0 +1,224 @@
+"""The expected bar calendar: which bars a dataset of a given timeframe should contain.
+
+Three calendars:
+
+``"exchange"``
+    US equity sessions (NYSE/Nasdaq): Monday to Friday minus the regular NYSE holidays (New
+    Year's Day, Martin Luther King Jr. Day from 1998, Presidents' Day, Good Friday, Memorial
+    Day, Juneteenth from 2022, Independence Day, Labor Day, Thanksgiving, Christmas, with the
+    usual weekend observance) and the unscheduled full-day closures listed in
+    :data:`SPECIAL_CLOSURES`. Intraday bars cover 09:30-16:00 America/New_York (DST-aware);
+    the regular early closes (13:00 on the day after Thanksgiving, and on 3 July and
+    24 December when they fall Monday to Thursday) end the session early. Early closes
+    before 1993 and other one-off early closes are not modelled.
+``"weekdays"``
+    Monday to Friday, no holidays, 09:30-16:00 New York sessions: the calendar of the
+    synthetic ``demo`` vendor.
+``"24/7"``
+    Every calendar day; intraday bars tile the whole UTC day (crypto, FX-like data).
+
+Intraday bars are stamped at their start and split a session the way yfinance does: 1H bars
+start at 09:30, 10:30, ..., 15:30 (the last one 30 minutes long), 4H bars at 09:30 and 13:30.
+All stamps are returned as int64 nanoseconds since the epoch, UTC.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.data.timeframes import TIMEFRAME_MINUTES, normalize_timeframe
+from phi.errors import ConfigError, DataError, unknown_choice
+
+CALENDARS: tuple[str, ...] = ("exchange", "weekdays", "24/7")
+SESSION_TZ = "America/New_York"
+SESSION_OPEN_MINUTE = 9 * 60 + 30  # 09:30 local
+SESSION_MINUTES = 390  # 09:30-16:00
+EARLY_CLOSE_MINUTES = 210  # 09:30-13:00
+_NS_PER_MIN = 60_000_000_000
+_NS_PER_DAY = 1440 * _NS_PER_MIN
+
+#: Unscheduled full-day NYSE closures (weather, national days of mourning, 9/11).
+SPECIAL_CLOSURES: tuple[str, ...] = (
+    "1985-09-27",  # Hurricane Gloria
+    "1994-04-27",  # President Nixon's funeral
+    "2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14",  # 9/11
+    "2004-06-11",  # President Reagan's funeral
+    "2007-01-02",  # President Ford's funeral
+    "2012-10-29", "2012-10-30",  # Hurricane Sandy
+    "2018-12-05",  # President G. H. W. Bush's funeral
+    "2025-01-09",  # President Carter's funeral
+)
+
+_HOLIDAY_SPAN = ("1950-01-01", "2099-12-31")
+
+
+def normalize_calendar(calendar: str) -> str:
+    """Return the canonical calendar name or raise :class:`ConfigError`."""
+    name = str(calendar).strip().lower()
+    if name in ("24x7", "24-7", "always"):
+        name = "24/7"
+    if name not in CALENDARS:
+        raise ConfigError(unknown_choice("calendar", calendar, CALENDARS))
+    return name
+
+
+@functools.lru_cache(maxsize=1)
+def _holidays_d() -> np.ndarray:
+    """All regular NYSE holidays plus special closures in ``_HOLIDAY_SPAN`` (datetime64[D])."""
+    from pandas.tseries.holiday import (
+        MO,
+        AbstractHolidayCalendar,
+        GoodFriday,
+        Holiday,
+        USLaborDay,
+        USMemorialDay,
+        USPresidentsDay,
+        USThanksgivingDay,
+        nearest_workday,
+        sunday_to_monday,
+    )
+    from pandas.tseries.offsets import DateOffset
+    rules = [
+        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
+        Holiday("MLK Day", month=1, day=1, start_date="1998-01-01", offset=DateOffset(weekday=MO(3))),
+        USPresidentsDay,
+        GoodFriday,
+        USMemorialDay,
+        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
+        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        USLaborDay,
+        USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
+    ]
+
+    class _NYSE(AbstractHolidayCalendar):
+        pass
+
+    _NYSE.rules = rules
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' non-vectorised Easter offset warns
+        days = _NYSE().holidays(*_HOLIDAY_SPAN)
+    out = np.union1d(
+        days.values.astype("datetime64[D]"), np.array(SPECIAL_CLOSURES, dtype="datetime64[D]")
+    )
+    # New Year's Day on a Saturday is not observed (sunday_to_monday leaves it on the weekend)
+    return out[np.is_busday(out)]
+
+
+def _to_date(value: Any, what: str) -> np.datetime64:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    if ts is pd.NaT:
+        raise DataError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
+    if ts.tz is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(ts.strftime("%Y-%m-%d"), "D")
+
+
+def exchange_holidays(start: Any, end: Any) -> pd.DatetimeIndex:
+    """NYSE full-day closures on weekdays from ``start`` to ``end`` (inclusive), naive dates."""
+    lo, hi = _to_date(start, "start"), _to_date(end, "end")
+    h = _holidays_d()
+    return pd.DatetimeIndex(h[(h >= lo) & (h <= hi)].astype("datetime64[ns]"))
+
+
+def _early_close_mask(days: np.ndarray) -> np.ndarray:
+    """True where a session day (datetime64[D]) is a regular 13:00 early close."""
+    d = pd.DatetimeIndex(days.astype("datetime64[ns]"))
+    month, dom, dow = d.month.to_numpy(), d.day.to_numpy(), d.dayofweek.to_numpy()
+    # day after Thanksgiving: the Friday after the 4th Thursday of November (dom 23..29)
+    thanks_fri = (month == 11) & (dow == 4) & (dom >= 23) & (dom <= 29)
+    eve = ((month == 7) & (dom == 3)) | ((month == 12) & (dom == 24))
+    eve &= dow <= 3
+    return (thanks_fri | eve) & (d.year.to_numpy() >= 1993)
+
+
+def session_days(start: Any, end: Any, calendar: str = "exchange") -> np.ndarray:
+    """Session dates from ``start`` to ``end`` (inclusive) as ``datetime64[D]``.
+
+    ``"exchange"`` skips weekends and NYSE holidays, ``"weekdays"`` only weekends,
+    ``"24/7"`` nothing.
+    """
+    cal = normalize_calendar(calendar)
+    lo, hi = _to_date(start, "start"), _to_date(end, "end")
+    if hi < lo:
+        return np.empty(0, dtype="datetime64[D]")
+    days = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    if cal == "24/7":
+        return days
+    days = days[np.is_busday(days)]
+    if cal == "exchange":
+        days = days[~np.isin(days, _holidays_d())]
+    return days
+
+
+def bar_layout(timeframe: str, calendar: str = "exchange") -> tuple[np.ndarray, np.ndarray]:
+    """Start offsets and lengths (minutes) of the bars of one session (or one UTC day for 24/7).
+
+    For ``1D`` one bar covering the day. Examples: ``bar_layout("1H")`` starts at minutes
+    0, 60, ..., 360 after 09:30 with lengths 60, ..., 60, 30.
+    """
+    tf = normalize_timeframe(timeframe)
+    cal = normalize_calendar(calendar)
+    span = 1440 if (tf == "1D" or cal == "24/7") else SESSION_MINUTES
+    step = min(TIMEFRAME_MINUTES[tf], span)
+    starts = np.arange(0, span, step, dtype=np.int64)
+    lengths = np.minimum(starts + step, span) - starts
+    return starts, lengths
+
+
+def session_open_ns(days: np.ndarray) -> np.ndarray:
+    """UTC nanoseconds of 09:30 New York on each date (datetime64[D]), DST-aware."""
+    local = pd.DatetimeIndex(days.astype("datetime64[ns]")) + pd.Timedelta(minutes=SESSION_OPEN_MINUTE)
+    utc = local.tz_localize(SESSION_TZ).tz_convert("UTC").as_unit("ns")
+    return np.asarray(utc.asi8, dtype=np.int64)
+
+
+def expected_bars(days: np.ndarray, timeframe: str, calendar: str = "exchange") -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (int64 UTC ns) of every expected bar on the session ``days``.
+
+    Daily bars run from 00:00 UTC of the date to 00:00 UTC of the next day (daily bars are
+    stamped at 00:00 UTC of the session date). Intraday bars follow :func:`bar_layout`;
+    on the ``"exchange"`` calendar, bars after an early close are dropped and the bar
+    straddling it is shortened.
+    """
+    tf = normalize_timeframe(timeframe)
+    cal = normalize_calendar(calendar)
+    days = np.asarray(days, dtype="datetime64[D]")
+    day_ns = days.astype("datetime64[ns]").astype(np.int64)
+    if tf == "1D":
+        return day_ns, day_ns + _NS_PER_DAY
+    starts, lengths = bar_layout(tf, cal)
+    base = day_ns if cal == "24/7" else session_open_ns(days)
+    s = base[:, None] + starts[None, :] * _NS_PER_MIN
+    e = s + lengths[None, :] * _NS_PER_MIN
+    if cal == "exchange":
+        early = _early_close_mask(days)
+        if early.any():
+            cut = base[:, None] + EARLY_CLOSE_MINUTES * _NS_PER_MIN
+            keep = ~early[:, None] | (s < cut)
+            e = np.where(early[:, None], np.minimum(e, cut), e)
+            return s[keep], e[keep]
+    return s.ravel(), e.ravel()
+
+
+def wall_dates(index: pd.DatetimeIndex) -> np.ndarray:
+    """The calendar date of each stamp in its own time zone (naive stamps count as UTC)."""
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return np.asarray(idx.values.astype("datetime64[D]"))
+
+
+def to_utc_ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """int64 UTC nanoseconds of each stamp (naive stamps count as UTC)."""
+    idx = pd.DatetimeIndex(index)
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
