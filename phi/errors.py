@@ -38,6 +38,10 @@ class ConfigError(PhiError):
     """A configuration value is unknown, of the wrong type, or out of range."""
 
 
+class VendorLimitError(VendorError, ConfigError):
+    """A request outside what a vendor can serve (e.g. yfinance's intraday history windows)."""
+
+
 class IndicatorError(PhiError):
     """An indicator could not be computed."""
 
