@@ -110,7 +110,8 @@ def _holidays_d() -> np.ndarray:
     return out[np.is_busday(out)]
 
 
-def _to_date(value: Any, what: str) -> np.datetime64:
+def to_date(value: Any, what: str = "date") -> np.datetime64:
+    """The calendar date of ``value`` (a date string, date or timestamp; tz-aware -> UTC date)."""
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
@@ -124,7 +125,7 @@ def _to_date(value: Any, what: str) -> np.datetime64:
 
 def exchange_holidays(start: Any, end: Any) -> pd.DatetimeIndex:
     """NYSE full-day closures on weekdays from ``start`` to ``end`` (inclusive), naive dates."""
-    lo, hi = _to_date(start, "start"), _to_date(end, "end")
+    lo, hi = to_date(start, "start"), to_date(end, "end")
     h = _holidays_d()
     return pd.DatetimeIndex(h[(h >= lo) & (h <= hi)].astype("datetime64[ns]"))
 
@@ -147,7 +148,7 @@ def session_days(start: Any, end: Any, calendar: str = "exchange") -> np.ndarray
     ``"24/7"`` nothing.
     """
     cal = normalize_calendar(calendar)
-    lo, hi = _to_date(start, "start"), _to_date(end, "end")
+    lo, hi = to_date(start, "start"), to_date(end, "end")
     if hi < lo:
         return np.empty(0, dtype="datetime64[D]")
     days = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
