@@ -1,0 +1,287 @@
+"""A user's own CSV file of bars.
+
+Detection, so that files exported by common tools load without editing:
+
+- the date column: the first of ``date, datetime, timestamp, time, ...`` (any case), else the
+  first column; a separate ``date`` + ``time`` pair is joined;
+- price columns by name, any case, with aliases: ``Open/o``, ``High/h``, ``Low/l``,
+  ``Close/c/Close/Last/Last/Price``, ``Volume/v/Vol``; ``Adj Close`` is used only when the file
+  has no ``Close`` (then the bars are labelled ``"adjusted"``, else ``"raw"``);
+- numbers like ``$182.52`` or ``1,234,567``;
+- dates as ISO 8601 (``2024-01-05``, ``2024-01-05 09:30``, ``2024-01-05T14:30:00Z``, with
+  offsets), US ``01/05/2024`` (day-first ``05/01/2024`` only when a first field exceeds 12),
+  ``2024/01/05``, ``05.01.2024``, ``20240105``, or epoch seconds / milliseconds;
+- time zone: stamps with an offset are converted to UTC; naive intraday stamps are read in
+  ``tz`` (default UTC, noted as a repair); daily stamps become 00:00 UTC of their date.
+
+A missing volume column becomes 0 with a repair note. Rows with no prices are dropped by
+the validator; anything else unusable is a :class:`~phi.errors.DataError` naming the column.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.data.schema import check_ohlcv
+from phi.data.timeframes import TIMEFRAME_MINUTES
+from phi.data.vendors import VendorData, canonical_tz, one_line, resample_session_4h
+from phi.errors import DataError
+
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "date_time", "timestamp_utc", "dt", "index", "unnamed: 0")
+ALIASES: dict[str, tuple[str, ...]] = {
+    "open": ("open", "o", "open price", "opening price", "first"),
+    "high": ("high", "h", "high price", "max"),
+    "low": ("low", "l", "low price", "min"),
+    "close": ("close", "c", "close/last", "close price", "closing price", "last", "price"),
+    "adj close": ("adj close", "adj_close", "adjclose", "adjusted close", "adjusted_close", "adj. close"),
+    "volume": ("volume", "v", "vol", "vol.", "volume (shares)", "qty"),
+}
+_DATE_FORMATS = (
+    "ISO8601",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d-%b-%Y",
+    "%b %d, %Y",
+)
+
+
+def _norm(name: object) -> str:
+    return " ".join(str(name).strip().lower().replace("\ufeff", "").split())
+
+
+def read_csv_file(path: str | Path) -> pd.DataFrame:
+    """Transport: read the file as text columns; :class:`DataError` if missing or unreadable."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"CSV file not found: {str(p)!r}")
+    if not p.is_file():
+        raise DataError(f"CSV path {str(p)!r} is not a file")
+    try:
+        with p.open("r", encoding="utf-8-sig", errors="strict") as fh:
+            header = fh.readline()
+        sep = max((",", ";", "\t", "|"), key=header.count) if header.strip() else ","
+        raw = pd.read_csv(p, dtype=str, sep=sep, skipinitialspace=True, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"CSV file {str(p)!r} is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"could not read CSV file {str(p)!r}: {one_line(exc)}") from None
+    if raw.shape[1] < 2:
+        raise DataError(
+            f"CSV file {str(p)!r} has {raw.shape[1]} column(s) ({', '.join(map(str, raw.columns))}); "
+            "expected a date column and open, high, low, close(, volume)"
+        )
+    return raw
+
+
+def find_columns(columns: list[str]) -> dict[str, str]:
+    """Map ``date, open, high, low, close, adj close, volume`` to the file's column names.
+
+    Raises :class:`DataError` naming the missing column and the columns found.
+    """
+    normed = {_norm(c): c for c in columns}
+    found: dict[str, str] = {}
+    for target, names in ALIASES.items():
+        for n in names:
+            if n in normed:
+                found[target] = normed[n]
+                break
+    date_col = next((normed[n] for n in DATE_NAMES if n in normed), None)
+    if date_col is None:
+        used = set(found.values())
+        date_col = next((c for c in columns if c not in used), columns[0])
+    found["date"] = date_col
+    if "close" not in found and "adj close" in found:
+        found["close"] = found.pop("adj close")
+        found["close_is_adjusted"] = "yes"
+    for need in ("open", "high", "low", "close"):
+        if need not in found:
+            raise DataError(
+                f"no {need!r} column (looked for {', '.join(ALIASES[need])}, any case); "
+                f"columns found: {', '.join(map(str, columns))}"
+            )
+    return found
+
+
+def to_number(values: pd.Series, column: str) -> pd.Series:
+    """Strings like ``$1,234.50`` -> float; blanks -> NaN; anything else a :class:`DataError`."""
+    text = values.astype("string").str.strip()
+    text = text.str.replace(r"^\$|[$,\s]", "", regex=True).replace({"": pd.NA, "-": pd.NA, "null": pd.NA, "nan": pd.NA, "NaN": pd.NA})
+    out = pd.to_numeric(text, errors="coerce")
+    bad = out.isna() & text.notna()
+    if bool(bad.any()):
+        first = values[bad.to_numpy()].iloc[0]
+        raise DataError(f"column {column!r} holds a value that is not a number: {first!r} ({int(bad.sum())} such row(s))")
+    return out.astype("float64")
+
+
+_OFFSET = re.compile(r"^(.*\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|UTC|[+-]\d{2}:?\d{2})$")
+
+
+def parse_dates(values: pd.Series, column: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex | None, str]:
+    """Detect the date format of ``values``.
+
+    Returns ``(wall, utc, label)``: the naive wall-clock stamps as written, the same instants
+    in UTC when the file says so (an offset, ``Z``, or epoch numbers; else ``None``), and a
+    label of the format used.
+    """
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if bool(empty.any()):
+        raise DataError(f"date column {column!r} has {int(empty.sum())} empty value(s)")
+    if bool(text.str.fullmatch(r"-?\d+(\.\d+)?").all()):
+        if bool(text.str.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])").all()):
+            wall = pd.DatetimeIndex(pd.to_datetime(text, format="%Y%m%d"))
+            return wall, None, "%Y%m%d"
+        nums = pd.to_numeric(text).astype("float64").to_numpy()
+        big = float(np.abs(nums).max())
+        unit, label = ("s", "epoch seconds")
+        if big >= 1e17:
+            unit, label = ("ns", "epoch nanoseconds")
+        elif big >= 1e14:
+            unit, label = ("us", "epoch microseconds")
+        elif big >= 1e11:
+            unit, label = ("ms", "epoch milliseconds")
+        utc = pd.DatetimeIndex(pd.to_datetime(nums, unit=unit, utc=True))
+        return utc.tz_localize(None), utc, label
+    parts = text.str.extract(_OFFSET)
+    has_offset = parts[0].notna()
+    if bool(has_offset.any()) and not bool(has_offset.all()):
+        first = text[~has_offset.to_numpy()].iloc[0]
+        raise DataError(f"date column {column!r} mixes stamps with and without a time zone, e.g. {first!r}")
+    wall_text = parts[0] if bool(has_offset.all()) else text
+    sample = str(wall_text.iloc[0])
+    for fmt in _DATE_FORMATS:
+        if fmt == "ISO8601" and not re.match(r"^\d{4}-\d{1,2}-\d{1,2}", sample):
+            continue
+        try:
+            wall = pd.DatetimeIndex(pd.to_datetime(wall_text, format=fmt))
+        except (ValueError, TypeError):
+            continue
+        utc = None
+        if bool(has_offset.all()):
+            try:
+                utc = pd.DatetimeIndex(pd.to_datetime(text.str.replace(r"\s*UTC$", "Z", regex=True), format="ISO8601", utc=True))
+            except (ValueError, TypeError):
+                raise DataError(f"could not read the time-zone offsets in column {column!r}, e.g. {text.iloc[0]!r}") from None
+        return wall, utc, fmt
+    raise DataError(
+        f"could not read the dates in column {column!r}, e.g. {text.iloc[0]!r}; "
+        "use ISO (2024-01-31 or 2024-01-31 09:30), US (01/31/2024) or epoch seconds"
+    )
+
+
+def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
+    """The timeframe of a sorted index from its spacing; ``None`` if it is not one of ours."""
+    if len(index) < 2:
+        return None
+    diffs = np.diff(index.asi8) / pd.Timedelta(1, unit=index.unit).value / 60.0  # minutes
+    diffs = diffs[diffs > 0]
+    if len(diffs) == 0:
+        return None
+    med = float(np.median(diffs))
+    if 1440 <= med <= 4 * 1440:
+        return "1D"
+    for tf, minutes in TIMEFRAME_MINUTES.items():
+        if tf != "1D" and abs(med - minutes) < 1e-6:
+            return tf
+    return None
+
+
+def parse_csv_frame(
+    raw: pd.DataFrame, *, tz: str | None = None, source: str = "CSV"
+) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """Pure: text columns -> (OHLCV frame with UTC index, repair notes, details).
+
+    ``details`` holds the column mapping, the date format, whether the close is adjusted,
+    whether the bars are daily and the exchange time zone used.
+    """
+    columns = [str(c) for c in raw.columns]
+    raw = raw.copy()
+    raw.columns = columns
+    cols = find_columns(columns)
+    if len(raw) == 0:
+        raise DataError(f"{source} has a header but no data rows")
+    wall, utc, fmt = parse_dates(raw[cols["date"]], cols["date"])
+    time_col = next((c for c in columns if _norm(c) == "time" and c != cols["date"]), None)
+    if time_col is not None and bool((wall == wall.normalize()).all()):
+        joined = raw[cols["date"]].astype(str).str.strip() + " " + raw[time_col].astype(str).str.strip()
+        wall, utc, fmt = parse_dates(joined, f"{cols['date']} + {time_col}")
+    notes: list[str] = []
+    frame = pd.DataFrame({k: to_number(raw[cols[k]], cols[k]) for k in ("open", "high", "low", "close")})
+    if "volume" in cols:
+        frame["volume"] = to_number(raw[cols["volume"]], cols["volume"])
+    else:
+        frame["volume"] = 0.0
+        notes.append(f"{source} has no volume column; volume set to 0")
+    zone = canonical_tz(tz) if tz else "UTC"
+    daily = bool((wall == wall.normalize()).all())
+    if daily:
+        # a date (even one written as local midnight with an offset) is a session date
+        idx = wall.normalize().tz_localize("UTC")
+    elif utc is not None:
+        idx = utc
+    else:
+        try:
+            idx = wall.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
+        except Exception as exc:  # an unknown zone name
+            raise DataError(f"unknown time zone {tz!r} for {source}: {one_line(exc)}") from None
+        if not tz:
+            notes.append(f"{source} gives no time zone; intraday times read as UTC")
+    frame.index = pd.DatetimeIndex(idx, name="timestamp")
+    if frame.index.hasnans:
+        bad = int(frame.index.isna().sum())
+        frame = frame[~frame.index.isna()]
+        notes.append(f"dropped {bad} row(s) whose local time does not exist or is ambiguous in {zone} (DST change)")
+    details = {
+        "columns": {k: v for k, v in cols.items() if k != "close_is_adjusted"},
+        "date_format": fmt,
+        "adjusted_close": "close_is_adjusted" in cols,
+        "daily": daily,
+        "exchange_tz": zone,
+    }
+    return frame, notes, details
+
+
+def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> VendorData:
+    """Bars from the CSV file at ``path`` (the whole file; the caller slices dates).
+
+    The file's bar spacing must match ``timeframe``; a 1H file may also be read as 4H
+    (resampled like yfinance). Raises :class:`DataError` otherwise.
+    """
+    source = f"CSV file {Path(path).name!r}"
+    raw = read_csv_file(path)
+    try:
+        frame, notes, details = parse_csv_frame(raw, tz=tz, source=source)
+    except DataError as exc:
+        msg = str(exc)
+        raise DataError(msg if msg.startswith(source) else f"{source}: {msg}") from None
+    checked = check_ohlcv(frame, what=source)
+    notes += checked.repairs
+    frame = checked.frame
+    tz_name = str(details.pop("exchange_tz"))
+    found = infer_timeframe(pd.DatetimeIndex(frame.index))
+    extra: dict[str, Any] = {"path": str(path), **details, "file_timeframe": found}
+    if found is not None and found != timeframe:
+        if timeframe == "4H" and found == "1H":
+            frame = resample_session_4h(frame, tz_name)
+            extra.update(resampled_from="1H", bar_stamp="bin start")
+        else:
+            raise DataError(
+                f"{source} holds {found} bars, not {timeframe}; pass timeframe={found!r}"
+            )
+    adjustment = "adjusted" if details["adjusted_close"] else "raw"
+    return VendorData(frame, adjustment, tz_name, notes=notes, extra=extra)
