@@ -133,7 +133,7 @@ def exchange_holidays(start: Any, end: Any) -> pd.DatetimeIndex:
 def _early_close_mask(days: np.ndarray) -> np.ndarray:
     """True where a session day (datetime64[D]) is a regular 13:00 early close."""
     d = pd.DatetimeIndex(days.astype("datetime64[ns]"))
-    month, dom, dow = d.month.to_numpy(), d.day.to_numpy(), d.dayofweek.to_numpy()
+    month, dom, dow = d.month.to_numpy(), d.day.to_numpy(), d.day_of_week.to_numpy()
     # day after Thanksgiving: the Friday after the 4th Thursday of November (dom 23..29)
     thanks_fri = (month == 11) & (dow == 4) & (dom >= 23) & (dom <= 29)
     eve = ((month == 7) & (dom == 3)) | ((month == 12) & (dom == 24))
