@@ -95,6 +95,7 @@ class HealthReport:
     gap_count: int = 0
     nan_bars: int = 0
     unsorted_stamps: int = 0
+    off_calendar_bars: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (stored in the cache metadata)."""
@@ -165,7 +166,13 @@ class HealthReport:
             if self.coverage_start:
                 msg += f" (the vendor's history starts {_short(self.coverage_start, daily)})"
             findings.append(msg)
-        return lines + (findings or ["no problems found"])
+        notes = []
+        if self.off_calendar_bars:
+            notes.append(
+                f"note: {self.off_calendar_bars:,} bar(s) outside the {self.calendar} calendar "
+                "(holidays, weekends or extended hours; not a problem)"
+            )
+        return lines + (findings or ["no problems found"]) + notes
 
 
 def _short(stamp: str | None, daily: bool) -> str:
@@ -378,6 +385,9 @@ def data_health(
     report.expected_bars = int(s.size)
     report.missing_bars = int((~present).sum())
     report.gap_count, report.gaps = _gaps(s, ~present)
+    slot = np.searchsorted(s, keys, side="right") - 1
+    on_calendar = (slot >= 0) & (keys < e[np.maximum(slot, 0)]) if s.size else np.zeros(keys.size, bool)
+    report.off_calendar_bars = int((~on_calendar).sum())
 
     # --- how much of the requested range is covered ---
     if req_lo is not None or req_hi is not None:

@@ -59,6 +59,13 @@ def test_holidays_are_not_missing_on_the_exchange_calendar():
     df = _bars_on(days[days != "2024-07-04"])
     assert data_health(df).missing_bars == 0
     assert data_health(df, calendar="weekdays").missing_bars == 1
+    with_holiday = _bars_on(days)
+    r = data_health(with_holiday)
+    assert r.off_calendar_bars == 1 and r.missing_bars == 0 and r.status == "ok"
+    assert r.summary_lines()[-2:] == [
+        "no problems found",
+        "note: 1 bar(s) outside the exchange calendar (holidays, weekends or extended hours; not a problem)",
+    ]
     assert data_health(df, calendar="24/7").missing_bars == 1 + 2  # + one weekend
     assert pd.Timestamp("2024-07-04") in exchange_holidays("2024-01-01", "2024-12-31")
 
@@ -202,6 +209,7 @@ def test_demo_data_is_healthy(tf):
         r = data_health(df, tf, requested_start=span[0], requested_end=span[1], calendar=cal)
         assert r.status == "ok", r.summary_lines()
         assert r.missing_bars == 0 and r.suspected_splits == [] and r.flat_bars == 0
+        assert (r.off_calendar_bars > 0) == (cal == "exchange")  # demo trades on holidays
 
 
 def test_json_round_trip(clean):
