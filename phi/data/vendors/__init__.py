@@ -89,7 +89,10 @@ def localize_wall_times(index: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
 
 def session_anchor(index_utc: pd.DatetimeIndex, tz: str) -> pd.Timedelta:
     """The most common local time of the first bar of each day (e.g. 09:30 for NYSE)."""
-    local = pd.DatetimeIndex(index_utc).tz_convert(tz).tz_localize(None)
+    return _anchor_of(pd.DatetimeIndex(index_utc).tz_convert(tz).tz_localize(None))
+
+
+def _anchor_of(local: pd.DatetimeIndex) -> pd.Timedelta:
     days = local.normalize()
     first = pd.Series(local, index=days).groupby(level=0).min()
     tods = (first - first.index).value_counts()
@@ -98,7 +101,13 @@ def session_anchor(index_utc: pd.DatetimeIndex, tz: str) -> pd.Timedelta:
     return pd.Timedelta(best)
 
 
-def resample_session_4h(frame: pd.DataFrame, tz: str, anchor: pd.Timedelta | None = None) -> pd.DataFrame:
+def resample_session_4h(
+    frame: pd.DataFrame,
+    tz: str,
+    anchor: pd.Timedelta | None = None,
+    *,
+    wall: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
     """Resample intraday bars (e.g. 1H) to 4H bins anchored at the session open, per local day.
 
     Convention: bins are built on the exchange's wall clock in ``tz``. The anchor is the
@@ -111,13 +120,15 @@ def resample_session_4h(frame: pd.DataFrame, tz: str, anchor: pd.Timedelta | Non
     open = first open, high = max, low = min, close = last close, volume = sum.
 
     ``frame`` must be sorted, unique and valid (run :func:`phi.data.schema.check_ohlcv` first).
+    ``wall`` (naive, aligned with ``frame``) gives the local wall-clock times directly when
+    they are known but the zone is not (e.g. a file with UTC offsets); ``tz`` is then unused.
     """
     if len(frame) == 0:
         return empty_ohlcv()
     idx_utc = pd.DatetimeIndex(frame.index)
+    local = idx_utc.tz_convert(tz).tz_localize(None) if wall is None else pd.DatetimeIndex(wall)
     if anchor is None:
-        anchor = session_anchor(idx_utc, tz)
-    local = idx_utc.tz_convert(tz).tz_localize(None)
+        anchor = _anchor_of(local)
     day = local.normalize()
     rel = (local - day) - anchor  # wall-clock time since the anchor
     k = np.asarray(rel // FOUR_HOURS, dtype=np.int64)  # bin number within the day (< 0 pre-anchor)

@@ -188,7 +188,7 @@ def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
     """The timeframe of a sorted index from its spacing; ``None`` if it is not one of ours."""
     if len(index) < 2:
         return None
-    diffs = np.diff(index.asi8) / pd.Timedelta(1, unit=index.unit).value / 60.0  # minutes
+    diffs = np.asarray((index[1:] - index[:-1]) / pd.Timedelta(minutes=1), dtype="float64")
     diffs = diffs[diffs > 0]
     if len(diffs) == 0:
         return None
@@ -246,7 +246,11 @@ def parse_csv_frame(
         bad = int(frame.index.isna().sum())
         frame = frame[~frame.index.isna()]
         notes.append(f"dropped {bad} row(s) whose local time does not exist or is ambiguous in {zone} (DST change)")
+    wall_offset = None
+    if utc is not None and not daily and not fmt.startswith("epoch"):
+        wall_offset = pd.Series(wall - utc.tz_localize(None), index=pd.DatetimeIndex(idx, name="timestamp"))
     details = {
+        "wall_offset": wall_offset,
         "columns": {k: v for k, v in cols.items() if k != "close_is_adjusted"},
         "date_format": fmt,
         "adjusted_close": "close_is_adjusted" in cols,
@@ -273,11 +277,16 @@ def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> Ven
     notes += checked.repairs
     frame = checked.frame
     tz_name = str(details.pop("exchange_tz"))
+    wall_offset = details.pop("wall_offset")
     found = infer_timeframe(pd.DatetimeIndex(frame.index))
     extra: dict[str, Any] = {"path": str(path), **details, "file_timeframe": found}
     if found is not None and found != timeframe:
         if timeframe == "4H" and found == "1H":
-            frame = resample_session_4h(frame, tz_name)
+            wall = None
+            if wall_offset is not None:  # the file's own wall clock (it gave UTC offsets)
+                offs = wall_offset[~wall_offset.index.duplicated(keep="last")].reindex(frame.index)
+                wall = pd.DatetimeIndex(frame.index.tz_localize(None) + pd.TimedeltaIndex(offs.to_numpy()))
+            frame = resample_session_4h(frame, tz_name, wall=wall)
             extra.update(resampled_from="1H", bar_stamp="bin start")
         else:
             raise DataError(
