@@ -1,0 +1,511 @@
+"""The bar loop: numba kernels over NumPy arrays (no pandas here).
+
+One column of signal is simulated by :func:`simulate_col_nb`; :func:`simulate_many_nb` runs
+many columns in parallel (``prange``). Parameters travel in two small arrays, ``fp`` (floats)
+and ``ip`` (ints), indexed by the ``FP_*`` / ``IP_*`` constants below; results come back in
+caller-allocated arrays. ``phi.backtest.engine`` is the only caller and documents the
+semantics; ``phi.backtest._reference`` is the slow oracle the tests hold this against.
+
+Per bar ``t`` (``fill = next_open``):
+
+1. pending market orders (decided at ``t-1``'s close) fill at ``open[t]``: exit first, then entry;
+2. stops / targets / trailing stop of the open position are checked against bar ``t``
+   (live from the fill bar): a gap through a level fills at the open, stop before target
+   when both are touched (an *ambiguous* bar), the trailing level uses the extreme of the
+   bars *before* ``t`` only;
+3. equity and position are recorded at the close;
+4. the signal at ``t`` (and time exits) decide the orders for ``t+1``'s open.
+
+With ``fill = close`` step 4 fills at ``close[t]`` itself (optimistic) before step 3, and stops
+are live from the bar after the entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# ---- float parameters (fp) ------------------------------------------------------------
+FP_INIT_CASH = 0
+FP_ENTRY_THR = 1
+FP_EXIT_THR = 2
+FP_SL = 3  # NaN = off
+FP_TP = 4  # NaN = off
+FP_TS = 5  # NaN = off
+FP_COMM_PCT = 6
+FP_COMM_FIXED = 7
+FP_SLIP = 8  # fraction (bps / 1e4)
+FP_SIZE_PCT = 9
+FP_SIZE_CASH = 10
+FP_SIZE_UNITS = 11
+FP_RISK_PCT = 12
+FP_ANN = 13  # periods per year of the daily returns
+N_FP = 14
+
+# ---- int parameters (ip) --------------------------------------------------------------
+IP_FILL_CLOSE = 0
+IP_ALLOW_SHORT = 1
+IP_SIGNAL_EXIT = 2
+IP_FRACTIONAL = 3
+IP_TIME_EXIT = 4  # 0 = off
+IP_SIZING = 5
+IP_WARMUP = 6
+N_IP = 7
+
+SIZING_PERCENT_EQUITY = 0
+SIZING_FIXED_CASH = 1
+SIZING_FIXED_UNITS = 2
+SIZING_RISK_PER_TRADE = 3
+
+# ---- exit reasons ---------------------------------------------------------------------
+EXIT_STOP_LOSS = 1
+EXIT_TAKE_PROFIT = 2
+EXIT_TRAILING_STOP = 3
+EXIT_TIME = 4
+EXIT_SIGNAL = 5
+EXIT_END_OF_DATA = 6  # the trade is still open at the last bar
+
+# ---- trade record fields (tr_out[k, field]) ------------------------------------------
+TR_ENTRY_BAR = 0
+TR_EXIT_BAR = 1
+TR_SIDE = 2
+TR_SIZE = 3
+TR_ENTRY_PRICE = 4
+TR_EXIT_PRICE = 5
+TR_PNL = 6
+TR_COSTS = 7
+TR_REASON = 8
+N_TR = 9
+
+# ---- per-column statistics (st_out[field]) -------------------------------------------
+ST_FINAL_EQUITY = 0
+ST_TOTAL_RETURN = 1
+ST_CAGR = 2
+ST_ANN_VOL = 3
+ST_SHARPE = 4
+ST_SORTINO = 5
+ST_MAX_DD = 6
+ST_MAX_DD_BARS = 7
+ST_CALMAR = 8
+ST_N_TRADES = 9  # closed trades
+ST_N_OPEN = 10
+ST_WIN_RATE = 11
+ST_PROFIT_FACTOR = 12
+ST_EXPOSURE = 13
+ST_AMBIGUOUS = 14
+ST_SKIPPED = 15  # entries skipped because the size came out as zero
+N_ST = 16
+
+
+@njit(cache=True)
+def _entry_units_nb(equity, price_eff, fp, ip):
+    """Units to open at ``price_eff`` (fill price incl. slippage), >= 0; 0 means skip."""
+    comm_pct = fp[FP_COMM_PCT]
+    fixed = fp[FP_COMM_FIXED]
+    unit_cost = price_eff * (1.0 + comm_pct)
+    sizing = ip[IP_SIZING]
+    if sizing == SIZING_PERCENT_EQUITY:
+        budget = equity * fp[FP_SIZE_PCT]
+    elif sizing == SIZING_FIXED_CASH:
+        budget = min(fp[FP_SIZE_CASH], equity)
+    else:
+        budget = equity
+    if fixed != 0.0:
+        budget = budget - fixed
+    if budget <= 0.0 or not unit_cost > 0.0:
+        return 0.0
+    if sizing in (SIZING_FIXED_UNITS, SIZING_RISK_PER_TRADE):
+        if sizing == SIZING_FIXED_UNITS:
+            want = fp[FP_SIZE_UNITS]
+        else:
+            want = equity * fp[FP_RISK_PCT] / (price_eff * fp[FP_SL])
+        afford = budget / unit_cost
+        units = min(want, afford)
+        if ip[IP_FRACTIONAL] == 0:
+            units = np.floor(units)
+    elif ip[IP_FRACTIONAL] == 0:
+        units = budget // unit_cost  # Python floor-division semantics, like backtesting.py
+    else:
+        units = budget / unit_cost
+    if not units > 0.0:
+        return 0.0
+    return units
+
+
+@njit(cache=True)
+def simulate_col_nb(o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out):
+    """Simulate one signal column; return the number of trade records written.
+
+    ``eq_out``, ``pos_out``, ``cash_out`` (length n) and ``tr_out`` (n x N_TR) are written
+    only when ``record`` is true; ``st_out`` (N_ST) is always written.
+    """
+    n = c.shape[0]
+    init = fp[FP_INIT_CASH]
+    thr = fp[FP_ENTRY_THR]
+    xthr = fp[FP_EXIT_THR]
+    sl = fp[FP_SL]
+    tp = fp[FP_TP]
+    ts = fp[FP_TS]
+    use_sl = not np.isnan(sl)
+    use_tp = not np.isnan(tp)
+    use_ts = not np.isnan(ts)
+    comm_pct = fp[FP_COMM_PCT]
+    comm_fixed = fp[FP_COMM_FIXED]
+    slip = fp[FP_SLIP]
+    ann = fp[FP_ANN]
+    fill_close = ip[IP_FILL_CLOSE] != 0
+    allow_short = ip[IP_ALLOW_SHORT] != 0
+    signal_exit = ip[IP_SIGNAL_EXIT] != 0
+    time_exit = ip[IP_TIME_EXIT]
+    warmup = ip[IP_WARMUP]
+    lag = 0 if fill_close else 1
+
+    cash = init
+    side = 0
+    units = 0.0
+    entry_price = 0.0
+    entry_bar = -1
+    entry_costs = 0.0
+    sl_lvl = 0.0
+    tp_lvl = 0.0
+    extreme = 0.0  # highest high (long) / lowest low (short) of the bars before the current one
+    pend_exit = False
+    pend_reason = 0
+    pend_entry = 0
+
+    k = 0  # trade records written
+    n_closed = 0
+    n_wins = 0
+    gross_win = 0.0
+    gross_loss = 0.0
+    ambiguous = 0
+    skipped = 0
+
+    # metric accumulators (bars >= warmup)
+    eq_peak = init
+    max_dd = 0.0
+    under = 0
+    max_under = 0
+    exposed = 0
+    n_metric_bars = 0
+    prev_day_eq = init
+    nd = 0
+    r_mean = 0.0
+    r_m2 = 0.0
+    down_sq = 0.0
+    eq = init
+
+    for t in range(n):
+        ot = o[t]
+        ht = h[t]
+        lt = lo[t]
+        ct = c[t]
+
+        # 1) market orders decided at t-1's close fill at this open
+        if not fill_close and (pend_exit or pend_entry != 0):
+            if pend_exit and side != 0:
+                p_eff = ot * (1.0 - side * slip)
+                notional = units * p_eff
+                x_costs = comm_pct * notional + comm_fixed + units * ot * slip
+                cash += side * notional - comm_pct * notional - comm_fixed
+                pnl = side * units * (ot - entry_price) - entry_costs - x_costs
+                if record:
+                    tr_out[k, TR_ENTRY_BAR] = entry_bar
+                    tr_out[k, TR_EXIT_BAR] = t
+                    tr_out[k, TR_SIDE] = side
+                    tr_out[k, TR_SIZE] = units
+                    tr_out[k, TR_ENTRY_PRICE] = entry_price
+                    tr_out[k, TR_EXIT_PRICE] = ot
+                    tr_out[k, TR_PNL] = pnl
+                    tr_out[k, TR_COSTS] = entry_costs + x_costs
+                    tr_out[k, TR_REASON] = pend_reason
+                k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+            if pend_entry != 0 and side == 0:
+                p_eff = ot * (1.0 + pend_entry * slip)
+                u = _entry_units_nb(cash, p_eff, fp, ip)
+                if u > 0.0:
+                    notional = u * p_eff
+                    cash -= pend_entry * notional + comm_pct * notional + comm_fixed
+                    side = pend_entry
+                    units = u
+                    entry_price = ot
+                    entry_bar = t
+                    entry_costs = comm_pct * notional + comm_fixed + u * ot * slip
+                    sl_lvl = ot * (1.0 - side * sl)
+                    tp_lvl = ot * (1.0 + side * tp)
+                    extreme = ot
+                else:
+                    skipped += 1
+            pend_exit = False
+            pend_entry = 0
+
+        # 2) stops and targets inside the bar (live from the fill bar with next_open)
+        if side != 0 and (entry_bar < t or not fill_close):
+            xp = 0.0
+            reason = 0
+            if side > 0:
+                stop = -np.inf
+                stop_reason = EXIT_STOP_LOSS
+                if use_sl:
+                    stop = sl_lvl
+                if use_ts:
+                    trail = extreme * (1.0 - ts)
+                    if trail > stop:
+                        stop = trail
+                        stop_reason = EXIT_TRAILING_STOP
+                target = tp_lvl if use_tp else np.inf
+                if ot <= stop:
+                    xp = ot
+                    reason = stop_reason
+                elif ot >= target:
+                    xp = ot
+                    reason = EXIT_TAKE_PROFIT
+                elif lt <= stop:
+                    xp = stop
+                    reason = stop_reason
+                    if ht >= target:
+                        ambiguous += 1
+                elif ht >= target:
+                    xp = target
+                    reason = EXIT_TAKE_PROFIT
+                elif ht > extreme:
+                    extreme = ht
+            else:
+                stop = np.inf
+                stop_reason = EXIT_STOP_LOSS
+                if use_sl:
+                    stop = sl_lvl
+                if use_ts:
+                    trail = extreme * (1.0 + ts)
+                    if trail < stop:
+                        stop = trail
+                        stop_reason = EXIT_TRAILING_STOP
+                target = tp_lvl if use_tp else -np.inf
+                if ot >= stop:
+                    xp = ot
+                    reason = stop_reason
+                elif ot <= target:
+                    xp = ot
+                    reason = EXIT_TAKE_PROFIT
+                elif ht >= stop:
+                    xp = stop
+                    reason = stop_reason
+                    if lt <= target:
+                        ambiguous += 1
+                elif lt <= target:
+                    xp = target
+                    reason = EXIT_TAKE_PROFIT
+                elif lt < extreme:
+                    extreme = lt
+            if reason != 0:
+                p_eff = xp * (1.0 - side * slip)
+                notional = units * p_eff
+                x_costs = comm_pct * notional + comm_fixed + units * xp * slip
+                cash += side * notional - comm_pct * notional - comm_fixed
+                pnl = side * units * (xp - entry_price) - entry_costs - x_costs
+                if record:
+                    tr_out[k, TR_ENTRY_BAR] = entry_bar
+                    tr_out[k, TR_EXIT_BAR] = t
+                    tr_out[k, TR_SIDE] = side
+                    tr_out[k, TR_SIZE] = units
+                    tr_out[k, TR_ENTRY_PRICE] = entry_price
+                    tr_out[k, TR_EXIT_PRICE] = xp
+                    tr_out[k, TR_PNL] = pnl
+                    tr_out[k, TR_COSTS] = entry_costs + x_costs
+                    tr_out[k, TR_REASON] = reason
+                k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+
+        # 3) decisions at the close: time exit, signal exit, entry crosses
+        exit_now = False
+        exit_reason = 0
+        entry_dir = 0
+        if t >= warmup:
+            cur = s[t]
+            prev = s[t - 1] if t > 0 else np.nan
+            if side != 0:
+                if time_exit > 0 and t - entry_bar + lag >= time_exit:
+                    exit_now = True
+                    exit_reason = EXIT_TIME
+                elif signal_exit and (
+                    (side > 0 and prev > xthr and cur <= xthr)
+                    or (side < 0 and prev < -xthr and cur >= -xthr)
+                ):
+                    exit_now = True
+                    exit_reason = EXIT_SIGNAL
+            if side == 0 or exit_now:
+                if prev <= thr and cur > thr:
+                    entry_dir = 1
+                elif allow_short and prev >= -thr and cur < -thr:
+                    entry_dir = -1
+
+        if fill_close:
+            if exit_now and side != 0:
+                p_eff = ct * (1.0 - side * slip)
+                notional = units * p_eff
+                x_costs = comm_pct * notional + comm_fixed + units * ct * slip
+                cash += side * notional - comm_pct * notional - comm_fixed
+                pnl = side * units * (ct - entry_price) - entry_costs - x_costs
+                if record:
+                    tr_out[k, TR_ENTRY_BAR] = entry_bar
+                    tr_out[k, TR_EXIT_BAR] = t
+                    tr_out[k, TR_SIDE] = side
+                    tr_out[k, TR_SIZE] = units
+                    tr_out[k, TR_ENTRY_PRICE] = entry_price
+                    tr_out[k, TR_EXIT_PRICE] = ct
+                    tr_out[k, TR_PNL] = pnl
+                    tr_out[k, TR_COSTS] = entry_costs + x_costs
+                    tr_out[k, TR_REASON] = exit_reason
+                k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+            if entry_dir != 0 and side == 0:
+                p_eff = ct * (1.0 + entry_dir * slip)
+                u = _entry_units_nb(cash, p_eff, fp, ip)
+                if u > 0.0:
+                    notional = u * p_eff
+                    cash -= entry_dir * notional + comm_pct * notional + comm_fixed
+                    side = entry_dir
+                    units = u
+                    entry_price = ct
+                    entry_bar = t
+                    entry_costs = comm_pct * notional + comm_fixed + u * ct * slip
+                    sl_lvl = ct * (1.0 - side * sl)
+                    tp_lvl = ct * (1.0 + side * tp)
+                    extreme = ct
+                else:
+                    skipped += 1
+        else:
+            pend_exit = exit_now
+            pend_reason = exit_reason
+            pend_entry = entry_dir
+
+        # 4) mark to market at the close
+        pos = side * units
+        eq = cash + pos * ct
+        if record:
+            eq_out[t] = eq
+            pos_out[t] = pos
+            cash_out[t] = cash
+        if t >= warmup:
+            n_metric_bars += 1
+            if side != 0:
+                exposed += 1
+            if eq > eq_peak:
+                eq_peak = eq
+            if eq < eq_peak:
+                under += 1
+                if under > max_under:
+                    max_under = under
+                dd = eq / eq_peak - 1.0
+                if dd < max_dd:
+                    max_dd = dd
+            else:
+                under = 0
+            if day_end[t]:
+                r = eq / prev_day_eq - 1.0
+                prev_day_eq = eq
+                nd += 1
+                delta = r - r_mean
+                r_mean += delta / nd
+                r_m2 += delta * (r - r_mean)
+                if r < 0.0:
+                    down_sq += r * r
+
+    # an open trade at the end is reported open, valued at the last close
+    n_open = 0
+    if side != 0:
+        n_open = 1
+        if record:
+            ct = c[n - 1]
+            tr_out[k, TR_ENTRY_BAR] = entry_bar
+            tr_out[k, TR_EXIT_BAR] = n - 1
+            tr_out[k, TR_SIDE] = side
+            tr_out[k, TR_SIZE] = units
+            tr_out[k, TR_ENTRY_PRICE] = entry_price
+            tr_out[k, TR_EXIT_PRICE] = ct
+            tr_out[k, TR_PNL] = side * units * (ct - entry_price) - entry_costs
+            tr_out[k, TR_COSTS] = entry_costs
+            tr_out[k, TR_REASON] = EXIT_END_OF_DATA
+        k += 1
+
+    # ---- compact statistics (same definitions as phi.backtest.metrics) ----
+    st_out[ST_FINAL_EQUITY] = eq
+    st_out[ST_TOTAL_RETURN] = eq / init - 1.0
+    cagr = np.nan
+    vol = np.nan
+    sharpe = np.nan
+    sortino = np.nan
+    if nd >= 1:
+        cagr = (eq / init) ** (ann / nd) - 1.0
+    if nd >= 2:
+        std = np.sqrt(r_m2 / (nd - 1))
+        vol = std * np.sqrt(ann)
+        if std > 0.0:
+            sharpe = r_mean / std * np.sqrt(ann)
+        elif r_mean != 0.0:
+            sharpe = np.inf if r_mean > 0.0 else -np.inf
+        downside = np.sqrt(down_sq / nd) * np.sqrt(ann)
+        if downside > 0.0:
+            sortino = r_mean * ann / downside
+        elif r_mean != 0.0:
+            sortino = np.inf if r_mean > 0.0 else -np.inf
+    st_out[ST_CAGR] = cagr
+    st_out[ST_ANN_VOL] = vol
+    st_out[ST_SHARPE] = sharpe
+    st_out[ST_SORTINO] = sortino
+    st_out[ST_MAX_DD] = max_dd
+    st_out[ST_MAX_DD_BARS] = max_under
+    st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
+    st_out[ST_N_TRADES] = n_closed
+    st_out[ST_N_OPEN] = n_open
+    st_out[ST_WIN_RATE] = n_wins / n_closed if n_closed > 0 else np.nan
+    if n_closed == 0:
+        st_out[ST_PROFIT_FACTOR] = np.nan
+    elif gross_loss > 0.0:
+        st_out[ST_PROFIT_FACTOR] = gross_win / gross_loss
+    else:
+        st_out[ST_PROFIT_FACTOR] = np.inf if gross_win > 0.0 else np.nan
+    st_out[ST_EXPOSURE] = exposed / n_metric_bars if n_metric_bars > 0 else np.nan
+    st_out[ST_AMBIGUOUS] = ambiguous
+    st_out[ST_SKIPPED] = skipped
+    return k
+
+
+@njit(cache=True, parallel=True)
+def simulate_many_nb(o, h, lo, c, sig, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out):
+    """Simulate every row of ``sig`` (m x n, one candidate per row) in parallel.
+
+    Output arrays have the candidate on the first axis; with ``record`` false the
+    per-bar outputs may have a zero-length second axis. Returns the trade-record
+    count of each candidate.
+    """
+    m = sig.shape[0]
+    counts = np.zeros(m, dtype=np.int64)
+    for j in prange(m):
+        counts[j] = simulate_col_nb(
+            o, h, lo, c, sig[j], day_end, fp, ip, record,
+            eq_out[j], pos_out[j], cash_out[j], tr_out[j], st_out[j],
+        )
+    return counts

@@ -1,0 +1,716 @@
+"""The equities backtest engine: a signal in [-1, +1] in, trades, equity and metrics out.
+
+The wrapper validates inputs, turns :class:`EngineConfig` into the kernel's parameter arrays,
+calls the numba bar loop (:mod:`phi.backtest._nb`) and wraps the result in pandas.
+
+Execution rules (DESIGN §4)
+---------------------------
+* **Signal crosses.** With ``thr = entry_threshold`` and ``x = exit_threshold``, at bar t
+  (``p = signal[t-1]``, ``s = signal[t]``):
+
+  - long entry:  ``p <= thr < s``;  short entry (``allow_short``): ``p >= -thr > s``;
+  - long signal exit: ``p > x >= s``;  short signal exit: ``p < -x <= s``;
+  - a NaN on either bar is never a cross (so the first valid bar never trades).
+
+  Entries happen only when flat (no pyramiding). An opposite entry cross on the bar a
+  signal exit fires reverses the position; with ``signal_exit=False`` the signal only
+  opens positions.
+* **Fills.** ``fill="next_open"`` (default): the decision at bar t's close fills at bar
+  t+1's open. ``fill="close"`` fills at bar t's own close — optimistic, and labelled so.
+* **Stops/targets** (percent of the entry fill price) are live from the fill bar with
+  next-open fills (from the next bar with close fills). A bar that opens through a level
+  fills at its open; if stop and target are both touched in one bar the stop wins (the bar
+  is counted as *ambiguous*); the trailing stop is set from the best high/low of the bars
+  *before* the current bar, so it never ratchets and stops out on the same bar. A market
+  exit at a bar's open comes before that bar's stops. Time exit: the exit fills
+  ``time_exit_bars`` bars after the entry bar.
+* **Costs** on every fill: ``commission_pct`` of the traded notional plus
+  ``commission_fixed``, and ``slippage_bps`` against the trade. Trade prices are the market
+  prices (so always within the bar's [low, high]); slippage and commissions are in
+  ``trades.costs`` and in the cash.
+* **Accounting.** ``equity = cash + position * close`` at every bar; a short sale's
+  proceeds are held as cash. No leverage, margin calls, interest or borrow fees.
+* **End of data.** A trade still open at the last bar is reported with ``open=True`` and
+  ``exit_reason="end_of_data"``, valued at the last close without exit costs.
+* **Warm-up.** No trades start during the first ``warmup_bars`` bars, and those bars never
+  count toward the metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest import _nb
+from phi.backtest.metrics import compute_metrics
+from phi.backtest.periods import CALENDARS, PERIODS_PER_YEAR
+from phi.errors import ConfigError, EngineError, unknown_choice
+
+__all__ = [
+    "EXIT_REASONS",
+    "SWEEP_METRICS",
+    "TRADE_COLUMNS",
+    "BacktestResult",
+    "EngineConfig",
+    "run_backtest",
+    "run_backtest_many",
+]
+
+FILLS: Final = ("next_open", "close")
+SIZINGS: Final = ("percent_equity", "fixed_cash", "fixed_units", "risk_per_trade")
+
+#: exit_reason values, indexed by the kernel's EXIT_* codes.
+EXIT_REASONS: Final[dict[int, str]] = {
+    _nb.EXIT_STOP_LOSS: "stop_loss",
+    _nb.EXIT_TAKE_PROFIT: "take_profit",
+    _nb.EXIT_TRAILING_STOP: "trailing_stop",
+    _nb.EXIT_TIME: "time_exit",
+    _nb.EXIT_SIGNAL: "signal",
+    _nb.EXIT_END_OF_DATA: "end_of_data",
+}
+
+#: Columns of ``BacktestResult.trades``. ``side`` is ``"long"`` or ``"short"``; ``size`` is
+#: the (positive) number of units; ``pnl`` is after all costs; ``return_pct`` is ``pnl``
+#: over the entry notional (a fraction, not percent); ``costs`` = commissions + slippage of
+#: both fills; ``bars_held = exit_bar - entry_bar``.
+TRADE_COLUMNS: Final = (
+    "entry_time",
+    "exit_time",
+    "side",
+    "entry_price",
+    "exit_price",
+    "size",
+    "pnl",
+    "return_pct",
+    "bars_held",
+    "exit_reason",
+    "costs",
+    "open",
+    "entry_bar",
+    "exit_bar",
+)
+
+#: Columns of :func:`run_backtest_many`'s frame, in order (kernel ``ST_*`` fields).
+SWEEP_METRICS: Final = (
+    "final_equity",
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "max_drawdown_duration",
+    "calmar",
+    "n_trades",
+    "n_open_trades",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+    "ambiguous_bars",
+    "skipped_entries",
+)
+
+_FLOAT_FIELDS: Final = {
+    "initial_capital",
+    "entry_threshold",
+    "exit_threshold",
+    "commission_pct",
+    "commission_fixed",
+    "slippage_bps",
+    "size_pct",
+}
+_OPT_FLOAT_FIELDS: Final = {
+    "stop_loss_pct",
+    "take_profit_pct",
+    "trailing_stop_pct",
+    "size_cash",
+    "size_units",
+    "risk_pct",
+}
+_INT_FIELDS: Final = {"warmup_bars"}
+_OPT_INT_FIELDS: Final = {"time_exit_bars"}
+_BOOL_FIELDS: Final = {"allow_short", "signal_exit", "fractional"}
+_CHOICE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "fill": FILLS,
+    "sizing": SIZINGS,
+    "calendar": CALENDARS,
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs besides prices and the signal.
+
+    Parameters
+    ----------
+    initial_capital : float
+        Starting cash, > 0.
+    entry_threshold, exit_threshold : float
+        Signal levels in [0, 1], ``exit_threshold <= entry_threshold`` (see module docs).
+    allow_short : bool
+        Trade the short side on downward crosses of ``-entry_threshold``.
+    fill : {"next_open", "close"}
+        Fill at the next bar's open (default) or at the signal bar's close (optimistic).
+    stop_loss_pct, trailing_stop_pct : float or None
+        Stop distance as a fraction of the entry price (or of the best price since entry),
+        in (0, 1].
+    take_profit_pct : float or None
+        Target distance as a fraction of the entry price, > 0 (< 1 for shorts to matter).
+    time_exit_bars : int or None
+        Exit this many bars after the entry bar, >= 1.
+    signal_exit : bool
+        Exit (and reverse) on signal crosses; if False only stops/targets/time exit.
+    commission_pct, commission_fixed, slippage_bps : float
+        Costs applied to every fill: fraction of notional in [0, 1), cash per fill >= 0,
+        basis points against the trade in [0, 10000).
+    sizing : {"percent_equity", "fixed_cash", "fixed_units", "risk_per_trade"}
+        ``percent_equity`` spends ``size_pct`` of equity; ``fixed_cash`` spends
+        ``size_cash`` (at most the equity); ``fixed_units`` buys ``size_units`` units;
+        ``risk_per_trade`` sizes so that hitting the stop loses ``risk_pct`` of equity
+        (needs ``stop_loss_pct``). Never more than the equity can pay for (no leverage).
+    fractional : bool
+        Fractional units; False rounds sizes down to whole units (like backtesting.py).
+    calendar : {"exchange", "24/7"}
+        Annualisation of daily returns: 252 or 365 periods per year.
+    warmup_bars : int
+        Leading bars where no trade starts and that no metric counts, >= 0.
+    """
+
+    initial_capital: float = 100_000.0
+    entry_threshold: float = 0.1
+    exit_threshold: float = 0.0
+    allow_short: bool = False
+    fill: str = "next_open"
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    trailing_stop_pct: float | None = None
+    time_exit_bars: int | None = None
+    signal_exit: bool = True
+    commission_pct: float = 0.0
+    commission_fixed: float = 0.0
+    slippage_bps: float = 0.0
+    sizing: str = "percent_equity"
+    size_pct: float = 0.95
+    size_cash: float | None = None
+    size_units: float | None = None
+    risk_pct: float | None = None
+    fractional: bool = True
+    calendar: str = "exchange"
+    warmup_bars: int = 0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            name = f.name
+            value = getattr(self, name)
+            if name in _FLOAT_FIELDS or (name in _OPT_FLOAT_FIELDS and value is not None):
+                if not _is_number(value) or not math.isfinite(float(value)):
+                    raise ConfigError(
+                        f"EngineConfig.{name} must be a finite number, got {value!r}"
+                    )
+                object.__setattr__(self, name, float(value))
+            elif name in _INT_FIELDS or (name in _OPT_INT_FIELDS and value is not None):
+                if isinstance(value, (float, np.floating)) and float(value).is_integer():
+                    value = int(value)
+                if not _is_number(value) or not isinstance(value, (int, np.integer)):
+                    raise ConfigError(f"EngineConfig.{name} must be an integer, got {value!r}")
+                object.__setattr__(self, name, int(value))
+            elif name in _BOOL_FIELDS:
+                if not isinstance(value, (bool, np.bool_)):
+                    raise ConfigError(f"EngineConfig.{name} must be true or false, got {value!r}")
+                object.__setattr__(self, name, bool(value))
+            elif name in _CHOICE_FIELDS and value not in _CHOICE_FIELDS[name]:
+                raise ConfigError(
+                    f"EngineConfig.{name}: " + unknown_choice(name, value, _CHOICE_FIELDS[name])
+                )
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        def bad(name: str, rule: str) -> ConfigError:
+            return ConfigError(f"EngineConfig.{name} must be {rule}, got {getattr(self, name)!r}")
+
+        if not self.initial_capital > 0:
+            raise bad("initial_capital", "> 0")
+        for name in ("entry_threshold", "exit_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise bad(name, "in [0, 1]")
+        if self.exit_threshold > self.entry_threshold:
+            raise ConfigError(
+                f"EngineConfig.exit_threshold ({self.exit_threshold}) must be <= "
+                f"entry_threshold ({self.entry_threshold})"
+            )
+        for name in ("stop_loss_pct", "trailing_stop_pct", "size_pct", "risk_pct"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value <= 1.0:
+                raise bad(name, "in (0, 1]")
+        for name in ("take_profit_pct", "size_cash", "size_units"):
+            value = getattr(self, name)
+            if value is not None and not value > 0.0:
+                raise bad(name, "> 0")
+        if self.time_exit_bars is not None and self.time_exit_bars < 1:
+            raise bad("time_exit_bars", ">= 1")
+        if not 0.0 <= self.commission_pct < 1.0:
+            raise bad("commission_pct", "in [0, 1)")
+        if not self.commission_fixed >= 0.0:
+            raise bad("commission_fixed", ">= 0")
+        if not 0.0 <= self.slippage_bps < 10_000.0:
+            raise bad("slippage_bps", "in [0, 10000)")
+        if self.warmup_bars < 0:
+            raise bad("warmup_bars", ">= 0")
+        needs = {
+            "fixed_cash": ("size_cash",),
+            "fixed_units": ("size_units",),
+            "risk_per_trade": ("risk_pct", "stop_loss_pct"),
+        }.get(self.sizing, ())
+        for name in needs:
+            if getattr(self, name) is None:
+                raise ConfigError(f"EngineConfig.sizing={self.sizing!r} needs {name} to be set")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EngineConfig:
+        """Build from a dict (e.g. parsed JSON); unknown keys, bad types or ranges raise ConfigError."""
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"EngineConfig must be given as a mapping, got {type(d).__name__}")
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in d:
+            if key not in names:
+                raise ConfigError(unknown_choice("EngineConfig field", key, names))
+        return cls(**dict(d))
+
+    @property
+    def periods_per_year(self) -> int:
+        """Annualisation factor of daily returns for ``calendar``."""
+        return PERIODS_PER_YEAR[self.calendar]
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest produces.
+
+    Attributes
+    ----------
+    trades : DataFrame
+        One row per trade, columns :data:`TRADE_COLUMNS`.
+    equity : Series
+        Equity at each bar's close, on the bar index.
+    positions : Series
+        Signed units held at each bar's close (+ long, - short).
+    metrics : dict of str -> float
+        See :data:`phi.backtest.metrics.METRIC_NAMES`.
+    assumptions : dict
+        The assumption ledger: fill timing, signal rule, tie-break, gap rule, costs,
+        sizing, adjustment, annualisation, warm-up bars, ambiguous-bar count.
+    signal : Series or None
+        The signal the run used (aligned to the bars).
+    cash : Series or None
+        Cash at each bar's close (``equity == cash + positions * close``).
+    """
+
+    trades: pd.DataFrame
+    equity: pd.Series
+    positions: pd.Series
+    metrics: dict[str, float]
+    assumptions: dict[str, object]
+    signal: pd.Series | None = None
+    cash: pd.Series | None = field(default=None, repr=False)
+
+
+# ---------------------------------------------------------------------------------------
+# input preparation
+
+
+class _Bars:
+    __slots__ = ("close", "day_end", "high", "index", "low", "open")
+
+    def __init__(self, ohlcv: pd.DataFrame) -> None:
+        if not isinstance(ohlcv, pd.DataFrame):
+            raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
+        lower = {str(c).lower(): c for c in ohlcv.columns}
+        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
+        if missing:
+            raise EngineError(
+                f"ohlcv is missing column(s) {', '.join(missing)}; it has "
+                f"{', '.join(map(str, ohlcv.columns)) or 'none'} (see phi.data.validate_ohlcv)"
+            )
+        if len(ohlcv) == 0:
+            raise EngineError("ohlcv has no bars")
+        arrays = []
+        for name in ("open", "high", "low", "close"):
+            a = np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64))
+            if not np.isfinite(a).all() or not a.min() > 0.0:
+                bad = int(np.flatnonzero(~(np.isfinite(a) & (a > 0)))[0])
+                raise EngineError(
+                    f"ohlcv column {name!r} has a missing, infinite or non-positive value "
+                    f"({a[bad]!r} at {ohlcv.index[bad]}); drop or repair such bars first "
+                    "(phi.data.validate_ohlcv)"
+                )
+            arrays.append(a)
+        self.open, self.high, self.low, self.close = arrays
+        self.index = ohlcv.index
+        self.day_end = _day_end(ohlcv.index)
+
+
+def _day_end(index: pd.Index) -> np.ndarray:
+    """True at the last bar of each calendar day (the index's own wall-clock dates)."""
+    n = len(index)
+    out = np.ones(n, dtype=bool)
+    if isinstance(index, pd.DatetimeIndex) and n > 1:
+        idx = index.tz_localize(None) if index.tz is not None else index
+        day = idx.as_unit("ns").asi8 // 86_400_000_000_000
+        out[:-1] = day[1:] != day[:-1]
+    return out
+
+
+def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | None]:
+    """Signal as a C-contiguous (m, n) float64 array, plus column labels for a DataFrame."""
+    n = len(bars.index)
+    labels: list[Any] | None = None
+    if isinstance(signal, pd.DataFrame):
+        labels = list(signal.columns)
+        if not signal.index.equals(bars.index):
+            signal = signal.reindex(bars.index)
+        arr = signal.to_numpy(dtype=np.float64).T
+    elif isinstance(signal, pd.Series):
+        if not signal.index.equals(bars.index):
+            signal = signal.reindex(bars.index)
+        arr = signal.to_numpy(dtype=np.float64)[None, :]
+    else:
+        try:
+            arr = np.asarray(signal, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise EngineError(f"signal must be numeric, got {type(signal).__name__}") from exc
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        elif arr.ndim == 2:
+            arr = arr.T  # (n bars, m candidates) -> (m, n)
+        else:
+            raise EngineError(f"signal must be 1-D or 2-D, got {arr.ndim}-D")
+    if arr.shape[1] != n:
+        raise EngineError(f"signal has {arr.shape[1]} bars but ohlcv has {n}")
+    if arr.shape[0] == 0:
+        raise EngineError("signal has no columns")
+    arr = np.ascontiguousarray(arr)
+    if (arr > 1.0).any() or (arr < -1.0).any():
+        bad = arr[(arr > 1.0) | (arr < -1.0)][0]
+        raise EngineError(
+            f"signal values must lie in [-1, 1] (NaN allowed), got {bad!r}; clip or rescale it"
+        )
+    return arr, labels
+
+
+def _params(config: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+    nan = float("nan")
+    fp = np.empty(_nb.N_FP, dtype=np.float64)
+    fp[_nb.FP_INIT_CASH] = config.initial_capital
+    fp[_nb.FP_ENTRY_THR] = config.entry_threshold
+    fp[_nb.FP_EXIT_THR] = config.exit_threshold
+    fp[_nb.FP_SL] = nan if config.stop_loss_pct is None else config.stop_loss_pct
+    fp[_nb.FP_TP] = nan if config.take_profit_pct is None else config.take_profit_pct
+    fp[_nb.FP_TS] = nan if config.trailing_stop_pct is None else config.trailing_stop_pct
+    fp[_nb.FP_COMM_PCT] = config.commission_pct
+    fp[_nb.FP_COMM_FIXED] = config.commission_fixed
+    fp[_nb.FP_SLIP] = config.slippage_bps / 10_000.0
+    fp[_nb.FP_SIZE_PCT] = config.size_pct
+    fp[_nb.FP_SIZE_CASH] = nan if config.size_cash is None else config.size_cash
+    fp[_nb.FP_SIZE_UNITS] = nan if config.size_units is None else config.size_units
+    fp[_nb.FP_RISK_PCT] = nan if config.risk_pct is None else config.risk_pct
+    fp[_nb.FP_ANN] = config.periods_per_year
+    ip = np.empty(_nb.N_IP, dtype=np.int64)
+    ip[_nb.IP_FILL_CLOSE] = config.fill == "close"
+    ip[_nb.IP_ALLOW_SHORT] = config.allow_short
+    ip[_nb.IP_SIGNAL_EXIT] = config.signal_exit
+    ip[_nb.IP_FRACTIONAL] = config.fractional
+    ip[_nb.IP_TIME_EXIT] = 0 if config.time_exit_bars is None else config.time_exit_bars
+    ip[_nb.IP_SIZING] = SIZINGS.index(config.sizing)
+    ip[_nb.IP_WARMUP] = config.warmup_bars
+    return fp, ip
+
+
+def _coerce_config(config: EngineConfig | Mapping[str, Any] | None) -> EngineConfig:
+    if config is None:
+        return EngineConfig()
+    if isinstance(config, EngineConfig):
+        return config
+    if isinstance(config, Mapping):
+        return EngineConfig.from_dict(config)
+    raise ConfigError(f"config must be an EngineConfig, got {type(config).__name__}")
+
+
+# ---------------------------------------------------------------------------------------
+# results
+
+
+def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    entry_bar = tr[:, _nb.TR_ENTRY_BAR].astype(np.int64)
+    exit_bar = tr[:, _nb.TR_EXIT_BAR].astype(np.int64)
+    size = tr[:, _nb.TR_SIZE]
+    entry_price = tr[:, _nb.TR_ENTRY_PRICE]
+    pnl = tr[:, _nb.TR_PNL]
+    reason = tr[:, _nb.TR_REASON].astype(np.int64)
+    reason_names = np.array([""] + [EXIT_REASONS[i] for i in range(1, len(EXIT_REASONS) + 1)])
+    return pd.DataFrame(
+        {
+            "entry_time": index[entry_bar],
+            "exit_time": index[exit_bar],
+            "side": np.where(tr[:, _nb.TR_SIDE] > 0, "long", "short"),
+            "entry_price": entry_price,
+            "exit_price": tr[:, _nb.TR_EXIT_PRICE],
+            "size": size,
+            "pnl": pnl,
+            "return_pct": pnl / (size * entry_price),
+            "bars_held": exit_bar - entry_bar,
+            "exit_reason": reason_names[reason],
+            "costs": tr[:, _nb.TR_COSTS],
+            "open": reason == _nb.EXIT_END_OF_DATA,
+            "entry_bar": entry_bar,
+            "exit_bar": exit_bar,
+        },
+        columns=list(TRADE_COLUMNS),
+    )
+
+
+def _assumptions(config: EngineConfig, st: np.ndarray, adjustment: object) -> dict[str, object]:
+    thr, x = config.entry_threshold, config.exit_threshold
+    if config.fill == "next_open":
+        timing = "signal at bar t's close -> market order filled at bar t+1's open"
+        live = "from the fill bar (the entry fills at its open)"
+    else:
+        timing = (
+            "OPTIMISTIC: filled at the close of the bar whose close produced the signal "
+            "(no delay between seeing a price and trading at it)"
+        )
+        live = "from the bar after the entry (the entry fills at the close)"
+    rule = f"long entry when the signal crosses above {thr} (prev <= {thr} < cur)"
+    if config.allow_short:
+        rule += f"; short entry when it crosses below {-thr} (prev >= {-thr} > cur)"
+    rule += (
+        f"; signal exit when it crosses {x} the other way (long: prev > {x} >= cur"
+        + (f"; short: prev < {-x} <= cur)" if config.allow_short else ")")
+        + "; NaN on either bar is not a cross; entries only when flat (no pyramiding)"
+        + (
+            "; an opposite entry cross on a signal-exit bar reverses the position"
+            if config.signal_exit
+            else "; signal exits off: the signal only opens positions"
+        )
+    )
+    if config.sizing == "percent_equity":
+        sizing = f"{config.size_pct:g} of equity per entry"
+    elif config.sizing == "fixed_cash":
+        sizing = f"{config.size_cash:g} cash per entry (at most the equity)"
+    elif config.sizing == "fixed_units":
+        sizing = f"{config.size_units:g} units per entry (at most what the equity pays for)"
+    else:
+        sizing = (
+            f"risk {config.risk_pct:g} of equity to the {config.stop_loss_pct:g} stop "
+            "(at most what the equity pays for)"
+        )
+    periods = config.periods_per_year
+    return {
+        "fill": config.fill,
+        "fill_timing": timing,
+        "signal_rule": rule,
+        "stops_live": live,
+        "tie_break": "stop (or trailing stop) before target when both are touched in one bar",
+        "gap_rule": "a bar that opens through a stop or target fills at its open",
+        "trailing_stop": (
+            "level from the best high/low of the bars before the current bar: it never "
+            "ratchets and stops out on the same bar"
+        ),
+        "order_priority": "a market exit at a bar's open comes before that bar's stops and targets",
+        "time_exit": (
+            f"exit fills {config.time_exit_bars} bars after the entry bar"
+            if config.time_exit_bars
+            else "off"
+        ),
+        "costs": (
+            f"commission {config.commission_pct:g} of notional + {config.commission_fixed:g} "
+            f"per fill; slippage {config.slippage_bps:g} bps against every fill; trade prices "
+            "are market prices, costs are in trades.costs"
+        ),
+        "sizing": sizing,
+        "fractional": config.fractional,
+        "accounting": (
+            "equity = cash + position * close; short proceeds held as cash; no leverage, "
+            "margin calls, interest or borrow fees"
+        ),
+        "end_of_data": "an open trade is reported open, valued at the last close, no exit costs",
+        "adjustment": adjustment,
+        "annualisation": (
+            f"risk metrics on daily returns (equity at each calendar day's last bar), "
+            f"{periods} periods/year ({config.calendar} calendar), risk-free rate 0, "
+            "empyrical definitions"
+        ),
+        "periods_per_year": periods,
+        "warmup_bars": config.warmup_bars,
+        "ambiguous_bars": int(st[_nb.ST_AMBIGUOUS]),
+        "skipped_entries": int(st[_nb.ST_SKIPPED]),
+    }
+
+
+def _build_result(
+    bars: _Bars,
+    config: EngineConfig,
+    sig: np.ndarray,
+    eq: np.ndarray,
+    pos: np.ndarray,
+    cash: np.ndarray,
+    tr: np.ndarray,
+    st: np.ndarray,
+    adjustment: object,
+    name: Any = None,
+) -> BacktestResult:
+    index = bars.index
+    trades = _trades_frame(tr, index)
+    is_open = tr[:, _nb.TR_REASON] == _nb.EXIT_END_OF_DATA
+    closed = tr[~is_open]
+    w = min(config.warmup_bars, len(index))
+    pnl = closed[:, _nb.TR_PNL]
+    metrics = compute_metrics(
+        equity=eq[w:],
+        positions=pos[w:],
+        close=bars.close[w:],
+        day_end=bars.day_end[w:],
+        initial=config.initial_capital,
+        periods=config.periods_per_year,
+        closed_pnl=pnl,
+        closed_return_pct=pnl / (closed[:, _nb.TR_SIZE] * closed[:, _nb.TR_ENTRY_PRICE]),
+        n_open_trades=int(is_open.sum()),
+        signal=sig[w:],
+    )
+    return BacktestResult(
+        trades=trades,
+        equity=pd.Series(eq, index=index, name="equity"),
+        positions=pd.Series(pos, index=index, name="position"),
+        metrics=metrics,
+        assumptions=_assumptions(config, st, adjustment),
+        signal=pd.Series(sig, index=index, name="signal" if name is None else name),
+        cash=pd.Series(cash, index=index, name="cash"),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+
+def run_backtest(
+    ohlcv: pd.DataFrame,
+    signal: pd.Series | pd.DataFrame | np.ndarray,
+    config: EngineConfig | Mapping[str, Any] | None = None,
+) -> BacktestResult | list[BacktestResult]:
+    """Backtest a signal in [-1, +1] on OHLCV bars.
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        Bars with columns open, high, low, close (volume unused), finite and positive.
+    signal : Series, DataFrame or ndarray
+        The signal on the same bars (reindexed to them if the index differs; NaN means "no
+        view"). A DataFrame (or an ``(n_bars, n_candidates)`` array) runs every column in
+        one parallel kernel call and returns one result per column.
+    config : EngineConfig, optional
+        Defaults to ``EngineConfig()``.
+
+    Returns
+    -------
+    BacktestResult, or a list of them (one per column) for a 2-D signal.
+
+    Examples
+    --------
+    >>> res = run_backtest(df, sma_signal, EngineConfig(stop_loss_pct=0.02))  # doctest: +SKIP
+    >>> res.metrics["sharpe"], res.assumptions["fill_timing"]  # doctest: +SKIP
+    """
+    cfg = _coerce_config(config)
+    bars = _Bars(ohlcv)
+    sig, labels = _signal_matrix(signal, bars)
+    fp, ip = _params(cfg)
+    n = len(bars.index)
+    m = sig.shape[0]
+    adjustment = ohlcv.attrs.get("adjustment", "unknown (not recorded with the data)")
+    two_d = labels is not None or (not isinstance(signal, pd.Series) and np.ndim(signal) == 2)
+    if m == 1 and not two_d:
+        eq = np.empty(n)
+        pos = np.empty(n)
+        cash = np.empty(n)
+        tr = np.empty((n, _nb.N_TR))
+        st = np.empty(_nb.N_ST)
+        k = _nb.simulate_col_nb(
+            bars.open, bars.high, bars.low, bars.close, sig[0], bars.day_end,
+            fp, ip, True, eq, pos, cash, tr, st,
+        )  # fmt: skip
+        name = signal.name if isinstance(signal, pd.Series) else None
+        return _build_result(bars, cfg, sig[0], eq, pos, cash, tr[:k], st, adjustment, name)
+    eq2 = np.empty((m, n))
+    pos2 = np.empty((m, n))
+    cash2 = np.empty((m, n))
+    tr2 = np.empty((m, n, _nb.N_TR))  # pages are committed only where trades are written
+    st2 = np.empty((m, _nb.N_ST))
+    counts = _nb.simulate_many_nb(
+        bars.open, bars.high, bars.low, bars.close, sig, bars.day_end,
+        fp, ip, True, eq2, pos2, cash2, tr2, st2,
+    )  # fmt: skip
+    names = labels if labels is not None else list(range(m))
+    return [
+        _build_result(
+            bars, cfg, sig[j], eq2[j], pos2[j], cash2[j], tr2[j, : counts[j]], st2[j],
+            adjustment, names[j],
+        )  # fmt: skip
+        for j in range(m)
+    ]
+
+
+def run_backtest_many(
+    ohlcv: pd.DataFrame,
+    signals: np.ndarray | pd.DataFrame,
+    config: EngineConfig | Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Lean sweep: run many signal columns in parallel and return only compact metrics.
+
+    No per-bar series and no trade lists are built, so thousands of candidates cost little
+    more than the bar loop itself. Metric definitions match :func:`run_backtest`'s (up to
+    floating-point summation order).
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        As for :func:`run_backtest`.
+    signals : ndarray of shape (n_bars, n_candidates), or DataFrame
+        One candidate per column. Pass ``arr_mn.T`` of a C-contiguous ``(m, n)`` array to
+        avoid a copy.
+    config : EngineConfig, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per candidate (index = the DataFrame's columns or 0..m-1), columns
+        :data:`SWEEP_METRICS`; ``final_equity`` is the equity at the last bar.
+    """
+    cfg = _coerce_config(config)
+    bars = _Bars(ohlcv)
+    if isinstance(signals, pd.Series) or (isinstance(signals, np.ndarray) and signals.ndim == 1):
+        signals = np.asarray(signals, dtype=np.float64)[:, None]
+    sig, labels = _signal_matrix(signals, bars)
+    fp, ip = _params(cfg)
+    m = sig.shape[0]
+    empty2 = np.empty((m, 0))
+    st = np.empty((m, _nb.N_ST))
+    _nb.simulate_many_nb(
+        bars.open, bars.high, bars.low, bars.close, sig, bars.day_end,
+        fp, ip, False, empty2, empty2, empty2, np.empty((m, 0, _nb.N_TR)), st,
+    )  # fmt: skip
+    index = pd.Index(labels) if labels is not None else pd.RangeIndex(m)
+    return pd.DataFrame(st, index=index, columns=list(SWEEP_METRICS))

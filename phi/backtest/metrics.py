@@ -1,0 +1,277 @@
+"""Performance metrics: one small pure function per metric, NumPy in, float out.
+
+Definitions follow empyrical (risk-free rate 0) and are tested against empyrical-reloaded:
+
+* risk metrics (volatility, Sharpe, Sortino, CAGR) use **daily** returns: the equity at the
+  last bar of each calendar day, the first one measured against the initial capital;
+* annualisation uses :data:`phi.backtest.periods.PERIODS_PER_YEAR` (252 exchange, 365 24/7);
+* Sortino divides by the *downside deviation* ``sqrt(mean(min(r, 0)**2))`` over all days,
+  not by the standard deviation of the negative days (the reference implementation's defect);
+* max drawdown is measured on every bar's equity (for daily bars that is exactly empyrical's
+  value; for intraday bars it also sees the intraday troughs), Calmar = CAGR / |max drawdown|;
+* ``direction_accuracy`` compares the sign of the signal at t with the close-to-close return
+  from t to t+1, over bars with a non-zero signal; it is not the win rate.
+
+Edge cases come first in every function: too few observations give NaN, a zero denominator
+gives +/-inf when the numerator is non-zero and NaN otherwise (as empyrical does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "METRIC_NAMES",
+    "annual_volatility",
+    "avg_trade",
+    "buy_and_hold_return",
+    "cagr",
+    "calmar_ratio",
+    "compute_metrics",
+    "daily_returns",
+    "direction_accuracy",
+    "expectancy",
+    "exposure",
+    "max_drawdown",
+    "max_drawdown_duration",
+    "profit_factor",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "total_return",
+    "win_rate",
+]
+
+#: Keys of ``BacktestResult.metrics``, in display order.
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "max_drawdown",
+    "max_drawdown_duration",
+    "profit_factor",
+    "win_rate",
+    "avg_trade",
+    "expectancy",
+    "exposure",
+    "n_trades",
+    "n_open_trades",
+    "buy_and_hold_return",
+    "direction_accuracy",
+    "final_equity",
+)
+
+
+def _ratio(num: float, den: float) -> float:
+    """num / den with empyrical's conventions for a zero denominator."""
+    if den > 0.0:
+        return float(num / den)
+    if num == 0.0 or np.isnan(num):
+        return float("nan")
+    return float("inf") if num > 0.0 else float("-inf")
+
+
+def daily_returns(equity: np.ndarray, day_end: np.ndarray, initial: float) -> np.ndarray:
+    """Simple returns between consecutive daily closes of an equity curve.
+
+    Parameters
+    ----------
+    equity : array of float
+        Equity at each bar's close (already cut to the metric window).
+    day_end : array of bool
+        True at the last bar of each calendar day (same length as ``equity``).
+    initial : float
+        Equity before the first bar; the first daily return is measured against it.
+    """
+    closes = np.asarray(equity, dtype=np.float64)[np.asarray(day_end, dtype=bool)]
+    if closes.size == 0:
+        return closes
+    prev = np.empty_like(closes)
+    prev[0] = initial
+    prev[1:] = closes[:-1]
+    return closes / prev - 1.0
+
+
+def total_return(final_equity: float, initial: float) -> float:
+    """Final equity over initial capital, minus one."""
+    return float(final_equity / initial - 1.0)
+
+
+def cagr(returns: np.ndarray, periods: int) -> float:
+    """Compound annual growth rate of periodic returns (empyrical ``annual_return``)."""
+    if len(returns) < 1:
+        return float("nan")
+    ending = float(np.prod(1.0 + np.asarray(returns)))
+    return float(ending ** (periods / len(returns)) - 1.0)
+
+
+def annual_volatility(returns: np.ndarray, periods: int) -> float:
+    """Sample standard deviation (ddof=1) of returns times sqrt(periods)."""
+    if len(returns) < 2:
+        return float("nan")
+    return float(np.std(returns, ddof=1) * np.sqrt(periods))
+
+
+def sharpe_ratio(returns: np.ndarray, periods: int) -> float:
+    """Annualised Sharpe ratio, risk-free 0: mean / std(ddof=1) * sqrt(periods)."""
+    r = np.asarray(returns, dtype=np.float64)
+    if len(r) < 2:
+        return float("nan")
+    # identical values have zero dispersion even if the float mean differs in the last bit
+    std = 0.0 if r.max() == r.min() else float(np.std(r, ddof=1))
+    mean = float(np.mean(r))
+    if std > 0.0:
+        return float(mean / std * np.sqrt(periods))
+    return _ratio(mean, 0.0)
+
+
+def sortino_ratio(returns: np.ndarray, periods: int) -> float:
+    """Annualised Sortino ratio, target 0: mean * periods / downside deviation.
+
+    The downside deviation is ``sqrt(mean(min(r, 0)**2)) * sqrt(periods)`` over *all*
+    returns (empyrical ``downside_risk``).
+    """
+    r = np.asarray(returns, dtype=np.float64)
+    if len(r) < 2:
+        return float("nan")
+    downside = float(np.sqrt(np.mean(np.square(np.minimum(r, 0.0)))) * np.sqrt(periods))
+    return _ratio(float(np.mean(r)) * periods, downside)
+
+
+def max_drawdown(equity: np.ndarray, initial: float) -> float:
+    """Largest fall from a running peak, as a negative fraction (0 if none).
+
+    The initial capital counts as the first peak.
+    """
+    eq = np.asarray(equity, dtype=np.float64)
+    if eq.size == 0:
+        return float("nan")
+    peak = np.maximum.accumulate(np.concatenate(([initial], eq)))[1:]
+    return float(min(0.0, np.min(eq / peak - 1.0)))
+
+
+def max_drawdown_duration(equity: np.ndarray, initial: float) -> int:
+    """Longest run of consecutive bars spent below the running peak."""
+    eq = np.asarray(equity, dtype=np.float64)
+    if eq.size == 0:
+        return 0
+    peak = np.maximum.accumulate(np.concatenate(([initial], eq)))[1:]
+    under = eq < peak
+    if not under.any():
+        return 0
+    # lengths of the runs of True
+    edges = np.diff(np.concatenate(([0], under.view(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return int(np.max(ends - starts))
+
+
+def calmar_ratio(cagr_value: float, max_dd: float) -> float:
+    """CAGR / |max drawdown|; NaN without a drawdown (empyrical ``calmar_ratio``)."""
+    if not max_dd < 0.0:
+        return float("nan")
+    value = cagr_value / abs(max_dd)
+    return float("nan") if np.isinf(value) else float(value)
+
+
+def profit_factor(pnl: np.ndarray) -> float:
+    """Gross profit over gross loss of closed trades; NaN with no trades."""
+    p = np.asarray(pnl, dtype=np.float64)
+    if p.size == 0:
+        return float("nan")
+    return _ratio(float(p[p > 0].sum()), float(-p[p <= 0].sum()))
+
+
+def win_rate(pnl: np.ndarray) -> float:
+    """Fraction of closed trades with a positive PnL (after costs)."""
+    p = np.asarray(pnl, dtype=np.float64)
+    return float(np.mean(p > 0)) if p.size else float("nan")
+
+
+def avg_trade(return_pct: np.ndarray) -> float:
+    """Mean return of closed trades (PnL after costs over entry notional)."""
+    r = np.asarray(return_pct, dtype=np.float64)
+    return float(np.mean(r)) if r.size else float("nan")
+
+
+def expectancy(pnl: np.ndarray) -> float:
+    """Mean PnL per closed trade in cash (= win rate * avg win - loss rate * avg loss)."""
+    p = np.asarray(pnl, dtype=np.float64)
+    return float(np.mean(p)) if p.size else float("nan")
+
+
+def exposure(positions: np.ndarray) -> float:
+    """Fraction of bars that end with a position open."""
+    pos = np.asarray(positions, dtype=np.float64)
+    return float(np.mean(pos != 0.0)) if pos.size else float("nan")
+
+
+def buy_and_hold_return(close: np.ndarray) -> float:
+    """Last close over first close, minus one."""
+    c = np.asarray(close, dtype=np.float64)
+    return float(c[-1] / c[0] - 1.0) if c.size else float("nan")
+
+
+def direction_accuracy(signal: np.ndarray, close: np.ndarray) -> float:
+    """Share of bars whose signal sign matches the sign of the next close-to-close return.
+
+    Only bars with a finite, non-zero signal and a following bar count; a zero return
+    counts as a miss. NaN when no bar qualifies.
+    """
+    s = np.asarray(signal, dtype=np.float64)[:-1]
+    c = np.asarray(close, dtype=np.float64)
+    if c.size < 2:
+        return float("nan")
+    nxt = c[1:] - c[:-1]
+    mask = np.isfinite(s) & (s != 0.0)
+    if not mask.any():
+        return float("nan")
+    return float(np.mean(np.sign(s[mask]) == np.sign(nxt[mask])))
+
+
+def compute_metrics(
+    *,
+    equity: np.ndarray,
+    positions: np.ndarray,
+    close: np.ndarray,
+    day_end: np.ndarray,
+    initial: float,
+    periods: int,
+    closed_pnl: np.ndarray,
+    closed_return_pct: np.ndarray,
+    n_open_trades: int,
+    signal: np.ndarray | None = None,
+) -> dict[str, float]:
+    """All metrics of one run, on arrays already cut to the metric window (after warm-up).
+
+    Returns a dict keyed by :data:`METRIC_NAMES` (every value a float).
+    """
+    eq = np.asarray(equity, dtype=np.float64)
+    r = daily_returns(eq, day_end, initial)
+    final = float(eq[-1]) if eq.size else float(initial)
+    growth = cagr(r, periods)
+    mdd = max_drawdown(eq, initial)
+    return {
+        "total_return": total_return(final, initial),
+        "cagr": growth,
+        "annual_volatility": annual_volatility(r, periods),
+        "sharpe": sharpe_ratio(r, periods),
+        "sortino": sortino_ratio(r, periods),
+        "calmar": calmar_ratio(growth, mdd),
+        "max_drawdown": mdd,
+        "max_drawdown_duration": float(max_drawdown_duration(eq, initial)),
+        "profit_factor": profit_factor(closed_pnl),
+        "win_rate": win_rate(closed_pnl),
+        "avg_trade": avg_trade(closed_return_pct),
+        "expectancy": expectancy(closed_pnl),
+        "exposure": exposure(positions),
+        "n_trades": float(len(closed_pnl)),
+        "n_open_trades": float(n_open_trades),
+        "buy_and_hold_return": buy_and_hold_return(close),
+        "direction_accuracy": (
+            direction_accuracy(signal, close) if signal is not None else float("nan")
+        ),
+        "final_equity": final,
+    }
