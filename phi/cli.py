@@ -132,6 +132,7 @@ def data_health_cmd(
         requested_start=meta.get("requested_start"),
         requested_end=meta.get("requested_end"),
         coverage_start=meta.get("coverage_start"),
+        calendar=(meta.get("health") or {}).get("calendar", "exchange"),
     )
     console.print(f"{meta.get('symbol', symbol)} {meta['timeframe']} {meta.get('vendor', vendor)}: {meta['rows']:,} bars, {meta['first_bar']} .. {meta['last_bar']}", highlight=False)
     if ds.synthetic:
@@ -152,14 +153,14 @@ def cache_list() -> None:
         console.print(f"The cache is empty ({cache_root()}).")
         return
     table = Table(title=f"Cached datasets in {cache_root()}")
-    for col in ("vendor", "symbol", "tf", "start", "end", "rows", "adjustment", "health", "fetched at", "id"):
-        table.add_column(col)
+    for col in ("vendor", "symbol", "tf", "range", "rows", "health", "fetched (UTC)"):
+        table.add_column(col, no_wrap=True, justify="right" if col == "rows" else "left")
     for m in metas:
         table.add_row(
-            str(m.get("vendor")), str(m.get("symbol")), str(m.get("timeframe")), str(m.get("start")),
-            str(m.get("end")), f"{m.get('rows', 0):,}", str(m.get("adjustment", "?")),
-            str((m.get("health") or {}).get("status", "?")), str(m.get("fetched_at", ""))[:19],
-            str(m.get("dataset_id", "")),
+            str(m.get("vendor")), str(m.get("symbol")), str(m.get("timeframe")),
+            f"{m.get('start')}..{m.get('end')}", f"{m.get('rows', 0):,}",
+            str((m.get("health") or {}).get("status", "?")),
+            str(m.get("fetched_at", ""))[:16].replace("T", " "),
         )
     console.print(table)
 
