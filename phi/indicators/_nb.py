@@ -42,6 +42,39 @@ def sma_nb(x, period, start):
 
 
 @njit(cache=True)
+def rolling_mean_nb(x, period, start):
+    """Mean of the last ``period`` values of ``x[start:]``, by a compensated running sum.
+
+    Kahan-Babuska compensation keeps the error at a few ulps of the current window even
+    after the values fall by orders of magnitude (a plain running sum, as TA-Lib's SMA,
+    keeps an absolute residue of the largest values it has seen).
+    """
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    total = 0.0
+    comp = 0.0
+    for i in range(start, n):
+        v = x[i]
+        t = total + v
+        if abs(total) >= abs(v):
+            comp += (total - t) + v
+        else:
+            comp += (v - t) + total
+        total = t
+        if i - start >= period:
+            v = -x[i - period]
+            t = total + v
+            if abs(total) >= abs(v):
+                comp += (total - t) + v
+            else:
+                comp += (v - t) + total
+            total = t
+        if i - start >= period - 1:
+            out[i] = (total + comp) / period
+    return out
+
+
+@njit(cache=True)
 def ema_nb(x, period, k, first):
     """TA-Lib EMA with factor ``k``, seeded at bar ``first`` by the SMA of ``x[first-period+1 : first+1]``."""
     n = x.shape[0]
@@ -88,7 +121,7 @@ def macd_nb(x, fast, slow, signal):
 
 @njit(cache=True)
 def rsi_nb(x, period):
-    """TA-Lib RSI (Wilder). Returns (rsi, avg_gain + avg_loss); rsi is 0 where that sum is ~0."""
+    """TA-Lib RSI (Wilder). Returns (rsi, avg_gain + avg_loss); rsi is 0 where that sum is 0."""
     n = x.shape[0]
     out = np.full(n, np.nan)
     denom = np.full(n, np.nan)
@@ -108,7 +141,7 @@ def rsi_nb(x, period):
     gain /= period
     s = gain + loss
     denom[period] = s
-    out[period] = 100.0 * (gain / s) if not (-TA_EPSILON < s < TA_EPSILON) else 0.0
+    out[period] = 100.0 * (gain / s) if s != 0.0 else 0.0
     for i in range(period + 1, n):
         d = x[i] - prev_value
         prev_value = x[i]
@@ -122,7 +155,7 @@ def rsi_nb(x, period):
         gain /= period
         s = gain + loss
         denom[i] = s
-        out[i] = 100.0 * (gain / s) if not (-TA_EPSILON < s < TA_EPSILON) else 0.0
+        out[i] = 100.0 * (gain / s) if s != 0.0 else 0.0
     return out, denom
 
 

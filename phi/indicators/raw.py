@@ -98,12 +98,15 @@ def roc(df: pd.DataFrame, period: int) -> pd.DataFrame:
 
 
 def atr_ratio(df: pd.DataFrame, atr_period: int, ma_period: int) -> pd.DataFrame:
-    """``talib.ATR`` (Wilder), its SMA over ``ma_period`` bars, and their ratio.
+    """``talib.ATR`` (Wilder), its mean over ``ma_period`` bars, and their ratio.
 
+    ``atr_sma`` is the rolling mean of the ATR by a compensated running sum: it equals
+    ``talib.SMA(atr)`` except where the ATR decays by orders of magnitude (a flat stretch),
+    where TA-Lib's plain running sum keeps a residue that distorts the ratio.
     ``ratio`` is 1.0 (ATR equal to its average) where both are 0, i.e. on flat prices.
     """
     a = _nb.atr_nb(column(df, "high"), column(df, "low"), column(df, "close"), atr_period)
-    avg = _nb.sma_nb(a, ma_period, atr_period)
+    avg = _nb.rolling_mean_nb(a, ma_period, atr_period)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(avg > 0.0, a / avg, np.where(np.isnan(avg), np.nan, 1.0))
     return _frame(df, atr=a, atr_sma=avg, ratio=ratio)

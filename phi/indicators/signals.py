@@ -22,6 +22,8 @@ from phi.indicators import _nb, raw
 NORM_WINDOW = 60
 #: A raw value of ``NORM_GAIN`` rolling RMS saturates the signal.
 NORM_GAIN = 2.0
+#: Average moves below this fraction of the price count as a flat market (RSI -> 0).
+FLAT_TOL = 1e-10
 
 
 def _clip(x: np.ndarray) -> np.ndarray:
@@ -50,16 +52,9 @@ def rms_scale(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- pure maps
 
 
-def map_rsi(rsi: np.ndarray, avg_move: np.ndarray | None = None) -> np.ndarray:
-    """``clip((50 - RSI) / 20, -1, 1)``: RSI 30 -> +1, 40 -> +0.5, 50 -> 0, 70 -> -1.
-
-    Where the average move (avg gain + avg loss) is ~0, TA-Lib reports RSI 0; that is a flat
-    market, not an oversold one, and maps to 0.
-    """
-    s = _clip((50.0 - np.asarray(rsi, dtype=np.float64)) / 20.0)
-    if avg_move is not None:
-        s = np.where(np.abs(avg_move) < _nb.TA_EPSILON, 0.0, s)
-    return s
+def map_rsi(rsi: np.ndarray) -> np.ndarray:
+    """``clip((50 - RSI) / 20, -1, 1)``: RSI 30 -> +1, 40 -> +0.5, 50 -> 0, 70 -> -1."""
+    return _clip((50.0 - np.asarray(rsi, dtype=np.float64)) / 20.0)
 
 
 def map_bollinger(close: np.ndarray, upper: np.ndarray, middle: np.ndarray) -> np.ndarray:
@@ -117,9 +112,15 @@ def map_wyckoff(price_term: np.ndarray, volume_balance: np.ndarray) -> np.ndarra
 
 
 def rsi_signal(df: pd.DataFrame, period: int) -> pd.Series:
-    """RSI, inverted and linear: see :func:`map_rsi`."""
+    """RSI, inverted and linear: see :func:`map_rsi`.
+
+    Where the average move (avg gain + avg loss) is below ``FLAT_TOL`` of the close the market
+    is flat: TA-Lib reports RSI 0 there (or the last RSI while the averages decay), which is
+    not an oversold market, so the signal is 0.
+    """
     r = raw.rsi(df, period)
-    return _series(df, map_rsi(r["rsi"].to_numpy(), r["avg_move"].to_numpy()))
+    flat = r["avg_move"].to_numpy() <= FLAT_TOL * raw.column(df, "close")
+    return _series(df, np.where(flat, 0.0, map_rsi(r["rsi"].to_numpy())))
 
 
 def macd_signal(df: pd.DataFrame, fast: int, slow: int, signal: int) -> pd.Series:
