@@ -159,8 +159,12 @@ def _fetch_demo(symbol: str, start: pd.Timestamp, end: pd.Timestamp, timeframe: 
     from phi.data.demo import generate_demo  # lazy: only when the demo vendor is used
 
     frame = generate_demo(symbol, start, end, timeframe)
+    label = str(frame.attrs.get("label", "SYNTHETIC DEMO DATA"))
     return VendorData(
-        frame=frame, adjustment="synthetic", exchange_tz="America/New_York", extra={"generator": "phi.data.demo"}
+        frame=frame,
+        adjustment="synthetic",
+        exchange_tz="America/New_York",
+        extra={"generator": "phi.data.demo", "label": label},
     )
 
 
