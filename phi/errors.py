@@ -58,6 +58,10 @@ class EngineError(PhiError):
     """The backtest engine was given inputs it cannot simulate."""
 
 
+class RunError(PhiError):
+    """A saved run that does not exist, is incomplete, or cannot be read."""
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """Return ' Did you mean 'x'?' for the closest choice, or '' if none is close."""
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
