@@ -252,6 +252,8 @@ def fetch_result(
             "the range may hold no trading sessions"
         )
     checked = check_ohlcv(sliced, what=f"{vendor} {sym} {tf}")
+    # no inferred index frequency: equal bars compare equal whatever their source (or parquet)
+    checked.frame.index = pd.DatetimeIndex(checked.frame.index, freq=None, name="timestamp")
     extra = dict(data.extra)
     extra.setdefault("calendar", _calendar_kind(checked.frame, data.exchange_tz, intraday))
     return FetchResult(
