@@ -512,8 +512,8 @@ def volume_balance_nb(close, volume, period):
 def rms_scale_nb(x, window, gain):
     """Causal scaling: ``clip(x / (gain * rms), -1, 1)`` with rms over the last ``window`` values.
 
-    NaN until ``window`` finite values are available (x is NaN only in its own warm-up);
-    0 where the rolling rms is 0 (a flat market).
+    ``x`` is NaN during its own warm-up only; the result is NaN until ``window`` values are
+    available and 0 where the rolling rms is 0 (a flat market).
     """
     n = x.shape[0]
     out = np.full(n, np.nan)

@@ -317,7 +317,7 @@ def _check_signal(spec: IndicatorSpec, out: Any, ohlcv: pd.DataFrame, warm: int)
     if bad.any():
         i = warm + int(np.argmax(bad))
         raise IndicatorError(
-            f"{spec.name}: signal value {values[i]!r} at {ohlcv.index[i]} (bar {i}) after the "
+            f"{spec.name}: signal value {float(values[i])!r} at {ohlcv.index[i]} (bar {i}) after the "
             f"warm-up of {warm} bars; signals must be finite and within [-1, 1]"
         )
     return pd.Series(values, index=ohlcv.index, name=spec.name)

@@ -24,6 +24,8 @@ NORM_WINDOW = 60
 NORM_GAIN = 2.0
 #: Average moves below this fraction of the price count as a flat market (RSI -> 0).
 FLAT_TOL = 1e-10
+#: Unbounded raw values within this fraction of their unit of 0 are round-off noise.
+NOISE_TOL = 1e-12
 
 
 def _clip(x: np.ndarray) -> np.ndarray:
@@ -34,19 +36,22 @@ def _series(df: pd.DataFrame, values: np.ndarray) -> pd.Series:
     return pd.Series(values, index=df.index, dtype="float64")
 
 
-def rms_scale(x: np.ndarray) -> np.ndarray:
+def rms_scale(x: np.ndarray, start: int, scale: float | np.ndarray = 1.0) -> np.ndarray:
     """``clip(x / (NORM_GAIN * rms), -1, 1)``, rms over the last NORM_WINDOW values (causal).
 
-    NaN until NORM_WINDOW values after x's own warm-up; 0 where the rolling rms is 0. NaN
-    after x's warm-up (an undefined raw value) counts as 0.
+    ``start`` is the first bar at which ``x`` is defined (its warm-up); NaN at or after it (an
+    undefined raw value, e.g. a VWAP without volume) counts as 0. Values within
+    ``NOISE_TOL * scale`` of 0 (``scale`` is the unit of ``x``: 1 for a relative spread, the
+    close for a price difference) are floating-point noise, e.g. SMA_fast - SMA_slow on flat
+    prices, and count as 0. The result is NaN before ``start + NORM_WINDOW - 1`` and 0 where
+    the rolling rms is 0.
     """
-    x = np.asarray(x, dtype=np.float64)
-    valid = ~np.isnan(x)
-    if valid.any():
-        first = int(np.argmax(valid))
-        x = x.copy()
-        x[first:] = np.nan_to_num(x[first:], nan=0.0)
-    return _nb.rms_scale_nb(np.ascontiguousarray(x), NORM_WINDOW, NORM_GAIN)
+    x = np.array(x, dtype=np.float64)
+    x[:start] = np.nan
+    tail = np.nan_to_num(x[start:], nan=0.0)
+    floor = NOISE_TOL * (scale[start:] if isinstance(scale, np.ndarray) else scale)
+    x[start:] = np.where(np.abs(tail) <= floor, 0.0, tail)
+    return _nb.rms_scale_nb(x, NORM_WINDOW, NORM_GAIN)
 
 
 # ---------------------------------------------------------------------------- pure maps
@@ -125,7 +130,14 @@ def rsi_signal(df: pd.DataFrame, period: int) -> pd.Series:
 
 def macd_signal(df: pd.DataFrame, fast: int, slow: int, signal: int) -> pd.Series:
     """MACD histogram over twice its rolling RMS, clipped: hist > 0 bullish."""
-    return _series(df, rms_scale(raw.macd(df, fast, slow, signal)["hist"].to_numpy()))
+    return _series(
+        df,
+        rms_scale(
+            raw.macd(df, fast, slow, signal)["hist"].to_numpy(),
+            slow + signal - 2,
+            raw.column(df, "close"),
+        ),
+    )
 
 
 def bollinger_signal(df: pd.DataFrame, period: int, nbdev: float) -> pd.Series:
@@ -154,24 +166,26 @@ def dual_sma_signal(df: pd.DataFrame, fast: int, slow: int) -> pd.Series:
     """``(SMA_fast - SMA_slow) / SMA_slow`` over twice its rolling RMS: fast above slow bullish."""
     r = raw.dual_sma(df, fast, slow)
     slow_ma = r["sma_slow"].to_numpy()
-    return _series(df, rms_scale((r["sma_fast"].to_numpy() - slow_ma) / slow_ma))
+    return _series(df, rms_scale((r["sma_fast"].to_numpy() - slow_ma) / slow_ma, slow - 1))
 
 
 def ema_crossover_signal(df: pd.DataFrame, fast: int, slow: int) -> pd.Series:
     """``(EMA_fast - EMA_slow) / close`` over twice its rolling RMS: fast above slow bullish."""
     r = raw.ema_crossover(df, fast, slow)
     spread = (r["ema_fast"].to_numpy() - r["ema_slow"].to_numpy()) / raw.column(df, "close")
-    return _series(df, rms_scale(spread))
+    return _series(df, rms_scale(spread, slow - 1))
 
 
 def momentum_signal(df: pd.DataFrame, period: int) -> pd.Series:
     """MOM over twice its rolling RMS: rising prices bullish."""
-    return _series(df, rms_scale(raw.momentum(df, period)["mom"].to_numpy()))
+    return _series(
+        df, rms_scale(raw.momentum(df, period)["mom"].to_numpy(), period, raw.column(df, "close"))
+    )
 
 
 def roc_signal(df: pd.DataFrame, period: int) -> pd.Series:
     """ROC over twice its rolling RMS: rising prices bullish."""
-    return _series(df, rms_scale(raw.roc(df, period)["roc"].to_numpy()))
+    return _series(df, rms_scale(raw.roc(df, period)["roc"].to_numpy(), period, 100.0))
 
 
 def atr_ratio_signal(df: pd.DataFrame, atr_period: int, ma_period: int) -> pd.Series:
@@ -182,7 +196,9 @@ def atr_ratio_signal(df: pd.DataFrame, atr_period: int, ma_period: int) -> pd.Se
 def vwap_dev_signal(df: pd.DataFrame, period: int) -> pd.Series:
     """``-(close - VWAP) / VWAP`` over twice its rolling RMS: below VWAP buy (mean reversion);
     windows without volume count as no deviation."""
-    return _series(df, -rms_scale(raw.vwap_dev(df, period)["deviation"].to_numpy()) + 0.0)
+    return _series(
+        df, -rms_scale(raw.vwap_dev(df, period)["deviation"].to_numpy(), period - 1) + 0.0
+    )
 
 
 def cmf_signal(df: pd.DataFrame, period: int) -> pd.Series:
@@ -202,7 +218,7 @@ def wyckoff_signal(df: pd.DataFrame, lookback: int) -> pd.Series:
     """Volume-price divergence: see :func:`map_wyckoff`; the price term is
     ``(close - VWMA) / VWMA`` over twice its rolling RMS, clipped."""
     r = raw.wyckoff(df, lookback)
-    price_term = rms_scale(r["price_dev"].to_numpy())
+    price_term = rms_scale(r["price_dev"].to_numpy(), lookback - 1)
     return _series(df, map_wyckoff(price_term, r["volume_balance"].to_numpy()))
 
 
