@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -194,15 +193,26 @@ def test_directory_and_empty_file(tmp_path):
         fetch("X", *WIDE, vendor="csv", path=write(tmp_path, ""))
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
-def test_unreadable_file(tmp_path):
+def test_unreadable_file(tmp_path, monkeypatch):
     path = write(tmp_path, "Date,Open,High,Low,Close\n2024-01-02,1,2,0.5,1\n")
-    os.chmod(path, 0)
-    try:
-        with pytest.raises(DataError, match="could not read CSV file"):
-            fetch("X", *WIDE, vendor="csv", path=path)
-    finally:
-        os.chmod(path, 0o644)
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):
+        if str(self) == path:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(DataError) as err:
+        fetch("X", *WIDE, vendor="csv", path=path)
+    assert one_line(err.value).startswith("could not read CSV file") and "Permission denied" in str(err.value)
+
+
+def test_unknown_time_zone(tmp_path):
+    path = write(tmp_path, "Datetime,Open,High,Low,Close\n2024-01-05 09:30,1,2,0.5,1\n2024-01-05 10:30,1,2,0.5,1\n")
+    with pytest.raises(DataError) as err:
+        cv.fetch_csv(path, "1H", tz="Mars/Olympus")
+    assert "unknown time zone 'Mars/Olympus'" in one_line(err.value)
 
 
 def test_binary_garbage(tmp_path):
