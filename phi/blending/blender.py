@@ -240,7 +240,12 @@ def _scores_array(raw: Any, names: list[str]) -> np.ndarray:
 
 
 def score_weights(scores: np.ndarray) -> np.ndarray:
-    """Weights proportional to ``max(score, 0)`` (NaN counts as 0), summing to 1; equal if none > 0."""
+    """Weights proportional to ``max(score, 0)`` (NaN counts as 0), summing to 1; equal if none > 0.
+
+    Infinite scores (a profit factor without losers) share the weight equally among themselves.
+    """
+    if np.isposinf(scores).any():  # e.g. a profit factor with no losing trade
+        scores = np.where(np.isposinf(scores), 1.0, 0.0)
     w = np.where(np.isnan(scores), 0.0, np.maximum(scores, 0.0))
     total = w.sum()
     if not total > 0:
@@ -313,8 +318,15 @@ def phiai_fit(
     )
 
 
+def apply_phiai(signals: pd.DataFrame, fit: PhiAIFit) -> pd.Series:
+    """The ``phiai`` blend of ``signals`` under a weight schedule from :func:`phiai_fit`."""
+    signals = _check_signals(signals)
+    out = _phiai_blend(signals.to_numpy(), fit)
+    return pd.Series(out, index=signals.index, name="blend", dtype="float64")
+
+
 def _phiai_blend(values: np.ndarray, fit: PhiAIFit) -> np.ndarray:
-    n, k = values.shape
+    n = values.shape[0]
     out = np.full(n, np.nan)
     ends = fit.train_end
     if len(ends) == 0:

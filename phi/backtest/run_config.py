@@ -1,0 +1,529 @@
+"""``RunConfig``: everything one backtest run depends on, as one JSON document.
+
+A run is reproducible from its config alone: the dataset request and its content hash, the
+indicators with their fully resolved parameters, the blend, the engine settings, the seed
+and the package and schema versions. ``to_json``/``from_json`` round-trip exactly, and every
+bad value is a one-line :class:`~phi.errors.ConfigError` that names its field path, e.g.
+``engine.initial_capital must be > 0, got -5.0``.
+
+Configs hold no secrets: there is no field for an API key (keys come from the environment
+only) and unknown fields are rejected, so none can be smuggled in.
+
+>>> cfg = RunConfig(DatasetSpec("DEMO"), [IndicatorConfig("rsi")])
+>>> RunConfig.from_json(cfg.to_json()) == cfg
+True
+>>> cfg.indicators[0].params
+{'period': 14}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+
+from phi import __version__
+from phi.backtest.engine import EngineConfig
+from phi.blending.blender import BLEND_MODES, PHIAI_WINDOWS
+from phi.errors import ConfigError, PhiError, did_you_mean, unknown_choice
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BlendConfig",
+    "DatasetSpec",
+    "IndicatorConfig",
+    "RunConfig",
+    "config_diff",
+]
+
+#: Version of the config.json layout. Bump it (and add an upgrade step) on incompatible changes.
+SCHEMA_VERSION: Final = 1
+DEFAULT_START: Final = "2020-01-01"
+DEFAULT_END: Final = "2024-12-31"
+
+#: Settings each blend mode accepts in ``BlendConfig.params``, with their defaults.
+BLEND_PARAM_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    "weighted_sum": {},
+    "voting": {"dead_zone": 0.05},
+    "regime_weighted": {},
+    "phiai": {"train_bars": 252, "step": 21, "window": "expanding", "metric": "sharpe"},
+}
+#: Metrics phiai may score indicators by (higher is better for each of them).
+PHIAI_METRICS: Final = ("sharpe", "sortino", "calmar", "total_return", "cagr", "profit_factor", "win_rate")
+_HEX = re.compile(r"^[0-9a-f]{8,128}$")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _str(value: Any, path: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{path} must be a string, got {value!r}")
+    if not empty and not value.strip():
+        raise ConfigError(f"{path} must not be empty")
+    return value
+
+
+def _num(value: Any, path: str) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ConfigError(f"{path} must be a number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ConfigError(f"{path} must be finite, got {value!r}")
+    return float(value)
+
+
+def _int(value: Any, path: str, minimum: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise ConfigError(f"{path} must be an integer, got {value!r}")
+    if int(value) < minimum:
+        raise ConfigError(f"{path} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _mapping(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path} must be an object (a mapping), got {value!r}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ConfigError(f"{path} keys must be strings, got {key!r}")
+    return dict(value)
+
+
+def _check_keys(data: Mapping[str, Any], cls: type, path: str) -> None:
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            where = f"{path}: unknown field" if path else "unknown config field"
+            raise ConfigError(f"{where} {key!r}.{did_you_mean(str(key), names)} Valid fields: {', '.join(names)}")
+
+
+def _rewrap(exc: PhiError, path: str) -> ConfigError:
+    """A lower layer's message restated under ``path`` (one line, same meaning)."""
+    msg = str(exc)
+    if msg.startswith("EngineConfig."):
+        return ConfigError(path + msg[len("EngineConfig") :])
+    return ConfigError(f"{path}: {msg}")
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _day(value: Any, path: str) -> str:
+    import pandas as pd
+
+    if isinstance(value, bool) or value is None:
+        raise ConfigError(f"{path} must be a date like 2024-01-31, got {value!r}")
+    try:
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{path} is not a date: {value!r} (use YYYY-MM-DD)") from None
+    if pd.isna(ts):
+        raise ConfigError(f"{path} is not a date: {value!r} (use YYYY-MM-DD)")
+    return ts.strftime("%Y-%m-%d")
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Which bars a run uses: a dataset request (dates inclusive) plus its content hash.
+
+    ``content_hash`` is filled in by the pipeline from the loaded bars; a re-run checks it.
+    ``path`` is the CSV file for ``vendor="csv"`` (and only then).
+    """
+
+    symbol: str
+    vendor: str = "demo"
+    timeframe: str = "1D"
+    start: str = DEFAULT_START
+    end: str = DEFAULT_END
+    path: str | None = None
+    content_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        from phi.data.fetchers import normalize_vendor, validate_symbol
+        from phi.data.timeframes import normalize_timeframe
+
+        p = "dataset"
+        try:
+            _set(self, "vendor", normalize_vendor(_str(self.vendor, f"{p}.vendor")))
+        except ConfigError as exc:
+            raise exc if str(exc).startswith(p) else _rewrap(exc, f"{p}.vendor") from None
+        try:
+            symbol = _str(self.symbol, f"{p}.symbol")
+            _set(self, "symbol", symbol.strip() if self.vendor == "csv" else validate_symbol(symbol))
+        except PhiError as exc:
+            raise exc if str(exc).startswith(p) else _rewrap(exc, f"{p}.symbol") from None
+        try:
+            _set(self, "timeframe", normalize_timeframe(_str(self.timeframe, f"{p}.timeframe")))
+        except ConfigError as exc:
+            raise exc if str(exc).startswith(p) else _rewrap(exc, f"{p}.timeframe") from None
+        _set(self, "start", _day(self.start, f"{p}.start"))
+        _set(self, "end", _day(self.end, f"{p}.end"))
+        if self.start > self.end:
+            raise ConfigError(f"{p}.start {self.start} is after {p}.end {self.end}; swap them")
+        if self.vendor == "csv":
+            if self.path is None:
+                raise ConfigError(f"{p}.path is required for vendor 'csv' (the CSV file to read)")
+            _str(self.path, f"{p}.path")
+        elif self.path is not None:
+            raise ConfigError(f"{p}.path is only used by vendor 'csv', got vendor {self.vendor!r}")
+        if self.content_hash is not None and (
+            not isinstance(self.content_hash, str) or not _HEX.match(self.content_hash)
+        ):
+            raise ConfigError(f"{p}.content_hash must be a lower-case hex digest, got {self.content_hash!r}")
+
+
+@dataclass(frozen=True)
+class IndicatorConfig:
+    """One indicator of the run: registry name, parameters, blend weight, on/off.
+
+    Inside a :class:`RunConfig` the parameters are resolved against the registry (defaults
+    filled in), so a run does not change when a default changes in a later version.
+    """
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        self._check("indicator")
+
+    def _check(self, path: str) -> None:
+        _str(self.name, f"{path}.name")
+        _set(self, "params", _mapping(self.params, f"{path}.params"))
+        _set(self, "weight", _num(self.weight, f"{path}.weight"))
+        if not isinstance(self.enabled, bool | np.bool_):
+            raise ConfigError(f"{path}.enabled must be true or false, got {self.enabled!r}")
+        _set(self, "enabled", bool(self.enabled))
+
+
+@dataclass(frozen=True)
+class BlendConfig:
+    """How the indicator signals are blended (see :mod:`phi.blending.blender`).
+
+    ``params`` holds the mode's settings (``dead_zone`` for voting; ``train_bars``, ``step``,
+    ``window``, ``metric`` for phiai), defaults filled in. Per-indicator weights live in
+    :attr:`IndicatorConfig.weight` (one home); ``regime_weights`` (regime -> indicator ->
+    weight) is only for ``regime_weighted``.
+    """
+
+    mode: str = "weighted_sum"
+    params: dict[str, Any] = field(default_factory=dict)
+    regime_weights: dict[str, dict[str, float]] | None = None
+
+    def __post_init__(self) -> None:
+        p = "blend"
+        if self.mode not in BLEND_MODES:
+            raise ConfigError(f"{p}.mode: " + unknown_choice("blend mode", self.mode, BLEND_MODES))
+        allowed = BLEND_PARAM_DEFAULTS[self.mode]
+        params = _mapping(self.params, f"{p}.params")
+        for key in params:
+            if key not in allowed:
+                valid = ", ".join(allowed) or "none"
+                raise ConfigError(
+                    f"{p}.params: {key!r} is not a setting of mode {self.mode!r}."
+                    f"{did_you_mean(key, allowed)} Valid settings: {valid}"
+                )
+        out = {**allowed, **params}
+        if "dead_zone" in out:
+            dz = _num(out["dead_zone"], f"{p}.params.dead_zone")
+            if not 0.0 <= dz < 1.0:
+                raise ConfigError(f"{p}.params.dead_zone must be in [0, 1), got {dz!r}")
+            out["dead_zone"] = dz
+        if self.mode == "phiai":
+            out["train_bars"] = _int(out["train_bars"], f"{p}.params.train_bars", 2)
+            out["step"] = _int(out["step"], f"{p}.params.step", 1)
+            if out["window"] not in PHIAI_WINDOWS:
+                raise ConfigError(f"{p}.params.window: " + unknown_choice("window", out["window"], PHIAI_WINDOWS))
+            if out["metric"] not in PHIAI_METRICS:
+                raise ConfigError(f"{p}.params.metric: " + unknown_choice("metric", out["metric"], PHIAI_METRICS))
+        _set(self, "params", out)
+        if self.regime_weights is not None:
+            if self.mode != "regime_weighted":
+                raise ConfigError(f"{p}.regime_weights is only used by mode 'regime_weighted', not {self.mode!r}")
+            rw = _mapping(self.regime_weights, f"{p}.regime_weights")
+            _set(
+                self,
+                "regime_weights",
+                {
+                    r: {
+                        name: _num(w, f"{p}.regime_weights.{r}.{name}")
+                        for name, w in _mapping(ws, f"{p}.regime_weights.{r}").items()
+                    }
+                    for r, ws in rw.items()
+                },
+            )
+
+
+# ---------------------------------------------------------------------------- RunConfig
+
+
+def _indicator(value: Any, path: str) -> IndicatorConfig:
+    if isinstance(value, IndicatorConfig):
+        ind = value
+    elif isinstance(value, str):
+        ind = IndicatorConfig(value)
+    elif isinstance(value, Mapping):
+        data = _mapping(value, path)
+        _check_keys(data, IndicatorConfig, path)
+        if "name" not in data:
+            raise ConfigError(f"{path}.name is missing")
+        ind = IndicatorConfig.__new__(IndicatorConfig)
+        for f in dataclasses.fields(IndicatorConfig):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            _set(ind, f.name, data.get(f.name, default))
+    else:
+        raise ConfigError(f"{path} must be an indicator name or object, got {value!r}")
+    ind._check(path)
+    from phi.indicators.registry import resolve_params
+
+    try:
+        params = resolve_params(ind.name, ind.params)
+    except PhiError as exc:
+        sub = "name" if "unknown indicator" in str(exc) else "params"
+        raise _rewrap(exc, f"{path}.{sub}") from None
+    return dataclasses.replace(ind, params=params)
+
+
+def _section(value: Any, cls: type, path: str) -> Any:
+    if isinstance(value, cls):
+        return value
+    data = _mapping(value, path)
+    _check_keys(data, cls, path)
+    try:
+        return cls(**data)
+    except TypeError:  # a required field is missing
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in data
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        raise ConfigError(f"{path}.{missing[0] if missing else '?'} is missing") from None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a backtest run depends on.
+
+    Sections may be given as objects or as plain dicts (as parsed from JSON); indicators also
+    as bare names. Construction validates every field and resolves indicator parameters.
+
+    Parameters
+    ----------
+    dataset : DatasetSpec
+    indicators : sequence of IndicatorConfig
+        At least one enabled; each name at most once.
+    blend : BlendConfig
+    engine : EngineConfig
+        The engine's own config (:class:`phi.backtest.engine.EngineConfig`).
+    seed : int
+        Random seed for any randomised stage (recorded even when no stage draws numbers).
+    description, tags
+        Free text for the run history.
+    phi_version, schema_version
+        The package that made the config and the config layout version.
+    """
+
+    dataset: DatasetSpec
+    indicators: tuple[IndicatorConfig, ...]
+    blend: BlendConfig = field(default_factory=BlendConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    seed: int = 0
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    phi_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        sv = _int(self.schema_version, "schema_version", 1)
+        if sv > SCHEMA_VERSION:
+            raise ConfigError(
+                f"schema_version {sv} is newer than this phi understands ({SCHEMA_VERSION}); upgrade phi"
+            )
+        _set(self, "schema_version", sv)
+        _set(self, "dataset", _section(self.dataset, DatasetSpec, "dataset"))
+        if isinstance(self.indicators, str | Mapping) or not isinstance(self.indicators, Sequence):
+            raise ConfigError(f"indicators must be a list, got {self.indicators!r}")
+        inds = tuple(_indicator(v, f"indicators[{i}]") for i, v in enumerate(self.indicators))
+        _set(self, "indicators", inds)
+        _set(self, "blend", _section(self.blend, BlendConfig, "blend"))
+        if not isinstance(self.engine, EngineConfig):
+            data = _mapping(self.engine, "engine")
+            _check_keys(data, EngineConfig, "engine")
+            try:
+                _set(self, "engine", EngineConfig.from_dict(data))
+            except ConfigError as exc:
+                raise _rewrap(exc, "engine") from None
+        _set(self, "seed", _int(self.seed, "seed", 0))
+        _str(self.description, "description", empty=True)
+        if isinstance(self.tags, str) or not isinstance(self.tags, Sequence):
+            raise ConfigError(f"tags must be a list of strings, got {self.tags!r}")
+        _set(self, "tags", tuple(_str(t, f"tags[{i}]") for i, t in enumerate(self.tags)))
+        _str(self.phi_version, "phi_version")
+        self._check_indicators()
+
+    def _check_indicators(self) -> None:
+        seen: dict[str, int] = {}
+        for i, ind in enumerate(self.indicators):
+            if ind.name in seen:
+                raise ConfigError(
+                    f"indicators[{i}].name: {ind.name!r} is already indicators[{seen[ind.name]}] "
+                    "(each indicator at most once)"
+                )
+            seen[ind.name] = i
+        enabled = [(i, ind) for i, ind in enumerate(self.indicators) if ind.enabled]
+        if not enabled:
+            raise ConfigError("indicators: enable at least one indicator")
+        if self.blend.mode == "phiai":
+            for i, ind in enabled:
+                if ind.weight != 1.0:
+                    raise ConfigError(
+                        f"indicators[{i}].weight: blend mode 'phiai' sets weights from past scores; "
+                        f"leave it at 1.0 (got {ind.weight!r})"
+                    )
+        elif not any(ind.weight != 0.0 for _, ind in enabled):
+            raise ConfigError("indicators: every enabled indicator has weight 0; give one a non-zero weight")
+        names = [ind.name for _, ind in enabled]
+        for r, ws in (self.blend.regime_weights or {}).items():
+            for name in ws:
+                if name not in names:
+                    raise ConfigError(
+                        f"blend.regime_weights.{r}: {name!r} is not an enabled indicator."
+                        f"{did_you_mean(name, names)} Enabled: {', '.join(names)}"
+                    )
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def enabled_indicators(self) -> tuple[IndicatorConfig, ...]:
+        """The indicators that take part in the run, in order."""
+        return tuple(ind for ind in self.indicators if ind.enabled)
+
+    @property
+    def selection(self) -> dict[str, dict[str, Any]]:
+        """``{name: params}`` of the enabled indicators (for ``compute_all_signals``)."""
+        return {ind.name: dict(ind.params) for ind in self.enabled_indicators}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """``{name: weight}`` of the enabled indicators."""
+        return {ind.name: ind.weight for ind in self.enabled_indicators}
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (lists, not tuples)."""
+        return {
+            "schema_version": self.schema_version,
+            "phi_version": self.phi_version,
+            "dataset": dataclasses.asdict(self.dataset),
+            "indicators": [dataclasses.asdict(ind) for ind in self.indicators],
+            "blend": {
+                "mode": self.blend.mode,
+                "params": dict(self.blend.params),
+                "regime_weights": self.blend.regime_weights,
+            },
+            "engine": self.engine.to_dict(),
+            "seed": self.seed,
+            "description": self.description,
+            "tags": list(self.tags),
+        }
+
+    def to_json(self) -> str:
+        """Indented, key-sorted JSON; ``RunConfig.from_json(c.to_json()) == c``."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
+        """Build from a parsed-JSON dict; unknown or invalid fields raise :class:`ConfigError`."""
+        data = _mapping(data, "config")
+        _check_keys(data, cls, "")
+        for required in ("dataset", "indicators"):
+            if required not in data:
+                raise ConfigError(f"{required} is missing from the config")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        """Parse :meth:`to_json` output (or a hand-written config file)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ identity
+
+    def hash_content(self) -> dict[str, Any]:
+        """The part of the config that decides the result (no description, tags, versions or data hash)."""
+        d = self.to_dict()
+        for key in ("description", "tags", "phi_version"):
+            d.pop(key)
+        d["dataset"] = {k: v for k, v in d["dataset"].items() if k != "content_hash"}
+        return d
+
+    def config_hash(self) -> str:
+        """SHA-256 (hex) of :meth:`hash_content` as canonical JSON: equal configs, equal hashes."""
+        canon = json.dumps(self.hash_content(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_content_hash(self, content_hash: str) -> RunConfig:
+        """A copy recording the dataset's content hash."""
+        return self.replace(dataset=dataclasses.replace(self.dataset, content_hash=content_hash))
+
+
+# ---------------------------------------------------------------------------- diff
+
+#: Marks a path present in one config and absent in the other in :func:`config_diff`.
+ABSENT: Final = "<absent>"
+
+
+def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(obj, Mapping):
+        if not obj and prefix:
+            out[prefix] = {}
+        for k in sorted(obj):
+            _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(obj, list | tuple):
+        if not obj:
+            out[prefix] = []
+        for i, v in enumerate(obj):
+            _flatten(v, f"{prefix}[{i}]", out)
+    else:
+        out[prefix] = obj
+
+
+def flatten_config(config: RunConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """``{"engine.stop_loss_pct": 0.05, "indicators[0].params.period": 14, ...}``."""
+    out: dict[str, Any] = {}
+    _flatten(config.to_dict() if isinstance(config, RunConfig) else config, "", out)
+    return out
+
+
+def config_diff(*configs: RunConfig | Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Paths where the configs differ: ``[(path, value_1, value_2, ...)]`` in path order.
+
+    With two configs each row is ``(path, a, b)``. A path one config lacks shows :data:`ABSENT`.
+    """
+    flats = [flatten_config(c) for c in configs]
+    paths = sorted(set().union(*flats)) if flats else []
+    rows = []
+    for path in paths:
+        values = [f.get(path, ABSENT) for f in flats]
+        if any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
+            rows.append((path, *values))
+    return rows

@@ -1,0 +1,235 @@
+"""``phi.run``: the one place where the stages of a backtest are wired together.
+
+data (cache first) -> indicators -> blend -> engine (metrics) -> run history.
+
+The CLI, the workbench and the tuner all call :func:`run` (or the functions it calls), so a
+run saved from any of them re-runs bit for bit from its ``config.json`` (:func:`rerun`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi import __version__
+from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
+from phi.backtest.run_config import RunConfig
+from phi.blending.blender import PhiAIFit, Scorer, apply_phiai, blend, phiai_fit
+from phi.errors import DataError
+
+__all__ = ["STAGES", "DataChangedWarning", "RunResult", "engine_scorer", "rerun", "run"]
+
+#: Progress stages, with the fraction of the run done when each starts.
+STAGES: dict[str, float] = {
+    "data": 0.0,
+    "indicators": 0.25,
+    "blend": 0.45,
+    "engine": 0.65,
+    "save": 0.9,
+    "done": 1.0,
+}
+
+Progress = Callable[[str, float], None]
+
+
+class DataChangedWarning(UserWarning):
+    """A re-run used data whose content hash differs from the one its config recorded."""
+
+
+@dataclass
+class RunResult(BacktestResult):
+    """A :class:`~phi.backtest.engine.BacktestResult` plus where it came from.
+
+    Attributes
+    ----------
+    run_id : str or None
+        The saved run's id (``None`` when not saved).
+    config : RunConfig or None
+        The config as run: the data's content hash and the running phi version filled in.
+    data : dict
+        The dataset's metadata (vendor, adjustment, synthetic, health, content hash, ...).
+    signals : DataFrame or None
+        Each enabled indicator's signal (one column each) before blending.
+    phiai : PhiAIFit or None
+        The walk-forward weight schedule of a ``phiai`` blend.
+    """
+
+    run_id: str | None = None
+    config: RunConfig | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    signals: pd.DataFrame | None = None
+    phiai: PhiAIFit | None = None
+
+
+def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup: int = 0) -> Scorer:
+    """phiai scorer: each signal column backtested alone by the real engine on the training bars.
+
+    The training slice ``signals.iloc[a:b]`` is run on ``ohlcv.iloc[a:b]`` only, so nothing at or
+    after bar ``b`` is seen (a signal on the last training bar cannot even fill). The indicators'
+    warm-up is excluded from the score like from any run's metrics.
+    """
+
+    def score(train: pd.DataFrame) -> np.ndarray:
+        a = int(ohlcv.index.get_indexer(train.index[:1])[0])
+        b = a + len(train)
+        cfg = dataclasses.replace(config, warmup_bars=max(0, warmup - a))
+        table = run_backtest_many(ohlcv.iloc[a:b], train, cfg)
+        return table[metric].to_numpy(dtype=np.float64)
+
+    return score
+
+
+def _progress(progress: Progress | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage, STAGES[stage])
+
+
+def _blend_text(config: RunConfig) -> str:
+    mode, params = config.blend.mode, config.blend.params
+    if mode == "phiai":
+        return (
+            f"phiai: weights ∝ max({params['metric']}, 0) of each indicator backtested alone on a "
+            f"{params['window']} window ending before the bars they apply to, refreshed every "
+            f"{params['step']} bars; first {params['train_bars']} bars are warm-up"
+        )
+    weights = ", ".join(f"{k}={v:g}" for k, v in config.weights.items())
+    extra = f", dead zone {params['dead_zone']:g}" if mode == "voting" else ""
+    return f"{mode} ({weights}{extra}); NaN while any weighted indicator is in warm-up"
+
+
+def run(
+    config: RunConfig,
+    *,
+    save: bool = True,
+    progress: Progress | None = None,
+    allow_data_change: bool = False,
+) -> RunResult:
+    """Run a backtest described by ``config`` end to end and (by default) save it.
+
+    Parameters
+    ----------
+    config : RunConfig
+    save : bool
+        Save to the run history; the result's ``run_id`` is then set.
+    progress : callable, optional
+        ``progress(stage, fraction)`` at the start of each stage in :data:`STAGES`.
+    allow_data_change : bool
+        When ``config.dataset.content_hash`` is set and the loaded bars differ, run on the
+        new bars with a :class:`DataChangedWarning` instead of raising :class:`DataError`.
+
+    Returns
+    -------
+    RunResult
+        The engine's result plus ``run_id``, the config as run, the data's metadata and the
+        per-indicator signals.
+
+    Examples
+    --------
+    >>> from phi.backtest.run_config import DatasetSpec, RunConfig
+    >>> cfg = RunConfig(DatasetSpec("DEMO", start="2021-01-01", end="2022-12-31"), ["rsi", "macd"])
+    >>> res = run(cfg, save=False)  # doctest: +SKIP
+    >>> res.metrics["sharpe"]  # doctest: +SKIP
+    """
+    from phi.backtest.run_history import save_run
+    from phi.data.store import get_dataset
+    from phi.indicators.registry import compute_all_signals, get_indicator
+
+    if not isinstance(config, RunConfig):
+        from phi.errors import ConfigError
+
+        raise ConfigError(f"run() needs a RunConfig, got {type(config).__name__}")
+    ds_spec = config.dataset
+
+    _progress(progress, "data")
+    ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
+    got = ds.content_hash
+    if ds_spec.content_hash and ds_spec.content_hash != got:
+        msg = (
+            f"the bars of {ds_spec.vendor} {ds_spec.symbol} {ds_spec.timeframe} {ds_spec.start}..{ds_spec.end} "
+            f"changed since this config was run (content hash {got[:12]}, recorded {ds_spec.content_hash[:12]})"
+        )
+        if not allow_data_change:
+            raise DataError(msg + "; pass allow_data_change=True (CLI: --allow-data-change) to run on the new bars")
+        warnings.warn(msg + "; running on the new bars", DataChangedWarning, stacklevel=2)
+    config = config.with_content_hash(got).replace(phi_version=__version__)
+    frame = ds.frame.copy(deep=False)
+    frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown")}
+
+    _progress(progress, "indicators")
+    selection = config.selection
+    signals = compute_all_signals(frame, selection)
+    warm = max(int(get_indicator(name).warmup(params)) for name, params in selection.items())
+
+    _progress(progress, "blend")
+    bp = config.blend.params
+    fit = None
+    if config.blend.mode == "phiai":
+        scorer = engine_scorer(frame, config.engine, bp["metric"], warm)
+        fit = phiai_fit(signals, score_fn=scorer, train_bars=bp["train_bars"], step=bp["step"], window=bp["window"])
+        blended = apply_phiai(signals, fit)
+    else:
+        blended = blend(
+            signals,
+            config.blend.mode,
+            config.weights,
+            dead_zone=bp.get("dead_zone", 0.05),
+            regime_weights=config.blend.regime_weights,
+        )
+    valid = np.flatnonzero(blended.notna().to_numpy())
+    if len(valid) == 0:
+        raise DataError(
+            f"the blended signal has no value on any of the {len(frame)} bars (indicator warm-up "
+            f"{warm} bars{', phiai training ' + str(bp['train_bars']) + ' bars' if fit else ''}); "
+            "use a longer date range"
+        )
+    warmup = max(config.engine.warmup_bars, warm, int(valid[0]))
+
+    _progress(progress, "engine")
+    engine_cfg = dataclasses.replace(config.engine, warmup_bars=warmup)
+    base = run_backtest(frame, blended, engine_cfg)
+    assert isinstance(base, BacktestResult)  # a Series signal gives one result
+    meta = dict(ds.metadata)
+    base.assumptions.update(
+        data=(
+            f"{meta.get('vendor', ds_spec.vendor)} {meta.get('symbol', ds_spec.symbol)} {ds_spec.timeframe}, "
+            f"{len(frame)} bars {frame.index[0]:%Y-%m-%d}..{frame.index[-1]:%Y-%m-%d}"
+            + (", SYNTHETIC demo data (not market prices)" if ds.synthetic else "")
+        ),
+        data_fingerprint=got,
+        blend=_blend_text(config),
+        indicator_warmup_bars=warm,
+    )
+    result = RunResult(
+        **{f.name: getattr(base, f.name) for f in dataclasses.fields(BacktestResult)},
+        config=config,
+        data=meta,
+        signals=signals,
+        phiai=fit,
+    )
+    if save:
+        _progress(progress, "save")
+        result.run_id = save_run(config, result, data_metadata=meta)
+    _progress(progress, "done")
+    return result
+
+
+def rerun(
+    run_id: str,
+    *,
+    save: bool = True,
+    progress: Progress | None = None,
+    allow_data_change: bool = False,
+) -> RunResult:
+    """Run a saved run's ``config.json`` again (same data -> identical trades and metrics).
+
+    Raises :class:`DataError` if the bars changed since (see ``allow_data_change`` in :func:`run`).
+    """
+    from phi.backtest.run_history import load_run
+
+    return run(load_run(run_id).config, save=save, progress=progress, allow_data_change=allow_data_change)
