@@ -138,7 +138,9 @@ def slice_dates(
         return frame
     idx = pd.DatetimeIndex(frame.index)
     if intraday:
-        lo = pd.Timestamp(start.date()).tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+        lo = pd.Timestamp(start.date()).tz_localize(
+            tz, nonexistent="shift_forward", ambiguous=False
+        )
         hi = pd.Timestamp((end + pd.Timedelta(days=1)).date()).tz_localize(
             tz, nonexistent="shift_forward", ambiguous=False
         )
@@ -150,7 +152,9 @@ def slice_dates(
 
 def _symbol_from_path(path: str) -> str:
     stem = Path(path).stem.strip() or "CSV"
-    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-^=_") else "_" for ch in stem)
+    cleaned = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in ".-^=_") else "_" for ch in stem
+    )
     cleaned = cleaned.lstrip(".").replace("..", "_")[:32] or "CSV"
     return validate_symbol(cleaned)
 
@@ -188,7 +192,9 @@ def _dispatch(
     if vendor == "alpha_vantage":
         from phi.data.vendors import alpha_vantage
 
-        return alpha_vantage.fetch_alpha_vantage(symbol, start, end, timeframe, api_key=api_key, session=session)
+        return alpha_vantage.fetch_alpha_vantage(
+            symbol, start, end, timeframe, api_key=api_key, session=session
+        )
     from phi.data.vendors import csv_vendor
 
     return csv_vendor.fetch_csv(str(path), timeframe)
@@ -232,7 +238,11 @@ def fetch_result(
         if path is None or not str(path).strip():
             raise ConfigError("vendor 'csv' needs a file: pass path='my_bars.csv' (or --path)")
         path = str(path)
-        sym = validate_symbol(symbol) if symbol is not None and str(symbol).strip() else _symbol_from_path(path)
+        sym = (
+            validate_symbol(symbol)
+            if symbol is not None and str(symbol).strip()
+            else _symbol_from_path(path)
+        )
     else:
         if symbol is None:
             raise SymbolError("symbol is empty")

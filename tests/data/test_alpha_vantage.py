@@ -48,12 +48,26 @@ def load(name: str) -> dict:
 
 
 def daily_params(symbol="IBM", key=KEY):
-    return {"function": "TIME_SERIES_DAILY", "symbol": symbol, "outputsize": "full", "datatype": "json", "apikey": key}
+    return {
+        "function": "TIME_SERIES_DAILY",
+        "symbol": symbol,
+        "outputsize": "full",
+        "datatype": "json",
+        "apikey": key,
+    }
 
 
 def intraday_params(interval="60min", month=None, symbol="IBM"):
-    p = {"function": "TIME_SERIES_INTRADAY", "symbol": symbol, "interval": interval, "outputsize": "full",
-         "adjusted": "false", "extended_hours": "false", "datatype": "json", "apikey": KEY}
+    p = {
+        "function": "TIME_SERIES_INTRADAY",
+        "symbol": symbol,
+        "interval": interval,
+        "outputsize": "full",
+        "adjusted": "false",
+        "extended_hours": "false",
+        "datatype": "json",
+        "apikey": KEY,
+    }
     if month:
         p["month"] = month
     return p
@@ -70,14 +84,22 @@ def one_line(exc: BaseException) -> str:
 
 
 def test_daily_parsed_sliced_and_stamped(rsps):
-    rsps.get(URL, json=load("av_daily_ibm.json"), match=[matchers.query_param_matcher(daily_params())])
+    rsps.get(
+        URL, json=load("av_daily_ibm.json"), match=[matchers.query_param_matcher(daily_params())]
+    )
     res = fetch_result("ibm", "2024-01-03", "2024-01-08", "1D", "alpha_vantage", api_key=KEY)
     assert list(res.frame.index) == list(
-        pd.DatetimeIndex(["2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"], tz="UTC", name="timestamp")
+        pd.DatetimeIndex(
+            ["2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"], tz="UTC", name="timestamp"
+        )
     )
     row = res.frame.loc[pd.Timestamp("2024-01-05", tz="UTC")]
     assert (row["open"], row["high"], row["low"], row["close"], row["volume"]) == (
-        161.59, 162.0, 160.5, 161.41, 3963700.0
+        161.59,
+        162.0,
+        160.5,
+        161.41,
+        3963700.0,
     )
     assert res.frame.dtypes.eq("float64").all()
     assert res.adjustment == "raw" and res.exchange_tz == "America/New_York"
@@ -87,7 +109,11 @@ def test_daily_parsed_sliced_and_stamped(rsps):
 
 def test_key_read_from_environment(rsps, monkeypatch):
     monkeypatch.setenv("ALPHAVANTAGE_API_KEY", "env-key")
-    rsps.get(URL, json=load("av_daily_ibm.json"), match=[matchers.query_param_matcher(daily_params(key="env-key"))])
+    rsps.get(
+        URL,
+        json=load("av_daily_ibm.json"),
+        match=[matchers.query_param_matcher(daily_params(key="env-key"))],
+    )
     assert len(fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage")) == 6
 
 
@@ -104,7 +130,11 @@ def test_parse_series_is_pure_and_sorts_oldest_first():
 
 def test_intraday_recent_is_one_request_in_utc(rsps, monkeypatch):
     monkeypatch.setattr(av, "utc_now", lambda: pd.Timestamp("2024-03-12 22:00", tz="UTC"))
-    rsps.get(URL, json=load("av_intraday_60min_ibm.json"), match=[matchers.query_param_matcher(intraday_params())])
+    rsps.get(
+        URL,
+        json=load("av_intraday_60min_ibm.json"),
+        match=[matchers.query_param_matcher(intraday_params())],
+    )
     res = fetch_result("IBM", "2024-03-08", "2024-03-11", "1H", "alpha_vantage", api_key=KEY)
     assert len(res.frame) == 14
     # 09:30 US/Eastern: 14:30 UTC before the DST change (8 March), 13:30 UTC after it (11 March)
@@ -126,10 +156,16 @@ def test_intraday_older_range_fetched_month_by_month(rsps):
 
 def test_intraday_4h_resampled_from_60min(rsps, monkeypatch):
     monkeypatch.setattr(av, "utc_now", lambda: pd.Timestamp("2024-03-12 22:00", tz="UTC"))
-    rsps.get(URL, json=load("av_intraday_60min_ibm.json"), match=[matchers.query_param_matcher(intraday_params())])
+    rsps.get(
+        URL,
+        json=load("av_intraday_60min_ibm.json"),
+        match=[matchers.query_param_matcher(intraday_params())],
+    )
     res = fetch_result("IBM", "2024-03-08", "2024-03-11", "4H", "alpha_vantage", api_key=KEY)
     want_idx = pd.DatetimeIndex(
-        ["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30", "2024-03-11 17:30"], tz="UTC", name="timestamp"
+        ["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30", "2024-03-11 17:30"],
+        tz="UTC",
+        name="timestamp",
     )
     assert list(res.frame.index) == list(want_idx)
     assert res.frame["open"].tolist() == [100.0, 104.0, 107.0, 111.0]
@@ -146,28 +182,38 @@ def test_intraday_interval_names(tf, interval):
 
 def test_months_to_request():
     assert av.months_to_request(pd.Timestamp("2024-03-01", tz="UTC"), NOW, NOW) == [None]
-    assert av.months_to_request(pd.Timestamp("2023-11-15", tz="UTC"), pd.Timestamp("2024-01-02", tz="UTC"), NOW) == [
-        "2023-11", "2023-12", "2024-01"
-    ]
+    assert av.months_to_request(
+        pd.Timestamp("2023-11-15", tz="UTC"), pd.Timestamp("2024-01-02", tz="UTC"), NOW
+    ) == ["2023-11", "2023-12", "2024-01"]
 
 
 # ---- errors -------------------------------------------------------------------------------
 
 
 def test_error_message_body_is_vendor_error(rsps):
-    rsps.get(URL, json={"Error Message": "Invalid API call. Please retry or visit the documentation "
-                                          "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."})
+    rsps.get(
+        URL,
+        json={
+            "Error Message": "Invalid API call. Please retry or visit the documentation "
+            "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."
+        },
+    )
     with pytest.raises(VendorError) as err:
         fetch("XYZQ", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=KEY)
     msg = one_line(err.value)
-    assert msg.startswith("Alpha Vantage rejected TIME_SERIES_DAILY 'XYZQ' (unknown symbol or bad call): Invalid API call")
+    assert msg.startswith(
+        "Alpha Vantage rejected TIME_SERIES_DAILY 'XYZQ' (unknown symbol or bad call): Invalid API call"
+    )
     assert not isinstance(err.value, RateLimitError)
 
 
 @pytest.mark.parametrize(
     ("key", "text"),
     [
-        ("Note", "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."),
+        (
+            "Note",
+            "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day.",
+        ),
         ("Information", "Thank you for using Alpha Vantage! ... (25 requests per day) ..."),
     ],
 )
@@ -204,7 +250,10 @@ def test_unreachable_is_vendor_error_without_the_key(rsps, exc_type):
 
 def test_missing_key_raises_before_any_request(monkeypatch):
     monkeypatch.delenv("ALPHAVANTAGE_API_KEY", raising=False)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as r, pytest.raises(MissingAPIKeyError) as err:
+    with (
+        responses.RequestsMock(assert_all_requests_are_fired=False) as r,
+        pytest.raises(MissingAPIKeyError) as err,
+    ):
         fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage")
     assert "set the environment variable ALPHAVANTAGE_API_KEY" in one_line(err.value)
     assert len(r.calls) == 0
@@ -236,5 +285,10 @@ def test_injected_session_is_used():
             return r
 
     s = Sess()
-    assert len(fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=KEY, session=s)) == 6
+    assert (
+        len(
+            fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=KEY, session=s)
+        )
+        == 6
+    )
     assert s.calls[0][0] == URL and s.calls[0][1]["outputsize"] == "full" and s.calls[0][2] == 30

@@ -60,7 +60,12 @@ def test_nasdaq_style_dollars_us_dates_newest_first():
     assert res.symbol == "CSV_NASDAQ_STYLE"
     assert res.frame.index.is_monotonic_increasing and len(res.frame) == 5
     first = res.frame.iloc[0]
-    assert (first["open"], first["high"], first["low"], first["close"]) == (187.15, 188.44, 183.89, 185.64)
+    assert (first["open"], first["high"], first["low"], first["close"]) == (
+        187.15,
+        188.44,
+        183.89,
+        185.64,
+    )
     assert res.frame.loc[pd.Timestamp("2024-01-04", tz="UTC"), "high"] == 183.0872
     assert res.extra["date_format"] == "%m/%d/%Y" and res.extra["columns"]["close"] == "Close/Last"
     assert "sorted the bars by time" in res.repairs
@@ -82,7 +87,10 @@ def test_epoch_milliseconds_and_short_names():
 
 
 def test_epoch_seconds(tmp_path):
-    path = write(tmp_path, "time,open,high,low,close,volume\n1704465000,1,2,0.5,1.5,10\n1704465060,1.5,2,1,1.2,11\n")
+    path = write(
+        tmp_path,
+        "time,open,high,low,close,volume\n1704465000,1,2,0.5,1.5,10\n1704465060,1.5,2,1,1.2,11\n",
+    )
     res = from_csv(path, "1m")
     assert res.frame.index[0] == pd.Timestamp("2024-01-05 14:30", tz="UTC")
     assert res.extra["date_format"] == "epoch seconds"
@@ -97,7 +105,9 @@ def test_offsets_converted_to_utc_and_semicolons():
 def test_offsets_file_as_4h_uses_its_own_wall_clock():
     res = from_csv(str(FIXTURES / "csv_offsets_1h.csv"), "4H")
     assert list(res.frame.index) == list(
-        pd.DatetimeIndex(["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30"], tz="UTC", name="timestamp")
+        pd.DatetimeIndex(
+            ["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30"], tz="UTC", name="timestamp"
+        )
     )
     assert res.frame["volume"].tolist() == [10000.0, 18000.0, 17000.0]
     assert res.frame["high"].tolist() == [104.0, 107.0, 109.0]
@@ -105,10 +115,15 @@ def test_offsets_file_as_4h_uses_its_own_wall_clock():
 
 def test_daily_rows_written_as_local_midnight_keep_their_date(tmp_path):
     # what DataFrame.to_csv writes for yfinance daily bars
-    path = write(tmp_path, "Date,Open,High,Low,Close,Volume\n"
-                           "2024-01-02 00:00:00-05:00,10,11,9,10.5,100\n2024-01-03 00:00:00-05:00,10.5,11,10,10.8,120\n")
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Close,Volume\n"
+        "2024-01-02 00:00:00-05:00,10,11,9,10.5,100\n2024-01-03 00:00:00-05:00,10.5,11,10,10.8,120\n",
+    )
     res = from_csv(path)
-    assert list(res.frame.index) == list(pd.DatetimeIndex(["2024-01-02", "2024-01-03"], tz="UTC", name="timestamp"))
+    assert list(res.frame.index) == list(
+        pd.DatetimeIndex(["2024-01-02", "2024-01-03"], tz="UTC", name="timestamp")
+    )
 
 
 def test_missing_volume_becomes_zero_with_note_and_day_first_dates():
@@ -120,39 +135,58 @@ def test_missing_volume_becomes_zero_with_note_and_day_first_dates():
 
 
 def test_naive_intraday_times_read_as_utc_with_a_note(tmp_path):
-    path = write(tmp_path, "Datetime,Open,High,Low,Close,Volume\n"
-                           "2024-01-05 14:30,1,2,0.5,1.5,1\n2024-01-05 15:30,1.5,2,1,1.2,1\n")
+    path = write(
+        tmp_path,
+        "Datetime,Open,High,Low,Close,Volume\n"
+        "2024-01-05 14:30,1,2,0.5,1.5,1\n2024-01-05 15:30,1.5,2,1,1.2,1\n",
+    )
     res = from_csv(path, "1H")
     assert res.frame.index[0] == pd.Timestamp("2024-01-05 14:30", tz="UTC")
     assert any("intraday times read as UTC" in r for r in res.repairs)
 
 
 def test_naive_intraday_times_in_a_given_zone(tmp_path):
-    path = write(tmp_path, "Datetime,Open,High,Low,Close,Volume\n"
-                           "2024-01-05 09:30,1,2,0.5,1.5,1\n2024-01-05 10:30,1.5,2,1,1.2,1\n")
+    path = write(
+        tmp_path,
+        "Datetime,Open,High,Low,Close,Volume\n"
+        "2024-01-05 09:30,1,2,0.5,1.5,1\n2024-01-05 10:30,1.5,2,1,1.2,1\n",
+    )
     src = cv.fetch_csv(path, "1H", tz="US/Eastern")
     assert src.exchange_tz == "America/New_York"
     assert src.frame.index[0] == pd.Timestamp("2024-01-05 14:30", tz="UTC") and src.notes == []
 
 
 def test_separate_date_and_time_columns_and_other_formats(tmp_path):
-    path = write(tmp_path, "Date,Time,Open,High,Low,Close,Vol\n"
-                           "2024/01/05,09:30,1,2,0.5,1.5,7\n2024/01/05,09:35,1.5,2,1,1.2,8\n")
+    path = write(
+        tmp_path,
+        "Date,Time,Open,High,Low,Close,Vol\n"
+        "2024/01/05,09:30,1,2,0.5,1.5,7\n2024/01/05,09:35,1.5,2,1,1.2,8\n",
+    )
     res = from_csv(path, "5m")
     assert res.frame.index[1] == pd.Timestamp("2024-01-05 09:35", tz="UTC")
     assert res.frame["volume"].tolist() == [7.0, 8.0]
-    path = write(tmp_path, "date,open,high,low,close\n20240105,1,2,0.5,1.5\n20240108,1.5,2,1,1.2\n", "ymd.csv")
+    path = write(
+        tmp_path,
+        "date,open,high,low,close\n20240105,1,2,0.5,1.5\n20240108,1.5,2,1,1.2\n",
+        "ymd.csv",
+    )
     assert from_csv(path).frame.index[1] == pd.Timestamp("2024-01-08", tz="UTC")
 
 
 def test_only_adj_close_is_labelled_adjusted(tmp_path):
-    path = write(tmp_path, "Date,Open,High,Low,Adj Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-03,10,11,9,10.2,1\n")
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Adj Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-03,10,11,9,10.2,1\n",
+    )
     res = from_csv(path)
     assert res.adjustment == "adjusted" and res.frame["close"].iloc[0] == 10.5
 
 
 def test_unnamed_index_column_and_thousands_separators(tmp_path):
-    path = write(tmp_path, ',open,high,low,close,volume\n2024-01-02,"1,000.5","1,010",990,"1,005","2,500,000"\n')
+    path = write(
+        tmp_path,
+        ',open,high,low,close,volume\n2024-01-02,"1,000.5","1,010",990,"1,005","2,500,000"\n',
+    )
     res = from_csv(path)
     assert res.frame.iloc[0].tolist() == [1000.5, 1010.0, 990.0, 1005.0, 2_500_000.0]
 
@@ -163,15 +197,21 @@ def test_sliced_to_the_requested_dates():
 
 
 def test_nan_rows_dropped_and_reported(tmp_path):
-    path = write(tmp_path, "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-03,,,,,\n"
-                           "2024-01-04,10,11,9,10.2,1\n")
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-03,,,,,\n"
+        "2024-01-04,10,11,9,10.2,1\n",
+    )
     res = from_csv(path)
     assert len(res.frame) == 2 and any("dropped 1 bar(s) with no prices" in r for r in res.repairs)
 
 
 def test_duplicate_rows_repaired_and_reported(tmp_path):
-    path = write(tmp_path, "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-02,10,11,9,10.6,1\n"
-                           "2024-01-03,10,11,9,10.2,1\n")
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1\n2024-01-02,10,11,9,10.6,1\n"
+        "2024-01-03,10,11,9,10.2,1\n",
+    )
     res = from_csv(path)
     assert len(res.frame) == 2 and res.frame["close"].iloc[0] == 10.6
     assert any("dropped 1 duplicate timestamp(s)" in r for r in res.repairs)
@@ -205,11 +245,16 @@ def test_unreadable_file(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(DataError) as err:
         fetch("X", *WIDE, vendor="csv", path=path)
-    assert one_line(err.value).startswith("could not read CSV file") and "Permission denied" in str(err.value)
+    assert one_line(err.value).startswith("could not read CSV file") and "Permission denied" in str(
+        err.value
+    )
 
 
 def test_unknown_time_zone(tmp_path):
-    path = write(tmp_path, "Datetime,Open,High,Low,Close\n2024-01-05 09:30,1,2,0.5,1\n2024-01-05 10:30,1,2,0.5,1\n")
+    path = write(
+        tmp_path,
+        "Datetime,Open,High,Low,Close\n2024-01-05 09:30,1,2,0.5,1\n2024-01-05 10:30,1,2,0.5,1\n",
+    )
     with pytest.raises(DataError) as err:
         cv.fetch_csv(path, "1H", tz="Mars/Olympus")
     assert "unknown time zone 'Mars/Olympus'" in one_line(err.value)
@@ -245,7 +290,9 @@ def test_unreadable_dates(tmp_path):
 
 
 def test_text_in_a_price_column(tmp_path):
-    path = write(tmp_path, "Date,Open,High,Low,Close\n2024-01-02,1,2,0.5,1\n2024-01-03,1,two,0.5,1\n")
+    path = write(
+        tmp_path, "Date,Open,High,Low,Close\n2024-01-02,1,2,0.5,1\n2024-01-03,1,two,0.5,1\n"
+    )
     with pytest.raises(DataError) as err:
         fetch("X", *WIDE, vendor="csv", path=path)
     assert "column 'High' holds a value that is not a number: 'two'" in one_line(err.value)
@@ -264,14 +311,35 @@ def test_high_below_low_rejected(tmp_path):
 
 
 def test_mixed_time_zone_stamps(tmp_path):
-    path = write(tmp_path, "Datetime,Open,High,Low,Close\n2024-01-05 09:30-05:00,1,2,0.5,1\n2024-01-05 10:30,1,2,0.5,1\n")
+    path = write(
+        tmp_path,
+        "Datetime,Open,High,Low,Close\n2024-01-05 09:30-05:00,1,2,0.5,1\n2024-01-05 10:30,1,2,0.5,1\n",
+    )
     with pytest.raises(DataError, match="mixes stamps with and without a time zone"):
         fetch("X", *WIDE, "1H", vendor="csv", path=path)
 
 
 def test_find_columns_and_parse_dates_are_pure():
     cols = cv.find_columns(["DATE", "o", "h", "l", "c", "v"])
-    assert cols == {"open": "o", "high": "h", "low": "l", "close": "c", "volume": "v", "date": "DATE"}
-    wall, utc, fmt = cv.parse_dates(pd.Series(["2024-01-05T14:30:00Z", "2024-01-05T14:35:00Z"]), "t")
-    assert fmt == "ISO8601" and utc is not None and utc[0] == pd.Timestamp("2024-01-05 14:30", tz="UTC")
-    assert cv.infer_timeframe(pd.DatetimeIndex(["2024-01-05 09:30", "2024-01-05 09:45", "2024-01-05 10:00"])) == "15m"
+    assert cols == {
+        "open": "o",
+        "high": "h",
+        "low": "l",
+        "close": "c",
+        "volume": "v",
+        "date": "DATE",
+    }
+    wall, utc, fmt = cv.parse_dates(
+        pd.Series(["2024-01-05T14:30:00Z", "2024-01-05T14:35:00Z"]), "t"
+    )
+    assert (
+        fmt == "ISO8601"
+        and utc is not None
+        and utc[0] == pd.Timestamp("2024-01-05 14:30", tz="UTC")
+    )
+    assert (
+        cv.infer_timeframe(
+            pd.DatetimeIndex(["2024-01-05 09:30", "2024-01-05 09:45", "2024-01-05 10:00"])
+        )
+        == "15m"
+    )

@@ -58,8 +58,16 @@ def fake_vendor(monkeypatch):
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("aapl", "AAPL"), ("brk-b", "BRK-B"), ("^gspc", "^GSPC"), ("EURUSD=X", "EURUSD=X"), ("BF.B", "BF.B"),
-     (" msft ", "MSFT"), ("BTC-USD", "BTC-USD"), ("A_1", "A_1")],
+    [
+        ("aapl", "AAPL"),
+        ("brk-b", "BRK-B"),
+        ("^gspc", "^GSPC"),
+        ("EURUSD=X", "EURUSD=X"),
+        ("BF.B", "BF.B"),
+        (" msft ", "MSFT"),
+        ("BTC-USD", "BTC-USD"),
+        ("A_1", "A_1"),
+    ],
 )
 def test_validate_symbol_accepts_real_tickers(raw, clean):
     assert validate_symbol(raw) == clean
@@ -100,7 +108,10 @@ def test_parse_date_range_accepts_common_types():
     assert parse_date_range(dt.date(2024, 1, 2), dt.datetime(2024, 3, 4, 15, 30)) == want
     assert parse_date_range(pd.Timestamp("2024-01-02 09:30"), np.datetime64("2024-03-04")) == want
     # a tz-aware stamp keeps its own local date (23:00 New York is still 4 March there)
-    assert parse_date_range("2024-01-02", pd.Timestamp("2024-03-04 23:00", tz="America/New_York")) == want
+    assert (
+        parse_date_range("2024-01-02", pd.Timestamp("2024-03-04 23:00", tz="America/New_York"))
+        == want
+    )
     lo, hi = parse_date_range(" 2024-01-02 ", "2024-01-02")
     assert lo == hi and str(lo.tz) == "UTC" and lo.hour == 0
 
@@ -155,18 +166,23 @@ def test_unknown_timeframe_did_you_mean(fake_vendor):
 
 def test_daily_slice_is_inclusive_and_result_carries_provenance(fake_vendor):
     df = make_ohlcv(30, start="2024-01-01", freq="D")
-    fake_vendor["data"] = VendorData(df, "auto_adjusted", "America/New_York", notes=["vendor note"],
-                                     extra={"interval": "1d"})
+    fake_vendor["data"] = VendorData(
+        df, "auto_adjusted", "America/New_York", notes=["vendor note"], extra={"interval": "1d"}
+    )
     res = fetch_result("aapl", "2024-01-05", "2024-01-10", "1d", "yfinance")
     assert isinstance(res, FetchResult)
     assert res.frame.index[0] == pd.Timestamp("2024-01-05", tz="UTC")
     assert res.frame.index[-1] == pd.Timestamp("2024-01-10", tz="UTC")
     assert len(res.frame) == 6
     assert (res.vendor, res.symbol, res.timeframe) == ("yfinance", "AAPL", "1D")
-    assert res.start == pd.Timestamp("2024-01-05", tz="UTC") and res.end == pd.Timestamp("2024-01-10", tz="UTC")
+    assert res.start == pd.Timestamp("2024-01-05", tz="UTC") and res.end == pd.Timestamp(
+        "2024-01-10", tz="UTC"
+    )
     assert res.adjustment == "auto_adjusted" and res.exchange_tz == "America/New_York"
     assert res.repairs == ["vendor note"] and not res.synthetic
-    assert res.extra["interval"] == "1d" and res.extra["calendar"] == "24/7"  # daily freq has weekends
+    assert (
+        res.extra["interval"] == "1d" and res.extra["calendar"] == "24/7"
+    )  # daily freq has weekends
     pd.testing.assert_frame_equal(
         fetch("AAPL", "2024-01-05", "2024-01-10", "1D", "yfinance"), res.frame
     )
@@ -238,7 +254,9 @@ def test_csv_symbol_defaults_to_the_file_stem(fake_vendor):
     fake_vendor["data"] = VendorData(make_ohlcv(5, start="2024-01-01"), "raw")
     res = fetch_result("", "2024-01-01", "2024-01-31", vendor="csv", path="/data/my bars.v2.csv")
     assert res.symbol == "MY_BARS.V2"
-    assert fetch_result("spy", "2024-01-01", "2024-01-31", vendor="csv", path="x.csv").symbol == "SPY"
+    assert (
+        fetch_result("spy", "2024-01-01", "2024-01-31", vendor="csv", path="x.csv").symbol == "SPY"
+    )
     with pytest.raises(SymbolError):
         fetch_result("../x", "2024-01-01", "2024-01-31", vendor="csv", path="x.csv")
 

@@ -47,7 +47,9 @@ def one_line(exc: BaseException) -> str:
     return msg
 
 
-def _session_hours(day: str, tz: str = NY, first: str = "09:30", n: int = 7, freq: str = "1h") -> pd.DatetimeIndex:
+def _session_hours(
+    day: str, tz: str = NY, first: str = "09:30", n: int = 7, freq: str = "1h"
+) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(f"{day} {first}", tz=tz), periods=n, freq=freq)
 
 
@@ -62,7 +64,13 @@ def _yahoo_frame(idx: pd.DatetimeIndex, start_price: float = 100.0) -> pd.DataFr
     n = len(idx)
     o = start_price + np.arange(n, dtype=float)
     return pd.DataFrame(
-        {"Open": o, "High": o + 1.0, "Low": o - 0.5, "Close": o + 0.5, "Volume": (np.arange(n) + 1) * 1000},
+        {
+            "Open": o,
+            "High": o + 1.0,
+            "Low": o - 0.5,
+            "Close": o + 0.5,
+            "Volume": (np.arange(n) + 1) * 1000,
+        },
         index=idx.rename("Date"),
     )
 
@@ -104,8 +112,14 @@ def test_daily_stamped_at_utc_midnight_of_the_session_date(fake):
     fh = fake(lambda s, e, i: _yahoo_frame(_business_days(s, e)))
     res = fetch_result("aapl", "2024-01-02", "2024-01-05", "1D", "yfinance")
     assert fh.calls == [
-        {"symbol": "AAPL", "start": "2024-01-02", "end": "2024-01-06", "interval": "1d",
-         "auto_adjust": True, "actions": False}
+        {
+            "symbol": "AAPL",
+            "start": "2024-01-02",
+            "end": "2024-01-06",
+            "interval": "1d",
+            "auto_adjust": True,
+            "actions": False,
+        }
     ]
     assert list(res.frame.index) == list(pd.date_range("2024-01-02", "2024-01-05", tz="UTC"))
     assert (res.frame.index.hour == 0).all()  # not 05:00 UTC
@@ -134,11 +148,17 @@ def test_hourly_converted_to_utc(fake):
 @pytest.mark.parametrize(("tf", "interval"), [("15m", "15m"), ("5m", "5m"), ("1m", "1m")])
 def test_minute_intervals(fake, tf, interval):
     minutes = {"15m": 15, "5m": 5, "1m": 1}[tf]
-    fh = fake(lambda s, e, i: _yahoo_frame(_session_hours("2024-06-11", n=390 // minutes, freq=f"{minutes}min")))
+    fh = fake(
+        lambda s, e, i: _yahoo_frame(
+            _session_hours("2024-06-11", n=390 // minutes, freq=f"{minutes}min")
+        )
+    )
     res = fetch_result("AAPL", "2024-06-11", "2024-06-11", tf, "yfinance")
     assert fh.calls[0]["interval"] == interval
     assert len(res.frame) == 390 // minutes
-    assert res.frame.index[-1] == pd.Timestamp("2024-06-11 20:00", tz="UTC") - pd.Timedelta(minutes=minutes)
+    assert res.frame.index[-1] == pd.Timestamp("2024-06-11 20:00", tz="UTC") - pd.Timedelta(
+        minutes=minutes
+    )
 
 
 def test_4h_resampled_by_hand_winter_and_summer(fake):
@@ -155,7 +175,8 @@ def test_4h_resampled_by_hand_winter_and_summer(fake):
             "volume": [10000.0, 18000.0, 38000.0, 39000.0],
         },
         index=pd.DatetimeIndex(
-            ["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30", "2024-03-11 17:30"], tz="UTC",
+            ["2024-03-08 14:30", "2024-03-08 18:30", "2024-03-11 13:30", "2024-03-11 17:30"],
+            tz="UTC",
             name="timestamp",
         ),
     )
@@ -169,8 +190,16 @@ def test_4h_bar_holds_only_hourly_bars_inside_its_bin():
     days = pd.bdate_range("2024-10-28", "2024-11-08")  # spans the US DST change of 3 Nov
     idx = _sessions(days)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(idx))))
-    src = pd.DataFrame({"open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
-                        "volume": rng.integers(1, 100, len(idx)).astype(float)}, index=idx.rename("timestamp"))
+    src = pd.DataFrame(
+        {
+            "open": close,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
+            "volume": rng.integers(1, 100, len(idx)).astype(float),
+        },
+        index=idx.rename("timestamp"),
+    )
     out = resample_session_4h(src, NY)
     assert len(out) == 2 * len(days)
     for stamp, bar in out.iterrows():
@@ -254,7 +283,9 @@ def test_1m_range_split_into_7_day_requests(fake):
     fh = fake(make)
     res = fetch_result("AAPL", "2024-05-20", "2024-06-07", "1m", "yfinance")
     assert [(c["start"], c["end"]) for c in fh.calls] == [
-        ("2024-05-20", "2024-05-27"), ("2024-05-27", "2024-06-03"), ("2024-06-03", "2024-06-08")
+        ("2024-05-20", "2024-05-27"),
+        ("2024-05-27", "2024-06-03"),
+        ("2024-06-03", "2024-06-08"),
     ]
     assert res.extra["requests"] == 3
     assert len(res.frame) == 15 * 390 and res.frame.index.is_unique
@@ -291,7 +322,10 @@ def test_yfinance_exceptions_become_one_line_vendor_errors(fake):
     fake(boom)
     with pytest.raises(VendorError) as err:
         fetch("AAPL", "2024-01-02", "2024-01-05", vendor="yfinance")
-    assert one_line(err.value) == "yfinance failed for 'AAPL' (1d 2024-01-02..2024-01-06): Yahoo said: something broke"
+    assert (
+        one_line(err.value)
+        == "yfinance failed for 'AAPL' (1d 2024-01-02..2024-01-06): Yahoo said: something broke"
+    )
 
 
 def test_yfinance_rate_limit_becomes_rate_limit_error(fake):
@@ -332,8 +366,16 @@ def yahoo_offline(tmp_path, monkeypatch):
         body = (FIXTURES / body_file).read_text()
         rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
         rsps.add(responses.GET, "https://fc.yahoo.com", body="")
-        rsps.add(responses.GET, re.compile(r"https://query\d\.finance\.yahoo\.com/v1/test/getcrumb"), body="crumb")
-        rsps.add(responses.GET, re.compile(r"https://query\d\.finance\.yahoo\.com/v8/finance/chart/AAPL.*"), body=body)
+        rsps.add(
+            responses.GET,
+            re.compile(r"https://query\d\.finance\.yahoo\.com/v1/test/getcrumb"),
+            body="crumb",
+        )
+        rsps.add(
+            responses.GET,
+            re.compile(r"https://query\d\.finance\.yahoo\.com/v8/finance/chart/AAPL.*"),
+            body=body,
+        )
         return rsps
 
     yield serve
@@ -346,10 +388,14 @@ def yahoo_offline(tmp_path, monkeypatch):
 
 def test_contract_daily_through_real_parser(yahoo_offline):
     with yahoo_offline("yf_chart_aapl_1d.json") as rsps:
-        res = fetch_result("AAPL", "2026-01-05", "2026-01-09", "1D", "yfinance", session=requests.Session())
+        res = fetch_result(
+            "AAPL", "2026-01-05", "2026-01-09", "1D", "yfinance", session=requests.Session()
+        )
         urls = [c.request.url for c in rsps.calls]
     assert any("/v8/finance/chart/AAPL" in u and "interval=1d" in u for u in urls)
-    assert list(res.frame.index) == list(pd.date_range("2026-01-05", "2026-01-09", tz="UTC", name="timestamp"))
+    assert list(res.frame.index) == list(
+        pd.date_range("2026-01-05", "2026-01-09", tz="UTC", name="timestamp")
+    )
     # auto_adjust scaled OHLC by adjclose/close = 0.99
     assert res.frame["close"].tolist() == pytest.approx([99.0, 99.99, 100.98, 101.97, 102.96])
     assert res.frame["open"].iloc[0] == pytest.approx(99.5 * 0.99)
@@ -359,13 +405,24 @@ def test_contract_daily_through_real_parser(yahoo_offline):
 
 def test_contract_4h_through_real_parser(yahoo_offline):
     with yahoo_offline("yf_chart_aapl_1h.json"):
-        res = fetch_result("AAPL", "2026-01-05", "2026-01-06", "4H", "yfinance", session=requests.Session())
+        res = fetch_result(
+            "AAPL", "2026-01-05", "2026-01-06", "4H", "yfinance", session=requests.Session()
+        )
     assert list(res.frame.index.tz_convert(NY).strftime("%m-%d %H:%M")) == [
-        "01-05 09:30", "01-05 13:30", "01-06 09:30", "01-06 13:30"
+        "01-05 09:30",
+        "01-05 13:30",
+        "01-06 09:30",
+        "01-06 13:30",
     ]
     first = res.frame.iloc[0]
     assert (first["open"], first["high"], first["low"], first["close"], first["volume"]) == (
-        100.0, 104.0, 99.5, 103.5, 10000.0
+        100.0,
+        104.0,
+        99.5,
+        103.5,
+        10000.0,
     )
     chart = json.loads((FIXTURES / "yf_chart_aapl_1h.json").read_text())
-    assert res.frame["volume"].sum() == sum(chart["chart"]["result"][0]["indicators"]["quote"][0]["volume"])
+    assert res.frame["volume"].sum() == sum(
+        chart["chart"]["result"][0]["indicators"]["quote"][0]["volume"]
+    )

@@ -84,7 +84,11 @@ def daily_stamps(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 def localize_wall_times(index: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
     """Naive wall-clock stamps in ``tz`` -> UTC."""
     idx = pd.DatetimeIndex(index)
-    return idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC").rename("timestamp")
+    return (
+        idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        .tz_convert("UTC")
+        .rename("timestamp")
+    )
 
 
 def session_anchor(index_utc: pd.DatetimeIndex, tz: str) -> pd.Timedelta:

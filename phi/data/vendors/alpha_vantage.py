@@ -46,7 +46,14 @@ URL = "https://www.alphavantage.co/query"
 ENV_KEY = "ALPHAVANTAGE_API_KEY"
 TIMEOUT_S = 30
 #: our timeframe -> Alpha Vantage interval (None = daily function)
-INTERVALS: dict[str, str | None] = {"1D": None, "4H": "60min", "1H": "60min", "15m": "15min", "5m": "5min", "1m": "1min"}
+INTERVALS: dict[str, str | None] = {
+    "1D": None,
+    "4H": "60min",
+    "1H": "60min",
+    "15m": "15min",
+    "5m": "5min",
+    "1m": "1min",
+}
 #: intraday history starts in January 2000 (month=2000-01)
 INTRADAY_FIRST_DATE = pd.Timestamp("2000-01-01", tz="UTC")
 #: without month=, an intraday request covers about the last 30 days
@@ -73,7 +80,12 @@ def build_params(symbol: str, timeframe: str, month: str | None = None) -> dict[
     """Query parameters of one request, without the key."""
     interval = INTERVALS[timeframe]
     if interval is None:
-        return {"function": "TIME_SERIES_DAILY", "symbol": symbol, "outputsize": "full", "datatype": "json"}
+        return {
+            "function": "TIME_SERIES_DAILY",
+            "symbol": symbol,
+            "outputsize": "full",
+            "datatype": "json",
+        }
     params = {
         "function": "TIME_SERIES_INTRADAY",
         "symbol": symbol,
@@ -88,14 +100,18 @@ def build_params(symbol: str, timeframe: str, month: str | None = None) -> dict[
     return params
 
 
-def months_to_request(start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> list[str | None]:
+def months_to_request(
+    start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp
+) -> list[str | None]:
     """``[None]`` (one request, latest ~30 days) when ``start`` is recent, else every
     ``YYYY-MM`` from ``start``'s month to ``end``'s month (capped at the current month)."""
     today = now.tz_convert("UTC").normalize()
     if start >= today - pd.Timedelta(days=RECENT_DAYS):
         return [None]
     last = min(end, today)
-    periods = pd.period_range(start.tz_localize(None).to_period("M"), last.tz_localize(None).to_period("M"), freq="M")
+    periods = pd.period_range(
+        start.tz_localize(None).to_period("M"), last.tz_localize(None).to_period("M"), freq="M"
+    )
     return [str(p) for p in periods]
 
 
@@ -123,7 +139,9 @@ def request_json(params: dict[str, str], api_key: str, session: Any = None) -> d
     except ValueError:
         raise VendorError(f"Alpha Vantage sent a body that is not JSON for {what}") from None
     if not isinstance(body, dict):
-        raise VendorError(f"Alpha Vantage sent an unexpected answer ({type(body).__name__}) for {what}")
+        raise VendorError(
+            f"Alpha Vantage sent an unexpected answer ({type(body).__name__}) for {what}"
+        )
     check_payload(body, what, api_key)
     return body
 
@@ -149,7 +167,9 @@ def parse_series(body: dict[str, Any], timeframe: str) -> tuple[pd.DataFrame, st
     """
     key = next((k for k in body if "Time Series" in str(k)), None)
     if key is None:
-        raise VendorError(f"Alpha Vantage answer has no time series (keys: {', '.join(map(str, body)) or 'none'})")
+        raise VendorError(
+            f"Alpha Vantage answer has no time series (keys: {', '.join(map(str, body)) or 'none'})"
+        )
     meta = body.get("Meta Data") or {}
     tz_name = next((v for k, v in meta.items() if str(k).endswith("Time Zone")), None)
     tz = canonical_tz(tz_name or "US/Eastern")
@@ -163,11 +183,15 @@ def parse_series(body: dict[str, Any], timeframe: str) -> tuple[pd.DataFrame, st
         raise VendorError(
             f"Alpha Vantage series lacks {', '.join(missing)} (found {', '.join(raw.columns)})"
         )
-    frame = pd.DataFrame({c: pd.to_numeric(raw[c], errors="coerce").astype("float64") for c in OHLCV_COLUMNS})
+    frame = pd.DataFrame(
+        {c: pd.to_numeric(raw[c], errors="coerce").astype("float64") for c in OHLCV_COLUMNS}
+    )
     try:
         stamps = pd.DatetimeIndex(pd.to_datetime(pd.Index(raw.index), format="ISO8601"))
     except (ValueError, TypeError):
-        raise VendorError(f"Alpha Vantage series has unreadable times, e.g. {raw.index[0]!r}") from None
+        raise VendorError(
+            f"Alpha Vantage series has unreadable times, e.g. {raw.index[0]!r}"
+        ) from None
     frame.index = daily_stamps(stamps) if timeframe == "1D" else localize_wall_times(stamps, tz)
     return frame.sort_index(kind="stable"), tz
 
@@ -210,7 +234,9 @@ def fetch_alpha_vantage(
     if frame.index.hasnans:
         bad = int(frame.index.isna().sum())
         frame = frame[~frame.index.isna()]
-        notes.append(f"dropped {bad} bar(s) stamped at a time that does not exist in {tz} (DST change)")
+        notes.append(
+            f"dropped {bad} bar(s) stamped at a time that does not exist in {tz} (DST change)"
+        )
     if timeframe == "4H":
         try:
             source = check_ohlcv(frame, what=f"alpha_vantage {symbol} 60min")
@@ -220,5 +246,7 @@ def fetch_alpha_vantage(
         anchor = session_anchor(pd.DatetimeIndex(source.frame.index), tz)
         frame = resample_session_4h(source.frame, tz, anchor)
         hh, mm = divmod(int(anchor.total_seconds()) // 60, 60)
-        extra.update(resampled_from="60min", session_anchor=f"{hh:02d}:{mm:02d}", bar_stamp="bin start")
+        extra.update(
+            resampled_from="60min", session_anchor=f"{hh:02d}:{mm:02d}", bar_stamp="bin start"
+        )
     return VendorData(frame, "raw", tz, notes=notes, coverage_start=coverage, extra=extra)

@@ -32,13 +32,30 @@ from phi.data.timeframes import TIMEFRAME_MINUTES
 from phi.data.vendors import VendorData, canonical_tz, one_line, resample_session_4h
 from phi.errors import DataError
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "date_time", "timestamp_utc", "dt", "index", "unnamed: 0")
+DATE_NAMES = (
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+    "date_time",
+    "timestamp_utc",
+    "dt",
+    "index",
+    "unnamed: 0",
+)
 ALIASES: dict[str, tuple[str, ...]] = {
     "open": ("open", "o", "open price", "opening price", "first"),
     "high": ("high", "h", "high price", "max"),
     "low": ("low", "l", "low price", "min"),
     "close": ("close", "c", "close/last", "close price", "closing price", "last", "price"),
-    "adj close": ("adj close", "adj_close", "adjclose", "adjusted close", "adjusted_close", "adj. close"),
+    "adj close": (
+        "adj close",
+        "adj_close",
+        "adjclose",
+        "adjusted close",
+        "adjusted_close",
+        "adj. close",
+    ),
     "volume": ("volume", "v", "vol", "vol.", "volume (shares)", "qty"),
 }
 _DATE_FORMATS = (
@@ -119,19 +136,25 @@ def find_columns(columns: list[str]) -> dict[str, str]:
 def to_number(values: pd.Series, column: str) -> pd.Series:
     """Strings like ``$1,234.50`` -> float; blanks -> NaN; anything else a :class:`DataError`."""
     text = values.astype("string").str.strip()
-    text = text.str.replace(r"^\$|[$,\s]", "", regex=True).replace({"": pd.NA, "-": pd.NA, "null": pd.NA, "nan": pd.NA, "NaN": pd.NA})
+    text = text.str.replace(r"^\$|[$,\s]", "", regex=True).replace(
+        {"": pd.NA, "-": pd.NA, "null": pd.NA, "nan": pd.NA, "NaN": pd.NA}
+    )
     out = pd.to_numeric(text, errors="coerce")
     bad = out.isna() & text.notna()
     if bool(bad.any()):
         first = values[bad.to_numpy()].iloc[0]
-        raise DataError(f"column {column!r} holds a value that is not a number: {first!r} ({int(bad.sum())} such row(s))")
+        raise DataError(
+            f"column {column!r} holds a value that is not a number: {first!r} ({int(bad.sum())} such row(s))"
+        )
     return out.astype("float64")
 
 
 _OFFSET = re.compile(r"^(.*\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|UTC|[+-]\d{2}:?\d{2})$")
 
 
-def parse_dates(values: pd.Series, column: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex | None, str]:
+def parse_dates(
+    values: pd.Series, column: str
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex | None, str]:
     """Detect the date format of ``values``.
 
     Returns ``(wall, utc, label)``: the naive wall-clock stamps as written, the same instants
@@ -161,7 +184,9 @@ def parse_dates(values: pd.Series, column: str) -> tuple[pd.DatetimeIndex, pd.Da
     has_offset = parts[0].notna()
     if bool(has_offset.any()) and not bool(has_offset.all()):
         first = text[~has_offset.to_numpy()].iloc[0]
-        raise DataError(f"date column {column!r} mixes stamps with and without a time zone, e.g. {first!r}")
+        raise DataError(
+            f"date column {column!r} mixes stamps with and without a time zone, e.g. {first!r}"
+        )
     wall_text = parts[0] if bool(has_offset.all()) else text
     sample = str(wall_text.iloc[0])
     for fmt in _DATE_FORMATS:
@@ -174,9 +199,15 @@ def parse_dates(values: pd.Series, column: str) -> tuple[pd.DatetimeIndex, pd.Da
         utc = None
         if bool(has_offset.all()):
             try:
-                utc = pd.DatetimeIndex(pd.to_datetime(text.str.replace(r"\s*UTC$", "Z", regex=True), format="ISO8601", utc=True))
+                utc = pd.DatetimeIndex(
+                    pd.to_datetime(
+                        text.str.replace(r"\s*UTC$", "Z", regex=True), format="ISO8601", utc=True
+                    )
+                )
             except (ValueError, TypeError):
-                raise DataError(f"could not read the time-zone offsets in column {column!r}, e.g. {text.iloc[0]!r}") from None
+                raise DataError(
+                    f"could not read the time-zone offsets in column {column!r}, e.g. {text.iloc[0]!r}"
+                ) from None
         return wall, utc, fmt
     raise DataError(
         f"could not read the dates in column {column!r}, e.g. {text.iloc[0]!r}; "
@@ -218,10 +249,14 @@ def parse_csv_frame(
     wall, utc, fmt = parse_dates(raw[cols["date"]], cols["date"])
     time_col = next((c for c in columns if _norm(c) == "time" and c != cols["date"]), None)
     if time_col is not None and bool((wall == wall.normalize()).all()):
-        joined = raw[cols["date"]].astype(str).str.strip() + " " + raw[time_col].astype(str).str.strip()
+        joined = (
+            raw[cols["date"]].astype(str).str.strip() + " " + raw[time_col].astype(str).str.strip()
+        )
         wall, utc, fmt = parse_dates(joined, f"{cols['date']} + {time_col}")
     notes: list[str] = []
-    frame = pd.DataFrame({k: to_number(raw[cols[k]], cols[k]) for k in ("open", "high", "low", "close")})
+    frame = pd.DataFrame(
+        {k: to_number(raw[cols[k]], cols[k]) for k in ("open", "high", "low", "close")}
+    )
     if "volume" in cols:
         frame["volume"] = to_number(raw[cols["volume"]], cols["volume"])
     else:
@@ -245,10 +280,14 @@ def parse_csv_frame(
     if frame.index.hasnans:
         bad = int(frame.index.isna().sum())
         frame = frame[~frame.index.isna()]
-        notes.append(f"dropped {bad} row(s) whose local time does not exist or is ambiguous in {zone} (DST change)")
+        notes.append(
+            f"dropped {bad} row(s) whose local time does not exist or is ambiguous in {zone} (DST change)"
+        )
     wall_offset = None
     if utc is not None and not daily and not fmt.startswith("epoch"):
-        wall_offset = pd.Series(wall - utc.tz_localize(None), index=pd.DatetimeIndex(idx, name="timestamp"))
+        wall_offset = pd.Series(
+            wall - utc.tz_localize(None), index=pd.DatetimeIndex(idx, name="timestamp")
+        )
     details = {
         "wall_offset": wall_offset,
         "columns": {k: v for k, v in cols.items() if k != "close_is_adjusted"},
@@ -285,7 +324,9 @@ def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> Ven
             wall = None
             if wall_offset is not None:  # the file's own wall clock (it gave UTC offsets)
                 offs = wall_offset[~wall_offset.index.duplicated(keep="last")].reindex(frame.index)
-                wall = pd.DatetimeIndex(frame.index.tz_localize(None) + pd.TimedeltaIndex(offs.to_numpy()))
+                wall = pd.DatetimeIndex(
+                    frame.index.tz_localize(None) + pd.TimedeltaIndex(offs.to_numpy())
+                )
             frame = resample_session_4h(frame, tz_name, wall=wall)
             extra.update(resampled_from="1H", bar_stamp="bin start")
         else:

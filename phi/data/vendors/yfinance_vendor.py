@@ -46,9 +46,23 @@ from phi.data.vendors import (
 from phi.errors import DataError, RateLimitError, VendorError, VendorLimitError
 
 #: our timeframe -> yfinance interval
-INTERVALS: dict[str, str] = {"1D": "1d", "4H": "1h", "1H": "1h", "15m": "15m", "5m": "5m", "1m": "1m"}
+INTERVALS: dict[str, str] = {
+    "1D": "1d",
+    "4H": "1h",
+    "1H": "1h",
+    "15m": "15m",
+    "5m": "5m",
+    "1m": "1m",
+}
 #: how many days back Yahoo serves each intraday timeframe (None = no limit)
-LOOKBACK_DAYS: dict[str, int | None] = {"1D": None, "4H": 729, "1H": 729, "15m": 59, "5m": 59, "1m": 29}
+LOOKBACK_DAYS: dict[str, int | None] = {
+    "1D": None,
+    "4H": 729,
+    "1H": 729,
+    "15m": 59,
+    "5m": 59,
+    "1m": 29,
+}
 #: longest range (calendar days) one request may span
 MAX_DAYS_PER_REQUEST: dict[str, int] = {"1m": 7}
 
@@ -81,7 +95,9 @@ def check_limits(start: pd.Timestamp, timeframe: str, now: pd.Timestamp | None =
     )
 
 
-def request_windows(start: pd.Timestamp, end: pd.Timestamp, timeframe: str) -> list[tuple[str, str]]:
+def request_windows(
+    start: pd.Timestamp, end: pd.Timestamp, timeframe: str
+) -> list[tuple[str, str]]:
     """``(start, end_exclusive)`` date strings of the requests covering ``[start, end]``.
 
     1m ranges are split into windows of at most 7 days; every other timeframe is one request.
@@ -134,14 +150,22 @@ def request_history(
     with _capture_yf_errors() as logged:
         try:
             ticker = yf.Ticker(symbol, session=session)
-            raw = ticker.history(start=start, end=end, interval=interval, auto_adjust=True, actions=False)
+            raw = ticker.history(
+                start=start, end=end, interval=interval, auto_adjust=True, actions=False
+            )
         except Exception as exc:
             text = one_line(exc) or type(exc).__name__
             if type(exc).__name__ == "YFRateLimitError":
-                raise RateLimitError(f"yfinance is rate limited by Yahoo for {symbol!r}: {text}") from None
-            raise VendorError(f"yfinance failed for {symbol!r} ({interval} {start}..{end}): {text}") from None
+                raise RateLimitError(
+                    f"yfinance is rate limited by Yahoo for {symbol!r}: {text}"
+                ) from None
+            raise VendorError(
+                f"yfinance failed for {symbol!r} ({interval} {start}..{end}): {text}"
+            ) from None
     if not isinstance(raw, pd.DataFrame):
-        raise VendorError(f"yfinance returned a {type(raw).__name__} for {symbol!r}, not a DataFrame")
+        raise VendorError(
+            f"yfinance returned a {type(raw).__name__} for {symbol!r}, not a DataFrame"
+        )
     return raw, list(logged)
 
 
@@ -158,13 +182,17 @@ def parse_history(raw: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, str]
         raise VendorError(
             f"yfinance answer lacks column(s) {', '.join(missing)} (found {', '.join(map(str, raw.columns))})"
         )
-    frame = pd.DataFrame({c: pd.to_numeric(raw[cols[c]], errors="coerce").astype("float64") for c in OHLCV_COLUMNS})
+    frame = pd.DataFrame(
+        {c: pd.to_numeric(raw[cols[c]], errors="coerce").astype("float64") for c in OHLCV_COLUMNS}
+    )
     idx = pd.DatetimeIndex(raw.index)
     tz = canonical_tz(idx.tz) if idx.tz is not None else "UTC"
     if timeframe == "1D":
         frame.index = daily_stamps(idx)
     else:
-        frame.index = (idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")).rename("timestamp")
+        frame.index = (idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")).rename(
+            "timestamp"
+        )
     return frame, tz
 
 
@@ -224,5 +252,7 @@ def fetch_yfinance(
         anchor = session_anchor(pd.DatetimeIndex(source.frame.index), tz)
         frame = resample_session_4h(source.frame, tz, anchor)
         hh, mm = divmod(int(anchor.total_seconds()) // 60, 60)
-        extra.update(resampled_from="1H", session_anchor=f"{hh:02d}:{mm:02d}", bar_stamp="bin start")
+        extra.update(
+            resampled_from="1H", session_anchor=f"{hh:02d}:{mm:02d}", bar_stamp="bin start"
+        )
     return VendorData(frame, adjustment, tz, notes=notes, coverage_start=coverage, extra=extra)
