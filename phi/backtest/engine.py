@@ -406,9 +406,11 @@ def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | No
         raise EngineError("signal has no columns")
     arr = np.ascontiguousarray(arr)
     if (arr > 1.0).any() or (arr < -1.0).any():
-        bad = arr[(arr > 1.0) | (arr < -1.0)][0]
+        col, bar = np.argwhere((arr > 1.0) | (arr < -1.0))[0]
+        where = f" at {bars.index[bar]}" + (f" in column {labels[col]!r}" if labels else "")
         raise EngineError(
-            f"signal values must lie in [-1, 1] (NaN allowed), got {bad!r}; clip or rescale it"
+            f"signal values must lie in [-1, 1] (NaN allowed), got {float(arr[col, bar])}"
+            f"{where}; clip or rescale it"
         )
     return arr, labels
 
