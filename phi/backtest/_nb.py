@@ -133,7 +133,9 @@ def _entry_units_nb(equity, price_eff, fp, ip):
 
 
 @njit(cache=True)
-def simulate_col_nb(o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out):
+def simulate_col_nb(
+    o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
+):
     """Simulate one signal column; return the number of trade records written.
 
     ``eq_out``, ``pos_out``, ``cash_out`` (length n) and ``tr_out`` (n x N_TR) are written
@@ -494,7 +496,9 @@ def simulate_col_nb(o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, ca
 
 
 @njit(cache=True, parallel=True)
-def simulate_many_nb(o, h, lo, c, sig, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out):
+def simulate_many_nb(
+    o, h, lo, c, sig, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
+):
     """Simulate every row of ``sig`` (m x n, one candidate per row) in parallel.
 
     Output arrays have the candidate on the first axis; with ``record`` false the
@@ -505,7 +509,19 @@ def simulate_many_nb(o, h, lo, c, sig, day_end, fp, ip, record, eq_out, pos_out,
     counts = np.zeros(m, dtype=np.int64)
     for j in prange(m):
         counts[j] = simulate_col_nb(
-            o, h, lo, c, sig[j], day_end, fp, ip, record,
-            eq_out[j], pos_out[j], cash_out[j], tr_out[j], st_out[j],
+            o,
+            h,
+            lo,
+            c,
+            sig[j],
+            day_end,
+            fp,
+            ip,
+            record,
+            eq_out[j],
+            pos_out[j],
+            cash_out[j],
+            tr_out[j],
+            st_out[j],
         )
     return counts

@@ -216,9 +216,7 @@ class EngineConfig:
             value = getattr(self, name)
             if name in _FLOAT_FIELDS or (name in _OPT_FLOAT_FIELDS and value is not None):
                 if not _is_number(value) or not math.isfinite(float(value)):
-                    raise ConfigError(
-                        f"EngineConfig.{name} must be a finite number, got {value!r}"
-                    )
+                    raise ConfigError(f"EngineConfig.{name} must be a finite number, got {value!r}")
                 object.__setattr__(self, name, float(value))
             elif name in _INT_FIELDS or (name in _OPT_INT_FIELDS and value is not None):
                 if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -668,8 +666,16 @@ def run_backtest(
     names = labels if labels is not None else list(range(m))
     return [
         _build_result(
-            bars, cfg, sig[j], eq2[j], pos2[j], cash2[j], tr2[j, : counts[j]], st2[j],
-            adjustment, names[j],
+            bars,
+            cfg,
+            sig[j],
+            eq2[j],
+            pos2[j],
+            cash2[j],
+            tr2[j, : counts[j]],
+            st2[j],
+            adjustment,
+            names[j],
         )  # fmt: skip
         for j in range(m)
     ]

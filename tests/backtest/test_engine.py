@@ -33,7 +33,9 @@ FLAT = (100.0, 101.0, 99.0, 100.0)
 
 
 def one(ohlcv, signal, **cfg) -> BacktestResult:
-    res = run_backtest(ohlcv, pd.Series(signal, index=ohlcv.index, dtype=float), EngineConfig(**cfg))
+    res = run_backtest(
+        ohlcv, pd.Series(signal, index=ohlcv.index, dtype=float), EngineConfig(**cfg)
+    )
     assert isinstance(res, BacktestResult)
     return res
 
@@ -51,13 +53,19 @@ def test_config_round_trips_through_json():
 @pytest.mark.parametrize(
     ("fields", "match"),
     [
-        ({"stop_los_pct": 0.02}, "unknown EngineConfig field 'stop_los_pct'. Did you mean 'stop_loss_pct'"),
+        (
+            {"stop_los_pct": 0.02},
+            "unknown EngineConfig field 'stop_los_pct'. Did you mean 'stop_loss_pct'",
+        ),
         ({"initial_capital": -1}, r"initial_capital must be > 0, got -1"),
         ({"initial_capital": "100"}, "initial_capital must be a finite number"),
         ({"initial_capital": True}, "initial_capital must be a finite number"),
         ({"entry_threshold": 1.5}, r"entry_threshold must be in \[0, 1\]"),
         ({"exit_threshold": -0.1}, r"exit_threshold must be in \[0, 1\]"),
-        ({"entry_threshold": 0.1, "exit_threshold": 0.3}, "exit_threshold .* must be <= entry_threshold"),
+        (
+            {"entry_threshold": 0.1, "exit_threshold": 0.3},
+            "exit_threshold .* must be <= entry_threshold",
+        ),
         ({"stop_loss_pct": 0.0}, r"stop_loss_pct must be in \(0, 1\]"),
         ({"trailing_stop_pct": 2.0}, r"trailing_stop_pct must be in \(0, 1\]"),
         ({"size_pct": 1.2}, r"size_pct must be in \(0, 1\]"),
@@ -66,7 +74,10 @@ def test_config_round_trips_through_json():
         ({"time_exit_bars": 2.5}, "time_exit_bars must be an integer"),
         ({"allow_short": "yes"}, "allow_short must be true or false"),
         ({"fill": "open"}, "unknown fill 'open'.*Valid choices: close, next_open"),
-        ({"sizing": "kelly"}, "Valid choices: fixed_cash, fixed_units, percent_equity, risk_per_trade"),
+        (
+            {"sizing": "kelly"},
+            "Valid choices: fixed_cash, fixed_units, percent_equity, risk_per_trade",
+        ),
         ({"calendar": "crypto"}, "Valid choices: 24/7, exchange"),
         ({"sizing": "fixed_cash"}, "needs size_cash"),
         ({"sizing": "risk_per_trade", "risk_pct": 0.01}, "needs stop_loss_pct"),
@@ -187,7 +198,11 @@ def test_short_stop_and_target_mirror_the_long_ones():
     df = bars([FLAT, FLAT, FLAT, FLAT, (100, 100.5, 95, 96), FLAT])
     row = one(df, [NAN, 1, -1, -1, -1, -1], allow_short=True, stop_loss_pct=0.02,
               take_profit_pct=0.04).trades.iloc[0]  # fmt: skip
-    assert (row["side"], row["exit_price"], row["exit_reason"]) == ("short", pytest.approx(96.0), "take_profit")
+    assert (row["side"], row["exit_price"], row["exit_reason"]) == (
+        "short",
+        pytest.approx(96.0),
+        "take_profit",
+    )
     df2 = bars([FLAT, FLAT, FLAT, FLAT, (100, 102.5, 99, 100), FLAT])
     row = one(df2, [NAN, 1, -1, -1, -1, -1], allow_short=True, stop_loss_pct=0.02).trades.iloc[0]
     assert (row["exit_price"], row["exit_reason"]) == (pytest.approx(102.0), "stop_loss")
@@ -254,7 +269,9 @@ def test_costs_hand_worked():
 def test_whole_units_and_other_sizings():
     df = bars([FLAT, FLAT, FLAT, (33, 34, 32, 33), FLAT])
     sig = [NAN, -1, 1, 1, 1]
-    assert one(df, sig, initial_capital=1000, size_pct=1.0, fractional=False).trades["size"][0] == 30
+    assert (
+        one(df, sig, initial_capital=1000, size_pct=1.0, fractional=False).trades["size"][0] == 30
+    )
     assert one(df, sig, sizing="fixed_cash", size_cash=330.0).trades["size"][0] == pytest.approx(10)
     assert one(df, sig, sizing="fixed_units", size_units=7.0).trades["size"][0] == 7
     capped = one(df, sig, initial_capital=100, sizing="fixed_units", size_units=7.0).trades

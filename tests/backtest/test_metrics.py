@@ -151,7 +151,9 @@ def test_warmup_bars_never_count(daily_run):
 @pytest.mark.parametrize("fill", ["next_open", "close"])
 def test_sweep_metrics_equal_full_metrics(daily_run, fill):
     df, cfg, _ = daily_run
-    cfg = EngineConfig(**{**cfg.to_dict(), "fill": fill, "take_profit_pct": 0.05, "warmup_bars": 30})
+    cfg = EngineConfig(
+        **{**cfg.to_dict(), "fill": fill, "take_profit_pct": 0.05, "warmup_bars": 30}
+    )
     sigs = pd.DataFrame(
         {f"{a}/{b}": _sma_signal(df["close"], a, b) for a, b in [(5, 20), (10, 40), (3, 8)]}
     )

@@ -165,9 +165,7 @@ class SmaCrossLongShortBrackets(Strategy):
 @pytest.mark.parametrize(("seed", "wide_every"), [(7, 0), (11, 0), (3, 7)])
 def test_long_short_with_stop_and_target_matches_backtesting_py(seed, wide_every):
     data = _generated(seed=seed, wide_every=wide_every)
-    strategy = type(
-        "Strat", (SmaCrossLongShortBrackets,), {"next_open": data["Open"].to_numpy()}
-    )
+    strategy = type("Strat", (SmaCrossLongShortBrackets,), {"next_open": data["Open"].to_numpy()})
     stats = _run_bt(data, strategy, cash=100_000)
     cfg = EngineConfig(
         initial_capital=100_000,
