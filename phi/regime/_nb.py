@@ -1,0 +1,372 @@
+"""Numba kernels of the regime engine: arrays in, arrays out, causal (bar t reads bars <= t).
+
+Rolling windows count only non-NaN values (like pandas' ``min_periods``); a window with fewer
+than ``minp`` valid values gives NaN. Every kernel walks the bars in order and sums each
+window afresh (or updates a sorted buffer), so the value at bar t is bit-identical whatever
+follows t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def rolling_mean_std_nb(
+    x: np.ndarray, window: int, minp: int, ddof: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling mean and standard deviation (``ddof`` like pandas) of the valid values.
+
+    Welford updates as values enter and leave the window (pandas' algorithm); the variance
+    is clamped at 0 against rounding.
+    """
+    n = x.shape[0]
+    mean = np.full(n, np.nan)
+    std = np.full(n, np.nan)
+    c = 0
+    m = 0.0
+    m2 = 0.0
+    for t in range(n):
+        if t >= window:
+            old = x[t - window]
+            if old == old:
+                c -= 1
+                if c == 0:
+                    m = 0.0
+                    m2 = 0.0
+                else:
+                    d = old - m
+                    m -= d / c
+                    m2 -= d * (old - m)
+        v = x[t]
+        if v == v:
+            c += 1
+            d = v - m
+            m += d / c
+            m2 += d * (v - m)
+        if c >= minp and c > 0:
+            mean[t] = m
+            if c - ddof > 0:
+                std[t] = np.sqrt(max(m2, 0.0) / (c - ddof))
+    return mean, std
+
+
+@njit(cache=True)
+def rolling_mean_nb(x: np.ndarray, window: int, minp: int) -> np.ndarray:
+    """Rolling mean of the valid values (NaN below ``minp`` of them)."""
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    s = 0.0
+    c = 0
+    for t in range(n):
+        if t >= window:
+            old = x[t - window]
+            if old == old:
+                s -= old
+                c -= 1
+                if c == 0:
+                    s = 0.0
+        v = x[t]
+        if v == v:
+            s += v
+            c += 1
+        if c >= minp and c > 0:
+            out[t] = s / c
+    return out
+
+
+@njit(cache=True)
+def efficiency_ratio_nb(r: np.ndarray, window: int, minp: int, eps: float) -> np.ndarray:
+    """Kaufman efficiency on returns: ``|sum r| / (sum |r| + eps)`` over the window."""
+    n = r.shape[0]
+    out = np.full(n, np.nan)
+    s = 0.0
+    a = 0.0
+    c = 0
+    for t in range(n):
+        if t >= window:
+            old = r[t - window]
+            if old == old:
+                s -= old
+                a -= abs(old)
+                c -= 1
+                if c == 0:
+                    s = 0.0
+                    a = 0.0
+        v = r[t]
+        if v == v:
+            s += v
+            a += abs(v)
+            c += 1
+        if c >= minp and c > 0:
+            out[t] = abs(s) / (max(a, 0.0) + eps)
+    return out
+
+
+@njit(cache=True)
+def rolling_corr_nb(x: np.ndarray, y: np.ndarray, window: int, minp: int) -> np.ndarray:
+    """Rolling Pearson correlation over the pairs where both are valid; 0 if either is flat."""
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    for t in range(n):
+        lo = max(0, t - window + 1)
+        sx = 0.0
+        sy = 0.0
+        c = 0
+        for i in range(lo, t + 1):
+            if x[i] == x[i] and y[i] == y[i]:
+                sx += x[i]
+                sy += y[i]
+                c += 1
+        if c < minp or c < 2:
+            continue
+        mx = sx / c
+        my = sy / c
+        sxx = 0.0
+        syy = 0.0
+        sxy = 0.0
+        for i in range(lo, t + 1):
+            if x[i] == x[i] and y[i] == y[i]:
+                dx = x[i] - mx
+                dy = y[i] - my
+                sxx += dx * dx
+                syy += dy * dy
+                sxy += dx * dy
+        if sxx <= 1e-300 or syy <= 1e-300:
+            out[t] = 0.0
+        else:
+            out[t] = min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+    return out
+
+
+@njit(cache=True)
+def rolling_entropy_nb(r: np.ndarray, window: int, minp: int, bins: int) -> np.ndarray:
+    """Shannon entropy (nats) of a ``bins``-bin histogram of the window over [min, max].
+
+    Bins are equal-width and the last one is closed, like ``numpy.histogram``; a degenerate
+    window (max == min) has entropy 0.
+    """
+    n = r.shape[0]
+    out = np.full(n, np.nan)
+    counts = np.zeros(bins, dtype=np.int64)
+    for t in range(n):
+        lo = max(0, t - window + 1)
+        c = 0
+        mn = np.inf
+        mx = -np.inf
+        for i in range(lo, t + 1):
+            v = r[i]
+            if v == v:
+                c += 1
+                if v < mn:
+                    mn = v
+                if v > mx:
+                    mx = v
+        if c < minp or c == 0:
+            continue
+        if not mx > mn:
+            out[t] = 0.0
+            continue
+        counts[:] = 0
+        width = mx - mn
+        for i in range(lo, t + 1):
+            v = r[i]
+            if v == v:
+                k = int((v - mn) / width * bins)
+                if k >= bins:
+                    k = bins - 1
+                counts[k] += 1
+        h = 0.0
+        for k in range(bins):
+            if counts[k] > 0:
+                p = counts[k] / c
+                h -= p * np.log(p)
+        out[t] = h
+    return out
+
+
+@njit(cache=True)
+def _search(buf: np.ndarray, cnt: int, v: float) -> int:
+    lo = 0
+    hi = cnt
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if buf[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _kth_deviation(buf: np.ndarray, cnt: int, med: float, j: int, k: int) -> float:
+    """k-th smallest (0-based) of |buf[:cnt] - med| for sorted buf; j = first index >= med.
+
+    The deviations form two sorted runs, L[a] = med - buf[j-1-a] and R[b] = buf[j+b] - med;
+    binary search on how many of the k+1 smallest come from L.
+    """
+    n_l = j
+    n_r = cnt - j
+    lo = max(0, k + 1 - n_r)
+    hi = min(k + 1, n_l)
+    while True:
+        a = (lo + hi) // 2
+        b = k + 1 - a
+        if a < hi and b > 0 and buf[j + b - 1] - med > med - buf[j - 1 - a]:
+            lo = a + 1  # R[b-1] > L[a]: take more from L
+        elif a > lo and b < n_r and med - buf[j - a] > buf[j + b] - med:
+            hi = a - 1  # L[a-1] > R[b]: take fewer from L
+        else:
+            best = -np.inf
+            if a > 0:
+                best = med - buf[j - a]
+            if b > 0:
+                d = buf[j + b - 1] - med
+                if d > best:
+                    best = d
+            return best
+
+
+@njit(cache=True)
+def _median_mad(buf: np.ndarray, cnt: int) -> tuple[float, float]:
+    """Median and median absolute deviation of the sorted ``buf[:cnt]`` (cnt >= 1)."""
+    h = cnt // 2
+    med = buf[h] if cnt % 2 == 1 else 0.5 * (buf[h - 1] + buf[h])
+    j = _search(buf, cnt, med)
+    upper = _kth_deviation(buf, cnt, med, j, h)
+    if cnt % 2 == 1:
+        return med, upper
+    return med, 0.5 * (_kth_deviation(buf, cnt, med, j, h - 1) + upper)
+
+
+@njit(cache=True)
+def rolling_median_mad_nb(x: np.ndarray, window: int, minp: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling median and MAD (median of |x - median|) of the valid values in the window."""
+    n = x.shape[0]
+    med = np.full(n, np.nan)
+    mad = np.full(n, np.nan)
+    buf = np.empty(window)
+    cnt = 0
+    for t in range(n):
+        v = x[t]
+        old = x[t - window] if t >= window else np.nan
+        if old == old and v == v:  # replace old by v with one shift
+            k = _search(buf, cnt, old)
+            if v > old:
+                while k + 1 < cnt and buf[k + 1] < v:
+                    buf[k] = buf[k + 1]
+                    k += 1
+            else:
+                while k > 0 and buf[k - 1] > v:
+                    buf[k] = buf[k - 1]
+                    k -= 1
+            buf[k] = v
+        else:
+            if old == old:
+                k = _search(buf, cnt, old)
+                for m in range(k, cnt - 1):
+                    buf[m] = buf[m + 1]
+                cnt -= 1
+            if v == v:
+                k = _search(buf, cnt, v)
+                for m in range(cnt, k, -1):
+                    buf[m] = buf[m - 1]
+                buf[k] = v
+                cnt += 1
+        if cnt >= minp and cnt > 0:
+            a, b = _median_mad(buf, cnt)
+            med[t] = a
+            mad[t] = b
+    return med, mad
+
+
+@njit(cache=True)
+def ewm_std_nb(x: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted std (adjust=False, population) from the first valid value.
+
+    ``m_t = (1 - a) m_(t-1) + a x_t``, ``v_t = (1 - a) (v_(t-1) + a (x_t - m_(t-1))^2)``;
+    equals pandas ``ewm(alpha=a, adjust=False).var(bias=True) ** 0.5``. NaN inputs keep the
+    state and give NaN.
+    """
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    m = 0.0
+    var = 0.0
+    started = False
+    for t in range(n):
+        v = x[t]
+        if v != v:
+            continue
+        if not started:
+            m = v
+            var = 0.0
+            started = True
+        else:
+            d = v - m
+            m = m + alpha * d
+            var = (1.0 - alpha) * (var + alpha * d * d)
+        out[t] = np.sqrt(var)
+    return out
+
+
+@njit(cache=True)
+def robust_z_nb(
+    x: np.ndarray,
+    window: int,
+    minp: int,
+    mad_small: float,
+    alpha: float,
+    floor: float,
+) -> np.ndarray:
+    """Rolling robust z-score ``(x - median) / scale``.
+
+    ``scale = 1.4826 * MAD``, or the EWM std (``alpha``) where the raw MAD is below
+    ``mad_small * unit``; floored at ``floor * unit``, where ``unit = |median|`` (1 if the
+    median is 0), so tiny-valued features (illiquidity ~1e-10) are not flattened by an
+    absolute floor. NaN where x is NaN or the window has < ``minp`` values.
+    """
+    med, mad = rolling_median_mad_nb(x, window, minp)
+    ew = ewm_std_nb(x, alpha)
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    for t in range(n):
+        if med[t] == med[t] and x[t] == x[t]:
+            unit = abs(med[t])
+            if unit == 0.0:
+                unit = 1.0
+            s = ew[t] if mad[t] < mad_small * unit else 1.4826 * mad[t]
+            if not s >= floor * unit:
+                s = floor * unit
+            out[t] = (x[t] - med[t]) / s
+    return out
+
+
+@njit(cache=True)
+def sticky_logits_nb(energy: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """``l_t = (1 - eta) l_(t-1) + eta E_t`` per column, ``l_0 = E_0``; energy is (bars, nodes)."""
+    n, k = energy.shape
+    out = np.empty((n, k))
+    if n == 0:
+        return out
+    for j in range(k):
+        out[0, j] = energy[0, j]
+    for t in range(1, n):
+        for j in range(k):
+            out[t, j] = (1.0 - eta[j]) * out[t - 1, j] + eta[j] * energy[t, j]
+    return out
+
+
+@njit(cache=True)
+def matmul_rows_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` summed in a fixed order per row (bit-identical whatever the number of rows)."""
+    n, m = a.shape
+    k = b.shape[1]
+    out = np.zeros((n, k))
+    for t in range(n):
+        for i in range(m):
+            v = a[t, i]
+            if v != 0.0:
+                for j in range(k):
+                    out[t, j] += v * b[i, j]
+    return out

@@ -1,0 +1,556 @@
+"""One typed configuration of the MFT regime engine, loadable from and savable to JSON or TOML.
+
+:class:`MFTConfig` holds every default of ``MFT.md`` (the *union* of both energy blocks of
+§1.4, the MSL matrices, gates, sticky-logit rates, confidence and projection parameters) plus
+the calibration this project added (a temperature per taxonomy level and a direction scale,
+see :mod:`phi.regime.calibration`). Everything is a plain frozen dataclass; ``to_dict`` /
+``from_dict`` and :func:`load_config` / :func:`save_config` round-trip exactly.
+
+File rules: a key the schema does not know is a :class:`~phi.errors.ConfigError` (with a
+did-you-mean); so is a duplicate key (JSON or TOML), a value of the wrong type, or an
+out-of-range value. Keys a file omits keep their defaults; a table a file gives is merged key
+by key over the default table (set an energy weight to 0 to remove it).
+
+>>> cfg = MFTConfig()
+>>> cfg.taxonomy.energy["kingdom"]["DIR"]["drift_tscore_30"]   # from the 1st block
+0.4
+>>> cfg.taxonomy.energy["kingdom"]["DIR"]["ofi_proxy"]         # from the 2nd block
+0.25
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import numbers
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phi._io import atomic_write_text
+from phi.errors import ConfigError, did_you_mean, unknown_choice
+from phi.regime import tables
+from phi.regime.taxonomy import LEVEL_NODES, LEVELS, NODES, REGIMES
+
+__all__ = [
+    "ConfidenceConfig",
+    "ExpertConfig",
+    "FeatureConfig",
+        "MFTConfig",
+    "ProbabilityConfig",
+    "ProjectionConfig",
+    "TaxonomyConfig",
+    "feature_names",
+    "load_config",
+    "save_config",
+]
+
+
+def _d(obj: Any) -> Any:
+    """A default factory returning a deep copy of ``obj`` (so instances never share tables)."""
+    return field(default_factory=lambda: copy.deepcopy(obj))
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Feature windows (in bars) and normalisation (MFT.md §1.2, config ``features:``).
+
+    Rolling windows whose minimum number of values MFT.md does not state use ``W // 2``.
+    """
+
+    #: windows of drift_tscore_W = mean_W(r) sqrt(W) / (std_W(r) + eps)
+    drift: tuple[int, ...] = (15, 30, 60)
+    #: windows of rv_W = std_W(r); rv_delta = rv_(vol[0]) - rv_(vol[1]); exactly two
+    vol: tuple[int, ...] = (30, 120)
+    #: windows of er_W (Kaufman efficiency on log returns)
+    er: tuple[int, ...] = (30, 60, 120)
+    autocorr_lag: int = 10
+    autocorr_window: int = 40
+    autocorr_min: int = 15
+    #: window of flip_rate (min flip_min)
+    flip: int = 30
+    flip_min: int = 15
+    median_cross: int = 30
+    impulse_revert: int = 30
+    #: a move is an impulse when |r_(t-1)| > impulse_sigma * std_30,(t-1)(r)
+    impulse_sigma: float = 1.5
+    illiquidity: int = 60
+    volume_z: int = 200
+    volume_z_min: int = 100
+    #: floor of volume_zscore's MAD
+    volume_mad_floor: float = 1e-6
+    entropy: int = 30
+    entropy_bins: int = 10
+    entropy_min: int = 10
+    range_expansion: int = 30
+    dissipation: int = 30
+    #: window of the rolling robust z-score of every feature (min max(window // 3, 5))
+    robust_norm: int = 60
+    #: floor of every normalisation scale
+    mad_floor: float = 1e-8
+    #: the EWMA std replaces 1.4826 * MAD where MAD < mad_floor * mad_small_multiplier
+    mad_small_multiplier: float = 10.0
+    ewma_norm_span: int = 30
+    #: the 1e-10 guard of every ratio
+    epsilon: float = 1e-10
+
+    def __post_init__(self) -> None:
+        for name in ("drift", "vol", "er"):
+            ws = getattr(self, name)
+            if not ws or any(w < 2 for w in ws) or len(set(ws)) != len(ws):
+                raise ConfigError(f"features.{name} must be distinct windows >= 2 bars, got {list(ws)}")
+        if len(self.vol) != 2:
+            raise ConfigError(f"features.vol must be exactly two windows (short, long), got {list(self.vol)}")
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.type == "int" and v < 1:
+                raise ConfigError(f"features.{f.name} must be >= 1, got {v}")
+        _positive("features", self, "impulse_sigma", "volume_mad_floor", "mad_floor", "epsilon",
+                  "mad_small_multiplier")
+        if self.entropy_bins < 2:
+            raise ConfigError(f"features.entropy_bins must be >= 2, got {self.entropy_bins}")
+        for small, big in (("autocorr_min", "autocorr_window"), ("flip_min", "flip"),
+                           ("volume_z_min", "volume_z"), ("entropy_min", "entropy")):
+            if getattr(self, small) > getattr(self, big):
+                raise ConfigError(
+                    f"features.{small} ({getattr(self, small)}) must not exceed features.{big} "
+                    f"({getattr(self, big)})"
+                )
+        if self.autocorr_lag >= self.autocorr_window:
+            raise ConfigError(
+                f"features.autocorr_lag ({self.autocorr_lag}) must be below autocorr_window "
+                f"({self.autocorr_window})"
+            )
+
+
+def feature_names(fc: FeatureConfig) -> tuple[str, ...]:
+    """The 26 feature columns (with the default windows) in engine order."""
+    short, long_ = fc.vol
+    return (
+        "log_return",
+        *(f"drift_tscore_{w}" for w in fc.drift),
+        f"rv_{short}",
+        f"rv_{long_}",
+        "rv_delta",
+        "true_range",
+        "range_expansion",
+        *(f"er_{w}" for w in fc.er),
+        "autocorr",
+        "flip_rate",
+        "median_cross",
+        "impulse_revert",
+        "illiquidity",
+        "volume_zscore",
+        "gap_score",
+        "entropy",
+        "d_lambda",
+        "mass",
+        "d_mass_dt",
+        "ofi_proxy",
+        "absorption_score",
+        "dissipation_proxy",
+    )
+
+
+@dataclass(frozen=True)
+class TaxonomyConfig:
+    """Gates, energies, sticky logits and softmax temperatures (MFT.md §1.3-1.5)."""
+
+    #: sticky-logit rate eta per level: l_t = (1 - eta) l_(t-1) + eta E_t
+    smoothing: dict[str, float] = _d(tables.SMOOTHING)
+    #: gate steepness gamma of features not in gate_steepness
+    gate_default: float = 1.0
+    #: per-feature gamma of phi_j = tanh(gamma z_j) (mass: 1 - tanh(gamma |z|))
+    gate_steepness: dict[str, float] = _d(tables.GATE_STEEPNESS)
+    #: scale of the MSL -> kingdom and MSL -> class matrices
+    msl_kingdom_scale: float = 0.8
+    msl_kingdom: dict[str, dict[str, float]] = _d(tables.MSL_KINGDOM)
+    msl_class: dict[str, dict[str, float]] = _d(tables.MSL_CLASS)
+    #: energy weights alpha[level][node][feature]: the union of both blocks of MFT.md §1.4
+    energy: dict[str, dict[str, dict[str, float]]] = _d(tables.ENERGY)
+    #: softmax temperature per level, P = softmax(l / T) over each sibling group (calibrated;
+    #: 1.0 everywhere reproduces the reference's near-uniform probabilities)
+    temperature: dict[str, float] = _d({lvl: 1.0 for lvl in LEVELS})
+
+    def __post_init__(self) -> None:
+        for name, valid in (("smoothing", LEVELS), ("temperature", LEVELS)):
+            table = getattr(self, name)
+            _known_keys(f"taxonomy.{name}", table, valid)
+            missing = [lvl for lvl in LEVELS if lvl not in table]
+            if missing:
+                raise ConfigError(f"taxonomy.{name} has no value for level(s) {', '.join(missing)}")
+        for lvl, eta in self.smoothing.items():
+            if not 0.0 < eta <= 1.0:
+                raise ConfigError(f"taxonomy.smoothing.{lvl} must be in (0, 1], got {eta}")
+        for lvl, temp in self.temperature.items():
+            if not temp > 0.0:
+                raise ConfigError(f"taxonomy.temperature.{lvl} must be > 0, got {temp}")
+        _known_keys("taxonomy.energy", self.energy, LEVELS)
+        for lvl, nodes in self.energy.items():
+            _known_keys(f"taxonomy.energy.{lvl}", nodes, LEVEL_NODES[lvl])
+        _known_keys("taxonomy.msl_kingdom", self.msl_kingdom, LEVEL_NODES["kingdom"])
+        _known_keys("taxonomy.msl_class", self.msl_class, LEVEL_NODES["class"])
+        if self.gate_default <= 0 or any(g <= 0 for g in self.gate_steepness.values()):
+            raise ConfigError("taxonomy gate steepness values must be > 0")
+
+    def feature_refs(self) -> dict[str, set[str]]:
+        """Every feature name the tables reference -> the places that reference it."""
+        refs: dict[str, set[str]] = {}
+        for lvl, nodes in self.energy.items():
+            for node, weights in nodes.items():
+                for feat in weights:
+                    refs.setdefault(feat, set()).add(f"taxonomy.energy.{lvl}.{node}")
+        for name in ("msl_kingdom", "msl_class"):
+            for node, weights in getattr(self, name).items():
+                for feat in weights:
+                    refs.setdefault(feat, set()).add(f"taxonomy.{name}.{node}")
+        for feat in self.gate_steepness:
+            refs.setdefault(feat, set()).add("taxonomy.gate_steepness")
+        return refs
+
+
+@dataclass(frozen=True)
+class ProbabilityConfig:
+    """The probability field's up/down split (MFT.md §1.5).
+
+    ``u = sigmoid(direction_scale * z)`` with z the normalised ``direction_feature``;
+    TREND and BREAKOUT mass is split ``u`` up, ``1 - u`` down.
+    """
+
+    direction_feature: str = "drift_tscore_30"
+    direction_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("probability", self, "direction_scale")
+
+
+@dataclass(frozen=True)
+class ConfidenceConfig:
+    """Mixer and confidence parameters (MFT.md §1.9, config ``confidence:``)."""
+
+    epsilon: float = 1e-8
+    liquidity_volume_scale: float = 0.5
+    liquidity_gap_scale: float = 0.5
+    #: beta of w = clip((1 - beta) w_val + beta w_aff, 0, 2)
+    affinity_blend: float = 0.5
+    #: alpha of S = alpha S_raw + (1 - alpha) S_int
+    interaction_alpha: float = 0.7
+    #: the reference's trading gate on C_field * C_consensus (reported, not enforced)
+    trade_floor: float = 0.30
+
+    def __post_init__(self) -> None:
+        _positive("confidence", self, "epsilon", "liquidity_volume_scale", "liquidity_gap_scale")
+        for name in ("affinity_blend", "interaction_alpha", "trade_floor"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"confidence.{name} must be in [0, 1], got {v}")
+
+
+@dataclass(frozen=True)
+class ExpertConfig:
+    """The engine's expert indicators: validity patterns, affinity and interaction (§1.7-1.9).
+
+    Expert names are phi registry indicators (default parameters, phi's sign convention:
+    +1 = buy, mean-reversion oscillators inverted) plus ``vol_profile_dev``.
+    """
+
+    #: indicator -> species patterns (S##, DIR, HIGHVOL, K.P, K.*.C) where it is valid
+    validity: dict[str, tuple[str, ...]] = _d(tables.VALIDITY)
+    #: affinity A[node][indicator] (absent = 0)
+    affinity: dict[str, dict[str, float]] = _d(tables.AFFINITY)
+    #: symmetric couplings "a:b" -> M[a, b]; the diagonal is 1
+    interaction: dict[str, float] = _d(tables.INTERACTION)
+
+    def __post_init__(self) -> None:
+        from phi.regime.taxonomy import match_pattern
+
+        if not self.validity:
+            raise ConfigError("experts.validity must name at least one indicator")
+        for name, patterns in self.validity.items():
+            for pat in patterns:
+                try:
+                    match_pattern(pat)
+                except ValueError as exc:
+                    raise ConfigError(f"experts.validity.{name}: {exc}") from None
+        _known_keys("experts.affinity", self.affinity, NODES)
+        experts = list(self.validity)
+        for node, row in self.affinity.items():
+            _known_keys(f"experts.affinity.{node}", row, experts)
+        for key, value in self.interaction.items():
+            if not -1.0 <= value <= 1.0:
+                raise ConfigError(f"experts.interaction.{key} must be in [-1, 1], got {value}")
+            parts = key.split(":")
+            if len(parts) != 2 or parts[0] == parts[1]:
+                raise ConfigError(f"experts.interaction key {key!r} must be 'a:b' with a != b")
+            for p in parts:
+                if p not in experts:
+                    raise ConfigError(
+                        f"experts.interaction.{key}: {unknown_choice('expert', p, experts)}"
+                    )
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """Per-regime AR(1) one-step projection x_r = mu + phi (x - mu) + beta dx (§1.10)."""
+
+    regimes: dict[str, dict[str, float]] = _d(
+        {r: dict(zip(("mu", "phi", "beta", "sigma"), v, strict=True)) for r, v in tables.PROJECTION.items()}
+    )
+
+    def __post_init__(self) -> None:
+        _known_keys("projection.regimes", self.regimes, REGIMES)
+        for r in REGIMES:
+            row = self.regimes.get(r)
+            if row is None:
+                raise ConfigError(f"projection.regimes has no parameters for {r}")
+            _known_keys(f"projection.regimes.{r}", row, ("mu", "phi", "beta", "sigma"))
+            missing = [k for k in ("mu", "phi", "beta", "sigma") if k not in row]
+            if missing:
+                raise ConfigError(f"projection.regimes.{r} is missing {', '.join(missing)}")
+            if row["sigma"] < 0:
+                raise ConfigError(f"projection.regimes.{r}.sigma must be >= 0, got {row['sigma']}")
+
+
+@dataclass(frozen=True)
+class MFTConfig:
+    """The whole engine configuration. ``MFTConfig()`` is the calibrated default."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)
+    probability: ProbabilityConfig = field(default_factory=ProbabilityConfig)
+    confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
+    experts: ExpertConfig = field(default_factory=ExpertConfig)
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
+
+    def __post_init__(self) -> None:
+        names = feature_names(self.features)
+        for feat, places in sorted(self.taxonomy.feature_refs().items()):
+            if feat not in names:
+                where = ", ".join(sorted(places))
+                raise ConfigError(
+                    f"{where} references feature {feat!r}, which the feature windows do not "
+                    f"produce.{did_you_mean(feat, names)} Features: {', '.join(names)}"
+                )
+        if self.probability.direction_feature not in names:
+            raise ConfigError(
+                "probability.direction_feature: " + unknown_choice("feature", self.probability.direction_feature, names)
+            )
+
+    # ---- (de)serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain nested dict (lists for tuples) that :meth:`from_dict` reads back exactly."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MFTConfig:
+        """Build a config from a (partial) nested mapping merged over the defaults.
+
+        Raises :class:`ConfigError` for unknown keys, wrong types or invalid values.
+        """
+        return typing.cast(MFTConfig, _build(cls, data, "config"))
+
+    @classmethod
+    def reference(cls) -> MFTConfig:
+        """MFT.md's defaults without this project's calibration (temperature 1, direction scale 1)."""
+        return cls()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _positive(section: str, obj: Any, *names: str) -> None:
+    for name in names:
+        v = getattr(obj, name)
+        if not v > 0:
+            raise ConfigError(f"{section}.{name} must be > 0, got {v}")
+
+
+def _known_keys(where: str, table: Mapping[str, Any], valid: Any) -> None:
+    valid = list(valid)
+    for key in table:
+        if key not in valid:
+            raise ConfigError(f"{where}: {unknown_choice('key', key, valid)}")
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _build(tp: Any, data: Any, path: str) -> Any:
+    """Convert ``data`` to type ``tp`` (dataclass, dict[str, X], tuple[X, ...], int, float, str)."""
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path} must be a table/mapping, got {type(data).__name__}")
+        hints = typing.get_type_hints(tp)
+        fields_ = {f.name: f for f in dataclasses.fields(tp)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in fields_:
+                raise ConfigError(f"{path}: {unknown_choice('key', key, fields_)}")
+            default = _default(fields_[key])
+            hint = hints[key]
+            if isinstance(default, dict) and isinstance(value, Mapping):
+                value = _merge(default, value)
+            kwargs[key] = _build(hint, value, f"{path}.{key}")
+        return tp(**kwargs)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is dict:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path} must be a table/mapping, got {type(data).__name__}")
+        out = {}
+        for k, v in data.items():
+            if not isinstance(k, str):
+                raise ConfigError(f"{path}: keys must be strings, got {k!r}")
+            out[k] = _build(args[1], v, f"{path}.{k}")
+        return out
+    if origin is tuple:
+        if isinstance(data, str | bytes) or not isinstance(data, list | tuple):
+            raise ConfigError(f"{path} must be a list, got {type(data).__name__} {data!r}")
+        return tuple(_build(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise ConfigError(f"{path} must be an integer, got {type(data).__name__} {data!r}")
+        if isinstance(data, numbers.Integral):
+            return int(data)
+        if math.isfinite(float(data)) and float(data).is_integer():
+            return int(float(data))
+        raise ConfigError(f"{path} must be an integer, got {data!r}")
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise ConfigError(f"{path} must be a number, got {type(data).__name__} {data!r}")
+        x = float(data)
+        if not math.isfinite(x):
+            raise ConfigError(f"{path} must be finite, got {data!r}")
+        return x
+    if tp is str:
+        if not isinstance(data, str):
+            raise ConfigError(f"{path} must be a string, got {type(data).__name__} {data!r}")
+        return data
+    if isinstance(tp, types.UnionType):  # pragma: no cover - no unions in the schema
+        raise TypeError(f"unsupported config type {tp!r}")
+    raise TypeError(f"unsupported config type {tp!r} at {path}")
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _merge(default: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(default)
+    for k, v in value.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# ---------------------------------------------------------------------------- files
+
+_FORMATS = (".json", ".toml")
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise ConfigError(
+            f"regime config file {str(path)!r} has suffix {suffix or '(none)'!r}; use .json or .toml"
+        )
+    return suffix
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ConfigError(f"duplicate key {k!r} in the regime config file; each key may appear once")
+        out[k] = v
+    return out
+
+
+def load_config(path: str | Path) -> MFTConfig:
+    """Read an :class:`MFTConfig` from a ``.json`` or ``.toml`` file (see the module doc)."""
+    p = Path(path)
+    fmt = _format(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read regime config {str(p)!r}: {exc.strerror or exc}") from None
+    if fmt == ".json":
+        try:
+            data = json.loads(text, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}: invalid JSON: {exc}") from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: invalid TOML (duplicate keys are not allowed): {exc}") from None
+    try:
+        return MFTConfig.from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from None
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(k: str) -> str:
+    return k if _BARE.match(k) else json.dumps(k)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """Serialise a nested dict of scalars and lists as TOML (tables for mappings)."""
+    lines: list[str] = []
+
+    def emit(table: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
+        scalars = [(k, v) for k, v in table.items() if not isinstance(v, Mapping)]
+        subs = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
+        if prefix and (scalars or not subs):
+            lines.append("")
+            lines.append("[" + ".".join(_toml_key(p) for p in prefix) + "]")
+        for k, v in scalars:
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+        for k, v in subs:
+            emit(v, (*prefix, k))
+
+    emit(data, ())
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def save_config(config: MFTConfig, path: str | Path) -> Path:
+    """Write ``config`` completely to a ``.json`` or ``.toml`` file (atomically)."""
+    p = Path(path)
+    fmt = _format(p)
+    data = config.to_dict()
+    text = json.dumps(data, indent=2) + "\n" if fmt == ".json" else to_toml(data)
+    return atomic_write_text(p, text)

@@ -1,0 +1,184 @@
+"""``RegimeEngine(config).run(ohlcv) -> RegimeResult``: the whole MFT pipeline for one ticker.
+
+::
+
+    OHLCV -> features (26 raw -> rolling robust z)                       features.py
+          -> gates -> energies -> class context -> sticky logits          taxonomy.py
+          -> sibling softmaxes (calibrated temperatures) -> 28 species
+             -> 8 regime bins (sum to 1)                                  probability_field.py
+          -> expert signals and weights (validity + affinity)            experts.py
+          -> composite in [-1, 1] and confidences in [0, 1]               mixer.py
+          -> per-regime AR(1) projections                                 projections.py
+
+Causal end to end: the outputs at bar t depend on bars <= t only, so running on ``ohlcv[:k]``
+gives the same values at those bars as running on the whole frame. No fit step. Rows before
+``result.warmup`` (the slowest feature's normalisation or expert signal) are NaN.
+
+>>> from phi.data.demo import generate_demo
+>>> df = generate_demo("DEMO", "2015-01-01", "2020-12-31")
+>>> res = RegimeEngine().run(df)
+>>> res.regime_probs.columns.tolist()[:3]
+['TREND_UP', 'TREND_DN', 'RANGE']
+>>> bool(abs(res.regime_probs.iloc[-1].sum() - 1.0) < 1e-9)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.errors import DataError
+from phi.regime.config import MFTConfig, feature_names
+from phi.regime.experts import expert_signals, expert_warmup, expert_weights
+from phi.regime.features import compute_features, feature_first_valid
+from phi.regime.mixer import MIX_COLUMNS, mix
+from phi.regime.probability_field import probability_field
+from phi.regime.projections import project
+from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, node_logits
+
+__all__ = ["RegimeEngine", "RegimeResult", "engine_warmup"]
+
+
+def engine_warmup(config: MFTConfig | None = None) -> int:
+    """Number of leading NaN rows of every engine output (features and experts warming up)."""
+    cfg = config or MFTConfig()
+    feat = max(feature_first_valid(cfg.features).values())
+    return max(feat, expert_warmup(list(cfg.experts.validity)))
+
+
+@dataclass(frozen=True)
+class RegimeResult:
+    """Every stage's output, each a DataFrame indexed like the input bars.
+
+    ``regime_probs`` has the 8 columns of :data:`phi.regime.taxonomy.REGIMES` and sums to 1
+    on every bar from ``warmup`` on; ``node_probs`` holds marginal node probabilities (each
+    level sums to 1), ``node_log_probs`` the log-probabilities within each sibling group
+    (classes conditional on their kingdom). ``mix`` has ``composite`` in [-1, 1] and
+    ``c_field``, ``c_consensus``, ``c_liquidity``, ``confidence`` (= c_field * c_consensus),
+    ``score`` in [-1, 1].
+    """
+
+    raw_features: pd.DataFrame
+    features: pd.DataFrame
+    energy: pd.DataFrame
+    logits: pd.DataFrame
+    node_log_probs: pd.DataFrame
+    node_probs: pd.DataFrame
+    species_probs: pd.DataFrame
+    regime_probs: pd.DataFrame
+    signals: pd.DataFrame
+    weights: pd.DataFrame
+    expected: pd.DataFrame
+    variance: pd.DataFrame
+    mix: pd.DataFrame
+    warmup: int
+
+    @property
+    def composite(self) -> pd.Series:
+        """The composite signal in [-1, +1] (+1 = buy)."""
+        return self.mix["composite"]
+
+    @property
+    def projections(self) -> dict[str, pd.DataFrame]:
+        """``{"expected": ..., "variance": ...}`` one-step projections of every expert."""
+        return {"expected": self.expected, "variance": self.variance}
+
+    def dominant_regime(self) -> pd.Series:
+        """Most probable of the 8 regimes on every bar (None during the warm-up)."""
+        p = self.regime_probs.to_numpy()
+        ok = ~np.isnan(p).any(axis=1)
+        names = np.array(REGIMES, dtype=object)[np.argmax(np.nan_to_num(p, nan=-1.0), axis=1)]
+        names[~ok] = None
+        return pd.Series(names, index=self.regime_probs.index, name="dominant_regime")
+
+    def latest(self) -> dict[str, Any]:
+        """Summary of the last bar: regime probabilities, dominant regime, mix values."""
+        probs = self.regime_probs.iloc[-1]
+        return {
+            "timestamp": self.regime_probs.index[-1],
+            "regime_probs": {k: float(v) for k, v in probs.items()},
+            "dominant_regime": str(self.dominant_regime().iloc[-1]),
+            **{k: float(v) for k, v in self.mix.iloc[-1].items()},
+        }
+
+
+class RegimeEngine:
+    """The MFT regime engine. Stateless apart from its config; no fit step.
+
+    Parameters
+    ----------
+    config
+        An :class:`~phi.regime.config.MFTConfig` (default: the calibrated defaults).
+    """
+
+    def __init__(self, config: MFTConfig | None = None) -> None:
+        if config is not None and not isinstance(config, MFTConfig):
+            from phi.errors import ConfigError
+
+            raise ConfigError(f"RegimeEngine expects an MFTConfig, got {type(config).__name__}")
+        self.config = config or MFTConfig()
+        self.warmup = engine_warmup(self.config)
+
+    def run(self, ohlcv: pd.DataFrame) -> RegimeResult:
+        """Run every stage on ``ohlcv`` (open, high, low, close, volume; any timeframe).
+
+        Raises
+        ------
+        DataError
+            Missing columns, non-finite or non-positive closes, or fewer bars than the
+            warm-up plus one.
+        """
+        cfg = self.config
+        if isinstance(ohlcv, pd.DataFrame) and len(ohlcv) <= self.warmup:
+            raise DataError(
+                f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
+                f"has {len(ohlcv)}. Use a longer date range"
+            )
+        raw, feats = compute_features(ohlcv, cfg.features)
+        names = feature_names(cfg.features)
+        z = feats.to_numpy(dtype=np.float64)
+        energy, logits = node_logits(z, cfg.taxonomy, names)
+        fld = probability_field(logits, feats[cfg.probability.direction_feature].to_numpy(), cfg)
+        experts = list(cfg.experts.validity)
+        sig = expert_signals(ohlcv, experts)
+        s = sig.to_numpy(dtype=np.float64)
+        w = expert_weights(fld, cfg.experts, cfg.confidence.affinity_blend)
+        mixed = mix(
+            s,
+            w,
+            fld,
+            feats["volume_zscore"].to_numpy(),
+            feats["gap_score"].to_numpy(),
+            cfg.experts,
+            cfg.confidence,
+        )
+        expected, variance = project(s, fld.regimes, cfg.projection)
+
+        idx = ohlcv.index
+        k = self.warmup
+
+        def frame(values: np.ndarray, columns: Any) -> pd.DataFrame:
+            out = np.array(values, dtype=np.float64, copy=True)
+            out[:k] = np.nan
+            return pd.DataFrame(out, index=idx, columns=list(columns))
+
+        return RegimeResult(
+            raw_features=raw,
+            features=feats,
+            energy=frame(energy, NODES),
+            logits=frame(logits, NODES),
+            node_log_probs=frame(fld.node_log_probs, NODES),
+            node_probs=frame(fld.node_probs, NODES),
+            species_probs=frame(fld.species, SPECIES_IDS),
+            regime_probs=frame(fld.regimes, REGIMES),
+            signals=sig,
+            weights=frame(w, experts),
+            expected=frame(expected, experts),
+            variance=frame(variance, experts),
+            mix=frame(mixed, MIX_COLUMNS),
+            warmup=k,
+        )

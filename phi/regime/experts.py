@@ -1,0 +1,100 @@
+"""The engine's expert indicators and their per-bar weights (MFT.md §1.7-1.8).
+
+Signals are the phi registry's (default parameters, +1 = buy, mean-reversion oscillators
+inverted — our decision 5), plus ``vol_profile_dev`` (``-(c - VWMA_30) / VWMA_30`` over twice its
+rolling RMS, clipped: below the volume-weighted mean is a buy, like ``vwap_dev``). The
+reference's non-existent ema / bb_mr columns map to ``ema_crossover`` / ``bollinger``;
+supertrend and donchian are dropped; ``atr_ratio`` (volatility, not direction: the reference's
+composite bias) is not an expert.
+
+Weights per bar: ``w = clip((1 - beta) w_val + beta w_aff, 0, 2)`` with
+``w_val,j = clip(sum of the probabilities of the species matching j's validity patterns, 0, 1)``
+and ``w_aff,j = sum_L certainty_L sum_(n in L) P(n) A(n, j)`` over kingdom, phylum, class,
+order and family (certainty = 1 - normalised entropy of the level; classes use their marginal
+probability, so class affinities apply — the reference's ``PT|DIR`` lookup bug is gone).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from phi.indicators.signals import NORM_WINDOW, rms_scale
+from phi.regime.config import ExpertConfig
+from phi.regime.probability_field import Field, _entropy
+from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
+
+__all__ = ["LOCAL_EXPERTS", "expert_signals", "expert_warmup", "expert_weights"]
+
+_VPD_WINDOW = 30
+
+
+def _vol_profile_dev(ohlcv: pd.DataFrame) -> np.ndarray:
+    c = ohlcv["close"].to_numpy(dtype=np.float64)
+    v = np.maximum(ohlcv["volume"].to_numpy(dtype=np.float64), 0.0)
+    pv = pd.Series(c * v).rolling(_VPD_WINDOW, min_periods=_VPD_WINDOW).sum().to_numpy()
+    vs = pd.Series(v).rolling(_VPD_WINDOW, min_periods=_VPD_WINDOW).sum().to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vwma = pv / vs
+        dev = np.where(vs > 0, (c - vwma) / vwma, np.where(np.isnan(vs), np.nan, 0.0))
+    return -rms_scale(dev, start=_VPD_WINDOW - 1) + 0.0
+
+
+#: Experts computed here rather than by the registry: name -> (compute, warm-up bars).
+LOCAL_EXPERTS = {"vol_profile_dev": (_vol_profile_dev, _VPD_WINDOW - 1 + NORM_WINDOW - 1)}
+
+
+def expert_warmup(names: list[str]) -> int:
+    """Leading NaN bars of the slowest expert signal (default parameters)."""
+    from phi.indicators.registry import get_indicator
+
+    warm = 0
+    for name in names:
+        if name in LOCAL_EXPERTS:
+            warm = max(warm, LOCAL_EXPERTS[name][1])
+        else:
+            spec = get_indicator(name)
+            warm = max(warm, int(spec.warmup(spec.defaults)))
+    return warm
+
+
+def expert_signals(ohlcv: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Signals in [-1, +1] of the named experts (NaN during each one's warm-up)."""
+    from phi.indicators.registry import get_indicator
+
+    out = {}
+    for name in names:
+        if name in LOCAL_EXPERTS:
+            out[name] = LOCAL_EXPERTS[name][0](ohlcv)
+        else:
+            spec = get_indicator(name)
+            out[name] = spec.compute(ohlcv, **spec.defaults).to_numpy(dtype=np.float64)
+    return pd.DataFrame(out, index=ohlcv.index, columns=names)
+
+
+def validity_matrix(cfg: ExpertConfig) -> np.ndarray:
+    """(28 species, experts) 0/1: species where each expert is valid."""
+    names = list(cfg.validity)
+    mat = np.zeros((28, len(names)))
+    for j, name in enumerate(names):
+        for pat in cfg.validity[name]:
+            mat[:, j] = np.maximum(mat[:, j], match_pattern(pat))
+    return mat
+
+
+_AFFINITY_LEVELS = ("kingdom", "phylum", "class", "order", "family")
+
+
+def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
+    """Per-bar weights (bars, experts) in [0, 2]; see the module doc."""
+    names = list(cfg.validity)
+    w_val = np.clip(field.species @ validity_matrix(cfg), 0.0, 1.0)
+    w_aff = np.zeros_like(w_val)
+    for level in _AFFINITY_LEVELS:
+        nodes = LEVEL_NODES[level]
+        idx = [NODE_INDEX[n] for n in nodes]
+        p = field.node_probs[:, idx]
+        certainty = 1.0 - _entropy(p)
+        table = np.array([[cfg.affinity.get(n, {}).get(e, 0.0) for e in names] for n in nodes])
+        w_aff += certainty[:, None] * (p @ table)
+    return np.clip((1.0 - beta) * w_val + beta * w_aff, 0.0, 2.0)

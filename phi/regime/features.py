@@ -1,0 +1,235 @@
+"""The 26 MFT features of an OHLCV frame and their rolling robust z-scores (MFT.md §1.2).
+
+Everything is causal: each feature and its normalisation at bar t reads bars <= t only (the
+reference's look-ahead multi-timeframe helper is not reproduced). Windows are in bars, so the
+features work on any timeframe.
+
+``r_t = ln(c_t / c_(t-1))`` (NaN on the first bar); volume is floored at 1. Rolling windows
+count valid values; where MFT.md gives no minimum, a W-bar window needs W // 2 values
+(at least 2 for a standard deviation).
+
+Normalisation: ``z = (x - median_W(x)) / scale`` with W = ``robust_norm`` (min
+``max(W // 3, 5)``); ``scale = 1.4826 * MAD_W(x)``, or the EWMA std (span ``ewma_norm_span``,
+adjust=False) where the raw MAD is below ``mad_floor * mad_small_multiplier * unit``; every
+scale is floored at ``mad_floor * unit``, with ``unit = |median_W(x)|`` (1 where the median is
+0). The reference's floors were absolute, which flattened features whose values are ~1e-10 on
+daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from phi.errors import DataError
+from phi.regime import _nb
+from phi.regime.config import FeatureConfig, feature_names
+
+__all__ = [
+    "compute_features",
+    "feature_first_valid",
+    "normalise_features",
+    "raw_features",
+    "robust_zscore",
+]
+
+
+def _col(ohlcv: pd.DataFrame, name: str) -> np.ndarray:
+    return np.ascontiguousarray(ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _check(ohlcv: pd.DataFrame) -> None:
+    if not isinstance(ohlcv, pd.DataFrame):
+        raise DataError(f"expected an OHLCV DataFrame, got {type(ohlcv).__name__}")
+    missing = [c for c in ("open", "high", "low", "close", "volume") if c not in ohlcv.columns]
+    if missing:
+        raise DataError(
+            f"OHLCV frame is missing column(s) {', '.join(missing)}; the regime engine needs "
+            "open, high, low, close, volume"
+        )
+    close = ohlcv["close"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(close) and not (np.all(np.isfinite(close)) and np.all(close > 0)):
+        raise DataError(
+            "OHLCV close must be finite and > 0 on every bar; repair or drop bad rows first "
+            "(phi.validate_ohlcv)"
+        )
+
+
+def _lag(x: np.ndarray, k: int = 1) -> np.ndarray:
+    out = np.full_like(x, np.nan)
+    if k < len(x):
+        out[k:] = x[:-k] if k else x
+    return out
+
+
+def _diff(x: np.ndarray) -> np.ndarray:
+    return x - _lag(x)
+
+
+def _indicator(cond: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """1.0 / 0.0 where ``valid``, NaN elsewhere."""
+    return np.where(valid, cond.astype(np.float64), np.nan)
+
+
+def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.DataFrame:
+    """The 26 raw features (before normalisation), one column each, aligned to ``ohlcv``.
+
+    Raises :class:`DataError` if a column is missing or a close is not finite and positive.
+    """
+    fc = fc or FeatureConfig()
+    _check(ohlcv)
+    o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
+    v = np.maximum(_col(ohlcv, "volume"), 1.0)
+    eps = fc.epsilon
+    c_prev = _lag(c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(c / c_prev)
+        gap = np.log(o / c_prev)
+    feats: dict[str, np.ndarray] = {"log_return": r}
+
+    for w in fc.drift:
+        m, s = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)
+        feats[f"drift_tscore_{w}"] = m * np.sqrt(w) / (s + eps)
+    rv = {}
+    for w in fc.vol:
+        rv[w] = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)[1]
+        feats[f"rv_{w}"] = rv[w]
+    feats["rv_delta"] = rv[fc.vol[0]] - rv[fc.vol[1]]
+
+    tr = np.fmax(h - low, np.fmax(np.abs(h - c_prev), np.abs(low - c_prev)))
+    feats["true_range"] = tr
+    w = fc.range_expansion
+    feats["range_expansion"] = tr / (_nb.rolling_mean_nb(tr, w, _minp(w)) + eps)
+    for w in fc.er:
+        feats[f"er_{w}"] = _nb.efficiency_ratio_nb(r, w, _minp(w), eps)
+
+    feats["autocorr"] = _nb.rolling_corr_nb(
+        r, _lag(r, fc.autocorr_lag), fc.autocorr_window, max(fc.autocorr_min, 2)
+    )
+    sign_r = np.sign(r)
+    r_prev = _lag(r)
+    both = ~np.isnan(r) & ~np.isnan(r_prev)
+    flip = _indicator(sign_r != np.sign(r_prev), both)
+    feats["flip_rate"] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
+
+    w = fc.median_cross
+    med_c = _nb.rolling_median_mad_nb(c, w, _minp(w))[0]
+    state_ok = ~np.isnan(med_c)
+    above = (c > med_c).astype(np.float64)
+    cross = _indicator(above != _lag(above), state_ok & _lag_ok(state_ok))
+    feats["median_cross"] = _nb.rolling_mean_nb(cross, w, _minp(w))
+
+    w = fc.impulse_revert
+    sd = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)[1]
+    sd_prev = _lag(sd)
+    with np.errstate(invalid="ignore"):
+        impulse = (np.abs(r_prev) > fc.impulse_sigma * sd_prev) & (sign_r != np.sign(r_prev))
+    feats["impulse_revert"] = _nb.rolling_mean_nb(
+        _indicator(impulse, both & ~np.isnan(sd_prev)), w, _minp(w)
+    )
+
+    lam = np.abs(r) / (c * v + 1.0)
+    w = fc.illiquidity
+    feats["illiquidity"] = _nb.rolling_mean_nb(lam, w, _minp(w))
+    med_v, mad_v = _nb.rolling_median_mad_nb(v, fc.volume_z, fc.volume_z_min)
+    feats["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
+    feats["gap_score"] = gap
+    feats["entropy"] = _nb.rolling_entropy_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
+    feats["d_lambda"] = _diff(lam)
+    mass = 1.0 / (lam + eps)
+    feats["mass"] = mass
+    feats["d_mass_dt"] = _diff(mass)
+    ofi = np.sign(c - o) * v
+    feats["ofi_proxy"] = ofi
+    feats["absorption_score"] = v / (tr + eps)
+    w = fc.dissipation
+    feats["dissipation_proxy"] = _nb.rolling_mean_nb(np.sign(ofi) * sign_r, w, _minp(w))
+
+    names = feature_names(fc)
+    return pd.DataFrame({k: feats[k] for k in names}, index=ohlcv.index, columns=list(names))
+
+
+def _minp(w: int) -> int:
+    return max(w // 2, 1)
+
+
+def _minp_std(w: int) -> int:
+    return max(w // 2, 2)
+
+
+def _norm_minp(fc: FeatureConfig) -> int:
+    return min(max(fc.robust_norm // 3, 5), fc.robust_norm)
+
+
+def feature_first_valid(fc: FeatureConfig | None = None) -> dict[str, int]:
+    """Index of the first non-NaN value of every *normalised* feature (on gap-free data)."""
+    fc = fc or FeatureConfig()
+    short, long_ = fc.vol
+    mc = _minp(fc.median_cross)
+    s0 = _minp_std(fc.impulse_revert)
+    raw = {
+        "log_return": 1,
+        **{f"drift_tscore_{w}": _minp_std(w) for w in fc.drift},
+        f"rv_{short}": _minp_std(short),
+        f"rv_{long_}": _minp_std(long_),
+        "rv_delta": max(_minp_std(short), _minp_std(long_)),
+        "true_range": 0,
+        "range_expansion": _minp(fc.range_expansion) - 1,
+        **{f"er_{w}": _minp(w) for w in fc.er},
+        "autocorr": fc.autocorr_lag + max(fc.autocorr_min, 2),
+        "flip_rate": max(fc.flip_min, 1) + 1,
+        "median_cross": 2 * mc - 1,
+        "impulse_revert": s0 + _minp(fc.impulse_revert),
+        "illiquidity": _minp(fc.illiquidity),
+        "volume_zscore": fc.volume_z_min - 1,
+        "gap_score": 1,
+        "entropy": max(fc.entropy_min, 1),
+        "d_lambda": 2,
+        "mass": 1,
+        "d_mass_dt": 2,
+        "ofi_proxy": 0,
+        "absorption_score": 0,
+        "dissipation_proxy": _minp(fc.dissipation),
+    }
+    k = _norm_minp(fc) - 1
+    return {name: raw[name] + k for name in feature_names(fc)}
+
+
+def _lag_ok(ok: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(ok)
+    out[1:] = ok[:-1]
+    return out
+
+
+def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
+    """Rolling robust z-score of one array (see the module doc), NaN during its warm-up."""
+    fc = fc or FeatureConfig()
+    w = fc.robust_norm
+    alpha = 2.0 / (fc.ewma_norm_span + 1.0)
+    return _nb.robust_z_nb(
+        np.ascontiguousarray(x, dtype=np.float64),
+        w,
+        _norm_minp(fc),
+        fc.mad_floor * fc.mad_small_multiplier,
+        alpha,
+        fc.mad_floor,
+    )
+
+
+def normalise_features(raw: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.DataFrame:
+    """Robust z-score of every column of ``raw`` (volume_zscore is normalised a second time)."""
+    fc = fc or FeatureConfig()
+    return pd.DataFrame(
+        {k: robust_zscore(raw[k].to_numpy(dtype=np.float64), fc) for k in raw.columns},
+        index=raw.index,
+        columns=raw.columns,
+    )
+
+
+def compute_features(
+    ohlcv: pd.DataFrame, fc: FeatureConfig | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(raw, normalised)`` feature frames of ``ohlcv`` (26 columns each)."""
+    fc = fc or FeatureConfig()
+    raw = raw_features(ohlcv, fc)
+    return raw, normalise_features(raw, fc)

@@ -1,0 +1,123 @@
+"""Probability field: sibling softmaxes, the 28 species and the 8 regime bins (MFT.md §1.5).
+
+* **Nodes.** Each sibling group is a softmax of its sticky logits divided by its level's
+  calibrated temperature T: ``P = softmax(l / T)`` (computed in log space). Classes are
+  conditional on their kingdom (``P(PT | DIR)``); the marginal class probability is
+  ``P(k) P(c | k)``.
+* **Species.** ``log P(s)`` is the sum of the log-probabilities along the species' path,
+  renormalised over the 28 species. Order, family and genus are independent factors (a
+  product of experts), not conditionals; renormalising over the 28 listed paths makes the
+  result a proper distribution.
+* **Regime bins** (our decision 4: mutually exclusive, no double counting).
+  ``LOWVOL = P(LV)`` and ``HIGHVOL = P(HV)`` from the phylum softmax; the six state bins share
+  ``P(NV)`` in proportion to the species' base regimes, with TREND and BREAKOUT split up/down
+  by ``u = sigmoid(direction_scale * z(drift_tscore_30))``:
+  ``TREND_UP = P(NV) * P(TREND) * u``, ``TREND_DN = P(NV) * P(TREND) * (1 - u)``,
+  ``RANGE = P(NV) * P(RANGE)``, ``BREAKOUT_UP/DN`` likewise, ``EXHAUST_REV = P(NV) *
+  P(EXHAUST_REV)``, where ``P(base) = sum of the species of that base``. The 8 bins sum to 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from phi.regime.config import MFTConfig
+from phi.regime.taxonomy import (
+    BASE_REGIMES,
+    GROUP_LEVEL,
+    GROUPS,
+    LEVEL_NODES,
+    LEVELS,
+    NODE_INDEX,
+    SPECIES_BASE,
+    SPECIES_PATHS,
+    level_slice,
+)
+
+__all__ = ["Field", "level_probs", "log_softmax", "probability_field"]
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax of a (bars, k) array (stable: max subtracted)."""
+    m = np.max(x, axis=1, keepdims=True)
+    s = x - m
+    return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    """Normalised Shannon entropy H(p) / ln k of each row, in [0, 1]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1)
+    return np.clip(h / np.log(p.shape[1]), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Field:
+    """Probabilities of one run (arrays, bars first)."""
+
+    #: log P of every node within its sibling group (classes: log P(c | k)), (bars, 28)
+    node_log_probs: np.ndarray
+    #: marginal P of every node (classes: P(k) P(c | k)); each level sums to 1, (bars, 28)
+    node_probs: np.ndarray
+    #: species probabilities, (bars, 28 species)
+    species: np.ndarray
+    #: the 8 regime bins (bars, 8), order of REGIMES
+    regimes: np.ndarray
+    #: normalised entropy of each sibling group, (bars, 8 groups), order of GROUPS
+    group_entropy: np.ndarray
+
+
+def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfig) -> Field:
+    """Node, species and regime probabilities from sticky logits (bars, 28).
+
+    ``direction_z`` is the normalised direction feature (NaN counts as 0 -> u = 0.5).
+    """
+    temp = cfg.taxonomy.temperature
+    n = logits.shape[0]
+    node_lp = np.empty_like(logits)
+    ent = np.empty((n, len(GROUPS)))
+    for g, (name, members) in enumerate(GROUPS.items()):
+        idx = [NODE_INDEX[m] for m in members]
+        lp = log_softmax(logits[:, idx] / temp[GROUP_LEVEL[name]])
+        node_lp[:, idx] = lp
+        ent[:, g] = _entropy(np.exp(lp))
+    node_p = np.exp(node_lp)
+    for k in LEVEL_NODES["kingdom"]:
+        members = GROUPS[f"class|{k}"]
+        idx = [NODE_INDEX[m] for m in members]
+        node_p[:, idx] = node_p[:, idx] * node_p[:, [NODE_INDEX[k]]]
+
+    species_lp = node_lp[:, SPECIES_PATHS].sum(axis=2)
+    species = np.exp(log_softmax(species_lp))
+
+    base = np.zeros((n, len(BASE_REGIMES)))
+    for b in range(len(BASE_REGIMES)):
+        base[:, b] = species[:, b == SPECIES_BASE].sum(axis=1)
+    base /= base.sum(axis=1, keepdims=True)
+    scale = cfg.probability.direction_scale
+    u = 1.0 / (1.0 + np.exp(-scale * np.nan_to_num(direction_z, nan=0.0)))
+    p_nv = node_p[:, NODE_INDEX["NV"]]
+    trend, rng, brk, exh = (base[:, BASE_REGIMES.index(b)] for b in BASE_REGIMES)
+    regimes = np.column_stack(
+        [
+            p_nv * trend * u,
+            p_nv * trend * (1.0 - u),
+            p_nv * rng,
+            p_nv * brk * u,
+            p_nv * brk * (1.0 - u),
+            p_nv * exh,
+            node_p[:, NODE_INDEX["LV"]],
+            node_p[:, NODE_INDEX["HV"]],
+        ]
+    )
+    return Field(node_lp, node_p, species, regimes, ent)
+
+
+def level_probs(field: Field, level: str) -> np.ndarray:
+    """Marginal probabilities of ``level``'s nodes (bars, nodes of the level)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    return field.node_probs[:, level_slice(level)]
+

@@ -1,0 +1,220 @@
+"""The KPCOFGS taxonomy: 28 nodes in 6 levels, 8 sibling groups, the 28 species, 8 regime bins.
+
+Node names and meanings follow ``MFT.md`` §1.3 (Kingdom DIR/NDR/TRN, Phylum LV/NV/HV, Class
+PT/PX/TE | BR/RR/AR | SR/RB/FB, Order AGC/RVP/ABS/EXH, Family ALN/CT/CST, Genus RUN/PBM/FLG/
+VWM/RRO/SRR). Nothing here is computed; this module holds the fixed structure that the energy
+tables, the probability field and the expert weights index into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+import numpy as np
+
+from phi.regime import _nb
+
+if TYPE_CHECKING:
+    from phi.regime.config import TaxonomyConfig
+
+LEVELS: Final[tuple[str, ...]] = ("kingdom", "phylum", "class", "order", "family", "genus")
+
+LEVEL_NODES: Final[dict[str, tuple[str, ...]]] = {
+    "kingdom": ("DIR", "NDR", "TRN"),
+    "phylum": ("LV", "NV", "HV"),
+    "class": ("PT", "PX", "TE", "BR", "RR", "AR", "SR", "RB", "FB"),
+    "order": ("AGC", "RVP", "ABS", "EXH"),
+    "family": ("ALN", "CT", "CST"),
+    "genus": ("RUN", "PBM", "FLG", "VWM", "RRO", "SRR"),
+}
+
+#: Human-readable meaning of every node (inferred in MFT.md §1.3).
+NODE_MEANINGS: Final[dict[str, str]] = {
+    "DIR": "directional", "NDR": "non-directional", "TRN": "transitional",
+    "LV": "low volatility", "NV": "normal volatility", "HV": "high volatility",
+    "PT": "persistent trend", "PX": "price expansion", "TE": "trend exhaustion",
+    "BR": "balanced range", "RR": "reactive reversion", "AR": "accumulation/distribution range",
+    "SR": "squeeze release", "RB": "range break", "FB": "failed break",
+    "AGC": "aggressive continuation", "RVP": "reversion/pullback", "ABS": "absorption",
+    "EXH": "exhaustion",
+    "ALN": "aligned", "CT": "counter-trend", "CST": "constrained",
+    "RUN": "run", "PBM": "pullback to mean", "FLG": "flag", "VWM": "volume-weighted magnet",
+    "RRO": "range-reversion oscillation", "SRR": "sharp reversal",
+}  # fmt: skip
+
+#: Parent kingdom of every class.
+CLASS_PARENT: Final[dict[str, str]] = {
+    "PT": "DIR", "PX": "DIR", "TE": "DIR",
+    "BR": "NDR", "RR": "NDR", "AR": "NDR",
+    "SR": "TRN", "RB": "TRN", "FB": "TRN",
+}  # fmt: skip
+
+NODES: Final[tuple[str, ...]] = tuple(n for lvl in LEVELS for n in LEVEL_NODES[lvl])
+NODE_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(NODES)}
+NODE_LEVEL: Final[dict[str, str]] = {n: lvl for lvl in LEVELS for n in LEVEL_NODES[lvl]}
+
+#: The 8 sibling groups over which a softmax is taken (classes are conditional on their kingdom).
+GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "kingdom": LEVEL_NODES["kingdom"],
+    "phylum": LEVEL_NODES["phylum"],
+    "class|DIR": ("PT", "PX", "TE"),
+    "class|NDR": ("BR", "RR", "AR"),
+    "class|TRN": ("SR", "RB", "FB"),
+    "order": LEVEL_NODES["order"],
+    "family": LEVEL_NODES["family"],
+    "genus": LEVEL_NODES["genus"],
+}
+GROUP_LEVEL: Final[dict[str, str]] = {g: g.split("|")[0] for g in GROUPS}
+
+REGIMES: Final[tuple[str, ...]] = (
+    "TREND_UP", "TREND_DN", "RANGE", "BREAKOUT_UP", "BREAKOUT_DN", "EXHAUST_REV", "LOWVOL", "HIGHVOL",
+)  # fmt: skip
+BASE_REGIMES: Final[tuple[str, ...]] = ("TREND", "RANGE", "BREAKOUT", "EXHAUST_REV")
+
+
+class Species(NamedTuple):
+    """One leaf of the taxonomy: its path (one node per level), base regime and vol tag."""
+
+    id: str
+    path: tuple[str, str, str, str, str, str]
+    regime: str
+    vol_tag: str  # "LOWVOL", "HIGHVOL" or ""
+
+
+def _s(sid: str, path: str, regime: str, tag: str = "") -> Species:
+    k, p, c, o, f, g = path.split("/")
+    return Species(sid, (k, p, c, o, f, g), regime, tag)
+
+
+#: The 28 species of MFT.md §1.6 (ids S01..S28).
+SPECIES: Final[tuple[Species, ...]] = (
+    _s("S01", "DIR/LV/PT/AGC/ALN/RUN", "TREND", "LOWVOL"),
+    _s("S02", "DIR/LV/PT/RVP/CST/PBM", "TREND", "LOWVOL"),
+    _s("S03", "DIR/LV/TE/EXH/CT/RRO", "EXHAUST_REV", "LOWVOL"),
+    _s("S04", "DIR/NV/PT/AGC/ALN/RUN", "TREND"),
+    _s("S05", "DIR/NV/PT/RVP/ALN/PBM", "TREND"),
+    _s("S06", "DIR/NV/PX/AGC/ALN/RUN", "TREND"),
+    _s("S07", "DIR/NV/PX/RVP/ALN/FLG", "TREND"),
+    _s("S08", "DIR/NV/TE/EXH/CT/RRO", "EXHAUST_REV"),
+    _s("S09", "DIR/HV/PX/AGC/ALN/RUN", "TREND", "HIGHVOL"),
+    _s("S10", "DIR/HV/PX/ABS/CT/FLG", "TREND", "HIGHVOL"),
+    _s("S11", "DIR/HV/TE/EXH/CT/SRR", "EXHAUST_REV", "HIGHVOL"),
+    _s("S12", "NDR/LV/BR/ABS/ALN/VWM", "RANGE", "LOWVOL"),
+    _s("S13", "NDR/LV/AR/ABS/CT/RRO", "RANGE", "LOWVOL"),
+    _s("S14", "NDR/LV/BR/AGC/ALN/RRO", "RANGE", "LOWVOL"),
+    _s("S15", "NDR/NV/BR/ABS/ALN/RRO", "RANGE"),
+    _s("S16", "NDR/NV/RR/RVP/CT/SRR", "RANGE"),
+    _s("S17", "NDR/NV/AR/ABS/CT/VWM", "RANGE"),
+    _s("S18", "NDR/NV/BR/RVP/CST/PBM", "RANGE"),
+    _s("S19", "NDR/HV/RR/RVP/CT/SRR", "RANGE", "HIGHVOL"),
+    _s("S20", "NDR/HV/BR/ABS/CST/RRO", "RANGE", "HIGHVOL"),
+    _s("S21", "NDR/HV/AR/EXH/CT/SRR", "EXHAUST_REV", "HIGHVOL"),
+    _s("S22", "TRN/LV/SR/AGC/ALN/FLG", "BREAKOUT", "LOWVOL"),
+    _s("S23", "TRN/LV/SR/RVP/CST/PBM", "BREAKOUT", "LOWVOL"),
+    _s("S24", "TRN/NV/SR/AGC/ALN/RUN", "BREAKOUT"),
+    _s("S25", "TRN/NV/RB/AGC/ALN/RUN", "BREAKOUT"),
+    _s("S26", "TRN/NV/FB/EXH/CT/SRR", "EXHAUST_REV"),
+    _s("S27", "TRN/HV/SR/AGC/ALN/RUN", "BREAKOUT", "HIGHVOL"),
+    _s("S28", "TRN/HV/RB/ABS/ALN/FLG", "BREAKOUT", "HIGHVOL"),
+)
+SPECIES_IDS: Final[tuple[str, ...]] = tuple(s.id for s in SPECIES)
+
+#: (28 species, 6 levels) node index of each species' path.
+SPECIES_PATHS: Final[np.ndarray] = np.array(
+    [[NODE_INDEX[n] for n in s.path] for s in SPECIES], dtype=np.int64
+)
+#: (28,) base-regime code of each species (index into BASE_REGIMES).
+SPECIES_BASE: Final[np.ndarray] = np.array(
+    [BASE_REGIMES.index(s.regime) for s in SPECIES], dtype=np.int64
+)
+
+
+def level_slice(level: str) -> slice:
+    """Columns of ``level``'s nodes in a (bars, 28) node array."""
+    first = NODE_INDEX[LEVEL_NODES[level][0]]
+    return slice(first, first + len(LEVEL_NODES[level]))
+
+
+def match_pattern(pattern: str) -> np.ndarray:
+    """Boolean mask over the 28 species matched by a validity pattern (MFT.md §1.8).
+
+    Grammar: ``S##`` one species; ``DIR`` / ``NDR`` / ``TRN`` a kingdom; ``LOWVOL`` /
+    ``HIGHVOL`` phylum LV / HV; ``K.P`` kingdom and phylum; ``K.x.C`` kingdom and class, where
+    any part may be ``*``. Raises ``ValueError`` for a pattern that names no known node.
+    """
+    pat = pattern.strip()
+    if pat in SPECIES_IDS:
+        return np.array([s.id == pat for s in SPECIES])
+    vol = {"LOWVOL": "LV", "HIGHVOL": "HV"}
+    if pat in vol:
+        return np.array([s.path[1] == vol[pat] for s in SPECIES])
+    parts = pat.split(".")
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"bad validity pattern {pattern!r}")
+    levels = (0, 1, 2)[: len(parts)]
+    for lvl, part in zip(levels, parts, strict=True):
+        valid = LEVEL_NODES[LEVELS[lvl]]
+        if part != "*" and part not in valid:
+            raise ValueError(
+                f"validity pattern {pattern!r}: {part!r} is not a {LEVELS[lvl]} "
+                f"(valid: {', '.join(valid)} or *)"
+            )
+    return np.array(
+        [
+            all(part == "*" or s.path[lvl] == part for lvl, part in zip(levels, parts, strict=True))
+            for s in SPECIES
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- energies and logits
+
+
+def energy_matrix(cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
+    """alpha (features x 28 nodes): energy table + MSL matrices x ``msl_kingdom_scale``."""
+    col = {f: i for i, f in enumerate(features)}
+    alpha = np.zeros((len(features), len(NODES)))
+    for nodes in cfg.energy.values():
+        for node, weights in nodes.items():
+            for feat, w in weights.items():
+                alpha[col[feat], NODE_INDEX[node]] += w
+    for table in (cfg.msl_kingdom, cfg.msl_class):
+        for node, weights in table.items():
+            for feat, w in weights.items():
+                alpha[col[feat], NODE_INDEX[node]] += cfg.msl_kingdom_scale * w
+    return alpha
+
+
+def gates(z: np.ndarray, cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
+    """phi_j = tanh(gamma_j z_j); ``mass`` uses the near-equilibrium gate 1 - tanh(gamma |z|).
+
+    NaN z (warm-up) counts as 0 (so the mass gate is 1 there).
+    """
+    z = np.nan_to_num(z, nan=0.0)
+    gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
+    phi = np.tanh(z * gamma)
+    if "mass" in features:
+        j = list(features).index("mass")
+        phi[:, j] = 1.0 - np.tanh(gamma[j] * np.abs(z[:, j]))
+    return phi
+
+
+def node_logits(
+    z: np.ndarray, cfg: TaxonomyConfig, features: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(energy, logits)``, each (bars, 28), from normalised features z (bars, features).
+
+    E = gates(z) @ alpha; class energies are scaled by sigmoid(sticky logit of their parent
+    kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
+    reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
+    """
+    phi = np.ascontiguousarray(gates(z, cfg, features))
+    energy = _nb.matmul_rows_nb(phi, np.ascontiguousarray(energy_matrix(cfg, features)))
+    eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
+    logits = _nb.sticky_logits_nb(energy, eta)
+    cs = level_slice("class")
+    parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]])
+    energy[:, cs] = energy[:, cs] / (1.0 + np.exp(-logits[:, parent]))
+    logits[:, cs] = _nb.sticky_logits_nb(np.ascontiguousarray(energy[:, cs]), eta[cs])
+    return energy, logits
