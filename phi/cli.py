@@ -238,6 +238,235 @@ def indicators_show(
 # ---------------------------------------------------------------------------- backtest commands
 
 
+@app.command()
+def backtest(
+    symbol: Annotated[str | None, typer.Argument(help="Ticker (default DEMO: offline synthetic data).")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="demo (default), yfinance, alpha_vantage or csv.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First date, inclusive (default 2020-01-01).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date, inclusive (default 2024-12-31).")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="1D (default), 4H, 1H, 15m, 5m or 1m.")] = None,
+    path: PathOpt = None,
+    indicators: Annotated[str | None, typer.Option("--indicators", "-i", help="Comma-separated names (default rsi,macd); see phi indicators list.")] = None,
+    params: Annotated[list[str] | None, typer.Option("--params", "-p", help="indicator.param=value, comma-separated or repeated: rsi.period=10.")] = None,
+    blend_mode: Annotated[str | None, typer.Option("--blend", help="weighted_sum (default), voting, phiai or regime_weighted.")] = None,
+    weights: Annotated[list[str] | None, typer.Option("--weights", "-w", help="name=weight pairs: rsi=2,macd=1 (others weigh 1).")] = None,
+    dead_zone: Annotated[float | None, typer.Option("--dead-zone", help="voting: |signal| <= this abstains (default 0.05).")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Entry threshold in [0, 1] (default 0.1).")] = None,
+    exit_threshold: Annotated[float | None, typer.Option("--exit-threshold", help="Signal-exit threshold in [0, 1] (default 0).")] = None,
+    short: Annotated[bool | None, typer.Option("--short/--no-short", help="Also trade the short side (default: long only).")] = None,
+    sl: Annotated[str | None, typer.Option("--sl", help="Stop loss: 0.05 or 5%.")] = None,
+    tp: Annotated[str | None, typer.Option("--tp", help="Take profit: 0.10 or 10%.")] = None,
+    trail: Annotated[str | None, typer.Option("--trail", help="Trailing stop: 0.05 or 5%.")] = None,
+    time_exit: Annotated[int | None, typer.Option("--time-exit", help="Exit this many bars after the entry.")] = None,
+    fill: Annotated[str | None, typer.Option("--fill", help="next_open (default) or close (optimistic).")] = None,
+    commission: Annotated[str | None, typer.Option("--commission", help="Commission per fill, share of notional: 0.001 or 0.1%.")] = None,
+    commission_fixed: Annotated[float | None, typer.Option("--commission-fixed", help="Fixed commission per fill (cash).")] = None,
+    slippage: Annotated[float | None, typer.Option("--slippage", help="Slippage per fill in basis points.")] = None,
+    sizing: Annotated[str | None, typer.Option("--sizing", help="percent_equity (default), fixed_cash, fixed_units or risk_per_trade.")] = None,
+    size: Annotated[str | None, typer.Option("--size", help="For --sizing: 95% of equity | cash | units | 1% risk.")] = None,
+    capital: Annotated[float | None, typer.Option("--capital", help="Initial capital (default 100000).")] = None,
+    fractional: Annotated[bool | None, typer.Option("--fractional/--whole-units", help="Fractional units (default) or whole units.")] = None,
+    config_file: Annotated[str | None, typer.Option("--config", "-c", help="A run config JSON (e.g. a saved run's config.json); flags override it.")] = None,
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
+    allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run a --config whose recorded data hash no longer matches the bars.")] = False,
+    description: Annotated[str | None, typer.Option("--description", help="Free text stored with the run.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag stored with the run (repeatable).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed recorded with the run.")] = None,
+    write_config: Annotated[str | None, typer.Option("--write-config", help="Only write the config JSON to this file (no run).")] = None,
+) -> None:
+    """Backtest indicators on one symbol: data -> indicators -> blend -> engine -> saved run."""
+    from phi import _cli_backtest as cb
+
+    config = cb.build_config(
+        config_file=config_file,
+        dataset={"symbol": symbol, "vendor": vendor, "start": start, "end": end, "timeframe": timeframe, "path": path},
+        indicators=indicators,
+        params=params,
+        blend_mode=blend_mode,
+        weights=weights,
+        dead_zone=dead_zone,
+        engine={
+            "entry_threshold": threshold,
+            "exit_threshold": exit_threshold,
+            "allow_short": short,
+            "stop_loss_pct": cb.parse_fraction(sl, "--sl"),
+            "take_profit_pct": cb.parse_fraction(tp, "--tp"),
+            "trailing_stop_pct": cb.parse_fraction(trail, "--trail"),
+            "time_exit_bars": time_exit,
+            "fill": fill,
+            "commission_pct": cb.parse_fraction(commission, "--commission"),
+            "commission_fixed": commission_fixed,
+            "slippage_bps": slippage,
+            "sizing": sizing,
+            "initial_capital": capital,
+            "fractional": fractional,
+        },
+        size=size,
+        description=description,
+        tags=tag,
+        seed=seed,
+    )
+    if write_config:
+        from pathlib import Path
+
+        from phi._io import atomic_write_text
+
+        atomic_write_text(Path(write_config), config.to_json())
+        console.print(f"Wrote {write_config}", highlight=False)
+        return
+    cb.print_result(console, cb.run_with_progress(console, config, save, allow_data_change))
+
+
+@app.command()
+def demo(
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
+) -> None:
+    """Run a demo backtest end to end on offline synthetic data (DEMO): RSI + MACD + dual SMA."""
+    from phi import _cli_backtest as cb
+    from phi.backtest.engine import EngineConfig
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+
+    config = RunConfig(
+        DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31"),
+        tuple(IndicatorConfig(name) for name in cb.DEMO_INDICATORS),
+        engine=EngineConfig(stop_loss_pct=0.05, take_profit_pct=0.15, commission_pct=0.0005, slippage_bps=2.0),
+        description="phi demo: RSI + MACD + dual SMA, weighted sum, on synthetic DEMO data",
+        tags=("demo",),
+    )
+    console.print("[bold yellow]Demo on SYNTHETIC data[/] (vendor demo, generated locally - not market prices).")
+    cb.print_result(console, cb.run_with_progress(console, config, save))
+    console.print("Next: phi backtest AAPL --vendor yfinance -i rsi,macd --sl 5%  |  phi runs list", highlight=False, soft_wrap=True)
+
+
+@runs_app.command("list")
+def runs_list(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many runs.")] = 20,
+) -> None:
+    """List saved runs, newest first, with their headline metrics."""
+    from phi import _cli_backtest as cb
+    from phi.backtest.run_history import list_runs
+    from phi.paths import runs_root
+
+    rows = list_runs()
+    if not rows:
+        console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False)
+        return
+    console.print(cb.runs_table(rows[:limit], f"Saved runs in {runs_root()} ({len(rows)}; * = synthetic data)"))
+    if len(rows) > limit:
+        console.print(f"... {len(rows) - limit} older run(s); use --limit", highlight=False)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
+    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades.")] = 10,
+) -> None:
+    """Show one saved run: metrics, assumption ledger, config and its last trades."""
+    from rich.table import Table
+
+    from phi import _cli_backtest as cb
+    from phi.backtest.run_history import load_run
+
+    saved = load_run(run_id)
+    res = saved.results
+    summary = res.get("summary") or {}
+    console.print(f"Run [bold]{run_id}[/] saved {res.get('created_at')} by phi {res.get('phi_version')}", highlight=False)
+    header = cb.run_header(saved.config.to_dict(), summary.get("bars"))
+    cb.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None)
+    console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True)
+    if trades > 0 and len(saved.trades):
+        t = saved.trades.tail(trades)
+        table = Table(title=f"Last {len(t)} of {len(saved.trades)} trades", title_justify="left")
+        for col in ("entry", "exit", "side", "entry price", "exit price", "size", "PnL", "return %", "reason"):
+            table.add_column(col, justify="left" if col in ("side", "reason") else "right")
+        for row in t.itertuples(index=False):
+            table.add_row(
+                f"{row.entry_time:%Y-%m-%d}", f"{row.exit_time:%Y-%m-%d}", str(row.side),
+                f"{row.entry_price:,.2f}", f"{row.exit_price:,.2f}", f"{row.size:,.6g}",
+                f"{row.pnl:,.2f}", f"{100 * row.return_pct:,.2f}", str(row.exit_reason),
+            )  # fmt: skip
+        console.print(table)
+
+
+@runs_app.command("compare")
+def runs_compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    equity_csv: Annotated[str | None, typer.Option("--equity-csv", help="Write the equity curves side by side to this CSV.")] = None,
+) -> None:
+    """Compare saved runs: metrics side by side, config differences, equity curves."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from phi import _cli_backtest as cb
+    from phi.backtest.run_history import compare_runs
+
+    cmp = compare_runs(run_ids)
+    letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(cmp.run_ids))]
+    for letter, rid in zip(letters, cmp.run_ids, strict=True):
+        console.print(f"{letter} = {rid}", highlight=False)
+    console.print(cb.metrics_table({k: cmp.metrics[rid].to_dict() for k, rid in zip(letters, cmp.run_ids, strict=True)}, "Metrics"))
+    if cmp.config_diff:
+        table = Table(title="Config differences", title_justify="left")
+        table.add_column("field", overflow="fold")
+        for letter in letters:
+            table.add_column(letter)
+        for path, *values in cmp.config_diff:
+            table.add_row(path, *(Text(str(v)) for v in values))
+        console.print(table)
+    else:
+        console.print("The configs are identical (apart from description, tags and versions).")
+    if equity_csv:
+        from pathlib import Path
+
+        from phi._io import atomic_write_text
+
+        atomic_write_text(Path(equity_csv), cmp.equity.to_csv())
+        console.print(f"Wrote the equity curves to {equity_csv}", highlight=False)
+
+
+@runs_app.command("rerun")
+def runs_rerun(
+    run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Save the re-run as a new run (default: save).")] = True,
+    allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run even if the bars changed since.")] = False,
+) -> None:
+    """Re-run a saved run's config and check that its trades and metrics are identical."""
+    import json
+
+    from phi import _cli_backtest as cb
+    from phi.backtest.run_history import load_run
+
+    saved = load_run(run_id)
+    result = cb.run_with_progress(console, saved.config, save, allow_data_change)
+    cb.print_result(console, result)
+    same_metrics = json.dumps(result.metrics, sort_keys=True) == json.dumps(saved.metrics, sort_keys=True)
+    same_trades = result.trades.to_csv(index=False) == (saved.path / "trades.csv").read_text(encoding="utf-8")
+    if same_metrics and same_trades:
+        console.print(f"[green]Identical[/] to {run_id}: same trades and metrics.", highlight=False)
+    else:
+        diff = [m for m in result.metrics if json.dumps(result.metrics[m]) != json.dumps(saved.metrics.get(m))]
+        console.print(
+            f"[red]Differs[/] from {run_id}: metrics {', '.join(diff) or 'same'}; "
+            f"trades {'same' if same_trades else 'differ'}.",
+            highlight=False,
+        )
+
+
+@runs_app.command("delete")
+def runs_delete(
+    run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a saved run."""
+    from phi.backtest.run_history import delete_run, run_dir
+
+    run_dir(run_id)  # an unknown id is a clear error before any question
+    if not yes and not typer.confirm(f"Delete run {run_id}?"):
+        raise typer.Abort()
+    delete_run(run_id)
+    console.print(f"Deleted run {run_id}.", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``phi`` console script; returns the process exit code."""
     import warnings

@@ -493,14 +493,10 @@ ABSENT: Final = "<absent>"
 
 
 def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(obj, Mapping):
-        if not obj and prefix:
-            out[prefix] = {}
+    if isinstance(obj, Mapping):  # an empty mapping or list adds no path
         for k in sorted(obj):
             _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(obj, list | tuple):
-        if not obj:
-            out[prefix] = []
         for i, v in enumerate(obj):
             _flatten(v, f"{prefix}[{i}]", out)
     else:
