@@ -350,7 +350,7 @@ class _Bars:
         arrays = []
         for name in ("open", "high", "low", "close"):
             a = np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64))
-            if not np.isfinite(a).all() or not a.min() > 0.0:
+            if not a.min() > 0.0 or a.max() == np.inf:  # NaN fails the first test
                 bad = int(np.flatnonzero(~(np.isfinite(a) & (a > 0)))[0])
                 raise EngineError(
                     f"ohlcv column {name!r} has a missing, infinite or non-positive value "
@@ -368,9 +368,13 @@ def _day_end(index: pd.Index) -> np.ndarray:
     n = len(index)
     out = np.ones(n, dtype=bool)
     if isinstance(index, pd.DatetimeIndex) and n > 1:
-        idx = index.tz_localize(None) if index.tz is not None else index
-        day = idx.as_unit("ns").asi8 // 86_400_000_000_000
-        out[:-1] = day[1:] != day[:-1]
+        if index.tz is not None and str(index.tz) != "UTC":
+            index = index.tz_localize(None)  # wall-clock dates of the index's own zone
+        per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000}.get(
+            index.unit, 86_400_000_000_000
+        )
+        day = index.asi8 // per_day
+        np.not_equal(day[1:], day[:-1], out=out[:-1])
     return out
 
 
@@ -481,6 +485,7 @@ def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
             "exit_bar": exit_bar,
         },
         columns=list(TRADE_COLUMNS),
+        copy=False,
     )
 
 
@@ -594,12 +599,12 @@ def _build_result(
     )
     return BacktestResult(
         trades=trades,
-        equity=pd.Series(eq, index=index, name="equity"),
-        positions=pd.Series(pos, index=index, name="position"),
+        equity=pd.Series(eq, index=index, name="equity", copy=False),
+        positions=pd.Series(pos, index=index, name="position", copy=False),
         metrics=metrics,
         assumptions=_assumptions(config, st, adjustment),
-        signal=pd.Series(sig, index=index, name="signal" if name is None else name),
-        cash=pd.Series(cash, index=index, name="cash"),
+        signal=pd.Series(sig, index=index, name="signal" if name is None else name, copy=False),
+        cash=pd.Series(cash, index=index, name="cash", copy=False),
     )
 
 

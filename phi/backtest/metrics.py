@@ -140,32 +140,31 @@ def sortino_ratio(returns: np.ndarray, periods: int) -> float:
     return _ratio(float(np.mean(r)) * periods, downside)
 
 
+def _drawdown(eq: np.ndarray, initial: float) -> tuple[float, int]:
+    """(max drawdown, longest underwater run in bars); the initial capital is the first peak."""
+    peak = np.maximum.accumulate(eq)
+    np.maximum(peak, initial, out=peak)
+    mdd = float(min(0.0, np.min(eq / peak) - 1.0))
+    under = eq < peak
+    if not under.any():
+        return mdd, 0
+    edges = np.diff(under.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return mdd, int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)))
+
+
 def max_drawdown(equity: np.ndarray, initial: float) -> float:
     """Largest fall from a running peak, as a negative fraction (0 if none).
 
     The initial capital counts as the first peak.
     """
     eq = np.asarray(equity, dtype=np.float64)
-    if eq.size == 0:
-        return float("nan")
-    peak = np.maximum.accumulate(np.concatenate(([initial], eq)))[1:]
-    return float(min(0.0, np.min(eq / peak - 1.0)))
+    return _drawdown(eq, initial)[0] if eq.size else float("nan")
 
 
 def max_drawdown_duration(equity: np.ndarray, initial: float) -> int:
     """Longest run of consecutive bars spent below the running peak."""
     eq = np.asarray(equity, dtype=np.float64)
-    if eq.size == 0:
-        return 0
-    peak = np.maximum.accumulate(np.concatenate(([initial], eq)))[1:]
-    under = eq < peak
-    if not under.any():
-        return 0
-    # lengths of the runs of True
-    edges = np.diff(np.concatenate(([0], under.view(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    return int(np.max(ends - starts))
+    return _drawdown(eq, initial)[1] if eq.size else 0
 
 
 def calmar_ratio(cagr_value: float, max_dd: float) -> float:
@@ -224,11 +223,11 @@ def direction_accuracy(signal: np.ndarray, close: np.ndarray) -> float:
     c = np.asarray(close, dtype=np.float64)
     if c.size < 2:
         return float("nan")
-    nxt = c[1:] - c[:-1]
-    mask = np.isfinite(s) & (s != 0.0)
-    if not mask.any():
+    counted = np.count_nonzero((s > 0.0) | (s < 0.0))  # finite or infinite, non-zero
+    if counted == 0:
         return float("nan")
-    return float(np.mean(np.sign(s[mask]) == np.sign(nxt[mask])))
+    hits = np.count_nonzero(s * (c[1:] - c[:-1]) > 0.0)  # same sign, both non-zero
+    return float(hits / counted)
 
 
 def compute_metrics(
@@ -252,7 +251,7 @@ def compute_metrics(
     r = daily_returns(eq, day_end, initial)
     final = float(eq[-1]) if eq.size else float(initial)
     growth = cagr(r, periods)
-    mdd = max_drawdown(eq, initial)
+    mdd, mdd_bars = _drawdown(eq, initial) if eq.size else (float("nan"), 0)
     return {
         "total_return": total_return(final, initial),
         "cagr": growth,
@@ -261,7 +260,7 @@ def compute_metrics(
         "sortino": sortino_ratio(r, periods),
         "calmar": calmar_ratio(growth, mdd),
         "max_drawdown": mdd,
-        "max_drawdown_duration": float(max_drawdown_duration(eq, initial)),
+        "max_drawdown_duration": float(mdd_bars),
         "profit_factor": profit_factor(closed_pnl),
         "win_rate": win_rate(closed_pnl),
         "avg_trade": avg_trade(closed_return_pct),
