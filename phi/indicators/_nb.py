@@ -1,11 +1,19 @@
 """Numba kernels for the indicator registry: arrays in, arrays out.
 
-Each kernel reproduces TA-Lib's algorithm operation by operation (same seeds, same running
-sums, same order of floating-point operations, same zero tests), so that its output equals
-TA-Lib's to a few ulps, flat and adversarial data included. Outputs have the input's length,
-NaN during the warm-up (TA-Lib's "lookback"). Kernels take float64 arrays without NaN;
-validation is the wrapper's job. Every kernel is causal: the value at bar ``t`` reads bars
-``<= t`` only, so computing on a prefix of the data gives bit-identical values.
+Kernels for TA-Lib functions reproduce TA-Lib's algorithm (same seeds, same running sums,
+same order of operations, same zero tests), so that their output equals TA-Lib's to a few
+ulps, flat and adversarial data included. ``fastmath={"arcp"}`` (division by a loop
+constant as a multiplication by its reciprocal) is what TA-Lib 0.8's build does too: with it
+RSI and ATR match TA-Lib bit for bit. Outputs have the input's length and are NaN during the
+warm-up (TA-Lib's "lookback"). Kernels take float64 arrays without NaN (validation is the
+wrapper's job) and are causal: the value at bar ``t`` reads bars ``<= t`` only, and the
+operations done for bar ``t`` do not depend on later bars, so a prefix of the data gives
+bit-identical values.
+
+Rolling sums outside TA-Lib (VWAP, CMF, volume balance, rolling RMS) are running sums that
+are recomputed exactly over the window when cancellation threatens (the value leaving the
+window dominates what remains) and every ``_refresh(period)`` bars, so a huge bar leaves no
+residue and an all-zero window sums to exactly 0.
 """
 
 from __future__ import annotations
@@ -15,28 +23,43 @@ from numba import njit
 
 # TA-Lib's TA_EPSILON: TA_IS_ZERO(v) is -eps < v < eps, TA_IS_ZERO_OR_NEG(v) is v < eps.
 TA_EPSILON = 1e-14
+# A running sum is recomputed when the value leaving it is GUARD times what remains.
+GUARD = 100.0
+_ARCP = {"arcp"}
+
+
+@njit(cache=True)
+def _nan_head(n, head):
+    """An uninitialised float64 array of length ``n`` whose first ``head`` values are NaN."""
+    out = np.empty(n)
+    for i in range(min(head, n)):
+        out[i] = np.nan
+    return out
+
+
+@njit(cache=True)
+def _refresh(period):
+    return max(period, 512)
 
 
 # ---------------------------------------------------------------------------- moving averages
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def sma_nb(x, period, start):
     """TA-Lib SMA of ``x[start:]`` (running sum); first value at ``start + period - 1``."""
     n = x.shape[0]
-    out = np.full(n, np.nan)
     first = start + period - 1
+    out = _nan_head(n, first)
     if first >= n:
         return out
     total = 0.0
     for i in range(start, first):
         total += x[i]
-    trailing = start
     for i in range(first, n):
         total += x[i]
         tmp = total
-        total -= x[trailing]
-        trailing += 1
+        total -= x[i - period + 1]
         out[i] = tmp / period
     return out
 
@@ -50,7 +73,7 @@ def rolling_mean_nb(x, period, start):
     keeps an absolute residue of the largest values it has seen).
     """
     n = x.shape[0]
-    out = np.full(n, np.nan)
+    out = _nan_head(n, start + period - 1)
     total = 0.0
     comp = 0.0
     for i in range(start, n):
@@ -74,11 +97,11 @@ def rolling_mean_nb(x, period, start):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def ema_nb(x, period, k, first):
     """TA-Lib EMA with factor ``k``, seeded at bar ``first`` by the SMA of ``x[first-period+1 : first+1]``."""
     n = x.shape[0]
-    out = np.full(n, np.nan)
+    out = _nan_head(n, first)
     if first >= n:
         return out
     total = 0.0
@@ -92,41 +115,70 @@ def ema_nb(x, period, k, first):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def macd_nb(x, fast, slow, signal):
-    """TA-Lib MACD (EMA fast/slow, both seeded at bar ``slow - 1``); returns macd, signal, hist."""
+    """TA-Lib MACD; returns macd, signal, hist (NaN before bar ``slow + signal - 2``).
+
+    As TA-Lib, both EMAs are seeded at bar ``slow - 1``: the slow one with the SMA of the
+    first ``slow`` closes, the fast one with the SMA of the ``fast`` closes ending there; the
+    signal EMA is seeded with the SMA of the first ``signal`` MACD values.
+    """
     n = x.shape[0]
-    macd = np.full(n, np.nan)
-    sig = np.full(n, np.nan)
-    hist = np.full(n, np.nan)
     start = slow - 1
     lookback = start + signal - 1
+    macd = _nan_head(n, lookback)
+    sig = _nan_head(n, lookback)
+    hist = _nan_head(n, lookback)
     if lookback >= n:
         return macd, sig, hist
-    ema_slow = ema_nb(x, slow, 2.0 / (slow + 1), start)
-    ema_fast = ema_nb(x, fast, 2.0 / (fast + 1), start)
-    line = np.full(n, np.nan)
-    for i in range(start, n):
-        line[i] = ema_fast[i] - ema_slow[i]
-    sline = ema_nb(line, signal, 2.0 / (signal + 1), lookback)
-    for i in range(lookback, n):
-        macd[i] = line[i]
-        sig[i] = sline[i]
-        hist[i] = line[i] - sline[i]
+    k_slow = 2.0 / (slow + 1)
+    k_fast = 2.0 / (fast + 1)
+    k_sig = 2.0 / (signal + 1)
+    total = 0.0
+    for i in range(0, slow):
+        total += x[i]
+    e_slow = total / slow
+    total = 0.0
+    for i in range(slow - fast, slow):
+        total += x[i]
+    e_fast = total / fast
+    s_total = e_fast - e_slow
+    for i in range(slow, lookback + 1):
+        xi = x[i]
+        e_slow = ((xi - e_slow) * k_slow) + e_slow
+        e_fast = ((xi - e_fast) * k_fast) + e_fast
+        s_total += e_fast - e_slow
+    line = e_fast - e_slow
+    s = s_total / signal
+    macd[lookback] = line
+    sig[lookback] = s
+    hist[lookback] = line - s
+    for i in range(lookback + 1, n):
+        xi = x[i]
+        e_slow = ((xi - e_slow) * k_slow) + e_slow
+        e_fast = ((xi - e_fast) * k_fast) + e_fast
+        line = e_fast - e_slow
+        s = ((line - s) * k_sig) + s
+        macd[i] = line
+        sig[i] = s
+        hist[i] = line - s
     return macd, sig, hist
 
 
 # ---------------------------------------------------------------------------- oscillators
 
 
-@njit(cache=True)
-def rsi_nb(x, period):
-    """TA-Lib RSI (Wilder). Returns (rsi, avg_gain + avg_loss); rsi is 0 where that sum is 0."""
+@njit(cache=True, fastmath=_ARCP)
+def rsi_nb(x, period, with_move):
+    """TA-Lib RSI (Wilder). Returns (rsi, avg_gain + avg_loss); rsi is 0 where that sum is 0.
+
+    The second array is empty unless ``with_move``.
+    """
     n = x.shape[0]
-    out = np.full(n, np.nan)
-    denom = np.full(n, np.nan)
+    out = _nan_head(n, period)
+    move = _nan_head(n if with_move else 0, period)
     if period >= n:
-        return out, denom
+        return out, move
     prev_value = x[0]
     gain = 0.0
     loss = 0.0
@@ -140,43 +192,34 @@ def rsi_nb(x, period):
     loss /= period
     gain /= period
     s = gain + loss
-    denom[period] = s
     out[period] = 100.0 * (gain / s) if s != 0.0 else 0.0
+    if with_move:
+        move[period] = s
+    pm1 = period - 1.0
     for i in range(period + 1, n):
+        # branch-free (adding 0.0 changes nothing): up and down moves are ~50/50
         d = x[i] - prev_value
         prev_value = x[i]
-        loss *= period - 1
-        gain *= period - 1
-        if d < 0.0:
-            loss -= d
-        else:
-            gain += d
-        loss /= period
-        gain /= period
+        loss = (loss * pm1 - min(d, 0.0)) / period
+        gain = (gain * pm1 + max(d, 0.0)) / period
         s = gain + loss
-        denom[i] = s
         out[i] = 100.0 * (gain / s) if s != 0.0 else 0.0
-    return out, denom
+        if with_move:
+            move[i] = s
+    return out, move
 
 
-@njit(cache=True)
-def _nan_head(n, head):
-    out = np.empty(n)
-    out[: min(head, n)] = np.nan
-    return out
-
-
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def bbands_nb(x, period, nbdev):
     """TA-Lib BBANDS (SMA middle band, population std); returns upper, middle, lower.
 
     The middle band is TA-Lib's running-sum SMA. The std uses running sums of deviations
     from a shift ``k``; they are recomputed exactly, with ``k`` re-centred on the window,
     whenever cancellation threatens (the value leaving the window dominates what remains,
-    or ``k`` drifted far from the mean relative to the spread) and every max(period, 1024)
-    bars to bound round-off drift. Flat stretches give exactly 0 and a huge bar leaves no
-    residue once it has left the window, as in TA-Lib >= 0.6 (matched to ~1e-12 relative;
-    older TA-Lib used a raw running sum of squares, which does neither).
+    or ``k`` drifted far from the mean relative to the spread) and every ``_refresh`` bars.
+    Flat stretches give exactly 0 and a huge bar leaves no residue once it has left the
+    window, as in TA-Lib >= 0.6 (matched to ~1e-12 relative; older TA-Lib used a raw running
+    sum of squares, which does neither).
     """
     n = x.shape[0]
     first = period - 1
@@ -186,7 +229,7 @@ def bbands_nb(x, period, nbdev):
     if first >= n:
         return upper, middle, lower
     inv_p = 1.0 / period
-    refresh = max(period, 1024)
+    refresh = _refresh(period)
     total = 0.0
     k = x[0]
     s1 = 0.0
@@ -239,143 +282,149 @@ def bbands_nb(x, period, nbdev):
 
 
 @njit(cache=True)
+def _rolling_extreme(x, period, sign):
+    """Rolling max (sign 1) or min (sign -1) over ``period`` bars, current included.
+
+    Van Herk / Gil-Werman: blocks of ``period`` bars; a window ending inside block b+1 is the
+    suffix extreme of block b joined with the prefix extreme of block b+1. O(n) whatever the
+    data (a falling market does not make it rescan), exact.
+    """
+    n = x.shape[0]
+    out = _nan_head(n, period - 1)
+    buf = np.empty(period)
+    b0 = 0
+    while b0 + period - 1 < n:
+        e = b0 + period
+        m = sign * x[e - 1]
+        buf[period - 1] = m
+        for j in range(period - 2, -1, -1):
+            v = sign * x[b0 + j]
+            m = v if v > m else m
+            buf[j] = m
+        out[e - 1] = sign * buf[0]
+        m = -np.inf
+        for i in range(e, min(e + period - 1, n)):
+            v = sign * x[i]
+            m = v if v > m else m
+            a = buf[i - e + 1]
+            out[i] = sign * (a if a > m else m)
+        b0 = e
+    return out
+
+
+@njit(cache=True)
 def rolling_max_nb(x, period):
     """TA-Lib MAX: highest value of the last ``period`` bars (current included)."""
-    n = x.shape[0]
-    out = np.full(n, np.nan)
-    if period - 1 >= n:
-        return out
-    highest_idx = -1
-    highest = 0.0
-    for today in range(period - 1, n):
-        trailing = today - period + 1
-        tmp = x[today]
-        if highest_idx < trailing:
-            highest_idx = trailing
-            highest = x[highest_idx]
-            for i in range(highest_idx + 1, today + 1):
-                if x[i] >= highest:
-                    highest_idx = i
-                    highest = x[i]
-        elif tmp >= highest:
-            highest_idx = today
-            highest = tmp
-        out[today] = highest
-    return out
+    return _rolling_extreme(x, period, 1.0)
 
 
 @njit(cache=True)
 def rolling_min_nb(x, period):
     """TA-Lib MIN: lowest value of the last ``period`` bars (current included)."""
-    n = x.shape[0]
-    out = np.full(n, np.nan)
-    if period - 1 >= n:
-        return out
-    lowest_idx = -1
-    lowest = 0.0
-    for today in range(period - 1, n):
-        trailing = today - period + 1
-        tmp = x[today]
-        if lowest_idx < trailing:
-            lowest_idx = trailing
-            lowest = x[lowest_idx]
-            for i in range(lowest_idx + 1, today + 1):
-                if x[i] <= lowest:
-                    lowest_idx = i
-                    lowest = x[i]
-        elif tmp <= lowest:
-            lowest_idx = today
-            lowest = tmp
-        out[today] = lowest
-    return out
+    return _rolling_extreme(x, period, -1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def stoch_nb(high, low, close, fastk, slowk, slowd, flat_value):
     """TA-Lib STOCH with SMA smoothing; returns slow %K, slow %D.
 
     Fast %K is ``(close - lowest) / ((highest - lowest) / 100)`` over ``fastk`` bars; where the
     range is 0 TA-Lib writes 0, this kernel writes ``flat_value`` (0.0 reproduces TA-Lib).
+    Slow %K is TA-Lib's running-sum SMA of fast %K from bar ``fastk - 1``, slow %D that of
+    slow %K.
     """
     n = close.shape[0]
-    k_out = np.full(n, np.nan)
-    d_out = np.full(n, np.nan)
     lookback = (fastk - 1) + (slowk - 1) + (slowd - 1)
+    k_out = _nan_head(n, lookback)
+    d_out = _nan_head(n, lookback)
     if lookback >= n:
         return k_out, d_out
     hh = rolling_max_nb(high, fastk)
     ll = rolling_min_nb(low, fastk)
-    fk = np.full(n, np.nan)
+    ring_k = np.empty(slowk)  # the last slowk fast %K values
+    ring_d = np.empty(slowd)  # the last slowd slow %K values
+    total_k = 0.0
+    total_d = 0.0
     for i in range(fastk - 1, n):
         diff = (hh[i] - ll[i]) / 100.0
-        if diff != 0.0:
-            fk[i] = (close[i] - ll[i]) / diff
-        else:
-            fk[i] = flat_value
-    sk = sma_nb(fk, slowk, fastk - 1)
-    sd = sma_nb(sk, slowd, fastk + slowk - 2)
-    for i in range(lookback, n):
-        k_out[i] = sk[i]
-        d_out[i] = sd[i]
+        fk = (close[i] - ll[i]) / diff if diff != 0.0 else flat_value
+        jk = i - (fastk - 1)  # index in the fast %K series
+        ring_k[jk % slowk] = fk
+        total_k += fk
+        if jk < slowk - 1:
+            continue
+        tmp = total_k
+        total_k -= ring_k[(jk + 1) % slowk]  # fast %K of bar jk - slowk + 1
+        sk = tmp / slowk
+        jd = jk - (slowk - 1)  # index in the slow %K series
+        ring_d[jd % slowd] = sk
+        total_d += sk
+        if jd < slowd - 1:
+            continue
+        tmp = total_d
+        total_d -= ring_d[(jd + 1) % slowd]
+        k_out[i] = sk
+        d_out[i] = tmp / slowd
     return k_out, d_out
 
 
 # ---------------------------------------------------------------------------- volatility / trend
 
 
-@njit(cache=True)
-def true_range_nb(high, low, close):
-    """TA-Lib TRANGE; bar 0 has no previous close and is NaN."""
-    n = close.shape[0]
-    out = np.full(n, np.nan)
-    for i in range(1, n):
-        th = high[i]
-        tl = low[i]
-        yc = close[i - 1]
-        greatest = th - tl
-        v2 = abs(yc - th)
-        if v2 > greatest:
-            greatest = v2
-        v3 = abs(yc - tl)
-        if v3 > greatest:
-            greatest = v3
-        out[i] = greatest
-    return out
+@njit(cache=True, inline="always")
+def _true_range(high, low, close, i):
+    """TA-Lib TRANGE of bar ``i >= 1``: ``max(h - l, |c[i-1] - h|, |c[i-1] - l|)``."""
+    th = high[i]
+    tl = low[i]
+    yc = close[i - 1]
+    return max(th - tl, abs(yc - th), abs(yc - tl))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def atr_nb(high, low, close, period):
-    """TA-Lib ATR (Wilder): SMA of the first ``period`` true ranges, then Wilder smoothing."""
+    """TA-Lib ATR (Wilder): SMA of the first ``period`` true ranges, then Wilder smoothing.
+
+    The smoothing ``atr = a * atr + b * tr`` (a = (p-1)/p, b = 1/p) is applied two bars at a
+    time (``atr2 = a^2 * atr + (a*b * tr1 + b * tr2)``, the odd bar by one step from the
+    same ``atr``) to halve the dependency chain: within ~2e-15 relative of TA-Lib's one-step
+    loop, and, as every value depends only on the pairing fixed by ``period``, causal.
+    """
     n = close.shape[0]
-    out = np.full(n, np.nan)
+    out = _nan_head(n, period)
     if period >= n:
         return out
-    tr = true_range_nb(high, low, close)
-    if period == 1:
-        return tr
     total = 0.0
     for i in range(1, period + 1):
-        total += tr[i]
+        total += _true_range(high, low, close, i)
     prev = total / period
     out[period] = prev
-    for i in range(period + 1, n):
-        prev *= period - 1
-        prev += tr[i]
-        prev /= period
-        out[i] = prev
+    a = (period - 1.0) / period
+    b = 1.0 / period
+    a2 = a * a
+    ab = a * b
+    i = period + 1
+    while i + 1 < n:
+        t1 = _true_range(high, low, close, i)
+        t2 = _true_range(high, low, close, i + 1)
+        out[i] = a * prev + b * t1
+        prev = a2 * prev + (ab * t1 + b * t2)
+        out[i + 1] = prev
+        i += 2
+    if i < n:
+        out[i] = a * prev + b * _true_range(high, low, close, i)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_ARCP)
 def adx_nb(high, low, close, period):
     """TA-Lib PLUS_DI, MINUS_DI (from bar ``period``) and ADX (from bar ``2*period - 1``).
 
     Where the smoothed true range is ~0 TA-Lib writes DI = 0 and keeps the previous ADX.
     """
     n = close.shape[0]
-    pdi = np.full(n, np.nan)
-    mdi = np.full(n, np.nan)
-    adx = np.full(n, np.nan)
+    pdi = _nan_head(n, period)
+    mdi = _nan_head(n, period)
+    adx = _nan_head(n, 2 * period - 1)
     if period >= n:
         return pdi, mdi, adx
     prev_high = high[0]
@@ -386,6 +435,7 @@ def adx_nb(high, low, close, period):
     tr = 0.0
     sum_dx = 0.0
     prev_adx = 0.0
+    pm1 = period - 1.0
     for today in range(1, n):
         th = high[today]
         tl = low[today]
@@ -414,8 +464,7 @@ def adx_nb(high, low, close, period):
         prev_close = close[today]
         if today < period:
             continue
-        tr_zero = -TA_EPSILON < tr < TA_EPSILON
-        if not tr_zero:
+        if not (-TA_EPSILON < tr < TA_EPSILON):
             m = 100.0 * (mdm / tr)
             p = 100.0 * (pdm / tr)
             pdi[today] = p
@@ -426,7 +475,7 @@ def adx_nb(high, low, close, period):
                 if today < 2 * period:
                     sum_dx += dx
                 else:
-                    prev_adx = (prev_adx * (period - 1) + dx) / period
+                    prev_adx = (prev_adx * pm1 + dx) / period
         else:
             pdi[today] = 0.0
             mdi[today] = 0.0
@@ -437,15 +486,100 @@ def adx_nb(high, low, close, period):
     return pdi, mdi, adx
 
 
+@njit(cache=True)
+def mom_nb(x, period):
+    """TA-Lib MOM: ``x[t] - x[t - period]``."""
+    n = x.shape[0]
+    out = _nan_head(n, period)
+    for i in range(period, n):
+        out[i] = x[i] - x[i - period]
+    return out
+
+
+@njit(cache=True)
+def roc_nb(x, period):
+    """TA-Lib ROC: ``((x[t] / x[t - period]) - 1) * 100``, 0 where the old value is 0."""
+    n = x.shape[0]
+    out = _nan_head(n, period)
+    for i in range(period, n):
+        prev = x[i - period]
+        out[i] = ((x[i] / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
+    return out
+
+
+@njit(cache=True)
+def ratio_nb(num, den, start):
+    """``num / den`` from bar ``start``; 1.0 where both are 0 (``den`` >= 0, ``num <= den``-scale)."""
+    n = num.shape[0]
+    out = _nan_head(n, start)
+    for i in range(start, n):
+        out[i] = num[i] / den[i] if den[i] > 0.0 else 1.0
+    return out
+
+
+@njit(cache=True)
+def range_position_nb(close, highest, lowest, start):
+    """``(close - lowest) / (highest - lowest)`` from bar ``start``; 0.5 on a zero range."""
+    n = close.shape[0]
+    out = _nan_head(n, start)
+    for i in range(start, n):
+        rng = highest[i] - lowest[i]
+        out[i] = (close[i] - lowest[i]) / rng if rng > 0.0 else 0.5
+    return out
+
+
 # ---------------------------------------------------------------------------- volume
+
+
+@njit(cache=True)
+def _window_sums(num, weight, lo, hi):
+    a = 0.0
+    w = 0.0
+    for j in range(lo, hi):
+        a += num[j]
+        w += weight[j]
+    return a, w
+
+
+@njit(cache=True)
+def _guarded_sums(num, weight, period, first, guard_num):
+    """Rolling sums of ``num`` and ``weight`` (>= 0) over ``period`` bars from bar ``first``.
+
+    Recomputed exactly when the weight leaving the window dominates what remains (and, with
+    ``guard_num``, when ``|num|`` leaving does), and every ``_refresh(period)`` bars.
+    """
+    n = weight.shape[0]
+    s_num = np.full(n, np.nan)
+    s_w = np.full(n, np.nan)
+    if first + period - 1 >= n:
+        return s_num, s_w
+    a, w = _window_sums(num, weight, first, first + period - 1)
+    refresh = _refresh(period)
+    since = 0
+    for i in range(first + period - 1, n):
+        a += num[i]
+        w += weight[i]
+        if since >= refresh:
+            a, w = _window_sums(num, weight, i - period + 1, i + 1)
+            since = 0
+        since += 1
+        s_num[i] = a
+        s_w[i] = w
+        j = i - period + 1
+        a -= num[j]
+        w -= weight[j]
+        if weight[j] > GUARD * w or (guard_num and abs(num[j]) > GUARD * abs(a)):
+            a, w = _window_sums(num, weight, j + 1, i + 1)
+            since = 0
+    return s_num, s_w
 
 
 @njit(cache=True)
 def cmf_nb(high, low, close, volume, period):
     """Chaikin Money Flow over ``period`` bars; money-flow multiplier as in TA-Lib's AD.
 
-    Returns (cmf, money-flow volume). A bar with ``high == low`` adds no money flow (as AD);
-    a window with zero total volume has CMF 0.
+    A bar with ``high == low`` adds no money flow (as AD); a window with zero total volume
+    has CMF 0.
     """
     n = close.shape[0]
     mfv = np.zeros(n)
@@ -453,30 +587,22 @@ def cmf_nb(high, low, close, volume, period):
         rng = high[i] - low[i]
         if rng > 0.0:
             mfv[i] = (((close[i] - low[i]) - (high[i] - close[i])) / rng) * volume[i]
-    out = np.full(n, np.nan)
+    s_mf, s_v = _guarded_sums(mfv, volume, period, 0, False)
+    out = _nan_head(n, period - 1)
     for i in range(period - 1, n):
-        s_mf = 0.0
-        s_v = 0.0
-        for j in range(i - period + 1, i + 1):
-            s_mf += mfv[j]
-            s_v += volume[j]
-        out[i] = s_mf / s_v if s_v > 0.0 else 0.0
-    return out, mfv
+        out[i] = s_mf[i] / s_v[i] if s_v[i] > 0.0 else 0.0
+    return out
 
 
 @njit(cache=True)
 def vwap_nb(price, volume, period):
     """Rolling volume-weighted average of ``price`` over ``period`` bars (NaN where volume is 0)."""
     n = price.shape[0]
+    s_pv, s_v = _guarded_sums(price * volume, volume, period, 0, True)
     out = np.full(n, np.nan)
     for i in range(period - 1, n):
-        s_pv = 0.0
-        s_v = 0.0
-        for j in range(i - period + 1, i + 1):
-            s_pv += price[j] * volume[j]
-            s_v += volume[j]
-        if s_v > 0.0:
-            out[i] = s_pv / s_v
+        if s_v[i] > 0.0:
+            out[i] = s_pv[i] / s_v[i]
     return out
 
 
@@ -494,14 +620,11 @@ def volume_balance_nb(close, volume, period):
             signed[i] = volume[i]
         elif close[i] < close[i - 1]:
             signed[i] = -volume[i]
-    out = np.full(n, np.nan)
+    s_sig, s_v = _guarded_sums(signed, volume, period, 1, False)
+    out = _nan_head(n, period)
     for i in range(period, n):
-        s = 0.0
-        v = 0.0
-        for j in range(i - period + 1, i + 1):
-            s += signed[j]
-            v += volume[j]
-        out[i] = s / v if v > 0.0 else 0.0
+        v = s_sig[i] / s_v[i] if s_v[i] > 0.0 else 0.0
+        out[i] = min(1.0, max(-1.0, v))
     return out
 
 
@@ -516,21 +639,35 @@ def rms_scale_nb(x, window, gain):
     available and 0 where the rolling rms is 0 (a flat market).
     """
     n = x.shape[0]
-    out = np.full(n, np.nan)
     first = 0
     while first < n and np.isnan(x[first]):
         first += 1
+    out = _nan_head(n, first + window - 1)
+    if first + window - 1 >= n:
+        return out
+    s2 = 0.0
+    for j in range(first, first + window - 1):
+        s2 += x[j] * x[j]
+    refresh = _refresh(window)
+    since = 0
     for i in range(first + window - 1, n):
-        ss = 0.0
-        for j in range(i - window + 1, i + 1):
-            ss += x[j] * x[j]
-        if ss > 0.0:
-            v = x[i] / (gain * np.sqrt(ss / window))
-            if v > 1.0:
-                v = 1.0
-            elif v < -1.0:
-                v = -1.0
-            out[i] = v
+        s2 += x[i] * x[i]
+        if since >= refresh:
+            s2 = 0.0
+            for j in range(i - window + 1, i + 1):
+                s2 += x[j] * x[j]
+            since = 0
+        since += 1
+        if s2 > 0.0:
+            v = x[i] / (gain * np.sqrt(s2 / window))
+            out[i] = 1.0 if v > 1.0 else (-1.0 if v < -1.0 else v)
         else:
             out[i] = 0.0
+        old = x[i - window + 1] * x[i - window + 1]
+        s2 -= old
+        if old > GUARD * s2:
+            s2 = 0.0
+            for j in range(i - window + 2, i + 1):
+                s2 += x[j] * x[j]
+            since = 0
     return out

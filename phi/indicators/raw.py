@@ -26,17 +26,10 @@ def _frame(df: pd.DataFrame, **cols: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(cols, index=df.index, copy=False)
 
 
-def _shift_diff(x: np.ndarray, period: int) -> np.ndarray:
-    out = np.empty_like(x)
-    out[:period] = np.nan
-    np.subtract(x[period:], x[:-period], out=out[period:])
-    return out
-
-
 def rsi(df: pd.DataFrame, period: int) -> pd.DataFrame:
-    """Wilder's RSI (``talib.RSI``); columns ``rsi`` and ``avg_move`` (avg gain + avg loss)."""
-    r, denom = _nb.rsi_nb(column(df, "close"), period)
-    return _frame(df, rsi=r, avg_move=denom)
+    """Wilder's RSI (``talib.RSI``); column ``rsi`` (0 where prices have not moved at all)."""
+    r, _ = _nb.rsi_nb(column(df, "close"), period, False)
+    return _frame(df, rsi=r)
 
 
 def macd(df: pd.DataFrame, fast: int, slow: int, signal: int) -> pd.DataFrame:
@@ -83,18 +76,12 @@ def ema_crossover(df: pd.DataFrame, fast: int, slow: int) -> pd.DataFrame:
 
 def momentum(df: pd.DataFrame, period: int) -> pd.DataFrame:
     """``talib.MOM``: ``close - close[t - period]`` in price units; column ``mom``."""
-    return _frame(df, mom=_shift_diff(column(df, "close"), period))
+    return _frame(df, mom=_nb.mom_nb(column(df, "close"), period))
 
 
 def roc(df: pd.DataFrame, period: int) -> pd.DataFrame:
     """``talib.ROC``: ``(close / close[t - period] - 1) * 100`` (0 where the old close is 0)."""
-    c = column(df, "close")
-    out = np.full_like(c, np.nan)
-    prev = c[:-period]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vals = ((c[period:] / prev) - 1.0) * 100.0
-    out[period:] = np.where(prev != 0.0, vals, 0.0)
-    return _frame(df, roc=out)
+    return _frame(df, roc=_nb.roc_nb(column(df, "close"), period))
 
 
 def atr_ratio(df: pd.DataFrame, atr_period: int, ma_period: int) -> pd.DataFrame:
@@ -107,8 +94,7 @@ def atr_ratio(df: pd.DataFrame, atr_period: int, ma_period: int) -> pd.DataFrame
     """
     a = _nb.atr_nb(column(df, "high"), column(df, "low"), column(df, "close"), atr_period)
     avg = _nb.rolling_mean_nb(a, ma_period, atr_period)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(avg > 0.0, a / avg, np.where(np.isnan(avg), np.nan, 1.0))
+    ratio = _nb.ratio_nb(a, avg, atr_period + ma_period - 1)
     return _frame(df, atr=a, atr_sma=avg, ratio=ratio)
 
 
@@ -130,7 +116,7 @@ def cmf(df: pd.DataFrame, period: int) -> pd.DataFrame:
     Money-flow volume is ``((c - l) - (h - c)) / (h - l) * v``, 0 where ``h == l`` (as
     ``talib.AD``); CMF is 0 where the window's volume is 0.
     """
-    c, _ = _nb.cmf_nb(
+    c = _nb.cmf_nb(
         column(df, "high"), column(df, "low"), column(df, "close"), column(df, "volume"), period
     )
     return _frame(df, cmf=c)
@@ -166,9 +152,5 @@ def range_pos(df: pd.DataFrame, period: int) -> pd.DataFrame:
     close's position in that range, 0 (at the low) to 1 (at the high); 0.5 on a zero range."""
     hh = _nb.rolling_max_nb(column(df, "high"), period)
     ll = _nb.rolling_min_nb(column(df, "low"), period)
-    rng = hh - ll
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pos = np.where(
-            rng > 0.0, (column(df, "close") - ll) / rng, np.where(np.isnan(rng), np.nan, 0.5)
-        )
+    pos = _nb.range_position_nb(column(df, "close"), hh, ll, period - 1)
     return _frame(df, highest=hh, lowest=ll, position=pos)

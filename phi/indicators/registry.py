@@ -283,9 +283,14 @@ def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
         values = ohlcv[col]
         if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
             raise DataError(f"OHLCV column {col!r} must be numeric, got dtype {values.dtype}")
-        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(arr)
-        if bad.any():
+        arr = values.to_numpy()
+        if arr.dtype != np.float64:
+            arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        # one summation finds NaN/inf (they propagate); only an overflow needs the full check
+        with np.errstate(all="ignore"):
+            total = arr.sum()
+        if not (np.isfinite(total) or np.isfinite(arr).all()):
+            bad = ~np.isfinite(arr)
             first = ohlcv.index[int(np.argmax(bad))]
             kind = "NaN" if np.isnan(arr[bad]).all() else "NaN/infinite"
             raise DataError(

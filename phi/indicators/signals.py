@@ -123,9 +123,9 @@ def rsi_signal(df: pd.DataFrame, period: int) -> pd.Series:
     is flat: TA-Lib reports RSI 0 there (or the last RSI while the averages decay), which is
     not an oversold market, so the signal is 0.
     """
-    r = raw.rsi(df, period)
-    flat = r["avg_move"].to_numpy() <= FLAT_TOL * raw.column(df, "close")
-    return _series(df, np.where(flat, 0.0, map_rsi(r["rsi"].to_numpy())))
+    close = raw.column(df, "close")
+    rsi, move = _nb.rsi_nb(close, period, True)
+    return _series(df, np.where(move <= FLAT_TOL * close, 0.0, map_rsi(rsi)))
 
 
 def macd_signal(df: pd.DataFrame, fast: int, slow: int, signal: int) -> pd.Series:

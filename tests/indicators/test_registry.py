@@ -293,3 +293,12 @@ def test_register_indicator_adds_and_lists(df, restore_registry):
     assert (compute_signal("phi_mft", df).dropna() == 0).all()
     with pytest.raises(TypeError, match="IndicatorSpec"):
         register_indicator({"name": "x"})  # type: ignore[arg-type]
+
+
+def test_huge_finite_values_are_not_mistaken_for_inf(df):
+    big = df.copy()
+    big[["open", "high", "low", "close"]] = 1e306  # the column sum overflows; values are finite
+    assert compute_signal("rsi", big).dropna().eq(0.0).all()
+    big.iloc[3, 3] = -np.inf
+    with pytest.raises(DataError, match="'close' has 1 NaN/infinite"):
+        compute_signal("rsi", big)
