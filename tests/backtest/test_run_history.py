@@ -150,10 +150,10 @@ def test_listing_does_not_import_numba_or_the_engine(tmp_path: Path) -> None:
 
 
 def test_a_v1_run_from_the_golden_assets_still_reads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """STYLE note 10: runs saved by schema 1 stay readable (assets frozen in tests/golden/runs)."""
+    """STYLE note 10: runs saved by schema 1 stay readable (assets frozen in tests/golden/saved_runs_v1)."""
     import shutil
 
-    src = ROOT / "tests" / "golden" / "runs"
+    src = ROOT / "tests" / "golden" / "saved_runs_v1"
     shutil.copytree(src, tmp_path / "runs")
     monkeypatch.setenv("PHI_HOME", str(tmp_path))
     rows = rh.list_runs()
