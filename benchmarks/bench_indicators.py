@@ -49,14 +49,26 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
+def best_of(fns: list[Callable[[], object] | None], repeat: int) -> list[float | None]:
+    """Best time of each function over ``repeat`` rounds, the functions interleaved in each
+    round so that a change of machine load hits all of them alike."""
+    for fn in fns:
+        if fn is not None:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for fn, acc in zip(fns, times, strict=True):
+            if fn is not None:
+                t0 = time.perf_counter()
+                fn()
+                acc.append(time.perf_counter() - t0)
+    return [min(acc) if acc else None for acc in times]
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    t = best_of([fn], repeat)[0]
+    assert t is not None
+    return t
 
 
 # ---------------------------------------------------------------------------- plain pandas
@@ -203,14 +215,13 @@ def run(n: int, repeat: int) -> str:
     first = time.perf_counter() - t0
     rows = []
     for label, name, params, kernel, ta, pdf in cases(df):
-        t_api = (
+        api = (
             None
             if params is None
-            else best(lambda name=name, params=params: compute_raw(name, df, params), repeat)
+            else (lambda name=name, params=params: compute_raw(name, df, params))
         )
-        t_k = best(kernel, repeat) if kernel is not None else None
-        t_ta = best(ta, repeat) if ta is not None else None
-        t_pd = best(pdf, repeat)
+        t_k, t_api, t_ta, t_pd = best_of([kernel, api, ta, pdf], repeat)
+        assert t_pd is not None
         rows.append((label, name, t_k, t_api, t_ta, t_pd))
     t_all = best(lambda: compute_all_signals(df, names), max(1, repeat // 2))
     t_sig = {
