@@ -94,7 +94,8 @@ ST_PROFIT_FACTOR = 12
 ST_EXPOSURE = 13
 ST_AMBIGUOUS = 14
 ST_SKIPPED = 15  # entries skipped because the size came out as zero
-N_ST = 16
+ST_DIRECTION_ACC = 16
+N_ST = 17
 
 
 @njit(cache=True)
@@ -189,6 +190,8 @@ def simulate_col_nb(
     under = 0
     max_under = 0
     exposed = 0
+    dir_n = 0
+    dir_hits = 0
     n_metric_bars = 0
     prev_day_eq = init
     nd = 0
@@ -414,6 +417,12 @@ def simulate_col_nb(
             n_metric_bars += 1
             if side != 0:
                 exposed += 1
+            if t + 1 < n:
+                st = s[t]
+                if st > 0.0 or st < 0.0:
+                    dir_n += 1
+                    if st * (c[t + 1] - ct) > 0.0:
+                        dir_hits += 1
             if eq > eq_peak:
                 eq_peak = eq
             if eq < eq_peak:
@@ -477,7 +486,7 @@ def simulate_col_nb(
     st_out[ST_ANN_VOL] = vol
     st_out[ST_SHARPE] = sharpe
     st_out[ST_SORTINO] = sortino
-    st_out[ST_MAX_DD] = max_dd
+    st_out[ST_MAX_DD] = max_dd if n_metric_bars > 0 else np.nan
     st_out[ST_MAX_DD_BARS] = max_under
     st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
     st_out[ST_N_TRADES] = n_closed
@@ -492,6 +501,7 @@ def simulate_col_nb(
     st_out[ST_EXPOSURE] = exposed / n_metric_bars if n_metric_bars > 0 else np.nan
     st_out[ST_AMBIGUOUS] = ambiguous
     st_out[ST_SKIPPED] = skipped
+    st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
     return k
 
 

@@ -75,6 +75,10 @@ EXIT_REASONS: Final[dict[int, str]] = {
     _nb.EXIT_END_OF_DATA: "end_of_data",
 }
 
+# object arrays: pandas turns them into its string dtype faster than numpy unicode arrays
+_REASON_NAMES = np.array([""] + [EXIT_REASONS[i] for i in sorted(EXIT_REASONS)], dtype=object)
+_SIDE_NAMES = np.array(["long", "short"], dtype=object)
+
 #: Columns of ``BacktestResult.trades``. ``side`` is ``"long"`` or ``"short"``; ``size`` is
 #: the (positive) number of units; ``pnl`` is after all costs; ``return_pct`` is ``pnl``
 #: over the entry notional (a fraction, not percent); ``costs`` = commissions + slippage of
@@ -114,6 +118,7 @@ SWEEP_METRICS: Final = (
     "exposure",
     "ambiguous_bars",
     "skipped_entries",
+    "direction_accuracy",
 )
 
 _FLOAT_FIELDS: Final = {
@@ -466,12 +471,12 @@ def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
     entry_price = tr[:, _nb.TR_ENTRY_PRICE]
     pnl = tr[:, _nb.TR_PNL]
     reason = tr[:, _nb.TR_REASON].astype(np.int64)
-    reason_names = np.array([""] + [EXIT_REASONS[i] for i in range(1, len(EXIT_REASONS) + 1)])
-    return pd.DataFrame(
+    reason_names = _REASON_NAMES
+    frame = pd.DataFrame(
         {
             "entry_time": index[entry_bar],
             "exit_time": index[exit_bar],
-            "side": np.where(tr[:, _nb.TR_SIDE] > 0, "long", "short"),
+            "side": _SIDE_NAMES[(tr[:, _nb.TR_SIDE] < 0).view(np.int8)],
             "entry_price": entry_price,
             "exit_price": tr[:, _nb.TR_EXIT_PRICE],
             "size": size,
@@ -487,6 +492,9 @@ def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
         columns=list(TRADE_COLUMNS),
         copy=False,
     )
+    if frame.empty:  # keep the string dtype pandas gives non-empty frames
+        frame = frame.astype({"side": "str", "exit_reason": "str"})
+    return frame
 
 
 def _assumptions(config: EngineConfig, st: np.ndarray, adjustment: object) -> dict[str, object]:
@@ -596,6 +604,12 @@ def _build_result(
         closed_return_pct=pnl / (closed[:, _nb.TR_SIZE] * closed[:, _nb.TR_ENTRY_PRICE]),
         n_open_trades=int(is_open.sum()),
         signal=sig[w:],
+        precomputed={  # same definitions, already computed in the bar loop
+            "max_drawdown": st[_nb.ST_MAX_DD],
+            "max_drawdown_duration": st[_nb.ST_MAX_DD_BARS],
+            "exposure": st[_nb.ST_EXPOSURE],
+            "direction_accuracy": st[_nb.ST_DIRECTION_ACC],
+        },
     )
     return BacktestResult(
         trades=trades,

@@ -18,6 +18,8 @@ gives +/-inf when the numerator is non-zero and NaN otherwise (as empyrical does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 __all__ = [
@@ -242,16 +244,28 @@ def compute_metrics(
     closed_return_pct: np.ndarray,
     n_open_trades: int,
     signal: np.ndarray | None = None,
+    precomputed: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """All metrics of one run, on arrays already cut to the metric window (after warm-up).
 
-    Returns a dict keyed by :data:`METRIC_NAMES` (every value a float).
+    ``precomputed`` may carry ``max_drawdown``, ``max_drawdown_duration``, ``exposure`` and
+    ``direction_accuracy`` already computed (by the engine's bar loop, with the same
+    definitions) so that long runs are not scanned again. Returns a dict keyed by
+    :data:`METRIC_NAMES` (every value a float).
     """
+    pre = dict(precomputed or {})
     eq = np.asarray(equity, dtype=np.float64)
     r = daily_returns(eq, day_end, initial)
     final = float(eq[-1]) if eq.size else float(initial)
     growth = cagr(r, periods)
-    mdd, mdd_bars = _drawdown(eq, initial) if eq.size else (float("nan"), 0)
+    if "max_drawdown" in pre and "max_drawdown_duration" in pre:
+        mdd, mdd_bars = float(pre["max_drawdown"]), int(pre["max_drawdown_duration"])
+    else:
+        mdd, mdd_bars = _drawdown(eq, initial) if eq.size else (float("nan"), 0)
+    if "direction_accuracy" in pre:
+        dir_acc = float(pre["direction_accuracy"])
+    else:
+        dir_acc = direction_accuracy(signal, close) if signal is not None else float("nan")
     return {
         "total_return": total_return(final, initial),
         "cagr": growth,
@@ -265,12 +279,10 @@ def compute_metrics(
         "win_rate": win_rate(closed_pnl),
         "avg_trade": avg_trade(closed_return_pct),
         "expectancy": expectancy(closed_pnl),
-        "exposure": exposure(positions),
+        "exposure": float(pre["exposure"]) if "exposure" in pre else exposure(positions),
         "n_trades": float(len(closed_pnl)),
         "n_open_trades": float(n_open_trades),
         "buy_and_hold_return": buy_and_hold_return(close),
-        "direction_accuracy": (
-            direction_accuracy(signal, close) if signal is not None else float("nan")
-        ),
+        "direction_accuracy": dir_acc,
         "final_equity": final,
     }

@@ -164,6 +164,24 @@ def test_sweep_metrics_equal_full_metrics(daily_run, fill):
         row = lean.loc[name]
         for key in ("final_equity", "total_return", "cagr", "annual_volatility", "sharpe",
                     "sortino", "max_drawdown", "max_drawdown_duration", "calmar", "n_trades",
-                    "win_rate", "profit_factor", "exposure"):  # fmt: skip
+                    "win_rate", "profit_factor", "exposure", "direction_accuracy"):  # fmt: skip
             assert row[key] == pytest.approx(res.metrics[key], rel=1e-9, nan_ok=True), key
         assert row["ambiguous_bars"] == res.assumptions["ambiguous_bars"]
+
+
+@pytest.mark.parametrize("warmup", [0, 50])
+def test_bar_loop_metrics_equal_the_pure_functions(daily_run, warmup):
+    """Drawdown, exposure and direction accuracy come from the bar loop on long runs."""
+    df, cfg, _ = daily_run
+    cfg = EngineConfig(**{**cfg.to_dict(), "warmup_bars": warmup})
+    sig = _sma_signal(df["close"])
+    res = run_backtest(df, sig, cfg)
+    eq = res.equity.to_numpy()[warmup:]
+    m = res.metrics
+    assert m["max_drawdown"] == M.max_drawdown(eq, cfg.initial_capital)
+    assert m["max_drawdown_duration"] == M.max_drawdown_duration(eq, cfg.initial_capital)
+    assert m["exposure"] == M.exposure(res.positions.to_numpy()[warmup:])
+    assert m["direction_accuracy"] == M.direction_accuracy(
+        sig.to_numpy()[warmup:], df["close"].to_numpy()[warmup:]
+    )
+    assert 0.3 < m["direction_accuracy"] < 0.7
