@@ -141,9 +141,14 @@ def print_run(
 def print_result(console: Console, result: RunResult) -> None:
     """Print a pipeline result."""
     assert result.config is not None
+    header = run_header(result.config.to_dict(), len(result.equity))
+    if result.phiai is not None and len(result.phiai.weights):
+        last = result.phiai.weights.iloc[-1]
+        shown = ", ".join(f"{name} {w:.2f}" for name, w in last.items())
+        header.append(f"\nphiai weights in force from {last.name:%Y-%m-%d} ({len(result.phiai.weights)} refreshes): {shown}")
     print_run(
         console,
-        run_header(result.config.to_dict(), len(result.equity)),
+        header,
         result.metrics,
         result.assumptions,
         synthetic=bool(result.data.get("synthetic")),

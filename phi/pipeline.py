@@ -93,10 +93,11 @@ def _progress(progress: Progress | None, stage: str) -> None:
 def _blend_text(config: RunConfig) -> str:
     mode, params = config.blend.mode, config.blend.params
     if mode == "phiai":
+        window = "an expanding" if params["window"] == "expanding" else f"a rolling {params['train_bars']}-bar"
         return (
-            f"phiai: weights ∝ max({params['metric']}, 0) of each indicator backtested alone on a "
-            f"{params['window']} window ending before the bars they apply to, refreshed every "
-            f"{params['step']} bars; first {params['train_bars']} bars are warm-up"
+            f"phiai: weights ∝ max({params['metric']}, 0) of each indicator backtested alone on "
+            f"{window} window ending before the bars they apply to, refreshed every "
+            f"{params['step']} bars; the first {params['train_bars']} bars are warm-up"
         )
     weights = ", ".join(f"{k}={v:g}" for k, v in config.weights.items())
     extra = f", dead zone {params['dead_zone']:g}" if mode == "voting" else ""

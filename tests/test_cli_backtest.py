@@ -216,3 +216,10 @@ def test_run_backtest_py_as_the_spec_runs_it() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Final equity [cash]" in proc.stdout and "Assumption ledger" in proc.stdout
     assert "SYNTHETIC" in proc.stdout
+
+
+def test_phiai_blend_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = phi(capsys, "backtest", "-i", "rsi,macd", "--blend", "phiai", "--no-save")
+    assert code == 0, err
+    assert "phiai weights in force from" in out and "refreshes" in out
+    assert "phiai: weights" in out  # the ledger's blend line
