@@ -92,7 +92,7 @@ def map_adx(adx: np.ndarray, plus_di: np.ndarray, minus_di: np.ndarray) -> np.nd
     """``sign(+DI - -DI) * clip((ADX - 20) / 30, 0, 1)``: no trend below ADX 20 -> 0; the
     direction of the DI spread scaled by trend strength, full at ADX 50 (35 -> +-0.5)."""
     strength = np.clip((np.asarray(adx, dtype=np.float64) - 20.0) / 30.0, 0.0, 1.0)
-    return np.sign(plus_di - minus_di) * strength
+    return np.sign(plus_di - minus_di) * strength + 0.0
 
 
 def map_range_pos(position: np.ndarray) -> np.ndarray:
