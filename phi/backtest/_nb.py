@@ -99,6 +99,48 @@ N_ST = 17
 
 
 @njit(cache=True)
+def first_bad_bar_nb(o, h, lo, c):
+    """Index of the first bar with a missing, infinite or non-positive price; -1 if none."""
+    for t in range(c.shape[0]):
+        if not (
+            0.0 < o[t] < np.inf
+            and 0.0 < h[t] < np.inf
+            and 0.0 < lo[t] < np.inf
+            and 0.0 < c[t] < np.inf
+        ):
+            return t
+    return -1
+
+
+@njit(cache=True)
+def first_bad_signal_nb(sig):
+    """Flat index of the first signal value outside [-1, 1] (NaN is allowed); -1 if none."""
+    flat = sig.ravel()
+    for i in range(flat.shape[0]):
+        if flat[i] > 1.0 or flat[i] < -1.0:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def day_end_nb(stamps, per_day, out):
+    """Mark the last bar of each calendar day: ``stamps`` sorted ints, ``per_day`` units/day."""
+    n = stamps.shape[0]
+    if n == 0:
+        return out
+    boundary = (stamps[0] // per_day + 1) * per_day
+    for t in range(n - 1):
+        nxt = stamps[t + 1]
+        if nxt >= boundary:
+            out[t] = True
+            boundary = (nxt // per_day + 1) * per_day
+        else:
+            out[t] = False
+    out[n - 1] = True
+    return out
+
+
+@njit(cache=True)
 def _entry_units_nb(equity, price_eff, fp, ip):
     """Units to open at ``price_eff`` (fill price incl. slippage), >= 0; 0 means skip."""
     comm_pct = fp[FP_COMM_PCT]
@@ -415,25 +457,16 @@ def simulate_col_nb(
             cash_out[t] = cash
         if t >= warmup:
             n_metric_bars += 1
-            if side != 0:
-                exposed += 1
+            # branch-free bookkeeping: these tests are coin flips the CPU cannot predict
+            exposed += side != 0
             if t + 1 < n:
-                st = s[t]
-                if st > 0.0 or st < 0.0:
-                    dir_n += 1
-                    if st * (c[t + 1] - ct) > 0.0:
-                        dir_hits += 1
-            if eq > eq_peak:
-                eq_peak = eq
-            if eq < eq_peak:
-                under += 1
-                if under > max_under:
-                    max_under = under
-                dd = eq / eq_peak - 1.0
-                if dd < max_dd:
-                    max_dd = dd
-            else:
-                under = 0
+                sv = s[t]
+                dir_n += (sv > 0.0) | (sv < 0.0)
+                dir_hits += sv * (c[t + 1] - ct) > 0.0
+            eq_peak = max(eq_peak, eq)
+            under = (under + 1) * (eq < eq_peak)
+            max_under = max(max_under, under)
+            max_dd = min(max_dd, eq / eq_peak - 1.0)
             if day_end[t]:
                 r = eq / prev_day_eq - 1.0
                 prev_day_eq = eq

@@ -352,17 +352,17 @@ class _Bars:
             )
         if len(ohlcv) == 0:
             raise EngineError("ohlcv has no bars")
-        arrays = []
-        for name in ("open", "high", "low", "close"):
-            a = np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64))
-            if not a.min() > 0.0 or a.max() == np.inf:  # NaN fails the first test
-                bad = int(np.flatnonzero(~(np.isfinite(a) & (a > 0)))[0])
-                raise EngineError(
-                    f"ohlcv column {name!r} has a missing, infinite or non-positive value "
-                    f"({a[bad]!r} at {ohlcv.index[bad]}); drop or repair such bars first "
-                    "(phi.data.validate_ohlcv)"
-                )
-            arrays.append(a)
+        names = ("open", "high", "low", "close")
+        arrays = [
+            np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64)) for name in names
+        ]
+        bad = _nb.first_bad_bar_nb(*arrays)
+        if bad >= 0:
+            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
+            raise EngineError(
+                f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
+                f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
+            )
         self.open, self.high, self.low, self.close = arrays
         self.index = ohlcv.index
         self.day_end = _day_end(ohlcv.index)
@@ -378,8 +378,7 @@ def _day_end(index: pd.Index) -> np.ndarray:
         per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000}.get(
             index.unit, 86_400_000_000_000
         )
-        day = index.asi8 // per_day
-        np.not_equal(day[1:], day[:-1], out=out[:-1])
+        _nb.day_end_nb(index.asi8, per_day, out)
     return out
 
 
@@ -412,8 +411,9 @@ def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | No
     if arr.shape[0] == 0:
         raise EngineError("signal has no columns")
     arr = np.ascontiguousarray(arr)
-    if (arr > 1.0).any() or (arr < -1.0).any():
-        col, bar = np.argwhere((arr > 1.0) | (arr < -1.0))[0]
+    bad = _nb.first_bad_signal_nb(arr)
+    if bad >= 0:
+        col, bar = divmod(int(bad), n)
         where = f" at {bars.index[bar]}" + (f" in column {labels[col]!r}" if labels else "")
         raise EngineError(
             f"signal values must lie in [-1, 1] (NaN allowed), got {float(arr[col, bar])}"
