@@ -207,6 +207,7 @@ def test_run_backtest_py_legacy_flags(capsys: pytest.CaptureFixture[str]) -> Non
     assert "--budget must be > 0, got -5" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a fresh interpreter: ~4 s warm, more while numba caches are cold
 def test_run_backtest_py_as_the_spec_runs_it() -> None:
     env = {**os.environ}
     proc = subprocess.run(
