@@ -467,6 +467,23 @@ def runs_delete(
     console.print(f"Deleted run {run_id}.", highlight=False)
 
 
+@app.command()
+def workbench(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="Address to bind (0.0.0.0 for all interfaces).")] = "localhost",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser once the server is up.")] = True,
+    warmup: Annotated[bool, typer.Option("--warmup/--no-warmup", help="Load the compiled kernels before serving.")] = True,
+) -> None:
+    """Start the Streamlit workbench (demo dataset preselected; data and runs under $PHI_HOME or here)."""
+    import os
+
+    args = ["--port", str(port), "--address", address]
+    args += [] if browser else ["--no-browser"]
+    args += [] if warmup else ["--no-warmup"]
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "app_streamlit.serve", *args])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``phi`` console script; returns the process exit code."""
     import warnings
@@ -490,12 +507,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # typer/click exit paths (e.g. --help)
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
+    except Exception as exc:
+        # Usage errors from typer's (vendored) click: they know how to show themselves.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         raise
     return 0
 

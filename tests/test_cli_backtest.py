@@ -160,11 +160,6 @@ def test_a_corrupt_run_does_not_break_list(capsys: pytest.CaptureFixture[str]) -
     assert "DEMO 1D*" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="phi.cli.main catches click.ClickException, but typer 0.29 raises its vendored "
-    "typer._click exceptions, so a mistyped flag value escapes as a traceback (fix in main())",
-)
 def test_mistyped_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = phi(capsys, "backtest", "--capital", "abc")
     assert code == 2 and "Traceback" not in err
