@@ -165,3 +165,10 @@ def test_unreadable_values_never_crash_listing(_isolated_phi_home):
     stray.write_text(json.dumps([1, 2]))
     with pytest.warns(cache.CacheWarning):
         assert len(cache.list_cached_datasets()) == 1
+
+
+def test_cached_files_get_normal_permissions():
+    path = cache.save_dataset(make_ohlcv(5), *ARGS)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
