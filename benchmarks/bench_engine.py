@@ -11,16 +11,21 @@ markdown tables for the "## Engine" section of ``benchmarks/RESULTS.md``.
     on 10,000 bars: backtests per second; Phi's final equities vs backtesting.py's.
 (d) a fresh process: ``import phi`` + the first 10,000-bar backtest, warm numba cache.
 
-Timings are the median of ``REPEAT`` runs after one warm-up run (JIT compile, caches).
-Phi's timings build the full result (trades, equity, positions, all metrics) except in the
-grid, which uses the lean ``run_backtest_many``; vectorbt's stop at ``final_value()``
-(the cheapest complete answer it gives) and backtesting.py's at ``Backtest.run()``.
+Timings are the best of ``--repeat`` interleaved rounds after one warm-up call each (JIT
+compiled, caches hot); the cold start is the median of fresh processes. Phi's timings build
+the full result (trades, equity, positions, all metrics) except in the grid, which uses the
+lean ``run_backtest_many``; vectorbt's stop at ``final_value()`` (the cheapest complete answer
+it gives) and get a tz-naive index (a tz-aware one costs vectorbt seconds under pandas 3);
+backtesting.py's stop at ``Backtest.run()``. ``--write`` replaces the "## Engine" section of
+``RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -34,6 +39,7 @@ from typing import Any
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar
 
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import talib  # noqa: E402
@@ -44,19 +50,26 @@ from phi.backtest.engine import EngineConfig, run_backtest, run_backtest_many  #
 from phi.indicators import raw  # noqa: E402
 
 REPEAT = 5
+RESULTS = Path(__file__).with_name("RESULTS.md")
 GRID = [(f, s) for f in range(5, 51, 5) for s in range(10, 201, 5) if f < s]
 assert len(GRID) == 345
 
 
-def timed(fn: Callable[[], Any], repeat: int = REPEAT) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls after one warm-up call, and the last result."""
-    out = fn()
-    times = []
+def best_of(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Best wall time of each function over ``repeat`` rounds, after one warm-up call each.
+
+    Within a round the functions run one after the other (interleaved), so a change of
+    machine load hits every library alike.
+    """
+    for fn in fns.values():
+        fn()
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def gbm(n: int, seed: int = 42, freq: str = "min") -> pd.DataFrame:
@@ -206,53 +219,55 @@ def bt_run(df: pd.DataFrame, strategy: type, cash: float, **params: Any) -> pd.S
 # ---- (a) and (b) ---------------------------------------------------------------------
 
 
-def bench_single(n: int, bt_slice: int, label: str, repeat: int) -> list[dict[str, Any]]:
+def bench_single(n: int, bt_slice: int, label: str, repeat: int) -> dict[str, Any]:
     df = gbm(n)
+    vdf = naive(df)
     calendar = "24/7"
-    t_phi, res = timed(lambda: phi_end_to_end(df, calendar), repeat)
-    t_sig, sig = timed(lambda: phi_signal(df, 20, 50), repeat)
     cfg = EngineConfig(**LS_CFG, calendar=calendar)
-    t_run, _ = timed(lambda: run_backtest(df, sig, cfg), repeat)
-    t_kernel, _ = timed(phi_kernel_only(df, sig, calendar), repeat)
+    sig = phi_signal(df, 20, 50)
     arrays = [np.ascontiguousarray(df[c].to_numpy()) for c in ("open", "high", "low", "close")]
     out = np.empty(n)
-    t_pass, _ = timed(lambda: _one_pass_nb(*arrays, sig, out), repeat)
-    vdf = naive(df)
-    t_vbt, vbt_final = timed(lambda: vbt_end_to_end(vdf, "rust"), repeat)
-    t_vbt_nb, _ = timed(lambda: vbt_end_to_end(vdf, "numba"), repeat)
-    strat = bt_strategy_ls()
+    t = best_of(
+        {
+            "phi": lambda: phi_end_to_end(df, calendar),
+            "phi_signal": lambda: phi_signal(df, 20, 50),
+            "phi_run_backtest": lambda: run_backtest(df, sig, cfg),
+            "phi_kernel": phi_kernel_only(df, sig, calendar),
+            "one_pass": lambda: _one_pass_nb(*arrays, sig, out),
+            "vbt_rust": lambda: vbt_end_to_end(vdf, "rust"),
+            "vbt_numba": lambda: vbt_end_to_end(vdf, "numba"),
+        },
+        repeat,
+    )
+    res = phi_end_to_end(df, calendar)
     m = min(n, bt_slice)
-    bt_repeat = 1 if m >= 200_000 else repeat  # one run of half a minute is enough
-    if bt_repeat == 1:
+    strat = bt_strategy_ls()
+    if m >= 200_000:  # one run of half a minute is enough
         t0 = time.perf_counter()
         bt_stats = bt_run(df.iloc[:m], strat, 100_000.0)
         t_bt = time.perf_counter() - t0
     else:
-        t_bt, bt_stats = timed(lambda: bt_run(df.iloc[:m], strat, 100_000.0), bt_repeat)
+        t_bt = best_of({"bt": lambda: bt_run(df.iloc[:m], strat, 100_000.0)}, repeat)["bt"]
+        bt_stats = bt_run(df.iloc[:m], strat, 100_000.0)
     t_bt *= n / m
-    rows = [
-        {
-            "case": label,
-            "bars": n,
-            "phi_s": t_phi,
-            "phi_signal_s": t_sig,
-            "phi_run_backtest_s": t_run,
-            "phi_kernel_s": t_kernel,
-            "one_pass_s": t_pass,
-            "vbt_rust_s": t_vbt,
-            "vbt_numba_s": t_vbt_nb,
-            "bt_s": t_bt,
-            "bt_extrapolated_from": m if m < n else None,
-            "x_vbt_rust": t_vbt / t_phi,
-            "x_vbt_numba": t_vbt_nb / t_phi,
-            "x_bt": t_bt / t_phi,
-            "phi_trades": len(res.trades),
-            "phi_final": res.metrics["final_equity"],
-            "vbt_final": vbt_final,
-            "bt_trades": int(bt_stats["# Trades"]),
-        }
-    ]
-    return rows
+    return {
+        "case": label,
+        "bars": n,
+        "phi_s": t["phi"],
+        "signal_s": t["phi_signal"],
+        "run_backtest_s": t["phi_run_backtest"],
+        "kernel_s": t["phi_kernel"],
+        "one_pass_s": t["one_pass"],
+        "vbt_rust_s": t["vbt_rust"],
+        "vbt_numba_s": t["vbt_numba"],
+        "bt_s": t_bt,
+        "bt_bars_run": m,
+        "x_vbt_rust": t["vbt_rust"] / t["phi"],
+        "x_vbt_numba": t["vbt_numba"] / t["phi"],
+        "x_bt": t_bt / t["phi"],
+        "phi_trades": len(res.trades),
+        "bt_trades": int(bt_stats["# Trades"]) * n // m,
+    }
 
 
 # ---- (c) SMA grid --------------------------------------------------------------------
@@ -335,9 +350,9 @@ def bt_grid_strategy() -> type:
 
 
 def bench_grid(df: pd.DataFrame, label: str, repeat: int, bt_every: int) -> dict[str, Any]:
-    t_phi, phi_final = timed(lambda: phi_grid(df), repeat)
     vdf = naive(df)
-    t_vbt, vbt_final = timed(lambda: vbt_grid(vdf), repeat)
+    t = best_of({"phi": lambda: phi_grid(df), "vbt": lambda: vbt_grid(vdf)}, repeat)
+    phi_final, vbt_final = phi_grid(df), vbt_grid(vdf)
     strat = type("SmaCrossGrid", (bt_grid_strategy(),), {})
     strat.table = sma_table(np.ascontiguousarray(df["close"].to_numpy()))
     picked = list(range(0, len(GRID), bt_every))
@@ -346,18 +361,17 @@ def bench_grid(df: pd.DataFrame, label: str, repeat: int, bt_every: int) -> dict
         [bt_run(df, strat, 10_000.0, fast=GRID[j][0], slow=GRID[j][1])["Equity Final [$]"]
          for j in picked]
     )  # fmt: skip
-    t_bt = time.perf_counter() - t0
-    diff = np.abs(phi_final[picked] - bt_final)
+    t_bt = (time.perf_counter() - t0) / len(picked) * len(GRID)
     return {
         "case": label,
         "bars": len(df),
-        "phi_bt_per_s": len(GRID) / t_phi,
-        "vbt_bt_per_s": len(GRID) / t_vbt,
-        "bt_bt_per_s": len(picked) / t_bt,
-        "x_vbt": t_vbt / t_phi,
-        "x_bt": (t_bt / len(picked)) / (t_phi / len(GRID)),
-        "compared_with_bt": len(picked),
-        "max_abs_diff_vs_bt": float(diff.max()),
+        "phi_per_s": len(GRID) / t["phi"],
+        "vbt_rust_per_s": len(GRID) / t["vbt"],
+        "bt_per_s": len(GRID) / t_bt,
+        "x_vbt_rust": t["vbt"] / t["phi"],
+        "x_bt": t_bt / t["phi"],
+        "runs_vs_bt": len(picked),
+        "max_abs_diff_vs_bt": float(np.max(np.abs(phi_final[picked] - bt_final))),
         "max_abs_diff_vs_vbt": float(np.max(np.abs(phi_final - vbt_final))),
     }
 
@@ -383,22 +397,40 @@ print(time.perf_counter() - t0, len(res.trades))
 """
 
 
+FLOOR = """
+import time
+t0 = time.perf_counter()
+import numpy as np, pandas as pd
+from numba import njit
+import phi.backtest.periods  # noqa: F401  (phi's own import cost is ~nil)
+from phi.indicators import _nb
+_nb.sma_nb(np.ones(100), 20, 0)  # one cached numba kernel: numba's start-up cost
+print(time.perf_counter() - t0, 0)
+"""
+
+
+def _cold_runs(code: str, repeat: int) -> tuple[float, float]:
+    inner, wall = [], []
+    for _ in range(repeat + 1):  # the first run also warms the numba cache
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)  # fmt: skip
+        wall.append(time.perf_counter() - t0)
+        inner.append(float(out.stdout.split()[0]))
+    return statistics.median(inner[1:]), statistics.median(wall[1:])
+
+
 def bench_cold(repeat: int) -> dict[str, Any]:
     df = gbm(10_000)
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "bars.npz")
         np.savez(path, **{k: df[k].to_numpy() for k in ("open", "high", "low", "close")})
-        code = textwrap.dedent(COLD.format(path=path))
-        inner, wall = [], []
-        for _ in range(repeat + 1):  # the first run also warms the numba cache
-            t0 = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True)  # fmt: skip
-            wall.append(time.perf_counter() - t0)
-            inner.append(float(out.stdout.split()[0]))
+        inner, wall = _cold_runs(textwrap.dedent(COLD.format(path=path)), repeat)
+    floor_inner, _ = _cold_runs(textwrap.dedent(FLOOR), repeat)
     return {
-        "import_plus_first_backtest_s": statistics.median(inner[1:]),
-        "process_wall_s": statistics.median(wall[1:]),
+        "import_plus_first_backtest_s": inner,
+        "process_wall_s": wall,
+        "floor_pandas_numba_first_call_s": floor_inner,
         "target_s": 1.5,
     }
 
@@ -415,26 +447,57 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def write_section(body: str) -> None:
+    """Replace only the '## Engine' section of RESULTS.md (atomically)."""
+    from phi._io import atomic_write_text
+
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(r"(^## Engine\n)(.*?)(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda m: m.group(1) + "\n" + body.rstrip() + "\n\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n## Engine\n\n" + body.rstrip() + "\n"
+    atomic_write_text(RESULTS, text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke run)")
+    ap.add_argument("--repeat", type=int, default=REPEAT, help="rounds per timing (best of)")
     ap.add_argument("--bt-slice", type=int, default=0, help="extrapolate backtesting.py in (a)")
+    ap.add_argument("--write", action="store_true", help="replace '## Engine' in RESULTS.md")
     args = ap.parse_args()
-    repeat = 1 if args.quick else REPEAT
+    repeat = 1 if args.quick else args.repeat
     big = 100_000 if args.quick else 1_000_000
-    print("## Engine (benchmarks/bench_engine.py)\n")
-    print(f"numpy {np.__version__}, pandas {pd.__version__}, {os.cpu_count()} cores\n")
+    import backtesting
+    import vectorbt
+
+    parts = [
+        f"Run {time.strftime('%Y-%m-%d')}: `benchmarks/bench_engine.py` on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"pandas {pd.__version__}, numba {numba.__version__}, vectorbt {vectorbt.__version__} "
+        f"(+ vectorbt-rust), backtesting.py {backtesting.__version__}. Best of {repeat} "
+        "interleaved rounds; backtesting.py once.",
+    ]
     bt_slice = args.bt_slice or (20_000 if args.quick else big)
-    rows = bench_single(big, bt_slice, "(a) signals+sim", repeat)
-    rows += bench_single(10_000, 10_000, "(b) end to end", repeat)
-    print(table(rows), "\n")
+    single = [bench_single(big, bt_slice, "(a) signals + sim", repeat)]
+    print(table(single), flush=True)
+    single.append(bench_single(10_000, 10_000, "(b) end to end", repeat))
+    parts.append("### (a), (b): SMA(20/50) long/short, 2 % stop, 4 % target\n\n" + table(single))
+    print(table(single[1:]), flush=True)
     from backtesting.test import GOOG
 
     goog = GOOG.rename(columns=str.lower)
     grid = [bench_grid(goog, "(c) GOOG", repeat, 1)]
     grid.append(bench_grid(gbm(10_000, freq="D"), "(c) 10k bars", repeat, 7 if args.quick else 1))
-    print(table(grid), "\n")
-    print(table([bench_cold(1 if args.quick else 3)]))
+    parts.append("### (c): 345-combination SMA grid, backtests per second\n\n" + table(grid))
+    print(table(grid), flush=True)
+    cold = bench_cold(1 if args.quick else 5)
+    parts.append("### (d): fresh process, warm numba cache (seconds)\n\n" + table([cold]))
+    print(table([cold]), flush=True)
+    body = "\n\n".join(parts)
+    if args.write:
+        write_section(body)
 
 
 if __name__ == "__main__":
