@@ -8,8 +8,9 @@ see :mod:`phi.regime.calibration`). Everything is a plain frozen dataclass; ``to
 
 File rules: a key the schema does not know is a :class:`~phi.errors.ConfigError` (with a
 did-you-mean); so is a duplicate key (JSON or TOML), a value of the wrong type, or an
-out-of-range value. Keys a file omits keep their defaults; a table a file gives is merged key
-by key over the default table (set an energy weight to 0 to remove it).
+out-of-range value. Keys a file omits keep their defaults; a table a file gives (``energy``,
+``affinity``, ...) *replaces* the default table as a whole, so ``energy`` must list every level
+and node (an empty node table is allowed).
 
 >>> cfg = MFTConfig()
 >>> cfg.taxonomy.energy["kingdom"]["DIR"]["drift_tscore_30"]   # from the 1st block
@@ -36,7 +37,7 @@ from typing import Any
 
 from phi._io import atomic_write_text
 from phi.errors import ConfigError, did_you_mean, unknown_choice
-from phi.regime import tables
+from phi.regime import calibrated, tables
 from phi.regime.taxonomy import LEVEL_NODES, LEVELS, NODES, REGIMES
 
 __all__ = [
@@ -175,9 +176,13 @@ class TaxonomyConfig:
     msl_class: dict[str, dict[str, float]] = _d(tables.MSL_CLASS)
     #: energy weights alpha[level][node][feature]: the union of both blocks of MFT.md §1.4
     energy: dict[str, dict[str, dict[str, float]]] = _d(tables.ENERGY)
+    #: calibrated correction added to ``energy`` (same layout; empty = MFT.md's tables only)
+    energy_correction: dict[str, dict[str, dict[str, float]]] = _d(calibrated.ENERGY_CORRECTION)
+    #: calibrated constant added to a node's energy (absent = 0)
+    bias: dict[str, float] = _d(calibrated.BIAS)
     #: softmax temperature per level, P = softmax(l / T) over each sibling group (calibrated;
     #: 1.0 everywhere reproduces the reference's near-uniform probabilities)
-    temperature: dict[str, float] = _d({lvl: 1.0 for lvl in LEVELS})
+    temperature: dict[str, float] = _d(calibrated.TEMPERATURE)
 
     def __post_init__(self) -> None:
         for name, valid in (("smoothing", LEVELS), ("temperature", LEVELS)):
@@ -192,9 +197,19 @@ class TaxonomyConfig:
         for lvl, temp in self.temperature.items():
             if not temp > 0.0:
                 raise ConfigError(f"taxonomy.temperature.{lvl} must be > 0, got {temp}")
-        _known_keys("taxonomy.energy", self.energy, LEVELS)
-        for lvl, nodes in self.energy.items():
-            _known_keys(f"taxonomy.energy.{lvl}", nodes, LEVEL_NODES[lvl])
+        for name in ("energy", "energy_correction"):
+            table = getattr(self, name)
+            _known_keys(f"taxonomy.{name}", table, LEVELS)
+            for lvl, nodes in table.items():
+                _known_keys(f"taxonomy.{name}.{lvl}", nodes, LEVEL_NODES[lvl])
+        for lvl in LEVELS:
+            missing = [n for n in LEVEL_NODES[lvl] if n not in self.energy.get(lvl, {})]
+            if missing:
+                raise ConfigError(
+                    f"taxonomy.energy.{lvl} has no table for node(s) {', '.join(missing)}; a given "
+                    "energy table replaces the default, so list every node (an empty table is allowed)"
+                )
+        _known_keys("taxonomy.bias", self.bias, NODES)
         _known_keys("taxonomy.msl_kingdom", self.msl_kingdom, LEVEL_NODES["kingdom"])
         _known_keys("taxonomy.msl_class", self.msl_class, LEVEL_NODES["class"])
         if self.gate_default <= 0 or any(g <= 0 for g in self.gate_steepness.values()):
@@ -203,10 +218,11 @@ class TaxonomyConfig:
     def feature_refs(self) -> dict[str, set[str]]:
         """Every feature name the tables reference -> the places that reference it."""
         refs: dict[str, set[str]] = {}
-        for lvl, nodes in self.energy.items():
-            for node, weights in nodes.items():
-                for feat in weights:
-                    refs.setdefault(feat, set()).add(f"taxonomy.energy.{lvl}.{node}")
+        for name in ("energy", "energy_correction"):
+            for lvl, nodes in getattr(self, name).items():
+                for node, weights in nodes.items():
+                    for feat in weights:
+                        refs.setdefault(feat, set()).add(f"taxonomy.{name}.{lvl}.{node}")
         for name in ("msl_kingdom", "msl_class"):
             for node, weights in getattr(self, name).items():
                 for feat in weights:
@@ -220,12 +236,18 @@ class TaxonomyConfig:
 class ProbabilityConfig:
     """The probability field's up/down split (MFT.md §1.5).
 
-    ``u = sigmoid(direction_scale * z)`` with z the normalised ``direction_feature``;
-    TREND and BREAKOUT mass is split ``u`` up, ``1 - u`` down.
+    ``u = sigmoid(direction_scale * x)`` with x the ``direction_feature``; TREND and BREAKOUT
+    mass is split ``u`` up, ``1 - u`` down. MFT.md uses the normalised feature; by default we
+    use the raw drift t-statistic (already scale-free): the rolling robust z-score re-centres
+    it on its 60-bar median, so a long trend loses its direction (up-vs-down AUC on the demo
+    data 0.69 normalised vs 0.79 raw).
     """
 
     direction_feature: str = "drift_tscore_30"
-    direction_scale: float = 1.0
+    #: use the raw feature (True) or its robust z-score (False, MFT.md)
+    direction_raw: bool = True
+    #: calibrated (MFT.md: 1.0)
+    direction_scale: float = calibrated.DIRECTION_SCALE
 
     def __post_init__(self) -> None:
         _positive("probability", self, "direction_scale")
@@ -244,9 +266,16 @@ class ConfidenceConfig:
     interaction_alpha: float = 0.7
     #: the reference's trading gate on C_field * C_consensus (reported, not enforced)
     trade_floor: float = 0.30
+    #: c_field = 1 - H(8 regime bins) / ln 8 ("regimes") or MFT.md's 1 - max(normalised
+    #: entropy of kingdom, phylum and each class group) ("levels")
+    field_entropy: str = "regimes"
 
     def __post_init__(self) -> None:
         _positive("confidence", self, "epsilon", "liquidity_volume_scale", "liquidity_gap_scale")
+        if self.field_entropy not in ("regimes", "levels"):
+            raise ConfigError(
+                "confidence.field_entropy: " + unknown_choice("choice", self.field_entropy, ("regimes", "levels"))
+            )
         for name in ("affinity_blend", "interaction_alpha", "trade_floor"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
@@ -359,8 +388,19 @@ class MFTConfig:
 
     @classmethod
     def reference(cls) -> MFTConfig:
-        """MFT.md's defaults without this project's calibration (temperature 1, direction scale 1)."""
-        return cls()
+        """MFT.md's defaults without this project's calibration: no energy correction or bias,
+        temperature 1 at every level, the normalised direction feature at scale 1, and
+        MFT.md's c_field (near-uniform probabilities, confidence ~0)."""
+        base = cls()
+        tax = dataclasses.replace(
+            base.taxonomy,
+            energy_correction={},
+            bias={},
+            temperature={lvl: 1.0 for lvl in LEVELS},
+        )
+        prob = dataclasses.replace(base.probability, direction_scale=1.0, direction_raw=False)
+        conf = dataclasses.replace(base.confidence, field_entropy="levels")
+        return dataclasses.replace(base, taxonomy=tax, probability=prob, confidence=conf)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -399,11 +439,7 @@ def _build(tp: Any, data: Any, path: str) -> Any:
         for key, value in data.items():
             if key not in fields_:
                 raise ConfigError(f"{path}: {unknown_choice('key', key, fields_)}")
-            default = _default(fields_[key])
-            hint = hints[key]
-            if isinstance(default, dict) and isinstance(value, Mapping):
-                value = _merge(default, value)
-            kwargs[key] = _build(hint, value, f"{path}.{key}")
+            kwargs[key] = _build(hints[key], value, f"{path}.{key}")
         return tp(**kwargs)
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -420,6 +456,10 @@ def _build(tp: Any, data: Any, path: str) -> Any:
         if isinstance(data, str | bytes) or not isinstance(data, list | tuple):
             raise ConfigError(f"{path} must be a list, got {type(data).__name__} {data!r}")
         return tuple(_build(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+    if tp is bool:
+        if not isinstance(data, bool):
+            raise ConfigError(f"{path} must be true or false, got {type(data).__name__} {data!r}")
+        return data
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise ConfigError(f"{path} must be an integer, got {type(data).__name__} {data!r}")
@@ -442,22 +482,6 @@ def _build(tp: Any, data: Any, path: str) -> Any:
     if isinstance(tp, types.UnionType):  # pragma: no cover - no unions in the schema
         raise TypeError(f"unsupported config type {tp!r}")
     raise TypeError(f"unsupported config type {tp!r} at {path}")
-
-
-def _default(f: dataclasses.Field[Any]) -> Any:
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return f.default
-
-
-def _merge(default: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = dict(default)
-    for k, v in value.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 # ---------------------------------------------------------------------------- files

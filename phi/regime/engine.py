@@ -50,6 +50,12 @@ def engine_warmup(config: MFTConfig | None = None) -> int:
     return max(feat, expert_warmup(list(cfg.experts.validity)))
 
 
+def direction_input(raw: pd.DataFrame, feats: pd.DataFrame, cfg: MFTConfig) -> np.ndarray:
+    """The feature that splits TREND / BREAKOUT mass up and down (raw or normalised)."""
+    source = raw if cfg.probability.direction_raw else feats
+    return source[cfg.probability.direction_feature].to_numpy(dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class RegimeResult:
     """Every stage's output, each a DataFrame indexed like the input bars.
@@ -142,7 +148,7 @@ class RegimeEngine:
         names = feature_names(cfg.features)
         z = feats.to_numpy(dtype=np.float64)
         energy, logits = node_logits(z, cfg.taxonomy, names)
-        fld = probability_field(logits, feats[cfg.probability.direction_feature].to_numpy(), cfg)
+        fld = probability_field(logits, direction_input(raw, feats, cfg), cfg)
         experts = list(cfg.experts.validity)
         sig = expert_signals(ohlcv, experts)
         s = sig.to_numpy(dtype=np.float64)

@@ -13,9 +13,12 @@ With expert signals z_j (NaN -> 0), weights w_j >= 0 and x_j = w_j z_j / (sum w 
 
 Confidences:
 
-* ``c_field = 1 - max(H(kingdom), H(phylum), sum_k P(k) H(class | k))`` with normalised
-  entropies. The reference took the max over all three class groups, so the class group of
-  an unlikely kingdom (near-uniform by construction) capped the confidence;
+* ``c_field = 1 - H(regime bins) / ln 8``: how concentrated the 8-bin regime distribution
+  is. The reference used ``1 - max`` of the kingdom, phylum and class-group entropies, so any
+  one near-uniform group zeroed it; after calibration the levels the demo data carry no
+  information on (class, order, family, genus) are near-uniform *on purpose*, and the
+  regime bins are what the rest of the system consumes. MFT.md's definition stays available
+  as ``confidence.field_entropy = "levels"`` (used by :meth:`MFTConfig.reference`);
 * ``c_consensus = |u| / (|u| + s + eps)``, u and s the weighted mean and std of the z_j;
 * ``c_liquidity = min(1, 2 sigmoid(a z_volume)) * 2 sigmoid(-b |z_gap|)``: 1 on an ordinary
   bar, lower on thin volume or a large gap (the reference's product of two sigmoids could
@@ -29,10 +32,14 @@ from __future__ import annotations
 import numpy as np
 
 from phi.regime.config import ConfidenceConfig, ExpertConfig
-from phi.regime.probability_field import Field
-from phi.regime.taxonomy import GROUPS, LEVEL_NODES, NODE_INDEX
+from phi.regime.probability_field import Field, _entropy
+from phi.regime.taxonomy import GROUPS
 
 __all__ = ["interaction_matrix", "mix"]
+
+# kingdom, phylum and the three class groups come first in GROUPS
+_N_FIELD_GROUPS = 5
+assert tuple(GROUPS)[:_N_FIELD_GROUPS] == ("kingdom", "phylum", "class|DIR", "class|NDR", "class|TRN")
 
 MIX_COLUMNS = ("composite", "c_field", "c_consensus", "c_liquidity", "confidence", "score")
 
@@ -73,15 +80,10 @@ def mix(
     alpha = cfg.interaction_alpha
     composite = np.clip(alpha * s_raw + (1.0 - alpha) * s_int, -1.0, 1.0)
 
-    groups = list(GROUPS)
-    h_k = field.group_entropy[:, groups.index("kingdom")]
-    h_p = field.group_entropy[:, groups.index("phylum")]
-    p_k = field.node_probs[:, [NODE_INDEX[k] for k in LEVEL_NODES["kingdom"]]]
-    h_c = sum(
-        p_k[:, i] * field.group_entropy[:, groups.index(f"class|{k}")]
-        for i, k in enumerate(LEVEL_NODES["kingdom"])
-    )
-    c_field = np.clip(1.0 - np.maximum(np.maximum(h_k, h_p), h_c), 0.0, 1.0)
+    if cfg.field_entropy == "regimes":
+        c_field = 1.0 - _entropy(field.regimes)
+    else:
+        c_field = 1.0 - np.max(field.group_entropy[:, : _N_FIELD_GROUPS], axis=1)
 
     mean = s_raw
     var = (weights * (z - mean[:, None]) ** 2).sum(axis=1) / (wsum + eps)

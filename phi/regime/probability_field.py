@@ -11,7 +11,7 @@
 * **Regime bins** (our decision 4: mutually exclusive, no double counting).
   ``LOWVOL = P(LV)`` and ``HIGHVOL = P(HV)`` from the phylum softmax; the six state bins share
   ``P(NV)`` in proportion to the species' base regimes, with TREND and BREAKOUT split up/down
-  by ``u = sigmoid(direction_scale * z(drift_tscore_30))``:
+  by ``u = sigmoid(direction_scale * drift_tscore_30)`` (see :class:`ProbabilityConfig`):
   ``TREND_UP = P(NV) * P(TREND) * u``, ``TREND_DN = P(NV) * P(TREND) * (1 - u)``,
   ``RANGE = P(NV) * P(RANGE)``, ``BREAKOUT_UP/DN`` likewise, ``EXHAUST_REV = P(NV) *
   P(EXHAUST_REV)``, where ``P(base) = sum of the species of that base``. The 8 bins sum to 1.
@@ -72,7 +72,7 @@ class Field:
 def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfig) -> Field:
     """Node, species and regime probabilities from sticky logits (bars, 28).
 
-    ``direction_z`` is the normalised direction feature (NaN counts as 0 -> u = 0.5).
+    ``direction_z`` is the direction feature (NaN counts as 0 -> u = 0.5).
     """
     temp = cfg.taxonomy.temperature
     n = logits.shape[0]

@@ -172,10 +172,15 @@ def match_pattern(pattern: str) -> np.ndarray:
 
 
 def energy_matrix(cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
-    """alpha (features x 28 nodes): energy table + MSL matrices x ``msl_kingdom_scale``."""
+    """alpha (features x 28 nodes): energy table + calibrated correction + MSL matrices x
+    ``msl_kingdom_scale``."""
     col = {f: i for i, f in enumerate(features)}
     alpha = np.zeros((len(features), len(NODES)))
     for nodes in cfg.energy.values():
+        for node, weights in nodes.items():
+            for feat, w in weights.items():
+                alpha[col[feat], NODE_INDEX[node]] += w
+    for nodes in cfg.energy_correction.values():
         for node, weights in nodes.items():
             for feat, w in weights.items():
                 alpha[col[feat], NODE_INDEX[node]] += w
@@ -205,12 +210,13 @@ def node_logits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(energy, logits)``, each (bars, 28), from normalised features z (bars, features).
 
-    E = gates(z) @ alpha; class energies are scaled by sigmoid(sticky logit of their parent
+    E = gates(z) @ alpha + bias; class energies are scaled by sigmoid(sticky logit of their parent
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     """
     phi = np.ascontiguousarray(gates(z, cfg, features))
     energy = _nb.matmul_rows_nb(phi, np.ascontiguousarray(energy_matrix(cfg, features)))
+    energy += np.array([cfg.bias.get(n, 0.0) for n in NODES])
     eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
     logits = _nb.sticky_logits_nb(energy, eta)
     cs = level_slice("class")
