@@ -175,11 +175,17 @@ def run(
         fit = phiai_fit(signals, score_fn=scorer, train_bars=bp["train_bars"], step=bp["step"], window=bp["window"])
         blended = apply_phiai(signals, fit)
     else:
+        regime_probs = None
+        if config.blend.mode == "regime_weighted":  # the MFT engine's 8 bins (issue 04)
+            from phi.regime.engine import RegimeEngine
+
+            regime_probs = RegimeEngine().run(frame).regime_probs
         blended = blend(
             signals,
             config.blend.mode,
             config.weights,
             dead_zone=bp.get("dead_zone", 0.05),
+            regime_probs=regime_probs,
             regime_weights=config.blend.regime_weights,
         )
     valid = np.flatnonzero(blended.notna().to_numpy())

@@ -123,7 +123,6 @@ def test_runs_list_show_compare_rerun_delete(capsys: pytest.CaptureFixture[str])
         (["backtest", "--params", "rsx.period=3"], "error: --params names 'rsx', which is not among the indicators (rsi, macd). Did you mean 'rsi'?"),
         (["backtest", "--weights", "macd=heavy"], "error: --weights: the weight of 'macd' must be a number, got 'heavy'"),
         (["backtest", "--weights", "rsi=0,macd=0"], "error: indicators: every enabled indicator has weight 0"),
-        (["backtest", "--blend", "regime_weighted"], "error: regime_weighted needs regime probabilities (the regime engine, issue 04)"),
         (["backtest", "--blend", "tanh"], "error: blend.mode: unknown blend mode 'tanh'."),
         (["backtest", "--start", "2024-01-01", "--end", "2023-01-01"], "error: dataset.start 2024-01-01 is after dataset.end 2023-01-01; swap them"),
         (["backtest", "--capital", "-5"], "error: engine.initial_capital must be > 0, got -5.0"),

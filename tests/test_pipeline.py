@@ -98,9 +98,19 @@ def test_voting_and_disabled_indicators() -> None:
     pd.testing.assert_series_equal(res.signal, expected.rename("blend"), check_names=False)
 
 
-def test_regime_weighted_needs_the_regime_engine() -> None:
-    with pytest.raises(ConfigError, match=r"regime_weighted needs regime probabilities \(the regime engine, issue 04\)"):
-        run(config(blend=BlendConfig("regime_weighted")), save=False)
+def test_regime_weighted_uses_the_regime_engine() -> None:
+    from phi.regime.blend import regime_weighted_blend
+    from phi.regime.engine import RegimeEngine
+
+    res = run(config(blend=BlendConfig("regime_weighted")), save=False)
+    frame = get_dataset(DS.symbol, DS.start, DS.end, DS.timeframe, DS.vendor).frame
+    probs = RegimeEngine().run(frame).regime_probs
+    weights = {"rsi": 2.0, "macd": 1.0}
+    from phi.regime.blend import default_regime_weights
+
+    expected = regime_weighted_blend(res.signals, probs, default_regime_weights(["rsi", "macd"]) * pd.Series(weights))
+    pd.testing.assert_series_equal(res.signal, expected, check_names=False)
+    assert res.signal.notna().sum() > 300
 
 
 def test_short_range_is_a_clear_error() -> None:

@@ -10,7 +10,9 @@ Modes (:data:`BLEND_MODES`):
     net weighted vote share ``sum_i w_i v_i / sum_i |w_i|``.
 ``regime_weighted``
     ``sum_r P(r, t) * (sum_i W[r, i] s_i(t) / sum_i |W[r, i]|)`` with regime probabilities ``P``
-    from the regime engine (issue 04). Without ``regime_probs`` it is an error, never a fallback.
+    from the regime engine (issue 04; :func:`phi.regime.blend.regime_weighted_blend`). Without
+    ``regime_probs`` it is an error, never a fallback. With the engine's 8 regimes and no
+    ``regime_weights``, W is :func:`phi.regime.blend.default_regime_weights` times ``weights``.
 ``phiai``
     Walk-forward weights: every ``step`` bars each indicator is scored alone on a training
     window that *ends before* the first bar the new weights apply to; weights are
@@ -174,12 +176,19 @@ def _regime_blend(
                 f"regime_weights names regime {r!r}, which regime_probs does not have."
                 f"{did_you_mean(str(r), regimes)} Regimes: {', '.join(regimes)}"
             )
+    from phi.regime.blend import default_regime_weights, regime_weighted_blend
+    from phi.regime.taxonomy import REGIMES
+
     base = weight_vector(names, weights)
-    out = np.zeros(len(index))
-    for j, r in enumerate(regimes):
-        w = base if r not in regime_weights else weight_vector(names, regime_weights[r], what=f"regime_weights[{r!r}]")
-        out += p[:, j] * _linear(values, w)
-    return np.clip(out, -1.0, 1.0)
+    if not regime_weights and set(regimes) <= set(REGIMES):  # the engine's 8 bins: default matrix x weights
+        W = default_regime_weights(names).loc[regimes] * base
+    else:
+        W = pd.DataFrame(
+            [base if r not in regime_weights else weight_vector(names, regime_weights[r], what=f"regime_weights[{r!r}]") for r in regimes],
+            index=regimes,
+            columns=names,
+        )
+    return regime_weighted_blend(pd.DataFrame(values, index=index, columns=names), probs, W).to_numpy()
 
 
 # ---------------------------------------------------------------------------- phiai (walk-forward)
