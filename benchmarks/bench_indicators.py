@@ -50,18 +50,21 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def best_of(fns: list[Callable[[], object] | None], repeat: int) -> list[float | None]:
-    """Best time of each function over ``repeat`` rounds, the functions interleaved in each
-    round so that a change of machine load hits all of them alike."""
+    """Best time of each function over ``repeat`` rounds, the functions interleaved (in a
+    rotating order) in each round so that a change of machine load hits all of them alike."""
     for fn in fns:
         if fn is not None:
             fn()
     times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, acc in zip(fns, times, strict=True):
+    order = list(range(len(fns)))
+    for r in range(repeat):
+        # rotate the order: the first call after a big free pays the allocator's page faults
+        for i in order[r % len(order) :] + order[: r % len(order)]:
+            fn = fns[i]
             if fn is not None:
                 t0 = time.perf_counter()
                 fn()
-                acc.append(time.perf_counter() - t0)
+                times[i].append(time.perf_counter() - t0)
     return [min(acc) if acc else None for acc in times]
 
 
