@@ -401,3 +401,7 @@ def compute_all_signals(
         for (spec, resolved), warm in zip(plan, warms, strict=True)
     }
     return pd.DataFrame(out, index=ohlcv.index, columns=[spec.name for spec, _ in plan])
+
+
+# The regime engine's composite registers itself as ``phi_mft`` (issue 04); the engine loads lazily.
+import phi.regime.indicator  # noqa: E402, F401
