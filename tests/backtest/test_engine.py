@@ -330,3 +330,16 @@ def test_assumption_ledger_is_complete_and_json_ready():
     assert a["adjustment"] == "split_adjusted" and "365" in str(a["annualisation"])
     json.dumps(a)
     json.dumps(res.metrics)
+
+
+def test_engine_never_imports_reference_libraries():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, phi.backtest.engine, phi.backtest.metrics; "
+        "bad = {'backtesting', 'vectorbt', 'empyrical'} & set(sys.modules); "
+        "print(sorted(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
