@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import re
 import sys
 import time
@@ -51,15 +52,17 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 def best_of(fns: list[Callable[[], object] | None], repeat: int) -> list[float | None]:
     """Best time of each function over ``repeat`` rounds, the functions interleaved (in a
-    rotating order) in each round so that a change of machine load hits all of them alike."""
+    shuffled order) in each round so that a change of machine load hits all of them alike."""
     for fn in fns:
         if fn is not None:
             fn()
     times: list[list[float]] = [[] for _ in fns]
     order = list(range(len(fns)))
-    for r in range(repeat):
-        # rotate the order: the first call after a big free pays the allocator's page faults
-        for i in order[r % len(order) :] + order[: r % len(order)]:
+    shuffle = random.Random(0).shuffle
+    for _ in range(repeat):
+        # a new order each round: the call after a big free (pandas) pays the page faults
+        shuffle(order)
+        for i in order:
             fn = fns[i]
             if fn is not None:
                 t0 = time.perf_counter()
