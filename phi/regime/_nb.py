@@ -200,11 +200,12 @@ def _search(buf: np.ndarray, cnt: int, v: float) -> int:
 
 
 @njit(cache=True)
-def _kth_deviation(buf: np.ndarray, cnt: int, med: float, j: int, k: int) -> float:
-    """k-th smallest (0-based) of |buf[:cnt] - med| for sorted buf; j = first index >= med.
+def _kth_deviation(buf: np.ndarray, cnt: int, med: float, j: int, k: int) -> tuple[float, float]:
+    """k-th and (k+1)-th smallest (0-based) of |buf[:cnt] - med| for sorted buf.
 
-    The deviations form two sorted runs, L[a] = med - buf[j-1-a] and R[b] = buf[j+b] - med;
-    binary search on how many of the k+1 smallest come from L.
+    ``buf[:j] <= med <= buf[j:]``. The deviations form two sorted runs,
+    L[a] = med - buf[j-1-a] and R[b] = buf[j+b] - med; a binary search finds how many of the
+    k+1 smallest come from L, and the next one is the smaller of the two run heads.
     """
     n_l = j
     n_r = cnt - j
@@ -218,26 +219,35 @@ def _kth_deviation(buf: np.ndarray, cnt: int, med: float, j: int, k: int) -> flo
         elif a > lo and b < n_r and med - buf[j - a] > buf[j + b] - med:
             hi = a - 1  # L[a-1] > R[b]: take fewer from L
         else:
-            best = -np.inf
+            kth = -np.inf
             if a > 0:
-                best = med - buf[j - a]
+                kth = med - buf[j - a]
             if b > 0:
                 d = buf[j + b - 1] - med
-                if d > best:
-                    best = d
-            return best
+                if d > kth:
+                    kth = d
+            nxt = np.inf
+            if a < n_l:
+                nxt = med - buf[j - 1 - a]
+            if b < n_r:
+                d = buf[j + b] - med
+                if d < nxt:
+                    nxt = d
+            return kth, nxt
 
 
 @njit(cache=True)
 def _median_mad(buf: np.ndarray, cnt: int) -> tuple[float, float]:
     """Median and median absolute deviation of the sorted ``buf[:cnt]`` (cnt >= 1)."""
+    # buf[:h] <= med <= buf[h:], so the deviations split into two sorted runs at h (ties
+    # included: a deviation of 0 may sit in either run).
     h = cnt // 2
-    med = buf[h] if cnt % 2 == 1 else 0.5 * (buf[h - 1] + buf[h])
-    j = _search(buf, cnt, med)
-    upper = _kth_deviation(buf, cnt, med, j, h)
     if cnt % 2 == 1:
-        return med, upper
-    return med, 0.5 * (_kth_deviation(buf, cnt, med, j, h - 1) + upper)
+        med = buf[h]
+        return med, _kth_deviation(buf, cnt, med, h, h)[0]
+    med = 0.5 * (buf[h - 1] + buf[h])
+    lower, upper = _kth_deviation(buf, cnt, med, h, h - 1)
+    return med, 0.5 * (lower + upper)
 
 
 @njit(cache=True)
@@ -370,3 +380,168 @@ def matmul_rows_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 for j in range(k):
                     out[t, j] += v * b[i, j]
     return out
+
+
+@njit(cache=True)
+def species_nb(node_lp: np.ndarray, paths: np.ndarray) -> np.ndarray:
+    """Species probabilities: softmax over species of the summed node log-probs of each path."""
+    n = node_lp.shape[0]
+    ns, nl = paths.shape
+    out = np.empty((n, ns))
+    for t in range(n):
+        mx = -np.inf
+        for s in range(ns):
+            acc = 0.0
+            for lvl in range(nl):
+                acc += node_lp[t, paths[s, lvl]]
+            out[t, s] = acc
+            if acc > mx:
+                mx = acc
+        tot = 0.0
+        for s in range(ns):
+            e = np.exp(out[t, s] - mx)
+            out[t, s] = e
+            tot += e
+        for s in range(ns):
+            out[t, s] /= tot
+    return out
+
+
+@njit(cache=True)
+def project_nb(
+    x: np.ndarray, probs: np.ndarray, par: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mixture mean and variance of per-regime AR(1) one-step projections (see projections.py).
+
+    x (bars, experts) without NaN; probs (bars, regimes); par (regimes, 4) = mu, phi, beta, sigma.
+    """
+    n, k = x.shape
+    nr = probs.shape[1]
+    exp_ = np.empty((n, k))
+    var = np.empty((n, k))
+    xr = np.empty(nr)
+    for t in range(n):
+        for j in range(k):
+            dx = x[t, j] - x[t - 1, j] if t > 0 else 0.0
+            e = 0.0
+            v = 0.0
+            for r in range(nr):
+                y = par[r, 0] + par[r, 1] * (x[t, j] - par[r, 0]) + par[r, 2] * dx
+                y = min(1.0, max(-1.0, y))
+                xr[r] = y
+                e += probs[t, r] * y
+                v += probs[t, r] * par[r, 3] * par[r, 3]
+            for r in range(nr):
+                v += probs[t, r] * (xr[r] - e) * (xr[r] - e)
+            exp_[t, j] = e
+            var[t, j] = v
+    return exp_, var
+
+
+@njit(cache=True)
+def interaction_nb(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """q_t = sum_ij M_ij x_ti |x_tj| per row."""
+    n, k = x.shape
+    out = np.empty(n)
+    for t in range(n):
+        q = 0.0
+        for i in range(k):
+            if x[t, i] != 0.0:
+                acc = 0.0
+                for j in range(k):
+                    acc += m[i, j] * abs(x[t, j])
+                q += x[t, i] * acc
+        out[t] = q
+    return out
+
+
+@njit(cache=True)
+def field_nb(
+    logits: np.ndarray,
+    inv_temp: np.ndarray,
+    group: np.ndarray,
+    group_size: np.ndarray,
+    parent: np.ndarray,
+    paths: np.ndarray,
+    base: np.ndarray,
+    n_base: int,
+    u: np.ndarray,
+    vol: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The probability field in one pass per bar (see probability_field.py).
+
+    logits (bars, nodes); inv_temp, group, parent (nodes,): 1 / temperature, sibling group and
+    parent node (-1: none) of each node; paths (species, levels); base (species,) base-regime
+    code; u (bars,) up share; vol = node indices of LV, NV, HV. Returns node log-probs within
+    groups, marginal node probs, normalised group entropies, species probs and the 8 bins
+    (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL) for
+    base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV.
+    """
+    n, k = logits.shape
+    ng = group_size.shape[0]
+    ns, nl = paths.shape
+    node_lp = np.empty((n, k))
+    node_p = np.empty((n, k))
+    ent = np.empty((n, ng))
+    species = np.empty((n, ns))
+    regimes = np.empty((n, 8))
+    gmax = np.empty(ng)
+    gsum = np.empty(ng)
+    bsum = np.empty(n_base)
+    for t in range(n):
+        gmax[:] = -np.inf
+        for j in range(k):
+            v = logits[t, j] * inv_temp[j]
+            node_lp[t, j] = v
+            if v > gmax[group[j]]:
+                gmax[group[j]] = v
+        gsum[:] = 0.0
+        for j in range(k):
+            gsum[group[j]] += np.exp(node_lp[t, j] - gmax[group[j]])
+        for g in range(ng):
+            ent[t, g] = 0.0
+        for j in range(k):
+            g = group[j]
+            lp = node_lp[t, j] - gmax[g] - np.log(gsum[g])
+            node_lp[t, j] = lp
+            p = np.exp(lp)
+            node_p[t, j] = p
+            if p > 0.0:
+                ent[t, g] -= p * lp
+        for g in range(ng):
+            h = ent[t, g] / np.log(group_size[g])
+            ent[t, g] = min(1.0, max(0.0, h))
+        for j in range(k):
+            if parent[j] >= 0:
+                node_p[t, j] *= node_p[t, parent[j]]
+        mx = -np.inf
+        for s in range(ns):
+            acc = 0.0
+            for lvl in range(nl):
+                acc += node_lp[t, paths[s, lvl]]
+            species[t, s] = acc
+            if acc > mx:
+                mx = acc
+        tot = 0.0
+        for s in range(ns):
+            e = np.exp(species[t, s] - mx)
+            species[t, s] = e
+            tot += e
+        bsum[:] = 0.0
+        for s in range(ns):
+            species[t, s] /= tot
+            bsum[base[s]] += species[t, s]
+        btot = 0.0
+        for b in range(n_base):
+            btot += bsum[b]
+        p_nv = node_p[t, vol[1]]
+        up = u[t]
+        regimes[t, 0] = p_nv * bsum[0] / btot * up
+        regimes[t, 1] = p_nv * bsum[0] / btot * (1.0 - up)
+        regimes[t, 2] = p_nv * bsum[1] / btot
+        regimes[t, 3] = p_nv * bsum[2] / btot * up
+        regimes[t, 4] = p_nv * bsum[2] / btot * (1.0 - up)
+        regimes[t, 5] = p_nv * bsum[3] / btot
+        regimes[t, 6] = node_p[t, vol[0]]
+        regimes[t, 7] = node_p[t, vol[2]]
+    return node_lp, node_p, ent, species, regimes

@@ -168,9 +168,8 @@ class RegimeEngine:
         k = self.warmup
 
         def frame(values: np.ndarray, columns: Any) -> pd.DataFrame:
-            out = np.array(values, dtype=np.float64, copy=True)
-            out[:k] = np.nan
-            return pd.DataFrame(out, index=idx, columns=list(columns))
+            values[:k] = np.nan  # arrays computed above, owned here: mask the warm-up in place
+            return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
 
         return RegimeResult(
             raw_features=raw,

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from phi.indicators.signals import NORM_WINDOW, rms_scale
+from phi.regime import _nb
 from phi.regime.config import ExpertConfig
 from phi.regime.probability_field import Field, _entropy
 from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
@@ -88,7 +89,7 @@ _AFFINITY_LEVELS = ("kingdom", "phylum", "class", "order", "family")
 def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
     """Per-bar weights (bars, experts) in [0, 2]; see the module doc."""
     names = list(cfg.validity)
-    w_val = np.clip(field.species @ validity_matrix(cfg), 0.0, 1.0)
+    w_val = np.clip(_nb.matmul_rows_nb(field.species, validity_matrix(cfg)), 0.0, 1.0)
     w_aff = np.zeros_like(w_val)
     for level in _AFFINITY_LEVELS:
         nodes = LEVEL_NODES[level]
@@ -96,5 +97,5 @@ def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
         p = field.node_probs[:, idx]
         certainty = 1.0 - _entropy(p)
         table = np.array([[cfg.affinity.get(n, {}).get(e, 0.0) for e in names] for n in nodes])
-        w_aff += certainty[:, None] * (p @ table)
+        w_aff += certainty[:, None] * _nb.matmul_rows_nb(np.ascontiguousarray(p), table)
     return np.clip((1.0 - beta) * w_val + beta * w_aff, 0.0, 2.0)

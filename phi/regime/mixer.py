@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phi.regime import _nb
 from phi.regime.config import ConfidenceConfig, ExpertConfig
 from phi.regime.probability_field import Field, _entropy
 from phi.regime.taxonomy import GROUPS
@@ -75,7 +76,7 @@ def mix(
     x = weights * z / (wsum + eps)[:, None]
     s_raw = x.sum(axis=1)
     m = interaction_matrix(experts)
-    q = np.einsum("ti,ij,tj->t", x, m, np.abs(x))
+    q = _nb.interaction_nb(np.ascontiguousarray(x), m)
     s_int = np.sign(q) * np.sqrt(np.abs(q))
     alpha = cfg.interaction_alpha
     composite = np.clip(alpha * s_raw + (1.0 - alpha) * s_int, -1.0, 1.0)

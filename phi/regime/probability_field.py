@@ -23,14 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phi.regime import _nb
 from phi.regime.config import MFTConfig
 from phi.regime.taxonomy import (
     BASE_REGIMES,
+    CLASS_PARENT,
     GROUP_LEVEL,
     GROUPS,
-    LEVEL_NODES,
     LEVELS,
     NODE_INDEX,
+    NODES,
     SPECIES_BASE,
     SPECIES_PATHS,
     level_slice,
@@ -75,42 +77,30 @@ def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfi
     ``direction_z`` is the direction feature (NaN counts as 0 -> u = 0.5).
     """
     temp = cfg.taxonomy.temperature
-    n = logits.shape[0]
-    node_lp = np.empty_like(logits)
-    ent = np.empty((n, len(GROUPS)))
-    for g, (name, members) in enumerate(GROUPS.items()):
-        idx = [NODE_INDEX[m] for m in members]
-        lp = log_softmax(logits[:, idx] / temp[GROUP_LEVEL[name]])
-        node_lp[:, idx] = lp
-        ent[:, g] = _entropy(np.exp(lp))
-    node_p = np.exp(node_lp)
-    for k in LEVEL_NODES["kingdom"]:
-        members = GROUPS[f"class|{k}"]
-        idx = [NODE_INDEX[m] for m in members]
-        node_p[:, idx] = node_p[:, idx] * node_p[:, [NODE_INDEX[k]]]
-
-    species_lp = node_lp[:, SPECIES_PATHS].sum(axis=2)
-    species = np.exp(log_softmax(species_lp))
-
-    base = np.zeros((n, len(BASE_REGIMES)))
-    for b in range(len(BASE_REGIMES)):
-        base[:, b] = species[:, b == SPECIES_BASE].sum(axis=1)
-    base /= base.sum(axis=1, keepdims=True)
+    groups = list(GROUPS)
+    group = np.empty(len(NODES), dtype=np.int64)
+    for g, members in enumerate(GROUPS.values()):
+        for m in members:
+            group[NODE_INDEX[m]] = g
+    inv_temp = np.array([1.0 / temp[GROUP_LEVEL[groups[group[i]]]] for i in range(len(NODES))])
+    size = np.array([len(m) for m in GROUPS.values()], dtype=np.int64)
+    parent = np.full(len(NODES), -1, dtype=np.int64)
+    for c, k in CLASS_PARENT.items():
+        parent[NODE_INDEX[c]] = NODE_INDEX[k]
     scale = cfg.probability.direction_scale
-    u = 1.0 / (1.0 + np.exp(-scale * np.nan_to_num(direction_z, nan=0.0)))
-    p_nv = node_p[:, NODE_INDEX["NV"]]
-    trend, rng, brk, exh = (base[:, BASE_REGIMES.index(b)] for b in BASE_REGIMES)
-    regimes = np.column_stack(
-        [
-            p_nv * trend * u,
-            p_nv * trend * (1.0 - u),
-            p_nv * rng,
-            p_nv * brk * u,
-            p_nv * brk * (1.0 - u),
-            p_nv * exh,
-            node_p[:, NODE_INDEX["LV"]],
-            node_p[:, NODE_INDEX["HV"]],
-        ]
+    u = 1.0 / (1.0 + np.exp(-scale * np.nan_to_num(np.asarray(direction_z, dtype=np.float64), nan=0.0)))
+    vol = np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64)
+    node_lp, node_p, ent, species, regimes = _nb.field_nb(
+        np.ascontiguousarray(logits, dtype=np.float64),
+        inv_temp,
+        group,
+        size,
+        parent,
+        SPECIES_PATHS,
+        SPECIES_BASE,
+        len(BASE_REGIMES),
+        u,
+        vol,
     )
     return Field(node_lp, node_p, species, regimes, ent)
 

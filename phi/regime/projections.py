@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phi.regime import _nb
 from phi.regime.config import ProjectionConfig
 from phi.regime.taxonomy import REGIMES
 
@@ -22,13 +23,6 @@ def project(
     signals: np.ndarray, regime_probs: np.ndarray, cfg: ProjectionConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(expected, variance)``, each (bars, experts), from signals and the 8 regime bins."""
-    x = np.nan_to_num(signals, nan=0.0)
-    dx = np.zeros_like(x)
-    dx[1:] = x[1:] - x[:-1]
+    x = np.ascontiguousarray(np.nan_to_num(signals, nan=0.0))
     par = np.array([[cfg.regimes[r][k] for k in ("mu", "phi", "beta", "sigma")] for r in REGIMES])
-    mu, phi, beta, sigma = (par[:, i][None, :, None] for i in range(4))
-    xr = np.clip(mu + phi * (x[:, None, :] - mu) + beta * dx[:, None, :], -1.0, 1.0)
-    p = regime_probs[:, :, None]
-    expected = (p * xr).sum(axis=1)
-    variance = (p * sigma**2).sum(axis=1) + (p * (xr - expected[:, None, :]) ** 2).sum(axis=1)
-    return expected, variance
+    return _nb.project_nb(x, np.ascontiguousarray(np.nan_to_num(regime_probs, nan=0.0)), par)
