@@ -1,0 +1,329 @@
+"""Plotly figures of the workbench, downsampled for display only.
+
+Every computation (indicators, blend, engine, metrics) uses every bar; only what is sent to the
+browser is thinned. Lines keep the minimum and the maximum of each bucket (so spikes and
+drawdown troughs survive), candlesticks merge consecutive bars into one candle per bucket
+(first open, highest high, lowest low, last close), and trade markers are thinned evenly. A
+figure that was thinned says so in its title. No chart sends more than :data:`MAX_POINTS`
+points per trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app_streamlit.styles import (
+    COLORWAY,
+    GREEN,
+    MUTED,
+    ORANGE,
+    PLOTLY_LAYOUT,
+    PURPLE,
+    RED,
+    REGIME_COLORS,
+)
+
+#: Most points one line trace sends to the browser.
+MAX_POINTS: Final = 10_000
+#: Most candles one candlestick trace sends (each candle carries four prices).
+MAX_CANDLES: Final = 2_500
+#: Most trades drawn as entry/exit markers.
+MAX_MARKERS: Final = 2_000
+
+
+# ---------------------------------------------------------------------------- downsampling
+
+
+def minmax_indices(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Sorted positions to draw: the min and max of each bucket plus the first and last point.
+
+    Returns ``arange(n)`` when ``n <= max_points``; otherwise at most ``max_points`` positions.
+    NaN values never win a bucket unless the whole bucket is NaN (then the gap is kept).
+    """
+    y = np.asarray(values, dtype=np.float64)
+    n = len(y)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, (max_points - 2) // 2)
+    size = -(-n // buckets)
+    pad = buckets * size - n
+    padded = np.concatenate([y, np.full(pad, np.nan)]).reshape(buckets, size)
+    lo = np.where(np.isnan(padded), np.inf, padded).argmin(axis=1)
+    hi = np.where(np.isnan(padded), -np.inf, padded).argmax(axis=1)
+    base = np.arange(buckets) * size
+    idx = np.concatenate([[0, n - 1], base + lo, base + hi])
+    return np.unique(idx[idx < n])
+
+
+def thin(series: pd.Series, max_points: int = MAX_POINTS) -> pd.Series:
+    """``series`` reduced to its bucket minima/maxima (see :func:`minmax_indices`)."""
+    if len(series) <= max_points:
+        return series
+    return series.iloc[minmax_indices(series.to_numpy(dtype=np.float64), max_points)]
+
+
+def ohlc_buckets(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> tuple[pd.DataFrame, int]:
+    """Consecutive bars merged into at most ``max_candles`` candles; returns ``(candles, bars_per_candle)``.
+
+    Each candle is stamped with its first bar and holds that bar's open, the highest high,
+    the lowest low and the last bar's close.
+    """
+    n = len(frame)
+    if n <= max_candles:
+        return frame, 1
+    k = -(-n // max_candles)
+    m = -(-n // k)
+    pad = m * k - n
+
+    def grid(col: str) -> np.ndarray:
+        a = frame[col].to_numpy(dtype=np.float64)
+        return np.concatenate([a, np.full(pad, np.nan)]).reshape(m, k)
+
+    counts = np.full(m, k)
+    counts[-1] = k - pad
+    closes = grid("close")
+    out = pd.DataFrame(
+        {
+            "open": grid("open")[:, 0],
+            "high": np.nanmax(grid("high"), axis=1),
+            "low": np.nanmin(grid("low"), axis=1),
+            "close": closes[np.arange(m), counts - 1],
+        },
+        index=frame.index[::k],
+    )
+    return out, k
+
+
+def _note(shown: int, total: int, what: str = "points") -> str:
+    if shown >= total:
+        return ""
+    return f" · display thinned to {shown:,} of {total:,} {what} (computations use every bar)"
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(**PLOTLY_LAYOUT)
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height)
+    fig.update_xaxes(gridcolor=PLOTLY_LAYOUT["xaxis"]["gridcolor"], showspikes=False)
+    fig.update_yaxes(gridcolor=PLOTLY_LAYOUT["yaxis"]["gridcolor"])
+    return fig
+
+
+@dataclass
+class Chart:
+    """A figure plus whether (and how much) it was thinned for display."""
+
+    figure: go.Figure
+    thinned: bool = False
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------- dataset
+
+
+def price_chart(
+    frame: pd.DataFrame,
+    title: str,
+    trades: pd.DataFrame | None = None,
+    *,
+    height: int = 420,
+    max_candles: int = MAX_CANDLES,
+) -> Chart:
+    """Candlesticks of ``frame`` (merged into buckets beyond ``max_candles``), optionally with
+    trade entry (triangles) and exit (crosses) markers."""
+    candles, k = ohlc_buckets(frame, max_candles)
+    fig = go.Figure(
+        go.Candlestick(
+            x=candles.index,
+            open=candles["open"],
+            high=candles["high"],
+            low=candles["low"],
+            close=candles["close"],
+            name="price",
+            increasing={"line": {"color": GREEN}},
+            decreasing={"line": {"color": RED}},
+        )
+    )
+    note = _note(len(candles), len(frame), "bars") + (f" ({k} bars per candle)" if k > 1 else "")
+    if trades is not None and len(trades):
+        shown = trades
+        if len(trades) > MAX_MARKERS:
+            shown = trades.iloc[np.linspace(0, len(trades) - 1, MAX_MARKERS).astype(int)]
+            note += _note(len(shown), len(trades), "trade markers")
+        for side, color, symbol in (("long", GREEN, "triangle-up"), ("short", RED, "triangle-down")):
+            sub = shown[shown["side"] == side]
+            if len(sub):
+                fig.add_trace(
+                    go.Scatter(
+                        x=sub["entry_time"], y=sub["entry_price"], mode="markers", name=f"{side} entry",
+                        marker={"symbol": symbol, "size": 10, "color": color, "line": {"width": 1, "color": "#fff"}},
+                    )
+                )
+        closed = shown[~shown["open"].astype(bool)]
+        if len(closed):
+            fig.add_trace(
+                go.Scatter(
+                    x=closed["exit_time"], y=closed["exit_price"], mode="markers", name="exit",
+                    marker={"symbol": "x", "size": 8, "color": ORANGE},
+                    text=closed["exit_reason"], hovertemplate="exit %{text}: %{y:.2f}<extra></extra>",
+                )
+            )
+    fig.update_layout(xaxis_rangeslider_visible=False)
+    return Chart(_layout(fig, title + note, height), bool(note), note)
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def drawdown(equity: pd.Series, initial: float) -> pd.Series:
+    """Drawdown of the equity curve from its running peak (the initial capital counts as a peak),
+    the same convention as :func:`phi.backtest.metrics.max_drawdown` (display only)."""
+    peak = np.maximum.accumulate(np.maximum(equity.to_numpy(dtype=np.float64), initial))
+    return pd.Series(equity.to_numpy() / peak - 1.0, index=equity.index, name="drawdown")
+
+
+def equity_chart(equity: pd.Series, initial: float, *, title: str = "Equity and drawdown", height: int = 460) -> Chart:
+    """Equity line over a drawdown area (two rows, shared x axis)."""
+    eq = thin(equity)
+    dd = thin(drawdown(equity, initial))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04)
+    fig.add_trace(go.Scatter(x=eq.index, y=eq.to_numpy(), name="equity", line={"color": PURPLE, "width": 1.6}), 1, 1)
+    fig.add_trace(
+        go.Scatter(
+            x=dd.index, y=dd.to_numpy(), name="drawdown", fill="tozeroy",
+            line={"color": RED, "width": 1}, fillcolor="rgba(239,68,68,0.25)",
+        ),
+        2, 1,
+    )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    note = _note(len(eq), len(equity))
+    return Chart(_layout(fig, title + note, height), bool(note), note)
+
+
+def overlay_chart(curves: pd.DataFrame, *, title: str = "Equity curves", height: int = 420) -> Chart:
+    """One line per column (e.g. several runs' equity curves), each thinned on its own."""
+    fig = go.Figure()
+    notes = []
+    for i, col in enumerate(curves.columns):
+        s = curves[col].dropna()
+        t = thin(s)
+        notes.append(len(t) < len(s))
+        fig.add_trace(
+            go.Scatter(x=t.index, y=t.to_numpy(), name=str(col), line={"color": COLORWAY[i % len(COLORWAY)], "width": 1.5})
+        )
+    note = " · display thinned (computations use every bar)" if any(notes) else ""
+    return Chart(_layout(fig, title + note, height), bool(note), note)
+
+
+def lines_chart(
+    series: Mapping[str, pd.Series],
+    *,
+    title: str,
+    height: int = 300,
+    y_range: Sequence[float] | None = None,
+    colors: Mapping[str, str] | None = None,
+    step: Sequence[str] = (),
+) -> Chart:
+    """Several named lines on one axis (signals, blends, positions); ``step`` names are drawn as steps."""
+    fig = go.Figure()
+    thinned = False
+    for i, (name, s) in enumerate(series.items()):
+        t = thin(s)
+        thinned |= len(t) < len(s)
+        color = (colors or {}).get(name, COLORWAY[i % len(COLORWAY)])
+        fig.add_trace(
+            go.Scatter(
+                x=t.index, y=t.to_numpy(), name=name,
+                line={"color": color, "width": 1.3, "shape": "hv" if name in step else "linear"},
+            )
+        )  # fmt: skip
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    note = " · display thinned (computations use every bar)" if thinned else ""
+    return Chart(_layout(fig, title + note, height), thinned, note)
+
+
+def signal_mini(signal: pd.Series, *, title: str, height: int = 170) -> Chart:
+    """A small chart of one signal in [-1, 1]."""
+    chart = lines_chart({signal.name or "signal": signal}, title=title, height=height, y_range=(-1.05, 1.05))
+    chart.figure.update_layout(margin={"l": 35, "r": 10, "t": 30, "b": 20}, showlegend=False)
+    return chart
+
+
+def trade_pnl_chart(trades: pd.DataFrame, *, height: int = 420) -> Chart:
+    """P&L per trade (bars, green/red) over the cumulative P&L (line), one point per trade."""
+    n = len(trades)
+    pos = np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
+    pnl = trades["pnl"].to_numpy(dtype=np.float64)
+    cum = np.cumsum(pnl)
+    x = pos + 1
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.5, 0.5], vertical_spacing=0.06)
+    fig.add_trace(
+        go.Bar(x=x, y=pnl[pos], name="P&L per trade", marker={"color": np.where(pnl[pos] >= 0, GREEN, RED).tolist()}),
+        1, 1,
+    )  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=cum[pos], name="cumulative P&L", line={"color": PURPLE, "width": 1.6}), 2, 1)
+    fig.update_xaxes(title_text="trade #", row=2, col=1)
+    note = _note(len(x), len(trades), "trades")
+    return Chart(_layout(fig, "Trade P&L" + note, height), bool(note), note)
+
+
+# ---------------------------------------------------------------------------- regime view
+
+
+def regime_area_chart(probs: pd.DataFrame, *, height: int = 380) -> Chart:
+    """Stacked areas of the regime probabilities (rows sum to 1), each column thinned on the same stamps."""
+    n = len(probs)
+    idx = np.arange(n)
+    if n > MAX_POINTS:
+        idx = np.linspace(0, n - 1, MAX_POINTS).astype(int)
+    shown = probs.iloc[idx]
+    fig = go.Figure()
+    for col in probs.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=shown.index, y=shown[col].to_numpy(), name=str(col), stackgroup="p", mode="lines",
+                line={"width": 0.5, "color": REGIME_COLORS.get(str(col), MUTED)},
+            )
+        )  # fmt: skip
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    note = _note(len(shown), n, "bars (every k-th bar)")
+    return Chart(_layout(fig, "Regime probabilities" + note, height), bool(note), note)
+
+
+def regime_timeline_chart(close: pd.Series, dominant: pd.Series, *, height: int = 420) -> Chart:
+    """Close price (top) over a strip of the dominant regime per bar (bottom)."""
+    n = len(close)
+    idx = np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
+    c = close.iloc[idx]
+    d = dominant.iloc[idx].astype(str)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.03)
+    fig.add_trace(go.Scatter(x=c.index, y=c.to_numpy(), name="close", line={"color": "#e5e7eb", "width": 1.2}), 1, 1)
+    for name, color in REGIME_COLORS.items():
+        mask = (d == name).to_numpy()
+        if mask.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=d.index[mask], y=np.ones(int(mask.sum())), mode="markers", name=name,
+                    marker={"symbol": "square", "size": 9, "color": color}, hovertemplate=f"{name}<extra></extra>",
+                ),
+                2, 1,
+            )  # fmt: skip
+    fig.update_yaxes(visible=False, row=2, col=1)
+    note = _note(len(c), n, "bars (every k-th bar)")
+    return Chart(_layout(fig, "Price and dominant regime" + note, height), bool(note), note)
+
+
+def figure_spec(fig: go.Figure) -> dict[str, Any]:
+    """The figure as a plain dict (what Streamlit sends to the browser), for tests and exports."""
+    import json
+
+    import plotly.io as pio
+
+    return dict(json.loads(pio.to_json(fig, validate=False)))

@@ -1,0 +1,144 @@
+"""One run's results as the views and exports need them, from a fresh run or from the history.
+
+:class:`ResultData` adapts both a ``phi.pipeline.RunResult`` and a saved run
+(``phi.backtest.run_history.SavedRun``) to the same fields; it computes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import pandas as pd
+
+#: Metric groups of the Metrics tab (metrics phi adds later land in "Other").
+METRIC_GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "Returns": ("total_return", "cagr", "buy_and_hold_return"),
+    "Risk": ("annual_volatility", "sharpe", "sortino", "calmar", "max_drawdown", "max_drawdown_duration"),
+    "Trades": ("n_trades", "n_open_trades", "win_rate", "profit_factor", "avg_trade", "expectancy", "exposure"),
+    "Accuracy": ("direction_accuracy",),
+    "Capital": ("final_equity",),
+}
+#: How each metric is formatted (default: a plain number).
+METRIC_KIND: Final[dict[str, str]] = {
+    "total_return": "pct",
+    "cagr": "pct",
+    "buy_and_hold_return": "pct",
+    "annual_volatility": "pct",
+    "max_drawdown": "pct",
+    "win_rate": "pct",
+    "avg_trade": "pct",
+    "exposure": "pct",
+    "direction_accuracy": "pct",
+    "n_trades": "int",
+    "n_open_trades": "int",
+    "max_drawdown_duration": "int",
+    "final_equity": "money",
+    "expectancy": "money",
+}
+METRIC_LABELS: Final[dict[str, str]] = {
+    "total_return": "Total return",
+    "cagr": "CAGR",
+    "buy_and_hold_return": "Buy & hold return",
+    "annual_volatility": "Annual volatility",
+    "sharpe": "Sharpe",
+    "sortino": "Sortino",
+    "calmar": "Calmar",
+    "max_drawdown": "Max drawdown",
+    "max_drawdown_duration": "Max drawdown duration (bars)",
+    "n_trades": "Trades",
+    "n_open_trades": "Open trades",
+    "win_rate": "Win rate",
+    "profit_factor": "Profit factor",
+    "avg_trade": "Average trade",
+    "expectancy": "Expectancy (per trade)",
+    "exposure": "Exposure",
+    "direction_accuracy": "Direction accuracy",
+    "final_equity": "Final equity",
+}
+#: The eight KPIs of the Summary tab.
+KPIS: Final = ("total_return", "cagr", "sharpe", "max_drawdown", "win_rate", "profit_factor", "n_trades", "direction_accuracy")
+
+
+def label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+
+
+@dataclass
+class ResultData:
+    """Everything the result tabs and exports show about one run."""
+
+    run_id: str | None
+    config: Any  # RunConfig
+    equity: pd.Series
+    positions: pd.Series
+    trades: pd.DataFrame
+    metrics: dict[str, Any]
+    assumptions: dict[str, Any]
+    signal: pd.Series | None = None
+    signals: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def initial_capital(self) -> float:
+        return float(self.config.engine.initial_capital)
+
+    @property
+    def final_equity(self) -> float:
+        return float(self.metrics.get("final_equity", self.equity.iloc[-1]))
+
+    @property
+    def title(self) -> str:
+        ds = self.config.dataset
+        return f"{ds.symbol} {ds.timeframe} {ds.start} .. {ds.end} ({ds.vendor})"
+
+    @classmethod
+    def from_run(cls, result: Any, frame: pd.DataFrame | None) -> ResultData:
+        """From a ``RunResult`` of :func:`phi.pipeline.run` (``frame``: the bars it ran on)."""
+        return cls(
+            run_id=result.run_id,
+            config=result.config,
+            equity=result.equity,
+            positions=result.positions,
+            trades=result.trades,
+            metrics=dict(result.metrics),
+            assumptions=dict(result.assumptions),
+            signal=result.signal,
+            signals=result.signals,
+            frame=frame,
+            data=dict(result.data),
+        )
+
+    @classmethod
+    def from_saved(cls, saved: Any, frame: pd.DataFrame | None) -> ResultData:
+        """From a saved run (``load_run``); per-indicator signals are not stored, the blend is."""
+        eq = saved.equity
+        index = pd.DatetimeIndex(eq.index)
+        return cls(
+            run_id=saved.run_id,
+            config=saved.config,
+            equity=pd.Series(eq["equity"].to_numpy(), index=index, name="equity"),
+            positions=pd.Series(eq["position"].to_numpy(), index=index, name="position"),
+            trades=saved.trades,
+            metrics=saved.metrics,
+            assumptions=saved.assumptions,
+            signal=pd.Series(eq["signal"].to_numpy(), index=index, name="signal") if "signal" in eq else None,
+            signals=None,
+            frame=frame,
+            data=dict(saved.results.get("data") or {}),
+        )
+
+    def grouped_metrics(self) -> dict[str, list[tuple[str, Any, str]]]:
+        """``{group: [(label, value, kind)]}`` in :data:`METRIC_GROUPS` order, then "Other"."""
+        out: dict[str, list[tuple[str, Any, str]]] = {}
+        seen: set[str] = set()
+        for group, names in METRIC_GROUPS.items():
+            rows = [(label(n), self.metrics[n], METRIC_KIND.get(n, "num")) for n in names if n in self.metrics]
+            seen.update(names)
+            if rows:
+                out[group] = rows
+        other = [(label(n), v, METRIC_KIND.get(n, "num")) for n, v in self.metrics.items() if n not in seen]
+        if other:
+            out["Other"] = other
+        return out

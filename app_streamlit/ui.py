@@ -1,0 +1,129 @@
+"""Small page helpers shared by the views: calling phi safely, headers, ribbons, charts.
+
+:func:`attempt` is how every view calls phi: a :class:`~phi.errors.PhiError` becomes an
+``st.error`` with phi's one-line message, warnings become ``st.warning``, and an unexpected
+exception becomes an ``st.error`` naming it (logged with its traceback) — never a traceback in
+the page, and never a lost form.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from app_streamlit.charts import Chart
+
+T = TypeVar("T")
+log = logging.getLogger("phi.workbench")
+
+
+class Failed:
+    """Marker returned by :func:`attempt` when the call failed (the error is already shown)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def error_text(exc: BaseException) -> str:
+    """The message to show for ``exc``: phi's own message for a PhiError, else its type too."""
+    from phi.errors import PhiError
+
+    if isinstance(exc, PhiError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def show_error(exc: BaseException, prefix: str = "") -> None:
+    """``st.error`` for ``exc`` (unexpected exceptions are also logged with their traceback)."""
+    from phi.errors import PhiError
+
+    if not isinstance(exc, PhiError):
+        log.error("workbench: unexpected error", exc_info=exc)
+    st.error(f"{prefix}{error_text(exc)}", icon=":material/error:")
+
+
+def show_warnings(messages: Iterable[str]) -> None:
+    for msg in dict.fromkeys(messages):  # unique, in order
+        st.warning(msg, icon=":material/warning:")
+
+
+def attempt(fn: Callable[..., T], *args: Any, prefix: str = "", **kwargs: Any) -> T | Failed:
+    """Call ``fn``; show its warnings, and its error instead of raising (returns :class:`Failed`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = fn(*args, **kwargs)
+        except Exception as exc:
+            show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+            show_error(exc, prefix)
+            return Failed(exc)
+    show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+    return out
+
+
+def step_header(number: int | str, title: str) -> None:
+    """A numbered step title (Step 1 — Dataset, ...)."""
+    st.html(f'<div class="phi-step"><span>Step {html.escape(str(number))}</span>{html.escape(title)}</div>')
+
+
+def fmt_value(value: Any, kind: str = "num") -> str:
+    """Format a metric for people: ``pct``, ``money``, ``int`` or ``num``; NaN/inf as text."""
+    if value is None:
+        return "–"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if kind == "pct":
+        return f"{x:+.2%}"
+    if kind == "money":
+        return f"{x:,.2f}"
+    if kind == "int":
+        return f"{x:,.0f}"
+    return f"{x:,.3f}"
+
+
+def ribbon(cards: list[tuple[str, str, int]]) -> None:
+    """A row of value cards ``(label, text, sign)``; sign > 0 green, < 0 red."""
+    parts = []
+    for label, text, sign in cards:
+        cls = "phi-pos" if sign > 0 else "phi-neg" if sign < 0 else ""
+        parts.append(
+            f'<div class="phi-card"><div class="k">{html.escape(label)}</div>'
+            f'<div class="v {cls}">{html.escape(text)}</div></div>'
+        )
+    st.html(f'<div class="phi-ribbon">{"".join(parts)}</div>')
+
+
+def show_chart(chart: Chart, key: str) -> None:
+    """Draw a :class:`~app_streamlit.charts.Chart` (its own dark layout) and state any thinning."""
+    st.plotly_chart(chart.figure, key=key, theme=None, config={"displaylogo": False})
+    if chart.thinned:
+        st.caption(f"Display only{chart.note}.")
+
+
+_FLASH = "ui:flash"
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Queue a message for the next script run (e.g. after an action followed by ``st.rerun``)."""
+    st.session_state.setdefault(_FLASH, []).append((kind, message))
+
+
+def show_flash() -> None:
+    """Show and clear the queued messages."""
+    for kind, message in st.session_state.pop(_FLASH, []):
+        {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind](message)

@@ -1,0 +1,150 @@
+"""Step 3 — Blend: the mode, the weights (an 8 × N regime matrix for ``regime_weighted``) and a
+preview of the blended signal on the loaded dataset, computed by phi's own blender."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_streamlit import charts, forms, ui
+
+MODE_HELP = {
+    "weighted_sum": "Σ wᵢ·sᵢ / Σ|wᵢ|, clipped to [-1, 1].",
+    "voting": "Each indicator votes its sign when |sᵢ| > dead zone; output = net weighted vote share.",
+    "regime_weighted": "Σ_r P(regime r, t) · Σᵢ W[r, i]·sᵢ(t): the regime engine's probabilities pick the weights.",
+    "phiai": "Walk-forward: every step bars, each indicator is backtested alone on a window that ends "
+    "before the bars its new weight applies to; weights ∝ max(score, 0).",
+}
+
+
+def regime_blend_available() -> bool:
+    """True when the regime engine provides the regime_weighted blend (issue 04)."""
+    return importlib.util.find_spec("phi.regime.blend") is not None
+
+
+def modes() -> list[str]:
+    from phi.blending.blender import BLEND_MODES
+
+    return [m for m in BLEND_MODES if m != "regime_weighted" or regime_blend_available()]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def signals_for(_frame: pd.DataFrame, content_hash: str, selection: tuple[Any, ...]) -> pd.DataFrame:
+    """Signals of the enabled indicators on the loaded bars (cached by data hash and selection)."""
+    from phi.indicators.registry import compute_all_signals
+
+    return compute_all_signals(_frame, {name: dict(params) for name, params in selection})
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def regime_probs_for(_frame: pd.DataFrame, content_hash: str) -> pd.DataFrame:
+    """The regime engine's probabilities on the loaded bars (default settings)."""
+    from phi.regime import RegimeEngine
+
+    return RegimeEngine().run(_frame).regime_probs
+
+
+def default_matrix(names: list[str]) -> pd.DataFrame:
+    """The regime engine's default 8 × N weights for ``names`` (regimes as rows)."""
+    from phi.regime import default_regime_weights
+
+    table = default_regime_weights(names)
+    return pd.DataFrame(table).T.reindex(columns=names).astype(float) if isinstance(table, dict) else pd.DataFrame(table)
+
+
+def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
+    from phi.blending.blender import blend
+
+    selection = tuple((n, tuple(sorted(forms.indicator_params(st.session_state, n).items()))) for n in enabled)
+    signals = ui.attempt(signals_for, ds.frame, ds.content_hash, selection)
+    if isinstance(signals, ui.Failed):
+        return
+    mode, params = cfg["mode"], cfg["params"]
+    weights = {i["name"]: i["weight"] for i in forms.indicator_configs(st.session_state, mode) if i["enabled"]}
+    if mode == "phiai":
+        from phi.backtest.engine import EngineConfig
+        from phi.blending.blender import apply_phiai, phiai_fit
+        from phi.pipeline import engine_scorer
+
+        def run_phiai() -> pd.Series:
+            engine = EngineConfig(**forms.engine_settings(st.session_state, float(st.session_state.get(forms.DS_CAPITAL, 1e5))))
+            scorer = engine_scorer(ds.frame, engine, params["metric"])
+            fit = phiai_fit(signals, score_fn=scorer, train_bars=params["train_bars"], step=params["step"], window=params["window"])
+            return apply_phiai(signals, fit)
+
+        blended = ui.attempt(run_phiai)
+    elif mode == "regime_weighted":
+        probs = ui.attempt(regime_probs_for, ds.frame, ds.content_hash)
+        if isinstance(probs, ui.Failed):
+            return
+        blended = ui.attempt(blend, signals, mode, weights, regime_probs=probs, regime_weights=cfg.get("regime_weights"))
+    else:
+        blended = ui.attempt(blend, signals, mode, weights, dead_zone=params.get("dead_zone", 0.05))
+    if isinstance(blended, ui.Failed):
+        return
+    series = {str(c): signals[c] for c in signals.columns} | {"blend": blended}
+    chart = charts.lines_chart(
+        series, title=f"Blend preview ({mode})", height=300, y_range=(-1.05, 1.05),
+        colors={"blend": "#f97316"},
+    )  # fmt: skip
+    for trace in chart.figure.data:
+        if trace.name != "blend":
+            trace.line.width = 0.8
+            trace.opacity = 0.45
+    ui.show_chart(chart, key="chart:blend")
+
+
+def render() -> None:
+    from phi.backtest.run_config import PHIAI_METRICS
+    from phi.blending.blender import PHIAI_WINDOWS
+
+    ui.step_header(3, "Blend")
+    selected = forms.selected_indicators(st.session_state)
+    enabled = [n for n in selected if st.session_state.get(forms.ind_enabled(n), True)]
+    available = modes()
+    a, b = st.columns([1, 2])
+    mode = a.selectbox("Blend mode", available, key=forms.BL_MODE, persist_state="session")
+    b.caption(MODE_HELP.get(mode, ""))
+    if not enabled:
+        st.info("Enable at least one indicator in Step 2 to blend.")
+        return
+    if mode in ("weighted_sum", "voting", "regime_weighted"):
+        cols = st.columns(min(4, len(enabled)))
+        for i, name in enumerate(enabled):
+            cols[i % len(cols)].slider(
+                f"weight {name}", min_value=-2.0, max_value=2.0, value=1.0, step=0.05,
+                key=forms.bl_weight(name), persist_state="session",
+                help="Negative inverts the indicator; 0 leaves it out.",
+            )  # fmt: skip
+    if mode == "voting":
+        st.slider("Dead zone", 0.0, 0.95, 0.05, 0.01, key=forms.BL_DEAD_ZONE, persist_state="session",
+                  help="|signal| at or below this abstains.")
+    elif mode == "phiai":
+        c = st.columns(4)
+        c[0].number_input("Training bars", min_value=2, value=252, step=21, key=forms.BL_TRAIN_BARS,
+                          persist_state="session", help="Bars before the first weights apply (warm-up).")
+        c[1].number_input("Refresh every (bars)", min_value=1, value=21, step=1, key=forms.BL_STEP,
+                          persist_state="session")
+        c[2].selectbox("Window", list(PHIAI_WINDOWS), key=forms.BL_WINDOW, persist_state="session")
+        c[3].selectbox("Score by", list(PHIAI_METRICS), key=forms.BL_METRIC, persist_state="session")
+    elif mode == "regime_weighted":
+        _regime_matrix(enabled)
+    ds = st.session_state.get(forms.DATASET)
+    if ds is not None:
+        _preview(ds, forms.blend_config(st.session_state), enabled)
+
+
+def _regime_matrix(enabled: list[str]) -> None:
+    """The 8 × N matrix, pre-filled with the engine's defaults, edited in place."""
+    key = "bl:regime_editor"
+    base = ui.attempt(default_matrix, enabled)
+    if isinstance(base, ui.Failed):
+        return
+    st.caption("Regime weight matrix W[regime, indicator] (pre-filled with the regime engine's defaults).")
+    edited = st.data_editor(base, key=f"{key}:{'|'.join(enabled)}", width="stretch")
+    st.session_state[forms.BL_REGIME_MATRIX] = {
+        str(r): {str(c): float(edited.loc[r, c]) for c in edited.columns} for r in edited.index
+    }

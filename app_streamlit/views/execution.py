@@ -1,0 +1,95 @@
+"""Step 4 — Execution: every engine setting, one widget each (``phi.backtest.engine.EngineConfig``).
+
+Percent widgets hold percent (the config holds fractions); 0 turns a stop, target or time exit
+off. The values go to the engine unchanged through :func:`app_streamlit.forms.engine_settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_streamlit import forms, ui
+from app_streamlit.forms import EXECUTION_DEFAULTS as D
+
+FILL_LABELS = {
+    "next_open": "next bar's open (default)",
+    "close": "same bar's close (optimistic)",
+}
+SIZING_LABELS = {
+    "percent_equity": "percent of equity",
+    "fixed_cash": "fixed cash per trade",
+    "fixed_units": "fixed units per trade",
+    "risk_per_trade": "risk per trade (needs a stop loss)",
+}
+CALENDAR_LABELS = {"exchange": "exchange (252 days/year)", "24/7": "24/7 (365 days/year)"}
+
+
+def _pct(container: Any, label: str, key: str, hi: float, step: float, tip: str) -> None:
+    container.number_input(
+        label, min_value=0.0, max_value=hi, value=float(D[key]), step=step, key=key,
+        persist_state="session", help=tip, format="%.2f",
+    )  # fmt: skip
+
+
+def render() -> None:
+    from phi.backtest.engine import SIZINGS
+
+    ui.step_header(4, "Execution")
+    st.markdown("**Entries and exits**")
+    c = st.columns(4)
+    c[0].slider("Entry threshold", 0.0, 1.0, D[forms.EX_ENTRY], 0.01, key=forms.EX_ENTRY, persist_state="session",
+                help="Long when the blended signal crosses above it (short below its negative).")
+    c[1].slider("Exit threshold", 0.0, 1.0, D[forms.EX_EXIT], 0.01, key=forms.EX_EXIT, persist_state="session",
+                help="Signal exit when the signal crosses back through it; must be <= the entry threshold.")
+    c[2].toggle("Allow short", value=D[forms.EX_SHORT], key=forms.EX_SHORT, persist_state="session")
+    c[2].toggle("Signal exit", value=D[forms.EX_SIGNAL_EXIT], key=forms.EX_SIGNAL_EXIT, persist_state="session",
+                help="Exit (and reverse) on signal crosses; off = only stops, targets and time exits close trades.")
+    c[3].selectbox("Fill", list(FILL_LABELS), format_func=lambda f: FILL_LABELS.get(f, f), key=forms.EX_FILL, persist_state="session",
+                   help="A signal known at bar t's close fills at bar t+1's open; 'close' fills at t's own close.")
+    if st.session_state.get(forms.EX_FILL) == "close":
+        st.caption(":orange[Close fills are optimistic: the run trades at the price that produced the signal.]")
+
+    c = st.columns(4)
+    _pct(c[0], "Stop loss % (0 = off)", forms.EX_SL, 100.0, 0.5, "Distance below (long) / above (short) the entry fill.")
+    _pct(c[1], "Take profit % (0 = off)", forms.EX_TP, 1000.0, 0.5, "Target distance from the entry fill.")
+    _pct(c[2], "Trailing stop % (0 = off)", forms.EX_TS, 100.0, 0.5, "From the best price since entry (bars before the current one).")
+    c[3].number_input("Time exit bars (0 = off)", min_value=0, max_value=100_000, value=D[forms.EX_TIME], step=1,
+                      key=forms.EX_TIME, persist_state="session", help="Exit this many bars after the entry bar.")
+
+    st.markdown("**Costs**")
+    c = st.columns(4)
+    _pct(c[0], "Commission % of notional", forms.EX_COMM_PCT, 99.0, 0.01, "Charged on every fill.")
+    c[1].number_input("Commission per fill", min_value=0.0, value=D[forms.EX_COMM_FIXED], step=0.5,
+                      key=forms.EX_COMM_FIXED, persist_state="session", help="Fixed cash on every fill.")
+    c[2].number_input("Slippage (bps)", min_value=0.0, max_value=9_999.0, value=D[forms.EX_SLIP], step=1.0,
+                      key=forms.EX_SLIP, persist_state="session", help="Against the trade on every fill.")
+
+    st.markdown("**Sizing**")
+    c = st.columns(4)
+    sizing = c[0].selectbox("Sizing", list(SIZINGS), format_func=lambda s: SIZING_LABELS.get(s, s),
+                            key=forms.EX_SIZING, persist_state="session")
+    if sizing == "percent_equity":
+        c[1].number_input("Position % of equity", min_value=1.0, max_value=100.0, value=D[forms.EX_SIZE_PCT],
+                          step=1.0, key=forms.EX_SIZE_PCT, persist_state="session")
+    elif sizing == "fixed_cash":
+        c[1].number_input("Cash per trade", min_value=1.0, value=D[forms.EX_SIZE_CASH], step=1_000.0,
+                          key=forms.EX_SIZE_CASH, persist_state="session")
+    elif sizing == "fixed_units":
+        c[1].number_input("Units per trade", min_value=0.0001, value=D[forms.EX_SIZE_UNITS], step=1.0,
+                          key=forms.EX_SIZE_UNITS, persist_state="session", format="%.4g")
+    else:
+        c[1].number_input("Risk % of equity per trade", min_value=0.01, max_value=100.0, value=D[forms.EX_RISK_PCT],
+                          step=0.25, key=forms.EX_RISK_PCT, persist_state="session")
+        if not st.session_state.get(forms.EX_SL):
+            c[1].caption(":orange[Set a stop loss: risk sizing divides the risk by the stop distance.]")
+    c[2].toggle("Fractional units", value=D[forms.EX_FRACTIONAL], key=forms.EX_FRACTIONAL, persist_state="session",
+                help="Off rounds every size down to whole units (like backtesting.py).")
+    with st.expander("More: annualisation and warm-up"):
+        e = st.columns(3)
+        e[0].selectbox("Calendar", list(CALENDAR_LABELS), format_func=lambda c: CALENDAR_LABELS.get(c, c), key=forms.EX_CALENDAR,
+                       persist_state="session", help="Periods per year used to annualise daily returns.")
+        e[1].number_input("Extra warm-up bars", min_value=0, value=D[forms.EX_WARMUP], step=1, key=forms.EX_WARMUP,
+                          persist_state="session",
+                          help="Leading bars with no trades and outside the metrics (indicator warm-up is added automatically).")

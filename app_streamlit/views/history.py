@@ -1,0 +1,159 @@
+"""Run history: every saved run (newest first), compare several side by side (metrics, config
+differences, equity curves overlaid), open one's results, re-run it, delete it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_streamlit import charts, ui
+from app_streamlit.results import METRIC_KIND, ResultData, label
+
+COMPARE = "hist:compare"
+SELECTED = "hist:selected"
+OPEN = "hist:open"
+RERUN = "hist:rerun"
+DELETE = "hist:delete"
+CONFIRM_DELETE = "hist:confirm_delete"
+OPENED = "hist:opened"
+TABLE_COLUMNS = (
+    "run_id", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
+    "total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity", "tags", "description",
+)  # fmt: skip
+
+
+def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    """The history table (one row per run, newest first)."""
+    rows = []
+    for r in runs:
+        row = {c: r.get(c) for c in TABLE_COLUMNS}
+        row["indicators"] = ", ".join(r.get("indicators") or [])
+        row["tags"] = ", ".join(r.get("tags") or [])
+        row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:19]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def _compare(ids: list[str]) -> None:
+    from phi.backtest.run_history import compare_runs
+
+    cmp = ui.attempt(compare_runs, ids)
+    if isinstance(cmp, ui.Failed):
+        return
+    st.markdown(f"**Comparing {len(ids)} runs**")
+    metrics = cmp.metrics.copy()
+    shown = pd.DataFrame(
+        {rid: [ui.fmt_value(v, METRIC_KIND.get(m, "num")) for m, v in metrics[rid].items()] for rid in metrics.columns},
+        index=[label(m) for m in metrics.index],
+    )
+    a, b = st.columns([1, 1])
+    with a:
+        st.caption("Metrics side by side")
+        st.dataframe(shown, key="hist:table:metrics")
+    with b:
+        st.caption("Config differences")
+        if cmp.config_diff:
+            diff = pd.DataFrame(
+                [[row[0], *[str(v) for v in row[1:]]] for row in cmp.config_diff], columns=["setting", *ids]
+            )
+            st.dataframe(diff, hide_index=True, key="hist:table:diff")
+        else:
+            st.caption("The configs are identical (same settings, different runs).")
+    ui.show_chart(charts.overlay_chart(cmp.equity, title="Equity curves"), key="hist:chart:equity")
+
+
+def _open(run_id: str) -> None:
+    """Load a saved run (and, cache-first, its bars) and keep it for display below."""
+    from phi.backtest.run_history import load_run
+    from phi.data.store import get_dataset
+
+    saved = ui.attempt(load_run, run_id)
+    if isinstance(saved, ui.Failed):
+        return
+    ds = saved.config.dataset
+    data = ui.attempt(get_dataset, ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor, path=ds.path)
+    frame = None if isinstance(data, ui.Failed) else data.frame
+    st.session_state[OPENED] = ResultData.from_saved(saved, frame)
+
+
+def _rerun(run_id: str) -> None:
+    from phi.pipeline import rerun
+
+    with st.spinner(f"Re-running {run_id} ..."):
+        res = ui.attempt(rerun, run_id)
+    if isinstance(res, ui.Failed):
+        return
+    ui.flash(f"Re-ran {run_id} as {res.run_id}: {len(res.trades)} trade(s), total return "
+             f"{ui.fmt_value(res.metrics.get('total_return'), 'pct')}.")
+    st.session_state[OPENED] = ResultData.from_run(res, None)
+    st.rerun()
+
+
+def render() -> None:
+    from phi.backtest.run_history import delete_run, list_runs
+
+    st.subheader("Run history")
+    ui.show_flash()
+    runs = ui.attempt(list_runs)
+    if isinstance(runs, ui.Failed):
+        return
+    if not runs:
+        st.info("No saved runs yet: run a backtest in the Workbench; every run is saved here.")
+        return
+    table = runs_table(runs)
+    st.dataframe(
+        table, hide_index=True, key="hist:table:runs",
+        column_config={
+            "total_return": st.column_config.NumberColumn("total return", format="percent"),
+            "cagr": st.column_config.NumberColumn("CAGR", format="percent"),
+            "max_drawdown": st.column_config.NumberColumn("max DD", format="percent"),
+            "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f"),
+            "final_equity": st.column_config.NumberColumn("final equity", format="%.2f"),
+        },
+    )  # fmt: skip
+    ids = [str(r["run_id"]) for r in runs]
+
+    st.markdown("**Compare runs**")
+    chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session")
+    chosen = [c for c in chosen if c in ids]
+    if len(chosen) >= 2:
+        _compare(chosen)
+    elif chosen:
+        st.caption("Pick at least one more run to compare.")
+
+    st.markdown("**One run**")
+    c = st.columns([3, 1, 1, 1])
+    run_id = c[0].selectbox("Run", ids, key=SELECTED, persist_state="session")
+    if run_id not in ids:
+        run_id = ids[0]
+    if c[1].button("Open results", key=OPEN):
+        _open(run_id)
+    if c[2].button("Re-run", key=RERUN, help="Run its config.json again on the same data (identical results)."):
+        _rerun(run_id)
+    if c[3].button("Delete", key=DELETE):
+        st.session_state[CONFIRM_DELETE] = run_id
+    pending = st.session_state.get(CONFIRM_DELETE)
+    if pending:
+        st.warning(f"Delete run {pending}? Its config, trades and results are removed for good.")
+        d = st.columns([1, 1, 4])
+        if d[0].button("Yes, delete", key=f"{CONFIRM_DELETE}:yes", type="primary"):
+            st.session_state.pop(CONFIRM_DELETE, None)
+            if not isinstance(ui.attempt(delete_run, pending), ui.Failed):
+                opened = st.session_state.get(OPENED)
+                if opened is not None and opened.run_id == pending:
+                    st.session_state.pop(OPENED, None)
+                ui.flash(f"Deleted run {pending}.")
+                st.rerun()
+        if d[1].button("Keep it", key=f"{CONFIRM_DELETE}:no"):
+            st.session_state.pop(CONFIRM_DELETE, None)
+            st.rerun()
+
+    opened = st.session_state.get(OPENED)
+    if opened is not None:
+        from app_streamlit.views import results
+
+        st.divider()
+        st.markdown(f"**Results of run {opened.run_id}**")
+        results.render(opened, prefix="hist")
