@@ -440,18 +440,23 @@ def project_nb(
 
 @njit(cache=True)
 def interaction_nb(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """q_t = sum_ij M_ij x_ti |x_tj| per row."""
+    """S_int per row: ``sum_ij M_ij x_i |x_j| / sum_ij |M_ij| |x_i| |x_j| * sum_k |x_k|`` (0 if x = 0)."""
     n, k = x.shape
-    out = np.empty(n)
+    out = np.zeros(n)
     for t in range(n):
-        q = 0.0
+        num = 0.0
+        den = 0.0
+        size = 0.0
         for i in range(k):
-            if x[t, i] != 0.0:
-                acc = 0.0
+            xi = x[t, i]
+            if xi != 0.0:
+                size += abs(xi)
                 for j in range(k):
-                    acc += m[i, j] * abs(x[t, j])
-                q += x[t, i] * acc
-        out[t] = q
+                    xj = abs(x[t, j])
+                    num += m[i, j] * xi * xj
+                    den += abs(m[i, j]) * abs(xi) * xj
+        if den > 0.0:
+            out[t] = num / den * size
     return out
 
 

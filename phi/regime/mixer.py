@@ -3,12 +3,14 @@
 With expert signals z_j (NaN -> 0), weights w_j >= 0 and x_j = w_j z_j / (sum w + eps):
 
 * linear term ``S_raw = sum_j x_j`` (a weighted mean, in [-1, 1]);
-* interaction term ``S_int = sign(q) sqrt(|q|)`` with ``q = sum_ij M_ij x_i |x_j|``. The
-  reference used the quadratic form ``x' M x``, which is blind to direction (always >= 0 for
-  a positive diagonal), so its square root added a bullish bias and pushed |S| above 1. Our
-  form is odd in x (``S_int(-x) = -S_int(x)``), reduces to ``sign(x) |x|`` for one expert,
-  cancels between opposing experts, and ``|q| <= 1`` because ``|M_ij| <= 1`` and
-  ``sum |x_j| <= 1``;
+* interaction term ``S_int = A * sum_k |x_k|`` with the coupling-weighted agreement
+  ``A = sum_ij M_ij x_i |x_j| / sum_ij |M_ij| |x_i| |x_j|`` in [-1, 1] (0 when every x is 0).
+  The reference used ``sign(q) sqrt(|q|)`` of the quadratic form ``q = x' M x``, which is blind
+  to direction (q >= 0 whenever the diagonal dominates), so it added a bullish bias, pushed
+  |S| above 1, and shrank as more experts agreed (``1 / sqrt(N)`` for N equal votes). Ours is
+  odd in x (``S_int(-x) = -S_int(x)``), equals x for one expert and +-1 when every expert
+  says +-1, cancels between opposing experts, lets a positive coupling (rsi-vwap_dev) reinforce
+  agreeing signals and a negative one damp them, and ``|S_int| <= sum |x_k| <= 1``;
 * composite ``S = alpha S_raw + (1 - alpha) S_int`` in [-1, +1] (our decision 7).
 
 Confidences:
@@ -76,8 +78,7 @@ def mix(
     x = weights * z / (wsum + eps)[:, None]
     s_raw = x.sum(axis=1)
     m = interaction_matrix(experts)
-    q = _nb.interaction_nb(np.ascontiguousarray(x), m)
-    s_int = np.sign(q) * np.sqrt(np.abs(q))
+    s_int = _nb.interaction_nb(np.ascontiguousarray(x), m)
     alpha = cfg.interaction_alpha
     composite = np.clip(alpha * s_raw + (1.0 - alpha) * s_int, -1.0, 1.0)
 
