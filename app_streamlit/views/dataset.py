@@ -23,6 +23,8 @@ DEFAULT_START = dt.date(2020, 1, 1)
 DEFAULT_END = dt.date(2024, 12, 31)
 MIN_DATE = dt.date(1970, 1, 1)
 MAX_DATE = dt.date(2045, 12, 31)
+NEED_FILE = "Choose a CSV file to upload."
+_ACTION = "ds:action"
 STATUS_BADGE = {"ok": ("ok", "green"), "warn": ("warnings", "orange"), "bad": ("problems", "red")}
 
 
@@ -75,6 +77,12 @@ def _vendor_notes(vendor: str, timeframe: str, start: dt.date) -> tuple[list[str
             "CSV files are read directly and never cached."
         )
     return notes, problem
+
+
+def _request_action(action: str) -> None:
+    """Button callback: remember the click; the script performs it before drawing the buttons,
+    so they reflect the cache state after the load."""
+    st.session_state[_ACTION] = action
 
 
 def _save_upload(upload: Any) -> str:
@@ -164,16 +172,16 @@ def render() -> None:
     if vendor == "csv":
         upload = st.file_uploader("CSV file", type=["csv", "txt"], key=forms.DS_UPLOAD)
         if upload is None:
-            problem = problem or "Choose a CSV file to upload."
+            problem = problem or NEED_FILE
     req = _request()
-    if (
-        forms.DATASET not in st.session_state
-        and not st.session_state.get(forms.AUTOLOADED)
-        and vendor == "demo"
-        and problem is None
-    ):
-        st.session_state[forms.AUTOLOADED] = True  # first visit: the demo dataset, no click needed
-        load(req, refresh=False)
+    action = st.session_state.pop(_ACTION, None)
+    if problem is None and action is not None:
+        path = _save_upload(upload) if upload is not None else None
+        load(req, refresh=action == "fetch", path=path)
+    elif forms.DATASET not in st.session_state and not st.session_state.get(forms.AUTOLOADED):
+        st.session_state[forms.AUTOLOADED] = True
+        if vendor == "demo" and problem is None:  # first visit: the demo dataset, no click needed
+            load(req, refresh=False)
     cached = None
     if problem is None:
         from phi.data.fetchers import parse_date_range
@@ -189,13 +197,17 @@ def render() -> None:
                 problem = "fix the symbol above"
             else:
                 cached = found
-    elif problem not in ("Choose a CSV file to upload.",):
+    elif problem != NEED_FILE:
         st.error(problem, icon=":material/block:")
 
     b = st.columns([1, 1, 4])
-    fetch = b[0].button("Fetch & cache", key=forms.DS_FETCH, type="primary", disabled=problem is not None)
-    use_cached = b[1].button(
+    b[0].button(
+        "Fetch & cache", key=forms.DS_FETCH, type="primary", disabled=problem is not None,
+        on_click=_request_action, args=("fetch",),
+    )  # fmt: skip
+    b[1].button(
         "Use cached", key=forms.DS_USE_CACHED, disabled=problem is not None or cached is None,
+        on_click=_request_action, args=("cached",),
         help="Enabled when the cache already holds this range (or a wider one)."
         if vendor != "csv" else "CSV files are read directly, never cached.",
     )  # fmt: skip
@@ -205,12 +217,6 @@ def render() -> None:
             f"{cached.get('start')} .. {cached.get('end')} ({cached.get('rows', 0):,} bars, fetched "
             f"{str(cached.get('fetched_at', ''))[:16].replace('T', ' ')} UTC)"
         )
-
-    path = _save_upload(upload) if (fetch and upload is not None) else None
-    if fetch:
-        load(req, refresh=True, path=path)
-    elif use_cached:
-        load(req, refresh=False)
     summary()
 
 
