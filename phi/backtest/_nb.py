@@ -140,7 +140,7 @@ def day_end_nb(stamps, per_day, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _entry_units_nb(equity, price_eff, fp, ip):
     """Units to open at ``price_eff`` (fill price incl. slippage), >= 0; 0 means skip."""
     comm_pct = fp[FP_COMM_PCT]
@@ -175,7 +175,7 @@ def _entry_units_nb(equity, price_eff, fp, ip):
     return units
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # x / 0 -> inf, never an exception
 def simulate_col_nb(
     o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
 ):

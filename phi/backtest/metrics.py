@@ -93,7 +93,8 @@ def daily_returns(equity: np.ndarray, day_end: np.ndarray, initial: float) -> np
     prev = np.empty_like(closes)
     prev[0] = initial
     prev[1:] = closes[:-1]
-    return closes / prev - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # equity at 0: inf, as the math says
+        return closes / prev - 1.0
 
 
 def total_return(final_equity: float, initial: float) -> float:
@@ -253,8 +254,37 @@ def compute_metrics(
     definitions) so that long runs are not scanned again. Returns a dict keyed by
     :data:`METRIC_NAMES` (every value a float).
     """
-    pre = dict(precomputed or {})
-    eq = np.asarray(equity, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _compute_metrics(
+            equity=np.asarray(equity, dtype=np.float64),
+            positions=positions,
+            close=close,
+            day_end=day_end,
+            initial=initial,
+            periods=periods,
+            closed_pnl=closed_pnl,
+            closed_return_pct=closed_return_pct,
+            n_open_trades=n_open_trades,
+            signal=signal,
+            pre=dict(precomputed or {}),
+        )
+
+
+def _compute_metrics(
+    *,
+    equity: np.ndarray,
+    positions: np.ndarray,
+    close: np.ndarray,
+    day_end: np.ndarray,
+    initial: float,
+    periods: int,
+    closed_pnl: np.ndarray,
+    closed_return_pct: np.ndarray,
+    n_open_trades: int,
+    signal: np.ndarray | None,
+    pre: dict[str, float],
+) -> dict[str, float]:
+    eq = equity
     r = daily_returns(eq, day_end, initial)
     final = float(eq[-1]) if eq.size else float(initial)
     growth = cagr(r, periods)

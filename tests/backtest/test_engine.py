@@ -343,3 +343,15 @@ def test_engine_never_imports_reference_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_short_squeeze_through_zero_equity_does_not_crash():
+    # short 1000 units at 100 with $100k; the price triples: equity passes 0 (at 200) and
+    # goes negative. No margin calls are modelled; the run still completes and reports it.
+    prices = [100.0, 100, 100, 100, 150, 200, 250, 300, 300]
+    df = bars([(p, p, p, p) for p in prices])
+    res = one(df, [NAN, 1, -1, -1, -1, -1, -1, -1, -1], allow_short=True, size_pct=1.0)
+    assert res.equity.iloc[5] == pytest.approx(0.0, abs=1e-9)
+    assert res.equity.iloc[-1] == pytest.approx(-100_000.0)
+    assert res.metrics["max_drawdown"] == pytest.approx(-2.0)
+    assert res.metrics["total_return"] == pytest.approx(-2.0)
