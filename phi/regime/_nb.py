@@ -18,37 +18,32 @@ def rolling_mean_std_nb(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rolling mean and standard deviation (``ddof`` like pandas) of the valid values.
 
-    Welford updates as values enter and leave the window (pandas' algorithm); the variance
-    is clamped at 0 against rounding.
+    Two passes over each window (mean, then squared deviations from it), so a constant window
+    has a standard deviation of exactly 0 and no rounding carries over from earlier bars.
     """
     n = x.shape[0]
     mean = np.full(n, np.nan)
     std = np.full(n, np.nan)
-    c = 0
-    m = 0.0
-    m2 = 0.0
     for t in range(n):
-        if t >= window:
-            old = x[t - window]
-            if old == old:
-                c -= 1
-                if c == 0:
-                    m = 0.0
-                    m2 = 0.0
-                else:
-                    d = old - m
-                    m -= d / c
-                    m2 -= d * (old - m)
-        v = x[t]
-        if v == v:
-            c += 1
-            d = v - m
-            m += d / c
-            m2 += d * (v - m)
-        if c >= minp and c > 0:
-            mean[t] = m
-            if c - ddof > 0:
-                std[t] = np.sqrt(max(m2, 0.0) / (c - ddof))
+        lo = max(0, t - window + 1)
+        s = 0.0
+        c = 0
+        for i in range(lo, t + 1):
+            v = x[i]
+            if v == v:
+                s += v
+                c += 1
+        if c < minp or c == 0:
+            continue
+        m = s / c
+        mean[t] = m
+        if c - ddof > 0:
+            ss = 0.0
+            for i in range(lo, t + 1):
+                v = x[i]
+                if v == v:
+                    ss += (v - m) * (v - m)
+            std[t] = np.sqrt(ss / (c - ddof))
     return mean, std
 
 

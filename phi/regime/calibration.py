@@ -92,7 +92,7 @@ def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
 
 
-def balanced_accuracy(predicted: Sequence[Any], truth: Sequence[Any]) -> float:
+def balanced_accuracy(predicted: Sequence[Any] | np.ndarray, truth: Sequence[Any] | np.ndarray) -> float:
     """Mean over the true classes of the share of their bars predicted correctly."""
     pred = np.asarray(predicted, dtype=object)
     true = np.asarray(truth, dtype=object)
@@ -314,10 +314,14 @@ def calibrate(
 ) -> MFTConfig:
     """Fit the calibration (see the module doc) on ``symbols``; returns the calibrated config.
 
-    Deterministic: the same symbols and range give the same parameters.
+    Starts from ``base`` (default :class:`MFTConfig`) with its calibration removed and replaces
+    the energy correction, biases, temperatures and direction scale. Deterministic: the same
+    symbols and range give the same parameters.
     """
-    cfg = base or MFTConfig.reference()
-    cfg = dataclasses.replace(cfg, probability=dataclasses.replace(cfg.probability, direction_raw=True))
+    cfg = base or MFTConfig()
+    tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias={}, temperature=dict.fromkeys(LEVELS, 1.0))
+    prob = dataclasses.replace(cfg.probability, direction_raw=True, direction_scale=1.0)
+    cfg = dataclasses.replace(cfg, taxonomy=tax, probability=prob)
     say = progress or (lambda msg: None)
     samples = _samples(cfg, symbols, start, end)
     correction: dict[str, dict[str, dict[str, float]]] = {}

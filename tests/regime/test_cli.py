@@ -1,0 +1,40 @@
+"""`phi regime` and `phi backtest --blend regime_weighted` end to end (offline demo data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from phi.cli import main
+from phi.regime.taxonomy import REGIMES
+
+
+def phi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_phi_regime_prints_probabilities_and_confidences(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = phi(capsys, "regime", "DEMO", "--vendor", "demo", "--start", "2022-01-01", "--end", "2023-12-31", "--last", "3")
+    assert code == 0, err
+    for name in (*REGIMES, "dominant regime", "composite", "field confidence", "consensus", "liquidity", "confidence"):
+        assert name in out
+    assert "SYNTHETIC DEMO DATA" in out and "true regime of the last bar" in out
+    assert "2023-12-29" in out  # the last bars, daily stamps as dates
+
+
+def test_phi_regime_intraday_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code, out, _ = phi(capsys, "regime", "DEMO", "--start", "2024-01-01", "--end", "2024-02-29", "-t", "1H", "--last", "0")
+    assert code == 0 and "DEMO 1H (demo)" in out
+    code, _, err = phi(capsys, "regime", "DEMO", "--start", "2024-01-01", "--end", "2024-02-01")
+    assert code == 2 and "error: the regime engine needs more than 118 bars" in err
+    bad = tmp_path / "x.toml"
+    bad.write_text("[features]\nrobust_norm = 0\n")
+    code, _, err = phi(capsys, "regime", "DEMO", "--config", str(bad))
+    assert code == 2 and "features.robust_norm must be >= 1" in err
+
+
+def test_backtest_with_regime_weighted_blend(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = phi(capsys, "backtest", "DEMO", "--start", "2021-01-01", "--end", "2022-12-31", "--blend", "regime_weighted", "-i", "rsi,macd,atr_ratio")
+    assert code == 0, err
+    assert "regime_weighted" in out
