@@ -467,6 +467,49 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _check(
+    label: str, value: float, target: float, unit: str, higher_is_better: bool = True
+) -> str:
+    met = value >= target if higher_is_better else value <= target
+    if met:
+        return f"- {label}: **met** — {value:.3g}{unit} (target {target:g}{unit})."
+    short = target / value if higher_is_better else value / target
+    return f"- {label}: **missed** — {value:.3g}{unit} vs {target:g}{unit} ({short:.2f}x short)."
+
+
+def verdict(single: list[dict[str, Any]], grid: list[dict[str, Any]], cold: list[dict]) -> str:
+    """One line per target of issue 03, computed from the measured rows."""
+    a, b = single
+    lines = [
+        _check("(a) vs vectorbt (Rust)", a["x_vbt_rust"], 2.0, "x"),
+        _check("(a) vs backtesting.py", a["x_bt"], 250.0, "x"),
+        f"- (a) simulation alone: the kernel takes {a['kernel_s'] * 1e3:.1f} ms for "
+        f"{a['bars']:,} bars, {a['kernel_s'] / a['one_pass_s']:.1f}x one bare read pass over "
+        f"the five input arrays ({a['one_pass_s'] * 1e3:.1f} ms).",
+        _check("(b) vs vectorbt (Rust)", b["x_vbt_rust"], 2.5, "x"),
+    ]
+    for g in grid:
+        lines.append(
+            _check(f"{g['case']} vs vectorbt (Rust), backtests/s", g["x_vbt_rust"], 2.0, "x")
+        )
+        lines.append(
+            _check(f"{g['case']} final equity vs backtesting.py", g["max_abs_diff_vs_bt"], 1e-6,
+                   " max abs diff", higher_is_better=False)
+        )  # fmt: skip
+    normal, bare = cold
+    lines.append(
+        _check("(d) import phi + first 10,000-bar backtest (bytecode cache)",
+               normal["import_phi_plus_first_backtest_s"], 1.5, " s", higher_is_better=False)
+    )  # fmt: skip
+    lines.append(
+        f"- (d) without a bytecode cache (`PYTHONDONTWRITEBYTECODE=1`, this sandbox's setting) "
+        f"it takes {bare['import_phi_plus_first_backtest_s']:.2f} s, of which "
+        f"{bare['floor_s']:.2f} s is the floor (pandas + numba imported from source and numba's "
+        "first call); Phi's own share is the difference."
+    )
+    return "\n".join(lines)
+
+
 def write_section(body: str) -> None:
     """Replace only the '## Engine' section of RESULTS.md (atomically)."""
     from phi._io import atomic_write_text
@@ -488,6 +531,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="replace '## Engine' in RESULTS.md")
     args = ap.parse_args()
     repeat = 1 if args.quick else args.repeat
+    load0 = f"{os.getloadavg()[0]:.2f}"
     big = 100_000 if args.quick else 1_000_000
     import backtesting
     import vectorbt
@@ -515,7 +559,10 @@ def main() -> None:
     cold = bench_cold(1 if args.quick else 9)
     parts.append("### (d): fresh process, warm numba cache (seconds)\n\n" + table(cold))
     print(table(cold), flush=True)
+    parts.insert(1, "### Against the targets\n\n" + verdict(single, grid, cold))
+    parts[0] += f" Load average at the start {load0}, at the end {os.getloadavg()[0]:.2f}."
     body = "\n\n".join(parts)
+    print(parts[1])
     if args.write:
         write_section(body)
 

@@ -99,15 +99,24 @@ N_ST = 17
 
 
 @njit(cache=True)
+def _bad_price(x):
+    return not (0.0 < x < np.inf)
+
+
+@njit(cache=True)
 def first_bad_bar_nb(o, h, lo, c):
     """Index of the first bar with a missing, infinite or non-positive price; -1 if none."""
-    for t in range(c.shape[0]):
-        if not (
-            0.0 < o[t] < np.inf
-            and 0.0 < h[t] < np.inf
-            and 0.0 < lo[t] < np.inf
-            and 0.0 < c[t] < np.inf
-        ):
+    n = c.shape[0]
+    n_bad = 0
+    for t in range(n):  # branch-free count first (the common, all-good case is one fast pass)
+        n_bad += (
+            (not o[t] > 0.0) | (o[t] == np.inf) | (not h[t] > 0.0) | (h[t] == np.inf)
+            | (not lo[t] > 0.0) | (lo[t] == np.inf) | (not c[t] > 0.0) | (c[t] == np.inf)
+        )  # fmt: skip
+    if n_bad == 0:
+        return -1
+    for t in range(n):
+        if _bad_price(o[t]) or _bad_price(h[t]) or _bad_price(lo[t]) or _bad_price(c[t]):
             return t
     return -1
 
@@ -116,6 +125,11 @@ def first_bad_bar_nb(o, h, lo, c):
 def first_bad_signal_nb(sig):
     """Flat index of the first signal value outside [-1, 1] (NaN is allowed); -1 if none."""
     flat = sig.ravel()
+    n_bad = 0
+    for i in range(flat.shape[0]):
+        n_bad += (flat[i] > 1.0) | (flat[i] < -1.0)
+    if n_bad == 0:
+        return -1
     for i in range(flat.shape[0]):
         if flat[i] > 1.0 or flat[i] < -1.0:
             return i
