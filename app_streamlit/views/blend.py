@@ -49,10 +49,9 @@ def regime_probs_for(_frame: pd.DataFrame, content_hash: str) -> pd.DataFrame:
 
 def default_matrix(names: list[str]) -> pd.DataFrame:
     """The regime engine's default 8 × N weights for ``names`` (regimes as rows)."""
-    from phi.regime import default_regime_weights
+    from phi.regime.blend import default_regime_weights
 
-    table = default_regime_weights(names)
-    return pd.DataFrame(table).T.reindex(columns=names).astype(float) if isinstance(table, dict) else pd.DataFrame(table)
+    return pd.DataFrame(default_regime_weights(names)).astype(float)
 
 
 def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
@@ -111,7 +110,7 @@ def render() -> None:
     if not enabled:
         st.info("Enable at least one indicator in Step 2 to blend.")
         return
-    if mode in ("weighted_sum", "voting", "regime_weighted"):
+    if mode in ("weighted_sum", "voting"):
         cols = st.columns(min(4, len(enabled)))
         for i, name in enumerate(enabled):
             cols[i % len(cols)].slider(
@@ -143,6 +142,9 @@ def _regime_matrix(enabled: list[str]) -> None:
     base = ui.attempt(default_matrix, enabled)
     if isinstance(base, ui.Failed):
         return
+    kept = st.session_state.get(forms.BL_REGIME_MATRIX)
+    if kept and list(base.index) == list(kept) and all(list(row) == enabled for row in kept.values()):
+        base = pd.DataFrame(kept).T.reindex(index=base.index, columns=enabled).astype(float)  # the user's edits
     st.caption("Regime weight matrix W[regime, indicator] (pre-filled with the regime engine's defaults).")
     edited = st.data_editor(base, key=f"{key}:{'|'.join(enabled)}", width="stretch")
     st.session_state[forms.BL_REGIME_MATRIX] = {

@@ -37,7 +37,7 @@ def _remove(name: str) -> None:
 def _matches(spec: Any, query: str) -> bool:
     from phi.indicators.params import TYPE_MEANINGS
 
-    text = f"{spec.name} {spec.type} {TYPE_MEANINGS.get(spec.type, '')} {spec.description}".lower()
+    text = f"{spec.name} {spec.type} {TYPE_MEANINGS.get(spec.type, '')} {spec.description} {' '.join(spec.inputs)}".lower()
     return all(word in text for word in query.lower().split())
 
 
