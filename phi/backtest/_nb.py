@@ -232,6 +232,7 @@ def simulate_col_nb(
     pend_reason = 0
     pend_entry = 0
 
+    s_prev = np.nan
     k = 0  # trade records written
     n_closed = 0
     n_wins = 0
@@ -396,9 +397,10 @@ def simulate_col_nb(
         exit_now = False
         exit_reason = 0
         entry_dir = 0
+        cur = s[t]
+        prev = s_prev
+        s_prev = cur
         if t >= warmup:
-            cur = s[t]
-            prev = s[t - 1] if t > 0 else np.nan
             if side != 0:
                 if time_exit > 0 and t - entry_bar + lag >= time_exit:
                     exit_now = True
@@ -474,9 +476,8 @@ def simulate_col_nb(
             # branch-free bookkeeping: these tests are coin flips the CPU cannot predict
             exposed += side != 0
             if t + 1 < n:
-                sv = s[t]
-                dir_n += (sv > 0.0) | (sv < 0.0)
-                dir_hits += sv * (c[t + 1] - ct) > 0.0
+                dir_n += (cur > 0.0) | (cur < 0.0)
+                dir_hits += cur * (c[t + 1] - ct) > 0.0
             eq_peak = max(eq_peak, eq)
             under = (under + 1) * (eq < eq_peak)
             max_under = max(max_under, under)
