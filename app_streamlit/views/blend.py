@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_streamlit import charts, forms, ui
 
+PHIAI_PREVIEW = "bl:phiai_preview_result"
 MODE_HELP = {
     "weighted_sum": "Σ wᵢ·sᵢ / Σ|wᵢ|, clipped to [-1, 1].",
     "voting": "Each indicator votes its sign when |sᵢ| > dead zone; output = net weighted vote share.",
@@ -64,17 +65,9 @@ def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
     mode, params = cfg["mode"], cfg["params"]
     weights = {i["name"]: i["weight"] for i in forms.indicator_configs(st.session_state, mode) if i["enabled"]}
     if mode == "phiai":
-        from phi.backtest.engine import EngineConfig
-        from phi.blending.blender import apply_phiai, phiai_fit
-        from phi.pipeline import engine_scorer
-
-        def run_phiai() -> pd.Series:
-            engine = EngineConfig(**forms.engine_settings(st.session_state, float(st.session_state.get(forms.DS_CAPITAL, 1e5))))
-            scorer = engine_scorer(ds.frame, engine, params["metric"])
-            fit = phiai_fit(signals, score_fn=scorer, train_bars=params["train_bars"], step=params["step"], window=params["window"])
-            return apply_phiai(signals, fit)
-
-        blended = ui.attempt(run_phiai)
+        blended = _phiai_preview(ds, signals, params)
+        if blended is None:
+            return
     elif mode == "regime_weighted":
         probs = ui.attempt(regime_probs_for, ds.frame, ds.content_hash)
         if isinstance(probs, ui.Failed):
@@ -94,6 +87,39 @@ def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
             trace.line.width = 0.8
             trace.opacity = 0.45
     ui.show_chart(chart, key="chart:blend")
+
+
+def _phiai_preview(ds: Any, signals: pd.DataFrame, params: dict[str, Any]) -> pd.Series | ui.Failed | None:
+    """The walk-forward phiai blend, computed on request (it backtests every indicator at every
+    refresh, which can take long) and kept for the same data, signals and settings."""
+    from phi.backtest.engine import EngineConfig
+    from phi.blending.blender import apply_phiai, phiai_fit
+    from phi.pipeline import engine_scorer
+
+    capital = float(st.session_state.get(forms.DS_CAPITAL, 100_000.0))
+    engine = forms.engine_settings(st.session_state, capital)
+    key = (ds.content_hash, tuple(signals.columns), tuple(sorted(params.items())), tuple(sorted(engine.items())),
+           tuple(sorted((n, tuple(sorted(forms.indicator_params(st.session_state, n).items()))) for n in signals.columns)))
+    kept = st.session_state.get(PHIAI_PREVIEW)
+    if kept is not None and kept[0] == key:
+        out: pd.Series = kept[1]
+        return out
+    if not st.button("Preview the phiai blend", key="bl:phiai_preview",
+                     help="Runs the walk-forward fit: every indicator is backtested at every refresh."):
+        st.caption("The phiai preview runs the walk-forward fit on request.")
+        return None
+
+    def fit_and_apply() -> pd.Series:
+        scorer = engine_scorer(ds.frame, EngineConfig(**engine), params["metric"])
+        fit = phiai_fit(signals, score_fn=scorer, train_bars=params["train_bars"], step=params["step"],
+                        window=params["window"])
+        return apply_phiai(signals, fit)
+
+    with st.spinner("Fitting the walk-forward weights ..."):
+        blended = ui.attempt(fit_and_apply)
+    if not isinstance(blended, ui.Failed):
+        st.session_state[PHIAI_PREVIEW] = (key, blended)
+    return blended
 
 
 def render() -> None:

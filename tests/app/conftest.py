@@ -94,3 +94,8 @@ def n_points(spec: dict[str, Any]) -> int:
 def run_backtest(at: AppTest) -> AppTest:
     at.button(key="run:go").click().run()
     return at
+
+
+def tables(at: AppTest, *columns: str) -> list[Any]:
+    """Every st.dataframe on the page (as pandas) that has all of ``columns``."""
+    return [d.value for d in at.dataframe if set(columns) <= set(map(str, d.value.columns))]

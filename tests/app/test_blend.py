@@ -9,7 +9,7 @@ from phi.backtest.run_history import list_runs, load_run
 from phi.blending.blender import BLEND_MODES, blend
 from phi.data.store import get_dataset
 from phi.indicators.registry import compute_all_signals
-from tests.app.conftest import assert_clean, errors, figure, run_backtest
+from tests.app.conftest import assert_clean, errors, figure, figures, run_backtest
 
 
 def _signals():
@@ -59,6 +59,9 @@ def test_phiai_settings_reach_the_config(app):
     app.number_input(key="bl:step").set_value(50)
     app.selectbox(key="bl:window").set_value("rolling")
     app.selectbox(key="bl:metric").set_value("sortino").run()
+    assert_clean(app)
+    assert "chart:blend" not in figures(app)  # the walk-forward fit runs on request only
+    app.button(key="bl:phiai_preview").click().run()
     assert_clean(app)
     trace = _blend_trace(app)
     assert np.isnan(trace[:200]).all() and np.isfinite(trace[-100:]).all()

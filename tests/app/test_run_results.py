@@ -1,0 +1,169 @@
+"""Step 5 — Run and the results: progress, cancel, the ribbon, every tab, and the exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app_streamlit import exports
+from app_streamlit.results import ResultData
+from phi.backtest.run_config import RunConfig
+from phi.backtest.run_history import list_runs, load_run
+from phi.data.store import get_dataset
+from tests.app.conftest import (
+    assert_clean,
+    errors,
+    figure,
+    html_text,
+    run_backtest,
+    start,
+    successes,
+    tables,
+)
+
+
+@pytest.fixture
+def ran(app):
+    run_backtest(app)
+    assert_clean(app)
+    (summary,) = list_runs()
+    return app, load_run(summary["run_id"])
+
+
+def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
+    at, saved = ran
+    (msg,) = successes(at)
+    assert msg.startswith(f"Run {saved.run_id} saved: {len(saved.trades)} trade(s)")
+    text = html_text(at)
+    m = saved.metrics
+    assert "100,000.00" in text and f"{m['final_equity']:,.2f}" in text
+    net = m["final_equity"] - 100_000.0
+    assert f"{net:,.2f}" in text
+    assert f"{m['sharpe']:,.3f}" in text  # the highlighted metric (default sharpe)
+    assert saved.run_id in text
+    kpis = {k.label: k.value for k in at.metric}
+    assert kpis["Total return"] == f"{m['total_return']:+.2%}"
+    assert kpis["Trades"] == f"{m['n_trades']:,.0f}"
+    assert kpis["Direction accuracy"] == f"{m['direction_accuracy']:+.2%}"
+    tabs = [t.label for t in at.tabs]
+    assert tabs[:6] == ["Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals"]
+
+
+def test_highlighted_metric_follows_the_choice(ran):
+    at, saved = ran
+    at.selectbox(key="run:metric").set_value("max_drawdown").run()
+    assert f"{saved.metrics['max_drawdown']:+.2%}" in html_text(at)
+    assert "Max drawdown" in html_text(at)
+
+
+def test_assumption_ledger_and_equity_chart(ran):
+    at, saved = ran
+    ledger = tables(at, "assumption", "value")[0]
+    assert dict(zip(ledger["assumption"], ledger["value"], strict=True))["fill"] == "next_open"
+    assert set(ledger["assumption"]) == set(saved.assumptions)
+    spec = figure(at, "res:chart:equity")
+    eq, dd = spec["data"]
+    np.testing.assert_allclose(eq["y"], saved.equity["equity"].to_numpy())
+    assert min(dd["y"]) == pytest.approx(saved.metrics["max_drawdown"])
+
+
+def test_price_chart_has_the_trade_markers(ran):
+    at, saved = ran
+    spec = figure(at, "res:chart:price")
+    by_name = {t["name"]: t for t in spec["data"]}
+    longs = saved.trades[saved.trades["side"] == "long"]
+    np.testing.assert_allclose(by_name["long entry"]["y"], longs["entry_price"].to_numpy())
+    closed = saved.trades[~saved.trades["open"]]
+    np.testing.assert_allclose(by_name["exit"]["y"], closed["exit_price"].to_numpy())
+
+
+def test_trades_table_pnl_chart_metrics_and_signals(ran):
+    at, saved = ran
+    table = tables(at, "pnl", "exit_reason")[0]
+    assert len(table) == len(saved.trades)
+    np.testing.assert_allclose(table["pnl"].to_numpy(), saved.trades["pnl"].to_numpy())
+    bars, cum = figure(at, "res:chart:pnl")["data"]
+    np.testing.assert_allclose(bars["y"], saved.trades["pnl"].to_numpy())
+    np.testing.assert_allclose(cum["y"], saved.trades["pnl"].cumsum().to_numpy())
+    groups = tables(at, "metric", "value")
+    assert len(groups) == 5  # Returns, Risk, Trades, Accuracy, Capital
+    shown = {row["metric"]: row["value"] for g in groups for _, row in g.iterrows()}
+    assert shown["Total return"] == f"{saved.metrics['total_return']:+.2%}"
+    assert shown["Sharpe"] == f"{saved.metrics['sharpe']:,.3f}"
+    assert shown["Final equity"] == f"{saved.metrics['final_equity']:,.2f}"
+    assert len(shown) == len(saved.metrics)
+    sig = {t["name"]: t for t in figure(at, "res:chart:signals")["data"]}
+    assert set(sig) == {"rsi", "macd", "blend"}
+    np.testing.assert_allclose(sig["blend"]["y"], saved.equity["signal"].to_numpy(), equal_nan=True)
+    pos = figure(at, "res:chart:position")["data"][0]
+    np.testing.assert_allclose(pos["y"], saved.equity["position"].to_numpy())
+    assert {b.label for b in at.get("download_button")} == {"Config JSON", "Trades CSV", "HTML report"}
+
+
+def test_exports_match_the_saved_run(ran):
+    at, saved = ran
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    data = ResultData.from_saved(saved, frame)
+    assert RunConfig.from_json(exports.config_json(data)) == saved.config
+    assert exports.config_json(data) == (saved.path / "config.json").read_text()
+    assert exports.trades_csv(data) == (saved.path / "trades.csv").read_text()
+    report = exports.html_report(data)
+    assert report.startswith("<!DOCTYPE html>") and "Phi-nance backtest report" in report
+    assert "<scriptsrc=" not in report.replace(" ", "") and report.count("Plotly.newPlot") == 3
+    assert "plotly.js v" in report
+    assert len(report) > 1_000_000  # plotly.js is inline: the page works offline
+    assert "SYNTHETIC DEMO DATA" in report and saved.run_id in report
+    assert pd.read_csv(io.StringIO(exports.trades_csv(data)))["pnl"].sum() == pytest.approx(saved.trades["pnl"].sum())
+
+
+def test_run_without_dataset_is_an_error():
+    at = start(**{"ds:vendor": "csv"})  # nothing autoloads for csv
+    run_backtest(at)
+    assert not at.exception
+    assert any("No dataset loaded" in e for e in errors(at))
+    assert list_runs() == []
+
+
+def test_cancel_really_stops_a_long_run(monkeypatch):
+    """A long phiai run (refresh every bar over 20 years) is cancelled mid-blend: the thread stops
+    within a second and nothing is saved."""
+    import app_streamlit.views.run as run_view
+
+    at = start()
+    at.date_input(key="ds:start").set_value(pd.Timestamp("2000-01-01").date()).run()
+    at.button(key="ds:fetch").click().run()
+    at.selectbox(key="bl:mode").set_value("phiai").run()
+    at.number_input(key="bl:step").set_value(1).run()
+    monkeypatch.setattr(run_view, "MAX_WAIT_S", 0.0)  # return at once, the run keeps going
+    run_backtest(at)
+    job = at.session_state["run:job"]
+    deadline = time.monotonic() + 60
+    while job.stage != "blend" and not job.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.stage == "blend" and not job.finished
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    monkeypatch.setattr(run_view, "MAX_WAIT_S", 30.0)
+    at.button(key="run:cancel").click().run()
+    assert job.finished and job.cancelled
+    assert time.monotonic() - t0 < 5.0
+    assert any("Run cancelled during 'blend signals'" in w.value and "nothing was saved" in w.value for w in at.warning)
+    assert list_runs() == []
+    assert "run:job" not in at.session_state
+    # the page is usable again: a normal run afterwards works
+    at.selectbox(key="bl:mode").set_value("weighted_sum").run()
+    run_backtest(at)
+    assert_clean(at)
+    assert len(list_runs()) == 1
+
+
+def test_saved_config_json_is_what_ran(ran):
+    at, saved = ran
+    cfg = json.loads((saved.path / "config.json").read_text())
+    assert cfg["dataset"]["symbol"] == "DEMO" and [i["name"] for i in cfg["indicators"]] == ["rsi", "macd"]
+    assert cfg["dataset"]["content_hash"]
