@@ -61,7 +61,7 @@ def _compare(ids: list[str]) -> None:
             st.dataframe(diff, hide_index=True, key="hist:table:diff")
         else:
             st.caption("The configs are identical (same settings, different runs).")
-    ui.show_chart(charts.overlay_chart(cmp.equity, title="Equity curves"), key="hist:chart:equity")
+    ui.show_chart(charts.overlay_chart(cmp.equity, title="Equity curves"), key="hist:chart:compare")
 
 
 def _open(run_id: str) -> None:

@@ -1,0 +1,148 @@
+"""Run history (table, compare, open, re-run, delete with confirmation) and the cache manager
+(table, health, delete one, clear all with confirmation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from phi.backtest.run_history import compare_runs, list_runs, load_run
+from phi.data.cache import list_cached_datasets
+from tests.app.conftest import (
+    assert_clean,
+    figure,
+    html_text,
+    run_backtest,
+    start,
+    successes,
+    tables,
+)
+
+
+@pytest.fixture
+def two_runs():
+    at = start()
+    run_backtest(at)
+    at.slider(key="ex:entry_threshold").set_value(0.2)
+    at.toggle(key="ex:allow_short").set_value(True)
+    at.text_input(key="run:tags").set_value("short, wide").run()
+    run_backtest(at)
+    assert_clean(at)
+    runs = list_runs()
+    assert len(runs) == 2
+    at.segmented_control(key="nav").set_value("Run history").run()
+    assert_clean(at)
+    return at, [r["run_id"] for r in runs]
+
+
+def test_history_table_newest_first(two_runs):
+    at, ids = two_runs
+    (runs,) = tables(at, "run_id", "sharpe")
+    assert runs["run_id"].tolist() == ids  # list_runs is newest first
+    assert runs["tags"].tolist() == ["short, wide", ""]
+    assert runs["indicators"].tolist() == ["rsi, macd", "rsi, macd"]
+    np.testing.assert_allclose(runs["sharpe"], [load_run(i).metrics["sharpe"] for i in ids])
+
+
+def test_compare_two_runs_metrics_diff_and_curves(two_runs):
+    at, ids = two_runs
+    at.multiselect(key="hist:compare").set_value(ids).run()
+    assert_clean(at)
+    cmp = compare_runs(ids)
+    (metrics,) = [t for t in tables(at, *ids) if "Sharpe" in t.index]
+    assert metrics.loc["Total return"].tolist() == [f"{cmp.metrics.loc['total_return', i]:+.2%}" for i in ids]
+    (diff,) = tables(at, "setting", *ids)
+    assert {"engine.allow_short", "engine.entry_threshold"} <= set(diff["setting"])
+    row = diff.set_index("setting").loc["engine.entry_threshold"]
+    assert row.tolist() == ["0.2", "0.1"]
+    curves = figure(at, "hist:chart:compare")["data"]
+    assert [c["name"] for c in curves] == ids
+    for c, rid in zip(curves, ids, strict=True):
+        np.testing.assert_allclose(c["y"], load_run(rid).equity["equity"].to_numpy())
+
+
+def test_open_rerun_and_delete_with_confirmation(two_runs):
+    at, ids = two_runs
+    at.multiselect(key="hist:compare").set_value(ids).run()  # compare and open side by side
+    at.selectbox(key="hist:selected").set_value(ids[1]).run()
+    at.button(key="hist:open").click().run()
+    assert_clean(at)
+    assert f"Results of run {ids[1]}" in html_text(at)
+    eq = figure(at, "hist:chart:equity")["data"][0]
+    np.testing.assert_allclose(eq["y"], load_run(ids[1]).equity["equity"].to_numpy())
+    assert figure(at, "hist:chart:price")["data"][0]["type"] == "candlestick"
+
+    at.button(key="hist:rerun").click().run()
+    assert_clean(at)
+    runs = list_runs()
+    assert len(runs) == 3
+    new = runs[0]["run_id"]
+    assert any(f"Re-ran {ids[1]} as {new}" in s for s in successes(at))
+    assert load_run(new).metrics == load_run(ids[1]).metrics
+
+    at.selectbox(key="hist:selected").set_value(ids[0]).run()
+    at.button(key="hist:delete").click().run()
+    assert any(f"Delete run {ids[0]}?" in w.value for w in at.warning)
+    at.button(key="hist:confirm_delete:no").click().run()  # keep it
+    assert len(list_runs()) == 3
+    at.button(key="hist:delete").click().run()
+    at.button(key="hist:confirm_delete:yes").click().run()
+    assert_clean(at)
+    assert ids[0] not in [r["run_id"] for r in list_runs()]
+    assert any(f"Deleted run {ids[0]}." in s for s in successes(at))
+
+
+def test_empty_history_and_corrupt_run_do_not_crash():
+    at = start()
+    at.segmented_control(key="nav").set_value("Run history").run()
+    assert_clean(at)
+    assert any("No saved runs yet" in i.value for i in at.info)
+    at.segmented_control(key="nav").set_value("Workbench").run()
+    run_backtest(at)
+    (rid,) = [r["run_id"] for r in list_runs()]
+    (load_run(rid).path / "results.json").write_text("{ not json")
+    at.segmented_control(key="nav").set_value("Run history").run()
+    assert not at.exception
+    assert any("unreadable" in w.value for w in at.warning)
+
+
+def test_state_survives_switching_views():
+    at = start()
+    at.slider(key="ex:entry_threshold").set_value(0.25)
+    at.slider(key="ind:rsi:p:period").set_value(9).run()
+    at.segmented_control(key="nav").set_value("Cache manager").run()
+    at.segmented_control(key="nav").set_value("Workbench").run()
+    assert at.slider(key="ex:entry_threshold").value == 0.25
+    assert at.slider(key="ind:rsi:p:period").value == 9
+    assert figure(at, "chart:dataset")["data"][0]["type"] == "candlestick"
+
+
+def test_cache_manager_lists_deletes_and_clears():
+    at = start()
+    at.text_input(key="ds:symbol").set_value("XYZ").run()
+    at.button(key="ds:fetch").click().run()
+    assert len(list_cached_datasets()) == 2
+    at.segmented_control(key="nav").set_value("Cache manager").run()
+    assert_clean(at)
+    (table,) = tables(at, "vendor", "symbol", "health")
+    assert sorted(table["symbol"]) == ["DEMO", "XYZ"]
+    assert set(table["health"]) == {"ok"} and table["synthetic"].all()
+    assert "no problems found" in html_text(at)
+
+    label = [o for o in at.selectbox(key="cache:selected").options if "XYZ" in o][0]
+    at.selectbox(key="cache:selected").set_value(label).run()
+    at.button(key="cache:delete").click().run()
+    assert any("Delete the cached dataset" in w.value for w in at.warning)
+    at.button(key="cache:confirm_delete:yes").click().run()
+    assert_clean(at)
+    assert [m["symbol"] for m in list_cached_datasets()] == ["DEMO"]
+
+    at.button(key="cache:clear").click().run()
+    at.button(key="cache:confirm_clear:no").click().run()
+    assert len(list_cached_datasets()) == 1
+    at.button(key="cache:clear").click().run()
+    at.button(key="cache:confirm_clear:yes").click().run()
+    assert_clean(at)
+    assert list_cached_datasets() == []
+    assert any("Removed 1 cached dataset(s)." in s for s in successes(at))
+    assert any("The cache is empty" in i.value for i in at.info)

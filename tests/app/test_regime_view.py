@@ -1,0 +1,71 @@
+"""Regime view: the regime engine's probabilities, dominant regime, composite and confidences
+on the loaded dataset, and its settings form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("phi.regime.engine")
+
+from phi.data.store import get_dataset  # noqa: E402
+from phi.regime import MFTConfig, RegimeEngine  # noqa: E402
+from tests.app.conftest import assert_clean, figure, html_text, start  # noqa: E402
+
+
+@pytest.fixture
+def regime_app():
+    at = start()
+    at.segmented_control(key="nav").set_value("Regime").run()
+    assert_clean(at)
+    return at
+
+
+def test_regime_view_shows_the_engine_output(regime_app):
+    at = regime_app
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    res = RegimeEngine().run(frame)
+    area = figure(at, "regime:chart:probs")["data"]
+    assert [t["name"] for t in area] == list(res.regime_probs.columns)
+    assert all(t.get("stackgroup") == "p" for t in area)
+    stacked = np.nansum([np.asarray(t["y"], dtype=float) for t in area], axis=0)
+    valid = ~np.isnan(np.asarray(area[0]["y"], dtype=float))
+    np.testing.assert_allclose(stacked[valid], 1.0, atol=1e-9)
+    np.testing.assert_allclose(area[0]["y"], res.regime_probs.iloc[:, 0].to_numpy(), equal_nan=True)
+    timeline = figure(at, "regime:chart:timeline")["data"]
+    assert timeline[0]["name"] == "close"
+    dominant = res.dominant_regime()
+    shown = {t["name"]: len(t["x"]) for t in timeline[1:]}
+    assert shown == dominant.dropna().value_counts().to_dict()
+    comp = {t["name"]: t for t in figure(at, "regime:chart:composite")["data"]}
+    np.testing.assert_allclose(comp["composite"]["y"], res.mix["composite"].to_numpy(), equal_nan=True)
+    conf = {t["name"] for t in figure(at, "regime:chart:confidence")["data"]}
+    assert {"c_field", "c_consensus", "c_liquidity"} <= conf
+    assert str(dominant.iloc[-1]) in html_text(at)
+
+
+def test_settings_form_reruns_the_engine(regime_app):
+    at = regime_app
+    before = figure(at, "regime:chart:probs")["data"][0]["y"]
+    at.slider(key="regime:eta:kingdom").set_value(0.5)
+    at.slider(key="regime:temp:phylum").set_value(2.0)
+    at.button[[b.label for b in at.button].index("Run regime engine")].click().run()
+    assert_clean(at)
+    after = figure(at, "regime:chart:probs")["data"][0]["y"]
+    assert not np.allclose(np.nan_to_num(before), np.nan_to_num(after))
+    cfg = MFTConfig.from_dict(at.session_state["regime:overrides"])
+    assert cfg.taxonomy.smoothing["kingdom"] == 0.5 and cfg.taxonomy.temperature["phylum"] == 2.0
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    expected = RegimeEngine(cfg).run(frame).regime_probs.iloc[:, 0].to_numpy()
+    np.testing.assert_allclose(after, expected, equal_nan=True)
+
+
+def test_regime_view_on_too_short_data_is_an_error():
+    import datetime as dt
+
+    at = start()
+    at.date_input(key="ds:start").set_value(dt.date(2024, 11, 1)).run()
+    at.button(key="ds:fetch").click().run()
+    at.segmented_control(key="nav").set_value("Regime").run()
+    assert not at.exception
+    assert any("warm-up" in e.value for e in at.error)
