@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     # data
     "fetch": "phi.data.fetchers",
-    "get_ohlcv": "phi.data.store",
+    "get_dataset": "phi.data.store",
     "validate_ohlcv": "phi.data.schema",
     "data_health": "phi.data.health",
     # indicators
@@ -29,6 +29,8 @@ _LAZY: dict[str, str] = {
     "BacktestResult": "phi.backtest.engine",
     "run_backtest": "phi.backtest.engine",
     "RunConfig": "phi.backtest.run_config",
+    # regime engine
+    "RegimeEngine": "phi.regime.engine",
     # pipeline
     "run": "phi.pipeline",
 }
