@@ -4,7 +4,7 @@ Run ``.venv/bin/python benchmarks/bench_engine.py`` (``--quick`` for a smoke run
 markdown tables for the "## Engine" section of ``benchmarks/RESULTS.md``.
 
 (a) 1,000,000 GBM bars (1-minute, 24/7), SMA(20/50) long/short, 2 % stop, 4 % target:
-    signals + simulation. backtesting.py runs once on all bars (about half a minute);
+    signals + simulation. backtesting.py runs once on all bars (8-30 s with load);
     ``--bt-slice N`` runs it on the first N bars instead and extrapolates linearly.
 (b) the same on 10,000 bars, end to end.
 (c) the 345-combination SMA grid (fast 5..50, slow 10..200, step 5, fast < slow) on GOOG and
