@@ -76,7 +76,8 @@ def step_header(number: int | str, title: str) -> None:
 
 
 def fmt_value(value: Any, kind: str = "num") -> str:
-    """Format a metric for people: ``pct``, ``money``, ``int`` or ``num``; NaN/inf as text."""
+    """Format a metric for people: ``pct`` (signed percent), ``rate`` (percent), ``money``,
+    ``int`` or ``num``; NaN/inf as text."""
     if value is None:
         return "–"
     try:
@@ -89,6 +90,8 @@ def fmt_value(value: Any, kind: str = "num") -> str:
         return "∞" if x > 0 else "−∞"
     if kind == "pct":
         return f"{x:+.2%}"
+    if kind == "rate":
+        return f"{x:.2%}"
     if kind == "money":
         return f"{x:,.2f}"
     if kind == "int":

@@ -51,7 +51,7 @@ def _compare(ids: list[str]) -> None:
     a, b = st.columns([1, 1])
     with a:
         st.caption("Metrics side by side")
-        st.dataframe(shown, key="hist:table:metrics")
+        st.dataframe(shown, key="hist:table:metrics", height=35 * (len(shown) + 1) + 3)
     with b:
         st.caption("Config differences")
         if cmp.config_diff:

@@ -81,7 +81,7 @@ def render() -> None:
     ui.ribbon(
         [
             ("dominant regime", str(latest["dominant_regime"]), 0),
-            ("P(dominant)", ui.fmt_value(max(probs.values()), "pct").lstrip("+"), 0),
+            ("P(dominant)", ui.fmt_value(max(probs.values()), "rate"), 0),
             ("composite", ui.fmt_value(latest.get("composite")), 1 if (latest.get("composite") or 0) > 0 else -1),
             ("confidence", ui.fmt_value(latest.get("confidence")), 0),
             ("score", ui.fmt_value(latest.get("score")), 0),

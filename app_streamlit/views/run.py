@@ -118,8 +118,11 @@ def render() -> None:
         _start()
         job = st.session_state.get(forms.RUN_JOB)
     if job is not None and not job.finished:
-        b[1].button("Cancel run", key=forms.RUN_CANCEL, on_click=_cancel)
+        slot = b[1].empty()
+        slot.button("Cancel run", key=forms.RUN_CANCEL, on_click=_cancel)
         _wait(job)
+        if job.finished:
+            slot.empty()
     if job is not None and job.finished:
         _collect(job)
     message = st.session_state.get(forms.RUN_MESSAGE)

@@ -49,7 +49,8 @@ def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
     kpis = {k.label: k.value for k in at.metric}
     assert kpis["Total return"] == f"{m['total_return']:+.2%}"
     assert kpis["Trades"] == f"{m['n_trades']:,.0f}"
-    assert kpis["Direction accuracy"] == f"{m['direction_accuracy']:+.2%}"
+    assert kpis["Direction accuracy"] == f"{m['direction_accuracy']:.2%}"
+    assert kpis["Win rate"] == f"{m['win_rate']:.2%}"
     tabs = [t.label for t in at.tabs]
     assert tabs[:6] == ["Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals"]
 
