@@ -22,17 +22,13 @@ from app_streamlit import forms, styles, ui  # noqa: E402
 
 
 def workbench() -> None:
-    from app_streamlit.views import blend, dataset, execution, indicators, results, run
+    from app_streamlit.views import blend, dataset, execution, indicators, run
 
-    for view in (dataset, indicators, blend, execution, run):
+    for view in (dataset, indicators, blend, execution, run):  # run also shows the results
         try:
             view.render()
         except Exception as exc:  # a bug in one step never takes the page down
             ui.show_error(exc, prefix=f"{view.__name__.rsplit('.', 1)[-1]}: ")
-    try:
-        results.render_latest()
-    except Exception as exc:
-        ui.show_error(exc, prefix="results: ")
 
 
 def main() -> None:

@@ -130,3 +130,17 @@ def show_flash() -> None:
     """Show and clear the queued messages."""
     for kind, message in st.session_state.pop(_FLASH, []):
         {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind](message)
+
+
+def memo(bucket: str, key: Any, build: Callable[[], T], max_entries: int = 16) -> T:
+    """``build()`` once per ``key`` in this session (e.g. a chart of large data), kept in a small
+    per-session store named ``bucket`` (oldest entries dropped beyond ``max_entries``)."""
+    store: dict[Any, Any] = st.session_state.setdefault(f"_memo:{bucket}", {})
+    if key in store:
+        value: T = store[key]
+        return value
+    value = build()
+    store[key] = value
+    while len(store) > max_entries:
+        store.pop(next(iter(store)))
+    return value

@@ -4,6 +4,7 @@ preview of the blended signal on the loaded dataset, computed by phi's own blend
 from __future__ import annotations
 
 import importlib.util
+import json
 from typing import Any
 
 import pandas as pd
@@ -32,14 +33,6 @@ def modes() -> list[str]:
     return [m for m in BLEND_MODES if m != "regime_weighted" or regime_blend_available()]
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def signals_for(_frame: pd.DataFrame, content_hash: str, selection: tuple[Any, ...]) -> pd.DataFrame:
-    """Signals of the enabled indicators on the loaded bars (cached by data hash and selection)."""
-    from phi.indicators.registry import compute_all_signals
-
-    return compute_all_signals(_frame, {name: dict(params) for name, params in selection})
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def regime_probs_for(_frame: pd.DataFrame, content_hash: str) -> pd.DataFrame:
     """The regime engine's probabilities on the loaded bars (default settings)."""
@@ -55,28 +48,16 @@ def default_matrix(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(default_regime_weights(names)).astype(float)
 
 
-def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
-    from phi.blending.blender import blend
+def _signals(ds: Any, selection: tuple[Any, ...]) -> pd.DataFrame:
+    from phi.indicators.registry import compute_all_signals
 
-    selection = tuple((n, tuple(sorted(forms.indicator_params(st.session_state, n).items()))) for n in enabled)
-    signals = ui.attempt(signals_for, ds.frame, ds.content_hash, selection)
-    if isinstance(signals, ui.Failed):
-        return
-    mode, params = cfg["mode"], cfg["params"]
-    weights = {i["name"]: i["weight"] for i in forms.indicator_configs(st.session_state, mode) if i["enabled"]}
-    if mode == "phiai":
-        blended = _phiai_preview(ds, signals, params)
-        if blended is None:
-            return
-    elif mode == "regime_weighted":
-        probs = ui.attempt(regime_probs_for, ds.frame, ds.content_hash)
-        if isinstance(probs, ui.Failed):
-            return
-        blended = ui.attempt(blend, signals, mode, weights, regime_probs=probs, regime_weights=cfg.get("regime_weights"))
-    else:
-        blended = ui.attempt(blend, signals, mode, weights, dead_zone=params.get("dead_zone", 0.05))
-    if isinstance(blended, ui.Failed):
-        return
+    return ui.memo(
+        "signals", (ds.content_hash, selection),
+        lambda: compute_all_signals(ds.frame, {name: dict(params) for name, params in selection}), max_entries=4,
+    )  # fmt: skip
+
+
+def _blend_chart(signals: pd.DataFrame, blended: pd.Series, mode: str) -> charts.Chart:
     series = {str(c): signals[c] for c in signals.columns} | {"blend": blended}
     chart = charts.lines_chart(
         series, title=f"Blend preview ({mode})", height=300, y_range=(-1.05, 1.05),
@@ -86,7 +67,40 @@ def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
         if trace.name != "blend":
             trace.line.width = 0.8
             trace.opacity = 0.45
-    ui.show_chart(chart, key="chart:blend")
+    return chart
+
+
+def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
+    """The blended signal on the loaded bars (phi's blender), drawn from a per-session store."""
+    from phi.blending.blender import blend
+
+    selection = tuple((n, tuple(sorted(forms.indicator_params(st.session_state, n).items()))) for n in enabled)
+    signals = ui.attempt(_signals, ds, selection)
+    if isinstance(signals, ui.Failed):
+        return
+    mode, params = cfg["mode"], cfg["params"]
+    weights = {i["name"]: i["weight"] for i in forms.indicator_configs(st.session_state, mode) if i["enabled"]}
+    chart: charts.Chart | ui.Failed
+    if mode == "phiai":
+        blended = _phiai_preview(ds, signals, params)
+        if blended is None or isinstance(blended, ui.Failed):
+            return
+        chart = _blend_chart(signals, blended, mode)
+    else:
+
+        def build() -> charts.Chart:
+            if mode == "regime_weighted":
+                probs = regime_probs_for(ds.frame, ds.content_hash)
+                out = blend(signals, mode, weights, regime_probs=probs, regime_weights=cfg.get("regime_weights"))
+            else:
+                out = blend(signals, mode, weights, dead_zone=params.get("dead_zone", 0.05))
+            return _blend_chart(signals, out, mode)
+
+        key = (ds.content_hash, selection, mode, tuple(sorted(weights.items())),
+               json.dumps(params, sort_keys=True), json.dumps(cfg.get("regime_weights"), sort_keys=True))
+        chart = ui.attempt(ui.memo, "blend_chart", key, build, 8)
+    if not isinstance(chart, ui.Failed):
+        ui.show_chart(chart, key="chart:blend")
 
 
 def _phiai_preview(ds: Any, signals: pd.DataFrame, params: dict[str, Any]) -> pd.Series | ui.Failed | None:

@@ -33,7 +33,16 @@ def _pct(container: Any, label: str, key: str, hi: float, step: float, tip: str)
     )  # fmt: skip
 
 
+@st.fragment
 def render() -> None:
+    """Step 4 as a fragment: changing a setting re-runs only this step (nothing else shows it)."""
+    try:
+        _render()
+    except Exception as exc:
+        ui.show_error(exc, prefix="execution: ")
+
+
+def _render() -> None:
     from phi.backtest.engine import SIZINGS
 
     ui.step_header(4, "Execution")

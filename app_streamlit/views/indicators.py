@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from app_streamlit import charts, forms, ui
@@ -55,12 +54,16 @@ def _param_widget(container: Any, name: str, p: Any) -> None:
         )  # fmt: skip
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def signal_for(_frame: pd.DataFrame, content_hash: str, name: str, params: tuple[tuple[str, Any], ...]) -> pd.Series:
-    """One indicator's signal on the loaded bars (cached by data hash, name and parameters)."""
+def mini_chart(ds: Any, name: str, params: dict[str, Any]) -> charts.Chart:
+    """The signal chart of one indicator on the loaded bars (kept per data, name and parameters)."""
     from phi.indicators.registry import compute_signal
 
-    return compute_signal(name, _frame, dict(params))
+    def build() -> charts.Chart:
+        sig = compute_signal(name, ds.frame, params)
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        return charts.signal_mini(sig, title=f"{name}({shown}) signal")
+
+    return ui.memo("mini", (ds.content_hash, name, tuple(sorted(params.items()))), build, max_entries=32)
 
 
 def catalogue() -> None:
@@ -110,11 +113,9 @@ def card(name: str, ds: Any) -> None:
         if not enabled or ds is None:
             return
         params = forms.indicator_params(st.session_state, name)
-        sig = ui.attempt(signal_for, ds.frame, ds.content_hash, name, tuple(sorted(params.items())))
-        if isinstance(sig, ui.Failed):
-            return
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        ui.show_chart(charts.signal_mini(sig, title=f"{name}({shown}) signal"), key=f"chart:ind:{name}")
+        chart = ui.attempt(mini_chart, ds, name, params)
+        if not isinstance(chart, ui.Failed):
+            ui.show_chart(chart, key=f"chart:ind:{name}")
 
 
 def render() -> None:

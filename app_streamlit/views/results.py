@@ -13,33 +13,35 @@ MAX_TABLE_ROWS = 10_000
 TABS = ("Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals")
 
 
-def _figures(data: ResultData) -> dict[str, charts.Chart]:
-    """The run's charts, built once per run id and kept for later reruns of the page."""
-    cache = st.session_state.setdefault("_result_figs", {})
-    key = (data.run_id, id(data.equity))
-    if key not in cache:
-        cache.clear()
-        figs = {"equity": charts.equity_chart(data.equity, data.initial_capital)}
-        if data.frame is not None:
-            figs["price"] = charts.price_chart(data.frame, f"{data.title} with trades", data.trades)
-        if len(data.trades):
-            figs["pnl"] = charts.trade_pnl_chart(data.trades)
-        sig = {}
-        if data.signals is not None:
-            sig.update({str(c): data.signals[c] for c in data.signals.columns})
-        if data.signal is not None:
-            sig["blend"] = data.signal.rename("blend")
-        if sig:
-            figs["signals"] = charts.lines_chart(
+def _figure(data: ResultData, name: str) -> charts.Chart | None:
+    """One chart of the run, built on first use and kept for later reruns of the page."""
+
+    def build() -> charts.Chart | None:
+        if name == "equity":
+            return charts.equity_chart(data.equity, data.initial_capital)
+        if name == "price":
+            if data.frame is None:
+                return None
+            return charts.price_chart(data.frame, f"{data.title} with trades", data.trades)
+        if name == "pnl":
+            return charts.trade_pnl_chart(data.trades) if len(data.trades) else None
+        if name == "signals":
+            sig = {}
+            if data.signals is not None:
+                sig.update({str(c): data.signals[c] for c in data.signals.columns})
+            if data.signal is not None:
+                sig["blend"] = data.signal.rename("blend")
+            if not sig:
+                return None
+            return charts.lines_chart(
                 sig, title="Indicator signals and the blend", height=320, y_range=(-1.05, 1.05),
                 colors={"blend": "#f97316"},
             )  # fmt: skip
-        figs["position"] = charts.lines_chart(
+        return charts.lines_chart(
             {"position": data.positions}, title="Position (units; + long, − short)", height=240, step=("position",)
         )
-        cache[key] = figs
-    out: dict[str, charts.Chart] = cache[key]
-    return out
+
+    return ui.memo("result_figs", (data.run_id, id(data.equity), name), build, max_entries=12)
 
 
 def ribbon(data: ResultData, metric: str) -> None:
@@ -76,48 +78,59 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
     ribbon(data, metric)
     if data.data.get("synthetic") or data.config.dataset.vendor == "demo":
         st.html('<span class="phi-synthetic">SYNTHETIC DEMO DATA</span> <span>— results on generated bars, not market prices.</span>')
-    figs = _figures(data)
-    tabs = st.tabs(list(TABS))
-    with tabs[0]:
-        kpi_cols = st.columns(4)
-        for i, m in enumerate(KPIS):
-            kpi_cols[i % 4].metric(label(m), ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
-        st.markdown("**Assumption ledger**")
-        st.dataframe(
-            [{"assumption": k, "value": str(v)} for k, v in data.assumptions.items()],
-            hide_index=True, key=f"{prefix}:table:assumptions",
-        )  # fmt: skip
-        st.caption(f"Run {data.run_id} · config hash {data.config.config_hash()[:12]} · {data.title}")
-        _exports(data, prefix)
-    with tabs[1]:
-        ui.show_chart(figs["equity"], key=f"{prefix}:chart:equity")
-    with tabs[2]:
-        if "price" in figs:
-            ui.show_chart(figs["price"], key=f"{prefix}:chart:price")
-        else:
-            st.info("The bars of this run are not loaded (the price chart needs them).")
-    with tabs[3]:
-        if len(data.trades) == 0:
-            st.info("No trades: the blended signal never crossed the entry threshold.")
-        else:
-            shown = data.trades if len(data.trades) <= MAX_TABLE_ROWS else data.trades.tail(MAX_TABLE_ROWS)
-            if len(shown) < len(data.trades):
-                st.caption(f"Showing the last {len(shown):,} of {len(data.trades):,} trades (the CSV export has all).")
-            st.dataframe(shown, hide_index=True, key=f"{prefix}:table:trades")
-            ui.show_chart(figs["pnl"], key=f"{prefix}:chart:pnl")
-    with tabs[4]:
-        groups = data.grouped_metrics()
-        cols = st.columns(len(groups))
-        for col, (group, rows) in zip(cols, groups.items(), strict=True):
-            col.markdown(f"**{group}**")
-            col.dataframe(
-                [{"metric": lab, "value": ui.fmt_value(v, kind)} for lab, v, kind in rows],
-                hide_index=True, key=f"{prefix}:table:metrics:{group}",
+    tabs = st.tabs(list(TABS), key=f"{prefix}:tabs", on_change="rerun")
+    shown = {TABS[i]: tab for i, tab in enumerate(tabs) if tab.open}  # only the open tab is computed
+    if "Summary" in shown:
+        with shown["Summary"]:
+            kpi_cols = st.columns(4)
+            for i, m in enumerate(KPIS):
+                kpi_cols[i % 4].metric(label(m), ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
+            st.markdown("**Assumption ledger**")
+            st.dataframe(
+                [{"assumption": k, "value": str(v)} for k, v in data.assumptions.items()],
+                hide_index=True, key=f"{prefix}:table:assumptions",
             )  # fmt: skip
-    with tabs[5]:
-        if "signals" in figs:
-            ui.show_chart(figs["signals"], key=f"{prefix}:chart:signals")
-        ui.show_chart(figs["position"], key=f"{prefix}:chart:position")
+            st.caption(f"Run {data.run_id} · config hash {data.config.config_hash()[:12]} · {data.title}")
+            _exports(data, prefix)
+    if "Equity & drawdown" in shown:
+        with shown["Equity & drawdown"]:
+            _show(data, "equity", prefix)
+    if "Price & trades" in shown:
+        with shown["Price & trades"]:
+            if not _show(data, "price", prefix):
+                st.info("The bars of this run are not loaded (the price chart needs them).")
+    if "Trades" in shown:
+        with shown["Trades"]:
+            if len(data.trades) == 0:
+                st.info("No trades: the blended signal never crossed the entry threshold.")
+            else:
+                rows = data.trades if len(data.trades) <= MAX_TABLE_ROWS else data.trades.tail(MAX_TABLE_ROWS)
+                if len(rows) < len(data.trades):
+                    st.caption(f"Showing the last {len(rows):,} of {len(data.trades):,} trades (the CSV export has all).")
+                st.dataframe(rows, hide_index=True, key=f"{prefix}:table:trades")
+                _show(data, "pnl", prefix)
+    if "Metrics" in shown:
+        with shown["Metrics"]:
+            groups = data.grouped_metrics()
+            cols = st.columns(len(groups))
+            for col, (group, metric_rows) in zip(cols, groups.items(), strict=True):
+                col.markdown(f"**{group}**")
+                col.dataframe(
+                    [{"metric": lab, "value": ui.fmt_value(v, kind)} for lab, v, kind in metric_rows],
+                    hide_index=True, key=f"{prefix}:table:metrics:{group}",
+                )  # fmt: skip
+    if "Signals" in shown:
+        with shown["Signals"]:
+            _show(data, "signals", prefix)
+            _show(data, "position", prefix)
+
+
+def _show(data: ResultData, name: str, prefix: str) -> bool:
+    chart = _figure(data, name)
+    if chart is None:
+        return False
+    ui.show_chart(chart, key=f"{prefix}:chart:{name}")
+    return True
 
 
 def render_latest() -> None:

@@ -101,7 +101,19 @@ def _summary_line(spec: dict[str, Any] | None) -> str:
     )
 
 
+@st.fragment
 def render() -> None:
+    """Step 5 and the results as a fragment: running and browsing results re-run only this part."""
+    from app_streamlit.views import results
+
+    try:
+        _render()
+        results.render_latest()
+    except Exception as exc:
+        ui.show_error(exc, prefix="run: ")
+
+
+def _render() -> None:
     ui.step_header(5, "Run")
     spec = st.session_state.get(forms.DATASET_SPEC)
     st.markdown(_summary_line(spec))

@@ -99,3 +99,9 @@ def run_backtest(at: AppTest) -> AppTest:
 def tables(at: AppTest, *columns: str) -> list[Any]:
     """Every st.dataframe on the page (as pandas) that has all of ``columns``."""
     return [d.value for d in at.dataframe if set(columns) <= set(map(str, d.value.columns))]
+
+
+def open_tab(at: AppTest, label: str, prefix: str = "res") -> AppTest:
+    """Select a results tab (only the open tab is computed) and re-run the page."""
+    at.session_state[f"{prefix}:tabs"] = label
+    return at.run()

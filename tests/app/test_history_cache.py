@@ -12,6 +12,7 @@ from tests.app.conftest import (
     assert_clean,
     figure,
     html_text,
+    open_tab,
     run_backtest,
     start,
     successes,
@@ -68,8 +69,10 @@ def test_open_rerun_and_delete_with_confirmation(two_runs):
     at.button(key="hist:open").click().run()
     assert_clean(at)
     assert f"Results of run {ids[1]}" in html_text(at)
+    open_tab(at, "Equity & drawdown", "hist")
     eq = figure(at, "hist:chart:equity")["data"][0]
     np.testing.assert_allclose(eq["y"], load_run(ids[1]).equity["equity"].to_numpy())
+    open_tab(at, "Price & trades", "hist")
     assert figure(at, "hist:chart:price")["data"][0]["type"] == "candlestick"
 
     at.button(key="hist:rerun").click().run()

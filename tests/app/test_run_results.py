@@ -19,7 +19,9 @@ from tests.app.conftest import (
     assert_clean,
     errors,
     figure,
+    figures,
     html_text,
+    open_tab,
     run_backtest,
     start,
     successes,
@@ -67,6 +69,8 @@ def test_assumption_ledger_and_equity_chart(ran):
     ledger = tables(at, "assumption", "value")[0]
     assert dict(zip(ledger["assumption"], ledger["value"], strict=True))["fill"] == "next_open"
     assert set(ledger["assumption"]) == set(saved.assumptions)
+    assert "res:chart:equity" not in figures(at)  # only the open tab is computed
+    open_tab(at, "Equity & drawdown")
     spec = figure(at, "res:chart:equity")
     eq, dd = spec["data"]
     np.testing.assert_allclose(eq["y"], saved.equity["equity"].to_numpy())
@@ -75,6 +79,7 @@ def test_assumption_ledger_and_equity_chart(ran):
 
 def test_price_chart_has_the_trade_markers(ran):
     at, saved = ran
+    open_tab(at, "Price & trades")
     spec = figure(at, "res:chart:price")
     by_name = {t["name"]: t for t in spec["data"]}
     longs = saved.trades[saved.trades["side"] == "long"]
@@ -85,12 +90,15 @@ def test_price_chart_has_the_trade_markers(ran):
 
 def test_trades_table_pnl_chart_metrics_and_signals(ran):
     at, saved = ran
+    assert {b.label for b in at.get("download_button")} == {"Config JSON", "Trades CSV", "HTML report"}
+    open_tab(at, "Trades")
     table = tables(at, "pnl", "exit_reason")[0]
     assert len(table) == len(saved.trades)
     np.testing.assert_allclose(table["pnl"].to_numpy(), saved.trades["pnl"].to_numpy())
     bars, cum = figure(at, "res:chart:pnl")["data"]
     np.testing.assert_allclose(bars["y"], saved.trades["pnl"].to_numpy())
     np.testing.assert_allclose(cum["y"], saved.trades["pnl"].cumsum().to_numpy())
+    open_tab(at, "Metrics")
     groups = tables(at, "metric", "value")
     assert len(groups) == 5  # Returns, Risk, Trades, Accuracy, Capital
     shown = {row["metric"]: row["value"] for g in groups for _, row in g.iterrows()}
@@ -98,12 +106,12 @@ def test_trades_table_pnl_chart_metrics_and_signals(ran):
     assert shown["Sharpe"] == f"{saved.metrics['sharpe']:,.3f}"
     assert shown["Final equity"] == f"{saved.metrics['final_equity']:,.2f}"
     assert len(shown) == len(saved.metrics)
+    open_tab(at, "Signals")
     sig = {t["name"]: t for t in figure(at, "res:chart:signals")["data"]}
     assert set(sig) == {"rsi", "macd", "blend"}
     np.testing.assert_allclose(sig["blend"]["y"], saved.equity["signal"].to_numpy(), equal_nan=True)
     pos = figure(at, "res:chart:position")["data"][0]
     np.testing.assert_allclose(pos["y"], saved.equity["position"].to_numpy())
-    assert {b.label for b in at.get("download_button")} == {"Config JSON", "Trades CSV", "HTML report"}
 
 
 def test_exports_match_the_saved_run(ran):
