@@ -189,6 +189,45 @@ def _entry_units_nb(equity, price_eff, fp, ip):
     return units
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _exit_fill_nb(price, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip):
+    """Close ``units`` of ``side`` at market ``price``: (cash change, trade pnl, exit costs)."""
+    p_eff = price * (1.0 - side * slip)
+    notional = units * p_eff
+    x_costs = comm_pct * notional + comm_fixed + units * price * slip
+    cash_delta = side * notional - comm_pct * notional - comm_fixed
+    pnl = side * units * (price - entry_price) - entry_costs - x_costs
+    return cash_delta, pnl, x_costs
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _entry_fill_nb(price, direction, cash, fp, ip, comm_pct, comm_fixed, slip):
+    """Open ``direction`` at market ``price``: (units, cash change, entry costs); 0 units = skip."""
+    p_eff = price * (1.0 + direction * slip)
+    u = _entry_units_nb(cash, p_eff, fp, ip)
+    if not u > 0.0:
+        return 0.0, 0.0, 0.0
+    notional = u * p_eff
+    cash_delta = -(direction * notional + comm_pct * notional + comm_fixed)
+    return u, cash_delta, comm_pct * notional + comm_fixed + u * price * slip
+
+
+@njit(cache=True, inline="always")
+def _write_trade_nb(
+    tr_out, k, entry_bar, exit_bar, side, units, entry_price, exit_price, pnl, costs, reason
+):
+    """Write trade record ``k``."""
+    tr_out[k, TR_ENTRY_BAR] = entry_bar
+    tr_out[k, TR_EXIT_BAR] = exit_bar
+    tr_out[k, TR_SIDE] = side
+    tr_out[k, TR_SIZE] = units
+    tr_out[k, TR_ENTRY_PRICE] = entry_price
+    tr_out[k, TR_EXIT_PRICE] = exit_price
+    tr_out[k, TR_PNL] = pnl
+    tr_out[k, TR_COSTS] = costs
+    tr_out[k, TR_REASON] = reason
+
+
 @njit(cache=True, error_model="numpy")  # x / 0 -> inf, never an exception
 def simulate_col_nb(
     o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
@@ -266,21 +305,24 @@ def simulate_col_nb(
         # 1) market orders decided at t-1's close fill at this open
         if not fill_close and (pend_exit or pend_entry != 0):
             if pend_exit and side != 0:
-                p_eff = ot * (1.0 - side * slip)
-                notional = units * p_eff
-                x_costs = comm_pct * notional + comm_fixed + units * ot * slip
-                cash += side * notional - comm_pct * notional - comm_fixed
-                pnl = side * units * (ot - entry_price) - entry_costs - x_costs
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ot, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
                 if record:
-                    tr_out[k, TR_ENTRY_BAR] = entry_bar
-                    tr_out[k, TR_EXIT_BAR] = t
-                    tr_out[k, TR_SIDE] = side
-                    tr_out[k, TR_SIZE] = units
-                    tr_out[k, TR_ENTRY_PRICE] = entry_price
-                    tr_out[k, TR_EXIT_PRICE] = ot
-                    tr_out[k, TR_PNL] = pnl
-                    tr_out[k, TR_COSTS] = entry_costs + x_costs
-                    tr_out[k, TR_REASON] = pend_reason
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        ot,
+                        pnl,
+                        entry_costs + x_costs,
+                        pend_reason,
+                    )
                 k += 1
                 n_closed += 1
                 if pnl > 0.0:
@@ -291,16 +333,16 @@ def simulate_col_nb(
                 side = 0
                 units = 0.0
             if pend_entry != 0 and side == 0:
-                p_eff = ot * (1.0 + pend_entry * slip)
-                u = _entry_units_nb(cash, p_eff, fp, ip)
+                u, cash_delta, costs = _entry_fill_nb(
+                    ot, pend_entry, cash, fp, ip, comm_pct, comm_fixed, slip
+                )
                 if u > 0.0:
-                    notional = u * p_eff
-                    cash -= pend_entry * notional + comm_pct * notional + comm_fixed
+                    cash += cash_delta
                     side = pend_entry
                     units = u
                     entry_price = ot
                     entry_bar = t
-                    entry_costs = comm_pct * notional + comm_fixed + u * ot * slip
+                    entry_costs = costs
                     sl_lvl = ot * (1.0 - side * sl)
                     tp_lvl = ot * (1.0 + side * tp)
                     extreme = ot
@@ -368,21 +410,24 @@ def simulate_col_nb(
                 elif lt < extreme:
                     extreme = lt
             if reason != 0:
-                p_eff = xp * (1.0 - side * slip)
-                notional = units * p_eff
-                x_costs = comm_pct * notional + comm_fixed + units * xp * slip
-                cash += side * notional - comm_pct * notional - comm_fixed
-                pnl = side * units * (xp - entry_price) - entry_costs - x_costs
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    xp, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
                 if record:
-                    tr_out[k, TR_ENTRY_BAR] = entry_bar
-                    tr_out[k, TR_EXIT_BAR] = t
-                    tr_out[k, TR_SIDE] = side
-                    tr_out[k, TR_SIZE] = units
-                    tr_out[k, TR_ENTRY_PRICE] = entry_price
-                    tr_out[k, TR_EXIT_PRICE] = xp
-                    tr_out[k, TR_PNL] = pnl
-                    tr_out[k, TR_COSTS] = entry_costs + x_costs
-                    tr_out[k, TR_REASON] = reason
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        xp,
+                        pnl,
+                        entry_costs + x_costs,
+                        reason,
+                    )
                 k += 1
                 n_closed += 1
                 if pnl > 0.0:
@@ -419,21 +464,24 @@ def simulate_col_nb(
 
         if fill_close:
             if exit_now and side != 0:
-                p_eff = ct * (1.0 - side * slip)
-                notional = units * p_eff
-                x_costs = comm_pct * notional + comm_fixed + units * ct * slip
-                cash += side * notional - comm_pct * notional - comm_fixed
-                pnl = side * units * (ct - entry_price) - entry_costs - x_costs
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
                 if record:
-                    tr_out[k, TR_ENTRY_BAR] = entry_bar
-                    tr_out[k, TR_EXIT_BAR] = t
-                    tr_out[k, TR_SIDE] = side
-                    tr_out[k, TR_SIZE] = units
-                    tr_out[k, TR_ENTRY_PRICE] = entry_price
-                    tr_out[k, TR_EXIT_PRICE] = ct
-                    tr_out[k, TR_PNL] = pnl
-                    tr_out[k, TR_COSTS] = entry_costs + x_costs
-                    tr_out[k, TR_REASON] = exit_reason
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        ct,
+                        pnl,
+                        entry_costs + x_costs,
+                        exit_reason,
+                    )
                 k += 1
                 n_closed += 1
                 if pnl > 0.0:
@@ -444,16 +492,16 @@ def simulate_col_nb(
                 side = 0
                 units = 0.0
             if entry_dir != 0 and side == 0:
-                p_eff = ct * (1.0 + entry_dir * slip)
-                u = _entry_units_nb(cash, p_eff, fp, ip)
+                u, cash_delta, costs = _entry_fill_nb(
+                    ct, entry_dir, cash, fp, ip, comm_pct, comm_fixed, slip
+                )
                 if u > 0.0:
-                    notional = u * p_eff
-                    cash -= entry_dir * notional + comm_pct * notional + comm_fixed
+                    cash += cash_delta
                     side = entry_dir
                     units = u
                     entry_price = ct
                     entry_bar = t
-                    entry_costs = comm_pct * notional + comm_fixed + u * ct * slip
+                    entry_costs = costs
                     sl_lvl = ct * (1.0 - side * sl)
                     tp_lvl = ct * (1.0 + side * tp)
                     extreme = ct
@@ -498,15 +546,20 @@ def simulate_col_nb(
         n_open = 1
         if record:
             ct = c[n - 1]
-            tr_out[k, TR_ENTRY_BAR] = entry_bar
-            tr_out[k, TR_EXIT_BAR] = n - 1
-            tr_out[k, TR_SIDE] = side
-            tr_out[k, TR_SIZE] = units
-            tr_out[k, TR_ENTRY_PRICE] = entry_price
-            tr_out[k, TR_EXIT_PRICE] = ct
-            tr_out[k, TR_PNL] = side * units * (ct - entry_price) - entry_costs
-            tr_out[k, TR_COSTS] = entry_costs
-            tr_out[k, TR_REASON] = EXIT_END_OF_DATA
+            pnl = side * units * (ct - entry_price) - entry_costs
+            _write_trade_nb(
+                tr_out,
+                k,
+                entry_bar,
+                n - 1,
+                side,
+                units,
+                entry_price,
+                ct,
+                pnl,
+                entry_costs,
+                EXIT_END_OF_DATA,
+            )
         k += 1
 
     # ---- compact statistics (same definitions as phi.backtest.metrics) ----
