@@ -150,25 +150,7 @@ def _regime_blend(
 ) -> np.ndarray:
     if not isinstance(regime_probs, pd.DataFrame) or regime_probs.shape[1] == 0:
         raise ConfigError("regime_probs must be a DataFrame with one column per regime")
-    missing = index.difference(regime_probs.index)
-    if len(missing):
-        raise ConfigError(
-            f"regime_probs has no row for {len(missing)} signal bar(s), first {missing[0]}: "
-            "compute the regime probabilities on the same bars as the signals"
-        )
-    probs = regime_probs.reindex(index).astype("float64")
-    regimes = [str(c) for c in probs.columns]
-    p = probs.to_numpy()
-    finite = p[~np.isnan(p)]
-    if finite.size and (finite.min() < -1e-9 or finite.max() > 1 + 1e-9):
-        raise ConfigError(
-            f"regime_probs must be probabilities in [0, 1], got values in [{finite.min():.4g}, {finite.max():.4g}]"
-        )
-    rows = ~np.isnan(p).any(axis=1)
-    sums = p[rows].sum(axis=1)
-    if sums.size and np.max(np.abs(sums - 1.0)) > 1e-6:
-        bad = float(sums[np.argmax(np.abs(sums - 1.0))])
-        raise ConfigError(f"regime_probs rows must sum to 1, one sums to {bad:.6g}")
+    regimes = [str(c) for c in regime_probs.columns]  # probabilities checked by regime_weighted_blend
     regime_weights = dict(regime_weights or {})
     for r in regime_weights:
         if r not in regimes:
@@ -188,7 +170,7 @@ def _regime_blend(
             index=regimes,
             columns=names,
         )
-    return regime_weighted_blend(pd.DataFrame(values, index=index, columns=names), probs, W).to_numpy()
+    return regime_weighted_blend(pd.DataFrame(values, index=index, columns=names), regime_probs, W).to_numpy()
 
 
 # ---------------------------------------------------------------------------- phiai (walk-forward)
