@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pandas as pd
@@ -20,16 +19,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://www.alphavantage.co/query"
 KEY = "SECRET-KEY-123"
 NOW = pd.Timestamp("2024-03-20 15:00", tz="UTC")
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("network access is disabled in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import numpy as np
 import pandas as pd
@@ -22,16 +21,6 @@ from phi.data.fetchers import (
 from phi.data.vendors import VendorData
 from phi.errors import ConfigError, DataError, PhiError, SymbolError
 from tests.conftest import make_ohlcv
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("network access is disabled in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 def one_line(exc: BaseException) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +23,6 @@ from phi.errors import ConfigError, DataError, RateLimitError, VendorError, Vend
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = pd.Timestamp("2024-06-14 15:00", tz="UTC")  # a Friday
 NY = "America/New_York"
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("network access is disabled in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 @pytest.fixture(autouse=True)
