@@ -10,7 +10,7 @@ import pandas as pd
 
 from phi.data import cache
 from phi.data.schema import ohlcv_hash
-from phi.data.timeframes import normalize_timeframe
+from phi.data.timeframes import is_intraday, normalize_timeframe
 
 
 @dataclass
@@ -30,11 +30,6 @@ class Dataset:
         return bool(self.metadata.get("synthetic", False))
 
 
-def _slice(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Bars stamped on dates ``start`` .. ``end`` (both inclusive)."""
-    return frame.loc[(frame.index >= start) & (frame.index < end + pd.Timedelta(days=1))]
-
-
 def get_dataset(
     symbol: str,
     start: Any,
@@ -51,7 +46,7 @@ def get_dataset(
 
     ``refresh=True`` re-fetches even when cached. CSV files are read directly (never cached).
     """
-    from phi.data.fetchers import fetch_result, parse_date_range, validate_symbol
+    from phi.data.fetchers import fetch_result, parse_date_range, slice_dates, validate_symbol
     from phi.data.health import data_health
 
     tf = normalize_timeframe(timeframe)
@@ -64,7 +59,8 @@ def get_dataset(
             if meta is not None:
                 full = cache.load_dataset(vendor, sym, tf, meta["start"], meta["end"])
                 if full is not None:
-                    frame = _slice(full, lo, hi)
+                    tz = str(meta.get("exchange_tz") or "UTC")
+                    frame = slice_dates(full, lo, hi, tz, is_intraday(tf))
                     if len(frame):
                         return Dataset(frame, _request_metadata(meta, frame, lo, hi), from_cache=True)
 

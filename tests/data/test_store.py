@@ -96,3 +96,10 @@ def test_csv_is_read_not_cached(tmp_path):
     ds = store.get_dataset("MINE", "2020-01-01", "2020-03-31", vendor="csv", path=str(path))
     assert len(ds.frame) == len(df) and not ds.from_cache
     assert cache.list_cached_datasets() == []
+
+
+def test_intraday_sub_range_from_the_cache_equals_a_fresh_fetch(count_fetches):
+    store.get_dataset("DEMO", "2024-03-01", "2024-03-29", timeframe="15m")
+    inner = store.get_dataset("DEMO", "2024-03-08", "2024-03-12", timeframe="15m")  # spans the DST change
+    assert inner.from_cache and len(count_fetches) == 1
+    pd.testing.assert_frame_equal(inner.frame, fetch("DEMO", "2024-03-08", "2024-03-12", "15m"), check_freq=False)
