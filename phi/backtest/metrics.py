@@ -233,6 +233,7 @@ def direction_accuracy(signal: np.ndarray, close: np.ndarray) -> float:
     return float(hits / counted)
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def compute_metrics(
     *,
     equity: np.ndarray,
@@ -254,37 +255,8 @@ def compute_metrics(
     definitions) so that long runs are not scanned again. Returns a dict keyed by
     :data:`METRIC_NAMES` (every value a float).
     """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _compute_metrics(
-            equity=np.asarray(equity, dtype=np.float64),
-            positions=positions,
-            close=close,
-            day_end=day_end,
-            initial=initial,
-            periods=periods,
-            closed_pnl=closed_pnl,
-            closed_return_pct=closed_return_pct,
-            n_open_trades=n_open_trades,
-            signal=signal,
-            pre=dict(precomputed or {}),
-        )
-
-
-def _compute_metrics(
-    *,
-    equity: np.ndarray,
-    positions: np.ndarray,
-    close: np.ndarray,
-    day_end: np.ndarray,
-    initial: float,
-    periods: int,
-    closed_pnl: np.ndarray,
-    closed_return_pct: np.ndarray,
-    n_open_trades: int,
-    signal: np.ndarray | None,
-    pre: dict[str, float],
-) -> dict[str, float]:
-    eq = equity
+    eq = np.asarray(equity, dtype=np.float64)
+    pre = dict(precomputed or {})
     r = daily_returns(eq, day_end, initial)
     final = float(eq[-1]) if eq.size else float(initial)
     growth = cagr(r, periods)
