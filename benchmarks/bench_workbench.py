@@ -86,17 +86,43 @@ class Server:
         self.log.close()
 
 
+IDLE_JS = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+#: counts script runs in the page (each transition of Streamlit's script state to "running")
+COUNT_RUNS_JS = """
+window.__phiRuns = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.getAttribute && r.target.getAttribute('data-test-script-state') === 'running' && r.oldValue !== 'running') {
+      window.__phiRuns += 1;
+    }
+  }
+}).observe(document, {attributes: true, subtree: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+"""
+
+
 def _key(key: str) -> str:
     return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"
 
 
-def _idle(page: Any, timeout: float = 600_000) -> None:
-    page.wait_for_timeout(50)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\\'stStatusWidget\\']')", timeout=timeout)
+def _runs(page: Any) -> int:
+    return int(page.evaluate("() => window.__phiRuns || 0"))
+
+
+def _idle(page: Any, after: int | None = None, timeout: float = 600_000) -> None:
+    """Wait until a script run that started after the run count ``after`` has finished."""
+    if after is not None:
+        page.wait_for_function("(n) => (window.__phiRuns || 0) > n", arg=after, timeout=timeout)
+    page.wait_for_function(IDLE_JS, timeout=timeout)
+
+
+def _new_page(browser: Any) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(COUNT_RUNS_JS)
+    return page
 
 
 def _first_page(browser: Any, url: str) -> dict[str, float]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = _new_page(browser)
     t0 = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_text("Phi-nance workbench").first.wait_for(timeout=120_000)
@@ -105,7 +131,7 @@ def _first_page(browser: Any, url: str) -> dict[str, float]:
     summary = time.perf_counter() - t0
     page.locator(_key("chart:dataset") + " .js-plotly-plot").wait_for(timeout=120_000)
     chart = time.perf_counter() - t0
-    _idle(page)
+    _idle(page, 0)
     done = time.perf_counter() - t0
     page.close()
     return {"title": title, "summary": summary, "chart": chart, "done": done}
@@ -113,22 +139,28 @@ def _first_page(browser: Any, url: str) -> dict[str, float]:
 
 def _set_dates(page: Any, start: str, end: str) -> None:
     for key, value in (("ds:start", start), ("ds:end", end)):
+        if page.locator(_key(key) + " input[type=date]").input_value() == value:
+            continue  # unchanged: no re-run to wait for
+        n = _runs(page)
         page.locator(_key(key)).get_by_role("spinbutton").first.click()  # the year segment
         page.keyboard.type(value.replace("-", ""))
-        page.keyboard.press("Tab")
-        _idle(page)
+        page.get_by_text("Phi-nance workbench").first.click()  # the value is committed on blur
+        _idle(page, n)
 
 
 def _choose(page: Any, label: str, option: str) -> None:
+    n = _runs(page)
     page.get_by_role("combobox", name=label).click()
     page.get_by_role("option", name=option, exact=True).click()
-    _idle(page)
+    _idle(page, n)
 
 
 def _run(page: Any) -> float:
-    """Click Run backtest; seconds until the new run's results are drawn."""
+    """Click Run backtest; seconds until the new run's results are drawn (its id in the ribbon,
+    the Summary tab's KPIs shown, the script run over)."""
     success = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="saved:")
     before = success.inner_text() if success.count() else ""
+    n = _runs(page)
     t0 = time.perf_counter()
     page.locator(_key("run:go") + " button").click()
     page.wait_for_function(
@@ -136,8 +168,35 @@ def _run(page: Any) -> float:
               .find(e => e.innerText.includes('saved:')); return el && el.innerText !== before; }""",
         arg=before, timeout=600_000,
     )  # fmt: skip
-    page.locator(_key("res:chart:equity")).first.wait_for(state="attached", timeout=600_000)
-    _idle(page)
+    run_id = re.search(r"Run (\S+) saved", success.inner_text()).group(1)  # type: ignore[union-attr]
+    page.locator(".phi-card", has_text=run_id).wait_for(timeout=600_000)
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=600_000)
+    _idle(page, n)
+    return time.perf_counter() - t0
+
+
+def _tab(page: Any, name: str, chart_key: str) -> float:
+    """Open a results tab; seconds until its chart is drawn."""
+    n = _runs(page)
+    t0 = time.perf_counter()
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.locator(_key(chart_key) + " .js-plotly-plot").wait_for(timeout=600_000)
+    _idle(page, n)
+    return time.perf_counter() - t0
+
+
+def _fetch(page: Any) -> float:
+    """Click Fetch & cache; seconds until the summary strip shows the new bar count."""
+    before = page.locator(".phi-card").nth(1).inner_text()
+    n = _runs(page)
+    t0 = time.perf_counter()
+    page.locator(_key("ds:fetch") + " button").click()
+    page.wait_for_function(
+        "(before) => { const c = document.querySelectorAll('.phi-card')[1]; return c && c.innerText !== before; }",
+        arg=before, timeout=600_000,
+    )  # fmt: skip
+    page.locator(_key("chart:dataset") + " .js-plotly-plot").first.wait_for(timeout=600_000)
+    _idle(page, n)
     return time.perf_counter() - t0
 
 
@@ -163,18 +222,18 @@ def bench(repeat: int, million: bool) -> dict[str, Any]:
             out["later"] = {k: statistics.median(r[k] for r in later) for k in later[0]}
 
             # 3. ten years of daily bars, click -> drawn results
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = _new_page(browser)
             page.goto(srv.url, wait_until="domcontentloaded")
             page.locator(_key("chart:dataset") + " .js-plotly-plot").wait_for(timeout=120_000)
-            _idle(page)
+            _idle(page, 0)
             _set_dates(page, "2015-01-01", "2024-12-31")
-            page.locator(_key("ds:fetch") + " button").click()
-            _idle(page)
+            _fetch(page)
             bars = page.locator(".phi-card").nth(1).inner_text()
             _run(page)  # warm-up run
             runs = [_run(page) for _ in range(repeat)]
             out["daily_bars"] = bars.split("\n")[-1]
             out["daily_runs"] = runs
+            out["daily_tab"] = _tab(page, "Equity & drawdown", "res:chart:equity")
             out["daily_points"] = page.evaluate(MAX_POINTS_JS)
 
             # 4. a million one-minute bars
@@ -183,28 +242,41 @@ def bench(repeat: int, million: bool) -> dict[str, Any]:
                 page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
                 page.reload(wait_until="domcontentloaded")
                 page.locator(_key("chart:dataset") + " .js-plotly-plot").wait_for(timeout=120_000)
-                _idle(page)
+                _idle(page, 0)
                 _choose(page, "Timeframe", "1m")
                 _set_dates(page, "2015-01-01", "2024-10-31")
                 received.clear()
-                t0 = time.perf_counter()
-                page.locator(_key("ds:fetch") + " button").click()
-                page.wait_for_timeout(300)
-                _idle(page)
-                out["m_fetch"] = time.perf_counter() - t0
+                out["m_fetch"] = _fetch(page)
                 out["m_fetch_bytes"] = sum(received)
                 out["m_bars"] = page.locator(".phi-card").nth(1).inner_text().split("\n")[-1]
                 out["m_points"] = page.evaluate(MAX_POINTS_JS)
                 received.clear()
+                n = _runs(page)
                 t0 = time.perf_counter()
                 page.locator(_key("ex:allow_short") + " label").click()
-                page.wait_for_timeout(100)
-                _idle(page)
+                _idle(page, n)
+                out["m_fragment"] = time.perf_counter() - t0
+                out["m_fragment_bytes"] = sum(received)
+                received.clear()
+                n = _runs(page)
+                t0 = time.perf_counter()
+                page.locator(_key("ind:rsi:enabled") + " label").click()  # a full page re-run
+                _idle(page, n)
                 out["m_rerun"] = time.perf_counter() - t0
                 out["m_rerun_bytes"] = sum(received)
+                n = _runs(page)
+                page.locator(_key("ind:rsi:enabled") + " label").click()
+                _idle(page, n)
                 received.clear()
                 out["m_run"] = _run(page)
                 out["m_run_bytes"] = sum(received)
+                received.clear()
+                out["m_tabs"] = {
+                    name: _tab(page, name, key)
+                    for name, key in (("Equity & drawdown", "res:chart:equity"), ("Price & trades", "res:chart:price"),
+                                      ("Trades", "res:chart:pnl"), ("Signals", "res:chart:signals"))
+                }
+                out["m_tabs_bytes"] = sum(received)
                 out["m_points_results"] = page.evaluate(MAX_POINTS_JS)
             page.close()
         finally:
@@ -215,14 +287,14 @@ def bench(repeat: int, million: bool) -> dict[str, Any]:
 
 def table(r: dict[str, Any], repeat: int) -> str:
     import platform
+    from importlib.metadata import version
 
-    import playwright
     import streamlit
 
     med = statistics.median(r["daily_runs"])
     lines = [
         f"`benchmarks/bench_workbench.py`, CPython {platform.python_version()}, streamlit {streamlit.__version__}, "
-        f"playwright {getattr(playwright, '__version__', '?')}, Debian Chromium (headless), {os.cpu_count()} CPUs; the "
+        f"playwright {version('playwright')}, Debian Chromium (headless), {os.cpu_count()} CPUs; the "
         "browser and the server share the machine. Times in seconds; medians of "
         f"{repeat} where marked.",
         "",
@@ -237,6 +309,7 @@ def table(r: dict[str, Any], repeat: int) -> str:
         f"| first page, later sessions (median): summary / candlestick / all drawn | {r['later']['summary']:.2f} / {r['later']['chart']:.2f} / {r['later']['done']:.2f} | |",
         f"| first page without warm-up, first session: candlestick / all drawn | {r['cold_first']['chart']:.2f} / {r['cold_first']['done']:.2f} | (for comparison) |",
         f"| 10 years daily ({r['daily_bars']} bars), click → results drawn, median of {repeat} (min {min(r['daily_runs']):.2f}, max {max(r['daily_runs']):.2f}) | **{med:.2f}** | < 1 s |",
+        f"| … then the Equity & drawdown tab: click → chart drawn | {r['daily_tab']:.2f} | – |",
         f"| largest chart trace in the browser, 10-year daily page | {r['daily_points']:,} points | ≤ ~10,000 |",
     ]
     if "m_fetch" in r:
@@ -244,9 +317,13 @@ def table(r: dict[str, Any], repeat: int) -> str:
             f"| 1m demo bars: {r['m_bars']} bars — fetch & cache (generate, health, parquet) and draw | {r['m_fetch']:.2f} | – |",
             f"| … bytes the browser received for that page | {r['m_fetch_bytes'] / 1e6:.1f} MB | – |",
             f"| … largest chart trace in the browser (dataset, signals, blend) | {r['m_points']:,} points | ≤ ~10,000 |",
-            f"| … a widget change (whole page re-run with the million bars loaded) | {r['m_rerun']:.2f} ({r['m_rerun_bytes'] / 1e6:.1f} MB) | responsive |",
+            f"| … an execution setting changed (re-runs Step 4 only) | {r['m_fragment']:.2f} ({r['m_fragment_bytes'] / 1e6:.2f} MB) | responsive |",
+            f"| … an indicator switched off (re-runs the whole page, charts from the session store) | {r['m_rerun']:.2f} ({r['m_rerun_bytes'] / 1e6:.1f} MB) | responsive |",
             f"| … click → results drawn for a backtest on the million bars | {r['m_run']:.2f} ({r['m_run_bytes'] / 1e6:.1f} MB) | – |",
-            f"| … largest chart trace after the run (equity, price+trades, signals, position) | {r['m_points_results']:,} points | ≤ ~10,000 |",
+            "| … then each results tab, click → chart drawn: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["m_tabs"].items())
+            + f" ({r['m_tabs_bytes'] / 1e6:.1f} MB for the four) | | – |",
+            f"| … largest chart trace in the browser after all tabs were opened | {r['m_points_results']:,} points | ≤ ~10,000 |",
         ]
     return "\n".join(lines) + "\n"
 

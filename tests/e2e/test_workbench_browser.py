@@ -76,7 +76,10 @@ def server(tmp_path: Path) -> Iterator[str]:
 def _idle(page) -> None:  # noqa: ANN001 - a playwright Page
     """Wait until the script run the last interaction started has finished."""
     page.wait_for_timeout(200)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\\'stStatusWidget\\']')", timeout=120_000)
+    page.wait_for_function(IDLE_JS, timeout=120_000)
+
+
+IDLE_JS = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
 
 
 def _key(key: str) -> str:
