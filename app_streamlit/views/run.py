@@ -101,9 +101,14 @@ def _summary_line(spec: dict[str, Any] | None) -> str:
     )
 
 
-@st.fragment
 def render() -> None:
-    """Step 5 and the results as a fragment: running and browsing results re-run only this part."""
+    """Step 5 and the results.
+
+    Not a fragment on purpose: Streamlit lets a click inside a fragment wait until the running
+    script ends, so a Cancel button in a fragment could not interrupt the progress loop. Here the
+    click re-runs the page at once (the loop is interrupted at its next update) and the new run's
+    callback cancels the job.
+    """
     from app_streamlit.views import results
 
     try:

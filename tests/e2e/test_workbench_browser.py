@@ -171,3 +171,48 @@ def _drive(page, server: str) -> None:  # noqa: ANN001 - a playwright Page
     page.set_viewport_size({"width": 1400, "height": 2200})
     page.get_by_text("Compare runs").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "05_compare.png"))
+
+
+def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
+    """A walk-forward phiai run refreshed every bar over 25 years takes many seconds; Cancel stops
+    it within a few seconds of the click and nothing is saved."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(server, wait_until="domcontentloaded")
+            expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
+            _idle(page)
+            page.locator(_key("ds:start")).get_by_role("spinbutton").first.click()
+            page.keyboard.type("20000101")
+            page.get_by_text("Phi-nance workbench").first.click()  # a date is committed on blur
+            _idle(page)
+            page.locator(_key("ds:fetch") + " button").click()
+            expect(page.get_by_text("2000-01-03").first).to_be_visible(timeout=60_000)
+            _idle(page)
+            page.get_by_role("combobox", name="Blend mode").click()
+            page.keyboard.type("phiai")
+            page.keyboard.press("Enter")
+            _idle(page)
+            step = page.locator(_key("bl:step") + " input")
+            step.fill("1")
+            step.press("Enter")
+            _idle(page)
+            page.locator(_key("run:go") + " button").click()
+            expect(page.get_by_text("blend signals ·").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "07_running.png"))
+            t0 = time.monotonic()
+            page.locator(_key("run:cancel") + " button").click()
+            expect(page.get_by_text("Run cancelled during").first).to_be_visible(timeout=30_000)
+            assert time.monotonic() - t0 < 10.0
+            page.screenshot(path=str(ARTIFACTS / "08_cancelled.png"))
+            page.locator(_key("nav")).get_by_text("Run history").click()
+            expect(page.get_by_text("No saved runs yet")).to_be_visible(timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure_cancel.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
