@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
-echo "== ruff" && .venv/bin/ruff check phi tests benchmarks
+echo "== ruff" && .venv/bin/ruff check phi app_streamlit tests benchmarks run_backtest.py
 echo "== mypy" && .venv/bin/mypy
 echo "== pytest" && .venv/bin/python -m pytest -q "$@"
