@@ -7,6 +7,7 @@ this module imports neither numba nor the engine (``phi runs list`` must stay fa
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -197,10 +198,8 @@ def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
 def parse_value(text: str) -> int | float | str:
     """'10' -> 10, '2.5' -> 2.5, anything else stays text."""
     for cast in (int, float):
-        try:
+        with contextlib.suppress(ValueError):
             return cast(text)  # type: ignore[operator]
-        except ValueError:
-            pass
     return text
 
 

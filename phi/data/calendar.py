@@ -97,7 +97,7 @@ def _holidays_d() -> np.ndarray:
     ]
 
     class _NYSE(AbstractHolidayCalendar):
-        pass
+        """NYSE full-day holidays (the rules are attached below)."""
 
     _NYSE.rules = rules
     with warnings.catch_warnings():
