@@ -378,31 +378,6 @@ def matmul_rows_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def species_nb(node_lp: np.ndarray, paths: np.ndarray) -> np.ndarray:
-    """Species probabilities: softmax over species of the summed node log-probs of each path."""
-    n = node_lp.shape[0]
-    ns, nl = paths.shape
-    out = np.empty((n, ns))
-    for t in range(n):
-        mx = -np.inf
-        for s in range(ns):
-            acc = 0.0
-            for lvl in range(nl):
-                acc += node_lp[t, paths[s, lvl]]
-            out[t, s] = acc
-            if acc > mx:
-                mx = acc
-        tot = 0.0
-        for s in range(ns):
-            e = np.exp(out[t, s] - mx)
-            out[t, s] = e
-            tot += e
-        for s in range(ns):
-            out[t, s] /= tot
-    return out
-
-
-@njit(cache=True)
 def project_nb(
     x: np.ndarray, probs: np.ndarray, par: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
