@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phi._math import sigmoid
 from phi.regime import _nb
 from phi.regime.config import ConfidenceConfig, ExpertConfig
 from phi.regime.probability_field import Field, _entropy
@@ -56,10 +57,6 @@ def interaction_matrix(cfg: ExpertConfig) -> np.ndarray:
         i, j = names.index(a), names.index(b)
         m[i, j] = m[j, i] = value
     return m
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def mix(
@@ -94,8 +91,8 @@ def mix(
 
     vz = np.nan_to_num(volume_z, nan=0.0)
     gz = np.nan_to_num(gap_z, nan=0.0)
-    c_liquidity = np.minimum(1.0, 2.0 * _sigmoid(cfg.liquidity_volume_scale * vz)) * (
-        2.0 * _sigmoid(-cfg.liquidity_gap_scale * np.abs(gz))
+    c_liquidity = np.minimum(1.0, 2.0 * sigmoid(cfg.liquidity_volume_scale * vz)) * (
+        2.0 * sigmoid(-cfg.liquidity_gap_scale * np.abs(gz))
     )
     confidence = c_field * c_consensus
     score = composite * confidence * c_liquidity

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phi._math import sigmoid
 from phi.regime import _nb
 from phi.regime.config import MFTConfig
 from phi.regime.taxonomy import (
@@ -88,7 +89,7 @@ def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfi
     for c, k in CLASS_PARENT.items():
         parent[NODE_INDEX[c]] = NODE_INDEX[k]
     scale = cfg.probability.direction_scale
-    u = 1.0 / (1.0 + np.exp(-scale * np.nan_to_num(np.asarray(direction_z, dtype=np.float64), nan=0.0)))
+    u = sigmoid(scale * np.nan_to_num(np.asarray(direction_z, dtype=np.float64), nan=0.0))
     vol = np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64)
     node_lp, node_p, ent, species, regimes = _nb.field_nb(
         np.ascontiguousarray(logits, dtype=np.float64),

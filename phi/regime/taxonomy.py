@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
+from phi._math import sigmoid
 from phi.regime import _nb
 
 if TYPE_CHECKING:
@@ -221,6 +222,6 @@ def node_logits(
     logits = _nb.sticky_logits_nb(energy, eta)
     cs = level_slice("class")
     parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]])
-    energy[:, cs] = energy[:, cs] / (1.0 + np.exp(-logits[:, parent]))
+    energy[:, cs] = energy[:, cs] * sigmoid(logits[:, parent])
     logits[:, cs] = _nb.sticky_logits_nb(np.ascontiguousarray(energy[:, cs]), eta[cs])
     return energy, logits
