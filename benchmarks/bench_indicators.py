@@ -31,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from phi._io import atomic_write_text  # noqa: E402
 from phi.indicators import _nb  # noqa: E402
-from phi.indicators.registry import compute_all_signals, compute_raw, list_indicators  # noqa: E402
+from phi.indicators.registry import (  # noqa: E402
+    _check_frame,
+    compute_all_signals,
+    compute_raw,
+    list_indicators,
+)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -229,6 +234,7 @@ def run(n: int, repeat: int) -> str:
         t_k, t_api, t_ta, t_pd = best_of([kernel, api, ta, pdf], repeat)
         assert t_pd is not None
         rows.append((label, name, t_k, t_api, t_ta, t_pd))
+    t_check = best(lambda: _check_frame(df, ["close"]), repeat)
     t_all = best(lambda: compute_all_signals(df, names), max(1, repeat // 2))
     t_sig = {
         nm: best(lambda nm=nm: compute_all_signals(df, [nm]), max(1, repeat // 2)) for nm in names
@@ -250,6 +256,10 @@ def run(n: int, repeat: int) -> str:
             f"| {ratio(t_ta, t_k)} | {ratio(t_ta, t_api)} | {ratio(t_pd, t_api)} |"
         )
     lines += [
+        "",
+        f"The API column includes input validation that TA-Lib does not do: every input column is "
+        f"checked for NaN/inf in one summation pass, {t_check * 1e3:.2f} ms per column here, which is "
+        "most of the gap between the kernel and the API on the cheapest indicators (MOM, SMA).",
         "",
         f"All 14 signals (`compute_all_signals`, default parameters) on {n:,} bars: **{t_all:.2f} s** "
         f"(first call in a fresh process, numba cache load included, on 500 bars: {first:.2f} s).",

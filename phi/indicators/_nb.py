@@ -282,47 +282,46 @@ def bbands_nb(x, period, nbdev):
     return upper, middle, lower
 
 
-@njit(cache=True)
-def _rolling_extreme(x, period, sign):
-    """Rolling max (sign 1) or min (sign -1) over ``period`` bars, current included.
+def _rolling_extreme_kernel(pick):
+    """A rolling-extreme kernel (``pick`` = ``max`` or ``min``) over ``period`` bars, current
+    bar included.
 
     Van Herk / Gil-Werman: blocks of ``period`` bars; a window ending inside block b+1 is the
     suffix extreme of block b joined with the prefix extreme of block b+1. O(n) whatever the
-    data (a falling market does not make it rescan), exact.
+    data (a falling market does not make it rescan), exact. One kernel per ``pick`` so that
+    the comparison compiles to a branch-free min/max instruction.
     """
-    n = x.shape[0]
-    out = _nan_head(n, period - 1)
-    buf = np.empty(period)
-    b0 = 0
-    while b0 + period - 1 < n:
-        e = b0 + period
-        m = sign * x[e - 1]
-        buf[period - 1] = m
-        for j in range(period - 2, -1, -1):
-            v = sign * x[b0 + j]
-            m = v if v > m else m
-            buf[j] = m
-        out[e - 1] = sign * buf[0]
-        m = -np.inf
-        for i in range(e, min(e + period - 1, n)):
-            v = sign * x[i]
-            m = v if v > m else m
-            a = buf[i - e + 1]
-            out[i] = sign * (a if a > m else m)
-        b0 = e
-    return out
+
+    @njit(cache=True)
+    def kernel(x, period):
+        n = x.shape[0]
+        out = _nan_head(n, period - 1)
+        buf = np.empty(period)
+        b0 = 0
+        while b0 + period - 1 < n:
+            e = b0 + period
+            m = x[e - 1]
+            buf[period - 1] = m
+            for j in range(period - 2, -1, -1):
+                m = pick(x[b0 + j], m)
+                buf[j] = m
+            out[e - 1] = m
+            stop = min(e + period - 1, n)
+            if e < stop:  # the windows ending in the next block (period >= 2 here)
+                m = x[e]
+                out[e] = pick(buf[1], m)
+                for i in range(e + 1, stop):
+                    m = pick(x[i], m)
+                    out[i] = pick(buf[i - e + 1], m)
+            b0 = e
+        return out
+
+    return kernel
 
 
-@njit(cache=True)
-def rolling_max_nb(x, period):
-    """TA-Lib MAX: highest value of the last ``period`` bars (current included)."""
-    return _rolling_extreme(x, period, 1.0)
-
-
-@njit(cache=True)
-def rolling_min_nb(x, period):
-    """TA-Lib MIN: lowest value of the last ``period`` bars (current included)."""
-    return _rolling_extreme(x, period, -1.0)
+# TA-Lib MAX / MIN: highest / lowest value of the last ``period`` bars (current included).
+rolling_max_nb = _rolling_extreme_kernel(max)
+rolling_min_nb = _rolling_extreme_kernel(min)
 
 
 @njit(cache=True, fastmath=_ARCP)
@@ -374,11 +373,13 @@ def stoch_nb(high, low, close, fastk, slowk, slowd, flat_value):
 
 @njit(cache=True, inline="always")
 def _true_range(high, low, close, i):
-    """TA-Lib TRANGE of bar ``i >= 1``: ``max(h - l, |c[i-1] - h|, |c[i-1] - l|)``."""
-    th = high[i]
-    tl = low[i]
+    """TA-Lib TRANGE of bar ``i >= 1``: ``max(h - l, |c[i-1] - h|, |c[i-1] - l|)``.
+
+    Computed as ``max(h, c[i-1]) - min(l, c[i-1])``, the same floating-point subtraction in
+    each of the three cases (for ``h >= l``), so bit-identical, and branch-free.
+    """
     yc = close[i - 1]
-    return max(th - tl, abs(yc - th), abs(yc - tl))
+    return max(high[i], yc) - min(low[i], yc)
 
 
 @njit(cache=True, fastmath=_ARCP)
