@@ -63,6 +63,9 @@ BL_STEP: Final = "bl:step"
 BL_WINDOW: Final = "bl:window"
 BL_METRIC: Final = "bl:metric"
 BL_REGIME_MATRIX: Final = "bl:regime_matrix"
+#: regime engine settings submitted in the Regime view (a partial MFTConfig dict); they apply
+#: to the Regime view and to the regime_weighted blend (its preview and its runs)
+REGIME_OVERRIDES: Final = "regime:overrides"
 
 
 def bl_weight(name: str) -> str:
@@ -226,6 +229,8 @@ def blend_config(values: Values) -> dict[str, Any]:
     out: dict[str, Any] = {"mode": mode, "params": params}
     if mode == "regime_weighted" and values.get(BL_REGIME_MATRIX) is not None:
         out["regime_weights"] = values[BL_REGIME_MATRIX]
+    if mode == "regime_weighted" and values.get(REGIME_OVERRIDES):
+        out["regime"] = values[REGIME_OVERRIDES]
     return out
 
 

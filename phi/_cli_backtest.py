@@ -237,6 +237,7 @@ def build_config(
     blend_mode: str | None = None,
     weights: list[str] | None = None,
     dead_zone: float | None = None,
+    regime_config: str | None = None,
     engine: Mapping[str, Any] | None = None,
     size: str | None = None,
     description: str | None = None,
@@ -292,6 +293,12 @@ def build_config(
     if dead_zone is not None:
         blend = dict(d.get("blend") or {"mode": "voting"})
         blend["params"] = {**(blend.get("params") or {}), "dead_zone": dead_zone}
+        d["blend"] = blend
+    if regime_config is not None:
+        from phi.regime.config import load_config, overrides
+
+        blend = dict(d.get("blend") or {})  # the mode must be regime_weighted (BlendConfig says so)
+        blend["regime"] = overrides(load_config(regime_config))
         d["blend"] = blend
     eng = dict(d.get("engine") or {})
     eng.update({k: v for k, v in (engine or {}).items() if v is not None})

@@ -314,6 +314,7 @@ def backtest(
     blend_mode: Annotated[str | None, typer.Option("--blend", help="weighted_sum (default), voting, phiai or regime_weighted.")] = None,
     weights: Annotated[list[str] | None, typer.Option("--weights", "-w", help="name=weight pairs: rsi=2,macd=1 (others weigh 1).")] = None,
     dead_zone: Annotated[float | None, typer.Option("--dead-zone", help="voting: |signal| <= this abstains (default 0.05).")] = None,
+    regime_config: Annotated[str | None, typer.Option("--regime-config", help="regime_weighted: regime engine settings file (.json/.toml, as for phi regime --config).")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help="Entry threshold in [0, 1] (default 0.1).")] = None,
     exit_threshold: Annotated[float | None, typer.Option("--exit-threshold", help="Signal-exit threshold in [0, 1] (default 0).")] = None,
     short: Annotated[bool | None, typer.Option("--short/--no-short", help="Also trade the short side (default: long only).")] = None,
@@ -348,6 +349,7 @@ def backtest(
         blend_mode=blend_mode,
         weights=weights,
         dead_zone=dead_zone,
+        regime_config=regime_config,
         engine={
             "entry_threshold": threshold,
             "exit_threshold": exit_threshold,

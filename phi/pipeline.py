@@ -179,7 +179,7 @@ def run(
         if config.blend.mode == "regime_weighted":  # the MFT engine's 8 bins (issue 04)
             from phi.regime.engine import RegimeEngine
 
-            regime_probs = RegimeEngine().run(frame).regime_probs
+            regime_probs = RegimeEngine(config.blend.regime_config()).run(frame).regime_probs
         blended = blend(
             signals,
             config.blend.mode,

@@ -11,6 +11,7 @@ import pytest
 import phi
 from phi.backtest.engine import EngineConfig, run_backtest
 from phi.backtest.run_config import BlendConfig, DatasetSpec, IndicatorConfig, RunConfig
+from phi.backtest.run_history import load_run
 from phi.blending.blender import blend, phiai_fit
 from phi.data.store import get_dataset
 from phi.errors import ConfigError, DataError, IndicatorError
@@ -165,3 +166,21 @@ def test_engine_scorer_never_sees_the_bars_it_trades() -> None:
 def test_run_refuses_a_non_config() -> None:
     with pytest.raises(ConfigError, match="needs a RunConfig, got dict"):
         run({"dataset": {}}, save=False)  # type: ignore[arg-type]
+
+
+def test_regime_weighted_runs_the_engine_with_the_configs_regime_settings() -> None:
+    from phi.regime.blend import default_regime_weights, regime_weighted_blend
+    from phi.regime.config import MFTConfig
+    from phi.regime.engine import RegimeEngine
+
+    settings = {"probability": {"direction_scale": 0.5}, "taxonomy": {"gate_default": 2.0}}
+    res = run(config(blend=BlendConfig("regime_weighted", regime=settings)), save=True)
+    frame = get_dataset(DS.symbol, DS.start, DS.end, DS.timeframe, DS.vendor).frame
+    probs = RegimeEngine(MFTConfig.from_dict(settings)).run(frame).regime_probs
+    assert not probs.equals(RegimeEngine().run(frame).regime_probs)
+    w = default_regime_weights(["rsi", "macd"]) * pd.Series({"rsi": 2.0, "macd": 1.0})
+    pd.testing.assert_series_equal(res.signal, regime_weighted_blend(res.signals, probs, w), check_names=False)
+    # saved with the run, so a re-run reproduces it
+    assert load_run(res.run_id).config.blend.regime == settings
+    again = rerun(res.run_id, save=False)
+    pd.testing.assert_series_equal(again.equity, res.equity)

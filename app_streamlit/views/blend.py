@@ -34,11 +34,11 @@ def modes() -> list[str]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def regime_probs_for(_frame: pd.DataFrame, content_hash: str) -> pd.DataFrame:
-    """The regime engine's probabilities on the loaded bars (default settings)."""
-    from phi.regime import RegimeEngine
+def regime_probs_for(_frame: pd.DataFrame, content_hash: str, overrides_json: str = "{}") -> pd.DataFrame:
+    """The regime engine's probabilities on the loaded bars (defaults + the Regime view's settings)."""
+    from phi.regime import MFTConfig, RegimeEngine
 
-    return RegimeEngine().run(_frame).regime_probs
+    return RegimeEngine(MFTConfig.from_dict(json.loads(overrides_json))).run(_frame).regime_probs
 
 
 def default_matrix(names: list[str]) -> pd.DataFrame:
@@ -90,14 +90,15 @@ def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
 
         def build() -> charts.Chart:
             if mode == "regime_weighted":
-                probs = regime_probs_for(ds.frame, ds.content_hash)
+                probs = regime_probs_for(ds.frame, ds.content_hash, json.dumps(cfg.get("regime") or {}, sort_keys=True))
                 out = blend(signals, mode, weights, regime_probs=probs, regime_weights=cfg.get("regime_weights"))
             else:
                 out = blend(signals, mode, weights, dead_zone=params.get("dead_zone", 0.05))
             return _blend_chart(signals, out, mode)
 
         key = (ds.content_hash, selection, mode, tuple(sorted(weights.items())),
-               json.dumps(params, sort_keys=True), json.dumps(cfg.get("regime_weights"), sort_keys=True))
+               json.dumps(params, sort_keys=True), json.dumps(cfg.get("regime_weights"), sort_keys=True),
+               json.dumps(cfg.get("regime"), sort_keys=True))
         chart = ui.attempt(ui.memo, "blend_chart", key, build, 8)
     if not isinstance(chart, ui.Failed):
         ui.show_chart(chart, key="chart:blend")
@@ -186,6 +187,12 @@ def _regime_matrix(enabled: list[str]) -> None:
     if kept and list(base.index) == list(kept) and all(list(row) == enabled for row in kept.values()):
         base = pd.DataFrame(kept).T.reindex(index=base.index, columns=enabled).astype(float)  # the user's edits
     st.caption("Regime weight matrix W[regime, indicator] (pre-filled with the regime engine's defaults).")
+    custom = st.session_state.get(forms.REGIME_OVERRIDES)
+    st.caption(
+        "Regime probabilities: the regime engine with "
+        + ("the settings submitted in the Regime view (saved with the run)." if custom else
+           "its calibrated default settings (change them in the Regime view).")
+    )  # fmt: skip
     edited = st.data_editor(base, key=f"{key}:{'|'.join(enabled)}", width="stretch")
     st.session_state[forms.BL_REGIME_MATRIX] = {
         str(r): {str(c): float(edited.loc[r, c]) for c in edited.columns} for r in edited.index

@@ -2,7 +2,7 @@
 
 Shows the stacked probabilities of the 8 regimes, the dominant regime under the price, the
 composite signal with its confidences, and the engine's main settings in a form (applied on
-submit). Everything is computed by :class:`phi.regime.RegimeEngine`.
+submit, here and to the ``regime_weighted`` blend of Step 3 and its runs). Everything is computed by :class:`phi.regime.RegimeEngine`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import streamlit as st
 from app_streamlit import charts, forms, ui
 
 FORM = "regime:form"
-OVERRIDES = "regime:overrides"  # the submitted settings (a partial MFTConfig dict)
 LEVELS = ("kingdom", "phylum", "class", "order", "family", "genus")
 
 
@@ -41,7 +40,8 @@ def _settings_form(defaults: Any) -> None:
     tax, conf, prob = defaults.taxonomy, defaults.confidence, defaults.probability
     with st.form(FORM):
         st.markdown("**Regime engine settings**")
-        st.caption("Sticky-logit rate η per taxonomy level (lower = stickier) and softmax temperature per level.")
+        st.caption("Sticky-logit rate η per taxonomy level (lower = stickier) and softmax temperature per level. "
+                   "Submitted settings apply here and to the regime_weighted blend (Step 3), and are saved with its runs.")
         cols = st.columns(len(LEVELS))
         eta, temp = {}, {}
         for col, lvl in zip(cols, LEVELS, strict=True):
@@ -53,7 +53,7 @@ def _settings_form(defaults: Any) -> None:
         direction = c[2].slider("Direction scale", 0.1, 5.0, float(prob.direction_scale), 0.1, key="regime:direction", persist_state="session")
         floor = c[3].slider("Trade floor (confidence)", 0.0, 1.0, float(conf.trade_floor), 0.01, key="regime:floor", persist_state="session")
         if st.form_submit_button("Run regime engine", type="primary"):
-            st.session_state[OVERRIDES] = {
+            st.session_state[forms.REGIME_OVERRIDES] = {
                 "taxonomy": {"smoothing": eta, "temperature": temp, "msl_kingdom_scale": msl, "gate_default": gate},
                 "probability": {"direction_scale": direction},
                 "confidence": {"trade_floor": floor},
@@ -72,7 +72,7 @@ def render() -> None:
     st.caption(f"Dataset {spec.get('symbol')} {spec.get('timeframe')} {spec.get('start')} .. {spec.get('end')} "
                f"({spec.get('vendor')}), {len(ds.frame):,} bars.")
     _settings_form(MFTConfig())
-    overrides = st.session_state.get(OVERRIDES, {})
+    overrides = st.session_state.get(forms.REGIME_OVERRIDES, {})
     out = ui.attempt(run_engine, ds.frame, ds.content_hash, json.dumps(overrides, sort_keys=True))
     if isinstance(out, ui.Failed):
         return

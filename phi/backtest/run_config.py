@@ -217,12 +217,15 @@ class BlendConfig:
     ``params`` holds the mode's settings (``dead_zone`` for voting; ``train_bars``, ``step``,
     ``window``, ``metric`` for phiai), defaults filled in. Per-indicator weights live in
     :attr:`IndicatorConfig.weight` (one home); ``regime_weights`` (regime -> indicator ->
-    weight) is only for ``regime_weighted``.
+    weight) is only for ``regime_weighted``, as is ``regime``: the regime engine's settings
+    that differ from the calibrated defaults (a partial :class:`phi.regime.MFTConfig` dict,
+    e.g. ``{"probability": {"direction_scale": 2.0}}``; ``None`` = the defaults).
     """
 
     mode: str = "weighted_sum"
     params: dict[str, Any] = field(default_factory=dict)
     regime_weights: dict[str, dict[str, float]] | None = None
+    regime: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         p = "blend"
@@ -266,6 +269,25 @@ class BlendConfig:
                     for r, ws in rw.items()
                 },
             )
+        if self.regime is not None:
+            if self.mode != "regime_weighted":
+                raise ConfigError(f"{p}.regime (regime engine settings) is only used by mode 'regime_weighted', not {self.mode!r}")
+            from phi.regime.config import MFTConfig, overrides
+
+            data = _mapping(self.regime, f"{p}.regime")
+            try:
+                cfg = MFTConfig.from_dict(data)
+            except ConfigError as exc:
+                msg = str(exc)
+                msg = f"{p}.regime{msg[6:]}" if msg.startswith("config") else f"{p}.regime.{msg}"
+                raise ConfigError(msg) from None
+            _set(self, "regime", overrides(cfg) or None)
+
+    def regime_config(self) -> Any:
+        """The :class:`phi.regime.MFTConfig` for ``regime_weighted`` (defaults + :attr:`regime`)."""
+        from phi.regime.config import MFTConfig
+
+        return MFTConfig.from_dict(self.regime or {})
 
 
 # ---------------------------------------------------------------------------- RunConfig
@@ -432,6 +454,7 @@ class RunConfig:
                 "mode": self.blend.mode,
                 "params": dict(self.blend.params),
                 "regime_weights": self.blend.regime_weights,
+                **({"regime": self.blend.regime} if self.blend.regime else {}),
             },
             "engine": self.engine.to_dict(),
             "seed": self.seed,

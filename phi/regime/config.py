@@ -44,12 +44,13 @@ __all__ = [
     "ConfidenceConfig",
     "ExpertConfig",
     "FeatureConfig",
-        "MFTConfig",
+    "MFTConfig",
     "ProbabilityConfig",
     "ProjectionConfig",
     "TaxonomyConfig",
     "feature_names",
     "load_config",
+    "overrides",
     "save_config",
 ]
 
@@ -404,6 +405,20 @@ class MFTConfig:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def overrides(config: MFTConfig, base: MFTConfig | None = None) -> dict[str, Any]:
+    """The settings of ``config`` that differ from ``base`` (default: the calibrated defaults)
+    as a partial ``{section: {setting: value}}`` dict, so that
+    ``MFTConfig.from_dict(overrides(c)) == c``. A table-valued setting (e.g. the per-level
+    temperatures) is given whole, as :meth:`MFTConfig.from_dict` replaces it whole."""
+    new, old = config.to_dict(), (base or MFTConfig()).to_dict()
+    out: dict[str, Any] = {}
+    for section, values in new.items():
+        changed = {k: v for k, v in values.items() if v != old[section][k]}
+        if changed:
+            out[section] = changed
+    return out
 
 
 def _positive(section: str, obj: Any, *names: str) -> None:

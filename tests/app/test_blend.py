@@ -111,6 +111,29 @@ def test_edited_regime_matrix_reaches_the_engine(app):
     assert cfg.blend.regime_weights == matrix
 
 
+def test_regime_view_settings_reach_the_regime_weighted_blend_and_its_run(app):
+    pytest.importorskip("phi.regime.engine")
+    from phi.regime import MFTConfig, RegimeEngine
+
+    app.selectbox(key="bl:mode").set_value("regime_weighted").run()
+    assert any("calibrated default settings" in c.value for c in app.caption)
+    # what the Regime view's form stores on submit (its sliders; see test_regime_view.py)
+    settings = {"probability": {"direction_scale": 0.5}, "taxonomy": {"gate_default": 2.0}}
+    app.session_state["regime:overrides"] = settings
+    app.run()
+    assert_clean(app)
+    assert any("settings submitted in the Regime view" in c.value for c in app.caption)
+    frame, signals = _signals()
+    probs = RegimeEngine(MFTConfig.from_dict(settings)).run(frame).regime_probs
+    matrix = app.session_state["bl:regime_matrix"]
+    expected = blend(signals, "regime_weighted", {"rsi": 1.0, "macd": 1.0}, regime_probs=probs, regime_weights=matrix)
+    np.testing.assert_allclose(_blend_trace(app), expected.to_numpy(), equal_nan=True)
+    run_backtest(app)
+    assert_clean(app)
+    cfg = load_run(list_runs()[0]["run_id"]).config
+    assert cfg.blend.regime == settings
+
+
 def test_blend_errors_are_shown_not_raised(app):
     app.slider(key="bl:w:rsi").set_value(0.0)
     app.slider(key="bl:w:macd").set_value(0.0).run()

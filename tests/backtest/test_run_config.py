@@ -201,3 +201,39 @@ def test_round_trip_property(capital, sl, thr, period, weight, seed, desc) -> No
     back = RunConfig.from_json(cfg.to_json())
     assert back == cfg
     assert back.config_hash() == cfg.config_hash()
+
+
+def test_regime_engine_settings_are_validated_and_stored_as_overrides() -> None:
+    from phi.regime.config import MFTConfig
+
+    ds = DatasetSpec("DEMO")
+    default_scale = MFTConfig().probability.direction_scale
+    given = {"probability": {"direction_scale": 2.5}, "confidence": {"trade_floor": MFTConfig().confidence.trade_floor}}
+    cfg = RunConfig(ds, ["rsi", "macd"], blend=BlendConfig("regime_weighted", regime=given))
+    # settings equal to the defaults are dropped: only what differs is stored
+    assert cfg.blend.regime == {"probability": {"direction_scale": 2.5}}
+    assert cfg.blend.regime_config().probability.direction_scale == 2.5 != default_scale
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+    assert cfg.to_dict()["blend"]["regime"] == {"probability": {"direction_scale": 2.5}}
+    plain = RunConfig(ds, ["rsi", "macd"], blend=BlendConfig("regime_weighted"))
+    assert "regime" not in plain.to_dict()["blend"]  # configs without settings keep their hash
+    assert plain.config_hash() != cfg.config_hash()
+    assert RunConfig(ds, ["rsi", "macd"], blend=BlendConfig("regime_weighted", regime={})).config_hash() == plain.config_hash()
+    assert plain.blend.regime_config() == MFTConfig()
+    assert ("blend.regime.probability.direction_scale", 2.5, "<absent>") in config_diff(cfg, plain)
+
+
+@pytest.mark.parametrize(
+    ("mode", "regime", "message"),
+    [
+        ("regime_weighted", {"probability": {"direction_scal": 1}}, r"^blend\.regime\.probability: unknown key 'direction_scal'\. Did you mean 'direction_scale'\?"),
+        ("regime_weighted", {"probability": {"direction_scale": "x"}}, r"^blend\.regime\.probability\.direction_scale must be a number, got str 'x'"),
+        ("regime_weighted", {"features": {"vol": [30]}}, r"^blend\.regime\.features\.vol must be exactly two windows"),
+        ("regime_weighted", "fast", r"^blend\.regime must be an object"),
+        ("voting", {"probability": {"direction_scale": 2.0}}, r"^blend\.regime \(regime engine settings\) is only used by mode 'regime_weighted', not 'voting'"),
+    ],
+)
+def test_bad_regime_engine_settings_are_one_line_errors(mode: str, regime: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        BlendConfig(mode, regime=regime)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)

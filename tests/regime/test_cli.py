@@ -38,3 +38,23 @@ def test_backtest_with_regime_weighted_blend(capsys: pytest.CaptureFixture[str])
     code, out, err = phi(capsys, "backtest", "DEMO", "--start", "2021-01-01", "--end", "2022-12-31", "--blend", "regime_weighted", "-i", "rsi,macd,atr_ratio")
     assert code == 0, err
     assert "regime_weighted" in out
+
+
+def test_backtest_regime_config_file_is_used_and_saved(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    from phi.backtest import run_history as rh
+
+    path = tmp_path / "engine.toml"
+    path.write_text("[probability]\ndirection_scale = 0.5\n\n[taxonomy]\ngate_default = 2.0\n", encoding="utf-8")
+    args = ("backtest", "DEMO", "--start", "2021-01-01", "--end", "2022-12-31", "-i", "rsi,macd")
+    code, _, err = phi(capsys, *args, "--blend", "regime_weighted", "--regime-config", str(path))
+    assert code == 0, err
+    saved = rh.load_run(rh.list_runs()[0]["run_id"]).config
+    assert saved.blend.regime == {"probability": {"direction_scale": 0.5}, "taxonomy": {"gate_default": 2.0}}
+    code, _, err = phi(capsys, *args, "--blend", "regime_weighted", "--no-save")
+    assert code == 0, err
+    # the settings need the regime_weighted blend, and a bad file names the problem
+    code, _, err = phi(capsys, *args, "--regime-config", str(path))
+    assert code == 2 and "blend.regime (regime engine settings) is only used by mode 'regime_weighted'" in err
+    path.write_text("[probability]\ndirection_scal = 0.5\n", encoding="utf-8")
+    code, _, err = phi(capsys, *args, "--blend", "regime_weighted", "--regime-config", str(path))
+    assert code == 2 and "unknown key 'direction_scal'. Did you mean 'direction_scale'?" in err

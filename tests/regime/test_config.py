@@ -158,3 +158,18 @@ def test_direct_construction_validates() -> None:
         FeatureConfig(robust_norm=0)
     with pytest.raises(ConfigError):
         TaxonomyConfig(smoothing={"kingdom": 0.1})
+
+
+def test_overrides_are_the_settings_that_differ_and_rebuild_the_config() -> None:
+    from phi.regime.config import overrides
+
+    assert overrides(MFTConfig()) == {}
+    ref = MFTConfig.reference()
+    diff = overrides(ref)
+    # the reference differs from the calibrated default exactly in the calibration settings
+    assert set(diff) == {"taxonomy", "probability", "confidence"}
+    assert diff["taxonomy"]["temperature"] == {lvl: 1.0 for lvl in LEVELS}  # a table is given whole
+    assert diff["probability"] == {"direction_scale": 1.0, "direction_raw": False}
+    assert MFTConfig.from_dict(diff) == ref
+    assert overrides(ref, base=ref) == {}
+    assert overrides(MFTConfig(), base=ref)["probability"] == {"direction_scale": MFTConfig().probability.direction_scale, "direction_raw": True}
