@@ -228,35 +228,6 @@ def _write_trade_nb(
     tr_out[k, TR_REASON] = reason
 
 
-# ---- closed-trade tallies (closed[field]) ----------------------------------------------
-CL_WINS = 0
-CL_GROSS_WIN = 1
-CL_GROSS_LOSS = 2
-N_CLOSED = 3
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _close_trade_nb(
-    tr_out, k, record, closed, t, price, reason, side, units, entry_price, entry_bar,
-    entry_costs, comm_pct, comm_fixed, slip,
-):  # fmt: skip
-    """Close the open trade at market ``price`` on bar ``t``: write record ``k`` (when
-    recording), add it to the ``closed`` tallies, return the cash change."""
-    cash_delta, pnl, x_costs = _exit_fill_nb(
-        price, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
-    )
-    if record:
-        _write_trade_nb(
-            tr_out, k, entry_bar, t, side, units, entry_price, price, pnl, entry_costs + x_costs, reason
-        )  # fmt: skip
-    if pnl > 0.0:
-        closed[CL_WINS] += 1.0
-        closed[CL_GROSS_WIN] += pnl
-    else:
-        closed[CL_GROSS_LOSS] -= pnl
-    return cash_delta
-
-
 @njit(cache=True, error_model="numpy")  # x / 0 -> inf, never an exception
 def simulate_col_nb(
     o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
@@ -301,8 +272,14 @@ def simulate_col_nb(
     pend_entry = 0
 
     s_prev = np.nan
-    k = 0  # trade records written (all closed until the end-of-data record)
-    closed = np.zeros(N_CLOSED)  # wins, gross win, gross loss of the closed trades
+    k = 0  # trade records written
+    # The three market exits below (pending at the open, stop/target in the bar, at the close)
+    # repeat the same few lines on purpose: folding them into one inline helper measured 15-20 %
+    # slower on 1,000,000 bars (numba's inlining changes the loop's code generation).
+    n_closed = 0
+    n_wins = 0
+    gross_win = 0.0
+    gross_loss = 0.0
     ambiguous = 0
     skipped = 0
 
@@ -331,11 +308,31 @@ def simulate_col_nb(
         # 1) market orders decided at t-1's close fill at this open
         if not fill_close and (pend_exit or pend_entry != 0):
             if pend_exit and side != 0:
-                cash += _close_trade_nb(
-                    tr_out, k, record, closed, t, ot, pend_reason, side, units, entry_price, entry_bar,
-                    entry_costs, comm_pct, comm_fixed, slip,
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ot, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
+                cash += cash_delta
+                if record:
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        ot,
+                        pnl,
+                        entry_costs + x_costs,
+                        pend_reason,
+                    )
                 k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
                 side = 0
                 units = 0.0
             if pend_entry != 0 and side == 0:
@@ -416,11 +413,31 @@ def simulate_col_nb(
                 elif lt < extreme:
                     extreme = lt
             if reason != 0:
-                cash += _close_trade_nb(
-                    tr_out, k, record, closed, t, xp, reason, side, units, entry_price, entry_bar,
-                    entry_costs, comm_pct, comm_fixed, slip,
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    xp, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
+                cash += cash_delta
+                if record:
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        xp,
+                        pnl,
+                        entry_costs + x_costs,
+                        reason,
+                    )
                 k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
                 side = 0
                 units = 0.0
 
@@ -450,11 +467,31 @@ def simulate_col_nb(
 
         if fill_close:
             if exit_now and side != 0:
-                cash += _close_trade_nb(
-                    tr_out, k, record, closed, t, ct, exit_reason, side, units, entry_price, entry_bar,
-                    entry_costs, comm_pct, comm_fixed, slip,
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
+                cash += cash_delta
+                if record:
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        ct,
+                        pnl,
+                        entry_costs + x_costs,
+                        exit_reason,
+                    )
                 k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
                 side = 0
                 units = 0.0
             if entry_dir != 0 and side == 0:
@@ -507,10 +544,6 @@ def simulate_col_nb(
                     down_sq += r * r
 
     # an open trade at the end is reported open, valued at the last close
-    n_closed = k
-    n_wins = closed[CL_WINS]
-    gross_win = closed[CL_GROSS_WIN]
-    gross_loss = closed[CL_GROSS_LOSS]
     n_open = 0
     if side != 0:
         n_open = 1
