@@ -186,13 +186,13 @@ def _regime_matrix(enabled: list[str]) -> None:
     kept = st.session_state.get(forms.BL_REGIME_MATRIX)
     if kept and list(base.index) == list(kept) and all(list(row) == enabled for row in kept.values()):
         base = pd.DataFrame(kept).T.reindex(index=base.index, columns=enabled).astype(float)  # the user's edits
-    st.caption("Regime weight matrix W[regime, indicator] (pre-filled with the regime engine's defaults).")
     custom = st.session_state.get(forms.REGIME_OVERRIDES)
     st.caption(
         "Regime probabilities: the regime engine with "
         + ("the settings submitted in the Regime view (saved with the run)." if custom else
            "its calibrated default settings (change them in the Regime view).")
     )  # fmt: skip
+    st.caption("Regime weight matrix W[regime, indicator] (pre-filled with the regime engine's defaults).")
     edited = st.data_editor(base, key=f"{key}:{'|'.join(enabled)}", width="stretch")
     st.session_state[forms.BL_REGIME_MATRIX] = {
         str(r): {str(c): float(edited.loc[r, c]) for c in edited.columns} for r in edited.index

@@ -46,7 +46,9 @@ def _settings_form(defaults: Any) -> None:
         eta, temp = {}, {}
         for col, lvl in zip(cols, LEVELS, strict=True):
             eta[lvl] = col.slider(f"η {lvl}", 0.01, 0.60, float(tax.smoothing[lvl]), 0.01, key=f"regime:eta:{lvl}", persist_state="session")
-            temp[lvl] = col.slider(f"T {lvl}", 0.05, 5.0, float(tax.temperature[lvl]), 0.05, key=f"regime:temp:{lvl}", persist_state="session")
+            # calibrated temperatures run from below 1 to about 50: a number box, not a slider
+            temp[lvl] = col.number_input(f"T {lvl}", 0.01, 1000.0, float(tax.temperature[lvl]), 0.05, format="%.2f",
+                                         key=f"regime:temp:{lvl}", persist_state="session")
         c = st.columns(4)
         msl = c[0].slider("MSL scale", 0.0, 2.0, float(tax.msl_kingdom_scale), 0.05, key="regime:msl", persist_state="session")
         gate = c[1].slider("Gate γ (default)", 0.1, 5.0, float(tax.gate_default), 0.1, key="regime:gate", persist_state="session")

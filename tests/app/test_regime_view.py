@@ -48,13 +48,19 @@ def test_settings_form_reruns_the_engine(regime_app):
     at = regime_app
     before = figure(at, "regime:chart:probs")["data"][0]["y"]
     at.slider(key="regime:eta:kingdom").set_value(0.5)
-    at.slider(key="regime:temp:phylum").set_value(2.0)
+    at.number_input(key="regime:temp:phylum").set_value(2.0)
     at.button[[b.label for b in at.button].index("Run regime engine")].click().run()
     assert_clean(at)
     after = figure(at, "regime:chart:probs")["data"][0]["y"]
     assert not np.allclose(np.nan_to_num(before), np.nan_to_num(after))
     cfg = MFTConfig.from_dict(at.session_state["regime:overrides"])
     assert cfg.taxonomy.smoothing["kingdom"] == 0.5 and cfg.taxonomy.temperature["phylum"] == 2.0
+    # the untouched settings keep their calibrated values (temperatures up to ~50 are not clipped)
+    calibrated = MFTConfig().taxonomy.temperature
+    assert calibrated["genus"] > 5.0
+    assert {k: v for k, v in cfg.taxonomy.temperature.items() if k != "phylum"} == {
+        k: v for k, v in calibrated.items() if k != "phylum"
+    }
     frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
     expected = RegimeEngine(cfg).run(frame).regime_probs.iloc[:, 0].to_numpy()
     np.testing.assert_allclose(after, expected, equal_nan=True)
