@@ -101,6 +101,11 @@ def _blend_text(config: RunConfig) -> str:
         )
     weights = ", ".join(f"{k}={v:g}" for k, v in config.weights.items())
     extra = f", dead zone {params['dead_zone']:g}" if mode == "voting" else ""
+    if mode == "regime_weighted":
+        regime = config.blend.regime
+        custom = ", ".join(f"{sec}.{k}={v}" for sec, kv in (regime or {}).items() for k, v in kv.items())
+        extra += f"; regime engine: calibrated defaults{' except ' + custom if custom else ''}"
+        extra += "; custom regime matrix" if config.blend.regime_weights else "; default regime matrix"
     return f"{mode} ({weights}{extra}); NaN while any weighted indicator is in warm-up"
 
 

@@ -112,6 +112,7 @@ def test_regime_weighted_uses_the_regime_engine() -> None:
     expected = regime_weighted_blend(res.signals, probs, default_regime_weights(["rsi", "macd"]) * pd.Series(weights))
     pd.testing.assert_series_equal(res.signal, expected, check_names=False)
     assert res.signal.notna().sum() > 300
+    assert "regime engine: calibrated defaults; default regime matrix" in res.assumptions["blend"]
 
 
 def test_short_range_is_a_clear_error() -> None:
@@ -180,6 +181,7 @@ def test_regime_weighted_runs_the_engine_with_the_configs_regime_settings() -> N
     assert not probs.equals(RegimeEngine().run(frame).regime_probs)
     w = default_regime_weights(["rsi", "macd"]) * pd.Series({"rsi": 2.0, "macd": 1.0})
     pd.testing.assert_series_equal(res.signal, regime_weighted_blend(res.signals, probs, w), check_names=False)
+    assert "regime engine: calibrated defaults except taxonomy.gate_default=2.0, probability.direction_scale=0.5" in res.assumptions["blend"]
     # saved with the run, so a re-run reproduces it
     assert load_run(res.run_id).config.blend.regime == settings
     again = rerun(res.run_id, save=False)
