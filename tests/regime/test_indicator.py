@@ -21,13 +21,13 @@ def test_registered_with_type_mft() -> None:
     assert SPEC.type == "MFT" and SPEC.params == () and engine_warmup() + NORM_WINDOW - 1 == WARM
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=ohlcv_frames(n_min=WARM + 5, n_max=WARM + 120))
 def test_in_range_with_nan_only_in_warmup(df) -> None:
     check_signal("phi_mft", compute_signal("phi_mft", df), df, WARM)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=ohlcv_frames(n_min=WARM + 40, n_max=WARM + 120), cut=st.floats(0.0, 1.0))
 def test_no_lookahead_truncation(df, cut) -> None:
     k = WARM + 1 + int(cut * (len(df) - WARM - 1))
