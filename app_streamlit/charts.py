@@ -109,7 +109,11 @@ def _note(shown: int, total: int, what: str = "points") -> str:
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(**PLOTLY_LAYOUT)
-    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left", "yref": "container",
+               "y": 1.0, "yanchor": "top", "pad": {"t": 8}},
+        height=height,
+    )  # fmt: skip
     fig.update_xaxes(gridcolor=PLOTLY_LAYOUT["xaxis"]["gridcolor"], showspikes=False)
     fig.update_yaxes(gridcolor=PLOTLY_LAYOUT["yaxis"]["gridcolor"])
     return fig

@@ -49,8 +49,10 @@ PLOTLY_LAYOUT: Final[dict[str, Any]] = {
     "plot_bgcolor": CHARCOAL,
     "font": {"color": TEXT, "family": "Inter, system-ui, sans-serif", "size": 12},
     "colorway": COLORWAY,
-    "margin": {"l": 50, "r": 20, "t": 40, "b": 30},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "bgcolor": "rgba(0,0,0,0)"},
+    # the title on the first line of the top margin, the legend on the second (just above the
+    # plot, left): a long legend (8 regimes) never runs into the title or the hover toolbar
+    "margin": {"l": 50, "r": 20, "t": 58, "b": 30},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "bgcolor": "rgba(0,0,0,0)"},
     "hovermode": "x unified",
     "xaxis": {"gridcolor": GRID, "zerolinecolor": GRID},
     "yaxis": {"gridcolor": GRID, "zerolinecolor": GRID},
