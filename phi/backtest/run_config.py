@@ -25,7 +25,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from phi import __version__
 from phi.backtest.engine import EngineConfig
 from phi.blending.blender import BLEND_MODES, PHIAI_WINDOWS
 from phi.errors import ConfigError, PhiError, did_you_mean, unknown_choice
+
+if TYPE_CHECKING:
+    from phi.regime.config import MFTConfig
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -283,7 +286,7 @@ class BlendConfig:
                 raise ConfigError(msg) from None
             _set(self, "regime", overrides(cfg) or None)
 
-    def regime_config(self) -> Any:
+    def regime_config(self) -> MFTConfig:
         """The :class:`phi.regime.MFTConfig` for ``regime_weighted`` (defaults + :attr:`regime`)."""
         from phi.regime.config import MFTConfig
 
