@@ -383,8 +383,7 @@ def simulate_col_nb(
                 elif ht >= target:
                     xp = target
                     reason = EXIT_TAKE_PROFIT
-                elif ht > extreme:
-                    extreme = ht
+                extreme = max(extreme, ht)  # only matters while the trade stays open
             else:
                 stop = np.inf
                 stop_reason = EXIT_STOP_LOSS
@@ -410,8 +409,7 @@ def simulate_col_nb(
                 elif lt <= target:
                     xp = target
                     reason = EXIT_TAKE_PROFIT
-                elif lt < extreme:
-                    extreme = lt
+                extreme = min(extreme, lt)
             if reason != 0:
                 cash_delta, pnl, x_costs = _exit_fill_nb(
                     xp, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
