@@ -73,9 +73,21 @@ EXIT_REASONS: Final[dict[int, str]] = {
     _nb.EXIT_END_OF_DATA: "end_of_data",
 }
 
-# object arrays: pandas turns them into its string dtype faster than numpy unicode arrays
-_REASON_NAMES = np.array([""] + [EXIT_REASONS[i] for i in sorted(EXIT_REASONS)], dtype=object)
-_SIDE_NAMES = np.array(["long", "short"], dtype=object)
+_REASON_NAMES = ("", *(EXIT_REASONS[i] for i in sorted(EXIT_REASONS)))
+_SIDE_NAMES = ("long", "short")
+#: pandas' default string dtype: ``str`` (pyarrow-backed) on pandas 3, object before
+_STR_DTYPE = pd.Series(["x"]).dtype
+
+
+def _labels(names: tuple[str, ...], codes: np.ndarray) -> Any:
+    """``names[codes]`` in pandas' default string dtype (on pandas 3 one pyarrow ``take``,
+    about 4x faster than converting an object array element by element)."""
+    if not isinstance(_STR_DTYPE, pd.StringDtype):
+        return np.asarray(names, dtype=object)[codes]
+    import pyarrow as pa  # pandas 3 has imported it already
+    import pyarrow.compute as pc
+
+    return pd.array(pc.take(pa.array(names), pa.array(codes)), dtype=_STR_DTYPE)
 
 #: Columns of ``BacktestResult.trades``. ``side`` is ``"long"`` or ``"short"``; ``size`` is
 #: the (positive) number of units; ``pnl`` is after all costs; ``return_pct`` is ``pnl``
@@ -290,19 +302,18 @@ def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
     entry_price = tr[:, _nb.TR_ENTRY_PRICE]
     pnl = tr[:, _nb.TR_PNL]
     reason = tr[:, _nb.TR_REASON].astype(np.int64)
-    reason_names = _REASON_NAMES
     frame = pd.DataFrame(
         {
             "entry_time": index[entry_bar],
             "exit_time": index[exit_bar],
-            "side": _SIDE_NAMES[(tr[:, _nb.TR_SIDE] < 0).view(np.int8)],
+            "side": _labels(_SIDE_NAMES, (tr[:, _nb.TR_SIDE] < 0).view(np.int8)),
             "entry_price": entry_price,
             "exit_price": tr[:, _nb.TR_EXIT_PRICE],
             "size": size,
             "pnl": pnl,
             "return_pct": pnl / (size * entry_price),
             "bars_held": exit_bar - entry_bar,
-            "exit_reason": reason_names[reason],
+            "exit_reason": _labels(_REASON_NAMES, reason),
             "costs": tr[:, _nb.TR_COSTS],
             "open": reason == _nb.EXIT_END_OF_DATA,
             "entry_bar": entry_bar,
