@@ -109,10 +109,9 @@ def first_bad_bar_nb(o, h, lo, c):
     n = c.shape[0]
     n_bad = 0
     for t in range(n):  # branch-free count first (the common, all-good case is one fast pass)
-        n_bad += (
-            (not o[t] > 0.0) | (o[t] == np.inf) | (not h[t] > 0.0) | (h[t] == np.inf)
-            | (not lo[t] > 0.0) | (lo[t] == np.inf) | (not c[t] > 0.0) | (c[t] == np.inf)
-        )  # fmt: skip
+        # x - x is 0 for a finite x and NaN for NaN or +-inf (NaN != 0); min <= 0 finds the rest
+        z = (o[t] - o[t]) + (h[t] - h[t]) + (lo[t] - lo[t]) + (c[t] - c[t])
+        n_bad += (z != 0.0) | (min(min(o[t], h[t]), min(lo[t], c[t])) <= 0.0)
     if n_bad == 0:
         return -1
     for t in range(n):

@@ -118,6 +118,18 @@ def test_bad_inputs_are_engine_errors():
         run_backtest(df, np.zeros(5), config="fast")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", [NAN, np.inf, -np.inf, 0.0, -1.0])
+@pytest.mark.parametrize("col", range(4))
+def test_every_kind_of_bad_price_in_every_column_is_found(col: int, value: float):
+    from phi.backtest import _nb
+
+    a = [np.linspace(10.0, 11.0, 1_000) * f for f in (1.0, 1.01, 0.99, 1.0)]
+    assert _nb.first_bad_bar_nb(*a) == -1
+    a[col][700] = value
+    a[col][900] = value
+    assert _nb.first_bad_bar_nb(*a) == 700
+
+
 def test_signal_is_reindexed_to_the_bars_and_capitalised_columns_work():
     df = bars([FLAT] * 6)
     sig = pd.Series([-1.0, 1.0], index=df.index[[1, 2]])
