@@ -29,6 +29,7 @@ import talib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._frames import make_frame  # noqa: E402
 from phi._io import atomic_write_text  # noqa: E402
 from phi.indicators import _nb  # noqa: E402
 from phi.indicators.registry import (  # noqa: E402
@@ -39,20 +40,6 @@ from phi.indicators.registry import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
-    """A random-walk minute-bar frame (same recipe as the tests' ``make_ohlcv``)."""
-    rng = np.random.default_rng(seed)
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.001, n)))
-    open_ = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0, 0.0003, n))
-    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.0006, n)))
-    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.0006, n)))
-    volume = rng.integers(1_000, 100_000, n).astype("float64")
-    idx = pd.date_range("2015-01-01", periods=n, freq="min", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx
-    )
 
 
 def best_of(fns: list[Callable[[], object] | None], repeat: int) -> list[float | None]:

@@ -31,6 +31,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._frames import make_frame  # noqa: E402
 from phi._io import atomic_write_text  # noqa: E402
 from phi.regime.config import MFTConfig, feature_names  # noqa: E402
 from phi.regime.engine import RegimeEngine, direction_input  # noqa: E402
@@ -44,18 +45,6 @@ from phi.regime.taxonomy import node_logits  # noqa: E402
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SIZES = (1_250, 5_000, 10_000, 100_000)
 REFERENCE_S = {1_250: 0.2, 5_000: 0.7}
-
-
-def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
-    """A random-walk minute-bar frame (the recipe of the tests' ``make_ohlcv``)."""
-    rng = np.random.default_rng(seed)
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.001, n)))
-    open_ = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0, 0.0003, n))
-    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.0006, n)))
-    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.0006, n)))
-    volume = rng.integers(1_000, 100_000, n).astype("float64")
-    idx = pd.date_range("2015-01-01", periods=n, freq="min", tz="UTC", name="timestamp")
-    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx)
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
@@ -101,7 +90,7 @@ def fresh_process_s(n: int) -> tuple[float, float]:
     """(import numpy + pandas + numba, then import phi.regime + the first run on n bars) in a new process."""
     code = (
         "import time; t0 = time.perf_counter(); import numpy, pandas, numba; t1 = time.perf_counter();"
-        "from benchmarks.bench_regime import make_frame; from phi.regime.engine import RegimeEngine;"
+        "from benchmarks._frames import make_frame; from phi.regime.engine import RegimeEngine;"
         f"RegimeEngine().run(make_frame({n})); print(t1 - t0, time.perf_counter() - t1)"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
