@@ -12,7 +12,7 @@ from phi.indicators.registry import INDICATORS
 @pytest.fixture
 def out(monkeypatch):
     console = Console(width=250, record=True, force_terminal=False)
-    monkeypatch.setattr(cli, "console", console)
+    monkeypatch.setattr(cli.indicators, "console", console)
     return console
 
 

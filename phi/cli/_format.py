@@ -1,23 +1,18 @@
-"""Helpers of the ``phi backtest`` / ``phi demo`` / ``phi runs`` commands (see :mod:`phi.cli`).
+"""Results -> rich tables, shared by ``phi backtest``, ``phi demo`` and ``phi runs``.
 
-Flags -> :class:`~phi.backtest.run_config.RunConfig`, and results -> rich tables. Display labels
-with units ("Return [%]") live here, in the UI layer; results keep snake_case keys. Importing
-this module imports neither numba nor the engine (``phi runs list`` must stay fast).
+Display labels with units ("Return [%]") live here, in the UI layer; results keep snake_case
+keys. Importing this module imports neither numba nor the engine (``phi runs list`` stays fast).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from phi.errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
     from phi.backtest.run_config import RunConfig
@@ -44,17 +39,6 @@ METRIC_LABELS: Final[dict[str, tuple[str, str]]] = {
     "direction_accuracy": ("Direction accuracy [%]", "pct"),
     "final_equity": ("Final equity [cash]", "cash"),
 }
-DEFAULT_INDICATORS: Final = ("rsi", "macd")
-DEMO_INDICATORS: Final = ("rsi", "macd", "dual_sma")
-_SIZE_FIELD: Final = {
-    "percent_equity": "size_pct",
-    "fixed_cash": "size_cash",
-    "fixed_units": "size_units",
-    "risk_per_trade": "risk_pct",
-}
-
-
-# ---------------------------------------------------------------------------- formatting
 
 
 def fmt_metric(name: str, value: object) -> str:
@@ -191,125 +175,3 @@ def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
         )
     return table
 
-
-# ---------------------------------------------------------------------------- flags -> config
-
-
-def parse_value(text: str) -> int | float | str:
-    """'10' -> 10, '2.5' -> 2.5, anything else stays text."""
-    for cast in (int, float):
-        with contextlib.suppress(ValueError):
-            return cast(text)  # type: ignore[operator]
-    return text
-
-
-def parse_fraction(text: str | None, flag: str) -> float | None:
-    """'0.05' or '5%' -> 0.05; ``None`` stays ``None``."""
-    if text is None:
-        return None
-    t = text.strip()
-    try:
-        return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a number like 0.05 or 5%, got {text!r}") from None
-
-
-def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
-    """``['a=1,b=2', 'c=3']`` -> ``[('a', '1'), ('b', '2'), ('c', '3')]``."""
-    out = []
-    for item in items or []:
-        for part in item.split(","):
-            if not part.strip():
-                continue
-            key, sep, val = part.partition("=")
-            if not sep or not key.strip() or not val.strip():
-                raise ConfigError(f"{flag} expects name=value pairs, got {part!r}")
-            out.append((key.strip(), val.strip()))
-    return out
-
-
-def build_config(
-    *,
-    config_file: str | None = None,
-    dataset: Mapping[str, Any] | None = None,
-    indicators: str | None = None,
-    params: list[str] | None = None,
-    blend_mode: str | None = None,
-    weights: list[str] | None = None,
-    dead_zone: float | None = None,
-    regime_config: str | None = None,
-    engine: Mapping[str, Any] | None = None,
-    size: str | None = None,
-    description: str | None = None,
-    tags: list[str] | None = None,
-    seed: int | None = None,
-) -> RunConfig:
-    """Flags laid over a config file (or over the defaults) -> a validated RunConfig.
-
-    ``None`` means "flag not given". Changing any dataset field drops the file's recorded
-    data hash (it described other bars).
-    """
-    from phi.backtest.run_config import RunConfig
-
-    if config_file:
-        try:
-            text = Path(config_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"--config: cannot read {config_file}: {exc.strerror or exc}") from None
-        d = RunConfig.from_json(text).to_dict()
-    else:
-        d = {"dataset": {"symbol": "DEMO"}, "indicators": [{"name": n} for n in DEFAULT_INDICATORS]}
-    given = {k: v for k, v in (dataset or {}).items() if v is not None}
-    if given:
-        d["dataset"] = {**d["dataset"], **given, "content_hash": None}
-    if indicators is not None:
-        names = [n.strip() for n in indicators.split(",") if n.strip()]
-        if not names:
-            raise ConfigError("--indicators is empty; give names like rsi,macd (see phi indicators list)")
-        d["indicators"] = [{"name": n} for n in names]
-    by_name = {ind["name"]: ind for ind in d["indicators"]}
-
-    def target(name: str, flag: str) -> dict[str, Any]:
-        if name not in by_name:
-            raise ConfigError(
-                f"{flag} names {name!r}, which is not among the indicators "
-                f"({', '.join(by_name)}).{did_you_mean(name, list(by_name))}"
-            )
-        return by_name[name]
-
-    for key, val in parse_pairs(params, "--params"):
-        ind, dot, param = key.partition(".")
-        if not dot or not param:
-            raise ConfigError(f"--params expects indicator.param=value (like rsi.period=10), got {key!r}")
-        entry = target(ind, "--params")
-        entry["params"] = {**entry.get("params", {}), param: parse_value(val)}
-    for name, val in parse_pairs(weights, "--weights"):
-        w = parse_value(val)
-        if isinstance(w, str):
-            raise ConfigError(f"--weights: the weight of {name!r} must be a number, got {val!r}")
-        target(name, "--weights")["weight"] = w
-    if blend_mode is not None:
-        d["blend"] = {"mode": blend_mode}
-    if dead_zone is not None:
-        blend = dict(d.get("blend") or {"mode": "voting"})
-        blend["params"] = {**(blend.get("params") or {}), "dead_zone": dead_zone}
-        d["blend"] = blend
-    if regime_config is not None:
-        from phi.regime.config import load_config, overrides
-
-        blend = dict(d.get("blend") or {})  # the mode must be regime_weighted (BlendConfig says so)
-        blend["regime"] = overrides(load_config(regime_config))
-        d["blend"] = blend
-    eng = dict(d.get("engine") or {})
-    eng.update({k: v for k, v in (engine or {}).items() if v is not None})
-    if size is not None:
-        field = _SIZE_FIELD.get(eng.get("sizing", "percent_equity"), "size_pct")
-        eng[field] = parse_fraction(size, "--size") if field in ("size_pct", "risk_pct") else parse_value(size)
-    d["engine"] = eng
-    if description is not None:
-        d["description"] = description
-    if tags:
-        d["tags"] = list(tags)
-    if seed is not None:
-        d["seed"] = seed
-    return RunConfig.from_dict(d)

@@ -1,0 +1,49 @@
+"""What the ``phi`` command groups share: the consoles, options declared once, dataset loading."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Options shared by several commands, declared once.
+StartOpt = Annotated[str | None, typer.Option("--start", help="First date, inclusive (YYYY-MM-DD).")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="Last date, inclusive (YYYY-MM-DD).")]
+TimeframeOpt = Annotated[str, typer.Option("--timeframe", "-t", help="1D, 4H, 1H, 15m, 5m or 1m.")]
+VendorOpt = Annotated[
+    str, typer.Option("--vendor", "-v", help="demo (offline), yfinance, alpha_vantage or csv.")
+]
+PathOpt = Annotated[
+    str | None, typer.Option("--path", help="CSV file to read (vendor csv only).")
+]
+
+
+def _default_dates(start: str | None, end: str | None) -> tuple[str, str]:
+    """Missing dates default to the last two years up to today."""
+    import pandas as pd
+
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    return start or (today - pd.DateOffset(years=2)).strftime("%Y-%m-%d"), end or today.strftime("%Y-%m-%d")
+
+
+def _load(symbol: str, start: str | None, end: str | None, timeframe: str, vendor: str, path: str | None, refresh: bool = False):  # noqa: ANN202
+    from phi.data.store import get_dataset
+
+    lo, hi = _default_dates(start, end)
+    with console.status(f"Loading {symbol} {timeframe} from {vendor} ({lo} .. {hi}) ...", spinner="dots"):
+        return get_dataset(symbol, lo, hi, timeframe, vendor, path=path, refresh=refresh)
+
+
+def _print_health(health: dict) -> None:
+    from phi.data.health import HealthReport
+
+    report = HealthReport.from_dict(health)
+    style = {"ok": "green", "warn": "yellow", "bad": "red"}.get(report.status, "white")
+    console.print(f"Data health: [{style}]{report.status}[/]")
+    for line in report.summary_lines():
+        console.print(f"  - {line}", highlight=False)
+

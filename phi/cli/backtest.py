@@ -1,0 +1,112 @@
+"""``phi backtest`` and ``phi demo``: flags or a config file -> RunConfig -> pipeline -> result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from phi.cli._common import PathOpt, console
+
+
+def backtest(
+    symbol: Annotated[str | None, typer.Argument(help="Ticker (default DEMO: offline synthetic data).")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="demo (default), yfinance, alpha_vantage or csv.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First date, inclusive (default 2020-01-01).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date, inclusive (default 2024-12-31).")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="1D (default), 4H, 1H, 15m, 5m or 1m.")] = None,
+    path: PathOpt = None,
+    indicators: Annotated[str | None, typer.Option("--indicators", "-i", help="Comma-separated names (default rsi,macd); see phi indicators list.")] = None,
+    params: Annotated[list[str] | None, typer.Option("--params", "-p", help="indicator.param=value, comma-separated or repeated: rsi.period=10.")] = None,
+    blend_mode: Annotated[str | None, typer.Option("--blend", help="weighted_sum (default), voting, phiai or regime_weighted.")] = None,
+    weights: Annotated[list[str] | None, typer.Option("--weights", "-w", help="name=weight pairs: rsi=2,macd=1 (others weigh 1).")] = None,
+    dead_zone: Annotated[float | None, typer.Option("--dead-zone", help="voting: |signal| <= this abstains (default 0.05).")] = None,
+    regime_config: Annotated[str | None, typer.Option("--regime-config", help="regime_weighted: regime engine settings file (.json/.toml, as for phi regime --config).")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Entry threshold in [0, 1] (default 0.1).")] = None,
+    exit_threshold: Annotated[float | None, typer.Option("--exit-threshold", help="Signal-exit threshold in [0, 1] (default 0).")] = None,
+    short: Annotated[bool | None, typer.Option("--short/--no-short", help="Also trade the short side (default: long only).")] = None,
+    sl: Annotated[str | None, typer.Option("--sl", help="Stop loss: 0.05 or 5%.")] = None,
+    tp: Annotated[str | None, typer.Option("--tp", help="Take profit: 0.10 or 10%.")] = None,
+    trail: Annotated[str | None, typer.Option("--trail", help="Trailing stop: 0.05 or 5%.")] = None,
+    time_exit: Annotated[int | None, typer.Option("--time-exit", help="Exit this many bars after the entry.")] = None,
+    fill: Annotated[str | None, typer.Option("--fill", help="next_open (default) or close (optimistic).")] = None,
+    commission: Annotated[str | None, typer.Option("--commission", help="Commission per fill, share of notional: 0.001 or 0.1%.")] = None,
+    commission_fixed: Annotated[float | None, typer.Option("--commission-fixed", help="Fixed commission per fill (cash).")] = None,
+    slippage: Annotated[float | None, typer.Option("--slippage", help="Slippage per fill in basis points.")] = None,
+    sizing: Annotated[str | None, typer.Option("--sizing", help="percent_equity (default), fixed_cash, fixed_units or risk_per_trade.")] = None,
+    size: Annotated[str | None, typer.Option("--size", help="For --sizing: 95% of equity | cash | units | 1% risk.")] = None,
+    capital: Annotated[float | None, typer.Option("--capital", help="Initial capital (default 100000).")] = None,
+    fractional: Annotated[bool | None, typer.Option("--fractional/--whole-units", help="Fractional units (default) or whole units.")] = None,
+    config_file: Annotated[str | None, typer.Option("--config", "-c", help="A run config JSON (e.g. a saved run's config.json); flags override it.")] = None,
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
+    allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run a --config whose recorded data hash no longer matches the bars.")] = False,
+    description: Annotated[str | None, typer.Option("--description", help="Free text stored with the run.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag stored with the run (repeatable).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed recorded with the run.")] = None,
+    write_config: Annotated[str | None, typer.Option("--write-config", help="Only write the config JSON to this file (no run).")] = None,
+) -> None:
+    """Backtest indicators on one symbol: data -> indicators -> blend -> engine -> saved run."""
+    from phi.cli import _flags as cb
+    from phi.cli import _format as fmt
+
+    config = cb.build_config(
+        config_file=config_file,
+        dataset={"symbol": symbol, "vendor": vendor, "start": start, "end": end, "timeframe": timeframe, "path": path},
+        indicators=indicators,
+        params=params,
+        blend_mode=blend_mode,
+        weights=weights,
+        dead_zone=dead_zone,
+        regime_config=regime_config,
+        engine={
+            "entry_threshold": threshold,
+            "exit_threshold": exit_threshold,
+            "allow_short": short,
+            "stop_loss_pct": cb.parse_fraction(sl, "--sl"),
+            "take_profit_pct": cb.parse_fraction(tp, "--tp"),
+            "trailing_stop_pct": cb.parse_fraction(trail, "--trail"),
+            "time_exit_bars": time_exit,
+            "fill": fill,
+            "commission_pct": cb.parse_fraction(commission, "--commission"),
+            "commission_fixed": commission_fixed,
+            "slippage_bps": slippage,
+            "sizing": sizing,
+            "initial_capital": capital,
+            "fractional": fractional,
+        },
+        size=size,
+        description=description,
+        tags=tag,
+        seed=seed,
+    )
+    if write_config:
+        from pathlib import Path
+
+        from phi._io import atomic_write_text
+
+        atomic_write_text(Path(write_config), config.to_json())
+        console.print(f"Wrote {write_config}", highlight=False)
+        return
+    fmt.print_result(console, fmt.run_with_progress(console, config, save, allow_data_change))
+
+
+def demo(
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
+) -> None:
+    """Run a demo backtest end to end on offline synthetic data (DEMO): RSI + MACD + dual SMA."""
+    from phi.backtest.engine import EngineConfig
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+    from phi.cli import _flags as cb
+    from phi.cli import _format as fmt
+
+    config = RunConfig(
+        DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31"),
+        tuple(IndicatorConfig(name) for name in cb.DEMO_INDICATORS),
+        engine=EngineConfig(stop_loss_pct=0.05, take_profit_pct=0.15, commission_pct=0.0005, slippage_bps=2.0),
+        description="phi demo: RSI + MACD + dual SMA, weighted sum, on synthetic DEMO data",
+        tags=("demo",),
+    )
+    console.print("[bold yellow]Demo on SYNTHETIC data[/] (vendor demo, generated locally - not market prices).")
+    fmt.print_result(console, fmt.run_with_progress(console, config, save))
+    console.print("Next: phi backtest AAPL --vendor yfinance -i rsi,macd --sl 5%  |  phi runs list", highlight=False, soft_wrap=True)
+

@@ -1,0 +1,73 @@
+"""``phi regime``: the MFT regime engine's latest probabilities, composite and confidences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, console
+
+
+def regime_cmd(
+    symbol: Annotated[str, typer.Argument(help="Ticker (DEMO for synthetic data with known regimes).")] = "DEMO",
+    start: Annotated[str | None, typer.Option("--start", help="First date, inclusive (default: two years ago).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date, inclusive (default: today).")] = None,
+    timeframe: TimeframeOpt = "1D",
+    vendor: VendorOpt = "demo",
+    path: PathOpt = None,
+    config: Annotated[str | None, typer.Option("--config", help="Regime engine config (.json or .toml); default: calibrated.")] = None,
+    last: Annotated[int, typer.Option("--last", help="Also list the dominant regime of the last N bars.")] = 5,
+) -> None:
+    """Run the MFT regime engine: latest regime probabilities, dominant regime, composite, confidences."""
+    from rich.table import Table
+
+    from phi.regime.config import MFTConfig, load_config
+    from phi.regime.engine import RegimeEngine
+
+    cfg = load_config(config) if config else MFTConfig()
+    ds = _load(symbol, start, end, timeframe, vendor, path)
+    with console.status("Running the regime engine ...", spinner="dots"):
+        res = RegimeEngine(cfg).run(ds.frame)
+    info = res.latest()
+    meta = ds.metadata
+    name = f"{meta.get('symbol', symbol)} {meta['timeframe']} ({meta.get('vendor', vendor)})"
+    fmt = "%Y-%m-%d" if meta["timeframe"] == "1D" else "%Y-%m-%d %H:%M"
+    table = Table(title=f"{name}: regime probabilities at {info['timestamp']:{fmt}}")
+    table.add_column("regime")
+    table.add_column("probability", justify="right")
+    table.add_column("", no_wrap=True)
+    for regime, p in sorted(info["regime_probs"].items(), key=lambda kv: -kv[1]):
+        style = "bold green" if regime == info["dominant_regime"] else ""
+        table.add_row(f"[{style}]{regime}[/]" if style else regime, f"{p:.3f}", "#" * round(40 * p))
+    console.print(table)
+    fmt = "%Y-%m-%d" if meta["timeframe"] == "1D" else "%Y-%m-%d %H:%M"
+    mix = Table(title="composite signal (+1 = buy) and confidences in [0, 1]")
+    mix.add_column("field")
+    mix.add_column("value", justify="right")
+    mix.add_row("dominant regime", f"[bold]{info['dominant_regime']}[/]")
+    mix.add_row("composite", f"{info['composite']:+.3f}")
+    for key, label in (("c_field", "field confidence"), ("c_consensus", "consensus"), ("c_liquidity", "liquidity"), ("confidence", "confidence (field x consensus)")):
+        mix.add_row(label, f"{info[key]:.3f}")
+    mix.add_row("score", f"{info['score']:+.3f}")
+    console.print(mix)
+    if last > 0:
+        recent = Table(title=f"last {min(last, len(res.mix))} bars")
+        for col in ("bar", "dominant regime", "probability", "composite", "confidence"):
+            recent.add_column(col, justify="right")
+        dom = res.dominant_regime()
+        for ts in res.mix.index[-last:]:
+            d = dom.loc[ts]
+            p = res.regime_probs.loc[ts, d] if d else float("nan")
+            recent.add_row(f"{ts:{fmt}}", str(d), f"{p:.3f}", f"{res.mix.loc[ts, 'composite']:+.3f}", f"{res.mix.loc[ts, 'confidence']:.3f}")
+        console.print(recent)
+    if ds.synthetic:
+        console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
+    if meta.get("vendor", vendor) == "demo":
+        from phi.data.demo import demo_regimes
+
+        day = f"{ds.frame.index[-1]:%Y-%m-%d}"
+        truth = demo_regimes(symbol, day, day, meta["timeframe"], labels="mft")
+        console.print(f"true regime of the last bar (known for demo data): [bold]{truth.iloc[-1]}[/]", highlight=False)
+
+
