@@ -1,15 +1,17 @@
-"""Atomic file writes: write to a temporary file in the same directory, then rename."""
+"""Atomic file writes (temporary file in the same directory, then rename) and safe reads and
+writes of files a user names on the command line."""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from phi.errors import CacheError
+from phi.errors import CacheError, ConfigError
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -56,3 +58,112 @@ def atomic_write_text(path: Path, text: str) -> Path:
 def atomic_write_json(path: Path, obj: Any) -> Path:
     """Atomically write ``obj`` as indented, key-sorted JSON."""
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+# ---------------------------------------------------------------------------- user files
+#: Largest config file we read (a run config is a few KB; this stops /dev/zero-like inputs).
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def read_user_text(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_CONFIG_BYTES) -> str:
+    """Read a user's UTF-8 text file (a config), refusing anything that is not a small regular file.
+
+    Devices, FIFOs and folders are refused before any byte is read (``/dev/zero`` never ends),
+    at most ``max_bytes + 1`` bytes are read, and bytes that are not UTF-8 are a one-line
+    :class:`~phi.errors.ConfigError` naming ``what`` (e.g. ``"run config"``) and the file.
+    """
+    name = os.fspath(path)
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"cannot read {what} {name!r}: {reason}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{what} {name!r} is {_kind(st.st_mode)}, not a regular file")
+        if st.st_size > max_bytes:
+            raise ConfigError(f"{what} {name!r} is {st.st_size:,} bytes; the limit is {max_bytes:,}")
+        chunks, left = [], max_bytes + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {name!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:
+        raise ConfigError(f"{what} {name!r} is larger than the limit of {max_bytes:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(
+            f"{what} {name!r} is not UTF-8 text{hint}: byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}; save it as UTF-8"
+        ) from None
+
+
+def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
+    """Write ``text`` (UTF-8) to a file the user named, never replacing what is not a file.
+
+    The target must be a regular file or not exist yet, in a folder that exists (no folder is
+    created). A symlink is written through: its final target is replaced if it is a regular
+    file; a dangling link, a device, a FIFO, a socket or a folder is refused with a one-line
+    :class:`~phi.errors.ConfigError` naming ``what`` (e.g. ``"--write-config"``). The content
+    is written to a temporary file beside the target and renamed onto it, so a reader never
+    sees half a file; an existing file keeps its permissions.
+
+    Returns
+    -------
+    Path
+        The file actually written (the resolved target of a symlink).
+    """
+    name = os.fspath(path)
+    if not name or "\x00" in name:
+        raise ConfigError(f"{what}: {name!r} is not a valid file name")
+    target = Path(name)
+    try:
+        if target.is_symlink():
+            resolved = Path(os.path.realpath(target))
+            if not resolved.exists():
+                raise ConfigError(f"{what}: {name!r} is a symlink to {str(resolved)!r}, which does not exist")
+            target = resolved
+        mode: int | None = None
+        if target.exists():
+            st = target.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(f"{what}: {name!r} is {_kind(st.st_mode)}; give the path of a regular file")
+            mode = stat.S_IMODE(st.st_mode)
+        parent = target.parent
+        if not parent.is_dir():
+            raise ConfigError(f"{what}: the folder {str(parent)!r} does not exist; create it first")
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot write {name!r}: {exc.strerror or exc}") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{what}: cannot write {name!r}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

@@ -128,7 +128,7 @@ def test_runs_list_show_compare_rerun_delete(capsys: pytest.CaptureFixture[str])
         (["backtest", "--capital", "-5"], "error: engine.initial_capital must be > 0, got -5.0"),
         (["backtest", "--fill", "open"], "error: engine.fill: unknown fill 'open'. Did you mean 'next_open'?"),
         (["backtest", "../etc"], "error: dataset.symbol: symbol '../etc' contains '/'"),
-        (["backtest", "--config", "/nonexistent/run.json"], "error: --config: cannot read /nonexistent/run.json"),
+        (["backtest", "--config", "/nonexistent/run.json"], "error: cannot read --config file '/nonexistent/run.json'"),
         (["runs", "show", "nope"], "error: no run 'nope'"),
         (["runs", "delete", "../x", "-y"], "error: '../x' is not a run id"),
         (["runs", "compare", "a"], "error: compare needs at least two run ids, got 1"),

@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -63,41 +64,67 @@ PHIAI_METRICS: Final = ("sharpe", "sortino", "calmar", "total_return", "cagr", "
 _HEX = re.compile(r"^[0-9a-f]{8,128}$")
 
 
+#: Caps on the free-text fields (they are shown in tables and stored with every run).
+MAX_DESCRIPTION_CHARS: Final = 2_000
+MAX_TAGS: Final = 32
+MAX_TAG_CHARS: Final = 64
+#: Largest seed (numpy's and optuna's generators take 64-bit seeds).
+MAX_SEED: Final = 2**63 - 1
+
 # ---------------------------------------------------------------------------- helpers
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlevel = 3
 
-def _str(value: Any, path: str, *, empty: bool = False) -> str:
+
+def _show(value: Any) -> str:
+    """A short repr for messages: long strings cut, nesting limited, huge integers described."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    return _REPR.repr(value)
+
+
+def _str(value: Any, path: str, *, empty: bool = False, max_chars: int | None = None) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{path} must be a string, got {value!r}")
+        raise ConfigError(f"{path} must be a string, got {_show(value)}")
     if not empty and not value.strip():
         raise ConfigError(f"{path} must not be empty")
+    if max_chars is not None and len(value) > max_chars:
+        raise ConfigError(f"{path} is {len(value):,} characters long; at most {max_chars:,} are allowed")
     return value
 
 
 def _num(value: Any, path: str) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ConfigError(f"{path} must be a number, got {value!r}")
-    if not math.isfinite(float(value)):
-        raise ConfigError(f"{path} must be finite, got {value!r}")
-    return float(value)
+        raise ConfigError(f"{path} must be a number, got {_show(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ConfigError(f"{path} must be finite, got {_show(value)}")
+    return x
 
 
-def _int(value: Any, path: str, minimum: int) -> int:
+def _int(value: Any, path: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise ConfigError(f"{path} must be an integer, got {value!r}")
+        raise ConfigError(f"{path} must be an integer, got {_show(value)}")
     if int(value) < minimum:
-        raise ConfigError(f"{path} must be >= {minimum}, got {value!r}")
+        raise ConfigError(f"{path} must be >= {minimum}, got {_show(value)}")
+    if maximum is not None and int(value) > maximum:
+        raise ConfigError(f"{path} must be <= {maximum}, got {_show(value)}")
     return int(value)
 
 
 def _mapping(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{path} must be an object (a mapping), got {value!r}")
+        raise ConfigError(f"{path} must be an object (a mapping), got {_show(value)}")
     for key in value:
         if not isinstance(key, str):
-            raise ConfigError(f"{path} keys must be strings, got {key!r}")
+            raise ConfigError(f"{path} keys must be strings, got {_show(key)}")
     return dict(value)
 
 
@@ -106,7 +133,7 @@ def _check_keys(data: Mapping[str, Any], cls: type, path: str) -> None:
     for key in data:
         if key not in names:
             where = f"{path}: unknown field" if path else "unknown config field"
-            raise ConfigError(f"{where} {key!r}.{did_you_mean(str(key), names)} Valid fields: {', '.join(names)}")
+            raise ConfigError(f"{where} {_show(key)}.{did_you_mean(str(key), names)} Valid fields: {', '.join(names)}")
 
 
 def _rewrap(exc: PhiError, path: str) -> ConfigError:
@@ -125,13 +152,13 @@ def _day(value: Any, path: str) -> str:
     import pandas as pd
 
     if isinstance(value, bool) or value is None:
-        raise ConfigError(f"{path} must be a date like 2024-01-31, got {value!r}")
+        raise ConfigError(f"{path} must be a date like 2024-01-31, got {_show(value)}")
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{path} is not a date: {value!r} (use YYYY-MM-DD)") from None
+        raise ConfigError(f"{path} is not a date: {_show(value)} (use YYYY-MM-DD)") from None
     if pd.isna(ts):
-        raise ConfigError(f"{path} is not a date: {value!r} (use YYYY-MM-DD)")
+        raise ConfigError(f"{path} is not a date: {_show(value)} (use YYYY-MM-DD)")
     return ts.strftime("%Y-%m-%d")
 
 
@@ -179,13 +206,14 @@ class DatasetSpec:
         if self.vendor == "csv":
             if self.path is None:
                 raise ConfigError(f"{p}.path is required for vendor 'csv' (the CSV file to read)")
-            _str(self.path, f"{p}.path")
+            if "\x00" in _str(self.path, f"{p}.path"):
+                raise ConfigError(f"{p}.path must not contain a NUL character, got {_show(self.path)}")
         elif self.path is not None:
-            raise ConfigError(f"{p}.path is only used by vendor 'csv', got vendor {self.vendor!r}")
+            raise ConfigError(f"{p}.path is only used by vendor 'csv', got vendor {_show(self.vendor)}")
         if self.content_hash is not None and (
             not isinstance(self.content_hash, str) or not _HEX.match(self.content_hash)
         ):
-            raise ConfigError(f"{p}.content_hash must be a lower-case hex digest, got {self.content_hash!r}")
+            raise ConfigError(f"{p}.content_hash must be a lower-case hex digest, got {_show(self.content_hash)}")
 
 
 @dataclass(frozen=True)
@@ -209,7 +237,7 @@ class IndicatorConfig:
         _set(self, "params", _mapping(self.params, f"{path}.params"))
         _set(self, "weight", _num(self.weight, f"{path}.weight"))
         if not isinstance(self.enabled, bool | np.bool_):
-            raise ConfigError(f"{path}.enabled must be true or false, got {self.enabled!r}")
+            raise ConfigError(f"{path}.enabled must be true or false, got {_show(self.enabled)}")
         _set(self, "enabled", bool(self.enabled))
 
 
@@ -240,7 +268,7 @@ class BlendConfig:
             if key not in allowed:
                 valid = ", ".join(allowed) or "none"
                 raise ConfigError(
-                    f"{p}.params: {key!r} is not a setting of mode {self.mode!r}."
+                    f"{p}.params: {_show(key)} is not a setting of mode {self.mode!r}."
                     f"{did_you_mean(key, allowed)} Valid settings: {valid}"
                 )
         out = {**allowed, **params}
@@ -311,7 +339,7 @@ def _indicator(value: Any, path: str) -> IndicatorConfig:
             default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
             _set(ind, f.name, data.get(f.name, default))
     else:
-        raise ConfigError(f"{path} must be an indicator name or object, got {value!r}")
+        raise ConfigError(f"{path} must be an indicator name or object, got {_show(value)}")
     ind._check(path)
     from phi.indicators.registry import resolve_params
 
@@ -378,7 +406,7 @@ class RunConfig:
         _set(self, "schema_version", sv)
         _set(self, "dataset", _section(self.dataset, DatasetSpec, "dataset"))
         if isinstance(self.indicators, str | Mapping) or not isinstance(self.indicators, Sequence):
-            raise ConfigError(f"indicators must be a list, got {self.indicators!r}")
+            raise ConfigError(f"indicators must be a list, got {_show(self.indicators)}")
         inds = tuple(_indicator(v, f"indicators[{i}]") for i, v in enumerate(self.indicators))
         _set(self, "indicators", inds)
         _set(self, "blend", _section(self.blend, BlendConfig, "blend"))
@@ -389,11 +417,13 @@ class RunConfig:
                 _set(self, "engine", EngineConfig.from_dict(data))
             except ConfigError as exc:
                 raise _rewrap(exc, "engine") from None
-        _set(self, "seed", _int(self.seed, "seed", 0))
-        _str(self.description, "description", empty=True)
+        _set(self, "seed", _int(self.seed, "seed", 0, MAX_SEED))
+        _str(self.description, "description", empty=True, max_chars=MAX_DESCRIPTION_CHARS)
         if isinstance(self.tags, str) or not isinstance(self.tags, Sequence):
-            raise ConfigError(f"tags must be a list of strings, got {self.tags!r}")
-        _set(self, "tags", tuple(_str(t, f"tags[{i}]") for i, t in enumerate(self.tags)))
+            raise ConfigError(f"tags must be a list of strings, got {_show(self.tags)}")
+        if len(self.tags) > MAX_TAGS:
+            raise ConfigError(f"tags: {len(self.tags):,} tags given; at most {MAX_TAGS} are allowed")
+        _set(self, "tags", tuple(_str(t, f"tags[{i}]", max_chars=MAX_TAG_CHARS) for i, t in enumerate(self.tags)))
         _str(self.phi_version, "phi_version")
         self._check_indicators()
 
@@ -482,10 +512,16 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
         """Parse :meth:`to_json` output (or a hand-written config file)."""
+        if not isinstance(text, str | bytes | bytearray):
+            raise ConfigError(f"config must be JSON text, got {type(text).__name__}")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            raise ConfigError("config is not a run config: its JSON is nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit limit
+            raise ConfigError(f"config is not valid JSON: {str(exc).split(';')[0]}") from None
         return cls.from_dict(data)
 
     # ------------------------------------------------------------------ identity

@@ -35,9 +35,41 @@ app.command()(workbench.workbench)
 __all__ = ["app", "main"]
 
 
+def _one_line(text: object) -> str:
+    """A message on one line: whatever a user value smuggled in, no line break reaches stderr."""
+    return " ".join(str(text).split("\n")).replace("\r", " ")
+
+
+def _say(kind: str, style: str, message: object) -> None:
+    """``error: ...`` / ``warning: ...`` on stderr. The message is never parsed as rich markup:
+    user values such as ``[/x]`` or ``[low, high]`` print as they are."""
+    from rich.text import Text
+
+    err_console.print(Text.assemble((f"{kind}:", style), " ", _one_line(message)), highlight=False, soft_wrap=True)
+
+
+def _usage_error(exc: Exception) -> int | None:
+    """One line for a typer/click usage error (bad flag value, unknown option, missing argument)."""
+    format_message, exit_code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+    if not callable(format_message) or not isinstance(exit_code, int):
+        return None
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `phi data` alone: show the group's help
+        exc.show()  # type: ignore[attr-defined]
+        return exit_code
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see {ctx.command_path} --help)" if ctx is not None and exit_code == 2 else ""
+    _say("error", "bold red", f"{format_message()}{hint}")
+    return exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``phi`` console script; returns the process exit code."""
+    """Entry point of the ``phi`` console script; returns the process exit code.
+
+    A :class:`~phi.errors.PhiError` or a usage error is one line on stderr and exit code 2.
+    """
     import warnings
+
+    from typer.exceptions import TyperException
 
     from phi.errors import PhiError
 
@@ -45,26 +77,26 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                app(args=argv, standalone_mode=False)
+                app(args=argv, prog_name="phi", standalone_mode=False)
             finally:
                 for w in caught:
                     if issubclass(w.category, UserWarning):
-                        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
+                        _say("warning", "yellow", w.message)
     except PhiError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _say("error", "bold red", exc)
         return 2
     except typer.Abort:
         err_console.print("aborted")
         return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
     except SystemExit as exc:  # typer/click exit paths (e.g. --help)
-        return int(exc.code or 0)
-    except Exception as exc:
-        # Usage errors from typer's (vendored) click: they know how to show themselves.
-        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(exit_code, int):
-            show()
-            return exit_code
-        raise
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TyperException as exc:
+        code = _usage_error(exc)
+        if code is None:
+            raise
+        return code
     return 0
 
 

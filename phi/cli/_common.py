@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,7 +35,7 @@ def _load(symbol: str, start: str | None, end: str | None, timeframe: str, vendo
     from phi.data.store import get_dataset
 
     lo, hi = _default_dates(start, end)
-    with console.status(f"Loading {symbol} {timeframe} from {vendor} ({lo} .. {hi}) ...", spinner="dots"):
+    with console.status(escape(f"Loading {symbol} {timeframe} from {vendor} ({lo} .. {hi}) ..."), spinner="dots"):
         return get_dataset(symbol, lo, hi, timeframe, vendor, path=path, refresh=refresh)
 
 
@@ -45,5 +46,5 @@ def _print_health(health: dict) -> None:
     style = {"ok": "green", "warn": "yellow", "bad": "red"}.get(report.status, "white")
     console.print(f"Data health: [{style}]{report.status}[/]")
     for line in report.summary_lines():
-        console.print(f"  - {line}", highlight=False)
+        console.print(f"  - {line}", highlight=False, markup=False)
 

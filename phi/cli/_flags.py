@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from phi.errors import ConfigError, did_you_mean
@@ -80,11 +79,13 @@ def build_config(
     from phi.backtest.run_config import RunConfig
 
     if config_file:
+        from phi._io import read_user_text
+
+        text = read_user_text(config_file, "--config file")
         try:
-            text = Path(config_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"--config: cannot read {config_file}: {exc.strerror or exc}") from None
-        d = RunConfig.from_json(text).to_dict()
+            d = RunConfig.from_json(text).to_dict()
+        except ConfigError as exc:
+            raise ConfigError(f"--config file {config_file!r}: {exc}") from None
     else:
         d = {"dataset": {"symbol": "DEMO"}, "indicators": [{"name": n} for n in DEFAULT_INDICATORS]}
     given = {k: v for k, v in (dataset or {}).items() if v is not None}

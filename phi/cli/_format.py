@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -64,7 +65,7 @@ def fmt_metric(name: str, value: object) -> str:
 
 def metrics_table(columns: Mapping[str, Mapping[str, Any]], title: str) -> Table:
     """One row per metric (label with units), one column per run."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("metric")
     for col in columns:
         table.add_column(col, justify="right", no_wrap=True)
@@ -82,7 +83,7 @@ def ledger_table(assumptions: Mapping[str, Any]) -> Table:
     table.add_column("assumption", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, value in assumptions.items():
-        table.add_row(key.replace("_", " "), Text(str(value)))
+        table.add_row(Text(key.replace("_", " ")), Text(str(value)))
     return table
 
 
@@ -120,7 +121,8 @@ def print_run(
     if synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
     if run_id:
-        console.print(f"Saved as run [bold]{run_id}[/] (phi runs show {run_id})", highlight=False, soft_wrap=True)
+        rid = escape(run_id)
+        console.print(f"Saved as run [bold]{rid}[/] (phi runs show {rid})", highlight=False, soft_wrap=True)
 
 
 def print_result(console: Console, result: RunResult) -> None:
@@ -157,7 +159,7 @@ def run_with_progress(
 
 def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
     """``phi runs list``: one row per run (id, then data and strategy on a second line)."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("run / data / strategy", min_width=26, overflow="fold")
     for label in ("Return %", "Sharpe", "MaxDD %", "Trades"):
         table.add_column(label, justify="right", no_wrap=True)

@@ -80,12 +80,10 @@ def backtest(
         seed=seed,
     )
     if write_config:
-        from pathlib import Path
+        from phi._io import write_user_text
 
-        from phi._io import atomic_write_text
-
-        atomic_write_text(Path(write_config), config.to_json())
-        console.print(f"Wrote {write_config}", highlight=False)
+        write_user_text(write_config, config.to_json(), "--write-config")
+        console.print(f"Wrote {write_config}", highlight=False, markup=False)
         return
     fmt.print_result(console, fmt.run_with_progress(console, config, save, allow_data_change))
 

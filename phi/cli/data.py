@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.text import Text
 
 from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, _print_health, console
 
@@ -26,7 +28,7 @@ def fetch(
 
     ds = _load(symbol, start, end, timeframe, vendor, path, refresh)
     meta = ds.metadata
-    table = Table(title=f"{meta.get('symbol', symbol)} {meta['timeframe']} ({meta.get('vendor', vendor)})")
+    table = Table(title=Text(f"{meta.get('symbol', symbol)} {meta['timeframe']} ({meta.get('vendor', vendor)})"))
     table.add_column("field")
     table.add_column("value")
     rows = [
@@ -40,12 +42,12 @@ def fetch(
         ("content hash", str(meta["content_hash"])[:16]),
     ]
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(k, Text(v))
     console.print(table)
     if ds.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
     for note in meta.get("repairs") or []:
-        console.print(f"[yellow]repaired:[/] {note}", highlight=False)
+        console.print(f"[yellow]repaired:[/] {escape(str(note))}", highlight=False)
     if "health" in meta:
         _print_health(meta["health"])
 
@@ -72,7 +74,7 @@ def data_health_cmd(
         coverage_start=meta.get("coverage_start"),
         calendar=(meta.get("health") or {}).get("calendar", "exchange"),
     )
-    console.print(f"{meta.get('symbol', symbol)} {meta['timeframe']} {meta.get('vendor', vendor)}: {meta['rows']:,} bars, {meta['first_bar']} .. {meta['last_bar']}", highlight=False)
+    console.print(f"{meta.get('symbol', symbol)} {meta['timeframe']} {meta.get('vendor', vendor)}: {meta['rows']:,} bars, {meta['first_bar']} .. {meta['last_bar']}", highlight=False, markup=False)
     if ds.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]")
     _print_health(health.to_dict())
@@ -88,14 +90,14 @@ def cache_list() -> None:
 
     metas = list_cached_datasets()
     if not metas:
-        console.print(f"The cache is empty ({cache_root()}).")
+        console.print(f"The cache is empty ({cache_root()}).", markup=False)
         return
-    table = Table(title=f"Cached datasets in {cache_root()}")
+    table = Table(title=Text(f"Cached datasets in {cache_root()}"))
     for col in ("vendor", "symbol", "tf", "range", "rows", "health", "fetched (UTC)"):
         table.add_column(col, no_wrap=True, justify="right" if col == "rows" else "left")
     for m in metas:
         table.add_row(
-            str(m.get("vendor")), str(m.get("symbol")), str(m.get("timeframe")),
+            *(Text(str(m.get(k))) for k in ("vendor", "symbol", "timeframe")),
             f"{m.get('start')}..{m.get('end')}", f"{m.get('rows', 0):,}",
             str((m.get("health") or {}).get("status", "?")),
             str(m.get("fetched_at", ""))[:16].replace("T", " "),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from phi.cli._common import console
 
@@ -33,7 +34,7 @@ def indicators_list() -> None:
     table.add_column("params: default [range]")
     for name, spec in INDICATORS.items():
         table.add_row(
-            name, f"{spec.type} ({TYPE_MEANINGS.get(spec.type, '?')})", spec.description, _param_text(spec)
+            name, f"{spec.type} ({TYPE_MEANINGS.get(spec.type, '?')})", Text(spec.description), Text(_param_text(spec))
         )
     console.print(table)
 

@@ -21,6 +21,7 @@ def regime_cmd(
 ) -> None:
     """Run the MFT regime engine: latest regime probabilities, dominant regime, composite, confidences."""
     from rich.table import Table
+    from rich.text import Text
 
     from phi.regime.config import MFTConfig, load_config
     from phi.regime.engine import RegimeEngine
@@ -33,7 +34,7 @@ def regime_cmd(
     meta = ds.metadata
     name = f"{meta.get('symbol', symbol)} {meta['timeframe']} ({meta.get('vendor', vendor)})"
     fmt = "%Y-%m-%d" if meta["timeframe"] == "1D" else "%Y-%m-%d %H:%M"
-    table = Table(title=f"{name}: regime probabilities at {info['timestamp']:{fmt}}")
+    table = Table(title=Text(f"{name}: regime probabilities at {info['timestamp']:{fmt}}"))
     table.add_column("regime")
     table.add_column("probability", justify="right")
     table.add_column("", no_wrap=True)

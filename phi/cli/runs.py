@@ -22,7 +22,7 @@ def runs_list(
 
     rows = list_runs()
     if not rows:
-        console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False)
+        console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)
         return
     console.print(fmt.runs_table(rows[:limit], f"Saved runs in {runs_root()} ({len(rows)}; * = synthetic data)"))
     if len(rows) > limit:
@@ -89,12 +89,10 @@ def runs_compare(
     else:
         console.print("The configs are identical (apart from description, tags and versions).")
     if equity_csv:
-        from pathlib import Path
+        from phi._io import write_user_text
 
-        from phi._io import atomic_write_text
-
-        atomic_write_text(Path(equity_csv), cmp.equity.to_csv())
-        console.print(f"Wrote the equity curves to {equity_csv}", highlight=False)
+        write_user_text(equity_csv, cmp.equity.to_csv(), "--equity-csv")
+        console.print(f"Wrote the equity curves to {equity_csv}", highlight=False, markup=False)
 
 
 @runs_app.command("rerun")

@@ -526,20 +526,27 @@ def load_config(path: str | Path) -> MFTConfig:
     """Read an :class:`MFTConfig` from a ``.json`` or ``.toml`` file (see the module doc)."""
     p = Path(path)
     fmt = _format(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read regime config {str(p)!r}: {exc.strerror or exc}") from None
+    from phi._io import read_user_text
+
+    text = read_user_text(p, "regime config")  # regular files only, <= 10 MB, UTF-8
     if fmt == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_no_duplicates)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p}: invalid JSON: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{p}: invalid JSON: nested too deeply") from None
+        except ValueError as exc:  # an integer beyond Python's 4,300-digit limit
+            raise ConfigError(f"{p}: invalid JSON: {str(exc).split(';')[0]}") from None
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: invalid TOML (duplicate keys are not allowed): {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{p}: invalid TOML: nested too deeply") from None
+        except ValueError as exc:
+            raise ConfigError(f"{p}: invalid TOML: {str(exc).split(';')[0]}") from None
     try:
         return MFTConfig.from_dict(data)
     except ConfigError as exc:
