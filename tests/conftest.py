@@ -16,6 +16,15 @@ settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_phi_home(tmp_path_factory):
+    """PHI_HOME for module- and session-scoped fixtures, which run before the per-test one:
+    nothing a test does ever writes ./data_cache or ./runs into the checkout."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHI_HOME", str(tmp_path_factory.mktemp("session_phi_home")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_phi_home(tmp_path, monkeypatch):
     home = tmp_path / "phi_home"

@@ -173,8 +173,11 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def bars() -> pd.DataFrame:
-    return get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+def bars(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    # Module scope runs before the per-test PHI_HOME exists: give it a PHI_HOME of its own.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHI_HOME", str(tmp_path_factory.mktemp("phi_home")))
+        return get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
 
 
 @pytest.mark.parametrize("name", list(CASES))
