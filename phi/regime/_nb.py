@@ -520,3 +520,25 @@ def field_nb(
         regimes[t, 6] = node_p[t, vol[0]]
         regimes[t, 7] = node_p[t, vol[2]]
     return node_lp, node_p, ent, species, regimes
+
+
+@njit(cache=True)
+def rolling_percentile_nb(x: np.ndarray, window: int, minp: int) -> np.ndarray:
+    """Share of the window's valid values that are <= x_t (x_t included); NaN if x_t is NaN."""
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    for t in range(n):
+        v = x[t]
+        if v != v:
+            continue
+        c = 0
+        le = 0
+        for i in range(max(0, t - window + 1), t + 1):
+            w = x[i]
+            if w == w:
+                c += 1
+                if w <= v:
+                    le += 1
+        if c >= minp:
+            out[t] = le / c
+    return out

@@ -42,6 +42,7 @@ from phi.regime import _nb
 from phi.regime.config import MFTConfig, feature_names
 from phi.regime.engine import RegimeEngine, direction_input, engine_warmup
 from phi.regime.features import compute_features
+from phi.regime.metrics import balanced_accuracy, roc_auc
 from phi.regime.probability_field import probability_field
 from phi.regime.taxonomy import (
     LEVEL_NODES,
@@ -80,24 +81,7 @@ _PHYLUM_TARGET = {"vol_burst": "HV", "trend_up": "NV", "trend_down": "NV", "rang
 # ---------------------------------------------------------------------------- metrics
 
 
-def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN if a class is empty."""
-    score = np.asarray(score, dtype=np.float64)
-    positive = np.asarray(positive, dtype=bool)
-    n1 = int(positive.sum())
-    n0 = positive.size - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
-
-
-def balanced_accuracy(predicted: Sequence[Any] | np.ndarray, truth: Sequence[Any] | np.ndarray) -> float:
-    """Mean over the true classes of the share of their bars predicted correctly."""
-    pred = np.asarray(predicted, dtype=object)
-    true = np.asarray(truth, dtype=object)
-    recalls = [float(np.mean(pred[true == c] == c)) for c in pd.unique(true)]
-    return float(np.mean(recalls)) if recalls else float("nan")
+# roc_auc and balanced_accuracy live in phi.regime.metrics (re-exported here)
 
 
 # ---------------------------------------------------------------------------- evaluation
