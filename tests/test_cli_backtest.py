@@ -182,6 +182,23 @@ def test_runs_list_does_not_import_numba(capsys: pytest.CaptureFixture[str], tmp
     assert "DEMO 1D*" in proc.stdout
 
 
+def test_indicators_list_and_show_read_only_the_declared_specs() -> None:
+    code = (
+        "import sys\n"
+        "from phi.cli import main\n"
+        "assert main(['indicators', 'list']) == 0\n"
+        "assert main(['indicators', 'show', 'macd']) == 0\n"
+        "heavy = [m for m in ('numba', 'pandas', 'phi.indicators.signals', 'phi.regime.engine') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**os.environ, "COLUMNS": "250"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    # every declared spec is listed; ranges in brackets survive (they are not read as markup)
+    for text in ("rsi", "phi_mft", "wyckoff", "period=14 [2..50]", "nbdev=2.0 [1.0..3.5 step 0.25]"):
+        assert text in proc.stdout, text
+
+
 def test_run_backtest_py_legacy_flags(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_backtest.main(["--strategy", "rsi", "--budget", "50000", *SHORT]) == 0
     out = capsys.readouterr().out

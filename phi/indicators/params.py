@@ -6,15 +6,17 @@ the workbench's widgets and ``phi indicators list`` are generated from it.
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from phi.errors import ParameterError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INDICATOR_TYPES: tuple[str, ...] = ("A", "B", "C", "D", "MFT")
 #: A: bounded oscillator, B: trend/momentum, C: volume-price structure, D: deviation from a
@@ -28,6 +30,24 @@ TYPE_MEANINGS: dict[str, str] = {
 }
 
 ALL_INPUTS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+#: Bars of the rolling root-mean-square that scales unbounded raw values (used by the signal
+#: maps in :mod:`phi.indicators.signals` and stated in the specs' mappings and warm-ups).
+NORM_WINDOW = 60
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A function named by module and attribute, imported on its first call.
+
+    Specs refer to their compute functions this way, so reading the registry (``phi
+    indicators list``) imports neither pandas nor numba, let alone compiles a kernel.
+    """
+
+    module: str
+    name: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,13 @@ only, as :class:`ParamSpec`; :func:`resolve_params` validates them. The regime e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from phi.errors import DataError, IndicatorError, UnknownIndicatorError, unknown_choice
-from phi.indicators import raw, signals
-from phi.indicators.params import ALL_INPUTS, IndicatorSpec, ParamSpec
-from phi.indicators.signals import NORM_WINDOW
+from phi.indicators.params import ALL_INPUTS, NORM_WINDOW, Deferred, IndicatorSpec, ParamSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "INDICATORS",
@@ -41,6 +39,14 @@ _N = NORM_WINDOW - 1  # extra warm-up bars of the rolling-RMS scaling
 
 def _p(name: str, default: int, low: int, high: int, description: str) -> ParamSpec:
     return ParamSpec(name, int, default, low, high, 1, description)
+
+
+def _signal(name: str) -> Deferred:
+    return Deferred("phi.indicators.signals", name)
+
+
+def _raw(name: str) -> Deferred:
+    return Deferred("phi.indicators.raw", name)
 
 
 def _fast_below_slow(p: Mapping[str, Any]) -> str | None:
@@ -67,8 +73,8 @@ for _spec in (
         description="Relative Strength Index (Wilder): share of average gains in average moves",
         signal_mapping="clip((50 - RSI) / 20, -1, 1): RSI 30 -> +1, 40 -> +0.5, 70 -> -1; flat prices -> 0",
         params=(_p("period", 14, 2, 50, "bars of Wilder smoothing"),),
-        compute=signals.rsi_signal,
-        raw=raw.rsi,
+        compute=_signal("rsi_signal"),
+        raw=_raw("rsi"),
         warmup=lambda p: p["period"],
         inputs=_C,
     ),
@@ -82,8 +88,8 @@ for _spec in (
             _p("slow", 26, 5, 60, "bars of the slow EMA"),
             _p("signal", 9, 2, 20, "bars of the signal-line EMA"),
         ),
-        compute=signals.macd_signal,
-        raw=raw.macd,
+        compute=_signal("macd_signal"),
+        raw=_raw("macd"),
         warmup=lambda p: p["slow"] + p["signal"] - 2 + _N,
         inputs=_C,
         constraint=_fast_below_slow,
@@ -97,8 +103,8 @@ for _spec in (
             _p("period", 20, 5, 60, "bars of the SMA and std"),
             ParamSpec("nbdev", float, 2.0, 1.0, 3.5, 0.25, "band width in standard deviations"),
         ),
-        compute=signals.bollinger_signal,
-        raw=raw.bollinger,
+        compute=_signal("bollinger_signal"),
+        raw=_raw("bollinger"),
         warmup=lambda p: p["period"] - 1,
         inputs=_C,
     ),
@@ -111,8 +117,8 @@ for _spec in (
             _p("k_period", 14, 5, 30, "bars of the high-low range (fast %K)"),
             _p("d_period", 3, 1, 10, "SMA bars smoothing %K (slow %K) and %K into %D"),
         ),
-        compute=signals.stochastic_signal,
-        raw=raw.stochastic,
+        compute=_signal("stochastic_signal"),
+        raw=_raw("stochastic"),
         warmup=lambda p: p["k_period"] - 1 + 2 * (p["d_period"] - 1),
         inputs=_HLC,
     ),
@@ -125,8 +131,8 @@ for _spec in (
             _p("fast", 10, 2, 50, "bars of the fast SMA"),
             _p("slow", 50, 10, 200, "bars of the slow SMA"),
         ),
-        compute=signals.dual_sma_signal,
-        raw=raw.dual_sma,
+        compute=_signal("dual_sma_signal"),
+        raw=_raw("dual_sma"),
         warmup=lambda p: p["slow"] - 1 + _N,
         inputs=_C,
         constraint=_fast_below_slow,
@@ -140,8 +146,8 @@ for _spec in (
             _p("fast", 9, 2, 30, "bars of the fast EMA"),
             _p("slow", 21, 5, 100, "bars of the slow EMA"),
         ),
-        compute=signals.ema_crossover_signal,
-        raw=raw.ema_crossover,
+        compute=_signal("ema_crossover_signal"),
+        raw=_raw("ema_crossover"),
         warmup=lambda p: p["slow"] - 1 + _N,
         inputs=_C,
         constraint=_fast_below_slow,
@@ -152,8 +158,8 @@ for _spec in (
         description="Price momentum: close - close n bars ago",
         signal_mapping=f"clip(MOM / (2 * RMS_{NORM_WINDOW}(MOM)), -1, 1): rising -> buy",
         params=(_p("period", 10, 2, 60, "bars back"),),
-        compute=signals.momentum_signal,
-        raw=raw.momentum,
+        compute=_signal("momentum_signal"),
+        raw=_raw("momentum"),
         warmup=lambda p: p["period"] + _N,
         inputs=_C,
     ),
@@ -163,8 +169,8 @@ for _spec in (
         description="Rate of change: percent change of the close over n bars",
         signal_mapping=f"clip(ROC / (2 * RMS_{NORM_WINDOW}(ROC)), -1, 1): rising -> buy",
         params=(_p("period", 10, 2, 60, "bars back"),),
-        compute=signals.roc_signal,
-        raw=raw.roc,
+        compute=_signal("roc_signal"),
+        raw=_raw("roc"),
         warmup=lambda p: p["period"] + _N,
         inputs=_C,
     ),
@@ -177,8 +183,8 @@ for _spec in (
             _p("atr_period", 14, 5, 30, "bars of Wilder smoothing of the true range"),
             _p("ma_period", 50, 10, 150, "bars of the SMA of the ATR"),
         ),
-        compute=signals.atr_ratio_signal,
-        raw=raw.atr_ratio,
+        compute=_signal("atr_ratio_signal"),
+        raw=_raw("atr_ratio"),
         warmup=lambda p: p["atr_period"] + p["ma_period"] - 1,
         inputs=_HLC,
     ),
@@ -188,8 +194,8 @@ for _spec in (
         description="Deviation of the close from its rolling VWAP (typical price)",
         signal_mapping=f"x = (close - VWAP) / VWAP; -clip(x / (2 * RMS_{NORM_WINDOW}(x)), -1, 1): below VWAP -> buy; no volume -> 0",
         params=(_p("period", 20, 5, 100, "bars of the rolling VWAP"),),
-        compute=signals.vwap_dev_signal,
-        raw=raw.vwap_dev,
+        compute=_signal("vwap_dev_signal"),
+        raw=_raw("vwap_dev"),
         warmup=lambda p: p["period"] - 1 + _N,
         inputs=("high", "low", "close", "volume"),
     ),
@@ -199,8 +205,8 @@ for _spec in (
         description="Chaikin Money Flow: volume-weighted close location in the bar's range",
         signal_mapping="clip(CMF / 0.25, -1, 1): accumulation -> buy; CMF 0.25 -> +1; no volume -> 0",
         params=(_p("period", 20, 5, 60, "bars summed"),),
-        compute=signals.cmf_signal,
-        raw=raw.cmf,
+        compute=_signal("cmf_signal"),
+        raw=_raw("cmf"),
         warmup=lambda p: p["period"] - 1,
         inputs=("high", "low", "close", "volume"),
     ),
@@ -210,8 +216,8 @@ for _spec in (
         description="Trend strength (ADX) with direction (+DI vs -DI), Wilder smoothing",
         signal_mapping="sign(+DI - -DI) * clip((ADX - 20) / 30, 0, 1): ADX <= 20 -> 0, ADX 50 -> +-1",
         params=(_p("period", 14, 5, 40, "bars of Wilder smoothing"),),
-        compute=signals.adx_signal,
-        raw=raw.adx,
+        compute=_signal("adx_signal"),
+        raw=_raw("adx"),
         warmup=lambda p: 2 * p["period"] - 1,
         inputs=_HLC,
     ),
@@ -225,8 +231,8 @@ for _spec in (
             "accumulation -> buy, distribution -> sell"
         ),
         params=(_p("lookback", 30, 10, 100, "bars L of the VWMA and of the volume balance"),),
-        compute=signals.wyckoff_signal,
-        raw=raw.wyckoff,
+        compute=_signal("wyckoff_signal"),
+        raw=_raw("wyckoff"),
         warmup=lambda p: p["lookback"] - 1 + _N,
         inputs=("close", "volume"),
     ),
@@ -236,8 +242,8 @@ for _spec in (
         description="Close's position in the rolling highest-high / lowest-low range",
         signal_mapping="clip(1 - 2 * position, -1, 1): at the low -> +1, at the high -> -1; zero range -> 0",
         params=(_p("period", 20, 5, 100, "bars of the range"),),
-        compute=signals.range_pos_signal,
-        raw=raw.range_pos,
+        compute=_signal("range_pos_signal"),
+        raw=_raw("range_pos"),
         warmup=lambda p: p["period"] - 1,
         inputs=_HLC,
     ),
@@ -270,6 +276,9 @@ def resolve_params(name: str, params: Mapping[str, Any] | None = None) -> dict[s
 
 
 def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
+    import numpy as np
+    import pandas as pd
+
     if not isinstance(ohlcv, pd.DataFrame):
         raise DataError(f"expected an OHLCV pandas DataFrame, got {type(ohlcv).__name__}")
     missing = [c for c in columns if c not in ohlcv.columns]
@@ -311,6 +320,9 @@ def _check_length(spec: IndicatorSpec, params: Mapping[str, Any], n: int) -> int
 
 
 def _check_signal(spec: IndicatorSpec, out: Any, ohlcv: pd.DataFrame, warm: int) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+
     if not isinstance(out, pd.Series) or len(out) != len(ohlcv):
         raise IndicatorError(
             f"{spec.name}: compute returned {type(out).__name__} of length "
@@ -388,6 +400,8 @@ def compute_all_signals(
     ``None`` for the defaults). Every name and parameter is validated before anything is
     computed; any failure raises (a failing indicator is never a column of zeros).
     """
+    import pandas as pd
+
     items = _normalise_selection(selection)
     plan = []
     for name, params in items:

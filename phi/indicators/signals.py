@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from phi.indicators import _nb, raw
+from phi.indicators.params import NORM_WINDOW  # declared with the specs (importing it is cheap)
 
-#: Bars of the rolling root-mean-square that scales unbounded raw values.
-NORM_WINDOW = 60
 #: A raw value of ``NORM_GAIN`` rolling RMS saturates the signal.
 NORM_GAIN = 2.0
 #: Average moves below this fraction of the price count as a flat market (RSI -> 0).

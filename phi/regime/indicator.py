@@ -14,12 +14,13 @@ registry stays cheap.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from phi.indicators.params import ALL_INPUTS, IndicatorSpec
 from phi.indicators.registry import register_indicator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PHI_MFT", "phi_mft_raw", "phi_mft_signal"]
 
@@ -32,6 +33,8 @@ def _result(df: pd.DataFrame) -> Any:
 
 def phi_mft_signal(df: pd.DataFrame) -> pd.Series:
     """The MFT composite over twice its rolling RMS, clipped to [-1, +1] (see the module doc)."""
+    import pandas as pd
+
     from phi.indicators.signals import rms_scale
 
     res = _result(df)
@@ -41,6 +44,8 @@ def phi_mft_signal(df: pd.DataFrame) -> pd.Series:
 
 def phi_mft_raw(df: pd.DataFrame) -> pd.DataFrame:
     """Composite, confidences, score and the 8 regime probabilities, one column each."""
+    import pandas as pd
+
     res = _result(df)
     return pd.concat([res.mix, res.regime_probs], axis=1)
 

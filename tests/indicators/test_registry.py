@@ -8,7 +8,6 @@ import pytest
 
 import phi
 from phi.errors import ConfigError, DataError, IndicatorError, ParameterError, UnknownIndicatorError
-from phi.indicators import registry
 from phi.indicators.registry import (
     INDICATORS,
     IndicatorSpec,
@@ -236,7 +235,7 @@ def test_compute_all_signals_order_and_params(df):
 
 def test_compute_all_signals_validates_everything_first(df, monkeypatch):
     calls = []
-    monkeypatch.setattr(registry.signals, "rsi_signal", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("phi.indicators.signals.rsi_signal", lambda *a, **k: calls.append(1))
     with pytest.raises(ParameterError, match="cmf: unknown parameter 'lookback'"):
         compute_all_signals(df, {"rsi": None, "cmf": {"lookback": 3}})
     with pytest.raises(UnknownIndicatorError, match="Did you mean 'adx'"):
