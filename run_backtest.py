@@ -5,7 +5,8 @@
 
 runs that single indicator (any name from ``phi indicators list``) through ``phi.run`` — the
 same pipeline as ``phi backtest`` — on offline synthetic DEMO data unless ``--vendor`` says
-otherwise, prints the results and the assumption ledger, and saves the run.
+otherwise, prints the headline results and the trades (every metric and the assumption ledger
+with ``--ledger``), and saves the run.
 
 Differences from the original script (which ran Lumibot on Alpha Vantage): the default data
 is offline demo data, the default bar size is a day (the old default ``minute`` did not match
@@ -39,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="day (default), minute, or a timeframe: 1D, 4H, 1H, 15m, 5m, 1m",
     )
     parser.add_argument("--no-save", action="store_true", help="do not save the run")
+    parser.add_argument("--ledger", action="store_true", help="also print every metric and the assumption ledger")
     args = parser.parse_args(argv)
     if not args.budget > 0:
         parser.error(f"--budget must be > 0, got {args.budget:g}")
@@ -60,6 +62,8 @@ def to_phi_args(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
     if args.no_save:
         argv.append("--no-save")
+    if args.ledger:
+        argv.append("--ledger")
     return argv
 
 

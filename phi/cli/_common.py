@@ -18,6 +18,9 @@ TimeframeOpt = Annotated[str, typer.Option("--timeframe", "-t", help="1D, 4H, 1H
 VendorOpt = Annotated[
     str, typer.Option("--vendor", "-v", help="demo (offline), yfinance, alpha_vantage or csv.")
 ]
+LedgerOpt = Annotated[
+    bool, typer.Option("--ledger", help="Show every metric and the full assumption ledger (default: headline KPIs and trades).")
+]
 PathOpt = Annotated[
     str | None, typer.Option("--path", help="CSV file to read (vendor csv only).")
 ]

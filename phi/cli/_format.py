@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from phi.backtest.run_config import RunConfig
     from phi.pipeline import RunResult
 
@@ -40,6 +42,11 @@ METRIC_LABELS: Final[dict[str, tuple[str, str]]] = {
     "direction_accuracy": ("Direction accuracy [%]", "pct"),
     "final_equity": ("Final equity [cash]", "cash"),
 }
+
+
+#: The compact result: headline KPIs, then the trade statistics (the rest behind --ledger).
+HEADLINE: Final = ("total_return", "cagr", "sharpe", "max_drawdown", "buy_and_hold_return", "exposure", "final_equity")
+TRADE_METRICS: Final = ("n_trades", "win_rate", "profit_factor", "avg_trade", "expectancy", "n_open_trades")
 
 
 def fmt_metric(name: str, value: object) -> str:
@@ -105,6 +112,18 @@ def run_header(cfg: Mapping[str, Any], n_bars: object = None) -> Text:
     return text
 
 
+def trades_summary(trades: pd.DataFrame | None) -> str:
+    """``"long 20, short 4; exits: signal 15, stop_loss 9"`` (empty without trades)."""
+    if trades is None or not len(trades):
+        return ""
+    parts = []
+    for col, label in (("side", ""), ("exit_reason", "exits: ")):
+        if col in trades.columns:
+            counts = trades[col].astype(str).value_counts()
+            parts.append(label + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return "; ".join(parts)
+
+
 def print_run(
     console: Console,
     header: Text,
@@ -113,11 +132,30 @@ def print_run(
     *,
     synthetic: bool,
     run_id: str | None,
+    ledger: bool = False,
+    trades: pd.DataFrame | None = None,
 ) -> None:
-    """Header, metrics table, assumption ledger, synthetic-data notice and the saved run id."""
+    """Header, results, synthetic-data notice and the saved run id.
+
+    Compact by default: the headline KPIs and the trades summary. ``ledger=True`` shows every
+    metric and the full assumption ledger instead. A ruined run says so either way.
+    """
     console.print(header)
-    console.print(metrics_table({"value": metrics}, "Results"))
-    console.print(ledger_table(assumptions))
+    if ledger:
+        console.print(metrics_table({"value": metrics}, "Results"))
+    else:
+        console.print(metrics_table({"value": {m: metrics[m] for m in HEADLINE if m in metrics}}, "Results"))
+        console.print(metrics_table({"value": {m: metrics[m] for m in TRADE_METRICS if m in metrics}}, "Trades"))
+        summary = trades_summary(trades)
+        if summary:
+            console.print(f"Trades by side: {summary}", highlight=False, markup=False, soft_wrap=True)
+    if ledger:
+        console.print(ledger_table(assumptions))
+    else:
+        ruin = assumptions.get("ruin")
+        if assumptions.get("ruin_bar") is not None and ruin:
+            console.print(Text.assemble(("ruin: ", "bold red"), str(ruin)), highlight=False, soft_wrap=True)
+        console.print("Every metric and the assumption ledger (fills, costs, calendar, ...): add --ledger", highlight=False, markup=False, soft_wrap=True)
     if synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
     if run_id:
@@ -125,8 +163,8 @@ def print_run(
         console.print(f"Saved as run [bold]{rid}[/] (phi runs show {rid})", highlight=False, soft_wrap=True)
 
 
-def print_result(console: Console, result: RunResult) -> None:
-    """Print a pipeline result."""
+def print_result(console: Console, result: RunResult, *, ledger: bool = False) -> None:
+    """Print a pipeline result (compact; every metric and the ledger with ``ledger=True``)."""
     assert result.config is not None
     header = run_header(result.config.to_dict(), len(result.equity))
     if result.phiai is not None and len(result.phiai.weights):
@@ -140,6 +178,8 @@ def print_result(console: Console, result: RunResult) -> None:
         result.assumptions,
         synthetic=bool(result.data.get("synthetic")),
         run_id=result.run_id,
+        ledger=ledger,
+        trades=result.trades,
     )
 
 
