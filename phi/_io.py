@@ -167,3 +167,79 @@ def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+# ---------------------------------------------------------------------------- orphan temps
+#: A temporary file this old (seconds) belongs to no live writer: it was left by a killed process.
+ORPHAN_TEMP_AGE_S = 3600.0
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the names :func:`atomic_write` gives its temporary files (``.<name>.<random>.tmp``)."""
+    return name.startswith(".") and name.endswith(".tmp") and len(name) > 5
+
+
+def remove_orphan_temps(
+    folder: Path,
+    *,
+    min_age_s: float = ORPHAN_TEMP_AGE_S,
+    recursive: bool = True,
+    skip: Callable[[str], bool] | None = None,
+) -> tuple[int, int]:
+    """Remove temporary files and folders (``.<name>.<random>.tmp``) older than ``min_age_s``.
+
+    Such entries are what a writer killed between "write the temporary" and "rename it into
+    place" leaves behind. The grace period spares a concurrent writer's fresh temporary; a
+    folder counts as old only when nothing inside it is newer. Names for which
+    ``skip(name)`` is true are left alone (the caller decides those, e.g. by a lock).
+    Symlinks are never followed. Anything that cannot be removed is left alone: cleaning
+    never raises.
+
+    Returns
+    -------
+    tuple[int, int]
+        The number of entries removed and the bytes they held.
+    """
+    import shutil
+    import time
+
+    cutoff = time.time() - min_age_s
+    removed = freed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0, 0
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_temp_name(entry.name):
+                if recursive and is_dir:
+                    n, b = remove_orphan_temps(Path(entry.path), min_age_s=min_age_s, skip=skip)
+                    removed, freed = removed + n, freed + b
+                continue
+            if skip is not None and skip(entry.name):
+                continue
+            newest, size = _newest_mtime_and_size(Path(entry.path)) if is_dir else (
+                entry.stat(follow_symlinks=False).st_mtime,
+                entry.stat(follow_symlinks=False).st_size,
+            )
+            if newest > cutoff:
+                continue
+            if is_dir:
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
+def _newest_mtime_and_size(folder: Path) -> tuple[float, int]:
+    newest, size = folder.lstat().st_mtime, 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            st = os.lstat(os.path.join(dirpath, name))
+            newest, size = max(newest, st.st_mtime), size + st.st_size
+        newest = max(newest, os.lstat(dirpath).st_mtime)
+    return newest, size

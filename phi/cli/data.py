@@ -119,3 +119,11 @@ def cache_clear(
     console.print(f"Removed {removed} cached dataset(s).")
 
 
+@cache_app.command("clean")
+def cache_clean() -> None:
+    """Remove what interrupted saves left in the cache (temporary files, parquet files without
+    metadata); datasets being saved right now are left alone."""
+    from phi.data.cache import clean_cache
+
+    count, size = clean_cache()
+    console.print(f"Removed {count} leftover file(s) ({size / 1e6:.1f} MB).")

@@ -7,8 +7,13 @@ Layout (under ``$PHI_HOME/data_cache``, see :mod:`phi.paths`)::
 
 ``start`` and ``end`` are the requested dates (``YYYY-MM-DD``, both inclusive). Both files are
 written atomically (temporary file, then rename), the parquet first, so a reader sees either a
-complete dataset or none. A corrupt or truncated file, or one whose content hash does not
-match its metadata, is treated as a cache miss with a warning.
+complete dataset or none; replacing a range removes its old metadata once the new parquet is
+complete, so a killed writer leaves at worst a parquet without metadata (invisible) and
+temporary files, both removed by :func:`clean_cache` and by the next write to that folder.
+
+A corrupt, truncated or inconsistent file (metadata that is not a small UTF-8 JSON object of
+the expected fields and types, that does not match its file name, or whose content hash does
+not match the parquet) is treated as a cache miss with a one-line warning, never a crash.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
+import re
 import shutil
+import stat
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,15 +34,22 @@ from typing import Any
 
 import pandas as pd
 
-from phi._io import atomic_write, atomic_write_json
+from phi._io import ORPHAN_TEMP_AGE_S, atomic_write, atomic_write_json, remove_orphan_temps
+from phi.data.dates import SPAN, in_span
 from phi.data.schema import OHLCV_COLUMNS, check_ohlcv, ohlcv_hash
 from phi.data.symbols import validate_symbol
-from phi.data.timeframes import normalize_timeframe
+from phi.data.timeframes import TIMEFRAMES, normalize_timeframe
 from phi.errors import CacheError, ConfigError
 from phi.paths import cache_root
 
 CACHE_SCHEMA_VERSION = 1
 _META_SUFFIX = "_metadata.json"
+#: metadata is a few KB; anything larger is not ours (and a device would never end)
+MAX_METADATA_BYTES = 1 << 20
+_MAX_DEPTH = 16
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_STEM = r"\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}"
+_TEMP = re.compile(rf"\.({_STEM})(?:\.parquet|{re.escape(_META_SUFFIX)})\.\w+\.tmp")
 
 
 class CacheWarning(UserWarning):
@@ -46,6 +61,8 @@ def _day(value: Any) -> str:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
         raise ConfigError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    if pd.isna(ts) or not in_span(ts):
+        raise ConfigError(f"date {value!r} is outside the supported dates {SPAN}")
     return ts.strftime("%Y-%m-%d")
 
 
@@ -79,21 +96,151 @@ def dataset_id(vendor: str, symbol: str, timeframe: str, start: Any, end: Any) -
     return hashlib.md5(key.encode()).hexdigest()[:12]
 
 
-def _read_metadata(path: Path) -> dict[str, Any] | None:
+def _warn(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=4)
+
+
+def _regular_file(path: Path) -> bool | None:
+    """True for a regular file (symlinks followed), None if missing, False for anything else."""
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        return stat.S_ISREG(os.stat(path).st_mode)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"ignoring unreadable cache metadata {path}: {exc}", CacheWarning, stacklevel=3)
+    except OSError:
+        return False
+
+
+def _read_metadata(path: Path) -> dict[str, Any] | None:
+    """The metadata dict at ``path``, or ``None`` (with a one-line warning unless it is missing)."""
+    kind = _regular_file(path)
+    if kind is None:
         return None
-    if not isinstance(meta, dict) or "content_hash" not in meta:
-        warnings.warn(f"ignoring cache metadata without a content hash: {path}", CacheWarning, stacklevel=3)
+    if not kind:
+        _warn(f"ignoring cache metadata {path}: not a regular file")
+        return None
+    try:
+        # O_NONBLOCK: a FIFO swapped in after the check must not hang the reader
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            data = os.read(fd, MAX_METADATA_BYTES + 1)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        _warn(f"ignoring unreadable cache metadata {path}: {exc.strerror or exc}")
+        return None
+    if len(data) > MAX_METADATA_BYTES:
+        _warn(f"ignoring unreadable cache metadata {path}: larger than {MAX_METADATA_BYTES:,} bytes")
+        return None
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        _warn(f"ignoring unreadable cache metadata {path}: not UTF-8 (byte 0x{data[exc.start]:02x} at {exc.start})")
+        return None
+    except RecursionError:
+        _warn(f"ignoring unreadable cache metadata {path}: JSON nested too deeply")
+        return None
+    except ValueError as exc:
+        _warn(f"ignoring unreadable cache metadata {path}: {' '.join(str(exc).split())}")
+        return None
+    problem = metadata_problem(meta, path)
+    if problem is not None:
+        _warn(f"ignoring cache metadata {path}: {problem}; it will be re-fetched when needed")
         return None
     return meta
 
 
+def _too_deep(obj: Any, limit: int = _MAX_DEPTH) -> bool:
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def metadata_problem(meta: Any, path: Path | None = None) -> str | None:
+    """What is wrong with a parsed metadata object, or ``None`` if it can be trusted.
+
+    Checks the type of every field a reader uses, the dates (``YYYY-MM-DD`` within the
+    supported span, start <= end), the stored health report, and (given ``path``) that
+    vendor, symbol, timeframe and range match the file's place in the cache.
+    """
+    if not isinstance(meta, dict):
+        return f"not a JSON object but a {type(meta).__name__}"
+    if _too_deep(meta):
+        return f"JSON nested deeper than {_MAX_DEPTH} levels"
+    if not isinstance(meta.get("content_hash"), str) or not meta["content_hash"]:
+        return "no content hash"
+    version = meta.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return f"field 'schema_version' is {_shown(version)}, not a version number"
+    if version > CACHE_SCHEMA_VERSION:
+        return f"written by a newer Phi-nance (cache schema {version} > {CACHE_SCHEMA_VERSION})"
+    for key in ("vendor", "symbol", "timeframe", "start", "end", "first_bar", "last_bar", "fetched_at"):
+        if not isinstance(meta.get(key), str):
+            return f"field {key!r} is {_shown(meta.get(key))}, not a string"
+    rows = meta.get("rows")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+        return f"field 'rows' is {_shown(rows)}, not a positive whole number"
+    if meta["timeframe"] not in TIMEFRAMES:
+        return f"field 'timeframe' is {_shown(meta['timeframe'])}, not one of {', '.join(TIMEFRAMES)}"
+    days = []
+    for key in ("start", "end", "first_bar", "last_bar"):
+        text = meta[key]
+        if key in ("start", "end") and not _DAY.fullmatch(text):
+            return f"field {key!r} is {_shown(text)}, not a date like 2024-01-31"
+        try:
+            ts = pd.Timestamp(text)
+        except (ValueError, TypeError, OverflowError):
+            return f"field {key!r} is {_shown(text)}, not a date"
+        if pd.isna(ts) or not in_span(ts):
+            return f"field {key!r} is {_shown(text)}, outside the supported dates {SPAN}"
+        days.append(ts)
+    if days[0] > days[1]:
+        return f"start {meta['start']} is after end {meta['end']}"
+    for key in ("exchange_tz", "coverage_start"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            return f"field {key!r} is {_shown(meta[key])}, not a string"
+    if meta.get("exchange_tz"):
+        try:
+            pd.Timestamp("2000-01-01").tz_localize(meta["exchange_tz"])
+        except Exception:  # unknown zone names raise several types
+            return f"field 'exchange_tz' is {_shown(meta['exchange_tz'])}, not a known time zone"
+    repairs = meta.get("repairs", [])
+    if not isinstance(repairs, list) or not all(isinstance(r, str) for r in repairs):
+        return "field 'repairs' is not a list of strings"
+    if "health" in meta:
+        from phi.data.health import HealthReport
+
+        if not isinstance(meta["health"], dict):
+            return f"field 'health' is {_shown(meta['health'])}, not a report"
+        try:
+            HealthReport.from_dict(meta["health"]).summary_lines()
+        except Exception:  # any wrong type inside the stored report
+            return "field 'health' holds an unreadable report"
+    if path is not None:
+        place = (path.parent.parent.parent.name, path.parent.parent.name, path.parent.name, path.name)
+        want = (meta["vendor"], meta["symbol"], meta["timeframe"], f"{meta['start']}_{meta['end']}{_META_SUFFIX}")
+        if place != want:
+            return f"its fields ({'/'.join(want)}) do not match its place in the cache"
+    return None
+
+
 def _read_frame(path: Path, meta: dict[str, Any]) -> pd.DataFrame | None:
+    if _regular_file(path) is False:
+        _warn(f"ignoring cache file {path}: not a regular file; it will be re-fetched")
+        return None
     try:
         df = pd.read_parquet(path)
         frame = check_ohlcv(df, what=str(path)).frame
@@ -107,7 +254,7 @@ def _read_frame(path: Path, meta: dict[str, Any]) -> pd.DataFrame | None:
             stacklevel=3,
         )
         return None
-    if ohlcv_hash(frame) != meta.get("content_hash"):
+    if ohlcv_hash(frame) != meta.get("content_hash") or len(frame) != meta.get("rows"):
         warnings.warn(
             f"ignoring cache file {path}: its content does not match the metadata hash; it will be re-fetched",
             CacheWarning,
@@ -126,10 +273,11 @@ def is_cached(vendor: str, symbol: str, timeframe: str, start: Any, end: Any) ->
 def load_dataset(vendor: str, symbol: str, timeframe: str, start: Any, end: Any) -> pd.DataFrame | None:
     """Load exactly this cached range, or ``None`` on a miss (missing, corrupt or inconsistent)."""
     parquet, meta_path = dataset_paths(vendor, symbol, timeframe, start, end)
-    meta = _read_metadata(meta_path)
-    if meta is None:
-        return None
-    return _read_frame(parquet, meta)
+    with _read_lock(parquet):  # a writer of this key never swaps the pair under our feet
+        meta = _read_metadata(meta_path)
+        if meta is None:
+            return None
+        return _read_frame(parquet, meta)
 
 
 def load_metadata(vendor: str, symbol: str, timeframe: str, start: Any, end: Any) -> dict[str, Any] | None:
@@ -175,8 +323,13 @@ def save_dataset(
 
     def write_parquet(tmp: Path) -> None:
         frame.to_parquet(tmp, engine="pyarrow")
+        # the new parquet is complete: drop the old metadata before the rename, so that a
+        # kill between the two renames leaves a parquet without metadata (a miss), never a
+        # new parquet under old metadata
+        meta_path.unlink(missing_ok=True)
 
     with _write_lock(parquet):
+        _clean_folder(parquet.parent, held=parquet.stem)
         atomic_write(parquet, write_parquet)
         atomic_write_json(meta_path, meta)
     return parquet
@@ -198,11 +351,111 @@ def _write_lock(parquet: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _read_lock(parquet: Path) -> Iterator[None]:
+    """Share the key's lock while reading, when its lock file exists and can be opened."""
+    try:
+        fd = os.open(parquet.parent / f".{parquet.stem}.lock", os.O_RDONLY)
+    except OSError:  # never written here, or a read-only copy of a cache: read unlocked
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _try_lock(folder: Path, stem: str) -> int | None:
+    """The fd of the key's lock taken without waiting, or ``None`` if a writer holds it."""
+    try:
+        fd = os.open(folder / f".{stem}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _leftovers(folder: Path, stem: str) -> list[Path]:
+    """Temporary files of one key, plus its parquet when its metadata is missing."""
+    found = [p for p in folder.glob(f".{stem}*.tmp") if (m := _TEMP.fullmatch(p.name)) and m.group(1) == stem]
+    parquet = folder / f"{stem}.parquet"
+    if parquet.exists() and not (folder / f"{stem}{_META_SUFFIX}").exists():
+        found.append(parquet)
+    return found
+
+
+def _clean_folder(folder: Path, *, held: str | None = None) -> tuple[int, int]:
+    """Remove what killed writers left in one dataset folder; returns ``(count, bytes)``.
+
+    A key's leftovers are removed only while holding its lock (``held`` is the key whose
+    lock the caller already holds), so a live writer is never disturbed; temporary files of
+    no known key are removed once older than :data:`phi._io.ORPHAN_TEMP_AGE_S`.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0, 0
+    stems = {m.group(1) for n in names if (m := _TEMP.fullmatch(n))}
+    stems |= {n[: -len(".parquet")] for n in names if n.endswith(".parquet") and not n.startswith(".")}
+    removed = freed = 0
+    for stem in sorted(stems):
+        if stem != held and not _leftovers(folder, stem):
+            continue
+        fd = None if stem == held else _try_lock(folder, stem)
+        if stem != held and fd is None:
+            continue
+        try:
+            for path in _leftovers(folder, stem):
+                with contextlib.suppress(OSError):
+                    size = path.stat().st_size
+                    path.unlink()
+                    removed, freed = removed + 1, freed + size
+        finally:
+            if fd is not None:
+                os.close(fd)
+    n, b = remove_orphan_temps(folder, recursive=False, skip=_is_key_temp)
+    return removed + n, freed + b
+
+
+def _is_key_temp(name: str) -> bool:
+    """A temporary file of a cache key: its lock, not its age, says whether it is an orphan."""
+    return _TEMP.fullmatch(name) is not None
+
+
+def clean_cache(*, min_age_s: float = ORPHAN_TEMP_AGE_S) -> tuple[int, int]:
+    """Remove what killed writers left in the cache: temporary files and parquet files without
+    metadata. A key a live writer is saving is left alone (its lock is held); stray temporary
+    files elsewhere go once older than ``min_age_s`` seconds. Never raises.
+
+    Returns
+    -------
+    tuple[int, int]
+        The number of files removed and the bytes freed.
+    """
+    root = cache_root()
+    removed = freed = 0
+    if not root.is_dir():
+        return 0, 0
+    for folder in root.glob("*/*/*"):
+        if folder.is_dir() and not folder.is_symlink():
+            n, b = _clean_folder(folder)
+            removed, freed = removed + n, freed + b
+    n, b = remove_orphan_temps(root, min_age_s=min_age_s, skip=_is_key_temp)
+    return removed + n, freed + b
+
+
 def list_cached_datasets() -> list[dict[str, Any]]:
-    """Metadata of every cached dataset, newest fetch first (unreadable entries skipped with a warning)."""
+    """Metadata of every cached dataset, newest fetch first (unreadable entries skipped with a
+    warning). Leftovers of killed writers are cleaned first (see :func:`clean_cache`)."""
     root = cache_root()
     if not root.exists():
         return []
+    clean_cache()
     found = []
     for meta_path in root.glob(f"*/*/*/*{_META_SUFFIX}"):
         meta = _read_metadata(meta_path)
@@ -230,7 +483,7 @@ def find_covering(vendor: str, symbol: str, timeframe: str, start: Any, end: Any
 def delete_dataset(vendor: str, symbol: str, timeframe: str, start: Any, end: Any) -> bool:
     """Remove one cached range; True if something was removed."""
     removed = False
-    for path in dataset_paths(vendor, symbol, timeframe, start, end):
+    for path in reversed(dataset_paths(vendor, symbol, timeframe, start, end)):  # metadata first
         if path.exists():
             path.unlink()
             removed = True

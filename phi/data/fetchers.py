@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from phi.data import symbols as _symbols
+from phi.data.dates import SPAN, in_span
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import is_intraday, normalize_timeframe
 from phi.data.vendors import VendorData
@@ -112,6 +113,8 @@ def _to_date(value: Any, which: str) -> pd.Timestamp:
         raise ConfigError(f"could not read {which} date {value!r}; use YYYY-MM-DD") from None
     if pd.isna(ts):
         raise ConfigError(f"could not read {which} date {value!r}; use YYYY-MM-DD")
+    if not in_span(ts):
+        raise ConfigError(f"{which} date {value!r} is outside the supported dates {SPAN}")
     return pd.Timestamp(ts.date()).tz_localize("UTC")
 
 
@@ -286,7 +289,7 @@ def _calendar_kind(frame: pd.DataFrame, tz: str, intraday: bool) -> str:
     """'24/7' when bars fall on weekends (crypto), else 'exchange'."""
     idx = pd.DatetimeIndex(frame.index)
     local = idx.tz_convert(tz) if intraday else idx
-    return "24/7" if bool((local.dayofweek >= 5).any()) else "exchange"
+    return "24/7" if bool((local.day_of_week >= 5).any()) else "exchange"
 
 
 def fetch(

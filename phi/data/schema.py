@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from phi.data.dates import SPAN, in_span
 from phi.errors import DataError
 
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -78,6 +79,9 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
         repairs.append(f"converted timestamps from {idx.tz} to UTC")
     if idx.hasnans:
         raise DataError(f"{what}: {int(pd.isna(idx).sum())} row(s) have a missing timestamp")
+    for edge in (idx.min(), idx.max()):
+        if not in_span(edge):
+            raise DataError(f"{what}: timestamp {_fmt(edge)} is outside the supported dates {SPAN}")
     frame.index = idx.rename("timestamp")
 
     for col in OHLCV_COLUMNS:

@@ -198,7 +198,7 @@ def parse_history(raw: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, str]
 
 def _has_weekday(start: pd.Timestamp, end: pd.Timestamp) -> bool:
     days = pd.date_range(start.tz_localize(None), end.tz_localize(None), freq="D")
-    return bool((days.dayofweek < 5).any())
+    return bool((days.day_of_week < 5).any())
 
 
 def fetch_yfinance(
