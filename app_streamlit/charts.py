@@ -21,13 +21,16 @@ from plotly.subplots import make_subplots
 
 from app_streamlit.styles import (
     COLORWAY,
-    GREEN,
+    DOWN,
+    EXIT,
+    LONG_ENTRY,
     MUTED,
-    ORANGE,
     PLOTLY_LAYOUT,
     PURPLE,
-    RED,
     REGIME_COLORS,
+    SHORT_ENTRY,
+    UP,
+    WHITE,
 )
 
 #: Most points one line trace sends to the browser.
@@ -107,6 +110,50 @@ def _note(shown: int, total: int, what: str = "points") -> str:
     return f" · display thinned to {shown:,} of {total:,} {what} (computations use every bar)"
 
 
+def is_daily(index: pd.Index) -> bool:
+    """True when every stamp is at midnight (daily or longer bars)."""
+    idx = pd.DatetimeIndex(index)
+    return bool(len(idx)) and bool((idx.normalize() == idx).all())
+
+
+def local_index(index: pd.Index, tz: str | None = None) -> pd.DatetimeIndex:
+    """Stamps as people read them: daily bars as their dates, intraday bars in the exchange's
+    time zone ``tz`` (wall-clock, no offset), so charts and tables never show ``+00:00``."""
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is None:
+        return idx
+    if tz and not is_daily(idx):
+        return idx.tz_convert(tz).tz_localize(None)
+    return idx.tz_localize(None)
+
+
+def end_at_data(fig: go.Figure, index: pd.Index, **where: Any) -> None:
+    """Fix the x axis (or the subplot's, via ``row``/``col``) to the data's first..last stamp:
+    the axis ends where the data ends (no autorange padding past the last bar)."""
+    idx = pd.DatetimeIndex(index)
+    if len(idx) == 0:
+        return
+    daily = is_daily(idx)
+    fig.update_xaxes(range=[idx[0], idx[-1]], hoverformat="%Y-%m-%d" if daily else "%Y-%m-%d %H:%M", **where)
+
+
+def distinct_colors(names: Sequence[str], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A colour per name: ``fixed`` ones first, the others from :data:`COLORWAY` skipping colours
+    already taken, so no two series of one chart share a colour (beyond 8, hues repeat)."""
+    fixed = dict(fixed or {})
+    taken = {c.lower() for c in fixed.values()}
+    free = [c for c in COLORWAY if c.lower() not in taken]
+    out: dict[str, str] = {}
+    i = 0
+    for name in names:
+        if name in fixed:
+            out[name] = fixed[name]
+        else:
+            out[name] = free[i % len(free)] if free else COLORWAY[i % len(COLORWAY)]
+            i += 1
+    return out
+
+
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(**PLOTLY_LAYOUT)
     fig.update_layout(
@@ -138,20 +185,22 @@ def price_chart(
     *,
     height: int = 420,
     max_candles: int = MAX_CANDLES,
+    tz: str | None = None,
 ) -> Chart:
     """Candlesticks of ``frame`` (merged into buckets beyond ``max_candles``), optionally with
     trade entry (triangles) and exit (crosses) markers."""
     candles, k = ohlc_buckets(frame, max_candles)
+    x = local_index(candles.index, tz)
     fig = go.Figure(
         go.Candlestick(
-            x=candles.index,
+            x=x,
             open=candles["open"],
             high=candles["high"],
             low=candles["low"],
             close=candles["close"],
             name="price",
-            increasing={"line": {"color": GREEN}},
-            decreasing={"line": {"color": RED}},
+            increasing={"line": {"color": UP}, "fillcolor": UP},
+            decreasing={"line": {"color": DOWN}, "fillcolor": DOWN},
         )
     )
     note = _note(len(candles), len(frame), "bars") + (f" ({k} bars per candle)" if k > 1 else "")
@@ -160,12 +209,12 @@ def price_chart(
         if len(trades) > MAX_MARKERS:
             shown = trades.iloc[np.linspace(0, len(trades) - 1, MAX_MARKERS).astype(int)]
             note += _note(len(shown), len(trades), "trade markers")
-        for side, color, symbol in (("long", GREEN, "triangle-up"), ("short", RED, "triangle-down")):
+        for side, color, symbol in (("long", LONG_ENTRY, "triangle-up"), ("short", SHORT_ENTRY, "triangle-down")):
             sub = shown[shown["side"] == side]
             if len(sub):
                 fig.add_trace(
                     go.Scatter(
-                        x=sub["entry_time"], y=sub["entry_price"], mode="markers", name=f"{side} entry",
+                        x=local_index(pd.DatetimeIndex(sub["entry_time"]), tz), y=sub["entry_price"], mode="markers", name=f"{side} entry",
                         marker={"symbol": symbol, "size": 10, "color": color, "line": {"width": 1, "color": "#fff"}},
                     )
                 )
@@ -173,13 +222,15 @@ def price_chart(
         if len(closed):
             fig.add_trace(
                 go.Scatter(
-                    x=closed["exit_time"], y=closed["exit_price"], mode="markers", name="exit",
-                    marker={"symbol": "x", "size": 8, "color": ORANGE},
+                    x=local_index(pd.DatetimeIndex(closed["exit_time"]), tz), y=closed["exit_price"], mode="markers",
+                    name="exit", marker={"symbol": "x", "size": 8, "color": EXIT},
                     text=closed["exit_reason"], hovertemplate="exit %{text}: %{y:.2f}<extra></extra>",
                 )
             )
     fig.update_layout(xaxis_rangeslider_visible=False)
-    return Chart(_layout(fig, title + note, height), bool(note), note)
+    _layout(fig, title + note, height)
+    end_at_data(fig, local_index(frame.index, tz))
+    return Chart(fig, bool(note), note)
 
 
 # ---------------------------------------------------------------------------- results
@@ -192,37 +243,47 @@ def drawdown(equity: pd.Series, initial: float) -> pd.Series:
     return pd.Series(equity.to_numpy() / peak - 1.0, index=equity.index, name="drawdown")
 
 
-def equity_chart(equity: pd.Series, initial: float, *, title: str = "Equity and drawdown", height: int = 460) -> Chart:
+def equity_chart(
+    equity: pd.Series, initial: float, *, title: str = "Equity and drawdown", height: int = 460, tz: str | None = None
+) -> Chart:
     """Equity line over a drawdown area (two rows, shared x axis)."""
     eq = thin(equity)
     dd = thin(drawdown(equity, initial))
+    eq.index = local_index(eq.index, tz)
+    dd.index = local_index(dd.index, tz)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04)
     fig.add_trace(go.Scatter(x=eq.index, y=eq.to_numpy(), name="equity", line={"color": PURPLE, "width": 1.6}), 1, 1)
     fig.add_trace(
         go.Scatter(
             x=dd.index, y=dd.to_numpy(), name="drawdown", fill="tozeroy",
-            line={"color": RED, "width": 1}, fillcolor="rgba(239,68,68,0.25)",
+            line={"color": DOWN, "width": 1}, fillcolor="rgba(213,94,0,0.25)",
         ),
         2, 1,
     )  # fmt: skip
     fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
     note = _note(len(eq), len(equity))
-    return Chart(_layout(fig, title + note, height), bool(note), note)
+    _layout(fig, title + note, height)
+    end_at_data(fig, local_index(equity.index, tz))
+    return Chart(fig, bool(note), note)
 
 
 def overlay_chart(curves: pd.DataFrame, *, title: str = "Equity curves", height: int = 420) -> Chart:
     """One line per column (e.g. several runs' equity curves), each thinned on its own."""
     fig = go.Figure()
     notes = []
-    for i, col in enumerate(curves.columns):
+    colors = distinct_colors([str(c) for c in curves.columns])
+    for col in curves.columns:
         s = curves[col].dropna()
         t = thin(s)
         notes.append(len(t) < len(s))
         fig.add_trace(
-            go.Scatter(x=t.index, y=t.to_numpy(), name=str(col), line={"color": COLORWAY[i % len(COLORWAY)], "width": 1.5})
+            go.Scatter(x=local_index(t.index), y=t.to_numpy(), name=str(col), line={"color": colors[str(col)], "width": 1.5})
         )
     note = " · display thinned (computations use every bar)" if any(notes) else ""
-    return Chart(_layout(fig, title + note, height), bool(note), note)
+    _layout(fig, title + note, height)
+    end_at_data(fig, local_index(curves.dropna(how="all").index))
+    return Chart(fig, bool(note), note)
 
 
 def lines_chart(
@@ -233,24 +294,34 @@ def lines_chart(
     y_range: Sequence[float] | None = None,
     colors: Mapping[str, str] | None = None,
     step: Sequence[str] = (),
+    tz: str | None = None,
 ) -> Chart:
-    """Several named lines on one axis (signals, blends, positions); ``step`` names are drawn as steps."""
+    """Several named lines on one axis (signals, blends, positions), each its own colour;
+    ``step`` names are drawn as steps."""
     fig = go.Figure()
     thinned = False
-    for i, (name, s) in enumerate(series.items()):
+    palette = distinct_colors(list(series), colors)
+    first = last = None
+    for name, s in series.items():
         t = thin(s)
         thinned |= len(t) < len(s)
-        color = (colors or {}).get(name, COLORWAY[i % len(COLORWAY)])
+        color = palette[name]
+        if len(s):
+            first = s.index[0] if first is None else min(first, s.index[0])
+            last = s.index[-1] if last is None else max(last, s.index[-1])
         fig.add_trace(
             go.Scatter(
-                x=t.index, y=t.to_numpy(), name=name,
+                x=local_index(t.index, tz), y=t.to_numpy(), name=name,
                 line={"color": color, "width": 1.3, "shape": "hv" if name in step else "linear"},
             )
         )  # fmt: skip
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     note = " · display thinned (computations use every bar)" if thinned else ""
-    return Chart(_layout(fig, title + note, height), thinned, note)
+    _layout(fig, title + note, height)
+    if first is not None:
+        end_at_data(fig, local_index(pd.DatetimeIndex([first, last]), tz))
+    return Chart(fig, thinned, note)
 
 
 def signal_mini(signal: pd.Series, *, title: str, height: int = 170) -> Chart:
@@ -269,7 +340,7 @@ def trade_pnl_chart(trades: pd.DataFrame, *, height: int = 420) -> Chart:
     x = pos + 1
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.5, 0.5], vertical_spacing=0.06)
     fig.add_trace(
-        go.Bar(x=x, y=pnl[pos], name="P&L per trade", marker={"color": np.where(pnl[pos] >= 0, GREEN, RED).tolist()}),
+        go.Bar(x=x, y=pnl[pos], name="P&L per trade", marker={"color": np.where(pnl[pos] >= 0, UP, DOWN).tolist()}),
         1, 1,
     )  # fmt: skip
     fig.add_trace(go.Scatter(x=x, y=cum[pos], name="cumulative P&L", line={"color": PURPLE, "width": 1.6}), 2, 1)
@@ -289,16 +360,19 @@ def regime_area_chart(probs: pd.DataFrame, *, height: int = 380) -> Chart:
         idx = np.linspace(0, n - 1, MAX_POINTS).astype(int)
     shown = probs.iloc[idx]
     fig = go.Figure()
+    x = local_index(shown.index)
     for col in probs.columns:
         fig.add_trace(
             go.Scatter(
-                x=shown.index, y=shown[col].to_numpy(), name=str(col), stackgroup="p", mode="lines",
+                x=x, y=shown[col].to_numpy(), name=str(col), stackgroup="p", mode="lines",
                 line={"width": 0.5, "color": REGIME_COLORS.get(str(col), MUTED)},
             )
         )  # fmt: skip
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     note = _note(len(shown), n, "bars (every k-th bar)")
-    return Chart(_layout(fig, "Regime probabilities" + note, height), bool(note), note)
+    _layout(fig, "Regime probabilities" + note, height)
+    end_at_data(fig, local_index(probs.index))
+    return Chart(fig, bool(note), note)
 
 
 def regime_timeline_chart(close: pd.Series, dominant: pd.Series, *, height: int = 420) -> Chart:
@@ -308,7 +382,9 @@ def regime_timeline_chart(close: pd.Series, dominant: pd.Series, *, height: int 
     c = close.iloc[idx]
     d = dominant.iloc[idx].astype(str)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.03)
-    fig.add_trace(go.Scatter(x=c.index, y=c.to_numpy(), name="close", line={"color": "#e5e7eb", "width": 1.2}), 1, 1)
+    c.index = local_index(c.index)
+    d.index = local_index(d.index)
+    fig.add_trace(go.Scatter(x=c.index, y=c.to_numpy(), name="close", line={"color": WHITE, "width": 1.2}), 1, 1)
     for name, color in REGIME_COLORS.items():
         mask = (d == name).to_numpy()
         if mask.any():
@@ -321,7 +397,9 @@ def regime_timeline_chart(close: pd.Series, dominant: pd.Series, *, height: int 
             )  # fmt: skip
     fig.update_yaxes(visible=False, row=2, col=1)
     note = _note(len(c), n, "bars (every k-th bar)")
-    return Chart(_layout(fig, "Price and dominant regime" + note, height), bool(note), note)
+    _layout(fig, "Price and dominant regime" + note, height)
+    end_at_data(fig, local_index(close.index))
+    return Chart(fig, bool(note), note)
 
 
 def figure_spec(fig: go.Figure) -> dict[str, Any]:

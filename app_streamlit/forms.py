@@ -124,7 +124,7 @@ EXECUTION_DEFAULTS: Final[dict[str, Any]] = {
     EX_SIZE_UNITS: 100.0,
     EX_RISK_PCT: 1.0,
     EX_FRACTIONAL: True,
-    EX_CALENDAR: "exchange",
+    EX_CALENDAR: "auto",
     EX_WARMUP: 0,
 }
 
@@ -143,7 +143,9 @@ RIBBON_METRICS: Final = (
 
 
 def _get(values: Values, key: str) -> Any:
-    return values[key] if key in values else EXECUTION_DEFAULTS[key]
+    if key in values:
+        return values[key]
+    return default_calendar() if key == EX_CALENDAR else EXECUTION_DEFAULTS[key]
 
 
 def _pct_or_none(value: Any) -> float | None:
@@ -181,7 +183,33 @@ def engine_settings(values: Values, initial_capital: float) -> dict[str, Any]:
         "fractional": bool(_get(values, EX_FRACTIONAL)),
         "calendar": str(_get(values, EX_CALENDAR)),
         "warmup_bars": int(_get(values, EX_WARMUP) or 0),
+        **_engine_extras(),
     }
+
+
+def _engine_extras() -> dict[str, Any]:
+    """Engine settings with no widget whose library default is kept (e.g. a periods-per-year
+    override, which only bars without timestamps need)."""
+    from phi.backtest.engine import EngineConfig
+
+    fields = EngineConfig.__dataclass_fields__
+    return {"periods_per_year": None} if "periods_per_year" in fields else {}
+
+
+def calendar_choices() -> tuple[str, ...]:
+    """The engine's calendar choices (``auto`` first when the engine detects the calendar)."""
+    try:
+        from phi.backtest.periods import CALENDAR_CHOICES
+    except ImportError:  # an engine without calendar detection
+        return ("exchange", "24/7")
+    return tuple(CALENDAR_CHOICES)
+
+
+def default_calendar() -> str:
+    """The engine's own default calendar."""
+    from phi.backtest.engine import EngineConfig
+
+    return str(EngineConfig.__dataclass_fields__["calendar"].default)
 
 
 def selected_indicators(values: Values) -> list[str]:

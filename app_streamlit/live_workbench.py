@@ -1,8 +1,12 @@
 """Phi-nance workbench — entry script (``streamlit run app_streamlit/live_workbench.py``).
 
-Top navigation: **Workbench** (Step 1 Dataset, 2 Indicators, 3 Blend, 4 Execution, 5 Run,
-then the results), **Regime** (the MFT regime engine on the loaded dataset), **Run history**
-and **Cache manager**. Only the chosen view is computed on each script run.
+Built for the loop "change something → run → look":
+
+- the **sidebar** holds the views (Workbench, Regime, Run history, Cache manager), the dataset
+  form and, in the Workbench, the Run button — always reachable;
+- the **main area** of the Workbench has one section per step (Results, 1 Dataset,
+  2 Indicators, 3 Blend, 4 Execution); a finished run opens Results, whose KPIs and exports
+  sit at the top of the first screen.
 """
 
 from __future__ import annotations
@@ -20,33 +24,60 @@ except ModuleNotFoundError:  # started by path from elsewhere: make the package 
 
 from app_streamlit import forms, styles, ui  # noqa: E402
 
+SECTIONS = ("Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution")
+SECTION = "wb:section"
+
+
+def _guard(view: ModuleType, fn: str = "render") -> None:
+    try:
+        getattr(view, fn)()
+    except Exception as exc:  # a bug in one step never takes the page down
+        ui.show_error(exc, prefix=f"{view.__name__.rsplit('.', 1)[-1]}: ")
+
 
 def workbench() -> None:
-    from app_streamlit.views import blend, dataset, execution, indicators, run
+    """The main area: Results and the four set-up steps as sections. Every section is drawn on
+    each script run (so a setting is never lost); Results is a fragment, so its tabs and
+    filters re-run only Results."""
+    from app_streamlit.views import blend, dataset, execution, indicators, results
 
-    for view in (dataset, indicators, blend, execution, run):  # run also shows the results
-        try:
-            view.render()
-        except Exception as exc:  # a bug in one step never takes the page down
-            ui.show_error(exc, prefix=f"{view.__name__.rsplit('.', 1)[-1]}: ")
+    if st.session_state.get(SECTION) not in SECTIONS:
+        st.session_state[SECTION] = "Results" if st.session_state.get(forms.RUN_RESULT) else SECTIONS[1]
+    tabs = st.tabs(list(SECTIONS), key=SECTION, on_change="rerun")
+    with tabs[0]:
+        results.panel()
+    with tabs[1]:
+        _guard(dataset, "summary")
+    with tabs[2]:
+        _guard(indicators)
+    with tabs[3]:
+        _guard(blend)
+    with tabs[4]:
+        _guard(execution)
 
 
 def main() -> None:
-    st.set_page_config(page_title="Phi-nance workbench", page_icon="φ", layout="wide")
+    st.set_page_config(
+        page_title="Phi-nance workbench", page_icon="φ", layout="wide", initial_sidebar_state="expanded"
+    )
     styles.inject_css()
     forms.ensure_defaults(st.session_state)
-    st.html(
-        '<div class="phi-title">φ Phi-nance workbench</div>'
-        '<div class="phi-sub">dataset → indicators → blend → execution → run · every run is saved and re-runnable</div>'
-    )
+    from app_streamlit.views import dataset, run
     from app_streamlit.views import regime as regime_view
 
     views = list(forms.VIEWS)
     if not regime_view_available():
         views.remove("Regime")
-    nav = st.segmented_control(
-        "View", views, default=views[0], key=forms.NAV, required=True, label_visibility="collapsed"
-    )
+    with st.sidebar:
+        st.html('<div class="phi-title">φ Phi-nance</div>')
+        nav = st.segmented_control(
+            "View", views, default=views[0], key=forms.NAV, required=True, label_visibility="collapsed"
+        )
+        run_box = st.container()  # the Run button on top, drawn after the dataset form ran
+        _guard(dataset, "form")
+        if nav == "Workbench":
+            with run_box:
+                run.render()
     from app_streamlit.views import cache, history
 
     page: ModuleType
@@ -59,10 +90,7 @@ def main() -> None:
     else:
         workbench()
         return
-    try:
-        page.render()
-    except Exception as exc:
-        ui.show_error(exc)
+    _guard(page)
 
 
 def regime_view_available() -> bool:

@@ -64,6 +64,31 @@ def label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
 
 
+def run_number(run_id: str | None) -> int | None:
+    """The run's position in the run history, oldest first (run ids sort by time)."""
+    if not run_id:
+        return None
+    from phi.paths import runs_root
+
+    root = runs_root()
+    if not root.is_dir():
+        return None
+    return sum(1 for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name <= run_id)
+
+
+def run_name(config: Any, number: int | None = None) -> str:
+    """A run named by what it is: ``"rsi+macd · DEMO 1D · 2020–2024 · #3"``."""
+    names = "+".join(i.name for i in config.indicators if i.enabled) or "no indicator"
+    if config.blend.mode != "weighted_sum":
+        names += f" ({config.blend.mode})"
+    ds = config.dataset
+    a, b = str(ds.start)[:4], str(ds.end)[:4]
+    span = a if a == b else f"{a}–{b}"
+    if ds.timeframe != "1D" and a == b:
+        span = f"{str(ds.start)[:10]}–{str(ds.end)[5:10]}"
+    return f"{names} · {ds.symbol} {ds.timeframe} · {span}" + (f" · #{number}" if number else "")
+
+
 @dataclass
 class ResultData:
     """Everything the result tabs and exports show about one run."""
@@ -79,6 +104,29 @@ class ResultData:
     signals: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: why the run is not in the run history (``None`` when it was saved)
+    save_error: str | None = None
+    #: the run's position in the run history (for its name)
+    number: int | None = None
+
+    @property
+    def name(self) -> str:
+        """``"rsi+macd · DEMO 1D · 2020–2024 · #3"`` (the run id goes in the hover text)."""
+        return run_name(self.config, self.number)
+
+    @property
+    def tz(self) -> str | None:
+        """The exchange's time zone (intraday stamps are shown in it)."""
+        tz = self.data.get("exchange_tz")
+        return str(tz) if tz else None
+
+    @property
+    def warmup(self) -> int:
+        """Bars before the metric window (the engine's effective warm-up)."""
+        try:
+            return int(self.assumptions.get("warmup_bars", 0) or 0)
+        except (TypeError, ValueError):
+            return 0
 
     @property
     def initial_capital(self) -> float:
@@ -108,6 +156,8 @@ class ResultData:
             signals=result.signals,
             frame=frame,
             data=dict(result.data),
+            save_error=getattr(result, "save_error", None),
+            number=run_number(result.run_id),
         )
 
     @classmethod
@@ -127,6 +177,7 @@ class ResultData:
             signals=None,
             frame=frame,
             data=dict(saved.results.get("data") or {}),
+            number=run_number(saved.run_id),
         )
 
     def grouped_metrics(self) -> dict[str, list[tuple[str, Any, str]]]:

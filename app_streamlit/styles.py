@@ -29,20 +29,41 @@ THEME: Final[dict[str, str]] = {
     "textColor": TEXT,
 }
 
-#: Colours of the 8 regime bins (regime view), in the engine's order.
+#: One colour-blind-safe palette (Okabe & Ito, 2008), its black swapped for light grey on the
+#: dark theme. Every chart takes its series colours from here, and no two series of one chart
+#: share a colour.
+OI_ORANGE: Final = "#E69F00"
+OI_SKY: Final = "#56B4E9"
+OI_GREEN: Final = "#009E73"
+OI_YELLOW: Final = "#F0E442"
+OI_BLUE: Final = "#0072B2"
+OI_VERMILLION: Final = "#D55E00"
+OI_PURPLE: Final = "#CC79A7"
+OI_GREY: Final = "#BBBBBB"
+WHITE: Final = "#FFFFFF"
+
+#: Colours of the 8 regime bins (regime view), in the engine's order: eight distinct hues.
 REGIME_COLORS: Final[dict[str, str]] = {
-    "TREND_UP": "#22c55e",
-    "TREND_DN": "#ef4444",
-    "RANGE": "#60a5fa",
-    "BREAKOUT_UP": PURPLE,
-    "BREAKOUT_DN": ORANGE,
-    "EXHAUST_REV": "#eab308",
-    "LOWVOL": "#14b8a6",
-    "HIGHVOL": "#f43f5e",
+    "TREND_UP": OI_GREEN,
+    "TREND_DN": OI_VERMILLION,
+    "RANGE": OI_SKY,
+    "BREAKOUT_UP": OI_YELLOW,
+    "BREAKOUT_DN": OI_PURPLE,
+    "EXHAUST_REV": OI_ORANGE,
+    "LOWVOL": OI_BLUE,
+    "HIGHVOL": OI_GREY,
 }
 
-#: Trace colours in order (first indicator purple, second orange, ...).
-COLORWAY: Final = [PURPLE, ORANGE, "#60a5fa", "#22c55e", "#eab308", "#f43f5e", "#14b8a6", "#c084fc"]
+#: Trace colours in order (indicators, compared runs, confidences ...).
+COLORWAY: Final = [OI_SKY, OI_ORANGE, OI_GREEN, OI_YELLOW, OI_PURPLE, OI_VERMILLION, OI_BLUE, OI_GREY]
+#: Colours of the price chart: candles up/down, long/short entries, exits (all distinct).
+UP: Final = OI_GREEN
+DOWN: Final = OI_VERMILLION
+LONG_ENTRY: Final = OI_SKY
+SHORT_ENTRY: Final = OI_PURPLE
+EXIT: Final = OI_YELLOW
+#: The blended signal, drawn over the indicators' colours.
+BLEND: Final = WHITE
 
 PLOTLY_LAYOUT: Final[dict[str, Any]] = {
     "paper_bgcolor": CHARCOAL,
@@ -62,18 +83,26 @@ CSS: Final = f"""
 <style>
 .stApp {{ background: {CHARCOAL}; }}
 h1, h2, h3 {{ letter-spacing: 0.2px; }}
-.phi-title {{ font-size: 1.9rem; font-weight: 700; margin: 0 0 0.2rem 0;
+.block-container {{ padding-top: 2.2rem; padding-bottom: 2rem; }}
+section[data-testid="stSidebar"] .block-container {{ padding-top: 1rem; }}
+section[data-testid="stSidebar"] {{ min-width: 320px; }}
+.phi-side-head {{ font-weight: 650; font-size: 1.0rem; border-left: 3px solid {PURPLE}; padding-left: 0.5rem;
+  margin: 0.4rem 0 0.1rem 0; }}
+.phi-run-name {{ font-size: 1.15rem; font-weight: 650; margin: 0.1rem 0 0.2rem 0; }}
+.phi-run-name .phi-synthetic {{ font-size: 0.8rem; margin-left: 0.6rem; }}
+.phi-run-id {{ color: {MUTED}; font-size: 0.75rem; font-weight: 400; margin-left: 0.8rem; }}
+.phi-title {{ font-size: 1.6rem; font-weight: 700; margin: 0 0 0.2rem 0;
   background: linear-gradient(90deg, {PURPLE}, {ORANGE}); -webkit-background-clip: text;
   -webkit-text-fill-color: transparent; }}
 .phi-sub {{ color: {MUTED}; margin-bottom: 0.6rem; }}
 .phi-step {{ border-left: 3px solid {PURPLE}; padding: 0.1rem 0 0.1rem 0.7rem; margin: 1.2rem 0 0.5rem 0;
   font-size: 1.25rem; font-weight: 650; }}
 .phi-step span {{ color: {ORANGE}; margin-right: 0.4rem; }}
-.phi-ribbon {{ display: flex; gap: 0.8rem; flex-wrap: wrap; margin: 0.4rem 0 0.8rem 0; }}
-.phi-card {{ background: {PANEL}; border: 1px solid {GRID}; border-radius: 10px; padding: 0.55rem 0.9rem;
-  min-width: 150px; }}
+.phi-ribbon {{ display: flex; gap: 0.6rem; flex-wrap: wrap; margin: 0.3rem 0 0.5rem 0; }}
+.phi-card {{ background: {PANEL}; border: 1px solid {GRID}; border-radius: 10px; padding: 0.45rem 0.8rem;
+  min-width: 140px; }}
 .phi-card .k {{ color: {MUTED}; font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.5px; }}
-.phi-card .v {{ font-size: 1.25rem; font-weight: 650; }}
+.phi-card .v {{ font-size: 1.2rem; font-weight: 650; white-space: nowrap; }}
 .phi-pos {{ color: {GREEN}; }}
 .phi-neg {{ color: {RED}; }}
 .phi-synthetic {{ color: {ORANGE}; font-weight: 700; }}

@@ -42,6 +42,27 @@ def error_text(exc: BaseException) -> str:
     return f"Unexpected error ({type(exc).__name__}): {exc}"
 
 
+#: Vendors that need the network, by the name people know them by.
+VENDOR_NAMES = {"yfinance": "Yahoo Finance", "alpha_vantage": "Alpha Vantage"}
+_NETWORK_SIGNS = (
+    "could not resolve", "failed to connect", "could not connect", "connection refused", "timed out",
+    "name or service not known", "temporary failure in name resolution", "network is unreachable",
+    "max retries exceeded", "connectionerror", "curl: (",
+)  # fmt: skip
+
+
+def vendor_error_text(exc: BaseException, vendor: str) -> str:
+    """The message for a failed fetch, in words a user can act on: a network failure of a
+    vendor becomes "Could not reach Yahoo Finance — no network?" (the technical reason after it)."""
+    text = error_text(exc)
+    low = text.lower()
+    name = VENDOR_NAMES.get(vendor)
+    if name and any(sign in low for sign in _NETWORK_SIGNS):
+        reason = text.split("curl:", 1)[-1].split(". See https", 1)[0].strip(" :") if "curl:" in text else text
+        return f"Could not reach {name} — no network? Check the connection (or proxy) and fetch again. ({reason[:160]})"
+    return text
+
+
 def show_error(exc: BaseException, prefix: str = "") -> None:
     """``st.error`` for ``exc`` (unexpected exceptions are also logged with their traceback)."""
     from phi.errors import PhiError

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_streamlit import charts, forms, ui
+from app_streamlit.styles import BLEND
 
 PHIAI_PREVIEW = "bl:phiai_preview_result"
 MODE_HELP = {
@@ -61,7 +62,7 @@ def _blend_chart(signals: pd.DataFrame, blended: pd.Series, mode: str) -> charts
     series = {str(c): signals[c] for c in signals.columns} | {"blend": blended}
     chart = charts.lines_chart(
         series, title=f"Blend preview ({mode})", height=300, y_range=(-1.05, 1.05),
-        colors={"blend": "#f97316"},
+        colors={"blend": BLEND},
     )  # fmt: skip
     for trace in chart.figure.data:
         if trace.name != "blend":
@@ -141,7 +142,6 @@ def render() -> None:
     from phi.backtest.run_config import PHIAI_METRICS
     from phi.blending.blender import PHIAI_WINDOWS
 
-    ui.step_header(3, "Blend")
     selected = forms.selected_indicators(st.session_state)
     enabled = [n for n in selected if st.session_state.get(forms.ind_enabled(n), True)]
     available = modes()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import os
 import re
+import warnings
 from typing import Any
 
 import streamlit as st
 
 from app_streamlit import charts, forms, ui
+from app_streamlit import state as state_mod
 
 VENDOR_LABELS = {
     "demo": "demo — synthetic, offline",
@@ -36,8 +39,8 @@ def _vendor_notes(vendor: str, timeframe: str, start: dt.date) -> tuple[list[str
         from phi.data.demo import DEMO_END, DEMO_LABEL, DEMO_START
 
         notes.append(
-            f"{DEMO_LABEL}: generated locally, no network. Every symbol is its own deterministic series "
-            f"with trends, ranges, volatility bursts and breakouts; dates {DEMO_START} .. {DEMO_END}."
+            f"{DEMO_LABEL}: generated locally, no network. Any symbol gives its own deterministic series "
+            f"(trends, ranges, bursts, breakouts); dates {DEMO_START[:4]}–{DEMO_END[:4]}. Every title says synthetic."
         )
     elif vendor == "yfinance":
         from phi.data.vendors.yfinance_vendor import LOOKBACK_DAYS, earliest_start
@@ -72,9 +75,8 @@ def _vendor_notes(vendor: str, timeframe: str, start: dt.date) -> tuple[list[str
             )
     else:
         notes.append(
-            "Upload a CSV with a date (or datetime) column and open, high, low, close (volume optional). "
-            "Column names and the date format are detected; dates are then sliced to the range below. "
-            "CSV files are read directly and never cached."
+            "A CSV with a date (or datetime) column and open, high, low, close (volume optional); names and "
+            "date format are detected. The whole file is read (never cached); its own range is shown once loaded."
         )
     return notes, problem
 
@@ -96,88 +98,141 @@ def _save_upload(upload: Any) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}_{stem}"
     if not path.exists():
-        path.write_bytes(data)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # never a half-written upload
     return str(path)
 
 
-def _request() -> dict[str, Any]:
-    """The request the form describes (validated by phi when it is used)."""
-    s = st.session_state
-    return {
-        "vendor": s.get(forms.DS_VENDOR, "demo"),
-        "symbol": str(s.get(forms.DS_SYMBOL, "DEMO") or "").strip(),
-        "timeframe": s.get(forms.DS_TIMEFRAME, "1D"),
-        "start": s.get(forms.DS_START, DEFAULT_START),
-        "end": s.get(forms.DS_END, DEFAULT_END),
-    }
+def symbol_from_filename(name: str) -> str:
+    """A ticker-like symbol from an uploaded file's own name: ``"my fund (2024).csv"`` ->
+    ``"MY_FUND_2024"`` (letters, digits, ``. - _`` only, at most 32 characters)."""
+    stem = os.path.splitext(os.path.basename(name or ""))[0]
+    sym = re.sub(r"[^A-Za-z0-9.\-]+", "_", stem).strip("._-").upper()[:32]
+    return sym or "CSV"
+
+
+def _request(upload: Any = None) -> dict[str, Any]:
+    """The request the form describes (validated by phi when it is used). For a CSV upload the
+    symbol defaults to the uploaded file's name and the stored file replaces the dates."""
+    req = state_mod.form_request_from(st.session_state)
+    if req["vendor"] == "csv":
+        if not req["symbol"] and upload is not None:
+            req["symbol"] = symbol_from_filename(upload.name)
+        req["path"] = _save_upload(upload) if upload is not None else None
+    return req
+
+
+def _file_range(path: str, timeframe: str) -> tuple[dt.date, dt.date]:
+    """First and last date of a CSV file's bars (read by phi's CSV vendor)."""
+    from phi.data.vendors.csv_vendor import fetch_csv
+
+    frame = fetch_csv(path, timeframe).frame
+    if len(frame) == 0:
+        from phi.errors import DataError
+
+        raise DataError(f"CSV file {os.path.basename(path)!r} holds no bars")
+    return frame.index[0].date(), frame.index[-1].date()
 
 
 def load(req: dict[str, Any], *, refresh: bool, path: str | None = None) -> bool:
-    """Load the dataset of ``req`` into the session (errors shown in the page); True on success."""
+    """Load the dataset of ``req`` into the session; True on success. A failure is kept (with
+    the request it belongs to) and shown until the request changes or a load succeeds; the
+    dataset loaded before stays loaded."""
     from phi.data.store import get_dataset
+    from phi.errors import PhiError
 
-    with st.spinner(f"Loading {req['symbol'] or 'CSV'} {req['timeframe']} from {req['vendor']} ..."):
-        ds = ui.attempt(
-            get_dataset, req["symbol"], req["start"], req["end"], req["timeframe"], req["vendor"],
-            path=path, refresh=refresh,
-        )  # fmt: skip
-    if isinstance(ds, ui.Failed):
-        return False
+    path = path or req.get("path")
+    key = state_mod.request_key(req)
+    label = req["symbol"] or "CSV"
+    with st.spinner(f"Loading {label} {req['timeframe']} from {req['vendor']} ..."), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            start, end = req["start"], req["end"]
+            if req["vendor"] == "csv" and path:  # the file's own range: health coverage against it
+                start, end = _file_range(path, req["timeframe"])
+            ds = get_dataset(req["symbol"], start, end, req["timeframe"], req["vendor"], path=path, refresh=refresh)
+        except Exception as exc:
+            st.session_state[state_mod.DATASET_ERROR] = (key, ui.vendor_error_text(exc, req["vendor"]))
+            if not isinstance(exc, PhiError):
+                ui.log.error("workbench: dataset load failed", exc_info=exc)
+            return False
+        finally:
+            ui.show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+    st.session_state.pop(state_mod.DATASET_ERROR, None)
     meta = ds.metadata
     st.session_state[forms.DATASET] = ds
     st.session_state[forms.DATASET_SPEC] = {
         "symbol": str(meta.get("symbol") or req["symbol"]),
         "vendor": req["vendor"],
         "timeframe": str(meta.get("timeframe", req["timeframe"])),
-        "start": f"{req['start']:%Y-%m-%d}",
-        "end": f"{req['end']:%Y-%m-%d}",
+        "start": f"{start:%Y-%m-%d}",
+        "end": f"{end:%Y-%m-%d}",
         "path": path,
     }
     return True
 
 
-def render() -> None:
-    """Step 1 form, actions and (for the loaded dataset) summary, chart and health."""
+def ensure_form_dataset() -> str | None:
+    """Before a run: load the form's dataset if it is not the one loaded (cache first).
+    Returns None when the loaded dataset is the form's, else one line saying why not."""
+    req = st.session_state.get(state_mod.FORM_REQUEST)
+    spec = st.session_state.get(forms.DATASET_SPEC)
+    if req is None or not state_mod.dataset_differences(req, spec):
+        return None if spec is not None else "no dataset loaded: choose one in the sidebar and press Fetch"
+    if req["vendor"] == "csv" and not req.get("path"):
+        return "choose a CSV file to upload first"
+    if load(req, refresh=False):
+        return None
+    err = st.session_state.get(state_mod.DATASET_ERROR)
+    return f"the dataset in the form could not be loaded: {err[1] if err else 'see the sidebar'}"
+
+
+def form() -> None:
+    """The dataset form (sidebar): vendor, symbol, timeframe, dates, capital, the load buttons,
+    the dataset error (while its cause is there) and a line saying what is loaded."""
     from phi.data.fetchers import VENDORS
     from phi.data.timeframes import TIMEFRAMES
 
-    ui.step_header(1, "Dataset")
-    c = st.columns([1.3, 1, 0.8, 1, 1, 1.1])
-    vendor = c[0].selectbox(
+    st.html('<div class="phi-side-head">1 · Dataset</div>')
+    vendor = st.selectbox(
         "Vendor", list(VENDORS), key=forms.DS_VENDOR, format_func=lambda v: VENDOR_LABELS.get(v, v),
         persist_state="session",
     )  # fmt: skip
-    c[1].text_input(
+    c = st.columns([1.3, 1])
+    c[0].text_input(
         "Symbol", value="DEMO", key=forms.DS_SYMBOL, persist_state="session",
-        help="Ticker such as AAPL, BRK-B, ^GSPC, EURUSD=X. For csv it may stay empty (the file name is used).",
+        help="Ticker such as AAPL, BRK-B, ^GSPC, EURUSD=X. For a CSV file it may stay empty: "
+        "the symbol is then the uploaded file's name.",
     )  # fmt: skip
-    timeframe = c[2].selectbox("Timeframe", list(TIMEFRAMES), key=forms.DS_TIMEFRAME, persist_state="session")
-    start = c[3].date_input(
-        "Start", value=DEFAULT_START, min_value=MIN_DATE, max_value=MAX_DATE, key=forms.DS_START,
-        persist_state="session", format="YYYY-MM-DD",
-    )  # fmt: skip
-    c[4].date_input(
-        "End", value=DEFAULT_END, min_value=MIN_DATE, max_value=MAX_DATE, key=forms.DS_END,
-        persist_state="session", format="YYYY-MM-DD",
-    )  # fmt: skip
-    c[5].number_input(
-        "Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=forms.DS_CAPITAL,
-        persist_state="session", format="%.0f",
-    )  # fmt: skip
-
-    notes, problem = _vendor_notes(vendor, timeframe, start)
-    for note in notes:
-        st.caption(note)
+    timeframe = c[1].selectbox("Timeframe", list(TIMEFRAMES), key=forms.DS_TIMEFRAME, persist_state="session")
+    start = st.session_state.get(forms.DS_START, DEFAULT_START)
     upload = None
     if vendor == "csv":
         upload = st.file_uploader("CSV file", type=["csv", "txt"], key=forms.DS_UPLOAD)
-        if upload is None:
-            problem = problem or NEED_FILE
-    req = _request()
+    else:
+        d = st.columns(2)
+        start = d[0].date_input(
+            "Start", value=DEFAULT_START, min_value=MIN_DATE, max_value=MAX_DATE, key=forms.DS_START,
+            persist_state="session", format="YYYY-MM-DD",
+        )  # fmt: skip
+        d[1].date_input(
+            "End", value=DEFAULT_END, min_value=MIN_DATE, max_value=MAX_DATE, key=forms.DS_END,
+            persist_state="session", format="YYYY-MM-DD",
+        )  # fmt: skip
+    st.number_input(
+        "Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=forms.DS_CAPITAL,
+        persist_state="session", format="%.2f", help="Cash at the start of every run (thousands: 100000 = 100,000.00).",
+    )  # fmt: skip
+
+    notes, problem = _vendor_notes(vendor, timeframe, start)
+    if vendor == "csv" and upload is None:
+        problem = problem or NEED_FILE
+    req = _request(upload)
+    st.session_state[state_mod.FORM_REQUEST] = req
     action = st.session_state.pop(_ACTION, None)
     if problem is None and action is not None:
-        path = _save_upload(upload) if upload is not None else None
-        load(req, refresh=action == "fetch", path=path)
+        load(req, refresh=action == "fetch")
     elif forms.DATASET not in st.session_state and not st.session_state.get(forms.AUTOLOADED):
         st.session_state[forms.AUTOLOADED] = True
         if vendor == "demo" and problem is None:  # first visit: the demo dataset, no click needed
@@ -186,68 +241,110 @@ def render() -> None:
     if problem is None:
         from phi.data.fetchers import parse_date_range
 
-        rng = ui.attempt(parse_date_range, req["start"], req["end"])
-        if isinstance(rng, ui.Failed):
-            problem = "fix the dates above"
-        elif vendor != "csv":
-            from phi.data.cache import find_covering
-
-            found = ui.attempt(find_covering, vendor, req["symbol"], timeframe, req["start"], req["end"])
-            if isinstance(found, ui.Failed):
-                problem = "fix the symbol above"
+        if vendor != "csv":
+            rng = ui.attempt(parse_date_range, req["start"], req["end"])
+            if isinstance(rng, ui.Failed):
+                problem = "fix the dates above"
             else:
-                cached = found
+                from phi.data.cache import find_covering
+
+                found = ui.attempt(find_covering, vendor, req["symbol"], timeframe, req["start"], req["end"])
+                if isinstance(found, ui.Failed):
+                    problem = "fix the symbol above"
+                else:
+                    cached = found
     elif problem != NEED_FILE:
         st.error(problem, icon=":material/block:")
 
-    b = st.columns([1, 1, 4])
+    b = st.columns(2)
     b[0].button(
-        "Fetch & cache", key=forms.DS_FETCH, type="primary", disabled=problem is not None,
-        on_click=_request_action, args=("fetch",),
+        "Load file" if vendor == "csv" else "Fetch & cache", key=forms.DS_FETCH, type="primary",
+        disabled=problem is not None, on_click=_request_action, args=("fetch",), width="stretch",
+        help="Read the uploaded file (its whole range; CSV files are never cached)." if vendor == "csv"
+        else "Download from the vendor and cache it (the demo is generated locally).",
     )  # fmt: skip
-    b[1].button(
-        "Use cached", key=forms.DS_USE_CACHED, disabled=problem is not None or cached is None,
-        on_click=_request_action, args=("cached",),
-        help="Enabled when the cache already holds this range (or a wider one)."
-        if vendor != "csv" else "CSV files are read directly, never cached.",
-    )  # fmt: skip
+    if vendor != "csv":
+        b[1].button(
+            "Use cached", key=forms.DS_USE_CACHED, disabled=problem is not None or cached is None,
+            on_click=_request_action, args=("cached",), width="stretch",
+            help="Enabled when the cache already holds this range (or a wider one).",
+        )  # fmt: skip
+    _show_dataset_error(req)
+    for note in notes:
+        st.caption(note)
     if cached is not None:
-        b[2].caption(
-            f"Cached: {cached.get('vendor')} {cached.get('symbol')} {cached.get('timeframe')} "
-            f"{cached.get('start')} .. {cached.get('end')} ({cached.get('rows', 0):,} bars, fetched "
+        st.caption(
+            f"Cached: {cached.get('start')} .. {cached.get('end')} ({cached.get('rows', 0):,} bars, fetched "
             f"{str(cached.get('fetched_at', ''))[:16].replace('T', ' ')} UTC)"
         )
-    summary()
+    _loaded_line(req)
+
+
+def _show_dataset_error(req: dict[str, Any]) -> None:
+    """The last load error while the form still asks for the same dataset, naming what is
+    still loaded; dropped as soon as the request changes (its cause may be fixed)."""
+    err = st.session_state.get(state_mod.DATASET_ERROR)
+    if not err:
+        return
+    if err[0] != state_mod.request_key(req):
+        st.session_state.pop(state_mod.DATASET_ERROR, None)
+        return
+    spec = st.session_state.get(forms.DATASET_SPEC)
+    still = f" Still loaded: {state_mod.describe(spec)}." if spec else ""
+    st.error(err[1] + still, icon=":material/error:")
+
+
+def _loaded_line(req: dict[str, Any]) -> None:
+    ds = st.session_state.get(forms.DATASET)
+    spec = st.session_state.get(forms.DATASET_SPEC)
+    if ds is None or spec is None:
+        st.caption("No dataset loaded.")
+        return
+    frame = ds.frame
+    fmt = "%Y-%m-%d" if charts.is_daily(frame.index) else "%Y-%m-%d %H:%M"
+    tz = ds.metadata.get("exchange_tz")
+    idx = charts.local_index(frame.index, tz)
+    synthetic = " · synthetic" if ds.synthetic else ""
+    st.caption(
+        f"**Loaded:** {spec['symbol']} {spec['timeframe']} ({spec['vendor']}{synthetic}) · {len(frame):,} bars · "
+        f"{idx[0]:{fmt}} → {idx[-1]:{fmt}}"
+    )
+    diff = state_mod.dataset_differences(req, spec)
+    if diff:
+        st.caption(f":orange[The form differs from the loaded dataset ({'; '.join(diff)}): Run loads the form's dataset first.]")
 
 
 def summary() -> None:
     """Summary strip, candlestick chart and health report of the loaded dataset."""
     ds = st.session_state.get(forms.DATASET)
     if ds is None:
-        st.info("No dataset loaded yet: choose one above and press **Fetch & cache**.")
+        st.info("No dataset loaded yet: choose one in the sidebar and press **Fetch & cache**.")
         return
-    from phi.backtest.metrics import buy_and_hold_return
+    from phi.backtest.summary import buy_and_hold_window
     from phi.data.health import HealthReport
 
     meta, frame = ds.metadata, ds.frame
     spec = st.session_state[forms.DATASET_SPEC]
-    bh = buy_and_hold_return(frame["close"].to_numpy())
-    daily = spec["timeframe"] == "1D"
+    bh = buy_and_hold_window(frame["close"])
+    daily = charts.is_daily(frame.index)
     stamp = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
+    tz = meta.get("exchange_tz")
+    idx = charts.local_index(frame.index, tz)
     ui.ribbon(
         [
             ("symbol", f"{spec['symbol']} · {spec['vendor']} · {spec['timeframe']}", 0),
             ("bars", f"{len(frame):,}", 0),
-            ("first bar", f"{frame.index[0]:{stamp}}", 0),
-            ("last bar", f"{frame.index[-1]:{stamp}}", 0),
+            ("first bar", f"{idx[0]:{stamp}}", 0),
+            ("last bar", f"{idx[-1]:{stamp}}", 0),
             ("last close", ui.fmt_value(frame['close'].iloc[-1], "money"), 0),
-            ("buy & hold", ui.fmt_value(bh, "pct"), 1 if bh > 0 else -1 if bh < 0 else 0),
+            ("buy & hold, all bars", ui.fmt_value(bh, "pct"), 1 if bh > 0 else -1 if bh < 0 else 0),
         ]
     )
     source = "from the cache" if ds.from_cache else "fetched and cached" if spec["vendor"] != "csv" else "read from file"
-    extra = f" · adjustment: {meta.get('adjustment', '?')} · {source} · dataset id {meta.get('dataset_id', '?')}"
+    local = "" if daily or not tz else f" · times in {tz}"
+    extra = f" · adjustment: {meta.get('adjustment', '?')} · {source}{local} · dataset id {meta.get('dataset_id', '?')}"
     if ds.synthetic:
-        st.html(f'<span class="phi-synthetic">SYNTHETIC DEMO DATA</span><span>{extra}</span>')
+        st.html(f'<span class="phi-synthetic">SYNTHETIC DEMO DATA</span><span>{html.escape(extra)}</span>')
     else:
         st.caption(extra.lstrip(" ·"))
     for note in meta.get("repairs") or []:
@@ -256,7 +353,7 @@ def summary() -> None:
     ui.show_chart(chart, key="chart:dataset")
     health = HealthReport.from_dict(meta.get("health") or {"rows": len(frame), "timeframe": spec["timeframe"]})
     label, color = STATUS_BADGE.get(health.status, (health.status, "gray"))
-    with st.expander(f"Data health: {label}", expanded=health.status != "ok"):
+    with st.expander(f"Data health: {label}", expanded=health.status == "bad"):
         st.badge(f"data health: {health.status}", color=color)  # type: ignore[arg-type]
         st.markdown("\n".join(f"- {line}" for line in health.summary_lines()))
         if health.gaps:
@@ -267,12 +364,16 @@ def summary() -> None:
             st.dataframe(health.suspected_splits, hide_index=True, key="table:splits")
 
 
+def title(spec: dict[str, Any], synthetic: bool) -> str:
+    """A dataset's chart title; demo data says it is synthetic in the title itself."""
+    return f"{spec['symbol']} {spec['timeframe']} · " + ("SYNTHETIC demo data" if synthetic else spec["vendor"])
+
+
 def _price_chart(ds: Any, spec: dict[str, Any]) -> charts.Chart:
-    key = ("price", ds.content_hash)
+    key = ("price", ds.content_hash, spec["symbol"])
     cache = st.session_state.setdefault("_fig_cache", {})
     if key not in cache:
         cache.clear()
-        title = f"{spec['symbol']} {spec['timeframe']} ({spec['vendor']})"
-        cache[key] = charts.price_chart(ds.frame, title)
+        cache[key] = charts.price_chart(ds.frame, title(spec, ds.synthetic), tz=ds.metadata.get("exchange_tz"))
     chart: charts.Chart = cache[key]
     return chart

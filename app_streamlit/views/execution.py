@@ -23,7 +23,12 @@ SIZING_LABELS = {
     "fixed_units": "fixed units per trade",
     "risk_per_trade": "risk per trade (needs a stop loss)",
 }
-CALENDAR_LABELS = {"exchange": "exchange (252 days/year)", "24/7": "24/7 (365 days/year)"}
+CALENDAR_LABELS = {
+    "auto": "auto — detected from the data (stated in the ledger)",
+    "exchange": "exchange (252 days/year)",
+    "fx": "FX 24/5 (260 days/year)",
+    "24/7": "24/7 (365 days/year)",
+}
 
 
 def _pct(container: Any, label: str, key: str, hi: float, step: float, tip: str) -> None:
@@ -45,7 +50,6 @@ def render() -> None:
 def _render() -> None:
     from phi.backtest.engine import SIZINGS
 
-    ui.step_header(4, "Execution")
     st.markdown("**Entries and exits**")
     c = st.columns(4)
     c[0].slider("Entry threshold", 0.0, 1.0, D[forms.EX_ENTRY], 0.01, key=forms.EX_ENTRY, persist_state="session",
@@ -97,7 +101,11 @@ def _render() -> None:
                 help="Off rounds every size down to whole units (like backtesting.py).")
     with st.expander("More: annualisation and warm-up"):
         e = st.columns(3)
-        e[0].selectbox("Calendar", list(CALENDAR_LABELS), format_func=lambda c: CALENDAR_LABELS.get(c, c), key=forms.EX_CALENDAR,
+        choices = list(forms.calendar_choices())
+        if st.session_state.get(forms.EX_CALENDAR) not in choices:
+            st.session_state.pop(forms.EX_CALENDAR, None)
+        e[0].selectbox("Calendar", choices, index=choices.index(forms.default_calendar()) if forms.default_calendar() in choices else 0,
+                       format_func=lambda c: CALENDAR_LABELS.get(c, c), key=forms.EX_CALENDAR,
                        persist_state="session", help="Periods per year used to annualise daily returns.")
         e[1].number_input("Extra warm-up bars", min_value=0, value=D[forms.EX_WARMUP], step=1, key=forms.EX_WARMUP,
                           persist_state="session",

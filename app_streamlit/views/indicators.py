@@ -119,7 +119,6 @@ def card(name: str, ds: Any) -> None:
 
 
 def render() -> None:
-    ui.step_header(2, "Indicators")
     left, right = st.columns([1, 2], gap="large")
     with left:
         catalogue()

@@ -1,16 +1,26 @@
-"""Results of one run: the ribbon, then Summary, Equity & drawdown, Price & trades, Trades,
-Metrics and Signals tabs, and the exports (config JSON, trades CSV, HTML report)."""
+"""Results of one run: its name, a line saying whether it is what the form describes, the KPI
+strip with the exports beside it, then Summary, Equity & drawdown, Price & trades, Trades,
+Metrics and Signals tabs (only the open tab is computed).
+
+The KPIs come from the run's metrics; the trade count and the buy & hold window from
+:mod:`phi.backtest.summary`, so every place shows the same figures.
+"""
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
-from app_streamlit import charts, exports, forms, ui
+from app_streamlit import charts, exports, forms, state, tables, ui
 from app_streamlit.results import KPIS, METRIC_KIND, ResultData, label
+from app_streamlit.styles import BLEND
 
 #: Most trade rows sent to the table (every trade is in the CSV export).
 MAX_TABLE_ROWS = 10_000
 TABS = ("Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals")
+#: Set when the last Run failed: the results on screen are then the previous run's.
+LAST_RUN_FAILED = "run:last_failed"
 
 
 def _figure(data: ResultData, name: str) -> charts.Chart | None:
@@ -18,11 +28,11 @@ def _figure(data: ResultData, name: str) -> charts.Chart | None:
 
     def build() -> charts.Chart | None:
         if name == "equity":
-            return charts.equity_chart(data.equity, data.initial_capital)
+            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz)
         if name == "price":
             if data.frame is None:
                 return None
-            return charts.price_chart(data.frame, f"{data.title} with trades", data.trades)
+            return charts.price_chart(data.frame, f"{data.name} · price and trades", data.trades, tz=data.tz)
         if name == "pnl":
             return charts.trade_pnl_chart(data.trades) if len(data.trades) else None
         if name == "signals":
@@ -35,63 +45,111 @@ def _figure(data: ResultData, name: str) -> charts.Chart | None:
                 return None
             return charts.lines_chart(
                 sig, title="Indicator signals and the blend", height=320, y_range=(-1.05, 1.05),
-                colors={"blend": "#f97316"},
+                colors={"blend": BLEND}, tz=data.tz,
             )  # fmt: skip
         return charts.lines_chart(
-            {"position": data.positions}, title="Position (units; + long, − short)", height=240, step=("position",)
-        )
+            {"position": data.positions}, title="Position (units; + long, − short)", height=240, step=("position",),
+            tz=data.tz,
+        )  # fmt: skip
 
     return ui.memo("result_figs", (data.run_id, id(data.equity), name), build, max_entries=12)
 
 
-def ribbon(data: ResultData, metric: str) -> None:
+def kpi_cards(data: ResultData) -> list[tuple[str, str, int]]:
+    """The KPI strip: money, return, risk, trades (``N closed + M open``) and buy & hold over
+    the run's own metric window."""
+    from phi.backtest.summary import trade_count
+
+    m = data.metrics
     net = data.final_equity - data.initial_capital
-    value = data.metrics.get(metric)
-    ui.ribbon(
-        [
-            ("start capital", ui.fmt_value(data.initial_capital, "money"), 0),
-            ("end capital", ui.fmt_value(data.final_equity, "money"), 0),
-            ("net P/L", f"{ui.fmt_value(net, 'money')} ({ui.fmt_value(net / data.initial_capital, 'pct')})",
-             1 if net > 0 else -1 if net < 0 else 0),
-            (label(metric), ui.fmt_value(value, METRIC_KIND.get(metric, "num")), 0),
-            ("trades", ui.fmt_value(len(data.trades), "int"), 0),
-            ("run id", str(data.run_id or "not saved"), 0),
-        ]
-    )  # fmt: skip
+    ret = m.get("total_return")
+    bh = m.get("buy_and_hold_return")
+
+    def sign(x: object) -> int:
+        try:
+            v = float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return 0
+        return 1 if v > 0 else -1 if v < 0 else 0
+
+    metric = st.session_state.get(forms.RUN_METRIC, "sharpe")
+    cards = [
+        ("net P/L", f"{ui.fmt_value(net, 'money')}", sign(net)),
+        ("total return", ui.fmt_value(ret, "pct"), sign(ret)),
+        ("end capital", ui.fmt_value(data.final_equity, "money"), 0),
+        ("max drawdown", ui.fmt_value(m.get("max_drawdown"), "pct"), 0),
+        (label(metric), ui.fmt_value(m.get(metric), METRIC_KIND.get(metric, "num")), 0),
+        ("win rate", ui.fmt_value(m.get("win_rate"), "rate"), 0),
+        ("trades", trade_count(m).text, 0),
+        ("buy & hold, same window", ui.fmt_value(bh, "pct"), sign(bh)),
+    ]  # fmt: skip
+    return cards
+
+
+def window_caption(data: ResultData) -> str:
+    from phi.backtest.summary import metric_window
+
+    win = metric_window(data.equity.index, data.warmup)
+    if win is None:
+        return "No bar after the warm-up: the metrics are empty."
+    idx = charts.local_index(data.equity.index, data.tz)
+    local = metric_window(idx, data.warmup)
+    assert local is not None
+    return (
+        f"Metrics and buy & hold over {local.text(charts.is_daily(data.equity.index))}, {local.bars:,} bars · "
+        f"start capital {ui.fmt_value(data.initial_capital, 'money')} · fills at the "
+        f"{'next bar’s open' if data.config.engine.fill == 'next_open' else 'same bar’s close (optimistic)'}"
+    )
 
 
 def _exports(data: ResultData, prefix: str) -> None:
     name = str(data.run_id or "run")
-    c = st.columns(3)
-    c[0].download_button("Config JSON", exports.config_json(data), file_name=f"{name}_config.json",
-                         mime="application/json", key=f"{prefix}:dl:config", on_click="ignore")
-    c[1].download_button("Trades CSV", lambda: exports.trades_csv(data), file_name=f"{name}_trades.csv",
-                         mime="text/csv", key=f"{prefix}:dl:trades", on_click="ignore")
-    c[2].download_button("HTML report", lambda: exports.html_report(data), file_name=f"{name}_report.html",
-                         mime="text/html", key=f"{prefix}:dl:report", on_click="ignore",
-                         help="One self-contained page with the charts (plotly embedded), metrics and assumptions.")
+    st.download_button("Trades CSV", lambda: exports.trades_csv(data), file_name=f"{name}_trades.csv",
+                       mime="text/csv", key=f"{prefix}:dl:trades", on_click="ignore", width="stretch",
+                       help="Every trade with every engine column (entry_bar, exit_bar, open ...).")
+    st.download_button("HTML report", lambda: exports.html_report(data), file_name=f"{name}_report.html",
+                       mime="text/html", key=f"{prefix}:dl:report", on_click="ignore", width="stretch",
+                       help="One self-contained page with the charts (plotly embedded), metrics and assumptions.")
+    st.download_button("Config JSON", exports.config_json(data), file_name=f"{name}_config.json",
+                       mime="application/json", key=f"{prefix}:dl:config", on_click="ignore", width="stretch",
+                       help="Re-run it with: phi backtest --config <file>")
+
+
+def header(data: ResultData, *, stale: list[str] | None = None, failed: bool = False) -> None:
+    """The run's name (id on hover) and, when the results are not what the form describes, a
+    line saying so and what differs."""
+    rid = data.run_id or "not saved"
+    synthetic = data.data.get("synthetic") or data.config.dataset.vendor == "demo"
+    tag = ' <span class="phi-synthetic">SYNTHETIC DEMO DATA</span>' if synthetic else ""
+    st.html(
+        f'<div class="phi-run-name" title="run id {html.escape(rid)}">{html.escape(data.name)}{tag}'
+        f'<span class="phi-run-id">run id {html.escape(rid)}</span></div>'
+    )
+    if data.save_error:
+        st.warning(
+            f"Not saved to the run history: {data.save_error}. These results are complete — export them below.",
+            icon=":material/warning:",
+        )
+    if failed or stale:
+        why = ("the last Run failed (see the sidebar); " if failed else "") + (
+            "the form now differs: " + "; ".join(stale) if stale else "the settings are unchanged"
+        )
+        st.warning(f"Previous run shown — {why}. Press Run to update.", icon=":material/history:")
 
 
 def render(data: ResultData, *, prefix: str = "res") -> None:
-    """All result tabs for ``data``; ``prefix`` keeps widget keys unique per place it is shown."""
-    metric = st.session_state.get(forms.RUN_METRIC, "sharpe")
-    ribbon(data, metric)
-    if data.data.get("synthetic") or data.config.dataset.vendor == "demo":
-        st.html('<span class="phi-synthetic">SYNTHETIC DEMO DATA</span> <span>— results on generated bars, not market prices.</span>')
+    """KPIs, exports and the result tabs for ``data``; ``prefix`` keeps widget keys unique."""
+    left, right = st.columns([7, 1.25], vertical_alignment="top")
+    with left:
+        ui.ribbon(kpi_cards(data))
+        st.caption(window_caption(data))
+    with right:
+        _exports(data, prefix)
     tabs = st.tabs(list(TABS), key=f"{prefix}:tabs", on_change="rerun")
     shown = {TABS[i]: tab for i, tab in enumerate(tabs) if tab.open}  # only the open tab is computed
     if "Summary" in shown:
         with shown["Summary"]:
-            kpi_cols = st.columns(4)
-            for i, m in enumerate(KPIS):
-                kpi_cols[i % 4].metric(label(m), ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
-            st.markdown("**Assumption ledger**")
-            st.dataframe(
-                [{"assumption": k, "value": str(v)} for k, v in data.assumptions.items()],
-                hide_index=True, key=f"{prefix}:table:assumptions",
-            )  # fmt: skip
-            st.caption(f"Run {data.run_id} · config hash {data.config.config_hash()[:12]} · {data.title}")
-            _exports(data, prefix)
+            _summary(data, prefix)
     if "Equity & drawdown" in shown:
         with shown["Equity & drawdown"]:
             _show(data, "equity", prefix)
@@ -101,28 +159,64 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
                 st.info("The bars of this run are not loaded (the price chart needs them).")
     if "Trades" in shown:
         with shown["Trades"]:
-            if len(data.trades) == 0:
-                st.info("No trades: the blended signal never crossed the entry threshold.")
-            else:
-                rows = data.trades if len(data.trades) <= MAX_TABLE_ROWS else data.trades.tail(MAX_TABLE_ROWS)
-                if len(rows) < len(data.trades):
-                    st.caption(f"Showing the last {len(rows):,} of {len(data.trades):,} trades (the CSV export has all).")
-                st.dataframe(rows, hide_index=True, key=f"{prefix}:table:trades")
-                _show(data, "pnl", prefix)
+            _trades(data, prefix)
     if "Metrics" in shown:
         with shown["Metrics"]:
-            groups = data.grouped_metrics()
-            cols = st.columns(len(groups))
-            for col, (group, metric_rows) in zip(cols, groups.items(), strict=True):
-                col.markdown(f"**{group}**")
-                col.dataframe(
-                    [{"metric": lab, "value": ui.fmt_value(v, kind)} for lab, v, kind in metric_rows],
-                    hide_index=True, key=f"{prefix}:table:metrics:{group}",
-                )  # fmt: skip
+            rows = [
+                {"group": group, "metric": lab, "value": ui.fmt_value(v, kind)}
+                for group, metric_rows in data.grouped_metrics().items()
+                for lab, v, kind in metric_rows
+            ]
+            st.dataframe(
+                rows, hide_index=True, key=f"{prefix}:table:metrics", width="stretch",
+                height=35 * (len(rows) + 1) + 3,
+            )  # fmt: skip
     if "Signals" in shown:
         with shown["Signals"]:
             _show(data, "signals", prefix)
             _show(data, "position", prefix)
+
+
+def _summary(data: ResultData, prefix: str) -> None:
+    from phi.backtest.summary import trade_count
+
+    c = st.columns([1, 3])
+    c[0].selectbox("Metric in the strip", list(forms.RIBBON_METRICS), key=forms.RUN_METRIC, persist_state="session",
+                   format_func=label)
+    kpi_cols = st.columns(4)
+    for i, m in enumerate(KPIS):
+        text = trade_count(data.metrics).text if m == "n_trades" else ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num"))
+        kpi_cols[i % 4].metric(label(m), text)
+    with st.expander("Assumption ledger (fills, costs, annualisation, warm-up ...)"):
+        st.dataframe(
+            [{"assumption": k, "value": str(v)} for k, v in data.assumptions.items()],
+            hide_index=True, key=f"{prefix}:table:assumptions", width="stretch",
+        )  # fmt: skip
+    st.caption(f"Run {data.run_id} · config hash {data.config.config_hash()[:12]} · {data.title}")
+
+
+def _trades(data: ResultData, prefix: str) -> None:
+    from phi.backtest.summary import trade_count
+
+    if len(data.trades) == 0:
+        st.info("No trades: the blended signal never crossed the entry threshold.")
+        return
+    view, config = ui.memo(
+        "trades_view", (data.run_id, id(data.trades)),
+        lambda: tables.trades_view(data.trades, tz=data.tz, fractional=bool(data.config.engine.fractional)),
+        max_entries=4,
+    )  # fmt: skip
+    c = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
+    side = c[0].selectbox("Side", ("all", "long", "short"), key=f"{prefix}:trades:side")
+    status = c[1].selectbox("Status", ("all", "closed", "open"), key=f"{prefix}:trades:status")
+    outcome = c[2].selectbox("Outcome", ("all", "winners", "losers"), key=f"{prefix}:trades:outcome")
+    c[3].caption(f"{trade_count(data.trades).text} · click a column header to sort · the CSV export has every column")
+    rows = tables.filter_trades(view, side, status, outcome)
+    if len(rows) > MAX_TABLE_ROWS:
+        st.caption(f"Showing the last {MAX_TABLE_ROWS:,} of {len(rows):,} trades (the CSV export has all).")
+        rows = rows.tail(MAX_TABLE_ROWS)
+    st.dataframe(rows, hide_index=True, key=f"{prefix}:table:trades", column_config=config, width="stretch")
+    _show(data, "pnl", prefix)
 
 
 def _show(data: ResultData, name: str, prefix: str) -> bool:
@@ -133,11 +227,25 @@ def _show(data: ResultData, name: str, prefix: str) -> bool:
     return True
 
 
-def render_latest() -> None:
-    """Results of the last run of this session (if any)."""
+def latest() -> ResultData | None:
+    """The last run of this session as :class:`ResultData` (built once per run)."""
     last = st.session_state.get(forms.RUN_RESULT)
     if not last:
-        return
-    st.divider()
-    st.subheader("Results")
-    render(ResultData.from_run(last["result"], last["frame"]))
+        return None
+    res = last["result"]
+    return ui.memo("latest_result", (res.run_id, id(res)), lambda: ResultData.from_run(res, last["frame"]), max_entries=2)
+
+
+@st.fragment
+def panel() -> None:
+    """The Results section: a fragment, so a tab switch or a trade filter re-runs only this."""
+    try:
+        data = latest()
+        if data is None:
+            st.info("No run yet: set up the steps, then press **Run backtest** in the sidebar.")
+            return
+        header(data, stale=state.stale_reasons(st.session_state, data.config),
+               failed=bool(st.session_state.get(LAST_RUN_FAILED)))  # fmt: skip
+        render(data)
+    except Exception as exc:
+        ui.show_error(exc, prefix="results: ")

@@ -1,14 +1,21 @@
-"""Step 5 — Run: the run's metadata, the Run button, live progress through the pipeline's
-stages and a Cancel button that stops the run (see :mod:`app_streamlit.jobs`)."""
+"""Run (sidebar): what will run, the Run button, live progress through the pipeline's stages,
+a Cancel button that stops the run (see :mod:`app_streamlit.jobs`) and the outcome.
+
+Run always runs what the form shows: when the form's dataset is not the loaded one it is
+loaded first (cache first), and when that fails nothing runs and one line says why. A failed
+run saves nothing and clears nothing typed; its message stays only while the form is
+unchanged (a changed form may have fixed the cause).
+"""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import streamlit as st
 
-from app_streamlit import forms, ui
+from app_streamlit import forms, state, ui
 from app_streamlit.jobs import STAGE_LABELS, RunJob
 
 #: Longest time one script run waits for a backtest before returning (tests lower it).
@@ -16,16 +23,43 @@ MAX_WAIT_S = 3600.0
 #: Poll interval of the progress display.
 POLL_S = 0.05
 _STAGES = ("data", "indicators", "blend", "engine", "save", "done")
+#: Main-area section to show (set to "Results" when a run finishes).
+SECTION = "wb:section"
+
+
+def fingerprint(values: Any) -> str:
+    """What the form describes (dataset request + run settings), to tell when it changed."""
+    req = values.get(state.FORM_REQUEST)
+    spec = values.get(forms.DATASET_SPEC) or {"symbol": "DEMO", "vendor": "demo", "timeframe": "1D",
+                                              "start": "2020-01-01", "end": "2024-12-31"}
+    try:
+        cfg: Any = forms.build_run_config(values, state.run_spec(spec)).to_dict()
+        for k in ("description", "tags", "dataset"):
+            cfg.pop(k, None)
+    except Exception as exc:
+        cfg = f"invalid: {exc}"
+    return json.dumps([state.request_key(req), cfg], sort_keys=True, default=str)
+
+
+def _message(kind: str, text: str, warns: list[str] | None = None) -> None:
+    st.session_state[forms.RUN_MESSAGE] = (kind, text, list(warns or []), fingerprint(st.session_state))
 
 
 def _start() -> None:
-    """Validate the page into a RunConfig and start the run (errors shown in the page)."""
-    spec = st.session_state.get(forms.DATASET_SPEC)
-    if spec is None:
-        st.error("No dataset loaded: load one in Step 1 — Dataset first.", icon=":material/error:")
+    """Load the form's dataset if needed, validate the page into a RunConfig and start the run."""
+    from app_streamlit.views import dataset, results
+
+    problem = dataset.ensure_form_dataset()
+    if problem is not None:
+        _message("error", f"Cannot run: {problem}.")
+        st.session_state[results.LAST_RUN_FAILED] = True
         return
-    config = ui.attempt(forms.build_run_config, st.session_state, spec, prefix="Cannot run: ")
-    if isinstance(config, ui.Failed):
+    spec = st.session_state[forms.DATASET_SPEC]
+    try:
+        config = forms.build_run_config(st.session_state, state.run_spec(spec))
+    except Exception as exc:
+        _message("error", "Cannot run: " + ui.error_text(exc))
+        st.session_state[results.LAST_RUN_FAILED] = True
         return
     job = RunJob(config).start()
     ds = st.session_state.get(forms.DATASET)
@@ -70,73 +104,70 @@ def _wait(job: RunJob) -> None:
 
 def _collect(job: RunJob) -> None:
     """Move a finished job's outcome into the session (result or message)."""
+    from app_streamlit.results import run_name, run_number
+    from app_streamlit.views import results
+
     st.session_state.pop(forms.RUN_JOB, None)
     label = STAGE_LABELS.get(job.stage, job.stage)
     if job.cancelled:
-        msg = f"Run cancelled during '{label}' after {job.elapsed:.2f} s; nothing was saved."
-        st.session_state[forms.RUN_MESSAGE] = ("warning", msg, [])
+        _message("warning", f"Run cancelled during '{label}' after {job.elapsed:.2f} s; nothing was saved.")
     elif job.error is not None:
-        st.session_state[forms.RUN_MESSAGE] = ("error", "Run failed: " + ui.error_text(job.error), job.warnings)
+        _message("error", "Run failed: " + ui.error_text(job.error) + " Nothing was saved.", job.warnings)
+        st.session_state[results.LAST_RUN_FAILED] = True
         if not isinstance(job.error, Exception) or type(job.error).__module__.split(".")[0] != "phi":
             ui.log.error("workbench: run failed", exc_info=job.error)
     else:
         res = job.result
         st.session_state[forms.RUN_RESULT] = {"result": res, "frame": job.context.get("frame")}
-        timing = " · ".join(f"{STAGE_LABELS.get(s, s)} {t:.2f} s" for s, t in job.timings if s != "data")
-        msg = (
-            f"Run {res.run_id} saved: {len(res.trades)} trade(s) in {job.elapsed:.2f} s"
-            + (f" (stage starts: {timing})" if timing else "")
-        )
-        st.session_state[forms.RUN_MESSAGE] = ("success", msg, job.warnings)
+        st.session_state.pop(results.LAST_RUN_FAILED, None)
+        st.session_state[SECTION] = "Results"
+        from phi.backtest.summary import trade_count
+
+        name = run_name(res.config, run_number(res.run_id))
+        save_error = getattr(res, "save_error", None)
+        if res.run_id is None and save_error:
+            _message("warning", f"Run finished in {job.elapsed:.2f} s but was not saved: {save_error}", job.warnings)
+        else:
+            _message(
+                "success",
+                f"Run {res.run_id} saved: {name} · {trade_count(res.metrics).text} trade(s) in {job.elapsed:.2f} s",
+                job.warnings,
+            )
 
 
 def _summary_line(spec: dict[str, Any] | None) -> str:
-    if spec is None:
-        return "No dataset loaded."
     sel = [n for n in forms.selected_indicators(st.session_state) if st.session_state.get(forms.ind_enabled(n), True)]
     mode = st.session_state.get(forms.BL_MODE, "weighted_sum")
-    return (
-        f"Dataset **{spec['symbol']}** {spec['timeframe']} {spec['start']} .. {spec['end']} ({spec['vendor']}) · "
-        f"indicators: {', '.join(sel) or 'none'} · blend: {mode}"
-    )
+    return f"{'+'.join(sel) or 'no indicator'} · blend {mode} · on {state.describe(spec)}"
 
 
 def render() -> None:
-    """Step 5 and the results.
+    """The run controls (in the sidebar).
 
     Not a fragment on purpose: Streamlit lets a click inside a fragment wait until the running
     script ends, so a Cancel button in a fragment could not interrupt the progress loop. Here the
     click re-runs the page at once (the loop is interrupted at its next update) and the new run's
     callback cancels the job.
     """
-    from app_streamlit.views import results
-
     try:
         _render()
-        results.render_latest()
     except Exception as exc:
         ui.show_error(exc, prefix="run: ")
 
 
 def _render() -> None:
-    ui.step_header(5, "Run")
-    spec = st.session_state.get(forms.DATASET_SPEC)
-    st.markdown(_summary_line(spec))
-    c = st.columns([1, 2, 1.5])
-    c[0].selectbox("Metric to highlight", list(forms.RIBBON_METRICS), key=forms.RUN_METRIC, persist_state="session")
-    c[1].text_input("Description (optional)", key=forms.RUN_DESCRIPTION, persist_state="session")
-    c[2].text_input("Tags (comma-separated)", key=forms.RUN_TAGS, persist_state="session")
-
+    st.html('<div class="phi-side-head">5 · Run</div>')
     job: RunJob | None = st.session_state.get(forms.RUN_JOB)
     running = job is not None and not job.finished
-    b = st.columns([1, 1, 4])
-    go = b[0].button("Run backtest", key=forms.RUN_GO, type="primary", disabled=running)
+    go = st.button("Run backtest", key=forms.RUN_GO, type="primary", disabled=running, width="stretch",
+                   icon=":material/play_arrow:")
     if go and not running:
         _start()
         job = st.session_state.get(forms.RUN_JOB)
+    st.caption(_summary_line(st.session_state.get(forms.DATASET_SPEC)))
     if job is not None and not job.finished:
-        slot = b[1].empty()
-        slot.button("Cancel run", key=forms.RUN_CANCEL, on_click=_cancel)
+        slot = st.empty()
+        slot.button("Cancel run", key=forms.RUN_CANCEL, on_click=_cancel, width="stretch")
         _wait(job)
         if job.finished:
             slot.empty()
@@ -144,6 +175,12 @@ def _render() -> None:
         _collect(job)
     message = st.session_state.get(forms.RUN_MESSAGE)
     if message:
-        kind, text, warns = message
-        {"success": st.success, "warning": st.warning, "error": st.error}[kind](text)
-        ui.show_warnings(warns)
+        kind, text, warns, made = (*message, None)[:4]
+        if kind != "success" and made is not None and made != fingerprint(st.session_state):
+            st.session_state.pop(forms.RUN_MESSAGE, None)  # the form changed: its cause may be fixed
+        else:
+            {"success": st.success, "warning": st.warning, "error": st.error}[kind](text)
+            ui.show_warnings(warns)
+    with st.expander("Notes and tags (saved with the run)"):
+        st.text_input("Description (optional)", key=forms.RUN_DESCRIPTION, persist_state="session")
+        st.text_input("Tags (comma-separated)", key=forms.RUN_TAGS, persist_state="session")

@@ -143,20 +143,30 @@ def test_csv_upload_loads_and_a_malformed_csv_is_an_error():
     at = start()
     at.selectbox(key="ds:vendor").set_value("csv").run()
     assert at.button(key="ds:fetch").disabled  # no file yet
-    at.file_uploader(key="ds:upload").upload("MYFUND.csv", _csv_bytes(), "text/csv").run()
-    at.date_input(key="ds:start").set_value(dt.date(2021, 1, 1))
-    at.date_input(key="ds:end").set_value(dt.date(2022, 12, 31)).run()
+    assert at.button(key="ds:fetch").label == "Load file"  # CSV files are read, never cached
+    at.text_input(key="ds:symbol").set_value("").run()
+    at.file_uploader(key="ds:upload").upload("my fund.csv", _csv_bytes(), "text/csv").run()
     at.button(key="ds:fetch").click().run()
     assert_clean(at)
-    assert "· csv · 1D" in html_text(at)
-    assert "300" in html_text(at)
+    text = html_text(at)
+    # the symbol comes from the file's own name, not from the stored (hashed) copy
+    assert "MY_FUND · csv · 1D" in text
+    assert "300" in text
+    # the file's own range is shown, and health coverage is measured against it
+    src = get_dataset("CSVSRC", "2021-01-01", "2022-12-31", "1D", "demo").frame.iloc[:300]
+    assert f"{src.index[0]:%Y-%m-%d}" in text and f"{src.index[-1]:%Y-%m-%d}" in text
+    assert at.session_state["data:spec"]["start"] == f"{src.index[0]:%Y-%m-%d}"
+    assert at.session_state["data:spec"]["end"] == f"{src.index[-1]:%Y-%m-%d}"
+    assert any(e.label == "Data health: ok" for e in at.expander), [e.label for e in at.expander]
 
     bad = b"when,price\nyesterday,abc\ntoday,12\n"
     at.file_uploader(key="ds:upload").upload("BROKEN.csv", bad, "text/csv").run()
     at.button(key="ds:fetch").click().run()
     assert not at.exception
-    assert errors(at), "a malformed CSV must show an error"
-    assert "· csv · 1D" in html_text(at)  # the good dataset is kept
+    msgs = errors(at)
+    assert msgs, "a malformed CSV must show an error"
+    assert any("Still loaded: MY_FUND 1D" in e for e in msgs), msgs  # and it names what is still loaded
+    assert "MY_FUND · csv · 1D" in html_text(at)  # the good dataset is kept
 
 
 def test_large_dataset_candles_are_thinned_for_display():

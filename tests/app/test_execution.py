@@ -113,7 +113,7 @@ def _whole_units(tr, a, bars):
 
 
 def _calendar(tr, a, bars):
-    assert a["periods_per_year"] == 365 and "(24/7 calendar)" in a["annualisation"]
+    assert a["periods_per_year"] == 365 and "24/7 calendar" in a["annualisation"]
 
 
 def _warmup(tr, a, bars):

@@ -14,6 +14,7 @@ from app_streamlit import exports
 from app_streamlit.results import ResultData
 from phi.backtest.run_config import RunConfig
 from phi.backtest.run_history import list_runs, load_run
+from phi.backtest.summary import trade_count
 from phi.data.store import get_dataset
 from tests.app.conftest import (
     assert_clean,
@@ -40,7 +41,9 @@ def ran(app):
 def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
     at, saved = ran
     (msg,) = successes(at)
-    assert msg.startswith(f"Run {saved.run_id} saved: {len(saved.trades)} trade(s)")
+    count = trade_count(saved.metrics)
+    assert msg.startswith(f"Run {saved.run_id} saved: rsi+macd · DEMO 1D · 2020–2024 · #1 · {count.text} trade(s)")
+    assert count.total == len(saved.trades)
     text = html_text(at)
     m = saved.metrics
     assert "100,000.00" in text and f"{m['final_equity']:,.2f}" in text
@@ -50,11 +53,16 @@ def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
     assert saved.run_id in text
     kpis = {k.label: k.value for k in at.metric}
     assert kpis["Total return"] == f"{m['total_return']:+.2%}"
-    assert kpis["Trades"] == f"{m['n_trades']:,.0f}"
+    assert kpis["Trades"] == count.text  # "N closed + M open", as in the strip
+    assert f"{count.text}</div>" in text
     assert kpis["Direction accuracy"] == f"{m['direction_accuracy']:.2%}"
     assert kpis["Win rate"] == f"{m['win_rate']:.2%}"
     tabs = [t.label for t in at.tabs]
-    assert tabs[:6] == ["Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals"]
+    sections = ["Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution"]
+    assert [t for t in tabs if t in sections] == sections
+    results_tabs = ["Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals"]
+    assert tabs[1:7] == results_tabs  # inside Results
+    assert at.session_state["wb:section"] == "Results"  # a finished run opens its results
 
 
 def test_highlighted_metric_follows_the_choice(ran):
@@ -92,16 +100,21 @@ def test_trades_table_pnl_chart_metrics_and_signals(ran):
     at, saved = ran
     assert {b.label for b in at.get("download_button")} == {"Config JSON", "Trades CSV", "HTML report"}
     open_tab(at, "Trades")
-    table = tables(at, "pnl", "exit_reason")[0]
+    table = tables(at, "P&L", "exit reason")[0]
     assert len(table) == len(saved.trades)
-    np.testing.assert_allclose(table["pnl"].to_numpy(), saved.trades["pnl"].to_numpy())
+    np.testing.assert_allclose(table["P&L"].to_numpy(), saved.trades["pnl"].to_numpy())
+    np.testing.assert_allclose(table["return"].to_numpy(), 100 * saved.trades["return_pct"].to_numpy())
+    # daily bars as dates; the engine's internal columns stay in the CSV export only
+    assert str(table["entry"].iloc[0]) == f"{saved.trades['entry_time'].iloc[0]:%Y-%m-%d}"
+    assert not {"entry_bar", "exit_bar", "open"} & set(table.columns)
+    assert {"entry_bar", "exit_bar", "open"} <= set(pd.read_csv(io.StringIO(exports.trades_csv(ResultData.from_saved(saved, None)))).columns)
     bars, cum = figure(at, "res:chart:pnl")["data"]
     np.testing.assert_allclose(bars["y"], saved.trades["pnl"].to_numpy())
     np.testing.assert_allclose(cum["y"], saved.trades["pnl"].cumsum().to_numpy())
     open_tab(at, "Metrics")
-    groups = tables(at, "metric", "value")
-    assert len(groups) == 5  # Returns, Risk, Trades, Accuracy, Capital
-    shown = {row["metric"]: row["value"] for g in groups for _, row in g.iterrows()}
+    (metrics_table,) = tables(at, "group", "metric", "value")  # one full-width table
+    assert list(dict.fromkeys(metrics_table["group"]))[:5] == ["Returns", "Risk", "Trades", "Accuracy", "Capital"]
+    shown = dict(zip(metrics_table["metric"], metrics_table["value"], strict=True))
     assert shown["Total return"] == f"{saved.metrics['total_return']:+.2%}"
     assert shown["Sharpe"] == f"{saved.metrics['sharpe']:,.3f}"
     assert shown["Final equity"] == f"{saved.metrics['final_equity']:,.2f}"
@@ -134,7 +147,7 @@ def test_run_without_dataset_is_an_error():
     at = start(**{"ds:vendor": "csv"})  # nothing autoloads for csv
     run_backtest(at)
     assert not at.exception
-    assert any("No dataset loaded" in e for e in errors(at))
+    assert any("Cannot run" in e and "choose a CSV file" in e for e in errors(at)), errors(at)
     assert list_runs() == []
 
 
