@@ -62,6 +62,22 @@ def _usage_error(exc: Exception) -> int | None:
     return exit_code
 
 
+#: Commands that read or write the data cache or the run history under PHI_HOME.
+_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "workbench"})
+
+
+def _home_problem(argv: list[str]) -> str | None:
+    """PHI_HOME set to something that is not a folder: said once, before any work is done."""
+    import os
+
+    home = os.environ.get("PHI_HOME")
+    if not argv or argv[0] not in _STORAGE_COMMANDS or "--help" in argv or not home:
+        return None
+    if os.path.lexists(home) and not os.path.isdir(home):
+        return f"PHI_HOME={home!r} is not a folder; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``phi`` console script; returns the process exit code.
 
@@ -73,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from phi.errors import PhiError
 
+    problem = _home_problem(list(sys.argv[1:] if argv is None else argv))
+    if problem:
+        _say("error", "bold red", problem)
+        return 2
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -87,9 +87,10 @@ class ParamSpec:
         a ``float`` parameter accepts any real number. Raises :class:`ParameterError`.
         """
         where = f"{indicator}: parameter {self.name!r}"
+        shown = _show(value)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ParameterError(
-                f"{where} must be {self.kind.__name__}, got {type(value).__name__} {value!r}"
+                f"{where} must be {self.kind.__name__}, got {type(value).__name__} {shown}"
             )
         if self.kind is int:
             if isinstance(value, numbers.Integral):
@@ -97,14 +98,17 @@ class ParamSpec:
             elif math.isfinite(float(value)) and float(value).is_integer():
                 out = int(float(value))
             else:
-                raise ParameterError(f"{where} must be an integer, got {value!r}")
+                raise ParameterError(f"{where} must be an integer, got {shown}")
         else:
-            out = float(value)
+            try:
+                out = float(value)
+            except OverflowError:  # an integer beyond float's range
+                out = math.inf
             if not math.isfinite(out):
-                raise ParameterError(f"{where} must be a finite number, got {value!r}")
+                raise ParameterError(f"{where} must be a finite number, got {shown}")
         if not (self.low <= out <= self.high):
             raise ParameterError(
-                f"{where} = {value!r} is out of range; valid range {self.low}..{self.high}"
+                f"{where} = {shown} is out of range; valid range {self.low}..{self.high}"
             )
         return out
 
@@ -186,11 +190,19 @@ class IndicatorSpec:
         return out
 
 
+def _show(value: Any) -> str:
+    """``repr`` for messages; an integer too long to print (Python's 4,300-digit limit) is described."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
+
+
 def _unknown_param(spec: IndicatorSpec, key: object) -> str:
     names = [p.name for p in spec.params]
     valid = ", ".join(names) if names else "none (it takes no parameters)"
     return (
-        f"{spec.name}: unknown parameter {key!r}.{did_you_mean(str(key), names)} "
+        f"{spec.name}: unknown parameter {_show(key)}.{did_you_mean(str(key), names)} "
         f"Valid parameters: {valid}"
     )
 
