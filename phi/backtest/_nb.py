@@ -13,8 +13,10 @@ Per bar ``t`` (``fill = next_open``):
    (live from the fill bar): a gap through a level fills at the open, stop before target
    when both are touched (an *ambiguous* bar), the trailing level uses the extreme of the
    bars *before* ``t`` only;
-3. equity and position are recorded at the close;
-4. the signal at ``t`` (and time exits) decide the orders for ``t+1``'s open.
+3. the signal at ``t`` (and time exits) decide the orders for ``t+1``'s open;
+4. equity and position are recorded at the close. **Ruin:** if the equity at the close is
+   <= 0, the position is closed at that close (``EXIT_RUIN``), pending orders are dropped and
+   nothing trades again; the equity stays at its (possibly negative) ruin value.
 
 With ``fill = close`` step 4 fills at ``close[t]`` itself (optimistic) before step 3, and stops
 are live from the bar after the entry.
@@ -64,6 +66,7 @@ EXIT_TRAILING_STOP = 3
 EXIT_TIME = 4
 EXIT_SIGNAL = 5
 EXIT_END_OF_DATA = 6  # the trade is still open at the last bar
+EXIT_RUIN = 7  # equity <= 0 at a close: closed at that close, trading stops
 
 # ---- trade record fields (tr_out[k, field]) ------------------------------------------
 TR_ENTRY_BAR = 0
@@ -95,7 +98,8 @@ ST_EXPOSURE = 13
 ST_AMBIGUOUS = 14
 ST_SKIPPED = 15  # entries skipped because the size came out as zero
 ST_DIRECTION_ACC = 16
-N_ST = 17
+ST_RUIN_BAR = 17  # bar whose close found equity <= 0; NaN if none
+N_ST = 18
 
 
 @njit(cache=True)
@@ -133,6 +137,32 @@ def first_bad_signal_nb(sig):
         if flat[i] > 1.0 or flat[i] < -1.0:
             return i
     return -1
+
+
+@njit(cache=True)
+def first_unsorted_nb(stamps):
+    """Index of the first stamp not strictly after its predecessor (unsorted or duplicate); -1."""
+    n = stamps.shape[0]
+    n_bad = 0
+    for t in range(1, n):  # branch-free count first: the all-sorted case is one fast pass
+        n_bad += stamps[t] <= stamps[t - 1]
+    if n_bad == 0:
+        return -1
+    for t in range(1, n):
+        if stamps[t] <= stamps[t - 1]:
+            return t
+    return -1
+
+
+@njit(cache=True)
+def key_change_nb(keys, out):
+    """Mark the last stamp of each run of equal ``keys`` (trading-day numbers, sorted)."""
+    n = keys.shape[0]
+    for t in range(n - 1):
+        out[t] = keys[t + 1] != keys[t]
+    if n > 0:
+        out[n - 1] = True
+    return out
 
 
 @njit(cache=True)
@@ -271,6 +301,8 @@ def simulate_col_nb(
     pend_entry = 0
 
     s_prev = np.nan
+    ruined = False
+    ruin_bar = -1
     k = 0  # trade records written
     # The three market exits below (pending at the open, stop/target in the bar, at the close)
     # repeat the same few lines on purpose: folding them into one inline helper measured 15-20 %
@@ -445,7 +477,7 @@ def simulate_col_nb(
         cur = s[t]
         prev = s_prev
         s_prev = cur
-        if t >= warmup:
+        if t >= warmup and not ruined:
             if side != 0:
                 if time_exit > 0 and t - entry_bar + lag >= time_exit:
                     exit_now = True
@@ -512,9 +544,44 @@ def simulate_col_nb(
             pend_reason = exit_reason
             pend_entry = entry_dir
 
-        # 4) mark to market at the close
+        # 4) mark to market at the close; ruin closes everything and ends trading
         pos = side * units
         eq = cash + pos * ct
+        if eq <= 0.0 and not ruined:
+            ruined = True
+            ruin_bar = t
+            pend_exit = False
+            pend_entry = 0
+            if side != 0:
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
+                if record:
+                    _write_trade_nb(
+                        tr_out,
+                        k,
+                        entry_bar,
+                        t,
+                        side,
+                        units,
+                        entry_price,
+                        ct,
+                        pnl,
+                        entry_costs + x_costs,
+                        EXIT_RUIN,
+                    )
+                k += 1
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+                pos = 0.0
+                eq = cash
         if record:
             eq_out[t] = eq
             pos_out[t] = pos
@@ -531,7 +598,8 @@ def simulate_col_nb(
             max_under = max(max_under, under)
             max_dd = min(max_dd, eq / eq_peak - 1.0)
             if day_end[t]:
-                r = eq / prev_day_eq - 1.0
+                # after a ruin the account is flat at <= 0: its later days return 0
+                r = eq / prev_day_eq - 1.0 if prev_day_eq > 0.0 else 0.0
                 prev_day_eq = eq
                 nd += 1
                 delta = r - r_mean
@@ -570,7 +638,7 @@ def simulate_col_nb(
     sharpe = np.nan
     sortino = np.nan
     if nd >= 1:
-        cagr = (eq / init) ** (ann / nd) - 1.0
+        cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
     if nd >= 2:
         std = np.sqrt(r_m2 / (nd - 1))
         vol = std * np.sqrt(ann)
@@ -583,6 +651,11 @@ def simulate_col_nb(
             sortino = r_mean * ann / downside
         elif r_mean != 0.0:
             sortino = np.inf if r_mean > 0.0 else -np.inf
+    if eq <= 0.0:  # ruined: a positive mean daily return would not make it a good run
+        if sharpe > 0.0:
+            sharpe = 0.0
+        if sortino > 0.0:
+            sortino = 0.0
     st_out[ST_CAGR] = cagr
     st_out[ST_ANN_VOL] = vol
     st_out[ST_SHARPE] = sharpe
@@ -603,6 +676,7 @@ def simulate_col_nb(
     st_out[ST_AMBIGUOUS] = ambiguous
     st_out[ST_SKIPPED] = skipped
     st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
+    st_out[ST_RUIN_BAR] = ruin_bar if ruined else np.nan
     return k
 
 

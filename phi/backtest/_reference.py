@@ -28,7 +28,8 @@ class _Position:
 
 @dataclass
 class ReferenceResult:
-    """Per-bar equity/position/cash, trade dicts and the ambiguous-bar count."""
+    """Per-bar equity/position/cash, trade dicts, the ambiguous-bar count and the ruin bar
+    (the first bar whose close found the equity <= 0; None if none)."""
 
     equity: list[float] = field(default_factory=list)
     positions: list[float] = field(default_factory=list)
@@ -36,6 +37,7 @@ class ReferenceResult:
     trades: list[dict[str, Any]] = field(default_factory=list)
     ambiguous_bars: int = 0
     skipped_entries: int = 0
+    ruin_bar: int | None = None
 
 
 def _valid(prev: float, cur: float) -> bool:
@@ -70,7 +72,11 @@ def reference_backtest(
     signal: np.ndarray,
     config: EngineConfig,
 ) -> ReferenceResult:
-    """Simulate one signal with the engine's documented rules, slowly and plainly."""
+    """Simulate one signal with the engine's documented rules, slowly and plainly.
+
+    Ruin: when the equity at a close is <= 0, the position is closed at that close (with the
+    usual costs), pending orders are forgotten and nothing trades for the rest of the run.
+    """
     cfg = config
     slip = cfg.slippage_bps / 10_000.0
     out = ReferenceResult()
@@ -209,7 +215,7 @@ def reference_backtest(
         # the close: decisions
         exit_reason: str | None = None
         entry = 0
-        if t >= cfg.warmup_bars:
+        if t >= cfg.warmup_bars and out.ruin_bar is None:
             prev = float(signal[t - 1]) if t > 0 else float("nan")
             cur = float(signal[t])
             if pos is not None:
@@ -235,6 +241,12 @@ def reference_backtest(
             pending_exit, pending_entry = exit_reason, entry
 
         units = 0.0 if pos is None else pos.side * pos.units
+        if out.ruin_bar is None and cash + units * close[t] <= 0:
+            out.ruin_bar = t  # bankrupt: close out at this close and stop trading
+            if pos is not None:
+                close_position(close[t], t, "ruin")
+            pending_exit, pending_entry = None, 0
+            units = 0.0
         out.positions.append(units)
         out.cash.append(cash)
         out.equity.append(cash + units * close[t])

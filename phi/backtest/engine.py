@@ -17,7 +17,8 @@ Execution rules (DESIGN §4)
   opens positions.
 * **Fills.** ``fill="next_open"`` (default): the decision at bar t's close fills at bar
   t+1's open. ``fill="close"`` fills at bar t's own close — optimistic, and labelled so.
-* **Stops/targets** (percent of the entry fill price) are live from the fill bar with
+* **Stops/targets** are percentages of the entry fill's market price (before slippage): a long
+  entered at 100 with ``stop_loss_pct=0.02`` stops at 98. They are live from the fill bar with
   next-open fills (from the next bar with close fills). A bar that opens through a level
   fills at its open; if stop and target are both touched in one bar the stop wins (the bar
   is counted as *ambiguous*); the trailing stop is set from the best high/low of the bars
@@ -32,8 +33,19 @@ Execution rules (DESIGN §4)
   proceeds are held as cash. No leverage, margin calls, interest or borrow fees.
 * **End of data.** A trade still open at the last bar is reported with ``open=True`` and
   ``exit_reason="end_of_data"``, valued at the last close without exit costs.
+* **Ruin.** When the equity at a bar's close is <= 0, everything is closed at that close
+  (``exit_reason="ruin"``), pending orders are dropped and nothing trades again (as
+  backtesting.py stops a bankrupt run); the equity stays at that value, which may be below 0 by
+  the ruin bar's gap. The ledger names the bar (``ruin_bar``); metrics follow
+  :mod:`phi.backtest.metrics` (CAGR -100 %, Sharpe and Sortino at most 0).
 * **Warm-up.** No trades start during the first ``warmup_bars`` bars, and those bars never
   count toward the metrics.
+* **Inputs.** Bars must be strictly increasing in time (no duplicate stamps); a signal Series
+  or DataFrame must carry exactly the bars' index (a plain array of the right length is taken
+  bar for bar). Bars without a DatetimeIndex need ``EngineConfig.periods_per_year``.
+* **Calendar.** Daily returns are taken at each trading day's last bar, the trading day given
+  by the market calendar (``EngineConfig.calendar``, detected from the bars and their
+  ``attrs`` when ``"auto"``; see :mod:`phi.backtest.periods`).
 """
 
 from __future__ import annotations
@@ -46,9 +58,10 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest import _nb
+from phi.backtest._inputs import _Bars, _signal_matrix
 from phi.backtest.engine_config import FILLS, SIZINGS, EngineConfig
 from phi.backtest.metrics import compute_metrics
-from phi.errors import ConfigError, EngineError
+from phi.errors import ConfigError
 
 __all__ = [
     "EXIT_REASONS",
@@ -71,6 +84,7 @@ EXIT_REASONS: Final[dict[int, str]] = {
     _nb.EXIT_TIME: "time_exit",
     _nb.EXIT_SIGNAL: "signal",
     _nb.EXIT_END_OF_DATA: "end_of_data",
+    _nb.EXIT_RUIN: "ruin",
 }
 
 _REASON_NAMES = ("", *(EXIT_REASONS[i] for i in sorted(EXIT_REASONS)))
@@ -88,6 +102,7 @@ def _labels(names: tuple[str, ...], codes: np.ndarray) -> Any:
     import pyarrow.compute as pc
 
     return pd.array(pc.take(pa.array(names), pa.array(codes)), dtype=_STR_DTYPE)
+
 
 #: Columns of ``BacktestResult.trades``. ``side`` is ``"long"`` or ``"short"``; ``size`` is
 #: the (positive) number of units; ``pnl`` is after all costs; ``return_pct`` is ``pnl``
@@ -129,6 +144,7 @@ SWEEP_METRICS: Final = (
     "ambiguous_bars",
     "skipped_entries",
     "direction_accuracy",
+    "ruin_bar",
 )
 
 
@@ -165,95 +181,10 @@ class BacktestResult:
 
 
 # ---------------------------------------------------------------------------------------
-# input preparation
+# kernel parameters
 
 
-class _Bars:
-    __slots__ = ("close", "day_end", "high", "index", "low", "open")
-
-    def __init__(self, ohlcv: pd.DataFrame) -> None:
-        if not isinstance(ohlcv, pd.DataFrame):
-            raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
-        lower = {str(c).lower(): c for c in ohlcv.columns}
-        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
-        if missing:
-            raise EngineError(
-                f"ohlcv is missing column(s) {', '.join(missing)}; it has "
-                f"{', '.join(map(str, ohlcv.columns)) or 'none'} (see phi.data.validate_ohlcv)"
-            )
-        if len(ohlcv) == 0:
-            raise EngineError("ohlcv has no bars")
-        names = ("open", "high", "low", "close")
-        arrays = [
-            np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64)) for name in names
-        ]
-        bad = _nb.first_bad_bar_nb(*arrays)
-        if bad >= 0:
-            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-            raise EngineError(
-                f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
-                f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
-            )
-        self.open, self.high, self.low, self.close = arrays
-        self.index = ohlcv.index
-        self.day_end = _day_end(ohlcv.index)
-
-
-def _day_end(index: pd.Index) -> np.ndarray:
-    """True at the last bar of each calendar day (the index's own wall-clock dates)."""
-    n = len(index)
-    out = np.ones(n, dtype=bool)
-    if isinstance(index, pd.DatetimeIndex) and n > 1:
-        if index.tz is not None and str(index.tz) != "UTC":
-            index = index.tz_localize(None)  # wall-clock dates of the index's own zone
-        per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000}.get(
-            index.unit, 86_400_000_000_000
-        )
-        _nb.day_end_nb(index.asi8, per_day, out)
-    return out
-
-
-def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | None]:
-    """Signal as a C-contiguous (m, n) float64 array, plus column labels for a DataFrame."""
-    n = len(bars.index)
-    labels: list[Any] | None = None
-    if isinstance(signal, pd.DataFrame):
-        labels = list(signal.columns)
-        if not signal.index.equals(bars.index):
-            signal = signal.reindex(bars.index)
-        arr = signal.to_numpy(dtype=np.float64).T
-    elif isinstance(signal, pd.Series):
-        if not signal.index.equals(bars.index):
-            signal = signal.reindex(bars.index)
-        arr = signal.to_numpy(dtype=np.float64)[None, :]
-    else:
-        try:
-            arr = np.asarray(signal, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise EngineError(f"signal must be numeric, got {type(signal).__name__}") from exc
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        elif arr.ndim == 2:
-            arr = arr.T  # (n bars, m candidates) -> (m, n)
-        else:
-            raise EngineError(f"signal must be 1-D or 2-D, got {arr.ndim}-D")
-    if arr.shape[1] != n:
-        raise EngineError(f"signal has {arr.shape[1]} bars but ohlcv has {n}")
-    if arr.shape[0] == 0:
-        raise EngineError("signal has no columns")
-    arr = np.ascontiguousarray(arr)
-    bad = _nb.first_bad_signal_nb(arr)
-    if bad >= 0:
-        col, bar = divmod(int(bad), n)
-        where = f" at {bars.index[bar]}" + (f" in column {labels[col]!r}" if labels else "")
-        raise EngineError(
-            f"signal values must lie in [-1, 1] (NaN allowed), got {float(arr[col, bar])}"
-            f"{where}; clip or rescale it"
-        )
-    return arr, labels
-
-
-def _params(config: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+def _params(config: EngineConfig, periods: float) -> tuple[np.ndarray, np.ndarray]:
     nan = float("nan")
     fp = np.empty(_nb.N_FP, dtype=np.float64)
     fp[_nb.FP_INIT_CASH] = config.initial_capital
@@ -269,7 +200,7 @@ def _params(config: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
     fp[_nb.FP_SIZE_CASH] = nan if config.size_cash is None else config.size_cash
     fp[_nb.FP_SIZE_UNITS] = nan if config.size_units is None else config.size_units
     fp[_nb.FP_RISK_PCT] = nan if config.risk_pct is None else config.risk_pct
-    fp[_nb.FP_ANN] = config.periods_per_year
+    fp[_nb.FP_ANN] = periods
     ip = np.empty(_nb.N_IP, dtype=np.int64)
     ip[_nb.IP_FILL_CLOSE] = config.fill == "close"
     ip[_nb.IP_ALLOW_SHORT] = config.allow_short
@@ -327,7 +258,32 @@ def _trades_frame(tr: np.ndarray, index: pd.Index) -> pd.DataFrame:
     return frame
 
 
-def _assumptions(config: EngineConfig, st: np.ndarray, adjustment: object) -> dict[str, object]:
+def _calendar_text(bars: _Bars) -> str:
+    if bars.calendar == "fx":
+        return "fx calendar: a trading day ends 17:00 America/New_York, weekends roll into Monday"
+    if bars.calendar == "24/7":
+        return "24/7 calendar: a trading day is a calendar date of the index's time zone"
+    if bars.calendar == "exchange":
+        return "exchange calendar: a trading day is a calendar date of the exchange"
+    return "no timestamps: every bar is one return period"
+
+
+def _ruin_text(bars: _Bars, st: np.ndarray) -> tuple[str, str | None]:
+    bar = st[_nb.ST_RUIN_BAR]
+    if np.isnan(bar):
+        return "none: the equity stayed above 0 at every close", None
+    k = int(bar)
+    stamp = str(bars.index[k])
+    return (
+        f"equity reached {st[_nb.ST_FINAL_EQUITY]:.2f} (<= 0) at the close of bar {k} ({stamp}): "
+        "everything was closed at that close and nothing traded after; total return may be "
+        "below -100 % by that bar's gap, CAGR is -100 %, Sharpe and Sortino are capped at 0"
+    ), stamp
+
+
+def _assumptions(
+    config: EngineConfig, st: np.ndarray, adjustment: object, bars: _Bars
+) -> dict[str, object]:
     thr, x = config.entry_threshold, config.exit_threshold
     if config.fill == "next_open":
         timing = "signal at bar t's close -> market order filled at bar t+1's open"
@@ -362,12 +318,20 @@ def _assumptions(config: EngineConfig, st: np.ndarray, adjustment: object) -> di
             f"risk {config.risk_pct:g} of equity to the {config.stop_loss_pct:g} stop "
             "(at most what the equity pays for)"
         )
-    periods = config.periods_per_year
+    periods: float | int = bars.periods
+    if float(periods).is_integer():
+        periods = int(periods)
+    ruin, ruin_bar = _ruin_text(bars, st)
     return {
         "fill": config.fill,
         "fill_timing": timing,
         "signal_rule": rule,
         "stops_live": live,
+        "stop_reference": (
+            "stop loss and take profit are percentages of the entry fill's market price "
+            "(before slippage); the trailing stop a percentage of the best high (long) or "
+            "low (short) of the bars since entry"
+        ),
         "tie_break": "stop (or trailing stop) before target when both are touched in one bar",
         "gap_rule": "a bar that opens through a stop or target fills at its open",
         "trailing_stop": (
@@ -393,12 +357,27 @@ def _assumptions(config: EngineConfig, st: np.ndarray, adjustment: object) -> di
         ),
         "end_of_data": "an open trade is reported open, valued at the last close, no exit costs",
         "adjustment": adjustment,
+        "ruin": ruin,
+        "ruin_bar": ruin_bar,
+        "calendar": bars.calendar,
+        "calendar_source": bars.calendar_source,
         "annualisation": (
-            f"risk metrics on daily returns (equity at each calendar day's last bar), "
-            f"{periods} periods/year ({config.calendar} calendar), risk-free rate 0, "
-            "empyrical definitions"
+            f"risk metrics on daily returns (equity at each trading day's last bar; "
+            f"{_calendar_text(bars)}), {periods} periods/year"
+            + (" (EngineConfig.periods_per_year)" if config.periods_per_year is not None else "")
+            + ", risk-free rate 0, empyrical definitions on these returns"
         ),
         "periods_per_year": periods,
+        "daily_returns": (
+            "the first day's return is measured against the initial capital (0 when nothing "
+            "fills on the first bar), so the Sharpe ratio differs from empyrical's on "
+            "equity.pct_change(), which drops that day, by a factor of about 1 - 1/(2n) over "
+            "n days"
+        ),
+        "drawdown": (
+            "max drawdown and its duration are measured on every bar's equity (intraday "
+            "troughs count), the initial capital being the first peak"
+        ),
         "warmup_bars": config.warmup_bars,
         "ambiguous_bars": int(st[_nb.ST_AMBIGUOUS]),
         "skipped_entries": int(st[_nb.ST_SKIPPED]),
@@ -429,7 +408,7 @@ def _build_result(
         close=bars.close[w:],
         day_end=bars.day_end[w:],
         initial=config.initial_capital,
-        periods=config.periods_per_year,
+        periods=bars.periods,
         closed_pnl=pnl,
         closed_return_pct=pnl / (closed[:, _nb.TR_SIZE] * closed[:, _nb.TR_ENTRY_PRICE]),
         n_open_trades=int(is_open.sum()),
@@ -446,7 +425,7 @@ def _build_result(
         equity=pd.Series(eq, index=index, name="equity", copy=False),
         positions=pd.Series(pos, index=index, name="position", copy=False),
         metrics=metrics,
-        assumptions=_assumptions(config, st, adjustment),
+        assumptions=_assumptions(config, st, adjustment, bars),
         signal=pd.Series(sig, index=index, name="signal" if name is None else name, copy=False),
         cash=pd.Series(cash, index=index, name="cash", copy=False),
     )
@@ -484,9 +463,9 @@ def run_backtest(
     >>> res.metrics["sharpe"], res.assumptions["fill_timing"]  # doctest: +SKIP
     """
     cfg = _coerce_config(config)
-    bars = _Bars(ohlcv)
+    bars = _Bars(ohlcv, cfg)
     sig, labels = _signal_matrix(signal, bars)
-    fp, ip = _params(cfg)
+    fp, ip = _params(cfg, bars.periods)
     n = len(bars.index)
     m = sig.shape[0]
     adjustment = ohlcv.attrs.get("adjustment", "unknown (not recorded with the data)")
@@ -557,11 +536,13 @@ def run_backtest_many(
         :data:`SWEEP_METRICS`; ``final_equity`` is the equity at the last bar.
     """
     cfg = _coerce_config(config)
-    bars = _Bars(ohlcv)
-    if isinstance(signals, pd.Series) or (isinstance(signals, np.ndarray) and signals.ndim == 1):
-        signals = np.asarray(signals, dtype=np.float64)[:, None]
+    bars = _Bars(ohlcv, cfg)
+    if isinstance(signals, pd.Series):
+        signals = pd.DataFrame({0: signals})  # keeps the index check
+    elif isinstance(signals, np.ndarray) and signals.ndim == 1:
+        signals = signals[:, None]
     sig, labels = _signal_matrix(signals, bars)
-    fp, ip = _params(cfg)
+    fp, ip = _params(cfg, bars.periods)
     m = sig.shape[0]
     empty2 = np.empty((m, 0))
     st = np.empty((m, _nb.N_ST))

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from phi.backtest.periods import CALENDARS, PERIODS_PER_YEAR
+from phi.backtest.periods import CALENDAR_CHOICES, PERIODS_PER_YEAR
 from phi.errors import ConfigError, unknown_choice
 
 __all__ = ["FILLS", "SIZINGS", "EngineConfig"]
@@ -38,6 +38,7 @@ _OPT_FLOAT_FIELDS: Final = {
     "size_cash",
     "size_units",
     "risk_pct",
+    "periods_per_year",
 }
 _INT_FIELDS: Final = {"warmup_bars"}
 _OPT_INT_FIELDS: Final = {"time_exit_bars"}
@@ -45,14 +46,40 @@ _BOOL_FIELDS: Final = {"allow_short", "signal_exit", "fractional"}
 _CHOICE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "fill": FILLS,
     "sizing": SIZINGS,
-    "calendar": CALENDARS,
+    "calendar": CALENDAR_CHOICES,
 }
+#: Largest bar count for ``time_exit_bars`` and ``warmup_bars`` (far beyond any real series).
+MAX_BARS: Final = 1_000_000_000
+#: Largest ``initial_capital`` (a quadrillion: sums of cash stay exact to the cent below it).
+MAX_CAPITAL: Final = 1e15
+#: Largest ``periods_per_year`` (a bar a minute, every minute of the year, is 525,600).
+MAX_PERIODS: Final = 1e7
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def _show(value: object) -> str:
+    """``repr(value)``, except that a huge integer is described (its repr may not even exist:
+    Python refuses to print integers of more than 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        return f"an integer of about {digits:,} digits"
+    return repr(value)
+
+
+def _as_float(value: object) -> float | None:
+    """``float(value)`` for a finite number, else None (also for ints too big for a float)."""
+    if not _is_number(value):
+        return None
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -88,8 +115,13 @@ class EngineConfig:
         (needs ``stop_loss_pct``). Never more than the equity can pay for (no leverage).
     fractional : bool
         Fractional units; False rounds sizes down to whole units (like backtesting.py).
-    calendar : {"exchange", "24/7"}
-        Annualisation of daily returns: 252 or 365 periods per year.
+    calendar : {"auto", "exchange", "fx", "24/7"}
+        Market calendar of the bars: what a trading day is and how many a year has (252,
+        260 or 365; see :mod:`phi.backtest.periods`). ``"auto"`` (default) detects it from
+        the bars and their ``attrs`` (``calendar``, ``symbol``); the ledger states the result.
+    periods_per_year : float or None
+        Override of the calendar's trading days per year. Required for bars without a
+        DatetimeIndex, where every bar is one return period.
     warmup_bars : int
         Leading bars where no trade starts and that no metric counts, >= 0.
     """
@@ -113,7 +145,8 @@ class EngineConfig:
     size_units: float | None = None
     risk_pct: float | None = None
     fractional: bool = True
-    calendar: str = "exchange"
+    calendar: str = "auto"
+    periods_per_year: float | None = None
     warmup_bars: int = 0
 
     def __post_init__(self) -> None:
@@ -121,14 +154,21 @@ class EngineConfig:
             name = f.name
             value = getattr(self, name)
             if name in _FLOAT_FIELDS or (name in _OPT_FLOAT_FIELDS and value is not None):
-                if not _is_number(value) or not math.isfinite(float(value)):
-                    raise ConfigError(f"EngineConfig.{name} must be a finite number, got {value!r}")
-                object.__setattr__(self, name, float(value))
+                x = _as_float(value)
+                if x is None:
+                    raise ConfigError(
+                        f"EngineConfig.{name} must be a finite number, got {_show(value)}"
+                    )
+                object.__setattr__(self, name, x)
             elif name in _INT_FIELDS or (name in _OPT_INT_FIELDS and value is not None):
                 if isinstance(value, (float, np.floating)) and float(value).is_integer():
                     value = int(value)
                 if not _is_number(value) or not isinstance(value, (int, np.integer)):
-                    raise ConfigError(f"EngineConfig.{name} must be an integer, got {value!r}")
+                    raise ConfigError(f"EngineConfig.{name} must be an integer, got {_show(value)}")
+                if not -MAX_BARS <= value <= MAX_BARS:
+                    raise ConfigError(
+                        f"EngineConfig.{name} must be at most {MAX_BARS:,} bars, got {_show(value)}"
+                    )
                 object.__setattr__(self, name, int(value))
             elif name in _BOOL_FIELDS:
                 if not isinstance(value, (bool, np.bool_)):
@@ -146,6 +186,10 @@ class EngineConfig:
 
         if not self.initial_capital > 0:
             raise bad("initial_capital", "> 0")
+        if self.initial_capital > MAX_CAPITAL:
+            raise bad("initial_capital", f"at most {MAX_CAPITAL:g}")
+        if self.periods_per_year is not None and not 0.0 < self.periods_per_year <= MAX_PERIODS:
+            raise bad("periods_per_year", f"in (0, {MAX_PERIODS:g}]")
         for name in ("entry_threshold", "exit_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise bad(name, "in [0, 1]")
@@ -196,7 +240,8 @@ class EngineConfig:
                 raise ConfigError(unknown_choice("EngineConfig field", key, names))
         return cls(**dict(d))
 
-    @property
-    def periods_per_year(self) -> int:
-        """Annualisation factor of daily returns for ``calendar``."""
-        return PERIODS_PER_YEAR[self.calendar]
+    def annualisation(self, calendar: str) -> float:
+        """Return periods per year: ``periods_per_year`` if set, else that of ``calendar``."""
+        if self.periods_per_year is not None:
+            return self.periods_per_year
+        return float(PERIODS_PER_YEAR[calendar])

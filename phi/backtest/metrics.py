@@ -3,8 +3,17 @@
 Definitions follow empyrical (risk-free rate 0) and are tested against empyrical-reloaded:
 
 * risk metrics (volatility, Sharpe, Sortino, CAGR) use **daily** returns: the equity at the
-  last bar of each calendar day, the first one measured against the initial capital;
-* annualisation uses :data:`phi.backtest.periods.PERIODS_PER_YEAR` (252 exchange, 365 24/7);
+  last bar of each trading day (the day given by the market calendar, see
+  :mod:`phi.backtest.periods`), the first one measured against the initial capital. So they
+  are empyrical's functions applied to these returns; on ``equity.pct_change()`` (which drops
+  the first day, a 0 return when nothing fills on the first bar) the Sharpe ratio differs by
+  about a factor ``1 - 1/(2n)`` over ``n`` days;
+* annualisation uses :data:`phi.backtest.periods.PERIODS_PER_YEAR` (252 exchange, 260 fx,
+  365 24/7);
+* ruin: a run whose equity ends <= 0 (the engine stops trading at the first close <= 0) has
+  CAGR -100 %, Sharpe and Sortino capped at 0 (a ruined run's mean daily return can still be
+  positive) and daily returns of 0 after the ruin day; total return and max drawdown keep the
+  real (possibly below -100 %) value of the ruin bar;
 * Sortino divides by the *downside deviation* ``sqrt(mean(min(r, 0)**2))`` over all days,
   not by the standard deviation of the negative days (the reference implementation's defect);
 * max drawdown is measured on every bar's equity (for daily bars that is exactly empyrical's
@@ -93,8 +102,10 @@ def daily_returns(equity: np.ndarray, day_end: np.ndarray, initial: float) -> np
     prev = np.empty_like(closes)
     prev[0] = initial
     prev[1:] = closes[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):  # equity at 0: inf, as the math says
-        return closes / prev - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = closes / prev - 1.0
+    r[prev <= 0.0] = 0.0  # after a ruin the account is flat at <= 0: no return
+    return r
 
 
 def total_return(final_equity: float, initial: float) -> float:
@@ -102,22 +113,28 @@ def total_return(final_equity: float, initial: float) -> float:
     return float(final_equity / initial - 1.0)
 
 
-def cagr(returns: np.ndarray, periods: int) -> float:
-    """Compound annual growth rate of periodic returns (empyrical ``annual_return``)."""
+def cagr(returns: np.ndarray, periods: float) -> float:
+    """Compound annual growth rate of periodic returns (empyrical ``annual_return``).
+
+    -1 (-100 %) when the returns compound to nothing or less (a ruined run), never a complex
+    number.
+    """
     if len(returns) < 1:
         return float("nan")
     ending = float(np.prod(1.0 + np.asarray(returns)))
+    if not ending > 0.0:
+        return -1.0 if ending <= 0.0 else float("nan")
     return float(ending ** (periods / len(returns)) - 1.0)
 
 
-def annual_volatility(returns: np.ndarray, periods: int) -> float:
+def annual_volatility(returns: np.ndarray, periods: float) -> float:
     """Sample standard deviation (ddof=1) of returns times sqrt(periods)."""
     if len(returns) < 2:
         return float("nan")
     return float(np.std(returns, ddof=1) * np.sqrt(periods))
 
 
-def sharpe_ratio(returns: np.ndarray, periods: int) -> float:
+def sharpe_ratio(returns: np.ndarray, periods: float) -> float:
     """Annualised Sharpe ratio, risk-free 0: mean / std(ddof=1) * sqrt(periods)."""
     r = np.asarray(returns, dtype=np.float64)
     if len(r) < 2:
@@ -130,7 +147,7 @@ def sharpe_ratio(returns: np.ndarray, periods: int) -> float:
     return _ratio(mean, 0.0)
 
 
-def sortino_ratio(returns: np.ndarray, periods: int) -> float:
+def sortino_ratio(returns: np.ndarray, periods: float) -> float:
     """Annualised Sortino ratio, target 0: mean * periods / downside deviation.
 
     The downside deviation is ``sqrt(mean(min(r, 0)**2)) * sqrt(periods)`` over *all*
@@ -241,7 +258,7 @@ def compute_metrics(
     close: np.ndarray,
     day_end: np.ndarray,
     initial: float,
-    periods: int,
+    periods: float,
     closed_pnl: np.ndarray,
     closed_return_pct: np.ndarray,
     n_open_trades: int,
@@ -259,7 +276,10 @@ def compute_metrics(
     pre = dict(precomputed or {})
     r = daily_returns(eq, day_end, initial)
     final = float(eq[-1]) if eq.size else float(initial)
-    growth = cagr(r, periods)
+    growth = cagr(r, periods) if final > 0.0 else (-1.0 if r.size else float("nan"))
+    sharpe, sortino = sharpe_ratio(r, periods), sortino_ratio(r, periods)
+    if final <= 0.0:  # ruined: see the module notes
+        sharpe, sortino = min(sharpe, 0.0), min(sortino, 0.0)
     if "max_drawdown" in pre and "max_drawdown_duration" in pre:
         mdd, mdd_bars = float(pre["max_drawdown"]), int(pre["max_drawdown_duration"])
     else:
@@ -272,8 +292,8 @@ def compute_metrics(
         "total_return": total_return(final, initial),
         "cagr": growth,
         "annual_volatility": annual_volatility(r, periods),
-        "sharpe": sharpe_ratio(r, periods),
-        "sortino": sortino_ratio(r, periods),
+        "sharpe": sharpe,
+        "sortino": sortino,
         "calmar": calmar_ratio(growth, mdd),
         "max_drawdown": mdd,
         "max_drawdown_duration": float(mdd_bars),

@@ -223,3 +223,127 @@ def to_utc_ns(index: pd.DatetimeIndex) -> np.ndarray:
     idx = pd.DatetimeIndex(index)
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
     return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# market calendars of the engine: what a trading day is (for daily returns) and detection
+
+#: Market calendars of the engine (see :mod:`phi.backtest.periods`).
+MARKET_CALENDARS: tuple[str, ...] = ("exchange", "fx", "24/7")
+FX_TZ = "America/New_York"
+FX_DAY_END_HOUR = 17  # the FX trading day ends at 17:00 New York
+#: ISO codes of the currencies an FX pair symbol like ``EUR/USD`` is recognised by.
+_CURRENCIES = frozenset((
+    "USD", "EUR", "JPY", "GBP", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK", "PLN", "CZK",
+    "HUF", "TRY", "ZAR", "MXN", "BRL", "CNY", "CNH", "HKD", "SGD", "KRW", "INR", "IDR", "THB",
+    "TWD", "ILS", "RUB", "CLP", "COP", "PHP", "MYR", "XAU", "XAG",
+))  # fmt: skip
+_CRYPTO_QUOTES = ("USD", "USDT", "USDC", "BUSD", "EUR", "GBP", "BTC", "ETH")
+_DETECT_SAMPLE = 65_536  # stamps looked at to detect a calendar (evenly spaced)
+_NS_PER_HOUR = 60 * _NS_PER_MIN
+
+
+def _symbol_calendar(symbol: str) -> str | None:
+    """'fx' for FX pair symbols (``EURUSD=X``, ``JPY=X``, ``EUR/USD``, ``EURUSD``), '24/7' for
+    crypto pairs (``BTC-USD``, ``ETH/USDT``, ``BTCUSDT``), else None."""
+    s = symbol.strip().upper()
+    if s.endswith("=X") and s[:-2].isalpha() and len(s) in (5, 8):
+        return "fx"
+    for sep in ("/", "_", "-"):
+        if sep in s:
+            base, _, quote = s.partition(sep)
+            break
+    else:
+        if len(s) == 6 and s[:3] in _CURRENCIES and s[3:] in _CURRENCIES:
+            return "fx"
+        base, quote = (s[:-4], s[-4:]) if s.endswith(("USDT", "USDC", "BUSD")) else ("", "")
+    if base in _CURRENCIES and quote in _CURRENCIES:
+        return "fx"
+    if quote in _CRYPTO_QUOTES and base.isalnum() and 2 <= len(base) <= 10:
+        return "24/7"
+    return None
+
+
+def _sample(ns: np.ndarray) -> np.ndarray:
+    """At most ``_DETECT_SAMPLE`` evenly spaced positions of ``ns``."""
+    step = max(1, ns.size // _DETECT_SAMPLE)
+    return np.arange(0, ns.size, step)
+
+
+def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The market calendar of a bar index: ``(calendar, why)``.
+
+    In order: the metadata's ``calendar`` (one of :data:`MARKET_CALENDARS`); its ``symbol``
+    (``EURUSD=X``, ``EUR/USD`` -> fx; ``BTC-USD``, ``ETH/USDT`` -> 24/7); then the stamps
+    themselves: weekend bars -> 24/7; intraday bars around the clock on weekdays and none on
+    weekends -> fx; daily bars on Sundays but not Saturdays -> fx; otherwise exchange.
+    Weekends are taken in New York time for intraday bars (Saturday 02:00 to Sunday 20:00
+    UTC, when FX is closed whatever the season) and in the index's own dates for daily bars.
+
+    Parameters
+    ----------
+    index : Index
+        The bars' index (a DatetimeIndex; any other index gives ``"exchange"``).
+    metadata : dict, optional
+        ``calendar`` and/or ``symbol`` (e.g. the frame's ``attrs``).
+    """
+    meta = metadata or {}
+    given = meta.get("calendar")
+    if isinstance(given, str) and given.strip().lower() in MARKET_CALENDARS:
+        name = given.strip().lower()
+        return name, f"from the data's metadata (calendar={name!r})"
+    symbol = meta.get("symbol")
+    if isinstance(symbol, str) and symbol:
+        by_symbol = _symbol_calendar(symbol)
+        if by_symbol is not None:
+            return by_symbol, f"from the symbol {symbol!r}"
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return "exchange", "default (too few timestamps to detect a calendar)"
+    utc = to_utc_ns(index)
+    pick = _sample(utc)
+    at = utc[pick]
+    nxt = utc[np.minimum(pick + 1, utc.size - 1)]
+    gaps = (nxt - at)[pick + 1 < utc.size]
+    intraday = bool(gaps.size) and float(np.median(gaps)) < 20 * _NS_PER_HOUR
+    if not intraday:
+        local = wall_dates(index[pick]).astype(np.int64)
+        dow = (local + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+        if np.mean(dow == 5) >= 0.02:
+            return "24/7", "detected: daily bars on Saturdays"
+        if np.mean(dow == 6) >= 0.02:
+            return "fx", "detected: daily bars on Sundays but none on Saturdays (24/5 market)"
+        return "exchange", "detected: daily bars on weekdays only"
+    week = (at + 3 * _NS_PER_DAY) % (7 * _NS_PER_DAY)  # ns since Monday 00:00 UTC
+    sat = 5 * _NS_PER_DAY
+    weekend = (week >= sat + 2 * _NS_PER_HOUR) & (week < sat + 44 * _NS_PER_HOUR)
+    if np.mean(weekend) >= 0.02:
+        return "24/7", "detected: intraday bars on weekends"
+    minute = np.unique((at % _NS_PER_DAY) // _NS_PER_MIN)
+    circular = np.diff(np.concatenate((minute, minute[:1] + 1440)))
+    if int(circular.max()) <= 6 * 60:
+        return "fx", "detected: intraday bars around the clock on weekdays, none on weekends"
+    return "exchange", "detected: intraday bars in session hours on weekdays"
+
+
+def trading_day_keys(index: pd.DatetimeIndex, calendar: str, tz: str | None = None) -> np.ndarray:
+    """An int64 trading-day number for each stamp (days since 1970-01-01; equal = same day).
+
+    ``"exchange"``: the stamp's date in ``tz`` (default: the index's own zone, UTC if naive).
+    ``"24/7"``: the date in the index's own zone. ``"fx"``: the day ending 17:00 New York that
+    holds the stamp (so Sunday evening's bars belong to Monday), weekend days rolled forward
+    to Monday. Stamps are bar starts.
+    """
+    idx = pd.DatetimeIndex(index)
+    if calendar == "fx":
+        idx = idx.tz_localize("UTC") if idx.tz is None else idx
+        local = idx.tz_convert(FX_TZ).tz_localize(None).as_unit("ns").asi8
+        days = (local + (24 - FX_DAY_END_HOUR) * _NS_PER_HOUR) // _NS_PER_DAY
+        dow = (days + 3) % 7
+        return np.asarray(days + np.where(dow >= 5, 7 - dow, 0), dtype=np.int64)
+    if calendar == "exchange" and tz and idx.tz is not None:
+        idx = idx.tz_convert(tz)
+    elif calendar not in MARKET_CALENDARS:
+        raise ConfigError(unknown_choice("market calendar", calendar, MARKET_CALENDARS))
+    if idx.tz is not None and str(idx.tz) != "UTC":
+        idx = idx.tz_localize(None)
+    return np.asarray(idx.as_unit("ns").asi8 // _NS_PER_DAY, dtype=np.int64)

@@ -78,7 +78,17 @@ def test_config_round_trips_through_json():
             {"sizing": "kelly"},
             "Valid choices: fixed_cash, fixed_units, percent_equity, risk_per_trade",
         ),
-        ({"calendar": "crypto"}, "Valid choices: 24/7, exchange"),
+        ({"calendar": "crypto"}, "Valid choices: 24/7, auto, exchange, fx"),
+        ({"initial_capital": 10**400}, "initial_capital must be a finite number, got an integer of about 401 digits"),
+        ({"initial_capital": 10**5000}, "initial_capital must be a finite number, got an integer of about 5,001 digits"),
+        ({"initial_capital": 1e300}, "initial_capital must be at most 1e"),
+        ({"commission_fixed": -(10**400)}, "commission_fixed must be a finite number"),
+        ({"stop_loss_pct": float("inf")}, "stop_loss_pct must be a finite number"),
+        ({"time_exit_bars": 99999999999999999999}, "time_exit_bars must be at most 1,000,000,000 bars"),
+        ({"time_exit_bars": 10**5000}, "time_exit_bars must be at most .* got an integer of about 5,001 digits"),
+        ({"warmup_bars": 2**70}, "warmup_bars must be at most"),
+        ({"periods_per_year": 0}, r"periods_per_year must be in \(0, 1e\+07\]"),
+        ({"periods_per_year": 10**400}, "periods_per_year must be a finite number"),
         ({"sizing": "fixed_cash"}, "needs size_cash"),
         ({"sizing": "risk_per_trade", "risk_pct": 0.01}, "needs stop_loss_pct"),
         ({"commission_pct": 1.0}, r"commission_pct must be in \[0, 1\)"),
@@ -130,9 +140,9 @@ def test_every_kind_of_bad_price_in_every_column_is_found(col: int, value: float
     assert _nb.first_bad_bar_nb(*a) == 700
 
 
-def test_signal_is_reindexed_to_the_bars_and_capitalised_columns_work():
+def test_capitalised_columns_and_a_plain_array_signal_work():
     df = bars([FLAT] * 6)
-    sig = pd.Series([-1.0, 1.0], index=df.index[[1, 2]])
+    sig = np.array([NAN, -1.0, 1.0, 1.0, 1.0, 1.0])
     res = run_backtest(df.rename(columns=str.capitalize), sig, EngineConfig())
     assert res.trades["entry_bar"].tolist() == [3]
     assert np.isnan(res.signal.iloc[0])
@@ -357,13 +367,51 @@ def test_engine_never_imports_reference_libraries():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_short_squeeze_through_zero_equity_does_not_crash():
-    # short 1000 units at 100 with $100k; the price triples: equity passes 0 (at 200) and
-    # goes negative. No margin calls are modelled; the run still completes and reports it.
+def test_ruin_closes_everything_at_that_close_and_stops_trading():
+    # short 1000 units at 100 with $100k; the price doubles: equity reaches exactly 0 at bar
+    # 5's close (200). The short is closed there and nothing trades again, though the signal
+    # keeps asking for new shorts.
     prices = [100.0, 100, 100, 100, 150, 200, 250, 300, 300]
     df = bars([(p, p, p, p) for p in prices])
-    res = one(df, [NAN, 1, -1, -1, -1, -1, -1, -1, -1], allow_short=True, size_pct=1.0)
-    assert res.equity.iloc[5] == pytest.approx(0.0, abs=1e-9)
-    assert res.equity.iloc[-1] == pytest.approx(-100_000.0)
-    assert res.metrics["max_drawdown"] == pytest.approx(-2.0)
-    assert res.metrics["total_return"] == pytest.approx(-2.0)
+    sig = [NAN, 1, -1, -1, 1, -1, 1, -1, -1]
+    res = one(df, sig, allow_short=True, size_pct=1.0, signal_exit=False)
+    t = res.trades
+    assert len(t) == 1 and t["exit_reason"][0] == "ruin" and t["exit_bar"][0] == 5
+    assert t["exit_price"][0] == 200.0 and t["pnl"][0] == pytest.approx(-100_000.0)
+    np.testing.assert_allclose(res.equity.to_numpy()[5:], 0.0, atol=1e-9)
+    assert (res.positions.to_numpy()[5:] == 0).all()
+    assert res.assumptions["ruin_bar"] == str(df.index[5])
+    assert "bar 5" in str(res.assumptions["ruin"])
+    m = res.metrics
+    assert m["total_return"] == pytest.approx(-1.0) and m["cagr"] == -1.0
+    assert m["sharpe"] <= 0 and m["sortino"] <= 0 and m["max_drawdown"] == pytest.approx(-1.0)
+
+
+def test_a_gap_through_zero_equity_is_kept_as_the_ruin_bars_loss():
+    # the price jumps from 100 to 250 overnight: the equity falls to -$50k at that close; the
+    # run keeps that real figure (total return -150 %), closes the short and stops there.
+    prices = [100.0, 100, 100, 100, 250, 300, 100]
+    df = bars([(p, p, p, p) for p in prices])
+    res = one(df, [NAN, 1, -1, -1, -1, -1, -1], allow_short=True, size_pct=1.0,
+              commission_pct=0.001)  # fmt: skip
+    units = 100_000 / (100 * 1.001)
+    ruin_equity = 100_000 - 0.001 * units * 100 + units * (100 - 250) - 0.001 * units * 250
+    np.testing.assert_allclose(res.equity.to_numpy()[4:], ruin_equity, rtol=1e-12)
+    m = res.metrics
+    assert m["total_return"] == pytest.approx(ruin_equity / 100_000 - 1)
+    assert m["cagr"] == -1.0 and m["sharpe"] <= 0 and m["sortino"] <= 0
+    assert all(np.isfinite([m["total_return"], m["max_drawdown"], m["calmar"], m["sharpe"]]))
+    lean = run_backtest_many(df, np.array([[NAN, 1, -1, -1, -1, -1, -1]]).T,
+                             EngineConfig(allow_short=True, size_pct=1.0, commission_pct=0.001))  # fmt: skip
+    assert lean["ruin_bar"][0] == 4
+    assert lean["final_equity"][0] == pytest.approx(ruin_equity, rel=1e-12)
+
+
+def test_fixed_fees_can_ruin_a_flat_account():
+    # a $60 fee per fill on a $100 account: the round trip leaves -$20 in cash with no position
+    df = bars([FLAT] * 8)
+    res = one(df, [NAN, -1, 1, -1, 1, -1, 1, -1], initial_capital=100, commission_fixed=60.0)
+    assert len(res.trades) == 1 and res.trades["exit_reason"][0] == "signal"
+    assert res.assumptions["ruin_bar"] == str(df.index[4])
+    assert res.equity.iloc[-1] == pytest.approx(-20.0)
+    assert res.metrics["cagr"] == -1.0

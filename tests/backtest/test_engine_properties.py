@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phi.backtest._reference import reference_backtest
-from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest
+from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PHI_HYP_EXAMPLES", "60")),
@@ -26,10 +26,10 @@ SETTINGS = settings(
 SIGNAL_LEVELS = [-1.0, -0.5, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0, np.nan]
 
 
-def random_ohlcv(seed: int, n: int, vol: float) -> pd.DataFrame:
+def random_ohlcv(seed: int, n: int, vol: float, drift: float = 0.0) -> pd.DataFrame:
     """Random-walk bars with gaps and occasionally very wide ranges."""
     rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, vol, n)))
+    close = 100 * np.exp(np.cumsum(rng.normal(drift, vol, n)))
     open_ = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0, vol / 2, n))
     wide = rng.random(n) < 0.1
     spread = np.abs(rng.normal(0, vol, (2, n))) * np.where(wide, 4.0, 1.0)
@@ -42,26 +42,33 @@ def random_ohlcv(seed: int, n: int, vol: float) -> pd.DataFrame:
 
 
 @st.composite
-def cases(draw):
+def cases(draw, ruinous: bool = False):
     n = draw(st.integers(2, 120))
     seed = draw(st.integers(0, 2**31 - 1))
-    ohlcv = random_ohlcv(seed, n, draw(st.sampled_from([0.005, 0.02, 0.05])))
+    vol = draw(st.sampled_from([0.005, 0.02, 0.05]))
+    # ruinous: prices that soar (or crash), so all-in shorts (or longs with fixed fees) go bust
+    drift = draw(st.sampled_from([0.04, 0.08, -0.05])) if ruinous else 0.0
+    ohlcv = random_ohlcv(seed, n, vol, drift)
     mode = draw(st.sampled_from(["levels", "smooth"]))
     rng = np.random.default_rng(seed + 1)
     if mode == "levels":
         signal = rng.choice(np.array(SIGNAL_LEVELS), n)
     else:
         signal = np.clip(np.cumsum(rng.normal(0, 0.3, n)), -1, 1)
+    if ruinous:  # mostly on the losing side: short a soaring market, long a crashing one
+        side = -1.0 if drift > 0 else 1.0
+        signal = np.where(rng.random(n) < 0.8, side * np.abs(signal), signal)
     opt = st.none() | st.sampled_from([0.01, 0.02, 0.05, 0.1])
-    sizing = draw(
-        st.sampled_from(["percent_equity", "fixed_cash", "fixed_units", "risk_per_trade"])
-    )
+    if ruinous:
+        opt = st.none() | st.sampled_from([0.5, 1.0])
+    sizings = ["percent_equity", "fixed_cash", "fixed_units", "risk_per_trade"]
+    sizing = draw(st.sampled_from(sizings[:1] * 3 + sizings if ruinous else sizings))
     entry = draw(st.sampled_from([0.0, 0.1, 0.5]))
     cfg = EngineConfig(
         initial_capital=draw(st.sampled_from([1_000.0, 100_000.0])),
         entry_threshold=entry,
         exit_threshold=draw(st.sampled_from([x for x in (0.0, 0.05, 0.1, 0.5) if x <= entry])),
-        allow_short=draw(st.booleans()),
+        allow_short=True if ruinous else draw(st.booleans()),
         fill=draw(st.sampled_from(["next_open", "close"])),
         stop_loss_pct=0.03 if sizing == "risk_per_trade" else draw(opt),
         take_profit_pct=draw(opt),
@@ -69,10 +76,10 @@ def cases(draw):
         time_exit_bars=draw(st.none() | st.integers(1, 6)),
         signal_exit=draw(st.booleans()),
         commission_pct=draw(st.sampled_from([0.0, 0.001])),
-        commission_fixed=draw(st.sampled_from([0.0, 1.0])),
+        commission_fixed=draw(st.sampled_from([0.0, 1.0, 400.0] if ruinous else [0.0, 1.0])),
         slippage_bps=draw(st.sampled_from([0.0, 5.0])),
         sizing=sizing,
-        size_pct=draw(st.sampled_from([0.5, 0.95, 1.0])),
+        size_pct=1.0 if ruinous else draw(st.sampled_from([0.5, 0.95, 1.0])),
         size_cash=500.0,
         size_units=7.0,
         risk_pct=0.01,
@@ -88,9 +95,7 @@ def _run(ohlcv, signal, cfg) -> BacktestResult:
     return res
 
 
-@SETTINGS
-@given(cases())
-def test_kernel_equals_reference(case):
+def _assert_kernel_equals_reference(case) -> None:
     ohlcv, signal, cfg = case
     res = _run(ohlcv, signal, cfg)
     ref = reference_backtest(
@@ -102,6 +107,9 @@ def test_kernel_equals_reference(case):
     np.testing.assert_allclose(res.cash.to_numpy(), ref.cash, rtol=1e-12, atol=1e-9)
     assert res.assumptions["ambiguous_bars"] == ref.ambiguous_bars
     assert res.assumptions["skipped_entries"] == ref.skipped_entries
+    assert res.assumptions["ruin_bar"] == (
+        None if ref.ruin_bar is None else str(ohlcv.index[ref.ruin_bar])
+    )
     theirs = pd.DataFrame(ref.trades, columns=["entry_bar", "exit_bar", "side", "size",
                                                "entry_price", "exit_price", "pnl", "costs",
                                                "exit_reason"])  # fmt: skip
@@ -115,6 +123,45 @@ def test_kernel_equals_reference(case):
     np.testing.assert_array_equal(ours["exit_reason"], theirs["exit_reason"])
     for col in ("size", "entry_price", "exit_price", "pnl", "costs"):
         np.testing.assert_allclose(ours[col], theirs[col], rtol=1e-12, atol=1e-9, err_msg=col)
+
+
+@SETTINGS
+@given(cases())
+def test_kernel_equals_reference(case):
+    _assert_kernel_equals_reference(case)
+
+
+@SETTINGS
+@given(cases(ruinous=True))
+def test_kernel_equals_reference_through_ruin(case):
+    _assert_kernel_equals_reference(case)
+
+
+@SETTINGS
+@given(cases(ruinous=True))
+def test_ruined_runs_stop_trading_and_both_paths_agree(case):
+    """After the ruin bar nothing trades; run_backtest and run_backtest_many report the same."""
+    ohlcv, signal, cfg = case
+    res = _run(ohlcv, signal, cfg)
+    lean = run_backtest_many(ohlcv, signal[:, None], cfg).iloc[0]
+    m = res.metrics
+    for key in ("final_equity", "total_return", "cagr", "annual_volatility", "sharpe", "sortino",
+                "max_drawdown", "calmar", "n_trades", "win_rate", "profit_factor"):  # fmt: skip
+        assert lean[key] == pytest.approx(m[key], rel=1e-9, abs=1e-12, nan_ok=True), key
+    assert all(isinstance(v, float) for v in m.values())  # never complex
+    ruin = res.assumptions["ruin_bar"]
+    if ruin is None:
+        assert np.isnan(lean["ruin_bar"]) and m["final_equity"] > 0
+        return
+    k = int(lean["ruin_bar"])
+    assert str(ohlcv.index[k]) == ruin
+    eq = res.equity.to_numpy()
+    assert (eq[:k] > 0).all() and (eq[k:] == eq[k]).all() and eq[k] <= 0
+    assert (res.positions.to_numpy()[k:] == 0).all()
+    assert (res.trades["entry_bar"] <= k).all() and (res.trades["exit_bar"] <= k).all()
+    assert m["cagr"] == -1.0 and not m["sharpe"] > 0 and not m["sortino"] > 0
+    for key in ("total_return", "max_drawdown", "calmar", "sharpe", "sortino"):
+        assert not np.isinf(m[key]), key
 
 
 @SETTINGS

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from phi.backtest import metrics as M
-from phi.backtest.engine import EngineConfig, _day_end, run_backtest, run_backtest_many
+from phi.backtest._inputs import _day_end
+from phi.backtest.engine import EngineConfig, run_backtest, run_backtest_many
 from tests.conftest import make_ohlcv
 
 empyrical = pytest.importorskip("empyrical")
@@ -87,6 +88,25 @@ def test_edge_cases_follow_empyrical():
     assert np.isnan(M.profit_factor(np.array([])))
     assert M.profit_factor(np.array([5.0, 1.0])) == np.inf
     assert np.isnan(M.win_rate(np.array([])))
+
+
+def test_a_ruined_equity_curve_has_finite_truthful_metrics():
+    # 100k -> 150k -> 300k (two great days) -> -30k (ruin): the mean daily return is positive
+    # (+0.5, +1.0, -1.1) but the account is gone
+    eq = np.array([150_000.0, 300_000.0, -30_000.0, -30_000.0, -30_000.0])
+    r = M.daily_returns(eq, np.ones(5, bool), 100_000.0)
+    np.testing.assert_allclose(r, [0.5, 1.0, -1.1, 0.0, 0.0])  # flat at <= 0: no return
+    assert r.mean() > 0 and M.sharpe_ratio(r, 252) > 0
+    assert M.cagr(r, 252) == -1.0  # not a complex number
+    assert M.cagr(np.array([0.1, -1.0]), 252) == -1.0  # equity exactly 0
+    m = M.compute_metrics(
+        equity=eq, positions=np.zeros(5), close=np.ones(5), day_end=np.ones(5, bool),
+        initial=100_000.0, periods=252, closed_pnl=np.array([-130_000.0]),
+        closed_return_pct=np.array([-1.3]), n_open_trades=0,
+    )  # fmt: skip
+    assert m["cagr"] == -1.0 and m["sharpe"] == 0.0 and m["sortino"] == 0.0
+    assert m["total_return"] == pytest.approx(-1.3) and m["max_drawdown"] == pytest.approx(-1.1)
+    assert all(isinstance(v, float) and not np.isinf(v) for v in m.values())
 
 
 def test_scaling_returns_keeps_sharpe_translation_changes_it():
