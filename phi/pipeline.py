@@ -165,7 +165,7 @@ def run(
         warnings.warn(msg + "; running on the new bars", DataChangedWarning, stacklevel=2)
     config = config.with_content_hash(got).replace(phi_version=__version__)
     frame = ds.frame.copy(deep=False)
-    frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown")}
+    frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown"), **{k: ds.metadata[k] for k in ("symbol", "exchange_tz") if ds.metadata.get(k)}}  # symbol/tz: the engine's market calendar
 
     _progress(progress, "indicators")
     selection = config.selection
