@@ -19,24 +19,44 @@ DELETE = "hist:delete"
 CONFIRM_DELETE = "hist:confirm_delete"
 OPENED = "hist:opened"
 TABLE_COLUMNS = (
-    "run_id", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
-    "total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity", "tags", "description",
+    "run", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
+    "total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity", "tags", "description", "run_id",
 )  # fmt: skip
+
+
+def summary_name(r: dict[str, Any], number: int | None) -> str:
+    """A run's name from its history summary: ``"rsi+macd · DEMO 1D · 2020–2024 · #3"``."""
+    names = "+".join(r.get("indicators") or []) or "no indicator"
+    if r.get("blend_mode") and r.get("blend_mode") != "weighted_sum":
+        names += f" ({r['blend_mode']})"
+    a, b = str(r.get("start") or "")[:4], str(r.get("end") or "")[:4]
+    span = a if a == b else f"{a}–{b}"
+    return f"{names} · {r.get('symbol')} {r.get('timeframe')} · {span}" + (f" · #{number}" if number else "")
+
+
+def names_of(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """``{run_id: name}``; runs are numbered oldest first (list_runs is newest first)."""
+    return {str(r["run_id"]): summary_name(r, len(runs) - i) for i, r in enumerate(runs)}
 
 
 def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """The history table (one row per run, newest first)."""
+    names = names_of(runs)
     rows = []
     for r in runs:
         row = {c: r.get(c) for c in TABLE_COLUMNS}
+        row["run"] = names[str(r["run_id"])]
         row["indicators"] = ", ".join(r.get("indicators") or [])
         row["tags"] = ", ".join(r.get("tags") or [])
-        row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:19]
+        row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:16]
+        for pct in ("total_return", "cagr", "max_drawdown"):  # shown as percent numbers (sortable)
+            v = row.get(pct)
+            row[pct] = None if v is None else float(v) * 100.0
         rows.append(row)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
-def _compare(ids: list[str]) -> None:
+def _compare(ids: list[str], names: dict[str, str]) -> None:
     from phi.backtest.run_history import compare_runs
 
     cmp = ui.attempt(compare_runs, ids)
@@ -44,24 +64,27 @@ def _compare(ids: list[str]) -> None:
         return
     st.markdown(f"**Comparing {len(ids)} runs**")
     metrics = cmp.metrics.copy()
+    short = {rid: "#" + names.get(rid, rid).rsplit("#", 1)[-1] for rid in ids}
     shown = pd.DataFrame(
-        {rid: [ui.fmt_value(v, METRIC_KIND.get(m, "num")) for m, v in metrics[rid].items()] for rid in metrics.columns},
+        {short[rid]: [ui.fmt_value(v, METRIC_KIND.get(m, "num")) for m, v in metrics[rid].items()] for rid in metrics.columns},
         index=[label(m) for m in metrics.index],
     )
+    st.caption(" · ".join(f"**{short[r]}** {names.get(r, r)}" for r in ids))
     a, b = st.columns([1, 1])
     with a:
         st.caption("Metrics side by side")
-        st.dataframe(shown, key="hist:table:metrics", height=35 * (len(shown) + 1) + 3)
+        st.dataframe(shown, key="hist:table:metrics", height=35 * (len(shown) + 1) + 3, width="stretch")
     with b:
         st.caption("Config differences")
         if cmp.config_diff:
             diff = pd.DataFrame(
-                [[row[0], *[str(v) for v in row[1:]]] for row in cmp.config_diff], columns=["setting", *ids]
+                [[row[0], *[str(v) for v in row[1:]]] for row in cmp.config_diff], columns=["setting", *[short[i] for i in ids]]
             )
-            st.dataframe(diff, hide_index=True, key="hist:table:diff")
+            st.dataframe(diff, hide_index=True, key="hist:table:diff", width="stretch")
         else:
             st.caption("The configs are identical (same settings, different runs).")
-    ui.show_chart(charts.overlay_chart(cmp.equity, title="Equity curves"), key="hist:chart:compare")
+    curves = cmp.equity.rename(columns=lambda rid: names.get(str(rid), str(rid)))
+    ui.show_chart(charts.overlay_chart(curves, title="Equity curves"), key="hist:chart:compare")
 
 
 def _open(run_id: str) -> None:
@@ -103,29 +126,36 @@ def render() -> None:
         st.info("No saved runs yet: run a backtest in the Workbench; every run is saved here.")
         return
     table = runs_table(runs)
+    names = names_of(runs)
     st.dataframe(
-        table, hide_index=True, key="hist:table:runs",
+        table, hide_index=True, key="hist:table:runs", width="stretch",
         column_config={
-            "total_return": st.column_config.NumberColumn("total return", format="percent"),
-            "cagr": st.column_config.NumberColumn("CAGR", format="percent"),
-            "max_drawdown": st.column_config.NumberColumn("max DD", format="percent"),
+            "run": st.column_config.TextColumn("run", help="Indicators · dataset · years · number; the id is in the last column."),
+            "created_at": st.column_config.TextColumn("created (UTC)"),
+            "total_return": st.column_config.NumberColumn("total return", format="%.2f%%"),
+            "cagr": st.column_config.NumberColumn("CAGR", format="%.2f%%"),
+            "max_drawdown": st.column_config.NumberColumn("max DD", format="%.2f%%"),
             "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f"),
-            "final_equity": st.column_config.NumberColumn("final equity", format="%.2f"),
+            "n_trades": st.column_config.NumberColumn("closed trades", format="%d",
+                                                      help="Closed trades, as in the run's strip (open ones are counted there too)."),
+            "final_equity": st.column_config.NumberColumn("final equity", format="accounting"),
+            "run_id": st.column_config.TextColumn("run id"),
         },
     )  # fmt: skip
     ids = [str(r["run_id"]) for r in runs]
 
     st.markdown("**Compare runs**")
-    chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session")
+    chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session",
+                            format_func=lambda rid: names.get(rid, rid))
     chosen = [c for c in chosen if c in ids]
     if len(chosen) >= 2:
-        _compare(chosen)
+        _compare(chosen, names)
     elif chosen:
         st.caption("Pick at least one more run to compare.")
 
     st.markdown("**One run**")
-    c = st.columns([3, 1, 1, 1])
-    run_id = c[0].selectbox("Run", ids, key=SELECTED, persist_state="session")
+    c = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    run_id = c[0].selectbox("Run", ids, key=SELECTED, persist_state="session", format_func=lambda rid: names.get(rid, rid))
     if run_id not in ids:
         run_id = ids[0]
     if c[1].button("Open results", key=OPEN):
@@ -156,4 +186,5 @@ def render() -> None:
 
         st.divider()
         st.markdown(f"**Results of run {opened.run_id}**")
+        results.header(opened)
         results.render(opened, prefix="hist")

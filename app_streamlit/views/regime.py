@@ -19,6 +19,16 @@ FORM = "regime:form"
 LEVELS = ("kingdom", "phylum", "class", "order", "family", "genus")
 
 
+def _confidence_chart(mix: pd.DataFrame, cols: list[str], floor: float) -> charts.Chart:
+    labels = {"c_field": "regime certainty (c_field)", "c_consensus": "expert agreement (c_consensus)",
+              "c_liquidity": "liquidity (c_liquidity)", "confidence": "confidence"}
+    chart = charts.lines_chart({labels.get(c, c): mix[c] for c in cols}, title="Confidence and its parts",
+                               height=260, y_range=(-0.02, 1.02))
+    chart.figure.add_hline(y=floor, line={"dash": "dot", "width": 1, "color": "#9ca3af"},
+                           annotation_text=f"minimum to trade {floor:.2f}", annotation_position="top left")
+    return chart
+
+
 @st.cache_data(max_entries=8, show_spinner="Running the regime engine ...")
 def run_engine(_frame: pd.DataFrame, content_hash: str, overrides_json: str) -> dict[str, Any]:
     """Run the engine on the bars with the given settings (cached by data hash and settings)."""
@@ -35,31 +45,81 @@ def run_engine(_frame: pd.DataFrame, content_hash: str, overrides_json: str) -> 
     }
 
 
+LEVEL_HELP = "The engine sorts every bar into a 6-level taxonomy, from broad (kingdom) to fine (genus)."
+
+
 def _settings_form(defaults: Any) -> None:
-    """Sliders over the engine's main settings; submitting stores them as overrides."""
+    """The engine's main settings with plain labels and help (what, range, default); submitting
+    stores them as overrides."""
     tax, conf, prob = defaults.taxonomy, defaults.confidence, defaults.probability
     with st.form(FORM):
         st.markdown("**Regime engine settings**")
-        st.caption("Sticky-logit rate η per taxonomy level (lower = stickier) and softmax temperature per level. "
-                   "Submitted settings apply here and to the regime_weighted blend (Step 3), and are saved with its runs.")
-        cols = st.columns(len(LEVELS))
-        eta, temp = {}, {}
-        for col, lvl in zip(cols, LEVELS, strict=True):
-            eta[lvl] = col.slider(f"η {lvl}", 0.01, 0.60, float(tax.smoothing[lvl]), 0.01, key=f"regime:eta:{lvl}", persist_state="session")
-            # calibrated temperatures run from below 1 to about 50: a number box, not a slider
-            temp[lvl] = col.number_input(f"T {lvl}", 0.01, 1000.0, float(tax.temperature[lvl]), 0.05, format="%.2f",
-                                         key=f"regime:temp:{lvl}", persist_state="session")
+        st.caption("Submitted settings apply here and to the regime_weighted blend (Step 3), and are saved with its runs.")
         c = st.columns(4)
-        msl = c[0].slider("MSL scale", 0.0, 2.0, float(tax.msl_kingdom_scale), 0.05, key="regime:msl", persist_state="session")
-        gate = c[1].slider("Gate γ (default)", 0.1, 5.0, float(tax.gate_default), 0.1, key="regime:gate", persist_state="session")
-        direction = c[2].slider("Direction scale", 0.1, 5.0, float(prob.direction_scale), 0.1, key="regime:direction", persist_state="session")
-        floor = c[3].slider("Trade floor (confidence)", 0.0, 1.0, float(conf.trade_floor), 0.01, key="regime:floor", persist_state="session")
+        msl = c[0].slider(
+            "Market-structure weight", 0.0, 2.0, float(tax.msl_kingdom_scale), 0.05, key="regime:msl",
+            persist_state="session",
+            help="How much the market-structure features (trend/range layout of recent swings) push the broad "
+            f"regime levels. 0 ignores them. Range 0–2; default {tax.msl_kingdom_scale:g}.",
+        )  # fmt: skip
+        gate = c[1].slider(
+            "Feature switch-on speed", 0.1, 5.0, float(tax.gate_default), 0.1, key="regime:gate",
+            persist_state="session",
+            help="How quickly a feature counts once it moves away from normal (gate tanh(γ·z)): higher = a "
+            f"smaller move already counts fully. Range 0.1–5; default {tax.gate_default:g}.",
+        )  # fmt: skip
+        direction = c[2].slider(
+            "Up/down sensitivity", 0.1, 5.0, float(prob.direction_scale), 0.1, key="regime:direction",
+            persist_state="session",
+            help="How strongly recent drift splits trend and breakout probability into up vs down: higher = a "
+            f"weaker drift already reads as a clear direction. Range 0.1–5; default {prob.direction_scale:g}.",
+        )  # fmt: skip
+        floor = c[3].slider(
+            "Minimum confidence to trade", 0.0, 1.0, float(conf.trade_floor), 0.01, key="regime:floor",
+            persist_state="session",
+            help="The reference engine trades only on bars whose confidence is at least this (shown on the "
+            f"confidence chart; the backtest does not enforce it). Range 0–1; default {conf.trade_floor:g}.",
+        )  # fmt: skip
+        with st.expander("Advanced: how fast and how sharply each taxonomy level reacts"):
+            st.caption(LEVEL_HELP)
+            cols = st.columns(len(LEVELS))
+            eta, temp = {}, {}
+            for col, lvl in zip(cols, LEVELS, strict=True):
+                d_eta, d_temp = float(tax.smoothing[lvl]), float(tax.temperature[lvl])
+                eta[lvl] = col.slider(
+                    f"Reaction speed · {lvl}", 0.01, 0.60, d_eta, 0.01, key=f"regime:eta:{lvl}", persist_state="session",
+                    help=f"Share of each new bar's evidence taken into the {lvl} level's score (η): lower = stickier "
+                    f"regimes, fewer flips. Range 0.01–0.60; default {d_eta:g}.",
+                )  # fmt: skip
+                # calibrated temperatures run from below 1 to about 50: a number box, not a slider
+                temp[lvl] = col.number_input(
+                    f"Softness · {lvl}", 0.01, 1000.0, d_temp, 0.05, format="%.2f", key=f"regime:temp:{lvl}",
+                    persist_state="session",
+                    help=f"Temperature turning the {lvl} scores into probabilities: higher = flatter, less certain "
+                    f"probabilities; lower = sharper. Range 0.01–1000; default {d_temp:g} (calibrated).",
+                )  # fmt: skip
         if st.form_submit_button("Run regime engine", type="primary"):
             st.session_state[forms.REGIME_OVERRIDES] = {
                 "taxonomy": {"smoothing": eta, "temperature": temp, "msl_kingdom_scale": msl, "gate_default": gate},
                 "probability": {"direction_scale": direction},
                 "confidence": {"trade_floor": floor},
             }
+
+
+def confidence_text(confidence: float | None, floor: float) -> str:
+    """What the latest confidence means for trading, in words."""
+    if confidence is None or confidence != confidence:
+        return "Confidence is not available on the last bar (warm-up)."
+    verdict = (
+        f"at or above the minimum of {floor:.2f}: the regime engine would trade on this bar"
+        if confidence >= floor
+        else f"below the minimum of {floor:.2f}: the regime engine would stay out on this bar"
+    )
+    return (
+        f"Confidence {confidence:.2f} is {verdict}. Confidence runs from 0 (no idea: the probability is spread "
+        "over several regimes, or the expert indicators disagree) to 1 (one clear regime and agreeing experts); "
+        "it is the regime certainty (c_field) times the experts' agreement (c_consensus)."
+    )
 
 
 def render() -> None:
@@ -71,8 +131,9 @@ def render() -> None:
     from phi.regime import MFTConfig
 
     spec = st.session_state.get(forms.DATASET_SPEC, {})
+    synthetic = " · SYNTHETIC demo data" if ds.synthetic else ""
     st.caption(f"Dataset {spec.get('symbol')} {spec.get('timeframe')} {spec.get('start')} .. {spec.get('end')} "
-               f"({spec.get('vendor')}), {len(ds.frame):,} bars.")
+               f"({spec.get('vendor')}{synthetic}), {len(ds.frame):,} bars. Change it in the sidebar.")
     _settings_form(MFTConfig())
     overrides = st.session_state.get(forms.REGIME_OVERRIDES, {})
     out = ui.attempt(run_engine, ds.frame, ds.content_hash, json.dumps(overrides, sort_keys=True))
@@ -80,16 +141,19 @@ def render() -> None:
         return
     latest = out["latest"]
     probs = latest["regime_probs"]
+    floor = float(MFTConfig.from_dict(overrides).confidence.trade_floor) if overrides else MFTConfig().confidence.trade_floor
+    conf = latest.get("confidence")
     ui.ribbon(
         [
             ("dominant regime", str(latest["dominant_regime"]), 0),
-            ("P(dominant)", ui.fmt_value(max(probs.values()), "rate"), 0),
-            ("composite", ui.fmt_value(latest.get("composite")), 1 if (latest.get("composite") or 0) > 0 else -1),
-            ("confidence", ui.fmt_value(latest.get("confidence")), 0),
+            ("its probability", ui.fmt_value(max(probs.values()), "rate"), 0),
+            ("composite signal", ui.fmt_value(latest.get("composite")), 1 if (latest.get("composite") or 0) > 0 else -1),
+            ("confidence", f"{ui.fmt_value(conf)} / min {floor:.2f}", 1 if (conf or 0) >= floor else -1),
             ("score", ui.fmt_value(latest.get("score")), 0),
             ("warm-up bars", f"{out['warmup']:,}", 0),
         ]
     )
+    st.caption(confidence_text(conf, floor))
     ui.show_chart(charts.regime_area_chart(out["regime_probs"]), key="regime:chart:probs")
     ui.show_chart(charts.regime_timeline_chart(ds.frame["close"], out["dominant"]), key="regime:chart:timeline")
     mix = out["mix"]
@@ -102,7 +166,7 @@ def render() -> None:
     )  # fmt: skip
     conf_cols = [c for c in ("c_field", "c_consensus", "c_liquidity", "confidence") if c in mix.columns]
     ui.show_chart(
-        charts.lines_chart({c: mix[c] for c in conf_cols}, title="Confidences", height=260, y_range=(-0.02, 1.02)),
+        _confidence_chart(mix, conf_cols, floor),
         key="regime:chart:confidence",
     )
     st.caption("Latest bar: regime probabilities")

@@ -40,6 +40,8 @@ def test_history_table_newest_first(two_runs):
     at, ids = two_runs
     (runs,) = tables(at, "run_id", "sharpe")
     assert runs["run_id"].tolist() == ids  # list_runs is newest first
+    assert runs["run"].tolist() == ["rsi+macd · DEMO 1D · 2020–2024 · #2", "rsi+macd · DEMO 1D · 2020–2024 · #1"]
+    np.testing.assert_allclose(runs["total_return"], [100 * load_run(i).metrics["total_return"] for i in ids])
     assert runs["tags"].tolist() == ["short, wide", ""]
     assert runs["indicators"].tolist() == ["rsi, macd", "rsi, macd"]
     np.testing.assert_allclose(runs["sharpe"], [load_run(i).metrics["sharpe"] for i in ids])
@@ -50,14 +52,15 @@ def test_compare_two_runs_metrics_diff_and_curves(two_runs):
     at.multiselect(key="hist:compare").set_value(ids).run()
     assert_clean(at)
     cmp = compare_runs(ids)
-    (metrics,) = [t for t in tables(at, *ids) if "Sharpe" in t.index]
+    (metrics,) = [t for t in tables(at, "#2", "#1") if "Sharpe" in t.index]  # runs named by number
     assert metrics.loc["Total return"].tolist() == [f"{cmp.metrics.loc['total_return', i]:+.2%}" for i in ids]
-    (diff,) = tables(at, "setting", *ids)
+    (diff,) = tables(at, "setting", "#2", "#1")
     assert {"engine.allow_short", "engine.entry_threshold"} <= set(diff["setting"])
     row = diff.set_index("setting").loc["engine.entry_threshold"]
     assert row.tolist() == ["0.2", "0.1"]
     curves = figure(at, "hist:chart:compare")["data"]
-    assert [c["name"] for c in curves] == ids
+    assert [c["name"] for c in curves] == ["rsi+macd · DEMO 1D · 2020–2024 · #2", "rsi+macd · DEMO 1D · 2020–2024 · #1"]
+    assert len({c["line"]["color"] for c in curves}) == 2
     for c, rid in zip(curves, ids, strict=True):
         np.testing.assert_allclose(c["y"], load_run(rid).equity["equity"].to_numpy())
 

@@ -40,8 +40,34 @@ def test_regime_view_shows_the_engine_output(regime_app):
     comp = {t["name"]: t for t in figure(at, "regime:chart:composite")["data"]}
     np.testing.assert_allclose(comp["composite"]["y"], res.mix["composite"].to_numpy(), equal_nan=True)
     conf = {t["name"] for t in figure(at, "regime:chart:confidence")["data"]}
-    assert {"c_field", "c_consensus", "c_liquidity"} <= conf
+    assert {"regime certainty (c_field)", "expert agreement (c_consensus)", "liquidity (c_liquidity)"} <= conf
     assert str(dominant.iloc[-1]) in html_text(at)
+    # the confidence is explained against the trade floor, in words
+    c = float(res.mix["confidence"].iloc[-1])
+    floor = MFTConfig().confidence.trade_floor
+    side = "would trade" if c >= floor else "would stay out"
+    assert f"Confidence {c:.2f} is" in html_text(at) and side in html_text(at)
+
+
+def test_every_setting_has_a_plain_label_and_help_with_range_and_default(regime_app):
+    at = regime_app
+    widgets = [w for w in [*at.slider, *at.number_input] if str(w.key).startswith("regime:")]
+    assert len(widgets) == 4 + 2 * 6
+    for w in widgets:
+        assert "η" not in w.label and "γ" not in w.label and "MSL" not in w.label, w.label
+        assert w.help and "Range" in w.help and "default" in w.help, (w.label, w.help)
+
+
+def test_regime_colours_are_eight_distinct_hues(regime_app):
+    timeline = figure(regime_app, "regime:chart:timeline")["data"]
+    colours = [t["marker"]["color"] for t in timeline[1:]] + [timeline[0]["line"]["color"]]
+    assert len(set(map(str.lower, colours))) == len(colours)
+    area = figure(regime_app, "regime:chart:probs")
+    colours = [t["line"]["color"] for t in area["data"]]
+    assert len(colours) == 8 and len(set(map(str.lower, colours))) == 8
+    # the axis ends where the data ends
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    assert area["layout"]["xaxis"]["range"][1].startswith(f"{frame.index[-1]:%Y-%m-%d}")
 
 
 def test_settings_form_reruns_the_engine(regime_app):
