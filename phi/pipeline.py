@@ -49,7 +49,11 @@ class RunResult(BacktestResult):
     Attributes
     ----------
     run_id : str or None
-        The saved run's id (``None`` when not saved).
+        The saved run's id (``None`` when not saved, or when saving failed).
+    save_error : str or None
+        Why saving failed, in one line (e.g. ``could not save the run: /x/runs is read-only
+        (PHI_HOME=/x)``); ``None`` when saved or not asked to save. The result is complete
+        either way.
     config : RunConfig or None
         The config as run: the data's content hash and the running phi version filled in.
     data : dict
@@ -61,6 +65,7 @@ class RunResult(BacktestResult):
     """
 
     run_id: str | None = None
+    save_error: str | None = None
     config: RunConfig | None = None
     data: dict[str, Any] = field(default_factory=dict)
     signals: pd.DataFrame | None = None
@@ -109,6 +114,19 @@ def _blend_text(config: RunConfig) -> str:
     return f"{mode} ({weights}{extra}); NaN while any weighted indicator is in warm-up"
 
 
+def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(run_id, None)``, or ``(None, why)`` when saving failed: a finished result is never lost."""
+    from phi.backtest.run_history import save_run
+    from phi.errors import PhiError
+
+    try:
+        return save_run(config, result, data_metadata=meta), None
+    except PhiError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever breaks the save, keep the result
+        return None, f"could not save the run: {type(exc).__name__}: {exc}"
+
+
 def run(
     config: RunConfig,
     *,
@@ -122,7 +140,8 @@ def run(
     ----------
     config : RunConfig
     save : bool
-        Save to the run history; the result's ``run_id`` is then set.
+        Save to the run history; the result's ``run_id`` is then set. A failed save never
+        loses the result: ``run_id`` stays ``None`` and ``save_error`` says why in one line.
     progress : callable, optional
         ``progress(stage, fraction)`` at the start of each stage in :data:`STAGES`.
     allow_data_change : bool
@@ -132,8 +151,8 @@ def run(
     Returns
     -------
     RunResult
-        The engine's result plus ``run_id``, the config as run, the data's metadata and the
-        per-indicator signals.
+        The engine's result plus ``run_id`` (or ``save_error``), the config as run, the data's
+        metadata and the per-indicator signals.
 
     Examples
     --------
@@ -142,7 +161,6 @@ def run(
     >>> res = run(cfg, save=False)  # doctest: +SKIP
     >>> res.metrics["sharpe"]  # doctest: +SKIP
     """
-    from phi.backtest.run_history import save_run
     from phi.data.store import get_dataset
     from phi.indicators.registry import compute_all_signals, get_indicator
 
@@ -226,7 +244,7 @@ def run(
     )
     if save:
         _progress(progress, "save")
-        result.run_id = save_run(config, result, data_metadata=meta)
+        result.run_id, result.save_error = _save(config, result, meta)
     _progress(progress, "done")
     return result
 

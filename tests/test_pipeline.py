@@ -31,6 +31,17 @@ def config(**changes: object) -> RunConfig:
     return base.replace(**changes) if changes else base
 
 
+def reseal(run_id: str, name: str) -> None:
+    """Record the checksum of a file a test edited on purpose."""
+    import hashlib
+
+    results = runs_root() / run_id / "results.json"
+    data = json.loads(results.read_text())
+    raw = (runs_root() / run_id / name).read_bytes()
+    data["checksums"][name] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    results.write_text(json.dumps(data))
+
+
 def test_phi_run_is_the_pipeline() -> None:
     assert phi.run is run
 
@@ -85,6 +96,7 @@ def test_rerun_refuses_changed_data_unless_allowed() -> None:
     data = json.loads(path.read_text())
     data["dataset"]["content_hash"] = "0" * 64
     path.write_text(json.dumps(data))
+    reseal(first.run_id, "config.json")  # a deliberate edit, not damage: record its checksum
     with pytest.raises(DataError, match=r"changed since this config was run .* allow_data_change=True"):
         rerun(first.run_id)
     with pytest.warns(DataChangedWarning, match="running on the new bars"):

@@ -1,32 +1,53 @@
 """The run history: every saved run under ``runs/{run_id}/`` (see :func:`phi.paths.runs_root`).
 
-Layout of one run (each file written atomically, ``results.json`` last, so a run without
-``results.json`` is incomplete)::
+Layout of one run::
 
     runs/{run_id}/config.json      the RunConfig (with the data's content hash)
     runs/{run_id}/trades.csv       one row per trade (engine TRADE_COLUMNS)
     runs/{run_id}/equity.parquet   equity, position, cash and signal per bar
     runs/{run_id}/results.json     metrics, assumption ledger, summary, schema version,
-                                   config hash, data fingerprint, phi version
+                                   config hash, data fingerprint, phi version and (schema 2)
+                                   the SHA-256 and size of each of the three other files
+
+A run folder is written whole or not at all (:mod:`phi.backtest.run_storage`: a temporary
+folder, fsync, one rename), so it is either complete or absent; a failed save raises one-line
+:class:`RunError` and leaves nothing behind. Reading checks every file against its checksum, so
+a damaged or cut file is a clear error, never a silently shorter result. Runs saved by schema 1
+(no checksums) still read.
 
 ``run_id`` is ``YYYYMMDD-HHMMSS-mmm-<config hash[:6]>`` (UTC), so sorting ids sorts runs by
-time. Listing reads only ``results.json`` files and imports neither numba nor the engine, so
-``phi runs list`` stays fast; one corrupt run is skipped with a warning, never a crash.
+time; when the same config is saved twice in one millisecond, the later save's id gets a random
+suffix (``...-3f9a2c-7b1e``): the folder's rename is the claim, so no two saves collide. Listing
+reads only ``results.json`` files (and the sizes of the others) and imports neither numba nor
+the engine, so ``phi runs list`` stays fast; each bad run is skipped with a one-line warning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
+import secrets
 import shutil
+import stat
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from phi._io import atomic_write, atomic_write_json, atomic_write_text
+from phi.backtest.run_storage import (
+    GRACE_SECONDS,
+    CleanReport,
+    clean_root,
+    file_checksum,
+    publish_run,
+    read_run_file,
+    stat_run_file,
+)
 from phi.errors import RunError, did_you_mean
 from phi.paths import runs_root
 
@@ -38,9 +59,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
+    "CleanReport",
     "RunComparison",
     "RunWarning",
     "SavedRun",
+    "clean_runs",
     "compare_runs",
     "delete_run",
     "list_runs",
@@ -48,17 +71,27 @@ __all__ = [
     "new_run_id",
     "run_dir",
     "save_run",
+    "saved_trades_csv",
 ]
 
 #: Version of the results.json layout; readers refuse newer versions with a clear message.
-RESULTS_SCHEMA_VERSION: Final = 1
+#: 1: metrics, ledger, summary. 2: plus ``checksums`` (sha256 and bytes of every other file).
+RESULTS_SCHEMA_VERSION: Final = 2
 CONFIG_FILE: Final = "config.json"
 RESULTS_FILE: Final = "results.json"
 TRADES_FILE: Final = "trades.csv"
 EQUITY_FILE: Final = "equity.parquet"
+DATA_FILES: Final = (CONFIG_FILE, TRADES_FILE, EQUITY_FILE)
+#: results.json holds no per-bar data; anything bigger is not ours.
+MAX_RESULTS_BYTES: Final = 16 * 2**20
+MAX_CONFIG_BYTES: Final = 10 * 2**20
 #: Metrics shown by ``list_runs`` summaries (all are kept in results.json).
 SUMMARY_METRICS: Final = ("total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: trades.csv columns phi reads back (the engine's TRADE_COLUMNS, without importing it).
+_TRADE_TIMES: Final = ("entry_time", "exit_time")
+_TRADE_NUMBERS: Final = ("entry_price", "exit_price", "size", "pnl", "return_pct")
 
 
 class RunWarning(UserWarning):
@@ -75,10 +108,14 @@ def new_run_id(config_hash: str, now: datetime | None = None) -> str:
 
 
 def _existing_ids() -> list[str]:
+    """Names in the runs root that look like runs: folders, and links (reported as bad runs)."""
     root = runs_root()
-    if not root.is_dir():
+    try:
+        with os.scandir(root) as entries:
+            names = [e.name for e in entries if _RUN_ID.match(e.name) and (e.is_dir() or e.is_symlink())]
+    except OSError:
         return []
-    return sorted((p.name for p in root.iterdir() if p.is_dir() and _RUN_ID.match(p.name)), reverse=True)
+    return sorted(names, reverse=True)
 
 
 def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
@@ -86,7 +123,7 @@ def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
         raise RunError(f"{run_id!r} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
     path = runs_root() / run_id
-    if must_exist and not path.is_dir():
+    if must_exist and not (path.is_dir() or path.is_symlink()):
         ids = _existing_ids()
         hint = did_you_mean(run_id, ids)
         if not hint:
@@ -95,6 +132,10 @@ def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
         where = f"{len(ids)} saved run(s)" if ids else "no saved runs"
         raise RunError(f"no run {run_id!r} in {runs_root()} ({where}).{hint} See phi runs list")
     return path
+
+
+def _bad(run_id: str, reason: str) -> RunError:
+    return RunError(f"run {run_id!r}: {reason}; delete it with phi runs delete {run_id}")
 
 
 # ---------------------------------------------------------------------------- JSON helpers
@@ -117,48 +158,24 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _dump_json(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------- save
 
 
-def save_run(
-    config: RunConfig,
-    result: BacktestResult,
-    *,
-    data_metadata: Mapping[str, Any] | None = None,
-    run_id: str | None = None,
-) -> str:
-    """Save one run; returns its ``run_id``.
-
-    Parameters
-    ----------
-    config : RunConfig
-        The config exactly as run (with ``dataset.content_hash`` filled in).
-    result : BacktestResult
-        The engine's result for it.
-    data_metadata : mapping, optional
-        The dataset's metadata (vendor, adjustment, synthetic, health, ...).
-    run_id : str, optional
-        Defaults to :func:`new_run_id`.
+def _candidate_ids(config_hash: str, limit: int = 1000) -> Iterator[str]:
+    """The run id of now, then (taken: the same config saved in the same millisecond) that id
+    with a random 4-hex-digit suffix; the first one not taken is used. Ids still sort by time.
     """
-    import pandas as pd
+    base = new_run_id(config_hash)
+    yield base
+    for _ in range(limit):
+        yield f"{base}-{secrets.token_hex(2)}"
 
-    meta = dict(data_metadata or {})
-    config_hash = config.config_hash()
-    if run_id is None:
-        now = datetime.now(UTC)
-        run_id = new_run_id(config_hash, now)
-        while (runs_root() / run_id).exists():  # same millisecond, same config
-            now += timedelta(milliseconds=1)
-            run_id = new_run_id(config_hash, now)
-    path = run_dir(run_id, must_exist=False)
-    if path.exists():
-        raise RunError(f"run {run_id!r} already exists in {runs_root()}")
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    metrics = _jsonable(result.metrics)
+
+def _results(config: RunConfig, result: BacktestResult, meta: Mapping[str, Any]) -> dict[str, Any]:
     ds = config.dataset
     health = meta.get("health")
     summary = {
@@ -177,69 +194,212 @@ def save_run(
         "description": config.description,
         "tags": list(config.tags),
     }
-    results = {
+    data_keys = ("vendor", "symbol", "timeframe", "adjustment", "exchange_tz", "synthetic",
+                 "dataset_id", "rows", "first_bar", "last_bar", "content_hash", "repairs")  # fmt: skip
+    return {
         "schema_version": RESULTS_SCHEMA_VERSION,
-        "run_id": run_id,
-        "created_at": created,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "phi_version": config.phi_version,
-        "config_hash": config_hash,
+        "config_hash": config.config_hash(),
         "data_fingerprint": ds.content_hash or meta.get("content_hash"),
-        "metrics": metrics,
+        "metrics": _jsonable(result.metrics),
         "assumptions": _jsonable(result.assumptions),
         "summary": summary,
         "data": _jsonable(
-            {
-                k: meta[k]
-                for k in ("vendor", "symbol", "timeframe", "adjustment", "exchange_tz", "synthetic",
-                          "dataset_id", "rows", "first_bar", "last_bar", "content_hash", "repairs")
-                if k in meta
-            }
+            {k: meta[k] for k in data_keys if k in meta}
             | ({"health_status": health.get("status")} if isinstance(health, Mapping) else {})
         ),
         "files": {"config": CONFIG_FILE, "trades": TRADES_FILE, "equity": EQUITY_FILE},
     }
+
+
+def _equity_frame(result: BacktestResult) -> pd.DataFrame:
+    import pandas as pd
+
     equity = pd.DataFrame({"equity": result.equity, "position": result.positions})
     if getattr(result, "cash", None) is not None:
         equity["cash"] = result.cash
     if getattr(result, "signal", None) is not None:
         equity["signal"] = pd.Series(result.signal).to_numpy()
     equity.index.name = "timestamp"
-
-    path.mkdir(parents=True)
-    atomic_write_text(path / CONFIG_FILE, config.to_json())
-    atomic_write_text(path / TRADES_FILE, result.trades.to_csv(index=False))
-    atomic_write(path / EQUITY_FILE, lambda tmp: equity.to_parquet(tmp))
-    atomic_write_json(path / RESULTS_FILE, results)
-    return run_id
+    return equity
 
 
-# ---------------------------------------------------------------------------- read
+def save_run(
+    config: RunConfig,
+    result: BacktestResult,
+    *,
+    data_metadata: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> str:
+    """Save one run as a whole (all files or none); returns its ``run_id``.
 
+    Parameters
+    ----------
+    config : RunConfig
+        The config exactly as run (with ``dataset.content_hash`` filled in).
+    result : BacktestResult
+        The engine's result for it.
+    data_metadata : mapping, optional
+        The dataset's metadata (vendor, adjustment, synthetic, health, ...).
+    run_id : str, optional
+        Defaults to :func:`new_run_id` (with a random suffix if taken).
 
-def _read_results(run_id: str) -> dict[str, Any]:
-    path = run_dir(run_id) / RESULTS_FILE
-    if not path.is_file():
-        raise RunError(f"run {run_id!r} is incomplete (no {RESULTS_FILE}); delete it with phi runs delete {run_id}")
+    Raises
+    ------
+    RunError
+        One line saying why the run could not be saved (read-only or full disk, ``PHI_HOME``
+        not a folder, ...); no partial run folder is left.
+    """
+    meta = dict(data_metadata or {})
+    config_hash = config.config_hash()
+    if run_id is not None and os.path.lexists(run_dir(run_id, must_exist=False)):
+        raise RunError(f"run {run_id!r} already exists in {runs_root()}")
     try:
-        data = _read_json(path)
-    except (OSError, ValueError) as exc:
-        raise RunError(f"run {run_id!r}: {RESULTS_FILE} is unreadable ({exc}); delete it with phi runs delete {run_id}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
-        raise RunError(f"run {run_id!r}: {RESULTS_FILE} has no metrics; delete it with phi runs delete {run_id}")
+        buf = io.BytesIO()
+        _equity_frame(result).to_parquet(buf)
+        files = {
+            CONFIG_FILE: config.to_json().encode("utf-8"),
+            TRADES_FILE: result.trades.to_csv(index=False).encode("utf-8"),
+            EQUITY_FILE: buf.getvalue(),
+        }
+        results = _results(config, result, meta)
+    except (ValueError, TypeError, OSError) as exc:
+        raise RunError(f"could not save the run: cannot serialise it ({exc})") from None
+    results["checksums"] = {name: file_checksum(data) for name, data in files.items()}
+
+    def results_for(rid: str) -> bytes:
+        return _dump_json({**results, "run_id": rid})
+
+    ids = iter([run_id]) if run_id is not None else _candidate_ids(config_hash)
+    return publish_run(runs_root(), files, (RESULTS_FILE, results_for), ids)
+
+
+# ---------------------------------------------------------------------------- check results.json
+
+_OPTIONAL_TEXT: Final = ("run_id", "created_at", "phi_version", "config_hash", "data_fingerprint")
+_SUMMARY_TEXT: Final = ("symbol", "vendor", "timeframe", "start", "end", "first_bar", "last_bar",
+                        "blend_mode", "description")  # fmt: skip
+
+
+def _is_number(value: object) -> bool:
+    return value is None or isinstance(value, int | float)
+
+
+def _is_text_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _problem(data: object) -> str | None:
+    """What is wrong with a parsed results.json (``None`` if it is usable)."""
+    if not isinstance(data, dict):
+        return f"{RESULTS_FILE} is not a JSON object"
     version = data.get("schema_version")
-    if not isinstance(version, int) or version > RESULTS_SCHEMA_VERSION:
-        raise RunError(
-            f"run {run_id!r} was saved with results schema {version!r}; this phi reads up to "
-            f"{RESULTS_SCHEMA_VERSION} (upgrade phi)"
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return f"{RESULTS_FILE} has no valid schema_version (got {str(version)[:40]!r})"
+    if version > RESULTS_SCHEMA_VERSION:
+        return (
+            f"saved with results schema {version!r}; this phi reads up to {RESULTS_SCHEMA_VERSION} (upgrade phi)"
         )
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict):
+        return f"{RESULTS_FILE} has no metrics"
+    bad = next((k for k, v in metrics.items() if not _is_number(v)), None)
+    if bad is not None:
+        return f"{RESULTS_FILE}: metric {bad[:40]!r} is a {type(metrics[bad]).__name__}, not a number"
+    for key in _OPTIONAL_TEXT:
+        if not isinstance(data.get(key), str | None):
+            return f"{RESULTS_FILE}: {key} is a {type(data[key]).__name__}, not text"
+    for key in ("assumptions", "summary", "data"):
+        if not isinstance(data.get(key, {}), dict):
+            return f"{RESULTS_FILE}: {key} is a {type(data[key]).__name__}, not an object"
+    summary = data.get("summary", {})
+    for key in _SUMMARY_TEXT:
+        if not isinstance(summary.get(key), str | None):
+            return f"{RESULTS_FILE}: summary.{key} is a {type(summary[key]).__name__}, not text"
+    for key in ("indicators", "tags"):
+        if not _is_text_list(summary.get(key, [])):
+            return f"{RESULTS_FILE}: summary.{key} is not a list of names"
+    for key, kind in (("bars", int), ("initial_capital", int | float), ("synthetic", bool)):
+        if not isinstance(summary.get(key), kind | None):
+            return f"{RESULTS_FILE}: summary.{key} is a {type(summary[key]).__name__}"
+    if version >= 2:
+        sums = data.get("checksums")
+        for name in DATA_FILES:
+            entry = sums.get(name) if isinstance(sums, dict) else None
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("sha256"), str)
+                and _SHA256.match(entry["sha256"])
+                and isinstance(entry.get("bytes"), int)
+                and entry["bytes"] >= 0
+            ):
+                return f"{RESULTS_FILE} has no valid checksum for {name}"
+    return None
+
+
+def _check_folder(run_id: str, path: Path) -> None:
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise _bad(run_id, f"cannot read its folder ({exc.strerror or exc})") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise _bad(run_id, "the run folder is a symbolic link (phi follows no links in the run history)")
+    if not stat.S_ISDIR(st.st_mode):
+        raise _bad(run_id, "is not a folder")
+
+
+def _read_results(run_id: str, *, check_files: bool = True) -> dict[str, Any]:
+    """results.json of a run, checked (and the other files' presence and sizes)."""
+    path = run_dir(run_id)
+    _check_folder(run_id, path)
+    if not os.path.lexists(path / RESULTS_FILE):
+        raise _bad(run_id, f"is incomplete (no {RESULTS_FILE})")
+    try:
+        raw = read_run_file(path / RESULTS_FILE, RESULTS_FILE, max_bytes=MAX_RESULTS_BYTES)
+        data = json.loads(raw.decode("utf-8"))
+    except RunError as exc:
+        raise _bad(run_id, str(exc)) from None
+    except UnicodeDecodeError:
+        raise _bad(run_id, f"{RESULTS_FILE} is unreadable (not UTF-8 text)") from None
+    except RecursionError:
+        raise _bad(run_id, f"{RESULTS_FILE} is unreadable (JSON nested too deeply)") from None
+    except ValueError as exc:
+        raise _bad(run_id, f"{RESULTS_FILE} is unreadable ({str(exc).split(';')[0][:200]})") from None
+    problem = _problem(data)
+    if problem is not None:
+        if problem.startswith("saved with results schema"):
+            raise RunError(f"run {run_id!r} was {problem}")
+        raise _bad(run_id, problem)
+    if check_files:
+        sums = data.get("checksums") or {}
+        try:
+            for name in DATA_FILES:
+                stat_run_file(path / name, name, sums.get(name))
+        except RunError as exc:
+            raise _bad(run_id, str(exc)) from None
     return data
+
+
+def _read_file(run_id: str, results: Mapping[str, Any], name: str, max_bytes: int | None = None) -> bytes:
+    """A run's file, checked against its checksum (schema 2)."""
+    try:
+        return read_run_file(run_dir(run_id) / name, name, (results.get("checksums") or {}).get(name), max_bytes)
+    except RunError as exc:
+        raise _bad(run_id, str(exc)) from None
+
+
+# ---------------------------------------------------------------------------- list
 
 
 def list_runs() -> list[dict[str, Any]]:
     """Every readable saved run, newest first: ``run_id``, ``created_at``, the summary fields
     (symbol, vendor, timeframe, dates, indicators, blend_mode, synthetic, ...) and the
-    :data:`SUMMARY_METRICS`. Unreadable runs are skipped with a :class:`RunWarning`.
+    :data:`SUMMARY_METRICS`. Each unreadable run is skipped with a one-line :class:`RunWarning`.
+    Leftovers of saves killed mid-way are removed first (see :func:`clean_runs`).
     """
+    with contextlib.suppress(OSError):
+        clean_root(runs_root(), deep=False)
     rows = []
     for run_id in _existing_ids():
         try:
@@ -262,9 +422,22 @@ def list_runs() -> list[dict[str, Any]]:
     return rows
 
 
+def clean_runs(grace: float = GRACE_SECONDS) -> CleanReport:
+    """Remove what interrupted saves left in the run history; never a complete run.
+
+    Temporary folders of saves whose process is gone go at once (also on every save and
+    listing); temporary files and incomplete run folders of older phi versions once nothing in
+    them changed for ``grace`` seconds.
+    """
+    return clean_root(runs_root(), grace=grace, deep=True, known=(*DATA_FILES, RESULTS_FILE))
+
+
+# ---------------------------------------------------------------------------- load
+
+
 @dataclass
 class SavedRun:
-    """One saved run read back from disk."""
+    """One saved run read back from disk (every file checked against its checksum)."""
 
     run_id: str
     path: Path
@@ -284,37 +457,66 @@ class SavedRun:
         return dict(self.results.get("assumptions") or {})
 
 
-def _read_trades(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    trades = pd.read_csv(path)
-    for col in ("entry_time", "exit_time"):
-        if col in trades:
-            trades[col] = pd.to_datetime(trades[col], utc=True)
-    return trades
-
-
-def load_run(run_id: str) -> SavedRun:
-    """Read a saved run: config, results, trades and equity curve (:class:`RunError` if unusable)."""
-    import pandas as pd
-
+def _load_config(run_id: str, results: Mapping[str, Any]) -> RunConfig:
     from phi.backtest.run_config import RunConfig
     from phi.errors import ConfigError
 
+    raw = _read_file(run_id, results, CONFIG_FILE, MAX_CONFIG_BYTES)
+    try:
+        return RunConfig.from_json(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad(run_id, f"{CONFIG_FILE} is not UTF-8 text") from None
+    except (ConfigError, RecursionError) as exc:
+        raise _bad(run_id, f"{CONFIG_FILE} is invalid: {exc or 'nested too deeply'}") from None
+
+
+def _parse_trades(run_id: str, raw: bytes) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        trades = pd.read_csv(io.BytesIO(raw), encoding="utf-8")
+        for col in _TRADE_TIMES:
+            if col in trades:
+                trades[col] = pd.to_datetime(trades[col], utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _bad(run_id, f"{TRADES_FILE} is unreadable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+    missing = [c for c in (*_TRADE_TIMES, *_TRADE_NUMBERS, "side", "exit_reason") if c not in trades]
+    if missing:
+        raise _bad(run_id, f"{TRADES_FILE} has no column {missing[0]!r}")
+    if len(trades):
+        odd = [c for c in _TRADE_NUMBERS if not pd.api.types.is_numeric_dtype(trades[c])]
+        if odd:
+            raise _bad(run_id, f"{TRADES_FILE}: column {odd[0]!r} is not numeric")
+    return trades
+
+
+def _parse_equity(run_id: str, raw: bytes, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        equity = pd.read_parquet(io.BytesIO(raw), columns=columns)
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        raise _bad(run_id, f"{EQUITY_FILE} is unreadable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+    if "equity" not in equity or not pd.api.types.is_numeric_dtype(equity["equity"]):
+        raise _bad(run_id, f"{EQUITY_FILE} has no numeric equity column")
+    return equity
+
+
+def load_run(run_id: str) -> SavedRun:
+    """Read a saved run: config, results, trades and equity curve, each file checked against
+    its checksum (schema 2). :class:`RunError` (one line naming the file) if unusable.
+    """
     results = _read_results(run_id)
-    path = run_dir(run_id)
-    try:
-        config = RunConfig.from_json((path / CONFIG_FILE).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RunError(f"run {run_id!r}: cannot read {CONFIG_FILE} ({exc.strerror or exc})") from None
-    except ConfigError as exc:
-        raise RunError(f"run {run_id!r}: {CONFIG_FILE} is invalid: {exc}") from None
-    try:
-        trades = _read_trades(path / TRADES_FILE)
-        equity = pd.read_parquet(path / EQUITY_FILE)
-    except (OSError, ValueError) as exc:
-        raise RunError(f"run {run_id!r}: cannot read its trades or equity ({exc})") from None
-    return SavedRun(run_id, path, config, results, trades, equity)
+    config = _load_config(run_id, results)
+    trades = _parse_trades(run_id, _read_file(run_id, results, TRADES_FILE))
+    equity = _parse_equity(run_id, _read_file(run_id, results, EQUITY_FILE))
+    return SavedRun(run_id, run_dir(run_id), config, results, trades, equity)
+
+
+def saved_trades_csv(run: SavedRun) -> bytes:
+    """The run's ``trades.csv`` exactly as saved (checked against its checksum)."""
+    return _read_file(run.run_id, run.results, TRADES_FILE)
 
 
 # ---------------------------------------------------------------------------- compare, delete
@@ -350,12 +552,8 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
     configs, results, curves = [], [], []
     for rid in ids:
         res = _read_results(rid)
-        path = run_dir(rid)
-        try:
-            configs.append(_read_json(path / CONFIG_FILE))
-            curves.append(pd.read_parquet(path / EQUITY_FILE, columns=["equity"])["equity"].rename(rid))
-        except (OSError, ValueError) as exc:
-            raise RunError(f"run {rid!r}: cannot read its config or equity ({exc})") from None
+        configs.append(_load_config(rid, res).to_dict())
+        curves.append(_parse_equity(rid, _read_file(rid, res, EQUITY_FILE), ["equity"])["equity"].rename(rid))
         results.append(res)
     names: list[str] = []
     for res in results:
@@ -369,6 +567,14 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
 
 
 def delete_run(run_id: str) -> None:
-    """Delete a saved run's directory (:class:`RunError` with a suggestion if there is none)."""
-    shutil.rmtree(run_dir(run_id))
-
+    """Delete a saved run (a link in its place: the link only); :class:`RunError` with a
+    suggestion if there is none.
+    """
+    path = run_dir(run_id)
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise RunError(f"could not delete run {run_id!r}: {exc.strerror or exc}") from None

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from phi.cli._common import PathOpt, console
+from phi.errors import RunError
 
 
 def backtest(
@@ -85,7 +86,10 @@ def backtest(
         write_user_text(write_config, config.to_json(), "--write-config")
         console.print(f"Wrote {write_config}", highlight=False, markup=False)
         return
-    fmt.print_result(console, fmt.run_with_progress(console, config, save, allow_data_change))
+    result = fmt.run_with_progress(console, config, save, allow_data_change)
+    fmt.print_result(console, result)
+    if result.save_error:  # after the result: one line on stderr, exit code 2 (README, Backtesting)
+        raise RunError(result.save_error)
 
 
 def demo(
@@ -105,6 +109,9 @@ def demo(
         tags=("demo",),
     )
     console.print("[bold yellow]Demo on SYNTHETIC data[/] (vendor demo, generated locally - not market prices).")
-    fmt.print_result(console, fmt.run_with_progress(console, config, save))
+    result = fmt.run_with_progress(console, config, save)
+    fmt.print_result(console, result)
+    if result.save_error:  # after the result: one line on stderr, exit code 2
+        raise RunError(result.save_error)
     console.print("Next: phi backtest AAPL --vendor yfinance -i rsi,macd --sl 5%  |  phi runs list", highlight=False, soft_wrap=True)
 

@@ -1,14 +1,19 @@
-"""``phi runs``: the run history (list, show, compare, re-run, delete)."""
+"""``phi runs``: the run history (list, show, compare, re-run, delete, clean)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from phi.cli._common import console
 
-runs_app = typer.Typer(help="The run history: list, show, compare, re-run, delete.", no_args_is_help=True)
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+runs_app = typer.Typer(help="The run history: list, show, compare, re-run, delete, clean.", no_args_is_help=True)
 
 
 @runs_app.command("list")
@@ -35,30 +40,41 @@ def runs_show(
     trades: Annotated[int, typer.Option("--trades", help="Show the last N trades.")] = 10,
 ) -> None:
     """Show one saved run: metrics, assumption ledger, config and its last trades."""
-    from rich.table import Table
-
     from phi.backtest.run_history import load_run
     from phi.cli import _format as fmt
 
     saved = load_run(run_id)
     res = saved.results
     summary = res.get("summary") or {}
-    console.print(f"Run [bold]{run_id}[/] saved {res.get('created_at')} by phi {res.get('phi_version')}", highlight=False)
+    console.print(Text.assemble("Run ", (run_id, "bold"), f" saved {res.get('created_at')} by phi {res.get('phi_version')}"), highlight=False)
     header = fmt.run_header(saved.config.to_dict(), summary.get("bars"))
     fmt.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None)
-    console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True)
+    console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True, markup=False)
     if trades > 0 and len(saved.trades):
-        t = saved.trades.tail(trades)
-        table = Table(title=f"Last {len(t)} of {len(saved.trades)} trades", title_justify="left")
-        for col in ("entry", "exit", "side", "entry price", "exit price", "size", "PnL", "return %", "reason"):
-            table.add_column(col, justify="left" if col in ("side", "reason") else "right")
-        for row in t.itertuples(index=False):
-            table.add_row(
-                f"{row.entry_time:%Y-%m-%d}", f"{row.exit_time:%Y-%m-%d}", str(row.side),
-                f"{row.entry_price:,.2f}", f"{row.exit_price:,.2f}", f"{row.size:,.6g}",
-                f"{row.pnl:,.2f}", f"{100 * row.return_pct:,.2f}", str(row.exit_reason),
-            )  # fmt: skip
-        console.print(table)
+        console.print(_trades_table(saved.trades, trades))
+
+
+def _trades_table(trades: pd.DataFrame, last: int) -> Table:
+    """The last ``last`` trades; an open trade's exit shows as "open", a missing value as n/a."""
+    from rich.table import Table
+
+    def day(ts: object) -> str:
+        return "open" if ts is None or ts != ts else f"{ts:%Y-%m-%d}"  # NaT != NaT
+
+    def num(x: float, spec: str, scale: float = 1.0) -> str:
+        return "n/a" if x != x else format(scale * x, spec)
+
+    t = trades.tail(last)
+    table = Table(title=f"Last {len(t)} of {len(trades)} trades", title_justify="left")
+    for col in ("entry", "exit", "side", "entry price", "exit price", "size", "PnL", "return %", "reason"):
+        table.add_column(col, justify="left" if col in ("side", "reason") else "right")
+    for row in t.itertuples(index=False):
+        table.add_row(
+            day(row.entry_time), day(row.exit_time), Text(str(row.side)),
+            num(row.entry_price, ",.2f"), num(row.exit_price, ",.2f"), num(row.size, ",.6g"),
+            num(row.pnl, ",.2f"), num(row.return_pct, ",.2f", 100.0), Text(str(row.exit_reason)),
+        )  # fmt: skip
+    return table
 
 
 @runs_app.command("compare")
@@ -104,14 +120,15 @@ def runs_rerun(
     """Re-run a saved run's config and check that its trades and metrics are identical."""
     import json
 
-    from phi.backtest.run_history import load_run
+    from phi.backtest.run_history import load_run, saved_trades_csv
     from phi.cli import _format as fmt
+    from phi.errors import RunError
 
-    saved = load_run(run_id)
+    saved = load_run(run_id)  # every file checked against its checksum
     result = fmt.run_with_progress(console, saved.config, save, allow_data_change)
     fmt.print_result(console, result)
     same_metrics = json.dumps(result.metrics, sort_keys=True) == json.dumps(saved.metrics, sort_keys=True)
-    same_trades = result.trades.to_csv(index=False) == (saved.path / "trades.csv").read_text(encoding="utf-8")
+    same_trades = result.trades.to_csv(index=False).encode("utf-8") == saved_trades_csv(saved)
     if same_metrics and same_trades:
         console.print(f"[green]Identical[/] to {run_id}: same trades and metrics.", highlight=False)
     else:
@@ -121,6 +138,8 @@ def runs_rerun(
             f"trades {'same' if same_trades else 'differ'}.",
             highlight=False,
         )
+    if result.save_error:  # after the result: one line on stderr, exit code 2
+        raise RunError(result.save_error)
 
 
 @runs_app.command("delete")
@@ -137,3 +156,23 @@ def runs_delete(
     delete_run(run_id)
     console.print(f"Deleted run {run_id}.", highlight=False)
 
+@runs_app.command("clean")
+def runs_clean(
+    grace: Annotated[float, typer.Option("--grace-minutes", min=0.0, help="Only leftovers untouched for this many minutes.")] = 60.0,
+) -> None:
+    """Remove leftovers of interrupted saves (temporary folders and files, incomplete run
+    folders of older versions); never a complete run.
+    """
+    from phi.backtest.run_history import clean_runs
+    from phi.paths import runs_root
+
+    report = clean_runs(grace=60.0 * grace)
+    if not report.removed:
+        console.print(f"Nothing to clean in {runs_root()}.", highlight=False, markup=False)
+        return
+    console.print(
+        f"Removed {len(report.removed)} leftover(s) of interrupted saves ({report.bytes / 1e6:,.1f} MB) from {runs_root()}:",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    for path in report.removed:
+        console.print(f"  {path.name}", highlight=False, markup=False)

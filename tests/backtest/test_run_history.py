@@ -95,7 +95,7 @@ def test_newer_schema_is_refused_clearly() -> None:
     data = json.loads(p.read_text())
     data["schema_version"] = rh.RESULTS_SCHEMA_VERSION + 1
     p.write_text(json.dumps(data))
-    with pytest.raises(RunError, match=r"results schema 2; this phi reads up to 1 \(upgrade phi\)"):
+    with pytest.raises(RunError, match=rf"results schema {rh.RESULTS_SCHEMA_VERSION + 1}; this phi reads up to {rh.RESULTS_SCHEMA_VERSION} \(upgrade phi\)"):
         rh.load_run(res.run_id)
     with pytest.warns(rh.RunWarning):
         assert rh.list_runs() == []
