@@ -39,12 +39,22 @@ def one_line_error(err: str) -> str:
 def test_demo_runs_end_to_end_prints_tables_and_saves(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = phi(capsys, "demo")
     assert code == 0, err
-    for text in ("SYNTHETIC", "Total return [%]", "Max drawdown duration [bars]", "Final equity [cash]",
-                 "Assumption ledger", "fill timing", "t+1's open", "tie break", "Saved as run"):
+    # compact by default: headline KPIs and the trades summary, the ledger behind --ledger
+    for text in ("SYNTHETIC", "Total return [%]", "Sharpe ratio", "Final equity [cash]", "Closed trades",
+                 "Win rate [%]", "Trades by side: long", "exits: ", "add --ledger", "Saved as run"):
         assert text in out, text
+    for text in ("Assumption ledger", "Max drawdown duration [bars]", "tie break"):
+        assert text not in out, text
     rows = rh.list_runs()
     assert len(rows) == 1 and rows[0]["indicators"] == ["rsi", "macd", "dual_sma"]
     assert rows[0]["run_id"] in out
+
+    code, out, err = phi(capsys, "demo", "--no-save", "--ledger")
+    assert code == 0, err
+    for text in ("Total return [%]", "Max drawdown duration [bars]", "Final equity [cash]",
+                 "Assumption ledger", "fill timing", "t+1's open", "tie break"):
+        assert text in out, text
+    assert len(rh.list_runs()) == 1
 
 
 def test_backtest_flags_build_the_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -72,7 +82,7 @@ def test_backtest_flags_build_the_config(capsys: pytest.CaptureFixture[str], tmp
     assert not runs_root().exists()  # --write-config does not run
 
     # the written config runs as is, and flags still override it
-    code, out, err = phi(capsys, "backtest", "--config", str(cfg_path), "--capital", "60000", "--no-save")
+    code, out, err = phi(capsys, "backtest", "--config", str(cfg_path), "--capital", "60000", "--no-save", "--ledger")
     assert code == 0, err
     assert "rsi(period=10) x2" in out and "blend: voting" in out
     assert "sizing" in out and "risk 0.01 of equity" in out
@@ -91,7 +101,11 @@ def test_runs_list_show_compare_rerun_delete(capsys: pytest.CaptureFixture[str])
 
     code, out, err = phi(capsys, "runs", "show", old, "--trades", "3")
     assert code == 0, err
-    assert "Assumption ledger" in out and "Last 3 of" in out and "config hash" in out
+    assert "Assumption ledger" not in out and "Closed trades" in out and "Trades by side" in out
+    assert "Last 3 of" in out and "config hash" in out
+    code, out, err = phi(capsys, "runs", "show", old, "--ledger")
+    assert code == 0, err
+    assert "Assumption ledger" in out and "Max drawdown duration [bars]" in out
 
     code, out, err = phi(capsys, "runs", "compare", old, new, "--equity-csv", str(runs_root() / "eq.csv"))
     assert code == 0, err
@@ -101,9 +115,10 @@ def test_runs_list_show_compare_rerun_delete(capsys: pytest.CaptureFixture[str])
     assert (runs_root() / "eq.csv").read_text().startswith("timestamp,")
     (runs_root() / "eq.csv").unlink()
 
-    code, out, err = phi(capsys, "runs", "rerun", old, "--no-save")
+    code, out, err = phi(capsys, "runs", "rerun", old, "--no-save", "--ledger")
     assert code == 0, err
     assert f"Identical to {old}: same trades and metrics." in out.replace("\n", " ")
+    assert "Assumption ledger" in out
 
     code, out, err = phi(capsys, "runs", "delete", old, "--yes")
     assert code == 0 and f"Deleted run {old}" in out
@@ -203,6 +218,9 @@ def test_run_backtest_py_legacy_flags(capsys: pytest.CaptureFixture[str]) -> Non
     assert run_backtest.main(["--strategy", "rsi", "--budget", "50000", *SHORT]) == 0
     out = capsys.readouterr().out
     assert "indicators: rsi(period=14)" in out and "Final equity [cash]" in out and "SYNTHETIC" in out
+    assert "Assumption ledger" not in out
+    assert run_backtest.main(["--strategy", "rsi", "--no-save", "--ledger", *SHORT]) == 0
+    assert "Assumption ledger" in capsys.readouterr().out
     (row,) = rh.list_runs()
     saved = rh.load_run(row["run_id"])
     assert saved.config.engine.initial_capital == 50_000.0
@@ -226,12 +244,12 @@ def test_run_backtest_py_as_the_spec_runs_it() -> None:
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "Final equity [cash]" in proc.stdout and "Assumption ledger" in proc.stdout
+    assert "Final equity [cash]" in proc.stdout and "Closed trades" in proc.stdout
     assert "SYNTHETIC" in proc.stdout
 
 
 def test_phiai_blend_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = phi(capsys, "backtest", "-i", "rsi,macd", "--blend", "phiai", "--no-save")
+    code, out, err = phi(capsys, "backtest", "-i", "rsi,macd", "--blend", "phiai", "--no-save", "--ledger")
     assert code == 0, err
     assert "phiai weights in force from" in out and "refreshes" in out
     assert "phiai: weights" in out  # the ledger's blend line

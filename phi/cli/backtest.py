@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import PathOpt, console
+from phi.cli._common import LedgerOpt, PathOpt, console
 from phi.errors import RunError
 
 
@@ -45,6 +45,7 @@ def backtest(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag stored with the run (repeatable).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed recorded with the run.")] = None,
     write_config: Annotated[str | None, typer.Option("--write-config", help="Only write the config JSON to this file (no run).")] = None,
+    ledger: LedgerOpt = False,
 ) -> None:
     """Backtest indicators on one symbol: data -> indicators -> blend -> engine -> saved run."""
     from phi.cli import _flags as cb
@@ -87,13 +88,14 @@ def backtest(
         console.print(f"Wrote {write_config}", highlight=False, markup=False)
         return
     result = fmt.run_with_progress(console, config, save, allow_data_change)
-    fmt.print_result(console, result)
+    fmt.print_result(console, result, ledger=ledger)
     if result.save_error:  # after the result: one line on stderr, exit code 2 (README, Backtesting)
         raise RunError(result.save_error)
 
 
 def demo(
     save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
+    ledger: LedgerOpt = False,
 ) -> None:
     """Run a demo backtest end to end on offline synthetic data (DEMO): RSI + MACD + dual SMA."""
     from phi.backtest.engine import EngineConfig
@@ -110,7 +112,7 @@ def demo(
     )
     console.print("[bold yellow]Demo on SYNTHETIC data[/] (vendor demo, generated locally - not market prices).")
     result = fmt.run_with_progress(console, config, save)
-    fmt.print_result(console, result)
+    fmt.print_result(console, result, ledger=ledger)
     if result.save_error:  # after the result: one line on stderr, exit code 2
         raise RunError(result.save_error)
     console.print("Next: phi backtest AAPL --vendor yfinance -i rsi,macd --sl 5%  |  phi runs list", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from phi.cli._common import console
+from phi.cli._common import LedgerOpt, console
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +38,7 @@ def runs_list(
 def runs_show(
     run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
     trades: Annotated[int, typer.Option("--trades", help="Show the last N trades.")] = 10,
+    ledger: LedgerOpt = False,
 ) -> None:
     """Show one saved run: metrics, assumption ledger, config and its last trades."""
     from phi.backtest.run_history import load_run
@@ -48,7 +49,7 @@ def runs_show(
     summary = res.get("summary") or {}
     console.print(Text.assemble("Run ", (run_id, "bold"), f" saved {res.get('created_at')} by phi {res.get('phi_version')}"), highlight=False)
     header = fmt.run_header(saved.config.to_dict(), summary.get("bars"))
-    fmt.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None)
+    fmt.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None, ledger=ledger, trades=saved.trades)
     console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True, markup=False)
     if trades > 0 and len(saved.trades):
         console.print(_trades_table(saved.trades, trades))
@@ -116,6 +117,7 @@ def runs_rerun(
     run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
     save: Annotated[bool, typer.Option("--save/--no-save", help="Save the re-run as a new run (default: save).")] = True,
     allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run even if the bars changed since.")] = False,
+    ledger: LedgerOpt = False,
 ) -> None:
     """Re-run a saved run's config and check that its trades and metrics are identical."""
     import json
@@ -126,7 +128,7 @@ def runs_rerun(
 
     saved = load_run(run_id)  # every file checked against its checksum
     result = fmt.run_with_progress(console, saved.config, save, allow_data_change)
-    fmt.print_result(console, result)
+    fmt.print_result(console, result, ledger=ledger)
     same_metrics = json.dumps(result.metrics, sort_keys=True) == json.dumps(saved.metrics, sort_keys=True)
     same_trades = result.trades.to_csv(index=False).encode("utf-8") == saved_trades_csv(saved)
     if same_metrics and same_trades:
@@ -155,6 +157,7 @@ def runs_delete(
         raise typer.Abort()
     delete_run(run_id)
     console.print(f"Deleted run {run_id}.", highlight=False)
+
 
 @runs_app.command("clean")
 def runs_clean(
