@@ -4,7 +4,6 @@ then the summary strip, the candlestick chart and the data-health report."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import os
 import re
@@ -90,18 +89,10 @@ def _request_action(action: str) -> None:
 def _save_upload(upload: Any) -> str:
     """Store an uploaded CSV under ``$PHI_HOME/uploads`` (content-addressed) and return its path,
     so a saved run can be re-run from its config later."""
-    from phi.paths import phi_home
+    from phi.data.uploads import store_upload
 
-    data = upload.getvalue()
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(upload.name or "upload.csv"))[:60] or "upload.csv"
-    folder = phi_home() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}_{stem}"
-    if not path.exists():
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # never a half-written upload
-    return str(path)
+    # a partial or different file under the same name is replaced, never reused
+    return str(store_upload(upload.getvalue(), upload.name))
 
 
 def symbol_from_filename(name: str) -> str:

@@ -7,7 +7,10 @@ Detection, so that files exported by common tools load without editing:
 - price columns by name, any case, with aliases: ``Open/o``, ``High/h``, ``Low/l``,
   ``Close/c/Close/Last/Last/Price``, ``Volume/v/Vol``; ``Adj Close`` is used only when the file
   has no ``Close`` (then the bars are labelled ``"adjusted"``, else ``"raw"``);
-- numbers like ``$182.52`` or ``1,234,567``;
+- numbers like ``$182.52`` or ``1,234,567``, and with a decimal comma (``182,52``,
+  ``1.234,56``, as semicolon files from European spreadsheets write them): the decimal mark is
+  detected from the values, a file mixing both conventions or one where ``1,234`` could mean
+  either is refused (:func:`detect_decimal`), never misread;
 - dates as ISO 8601 (``2024-01-05``, ``2024-01-05 09:30``, ``2024-01-05T14:30:00Z``, with
   offsets), US ``01/05/2024`` (day-first ``05/01/2024`` only when a first field exceeds 12),
   ``2024/01/05``, ``05.01.2024``, ``20240105``, or epoch seconds / milliseconds;
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.data.dates import SPAN, in_span
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import TIMEFRAME_MINUTES
 from phi.data.vendors import VendorData, canonical_tz, one_line, resample_session_4h
@@ -76,6 +80,12 @@ _DATE_FORMATS = (
 )
 
 
+def _short(value: object, limit: int = 40) -> str:
+    """``repr`` of a value from the file, cut to ``limit`` characters for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
 def _norm(name: object) -> str:
     return " ".join(str(name).strip().lower().replace("\ufeff", "").split())
 
@@ -92,6 +102,14 @@ def read_csv_file(path: str | Path) -> pd.DataFrame:
             header = fh.readline()
         sep = max((",", ";", "\t", "|"), key=header.count) if header.strip() else ","
         raw = pd.read_csv(p, dtype=str, sep=sep, skipinitialspace=True, encoding="utf-8-sig")
+        raw.attrs["separator"] = sep
+        if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the surplus into the index
+            wide = raw.index.nlevels + raw.shape[1]
+            hint = "; numbers with a decimal comma need ';' between columns" if sep == "," else ""
+            raise DataError(
+                f"CSV file {str(p)!r} has rows with {wide} fields but {raw.shape[1]} column names"
+                f"{hint}"
+            )
     except pd.errors.EmptyDataError:
         raise DataError(f"CSV file {str(p)!r} is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
@@ -133,18 +151,65 @@ def find_columns(columns: list[str]) -> dict[str, str]:
     return found
 
 
-def to_number(values: pd.Series, column: str) -> pd.Series:
-    """Strings like ``$1,234.50`` -> float; blanks -> NaN; anything else a :class:`DataError`."""
+_NA_TOKENS = {"": pd.NA, "-": pd.NA, "null": pd.NA, "nan": pd.NA, "NaN": pd.NA}
+#: a number with a decimal point and optional comma thousands (1,234.5) / the European mirror
+_DOT_STYLE = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?"
+_COMMA_STYLE = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?"
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Trimmed text without currency signs and spaces (``$ 1 234,5`` -> ``1234,5``)."""
     text = values.astype("string").str.strip()
-    text = text.str.replace(r"^\$|[$,\s]", "", regex=True).replace(
-        {"": pd.NA, "-": pd.NA, "null": pd.NA, "nan": pd.NA, "NaN": pd.NA}
-    )
+    return text.str.replace(r"[$\s]", "", regex=True)
+
+
+def detect_decimal(columns: list[pd.Series], separator: str = ",", source: str = "CSV") -> str:
+    """The decimal mark of a file's number columns: ``'.'`` or ``','``.
+
+    A value only one convention can read decides (``1,5``, ``182,52`` or ``1.234,56`` mean a
+    decimal comma; ``1.5`` or ``1,234.56`` a decimal point); the file must not mix the two.
+    When every value reads both ways (``1,234`` is 1234 or 1.234), a comma-separated file
+    means thousands (it had to quote the value); any other file is refused rather than
+    guessed. Values without ``,`` or ``.`` say nothing.
+    """
+    text = pd.concat([_number_text(c) for c in columns], ignore_index=True).dropna()
+    text = text[text.str.contains(r"\d") & text.str.contains(r"[.,]")].drop_duplicates()
+    dot = text.str.fullmatch(_DOT_STYLE).fillna(False).astype(bool)
+    comma = text.str.fullmatch(_COMMA_STYLE).fillna(False).astype(bool)
+    dot_only, comma_only = text[dot & ~comma], text[comma & ~dot]
+    if len(dot_only) and len(comma_only):
+        raise DataError(
+            f"{source} writes numbers two ways: {_short(dot_only.iloc[0])} (decimal point) and "
+            f"{_short(comma_only.iloc[0])} (decimal comma); save it with one convention"
+        )
+    if len(comma_only):
+        return ","
+    if len(dot_only):
+        return "."
+    either = text[dot & comma & text.str.contains(",", regex=False)]
+    if len(either) and separator != ",":
+        raise DataError(
+            f"{source}: cannot tell whether ',' in {_short(either.iloc[0])} is a decimal comma or a "
+            "thousands separator; save the numbers without thousands separators"
+        )
+    return "."
+
+
+def to_number(values: pd.Series, column: str, decimal: str = ".") -> pd.Series:
+    """Strings like ``$1,234.50`` (or ``1.234,50`` with ``decimal=','``) -> float; blanks ->
+    NaN; anything else a :class:`DataError`."""
+    text = _number_text(values)
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    text = text.replace(_NA_TOKENS)
     out = pd.to_numeric(text, errors="coerce")
     bad = out.isna() & text.notna()
     if bool(bad.any()):
         first = values[bad.to_numpy()].iloc[0]
         raise DataError(
-            f"column {column!r} holds a value that is not a number: {first!r} ({int(bad.sum())} such row(s))"
+            f"column {column!r} holds a value that is not a number: {_short(first)} ({int(bad.sum())} such row(s))"
         )
     return out.astype("float64")
 
@@ -159,8 +224,28 @@ def parse_dates(
 
     Returns ``(wall, utc, label)``: the naive wall-clock stamps as written, the same instants
     in UTC when the file says so (an offset, ``Z``, or epoch numbers; else ``None``), and a
-    label of the format used.
+    label of the format used. Dates outside :data:`phi.data.dates.SPAN` (year 0, 9999, epoch
+    values near 1e20) are a :class:`DataError` naming the first such value.
     """
+    wall, utc, label = _detect_dates(values, column)
+    for stamps in (wall, utc):
+        if stamps is None or len(stamps) == 0:
+            continue
+        bad = np.flatnonzero(
+            ~np.asarray([in_span(stamps.min()), in_span(stamps.max())], dtype=bool)
+        )
+        if len(bad):
+            edge = (stamps.min(), stamps.max())[int(bad[0])]
+            first = values.iloc[int(np.flatnonzero(stamps == edge)[0])]
+            raise DataError(
+                f"date column {column!r} holds {_short(first)} ({label}), outside the supported dates {SPAN}"
+            )
+    return wall, utc, label
+
+
+def _detect_dates(
+    values: pd.Series, column: str
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex | None, str]:
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
     if bool(empty.any()):
@@ -169,7 +254,12 @@ def parse_dates(
         if bool(text.str.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])").all()):
             wall = pd.DatetimeIndex(pd.to_datetime(text, format="%Y%m%d"))
             return wall, None, "%Y%m%d"
-        nums = pd.to_numeric(text).astype("float64").to_numpy()
+        nums = text.astype("float64").to_numpy()  # 400 digits -> inf, never an OverflowError
+        if not np.isfinite(nums).all():
+            first = values.iloc[int(np.flatnonzero(~np.isfinite(nums))[0])]
+            raise DataError(
+                f"date column {column!r} holds {_short(first)}, an epoch value outside the supported dates {SPAN}"
+            )
         big = float(np.abs(nums).max())
         unit, label = ("s", "epoch seconds")
         if big >= 1e17:
@@ -178,7 +268,13 @@ def parse_dates(
             unit, label = ("us", "epoch microseconds")
         elif big >= 1e11:
             unit, label = ("ms", "epoch milliseconds")
-        utc = pd.DatetimeIndex(pd.to_datetime(nums, unit=unit, utc=True))
+        try:
+            utc = pd.DatetimeIndex(pd.to_datetime(nums, unit=unit, utc=True))
+        except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
+            first = values.iloc[int(np.argmax(np.abs(nums)))]
+            raise DataError(
+                f"date column {column!r} holds {_short(first)}, an epoch value outside the supported dates {SPAN}"
+            ) from None
         return utc.tz_localize(None), utc, label
     parts = text.str.extract(_OFFSET)
     has_offset = parts[0].notna()
@@ -254,11 +350,15 @@ def parse_csv_frame(
         )
         wall, utc, fmt = parse_dates(joined, f"{cols['date']} + {time_col}")
     notes: list[str] = []
+    numeric = [k for k in ("open", "high", "low", "close", "volume") if k in cols]
+    decimal = detect_decimal(
+        [raw[cols[k]] for k in numeric], str(raw.attrs.get("separator", ",")), source
+    )
     frame = pd.DataFrame(
-        {k: to_number(raw[cols[k]], cols[k]) for k in ("open", "high", "low", "close")}
+        {k: to_number(raw[cols[k]], cols[k], decimal) for k in ("open", "high", "low", "close")}
     )
     if "volume" in cols:
-        frame["volume"] = to_number(raw[cols["volume"]], cols["volume"])
+        frame["volume"] = to_number(raw[cols["volume"]], cols["volume"], decimal)
     else:
         frame["volume"] = 0.0
         notes.append(f"{source} has no volume column; volume set to 0")
@@ -292,6 +392,7 @@ def parse_csv_frame(
         "wall_offset": wall_offset,
         "columns": {k: v for k, v in cols.items() if k != "close_is_adjusted"},
         "date_format": fmt,
+        "decimal": decimal,
         "adjusted_close": "close_is_adjusted" in cols,
         "daily": daily,
         "exchange_tz": zone,
