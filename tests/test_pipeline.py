@@ -82,6 +82,7 @@ def test_run_wires_every_stage_and_matches_the_parts() -> None:
 def test_saved_run_reruns_to_identical_trades_and_metrics() -> None:
     first = run(config())
     assert first.run_id and (runs_root() / first.run_id / "results.json").is_file()
+    assert first.save_error is None
     again = rerun(first.run_id)
     assert again.run_id != first.run_id
     assert json.dumps(again.metrics, sort_keys=True) == json.dumps(first.metrics, sort_keys=True)

@@ -102,9 +102,13 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
+    """fsync a folder (its entries); skipped where the file system cannot (EINVAL, ENOTSUP)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
 
@@ -118,7 +122,8 @@ def _make_temp_dir(root: Path) -> tuple[Path, int]:
         except FileExistsError:
             continue
         fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # no flock here (some network file systems): the pid still tells
+            fcntl.flock(fd, fcntl.LOCK_EX)
         return tmp, fd
 
 
@@ -256,8 +261,10 @@ def _locked(path: Path) -> bool:
         return True  # vanished (published) or unreadable: leave it alone
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         return True
+    except OSError:
+        return False  # no locks on this file system: the writer's pid and the age decide
     finally:
         os.close(fd)  # closing releases the lock we may have taken
     return False
@@ -314,14 +321,14 @@ def clean_root(
     known_names = set(known)
     for entry in sorted(root.iterdir()):
         try:
-            if entry.is_symlink() or not entry.is_dir():
+            if not (deep or entry.name.startswith(TEMP_PREFIX)) or entry.is_symlink() or not entry.is_dir():
                 continue
             if entry.name.startswith(TEMP_PREFIX):
                 size, age = _size_and_age(entry, now)
                 if _orphan_temp_dir(entry, age, grace):
                     _remove(entry, report, size)
                 continue
-            if not deep or entry.name.startswith("."):
+            if entry.name.startswith("."):
                 continue
             children = list(entry.iterdir())
             temps = [c for c in children if _LEGACY_TEMP_FILE.match(c.name) and c.is_file() and not c.is_symlink()]
