@@ -447,7 +447,8 @@ def field_nb(
 
     logits (bars, nodes); inv_temp, group, parent (nodes,): 1 / temperature, sibling group and
     parent node (-1: none) of each node; paths (species, levels); base (species,) base-regime
-    code; u (bars,) up share; vol = node indices of LV, NV, HV. Returns node log-probs within
+    code; u (bars,) up share; vol = node indices of LV, NV, HV. The state bins' shares use the
+    species' paths without their phylum factor. Returns node log-probs within
     groups, marginal node probs, normalised group entropies, species probs and the 8 bins
     (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL) for
     base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV.
@@ -463,6 +464,7 @@ def field_nb(
     gmax = np.empty(ng)
     gsum = np.empty(ng)
     bsum = np.empty(n_base)
+    state = np.empty(ns)
     for t in range(n):
         gmax[:] = -np.inf
         for j in range(k):
@@ -490,6 +492,7 @@ def field_nb(
             if parent[j] >= 0:
                 node_p[t, j] *= node_p[t, parent[j]]
         mx = -np.inf
+        mx2 = -np.inf
         for s in range(ns):
             acc = 0.0
             for lvl in range(nl):
@@ -497,6 +500,10 @@ def field_nb(
             species[t, s] = acc
             if acc > mx:
                 mx = acc
+            st = acc - node_lp[t, paths[s, 1]]  # the state path without the phylum
+            state[s] = st
+            if st > mx2:
+                mx2 = st
         tot = 0.0
         for s in range(ns):
             e = np.exp(species[t, s] - mx)
@@ -505,7 +512,7 @@ def field_nb(
         bsum[:] = 0.0
         for s in range(ns):
             species[t, s] /= tot
-            bsum[base[s]] += species[t, s]
+            bsum[base[s]] += np.exp(state[s] - mx2)
         btot = 0.0
         for b in range(n_base):
             btot += bsum[b]
@@ -541,4 +548,115 @@ def rolling_percentile_nb(x: np.ndarray, window: int, minp: int) -> np.ndarray:
                     le += 1
         if c >= minp:
             out[t] = le / c
+    return out
+
+
+@njit(cache=True)
+def deseason_nb(r: np.ndarray, slot: np.ndarray, n_slots: int, alpha: float) -> np.ndarray:
+    """Returns divided by their time-of-day volatility factor, causally.
+
+    ``f_s = sqrt(v_s / v_all)`` with ``v_s`` an EWM (``alpha``) of r^2 over the previous bars of
+    slot s and ``v_all`` the mean of the slots' ``v``; a slot seen fewer than 5 times has factor 1.
+    One slot (daily bars) gives ``r`` unchanged. NaN stays NaN.
+    """
+    n = r.shape[0]
+    out = np.full(n, np.nan)
+    v = np.zeros(n_slots)
+    seen = np.zeros(n_slots, dtype=np.int64)
+    for t in range(n):
+        x = r[t]
+        if x != x:
+            continue
+        s = slot[t]
+        f = 1.0
+        if n_slots > 1 and seen[s] >= 5:
+            tot = 0.0
+            cnt = 0
+            for j in range(n_slots):
+                if seen[j] >= 5:
+                    tot += v[j]
+                    cnt += 1
+            if tot > 0.0 and v[s] > 0.0:
+                f = np.sqrt(v[s] / (tot / cnt))
+        out[t] = x / f
+        if seen[s] == 0:
+            v[s] = x * x
+        else:
+            v[s] = (1.0 - alpha) * v[s] + alpha * x * x
+        seen[s] += 1
+    return out
+
+
+@njit(cache=True)
+def vol_levels_nb(
+    r: np.ndarray, a_fast: float, a_slow: float, a_ref: float, clip: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(log(s_fast / s_ref), log(s_slow / s_ref), z)`` from EWM volatilities of r.
+
+    Each ``s^2`` is an EWM of ``min(r^2, (clip * s_slow_(t-1))^2)`` (a jump counts at most
+    ``clip`` slow sigmas), started at the first valid r^2. ``z = r / s_slow_(t-1)`` clipped to
+    ``+-clip``: the return standardised by the volatility known before it (0 until a positive
+    volatility is known). NaN r keeps the state (outputs NaN).
+    """
+    n = r.shape[0]
+    fast = np.full(n, np.nan)
+    slow = np.full(n, np.nan)
+    wins = np.full(n, np.nan)
+    vf = 0.0
+    vs = 0.0
+    vr = 0.0
+    started = False
+    for t in range(n):
+        x = r[t]
+        if x != x:
+            continue
+        q = x * x
+        if started and vs > 0.0:
+            zz = x / np.sqrt(vs)
+            wins[t] = min(clip, max(-clip, zz))
+        else:
+            wins[t] = 0.0
+        if not started:
+            vf = q
+            vs = q
+            vr = q
+            started = True
+        else:
+            cap = clip * clip * vs
+            if vs > 0.0 and q > cap:
+                q = cap
+            vf = (1.0 - a_fast) * vf + a_fast * q
+            vs = (1.0 - a_slow) * vs + a_slow * q
+            vr = (1.0 - a_ref) * vr + a_ref * q
+        if vr > 0.0 and vf > 0.0 and vs > 0.0:
+            fast[t] = 0.5 * np.log(vf / vr)
+            slow[t] = 0.5 * np.log(vs / vr)
+        else:
+            fast[t] = 0.0
+            slow[t] = 0.0
+    return fast, slow, wins
+
+
+@njit(cache=True)
+def dominant_nb(p: np.ndarray, margin: float) -> np.ndarray:
+    """Dominant column per row with hysteresis: switch only when another column beats the
+    current one by more than ``margin``. Rows with NaN give -1 (and reset the state)."""
+    n, k = p.shape
+    out = np.full(n, -1, dtype=np.int64)
+    cur = -1
+    for t in range(n):
+        best = 0
+        ok = True
+        for j in range(k):
+            if p[t, j] != p[t, j]:
+                ok = False
+                break
+            if p[t, j] > p[t, best]:
+                best = j
+        if not ok:
+            cur = -1
+            continue
+        if cur < 0 or p[t, best] > p[t, cur] + margin:
+            cur = best
+        out[t] = cur
     return out

@@ -1,30 +1,30 @@
-"""Calibration of the regime engine on labelled demo data, and its report.
+"""Calibration of the regime engine on labelled process families and demo data, and its report.
 
-MFT.md's hand-set energies barely separate a trend from a range on the labelled demo data
-(AUC 0.50-0.58), and its sibling softmaxes are near-uniform, so the reference's confidence
-was ~0. A temperature alone cannot help (it does not reorder bars), so the calibration fits,
-on the **training** symbols only (:data:`TRAIN_SYMBOLS`):
+The first calibration fitted the kingdom and phylum energies of the 60-bar z-scored MFT
+features on the demo data alone; it learned the demo generator's volume and bar-size cues and
+lost to a single efficiency ratio on every other process (issue 08). This one fits only what
+can generalise:
 
-1. **Kingdom and phylum energies** by penalised maximum likelihood: a multinomial logistic
-   model of the sticky logits ``l = EWM_eta(gates(z)) @ alpha + b`` (exactly the engine's
-   logits, since the sticky EWM is linear) with targets kingdom = DIR for trends, NDR for
-   ranges, TRN for breakouts (vol bursts left out) and phylum = HV for vol bursts, NV
-   otherwise. A ridge penalty shrinks ``alpha`` toward MFT.md's table (the prior) and ``b``
-   toward 0; the result is stored as ``taxonomy.energy_correction`` (alpha - prior) and
-   ``taxonomy.bias``, so MFT.md's tables stay visible in the config.
-2. **Temperatures** of the six levels and the **direction scale** of the up/down split, by
-   minimising the negative log-likelihood of the true 8-bin regime (coordinate search on a
-   log scale).
+1. **Kingdom and phylum level energies** (:mod:`phi.regime.levels`) by penalised maximum
+   likelihood: a multinomial logistic model of the sticky logits ``l = EWM_eta(levels) @ beta
+   + b + offset``, where the offset is the sticky logit of the MFT.md (z-score) energies divided
+   by :data:`KP_TEMPERATURE` (kept as minor change inputs, not refitted). Targets: kingdom DIR on
+   trends, NDR on ranges, TRN on flagged breakouts (``breakouts`` family, demo breakouts); phylum
+   LV / NV / HV from the volatility labels (demo vol bursts = HV). The kingdom may use only the
+   direction level features and the phylum only the volatility ones, so volatility alone cannot
+   move the direction kingdom. Ridge :data:`RIDGE` toward 0; NDR and NV are the reference (0).
+2. Data: every family of :data:`phi.regime.families.FAMILIES` (``CAL_BARS`` bars, seed
+   ``CAL_SEED``; the harness scores other seeds), each series weighing 1, plus the demo symbols
+   :data:`TRAIN_SYMBOLS` weighing 1 together; the first ``SKIP_CAL`` bars of each are left out.
+3. Everything else (class to genus temperatures, the up/down scale, the exhaustion weight
+   ``levels.energy.TE``) is kept from the shipped configuration.
 
-:func:`evaluate` reports, on symbols that were not used for tuning (:data:`TEST_SYMBOLS`),
-the trend-vs-range AUC of ``(P(TREND_UP) + P(TREND_DN)) / (... + P(RANGE))``, the balanced
-accuracy of the dominant regime, and the composite's confidence. The demo generator defines
-its regimes by the price process (drift, volatility, mean reversion, jumps), not by the
-engine's features, and it was not changed to make these figures pass.
+:func:`phi.regime.lofo.leave_one_family_out` reruns this without each family in turn and scores
+the family left out. :func:`evaluate` still reports the demo figures on the held-out demo
+symbols (:data:`TEST_SYMBOLS`).
 
-Run ``python -m phi.regime.calibration`` to print the report, ``--write`` to refit and
-rewrite :mod:`phi.regime.calibrated`.
-"""
+Run ``python -m phi.regime.calibration`` to print the demo report, ``--write`` to refit and
+rewrite :mod:`phi.regime.calibrated`."""
 
 from __future__ import annotations
 
@@ -40,17 +40,13 @@ import pandas as pd
 
 from phi.regime import _nb
 from phi.regime.config import MFTConfig, feature_names
-from phi.regime.engine import RegimeEngine, direction_input, engine_warmup
+from phi.regime.engine import RegimeEngine
 from phi.regime.features import compute_features
 from phi.regime.metrics import balanced_accuracy, roc_auc
-from phi.regime.probability_field import probability_field
 from phi.regime.taxonomy import (
     LEVEL_NODES,
-    LEVELS,
     NODE_INDEX,
     REGIMES,
-    energy_matrix,
-    gates,
     node_logits,
 )
 
@@ -63,14 +59,15 @@ __all__ = [
     "balanced_accuracy",
     "calibrate",
     "evaluate",
+    "write_calibrated",
     "roc_auc",
 ]
 
 TRAIN_SYMBOLS: tuple[str, ...] = ("DEMO1", "DEMO2", "DEMO3", "DEMO4", "DEMO5")
 TEST_SYMBOLS: tuple[str, ...] = ("DEMO6", "DEMO7", "DEMO8", "DEMO9", "DEMO10")
 CAL_START, CAL_END = "1995-01-01", "2024-12-31"
-#: ridge strength (per unit of mean log-likelihood) pulling the energies toward MFT.md's tables
-RIDGE = 0.01
+#: ridge strength (per unit of mean log-likelihood) pulling the level weights toward 0
+RIDGE = 1e-4
 #: temperatures are searched in [T_MIN, T_MAX]; T_MAX makes a level practically uniform
 T_MIN, T_MAX = 0.05, 50.0
 
@@ -178,173 +175,187 @@ def evaluate(
 
 
 def _fit_softmax(
-    x: np.ndarray, y: np.ndarray, k: int, prior: np.ndarray, ridge: float, iters: int = 50
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    ridge: float,
+    offset: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+    iters: int = 60,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Penalised multinomial logistic regression by Newton's method.
+    """Penalised multinomial logistic regression by Newton's method, class 0 the reference.
 
-    Minimises ``mean(-log softmax(x W + b)[y]) + ridge / 2 (|W - prior|^2 + |b|^2)``.
-    Returns ``(W, b)`` with W of shape (features, k).
+    Minimises ``sum_i w_i (-log softmax(offset_i + x_i W + b)[y_i]) / sum w + ridge / 2 |W|^2``
+    with the first column of W and b fixed at 0. Returns ``(W, b)``, W (features, k).
     """
     n, f = x.shape
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    w = w / w.sum()
+    off = np.zeros((n, k)) if offset is None else offset
     xa = np.hstack([x, np.ones((n, 1))])
-    theta = np.vstack([prior, np.zeros((1, k))])
-    target = np.vstack([prior, np.zeros((1, k))])
+    theta = np.zeros((f + 1, k - 1))
     onehot = np.zeros((n, k))
     onehot[np.arange(n), y] = 1.0
-    d = (f + 1) * k
+    d = (f + 1) * (k - 1)
+    pen = np.full(f + 1, ridge)
+    pen[f] = 1e-8
     for _ in range(iters):
-        z = xa @ theta
+        z = off + np.hstack([np.zeros((n, 1)), xa @ theta])
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        grad = xa.T @ (p - onehot) / n + ridge * (theta - target)
-        hess = np.zeros((f + 1, k, f + 1, k))
-        for a in range(k):
+        grad = xa.T @ ((p - onehot)[:, 1:] * w[:, None]) + pen[:, None] * theta
+        hess = np.zeros((f + 1, k - 1, f + 1, k - 1))
+        for a in range(1, k):
             for b in range(a, k):
-                wgt = p[:, a] * ((1.0 if a == b else 0.0) - p[:, b])
-                block = (xa * wgt[:, None]).T @ xa / n
-                hess[:, a, :, b] = block
-                hess[:, b, :, a] = block
-        h = hess.reshape(d, d) + ridge * np.eye(d)
-        step = np.linalg.solve(h, grad.reshape(d)).reshape(f + 1, k)
+                wgt = w * p[:, a] * ((1.0 if a == b else 0.0) - p[:, b])
+                block = (xa * wgt[:, None]).T @ xa
+                hess[:, a - 1, :, b - 1] = block
+                hess[:, b - 1, :, a - 1] = block
+        h = hess.reshape(d, d) + np.diag(np.repeat(pen, k - 1))
+        step = np.linalg.solve(h, grad.reshape(d)).reshape(f + 1, k - 1)
         theta -= step
-        if np.max(np.abs(step)) < 1e-9:
+        if np.max(np.abs(step)) < 1e-10:
             break
-    return theta[:f], theta[f]
+    full = np.hstack([np.zeros((f + 1, 1)), theta])
+    return full[:f], full[f]
+
+
+#: level features each level's calibration may use: direction features for the kingdom (so
+#: volatility alone cannot move it), volatility features for the phylum
+KINGDOM_FEATURES = ("lvl_er_", "lvl_abs_t_", "lvl_vr_", "lvl_ac1_", "lvl_er_shift", "lvl_rev")
+PHYLUM_FEATURES = ("lvl_vol_fast", "lvl_vol_slow")
+#: temperature of the MFT.md (z-score) energies of the kingdom and phylum: the short change
+#: features stay as inputs, at a quarter of their table weight
+KP_TEMPERATURE = 4.0
+#: family series length and seed used for calibration (the harness scores other seeds)
+CAL_BARS, CAL_SEED = 6000, 1000
+SKIP_CAL = 300
+_FAMILY_KINGDOM = {"up": "DIR", "down": "DIR", "range": "NDR"}
+_FAMILY_PHYLUM = {"low": "LV", "normal": "NV", "high": "HV"}
 
 
 @dataclass
-class _Sample:
-    z: np.ndarray  # normalised features after the warm-up
-    logits: np.ndarray | None
-    direction: np.ndarray
-    labels: np.ndarray
-    truth: np.ndarray  # index into REGIMES
+class _Series:
+    levels: np.ndarray  # (bars, level features), NaN -> 0
+    offset: np.ndarray  # (bars, 28) sticky logits of the tempered MFT.md energies
+    kingdom: np.ndarray  # target node name or None per bar
+    phylum: np.ndarray
+    weight: float
 
 
-def _samples(cfg: MFTConfig, symbols: Sequence[str], start: str, end: str) -> list[_Sample]:
-    k = engine_warmup(cfg)
+def _series(cfg: MFTConfig, df: pd.DataFrame, kingdom: np.ndarray, phylum: np.ndarray, weight: float) -> _Series:
+    from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
+
+    _, feats = compute_features(df, cfg.features)
+    gate = volume_gate(df, cfg.levels)
+    for col in VOLUME_FEATURES:
+        feats[col] = feats[col].to_numpy() * gate
+    _, logits = node_logits(feats.to_numpy(), cfg.taxonomy, feature_names(cfg.features))
+    lv = np.nan_to_num(level_features(df, cfg.levels).to_numpy(), nan=0.0)
+    return _Series(lv, logits, kingdom, phylum, weight)
+
+
+def _training_set(
+    cfg: MFTConfig, families: Sequence[str], demo_symbols: Sequence[str], n: int, seed: int
+) -> list[_Series]:
+    from phi.regime.families import make_family
+
     out = []
-    for sym in symbols:
-        df, labels, mft = _labelled(sym, start, end, "1D")
-        raw, feats = compute_features(df, cfg.features)
-        truth = np.array([REGIMES.index(r) for r in mft.to_numpy()[k:]])
-        out.append(
-            _Sample(
-                feats.to_numpy()[:],
-                None,
-                direction_input(raw, feats, cfg),
-                labels.to_numpy()[k:],
-                truth,
-            )
-        )
+    for fam in families:
+        lab = make_family(fam, n, seed)
+        k = np.array([_FAMILY_KINGDOM.get(d) for d in lab.direction], dtype=object)
+        if lab.breakout is not None:
+            k[lab.breakout] = "TRN"
+        p = np.array([_FAMILY_PHYLUM.get(v) for v in lab.vol], dtype=object)
+        out.append(_series(cfg, lab.ohlcv, k, p, 1.0))
+    for sym in demo_symbols:
+        df, labels, _ = _labelled(sym, CAL_START, CAL_END, "1D")
+        lab = labels.to_numpy()
+        k = np.array([_KINGDOM_TARGET.get(x) for x in lab], dtype=object)
+        p = np.array([_PHYLUM_TARGET.get(x) for x in lab], dtype=object)
+        out.append(_series(cfg, df, k, p, 1.0 / max(len(demo_symbols), 1)))
     return out
 
 
-def _fit_level(cfg: MFTConfig, samples: list[_Sample], level: str, targets: dict[str, str], ridge: float) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    names = feature_names(cfg.features)
+def _fit_level(
+    cfg: MFTConfig, data: list[_Series], level: str, prefixes: tuple[str, ...], ridge: float
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    from phi.regime.config import level_names
+
+    names = level_names(cfg.levels)
+    cols = [i for i, f in enumerate(names) if f.startswith(prefixes)]
     nodes = LEVEL_NODES[level]
-    eta = np.full(len(names), cfg.taxonomy.smoothing[level])
-    warm = engine_warmup(cfg)
-    xs, ys = [], []
-    for s in samples:
-        phi = np.ascontiguousarray(gates(s.z, cfg.taxonomy, names))
-        sm = _nb.sticky_logits_nb(phi, eta)[warm:]
-        keep = np.isin(s.labels, list(targets))
+    node_cols = [NODE_INDEX[x] for x in nodes]
+    eta = np.full(len(cols), cfg.taxonomy.smoothing[level])
+    xs, ys, offs, ws = [], [], [], []
+    for s in data:
+        sm = _nb.sticky_logits_nb(np.ascontiguousarray(s.levels[:, cols]), eta)
+        target = s.kingdom if level == "kingdom" else s.phylum
+        keep = np.zeros(len(target), dtype=bool)
+        keep[SKIP_CAL:] = True
+        keep &= target != None  # noqa: E711
+        if not keep.any():
+            continue
         xs.append(sm[keep])
-        ys.append(np.array([nodes.index(targets[lab]) for lab in s.labels[keep]]))
+        ys.append(np.array([nodes.index(t) for t in target[keep]]))
+        offs.append(s.offset[keep][:, node_cols])
+        ws.append(np.full(int(keep.sum()), s.weight / keep.sum()))
     x = np.vstack(xs)
+    # reference node: NDR for the kingdom, NV for the phylum (column 0 of the fit)
+    ref = {"kingdom": "NDR", "phylum": "NV"}[level]
+    order = [ref, *[n for n in nodes if n != ref]]
+    perm = [nodes.index(o) for o in order]
     y = np.concatenate(ys)
-    prior_tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias={})
-    prior = energy_matrix(prior_tax, names)[:, [NODE_INDEX[n] for n in nodes]]
-    w, b = _fit_softmax(x, y, len(nodes), prior, ridge)
-    delta = w - prior
-    correction = {
-        node: {f: round(float(delta[i, j]), 4) for i, f in enumerate(names) if abs(delta[i, j]) >= 5e-5}
-        for j, node in enumerate(nodes)
+    y_perm = np.array([order.index(nodes[i]) for i in range(len(nodes))])[y]
+    off = np.vstack(offs)[:, perm]
+    w, b = _fit_softmax(x, y_perm, len(nodes), ridge, off, np.concatenate(ws))
+    energy = {
+        node: {names[c]: round(float(w[i, j]), 4) for i, c in enumerate(cols) if abs(w[i, j]) >= 5e-5}
+        for j, node in enumerate(order)
+        if j > 0
     }
-    bias = {node: round(float(b[j]), 4) for j, node in enumerate(nodes)}
-    return correction, bias
-
-
-def _nll(cfg: MFTConfig, samples: list[_Sample]) -> float:
-    """Mean negative log-likelihood of the true regime bin over the samples."""
-    total = 0.0
-    count = 0
-    warm = engine_warmup(cfg)
-    for s in samples:
-        assert s.logits is not None
-        fld = probability_field(s.logits, s.direction[warm:], cfg)
-        p = fld.regimes[np.arange(len(s.truth)), s.truth]
-        total -= float(np.sum(np.log(np.maximum(p, 1e-12))))
-        count += len(s.truth)
-    return total / count
-
-
-def _with(cfg: MFTConfig, temps: dict[str, float], scale: float) -> MFTConfig:
-    tax = dataclasses.replace(cfg.taxonomy, temperature=dict(temps))
-    prob = dataclasses.replace(cfg.probability, direction_scale=scale)
-    return dataclasses.replace(cfg, taxonomy=tax, probability=prob)
+    bias = {node: round(float(b[j]), 4) for j, node in enumerate(order) if j > 0}
+    return energy, bias
 
 
 def calibrate(
-    symbols: Sequence[str] = TRAIN_SYMBOLS,
-    start: str = CAL_START,
-    end: str = CAL_END,
+    families: Sequence[str] | None = None,
+    demo_symbols: Sequence[str] = TRAIN_SYMBOLS,
     *,
+    n: int = CAL_BARS,
+    seed: int = CAL_SEED,
     ridge: float = RIDGE,
     base: MFTConfig | None = None,
     progress: Any = None,
 ) -> MFTConfig:
-    """Fit the calibration (see the module doc) on ``symbols``; returns the calibrated config.
+    """Fit the level energies and biases of the kingdom and phylum (see the module doc).
 
-    Starts from ``base`` (default :class:`MFTConfig`) with its calibration removed and replaces
-    the energy correction, biases, temperatures and direction scale. Deterministic: the same
-    symbols and range give the same parameters.
+    ``families`` (default: all of :data:`phi.regime.families.FAMILIES`) are generated with
+    ``n`` bars and ``seed``; the demo ``symbols`` (daily, 1995-2024) together weigh as much as
+    one family. Every other parameter is taken from ``base`` (default :class:`MFTConfig`).
+    Deterministic.
     """
-    cfg = base or MFTConfig()
-    tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias={}, temperature=dict.fromkeys(LEVELS, 1.0))
-    prob = dataclasses.replace(cfg.probability, direction_raw=True, direction_scale=1.0)
-    cfg = dataclasses.replace(cfg, taxonomy=tax, probability=prob)
-    say = progress or (lambda msg: None)
-    samples = _samples(cfg, symbols, start, end)
-    correction: dict[str, dict[str, dict[str, float]]] = {}
-    bias: dict[str, float] = {}
-    for level, targets in (("kingdom", _KINGDOM_TARGET), ("phylum", _PHYLUM_TARGET)):
-        corr, b = _fit_level(cfg, samples, level, targets, ridge)
-        correction[level] = corr
-        bias.update(b)
-        say(f"fitted {level} energies")
-    tax = dataclasses.replace(cfg.taxonomy, energy_correction=correction, bias=bias)
-    cfg = dataclasses.replace(cfg, taxonomy=tax)
-    names = feature_names(cfg.features)
-    warm = engine_warmup(cfg)
-    for s in samples:
-        s.logits = node_logits(s.z, cfg.taxonomy, names)[1][warm:]
+    from phi.regime.families import FAMILIES
 
-    temps = {lvl: 1.0 for lvl in LEVELS}
-    scale = 1.0
-    best = _nll(_with(cfg, temps, scale), samples)
-    for step in (2.0, 1.4, 1.15, 1.05):
-        improved = True
-        while improved:
-            improved = False
-            for key in (*LEVELS, "direction"):
-                for mult in (step, 1.0 / step):
-                    t2, s2 = dict(temps), scale
-                    if key == "direction":
-                        s2 = scale * mult
-                    else:
-                        t2[key] = temps[key] * mult
-                    if not all(T_MIN <= t <= T_MAX for t in t2.values()):
-                        continue
-                    val = _nll(_with(cfg, t2, s2), samples)
-                    if val < best - 1e-7:
-                        best, temps, scale, improved = val, t2, s2, True
-                        break
-        say(f"step {step}: nll {best:.4f}")
-    temps = {k: round(v, 4) for k, v in temps.items()}
-    return _with(cfg, temps, round(scale, 4))
+    fams = list(FAMILIES) if families is None else list(families)
+    cfg = base or MFTConfig()
+    temps = dict(cfg.taxonomy.temperature, kingdom=KP_TEMPERATURE, phylum=KP_TEMPERATURE)
+    bias = {k: v for k, v in cfg.taxonomy.bias.items() if k not in ("DIR", "NDR", "TRN", "LV", "NV", "HV")}
+    tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias=bias, temperature=temps)
+    keep = {k: v for k, v in cfg.levels.energy.items() if k not in ("DIR", "NDR", "TRN", "LV", "NV", "HV")}
+    cfg = dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=keep))
+    say = progress or (lambda msg: None)
+    data = _training_set(cfg, fams, demo_symbols, n, seed)
+    say(f"built {len(data)} training series")
+    energy = dict(keep)
+    for level, prefixes in (("kingdom", KINGDOM_FEATURES), ("phylum", PHYLUM_FEATURES)):
+        e, b = _fit_level(cfg, data, level, prefixes, ridge)
+        energy.update(e)
+        bias.update(b)
+        say(f"fitted {level} level energies")
+    tax = dataclasses.replace(cfg.taxonomy, bias=bias)
+    return dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=energy))
 
 
 # ---------------------------------------------------------------------------- writing
@@ -370,12 +381,14 @@ def write_calibrated(config: MFTConfig, path: Path | None = None) -> Path:
     tax = config.taxonomy
     text = (
         '"""Calibrated parameters of the regime engine (written by ``python -m phi.regime.calibration\n'
-        f'--write`` on {", ".join(TRAIN_SYMBOLS)}, daily bars {CAL_START} .. {CAL_END}).\n\n'
+        f'--write`` on every family of phi.regime.families ({CAL_BARS} bars, seed {CAL_SEED}) and\n'
+        f'{", ".join(TRAIN_SYMBOLS)}, daily bars {CAL_START} .. {CAL_END}).\n\n'
         "Do not edit by hand: re-run the calibration. Empty / 1.0 values are MFT.md's reference.\n"
         '"""\n\n'
         "from __future__ import annotations\n\n"
         "# fmt: off\n"
         f"ENERGY_CORRECTION: dict[str, dict[str, dict[str, float]]] = {_py(tax.energy_correction)}\n"
+        f"LEVEL_ENERGY: dict[str, dict[str, float]] = {_py(config.levels.energy)}\n"
         f"BIAS: dict[str, float] = {_py(tax.bias)}\n"
         f"TEMPERATURE: dict[str, float] = {_py(tax.temperature)}\n"
         f"DIRECTION_SCALE: float = {config.probability.direction_scale!r}\n"

@@ -47,8 +47,10 @@ __all__ = [
     "MFTConfig",
     "ProbabilityConfig",
     "ProjectionConfig",
+    "LevelConfig",
     "TaxonomyConfig",
     "feature_names",
+    "level_names",
     "load_config",
     "overrides",
     "save_config",
@@ -162,6 +164,74 @@ def feature_names(fc: FeatureConfig) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class LevelConfig:
+    """Scale-free level features over long windows and the volume gate (:mod:`phi.regime.levels`).
+
+    ``energy[node][feature]`` adds ``weight * feature`` to a node's energy (in logit units, not
+    divided by the level's temperature); the shipped weights come from
+    ``python -m phi.regime.calibration --write``.
+    """
+
+    #: windows of lvl_er_W (the shortest is the "short" one of lvl_er_shift)
+    er: tuple[int, ...] = (20, 60, 120, 250)
+    #: window of lvl_abs_t, lvl_vr_5, lvl_ac1 and the long drift of lvl_rev
+    trend_window: int = 120
+    #: window of lvl_vr_10
+    vr_long: int = 250
+    #: window of the short drift of lvl_rev
+    short_window: int = 20
+    #: EWM spans of the fast, slow and reference volatilities
+    vol_fast: int = 10
+    vol_slow: int = 40
+    vol_ref: int = 500
+    #: a squared return counts at most (jump_clip * slow sigma)^2
+    jump_clip: float = 4.0
+    #: EWM span (in occurrences of a time-of-day slot) of the intraday volatility factor
+    season_span: int = 50
+    #: window of the volume-|return| correlation of the volume gate, and its ramp
+    volume_window: int = 250
+    volume_corr_floor: float = 0.10
+    volume_corr_full: float = 0.25
+    #: node -> level feature -> weight (calibrated)
+    energy: dict[str, dict[str, float]] = _d(calibrated.LEVEL_ENERGY)
+
+    def __post_init__(self) -> None:
+        if not self.er or any(w < 2 for w in self.er) or len(set(self.er)) != len(self.er):
+            raise ConfigError(f"levels.er must be distinct windows >= 2 bars, got {list(self.er)}")
+        for name in ("trend_window", "vr_long", "short_window", "vol_fast", "vol_slow", "vol_ref",
+                     "season_span", "volume_window"):
+            if getattr(self, name) < 2:
+                raise ConfigError(f"levels.{name} must be >= 2 bars, got {getattr(self, name)}")
+        _positive("levels", self, "jump_clip")
+        if not self.volume_corr_floor < self.volume_corr_full:
+            raise ConfigError(
+                f"levels.volume_corr_floor ({self.volume_corr_floor}) must be below "
+                f"volume_corr_full ({self.volume_corr_full})"
+            )
+        _known_keys("levels.energy", self.energy, NODES)
+        names = level_names(self)
+        for node, row in self.energy.items():
+            _known_keys(f"levels.energy.{node}", row, names)
+
+
+def level_names(lc: LevelConfig) -> tuple[str, ...]:
+    """The level feature columns (see :mod:`phi.regime.levels`) in engine order."""
+    w, long_ = lc.trend_window, lc.vr_long
+    return (
+        *(f"lvl_er_{x}" for x in lc.er),
+        f"lvl_abs_t_{w}",
+        f"lvl_vr_5_{w}",
+        f"lvl_vr_10_{long_}",
+        f"lvl_ac1_{w}",
+        "lvl_er_shift",
+        "lvl_rev",
+        "lvl_vol_fast",
+        "lvl_vol_slow",
+        "lvl_vol_trend",
+    )
+
+
+@dataclass(frozen=True)
 class TaxonomyConfig:
     """Gates, energies, sticky logits and softmax temperatures (MFT.md §1.3-1.5)."""
 
@@ -173,6 +243,10 @@ class TaxonomyConfig:
     gate_steepness: dict[str, float] = _d(tables.GATE_STEEPNESS)
     #: scale of the MSL -> kingdom and MSL -> class matrices
     msl_kingdom_scale: float = 0.8
+    #: drop the volatility features (``VOL_FEATURES``) from the DIR and NDR energies of every
+    #: table, so that the direction kingdom does not move with volatility alone (MFT.md's
+    #: tables give DIR/NDR weights on rv_30, rv_delta, true_range, range_expansion)
+    vol_free_direction: bool = True
     msl_kingdom: dict[str, dict[str, float]] = _d(tables.MSL_KINGDOM)
     msl_class: dict[str, dict[str, float]] = _d(tables.MSL_CLASS)
     #: energy weights alpha[level][node][feature]: the union of both blocks of MFT.md §1.4
@@ -181,7 +255,9 @@ class TaxonomyConfig:
     energy_correction: dict[str, dict[str, dict[str, float]]] = _d(calibrated.ENERGY_CORRECTION)
     #: calibrated constant added to a node's energy (absent = 0)
     bias: dict[str, float] = _d(calibrated.BIAS)
-    #: softmax temperature per level, P = softmax(l / T) over each sibling group (calibrated;
+    #: temperature per level: divides the MFT.md (z-score) energies of the level's nodes before
+    #: the softmax over each sibling group (calibrated; 1.0 everywhere reproduces the reference's
+    #: near-uniform probabilities); level energies and biases are not divided
     #: 1.0 everywhere reproduces the reference's near-uniform probabilities)
     temperature: dict[str, float] = _d(calibrated.TEMPERATURE)
 
@@ -249,9 +325,14 @@ class ProbabilityConfig:
     direction_raw: bool = True
     #: calibrated (MFT.md: 1.0)
     direction_scale: float = calibrated.DIRECTION_SCALE
+    #: hysteresis of the dominant regime: it changes only when another bin's probability
+    #: exceeds the current one's by more than this (0 = plain argmax)
+    dominant_margin: float = 0.1
 
     def __post_init__(self) -> None:
         _positive("probability", self, "direction_scale")
+        if not 0.0 <= self.dominant_margin < 1.0:
+            raise ConfigError(f"probability.dominant_margin must be in [0, 1), got {self.dominant_margin}")
 
 
 @dataclass(frozen=True)
@@ -353,6 +434,7 @@ class MFTConfig:
     """The whole engine configuration. ``MFTConfig()`` is the calibrated default."""
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
+    levels: LevelConfig = field(default_factory=LevelConfig)
     taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)
     probability: ProbabilityConfig = field(default_factory=ProbabilityConfig)
     confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
@@ -389,19 +471,24 @@ class MFTConfig:
 
     @classmethod
     def reference(cls) -> MFTConfig:
-        """MFT.md's defaults without this project's calibration: no energy correction or bias,
-        temperature 1 at every level, the normalised direction feature at scale 1, and
-        MFT.md's c_field (near-uniform probabilities, confidence ~0)."""
+        """MFT.md's defaults without this project's additions: no level features, energy
+        correction or bias, temperature 1 at every level, MFT.md's volatility weights in the
+        direction kingdom, the normalised direction feature at scale 1, a plain-argmax dominant
+        regime and MFT.md's c_field (near-uniform probabilities, confidence ~0)."""
         base = cls()
         tax = dataclasses.replace(
             base.taxonomy,
             energy_correction={},
             bias={},
             temperature={lvl: 1.0 for lvl in LEVELS},
+            vol_free_direction=False,
         )
-        prob = dataclasses.replace(base.probability, direction_scale=1.0, direction_raw=False)
+        prob = dataclasses.replace(
+            base.probability, direction_scale=1.0, direction_raw=False, dominant_margin=0.0
+        )
         conf = dataclasses.replace(base.confidence, field_entropy="levels")
-        return dataclasses.replace(base, taxonomy=tax, probability=prob, confidence=conf)
+        lvl = dataclasses.replace(base.levels, energy={})
+        return dataclasses.replace(base, levels=lvl, taxonomy=tax, probability=prob, confidence=conf)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -32,13 +32,15 @@ import numpy as np
 import pandas as pd
 
 from phi.errors import DataError
-from phi.regime.config import MFTConfig, feature_names
+from phi.regime import _nb
+from phi.regime.config import MFTConfig, feature_names, level_names
 from phi.regime.experts import expert_signals, expert_warmup, expert_weights
 from phi.regime.features import compute_features, feature_first_valid
+from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
 from phi.regime.mixer import MIX_COLUMNS, mix
 from phi.regime.probability_field import probability_field
 from phi.regime.projections import project
-from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, node_logits
+from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, level_matrix, node_logits
 
 __all__ = ["RegimeEngine", "RegimeResult", "engine_warmup"]
 
@@ -65,7 +67,10 @@ class RegimeResult:
     level sums to 1), ``node_log_probs`` the log-probabilities within each sibling group
     (classes conditional on their kingdom). ``mix`` has ``composite`` in [-1, 1] and
     ``c_field``, ``c_consensus``, ``c_liquidity``, ``confidence`` (= c_field * c_consensus),
-    ``score`` in [-1, 1].
+    ``score`` in [-1, 1]. ``levels`` holds the scale-free level features
+    (:mod:`phi.regime.levels`); ``volume_gate`` the per-bar weight (0..1) given to the volume
+    features: 0 where volume is absent, constant or unrelated to price activity.
+    ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`.
     """
 
     raw_features: pd.DataFrame
@@ -82,6 +87,9 @@ class RegimeResult:
     variance: pd.DataFrame
     mix: pd.DataFrame
     warmup: int
+    levels: pd.DataFrame
+    volume_gate: pd.Series
+    dominant_margin: float = 0.0
 
     @property
     def composite(self) -> pd.Series:
@@ -94,11 +102,13 @@ class RegimeResult:
         return {"expected": self.expected, "variance": self.variance}
 
     def dominant_regime(self) -> pd.Series:
-        """Most probable of the 8 regimes on every bar (None during the warm-up)."""
-        p = self.regime_probs.to_numpy()
-        ok = ~np.isnan(p).any(axis=1)
-        names = np.array(REGIMES, dtype=object)[np.argmax(np.nan_to_num(p, nan=-1.0), axis=1)]
-        names[~ok] = None
+        """The dominant of the 8 regimes on every bar (None during the warm-up), with
+        hysteresis: it changes only when another bin's probability exceeds the current
+        one's by more than ``dominant_margin`` (0: the most probable bin). Causal."""
+        p = np.ascontiguousarray(self.regime_probs.to_numpy(dtype=np.float64))
+        code = _nb.dominant_nb(p, float(self.dominant_margin))
+        names = np.array(REGIMES, dtype=object)[np.maximum(code, 0)]
+        names[code < 0] = None
         return pd.Series(names, index=self.regime_probs.index, name="dominant_regime")
 
     def latest(self) -> dict[str, Any]:
@@ -108,6 +118,7 @@ class RegimeResult:
             "timestamp": self.regime_probs.index[-1],
             "regime_probs": {k: float(v) for k, v in probs.items()},
             "dominant_regime": str(self.dominant_regime().iloc[-1]),
+            "volume_used": float(self.volume_gate.iloc[-1]),
             **{k: float(v) for k, v in self.mix.iloc[-1].items()},
         }
 
@@ -145,9 +156,14 @@ class RegimeEngine:
                 f"has {len(ohlcv)}. Use a longer date range"
             )
         raw, feats = compute_features(ohlcv, cfg.features)
+        gate = volume_gate(ohlcv, cfg.levels)
+        for col in VOLUME_FEATURES:
+            feats[col] = feats[col].to_numpy() * gate
         names = feature_names(cfg.features)
         z = feats.to_numpy(dtype=np.float64)
-        energy, logits = node_logits(z, cfg.taxonomy, names)
+        lv = level_features(ohlcv, cfg.levels)
+        beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
+        energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
         fld = probability_field(logits, direction_input(raw, feats, cfg), cfg)
         experts = list(cfg.experts.validity)
         sig = expert_signals(ohlcv, experts)
@@ -186,4 +202,7 @@ class RegimeEngine:
             variance=frame(variance, experts),
             mix=frame(mixed, MIX_COLUMNS),
             warmup=k,
+            levels=lv,
+            volume_gate=pd.Series(gate, index=idx, name="volume_gate"),
+            dominant_margin=cfg.probability.dominant_margin,
         )

@@ -24,6 +24,9 @@ family              process
 ``intraday``        hourly bars (7 a session, weekdays) with a U-shaped intraday volatility
                     (1.6x at the open and close, 0.7x at midday), trends / OU ranges and two-
                     state volatility; the volatility label is the state, not the seasonality
+``breakouts``       bounded ranges broken by a 2-4 sigma bar and a strong trend at 1.3x vol for
+                    20-60 bars, then a calmer trend; the bars of the strong phase are flagged
+                    (the transitional kingdom's target); daily, constant vol label
 ==================  =========================================================================
 
 :func:`ex_post_labels` labels any real OHLCV frame for *evaluation only*: the direction label
@@ -57,6 +60,8 @@ class Labelled:
     direction: np.ndarray  # object array of "up" / "down" / "range" (or None: unlabelled)
     vol: np.ndarray  # object array of "low" / "normal" / "high" (or None)
     family: str
+    #: True on the first bars of a move out of a range (a breakout), if the family has them
+    breakout: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -301,6 +306,45 @@ def intraday(n: int, seed: int) -> Labelled:
     return Labelled(_bars(rng, x, sigma, index, volume_shape=season**1.5), lab, vlab, "intraday")
 
 
+def breakouts(n: int, seed: int) -> Labelled:
+    """Bounded ranges broken by a sudden move: a 2-4 sigma bar, then a strong trend at 1.3x
+    volatility for 20-60 bars, then a calmer trend (daily; every bar's vol label "normal").
+    The bars of each break (the strong phase) are flagged ``breakout``."""
+    rng = np.random.default_rng([seed, 7])
+    x = np.empty(n)
+    sigma = np.empty(n)
+    lab = np.empty(n, dtype=object)
+    vlab = np.empty(n, dtype=object)
+    brk = np.zeros(n, dtype=bool)
+    level, t = 0.0, 0
+    while t < n:
+        m = min(n - t, int(rng.integers(100, 300)))  # range
+        sig = np.full(m, SIGMA)
+        e = rng.normal(0.0, 1.0, m) * sig
+        x[t : t + m] = _band_nb(e, np.full(m, rng.uniform(0.03, 0.06)), np.full(m, level))
+        sigma[t : t + m], lab[t : t + m], vlab[t : t + m] = sig, "range", "normal"
+        level, t = x[t + m - 1], t + m
+        if t >= n:
+            break
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        m1 = min(n - t, int(rng.integers(20, 61)))  # the break
+        sig = np.full(m1, 1.3 * SIGMA)
+        steps = sign * rng.uniform(0.25, 0.4) * sig + rng.normal(0.0, 1.0, m1) * sig
+        steps[0] += sign * rng.uniform(2.0, 4.0) * SIGMA
+        x[t : t + m1] = level + np.cumsum(steps)
+        sigma[t : t + m1], lab[t : t + m1], vlab[t : t + m1] = sig, "up" if sign > 0 else "down", "normal"
+        brk[t : t + m1] = True
+        level, t = x[t + m1 - 1], t + m1
+        m2 = min(n - t, int(rng.integers(40, 200)))  # the trend calms down
+        if m2 <= 0:
+            break
+        sig = np.full(m2, SIGMA)
+        x[t : t + m2] = level + np.cumsum(sign * rng.uniform(0.08, 0.2) * sig + rng.normal(0.0, 1.0, m2) * sig)
+        sigma[t : t + m2], lab[t : t + m2], vlab[t : t + m2] = sig, "up" if sign > 0 else "down", "normal"
+        level, t = x[t + m2 - 1], t + m2
+    return Labelled(_bars(rng, x, sigma, _daily_index(n)), lab, vlab, "breakouts", brk)
+
+
 #: name -> generator(n, seed)
 FAMILIES: dict[str, Callable[[int, int], Labelled]] = {
     "trend_ou": trend_ou,
@@ -309,6 +353,7 @@ FAMILIES: dict[str, Callable[[int, int], Labelled]] = {
     "garch": garch,
     "jumps": jumps,
     "intraday": intraday,
+    "breakouts": breakouts,
 }
 
 

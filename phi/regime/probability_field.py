@@ -1,7 +1,8 @@
 """Probability field: sibling softmaxes, the 28 species and the 8 regime bins (MFT.md §1.5).
 
-* **Nodes.** Each sibling group is a softmax of its sticky logits divided by its level's
-  calibrated temperature T: ``P = softmax(l / T)`` (computed in log space). Classes are
+* **Nodes.** Each sibling group is a softmax of its sticky logits (computed in log space;
+  the MFT.md energies inside them are divided by the level's calibrated temperature, see
+  :func:`phi.regime.taxonomy.node_logits`). Classes are
   conditional on their kingdom (``P(PT | DIR)``); the marginal class probability is
   ``P(k) P(c | k)``.
 * **Species.** ``log P(s)`` is the sum of the log-probabilities along the species' path,
@@ -10,7 +11,8 @@
   result a proper distribution.
 * **Regime bins** (our decision 4: mutually exclusive, no double counting).
   ``LOWVOL = P(LV)`` and ``HIGHVOL = P(HV)`` from the phylum softmax; the six state bins share
-  ``P(NV)`` in proportion to the species' base regimes, with TREND and BREAKOUT split up/down
+  ``P(NV)`` in proportion to the species' base regimes, with the species' phylum factor left
+  out of these shares (so the split of the state mass does not move with volatility), with TREND and BREAKOUT split up/down
   by ``u = sigmoid(direction_scale * drift_tscore_30)`` (see :class:`ProbabilityConfig`):
   ``TREND_UP = P(NV) * P(TREND) * u``, ``TREND_DN = P(NV) * P(TREND) * (1 - u)``,
   ``RANGE = P(NV) * P(RANGE)``, ``BREAKOUT_UP/DN`` likewise, ``EXHAUST_REV = P(NV) *
@@ -29,7 +31,6 @@ from phi.regime.config import MFTConfig
 from phi.regime.taxonomy import (
     BASE_REGIMES,
     CLASS_PARENT,
-    GROUP_LEVEL,
     GROUPS,
     LEVELS,
     NODE_INDEX,
@@ -77,13 +78,11 @@ def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfi
 
     ``direction_z`` is the direction feature (NaN counts as 0 -> u = 0.5).
     """
-    temp = cfg.taxonomy.temperature
-    groups = list(GROUPS)
     group = np.empty(len(NODES), dtype=np.int64)
     for g, members in enumerate(GROUPS.values()):
         for m in members:
             group[NODE_INDEX[m]] = g
-    inv_temp = np.array([1.0 / temp[GROUP_LEVEL[groups[group[i]]]] for i in range(len(NODES))])
+    inv_temp = np.ones(len(NODES))  # the logits are tempered by node_logits
     size = np.array([len(m) for m in GROUPS.values()], dtype=np.int64)
     parent = np.full(len(NODES), -1, dtype=np.int64)
     for c, k in CLASS_PARENT.items():

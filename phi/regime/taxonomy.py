@@ -171,10 +171,15 @@ def match_pattern(pattern: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- energies and logits
 
+#: MFT features that measure volatility or bar size (dropped from DIR / NDR when
+#: ``taxonomy.vol_free_direction``)
+VOL_FEATURE_PREFIXES: Final[tuple[str, ...]] = ("rv_", "true_range", "range_expansion")
+
 
 def energy_matrix(cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
     """alpha (features x 28 nodes): energy table + calibrated correction + MSL matrices x
-    ``msl_kingdom_scale``."""
+    ``msl_kingdom_scale``; DIR / NDR rows of volatility features zeroed if
+    ``vol_free_direction``."""
     col = {f: i for i, f in enumerate(features)}
     alpha = np.zeros((len(features), len(NODES)))
     for nodes in cfg.energy.values():
@@ -189,6 +194,10 @@ def energy_matrix(cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
         for node, weights in table.items():
             for feat, w in weights.items():
                 alpha[col[feat], NODE_INDEX[node]] += cfg.msl_kingdom_scale * w
+    if cfg.vol_free_direction:
+        for feat in features:
+            if feat.startswith(VOL_FEATURE_PREFIXES):
+                alpha[col[feat], [NODE_INDEX["DIR"], NODE_INDEX["NDR"]]] = 0.0
     return alpha
 
 
@@ -206,17 +215,36 @@ def gates(z: np.ndarray, cfg: TaxonomyConfig, features: Sequence[str]) -> np.nda
     return phi
 
 
+def level_matrix(energy: dict[str, dict[str, float]], names: Sequence[str]) -> np.ndarray:
+    """beta (level features x 28 nodes) from ``levels.energy`` (node -> feature -> weight)."""
+    col = {f: i for i, f in enumerate(names)}
+    beta = np.zeros((len(names), len(NODES)))
+    for node, weights in energy.items():
+        for feat, w in weights.items():
+            beta[col[feat], NODE_INDEX[node]] += w
+    return beta
+
+
 def node_logits(
-    z: np.ndarray, cfg: TaxonomyConfig, features: Sequence[str]
+    z: np.ndarray,
+    cfg: TaxonomyConfig,
+    features: Sequence[str],
+    levels: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(energy, logits)``, each (bars, 28), from normalised features z (bars, features).
 
-    E = gates(z) @ alpha + bias; class energies are scaled by sigmoid(sticky logit of their parent
+    E = gates(z) @ alpha / T_level + levels @ beta + bias (level features NaN -> 0; T the
+    level's temperature, so the logits are already tempered); class energies are scaled by sigmoid(sticky logit of their parent
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     """
     phi = np.ascontiguousarray(gates(z, cfg, features))
-    energy = _nb.matmul_rows_nb(phi, np.ascontiguousarray(energy_matrix(cfg, features)))
+    alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
+    energy = _nb.matmul_rows_nb(phi, np.ascontiguousarray(alpha))
+    if levels is not None and beta is not None and levels.shape[1]:
+        lx = np.ascontiguousarray(np.nan_to_num(levels, nan=0.0))
+        energy += _nb.matmul_rows_nb(lx, np.ascontiguousarray(beta))
     energy += np.array([cfg.bias.get(n, 0.0) for n in NODES])
     eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
     logits = _nb.sticky_logits_nb(energy, eta)

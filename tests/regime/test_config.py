@@ -63,10 +63,12 @@ def test_other_mft_defaults() -> None:
 def test_calibrated_default_differs_from_the_reference_only_in_calibration() -> None:
     cal, ref = MFTConfig(), MFTConfig.reference()
     assert cal.taxonomy.energy == ref.taxonomy.energy and cal.features == ref.features
-    assert cal.taxonomy.energy_correction and not ref.taxonomy.energy_correction
+    assert cal.levels.energy and not ref.levels.energy and not ref.taxonomy.energy_correction
     assert cal.taxonomy.temperature != ref.taxonomy.temperature
+    assert cal.taxonomy.vol_free_direction and not ref.taxonomy.vol_free_direction
     assert dataclasses.replace(
         cal,
+        levels=ref.levels,
         taxonomy=ref.taxonomy,
         probability=ref.probability,
         confidence=ref.confidence,
@@ -167,9 +169,12 @@ def test_overrides_are_the_settings_that_differ_and_rebuild_the_config() -> None
     ref = MFTConfig.reference()
     diff = overrides(ref)
     # the reference differs from the calibrated default exactly in the calibration settings
-    assert set(diff) == {"taxonomy", "probability", "confidence"}
+    assert set(diff) == {"levels", "taxonomy", "probability", "confidence"}
     assert diff["taxonomy"]["temperature"] == {lvl: 1.0 for lvl in LEVELS}  # a table is given whole
-    assert diff["probability"] == {"direction_scale": 1.0, "direction_raw": False}
+    assert diff["levels"] == {"energy": {}}
+    assert diff["probability"] == {"direction_scale": 1.0, "direction_raw": False, "dominant_margin": 0.0}
     assert MFTConfig.from_dict(diff) == ref
     assert overrides(ref, base=ref) == {}
-    assert overrides(MFTConfig(), base=ref)["probability"] == {"direction_scale": MFTConfig().probability.direction_scale, "direction_raw": True}
+    assert overrides(MFTConfig(), base=ref)["probability"] == {
+        "direction_scale": MFTConfig().probability.direction_scale, "direction_raw": True, "dominant_margin": 0.1
+    }
