@@ -13,7 +13,7 @@ import pandas as pd
 
 from phi.backtest import _nb
 from phi.backtest.engine_config import EngineConfig
-from phi.data.calendar import detect_market_calendar, trading_day_keys
+from phi.data.calendar import FX_DAY_END_HOUR, FX_TZ, detect_market_calendar, utc_offsets
 from phi.errors import EngineError
 
 
@@ -119,26 +119,40 @@ def _calendar(ohlcv: pd.DataFrame, config: EngineConfig) -> tuple[str, str, floa
     return calendar, source, config.annualisation(calendar), day_end
 
 
+_UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
 def _day_end(index: pd.Index, calendar: str = "exchange", tz: str | None = None) -> np.ndarray:
-    """True at the last bar of each trading day of ``calendar`` (see
-    :func:`phi.data.calendar.trading_day_keys`; ``tz`` is the exchange's zone if known)."""
+    """True at the last bar of each trading day of ``calendar`` (the rules of
+    :func:`phi.data.calendar.trading_day_keys`, in one pass over the stamps).
+
+    ``tz`` is the exchange's time zone if known (``"exchange"`` only; else the index's own).
+    """
     n = len(index)
     out = np.ones(n, dtype=bool)
     if not isinstance(index, pd.DatetimeIndex) or n < 2:
         return out
-    if calendar == "fx" or (calendar == "exchange" and tz and index.tz is not None):
+    zone: Any = index.tz  # naive stamps count as UTC
+    if calendar == "fx":
+        zone = FX_TZ
+    elif calendar == "exchange" and tz and index.tz is not None:
+        zone = tz
+    unit = _UNIT_NS.get(index.unit, 1)
+    stamps = index.asi8  # UTC (or naive wall-clock) in the index's unit
+    at, off = np.array([np.iinfo(np.int64).min]), np.zeros(1, dtype=np.int64)
+    for candidate in (zone, index.tz):  # an unknown exchange_tz: the index's own zone
+        if candidate is None or str(candidate) == "UTC":
+            break
         try:
-            keys = trading_day_keys(index, calendar, tz)
-        except (KeyError, ValueError):  # an unknown exchange_tz: the index's own dates
-            keys = trading_day_keys(index, "24/7")
-        _nb.key_change_nb(keys, out)
-        return out
-    if index.tz is not None and str(index.tz) != "UTC":
-        index = index.tz_localize(None)  # wall-clock dates of the index's own zone
-    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000}.get(
-        index.unit, 86_400_000_000_000
-    )
-    _nb.day_end_nb(index.asi8, per_day, out)
+            at, off = utc_offsets(candidate, int(stamps[0]) * unit, int(stamps[-1]) * unit)
+        except (KeyError, ValueError, TypeError):
+            continue
+        at = np.where(at == np.iinfo(np.int64).min, at, at // unit)
+        off = off // unit
+        break
+    fx = calendar == "fx"
+    shift = (24 - FX_DAY_END_HOUR) * 3_600 * 1_000_000_000 // unit if fx else 0
+    _nb.day_end_nb(stamps, at, off, shift, 86_400 * 1_000_000_000 // unit, fx, out)
     return out
 
 

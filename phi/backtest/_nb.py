@@ -27,6 +27,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from phi.backtest._nb_inputs import (  # noqa: F401  (re-exported: the engine's input kernels)
+    day_end_nb,
+    first_bad_bar_nb,
+    first_bad_signal_nb,
+    first_unsorted_nb,
+)
+
 # ---- float parameters (fp) ------------------------------------------------------------
 FP_INIT_CASH = 0
 FP_ENTRY_THR = 1
@@ -100,87 +107,6 @@ ST_SKIPPED = 15  # entries skipped because the size came out as zero
 ST_DIRECTION_ACC = 16
 ST_RUIN_BAR = 17  # bar whose close found equity <= 0; NaN if none
 N_ST = 18
-
-
-@njit(cache=True)
-def _bad_price(x):
-    return not (0.0 < x < np.inf)
-
-
-@njit(cache=True)
-def first_bad_bar_nb(o, h, lo, c):
-    """Index of the first bar with a missing, infinite or non-positive price; -1 if none."""
-    n = c.shape[0]
-    n_bad = 0
-    for t in range(n):  # branch-free count first (the common, all-good case is one fast pass)
-        # x - x is 0 for a finite x and NaN for NaN or +-inf (NaN != 0); min <= 0 finds the rest
-        z = (o[t] - o[t]) + (h[t] - h[t]) + (lo[t] - lo[t]) + (c[t] - c[t])
-        n_bad += (z != 0.0) | (min(min(o[t], h[t]), min(lo[t], c[t])) <= 0.0)
-    if n_bad == 0:
-        return -1
-    for t in range(n):
-        if _bad_price(o[t]) or _bad_price(h[t]) or _bad_price(lo[t]) or _bad_price(c[t]):
-            return t
-    return -1
-
-
-@njit(cache=True)
-def first_bad_signal_nb(sig):
-    """Flat index of the first signal value outside [-1, 1] (NaN is allowed); -1 if none."""
-    flat = sig.ravel()
-    n_bad = 0
-    for i in range(flat.shape[0]):
-        n_bad += (flat[i] > 1.0) | (flat[i] < -1.0)
-    if n_bad == 0:
-        return -1
-    for i in range(flat.shape[0]):
-        if flat[i] > 1.0 or flat[i] < -1.0:
-            return i
-    return -1
-
-
-@njit(cache=True)
-def first_unsorted_nb(stamps):
-    """Index of the first stamp not strictly after its predecessor (unsorted or duplicate); -1."""
-    n = stamps.shape[0]
-    n_bad = 0
-    for t in range(1, n):  # branch-free count first: the all-sorted case is one fast pass
-        n_bad += stamps[t] <= stamps[t - 1]
-    if n_bad == 0:
-        return -1
-    for t in range(1, n):
-        if stamps[t] <= stamps[t - 1]:
-            return t
-    return -1
-
-
-@njit(cache=True)
-def key_change_nb(keys, out):
-    """Mark the last stamp of each run of equal ``keys`` (trading-day numbers, sorted)."""
-    n = keys.shape[0]
-    for t in range(n - 1):
-        out[t] = keys[t + 1] != keys[t]
-    if n > 0:
-        out[n - 1] = True
-    return out
-
-
-@njit(cache=True)
-def day_end_nb(stamps, per_day, out):
-    """Mark the last bar of each calendar day: ``stamps`` sorted ints, ``per_day`` units/day."""
-    n = stamps.shape[0]
-    if n == 0:
-        return out
-    boundary = (stamps[0] // per_day + 1) * per_day
-    for t in range(n - 1):
-        nxt = stamps[t + 1]
-        if nxt >= boundary:
-            out[t] = True
-            boundary = (nxt // per_day + 1) * per_day
-        else:
-            out[t] = False
-    out[n - 1] = True
-    return out
 
 
 @njit(cache=True, error_model="numpy")

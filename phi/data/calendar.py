@@ -264,10 +264,10 @@ def _symbol_calendar(symbol: str) -> str | None:
     return None
 
 
-def _sample(ns: np.ndarray) -> np.ndarray:
-    """At most ``_DETECT_SAMPLE`` evenly spaced positions of ``ns``."""
-    step = max(1, ns.size // _DETECT_SAMPLE)
-    return np.arange(0, ns.size, step)
+def _sample(index: pd.Index) -> np.ndarray:
+    """At most ``_DETECT_SAMPLE`` evenly spaced positions of ``index``."""
+    step = max(1, len(index) // _DETECT_SAMPLE)
+    return np.arange(0, len(index), step)
 
 
 def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = None) -> tuple[str, str]:
@@ -299,11 +299,10 @@ def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = No
             return by_symbol, f"from the symbol {symbol!r}"
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return "exchange", "default (too few timestamps to detect a calendar)"
-    utc = to_utc_ns(index)
-    pick = _sample(utc)
-    at = utc[pick]
-    nxt = utc[np.minimum(pick + 1, utc.size - 1)]
-    gaps = (nxt - at)[pick + 1 < utc.size]
+    pick = _sample(index)
+    at = to_utc_ns(index[pick])
+    nxt = to_utc_ns(index[np.minimum(pick + 1, len(index) - 1)])
+    gaps = (nxt - at)[pick + 1 < len(index)]
     intraday = bool(gaps.size) and float(np.median(gaps)) < 20 * _NS_PER_HOUR
     if not intraday:
         local = wall_dates(index[pick]).astype(np.int64)
@@ -347,3 +346,26 @@ def trading_day_keys(index: pd.DatetimeIndex, calendar: str, tz: str | None = No
     if idx.tz is not None and str(idx.tz) != "UTC":
         idx = idx.tz_localize(None)
     return np.asarray(idx.as_unit("ns").asi8 // _NS_PER_DAY, dtype=np.int64)
+
+
+def utc_offsets(tz: Any, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The UTC offsets of time zone ``tz`` between two instants, and when each one starts.
+
+    Returns ``(at, offset)`` as int64 nanoseconds: ``offset[j]`` (local minus UTC) holds from
+    ``at[j]`` on; ``at[0]`` is the smallest int64 (before everything). Transitions are found
+    day by day, then to the quarter hour (every real-world transition falls on one).
+    """
+    day = pd.Timedelta(days=1)
+    lo = pd.Timestamp(int(start_ns), tz="UTC").floor("D") - day
+    hi = pd.Timestamp(int(end_ns), tz="UTC").ceil("D") + day
+    days = pd.date_range(lo, hi, freq="D").as_unit("ns")
+    off = days.tz_convert(tz).tz_localize(None).as_unit("ns").asi8 - days.asi8
+    at = [np.iinfo(np.int64).min]
+    offsets = [int(off[0])]
+    for i in np.flatnonzero(off[1:] != off[:-1]):
+        fine = pd.date_range(days[i], days[i + 1], freq="15min").as_unit("ns")
+        fine_off = fine.tz_convert(tz).tz_localize(None).as_unit("ns").asi8 - fine.asi8
+        k = int(np.argmax(fine_off != off[i]))
+        at.append(int(fine.asi8[k]))
+        offsets.append(int(fine_off[k]))
+    return np.asarray(at, dtype=np.int64), np.asarray(offsets, dtype=np.int64)

@@ -334,3 +334,39 @@ def test_ledger_states_stops_first_return_and_drawdown_conventions(goog):
     assert ours / theirs == pytest.approx(1 - 1 / (2 * n), rel=2 / n)
     # drawdown on every bar's equity, the initial capital the first peak
     assert res.metrics["max_drawdown"] == M.max_drawdown(res.equity.to_numpy(), 100_000.0)
+
+
+def _key_ends(keys: np.ndarray) -> np.ndarray:
+    return np.r_[keys[1:] != keys[:-1], True]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    ("calendar", "tz", "index_tz"),
+    [("fx", None, "UTC"), ("fx", None, None), ("exchange", "America/New_York", "UTC"),
+     ("exchange", None, "Europe/London"), ("24/7", None, "Asia/Kolkata"), ("24/7", None, None)],
+)  # fmt: skip
+def test_the_day_end_kernel_equals_the_readable_trading_day_rule(seed, calendar, tz, index_tz):
+    """Random stamps over the DST changes (and weekends), any resolution, against pandas."""
+    from phi.backtest._inputs import _day_end
+    from phi.data.calendar import trading_day_keys
+
+    rng = np.random.default_rng(seed)
+    lo, hi = pd.Timestamp("2017-03-08").value, pd.Timestamp("2017-03-15").value
+    if seed % 2:
+        lo, hi = pd.Timestamp("2017-10-31").value, pd.Timestamp("2017-11-08").value
+    ns = np.unique(rng.integers(lo, hi, 3000) // 60_000_000_000 * 60_000_000_000)
+    idx = pd.DatetimeIndex(ns).as_unit(["ns", "us", "s", "ms"][seed])
+    idx = idx.tz_localize(index_tz) if index_tz else idx
+    want = _key_ends(trading_day_keys(idx, calendar, tz))
+    np.testing.assert_array_equal(_day_end(idx, calendar, tz), want)
+
+
+def test_the_day_end_kernel_on_eurusd_and_goog(eurusd, goog):
+    from phi.backtest._inputs import _day_end
+    from phi.data.calendar import trading_day_keys
+
+    for df, cal in ((eurusd, "fx"), (goog, "exchange"), (eurusd, "24/7")):
+        want = _key_ends(trading_day_keys(df.index, cal))
+        np.testing.assert_array_equal(_day_end(df.index, cal), want)
+    assert _day_end(eurusd.index, "fx").sum() == len(_fx_trading_day_closes(eurusd["close"]))
