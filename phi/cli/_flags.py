@@ -76,12 +76,13 @@ def build_config(
     ``None`` means "flag not given". Changing any dataset field drops the file's recorded
     data hash (it described other bars).
     """
-    from phi.backtest.run_config import RunConfig
-
-    if config_file:
+    if config_file:  # read (and refuse) the file before the engine is imported
         from phi._io import read_user_text
 
         text = read_user_text(config_file, "--config file")
+    from phi.backtest.run_config import RunConfig
+
+    if config_file:
         try:
             d = RunConfig.from_json(text).to_dict()
         except ConfigError as exc:
