@@ -233,7 +233,7 @@ def test_unreachable_is_vendor_error_without_the_key(rsps, exc_type):
     with pytest.raises(VendorError) as err:
         fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=KEY)
     msg = one_line(err.value)
-    assert msg.startswith("could not reach Alpha Vantage: ") and "apikey=***" in msg
+    assert msg.startswith("could not reach Alpha Vantage: ") and "/query?<query hidden>" in msg
     assert err.value.__cause__ is None and err.value.__suppress_context__
 
 
@@ -281,3 +281,109 @@ def test_injected_session_is_used():
         == 6
     )
     assert s.calls[0][0] == URL and s.calls[0][1]["outputsize"] == "full" and s.calls[0][2] == 30
+
+
+# ---- the key never leaks, in any spelling -----------------------------------------------------
+
+ODD_KEYS = [
+    "a+b/c=d&e f",
+    "+/=&",
+    "key with spaces",
+    "Ünï cödé/ключ+1",
+    "x'y\"z\\w&q=1",
+    "%2Bpre-encoded%20",
+    "SECRET-KEY-123",
+]
+
+
+def spellings(key: str) -> set[str]:
+    """The key as a message or log could carry it, built independently of phi's redaction."""
+    from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+    prepared = requests.Request("GET", URL, params={"symbol": "IBM", "apikey": key}).prepare().url
+    sent = dict(parse_qsl(urlsplit(prepared).query, keep_blank_values=True))
+    assert sent["apikey"] == key  # what Alpha Vantage receives
+    as_sent = urlsplit(prepared).query.split("apikey=", 1)[1].split("&", 1)[0]
+    forms = {key, quote(key), quote(key, safe=""), quote_plus(key), as_sent, repr(key)[1:-1], json.dumps(key)[1:-1]}
+    forms |= {f.lower() for f in forms if "%" in f}  # lower-case hex
+    forms |= {quote(as_sent, safe="")}  # encoded twice
+    return {f for f in forms if len(f) >= 3}
+
+
+def assert_no_key(text: str, key: str) -> None:
+    for form in spellings(key):
+        assert form not in text, f"{form!r} leaked into {text!r}"
+
+
+def _url_with(key: str) -> str:
+    return requests.Request("GET", URL, params={**daily_params(key=key)}).prepare().url
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_key_absent_from_connection_errors(rsps, key):
+    url = _url_with(key)
+    path = url.split(".co", 1)[1]
+    rsps.get(URL, body=requests.ConnectionError(f"Max retries exceeded with url: {path} (Caused by X); {url}"))
+    with pytest.raises(VendorError) as err:
+        fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=key)
+    msg = str(err.value)
+    assert_no_key(msg, key)
+    assert "\n" not in msg and "/query?<query hidden>" in msg and "Caused by X" in msg
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_key_absent_from_error_and_rate_limit_bodies(rsps, key):
+    echo = f"Invalid API call for apikey={key} ({_url_with(key)}); your key {key} is unknown."
+    rsps.get(URL, json={"Error Message": echo})
+    rsps.get(URL, json={"Note": f"Key {key} : 5 calls per minute. {_url_with(key)}"})
+    for kind in (VendorError, RateLimitError):
+        with pytest.raises(kind) as err:
+            fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=key)
+        assert_no_key(str(err.value), key)
+        assert "Alpha Vantage" in str(err.value)
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_key_absent_from_a_real_failed_request_cli_warnings_and_logs(key, monkeypatch, capsys, caplog):
+    """No mock: requests builds the real URL and fails (the network is off in tests)."""
+    import logging
+    import warnings
+    from urllib.parse import quote_plus
+
+    from phi.cli import main
+
+    monkeypatch.setenv("ALPHAVANTAGE_API_KEY", key)
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(VendorError) as err:
+            fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage")
+        code = main(["fetch", "IBM", "-v", "alpha_vantage", "--start", "2024-01-02", "--end", "2024-01-09"])
+    # urllib3 logs each request line at DEBUG, the URL with its query string included
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "www.alphavantage.co", 443, "GET",
+        f"/query?function=TIME_SERIES_DAILY&apikey={quote_plus(key)}", "HTTP/1.1", 200, None,
+    )
+    out = capsys.readouterr()
+    assert code == 2 and "could not reach Alpha Vantage" in out.err
+    texts = [str(err.value), out.out, out.err, caplog.text, *(str(w.message) for w in record)]
+    assert "query hidden" in caplog.text
+    for text in texts:
+        assert_no_key(text, key)
+
+
+@pytest.mark.parametrize("short", ["a", "e", "ab", "AV", "the"])
+def test_short_keys_never_garble_messages(rsps, short):
+    """A one-letter key is masked only where it is the key (query string, apikey=); ordinary words stay."""
+    text = "Invalid API call. Please retry or visit the documentation for a symbol: apikey={k} and a word."
+    messages = []
+    for key in (short, "ZQXJ7K2M9P4W8N3V"):
+        rsps.get(URL, json={"Error Message": text.format(k=key)})
+        rsps.get(URL, body=requests.ConnectionError(f"url: {_url_with(key).split('.co', 1)[1]} (Caused by a timeout)"))
+        for _ in range(2):
+            with pytest.raises(VendorError) as err:
+                fetch("IBM", "2024-01-02", "2024-01-09", vendor="alpha_vantage", api_key=key)
+            messages.append(str(err.value))
+    assert messages[:2] == messages[2:]  # identical whatever the key: nothing garbled, nothing leaked
+    assert "for a symbol: apikey=*** and a word" in messages[0]
+    assert "(Caused by a timeout)" in messages[1] and "Alpha Vantage" in messages[1]

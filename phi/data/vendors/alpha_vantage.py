@@ -15,7 +15,9 @@ to UTC; Alpha Vantage stamps intraday bars at their start. Daily bars: 00:00 UTC
 
 The key comes from the ``api_key`` argument or the environment variable
 ``ALPHAVANTAGE_API_KEY``. It is sent only as the ``apikey`` query parameter and never
-stored, logged or put into an error message or result.
+stored, logged or put into an error message or result: messages never carry the request's
+query string, and every spelling of the key (raw, URL-encoded, ...) is masked
+(:mod:`phi.data.vendors.redact`).
 
 Errors come back as HTTP 200 bodies: ``"Error Message"`` (unknown symbol, bad call) ->
 :class:`~phi.errors.VendorError`; ``"Note"`` / ``"Information"`` (rate limit, premium-only)
@@ -40,6 +42,7 @@ from phi.data.vendors import (
     resample_session_4h,
     session_anchor,
 )
+from phi.data.vendors.redact import guard_http_logs, redact
 from phi.errors import DataError, MissingAPIKeyError, RateLimitError, VendorError
 
 URL = "https://www.alphavantage.co/query"
@@ -116,14 +119,15 @@ def months_to_request(
 
 
 def _scrub(text: object, key: str) -> str:
-    out = one_line(text)
-    return out.replace(key, "***") if key else out
+    """One line of ``text`` without the URL's query string or any spelling of ``key``."""
+    return one_line(redact(" ".join(str(text).split()), key))
 
 
 def request_json(params: dict[str, str], api_key: str, session: Any = None) -> dict[str, Any]:
     """Transport: one GET; returns the JSON body or raises a typed error (the key never leaks)."""
     import requests
 
+    guard_http_logs()  # urllib3 logs each request's URL, key included, at DEBUG
     getter = session.get if session is not None else requests.get
     what = f"{params.get('function')} {params.get('symbol')!r}"
     try:
