@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: saves are atomic, so nothing is half-written
+        err_console.print("interrupted")
+        return 130
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # typer/click exit paths (e.g. --help)
