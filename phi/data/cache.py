@@ -469,6 +469,7 @@ def find_covering(vendor: str, symbol: str, timeframe: str, start: Any, end: Any
     base = dataset_dir(vendor, symbol, timeframe)
     if not base.exists():
         return None
+    _clean_folder(base)  # leftovers of a killed writer of this dataset go on its next use
     lo, hi = _day(start), _day(end)
     covering = []
     for meta_path in base.glob(f"*{_META_SUFFIX}"):

@@ -176,3 +176,14 @@ def test_cli_cache_clean(capsys):
     assert _leftovers(cache_root()) == [] and cache.load_dataset(*ARGS) is not None
     assert main(["cache", "clean"]) == 0
     assert "Removed 0 leftover file(s)" in capsys.readouterr().out
+
+
+def test_next_use_of_a_dataset_removes_its_leftovers():
+    from phi.data import store
+
+    store.get_dataset("DEMO", "2022-01-01", "2022-12-31")
+    folder = cache.dataset_dir("demo", "DEMO", "1D")
+    orphan = folder / ".2022-01-01_2022-12-31.parquet.dead01.tmp"
+    orphan.write_bytes(b"x" * 500)
+    assert store.get_dataset("DEMO", "2022-03-01", "2022-03-31").from_cache
+    assert not orphan.exists()
