@@ -119,6 +119,14 @@ def base_dict() -> dict:
         (lambda d: d.update(seed=-1), r"^seed must be >= 0, got -1"),
         (lambda d: d.update(seed=1.5), r"^seed must be an integer, got 1\.5"),
         (lambda d: d.update(tags="demo"), r"^tags must be a list of strings"),
+        (lambda d: d.update(seed=2**63), r"^seed must be <= 9223372036854775807, got 9223372036854775808$"),
+        (lambda d: d.update(description="x" * 2001), r"^description is 2,001 characters long; at most 2,000 are allowed$"),
+        (lambda d: d.update(tags=["t"] * 33), r"^tags: 33 tags given; at most 32 are allowed$"),
+        (lambda d: d.update(tags=["t" * 65]), r"^tags\[0\] is 65 characters long; at most 64 are allowed$"),
+        (lambda d: d["indicators"][0].update(weight=10**400), r"^indicators\[0\]\.weight must be finite, got an integer of about 401 digits$"),
+        (lambda d: d["indicators"][0].update(weight="w" * 10_000), r"^indicators\[0\]\.weight must be a number, got 'w{20,60}\.\.\.w+'$"),
+        (lambda d: d["dataset"].update(start="0000-01-01"), r"^dataset\.start '0000-01-01' is outside the dates Phi-nance accepts"),
+        (lambda d: d["dataset"].update(end="2300-01-01"), r"^dataset\.end '2300-01-01' is outside the dates Phi-nance accepts"),
         (lambda d: d.update(schema_version=2), r"^schema_version 2 is newer than this phi understands \(1\); upgrade phi"),
         (lambda d: d.update(api_key="secret"), r"^unknown config field 'api_key'"),
         (lambda d: d.pop("dataset"), r"^dataset is missing from the config"),
@@ -135,6 +143,12 @@ def test_bad_configs_are_one_line_errors_naming_the_field(edit, message: str) ->
 def test_bad_json_and_wrong_top_level() -> None:
     with pytest.raises(ConfigError, match=r"config is not valid JSON: .* line 1 column"):
         RunConfig.from_json("{not json")
+    with pytest.raises(ConfigError, match=r"nested too deeply"):
+        RunConfig.from_json("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match=r"4300 digits"):
+        RunConfig.from_json('{"seed": 1' + "0" * 5000 + "}")
+    with pytest.raises(ConfigError, match=r"^seed must be <= \d+, got an integer of about 5,001 digits$"):
+        RunConfig(DatasetSpec("DEMO"), ["rsi"], seed=10**5000)
     with pytest.raises(ConfigError, match=r"config must be an object"):
         RunConfig.from_json("[1, 2]")
 
