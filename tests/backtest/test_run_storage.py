@@ -140,10 +140,13 @@ def test_cli_prints_the_result_then_one_line_and_leaves_no_partial_run(
 def test_cli_when_phi_home_is_a_file(
     capsys: pytest.CaptureFixture[str], _isolated_phi_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The CLI says so before any work (nothing computed, so nothing lost); the API, which
+    cannot know in advance, returns the result with the reason (test below)."""
     target = phi_home_is_a_file(_isolated_phi_home, monkeypatch)
     code, out, err = phi(capsys, "demo")
-    assert code == 2 and "Total return [%]" in out
-    assert error_line(err) == f"error: could not save the run: {target} is a file, not a folder (PHI_HOME={target})"
+    assert code == 2
+    line = error_line(err)
+    assert "PHI_HOME=" in line and str(target) in line and "not a folder" in line
     assert target.read_text() == "x"
 
 
@@ -477,6 +480,20 @@ def test_a_v1_run_without_checksums_still_loads(tmp_path: Path, monkeypatch: pyt
     saved = rh.load_run(row["run_id"])
     assert "checksums" not in saved.results and saved.results["schema_version"] == 1
     assert len(saved.trades) == saved.metrics["n_trades"] + saved.metrics["n_open_trades"] == 30
+
+
+def test_a_frozen_v2_run_still_loads_with_its_checksums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STYLE note 10: the schema-2 assets (tests/golden/saved_runs_v2) stay readable, checksums checked."""
+    shutil.copytree(ROOT / "tests" / "golden" / "saved_runs_v2", tmp_path / "runs")
+    monkeypatch.setenv("PHI_HOME", str(tmp_path))
+    (row,) = rh.list_runs()
+    saved = rh.load_run(row["run_id"])
+    assert saved.results["schema_version"] == 2 and set(saved.results["checksums"]) == set(rh.DATA_FILES)
+    assert len(saved.trades) == saved.metrics["n_trades"] + saved.metrics["n_open_trades"] == 14
+    assert saved.equity["equity"].iloc[-1] == pytest.approx(saved.metrics["final_equity"])
+    _flip_byte(tmp_path / "runs" / row["run_id"] / "equity.parquet")
+    with pytest.raises(RunError, match="equity.parquet does not match its checksum"):
+        rh.load_run(row["run_id"])
 
 
 def test_saved_results_record_each_files_checksum(result: BacktestResult) -> None:
