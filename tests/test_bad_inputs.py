@@ -252,6 +252,9 @@ CASES: dict[str, Case] = {
     "--params rsi.period=1e400": C(*BT, "--params", "rsi.period=1e400", names="period"),
     "--tag 1,000 chars": C(*BT, "--tag", "t" * 1000, names="tags[0]"),
     "--description 100,000 chars": C(*BT, "--description", "d" * 100_000, names="description"),
+    "--last -5 (regime)": C("regime", "--last", "-5", names="--last"),
+    "--limit -1 (runs list)": C("runs", "list", "--limit", "-1", names="--limit"),
+    "--limit 10^5000 (runs list)": C("runs", "list", "--limit", "1" + "0" * 5000, names="--limit"),
     "unknown option": C("backtest", "--nonsense", names="--nonsense"),
     "extra argument": C("backtest", "A", "B", names="B"),
     "unknown command": C("frobnicate", names="frobnicate"),
@@ -416,6 +419,12 @@ def test_markup_in_free_text_is_stored_and_shown_as_typed(capsys: pytest.Capture
     assert main(["runs", "list"]) == 0 and main(["runs", "show", row["run_id"]]) == 0
     out, err = capsys.readouterr()
     assert err == "" and row["run_id"] in out
+
+
+def test_regime_last_beyond_the_bars_lists_every_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regime", "--start", "2024-01-01", "--end", "2024-06-30", "--last", "99999999999999999999999"]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "last " in out and " bars" in out
 
 
 def test_write_config_writes_through_a_symlink_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ def regime_cmd(
     vendor: VendorOpt = "demo",
     path: PathOpt = None,
     config: Annotated[str | None, typer.Option("--config", help="Regime engine config (.json or .toml); default: calibrated.")] = None,
-    last: Annotated[int, typer.Option("--last", help="Also list the dominant regime of the last N bars.")] = 5,
+    last: Annotated[int, typer.Option("--last", min=0, help="Also list the dominant regime of the last N bars.")] = 5,
 ) -> None:
     """Run the MFT regime engine: latest regime probabilities, dominant regime, composite, confidences."""
     from rich.table import Table
@@ -58,8 +58,8 @@ def regime_cmd(
             recent.add_column(col, justify="right")
         dom = res.dominant_regime()
         for ts in res.mix.index[-last:]:
-            d = dom.loc[ts]
-            p = res.regime_probs.loc[ts, d] if d else float("nan")
+            d = dom.loc[ts]  # NaN during the engine's warm-up
+            p = res.regime_probs.loc[ts, d] if isinstance(d, str) else float("nan")
             recent.add_row(f"{ts:{fmt}}", str(d), f"{p:.3f}", f"{res.mix.loc[ts, 'composite']:+.3f}", f"{res.mix.loc[ts, 'confidence']:.3f}")
         console.print(recent)
     if ds.synthetic:

@@ -18,7 +18,7 @@ runs_app = typer.Typer(help="The run history: list, show, compare, re-run, delet
 
 @runs_app.command("list")
 def runs_list(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many runs.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs.")] = 20,
 ) -> None:
     """List saved runs, newest first, with their headline metrics."""
     from phi.backtest.run_history import list_runs
