@@ -510,6 +510,11 @@ def load_run(run_id: str) -> SavedRun:
     results = _read_results(run_id)
     config = _load_config(run_id, results)
     trades = _parse_trades(run_id, _read_file(run_id, results, TRADES_FILE))
+    if "checksums" not in results:  # schema 1: no checksums, but the trade count is known
+        m = results["metrics"]
+        counted = m.get("n_trades", 0) + m.get("n_open_trades", 0) if "n_trades" in m else None
+        if isinstance(counted, int | float) and counted == counted and len(trades) != counted:
+            raise _bad(run_id, f"{TRADES_FILE} has {len(trades)} trades, {RESULTS_FILE} counts {counted:.0f} (cut short?)")
     equity = _parse_equity(run_id, _read_file(run_id, results, EQUITY_FILE))
     return SavedRun(run_id, run_dir(run_id), config, results, trades, equity)
 

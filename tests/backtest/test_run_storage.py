@@ -480,6 +480,9 @@ def test_a_v1_run_without_checksums_still_loads(tmp_path: Path, monkeypatch: pyt
     saved = rh.load_run(row["run_id"])
     assert "checksums" not in saved.results and saved.results["schema_version"] == 1
     assert len(saved.trades) == saved.metrics["n_trades"] + saved.metrics["n_open_trades"] == 30
+    _cut_trades(tmp_path / "runs" / row["run_id"])  # no checksum, but its trade count gives it away
+    with pytest.raises(RunError, match=r"trades.csv has 15 trades, results.json counts 30 \(cut short\?\)"):
+        rh.load_run(row["run_id"])
 
 
 def test_a_frozen_v2_run_still_loads_with_its_checksums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
