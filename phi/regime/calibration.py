@@ -58,7 +58,10 @@ __all__ = [
     "CalibrationReport",
     "balanced_accuracy",
     "calibrate",
+    "calibration_base",
     "evaluate",
+    "fit_levels",
+    "training_series",
     "write_calibrated",
     "roc_auc",
 ]
@@ -256,6 +259,15 @@ def _series(cfg: MFTConfig, df: pd.DataFrame, kingdom: np.ndarray, phylum: np.nd
     return _Series(lv, logits, kingdom, phylum, weight)
 
 
+def training_series(
+    cfg: MFTConfig, families: Sequence[str], demo_symbols: Sequence[str], n: int, seed: int
+) -> dict[str, list[_Series]]:
+    """Prepared training series per family name (and ``"demo"``) for :func:`fit_levels`."""
+    out = {fam: _training_set(cfg, [fam], (), n, seed) for fam in families}
+    out["demo"] = _training_set(cfg, [], demo_symbols, n, seed)
+    return out
+
+
 def _training_set(
     cfg: MFTConfig, families: Sequence[str], demo_symbols: Sequence[str], n: int, seed: int
 ) -> list[_Series]:
@@ -339,21 +351,36 @@ def calibrate(
     from phi.regime.families import FAMILIES
 
     fams = list(FAMILIES) if families is None else list(families)
-    cfg = base or MFTConfig()
-    temps = dict(cfg.taxonomy.temperature, kingdom=KP_TEMPERATURE, phylum=KP_TEMPERATURE)
-    bias = {k: v for k, v in cfg.taxonomy.bias.items() if k not in ("DIR", "NDR", "TRN", "LV", "NV", "HV")}
-    tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias=bias, temperature=temps)
-    keep = {k: v for k, v in cfg.levels.energy.items() if k not in ("DIR", "NDR", "TRN", "LV", "NV", "HV")}
-    cfg = dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=keep))
+    cfg = calibration_base(base)
     say = progress or (lambda msg: None)
     data = _training_set(cfg, fams, demo_symbols, n, seed)
     say(f"built {len(data)} training series")
-    energy = dict(keep)
+    return fit_levels(cfg, data, ridge)
+
+
+_KP_NODES = ("DIR", "NDR", "TRN", "LV", "NV", "HV")
+
+
+def calibration_base(base: MFTConfig | None = None) -> MFTConfig:
+    """``base`` (default :class:`MFTConfig`) without its kingdom / phylum calibration, with the
+    kingdom and phylum temperatures at :data:`KP_TEMPERATURE`: the starting point of a fit."""
+    cfg = base or MFTConfig()
+    temps = dict(cfg.taxonomy.temperature, kingdom=KP_TEMPERATURE, phylum=KP_TEMPERATURE)
+    bias = {k: v for k, v in cfg.taxonomy.bias.items() if k not in _KP_NODES}
+    tax = dataclasses.replace(cfg.taxonomy, energy_correction={}, bias=bias, temperature=temps)
+    keep = {k: v for k, v in cfg.levels.energy.items() if k not in _KP_NODES}
+    return dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=keep))
+
+
+def fit_levels(cfg: MFTConfig, data: list[_Series], ridge: float = RIDGE) -> MFTConfig:
+    """Fit the kingdom and phylum level energies and biases of ``cfg`` (a
+    :func:`calibration_base`) on prepared training series."""
+    energy = dict(cfg.levels.energy)
+    bias = dict(cfg.taxonomy.bias)
     for level, prefixes in (("kingdom", KINGDOM_FEATURES), ("phylum", PHYLUM_FEATURES)):
         e, b = _fit_level(cfg, data, level, prefixes, ridge)
         energy.update(e)
         bias.update(b)
-        say(f"fitted {level} level energies")
     tax = dataclasses.replace(cfg.taxonomy, bias=bias)
     return dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=energy))
 

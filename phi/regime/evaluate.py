@@ -205,9 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lofo:
         from phi.regime.lofo import leave_one_family_out
 
-        lofo = leave_one_family_out(n=args.n, seeds=args.seed)
+        lofo = leave_one_family_out(n=args.n, seeds=args.seed, extra=extra)
         print("\nleave-one-family-out (calibrated without the family it is scored on):")
-        print(to_markdown(lofo))
+        print(to_markdown(lofo.table))
+        print("worst left-out family per figure:", lofo.worst_family)
     return 0
 
 
