@@ -13,3 +13,4 @@ fi
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 .venv/bin/uv pip install --quiet --python .venv/bin/python -e "$spec"
+echo "Phi-nance is installed in .venv: 'source .venv/bin/activate' puts phi and python on this shell's PATH (or call .venv/bin/phi)." >&2
