@@ -162,3 +162,19 @@ def test_a_symlink_in_the_way_is_refused_and_its_target_untouched(tmp_path):
     with pytest.raises(DataError, match="not a regular file"):
         store_upload(data, "bars.csv")
     assert victim.read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ("date,open,high,low,close\n2024-01-02,1,2,0.5,1.5 \u00e9\n".encode("latin-1"), "not UTF-8 text (byte 0xe9)"),
+        ("date,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n".encode("utf-16"), "(it looks like UTF-16)"),
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+    ],
+)
+def test_non_utf8_files_are_one_line_errors(tmp_path, data, words):
+    path = tmp_path / "bars.csv"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as err:
+        fetch("", "2024-01-01", "2024-01-31", vendor="csv", path=str(path))
+    assert words in str(err.value) and "save it as UTF-8" in str(err.value) and "\n" not in str(err.value)

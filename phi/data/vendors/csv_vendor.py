@@ -112,7 +112,13 @@ def read_csv_file(path: str | Path) -> pd.DataFrame:
             )
     except pd.errors.EmptyDataError:
         raise DataError(f"CSV file {str(p)!r} is empty") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        hint = " (it looks like UTF-16)" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise DataError(
+            f"CSV file {str(p)!r} is not UTF-8 text{hint} (byte 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8 (Excel: 'CSV UTF-8')"
+        ) from None
+    except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"could not read CSV file {str(p)!r}: {one_line(exc)}") from None
     if raw.shape[1] < 2:
         raise DataError(
