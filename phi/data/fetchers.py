@@ -97,6 +97,12 @@ def normalize_vendor(vendor: str) -> str:
     return v
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _to_date(value: Any, which: str) -> pd.Timestamp:
     """A date-like value -> 00:00 UTC of its (local) calendar date."""
     if value is None:
@@ -105,16 +111,16 @@ def _to_date(value: Any, which: str) -> pd.Timestamp:
         value, str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
     ):
         raise ConfigError(
-            f"{which} date {value!r} is a {type(value).__name__}; give a date like 2024-01-31"
+            f"{which} date {_shown(value)} is a {type(value).__name__}; give a date like 2024-01-31"
         )
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError, OverflowError):
-        raise ConfigError(f"could not read {which} date {value!r}; use YYYY-MM-DD") from None
+        raise ConfigError(f"could not read {which} date {_shown(value)}; use YYYY-MM-DD") from None
     if pd.isna(ts):
-        raise ConfigError(f"could not read {which} date {value!r}; use YYYY-MM-DD")
+        raise ConfigError(f"could not read {which} date {_shown(value)}; use YYYY-MM-DD")
     if not in_span(ts):
-        raise ConfigError(f"{which} date {value!r} is outside the supported dates {SPAN}")
+        raise ConfigError(f"{which} date {_shown(value)} is outside the supported dates {SPAN}")
     return pd.Timestamp(ts.date()).tz_localize("UTC")
 
 

@@ -130,3 +130,19 @@ def test_odd_numbers_in_the_date_column_are_data_errors(tmp_path, stamps):
     with pytest.raises(DataError) as err:
         fetch("", "1990-01-01", "2030-01-01", vendor="csv", path=_csv(tmp_path, stamps))
     _one_line(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"vendor": "csv", "path": "x" * 5000}, "File name too long"),
+        ({"vendor": "csv", "path": "a\x00b"}, "CSV file not found"),
+        ({"start": 10**400}, "is a int"),
+        ({"start": "9" * 5000}, "could not read start date"),
+    ],
+)
+def test_huge_values_give_short_one_line_errors(kwargs, words):
+    args = {"symbol": "", "start": "2020-01-01", "end": "2020-02-01", **kwargs}
+    with pytest.raises((ConfigError, DataError)) as err:
+        store.get_dataset(args.pop("symbol"), args.pop("start"), args.pop("end"), **args)
+    assert words in _one_line(err.value) and len(str(err.value)) < 200

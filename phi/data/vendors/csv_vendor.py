@@ -93,10 +93,15 @@ def _norm(name: object) -> str:
 def read_csv_file(path: str | Path) -> pd.DataFrame:
     """Transport: read the file as text columns; :class:`DataError` if missing or unreadable."""
     p = Path(path)
-    if not p.exists():
-        raise DataError(f"CSV file not found: {str(p)!r}")
-    if not p.is_file():
-        raise DataError(f"CSV path {str(p)!r} is not a file")
+    shown = _short(str(p), 120)
+    try:
+        exists, is_file = p.exists(), p.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise DataError(f"cannot open CSV file {shown}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not exists:
+        raise DataError(f"CSV file not found: {shown}")
+    if not is_file:
+        raise DataError(f"CSV path {shown} is not a file")
     try:
         with p.open("r", encoding="utf-8-sig", errors="strict") as fh:
             header = fh.readline()
@@ -107,22 +112,22 @@ def read_csv_file(path: str | Path) -> pd.DataFrame:
             wide = raw.index.nlevels + raw.shape[1]
             hint = "; numbers with a decimal comma need ';' between columns" if sep == "," else ""
             raise DataError(
-                f"CSV file {str(p)!r} has rows with {wide} fields but {raw.shape[1]} column names"
+                f"CSV file {shown} has rows with {wide} fields but {raw.shape[1]} column names"
                 f"{hint}"
             )
     except pd.errors.EmptyDataError:
-        raise DataError(f"CSV file {str(p)!r} is empty") from None
+        raise DataError(f"CSV file {shown} is empty") from None
     except UnicodeDecodeError as exc:
         hint = " (it looks like UTF-16)" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise DataError(
-            f"CSV file {str(p)!r} is not UTF-8 text{hint} (byte 0x{exc.object[exc.start]:02x}); "
+            f"CSV file {shown} is not UTF-8 text{hint} (byte 0x{exc.object[exc.start]:02x}); "
             "save it as UTF-8 (Excel: 'CSV UTF-8')"
         ) from None
     except (OSError, pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"could not read CSV file {str(p)!r}: {one_line(exc)}") from None
+        raise DataError(f"could not read CSV file {shown}: {one_line(exc)}") from None
     if raw.shape[1] < 2:
         raise DataError(
-            f"CSV file {str(p)!r} has {raw.shape[1]} column(s) ({', '.join(map(str, raw.columns))}); "
+            f"CSV file {shown} has {raw.shape[1]} column(s) ({', '.join(map(str, raw.columns))}); "
             "expected a date column and open, high, low, close(, volume)"
         )
     return raw
