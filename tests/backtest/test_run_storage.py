@@ -137,6 +137,22 @@ def test_cli_prints_the_result_then_one_line_and_leaves_no_partial_run(
     assert leftovers(runs) == before  # no partial or temporary run folder
 
 
+def test_rerun_on_a_full_disk_prints_the_result_and_the_check_then_one_line(
+    capsys: pytest.CaptureFixture[str], _isolated_phi_home: Path, tmpfs: Callable[[Path, str], None]
+) -> None:
+    runs = _isolated_phi_home / "runs"
+    tmpfs(runs, "size=400k")
+    first = run(CONFIG)
+    assert first.run_id is not None
+    free = shutil.disk_usage(runs).free
+    (runs / "filler").write_bytes(b"\0" * max(0, free - 8_000))
+    code, out, err = phi(capsys, "runs", "rerun", first.run_id)
+    assert code == 2
+    assert "Total return [%]" in out and f"Identical to {first.run_id}" in out
+    assert re.fullmatch(r"error: could not save the run: no space left on the device of .*runs \(PHI_HOME=.*\)", error_line(err))
+    assert leftovers(runs) == sorted([first.run_id, "filler"])
+
+
 def test_cli_when_phi_home_is_a_file(
     capsys: pytest.CaptureFixture[str], _isolated_phi_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,8 +229,8 @@ if mode == "kill":
 
     rng = random.Random(int(sys.argv[3]))
     kills = orphans = 0
-    deadline = time.monotonic() + 12.0
-    while kills < 15 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 10.0
+    while kills < 12 and time.monotonic() < deadline:
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # saves forever, saying "w" before each file it writes and "." after each run
@@ -284,7 +300,7 @@ def drive(tmp_path: Path, result: BacktestResult, *args: str) -> dict:
 
 def test_kill_9_during_saves_leaves_no_partial_run(tmp_path: Path, result: BacktestResult) -> None:
     stats = drive(tmp_path, result, "kill", "7")
-    assert stats["kills"] >= 8
+    assert stats["kills"] >= 5
     assert stats["orphans_seen"] >= stats["kills"] // 2  # the kills did land inside saves
     rows = rh.list_runs()  # the next start: no warning (pytest turns one into an error)
     assert not [p for p in runs_root().iterdir() if p.name.startswith(rs.TEMP_PREFIX)]
