@@ -106,6 +106,7 @@ section[data-testid="stSidebar"] {{ min-width: 320px; }}
 .phi-pos {{ color: {GREEN}; }}
 .phi-neg {{ color: {RED}; }}
 .phi-synthetic {{ color: {ORANGE}; font-weight: 700; }}
+div[data-testid="stMetricValue"] {{ font-size: 1.35rem; }}
 div[data-testid="stExpander"] details {{ border-color: {GRID}; }}
 </style>
 """

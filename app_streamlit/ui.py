@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -58,8 +59,9 @@ def vendor_error_text(exc: BaseException, vendor: str) -> str:
     low = text.lower()
     name = VENDOR_NAMES.get(vendor)
     if name and any(sign in low for sign in _NETWORK_SIGNS):
-        reason = text.split("curl:", 1)[-1].split(". See https", 1)[0].strip(" :") if "curl:" in text else text
-        return f"Could not reach {name} — no network? Check the connection (or proxy) and fetch again. ({reason[:160]})"
+        reason = text.split("curl:", 1)[-1].split(". See https", 1)[0].strip(" :.") if "curl:" in text else text
+        reason = re.sub(r"^\(\d+\)\s*", "", reason)
+        return f"Could not reach {name} — no network? Check the connection (or proxy) and fetch again. Details: {reason[:160]}."
     return text
 
 

@@ -13,12 +13,16 @@ import html
 import streamlit as st
 
 from app_streamlit import charts, exports, forms, state, tables, ui
-from app_streamlit.results import KPIS, METRIC_KIND, ResultData, label
+from app_streamlit.results import METRIC_KIND, ResultData, label
 from app_streamlit.styles import BLEND
 
 #: Most trade rows sent to the table (every trade is in the CSV export).
 MAX_TABLE_ROWS = 10_000
 TABS = ("Summary", "Equity & drawdown", "Price & trades", "Trades", "Metrics", "Signals")
+#: The Summary tab's row: what the strip above does not already show.
+SUMMARY_KPIS = ("cagr", "annual_volatility", "sortino", "calmar", "profit_factor", "expectancy", "exposure",
+                "direction_accuracy")
+SHORT_LABELS = {"annual_volatility": "Volatility", "direction_accuracy": "Direction acc.", "expectancy": "Expectancy"}
 #: Set when the last Run failed: the results on screen are then the previous run's.
 LAST_RUN_FAILED = "run:last_failed"
 
@@ -29,6 +33,9 @@ def _figure(data: ResultData, name: str) -> charts.Chart | None:
     def build() -> charts.Chart | None:
         if name == "equity":
             return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz)
+        if name == "overview":
+            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz, height=340,
+                                       title="Equity and drawdown")
         if name == "price":
             if data.frame is None:
                 return None
@@ -178,16 +185,17 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
 
 
 def _summary(data: ResultData, prefix: str) -> None:
-    from phi.backtest.summary import trade_count
-
-    c = st.columns([1, 3])
+    """The overview: eight more KPIs in one row, the equity curve, the ledger."""
+    kpi_cols = st.columns(len(SUMMARY_KPIS))
+    for col, m in zip(kpi_cols, SUMMARY_KPIS, strict=True):
+        col.metric(SHORT_LABELS.get(m, label(m)), ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
+    chart = _figure(data, "overview")
+    if chart is not None:
+        ui.show_chart(chart, key=f"{prefix}:chart:overview")
+    c = st.columns([1, 3], vertical_alignment="top")
     c[0].selectbox("Metric in the strip", list(forms.RIBBON_METRICS), key=forms.RUN_METRIC, persist_state="session",
                    format_func=label)
-    kpi_cols = st.columns(4)
-    for i, m in enumerate(KPIS):
-        text = trade_count(data.metrics).text if m == "n_trades" else ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num"))
-        kpi_cols[i % 4].metric(label(m), text)
-    with st.expander("Assumption ledger (fills, costs, annualisation, warm-up ...)"):
+    with c[1].expander("Assumption ledger (fills, costs, annualisation, warm-up ...)"):
         st.dataframe(
             [{"assumption": k, "value": str(v)} for k, v in data.assumptions.items()],
             hide_index=True, key=f"{prefix}:table:assumptions", width="stretch",

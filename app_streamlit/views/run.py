@@ -138,7 +138,8 @@ def _collect(job: RunJob) -> None:
 def _summary_line(spec: dict[str, Any] | None) -> str:
     sel = [n for n in forms.selected_indicators(st.session_state) if st.session_state.get(forms.ind_enabled(n), True)]
     mode = st.session_state.get(forms.BL_MODE, "weighted_sum")
-    return f"{'+'.join(sel) or 'no indicator'} · blend {mode} · on {state.describe(spec)}"
+    capital = float(st.session_state.get(forms.DS_CAPITAL, 100_000.0) or 0.0)
+    return f"{'+'.join(sel) or 'no indicator'} · blend {mode} · capital {capital:,.2f} · on {state.describe(spec)}"
 
 
 def render() -> None:

@@ -52,11 +52,13 @@ def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
     assert f"{m['sharpe']:,.3f}" in text  # the highlighted metric (default sharpe)
     assert saved.run_id in text
     kpis = {k.label: k.value for k in at.metric}
-    assert kpis["Total return"] == f"{m['total_return']:+.2%}"
-    assert kpis["Trades"] == count.text  # "N closed + M open", as in the strip
-    assert f"{count.text}</div>" in text
-    assert kpis["Direction accuracy"] == f"{m['direction_accuracy']:.2%}"
-    assert kpis["Win rate"] == f"{m['win_rate']:.2%}"
+    assert kpis["CAGR"] == f"{m['cagr']:+.2%}"
+    assert kpis["Direction acc."] == f"{m['direction_accuracy']:.2%}"
+    assert kpis["Profit factor"] == f"{m['profit_factor']:,.3f}"
+    # the strip: "N closed + M open" trades, win rate, and buy & hold over the run's own window
+    assert f">{count.text}</div>" in text
+    assert f"{m['total_return']:+.2%}" in text and f"{m['win_rate']:.2%}" in text
+    assert f"{m['buy_and_hold_return']:+.2%}" in text and "buy &amp; hold, same window" in text.lower()
     tabs = [t.label for t in at.tabs]
     sections = ["Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution"]
     assert [t for t in tabs if t in sections] == sections

@@ -1,10 +1,14 @@
-"""The workbench in a real browser (Playwright driving Debian's Chromium, RECIPES §2b).
+"""The workbench in a real browser (Playwright driving Debian's Chromium, RECIPES §2b), at
+1440 × 900 as a trader would use it.
 
-Starts the server (``python -m app_streamlit.serve``) on a free port, picks the demo dataset,
-adds two indicators, runs a backtest, checks the equity chart and the trades table, runs a
-second backtest, opens the run history and compares the two runs. Screenshots of each step are
-saved under ``tests/artifacts/``. Skipped only when /usr/bin/chromium is absent (``.ci/run``
-installs it).
+One server, one page, the defects of issue 11 as scenarios, asserting what the user sees: a
+run's KPIs and exports inside the first viewport; no two series of a chart sharing a colour;
+a symbol edit without re-fetch, end-before-start, a failed run then another dataset, a
+yfinance fetch with no network (the server's proxy points at a closed loopback port) and a CSV
+upload with an empty symbol. A second test cancels a long run. Screenshots go to
+``tests/artifacts/``; the one after the first run also to ``docs/workbench.png`` (the README's
+picture) when that file is missing or ``PHI_DOCS_SCREENSHOT=1``. Skipped only when
+/usr/bin/chromium is absent (``.ci/run`` installs it).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+DOCS_SHOT = ROOT / "docs" / "workbench.png"
+VIEWPORT = {"width": 1440, "height": 900}
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -34,6 +41,17 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
 ]
 
+#: Series colours of every visible plotly chart: lines, markers, candle up/down (bar charts
+#: coloured by sign are one series).
+COLOURS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .filter(gd => gd.offsetParent !== null)
+  .map(gd => ({title: (gd.layout.title || {}).text || '', colours: (gd._fullData || []).flatMap(t => {
+     if (t.type === 'candlestick') return [t.increasing.line.color, t.decreasing.line.color];
+     if (t.type === 'bar') return [];
+     if ((t.mode || '').includes('lines')) return [t.line.color];
+     return [t.marker.color];
+  })}))"""
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -44,10 +62,14 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
+    closed = _free_port()  # nothing listens there: "no network" for the vendors
+    proxy = f"http://127.0.0.1:{closed}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PHI_HOME": str(tmp_path / "home"),
+           "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "http_proxy": proxy, "ALL_PROXY": proxy}
     log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "app_streamlit.serve", "--port", str(port), "--address", "127.0.0.1", "--no-browser"],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,13 +95,13 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def _idle(page) -> None:  # noqa: ANN001 - a playwright Page
-    """Wait until the script run the last interaction started has finished."""
-    page.wait_for_timeout(200)
-    page.wait_for_function(IDLE_JS, timeout=120_000)
-
-
 IDLE_JS = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
+def _idle(page: Any) -> None:
+    """Wait until the script run the last interaction started has finished."""
+    page.wait_for_timeout(250)
+    page.wait_for_function(IDLE_JS, timeout=120_000)
 
 
 def _key(key: str) -> str:
@@ -87,90 +109,166 @@ def _key(key: str) -> str:
     return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"
 
 
-def test_demo_backtest_compare_in_a_real_browser(server: str) -> None:
+def _type_date(page: Any, key: str, value: str) -> None:
+    page.locator(_key(key)).get_by_role("spinbutton").first.click()  # the year segment
+    page.keyboard.type(value.replace("-", ""))
+    page.locator(".phi-title").click()  # a date is committed on blur
+    _idle(page)
+
+
+def _symbol(page: Any, value: str) -> None:
+    box = page.locator(_key("ds:symbol") + " input")
+    box.fill(value)
+    box.press("Enter")
+    _idle(page)
+
+
+def _run(page: Any) -> None:
+    page.locator(_key("run:go") + " button").click()
+    _idle(page)
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def _assert_distinct_colours(page: Any) -> None:
+    charts = page.evaluate(COLOURS_JS)
+    assert charts, "no chart visible"
+    for chart in charts:
+        colours = [str(c).lower() for c in chart["colours"]]
+        assert len(colours) == len(set(colours)), chart
+
+
+def test_trader_scenarios_in_a_real_browser(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport=VIEWPORT)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
-            _drive(page, server)
+            _scenarios(page, server)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
             raise
+        finally:
+            browser.close()
         assert not errors, errors
-        browser.close()
 
 
-def _drive(page, server: str) -> None:  # noqa: ANN001 - a playwright Page
+def _scenarios(page: Any, server: str) -> None:
     from playwright.sync_api import expect
 
     page.goto(server, wait_until="domcontentloaded")
-    page.get_by_text("Phi-nance workbench").first.wait_for(timeout=60_000)
-
-    # 1. the demo dataset: vendor demo, symbol DEMO, Fetch & cache
-    page.get_by_role("combobox", name="Vendor").click()
-    page.get_by_role("option", name="demo — synthetic, offline").click()
-    expect(page.get_by_role("combobox", name="Vendor")).to_have_value("demo — synthetic, offline")
-    symbol = page.locator(_key("ds:symbol") + " input")
-    symbol.fill("DEMO")
-    symbol.press("Enter")
-    page.locator(_key("ds:fetch") + " button").click()
-    expect(page.get_by_text("SYNTHETIC DEMO DATA").first).to_be_visible(timeout=60_000)
     expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-    page.screenshot(path=str(ARTIFACTS / "01_dataset.png"))
-
-    # 2. add two indicators (rsi and macd are preselected; add bollinger and dual_sma)
-    for name in ("bollinger", "dual_sma"):
-        page.locator(_key(f"ind:{name}:add") + " button").click()
-        expect(page.locator(_key(f"chart:ind:{name}") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-    page.locator(_key("chart:blend")).first.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "02_indicators.png"))
-
-    # 3. run: the equity chart and the trades table
-    page.locator(_key("run:go") + " button").click()
-    expect(page.get_by_text("saved:").first).to_be_visible(timeout=120_000)
-    page.get_by_role("tab", name="Equity & drawdown", exact=True).click()
-    equity = page.locator(_key("res:chart:equity") + " .js-plotly-plot")
-    expect(equity).to_be_visible(timeout=30_000)
-    equity.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "03_equity.png"))
-    page.get_by_role("tab", name="Trades", exact=True).click()
-    panel = page.get_by_role("tabpanel", name="Trades", exact=True)
-    expect(panel.locator("[data-testid='stDataFrame']")).to_be_visible(timeout=30_000)
-    expect(page.locator(_key("res:chart:pnl") + " .js-plotly-plot")).to_be_visible(timeout=30_000)
-    panel.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "04_trades.png"))
-
-    # 4. a second run with shorts allowed
-    first = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="saved:").inner_text()
-    page.locator(_key("ex:allow_short") + " label").click()
-    expect(page.locator(_key("ex:allow_short") + " input")).to_be_checked()
     _idle(page)
-    page.locator(_key("run:go") + " button").click()
+    expect(page.get_by_text("DEMO 1D · SYNTHETIC demo data").first).to_be_visible()  # the title says synthetic
+    _shot(page, "01_dataset.png")
+
+    # 1. Run: the results open with KPIs and exports inside the first viewport
+    _run(page)
     success = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="saved:")
-    expect(success).not_to_have_text(first, timeout=120_000)
-    expect(success).to_be_visible()
-    _idle(page)
+    expect(success).to_be_visible(timeout=60_000)
+    expect(page.locator(".phi-run-name")).to_contain_text("rsi+macd · DEMO 1D · 2020–2024 · #1")
+    cards = page.locator(".phi-card:visible")
+    assert cards.count() >= 8
+    for i in range(cards.count()):
+        box = cards.nth(i).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"], (cards.nth(i).inner_text(), box)
+    for key in ("res:dl:trades", "res:dl:report", "res:dl:config"):
+        box = page.locator(_key(key)).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"], key
+    expect(cards.filter(has_text="trades")).to_contain_text("closed")
+    page.wait_for_timeout(300)
+    _shot(page, "02_results.png")
+    if os.environ.get("PHI_DOCS_SCREENSHOT") == "1" or not DOCS_SHOT.exists():
+        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_SHOT))
 
-    # 5. run history: compare the two runs
-    page.locator(_key("nav")).get_by_text("Run history").click()
-    expect(page.get_by_text("Compare runs")).to_be_visible(timeout=30_000)
-    compare = page.locator(_key("hist:compare"))
-    for _ in range(2):
-        compare.locator("input").click()
-        page.get_by_role("option").first.click()
-        page.keyboard.press("Escape")
-    chart = page.locator(_key("hist:chart:compare") + " .js-plotly-plot")
-    expect(chart).to_be_visible(timeout=30_000)
-    expect(chart.locator(".legendtext")).to_have_count(2)
-    expect(page.get_by_text("Config differences")).to_be_visible()
-    page.set_viewport_size({"width": 1400, "height": 2200})
-    page.get_by_text("Compare runs").scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "05_compare.png"))
+    # 2. no two series of a chart share a colour (signals + blend, price with trades)
+    for tab, chart in (("Signals", "res:chart:signals"), ("Price & trades", "res:chart:price")):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        expect(page.locator(_key(chart) + " .js-plotly-plot")).to_be_visible(timeout=30_000)
+        _idle(page)
+        _assert_distinct_colours(page)
+    _shot(page, "03_price_trades.png")
+    page.get_by_role("tab", name="Trades", exact=True).click()
+    table = page.get_by_role("tabpanel", name="Trades", exact=True).locator("[data-testid='stDataFrame']")
+    expect(table).to_be_visible(timeout=30_000)
+    _idle(page)
+    _shot(page, "04_trades.png")
+
+    # 3. a symbol edit without a re-fetch: the results say they are the previous run's; Run loads XYZ
+    stale = page.get_by_text("Previous run shown")
+    _symbol(page, "XYZ")
+    expect(stale).to_be_visible()
+    expect(page.get_by_text("Run loads the form's dataset first")).to_be_visible()
+    _run(page)
+    expect(success).to_contain_text("XYZ 1D", timeout=60_000)
+    expect(stale).to_have_count(0)
+    expect(page.locator(".phi-run-name")).to_contain_text("XYZ 1D")
+
+    # 4. end before start, then Run: refused in one line, nothing typed is lost
+    _type_date(page, "ds:start", "2024-06-01")
+    _type_date(page, "ds:end", "2024-01-01")
+    _run(page)
+    expect(page.locator("[data-testid='stAlertContentError']").filter(has_text="Cannot run")).to_be_visible()
+    expect(stale).to_be_visible()
+    expect(page.locator(_key("ds:start") + " input[type=date]")).to_have_value("2024-06-01")
+    _shot(page, "05_end_before_start.png")
+
+    # 5. a failed run (too few bars), then another dataset: the error goes, the new run shows
+    _type_date(page, "ds:start", "2024-12-20")
+    _type_date(page, "ds:end", "2024-12-31")
+    _run(page)
+    failed = page.locator("[data-testid='stAlertContentError']").filter(has_text="Run failed")
+    expect(failed).to_be_visible()
+    expect(page.get_by_text("the last Run failed")).to_be_visible()
+    _type_date(page, "ds:start", "2022-01-03")
+    _symbol(page, "OTHER")
+    expect(failed).to_have_count(0)
+    _run(page)
+    expect(success).to_contain_text("OTHER 1D · 2022–2024", timeout=60_000)
+    expect(stale).to_have_count(0)
+
+    # 6. yfinance with no network: plain words, and the dataset still loaded is named
+    page.get_by_role("combobox", name="Vendor").click()
+    page.get_by_role("option", name="yfinance — Yahoo Finance").click()
+    _idle(page)
+    _symbol(page, "AAPL")
+    page.locator(_key("ds:fetch") + " button").first.click()
+    _idle(page)
+    err = page.locator("[data-testid='stAlertContentError']").filter(has_text="Could not reach Yahoo Finance — no network?")
+    expect(err).to_be_visible(timeout=60_000)
+    expect(err).to_contain_text("Still loaded: OTHER 1D 2022-01-03 .. 2024-12-31 (demo)")
+    _shot(page, "06_no_network.png")
+
+    # 7. a CSV upload with an empty symbol: the symbol is the file's own name, "Load file"
+    page.get_by_role("combobox", name="Vendor").click()
+    page.get_by_role("option", name="csv — upload a file").click()
+    _idle(page)
+    _symbol(page, "")
+    rows = ["Date,Open,High,Low,Close,Volume"] + [
+        f"{d:%Y-%m-%d},{100 + i % 7},{102 + i % 7},{99 + i % 7},{101 + i % 7},1000"
+        for i, d in enumerate(__import__("pandas").bdate_range("2023-01-02", periods=120))
+    ]
+    page.locator(_key("ds:upload") + " input[type=file]").set_input_files(
+        files=[{"name": "my fund.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}]
+    )
+    _idle(page)
+    button = page.locator(_key("ds:fetch") + " button").first
+    expect(button).to_have_text("Load file")
+    button.click()
+    _idle(page)
+    expect(page.get_by_text("MY_FUND 1D (csv)").first).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="1 · Dataset", exact=True).click()
+    _idle(page)
+    expect(page.get_by_text("MY_FUND · csv · 1D").first).to_be_visible()
+    expect(page.get_by_text("Data health: ok").first).to_be_visible()
+    _shot(page, "07_csv.png")
 
 
 def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
@@ -181,17 +279,16 @@ def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport=VIEWPORT)
         try:
             page.goto(server, wait_until="domcontentloaded")
             expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
             _idle(page)
-            page.locator(_key("ds:start")).get_by_role("spinbutton").first.click()
-            page.keyboard.type("20000101")
-            page.get_by_text("Phi-nance workbench").first.click()  # a date is committed on blur
-            _idle(page)
-            page.locator(_key("ds:fetch") + " button").click()
+            _type_date(page, "ds:start", "2000-01-01")
+            page.locator(_key("ds:fetch") + " button").first.click()
             expect(page.get_by_text("2000-01-03").first).to_be_visible(timeout=60_000)
+            _idle(page)
+            page.get_by_role("tab", name="3 · Blend", exact=True).click()
             _idle(page)
             page.get_by_role("combobox", name="Blend mode").click()
             page.keyboard.type("phiai")
@@ -203,10 +300,10 @@ def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
             _idle(page)
             page.locator(_key("run:go") + " button").click()
             expect(page.get_by_text("blend signals ·").first).to_be_visible(timeout=60_000)
-            page.screenshot(path=str(ARTIFACTS / "07_running.png"))
+            page.screenshot(path=str(ARTIFACTS / "08_running.png"))
             page.locator(_key("run:cancel") + " button").click()
             expect(page.get_by_text("Run cancelled during").first).to_be_visible(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "08_cancelled.png"))
+            page.screenshot(path=str(ARTIFACTS / "09_cancelled.png"))
             page.locator(_key("nav")).get_by_text("Run history").click()
             expect(page.get_by_text("No saved runs yet")).to_be_visible(timeout=30_000)
         except Exception:
