@@ -3,6 +3,7 @@ writes of files a user names on the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -125,7 +126,7 @@ def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
     file; a dangling link, a device, a FIFO, a socket or a folder is refused with a one-line
     :class:`~phi.errors.ConfigError` naming ``what`` (e.g. ``"--write-config"``). The content
     is written to a temporary file beside the target and renamed onto it, so a reader never
-    sees half a file; an existing file keeps its permissions.
+    sees half a file; an existing file keeps its permissions (and, where allowed, its owner).
 
     Returns
     -------
@@ -142,12 +143,11 @@ def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
             if not resolved.exists():
                 raise ConfigError(f"{what}: {name!r} is a symlink to {str(resolved)!r}, which does not exist")
             target = resolved
-        mode: int | None = None
+        old: os.stat_result | None = None
         if target.exists():
-            st = target.stat()
-            if not stat.S_ISREG(st.st_mode):
-                raise ConfigError(f"{what}: {name!r} is {_kind(st.st_mode)}; give the path of a regular file")
-            mode = stat.S_IMODE(st.st_mode)
+            old = target.stat()
+            if not stat.S_ISREG(old.st_mode):
+                raise ConfigError(f"{what}: {name!r} is {_kind(old.st_mode)}; give the path of a regular file")
         parent = target.parent
         if not parent.is_dir():
             raise ConfigError(f"{what}: the folder {str(parent)!r} does not exist; create it first")
@@ -158,7 +158,10 @@ def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        os.chmod(tmp, stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_umask())
+        if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(OSError):  # keep the owner where we may (as root)
+                os.chown(tmp, old.st_uid, old.st_gid)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -440,6 +440,16 @@ def test_write_config_writes_through_a_symlink_to_a_file(tmp_path: Path, capsys:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "phi_home", "real.json"]  # no temp file left
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file to another user")
+def test_write_config_keeps_the_owner_of_a_file_it_replaces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "theirs.json"
+    target.write_text("old")
+    os.chown(target, 1234, 1234)
+    assert main(["backtest", "--write-config", str(target)]) == 0
+    st = target.stat()
+    assert (st.st_uid, st.st_gid) == (1234, 1234) and target.read_text().startswith("{")
+
+
 def test_semicolon_csv_with_decimal_commas_is_read_right_or_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from phi.data.store import get_dataset
 
