@@ -496,10 +496,15 @@ def clear_all_cache() -> int:
     root = cache_root()
     if not root.exists():
         return 0
+    if not root.is_dir():
+        raise CacheError(f"the cache path {root} is not a folder; move that file away")
     count = sum(1 for _ in root.glob("*/*/*/*.parquet"))
-    for child in root.iterdir():
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+    try:
+        for child in root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    except OSError as exc:
+        raise CacheError(f"could not clear the cache {root}: {exc.strerror or exc}") from None
     return count

@@ -187,3 +187,14 @@ def test_next_use_of_a_dataset_removes_its_leftovers():
     orphan.write_bytes(b"x" * 500)
     assert store.get_dataset("DEMO", "2022-03-01", "2022-03-31").from_cache
     assert not orphan.exists()
+
+
+def test_cache_path_that_is_a_file_is_a_clear_error(capsys):
+    root = cache_root()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    root.write_text("not a folder")
+    assert cache.list_cached_datasets() == [] and cache.clean_cache() == (0, 0)
+    assert main(["cache", "clear", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "Traceback" not in err
+    assert root.read_text() == "not a folder"
