@@ -296,6 +296,8 @@ def world(tmp_path: Path, template: tuple[Path, tuple[str, str]], monkeypatch: p
     inp.mkdir()
     for name, make in FILES.items():
         make(inp / name)
+    (tmp_path / "cwd").mkdir()  # the working directory: watched too (nothing may land in it)
+    monkeypatch.chdir(tmp_path / "cwd")
     return home, inp, template[1]
 
 
@@ -322,7 +324,7 @@ def test_cli_bad_input(case: Case, world: tuple[Path, Path, tuple[str, str]], ca
     args = [_fill(a, inp, runs) for a in case.args]
     for key, value in case.env.items():
         monkeypatch.setenv(key, _fill(value, inp, runs))
-    watched = [home, inp, *(Path(_fill(t, inp, runs)) for t in case.targets)]
+    watched = [home, inp, Path.cwd(), *(Path(_fill(t, inp, runs)) for t in case.targets)]
     before = _snapshot(*watched)
     code = main(args)
     out, err = capsys.readouterr()
