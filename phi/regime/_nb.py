@@ -563,27 +563,28 @@ def deseason_nb(r: np.ndarray, slot: np.ndarray, n_slots: int, alpha: float) -> 
     out = np.full(n, np.nan)
     v = np.zeros(n_slots)
     seen = np.zeros(n_slots, dtype=np.int64)
+    tot = 0.0  # sum of v over the slots seen >= 5 times
+    cnt = 0
     for t in range(n):
         x = r[t]
         if x != x:
             continue
         s = slot[t]
         f = 1.0
-        if n_slots > 1 and seen[s] >= 5:
-            tot = 0.0
-            cnt = 0
-            for j in range(n_slots):
-                if seen[j] >= 5:
-                    tot += v[j]
-                    cnt += 1
-            if tot > 0.0 and v[s] > 0.0:
-                f = np.sqrt(v[s] / (tot / cnt))
+        if n_slots > 1 and seen[s] >= 5 and tot > 0.0 and v[s] > 0.0:
+            f = np.sqrt(v[s] / (tot / cnt))
         out[t] = x / f
+        old = v[s]
         if seen[s] == 0:
             v[s] = x * x
         else:
             v[s] = (1.0 - alpha) * v[s] + alpha * x * x
         seen[s] += 1
+        if seen[s] == 5:
+            tot += v[s]
+            cnt += 1
+        elif seen[s] > 5:
+            tot += v[s] - old
     return out
 
 

@@ -321,7 +321,12 @@ def _fit_level(
     y = np.concatenate(ys)
     y_perm = np.array([order.index(nodes[i]) for i in range(len(nodes))])[y]
     off = np.vstack(offs)[:, perm]
-    w, b = _fit_softmax(x, y_perm, len(nodes), ridge, off, np.concatenate(ws))
+    wt = np.concatenate(ws)
+    if level == "kingdom":  # balanced classes: rare breakouts weigh as much as trends, ranges
+        present = np.unique(y_perm)
+        for c in present:
+            wt[y_perm == c] /= wt[y_perm == c].sum() * len(present)
+    w, b = _fit_softmax(x, y_perm, len(nodes), ridge, off, wt)
     energy = {
         node: {names[c]: round(float(w[i, j]), 4) for i, c in enumerate(cols) if abs(w[i, j]) >= 5e-5}
         for j, node in enumerate(order)
