@@ -253,3 +253,25 @@ def test_phiai_blend_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     assert "phiai weights in force from" in out and "refreshes" in out
     assert "phiai: weights" in out  # the ledger's blend line
+
+
+def test_runs_show_trades_table_fits_an_80_column_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from phi.cli import runs as runs_cli
+
+    assert phi(capsys, "backtest", *SHORT, "--no-short")[0] == 0
+    run_id = rh.list_runs()[0]["run_id"]
+    trades = rh.load_run(run_id).trades
+    narrow = Console(width=80, force_terminal=False, record=True)
+    monkeypatch.setattr(runs_cli, "console", narrow)
+    code, _, err = phi(capsys, "runs", "show", run_id, "--trades", "4")
+    assert code == 0, err
+    out = narrow.export_text()
+    table = out[out.index("Last 4 of") :]
+    assert "…" not in table  # no cell cut
+    last = trades.iloc[-1]
+    assert f"{last.entry_time:%Y-%m-%d}" in table and f"{last.pnl:,.2f}" in table
+    assert "all long" in table and "exit price" not in table  # one side: no side column; narrow: no exit price

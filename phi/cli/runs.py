@@ -52,30 +52,53 @@ def runs_show(
     fmt.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None, ledger=ledger, trades=saved.trades)
     console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True, markup=False)
     if trades > 0 and len(saved.trades):
-        console.print(_trades_table(saved.trades, trades))
+        console.print(_trades_table(saved.trades, trades, console.width))
 
 
-def _trades_table(trades: pd.DataFrame, last: int) -> Table:
-    """The last ``last`` trades; an open trade's exit shows as "open", a missing value as n/a."""
+def _trades_table(trades: pd.DataFrame, last: int, width: int = 120) -> Table:
+    """The last ``last`` trades, sized for a ``width``-column terminal.
+
+    An open trade's exit shows as "open", a missing value as n/a. The side column is shown only
+    when both sides traded (else the title says which), and on a narrow terminal the exit price
+    gives way so that no cell is cut.
+    """
+    import pandas as pd
+    from rich import box
     from rich.table import Table
 
     def day(ts: object) -> str:
-        return "open" if ts is None or ts != ts else f"{ts:%Y-%m-%d}"  # NaT != NaT
+        if ts is None or ts != ts:  # NaT != NaT
+            return "open"
+        stamp = pd.Timestamp(ts)  # type: ignore[arg-type]
+        return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
 
     def num(x: float, spec: str, scale: float = 1.0) -> str:
         return "n/a" if x != x else format(scale * x, spec)
 
     t = trades.tail(last)
-    table = Table(title=f"Last {len(t)} of {len(trades)} trades", title_justify="left")
-    for col in ("entry", "exit", "side", "entry price", "exit price", "size", "PnL", "return %", "reason"):
-        table.add_column(col, justify="left" if col in ("side", "reason") else "right")
+    sides = sorted({str(s) for s in trades["side"]})
+    columns = ["entry", "exit"] + (["side"] if len(sides) > 1 else [])
+    columns += ["entry price"] + (["exit price"] if width >= 100 else []) + ["units", "P&L", "ret %", "exit by"]
+    only = f", all {sides[0]}" if len(sides) == 1 else ""
+    table = Table(title=f"Last {len(t)} of {len(trades)} trades{only}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("side", "exit by") else "right", no_wrap=True)
     for row in t.itertuples(index=False):
-        table.add_row(
-            day(row.entry_time), day(row.exit_time), Text(str(row.side)),
-            num(row.entry_price, ",.2f"), num(row.exit_price, ",.2f"), num(row.size, ",.6g"),
-            num(row.pnl, ",.2f"), num(row.return_pct, ",.2f", 100.0), Text(str(row.exit_reason)),
-        )  # fmt: skip
+        units = num(row.size, ",.0f") if float(row.size).is_integer() else num(row.size, ",.2f")
+        cells = {
+            "entry": day(row.entry_time), "exit": day(row.exit_time), "side": Text(str(row.side)),
+            "entry price": num(row.entry_price, ",.2f"), "exit price": num(row.exit_price, ",.2f"),
+            "units": units, "P&L": num(row.pnl, ",.2f"), "ret %": num(row.return_pct, "+,.2f", 100.0),
+            "exit by": Text(_EXIT_WORDS.get(str(row.exit_reason), str(row.exit_reason))),
+        }
+        table.add_row(*(cells[c] for c in columns))
     return table
+
+
+#: exit reasons in the short words of the trades table
+_EXIT_WORDS = {"stop_loss": "stop", "take_profit": "target", "trailing_stop": "trail",
+               "time_exit": "time", "end_of_data": "end", "signal": "signal", "ruin": "ruin"}
 
 
 @runs_app.command("compare")
