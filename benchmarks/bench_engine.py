@@ -115,8 +115,8 @@ def phi_kernel_only(df: pd.DataFrame, sig: np.ndarray, calendar: str) -> Callabl
     cfg = EngineConfig(**LS_CFG, calendar=calendar)
     from phi.backtest.engine import _Bars, _params
 
-    bars = _Bars(df)
-    fp, ip = _params(cfg)
+    bars = _Bars(df, cfg)
+    fp, ip = _params(cfg, bars.periods)
     n = len(df)
     eq, pos, cash = np.empty(n), np.empty(n), np.empty(n)
     tr, st = np.empty((n, phi_nb.N_TR)), np.empty(phi_nb.N_ST)
