@@ -2,8 +2,10 @@
 
 ::
 
-    OHLCV -> features (26 raw -> rolling robust z)                       features.py
-          -> gates -> energies -> class context -> sticky logits          taxonomy.py
+    OHLCV -> features (26 raw -> rolling robust z; volume ones x gate)   features.py
+          -> level features (13, scale-free, long windows), volume gate  levels.py
+          -> gates -> energies (+ level energies) -> class context
+             -> sticky logits                                            taxonomy.py
           -> sibling softmaxes (calibrated temperatures) -> 28 species
              -> 8 regime bins (sum to 1)                                  probability_field.py
           -> expert signals and weights (validity + affinity)            experts.py
@@ -11,7 +13,8 @@
           -> per-regime AR(1) projections                                 projections.py
 
 Causal end to end: the outputs at bar t depend on bars <= t only, so running on ``ohlcv[:k]``
-gives the same values at those bars as running on the whole frame. No fit step. Rows before
+gives the same values at those bars as running on the whole frame. No fit step (the level
+weights are calibrated offline, :mod:`phi.regime.calibration`). Rows before
 ``result.warmup`` (the slowest feature's normalisation or expert signal) are NaN.
 
 >>> from phi.data.demo import generate_demo

@@ -4,7 +4,9 @@ Everything is causal: each feature and its normalisation at bar t reads bars <= 
 reference's look-ahead multi-timeframe helper is not reproduced). Windows are in bars, so the
 features work on any timeframe.
 
-``r_t = ln(c_t / c_(t-1))`` (NaN on the first bar); volume is floored at 1. Rolling windows
+``r_t = ln(c_t / c_(t-1))`` (NaN on the first bar); volume is floored at 1. ``true_range`` is
+the true range as a share of the previous close (the first bar: of its open), so it is
+scale-free (MFT.md's is in price units); ``range_expansion`` and ``absorption_score`` use it. Rolling windows
 count valid values; where MFT.md gives no minimum, a W-bar window needs W // 2 values
 (at least 2 for a standard deviation).
 
@@ -97,6 +99,7 @@ def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.Dat
     feats["rv_delta"] = rv[fc.vol[0]] - rv[fc.vol[1]]
 
     tr = np.fmax(h - low, np.fmax(np.abs(h - c_prev), np.abs(low - c_prev)))
+    tr = tr / np.where(np.isnan(c_prev), o, c_prev)  # scale-free: a share of the previous close
     feats["true_range"] = tr
     w = fc.range_expansion
     feats["range_expansion"] = tr / (_nb.rolling_mean_nb(tr, w, _minp(w)) + eps)

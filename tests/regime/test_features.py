@@ -145,6 +145,7 @@ def test_features_match_pandas_definitions() -> None:
     np.testing.assert_allclose(raw["drift_tscore_30"], r.rolling(30, 15).mean() * np.sqrt(30) / (r.rolling(30, 15).std() + 1e-10), rtol=1e-9)
     np.testing.assert_allclose(raw["rv_delta"], r.rolling(30, 15).std() - r.rolling(120, 60).std(), atol=1e-12)
     tr = pd.concat([df.high - df.low, (df.high - c.shift()).abs(), (df.low - c.shift()).abs()], axis=1).max(axis=1)
+    tr = tr / c.shift().fillna(df.open)  # a share of the previous close (the first bar: its open)
     np.testing.assert_allclose(raw["true_range"], tr, rtol=1e-12)
     np.testing.assert_allclose(raw["range_expansion"], tr / (tr.rolling(30, 15).mean() + 1e-10), rtol=1e-9)
     flips = (np.sign(r) != np.sign(r.shift())).astype(float).where(r.notna() & r.shift().notna())
