@@ -1,0 +1,224 @@
+"""Black-Scholes-Merton kernels: numba loops over NumPy arrays (no pandas, no validation).
+
+Every input array has either one element (a scalar broadcast over the loop) or ``n``;
+``w`` is +1 for a call and -1 for a put. Results go into caller-allocated arrays.
+:mod:`phi.options.black_scholes` is the only caller and documents the conventions.
+
+With ``F = S exp((r-q)T)``, ``D = exp(-rT)``, ``v = sigma sqrt(T)``,
+``d1 = ln(F/K)/v + v/2`` and ``d2 = d1 - v``::
+
+    price = w D (F N(w d1) - K N(w d2))
+
+When ``v == 0`` (``T == 0`` or ``sigma == 0``) ``d1 = d2 = +/-inf`` by the sign of
+``ln(F/K)`` (0 at the forward), which gives the forward intrinsic value ``D max(w(F-K), 0)``
+(the intrinsic value at ``T == 0``) and the limiting greeks (gamma and vega 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+#: bits of ``want`` in :func:`bs_nb`
+WANT_PRICE = 1
+WANT_DELTA = 2
+WANT_GAMMA = 4
+WANT_VEGA = 8
+WANT_THETA = 16
+WANT_RHO = 32
+
+#: implied-vol status codes (``reason`` array of :func:`implied_vol_nb`)
+IV_OK = 0
+IV_NAN_INPUT = 1
+IV_BELOW_INTRINSIC = 2
+IV_ABOVE_MAXIMUM = 3
+IV_NO_TIME_VALUE = 4
+IV_NOT_CONVERGED = 5
+
+
+@njit(cache=True, inline="always")
+def _cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+@njit(cache=True, inline="always")
+def _pdf(x: float) -> float:
+    return _INV_SQRT2PI * math.exp(-0.5 * x * x)
+
+
+@njit(cache=True, inline="always")
+def _at(a: np.ndarray, i: int) -> float:
+    return a[0] if a.shape[0] == 1 else a[i]
+
+
+@njit(cache=True)
+def bs_nb(
+    s: np.ndarray,
+    k: np.ndarray,
+    t: np.ndarray,
+    r: np.ndarray,
+    q: np.ndarray,
+    sigma: np.ndarray,
+    w: np.ndarray,
+    want: int,
+    price: np.ndarray,
+    delta: np.ndarray,
+    gamma: np.ndarray,
+    vega: np.ndarray,
+    theta: np.ndarray,
+    rho: np.ndarray,
+) -> None:
+    """Price and greeks (QuantLib units: vega per 1.0 vol, theta per year, rho per 1.0 rate)."""
+    n = max(
+        price.shape[0], delta.shape[0], gamma.shape[0], vega.shape[0], theta.shape[0], rho.shape[0]
+    )
+    for i in range(n):
+        si, ki, ti, ri, qi = _at(s, i), _at(k, i), _at(t, i), _at(r, i), _at(q, i)
+        vol, wi = _at(sigma, i), _at(w, i)
+        sqt = math.sqrt(ti)
+        v = vol * sqt
+        disc = math.exp(-ri * ti)
+        dq = math.exp(-qi * ti)
+        fwd = si * dq / disc
+        lnfk = math.log(fwd / ki)
+        if v > 0.0:
+            d1 = lnfk / v + 0.5 * v
+            d2 = d1 - v
+        elif not (v == 0.0 and lnfk == lnfk):  # a NaN input
+            d1 = d2 = math.nan
+        elif lnfk > 0.0:
+            d1 = d2 = math.inf
+        elif lnfk < 0.0:
+            d1 = d2 = -math.inf
+        else:
+            d1 = d2 = 0.0
+        n1 = _cdf(wi * d1)
+        n2 = _cdf(wi * d2)
+        if want & WANT_PRICE:
+            price[i] = wi * disc * (fwd * n1 - ki * n2)
+        if want & WANT_DELTA:
+            delta[i] = wi * dq * n1
+        if want & (WANT_GAMMA | WANT_VEGA | WANT_THETA):
+            pdf1 = _pdf(d1) if v != 0.0 else 0.0
+            if want & WANT_GAMMA:
+                gamma[i] = dq * pdf1 / (si * v) if v != 0.0 else 0.0
+            if want & WANT_VEGA:
+                vega[i] = si * dq * pdf1 * sqt
+            if want & WANT_THETA:
+                decay = -si * dq * pdf1 * vol / (2.0 * sqt) if v != 0.0 else 0.0
+                theta[i] = decay + wi * (qi * si * dq * n1 - ri * ki * disc * n2)
+        if want & WANT_RHO:
+            rho[i] = wi * ki * ti * disc * n2
+
+
+@njit(cache=True, inline="always")
+def _norm_price(x: float, v: float, wi: float) -> float:
+    """Normalised Black price ``b = w (e^{x/2} N(w d1) - e^{-x/2} N(w d2))``, ``x = ln(F/K)``."""
+    d1 = x / v + 0.5 * v
+    d2 = d1 - v
+    return wi * (math.exp(0.5 * x) * _cdf(wi * d1) - math.exp(-0.5 * x) * _cdf(wi * d2))
+
+
+@njit(cache=True)
+def implied_vol_nb(
+    p: np.ndarray,
+    s: np.ndarray,
+    k: np.ndarray,
+    t: np.ndarray,
+    r: np.ndarray,
+    q: np.ndarray,
+    w: np.ndarray,
+    out: np.ndarray,
+    reason: np.ndarray,
+) -> None:
+    """Implied vol by safeguarded Newton on the log of the out-of-the-money price.
+
+    The price is first turned into its out-of-the-money twin by put-call parity (subtracting
+    the forward intrinsic value ``D w (F - K)`` when in the money), normalised by
+    ``D sqrt(F K)``; then ``ln b(v) = ln target`` is solved for ``v = sigma sqrt(T)``
+    inside a bracket ``[lo, hi]`` that every step shrinks (a Newton step leaving the bracket
+    is replaced by bisection). Prices outside ``[D max(w(F-K), 0), upper)`` get NaN and a
+    status code (``IV_*``) instead of a vol.
+    """
+    n = out.shape[0]
+    for i in range(n):
+        pi, si, ki, ti = _at(p, i), _at(s, i), _at(k, i), _at(t, i)
+        ri, qi, wi = _at(r, i), _at(q, i), _at(w, i)
+        out[i] = np.nan
+        if not (
+            math.isfinite(pi)
+            and math.isfinite(si)
+            and math.isfinite(ki)
+            and math.isfinite(ti)
+            and math.isfinite(ri)
+            and math.isfinite(qi)
+        ):
+            reason[i] = IV_NAN_INPUT
+            continue
+        disc = math.exp(-ri * ti)
+        dq = math.exp(-qi * ti)
+        fwd = si * dq / disc
+        intrinsic = max(wi * disc * (fwd - ki), 0.0)
+        upper = si * dq if wi > 0 else ki * disc
+        scale = max(pi, intrinsic, 1e-300)
+        if pi < intrinsic - 1e-13 * scale:
+            reason[i] = IV_BELOW_INTRINSIC
+            continue
+        if pi >= upper:
+            reason[i] = IV_ABOVE_MAXIMUM
+            continue
+        if ti <= 0.0:
+            reason[i] = IV_NO_TIME_VALUE
+            continue
+        tv = pi - intrinsic  # the out-of-the-money twin's price
+        x = math.log(fwd / ki)
+        wo = wi
+        if wi * x > 0.0:
+            wo = -wi
+        if tv <= 1e-13 * scale:
+            out[i] = 0.0
+            reason[i] = IV_OK
+            continue
+        c = tv / (disc * math.sqrt(fwd * ki))
+        lc = math.log(c)
+        lo = 0.0
+        hi = 1.0
+        while _norm_price(x, hi, wo) < c and hi < 1e3:
+            lo = hi
+            hi *= 2.0
+        v = max(math.sqrt(2.0 * abs(x)), 0.5 * (lo + hi)) if lo == 0.0 else 0.5 * (lo + hi)
+        if v >= hi or v <= lo:
+            v = 0.5 * (lo + hi)
+        for _ in range(200):
+            b = _norm_price(x, v, wo)
+            if b <= 0.0:
+                lo = v
+                v = 0.5 * (lo + hi)
+                continue
+            f = math.log(b) - lc
+            if f == 0.0:
+                break
+            if f > 0.0:
+                hi = v
+            else:
+                lo = v
+            d1 = x / v + 0.5 * v
+            vega = math.exp(0.5 * x) * _pdf(d1)
+            step = f * b / vega if vega > 0.0 else math.inf
+            nv = v - step
+            if not (lo < nv < hi):
+                nv = 0.5 * (lo + hi)
+            if abs(nv - v) <= 1e-14 * v or hi - lo <= 1e-15 * hi:
+                v = nv
+                break
+            v = nv
+        if abs(math.log(max(_norm_price(x, v, wo), 1e-300)) - lc) <= 1e-10:
+            out[i] = v / math.sqrt(ti)
+            reason[i] = IV_OK
+        else:
+            reason[i] = IV_NOT_CONVERGED
