@@ -445,11 +445,15 @@ def run_backtest(
     Parameters
     ----------
     ohlcv : DataFrame
-        Bars with columns open, high, low, close (volume unused), finite and positive.
+        Bars with columns open, high, low, close (volume unused), finite and positive, on
+        strictly increasing stamps (a DatetimeIndex, or any index with
+        ``config.periods_per_year`` set). ``ohlcv.attrs`` may name its ``calendar``,
+        ``symbol`` and ``exchange_tz`` for the calendar detection.
     signal : Series, DataFrame or ndarray
-        The signal on the same bars (reindexed to them if the index differs; NaN means "no
-        view"). A DataFrame (or an ``(n_bars, n_candidates)`` array) runs every column in
-        one parallel kernel call and returns one result per column.
+        The signal on the same bars: a Series or DataFrame must carry exactly the bars'
+        index (else :class:`EngineError`), an array one value per bar; NaN means "no view".
+        A DataFrame (or an ``(n_bars, n_candidates)`` array) runs every column in one
+        parallel kernel call and returns one result per column.
     config : EngineConfig, optional
         Defaults to ``EngineConfig()``.
 

@@ -20,6 +20,12 @@ Three calendars:
 Intraday bars are stamped at their start and split a session the way yfinance does: 1H bars
 start at 09:30, 10:30, ..., 15:30 (the last one 30 minutes long), 4H bars at 09:30 and 13:30.
 All stamps are returned as int64 nanoseconds since the epoch, UTC.
+
+The engine's *market* calendars (``exchange``, ``fx``, ``24/7``: what a trading day is for daily
+returns, see :mod:`phi.backtest.periods`) live at the end of this module:
+:func:`detect_market_calendar` tells them apart from the stamps and metadata,
+:func:`trading_day_keys` numbers the trading days (the readable rule; the engine runs the same
+rule in one numba pass with the UTC offsets of :func:`utc_offsets`).
 """
 
 from __future__ import annotations
