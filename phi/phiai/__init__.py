@@ -1,0 +1,6 @@
+"""PhiAI: select and tune indicators by Optuna on walk-forward folds, with honest statistics.
+
+``from phi.phiai.tuner import PhiAITuner, phiai_full_auto``; the search spaces come from the
+registry's :class:`~phi.indicators.params.ParamSpec` (:mod:`phi.phiai.spaces`), the folds from
+:mod:`phi.phiai.folds`, and DSR, PSR and PBO from :mod:`phi.phiai.stats`.
+"""

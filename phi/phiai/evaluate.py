@@ -1,0 +1,173 @@
+"""Score batches of parameter sets on the walk-forward segments through the engine's 2-D path.
+
+Signals are computed once per distinct ``(indicator, parameters)`` on all bars (indicators are
+causal, so a bar's value uses bars up to it only) and cached for the tuner's life. A batch of
+candidates is one ``(n_bars, m)`` signal matrix; every fold segment is one
+:func:`~phi.backtest.engine.run_backtest_many` call on that segment's bars (the bar before it
+supplies the signal's previous value, no trade starts before the segment), and the whole
+development region is one :func:`~phi.backtest.engine.run_backtest` call that also yields the
+per-bar returns used by DSR and PBO.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
+from phi.indicators.registry import compute_signal
+from phi.phiai.folds import FoldPlan
+
+__all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores"]
+
+#: Metrics the tuner optimises and their direction. Max drawdown is a negative fraction, so
+#: it is *maximised* (towards 0); volatility is minimised.
+METRIC_DIRECTIONS: dict[str, str] = {
+    "sharpe": "maximize",
+    "sortino": "maximize",
+    "calmar": "maximize",
+    "total_return": "maximize",
+    "cagr": "maximize",
+    "max_drawdown": "maximize",
+    "win_rate": "maximize",
+    "profit_factor": "maximize",
+    "direction_accuracy": "maximize",
+    "annual_volatility": "minimize",
+}
+
+
+#: Metrics that are 0 for a segment without trades (the engine reports nan for zero volatility).
+FLAT_IS_ZERO = frozenset({"sharpe", "sortino", "calmar", "total_return", "cagr"})
+
+
+def _key(name: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (name, *sorted(params.items()))
+
+
+@dataclasses.dataclass
+class TrialScores:
+    """Scores of one candidate: per fold in and out of sample, on the development region."""
+
+    is_folds: list[float]
+    oos_folds: list[float]
+    dev_score: float
+    dev_trades: int
+    dev_max_drawdown: float
+    returns: np.ndarray  # per-bar returns over the development region
+
+
+class Evaluator:
+    """Evaluates candidates of any indicator on one :class:`FoldPlan`.
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+    engine : EngineConfig
+        Its ``warmup_bars`` is ignored (the plan decides which bars count).
+    plan : FoldPlan
+    metric : str
+    n_jobs : int
+        Threads computing indicator signals; the results never depend on it.
+    """
+
+    def __init__(
+        self,
+        ohlcv: pd.DataFrame,
+        engine: EngineConfig,
+        plan: FoldPlan,
+        metric: str,
+        n_jobs: int = 1,
+    ) -> None:
+        self.ohlcv = ohlcv
+        self.plan = plan
+        self.metric = metric
+        self.n_jobs = max(1, int(n_jobs))
+        self.cfg = dataclasses.replace(engine, warmup_bars=1)
+        self.cache: dict[tuple[Any, ...], np.ndarray] = {}
+        spans = {s for f in plan.folds for s in (f.train, f.test)}
+        self.segments = sorted(spans)
+        self._bars = {
+            (a, b): ohlcv.iloc[a - 1 : b]
+            for a, b in [*self.segments, plan.dev, plan.holdout]
+            if b > a
+        }
+
+    def signal(self, name: str, params: Mapping[str, Any]) -> np.ndarray:
+        """The signal of ``name`` at ``params`` on all bars (cached)."""
+        key = _key(name, params)
+        if key not in self.cache:
+            self.cache[key] = compute_signal(name, self.ohlcv, dict(params)).to_numpy(
+                dtype=np.float64
+            )
+        return self.cache[key]
+
+    def matrix(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``(n_bars, m)`` signals of a batch; missing ones computed on ``n_jobs`` threads."""
+        missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for p in param_sets:
+            k = _key(name, p)
+            if k not in self.cache:
+                missing.setdefault(k, p)
+        if missing and self.n_jobs > 1:
+            with ThreadPoolExecutor(self.n_jobs) as pool:
+                values = list(
+                    pool.map(lambda p: compute_signal(name, self.ohlcv, dict(p)), missing.values())
+                )
+            for k, v in zip(missing, values, strict=True):
+                self.cache[k] = v.to_numpy(dtype=np.float64)
+        cols = [self.signal(name, p) for p in param_sets]
+        return np.ascontiguousarray(np.stack(cols, axis=0)).T
+
+    def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
+        """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""
+        a, b = span
+        return run_backtest_many(self._bars[(a, b)], sig[a - 1 : b], self.cfg)
+
+    def run_full(self, sig: np.ndarray, span: tuple[int, int]) -> list[BacktestResult]:
+        """Full results of every column on bars ``[a, b)``."""
+        a, b = span
+        out = run_backtest(self._bars[(a, b)], sig[a - 1 : b], self.cfg)
+        return out if isinstance(out, list) else [out]
+
+    def _fill(self, table: pd.DataFrame) -> pd.DataFrame:
+        if self.metric in FLAT_IS_ZERO:
+            table[self.metric] = table[self.metric].fillna(0.0)
+        return table
+
+    def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
+        """Score a batch of parameter sets of ``name``."""
+        if not param_sets:
+            return []
+        sig = self.matrix(name, param_sets)
+        tables = {span: self._fill(self.run_segment(sig, span)) for span in self.segments}
+        dev = self.run_full(sig, self.plan.dev)
+        out = []
+        for j, res in enumerate(dev):
+            eq = res.equity.to_numpy(dtype=np.float64)
+            returns = eq[1:] / eq[:-1] - 1.0  # eq[0] is the flat lead bar = initial capital
+            out.append(
+                TrialScores(
+                    is_folds=[float(tables[f.train][self.metric].iloc[j]) for f in self.plan.folds],
+                    oos_folds=[float(tables[f.test][self.metric].iloc[j]) for f in self.plan.folds],
+                    dev_score=float(np.nan_to_num(res.metrics[self.metric]))
+                    if self.metric in FLAT_IS_ZERO
+                    else float(res.metrics[self.metric]),
+                    dev_trades=int(res.metrics["n_trades"]),
+                    dev_max_drawdown=float(res.metrics["max_drawdown"]),
+                    returns=returns,
+                )
+            )
+        return out
+
+
+def nanmean(values: Sequence[float]) -> float:
+    """Mean of the finite values (nan if none)."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if len(arr) else math.nan

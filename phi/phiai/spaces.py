@@ -1,0 +1,144 @@
+"""Optuna search spaces generated from the registry's :class:`~phi.indicators.params.ParamSpec`.
+
+Parameters are declared once, in :mod:`phi.indicators.registry`; this module only reads them.
+``int`` parameters become ``suggest_int(low, high, step)``, ``float`` ones
+``suggest_float(low, high, step)``. The ordering constraint the registry states for a
+``fast``/``slow`` pair is built into the sampling (``slow`` is drawn from ``fast + step``
+upward), so no trial is wasted on an invalid pair; any other registry constraint is checked
+after sampling and such a trial is reported invalid, never evaluated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from phi.indicators.params import IndicatorSpec, ParamSpec
+from phi.indicators.registry import get_indicator
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["ORDERED_PAIRS", "SearchSpace", "search_space"]
+
+#: Parameter pairs ``(smaller, larger)`` whose order the sampler enforces when both exist.
+ORDERED_PAIRS: tuple[tuple[str, str], ...] = (("fast", "slow"),)
+
+
+def _grid_values(p: ParamSpec, count: int) -> list[int | float]:
+    """At most ``count`` values of ``p`` on its step grid, evenly spread, both ends included."""
+    n_steps = int(math.floor((p.high - p.low) / p.step + 1e-9))
+    if n_steps + 1 <= count:
+        idx = list(range(n_steps + 1))
+    else:
+        idx = sorted({round(i * n_steps / (count - 1)) for i in range(count)}) if count > 1 else [0]
+    return [
+        p.kind(p.low + i * p.step) if p.kind is int else round(p.low + i * p.step, 12) for i in idx
+    ]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The search space of one indicator, read from its registry spec."""
+
+    spec: IndicatorSpec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def params(self) -> tuple[ParamSpec, ...]:
+        return self.spec.params
+
+    @property
+    def spans(self) -> list[float]:
+        """``high - low`` of every parameter (for neighbourhoods)."""
+        return [float(p.high - p.low) for p in self.params]
+
+    def _bounds(self, p: ParamSpec, chosen: Mapping[str, Any]) -> tuple[int | float, int | float]:
+        low = p.low
+        for small, large in ORDERED_PAIRS:
+            if p.name == large and small in chosen:
+                low = max(low, chosen[small] + p.step)
+        return low, p.high
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, int | float]:
+        """Draw one parameter set with ``trial.suggest_*`` (ordered pairs respected)."""
+        out: dict[str, int | float] = {}
+        for p in self._ordered():
+            low, high = self._bounds(p, out)
+            low = min(low, high)
+            if p.kind is int:
+                out[p.name] = trial.suggest_int(p.name, int(low), int(high), step=int(p.step))
+            else:
+                out[p.name] = trial.suggest_float(
+                    p.name, float(low), float(high), step=float(p.step)
+                )
+        return {p.name: out[p.name] for p in self.params}
+
+    def _ordered(self) -> list[ParamSpec]:
+        """Parameters with every pair's smaller member first."""
+        names = [p.name for p in self.params]
+        for small, large in ORDERED_PAIRS:
+            if small in names and large in names and names.index(small) > names.index(large):
+                names.remove(small)
+                names.insert(names.index(large), small)
+        return [self.spec.param(n) for n in names]
+
+    def sample(self, rng: Any) -> dict[str, int | float]:
+        """Draw one parameter set uniformly on the step grid with a numpy ``Generator``."""
+        out: dict[str, int | float] = {}
+        for p in self._ordered():
+            low, high = self._bounds(p, out)
+            low = min(low, high)
+            k = int(math.floor((high - low) / p.step + 1e-9))
+            v = low + int(rng.integers(0, k + 1)) * p.step
+            out[p.name] = int(v) if p.kind is int else round(float(v), 12)
+        return {p.name: out[p.name] for p in self.params}
+
+    def problem(self, params: Mapping[str, Any]) -> str | None:
+        """The registry's message when ``params`` break a constraint, else ``None``."""
+        return self.spec.constraint(params) if self.spec.constraint is not None else None
+
+    def grid(self, max_points: int) -> list[dict[str, int | float]]:
+        """Valid parameter sets on a regular grid of at most about ``max_points`` points.
+
+        Each parameter gets ``k`` values (both ends included) with ``k`` the largest count whose
+        full product, after dropping invalid combinations, stays within ``max_points``.
+        """
+        if not self.params:
+            return [{}]
+        best: list[dict[str, int | float]] = []
+        for k in range(2, 10_000):
+            values = [_grid_values(p, k) for p in self.params]
+            combos = [
+                dict(zip([p.name for p in self.params], v, strict=True))
+                for v in itertools.product(*values)
+            ]
+            valid = [c for c in combos if self.problem(c) is None]
+            if len(valid) > max_points or (best and len(valid) == len(best)):
+                break
+            best = valid
+        return best or [self.spec.defaults]
+
+    def warmup_max(self) -> int:
+        """The longest warm-up of any parameter set in the space (evaluated at the highs)."""
+        highs = {p.name: p.high for p in self.params}
+        lows = {p.name: p.low for p in self.params}
+        return max(
+            int(self.spec.warmup(highs)),
+            int(self.spec.warmup({**highs, **lows})),
+            int(self.spec.warmup(self.spec.defaults)),
+        )
+
+    def __iter__(self) -> Iterator[ParamSpec]:
+        return iter(self.params)
+
+
+def search_space(name: str) -> SearchSpace:
+    """The :class:`SearchSpace` of registry indicator ``name``."""
+    return SearchSpace(get_indicator(name))

@@ -1,0 +1,203 @@
+"""Statistics that say when a tuned result is luck.
+
+* :func:`psr` — probabilistic Sharpe ratio (Bailey & López de Prado 2012): the probability
+  that the true Sharpe ratio exceeds a benchmark, given the sample's length, skewness and
+  kurtosis.
+* :func:`expected_max_sharpe` and :func:`deflated_sharpe` — the deflated Sharpe ratio (Bailey &
+  López de Prado 2014): the PSR against the Sharpe ratio the best of ``n_trials`` unskilled
+  trials would show by chance; ``dsr_pvalue = 1 - dsr``.
+* :func:`pbo_cscv` — probability of backtest overfitting by combinatorially symmetric
+  cross-validation (Bailey, Borwein, López de Prado & Zhu 2015).
+* :func:`oos_is_efficiency` and :func:`stability` — how much of the in-sample score survives
+  out of sample, and in the best parameters' neighbourhood.
+
+Sharpe ratios here are *per period* (not annualised): divide an annualised ratio by the square
+root of the periods per year first. Kurtosis is the raw (Pearson) kurtosis, 3 for a normal law.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.stats import norm, rankdata
+
+__all__ = [
+    "EULER_GAMMA",
+    "deflated_sharpe",
+    "dsr_pvalue",
+    "expected_max_sharpe",
+    "oos_is_efficiency",
+    "pbo_cscv",
+    "psr",
+    "return_moments",
+    "sharpe_per_period",
+    "stability",
+]
+
+#: The Euler-Mascheroni constant of the expected-maximum formula.
+EULER_GAMMA = 0.5772156649015329
+
+
+def sharpe_per_period(returns: np.ndarray) -> float:
+    """Mean over sample standard deviation (ddof=1) of per-period returns; nan if undefined."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    if len(r) < 2:
+        return math.nan
+    sd = float(r.std(ddof=1))
+    return float(r.mean()) / sd if sd > 0 else math.nan
+
+
+def return_moments(returns: np.ndarray) -> tuple[float, float, float, int]:
+    """``(sharpe, skew, kurtosis, n)`` of per-period returns (population skew and raw kurtosis,
+    as in the PSR paper); nan moments when fewer than 3 finite values or zero variance."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    n = len(r)
+    sd = float(r.std()) if n else 0.0
+    if n < 3 or sd == 0.0:
+        return math.nan, math.nan, math.nan, n
+    z = (r - r.mean()) / sd
+    return sharpe_per_period(r), float((z**3).mean()), float((z**4).mean()), n
+
+
+def psr(
+    sharpe: float, n: int, skew: float = 0.0, kurtosis: float = 3.0, benchmark: float = 0.0
+) -> float:
+    """Probabilistic Sharpe ratio: P(true SR > ``benchmark``).
+
+    ``PSR = Φ((SR - SR*) √(n-1) / √(1 - γ3 SR + (γ4 - 1)/4 SR²))`` with per-period ``SR``,
+    ``n`` observations, skewness ``γ3`` and raw kurtosis ``γ4``. nan when undefined.
+    """
+    if not (math.isfinite(sharpe) and math.isfinite(benchmark)) or n < 2:
+        return math.nan
+    var = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    if not (math.isfinite(var) and var > 0):
+        return math.nan
+    return float(norm.cdf((sharpe - benchmark) * math.sqrt(n - 1) / math.sqrt(var)))
+
+
+def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
+    """Expected maximum Sharpe ratio of ``n_trials`` unskilled trials (true SR 0).
+
+    ``E[max SR] ≈ √V ((1-γ) Φ⁻¹(1 - 1/N) + γ Φ⁻¹(1 - 1/(N e)))``, ``γ`` Euler's constant,
+    ``V`` the variance of the trials' Sharpe ratios. 0 for a single trial.
+    """
+    if n_trials < 1 or not math.isfinite(sharpe_variance) or sharpe_variance < 0:
+        return math.nan
+    if n_trials == 1:
+        return 0.0
+    z1 = norm.ppf(1.0 - 1.0 / n_trials)
+    z2 = norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    return float(math.sqrt(sharpe_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2))
+
+
+def deflated_sharpe(
+    sharpe: float,
+    n: int,
+    n_trials: int,
+    sharpe_variance: float,
+    skew: float = 0.0,
+    kurtosis: float = 3.0,
+) -> float:
+    """Deflated Sharpe ratio: :func:`psr` against :func:`expected_max_sharpe` of the trials."""
+    return psr(sharpe, n, skew, kurtosis, benchmark=expected_max_sharpe(n_trials, sharpe_variance))
+
+
+def dsr_pvalue(dsr: float) -> float:
+    """``1 - DSR``: the chance of a Sharpe this high from the best of that many unskilled trials."""
+    return 1.0 - dsr if math.isfinite(dsr) else math.nan
+
+
+def _sharpe_cols(block: np.ndarray) -> np.ndarray:
+    sd = block.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, block.mean(axis=0) / np.where(sd > 0, sd, 1.0), 0.0)
+
+
+def pbo_cscv(
+    returns: np.ndarray,
+    n_splits: int = 16,
+    performance: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[float, np.ndarray]:
+    """Probability of backtest overfitting by CSCV.
+
+    The ``(T, N)`` matrix of per-period returns of N trials is cut into ``n_splits`` (S, even)
+    row blocks of equal size (the last ``T mod S`` rows are dropped). For every choice C of S/2
+    blocks as in-sample (the rest out of sample), the trial best in sample is ranked out of
+    sample: ``ω = rank / (N + 1)``, ``λ = ln(ω / (1 - ω))``. PBO is the share of the
+    ``binom(S, S/2)`` choices with ``λ <= 0`` (the in-sample winner at or below the OOS median).
+
+    Parameters
+    ----------
+    returns : ndarray (T, N)
+    n_splits : int
+        S, even, >= 2.
+    performance : callable, optional
+        Column-wise score of a ``(rows, N)`` block; the per-period Sharpe ratio by default.
+
+    Returns
+    -------
+    (pbo, logits) : float and ndarray of λ per combination. nan when N < 2 or T < S.
+    """
+    m = np.asarray(returns, dtype=np.float64)
+    if m.ndim != 2 or n_splits < 2 or n_splits % 2:
+        raise ValueError(
+            f"pbo_cscv needs a 2-D matrix and an even n_splits >= 2, got {m.shape}, {n_splits}"
+        )
+    t, n = m.shape
+    if n < 2 or t < n_splits:
+        return math.nan, np.empty(0)
+    perf = performance or _sharpe_cols
+    size = t // n_splits
+    blocks = [m[i * size : (i + 1) * size] for i in range(n_splits)]
+    logits = []
+    for combo in itertools.combinations(range(n_splits), n_splits // 2):
+        chosen = set(combo)
+        is_rows = np.vstack([blocks[i] for i in combo])
+        oos_rows = np.vstack([blocks[i] for i in range(n_splits) if i not in chosen])
+        best = int(np.argmax(perf(is_rows)))
+        ranks = rankdata(perf(oos_rows))  # 1 = worst, ties averaged
+        w = ranks[best] / (n + 1)
+        logits.append(math.log(w / (1.0 - w)))
+    lam = np.asarray(logits)
+    return float((lam <= 0).mean()), lam
+
+
+def oos_is_efficiency(oos: float, is_: float) -> float:
+    """Out-of-sample over in-sample score; nan when the in-sample score is not > 0."""
+    if not (math.isfinite(oos) and math.isfinite(is_)) or is_ <= 0:
+        return math.nan
+    return oos / is_
+
+
+def stability(
+    params: Sequence[Sequence[float]],
+    scores: Sequence[float],
+    best: int,
+    spans: Sequence[float],
+    radius: float = 0.1,
+) -> tuple[float, int]:
+    """Mean score of the best trial's neighbours over the best score, and the neighbour count.
+
+    A neighbour is another trial whose every parameter lies within ``radius`` × that
+    parameter's range (``spans``) of the best trial's. 1 means a plateau, values near or below
+    0 a lone spike. nan (with 0 neighbours) when there is none or the best score is not > 0.
+    """
+    p = np.asarray(params, dtype=np.float64)
+    s = np.asarray(scores, dtype=np.float64)
+    if p.ndim != 2 or len(p) != len(s) or not 0 <= best < len(s):
+        return math.nan, 0
+    span = np.where(
+        np.asarray(spans, dtype=np.float64) > 0, np.asarray(spans, dtype=np.float64), 1.0
+    )
+    dist = np.max(np.abs(p - p[best]) / span, axis=1) if p.shape[1] else np.zeros(len(p))
+    near = (dist <= radius + 1e-12) & np.isfinite(s)
+    near[best] = False
+    count = int(near.sum())
+    if count == 0 or not s[best] > 0:
+        return math.nan, count
+    return float(s[near].mean() / s[best]), count

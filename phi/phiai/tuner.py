@@ -1,0 +1,685 @@
+"""PhiAI: select indicators, tune their parameters, and say how much to trust the result.
+
+>>> from phi.phiai.tuner import PhiAITuner, phiai_full_auto
+>>> tuner = PhiAITuner(ohlcv, metric="sharpe", folds=5, seed=0)  # doctest: +SKIP
+>>> sel = tuner.select_indicators(top_n=3)  # doctest: +SKIP
+>>> tuned = tuner.tune_indicator("rsi", n_trials=200, sampler="tpe")  # doctest: +SKIP
+
+How it scores (see :mod:`phi.phiai.folds`): bars are split into a warm-up, a development
+region cut into walk-forward folds, and a final hold-out (default the last 20 %) that no
+selection or tuning step sees. Optuna (ask/tell, one seeded sampler per study, in batches of
+``batch_size`` whose composition depends only on the seed) maximises the mean in-sample (train)
+score over the folds; a trial breaking a constraint (development-region max drawdown below
+``constraints["max_drawdown"]`` or fewer than ``constraints["min_trades"]`` trades) is told a
+penalty and is never chosen. The out-of-sample score is walk-forward: in each fold the trial best
+on that fold's train bars is scored on its test bars. Every trial of every step is counted in
+``n_trials_total`` for the deflated Sharpe ratio, whose expected maximum Sharpe uses that count
+and the null variance ``1/(T-1)`` of a per-bar Sharpe estimate (``dsr_cross_sectional`` uses the
+trials' own Sharpe variance instead, as in the paper's example); PBO comes from CSCV over all trials' returns
+on the development region.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest.engine import EngineConfig
+from phi.errors import ConfigError
+from phi.phiai import stats as st
+from phi.phiai.evaluate import METRIC_DIRECTIONS, Evaluator, TrialScores, nanmean
+from phi.phiai.folds import FoldPlan, make_folds
+from phi.phiai.spaces import SearchSpace, search_space
+
+if TYPE_CHECKING:
+    import optuna
+
+    from phi.backtest.run_config import DatasetSpec, RunConfig
+
+__all__ = ["SAMPLERS", "PhiAIResult", "PhiAITuner", "TuneResult", "phiai_full_auto"]
+
+SAMPLERS: tuple[str, ...] = ("tpe", "random", "grid")
+#: What an infeasible trial is told (with the study's sign): far below any real score.
+PENALTY = 1e6
+#: Metrics where a score <= 0 means no edge (a candidate must beat 0 to be chosen).
+_ZERO_IS_NO_EDGE = frozenset({"sharpe", "sortino", "calmar", "total_return", "cagr"})
+DEFAULT_CONSTRAINTS: dict[str, float] = {"max_drawdown": -0.3, "min_trades": 10}
+Progress = Callable[[str, int, int], None]
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+@dataclass
+class TuneResult:
+    """One indicator's tuning: best parameters, IS/OOS scores, every trial and the statistics."""
+
+    name: str
+    best_params: dict[str, Any]
+    is_score: float
+    oos_score: float
+    trials: pd.DataFrame
+    stats: dict[str, Any]
+    folds: pd.DataFrame
+    holdout: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PhiAIResult:
+    """What :func:`phiai_full_auto` found, as a re-runnable config plus the evidence."""
+
+    run_config: RunConfig
+    stats: dict[str, Any]
+    selection: pd.DataFrame
+    tuning: dict[str, TuneResult]
+    explanation: str
+    holdout: dict[str, float]
+    folds: pd.DataFrame
+
+
+@dataclass
+class _Trial:
+    step: str
+    name: str
+    params: dict[str, Any]
+    scores: TrialScores
+    feasible: bool
+    why: str
+
+
+class PhiAITuner:
+    """Select and tune registry indicators on one OHLCV frame.
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        Bars as for :func:`phi.backtest.engine.run_backtest`.
+    engine : EngineConfig, optional
+        Engine settings for every evaluation (``warmup_bars`` is set by the fold plan).
+    metric : str
+        One of :data:`~phi.phiai.evaluate.METRIC_DIRECTIONS` (direction handled per metric).
+    folds : int
+        Walk-forward folds.
+    scheme : {"rolling", "anchored"}
+    seed : int
+        Seeds every study's sampler (no global seed is touched).
+    n_jobs : int
+        Threads computing indicator signals; results do not depend on it.
+    storage : None, str
+        ``None``: in memory. ``"sqlite"``: ``$PHI_HOME/phiai/optuna.db``. A path ending in
+        ``.db`` or any SQLAlchemy URL (``sqlite:///...``) is used as given.
+    constraints : dict, optional
+        ``max_drawdown`` (a negative fraction) and ``min_trades`` on the development region.
+    holdout : float
+        Share of bars kept back at the end.
+    batch_size : int
+        Trials asked from Optuna before their results are told.
+    progress : callable, optional
+        ``progress(step, done, total)`` after every batch.
+    """
+
+    def __init__(
+        self,
+        ohlcv: pd.DataFrame,
+        engine: EngineConfig | None = None,
+        metric: str = "sharpe",
+        folds: int = 5,
+        scheme: str = "rolling",
+        seed: int = 0,
+        n_jobs: int = 1,
+        storage: str | None = None,
+        constraints: Mapping[str, float] | None = None,
+        holdout: float = 0.2,
+        batch_size: int = 16,
+        progress: Progress | None = None,
+    ) -> None:
+        from phi.indicators.registry import list_indicators
+
+        if not isinstance(ohlcv, pd.DataFrame):
+            raise ConfigError(
+                f"ohlcv must be a pandas DataFrame of bars, got {type(ohlcv).__name__}"
+            )
+        if metric not in METRIC_DIRECTIONS:
+            from phi.errors import unknown_choice
+
+            raise ConfigError(unknown_choice("metric", metric, METRIC_DIRECTIONS))
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        unknown = set(constraints or {}) - set(DEFAULT_CONSTRAINTS)
+        if unknown:
+            raise ConfigError(
+                f"unknown constraint(s) {sorted(unknown)}; valid: {', '.join(DEFAULT_CONSTRAINTS)}"
+            )
+        self.ohlcv = ohlcv
+        self.engine = engine or EngineConfig()
+        self.metric = metric
+        self.direction = METRIC_DIRECTIONS[metric]
+        self.seed = seed
+        self.storage = storage
+        self.constraints = {**DEFAULT_CONSTRAINTS, **(constraints or {})}
+        self.batch_size = batch_size
+        self.progress = progress
+        first = max(search_space(n).warmup_max() for n in list_indicators()) + 1
+        self.plan: FoldPlan = make_folds(len(ohlcv), first, folds, scheme, holdout)
+        self.evaluator = Evaluator(ohlcv, self.engine, self.plan, metric, n_jobs)
+        self.log: list[_Trial] = []
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def n_trials_total(self) -> int:
+        """Every candidate evaluated so far, by every step."""
+        return len(self.log)
+
+    def _better(self, a: float, b: float) -> bool:
+        if not math.isfinite(a):
+            return False
+        if not math.isfinite(b):
+            return True
+        return a > b if self.direction == "maximize" else a < b
+
+    def _best_index(self, values: Sequence[float]) -> int:
+        best = -1
+        for i, v in enumerate(values):
+            if best < 0 or self._better(v, values[best]):
+                best = i
+        return best
+
+    def _feasibility(self, s: TrialScores) -> tuple[bool, str]:
+        cap, need = self.constraints["max_drawdown"], self.constraints["min_trades"]
+        if s.dev_max_drawdown < cap:
+            return False, f"max drawdown {s.dev_max_drawdown:.1%} below the cap {cap:.0%}"
+        if s.dev_trades < need:
+            return False, f"{s.dev_trades} trades, fewer than the minimum {need:g}"
+        return True, ""
+
+    def _storage_url(self) -> str | None:
+        if self.storage is None:
+            return None
+        if self.storage == "sqlite":
+            from phi.paths import phi_home
+
+            folder = phi_home() / "phiai"
+            folder.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{folder / 'optuna.db'}"
+        if "://" in self.storage:
+            return self.storage
+        if self.storage.endswith(".db"):
+            return f"sqlite:///{self.storage}"
+        raise ConfigError(
+            f"storage must be None, 'sqlite', a .db file or a SQLAlchemy URL, got {self.storage!r}"
+        )
+
+    def _study(self, name: str, sampler: str, n_trials: int) -> optuna.Study:
+        import optuna
+
+        if sampler == "tpe":
+            smp: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(
+                seed=self.seed, n_startup_trials=min(10, max(1, n_trials // 4))
+            )
+        else:
+            smp = optuna.samplers.RandomSampler(seed=self.seed)
+        return optuna.create_study(
+            study_name=f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
+            storage=self._storage_url(),
+            sampler=smp,
+            direction="maximize" if self.direction == "maximize" else "minimize",
+        )
+
+    def _record(self, step: str, name: str, params: list[dict[str, Any]]) -> list[_Trial]:
+        scores = self.evaluator.score(name, params)
+        out = []
+        for p, s in zip(params, scores, strict=True):
+            ok, why = self._feasibility(s)
+            out.append(_Trial(step, name, p, s, ok, why))
+        self.log.extend(out)
+        return out
+
+    def _objective(self, t: _Trial) -> float:
+        value = nanmean(t.scores.is_folds)
+        if t.feasible and math.isfinite(value):
+            return value
+        return -PENALTY if self.direction == "maximize" else PENALTY
+
+    def _walk_forward(self, trials: Sequence[_Trial]) -> tuple[pd.DataFrame, float]:
+        """Per fold: the feasible trial best on the train bars, scored on the test bars."""
+        pool = [t for t in trials if t.feasible] or list(trials)
+        rows = []
+        idx = self.ohlcv.index
+        for k, f in enumerate(self.plan.folds):
+            j = self._best_index([t.scores.is_folds[k] for t in pool])
+            t = pool[j]
+            rows.append(
+                {
+                    "fold": f.number,
+                    "train": f"{idx[f.train_start]:%Y-%m-%d}..{idx[f.train_end - 1]:%Y-%m-%d}",
+                    "test": f"{idx[f.train_end]:%Y-%m-%d}..{idx[f.test_end - 1]:%Y-%m-%d}",
+                    "params": dict(t.params),
+                    "is_score": t.scores.is_folds[k],
+                    "oos_score": t.scores.oos_folds[k],
+                }
+            )
+        frame = pd.DataFrame(rows)
+        return frame, nanmean(frame["oos_score"].tolist())
+
+    def _trial_frame(self, trials: Sequence[_Trial]) -> pd.DataFrame:
+        rows = []
+        for i, t in enumerate(trials):
+            row: dict[str, Any] = {"number": i, "name": t.name, **t.params}
+            row["is_score"] = nanmean(t.scores.is_folds)
+            row["oos_score"] = nanmean(t.scores.oos_folds)
+            for k, (a, b) in enumerate(
+                zip(t.scores.is_folds, t.scores.oos_folds, strict=True), start=1
+            ):
+                row[f"is_f{k}"], row[f"oos_f{k}"] = a, b
+            row.update(
+                trades=t.scores.dev_trades,
+                max_drawdown=t.scores.dev_max_drawdown,
+                feasible=t.feasible,
+                why=t.why,
+            )
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _luck_stats(
+        self, returns: np.ndarray, pool: Sequence[_Trial] | None = None
+    ) -> dict[str, Any]:
+        """DSR/PSR of a strategy's development-region returns against every trial so far."""
+        sr, skew, kurt, n = st.return_moments(returns)
+        sharpes = [st.sharpe_per_period(t.scores.returns) for t in self.log]
+        finite = np.asarray([s for s in sharpes if math.isfinite(s)])
+        var = float(finite.var(ddof=1)) if len(finite) > 1 else 0.0
+        n_total = max(1, self.n_trials_total)
+        # The null variance of a per-bar Sharpe estimate, 1/(T-1): what the trials' Sharpe
+        # variance is when no trial has skill (the DSR's null). The trials' own cross-sectional
+        # variance is also reported; it is inflated by genuine skill differences (a real edge
+        # found by some trials would deflate itself) and shrunk by correlated trials.
+        var_null = 1.0 / (n - 1) if n > 1 else math.nan
+        dsr = st.deflated_sharpe(sr, n, n_total, var_null, skew, kurt)
+        dsr_cross = st.deflated_sharpe(sr, n, n_total, var, skew, kurt)
+        trials = pool if pool is not None else self.log
+        matrix = (
+            np.column_stack([t.scores.returns for t in trials])
+            if len(trials) > 1
+            else np.empty((0, 0))
+        )
+        splits = 8 if matrix.shape[0] >= 8 * 20 else 4
+        pbo = st.pbo_cscv(matrix, splits)[0] if matrix.size else math.nan
+        return {
+            "n_trials_total": self.n_trials_total,
+            "sharpe_per_bar": sr,
+            "skew": skew,
+            "kurtosis": kurt,
+            "n_bars": n,
+            "trial_sharpe_variance": var,
+            "null_sharpe_variance": var_null,
+            "expected_max_sharpe": st.expected_max_sharpe(n_total, var_null),
+            "dsr_cross_sectional": dsr_cross,
+            "psr": st.psr(sr, n, skew, kurt),
+            "dsr": dsr,
+            "dsr_pvalue": st.dsr_pvalue(dsr),
+            "pbo": pbo,
+            "pbo_splits": splits,
+        }
+
+    def _progress(self, step: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(step, done, total)
+
+    def holdout_metrics(self, name: str, params: Mapping[str, Any]) -> dict[str, float]:
+        """Metrics of one indicator on the hold-out bars (scored once, started flat)."""
+        sig = self.evaluator.matrix(name, [params])
+        return {
+            k: float(v)
+            for k, v in self.evaluator.run_segment(sig, self.plan.holdout).iloc[0].items()
+        }
+
+    # ------------------------------------------------------------------ public API
+
+    def select_indicators(
+        self, candidates: Sequence[str] | None = None, top_n: int = 3, probe_trials: int = 8
+    ) -> pd.DataFrame:
+        """Score every candidate alone and choose the best ``top_n``.
+
+        Each candidate is evaluated at its defaults plus ``probe_trials - 1`` random parameter
+        sets (seeded); its ``is_score`` is the best mean train score, its ``oos_score`` the
+        walk-forward test score. Candidates are ranked by ``oos_score`` among those meeting the
+        constraints (and, for return-like metrics, beating 0). Returns one row per candidate:
+        name, is_score, oos_score, trades, chosen, why, params, trials (parameter sets evaluated).
+        """
+        from phi.errors import PhiError
+        from phi.indicators.registry import list_indicators
+
+        names = list(candidates) if candidates is not None else list_indicators()
+        rows: list[dict[str, Any]] = []
+        for i, name in enumerate(names):
+            space = search_space(name)
+            try:
+                trials = self._probe(space, probe_trials)
+            except PhiError as exc:
+                rows.append(
+                    {
+                        "name": name,
+                        "is_score": math.nan,
+                        "oos_score": math.nan,
+                        "trades": 0,
+                        "chosen": False,
+                        "why": f"could not compute: {exc}",
+                        "params": {},
+                        "feasible": False,
+                        "trials": 0,
+                    }
+                )
+                continue
+            wf, oos = self._walk_forward(trials)
+            best = self._best_index([self._objective(t) for t in trials])
+            t = trials[best]
+            rows.append(
+                {
+                    "name": name,
+                    "is_score": nanmean(t.scores.is_folds),
+                    "oos_score": oos,
+                    "trades": t.scores.dev_trades,
+                    "chosen": False,
+                    "why": t.why,
+                    "params": dict(t.params),
+                    "feasible": any(x.feasible for x in trials),
+                    "trials": len(trials),
+                }
+            )
+            self._progress("select", i + 1, len(names))
+        frame = pd.DataFrame(rows)
+        order = sorted(
+            range(len(rows)),
+            key=lambda k: (
+                not rows[k]["feasible"],
+                _sort_key(rows[k]["oos_score"], self.direction),
+            ),
+        )
+        chosen = 0
+        for rank, k in enumerate(order, start=1):
+            r = rows[k]
+            if not r["feasible"]:
+                r["why"] = r["why"] or "no parameter set met the constraints"
+                continue
+            edge = not (self.metric in _ZERO_IS_NO_EDGE and not (r["oos_score"] > 0))
+            if chosen < top_n and edge and math.isfinite(r["oos_score"]):
+                r["chosen"], chosen = True, chosen + 1
+                r["why"] = (
+                    f"rank {rank} by walk-forward out-of-sample {self.metric} {r['oos_score']:.3g} (in-sample {r['is_score']:.3g})"
+                )
+            elif not edge:
+                r["why"] = f"out-of-sample {self.metric} {r['oos_score']:.3g} is not above 0"
+            else:
+                r["why"] = f"rank {rank}: not in the top {top_n}"
+        if chosen == 0 and order:
+            r = rows[order[0]]
+            r["chosen"] = True
+            r["why"] = (
+                f"fallback: no candidate qualified; best walk-forward {self.metric} {r['oos_score']:.3g}"
+            )
+        frame = pd.DataFrame(rows).drop(columns="feasible")
+        return frame
+
+    def _probe(self, space: SearchSpace, n: int) -> list[_Trial]:
+        rng = np.random.default_rng([self.seed, zlib.crc32(space.name.encode())])
+        params = [space.spec.defaults] + [
+            space.sample(rng) for _ in range(n - 1 if space.params else 0)
+        ]
+        params = [p for p in params if space.problem(p) is None]
+        uniq = list({tuple(sorted(p.items())): p for p in params}.values())
+        return self._record("select", space.name, uniq)
+
+    def tune_indicator(self, name: str, n_trials: int = 200, sampler: str = "tpe") -> TuneResult:
+        """Tune ``name``'s parameters with Optuna over its registry space.
+
+        ``sampler``: ``"tpe"`` (default), ``"random"`` or ``"grid"`` (a regular grid of at most
+        ``n_trials`` valid points). Returns a :class:`TuneResult`.
+        """
+        import optuna
+
+        if sampler not in SAMPLERS:
+            from phi.errors import unknown_choice
+
+            raise ConfigError(unknown_choice("sampler", sampler, SAMPLERS))
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+            raise ConfigError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+        space = search_space(name)
+        start = len(self.log)
+        with _quiet_optuna():
+            study = self._study(name, "random" if sampler == "grid" else sampler, n_trials)
+            grid = space.grid(n_trials) if sampler == "grid" or not space.params else None
+            total = len(grid) if grid is not None else n_trials
+            for p in grid or []:
+                study.enqueue_trial(p)
+            done = 0
+            while done < total:
+                asked = [study.ask() for _ in range(min(self.batch_size, total - done))]
+                params = [space.suggest(t) for t in asked]
+                valid = [
+                    (t, p) for t, p in zip(asked, params, strict=True) if space.problem(p) is None
+                ]
+                for t, p in zip(asked, params, strict=True):
+                    if space.problem(p) is not None:
+                        study.tell(t, state=optuna.trial.TrialState.FAIL)
+                recorded = self._record("tune", name, [p for _, p in valid])
+                for (t, _), rec in zip(valid, recorded, strict=True):
+                    study.tell(t, self._objective(rec))
+                done += len(asked)
+                self._progress(f"tune {name}", done, total)
+        trials = self.log[start:]
+        return self._result(name, space, trials)
+
+    def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
+        objectives = [self._objective(t) if t.feasible else math.nan for t in trials]
+        best = self._best_index(objectives)
+        if best < 0:
+            best = self._best_index([nanmean(t.scores.is_folds) for t in trials])
+        best = max(best, 0)
+        bt = trials[best]
+        wf, oos = self._walk_forward(trials)
+        is_score = nanmean(bt.scores.is_folds)
+        stats = self._luck_stats(bt.scores.returns, trials)
+        plist = [[float(t.params.get(p.name, 0)) for p in space.params] for t in trials]
+        stab, neighbours = st.stability(
+            plist, [nanmean(t.scores.is_folds) for t in trials], best, space.spans
+        )
+        stats.update(
+            is_score=is_score,
+            oos_score=oos,
+            oos_is_efficiency=st.oos_is_efficiency(oos, is_score),
+            stability=stab,
+            stability_neighbours=neighbours,
+            n_trials=len(trials),
+            feasible_trials=sum(t.feasible for t in trials),
+        )
+        return TuneResult(
+            name,
+            dict(bt.params),
+            is_score,
+            oos,
+            self._trial_frame(trials),
+            stats,
+            wf,
+            self.holdout_metrics(name, bt.params),
+        )
+
+
+def _sort_key(value: float, direction: str) -> float:
+    if not math.isfinite(value):
+        return math.inf
+    return -value if direction == "maximize" else value
+
+
+def load_bars(dataset: DatasetSpec) -> pd.DataFrame:
+    """The bars ``phi.run`` uses for ``dataset`` (same frame, same ``attrs``), so a tuned
+    config re-runs to exactly the metrics the tuner reports."""
+    from phi.data.store import get_dataset
+
+    ds = get_dataset(
+        dataset.symbol,
+        dataset.start,
+        dataset.end,
+        dataset.timeframe,
+        dataset.vendor,
+        path=dataset.path,
+    )
+    frame = ds.frame.copy(deep=False)
+    frame.attrs = {
+        "adjustment": ds.metadata.get("adjustment", "unknown"),
+        **{k: ds.metadata[k] for k in ("symbol", "exchange_tz") if ds.metadata.get(k)},
+    }
+    return frame
+
+
+def _default_dataset(ohlcv: pd.DataFrame) -> DatasetSpec:
+    from phi.backtest.run_config import DatasetSpec
+
+    idx = ohlcv.index
+    start, end = (
+        (f"{idx[0]:%Y-%m-%d}", f"{idx[-1]:%Y-%m-%d}")
+        if isinstance(idx, pd.DatetimeIndex)
+        else ("2020-01-01", "2024-12-31")
+    )
+    try:
+        return DatasetSpec(str(ohlcv.attrs.get("symbol", "DATA")), start=start, end=end)
+    except Exception:  # noqa: BLE001 - a symbol the vendor would refuse: a neutral label
+        return DatasetSpec("DATA", start=start, end=end)
+
+
+def blended_holdout(ohlcv: pd.DataFrame, config: RunConfig) -> tuple[dict[str, float], pd.Series]:
+    """Metrics of ``config`` on ``ohlcv`` computed exactly as :func:`phi.run` does, plus the signal."""
+    import dataclasses
+
+    from phi.backtest.engine import run_backtest
+    from phi.blending.blender import blend
+    from phi.indicators.registry import compute_all_signals, get_indicator
+
+    signals = compute_all_signals(ohlcv, config.selection)
+    warm = max(int(get_indicator(n).warmup(p)) for n, p in config.selection.items())
+    blended = blend(
+        signals,
+        config.blend.mode,
+        config.weights,
+        dead_zone=config.blend.params.get("dead_zone", 0.05),
+    )
+    valid = np.flatnonzero(blended.notna().to_numpy())
+    warmup = max(config.engine.warmup_bars, warm, int(valid[0]) if len(valid) else 0)
+    res = run_backtest(ohlcv, blended, dataclasses.replace(config.engine, warmup_bars=warmup))
+    assert not isinstance(res, list)
+    return {k: float(v) for k, v in res.metrics.items() if isinstance(v, int | float)}, blended
+
+
+def phiai_full_auto(
+    ohlcv: pd.DataFrame,
+    max_indicators: int = 3,
+    n_trials: int = 200,
+    metric: str = "sharpe",
+    seed: int = 0,
+    *,
+    engine: EngineConfig | None = None,
+    dataset: DatasetSpec | None = None,
+    candidates: Sequence[str] | None = None,
+    sampler: str = "tpe",
+    **tuner_options: Any,
+) -> PhiAIResult:
+    """Select up to ``max_indicators``, tune each, blend them, score the hold-out once.
+
+    The blend is ``weighted_sum`` with weights proportional to each tuned indicator's
+    walk-forward out-of-sample score (clipped at 0; equal weights if none is positive). The
+    returned ``run_config`` has ``engine.warmup_bars`` at the hold-out's first bar, so
+    ``phi.run(result.run_config)`` on the same bars reproduces ``result.holdout`` exactly.
+    ``dataset`` names those bars (default: built from ``ohlcv``'s dates and ``attrs``; use
+    :func:`load_bars` to get the bars of a dataset). Extra keyword arguments go to
+    :class:`PhiAITuner` (folds, scheme, n_jobs, storage, constraints, holdout, progress, ...).
+    """
+    import dataclasses
+
+    from phi.backtest.run_config import BlendConfig, IndicatorConfig, RunConfig
+    from phi.phiai.explain import explain
+
+    if (
+        isinstance(max_indicators, bool)
+        or not isinstance(max_indicators, int)
+        or max_indicators < 1
+    ):
+        raise ConfigError(f"max_indicators must be an integer >= 1, got {max_indicators!r}")
+    tuner = PhiAITuner(ohlcv, engine=engine, metric=metric, seed=seed, **tuner_options)
+    selection = tuner.select_indicators(candidates, top_n=max_indicators)
+    chosen = selection.loc[selection["chosen"], "name"].tolist()
+    tuning = {
+        name: tuner.tune_indicator(name, n_trials=n_trials, sampler=sampler) for name in chosen
+    }
+    scores = np.array(
+        [
+            max(tuning[n].oos_score, 0.0) if math.isfinite(tuning[n].oos_score) else 0.0
+            for n in chosen
+        ]
+    )
+    if tuner.direction != "maximize" or not scores.sum() > 0:
+        scores = np.ones(len(chosen))
+    weights = scores / scores.sum()
+    inds = [
+        IndicatorConfig(n, tuning[n].best_params, weight=round(float(w), 6))
+        for n, w in zip(chosen, weights, strict=True)
+        if w > 0
+    ]
+    h0 = tuner.plan.holdout_start
+    config = RunConfig(
+        dataset=dataset or _default_dataset(ohlcv),
+        indicators=tuple(inds),
+        blend=BlendConfig("weighted_sum"),
+        engine=dataclasses.replace(tuner.engine, warmup_bars=h0),
+        seed=seed,
+        description=f"PhiAI full auto ({metric}, {tuner.n_trials_total} trials): metrics on the hold-out from bar {h0}",
+        tags=("phiai",),
+    )
+    holdout, blended = blended_holdout(ohlcv, config)
+    # the blend on the development region, for DSR/PSR/PBO against every trial run
+    sig = blended.to_numpy(dtype=np.float64)[:, None]
+    dev_run = tuner.evaluator.run_full(sig, tuner.plan.dev)[0]
+    eq = dev_run.equity.to_numpy(dtype=np.float64)
+    stats = tuner._luck_stats(eq[1:] / eq[:-1] - 1.0)
+    is_score = float(dev_run.metrics[metric])
+    # the out-of-sample figure is the tuned indicators' walk-forward scores, weighted
+    oos = (
+        float(sum(w * tuning[n].oos_score for n, w in zip(chosen, weights, strict=True)))
+        if chosen
+        else math.nan
+    )
+    stats.update(
+        is_score=is_score,
+        oos_score=oos,
+        oos_is_efficiency=st.oos_is_efficiency(oos, is_score),
+        holdout_score=holdout.get(metric, math.nan),
+        holdout_sharpe=holdout.get("sharpe", math.nan),
+        n_params=sum(len(t.best_params) for t in tuning.values()),
+        stability=nanmean([t.stats["stability"] for t in tuning.values()]),
+    )
+    folds = (
+        pd.concat([t.folds.assign(indicator=n) for n, t in tuning.items()], ignore_index=True)
+        if tuning
+        else pd.DataFrame()
+    )
+    result = PhiAIResult(config, stats, selection, tuning, "", holdout, folds)
+    result.explanation = explain(result, tuner)
+    return result

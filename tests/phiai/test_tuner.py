@@ -1,0 +1,131 @@
+"""The tuner end to end: no skill on noise, a planted edge found, determinism, exact re-runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.backtest.engine import EngineConfig, run_backtest
+from phi.backtest.run_config import DatasetSpec
+from phi.errors import ConfigError
+from phi.phiai.tuner import PhiAITuner, load_bars, phiai_full_auto
+from tests.phiai.frames import planted_rsi, random_walk
+
+
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def noise_result(request):
+    return phiai_full_auto(
+        random_walk(1500, seed=request.param), max_indicators=3, n_trials=24, seed=0
+    )
+
+
+def test_no_skill_on_noise(noise_result):
+    s = noise_result.stats
+    # every trial of every step is counted: 8 probes x 15 candidates (some deduplicated) + 3 x 24
+    tuned = sum(len(t.trials) for t in noise_result.tuning.values())
+    assert s["n_trials_total"] == noise_result.selection["trials"].sum() + tuned
+    assert noise_result.selection["trials"].sum() >= 15 and tuned == 3 * 24
+    assert s["dsr_pvalue"] > 0.05
+    assert s["pbo"] >= 0.3
+    assert "Not distinguishable from luck" in noise_result.explanation
+    assert abs(s["holdout_sharpe"]) < 2.0  # near 0: no edge survives on unseen bars
+
+
+@pytest.fixture(scope="module")
+def planted_result():
+    return phiai_full_auto(
+        planted_rsi(1500, seed=0, period=5, edge=0.4), max_indicators=3, n_trials=24, seed=0
+    )
+
+
+def test_finds_a_planted_edge(planted_result):
+    r = planted_result
+    chosen = r.selection.loc[r.selection["chosen"], "name"].tolist()
+    assert "rsi" in chosen
+    assert 3 <= r.tuning["rsi"].best_params["period"] <= 8  # the planted region (period 5)
+    assert r.stats["holdout_sharpe"] > 1.0
+    assert r.stats["dsr_pvalue"] < 0.05
+    assert "Distinguishable from luck" in r.explanation
+    assert r.stats["pbo"] < 0.3
+
+
+def test_selection_table_and_constraints():
+    tuner = PhiAITuner(
+        random_walk(1500, seed=4), constraints={"max_drawdown": -0.05, "min_trades": 10}
+    )
+    sel = tuner.select_indicators(["rsi", "macd", "momentum"], top_n=2)
+    assert list(sel.columns[:6]) == ["name", "is_score", "oos_score", "trades", "chosen", "why"]
+    assert sel["chosen"].sum() >= 1
+    # a 5 % drawdown cap on a random walk leaves (almost) nothing feasible: said in 'why'
+    assert sel["why"].str.len().gt(0).all()
+    with pytest.raises(ConfigError, match="unknown constraint"):
+        PhiAITuner(random_walk(600), constraints={"max_dd": -0.2})
+    with pytest.raises(ConfigError, match="metric"):
+        PhiAITuner(random_walk(600), metric="sharp")
+
+
+def test_same_seed_same_trials_with_one_and_two_workers():
+    df = random_walk(1200, seed=5)
+    a = PhiAITuner(df, seed=7, n_jobs=1, batch_size=8).tune_indicator("macd", n_trials=24)
+    b = PhiAITuner(df, seed=7, n_jobs=2, batch_size=8).tune_indicator("macd", n_trials=24)
+    pd.testing.assert_frame_equal(a.trials, b.trials)
+    assert a.best_params == b.best_params
+    assert (a.trials["fast"] < a.trials["slow"]).all()  # the ordered pair is sampled in order
+    c = PhiAITuner(df, seed=8, n_jobs=1, batch_size=8).tune_indicator("macd", n_trials=24)
+    assert not a.trials[["fast", "slow", "signal"]].equals(c.trials[["fast", "slow", "signal"]])
+
+
+def test_max_drawdown_is_maximised_towards_zero():
+    tuner = PhiAITuner(
+        random_walk(1200, seed=6),
+        metric="max_drawdown",
+        constraints={"max_drawdown": -1.0, "min_trades": 0},
+    )
+    res = tuner.tune_indicator("rsi", n_trials=16, sampler="random")
+    scores = res.trials["is_score"]
+    assert (scores <= 0).all()
+    assert res.is_score == pytest.approx(scores.max())  # the shallowest drawdown, not the deepest
+
+
+def test_grid_sampler_covers_a_regular_grid():
+    res = PhiAITuner(random_walk(1200, seed=2)).tune_indicator("rsi", n_trials=10, sampler="grid")
+    periods = sorted(res.trials["period"])
+    assert periods[0] == 2 and periods[-1] == 50 and len(periods) == len(set(periods)) <= 10
+
+
+def test_segment_scores_equal_a_full_run_started_at_the_segment():
+    df = random_walk(1200, seed=9)
+    tuner = PhiAITuner(df)
+    fold = tuner.plan.folds[1]
+    a, b = fold.test
+    params = {"period": 9}
+    got = tuner.evaluator.run_segment(tuner.evaluator.matrix("rsi", [params]), (a, b)).iloc[0]
+    sig = tuner.evaluator.signal("rsi", params)
+    full = run_backtest(df.iloc[:b], sig[:b], dataclasses.replace(EngineConfig(), warmup_bars=a))
+    for key in ("sharpe", "total_return", "max_drawdown", "n_trades"):
+        assert got[key] == pytest.approx(full.metrics[key], rel=1e-9, nan_ok=True)
+
+
+def test_tuned_config_reruns_to_the_reported_holdout_exactly():
+    import phi
+
+    ds = DatasetSpec("DEMO", start="2015-01-01", end="2020-12-31")
+    bars = load_bars(ds)
+    res = phiai_full_auto(
+        bars,
+        max_indicators=2,
+        n_trials=8,
+        seed=3,
+        dataset=ds,
+        candidates=["rsi", "macd", "bollinger", "momentum"],
+    )
+    run = phi.run(res.run_config, save=False)
+    for key, value in res.holdout.items():
+        got = run.metrics[key]
+        assert (math.isnan(value) and math.isnan(got)) or got == value, key
+    assert res.run_config.engine.warmup_bars == len(bars) - int(round(0.2 * len(bars)))
+    assert np.isfinite(res.stats["dsr"])
