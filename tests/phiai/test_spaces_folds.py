@@ -24,7 +24,9 @@ def test_suggested_params_follow_the_paramspecs(name):
         assert spec.resolve(params) == params  # in range, right type, constraint (fast < slow) met
         for p in spec.params:
             assert isinstance(params[p.name], p.kind)
-            assert ((params[p.name] - p.low) / p.step) == pytest.approx(round((params[p.name] - p.low) / p.step))
+            assert ((params[p.name] - p.low) / p.step) == pytest.approx(
+                round((params[p.name] - p.low) / p.step)
+            )
 
 
 def test_sample_and_grid_are_valid_for_every_indicator():
