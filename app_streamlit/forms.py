@@ -17,6 +17,9 @@ Values = Any
 
 NAV: Final = "nav"
 VIEWS: Final = ("Workbench", "Regime", "Run history", "Cache manager")
+#: the Workbench's main-area sections (a tab bar); a finished run opens "Results"
+SECTION: Final = "wb:section"
+SECTIONS: Final = ("Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution")
 
 # step 1: dataset
 DS_VENDOR: Final = "ds:vendor"

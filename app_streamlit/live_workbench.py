@@ -24,8 +24,8 @@ except ModuleNotFoundError:  # started by path from elsewhere: make the package 
 
 from app_streamlit import forms, styles, ui  # noqa: E402
 
-SECTIONS = ("Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution")
-SECTION = "wb:section"
+SECTIONS = forms.SECTIONS
+SECTION = forms.SECTION
 
 
 def _guard(view: ModuleType, fn: str = "render") -> None:
@@ -37,8 +37,9 @@ def _guard(view: ModuleType, fn: str = "render") -> None:
 
 def workbench() -> None:
     """The main area: Results and the four set-up steps as sections. Every section is drawn on
-    each script run (so a setting is never lost); Results is a fragment, so its tabs and
-    filters re-run only Results."""
+    each script run (so a setting is never lost), but the charts of a hidden section are not
+    (see :func:`app_streamlit.ui.section_open`); Results is a fragment, so its tabs and filters
+    re-run only Results."""
     from app_streamlit.views import blend, dataset, execution, indicators, results
 
     if st.session_state.get(SECTION) not in SECTIONS:

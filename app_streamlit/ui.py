@@ -141,6 +141,15 @@ def show_chart(chart: Chart, key: str) -> None:
         st.caption(f"Display only{chart.note}.")
 
 
+def section_open(label: str) -> bool:
+    """True when the Workbench section ``label`` is the one on screen: hidden sections keep
+    their widgets (nothing typed is lost) but skip their charts, so a run or a rerun draws
+    only what is visible."""
+    from app_streamlit.forms import SECTION
+
+    return st.session_state.get(SECTION) == label
+
+
 _FLASH = "ui:flash"
 
 

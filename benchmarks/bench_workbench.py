@@ -187,18 +187,25 @@ def _kpis_in_first_viewport(page: Any) -> bool:
 
 
 def _tab(page: Any, name: str, chart_key: str) -> float:
-    """Open a results tab; seconds until its chart (or table) is drawn and the run is over."""
+    """Open a results tab; seconds until its chart (or, for ``table:``, its table) is drawn and
+    the script run is over."""
     n = _runs(page)
     t0 = time.perf_counter()
     page.get_by_role("tab", name=name, exact=True).click()
-    target = " .js-plotly-plot" if ":chart:" in chart_key else ""
-    page.locator(_key(chart_key) + target).first.wait_for(timeout=600_000)
+    if chart_key == "table:":
+        page.get_by_role("tabpanel", name=name, exact=True).locator("[data-testid='stDataFrame']").first.wait_for(
+            timeout=600_000
+        )
+    elif ":chart:" in chart_key:
+        page.locator(_key(chart_key) + " .js-plotly-plot").first.wait_for(timeout=600_000)
+    else:
+        page.locator(_key(chart_key)).first.wait_for(timeout=600_000)
     _idle(page, n)
     return time.perf_counter() - t0
 
 
 RESULT_TABS = (("Equity & drawdown", "res:chart:equity"), ("Price & trades", "res:chart:price"),
-               ("Trades", "res:table:trades"), ("Metrics", "res:table:metrics"), ("Signals", "res:chart:signals"),
+               ("Trades", "res:chart:pnl"), ("Metrics", "table:"), ("Signals", "res:chart:signals"),
                ("Summary", "res:chart:overview"))
 
 

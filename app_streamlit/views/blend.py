@@ -173,7 +173,7 @@ def render() -> None:
     elif mode == "regime_weighted":
         _regime_matrix(enabled)
     ds = st.session_state.get(forms.DATASET)
-    if ds is not None:
+    if ds is not None and ui.section_open(forms.SECTIONS[3]):
         _preview(ds, forms.blend_config(st.session_state), enabled)
 
 

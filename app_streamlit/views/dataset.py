@@ -340,6 +340,8 @@ def summary() -> None:
         st.caption(extra.lstrip(" ·"))
     for note in meta.get("repairs") or []:
         st.caption(f"repaired: {note}")
+    if not ui.section_open(forms.SECTIONS[1]):
+        return  # hidden: the chart and the health report are drawn when the section is opened
     chart = _price_chart(ds, spec)
     ui.show_chart(chart, key="chart:dataset")
     health = HealthReport.from_dict(meta.get("health") or {"rows": len(frame), "timeframe": spec["timeframe"]})

@@ -110,7 +110,7 @@ def card(name: str, ds: Any) -> None:
         else:
             st.caption("No parameters.")
         st.caption(f"Signal: {spec.signal_mapping}")
-        if not enabled or ds is None:
+        if not enabled or ds is None or not ui.section_open(forms.SECTIONS[2]):
             return
         params = forms.indicator_params(st.session_state, name)
         chart = ui.attempt(mini_chart, ds, name, params)

@@ -24,7 +24,7 @@ MAX_WAIT_S = 3600.0
 POLL_S = 0.05
 _STAGES = ("data", "indicators", "blend", "engine", "save", "done")
 #: Main-area section to show (set to "Results" when a run finishes).
-SECTION = "wb:section"
+SECTION = forms.SECTION
 
 
 def fingerprint(values: Any) -> str:

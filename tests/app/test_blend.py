@@ -9,7 +9,15 @@ from phi.backtest.run_history import list_runs, load_run
 from phi.blending.blender import BLEND_MODES, blend
 from phi.data.store import get_dataset
 from phi.indicators.registry import compute_all_signals
-from tests.app.conftest import assert_clean, errors, figure, figures, run_backtest
+from tests.app.conftest import assert_clean, errors, figure, figures, run_backtest, start
+
+
+@pytest.fixture
+def app():
+    """The workbench with this step's section open (a hidden section draws no charts)."""
+    at = start(**{"wb:section": "3 · Blend"})
+    assert_clean(at)
+    return at
 
 
 def _signals():

@@ -4,11 +4,20 @@ mini charts computed by the registry."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from phi.backtest.run_history import list_runs, load_run
 from phi.data.store import get_dataset
 from phi.indicators.registry import INDICATORS, compute_signal
-from tests.app.conftest import assert_clean, errors, figure, run_backtest, start
+from tests.app.conftest import assert_clean, errors, figure, html_text, run_backtest, start
+
+
+@pytest.fixture
+def app():
+    """The workbench with this step's section open (a hidden section draws no charts)."""
+    at = start(**{"wb:section": "2 · Indicators"})
+    assert_clean(at)
+    return at
 
 
 def _demo_frame():
@@ -92,4 +101,4 @@ def test_no_indicator_selected_is_an_error_not_a_run(app):
     assert any("no indicator selected" in e for e in errors(app))
     assert list_runs() == []
     # nothing lost: the dataset is still loaded
-    assert figure(app, "chart:dataset")["data"][0]["type"] == "candlestick"
+    assert "DEMO · demo · 1D" in html_text(app)
