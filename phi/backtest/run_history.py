@@ -231,6 +231,7 @@ def save_run(
     *,
     data_metadata: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> str:
     """Save one run as a whole (all files or none); returns its ``run_id``.
 
@@ -244,6 +245,9 @@ def save_run(
         The dataset's metadata (vendor, adjustment, synthetic, health, ...).
     run_id : str, optional
         Defaults to :func:`new_run_id` (with a random suffix if taken).
+    extra_files : mapping of file name -> bytes, optional
+        Reports stored beside the run in the same atomic write, with checksums (e.g. the
+        tuner's ``tuning.json``); plain names only, not the run's own files.
 
     Raises
     ------
@@ -266,6 +270,10 @@ def save_run(
         results = _results(config, result, meta)
     except (ValueError, TypeError, OSError) as exc:
         raise RunError(f"could not save the run: cannot serialise it ({exc})") from None
+    for name, data in (extra_files or {}).items():
+        if name in files or name == RESULTS_FILE or not re.fullmatch(r"[A-Za-z0-9_-]+\.[a-z]+", name):
+            raise RunError(f"could not save the run: extra file name {name!r} is not allowed")
+        files[name] = bytes(data)
     results["checksums"] = {name: file_checksum(data) for name, data in files.items()}
 
     def results_for(rid: str) -> bytes:

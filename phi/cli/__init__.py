@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from phi.cli import backtest, data, indicators, regime, runs, workbench
+from phi.cli import backtest, data, indicators, regime, runs, tune, workbench
 from phi.cli._common import err_console
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.command("regime")(regime.regime_cmd)
 app.command()(backtest.backtest)
 app.command()(backtest.demo)
 app.add_typer(runs.runs_app, name="runs")
+app.command("tune")(tune.tune)
 app.command()(workbench.workbench)
 
 __all__ = ["app", "main"]
@@ -63,7 +64,7 @@ def _usage_error(exc: Exception) -> int | None:
 
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
-_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "workbench"})
+_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "tune", "workbench"})
 
 
 def _home_problem(argv: list[str]) -> str | None:

@@ -600,6 +600,7 @@ def phiai_full_auto(
     dataset: DatasetSpec | None = None,
     candidates: Sequence[str] | None = None,
     sampler: str = "tpe",
+    select: bool = True,
     **tuner_options: Any,
 ) -> PhiAIResult:
     """Select up to ``max_indicators``, tune each, blend them, score the hold-out once.
@@ -611,6 +612,7 @@ def phiai_full_auto(
     ``dataset`` names those bars (default: built from ``ohlcv``'s dates and ``attrs``; use
     :func:`load_bars` to get the bars of a dataset). Extra keyword arguments go to
     :class:`PhiAITuner` (folds, scheme, n_jobs, storage, constraints, holdout, progress, ...).
+    ``select=False`` tunes every name in ``candidates`` without the selection step.
     """
     import dataclasses
 
@@ -624,7 +626,24 @@ def phiai_full_auto(
     ):
         raise ConfigError(f"max_indicators must be an integer >= 1, got {max_indicators!r}")
     tuner = PhiAITuner(ohlcv, engine=engine, metric=metric, seed=seed, **tuner_options)
-    selection = tuner.select_indicators(candidates, top_n=max_indicators)
+    if select:
+        selection = tuner.select_indicators(candidates, top_n=max_indicators)
+    else:
+        if not candidates:
+            raise ConfigError("select=False needs the indicators to tune in candidates")
+        names = list(dict.fromkeys(candidates))
+        selection = pd.DataFrame(
+            {
+                "name": names,
+                "is_score": math.nan,
+                "oos_score": math.nan,
+                "trades": 0,
+                "chosen": True,
+                "why": "given by the user",
+                "params": [{}] * len(names),
+                "trials": 0,
+            }
+        )
     chosen = selection.loc[selection["chosen"], "name"].tolist()
     tuning = {
         name: tuner.tune_indicator(name, n_trials=n_trials, sampler=sampler) for name in chosen

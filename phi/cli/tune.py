@@ -1,0 +1,240 @@
+"""``phi tune``: PhiAI on one symbol -> a progress bar, then the IS/OOS/hold-out report."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from phi.cli._common import EndOpt, PathOpt, StartOpt, console
+from phi.errors import ConfigError, RunError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from phi.phiai.tuner import PhiAIResult
+
+
+def _num(x: Any, fmt: str = ".2f") -> str:
+    return format(x, fmt) if isinstance(x, int | float) and math.isfinite(x) else "-"
+
+
+def _fraction(text: str, flag: str) -> float:
+    from phi.cli._flags import parse_fraction
+
+    value = parse_fraction(text, flag)
+    assert value is not None
+    return value
+
+
+def report_tables(result: PhiAIResult, metric: str) -> list[Table]:
+    """The selection table, IS vs OOS per fold and indicator, and the verdict table."""
+    from rich.table import Table
+    from rich.text import Text
+
+    sel = Table(title=Text("Selection (walk-forward, defaults + probes)"), title_justify="left")
+    for col, just in (
+        ("indicator", "left"),
+        (f"IS {metric}", "right"),
+        (f"OOS {metric}", "right"),
+        ("trades", "right"),
+        ("", "left"),
+    ):
+        sel.add_column(col, justify=just)  # type: ignore[arg-type]
+    for _, r in result.selection.iterrows():
+        sel.add_row(
+            Text(str(r["name"]), style="bold" if r["chosen"] else ""),
+            _num(r["is_score"]),
+            _num(r["oos_score"]),
+            str(r["trades"]),
+            Text(str(r["why"])),
+        )
+    folds = Table(title=Text(f"In-sample vs out-of-sample {metric} per fold"), title_justify="left")
+    for col in ("indicator", "fold", "train", "test", "best params on train", "IS", "OOS"):
+        folds.add_column(col, justify="right" if col in ("IS", "OOS", "fold") else "left")
+    for _, r in result.folds.iterrows():
+        params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+        folds.add_row(
+            str(r["indicator"]),
+            str(r["fold"]),
+            str(r["train"]),
+            str(r["test"]),
+            params,
+            _num(r["is_score"]),
+            _num(r["oos_score"]),
+        )
+    s = result.stats
+    verdict = Table(
+        title=Text("Result and how much to trust it"), title_justify="left", show_header=False
+    )
+    verdict.add_column("what")
+    verdict.add_column("value", justify="right")
+    rows = [
+        (
+            "indicators (weight)",
+            ", ".join(f"{i.name} {i.weight:.2f}" for i in result.run_config.enabled_indicators),
+        ),
+        (f"{metric} in-sample (development bars)", _num(s["is_score"])),
+        (f"{metric} walk-forward out-of-sample", _num(s["oos_score"])),
+        (f"{metric} hold-out (untouched)", _num(s["holdout_score"])),
+        ("hold-out trades", _num(result.holdout.get("n_trades"), ".0f")),
+        ("OOS / IS efficiency", _num(s["oos_is_efficiency"])),
+        ("trials counted (selection included)", str(s["n_trials_total"])),
+        ("PSR (vs Sharpe 0)", _num(s["psr"], ".3f")),
+        ("DSR / p-value", f"{_num(s['dsr'], '.3f')} / {_num(s['dsr_pvalue'], '.3f')}"),
+        ("PBO (CSCV)", _num(s["pbo"], ".0%")),
+    ]
+    for k, v in rows:
+        verdict.add_row(k, v)
+    return [sel, folds, verdict]
+
+
+def tune(
+    symbol: Annotated[str, typer.Argument(help="Ticker (DEMO: offline synthetic data).")] = "DEMO",
+    vendor: Annotated[
+        str, typer.Option("--vendor", "-v", help="demo (default), yfinance, alpha_vantage or csv.")
+    ] = "demo",
+    start: StartOpt = "2015-01-01",
+    end: EndOpt = "2024-12-31",
+    timeframe: Annotated[
+        str, typer.Option("--timeframe", "-t", help="1D (default), 4H, 1H, 15m, 5m or 1m.")
+    ] = "1D",
+    path: PathOpt = None,
+    indicators: Annotated[
+        str | None,
+        typer.Option(
+            "--indicators", "-i", help="Comma-separated indicators to tune (no selection step)."
+        ),
+    ] = None,
+    auto: Annotated[
+        bool,
+        typer.Option(
+            "--auto", help="Select the indicators from the whole registry, then tune them."
+        ),
+    ] = False,
+    max_indicators: Annotated[
+        int,
+        typer.Option("--max-indicators", help="--auto: how many indicators to keep (default 3)."),
+    ] = 3,
+    trials: Annotated[
+        int, typer.Option("--trials", help="Optuna trials per tuned indicator (default 200).")
+    ] = 200,
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="sharpe (default), sortino, calmar, total_return, cagr, max_drawdown, ...",
+        ),
+    ] = "sharpe",
+    folds: Annotated[int, typer.Option("--folds", help="Walk-forward folds (default 5).")] = 5,
+    scheme: Annotated[
+        str, typer.Option("--scheme", help="rolling (default) or anchored.")
+    ] = "rolling",
+    sampler: Annotated[
+        str, typer.Option("--sampler", help="tpe (default), random or grid.")
+    ] = "tpe",
+    holdout: Annotated[
+        str,
+        typer.Option(
+            "--holdout", help="Share of the bars kept untouched at the end (default 20%)."
+        ),
+    ] = "20%",
+    max_dd: Annotated[
+        str, typer.Option("--max-dd", help="Drawdown cap on the development bars (default 30%).")
+    ] = "30%",
+    min_trades: Annotated[
+        int,
+        typer.Option("--min-trades", help="Fewest trades on the development bars (default 10)."),
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of every Optuna sampler (default 0).")
+    ] = 0,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", help="Threads computing indicators (results do not depend on it)."),
+    ] = 1,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            "--storage",
+            help="Optuna storage: 'sqlite' ($PHI_HOME/phiai/optuna.db), a .db file or a URL (default: memory).",
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save/--no-save", help="Save the tuned run with runs/{id}/tuning.json (default: no)."
+        ),
+    ] = False,
+) -> None:
+    """Tune indicators with PhiAI: walk-forward folds, an untouched hold-out, DSR/PSR/PBO."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from phi.backtest.run_config import DatasetSpec
+    from phi.phiai.tuner import load_bars, phiai_full_auto
+
+    if bool(indicators) == auto:
+        raise ConfigError(
+            "give either --indicators rsi,macd (tune those) or --auto (select, then tune)"
+        )
+    names = [n.strip() for n in (indicators or "").split(",") if n.strip()]
+    if indicators is not None and not names:
+        raise ConfigError(
+            "--indicators is empty; give names like rsi,macd (see phi indicators list)"
+        )
+    dd = _fraction(max_dd, "--max-dd")
+    dataset = DatasetSpec(
+        symbol, vendor, timeframe, start or "2015-01-01", end or "2024-12-31", path=path
+    )
+    with console.status("Loading bars ...", spinner="dots"):
+        bars = load_bars(dataset)
+    with Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        result = phiai_full_auto(
+            bars,
+            max_indicators=max_indicators if auto else len(names),
+            n_trials=trials,
+            metric=metric,
+            seed=seed,
+            dataset=dataset,
+            candidates=None if auto else names,
+            sampler=sampler,
+            select=auto,
+            folds=folds,
+            scheme=scheme,
+            n_jobs=jobs,
+            storage=storage,
+            constraints={"max_drawdown": -abs(dd), "min_trades": min_trades},
+            holdout=_fraction(holdout, "--holdout"),
+            progress=progress,
+        )
+    tables = report_tables(result, metric)
+    for table in tables if auto else tables[1:]:  # no selection step without --auto
+        console.print(table)
+    console.print(result.explanation, highlight=False, markup=False, soft_wrap=True)
+    if save:
+        from phi.phiai.report import save_tuned_run
+
+        with console.status("Saving the tuned run ...", spinner="dots"):
+            res = save_tuned_run(result)
+        if res.save_error:
+            raise RunError(res.save_error)
+        console.print(
+            f"Saved run {res.run_id} (with tuning.json); re-run it with phi runs rerun {res.run_id}",
+            highlight=False,
+            markup=False,
+        )
