@@ -1,0 +1,454 @@
+"""The options bar loop: a numba kernel over NumPy arrays (no pandas, no validation).
+
+:mod:`phi.options.simulator` is the only caller and documents the semantics. Per bar ``t``:
+
+1. at ``open[t]``: a pending exit closes every leg at its model price there (the vol known
+   at ``t-1``'s close), then a pending entry opens the structure's legs at their model prices
+   (strikes from ``open[t]``), each fill ``price * (1 +/- haircut)`` against us, plus a
+   commission per contract;
+2. at ``close[t]``: the legs are valued (model prices with the vol of bar ``t``); an option
+   past its expiry stamp (or whose expiry falls before the next bar) settles at its intrinsic
+   value; the P&L since the previous valuation is split by a Taylor step of the previous
+   greeks into delta, gamma, vega, theta and a residual; equity = cash + legs' value;
+3. the close decides the next open's orders: stop, target, roll, signal exit; then an entry
+   when flat (or exiting) and the signal is beyond the entry threshold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from phi.options._nb import bs_one_nb, ndtri_nb
+
+# ---- float parameters ------------------------------------------------------------------
+FP_INIT = 0
+FP_ENTRY_THR = 1
+FP_EXIT_THR = 2
+FP_R = 3
+FP_Q = 4
+FP_SKEW = 5
+FP_MULT = 6
+FP_COMM = 7
+FP_HAIRCUT = 8
+FP_PT = 9
+FP_SL = 10
+FP_DTE_Y = 11
+FP_ROLL_Y = 12
+FP_RULE_DELTA = 13
+FP_NEAR = 14
+FP_FAR = 15
+FP_STEP = 16
+FP_RISK = 17
+FP_CONTRACTS = 18
+FP_WARMUP = 19
+FP_DIRECTIONAL = 20
+N_FP = 21
+
+# ---- exit reasons ----------------------------------------------------------------------
+EXIT_STOP = 1
+EXIT_TARGET = 2
+EXIT_EXPIRY = 3
+EXIT_SIGNAL = 4
+EXIT_ROLL = 5
+EXIT_END = 6
+
+# ---- trade record columns --------------------------------------------------------------
+TR_ENTRY_BAR = 0
+TR_EXIT_BAR = 1
+TR_SIDE = 2
+TR_UNITS = 3
+TR_ENTRY_SPOT = 4
+TR_EXIT_SPOT = 5
+TR_ENTRY_VALUE = 6
+TR_EXIT_VALUE = 7
+TR_PREMIUM = 8
+TR_RISK = 9
+TR_COSTS = 10
+TR_PNL = 11
+TR_REASON = 12
+TR_EXPIRY = 13
+N_TR = 14
+
+# ---- leg record columns ----------------------------------------------------------------
+LG_TRADE = 0
+LG_KIND = 1
+LG_QTY = 2
+LG_STRIKE = 3
+LG_ENTRY_PRICE = 4
+LG_EXIT_PRICE = 5
+LG_ENTRY_IV = 6
+LG_ENTRY_DELTA = 7
+LG_ENTRY_GAMMA = 8
+LG_ENTRY_VEGA = 9
+LG_ENTRY_THETA = 10
+LG_EXIT_IV = 11
+LG_EXIT_DELTA = 12
+LG_EXIT_GAMMA = 13
+LG_EXIT_VEGA = 14
+LG_EXIT_THETA = 15
+N_LG = 16
+
+MAX_LEGS = 4
+ROLE_ATM = 0
+ROLE_NEAR = 1
+ROLE_FAR = 2
+
+
+@njit(cache=True)
+def _leg_vol(iv_atm: float, s: float, k: float, skew: float) -> float:
+    return iv_atm * (1.0 + skew * max(0.0, math.log(s / k)))
+
+
+@njit(cache=True)
+def _value(
+    kind: float, s: float, k: float, tau: float, r: float, q: float, vol: float
+) -> tuple[float, float, float, float, float]:
+    """(price, delta, gamma, vega, theta) per share of one leg (a stock leg: s, 1, 0, 0, 0)."""
+    if kind == 0.0:
+        return s, 1.0, 0.0, 0.0, 0.0
+    return bs_one_nb(s, k, max(tau, 0.0), r, q, vol, kind)
+
+
+@njit(cache=True)
+def _strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.ndarray) -> float:
+    if kind == 0.0:
+        return s
+    if role == ROLE_ATM:
+        k = s
+    elif fp[FP_RULE_DELTA] == 0.0:
+        m = fp[FP_NEAR] if role == ROLE_NEAR else fp[FP_FAR]
+        k = s * (1.0 + kind * m)
+    else:  # the strike whose |delta| is the target, with the vol of that strike (skew)
+        target = fp[FP_NEAR] if role == ROLE_NEAR else fp[FP_FAR]
+        r, q = fp[FP_R], fp[FP_Q]
+        fwd = s * math.exp((r - q) * tau)
+        p = min(target * math.exp(q * tau), 1.0 - 1e-12)
+        x = ndtri_nb(p)
+        d1 = x if kind > 0.0 else -x
+        k = s
+        for _ in range(20):
+            v = _leg_vol(iv_atm, s, k, fp[FP_SKEW]) * math.sqrt(tau)
+            nk = fwd * math.exp(-d1 * v + 0.5 * v * v)
+            if abs(nk - k) <= 1e-12 * k:
+                k = nk
+                break
+            k = nk
+    step = fp[FP_STEP]
+    if step > 0.0:
+        k = max(step, round(k / step) * step)
+    return k
+
+
+@njit(cache=True)
+def simulate_nb(
+    op: np.ndarray,
+    cl: np.ndarray,
+    tyr: np.ndarray,
+    iv: np.ndarray,
+    sig: np.ndarray,
+    leg_kind: np.ndarray,
+    leg_qty: np.ndarray,
+    leg_role: np.ndarray,
+    n_legs: np.ndarray,
+    fp: np.ndarray,
+    equity: np.ndarray,
+    cash_out: np.ndarray,
+    value_out: np.ndarray,
+    greeks: np.ndarray,
+    attr: np.ndarray,
+    tr: np.ndarray,
+    lg: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Run the options bar loop (see the module notes).
+
+    ``leg_*`` are ``(2, MAX_LEGS)``: row 0 the bullish side, row 1 the bearish side;
+    ``leg_kind`` +1 call, -1 put, 0 stock. ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
+    theta of the whole position); ``attr`` is ``(n, 6)`` (delta, gamma, vega, theta,
+    residual, costs: they sum to the bar's equity change). ``counts`` gets the number of
+    trades, legs and skipped entries.
+    """
+    n = op.shape[0]
+    r, q, skew, mult = fp[FP_R], fp[FP_Q], fp[FP_SKEW], fp[FP_MULT]
+    comm, hc = fp[FP_COMM], fp[FP_HAIRCUT]
+    thr, xthr = fp[FP_ENTRY_THR], fp[FP_EXIT_THR]
+    directional = fp[FP_DIRECTIONAL] != 0.0
+    warmup = int(fp[FP_WARMUP])
+    cash = fp[FP_INIT]
+    # open position
+    is_open = False
+    side = 0
+    nl = 0
+    expiry = 0.0
+    kinds = np.zeros(MAX_LEGS)
+    qtys = np.zeros(MAX_LEGS)  # signed contracts (qty per unit x units)
+    strikes = np.zeros(MAX_LEGS)
+    # last valuation of each leg (per share): spot, time, vol, value, greeks
+    p_s = 0.0
+    p_t = 0.0
+    p_vol = np.zeros(MAX_LEGS)
+    p_val = np.zeros(MAX_LEGS)
+    p_d = np.zeros(MAX_LEGS)
+    p_g = np.zeros(MAX_LEGS)
+    p_v = np.zeros(MAX_LEGS)
+    p_th = np.zeros(MAX_LEGS)
+    trade = -1
+    leg0 = 0
+    n_legs_rec = 0
+    skipped = 0
+    entry_comm = 0.0
+    pend_exit = 0
+    pend_side = 0
+    iv_last = math.nan
+    value = 0.0
+
+    for t in range(n):
+        a = attr[t]
+        # ---- 1. fills at the open --------------------------------------------------------
+        if pend_exit != 0 and is_open:
+            s = op[t]
+            tau = expiry - tyr[t]
+            dt = tyr[t] - p_t
+            proceeds = 0.0
+            cost = 0.0
+            for j in range(nl):
+                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
+                w = qtys[j] * mult
+                ds = s - p_s
+                a[0] += w * p_d[j] * ds
+                a[1] += w * 0.5 * p_g[j] * ds * ds
+                a[2] += w * p_v[j] * (vol - p_vol[j])
+                a[3] += w * p_th[j] * dt
+                a[4] += w * (px - p_val[j]) - w * (
+                    p_d[j] * ds + 0.5 * p_g[j] * ds * ds + p_v[j] * (vol - p_vol[j]) + p_th[j] * dt
+                )
+                fill = px * (1.0 - hc) if qtys[j] > 0 else px * (1.0 + hc)
+                proceeds += w * fill
+                cost += abs(w) * px * hc + comm * abs(qtys[j])
+                row = lg[leg0 + j]
+                row[LG_EXIT_PRICE] = fill
+                row[LG_EXIT_IV] = vol
+                row[LG_EXIT_DELTA] = d
+                row[LG_EXIT_GAMMA] = g
+                row[LG_EXIT_VEGA] = v
+                row[LG_EXIT_THETA] = th
+            exit_comm = 0.0
+            for j in range(nl):
+                exit_comm += comm * abs(qtys[j])
+            cash += proceeds - exit_comm
+            a[5] -= cost
+            rec = tr[trade]
+            rec[TR_EXIT_BAR] = t
+            rec[TR_EXIT_SPOT] = s
+            rec[TR_EXIT_VALUE] = proceeds
+            rec[TR_COSTS] += cost
+            rec[TR_PNL] = proceeds - rec[TR_ENTRY_VALUE] - entry_comm - exit_comm
+            rec[TR_REASON] = pend_exit
+            is_open = False
+            value = 0.0
+        pend_exit = 0
+        if pend_side != 0 and not is_open:
+            s = op[t]
+            row_i = 0 if (pend_side > 0 or not directional) else 1
+            nl = n_legs[row_i]
+            tau = fp[FP_DTE_Y]
+            debit_u = 0.0  # cash paid per structure unit at the fills (negative: a credit)
+            prem_u = 0.0
+            comm_u = 0.0
+            hc_u = 0.0
+            for j in range(nl):
+                kinds[j] = leg_kind[row_i, j]
+                strikes[j] = _strike(kinds[j], leg_role[row_i, j], s, tau, iv_last, fp)
+                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
+                p_vol[j], p_val[j], p_d[j], p_g[j], p_v[j], p_th[j] = vol, px, d, g, v, th
+                qu = leg_qty[row_i, j]
+                fill = px * (1.0 + hc) if qu > 0 else px * (1.0 - hc)
+                debit_u += qu * mult * fill
+                if kinds[j] != 0.0:
+                    prem_u += qu * mult * px
+                comm_u += comm * abs(qu)
+                hc_u += abs(qu) * mult * px * hc
+            # maximum loss per unit at expiry: payoff checked at 0, every strike and far above
+            top = s
+            for j in range(nl):
+                top = max(top, strikes[j])
+            worst = 0.0
+            for m in range(nl + 2):
+                st = 0.0 if m == 0 else (3.0 * top if m == 1 else strikes[m - 2])
+                pay = 0.0
+                for j in range(nl):
+                    kj = kinds[j]
+                    if kj == 0.0:
+                        leg_pay = st
+                    elif kj > 0.0:
+                        leg_pay = max(st - strikes[j], 0.0)
+                    else:
+                        leg_pay = max(strikes[j] - st, 0.0)
+                    pay += leg_qty[row_i, j] * mult * leg_pay
+                worst = max(worst, debit_u - pay)
+            risk_u = worst + 2.0 * comm_u
+            if not math.isnan(fp[FP_CONTRACTS]):
+                u = fp[FP_CONTRACTS]
+            else:
+                u = math.floor(cash * fp[FP_RISK] / risk_u) if risk_u > 0.0 else 0.0
+            outlay = debit_u + comm_u
+            if outlay > 0.0:
+                u = min(u, math.floor(cash / outlay))
+            if u >= 1.0 and not math.isnan(debit_u):
+                is_open = True
+                side = pend_side
+                expiry = tyr[t] + tau
+                entry_comm = comm_u * u
+                cash -= debit_u * u + entry_comm
+                a[5] -= (hc_u + comm_u) * u
+                trade += 1
+                rec = tr[trade]
+                rec[TR_ENTRY_BAR] = t
+                rec[TR_SIDE] = side if directional else 0
+                rec[TR_UNITS] = u
+                rec[TR_ENTRY_SPOT] = s
+                rec[TR_ENTRY_VALUE] = debit_u * u
+                rec[TR_PREMIUM] = abs(prem_u) * u
+                rec[TR_RISK] = risk_u * u
+                rec[TR_COSTS] = (hc_u + comm_u) * u
+                rec[TR_EXPIRY] = expiry
+                leg0 = n_legs_rec
+                for j in range(nl):
+                    qtys[j] = leg_qty[row_i, j] * u
+                    row = lg[leg0 + j]
+                    row[LG_TRADE] = trade
+                    row[LG_KIND] = kinds[j]
+                    row[LG_QTY] = qtys[j]
+                    row[LG_STRIKE] = strikes[j]
+                    qu = leg_qty[row_i, j]
+                    row[LG_ENTRY_PRICE] = p_val[j] * (1.0 + hc) if qu > 0 else p_val[j] * (1.0 - hc)
+                    row[LG_ENTRY_IV] = p_vol[j]
+                    row[LG_ENTRY_DELTA] = p_d[j]
+                    row[LG_ENTRY_GAMMA] = p_g[j]
+                    row[LG_ENTRY_VEGA] = p_v[j]
+                    row[LG_ENTRY_THETA] = p_th[j]
+                    row[LG_EXIT_PRICE] = math.nan
+                n_legs_rec += nl
+                p_s = s
+                p_t = tyr[t]
+            else:
+                skipped += 1
+        pend_side = 0
+
+        # ---- 2. valuation at the close -----------------------------------------------------
+        if not math.isnan(iv[t]):
+            iv_last = iv[t]
+        value = 0.0
+        gd = gg = gv = gt = 0.0
+        if is_open:
+            s = cl[t]
+            tau = expiry - tyr[t]
+            dt = tyr[t] - p_t
+            settle = tau <= 1e-12 or (t + 1 < n and tyr[t + 1] > expiry + 1e-12)
+            for j in range(nl):
+                if settle:
+                    kj = kinds[j]
+                    px = s if kj == 0.0 else max(kj * (s - strikes[j]), 0.0)
+                    vol = p_vol[j]
+                    d = 1.0 if kj == 0.0 else 0.0
+                    g = v = th = 0.0
+                else:
+                    vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                    px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
+                w = qtys[j] * mult
+                ds = s - p_s
+                taylor = (
+                    p_d[j] * ds + 0.5 * p_g[j] * ds * ds + p_v[j] * (vol - p_vol[j]) + p_th[j] * dt
+                )
+                a[0] += w * p_d[j] * ds
+                a[1] += w * 0.5 * p_g[j] * ds * ds
+                a[2] += w * p_v[j] * (vol - p_vol[j])
+                a[3] += w * p_th[j] * dt
+                a[4] += w * (px - p_val[j] - taylor)
+                p_vol[j], p_val[j], p_d[j], p_g[j], p_v[j], p_th[j] = vol, px, d, g, v, th
+                value += w * px
+                if settle:
+                    row = lg[leg0 + j]
+                    row[LG_EXIT_PRICE] = px
+                    row[LG_EXIT_IV] = vol
+                    row[LG_EXIT_DELTA] = d
+                    row[LG_EXIT_GAMMA] = 0.0
+                    row[LG_EXIT_VEGA] = 0.0
+                    row[LG_EXIT_THETA] = 0.0
+                else:
+                    gd += w * d
+                    gg += w * g
+                    gv += w * v
+                    gt += w * th
+            p_s = s
+            p_t = tyr[t]
+            if settle:  # cash-settled at intrinsic: no haircut, no commission
+                cash += value
+                rec = tr[trade]
+                rec[TR_EXIT_BAR] = t
+                rec[TR_EXIT_SPOT] = s
+                rec[TR_EXIT_VALUE] = value
+                rec[TR_PNL] = value - rec[TR_ENTRY_VALUE] - entry_comm
+                rec[TR_REASON] = EXIT_EXPIRY
+                is_open = False
+                value = 0.0
+        equity[t] = cash + value
+        cash_out[t] = cash
+        value_out[t] = value
+        greeks[t, 0] = gd
+        greeks[t, 1] = gg
+        greeks[t, 2] = gv
+        greeks[t, 3] = gt
+
+        # ---- 3. orders for the next open ---------------------------------------------------
+        if t + 1 >= n:
+            break
+        s_t = sig[t]
+        if is_open:
+            pnl = value - tr[trade, TR_ENTRY_VALUE]
+            prem = tr[trade, TR_PREMIUM]
+            if not math.isnan(fp[FP_SL]) and pnl <= -fp[FP_SL] * prem:
+                pend_exit = EXIT_STOP
+            elif not math.isnan(fp[FP_PT]) and pnl >= fp[FP_PT] * prem:
+                pend_exit = EXIT_TARGET
+            elif not math.isnan(fp[FP_ROLL_Y]) and expiry - tyr[t] <= fp[FP_ROLL_Y] + 1e-12:
+                pend_exit = EXIT_ROLL
+            elif not math.isnan(s_t) and (
+                (not directional and abs(s_t) <= xthr)
+                or (directional and side > 0 and s_t <= xthr)
+                or (directional and side < 0 and s_t >= -xthr)
+            ):
+                pend_exit = EXIT_SIGNAL
+        can_enter = not is_open or pend_exit != 0
+        if can_enter and t >= warmup and not math.isnan(iv_last) and not math.isnan(s_t):
+            if not directional:
+                if abs(s_t) > thr and n_legs[0] > 0:
+                    pend_side = 1
+            elif s_t > thr and n_legs[0] > 0:
+                pend_side = 1
+            elif s_t < -thr and n_legs[1] > 0:
+                pend_side = -1
+
+    if is_open:  # still open at the end: reported open, valued at the last close
+        rec = tr[trade]
+        rec[TR_EXIT_BAR] = n - 1
+        rec[TR_EXIT_SPOT] = cl[n - 1]
+        rec[TR_EXIT_VALUE] = value
+        rec[TR_PNL] = value - rec[TR_ENTRY_VALUE] - entry_comm
+        rec[TR_REASON] = EXIT_END
+        for j in range(nl):
+            row = lg[leg0 + j]
+            row[LG_EXIT_PRICE] = p_val[j]
+            row[LG_EXIT_IV] = p_vol[j]
+            row[LG_EXIT_DELTA] = p_d[j]
+            row[LG_EXIT_GAMMA] = p_g[j]
+            row[LG_EXIT_VEGA] = p_v[j]
+            row[LG_EXIT_THETA] = p_th[j]
+    counts[0] = trade + 1
+    counts[1] = n_legs_rec
+    counts[2] = skipped

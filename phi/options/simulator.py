@@ -1,0 +1,440 @@
+"""Signal-driven options backtest on synthetic option prices.
+
+``run_options_backtest(ohlcv, signal, OptionsConfig(...), EngineConfig(...))`` trades an
+option structure (:mod:`phi.options.structures`) on a signal in [-1, +1] and returns the
+equity engine's result shape plus the legs, the portfolio greeks and the P&L by greek.
+
+Rules
+-----
+* **Prices.** Synthetic: Black-Scholes-Merton (:mod:`phi.options.black_scholes`) on the
+  underlying's bars with the vol model of :mod:`phi.options.vol` (rolling realised vol
+  annualised by the asset's calendar x premium, put skew, floor). There are no option quotes.
+* **Entries.** When flat and the signal at bar t's close is beyond
+  ``EngineConfig.entry_threshold`` (above it: the structure's bullish side; below its
+  negative: the bearish side; ``|signal|`` for non-directional structures) and the vol model
+  has warmed up, the legs open at bar t+1's open at model prices there (spot = that open, vol
+  known at t's close), each fill ``price * (1 + haircut)`` when bought and
+  ``price * (1 - haircut)`` when sold, plus ``commission_per_contract`` per contract. A
+  structure without the signal's side (a ``long_put`` on a long signal) does not trade.
+* **Strikes** from the open's spot by moneyness or by target delta (``OptionsConfig``);
+  expiry ``dte`` calendar days after the entry bar's timestamp; time to expiry in calendar
+  years (days / 365) from the bars' timestamps, so intraday bars work.
+* **Exits**, decided at a close and filled at the next open (model prices, haircut,
+  commission), in this order: stop (open P&L <= -stop x the net option premium at entry),
+  profit target (>= +target x premium), roll (``roll_dte`` days or fewer left), signal exit
+  (directional: the signal at or below ``exit_threshold`` for a bullish position, at or above
+  ``-exit_threshold`` for a bearish one; non-directional: ``|signal| <= exit_threshold``).
+  The signal may reopen a position at the same open (a reversal or a roll). **Expiry:** at
+  the close of the last bar at or before the expiry stamp every leg settles at its intrinsic
+  value (cash-settled, no haircut or commission).
+* **Sizing.** ``contracts`` units, or as many as keep the structure's maximum loss at expiry
+  (payoff checked at 0, every strike and far above; plus commissions both ways) within
+  ``risk_pct`` of the cash; never more than the cash pays for (debit + commissions).
+* **Accounting.** ``equity = cash + value of the legs at the close`` on every bar; a credit
+  received is held as cash; no margin, interest on cash, early exercise or assignment before
+  expiry.
+* **P&L by greek.** Each leg's change of value between valuations (previous close or the
+  entry fill, to this close or the exit fill) is split by a Taylor step of the previous
+  greeks: ``delta dS + 1/2 gamma dS^2 + vega dsigma + theta dt`` and a residual (the rest:
+  higher orders, rate/dividend carry, the expiry settlement); fills' haircuts and
+  commissions are ``costs``. The six columns sum to the bar's equity change exactly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest._inputs import _Bars, _signal_matrix
+from phi.backtest.engine import BacktestResult
+from phi.backtest.engine_config import EngineConfig
+from phi.backtest.metrics import compute_metrics
+from phi.errors import ConfigError, EngineError
+from phi.options import _sim_nb as nb
+from phi.options.config import OptionsConfig
+from phi.options.structures import get_structure
+from phi.options.vol import bars_per_year, synthetic_iv
+
+__all__ = ["EXIT_REASONS", "SYNTHETIC_NOTE", "OptionsResult", "run_options_backtest"]
+
+#: Said by every options result, chart and report built on the synthetic vol model.
+SYNTHETIC_NOTE: Final = "synthetic option prices from the underlying; no option quotes"
+
+EXIT_REASONS: Final[dict[int, str]] = {
+    nb.EXIT_STOP: "stop_loss",
+    nb.EXIT_TARGET: "take_profit",
+    nb.EXIT_EXPIRY: "expiry",
+    nb.EXIT_SIGNAL: "signal",
+    nb.EXIT_ROLL: "roll",
+    nb.EXIT_END: "end_of_data",
+}
+_KIND_NAMES = {1.0: "call", -1.0: "put", 0.0: "stock"}
+_ROLE_CODES = {"atm": nb.ROLE_ATM, "near": nb.ROLE_NEAR, "far": nb.ROLE_FAR}
+_KIND_CODES = {"call": 1.0, "put": -1.0, "stock": 0.0}
+_YEAR_NS = 365 * 86_400 * 1_000_000_000
+
+
+@dataclass
+class OptionsResult(BacktestResult):
+    """:class:`~phi.backtest.engine.BacktestResult` plus what only options have.
+
+    Attributes
+    ----------
+    legs : DataFrame
+        One row per leg per trade: ``trade``, ``kind``, ``contracts`` (signed: + bought,
+        - sold; shares for a stock leg are ``contracts * multiplier``), ``strike``,
+        ``expiry``, entry/exit ``price`` (per share, haircut included), ``iv`` and greeks.
+    greeks : DataFrame
+        Portfolio ``delta`` (share equivalents), ``gamma``, ``vega`` (per 1.0 of vol),
+        ``theta`` (per year) at each close, in cash units (x contracts x multiplier).
+    attribution : DataFrame
+        Per bar: ``delta``, ``gamma``, ``vega``, ``theta``, ``residual``, ``costs``; they sum
+        to the equity change.
+    position_value : Series
+        Value of the open legs at each close (``equity == cash + position_value``).
+    iv : Series
+        The model's at-the-money implied vol per bar.
+    """
+
+    legs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    greeks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    attribution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    position_value: pd.Series | None = field(default=None, repr=False)
+    iv: pd.Series | None = field(default=None, repr=False)
+
+
+def _leg_tables(options: OptionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    st = get_structure(options.structure)
+    kind = np.zeros((2, nb.MAX_LEGS))
+    qty = np.zeros((2, nb.MAX_LEGS))
+    role = np.zeros((2, nb.MAX_LEGS), dtype=np.int64)
+    n_legs = np.zeros(2, dtype=np.int64)
+    for row, legs in enumerate((st.bullish, st.bearish)):
+        n_legs[row] = len(legs)
+        for j, leg in enumerate(legs):
+            kind[row, j] = _KIND_CODES[leg.kind]
+            qty[row, j] = leg.qty
+            role[row, j] = _ROLE_CODES[leg.role]
+    return kind, qty, role, n_legs
+
+
+def _params(options: OptionsConfig, engine: EngineConfig) -> np.ndarray:
+    nan = float("nan")
+    fp = np.full(nb.N_FP, nan)
+    by_delta = options.strike_rule == "delta"
+    near, far = options.delta if by_delta else options.moneyness
+    fp[nb.FP_INIT] = engine.initial_capital
+    fp[nb.FP_ENTRY_THR] = engine.entry_threshold
+    fp[nb.FP_EXIT_THR] = engine.exit_threshold
+    fp[nb.FP_R] = options.risk_free_rate
+    fp[nb.FP_Q] = options.dividend_yield
+    fp[nb.FP_SKEW] = options.skew
+    fp[nb.FP_MULT] = options.multiplier
+    fp[nb.FP_COMM] = options.commission_per_contract
+    fp[nb.FP_HAIRCUT] = options.bid_ask_haircut
+    if options.profit_target_pct is not None:
+        fp[nb.FP_PT] = options.profit_target_pct
+    if options.stop_loss_pct is not None:
+        fp[nb.FP_SL] = options.stop_loss_pct
+    fp[nb.FP_DTE_Y] = options.dte / 365.0
+    if options.roll_dte is not None:
+        fp[nb.FP_ROLL_Y] = options.roll_dte / 365.0
+    fp[nb.FP_RULE_DELTA] = 1.0 if by_delta else 0.0
+    fp[nb.FP_NEAR] = near
+    fp[nb.FP_FAR] = far
+    fp[nb.FP_STEP] = options.strike_step
+    fp[nb.FP_RISK] = options.risk_pct
+    if options.contracts is not None:
+        fp[nb.FP_CONTRACTS] = options.contracts
+    fp[nb.FP_WARMUP] = engine.warmup_bars
+    fp[nb.FP_DIRECTIONAL] = 1.0 if get_structure(options.structure).directional else 0.0
+    return fp
+
+
+def _years(index: pd.Index) -> np.ndarray:
+    if not isinstance(index, pd.DatetimeIndex):
+        raise EngineError(
+            "an options backtest needs timestamped bars (a DatetimeIndex): time to expiry is "
+            f"measured in calendar time, and these bars have a {type(index).__name__}"
+        )
+    ns = index.as_unit("ns").asi8
+    return (ns - ns[0]).astype(np.float64) / _YEAR_NS
+
+
+def _assumptions(
+    options: OptionsConfig, engine: EngineConfig, bars: _Bars, bpy: float, skipped: int
+) -> dict[str, object]:
+    st = get_structure(options.structure)
+    if options.strike_rule == "delta":
+        strikes = f"by target |delta|: near {options.delta[0]:g}, far {options.delta[1]:g}"
+    else:
+        strikes = (
+            f"by moneyness from the entry open: near {options.moneyness[0]:g}, far "
+            f"{options.moneyness[1]:g} out of the money"
+        )
+    if options.strike_step:
+        strikes += f", rounded to a {options.strike_step:g} grid"
+    return {
+        "prices": SYNTHETIC_NOTE,
+        "pricing_model": (
+            "Black-Scholes-Merton, European exercise, continuous dividend yield "
+            f"{options.dividend_yield:g}, risk-free rate {options.risk_free_rate:g}"
+        ),
+        "vol_model": (
+            f"iv = max(realised vol of the last {options.vol_window} close-to-close log returns "
+            f"x sqrt({bpy:.6g} bars/year) x premium {options.iv_premium:g}, floor "
+            f"{options.iv_floor:g}); iv(K) = iv x (1 + skew {options.skew:g} x max(0, ln(S/K))); "
+            "causal: the vol at bar t uses closes up to t; fills at an open use the vol of the "
+            "previous close"
+        ),
+        "vol_window": options.vol_window,
+        "iv_premium": options.iv_premium,
+        "skew": options.skew,
+        "iv_floor": options.iv_floor,
+        "bars_per_year": bpy,
+        "calendar": bars.calendar,
+        "structure": f"{st.name}: {st.description}",
+        "strikes": strikes,
+        "expiry": (
+            f"{options.dte} calendar days after the entry bar's timestamp; time in calendar "
+            "years (days / 365); settled at intrinsic value at the close of the last bar at or "
+            "before the expiry stamp (no haircut, no commission)"
+        ),
+        "fill_timing": "signal at bar t's close -> legs filled at bar t+1's open at model prices",
+        "signal_rule": (
+            f"entry when flat and the signal is beyond {engine.entry_threshold:g} (level, not a "
+            f"cross); exit when it falls to {engine.exit_threshold:g} (see phi.options.simulator)"
+        ),
+        "exits": (
+            f"stop {options.stop_loss_pct}, target {options.profit_target_pct} (fractions of the "
+            f"net option premium at entry), roll at {options.roll_dte} days left, signal; "
+            "checked at the close in that order, filled at the next open"
+        ),
+        "costs": (
+            f"commission {options.commission_per_contract:g} per contract per fill; bid-ask "
+            f"haircut {options.bid_ask_haircut:g} of each leg's model price per fill"
+        ),
+        "sizing": (
+            f"{options.contracts} units per entry"
+            if options.contracts is not None
+            else f"maximum loss at expiry within {options.risk_pct:g} of cash"
+        )
+        + "; never more than the cash pays for",
+        "multiplier": options.multiplier,
+        "accounting": (
+            "equity = cash + value of the open legs at the close; credits held as cash; no "
+            "margin, interest, early exercise or assignment before expiry"
+        ),
+        "attribution": (
+            "Taylor step per leg from the previous valuation's greeks: delta dS, 1/2 gamma dS^2, "
+            "vega dsigma, theta dt; residual = the rest; costs = haircuts + commissions"
+        ),
+        "annualisation": f"risk metrics on daily returns, {bars.periods:g} trading days/year",
+        "warmup_bars": engine.warmup_bars,
+        "skipped_entries": skipped,
+        "options_config": options.to_dict(),
+    }
+
+
+def run_options_backtest(
+    ohlcv: pd.DataFrame,
+    signal: Any,
+    options: OptionsConfig | None = None,
+    engine: EngineConfig | None = None,
+) -> OptionsResult:
+    """Backtest an option structure driven by a signal in [-1, +1] (see the module notes).
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        Bars with ``open``/``high``/``low``/``close`` and a DatetimeIndex.
+    signal : Series or array_like
+        One value per bar in [-1, +1] (NaN = no opinion).
+    options : OptionsConfig, optional
+        Structure, strikes, exits, costs, vol model (defaults: ``OptionsConfig()``).
+    engine : EngineConfig, optional
+        Initial capital, entry/exit thresholds, calendar, warm-up (other fields unused).
+
+    Returns
+    -------
+    OptionsResult
+    """
+    options = OptionsConfig() if options is None else options
+    engine = EngineConfig() if engine is None else engine
+    if not isinstance(options, OptionsConfig):
+        raise ConfigError(f"options must be an OptionsConfig, got {type(options).__name__}")
+    if not isinstance(engine, EngineConfig):
+        raise ConfigError(f"engine must be an EngineConfig, got {type(engine).__name__}")
+    bars = _Bars(ohlcv, engine)
+    tyr = _years(bars.index)
+    sig_m, labels = _signal_matrix(signal, bars)
+    if sig_m.shape[0] != 1:
+        raise EngineError(f"an options backtest takes one signal column, got {sig_m.shape[0]}")
+    sig = np.ascontiguousarray(sig_m[0])
+    bpy = bars_per_year(bars.periods, bars.day_end)
+    iv = synthetic_iv(bars.close, options.vol_window, bpy, options.iv_premium, options.iv_floor)
+    n = len(bars.index)
+    kind, qty, role, n_legs = _leg_tables(options)
+    equity, cash, value = np.empty(n), np.empty(n), np.empty(n)
+    greeks, attr = np.zeros((n, 4)), np.zeros((n, 6))
+    tr = np.full((n, nb.N_TR), np.nan)
+    lg = np.full((nb.MAX_LEGS * n, nb.N_LG), np.nan)
+    counts = np.zeros(3, dtype=np.int64)
+    kernel: Any = nb.simulate_nb
+    kernel(
+        bars.open,
+        bars.close,
+        tyr,
+        iv,
+        sig,
+        kind,
+        qty,
+        role,
+        n_legs,
+        _params(options, engine),
+        equity,
+        cash,
+        value,
+        greeks,
+        attr,
+        tr,
+        lg,
+        counts,
+    )
+    tr, lg = tr[: counts[0]], lg[: counts[1]]
+    if counts[0] == 0 and counts[2] > 0:
+        warnings.warn(
+            f"all {int(counts[2])} options entries were skipped: one {options.structure} unit's "
+            f"maximum loss is more than risk_pct={options.risk_pct:g} of the cash (or the cash "
+            "cannot pay the debit); raise OptionsConfig.risk_pct or set contracts",
+            stacklevel=2,
+        )
+    return _build(
+        bars,
+        options,
+        engine,
+        sig,
+        iv,
+        bpy,
+        equity,
+        cash,
+        value,
+        greeks,
+        attr,
+        tr,
+        lg,
+        int(counts[2]),
+    )
+
+
+def _build(
+    bars: _Bars,
+    options: OptionsConfig,
+    engine: EngineConfig,
+    sig: np.ndarray,
+    iv: np.ndarray,
+    bpy: float,
+    equity: np.ndarray,
+    cash: np.ndarray,
+    value: np.ndarray,
+    greeks: np.ndarray,
+    attr: np.ndarray,
+    tr: np.ndarray,
+    lg: np.ndarray,
+    skipped: int,
+) -> OptionsResult:
+    index = bars.index
+    entry_bar = tr[:, nb.TR_ENTRY_BAR].astype(np.int64)
+    exit_bar = tr[:, nb.TR_EXIT_BAR].astype(np.int64)
+    reason = tr[:, nb.TR_REASON].astype(np.int64)
+    side = tr[:, nb.TR_SIDE]
+    expiry = index[0] + pd.to_timedelta(
+        np.round(tr[:, nb.TR_EXPIRY] * _YEAR_NS).astype(np.int64), unit="ns"
+    )
+    pnl = tr[:, nb.TR_PNL]
+    trades = pd.DataFrame(
+        {
+            "entry_time": index[entry_bar],
+            "exit_time": index[exit_bar],
+            "side": np.where(side > 0, "long", np.where(side < 0, "short", "neutral")),
+            "structure": options.structure,
+            "units": tr[:, nb.TR_UNITS],
+            "entry_spot": tr[:, nb.TR_ENTRY_SPOT],
+            "exit_spot": tr[:, nb.TR_EXIT_SPOT],
+            "entry_value": tr[:, nb.TR_ENTRY_VALUE],
+            "exit_value": tr[:, nb.TR_EXIT_VALUE],
+            "premium": tr[:, nb.TR_PREMIUM],
+            "max_loss": tr[:, nb.TR_RISK],
+            "pnl": pnl,
+            "return_pct": pnl / tr[:, nb.TR_RISK],
+            "bars_held": exit_bar - entry_bar,
+            "exit_reason": [EXIT_REASONS[int(c)] for c in reason],
+            "costs": tr[:, nb.TR_COSTS],
+            "open": reason == nb.EXIT_END,
+            "entry_bar": entry_bar,
+            "exit_bar": exit_bar,
+            "expiry": expiry,
+        }
+    )
+    trade_ix = lg[:, nb.LG_TRADE].astype(np.int64)
+    legs = pd.DataFrame(
+        {
+            "trade": trade_ix,
+            "kind": [_KIND_NAMES[float(k)] for k in lg[:, nb.LG_KIND]],
+            "contracts": lg[:, nb.LG_QTY],
+            "strike": np.where(lg[:, nb.LG_KIND] == 0.0, np.nan, lg[:, nb.LG_STRIKE]),
+            "expiry": expiry[trade_ix] if len(trade_ix) else pd.DatetimeIndex([], tz=index.tz),
+            "entry_time": index[entry_bar[trade_ix]],
+            "exit_time": index[exit_bar[trade_ix]],
+            "entry_price": lg[:, nb.LG_ENTRY_PRICE],
+            "exit_price": lg[:, nb.LG_EXIT_PRICE],
+            "entry_iv": lg[:, nb.LG_ENTRY_IV],
+            "entry_delta": lg[:, nb.LG_ENTRY_DELTA],
+            "entry_gamma": lg[:, nb.LG_ENTRY_GAMMA],
+            "entry_vega": lg[:, nb.LG_ENTRY_VEGA],
+            "entry_theta": lg[:, nb.LG_ENTRY_THETA],
+            "exit_iv": lg[:, nb.LG_EXIT_IV],
+            "exit_delta": lg[:, nb.LG_EXIT_DELTA],
+            "exit_gamma": lg[:, nb.LG_EXIT_GAMMA],
+            "exit_vega": lg[:, nb.LG_EXIT_VEGA],
+            "exit_theta": lg[:, nb.LG_EXIT_THETA],
+        }
+    )
+    n = len(index)
+    units = np.zeros(n)  # structure units held at each close: [entry bar, exit bar), or to the end
+    for e, x, u, rc in zip(entry_bar, exit_bar, tr[:, nb.TR_UNITS], reason, strict=True):
+        units[e : n if rc == nb.EXIT_END else x] = u
+    w = min(engine.warmup_bars, n)
+    closed = reason != nb.EXIT_END
+    metrics = compute_metrics(
+        equity=equity[w:],
+        positions=units[w:],
+        close=bars.close[w:],
+        day_end=bars.day_end[w:],
+        initial=engine.initial_capital,
+        periods=bars.periods,
+        closed_pnl=pnl[closed],
+        closed_return_pct=(pnl / tr[:, nb.TR_RISK])[closed],
+        n_open_trades=int((~closed).sum()),
+        signal=sig[w:],
+    )
+    return OptionsResult(
+        trades=trades,
+        equity=pd.Series(equity, index=index, name="equity"),
+        positions=pd.Series(units, index=index, name="units"),
+        metrics=metrics,
+        assumptions=_assumptions(options, engine, bars, bpy, skipped),
+        signal=pd.Series(sig, index=index, name="signal"),
+        cash=pd.Series(cash, index=index, name="cash"),
+        legs=legs,
+        greeks=pd.DataFrame(greeks, index=index, columns=["delta", "gamma", "vega", "theta"]),
+        attribution=pd.DataFrame(
+            attr, index=index, columns=["delta", "gamma", "vega", "theta", "residual", "costs"]
+        ),
+        position_value=pd.Series(value, index=index, name="position_value"),
+        iv=pd.Series(iv, index=index, name="iv"),
+    )
