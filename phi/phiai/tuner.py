@@ -692,6 +692,7 @@ def phiai_full_auto(
         holdout_score=holdout.get(metric, math.nan),
         holdout_sharpe=holdout.get("sharpe", math.nan),
         n_params=sum(len(t.best_params) for t in tuning.values()),
+        dev_trades=int(dev_run.metrics["n_trades"]),
         stability=nanmean([t.stats["stability"] for t in tuning.values()]),
     )
     folds = (

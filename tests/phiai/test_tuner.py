@@ -129,3 +129,32 @@ def test_tuned_config_reruns_to_the_reported_holdout_exactly():
         assert (math.isnan(value) and math.isnan(got)) or got == value, key
     assert res.run_config.engine.warmup_bars == len(bars) - int(round(0.2 * len(bars)))
     assert np.isfinite(res.stats["dsr"])
+
+
+def test_sqlite_storage_under_phi_home_and_progress_callback(tmp_path):
+    import optuna
+
+    from phi.paths import phi_home
+
+    calls = []
+    tuner = PhiAITuner(random_walk(1200, seed=11), storage="sqlite", progress=lambda *a: calls.append(a), batch_size=4)
+    res = tuner.tune_indicator("rsi", n_trials=8, sampler="random")
+    db = phi_home() / "phiai" / "optuna.db"
+    assert db.is_file()
+    summaries = optuna.get_all_study_summaries(f"sqlite:///{db}")
+    assert len(summaries) == 1 and summaries[0].n_trials == 8
+    assert calls == [("tune rsi", 4, 8), ("tune rsi", 8, 8)]
+    assert len(res.trials) == 8 and tuner.n_trials_total == 8
+    with pytest.raises(ConfigError, match="storage"):
+        PhiAITuner(random_walk(1200), storage="mysql-ish").tune_indicator("rsi", n_trials=1)
+
+
+def test_extra_run_files_need_plain_names():
+    import phi
+    from phi.backtest.run_history import save_run
+    from phi.errors import RunError
+
+    res = phi.run(phi.RunConfig(DatasetSpec("DEMO", start="2020-01-01", end="2021-12-31"), ["rsi"]), save=False)
+    for bad in ("../x.json", "config.json", "results.json", "a b.json"):
+        with pytest.raises(RunError, match="not allowed"):
+            save_run(res.config, res, extra_files={bad: b"{}"})
