@@ -137,7 +137,12 @@ def test_sqlite_storage_under_phi_home_and_progress_callback(tmp_path):
     from phi.paths import phi_home
 
     calls = []
-    tuner = PhiAITuner(random_walk(1200, seed=11), storage="sqlite", progress=lambda *a: calls.append(a), batch_size=4)
+    tuner = PhiAITuner(
+        random_walk(1200, seed=11),
+        storage="sqlite",
+        progress=lambda *a: calls.append(a),
+        batch_size=4,
+    )
     res = tuner.tune_indicator("rsi", n_trials=8, sampler="random")
     db = phi_home() / "phiai" / "optuna.db"
     assert db.is_file()
@@ -154,7 +159,10 @@ def test_extra_run_files_need_plain_names():
     from phi.backtest.run_history import save_run
     from phi.errors import RunError
 
-    res = phi.run(phi.RunConfig(DatasetSpec("DEMO", start="2020-01-01", end="2021-12-31"), ["rsi"]), save=False)
+    res = phi.run(
+        phi.RunConfig(DatasetSpec("DEMO", start="2020-01-01", end="2021-12-31"), ["rsi"]),
+        save=False,
+    )
     for bad in ("../x.json", "config.json", "results.json", "a b.json"):
         with pytest.raises(RunError, match="not allowed"):
             save_run(res.config, res, extra_files={bad: b"{}"})
