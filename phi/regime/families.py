@@ -5,8 +5,8 @@ direction label (``"up"``, ``"down"``, ``"range"``) and a volatility label (``"l
 ``"normal"``, ``"high"``) that come from the *process* (its drift, its mean reversion, its
 volatility state), never from a feature of the bars. Volume is noise that carries no regime
 information (lognormal, with an intraday U-shape on hourly bars), so an engine that reads regimes
-from volume gains nothing here. Segment lengths are random (60-400 bars for direction, 40-300 for
-volatility), and direction and volatility switch independently.
+from volume gains nothing here. Segment lengths are random (60-400 bars for direction except in
+``short_regimes``, 40-300 for volatility), and direction and volatility switch independently.
 
 ==================  =========================================================================
 family              process
@@ -27,6 +27,8 @@ family              process
 ``breakouts``       bounded ranges broken by a 2-4 sigma bar and a strong trend at 1.3x vol for
                     20-60 bars, then a calmer trend; the bars of the strong phase are flagged
                     (the transitional kingdom's target); daily, constant vol label
+``short_regimes``   trends (|mu| / sigma 0.15-0.4) and OU ranges (pull 0.1-0.3) of 20-80 bars;
+                    daily, constant vol
 ==================  =========================================================================
 
 :func:`ex_post_labels` labels any real OHLCV frame for *evaluation only*: the direction label
@@ -149,12 +151,13 @@ def _direction_path(
     drift: tuple[float, float],
     pull: tuple[float, float],
     range_share: float = 0.5,
+    lengths: tuple[int, int] = (60, 400),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-bar drift (in units of the bar's sigma), OU keep factor (1 = no pull) and label."""
     mu = np.zeros(n)
     keep = np.ones(n)
     lab = np.empty(n, dtype=object)
-    for a, b in _segments(rng, n, 60, 400):
+    for a, b in _segments(rng, n, *lengths):
         if rng.random() < range_share:
             keep[a:b] = 1.0 - rng.uniform(*pull)
             lab[a:b] = "range"
@@ -345,6 +348,17 @@ def breakouts(n: int, seed: int) -> Labelled:
     return Labelled(_bars(rng, x, sigma, _daily_index(n)), lab, vlab, "breakouts", brk)
 
 
+def short_regimes(n: int, seed: int) -> Labelled:
+    """Short regimes: drift trends (|mu| / sigma 0.15-0.4) and OU ranges (pull 0.1-0.3) lasting
+    20-80 bars each (daily, constant vol)."""
+    rng = np.random.default_rng([seed, 8])
+    mu, keep, lab = _direction_path(rng, n, (0.15, 0.4), (0.1, 0.3), lengths=(20, 80))
+    sigma = np.full(n, SIGMA)
+    x = _log_price(mu * sigma, keep, rng.normal(0.0, 1.0, n) * sigma)
+    vol = np.full(n, "normal", dtype=object)
+    return Labelled(_bars(rng, x, sigma, _daily_index(n)), lab, vol, "short_regimes")
+
+
 #: name -> generator(n, seed)
 FAMILIES: dict[str, Callable[[int, int], Labelled]] = {
     "trend_ou": trend_ou,
@@ -354,6 +368,7 @@ FAMILIES: dict[str, Callable[[int, int], Labelled]] = {
     "jumps": jumps,
     "intraday": intraday,
     "breakouts": breakouts,
+    "short_regimes": short_regimes,
 }
 
 
