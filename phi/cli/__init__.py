@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from phi.cli import backtest, data, indicators, regime, runs, tune, workbench
+from phi.cli import backtest, data, indicators, options, regime, runs, tune, workbench
 from phi.cli._common import err_console
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.command()(backtest.demo)
 app.add_typer(runs.runs_app, name="runs")
 app.command("tune")(tune.tune)
 app.command()(workbench.workbench)
+app.add_typer(options.options_app, name="options")
 
 __all__ = ["app", "main"]
 
