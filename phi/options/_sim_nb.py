@@ -70,7 +70,8 @@ TR_COSTS = 10
 TR_PNL = 11
 TR_REASON = 12
 TR_EXPIRY = 13
-N_TR = 14
+TR_ATTR = 14  # 6 columns from here: P&L by delta, gamma, vega, theta, residual, costs
+N_TR = 20
 
 # ---- leg record columns ----------------------------------------------------------------
 LG_TRADE = 0
@@ -110,6 +111,32 @@ def _value(
     if kind == 0.0:
         return s, 1.0, 0.0, 0.0, 0.0
     return bs_one_nb(s, k, max(tau, 0.0), r, q, vol, kind)
+
+
+@njit(cache=True)
+def _attribute(
+    a: np.ndarray,
+    rec: np.ndarray,
+    w: float,
+    d0: float,
+    g0: float,
+    v0: float,
+    th0: float,
+    ds: float,
+    dvol: float,
+    dt: float,
+    dval: float,
+) -> None:
+    """Split one leg's value change ``w * dval`` by a Taylor step of its previous greeks;
+    add the parts to the bar's row ``a`` and to the trade's record ``rec``."""
+    pd_ = w * d0 * ds
+    pg = w * 0.5 * g0 * ds * ds
+    pv = w * v0 * dvol
+    pt = w * th0 * dt
+    parts = (pd_, pg, pv, pt, w * dval - pd_ - pg - pv - pt)
+    for i in range(5):
+        a[i] += parts[i]
+        rec[TR_ATTR + i] += parts[i]
 
 
 @njit(cache=True)
@@ -218,13 +245,18 @@ def simulate_nb(
                 vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
                 px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 w = qtys[j] * mult
-                ds = s - p_s
-                a[0] += w * p_d[j] * ds
-                a[1] += w * 0.5 * p_g[j] * ds * ds
-                a[2] += w * p_v[j] * (vol - p_vol[j])
-                a[3] += w * p_th[j] * dt
-                a[4] += w * (px - p_val[j]) - w * (
-                    p_d[j] * ds + 0.5 * p_g[j] * ds * ds + p_v[j] * (vol - p_vol[j]) + p_th[j] * dt
+                _attribute(
+                    a,
+                    tr[trade],
+                    w,
+                    p_d[j],
+                    p_g[j],
+                    p_v[j],
+                    p_th[j],
+                    s - p_s,
+                    vol - p_vol[j],
+                    dt,
+                    px - p_val[j],
                 )
                 fill = px * (1.0 - hc) if qtys[j] > 0 else px * (1.0 + hc)
                 proceeds += w * fill
@@ -241,6 +273,7 @@ def simulate_nb(
                 exit_comm += comm * abs(qtys[j])
             cash += proceeds - exit_comm
             a[5] -= cost
+            tr[trade, TR_ATTR + 5] -= cost
             rec = tr[trade]
             rec[TR_EXIT_BAR] = t
             rec[TR_EXIT_SPOT] = s
@@ -316,6 +349,9 @@ def simulate_nb(
                 rec[TR_PREMIUM] = abs(prem_u) * u
                 rec[TR_RISK] = risk_u * u
                 rec[TR_COSTS] = (hc_u + comm_u) * u
+                for i in range(5):
+                    rec[TR_ATTR + i] = 0.0
+                rec[TR_ATTR + 5] = -(hc_u + comm_u) * u
                 rec[TR_EXPIRY] = expiry
                 leg0 = n_legs_rec
                 for j in range(nl):
@@ -361,15 +397,19 @@ def simulate_nb(
                     vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
                     px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 w = qtys[j] * mult
-                ds = s - p_s
-                taylor = (
-                    p_d[j] * ds + 0.5 * p_g[j] * ds * ds + p_v[j] * (vol - p_vol[j]) + p_th[j] * dt
+                _attribute(
+                    a,
+                    tr[trade],
+                    w,
+                    p_d[j],
+                    p_g[j],
+                    p_v[j],
+                    p_th[j],
+                    s - p_s,
+                    vol - p_vol[j],
+                    dt,
+                    px - p_val[j],
                 )
-                a[0] += w * p_d[j] * ds
-                a[1] += w * 0.5 * p_g[j] * ds * ds
-                a[2] += w * p_v[j] * (vol - p_vol[j])
-                a[3] += w * p_th[j] * dt
-                a[4] += w * (px - p_val[j] - taylor)
                 p_vol[j], p_val[j], p_d[j], p_g[j], p_v[j], p_th[j] = vol, px, d, g, v, th
                 value += w * px
                 if settle:

@@ -378,6 +378,10 @@ def _build(
             "entry_bar": entry_bar,
             "exit_bar": exit_bar,
             "expiry": expiry,
+            **{
+                f"pnl_{name}": tr[:, nb.TR_ATTR + i]
+                for i, name in enumerate(("delta", "gamma", "vega", "theta", "residual", "costs"))
+            },
         }
     )
     trade_ix = lg[:, nb.LG_TRADE].astype(np.int64)

@@ -244,3 +244,63 @@ def test_all_entries_skipped_warns():
         run_options_backtest(
             df, np.ones(len(df)), OptionsConfig(structure="covered_call", risk_pct=0.01)
         )
+
+
+def test_covered_call_assigned_at_expiry():
+    # stock bought at 100 with a call sold at 105; the stock ends at 112: the shares go at 105
+    closes = [100.0] * 5 + list(np.linspace(101, 112, 12)) + [112.0] * 5
+    df = _bars(closes)
+    sig = _signal_once(len(df), 3)
+    cfg = _flat_vol(structure="covered_call", dte=12, moneyness=(0.0, 0.05), contracts=1)
+    res = run_options_backtest(df, sig, cfg)
+    tr = res.trades.iloc[0]
+    assert (tr.entry_bar, tr.exit_bar, tr.exit_reason) == (4, 16, "expiry")
+    stock, call = res.legs.iloc[0], res.legs.iloc[1]
+    assert (stock.kind, stock.contracts, stock.entry_price, stock.exit_price) == (
+        "stock",
+        1.0,
+        100.0,
+        112.0,
+    )
+    assert (call.kind, call.strike, call.contracts, call.exit_price) == ("call", 105.0, -1.0, 7.0)
+    premium = bs_price(100, 105, 12 / 365, R, 0, 0.2, "call")
+    # by hand: the position is worth the strike at expiry (112 - 7 = 105 per share)
+    assert tr.exit_value == pytest.approx(100 * 105.0, rel=1e-12)
+    assert tr.pnl == pytest.approx(100 * (105.0 - 100.0 + premium) - 2 * 1.0, rel=1e-12)
+
+
+def test_pnl_by_greek_per_trade_sums_to_trade_pnl():
+    df = make_ohlcv(500, seed=8)
+    sig = np.sin(np.arange(len(df)) / 10.0)
+    cfg = OptionsConfig(structure="strangle", dte=30, bid_ask_haircut=0.01, risk_pct=0.2)
+    res = run_options_backtest(df, sig, cfg, EngineConfig(entry_threshold=0.5))
+    parts = res.trades[
+        [f"pnl_{k}" for k in ("delta", "gamma", "vega", "theta", "residual", "costs")]
+    ]
+    np.testing.assert_allclose(parts.sum(axis=1), res.trades.pnl, rtol=1e-10, atol=1e-6)
+    np.testing.assert_allclose(res.trades.pnl_costs, -res.trades.costs, rtol=1e-10)
+    # a daily Taylor step explains most of it: the residual is small next to the greek parts
+    greek = parts[["pnl_delta", "pnl_gamma", "pnl_vega", "pnl_theta"]].abs().sum().sum()
+    assert parts.pnl_residual.abs().sum() < 0.25 * greek
+
+
+def test_profit_target_exit_fills_next_open():
+    closes = [100.0] * 6 + [100.0 + 2 * i for i in range(1, 20)]
+    df = _bars(closes)
+    sig = np.full(len(df), np.nan)
+    sig[3] = 1.0
+    cfg = _flat_vol(structure="long_call", dte=30, profit_target_pct=0.5, contracts=1)
+    res = run_options_backtest(df, sig, cfg)
+    tr = res.trades.iloc[0]
+    assert tr.exit_reason == "take_profit"
+    # the first close where the call's model value is >= 1.5 x what was paid; out at the next open
+    paid = bs_price(100, 100, 30 / 365, R, 0, 0.2, "call")
+    bars = np.arange(4, len(df))
+    val = bs_price(df.close.to_numpy()[bars], 100, (30 - (bars - 4)) / 365, R, 0, 0.2, "call")
+    first = int(bars[np.argmax(val - paid >= 0.5 * paid)])
+    assert tr.exit_bar == first + 1
+    assert tr.exit_spot == df.open.iloc[first + 1]
+    assert res.legs.exit_price.iloc[0] == pytest.approx(
+        bs_price(df.open.iloc[first + 1], 100, (30 - (first + 1 - 4)) / 365, R, 0, 0.2, "call"),
+        rel=1e-12,
+    )
