@@ -129,8 +129,10 @@ class PhiAITuner:
         ``max_drawdown`` (a negative fraction) and ``min_trades`` on the development region.
     holdout : float
         Share of bars kept back at the end.
-    batch_size : int
-        Trials asked from Optuna before their results are told.
+    batch_size : int, optional
+        Trials asked from Optuna before their results are told (default 16 for TPE, which
+        learns between batches, and 64 for the random and grid samplers). Fixed by the
+        arguments alone, never by ``n_jobs``.
     progress : callable, optional
         ``progress(step, done, total)`` after every batch.
     """
@@ -147,7 +149,7 @@ class PhiAITuner:
         storage: str | None = None,
         constraints: Mapping[str, float] | None = None,
         holdout: float = 0.2,
-        batch_size: int = 16,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> None:
         from phi.indicators.registry import list_indicators
@@ -162,7 +164,9 @@ class PhiAITuner:
             raise ConfigError(unknown_choice("metric", metric, METRIC_DIRECTIONS))
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
             raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         unknown = set(constraints or {}) - set(DEFAULT_CONSTRAINTS)
         if unknown:
@@ -472,8 +476,9 @@ class PhiAITuner:
             for p in grid or []:
                 study.enqueue_trial(p)
             done = 0
+            size = self.batch_size or (16 if sampler == "tpe" else 64)
             while done < total:
-                asked = [study.ask() for _ in range(min(self.batch_size, total - done))]
+                asked = [study.ask() for _ in range(min(size, total - done))]
                 params = [space.suggest(t) for t in asked]
                 valid = [
                     (t, p) for t, p in zip(asked, params, strict=True) if space.problem(p) is None
