@@ -166,3 +166,30 @@ def test_extra_run_files_need_plain_names():
     for bad in ("../x.json", "config.json", "results.json", "a b.json"):
         with pytest.raises(RunError, match="not allowed"):
             save_run(res.config, res, extra_files={bad: b"{}"})
+
+
+def test_holdout_bars_are_never_seen_by_selection_or_tuning():
+    df = random_walk(1200, seed=12)
+    tuner = PhiAITuner(df, seed=1)
+    h0 = tuner.plan.holdout_start
+    changed = df.copy()
+    rng = np.random.default_rng(0)
+    factor = np.exp(np.cumsum(rng.normal(0, 0.02, len(df) - h0)))
+    for col in ("open", "high", "low", "close"):
+        changed.iloc[h0:, changed.columns.get_loc(col)] *= factor
+    other = PhiAITuner(changed, seed=1)
+    pd.testing.assert_frame_equal(
+        tuner.select_indicators(["rsi", "macd"]), other.select_indicators(["rsi", "macd"])
+    )
+    a, b = tuner.tune_indicator("rsi", n_trials=12), other.tune_indicator("rsi", n_trials=12)
+    pd.testing.assert_frame_equal(a.trials, b.trials)
+    assert a.best_params == b.best_params and a.stats["dsr"] == b.stats["dsr"]
+    assert a.holdout != b.holdout  # only the final hold-out score sees those bars
+
+
+def test_no_global_random_state_is_touched():
+    np.random.seed(123)
+    expected = np.random.random(3)
+    np.random.seed(123)
+    PhiAITuner(random_walk(1200, seed=13), seed=2).tune_indicator("macd", n_trials=8)
+    np.testing.assert_array_equal(np.random.random(3), expected)
