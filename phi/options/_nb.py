@@ -39,6 +39,11 @@ IV_BELOW_INTRINSIC = 2
 IV_ABOVE_MAXIMUM = 3
 IV_NO_TIME_VALUE = 4
 IV_NOT_CONVERGED = 5
+IV_NOT_IDENTIFIABLE = 6
+
+#: an implied vol is reported only when the price pins it down to this (absolute vol units)
+IV_RESOLUTION = 1e-6
+_EPS = 2.220446049250313e-16
 
 
 @njit(cache=True, inline="always")
@@ -180,9 +185,8 @@ def implied_vol_nb(
         wo = wi
         if wi * x > 0.0:
             wo = -wi
-        if tv <= 1e-13 * scale:
-            out[i] = 0.0
-            reason[i] = IV_OK
+        if tv <= 0.0:
+            reason[i] = IV_NOT_IDENTIFIABLE
             continue
         c = tv / (disc * math.sqrt(fwd * ki))
         lc = math.log(c)
@@ -217,11 +221,21 @@ def implied_vol_nb(
                 v = nv
                 break
             v = nv
-        if abs(math.log(max(_norm_price(x, v, wo), 1e-300)) - lc) <= 1e-10:
-            out[i] = v / math.sqrt(ti)
-            reason[i] = IV_OK
-        else:
+        if abs(math.log(max(_norm_price(x, v, wo), 1e-300)) - lc) > 1e-10:
             reason[i] = IV_NOT_CONVERGED
+            continue
+        # how far the vol could move within the price's rounding error: refuse a vol the price
+        # does not pin down (deep in the money, no time value left in double precision)
+        d1 = x / v + 0.5 * v
+        root = disc * math.sqrt(fwd * ki)
+        vega_sigma = root * math.exp(0.5 * x) * _pdf(d1) * math.sqrt(ti)
+        terms = si * dq * _cdf(wo * d1) + ki * disc * _cdf(wo * (d1 - v))
+        noise = 8.0 * _EPS * (pi + terms)
+        if not noise < IV_RESOLUTION * vega_sigma:
+            reason[i] = IV_NOT_IDENTIFIABLE
+            continue
+        out[i] = v / math.sqrt(ti)
+        reason[i] = IV_OK
 
 
 @njit(cache=True)

@@ -64,6 +64,10 @@ IV_REASONS: dict[int, str] = {
     ),
     _nb.IV_NO_TIME_VALUE: "no time left (T = 0): every vol gives the intrinsic value",
     _nb.IV_NOT_CONVERGED: "the solver could not reproduce the price to 1e-10 (relative)",
+    _nb.IV_NOT_IDENTIFIABLE: (
+        "the price does not pin the vol down to 1e-6: its time value is lost in rounding "
+        "(deep in or out of the money, or at the no-arbitrage lower bound)"
+    ),
 }
 
 _KINDS = {"call": 1.0, "c": 1.0, "put": -1.0, "p": -1.0}
@@ -205,12 +209,13 @@ def _numpy_path(flat: list[np.ndarray], shape: tuple[int, ...], want: int) -> li
         dq = np.exp(-q * t)
         d1 = np.log(s / k)
         d1 += (r - q) * t
-        lnfk = d1.copy() if np.ndim(d1) else d1
+        zero = v == 0.0
+        any_zero = bool(np.any(zero))
+        lnfk = d1.copy() if any_zero and np.ndim(d1) else d1
         d1 /= v
         d1 += 0.5 * v
         d2 = d1 - v
-        zero = v == 0.0
-        if np.any(zero):
+        if any_zero:
             lim = np.where(lnfk > 0.0, np.inf, np.where(lnfk < 0.0, -np.inf, 0.0))
             lim = np.where(np.isnan(lnfk), np.nan, lim)
             d1 = np.where(zero, lim, d1)
@@ -376,10 +381,11 @@ def implied_vol(price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, kind: Any) -
 
     A bracketed, safeguarded Newton solve (on the log of the out-of-the-money price, so deep
     out-of-the-money options converge too), accepted only when it reproduces the price to
-    1e-10 relative. A price outside the no-arbitrage bounds has no implied vol: with scalar
+    1e-10 relative, and only where the price determines the vol to 1e-6 (a deep in-the-money
+    price whose time value is lost in rounding gets no vol rather than a wrong one). A price
+    outside the no-arbitrage bounds has no implied vol: with scalar
     inputs that is a :class:`~phi.errors.ConfigError` saying which bound; with arrays the
-    element is NaN (:func:`implied_vol_detail` gives the reason per element). A price equal
-    to the forward intrinsic value gives 0.
+    element is NaN (:func:`implied_vol_detail` gives the reason per element).
 
     Example::
 
