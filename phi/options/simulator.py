@@ -42,6 +42,7 @@ Rules
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -76,6 +77,25 @@ _KIND_NAMES = {1.0: "call", -1.0: "put", 0.0: "stock"}
 _ROLE_CODES = {"atm": nb.ROLE_ATM, "near": nb.ROLE_NEAR, "far": nb.ROLE_FAR}
 _KIND_CODES = {"call": 1.0, "put": -1.0, "stock": 0.0}
 _YEAR_NS = 365 * 86_400 * 1_000_000_000
+#: the EngineConfig fields an options backtest uses; the others belong to the equity engine
+ENGINE_FIELDS_USED: Final = (
+    "initial_capital",
+    "entry_threshold",
+    "exit_threshold",
+    "calendar",
+    "periods_per_year",
+    "warmup_bars",
+)
+
+
+def _ignored_engine_fields(engine: EngineConfig) -> list[str]:
+    """EngineConfig fields set away from their defaults that an options run does not use."""
+    default = EngineConfig()
+    return [
+        f.name
+        for f in dataclasses.fields(engine)
+        if f.name not in ENGINE_FIELDS_USED and getattr(engine, f.name) != getattr(default, f.name)
+    ]
 
 
 @dataclass
@@ -269,6 +289,14 @@ def run_options_backtest(
         raise ConfigError(f"options must be an OptionsConfig, got {type(options).__name__}")
     if not isinstance(engine, EngineConfig):
         raise ConfigError(f"engine must be an EngineConfig, got {type(engine).__name__}")
+    ignored = _ignored_engine_fields(engine)
+    if ignored:
+        warnings.warn(
+            f"EngineConfig.{', '.join(ignored)} do(es) not apply to an options backtest (exits, "
+            "costs and sizing are set in OptionsConfig: stop_loss_pct, profit_target_pct, "
+            "commission_per_contract, bid_ask_haircut, contracts, risk_pct)",
+            stacklevel=2,
+        )
     bars = _Bars(ohlcv, engine)
     tyr = _years(bars.index)
     sig_m, labels = _signal_matrix(signal, bars)

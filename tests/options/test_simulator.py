@@ -304,3 +304,61 @@ def test_profit_target_exit_fills_next_open():
         bs_price(df.open.iloc[first + 1], 100, (30 - (first + 1 - 4)) / 365, R, 0, 0.2, "call"),
         rel=1e-12,
     )
+
+
+def test_engine_fields_an_options_run_ignores_are_named():
+    df = make_ohlcv(60)
+    with pytest.warns(UserWarning, match=r"stop_loss_pct.*do\(es\) not apply"):
+        run_options_backtest(
+            df, np.zeros(len(df)), OptionsConfig(), EngineConfig(stop_loss_pct=0.05)
+        )
+
+
+def test_zero_signal_is_flat_equity():
+    df = make_ohlcv(200, seed=9)
+    res = run_options_backtest(df, np.zeros(len(df)), OptionsConfig(structure="straddle"))
+    assert res.trades.empty and res.legs.empty
+    assert (res.equity == 100_000.0).all() and (res.greeks == 0.0).all().all()
+
+
+@pytest.mark.parametrize("structure", ["bull_call_spread", "iron_condor", "strangle"])
+def test_higher_costs_never_raise_final_equity(structure):
+    df = make_ohlcv(400, seed=12)
+    sig = np.sin(np.arange(len(df)) / 11.0)
+    finals = []
+    for haircut, commission in [(0.0, 0.0), (0.01, 0.65), (0.03, 1.5)]:
+        cfg = OptionsConfig(
+            structure=structure,
+            contracts=2,
+            profit_target_pct=None,
+            stop_loss_pct=None,
+            bid_ask_haircut=haircut,
+            commission_per_contract=commission,
+        )
+        finals.append(run_options_backtest(df, sig, cfg).equity.iloc[-1])
+    assert finals[0] > finals[1] > finals[2]
+
+
+def test_strikes_by_target_delta_and_skew():
+    df = make_ohlcv(200, seed=6)
+    sig = _signal_once(len(df), 60, -1.0)
+    cfg = OptionsConfig(
+        structure="bear_put_spread",
+        strike_rule="delta",
+        delta=(0.4, 0.2),
+        skew=1.0,
+        contracts=1,
+        profit_target_pct=None,
+        stop_loss_pct=None,
+    )
+    res = run_options_backtest(df, sig, cfg)
+    near, far = res.legs.iloc[0], res.legs.iloc[1]
+    assert (near.kind, far.kind, near.contracts, far.contracts) == ("put", "put", 1.0, -1.0)
+    assert near.entry_delta == pytest.approx(-0.4, abs=1e-9)
+    assert far.entry_delta == pytest.approx(-0.2, abs=1e-9)
+    spot = res.trades.entry_spot.iloc[0]
+    atm = res.iv.iloc[60]
+    assert far.strike < near.strike < spot
+    # the put wing is richer: iv(K) = iv_atm * (1 + skew * ln(S / K))
+    assert far.entry_iv == pytest.approx(atm * (1 + np.log(spot / far.strike)), rel=1e-12)
+    assert far.entry_iv > near.entry_iv > atm
