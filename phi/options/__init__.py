@@ -4,5 +4,15 @@ backtest on synthetic option prices (see :mod:`phi.options.simulator`)."""
 from __future__ import annotations
 
 from phi.options.black_scholes import Greeks, bs_greeks, bs_price, implied_vol
+from phi.options.config import OptionsConfig
+from phi.options.simulator import OptionsResult, run_options_backtest
 
-__all__ = ["Greeks", "bs_greeks", "bs_price", "implied_vol"]
+__all__ = [
+    "Greeks",
+    "OptionsConfig",
+    "OptionsResult",
+    "bs_greeks",
+    "bs_price",
+    "implied_vol",
+    "run_options_backtest",
+]

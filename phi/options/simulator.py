@@ -297,6 +297,8 @@ def run_options_backtest(
             "commission_per_contract, bid_ask_haircut, contracts, risk_pct)",
             stacklevel=2,
         )
+    if isinstance(ohlcv, pd.DataFrame):
+        _years(ohlcv.index)  # timestamps first: without them no expiry can be measured
     bars = _Bars(ohlcv, engine)
     tyr = _years(bars.index)
     sig_m, labels = _signal_matrix(signal, bars)

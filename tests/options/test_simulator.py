@@ -230,12 +230,7 @@ def test_bad_inputs():
     with pytest.raises(EngineError, match="signal has 10 bars"):
         run_options_backtest(df, np.zeros(10), OptionsConfig())
     with pytest.raises(EngineError, match="DatetimeIndex"):
-        run_options_backtest(
-            df.reset_index(drop=True),
-            np.zeros(50),
-            OptionsConfig(),
-            EngineConfig(periods_per_year=252),
-        )
+        run_options_backtest(df.reset_index(drop=True), np.zeros(50), OptionsConfig())
 
 
 def test_all_entries_skipped_warns():
