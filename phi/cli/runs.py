@@ -86,7 +86,7 @@ def _trades_table(trades: pd.DataFrame, last: int, width: int = 120) -> Table:
         table.add_column(col, justify="left" if col in ("side", "exit by") else "right", no_wrap=True)
     for row in t.itertuples(index=False):
         units = num(row.size, ",.0f") if float(row.size).is_integer() else num(row.size, ",.2f")
-        cells = {
+        cells: dict[str, str | Text] = {
             "entry": day(row.entry_time), "exit": day(row.exit_time), "side": Text(str(row.side)),
             "entry price": num(row.entry_price, ",.2f"), "exit price": num(row.exit_price, ",.2f"),
             "units": units, "P&L": num(row.pnl, ",.2f"), "ret %": num(row.return_pct, "+,.2f", 100.0),
