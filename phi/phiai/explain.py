@@ -25,11 +25,11 @@ def verdict(stats: dict[str, Any]) -> str:
     p, n = stats.get("dsr_pvalue", math.nan), stats.get("n_trials_total", 0)
     if isinstance(p, float) and math.isfinite(p) and p < LUCK_ALPHA:
         return (
-            f"Distinguishable from luck: after {n} trials the in-sample Sharpe ratio still beats the best "
+            f"Distinguishable from luck: after {n} trial{'s' if n != 1 else ''} the in-sample Sharpe ratio still beats the best "
             f"that luck alone would give (deflated Sharpe p-value {_f(p, '.3f')} < {LUCK_ALPHA})."
         )
     return (
-        f"Not distinguishable from luck: the best of {n} trials on random data would show a Sharpe ratio "
+        f"Not distinguishable from luck: the best of {n} trial{'s' if n != 1 else ''} on random data would show a Sharpe ratio "
         f"this high (deflated Sharpe p-value {_f(p, '.3f')} >= {LUCK_ALPHA}); do not trade it on this evidence."
     )
 

@@ -135,6 +135,9 @@ class PhiAITuner:
         arguments alone, never by ``n_jobs``.
     progress : callable, optional
         ``progress(step, done, total)`` after every batch.
+    candidates : sequence of str, optional
+        The indicators this tuner may evaluate (default: the whole registry). Scoring starts
+        after the longest warm-up in their search spaces, so all are scored on the same bars.
     """
 
     def __init__(
@@ -151,6 +154,7 @@ class PhiAITuner:
         holdout: float = 0.2,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        candidates: Sequence[str] | None = None,
     ) -> None:
         from phi.indicators.registry import list_indicators
 
@@ -182,7 +186,14 @@ class PhiAITuner:
         self.constraints = {**DEFAULT_CONSTRAINTS, **(constraints or {})}
         self.batch_size = batch_size
         self.progress = progress
-        first = max(search_space(n).warmup_max() for n in list_indicators()) + 1
+        if isinstance(candidates, str):
+            candidates = [candidates]
+        self.candidates = (
+            list(dict.fromkeys(candidates)) if candidates is not None else list_indicators()
+        )
+        if not self.candidates:
+            raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
+        first = max(search_space(n).warmup_max() for n in self.candidates) + 1
         self.plan: FoldPlan = make_folds(len(ohlcv), first, folds, scheme, holdout)
         self.evaluator = Evaluator(ohlcv, self.engine, self.plan, metric, n_jobs)
         self.log: list[_Trial] = []
@@ -345,6 +356,15 @@ class PhiAITuner:
             "pbo_splits": splits,
         }
 
+    def _check_candidates(self, names: Sequence[str]) -> None:
+        for name in names:
+            search_space(name)  # unknown names: UnknownIndicatorError with a suggestion
+            if name not in self.candidates:
+                raise ConfigError(
+                    f"{name!r} is not among this tuner's candidates ({', '.join(self.candidates)}); "
+                    "pass it in PhiAITuner(candidates=...) so its warm-up is accounted for"
+                )
+
     def _progress(self, step: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(step, done, total)
@@ -371,9 +391,9 @@ class PhiAITuner:
         name, is_score, oos_score, trades, chosen, why, params, trials (parameter sets evaluated).
         """
         from phi.errors import PhiError
-        from phi.indicators.registry import list_indicators
 
-        names = list(candidates) if candidates is not None else list_indicators()
+        names = list(candidates) if candidates is not None else self.candidates
+        self._check_candidates(names)
         rows: list[dict[str, Any]] = []
         for i, name in enumerate(names):
             space = search_space(name)
@@ -467,6 +487,7 @@ class PhiAITuner:
             raise ConfigError(unknown_choice("sampler", sampler, SAMPLERS))
         if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
             raise ConfigError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+        self._check_candidates([name])
         space = search_space(name)
         start = len(self.log)
         with _quiet_optuna():
@@ -630,7 +651,9 @@ def phiai_full_auto(
         or max_indicators < 1
     ):
         raise ConfigError(f"max_indicators must be an integer >= 1, got {max_indicators!r}")
-    tuner = PhiAITuner(ohlcv, engine=engine, metric=metric, seed=seed, **tuner_options)
+    tuner = PhiAITuner(
+        ohlcv, engine=engine, metric=metric, seed=seed, candidates=candidates, **tuner_options
+    )
     if select:
         selection = tuner.select_indicators(candidates, top_n=max_indicators)
     else:

@@ -193,3 +193,14 @@ def test_no_global_random_state_is_touched():
     np.random.seed(123)
     PhiAITuner(random_walk(1200, seed=13), seed=2).tune_indicator("macd", n_trials=8)
     np.testing.assert_array_equal(np.random.random(3), expected)
+
+
+def test_candidates_set_the_warmup_and_bound_what_is_tuned():
+    df = random_walk(400, seed=14)
+    with pytest.raises(ConfigError, match="too few"):
+        PhiAITuner(df)  # dual_sma's longest warm-up (258 bars) leaves too few bars for 5 folds
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    assert tuner.plan.first == 51  # rsi's longest warm-up (period 50) + 1
+    assert len(tuner.tune_indicator("rsi", n_trials=4).trials) == 4
+    with pytest.raises(ConfigError, match="not among this tuner's candidates"):
+        tuner.tune_indicator("macd", n_trials=4)
