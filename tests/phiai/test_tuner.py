@@ -204,3 +204,11 @@ def test_candidates_set_the_warmup_and_bound_what_is_tuned():
     assert len(tuner.tune_indicator("rsi", n_trials=4).trials) == 4
     with pytest.raises(ConfigError, match="not among this tuner's candidates"):
         tuner.tune_indicator("macd", n_trials=4)
+
+
+def test_full_auto_checks_its_arguments_before_any_work():
+    df = random_walk(400, seed=15)  # too few bars for the registry: the argument errors come first
+    with pytest.raises(ConfigError, match="sampler"):
+        phiai_full_auto(df, sampler="cmaes")
+    with pytest.raises(ConfigError, match="max_indicators"):
+        phiai_full_auto(df, max_indicators=0)
