@@ -52,6 +52,8 @@ def explain(result: PhiAIResult, tuner: PhiAITuner) -> str:
     s = result.stats
     metric = tuner.metric
     chosen = result.selection[result.selection["chosen"]]
+    if tuner.direction == "maximize":  # best first
+        chosen = chosen.sort_values("oos_score", ascending=False, na_position="last")
     lines = []
     picks = "; ".join(f"{r['name']} ({r['why']})" for _, r in chosen.iterrows())
     lines.append(

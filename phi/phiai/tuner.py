@@ -15,8 +15,8 @@ penalty and is never chosen. The out-of-sample score is walk-forward: in each fo
 on that fold's train bars is scored on its test bars. Every trial of every step is counted in
 ``n_trials_total`` for the deflated Sharpe ratio, whose expected maximum Sharpe uses that count
 and the null variance ``1/(T-1)`` of a per-bar Sharpe estimate (``dsr_cross_sectional`` uses the
-trials' own Sharpe variance instead, as in the paper's example); PBO comes from CSCV over all trials' returns
-on the development region.
+trials' own Sharpe variance instead, as in the paper's example); PBO comes from CSCV over all trials' per-bar returns
+on the development region (ranked by their Sharpe ratio, whatever the tuning metric).
 """
 
 from __future__ import annotations
