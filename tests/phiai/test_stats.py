@@ -134,3 +134,26 @@ def test_stability_by_hand():
         pytest.approx(math.nan, nan_ok=True),
         0,
     )
+
+
+def test_pbo_relations():
+    rng = np.random.default_rng(7)
+    m = rng.normal(0, 0.01, (160, 8))
+    pbo, lam = pbo_cscv(m, n_splits=8)
+    # relabelling the trials changes nothing
+    perm = rng.permutation(8)
+    assert pbo_cscv(m[:, perm], n_splits=8)[0] == pbo
+    # a trial that is best in every block wins in and out of sample: PBO 0, λ = ln(N)
+    skilled = m.copy()
+    skilled[:, 3] += 0.05
+    pbo2, lam2 = pbo_cscv(skilled, n_splits=8)
+    assert pbo2 == 0.0
+    np.testing.assert_allclose(lam2, math.log(8 / 9 / (1 - 8 / 9)))
+    assert len(lam) == math.comb(8, 4)
+
+
+def test_psr_and_dsr_relations():
+    # more observations of the same Sharpe: more confidence; more trials: less
+    assert psr(0.05, 1000) > psr(0.05, 250) > 0.5
+    assert deflated_sharpe(0.1, 1000, 10, 0.001) > deflated_sharpe(0.1, 1000, 1000, 0.001)
+    assert deflated_sharpe(0.1, 1000, 1, 0.001) == psr(0.1, 1000)  # one trial: no deflation
