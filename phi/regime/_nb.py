@@ -13,37 +13,80 @@ from numba import njit
 
 
 @njit(cache=True)
+def _mean_std_exact_nb(x: np.ndarray, lo: int, hi: int, ddof: int) -> tuple[float, float, float, float, int]:
+    """(sum, sum of squares, mean, std) of the valid x[lo:hi] and their count, two passes."""
+    s = 0.0
+    q = 0.0
+    c = 0
+    for i in range(lo, hi):
+        v = x[i]
+        if v == v:
+            s += v
+            q += v * v
+            c += 1
+    if c == 0:
+        return 0.0, 0.0, np.nan, np.nan, 0
+    m = s / c
+    sd = np.nan
+    if c - ddof > 0:
+        ss = 0.0
+        for i in range(lo, hi):
+            v = x[i]
+            if v == v:
+                ss += (v - m) * (v - m)
+        sd = np.sqrt(ss / (c - ddof))
+    return s, q, m, sd, c
+
+
+@njit(cache=True)
 def rolling_mean_std_nb(
     x: np.ndarray, window: int, minp: int, ddof: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rolling mean and standard deviation (``ddof`` like pandas) of the valid values.
 
-    Two passes over each window (mean, then squared deviations from it), so a constant window
-    has a standard deviation of exactly 0 and no rounding carries over from earlier bars.
+    Running sums of x and x^2, re-summed from scratch every ``window`` bars (so rounding does
+    not build up); where the sum of squared deviations is under 1e-6 of the sum of squares
+    (a flat or near-flat window, where running sums would lose digits) the window is summed
+    again in two passes, so a constant window has a standard deviation of exactly 0. The
+    value at bar t depends on the bars <= t only.
     """
     n = x.shape[0]
     mean = np.full(n, np.nan)
     std = np.full(n, np.nan)
+    s = 0.0
+    q = 0.0
+    c = 0
     for t in range(n):
         lo = max(0, t - window + 1)
-        s = 0.0
-        c = 0
-        for i in range(lo, t + 1):
-            v = x[i]
+        if t % window == 0:
+            s, q, m, sd, c = _mean_std_exact_nb(x, lo, t + 1, ddof)
+        else:
+            if t >= window:
+                old = x[t - window]
+                if old == old:
+                    s -= old
+                    q -= old * old
+                    c -= 1
+            v = x[t]
             if v == v:
                 s += v
+                q += v * v
                 c += 1
+            if c == 0:
+                s = 0.0
+                q = 0.0
         if c < minp or c == 0:
             continue
         m = s / c
         mean[t] = m
         if c - ddof > 0:
-            ss = 0.0
-            for i in range(lo, t + 1):
-                v = x[i]
-                if v == v:
-                    ss += (v - m) * (v - m)
-            std[t] = np.sqrt(ss / (c - ddof))
+            ss = q - s * m
+            if not ss > 1e-6 * q:
+                _, _, m2, sd2, _ = _mean_std_exact_nb(x, lo, t + 1, ddof)
+                mean[t] = m2
+                std[t] = sd2
+            else:
+                std[t] = np.sqrt(ss / (c - ddof))
     return mean, std
 
 
@@ -463,8 +506,14 @@ def field_nb(
     regimes = np.empty((n, 8))
     gmax = np.empty(ng)
     gsum = np.empty(ng)
+    glog = np.empty(ng)
+    log_size = np.empty(ng)
+    for g in range(ng):
+        log_size[g] = np.log(group_size[g])
     bsum = np.empty(n_base)
     state = np.empty(ns)
+    spec = np.empty(ns)
+    e = np.empty(k)
     for t in range(n):
         gmax[:] = -np.inf
         for j in range(k):
@@ -474,48 +523,65 @@ def field_nb(
                 gmax[group[j]] = v
         gsum[:] = 0.0
         for j in range(k):
-            gsum[group[j]] += np.exp(node_lp[t, j] - gmax[group[j]])
+            x = np.exp(node_lp[t, j] - gmax[group[j]])
+            e[j] = x
+            gsum[group[j]] += x
         for g in range(ng):
+            glog[g] = np.log(gsum[g])
             ent[t, g] = 0.0
         for j in range(k):
             g = group[j]
-            lp = node_lp[t, j] - gmax[g] - np.log(gsum[g])
+            lp = node_lp[t, j] - gmax[g] - glog[g]
             node_lp[t, j] = lp
-            p = np.exp(lp)
+            p = e[j] / gsum[g]
             node_p[t, j] = p
             if p > 0.0:
                 ent[t, g] -= p * lp
         for g in range(ng):
-            h = ent[t, g] / np.log(group_size[g])
+            h = ent[t, g] / log_size[g]
             ent[t, g] = min(1.0, max(0.0, h))
+        # species and state shares as products of the within-group probabilities (the
+        # exponentials of the path log-probs); the log-sum-exp route if they underflow
+        tot = 0.0
+        btot = 0.0
+        for s in range(ns):
+            acc = 1.0
+            for lvl in range(nl):
+                if lvl != 1:
+                    acc *= node_p[t, paths[s, lvl]]
+            state[s] = acc
+            acc *= node_p[t, paths[s, 1]]
+            spec[s] = acc
+            tot += acc
+            btot += state[s]
         for j in range(k):
             if parent[j] >= 0:
                 node_p[t, j] *= node_p[t, parent[j]]
-        mx = -np.inf
-        mx2 = -np.inf
-        for s in range(ns):
-            acc = 0.0
-            for lvl in range(nl):
-                acc += node_lp[t, paths[s, lvl]]
-            species[t, s] = acc
-            if acc > mx:
-                mx = acc
-            st = acc - node_lp[t, paths[s, 1]]  # the state path without the phylum
-            state[s] = st
-            if st > mx2:
-                mx2 = st
-        tot = 0.0
-        for s in range(ns):
-            e = np.exp(species[t, s] - mx)
-            species[t, s] = e
-            tot += e
+        if not (tot > 1e-250 and btot > 1e-250):
+            mx = -np.inf
+            mx2 = -np.inf
+            for s in range(ns):
+                acc = 0.0
+                for lvl in range(nl):
+                    acc += node_lp[t, paths[s, lvl]]
+                spec[s] = acc
+                if acc > mx:
+                    mx = acc
+                st = acc - node_lp[t, paths[s, 1]]  # the state path without the phylum
+                state[s] = st
+                if st > mx2:
+                    mx2 = st
+            tot = 0.0
+            btot = 0.0
+            for s in range(ns):
+                spec[s] = np.exp(spec[s] - mx)
+                tot += spec[s]
+                state[s] = np.exp(state[s] - mx2)
+                btot += state[s]
         bsum[:] = 0.0
         for s in range(ns):
-            species[t, s] /= tot
-            bsum[base[s]] += np.exp(state[s] - mx2)
-        btot = 0.0
-        for b in range(n_base):
-            btot += bsum[b]
+            species[t, s] = spec[s] / tot
+            bsum[base[s]] += state[s]
         p_nv = node_p[t, vol[1]]
         up = u[t]
         regimes[t, 0] = p_nv * bsum[0] / btot * up

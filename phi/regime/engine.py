@@ -38,7 +38,7 @@ from phi.errors import DataError
 from phi.regime import _nb
 from phi.regime.config import MFTConfig, feature_names, level_names
 from phi.regime.experts import expert_signals, expert_warmup, expert_weights
-from phi.regime.features import compute_features, feature_first_valid
+from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
 from phi.regime.mixer import MIX_COLUMNS, mix
 from phi.regime.probability_field import probability_field
@@ -158,16 +158,20 @@ class RegimeEngine:
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
                 f"has {len(ohlcv)}. Use a longer date range"
             )
-        raw, feats = compute_features(ohlcv, cfg.features)
-        gate = volume_gate(ohlcv, cfg.levels)
-        for col in VOLUME_FEATURES:
-            feats[col] = feats[col].to_numpy() * gate
         names = feature_names(cfg.features)
-        z = feats.to_numpy(dtype=np.float64)
+        col = {f: i for i, f in enumerate(names)}
+        raw_a = raw_feature_array(ohlcv, cfg.features)
+        z = normalise_array(raw_a, cfg.features)  # (bars, 26), F-ordered, owned here
+        gate = volume_gate(ohlcv, cfg.levels)
+        for f in VOLUME_FEATURES:
+            z[:, col[f]] *= gate
+        raw = _frame(raw_a, ohlcv.index, cfg.features)
+        feats = _frame(z, ohlcv.index, cfg.features)
         lv = level_features(ohlcv, cfg.levels)
         beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
         energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
-        fld = probability_field(logits, direction_input(raw, feats, cfg), cfg)
+        d_src = raw_a if cfg.probability.direction_raw else z
+        fld = probability_field(logits, np.ascontiguousarray(d_src[:, col[cfg.probability.direction_feature]]), cfg)
         experts = list(cfg.experts.validity)
         sig = expert_signals(ohlcv, experts)
         s = sig.to_numpy(dtype=np.float64)
@@ -176,8 +180,8 @@ class RegimeEngine:
             s,
             w,
             fld,
-            feats["volume_zscore"].to_numpy(),
-            feats["gap_score"].to_numpy(),
+            z[:, col["volume_zscore"]],
+            z[:, col["gap_score"]],
             cfg.experts,
             cfg.confidence,
         )

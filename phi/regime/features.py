@@ -25,6 +25,7 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
+from phi.regime._rolling_nb import robust_z_cols_nb, rolling_median_mad_fast_nb
 from phi.regime.config import FeatureConfig, feature_names
 
 __all__ = [
@@ -79,6 +80,16 @@ def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.Dat
     Raises :class:`DataError` if a column is missing or a close is not finite and positive.
     """
     fc = fc or FeatureConfig()
+    return _frame(raw_feature_array(ohlcv, fc), ohlcv.index, fc)
+
+
+def _frame(values: np.ndarray, index: pd.Index, fc: FeatureConfig) -> pd.DataFrame:
+    return pd.DataFrame(values, index=index, columns=list(feature_names(fc)), copy=False)
+
+
+def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
+    """The raw features as one Fortran-ordered (bars, 26) float64 array (columns in
+    :func:`~phi.regime.config.feature_names` order)."""
     _check(ohlcv)
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
     v = np.maximum(_col(ohlcv, "volume"), 1.0)
@@ -116,7 +127,7 @@ def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.Dat
     feats["flip_rate"] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
 
     w = fc.median_cross
-    med_c = _nb.rolling_median_mad_nb(c, w, _minp(w))[0]
+    med_c = rolling_median_mad_fast_nb(c, w, _minp(w))[0]
     state_ok = ~np.isnan(med_c)
     above = (c > med_c).astype(np.float64)
     cross = _indicator(above != _lag(above), state_ok & _lag_ok(state_ok))
@@ -134,7 +145,7 @@ def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.Dat
     lam = np.abs(r) / (c * v + 1.0)
     w = fc.illiquidity
     feats["illiquidity"] = _nb.rolling_mean_nb(lam, w, _minp(w))
-    med_v, mad_v = _nb.rolling_median_mad_nb(v, fc.volume_z, fc.volume_z_min)
+    med_v, mad_v = rolling_median_mad_fast_nb(v, fc.volume_z, fc.volume_z_min)
     feats["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
     feats["gap_score"] = gap
     feats["entropy"] = _nb.rolling_entropy_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
@@ -149,7 +160,10 @@ def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.Dat
     feats["dissipation_proxy"] = _nb.rolling_mean_nb(np.sign(ofi) * sign_r, w, _minp(w))
 
     names = feature_names(fc)
-    return pd.DataFrame({k: feats[k] for k in names}, index=ohlcv.index, columns=list(names))
+    out = np.empty((len(names), len(c)))  # rows = features: out.T is (bars, features), F-order
+    for i, k in enumerate(names):
+        out[i] = feats.pop(k)
+    return out.T
 
 
 def _minp(w: int) -> int:
@@ -207,14 +221,17 @@ def _lag_ok(ok: np.ndarray) -> np.ndarray:
 def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
     """Rolling robust z-score of one array (see the module doc), NaN during its warm-up."""
     fc = fc or FeatureConfig()
-    w = fc.robust_norm
-    alpha = 2.0 / (fc.ewma_norm_span + 1.0)
-    return _nb.robust_z_nb(
-        np.ascontiguousarray(x, dtype=np.float64),
-        w,
+    return normalise_array(np.asarray(x, dtype=np.float64).reshape(-1, 1), fc)[:, 0]
+
+
+def normalise_array(raw: np.ndarray, fc: FeatureConfig) -> np.ndarray:
+    """Robust z-score of every column of the (bars, features) array ``raw`` (F-ordered out)."""
+    return robust_z_cols_nb(
+        np.asfortranarray(raw, dtype=np.float64),
+        fc.robust_norm,
         _norm_minp(fc),
         fc.mad_floor * fc.mad_small_multiplier,
-        alpha,
+        2.0 / (fc.ewma_norm_span + 1.0),
         fc.mad_floor,
     )
 
@@ -222,11 +239,8 @@ def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
 def normalise_features(raw: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.DataFrame:
     """Robust z-score of every column of ``raw`` (volume_zscore is normalised a second time)."""
     fc = fc or FeatureConfig()
-    return pd.DataFrame(
-        {k: robust_zscore(raw[k].to_numpy(dtype=np.float64), fc) for k in raw.columns},
-        index=raw.index,
-        columns=raw.columns,
-    )
+    z = normalise_array(raw.to_numpy(dtype=np.float64), fc)
+    return pd.DataFrame(z, index=raw.index, columns=raw.columns, copy=False)
 
 
 def compute_features(
@@ -234,5 +248,6 @@ def compute_features(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(raw, normalised)`` feature frames of ``ohlcv`` (26 columns each)."""
     fc = fc or FeatureConfig()
-    raw = raw_features(ohlcv, fc)
-    return raw, normalise_features(raw, fc)
+    raw = raw_feature_array(ohlcv, fc)
+    z = normalise_array(raw, fc)
+    return _frame(raw, ohlcv.index, fc), _frame(z, ohlcv.index, fc)
