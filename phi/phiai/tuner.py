@@ -481,11 +481,18 @@ class PhiAITuner:
         uniq = list({tuple(sorted(p.items())): p for p in params}.values())
         return self._record("select", space.name, uniq)
 
-    def tune_indicator(self, name: str, n_trials: int = 200, sampler: str = "tpe") -> TuneResult:
+    def tune_indicator(
+        self,
+        name: str,
+        n_trials: int = 200,
+        sampler: str = "tpe",
+        grid: Sequence[Mapping[str, Any]] | None = None,
+    ) -> TuneResult:
         """Tune ``name``'s parameters with Optuna over its registry space.
 
         ``sampler``: ``"tpe"`` (default), ``"random"`` or ``"grid"`` (a regular grid of at most
-        ``n_trials`` valid points). Returns a :class:`TuneResult`.
+        ``n_trials`` valid points, or the parameter sets in ``grid``, each validated against the
+        registry). Returns a :class:`TuneResult`.
         """
         import optuna
 
@@ -500,9 +507,15 @@ class PhiAITuner:
         start = len(self.log)
         with _quiet_optuna():
             study = self._study(name, "random" if sampler == "grid" else sampler, n_trials)
-            grid = space.grid(n_trials) if sampler == "grid" or not space.params else None
-            total = len(grid) if grid is not None else n_trials
-            for p in grid or []:
+            points: list[dict[str, Any]] | None = None
+            if grid is not None:
+                if sampler != "grid":
+                    raise ConfigError("grid= (explicit parameter sets) needs sampler='grid'")
+                points = [space.spec.resolve(p) for p in grid]
+            elif sampler == "grid" or not space.params:
+                points = list(space.grid(n_trials))
+            total = len(points) if points is not None else n_trials
+            for p in points or []:
                 study.enqueue_trial(p)
             done = 0
             size = self.batch_size or (16 if sampler == "tpe" else 64)

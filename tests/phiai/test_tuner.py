@@ -212,3 +212,19 @@ def test_full_auto_checks_its_arguments_before_any_work():
         phiai_full_auto(df, sampler="cmaes")
     with pytest.raises(ConfigError, match="max_indicators"):
         phiai_full_auto(df, max_indicators=0)
+
+
+def test_explicit_grid_points_are_validated_and_evaluated_once_each():
+    tuner = PhiAITuner(random_walk(1200, seed=16), candidates=["dual_sma"])
+    pts = [{"fast": f, "slow": s} for f in (5, 10) for s in (20, 40)]
+    res = tuner.tune_indicator("dual_sma", sampler="grid", grid=pts)
+    assert sorted(zip(res.trials["fast"], res.trials["slow"], strict=True)) == [
+        (5, 20),
+        (5, 40),
+        (10, 20),
+        (10, 40),
+    ]
+    with pytest.raises(ConfigError, match="fast must be smaller than slow"):
+        tuner.tune_indicator("dual_sma", sampler="grid", grid=[{"fast": 30, "slow": 20}])
+    with pytest.raises(ConfigError, match="sampler='grid'"):
+        tuner.tune_indicator("dual_sma", grid=pts)
