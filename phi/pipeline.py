@@ -12,7 +12,7 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_
 from phi.backtest.run_config import RunConfig
 from phi.blending.blender import PhiAIFit, Scorer, apply_phiai, blend, phiai_fit
 from phi.errors import DataError
+
+if TYPE_CHECKING:
+    from phi.options.simulator import OptionsResult
 
 __all__ = ["STAGES", "DataChangedWarning", "RunResult", "engine_scorer", "rerun", "run"]
 
@@ -62,6 +65,8 @@ class RunResult(BacktestResult):
         Each enabled indicator's signal (one column each) before blending.
     phiai : PhiAIFit or None
         The walk-forward weight schedule of a ``phiai`` blend.
+    options : OptionsResult or None
+        An options run's legs, greeks and P&L by greek (``config.mode == "options"``).
     """
 
     run_id: str | None = None
@@ -70,6 +75,7 @@ class RunResult(BacktestResult):
     data: dict[str, Any] = field(default_factory=dict)
     signals: pd.DataFrame | None = None
     phiai: PhiAIFit | None = None
+    options: OptionsResult | None = None
 
 
 def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup: int = 0) -> Scorer:
@@ -119,8 +125,11 @@ def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[s
     from phi.backtest.run_history import save_run
     from phi.errors import PhiError
 
+    extra = {}
+    if result.options is not None:  # legs.csv beside trades.csv, checksummed like it
+        extra["legs.csv"] = result.options.legs.to_csv(index=False).encode("utf-8")
     try:
-        return save_run(config, result, data_metadata=meta), None
+        return save_run(config, result, data_metadata=meta, extra_files=extra), None
     except PhiError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever breaks the save, keep the result
@@ -222,7 +231,14 @@ def run(
 
     _progress(progress, "engine")
     engine_cfg = dataclasses.replace(config.engine, warmup_bars=warmup)
-    base = run_backtest(frame, blended, engine_cfg)
+    options = None
+    base: BacktestResult | list[BacktestResult]
+    if config.mode == "options":  # the option structure on the blended signal
+        from phi.options.simulator import run_options_backtest
+
+        base = options = run_options_backtest(frame, blended, config.options, engine_cfg)
+    else:
+        base = run_backtest(frame, blended, engine_cfg)
     assert isinstance(base, BacktestResult)  # a Series signal gives one result
     meta = dict(ds.metadata)
     base.assumptions.update(
@@ -241,6 +257,7 @@ def run(
         data=meta,
         signals=signals,
         phiai=fit,
+        options=options,
     )
     if save:
         _progress(progress, "save")

@@ -36,6 +36,7 @@ from phi.blending.blender import BLEND_MODES, PHIAI_WINDOWS
 from phi.errors import ConfigError, PhiError, did_you_mean, unknown_choice
 
 if TYPE_CHECKING:
+    from phi.options.config import OptionsConfig
     from phi.regime.config import MFTConfig
 
 __all__ = [
@@ -62,6 +63,8 @@ BLEND_PARAM_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
 #: Metrics phiai may score indicators by (higher is better for each of them).
 PHIAI_METRICS: Final = ("sharpe", "sortino", "calmar", "total_return", "cagr", "profit_factor", "win_rate")
 _HEX = re.compile(r"^[0-9a-f]{8,128}$")
+#: What a run trades: the underlying (the equity engine) or an option structure on it.
+MODES: Final = ("equities", "options")
 
 
 #: Caps on the free-text fields (they are shown in tables and stored with every run).
@@ -387,6 +390,12 @@ class RunConfig:
         Random seed for any randomised stage (recorded even when no stage draws numbers).
     description, tags
         Free text for the run history.
+    mode : {"equities", "options"}
+        ``"options"`` trades :attr:`options`'s structure on the blended signal
+        (:func:`phi.options.run_options_backtest`) instead of the underlying.
+    options : OptionsConfig or None
+        The options run's settings (a dict of :class:`phi.options.OptionsConfig` fields is
+        accepted); only with ``mode="options"``, where ``None`` means the defaults.
     phi_version, schema_version
         The package that made the config and the config layout version.
     """
@@ -400,6 +409,8 @@ class RunConfig:
     tags: tuple[str, ...] = ()
     phi_version: str = __version__
     schema_version: int = SCHEMA_VERSION
+    mode: str = "equities"
+    options: OptionsConfig | None = None
 
     def __post_init__(self) -> None:
         sv = _int(self.schema_version, "schema_version", 1)
@@ -429,7 +440,29 @@ class RunConfig:
             raise ConfigError(f"tags: {len(self.tags):,} tags given; at most {MAX_TAGS} are allowed")
         _set(self, "tags", tuple(_str(t, f"tags[{i}]", max_chars=MAX_TAG_CHARS) for i, t in enumerate(self.tags)))
         _str(self.phi_version, "phi_version")
+        self._check_mode()
         self._check_indicators()
+
+    def _check_mode(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError("mode: " + unknown_choice("mode", self.mode, MODES))
+        if self.mode != "options":
+            if self.options is not None:
+                raise ConfigError(f"options is only used by mode 'options', not {self.mode!r}; set mode to 'options'")
+            return
+        from phi.options.config import OptionsConfig
+
+        if self.options is None:
+            _set(self, "options", OptionsConfig())
+        elif not isinstance(self.options, OptionsConfig):
+            data = _mapping(self.options, "options")
+            _check_keys(data, OptionsConfig, "options")
+            pairs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+            try:
+                _set(self, "options", OptionsConfig(**pairs))
+            except ConfigError as exc:
+                msg = str(exc)
+                raise ConfigError("options." + msg[len("OptionsConfig.") :] if msg.startswith("OptionsConfig.") else f"options: {msg}") from None
 
     def _check_indicators(self) -> None:
         seen: dict[str, int] = {}
@@ -497,6 +530,8 @@ class RunConfig:
             "seed": self.seed,
             "description": self.description,
             "tags": list(self.tags),
+            # an equities run writes neither key, so its JSON and config hash are as before
+            **({"mode": self.mode, "options": self.options.to_dict()} if self.options is not None else {}),
         }
 
     def to_json(self) -> str:

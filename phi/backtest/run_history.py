@@ -532,6 +532,14 @@ def saved_trades_csv(run: SavedRun) -> bytes:
     return _read_file(run.run_id, run.results, TRADES_FILE)
 
 
+def saved_file(run: SavedRun, name: str) -> bytes | None:
+    """A file saved beside the run (e.g. an options run's ``legs.csv``), checked against its
+    checksum; ``None`` when the run has no such file."""
+    if name not in (run.results.get("checksums") or {}):
+        return None
+    return _read_file(run.run_id, run.results, name)
+
+
 # ---------------------------------------------------------------------------- compare, delete
 
 

@@ -41,6 +41,33 @@ def parse_fraction(text: str | None, flag: str) -> float | None:
         raise ConfigError(f"{flag} must be a number like 0.05 or 5%, got {text!r}") from None
 
 
+#: ``--profit-target off``: the flag given, the setting switched off (``None`` = flag not given).
+OFF: Final = "off"
+
+
+def parse_fraction_or_off(text: str | None, flag: str) -> float | str | None:
+    """'0.5' or '50%' -> 0.5; 'off'/'none' -> :data:`OFF`; ``None`` stays ``None``."""
+    if text is not None and text.strip().lower() in ("off", "none"):
+        return OFF
+    return parse_fraction(text, flag)
+
+
+def parse_strike_pair(text: str | None, flag: str) -> tuple[float, float] | None:
+    """'0.3,0.15' -> (0.3, 0.15); one value '0.3' -> (0.3, 0.15): the far leg at half the near one."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        vals = [float(p[:-1]) / 100.0 if p.endswith("%") else float(p) for p in parts]
+    except ValueError:
+        raise ConfigError(f"{flag} must be one number or two (near,far) like 0.3,0.15, got {text!r}") from None
+    if len(vals) == 1:
+        return vals[0], vals[0] / 2.0
+    if len(vals) != 2:
+        raise ConfigError(f"{flag} takes one value or two (near,far), got {len(vals)}: {text!r}")
+    return vals[0], vals[1]
+
+
 def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
     """``['a=1,b=2', 'c=3']`` -> ``[('a', '1'), ('b', '2'), ('c', '3')]``."""
     out = []
@@ -66,6 +93,8 @@ def build_config(
     dead_zone: float | None = None,
     regime_config: str | None = None,
     engine: Mapping[str, Any] | None = None,
+    mode: str | None = None,
+    options: Mapping[str, Any] | None = None,
     size: str | None = None,
     description: str | None = None,
     tags: list[str] | None = None,
@@ -73,8 +102,10 @@ def build_config(
 ) -> RunConfig:
     """Flags laid over a config file (or over the defaults) -> a validated RunConfig.
 
-    ``None`` means "flag not given". Changing any dataset field drops the file's recorded
-    data hash (it described other bars).
+    ``None`` means "flag not given" (:data:`OFF`: given and switched off). Changing any
+    dataset field drops the file's recorded data hash (it described other bars). ``options``
+    holds :class:`phi.options.OptionsConfig` fields and needs ``mode="options"`` (given or
+    from the file).
     """
     if config_file:  # read (and refuse) the file before the engine is imported
         from phi._io import read_user_text
@@ -136,6 +167,15 @@ def build_config(
         field = _SIZE_FIELD.get(eng.get("sizing", "percent_equity"), "size_pct")
         eng[field] = parse_fraction(size, "--size") if field in ("size_pct", "risk_pct") else parse_value(size)
     d["engine"] = eng
+    if mode is not None:
+        d["mode"] = mode
+        if mode != "options":
+            d.pop("options", None)
+    opts = {k: (None if v == OFF else v) for k, v in (options or {}).items() if v is not None}
+    if opts:
+        if d.get("mode", "equities") != "options":
+            raise ConfigError(f"options settings ({', '.join(opts)}) need --mode options")
+        d["options"] = {**(d.get("options") or {}), **opts}
     if description is not None:
         d["description"] = description
     if tags:

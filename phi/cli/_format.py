@@ -109,6 +109,15 @@ def run_header(cfg: Mapping[str, Any], n_bars: object = None) -> Text:
     text.append(f"{ds['symbol']} {ds['timeframe']}", style="bold")
     text.append(f" from {ds['vendor']}, {ds['start']}..{ds['end']}{bars}\n")
     text.append(f"indicators: {' + '.join(parts)}\nblend: {cfg['blend']['mode']}")
+    opt = cfg.get("options") if cfg.get("mode") == "options" else None
+    if isinstance(opt, Mapping):  # an options run: what it trades and where its prices come from
+        rule = opt.get("strike_rule", "moneyness")
+        text.append(
+            f"\noptions: {opt.get('structure')}, {opt.get('dte')} DTE, strikes by {rule} "
+            f"{opt.get(rule)}; "
+            + (f"prices from the quotes in {opt['chain']}" if opt.get("chain")
+               else "synthetic option prices from the underlying; no option quotes")
+        )
     return text
 
 

@@ -10,8 +10,9 @@
    past its expiry stamp (or whose expiry falls before the next bar) settles at its intrinsic
    value; the P&L since the previous valuation is split by a Taylor step of the previous
    greeks into delta, gamma, vega, theta and a residual; equity = cash + legs' value;
-3. the close decides the next open's orders: stop, target, roll, signal exit; then an entry
-   when flat (or exiting) and the signal is beyond the entry threshold.
+3. the close decides the next open's orders: stop, target, roll, signal exit (a cross of the
+   exit threshold); then an entry when flat (or exiting) and the signal crosses the entry
+   threshold (a roll reopens its side while the signal stays beyond it).
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ def simulate_nb(
     pend_side = 0
     iv_last = math.nan
     value = 0.0
+    s_prev = math.nan  # the signal at the previous close: entries and signal exits are crosses
 
     for t in range(n):
         a = attr[t]
@@ -449,6 +451,8 @@ def simulate_nb(
         if t + 1 >= n:
             break
         s_t = sig[t]
+        s_p = s_prev
+        s_prev = s_t
         if is_open:
             pnl = value - tr[trade, TR_ENTRY_VALUE]
             prem = tr[trade, TR_PREMIUM]
@@ -458,20 +462,23 @@ def simulate_nb(
                 pend_exit = EXIT_TARGET
             elif not math.isnan(fp[FP_ROLL_Y]) and expiry - tyr[t] <= fp[FP_ROLL_Y] + 1e-12:
                 pend_exit = EXIT_ROLL
-            elif not math.isnan(s_t) and (
-                (not directional and abs(s_t) <= xthr)
-                or (directional and side > 0 and s_t <= xthr)
-                or (directional and side < 0 and s_t >= -xthr)
+            elif t >= warmup and (  # a cross of the exit threshold (NaN: no cross)
+                (not directional and abs(s_p) > xthr and abs(s_t) <= xthr)
+                or (directional and side > 0 and s_p > xthr and s_t <= xthr)
+                or (directional and side < 0 and s_p < -xthr and s_t >= -xthr)
             ):
                 pend_exit = EXIT_SIGNAL
         can_enter = not is_open or pend_exit != 0
         if can_enter and t >= warmup and not math.isnan(iv_last) and not math.isnan(s_t):
+            # entries on crosses of the entry threshold, like the equity engine; a roll reopens
+            # the rolled side while the signal is still beyond the threshold (no cross needed)
+            roll_side = side if (is_open and pend_exit == EXIT_ROLL) else 0
             if not directional:
-                if abs(s_t) > thr and n_legs[0] > 0:
+                if abs(s_t) > thr and n_legs[0] > 0 and (roll_side != 0 or abs(s_p) <= thr):
                     pend_side = 1
-            elif s_t > thr and n_legs[0] > 0:
+            elif s_t > thr and n_legs[0] > 0 and (roll_side > 0 or s_p <= thr):
                 pend_side = 1
-            elif s_t < -thr and n_legs[1] > 0:
+            elif s_t < -thr and n_legs[1] > 0 and (roll_side < 0 or s_p >= -thr):
                 pend_side = -1
 
     if is_open:  # still open at the end: reported open, valued at the last close

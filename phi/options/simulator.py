@@ -9,10 +9,10 @@ Rules
 * **Prices.** Synthetic: Black-Scholes-Merton (:mod:`phi.options.black_scholes`) on the
   underlying's bars with the vol model of :mod:`phi.options.vol` (rolling realised vol
   annualised by the asset's calendar x premium, put skew, floor). There are no option quotes.
-* **Entries.** When flat and the signal at bar t's close is beyond
-  ``EngineConfig.entry_threshold`` (above it: the structure's bullish side; below its
-  negative: the bearish side; ``|signal|`` for non-directional structures) and the vol model
-  has warmed up, the legs open at bar t+1's open at model prices there (spot = that open, vol
+* **Entries.** When flat and the signal crosses ``EngineConfig.entry_threshold`` at bar t's
+  close, the same rule as the equity engine (up through it: the structure's bullish side; down
+  through its negative: the bearish side; ``|signal|`` for non-directional structures; a NaN
+  on either bar is no cross) and the vol model has warmed up, the legs open at bar t+1's open at model prices there (spot = that open, vol
   known at t's close), each fill ``price * (1 + haircut)`` when bought and
   ``price * (1 - haircut)`` when sold, plus ``commission_per_contract`` per contract. A
   structure without the signal's side (a ``long_put`` on a long signal) does not trade.
@@ -22,9 +22,10 @@ Rules
 * **Exits**, decided at a close and filled at the next open (model prices, haircut,
   commission), in this order: stop (open P&L <= -stop x the net option premium at entry),
   profit target (>= +target x premium), roll (``roll_dte`` days or fewer left), signal exit
-  (directional: the signal at or below ``exit_threshold`` for a bullish position, at or above
-  ``-exit_threshold`` for a bearish one; non-directional: ``|signal| <= exit_threshold``).
-  The signal may reopen a position at the same open (a reversal or a roll). **Expiry:** at
+  (a cross, as in the equity engine: down through ``exit_threshold`` for a bullish position,
+  up through ``-exit_threshold`` for a bearish one; non-directional: ``|signal|`` down through
+  ``exit_threshold``). The signal may reopen a position at the same open (a reversal on a
+  cross; after a roll, the rolled side while the signal stays beyond the entry threshold). **Expiry:** at
   the close of the last bar at or before the expiry stamp every leg settles at its intrinsic
   value (cash-settled, no haircut or commission).
 * **Sizing.** ``contracts`` units, or as many as keep the structure's maximum loss at expiry
@@ -226,8 +227,9 @@ def _assumptions(
         ),
         "fill_timing": "signal at bar t's close -> legs filled at bar t+1's open at model prices",
         "signal_rule": (
-            f"entry when flat and the signal is beyond {engine.entry_threshold:g} (level, not a "
-            f"cross); exit when it falls to {engine.exit_threshold:g} (see phi.options.simulator)"
+            f"entry when the signal crosses {engine.entry_threshold:g} (as the equity engine); "
+            f"signal exit when it crosses back through {engine.exit_threshold:g}; a roll reopens "
+            "its side while the signal stays beyond the entry threshold (see phi.options.simulator)"
         ),
         "exits": (
             f"stop {options.stop_loss_pct}, target {options.profit_target_pct} (fractions of the "
@@ -382,9 +384,9 @@ def _build(
     exit_bar = tr[:, nb.TR_EXIT_BAR].astype(np.int64)
     reason = tr[:, nb.TR_REASON].astype(np.int64)
     side = tr[:, nb.TR_SIDE]
-    expiry = index[0] + pd.to_timedelta(
-        np.round(tr[:, nb.TR_EXPIRY] * _YEAR_NS).astype(np.int64), unit="ns"
-    )
+    # exactly dte calendar days after the entry bar's stamp (the kernel's expiry in years is
+    # that stamp's time + dte / 365; rebuilding it from the float would leave nanosecond dust)
+    expiry = index[entry_bar] + pd.Timedelta(days=options.dte)
     pnl = tr[:, nb.TR_PNL]
     trades = pd.DataFrame(
         {
@@ -393,6 +395,11 @@ def _build(
             "side": np.where(side > 0, "long", np.where(side < 0, "short", "neutral")),
             "structure": options.structure,
             "units": tr[:, nb.TR_UNITS],
+            # the run history's trade columns: structure units, and the net price per share of
+            # one unit (cash paid at the entry fills, received at the exit; + debit, - credit)
+            "size": tr[:, nb.TR_UNITS],
+            "entry_price": tr[:, nb.TR_ENTRY_VALUE] / (tr[:, nb.TR_UNITS] * options.multiplier),
+            "exit_price": tr[:, nb.TR_EXIT_VALUE] / (tr[:, nb.TR_UNITS] * options.multiplier),
             "entry_spot": tr[:, nb.TR_ENTRY_SPOT],
             "exit_spot": tr[:, nb.TR_EXIT_SPOT],
             "entry_value": tr[:, nb.TR_ENTRY_VALUE],

@@ -251,3 +251,69 @@ def test_bad_regime_engine_settings_are_one_line_errors(mode: str, regime: objec
     with pytest.raises(ConfigError, match=message) as info:
         BlendConfig(mode, regime=regime)  # type: ignore[arg-type]
     assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------- mode / options
+
+
+def options_config() -> RunConfig:
+    from phi.options.config import OptionsConfig
+
+    return full_config().replace(
+        mode="options",
+        options=OptionsConfig(
+            structure="iron_condor", dte=30, strike_rule="delta", delta=(0.3, 0.1), skew=0.5,
+            bid_ask_haircut=0.02, profit_target_pct=None, roll_dte=7, contracts=3,
+        ),
+    )  # fmt: skip
+
+
+def test_options_mode_round_trips_exactly() -> None:
+    cfg = options_config()
+    again = RunConfig.from_json(cfg.to_json())
+    assert again == cfg and again.to_json() == cfg.to_json()
+    assert again.options is not None and again.options.delta == (0.3, 0.1)
+    assert again.options.profit_target_pct is None and again.options.contracts == 3
+    assert again.config_hash() == cfg.config_hash()
+    # the options section decides the result: it is part of the hash
+    assert cfg.config_hash() != full_config().replace(mode="options").config_hash()
+    assert cfg.config_hash() != full_config().config_hash()
+
+
+def test_options_mode_accepts_a_plain_dict_and_fills_defaults() -> None:
+    from phi.options.config import OptionsConfig
+
+    d = json.loads(full_config().to_json())
+    d.update(mode="options", options={"structure": "straddle", "moneyness": [0.0, 0.1]})
+    cfg = RunConfig.from_dict(d)
+    assert cfg.options == OptionsConfig(structure="straddle", moneyness=(0.0, 0.1))
+    assert full_config().replace(mode="options").options == OptionsConfig()
+
+
+def test_an_equities_config_writes_no_mode_so_old_hashes_hold() -> None:
+    d = json.loads(full_config().to_json())
+    assert "mode" not in d and "options" not in d
+    assert RunConfig.from_dict({**d, "mode": "equities"}) == full_config()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mode": "option"}, r"^mode: unknown mode 'option'\. Did you mean 'options'\?"),
+        ({"mode": 3}, r"^mode: unknown mode 3"),
+        ({"options": {"dte": 30}}, r"^options is only used by mode 'options', not 'equities'"),
+        ({"mode": "options", "options": [1]}, r"^options must be an object"),
+        ({"mode": "options", "options": {"dtee": 30}}, r"^options: unknown field 'dtee'\. Did you mean 'dte'\?"),
+        ({"mode": "options", "options": {"dte": 0}}, r"^options\.dte must be between 1 and 3650"),
+        ({"mode": "options", "options": {"dte": "45"}}, r"^options\.dte must be a number"),
+        ({"mode": "options", "options": {"structure": "condor"}}, r"^options\.structure: unknown structure 'condor'"),
+        ({"mode": "options", "options": {"delta": [0.1, 0.3]}}, r"^options\.delta must be \(near, far\)"),
+        ({"mode": "options", "options": {"bid_ask_haircut": 1.5}}, r"^options\.bid_ask_haircut must be in \[0, 1\)"),
+    ],
+)
+def test_bad_mode_or_options_is_a_one_line_error(change: dict, message: str) -> None:
+    d = json.loads(full_config().to_json())
+    d.update(change)
+    with pytest.raises(ConfigError, match=message) as info:
+        RunConfig.from_json(json.dumps(d))
+    assert "\n" not in str(info.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,8 +45,10 @@ def _flat_vol(**kw) -> OptionsConfig:
 
 
 def _signal_once(n: int, bar: int, value: float = 1.0) -> np.ndarray:
-    """NaN (no opinion: no entry, no exit) except ``value`` at ``bar``."""
+    """A cross at ``bar``: 0 at ``bar - 1``, ``value`` at ``bar``; NaN (no opinion: no cross,
+    so no entry and no signal exit) everywhere else."""
     s = np.full(n, np.nan)
+    s[bar - 1] = 0.0
     s[bar] = value
     return s
 
@@ -131,7 +135,7 @@ def test_straddle_stopped_out():
 
 def test_structure_decides_the_legs_never_the_sign():
     df = make_ohlcv(300, seed=3)
-    up = np.full(len(df), 0.9)
+    up = np.where(np.arange(len(df)) % 40 < 20, 0.9, 0.0)  # a cross every 40 bars
     down = -up
     cfg = dict(contracts=1)
     assert run_options_backtest(df, up, OptionsConfig(structure="long_put", **cfg)).trades.empty
@@ -237,7 +241,9 @@ def test_all_entries_skipped_warns():
     df = make_ohlcv(100)
     with pytest.warns(UserWarning, match="entries were skipped"):
         run_options_backtest(
-            df, np.ones(len(df)), OptionsConfig(structure="covered_call", risk_pct=0.01)
+            df,
+            np.r_[np.zeros(30), np.ones(len(df) - 30)],  # a cross after the vol warm-up
+            OptionsConfig(structure="covered_call", risk_pct=0.01),
         )
 
 
@@ -282,8 +288,7 @@ def test_pnl_by_greek_per_trade_sums_to_trade_pnl():
 def test_profit_target_exit_fills_next_open():
     closes = [100.0] * 6 + [100.0 + 2 * i for i in range(1, 20)]
     df = _bars(closes)
-    sig = np.full(len(df), np.nan)
-    sig[3] = 1.0
+    sig = _signal_once(len(df), 3)
     cfg = _flat_vol(structure="long_call", dte=30, profit_target_pct=0.5, contracts=1)
     res = run_options_backtest(df, sig, cfg)
     tr = res.trades.iloc[0]
@@ -299,6 +304,24 @@ def test_profit_target_exit_fills_next_open():
         bs_price(df.open.iloc[first + 1], 100, (30 - (first + 1 - 4)) / 365, R, 0, 0.2, "call"),
         rel=1e-12,
     )
+
+
+def test_entries_are_crosses_like_the_equity_engine():
+    # a signal that starts above the threshold and stays there never crosses: no trade; one
+    # that dips to 0 and comes back crosses once; a roll reopens without a new cross
+    closes = [100.0] * 40
+    df = _bars(closes)
+    cfg = _flat_vol(structure="long_call", dte=10, contracts=1)
+    assert run_options_backtest(df, np.full(len(df), 0.9), cfg).trades.empty
+    dip = np.full(len(df), 0.9)
+    dip[10] = 0.05  # below the 0.1 entry threshold, above the 0 exit threshold: no exit
+    once = run_options_backtest(df, dip, cfg)
+    assert once.trades.entry_bar.tolist() == [12]
+    rolled = run_options_backtest(df, dip, dataclasses.replace(cfg, roll_dte=5))
+    # opened at 12 with expiry at day 22; rolled out at the open after the close with <= 5 days
+    # left (bar 17) and reopened at that same open, and so on while the signal stays above
+    assert rolled.trades.entry_bar.tolist()[:3] == [12, 18, 24]
+    assert rolled.trades.exit_reason.tolist()[:2] == ["roll", "roll"]
 
 
 def test_engine_fields_an_options_run_ignores_are_named():
