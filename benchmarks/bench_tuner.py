@@ -6,8 +6,8 @@ markdown for the "## Tuner" section of ``benchmarks/RESULTS.md``.
 On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % hold-out:
 
 (a) ``PhiAITuner.tune_indicator(name, n_trials)`` with the random and TPE samplers: wall time and
-    trials per second, each trial scored on 5 train + 5 test segments and the development region
-    (11 simulations per trial), indicator values computed once per distinct parameter set.
+    trials per second, each trial scored on the 6 walk-forward blocks (train and test
+    segments of the rolling folds) and the development region (7 simulations per trial), indicator values computed once per distinct parameter set.
 (b) the raw engine sweep of the *same* parameter sets: their signals (``compute_signal``) plus
     one ``run_backtest_many`` call over all bars; the tuner's rate as a share of it.
 (c) ``phiai_full_auto``: 15 candidates (the whole registry) selected, 3 tuned x 200 trials.
