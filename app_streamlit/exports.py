@@ -49,9 +49,15 @@ def html_report(data: ResultData) -> str:
         for i, fig in enumerate(figs)
     ]
     net = data.final_equity - data.initial_capital
+    from phi.backtest.summary import trade_count
+
+    def kpi(m: str) -> str:
+        if m == "n_trades":  # "N closed + M open", as in the workbench
+            return trade_count(data.metrics).text
+        return _fmt(data.metrics.get(m), METRIC_KIND.get(m, "num"))
+
     kpis = "".join(
-        f'<div class="card"><div class="k">{html.escape(label(m))}</div>'
-        f'<div class="v">{html.escape(_fmt(data.metrics.get(m), METRIC_KIND.get(m, "num")))}</div></div>'
+        f'<div class="card"><div class="k">{html.escape(label(m))}</div><div class="v">{html.escape(kpi(m))}</div></div>'
         for m in KPIS
     )
     groups = "".join(

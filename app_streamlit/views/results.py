@@ -30,7 +30,15 @@ LAST_RUN_FAILED = "run:last_failed"
 def _figure(data: ResultData, name: str) -> charts.Chart | None:
     """One chart of the run, built on first use and kept for later reruns of the page."""
 
+    synthetic = " · SYNTHETIC demo data" if data.data.get("synthetic") or data.config.dataset.vendor == "demo" else ""
+
     def build() -> charts.Chart | None:
+        chart = _build()
+        if chart is not None and synthetic:
+            chart.figure.update_layout(title_text=f"{chart.figure.layout.title.text}{synthetic}")
+        return chart
+
+    def _build() -> charts.Chart | None:
         if name == "equity":
             return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz)
         if name == "overview":
