@@ -10,9 +10,11 @@ from typing import Any
 from phi.errors import ConfigError, unknown_choice
 from phi.options.structures import STRUCTURES
 
-__all__ = ["STRIKE_RULES", "OptionsConfig"]
+__all__ = ["CHAIN_FILLS", "STRIKE_RULES", "OptionsConfig"]
 
 STRIKE_RULES = ("moneyness", "delta")
+#: How legs fill on a real chain: ask in / bid out, or the mid -/+ ``bid_ask_haircut``.
+CHAIN_FILLS = ("bid_ask", "mid")
 
 
 def _num(name: str, value: Any) -> float:
@@ -77,7 +79,8 @@ class OptionsConfig:
         Cash per contract (or per ``multiplier`` shares of a stock leg) on every fill.
     bid_ask_haircut : float
         Fraction of each leg's model price paid on every fill, in [0, 1): bought at
-        ``price * (1 + h)``, sold at ``price * (1 - h)``.
+        ``price * (1 + h)``, sold at ``price * (1 - h)`` (on a chain with
+        ``chain_fill="mid"``: of the quotes' mid).
     profit_target_pct, stop_loss_pct : float or None
         Exit when the open P&L reaches +target or -stop times the net option premium paid or
         received at entry (None = off).
@@ -88,6 +91,11 @@ class OptionsConfig:
         Fixed structure units per entry; None sizes by ``risk_pct``.
     risk_pct : float
         Fraction of equity the structure's maximum loss may take, in (0, 1].
+    chain : str or None
+        An end-of-day option-chain CSV (:mod:`phi.options.chains`): legs are priced from its
+        quotes instead of the synthetic vol model (None = synthetic).
+    chain_fill : {"bid_ask", "mid"}
+        On a chain: bought at the ask and sold at the bid, or at the mid -/+ the haircut.
     """
 
     structure: str = "bull_call_spread"
@@ -110,8 +118,18 @@ class OptionsConfig:
     roll_dte: int | None = None
     contracts: int | None = None
     risk_pct: float = 0.05
+    chain: str | None = None
+    chain_fill: str = "bid_ask"
 
     def __post_init__(self) -> None:
+        if self.chain is not None and (
+            not isinstance(self.chain, str) or not self.chain.strip() or "\x00" in self.chain
+        ):
+            raise ConfigError(f"OptionsConfig.chain must be a CSV file path or None, got {self.chain!r}")
+        if self.chain_fill not in CHAIN_FILLS:
+            raise ConfigError(
+                "OptionsConfig.chain_fill: " + unknown_choice("chain fill", self.chain_fill, CHAIN_FILLS)
+            )
         if self.structure not in STRUCTURES:
             raise ConfigError(
                 "OptionsConfig.structure: "

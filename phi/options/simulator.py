@@ -118,7 +118,10 @@ class OptionsResult(BacktestResult):
     position_value : Series
         Value of the open legs at each close (``equity == cash + position_value``).
     iv : Series
-        The model's at-the-money implied vol per bar.
+        The model's at-the-money implied vol per bar (unused on a chain).
+    missing_quotes : DataFrame
+        On a chain: every quote a run needed and did not find (``date, expiry, strike, kind,
+        use`` = entry / exit / mark); empty on synthetic prices.
     """
 
     legs: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -126,6 +129,7 @@ class OptionsResult(BacktestResult):
     attribution: pd.DataFrame = field(default_factory=pd.DataFrame)
     position_value: pd.Series | None = field(default=None, repr=False)
     iv: pd.Series | None = field(default=None, repr=False)
+    missing_quotes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _leg_tables(options: OptionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -309,6 +313,8 @@ def run_options_backtest(
     sig = np.ascontiguousarray(sig_m[0])
     bpy = bars_per_year(bars.periods, bars.day_end)
     iv = synthetic_iv(bars.close, options.vol_window, bpy, options.iv_premium, options.iv_floor)
+    if options.chain is not None:
+        return _run_chain(bars, options, engine, sig, iv, bpy)
     n = len(bars.index)
     kind, qty, role, n_legs = _leg_tables(options)
     equity, cash, value = np.empty(n), np.empty(n), np.empty(n)
@@ -478,4 +484,107 @@ def _build(
         ),
         position_value=pd.Series(value, index=index, name="position_value"),
         iv=pd.Series(iv, index=index, name="iv"),
+    )
+
+
+_TRADE_ORDER: Final = (
+    "entry_time", "exit_time", "side", "structure", "units", "size", "entry_price", "exit_price",
+    "entry_spot", "exit_spot", "entry_value", "exit_value", "premium", "max_loss", "pnl",
+    "return_pct", "bars_held", "exit_reason", "costs", "open", "entry_bar", "exit_bar", "expiry",
+    "pnl_delta", "pnl_gamma", "pnl_vega", "pnl_theta", "pnl_residual", "pnl_costs",
+)  # fmt: skip
+
+
+def _run_chain(
+    bars: _Bars, options: OptionsConfig, engine: EngineConfig, sig: np.ndarray, iv: np.ndarray, bpy: float
+) -> OptionsResult:
+    """The same run priced from a real end-of-day chain (:mod:`phi.options.chain_sim`)."""
+    from phi.options.chain_sim import simulate_chain
+    from phi.options.chains import load_chain
+
+    index = bars.index
+    if (index != index.normalize()).any() or index.normalize().has_duplicates:
+        raise EngineError(
+            "an option chain holds end-of-day quotes: run it on daily bars (timeframe 1D), "
+            "not intraday ones"
+        )
+    assert options.chain is not None
+    chain = load_chain(options.chain)
+    out = simulate_chain(bars, sig, options, engine, chain)
+    t = pd.DataFrame(out["trades"])
+    if t.empty:
+        t = pd.DataFrame(columns=[c for c in _TRADE_ORDER if c not in ("entry_time", "exit_time")])
+    eb, xb = t["entry_bar"].to_numpy(np.int64), t["exit_bar"].to_numpy(np.int64)
+    units = t["units"].to_numpy(np.float64)
+    t["entry_time"], t["exit_time"] = index[eb], index[xb]
+    t["side"] = np.where(t["side"].to_numpy(np.float64) > 0, "long", np.where(t["side"].to_numpy(np.float64) < 0, "short", "neutral"))
+    t["structure"] = options.structure
+    t["size"] = units
+    t["entry_price"] = t["entry_value"].to_numpy(np.float64) / (units * options.multiplier)
+    t["exit_price"] = t["exit_value"].to_numpy(np.float64) / (units * options.multiplier)
+    pnl = t["pnl"].to_numpy(np.float64)
+    t["return_pct"] = pnl / t["max_loss"].to_numpy(np.float64)
+    t["bars_held"] = xb - eb
+    t["open"] = t["exit_reason"] == "end_of_data"
+    trades = t[list(_TRADE_ORDER)].reset_index(drop=True)
+    legs = pd.DataFrame(out["legs"], columns=[
+        "trade", "kind", "contracts", "strike", "expiry", "entry_time", "exit_time", "entry_price",
+        "exit_price", "entry_iv", "entry_delta", "entry_gamma", "entry_vega", "entry_theta",
+        "exit_iv", "exit_delta", "exit_gamma", "exit_vega", "exit_theta",
+    ])  # fmt: skip
+    w = min(engine.warmup_bars, len(index))
+    closed = ~trades["open"].to_numpy(bool)
+    metrics = compute_metrics(
+        equity=out["equity"][w:],
+        positions=out["units"][w:],
+        close=bars.close[w:],
+        day_end=bars.day_end[w:],
+        initial=engine.initial_capital,
+        periods=bars.periods,
+        closed_pnl=pnl[closed],
+        closed_return_pct=trades["return_pct"].to_numpy(np.float64)[closed],
+        n_open_trades=int((~closed).sum()),
+        signal=sig[w:],
+    )
+    missing = out["missing"]
+    ledger = _assumptions(options, engine, bars, bpy, out["skipped"])
+    for key in ("vol_model", "vol_window", "iv_premium", "skew", "iv_floor", "bars_per_year"):
+        ledger.pop(key)
+    fills = ("bought at the ask, sold at the bid" if options.chain_fill == "bid_ask" else
+             f"at the mid x (1 +/- {options.bid_ask_haircut:g}) (bought / sold)")  # fmt: skip
+    ledger.update(
+        prices=f"option quotes from the end-of-day chain {chain.path} (no model prices)",
+        pricing_model=(
+            "quotes; marks at each close = the mid; greeks (for P&L by greek) Black-Scholes from "
+            "the chain's iv where it has one, else all mark-to-market P&L is residual"
+        ),
+        chain=chain.path,
+        chain_fingerprint=chain.fingerprint,
+        fill_timing=(
+            "signal at bar t's close (contracts chosen among those listed on day t) -> legs filled "
+            "at the quotes of bar t+1's day; a stock leg at that bar's close"
+        ),
+        costs=f"{fills}; commission {options.commission_per_contract:g} per contract per fill",
+        missing_quotes=(
+            f"{len(missing)} needed quote(s) missing (never invented): entries skipped, exits "
+            "deferred to the next quoted day, marks kept at the last mid; see missing_quotes"
+            if len(missing) else "none"
+        ),
+    )
+    return OptionsResult(
+        trades=trades,
+        equity=pd.Series(out["equity"], index=index, name="equity"),
+        positions=pd.Series(out["units"], index=index, name="units"),
+        metrics=metrics,
+        assumptions=ledger,
+        signal=pd.Series(sig, index=index, name="signal"),
+        cash=pd.Series(out["cash"], index=index, name="cash"),
+        legs=legs,
+        greeks=pd.DataFrame(out["greeks"], index=index, columns=["delta", "gamma", "vega", "theta"]),
+        attribution=pd.DataFrame(
+            out["attr"], index=index, columns=["delta", "gamma", "vega", "theta", "residual", "costs"]
+        ),
+        position_value=pd.Series(out["value"], index=index, name="position_value"),
+        iv=pd.Series(np.full(len(index), np.nan), index=index, name="iv"),
+        missing_quotes=missing,
     )

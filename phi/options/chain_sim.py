@@ -1,0 +1,338 @@
+"""The options backtest on a real end-of-day chain (``OptionsConfig(chain=path)``).
+
+Same signal rule, structures, exits and sizing as the synthetic simulator
+(:mod:`phi.options.simulator`), priced from quotes instead of a model:
+
+* **Timing.** End-of-day quotes: a decision at bar t's close (the signal, the chain listed
+  that day) fills at the quotes of the next bar's day (t+1) — the first prices after the
+  decision. A stock leg (covered call) fills at that bar's close.
+* **Contracts.** The expiry listed on day t whose days to expiry (from day t+1) are nearest
+  ``dte``; strikes among the strikes listed for it on day t: nearest the moneyness target
+  from close t, or by |delta| (the chain's ``delta``, else Black-Scholes from its ``iv``).
+* **Fills.** ``chain_fill="bid_ask"``: bought at the ask, sold at the bid; ``"mid"``: the mid
+  ``x (1 +/- bid_ask_haircut)``; plus ``commission_per_contract``. Marks at each close: the mid.
+* **Missing quotes** are never invented: an entry whose legs are not all quoted on the fill
+  day is skipped; an exit waits for the first day with every leg quoted (or expiry); a mark
+  without a quote keeps the last mark. Every case is a row of ``OptionsResult.missing_quotes``
+  and is counted in the ledger.
+* **Expiry** settles at intrinsic value from the underlying's close of the last bar on or
+  before the expiry day.
+* **P&L by greek** from the chain's ``iv`` (Black-Scholes greeks at the previous close); with
+  no ``iv`` column all of the mark-to-market P&L is residual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest._inputs import _Bars
+from phi.backtest.engine_config import EngineConfig
+from phi.options.black_scholes import bs_greeks, implied_vol
+from phi.options.chains import OptionChain, choose_expiry, choose_strike
+from phi.options.config import OptionsConfig
+from phi.options.structures import get_structure
+
+__all__ = ["simulate_chain"]
+
+_KIND = {"call": 1.0, "put": -1.0, "stock": 0.0}
+
+
+def _crosses(sig: np.ndarray, thr: float, xthr: float, directional: bool) -> tuple[np.ndarray, ...]:
+    prev = np.r_[np.nan, sig[:-1]]
+    with np.errstate(invalid="ignore"):
+        if not directional:
+            a, pa = np.abs(sig), np.abs(prev)
+            up = (pa <= thr) & (a > thr)
+            return up.astype(np.int64), (pa > xthr) & (a <= xthr), (pa > xthr) & (a <= xthr)
+        side = np.where((prev <= thr) & (sig > thr), 1, np.where((prev >= -thr) & (sig < -thr), -1, 0))
+        return side, (prev > xthr) & (sig <= xthr), (prev < -xthr) & (sig >= -xthr)
+
+
+def _leg_delta(rows: pd.DataFrame, s: float, tau: float, o: OptionsConfig, kind: str) -> np.ndarray:
+    if "delta" in rows and rows["delta"].notna().any():
+        return np.abs(rows["delta"].to_numpy(dtype=np.float64))
+    if "iv" in rows:
+        vol = rows["iv"].to_numpy(dtype=np.float64)
+    else:
+        mid = ((rows["bid"] + rows["ask"]) / 2).to_numpy(dtype=np.float64)
+        with np.errstate(all="ignore"):
+            vol = implied_vol(mid, s, rows["strike"].to_numpy(), tau, o.risk_free_rate, o.dividend_yield, kind)
+    k = rows["strike"].to_numpy(dtype=np.float64)
+    return np.abs(bs_greeks(s, k, tau, o.risk_free_rate, o.dividend_yield, vol, kind).delta)
+
+
+def _strike(listed: pd.DataFrame, kind: str, role: str, s: float, tau: float, o: OptionsConfig) -> float | None:
+    rows = listed[listed["kind"] == kind]
+    if rows.empty:
+        return None
+    if role == "atm":
+        return choose_strike(rows["strike"].to_numpy(), s)
+    i = 0 if role == "near" else 1
+    if o.strike_rule == "moneyness":
+        return choose_strike(rows["strike"].to_numpy(), s * (1.0 + _KIND[kind] * o.moneyness[i]))
+    d = _leg_delta(rows, s, tau, o, kind)
+    ok = np.isfinite(d)
+    if not ok.any():
+        return None
+    k = rows["strike"].to_numpy(dtype=np.float64)[ok]
+    return float(k[int(np.argmin(np.abs(d[ok] - o.delta[i])))])
+
+
+def _fill(pay_up: np.ndarray, mid: np.ndarray, bid: np.ndarray, ask: np.ndarray, o: OptionsConfig) -> np.ndarray:
+    """Per-share fill of each leg: where ``pay_up`` (buying, to open or to close) the ask or the
+    mid x (1 + haircut), else the bid or the mid x (1 - haircut)."""
+    if o.chain_fill == "mid":
+        h = o.bid_ask_haircut
+        return np.where(pay_up, mid * (1 + h), mid * (1 - h))
+    return np.where(pay_up, ask, bid)
+
+
+def _max_loss(kinds: list[float], qty: list[int], strikes: list[float], debit: float, mult: float, s: float) -> float:
+    ks = [k for k, kd in zip(strikes, kinds, strict=True) if kd != 0.0]
+    worst = 0.0
+    for st in [0.0, 3.0 * max([s, *ks]), *ks]:
+        pay = sum(
+            q * mult * (st if kd == 0.0 else max(kd * (st - k), 0.0))
+            for kd, q, k in zip(kinds, qty, strikes, strict=True)
+        )
+        worst = max(worst, debit - pay)
+    return worst
+
+
+def simulate_chain(
+    bars: _Bars, sig: np.ndarray, o: OptionsConfig, engine: EngineConfig, chain: OptionChain
+) -> dict[str, Any]:
+    """Run the chain-priced backtest; returns arrays and tables for the result builder."""
+    n = len(bars.index)
+    days = bars.index.normalize()
+    close = bars.close
+    st = get_structure(o.structure)
+    mult, comm = o.multiplier, o.commission_per_contract
+    entry_side, exit_long, exit_short = _crosses(sig, engine.entry_threshold, engine.exit_threshold, st.directional)
+    eq = np.full(n, np.nan)
+    cash_arr = np.full(n, np.nan)
+    value = np.zeros(n)
+    units_arr = np.zeros(n)
+    greeks = np.zeros((n, 4))
+    attr = np.zeros((n, 6))
+    trades: list[dict[str, Any]] = []
+    legs: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    cash = engine.initial_capital
+    skipped = 0
+    t = max(engine.warmup_bars, 0)
+    reopen: tuple[int, int] | None = None
+
+    def miss(day: pd.Timestamp, exp: Any, k: Any, kind: str, use: str) -> None:
+        missing.append({"date": day, "expiry": exp, "strike": k, "kind": kind, "use": use})
+
+    while t < n - 1:
+        if reopen is not None:
+            c, side = reopen
+            reopen = None
+        else:
+            cand = np.flatnonzero(entry_side[t : n - 1])
+            if len(cand) == 0:
+                break
+            c = t + int(cand[0])
+            side = int(entry_side[c])
+        f = c + 1
+        t = c + 1
+        side_legs = st.bullish if (side > 0 or not st.directional) else st.bearish
+        if not side_legs or np.isnan(close[c]):
+            continue
+        listed = chain.listed_on(days[c])
+        expiry = choose_expiry(listed, days[f], o.dte) if len(listed) else None
+        if expiry is None:
+            miss(days[c], None, None, "any", "entry: no expiry listed")
+            skipped += 1
+            continue
+        listed = listed[listed["expiry"] == expiry]
+        tau_c = (expiry - days[c]).days / 365.0
+        kinds, qty, strikes = [], [], []
+        for leg in side_legs:
+            k = close[f] if leg.kind == "stock" else _strike(listed, leg.kind, leg.role, close[c], tau_c, o)
+            kinds.append(_KIND[leg.kind])
+            qty.append(leg.qty)
+            strikes.append(np.nan if k is None else k)
+        s_bar = int(np.searchsorted(days, expiry, side="right")) - 1  # last bar on/before expiry
+        span = days[f : s_bar + 1]
+        quotes = [
+            None if kd == 0.0 else chain.series(expiry, k, leg.kind, span)
+            for kd, k, leg in zip(kinds, strikes, side_legs, strict=True)
+        ]
+        gone = [j for j, qf in enumerate(quotes) if qf is not None and not np.isfinite(qf["bid"].iloc[0] + qf["ask"].iloc[0])]
+        if any(np.isnan(strikes)) or gone:
+            for j in gone or range(len(side_legs)):
+                miss(days[f], expiry, strikes[j], side_legs[j].kind, "entry")
+            skipped += 1
+            continue
+        # marks (mid; stock: close) and fills
+        m = len(span)
+        mid = np.empty((len(kinds), m))
+        bid = np.empty((len(kinds), m))
+        ask = np.empty((len(kinds), m))
+        iv = np.full((len(kinds), m), np.nan)
+        for j, qf in enumerate(quotes):
+            if qf is None:
+                mid[j] = bid[j] = ask[j] = close[f : s_bar + 1]
+                continue
+            bid[j], ask[j] = qf["bid"].to_numpy(), qf["ask"].to_numpy()
+            mid[j] = (bid[j] + ask[j]) / 2.0
+            if "iv" in qf:
+                iv[j] = qf["iv"].ffill().to_numpy()
+        quoted = np.isfinite(mid)
+        mark = pd.DataFrame(mid.T).ffill().to_numpy().T.copy()
+        q = np.asarray(qty, dtype=np.float64)
+        px_in = _fill(q > 0, mid[:, 0], bid[:, 0], ask[:, 0], o)
+        is_opt = np.asarray(kinds) != 0.0
+        px_in[~is_opt] = mid[~is_opt, 0]
+        debit_u = float(np.sum(q * mult * px_in))
+        comm_u = comm * float(np.sum(np.abs(q)))
+        risk_u = _max_loss(kinds, qty, strikes, debit_u, mult, close[f]) + 2 * comm_u
+        u = float(o.contracts) if o.contracts is not None else (np.floor(cash * o.risk_pct / risk_u) if risk_u > 0 else 0.0)
+        if debit_u + comm_u > 0:
+            u = min(u, np.floor(cash / (debit_u + comm_u)))
+        if u < 1:
+            skipped += 1
+            continue
+        w = q * u * mult
+        cash -= float(np.sum(w * px_in)) + comm_u * u
+        cash_hold = cash
+        entry_value = debit_u * u
+        prem = abs(float(np.sum((q * mult * px_in)[is_opt]))) * u
+        vals = (w[:, None] * mark).sum(axis=0)  # position value at each close of the span
+        pnl = vals - entry_value
+        # exit decision at a close d in [f, s_bar): stop, target, roll, signal (in that order)
+        dd = np.arange(f, s_bar + 1)
+        rs = np.full(m, "", dtype=object)
+        sig_x = exit_long[dd] if (side > 0 or not st.directional) else exit_short[dd]
+        rs[sig_x] = "signal"
+        if o.roll_dte is not None:
+            rs[((expiry - span).days.to_numpy() <= o.roll_dte)] = "roll"
+        if o.profit_target_pct is not None:
+            rs[pnl >= o.profit_target_pct * prem] = "take_profit"
+        if o.stop_loss_pct is not None:
+            rs[pnl <= -o.stop_loss_pct * prem] = "stop_loss"
+        rs[(dd >= s_bar) | (dd + 1 >= n)] = ""
+        dec = np.flatnonzero(rs != "")
+        x, reason, proceeds, x_cost = s_bar, "expiry", 0.0, 0.0
+        exit_missing = []
+        if dec.size:
+            d = int(dec[0])
+            ok = np.flatnonzero(quoted[:, d + 1 :].all(axis=0))
+            waits = np.nonzero(~quoted[:, d + 1 : d + 1 + (ok[0] if ok.size else m)])
+            exit_missing = [(span[d + 1 + i], j) for j, i in zip(*waits, strict=True)]
+            if ok.size:
+                i = d + 1 + int(ok[0])
+                x, reason = f + i, str(rs[d])
+                px_out = _fill(q < 0, mid[:, i], bid[:, i], ask[:, i], o)
+                px_out[~is_opt] = mid[~is_opt, i]
+                proceeds = float(np.sum(w * px_out))
+                x_cost = float(np.sum(w * (mark[:, i] - px_out))) + comm_u * u
+                cash += proceeds - comm_u * u
+        if reason == "expiry":
+            if days[s_bar] < expiry and s_bar == n - 1:
+                reason = "end_of_data"
+                px_out = mark[:, -1]
+            else:
+                s = close[s_bar]
+                px_out = np.where(is_opt, np.maximum(np.asarray(kinds) * (s - np.asarray(strikes)), 0.0), s)
+                mark[:, -1] = px_out
+            proceeds = float(np.sum(w * px_out))
+            if reason == "expiry":
+                cash += proceeds
+        i_x = x - f
+        # the quotes this trade needed and did not find: marks before the exit (and the last
+        # one of a trade still open), then the days an exit waited for a quote
+        for j, i in zip(*np.nonzero(~quoted[:, : i_x + (reason == "end_of_data")]), strict=True):
+            miss(span[i], expiry, strikes[j], side_legs[j].kind, "mark")
+        for day, j in exit_missing:
+            miss(day, expiry, strikes[j], side_legs[j].kind, "exit")
+        vals = (w[:, None] * mark).sum(axis=0)
+        value[f : x + 1] = vals[: i_x + 1]
+        units_arr[f:x] = u
+        open_end = reason == "end_of_data"
+        if open_end:
+            units_arr[x] = u
+        else:
+            value[x] = 0.0
+        eq[f:x] = cash_hold + value[f:x]
+        cash_arr[f:x] = cash_hold
+        eq[x] = cash + value[x]
+        cash_arr[x] = cash
+        # greeks at each close (from the chain's iv) and P&L by greek
+        kk = np.asarray(strikes, dtype=np.float64)
+        tau = np.maximum((expiry - span[: i_x + 1]).days.to_numpy() / 365.0, 0.0)
+        kinds_a = np.asarray(kinds)
+        S = close[f : x + 1]
+        g = np.zeros((4, len(kinds), i_x + 1))
+        for j in range(len(kinds)):
+            if kinds_a[j] == 0.0:
+                g[0, j] = 1.0
+                continue
+            with np.errstate(all="ignore"):
+                gr = bs_greeks(S, kk[j], tau, o.risk_free_rate, o.dividend_yield, iv[j, : i_x + 1], "call" if kinds_a[j] > 0 else "put")
+            g[:, j] = np.nan_to_num(np.vstack([gr.delta, gr.gamma, gr.vega, gr.theta]))
+        port = (w[None, :, None] * g).sum(axis=1).T
+        greeks[f : x + (1 if open_end else 0)] = port[: i_x + (1 if open_end else 0)]
+        dS = np.diff(S)
+        dv = np.nan_to_num(np.diff(iv[:, : i_x + 1], axis=1))
+        dt = np.diff(span[: i_x + 1].asi8) / (365 * 86_400e9)
+        parts = np.zeros((i_x, 4))
+        parts[:, 0] = (w[:, None] * g[0, :, :-1] * dS).sum(axis=0)
+        parts[:, 1] = (w[:, None] * 0.5 * g[1, :, :-1] * dS**2).sum(axis=0)
+        parts[:, 2] = (w[:, None] * g[2, :, :-1] * dv).sum(axis=0)
+        parts[:, 3] = (w[:, None] * g[3, :, :-1] * dt).sum(axis=0)
+        dval = np.diff(vals[: i_x + 1])
+        attr[f + 1 : x + 1, :4] += parts
+        attr[f + 1 : x + 1, 4] += dval - parts.sum(axis=1)
+        in_cost = float(np.sum(w * (px_in - mark[:, 0]))) + comm_u * u
+        attr[f, 5] -= in_cost
+        attr[x, 5] -= x_cost
+        pnl_x = proceeds - entry_value - comm_u * u * (1 if open_end or reason == "expiry" else 2)
+        tot = parts.sum(axis=0)
+        trades.append(
+            {
+                "entry_bar": f, "exit_bar": x, "side": side if st.directional else 0, "units": u,
+                "entry_spot": close[f], "exit_spot": close[x], "entry_value": entry_value,
+                "exit_value": proceeds, "premium": prem, "max_loss": risk_u * u, "pnl": pnl_x,
+                "exit_reason": reason, "costs": in_cost + x_cost, "expiry": expiry,
+                "pnl_delta": tot[0], "pnl_gamma": tot[1], "pnl_vega": tot[2], "pnl_theta": tot[3],
+                "pnl_residual": float(dval.sum() - tot.sum()), "pnl_costs": -(in_cost + x_cost),
+            }
+        )  # fmt: skip
+        for j, leg in enumerate(side_legs):
+            legs.append(
+                {
+                    "trade": len(trades) - 1, "kind": leg.kind, "contracts": qty[j] * u,
+                    "strike": np.nan if leg.kind == "stock" else strikes[j], "expiry": expiry,
+                    "entry_time": bars.index[f], "exit_time": bars.index[x],
+                    "entry_price": px_in[j], "exit_price": px_out[j],
+                    "entry_iv": iv[j, 0], "entry_delta": g[0, j, 0], "entry_gamma": g[1, j, 0],
+                    "entry_vega": g[2, j, 0], "entry_theta": g[3, j, 0], "exit_iv": iv[j, i_x],
+                    "exit_delta": g[0, j, i_x], "exit_gamma": g[1, j, i_x],
+                    "exit_vega": g[2, j, i_x], "exit_theta": g[3, j, i_x],
+                }
+            )  # fmt: skip
+        if open_end:
+            break
+        if reason == "roll" and dec.size and x == f + int(dec[0]) + 1:
+            d_bar = f + int(dec[0])
+            s_d = sig[d_bar]
+            beyond = abs(s_d) > engine.entry_threshold if not st.directional else side * s_d > engine.entry_threshold
+            if beyond:
+                reopen = (d_bar, side)
+        t = x - 1 if reason != "expiry" else x  # the exit's decision bar may open the next
+    eq[0] = engine.initial_capital if np.isnan(eq[0]) else eq[0]
+    cash_arr[0] = engine.initial_capital if np.isnan(cash_arr[0]) else cash_arr[0]
+    eq = pd.Series(eq).ffill().to_numpy()
+    cash_arr = pd.Series(cash_arr).ffill().to_numpy()
+    return {
+        "equity": eq, "cash": cash_arr, "value": value, "units": units_arr, "greeks": greeks,
+        "attr": attr, "trades": trades, "legs": legs, "skipped": skipped,
+        "missing": pd.DataFrame(missing, columns=["date", "expiry", "strike", "kind", "use"]),
+    }  # fmt: skip

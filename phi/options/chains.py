@@ -1,0 +1,151 @@
+"""Real end-of-day option chains from a user's CSV: loading, contract choice, quote series.
+
+A chain CSV has one row per quote: ``date, expiry, strike, kind, bid, ask`` and optionally
+``iv``, ``delta``, ``gamma``, ``vega``, ``theta``, ``open_interest``. ``kind`` is ``call``/
+``put`` (or ``c``/``p``); dates are days (``2024-01-31``). A blank bid or ask is a missing
+quote: it is reported where it is needed, never filled in.
+
+>>> chain = load_chain("chain.csv")  # doctest: +SKIP
+>>> chain.expiries_on(pd.Timestamp("2024-01-02", tz="UTC"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from phi.errors import DataError
+
+__all__ = ["CHAIN_COLUMNS", "OPTIONAL_COLUMNS", "OptionChain", "load_chain"]
+
+CHAIN_COLUMNS: Final = ("date", "expiry", "strike", "kind", "bid", "ask")
+OPTIONAL_COLUMNS: Final = ("iv", "delta", "gamma", "vega", "theta", "open_interest")
+_KINDS: Final = {"call": "call", "c": "call", "put": "put", "p": "put"}
+
+
+@dataclass(frozen=True)
+class OptionChain:
+    """Quotes indexed by ``(expiry, strike, kind)`` contract, one row per date.
+
+    Attributes
+    ----------
+    quotes : DataFrame
+        Columns ``date, expiry, strike, kind, bid, ask`` (+ any optional ones); dates UTC
+        midnight; sorted by contract and date.
+    path : str
+        Where it was read from.
+    fingerprint : str
+        SHA-256 of the file's bytes (recorded in the assumption ledger).
+    """
+
+    quotes: pd.DataFrame
+    path: str
+    fingerprint: str
+    _by_contract: dict[tuple[pd.Timestamp, float, str], pd.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def listed_on(self, day: pd.Timestamp) -> pd.DataFrame:
+        """The rows quoted (listed) on ``day`` (missing bid/ask included: the strike is listed)."""
+        return self.quotes[self.quotes["date"] == day]
+
+    def series(self, expiry: pd.Timestamp, strike: float, kind: str, days: pd.DatetimeIndex) -> pd.DataFrame:
+        """One contract's quotes on ``days`` (NaN rows where it has no quote that day)."""
+        key = (expiry, float(strike), kind)
+        if not self._by_contract:
+            for k, g in self.quotes.groupby(["expiry", "strike", "kind"], sort=False):
+                self._by_contract[(k[0], float(k[1]), str(k[2]))] = g.set_index("date")
+        g = self._by_contract.get(key)
+        cols = [c for c in self.quotes.columns if c not in ("date", "expiry", "strike", "kind")]
+        if g is None:
+            return pd.DataFrame(np.nan, index=days, columns=cols)
+        return g[cols].reindex(days)
+
+
+def _fail(path: str, msg: str) -> DataError:
+    return DataError(f"option chain {path}: {msg}")
+
+
+def load_chain(path: str | Path) -> OptionChain:
+    """Read and check an end-of-day option-chain CSV (one-line :class:`DataError` if unusable).
+
+    Checks: the six required columns; dates and expiries parse, ``expiry >= date``; ``kind``
+    is call/put; strikes > 0; bid and ask (where given) >= 0 with ``bid <= ask``; one row per
+    ``(date, expiry, strike, kind)``.
+    """
+    p = str(path)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as exc:
+        raise _fail(p, f"cannot read it ({exc.strerror or exc})") from None
+    import io
+
+    try:
+        df = pd.read_csv(io.BytesIO(raw), skipinitialspace=True)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(p, f"not a readable CSV ({str(exc).splitlines()[0][:200]})") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in CHAIN_COLUMNS if c not in df.columns]
+    if missing:
+        raise _fail(p, f"no column {missing[0]!r} (needs {', '.join(CHAIN_COLUMNS)})")
+    if df.empty:
+        raise _fail(p, "has no rows")
+    df = df[[c for c in (*CHAIN_COLUMNS, *OPTIONAL_COLUMNS) if c in df.columns]].copy()
+    for col in ("date", "expiry"):
+        parsed = pd.to_datetime(df[col], utc=True, errors="coerce")
+        bad = parsed.isna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise _fail(p, f"row {i + 2}: {col} {df[col].iloc[i]!r} is not a date (use YYYY-MM-DD)")
+        df[col] = parsed.dt.normalize()
+    kinds = df["kind"].astype(str).str.strip().str.lower().map(_KINDS)
+    if kinds.isna().any():
+        i = int(np.flatnonzero(kinds.isna().to_numpy())[0])
+        raise _fail(p, f"row {i + 2}: kind {df['kind'].iloc[i]!r} is not call or put")
+    df["kind"] = kinds
+    for col in ("strike", "bid", "ask", *[c for c in OPTIONAL_COLUMNS if c in df.columns]):
+        num = pd.to_numeric(df[col], errors="coerce")
+        bad = num.isna() & df[col].notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise _fail(p, f"row {i + 2}: {col} {df[col].iloc[i]!r} is not a number")
+        df[col] = num.astype(np.float64)
+    checks = (
+        (~(df["strike"] > 0), "strike must be > 0"),
+        (df["expiry"] < df["date"], "expiry is before the quote's date"),
+        (df["bid"] < 0, "bid must be >= 0"),
+        (df["ask"] < 0, "ask must be >= 0"),
+        (df["bid"] > df["ask"], "bid is above ask"),
+    )
+    for bad, what in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise _fail(p, f"row {i + 2}: {what}")
+    dup = df.duplicated(["date", "expiry", "strike", "kind"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise _fail(p, f"row {i + 2}: a second quote for the same date, expiry, strike and kind")
+    df = df.sort_values(["expiry", "strike", "kind", "date"], kind="stable").reset_index(drop=True)
+    return OptionChain(df, p, hashlib.sha256(raw).hexdigest())
+
+
+def choose_expiry(listed: pd.DataFrame, day: pd.Timestamp, dte: int) -> pd.Timestamp | None:
+    """The listed expiry after ``day`` whose calendar days to expiry are nearest ``dte``
+    (the later one on a tie); ``None`` if none is listed."""
+    exps = pd.DatetimeIndex(listed["expiry"].unique()).sort_values()
+    exps = exps[exps > day]
+    if len(exps) == 0:
+        return None
+    gap = np.abs((exps - day).days.to_numpy() - dte)
+    return exps[len(gap) - 1 - int(np.argmin(gap[::-1]))]
+
+
+def choose_strike(strikes: np.ndarray, target: float) -> float:
+    """The listed strike nearest ``target`` (the lower one on a tie)."""
+    s = np.sort(np.asarray(strikes, dtype=np.float64))
+    return float(s[int(np.argmin(np.abs(s - target)))])
