@@ -7,6 +7,9 @@ the median; the split between the runs moves little from one bar to the next, so
 by stepping from the previous bar's split (amortised O(1)) rather than by a fresh binary
 search. Results are exact (the same order statistics as ``pandas.rolling().median()``) and do
 not depend on the bars after t.
+
+Also here, as it is per-bar work of the same kind: the experts' weights in one pass
+(:func:`expert_weights_nb`), without the temporaries of the array version.
 """
 
 from __future__ import annotations
@@ -182,3 +185,57 @@ def robust_z_cols_nb(
                 s = floor * unit
             out[t, j] = (v - med) / s
     return out
+
+
+@njit(cache=True)
+def expert_weights_nb(
+    species: np.ndarray,
+    validity: np.ndarray,
+    node_probs: np.ndarray,
+    nodes: np.ndarray,
+    starts: np.ndarray,
+    affinity: np.ndarray,
+    beta: float,
+) -> np.ndarray:
+    """``clip((1 - beta) w_val + beta w_aff, 0, 2)`` per bar (see experts.py), no temporaries.
+
+    species (bars, S), validity (S, E); node_probs (bars, nodes); the affinity levels' node
+    indices are ``nodes[starts[L]:starts[L + 1]]`` and their rows of the table
+    ``affinity[starts[L]:starts[L + 1]]`` (E columns).
+    """
+    n, ns = species.shape
+    ne = validity.shape[1]
+    nlev = starts.shape[0] - 1
+    out = np.empty((n, ne))
+    val = np.empty(ne)
+    aff = np.empty(ne)
+    tmp = np.empty(ne)
+    for t in range(n):
+        val[:] = 0.0
+        for s in range(ns):
+            p = species[t, s]
+            if p != 0.0:
+                for e in range(ne):
+                    val[e] += p * validity[s, e]
+        aff[:] = 0.0
+        for lv in range(nlev):
+            lo = starts[lv]
+            hi = starts[lv + 1]
+            h = 0.0
+            tmp[:] = 0.0
+            for i in range(lo, hi):
+                p = node_probs[t, nodes[i]]
+                if p > 0.0:
+                    h -= p * np.log(p)
+                if p != 0.0:
+                    for e in range(ne):
+                        tmp[e] += p * affinity[i, e]
+            h = min(1.0, max(0.0, h / np.log(hi - lo)))
+            cert = 1.0 - h
+            for e in range(ne):
+                aff[e] += cert * tmp[e]
+        for e in range(ne):
+            v = min(1.0, max(0.0, val[e]))
+            out[t, e] = min(2.0, max(0.0, (1.0 - beta) * v + beta * aff[e]))
+    return out
+

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from phi.indicators.signals import NORM_WINDOW, rms_scale
-from phi.regime import _nb
+from phi.regime._rolling_nb import expert_weights_nb
 from phi.regime.config import ExpertConfig
-from phi.regime.probability_field import Field, _entropy
+from phi.regime.probability_field import Field
 from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
 
 __all__ = ["LOCAL_EXPERTS", "expert_signals", "expert_warmup", "expert_weights"]
@@ -89,13 +89,20 @@ _AFFINITY_LEVELS = ("kingdom", "phylum", "class", "order", "family")
 def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
     """Per-bar weights (bars, experts) in [0, 2]; see the module doc."""
     names = list(cfg.validity)
-    w_val = np.clip(_nb.matmul_rows_nb(field.species, validity_matrix(cfg)), 0.0, 1.0)
-    w_aff = np.zeros_like(w_val)
+    nodes: list[int] = []
+    rows: list[list[float]] = []
+    starts = [0]
     for level in _AFFINITY_LEVELS:
-        nodes = LEVEL_NODES[level]
-        idx = [NODE_INDEX[n] for n in nodes]
-        p = field.node_probs[:, idx]
-        certainty = 1.0 - _entropy(p)
-        table = np.array([[cfg.affinity.get(n, {}).get(e, 0.0) for e in names] for n in nodes])
-        w_aff += certainty[:, None] * _nb.matmul_rows_nb(np.ascontiguousarray(p), table)
-    return np.clip((1.0 - beta) * w_val + beta * w_aff, 0.0, 2.0)
+        for node in LEVEL_NODES[level]:
+            nodes.append(NODE_INDEX[node])
+            rows.append([cfg.affinity.get(node, {}).get(e, 0.0) for e in names])
+        starts.append(len(nodes))
+    return expert_weights_nb(
+        np.ascontiguousarray(field.species, dtype=np.float64),
+        np.ascontiguousarray(validity_matrix(cfg)),
+        np.ascontiguousarray(field.node_probs, dtype=np.float64),
+        np.array(nodes, dtype=np.int64),
+        np.array(starts, dtype=np.int64),
+        np.array(rows, dtype=np.float64).reshape(len(nodes), len(names)),
+        float(beta),
+    )
