@@ -1,4 +1,5 @@
-"""``phi options price|greeks|iv``: one European option under Black-Scholes-Merton."""
+"""``phi options price|greeks|iv``: one European option under Black-Scholes-Merton;
+``phi options sensitivity``: an options run over IV multipliers x bid-ask haircuts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from phi.cli._common import console
 
 options_app = typer.Typer(
-    help="Black-Scholes-Merton price, greeks and implied vol of one European option.",
+    help="Black-Scholes-Merton price, greeks and implied vol of one option; sensitivity of an options run.",
     no_args_is_help=True,
 )
 
@@ -117,3 +118,83 @@ def iv_cmd(
 
     t = _years(days, years)
     console.print(f"{implied_vol(price, spot, strike, t, rate, div, kind):.8f}", highlight=False)
+
+
+@options_app.command("sensitivity")
+def sensitivity_cmd(
+    symbol: Annotated[str | None, typer.Argument(help="Ticker (default DEMO: offline synthetic data).")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="demo (default), yfinance, alpha_vantage or csv.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First date, inclusive.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date, inclusive.")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="The CSV file for --vendor csv.")] = None,
+    indicators: Annotated[str | None, typer.Option("--indicators", "-i", help="Comma-separated names (default rsi,macd).")] = None,
+    config_file: Annotated[str | None, typer.Option("--config", "-c", help="A run config JSON (e.g. a saved run's); flags override it.")] = None,
+    structure: Annotated[str | None, typer.Option("--structure", help="Option structure (default bull_call_spread).")] = None,
+    dte: Annotated[int | None, typer.Option("--dte", help="Calendar days to expiry at entry (default 45).")] = None,
+    strike_delta: Annotated[str | None, typer.Option("--strike-delta", help="Strikes by |delta|: near[,far].")] = None,
+    contracts: Annotated[int | None, typer.Option("--contracts", help="Structure units per entry (default: sized by risk).")] = None,
+    chain: Annotated[str | None, typer.Option("--chain", help="Price from this end-of-day chain CSV (then only --iv 1).")] = None,
+    iv: Annotated[str, typer.Option("--iv", help="IV multipliers (x iv_premium), comma-separated.")] = "0.8,1,1.25,1.5",
+    haircuts: Annotated[str, typer.Option("--haircuts", help="Bid-ask haircuts, comma-separated: 0,1%,2%,5%.")] = "0,1%,2%,5%",
+    metric: Annotated[str, typer.Option("--metric", help="Metric of the grid table (final_equity, total_return, sharpe, max_drawdown, n_trades).")] = "final_equity",
+    csv: Annotated[str | None, typer.Option("--csv", help="Write the whole sensitivity table to this CSV.")] = None,
+) -> None:
+    """One options run over IV multipliers x bid-ask haircuts, and beside the underlying-only run."""
+    from rich.table import Table
+
+    from phi.cli import _flags as cb
+    from phi.cli import _format as fmt
+    from phi.options.sensitivity import (
+        cell_options,
+        check_grid,
+        compare_table,
+        sensitivity_grid,
+        sensitivity_table,
+    )
+    from phi.pipeline import run
+
+    config = cb.build_config(
+        config_file=config_file,
+        dataset={"symbol": symbol, "vendor": vendor, "start": start, "end": end, "path": path},
+        indicators=indicators,
+        mode="options",
+        options={
+            "structure": structure,
+            "dte": dte,
+            **({"strike_rule": "delta", "delta": cb.parse_strike_pair(strike_delta, "--strike-delta")} if strike_delta else {}),
+            "contracts": contracts,
+            "chain": chain,
+        },
+    )
+    assert config.options is not None
+    ivs, hcs = check_grid(
+        config.options,
+        [cb.parse_fraction(v, "--iv") for v in iv.split(",") if v.strip()],  # type: ignore[misc]
+        [cb.parse_fraction(v, "--haircuts") for v in haircuts.split(",") if v.strip()],  # type: ignore[misc]
+    )
+    cells = {}
+    with console.status("Running the sensitivity grid ...", spinner="dots") as status:
+        for m in ivs:
+            for h in hcs:
+                status.update(f"Running the sensitivity grid: IV x{m:g}, haircut {h:g}")
+                o = cell_options(config.options, m, h)
+                cells[(m, h)] = (o, run(config.replace(options=o), save=False).metrics)
+        base = run(config, save=False)
+        under = run(config.replace(mode="equities", options=None), save=False)
+    table = sensitivity_table(cells)
+    grid = sensitivity_grid(table, metric)
+    out = Table(title=f"{metric} by IV multiplier (rows) x haircut (columns)", title_justify="left")
+    out.add_column("IV x")
+    for h in grid.columns:
+        out.add_column(f"{h:g}", justify="right")
+    for m, row in grid.iterrows():
+        out.add_row(f"{m:g}", *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
+    console.print(out)
+    cmp = compare_table(base.metrics, under.metrics)
+    console.print(fmt.metrics_table({c: cmp[c].to_dict() for c in cmp.columns}, "Options run beside the underlying on the same signal"))
+    console.print(str(base.assumptions.get("prices", "")), highlight=False, markup=False)
+    if csv:
+        from phi._io import write_user_text
+
+        write_user_text(csv, table.to_csv(), "--csv")
+        console.print(f"Wrote the sensitivity table to {csv}", highlight=False, markup=False)

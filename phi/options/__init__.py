@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from phi.options.black_scholes import Greeks, bs_greeks, bs_price, implied_vol
 from phi.options.config import OptionsConfig
+from phi.options.sensitivity import options_sensitivity, options_vs_underlying
 from phi.options.simulator import OptionsResult, run_options_backtest
 
 __all__ = [
@@ -14,5 +15,7 @@ __all__ = [
     "bs_greeks",
     "bs_price",
     "implied_vol",
+    "options_sensitivity",
+    "options_vs_underlying",
     "run_options_backtest",
 ]
