@@ -194,6 +194,9 @@ def _results(config: RunConfig, result: BacktestResult, meta: Mapping[str, Any])
         "description": config.description,
         "tags": list(config.tags),
     }
+    if config.options is not None:  # an options run: what it traded, for the listing
+        o = config.options
+        summary["options"] = f"{o.structure} {o.dte}d" + (" on a chain" if o.chain else "")
     data_keys = ("vendor", "symbol", "timeframe", "adjustment", "exchange_tz", "synthetic",
                  "dataset_id", "rows", "first_bar", "last_bar", "content_hash", "repairs")  # fmt: skip
     return {
@@ -287,7 +290,7 @@ def save_run(
 
 _OPTIONAL_TEXT: Final = ("run_id", "created_at", "phi_version", "config_hash", "data_fingerprint")
 _SUMMARY_TEXT: Final = ("symbol", "vendor", "timeframe", "start", "end", "first_bar", "last_bar",
-                        "blend_mode", "description")  # fmt: skip
+                        "blend_mode", "description", "options")  # fmt: skip
 
 
 def _is_number(value: object) -> bool:

@@ -216,6 +216,8 @@ def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
         cell = Text(r["run_id"], style="bold")
         data = f"{r.get('symbol')} {r.get('timeframe')}" + ("*" if r.get("synthetic") else "")
         strategy = f"{','.join(r.get('indicators') or [])} ({r.get('blend_mode')})"
+        if r.get("options"):
+            strategy += f" -> options {r['options']}"
         cell.append(f"\n{data} {strategy}", style="dim")
         table.add_row(
             cell,

@@ -148,3 +148,16 @@ def test_cli_bad_options_flags_are_one_line_errors(capsys, args, message):
     code, _, err = _cli(capsys, "backtest", "--no-save", *args)
     assert code == 2
     assert re.search(message, err) and len(err.strip().splitlines()) == 1, err
+
+
+def test_runs_list_says_what_an_options_run_traded(runs, capsys):
+    res, eq = runs
+    from phi.backtest.run_history import list_runs
+
+    rows = {r["run_id"]: r for r in list_runs()}
+    assert rows[res.run_id]["options"] == "bull_call_spread 30d" and "options" not in rows[eq.run_id]
+    from phi.cli._format import runs_table
+
+    cells = [str(c) for c in runs_table(list_runs(), "runs").columns[0]._cells]
+    assert any(c.endswith("-> options bull_call_spread 30d") for c in cells)
+    assert _cli(capsys, "runs", "list")[0] == 0
