@@ -166,3 +166,20 @@ def test_cli_takes_a_chain_into_the_run_config(tmp_path, capsys):
     assert (cfg.options.chain, cfg.options.chain_fill, cfg.options.bid_ask_haircut) == (CHAIN, "mid", 0.01)
     code = main(["backtest", "--mode", "options", "--chain-fill", "last", "--no-save"])
     assert code == 2 and "options.chain_fill: unknown chain fill 'last'" in capsys.readouterr().err
+
+
+def test_bull_call_spread_from_quotes_held_to_expiry():
+    # buy the 100 call at its ask 2.2, sell the 105 call at its bid 0.45 (01-04): debit 1.75 a
+    # share; at 01-10 the close is 111: the spread settles at 11 - 6 = 5
+    res = run_options_backtest(_bars(), _signal(2), _cfg(structure="bull_call_spread"))
+    tr = res.trades.iloc[0]
+    assert res.legs.strike.tolist() == [100.0, 105.0]
+    assert res.legs.entry_price.tolist() == [2.2, 0.45] and res.legs.exit_price.tolist() == [11.0, 6.0]
+    assert tr.entry_value == pytest.approx(175.0) and tr.pnl == pytest.approx(500 - 175 - 2)
+    assert tr.max_loss == pytest.approx(175 + 4)  # the debit plus commissions both ways
+    # the 105 call has no quote after 01-04: its marks are kept and reported, day by day
+    mq = res.missing_quotes
+    assert sorted(mq[mq.strike == 105.0].date.dt.day.tolist()) == [5, 6, 7, 8, 9]
+    assert mq[mq.strike == 100.0].date.dt.day.tolist() == [6]
+    np.testing.assert_allclose(res.cash + res.position_value, res.equity, atol=1e-9)
+    np.testing.assert_allclose(res.attribution.sum(axis=1).to_numpy()[1:], np.diff(res.equity), atol=1e-9)
