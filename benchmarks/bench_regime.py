@@ -1,8 +1,12 @@
 """The MFT regime engine: end-to-end time per bar count, per-stage split, on one core.
 
-Run ``.venv/bin/python benchmarks/bench_regime.py`` (``--repeat R``, ``--no-write``). Prints
-tables and, unless ``--no-write``, replaces the "## Regime engine" section of
-``benchmarks/RESULTS.md``. Numba and BLAS are pinned to one thread before anything is
+Run ``.venv/bin/python benchmarks/bench_regime.py`` (``--repeat R``, ``--no-write``,
+``--baseline DIR``). Prints tables and, unless ``--no-write``, replaces the "## Regime engine"
+section of ``benchmarks/RESULTS.md``. ``--baseline DIR`` names a tree holding an older ``phi``
+(e.g. ``git archive <commit> phi benchmarks | tar -x -C DIR``): 100,000 and 1,000,000 bars are then
+timed for it and for this tree in alternating fresh processes (wall and CPU time, peak Python
+memory by tracemalloc, peak resident memory), so the ratio is measured under the same load;
+the load average is recorded with every measurement (the machine is shared). Numba and BLAS are pinned to one thread before anything is
 imported. Times are the best of ``R`` runs after a warm-up call (numba compiled or loaded
 from its cache). The reference implementation is not runnable here; its figures (0.2 s for
 1,250 bars, 0.7 s for 5,000) are the ones measured in ``MFT.md``.
@@ -88,6 +92,64 @@ def stages(df: pd.DataFrame, repeat: int) -> dict[str, float]:
     }
 
 
+_PROC = """
+import os, resource, sys, time, tracemalloc
+for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[v] = "1"
+from benchmarks._frames import make_frame
+from phi.regime.engine import RegimeEngine
+n, repeat = int(sys.argv[1]), int(sys.argv[2])
+df = make_frame(n)
+eng = RegimeEngine()
+eng.run(df.iloc[:5000])
+wall, cpu = [], []
+for _ in range(repeat):
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = eng.run(df)
+    wall.append(time.perf_counter() - t0)
+    cpu.append(time.process_time() - c0)
+    del res
+tracemalloc.start()
+res = eng.run(df)
+kept, peak = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(min(wall), min(cpu), peak, kept, rss)
+"""
+
+
+def measure_tree(tree: Path, n: int, repeat: int) -> dict[str, float]:
+    """Best wall and CPU time of ``RegimeEngine().run`` on n bars in a fresh process running
+    ``tree``'s phi, its tracemalloc peak and kept (result) bytes, peak RSS, and the load."""
+    load0 = os.getloadavg()[0]
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run(
+        [sys.executable, "-c", _PROC, str(n), str(repeat)],
+        capture_output=True, text=True, check=True, env=env, cwd=tree,
+    )
+    wall, cpu, peak, kept, rss = (float(v) for v in out.stdout.split()[-5:])
+    return {"wall": wall, "cpu": cpu, "peak": peak, "kept": kept, "rss": rss,
+            "load": 0.5 * (load0 + os.getloadavg()[0])}
+
+
+def compare(baseline: Path, repeat: int) -> list[str]:
+    """Markdown rows: this tree against ``baseline`` at 100,000 and 1,000,000 bars."""
+    rows = []
+    for n in (100_000, 1_000_000):
+        r = repeat if n < 1_000_000 else max(1, repeat // 3)
+        new, old = measure_tree(ROOT, n, r), measure_tree(baseline, n, r)
+        for label, m in (("before", old), ("now", new)):
+            rows.append(
+                f"| {n:,} | {label} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['peak'] / 2**30:.2f} | "
+                f"{m['kept'] / 2**30:.2f} | {m['rss'] / 2**30:.2f} | {m['load']:.1f} |"
+            )
+        rows.append(f"| {n:,} | ratio before / now | {old['wall'] / new['wall']:.1f}x | "
+                    f"{old['cpu'] / new['cpu']:.1f}x | {old['peak'] / new['peak']:.2f}x | | "
+                    f"{old['rss'] / new['rss']:.2f}x | |")
+        print(rows[-3], rows[-2], rows[-1], sep="\n")
+    return rows
+
+
 def pandas_median(raw: pd.DataFrame) -> None:
     raw.rolling(60, min_periods=20).median()
 
@@ -109,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--baseline", type=Path, default=None, help="tree with an older phi to compare")
     args = ap.parse_args(argv)
+    loads = [os.getloadavg()[0]]
     engine = RegimeEngine()
     rows = []
     for n in SIZES:
@@ -127,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     pandas_s = best(lambda: pandas_median(raw), max(1, args.repeat // 2))
     ours_z = split["robust z-scores (26 x median+MAD)"]
     libs_s, fresh = fresh_process_s(5_000)
+    loads.append(os.getloadavg()[0])
+    versus = compare(args.baseline, args.repeat) if args.baseline is not None else []
+    loads.append(os.getloadavg()[0])
     for k, v in split.items():
         print(f"  {k:<45s} {1000 * v:7.1f} ms")
     print(f"pandas rolling(60).median() of the 26 raw features: {pandas_s:.3f} s; fresh process: libs {libs_s:.2f} s, phi + first run {fresh:.2f} s")
@@ -160,6 +227,24 @@ def main(argv: list[str] | None = None) -> int:
         f"In a fresh process, after importing numpy, pandas and numba ({libs_s:.2f} s), importing the engine and "
         f"its first run on 5,000 bars (numba kernels loaded from the cache) takes {fresh:.2f} s.",
         "",
+        f"Machine load (1-minute load average on {os.cpu_count()} CPUs shared with other work) during these "
+        f"measurements: {', '.join(f'{x:.1f}' for x in loads)}; under load every wall time above is inflated.",
+        "",
+        *(
+            [
+                f"Before / now, measured in alternating fresh processes under the same load (`--baseline`: "
+                f"{args.baseline.name}), best of {args.repeat} ({max(1, args.repeat // 3)} at 1,000,000 bars); "
+                "peak memory = tracemalloc's peak during one run, result = the bytes the result keeps, RSS = "
+                "peak resident memory of the process (frame, numba and libraries included):",
+                "",
+                "| bars | engine | wall [s] | CPU [s] | peak [GiB] | result [GiB] | RSS [GiB] | load |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|",
+                *versus,
+                "",
+            ]
+            if versus
+            else []
+        ),
     ]
     section = "\n".join(lines)
     print()
