@@ -426,26 +426,37 @@ def project_nb(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mixture mean and variance of per-regime AR(1) one-step projections (see projections.py).
 
-    x (bars, experts) without NaN; probs (bars, regimes); par (regimes, 4) = mu, phi, beta, sigma.
+    x (bars, experts); probs (bars, regimes); NaN in either counts as 0. par (regimes, 4) =
+    mu, phi, beta, sigma.
     """
     n, k = x.shape
     nr = probs.shape[1]
     exp_ = np.empty((n, k))
     var = np.empty((n, k))
     xr = np.empty(nr)
+    pr = np.empty(nr)
     for t in range(n):
+        for r in range(nr):
+            q = probs[t, r]
+            pr[r] = q if q == q else 0.0
         for j in range(k):
-            dx = x[t, j] - x[t - 1, j] if t > 0 else 0.0
+            xt = x[t, j]
+            if xt != xt:
+                xt = 0.0
+            xp = x[t - 1, j] if t > 0 else 0.0
+            if xp != xp:
+                xp = 0.0
+            dx = xt - xp if t > 0 else 0.0
             e = 0.0
             v = 0.0
             for r in range(nr):
-                y = par[r, 0] + par[r, 1] * (x[t, j] - par[r, 0]) + par[r, 2] * dx
+                y = par[r, 0] + par[r, 1] * (xt - par[r, 0]) + par[r, 2] * dx
                 y = min(1.0, max(-1.0, y))
                 xr[r] = y
-                e += probs[t, r] * y
-                v += probs[t, r] * par[r, 3] * par[r, 3]
+                e += pr[r] * y
+                v += pr[r] * par[r, 3] * par[r, 3]
             for r in range(nr):
-                v += probs[t, r] * (xr[r] - e) * (xr[r] - e)
+                v += pr[r] * (xr[r] - e) * (xr[r] - e)
             exp_[t, j] = e
             var[t, j] = v
     return exp_, var

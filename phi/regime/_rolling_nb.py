@@ -245,3 +245,48 @@ def expert_weights_nb(
             out[t, e] = min(2.0, max(0.0, (1.0 - beta) * v + beta * aff[e]))
     return out
 
+
+
+@njit(cache=True)
+def mix_core_nb(
+    signals: np.ndarray, weights: np.ndarray, m: np.ndarray, eps: float, alpha: float, out: np.ndarray
+) -> None:
+    """Columns 0 (composite) and 2 (c_consensus) of the mixer's output, per bar (see mixer.py).
+
+    NaN signals count as 0. ``x = w z / (sum w + eps)``, ``s_raw = sum x``, S_int as in
+    :func:`phi.regime._nb.interaction_nb`; composite = clip(alpha s_raw + (1 - alpha) S_int);
+    c_consensus = |s_raw| / (|s_raw| + std + eps), std the weighted std of z around s_raw.
+    """
+    n, k = signals.shape
+    z = np.empty(k)
+    x = np.empty(k)
+    for t in range(n):
+        wsum = 0.0
+        for j in range(k):
+            v = signals[t, j]
+            z[j] = v if v == v else 0.0
+            wsum += weights[t, j]
+        s_raw = 0.0
+        for j in range(k):
+            x[j] = weights[t, j] * z[j] / (wsum + eps)
+            s_raw += x[j]
+        num = 0.0
+        den = 0.0
+        size = 0.0
+        for i in range(k):
+            xi = x[i]
+            if xi != 0.0:
+                size += abs(xi)
+                for j in range(k):
+                    xj = abs(x[j])
+                    num += m[i, j] * xi * xj
+                    den += abs(m[i, j]) * abs(xi) * xj
+        s_int = num / den * size if den > 0.0 else 0.0
+        out[t, 0] = min(1.0, max(-1.0, alpha * s_raw + (1.0 - alpha) * s_int))
+        var = 0.0
+        for j in range(k):
+            d = z[j] - s_raw
+            var += weights[t, j] * d * d
+        var = var / (wsum + eps)
+        std = np.sqrt(max(var, 0.0))
+        out[t, 2] = abs(s_raw) / (abs(s_raw) + std + eps)

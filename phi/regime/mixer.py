@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from phi._math import sigmoid
-from phi.regime import _nb
+from phi.regime._rolling_nb import mix_core_nb
 from phi.regime.config import ConfidenceConfig, ExpertConfig
 from phi.regime.probability_field import Field, _entropy
 from phi.regime.taxonomy import GROUPS
@@ -70,30 +70,17 @@ def mix(
 ) -> np.ndarray:
     """(bars, 6) array of composite, c_field, c_consensus, c_liquidity, confidence, score."""
     eps = cfg.epsilon
-    z = np.nan_to_num(signals, nan=0.0)
-    wsum = weights.sum(axis=1)
-    x = weights * z / (wsum + eps)[:, None]
-    s_raw = x.sum(axis=1)
-    m = interaction_matrix(experts)
-    s_int = _nb.interaction_nb(np.ascontiguousarray(x), m)
-    alpha = cfg.interaction_alpha
-    composite = np.clip(alpha * s_raw + (1.0 - alpha) * s_int, -1.0, 1.0)
-
+    out = np.empty((signals.shape[0], len(MIX_COLUMNS)))
+    mix_core_nb(signals, weights, interaction_matrix(experts), eps, cfg.interaction_alpha, out)
     if cfg.field_entropy == "regimes":
-        c_field = 1.0 - _entropy(field.regimes)
+        out[:, 1] = 1.0 - _entropy(field.regimes)
     else:
-        c_field = 1.0 - np.max(field.group_entropy[:, : _N_FIELD_GROUPS], axis=1)
-
-    mean = s_raw
-    var = (weights * (z - mean[:, None]) ** 2).sum(axis=1) / (wsum + eps)
-    std = np.sqrt(np.maximum(var, 0.0))
-    c_consensus = np.abs(mean) / (np.abs(mean) + std + eps)
-
+        out[:, 1] = 1.0 - np.max(field.group_entropy[:, : _N_FIELD_GROUPS], axis=1)
     vz = np.nan_to_num(volume_z, nan=0.0)
     gz = np.nan_to_num(gap_z, nan=0.0)
-    c_liquidity = np.minimum(1.0, 2.0 * sigmoid(cfg.liquidity_volume_scale * vz)) * (
+    out[:, 3] = np.minimum(1.0, 2.0 * sigmoid(cfg.liquidity_volume_scale * vz)) * (
         2.0 * sigmoid(-cfg.liquidity_gap_scale * np.abs(gz))
     )
-    confidence = c_field * c_consensus
-    score = composite * confidence * c_liquidity
-    return np.column_stack([composite, c_field, c_consensus, c_liquidity, confidence, score])
+    out[:, 4] = out[:, 1] * out[:, 2]
+    out[:, 5] = out[:, 0] * out[:, 4] * out[:, 3]
+    return out

@@ -23,6 +23,6 @@ def project(
     signals: np.ndarray, regime_probs: np.ndarray, cfg: ProjectionConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(expected, variance)``, each (bars, experts), from signals and the 8 regime bins."""
-    x = np.ascontiguousarray(np.nan_to_num(signals, nan=0.0))
     par = np.array([[cfg.regimes[r][k] for k in ("mu", "phi", "beta", "sigma")] for r in REGIMES])
-    return _nb.project_nb(x, np.ascontiguousarray(np.nan_to_num(regime_probs, nan=0.0)), par)
+    x = np.asarray(signals, dtype=np.float64)
+    return _nb.project_nb(x, np.asarray(regime_probs, dtype=np.float64), par)
