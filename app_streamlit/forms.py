@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from phi.backtest.costs import COST_PRESETS, DEFAULT_COST_PRESET
+
 #: ``st.session_state`` or any mapping of widget key -> value.
 Values = Any
 
@@ -88,6 +90,7 @@ EX_SIGNAL_EXIT: Final = "ex:signal_exit"
 EX_COMM_PCT: Final = "ex:commission_pct"
 EX_COMM_FIXED: Final = "ex:commission_fixed"
 EX_SLIP: Final = "ex:slippage_bps"
+EX_COST_PRESET: Final = "ex:cost_preset"
 EX_SIZING: Final = "ex:sizing"
 EX_SIZE_PCT: Final = "ex:size_pct"
 EX_SIZE_CASH: Final = "ex:size_cash"
@@ -118,9 +121,11 @@ EXECUTION_DEFAULTS: Final[dict[str, Any]] = {
     EX_TS: 0.0,
     EX_TIME: 0,
     EX_SIGNAL_EXIT: True,
-    EX_COMM_PCT: 0.0,
-    EX_COMM_FIXED: 0.0,
-    EX_SLIP: 0.0,
+    # the default cost preset (phi.backtest.costs), never zero: 0.05 % + 2 bps per fill
+    EX_COST_PRESET: DEFAULT_COST_PRESET,
+    EX_COMM_PCT: 100 * COST_PRESETS[DEFAULT_COST_PRESET].commission_pct,
+    EX_COMM_FIXED: COST_PRESETS[DEFAULT_COST_PRESET].commission_fixed,
+    EX_SLIP: COST_PRESETS[DEFAULT_COST_PRESET].slippage_bps,
     EX_SIZING: "percent_equity",
     EX_SIZE_PCT: 95.0,
     EX_SIZE_CASH: 10_000.0,

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_streamlit import forms, ui
 from app_streamlit.forms import EXECUTION_DEFAULTS as D
+from phi.backtest.costs import COST_PRESETS, matching_preset
 
 FILL_LABELS = {
     "next_open": "next bar's open (default)",
@@ -73,11 +74,22 @@ def _render() -> None:
 
     st.markdown("**Costs**")
     c = st.columns(4)
+    c[3].selectbox("Cost preset", list(COST_PRESETS), format_func=lambda n: COST_PRESETS[n].label,
+                   key=forms.EX_COST_PRESET, persist_state="session", on_change=_apply_cost_preset,
+                   help="Fills the commission and slippage of an asset class; edit them after to taste. "
+                        + " ".join(f"{p.describe()}." for p in COST_PRESETS.values()))
     _pct(c[0], "Commission % of notional", forms.EX_COMM_PCT, 99.0, 0.01, "Charged on every fill.")
     c[1].number_input("Commission per fill", min_value=0.0, value=D[forms.EX_COMM_FIXED], step=0.5,
                       key=forms.EX_COMM_FIXED, persist_state="session", help="Fixed cash on every fill.")
     c[2].number_input("Slippage (bps)", min_value=0.0, max_value=9_999.0, value=D[forms.EX_SLIP], step=1.0,
                       key=forms.EX_SLIP, persist_state="session", help="Against the trade on every fill.")
+    preset = matching_preset(float(st.session_state.get(forms.EX_COMM_PCT, D[forms.EX_COMM_PCT])) / 100.0,
+                             float(st.session_state.get(forms.EX_COMM_FIXED, D[forms.EX_COMM_FIXED])),
+                             float(st.session_state.get(forms.EX_SLIP, D[forms.EX_SLIP])))
+    if preset == "none":
+        st.caption(":orange[No costs: optimistic — every real fill pays commission and crosses a spread.]")
+    elif preset is None:
+        st.caption("Custom costs (no preset matches them); the run's ledger states them.")
 
     st.markdown("**Sizing**")
     c = st.columns(4)
@@ -110,3 +122,11 @@ def _render() -> None:
         e[1].number_input("Extra warm-up bars", min_value=0, value=D[forms.EX_WARMUP], step=1, key=forms.EX_WARMUP,
                           persist_state="session",
                           help="Leading bars with no trades and outside the metrics (indicator warm-up is added automatically).")
+
+
+def _apply_cost_preset() -> None:
+    """Copy the chosen preset's commission and slippage into the cost widgets."""
+    preset = COST_PRESETS[st.session_state[forms.EX_COST_PRESET]]
+    st.session_state[forms.EX_COMM_PCT] = 100 * preset.commission_pct
+    st.session_state[forms.EX_COMM_FIXED] = preset.commission_fixed
+    st.session_state[forms.EX_SLIP] = preset.slippage_bps

@@ -59,6 +59,7 @@ import pandas as pd
 
 from phi.backtest import _nb
 from phi.backtest._inputs import _Bars, _signal_matrix
+from phi.backtest.costs import matching_preset
 from phi.backtest.engine_config import FILLS, SIZINGS, EngineConfig
 from phi.backtest.metrics import compute_metrics
 from phi.errors import ConfigError
@@ -346,8 +347,8 @@ def _assumptions(
         ),
         "costs": (
             f"commission {config.commission_pct:g} of notional + {config.commission_fixed:g} "
-            f"per fill; slippage {config.slippage_bps:g} bps against every fill; trade prices "
-            "are market prices, costs are in trades.costs"
+            f"per fill; slippage {config.slippage_bps:g} bps against every fill{_preset_words(config)}; "
+            "trade prices are market prices, costs are in trades.costs"
         ),
         "sizing": sizing,
         "fractional": config.fractional,
@@ -556,3 +557,9 @@ def run_backtest_many(
     )  # fmt: skip
     index = pd.Index(labels) if labels is not None else pd.RangeIndex(m)
     return pd.DataFrame(st, index=index, columns=list(SWEEP_METRICS))
+
+
+def _preset_words(config: EngineConfig) -> str:
+    """' (cost preset us_equities)' when the costs are exactly a preset's, else ''."""
+    name = matching_preset(config.commission_pct, config.commission_fixed, config.slippage_bps)
+    return f" (cost preset {name})" if name else " (custom costs, no preset)"

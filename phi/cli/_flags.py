@@ -93,6 +93,7 @@ def build_config(
     dead_zone: float | None = None,
     regime_config: str | None = None,
     engine: Mapping[str, Any] | None = None,
+    costs: str | None = None,
     mode: str | None = None,
     options: Mapping[str, Any] | None = None,
     size: str | None = None,
@@ -162,6 +163,13 @@ def build_config(
         blend["regime"] = overrides(load_config(regime_config))
         d["blend"] = blend
     eng = dict(d.get("engine") or {})
+    options_run = (mode if mode is not None else d.get("mode", "equities")) == "options"
+    if costs is not None and options_run:
+        raise ConfigError("--costs sets stock commission and slippage; options runs take --haircut and the options' per-contract commission")
+    if (costs is not None or not config_file) and not options_run:  # a preset, or a new config's default
+        from phi.backtest.costs import DEFAULT_COST_PRESET, cost_preset
+
+        eng.update(cost_preset(costs or DEFAULT_COST_PRESET).engine_fields())
     eng.update({k: v for k, v in (engine or {}).items() if v is not None})
     if size is not None:
         field = _SIZE_FIELD.get(eng.get("sizing", "percent_equity"), "size_pct")

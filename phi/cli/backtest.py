@@ -31,6 +31,7 @@ def backtest(
     trail: Annotated[str | None, typer.Option("--trail", help="Trailing stop: 0.05 or 5%.")] = None,
     time_exit: Annotated[int | None, typer.Option("--time-exit", help="Exit this many bars after the entry.")] = None,
     fill: Annotated[str | None, typer.Option("--fill", help="next_open (default) or close (optimistic).")] = None,
+    costs: Annotated[str | None, typer.Option("--costs", help="Cost preset: us_equities (default: 0.05% + 2 bps), crypto (0.1% + 5 bps), fx (1 bp) or none; --commission/--slippage override it.")] = None,
     commission: Annotated[str | None, typer.Option("--commission", help="Commission per fill, share of notional: 0.001 or 0.1%.")] = None,
     commission_fixed: Annotated[float | None, typer.Option("--commission-fixed", help="Fixed commission per fill (cash).")] = None,
     slippage: Annotated[float | None, typer.Option("--slippage", help="Slippage per fill in basis points.")] = None,
@@ -89,6 +90,7 @@ def backtest(
             "initial_capital": capital,
             "fractional": fractional,
         },
+        costs=costs,
         mode=mode,
         options={
             "structure": structure,
@@ -126,15 +128,20 @@ def demo(
     ledger: LedgerOpt = False,
 ) -> None:
     """Run a demo backtest end to end on offline synthetic data (DEMO): RSI + MACD + dual SMA."""
+    from phi.backtest.costs import DEFAULT_COST_PRESET, cost_preset
     from phi.backtest.engine import EngineConfig
     from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
     from phi.cli import _flags as cb
     from phi.cli import _format as fmt
 
+    costs = cost_preset(DEFAULT_COST_PRESET)
     config = RunConfig(
         DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31"),
         tuple(IndicatorConfig(name) for name in cb.DEMO_INDICATORS),
-        engine=EngineConfig(stop_loss_pct=0.05, take_profit_pct=0.15, commission_pct=0.0005, slippage_bps=2.0),
+        engine=EngineConfig(
+            stop_loss_pct=0.05, take_profit_pct=0.15, commission_pct=costs.commission_pct,
+            commission_fixed=costs.commission_fixed, slippage_bps=costs.slippage_bps,
+        ),
         description="phi demo: RSI + MACD + dual SMA, weighted sum, on synthetic DEMO data",
         tags=("demo",),
     )

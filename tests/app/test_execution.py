@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from phi.backtest.costs import DEFAULT_COST_PRESET, cost_preset
 from phi.backtest.engine import EngineConfig
 from phi.backtest.run_config import DatasetSpec, RunConfig
 from phi.backtest.run_history import list_runs, load_run
@@ -72,6 +73,12 @@ def _time(tr, a, bars):
     assert a["time_exit"] == "exit fills 5 bars after the entry bar"
 
 
+#: the workbench starts from the default cost preset, not from the engine's frictionless defaults
+WORKBENCH_COSTS = cost_preset(DEFAULT_COST_PRESET).engine_fields()
+#: what one unit of entry notional costs with those: the slipped price plus the commission on it
+_ENTRY_COST = (1 + WORKBENCH_COSTS["slippage_bps"] / 1e4) * (1 + WORKBENCH_COSTS["commission_pct"])
+
+
 def _no_signal_exit(tr, a, bars):
     assert "signal" not in _reasons(tr) and "signal exits off" in a["signal_rule"]
 
@@ -91,7 +98,7 @@ def _slippage(tr, a, bars):
 
 
 def _fixed_cash(tr, a, bars):
-    np.testing.assert_allclose(tr["size"] * tr["entry_price"], 5_000.0, rtol=1e-9)
+    np.testing.assert_allclose(tr["size"] * tr["entry_price"] * _ENTRY_COST, 5_000.0, rtol=1e-9)
     assert a["sizing"].startswith("5000 cash per entry")
 
 
@@ -105,7 +112,8 @@ def _risk(tr, a, bars):
 
 def _size_pct(tr, a, bars):
     first = tr.iloc[0]
-    assert first["size"] * first["entry_price"] == pytest.approx(0.5 * 100_000.0, rel=1e-9)
+    # half the equity buys the units at the slipped price plus the commission on that notional
+    assert first["size"] * first["entry_price"] * _ENTRY_COST == pytest.approx(0.5 * 100_000.0, rel=1e-9)
 
 
 def _whole_units(tr, a, bars):
@@ -122,7 +130,7 @@ def _warmup(tr, a, bars):
 
 def _capital(tr, a, bars):
     first = tr.iloc[0]
-    assert first["size"] * first["entry_price"] == pytest.approx(0.95 * 50_000.0, rel=1e-9)
+    assert first["size"] * first["entry_price"] * _ENTRY_COST == pytest.approx(0.95 * 50_000.0, rel=1e-9)
 
 
 CASES: dict[str, Case] = {
@@ -139,8 +147,8 @@ CASES: dict[str, Case] = {
         {"signal_exit": False, "stop_loss_pct": 0.05},
         _no_signal_exit,
     ),
-    "commission_pct": Case([("number_input", "ex:commission_pct", 0.1)], {"commission_pct": 0.001}, _commission),
-    "commission_fixed": Case([("number_input", "ex:commission_fixed", 5.0)], {"commission_fixed": 5.0}, _fixed_commission),
+    "commission_pct": Case([("selectbox", "ex:cost_preset", "none"), ("number_input", "ex:commission_pct", 0.1)], {"commission_pct": 0.001, "slippage_bps": 0.0}, _commission),
+    "commission_fixed": Case([("selectbox", "ex:cost_preset", "none"), ("number_input", "ex:commission_fixed", 5.0)], {"commission_fixed": 5.0, "commission_pct": 0.0, "slippage_bps": 0.0}, _fixed_commission),
     "slippage_bps": Case([("number_input", "ex:slippage_bps", 10.0)], {"slippage_bps": 10.0}, _slippage),
     "size_pct": Case([("number_input", "ex:size_pct", 50.0)], {"size_pct": 0.5}, _size_pct),
     "sizing_fixed_cash": Case(
@@ -164,6 +172,8 @@ CASES: dict[str, Case] = {
     "warmup_bars": Case([("number_input", "ex:warmup_bars", 300)], {"warmup_bars": 300}, _warmup),
     "initial_capital": Case([("number_input", "ds:capital", 50_000.0)], {"initial_capital": 50_000.0}, _capital),
 }
+
+
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -200,12 +210,12 @@ def test_setting_reaches_the_engine(name, bars):
     direct = RunConfig(
         DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31"),
         ["rsi", "macd"],
-        engine=EngineConfig(**case.engine),
+        engine=EngineConfig(**{**WORKBENCH_COSTS, **case.engine}),
     )
     expected = run(direct, save=False)
     assert _same(saved.metrics, expected.metrics)
     assert len(saved.trades) == len(expected.trades)
-    default = run(RunConfig(direct.dataset, ["rsi", "macd"]), save=False)
+    default = run(RunConfig(direct.dataset, ["rsi", "macd"], engine=EngineConfig(**WORKBENCH_COSTS)), save=False)
     assert not _same(expected.metrics, default.metrics), "the setting must change the run"
 
 
@@ -218,3 +228,18 @@ def test_percent_widgets_map_to_fractions_and_zero_means_off():
     assert eng["take_profit_pct"] == 0.125 and eng["commission_pct"] == pytest.approx(0.0005)
     assert set(eng) == {f for f in EngineConfig.__dataclass_fields__}  # every engine setting has a widget
     EngineConfig(**eng)
+
+
+def test_cost_preset_fills_the_cost_widgets_and_defaults_are_not_zero():
+    from app_streamlit import forms
+
+    at = start()
+    assert at.number_input(key=forms.EX_COMM_PCT).value == pytest.approx(0.05)
+    assert at.number_input(key=forms.EX_SLIP).value == 2.0
+    at.selectbox(key=forms.EX_COST_PRESET).set_value("crypto").run()
+    assert_clean(at)
+    assert at.number_input(key=forms.EX_COMM_PCT).value == pytest.approx(0.1)
+    assert at.number_input(key=forms.EX_SLIP).value == 5.0
+    at.selectbox(key=forms.EX_COST_PRESET).set_value("none").run()
+    assert at.number_input(key=forms.EX_SLIP).value == 0.0
+    assert any("No costs: optimistic" in c.value for c in at.caption)
