@@ -40,6 +40,9 @@ IV_ABOVE_MAXIMUM = 3
 IV_NO_TIME_VALUE = 4
 IV_NOT_CONVERGED = 5
 IV_NOT_IDENTIFIABLE = 6
+#: a time value below this (a put struck at 1 on a 174 stock: 6.6e-300) is past what the
+#: solver's normalised price can resolve in double precision: reported as not identifiable
+_TINY_TIME_VALUE = 1e-250
 
 #: an implied vol is reported only when the price pins it down to this (absolute vol units)
 IV_RESOLUTION = 1e-6
@@ -185,7 +188,7 @@ def implied_vol_nb(
         wo = wi
         if wi * x > 0.0:
             wo = -wi
-        if tv <= 0.0:
+        if tv <= _TINY_TIME_VALUE:  # none, or so small that its normalised price underflows
             reason[i] = IV_NOT_IDENTIFIABLE
             continue
         c = tv / (disc * math.sqrt(fwd * ki))

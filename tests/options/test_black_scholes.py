@@ -261,3 +261,11 @@ def test_implied_vol_out_of_bounds():
     assert implied_vol_detail(deep, 100, 10, 0.1, 0.0, 0.0, "call")[1] == 6
     # array input: NaN, never an error
     assert np.isnan(implied_vol([lower - 1.0], s, k, t, r, q, "call")).all()
+
+
+def test_a_time_value_near_underflow_is_not_identifiable_not_a_solver_failure():
+    # hypothesis found it: a put struck at 1 on a 174 stock, 7 days, vol 100 %: price 6.6e-300
+    p = bs_price(174.0, 1.0, 0.01953125, 0.0, 0.0, 1.0, "put")
+    assert 0.0 < float(p) < 1e-290
+    iv, reason = implied_vol_detail(p, 174.0, 1.0, 0.01953125, 0.0, 0.0, "put")
+    assert np.isnan(iv) and int(reason) == 6
