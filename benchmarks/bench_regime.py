@@ -93,7 +93,7 @@ def stages(df: pd.DataFrame, repeat: int) -> dict[str, float]:
 
 
 _PROC = """
-import os, resource, sys, time, tracemalloc
+import os, sys, time, tracemalloc
 for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = "1"
 from benchmarks._frames import make_frame
@@ -113,7 +113,8 @@ tracemalloc.start()
 res = eng.run(df)
 kept, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+with open("/proc/self/status") as fh:  # VmHWM: this process's own peak (ru_maxrss carries the parent's)
+    rss = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM"))
 print(min(wall), min(cpu), peak, kept, rss)
 """
 

@@ -2,8 +2,9 @@
 
 Rolling windows count only non-NaN values (like pandas' ``min_periods``); a window with fewer
 than ``minp`` valid values gives NaN. Every kernel walks the bars in order and sums each
-window afresh (or updates a sorted buffer), so the value at bar t is bit-identical whatever
-follows t.
+window afresh (or re-sums it every ``window`` bars), so the value at bar t does not depend on
+what follows t. The rolling median/MAD, the robust z-scores and the per-bar expert weights and
+mixer core are in :mod:`phi.regime._rolling_nb`.
 """
 
 from __future__ import annotations
@@ -225,111 +226,6 @@ def rolling_entropy_nb(r: np.ndarray, window: int, minp: int, bins: int) -> np.n
 
 
 @njit(cache=True)
-def _search(buf: np.ndarray, cnt: int, v: float) -> int:
-    lo = 0
-    hi = cnt
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if buf[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True)
-def _kth_deviation(buf: np.ndarray, cnt: int, med: float, j: int, k: int) -> tuple[float, float]:
-    """k-th and (k+1)-th smallest (0-based) of |buf[:cnt] - med| for sorted buf.
-
-    ``buf[:j] <= med <= buf[j:]``. The deviations form two sorted runs,
-    L[a] = med - buf[j-1-a] and R[b] = buf[j+b] - med; a binary search finds how many of the
-    k+1 smallest come from L, and the next one is the smaller of the two run heads.
-    """
-    n_l = j
-    n_r = cnt - j
-    lo = max(0, k + 1 - n_r)
-    hi = min(k + 1, n_l)
-    while True:
-        a = (lo + hi) // 2
-        b = k + 1 - a
-        if a < hi and b > 0 and buf[j + b - 1] - med > med - buf[j - 1 - a]:
-            lo = a + 1  # R[b-1] > L[a]: take more from L
-        elif a > lo and b < n_r and med - buf[j - a] > buf[j + b] - med:
-            hi = a - 1  # L[a-1] > R[b]: take fewer from L
-        else:
-            kth = -np.inf
-            if a > 0:
-                kth = med - buf[j - a]
-            if b > 0:
-                d = buf[j + b - 1] - med
-                if d > kth:
-                    kth = d
-            nxt = np.inf
-            if a < n_l:
-                nxt = med - buf[j - 1 - a]
-            if b < n_r:
-                d = buf[j + b] - med
-                if d < nxt:
-                    nxt = d
-            return kth, nxt
-
-
-@njit(cache=True)
-def _median_mad(buf: np.ndarray, cnt: int) -> tuple[float, float]:
-    """Median and median absolute deviation of the sorted ``buf[:cnt]`` (cnt >= 1)."""
-    # buf[:h] <= med <= buf[h:], so the deviations split into two sorted runs at h (ties
-    # included: a deviation of 0 may sit in either run).
-    h = cnt // 2
-    if cnt % 2 == 1:
-        med = buf[h]
-        return med, _kth_deviation(buf, cnt, med, h, h)[0]
-    med = 0.5 * (buf[h - 1] + buf[h])
-    lower, upper = _kth_deviation(buf, cnt, med, h, h - 1)
-    return med, 0.5 * (lower + upper)
-
-
-@njit(cache=True)
-def rolling_median_mad_nb(x: np.ndarray, window: int, minp: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling median and MAD (median of |x - median|) of the valid values in the window."""
-    n = x.shape[0]
-    med = np.full(n, np.nan)
-    mad = np.full(n, np.nan)
-    buf = np.empty(window)
-    cnt = 0
-    for t in range(n):
-        v = x[t]
-        old = x[t - window] if t >= window else np.nan
-        if old == old and v == v:  # replace old by v with one shift
-            k = _search(buf, cnt, old)
-            if v > old:
-                while k + 1 < cnt and buf[k + 1] < v:
-                    buf[k] = buf[k + 1]
-                    k += 1
-            else:
-                while k > 0 and buf[k - 1] > v:
-                    buf[k] = buf[k - 1]
-                    k -= 1
-            buf[k] = v
-        else:
-            if old == old:
-                k = _search(buf, cnt, old)
-                for m in range(k, cnt - 1):
-                    buf[m] = buf[m + 1]
-                cnt -= 1
-            if v == v:
-                k = _search(buf, cnt, v)
-                for m in range(cnt, k, -1):
-                    buf[m] = buf[m - 1]
-                buf[k] = v
-                cnt += 1
-        if cnt >= minp and cnt > 0:
-            a, b = _median_mad(buf, cnt)
-            med[t] = a
-            mad[t] = b
-    return med, mad
-
-
-@njit(cache=True)
 def ewm_std_nb(x: np.ndarray, alpha: float) -> np.ndarray:
     """Exponentially weighted std (adjust=False, population) from the first valid value.
 
@@ -355,38 +251,6 @@ def ewm_std_nb(x: np.ndarray, alpha: float) -> np.ndarray:
             m = m + alpha * d
             var = (1.0 - alpha) * (var + alpha * d * d)
         out[t] = np.sqrt(var)
-    return out
-
-
-@njit(cache=True)
-def robust_z_nb(
-    x: np.ndarray,
-    window: int,
-    minp: int,
-    mad_small: float,
-    alpha: float,
-    floor: float,
-) -> np.ndarray:
-    """Rolling robust z-score ``(x - median) / scale``.
-
-    ``scale = 1.4826 * MAD``, or the EWM std (``alpha``) where the raw MAD is below
-    ``mad_small * unit``; floored at ``floor * unit``, where ``unit = |median|`` (1 if the
-    median is 0), so tiny-valued features (illiquidity ~1e-10) are not flattened by an
-    absolute floor. NaN where x is NaN or the window has < ``minp`` values.
-    """
-    med, mad = rolling_median_mad_nb(x, window, minp)
-    ew = ewm_std_nb(x, alpha)
-    n = x.shape[0]
-    out = np.full(n, np.nan)
-    for t in range(n):
-        if med[t] == med[t] and x[t] == x[t]:
-            unit = abs(med[t])
-            if unit == 0.0:
-                unit = 1.0
-            s = ew[t] if mad[t] < mad_small * unit else 1.4826 * mad[t]
-            if not s >= floor * unit:
-                s = floor * unit
-            out[t] = (x[t] - med[t]) / s
     return out
 
 
@@ -460,28 +324,6 @@ def project_nb(
             exp_[t, j] = e
             var[t, j] = v
     return exp_, var
-
-
-@njit(cache=True)
-def interaction_nb(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """S_int per row: ``sum_ij M_ij x_i |x_j| / sum_ij |M_ij| |x_i| |x_j| * sum_k |x_k|`` (0 if x = 0)."""
-    n, k = x.shape
-    out = np.zeros(n)
-    for t in range(n):
-        num = 0.0
-        den = 0.0
-        size = 0.0
-        for i in range(k):
-            xi = x[t, i]
-            if xi != 0.0:
-                size += abs(xi)
-                for j in range(k):
-                    xj = abs(x[t, j])
-                    num += m[i, j] * xi * xj
-                    den += abs(m[i, j]) * abs(xi) * xj
-        if den > 0.0:
-            out[t] = num / den * size
-    return out
 
 
 @njit(cache=True)

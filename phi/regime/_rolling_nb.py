@@ -253,8 +253,8 @@ def mix_core_nb(
 ) -> None:
     """Columns 0 (composite) and 2 (c_consensus) of the mixer's output, per bar (see mixer.py).
 
-    NaN signals count as 0. ``x = w z / (sum w + eps)``, ``s_raw = sum x``, S_int as in
-    :func:`phi.regime._nb.interaction_nb`; composite = clip(alpha s_raw + (1 - alpha) S_int);
+    NaN signals count as 0. ``x = w z / (sum w + eps)``, ``s_raw = sum x``,
+    ``S_int = sum_ij M_ij x_i |x_j| / sum_ij |M_ij| |x_i| |x_j| * sum_k |x_k|`` (0 if x = 0); composite = clip(alpha s_raw + (1 - alpha) S_int);
     c_consensus = |s_raw| / (|s_raw| + std + eps), std the weighted std of z around s_raw.
     """
     n, k = signals.shape

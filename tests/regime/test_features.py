@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from phi.errors import DataError
 from phi.regime import _nb
+from phi.regime._rolling_nb import rolling_median_mad_fast_nb
 from phi.regime.config import FeatureConfig, feature_names
 from phi.regime.features import compute_features, feature_first_valid, raw_features, robust_zscore
 from tests.conftest import make_ohlcv
@@ -102,7 +103,7 @@ def test_rolling_kernels_match_pandas(n, window, seed, ties, nan_share) -> None:
     minp = int(rng.integers(1, window + 1))
     s = pd.Series(x)
     roll = s.rolling(window, min_periods=minp)
-    med, mad = _nb.rolling_median_mad_nb(x, window, minp)
+    med, mad = rolling_median_mad_fast_nb(x, window, minp)
 
     def mad_ref(a: np.ndarray) -> float:
         a = a[~np.isnan(a)]
