@@ -1,6 +1,6 @@
 """Results of one run: its name, a line saying whether it is what the form describes, the KPI
 strip with the exports beside it, then Summary, Equity & drawdown, Price & trades, Trades,
-Metrics and Signals tabs (only the open tab is computed).
+Metrics and Signals tabs (a tab is computed once opened for the run on screen, then kept drawn).
 
 The KPIs come from the run's metrics; the trade count and the buy & hold window from
 :mod:`phi.backtest.summary`, so every place shows the same figures.
@@ -161,7 +161,11 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
     with right:
         _exports(data, prefix)
     tabs = st.tabs(list(TABS), key=f"{prefix}:tabs", on_change="rerun")
-    shown = {TABS[i]: tab for i, tab in enumerate(tabs) if tab.open}  # only the open tab is computed
+    visited = _visited_tabs(data, prefix)
+    visited.update(TABS[i] for i, tab in enumerate(tabs) if tab.open)
+    # a tab is computed once it has been opened for this run; it then stays drawn, so going back
+    # to it is a switch in the browser (no wait for its chart), and unopened tabs cost nothing
+    shown = {TABS[i]: tab for i, tab in enumerate(tabs) if TABS[i] in visited}
     if "Summary" in shown:
         with shown["Summary"]:
             _summary(data, prefix)
@@ -190,6 +194,18 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
         with shown["Signals"]:
             _show(data, "signals", prefix)
             _show(data, "position", prefix)
+
+
+def _visited_tabs(data: ResultData, prefix: str) -> set[str]:
+    """The result tabs opened so far for the run on screen (forgotten when another run shows)."""
+    key = f"{prefix}:visited_tabs"
+    run = data.run_id or str(id(data))
+    store = st.session_state.get(key)
+    if not isinstance(store, dict) or store.get("run") != run:
+        store = {"run": run, "tabs": set()}
+        st.session_state[key] = store
+    tabs: set[str] = store["tabs"]
+    return tabs
 
 
 def _summary(data: ResultData, prefix: str) -> None:

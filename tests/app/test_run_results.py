@@ -189,3 +189,15 @@ def test_saved_config_json_is_what_ran(ran):
     cfg = json.loads((saved.path / "config.json").read_text())
     assert cfg["dataset"]["symbol"] == "DEMO" and [i["name"] for i in cfg["indicators"]] == ["rsi", "macd"]
     assert cfg["dataset"]["content_hash"]
+
+
+def test_an_opened_tab_stays_drawn_until_another_run_shows(ran):
+    at, _ = ran
+    assert "res:chart:equity" not in figures(at)
+    open_tab(at, "Equity & drawdown")
+    open_tab(at, "Summary")
+    assert "res:chart:equity" in figures(at)  # kept: going back to it needs no re-draw
+    assert "res:chart:price" not in figures(at)  # never opened: never computed
+    run_backtest(at)  # a new run on screen forgets the opened tabs
+    assert_clean(at)
+    assert "res:chart:equity" not in figures(at)
