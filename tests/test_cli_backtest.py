@@ -275,3 +275,13 @@ def test_runs_show_trades_table_fits_an_80_column_terminal(
     last = trades.iloc[-1]
     assert f"{last.entry_time:%Y-%m-%d}" in table and f"{last.pnl:,.2f}" in table
     assert "all long" in table and "exit price" not in table  # one side: no side column; narrow: no exit price
+
+
+def test_runs_list_counts_trades_as_the_result_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from phi.backtest.summary import trade_count
+
+    assert phi(capsys, "backtest", *SHORT)[0] == 0
+    (row,) = rh.list_runs()
+    assert "n_open_trades" in row
+    code, out, _ = phi(capsys, "runs", "list")
+    assert code == 0 and trade_count(row).text in out

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_streamlit import charts, ui
 from app_streamlit.results import METRIC_KIND, ResultData, label
+from phi.backtest.summary import trade_count
 
 COMPARE = "hist:compare"
 SELECTED = "hist:selected"
@@ -20,7 +21,7 @@ CONFIRM_DELETE = "hist:confirm_delete"
 OPENED = "hist:opened"
 TABLE_COLUMNS = (
     "run", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
-    "total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity", "tags", "description", "run_id",
+    "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "tags", "description", "run_id",
 )  # fmt: skip
 
 
@@ -49,6 +50,7 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
         row["indicators"] = ", ".join(r.get("indicators") or [])
         row["tags"] = ", ".join(r.get("tags") or [])
         row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:16]
+        row["trades"] = trade_count(r).text  # "32 closed + 1 open", as in the run's strip
         for pct in ("total_return", "cagr", "max_drawdown"):  # shown as percent numbers (sortable)
             v = row.get(pct)
             row[pct] = None if v is None else float(v) * 100.0
@@ -136,8 +138,7 @@ def render() -> None:
             "cagr": st.column_config.NumberColumn("CAGR", format="%.2f%%"),
             "max_drawdown": st.column_config.NumberColumn("max DD", format="%.2f%%"),
             "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f"),
-            "n_trades": st.column_config.NumberColumn("closed trades", format="%d",
-                                                      help="Closed trades, as in the run's strip (open ones are counted there too)."),
+            "trades": st.column_config.TextColumn("trades", help="Closed trades + the trade still open at the end, as in the run's strip."),
             "final_equity": st.column_config.NumberColumn("final equity", format="accounting"),
             "run_id": st.column_config.TextColumn("run id"),
         },

@@ -86,7 +86,9 @@ DATA_FILES: Final = (CONFIG_FILE, TRADES_FILE, EQUITY_FILE)
 MAX_RESULTS_BYTES: Final = 16 * 2**20
 MAX_CONFIG_BYTES: Final = 10 * 2**20
 #: Metrics shown by ``list_runs`` summaries (all are kept in results.json).
-SUMMARY_METRICS: Final = ("total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "final_equity")
+SUMMARY_METRICS: Final = (
+    "total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "n_open_trades", "final_equity",
+)  # fmt: skip
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: trades.csv columns phi reads back (the engine's TRADE_COLUMNS, without importing it).

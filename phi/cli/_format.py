@@ -208,6 +208,8 @@ def run_with_progress(
 
 def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
     """``phi runs list``: one row per run (id, then data and strategy on a second line)."""
+    from phi.backtest.summary import trade_count  # "32 closed + 1 open", as everywhere
+
     table = Table(title=Text(title), title_justify="left")
     table.add_column("run / data / strategy", min_width=26, overflow="fold")
     for label in ("Return %", "Sharpe", "MaxDD %", "Trades"):
@@ -224,7 +226,7 @@ def runs_table(rows: list[dict[str, Any]], title: str) -> Table:
             fmt_metric("total_return", r.get("total_return")),
             fmt_metric("sharpe", r.get("sharpe")),
             fmt_metric("max_drawdown", r.get("max_drawdown")),
-            fmt_metric("n_trades", r.get("n_trades")),
+            trade_count(r).text,
         )
     return table
 

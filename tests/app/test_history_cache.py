@@ -152,3 +152,11 @@ def test_cache_manager_lists_deletes_and_clears():
     assert list_cached_datasets() == []
     assert any("Removed 1 cached dataset(s)." in s for s in successes(at))
     assert any("The cache is empty" in i.value for i in at.info)
+
+
+def test_history_counts_trades_as_the_strip_does():
+    from app_streamlit.views.history import runs_table
+
+    rows = [{"run_id": "a", "indicators": ["rsi"], "n_trades": 32.0, "n_open_trades": 1.0},
+            {"run_id": "b", "indicators": ["rsi"], "n_trades": 5.0, "n_open_trades": 0.0}]
+    assert list(runs_table(rows)["trades"]) == ["32 closed + 1 open", "5 closed"]

