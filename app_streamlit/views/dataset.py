@@ -110,7 +110,8 @@ def _request(upload: Any = None) -> dict[str, Any]:
     if req["vendor"] == "csv":
         if not req["symbol"] and upload is not None:
             req["symbol"] = symbol_from_filename(upload.name)
-        req["path"] = _save_upload(upload) if upload is not None else None
+        stored = ui.attempt(_save_upload, upload) if upload is not None else None  # PHI_HOME full/read-only
+        req["path"] = None if isinstance(stored, ui.Failed) else stored
     return req
 
 
@@ -220,6 +221,8 @@ def form() -> None:
     if vendor == "csv" and upload is None:
         problem = problem or NEED_FILE
     req = _request(upload)
+    if vendor == "csv" and upload is not None and req["path"] is None:
+        problem = problem or "the uploaded file could not be stored (see the error above)"
     st.session_state[state_mod.FORM_REQUEST] = req
     action = st.session_state.pop(_ACTION, None)
     if problem is None and action is not None:

@@ -110,7 +110,8 @@ def _rerun(run_id: str) -> None:
         res = ui.attempt(rerun, run_id)
     if isinstance(res, ui.Failed):
         return
-    ui.flash(f"Re-ran {run_id} as {res.run_id}: {len(res.trades)} trade(s), total return "
+    saved_as = f"as {res.run_id}" if res.run_id else f"(not saved: {res.save_error})"
+    ui.flash(f"Re-ran {run_id} {saved_as}: {trade_count(res.metrics).text} trade(s), total return "
              f"{ui.fmt_value(res.metrics.get('total_return'), 'pct')}.")
     st.session_state[OPENED] = ResultData.from_run(res, None)
     st.rerun()

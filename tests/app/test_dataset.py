@@ -182,3 +182,18 @@ def test_large_dataset_candles_are_thinned_for_display():
     assert "display thinned" in spec["layout"]["title"]["text"]
     assert np.max(spec["data"][0]["high"]) == ds.frame["high"].max()
     assert any("Display only" in c.value for c in at.caption)
+
+
+def test_an_upload_that_cannot_be_stored_is_one_error_not_an_exception(monkeypatch):
+    from phi.errors import DataError
+
+    def refuse(data, name):
+        raise DataError("cannot write /x/uploads/my.csv: read-only file system")
+
+    monkeypatch.setattr("phi.data.uploads.store_upload", refuse)
+    at = start()
+    at.selectbox(key="ds:vendor").set_value("csv").run()
+    at.file_uploader(key="ds:upload").upload("my fund.csv", _csv_bytes(), "text/csv").run()
+    assert not at.exception
+    assert any("read-only file system" in e for e in errors(at)), errors(at)
+    assert at.button(key="ds:fetch").disabled  # nothing to load until the file is stored
