@@ -51,6 +51,8 @@ def regime_cmd(
     for key, label in (("c_field", "field confidence"), ("c_consensus", "consensus"), ("c_liquidity", "liquidity"), ("confidence", "confidence (field x consensus)")):
         mix.add_row(label, f"{info[key]:.3f}")
     mix.add_row("score", f"{info['score']:+.3f}")
+    used = float(info.get("volume_used", float("nan")))
+    mix.add_row("volume features", "off (volume absent, constant or uninformative)" if used == 0 else f"weight {used:.2f}")
     console.print(mix)
     if last > 0:
         recent = Table(title=f"last {min(last, len(res.mix))} bars")

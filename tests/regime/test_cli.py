@@ -21,6 +21,7 @@ def test_phi_regime_prints_probabilities_and_confidences(capsys: pytest.CaptureF
         assert name in out
     assert "SYNTHETIC DEMO DATA" in out and "true regime of the last bar" in out
     assert "2023-12-29" in out  # the last bars, daily stamps as dates
+    assert "volume features" in out  # whether the volume gate let volume in, stated
 
 
 def test_phi_regime_intraday_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
