@@ -18,7 +18,15 @@ Values = Any
 # ---------------------------------------------------------------------------- keys
 
 NAV: Final = "nav"
-VIEWS: Final = ("Workbench", "Regime", "Run history", "Cache manager")
+#: the sidebar's views: name -> module under app_streamlit.views that draws it (``render()``);
+#: "Workbench" is the five-step main area drawn by live_workbench itself. One line per view.
+PAGES: Final[dict[str, str]] = {
+    "Workbench": "",
+    "Regime": "regime",
+    "Run history": "history",
+    "Cache manager": "cache",
+}
+VIEWS: Final = tuple(PAGES)
 #: the Workbench's main-area sections (a tab bar); a finished run opens "Results"
 SECTION: Final = "wb:section"
 SECTIONS: Final = ("Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution")

@@ -11,6 +11,7 @@ Built for the loop "change something → run → look":
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -64,7 +65,6 @@ def main() -> None:
     styles.inject_css()
     forms.ensure_defaults(st.session_state)
     from app_streamlit.views import dataset, run
-    from app_streamlit.views import regime as regime_view
 
     views = list(forms.VIEWS)
     if not regime_view_available():
@@ -79,19 +79,10 @@ def main() -> None:
         if nav == "Workbench":
             with run_box:
                 run.render()
-    from app_streamlit.views import cache, history
-
-    page: ModuleType
-    if nav == "Run history":
-        page = history
-    elif nav == "Cache manager":
-        page = cache
-    elif nav == "Regime":
-        page = regime_view
-    else:
+    if nav == "Workbench" or nav not in forms.PAGES:
         workbench()
         return
-    _guard(page)
+    _guard(importlib.import_module(f"app_streamlit.views.{forms.PAGES[nav]}"))
 
 
 def regime_view_available() -> bool:
