@@ -1,5 +1,6 @@
 """``phi options price|greeks|iv``: one European option under Black-Scholes-Merton;
-``phi options sensitivity``: an options run over IV multipliers x bid-ask haircuts."""
+``phi options sensitivity``: an options run over IV multipliers x bid-ask haircuts;
+``phi options gex``: dealer gamma exposure of a chain."""
 
 from __future__ import annotations
 
@@ -198,3 +199,83 @@ def sensitivity_cmd(
 
         write_user_text(csv, table.to_csv(), "--csv")
         console.print(f"Wrote the sensitivity table to {csv}", highlight=False, markup=False)
+
+
+def _money(x: float) -> str:
+    """Dollars per 1 % move, compact: 1.2M, 35.0k, -800."""
+    a = abs(x)
+    if a >= 1e9:
+        return f"{x / 1e9:,.2f}B"
+    if a >= 1e6:
+        return f"{x / 1e6:,.2f}M"
+    if a >= 1e3:
+        return f"{x / 1e3:,.1f}k"
+    return f"{x:,.0f}"
+
+
+@options_app.command("gex")
+def gex_cmd(
+    chain: Annotated[str, typer.Argument(help="End-of-day option-chain CSV with open_interest.")],
+    date: Annotated[str | None, typer.Option("--date", help="Quote date (default: the chain's last).")] = None,
+    spot: Annotated[float | None, typer.Option("--spot", "-S", help="Underlying price (default: the chain's underlying column, else put-call parity).")] = None,
+    rate: Rate = 0.0,
+    div: Div = 0.0,
+    min_oi: Annotated[float, typer.Option("--min-oi", help="Leave out contracts with less open interest.")] = 100.0,
+    max_dte: Annotated[int | None, typer.Option("--max-dte", help="Leave out expiries further away (days; 0 = no limit).")] = 60,
+    strikes: Annotated[int, typer.Option("--strikes", help="Strikes shown around the spot.")] = 15,
+) -> None:
+    """Dealer gamma exposure by strike x expiry: zero-gamma level, call and put walls."""
+    from rich.table import Table
+
+    from phi.options.gex import GEX_CONVENTION, gamma_exposure
+
+    g = gamma_exposure(
+        chain, date, spot=spot, r=rate, q=div, min_open_interest=min_oi, max_dte=max_dte or None
+    )
+    say = lambda text: console.print(text, highlight=False, markup=False)  # noqa: E731
+    say(f"Gamma exposure {g.date:%Y-%m-%d}, spot {g.spot:,.2f} ({g.spot_source})")
+    say(GEX_CONVENTION)
+    if g.contracts.empty:
+        say("No contract passes the filters: " + (", ".join(f"{n} {k}" for k, n in g.dropped.items()) or "none"))
+        return
+    surf = g.surface
+    near = surf.index.to_numpy()
+    order = sorted(range(len(near)), key=lambda i: abs(near[i] - g.spot))[: max(strikes, 1)]
+    shown = surf.iloc[sorted(order)]
+    t = Table(title="GEX by strike (rows) x expiry (columns), $ per 1 % move", title_justify="left")
+    t.add_column("strike", justify="right")
+    for e in shown.columns:
+        t.add_column(f"{e:%Y-%m-%d} ({(e - g.date).days}d)", justify="right")
+    t.add_column("all", justify="right")
+    t.add_column("smoothed", justify="right")
+    for k, row in shown.iterrows():
+        mark = " <" if k == g.call_wall else (" >" if k == g.put_wall else "")
+        t.add_row(
+            f"{k:g}{mark}",
+            *(_money(float(v)) for v in row),
+            _money(float(g.by_strike.loc[k, "gex"])),
+            _money(float(g.by_strike.loc[k, "smoothed"])),
+        )
+    console.print(t)
+    if len(shown) < len(surf):
+        say(f"({len(surf) - len(shown)} strikes further from the spot not shown; --strikes N)")
+    f = g.features
+    lines = [
+        ("total GEX", _money(g.total) + " per 1 % move" + (" (dealers long gamma: dampening)" if g.total > 0 else " (dealers short gamma: amplifying)")),
+        ("zero-gamma level", "none within +/-20 % of spot" if g.zero_gamma != g.zero_gamma else f"{g.zero_gamma:,.2f} ({(g.zero_gamma / g.spot - 1):+.2%} from spot)"),
+        ("call wall (<)", "none" if g.call_wall != g.call_wall else f"{g.call_wall:g}"),
+        ("put wall (>)", "none" if g.put_wall != g.put_wall else f"{g.put_wall:g}"),
+        ("gamma_net", f"{f['gamma_net']:+.3f}"),
+        ("gamma_wall_distance", f"{f['gamma_wall_distance']:+.3f}"),
+        ("gamma_expiry_days", f"{f['gamma_expiry_days']:g}"),
+        ("gex_flip_zone", f"{f['gex_flip_zone']:g}"),
+        ("contracts used", f"{len(g.contracts)}" + (" (left out: " + ", ".join(f"{n} {k}" for k, n in g.dropped.items()) + ")" if g.dropped else "")),
+    ]
+    summary = Table(show_header=False, box=None)
+    summary.add_column()
+    summary.add_column()
+    for name, value in lines:
+        summary.add_row(name, value)
+    console.print(summary)
+    sources = g.contracts["gamma_source"].value_counts()
+    say("gamma from: " + ", ".join(f"{src} ({n})" for src, n in sources.items()))

@@ -1,7 +1,8 @@
 """Real end-of-day option chains from a user's CSV: loading, contract choice, quote series.
 
 A chain CSV has one row per quote: ``date, expiry, strike, kind, bid, ask`` and optionally
-``iv``, ``delta``, ``gamma``, ``vega``, ``theta``, ``open_interest``. ``kind`` is ``call``/
+``iv``, ``delta``, ``gamma``, ``vega``, ``theta``, ``open_interest``, ``underlying`` (the
+underlying's price that day). ``kind`` is ``call``/
 ``put`` (or ``c``/``p``); dates are days (``2024-01-31``). A blank bid or ask is a missing
 quote: it is reported where it is needed, never filled in.
 
@@ -24,7 +25,7 @@ from phi.errors import DataError
 __all__ = ["CHAIN_COLUMNS", "OPTIONAL_COLUMNS", "OptionChain", "load_chain"]
 
 CHAIN_COLUMNS: Final = ("date", "expiry", "strike", "kind", "bid", "ask")
-OPTIONAL_COLUMNS: Final = ("iv", "delta", "gamma", "vega", "theta", "open_interest")
+OPTIONAL_COLUMNS: Final = ("iv", "delta", "gamma", "vega", "theta", "open_interest", "underlying")
 _KINDS: Final = {"call": "call", "c": "call", "put": "put", "p": "put"}
 
 
