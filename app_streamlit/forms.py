@@ -25,6 +25,7 @@ PAGES: Final[dict[str, str]] = {
     "Regime": "regime",
     "Run history": "history",
     "Cache manager": "cache",
+    "PhiAI": "phiai",
 }
 VIEWS: Final = tuple(PAGES)
 #: the Workbench's main-area sections (a tab bar); a finished run opens "Results"

@@ -43,6 +43,7 @@ def workbench() -> None:
     re-run only Results."""
     from app_streamlit.views import blend, dataset, execution, indicators, results
 
+    ui.show_flash()  # e.g. "PhiAI config opened" after a view sent the user here
     if st.session_state.get(SECTION) not in SECTIONS:
         st.session_state[SECTION] = "Results" if st.session_state.get(forms.RUN_RESULT) else SECTIONS[1]
     tabs = st.tabs(list(SECTIONS), key=SECTION, on_change="rerun")

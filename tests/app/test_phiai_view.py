@@ -1,0 +1,164 @@
+"""PhiAI page: a small search on the demo bars, its report, and carrying the result to the Workbench."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_streamlit.views import phiai as view
+from tests.app.conftest import (
+    assert_clean,
+    errors,
+    figures,
+    html_text,
+    start,
+    successes,
+    tables,
+    warnings_,
+)
+
+SUBMIT = "FormSubmitter:ai:form-Run PhiAI"
+
+
+def _page(**state: object) -> AppTest:
+    at = start(nav="PhiAI", **state)
+    assert_clean(at)
+    at.number_input(key=view.TRIALS).set_value(6)
+    at.number_input(key=view.FOLDS).set_value(3)
+    return at
+
+
+def _search(at: AppTest) -> AppTest:
+    at.button(key=SUBMIT).click().run()
+    assert_clean(at)
+    return at
+
+
+@pytest.fixture(scope="module")
+def tuned() -> AppTest:
+    """rsi + macd (the Workbench's default selection) tuned with 6 trials each on 3 folds."""
+    return _search(_page())
+
+
+def test_report_shows_in_and_out_of_sample_the_luck_verdict_and_best_parameters(
+    tuned: AppTest,
+) -> None:
+    saved = tuned.session_state[view.RESULT]
+    result = saved["result"]
+    s = result.stats
+    assert set(result.tuning) == {"rsi", "macd"}
+    assert s["n_trials_total"] == sum(len(t.trials) for t in result.tuning.values())
+    assert any(m.startswith("PhiAI finished") for m in successes(tuned))
+    # the verdict in plain words, as a warning when it is luck
+    verdict = [m for m in warnings_(tuned) + successes(tuned) if "distinguishable from luck" in m]
+    assert len(verdict) == 1
+    assert verdict[0].startswith("Not") == (not s["dsr_pvalue"] < 0.05)
+    text = html_text(tuned)
+    for label in (
+        "sharpe in-sample",
+        "sharpe walk-forward OOS",
+        "sharpe hold-out",
+        "DSR p-value",
+        "PSR",
+        "PBO",
+    ):
+        assert label in text
+    assert f"{s['dsr_pvalue']:,.3f}" in text
+    best = tables(tuned, "indicator", "best parameters")[0]
+    assert list(best["indicator"]) == ["rsi", "macd"]
+    assert best.loc[0, "best parameters"] == ", ".join(
+        f"{k}={v}" for k, v in result.tuning["rsi"].best_params.items()
+    )
+    # IS beside OOS per fold: one bar per fold and indicator in each of the two traces
+    folds = figures(tuned)["ai:chart:folds"]
+    assert [t["name"] for t in folds["data"]] == ["in-sample (train)", "out-of-sample (test)"]
+    assert len(folds["data"][0]["y"]) == len(result.folds) == 2 * 3
+    assert folds["data"][1]["y"] == pytest.approx(result.folds["oos_score"].tolist(), nan_ok=True)
+    assert "ai:chart:slice" in figures(tuned)
+
+
+def test_apply_puts_the_best_parameters_into_step_2(tuned: AppTest) -> None:
+    result = tuned.session_state[view.RESULT]["result"]
+    tuned.button(key=view.APPLY).click().run()
+    assert_clean(tuned)
+    for name, t in result.tuning.items():
+        for param, value in t.best_params.items():
+            assert tuned.session_state[f"ind:{name}:p:{param}"] == value
+    tuned.session_state["nav"] = "Workbench"
+    tuned.session_state["wb:section"] = "2 · Indicators"
+    tuned.run()
+    assert_clean(tuned)
+    assert tuned.slider(key="ind:rsi:p:period").value == result.tuning["rsi"].best_params["period"]
+    tuned.session_state["nav"] = "PhiAI"
+    tuned.run()
+
+
+def test_open_config_then_run_scores_exactly_the_reported_hold_out(tuned: AppTest) -> None:
+    result = tuned.session_state[view.RESULT]["result"]
+    config = result.run_config
+    tuned.session_state["nav"] = "PhiAI"
+    tuned.run()
+    tuned.button(key=view.OPEN).click().run()
+    assert_clean(tuned)
+    assert tuned.session_state["nav"] == "Workbench"
+    assert tuned.session_state["ex:warmup_bars"] == config.engine.warmup_bars > 0
+    assert any("PhiAI config opened" in m for m in successes(tuned))
+    for ind in config.enabled_indicators:
+        assert tuned.session_state[f"bl:w:{ind.name}"] == pytest.approx(ind.weight)
+    tuned.button(key="run:go").click().run()
+    assert_clean(tuned)
+    ran = tuned.session_state["run:result"]["result"]
+    assert [(i.name, i.params, i.weight) for i in ran.config.enabled_indicators] == [
+        (i.name, i.params, i.weight) for i in config.enabled_indicators
+    ]
+    for key in ("sharpe", "total_return", "n_trades"):
+        assert ran.metrics[key] == pytest.approx(result.holdout[key], rel=1e-12, nan_ok=True)
+
+
+def test_full_auto_selects_from_the_registry_and_shows_the_selection() -> None:
+    at = _page()
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO)
+    at.number_input(key=view.MAX_INDICATORS).set_value(1)
+    at.number_input(key=view.TRIALS).set_value(4)
+    _search(at)
+    result = at.session_state[view.RESULT]["result"]
+    sel = tables(at, "name", "chosen", "why")[0]
+    assert len(sel) == len(result.selection) > 5
+    assert sel["chosen"].sum() == len(result.tuning) == 1
+    # the trial count includes the selection's probes
+    assert result.stats["n_trials_total"] > len(next(iter(result.tuning.values())).trials)
+
+
+def test_settings_translate_percent_widgets_and_refuse_an_empty_choice() -> None:
+    kwargs = view.search_settings(
+        {
+            view.HOLDOUT: 25.0,
+            view.DD_CAP: 40.0,
+            view.MIN_TRADES: 3,
+            view.INDICATORS: ["roc"],
+            "ind:selected": ["rsi"],
+        }
+    )
+    assert kwargs["holdout"] == 0.25
+    assert kwargs["constraints"] == {"max_drawdown": -0.40, "min_trades": 3}
+    assert kwargs["candidates"] == ["roc"] and kwargs["select"] is False
+    auto = view.search_settings({view.MODE: view.FULL_AUTO, view.MAX_INDICATORS: 2})
+    assert auto["candidates"] is None and auto["max_indicators"] == 2 and auto["select"] is True
+    at = _page(**{"ind:selected": []})
+    at.multiselect(key=view.INDICATORS).set_value([])
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    assert errors(at) == [
+        "Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"
+    ]
+    assert view.RESULT not in at.session_state
+
+
+def test_when_no_parameter_set_meets_the_constraints_the_page_says_so() -> None:
+    at = _page()
+    at.number_input(key=view.MIN_TRADES).set_value(1000)
+    _search(at)
+    result = at.session_state[view.RESULT]["result"]
+    assert all(t.stats["feasible_trials"] == 0 for t in result.tuning.values())
+    said = [w for w in warnings_(at) if "met the constraints" in w]
+    assert [w.split()[4] for w in said] == list(result.tuning)
