@@ -417,5 +417,8 @@ def compute_all_signals(
     return pd.DataFrame(out, index=ohlcv.index, columns=[spec.name for spec, _ in plan])
 
 
+# Rule indicators of the strategy presets (issue 15): buy_and_hold, rsi_band, ..., phibot.
+import phi.indicators.rule_specs  # noqa: E402, F401
+
 # The regime engine's composite registers itself as ``phi_mft`` (issue 04); the engine loads lazily.
 import phi.regime.indicator  # noqa: E402, F401

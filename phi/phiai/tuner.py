@@ -165,6 +165,7 @@ class PhiAITuner:
         candidates: Sequence[str] | None = None,
     ) -> None:
         from phi.indicators.registry import list_indicators
+        from phi.indicators.rule_specs import PRESET_RULES
 
         if not isinstance(ohlcv, pd.DataFrame):
             raise ConfigError(
@@ -197,7 +198,7 @@ class PhiAITuner:
         if isinstance(candidates, str):
             candidates = [candidates]
         self.candidates = (
-            list(dict.fromkeys(candidates)) if candidates is not None else list_indicators()
+            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES]
         )
         if not self.candidates:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
