@@ -1,0 +1,223 @@
+"""A small client for a local LLM server: Ollama's ``/api/chat`` or any OpenAI-compatible
+``/v1/chat/completions`` (llama.cpp server, vLLM).
+
+Where the server is: ``base_url`` if given, else ``$OLLAMA_HOST`` (Ollama; default
+``http://127.0.0.1:11434``) or ``$OPENAI_BASE_URL`` (OpenAI protocol; default
+``http://127.0.0.1:8080``). An OpenAI-compatible server's key, if it needs one, is read from
+``$OPENAI_API_KEY`` and sent only in the ``Authorization`` header (never logged or shown).
+
+Failure rules: no server listening (connection refused, host not found, connect timeout) is
+:class:`LLMUnavailableError` at once, with one line saying how to fix it; a 4xx answer (e.g. an
+unknown model) is :class:`LLMError`; a read timeout or a 5xx answer is retried ``retries``
+times with a short backoff, then reported as :class:`LLMNoReply` — every wait is bounded by
+``timeout`` seconds per attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from phi.errors import ConfigError, PhiError
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "PROTOCOLS",
+    "LLMClient",
+    "LLMError",
+    "LLMNoReply",
+    "LLMUnavailableError",
+    "resolve_base_url",
+]
+
+PROTOCOLS: Final = ("ollama", "openai")
+#: The seed's finance-tuned model (a LLaMA-3.1-8B fine-tune) on Ollama.
+DEFAULT_MODEL: Final = "0xroyce/plutus"
+DEFAULT_URLS: Final = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:8080"}
+URL_ENV: Final = {"ollama": "OLLAMA_HOST", "openai": "OPENAI_BASE_URL"}
+#: Sampling settings of the seed (temperature 0.4, top_p 0.9, top_k 40).
+SAMPLING: Final[dict[str, float | int]] = {"temperature": 0.4, "top_p": 0.9, "top_k": 40}
+
+
+class LLMError(PhiError):
+    """The LLM server refused a request (an unknown model, a bad request)."""
+
+
+class LLMUnavailableError(LLMError):
+    """No LLM server answers at the configured address."""
+
+
+class LLMNoReply(LLMError):
+    """The server did not answer in time or failed (5xx) on every attempt."""
+
+
+def _one_line(text: object, limit: int = 200) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def resolve_base_url(base_url: str | None, protocol: str) -> str:
+    """The server's base URL: ``base_url``, else the protocol's environment variable, else
+    the local default; ``host:port`` gets ``http://``; a bind-all host becomes 127.0.0.1."""
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown LLM protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    url = (base_url or os.environ.get(URL_ENV[protocol]) or DEFAULT_URLS[protocol]).strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"LLM server URL {url!r} is not an http(s) URL; set {URL_ENV[protocol]} like http://127.0.0.1:11434")
+    if parts.hostname in ("0.0.0.0", "::"):
+        url = url.replace(parts.hostname, "127.0.0.1", 1)
+    if protocol == "ollama" and parts.port is None and parts.path in ("", "/") and url.count(":") == 1:
+        url = url.rstrip("/") + ":11434"  # OLLAMA_HOST=somehost means port 11434
+    url = url.rstrip("/")
+    if protocol == "openai" and url.endswith("/v1"):
+        url = url[:-3]
+    return url
+
+
+@dataclass
+class LLMClient:
+    """Chat with one model on one server (see the module doc for addresses and failures).
+
+    Parameters
+    ----------
+    base_url
+        Server address (default from the environment, see :func:`resolve_base_url`).
+    model
+        Model name (default :data:`DEFAULT_MODEL`).
+    protocol
+        ``"ollama"`` or ``"openai"``.
+    timeout
+        Seconds to wait for one reply (the connection itself waits at most 5 s).
+    retries
+        Extra attempts after a read timeout or a 5xx answer (0..5).
+    """
+
+    base_url: str | None = None
+    model: str | None = None
+    protocol: str = "ollama"
+    timeout: float = 60.0
+    retries: int = 1
+    backoff: float = 0.5
+    options: dict[str, Any] = field(default_factory=lambda: dict(SAMPLING))
+
+    def __post_init__(self) -> None:
+        self.base_url = resolve_base_url(self.base_url, self.protocol)
+        self.model = self.model or DEFAULT_MODEL
+        if not (isinstance(self.timeout, int | float) and 0 < self.timeout <= 600):
+            raise ConfigError(f"LLM timeout must be a number of seconds in (0, 600], got {self.timeout!r}")
+        if not (isinstance(self.retries, int) and 0 <= self.retries <= 5):
+            raise ConfigError(f"LLM retries must be an integer 0..5, got {self.retries!r}")
+
+    @property
+    def url(self) -> str:
+        """The endpoint chat requests go to."""
+        path = "/api/chat" if self.protocol == "ollama" else "/v1/chat/completions"
+        return f"{self.base_url}{path}"
+
+    def unavailable_text(self) -> str:
+        hint = "start Ollama or set OLLAMA_HOST" if self.protocol == "ollama" else "start the server or set OPENAI_BASE_URL"
+        return f"no LLM server at {self.base_url}; {hint}"
+
+    def payload(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON body of a chat request (what the reply cache hashes, with the protocol)."""
+        if self.protocol == "ollama":
+            body: dict[str, Any] = {"model": self.model, "messages": messages, "stream": False, "options": dict(self.options)}
+            if schema is not None:
+                body["format"] = schema
+            return body
+        opts = {k: v for k, v in self.options.items() if k in ("temperature", "top_p", "seed", "max_tokens")}
+        body = {"model": self.model, "messages": messages, "stream": False, **opts}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "advice", "schema": schema, "strict": True}}
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get("OPENAI_API_KEY") if self.protocol == "openai" else None
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _content(self, body: Any) -> str:
+        try:
+            if self.protocol == "ollama":
+                content = body["message"]["content"]
+            else:
+                content = body["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise LLMNoReply(f"the LLM server at {self.base_url} sent an answer without a message: {_one_line(body, 120)}") from None
+        if not isinstance(content, str):
+            raise LLMNoReply(f"the LLM server at {self.base_url} sent a non-text message: {_one_line(content, 120)}")
+        return content
+
+    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None) -> str:
+        """Send ``messages``; return the assistant's text.
+
+        Raises
+        ------
+        LLMUnavailableError
+            Nothing answers at the address.
+        LLMError
+            The server refused the request (4xx), e.g. an unknown model.
+        LLMNoReply
+            Every attempt timed out or failed on the server (5xx), or the answer had no message.
+        """
+        import requests
+
+        body = self.payload(messages, schema)
+        attempts = self.retries + 1
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+            try:
+                resp = requests.post(
+                    self.url, json=body, headers=self._headers(), timeout=(min(5.0, float(self.timeout)), float(self.timeout))
+                )
+            except requests.exceptions.ConnectionError:  # refused, unknown host, connect timeout
+                raise LLMUnavailableError(self.unavailable_text()) from None
+            except requests.exceptions.Timeout:
+                last = f"no reply within {self.timeout:g} s"
+                continue
+            except requests.exceptions.RequestException as exc:
+                raise LLMUnavailableError(f"{self.unavailable_text()} ({_one_line(type(exc).__name__)})") from None
+            if resp.status_code >= 500:
+                last = f"HTTP {resp.status_code} {_one_line(resp.text, 120)}"
+                continue
+            if resp.status_code >= 400:
+                raise LLMError(self._refusal(resp))
+            try:
+                data = resp.json()
+            except ValueError:
+                raise LLMNoReply(f"the LLM server at {self.base_url} did not answer in JSON: {_one_line(resp.text, 120)}") from None
+            return self._content(data)
+        raise LLMNoReply(f"the LLM server at {self.base_url} gave no reply: {last} ({attempts} attempt{'s' * (attempts > 1)})")
+
+    def _refusal(self, resp: Any) -> str:
+        try:
+            detail = resp.json()
+            detail = detail.get("error", detail) if isinstance(detail, dict) else detail
+            if isinstance(detail, dict):
+                detail = detail.get("message", detail)
+        except ValueError:
+            detail = resp.text
+        text = _one_line(detail, 160)
+        hint = f" (ollama pull {self.model})" if self.protocol == "ollama" and "not found" in text.lower() else ""
+        return f"the LLM server at {self.base_url} refused model {self.model!r}: HTTP {resp.status_code} {text}{hint}"
+
+    def ping(self, timeout: float = 2.0) -> str | None:
+        """``None`` when the server answers (any HTTP status) within ``timeout``, else why not."""
+        import requests
+
+        path = "/api/version" if self.protocol == "ollama" else "/v1/models"
+        try:
+            requests.get(f"{self.base_url}{path}", headers=self._headers(), timeout=(timeout, timeout))
+        except requests.exceptions.RequestException:
+            return self.unavailable_text()
+        return None

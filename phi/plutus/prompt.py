@@ -1,0 +1,132 @@
+"""The prompt Plutus sees: an OHLCV brief, the regime engine's brief and the trade journal.
+
+Every number comes from the bars and the engine's outputs up to the decision bar, formatted
+with fixed decimals, so one bar's prompt is the same text on every run (the reply cache keys
+on it). Nothing reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from phi.errors import DataError
+
+if TYPE_CHECKING:
+    from phi.plutus.journal import TradeJournal
+
+__all__ = ["SYSTEM_PROMPT", "build_messages", "ohlcv_brief", "regime_brief", "regime_snapshot"]
+
+SYSTEM_PROMPT: Final = (
+    "You are Plutus, a cautious trading advisor. Read the market brief and answer with one JSON "
+    'object only: {"signal": "BUY" | "SELL" | "HOLD", "confidence": number in [0, 1], '
+    '"reasoning": string, "risk_note": string}. No other text. Prefer HOLD when the evidence is '
+    "mixed. Use a confidence above 0.7 only when the regime signals agree with the price action. "
+    "Learn from the trade journal's outcomes."
+)
+
+_COLUMNS: Final = ("open", "high", "low", "close", "volume")
+
+
+def _stamp(ts: pd.Timestamp) -> str:
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:+.2%}"
+
+
+def ohlcv_brief(ohlcv: pd.DataFrame) -> str:
+    """Last bar, 1/5/20-bar returns, 20-bar volatility, volume against its 20-bar mean."""
+    if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
+        raise DataError("Plutus needs OHLCV bars as a DataFrame with a DatetimeIndex")
+    missing = [c for c in _COLUMNS if c not in ohlcv.columns]
+    if missing:
+        raise DataError(f"Plutus needs OHLCV columns; missing {', '.join(missing)}")
+    if len(ohlcv) < 2:
+        raise DataError(f"Plutus needs at least 2 bars, got {len(ohlcv)}")
+    close = ohlcv["close"].to_numpy(dtype=np.float64)
+    vol = ohlcv["volume"].to_numpy(dtype=np.float64)
+    last = ohlcv.iloc[-1]
+    if not (math.isfinite(close[-1]) and close[-1] > 0):
+        raise DataError(f"the last close ({close[-1]!r}) is not a positive price")
+
+    def ret(k: int) -> float:
+        return float(close[-1] / close[-1 - k] - 1.0) if len(close) > k else float("nan")
+
+    rets = close[1:] / close[:-1] - 1.0
+    vol20 = float(np.std(rets[-20:], ddof=1)) if len(rets) >= 2 else float("nan")
+    vmean = float(np.mean(vol[-21:-1])) if len(vol) > 1 else float("nan")
+    vratio = f"{vol[-1] / vmean:.2f}x" if vmean > 0 and math.isfinite(vmean) else "n/a"
+    return "\n".join(
+        [
+            f"Bars available: {len(ohlcv)}, last bar {_stamp(ohlcv.index[-1])}",
+            f"Last bar: open {last['open']:.2f}, high {last['high']:.2f}, low {last['low']:.2f}, "
+            f"close {last['close']:.2f}, volume {last['volume']:,.0f}",
+            f"Returns: 1 bar {_pct(ret(1))}, 5 bars {_pct(ret(5))}, 20 bars {_pct(ret(20))}",
+            f"Volatility (std of the last 20 one-bar returns): {vol20:.2%}" if math.isfinite(vol20) else "Volatility: n/a",
+            f"Volume against its 20-bar mean: {vratio}",
+        ]
+    )
+
+
+def regime_snapshot(result: Any, at: int = -1) -> dict[str, Any]:
+    """The engine's values on bar ``at`` (position) of a :class:`~phi.regime.RegimeResult`:
+    timestamp, regime probabilities, dominant regime and the mix columns."""
+    probs = result.regime_probs.iloc[at]
+    mix = result.mix.iloc[at]
+    p = {k: float(v) for k, v in probs.items()}
+    finite = {k: v for k, v in p.items() if math.isfinite(v)}
+    return {
+        "timestamp": result.regime_probs.index[at],
+        "regime_probs": p,
+        "dominant_regime": max(finite, key=finite.__getitem__) if finite else None,
+        **{k: float(v) for k, v in mix.items()},
+    }
+
+
+def regime_brief(regime: Any, top: int = 3) -> str:
+    """Composite, score, the three confidences and the top regimes with their probabilities.
+
+    ``regime`` is a :class:`~phi.regime.RegimeResult` (its last bar), a dict like
+    :func:`regime_snapshot` / ``RegimeResult.latest()``, or None.
+    """
+    if regime is None:
+        return "Regime engine: not used."
+    snap = regime if isinstance(regime, dict) else regime_snapshot(regime)
+    probs = {k: v for k, v in (snap.get("regime_probs") or {}).items() if isinstance(v, float) and math.isfinite(v)}
+    comp = float(snap.get("composite", float("nan")))
+    if not probs or not math.isfinite(comp):
+        return "Regime engine: not available on this bar (warm-up)."
+    ranked = sorted(probs.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+    def num(key: str, signed: bool = False) -> str:
+        x = float(snap.get(key, float("nan")))
+        return "n/a" if not math.isfinite(x) else (f"{x:+.3f}" if signed else f"{x:.3f}")
+
+    when = f" at {_stamp(pd.Timestamp(snap['timestamp']))}" if snap.get("timestamp") is not None else ""
+    return "\n".join(
+        [
+            f"Regime engine (MFT){when}: dominant {snap.get('dominant_regime')}; top regimes "
+            + ", ".join(f"{k} {v:.2f}" for k, v in ranked),
+            f"Composite {num('composite', True)} (+1 = buy), score {num('score', True)}; confidences: "
+            f"field {num('c_field')}, consensus {num('c_consensus')}, liquidity {num('c_liquidity')}",
+        ]
+    )
+
+
+def build_messages(ohlcv: pd.DataFrame, regime: Any = None, journal: TradeJournal | None = None, symbol: str | None = None) -> list[dict[str, str]]:
+    """System and user messages for one decision on the last bar of ``ohlcv``."""
+    head = f"Symbol: {symbol}\n" if symbol else ""
+    user = "\n\n".join(
+        [
+            head + ohlcv_brief(ohlcv),
+            regime_brief(regime),
+            journal.brief() if journal is not None else "Trade journal: not kept.",
+            "Decide for the next bar: BUY, SELL or HOLD, as the JSON object described.",
+        ]
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
