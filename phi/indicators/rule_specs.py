@@ -27,12 +27,6 @@ def _lower_below_upper(p: Mapping[str, Any]) -> str | None:
     return None if p["lower"] < p["upper"] else "lower must be smaller than upper"
 
 
-def _pools_fit(p: Mapping[str, Any]) -> str | None:
-    if p["lookback"] >= 2 * p["strength"] + 1:
-        return None
-    return "lookback must be at least 2 * strength + 1 (a swing needs strength bars on each side)"
-
-
 _HELD = "held: +1 from a buy call until a sell call, -1 after a sell call, 0 before the first call"
 
 RULE_INDICATORS: tuple[IndicatorSpec, ...] = (
@@ -54,8 +48,8 @@ RULE_INDICATORS: tuple[IndicatorSpec, ...] = (
         signal_mapping=f"call +1 if RSI < lower, -1 if RSI > upper (none if prices never moved); {_HELD}",
         params=(
             _p("period", 14, 2, 50, "bars of Wilder smoothing"),
-            ParamSpec("lower", float, 30.0, 5.0, 50.0, 5.0, "oversold level: RSI below it calls a buy"),
-            ParamSpec("upper", float, 70.0, 50.0, 95.0, 5.0, "overbought level: RSI above it calls a sell"),
+            ParamSpec("lower", float, 30.0, 5.0, 45.0, 5.0, "oversold level: RSI below it calls a buy"),
+            ParamSpec("upper", float, 70.0, 55.0, 95.0, 5.0, "overbought level: RSI above it calls a sell"),
         ),
         compute=_f("rsi_band_signal"),
         raw=_f("rsi_band_raw"),
@@ -114,14 +108,13 @@ RULE_INDICATORS: tuple[IndicatorSpec, ...] = (
             f"with the nearer pool overhead, -1 on a non-bullish bar with it below; {_HELD}"
         ),
         params=(
-            _p("lookback", 40, 5, 200, "bars searched for swing highs and lows"),
-            _p("strength", 3, 1, 10, "bars on each side a swing must strictly exceed"),
+            _p("lookback", 40, 8, 200, "bars searched for swing highs and lows"),
+            _p("strength", 3, 1, 3, "bars on each side a swing must strictly exceed"),
         ),
         compute=_f("liquidity_pools_signal"),
         raw=_f("liquidity_pools_raw"),
         warmup=lambda p: p["lookback"] - 1,
-        inputs=("open", "high", "low", "close"),
-        constraint=_pools_fit,
+        inputs=("open", "high", "low", "close"),  # lookback >= 8 > 2 * strength: a swing fits
     ),
 )
 
