@@ -1,0 +1,697 @@
+"""Multi-asset portfolios: one shared cash account driven by target weights per bar.
+
+``run_portfolio(bars, target_weights, config)`` aligns every symbol's bars on the union of
+their stamps (no price is ever invented), validates the weights, turns the rebalance schedule
+into decision bars and runs the numba bar loop (:mod:`phi.backtest._portfolio_nb`).
+
+Execution rules
+---------------
+* **Targets.** ``target_weights`` holds fractions of equity per symbol and bar (negative =
+  short, with ``allow_short``); NaN means "no view": that symbol is left as it is. Weights in
+  the row of bar t are decided at t's close and fill at the **next open of each symbol**.
+* **Schedule** (``PortfolioConfig.rebalance``): ``"on_change"`` (default) decides on every
+  bar whose row differs from the last non-empty row (so a weight held constant never
+  trades again: a signal's entries and exits); ``"every_bar"``; ``"every:N"`` (the first
+  non-empty row, then every N bars); ``"weekly"`` / ``"monthly"`` (the last bar of each
+  week / month, so fills land on the first bar of the next); ``"drift:X"`` (whenever a
+  symbol's weight at the close is more than X away from its row's target).
+* **Fill size.** At the fill bar's open, equity E is marked at the opens (a symbol without
+  a bar at its last close). The target is the number of units ``|w| E`` buys at that open
+  with this fill's costs: ``(|w| E - fixed) / (open (1 ± slippage) (1 + commission))``
+  (rounded toward 0 with ``fractional=False``). Reductions fill first (a position whose
+  target has the other sign is closed), then E is re-marked and the increases fill, short
+  openings before buys. Without leverage a buy never spends more than the cash (it is cut
+  down and counted as *capped*). From flat, one symbol at weight w buys exactly what the
+  single-asset engine's ``percent_equity`` sizing with ``size_pct = w`` buys.
+* **Missing bars.** A symbol without a bar at the fill bar is not traded; its target stays
+  pending and fills at its next open (a *late* fill, counted). Between bars it is marked at
+  its last close. Gaps are reported per symbol in ``missing_data``.
+* **Costs** on every fill as in the single-asset engine (:mod:`phi.backtest.costs`
+  presets): commission (share of notional + fixed per fill) and slippage against the fill.
+* **Accounting.** ``equity = cash + Σ units × mark`` at every close (``positions`` is the
+  net market value ``Σ units × mark``); short proceeds are held as cash; no interest or
+  borrow fees. **Ruin**: equity <= 0 at a close closes everything at the marks and stops
+  trading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest import _nb
+from phi.backtest import _portfolio_nb as pnb
+from phi.backtest._inputs import _calendar, _check_bar_order
+from phi.backtest.costs import cost_preset, matching_preset
+from phi.backtest.engine import TRADE_COLUMNS, BacktestResult
+from phi.backtest.engine_config import EngineConfig
+from phi.backtest.metrics import compute_metrics
+from phi.backtest.periods import CALENDAR_CHOICES
+from phi.errors import ConfigError, EngineError, unknown_choice
+
+__all__ = [
+    "FILL_COLUMNS",
+    "PORTFOLIO_TRADE_COLUMNS",
+    "PortfolioConfig",
+    "PortfolioResult",
+    "run_portfolio",
+]
+
+#: Columns of ``PortfolioResult.fills``.
+FILL_COLUMNS: Final = (
+    "time",
+    "symbol",
+    "units",
+    "price",
+    "costs",
+    "cash_change",
+    "position_after",
+    "decision_time",
+    "late",
+    "reason",
+)
+#: Columns of ``PortfolioResult.trades``: the engine's trade columns plus the symbol. A trade is
+#: one stretch of a symbol's position from flat to flat (resizes included; a reversal is two).
+PORTFOLIO_TRADE_COLUMNS: Final = ("symbol", *TRADE_COLUMNS)
+
+_SCHEDULES: Final = ("on_change", "every_bar", "every:N", "weekly", "monthly", "drift:X")
+
+
+def _parse_rebalance(value: object) -> tuple[str, float]:
+    """('every', 5.0) for 'every:5', ('drift', 0.05) for 'drift:0.05', (name, nan) otherwise."""
+    if not isinstance(value, str):
+        raise ConfigError(f"PortfolioConfig.rebalance must be a string, got {value!r}")
+    text = value.strip().lower()
+    if text in ("on_change", "every_bar", "weekly", "monthly"):
+        return text, float("nan")
+    head, sep, tail = text.partition(":")
+    if sep and head in ("every", "drift"):
+        try:
+            x = float(tail)
+        except ValueError:
+            x = float("nan")
+        if head == "every" and x.is_integer() and 1 <= x <= 1e9:
+            return head, x
+        if head == "drift" and 0.0 < x < 10.0:
+            return head, x
+        rule = "a whole number of bars >= 1" if head == "every" else "a weight in (0, 10)"
+        raise ConfigError(f"PortfolioConfig.rebalance {value!r}: after '{head}:' give {rule}")
+    raise ConfigError("PortfolioConfig.rebalance: " + unknown_choice("schedule", value, _SCHEDULES))
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """Settings of a multi-asset run.
+
+    Parameters
+    ----------
+    initial_capital : float
+        Starting cash, > 0.
+    rebalance : str
+        ``"on_change"``, ``"every_bar"``, ``"every:N"``, ``"weekly"``, ``"monthly"`` or
+        ``"drift:X"`` (see the module notes).
+    commission_pct, commission_fixed, slippage_bps : float
+        Costs of every fill, as in :class:`~phi.backtest.engine_config.EngineConfig`;
+        :meth:`with_cost_preset` fills them from a preset.
+    fractional : bool
+        Fractional units; False rounds every target toward zero to whole units.
+    allow_short : bool
+        Allow negative weights.
+    allow_leverage : bool
+        Allow a gross weight sum ``Σ|w|`` up to ``max_gross`` (else at most 1) and buys
+        that spend more than the cash.
+    max_gross : float
+        Largest ``Σ|w|`` of a row; must be <= 1 without leverage.
+    calendar, periods_per_year
+        As in ``EngineConfig``: the market calendar of the daily returns and its override.
+    """
+
+    initial_capital: float = 100_000.0
+    rebalance: str = "on_change"
+    commission_pct: float = 0.0
+    commission_fixed: float = 0.0
+    slippage_bps: float = 0.0
+    fractional: bool = True
+    allow_short: bool = False
+    allow_leverage: bool = False
+    max_gross: float = 1.0
+    calendar: str = "auto"
+    periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        # the shared fields are validated by EngineConfig's own rules
+        self.engine_config()
+        _parse_rebalance(self.rebalance)
+        for name in ("fractional", "allow_short", "allow_leverage"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ConfigError(f"PortfolioConfig.{name} must be true or false")
+        g = self.max_gross
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0.0 < g <= 100.0:
+            raise ConfigError(f"PortfolioConfig.max_gross must be in (0, 100], got {g!r}")
+        if g > 1.0 and not self.allow_leverage:
+            raise ConfigError(
+                f"PortfolioConfig.max_gross={g:g} is leverage: set allow_leverage=True, or keep "
+                "max_gross <= 1"
+            )
+        if self.calendar not in CALENDAR_CHOICES:
+            raise ConfigError(
+                "PortfolioConfig.calendar: "
+                + unknown_choice("calendar", self.calendar, CALENDAR_CHOICES)
+            )
+
+    def engine_config(self) -> EngineConfig:
+        """The equivalent single-asset settings (costs, capital, calendar)."""
+        try:
+            return EngineConfig(
+                initial_capital=self.initial_capital,
+                commission_pct=self.commission_pct,
+                commission_fixed=self.commission_fixed,
+                slippage_bps=self.slippage_bps,
+                fractional=self.fractional,
+                allow_short=self.allow_short,
+                calendar=self.calendar,
+                periods_per_year=self.periods_per_year,
+            )
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("EngineConfig.", "PortfolioConfig.")) from None
+
+    def with_cost_preset(self, name: str) -> PortfolioConfig:
+        """A copy with the costs of preset ``name`` (see :data:`phi.backtest.costs.COST_PRESETS`)."""
+        p = cost_preset(name)
+        return dataclasses.replace(
+            self,
+            commission_pct=p.commission_pct,
+            commission_fixed=p.commission_fixed,
+            slippage_bps=p.slippage_bps,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PortfolioConfig:
+        """Build from a dict; unknown keys or bad values raise ConfigError."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in d:
+            if key not in names:
+                raise ConfigError(unknown_choice("PortfolioConfig field", key, names))
+        return cls(**dict(d))
+
+
+@dataclass
+class PortfolioResult(BacktestResult):
+    """A :class:`BacktestResult` for a portfolio, plus per-symbol detail.
+
+    ``positions`` is the net market value of the holdings at each close (so
+    ``equity == cash + positions``), ``trades`` has :data:`PORTFOLIO_TRADE_COLUMNS`.
+
+    Attributes
+    ----------
+    holdings : DataFrame
+        Signed units of each symbol at each close.
+    fills : DataFrame
+        Every fill, columns :data:`FILL_COLUMNS`.
+    weights : DataFrame
+        The target weights on the aligned bars (NaN = no view).
+    missing_data : dict
+        Per symbol: its first and last stamp and the bars of the union it lacks.
+    """
+
+    holdings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fills: pd.DataFrame = field(default_factory=pd.DataFrame)
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    missing_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# inputs
+
+
+def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.ndarray, np.ndarray]:
+    """Union index, symbols, and (n, k) opens and closes with NaN where a symbol has no bar."""
+    if not isinstance(bars, Mapping) or not bars:
+        raise EngineError("bars must be a non-empty dict of symbol -> OHLCV DataFrame")
+    symbols = [str(s) for s in bars]
+    frames = list(bars.values())
+    for sym, df in zip(symbols, frames, strict=True):
+        if not isinstance(df, pd.DataFrame):
+            raise EngineError(f"bars[{sym!r}] must be a DataFrame, got {type(df).__name__}")
+        if len(df) == 0:
+            raise EngineError(f"bars[{sym!r}] has no bars")
+        lower = {str(c).lower(): c for c in df.columns}
+        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
+        if missing:
+            raise EngineError(f"bars[{sym!r}] is missing column(s) {', '.join(missing)}")
+        try:
+            arrs = [
+                np.ascontiguousarray(df[lower[c]].to_numpy(dtype=np.float64))
+                for c in ("open", "high", "low", "close")
+            ]
+        except (TypeError, ValueError) as exc:
+            raise EngineError(f"bars[{sym!r}] prices must be numeric ({exc})") from None
+        bad = _nb.first_bad_bar_nb(*arrs)
+        if bad >= 0:
+            raise EngineError(
+                f"bars[{sym!r}] at {df.index[bad]} has a missing, infinite or non-positive "
+                "price; drop or repair that bar (a missing bar is fine: it is not traded)"
+            )
+        try:
+            _check_bar_order(df.index)
+        except EngineError as exc:
+            raise EngineError(f"bars[{sym!r}]: {exc}") from None
+    index = frames[0].index
+    try:
+        for df in frames[1:]:
+            if not df.index.equals(index):
+                index = index.union(df.index, sort=True)
+    except TypeError as exc:
+        raise EngineError(
+            f"the symbols' stamps cannot be aligned ({exc}); give every frame the same kind "
+            "of index (tz-aware UTC stamps)"
+        ) from None
+    n, k = len(index), len(frames)
+    o = np.full((n, k), np.nan)
+    c = np.full((n, k), np.nan)
+    for j, df in enumerate(frames):
+        lower = {str(col).lower(): col for col in df.columns}
+        pos = np.arange(n) if df.index.equals(index) else index.get_indexer(df.index)
+        o[pos, j] = df[lower["open"]].to_numpy(dtype=np.float64)
+        c[pos, j] = df[lower["close"]].to_numpy(dtype=np.float64)
+    return index, symbols, o, c
+
+
+def _weights(
+    target_weights: pd.DataFrame, index: pd.Index, symbols: list[str], config: PortfolioConfig
+) -> np.ndarray:
+    if not isinstance(target_weights, pd.DataFrame):
+        raise EngineError(
+            f"target_weights must be a DataFrame (bars x symbols), got {type(target_weights).__name__}"
+        )
+    cols = [str(col) for col in target_weights.columns]
+    for col in cols:
+        if col not in symbols:
+            raise EngineError(
+                "target_weights: " + unknown_choice("symbol", col, symbols) + " (keys of bars)"
+            )
+    if len(set(cols)) != len(cols):
+        raise EngineError("target_weights has a duplicate symbol column")
+    if not target_weights.index.equals(index):
+        pos = index.get_indexer(target_weights.index)
+        outside = pos < 0
+        if outside.any():  # rows on stamps without any bar may only be empty
+            bad = outside & target_weights.notna().any(axis=1).to_numpy()
+            if bad.any():
+                first = target_weights.index[int(np.flatnonzero(bad)[0])]
+                raise EngineError(
+                    f"target_weights has a stamp no symbol has a bar at ({first}); weights must "
+                    "be on the bars' stamps"
+                )
+            target_weights = target_weights[~outside]
+            pos = pos[~outside]
+    else:
+        pos = np.arange(len(index))
+    try:
+        vals = target_weights.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise EngineError(f"target_weights must be numeric ({exc})") from None
+    w = np.full((len(index), len(symbols)), np.nan)
+    w[np.ix_(pos, [symbols.index(col) for col in cols])] = vals
+    if np.isinf(w).any():
+        r, j = np.argwhere(np.isinf(w))[0]
+        raise EngineError(f"target_weights[{symbols[j]!r}] is infinite at {index[r]}")
+    if not config.allow_short and (w < 0).any():
+        r, j = np.argwhere(w < 0)[0]
+        raise ConfigError(
+            f"target_weights[{symbols[j]!r}] is {w[r, j]:g} at {index[r]}: a short; set "
+            "PortfolioConfig.allow_short=True or clip the weights at 0"
+        )
+    gross = np.nansum(np.abs(w), axis=1)
+    over = np.flatnonzero(gross > config.max_gross + 1e-9)
+    if over.size:
+        r = int(over[0])
+        how = (
+            f"at most max_gross={config.max_gross:g}"
+            if config.allow_leverage
+            else "at most 1 without leverage (set allow_leverage=True and max_gross)"
+        )
+        raise ConfigError(
+            f"target weights at {index[r]} sum to {gross[r]:g} (gross, Σ|w|) on {over.size} "
+            f"bar(s); PortfolioConfig allows {how}; scale them down"
+        )
+    return w
+
+
+def _period_ends(index: pd.Index, kind: str) -> np.ndarray:
+    """True at the last bar of each ISO week / calendar month (in the index's time zone)."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ConfigError(
+            f"PortfolioConfig.rebalance={kind!r} needs bars with a DatetimeIndex; use 'every:N'"
+        )
+    if kind == "weekly":
+        days = (
+            index.normalize().tz_localize(None).asi8 // 86_400_000_000_000
+            if index.tz
+            else (index.normalize().asi8 // 86_400_000_000_000)
+        )
+        key = (days + 3) // 7  # weeks starting on Monday (1970-01-01 was a Thursday)
+    else:
+        key = np.asarray(index.year * 12 + index.month, dtype=np.int64)
+    key = np.asarray(key, dtype=np.int64)
+    out = np.zeros(len(index), dtype=bool)
+    out[:-1] = key[1:] != key[:-1]
+    out[-1] = True
+    return out
+
+
+def _decisions(w: np.ndarray, index: pd.Index, kind: str, every: float) -> np.ndarray:
+    has = ~np.isnan(w).all(axis=1)
+    n = len(has)
+    if kind == "drift":
+        return np.zeros(n, dtype=bool)
+    if kind == "every_bar":
+        return has
+    if kind in ("weekly", "monthly"):
+        return _period_ends(index, kind) & has
+    if kind == "every":
+        rows = np.flatnonzero(has)
+        out = np.zeros(n, dtype=bool)
+        if rows.size:
+            t0 = int(rows[0])
+            out[t0 :: int(every)] = True
+        return out & has
+    # on_change: a non-empty row that differs from the last non-empty row before it
+    last = np.where(has, np.arange(n), -1)
+    last = np.maximum.accumulate(last)
+    prev = np.empty(n, dtype=np.int64)
+    prev[0] = -1
+    prev[1:] = last[:-1]
+    prev_rows = w[np.maximum(prev, 0)]
+    same = ((prev_rows == w) | (np.isnan(prev_rows) & np.isnan(w))).all(axis=1) & (prev >= 0)
+    return has & ~same
+
+
+def _missing_report(
+    index: pd.Index, symbols: list[str], c: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    have = ~np.isnan(c)
+    for j, sym in enumerate(symbols):
+        rows = np.flatnonzero(have[:, j])
+        first, last = int(rows[0]), int(rows[-1])
+        out[sym] = {
+            "first": str(index[first]),
+            "last": str(index[last]),
+            "missing_bars": int(last - first + 1 - rows.size),
+            "bars_before_first": first,
+            "bars_after_last": int(len(index) - 1 - last),
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# results
+
+
+def _fills_frame(f: np.ndarray, index: pd.Index, symbols: list[str]) -> pd.DataFrame:
+    bar = f[:, pnb.FL_BAR].astype(np.int64)
+    sym = f[:, pnb.FL_SYMBOL].astype(np.int64)
+    dec = f[:, pnb.FL_DECISION_BAR].astype(np.int64)
+    ruin = dec < 0
+    names = np.asarray(symbols, dtype=object)
+    dtimes = index[np.maximum(dec, 0)]
+    return pd.DataFrame(
+        {
+            "time": index[bar],
+            "symbol": pd.array(names[sym], dtype="str") if len(sym) else pd.array([], dtype="str"),
+            "units": f[:, pnb.FL_UNITS],
+            "price": f[:, pnb.FL_PRICE],
+            "costs": f[:, pnb.FL_COSTS],
+            "cash_change": f[:, pnb.FL_CASH],
+            "position_after": f[:, pnb.FL_POS_AFTER],
+            "decision_time": dtimes.where(~ruin) if len(dec) else dtimes,
+            "late": (bar - dec > 1) & ~ruin,
+            "reason": np.where(ruin, "ruin", "rebalance").astype(object),
+        },
+        columns=list(FILL_COLUMNS),
+    ).astype({"reason": "str"})
+
+
+def _trades_frame(
+    f: np.ndarray, index: pd.Index, symbols: list[str], last_mark: np.ndarray
+) -> pd.DataFrame:
+    """Flat-to-flat stretches of each symbol's position, from the fills."""
+    n = len(index)
+    if f.shape[0] == 0:
+        empty = pd.DataFrame({c: [] for c in PORTFOLIO_TRADE_COLUMNS})
+        return empty.astype({"symbol": "str", "side": "str", "exit_reason": "str", "open": bool})
+    sym = f[:, pnb.FL_SYMBOL].astype(np.int64)
+    order = np.argsort(sym, kind="stable")
+    f = f[order]
+    sym = sym[order]
+    after = f[:, pnb.FL_POS_AFTER]
+    units = f[:, pnb.FL_UNITS]
+    before = after - units
+    start = (np.abs(before) <= 1e-12 * np.maximum(np.abs(after), 1.0)) | np.r_[
+        True, sym[1:] != sym[:-1]
+    ]
+    seg = np.cumsum(start) - 1
+    price = f[:, pnb.FL_PRICE]
+    bar = f[:, pnb.FL_BAR].astype(np.int64)
+    grow = np.abs(after) > np.abs(before)
+    qty = np.abs(units)
+    frame = pd.DataFrame(
+        {
+            "seg": seg,
+            "sym": sym,
+            "bar": bar,
+            "in_q": np.where(grow, qty, 0.0),
+            "in_v": np.where(grow, qty * price, 0.0),
+            "out_q": np.where(grow, 0.0, qty),
+            "out_v": np.where(grow, 0.0, qty * price),
+            "cash": f[:, pnb.FL_CASH],
+            "costs": f[:, pnb.FL_COSTS],
+            "size": np.abs(after),
+            "side": np.sign(after),
+            "after": after,
+            "ruin": f[:, pnb.FL_DECISION_BAR] < 0,
+        }
+    )
+    g = frame.groupby("seg", sort=True)
+    agg = g.agg(
+        sym=("sym", "first"),
+        entry_bar=("bar", "first"),
+        last_bar=("bar", "last"),
+        in_q=("in_q", "sum"),
+        in_v=("in_v", "sum"),
+        out_q=("out_q", "sum"),
+        out_v=("out_v", "sum"),
+        cash=("cash", "sum"),
+        costs=("costs", "sum"),
+        size=("size", "max"),
+        side=("side", "first"),
+        after=("after", "last"),
+        ruin=("ruin", "last"),
+    )
+    is_open = (agg["after"] != 0.0).to_numpy()
+    mark = last_mark[agg["sym"].to_numpy()]
+    pnl = agg["cash"].to_numpy() + np.where(is_open, agg["after"].to_numpy() * mark, 0.0)
+    entry_bar = agg["entry_bar"].to_numpy()
+    exit_bar = np.where(is_open, n - 1, agg["last_bar"].to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exit_price = np.where(is_open, mark, agg["out_v"].to_numpy() / agg["out_q"].to_numpy())
+        entry_price = agg["in_v"].to_numpy() / agg["in_q"].to_numpy()
+        ret = pnl / agg["in_v"].to_numpy()
+    reason = np.where(is_open, "end_of_data", np.where(agg["ruin"].to_numpy(), "ruin", "rebalance"))
+    out = pd.DataFrame(
+        {
+            "symbol": np.asarray(symbols, dtype=object)[agg["sym"].to_numpy()],
+            "entry_time": index[entry_bar],
+            "exit_time": index[exit_bar],
+            "side": np.where(agg["side"].to_numpy() < 0, "short", "long").astype(object),
+            "entry_price": entry_price,
+            "exit_price": exit_price,
+            "size": agg["size"].to_numpy(),
+            "pnl": pnl,
+            "return_pct": ret,
+            "bars_held": exit_bar - entry_bar,
+            "exit_reason": reason.astype(object),
+            "costs": agg["costs"].to_numpy(),
+            "open": is_open,
+            "entry_bar": entry_bar,
+            "exit_bar": exit_bar,
+        },
+        columns=list(PORTFOLIO_TRADE_COLUMNS),
+    )
+    out = out.sort_values(["entry_bar", "symbol"], kind="stable").reset_index(drop=True)
+    return out.astype({"symbol": "str", "side": "str", "exit_reason": "str"})
+
+
+def _assumptions(
+    config: PortfolioConfig, st: np.ndarray, calendar: tuple[str, str, float], index: pd.Index
+) -> dict[str, object]:
+    preset = matching_preset(config.commission_pct, config.commission_fixed, config.slippage_bps)
+    ruin = st[pnb.PS_RUIN_BAR]
+    periods: float | int = calendar[2]
+    if float(periods).is_integer():
+        periods = int(periods)
+    return {
+        "fill": "next_open",
+        "fill_timing": (
+            "target weights of bar t's row are decided at t's close and fill at each symbol's "
+            "next open; a symbol without a bar then stays pending until its next bar (late fill)"
+        ),
+        "rebalance": config.rebalance,
+        "sizing": (
+            "target units = (|w| x equity - fixed commission) / (open x (1 +/- slippage) x "
+            "(1 + commission)), equity marked at the fill bar's opens; reductions first, then "
+            "increases on the re-marked equity (short openings before buys)"
+            + ("" if config.fractional else "; whole units (rounded toward 0)")
+        ),
+        "fractional": config.fractional,
+        "leverage": (
+            f"allowed up to gross {config.max_gross:g}"
+            if config.allow_leverage
+            else "none: gross weight <= 1 and a buy never spends more than the cash (capped)"
+        ),
+        "allow_short": config.allow_short,
+        "costs": (
+            f"commission {config.commission_pct:g} of notional + {config.commission_fixed:g} per "
+            f"fill; slippage {config.slippage_bps:g} bps against every fill"
+            + (f" (cost preset {preset})" if preset else " (custom costs, no preset)")
+        ),
+        "missing_bars": (
+            "no price is invented: a symbol without a bar is not traded and is marked at its last "
+            "close; see missing_data"
+        ),
+        "accounting": (
+            "equity = cash + sum(units x mark) at every close; short proceeds held as cash; no "
+            "interest or borrow fees"
+        ),
+        "ruin": (
+            "none: the equity stayed above 0 at every close"
+            if np.isnan(ruin)
+            else f"equity <= 0 at the close of {index[int(ruin)]}: everything closed, trading stopped"
+        ),
+        "calendar": calendar[0],
+        "calendar_source": calendar[1],
+        "periods_per_year": periods,
+        "annualisation": (
+            f"risk metrics on daily returns (equity at each trading day's last bar), {periods} "
+            "periods/year, risk-free rate 0, empyrical definitions"
+        ),
+        "buy_and_hold_return": "equal-weight basket of the symbols' closes, each from its first bar",
+        "late_fills": int(st[pnb.PS_LATE]),
+        "capped_fills": int(st[pnb.PS_CAPPED]),
+        "skipped_targets": int(st[pnb.PS_SKIPPED]),
+        "decisions": int(st[pnb.PS_N_DECISIONS]),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+
+def run_portfolio(
+    bars: Mapping[str, pd.DataFrame],
+    target_weights: pd.DataFrame,
+    config: PortfolioConfig | Mapping[str, Any] | None = None,
+) -> PortfolioResult:
+    """Backtest target weights on several symbols with one shared cash account.
+
+    Parameters
+    ----------
+    bars : dict of str -> DataFrame
+        OHLCV bars per symbol (open, high, low, close; finite, positive, strictly increasing
+        stamps). Stamps may differ between symbols: the run is on their union.
+    target_weights : DataFrame
+        Target fraction of equity per symbol (columns, a subset of ``bars``' keys) on the
+        bars' stamps; NaN = no view (leave as is). See the module notes for the schedule.
+    config : PortfolioConfig, optional
+
+    Returns
+    -------
+    PortfolioResult
+        Equity, cash, net position value, holdings, fills, flat-to-flat trades, metrics,
+        the assumption ledger and the missing-data report.
+
+    Examples
+    --------
+    >>> w = momentum_rotation_weights(closes, lookback=20, every=5)  # doctest: +SKIP
+    >>> res = run_portfolio(bars, w, PortfolioConfig(rebalance="every:5"))  # doctest: +SKIP
+    """
+    if config is None:
+        cfg = PortfolioConfig()
+    elif isinstance(config, PortfolioConfig):
+        cfg = config
+    elif isinstance(config, Mapping):
+        cfg = PortfolioConfig.from_dict(config)
+    else:
+        raise ConfigError(f"config must be a PortfolioConfig, got {type(config).__name__}")
+    kind, x = _parse_rebalance(cfg.rebalance)
+    index, symbols, o, c = _align(bars)
+    w = _weights(target_weights, index, symbols, cfg)
+    decide = _decisions(w, index, kind, x)
+    frame0 = next(iter(bars.values()))
+    probe = pd.DataFrame(index=index)
+    probe.attrs = {key: v for key, v in frame0.attrs.items() if key != "symbol"}
+    cal = _calendar(probe, cfg.engine_config())
+    n, k = c.shape
+    fp = np.empty(pnb.N_PF)
+    fp[pnb.PF_INIT_CASH] = cfg.initial_capital
+    fp[pnb.PF_COMM_PCT] = cfg.commission_pct
+    fp[pnb.PF_COMM_FIXED] = cfg.commission_fixed
+    fp[pnb.PF_SLIP] = cfg.slippage_bps / 10_000.0
+    fp[pnb.PF_DRIFT] = x if kind == "drift" else np.nan
+    ip = np.array([cfg.fractional, cfg.allow_leverage], dtype=np.int64)
+    eq = np.empty(n)
+    cash = np.empty(n)
+    pos = np.empty((n, k))
+    fills = np.empty((2 * n * k + k, pnb.N_FL))
+    st = np.empty(pnb.N_PS)
+    nf = pnb.simulate_portfolio_nb(o, c, w, decide, fp, ip, eq, cash, pos, fills, st)
+    fills = fills[:nf]
+
+    marks = pd.DataFrame(c).ffill().to_numpy()
+    value = np.where(pos != 0.0, pos * np.nan_to_num(marks), 0.0).sum(axis=1)
+    trades = _trades_frame(fills, index, symbols, marks[-1])
+    closed = trades[~trades["open"]]
+    base = c[np.argmax(~np.isnan(c), axis=0), np.arange(k)]
+    basket = np.nanmean(marks / base, axis=1)
+    metrics = compute_metrics(
+        equity=eq,
+        positions=value,
+        close=basket,
+        day_end=cal[3],
+        initial=cfg.initial_capital,
+        periods=cal[2],
+        closed_pnl=closed["pnl"].to_numpy(),
+        closed_return_pct=closed["return_pct"].to_numpy(),
+        n_open_trades=int(trades["open"].sum()),
+        precomputed={"direction_accuracy": float("nan")},
+    )
+    metrics["n_fills"] = float(nf)
+    metrics["turnover"] = (
+        float(st[pnb.PS_TURNOVER] / np.mean(eq)) if np.mean(eq) > 0 else float("nan")
+    )
+    assumptions = _assumptions(cfg, st, cal[:3], index)
+    missing = _missing_report(index, symbols, c)
+    assumptions["missing_data"] = missing
+    return PortfolioResult(
+        trades=trades,
+        equity=pd.Series(eq, index=index, name="equity"),
+        positions=pd.Series(value, index=index, name="position_value"),
+        metrics=metrics,
+        assumptions=assumptions,
+        signal=None,
+        cash=pd.Series(cash, index=index, name="cash"),
+        holdings=pd.DataFrame(pos, index=index, columns=symbols),
+        fills=_fills_frame(fills, index, symbols),
+        weights=pd.DataFrame(w, index=index, columns=symbols),
+        missing_data=missing,
+    )
