@@ -26,6 +26,7 @@ PAGES: Final[dict[str, str]] = {
     "Run history": "history",
     "Cache manager": "cache",
     "PhiAI": "phiai",
+    "Scanner": "scanner",
 }
 VIEWS: Final = tuple(PAGES)
 #: the Workbench's main-area sections (a tab bar); a finished run opens "Results"

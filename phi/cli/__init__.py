@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from phi.cli import backtest, data, indicators, options, plutus, regime, runs, tune, workbench
+from phi.cli import backtest, data, indicators, options, plutus, regime, runs, scan, tune, workbench
 from phi.cli._common import err_console
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ app.command("tune")(tune.tune)
 app.command()(workbench.workbench)
 app.add_typer(options.options_app, name="options")
 app.add_typer(plutus.plutus_app, name="plutus")
+app.command("scan")(scan.scan_cmd)
 
 __all__ = ["app", "main"]
 
@@ -66,7 +67,7 @@ def _usage_error(exc: Exception) -> int | None:
 
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
-_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "tune", "workbench", "plutus"})
+_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "tune", "workbench", "plutus", "scan"})
 
 
 def _home_problem(argv: list[str]) -> str | None:

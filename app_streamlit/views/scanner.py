@@ -1,0 +1,149 @@
+"""Scanner page (the seed's "Phi-Bot" universe scanner): the regime engine on every symbol of a
+universe, ranked, with a heatmap of the regime probabilities on each symbol's last bar.
+
+Everything is computed by :func:`phi.scanner.scan`; this page only collects the request and
+draws the result. Level-2 columns show "unavailable" (never 0) without a quote source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_streamlit import charts, styles, ui
+
+FORM = "scan:form"
+SYMBOLS = "scan:symbols"
+VENDOR = "scan:vendor"
+TIMEFRAME = "scan:timeframe"
+START = "scan:start"
+END = "scan:end"
+RANK_BY = "scan:rank_by"
+L2 = "scan:l2"
+RESULT = "scan:result"
+VENDORS = ("demo", "yfinance", "alpha_vantage")
+TIMEFRAMES = ("1D", "4H", "1H", "15m", "5m", "1m")
+RANKS: dict[str, str] = {"score": "score (highest first)", "abs_score": "|score| (strongest either way)",
+         "composite": "composite", "confidence": "confidence"}  # fmt: skip
+
+
+def heatmap_chart(heat: pd.DataFrame, *, height: int | None = None) -> charts.Chart:
+    """Symbols x regimes, the probability in each cell (colour-blind-safe Viridis scale)."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=heat.to_numpy(), x=list(heat.columns), y=list(heat.index), zmin=0.0, zmax=1.0, colorscale="Viridis",
+            texttemplate="%{z:.2f}", hovertemplate="%{y} %{x}: %{z:.1%}<extra></extra>",
+            colorbar={"title": "P", "tickformat": ".0%"},
+        )
+    )  # fmt: skip
+    fig.update_layout(**styles.PLOTLY_LAYOUT)
+    fig.update_layout(
+        title={"text": "Regime probabilities on each symbol's last bar", "font": {"size": 14}, "x": 0.01},
+        height=height or max(260, 60 + 34 * len(heat)),
+    )
+    fig.update_yaxes(autorange="reversed", gridcolor=styles.PLOTLY_LAYOUT["yaxis"]["gridcolor"])
+    return charts.Chart(fig)
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The ranked table as shown: rounded numbers, L2 columns 'unavailable' when missing."""
+    from phi.scanner import L2_COLUMNS
+
+    out = table.copy()
+    out["last bar"] = [f"{t:%Y-%m-%d}" + (" (cached)" if c else "") for t, c in zip(out["last_bar"], out["from_cache"], strict=True)]
+    for col in ("score", "composite", "confidence", "c_field", "c_consensus", "c_liquidity", "dominant_prob"):
+        out[col] = out[col].round(3)
+    for col in L2_COLUMNS:
+        out[col] = [f"{v:.3f}" if isinstance(v, float) and math.isfinite(v) else "unavailable" for v in out[col]]
+    return out.drop(columns=["last_bar", "from_cache", "synthetic"]).rename(
+        columns={"c_field": "field conf.", "c_consensus": "consensus", "c_liquidity": "liquidity",
+                 "dominant_regime": "dominant regime", "dominant_prob": "its prob.", "top_species": "top species"}
+    )  # fmt: skip
+
+
+def _form() -> dict[str, Any] | None:
+    from phi.scanner import DEFAULT_UNIVERSE
+
+    today = dt.date.today()
+    with st.form(FORM):
+        st.text_input("Symbols", ", ".join(DEFAULT_UNIVERSE), key=SYMBOLS, help="Tickers separated by commas or spaces.")
+        c = st.columns(5)
+        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
+        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
+        start = c[2].date_input("Start", today - dt.timedelta(days=730), key=START)
+        end = c[3].date_input("End", today, key=END)
+        rank_by = c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), key=RANK_BY)
+        l2 = st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", key=L2)
+        if not st.form_submit_button("Scan", type="primary"):
+            return None
+    return {"symbols": st.session_state.get(SYMBOLS, ""), "vendor": vendor, "timeframe": timeframe,
+            "start": str(start), "end": str(end), "rank_by": rank_by, "l2": l2}  # fmt: skip
+
+
+def run_scan(request: dict[str, Any]) -> Any:
+    """Scan with a progress bar (phi does the work)."""
+    from phi.scanner import parse_symbols, scan
+
+    names = parse_symbols([request["symbols"]])
+    l2_source, l2_status = None, None
+    if request.get("l2"):
+        from phi.data.l2 import scanner_source
+
+        l2_source, l2_status = scanner_source(names)
+    bar = st.progress(0.0, text="Scanning ...")
+
+    def progress(sym: str, done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Scanning {sym} ({done + 1}/{total}) ..." if sym else "Done")
+
+    try:
+        return scan(names, vendor=request["vendor"], timeframe=request["timeframe"], start=request["start"],
+                    end=request["end"], rank_by=request["rank_by"], l2=l2_source, l2_status=l2_status, progress=progress)  # fmt: skip
+    finally:
+        bar.empty()
+
+
+def show_result(result: Any, key: str = "scan") -> None:
+    """Ribbon, ranked table, heatmap and failures of a :class:`phi.scanner.ScanResult`."""
+    table = result.table()
+    for sym, reason in result.failures:
+        st.warning(f"{sym} skipped: {reason}", icon=":material/warning:")
+    if table.empty:
+        st.info("No symbol could be scanned; the reasons are above.")
+        return
+    top = table.iloc[0]
+    ui.ribbon(
+        [
+            ("scanned", f"{len(table)}", 0),
+            ("failed", f"{len(result.failures)}", -1 if result.failures else 0),
+            ("top symbol", f"{top['symbol']} ({top['score']:+.3f})", 1 if top["score"] > 0 else -1),
+            ("its regime", str(top["dominant_regime"]), 0),
+        ]
+    )
+    if bool(table["synthetic"].any()):
+        st.caption("SYNTHETIC demo data — generated locally, not market prices.")
+    st.caption(f"Ranked by {RANKS.get(result.rank_by, result.rank_by)}; score and composite run from −1 (sell) to +1 (buy); "
+               f"confidences from 0 to 1. {result.l2_status}.")  # fmt: skip
+    st.dataframe(display_table(table), hide_index=True, key=f"{key}:table")
+    ui.show_chart(heatmap_chart(result.heatmap()), key=f"{key}:heatmap")
+
+
+def render() -> None:
+    st.subheader("Scanner — regime engine across a universe")
+    st.caption("Each symbol's regime score, confidences, dominant regime and most probable species on its last bar, ranked. "
+               "Cached bars are reused; a symbol that fails is reported and the scan goes on.")  # fmt: skip
+    request = _form()
+    if request is not None:
+        result = ui.attempt(run_scan, request)
+        if isinstance(result, ui.Failed):
+            return
+        st.session_state[RESULT] = result
+    result = st.session_state.get(RESULT)
+    if result is None:
+        st.info("Choose symbols and press Scan.")
+        return
+    show_result(result)

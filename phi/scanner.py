@@ -1,0 +1,193 @@
+"""The Phi-Bot universe scanner: the regime engine on every symbol of a universe, ranked.
+
+>>> res = scan(["SPY", "QQQ", "GLD"], vendor="demo")          # doctest: +SKIP
+>>> res.table()[["symbol", "score", "dominant_regime"]]      # doctest: +SKIP
+
+For each symbol: the engine's score, composite, confidences, dominant regime and its
+probability, the three most probable species and the 8 regime probabilities of the last bar
+(the heatmap across the universe). Bars come through :func:`phi.data.store.get_dataset`, so a
+cached range is reused and not fetched again. A symbol that fails (bad symbol, vendor error,
+too few bars) is reported with its one-line reason and the scan goes on. Level-2 features
+(:mod:`phi.data.l2`) join the table when a quote source is given; otherwise they are missing
+(NaN, "unavailable"), never zeros.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from phi.errors import ConfigError, PhiError
+
+__all__ = ["DEFAULT_UNIVERSE", "L2_COLUMNS", "RANK_BY", "ScanResult", "read_universe", "scan"]
+
+#: The seed dashboard's default universe.
+DEFAULT_UNIVERSE: Final = ("SPY", "QQQ", "AAPL", "NVDA", "TSLA", "MSFT", "AMZN", "GLD")
+RANK_BY: Final = ("score", "abs_score", "composite", "confidence")
+L2_COLUMNS: Final = ("book_imbalance", "spread_bps", "ofi", "depth_ratio", "depth_trend")
+MAX_SYMBOLS: Final = 1000
+_MIX = ("score", "composite", "confidence", "c_field", "c_consensus", "c_liquidity")
+
+Progress = Callable[[str, int, int], None]
+#: Level-2 features of a symbol (keys :data:`L2_COLUMNS`), or None when not available.
+L2Source = Callable[[str], Mapping[str, float] | None]
+
+
+@dataclass
+class ScanResult:
+    """Ranked rows (one per scanned symbol), failures, and the universe's regime heatmap."""
+
+    rows: list[dict[str, Any]]
+    failures: list[tuple[str, str]]
+    rank_by: str = "score"
+    l2_status: str = "L2 quotes: not requested"
+    regimes: tuple[str, ...] = field(default_factory=tuple)
+
+    def table(self) -> pd.DataFrame:
+        """One row per symbol, best first (rank 1)."""
+        cols = ["rank", "symbol", *_MIX, "dominant_regime", "dominant_prob", "top_species", "last_bar", "bars",
+                "from_cache", "synthetic", *L2_COLUMNS]  # fmt: skip
+        return pd.DataFrame(self.rows, columns=cols)
+
+    def heatmap(self) -> pd.DataFrame:
+        """Regime probabilities of the last bar: symbols (ranked) x the 8 regimes."""
+        data = {r["symbol"]: r["regime_probs"] for r in self.rows}
+        return pd.DataFrame.from_dict(data, orient="index", columns=list(self.regimes))
+
+
+def read_universe(path: str | Path) -> list[str]:
+    """Symbols from a text file: one per line or separated by commas/spaces; ``#`` starts a
+    comment; duplicates dropped (first kept)."""
+    from phi._io import read_user_text
+
+    text = read_user_text(path, "universe file")
+    symbols = parse_symbols(line.split("#", 1)[0] for line in text.splitlines())
+    if not symbols:
+        raise ConfigError(f"universe file {str(path)!r} lists no symbols; put one symbol per line")
+    return symbols
+
+
+def parse_symbols(parts: Iterable[str]) -> list[str]:
+    """Split on commas and whitespace, upper-case, de-duplicate in order."""
+    out: dict[str, None] = {}
+    for part in parts:
+        for token in part.replace(",", " ").split():
+            out.setdefault(token.strip().upper(), None)
+    return list(out)
+
+
+def _top_species(species: pd.Series, k: int = 3) -> str:
+    from phi.regime.taxonomy import SPECIES
+
+    names = {s.id: f"{s.id} {s.regime}{'/' + s.vol_tag if s.vol_tag else ''}" for s in SPECIES}
+    top = species.dropna().sort_values(ascending=False, kind="stable").head(k)
+    return ", ".join(f"{names.get(str(i), i)} {p:.2f}" for i, p in top.items())
+
+
+def _scan_one(symbol: str, lo: str, hi: str, timeframe: str, vendor: str, engine: Any) -> dict[str, Any]:
+    from phi.data.store import get_dataset
+
+    ds = get_dataset(symbol, lo, hi, timeframe, vendor)
+    res = engine.run(ds.frame)
+    latest = res.latest()
+    probs = latest["regime_probs"]
+    if not all(math.isfinite(v) for v in probs.values()):
+        raise PhiError(f"the regime engine has no reading on the last bar of {symbol} (warm-up)")
+    dom = latest["dominant_regime"]
+    return {
+        "symbol": ds.metadata.get("symbol", symbol),
+        **{k: float(latest[k]) for k in _MIX},
+        "dominant_regime": dom,
+        "dominant_prob": float(probs[dom]),
+        "top_species": _top_species(res.species_probs.iloc[-1]),
+        "regime_probs": probs,
+        "last_bar": ds.frame.index[-1],
+        "bars": len(ds.frame),
+        "from_cache": ds.from_cache,
+        "synthetic": ds.synthetic,
+    }
+
+
+def _sort_key(rank_by: str) -> Callable[[dict[str, Any]], tuple[float, str]]:
+    def key(row: dict[str, Any]) -> tuple[float, str]:
+        value = abs(row["score"]) if rank_by == "abs_score" else row[rank_by]
+        return (-value if math.isfinite(value) else math.inf, row["symbol"])
+
+    return key
+
+
+def scan(
+    symbols: Sequence[str],
+    *,
+    vendor: str = "demo",
+    timeframe: str = "1D",
+    start: Any = None,
+    end: Any = None,
+    rank_by: str = "score",
+    config: Any = None,
+    l2: L2Source | None = None,
+    l2_status: str | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Run the regime engine on every symbol and rank them.
+
+    Parameters
+    ----------
+    symbols
+        Tickers (duplicates dropped).
+    vendor, timeframe, start, end
+        The bars to use (default: the last two years up to today).
+    rank_by
+        ``score`` (default, highest first), ``abs_score``, ``composite`` or ``confidence``.
+    config
+        An :class:`~phi.regime.config.MFTConfig` (default: calibrated).
+    l2
+        Level-2 features per symbol (see :mod:`phi.data.l2`); ``None``: columns unavailable.
+    l2_status
+        One line on the L2 source, shown with the results.
+    progress
+        ``progress(symbol, done, total)`` before each symbol.
+    """
+    from phi.regime.engine import RegimeEngine
+    from phi.regime.taxonomy import REGIMES
+
+    if rank_by not in RANK_BY:
+        from phi.errors import unknown_choice
+
+        raise ConfigError(unknown_choice("ranking", rank_by, RANK_BY))
+    names = parse_symbols(symbols)
+    if not names:
+        raise ConfigError("no symbols to scan; give tickers (e.g. SPY QQQ) or a universe file")
+    if len(names) > MAX_SYMBOLS:
+        raise ConfigError(f"{len(names)} symbols is more than the scanner's limit of {MAX_SYMBOLS}; split the universe")
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    hi = str(end) if end is not None else today.strftime("%Y-%m-%d")
+    lo = str(start) if start is not None else (pd.Timestamp(hi) - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
+    engine = RegimeEngine(config)
+    rows, failures = [], []
+    for i, sym in enumerate(names):
+        if progress is not None:
+            progress(sym, i, len(names))
+        try:
+            row = _scan_one(sym, lo, hi, timeframe, vendor, engine)
+        except PhiError as exc:
+            failures.append((sym, str(exc)))
+            continue
+        except Exception as exc:  # a bug or a vendor library's surprise: reported, the scan goes on
+            failures.append((sym, f"unexpected error ({type(exc).__name__}): {exc}"))
+            continue
+        feats = l2(sym) if l2 is not None else None
+        row.update({c: float(feats[c]) if feats and c in feats else math.nan for c in L2_COLUMNS})
+        rows.append(row)
+    if progress is not None:
+        progress("", len(names), len(names))
+    rows.sort(key=_sort_key(rank_by))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    status = l2_status or ("L2 quotes: not requested (columns unavailable)" if l2 is None else "L2 quotes: connected")
+    return ScanResult(rows, failures, rank_by, status, tuple(REGIMES))

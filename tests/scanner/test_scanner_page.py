@@ -1,0 +1,29 @@
+"""The Scanner page of the workbench under AppTest: scan a demo universe with a failing symbol."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.app.conftest import assert_clean, figure, html_text, start, warnings_
+
+
+def test_scanner_page_scans_ranks_and_reports_failures() -> None:
+    at = start()
+    at.segmented_control(key="nav").set_value("Scanner").run()
+    assert_clean(at)
+    assert any("Choose symbols and press Scan" in i.value for i in at.info)
+    at.text_input(key="scan:symbols").set_value("SPY, QQQ, BAD/.., GLD")
+    at.date_input(key="scan:start").set_value(dt.date(2023, 1, 1))
+    at.date_input(key="scan:end").set_value(dt.date(2024, 6, 30))
+    at.button[0].click().run()  # the form's Scan button
+    assert_clean(at)
+    assert warnings_(at) == ["BAD/.. skipped: symbol 'BAD/..' contains '/'; only letters, digits and . - ^ = _ are allowed"]
+    table = at.dataframe[0].value
+    assert list(table["rank"]) == [1, 2, 3] and sorted(table["symbol"]) == ["GLD", "QQQ", "SPY"]
+    assert list(table["score"]) == sorted(table["score"], reverse=True)
+    assert set(table["ofi"]) == {"unavailable"}  # no L2 source: unavailable, not 0
+    text = html_text(at)
+    assert "SYNTHETIC" in text and "top symbol" in text and "L2 quotes: not requested" in text
+    spec = figure(at, "scan:heatmap")
+    heat = spec["data"][0]
+    assert heat["type"] == "heatmap" and heat["y"] == list(table["symbol"]) and len(heat["x"]) == 8
