@@ -45,8 +45,7 @@ FP_STEP = 16
 FP_RISK = 17
 FP_CONTRACTS = 18
 FP_WARMUP = 19
-FP_DIRECTIONAL = 20
-N_FP = 21
+N_FP = 20
 
 # ---- exit reasons ----------------------------------------------------------------------
 EXIT_STOP = 1
@@ -72,7 +71,8 @@ TR_PNL = 11
 TR_REASON = 12
 TR_EXPIRY = 13
 TR_ATTR = 14  # 6 columns from here: P&L by delta, gamma, vega, theta, residual, costs
-N_TR = 20
+TR_STRUCT = 20  # index of the structure traded (into the leg tables' structures)
+N_TR = 21
 
 # ---- leg record columns ----------------------------------------------------------------
 LG_TRADE = 0
@@ -177,6 +177,9 @@ def simulate_nb(
     tyr: np.ndarray,
     iv: np.ndarray,
     sig: np.ndarray,
+    st_up: np.ndarray,
+    st_dn: np.ndarray,
+    dirs: np.ndarray,
     leg_kind: np.ndarray,
     leg_qty: np.ndarray,
     leg_role: np.ndarray,
@@ -193,8 +196,10 @@ def simulate_nb(
 ) -> None:
     """Run the options bar loop (see the module notes).
 
-    ``leg_*`` are ``(2, MAX_LEGS)``: row 0 the bullish side, row 1 the bearish side;
-    ``leg_kind`` +1 call, -1 put, 0 stock. ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
+    ``leg_*`` are ``(2 * S, MAX_LEGS)`` for ``S`` structures: row ``2 i`` structure ``i``'s
+    bullish side, row ``2 i + 1`` its bearish side; ``leg_kind`` +1 call, -1 put, 0 stock;
+    ``dirs[i]`` 1 if structure ``i`` is directional. ``st_up[t]`` / ``st_dn[t]`` name the
+    structure an up / down cross at bar t's close opens (-1: none). ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
     theta of the whole position); ``attr`` is ``(n, 6)`` (delta, gamma, vega, theta,
     residual, costs: they sum to the bar's equity change). ``counts`` gets the number of
     trades, legs and skipped entries.
@@ -203,7 +208,9 @@ def simulate_nb(
     r, q, skew, mult = fp[FP_R], fp[FP_Q], fp[FP_SKEW], fp[FP_MULT]
     comm, hc = fp[FP_COMM], fp[FP_HAIRCUT]
     thr, xthr = fp[FP_ENTRY_THR], fp[FP_EXIT_THR]
-    directional = fp[FP_DIRECTIONAL] != 0.0
+    directional = True  # of the open position's structure
+    pos_struct = 0
+    pend_struct = 0
     warmup = int(fp[FP_WARMUP])
     cash = fp[FP_INIT]
     # open position
@@ -288,7 +295,8 @@ def simulate_nb(
         pend_exit = 0
         if pend_side != 0 and not is_open:
             s = op[t]
-            row_i = 0 if (pend_side > 0 or not directional) else 1
+            pdir = dirs[pend_struct] != 0.0
+            row_i = 2 * pend_struct + (0 if (pend_side > 0 or not pdir) else 1)
             nl = n_legs[row_i]
             tau = fp[FP_DTE_Y]
             debit_u = 0.0  # cash paid per structure unit at the fills (negative: a credit)
@@ -337,6 +345,8 @@ def simulate_nb(
             if u >= 1.0 and not math.isnan(debit_u):
                 is_open = True
                 side = pend_side
+                pos_struct = pend_struct
+                directional = pdir
                 expiry = tyr[t] + tau
                 entry_comm = comm_u * u
                 cash -= debit_u * u + entry_comm
@@ -355,6 +365,7 @@ def simulate_nb(
                     rec[TR_ATTR + i] = 0.0
                 rec[TR_ATTR + 5] = -(hc_u + comm_u) * u
                 rec[TR_EXPIRY] = expiry
+                rec[TR_STRUCT] = pos_struct
                 leg0 = n_legs_rec
                 for j in range(nl):
                     qtys[j] = leg_qty[row_i, j] * u
@@ -473,13 +484,18 @@ def simulate_nb(
             # entries on crosses of the entry threshold, like the equity engine; a roll reopens
             # the rolled side while the signal is still beyond the threshold (no cross needed)
             roll_side = side if (is_open and pend_exit == EXIT_ROLL) else 0
-            if not directional:
-                if abs(s_t) > thr and n_legs[0] > 0 and (roll_side != 0 or abs(s_p) <= thr):
+            stc = st_up[t] if s_t > thr else (st_dn[t] if s_t < -thr else -1)
+            if stc >= 0:
+                if dirs[stc] == 0.0:  # non-directional: opens on |signal|
+                    if n_legs[2 * stc] > 0 and (roll_side != 0 or abs(s_p) <= thr):
+                        pend_side = 1 if s_t > 0.0 else -1
+                        pend_struct = stc
+                elif s_t > thr and n_legs[2 * stc] > 0 and (roll_side > 0 or s_p <= thr):
                     pend_side = 1
-            elif s_t > thr and n_legs[0] > 0 and (roll_side > 0 or s_p <= thr):
-                pend_side = 1
-            elif s_t < -thr and n_legs[1] > 0 and (roll_side < 0 or s_p >= -thr):
-                pend_side = -1
+                    pend_struct = stc
+                elif s_t < -thr and n_legs[2 * stc + 1] > 0 and (roll_side < 0 or s_p >= -thr):
+                    pend_side = -1
+                    pend_struct = stc
 
     if is_open:  # still open at the end: reported open, valued at the last close
         rec = tr[trade]

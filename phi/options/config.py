@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phi.errors import ConfigError, unknown_choice
-from phi.options.structures import STRUCTURES
+from phi.options.structures import AUTO, STRUCTURES
 
 __all__ = ["CHAIN_FILLS", "STRIKE_RULES", "OptionsConfig"]
 
@@ -49,8 +49,9 @@ class OptionsConfig:
     ----------
     structure : str
         One of :data:`phi.options.structures.STRUCTURES` (``long_call``, ``long_put``,
-        ``bull_call_spread``, ``bear_put_spread``, ``straddle``, ``strangle``,
-        ``iron_condor``, ``covered_call``).
+        ``bull_call_spread``, ``bear_put_spread``, ``bull_put_spread``, ``bear_call_spread``,
+        ``straddle``, ``strangle``, ``iron_condor``, ``covered_call``), or ``"auto"``: chosen
+        per bar from the regime and the IV state (:mod:`phi.options.auto`).
     dte : int
         Calendar days to expiry at entry (1 to 3650).
     strike_rule : {"moneyness", "delta"}
@@ -130,10 +131,15 @@ class OptionsConfig:
             raise ConfigError(
                 "OptionsConfig.chain_fill: " + unknown_choice("chain fill", self.chain_fill, CHAIN_FILLS)
             )
-        if self.structure not in STRUCTURES:
+        if self.structure not in STRUCTURES and self.structure != AUTO:
             raise ConfigError(
                 "OptionsConfig.structure: "
-                + unknown_choice("structure", self.structure, STRUCTURES)
+                + unknown_choice("structure", self.structure, (*STRUCTURES, AUTO))
+            )
+        if self.structure == AUTO and self.chain is not None:
+            raise ConfigError(
+                "OptionsConfig.structure='auto' runs on synthetic prices only for now; with a "
+                "chain choose the structure (e.g. bull_call_spread)"
             )
         if self.strike_rule not in STRIKE_RULES:
             raise ConfigError(

@@ -16,6 +16,9 @@ Rules
   known at t's close), each fill ``price * (1 + haircut)`` when bought and
   ``price * (1 - haircut)`` when sold, plus ``commission_per_contract`` per contract. A
   structure without the signal's side (a ``long_put`` on a long signal) does not trade.
+* **Auto structure.** ``structure="auto"`` chooses the structure per bar from the dominant
+  regime and the IV state (:mod:`phi.options.auto`): the choice at bar t's close uses bars up
+  to t; each trade's ``structure_reason`` says which states and which table row decided.
 * **Strikes** from the open's spot by moneyness or by target delta (``OptionsConfig``);
   expiry ``dte`` calendar days after the entry bar's timestamp; time to expiry in calendar
   years (days / 365) from the bars' timestamps, so intraday bars work.
@@ -57,9 +60,10 @@ from phi.backtest.engine_config import EngineConfig
 from phi.backtest.metrics import compute_metrics
 from phi.errors import ConfigError, EngineError
 from phi.options import _sim_nb as nb
+from phi.options.auto import IV_HIGH, IV_LOW, AutoChoice, choose_structures
 from phi.options.config import OptionsConfig
-from phi.options.structures import get_structure
-from phi.options.vol import bars_per_year, synthetic_iv
+from phi.options.structures import AUTO, STRUCTURES, get_structure
+from phi.options.vol import bars_per_year, realised_vol, synthetic_iv
 
 __all__ = ["EXIT_REASONS", "SYNTHETIC_NOTE", "OptionsResult", "run_options_backtest"]
 
@@ -132,19 +136,23 @@ class OptionsResult(BacktestResult):
     missing_quotes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _leg_tables(options: OptionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    st = get_structure(options.structure)
-    kind = np.zeros((2, nb.MAX_LEGS))
-    qty = np.zeros((2, nb.MAX_LEGS))
-    role = np.zeros((2, nb.MAX_LEGS), dtype=np.int64)
-    n_legs = np.zeros(2, dtype=np.int64)
-    for row, legs in enumerate((st.bullish, st.bearish)):
-        n_legs[row] = len(legs)
-        for j, leg in enumerate(legs):
-            kind[row, j] = _KIND_CODES[leg.kind]
-            qty[row, j] = leg.qty
-            role[row, j] = _ROLE_CODES[leg.role]
-    return kind, qty, role, n_legs
+def _leg_tables(names: list[str]) -> tuple[np.ndarray, ...]:
+    """The kernel's leg tables for ``names``: rows 2i / 2i+1 = structure i's bullish / bearish legs."""
+    kind = np.zeros((2 * len(names), nb.MAX_LEGS))
+    qty = np.zeros((2 * len(names), nb.MAX_LEGS))
+    role = np.zeros((2 * len(names), nb.MAX_LEGS), dtype=np.int64)
+    n_legs = np.zeros(2 * len(names), dtype=np.int64)
+    dirs = np.zeros(len(names))
+    for i, name in enumerate(names):
+        st = get_structure(name)
+        dirs[i] = 1.0 if st.directional else 0.0
+        for row, legs in ((2 * i, st.bullish), (2 * i + 1, st.bearish)):
+            n_legs[row] = len(legs)
+            for j, leg in enumerate(legs):
+                kind[row, j] = _KIND_CODES[leg.kind]
+                qty[row, j] = leg.qty
+                role[row, j] = _ROLE_CODES[leg.role]
+    return kind, qty, role, n_legs, dirs
 
 
 def _params(options: OptionsConfig, engine: EngineConfig) -> np.ndarray:
@@ -176,7 +184,6 @@ def _params(options: OptionsConfig, engine: EngineConfig) -> np.ndarray:
     if options.contracts is not None:
         fp[nb.FP_CONTRACTS] = options.contracts
     fp[nb.FP_WARMUP] = engine.warmup_bars
-    fp[nb.FP_DIRECTIONAL] = 1.0 if get_structure(options.structure).directional else 0.0
     return fp
 
 
@@ -193,7 +200,16 @@ def _years(index: pd.Index) -> np.ndarray:
 def _assumptions(
     options: OptionsConfig, engine: EngineConfig, bars: _Bars, bpy: float, skipped: int
 ) -> dict[str, object]:
-    st = get_structure(options.structure)
+    if options.structure == AUTO:
+        structure = (
+            "auto: chosen per bar by the first match of phi.options.auto.AUTO_TABLE on (dominant "
+            f"regime, IV regime = ATM iv / realised vol of {5 * options.vol_window} bars: LOW_IV < "
+            f"{IV_LOW:g}, HIGH_IV > {IV_HIGH:g}, GEX regime NEUTRAL without a chain); fallback "
+            "long_call / long_put by the signal's side; each trade's structure_reason says why"
+        )
+    else:
+        st = get_structure(options.structure)
+        structure = f"{st.name}: {st.description}"
     if options.strike_rule == "delta":
         strikes = f"by target |delta|: near {options.delta[0]:g}, far {options.delta[1]:g}"
     else:
@@ -222,7 +238,7 @@ def _assumptions(
         "iv_floor": options.iv_floor,
         "bars_per_year": bpy,
         "calendar": bars.calendar,
-        "structure": f"{st.name}: {st.description}",
+        "structure": structure,
         "strikes": strikes,
         "expiry": (
             f"{options.dte} calendar days after the entry bar's timestamp; time in calendar "
@@ -271,6 +287,8 @@ def run_options_backtest(
     signal: Any,
     options: OptionsConfig | None = None,
     engine: EngineConfig | None = None,
+    *,
+    regime: pd.Series | None = None,
 ) -> OptionsResult:
     """Backtest an option structure driven by a signal in [-1, +1] (see the module notes).
 
@@ -284,6 +302,9 @@ def run_options_backtest(
         Structure, strikes, exits, costs, vol model (defaults: ``OptionsConfig()``).
     engine : EngineConfig, optional
         Initial capital, entry/exit thresholds, calendar, warm-up (other fields unused).
+    regime : Series, optional
+        With ``structure="auto"``: the dominant regime per bar (labels of
+        :data:`phi.regime.REGIMES`, None = unknown); default: the MFT engine's on these bars.
 
     Returns
     -------
@@ -316,7 +337,15 @@ def run_options_backtest(
     if options.chain is not None:
         return _run_chain(bars, options, engine, sig, iv, bpy)
     n = len(bars.index)
-    kind, qty, role, n_legs = _leg_tables(options)
+    auto = _auto_choice(ohlcv, bars, options, iv, bpy, regime) if options.structure == AUTO else None
+    names = list(STRUCTURES) if auto is not None else [options.structure]
+    if auto is not None:
+        code = {name: i for i, name in enumerate(names)}
+        st_up = np.array([code.get(x, -1) if x else -1 for x in auto.up], dtype=np.int64)
+        st_dn = np.array([code.get(x, -1) if x else -1 for x in auto.down], dtype=np.int64)
+    else:
+        st_up = st_dn = np.zeros(n, dtype=np.int64)
+    kind, qty, role, n_legs, dirs = _leg_tables(names)
     equity, cash, value = np.empty(n), np.empty(n), np.empty(n)
     greeks, attr = np.zeros((n, 4)), np.zeros((n, 6))
     tr = np.full((n, nb.N_TR), np.nan)
@@ -329,6 +358,9 @@ def run_options_backtest(
         tyr,
         iv,
         sig,
+        st_up,
+        st_dn,
+        dirs,
         kind,
         qty,
         role,
@@ -366,7 +398,39 @@ def run_options_backtest(
         tr,
         lg,
         int(counts[2]),
+        names,
+        auto,
     )
+
+
+def _auto_choice(
+    ohlcv: pd.DataFrame,
+    bars: _Bars,
+    options: OptionsConfig,
+    iv: np.ndarray,
+    bpy: float,
+    regime: pd.Series | None,
+) -> AutoChoice:
+    """Per bar, the structure an up / down cross would open (:mod:`phi.options.auto`); causal:
+    the regime, the IV and the realised vol at bar t use bars up to t only."""
+    from phi.regime.taxonomy import REGIMES
+
+    if regime is None:
+        from phi.regime.engine import RegimeEngine
+
+        regime = RegimeEngine().run(ohlcv).dominant_regime()
+    if not isinstance(regime, pd.Series):
+        raise ConfigError(f"regime must be a pandas Series of dominant-regime labels, got {type(regime).__name__}")
+    if regime.index.equals(bars.index) or len(regime) != len(bars.index):
+        regime = regime.reindex(bars.index)  # a bar without a label is unknown: no entry
+    labels = regime.to_numpy(dtype=object)
+    bad = sorted({x for x in labels if isinstance(x, str) and x not in REGIMES})
+    if bad:
+        raise ConfigError(f"regime: unknown label {bad[0]!r}; use {', '.join(REGIMES)}")
+    long_rv = realised_vol(bars.close, 5 * options.vol_window, bpy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(long_rv > 0, iv / long_rv, np.nan)
+    return choose_structures(pd.Series(labels, dtype=object), ratio)
 
 
 def _build(
@@ -384,6 +448,8 @@ def _build(
     tr: np.ndarray,
     lg: np.ndarray,
     skipped: int,
+    names: list[str],
+    auto: AutoChoice | None,
 ) -> OptionsResult:
     index = bars.index
     entry_bar = tr[:, nb.TR_ENTRY_BAR].astype(np.int64)
@@ -399,7 +465,7 @@ def _build(
             "entry_time": index[entry_bar],
             "exit_time": index[exit_bar],
             "side": np.where(side > 0, "long", np.where(side < 0, "short", "neutral")),
-            "structure": options.structure,
+            "structure": [names[int(i)] for i in tr[:, nb.TR_STRUCT]],
             "units": tr[:, nb.TR_UNITS],
             # the run history's trade columns: structure units, and the net price per share of
             # one unit (cash paid at the entry fills, received at the exit; + debit, - credit)
@@ -451,6 +517,12 @@ def _build(
             "exit_theta": lg[:, nb.LG_EXIT_THETA],
         }
     )
+    if auto is not None:  # the decision bar (the close before the entry fill) and its states
+        trades.insert(
+            4,
+            "structure_reason",
+            [auto.reason(int(e) - 1, "up" if sig[int(e) - 1] > 0 else "down") for e in entry_bar],
+        )
     n = len(index)
     units = np.zeros(n)  # structure units held at each close: [entry bar, exit bar), or to the end
     for e, x, u, rc in zip(entry_bar, exit_bar, tr[:, nb.TR_UNITS], reason, strict=True):

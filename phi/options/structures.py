@@ -22,9 +22,11 @@ from typing import Final
 
 from phi.errors import ConfigError, unknown_choice
 
-__all__ = ["LEG_KINDS", "ROLES", "STRUCTURES", "Leg", "Structure", "get_structure"]
+__all__ = ["AUTO", "LEG_KINDS", "ROLES", "STRUCTURES", "Leg", "Structure", "get_structure"]
 
 LEG_KINDS: Final = ("call", "put", "stock")
+#: ``OptionsConfig(structure=AUTO)``: the structure chosen per bar (:mod:`phi.options.auto`)
+AUTO: Final = "auto"
 ROLES: Final = ("atm", "near", "far")
 
 
@@ -78,6 +80,18 @@ STRUCTURES: Final[dict[str, Structure]] = {
             (),
             (Leg("put", 1, "near"), Leg("put", -1, "far")),
             description="buy the near put, sell the far put; short signals only",
+        ),
+        Structure(
+            "bull_put_spread",
+            (Leg("put", -1, "near"), Leg("put", 1, "far")),
+            (),
+            description="sell the near put, buy the far put (a credit); long signals only",
+        ),
+        Structure(
+            "bear_call_spread",
+            (),
+            (Leg("call", -1, "near"), Leg("call", 1, "far")),
+            description="sell the near call, buy the far call (a credit); short signals only",
         ),
         Structure(
             "straddle",

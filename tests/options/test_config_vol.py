@@ -47,6 +47,8 @@ def test_structure_table():
         "long_put",
         "bull_call_spread",
         "bear_put_spread",
+        "bull_put_spread",
+        "bear_call_spread",
         "straddle",
         "strangle",
         "iron_condor",
@@ -57,6 +59,11 @@ def test_structure_table():
         not get_structure("long_put").bullish and get_structure("long_put").bearish[0].kind == "put"
     )
     assert not get_structure("bull_call_spread").bearish
+    # the credit spreads: sell the near strike, buy the far one, on their one side
+    bps, bcs = get_structure("bull_put_spread"), get_structure("bear_call_spread")
+    assert [(leg.kind, leg.qty, leg.role) for leg in bps.bullish] == [("put", -1, "near"), ("put", 1, "far")]
+    assert not bps.bearish and not bcs.bullish
+    assert [(leg.kind, leg.qty, leg.role) for leg in bcs.bearish] == [("call", -1, "near"), ("call", 1, "far")]
     ic = get_structure("iron_condor")
     assert not ic.directional and sum(leg.qty for leg in ic.bullish) == 0
     with pytest.raises(ConfigError, match="Valid choices"):
