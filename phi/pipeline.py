@@ -9,6 +9,7 @@ run saved from any of them re-runs bit for bit from its ``config.json`` (:func:`
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ class RunResult(BacktestResult):
         The walk-forward weight schedule of a ``phiai`` blend.
     options : OptionsResult or None
         An options run's legs, greeks and P&L by greek (``config.mode == "options"``).
+    tuning : dict or None
+        The PhiAI tuning report of a config with a ``phiai`` section (saved as ``tuning.json``).
     """
 
     run_id: str | None = None
@@ -76,6 +79,7 @@ class RunResult(BacktestResult):
     signals: pd.DataFrame | None = None
     phiai: PhiAIFit | None = None
     options: OptionsResult | None = None
+    tuning: dict[str, Any] | None = None
 
 
 def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup: int = 0) -> Scorer:
@@ -128,6 +132,8 @@ def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[s
     extra = {}
     if result.options is not None:  # legs.csv beside trades.csv, checksummed like it
         extra["legs.csv"] = result.options.legs.to_csv(index=False).encode("utf-8")
+    if result.tuning is not None:  # the PhiAI report beside the run (phi.phiai.report)
+        extra["tuning.json"] = (json.dumps(result.tuning, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
     try:
         return save_run(config, result, data_metadata=meta, extra_files=extra), None
     except PhiError as exc:
@@ -195,6 +201,11 @@ def run(
     frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown"), **{k: ds.metadata[k] for k in ("symbol", "exchange_tz") if ds.metadata.get(k)}}  # symbol/tz: the engine's market calendar
 
     _progress(progress, "indicators")
+    tuning = None
+    if config.phiai is not None:  # PhiAI tunes first, seeded by config.seed (phi.phiai.run_tuning)
+        from phi.phiai.run_tuning import tune_run_config
+
+        config, tuning = tune_run_config(config, frame)
     selection = config.selection
     signals = compute_all_signals(frame, selection)
     warm = max(int(get_indicator(name).warmup(params)) for name, params in selection.items())
@@ -258,6 +269,7 @@ def run(
         signals=signals,
         phiai=fit,
         options=options,
+        tuning=tuning,
     )
     if save:
         _progress(progress, "save")

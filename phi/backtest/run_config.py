@@ -37,6 +37,7 @@ from phi.errors import ConfigError, PhiError, did_you_mean, unknown_choice
 
 if TYPE_CHECKING:
     from phi.options.config import OptionsConfig
+    from phi.phiai.config import PhiAIConfig
     from phi.regime.config import MFTConfig
 
 __all__ = [
@@ -229,12 +230,14 @@ class IndicatorConfig:
 
     Inside a :class:`RunConfig` the parameters are resolved against the registry (defaults
     filled in), so a run does not change when a default changes in a later version.
+    ``auto_tune``: PhiAI tunes the parameters before the run (see :attr:`RunConfig.phiai`).
     """
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     weight: float = 1.0
     enabled: bool = True
+    auto_tune: bool = False
 
     def __post_init__(self) -> None:
         self._check("indicator")
@@ -246,6 +249,9 @@ class IndicatorConfig:
         if not isinstance(self.enabled, bool | np.bool_):
             raise ConfigError(f"{path}.enabled must be true or false, got {_show(self.enabled)}")
         _set(self, "enabled", bool(self.enabled))
+        if not isinstance(self.auto_tune, bool | np.bool_):
+            raise ConfigError(f"{path}.auto_tune must be true or false, got {_show(self.auto_tune)}")
+        _set(self, "auto_tune", bool(self.auto_tune))
 
 
 @dataclass(frozen=True)
@@ -398,6 +404,10 @@ class RunConfig:
         accepted); only with ``mode="options"``, where ``None`` means the defaults.
     phi_version, schema_version
         The package that made the config and the config layout version.
+    phiai : PhiAIConfig or None
+        Tune before running (:class:`phi.phiai.config.PhiAIConfig`; a dict of its fields is
+        accepted): the indicators with ``auto_tune``, or with ``full_auto`` the indicators
+        themselves. Set to the defaults when an indicator has ``auto_tune`` and it is ``None``.
     """
 
     dataset: DatasetSpec
@@ -411,6 +421,7 @@ class RunConfig:
     schema_version: int = SCHEMA_VERSION
     mode: str = "equities"
     options: OptionsConfig | None = None
+    phiai: PhiAIConfig | None = None
 
     def __post_init__(self) -> None:
         sv = _int(self.schema_version, "schema_version", 1)
@@ -441,6 +452,7 @@ class RunConfig:
         _set(self, "tags", tuple(_str(t, f"tags[{i}]", max_chars=MAX_TAG_CHARS) for i, t in enumerate(self.tags)))
         _str(self.phi_version, "phi_version")
         self._check_mode()
+        self._check_phiai()
         self._check_indicators()
 
     def _check_mode(self) -> None:
@@ -464,6 +476,33 @@ class RunConfig:
                 msg = str(exc)
                 raise ConfigError("options." + msg[len("OptionsConfig.") :] if msg.startswith("OptionsConfig.") else f"options: {msg}") from None
 
+    def _check_phiai(self) -> None:
+        tune = [i for i, ind in enumerate(self.indicators) if ind.auto_tune]
+        if self.phiai is None and not tune:
+            return
+        from phi.phiai.config import PhiAIConfig
+
+        _set(self, "phiai", PhiAIConfig.from_dict(self.phiai if self.phiai is not None else {}))
+        assert self.phiai is not None
+        if self.mode != "equities":
+            raise ConfigError(f"phiai tunes equities runs only, not mode {self.mode!r}")
+        if self.phiai.full_auto:
+            if tune:
+                raise ConfigError(
+                    f"indicators[{tune[0]}].auto_tune: phiai.full_auto chooses the indicators itself; "
+                    "drop auto_tune or full_auto"
+                )
+            if self.blend.mode != "weighted_sum":
+                raise ConfigError(
+                    "phiai.full_auto sets the indicators' weights (blend weighted_sum); "
+                    f"set blend.mode to weighted_sum, not {self.blend.mode!r}"
+                )
+        elif not any(self.indicators[i].enabled for i in tune):
+            raise ConfigError(
+                "phiai: no enabled indicator has auto_tune: true; mark the ones to tune, "
+                "or set phiai.full_auto"
+            )
+
     def _check_indicators(self) -> None:
         seen: dict[str, int] = {}
         for i, ind in enumerate(self.indicators):
@@ -474,7 +513,7 @@ class RunConfig:
                 )
             seen[ind.name] = i
         enabled = [(i, ind) for i, ind in enumerate(self.indicators) if ind.enabled]
-        if not enabled:
+        if not enabled and not (self.phiai is not None and self.phiai.full_auto):
             raise ConfigError("indicators: enable at least one indicator")
         if self.blend.mode == "phiai":
             for i, ind in enabled:
@@ -483,7 +522,7 @@ class RunConfig:
                         f"indicators[{i}].weight: blend mode 'phiai' sets weights from past scores; "
                         f"leave it at 1.0 (got {ind.weight!r})"
                     )
-        elif not any(ind.weight != 0.0 for _, ind in enabled):
+        elif enabled and not any(ind.weight != 0.0 for _, ind in enabled):
             raise ConfigError("indicators: every enabled indicator has weight 0; give one a non-zero weight")
         names = [ind.name for _, ind in enabled]
         for r, ws in (self.blend.regime_weights or {}).items():
@@ -519,7 +558,11 @@ class RunConfig:
             "schema_version": self.schema_version,
             "phi_version": self.phi_version,
             "dataset": dataclasses.asdict(self.dataset),
-            "indicators": [dataclasses.asdict(ind) for ind in self.indicators],
+            # auto_tune is written only when set, so configs without it keep their JSON and hash
+            "indicators": [
+                {k: v for k, v in dataclasses.asdict(ind).items() if k != "auto_tune" or v}
+                for ind in self.indicators
+            ],
             "blend": {
                 "mode": self.blend.mode,
                 "params": dict(self.blend.params),
@@ -532,6 +575,7 @@ class RunConfig:
             "tags": list(self.tags),
             # an equities run writes neither key, so its JSON and config hash are as before
             **({"mode": self.mode, "options": self.options.to_dict()} if self.options is not None else {}),
+            **({"phiai": self.phiai.to_dict()} if self.phiai is not None else {}),
         }
 
     def to_json(self) -> str:
