@@ -20,6 +20,10 @@ time; when the same config is saved twice in one millisecond, the later save's i
 suffix (``...-3f9a2c-7b1e``): the folder's rename is the claim, so no two saves collide. Listing
 reads only ``results.json`` files (and the sizes of the others) and imports neither numba nor
 the engine, so ``phi runs list`` stays fast; each bad run is skipped with a one-line warning.
+
+Every save also adds a row to the run index (:mod:`phi.backtest.run_index`: SQLite under
+``PHI_HOME`` or ``$PHI_DB_URL``), which ``phi runs list --where/--sort`` queries; the folders
+stay the record and the index is rebuilt from them by ``phi runs reindex``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+# The run index's database layer, loaded with the history: processes forked from one that saves
+# (multiprocessing, a killed-and-restarted saver) index their runs without importing it again.
+import sqlalchemy  # noqa: F401
 
 from phi.backtest.run_storage import (
     GRACE_SECONDS,
@@ -61,6 +69,7 @@ __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "CleanReport",
     "RunComparison",
+    "RunIndexWarning",
     "RunWarning",
     "SavedRun",
     "clean_runs",
@@ -98,6 +107,11 @@ _TRADE_NUMBERS: Final = ("entry_price", "exit_price", "size", "pnl", "return_pct
 
 class RunWarning(UserWarning):
     """A saved run was skipped because it is incomplete, corrupt or too new."""
+
+
+class RunIndexWarning(UserWarning):
+    """The run index (:mod:`phi.backtest.run_index`) could not be updated; the run folders are
+    unaffected and the next listing or ``phi runs reindex`` catches up."""
 
 
 # ---------------------------------------------------------------------------- ids and paths
@@ -285,7 +299,20 @@ def save_run(
         return _dump_json({**results, "run_id": rid})
 
     ids = iter([run_id]) if run_id is not None else _candidate_ids(config_hash)
-    return publish_run(runs_root(), files, (RESULTS_FILE, results_for), ids)
+    saved = publish_run(runs_root(), files, (RESULTS_FILE, results_for), ids)
+    _index(saved, {**results, "run_id": saved})
+    return saved
+
+
+def _index(run_id: str, results: Mapping[str, Any]) -> None:
+    """Add a saved run to the run index; a failure is one warning (the next listing or
+    ``phi runs reindex`` indexes it) and never undoes the save."""
+    try:
+        from phi.backtest.run_index import index_run
+
+        index_run(run_id, results)
+    except Exception as exc:  # noqa: BLE001 - the run is saved whatever the index does
+        warnings.warn(f"run {run_id} is saved but not indexed ({exc}); phi runs reindex adds it", RunIndexWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- check results.json
@@ -420,19 +447,22 @@ def list_runs() -> list[dict[str, Any]]:
         except RunError as exc:
             warnings.warn(str(exc), RunWarning, stacklevel=2)
             continue
-        summary = data.get("summary") or {}
-        metrics = data["metrics"]
-        rows.append(
-            {
-                "run_id": run_id,
-                "created_at": data.get("created_at"),
-                **summary,
-                **{m: metrics.get(m) for m in SUMMARY_METRICS},
-                "config_hash": data.get("config_hash"),
-                "data_fingerprint": data.get("data_fingerprint"),
-            }
-        )
+        rows.append(_summary_row(run_id, data))
     return rows
+
+
+def _summary_row(run_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """One listing row from a checked results.json (shared with the run index's listings)."""
+    summary = data.get("summary") or {}
+    metrics = data["metrics"]
+    return {
+        "run_id": run_id,
+        "created_at": data.get("created_at"),
+        **summary,
+        **{m: metrics.get(m) for m in SUMMARY_METRICS},
+        "config_hash": data.get("config_hash"),
+        "data_fingerprint": data.get("data_fingerprint"),
+    }
 
 
 def clean_runs(grace: float = GRACE_SECONDS) -> CleanReport:
@@ -604,3 +634,7 @@ def delete_run(run_id: str) -> None:
             shutil.rmtree(path)
     except OSError as exc:
         raise RunError(f"could not delete run {run_id!r}: {exc.strerror or exc}") from None
+    with contextlib.suppress(Exception):  # a stale row is dropped by the next listing anyway
+        from phi.backtest.run_index import unindex_run
+
+        unindex_run(run_id)

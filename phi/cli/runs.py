@@ -1,4 +1,4 @@
-"""``phi runs``: the run history (list, show, compare, re-run, delete, clean)."""
+"""``phi runs``: the run history (list, show, compare, re-run, delete, clean, reindex)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,54 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
-runs_app = typer.Typer(help="The run history: list, show, compare, re-run, delete, clean.", no_args_is_help=True)
+runs_app = typer.Typer(help="The run history: list, show, compare, re-run, delete, clean, reindex.", no_args_is_help=True)
 
 
 @runs_app.command("list")
 def runs_list(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs.")] = 20,
+    where: Annotated[str | None, typer.Option("--where", "-w", help="Filter, e.g. \"sharpe > 1 and symbol = 'AAPL'\" or \"indicators has 'rsi'\".")] = None,
+    sort: Annotated[str | None, typer.Option("--sort", "-s", help="Order by a field, highest first (FIELD:asc for lowest first); default newest first.")] = None,
 ) -> None:
-    """List saved runs, newest first, with their headline metrics."""
-    from phi.backtest.run_history import list_runs
+    """List saved runs, newest first, with their headline metrics (from the run index)."""
+    from phi.backtest.run_filter import parse_filter, parse_sort
+    from phi.backtest.run_index import index_available, query_runs
     from phi.cli import _format as fmt
     from phi.paths import runs_root
 
-    rows = list_runs()
-    if not rows:
+    if where is not None:
+        parse_filter(where)  # a bad filter or sort is one line before anything is read
+    if sort is not None:
+        parse_sort(sort)
+    if not index_available():
         console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)
         return
-    console.print(fmt.runs_table(rows[:limit], f"Saved runs in {runs_root()} ({len(rows)}; * = synthetic data)"))
-    if len(rows) > limit:
-        console.print(f"... {len(rows) - limit} older run(s); use --limit", highlight=False)
+    found = query_runs(where, sort, limit)
+    rows, total = found.rows, found.total
+    if not rows:
+        if where is None:
+            console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)
+        else:
+            console.print(f"No saved run matches {where} ({runs_root()}).", highlight=False, markup=False)
+        return
+    what = f"matching {where}: {total}" if where is not None else str(total)
+    order = f", by {sort}" if sort is not None else ""
+    console.print(fmt.runs_table(rows, f"Saved runs in {runs_root()} ({what}{order}; * = synthetic data)"))
+    if total > len(rows):
+        console.print(f"... {total - len(rows)} more run(s); use --limit", highlight=False)
+
+
+@runs_app.command("reindex")
+def runs_reindex() -> None:
+    """Rebuild the run index (SQLite under PHI_HOME, or $PHI_DB_URL) from the run folders."""
+    from phi.backtest.run_index import reindex
+
+    report = reindex()
+    skipped = f"; {len(report.skipped)} unreadable run(s) skipped" if report.skipped else ""
+    console.print(
+        f"Indexed {report.indexed} run(s) in {report.seconds:.2f} s into {report.url}{skipped}.",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 @runs_app.command("show")
