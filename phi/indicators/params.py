@@ -18,15 +18,17 @@ from phi.errors import ParameterError, did_you_mean
 if TYPE_CHECKING:
     import pandas as pd
 
-INDICATOR_TYPES: tuple[str, ...] = ("A", "B", "C", "D", "MFT")
+INDICATOR_TYPES: tuple[str, ...] = ("A", "B", "C", "D", "MFT", "ML")
 #: A: bounded oscillator, B: trend/momentum, C: volume-price structure, D: deviation from a
-#: volume-weighted mean (mean reversion), MFT: the regime engine's composite.
+#: volume-weighted mean (mean reversion), MFT: the regime engine's composite, ML: a classifier
+#: refitted walk-forward (phi.ml).
 TYPE_MEANINGS: dict[str, str] = {
     "A": "oscillator",
     "B": "trend / momentum",
     "C": "volume-price",
     "D": "mean reversion",
     "MFT": "regime composite",
+    "ML": "machine-learning classifier",
 }
 
 ALL_INPUTS: tuple[str, ...] = ("open", "high", "low", "close", "volume")

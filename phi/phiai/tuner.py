@@ -198,7 +198,7 @@ class PhiAITuner:
         if isinstance(candidates, str):
             candidates = [candidates]
         self.candidates = (
-            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES]
+            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES and n != "ml_classifier"]
         )
         if not self.candidates:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")

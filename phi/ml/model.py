@@ -1,0 +1,138 @@
+""":class:`MLModel`: a trained classifier with everything needed to judge and reuse it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.errors import DataError, PhiError
+from phi.ml.labels import LabelSpec
+
+__all__ = ["DataMismatchError", "MLModel", "ModelError", "data_fingerprint"]
+
+
+class ModelError(PhiError):
+    """A stored model that does not exist, is incomplete, or cannot be read."""
+
+
+class DataMismatchError(ModelError):
+    """Bars that differ from the ones a model was trained on (its data fingerprint)."""
+
+
+def data_fingerprint(ohlcv: pd.DataFrame) -> str:
+    """SHA-256 of the bars' stamps and OHLCV values (order-sensitive, dtype-normalised)."""
+    h = hashlib.sha256()
+    idx = ohlcv.index
+    stamps = idx.asi8 if isinstance(idx, pd.DatetimeIndex) else np.asarray(idx, dtype=np.int64)
+    h.update(np.ascontiguousarray(stamps, dtype=np.int64).tobytes())
+    cols = ["open", "high", "low", "close", "volume"]
+    h.update(np.ascontiguousarray(ohlcv[cols].to_numpy(dtype=np.float64)).tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class MLModel:
+    """A classifier trained by :func:`phi.ml.train_classifier`.
+
+    Attributes
+    ----------
+    kind : str
+        ``rf``, ``gb``, ``lr`` or ``lgbm``.
+    label : LabelSpec
+        What it predicts (1 = up).
+    features : list of str
+        Feature columns, in the order the estimator expects.
+    cv_scores : DataFrame
+        One row per walk-forward fold: the fold's bars, sample counts, accuracy, log loss, AUC.
+    holdout_scores : dict
+        The same scores on the untouched hold-out (the last bars), with its first and last bar.
+    data : dict
+        The training bars: first and last stamp, rows, symbol, fingerprint.
+    """
+
+    kind: str
+    label: LabelSpec
+    feature_set: str
+    features: list[str]
+    estimator: Any
+    seed: int
+    folds: int
+    embargo: int
+    holdout: float
+    cv_scores: pd.DataFrame
+    holdout_scores: dict[str, Any]
+    data: dict[str, Any]
+    calibration: list[dict[str, float]] = field(default_factory=list)
+    importance: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+    created_at: str = ""
+    extra_indicators: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """The data fingerprint of the bars the model was trained and scored on."""
+        return str(self.data["fingerprint"])
+
+    def feature_frame(self, ohlcv: pd.DataFrame) -> pd.DataFrame:
+        """This model's features on ``ohlcv`` (causal; NaN during the warm-up)."""
+        from phi.ml.features import build_features
+
+        return build_features(ohlcv, self.feature_set, self.extra_indicators)[self.features]
+
+    def predict_proba(self, ohlcv: pd.DataFrame) -> pd.Series:
+        """P(up) at each bar of ``ohlcv`` (NaN where a feature is undefined), named ``p_up``.
+
+        Row t reads bars <= t only; the model itself was fitted on the training bars.
+        """
+        from phi.ml.models import positive_proba
+
+        x = self.feature_frame(ohlcv).to_numpy(dtype=np.float64)
+        ok = np.isfinite(x).all(axis=1)
+        out = np.full(len(x), np.nan)
+        if ok.any():
+            out[ok] = positive_proba(self.estimator, x[ok])
+        return pd.Series(out, index=ohlcv.index, name="p_up")
+
+    def signal(self, ohlcv: pd.DataFrame) -> pd.Series:
+        """``2 P(up) - 1`` in [-1, +1] (NaN where undefined)."""
+        return (2.0 * self.predict_proba(ohlcv) - 1.0).rename("signal")
+
+    def check_data(self, ohlcv: pd.DataFrame) -> None:
+        """Refuse bars whose training range differs from what the model was trained on.
+
+        Raises :class:`DataMismatchError` naming the model, the range and both fingerprints.
+        """
+        first, last = pd.Timestamp(self.data["first"]), pd.Timestamp(self.data["last"])
+        if not isinstance(ohlcv.index, pd.DatetimeIndex):
+            raise DataError("expected bars with a DatetimeIndex")
+        part = ohlcv.loc[(ohlcv.index >= first) & (ohlcv.index <= last)]
+        got = data_fingerprint(part)
+        if got != self.fingerprint:
+            who = f"model {self.name!r}" if self.name else "this model"
+            raise DataMismatchError(
+                f"{who} was trained on {self.data['rows']} bars {first.date()}..{last.date()} "
+                f"with data fingerprint {self.fingerprint[:12]}, but these bars over that range "
+                f"({len(part)} rows) have fingerprint {got[:12]}: the data changed (revised, "
+                "re-adjusted or another symbol). Retrain it on these bars (phi ml train)"
+            )
+
+    def summary(self) -> dict[str, Any]:
+        """A flat, JSON-ready summary (for tables)."""
+        cv = self.cv_scores
+        return {
+            "name": self.name,
+            "model": self.kind,
+            "label": self.label.describe(),
+            "features": len(self.features),
+            "bars": self.data.get("rows"),
+            "cv_accuracy": float(cv["accuracy"].mean()) if len(cv) else float("nan"),
+            "cv_auc": float(cv["auc"].mean()) if len(cv) else float("nan"),
+            "holdout_accuracy": self.holdout_scores.get("accuracy"),
+            "holdout_auc": self.holdout_scores.get("auc"),
+            "created_at": self.created_at,
+        }

@@ -1,0 +1,251 @@
+"""The model store: ``PHI_HOME/models/{name}/`` holds one classifier or RL agent.
+
+Each folder has the model file (``model.joblib`` or ``agent.zip``), ``metadata.json``
+(kind, features, label, data fingerprint, CV and hold-out scores, library versions, and the
+SHA-256 of the model file) and ``card.md`` (a model card a person reads). A folder is written
+complete beside its final place and renamed onto it, so a reader sees the old model or the
+new one, never half of either. The model file is checked against its SHA-256 before it is
+unpickled: a truncated or altered file is a clear :class:`ModelError`, and joblib never
+loads bytes the store did not write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from phi.errors import ConfigError
+from phi.ml.model import MLModel, ModelError
+from phi.paths import phi_home
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "check_name",
+    "delete_model",
+    "list_models",
+    "load_metadata",
+    "load_model",
+    "models_root",
+    "save_model",
+    "write_model_dir",
+]
+
+SCHEMA_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MODEL_FILE = "model.joblib"
+
+
+def models_root() -> Path:
+    """``$PHI_HOME/models``."""
+    return phi_home() / "models"
+
+
+def check_name(name: Any) -> str:
+    """A model name is 1-64 letters, digits, ``_ . -`` (no path separators, no ``..``)."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise ConfigError(
+            f"model name {name!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_model_dir(
+    name: str, files: dict[str, Callable[[Path], None]], metadata: dict[str, Any], card: str
+) -> Path:
+    """Write ``PHI_HOME/models/{name}/`` atomically: each ``files[fname](path)`` writes one
+    file; their SHA-256 go into ``metadata.json``; ``card`` into ``card.md``."""
+    check_name(name)
+    root = models_root()
+    target = root / name
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
+    except OSError as exc:
+        raise ModelError(f"cannot write model {name!r} under {root}: {exc.strerror or exc}") from None
+    old: Path | None = None
+    try:
+        hashes = {}
+        for fname, write in files.items():
+            write(tmp / fname)
+            hashes[fname] = _sha256(tmp / fname)
+        meta = {**metadata, "schema_version": SCHEMA_VERSION, "name": name, "files": hashes}
+        (tmp / "metadata.json").write_text(
+            json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        )
+        (tmp / "card.md").write_text(card, encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=root))
+            old.rmdir()
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if old is not None and not target.exists():
+            os.replace(old, target)
+            old = None
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"cannot write model {name!r} under {root}: {exc.strerror or exc}") from None
+    except BaseException:
+        if old is not None and not target.exists():
+            os.replace(old, target)
+            old = None
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _meta(model: MLModel) -> dict[str, Any]:
+    return {
+        "kind": "classifier",
+        "model": model.kind,
+        "label": model.label.to_dict(),
+        "label_text": model.label.describe(),
+        "feature_set": model.feature_set,
+        "extra_indicators": list(model.extra_indicators),
+        "features": model.features,
+        "seed": model.seed,
+        "folds": model.folds,
+        "embargo": model.embargo,
+        "holdout": model.holdout,
+        "cv_scores": model.cv_scores.to_dict(orient="records"),
+        "holdout_scores": model.holdout_scores,
+        "calibration": model.calibration,
+        "importance": model.importance,
+        "data": model.data,
+        "versions": model.versions,
+        "created_at": model.created_at,
+    }
+
+
+def save_model(model: MLModel, name: str) -> Path:
+    """Store ``model`` as ``PHI_HOME/models/{name}/`` (replacing a model of that name)."""
+    from phi.ml._deps import require
+    from phi.ml.card import classifier_card
+
+    joblib = require("joblib")
+    check_name(name)
+    model.name = name
+
+    def write(path: Path) -> None:
+        joblib.dump(model.estimator, path, compress=3)
+
+    return write_model_dir(name, {MODEL_FILE: write}, _meta(model), classifier_card(model))
+
+
+def load_metadata(name: str) -> dict[str, Any]:
+    """The ``metadata.json`` of model ``name``; :class:`ModelError` if missing or unreadable."""
+    check_name(name)
+    folder = models_root() / name
+    path = folder / "metadata.json"
+    if not folder.is_dir():
+        known = ", ".join(m["name"] for m in list_models()) or "none yet"
+        raise ModelError(f"no model called {name!r} under {models_root()} (stored: {known})")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model {name!r}: {path} is missing or corrupt ({exc}); retrain it") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict) or "kind" not in meta:
+        raise ModelError(f"model {name!r}: {path} is not a model's metadata; retrain it")
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise ModelError(
+            f"model {name!r} has metadata schema {meta.get('schema_version')!r}; this phi reads "
+            f"{SCHEMA_VERSION}. Retrain it"
+        )
+    return meta
+
+
+def verified_file(name: str, meta: dict[str, Any], fname: str) -> Path:
+    """Path of ``fname`` in model ``name`` after checking its SHA-256 against the metadata."""
+    path = models_root() / name / fname
+    want = meta["files"].get(fname)
+    try:
+        got = _sha256(path)
+    except OSError as exc:
+        raise ModelError(f"model {name!r}: cannot read {path} ({exc.strerror or exc}); retrain it") from None
+    if got != want:
+        raise ModelError(
+            f"model {name!r}: {path} is corrupt (its SHA-256 {got[:12]} does not match the "
+            f"{str(want)[:12]} recorded when it was saved); retrain it"
+        )
+    return path
+
+
+def load_model(name: str) -> MLModel:
+    """The classifier stored as ``name``; :class:`ModelError` if missing, corrupt or not a classifier."""
+    from phi.ml._deps import require
+    from phi.ml.labels import LabelSpec
+
+    meta = load_metadata(name)
+    if meta["kind"] != "classifier":
+        raise ModelError(f"model {name!r} is a {meta['kind']}, not a classifier")
+    path = verified_file(name, meta, MODEL_FILE)
+    joblib = require("joblib")
+    try:
+        est = joblib.load(path)
+        model = MLModel(
+            kind=meta["model"],
+            label=LabelSpec.from_dict(meta["label"]),
+            feature_set=meta["feature_set"],
+            features=list(meta["features"]),
+            estimator=est,
+            seed=int(meta["seed"]),
+            folds=int(meta["folds"]),
+            embargo=int(meta["embargo"]),
+            holdout=float(meta["holdout"]),
+            cv_scores=pd.DataFrame(meta["cv_scores"]),
+            holdout_scores=dict(meta["holdout_scores"]),
+            data=dict(meta["data"]),
+            calibration=list(meta.get("calibration", [])),
+            importance=dict(meta.get("importance", {})),
+            versions=dict(meta.get("versions", {})),
+            name=name,
+            created_at=str(meta.get("created_at", "")),
+            extra_indicators=tuple(meta.get("extra_indicators", ())),
+        )
+    except (KeyError, TypeError, ValueError, EOFError, ImportError, AttributeError) as exc:
+        raise ModelError(f"model {name!r} cannot be loaded ({type(exc).__name__}: {exc}); retrain it") from None
+    return model
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One summary dict per stored model (name, kind, model, created_at, scores), sorted by
+    name; a folder with unreadable metadata is listed with ``error``."""
+    root = models_root()
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            meta = load_metadata(folder.name)
+        except (ModelError, ConfigError) as exc:
+            out.append({"name": folder.name, "kind": "?", "error": str(exc)})
+            continue
+        out.append(meta)
+    return out
+
+
+def delete_model(name: str) -> None:
+    """Remove model ``name`` (:class:`ModelError` if there is none)."""
+    load_metadata(name)
+    shutil.rmtree(models_root() / check_name(name))
