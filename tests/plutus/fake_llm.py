@@ -48,7 +48,11 @@ class FakeLLM:
                     self.wfile.write(data)
 
             def do_GET(self) -> None:
-                self._send(200, {"version": "0.0-fake"} if self.path == "/api/version" else {"data": []})
+                if self.path == "/api/tags":
+                    names = fake.models if fake.models is not None else ("0xroyce/plutus",)
+                    self._send(200, {"models": [{"name": f"{m}:latest"} for m in names]})
+                else:
+                    self._send(200, {"version": "0.0-fake"} if self.path == "/api/version" else {"data": []})
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
