@@ -61,6 +61,12 @@ def direction_input(raw: pd.DataFrame, feats: pd.DataFrame, cfg: MFTConfig) -> n
     return source[cfg.probability.direction_feature].to_numpy(dtype=np.float64)
 
 
+def _f32(a: np.ndarray) -> np.ndarray:
+    """``a`` as float32 (a magnitude beyond float32's 3.4e38 becomes +-inf, silently)."""
+    with np.errstate(over="ignore"):
+        return a.astype(np.float32)
+
+
 @dataclass(frozen=True)
 class RegimeResult:
     """Every stage's output, each a DataFrame indexed like the input bars.
@@ -74,6 +80,11 @@ class RegimeResult:
     (:mod:`phi.regime.levels`); ``volume_gate`` the per-bar weight (0..1) given to the volume
     features: 0 where volume is absent, constant or unrelated to price activity.
     ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`.
+
+    ``regime_probs``, ``mix``, ``levels`` and ``volume_gate`` are float64; the wide internals
+    (features, energies, logits, node and species probabilities, expert signals, weights and
+    projections) are float32 (about 7 significant digits), which halves the memory of a
+    1,000,000-bar result. They are computed in float64 and rounded when stored.
     """
 
     raw_features: pd.DataFrame
@@ -162,30 +173,28 @@ class RegimeEngine:
         col = {f: i for i, f in enumerate(names)}
         raw_a = raw_feature_array(ohlcv, cfg.features)
         z = normalise_array(raw_a, cfg.features)  # (bars, 26), F-ordered, owned here
+        direction = raw_a if cfg.probability.direction_raw else z
+        direction = direction[:, col[cfg.probability.direction_feature]].copy()
+        raw_a = _f32(raw_a)  # kept for the result only: float32 halves its memory
         gate = volume_gate(ohlcv, cfg.levels)
         for f in VOLUME_FEATURES:
             z[:, col[f]] *= gate
-        raw = _frame(raw_a, ohlcv.index, cfg.features)
-        feats = _frame(z, ohlcv.index, cfg.features)
+        vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
         lv = level_features(ohlcv, cfg.levels)
         beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
         energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
-        d_src = raw_a if cfg.probability.direction_raw else z
-        fld = probability_field(logits, np.ascontiguousarray(d_src[:, col[cfg.probability.direction_feature]]), cfg)
+        z = _f32(z)
+        fld = probability_field(logits, direction, cfg)
+        del direction
+        logits = _f32(logits)
         experts = list(cfg.experts.validity)
-        sig = expert_signals(ohlcv, experts)
-        s = sig.to_numpy(dtype=np.float64)
+        s = expert_signals(ohlcv, experts).to_numpy(dtype=np.float64)
         w = expert_weights(fld, cfg.experts, cfg.confidence.affinity_blend)
-        mixed = mix(
-            s,
-            w,
-            fld,
-            z[:, col["volume_zscore"]],
-            z[:, col["gap_score"]],
-            cfg.experts,
-            cfg.confidence,
-        )
+        mixed = mix(s, w, fld, vz, gz, cfg.experts, cfg.confidence)
+        del vz, gz
+        w = _f32(w)
         expected, variance = project(s, fld.regimes, cfg.projection)
+        s = _f32(s)
 
         idx = ohlcv.index
         k = self.warmup
@@ -195,15 +204,15 @@ class RegimeEngine:
             return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
 
         return RegimeResult(
-            raw_features=raw,
-            features=feats,
+            raw_features=_frame(raw_a, idx, cfg.features),
+            features=_frame(z, idx, cfg.features),
             energy=frame(energy, NODES),
             logits=frame(logits, NODES),
             node_log_probs=frame(fld.node_log_probs, NODES),
             node_probs=frame(fld.node_probs, NODES),
             species_probs=frame(fld.species, SPECIES_IDS),
             regime_probs=frame(fld.regimes, REGIMES),
-            signals=sig,
+            signals=pd.DataFrame(s, index=idx, columns=experts, copy=False),
             weights=frame(w, experts),
             expected=frame(expected, experts),
             variance=frame(variance, experts),

@@ -98,9 +98,9 @@ def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
             rows.append([cfg.affinity.get(node, {}).get(e, 0.0) for e in names])
         starts.append(len(nodes))
     return expert_weights_nb(
-        np.ascontiguousarray(field.species, dtype=np.float64),
+        np.ascontiguousarray(field.species),
         np.ascontiguousarray(validity_matrix(cfg)),
-        np.ascontiguousarray(field.node_probs, dtype=np.float64),
+        np.ascontiguousarray(field.node_probs),
         np.array(nodes, dtype=np.int64),
         np.array(starts, dtype=np.int64),
         np.array(rows, dtype=np.float64).reshape(len(nodes), len(names)),

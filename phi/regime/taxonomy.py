@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
-from phi._math import sigmoid
 from phi.regime import _nb
 
 if TYPE_CHECKING:
@@ -225,6 +224,13 @@ def level_matrix(energy: dict[str, dict[str, float]], names: Sequence[str]) -> n
     return beta
 
 
+def _sparse_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ptr, idx, val): the non-zero entries of each row of a (compressed sparse rows)."""
+    rows, cols = np.nonzero(a)
+    ptr = np.searchsorted(rows, np.arange(a.shape[0] + 1)).astype(np.int64)
+    return ptr, cols.astype(np.int64), np.ascontiguousarray(a[rows, cols], dtype=np.float64)
+
+
 def node_logits(
     z: np.ndarray,
     cfg: TaxonomyConfig,
@@ -239,17 +245,23 @@ def node_logits(
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     """
-    phi = np.ascontiguousarray(gates(z, cfg, features))
     alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
-    energy = _nb.matmul_rows_nb(phi, np.ascontiguousarray(alpha))
-    if levels is not None and beta is not None and levels.shape[1]:
-        lx = np.ascontiguousarray(np.nan_to_num(levels, nan=0.0))
-        energy += _nb.matmul_rows_nb(lx, np.ascontiguousarray(beta))
-    energy += np.array([cfg.bias.get(n, 0.0) for n in NODES])
+    gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
+    mass = list(features).index("mass") if "mass" in features else -1
+    if levels is None or beta is None or not levels.shape[1]:
+        levels, beta = np.zeros((len(z), 0)), np.zeros((0, len(NODES)))
     eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
-    logits = _nb.sticky_logits_nb(energy, eta)
-    cs = level_slice("class")
-    parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]])
-    energy[:, cs] = energy[:, cs] * sigmoid(logits[:, parent])
-    logits[:, cs] = _nb.sticky_logits_nb(np.ascontiguousarray(energy[:, cs]), eta[cs])
-    return energy, logits
+    parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]], dtype=np.int64)
+    cls = np.arange(len(NODES), dtype=np.int64)[level_slice("class")]
+    return _nb.energy_logits_nb(
+        np.asarray(z, dtype=np.float64),
+        gamma,
+        mass,
+        *_sparse_rows(alpha),
+        np.asarray(levels, dtype=np.float64),
+        *_sparse_rows(beta),
+        np.array([cfg.bias.get(n, 0.0) for n in NODES]),
+        eta,
+        cls,
+        parent,
+    )
