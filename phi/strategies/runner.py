@@ -242,4 +242,5 @@ def compare(
     table = pd.DataFrame([r.row() for r in runs])
     if len(table):
         table = _sort(table, metric)
+        table["run_id"] = table["run_id"].astype(object).where(table["run_id"].notna(), None)
     return Comparison(runs=runs, table=table, metric=metric, failures=failures)
