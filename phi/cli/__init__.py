@@ -12,8 +12,21 @@ import sys
 
 import typer
 
-from phi.cli import backtest, data, indicators, options, plutus, regime, runs, scan, tune, workbench
+from phi.cli import (
+    backtest,
+    data,
+    doctor,
+    indicators,
+    options,
+    plutus,
+    regime,
+    runs,
+    scan,
+    tune,
+    workbench,
+)
 from phi.cli._common import err_console
+from phi.cli.batch import batch_app
 from phi.cli.strategies import strategies_app
 
 app = typer.Typer(
@@ -31,12 +44,14 @@ app.command("regime")(regime.regime_cmd)
 app.command()(backtest.backtest)
 app.command()(backtest.demo)
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(batch_app, name="batch")
 app.command("tune")(tune.tune)
 app.command()(workbench.workbench)
 app.add_typer(options.options_app, name="options")
 app.add_typer(plutus.plutus_app, name="plutus")
 app.add_typer(strategies_app, name="strategies")
 app.command("scan")(scan.scan_cmd)
+app.command("doctor")(doctor.doctor)
 
 __all__ = ["app", "main"]
 
@@ -69,7 +84,7 @@ def _usage_error(exc: Exception) -> int | None:
 
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
-_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "tune", "workbench", "plutus", "scan", "strategies"})
+_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies"})
 
 
 def _home_problem(argv: list[str]) -> str | None:
