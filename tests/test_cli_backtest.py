@@ -217,19 +217,22 @@ def test_indicators_list_and_show_read_only_the_declared_specs() -> None:
 def test_run_backtest_py_legacy_flags(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_backtest.main(["--strategy", "rsi", "--budget", "50000", *SHORT]) == 0
     out = capsys.readouterr().out
-    assert "indicators: rsi(period=14)" in out and "Final equity [cash]" in out and "SYNTHETIC" in out
+    # rsi is the RSI preset (RSI 14 below 30 buys, above 70 sells): the rsi_band rule indicator
+    assert "indicators: rsi_band(period=14, lower=30.0, upper=70.0)" in out and "Final equity [cash]" in out
+    assert "SYNTHETIC" in out and "Prediction scorecard" in out
     assert "Assumption ledger" not in out
     assert run_backtest.main(["--strategy", "rsi", "--no-save", "--ledger", *SHORT]) == 0
     assert "Assumption ledger" in capsys.readouterr().out
     (row,) = rh.list_runs()
     saved = rh.load_run(row["run_id"])
     assert saved.config.engine.initial_capital == 50_000.0
-    assert [i.name for i in saved.config.indicators] == ["rsi"]
+    assert [i.name for i in saved.config.indicators] == ["rsi_band"]
     assert saved.config.dataset.vendor == "demo"
-    assert run_backtest.to_phi_args(run_backtest.parse_args(["--timestep", "minute"]))[9] == "1m"
+    legacy = run_backtest.to_phi_args(run_backtest.parse_args(["--timestep", "minute"]))
+    assert legacy[legacy.index("--timeframe") + 1] == "1m"
 
     assert run_backtest.main(["--strategy", "rsx", "--no-save"]) == 2
-    assert "unknown indicator 'rsx'. Did you mean 'rsi'?" in capsys.readouterr().err
+    assert "unknown strategy 'rsx'. Did you mean 'RSI'?" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         run_backtest.parse_args(["--budget", "-5"])
     assert info.value.code == 2
