@@ -299,14 +299,18 @@ def build_run_config(values: Values, dataset_spec: Mapping[str, Any]) -> Any:
     if not indicators:
         raise ConfigError("no indicator selected: add at least one in Step 2 — Indicators")
     capital = float(values.get(DS_CAPITAL, 100_000.0))
+    from app_streamlit.views.options_form import options_settings  # Step 4's options mode
+
+    engine = engine_settings(values, capital)
     return RunConfig.from_dict(
         {
             "dataset": dict(dataset_spec),
             "indicators": indicators,
             "blend": blend,
-            "engine": engine_settings(values, capital),
+            "engine": engine,
             "description": str(values.get(RUN_DESCRIPTION, "") or ""),
             "tags": tags(values),
+            **options_settings(values, engine),
         }
     )
 

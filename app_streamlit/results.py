@@ -108,6 +108,8 @@ class ResultData:
     save_error: str | None = None
     #: the run's position in the run history (for its name)
     number: int | None = None
+    #: an options run's ``phi.options.OptionsResult`` (legs, greeks, P&L by greek); None otherwise
+    options: Any = None
 
     @property
     def name(self) -> str:
@@ -158,6 +160,7 @@ class ResultData:
             data=dict(result.data),
             save_error=getattr(result, "save_error", None),
             number=run_number(result.run_id),
+            options=getattr(result, "options", None),
         )
 
     @classmethod

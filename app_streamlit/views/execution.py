@@ -1,4 +1,5 @@
-"""Step 4 — Execution: every engine setting, one widget each (``phi.backtest.engine.EngineConfig``).
+"""Step 4 — Execution: every engine setting, one widget each (``phi.backtest.engine.EngineConfig``);
+in options mode the option structure and its settings instead (:mod:`app_streamlit.views.options_form`).
 
 Percent widgets hold percent (the config holds fractions); 0 turns a stop, target or time exit
 off. The values go to the engine unchanged through :func:`app_streamlit.forms.engine_settings`.
@@ -49,14 +50,20 @@ def render() -> None:
 
 
 def _render() -> None:
+    from app_streamlit.views import options_form
     from phi.backtest.engine import SIZINGS
 
+    options = options_form.mode_switch() == "options"
     st.markdown("**Entries and exits**")
     c = st.columns(4)
     c[0].slider("Entry threshold", 0.0, 1.0, D[forms.EX_ENTRY], 0.01, key=forms.EX_ENTRY, persist_state="session",
                 help="Long when the blended signal crosses above it (short below its negative).")
     c[1].slider("Exit threshold", 0.0, 1.0, D[forms.EX_EXIT], 0.01, key=forms.EX_EXIT, persist_state="session",
                 help="Signal exit when the signal crosses back through it; must be <= the entry threshold.")
+    if options:  # the option structure's own exits, costs and sizing replace the engine's
+        options_form.render()
+        _more()
+        return
     c[2].toggle("Allow short", value=D[forms.EX_SHORT], key=forms.EX_SHORT, persist_state="session")
     c[2].toggle("Signal exit", value=D[forms.EX_SIGNAL_EXIT], key=forms.EX_SIGNAL_EXIT, persist_state="session",
                 help="Exit (and reverse) on signal crosses; off = only stops, targets and time exits close trades.")
@@ -111,6 +118,10 @@ def _render() -> None:
             c[1].caption(":orange[Set a stop loss: risk sizing divides the risk by the stop distance.]")
     c[2].toggle("Fractional units", value=D[forms.EX_FRACTIONAL], key=forms.EX_FRACTIONAL, persist_state="session",
                 help="Off rounds every size down to whole units (like backtesting.py).")
+    _more()
+
+
+def _more() -> None:
     with st.expander("More: annualisation and warm-up"):
         e = st.columns(3)
         choices = list(forms.calendar_choices())

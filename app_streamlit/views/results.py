@@ -160,12 +160,13 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
         st.caption(window_caption(data))
     with right:
         _exports(data, prefix)
-    tabs = st.tabs(list(TABS), key=f"{prefix}:tabs", on_change="rerun")
+    names = [*TABS, *(["Options"] if getattr(data.config, "mode", "equities") == "options" else [])]
+    tabs = st.tabs(names, key=f"{prefix}:tabs", on_change="rerun")
     visited = _visited_tabs(data, prefix)
-    visited.update(TABS[i] for i, tab in enumerate(tabs) if tab.open)
+    visited.update(names[i] for i, tab in enumerate(tabs) if tab.open)
     # a tab is computed once it has been opened for this run; it then stays drawn, so going back
     # to it is a switch in the browser (no wait for its chart), and unopened tabs cost nothing
-    shown = {TABS[i]: tab for i, tab in enumerate(tabs) if TABS[i] in visited}
+    shown = {names[i]: tab for i, tab in enumerate(tabs) if names[i] in visited}
     if "Summary" in shown:
         with shown["Summary"]:
             _summary(data, prefix)
@@ -194,6 +195,11 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
         with shown["Signals"]:
             _show(data, "signals", prefix)
             _show(data, "position", prefix)
+    if "Options" in shown:
+        with shown["Options"]:
+            from app_streamlit.views import options_results
+
+            options_results.render(data, prefix)
 
 
 def _visited_tabs(data: ResultData, prefix: str) -> set[str]:

@@ -1,0 +1,106 @@
+"""The workbench's options mode: Step 4's settings reach phi.run, and the Options results tab
+shows the synthetic-price notice, P&L by greek, the legs and the sensitivity heatmap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from app_streamlit.views import options_form as of
+from phi.backtest.engine import EngineConfig
+from phi.backtest.run_config import DatasetSpec, RunConfig
+from phi.backtest.run_history import list_runs, load_run
+from phi.options.config import OptionsConfig
+from phi.pipeline import run
+from tests.app.conftest import assert_clean, figure, open_tab, run_backtest, start, tables
+
+DS = DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31")
+
+
+@pytest.fixture(scope="module")
+def options_app(tmp_path_factory):
+    """The workbench after an options run set up through Step 4's widgets."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHI_HOME", str(tmp_path_factory.mktemp("phi_home")))
+        at = start()
+        at.segmented_control(key=of.MODE).set_value("options").run()
+        for kind, key, value in (
+            ("selectbox", of.STRUCTURE, "straddle"),
+            ("number_input", of.DTE, 30),
+            ("selectbox", of.RULE, "delta"),
+            ("number_input", of.IV_PREMIUM, 1.2),
+            ("number_input", of.TARGET, 40.0),
+            ("number_input", of.STOP, 0.0),
+            ("number_input", of.HAIRCUT, 1.0),
+            ("number_input", of.CONTRACTS, 2),
+        ):
+            getattr(at, kind)(key=key).set_value(value)
+            at.run()
+        run_backtest(at)
+        assert_clean(at)
+        (summary,) = list_runs()
+        yield at, load_run(summary["run_id"])
+
+
+def test_step4_settings_reach_the_options_run(options_app):
+    at, saved = options_app
+    cfg = saved.config
+    assert cfg.mode == "options"
+    o = cfg.options
+    assert (o.structure, o.dte, o.strike_rule, o.iv_premium) == ("straddle", 30, "delta", 1.2)
+    assert (o.profit_target_pct, o.stop_loss_pct, o.bid_ask_haircut, o.contracts) == (0.4, None, 0.01, 2)
+    # only the engine fields an options run uses are carried over (no warning about the rest)
+    assert cfg.engine == EngineConfig(initial_capital=cfg.engine.initial_capital,
+                                      entry_threshold=cfg.engine.entry_threshold, exit_threshold=cfg.engine.exit_threshold,
+                                      calendar=cfg.engine.calendar, warmup_bars=cfg.engine.warmup_bars)  # fmt: skip
+    direct = RunConfig(DS, ["rsi", "macd"], engine=EngineConfig(calendar=cfg.engine.calendar), mode="options",
+                       options=OptionsConfig(structure="straddle", dte=30, strike_rule="delta", iv_premium=1.2,
+                                             profit_target_pct=0.4, stop_loss_pct=None, bid_ask_haircut=0.01,
+                                             contracts=2))  # fmt: skip
+    expected = run(direct, save=False)
+    assert saved.metrics["final_equity"] == expected.metrics["final_equity"]
+    assert len(saved.trades) == len(expected.trades) > 0 and set(saved.trades.structure) == {"straddle"}
+
+
+def test_options_tab_shows_notice_attribution_legs_and_heatmap(options_app):
+    at, saved = options_app
+    at = open_tab(at, "Options")
+    assert_clean(at)
+    assert any("Prices are synthetic" in w.value and "no option quotes" in w.value for w in at.warning)
+    (attr,) = tables(at, "component", "pnl")
+    parts = attr.set_index("component")["pnl"]
+    equity_change = saved.metrics["final_equity"] - 100_000.0
+    assert parts["net (= equity change)"] == pytest.approx(equity_change, abs=1e-6)
+    assert parts.drop("net (= equity change)").sum() == pytest.approx(equity_change, abs=1e-6)
+    (legs,) = tables(at, "kind", "strike", "entry_delta")
+    assert len(legs) == 2 * len(saved.trades) and set(legs.kind) == {"call", "put"}
+    # a straddle: call and put of one trade share the strike
+    assert (legs.groupby("trade")["strike"].nunique() == 1).all()
+    figs = [k for k in ("res:opt:chart:attribution", "res:opt:chart:greeks")]
+    for key in figs:
+        assert figure(at, key)["data"]
+    at.button(key="res:opt:heat_go").click().run()
+    assert_clean(at)
+    heat = figure(at, "res:opt:chart:heatmap")["data"][0]
+    z = pd.DataFrame(heat["z"], index=heat["y"], columns=heat["x"])
+    assert z.shape == (4, 4)
+    # the cell at the run's own settings (IV x1, haircut 1 %) is the run itself
+    assert z.loc["x1", "1%"] == pytest.approx(saved.metrics["final_equity"], rel=1e-12)
+    # a wider spread never helps: final equity falls along every row
+    assert (z.diff(axis=1).iloc[:, 1:] <= 1e-9).all().all()
+
+
+def test_equities_mode_is_untouched():
+    at = start()
+    assert at.segmented_control(key=of.MODE).value == "equities"
+    run_backtest(at)
+    assert_clean(at)
+    assert "Options" not in [t.label for t in at.tabs] and "Signals" in [t.label for t in at.tabs]
+    (summary,) = list_runs()
+    saved = load_run(summary["run_id"])
+    assert saved.config.mode == "equities" and saved.config.options is None
+    # options settings add nothing to an equities config
+    assert of.options_settings({}, {"initial_capital": 1.0, "stop_loss_pct": 0.05}) == {}
+    got = of.options_settings({of.MODE: "options", of.ROLL: 0, of.CONTRACTS: 0}, {"initial_capital": 1.0, "stop_loss_pct": 0.05})
+    assert got["engine"] == {"initial_capital": 1.0}
+    assert got["options"]["roll_dte"] is None and got["options"]["contracts"] is None  # 0 = off / by risk
