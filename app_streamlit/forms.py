@@ -27,6 +27,8 @@ PAGES: Final[dict[str, str]] = {
     "Cache manager": "cache",
     "PhiAI": "phiai",
     "Scanner": "scanner",
+    "Plutus": "plutus",
+    "System status": "status",
 }
 VIEWS: Final = tuple(PAGES)
 #: the Workbench's main-area sections (a tab bar); a finished run opens "Results"

@@ -10,7 +10,6 @@ is wrong and HOLD is no call (the seed dashboard's scoring).
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,7 +43,7 @@ def _fmt_date(ts: pd.Timestamp) -> str:
 
 
 class TradeJournal:
-    """The last ``max_entries`` decisions, in bar order (see the module doc).
+    """Every decision in bar order; the prompt shows the last ``max_entries`` (see the module doc).
 
     >>> j = TradeJournal()
     >>> j.record(pd.Timestamp("2024-01-02", tz="UTC"), "BUY", 0.7, 100.0)
@@ -56,12 +55,20 @@ class TradeJournal:
     def __init__(self, max_entries: int = 20) -> None:
         if not (isinstance(max_entries, int) and max_entries >= 1):
             raise ConfigError(f"journal size must be an integer >= 1, got {max_entries!r}")
-        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
-        self._scored: list[bool] = []  # every resolved BUY/SELL since the start, not only the kept ones
+        self.max_entries = max_entries
+        self._entries: list[JournalEntry] = []
+        self._right = 0
+        self._scored = 0
 
     @property
     def entries(self) -> list[JournalEntry]:
+        """Every decision recorded, oldest first."""
         return list(self._entries)
+
+    @property
+    def recent(self) -> list[JournalEntry]:
+        """The last ``max_entries`` decisions (what the prompt shows)."""
+        return self._entries[-self.max_entries :]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,22 +87,24 @@ class TradeJournal:
                 raise DataError(f"journal dates must move forward: {ts} is not after {last.date}")
             last.outcome = price / last.price - 1.0
             if last.correct is not None:
-                self._scored.append(bool(last.correct))
+                self._scored += 1
+                self._right += int(last.correct)
         self._entries.append(JournalEntry(ts, signal, float(confidence), float(price)))
 
     def hit_rate(self) -> tuple[int, int]:
         """(right, scored) over every BUY/SELL whose outcome is known."""
-        return sum(self._scored), len(self._scored)
+        return self._right, self._scored
 
     def brief(self) -> str:
         """The journal as the prompt shows it."""
         if not self._entries:
             return "Trade journal: no decisions yet."
+        shown = self.recent
         lines = [
-            f"Trade journal (last {len(self._entries)} decisions, dated by bar; "
+            f"Trade journal (last {len(shown)} decisions, dated by bar; "
             "outcome = close-to-close move to the next decision):"
         ]
-        for e in self._entries:
+        for e in shown:
             line = f"{_fmt_date(e.date)} {e.signal} conf {e.confidence:.2f} at {e.price:.2f}"
             if e.outcome is None:
                 line += " -> pending"
@@ -108,6 +117,6 @@ class TradeJournal:
         return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
-        """The kept entries as a table (date, signal, confidence, price, outcome, correct)."""
+        """Every decision as a table (date, signal, confidence, price, outcome, correct)."""
         rows = [{**asdict(e), "correct": e.correct} for e in self._entries]
         return pd.DataFrame(rows, columns=["date", "signal", "confidence", "price", "outcome", "correct"])

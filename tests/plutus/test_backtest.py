@@ -118,3 +118,15 @@ def test_journal_rejects_time_going_backwards() -> None:
     j.record(FRAME.index[5], "BUY", 0.7, 100.0)
     with pytest.raises(DataError, match="journal dates must move forward"):
         j.record(FRAME.index[4], "SELL", 0.7, 100.0)
+
+
+def test_the_prompt_shows_the_last_entries_and_the_journal_keeps_all() -> None:
+    j = TradeJournal(max_entries=2)
+    prices = [100.0, 102.0, 101.0, 99.0]
+    for day, sig, p in zip(FRAME.index[:4], ["BUY", "SELL", "BUY", "HOLD"], prices, strict=True):
+        j.record(day, sig, 0.7, p)
+    assert len(j.entries) == 4 and [e.date for e in j.recent] == list(FRAME.index[2:4])
+    lines = j.brief().splitlines()
+    assert lines[0].startswith("Trade journal (last 2 decisions") and len(lines) == 4
+    assert lines[1] == f"{FRAME.index[2]:%Y-%m-%d} BUY conf 0.70 at 101.00 -> {99 / 101 - 1:+.2%} (wrong)"
+    assert lines[-1] == "Hit rate of BUY/SELL calls: 2/3 (67%)"  # BUY up (right), SELL down (right), BUY down (wrong)

@@ -1,0 +1,166 @@
+"""Plutus page (the seed's "Plutus Bot" tab): is the LLM server there, ask Plutus about the
+loaded dataset's last bar, and backtest the Plutus preset with its trade journal.
+
+All of it is :mod:`phi.plutus` (advisor, strict parsing, journal in simulated time, reply cache
+under PHI_HOME); this page collects settings and shows results. Without a server the page
+says so in one line; a backtest whose replies are all cached still runs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_streamlit import charts, forms, ui
+
+ASK_FORM = "plutus:ask_form"
+MODEL = "plutus:model"
+PROTOCOL = "plutus:protocol"
+URL = "plutus:url"
+TIMEOUT = "plutus:timeout"
+USE_REGIME = "plutus:regime"
+ADVICE = "plutus:advice"
+BT_FORM = "plutus:bt_form"
+EVERY = "plutus:every"
+MIN_CONF = "plutus:min_conf"
+BACKTEST = "plutus:backtest"
+_SIGNAL_SIGN = {"BUY": 1, "SELL": -1, "HOLD": 0}
+
+
+def _advisor(url: str | None = None, model: str | None = None, protocol: str | None = None, timeout: float = 60.0) -> Any:
+    from phi.plutus.advisor import PlutusAdvisor
+
+    return PlutusAdvisor(url or None, model or None, protocol or os.environ.get("PHI_PLUTUS_PROTOCOL", "ollama"), timeout)
+
+
+def connection_line() -> None:
+    """One line: the server answers, or how to start it."""
+    adv = ui.attempt(_advisor)
+    if isinstance(adv, ui.Failed):
+        return
+    problem = adv.client.ping(timeout=1.5)
+    if problem:
+        st.warning(f"{problem}. Asking needs the server; a backtest whose replies are all cached runs without it.",
+                   icon=":material/cloud_off:")  # fmt: skip
+    else:
+        st.success(f"LLM server at {adv.base_url} answers (model {adv.model}, {adv.protocol}).", icon=":material/cloud_done:")
+
+
+def _ask(ds: Any, spec: dict[str, Any]) -> None:
+    from phi.plutus.client import DEFAULT_MODEL
+
+    with st.form(ASK_FORM):
+        st.markdown("**Ask Plutus** about the bar after the last one of the loaded dataset")
+        c = st.columns([2, 2, 1, 1])
+        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL)
+        model = c[1].text_input("Model", os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL, key=MODEL)
+        protocol = c[2].selectbox("Protocol", ("ollama", "openai"), key=PROTOCOL)
+        timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, 60.0, 5.0, key=TIMEOUT)
+        regime = st.checkbox("Include the regime engine's brief", True, key=USE_REGIME)
+        if st.form_submit_button("Ask Plutus", type="primary"):
+            advice = ui.attempt(ask_plutus, ds.frame, url, model, protocol, float(timeout), regime, spec.get("symbol"))
+            if not isinstance(advice, ui.Failed):
+                st.session_state[ADVICE] = (spec.get("symbol"), f"{ds.frame.index[-1]:%Y-%m-%d}", advice)
+    shown = st.session_state.get(ADVICE)
+    if shown:
+        show_advice(*shown)
+
+
+def ask_plutus(frame: pd.DataFrame, url: str, model: str, protocol: str, timeout: float, regime: bool, symbol: str | None) -> Any:
+    """One question to the server (phi does the work)."""
+    res = None
+    if regime:
+        from phi.regime.engine import RegimeEngine
+
+        res = RegimeEngine().run(frame)
+    adv = _advisor(url, model, protocol, timeout)
+    return adv.advise(frame, res, symbol=symbol)
+
+
+def show_advice(symbol: str | None, day: str, advice: Any) -> None:
+    ui.ribbon(
+        [
+            ("Plutus says", advice.signal, _SIGNAL_SIGN.get(advice.signal, 0)),
+            ("confidence", f"{advice.confidence:.2f}", 0),
+            ("for", f"{symbol} after {day}", 0),
+        ]
+    )
+    if advice.error:
+        st.warning(f"Reply not used (treated as HOLD): {advice.error}", icon=":material/warning:")
+    else:
+        st.markdown(f"**Reasoning.** {advice.reasoning}")
+        st.markdown(f"**Risk note.** {advice.risk_note}")
+        if advice.note:
+            st.caption(f"Note: {advice.note}.")
+    with st.expander("Raw reply"):
+        st.code(advice.raw or "(no reply)", language="json")
+
+
+def run_backtest(spec: dict[str, Any], every: int, min_confidence: float) -> dict[str, Any]:
+    """The Plutus preset on the loaded dataset, then its journal from the (now cached) replies."""
+    from phi.plutus.indicator import advisor_from_env
+    from phi.plutus.preset import plutus_config, run_plutus
+    from phi.plutus.signals import plutus_decisions
+
+    cfg = plutus_config(spec["symbol"], vendor=spec["vendor"], timeframe=spec["timeframe"], start=spec["start"],
+                        end=spec["end"], path=spec.get("path"), every=every, min_confidence=min_confidence)  # fmt: skip
+    result, tally = run_plutus(cfg)
+    ds = st.session_state.get(forms.DATASET)
+    journal = None
+    if ds is not None:
+        _, journal = plutus_decisions(ds.frame, advisor_from_env(), every=every)  # all cached now
+    return {"result": result, "tally": tally.summary(), "journal": journal}
+
+
+def _backtest(spec: dict[str, Any]) -> None:
+    with st.form(BT_FORM):
+        st.markdown("**Plutus backtest** — one question per decision bar; replies cached under PHI_HOME")
+        c = st.columns(2)
+        every = c[0].number_input("Ask every N bars", 1, 20, 5, 1, key=EVERY)
+        min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF)
+        go = st.form_submit_button("Run Plutus backtest")
+    if go:
+        ran = ui.attempt(run_backtest, spec, int(every), float(min_conf))
+        if not isinstance(ran, ui.Failed):
+            st.session_state[BACKTEST] = ran
+    out: dict[str, Any] | None = st.session_state.get(BACKTEST)
+    if not out:
+        return
+    res = out["result"]
+    m = res.metrics
+    ui.ribbon(
+        [
+            ("total return", ui.fmt_value(m.get("total_return"), "pct"), 1 if (m.get("total_return") or 0) > 0 else -1),
+            ("Sharpe", ui.fmt_value(m.get("sharpe")), 0),
+            ("max drawdown", ui.fmt_value(m.get("max_drawdown"), "pct"), -1),
+            ("trades", ui.fmt_value(m.get("n_trades"), "int"), 0),
+        ]
+    )
+    st.caption(out["tally"] + (f" · saved as run {res.run_id}" if res.run_id else ""))
+    ui.show_chart(charts.equity_chart(res.equity, float(res.config.engine.initial_capital) if res.config else 100_000.0),
+                  key="plutus:equity")  # fmt: skip
+    journal = out.get("journal")
+    if journal is not None:
+        right, scored = journal.hit_rate()
+        st.markdown(f"**Trade journal** (dated by bar, simulated time) — hit rate {right}/{scored}"
+                    + (f" ({right / scored:.0%})" if scored else ""))  # fmt: skip
+        table = journal.to_frame()
+        table["date"] = [f"{d:%Y-%m-%d}" for d in table["date"]]
+        st.dataframe(table, hide_index=True, key="plutus:journal")
+
+
+def render() -> None:
+    st.subheader("Plutus — local LLM advisor")
+    connection_line()
+    ds = st.session_state.get(forms.DATASET)
+    if ds is None:
+        st.info("Load a dataset in the sidebar first; Plutus reads its bars.")
+        return
+    spec = st.session_state.get(forms.DATASET_SPEC, {})
+    st.caption(f"Dataset {spec.get('symbol')} {spec.get('timeframe')} {spec.get('start')} .. {spec.get('end')} "
+               f"({spec.get('vendor')}{' · SYNTHETIC demo data' if ds.synthetic else ''}), {len(ds.frame):,} bars.")  # fmt: skip
+    _ask(ds, spec)
+    _backtest(spec)
