@@ -75,6 +75,7 @@ __all__ = [
     "index_url",
     "index_available",
     "indexed_config_hashes",
+    "latest_runs",
     "query_runs",
     "reindex",
     "sync",
@@ -455,6 +456,27 @@ def indexed_config_hashes(hashes: Iterable[str] | None = None) -> set[str]:
                 chunk = (wanted or [])[i : i + _CHUNK]
                 stmt = select(RUNS.c.config_hash).where(RUNS.c.config_hash.in_(chunk)).distinct()
                 out.update(h for h in conn.execute(stmt).scalars() if h)
+    except SQLAlchemyError as exc:
+        raise RunError(f"the run index at {_shown(index_url())} cannot be read: {_reason(exc)}") from None
+    return out
+
+
+def latest_runs(hashes: Iterable[str], columns: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """The newest indexed run of each config hash among ``hashes``: ``{hash: {"run_id": ...,
+    column: value, ...}}`` (no sync: call after :func:`indexed_config_hashes`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return {}
+    cols = [RUNS.c.config_hash, RUNS.c.run_id, *(RUNS.c[c] for c in columns if c in RUNS.c)]
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        with _engine().connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                stmt = select(*cols).where(RUNS.c.config_hash.in_(wanted[i : i + _CHUNK])).order_by(RUNS.c.run_id)
+                for row in conn.execute(stmt).mappings():
+                    out[row["config_hash"]] = {k: v for k, v in row.items() if k != "config_hash"}
     except SQLAlchemyError as exc:
         raise RunError(f"the run index at {_shown(index_url())} cannot be read: {_reason(exc)}") from None
     return out

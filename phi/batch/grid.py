@@ -1,0 +1,226 @@
+"""Where a batch's configs come from: files, folders, parameter grids and symbol lists.
+
+A grid spec names indicator parameters and their values, separated by spaces or ``;``::
+
+    period=7..28:7                 7, 14, 21, 28 (a range: first..last:step, both ends kept)
+    period=10,14,20 fast=5..15:5   a list; several parameters give their cross product
+    macd.fast=8,12                 qualified by indicator when several have that parameter
+
+Every combination is validated against the registry when its :class:`RunConfig` is built;
+nothing here runs a backtest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+from phi.errors import ConfigError
+
+__all__ = ["expand_grid", "load_configs", "load_symbols", "parse_grid", "preset_config"]
+
+#: Largest grid a spec may expand to (a typo such as 1..100000:1 is caught before any work).
+MAX_GRID: Final = 100_000
+MAX_FILE_BYTES: Final = 50 * 2**20
+_NAME = re.compile(r"^(?:([a-z][a-z0-9_]*)\.)?([a-z][a-z0-9_]*)$")
+
+
+def _number(text: str, where: str) -> int | float:
+    t = text.strip()
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        return float(t)
+    except ValueError:
+        raise ConfigError(f"--grid: {where}: {t!r} is not a number") from None
+
+
+def _values(name: str, text: str) -> list[int | float | str]:
+    text = text.strip()
+    m = re.fullmatch(r"([^.:]+|[-+]?\d*\.\d+)\.\.([^:]+)(?::(.+))?", text)
+    if m and ".." in text:
+        lo, hi = _number(m.group(1), name), _number(m.group(2), name)
+        step = _number(m.group(3), name) if m.group(3) else 1
+        if step <= 0:
+            raise ConfigError(f"--grid: {name}: the step must be > 0, got {step}")
+        if hi < lo:
+            raise ConfigError(f"--grid: {name}: {lo}..{hi} is empty (first > last)")
+        count = int((hi - lo) / step + 1e-9) + 1
+        if count > MAX_GRID:
+            raise ConfigError(f"--grid: {name}: {text} has {count:,} values; at most {MAX_GRID:,}")
+        out = [lo + i * step for i in range(count)]
+        ints = all(isinstance(v, int) for v in (lo, hi, step))
+        return [int(v) if ints else round(float(v), 12) for v in out]
+    vals: list[int | float | str] = []
+    for part in text.split(","):
+        if not part.strip():
+            raise ConfigError(f"--grid: {name}: empty value in {text!r}")
+        try:
+            vals.append(_number(part, name))
+        except ConfigError:
+            vals.append(part.strip())
+    return vals
+
+
+def parse_grid(spec: str) -> dict[str, list[int | float | str]]:
+    """``"period=7..28:7 fast=5,10"`` -> ``{"period": [7, 14, 21, 28], "fast": [5, 10]}``.
+
+    Raises :class:`ConfigError` (one line) for a malformed spec or a grid over
+    :data:`MAX_GRID` combinations.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError('--grid is empty; e.g. --grid "period=7..28:7"')
+    grid: dict[str, list[int | float | str]] = {}
+    for item in re.split(r"[;\s]+", spec.strip()):
+        name, sep, values = item.partition("=")
+        name = name.strip().lower()
+        if not sep or not _NAME.match(name) or not values.strip():
+            raise ConfigError(f"--grid expects name=values items like period=7..28:7 or fast=5,10; got {item!r}")
+        if name in grid:
+            raise ConfigError(f"--grid: {name} is given twice")
+        grid[name] = _values(name, values)
+    size = 1
+    for vals in grid.values():
+        size *= len(vals)
+    if size > MAX_GRID:
+        raise ConfigError(f"--grid expands to {size:,} combinations; at most {MAX_GRID:,}")
+    return grid
+
+
+def _target(config: RunConfig, name: str) -> tuple[int, str]:
+    """(indicator position, parameter) that grid key ``name`` sets in ``config``."""
+    from phi.indicators.registry import get_indicator
+
+    m = _NAME.match(name)
+    assert m is not None
+    qual, param = m.group(1), m.group(2)
+    hits = []
+    for i, ind in enumerate(config.indicators):
+        if qual is not None and ind.name != qual:
+            continue
+        if param in [p.name for p in get_indicator(ind.name).params]:
+            hits.append(i)
+    names = [ind.name for ind in config.indicators]
+    if not hits:
+        where = f"indicator {qual!r}" if qual else f"any of the config's indicators ({', '.join(names)})"
+        raise ConfigError(f"--grid: {name}: no parameter {param!r} in {where}; see phi indicators list")
+    if len(hits) > 1:
+        raise ConfigError(
+            f"--grid: {param} belongs to several indicators ({', '.join(names[i] for i in hits)}); "
+            f"qualify it, e.g. {names[hits[0]]}.{param}=..."
+        )
+    return hits[0], param
+
+
+def expand_grid(config: RunConfig, grid: Mapping[str, Sequence[Any]]) -> list[RunConfig]:
+    """One config per combination of the grid (in a stable order), each validated; an invalid
+    combination (e.g. ``fast >= slow``) is kept as the :class:`ConfigError` it raises, so a
+    batch reports it beside the others instead of stopping.
+    """
+    if not grid:
+        return [config]
+    targets = [_target(config, name) for name in grid]
+    out: list[Any] = []
+    for combo in itertools.product(*grid.values()):
+        inds = [dict(ind) for ind in config.to_dict()["indicators"]]
+        for (i, param), value in zip(targets, combo, strict=True):
+            inds[i] = {**inds[i], "params": {**inds[i].get("params", {}), param: value}}
+        try:
+            out.append(RunConfig.from_dict({**config.to_dict(), "indicators": inds}))
+        except ConfigError as exc:
+            out.append(ConfigError(f"{', '.join(f'{k}={v}' for k, v in zip(grid, combo, strict=True))}: {exc}"))
+    return out
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{what} {path} is larger than {MAX_FILE_BYTES // 2**20} MB")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _configs_in(text: str, where: str) -> Iterator[RunConfig | ConfigError]:
+    """Configs of one file: a JSON object, a JSON list of objects, or JSON lines."""
+    try:
+        data = json.loads(text)
+        items = data if isinstance(data, list) else [data]
+        labels = [f"{where}[{i}]" if isinstance(data, list) else where for i in range(len(items))]
+    except ValueError:
+        items, labels = [], []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except ValueError as exc:
+                    raise ConfigError(f"{where} line {n} is not JSON ({str(exc).split(':')[0]})") from None
+                labels.append(f"{where}:{n}")
+    for item, label in zip(items, labels, strict=True):
+        if not isinstance(item, Mapping):
+            yield ConfigError(f"{label}: a config must be a JSON object, got {type(item).__name__}")
+            continue
+        try:
+            yield RunConfig.from_dict(item)
+        except ConfigError as exc:
+            yield ConfigError(f"{label}: {exc}")
+
+
+def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
+    """Configs from a file (JSON object, JSON list or JSON lines) or a folder of ``*.json``
+    files (sorted by name). An invalid config is kept as its :class:`ConfigError` (reported by
+    the batch); an unreadable source is a :class:`ConfigError`.
+    """
+    path = Path(source).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl") and p.is_file())
+        if not files:
+            raise ConfigError(f"no .json config files in {path}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ConfigError(f"{path} is neither a config file nor a folder of config files")
+    out: list[RunConfig | ConfigError] = []
+    for f in files:
+        out.extend(_configs_in(_read(f, "config file"), f.name))
+    if not out:
+        raise ConfigError(f"{path} holds no configs")
+    return out
+
+
+def load_symbols(source: str | Path) -> list[str]:
+    """Symbols from a text file: one per line or comma-separated; ``#`` starts a comment;
+    duplicates dropped (first kept)."""
+    text = _read(Path(source).expanduser(), "symbols file")
+    symbols: list[str] = []
+    for line in text.splitlines():
+        for part in line.split("#", 1)[0].replace(",", " ").split():
+            if part not in symbols:
+                symbols.append(part)
+    if not symbols:
+        raise ConfigError(f"symbols file {source} lists no symbols")
+    return symbols
+
+
+def preset_config(name: str, dataset: DatasetSpec) -> RunConfig:
+    """The config of strategy preset ``name`` (:func:`phi.strategies.get`) on ``dataset``;
+    a registry indicator name (no preset of that name) gives that indicator with its defaults."""
+    from phi.indicators.registry import INDICATORS
+    from phi.strategies import get
+
+    try:
+        preset = get(name)
+    except ConfigError as exc:
+        if name.strip().lower() in INDICATORS:
+            return RunConfig(dataset, (IndicatorConfig(name.strip().lower()),))
+        raise ConfigError(f"--preset: {exc} (or an indicator: see phi indicators list)") from None
+    return preset.config(dataset)

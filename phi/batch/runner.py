@@ -1,0 +1,353 @@
+"""``run_batch``: many :class:`~phi.backtest.run_config.RunConfig` on a Dask cluster.
+
+Each task is :func:`phi.run` on one config, saved to the run history (atomically: a killed
+worker leaves no half-written run) and indexed. The scheduler is
+
+* ``None``: a ``distributed.LocalCluster`` on loopback (one single-threaded worker process per
+  core, or ``n_workers``), started and stopped by the batch;
+* ``"inline"``: no Dask at all, every config run in this process, one after another;
+* an address (``tcp://host:8786``) or a ``distributed.Client``: an existing cluster.
+
+A failing config is reported with its one-line error and does not stop the batch. Configs
+whose config hash already has a saved run are skipped (``force=True`` runs them again); so is
+a second copy of one config in the same batch. Results do not depend on where they ran: one
+process, one worker or many give the same metrics and trades.
+
+Workers on this machine (a local cluster, or a scheduler on a loopback address) get this
+process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use their own
+(point them at the shared ``PHI_HOME`` and the same database, see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from phi.backtest.run_config import RunConfig
+from phi.errors import ConfigError, PhiError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
+__all__ = ["BatchResult", "TaskOutcome", "run_batch", "run_task"]
+
+Status = Literal["ok", "failed", "skipped", "duplicate"]
+#: Metrics every outcome carries (the whole set stays in the saved run).
+OUTCOME_METRICS: Final = ("total_return", "sharpe", "sortino", "max_drawdown", "cagr", "n_trades", "win_rate", "final_equity")
+_SHIPPED_ENV: Final = ("PHI_HOME", "PHI_DB_URL")
+
+
+@dataclass
+class TaskOutcome:
+    """What became of one config of a batch.
+
+    ``status``: ``"ok"`` (run and saved: ``run_id`` set, or ``save_error`` says why not),
+    ``"failed"`` (``error``: one line), ``"skipped"`` (its config hash already has a saved
+    run) or ``"duplicate"`` (the same config earlier in this batch).
+    """
+
+    index: int
+    status: Status
+    label: str
+    config_hash: str | None = None
+    symbol: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    trades_sha256: str | None = None
+    error: str | None = None
+    save_error: str | None = None
+    seconds: float = 0.0
+    worker: str | None = None
+
+
+def _label(config: RunConfig) -> str:
+    inds = ", ".join(
+        f"{i.name}({', '.join(f'{k}={v}' for k, v in i.params.items())})" for i in config.enabled_indicators
+    )
+    return f"{config.dataset.symbol} {inds}"
+
+
+def _params(config: RunConfig) -> dict[str, Any]:
+    many = len(config.enabled_indicators) > 1
+    return {(f"{i.name}.{k}" if many else k): v for i in config.enabled_indicators for k, v in i.params.items()}
+
+
+def run_task(config_json: str, env: Mapping[str, str] | None = None, skip_done: bool = True) -> TaskOutcome:
+    """Run and save one config (the body of every batch task; runs in a worker).
+
+    ``env`` sets ``PHI_HOME``/``PHI_DB_URL`` for this task (workers are single-threaded).
+    With ``skip_done``, a config whose hash has a saved run by now is not run again (a task
+    re-run after its worker died mid-way). Never raises for a bad config: the outcome says why.
+    """
+    t0 = time.perf_counter()
+    for key in _SHIPPED_ENV:
+        if env is not None:
+            if env.get(key):
+                os.environ[key] = env[key]
+            else:
+                os.environ.pop(key, None)
+    worker = f"{os.uname().nodename}:{os.getpid()}"
+    try:
+        config = RunConfig.from_json(config_json)
+    except PhiError as exc:
+        return TaskOutcome(-1, "failed", "?", error=str(exc), seconds=time.perf_counter() - t0, worker=worker)
+    chash = config.config_hash()
+    out = TaskOutcome(-1, "ok", _label(config), chash, config.dataset.symbol, _params(config), worker=worker)
+    try:
+        if skip_done and _has_run(chash):
+            out.status = "skipped"
+            return out
+        from phi.pipeline import run
+
+        res = run(config, save=True)
+    except PhiError as exc:
+        out.status, out.error = "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - one config's bug never stops the batch
+        out.status, out.error = "failed", f"{type(exc).__name__}: {exc}"
+    else:
+        out.run_id, out.save_error = res.run_id, res.save_error
+        out.metrics = {m: float(res.metrics[m]) for m in OUTCOME_METRICS if m in res.metrics}
+        out.trades_sha256 = hashlib.sha256(res.trades.to_csv(index=False).encode("utf-8")).hexdigest()
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _has_run(config_hash: str) -> bool:
+    """Whether the index lists a run of this config hash (no folder scan: one query)."""
+    from sqlalchemy import select
+
+    from phi.backtest.run_index import RUNS, _engine
+
+    try:
+        with _engine().connect() as conn:
+            stmt = select(RUNS.c.run_id).where(RUNS.c.config_hash == config_hash).limit(1)
+            return conn.execute(stmt).first() is not None
+    except Exception:  # noqa: BLE001 - no index to ask: run it (the batch skipped what it knew)
+        return False
+
+
+@dataclass
+class BatchResult:
+    """Every config's :class:`TaskOutcome`, in input order, and how the batch ran."""
+
+    outcomes: list[TaskOutcome]
+    seconds: float
+    n_workers: int
+    scheduler: str
+    dashboard: str | None = None
+    interrupted: bool = False
+
+    def by_status(self, status: Status) -> list[TaskOutcome]:
+        """Outcomes with ``status``."""
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> list[TaskOutcome]:
+        """Configs run (and saved, unless ``save_error``)."""
+        return self.by_status("ok")
+
+    @property
+    def failed(self) -> list[TaskOutcome]:
+        """Configs that failed, each with its error."""
+        return self.by_status("failed")
+
+    @property
+    def skipped(self) -> list[TaskOutcome]:
+        """Configs not run: already in the run history, or repeated in this batch."""
+        return [o for o in self.outcomes if o.status in ("skipped", "duplicate")]
+
+    def table(self) -> pd.DataFrame:
+        """One row per config: status, symbol, parameters, run id, headline metrics, error."""
+        import pandas as pd
+
+        rows = []
+        for o in self.outcomes:
+            rows.append({"index": o.index, "status": o.status, "symbol": o.symbol, "label": o.label,
+                         **o.params, **o.metrics, "run_id": o.run_id, "error": o.error or o.save_error,
+                         "seconds": o.seconds, "config_hash": o.config_hash})  # fmt: skip
+        return pd.DataFrame(rows)
+
+
+Progress = Callable[[int, int, TaskOutcome], None]
+
+
+def _as_config(item: object, i: int) -> RunConfig | str:
+    """A RunConfig from a config, a mapping or JSON text; else the one-line reason."""
+    try:
+        if isinstance(item, RunConfig):
+            return item
+        if isinstance(item, PhiError):  # a config a loader could not build
+            return str(item)
+        if isinstance(item, Mapping):
+            return RunConfig.from_dict(item)
+        if isinstance(item, str):
+            return RunConfig.from_json(item)
+    except PhiError as exc:
+        return str(exc)
+    return f"config {i} is a {type(item).__name__}, not a RunConfig"
+
+
+def _is_local(address: str) -> bool:
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return address.startswith("inproc://") or host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+
+
+def run_batch(
+    configs: Iterable[RunConfig | Mapping[str, Any] | str | PhiError],
+    scheduler: str | Client | None = None,
+    n_workers: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Run every config (on Dask by default), save each run, report each config's outcome.
+
+    Parameters
+    ----------
+    configs : iterable
+        :class:`RunConfig` objects (or their dicts / JSON text). An item that is not a valid
+        config (or a :class:`~phi.errors.PhiError` from a loader) is reported as failed.
+    scheduler : None, "inline", str or distributed.Client
+        ``None``: a local cluster of ``n_workers`` single-threaded processes (default: one per
+        core); ``"inline"``: this process, no Dask; an address such as ``tcp://host:8786``, or
+        a connected client: that cluster.
+    n_workers : int, optional
+        Workers of the local cluster (ignored for an existing cluster).
+    force : bool
+        Run configs that already have a saved run (same config hash) again.
+    progress : callable, optional
+        ``progress(done, total, outcome)`` after each config finishes.
+
+    Returns
+    -------
+    BatchResult
+        Outcomes in input order. On Ctrl-C the tasks are cancelled, the cluster stopped and
+        ``KeyboardInterrupt`` re-raised; every run saved so far is complete.
+
+    Examples
+    --------
+    >>> from phi.backtest.run_config import DatasetSpec, RunConfig
+    >>> cfgs = [RunConfig(DatasetSpec("DEMO", start="2022-01-01", end="2023-12-31"), [{"name": "rsi", "params": {"period": p}}]) for p in (7, 14, 21)]
+    >>> res = run_batch(cfgs, n_workers=2)  # doctest: +SKIP
+    >>> len(res.ok)  # doctest: +SKIP
+    3
+    """
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
+        raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    t0 = time.perf_counter()
+    items = list(configs)
+    outcomes: list[TaskOutcome | None] = [None] * len(items)
+    todo: list[tuple[int, RunConfig]] = []
+    first: dict[str, int] = {}
+    parsed = [_as_config(item, i) for i, item in enumerate(items)]
+    hashes = {c.config_hash() for c in parsed if isinstance(c, RunConfig)}
+    done_before: dict[str, dict[str, Any]] = {}
+    if not force and hashes:
+        from phi.backtest.run_index import indexed_config_hashes, latest_runs
+
+        done_before = latest_runs(indexed_config_hashes(hashes), OUTCOME_METRICS)
+    for i, cfg in enumerate(parsed):
+        if isinstance(cfg, str):
+            outcomes[i] = TaskOutcome(i, "failed", f"config {i}", error=cfg)
+            continue
+        h = cfg.config_hash()
+        base = TaskOutcome(i, "ok", _label(cfg), h, cfg.dataset.symbol, _params(cfg))
+        if h in first:
+            base.status, base.error = "duplicate", f"same config as #{first[h]}"
+            outcomes[i] = base
+        elif h in done_before:  # saved before: its run and metrics, as recorded
+            prev = done_before[h]
+            base.status, base.run_id = "skipped", prev["run_id"]
+            base.metrics = {m: (math.nan if prev.get(m) is None else float(prev[m])) for m in OUTCOME_METRICS}
+            outcomes[i] = base
+        else:
+            first[h] = i
+            todo.append((i, cfg))
+    total = len(items)
+    done = sum(o is not None for o in outcomes)
+    if progress is not None:
+        for o in outcomes:
+            if o is not None:
+                progress(done, total, o)
+
+    def finish(i: int, o: TaskOutcome) -> None:
+        nonlocal done
+        o.index = i
+        outcomes[i] = o
+        done += 1
+        if progress is not None:
+            progress(done, total, o)
+
+    if scheduler == "inline" or not todo:
+        for i, cfg in todo:
+            finish(i, run_task(cfg.to_json(), None, skip_done=not force))
+        return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, 1 if todo else 0, "inline")
+    return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0)
+
+
+def _on_dask(
+    todo: Sequence[tuple[int, RunConfig]],
+    scheduler: str | Client | None,
+    n_workers: int | None,
+    force: bool,
+    finish: Callable[[int, TaskOutcome], None],
+    outcomes: list[TaskOutcome | None],
+    t0: float,
+) -> BatchResult:
+    import contextlib
+
+    from distributed import Client, LocalCluster, as_completed
+
+    stack = contextlib.ExitStack()
+    with stack:
+        if scheduler is None:
+            workers = n_workers or os.cpu_count() or 1
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             dashboard_address=None, host="127.0.0.1", silence_logs=40)  # fmt: skip
+            )
+            client = stack.enter_context(Client(cluster))
+            local = True
+        elif isinstance(scheduler, str):
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            local = _is_local(scheduler)
+        else:
+            client = scheduler
+        address = str(client.scheduler_info().get("address") or scheduler)
+        if not isinstance(scheduler, str) and scheduler is not None:
+            local = _is_local(address)
+        n = len(client.scheduler_info().get("workers", {}))
+        env = {k: os.environ.get(k, "") for k in _SHIPPED_ENV} if local else None
+        if env is not None and not env["PHI_HOME"]:
+            env["PHI_HOME"] = os.getcwd()  # the default roots are relative to this process
+        index = {}
+        futures = []
+        token = uuid.uuid4().hex[:8]
+        for i, cfg in todo:
+            fut = client.submit(run_task, cfg.to_json(), env, not force, key=f"phi-run-{token}-{i}", pure=False)
+            index[fut.key] = (i, cfg)
+            futures.append(fut)
+        try:
+            for fut in as_completed(futures):
+                i, cfg = index[fut.key]
+                try:
+                    o = fut.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: reported, batch goes on
+                    o = TaskOutcome(i, "failed", _label(cfg), cfg.config_hash(), cfg.dataset.symbol, _params(cfg),
+                                    error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}")  # fmt: skip
+                finish(i, o)
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            raise
+        dashboard = getattr(client, "dashboard_link", None) if scheduler is not None else None
+    return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, n, address, dashboard)

@@ -1,0 +1,207 @@
+"""``phi batch``: many runs at once on Dask (run configs, sweep a universe over a grid)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console
+
+if TYPE_CHECKING:
+    from phi.backtest.run_config import RunConfig
+    from phi.batch import BatchResult
+
+batch_app = typer.Typer(help="Many runs at once on Dask: run configs, sweep a symbol universe over a grid.", no_args_is_help=True)
+
+GridOpt = Annotated[str | None, typer.Option("--grid", "-g", help='Parameter grid, e.g. "period=7..28:7" or "fast=5,10 slow=20..40:10".')]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster; 'inline': this process.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Workers of the local cluster (default: one per core).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Run configs again that already have a saved run (same config hash).")]
+MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="Metric ranking the results (sharpe, total_return, sortino, cagr, max_drawdown, ...).")]
+
+
+def _run(configs: list[Any], scheduler: str | None, workers: int | None, force: bool) -> BatchResult:
+    """run_batch under a rich progress bar (done / total, failures so far)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from phi.batch import run_batch
+
+    where = scheduler or f"a local cluster ({workers or 'one worker per core'})"
+    failed = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console, transient=False) as bar:  # fmt: skip
+        task = bar.add_task(f"Batch on {where}", total=len(configs))
+
+        def progress(done: int, total: int, outcome: Any) -> None:
+            nonlocal failed
+            failed += outcome.status == "failed"
+            bar.update(task, completed=done, description=f"Batch on {where}" + (f" [red]{failed} failed[/]" if failed else ""))
+
+        result = run_batch(configs, scheduler=scheduler, n_workers=workers, force=force, progress=progress)
+    if result.dashboard:
+        console.print(f"Dask dashboard: {result.dashboard}", highlight=False, markup=False)
+    return result
+
+
+def _report(result: BatchResult, metric: str, top: int) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from phi.cli._format import fmt_metric
+
+    ok, failed, skipped = result.ok, result.failed, result.skipped
+    saved = sum(o.run_id is not None for o in ok)
+    console.print(
+        f"{len(result.outcomes)} config(s) in {result.seconds:.1f} s on {result.n_workers} worker(s): "
+        f"{len(ok)} run ({saved} saved), {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    shown = [o for o in result.outcomes if o.status in ("ok", "skipped") and o.metrics]  # skipped: as saved before
+    if shown:
+        ranked = sorted(shown, key=lambda o: (-(o.metrics.get(metric, float("nan")) if o.metrics.get(metric) == o.metrics.get(metric) else float("inf")), o.index))
+        table = Table(title=Text(f"Best {min(top, len(ranked))} of {len(ranked)} by {metric}"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+        for col in ("#", "config", "Ret %", "Sharpe", "DD %", "Trades", "run"):
+            table.add_column(col, justify="left" if col in ("config", "run") else "right", no_wrap=col != "config", overflow="fold", min_width=26 if col == "run" else None)
+        for o in ranked[:top]:
+            m = o.metrics
+            table.add_row(str(o.index), Text(o.label), fmt_metric("total_return", m.get("total_return")), fmt_metric("sharpe", m.get("sharpe")),
+                          fmt_metric("max_drawdown", m.get("max_drawdown")), fmt_metric("n_trades", m.get("n_trades")), Text(o.run_id or str(o.save_error)))  # fmt: skip
+        console.print(table)
+    for o in failed:
+        console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+    for o in ok:
+        if o.save_error:
+            console.print(Text.assemble(("not saved ", "yellow"), f"#{o.index} {o.label}: {o.save_error}"), highlight=False, soft_wrap=True)
+
+
+def _exit_code(result: BatchResult) -> None:
+    if result.failed and not result.ok and not result.skipped:
+        raise typer.Exit(1)  # nothing at all could be run
+
+
+@batch_app.command("run")
+def batch_run(
+    source: Annotated[str | None, typer.Argument(help="A config file (JSON object, list or JSON lines) or a folder of *.json configs.")] = None,
+    grid: GridOpt = None,
+    symbol: Annotated[str, typer.Option("--symbol", help="Without SOURCE: the symbol of the base config.")] = "DEMO",
+    indicator: Annotated[str, typer.Option("--indicator", "-i", help="Without SOURCE: the preset or indicator of the base config.")] = "rsi",
+    vendor: VendorOpt = "demo",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    timeframe: TimeframeOpt = "1D",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    force: ForceOpt = False,
+    metric: MetricOpt = "sharpe",
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows in the best-runs table.")] = 10,
+) -> None:
+    """Run configs (a file, a folder, or a grid over one config) and save every run."""
+    from phi.batch import expand_grid, load_configs, parse_grid
+
+    spec = parse_grid(grid) if grid is not None else {}
+    if source is None and grid is None:
+        raise typer.BadParameter("give a config FILE or folder, or --grid SPEC (see phi batch run --help)")
+    bases: list[Any] = load_configs(source) if source is not None else [_base(symbol, indicator, vendor, start, end, timeframe)]
+    configs: list[Any] = []
+    for base in bases:
+        configs.extend(expand_grid(base, spec) if spec and not isinstance(base, Exception) else [base])
+    result = _run(configs, scheduler, workers, force)
+    _report(result, metric, top)
+    _exit_code(result)
+
+
+def _base(symbol: str, name: str, vendor: str, start: str | None, end: str | None, timeframe: str) -> RunConfig:
+    from phi.backtest.run_config import DEFAULT_END, DEFAULT_START, DatasetSpec
+    from phi.batch import preset_config
+
+    return preset_config(name, DatasetSpec(symbol, vendor, timeframe, start or DEFAULT_START, end or DEFAULT_END))
+
+
+@batch_app.command("sweep")
+def batch_sweep(
+    symbols: Annotated[str, typer.Option("--symbols", help="Text file of symbols (one per line or comma-separated; # comments).")],
+    preset: Annotated[str, typer.Option("--preset", "-p", help="Strategy preset (phi strategies) or indicator name.")],
+    grid: GridOpt = None,
+    vendor: VendorOpt = "demo",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    timeframe: TimeframeOpt = "1D",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    force: ForceOpt = False,
+    metric: MetricOpt = "sharpe",
+) -> None:
+    """Sweep a symbol universe over a parameter grid: one run per symbol x combination, the
+    best combination per symbol and the metric's distribution across the universe."""
+    from phi.batch import expand_grid, load_symbols, parse_grid, sweep_summary
+
+    spec = parse_grid(grid) if grid is not None else {}
+    names = load_symbols(symbols)
+    configs: list[Any] = []
+    for sym in names:
+        configs.extend(expand_grid(_base(sym, preset, vendor, start, end, timeframe), spec))
+    result = _run(configs, scheduler, workers, force)
+    summary = sweep_summary(result, metric)
+    _counts_only(result)
+    _print_sweep(summary, list(spec), len(names))
+    _exit_code(result)
+
+
+def _counts_only(result: BatchResult) -> None:
+    """The batch line and the failures (a sweep's runs are summarised per symbol below)."""
+    ok, failed, skipped = result.ok, result.failed, result.skipped
+    console.print(
+        f"{len(result.outcomes)} run(s) in {result.seconds:.1f} s on {result.n_workers} worker(s): "
+        f"{len(ok)} run, {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    for o in failed:
+        console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+
+
+def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from phi.cli._format import fmt_metric
+
+    best, dist, metric = summary.best, summary.distribution, summary.metric
+    if best.empty:
+        console.print("No run of this sweep has a result to summarise (all failed or skipped; --force re-runs).", highlight=False)
+        return
+    table = Table(title=Text(f"Best combination per symbol by {metric} ({len(best)} of {n_symbols} symbols)"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+    cols = ["symbol", *params, "Ret %", "Sharpe", "DD %", "Trades", "run"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("symbol", "run") else "right", no_wrap=True, min_width=26 if col == "run" else None)
+    for sym, row in best.iterrows():
+        cells = [str(sym), *(_param(row, p) for p in params)]
+        cells += [fmt_metric("total_return", row.get("total_return")), fmt_metric("sharpe", row.get("sharpe")),
+                  fmt_metric("max_drawdown", row.get("max_drawdown")), fmt_metric("n_trades", row.get("n_trades")), str(row.get("run_id"))]  # fmt: skip
+        table.add_row(*(Text(c) for c in cells))
+    console.print(table)
+    d = Table(title=Text(f"{metric} across the universe"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+    d.add_column("over", no_wrap=True)
+    for col in dist.columns:
+        d.add_column(col.replace("share > 0", "% > 0"), justify="right", no_wrap=True)
+    for name, row in dist.iterrows():
+        vals = [f"{row[c]:.0f}" if c == "count" else (f"{100 * row[c]:.0f}%" if c == "share > 0" else fmt_metric(metric, row[c])) for c in dist.columns]
+        d.add_row(str(name), *vals)
+    console.print(d)
+
+
+def _param(row: Any, name: str) -> str:
+    key = name.split(".")[-1]
+    for k in (name, key):
+        if k in row.index and row[k] == row[k]:
+            v = row[k]
+            return f"{v:g}" if isinstance(v, float) else str(v)
+    return "?"
