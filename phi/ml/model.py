@@ -12,7 +12,13 @@ import pandas as pd
 from phi.errors import DataError, PhiError
 from phi.ml.labels import LabelSpec
 
-__all__ = ["DataMismatchError", "MLModel", "ModelError", "data_fingerprint"]
+__all__ = ["CV_COLUMNS", "DataMismatchError", "MLModel", "ModelError", "data_fingerprint"]
+
+#: Columns of :attr:`MLModel.cv_scores`, in order.
+CV_COLUMNS: tuple[str, ...] = (
+    "fold", "train_start", "train_end", "test_start", "test_end", "n_train", "n_test",
+    "accuracy", "log_loss", "auc", "up_share",
+)  # fmt: skip
 
 
 class ModelError(PhiError):

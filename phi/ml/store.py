@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from phi.errors import ConfigError
-from phi.ml.model import MLModel, ModelError
+from phi.ml.model import CV_COLUMNS, MLModel, ModelError
 from phi.paths import phi_home
 
 __all__ = [
@@ -213,7 +213,7 @@ def load_model(name: str) -> MLModel:
             folds=int(meta["folds"]),
             embargo=int(meta["embargo"]),
             holdout=float(meta["holdout"]),
-            cv_scores=pd.DataFrame(meta["cv_scores"]),
+            cv_scores=pd.DataFrame(meta["cv_scores"], columns=list(CV_COLUMNS)),
             holdout_scores=dict(meta["holdout_scores"]),
             data=dict(meta["data"]),
             calibration=list(meta.get("calibration", [])),

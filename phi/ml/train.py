@@ -13,7 +13,7 @@ from phi.errors import ConfigError, DataError
 from phi.ml.cv import default_embargo, walk_forward_splits
 from phi.ml.features import build_features
 from phi.ml.labels import LabelSpec, make_labels
-from phi.ml.model import MLModel, data_fingerprint
+from phi.ml.model import CV_COLUMNS, MLModel, data_fingerprint
 from phi.ml.models import MODELS, feature_importance, fit, positive_proba
 from phi.ml.scores import calibration_bins, score
 
@@ -177,7 +177,7 @@ def train_classifier(
         folds=int(folds),
         embargo=int(emb),
         holdout=float(holdout),
-        cv_scores=pd.DataFrame(rows),
+        cv_scores=pd.DataFrame(rows, columns=list(CV_COLUMNS)),
         holdout_scores=ho_scores,
         data={
             "first": idx[0].isoformat(),
