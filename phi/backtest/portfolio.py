@@ -48,7 +48,7 @@ from phi.backtest import _nb
 from phi.backtest import _portfolio_nb as pnb
 from phi.backtest._inputs import _calendar, _check_bar_order
 from phi.backtest.costs import cost_preset, matching_preset
-from phi.backtest.engine import TRADE_COLUMNS, BacktestResult
+from phi.backtest.engine import TRADE_COLUMNS, BacktestResult, _labels
 from phi.backtest.engine_config import EngineConfig
 from phi.backtest.metrics import compute_metrics
 from phi.backtest.periods import CALENDAR_CHOICES
@@ -239,6 +239,7 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
         raise EngineError("bars must be a non-empty dict of symbol -> OHLCV DataFrame")
     symbols = [str(s) for s in bars]
     frames = list(bars.values())
+    prices: list[tuple[np.ndarray, np.ndarray]] = []
     for sym, df in zip(symbols, frames, strict=True):
         if not isinstance(df, pd.DataFrame):
             raise EngineError(f"bars[{sym!r}] must be a DataFrame, got {type(df).__name__}")
@@ -248,13 +249,16 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
         missing = [c for c in ("open", "high", "low", "close") if c not in lower]
         if missing:
             raise EngineError(f"bars[{sym!r}] is missing column(s) {', '.join(missing)}")
+        where = [df.columns.get_loc(lower[c]) for c in ("open", "high", "low", "close")]
         try:
-            arrs = [
-                np.ascontiguousarray(df[lower[c]].to_numpy(dtype=np.float64))
-                for c in ("open", "high", "low", "close")
-            ]
+            try:  # one block for an all-float frame: no per-column lookups
+                block = df.to_numpy(dtype=np.float64)[:, where]
+            except (TypeError, ValueError):  # another column is not numeric
+                block = df.iloc[:, where].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise EngineError(f"bars[{sym!r}] prices must be numeric ({exc})") from None
+        arrs = [np.ascontiguousarray(block[:, j]) for j in range(4)]
+        prices.append((arrs[0], arrs[3]))
         bad = _nb.first_bad_bar_nb(*arrs)
         if bad >= 0:
             raise EngineError(
@@ -279,10 +283,11 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
     o = np.full((n, k), np.nan)
     c = np.full((n, k), np.nan)
     for j, df in enumerate(frames):
-        lower = {str(col).lower(): col for col in df.columns}
-        pos = np.arange(n) if df.index.equals(index) else index.get_indexer(df.index)
-        o[pos, j] = df[lower["open"]].to_numpy(dtype=np.float64)
-        c[pos, j] = df[lower["close"]].to_numpy(dtype=np.float64)
+        if df.index.equals(index):
+            o[:, j], c[:, j] = prices[j]
+        else:
+            pos = index.get_indexer(df.index)
+            o[pos, j], c[pos, j] = prices[j]
     return index, symbols, o, c
 
 
@@ -301,7 +306,8 @@ def _weights(
             )
     if len(set(cols)) != len(cols):
         raise EngineError("target_weights has a duplicate symbol column")
-    if not target_weights.index.equals(index):
+    same_index = target_weights.index.equals(index)
+    if not same_index:
         pos = index.get_indexer(target_weights.index)
         outside = pos < 0
         if outside.any():  # rows on stamps without any bar may only be empty
@@ -320,8 +326,11 @@ def _weights(
         vals = target_weights.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise EngineError(f"target_weights must be numeric ({exc})") from None
-    w = np.full((len(index), len(symbols)), np.nan)
-    w[np.ix_(pos, [symbols.index(col) for col in cols])] = vals
+    if cols == symbols and same_index:
+        w = np.array(vals, dtype=np.float64, order="C", copy=True)
+    else:
+        w = np.full((len(index), len(symbols)), np.nan)
+        w[np.ix_(pos, [symbols.index(col) for col in cols])] = vals
     if np.isinf(w).any():
         r, j = np.argwhere(np.isinf(w))[0]
         raise EngineError(f"target_weights[{symbols[j]!r}] is infinite at {index[r]}")
@@ -399,19 +408,23 @@ def _decisions(w: np.ndarray, index: pd.Index, kind: str, every: float) -> np.nd
 def _missing_report(
     index: pd.Index, symbols: list[str], c: np.ndarray
 ) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
     have = ~np.isnan(c)
-    for j, sym in enumerate(symbols):
-        rows = np.flatnonzero(have[:, j])
-        first, last = int(rows[0]), int(rows[-1])
-        out[sym] = {
-            "first": str(index[first]),
-            "last": str(index[last]),
-            "missing_bars": int(last - first + 1 - rows.size),
-            "bars_before_first": first,
-            "bars_after_last": int(len(index) - 1 - last),
+    n = len(index)
+    first = np.argmax(have, axis=0)
+    last = n - 1 - np.argmax(have[::-1], axis=0)
+    count = have.sum(axis=0)
+    stamps = [str(x) for x in index[np.r_[first, last]]]
+    k = len(symbols)
+    return {
+        sym: {
+            "first": stamps[j],
+            "last": stamps[k + j],
+            "missing_bars": int(last[j] - first[j] + 1 - count[j]),
+            "bars_before_first": int(first[j]),
+            "bars_after_last": int(n - 1 - last[j]),
         }
-    return out
+        for j, sym in enumerate(symbols)
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -423,33 +436,35 @@ def _fills_frame(f: np.ndarray, index: pd.Index, symbols: list[str]) -> pd.DataF
     sym = f[:, pnb.FL_SYMBOL].astype(np.int64)
     dec = f[:, pnb.FL_DECISION_BAR].astype(np.int64)
     ruin = dec < 0
-    names = np.asarray(symbols, dtype=object)
     dtimes = index[np.maximum(dec, 0)]
-    return pd.DataFrame(
+    if ruin.any():
+        dtimes = dtimes.where(~ruin)
+    frame = pd.DataFrame(
         {
             "time": index[bar],
-            "symbol": pd.array(names[sym], dtype="str") if len(sym) else pd.array([], dtype="str"),
+            "symbol": _labels(tuple(symbols), sym),
             "units": f[:, pnb.FL_UNITS],
             "price": f[:, pnb.FL_PRICE],
             "costs": f[:, pnb.FL_COSTS],
             "cash_change": f[:, pnb.FL_CASH],
             "position_after": f[:, pnb.FL_POS_AFTER],
-            "decision_time": dtimes.where(~ruin) if len(dec) else dtimes,
+            "decision_time": dtimes,
             "late": (bar - dec > 1) & ~ruin,
-            "reason": np.where(ruin, "ruin", "rebalance").astype(object),
+            "reason": _labels(("rebalance", "ruin"), ruin.view(np.int8)),
         },
         columns=list(FILL_COLUMNS),
-    ).astype({"reason": "str"})
+        copy=False,
+    )
+    if frame.empty:
+        frame = frame.astype({"symbol": "str", "reason": "str"})
+    return frame
 
 
 def _trades_frame(
     f: np.ndarray, index: pd.Index, symbols: list[str], last_mark: np.ndarray
 ) -> pd.DataFrame:
-    """Flat-to-flat stretches of each symbol's position, from the fills."""
+    """Flat-to-flat stretches of each symbol's position, from the fills (NumPy segment sums)."""
     n = len(index)
-    if f.shape[0] == 0:
-        empty = pd.DataFrame({c: [] for c in PORTFOLIO_TRADE_COLUMNS})
-        return empty.astype({"symbol": "str", "side": "str", "exit_reason": "str", "open": bool})
     sym = f[:, pnb.FL_SYMBOL].astype(np.int64)
     order = np.argsort(sym, kind="stable")
     f = f[order]
@@ -457,79 +472,59 @@ def _trades_frame(
     after = f[:, pnb.FL_POS_AFTER]
     units = f[:, pnb.FL_UNITS]
     before = after - units
-    start = (np.abs(before) <= 1e-12 * np.maximum(np.abs(after), 1.0)) | np.r_[
-        True, sym[1:] != sym[:-1]
-    ]
-    seg = np.cumsum(start) - 1
+    new_sym = np.ones(len(sym), dtype=bool)
+    new_sym[1:] = sym[1:] != sym[:-1]
+    starts = np.flatnonzero((np.abs(before) <= 1e-12 * np.maximum(np.abs(after), 1.0)) | new_sym)
+    ends = np.r_[starts[1:], len(sym)] - 1 if len(starts) else starts
     price = f[:, pnb.FL_PRICE]
     bar = f[:, pnb.FL_BAR].astype(np.int64)
     grow = np.abs(after) > np.abs(before)
     qty = np.abs(units)
-    frame = pd.DataFrame(
-        {
-            "seg": seg,
-            "sym": sym,
-            "bar": bar,
-            "in_q": np.where(grow, qty, 0.0),
-            "in_v": np.where(grow, qty * price, 0.0),
-            "out_q": np.where(grow, 0.0, qty),
-            "out_v": np.where(grow, 0.0, qty * price),
-            "cash": f[:, pnb.FL_CASH],
-            "costs": f[:, pnb.FL_COSTS],
-            "size": np.abs(after),
-            "side": np.sign(after),
-            "after": after,
-            "ruin": f[:, pnb.FL_DECISION_BAR] < 0,
-        }
-    )
-    g = frame.groupby("seg", sort=True)
-    agg = g.agg(
-        sym=("sym", "first"),
-        entry_bar=("bar", "first"),
-        last_bar=("bar", "last"),
-        in_q=("in_q", "sum"),
-        in_v=("in_v", "sum"),
-        out_q=("out_q", "sum"),
-        out_v=("out_v", "sum"),
-        cash=("cash", "sum"),
-        costs=("costs", "sum"),
-        size=("size", "max"),
-        side=("side", "first"),
-        after=("after", "last"),
-        ruin=("ruin", "last"),
-    )
-    is_open = (agg["after"] != 0.0).to_numpy()
-    mark = last_mark[agg["sym"].to_numpy()]
-    pnl = agg["cash"].to_numpy() + np.where(is_open, agg["after"].to_numpy() * mark, 0.0)
-    entry_bar = agg["entry_bar"].to_numpy()
-    exit_bar = np.where(is_open, n - 1, agg["last_bar"].to_numpy())
+
+    def seg_sum(x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x, starts) if len(starts) else x[:0]
+
+    in_q, in_v = seg_sum(np.where(grow, qty, 0.0)), seg_sum(np.where(grow, qty * price, 0.0))
+    out_q, out_v = seg_sum(np.where(grow, 0.0, qty)), seg_sum(np.where(grow, 0.0, qty * price))
+    size = np.maximum.reduceat(np.abs(after), starts) if len(starts) else after[:0]
+    seg_sym = sym[starts]
+    last_after = after[ends]
+    is_open = last_after != 0.0
+    mark = last_mark[seg_sym]
+    pnl = seg_sum(f[:, pnb.FL_CASH]) + np.where(is_open, last_after * mark, 0.0)
+    entry_bar = bar[starts]
+    exit_bar = np.where(is_open, n - 1, bar[ends])
     with np.errstate(divide="ignore", invalid="ignore"):
-        exit_price = np.where(is_open, mark, agg["out_v"].to_numpy() / agg["out_q"].to_numpy())
-        entry_price = agg["in_v"].to_numpy() / agg["in_q"].to_numpy()
-        ret = pnl / agg["in_v"].to_numpy()
-    reason = np.where(is_open, "end_of_data", np.where(agg["ruin"].to_numpy(), "ruin", "rebalance"))
+        exit_price = np.where(is_open, mark, out_v / out_q)
+        entry_price = in_v / in_q
+        ret = pnl / in_v
+    ruin = f[ends, pnb.FL_DECISION_BAR] < 0
+    reason = np.where(is_open, 1, np.where(ruin, 2, 0))
+    srt = np.lexsort((seg_sym, entry_bar))  # by entry bar, then symbol
     out = pd.DataFrame(
         {
-            "symbol": np.asarray(symbols, dtype=object)[agg["sym"].to_numpy()],
-            "entry_time": index[entry_bar],
-            "exit_time": index[exit_bar],
-            "side": np.where(agg["side"].to_numpy() < 0, "short", "long").astype(object),
-            "entry_price": entry_price,
-            "exit_price": exit_price,
-            "size": agg["size"].to_numpy(),
-            "pnl": pnl,
-            "return_pct": ret,
-            "bars_held": exit_bar - entry_bar,
-            "exit_reason": reason.astype(object),
-            "costs": agg["costs"].to_numpy(),
-            "open": is_open,
-            "entry_bar": entry_bar,
-            "exit_bar": exit_bar,
+            "symbol": _labels(tuple(symbols), seg_sym[srt]),
+            "entry_time": index[entry_bar[srt]],
+            "exit_time": index[exit_bar[srt]],
+            "side": _labels(("long", "short"), (after[starts] < 0).view(np.int8)[srt]),
+            "entry_price": entry_price[srt],
+            "exit_price": exit_price[srt],
+            "size": size[srt],
+            "pnl": pnl[srt],
+            "return_pct": ret[srt],
+            "bars_held": (exit_bar - entry_bar)[srt],
+            "exit_reason": _labels(("rebalance", "end_of_data", "ruin"), reason[srt]),
+            "costs": seg_sum(f[:, pnb.FL_COSTS])[srt],
+            "open": is_open[srt],
+            "entry_bar": entry_bar[srt],
+            "exit_bar": exit_bar[srt],
         },
         columns=list(PORTFOLIO_TRADE_COLUMNS),
+        copy=False,
     )
-    out = out.sort_values(["entry_bar", "symbol"], kind="stable").reset_index(drop=True)
-    return out.astype({"symbol": "str", "side": "str", "exit_reason": "str"})
+    if out.empty:
+        out = out.astype({"symbol": "str", "side": "str", "exit_reason": "str"})
+    return out
 
 
 def _assumptions(
@@ -657,12 +652,14 @@ def run_portfolio(
     nf = pnb.simulate_portfolio_nb(o, c, w, decide, fp, ip, eq, cash, pos, fills, st)
     fills = fills[:nf]
 
-    marks = pd.DataFrame(c).ffill().to_numpy()
-    value = np.where(pos != 0.0, pos * np.nan_to_num(marks), 0.0).sum(axis=1)
-    trades = _trades_frame(fills, index, symbols, marks[-1])
-    closed = trades[~trades["open"]]
-    base = c[np.argmax(~np.isnan(c), axis=0), np.arange(k)]
-    basket = np.nanmean(marks / base, axis=1)
+    have = ~np.isnan(c)
+    cols = np.arange(k)
+    last_mark = c[n - 1 - np.argmax(have[::-1], axis=0), cols]  # each symbol's last close
+    value = eq - cash  # the kernel's sum of units x mark at each close
+    trades = _trades_frame(fills, index, symbols, last_mark)
+    is_open = trades["open"].to_numpy()
+    # buy and hold: an equal-weight basket, each symbol from its first close (first/last only)
+    basket = np.array([1.0, float(np.mean(last_mark / c[np.argmax(have, axis=0), cols]))])
     metrics = compute_metrics(
         equity=eq,
         positions=value,
@@ -670,9 +667,9 @@ def run_portfolio(
         day_end=cal[3],
         initial=cfg.initial_capital,
         periods=cal[2],
-        closed_pnl=closed["pnl"].to_numpy(),
-        closed_return_pct=closed["return_pct"].to_numpy(),
-        n_open_trades=int(trades["open"].sum()),
+        closed_pnl=trades["pnl"].to_numpy()[~is_open],
+        closed_return_pct=trades["return_pct"].to_numpy()[~is_open],
+        n_open_trades=int(is_open.sum()),
         precomputed={"direction_accuracy": float("nan")},
     )
     metrics["n_fills"] = float(nf)
@@ -684,14 +681,14 @@ def run_portfolio(
     assumptions["missing_data"] = missing
     return PortfolioResult(
         trades=trades,
-        equity=pd.Series(eq, index=index, name="equity"),
-        positions=pd.Series(value, index=index, name="position_value"),
+        equity=pd.Series(eq, index=index, name="equity", copy=False),
+        positions=pd.Series(value, index=index, name="position_value", copy=False),
         metrics=metrics,
         assumptions=assumptions,
         signal=None,
-        cash=pd.Series(cash, index=index, name="cash"),
-        holdings=pd.DataFrame(pos, index=index, columns=symbols),
+        cash=pd.Series(cash, index=index, name="cash", copy=False),
+        holdings=pd.DataFrame(pos, index=index, columns=symbols, copy=False),
         fills=_fills_frame(fills, index, symbols),
-        weights=pd.DataFrame(w, index=index, columns=symbols),
+        weights=pd.DataFrame(w, index=index, columns=symbols, copy=False),
         missing_data=missing,
     )
