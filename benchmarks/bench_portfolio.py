@@ -188,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         f"pandas {pd.__version__}, numba {numba.__version__}, vectorbt {vbt.__version__}. Best of "
         f"{args.repeat} interleaved rounds. Load average at the start {load0:.2f}, at the end {load1:.2f}.",
         "",
+        *(
+            [
+                "The machine was shared with other jobs during this run, so absolute times vary "
+                "by 2-3x between runs; the ratios are timed interleaved in one process.",
+                "",
+            ]
+            if max(load0, load1) > 2
+            else []
+        ),
         "### Against the targets",
         "",
     ]
