@@ -22,6 +22,7 @@ NAV: Final = "nav"
 #: "Workbench" is the five-step main area drawn by live_workbench itself. One line per view.
 PAGES: Final[dict[str, str]] = {
     "Workbench": "",
+    "Backtests": "backtests",
     "Regime": "regime",
     "Run history": "history",
     "Cache manager": "cache",

@@ -1,0 +1,253 @@
+"""Backtests: strategy presets head to head (the seed dashboard's "Backtests" tab).
+
+Pick presets (one card each), a dataset and a benchmark; every chosen preset runs through
+:func:`phi.strategies.compare` (each a full, saved run); the page shows the comparison table
+sorted by a chosen metric, the equity curves overlaid (the benchmark's too) and opens any run
+in the workbench's five steps with its results. No finance logic lives here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_streamlit import charts, forms, ui
+
+FORM = "bt:form"
+VENDOR = "bt:vendor"
+SYMBOL = "bt:symbol"
+TIMEFRAME = "bt:timeframe"
+START = "bt:start"
+END = "bt:end"
+BENCHMARK = "bt:benchmark"
+METRIC = "bt:metric"
+CAPITAL = "bt:capital"
+RESULT = "bt:result"
+OPEN_RUN = "bt:open_run"
+OPEN = "bt:open"
+VENDORS = ("demo", "yfinance", "alpha_vantage")
+TIMEFRAMES = ("1D", "4H", "1H", "15m", "5m", "1m")
+METRICS = ("sharpe", "total_return", "cagr", "sortino", "calmar", "max_drawdown", "win_rate", "accuracy", "edge",
+           "excess_return", "information_ratio", "alpha")  # fmt: skip
+#: table column -> (header, kind for ui.fmt_value)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "total_return": ("Return", "pct"),
+    "cagr": ("CAGR", "pct"),
+    "sharpe": ("Sharpe", "num"),
+    "max_drawdown": ("Max DD", "pct"),
+    "n_trades": ("Trades", "int"),
+    "win_rate": ("Win rate", "rate"),
+    "exposure": ("Exposure", "rate"),
+    "accuracy": ("Accuracy", "rate"),
+    "edge": ("Edge", "num"),
+    "excess_return": ("Excess", "pct"),
+    "beta": ("Beta", "num"),
+    "alpha": ("Alpha", "pct"),
+    "information_ratio": ("IR", "num"),
+}
+
+
+def pick(key: str) -> str:
+    """The widget key of one preset card's checkbox."""
+    return f"bt:pick:{key}"
+
+
+# ---------------------------------------------------------------------------- config -> the five steps
+
+
+def config_values(config: Any) -> dict[str, Any]:
+    """The workbench widget values that describe ``config`` (its five steps)."""
+    ds, eng = config.dataset, config.engine
+    from phi.backtest.costs import matching_preset
+
+    values: dict[str, Any] = {
+        forms.DS_VENDOR: ds.vendor,
+        forms.DS_SYMBOL: ds.symbol,
+        forms.DS_TIMEFRAME: ds.timeframe,
+        forms.DS_START: dt.date.fromisoformat(ds.start),
+        forms.DS_END: dt.date.fromisoformat(ds.end),
+        forms.DS_CAPITAL: float(eng.initial_capital),
+        forms.IND_SELECTED: [ind.name for ind in config.indicators],
+        forms.BL_MODE: config.blend.mode,
+        forms.EX_ENTRY: eng.entry_threshold,
+        forms.EX_EXIT: eng.exit_threshold,
+        forms.EX_SHORT: eng.allow_short,
+        forms.EX_FILL: eng.fill,
+        forms.EX_SL: 100 * (eng.stop_loss_pct or 0.0),
+        forms.EX_TP: 100 * (eng.take_profit_pct or 0.0),
+        forms.EX_TS: 100 * (eng.trailing_stop_pct or 0.0),
+        forms.EX_TIME: int(eng.time_exit_bars or 0),
+        forms.EX_SIGNAL_EXIT: eng.signal_exit,
+        forms.EX_COMM_PCT: 100 * eng.commission_pct,
+        forms.EX_COMM_FIXED: eng.commission_fixed,
+        forms.EX_SLIP: eng.slippage_bps,
+        forms.EX_SIZING: eng.sizing,
+        forms.EX_SIZE_PCT: 100 * eng.size_pct,
+        forms.EX_FRACTIONAL: eng.fractional,
+        forms.EX_CALENDAR: eng.calendar,
+        forms.EX_WARMUP: int(eng.warmup_bars),
+        forms.RUN_DESCRIPTION: config.description,
+        forms.RUN_TAGS: ", ".join(config.tags),
+    }
+    preset = matching_preset(eng.commission_pct, eng.commission_fixed, eng.slippage_bps)
+    if preset is not None:
+        values[forms.EX_COST_PRESET] = preset
+    for name, key, scale in (("size_cash", forms.EX_SIZE_CASH, 1.0), ("size_units", forms.EX_SIZE_UNITS, 1.0),
+                             ("risk_pct", forms.EX_RISK_PCT, 100.0)):  # fmt: skip
+        if getattr(eng, name) is not None:
+            values[key] = scale * getattr(eng, name)
+    for ind in config.indicators:
+        values[forms.ind_enabled(ind.name)] = ind.enabled
+        values[forms.bl_weight(ind.name)] = float(ind.weight)
+        for param, value in ind.params.items():
+            values[forms.ind_param(ind.name, param)] = value
+    return values
+
+
+def _open() -> None:
+    """Callback of "Open in the workbench": the run's config into the five steps, its bars loaded
+    and its result shown in Results (widget state is set before any widget is drawn)."""
+    saved = st.session_state.get(RESULT)
+    chosen = st.session_state.get(OPEN_RUN)
+    run = next((r for r in (saved.runs if saved else []) if r.run_id == chosen), None)
+    if run is None:
+        return
+    from phi.data.store import get_dataset
+
+    config = run.result.config
+    ds = config.dataset
+    data = ui.attempt(get_dataset, ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor, path=ds.path)
+    if isinstance(data, ui.Failed):
+        return
+    st.session_state.update(config_values(config))
+    st.session_state[forms.DATASET] = data
+    st.session_state[forms.DATASET_SPEC] = {"symbol": ds.symbol, "vendor": ds.vendor, "timeframe": ds.timeframe,
+                                            "start": ds.start, "end": ds.end}  # fmt: skip
+    st.session_state[forms.RUN_RESULT] = {"result": run.result, "frame": data.frame}
+    st.session_state[forms.NAV] = "Workbench"
+    st.session_state[forms.SECTION] = "Results"
+    ui.flash(f"{run.preset.name} (run {run.run_id}) opened: its settings are in the five steps; change any and run again.")
+
+
+# ---------------------------------------------------------------------------- page parts
+
+
+def cards(presets: list[Any]) -> list[str]:
+    """One card per preset with an include checkbox; returns the chosen names."""
+    chosen = []
+    cols = st.columns(3)
+    for i, p in enumerate(presets):
+        with cols[i % 3].container(border=True):
+            st.markdown(f"**{p.name}** · {p.family} · {p.sides}")
+            st.caption(p.rule)
+            if st.checkbox("Include", value=True, key=pick(p.key), help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
+                chosen.append(p.name)
+    return chosen
+
+
+def _form() -> dict[str, Any] | None:
+    with st.form(FORM):
+        c = st.columns([1.2, 1, 0.8, 1, 1])
+        c[0].selectbox("Vendor", VENDORS, key=VENDOR)
+        c[1].text_input("Symbol", value="DEMO", key=SYMBOL)
+        c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
+        c[3].date_input("Start", value=dt.date(2020, 1, 1), key=START)
+        c[4].date_input("End", value=dt.date(2024, 12, 31), key=END)
+        c = st.columns([1, 1, 1, 1])
+        c[0].text_input("Benchmark (same vendor; empty = none)", value="SPY", key=BENCHMARK)
+        c[1].selectbox("Sort by", METRICS, key=METRIC)
+        c[2].number_input("Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=CAPITAL)
+        if not c[3].form_submit_button("Run head to head", type="primary"):
+            return None
+    s = st.session_state
+    return {"symbol": str(s[SYMBOL]).strip(), "vendor": s[VENDOR], "timeframe": s[TIMEFRAME], "start": str(s[START]),
+            "end": str(s[END]), "benchmark": str(s[BENCHMARK] or "").strip() or None, "metric": s[METRIC],
+            "capital": float(s[CAPITAL])}  # fmt: skip
+
+
+def run_comparison(request: dict[str, Any], names: list[str]) -> Any:
+    """:func:`phi.strategies.compare` under a progress bar; None (with an error shown) on bad input."""
+    from phi.backtest.run_config import DatasetSpec
+    from phi.strategies import compare
+
+    spec = ui.attempt(DatasetSpec, request["symbol"], request["vendor"], request["timeframe"], request["start"], request["end"])
+    if isinstance(spec, ui.Failed):
+        return None
+    bar = st.progress(0.0, text="Starting ...")
+
+    def progress(name: str, i: int, n: int) -> None:
+        bar.progress(min(i / max(n, 1), 1.0), text=f"Running {name} ({min(i + 1, n)}/{n})" if i < n else "Done")
+
+    out = ui.attempt(compare, names, spec, metric=request["metric"], benchmark=request["benchmark"],
+                     initial_capital=request["capital"], progress=progress)  # fmt: skip
+    bar.empty()
+    return None if isinstance(out, ui.Failed) else out
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table as shown: formatted numbers, best first."""
+    out = pd.DataFrame({"#": range(1, len(table) + 1), "strategy": table["strategy"]})
+    for col, (header, kind) in COLUMNS.items():
+        if col in table.columns:
+            out[header] = [ui.fmt_value(v, kind) for v in table[col]]
+    if "n_open_trades" in table.columns:
+        out["Trades"] = [f"{t}{' +1 open' if o else ''}" for t, o in zip(out["Trades"], table["n_open_trades"], strict=True)]
+    out["run"] = [r if isinstance(r, str) else "not saved" for r in table["run_id"]]
+    return out
+
+
+def equity_curves(cmp: Any) -> pd.DataFrame:
+    """Every run's equity (and the benchmark's, same money) as columns."""
+    curves = {r.preset.name: r.result.equity for r in cmp.runs}
+    bench = next((r for r in cmp.runs if r.benchmark is not None), None)
+    if bench is not None:
+        curves[f"benchmark {bench.benchmark_symbol}"] = bench.benchmark["benchmark_equity"]
+    return pd.DataFrame(curves)
+
+
+def show_result(cmp: Any) -> None:
+    """Table, failures, notes, overlaid equity curves and the Open control."""
+    st.markdown(f"**Head to head, best {cmp.metric} first**")
+    if len(cmp.table):
+        st.dataframe(display_table(cmp.table), hide_index=True, key="bt:table", width="stretch")
+        ui.show_chart(charts.overlay_chart(equity_curves(cmp), title="Equity curves"), key="bt:chart:equity")
+    for name, why in cmp.failures.items():
+        st.warning(f"{name} did not run: {why}")
+    for r in cmp.runs:
+        if r.note:
+            st.caption(f"{r.preset.name} trades {', '.join(r.preset.symbols)}: {r.note}.")
+        if r.save_error:
+            st.warning(f"{r.preset.name} was not saved: {r.save_error}")
+    if any(r.result.data.get("synthetic") for r in cmp.runs if hasattr(r.result, "data")):
+        st.caption("SYNTHETIC DEMO DATA - generated locally, not market prices.")
+    saved = {r.run_id: r.preset.name for r in cmp.runs if r.run_id}
+    if saved:
+        c = st.columns([3, 1], vertical_alignment="bottom")
+        c[0].selectbox("Run", list(saved), key=OPEN_RUN, format_func=lambda rid: f"{saved[rid]} · {rid}")
+        c[1].button("Open in the workbench", key=OPEN, on_click=_open,
+                    help="Its dataset, indicators, blend and execution settings into the five steps; its results in Results.")  # fmt: skip
+
+
+def render() -> None:
+    import phi.strategies as strategies
+
+    st.subheader("Backtests")
+    st.caption("Strategy presets head to head on one dataset: each is a full run, saved to the run history.")
+    ui.show_flash()
+    chosen = cards(strategies.list())
+    request = _form()
+    if request is not None:
+        if not chosen:
+            st.error("Pick at least one strategy (tick Include on its card).")
+        else:
+            cmp = run_comparison(request, chosen)
+            if cmp is not None:
+                st.session_state[RESULT] = cmp
+    saved = st.session_state.get(RESULT)
+    if saved is None:
+        st.info("Pick strategies and a dataset, then Run head to head.")
+        return
+    show_result(saved)
