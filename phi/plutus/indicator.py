@@ -1,7 +1,7 @@
 """The ``plutus`` indicator: Plutus's decisions as a signal in [-1, +1], for a :class:`RunConfig`.
 
 Not part of the default registry: it registers itself when this module is imported (the
-Plutus preset and ``phi plutus`` import it), because computing it asks an LLM server — so the
+Plutus preset and ``phi plutus backtest`` import it; :func:`register` again), because computing it asks an LLM server — so the
 tuner's "all indicators" and the workbench's indicator list never call a server by surprise.
 Replies come from the reply cache under ``PHI_HOME`` first; the server, model and protocol
 come from the environment (``OLLAMA_HOST`` / ``OPENAI_BASE_URL``, ``PHI_PLUTUS_MODEL``,
@@ -21,7 +21,7 @@ from phi.indicators.registry import register_indicator
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PLUTUS", "advisor_from_env", "plutus_raw", "plutus_signal"]
+__all__ = ["PLUTUS", "advisor_from_env", "plutus_raw", "plutus_signal", "register"]
 
 
 def advisor_from_env() -> Any:
@@ -81,4 +81,11 @@ PLUTUS = IndicatorSpec(
     inputs=ALL_INPUTS,
 )
 
-register_indicator(PLUTUS)
+
+
+def register() -> None:
+    """Put ``plutus`` in the registry (idempotent; also done on import)."""
+    register_indicator(PLUTUS)
+
+
+register()

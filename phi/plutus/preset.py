@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-import phi.plutus.indicator  # noqa: F401 - registers the "plutus" indicator
 from phi.plutus.cache import ReplyTally, count_replies
 from phi.plutus.client import DEFAULT_MODEL, LLMUnavailableError
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PRESET_NAME", "plutus_config", "run_plutus"]
 
-PRESET_NAME = "plutus"
+PRESET_NAME = "Plutus"
 
 
 def plutus_config(
@@ -43,25 +42,20 @@ def plutus_config(
     cost_preset: str = "us_equities",
     path: str | None = None,
 ) -> RunConfig:
-    """The Plutus preset: long-only, 95 % of equity on an actionable BUY, out on a SELL,
-    next-open fills, the cost preset's commission and slippage."""
-    from phi.backtest.costs import cost_preset as _costs
-    from phi.backtest.engine_config import EngineConfig
-    from phi.backtest.run_config import BlendConfig, DatasetSpec, IndicatorConfig, RunConfig
+    """The catalogue's Plutus preset (:mod:`phi.strategies.plutus_preset`) on one dataset, with
+    its question cadence and confidence bar: long only, whole units, 95 % of equity, next-open
+    fills, the cost preset's commission and slippage; the model and protocol in the description."""
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig
+    from phi.strategies.plutus_preset import ensure_registered
 
+    preset = ensure_registered()
     model = os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL
     protocol = os.environ.get("PHI_PLUTUS_PROTOCOL", "ollama")
-    costs: dict[str, Any] = dict(_costs(cost_preset).engine_fields())
-    return RunConfig(
-        dataset=DatasetSpec(symbol=symbol, vendor=vendor, timeframe=timeframe, start=start, end=end, path=path),
+    dataset = DatasetSpec(symbol=symbol, vendor=vendor, timeframe=timeframe, start=start, end=end, path=path)
+    cfg = preset.config(dataset, initial_capital=initial_capital, costs=cost_preset)
+    return cfg.replace(
         indicators=(IndicatorConfig("plutus", {"every": every, "min_confidence": min_confidence}),),
-        blend=BlendConfig(mode="weighted_sum"),
-        engine=EngineConfig(
-            initial_capital=initial_capital, entry_threshold=0.5, exit_threshold=0.0, sizing="percent_equity",
-            size_pct=0.95, **costs,
-        ),  # fmt: skip
-        description=f"Plutus preset: LLM advisor {model} ({protocol}), replies cached under PHI_HOME/plutus/replies",
-        tags=("preset:plutus",),
+        description=f"{cfg.description} [LLM {model} via {protocol}]",
     )
 
 

@@ -130,3 +130,14 @@ def test_the_prompt_shows_the_last_entries_and_the_journal_keeps_all() -> None:
     assert lines[0].startswith("Trade journal (last 2 decisions") and len(lines) == 4
     assert lines[1] == f"{FRAME.index[2]:%Y-%m-%d} BUY conf 0.70 at 101.00 -> {99 / 101 - 1:+.2%} (wrong)"
     assert lines[-1] == "Hit rate of BUY/SELL calls: 2/3 (67%)"  # BUY up (right), SELL down (right), BUY down (wrong)
+
+
+def test_the_plutus_preset_is_in_the_catalogue_once_plutus_is_used() -> None:
+    import phi.strategies as strategies
+    from phi.plutus.preset import plutus_config
+
+    cfg = plutus_config("DEMO", every=3, min_confidence=0.7)
+    preset = strategies.get("plutus bot")
+    assert preset.name == "Plutus" and strategies.get("Plutus") is preset and preset in strategies.list()
+    assert cfg.tags == ("preset:plutus",) and cfg.indicators[0].params == {"every": 3, "min_confidence": 0.7}
+    assert cfg.engine == preset.config(cfg.dataset).engine  # the catalogue's engine settings and costs

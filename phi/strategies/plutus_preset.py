@@ -1,0 +1,41 @@
+"""The "Plutus" preset of the strategy catalogue: the LLM advisor's calls as the run's signal.
+
+Registered when this module is imported (``phi.plutus.preset`` does, and with it ``phi plutus
+backtest`` and the workbench's Plutus page) — deliberately not one of the catalogue's
+``FAMILIES``: running it asks an LLM server for every reply not yet in the reply cache, so
+"every preset" loops (``phi strategies compare`` with no names, the catalogue's tests) must not
+pick it up on a machine without a server.
+"""
+
+from __future__ import annotations
+
+from phi.backtest.run_config import IndicatorConfig
+from phi.plutus.indicator import PLUTUS as PLUTUS_INDICATOR
+from phi.plutus.indicator import register as register_indicator
+from phi.strategies.catalogue import Preset, register
+
+__all__ = ["PLUTUS", "ensure_registered"]
+
+PLUTUS = Preset(
+    name="Plutus",
+    family="llm",
+    description="A local LLM (Ollama / OpenAI-compatible) reads an OHLCV brief, the MFT regime brief and its trade journal",
+    rule=(
+        "long on a BUY with confidence >= 0.60, out on such a SELL; HOLD, weaker calls and unusable replies keep the "
+        "position; one question per bar, replies cached by prompt hash under PHI_HOME"
+    ),
+    sides="long only",
+    defaults="ask every bar, min confidence 0.60, model 0xroyce/plutus ($PHI_PLUTUS_MODEL), server $OLLAMA_HOST",
+    source="the seed's PlutusStrategy + PlutusAdvisor (REFERENCE §3.3), journal dated by bars, strict JSON replies",
+    indicators=(IndicatorConfig("plutus", {p.name: p.default for p in PLUTUS_INDICATOR.params}),),
+    aliases=("PlutusBot", "Plutus Bot"),
+)
+
+
+def ensure_registered() -> Preset:
+    """Register the ``plutus`` indicator and this preset (again, if a caller removed them)."""
+    register_indicator()
+    return register(PLUTUS)
+
+
+ensure_registered()

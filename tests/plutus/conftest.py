@@ -1,0 +1,20 @@
+"""Plutus tests register the ``plutus`` indicator and the Plutus preset; each test puts the
+registry and the catalogue back as they were, so later tests (the tuner's "all indicators",
+``phi strategies compare`` over every preset) never meet a preset that needs an LLM server."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_registries():
+    from phi.indicators.registry import INDICATORS
+    from phi.strategies import catalogue
+
+    indicators, presets = dict(INDICATORS), dict(catalogue._PRESETS)
+    yield
+    INDICATORS.clear()
+    INDICATORS.update(indicators)
+    catalogue._PRESETS.clear()
+    catalogue._PRESETS.update(presets)
