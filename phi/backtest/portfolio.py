@@ -363,11 +363,8 @@ def _period_ends(index: pd.Index, kind: str) -> np.ndarray:
             f"PortfolioConfig.rebalance={kind!r} needs bars with a DatetimeIndex; use 'every:N'"
         )
     if kind == "weekly":
-        days = (
-            index.normalize().tz_localize(None).asi8 // 86_400_000_000_000
-            if index.tz
-            else (index.normalize().asi8 // 86_400_000_000_000)
-        )
+        wall = index.tz_localize(None) if index.tz is not None else index
+        days = wall.to_numpy().astype("datetime64[D]").astype(np.int64)  # any stamp unit
         key = (days + 3) // 7  # weeks starting on Monday (1970-01-01 was a Thursday)
     else:
         key = np.asarray(index.year * 12 + index.month, dtype=np.int64)

@@ -256,6 +256,17 @@ def test_monthly_schedule_fills_on_the_first_bar_of_each_month():
     assert len(fill_days) == len(month_starts)  # rebalanced back to 50/50 every month
 
 
+@pytest.mark.parametrize("unit", ["ns", "s"])
+def test_weekly_schedule_fills_on_the_first_bar_of_each_week(unit):
+    bars = {s: b.set_axis(b.index.as_unit(unit)) for s, b in _bars(30, "AB", seed=6).items()}
+    idx = bars["A"].index
+    w = pd.DataFrame({"A": 0.3, "B": 0.7}, index=idx)
+    res = run_portfolio(bars, w, PortfolioConfig(rebalance="weekly"))
+    fill_days = pd.DatetimeIndex(sorted(set(res.fills["time"])))
+    assert (fill_days.dayofweek == 0).all()  # business days: each week's first bar is a Monday
+    assert len(fill_days) == (idx[1:].dayofweek == 0).sum()
+
+
 def test_every_n_and_drift():
     bars = _bars(60, "AB", seed=9)
     idx = bars["A"].index
