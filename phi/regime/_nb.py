@@ -330,7 +330,8 @@ def field_nb(
     parent node (-1: none) of each node; paths (species, levels); base (species,) base-regime
     code; u (bars,) up share; vol = node indices of LV, NV, HV. The state bins' shares use the
     species' paths without their phylum factor. Returns node log-probs within
-    groups, marginal node probs, normalised group entropies, species probs and the 8 bins
+    groups, marginal node probs, normalised group entropies, species probs (these four
+    float32: computed in float64, rounded when stored) and the 8 bins (float64)
     (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL) for
     base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV.
     """
@@ -341,7 +342,8 @@ def field_nb(
     node_p = np.empty((n, k), dtype=np.float32)
     lp_row = np.empty(k)
     p_row = np.empty(k)
-    ent = np.empty((n, ng))
+    ent = np.empty((n, ng), dtype=np.float32)
+    h_row = np.empty(ng)
     species = np.empty((n, ns), dtype=np.float32)
     regimes = np.empty((n, 8))
     gmax = np.empty(ng)
@@ -368,7 +370,7 @@ def field_nb(
             gsum[group[j]] += x
         for g in range(ng):
             glog[g] = np.log(gsum[g])
-            ent[t, g] = 0.0
+            h_row[g] = 0.0
         for j in range(k):
             g = group[j]
             lp = lp_row[j] - gmax[g] - glog[g]
@@ -376,9 +378,9 @@ def field_nb(
             p = e[j] / gsum[g]
             p_row[j] = p
             if p > 0.0:
-                ent[t, g] -= p * lp
+                h_row[g] -= p * lp
         for g in range(ng):
-            h = ent[t, g] / log_size[g]
+            h = h_row[g] / log_size[g]
             ent[t, g] = min(1.0, max(0.0, h))
         # species and state shares as products of the within-group probabilities (the
         # exponentials of the path log-probs); the log-sum-exp route if they underflow
@@ -645,3 +647,20 @@ def energy_logits_nb(
             logits[t, j] = cur[j]
             prev[j] = cur[j]
     return energy, logits
+
+
+@njit(cache=True)
+def entropy_rows_nb(p: np.ndarray) -> np.ndarray:
+    """Normalised Shannon entropy ``-sum p ln p / ln k`` of each row of p (bars, k), clipped
+    to [0, 1]; terms with p <= 0 (or NaN) count as 0."""
+    n, k = p.shape
+    out = np.empty(n)
+    norm = np.log(k)
+    for t in range(n):
+        h = 0.0
+        for j in range(k):
+            v = p[t, j]
+            if v > 0.0:
+                h -= v * np.log(v)
+        out[t] = min(1.0, max(0.0, h / norm))
+    return out

@@ -28,7 +28,10 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,7 +44,7 @@ from phi.regime.experts import expert_signals, expert_warmup, expert_weights
 from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
 from phi.regime.mixer import MIX_COLUMNS, mix
-from phi.regime.probability_field import probability_field
+from phi.regime.probability_field import Field, probability_field
 from phi.regime.projections import project
 from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, level_matrix, node_logits
 
@@ -81,19 +84,18 @@ class RegimeResult:
     features: 0 where volume is absent, constant or unrelated to price activity.
     ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`.
 
-    ``regime_probs``, ``mix``, ``levels`` and ``volume_gate`` are float64; the wide internals
-    (features, energies, logits, node and species probabilities, expert signals, weights and
-    projections) are float32 (about 7 significant digits), which halves the memory of a
-    1,000,000-bar result. They are computed in float64 and rounded when stored.
+    ``regime_probs``, ``mix`` and ``volume_gate`` are float64; the wide internals (features,
+    level features, energies, logits, node and species probabilities, expert signals, weights
+    and projections) are float32 (about 7 significant digits), which halves the memory of a
+    1,000,000-bar result. They are computed in float64 and rounded when stored. The internals
+    nothing downstream reads (``raw_features``, ``energy``, ``logits``, ``node_log_probs``,
+    ``species_probs``) are not kept by ``run``: the first access to any of them re-runs the
+    front of the pipeline on a copy of the bars (deterministic: the same values ``run``
+    computed) and keeps them.
     """
 
-    raw_features: pd.DataFrame
     features: pd.DataFrame
-    energy: pd.DataFrame
-    logits: pd.DataFrame
-    node_log_probs: pd.DataFrame
     node_probs: pd.DataFrame
-    species_probs: pd.DataFrame
     regime_probs: pd.DataFrame
     signals: pd.DataFrame
     weights: pd.DataFrame
@@ -104,6 +106,43 @@ class RegimeResult:
     levels: pd.DataFrame
     volume_gate: pd.Series
     dominant_margin: float = 0.0
+    #: recomputes the internals not kept by ``run`` (raw features, energies, logits, node
+    #: log-probabilities, species probabilities): the front of the pipeline on the same bars
+    _recompute: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
+
+    def _internal(self, name: str) -> pd.DataFrame:
+        cache: dict[str, pd.DataFrame] | None = self.__dict__.get("_internal_cache")
+        if cache is None:
+            if self._recompute is None:
+                raise AttributeError(f"this RegimeResult was built without its {name}")
+            cache = self._recompute()
+            object.__setattr__(self, "_internal_cache", cache)  # frozen: set once, on first use
+        return cache[name]
+
+    @property
+    def raw_features(self) -> pd.DataFrame:
+        """The 26 raw features (float32; computed on first access, see the class doc)."""
+        return self._internal("raw_features")
+
+    @property
+    def energy(self) -> pd.DataFrame:
+        """Node energies (bars, 28; float32; computed on first access)."""
+        return self._internal("energy")
+
+    @property
+    def logits(self) -> pd.DataFrame:
+        """Sticky node logits (bars, 28; float32; computed on first access)."""
+        return self._internal("logits")
+
+    @property
+    def node_log_probs(self) -> pd.DataFrame:
+        """Log-probabilities within each sibling group (float32; computed on first access)."""
+        return self._internal("node_log_probs")
+
+    @property
+    def species_probs(self) -> pd.DataFrame:
+        """The 28 species probabilities (float32; computed on first access)."""
+        return self._internal("species_probs")
 
     @property
     def composite(self) -> pd.Series:
@@ -169,27 +208,18 @@ class RegimeEngine:
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
                 f"has {len(ohlcv)}. Use a longer date range"
             )
-        names = feature_names(cfg.features)
-        col = {f: i for i, f in enumerate(names)}
-        raw_a = raw_feature_array(ohlcv, cfg.features)
-        z = normalise_array(raw_a, cfg.features)  # (bars, 26), F-ordered, owned here
-        direction = raw_a if cfg.probability.direction_raw else z
-        direction = direction[:, col[cfg.probability.direction_feature]].copy()
-        raw_a = _f32(raw_a)  # kept for the result only: float32 halves its memory
-        gate = volume_gate(ohlcv, cfg.levels)
-        for f in VOLUME_FEATURES:
-            z[:, col[f]] *= gate
+        col = {f: i for i, f in enumerate(feature_names(cfg.features))}
+        front = _front(ohlcv, cfg, keep=False)
+        z, fld, gate, front_levels = front.z, front.field, front.gate, front.levels
         vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
-        lv = level_features(ohlcv, cfg.levels)
-        beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-        energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
         z = _f32(z)
-        fld = probability_field(logits, direction, cfg)
-        del direction
-        logits = _f32(logits)
+        del front
         experts = list(cfg.experts.validity)
         s = expert_signals(ohlcv, experts).to_numpy(dtype=np.float64)
         w = expert_weights(fld, cfg.experts, cfg.confidence.affinity_blend)
+        node_probs = fld.node_probs
+        # not kept (recomputed on access): free them before the last stages allocate
+        fld = dataclasses.replace(fld, node_log_probs=_EMPTY, species=_EMPTY, node_probs=_EMPTY)
         mixed = mix(s, w, fld, vz, gz, cfg.experts, cfg.confidence)
         del vz, gz
         w = _f32(w)
@@ -203,14 +233,10 @@ class RegimeEngine:
             values[:k] = np.nan  # arrays computed above, owned here: mask the warm-up in place
             return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
 
+        bars = ohlcv[["open", "high", "low", "close", "volume"]].copy()
         return RegimeResult(
-            raw_features=_frame(raw_a, idx, cfg.features),
             features=_frame(z, idx, cfg.features),
-            energy=frame(energy, NODES),
-            logits=frame(logits, NODES),
-            node_log_probs=frame(fld.node_log_probs, NODES),
-            node_probs=frame(fld.node_probs, NODES),
-            species_probs=frame(fld.species, SPECIES_IDS),
+            node_probs=frame(node_probs, NODES),
             regime_probs=frame(fld.regimes, REGIMES),
             signals=pd.DataFrame(s, index=idx, columns=experts, copy=False),
             weights=frame(w, experts),
@@ -218,7 +244,66 @@ class RegimeEngine:
             variance=frame(variance, experts),
             mix=frame(mixed, MIX_COLUMNS),
             warmup=k,
-            levels=lv,
+            levels=front_levels,
             volume_gate=pd.Series(gate, index=idx, name="volume_gate"),
             dominant_margin=cfg.probability.dominant_margin,
+            _recompute=functools.partial(_internals, bars, cfg, k),
         )
+
+
+_EMPTY = np.empty((0, 0), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Front:
+    """The pipeline up to the probability field (see :func:`_front`)."""
+
+    z: np.ndarray  # normalised features x volume gate, float64 (bars, 26)
+    gate: np.ndarray
+    levels: pd.DataFrame  # float32
+    field: Field
+    raw: np.ndarray | None  # float32, only if kept
+    energy: np.ndarray | None  # float32, only if kept
+    logits: np.ndarray | None  # float32, only if kept
+
+
+def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
+    """Features, level features, volume gate, energies, logits and the probability field;
+    ``keep=False`` drops the raw features, energies and logits as soon as they are used."""
+    names = feature_names(cfg.features)
+    col = {f: i for i, f in enumerate(names)}
+    raw_a = raw_feature_array(ohlcv, cfg.features)
+    z = normalise_array(raw_a, cfg.features)  # (bars, 26), F-ordered, owned here
+    direction = raw_a if cfg.probability.direction_raw else z
+    direction = direction[:, col[cfg.probability.direction_feature]].copy()
+    raw = _f32(raw_a) if keep else None
+    del raw_a
+    gate = volume_gate(ohlcv, cfg.levels)
+    for f in VOLUME_FEATURES:
+        z[:, col[f]] *= gate
+    lv = level_features(ohlcv, cfg.levels)
+    beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
+    energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
+    with np.errstate(over="ignore"):
+        lv = lv.astype(np.float32)
+    fld = probability_field(logits, direction, cfg)
+    return _Front(z, gate, lv, fld, raw, energy if keep else None, _f32(logits) if keep else None)
+
+
+def _internals(bars: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataFrame]:
+    """The internals ``run`` does not keep, recomputed from its bars (the same values)."""
+    f = _front(bars, cfg, keep=True)
+    assert f.raw is not None and f.energy is not None and f.logits is not None
+    idx = bars.index
+
+    def frame(values: np.ndarray, columns: Any) -> pd.DataFrame:
+        values[:k] = np.nan
+        return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
+
+    return {
+        "raw_features": _frame(f.raw, idx, cfg.features),
+        "energy": frame(f.energy, NODES),
+        "logits": frame(f.logits, NODES),
+        "node_log_probs": frame(f.field.node_log_probs, NODES),
+        "species_probs": frame(f.field.species, SPECIES_IDS),
+    }

@@ -52,9 +52,7 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 
 def _entropy(p: np.ndarray) -> np.ndarray:
     """Normalised Shannon entropy H(p) / ln k of each row, in [0, 1]."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1)
-    return np.clip(h / np.log(p.shape[1]), 0.0, 1.0)
+    return _nb.entropy_rows_nb(np.ascontiguousarray(p, dtype=np.float64))
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Field:
     species: np.ndarray
     #: the 8 regime bins (bars, 8), order of REGIMES
     regimes: np.ndarray
-    #: normalised entropy of each sibling group, (bars, 8 groups), order of GROUPS
+    #: normalised entropy of each sibling group, (bars, 8 groups), order of GROUPS (float32)
     group_entropy: np.ndarray
 
 

@@ -121,10 +121,10 @@ def test_eight_bins_are_a_partition(result: RegimeResult) -> None:
 def test_public_outputs_float64_internals_float32(result: RegimeResult) -> None:
     """What the blender, the Regime view and ``phi regime`` read stays float64; the wide
     internals are float32 (half the memory on long histories)."""
-    for frame in (result.regime_probs, result.mix, result.levels):
+    for frame in (result.regime_probs, result.mix):
         assert (frame.dtypes == np.float64).all()
     assert result.volume_gate.dtype == np.float64
-    for frame in (result.raw_features, result.features, result.energy, result.logits, result.node_log_probs,
+    for frame in (result.raw_features, result.features, result.levels, result.energy, result.logits, result.node_log_probs,
                   result.node_probs, result.species_probs, result.signals, result.weights, result.expected,
                   result.variance):
         assert (frame.dtypes == np.float32).all()
@@ -311,7 +311,14 @@ def test_node_logits_match_a_numpy_and_pandas_reference() -> None:
     """The fused energy / sticky-logit kernel against the stages written out with NumPy
     (tanh gates, products, bias) and pandas' EWM (``adjust=False``) for the sticky logits."""
     from phi.regime.config import feature_names, level_names
-    from phi.regime.taxonomy import CLASS_PARENT, NODE_INDEX, NODE_LEVEL, energy_matrix, level_matrix, node_logits
+    from phi.regime.taxonomy import (
+        CLASS_PARENT,
+        NODE_INDEX,
+        NODE_LEVEL,
+        energy_matrix,
+        level_matrix,
+        node_logits,
+    )
 
     cfg = MFTConfig()
     names = feature_names(cfg.features)
@@ -343,3 +350,24 @@ def test_node_logits_match_a_numpy_and_pandas_reference() -> None:
         ref_l[:, j] = sticky(e[:, j], eta[j])
     np.testing.assert_allclose(logits, ref_l, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(energy, e, rtol=1e-6, atol=1e-6)  # energies are stored as float32
+
+
+def test_internals_recomputed_on_access_from_a_copy_of_the_bars() -> None:
+    """raw features, energies, logits, node log-probs and species are rebuilt on first access
+    from the bars ``run`` saw: changing the caller's frame afterwards changes nothing."""
+    from phi.regime.features import raw_features
+
+    df = make_ohlcv(400, 17)
+    res = ENGINE.run(df)
+    expect = raw_features(df).to_numpy().astype(np.float32)
+    df.iloc[:, :4] *= 2.0  # the caller reuses its frame
+    np.testing.assert_array_equal(res.raw_features.to_numpy(), expect)
+    assert res.energy is res.energy  # computed once, kept
+    again = ENGINE.run(make_ohlcv(400, 17))
+    for name in ("energy", "logits", "node_log_probs", "species_probs"):
+        np.testing.assert_array_equal(getattr(res, name).to_numpy(), getattr(again, name).to_numpy(), err_msg=name)
+    # node probabilities kept by run agree with the recomputed log-probabilities (kingdom)
+    kingdom = list(LEVEL_NODES["kingdom"])
+    k = res.warmup
+    np.testing.assert_allclose(np.exp(res.node_log_probs[kingdom].to_numpy(np.float64)[k:]),
+                               res.node_probs[kingdom].to_numpy(np.float64)[k:], rtol=1e-6, atol=1e-7)
