@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_streamlit import charts, forms, ui
+from app_streamlit import forms, ui
 
 ASK_FORM = "plutus:ask_form"
 MODEL = "plutus:model"
@@ -129,19 +129,9 @@ def _backtest(spec: dict[str, Any]) -> None:
     out: dict[str, Any] | None = st.session_state.get(BACKTEST)
     if not out:
         return
-    res = out["result"]
-    m = res.metrics
-    ui.ribbon(
-        [
-            ("total return", ui.fmt_value(m.get("total_return"), "pct"), 1 if (m.get("total_return") or 0) > 0 else -1),
-            ("Sharpe", ui.fmt_value(m.get("sharpe")), 0),
-            ("max drawdown", ui.fmt_value(m.get("max_drawdown"), "pct"), -1),
-            ("trades", ui.fmt_value(m.get("n_trades"), "int"), 0),
-        ]
-    )
-    st.caption(out["tally"] + (f" · saved as run {res.run_id}" if res.run_id else ""))
-    ui.show_chart(charts.equity_chart(res.equity, float(res.config.engine.initial_capital) if res.config else 100_000.0),
-                  key="plutus:equity")  # fmt: skip
+    from app_streamlit.views.scanner import show_run_summary
+
+    show_run_summary(out["result"], "plutus", out["tally"])
     journal = out.get("journal")
     if journal is not None:
         right, scored = journal.hit_rate()

@@ -147,3 +147,66 @@ def render() -> None:
         st.info("Choose symbols and press Scan.")
         return
     show_result(result)
+
+
+# ---------------------------------------------------------------------------- a preset's backtest
+
+PHIBOT_FORM = "scan:phibot_form"
+PHIBOT_RESULT = "scan:phibot"
+
+
+def show_run_summary(result: Any, key: str, caption: str = "") -> None:
+    """KPIs and the equity/drawdown chart of one backtest (used by the PhiBot and Plutus panels)."""
+    m = result.metrics
+    ui.ribbon(
+        [
+            ("total return", ui.fmt_value(m.get("total_return"), "pct"), 1 if (m.get("total_return") or 0) > 0 else -1),
+            ("Sharpe", ui.fmt_value(m.get("sharpe")), 0),
+            ("max drawdown", ui.fmt_value(m.get("max_drawdown"), "pct"), -1),
+            ("trades", ui.fmt_value(m.get("n_trades"), "int"), 0),
+        ]
+    )
+    run_id = getattr(result, "run_id", None)
+    if caption or run_id:
+        st.caption(caption + (f" · saved as run {run_id}" if run_id else ""))
+    initial = float(result.config.engine.initial_capital) if getattr(result, "config", None) else 100_000.0
+    ui.show_chart(charts.equity_chart(result.equity, initial), key=f"{key}:equity")
+
+
+def run_phibot(spec: dict[str, Any]) -> Any:
+    """The catalogue's PhiBot preset on the loaded dataset (phi.strategies does the work)."""
+    from phi.backtest.run_config import DatasetSpec
+    from phi.strategies import run_preset
+
+    ds = DatasetSpec(spec["symbol"], spec["vendor"], spec["timeframe"], spec["start"], spec["end"], path=spec.get("path"))
+    return run_preset("PhiBot", ds)
+
+
+def phibot_backtest() -> None:
+    """Phi-Bot's backtest: the PhiBot preset (regime composite with its confidence gate) on the
+    dataset loaded in the sidebar, with its prediction scorecard."""
+    from app_streamlit import forms
+
+    st.markdown("**PhiBot backtest** — the regime engine's composite, traded when |composite| and confidence pass their gates")
+    ds = st.session_state.get(forms.DATASET)
+    if ds is None:
+        st.info("Load a dataset in the sidebar first; PhiBot trades it.")
+        return
+    spec = st.session_state.get(forms.DATASET_SPEC, {})
+    with st.form(PHIBOT_FORM):
+        st.caption(f"On {spec.get('symbol')} {spec.get('timeframe')} {spec.get('start')} .. {spec.get('end')} "
+                   f"({spec.get('vendor')}); defaults |composite| >= 0.15 and confidence >= 0.30.")  # fmt: skip
+        go_ = st.form_submit_button("Run PhiBot backtest")
+    if go_:
+        out = ui.attempt(run_phibot, spec)
+        if not isinstance(out, ui.Failed):
+            st.session_state[PHIBOT_RESULT] = out
+    out = st.session_state.get(PHIBOT_RESULT)
+    if out is None:
+        return
+    card = out.scorecard or {}
+    acc = card.get("accuracy")
+    text = f"Prediction accuracy {ui.fmt_value(acc, 'rate')}" if acc is not None else ""
+    show_run_summary(out.result, "scan:phibot", text)
+    if out.save_error:
+        st.warning(f"Not saved: {out.save_error}")
