@@ -306,6 +306,8 @@ def _weights(
             )
     if len(set(cols)) != len(cols):
         raise EngineError("target_weights has a duplicate symbol column")
+    if not target_weights.index.is_unique:
+        raise EngineError("target_weights has duplicate stamps; keep one row per bar")
     same_index = target_weights.index.equals(index)
     if not same_index:
         pos = index.get_indexer(target_weights.index)
@@ -578,6 +580,7 @@ def _assumptions(
             "periods/year, risk-free rate 0, empyrical definitions"
         ),
         "buy_and_hold_return": "equal-weight basket of the symbols' closes, each from its first bar",
+        "direction_accuracy": "not defined for a portfolio (NaN): see phi.backtest.scorecard",
         "late_fills": int(st[pnb.PS_LATE]),
         "capped_fills": int(st[pnb.PS_CAPPED]),
         "skipped_targets": int(st[pnb.PS_SKIPPED]),

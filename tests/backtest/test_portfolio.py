@@ -308,6 +308,8 @@ def test_other_bad_inputs():
         PortfolioConfig(rebalance="every:0")
     with pytest.raises(EngineError, match="stamp no symbol has a bar"):
         run_portfolio(bars, pd.DataFrame({"A": [0.5]}, index=[idx[0] + pd.Timedelta(hours=1)]))
+    with pytest.raises(EngineError, match="duplicate stamps"):
+        run_portfolio(bars, pd.DataFrame({"A": [0.5, 0.5]}, index=[idx[0], idx[0]]))
     bad = dict(bars, B=bars["B"].assign(close=np.r_[np.nan, bars["B"]["close"].iloc[1:]]))
     with pytest.raises(EngineError, match=r"bars\['B'\]"):
         run_portfolio(bad, pd.DataFrame({"A": 0.5}, index=idx))
