@@ -73,6 +73,9 @@ def main() -> None:
             dataset.form()
         except Exception as exc:  # the dataset form's own errors are shown by it; anything else here
             ui.show_error(exc, prefix="dataset: ")
+    # the dataset summary draws its chart only when the workbench's dataset section is on
+    # screen; here it is drawn only in the Fetch Data tab, which is then on screen
+    st.session_state[forms.SECTION] = forms.SECTIONS[1]
     labels = list(TABS)
     if st.session_state.get(TAB) not in labels:
         st.session_state[TAB] = labels[0]

@@ -207,6 +207,8 @@ def phibot_backtest() -> None:
     card = out.scorecard or {}
     acc = card.get("accuracy")
     text = f"Prediction accuracy {ui.fmt_value(acc, 'rate')}" if acc is not None else ""
+    if ds.synthetic:
+        text = f"SYNTHETIC demo data · {text}" if text else "SYNTHETIC demo data"
     show_run_summary(out.result, "scan:phibot", text)
     if out.save_error:
         st.warning(f"Not saved: {out.save_error}")

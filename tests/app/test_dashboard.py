@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import html_text
+from tests.app.conftest import figures, html_text
 from tests.plutus.fake_llm import closed_port
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard.py"
@@ -37,6 +37,8 @@ def test_every_tab_renders(offline: str) -> None:
         at.session_state["dash:tab"] = tab
         at.run()
         _clean(at, tab)
+        if tab == "Fetch Data":
+            assert figures(at).get("chart:dataset"), "the Fetch Data tab draws the dataset's price chart"
         seen[tab] = html_text(at) + "\n".join(i.value for i in at.info) + "\n".join(w.value for w in at.warning)
     if Path(DASHBOARD.parent / "app_streamlit" / "views" / "ml_status.py").exists():
         assert "not in this build" not in seen["ML Status"]
