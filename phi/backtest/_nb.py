@@ -636,3 +636,19 @@ def simulate_many_nb(
             st_out[j],
         )
     return counts
+
+
+@njit(cache=True)
+def simulate_serial_nb(
+    o, h, lo, c, sig, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
+):
+    """:func:`simulate_many_nb` on one thread: for small batches, where starting the parallel
+    region costs more than the simulation (same columns, same results)."""
+    m = sig.shape[0]
+    counts = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        counts[j] = simulate_col_nb(
+            o, h, lo, c, sig[j], day_end, fp, ip, record,
+            eq_out[j], pos_out[j], cash_out[j], tr_out[j], st_out[j],
+        )  # fmt: skip
+    return counts

@@ -62,7 +62,7 @@ from phi.backtest._inputs import _Bars, _signal_matrix
 from phi.backtest.costs import matching_preset
 from phi.backtest.engine_config import FILLS, SIZINGS, EngineConfig
 from phi.backtest.metrics import compute_metrics
-from phi.errors import ConfigError
+from phi.errors import ConfigError, EngineError
 
 __all__ = [
     "EXIT_REASONS",
@@ -514,12 +514,21 @@ def run_backtest(
     ]
 
 
+#: Below this many (candidate x bar) cells :func:`run_backtest_many` runs on one thread: starting
+#: the parallel region costs more than it saves (up to tens of ms on a busy machine).
+PARALLEL_MIN_CELLS: Final = 200_000
+
+
 def run_backtest_many(
     ohlcv: pd.DataFrame,
     signals: np.ndarray | pd.DataFrame,
     config: EngineConfig | Mapping[str, Any] | None = None,
+    *,
+    equity_out: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Lean sweep: run many signal columns in parallel and return only compact metrics.
+
+    Batches under :data:`PARALLEL_MIN_CELLS` cells run on one thread (same results).
 
     No per-bar series and no trade lists are built, so thousands of candidates cost little
     more than the bar loop itself. Metric definitions match :func:`run_backtest`'s (up to
@@ -533,6 +542,9 @@ def run_backtest_many(
         One candidate per column. Pass ``arr_mn.T`` of a C-contiguous ``(m, n)`` array to
         avoid a copy.
     config : EngineConfig, optional
+    equity_out : ndarray of shape (n_candidates, n_bars), optional
+        Filled with every candidate's equity at each bar (as :func:`run_backtest`'s
+        ``equity``), still without building trade lists or pandas objects.
 
     Returns
     -------
@@ -551,7 +563,18 @@ def run_backtest_many(
     m = sig.shape[0]
     empty2 = np.empty((m, 0))
     st = np.empty((m, _nb.N_ST))
-    _nb.simulate_many_nb(
+    simulate = _nb.simulate_many_nb if sig.size >= PARALLEL_MIN_CELLS else _nb.simulate_serial_nb
+    if equity_out is not None:  # per-bar equity too (positions, cash and trades in scratch)
+        n = len(bars.index)
+        if equity_out.shape != (m, n) or equity_out.dtype != np.float64 or not equity_out.flags.c_contiguous:
+            raise EngineError(f"equity_out must be a C-contiguous float64 array of shape {(m, n)}, got {equity_out.shape}")
+        simulate(
+            bars.open, bars.high, bars.low, bars.close, sig, bars.day_end, fp, ip, True,
+            equity_out, np.empty((m, n)), np.empty((m, n)), np.empty((m, n, _nb.N_TR)), st,
+        )  # fmt: skip
+        index = pd.Index(labels) if labels is not None else pd.RangeIndex(m)
+        return pd.DataFrame(st, index=index, columns=list(SWEEP_METRICS))
+    simulate(
         bars.open, bars.high, bars.low, bars.close, sig, bars.day_end,
         fp, ip, False, empty2, empty2, empty2, np.empty((m, 0, _nb.N_TR)), st,
     )  # fmt: skip

@@ -5,8 +5,9 @@ causal, so a bar's value uses bars up to it only) and cached for the tuner's lif
 candidates is one ``(n_bars, m)`` signal matrix; every fold segment is one
 :func:`~phi.backtest.engine.run_backtest_many` call on that segment's bars (the bar before it
 supplies the signal's previous value, no trade starts before the segment), and the whole
-development region is one :func:`~phi.backtest.engine.run_backtest` call that also yields the
-per-bar returns used by DSR and PBO.
+development region is one more such call that also fills the per-bar equity (hence the returns
+used by DSR and PBO) without building trade lists. The market calendar is detected once on all
+bars (as :func:`phi.run` does) and fixed for every segment.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class Evaluator:
         self.metric = metric
         self.n_jobs = max(1, int(n_jobs))
         self.cfg = dataclasses.replace(engine, warmup_bars=1)
+        if engine.calendar == "auto" and isinstance(ohlcv.index, pd.DatetimeIndex):
+            from phi.data.calendar import detect_market_calendar
+
+            calendar, _ = detect_market_calendar(ohlcv.index, dict(ohlcv.attrs))
+            self.cfg = dataclasses.replace(self.cfg, calendar=calendar)
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
@@ -129,6 +135,14 @@ class Evaluator:
         a, b = span
         return run_backtest_many(self._bars[(a, b)], sig[a - 1 : b], self.cfg)
 
+    def run_equity(self, sig: np.ndarray, span: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
+        """Compact metrics and the ``(m, b - a + 1)`` equity of every column on bars ``[a, b)``
+        (the first equity value is the flat lead bar)."""
+        a, b = span
+        equity = np.empty((sig.shape[1], b - a + 1))
+        table = run_backtest_many(self._bars[(a, b)], sig[a - 1 : b], self.cfg, equity_out=equity)
+        return table, equity
+
     def run_full(self, sig: np.ndarray, span: tuple[int, int]) -> list[BacktestResult]:
         """Full results of every column on bars ``[a, b)``."""
         a, b = span
@@ -145,25 +159,27 @@ class Evaluator:
         if not param_sets:
             return []
         sig = self.matrix(name, param_sets)
-        tables = {span: self._fill(self.run_segment(sig, span)) for span in self.segments}
-        dev = self.run_full(sig, self.plan.dev)
-        out = []
-        for j, res in enumerate(dev):
-            eq = res.equity.to_numpy(dtype=np.float64)
-            returns = eq[1:] / eq[:-1] - 1.0  # eq[0] is the flat lead bar = initial capital
-            out.append(
-                TrialScores(
-                    is_folds=[float(tables[f.train][self.metric].iloc[j]) for f in self.plan.folds],
-                    oos_folds=[float(tables[f.test][self.metric].iloc[j]) for f in self.plan.folds],
-                    dev_score=float(np.nan_to_num(res.metrics[self.metric]))
-                    if self.metric in FLAT_IS_ZERO
-                    else float(res.metrics[self.metric]),
-                    dev_trades=int(res.metrics["n_trades"]),
-                    dev_max_drawdown=float(res.metrics["max_drawdown"]),
-                    returns=returns,
-                )
+        tables = {
+            span: self._fill(self.run_segment(sig, span))[self.metric].to_numpy()
+            for span in self.segments
+        }
+        dev, equity = self.run_equity(sig, self.plan.dev)
+        dev = self._fill(dev)
+        returns = equity[:, 1:] / equity[:, :-1] - 1.0  # equity[:, 0]: the flat lead bar
+        score = dev[self.metric].to_numpy()
+        trades = dev["n_trades"].to_numpy()
+        drawdown = dev["max_drawdown"].to_numpy()
+        return [
+            TrialScores(
+                is_folds=[float(tables[f.train][j]) for f in self.plan.folds],
+                oos_folds=[float(tables[f.test][j]) for f in self.plan.folds],
+                dev_score=float(score[j]),
+                dev_trades=int(trades[j]),
+                dev_max_drawdown=float(drawdown[j]),
+                returns=returns[j],
             )
-        return out
+            for j in range(len(param_sets))
+        ]
 
 
 def nanmean(values: Sequence[float]) -> float:

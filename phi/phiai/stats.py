@@ -118,6 +118,29 @@ def _sharpe_cols(block: np.ndarray) -> np.ndarray:
         return np.where(sd > 0, block.mean(axis=0) / np.where(sd > 0, sd, 1.0), 0.0)
 
 
+def _block_sharpe(blocks: Sequence[np.ndarray]) -> Callable[[Sequence[int]], np.ndarray]:
+    """Column-wise :func:`_sharpe_cols` of the rows of any set of equal blocks, from each block's
+    column sums of deviations from the whole sample's column means (exact up to rounding)."""
+    centre = np.vstack(blocks).mean(axis=0)
+    sums = np.stack([(b - centre).sum(axis=0) for b in blocks])
+    squares = np.stack([((b - centre) ** 2).sum(axis=0) for b in blocks])
+    size = len(blocks[0])
+
+    def perf(combo: Sequence[int]) -> np.ndarray:
+        idx = list(combo)
+        rows = size * len(idx)
+        s, q = sums[idx].sum(axis=0), squares[idx].sum(axis=0)
+        dev = s / rows  # the block set's mean minus the centre
+        var = np.maximum(q - s * dev, 0.0) / (rows - 1)
+        sd = np.sqrt(var)
+        # a spread at round-off level of the values is no spread (constant returns)
+        flat = sd <= 1e-12 * (np.abs(centre + dev) + np.sqrt(q / rows))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(flat, 0.0, (centre + dev) / np.where(flat, 1.0, sd))
+
+    return perf
+
+
 def pbo_cscv(
     returns: np.ndarray,
     n_splits: int = 16,
@@ -151,16 +174,20 @@ def pbo_cscv(
     t, n = m.shape
     if n < 2 or t < n_splits:
         return math.nan, np.empty(0)
-    perf = performance or _sharpe_cols
     size = t // n_splits
     blocks = [m[i * size : (i + 1) * size] for i in range(n_splits)]
+    if performance is None:  # Sharpe ratios from per-block sums: no row copies per combination
+        perf_of = _block_sharpe(blocks)
+    else:
+
+        def perf_of(combo: Sequence[int]) -> np.ndarray:
+            return performance(np.vstack([blocks[i] for i in combo]))
+
     logits = []
     for combo in itertools.combinations(range(n_splits), n_splits // 2):
         chosen = set(combo)
-        is_rows = np.vstack([blocks[i] for i in combo])
-        oos_rows = np.vstack([blocks[i] for i in range(n_splits) if i not in chosen])
-        best = int(np.argmax(perf(is_rows)))
-        ranks = rankdata(perf(oos_rows))  # 1 = worst, ties averaged
+        best = int(np.argmax(perf_of(combo)))
+        ranks = rankdata(perf_of([i for i in range(n_splits) if i not in chosen]))  # 1 = worst
         w = ranks[best] / (n + 1)
         logits.append(math.log(w / (1.0 - w)))
     lam = np.asarray(logits)

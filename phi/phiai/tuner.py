@@ -133,13 +133,17 @@ class PhiAITuner:
     storage : None, str
         ``None``: in memory. ``"sqlite"``: ``$PHI_HOME/phiai/optuna.db``. A path ending in
         ``.db`` or any SQLAlchemy URL (``sqlite:///...``) is used as given.
+    study_name : str, optional
+        Share studies: each indicator's study is ``{study_name}-{indicator}`` in ``storage``,
+        created or joined, so several processes (or machines) add trials to one study; the
+        trial count of the deflated Sharpe ratio then includes every process's finished trials.
     constraints : dict, optional
         ``max_drawdown`` (a negative fraction) and ``min_trades`` on the development region.
     holdout : float
         Share of bars kept back at the end.
     batch_size : int, optional
         Trials asked from Optuna before their results are told (default 16 for TPE, which
-        learns between batches, and 64 for the random and grid samplers). Fixed by the
+        learns between batches, and 256 for the random and grid samplers). Fixed by the
         arguments alone, never by ``n_jobs``.
     progress : callable, optional
         ``progress(step, done, total)`` after every batch.
@@ -163,6 +167,7 @@ class PhiAITuner:
         batch_size: int | None = None,
         progress: Progress | None = None,
         candidates: Sequence[str] | None = None,
+        study_name: str | None = None,
     ) -> None:
         from phi.indicators.registry import list_indicators
         from phi.indicators.rule_specs import PRESET_RULES
@@ -192,6 +197,8 @@ class PhiAITuner:
         self.direction = METRIC_DIRECTIONS[metric]
         self.seed = seed
         self.storage = storage
+        self.study_name = study_name
+        self._shared_trials = 0  # finished trials other processes added to shared studies
         self.constraints = {**DEFAULT_CONSTRAINTS, **(constraints or {})}
         self.batch_size = batch_size
         self.progress = progress
@@ -211,8 +218,8 @@ class PhiAITuner:
 
     @property
     def n_trials_total(self) -> int:
-        """Every candidate evaluated so far, by every step."""
-        return len(self.log)
+        """Every candidate evaluated so far, by every step (and by every process sharing a study)."""
+        return len(self.log) + self._shared_trials
 
     def _better(self, a: float, b: float) -> bool:
         if not math.isfinite(a):
@@ -263,10 +270,11 @@ class PhiAITuner:
         else:
             smp = optuna.samplers.RandomSampler(seed=self.seed)
         return optuna.create_study(
-            study_name=f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
+            study_name=f"{self.study_name}-{name}" if self.study_name else f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
             storage=self._storage_url(),
             sampler=smp,
             direction="maximize" if self.direction == "maximize" else "minimize",
+            load_if_exists=self.study_name is not None,
         )
 
     def _record(self, step: str, name: str, params: list[dict[str, Any]]) -> list[_Trial]:
@@ -519,7 +527,7 @@ class PhiAITuner:
             for p in points or []:
                 study.enqueue_trial(p)
             done = 0
-            size = self.batch_size or (16 if sampler == "tpe" else 64)
+            size = self.batch_size or (16 if sampler == "tpe" else 256)
             while done < total:
                 asked = [study.ask() for _ in range(min(size, total - done))]
                 params = [space.suggest(t) for t in asked]
@@ -535,6 +543,9 @@ class PhiAITuner:
                 done += len(asked)
                 self._progress(f"tune {name}", done, total)
         trials = self.log[start:]
+        if self.study_name is not None:  # count the trials other processes finished in this study
+            complete = optuna.trial.TrialState.COMPLETE
+            self._shared_trials += max(0, len(study.get_trials(deepcopy=False, states=(complete,))) - len(trials))
         return self._result(name, space, trials)
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
