@@ -129,11 +129,14 @@ def test_kernel_matches_reference(case):
 # MomentumRotation by hand
 
 
-def test_momentum_rotation_matches_a_hand_rotation():
+@pytest.mark.parametrize("fractional", [True, False])
+def test_momentum_rotation_matches_a_hand_rotation(fractional):
     bars = _bars(160, "WXYZ", seed=7)
     syms = list(bars)
     comm, slip = 0.0005, 2.0 / 10_000
-    cfg = PortfolioConfig(initial_capital=10_000.0, commission_pct=comm, slippage_bps=2.0)
+    cfg = PortfolioConfig(
+        initial_capital=10_000.0, commission_pct=comm, slippage_bps=2.0, fractional=fractional
+    )
     closes = pd.DataFrame({s: b["close"] for s, b in bars.items()})
     res = run_portfolio(bars, momentum_rotation_weights(closes, lookback=20, every=5), cfg)
 
@@ -152,6 +155,8 @@ def test_momentum_rotation_matches_a_hand_rotation():
                 cash += units * px - comm * units * px
             px = o[best][f] * (1 + slip)
             units = cash / (px * (1 + comm))
+            if not fractional:
+                units = math.floor(units)
             cash -= units * px + comm * units * px
             held = best
             expected_holdings[f] = (best, units)
