@@ -8,8 +8,9 @@ the workbench, can be changed, tuned and re-run like any other. A multi-asset pr
 
 Names are matched case- and punctuation-insensitively: ``BuyAndHold``, ``buy_and_hold`` and
 ``buyandhold`` are one preset. Each family of presets lives in its own module and registers
-itself with :func:`register`; the modules listed in :data:`FAMILIES` load on first use (a new
-family adds its module there, one line).
+itself with :func:`register`; the modules listed in :data:`FAMILIES` load on first use, and so
+do the ``presets`` modules of other packages named in :data:`OPTIONAL_FAMILIES` when they exist
+(``phi/ml/presets.py``, ``phi/rl/presets.py``, ``phi/plutus/presets.py``).
 
 >>> get("buy_and_hold").name
 'BuyAndHold'
@@ -28,7 +29,7 @@ from phi.errors import ConfigError, did_you_mean
 if TYPE_CHECKING:
     from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
 
-__all__ = ["FAMILIES", "BASE_ENGINE", "Preset", "get", "list_presets", "normalise", "register"]
+__all__ = ["BASE_ENGINE", "FAMILIES", "OPTIONAL_FAMILIES", "Preset", "get", "list_presets", "normalise", "register"]
 
 #: Modules that register presets when imported, loaded on the first lookup.
 FAMILIES: list[str] = [
@@ -36,6 +37,10 @@ FAMILIES: list[str] = [
     "phi.strategies.phibot",
     "phi.strategies.rotation",
 ]
+#: Preset modules of other packages, loaded on the first lookup when they exist (so a package
+#: adds its presets from its own ``presets`` module without touching this one). They must be
+#: cheap to import (heavy libraries inside the functions); an error inside one is raised.
+OPTIONAL_FAMILIES: Final[tuple[str, ...]] = ("phi.ml.presets", "phi.rl.presets", "phi.plutus.presets")
 
 #: Engine settings every single-asset preset starts from (the reference strategies): long
 #: only, a position on a cross of 0 by the held rule signal, out on the opposite call, 95 %
@@ -177,10 +182,20 @@ def register(preset: Preset) -> Preset:
     return preset
 
 
+def _exists(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is absent
+        return False
+
+
 def _load() -> None:
-    for module in FAMILIES:
+    for module in (*FAMILIES, *OPTIONAL_FAMILIES):
         if module not in _LOADED:
-            importlib.import_module(module)
+            if module in FAMILIES or _exists(module):
+                importlib.import_module(module)
             _LOADED.add(module)
 
 
