@@ -11,10 +11,13 @@ Run ``.venv/bin/python benchmarks/bench_options.py`` (``--n 200000`` for a quick
     extrapolated linearly to 1,000,000;
 (d) implied vol of the 1,000,000 prices of (a) (``implied_vol_detail``), and how many round-trip;
 (e) a 10-year daily options backtest (2,520 bars, bull call spread, a 20-bar momentum signal)
-    end to end, numba cache warm.
+    end to end, numba cache warm;
+(f) py_vollib_vectorized (the ``bench`` extra, pinned ``py_vollib==1.0.1``,
+    ``py_lets_be_rational==1.0.1``) on the same options: prices + deltas, the five greeks and
+    implied vols, its prices checked against ours to 1e-8 (skipped with a note if not installed).
 
-Each time is the best of ``--repeat`` interleaved rounds after a warm-up call.
-py_vollib_vectorized is not measured here: it needs its own pinned install (RECIPES §8).
+Each time is the best of ``--repeat`` interleaved rounds after a warm-up call (py_vollib_vectorized:
+``--pvv-repeat``; its first call compiles for tens of seconds and is not counted).
 """
 
 from __future__ import annotations
@@ -111,11 +114,57 @@ def backtest_seconds(repeat: int) -> tuple[float, int]:
     return t["bt"], len(res.trades)
 
 
+def pvv_rows(s, k, t, v, r, q, ours_p, times, iv_t, repeat: int) -> list[tuple[str, float, str]]:  # noqa: ANN001
+    """(f) py_vollib_vectorized beside ours on the same options (``[]`` if not installed)."""
+    import warnings
+
+    try:
+        from py_vollib_vectorized import vectorized_black_scholes_merton
+        from py_vollib_vectorized.greeks import delta, gamma, rho, theta, vega
+        from py_vollib_vectorized.implied_volatility import vectorized_implied_volatility
+    except ImportError:
+        return []
+    flag = np.full(len(s), "c")
+    r, q = np.full(len(s), r), np.full(len(s), q)  # its rho refuses scalar rates
+    kw = {"model": "black_scholes_merton", "return_as": "numpy"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+
+        def price_delta() -> object:
+            return (vectorized_black_scholes_merton(flag, s, k, t, r, v, q, return_as="numpy"),
+                    delta(flag, s, k, t, r, v, q, **kw))  # fmt: skip
+
+        def greeks() -> object:
+            return [g(flag, s, k, t, r, v, q, **kw) for g in (delta, gamma, vega, theta, rho)]
+
+        def ivs() -> object:
+            return vectorized_implied_volatility(ours_p, s, k, t, r, flag, q, model="black_scholes_merton",
+                                                 return_as="numpy")  # fmt: skip
+
+        p, d = price_delta()  # type: ignore[misc]
+        err = float(np.max(np.abs(p - ours_p) / np.maximum(np.abs(ours_p), 1.0)))
+        assert err < 1e-8, f"py_vollib_vectorized prices differ from ours by {err:.1e}"
+        ours_d = bs_price_delta(s, k, t, r, q, v, "call")[1]
+        t_pvv = best({"pd": price_delta, "g": greeks}, repeat)
+        t_iv = best({"iv": ivs}, max(1, repeat // 2))["iv"]
+    scale = 1_000_000 / len(s)
+    return [
+        ("(f) py_vollib_vectorized prices + deltas", t_pvv["pd"] * scale,
+         f"prices agree with ours to {err:.0e} (relative, floor 1); ours is "
+         f"{t_pvv['pd'] / times['ours']:.1f}x faster (goal >= 5x); its deltas differ from ours (and QuantLib) "
+         f"by up to {float(np.max(np.abs(d - ours_d))):.0e}"),
+        ("(f) py_vollib_vectorized five greeks", t_pvv["g"] * scale,
+         f"ours is {t_pvv['g'] / times['greeks']:.1f}x faster; its units: vega per 1 %, theta per day, rho bumps r and q together"),
+        ("(f) py_vollib_vectorized implied vol", t_iv * scale, f"ours is {t_iv / iv_t:.1f}x faster"),
+    ]  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--ql", type=int, default=20_000)
+    ap.add_argument("--pvv-repeat", type=int, default=3)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     n = args.n
@@ -150,6 +199,7 @@ def main() -> int:
     max_err = float(np.nanmax(np.abs(iv[reason == 0] - v[reason == 0])))
     ql_each = quantlib_per_option(args.ql, s, k, t, v, r, q)
     bt, bt_trades = backtest_seconds(args.repeat)
+    pvv = pvv_rows(s, k, t, v, r, q, ours_p, times, iv_t, args.pvv_repeat)
     scale = 1_000_000 / n
     rows = [
         ("(a) prices + deltas, plain NumPy + ndtr (floor)", times["plain"] * scale, ""),
@@ -175,6 +225,7 @@ def main() -> int:
             bt,
             f"2,520 bars, {bt_trades} trades (goal < 1 s)",
         ),
+        *pvv,
     ]
     lines = [
         "## Options",
@@ -188,8 +239,14 @@ def main() -> int:
         "|---|---:|---|",
         *(f"| {a} | {b:.3f} | {c} |" for a, b, c in rows),
         "",
-        "py_vollib_vectorized is not measured: it needs its own pinned install (RECIPES §8 gives "
-        "0.38-0.51 s for 1M prices and ~0.5 s for 1M deltas on this machine).",
+        *(
+            ["py_vollib_vectorized 0.1.1 (with py_vollib 1.0.1, py_lets_be_rational 1.0.1), its "
+             "numba compilation excluded. Its greeks are checked against ours, which match QuantLib "
+             "to 1e-10 (tests/options)."]
+            if pvv
+            else ["py_vollib_vectorized is not installed: `pip install -e .[bench]` (it needs the "
+                  "pins in the bench extra) to measure it."]
+        ),
         "",
     ]
     text = "\n".join(lines)

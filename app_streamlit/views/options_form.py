@@ -153,11 +153,13 @@ def render() -> None:
                "Each leg is priced by Black-Scholes with an implied vol = realised vol x premium.")  # fmt: skip
     st.markdown("**Structure and strikes**")
     c = st.columns(4)
-    c[0].selectbox("Structure", [*STRUCTURES, AUTO], format_func=_structure_label, key=STRUCTURE,
+    names = [*STRUCTURES, AUTO]
+    c[0].selectbox("Structure", names, index=names.index(DEFAULTS[STRUCTURE]), format_func=_structure_label, key=STRUCTURE,
                    persist_state="session", help="The structure decides the legs; the signal decides when and "
                    "which side (a non-directional structure opens on |signal|).")  # fmt: skip
     _int(c[1], "Days to expiry", DTE, 1, 3650, "Calendar days from the entry bar to the expiry.")
-    rule = c[2].selectbox("Strikes", list(RULE_LABELS), format_func=lambda r: RULE_LABELS.get(r, r), key=RULE,
+    rule = c[2].selectbox("Strikes", list(RULE_LABELS), index=list(RULE_LABELS).index(DEFAULTS[RULE]),
+                          format_func=lambda r: RULE_LABELS.get(r, r), key=RULE,
                           persist_state="session")
     if rule == "delta":
         _num(c[3], "Near |delta|", DELTA_NEAR, 0.01, 0.99, 0.05, "The nearer leg's target |delta|.")

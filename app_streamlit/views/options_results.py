@@ -23,6 +23,7 @@ LEG_COLUMNS: Final = (
     "entry_iv", "entry_delta", "entry_gamma", "entry_vega", "entry_theta",
 )  # fmt: skip
 HEAT_KEY: Final = "heatmap"
+NET: Final = "net = equity change"
 
 
 def attribution_table(data: ResultData) -> pd.DataFrame:
@@ -31,16 +32,26 @@ def attribution_table(data: ResultData) -> pd.DataFrame:
     total = attr[list(COMPONENTS)].sum()
     net = float(total.sum())
     gross = float(total.abs().sum()) or 1.0
-    rows = [{"component": c, "pnl": float(total[c]), "share_of_gross": float(abs(total[c]) / gross)} for c in COMPONENTS]
-    rows.append({"component": "net (= equity change)", "pnl": net, "share_of_gross": float("nan")})
+    rows = [{"component": c, "pnl": float(total[c]), "share": f"{abs(total[c]) / gross:.1%}"} for c in COMPONENTS]
+    rows.append({"component": NET, "pnl": net, "share": ""})
     return pd.DataFrame(rows)
+
+
+def legs_view(legs: pd.DataFrame) -> pd.DataFrame:
+    """The legs as shown: stamps as dates when they are whole days, the columns a trader reads."""
+    out = legs[[c for c in LEG_COLUMNS if c in legs.columns]].copy()
+    for col in ("expiry", "entry_time", "exit_time"):
+        stamps = pd.DatetimeIndex(out[col])
+        if len(stamps) and (stamps == stamps.normalize()).all():
+            out[col] = stamps.strftime("%Y-%m-%d")
+    return out
 
 
 def _notice(data: ResultData) -> None:
     prices = str(data.assumptions.get("prices", ""))
     if "synthetic" in prices:
-        st.warning(f"Prices are synthetic: {prices}. Black-Scholes on the underlying's realised vol; "
-                   "no option was quoted at these prices.")  # fmt: skip
+        st.warning(f"**Prices are synthetic** — {prices}: Black-Scholes on the underlying's realised "
+                   "vol; no option was quoted at these prices.")  # fmt: skip
     else:
         st.info(f"Prices: {prices}. " + str(data.assumptions.get("missing_quotes", "")))
 
@@ -56,11 +67,11 @@ def render(data: ResultData, prefix: str) -> None:
     st.markdown("**P&L by greek** — a Taylor step per bar from the previous greeks; the residual is "
                 "the rest (higher orders, carry, expiry settlement)")  # fmt: skip
     table = attribution_table(data)
-    left, right = st.columns([2, 5])
+    left, right = st.columns([2.6, 5])
     left.dataframe(
         table, hide_index=True, key=f"{prefix}:opt:attribution", width="stretch",
         column_config={"pnl": st.column_config.NumberColumn("P&L", format="%.2f"),
-                       "share_of_gross": st.column_config.NumberColumn("share of gross", format="percent")},
+                       "share": st.column_config.TextColumn("share of gross")},
     )  # fmt: skip
     with right:
         cum = {c: opt.attribution[c].cumsum().rename(c) for c in COMPONENTS}
@@ -82,8 +93,12 @@ def render(data: ResultData, prefix: str) -> None:
     )  # fmt: skip
     st.markdown(f"**Legs** — {len(opt.legs)} legs in {len(opt.trades)} trades "
                 "(contracts signed: + bought, − sold; prices per share, haircut included)")  # fmt: skip
-    legs = opt.legs[[c for c in LEG_COLUMNS if c in opt.legs.columns]]
-    st.dataframe(legs, hide_index=True, key=f"{prefix}:opt:legs", width="stretch", height=min(35 * (len(legs) + 1) + 3, 420))
+    legs = legs_view(opt.legs)
+    money = {c: st.column_config.NumberColumn(format="%.4f") for c in ("entry_price", "exit_price", "entry_delta", "entry_gamma")}
+    money.update(strike=st.column_config.NumberColumn(format="%.2f"), entry_iv=st.column_config.NumberColumn(format="%.4f"),
+                 entry_vega=st.column_config.NumberColumn(format="%.3f"), entry_theta=st.column_config.NumberColumn(format="%.3f"))
+    st.dataframe(legs, hide_index=True, key=f"{prefix}:opt:legs", width="stretch", column_config=money,
+                 height=min(35 * (len(legs) + 1) + 3, 420))  # fmt: skip
     if "structure_reason" in opt.trades.columns:
         st.markdown("**Why each structure** (structure = auto)")
         st.dataframe(opt.trades[["entry_time", "structure", "structure_reason"]], hide_index=True,
@@ -118,8 +133,11 @@ def heatmap_figure(grid: pd.DataFrame, initial: float) -> go.Figure:
     fig.update_layout(**PLOTLY_LAYOUT)
     fig.update_layout(
         title={"text": "Final equity by IV multiplier x bid-ask haircut (synthetic prices)", "font": {"size": 14}, "x": 0.01},
-        height=340, xaxis_title="bid-ask haircut per fill", yaxis_title="IV multiplier (x premium)",
+        height=340, xaxis_title="bid-ask haircut per fill", yaxis_title="IV multiplier",
     )  # fmt: skip
+    fig.update_xaxes(type="category", automargin=True, title_standoff=6)
+    fig.update_layout(margin={"b": 60})
+    fig.update_yaxes(type="category", automargin=True, title_standoff=12)
     return fig
 
 

@@ -70,8 +70,8 @@ def test_options_tab_shows_notice_attribution_legs_and_heatmap(options_app):
     (attr,) = tables(at, "component", "pnl")
     parts = attr.set_index("component")["pnl"]
     equity_change = saved.metrics["final_equity"] - 100_000.0
-    assert parts["net (= equity change)"] == pytest.approx(equity_change, abs=1e-6)
-    assert parts.drop("net (= equity change)").sum() == pytest.approx(equity_change, abs=1e-6)
+    assert parts["net = equity change"] == pytest.approx(equity_change, abs=1e-6)
+    assert parts.drop("net = equity change").sum() == pytest.approx(equity_change, abs=1e-6)
     (legs,) = tables(at, "kind", "strike", "entry_delta")
     assert len(legs) == 2 * len(saved.trades) and set(legs.kind) == {"call", "put"}
     # a straddle: call and put of one trade share the strike
