@@ -40,7 +40,7 @@ def backtest(
     capital: Annotated[float | None, typer.Option("--capital", help="Initial capital (default 100000).")] = None,
     fractional: Annotated[bool | None, typer.Option("--fractional/--whole-units", help="Fractional units (default) or whole units.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="equities (default: trade the underlying) or options (an option structure on the signal).")] = None,
-    structure: Annotated[str | None, typer.Option("--structure", help="--mode options: bull_call_spread (default), long_call, long_put, bear_put_spread, straddle, strangle, iron_condor, covered_call.")] = None,
+    structure: Annotated[str | None, typer.Option("--structure", help="--mode options: bull_call_spread (default), long_call, long_put, bear_put_spread, bull_put_spread, bear_call_spread, straddle, strangle, iron_condor, covered_call, or auto (chosen per bar from the regime and the IV state).")] = None,
     dte: Annotated[int | None, typer.Option("--dte", help="--mode options: calendar days to expiry at entry (default 45).")] = None,
     strike_delta: Annotated[str | None, typer.Option("--strike-delta", help="--mode options: strikes by |delta|: near[,far], e.g. 0.3 or 0.3,0.15 (one value: far = near / 2).")] = None,
     strike_moneyness: Annotated[str | None, typer.Option("--strike-moneyness", help="--mode options: strikes by distance from spot: near[,far], e.g. 0,5%.")] = None,
