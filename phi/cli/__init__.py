@@ -27,6 +27,8 @@ from phi.cli import (
 )
 from phi.cli._common import err_console
 from phi.cli.batch import batch_app
+from phi.cli.ml import ml_app
+from phi.cli.rl import rl_app
 from phi.cli.strategies import strategies_app
 
 app = typer.Typer(
@@ -50,6 +52,8 @@ app.command()(workbench.workbench)
 app.add_typer(options.options_app, name="options")
 app.add_typer(plutus.plutus_app, name="plutus")
 app.add_typer(strategies_app, name="strategies")
+app.add_typer(ml_app, name="ml")
+app.add_typer(rl_app, name="rl")
 app.command("scan")(scan.scan_cmd)
 app.command("doctor")(doctor.doctor)
 
@@ -84,7 +88,7 @@ def _usage_error(exc: Exception) -> int | None:
 
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
-_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies"})
+_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies", "ml", "rl"})
 
 
 def _home_problem(argv: list[str]) -> str | None:

@@ -12,7 +12,7 @@ import pandas as pd
 from phi.errors import DataError, PhiError
 from phi.ml.labels import LabelSpec
 
-__all__ = ["CV_COLUMNS", "DataMismatchError", "MLModel", "ModelError", "data_fingerprint"]
+__all__ = ["CV_COLUMNS", "DataMismatchError", "MLModel", "ModelError", "check_fingerprint", "data_fingerprint"]
 
 #: Columns of :attr:`MLModel.cv_scores`, in order.
 CV_COLUMNS: tuple[str, ...] = (
@@ -38,6 +38,23 @@ def data_fingerprint(ohlcv: pd.DataFrame) -> str:
     cols = ["open", "high", "low", "close", "volume"]
     h.update(np.ascontiguousarray(ohlcv[cols].to_numpy(dtype=np.float64)).tobytes())
     return h.hexdigest()
+
+
+def check_fingerprint(data: dict[str, Any], ohlcv: pd.DataFrame, who: str) -> None:
+    """Raise :class:`DataMismatchError` unless the bars of ``ohlcv`` in ``data``'s range
+    (``first``..``last``) hash to ``data["fingerprint"]``."""
+    first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
+    if not isinstance(ohlcv.index, pd.DatetimeIndex):
+        raise DataError("expected bars with a DatetimeIndex")
+    part = ohlcv.loc[(ohlcv.index >= first) & (ohlcv.index <= last)]
+    got = data_fingerprint(part)
+    if got != data["fingerprint"]:
+        raise DataMismatchError(
+            f"{who} was trained on {data['rows']} bars {first.date()}..{last.date()} with data "
+            f"fingerprint {str(data['fingerprint'])[:12]}, but these bars over that range "
+            f"({len(part)} rows) have fingerprint {got[:12]}: the data changed (revised, "
+            "re-adjusted or another symbol). Retrain it on these bars"
+        )
 
 
 @dataclass
@@ -113,19 +130,7 @@ class MLModel:
 
         Raises :class:`DataMismatchError` naming the model, the range and both fingerprints.
         """
-        first, last = pd.Timestamp(self.data["first"]), pd.Timestamp(self.data["last"])
-        if not isinstance(ohlcv.index, pd.DatetimeIndex):
-            raise DataError("expected bars with a DatetimeIndex")
-        part = ohlcv.loc[(ohlcv.index >= first) & (ohlcv.index <= last)]
-        got = data_fingerprint(part)
-        if got != self.fingerprint:
-            who = f"model {self.name!r}" if self.name else "this model"
-            raise DataMismatchError(
-                f"{who} was trained on {self.data['rows']} bars {first.date()}..{last.date()} "
-                f"with data fingerprint {self.fingerprint[:12]}, but these bars over that range "
-                f"({len(part)} rows) have fingerprint {got[:12]}: the data changed (revised, "
-                "re-adjusted or another symbol). Retrain it on these bars (phi ml train)"
-            )
+        check_fingerprint(self.data, ohlcv, f"model {self.name!r}" if self.name else "this model")
 
     def summary(self) -> dict[str, Any]:
         """A flat, JSON-ready summary (for tables)."""
