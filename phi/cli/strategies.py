@@ -179,7 +179,7 @@ COMPARE_COLUMNS = {
 def comparison_table(cmp: Comparison, title: str) -> Table:
     """The head-to-head table, best first by the comparison's metric."""
     table = Table(title=Text(title), title_justify="left")
-    table.add_column("#", justify="right")
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column("strategy", style="bold", no_wrap=True)
     cols = [c for c in COMPARE_COLUMNS if c in cmp.table.columns]
     for c in cols:
@@ -219,6 +219,8 @@ def strategies_compare(
             status.update(escape(f"Running {name} ({i + 1}/{n}) ..." if i < n else "Done"))
 
         cmp = compare(chosen, ds, metric=metric, benchmark=benchmark, initial_capital=capital, costs=costs, save=save, progress=progress)
+    if not cmp.runs:
+        raise RunError("no preset ran: " + "; ".join(f"{n}: {why}" for n, why in cmp.failures.items()))
     title = f"{ds.symbol} {ds.timeframe} ({ds.vendor}) {ds.start}..{ds.end}, best {metric} first"
     if benchmark:
         title += f"; benchmark {benchmark.upper()}"

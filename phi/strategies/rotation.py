@@ -85,7 +85,16 @@ def momentum_rotation(
     from phi.backtest.portfolio import PortfolioConfig, run_portfolio
     from phi.backtest.weights import momentum_rotation_weights
 
-    weights = momentum_rotation_weights(_closes(bars), **ROTATION_DEFAULTS)
+    closes = _closes(bars)
+    need = ROTATION_DEFAULTS["lookback"] + 1
+    if len(closes) <= need:
+        from phi.errors import DataError
+
+        raise DataError(
+            f"MomentumRotation needs more than {need} bars (a {ROTATION_DEFAULTS['lookback']}-bar momentum and a bar "
+            f"to trade on); the data has {len(closes)}. Use a longer date range"
+        )
+    weights = momentum_rotation_weights(closes, **ROTATION_DEFAULTS)
     cfg = PortfolioConfig(rebalance="on_change", fractional=False).with_cost_preset(costs)
     if initial_capital is not None:
         import dataclasses

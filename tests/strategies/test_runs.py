@@ -107,3 +107,14 @@ def test_momentum_rotation_holds_the_best_20_bar_momentum():
         assert held.iloc[d + 1][best] > 0, (closes.index[d], best)
         assert (held.iloc[d + 1].drop(best) == 0).all()
     assert res.metrics["n_trades"] > 5 and run.scorecard["n_predictions"] > 0
+
+
+def test_presets_too_long_for_the_data_are_reported_and_the_rest_still_run(capsys):
+    short = ["--start", "2024-06-01", "--end", "2024-09-30", "--no-save"]  # 86 bars
+    assert phi_main(["strategies", "compare", "-s", "rsi,macd,phibot,momentum", *short]) == 0
+    out = capsys.readouterr().out
+    assert "MACD failed: macd(fast=12, slow=26, signal=9) needs more than 92 bars" in out
+    assert "PhiBot failed" in out and "RSI" in out and "MomentumRotation" in out
+    assert phi_main(["strategies", "compare", "-s", "macd,momentum", "--start", "2024-09-01", "--end", "2024-09-10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no preset ran: MACD:") and "MomentumRotation needs more than 21 bars" in err
