@@ -420,9 +420,10 @@ def compute_all_signals(
 # Rule indicators of the strategy presets (issue 15): buy_and_hold, rsi_band, ..., phibot.
 import phi.indicators.rule_specs  # noqa: E402, F401
 
-# The walk-forward classifier registers itself as ``ml_classifier`` (issue 17); scikit-learn
-# loads on its first computation.
+# The walk-forward classifier and the PPO agent register themselves as ``ml_classifier`` and
+# ``rl_agent`` (issue 17); scikit-learn and torch load on their first computation.
 import phi.ml.indicator  # noqa: E402, F401
+import phi.rl.indicator  # noqa: E402, F401
 
 # The regime engine's composite registers itself as ``phi_mft`` (issue 04); the engine loads lazily.
 import phi.regime.indicator  # noqa: E402, F401

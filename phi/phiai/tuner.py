@@ -205,7 +205,7 @@ class PhiAITuner:
         if isinstance(candidates, str):
             candidates = [candidates]
         self.candidates = (
-            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES and n != "ml_classifier"]
+            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")]
         )
         if not self.candidates:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")

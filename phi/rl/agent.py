@@ -23,6 +23,7 @@ from phi.rl.observe import observation_matrix, observation_warmup
 
 __all__ = [
     "RLAgent",
+    "fit_ppo",
     "actions_to_signal",
     "engine_config",
     "load_agent",
@@ -115,6 +116,38 @@ def _costs(costs: str | dict[str, float]) -> dict[str, float]:
     return {k: float(costs.get(k, 0.0)) for k in sorted(keys)}
 
 
+def fit_ppo(
+    bars: pd.DataFrame,
+    timesteps: int,
+    seed: int,
+    allow_short: bool,
+    costs: dict[str, Any],
+    episode_bars: int = 256,
+    risk_penalty: float = 0.0,
+) -> Any:
+    """A PPO policy trained on every bar of ``bars`` after the observations' warm-up
+    (episodes of ``episode_bars`` steps from seeded random starts; single-threaded torch)."""
+    torch = require("torch")
+    sb3 = require("stable_baselines3")
+    from phi.rl.env import TradingEnv
+
+    warm = observation_warmup()
+    n = len(bars)
+    env = TradingEnv(
+        bars, warm, n, allow_short=allow_short, **costs,
+        episode_bars=min(episode_bars, n - warm - 1), risk_penalty=risk_penalty,
+    )  # fmt: skip
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    model = sb3.PPO(
+        "MlpPolicy", env, learning_rate=3e-4, n_steps=512, batch_size=128, n_epochs=5,
+        gamma=0.9, ent_coef=0.01, seed=seed, device="cpu", verbose=0,
+        policy_kwargs={"net_arch": [32, 32]},
+    )  # fmt: skip
+    model.learn(total_timesteps=timesteps)
+    return model
+
+
 def train_agent(
     ohlcv: pd.DataFrame,
     timesteps: int = 20_000,
@@ -150,10 +183,6 @@ def train_agent(
 
         check_name(save_as)
     cost_fields: dict[str, Any] = _costs(costs)
-    torch = require("torch")
-    sb3 = require("stable_baselines3")
-    from phi.rl.env import TradingEnv
-
     lookback, norm_window = 10, 60
     warm = observation_warmup(lookback, norm_window)
     split = int(len(ohlcv) * train)
@@ -162,19 +191,7 @@ def train_agent(
             f"{len(ohlcv)} bars are too few: training needs 100 bars after the {warm}-bar warm-up "
             "and the test split 50; use more data"
         )
-    obs = observation_matrix(ohlcv.iloc[:split], lookback, norm_window)
-    env = TradingEnv(
-        ohlcv.iloc[:split], warm, split, allow_short=allow_short, **cost_fields,
-        episode_bars=min(episode_bars, split - warm - 1), risk_penalty=risk_penalty, observations=obs,
-    )  # fmt: skip
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    model = sb3.PPO(
-        "MlpPolicy", env, learning_rate=3e-4, n_steps=512, batch_size=128, n_epochs=5,
-        gamma=0.9, ent_coef=0.01, seed=seed, device="cpu", verbose=0,
-        policy_kwargs={"net_arch": [32, 32]},
-    )  # fmt: skip
-    model.learn(total_timesteps=timesteps)
+    model = fit_ppo(ohlcv.iloc[:split], timesteps, seed, allow_short, cost_fields, episode_bars, risk_penalty)
     agent = RLAgent(
         policy=model, allow_short=allow_short, costs=cost_fields, lookback=lookback,
         norm_window=norm_window, seed=seed, timesteps=timesteps,
