@@ -421,9 +421,9 @@ def compute_all_signals(
 import phi.indicators.rule_specs  # noqa: E402, F401
 
 # The walk-forward classifier and the PPO agent register themselves as ``ml_classifier`` and
-# ``rl_agent`` (issue 17); scikit-learn and torch load on their first computation.
+# ``rl_agent`` (issue 17, phi.ml.indicator imports phi.rl.indicator); scikit-learn and torch load
+# on their first computation.
 import phi.ml.indicator  # noqa: E402, F401
-import phi.rl.indicator  # noqa: E402, F401
 
 # The regime engine's composite registers itself as ``phi_mft`` (issue 04); the engine loads lazily.
 import phi.regime.indicator  # noqa: E402, F401

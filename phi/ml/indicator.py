@@ -146,3 +146,6 @@ ML_CLASSIFIER = IndicatorSpec(
 from phi.indicators.registry import register_indicator  # noqa: E402
 
 register_indicator(ML_CLASSIFIER)
+
+# The PPO agent's indicator registers itself next (one import line in the registry for both).
+import phi.rl.indicator  # noqa: E402, F401
