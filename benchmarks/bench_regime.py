@@ -86,7 +86,7 @@ def stages(df: pd.DataFrame, repeat: int) -> dict[str, float]:
     return {
         "raw features (26)": best(lambda: raw_features(df, cfg.features), repeat),
         "robust z-scores (26 x median+MAD)": best(lambda: normalise_features(raw, cfg.features), repeat),
-        "level features (13) and volume gate": best(
+        "level features (15) and volume gate": best(
             lambda: (level_features(df, cfg.levels), volume_gate(df, cfg.levels)), repeat
         ),
         "gates, energies, sticky logits": best(lambda: node_logits(z, cfg.taxonomy, names, lv, beta), repeat),
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         "## Regime engine",
         "",
         f"`benchmarks/bench_regime.py`, {time.strftime('%Y-%m-%d')}: `RegimeEngine().run(ohlcv)` end to end (26 features and "
-        "their rolling robust z-scores, 13 level features and the volume gate, taxonomy, probability field, 11 expert "
+        "their rolling robust z-scores, 15 level features and the volume gate, taxonomy, probability field, 11 expert "
         "signals and weights, mixer, projections, "
         f"DataFrames out) on random-walk one-minute bars, **one core** (numba and BLAS pinned to 1 thread), best of {args.repeat} "
         f"after a warm-up call (CPU time of the process, which load from other work inflates less than wall time; "

@@ -173,7 +173,7 @@ class LevelConfig:
     """
 
     #: windows of lvl_er_W (the shortest is the "short" one of lvl_er_shift)
-    er: tuple[int, ...] = (20, 60, 120, 250)
+    er: tuple[int, ...] = (10, 20, 30, 60, 120, 250)
     #: window of lvl_abs_t, lvl_vr_5, lvl_ac1 and the long drift of lvl_rev
     trend_window: int = 120
     #: window of lvl_vr_10

@@ -3,7 +3,7 @@
 ::
 
     OHLCV -> features (26 raw -> rolling robust z; volume ones x gate)   features.py
-          -> level features (13, scale-free, long windows), volume gate  levels.py
+          -> level features (15, scale-free, 10-500 bars), volume gate  levels.py
           -> gates -> energies (+ level energies) -> class context
              -> sticky logits                                            taxonomy.py
           -> sibling softmaxes (calibrated temperatures) -> 28 species
