@@ -51,7 +51,7 @@ def test_every_single_symbol_preset_is_a_complete_runconfig(preset):
     cfg = preset.config(DatasetSpec("AAPL", "yfinance", "1D", "2021-01-01", "2023-12-31"), initial_capital=5_000)
     assert RunConfig.from_json(cfg.to_json()) == cfg  # opens, changes and re-runs like any config
     assert cfg.engine.initial_capital == 5_000 and cfg.engine.commission_pct == 0.0005  # us_equities costs
-    assert cfg.engine.allow_short is False and cfg.engine.entry_threshold == 0.0
+    assert cfg.engine.allow_short is False and cfg.engine.entry_threshold == preset.engine_settings()["entry_threshold"]
     assert cfg.tags == (f"preset:{preset.key}",) and preset.rule in cfg.description
     assert preset.config(cfg.dataset, allow_short=True, stop_loss_pct=0.05).engine.stop_loss_pct == 0.05
 
