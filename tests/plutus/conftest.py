@@ -12,9 +12,12 @@ def _restore_registries():
     from phi.indicators.registry import INDICATORS
     from phi.strategies import catalogue
 
-    indicators, presets = dict(INDICATORS), dict(catalogue._PRESETS)
+    catalogue._load()  # the families register once per process: take them into the snapshot
+    indicators, presets, loaded = dict(INDICATORS), dict(catalogue._PRESETS), set(catalogue._LOADED)
     yield
     INDICATORS.clear()
     INDICATORS.update(indicators)
     catalogue._PRESETS.clear()
     catalogue._PRESETS.update(presets)
+    catalogue._LOADED.clear()
+    catalogue._LOADED.update(loaded)
