@@ -161,6 +161,17 @@ def tune(
             help="Optuna storage: 'sqlite' ($PHI_HOME/phiai/optuna.db), a .db file or a URL (default: memory).",
         ),
     ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="Create or join the shared study NAME in --storage (default sqlite): several processes or machines add trials to it.",
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option("--resume", help="Continue the existing study NAME in --storage (default sqlite)."),
+    ] = None,
     save: Annotated[
         bool,
         typer.Option(
@@ -184,6 +195,7 @@ def tune(
             "--indicators is empty; give names like rsi,macd (see phi indicators list)"
         )
     dd = _fraction(max_dd, "--max-dd")
+    study_name, storage = _shared_study(study, resume, storage, names)
     dataset = DatasetSpec(
         symbol, vendor, timeframe, start or "2015-01-01", end or "2024-12-31", path=path
     )
@@ -221,6 +233,7 @@ def tune(
             constraints={"max_drawdown": -abs(dd), "min_trades": min_trades},
             holdout=_fraction(holdout, "--holdout"),
             progress=progress,
+            study_name=study_name,
         )
     tables = report_tables(result, metric)
     for table in tables if auto else tables[1:]:  # no selection step without --auto
@@ -238,3 +251,39 @@ def tune(
             highlight=False,
             markup=False,
         )
+
+
+def _shared_study(study: str | None, resume: str | None, storage: str | None, names: list[str]) -> tuple[str | None, str | None]:
+    """``(study name, storage)`` for ``--study``/``--resume``: the storage defaults to sqlite and a
+    ``postgresql://`` URL gets the psycopg 3 driver; ``--resume`` needs the study to exist."""
+    import os
+    import re
+
+    if study and resume:
+        raise ConfigError("give --study NAME (create or join) or --resume NAME (continue), not both")
+    name = study or resume
+    if storage is not None and "://" in storage:
+        from phi.backtest.run_index import database_url
+
+        storage = database_url(storage)
+    if name is None:
+        return None, storage
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+        raise ConfigError(f"study name {name!r}: use letters, digits, '.', '_' or '-' (up to 100)")
+    storage = storage or "sqlite"
+    if resume:
+        import optuna
+
+        from phi.paths import phi_home
+
+        url = storage if "://" in storage else f"sqlite:///{phi_home() / 'phiai' / 'optuna.db' if storage == 'sqlite' else storage}"
+        db_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        try:
+            existing = [] if db_file and not os.path.exists(db_file) else optuna.get_all_study_names(url)
+        except Exception as exc:  # noqa: BLE001 - an unreachable storage is one line
+            raise ConfigError(f"--resume: cannot read the studies in {storage}: {str(exc).splitlines()[0]}") from None
+        mine = sorted(n for n in existing if n.startswith(f"{name}-"))
+        if not mine or (names and not any(n == f"{name}-{i}" for n in mine for i in names)):
+            known = sorted({n.rsplit("-", 1)[0] for n in existing if not n.startswith("phiai-")})
+            raise ConfigError(f"--resume: no study {name!r} in {storage}" + (f"; studies there: {', '.join(known)}" if known else "; start one with --study NAME"))
+    return name, storage
