@@ -155,3 +155,44 @@ def choose_structures(
         choice[free] = FALLBACK[side]
         picks[side] = (choice, rule)
     return AutoChoice(picks["up"][0], picks["down"][0], picks["up"][1], picks["down"][1], reg, ivr, ratio, gx)
+
+
+def chain_states(
+    chain: object, days: pd.DatetimeIndex, close: np.ndarray, dte: int, r: float, q: float, when: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """On a real chain, per bar: the ATM implied vol (the expiry listed that day nearest ``dte``,
+    the strike nearest the close; the mean of the call's and put's ``iv``, else of the mids'
+    implied vols) and the GEX regime (``NEUTRAL`` without open interest). Only the bars where
+    ``when`` is true are read (the others stay NaN / ``NEUTRAL``); each uses that day's quotes only."""
+    from phi.options.black_scholes import implied_vol_detail
+    from phi.options.chains import OptionChain, choose_expiry
+    from phi.options.gex import gamma_exposure
+
+    assert isinstance(chain, OptionChain)
+    n = len(days)
+    atm = np.full(n, np.nan)
+    gex = np.full(n, "NEUTRAL", dtype=object)
+    has_oi = "open_interest" in chain.quotes.columns
+    for t in np.flatnonzero(when):
+        day, s = days[t], float(close[t])
+        listed = chain.listed_on(day)
+        if listed.empty or not np.isfinite(s):
+            continue
+        exp = choose_expiry(listed, day, dte)
+        if exp is None:
+            continue
+        rows = listed[listed["expiry"] == exp]
+        k = rows["strike"].to_numpy(dtype=np.float64)
+        at = rows[np.isclose(k, k[np.argmin(np.abs(k - s))])]
+        tau = (exp - day).days / 365.0
+        vols = at["iv"].to_numpy(dtype=np.float64) if "iv" in at else np.full(len(at), np.nan)
+        if not np.isfinite(vols).any():
+            mid = ((at["bid"] + at["ask"]) / 2).to_numpy(dtype=np.float64)
+            with np.errstate(all="ignore"):
+                vols, _ = implied_vol_detail(mid, s, at["strike"].to_numpy(), tau, r, q, at["kind"].to_numpy())
+        if np.isfinite(vols).any():
+            atm[t] = float(np.nanmean(vols))
+        if has_oi:
+            g = gamma_exposure(chain, day, spot=s, r=r, q=q)
+            gex[t] = gex_regime(np.array([g.features["gamma_net"]]), np.array([g.features["gex_flip_zone"]]))[0]
+    return atm, gex

@@ -103,15 +103,30 @@ def _max_loss(kinds: list[float], qty: list[int], strikes: list[float], debit: f
 
 
 def simulate_chain(
-    bars: _Bars, sig: np.ndarray, o: OptionsConfig, engine: EngineConfig, chain: OptionChain
+    bars: _Bars,
+    sig: np.ndarray,
+    o: OptionsConfig,
+    engine: EngineConfig,
+    chain: OptionChain,
+    structure_at: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Run the chain-priced backtest; returns arrays and tables for the result builder."""
+    """Run the chain-priced backtest; returns arrays and tables for the result builder.
+
+    ``structure_at`` (``structure="auto"``): per bar, the structure an entry decided at that
+    close opens (None: no entry); default: ``o.structure`` on every bar."""
     n = len(bars.index)
     days = bars.index.normalize()
     close = bars.close
-    st = get_structure(o.structure)
     mult, comm = o.multiplier, o.commission_per_contract
-    entry_side, exit_long, exit_short = _crosses(sig, engine.entry_threshold, engine.exit_threshold, st.directional)
+    thr, xthr = engine.entry_threshold, engine.exit_threshold
+    if structure_at is None:
+        structure_at = np.full(n, o.structure, dtype=object)
+    directional_at = np.array([get_structure(x).directional if x else True for x in structure_at])
+    d_side, d_xl, d_xs = _crosses(sig, thr, xthr, True)
+    n_side, n_xl, _ = _crosses(sig, thr, xthr, False)
+    has = np.array([x is not None for x in structure_at])
+    entry_side = np.where(has, np.where(directional_at, d_side, n_side), 0)
+    exits = {True: (d_xl, d_xs), False: (n_xl, n_xl)}
     eq = np.full(n, np.nan)
     cash_arr = np.full(n, np.nan)
     value = np.zeros(n)
@@ -141,6 +156,10 @@ def simulate_chain(
             side = int(entry_side[c])
         f = c + 1
         t = c + 1
+        if structure_at[c] is None:
+            continue
+        st = get_structure(str(structure_at[c]))
+        exit_long, exit_short = exits[st.directional]
         side_legs = st.bullish if (side > 0 or not st.directional) else st.bearish
         if not side_legs or np.isnan(close[c]):
             continue
@@ -298,6 +317,7 @@ def simulate_chain(
         trades.append(
             {
                 "entry_bar": f, "exit_bar": x, "side": side if st.directional else 0, "units": u,
+                "structure": st.name,
                 "entry_spot": close[f], "exit_spot": close[x], "entry_value": entry_value,
                 "exit_value": proceeds, "premium": prem, "max_loss": risk_u * u, "pnl": pnl_x,
                 "exit_reason": reason, "costs": in_cost + x_cost, "expiry": expiry,

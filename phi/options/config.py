@@ -136,11 +136,7 @@ class OptionsConfig:
                 "OptionsConfig.structure: "
                 + unknown_choice("structure", self.structure, (*STRUCTURES, AUTO))
             )
-        if self.structure == AUTO and self.chain is not None:
-            raise ConfigError(
-                "OptionsConfig.structure='auto' runs on synthetic prices only for now; with a "
-                "chain choose the structure (e.g. bull_call_spread)"
-            )
+
         if self.strike_rule not in STRIKE_RULES:
             raise ConfigError(
                 "OptionsConfig.strike_rule: "

@@ -204,7 +204,8 @@ def _assumptions(
         structure = (
             "auto: chosen per bar by the first match of phi.options.auto.AUTO_TABLE on (dominant "
             f"regime, IV regime = ATM iv / realised vol of {5 * options.vol_window} bars: LOW_IV < "
-            f"{IV_LOW:g}, HIGH_IV > {IV_HIGH:g}, GEX regime NEUTRAL without a chain); fallback "
+            f"{IV_LOW:g}, HIGH_IV > {IV_HIGH:g}; on a chain the ATM iv of that day's quotes; GEX "
+            "regime from that day's chain with open interest, else NEUTRAL); fallback "
             "long_call / long_put by the signal's side; each trade's structure_reason says why"
         )
     else:
@@ -335,7 +336,7 @@ def run_options_backtest(
     bpy = bars_per_year(bars.periods, bars.day_end)
     iv = synthetic_iv(bars.close, options.vol_window, bpy, options.iv_premium, options.iv_floor)
     if options.chain is not None:
-        return _run_chain(bars, options, engine, sig, iv, bpy)
+        return _run_chain(ohlcv, bars, options, engine, sig, iv, bpy, regime)
     n = len(bars.index)
     auto = _auto_choice(ohlcv, bars, options, iv, bpy, regime) if options.structure == AUTO else None
     names = list(STRUCTURES) if auto is not None else [options.structure]
@@ -410,6 +411,7 @@ def _auto_choice(
     iv: np.ndarray,
     bpy: float,
     regime: pd.Series | None,
+    gex: np.ndarray | None = None,
 ) -> AutoChoice:
     """Per bar, the structure an up / down cross would open (:mod:`phi.options.auto`); causal:
     the regime, the IV and the realised vol at bar t use bars up to t only."""
@@ -430,7 +432,7 @@ def _auto_choice(
     long_rv = realised_vol(bars.close, 5 * options.vol_window, bpy)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(long_rv > 0, iv / long_rv, np.nan)
-    return choose_structures(pd.Series(labels, dtype=object), ratio)
+    return choose_structures(pd.Series(labels, dtype=object), ratio, gex)
 
 
 def _build(
@@ -568,7 +570,14 @@ _TRADE_ORDER: Final = (
 
 
 def _run_chain(
-    bars: _Bars, options: OptionsConfig, engine: EngineConfig, sig: np.ndarray, iv: np.ndarray, bpy: float
+    ohlcv: pd.DataFrame,
+    bars: _Bars,
+    options: OptionsConfig,
+    engine: EngineConfig,
+    sig: np.ndarray,
+    iv: np.ndarray,
+    bpy: float,
+    regime: pd.Series | None,
 ) -> OptionsResult:
     """The same run priced from a real end-of-day chain (:mod:`phi.options.chain_sim`)."""
     from phi.options.chain_sim import simulate_chain
@@ -582,7 +591,19 @@ def _run_chain(
         )
     assert options.chain is not None
     chain = load_chain(options.chain)
-    out = simulate_chain(bars, sig, options, engine, chain)
+    auto = None
+    structure_at = None
+    if options.structure == AUTO:  # states from the chain of each day (never a later one)
+        from phi.options.auto import chain_states
+
+        with np.errstate(invalid="ignore"):
+            beyond = np.abs(sig) > engine.entry_threshold
+        atm, gex = chain_states(chain, index.normalize(), bars.close, options.dte, options.risk_free_rate,
+                                options.dividend_yield, beyond)  # fmt: skip
+        auto = _auto_choice(ohlcv, bars, options, atm, bpy, regime, gex)
+        none = np.full(len(sig), None, dtype=object)
+        structure_at = np.where(sig > engine.entry_threshold, auto.up, np.where(sig < -engine.entry_threshold, auto.down, none))
+    out = simulate_chain(bars, sig, options, engine, chain, structure_at)
     t = pd.DataFrame(out["trades"])
     if t.empty:
         t = pd.DataFrame(columns=[c for c in _TRADE_ORDER if c not in ("entry_time", "exit_time")])
@@ -590,7 +611,10 @@ def _run_chain(
     units = t["units"].to_numpy(np.float64)
     t["entry_time"], t["exit_time"] = index[eb], index[xb]
     t["side"] = np.where(t["side"].to_numpy(np.float64) > 0, "long", np.where(t["side"].to_numpy(np.float64) < 0, "short", "neutral"))
-    t["structure"] = options.structure
+    if "structure" not in t:
+        t["structure"] = options.structure
+    if auto is not None:
+        t.insert(4, "structure_reason", [auto.reason(int(e) - 1, "up" if sig[int(e) - 1] > 0 else "down") for e in eb])
     t["size"] = units
     t["entry_price"] = t["entry_value"].to_numpy(np.float64) / (units * options.multiplier)
     t["exit_price"] = t["exit_value"].to_numpy(np.float64) / (units * options.multiplier)
@@ -598,7 +622,7 @@ def _run_chain(
     t["return_pct"] = pnl / t["max_loss"].to_numpy(np.float64)
     t["bars_held"] = xb - eb
     t["open"] = t["exit_reason"] == "end_of_data"
-    trades = t[list(_TRADE_ORDER)].reset_index(drop=True)
+    trades = t[[*_TRADE_ORDER[:4], *(["structure_reason"] if auto is not None else []), *_TRADE_ORDER[4:]]].reset_index(drop=True)
     legs = pd.DataFrame(out["legs"], columns=[
         "trade", "kind", "contracts", "strike", "expiry", "entry_time", "exit_time", "entry_price",
         "exit_price", "entry_iv", "entry_delta", "entry_gamma", "entry_vega", "entry_theta",

@@ -125,8 +125,6 @@ def test_unknown_regime_opens_nothing_and_bad_labels_are_errors():
     assert _run(df, _signal(N), none, iv_premium=0.5).trades.empty
     with pytest.raises(ConfigError, match="unknown label 'UPTREND'"):
         _run(df, _signal(N), pd.Series("UPTREND", index=df.index), iv_premium=0.5)
-    with pytest.raises(ConfigError, match="synthetic prices only"):
-        OptionsConfig(structure="auto", chain="x.csv")
 
 
 def test_auto_with_the_regime_engine_is_causal():
@@ -147,3 +145,60 @@ def test_auto_round_trips_in_a_run_config():
     cfg = RunConfig(DatasetSpec("DEMO"), ["rsi"], mode="options", options={"structure": "auto", "dte": 30})
     back = RunConfig.from_json(cfg.to_json())
     assert back == cfg and back.options is not None and back.options.structure == "auto"
+
+
+# ---- auto on a real chain: states from each day's own quotes --------------------------------
+
+XYZ_DIR = __import__("pathlib").Path(__file__).parent / "data"
+
+
+def _xyz(tmp_path=None, drop=(), cutoff=None):
+    bars = pd.read_csv(XYZ_DIR / "xyz_bars.csv", parse_dates=["date"]).set_index("date")
+    bars.index = bars.index.tz_localize("UTC")
+    chain = str(XYZ_DIR / "xyz_chain_eod.csv")
+    if drop or cutoff:
+        q = pd.read_csv(chain)
+        q = q.drop(columns=list(drop))
+        if cutoff:
+            q = q[q["date"] <= cutoff]
+            bars = bars[bars.index <= pd.Timestamp(cutoff, tz="UTC")]
+        chain = str(tmp_path / "chain.csv")
+        q.to_csv(chain, index=False)
+    sig = np.zeros(len(bars))
+    for s0 in (3, 14, 27, 38):
+        sig[s0 : s0 + 5] = 1.0
+    for s0 in (8, 20, 33):
+        sig[s0 : s0 + 3] = -1.0
+    reg = pd.Series(["TREND_UP"] * 20 + ["RANGE"] * (len(bars) - 20), index=bars.index, dtype=object)
+    opts = OptionsConfig(structure="auto", chain=chain, dte=30, vol_window=5, contracts=1,
+                         profit_target_pct=None, stop_loss_pct=None)  # fmt: skip
+    return bars, run_options_backtest(bars, sig[: len(bars)], opts, EngineConfig(), regime=reg)
+
+
+def test_auto_on_a_chain_reads_each_days_gex():
+    from phi.options.gex import gamma_exposure
+
+    bars, res = _xyz()
+    assert len(res.trades) >= 3 and res.assumptions["prices"].startswith("option quotes")
+    for _, tr in res.trades.iterrows():
+        decided = bars.index[int(tr.entry_bar) - 1]
+        g = gamma_exposure(str(XYZ_DIR / "xyz_chain_eod.csv"), decided, spot=float(bars.close.loc[decided]))
+        want = gex_regime(np.array([g.features["gamma_net"]]), np.array([g.features["gex_flip_zone"]]))[0]
+        assert f"GEX {want}," in tr.structure_reason
+        if want == "FLIP":
+            assert tr.structure == "straddle" and tr.structure_reason.endswith("rule 1")
+    legs = res.legs.groupby("trade").size()
+    assert (legs[res.trades.index[res.trades.structure == "straddle"]] == 2).all()
+
+
+def test_auto_on_a_chain_without_open_interest_has_no_gex_and_is_causal(tmp_path):
+    bars, res = _xyz(tmp_path, drop=("open_interest",))
+    assert len(res.trades) >= 3 and res.trades.structure_reason.str.contains("GEX NEUTRAL").all()
+    # RANGE with cheap or normal vol matches no row: long call / long put by the signal's side
+    assert set(res.trades.structure) <= {"long_call", "long_put"}
+    # a chain and bars cut after a day: every trade closed by then is the same
+    cut_day = "2024-03-01"
+    _, cut = _xyz(tmp_path, drop=("open_interest",), cutoff=cut_day)
+    done = res.trades[res.trades.exit_time < pd.Timestamp(cut_day, tz="UTC")].reset_index(drop=True)
+    assert len(done) >= 2
+    pd.testing.assert_frame_equal(cut.trades.iloc[: len(done)].reset_index(drop=True), done)
