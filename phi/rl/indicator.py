@@ -4,8 +4,8 @@ The agent is trained (seeded, CPU) on the bars from the observations' warm-up up
 ``warm-up + train_bars`` only, with the ``us_equities`` costs; from that bar on the signal is
 its target position (+1 long, 0 flat, -1 short when ``allow_short``; ``hold`` keeps the last
 target), NaN before. Computing on ``df[:k]`` with k past the training bars trains the same
-agent on the same bars, so the values before k do not change (no look-ahead). A backtest
-trades the target with ``entry_threshold = exit_threshold = 0.5`` (the "RL agent" preset).
+agent on the same bars, so the values before k do not change (no look-ahead). The engine
+trades the target as any held signal: a change of target is a cross, filled at the next open.
 torch and Stable-Baselines3 load on the first computation.
 """
 
