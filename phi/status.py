@@ -180,13 +180,25 @@ def check_storage() -> list[Check]:
 
 
 def check_models() -> Check:
+    """Stored models (``PHI_HOME/models``); with ``phi.ml`` present each one's metadata is read,
+    and a model that cannot be read makes this component degraded."""
     from phi.paths import phi_home
 
     folder = phi_home() / "models"
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
     if not names:
         return Check("Models", OK, f"none stored yet in {folder} (phi ml train makes one)")
+    broken: list[str] = []
+    if importlib.util.find_spec("phi.ml.store") is not None:
+        from phi.ml.store import list_models
+
+        try:
+            broken = [f"{m['name']} ({m['error']})" for m in list_models() if m.get("error")]
+        except Exception as exc:  # noqa: BLE001 - an unreadable store is this component's state
+            return Check("Models", DEGRADED, f"{folder}: cannot list the models ({_one_line(exc)})")
     shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    if broken:
+        return Check("Models", DEGRADED, f"{len(broken)} of {len(names)} in {folder} cannot be read: {_one_line('; '.join(broken))}")
     return Check("Models", OK, f"{len(names)} in {folder}: {shown}")
 
 

@@ -111,3 +111,15 @@ def test_doctor_cli_exit_codes(healthy, tmp_path: Path, monkeypatch: pytest.Monk
     report = json.loads(capsys.readouterr().out)
     assert report["overall"] == FAILED
     assert {c["component"] for c in report["checks"] if c["status"] == FAILED} == {"Data cache", "Run history", "Run index database"}
+
+
+def test_models_listed_and_an_unreadable_one_named(healthy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phi.paths import phi_home
+    from phi.status import check_models
+
+    root = phi_home() / "models"
+    assert check_models().detail == f"none stored yet in {root} (phi ml train makes one)"
+    (root / "broken").mkdir(parents=True)
+    (root / "broken" / "metadata.json").write_text("{not json")
+    c = check_models()
+    assert c.status == DEGRADED and c.detail.startswith(f"1 of 1 in {root} cannot be read: broken (")
