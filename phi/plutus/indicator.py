@@ -26,9 +26,14 @@ __all__ = ["PLUTUS", "advisor_from_env", "plutus_raw", "plutus_signal", "registe
 
 def advisor_from_env() -> Any:
     """A caching :class:`~phi.plutus.advisor.PlutusAdvisor` configured from the environment."""
+    from phi.errors import ConfigError
     from phi.plutus.advisor import PlutusAdvisor
 
-    timeout = float(os.environ.get("PHI_PLUTUS_TIMEOUT", "60"))
+    text = os.environ.get("PHI_PLUTUS_TIMEOUT", "60")
+    try:
+        timeout = float(text)
+    except ValueError:
+        raise ConfigError(f"PHI_PLUTUS_TIMEOUT={text!r} is not a number of seconds") from None
     return PlutusAdvisor(
         model=os.environ.get("PHI_PLUTUS_MODEL") or None,
         protocol=os.environ.get("PHI_PLUTUS_PROTOCOL", "ollama"),

@@ -13,7 +13,6 @@ One LLM request per decision bar: this is a loop over decisions, not a numeric h
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -86,13 +85,3 @@ def decision_signal(decisions: pd.DataFrame, index: pd.Index, min_confidence: fl
         out.iloc[first:] = out.iloc[first:].ffill().fillna(0.0)
     return out
 
-
-def signal_summary(decisions: pd.DataFrame) -> dict[str, Any]:
-    """Counts of calls and unusable replies, for a run's description."""
-    counts = decisions["signal"].value_counts()
-    return {
-        "decisions": len(decisions),
-        **{s.lower(): int(counts.get(s, 0)) for s in ("BUY", "SELL", "HOLD")},
-        "unusable": int(decisions["error"].notna().sum()),
-        "mean_confidence": float(decisions["confidence"].mean()) if len(decisions) else math.nan,
-    }
