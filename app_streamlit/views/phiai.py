@@ -106,7 +106,6 @@ def _start(ds: Any, spec: Mapping[str, Any]) -> None:
     from phi.backtest.engine import EngineConfig
     from phi.backtest.run_config import DatasetSpec
     from phi.errors import ConfigError
-    from phi.phiai.tuner import phiai_full_auto
 
     try:
         kwargs = search_settings(st.session_state)
@@ -118,7 +117,17 @@ def _start(ds: Any, spec: Mapping[str, Any]) -> None:
     except Exception as exc:
         st.session_state[MESSAGE] = ("error", "Cannot start PhiAI: " + ui.error_text(exc))
         return
-    frame = ds.frame
+    job = search_job(ds.frame, engine, dataset, kwargs)
+    job.context.update(content_hash=ds.content_hash)
+    st.session_state[JOB] = job.start()
+    st.session_state.pop(MESSAGE, None)
+
+
+def search_job(frame: pd.DataFrame, engine: Any, dataset: Any, kwargs: dict[str, Any]) -> RunJob:
+    """A (not yet started) background job running :func:`phi.phiai.tuner.phiai_full_auto`;
+    its stage reads ``"tune rsi · 48/200"`` and :meth:`RunJob.cancel` stops it after the
+    current batch of trials."""
+    from phi.phiai.tuner import phiai_full_auto
 
     def runner(_config: Any, *, save: bool, progress: Any) -> Any:
         def report(step: str, done: int, total: int) -> None:
@@ -127,9 +136,8 @@ def _start(ds: Any, spec: Mapping[str, Any]) -> None:
         return phiai_full_auto(frame, engine=engine, dataset=dataset, progress=report, **kwargs)
 
     job = RunJob(None, save=False, runner=runner)
-    job.context.update(settings=kwargs, content_hash=ds.content_hash)
-    st.session_state[JOB] = job.start()
-    st.session_state.pop(MESSAGE, None)
+    job.context.update(settings=kwargs)
+    return job
 
 
 def _cancel() -> None:

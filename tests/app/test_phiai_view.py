@@ -162,3 +162,20 @@ def test_when_no_parameter_set_meets_the_constraints_the_page_says_so() -> None:
     assert all(t.stats["feasible_trials"] == 0 for t in result.tuning.values())
     said = [w for w in warnings_(at) if "met the constraints" in w]
     assert [w.split()[4] for w in said] == list(result.tuning)
+
+
+def test_cancel_stops_a_long_search_after_its_current_batch() -> None:
+    import time
+
+    from phi.backtest.engine import EngineConfig
+    from tests.phiai.frames import random_walk
+
+    kwargs = view.search_settings({view.TRIALS: 100_000, view.FOLDS: 3, view.INDICATORS: ["rsi"]})
+    job = view.search_job(random_walk(600, seed=1), EngineConfig(), None, kwargs).start()
+    t0 = time.monotonic()
+    while not job.stage.startswith("tune rsi") and time.monotonic() - t0 < 60:
+        time.sleep(0.01)
+    assert job.stage.startswith("tune rsi ·") and 0 < job.fraction < 1
+    assert job.cancel()
+    assert job.wait(30)
+    assert job.cancelled and job.result is None and job.error is None
