@@ -27,3 +27,17 @@ def test_scanner_page_scans_ranks_and_reports_failures() -> None:
     spec = figure(at, "scan:heatmap")
     heat = spec["data"][0]
     assert heat["type"] == "heatmap" and heat["y"] == list(table["symbol"]) and len(heat["x"]) == 8
+
+
+def test_scanner_page_l2_without_a_key_says_unavailable(monkeypatch) -> None:
+    monkeypatch.delenv("POLYGON_API_KEY", raising=False)
+    at = start()
+    at.segmented_control(key="nav").set_value("Scanner").run()
+    at.text_input(key="scan:symbols").set_value("SPY")
+    at.date_input(key="scan:start").set_value(dt.date(2023, 1, 1))
+    at.date_input(key="scan:end").set_value(dt.date(2024, 6, 30))
+    at.checkbox(key="scan:l2").check()
+    at.button[0].click().run()
+    assert_clean(at)
+    assert "L2 quotes: unavailable - POLYGON_API_KEY is not set" in html_text(at)
+    assert set(at.dataframe[0].value["book_imbalance"]) == {"unavailable"}
