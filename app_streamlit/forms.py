@@ -29,6 +29,7 @@ PAGES: Final[dict[str, str]] = {
     "PhiAI": "phiai",
     "Scanner": "scanner",
     "Plutus": "plutus",
+    "ML Status": "ml_status",
     "System status": "status",
 }
 VIEWS: Final = tuple(PAGES)
