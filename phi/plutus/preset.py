@@ -14,6 +14,7 @@ says how many replies were cached.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +61,8 @@ def plutus_config(
 
 
 def run_plutus(config: RunConfig, *, save: bool = True, **kwargs: Any) -> tuple[RunResult, ReplyTally]:
-    """``phi.run(config)`` counting where Plutus's replies came from.
+    """``phi.run(config)`` counting where Plutus's replies came from; the count goes into the
+    run's assumption ledger (``llm_replies``) and, when saved, ``plutus_replies.json``.
 
     Raises
     ------
@@ -71,9 +73,30 @@ def run_plutus(config: RunConfig, *, save: bool = True, **kwargs: Any) -> tuple[
 
     with count_replies() as tally:
         try:
-            result = run(config, save=save, **kwargs)
+            result = run(config, save=False, **kwargs)
         except LLMUnavailableError as exc:
             raise LLMUnavailableError(
                 f"{exc} ({tally.cached} replies of this run were in the cache; the next one was not)"
             ) from None
+    if isinstance(result.assumptions, dict):
+        result.assumptions["llm_replies"] = tally.summary()
+    if save:
+        _save(result.config if result.config is not None else config, result, tally)
     return result, tally
+
+
+def _save(config: RunConfig, result: RunResult, tally: ReplyTally) -> None:
+    """Save like ``phi.run`` does, plus the reply counts; a failed save keeps the result."""
+    from phi.backtest.run_history import save_run
+    from phi.errors import PhiError
+
+    counts = {"cached": tally.cached, "fresh": tally.fresh, "failed": tally.failed, "unsaved": tally.unsaved,
+              "summary": tally.summary(), "errors": tally.errors}  # fmt: skip
+    extra = {"plutus_replies.json": (json.dumps(counts, indent=2, sort_keys=True) + "\n").encode("utf-8")}
+    try:
+        result.run_id = save_run(config, result, data_metadata=result.data, extra_files=extra)
+        result.save_error = None
+    except PhiError as exc:
+        result.save_error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever breaks the save, keep the result
+        result.save_error = f"could not save the run: {type(exc).__name__}: {exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -91,6 +92,12 @@ def test_the_cached_preset_reruns_identically_without_the_server(monkeypatch: py
     second, t2 = run_plutus(cfg)
     assert (t2.cached, t2.fresh) == (t1.fresh, 0)
     assert first.metrics == second.metrics and len(first.trades) > 0
+    from phi.backtest import run_history as rh
+
+    saved = rh.load_run(second.run_id)
+    assert json.loads(rh.saved_file(saved, "plutus_replies.json"))["cached"] == t1.fresh
+    assert second.assumptions["llm_replies"] == t2.summary()
+    pd.testing.assert_frame_equal(rh.load_run(first.run_id).trades, saved.trades)
     pd.testing.assert_frame_equal(first.trades, second.trades)
     pd.testing.assert_series_equal(first.equity, second.equity)
     # one reply missing from the cache and no server: one line saying so
