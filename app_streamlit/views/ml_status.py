@@ -154,11 +154,11 @@ def _train_form() -> None:
             name = st.text_input("Save as", f"{symbol}_{model}", key="ml:name")
             go = st.form_submit_button("Train", type="primary")
         if go:
-            _train(ds, name, model=model, label=label, horizon=int(horizon), folds=int(folds),
+            _train(ds, name, symbol, model=model, label=label, horizon=int(horizon), folds=int(folds),
                    holdout=float(holdout), profit=float(profit), stop=float(stop), feature_set=features)  # fmt: skip
 
 
-def _train(ds: Any, name: str, **kwargs: Any) -> None:
+def _train(ds: Any, name: str, symbol: str, **kwargs: Any) -> None:
     from phi.ml.store import check_name, save_model
     from phi.ml.train import train_classifier
 
@@ -166,12 +166,13 @@ def _train(ds: Any, name: str, **kwargs: Any) -> None:
         return
     bar = st.progress(0.0, text="computing features")
 
-    def progress(frac: float, msg: str) -> None:
+    def progress(frac: float, msg: str) -> None:  # called after each fold
         bar.progress(min(max(frac, 0.0), 1.0), text=msg)
 
     model = ui.attempt(train_classifier, ds.frame, progress=progress, **kwargs)
     if isinstance(model, ui.Failed):
         return
+    model.data["symbol"] = model.data.get("symbol") or symbol
     saved = ui.attempt(save_model, model, name)
     if isinstance(saved, ui.Failed):
         st.warning(f"Trained but not saved: hold-out accuracy {model.holdout_scores['accuracy']:.3f}.")

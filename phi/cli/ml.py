@@ -83,6 +83,7 @@ def train(
             progress=lambda frac, msg: status.update(f"Training {model}: {msg} ({frac:.0%})"),
         )  # fmt: skip
     m.data["dataset"] = _dataset_meta(symbol, start, end, timeframe, vendor, path, ds)
+    m.data["symbol"] = m.data.get("symbol") or sym
     print_scores(m)
     save_model(m, name)
     console.print(f"stored as [bold]{name}[/] in {models_root() / name} (card.md, metadata.json, model.joblib)", highlight=False)

@@ -64,6 +64,7 @@ def train(
     with console.status(f"Training PPO for {timesteps:,} steps on {sym} ...", spinner="dots"):
         agent = train_agent(ds.frame, timesteps=timesteps, train=train_share, seed=seed, allow_short=allow_short, costs=costs)
     agent.data["dataset"] = _dataset_meta(symbol, start, end, timeframe, vendor, path, ds)
+    agent.data["symbol"] = agent.data.get("symbol") or sym
     _print(agent)
     save_agent(agent, name)
     console.print(f"stored as [bold]{name}[/] in {models_root() / name}", highlight=False)
