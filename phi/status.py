@@ -294,10 +294,17 @@ def _reachable(url: str, timeout: float) -> str | None:
 def check_vendors(urls: Mapping[str, str] | None = None, timeout: float = 3.0, network: bool = True) -> list[Check]:
     urls = {**VENDOR_URLS, **(urls or {})}
     out = [Check("Vendor demo", OK, "synthetic data generated locally; always available offline")]
+    reach: dict[str, str | None] = {}
+    if network:  # both servers side by side: the check waits about one timeout
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {name: pool.submit(_reachable, urls[name], timeout) for name in ("yfinance", "alpha_vantage")}
+            reach = {name: f.result() for name, f in futures.items()}
     if not network:
         out.append(Check("Vendor yfinance", OK, "not checked (--no-network)"))
     else:
-        problem = _reachable(urls["yfinance"], timeout)
+        problem = reach["yfinance"]
         out.append(Check("Vendor yfinance", DEGRADED if problem else OK,
                          f"{urls['yfinance']} not reachable ({problem}); use the demo or csv vendor offline" if problem
                          else f"{urls['yfinance']} reachable"))  # fmt: skip
@@ -306,10 +313,10 @@ def check_vendors(urls: Mapping[str, str] | None = None, timeout: float = 3.0, n
     if not network:
         out.append(Check("Vendor alpha_vantage", OK if has_key else DEGRADED, f"{key_text}; server not checked (--no-network)"))
     else:
-        problem = _reachable(urls["alpha_vantage"], timeout)
+        problem = reach["alpha_vantage"]
         status = OK if has_key and not problem else DEGRADED
-        reach = f"{urls['alpha_vantage']} not reachable ({problem})" if problem else f"{urls['alpha_vantage']} reachable"
-        out.append(Check("Vendor alpha_vantage", status, f"{key_text}; {reach}"))
+        where = f"{urls['alpha_vantage']} not reachable ({problem})" if problem else f"{urls['alpha_vantage']} reachable"
+        out.append(Check("Vendor alpha_vantage", status, f"{key_text}; {where}"))
     return out
 
 
