@@ -123,7 +123,13 @@ def _backtest(spec: dict[str, Any]) -> None:
         min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF)
         go = st.form_submit_button("Run Plutus backtest")
     if go:
-        ran = ui.attempt(run_backtest, spec, int(every), float(min_conf))
+        from phi.plutus.indicator import PLUTUS
+
+        ds = st.session_state.get(forms.DATASET)
+        n = max(0, (len(ds.frame) - PLUTUS.warmup({}) + int(every) - 1) // int(every)) if ds is not None else 0
+        with st.spinner(f"Asking Plutus about {n:,} bars (replies already in the cache come at once; a new one "
+                        "takes the model's time) ..."):  # fmt: skip
+            ran = ui.attempt(run_backtest, spec, int(every), float(min_conf))
         if not isinstance(ran, ui.Failed):
             st.session_state[BACKTEST] = ran
     out: dict[str, Any] | None = st.session_state.get(BACKTEST)
