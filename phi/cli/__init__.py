@@ -28,6 +28,7 @@ from phi.cli import (
 from phi.cli._common import err_console
 from phi.cli.batch import batch_app
 from phi.cli.ml import ml_app
+from phi.cli.portfolio import portfolio_app
 from phi.cli.rl import rl_app
 from phi.cli.strategies import strategies_app
 
@@ -52,6 +53,7 @@ app.command()(workbench.workbench)
 app.add_typer(options.options_app, name="options")
 app.add_typer(plutus.plutus_app, name="plutus")
 app.add_typer(strategies_app, name="strategies")
+app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(ml_app, name="ml")
 app.add_typer(rl_app, name="rl")
 app.command("scan")(scan.scan_cmd)
