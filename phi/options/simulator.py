@@ -58,7 +58,7 @@ from phi.backtest._inputs import _Bars, _signal_matrix
 from phi.backtest.engine import BacktestResult
 from phi.backtest.engine_config import EngineConfig
 from phi.backtest.metrics import compute_metrics
-from phi.errors import ConfigError, EngineError
+from phi.errors import ConfigError, EngineError, PhiError
 from phi.options import _sim_nb as nb
 from phi.options.auto import IV_HIGH, IV_LOW, AutoChoice, choose_structures
 from phi.options.config import OptionsConfig
@@ -420,7 +420,10 @@ def _auto_choice(
     if regime is None:
         from phi.regime.engine import RegimeEngine
 
-        regime = RegimeEngine().run(ohlcv).dominant_regime()
+        try:
+            regime = RegimeEngine().run(ohlcv).dominant_regime()
+        except PhiError as exc:
+            raise type(exc)(f"structure='auto' reads the regime engine: {exc}") from None
     if not isinstance(regime, pd.Series):
         raise ConfigError(f"regime must be a pandas Series of dominant-regime labels, got {type(regime).__name__}")
     if regime.index.equals(bars.index) or len(regime) != len(bars.index):

@@ -202,3 +202,11 @@ def test_auto_on_a_chain_without_open_interest_has_no_gex_and_is_causal(tmp_path
     done = res.trades[res.trades.exit_time < pd.Timestamp(cut_day, tz="UTC")].reset_index(drop=True)
     assert len(done) >= 2
     pd.testing.assert_frame_equal(cut.trades.iloc[: len(done)].reset_index(drop=True), done)
+
+
+def test_auto_on_too_few_bars_for_the_regime_engine_says_so():
+    from phi.errors import PhiError
+
+    df = make_ohlcv(60, seed=8)
+    with pytest.raises(PhiError, match="structure='auto' reads the regime engine: .*warm-up"):
+        run_options_backtest(df, np.zeros(60), OptionsConfig(structure="auto"))
