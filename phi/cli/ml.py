@@ -103,6 +103,8 @@ def evaluate(
 ) -> None:
     """Show a stored model's CV and hold-out, check its data fingerprint, and score it on
     the bars after its training data (and the latest P(up))."""
+    import pandas as pd
+
     from phi.ml.scores import score
     from phi.ml.store import load_metadata, load_model
 
@@ -125,16 +127,18 @@ def evaluate(
     if own:
         m.check_data(bars)
         console.print(f"data fingerprint matches the training bars ({m.fingerprint[:12]})", highlight=False)
-    p = m.predict_proba(bars)
-    last = bars.index[bars.index <= m.data["last"]]
-    later = bars.index > (last[-1] if len(last) and own else bars.index[0] - (bars.index[1] - bars.index[0]))
+    import numpy as np
+
     from phi.ml.labels import make_labels
 
+    p = m.predict_proba(bars)
     y, _ = make_labels(bars, m.label)
-    ok = later & p.notna().to_numpy() & ~__import__("numpy").isnan(y)
-    if ok.sum() > 0:
+    # own data: only the bars after the training data are new; another symbol: every bar is
+    new = bars.index > pd.Timestamp(m.data["last"]) if own else np.ones(len(bars), dtype=bool)
+    ok = new & p.notna().to_numpy() & ~np.isnan(y)
+    if ok.any():
         s = score(y[ok], p.to_numpy()[ok])
-        what = "new bars after the training data" if own else f"{ds.metadata.get('symbol', symbol)}"
+        what = "new bars after the training data" if own else str(ds.metadata.get("symbol", symbol))
         console.print(f"{what} ({s['n']} bars): accuracy [bold]{_f(s['accuracy'])}[/], log loss {_f(s['log_loss'])}, AUC {_f(s['auc'])}", highlight=False)
     else:
         console.print("no labelled bars after the training data to score on (the hold-out above is the out-of-sample score)")
