@@ -8,8 +8,9 @@ shown), the data cache and the run history (writable, sizes), the run index data
 stored models (``PHI_HOME/models``), the level-2 quote key and the LLM server (Plutus).
 
 Nothing here writes to disk except a probe file that is removed at once, and every network
-check waits at most ``timeout`` seconds. The vendor URLs checked are :data:`VENDOR_URLS`
-(overridable per call, so tests point them at loopback).
+check waits at most ``timeout`` seconds. The vendor URLs checked are :data:`VENDOR_URLS`,
+overridable per call or by ``$PHI_STATUS_VENDOR_URLS`` (``yfinance=URL,alpha_vantage=URL``), so
+tests point them at loopback.
 """
 
 from __future__ import annotations
@@ -291,8 +292,18 @@ def _reachable(url: str, timeout: float) -> str | None:
     return None
 
 
+def _env_urls() -> dict[str, str]:
+    """``$PHI_STATUS_VENDOR_URLS`` (``yfinance=URL,alpha_vantage=URL``) overrides the checked URLs."""
+    out = {}
+    for part in os.environ.get("PHI_STATUS_VENDOR_URLS", "").split(","):
+        name, _, url = part.partition("=")
+        if name.strip() in VENDOR_URLS and url.strip():
+            out[name.strip()] = url.strip()
+    return out
+
+
 def check_vendors(urls: Mapping[str, str] | None = None, timeout: float = 3.0, network: bool = True) -> list[Check]:
-    urls = {**VENDOR_URLS, **(urls or {})}
+    urls = {**VENDOR_URLS, **_env_urls(), **(urls or {})}
     out = [Check("Vendor demo", OK, "synthetic data generated locally; always available offline")]
     reach: dict[str, str | None] = {}
     if network:  # both servers side by side: the check waits about one timeout

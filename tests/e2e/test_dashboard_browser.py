@@ -31,14 +31,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def dashboard(tmp_path: Path) -> Iterator[str]:
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, str]]:
     from app_streamlit.styles import streamlit_flags
 
     port, closed = _free_port(), _free_port()
     dead = f"http://127.0.0.1:{closed}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PHI_HOME": str(tmp_path / "home"), "OLLAMA_HOST": dead,
            "HTTPS_PROXY": dead, "HTTP_PROXY": dead, "https_proxy": dead, "http_proxy": dead, "ALL_PROXY": dead}  # fmt: skip
-    env.pop("POLYGON_API_KEY", None)
+    env["PHI_STATUS_VENDOR_URLS"] = f"yfinance={dead},alpha_vantage={dead}"
+    for key in ("POLYGON_API_KEY", "NO_PROXY", "no_proxy"):
+        env.pop(key, None)
     log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), f"--server.port={port}",
@@ -60,7 +62,7 @@ def dashboard(tmp_path: Path) -> Iterator[str]:
                 log.flush()
                 pytest.fail("the dashboard did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
             time.sleep(0.1)
-        yield url
+        yield url, dead
     finally:
         proc.terminate()
         try:
@@ -75,9 +77,10 @@ def _open_tab(page: Any, label: str) -> None:
     _idle(page)
 
 
-def test_every_dashboard_tab_in_a_real_browser(dashboard: str) -> None:
+def test_every_dashboard_tab_in_a_real_browser(dashboard: tuple[str, str]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    url, dead = dashboard
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
@@ -85,7 +88,7 @@ def test_every_dashboard_tab_in_a_real_browser(dashboard: str) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
-            page.goto(dashboard, wait_until="domcontentloaded")
+            page.goto(url, wait_until="domcontentloaded")
             expect(page.get_by_role("tab", name="ML Status", exact=True)).to_be_visible(timeout=60_000)
             _idle(page)
             for i, label in enumerate(TABS, 1):
@@ -111,6 +114,7 @@ def test_every_dashboard_tab_in_a_real_browser(dashboard: str) -> None:
                     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
                 if label == "System Status":
                     expect(page.locator(".phi-status")).to_be_visible(timeout=60_000)
+                    expect(page.locator(".phi-status")).to_contain_text(f"{dead} not reachable")
                 expect(page.locator("[data-testid='stException']")).to_have_count(0)
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(ARTIFACTS / f"dashboard_{i}_{label.lower().replace(' ', '_').replace('-', '')}.png"),

@@ -123,3 +123,13 @@ def test_models_listed_and_an_unreadable_one_named(healthy, monkeypatch: pytest.
     (root / "broken" / "metadata.json").write_text("{not json")
     c = check_models()
     assert c.status == DEGRADED and c.detail.startswith(f"1 of 1 in {root} cannot be read: broken (")
+
+
+def test_vendor_urls_from_the_environment(healthy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phi.status import check_vendors
+
+    dead = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("PHI_STATUS_VENDOR_URLS", f"yfinance={dead}, alpha_vantage={dead}/av")
+    checks = {c.component: c for c in check_vendors(timeout=1)}
+    assert checks["Vendor yfinance"].detail.startswith(f"{dead} not reachable")
+    assert f"{dead}/av not reachable" in checks["Vendor alpha_vantage"].detail
