@@ -323,6 +323,7 @@ def field_nb(
     n_base: int,
     u: np.ndarray,
     vol: np.ndarray,
+    keep_lp: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The probability field in one pass per bar (see probability_field.py).
 
@@ -333,12 +334,13 @@ def field_nb(
     groups, marginal node probs, normalised group entropies, species probs (these four
     float32: computed in float64, rounded when stored) and the 8 bins (float64)
     (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL) for
-    base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV.
+    base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV. ``keep_lp=False``: the node
+    log-probs are not stored (an empty (0, nodes) array is returned).
     """
     n, k = logits.shape
     ng = group_size.shape[0]
     ns, nl = paths.shape
-    node_lp = np.empty((n, k), dtype=np.float32)
+    node_lp = np.empty((n if keep_lp else 0, k), dtype=np.float32)
     node_p = np.empty((n, k), dtype=np.float32)
     lp_row = np.empty(k)
     p_row = np.empty(k)
@@ -435,8 +437,10 @@ def field_nb(
         regimes[t, 6] = p_row[vol[0]]
         regimes[t, 7] = p_row[vol[2]]
         for j in range(k):
-            node_lp[t, j] = lp_row[j]
             node_p[t, j] = p_row[j]
+        if keep_lp:
+            for j in range(k):
+                node_lp[t, j] = lp_row[j]
     return node_lp, node_p, ent, species, regimes
 
 

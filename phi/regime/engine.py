@@ -208,18 +208,16 @@ class RegimeEngine:
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
                 f"has {len(ohlcv)}. Use a longer date range"
             )
-        col = {f: i for i, f in enumerate(feature_names(cfg.features))}
         front = _front(ohlcv, cfg, keep=False)
         z, fld, gate, front_levels = front.z, front.field, front.gate, front.levels
-        vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
-        z = _f32(z)
+        vz, gz = front.volume_z, front.gap_z
         del front
         experts = list(cfg.experts.validity)
         s = expert_signals(ohlcv, experts).to_numpy(dtype=np.float64)
         w = expert_weights(fld, cfg.experts, cfg.confidence.affinity_blend)
         node_probs = fld.node_probs
         # not kept (recomputed on access): free them before the last stages allocate
-        fld = dataclasses.replace(fld, node_log_probs=_EMPTY, species=_EMPTY, node_probs=_EMPTY)
+        fld = dataclasses.replace(fld, species=_EMPTY, node_probs=_EMPTY)
         mixed = mix(s, w, fld, vz, gz, cfg.experts, cfg.confidence)
         del vz, gz
         w = _f32(w)
@@ -258,7 +256,9 @@ _EMPTY = np.empty((0, 0), dtype=np.float32)
 class _Front:
     """The pipeline up to the probability field (see :func:`_front`)."""
 
-    z: np.ndarray  # normalised features x volume gate, float64 (bars, 26)
+    z: np.ndarray  # normalised features x volume gate, float32 (bars, 26)
+    volume_z: np.ndarray  # its volume_zscore and gap_score columns in float64
+    gap_z: np.ndarray
     gate: np.ndarray
     levels: pd.DataFrame  # float32
     field: Field
@@ -284,10 +284,14 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
     lv = level_features(ohlcv, cfg.levels)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
     energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
+    kept_energy = energy if keep else None
+    del energy
+    vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
+    z = _f32(z)  # free the float64 z before the probability field allocates
     with np.errstate(over="ignore"):
         lv = lv.astype(np.float32)
-    fld = probability_field(logits, direction, cfg)
-    return _Front(z, gate, lv, fld, raw, energy if keep else None, _f32(logits) if keep else None)
+    fld = probability_field(logits, direction, cfg, keep_log_probs=keep)
+    return _Front(z, vz, gz, gate, lv, fld, raw, kept_energy, _f32(logits) if keep else None)
 
 
 def _internals(bars: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataFrame]:

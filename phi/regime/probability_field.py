@@ -71,10 +71,13 @@ class Field:
     group_entropy: np.ndarray
 
 
-def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfig) -> Field:
+def probability_field(
+    logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfig, keep_log_probs: bool = True
+) -> Field:
     """Node, species and regime probabilities from sticky logits (bars, 28).
 
-    ``direction_z`` is the direction feature (NaN counts as 0 -> u = 0.5).
+    ``direction_z`` is the direction feature (NaN counts as 0 -> u = 0.5);
+    ``keep_log_probs=False`` leaves ``node_log_probs`` empty (0 rows), saving its memory.
     """
     group = np.empty(len(NODES), dtype=np.int64)
     for g, members in enumerate(GROUPS.values()):
@@ -99,6 +102,7 @@ def probability_field(logits: np.ndarray, direction_z: np.ndarray, cfg: MFTConfi
         len(BASE_REGIMES),
         u,
         vol,
+        keep_log_probs,
     )
     return Field(node_lp, node_p, species, regimes, ent)
 
