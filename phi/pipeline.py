@@ -13,7 +13,7 @@ import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,9 @@ from phi.blending.blender import PhiAIFit, Scorer, apply_phiai, blend, phiai_fit
 from phi.errors import DataError
 
 if TYPE_CHECKING:
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
     from phi.options.simulator import OptionsResult
+    from phi.portfolio_pipeline import PortfolioRunResult
 
 __all__ = ["STAGES", "DataChangedWarning", "RunResult", "engine_scorer", "rerun", "run"]
 
@@ -142,18 +144,23 @@ def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[s
         return None, f"could not save the run: {type(exc).__name__}: {exc}"
 
 
+@overload
+def run(config: RunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ...) -> RunResult: ...
+@overload
+def run(config: PortfolioRunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ...) -> PortfolioRunResult: ...
 def run(
-    config: RunConfig,
+    config: RunConfig | PortfolioRunConfig,
     *,
     save: bool = True,
     progress: Progress | None = None,
     allow_data_change: bool = False,
-) -> RunResult:
+) -> RunResult | PortfolioRunResult:
     """Run a backtest described by ``config`` end to end and (by default) save it.
 
     Parameters
     ----------
-    config : RunConfig
+    config : RunConfig or PortfolioRunConfig
+        A portfolio config runs through :func:`phi.portfolio_pipeline.run_portfolio_config`.
     save : bool
         Save to the run history; the result's ``run_id`` is then set. A failed save never
         loses the result: ``run_id`` stays ``None`` and ``save_error`` says why in one line.
@@ -176,9 +183,14 @@ def run(
     >>> res = run(cfg, save=False)  # doctest: +SKIP
     >>> res.metrics["sharpe"]  # doctest: +SKIP
     """
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
     from phi.data.store import get_dataset
     from phi.indicators.registry import compute_all_signals, get_indicator
 
+    if isinstance(config, PortfolioRunConfig):  # a multi-asset run (phi.portfolio_pipeline)
+        from phi.portfolio_pipeline import run_portfolio_config
+
+        return run_portfolio_config(config, save=save, progress=progress, allow_data_change=allow_data_change)
     if not isinstance(config, RunConfig):
         from phi.errors import ConfigError
 
@@ -284,7 +296,7 @@ def rerun(
     save: bool = True,
     progress: Progress | None = None,
     allow_data_change: bool = False,
-) -> RunResult:
+) -> RunResult | PortfolioRunResult:
     """Run a saved run's ``config.json`` again (same data -> identical trades and metrics).
 
     Raises :class:`DataError` if the bars changed since (see ``allow_data_change`` in :func:`run`).

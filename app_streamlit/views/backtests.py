@@ -223,7 +223,11 @@ def show_result(cmp: Any) -> None:
             st.warning(f"{r.preset.name} was not saved: {r.save_error}")
     if any(r.result.data.get("synthetic") for r in cmp.runs if hasattr(r.result, "data")):
         st.caption("SYNTHETIC DEMO DATA - generated locally, not market prices.")
-    saved = {r.run_id: r.preset.name for r in cmp.runs if r.run_id}
+    saved = {r.run_id: r.preset.name for r in cmp.runs if r.run_id and not r.preset.is_portfolio}
+    for r in cmp.runs:
+        if r.run_id and r.preset.is_portfolio:  # no single-symbol steps to open it in
+            st.caption(f"{r.preset.name} trades {', '.join(r.preset.symbols)}: saved as run {r.run_id} with its holdings, "
+                       f"fills and contribution by symbol (phi runs show {r.run_id}).")
     if saved:
         c = st.columns([3, 1], vertical_alignment="bottom")
         c[0].selectbox("Run", list(saved), key=OPEN_RUN, format_func=lambda rid: f"{saved[rid]} · {rid}")

@@ -97,6 +97,12 @@ def _open(run_id: str) -> None:
     saved = ui.attempt(load_run, run_id)
     if isinstance(saved, ui.Failed):
         return
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+
+    if isinstance(saved.config, PortfolioRunConfig):  # a multi-asset run: no single-symbol steps to open it in
+        st.info(f"Run {run_id} is a portfolio of {', '.join(saved.config.symbols)}: its holdings, fills, weights and "
+                f"contribution by symbol are saved beside it; see them with `phi runs show {run_id}`.")
+        return
     ds = saved.config.dataset
     data = ui.attempt(get_dataset, ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor, path=ds.path)
     frame = None if isinstance(data, ui.Failed) else data.frame

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from phi.backtest.engine import BacktestResult
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
     from phi.backtest.run_config import RunConfig
 
 __all__ = [
@@ -191,9 +192,48 @@ def _candidate_ids(config_hash: str, limit: int = 1000) -> Iterator[str]:
         yield f"{base}-{secrets.token_hex(2)}"
 
 
-def _results(config: RunConfig, result: BacktestResult, meta: Mapping[str, Any]) -> dict[str, Any]:
-    ds = config.dataset
+def _portfolio_summary(config: PortfolioRunConfig, result: BacktestResult, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The listing fields of a portfolio run (symbol: the universe, indicators: the weight rule)."""
+    eq = result.equity
+    return {
+        "symbol": config.label(), "vendor": config.vendor, "timeframe": config.timeframe,
+        "start": config.start, "end": config.end, "bars": len(eq),
+        "first_bar": eq.index[0].isoformat() if len(eq) else None, "last_bar": eq.index[-1].isoformat() if len(eq) else None,
+        "indicators": [config.weights.text()], "blend_mode": f"portfolio, rebalance {config.portfolio.rebalance}",
+        "initial_capital": config.portfolio.initial_capital, "synthetic": bool(meta.get("synthetic", config.vendor == "demo")),
+        "description": config.description, "tags": list(config.tags), "symbols": list(config.symbols),
+    }  # fmt: skip
+
+
+def _results(config: RunConfig | PortfolioRunConfig, result: BacktestResult, meta: Mapping[str, Any]) -> dict[str, Any]:
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+
+    if isinstance(config, PortfolioRunConfig):  # a multi-asset run (phi.portfolio_pipeline)
+        summary, fingerprint = _portfolio_summary(config, result, meta), config.data_fingerprint
+    else:
+        summary, fingerprint = _summary(config, result, meta), config.dataset.content_hash or meta.get("content_hash")
     health = meta.get("health")
+    data_keys = ("vendor", "symbol", "timeframe", "adjustment", "exchange_tz", "synthetic",
+                 "dataset_id", "rows", "first_bar", "last_bar", "content_hash", "repairs")  # fmt: skip
+    return {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "phi_version": config.phi_version,
+        "config_hash": config.config_hash(),
+        "data_fingerprint": fingerprint,
+        "metrics": _jsonable(result.metrics),
+        "assumptions": _jsonable(result.assumptions),
+        "summary": summary,
+        "data": _jsonable(
+            {k: meta[k] for k in data_keys if k in meta}
+            | ({"health_status": health.get("status")} if isinstance(health, Mapping) else {})
+        ),
+        "files": {"config": CONFIG_FILE, "trades": TRADES_FILE, "equity": EQUITY_FILE},
+    }
+
+
+def _summary(config: RunConfig, result: BacktestResult, meta: Mapping[str, Any]) -> dict[str, Any]:
+    ds = config.dataset
     summary = {
         "symbol": ds.symbol,
         "vendor": ds.vendor,
@@ -213,23 +253,7 @@ def _results(config: RunConfig, result: BacktestResult, meta: Mapping[str, Any])
     if config.options is not None:  # an options run: what it traded, for the listing
         o = config.options
         summary["options"] = f"{o.structure} {o.dte}d" + (" on a chain" if o.chain else "")
-    data_keys = ("vendor", "symbol", "timeframe", "adjustment", "exchange_tz", "synthetic",
-                 "dataset_id", "rows", "first_bar", "last_bar", "content_hash", "repairs")  # fmt: skip
-    return {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "phi_version": config.phi_version,
-        "config_hash": config.config_hash(),
-        "data_fingerprint": ds.content_hash or meta.get("content_hash"),
-        "metrics": _jsonable(result.metrics),
-        "assumptions": _jsonable(result.assumptions),
-        "summary": summary,
-        "data": _jsonable(
-            {k: meta[k] for k in data_keys if k in meta}
-            | ({"health_status": health.get("status")} if isinstance(health, Mapping) else {})
-        ),
-        "files": {"config": CONFIG_FILE, "trades": TRADES_FILE, "equity": EQUITY_FILE},
-    }
+    return summary
 
 
 def _equity_frame(result: BacktestResult) -> pd.DataFrame:
@@ -245,7 +269,7 @@ def _equity_frame(result: BacktestResult) -> pd.DataFrame:
 
 
 def save_run(
-    config: RunConfig,
+    config: RunConfig | PortfolioRunConfig,
     result: BacktestResult,
     *,
     data_metadata: Mapping[str, Any] | None = None,
@@ -256,7 +280,7 @@ def save_run(
 
     Parameters
     ----------
-    config : RunConfig
+    config : RunConfig or PortfolioRunConfig
         The config exactly as run (with ``dataset.content_hash`` filled in).
     result : BacktestResult
         The engine's result for it.
@@ -484,7 +508,7 @@ class SavedRun:
 
     run_id: str
     path: Path
-    config: RunConfig
+    config: RunConfig | PortfolioRunConfig
     results: dict[str, Any]
     trades: pd.DataFrame
     equity: pd.DataFrame
@@ -500,13 +524,27 @@ class SavedRun:
         return dict(self.results.get("assumptions") or {})
 
 
-def _load_config(run_id: str, results: Mapping[str, Any]) -> RunConfig:
+def _is_portfolio(text: str) -> bool:
+    """Whether a config.json holds a PortfolioRunConfig (``"mode": "portfolio"`` at the top)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False  # RunConfig.from_json says what is wrong with it
+    return isinstance(data, dict) and data.get("mode") == "portfolio"
+
+
+def _load_config(run_id: str, results: Mapping[str, Any]) -> RunConfig | PortfolioRunConfig:
     from phi.backtest.run_config import RunConfig
     from phi.errors import ConfigError
 
     raw = _read_file(run_id, results, CONFIG_FILE, MAX_CONFIG_BYTES)
     try:
-        return RunConfig.from_json(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if b'"portfolio"' in raw and _is_portfolio(text):  # a multi-asset run's config
+            from phi.backtest.portfolio_run_config import PortfolioRunConfig
+
+            return PortfolioRunConfig.from_json(text)
+        return RunConfig.from_json(text)
     except UnicodeDecodeError:
         raise _bad(run_id, f"{CONFIG_FILE} is not UTF-8 text") from None
     except (ConfigError, RecursionError) as exc:

@@ -92,16 +92,17 @@ def portfolio_header(cfg: PortfolioRunConfig, n_bars: int | None = None) -> Text
 
 def contribution_table(frame: Any, total_return: float | None = None) -> Table:
     """Per-symbol P&L, contribution to the return, costs and fills."""
-    table = Table(title=Text("Contribution by symbol (P&L = fills' cash + final holding at the last close)"), title_justify="left")
+    table = Table(title=Text("Contribution by symbol (P&L = fills' cash + final holding at the last close)"), title_justify="left", caption_justify="left")
     for col in ("symbol", "P&L", "contrib. %", "costs", "fills", "final value"):
         table.add_column(col, justify="left" if col == "symbol" else "right", no_wrap=True)
     for sym, row in frame.iterrows():
         table.add_row(Text(str(sym)), f"{row['pnl']:,.2f}", f"{100 * row['contribution']:+,.2f}", f"{row['costs']:,.2f}",
                       f"{int(row['fills']):,}", f"{row['final_value']:,.2f}")  # fmt: skip
     total = frame["contribution"].sum()
-    check = f" (total return {100 * total_return:+,.2f})" if total_return is not None else ""
     table.add_row(Text("total", style="bold"), f"{frame['pnl'].sum():,.2f}", f"{100 * total:+,.2f}", f"{frame['costs'].sum():,.2f}",
-                  f"{int(frame['fills'].sum()):,}", Text(check.strip(" ()")))  # fmt: skip
+                  f"{int(frame['fills'].sum()):,}", f"{frame['final_value'].sum():,.2f}")  # fmt: skip
+    if total_return is not None and total_return == total_return:
+        table.caption = f"contributions sum to the total return {100 * total_return:+,.2f} %"
     return table
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -77,7 +77,14 @@ def runs_show(
     res = saved.results
     summary = res.get("summary") or {}
     console.print(Text.assemble("Run ", (run_id, "bold"), f" saved {res.get('created_at')} by phi {res.get('phi_version')}"), highlight=False)
-    header = fmt.run_header(saved.config.to_dict(), summary.get("bars"))
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+
+    if isinstance(saved.config, PortfolioRunConfig):  # a multi-asset run (phi portfolio run, MomentumRotation)
+        from phi.cli.portfolio import portfolio_header
+
+        header = portfolio_header(saved.config, summary.get("bars") if isinstance(summary.get("bars"), int) else None)
+    else:
+        header = fmt.run_header(saved.config.to_dict(), summary.get("bars"))
     fmt.print_run(console, header, saved.metrics, saved.assumptions, synthetic=bool(summary.get("synthetic")), run_id=None, ledger=ledger, trades=saved.trades)
     console.print(f"config hash {str(res.get('config_hash'))[:16]}, data fingerprint {str(res.get('data_fingerprint'))[:16]}, files in {saved.path}", highlight=False, soft_wrap=True, markup=False)
     if trades > 0 and len(saved.trades):
@@ -174,13 +181,20 @@ def runs_rerun(
     """Re-run a saved run's config and check that its trades and metrics are identical."""
     import json
 
+    from phi.backtest.run_config import RunConfig
     from phi.backtest.run_history import load_run, saved_trades_csv
     from phi.cli import _format as fmt
     from phi.errors import RunError
 
     saved = load_run(run_id)  # every file checked against its checksum
-    result = fmt.run_with_progress(console, saved.config, save, allow_data_change)
-    fmt.print_result(console, result, ledger=ledger)
+    result: Any
+    if isinstance(saved.config, RunConfig):
+        result = fmt.run_with_progress(console, saved.config, save, allow_data_change)
+        fmt.print_result(console, result, ledger=ledger)
+    else:  # a portfolio run (phi.cli.portfolio)
+        from phi.cli.portfolio import run_and_print
+
+        result = run_and_print(saved.config, save, allow_data_change, ledger)
     same_metrics = json.dumps(result.metrics, sort_keys=True) == json.dumps(saved.metrics, sort_keys=True)
     same_trades = result.trades.to_csv(index=False).encode("utf-8") == saved_trades_csv(saved)
     if same_metrics and same_trades:

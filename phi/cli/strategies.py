@@ -119,12 +119,12 @@ def print_preset_run(run: PresetRun, *, ledger: bool = False) -> None:
 
     res: Any = run.result
     console.print(f"[bold]{escape(run.preset.name)}[/]: {escape(run.preset.rule)}", highlight=False, soft_wrap=True)
-    if getattr(res, "config", None) is not None:
+    if run.preset.is_portfolio:  # metrics, contribution by symbol, missing data (phi.cli.portfolio)
+        from phi.cli.portfolio import print_portfolio
+
+        print_portfolio(res, ledger=ledger)
+    else:
         fmt.print_result(console, res, ledger=ledger)
-    else:  # a portfolio run
-        syms = ", ".join(run.preset.symbols)
-        fmt.print_run(console, Text(f"{run.preset.name} on {syms}, {len(res.equity)} bars"), res.metrics, res.assumptions,
-                      synthetic=False, run_id=None, ledger=ledger, trades=res.trades)  # fmt: skip
     gate = res.assumptions.get("phibot_gate")
     if gate and not ledger:
         console.print(f"PhiBot gate: {gate}", highlight=False, markup=False, soft_wrap=True)

@@ -6,10 +6,12 @@ SPY, VEU, AGG, GLD, 20 days, every 5 days). Weights from
 :func:`phi.backtest.weights.momentum_rotation_weights`, rebalanced only when the choice
 changes, fills at each symbol's next open with the cost preset's costs.
 
+The preset makes a :class:`~phi.backtest.portfolio_run_config.PortfolioRunConfig`
+(:func:`rotation_config`), run by :func:`phi.run` and saved in the run history like any run.
+
 The prediction scorecard follows the reference's calls: on each rotation day UP for the
 chosen symbol and DOWN for the others, each scored against that symbol's next close-to-close
-move. A portfolio run is not saved to the run history (a saved run is one symbol's
-``RunConfig``); :attr:`PresetRun.note` says so.
+move.
 """
 
 from __future__ import annotations
@@ -22,18 +24,14 @@ import pandas as pd
 from phi.strategies.catalogue import Preset, register
 
 if TYPE_CHECKING:
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
     from phi.backtest.run_config import DatasetSpec
     from phi.strategies.runner import PresetRun
 
-__all__ = ["MOMENTUM_ROTATION", "ROTATION_DEFAULTS", "rotation_scorecard", "run_portfolio_preset"]
+__all__ = ["MOMENTUM_ROTATION", "ROTATION_DEFAULTS", "rotation_config", "rotation_scorecard", "run_portfolio_preset"]
 
 #: The reference's universe and settings.
 ROTATION_DEFAULTS: Final[dict[str, Any]] = {"lookback": 20, "every": 5, "top_n": 1}
-NOT_SAVED: Final = "portfolio runs are not saved to the run history (a saved run holds one symbol's RunConfig)"
-
-
-def _closes(bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return pd.DataFrame({sym: df["close"] for sym, df in bars.items()}).sort_index()
 
 
 def rotation_scorecard(weights: pd.DataFrame, closes: pd.DataFrame) -> dict[str, float]:
@@ -58,49 +56,53 @@ def run_portfolio_preset(
     benchmark: str | None = None,
     save: bool = True,
 ) -> PresetRun:
-    """Run a portfolio preset on its universe with ``dataset``'s vendor, timeframe and dates."""
-    from phi.data.store import get_dataset
-    from phi.strategies.runner import PresetRun, _benchmark
+    """Run a portfolio preset on its universe with ``dataset``'s vendor, timeframe and dates
+    (through :func:`phi.run`; saved with its scorecard and benchmark files like any preset)."""
+    from phi.errors import DataError
+    from phi.pipeline import run
+    from phi.strategies.runner import PresetRun, _benchmark, _save
 
-    bars = {
-        sym: get_dataset(sym, dataset.start, dataset.end, dataset.timeframe, dataset.vendor).frame
-        for sym in preset.symbols
-    }
     assert preset.portfolio is not None
-    result, weights = preset.portfolio(bars, initial_capital=initial_capital, costs=costs)
-    out = PresetRun(preset, result, scorecard=rotation_scorecard(weights, _closes(bars)), note=NOT_SAVED)
+    config = preset.portfolio(dataset, initial_capital=initial_capital, costs=costs)
+    try:
+        result = run(config, save=False)
+    except DataError as exc:  # too few bars: say which preset
+        raise DataError(f"{preset.name}: {exc}") from None
+    out = PresetRun(preset, result, scorecard=rotation_scorecard(result.weights, result.closes))
     if benchmark:
         ppy = result.assumptions.get("periods_per_year")
         periods = float(ppy) if isinstance(ppy, int | float) and ppy > 0 else 252.0
-        capital = float(result.equity.iloc[0]) if initial_capital is None else initial_capital
-        out.benchmark = _benchmark(result.equity, dataset, benchmark, periods, capital)
+        out.benchmark = _benchmark(result.equity, dataset, benchmark, periods, config.portfolio.initial_capital)
         out.benchmark_symbol = benchmark.upper()
+    if save:
+        _save(out)
     return out
 
 
-def momentum_rotation(
-    bars: dict[str, pd.DataFrame], *, initial_capital: float | None = None, costs: str = "us_equities"
-) -> tuple[Any, pd.DataFrame]:
-    """The rotation on ``bars``: ``(PortfolioResult, target weights)``."""
-    from phi.backtest.portfolio import PortfolioConfig, run_portfolio
-    from phi.backtest.weights import momentum_rotation_weights
+def rotation_config(
+    dataset: DatasetSpec, *, initial_capital: float | None = None, costs: str = "us_equities"
+) -> PortfolioRunConfig:
+    """The MomentumRotation run config on ``dataset``'s vendor, timeframe and dates: SPY, VEU,
+    AGG, GLD, :data:`ROTATION_DEFAULTS`, rebalanced when the choice changes, whole units."""
+    import dataclasses
 
-    closes = _closes(bars)
-    need = ROTATION_DEFAULTS["lookback"] + 1
-    if len(closes) <= need:
-        from phi.errors import DataError
+    from phi.backtest.portfolio_config import PortfolioConfig
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig, WeightRule
 
-        raise DataError(
-            f"MomentumRotation needs more than {need} bars (a {ROTATION_DEFAULTS['lookback']}-bar momentum and a bar "
-            f"to trade on); the data has {len(closes)}. Use a longer date range"
-        )
-    weights = momentum_rotation_weights(closes, **ROTATION_DEFAULTS)
     cfg = PortfolioConfig(rebalance="on_change", fractional=False).with_cost_preset(costs)
     if initial_capital is not None:
-        import dataclasses
-
         cfg = dataclasses.replace(cfg, initial_capital=initial_capital)
-    return run_portfolio(bars, weights, cfg), weights
+    return PortfolioRunConfig(
+        symbols=MOMENTUM_ROTATION.symbols,
+        vendor=dataset.vendor,
+        timeframe=dataset.timeframe,
+        start=dataset.start,
+        end=dataset.end,
+        weights=WeightRule("rotation", dict(ROTATION_DEFAULTS)),
+        portfolio=cfg,
+        description=f"{MOMENTUM_ROTATION.name} preset: {MOMENTUM_ROTATION.rule}",
+        tags=(f"preset:{MOMENTUM_ROTATION.key}",),
+    )
 
 
 MOMENTUM_ROTATION = register(
@@ -113,7 +115,7 @@ MOMENTUM_ROTATION = register(
         defaults="SPY, VEU, AGG, GLD; lookback 20, every 5 bars, top 1, 100 % of equity, whole units",
         source="reference strategies/momentum.py (REFERENCE §3.2), on the portfolio engine",
         aliases=("momentum", "rotation"),
-        portfolio=momentum_rotation,
+        portfolio=rotation_config,
         symbols=("SPY", "VEU", "AGG", "GLD"),
     )
 )

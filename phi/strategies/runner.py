@@ -70,7 +70,7 @@ class PresetRun:
     run_id, save_error : str or None
         The saved run's id, or why it was not saved (one line).
     note : str or None
-        Anything else to say about the run (a portfolio run is not saved).
+        Anything else to say about the run.
     """
 
     preset: Preset
@@ -134,7 +134,7 @@ def _save(run: PresetRun) -> None:
     from phi.backtest.run_history import save_run
 
     res: Any = run.result
-    extra = {"scorecard.json": _json(run.scorecard)}
+    extra = {**(res.run_files() if hasattr(res, "run_files") else {}), "scorecard.json": _json(run.scorecard)}  # a portfolio's holdings, fills, ...
     if run.benchmark is not None:
         extra["benchmark.json"] = _json({**run.benchmark, "symbol": run.benchmark_symbol})
     try:

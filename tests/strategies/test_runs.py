@@ -43,16 +43,20 @@ def test_every_preset_runs_from_phi_strategies_run(name, capsys):
         card = json.loads(rh.saved_file(saved, "scorecard.json"))
         bench = json.loads(rh.saved_file(saved, "benchmark.json"))
         assert card["n_predictions"] > 0 and bench["symbol"] == "SPY"
-    else:
-        assert rows == [] and "not saved to the run history" in out
+    else:  # a portfolio preset: saved with its per-symbol files, reopens as a portfolio config
+        (row,) = rows
+        saved = rh.load_run(row["run_id"])
+        assert saved.config.mode == "portfolio" and saved.config.tags == (f"preset:{strategies.get(name).key}",)
+        assert rh.saved_file(saved, "holdings.csv") is not None and "Contribution by symbol" in out
 
 
-def test_compare_saves_one_run_per_single_symbol_preset(capsys):
+def test_compare_saves_one_run_per_preset_that_ran(capsys):
     assert phi_main(["strategies", "compare", "DEMO", *SHORT, "--metric", "total_return"]) == 0
     out = capsys.readouterr().out
-    assert f"Saved {len(SINGLE)} runs" in out
+    ran = [n for n in NAMES if f"{n} failed" not in out]
+    assert "MomentumRotation" in ran and f"Saved {len(ran)} runs" in out
     saved = {rh.load_run(r["run_id"]).config.tags[0] for r in rh.list_runs()}
-    assert saved == {f"preset:{strategies.get(n).key}" for n in SINGLE}
+    assert saved == {f"preset:{strategies.get(n).key}" for n in ran}  # the portfolio preset too
     for name in NAMES:
         assert name in out
 
@@ -114,7 +118,7 @@ def test_presets_too_long_for_the_data_are_reported_and_the_rest_still_run(capsy
     assert phi_main(["strategies", "compare", "-s", "rsi,macd,phibot,momentum", *short]) == 0
     out = capsys.readouterr().out
     assert "MACD failed: macd(fast=12, slow=26, signal=9) needs more than 92 bars" in out
-    assert "PhiBot failed" in out and "RSI" in out and "MomentumRotation" in out
+    assert "PhiBot failed" in out and "RSI" in out and "MomentumRota" in out and "MomentumRotation failed" not in out
     assert phi_main(["strategies", "compare", "-s", "macd,momentum", "--start", "2024-09-01", "--end", "2024-09-10"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: no preset ran: MACD:") and "MomentumRotation needs more than 21 bars" in err
+    assert err.startswith("error: no preset ran: MACD:") and "MomentumRotation: weight rule rotation(lookback=20, every=5, top_n=1) needs more than 21 bars" in err
