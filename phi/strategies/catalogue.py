@@ -93,8 +93,9 @@ class Preset:
         ``after_run(result, frame)`` adds preset-specific entries to the result's ledger
         before it is saved (PhiBot's gate counts).
     portfolio : callable, optional
-        Multi-asset presets: ``portfolio(request) -> PortfolioResult`` (see
-        :mod:`phi.strategies.rotation`); such a preset has no single-asset config.
+        Multi-asset presets: ``portfolio(dataset, initial_capital=, costs=) -> PortfolioRunConfig``
+        (see :mod:`phi.strategies.rotation`), run by ``phi.run``; such a preset has no
+        single-asset config.
     symbols : tuple of str
         A portfolio preset's default universe.
     """
@@ -121,7 +122,7 @@ class Preset:
 
     @property
     def is_portfolio(self) -> bool:
-        """True for a multi-asset preset (run by :attr:`portfolio`, not by ``phi.run``)."""
+        """True for a multi-asset preset (its :attr:`portfolio` config, not :meth:`config`)."""
         return self.portfolio is not None
 
     def engine_settings(self, **overrides: Any) -> dict[str, Any]:
