@@ -371,3 +371,16 @@ def test_internals_recomputed_on_access_from_a_copy_of_the_bars() -> None:
     k = res.warmup
     np.testing.assert_allclose(np.exp(res.node_log_probs[kingdom].to_numpy(np.float64)[k:]),
                                res.node_probs[kingdom].to_numpy(np.float64)[k:], rtol=1e-6, atol=1e-7)
+
+
+def test_field_without_log_probs_gives_the_same_probabilities() -> None:
+    from phi.regime.probability_field import probability_field
+
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((200, len(NODES))) * 3.0
+    d = rng.standard_normal(200)
+    full = probability_field(logits, d, MFTConfig())
+    lean = probability_field(logits, d, MFTConfig(), keep_log_probs=False)
+    assert lean.node_log_probs.shape == (0, len(NODES)) and full.node_log_probs.shape == (200, len(NODES))
+    for name in ("node_probs", "species", "regimes", "group_entropy"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
