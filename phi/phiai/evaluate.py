@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
+from phi.indicators.batch import batch_signals, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
 
@@ -120,7 +121,11 @@ class Evaluator:
             k = _key(name, p)
             if k not in self.cache:
                 missing.setdefault(k, p)
-        if missing and self.n_jobs > 1:
+        if missing and has_batch(name):  # one batch call: shared raw pieces computed once
+            block = batch_signals(name, self.ohlcv, list(missing.values()))
+            for j, k in enumerate(missing):
+                self.cache[k] = block[:, j].copy()
+        elif missing and self.n_jobs > 1:
             with ThreadPoolExecutor(self.n_jobs) as pool:
                 values = list(
                     pool.map(lambda p: compute_signal(name, self.ohlcv, dict(p)), missing.values())

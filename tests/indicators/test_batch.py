@@ -1,0 +1,108 @@
+"""batch_signals equals compute_signal column by column, bit for bit, and looks no further ahead."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from phi.errors import DataError, IndicatorError, ParameterError
+from phi.indicators.batch import BATCHED, batch_signals, has_batch
+from phi.indicators.params import Deferred
+from phi.indicators.registry import INDICATORS, compute_signal, register_indicator
+from tests.indicators import frames
+from tests.indicators.test_properties import SETTINGS, ohlcv_frames, params_for
+
+NAMES = [*BATCHED, "adx"]  # adx: the per-set fallback
+
+
+def per_set(name: str, df: pd.DataFrame, sets: list[dict]) -> np.ndarray:
+    return np.column_stack([compute_signal(name, df, p).to_numpy() for p in sets])
+
+
+def assert_identical(a: np.ndarray, b: np.ndarray) -> None:
+    """Same values, same NaNs, same signs of zero."""
+    np.testing.assert_array_equal(a, b)
+    assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@SETTINGS
+@given(data=st.data())
+def test_equals_compute_signal_on_random_sets_and_bars(name, data):
+    df = data.draw(ohlcv_frames(n_min=200, n_max=300))
+    sets = [data.draw(params_for(name)) for _ in range(data.draw(st.integers(1, 6)))]
+    sets.append(dict(sets[0]))  # a repeated set: shared pieces reused
+    out = batch_signals(name, df, sets)
+    assert out.shape == (len(df), len(sets)) and out.flags.c_contiguous
+    assert_identical(out, per_set(name, df, sets))
+
+
+@pytest.mark.parametrize("name", list(BATCHED))
+@SETTINGS
+@given(df=ohlcv_frames(n_min=200, n_max=260), cut=st.floats(0.0, 1.0), data=st.data())
+def test_no_lookahead_truncation(name, df, cut, data):
+    """Computing on the first k bars gives exactly the values the full frame gives there."""
+    sets = [data.draw(params_for(name)) for _ in range(3)]
+    spec = INDICATORS[name]
+    warm = max(spec.warmup(spec.resolve(p)) for p in sets)
+    k = warm + 1 + int(cut * (len(df) - warm - 1))
+    np.testing.assert_array_equal(
+        batch_signals(name, df.iloc[:k], sets), batch_signals(name, df, sets)[:k]
+    )
+
+
+@pytest.mark.parametrize("name", list(BATCHED))
+@pytest.mark.parametrize(
+    "maker", [frames.flat, frames.zero_volume, frames.partly_flat, frames.huge_bar, frames.gaps]
+)
+def test_adversarial_frames(name, maker):
+    df = maker()
+    spec = INDICATORS[name]
+    sets = [spec.defaults]
+    shorter = {k: v - 1 if isinstance(v, int) else v for k, v in spec.defaults.items()}
+    with contextlib.suppress(ParameterError):
+        sets.append(spec.resolve(shorter))
+    assert_identical(batch_signals(name, df, sets), per_set(name, df, sets))
+
+
+def test_the_sma_grid_on_ten_years():
+    df = frames.random_ohlcv(2520, 11)
+    grid = [{"fast": f, "slow": s} for f in range(5, 51, 5) for s in range(10, 201, 5) if f < s]
+    assert_identical(batch_signals("dual_sma", df, grid), per_set("dual_sma", df, grid))
+
+
+def test_errors_name_the_problem():
+    df = frames.random_ohlcv(300, 1)
+    with pytest.raises(ParameterError, match="fast must be smaller than slow"):
+        batch_signals("dual_sma", df, [{"fast": 5, "slow": 20}, {"fast": 30, "slow": 20}])
+    with pytest.raises(IndicatorError, match="needs more than"):
+        batch_signals("dual_sma", df.iloc[:60], [{"fast": 5, "slow": 20}])
+    with pytest.raises(DataError, match="missing column"):
+        batch_signals("rsi", df.drop(columns="close"), [{"period": 14}])
+    assert batch_signals("rsi", df, []).shape == (300, 0)
+
+
+def test_a_reregistered_indicator_uses_its_own_compute():
+    spec = INDICATORS["momentum"]
+    try:
+        register_indicator(
+            dataclass_replace(spec, compute=Deferred("phi.indicators.signals", "roc_signal"))
+        )
+        assert not has_batch("momentum")
+        df = frames.random_ohlcv(300, 2)
+        sets = [{"period": 5}, {"period": 9}]
+        assert_identical(batch_signals("momentum", df, sets), per_set("roc", df, sets))
+    finally:
+        register_indicator(spec)
+    assert has_batch("momentum")
+
+
+def dataclass_replace(obj, **changes):  # noqa: ANN001, ANN003, ANN201
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
