@@ -59,7 +59,7 @@ RL_AGENT = IndicatorSpec(
     signal_mapping="+1 long, 0 flat, -1 short: the agent's action after its training bars (hold keeps the last)",
     params=(
         ParamSpec("train_bars", int, 750, 200, 5000, 50, "bars the agent trains on (after the warm-up)"),
-        ParamSpec("timesteps", int, 10_000, 1024, 200_000, 1024, "PPO environment steps"),
+        ParamSpec("timesteps", int, 10_240, 1024, 199_680, 1024, "PPO environment steps"),
         ParamSpec("seed", int, 0, 0, 1000, 1, "seed of PPO and the environment"),
         ParamSpec("allow_short", int, 0, 0, 1, 1, "1 lets the agent go short"),
     ),
