@@ -135,7 +135,7 @@ def _symbols(value: Any, vendor: str) -> tuple[str, ...]:
             msg = str(exc)
             raise ConfigError(msg if msg.startswith("symbols[") else f"symbols[{i}]: {msg}") from None
         if s in out:
-            raise ConfigError(f"symbols[{i}]: {s!r} is already symbols[{out.index(s)}] (each symbol at most once)")
+            raise ConfigError(f"symbols[{i}]: {s!r} is listed twice (each symbol at most once)")
         out.append(s)
     return tuple(out)
 

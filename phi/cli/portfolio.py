@@ -4,7 +4,7 @@ contribution and the missing-data report, and saves the run to the history."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.table import Table
@@ -65,16 +65,34 @@ def build_config(
     except ConfigError as exc:
         msg = str(exc).replace("PortfolioConfig.rebalance", "--rebalance").replace("PortfolioConfig.initial_capital", "--capital")
         raise ConfigError(msg.replace("PortfolioConfig.", "")) from None
-    return PortfolioRunConfig(
-        symbols=tuple(syms),
-        vendor=vendor,
-        timeframe=timeframe,
-        start=start,
-        end=end,
-        weights=WeightRule(rule, params),
-        portfolio=pcfg,
-        description=f"portfolio {'+'.join(s.upper() for s in syms)}: {rule}, rebalance {rebalance}",
-    )
+    try:
+        return PortfolioRunConfig(
+            symbols=tuple(syms),
+            vendor=vendor,
+            timeframe=timeframe,
+            start=start,
+            end=end,
+            weights=WeightRule(rule, params),
+            portfolio=pcfg,
+            description=f"portfolio {'+'.join(s.upper() for s in syms)}: {rule}, rebalance {rebalance}",
+        )
+    except ConfigError as exc:  # name the option, not the config field
+        raise ConfigError(_option_message(str(exc))) from None
+
+
+#: Config field paths -> the option that sets them (for error messages).
+_OPTION_OF: Final = {"weights.lookback": "--lookback", "weights.n ": "--top ", "weights.top_n": "--top",
+                     "weights.every": "--every", "start": "--start", "end": "--end", "vendor": "--vendor",
+                     "timeframe": "--timeframe"}  # fmt: skip
+
+
+def _option_message(msg: str) -> str:
+    if msg.startswith("symbols["):  # "symbols[1]: 'SPY' is already ..." -> "--symbols: 'SPY' is already ..."
+        return "--symbols: " + msg.split(": ", 1)[-1]
+    for field, opt in _OPTION_OF.items():
+        if msg.startswith(field):
+            return opt + msg[len(field) :]
+    return msg
 
 
 def portfolio_header(cfg: PortfolioRunConfig, n_bars: int | None = None) -> Text:
