@@ -243,12 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         "The speed and memory work kept the outputs: every output of `RegimeEngine().run` was compared with the "
         "engine before it (commit e9db9e7) on the demo data, minute bars and all eight labelled families: "
         "regime probabilities equal to 4e-16, dominant regimes identical, every other output equal to float32 "
-        "rounding (6e-8 relative). Memory: `regime_probs`, `mix` and `volume_gate` are float64; the wide "
+        "rounding (6e-8 relative); the probabilities then changed by design when efficiency ratios over 10 and 30 "
+        "bars joined the level features and the kingdom was recalibrated (commit 1e3a899). Stage times are wall "
+        "times (inflated by load like the wall column above). Memory: `regime_probs`, `mix` and `volume_gate` are float64; the wide "
         "internals (features, level features, node probabilities, expert signals, weights, projections) are "
         "stored as float32, and those nothing downstream reads (raw features, energies, logits, node "
         "log-probabilities, species) are not kept at all: the first access re-runs the front of the pipeline on "
         "a copy of the bars. The result of a 1,000,000-bar run dropped from 264 float64 columns (2.0 GiB) to "
-        "about 0.55 GiB.",
+        "about 0.57 GiB (bars copy included).",
         "",
         f"Machine load (1-minute load average on {os.cpu_count()} CPUs shared with other work) during these "
         f"measurements: {', '.join(f'{x:.1f}' for x in loads)}; under load every wall time above is inflated.",
