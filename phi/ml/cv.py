@@ -11,8 +11,8 @@ blocks ``0..k-1`` (expanding window, never a later bar).
   test block (``end[t] >= test_start - embargo``), a gap against the serial correlation of
   trailing-window features.
 
-The same rules cut the final training set from the hold-out, so no label used in training or
-CV reads a hold-out bar.
+The same rules cut the final training set from the hold-out, and CV test samples whose labels
+would read hold-out bars are dropped, so no label used in training or CV reads a hold-out bar.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def walk_forward_splits(
         lo = k * block
         hi = n_dev if k == folds else (k + 1) * block
         test = np.arange(lo, hi)
+        test = test[end[test] < holdout_start]  # no CV label reads a hold-out bar
         train = _train_before(bar, end, int(bar[lo]), embargo)
         if len(train) < min_train:
             raise ConfigError(

@@ -72,6 +72,7 @@ def test_splits_purge_and_embargo(horizon, embargo, folds):
     assert (end[sp.final_train] < sp.holdout_start - embargo).all()
     assert bar[sp.holdout[0]] == sp.holdout_start and sp.holdout[-1] == len(bar) - 1
     tested = np.concatenate([t for _, t in sp.folds])
+    assert (end[tested] < sp.holdout_start).all()  # no CV label reads a hold-out bar
     assert len(np.intersect1d(tested, sp.holdout)) == 0  # the hold-out is never a CV test bar
 
 
