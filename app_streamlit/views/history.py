@@ -119,7 +119,8 @@ def _rerun(run_id: str) -> None:
     saved_as = f"as {res.run_id}" if res.run_id else f"(not saved: {res.save_error})"
     ui.flash(f"Re-ran {run_id} {saved_as}: {trade_count(res.metrics).text} trade(s), total return "
              f"{ui.fmt_value(res.metrics.get('total_return'), 'pct')}.")
-    st.session_state[OPENED] = ResultData.from_run(res, None)
+    if not hasattr(res, "holdings"):  # a portfolio run has no single-symbol results view
+        st.session_state[OPENED] = ResultData.from_run(res, None)
     st.rerun()
 
 

@@ -188,3 +188,20 @@ def test_momentum_rotation_preset_makes_a_portfolio_config_and_is_saved():
     assert rh.saved_file(saved, "holdings.csv") is not None
     again = rerun(run.run_id, save=False)
     pd.testing.assert_series_equal(again.equity, run.result.equity)
+
+
+def test_the_run_history_page_lists_opens_and_reruns_a_portfolio_run():
+    from tests.app.conftest import assert_clean, start, tables
+
+    res = phi.run(_config("equal"), save=True)
+    at = start()
+    at.segmented_control(key="nav").set_value("Run history").run()
+    assert_clean(at)
+    (runs,) = tables(at, "run_id", "sharpe")
+    assert runs["run_id"].tolist() == [res.run_id] and runs["symbol"].tolist() == ["SPY+VEU+AGG+GLD"]
+    at.button(key="hist:open").click().run()
+    assert_clean(at)
+    assert any("is a portfolio of SPY, VEU, AGG, GLD" in i.value for i in at.info)
+    at.button(key="hist:rerun").click().run()
+    assert_clean(at)
+    assert len(rh.list_runs()) == 2
