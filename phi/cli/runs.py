@@ -26,6 +26,7 @@ def runs_list(
     from phi.backtest.run_filter import parse_filter, parse_sort
     from phi.backtest.run_index import index_available, query_runs
     from phi.cli import _format as fmt
+    from phi.errors import RunError
     from phi.paths import runs_root
 
     if where is not None:
@@ -35,8 +36,19 @@ def runs_list(
     if not index_available():
         console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)
         return
-    found = query_runs(where, sort, limit)
-    rows, total = found.rows, found.total
+    try:
+        found = query_runs(where, sort, limit)
+        rows, total = found.rows, found.total
+    except RunError as exc:  # no usable index (e.g. a read-only PHI_HOME): scan the run folders
+        if where is not None or sort is not None:
+            raise
+        import warnings
+
+        from phi.backtest.run_history import list_runs
+
+        warnings.warn(f"{exc}; listing by scanning the run folders", UserWarning, stacklevel=1)
+        every = list_runs()
+        rows, total = every[:limit], len(every)
     if not rows:
         if where is None:
             console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)

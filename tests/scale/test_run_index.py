@@ -186,3 +186,14 @@ def test_cli_where_sort_and_errors(six_runs: list[dict[str, Any]], capsys: pytes
     assert code == 2 and "asc or desc" in one_line(err)
     code, out, err = phi(capsys, "runs", "reindex")
     assert code == 0 and "Indexed 6 run(s)" in out
+
+
+def test_without_a_usable_index_list_falls_back_to_the_folder_scan(six_runs: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
+    ri._ENGINES.clear()
+    (phi_home() / "runs.db").unlink()
+    (phi_home() / "runs.db").mkdir()  # a folder where the database file should be
+    code, out, err = phi(capsys, "runs", "list")
+    assert code == 0 and all(r["run_id"] in out for r in six_runs)
+    assert "listing by scanning the run folders" in one_line(err)
+    code, out, err = phi(capsys, "runs", "list", "--where", "sharpe > 0")
+    assert code == 2 and "the run index at sqlite" in one_line(err)
