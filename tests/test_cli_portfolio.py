@@ -46,6 +46,8 @@ def test_runs_show_and_rerun_know_a_portfolio_run(capsys):
     assert "weights: top_n_momentum(lookback=20, n=2); rebalance: monthly" in out and "Total return [%]" in out
     assert phi_main(["runs", "rerun", row["run_id"], "--no-save"]) == 0
     assert f"Identical to {row['run_id']}: same trades and metrics." in capsys.readouterr().out
+    assert phi_main(["runs", "list", "--where", "mode = 'portfolio'"]) == 0  # the run index knows the mode
+    assert "matching mode = 'portfolio': 1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,7 @@ def index_row(run_id: str, results: Mapping[str, Any]) -> dict[str, Any]:
         else:
             row[name] = _text(results.get(name, summary.get(name)))
     row["run_id"] = run_id
-    row["mode"] = "options" if summary.get("options") else "equities"
+    row["mode"] = "options" if summary.get("options") else "portfolio" if summary.get("symbols") else "equities"
     return row
 
 
