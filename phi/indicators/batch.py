@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.indicators import _nb
+from phi.indicators import _batch_nb, _nb
 from phi.indicators import signals as sg
-from phi.indicators.params import Deferred, IndicatorSpec
+from phi.indicators.params import NORM_WINDOW, Deferred, IndicatorSpec
 from phi.indicators.registry import (
     _check_frame,
     _check_length,
@@ -40,32 +40,46 @@ Params = Mapping[str, Any]
 Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarray]]
 
 
-def _cached(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """``fn(*key)`` computed once per distinct key within one batch."""
-    memo: dict[tuple[Any, ...], np.ndarray] = {}
+def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> list[np.ndarray]:
+    """rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of ``idx``."""
+    out = _batch_nb.spread_rms_nb(
+        np.ascontiguousarray(table),
+        np.ascontiguousarray(den),
+        idx[:, 0],
+        idx[:, 1],
+        idx[:, 2],
+        idx[:, 3],
+        sg.NOISE_TOL * 1.0,
+        NORM_WINDOW,
+        sg.NORM_GAIN,
+    )
+    return list(out)
 
-    def get(*key: Any) -> np.ndarray:
-        if key not in memo:
-            memo[key] = fn(*key)
-        return memo[key]
 
-    return get
+def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
+    """Row of every distinct ``fast`` / ``slow`` window."""
+    return {w: i for i, w in enumerate(sorted({p[k] for p in sets for k in ("fast", "slow")}))}
 
 
 def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
     c = cols["close"]
-    sma = _cached(lambda w: _nb.sma_nb(c, w, 0))
-    out = []
-    for p in sets:
-        slow_ma = sma(p["slow"])
-        out.append(sg.rms_scale((sma(p["fast"]) - slow_ma) / slow_ma, p["slow"] - 1))
-    return out
+    rows = _windows(sets)
+    table = [_nb.sma_nb(c, w, 0) for w in rows]
+    idx = np.array(
+        [(rows[p["fast"]], rows[p["slow"]], rows[p["slow"]], p["slow"] - 1) for p in sets],
+        dtype=np.int64,
+    )
+    return _spreads(table, table, idx)
 
 
 def _ema_crossover(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
     c = cols["close"]
-    ema = _cached(lambda w: _nb.ema_nb(c, w, 2.0 / (w + 1), w - 1))
-    return [sg.rms_scale((ema(p["fast"]) - ema(p["slow"])) / c, p["slow"] - 1) for p in sets]
+    rows = _windows(sets)
+    table = [_nb.ema_nb(c, w, 2.0 / (w + 1), w - 1) for w in rows]
+    idx = np.array(
+        [(rows[p["fast"]], rows[p["slow"]], 0, p["slow"] - 1) for p in sets], dtype=np.int64
+    )
+    return _spreads(table, [c], idx)
 
 
 def _macd(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
@@ -131,28 +145,29 @@ def has_batch(name: str) -> bool:
 
 
 def batch_signals(name: str, ohlcv: pd.DataFrame, param_sets: Sequence[Params]) -> np.ndarray:
-    """Signals of ``name`` at every parameter set: a C-contiguous ``(len(ohlcv), m)`` array.
+    """Signals of ``name`` at every parameter set: a ``(len(ohlcv), m)`` array.
 
-    Column ``j`` equals ``compute_signal(name, ohlcv, param_sets[j]).to_numpy()`` exactly
-    (NaN during its warm-up). Raises what :func:`compute_signal` raises, for the first
-    offending set.
+    It is the transposed view of a C-contiguous ``(m, len(ohlcv))`` array, the layout
+    :func:`~phi.backtest.engine.run_backtest_many` takes without a copy. Column ``j`` equals
+    ``compute_signal(name, ohlcv, param_sets[j]).to_numpy()`` exactly (NaN during its
+    warm-up). Raises what :func:`compute_signal` raises, for the first offending set.
     """
     spec = get_indicator(name)
     sets = [spec.resolve(p) for p in param_sets]
-    out = np.empty((len(ohlcv), len(sets)), dtype=np.float64)
-    if not sets:
-        return out
+    n = len(ohlcv)
     batch = _implementation(spec)
-    if batch is None:
+    if batch is None or not sets:
+        rows = np.empty((len(sets), n), dtype=np.float64)
         for j, p in enumerate(sets):
-            out[:, j] = compute_signal(name, ohlcv, p).to_numpy(dtype=np.float64)
-        return out
+            rows[j] = compute_signal(name, ohlcv, p).to_numpy(dtype=np.float64)
+        return rows.T
     _check_frame(ohlcv, spec.inputs)
-    warms = [_check_length(spec, p, len(ohlcv)) for p in sets]
+    warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
     cols = {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
-    for j, (values, warm) in enumerate(zip(batch(cols, sets), warms, strict=True)):
-        tail = values[warm:]
-        if not (np.isfinite(tail).all() and (np.abs(tail) <= 1.0).all()):
-            _check_signal(spec, pd.Series(values, index=ohlcv.index), ohlcv, warm)  # raises
-        out[:, j] = values
-    return out
+    rows = np.ascontiguousarray(batch(cols, sets))
+    with np.errstate(invalid="ignore"):
+        bad = (np.arange(n)[None, :] >= warms[:, None]) & ~(np.abs(rows) <= 1.0)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=1)))
+        _check_signal(spec, pd.Series(rows[j], index=ohlcv.index), ohlcv, int(warms[j]))  # raises
+    return rows.T

@@ -124,7 +124,7 @@ class Evaluator:
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
             block = batch_signals(name, self.ohlcv, list(missing.values()))
             for j, k in enumerate(missing):
-                self.cache[k] = block[:, j].copy()
+                self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
         elif missing and self.n_jobs > 1:
             with ThreadPoolExecutor(self.n_jobs) as pool:
                 values = list(

@@ -38,7 +38,7 @@ def test_equals_compute_signal_on_random_sets_and_bars(name, data):
     sets = [data.draw(params_for(name)) for _ in range(data.draw(st.integers(1, 6)))]
     sets.append(dict(sets[0]))  # a repeated set: shared pieces reused
     out = batch_signals(name, df, sets)
-    assert out.shape == (len(df), len(sets)) and out.flags.c_contiguous
+    assert out.shape == (len(df), len(sets)) and out.T.flags.c_contiguous
     assert_identical(out, per_set(name, df, sets))
 
 
