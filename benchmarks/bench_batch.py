@@ -1,0 +1,181 @@
+"""Scale-out benchmarks: batches on Dask and the run index.
+
+Run ``.venv/bin/python benchmarks/bench_batch.py`` (``--quick`` for a smoke run). Prints the
+markdown for the "## Batches and the run index" section of ``benchmarks/RESULTS.md``.
+
+(a) 200 configs (DEMO, 10 years of daily bars 2015-01-01..2024-12-31, RSI periods x symbols),
+    each ``phi.run`` + save + index: in this process with plain ``phi.run`` (no batch layer),
+    then ``run_batch`` on a LocalCluster of 1 and of 2 worker processes (workers started and
+    warmed up before the clock starts; every batch in its own PHI_HOME, ``force=True``).
+(b) per-task overhead of the batch layer: (1-worker batch wall - plain in-process wall) / 200.
+(c) ``phi runs list`` over 10,000 indexed runs: the index path (sync with the folders + one
+    query + reading back the 20 rows shown; and with a filter and a sort) against the folder
+    scan that listed runs before (``list_runs``: every results.json read and checked). The
+    10,000 runs are copies of one saved run with varied metrics in results.json.
+
+Timings are single runs on the machine as it is (the load average is printed beside them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _configs(n: int, start: str, end: str) -> list:
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+
+    symbols = ["DEMO", "DEMO2", "DEMO3", "DEMO4", "DEMO5"]
+    out = []
+    for i in range(n):
+        sym, period = symbols[i % len(symbols)], 2 + (i // len(symbols)) % 49
+        kind = "rsi" if i < 5 * 49 else "roc"
+        out.append(RunConfig(DatasetSpec(sym, start=start, end=end), (IndicatorConfig(kind, {"period": period}),)))
+    return out
+
+
+def _home(root: Path, name: str) -> Path:
+    home = root / name
+    home.mkdir()
+    os.environ["PHI_HOME"] = str(home)
+    return home
+
+
+def bench_batches(root: Path, n: int, start: str, end: str) -> dict:
+    from distributed import Client, LocalCluster
+
+    from phi.batch import run_batch
+    from phi.pipeline import run
+
+    cfgs = _configs(n, start, end)
+    _home(root, "warm")
+    for c in cfgs[:3]:  # numba compiled, demo data cached in this process
+        run(c, save=False)
+    out: dict = {"n": n}
+    _home(root, "inline")
+    t0 = time.perf_counter()
+    for c in cfgs:
+        run(c, save=True)
+    out["inline"] = time.perf_counter() - t0
+    for workers in (1, 2):
+        _home(root, f"w{workers}")
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                          host="127.0.0.1", silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip
+            warm = run_batch(cfgs[:workers * 2], scheduler=client, force=True)  # imports + numba cache in each worker
+            assert not warm.failed, warm.failed
+            t0 = time.perf_counter()
+            res = run_batch(cfgs, scheduler=client, force=True)
+            out[f"w{workers}"] = time.perf_counter() - t0
+            assert len(res.ok) == n and not res.failed, res.failed[:1]
+            out[f"w{workers}_task_mean"] = sum(o.seconds for o in res.ok) / n
+    return out
+
+
+def bench_listing(root: Path, n_runs: int) -> dict:
+    from phi.backtest import run_history as rh
+    from phi.backtest import run_index as ri
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+    from phi.pipeline import run
+
+    home = _home(root, "listing")
+    res = run(RunConfig(DatasetSpec("DEMO", start="2023-01-01", end="2023-12-31"), (IndicatorConfig("rsi"),)))
+    src = home / "runs" / str(res.run_id)
+    data = json.loads((src / "results.json").read_text())
+    rng = random.Random(0)
+    t0 = time.perf_counter()
+    for i in range(n_runs - 1):
+        rid = f"20250101-{i // 1000:06d}-{i % 1000:03d}-{res.run_id[-6:]}"
+        dst = home / "runs" / rid
+        dst.mkdir()
+        for name in ("config.json", "trades.csv", "equity.parquet"):
+            os.link(src / name, dst / name)  # hard links: same bytes, same checksums
+        data["run_id"] = rid
+        data["metrics"]["sharpe"] = rng.gauss(0.5, 0.8)
+        data["metrics"]["total_return"] = rng.gauss(0.1, 0.3)
+        data["summary"]["symbol"] = rng.choice(["AAPL", "MSFT", "SPY", "DEMO"])
+        (dst / "results.json").write_text(json.dumps(data))
+    make = time.perf_counter() - t0
+    ri._ENGINES.clear()
+    (home / "runs.db").unlink()
+    t0 = time.perf_counter()
+    report = ri.reindex()
+    reindex = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    q = ri.query_runs(limit=20)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    q2 = ri.query_runs("sharpe > 1 and symbol = 'AAPL'", "sharpe", limit=20)
+    filtered = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = rh.list_runs()
+    scan = time.perf_counter() - t0
+    import subprocess
+
+    env = {**os.environ, "PHI_HOME": str(home), "COLUMNS": "120"}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", "import sys; from phi.cli import main; sys.exit(main())", "runs", "list",
+                           "--where", "sharpe > 1 and symbol = 'AAPL'", "--sort", "sharpe"], env=env, capture_output=True, text=True)  # fmt: skip
+    cli = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import phi.cli"], env=env, check=True)
+    cli_import = time.perf_counter() - t0
+    assert q.total == n_runs == len(rows) == report.indexed
+    return {"n": n_runs, "make": make, "reindex": reindex, "index_list": first, "index_filtered": filtered,
+            "matches": q2.total, "scan": scan, "cli": cli, "cli_import": cli_import}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="20 configs on 2 years, 1,000 indexed runs")
+    args = ap.parse_args()
+    n, start = (20, "2023-01-01") if args.quick else (200, "2015-01-01")
+    n_runs = 1_000 if args.quick else 10_000
+    with tempfile.TemporaryDirectory(prefix="phi-bench-batch-") as tmp:
+        root = Path(tmp)
+        load0 = os.getloadavg()[0]
+        b = bench_batches(root, n, start, "2024-12-31")
+        load1 = os.getloadavg()[0]
+        listing = bench_listing(root, n_runs)
+        load2 = os.getloadavg()[0]
+        shutil.rmtree(root, ignore_errors=True)
+    cpu = platform.processor() or platform.machine()
+    print(f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; load average "
+          f"{load0:.1f} before, {load1:.1f} after the batches, {load2:.1f} after the listing.\n")
+    print(f"(a) {b['n']} configs, {start}..2024-12-31 daily, phi.run + save + index each:\n")
+    print("| where | wall | per config | speed-up vs 1 worker |\n|---|---|---|---|")
+    print(f"| this process, plain phi.run (no batch layer) | {b['inline']:.2f} s | {1e3 * b['inline'] / n:.1f} ms | |")
+    for w in (1, 2):
+        print(f"| run_batch, LocalCluster {w} worker(s) | {b[f'w{w}']:.2f} s | {1e3 * b[f'w{w}'] / n:.1f} ms | "
+              f"{b['w1'] / b[f'w{w}']:.2f}x |")  # fmt: skip
+    overhead = 1e3 * (b["w1"] - b["inline"]) / n
+    inside = 1e3 * (b["w1"] / n - b["w1_task_mean"])
+    print(f"\n(b) batch-layer overhead per task on 1 worker: {inside:.1f} ms (wall per task minus the task's own "
+          f"time in the worker, {1e3 * b['w1_task_mean']:.1f} ms; goal < 20 ms). Against plain phi.run in this "
+          f"process: {overhead:+.1f} ms per task.")
+    goal = b["w1"] / b["w2"]
+    print(f"2-worker speed-up {goal:.2f}x (goal >= 1.7x) — {'met' if goal >= 1.7 else 'NOT met'}.\n")
+    m = listing
+    print(f"(c) {m['n']:,} runs ({m['make']:.1f} s to make them; phi runs reindex {m['reindex']:.2f} s):\n")
+    print("| listing | wall |\n|---|---|")
+    print(f"| index: sync + newest 20 (what `phi runs list` does) | {m['index_list']:.3f} s |")
+    print(f"| index: --where \"sharpe > 1 and symbol = 'AAPL'\" --sort sharpe ({m['matches']:,} match) | {m['index_filtered']:.3f} s |")
+    print(f"| folder scan of every run (`list_runs`, the listing before the index) | {m['scan']:.3f} s |")
+    print(f"| `phi runs list --where ... --sort sharpe`, whole process | {m['cli']:.2f} s (of which `import phi.cli` {m['cli_import']:.2f} s) |")
+    ok = m["index_filtered"] < 0.5 and m["index_list"] < 0.5
+    print(f"\nGoal < 0.5 s over 10,000 runs: {'met' if ok else 'NOT met'} "
+          f"({m['scan'] / max(m['index_filtered'], 1e-9):.0f}x faster than the folder scan with a filter).")
+
+
+if __name__ == "__main__":
+    main()
