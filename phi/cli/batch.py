@@ -47,7 +47,9 @@ def _run(configs: list[Any], scheduler: str | None, workers: int | None, force: 
             bar.update(task, completed=done, description=f"Batch on {where}" + (f" [red]{failed} failed[/]" if failed else ""))
 
         result = run_batch(configs, scheduler=scheduler, n_workers=workers, force=force, progress=progress)
-    if result.dashboard:
+    import importlib.util
+
+    if result.dashboard and importlib.util.find_spec("bokeh") is not None:  # the dashboard needs bokeh
         console.print(f"Dask dashboard: {result.dashboard}", highlight=False, markup=False)
     return result
 
