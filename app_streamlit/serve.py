@@ -52,7 +52,10 @@ def warm_up() -> float:
     from phi.indicators.registry import INDICATORS, compute_all_signals
 
     frame = generate_demo("DEMO", "2018-01-01", "2020-12-31")
-    names = [n for n in INDICATORS if n not in ("phi_mft", "phibot")]  # both run the regime engine
+    from phi.indicators.rule_specs import PRESET_RULES
+
+    # the price indicators only: the regime engine's (MFT) and the models' (ML) are warmed by use
+    names = [n for n, spec in INDICATORS.items() if spec.type not in ("MFT", "ML") and n not in PRESET_RULES]
     signals = compute_all_signals(frame, names)
     sig = blend(signals, "weighted_sum")
     run_backtest(frame, sig, EngineConfig(stop_loss_pct=0.05, take_profit_pct=0.1, trailing_stop_pct=0.05))

@@ -135,6 +135,10 @@ def _open() -> None:
 # ---------------------------------------------------------------------------- page parts
 
 
+#: families whose runs train a model (minutes, not seconds): their cards start unticked
+SLOW_FAMILIES = ("ml", "rl")
+
+
 def cards(presets: list[Any]) -> list[str]:
     """One card per preset with an include checkbox; returns the chosen names."""
     chosen = []
@@ -143,7 +147,11 @@ def cards(presets: list[Any]) -> list[str]:
         with cols[i % 3].container(border=True):
             st.markdown(f"**{p.name}** · {p.family} · {p.sides}")
             st.caption(p.rule)
-            if st.checkbox("Include", value=True, key=pick(p.key), help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
+            if p.needs_server:
+                st.caption(f"Needs {p.needs_server}.")
+            elif p.family in SLOW_FAMILIES:
+                st.caption("Trains a model inside the run: slower.")
+            if st.checkbox("Include", value=p.family not in SLOW_FAMILIES and not p.needs_server, key=pick(p.key), help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
                 chosen.append(p.name)
     return chosen
 
@@ -241,7 +249,7 @@ def render() -> None:
     st.subheader("Backtests")
     st.caption("Strategy presets head to head on one dataset: each is a full run, saved to the run history.")
     ui.show_flash()
-    chosen = cards(strategies.list())
+    chosen = cards(strategies.list(include_server=True))
     request = _form()
     if request is not None:
         if not chosen:

@@ -70,8 +70,9 @@ def strategies_list() -> None:
     table = Table(title="Strategy presets (phi strategies show NAME for details)", show_lines=True)
     for col in ("name", "family", "rule", "sides", "defaults"):
         table.add_column(col, style="bold" if col == "name" else None)
-    for p in strategies.list():
-        table.add_row(p.name, p.family, Text(p.rule), p.sides, Text(p.defaults))
+    for p in strategies.list(include_server=True):
+        needs = f"\nneeds {p.needs_server}" if p.needs_server else ""
+        table.add_row(p.name, p.family, Text(p.rule + needs), p.sides, Text(p.defaults))
     console.print(table)
 
 

@@ -12,8 +12,9 @@ only, as :class:`ParamSpec`; :func:`resolve_params` validates them. The regime e
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from phi.errors import DataError, IndicatorError, UnknownIndicatorError, unknown_choice
 from phi.indicators.params import ALL_INPUTS, NORM_WINDOW, Deferred, IndicatorSpec, ParamSpec
@@ -251,6 +252,12 @@ for _spec in (
     register_indicator(_spec)
 
 
+#: Indicators that are not listed until used, because computing them needs a server (they
+#: stay out of "every indicator" loops: the warm-up, PhiAI's default candidates, the tests);
+#: ``get_indicator`` loads them by name, so a saved run that uses one re-runs.
+ON_DEMAND: Final[dict[str, str]] = {"plutus": "phi.plutus.indicator"}
+
+
 def list_indicators() -> list[str]:
     """Names of the registered indicators, in registry order."""
     return list(INDICATORS)
@@ -259,6 +266,9 @@ def list_indicators() -> list[str]:
 def get_indicator(name: str) -> IndicatorSpec:
     """The spec called ``name``; :class:`UnknownIndicatorError` (with a suggestion) if none."""
     spec = INDICATORS.get(name) if isinstance(name, str) else None
+    if spec is None and name in ON_DEMAND:  # registered by its own module, loaded on first use
+        importlib.import_module(ON_DEMAND[name])
+        spec = INDICATORS.get(name)
     if spec is None:
         raise UnknownIndicatorError(unknown_choice("indicator", name, INDICATORS))
     return spec

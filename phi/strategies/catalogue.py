@@ -36,6 +36,7 @@ FAMILIES: list[str] = [
     "phi.strategies.classic",
     "phi.strategies.phibot",
     "phi.strategies.rotation",
+    "phi.strategies.plutus_preset",
 ]
 #: Preset modules of other packages, loaded on the first lookup when they exist (so a package
 #: adds its presets from its own ``presets`` module without touching this one). They must be
@@ -98,6 +99,9 @@ class Preset:
         single-asset config.
     symbols : tuple of str
         A portfolio preset's default universe.
+    needs_server : str
+        What a run needs beyond the bars (e.g. ``"an LLM server"``); such a preset is left out
+        of "every preset" lists (:func:`list_presets` without ``include_server``).
     """
 
     name: str
@@ -114,6 +118,7 @@ class Preset:
     after_run: Callable[..., None] | None = None
     portfolio: Callable[..., Any] | None = None
     symbols: tuple[str, ...] = ()
+    needs_server: str = ""
 
     @property
     def key(self) -> str:
@@ -200,12 +205,14 @@ def _load() -> None:
             _LOADED.add(module)
 
 
-def list_presets() -> list[Preset]:
-    """Every registered preset once, in registration order."""
+def list_presets(include_server: bool = False) -> list[Preset]:
+    """Every registered preset once, in registration order; those that need a server (Plutus)
+    only with ``include_server``."""
     _load()
     seen: dict[int, Preset] = {}
     for preset in _PRESETS.values():
-        seen.setdefault(id(preset), preset)
+        if include_server or not preset.needs_server:
+            seen.setdefault(id(preset), preset)
     return list(seen.values())
 
 

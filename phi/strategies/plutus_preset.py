@@ -1,10 +1,9 @@
 """The "Plutus" preset of the strategy catalogue: the LLM advisor's calls as the run's signal.
 
-Registered when this module is imported (``phi.plutus.preset`` does, and with it ``phi plutus
-backtest`` and the workbench's Plutus page) — deliberately not one of the catalogue's
-``FAMILIES``: running it asks an LLM server for every reply not yet in the reply cache, so
-"every preset" loops (``phi strategies compare`` with no names, the catalogue's tests) must not
-pick it up on a machine without a server.
+One of the catalogue's ``FAMILIES``, marked ``needs_server``: running it asks an LLM server for
+every reply not yet in the reply cache, so "every preset" loops (``phi strategies compare`` with
+no names, the catalogue's tests) leave it out; ``phi strategies list``, the Backtests page and
+``get("Plutus")`` show it.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ PLUTUS = Preset(
     source="the seed's PlutusStrategy + PlutusAdvisor (REFERENCE §3.3), journal dated by bars, strict JSON replies",
     indicators=(IndicatorConfig("plutus", {p.name: p.default for p in PLUTUS_INDICATOR.params}),),
     aliases=("PlutusBot", "Plutus Bot"),
+    needs_server="an LLM server (Ollama or OpenAI-compatible) for replies not yet in the reply cache",
 )
 
 

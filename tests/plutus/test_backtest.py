@@ -139,12 +139,13 @@ def test_the_prompt_shows_the_last_entries_and_the_journal_keeps_all() -> None:
     assert lines[-1] == "Hit rate of BUY/SELL calls: 2/3 (67%)"  # BUY up (right), SELL down (right), BUY down (wrong)
 
 
-def test_the_plutus_preset_is_in_the_catalogue_once_plutus_is_used() -> None:
+def test_the_plutus_preset_is_in_the_catalogue_marked_as_needing_a_server() -> None:
     import phi.strategies as strategies
     from phi.plutus.preset import plutus_config
 
     cfg = plutus_config("DEMO", every=3, min_confidence=0.7)
     preset = strategies.get("plutus bot")
-    assert preset.name == "Plutus" and strategies.get("Plutus") is preset and preset in strategies.list()
+    assert preset.name == "Plutus" and strategies.get("Plutus") is preset and preset.needs_server
+    assert preset in strategies.list(include_server=True) and preset not in strategies.list()
     assert cfg.tags == ("preset:plutus",) and cfg.indicators[0].params == {"every": 3, "min_confidence": 0.7}
     assert cfg.engine == preset.config(cfg.dataset).engine  # the catalogue's engine settings and costs
