@@ -8,7 +8,8 @@ On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % 
 (a) ``PhiAITuner.tune_indicator(name, n_trials)`` with the random and TPE samplers: wall time and
     trials per second, each trial scored on the 6 walk-forward blocks (train and test
     segments of the rolling folds) and the development region (7 simulations per trial), indicator values computed once per distinct parameter set.
-(b) the raw engine sweep of the *same* parameter sets: their signals (``compute_signal``) plus
+(b) the raw engine sweep of the *same* parameter sets: their signals (``batch_signals``, the
+    tuner's own signal path since the batch work; ``compute_signal`` per set before) plus
     one ``run_backtest_many`` call over all bars; the tuner's rate as a share of it, and for TPE
     Optuna's own sampling time (the same study with a dummy objective) and the share without it.
 (c) ``phiai_full_auto``: 15 candidates (the whole registry) selected, 3 tuned x 200 trials.
@@ -17,12 +18,17 @@ On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % 
     the same SMA crossovers on all bars (``MA.run`` + ``Portfolio.from_signals``, Rust engine,
     next-open fills). Not the same work: the tuner simulates every candidate on 7 segments.
 
+Before/after the batch signal path: every tuner figure is also measured with the evaluator's
+batch path switched off (``before``: each candidate's signal through ``compute_signal``, one
+parameter set at a time), in the same process, and the two runs' trial tables must be equal.
+
 Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -31,12 +37,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from phi.backtest.engine import EngineConfig, run_backtest_many  # noqa: E402
 from phi.backtest.run_config import DatasetSpec  # noqa: E402
-from phi.indicators.registry import compute_signal  # noqa: E402
+from phi.indicators.batch import batch_signals  # noqa: E402
 from phi.phiai.tuner import PhiAITuner, load_bars, phiai_full_auto  # noqa: E402
 
 
@@ -49,17 +56,38 @@ def best_of(repeat: int, fn):  # noqa: ANN001, ANN201
     return best, out
 
 
+@contextlib.contextmanager
+def per_set_signals():  # noqa: ANN201
+    """The tuner as before the batch path: every candidate's signal through compute_signal."""
+    import phi.phiai.evaluate as ev
+
+    saved = ev.has_batch
+    ev.has_batch = lambda name: False
+    try:
+        yield
+    finally:
+        ev.has_batch = saved
+
+
+def before_after(repeat: int, fn):  # noqa: ANN001, ANN201
+    """(before_s, after_s, after's output); the two outputs' trial tables must be equal."""
+    with per_set_signals():
+        before_s, old = best_of(repeat, fn)
+    after_s, new = best_of(repeat, fn)
+    pd.testing.assert_frame_equal(old.trials, new.trials)
+    return before_s, after_s, new
+
+
 def bench_tune(bars, name: str, n_trials: int, sampler: str, repeat: int) -> dict:
     PhiAITuner(bars).tune_indicator(name, n_trials=8, sampler="random")  # warm-up (JIT)
-    wall, res = best_of(
+    before, wall, res = before_after(
         repeat,
         lambda: PhiAITuner(bars, seed=0).tune_indicator(name, n_trials=n_trials, sampler=sampler),
     )
     params = [{k: row[k] for k in (p for p in res.best_params)} for _, row in res.trials.iterrows()]
 
     def raw() -> None:
-        sig = np.column_stack([compute_signal(name, bars, p).to_numpy() for p in params])
-        run_backtest_many(bars, sig, EngineConfig())
+        run_backtest_many(bars, batch_signals(name, bars, params), EngineConfig())
 
     raw()
     raw_wall, _ = best_of(repeat, raw)
@@ -67,6 +95,7 @@ def bench_tune(bars, name: str, n_trials: int, sampler: str, repeat: int) -> dic
     return {
         "case": f"{name} {sampler}",
         "trials": len(params),
+        "before_s": before,
         "tuner_s": wall,
         "tuner_trials_per_s": len(params) / wall,
         "raw_sweep_s": raw_wall,
@@ -133,7 +162,7 @@ def bench_grid(bars, repeat: int) -> dict:  # noqa: ANN001
     PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
         "dual_sma", sampler="grid", grid=GRID[:8]
     )  # warm-up
-    tuner_s, _ = best_of(
+    before_s, tuner_s, _ = before_after(
         repeat,
         lambda: PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
             "dual_sma", sampler="grid", grid=GRID
@@ -141,8 +170,17 @@ def bench_grid(bars, repeat: int) -> dict:  # noqa: ANN001
     )
     vbt_sweep(bars)
     vbt_s, _ = best_of(repeat, lambda: vbt_sweep(bars))
+    signals_s, _ = best_of(repeat, lambda: batch_signals("dual_sma", bars, GRID))
+    with per_set_signals():
+        from phi.indicators.registry import compute_signal
+
+        per_set_s, _ = best_of(repeat, lambda: [compute_signal("dual_sma", bars, p) for p in GRID])
     return {
         "case": "345 SMA grid",
+        "signals_per_set_s": per_set_s,
+        "signals_batch_s": signals_s,
+        "before_s": before_s,
+        "x_vbt_before": vbt_s / before_s,
         "tuner_s": tuner_s,
         "tuner_per_s": len(GRID) / tuner_s,
         "vbt_s": vbt_s,
@@ -182,9 +220,14 @@ def main() -> None:
     ]
     grid_row = bench_grid(bars, args.repeat)
     phiai_full_auto(bars, n_trials=4)  # warm-up
-    t0 = time.perf_counter()
-    auto = phiai_full_auto(bars, max_indicators=3, n_trials=n, seed=0)
-    auto_s = time.perf_counter() - t0
+    with per_set_signals():
+        auto_before_s, old = best_of(
+            args.repeat, lambda: phiai_full_auto(bars, max_indicators=3, n_trials=n, seed=0)
+        )
+    auto_s, auto = best_of(
+        args.repeat, lambda: phiai_full_auto(bars, max_indicators=3, n_trials=n, seed=0)
+    )
+    assert old.stats == auto.stats or str(old.stats) == str(auto.stats), "full auto differs"
     print(
         f"`benchmarks/bench_tuner.py`, {time.strftime('%Y-%m-%d')}: {len(bars)} daily DEMO bars (2015..2024), 5 rolling folds + 20 % hold-out, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.\n"
@@ -195,14 +238,17 @@ def main() -> None:
     print(table(rows))
     print(f"\n### (c): phiai_full_auto, 15 candidates, 3 tuned x {n} trials\n")
     print(
-        f"| wall_s | n_trials_total | chosen | holdout_sharpe | dsr_pvalue | pbo |\n|---|---|---|---|---|---|\n"
-        f"| {auto_s:.3g} | {auto.stats['n_trials_total']} | {', '.join(auto.run_config.weights)} | "
+        f"| before_s | wall_s | n_trials_total | chosen | holdout_sharpe | dsr_pvalue | pbo |\n|---|---|---|---|---|---|---|\n"
+        f"| {auto_before_s:.3g} | {auto_s:.3g} | {auto.stats['n_trials_total']} | {', '.join(auto.run_config.weights)} | "
         f"{auto.stats['holdout_sharpe']:.3g} | {auto.stats['dsr_pvalue']:.3g} | {auto.stats['pbo']:.3g} |"
     )
     print(
         "\n### (d): 345-combination SMA grid: tuner (grid sampler, folds, statistics) vs vectorbt's sweep\n"
     )
     print(table([grid_row]))
+    print(
+        f"\nLoad average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":
