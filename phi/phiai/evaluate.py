@@ -1,8 +1,10 @@
 """Score batches of parameter sets on the walk-forward segments through the engine's 2-D path.
 
 Signals are computed once per distinct ``(indicator, parameters)`` on all bars (indicators are
-causal, so a bar's value uses bars up to it only) and cached for the tuner's life. A batch of
-candidates is one ``(n_bars, m)`` signal matrix; every fold segment is one
+causal, so a bar's value uses bars up to it only) and cached for the tuner's life; a batch's
+missing signals come from one :func:`~phi.indicators.batch.batch_signals` call (shared raw pieces
+computed once, bit-identical to ``compute_signal``). A batch of candidates is one
+``(n_bars, m)`` signal matrix; every fold segment is one
 :func:`~phi.backtest.engine.run_backtest_many` call on that segment's bars (the bar before it
 supplies the signal's previous value, no trade starts before the segment), and the whole
 development region is one more such call that also fills the per-bar equity (hence the returns
@@ -75,7 +77,8 @@ class Evaluator:
     plan : FoldPlan
     metric : str
     n_jobs : int
-        Threads computing indicator signals; the results never depend on it.
+        Threads computing the signals of an indicator without a batch implementation; the
+        results never depend on it.
     """
 
     def __init__(
