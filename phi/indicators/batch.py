@@ -6,7 +6,8 @@
 Column ``j`` equals ``compute_signal(name, ohlcv, param_sets[j])`` bit for bit. A batch
 implementation calls the very kernels of :mod:`phi.indicators.signals` on NumPy arrays (no
 pandas per column), computes each shared raw piece once per distinct parameter (every SMA of
-``dual_sma`` once per window, every EMA of ``ema_crossover`` once per period) and applies the
+``dual_sma`` once per window, every EMA of ``ema_crossover`` once per period, every ATR of
+``atr_ratio`` once per ATR period) and applies the
 same maps column by column, so every float operation is the one the per-set path does. An
 indicator without a batch implementation, or one re-registered with another ``compute``, goes
 through :func:`~phi.indicators.registry.compute_signal` per set. The same checks as that
@@ -120,6 +121,72 @@ def _bollinger(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> li
     return out
 
 
+def _stochastic(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    h, lo, c = cols["high"], cols["low"], cols["close"]
+    return [
+        sg.map_stochastic(
+            _nb.stoch_nb(h, lo, c, p["k_period"], p["d_period"], p["d_period"], 50.0)[0]
+        )
+        for p in sets
+    ]
+
+
+def _atr_ratio(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    h, lo, c = cols["high"], cols["low"], cols["close"]
+    atr = {w: _nb.atr_nb(h, lo, c, w) for w in {p["atr_period"] for p in sets}}
+    out = []
+    for p in sets:
+        ap, mp = p["atr_period"], p["ma_period"]
+        avg = _nb.rolling_mean_nb(atr[ap], mp, ap)
+        out.append(sg.map_atr_ratio(_nb.ratio_nb(atr[ap], avg, ap + mp - 1)))
+    return out
+
+
+def _vwap_dev(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    c, v = cols["close"], cols["volume"]
+    typical = (cols["high"] + cols["low"] + c) / 3.0
+    out = []
+    for p in sets:
+        vwap = _nb.vwap_nb(typical, v, p["period"])
+        out.append(-sg.rms_scale((c - vwap) / vwap, p["period"] - 1) + 0.0)
+    return out
+
+
+def _cmf(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    h, lo, c, v = cols["high"], cols["low"], cols["close"], cols["volume"]
+    return [sg.map_cmf(_nb.cmf_nb(h, lo, c, v, p["period"])) for p in sets]
+
+
+def _adx(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    h, lo, c = cols["high"], cols["low"], cols["close"]
+    out = []
+    for p in sets:
+        plus, minus, adx = _nb.adx_nb(h, lo, c, p["period"])
+        out.append(sg.map_adx(adx, plus, minus))
+    return out
+
+
+def _wyckoff(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    c, v = cols["close"], cols["volume"]
+    out = []
+    for p in sets:
+        n = p["lookback"]
+        vwma = _nb.vwap_nb(c, v, n)
+        price_term = sg.rms_scale((c - vwma) / vwma, n - 1)
+        out.append(sg.map_wyckoff(price_term, _nb.volume_balance_nb(c, v, n)))
+    return out
+
+
+def _range_pos(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    h, lo, c = cols["high"], cols["low"], cols["close"]
+    out = []
+    for p in sets:
+        n = p["period"]
+        pos = _nb.range_position_nb(c, _nb.rolling_max_nb(h, n), _nb.rolling_min_nb(lo, n), n - 1)
+        out.append(sg.map_range_pos(pos))
+    return out
+
+
 #: Indicators with a batch implementation, keyed by the ``compute`` they reproduce.
 BATCHED: dict[str, tuple[Deferred, Batch]] = {
     "dual_sma": (Deferred("phi.indicators.signals", "dual_sma_signal"), _dual_sma),
@@ -129,6 +196,13 @@ BATCHED: dict[str, tuple[Deferred, Batch]] = {
     "momentum": (Deferred("phi.indicators.signals", "momentum_signal"), _momentum),
     "roc": (Deferred("phi.indicators.signals", "roc_signal"), _roc),
     "bollinger": (Deferred("phi.indicators.signals", "bollinger_signal"), _bollinger),
+    "stochastic": (Deferred("phi.indicators.signals", "stochastic_signal"), _stochastic),
+    "atr_ratio": (Deferred("phi.indicators.signals", "atr_ratio_signal"), _atr_ratio),
+    "vwap_dev": (Deferred("phi.indicators.signals", "vwap_dev_signal"), _vwap_dev),
+    "cmf": (Deferred("phi.indicators.signals", "cmf_signal"), _cmf),
+    "adx": (Deferred("phi.indicators.signals", "adx_signal"), _adx),
+    "wyckoff": (Deferred("phi.indicators.signals", "wyckoff_signal"), _wyckoff),
+    "range_pos": (Deferred("phi.indicators.signals", "range_pos_signal"), _range_pos),
 }
 
 

@@ -17,7 +17,7 @@ from phi.indicators.registry import INDICATORS, compute_signal, register_indicat
 from tests.indicators import frames
 from tests.indicators.test_properties import SETTINGS, ohlcv_frames, params_for
 
-NAMES = [*BATCHED, "adx"]  # adx: the per-set fallback
+NAMES = [*BATCHED, "channel_breakout"]  # channel_breakout: the per-set fallback
 
 
 def per_set(name: str, df: pd.DataFrame, sets: list[dict]) -> np.ndarray:
