@@ -7,8 +7,9 @@ Column ``j`` equals ``compute_signal(name, ohlcv, param_sets[j])`` bit for bit. 
 implementation calls the very kernels of :mod:`phi.indicators.signals` on NumPy arrays (no
 pandas per column), computes each shared raw piece once per distinct parameter (every SMA of
 ``dual_sma`` once per window, every EMA of ``ema_crossover`` once per period, every ATR of
-``atr_ratio`` once per ATR period) and applies the
-same maps column by column, so every float operation is the one the per-set path does. An
+``atr_ratio`` once per ATR period; the spreads of the crossovers prepared for all candidates in
+one call of :func:`phi.indicators._batch_nb.spreads_nb`) and applies the same maps column by
+column, so every float operation is the one the per-set path does. An
 indicator without a batch implementation, or one re-registered with another ``compute``, goes
 through :func:`~phi.indicators.registry.compute_signal` per set. The same checks as that
 function apply: parameters, columns, length, and a finite signal in [-1, 1] after the warm-up.
@@ -43,7 +44,7 @@ Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarr
 
 def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> list[np.ndarray]:
     """rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of ``idx``."""
-    out = _batch_nb.spread_rms_nb(
+    x = _batch_nb.spreads_nb(
         np.ascontiguousarray(table),
         np.ascontiguousarray(den),
         idx[:, 0],
@@ -51,10 +52,8 @@ def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) ->
         idx[:, 2],
         idx[:, 3],
         sg.NOISE_TOL * 1.0,
-        NORM_WINDOW,
-        sg.NORM_GAIN,
     )
-    return list(out)
+    return [_nb.rms_scale_nb(row, NORM_WINDOW, sg.NORM_GAIN) for row in x]
 
 
 def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
