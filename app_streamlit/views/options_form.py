@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import streamlit as st
 
+from phi.errors import ConfigError
 from phi.options.config import OptionsConfig
 
 MODE: Final = "op:mode"
@@ -34,6 +35,12 @@ COMMISSION: Final = "op:commission_per_contract"
 HAIRCUT: Final = "op:bid_ask_haircut"
 CONTRACTS: Final = "op:contracts"
 RISK: Final = "op:risk_pct"
+CHAIN_UPLOAD: Final = "op:chain_upload"
+CHAIN_FILL: Final = "op:chain_fill"
+#: Not widgets: the stored chain's path, or the one-line reason the uploaded chain is unusable.
+CHAIN: Final = "op:chain"
+CHAIN_ERROR: Final = "op:chain_error"
+_CHAIN_SEEN: Final = "op:chain_seen"
 
 _O = OptionsConfig()
 #: Defaults of every options widget (percent widgets in percent; 0 = off / size by risk).
@@ -57,6 +64,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     HAIRCUT: 100 * _O.bid_ask_haircut,
     CONTRACTS: 0,
     RISK: 100 * _O.risk_pct,
+    CHAIN_FILL: _O.chain_fill,
+    CHAIN: None,
+    CHAIN_ERROR: None,
 }
 #: The EngineConfig fields an options run uses (the rest are equity-engine settings).
 ENGINE_FIELDS: Final = ("initial_capital", "entry_threshold", "exit_threshold", "calendar", "periods_per_year", "warmup_bars")
@@ -85,6 +95,8 @@ def options_settings(values: Any, engine: dict[str, Any]) -> dict[str, Any]:
     page describes; ``{}`` in equities mode."""
     if not options_mode(values):
         return {}
+    if _get(values, CHAIN_ERROR):
+        raise ConfigError(f"{_get(values, CHAIN_ERROR)} (remove the chain file or upload a good one)")
 
     def pct_or_none(key: str) -> float | None:
         v = float(_get(values, key) or 0.0)
@@ -109,6 +121,9 @@ def options_settings(values: Any, engine: dict[str, Any]) -> dict[str, Any]:
         "contracts": contracts if contracts > 0 else None,
         "risk_pct": float(_get(values, RISK)) / 100.0,
     }
+    chain = _get(values, CHAIN)
+    if chain:
+        options |= {"chain": str(chain), "chain_fill": str(_get(values, CHAIN_FILL))}
     if rule == "delta":
         options["delta"] = [float(_get(values, DELTA_NEAR)), float(_get(values, DELTA_FAR))]
     else:
@@ -126,7 +141,7 @@ def mode_switch() -> str:
         "Trading mode", list(MODES), default=DEFAULTS[MODE], key=MODE, persist_state="session", required=True,
         format_func=lambda m: {"equities": "Equities (the underlying)", "options": "Options (Black-Scholes)"}[m],
         help="Options: the blended signal trades an option structure; prices are synthetic "
-             "(Black-Scholes on the underlying's realised vol), there are no option quotes.",
+             "(Black-Scholes on the underlying's realised vol) unless an option chain CSV is uploaded below.",
     )  # fmt: skip
     return str(st.session_state.get(MODE) or DEFAULTS[MODE])
 
@@ -145,12 +160,63 @@ def _int(container: Any, label: str, key: str, lo: int, hi: int, tip: str) -> No
     )  # fmt: skip
 
 
+def _store_chain(data: bytes, name: str) -> tuple[str | None, str | None]:
+    """Store an uploaded chain under ``$PHI_HOME/uploads`` (atomic, content-addressed) and
+    check it with :func:`phi.options.chains.load_chain`: ``(path, None)`` or ``(None, reason)``."""
+    from phi.data.uploads import store_upload
+    from phi.errors import PhiError
+    from phi.options.chains import load_chain
+
+    try:
+        path = store_upload(data, name)
+    except PhiError as exc:
+        return None, str(exc)
+    try:
+        load_chain(path)
+    except PhiError as exc:  # name the file as the user knows it, not the hashed copy
+        return None, str(exc).replace(str(path), repr(name), 1)
+    return str(path), None
+
+
+def chain_upload() -> str | None:
+    """The optional chain uploader: with a good chain file the legs are priced from its quotes
+    (the stored path goes into the run config); a bad one is one error line and blocks the run."""
+    import hashlib
+
+    upload = st.file_uploader(
+        "Option chain CSV (optional: price the legs from real end-of-day quotes)", type=["csv", "txt"],
+        key=CHAIN_UPLOAD, help="Columns date, expiry, strike, kind, bid, ask (+ iv, delta, gamma, open_interest, "
+        "underlying). Without a chain the prices are synthetic (Black-Scholes).",
+    )  # fmt: skip
+    if upload is None:
+        st.session_state[CHAIN] = st.session_state[CHAIN_ERROR] = st.session_state[_CHAIN_SEEN] = None
+        return None
+    data = upload.getvalue()
+    seen = (upload.name, hashlib.sha256(data).hexdigest())
+    if st.session_state.get(_CHAIN_SEEN) != seen:  # check each file once, not on every rerun
+        st.session_state[CHAIN], st.session_state[CHAIN_ERROR] = _store_chain(data, upload.name)
+        st.session_state[_CHAIN_SEEN] = seen
+    if st.session_state.get(CHAIN_ERROR):
+        st.error(str(st.session_state[CHAIN_ERROR]))
+        return None
+    return str(st.session_state[CHAIN])
+
+
 def render() -> None:
     """The options settings (drawn by Step 4 in options mode)."""
     from phi.options.structures import AUTO, STRUCTURES
 
-    st.caption(":orange[Synthetic option prices from the underlying; no option quotes.] "
-               "Each leg is priced by Black-Scholes with an implied vol = realised vol x premium.")  # fmt: skip
+    chain = chain_upload()
+    if chain is None:
+        st.caption(":orange[Synthetic option prices from the underlying; no option quotes.] "
+                   "Each leg is priced by Black-Scholes with an implied vol = realised vol x premium.")  # fmt: skip
+    else:
+        st.caption(":green[Legs priced from the uploaded chain's quotes.] A quote the run needs and the "
+                   "chain lacks is reported, never invented; the volatility model below is then unused.")  # fmt: skip
+        st.selectbox("Chain fills", ["bid_ask", "mid"], index=["bid_ask", "mid"].index(DEFAULTS[CHAIN_FILL]),
+                     key=CHAIN_FILL, persist_state="session",
+                     format_func=lambda f: {"bid_ask": "buy at the ask, sell at the bid",
+                                            "mid": "at the mid -/+ the bid-ask haircut"}[f])  # fmt: skip
     st.markdown("**Structure and strikes**")
     c = st.columns(4)
     names = [*STRUCTURES, AUTO]

@@ -3,6 +3,8 @@ shows the synthetic-price notice, P&L by greek, the legs and the sensitivity hea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -12,7 +14,7 @@ from phi.backtest.run_config import DatasetSpec, RunConfig
 from phi.backtest.run_history import list_runs, load_run
 from phi.options.config import OptionsConfig
 from phi.pipeline import run
-from tests.app.conftest import assert_clean, figure, open_tab, run_backtest, start, tables
+from tests.app.conftest import assert_clean, errors, figure, open_tab, run_backtest, start, tables
 
 DS = DatasetSpec("DEMO", "demo", "1D", "2020-01-01", "2024-12-31")
 
@@ -104,3 +106,78 @@ def test_equities_mode_is_untouched():
     got = of.options_settings({of.MODE: "options", of.ROLL: 0, of.CONTRACTS: 0}, {"initial_capital": 1.0, "stop_loss_pct": 0.05})
     assert got["engine"] == {"initial_capital": 1.0}
     assert got["options"]["roll_dte"] is None and got["options"]["contracts"] is None  # 0 = off / by risk
+
+
+CHAIN_DATA = Path(__file__).resolve().parents[1] / "options" / "data"
+
+
+@pytest.fixture(scope="module")
+def chain_app(tmp_path_factory):
+    """The workbench after an options run priced from an uploaded chain on uploaded bars
+    (the committed example pair under tests/options/data/)."""
+    with pytest.MonkeyPatch.context() as mp:
+        home = tmp_path_factory.mktemp("phi_home_chain")
+        mp.setenv("PHI_HOME", str(home))
+        at = start()
+        at.button(key="ind:macd:remove").click().run()  # 50 bars: too short for MACD's warm-up
+        at.slider(key="ind:rsi:p:period").set_value(5).run()
+        at.selectbox(key="ds:vendor").set_value("csv").run()
+        at.file_uploader(key="ds:upload").upload("XYZ.csv", (CHAIN_DATA / "xyz_bars.csv").read_bytes(), "text/csv").run()
+        at.button(key="ds:fetch").click().run()
+        at.segmented_control(key=of.MODE).set_value("options").run()
+        chain = (CHAIN_DATA / "xyz_chain_eod.csv").read_bytes()
+        at.file_uploader(key=of.CHAIN_UPLOAD).upload("xyz chain.csv", chain, "text/csv").run()
+        for kind, key, value in (
+            ("selectbox", of.STRUCTURE, "long_put"),
+            ("number_input", of.DTE, 30),
+            ("number_input", of.TARGET, 0.0),
+            ("number_input", of.STOP, 0.0),
+            ("number_input", of.CONTRACTS, 2),
+            ("number_input", of.COMMISSION, 0.65),
+        ):
+            getattr(at, kind)(key=key).set_value(value)
+            at.run()
+        assert any("priced from the uploaded chain" in c.value for c in at.caption)
+        run_backtest(at)
+        assert_clean(at)
+        (summary,) = list_runs()
+        yield at, load_run(summary["run_id"]), chain, home
+
+
+def test_an_uploaded_chain_is_stored_and_prices_the_run(chain_app):
+    at, saved, chain, home = chain_app
+    o = saved.config.options
+    stored = Path(o.chain)
+    # stored under PHI_HOME (content-addressed), byte for byte the upload
+    assert stored.parent == home / "uploads" and stored.read_bytes() == chain
+    assert o.chain_fill == "bid_ask" and o.structure == "long_put"
+    assert "option quotes from the end-of-day chain" in saved.assumptions["prices"]
+    at = open_tab(at, "Options")
+    assert_clean(at)
+    # every leg shown was bought at the ask recorded in the chain file (the reference is the CSV)
+    q = pd.read_csv(CHAIN_DATA / "xyz_chain_eod.csv").set_index(["date", "expiry", "strike", "kind"])
+    (legs,) = tables(at, "kind", "strike", "entry_price")
+    assert len(legs) == len(saved.trades) > 0 and set(legs.kind) == {"put"}
+    for _, leg in legs.iterrows():
+        assert leg["entry_price"] == q.loc[(leg["entry_time"], leg["expiry"], leg["strike"], leg["kind"]), "ask"]
+    assert not any("Prices are synthetic" in w.value for w in at.warning)
+    assert any("option quotes from the end-of-day chain" in i.value for i in at.info)
+
+
+def test_a_bad_chain_is_one_error_line_and_blocks_the_run():
+    at = start()
+    at.segmented_control(key=of.MODE).set_value("options").run()
+    bad = (CHAIN_DATA / "xyz_chain_eod.csv").read_text().splitlines()
+    head, row = bad[0], bad[1].split(",")
+    row[4], row[5] = row[5], row[4]  # bid above ask on the first quote
+    if float(row[4]) == float(row[5]):
+        row[4] = str(float(row[5]) + 1.0)
+    data = "\n".join([head, ",".join(row), *bad[2:]]).encode()
+    at.file_uploader(key=of.CHAIN_UPLOAD).upload("vendor.csv", data, "text/csv").run()
+    assert not at.exception
+    (msg,) = errors(at)
+    assert msg == "option chain 'vendor.csv': row 2: bid is above ask"
+    run_backtest(at)
+    assert not at.exception
+    assert any("Cannot run" in e and "bid is above ask" in e for e in errors(at)), errors(at)
+    assert list_runs() == []
