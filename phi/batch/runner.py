@@ -311,7 +311,7 @@ def _on_dask(
             workers = n_workers or os.cpu_count() or 1
             cluster = stack.enter_context(
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address=None, host="127.0.0.1", silence_logs=40)  # fmt: skip
+                             dashboard_address="127.0.0.1:0", host="127.0.0.1", silence_logs=50)  # fmt: skip
             )
             client = stack.enter_context(Client(cluster))
             local = True
@@ -349,5 +349,5 @@ def _on_dask(
         except KeyboardInterrupt:
             client.cancel(futures)
             raise
-        dashboard = getattr(client, "dashboard_link", None) if scheduler is not None else None
+        dashboard = getattr(client, "dashboard_link", None)
     return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, n, address, dashboard)

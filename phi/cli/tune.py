@@ -271,12 +271,25 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
         raise ConfigError(f"study name {name!r}: use letters, digits, '.', '_' or '-' (up to 100)")
     storage = storage or "sqlite"
+    import optuna
+
+    from phi.paths import phi_home
+
+    url = storage if "://" in storage else f"sqlite:///{phi_home() / 'phiai' / 'optuna.db' if storage == 'sqlite' else storage}"
+    if study:  # set the storage's tables up now: processes starting together race to create them
+        import time
+
+        if storage == "sqlite":
+            (phi_home() / "phiai").mkdir(parents=True, exist_ok=True)
+        for attempt in range(5):
+            try:
+                optuna.storages.RDBStorage(url)
+                break
+            except Exception as exc:  # noqa: BLE001 - another process creating them, or unreachable
+                if attempt == 4:
+                    raise ConfigError(f"--storage: cannot use {storage}: {str(exc).splitlines()[0]}") from None
+                time.sleep(0.5 * (attempt + 1))
     if resume:
-        import optuna
-
-        from phi.paths import phi_home
-
-        url = storage if "://" in storage else f"sqlite:///{phi_home() / 'phiai' / 'optuna.db' if storage == 'sqlite' else storage}"
         db_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
         try:
             existing = [] if db_file and not os.path.exists(db_file) else optuna.get_all_study_names(url)

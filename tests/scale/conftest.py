@@ -91,7 +91,7 @@ def cluster2() -> Iterator[object]:
     phi's engine imported in each worker (once per module, not per test)."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       host="127.0.0.1", silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip
         client.run(lambda: __import__("phi.pipeline"))
         yield client
