@@ -8,7 +8,7 @@ volume/flow features), used by the WyckoffML preset.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -66,13 +66,20 @@ def _indicator_names(feature_set: str, extra: tuple[str, ...]) -> list[str]:
 
 
 def build_features(
-    ohlcv: pd.DataFrame, feature_set: str = "all", extra: tuple[str, ...] = ()
+    ohlcv: pd.DataFrame, feature_set: str = "all", extra: tuple[str, ...] = (), chain: Any = None
 ) -> pd.DataFrame:
     """The feature matrix of ``ohlcv``: one row per bar, NaN during the warm-up.
 
     Columns ``mft:<feature>`` (rolling robust z-scores of the MFT features) and
     ``ind:<indicator>`` (registry signals in [-1, +1], default parameters; ``extra`` adds
     more registry indicators). Causal: row t reads bars <= t only.
+
+    With ``chain`` (an option-chain CSV path or :class:`~phi.options.chains.OptionChain` with
+    open interest), the four GEX features ``gex:gamma_net, gex:gamma_wall_distance,
+    gex:gamma_expiry_days, gex:gex_flip_zone`` are joined as of each bar's date
+    (:func:`phi.options.gex.gex_regime_inputs`: only chains dated <= the bar's date, < on
+    intraday bars; bars without a chain at most 4 days old stay NaN, counted in
+    ``attrs["gex_missing"]``; never filled further).
     """
     from phi.indicators.registry import compute_all_signals
     from phi.regime.features import compute_features
@@ -86,4 +93,12 @@ def build_features(
     sig = compute_all_signals(ohlcv, _indicator_names(feature_set, tuple(extra))).add_prefix("ind:")
     out = pd.concat([z, sig], axis=1)
     # robust z-scores of a flat stretch can reach +-1e8; clip so no model sees absurd values
-    return out.clip(-20.0, 20.0).astype(np.float64)
+    out = out.clip(-20.0, 20.0).astype(np.float64)
+    if chain is None:
+        return out
+    from phi.options.gex import GEX_FEATURES, gex_regime_inputs
+
+    gex = gex_regime_inputs(ohlcv, chain)
+    out = pd.concat([out, gex[list(GEX_FEATURES)].add_prefix("gex:")], axis=1)
+    out.attrs |= {k: gex.attrs[k] for k in ("gex_missing", "chain_fingerprint", "chain_path")}
+    return out

@@ -105,7 +105,8 @@ class MLModel:
         """This model's features on ``ohlcv`` (causal; NaN during the warm-up)."""
         from phi.ml.features import build_features
 
-        return build_features(ohlcv, self.feature_set, self.extra_indicators)[self.features]
+        chain = (self.data.get("chain") or {}).get("path")  # GEX features: the training chain
+        return build_features(ohlcv, self.feature_set, self.extra_indicators, chain=chain)[self.features]
 
     def predict_proba(self, ohlcv: pd.DataFrame) -> pd.Series:
         """P(up) at each bar of ``ohlcv`` (NaN where a feature is undefined), named ``p_up``.

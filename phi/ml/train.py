@@ -47,11 +47,16 @@ def _check_bars(ohlcv: Any) -> None:
 
 
 def training_set(
-    ohlcv: pd.DataFrame, label: LabelSpec, feature_set: str = "all", extra: Sequence[str] = ()
+    ohlcv: pd.DataFrame,
+    label: LabelSpec,
+    feature_set: str = "all",
+    extra: Sequence[str] = (),
+    chain: Any = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """``(X, y, bar, end)``: features and labels of every bar where all are defined, the bar
-    positions of those rows, and the bar each label ends on."""
-    x = build_features(ohlcv, feature_set, tuple(extra))
+    positions of those rows, and the bar each label ends on (``chain``: add the GEX features,
+    see :func:`phi.ml.features.build_features`; bars without a chain are left out)."""
+    x = build_features(ohlcv, feature_set, tuple(extra), chain=chain)
     y, end = make_labels(ohlcv, label)
     ok = np.isfinite(x.to_numpy()).all(axis=1) & np.isfinite(y)
     bar = np.flatnonzero(ok)
@@ -86,6 +91,7 @@ def train_classifier(
     stop: float = 0.02,
     feature_set: str = "all",
     indicators: Sequence[str] = (),
+    chain: Any = None,
     progress: Progress | None = None,
 ) -> MLModel:
     """Train a direction classifier without look-ahead and score it honestly.
@@ -115,6 +121,10 @@ def train_classifier(
     feature_set : {"all", "wyckoff"}
     indicators : sequence of str
         Extra registry indicators (default parameters) to add as features.
+    chain : str or OptionChain, optional
+        An option chain with open interest: adds the four GEX features, as of each bar's date
+        (causal; bars without a recent chain are left out of training). Its path, SHA-256
+        and the count of bars without a chain go into ``data["chain"]``.
     progress : callable, optional
         ``progress(fraction, message)`` after each fit.
 
@@ -139,7 +149,16 @@ def train_classifier(
         from phi.ml.store import check_name
 
         check_name(save_as)
-    x_df, y, bar, end = training_set(ohlcv, spec, feature_set, indicators)
+    if isinstance(chain, str):
+        from phi.options.chains import load_chain
+
+        chain = load_chain(chain)
+    x_df, y, bar, end = training_set(ohlcv, spec, feature_set, indicators, chain)
+    if chain is not None and len(bar) == 0:
+        raise DataError(
+            f"no bar has both defined features and a GEX row from option chain {chain.path} "
+            f"({x_df.attrs.get('gex_missing', 0)} of {len(ohlcv)} bars have no chain within 4 days)"
+        )
     emb = default_embargo(spec.horizon, len(ohlcv)) if embargo is None else embargo
     split = walk_forward_splits(bar, end, folds, emb, holdout)
     x = x_df.to_numpy(dtype=np.float64)
@@ -185,6 +204,9 @@ def train_classifier(
             "rows": len(ohlcv),
             "symbol": ohlcv.attrs.get("symbol"),
             "fingerprint": data_fingerprint(ohlcv),
+            **({} if chain is None else {"chain": {
+                "path": chain.path, "fingerprint": chain.fingerprint,
+                "bars_without_chain": int(x_df.attrs.get("gex_missing", 0))}}),
             "final_train": {"n": len(split.final_train), "start": _stamp(idx, bar[split.final_train[0]]),
                             "end": _stamp(idx, bar[split.final_train[-1]])},
         },  # fmt: skip

@@ -44,9 +44,12 @@ from phi.options.chains import OptionChain, load_chain
 __all__ = [
     "GEX_CONVENTION",
     "GexSurface",
+    "GEX_FEATURES",
     "gamma_exposure",
+    "gex_asof",
     "gex_features",
     "gex_profile",
+    "gex_regime_inputs",
 ]
 
 GEX_CONVENTION: Final = (
@@ -57,6 +60,10 @@ _SMOOTH: Final = 0.005  # Gaussian sigma across strikes, fraction of spot
 _WALL_CLIP: Final = 0.20
 _FLIP_BAND: Final = 0.10
 _PROFILE_BAND: Final = 0.20
+#: The per-date features joined onto bars (ML inputs, shown beside the regime engine).
+GEX_FEATURES: Final = ("gamma_net", "gamma_wall_distance", "gamma_expiry_days", "gex_flip_zone")
+#: Default: a chain older than this many calendar days is not carried to a bar (NaN instead).
+MAX_AGE_DAYS: Final = 4
 
 
 @dataclass(frozen=True)
@@ -368,3 +375,82 @@ def gex_features(
             }
         )
     return pd.DataFrame(rows).set_index("date")
+
+
+def _bar_days(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, bool]:
+    """Each bar's calendar date (in the bars' own time zone) as UTC midnight, and whether the
+    bars are intraday (some stamp is not a midnight)."""
+    local = index.tz_localize(None) if index.tz is not None else index
+    days = local.normalize()
+    return days.tz_localize("UTC"), bool((local != days).any())
+
+
+def gex_asof(
+    index: pd.DatetimeIndex, features: pd.DataFrame, max_age_days: int = MAX_AGE_DAYS
+) -> pd.DataFrame:
+    """Join per-date GEX ``features`` (indexed by chain date, UTC midnight) onto bar stamps,
+    causally.
+
+    An end-of-day chain dated d is known at d's close. A daily bar (every stamp a midnight)
+    dated t sees the latest chain dated <= t; intraday bars on day t see the latest chain
+    dated < t (the day's own chain is not known until its close). A chain more than
+    ``max_age_days`` calendar days older than the bar is not carried: the bar stays NaN.
+    Columns: ``features``' columns, ``gex_date`` (the chain date used) and ``gex_age_days``;
+    ``attrs["gex_missing"]`` counts the bars with no chain.
+    """
+    if isinstance(max_age_days, bool) or not isinstance(max_age_days, (int, np.integer)) or max_age_days < 0:
+        raise DataError(f"max_age_days must be a non-negative integer, got {max_age_days!r}")
+    days, intraday = _bar_days(pd.DatetimeIndex(index))
+    src = features.sort_index()
+    chain_days = pd.DatetimeIndex(src.index).to_numpy()
+    # position of the latest chain date <= the bar's day (< on intraday bars)
+    pos = np.searchsorted(chain_days, days.to_numpy(), side="left" if intraday else "right") - 1
+    got = pos >= 0
+    used = pd.DatetimeIndex(np.where(got, chain_days[np.clip(pos, 0, None)], np.datetime64("NaT")), tz="UTC")
+    age = np.asarray((days - used).days, dtype=np.float64)
+    ok = got & (age <= max_age_days)
+    out = pd.DataFrame(
+        np.where(ok[:, None], src.to_numpy(dtype=np.float64)[np.clip(pos, 0, None)], np.nan),
+        index=index,
+        columns=src.columns,
+    )
+    out["gex_date"] = used.where(ok)
+    out["gex_age_days"] = np.where(ok, age, np.nan)
+    out.attrs["gex_missing"] = int((~ok).sum())
+    out.attrs["gex_max_age_days"] = int(max_age_days)
+    return out
+
+
+def gex_regime_inputs(
+    bars: pd.DataFrame,
+    chain: OptionChain | str,
+    *,
+    max_age_days: int = MAX_AGE_DAYS,
+    r: float = 0.0,
+    q: float = 0.0,
+    min_open_interest: float = 100.0,
+    max_dte: int | None = 60,
+) -> pd.DataFrame:
+    """The four GEX features of ``chain`` (:data:`GEX_FEATURES`) as-of joined onto ``bars``
+    (see :func:`gex_asof` for the causal rule and the staleness limit), to read beside the
+    regime engine's result or to feed a classifier.
+
+    The calibrated regime taxonomy does NOT use these columns: its probabilities are the same
+    with or without a chain. Each chain date's spot is that day's last close of ``bars`` where
+    there is one (else the chain's ``underlying`` column or put-call parity).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``bars``: ``gamma_net, gamma_wall_distance, gamma_expiry_days,
+        gex_flip_zone, gex_date, gex_age_days``; ``attrs["gex_missing"]`` bars without a chain,
+        ``attrs["chain_fingerprint"]`` the chain file's SHA-256.
+    """
+    ch = load_chain(chain) if isinstance(chain, str) else chain
+    days, _ = _bar_days(pd.DatetimeIndex(bars.index))
+    spots = pd.Series(bars["close"].to_numpy(dtype=np.float64), index=days).groupby(level=0).last()
+    feats = gex_features(ch, spots=spots, r=r, q=q, min_open_interest=min_open_interest, max_dte=max_dte)
+    out = gex_asof(pd.DatetimeIndex(bars.index), feats[list(GEX_FEATURES)], max_age_days)
+    out.attrs["chain_fingerprint"] = ch.fingerprint
+    out.attrs["chain_path"] = ch.path
+    return out
