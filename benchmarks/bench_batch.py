@@ -52,9 +52,10 @@ def _home(root: Path, name: str) -> Path:
 
 
 def bench_batches(root: Path, n: int, start: str, end: str) -> dict:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from phi.batch import run_batch
+    from phi.batch.cluster import local_cluster
     from phi.pipeline import run
 
     cfgs = _configs(n, start, end)
@@ -69,8 +70,7 @@ def bench_batches(root: Path, n: int, start: str, end: str) -> dict:
     out["inline"] = time.perf_counter() - t0
     for workers in (1, 2):
         _home(root, f"w{workers}")
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                          host="127.0.0.1", silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip
+        with local_cluster(workers) as cluster, Client(cluster) as client:
             warm = run_batch(cfgs[:workers * 2], scheduler=client, force=True)  # imports + numba cache in each worker
             assert not warm.failed, warm.failed
             t0 = time.perf_counter()

@@ -303,16 +303,15 @@ def _on_dask(
 ) -> BatchResult:
     import contextlib
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
+
+    from phi.batch.cluster import local_cluster
 
     stack = contextlib.ExitStack()
     with stack:
         if scheduler is None:
             workers = n_workers or os.cpu_count() or 1
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address="127.0.0.1:0", host="127.0.0.1", silence_logs=50)  # fmt: skip
-            )
+            cluster = stack.enter_context(local_cluster(workers))
             client = stack.enter_context(Client(cluster))
             local = True
         elif isinstance(scheduler, str):

@@ -89,9 +89,10 @@ def pg_url(pg_server: str) -> str:
 def cluster2() -> Iterator[object]:
     """A Dask client on a LocalCluster of 2 single-threaded worker processes (loopback), with
     phi's engine imported in each worker (once per module, not per test)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                      host="127.0.0.1", silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip
+    from phi.batch.cluster import local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
         client.run(lambda: __import__("phi.pipeline"))
         yield client
