@@ -18,6 +18,7 @@ def regime_cmd(
     path: PathOpt = None,
     config: Annotated[str | None, typer.Option("--config", help="Regime engine config (.json or .toml); default: calibrated.")] = None,
     last: Annotated[int, typer.Option("--last", min=0, help="Also list the dominant regime of the last N bars.")] = 5,
+    chain: Annotated[str | None, typer.Option("--chain", help="Option-chain CSV with open interest: also show its GEX features, as of each of the last bars (not used by the regime taxonomy).")] = None,
 ) -> None:
     """Run the MFT regime engine: latest regime probabilities, dominant regime, composite, confidences."""
     from rich.table import Table
@@ -64,6 +65,8 @@ def regime_cmd(
             p = res.regime_probs.loc[ts, d] if isinstance(d, str) else float("nan")
             recent.add_row(f"{ts:{fmt}}", str(d), f"{p:.3f}", f"{res.mix.loc[ts, 'composite']:+.3f}", f"{res.mix.loc[ts, 'confidence']:.3f}")
         console.print(recent)
+    if chain is not None:
+        _gex_table(ds.frame, chain, max(last, 1), fmt)
     if ds.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
     if meta.get("vendor", vendor) == "demo":
@@ -74,3 +77,36 @@ def regime_cmd(
         console.print(f"true regime of the last bar (known for demo data): [bold]{truth.iloc[-1]}[/]", highlight=False)
 
 
+
+
+def _gex_table(frame: object, chain: str, last: int, fmt: str) -> None:
+    """The chain's GEX features as of the last bars, beside (not inside) the regime result."""
+    import pandas as pd
+    from rich.table import Table
+
+    from phi.options.gex import gex_regime_inputs
+
+    assert isinstance(frame, pd.DataFrame)
+    with console.status("Computing the chain's gamma exposure ...", spinner="dots"):
+        gex = gex_regime_inputs(frame, chain)
+    t = Table(title=f"GEX as of the last {min(last, len(gex))} bars (not used by the regime taxonomy)")
+    heads = ("bar", "gamma net", "wall dist", "expiry days", "flip zone", "chain date", "age (days)")
+    for col in heads:
+        t.add_column(col, justify="right", no_wrap=col in ("bar", "chain date"))
+    for ts, row in gex.iloc[-last:].iterrows():
+        if pd.isna(row["gex_date"]):
+            t.add_row(f"{ts:{fmt}}", *["-"] * 4, "no chain", "-")
+            continue
+        t.add_row(
+            f"{ts:{fmt}}", f"{row['gamma_net']:+.3f}", f"{row['gamma_wall_distance']:+.3f}",
+            f"{row['gamma_expiry_days']:.0f}", f"{row['gex_flip_zone']:.0f}",
+            f"{row['gex_date']:%Y-%m-%d}", f"{row['gex_age_days']:.0f}",
+        )  # fmt: skip
+    console.print(t)
+    missing = int(gex.attrs["gex_missing"])
+    console.print(
+        f"{missing} of {len(gex)} bars have no chain dated at most {gex.attrs['gex_max_age_days']} days "
+        "before them (left blank, never filled further); chain SHA-256 "
+        f"{gex.attrs['chain_fingerprint'][:12]}",
+        highlight=False,
+    )

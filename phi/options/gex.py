@@ -448,6 +448,18 @@ def gex_regime_inputs(
     """
     ch = load_chain(chain) if isinstance(chain, str) else chain
     days, _ = _bar_days(pd.DatetimeIndex(bars.index))
+    if len(days) == 0:
+        raise DataError("no bars to join the option chain's GEX features onto")
+    # only chain dates a bar can see: from max_age_days before the first bar to the last bar
+    cd = ch.quotes["date"]
+    near = (cd >= days.min() - pd.Timedelta(days=max_age_days)) & (cd <= days.max())
+    if not near.any():
+        raise DataError(
+            f"option chain {ch.path} covers {cd.min():%Y-%m-%d}..{cd.max():%Y-%m-%d}, the bars "
+            f"{days.min():%Y-%m-%d}..{days.max():%Y-%m-%d}: no chain date a bar can use"
+        )
+    if not near.all():
+        ch = OptionChain(ch.quotes[near].reset_index(drop=True), ch.path, ch.fingerprint)
     spots = pd.Series(bars["close"].to_numpy(dtype=np.float64), index=days).groupby(level=0).last()
     feats = gex_features(ch, spots=spots, r=r, q=q, min_open_interest=min_open_interest, max_dte=max_dte)
     out = gex_asof(pd.DatetimeIndex(bars.index), feats[list(GEX_FEATURES)], max_age_days)

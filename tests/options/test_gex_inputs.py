@@ -131,3 +131,27 @@ def test_training_with_a_chain_records_its_fingerprint(tmp_path):
     no_overlap = _chain_for(bars.iloc[:10], tmp_path, 0)
     with pytest.raises(DataError, match="no bar has both"):
         phi.ml.train_classifier(bars, model="lr", folds=2, feature_set="wyckoff", chain=no_overlap)
+
+
+def test_phi_regime_shows_the_chain_beside_the_regime(tmp_path, capsys):
+    from phi.cli import main
+
+    bars = random_walk(160, seed=2)
+    bars.index = bars.index.tz_localize(None).rename("date")
+    bars.to_csv(tmp_path / "bars.csv")
+    chain = _chain_for(bars.iloc[:-3], tmp_path, 100)  # the last 3 bars carry the last chain
+    args = ["regime", "WALK", "--vendor", "csv", "--path", str(tmp_path / "bars.csv"), "--start", "2000-01-01",
+            "--end", "2000-12-31", "--last", "4"]  # fmt: skip
+    assert main(args) == 0
+    plain = capsys.readouterr().out
+    assert main([*args, "--chain", chain]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(plain)  # the regime result is the same with or without a chain
+    assert "not used by the regime taxonomy" in out
+    expected = gex_regime_inputs(bars, chain)
+    last = expected.iloc[-1]
+    assert expected.attrs["gex_missing"] == 100 and last["gex_age_days"] == 3 and f"{last['gamma_net']:+.3f}" in out
+    assert f"{bars.index[-4]:%Y-%m-%d}" in out and "100 of 160 bars have no chain" in out.replace("\n", " ")
+    code = main([*args, "--chain", str(Path(__file__).parent / "chain_tiny.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no chain date a bar can use" in err and len(err.strip().splitlines()) == 1
