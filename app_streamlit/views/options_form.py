@@ -160,7 +160,7 @@ def _int(container: Any, label: str, key: str, lo: int, hi: int, tip: str) -> No
     )  # fmt: skip
 
 
-def _store_chain(data: bytes, name: str) -> tuple[str | None, str | None]:
+def store_chain(data: bytes, name: str) -> tuple[str | None, str | None]:
     """Store an uploaded chain under ``$PHI_HOME/uploads`` (atomic, content-addressed) and
     check it with :func:`phi.options.chains.load_chain`: ``(path, None)`` or ``(None, reason)``."""
     from phi.data.uploads import store_upload
@@ -194,7 +194,7 @@ def chain_upload() -> str | None:
     data = upload.getvalue()
     seen = (upload.name, hashlib.sha256(data).hexdigest())
     if st.session_state.get(_CHAIN_SEEN) != seen:  # check each file once, not on every rerun
-        st.session_state[CHAIN], st.session_state[CHAIN_ERROR] = _store_chain(data, upload.name)
+        st.session_state[CHAIN], st.session_state[CHAIN_ERROR] = store_chain(data, upload.name)
         st.session_state[_CHAIN_SEEN] = seen
     if st.session_state.get(CHAIN_ERROR):
         st.error(str(st.session_state[CHAIN_ERROR]))

@@ -182,3 +182,6 @@ def render() -> None:
         [{"regime": k, "probability": f"{v:.1%}"} for k, v in sorted(probs.items(), key=lambda kv: -kv[1])],
         hide_index=True, key="regime:table:latest",
     )  # fmt: skip
+    from app_streamlit.views import gex_inputs  # optional chain: GEX beside the regime result
+
+    gex_inputs.render(ds.frame, ds.content_hash)
