@@ -121,7 +121,7 @@ def _sensitivity(data: ResultData) -> pd.DataFrame:
     return sensitivity_grid(table, "final_equity")
 
 
-def heatmap_figure(grid: pd.DataFrame, initial: float) -> go.Figure:
+def heatmap_figure(grid: pd.DataFrame, initial: float, prices: str = "synthetic prices") -> go.Figure:
     """Final equity by IV multiplier (rows) x bid-ask haircut (columns), annotated."""
     z = grid.to_numpy(dtype=np.float64)
     x = [f"{h:.0%}" for h in grid.columns]
@@ -132,7 +132,7 @@ def heatmap_figure(grid: pd.DataFrame, initial: float) -> go.Figure:
                                hovertemplate="IV %{y}, haircut %{x}: %{z:,.2f}<extra></extra>"))  # fmt: skip
     fig.update_layout(**PLOTLY_LAYOUT)
     fig.update_layout(
-        title={"text": "Final equity by IV multiplier x bid-ask haircut (synthetic prices)", "font": {"size": 14}, "x": 0.01},
+        title={"text": f"Final equity by IV multiplier x bid-ask haircut ({prices})", "font": {"size": 14}, "x": 0.01},
         height=340, xaxis_title="bid-ask haircut per fill", yaxis_title="IV multiplier",
     )  # fmt: skip
     fig.update_xaxes(type="category", automargin=True, title_standoff=6)
@@ -154,5 +154,6 @@ def _heatmap(data: ResultData, prefix: str) -> None:
             store.clear()
             store[key] = _sensitivity(data)
     if key in store:
-        st.plotly_chart(heatmap_figure(store[key], data.initial_capital), key=f"{prefix}:opt:chart:{HEAT_KEY}",
+        st.plotly_chart(heatmap_figure(store[key], data.initial_capital,
+                                        "synthetic prices" if data.config.options.chain is None else "the chain's mids -/+ the haircut"), key=f"{prefix}:opt:chart:{HEAT_KEY}",
                         theme=None, config={"displaylogo": False})  # fmt: skip

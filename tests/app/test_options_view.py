@@ -162,6 +162,14 @@ def test_an_uploaded_chain_is_stored_and_prices_the_run(chain_app):
         assert leg["entry_price"] == q.loc[(leg["entry_time"], leg["expiry"], leg["strike"], leg["kind"]), "ask"]
     assert not any("Prices are synthetic" in w.value for w in at.warning)
     assert any("option quotes from the end-of-day chain" in i.value for i in at.info)
+    at.button(key="res:opt:heat_go").click().run()
+    assert_clean(at)
+    heat = figure(at, "res:opt:chart:heatmap")
+    assert "(the chain's mids -/+ the haircut)" in heat["layout"]["title"]["text"]
+    z = pd.DataFrame(heat["data"][0]["z"], index=heat["data"][0]["y"], columns=heat["data"][0]["x"])
+    assert z.shape == (1, 4)  # on quotes the IV is the chain's: one row
+    # the grid fills at the mids: at 0 % that beats the run's own ask-in / bid-out fills
+    assert z.loc["x1", "0%"] > saved.metrics["final_equity"]
 
 
 def test_a_bad_chain_is_one_error_line_and_blocks_the_run():
