@@ -3,9 +3,10 @@ trial recorded once, and the deflated Sharpe ratio of the last to finish counts 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
@@ -19,30 +20,24 @@ TRIALS = 6
 ARGS = ["tune", "DEMO", "-i", "rsi", "--trials", str(TRIALS), "--folds", "2", "--start", "2021-01-01", "--end", "2023-12-31"]
 
 
-def _tune(args: list[str], log: Path) -> None:
-    """``phi tune ARGS`` in a forked child, its output in ``log``; the exit code is the child's."""
-    import contextlib
-
-    from phi.cli import main
-
-    with open(log, "w") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
-        code = main(args)
-    os._exit(code)
+def _tune(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """``phi tune ARGS`` in a separate Python process (its output in ``log``). Not a fork of this
+    one: a fork of a process that has started numba/Dask threads can hang or be killed."""
+    code = "import sys; from phi.cli import main; sys.exit(main(sys.argv[1:]))"
+    with open(log, "wb") as fh:
+        return subprocess.Popen([sys.executable, "-c", code, *args], stdout=fh, stderr=subprocess.STDOUT, env=os.environ.copy())
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_processes_share_one_study(backend: str, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     storage = "sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
-    ctx = multiprocessing.get_context("fork")  # the children start with phi already imported
     logs = [tmp_path / f"tune{seed}.txt" for seed in (1, 2)]
-    procs = [ctx.Process(target=_tune, args=([*ARGS, "--storage", storage, "--study", "shared", "--seed", str(seed)], log))
+    procs = [_tune([*ARGS, "--storage", storage, "--study", "shared", "--seed", str(seed)], log)
              for seed, log in zip((1, 2), logs, strict=True)]  # one seed per process, or both would propose the same parameters
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
+        p.wait(timeout=300)
     outs = [(log.read_text(), "") for log in logs]
-    assert [p.exitcode for p in procs] == [0, 0], outs
+    assert [p.returncode for p in procs] == [0, 0], outs
     url = f"sqlite:///{phi_home() / 'phiai' / 'optuna.db'}" if backend == "sqlite" else database_url(storage)
     study = optuna.load_study(study_name="shared-rsi", storage=url)
     trials = study.get_trials(deepcopy=False)
