@@ -11,6 +11,7 @@ __all__ = ["MLDependencyError", "require"]
 
 _PACKAGES = {
     "sklearn": "scikit-learn",
+    "threadpoolctl": "scikit-learn",
     "lightgbm": "lightgbm",
     "joblib": "joblib",
     "gymnasium": "gymnasium",

@@ -65,6 +65,7 @@ def make_model(kind: str, seed: int = 0) -> Any:
 def fit(kind: str, seed: int, x: np.ndarray, y: np.ndarray) -> Any:
     """A fitted classifier of ``kind``, single-threaded (OpenMP/BLAS): results do not depend
     on the machine's cores and nothing oversubscribes a busy machine."""
+    require("sklearn")  # the ml extra (threadpoolctl comes with scikit-learn)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
@@ -73,6 +74,7 @@ def fit(kind: str, seed: int, x: np.ndarray, y: np.ndarray) -> Any:
 
 def positive_proba(model: Any, x: np.ndarray) -> np.ndarray:
     """P(label = 1) for each row of ``x`` from a model fitted on both classes."""
+    require("sklearn")
     from threadpoolctl import threadpool_limits
 
     classes = [float(c) for c in model.classes_]
