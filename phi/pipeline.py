@@ -26,6 +26,7 @@ from phi.errors import DataError
 
 if TYPE_CHECKING:
     from phi.backtest.portfolio_run_config import PortfolioRunConfig
+    from phi.data.store import Dataset
     from phi.options.simulator import OptionsResult
     from phi.portfolio_pipeline import PortfolioRunResult
 
@@ -126,18 +127,23 @@ def _blend_text(config: RunConfig) -> str:
     return f"{mode} ({weights}{extra}); NaN while any weighted indicator is in warm-up"
 
 
-def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[str | None, str | None]:
-    """``(run_id, None)``, or ``(None, why)`` when saving failed: a finished result is never lost."""
-    from phi.backtest.run_history import save_run
-    from phi.errors import PhiError
-
+def extra_files(result: RunResult) -> dict[str, bytes]:
+    """Files saved beside a run's own (``legs.csv`` of an options run, ``tuning.json``)."""
     extra = {}
     if result.options is not None:  # legs.csv beside trades.csv, checksummed like it
         extra["legs.csv"] = result.options.legs.to_csv(index=False).encode("utf-8")
     if result.tuning is not None:  # the PhiAI report beside the run (phi.phiai.report)
         extra["tuning.json"] = (json.dumps(result.tuning, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+    return extra
+
+
+def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(run_id, None)``, or ``(None, why)`` when saving failed: a finished result is never lost."""
+    from phi.backtest.run_history import save_run
+    from phi.errors import PhiError
+
     try:
-        return save_run(config, result, data_metadata=meta, extra_files=extra), None
+        return save_run(config, result, data_metadata=meta, extra_files=extra_files(result)), None
     except PhiError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever breaks the save, keep the result
@@ -145,15 +151,16 @@ def _save(config: RunConfig, result: RunResult, meta: dict[str, Any]) -> tuple[s
 
 
 @overload
-def run(config: RunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ...) -> RunResult: ...
+def run(config: RunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ..., dataset: Dataset | None = ...) -> RunResult: ...
 @overload
-def run(config: PortfolioRunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ...) -> PortfolioRunResult: ...
+def run(config: PortfolioRunConfig, *, save: bool = ..., progress: Progress | None = ..., allow_data_change: bool = ..., dataset: Dataset | None = ...) -> PortfolioRunResult: ...
 def run(
     config: RunConfig | PortfolioRunConfig,
     *,
     save: bool = True,
     progress: Progress | None = None,
     allow_data_change: bool = False,
+    dataset: Dataset | None = None,
 ) -> RunResult | PortfolioRunResult:
     """Run a backtest described by ``config`` end to end and (by default) save it.
 
@@ -169,6 +176,9 @@ def run(
     allow_data_change : bool
         When ``config.dataset.content_hash`` is set and the loaded bars differ, run on the
         new bars with a :class:`DataChangedWarning` instead of raising :class:`DataError`.
+    dataset : Dataset, optional
+        The bars of ``config.dataset`` already loaded by :func:`phi.data.store.get_dataset`
+        (a batch loads them once for many configs); by default they are loaded here.
 
     Returns
     -------
@@ -198,7 +208,9 @@ def run(
     ds_spec = config.dataset
 
     _progress(progress, "data")
-    ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
+    ds = dataset
+    if ds is None:
+        ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
     got = ds.content_hash
     if ds_spec.content_hash and ds_spec.content_hash != got:
         msg = (
