@@ -25,6 +25,20 @@ How the bars are made
    U-shaped volume. Every timeframe, daily included, is the aggregate of these one-minute
    bars, so intraday bars always aggregate exactly to the daily bar.
 
+What carries the regime
+-----------------------
+The daily close path, and (almost) nothing else. Volume has the same level in every regime
+(a per-symbol base times independent day and minute noise), so it says nothing about the
+regime: a detector that learned "ranges trade less" here would have learned the generator,
+not markets. Trends and ranges share one intraday volatility (1.1 %), so given the day's close-to-close
+move a range bar is as wide as a trend bar; ranges still have narrower bars on average,
+exactly as far as their quieter closes imply. Bursts and breakouts keep their own, higher
+intraday volatility, the same as their daily one. The overnight gap keeps its original
+scale (sd 0.15 x 1.1 % in trends, 0.15 x 0.9 % in ranges) so the daily opens, like the
+closes, are bit-identical to the first version of this generator; that is the one small
+residual difference beyond the close path (the size of the gap given the day's move
+separates trend from range days with an AUC of about 0.54).
+
 All randomness comes from a counter-based hash (splitmix64) of (symbol, day, minute), not
 from a sequential generator, so the bars of any sub-range are exactly the bars of a larger
 range on the same stamps, and numpy's generator algorithms never change the data.
@@ -72,9 +86,12 @@ _SIG_BURST = 0.032
 _JUMP = (0.04, 0.07)
 _MU_BREAKOUT, _SIG_BREAKOUT = 0.004, 0.016
 _PULL = 2.0  # how strongly new directions lean back towards 100 (per unit of log price)
-#: intraday volatility (daily units) and volume multiplier of each regime
-_SIG_INTRADAY = np.array([_SIG_TREND, _SIG_TREND, 0.009, _SIG_BURST, _SIG_BREAKOUT])
-_VOLUME_MULT = np.array([1.0, 1.1, 0.8, 2.2, 2.8])
+#: intraday volatility (daily units) of each regime; trends and ranges share one, so a bar's
+#: high-low range differs between them only through the close-to-close move it contains
+_SIG_INTRADAY = np.array([_SIG_TREND, _SIG_TREND, _SIG_TREND, _SIG_BURST, _SIG_BREAKOUT])
+#: overnight-gap scale of each regime (the gap's sd is 0.15 x this): the generator's first
+#: intraday sigmas, kept so that the daily opens stay bit-identical to earlier versions
+_SIG_GAP = np.array([_SIG_TREND, _SIG_TREND, 0.009, _SIG_BURST, _SIG_BREAKOUT])
 
 _N_MIN = 390
 _MINUTES = np.arange(_N_MIN, dtype=np.uint64)
@@ -207,7 +224,7 @@ def _chain(seed: int) -> _Chain:
         x, day, seg = float(path[-1]), end, seg + 1
         reg, sign = _next_regime(reg, sign, x, float(u1), float(u2))
     base_volume = 10.0 ** (5.5 + float(_uniform(_hash(seed, 6, np.zeros(1)))[0]))
-    volume_level = base_volume * _VOLUME_MULT[code] * np.exp(0.25 * z_vol - 0.03125)
+    volume_level = base_volume * np.exp(0.25 * z_vol - 0.03125)  # the same in every regime
     for arr in (log_close, code, direction, volume_level, z_gap):
         arr.flags.writeable = False
     return _Chain(log_close, code, direction, volume_level, z_gap)
@@ -221,7 +238,7 @@ def _minute_bars(seed: int, ch: _Chain, days: np.ndarray) -> tuple[np.ndarray, .
     close = ch.log_close[days]
     prev = np.where(days > 0, ch.log_close[np.maximum(days - 1, 0)], _LOG100)
     sig = _SIG_INTRADAY[ch.code[days]]
-    open_ = prev + 0.25 * (close - prev) + 0.15 * sig * ch.z_gap[days]
+    open_ = prev + 0.25 * (close - prev) + 0.15 * _SIG_GAP[ch.code[days]] * ch.z_gap[days]
     z_ret, z_high = _normals(_hash(seed, 4, days, _MINUTES))
     z_low, z_vol = _normals(_hash(seed, 5, days, _MINUTES))
     step = sig[:, None] * _VOL_SHAPE[None, :]

@@ -111,9 +111,56 @@ def test_regimes_differ_in_their_defining_statistics(long_daily):
         # trends do not mean-revert
         in_trend = labels.isin(["trend_up", "trend_down"]) & (seg == seg.shift()) & (seg == seg.shift(2))
         assert np.corrcoef(r[in_trend], lag[in_trend])[0, 1] > -0.04
-        # bursts and breakouts trade more volume than ranges and trends
-        vol = df.volume.groupby(labels).median()
-        assert min(vol["vol_burst"], vol["breakout"]) > 1.5 * max(vol["range"], vol["trend_up"])
+
+
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a random ``pos`` value > a random ``neg`` value), ties counted half (Mann-Whitney U / n1 n2)."""
+    neg = np.sort(neg)
+    below = np.searchsorted(neg, pos, side="left")
+    ties = np.searchsorted(neg, pos, side="right") - below
+    return float(np.mean(below + 0.5 * ties) / len(neg))
+
+
+def test_auc_helper_against_a_case_worked_by_hand():
+    # pairs (pos > neg): 3>1, 3>2, 3=3 (half), 5>1, 5>2, 5>3 -> 5.5 of 6
+    assert _auc(np.array([3.0, 5.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(5.5 / 6)
+    assert _auc(np.array([0.0]), np.array([1.0])) == 0.0
+
+
+def test_volume_carries_no_regime_information(long_daily):
+    for df, labels in long_daily.values():
+        vol = np.log(df.volume.to_numpy())
+        lab = labels.to_numpy()
+        for regime in REGIMES:  # each regime against all the others
+            auc = _auc(vol[lab == regime], vol[lab != regime])
+            assert abs(auc - 0.5) < 0.05, (regime, auc)
+        trend = np.isin(lab, ["trend_up", "trend_down"])
+        assert abs(_auc(vol[trend], vol[lab == "range"]) - 0.5) < 0.05
+
+
+def test_bar_range_tells_trend_from_range_no_more_than_the_close_does(long_daily):
+    """Given the day's close-to-close move, a range bar is as wide as a trend bar.
+
+    Ranges have quieter closes, so their bars are narrower on average; what must not differ
+    is the bar range beyond that. Bars are compared within deciles of |close-to-close return|:
+    the mean within-decile AUC of high/low and of true range / previous close, trend vs range.
+    """
+    for df, labels in long_daily.values():
+        prev = df.close.shift().to_numpy()[1:]
+        h, lo, c = (df[k].to_numpy()[1:] for k in ("high", "low", "close"))
+        lab = labels.to_numpy()[1:]
+        move = np.abs(np.log(c / prev))
+        cues = {
+            "log(high/low)": np.log(h / lo),
+            "true range / prev close": (np.maximum(h, prev) - np.minimum(lo, prev)) / prev,
+        }
+        trend = np.isin(lab, ["trend_up", "trend_down"])
+        rng = lab == "range"
+        edges = np.quantile(move[trend | rng], np.linspace(0, 1, 11)[1:-1])
+        decile = np.searchsorted(edges, move)
+        for name, cue in cues.items():
+            aucs = [_auc(cue[trend & (decile == d)], cue[rng & (decile == d)]) for d in range(10)]
+            assert abs(np.mean(aucs) - 0.5) < 0.05, (name, aucs)
 
 
 def test_breakout_leaves_its_range_with_a_jump(long_daily):
