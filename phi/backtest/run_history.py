@@ -50,9 +50,11 @@ import sqlalchemy  # noqa: F401
 from phi.backtest.run_storage import (
     GRACE_SECONDS,
     CleanReport,
+    PendingRun,
     clean_root,
     file_checksum,
     publish_run,
+    publish_runs,
     read_run_file,
     stat_run_file,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "new_run_id",
     "run_dir",
     "save_run",
+    "save_runs",
     "saved_trades_csv",
 ]
 
@@ -298,10 +301,65 @@ def save_run(
         One line saying why the run could not be saved (read-only or full disk, ``PHI_HOME``
         not a folder, ...); no partial run folder is left.
     """
-    meta = dict(data_metadata or {})
-    config_hash = config.config_hash()
     if run_id is not None and os.path.lexists(run_dir(run_id, must_exist=False)):
         raise RunError(f"run {run_id!r} already exists in {runs_root()}")
+    files, results = _run_files(config, result, data_metadata, extra_files)
+
+    def results_for(rid: str) -> bytes:
+        return _dump_json({**results, "run_id": rid})
+
+    ids = iter([run_id]) if run_id is not None else _candidate_ids(config.config_hash())
+    saved = publish_run(runs_root(), files, (RESULTS_FILE, results_for), ids)
+    _index(saved, {**results, "run_id": saved})
+    return saved
+
+
+def save_runs(
+    items: Sequence[tuple[RunConfig, BacktestResult, Mapping[str, Any] | None, Mapping[str, bytes] | None]],
+) -> list[str | RunError]:
+    """Save many runs, each as a whole, with the disk syncs and the index write paid once.
+
+    ``items`` are ``(config, result, data_metadata, extra_files)`` as for :func:`save_run`;
+    the folders are the same as :func:`save_run` writes, and each run is complete or absent
+    whatever happens to the process (:func:`phi.backtest.run_storage.publish_runs`). Their
+    index rows are added in one transaction. Returns each run's id or the :class:`RunError`
+    that kept it from being saved, in order (one run's failure does not stop the others).
+    """
+    out: list[str | RunError | None] = []
+    pending: list[PendingRun] = []
+    slots = []
+    for i, (config, result, meta, extra) in enumerate(items):
+        try:
+            files, results = _run_files(config, result, meta, extra)
+        except RunError as exc:
+            out.append(exc)
+            continue
+        out.append(None)
+
+        def results_for(rid: str, results: dict[str, Any] = results) -> bytes:
+            return _dump_json({**results, "run_id": rid})
+
+        pending.append((files, (RESULTS_FILE, results_for), _candidate_ids(config.config_hash())))
+        slots.append((i, results))
+    saved = publish_runs(runs_root(), pending)
+    rows = []
+    for (i, results), rid in zip(slots, saved, strict=True):
+        out[i] = rid
+        if isinstance(rid, str):
+            rows.append((rid, {**results, "run_id": rid}))
+    _index_many(rows)
+    return [r for r in out if r is not None]
+
+
+def _run_files(
+    config: RunConfig | PortfolioRunConfig,
+    result: BacktestResult,
+    data_metadata: Mapping[str, Any] | None,
+    extra_files: Mapping[str, bytes] | None,
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """A run's files (but ``results.json``) and the content of its ``results.json`` (without
+    the run id); :class:`RunError` if it cannot be serialised."""
+    meta = dict(data_metadata or {})
     try:
         buf = io.BytesIO()
         _equity_frame(result).to_parquet(buf)
@@ -318,14 +376,7 @@ def save_run(
             raise RunError(f"could not save the run: extra file name {name!r} is not allowed")
         files[name] = bytes(data)
     results["checksums"] = {name: file_checksum(data) for name, data in files.items()}
-
-    def results_for(rid: str) -> bytes:
-        return _dump_json({**results, "run_id": rid})
-
-    ids = iter([run_id]) if run_id is not None else _candidate_ids(config_hash)
-    saved = publish_run(runs_root(), files, (RESULTS_FILE, results_for), ids)
-    _index(saved, {**results, "run_id": saved})
-    return saved
+    return files, results
 
 
 def _index(run_id: str, results: Mapping[str, Any]) -> None:
@@ -337,6 +388,18 @@ def _index(run_id: str, results: Mapping[str, Any]) -> None:
         index_run(run_id, results)
     except Exception as exc:  # noqa: BLE001 - the run is saved whatever the index does
         warnings.warn(f"run {run_id} is saved but not indexed ({exc}); phi runs reindex adds it", RunIndexWarning, stacklevel=3)
+
+
+def _index_many(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """:func:`_index` for many saved runs, in one transaction."""
+    if not rows:
+        return
+    try:
+        from phi.backtest.run_index import index_runs
+
+        index_runs(rows)
+    except Exception as exc:  # noqa: BLE001 - the runs are saved whatever the index does
+        warnings.warn(f"{len(rows)} run(s) are saved but not indexed ({exc}); phi runs reindex adds them", RunIndexWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- check results.json

@@ -72,6 +72,7 @@ __all__ = [
     "database_url",
     "index_row",
     "index_run",
+    "index_runs",
     "index_url",
     "index_available",
     "indexed_config_hashes",
@@ -264,6 +265,18 @@ def index_run(run_id: str, results: Mapping[str, Any]) -> None:
     try:
         with eng.begin() as conn:
             _upsert(conn, RUNS, [index_row(run_id, results)], "run_id")
+    except SQLAlchemyError as exc:
+        raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
+
+
+def index_runs(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """:func:`index_run` for many saved runs ``(run_id, results)``, in one transaction."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    eng = _engine()
+    try:
+        with eng.begin() as conn:
+            _upsert(conn, RUNS, [index_row(rid, results) for rid, results in runs], "run_id")
     except SQLAlchemyError as exc:
         raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
 

@@ -22,7 +22,7 @@ import shutil
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -35,6 +35,7 @@ __all__ = [
     "clean_root",
     "file_checksum",
     "publish_run",
+    "publish_runs",
     "read_run_file",
     "save_failure",
     "stat_run_file",
@@ -176,6 +177,102 @@ def publish_run(
         os.close(lock)
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: One run for :func:`publish_runs`: ``(files, last, run_ids)`` as for :func:`publish_run`.
+PendingRun = tuple[Mapping[str, bytes], tuple[str, Callable[[str], bytes]], Iterable[str]]
+
+
+def _write_plain(path: Path, data: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_runs(root: Path, runs: Sequence[PendingRun]) -> list[str | RunError]:
+    """Write many run folders, each atomically, with the syncs paid once for all of them.
+
+    Every run is written into its own locked temporary folder; then one pass fsyncs every file
+    and folder, the folders are renamed to their run ids and the runs root is fsync'ed once.
+    Each run is thus, as with :func:`publish_run`, either complete or absent whatever happens
+    to the process (a killed writer leaves temporary folders, removed by :func:`clean_root`).
+    Returns, per run in order, its run id or the :class:`RunError` that kept it from being
+    saved (one run's failure does not stop the others).
+    """
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(root))
+        root.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            clean_root(root, deep=False)
+    except OSError as exc:
+        return [RunError(save_failure(exc, root)) for _ in runs]
+    out: list[str | RunError | None] = [None] * len(runs)  # None: on its way
+    temps: list[tuple[Path, int]] = []
+    todo: list[tuple[int, Path, Iterator[str], str]] = []  # (slot, temporary folder, ids, id)
+
+    def free_id(ids: Iterator[str]) -> str | None:
+        return next((r for r in ids if not os.path.lexists(root / r)), None)
+
+    try:
+        for slot, (files, (last_name, content), run_ids) in enumerate(runs):  # 1. write, no sync
+            try:
+                tmp, lock = _make_temp_dir(root)
+                temps.append((tmp, lock))
+                for name, data in files.items():
+                    _write_plain(tmp / name, data)
+                ids = iter(run_ids)
+                run_id = free_id(ids)
+                if run_id is None:
+                    out[slot] = RunError(f"could not save the run: no free run id in {root}")
+                    continue
+                _write_plain(tmp / last_name, content(run_id))
+                todo.append((slot, tmp, ids, run_id))
+            except OSError as exc:
+                out[slot] = RunError(save_failure(exc, root))
+        synced = []
+        for slot, tmp, ids, run_id in todo:  # 2. one sync pass: every file, then its folder
+            try:
+                for entry in os.scandir(tmp):
+                    _fsync_file(Path(entry.path))
+                _fsync_dir(tmp)
+                synced.append((slot, tmp, ids, run_id))
+            except OSError as exc:
+                out[slot] = RunError(save_failure(exc, root))
+        for slot, tmp, ids, first_id in synced:  # 3. the renames
+            last_name, content = runs[slot][1]
+            current: str | None = first_id
+            try:
+                while current is not None:
+                    try:
+                        os.rename(tmp, root / current)
+                        break
+                    except OSError as exc:
+                        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                            raise
+                    current = free_id(ids)  # taken meanwhile: the next id, its results rewritten
+                    if current is not None:
+                        os.unlink(tmp / last_name)
+                        _write_synced(tmp / last_name, content(current))
+                        _fsync_dir(tmp)
+                out[slot] = current or RunError(f"could not save the run: no free run id in {root}")
+            except OSError as exc:
+                out[slot] = RunError(save_failure(exc, root))
+        with contextlib.suppress(OSError):  # 4. the renames made durable, once
+            _fsync_dir(root)
+    finally:
+        for tmp, lock in temps:
+            os.close(lock)
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return [r if r is not None else RunError("could not save the run: interrupted") for r in out]
 
 
 # ---------------------------------------------------------------------------- read

@@ -11,8 +11,9 @@ best combination per symbol. Importing this package imports neither Dask nor num
 from __future__ import annotations
 
 from phi.batch.grid import expand_grid, load_configs, load_symbols, parse_grid, preset_config
-from phi.batch.runner import BatchResult, TaskOutcome, run_batch, run_task
+from phi.batch.runner import BatchResult, TaskOutcome, run_batch
 from phi.batch.summary import SweepSummary, sweep_summary
+from phi.batch.task import run_chunk
 
 __all__ = [
     "BatchResult",
@@ -24,6 +25,6 @@ __all__ = [
     "parse_grid",
     "preset_config",
     "run_batch",
-    "run_task",
+    "run_chunk",
     "sweep_summary",
 ]

@@ -1,7 +1,9 @@
 """``run_batch``: many :class:`~phi.backtest.run_config.RunConfig` on a Dask cluster.
 
-Each task is :func:`phi.run` on one config, saved to the run history (atomically: a killed
-worker leaves no half-written run) and indexed. The scheduler is
+Each task is a chunk of configs that share their bars (:mod:`phi.batch.task`): the bars loaded
+once, :func:`phi.run` on each config, the runs saved to the run history together (each
+atomically: a killed worker leaves no half-written run, and the disk syncs are paid once per
+chunk) and indexed in one transaction. The scheduler is
 
 * ``None``: a ``distributed.LocalCluster`` on loopback (one single-threaded worker process per
   core, or ``n_workers``), started and stopped by the batch;
@@ -20,118 +22,32 @@ process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from phi.backtest.run_config import RunConfig
+from phi.batch.task import (
+    OUTCOME_METRICS,
+    SHIPPED_ENV,
+    Status,
+    TaskOutcome,
+    chunk_configs,
+    label,
+    params,
+    run_chunk,
+)
 from phi.errors import ConfigError, PhiError
 
 if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
-__all__ = ["BatchResult", "TaskOutcome", "run_batch", "run_task"]
-
-Status = Literal["ok", "failed", "skipped", "duplicate"]
-#: Metrics every outcome carries (the whole set stays in the saved run).
-OUTCOME_METRICS: Final = ("total_return", "sharpe", "sortino", "max_drawdown", "cagr", "n_trades", "win_rate", "final_equity")
-_SHIPPED_ENV: Final = ("PHI_HOME", "PHI_DB_URL")
-
-
-@dataclass
-class TaskOutcome:
-    """What became of one config of a batch.
-
-    ``status``: ``"ok"`` (run and saved: ``run_id`` set, or ``save_error`` says why not),
-    ``"failed"`` (``error``: one line), ``"skipped"`` (its config hash already has a saved
-    run) or ``"duplicate"`` (the same config earlier in this batch).
-    """
-
-    index: int
-    status: Status
-    label: str
-    config_hash: str | None = None
-    symbol: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    trades_sha256: str | None = None
-    error: str | None = None
-    save_error: str | None = None
-    seconds: float = 0.0
-    worker: str | None = None
-
-
-def _label(config: RunConfig) -> str:
-    inds = ", ".join(
-        f"{i.name}({', '.join(f'{k}={v}' for k, v in i.params.items())})" for i in config.enabled_indicators
-    )
-    return f"{config.dataset.symbol} {inds}"
-
-
-def _params(config: RunConfig) -> dict[str, Any]:
-    many = len(config.enabled_indicators) > 1
-    return {(f"{i.name}.{k}" if many else k): v for i in config.enabled_indicators for k, v in i.params.items()}
-
-
-def run_task(config_json: str, env: Mapping[str, str] | None = None, skip_done: bool = True) -> TaskOutcome:
-    """Run and save one config (the body of every batch task; runs in a worker).
-
-    ``env`` sets ``PHI_HOME``/``PHI_DB_URL`` for this task (workers are single-threaded).
-    With ``skip_done``, a config whose hash has a saved run by now is not run again (a task
-    re-run after its worker died mid-way). Never raises for a bad config: the outcome says why.
-    """
-    t0 = time.perf_counter()
-    for key in _SHIPPED_ENV:
-        if env is not None:
-            if env.get(key):
-                os.environ[key] = env[key]
-            else:
-                os.environ.pop(key, None)
-    worker = f"{os.uname().nodename}:{os.getpid()}"
-    try:
-        config = RunConfig.from_json(config_json)
-    except PhiError as exc:
-        return TaskOutcome(-1, "failed", "?", error=str(exc), seconds=time.perf_counter() - t0, worker=worker)
-    chash = config.config_hash()
-    out = TaskOutcome(-1, "ok", _label(config), chash, config.dataset.symbol, _params(config), worker=worker)
-    try:
-        if skip_done and _has_run(chash):
-            out.status = "skipped"
-            return out
-        from phi.pipeline import run
-
-        res = run(config, save=True)
-    except PhiError as exc:
-        out.status, out.error = "failed", str(exc)
-    except Exception as exc:  # noqa: BLE001 - one config's bug never stops the batch
-        out.status, out.error = "failed", f"{type(exc).__name__}: {exc}"
-    else:
-        out.run_id, out.save_error = res.run_id, res.save_error
-        out.metrics = {m: float(res.metrics[m]) for m in OUTCOME_METRICS if m in res.metrics}
-        out.trades_sha256 = hashlib.sha256(res.trades.to_csv(index=False).encode("utf-8")).hexdigest()
-    out.seconds = time.perf_counter() - t0
-    return out
-
-
-def _has_run(config_hash: str) -> bool:
-    """Whether the index lists a run of this config hash (no folder scan: one query)."""
-    from sqlalchemy import select
-
-    from phi.backtest.run_index import RUNS, _engine
-
-    try:
-        with _engine().connect() as conn:
-            stmt = select(RUNS.c.run_id).where(RUNS.c.config_hash == config_hash).limit(1)
-            return conn.execute(stmt).first() is not None
-    except Exception:  # noqa: BLE001 - no index to ask: run it (the batch skipped what it knew)
-        return False
+__all__ = ["BatchResult", "TaskOutcome", "run_batch"]
 
 
 @dataclass
@@ -258,7 +174,7 @@ def run_batch(
             outcomes[i] = TaskOutcome(i, "failed", f"config {i}", error=cfg)
             continue
         h = cfg.config_hash()
-        base = TaskOutcome(i, "ok", _label(cfg), h, cfg.dataset.symbol, _params(cfg))
+        base = TaskOutcome(i, "ok", label(cfg), h, cfg.dataset.symbol, params(cfg))
         if h in first:
             base.status, base.error = "duplicate", f"same config as #{first[h]}"
             outcomes[i] = base
@@ -286,8 +202,9 @@ def run_batch(
             progress(done, total, o)
 
     if scheduler == "inline" or not todo:
-        for i, cfg in todo:
-            finish(i, run_task(cfg.to_json(), None, skip_done=not force))
+        for chunk in chunk_configs(todo, 1):
+            for (i, _), o in zip(chunk, run_chunk([c.to_json() for _, c in chunk], None, not force), strict=True):
+                finish(i, o)
         return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, 1 if todo else 0, "inline")
     return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0)
 
@@ -326,25 +243,26 @@ def _on_dask(
         if not isinstance(scheduler, str) and scheduler is not None:
             local = _is_local(address)
         n = len(client.scheduler_info().get("workers", {}))
-        env = {k: os.environ.get(k, "") for k in _SHIPPED_ENV} if local else None
+        env = {k: os.environ.get(k, "") for k in SHIPPED_ENV} if local else None
         if env is not None and not env["PHI_HOME"]:
             env["PHI_HOME"] = os.getcwd()  # the default roots are relative to this process
         index = {}
         futures = []
         token = uuid.uuid4().hex[:8]
-        for i, cfg in todo:
-            fut = client.submit(run_task, cfg.to_json(), env, not force, key=f"phi-run-{token}-{i}", pure=False)
-            index[fut.key] = (i, cfg)
+        for j, chunk in enumerate(chunk_configs(todo, max(1, n))):
+            fut = client.submit(run_chunk, [c.to_json() for _, c in chunk], env, not force, key=f"phi-chunk-{token}-{j}", pure=False)
+            index[fut.key] = chunk
             futures.append(fut)
         try:
             for fut in as_completed(futures):
-                i, cfg = index[fut.key]
+                chunk = index[fut.key]
                 try:
-                    o = fut.result()
+                    got = fut.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: reported, batch goes on
-                    o = TaskOutcome(i, "failed", _label(cfg), cfg.config_hash(), cfg.dataset.symbol, _params(cfg),
-                                    error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}")  # fmt: skip
-                finish(i, o)
+                    why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}"
+                    got = [TaskOutcome(i, "failed", label(c), c.config_hash(), c.dataset.symbol, params(c), error=why) for i, c in chunk]
+                for (i, _), o in zip(chunk, got, strict=True):
+                    finish(i, o)
         except KeyboardInterrupt:
             client.cancel(futures)
             raise

@@ -1,0 +1,130 @@
+"""Batch tasks as chunks of configs sharing their bars: each run identical to a single
+``phi.run`` (metrics, trades, every saved file), one bad config fails alone, the chunk's runs
+saved with one round of syncs yet each complete or absent when the writer is killed."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import phi.backtest.run_history as rh
+from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+from phi.backtest.run_storage import TEMP_PREFIX, clean_root
+from phi.batch import run_batch, run_chunk
+from phi.batch.task import chunk_configs, data_key
+from phi.paths import runs_root
+from phi.pipeline import run
+from tests.scale._helpers import SHORT, config
+
+ROOT = Path(__file__).resolve().parents[2]
+#: results.json fields that differ between two saves of one run (when, and under which id).
+_PER_SAVE = ("created_at", "run_id")
+
+
+def _folder(run_id: str) -> dict[str, object]:
+    """A saved run's files: bytes, results.json parsed without its per-save fields."""
+    out: dict[str, object] = {}
+    for path in sorted(rh.run_dir(run_id).iterdir()):
+        if path.name == "results.json":
+            data = json.loads(path.read_bytes())
+            out[path.name] = {k: v for k, v in data.items() if k not in _PER_SAVE}
+        else:
+            out[path.name] = path.read_bytes()
+    return out
+
+
+def test_chunking_groups_configs_by_their_bars_in_even_chunks() -> None:
+    todo = [(i, config(5 + i % 20, ("DEMO", "DEMO2", "DEMO3")[i % 3])) for i in range(84)]
+    chunks = chunk_configs(todo, 2)  # at most 84 / (8 * 2) -> 6 per chunk
+    assert sorted(i for c in chunks for i, _ in c) == list(range(84))  # each config once
+    assert all(len({data_key(cfg) for _, cfg in c}) == 1 for c in chunks)  # one dataset per chunk
+    assert len(chunks) == 15 and {len(c) for c in chunks} == {5, 6}  # 28 per symbol: 5+6+5+6+6, not 6*4+4
+    assert [len(c) for c in chunk_configs(todo[:3], 4)] == [1, 1, 1]
+    assert max(len(c) for c in chunk_configs([(i, config(14)) for i in range(1000)], 1)) == 50
+
+
+def test_a_chunk_saves_exactly_what_single_runs_save_and_a_bad_config_fails_alone() -> None:
+    demo = DatasetSpec("DEMO", **SHORT)
+    cfgs = [
+        config(6),
+        RunConfig(demo, [IndicatorConfig("rsi", weight=2.0), IndicatorConfig("macd")], engine={"stop_loss_pct": 0.03, "allow_short": True}),
+        RunConfig(demo, ["rsi", "macd"], blend={"mode": "phiai", "params": {"train_bars": 400}}),  # no bar left: fails
+        config(23, indicator="roc"),
+        RunConfig(demo, ["bollinger"], blend={"mode": "voting"}, engine={"sizing": "fixed_units", "size_units": 10, "slippage_bps": 5.0}),
+    ]
+    outcomes = run_chunk([c.to_json() for c in cfgs], skip_done=False)
+    assert [o.status for o in outcomes] == ["ok", "ok", "failed", "ok", "ok"]
+    bad = outcomes[2]
+    assert "no value on any of the" in (bad.error or "") and "\n" not in (bad.error or "") and bad.run_id is None
+    assert len({o.worker for o in outcomes}) == 1 and all(o.seconds > 0 for o in outcomes)
+    for cfg, out in zip(cfgs, outcomes, strict=True):
+        if out.status != "ok":
+            continue
+        single = run(cfg, save=True)  # the single-config path, saved beside the chunk's run
+        assert out.run_id and single.run_id and out.run_id != single.run_id and not out.save_error
+        assert out.metrics == {m: float(single.metrics[m]) for m in out.metrics} and len(out.metrics) == 8
+        a, b = rh.load_run(out.run_id), rh.load_run(single.run_id)
+        assert a.metrics == b.metrics and a.trades.equals(b.trades) and a.equity.equals(b.equity)
+        assert _folder(out.run_id) == _folder(single.run_id)  # every file byte for byte
+    ids = {r["run_id"] for r in rh.list_runs()}
+    assert len(ids) == 8 and not [p for p in runs_root().iterdir() if p.name.startswith(".")]
+    again = run_chunk([c.to_json() for c in cfgs])  # re-submitted: the saved ones skipped
+    assert [o.status for o in again] == ["skipped", "skipped", "failed", "skipped", "skipped"]
+
+
+_KILLER = """
+import os, pickle, signal, sys
+import phi.backtest.run_storage as rs
+from phi.backtest.run_history import save_runs
+
+items = pickle.load(open(sys.argv[1], "rb"))
+after, stage = int(sys.argv[2]), sys.argv[3]
+calls = [0]
+real = {"rename": os.rename, "fsync": rs._fsync_file}
+
+def counting(name):
+    def wrapped(*args):
+        if calls[0] == after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls[0] += 1
+        return real[name](*args)
+    return wrapped
+
+if stage == "rename":
+    os.rename = counting("rename")
+else:
+    rs._fsync_file = counting("fsync")
+save_runs(items)
+"""
+
+
+@pytest.mark.parametrize(("after", "stage", "complete"), [(2, "rename", 2), (3, "fsync", 0)])
+def test_kill_9_while_a_chunk_is_saved_leaves_complete_runs_or_none(
+    tmp_path: Path, after: int, stage: str, complete: int
+) -> None:
+    cfgs = [config(p) for p in (5, 9, 13, 17, 21)]
+    results = [run(c, save=False) for c in cfgs]
+    items = [(r.config, r, r.data, None) for r in results]
+    payload = tmp_path / "items.pkl"
+    payload.write_bytes(pickle.dumps(items))
+    proc = subprocess.run([sys.executable, "-c", _KILLER, str(payload), str(after), stage], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == -9, proc.stderr  # killed mid-save, as planned
+    root = runs_root()
+    runs = [p for p in root.iterdir() if not p.name.startswith(".")]
+    assert len(runs) == complete
+    temps = [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    assert len(temps) == len(cfgs) - complete  # the unpublished ones, never under a run id
+    for p in runs:  # each visible run complete and intact
+        saved = rh.load_run(p.name)
+        assert saved.metrics == next(r.metrics for r in results if r.config.config_hash() == saved.config.config_hash())
+    assert len(clean_root(root).removed) == len(temps)  # the dead writer's leftovers go at once
+    assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in runs)
+    done = run_batch(cfgs, scheduler="inline")  # re-submission: the rest run, nothing twice
+    assert len(done.skipped) == complete and len(done.ok) == len(cfgs) - complete
+    assert sorted(r["config_hash"] for r in rh.list_runs()) == sorted(c.config_hash() for c in cfgs)
