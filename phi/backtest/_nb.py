@@ -66,6 +66,11 @@ SIZING_FIXED_CASH = 1
 SIZING_FIXED_UNITS = 2
 SIZING_RISK_PER_TRADE = 3
 
+# ---- what simulate_col_nb writes besides the statistics (``record``) -----------------
+RECORD_NONE = 0
+RECORD_ALL = 1
+RECORD_EQUITY = 2  # per-bar equity only: no positions, cash or trade records
+
 # ---- exit reasons ---------------------------------------------------------------------
 EXIT_STOP_LOSS = 1
 EXIT_TAKE_PROFIT = 2
@@ -189,8 +194,9 @@ def simulate_col_nb(
 ):
     """Simulate one signal column; return the number of trade records written.
 
-    ``eq_out``, ``pos_out``, ``cash_out`` (length n) and ``tr_out`` (n x N_TR) are written
-    only when ``record`` is true; ``st_out`` (N_ST) is always written.
+    ``record``: ``RECORD_ALL`` (or True) writes ``eq_out``, ``pos_out``, ``cash_out`` (length n)
+    and ``tr_out`` (n x N_TR); ``RECORD_EQUITY`` writes ``eq_out`` only (the others may be
+    empty); ``RECORD_NONE`` (or False) none of them. ``st_out`` (N_ST) is always written.
     """
     n = c.shape[0]
     init = fp[FP_INIT_CASH]
@@ -212,6 +218,8 @@ def simulate_col_nb(
     time_exit = ip[IP_TIME_EXIT]
     warmup = ip[IP_WARMUP]
     lag = 0 if fill_close else 1
+    rec_all = record == RECORD_ALL  # True counts as RECORD_ALL
+    rec_eq = record != RECORD_NONE
 
     cash = init
     side = 0
@@ -269,7 +277,7 @@ def simulate_col_nb(
                     ot, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
                 cash += cash_delta
-                if record:
+                if rec_all:
                     _write_trade_nb(
                         tr_out,
                         k,
@@ -372,7 +380,7 @@ def simulate_col_nb(
                     xp, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
                 cash += cash_delta
-                if record:
+                if rec_all:
                     _write_trade_nb(
                         tr_out,
                         k,
@@ -426,7 +434,7 @@ def simulate_col_nb(
                     ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
                 cash += cash_delta
-                if record:
+                if rec_all:
                     _write_trade_nb(
                         tr_out,
                         k,
@@ -483,7 +491,7 @@ def simulate_col_nb(
                     ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
                 )
                 cash += cash_delta
-                if record:
+                if rec_all:
                     _write_trade_nb(
                         tr_out,
                         k,
@@ -508,10 +516,11 @@ def simulate_col_nb(
                 units = 0.0
                 pos = 0.0
                 eq = cash
-        if record:
+        if rec_eq:
             eq_out[t] = eq
-            pos_out[t] = pos
-            cash_out[t] = cash
+            if rec_all:
+                pos_out[t] = pos
+                cash_out[t] = cash
         if t >= warmup:
             n_metric_bars += 1
             # branch-free bookkeeping: these tests are coin flips the CPU cannot predict
@@ -538,7 +547,7 @@ def simulate_col_nb(
     n_open = 0
     if side != 0:
         n_open = 1
-        if record:
+        if rec_all:
             ct = c[n - 1]
             pnl = side * units * (ct - entry_price) - entry_costs
             _write_trade_nb(
@@ -652,3 +661,65 @@ def simulate_serial_nb(
             eq_out[j], pos_out[j], cash_out[j], tr_out[j], st_out[j],
         )  # fmt: skip
     return counts
+
+
+@njit(cache=True, inline="always")
+def _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out):
+    """Candidate ``j`` on every segment (see :func:`simulate_segments_nb`)."""
+    none1 = np.empty(0)
+    none2 = np.empty((0, N_TR))
+    for s in range(starts.shape[0]):
+        a = offs[s]
+        b = offs[s + 1]
+        w = starts[s]
+        x = sig[j, w : w + b - a]
+        if s == eq_seg:
+            simulate_col_nb(
+                o[a:b], h[a:b], lo[a:b], c[a:b], x, day_end[a:b], fp[s], ip, RECORD_EQUITY,
+                eq_out[j], none1, none1, none2, st_out[j, s],
+            )  # fmt: skip
+        else:
+            simulate_col_nb(
+                o[a:b], h[a:b], lo[a:b], c[a:b], x, day_end[a:b], fp[s], ip, RECORD_NONE,
+                none1, none1, none1, none2, st_out[j, s],
+            )  # fmt: skip
+
+
+@njit(cache=True)
+def first_bad_window_nb(sig, lo, hi):
+    """Flat index (row * n + bar) of the first value of ``sig[:, lo:hi]`` outside [-1, 1]
+    (NaN is allowed); -1 if none."""
+    n_bad = 0
+    for j in range(sig.shape[0]):
+        for t in range(lo, hi):
+            n_bad += (sig[j, t] > 1.0) | (sig[j, t] < -1.0)
+    if n_bad == 0:
+        return -1
+    for j in range(sig.shape[0]):
+        for t in range(lo, hi):
+            if sig[j, t] > 1.0 or sig[j, t] < -1.0:
+                return j * sig.shape[1] + t
+    return -1
+
+
+@njit(cache=True)
+def simulate_segments_nb(o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out):
+    """Every row of ``sig`` (m x n bars) on every segment, each segment simulated on its own.
+
+    Segment ``s`` has its bars (prices and day ends) in rows ``offs[s]:offs[s + 1]`` of the
+    concatenated ``o, h, lo, c, day_end`` and its signal in ``sig[:, starts[s] : starts[s] +
+    offs[s + 1] - offs[s]]``; ``fp[s]`` are its float parameters. ``st_out`` is (m, k, N_ST);
+    segment ``eq_seg`` (-1: none) also writes each row's per-bar equity to ``eq_out[j]``.
+    The same simulations as one :func:`simulate_col_nb` call per (row, segment).
+    """
+    for j in range(sig.shape[0]):
+        _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out)
+
+
+@njit(cache=True, parallel=True)
+def simulate_segments_many_nb(
+    o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out
+):
+    """:func:`simulate_segments_nb` with the rows in parallel (same results)."""
+    for j in prange(sig.shape[0]):
+        _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out)

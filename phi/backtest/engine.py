@@ -564,13 +564,13 @@ def run_backtest_many(
     empty2 = np.empty((m, 0))
     st = np.empty((m, _nb.N_ST))
     simulate = _nb.simulate_many_nb if sig.size >= PARALLEL_MIN_CELLS else _nb.simulate_serial_nb
-    if equity_out is not None:  # per-bar equity too (positions, cash and trades in scratch)
+    if equity_out is not None:  # per-bar equity too (no positions, cash or trade records)
         n = len(bars.index)
         if equity_out.shape != (m, n) or equity_out.dtype != np.float64 or not equity_out.flags.c_contiguous:
             raise EngineError(f"equity_out must be a C-contiguous float64 array of shape {(m, n)}, got {equity_out.shape}")
         simulate(
-            bars.open, bars.high, bars.low, bars.close, sig, bars.day_end, fp, ip, True,
-            equity_out, np.empty((m, n)), np.empty((m, n)), np.empty((m, n, _nb.N_TR)), st,
+            bars.open, bars.high, bars.low, bars.close, sig, bars.day_end, fp, ip, _nb.RECORD_EQUITY,
+            equity_out, empty2, empty2, np.empty((m, 0, _nb.N_TR)), st,
         )  # fmt: skip
         index = pd.Index(labels) if labels is not None else pd.RangeIndex(m)
         return pd.DataFrame(st, index=index, columns=list(SWEEP_METRICS))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
+from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_signals, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
@@ -102,6 +103,7 @@ class Evaluator:
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
+        self._sweep: SegmentSweep | None = None
         self._bars = {
             (a, b): ohlcv.iloc[a - 1 : b]
             for a, b in [*self.segments, plan.dev, plan.holdout]
@@ -162,28 +164,51 @@ class Evaluator:
             table[self.metric] = table[self.metric].fillna(0.0)
         return table
 
+    @property
+    def sweep(self) -> SegmentSweep:
+        """Every fold segment and the development region (the last, with per-bar equity), each
+        with its lead bar, prepared once: one kernel call scores a whole batch on all of them."""
+        if self._sweep is None:
+            a, b = self.plan.dev
+            self._sweep = SegmentSweep(
+                self.ohlcv,
+                [(s - 1, e) for s, e in [*self.segments, self.plan.dev]],
+                self.cfg,
+                equity_span=(a - 1, b),
+            )
+        return self._sweep
+
     def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
-        """Score a batch of parameter sets of ``name``."""
+        """Score a batch of parameter sets of ``name``.
+
+        One :class:`~phi.backtest.segments.SegmentSweep` call simulates every candidate on every
+        fold segment and on the development region, each started flat: the same simulations
+        (and numbers) as one ``run_backtest_many`` call per segment.
+        """
         if not param_sets:
             return []
         sig = self.matrix(name, param_sets)
-        tables = {
-            span: self._fill(self.run_segment(sig, span))[self.metric].to_numpy()
-            for span in self.segments
-        }
-        dev, equity = self.run_equity(sig, self.plan.dev)
-        dev = self._fill(dev)
+        stats, equity = self.sweep.run(sig)
+        assert equity is not None
+        values = SegmentSweep.metric(stats, self.metric)
+        if self.metric in FLAT_IS_ZERO:  # no trades in a segment: 0, not nan
+            values = np.where(np.isnan(values), 0.0, values)
+        col = {span: k for k, span in enumerate(self.segments)}
+        train = [col[f.train] for f in self.plan.folds]
+        test = [col[f.test] for f in self.plan.folds]
+        is_folds = values[:, train].tolist()
+        oos_folds = values[:, test].tolist()
+        score = values[:, -1].tolist()
+        trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
+        drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
         returns = equity[:, 1:] / equity[:, :-1] - 1.0  # equity[:, 0]: the flat lead bar
-        score = dev[self.metric].to_numpy()
-        trades = dev["n_trades"].to_numpy()
-        drawdown = dev["max_drawdown"].to_numpy()
         return [
             TrialScores(
-                is_folds=[float(tables[f.train][j]) for f in self.plan.folds],
-                oos_folds=[float(tables[f.test][j]) for f in self.plan.folds],
-                dev_score=float(score[j]),
-                dev_trades=int(trades[j]),
-                dev_max_drawdown=float(drawdown[j]),
+                is_folds=is_folds[j],
+                oos_folds=oos_folds[j],
+                dev_score=score[j],
+                dev_trades=trades[j],
+                dev_max_drawdown=drawdown[j],
                 returns=returns[j],
             )
             for j in range(len(param_sets))

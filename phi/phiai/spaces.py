@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from phi.indicators.params import IndicatorSpec, ParamSpec
 from phi.indicators.registry import get_indicator
@@ -68,17 +70,61 @@ class SearchSpace:
 
     def suggest(self, trial: optuna.Trial) -> dict[str, int | float]:
         """Draw one parameter set with ``trial.suggest_*`` (ordered pairs respected)."""
+
+        def pick(name: str, kind: type, low: Any, high: Any, step: Any) -> Any:
+            if kind is int:
+                return trial.suggest_int(name, low, high, step=step)
+            return trial.suggest_float(name, low, high, step=step)
+
+        return self._draw(pick)
+
+    def _draw(self, pick: Callable[[str, type, Any, Any, Any], Any]) -> dict[str, int | float]:
+        """One parameter set: ``pick(name, kind, low, high, step)`` per parameter, in
+        :meth:`_ordered` order, with each pair's larger member drawn above the smaller."""
         out: dict[str, int | float] = {}
         for p in self._ordered():
             low, high = self._bounds(p, out)
             low = min(low, high)
             if p.kind is int:
-                out[p.name] = trial.suggest_int(p.name, int(low), int(high), step=int(p.step))
+                out[p.name] = pick(p.name, int, int(low), int(high), int(p.step))
             else:
-                out[p.name] = trial.suggest_float(
-                    p.name, float(low), float(high), step=float(p.step)
-                )
+                out[p.name] = pick(p.name, float, float(low), float(high), float(p.step))
         return {p.name: out[p.name] for p in self.params}
+
+    def optuna_random(self, seed: int, n: int) -> list[dict[str, int | float]]:
+        """The parameter sets that ``n`` trials of ``optuna.samplers.RandomSampler(seed=seed)``
+        suggest through :meth:`suggest`, in order, without a study.
+
+        The sampler's own arithmetic (Optuna 5): each parameter's ``IntDistribution`` /
+        ``FloatDistribution`` (built by Optuna, so its range adjustments apply); a single-valued
+        one takes its value without a draw; otherwise one ``RandomState(seed).uniform`` draw
+        between the bounds widened by half a step, rounded to the step grid and clipped. Tests
+        hold it equal to Optuna's ask/suggest for every registry space.
+        """
+        from optuna.distributions import FloatDistribution, IntDistribution
+
+        rng = np.random.RandomState(seed)  # what RandomSampler(seed) draws from
+        dists: dict[tuple[Any, ...], Any] = {}
+
+        def pick(name: str, kind: type, low: Any, high: Any, step: Any) -> Any:
+            key = (kind, low, high, step)
+            d: Any = dists.get(key)
+            if d is None:
+                d = dists[key] = (
+                    IntDistribution(low, high, step=step)
+                    if kind is int
+                    else FloatDistribution(low, high, step=step)
+                )
+            if d.single():
+                return d.low
+            half = 0.5 * d.step
+            x = float(rng.uniform(float(d.low) - half, float(d.high) + half))
+            if kind is int:
+                v = math.floor((x - d.low) / d.step + 0.5) * d.step + d.low
+                return min(max(v, d.low), d.high)
+            return float(np.clip(np.round((x - d.low) / d.step) * d.step + d.low, d.low, d.high))
+
+        return [self._draw(pick) for _ in range(n)]
 
     def _ordered(self) -> list[ParamSpec]:
         """Parameters with every pair's smaller member first."""

@@ -514,20 +514,29 @@ class PhiAITuner:
         self._check_candidates([name])
         space = search_space(name)
         start = len(self.log)
+        points: list[dict[str, Any]] | None = None
+        if grid is not None:
+            if sampler != "grid":
+                raise ConfigError("grid= (explicit parameter sets) needs sampler='grid'")
+            points = [space.spec.resolve(p) for p in grid]
+        elif sampler == "grid" or not space.params:
+            points = list(space.grid(n_trials))
+        size = self.batch_size or (16 if sampler == "tpe" else 256)
+        if self.storage is None and (points is not None or sampler == "random"):
+            # Nothing learns between trials and the study is not kept: the trials Optuna would
+            # ask (the points in order, or RandomSampler(seed)'s draws) without a study.
+            todo = points if points is not None else space.optuna_random(self.seed, n_trials)
+            for done in range(0, len(todo), size):
+                chunk = todo[done : done + size]
+                self._record("tune", name, [p for p in chunk if space.problem(p) is None])
+                self._progress(f"tune {name}", done + len(chunk), len(todo))
+            return self._result(name, space, self.log[start:])
         with _quiet_optuna():
             study = self._study(name, "random" if sampler == "grid" else sampler, n_trials)
-            points: list[dict[str, Any]] | None = None
-            if grid is not None:
-                if sampler != "grid":
-                    raise ConfigError("grid= (explicit parameter sets) needs sampler='grid'")
-                points = [space.spec.resolve(p) for p in grid]
-            elif sampler == "grid" or not space.params:
-                points = list(space.grid(n_trials))
             total = len(points) if points is not None else n_trials
             for p in points or []:
                 study.enqueue_trial(p)
             done = 0
-            size = self.batch_size or (16 if sampler == "tpe" else 256)
             while done < total:
                 asked = [study.ask() for _ in range(min(size, total - done))]
                 params = [space.suggest(t) for t in asked]

@@ -1,0 +1,147 @@
+"""Many signal columns on fixed bar segments, each segment simulated on its own from flat.
+
+>>> sweep = SegmentSweep(ohlcv, [(0, 300), (299, 600)], EngineConfig(warmup_bars=1))  # doctest: +SKIP
+>>> stats, equity = sweep.run(signals)  # doctest: +SKIP
+
+``stats[j, s]`` is exactly what ``run_backtest_many(ohlcv.iloc[a:b], signals[a:b], config)``
+reports for column ``j`` on segment ``s = (a, b)`` (columns :data:`SWEEP_METRICS`): the same
+bars, calendar, day ends and annualisation (prepared once per segment, by the engine's own input
+checks), the same kernel, but every (column, segment) pair in one kernel call. With
+``equity_span`` one segment also returns every column's per-bar equity, as
+``run_backtest_many(..., equity_out=...)`` does. For walk-forward scoring: a tuner evaluating a
+batch of candidates on fixed folds builds one sweep and calls :meth:`SegmentSweep.run` per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from phi.backtest import _nb
+from phi.backtest._inputs import _Bars
+from phi.backtest.engine import PARALLEL_MIN_CELLS, SWEEP_METRICS, _coerce_config, _params
+from phi.backtest.engine_config import EngineConfig
+from phi.errors import EngineError
+
+__all__ = ["SegmentSweep"]
+
+
+class SegmentSweep:
+    """Fixed segments of one bar frame, ready to simulate batches of signal columns.
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        The bars, as for :func:`~phi.backtest.engine.run_backtest`. The bars from the first
+        segment's start to the last one's stop are checked here (:class:`EngineError`).
+    spans : sequence of (start, stop)
+        Segment ``s`` is bars ``ohlcv.iloc[start:stop]``; segments may overlap.
+    config : EngineConfig, optional
+    equity_span : (start, stop), optional
+        One of ``spans`` whose per-bar equity :meth:`run` also returns.
+    """
+
+    def __init__(
+        self,
+        ohlcv: pd.DataFrame,
+        spans: Sequence[tuple[int, int]],
+        config: EngineConfig | Mapping[str, Any] | None = None,
+        equity_span: tuple[int, int] | None = None,
+    ) -> None:
+        cfg = _coerce_config(config)
+        self.spans = [(int(a), int(b)) for a, b in spans]
+        if not self.spans:
+            raise EngineError("SegmentSweep needs at least one segment")
+        n = len(ohlcv)
+        for a, b in self.spans:
+            if not 0 <= a < b <= n:
+                raise EngineError(f"segment ({a}, {b}) is not a non-empty slice of {n} bars")
+        if equity_span is not None and (int(equity_span[0]), int(equity_span[1])) not in self.spans:
+            raise EngineError(f"equity_span {equity_span} is not one of the segments")
+        self._lo = min(a for a, _ in self.spans)
+        self._hi = max(b for _, b in self.spans)
+        if cfg.calendar == "auto":  # each slice's calendar detected from its own stamps
+            parts = [_Bars(ohlcv.iloc[a:b], cfg) for a, b in self.spans]
+            columns = [(p.open, p.high, p.low, p.close, p.day_end) for p in parts]
+            periods = [p.periods for p in parts]
+        else:
+            # A fixed calendar: one pass over the bars from the first segment's start to the last
+            # one's stop. A bar's trading day depends on its own stamp only, so a slice's day ends
+            # are the whole's, plus its last bar (a run's last bar always closes its day).
+            whole = _Bars(ohlcv.iloc[self._lo : self._hi], cfg)
+            columns = []
+            for a, b in self.spans:
+                x, y = a - self._lo, b - self._lo
+                day_end = whole.day_end[x:y].copy()
+                day_end[-1] = True
+                columns.append(
+                    (whole.open[x:y], whole.high[x:y], whole.low[x:y], whole.close[x:y], day_end)
+                )
+            periods = [whole.periods] * len(self.spans)
+        self.n_bars = n
+        self.open, self.high, self.low, self.close = (
+            np.ascontiguousarray(np.concatenate([c[i] for c in columns])) for i in range(4)
+        )
+        self.day_end = np.concatenate([c[4] for c in columns])
+        self.offsets = np.cumsum([0] + [b - a for a, b in self.spans]).astype(np.int64)
+        self.starts = np.array([a for a, _ in self.spans], dtype=np.int64)
+        params = [_params(cfg, p) for p in periods]
+        self.fp = np.ascontiguousarray(np.stack([fp for fp, _ in params]))
+        self.ip = params[0][1]  # built from the config alone: the same for every segment
+        self.eq_seg = -1 if equity_span is None else self.spans.index((int(equity_span[0]), int(equity_span[1])))
+        self.index = ohlcv.index
+
+    def run(self, signals: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Simulate every column of ``signals`` on every segment.
+
+        Parameters
+        ----------
+        signals : ndarray of shape (n_bars, m)
+            One candidate per column, on all bars of the frame (values in [-1, 1], NaN allowed
+            on the segments' bars). ``arr_mn.T`` of a C-contiguous ``(m, n_bars)`` array is used
+            without a copy.
+
+        Returns
+        -------
+        stats : ndarray of shape (m, n_segments, len(SWEEP_METRICS))
+        equity : ndarray of shape (m, stop - start) for ``equity_span``, or None
+        """
+        arr = np.asarray(signals, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[0] != self.n_bars or arr.shape[1] == 0:
+            raise EngineError(
+                f"signals must be an (n_bars={self.n_bars}, m >= 1) array, got shape {arr.shape}"
+            )
+        sig = np.ascontiguousarray(arr.T)
+        m = sig.shape[0]
+        bad = _nb.first_bad_window_nb(sig, self._lo, self._hi)
+        if bad >= 0:
+            col, bar = divmod(int(bad), self.n_bars)
+            raise EngineError(
+                f"signal values must lie in [-1, 1] (NaN allowed), got {float(sig[col, bar])} "
+                f"at {self.index[bar]} in column {col}; clip or rescale it"
+            )
+        st = np.empty((m, len(self.spans), _nb.N_ST))
+        if self.eq_seg >= 0:
+            a, b = self.spans[self.eq_seg]
+            equity: np.ndarray | None = np.empty((m, b - a))
+        else:
+            equity = None
+        cells = m * int(self.offsets[-1])
+        simulate = (
+            _nb.simulate_segments_many_nb
+            if cells >= PARALLEL_MIN_CELLS
+            else _nb.simulate_segments_nb
+        )
+        simulate(
+            self.open, self.high, self.low, self.close, self.day_end, self.offsets, self.starts,
+            sig, self.fp, self.ip, self.eq_seg, equity if equity is not None else np.empty((m, 0)), st,
+        )  # fmt: skip
+        return st, equity
+
+    @staticmethod
+    def metric(stats: np.ndarray, name: str) -> np.ndarray:
+        """The ``(m, n_segments)`` values of one of :data:`SWEEP_METRICS` from :meth:`run`'s stats."""
+        return stats[:, :, SWEEP_METRICS.index(name)]

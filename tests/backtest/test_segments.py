@@ -1,0 +1,95 @@
+"""SegmentSweep against the engine's own per-segment runs: every (column, segment) pair in one
+kernel call must report exactly what run_backtest_many reports on that slice of bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.backtest.engine import EngineConfig, run_backtest, run_backtest_many
+from phi.backtest.segments import SegmentSweep
+from phi.errors import EngineError
+
+
+def _bars(n: int, index: pd.Index, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
+    open_ = np.concatenate([[close[0]], close[:-1]]) * (1 + rng.normal(0, 0.002, n))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.004, n)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.004, n)))
+    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close}, index=index)
+
+
+def _signals(n: int, m: int, seed: int) -> np.ndarray:
+    """(n, m) signals in [-1, 1] with NaN warm-ups of different lengths."""
+    rng = np.random.default_rng(seed)
+    raw = np.clip(np.cumsum(rng.normal(0, 0.3, (m, n)), axis=1) / 3.0, -1, 1)
+    for j in range(m):
+        raw[j, : 3 * j] = np.nan
+    return np.ascontiguousarray(raw).T
+
+
+def _check(bars: pd.DataFrame, spans, cfg: EngineConfig, m: int = 5, seed: int = 0) -> None:
+    sig = _signals(len(bars), m, seed)
+    eq_span = spans[-1]
+    stats, equity = SegmentSweep(bars, spans, cfg, equity_span=eq_span).run(sig)
+    assert stats.shape == (m, len(spans), 18)
+    for s, (a, b) in enumerate(spans):
+        ref = run_backtest_many(bars.iloc[a:b], sig[a:b], cfg)
+        assert np.array_equal(stats[:, s, :], ref.to_numpy(), equal_nan=True), (a, b)
+    a, b = eq_span
+    full = run_backtest(bars.iloc[a:b], sig[a:b], cfg)
+    for j, res in enumerate(full):
+        assert np.array_equal(equity[j], res.equity.to_numpy())
+
+
+@pytest.mark.parametrize("calendar", ["auto", "exchange"])
+def test_daily_segments_equal_per_slice_runs(calendar):
+    idx = pd.date_range("2018-01-01", periods=700, freq="B", tz="UTC")
+    bars = _bars(700, idx, 1)
+    cfg = EngineConfig(
+        warmup_bars=1, calendar=calendar, stop_loss_pct=0.03, take_profit_pct=0.05,
+        allow_short=True, slippage_bps=3.0, commission_pct=0.001,
+    )  # fmt: skip
+    _check(bars, [(40, 200), (199, 400), (399, 699), (40, 699)], cfg)
+
+
+@pytest.mark.parametrize("calendar", ["auto", "exchange", "fx"])
+def test_intraday_segments_ending_mid_day_close_their_last_day(calendar):
+    """Segments cut inside a trading day: the slice's last bar ends its day in the per-slice
+    run, so the sweep must mark it too (the whole frame's day end is later)."""
+    days = pd.bdate_range("2024-03-04", periods=12)
+    stamps = [
+        d + pd.Timedelta(hours=9, minutes=30) + pd.Timedelta(minutes=30 * k)
+        for d in days
+        for k in range(13)
+    ]
+    idx = pd.DatetimeIndex(stamps).tz_localize("America/New_York").tz_convert("UTC")
+    bars = _bars(len(idx), idx, 2)
+    bars.attrs["exchange_tz"] = "America/New_York"
+    cfg = EngineConfig(warmup_bars=2, calendar=calendar, trailing_stop_pct=0.01)
+    _check(bars, [(5, 47), (46, 90), (89, 151), (5, 151)], cfg, m=4, seed=3)
+
+
+def test_plain_index_with_periods_per_year():
+    bars = _bars(300, pd.RangeIndex(300), 5)
+    cfg = EngineConfig(warmup_bars=1, periods_per_year=252, fill="close")
+    _check(bars, [(0, 100), (99, 300), (0, 300)], cfg, m=3, seed=6)
+
+
+def test_bad_inputs_are_one_line_errors():
+    idx = pd.date_range("2018-01-01", periods=100, freq="B", tz="UTC")
+    bars = _bars(100, idx, 7)
+    sweep = SegmentSweep(bars, [(10, 50), (49, 100)], EngineConfig(calendar="exchange"))
+    sig = _signals(100, 2, 8)
+    sig[60, 1] = 1.5
+    with pytest.raises(EngineError, match=r"\[-1, 1\].*1\.5.*column 1"):
+        sweep.run(sig)
+    with pytest.raises(EngineError, match="signals must be an"):
+        sweep.run(sig[:50])
+    with pytest.raises(EngineError, match="not a non-empty slice"):
+        SegmentSweep(bars, [(10, 101)])
+    with pytest.raises(EngineError, match="equity_span"):
+        SegmentSweep(bars, [(10, 50)], equity_span=(0, 50))
+    assert sweep.run(sig[:, :1])[1] is None

@@ -1,0 +1,104 @@
+"""The tuner's fast paths against the plain ones they replace: random and grid studies without
+an Optuna study, and the evaluator's one-call segment sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from phi.indicators.registry import list_indicators
+from phi.indicators.rule_specs import PRESET_RULES
+from phi.phiai.evaluate import FLAT_IS_ZERO, Evaluator
+from phi.phiai.spaces import search_space
+from phi.phiai.tuner import PhiAITuner
+from tests.phiai.frames import random_walk
+
+NAMES = [n for n in list_indicators() if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")]
+
+
+@pytest.mark.parametrize("seed", [0, 2024])
+def test_optuna_random_is_what_optunas_random_sampler_suggests(seed):
+    """Every registry space: the same values, of the same types, in the same order."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for name in NAMES:
+        space = search_space(name)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        want = []
+        for _ in range(60):
+            trial = study.ask()
+            want.append(space.suggest(trial))
+            study.tell(trial, 0.0)
+        got = space.optuna_random(seed, 60)
+        assert [[(k, type(v), v) for k, v in p.items()] for p in got] == [
+            [(k, type(v), v) for k, v in p.items()] for p in want
+        ], name
+
+
+@pytest.mark.parametrize(
+    ("name", "sampler", "grid"),
+    [
+        ("macd", "random", None),
+        ("bollinger", "random", None),
+        ("rsi", "grid", None),
+        ("dual_sma", "grid", [{"fast": f, "slow": s} for f in (5, 10, 40) for s in (10, 20, 60)]),
+    ],
+)
+def test_studies_without_optuna_equal_the_ask_tell_study(name, sampler, grid):
+    """In memory the random and grid samplers skip Optuna; with a storage they go through
+    ask/tell (the study is kept): both must find the same trials, scores and statistics.
+    The dual_sma grid holds invalid points (fast >= slow), which are never evaluated."""
+    df = random_walk(1100, seed=21)
+    kw = {"seed": 5, "batch_size": 7, "candidates": [name]}
+    fast = PhiAITuner(df, **kw)
+    slow = PhiAITuner(df, storage="sqlite:///:memory:", **kw)  # a storage: the ask/tell path
+    valid = None if grid is None else [p for p in grid if p["fast"] < p["slow"]]
+    if grid is not None:  # explicit points: each is validated first (no invalid set allowed)
+        grid = valid
+    a = fast.tune_indicator(name, n_trials=30, sampler=sampler, grid=grid)
+    b = slow.tune_indicator(name, n_trials=30, sampler=sampler, grid=grid)
+    pd.testing.assert_frame_equal(a.trials, b.trials)
+    assert a.best_params == b.best_params and str(a.holdout) == str(b.holdout)
+    assert str(a.stats) == str(b.stats)
+    assert fast.n_trials_total == slow.n_trials_total == len(a.trials)
+    pd.testing.assert_frame_equal(a.folds, b.folds)
+
+
+def test_same_seed_same_random_trials_with_one_and_two_workers_and_any_batch():
+    df = random_walk(1100, seed=22)
+    runs = [
+        PhiAITuner(df, seed=3, n_jobs=j, batch_size=bs).tune_indicator("adx", n_trials=25, sampler="random")
+        for j, bs in ((1, None), (2, None), (1, 4))
+    ]
+    for r in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0].trials, r.trials)
+
+
+@pytest.mark.parametrize(("metric", "scheme"), [("sharpe", "rolling"), ("max_drawdown", "anchored")])
+def test_sweep_scores_equal_one_engine_run_per_segment(metric, scheme):
+    """The evaluator's one-call sweep against run_backtest_many on every segment separately
+    (and on the development region with per-bar equity), bit for bit."""
+    from phi.backtest.engine import EngineConfig
+    from phi.phiai.folds import make_folds
+
+    df = random_walk(1000, seed=23)
+    plan = make_folds(len(df), 60, 4, scheme, 0.2)
+    ev = Evaluator(df, EngineConfig(stop_loss_pct=0.04, allow_short=True), plan, metric)
+    params = [{"fast": f, "slow": s} for f, s in ((5, 20), (10, 50), (20, 30), (15, 60))]
+    scores = ev.score("ema_crossover", params)
+    sig = ev.matrix("ema_crossover", params)
+
+    def fill(table: pd.DataFrame) -> np.ndarray:
+        v = table[metric]
+        return (v.fillna(0.0) if metric in FLAT_IS_ZERO else v).to_numpy()
+
+    per_span = {span: fill(ev.run_segment(sig, span)) for span in ev.segments}
+    dev, equity = ev.run_equity(sig, plan.dev)
+    for j, s in enumerate(scores):
+        assert s.is_folds == [per_span[f.train][j] for f in plan.folds]
+        assert s.oos_folds == [per_span[f.test][j] for f in plan.folds]
+        assert s.dev_score == fill(dev)[j]
+        assert s.dev_trades == dev["n_trades"].iloc[j]
+        assert s.dev_max_drawdown == dev["max_drawdown"].iloc[j]
+        assert np.array_equal(s.returns, equity[j, 1:] / equity[j, :-1] - 1.0)
