@@ -6,8 +6,13 @@ markdown for the "## Batches and the run index" section of ``benchmarks/RESULTS.
 (a) 200 configs (DEMO, 10 years of daily bars 2015-01-01..2024-12-31, RSI periods x symbols),
     each ``phi.run`` + save + index: in this process with plain ``phi.run`` (no batch layer),
     then ``run_batch`` on a LocalCluster of 1 and of 2 worker processes (workers started and
-    warmed up before the clock starts; every batch in its own PHI_HOME, ``force=True``).
-(b) per-task overhead of the batch layer: (1-worker batch wall - plain in-process wall) / 200.
+    warmed up, each symbol's bars cached, before the clock starts; every batch in its own
+    PHI_HOME, ``force=True``). The last line printed is a one-line SUMMARY.
+(b) per-config overhead of the batch layer on 1 worker: wall per config minus the config's own time
+    in its task (its run and its share of the chunk's save); also against plain in-process
+    ``phi.run`` + save. CPU seconds of every worker (getrusage) and of this process are recorded
+    beside the walls (the machine may be shared: the load average is printed), and the ratio of
+    the 1-worker CPU time to the busiest of the 2 workers' (the speed-up an idle machine allows).
 (c) ``phi runs list`` over 10,000 indexed runs: the index path (sync with the folders + one
     query + reading back the 20 rows shown; and with a filter and a sort) against the folder
     scan that listed runs before (``list_runs``: every results.json read and checked). The
@@ -60,7 +65,7 @@ def bench_batches(root: Path, n: int, start: str, end: str) -> dict:
 
     cfgs = _configs(n, start, end)
     _home(root, "warm")
-    for c in cfgs[:3]:  # numba compiled, demo data cached in this process
+    for c in _configs(3, "2023-01-01", end):  # numba compiled, demo data cached in this process
         run(c, save=False)
     out: dict = {"n": n}
     _home(root, "inline")
@@ -71,14 +76,28 @@ def bench_batches(root: Path, n: int, start: str, end: str) -> dict:
     for workers in (1, 2):
         _home(root, f"w{workers}")
         with local_cluster(workers) as cluster, Client(cluster) as client:
-            warm = run_batch(cfgs[:workers * 2], scheduler=client, force=True)  # imports + numba cache in each worker
+            warm = run_batch(cfgs[:5], scheduler=client, force=True)  # imports, numba, each symbol's bars cached
             assert not warm.failed, warm.failed
+            cpu0, main0, load0 = client.run(_cpu_seconds), time.process_time(), os.getloadavg()[0]
             t0 = time.perf_counter()
             res = run_batch(cfgs, scheduler=client, force=True)
             out[f"w{workers}"] = time.perf_counter() - t0
+            cpu1, main1 = client.run(_cpu_seconds), time.process_time()
+            out[f"w{workers}_load"] = (load0, os.getloadavg()[0])
             assert len(res.ok) == n and not res.failed, res.failed[:1]
             out[f"w{workers}_task_mean"] = sum(o.seconds for o in res.ok) / n
+            out[f"w{workers}_cpu"] = sorted(cpu1[w] - cpu0[w] for w in cpu1)  # each worker's CPU seconds
+            out[f"w{workers}_main_cpu"] = main1 - main0  # this process: client, scheduler, nannies' comms
+            out[f"w{workers}_tasks"] = len({o.worker for o in res.ok})
     return out
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far (run in each worker)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def bench_listing(root: Path, n_runs: int) -> dict:
@@ -152,19 +171,29 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     print(f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; load average "
           f"{load0:.1f} before, {load1:.1f} after the batches, {load2:.1f} after the listing.\n")
-    print(f"(a) {b['n']} configs, {start}..2024-12-31 daily, phi.run + save + index each:\n")
-    print("| where | wall | per config | speed-up vs 1 worker |\n|---|---|---|---|")
-    print(f"| this process, plain phi.run (no batch layer) | {b['inline']:.2f} s | {1e3 * b['inline'] / n:.1f} ms | |")
+    print(f"(a) {b['n']} configs, {start}..2024-12-31 daily, phi.run + save + index each (run_batch: chunks of configs "
+          "sharing their bars, saved together):\n")
+    print("| where | wall | per config | worker CPU per config | load avg (start, end) | speed-up vs 1 worker |")
+    print("|---|---|---|---|---|---|")
+    print(f"| this process, plain phi.run + save (no batch layer) | {b['inline']:.2f} s | {1e3 * b['inline'] / n:.1f} ms | | | |")
     for w in (1, 2):
+        wcpu = sum(b[f"w{w}_cpu"])
+        la = b[f"w{w}_load"]
         print(f"| run_batch, LocalCluster {w} worker(s) | {b[f'w{w}']:.2f} s | {1e3 * b[f'w{w}'] / n:.1f} ms | "
-              f"{b['w1'] / b[f'w{w}']:.2f}x |")  # fmt: skip
-    overhead = 1e3 * (b["w1"] - b["inline"]) / n
+              f"{1e3 * wcpu / n:.1f} ms | {la[0]:.1f}, {la[1]:.1f} | {b['w1'] / b[f'w{w}']:.2f}x |")  # fmt: skip
     inside = 1e3 * (b["w1"] / n - b["w1_task_mean"])
-    print(f"\n(b) batch-layer overhead per task on 1 worker: {inside:.1f} ms (wall per task minus the task's own "
-          f"time in the worker, {1e3 * b['w1_task_mean']:.1f} ms; goal < 20 ms). Against plain phi.run in this "
-          f"process: {overhead:+.1f} ms per task.")
-    goal = b["w1"] / b["w2"]
-    print(f"2-worker speed-up {goal:.2f}x (goal >= 1.7x) — {'met' if goal >= 1.7 else 'NOT met'}.\n")
+    overhead = 1e3 * (b["w1"] - b["inline"]) / n
+    print(f"\n(b) batch-layer overhead per config on 1 worker: {inside:.1f} ms (wall per config minus the config's own "
+          f"time in its task, {1e3 * b['w1_task_mean']:.1f} ms; goal < 20 ms). Against plain phi.run + save in this "
+          f"process: {overhead:+.1f} ms per config.")
+    cpu1, cpu2 = b["w1_cpu"], b["w2_cpu"]
+    busy = ", ".join(f"{c / b['w2']:.0%}" for c in cpu2)
+    cpu_ratio = sum(cpu1) / max(cpu2)
+    print(f"CPU time: 1 worker {sum(cpu1):.2f} s ({sum(cpu1) / b['w1']:.0%} of its wall busy); 2 workers "
+          f"{' + '.join(f'{c:.2f}' for c in cpu2)} s (busy {busy} of the wall; {b['w2_tasks']} took tasks); this "
+          f"process {b['w1_main_cpu']:.2f} s / {b['w2_main_cpu']:.2f} s. CPU-time ratio (1-worker CPU / busiest of "
+          f"2 workers; the speed-up an idle 2-core machine allows) {cpu_ratio:.2f}x.")
+    print(f"2-worker speed-up {b['w1'] / b['w2']:.2f}x (goal >= 1.7x).\n")
     m = listing
     print(f"(c) {m['n']:,} runs ({m['make']:.1f} s to make them; phi runs reindex {m['reindex']:.2f} s):\n")
     print("| listing | wall |\n|---|---|")
@@ -175,6 +204,9 @@ def main() -> None:
     ok = m["index_filtered"] < 0.5 and m["index_list"] < 0.5
     print(f"\nGoal < 0.5 s over 10,000 runs: {'met' if ok else 'NOT met'} "
           f"({m['scan'] / max(m['index_filtered'], 1e-9):.0f}x faster than the folder scan with a filter).")
+    print(f"\nSUMMARY: 2 workers vs 1: {b['w1'] / b['w2']:.2f}x wall (goal >= 1.7x), {cpu_ratio:.2f}x by CPU time; "
+          f"overhead {inside:.1f} ms per config (goal < 20 ms); runs list over {m['n']:,} runs {m['index_filtered']:.3f} s "
+          f"(goal < 0.5 s); load average {load0:.1f} / {load1:.1f} / {load2:.1f} (start / after batches / end).")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ from phi.backtest.run_history import save_runs
 items = pickle.load(open(sys.argv[1], "rb"))
 after, stage = int(sys.argv[2]), sys.argv[3]
 calls = [0]
-real = {"rename": os.rename, "fsync": rs._fsync_file}
+real = {"rename": os.rename, "sync": rs._sync_folders}
 
 def counting(name):
     def wrapped(*args):
@@ -98,12 +98,12 @@ def counting(name):
 if stage == "rename":
     os.rename = counting("rename")
 else:
-    rs._fsync_file = counting("fsync")
+    rs._sync_folders = counting("sync")
 save_runs(items)
 """
 
 
-@pytest.mark.parametrize(("after", "stage", "complete"), [(2, "rename", 2), (3, "fsync", 0)])
+@pytest.mark.parametrize(("after", "stage", "complete"), [(2, "rename", 2), (0, "sync", 0)])
 def test_kill_9_while_a_chunk_is_saved_leaves_complete_runs_or_none(
     tmp_path: Path, after: int, stage: str, complete: int
 ) -> None:
@@ -128,3 +128,20 @@ def test_kill_9_while_a_chunk_is_saved_leaves_complete_runs_or_none(
     done = run_batch(cfgs, scheduler="inline")  # re-submission: the rest run, nothing twice
     assert len(done.skipped) == complete and len(done.ok) == len(cfgs) - complete
     assert sorted(r["config_hash"] for r in rh.list_runs()) == sorted(c.config_hash() for c in cfgs)
+
+
+def test_without_syncfs_every_file_and_folder_is_fsynced(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phi.backtest.run_storage as rs
+
+    synced: list[str] = []
+    real_file, real_dir = rs._fsync_file, rs._fsync_dir
+    monkeypatch.setattr(rs, "_syncfs", lambda path: False)  # not Linux, or it failed
+    monkeypatch.setattr(rs, "_fsync_file", lambda p: (synced.append(p.name), real_file(p))[1])
+    monkeypatch.setattr(rs, "_fsync_dir", lambda p: (synced.append(p.name), real_dir(p))[1])
+    results = [run(config(p), save=False) for p in (5, 9)]
+    ids = rh.save_runs([(r.config, r, r.data, None) for r in results])
+    assert all(isinstance(i, str) for i in ids)
+    files = ("config.json", "trades.csv", "equity.parquet", "results.json")
+    assert sorted(synced).count("results.json") == 2 and all(synced.count(f) == 2 for f in files)
+    assert synced.count(runs_root().name) == 1  # the root once, after the renames
+    assert [rh.load_run(str(i)).metrics for i in ids] == [r.metrics for r in results]
