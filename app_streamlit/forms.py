@@ -28,6 +28,7 @@ PAGES: Final[dict[str, str]] = {
     "Cache manager": "cache",
     "PhiAI": "phiai",
     "Scanner": "scanner",
+    "Batch": "batch",
     "Plutus": "plutus",
     "ML Status": "ml_status",
     "System status": "status",

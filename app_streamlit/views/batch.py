@@ -1,0 +1,267 @@
+"""Batch page: a preset (or an indicator) over a parameter grid and a symbol universe, run as a
+batch on local Dask workers, in this process or on a Dask scheduler; then the best combination
+per symbol, the metric's distribution across the universe and every run in the run history.
+
+Everything is done by :mod:`phi.batch` (the same as ``phi batch sweep``); this page collects the
+request, shows progress and draws the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_streamlit import charts, styles, ui
+
+FORM = "batch:form"
+STRATEGY = "batch:strategy"
+SYMBOLS = "batch:symbols"
+VENDOR = "batch:vendor"
+TIMEFRAME = "batch:timeframe"
+START = "batch:start"
+END = "batch:end"
+GRID = "batch:grid"
+METRIC = "batch:metric"
+WHERE = "batch:where"
+WORKERS = "batch:workers"
+SCHEDULER = "batch:scheduler"
+FORCE = "batch:force"
+RESULT = "batch:result"
+DEFAULT_SYMBOLS = "DEMO, DEMO2, DEMO3, DEMO4, DEMO5"
+DEFAULT_GRID = "period=7..28:7"
+VENDORS = ("demo", "yfinance", "alpha_vantage")
+TIMEFRAMES = ("1D", "4H", "1H", "15m", "5m", "1m")
+WHERES: dict[str, str] = {"local": "local workers (Dask)", "inline": "this process (no Dask)",
+                          "scheduler": "a Dask scheduler"}  # fmt: skip
+#: Metrics offered for ranking (phi.batch.runner.OUTCOME_METRICS) with their labels.
+METRICS: dict[str, str] = {"sharpe": "Sharpe", "sortino": "Sortino", "total_return": "total return",
+                           "cagr": "CAGR", "max_drawdown": "max drawdown", "win_rate": "win rate"}  # fmt: skip
+_PCT = ("total_return", "cagr", "max_drawdown", "win_rate")
+
+
+def strategies() -> list[str]:
+    """Presets (``phi strategies``) that run on one symbol, then the registry's indicators."""
+    import phi.strategies
+    from phi.indicators.registry import INDICATORS
+
+    presets = [p.name for p in phi.strategies.list() if getattr(p, "family", "") != "rotation"]
+    return presets + [n for n in INDICATORS if n not in {p.lower() for p in presets}]
+
+
+def _form() -> dict[str, Any] | None:
+    today = dt.date.today()
+    names = strategies()
+    with st.form(FORM):
+        top = st.columns([2, 3, 3])
+        strategy = top[0].selectbox("Preset or indicator", names, index=names.index("RSI") if "RSI" in names else 0, key=STRATEGY,
+                                  help="A strategy preset (its indicators, blend and engine settings) or one registry indicator with its defaults.")  # fmt: skip
+        top[1].text_input("Symbols", DEFAULT_SYMBOLS, key=SYMBOLS, help="Tickers separated by commas or spaces (demo: synthetic bars for any name).")
+        top[2].text_input("Parameter grid", DEFAULT_GRID, key=GRID,
+                        help="As phi batch sweep --grid: name=first..last:step or name=a,b,c; several names give their "
+                             "cross product; macd.fast=... when several indicators have the parameter.")  # fmt: skip
+        c = st.columns(5)
+        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
+        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
+        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), key=START)
+        end = c[3].date_input("End", today, key=END)
+        metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC)
+        low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+        where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE)
+        workers = low[1].number_input("Local workers", 1, 64, min(2, os.cpu_count() or 1), key=WORKERS)
+        low[2].text_input("Scheduler address", "", key=SCHEDULER, placeholder="tcp://host:8786",
+                        help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
+        force = low[3].checkbox("Re-run saved", key=FORCE, help="Run configs that already have a saved run (same config hash) again.")
+        if not st.form_submit_button("Run batch", type="primary"):
+            return None
+    return {"strategy": strategy, "symbols": st.session_state.get(SYMBOLS, ""), "grid": st.session_state.get(GRID, ""),
+            "vendor": vendor, "timeframe": timeframe, "start": str(start), "end": str(end), "metric": metric,
+            "where": where, "workers": int(workers), "scheduler": st.session_state.get(SCHEDULER, "").strip(), "force": force}  # fmt: skip
+
+
+def build_configs(request: dict[str, Any]) -> tuple[list[Any], list[str], list[str]]:
+    """``(configs, grid parameter names, symbols)``; a bad combination stays as its error."""
+    from phi.backtest.run_config import DatasetSpec
+    from phi.batch import expand_grid, parse_grid, preset_config
+    from phi.errors import ConfigError
+    from phi.scanner import parse_symbols
+
+    symbols = parse_symbols([request["symbols"]])
+    if not symbols:
+        raise ConfigError("no symbols: type at least one ticker")
+    spec = parse_grid(request["grid"]) if request["grid"].strip() else {}
+    configs: list[Any] = []
+    for sym in symbols:
+        base = preset_config(request["strategy"], DatasetSpec(sym, request["vendor"], request["timeframe"], request["start"], request["end"]))
+        configs.extend(expand_grid(base, spec))
+    return configs, list(spec), symbols
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    """Build the configs and run the batch under a progress bar."""
+    from phi.batch import run_batch, sweep_summary
+    from phi.errors import ConfigError
+
+    configs, params, symbols = build_configs(request)
+    scheduler: str | None = None
+    if request["where"] == "inline":
+        scheduler = "inline"
+    elif request["where"] == "scheduler":
+        if not request["scheduler"]:
+            raise ConfigError("no scheduler address: type one (e.g. tcp://host:8786) or run on local workers")
+        scheduler = request["scheduler"]
+    where = WHERES[request["where"]] + (f" ({request['workers']})" if request["where"] == "local" else "")
+    bar = st.progress(0.0, text=f"{len(configs)} config(s) on {where}: starting ...")
+    failed = 0
+
+    def progress(done: int, total: int, outcome: Any) -> None:
+        nonlocal failed
+        failed += outcome.status == "failed"
+        bar.progress(done / max(total, 1), text=f"{done} of {total} done on {where}" + (f", {failed} failed" if failed else ""))
+
+    try:
+        result = run_batch(configs, scheduler=scheduler, n_workers=request["workers"], force=request["force"], progress=progress)
+    finally:
+        bar.empty()
+    return {"result": result, "summary": sweep_summary(result, request["metric"]), "params": params,
+            "symbols": symbols, "request": request}  # fmt: skip
+
+
+def best_table(summary: Any, params: list[str]) -> pd.DataFrame:
+    """One row per symbol: its best combination, headline metrics and run id."""
+    best = summary.best.reset_index()
+    cols = ["symbol", *[p for p in params if p in best], *[p.split(".")[-1] for p in params if p not in best and p.split(".")[-1] in best]]
+    out = best[cols + [m for m in ("total_return", "sharpe", "max_drawdown", "n_trades") if m in best] + ["run_id"]].copy()
+    for m in _PCT:
+        if m in out:
+            out[m] = 100 * out[m].astype(float)
+    return out
+
+
+def _column_config() -> dict[str, Any]:
+    return {
+        "total_return": st.column_config.NumberColumn("return %", format="%.2f"),
+        "max_drawdown": st.column_config.NumberColumn("max DD %", format="%.2f"),
+        "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f"),
+        "sortino": st.column_config.NumberColumn("Sortino", format="%.3f"),
+        "cagr": st.column_config.NumberColumn("CAGR %", format="%.2f"),
+        "win_rate": st.column_config.NumberColumn("win rate %", format="%.1f"),
+        "n_trades": st.column_config.NumberColumn("trades", format="%d"),
+        "final_equity": st.column_config.NumberColumn("final equity", format="accounting"),
+        "run_id": st.column_config.TextColumn("run id"),
+    }
+
+
+def distribution_table(summary: Any) -> pd.DataFrame:
+    """The metric's count, mean, quantiles and share above 0, over all runs and over the bests."""
+    dist = summary.distribution.copy()
+    scale = 100.0 if summary.metric in _PCT else 1.0
+    for col in dist.columns:
+        if col == "count":
+            dist[col] = dist[col].astype(int)
+        elif col == "share > 0":
+            dist[col] = (100 * dist[col].astype(float)).round(0)
+        else:
+            dist[col] = (scale * dist[col].astype(float)).round(3)
+    return dist.rename(columns={"share > 0": "% > 0"}).rename_axis("over").reset_index()
+
+
+def distribution_chart(summary: Any) -> charts.Chart:
+    """The metric of every run, one box per symbol (points shown), best marked."""
+    rows, metric = summary.rows, summary.metric
+    scale = 100.0 if metric in _PCT else 1.0
+    label = METRICS.get(metric, metric) + (" %" if scale != 1.0 else "")
+    fig = go.Figure()
+    for sym, grp in rows.groupby("symbol", sort=True):
+        fig.add_trace(go.Box(y=scale * grp[metric].astype(float), name=str(sym), boxpoints="all", jitter=0.3, pointpos=0,
+                             marker={"color": styles.OI_SKY, "size": 6}, line={"color": styles.OI_ORANGE},
+                             hovertemplate=f"%{{x}}: {label} %{{y:.3f}}<extra></extra>", showlegend=False))  # fmt: skip
+    fig.update_layout(**styles.PLOTLY_LAYOUT)
+    fig.update_layout(title={"text": f"{label} of every combination, per symbol", "font": {"size": 14}, "x": 0.01},
+                      height=360, yaxis_title=label)  # fmt: skip
+    return charts.Chart(fig)
+
+
+def _open_in_history(run_ids: list[str]) -> None:
+    """Button callback: the Run history page with these runs picked for comparison."""
+    from app_streamlit import forms
+    from app_streamlit.views import history
+
+    st.session_state[history.COMPARE] = run_ids
+    st.session_state[history.SELECTED] = run_ids[0]
+    st.session_state[forms.NAV] = "Run history"
+
+
+def show(data: dict[str, Any]) -> None:
+    """Ribbon, best per symbol, distribution, failures and every run of a finished batch."""
+    result, summary, params = data["result"], data["summary"], data["params"]
+    ok, failed, skipped = result.ok, result.failed, result.skipped
+    metric = METRICS.get(summary.metric, summary.metric)
+    best = summary.best
+    top = best[summary.metric].astype(float).idxmax() if len(best) else None
+    cards = [
+        ("configs", f"{len(result.outcomes)}", 0),
+        ("run", f"{len(ok)}", 0),
+        ("already saved", f"{len(skipped)}", 0),
+        ("failed", f"{len(failed)}", -1 if failed else 0),
+        ("time", f"{result.seconds:.1f} s on {result.n_workers} worker(s)", 0),
+    ]
+    if top is not None:
+        value = float(best.loc[top, summary.metric])
+        shown = f"{100 * value:.2f} %" if summary.metric in _PCT else f"{value:.3f}"
+        cards.append((f"best {metric}", f"{top} {shown}", 1 if value > 0 else -1))
+    ui.ribbon(cards)
+    where = "this process" if result.scheduler == "inline" else f"Dask scheduler {result.scheduler}"
+    st.caption(f"{data['request']['strategy']} on {len(data['symbols'])} symbol(s), {data['request']['start']}..{data['request']['end']} "
+               f"{data['request']['timeframe']} ({data['request']['vendor']}); grid {data['request']['grid'] or '(none)'}; ran on {where}. "
+               "Configs already in the run history (same config hash) are not run again: they count with their saved metrics.")  # fmt: skip
+    if data["request"]["vendor"] == "demo":
+        st.caption("SYNTHETIC demo data — generated locally, not market prices.")
+    for o in failed[:10]:
+        st.warning(f"#{o.index} {o.label}: {o.error}", icon=":material/warning:")
+    if len(failed) > 10:
+        st.warning(f"... and {len(failed) - 10} more failed config(s); all are in the table of runs below.")
+    for o in [o for o in ok if o.save_error][:5]:
+        st.warning(f"#{o.index} {o.label} ran but was not saved: {o.save_error}")
+    if best.empty:
+        st.info("No run of this batch has a result to summarise (all failed).")
+        return
+    st.markdown(f"**Best combination per symbol by {metric}** ({len(best)} of {len(data['symbols'])} symbols)")
+    table = best_table(summary, params)
+    st.dataframe(table, hide_index=True, key="batch:table:best", width="stretch", column_config=_column_config())
+    st.button("Compare these runs in Run history", key="batch:open", on_click=_open_in_history,
+              args=([str(r) for r in table["run_id"]],), disabled=len(table) < 1)  # fmt: skip
+    st.markdown(f"**{metric} across the universe**" + (" (%)" if summary.metric in _PCT else ""))
+    st.dataframe(distribution_table(summary), hide_index=True, key="batch:table:dist", width="stretch")
+    ui.show_chart(distribution_chart(summary), key="batch:chart:dist")
+    with st.expander(f"All {len(result.outcomes)} configs and their runs"):
+        every = result.table()
+        keep = ["index", "status", "symbol", *[p for p in params if p in every], "total_return", "sharpe", "max_drawdown",
+                "n_trades", "run_id", "error"]  # fmt: skip
+        every = every[[c for c in keep if c in every]].copy()
+        for m in _PCT:
+            if m in every:
+                every[m] = 100 * every[m].astype(float)
+        st.dataframe(every, hide_index=True, key="batch:table:all", width="stretch", column_config=_column_config())
+
+
+def render() -> None:
+    st.subheader("Batch — a parameter grid across a universe")
+    st.caption("One run per symbol × combination, each saved to the run history; the best combination per symbol and "
+               "the metric across the universe. Same as phi batch sweep; runs on local Dask workers, in this process "
+               "or on a Dask cluster.")  # fmt: skip
+    request = _form()
+    if request is not None:
+        done = ui.attempt(run, request)
+        if isinstance(done, ui.Failed):
+            return
+        st.session_state[RESULT] = done
+    data: dict[str, Any] | None = st.session_state.get(RESULT)
+    if data is None:
+        st.info("Pick a preset, symbols and a grid, then press Run batch.")
+        return
+    show(data)
