@@ -664,11 +664,14 @@ def simulate_serial_nb(
 
 
 @njit(cache=True, inline="always")
-def _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out):
-    """Candidate ``j`` on every segment (see :func:`simulate_segments_nb`)."""
+def _segments_col_nb(
+    j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+):
+    """Candidate ``j`` on the segments ``which`` (see :func:`simulate_segments_nb`)."""
     none1 = np.empty(0)
     none2 = np.empty((0, N_TR))
-    for s in range(starts.shape[0]):
+    for i in range(which.shape[0]):
+        s = which[i]
         a = offs[s]
         b = offs[s + 1]
         w = starts[s]
@@ -676,12 +679,12 @@ def _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg,
         if s == eq_seg:
             simulate_col_nb(
                 o[a:b], h[a:b], lo[a:b], c[a:b], x, day_end[a:b], fp[s], ip, RECORD_EQUITY,
-                eq_out[j], none1, none1, none2, st_out[j, s],
+                eq_out[j], none1, none1, none2, st_out[j, i],
             )  # fmt: skip
         else:
             simulate_col_nb(
                 o[a:b], h[a:b], lo[a:b], c[a:b], x, day_end[a:b], fp[s], ip, RECORD_NONE,
-                none1, none1, none1, none2, st_out[j, s],
+                none1, none1, none1, none2, st_out[j, i],
             )  # fmt: skip
 
 
@@ -703,23 +706,29 @@ def first_bad_window_nb(sig, lo, hi):
 
 
 @njit(cache=True)
-def simulate_segments_nb(o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out):
-    """Every row of ``sig`` (m x n bars) on every segment, each segment simulated on its own.
+def simulate_segments_nb(
+    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+):
+    """Every row of ``sig`` (m x n bars) on the segments ``which``, each simulated on its own.
 
     Segment ``s`` has its bars (prices and day ends) in rows ``offs[s]:offs[s + 1]`` of the
     concatenated ``o, h, lo, c, day_end`` and its signal in ``sig[:, starts[s] : starts[s] +
-    offs[s + 1] - offs[s]]``; ``fp[s]`` are its float parameters. ``st_out`` is (m, k, N_ST);
-    segment ``eq_seg`` (-1: none) also writes each row's per-bar equity to ``eq_out[j]``.
-    The same simulations as one :func:`simulate_col_nb` call per (row, segment).
+    offs[s + 1] - offs[s]]``; ``fp[s]`` are its float parameters. ``st_out`` is
+    (m, len(which), N_ST); segment ``eq_seg`` (-1: none) also writes each row's per-bar equity
+    to ``eq_out[j]``. The same simulations as one :func:`simulate_col_nb` call per (row, segment).
     """
     for j in range(sig.shape[0]):
-        _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out)
+        _segments_col_nb(
+            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+        )
 
 
 @njit(cache=True, parallel=True)
 def simulate_segments_many_nb(
-    o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out
+    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
 ):
     """:func:`simulate_segments_nb` with the rows in parallel (same results)."""
     for j in prange(sig.shape[0]):
-        _segments_col_nb(j, o, h, lo, c, day_end, offs, starts, sig, fp, ip, eq_seg, eq_out, st_out)
+        _segments_col_nb(
+            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+        )

@@ -91,11 +91,17 @@ class SegmentSweep:
         params = [_params(cfg, p) for p in periods]
         self.fp = np.ascontiguousarray(np.stack([fp for fp, _ in params]))
         self.ip = params[0][1]  # built from the config alone: the same for every segment
-        self.eq_seg = -1 if equity_span is None else self.spans.index((int(equity_span[0]), int(equity_span[1])))
+        self.eq_seg = (
+            -1
+            if equity_span is None
+            else self.spans.index((int(equity_span[0]), int(equity_span[1])))
+        )
         self.index = ohlcv.index
 
-    def run(self, signals: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Simulate every column of ``signals`` on every segment.
+    def run(
+        self, signals: np.ndarray, segments: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Simulate every column of ``signals`` on every segment (or on ``segments`` only).
 
         Parameters
         ----------
@@ -103,33 +109,48 @@ class SegmentSweep:
             One candidate per column, on all bars of the frame (values in [-1, 1], NaN allowed
             on the segments' bars). ``arr_mn.T`` of a C-contiguous ``(m, n_bars)`` array is used
             without a copy.
+        segments : sequence of int, optional
+            Positions in ``spans`` to simulate, in this order (default: all).
 
         Returns
         -------
         stats : ndarray of shape (m, n_segments, len(SWEEP_METRICS))
-        equity : ndarray of shape (m, stop - start) for ``equity_span``, or None
+            ``n_segments`` in the order of ``segments``.
+        equity : ndarray of shape (m, stop - start) for ``equity_span`` if simulated, or None
         """
         arr = np.asarray(signals, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[0] != self.n_bars or arr.shape[1] == 0:
             raise EngineError(
                 f"signals must be an (n_bars={self.n_bars}, m >= 1) array, got shape {arr.shape}"
             )
+        k = len(self.spans)
+        which = (
+            np.arange(k, dtype=np.int64)
+            if segments is None
+            else np.asarray(segments, dtype=np.int64)
+        )
+        if which.ndim != 1 or len(which) == 0 or (which < 0).any() or (which >= k).any():
+            raise EngineError(
+                f"segments must be positions 0..{k - 1} of the spans, got {segments!r}"
+            )
         sig = np.ascontiguousarray(arr.T)
         m = sig.shape[0]
-        bad = _nb.first_bad_window_nb(sig, self._lo, self._hi)
+        lo = min(self.spans[s][0] for s in which)
+        hi = max(self.spans[s][1] for s in which)
+        bad = _nb.first_bad_window_nb(sig, lo, hi)
         if bad >= 0:
             col, bar = divmod(int(bad), self.n_bars)
             raise EngineError(
                 f"signal values must lie in [-1, 1] (NaN allowed), got {float(sig[col, bar])} "
                 f"at {self.index[bar]} in column {col}; clip or rescale it"
             )
-        st = np.empty((m, len(self.spans), _nb.N_ST))
-        if self.eq_seg >= 0:
-            a, b = self.spans[self.eq_seg]
-            equity: np.ndarray | None = np.empty((m, b - a))
-        else:
-            equity = None
-        cells = m * int(self.offsets[-1])
+        st = np.empty((m, len(which), _nb.N_ST))
+        eq_seg = self.eq_seg if self.eq_seg in which else -1
+        equity: np.ndarray | None = None
+        if eq_seg >= 0:
+            a, b = self.spans[eq_seg]
+            equity = np.empty((m, b - a))
+        cells = m * int(sum(self.offsets[s + 1] - self.offsets[s] for s in which))
         simulate = (
             _nb.simulate_segments_many_nb
             if cells >= PARALLEL_MIN_CELLS
@@ -137,7 +158,7 @@ class SegmentSweep:
         )
         simulate(
             self.open, self.high, self.low, self.close, self.day_end, self.offsets, self.starts,
-            sig, self.fp, self.ip, self.eq_seg, equity if equity is not None else np.empty((m, 0)), st,
+            which, sig, self.fp, self.ip, eq_seg, equity if equity is not None else np.empty((m, 0)), st,
         )  # fmt: skip
         return st, equity
 

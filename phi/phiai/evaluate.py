@@ -23,11 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
+from phi.backtest.engine import (
+    SWEEP_METRICS,
+    BacktestResult,
+    EngineConfig,
+    run_backtest,
+    run_backtest_many,
+)
 from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_signals, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
+from phi.phiai.stats import sharpes_per_period
 
 __all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores"]
 
@@ -65,6 +72,7 @@ class TrialScores:
     dev_trades: int
     dev_max_drawdown: float
     returns: np.ndarray  # per-bar returns over the development region
+    sharpe: float = math.nan  # per-bar Sharpe ratio of ``returns`` (stats.sharpe_per_period)
 
 
 class Evaluator:
@@ -170,13 +178,22 @@ class Evaluator:
         with its lead bar, prepared once: one kernel call scores a whole batch on all of them."""
         if self._sweep is None:
             a, b = self.plan.dev
+            h0, n = self.plan.holdout
+            spans = [*self.segments, self.plan.dev] + ([self.plan.holdout] if n > h0 else [])
             self._sweep = SegmentSweep(
-                self.ohlcv,
-                [(s - 1, e) for s, e in [*self.segments, self.plan.dev]],
-                self.cfg,
-                equity_span=(a - 1, b),
+                self.ohlcv, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
             )
         return self._sweep
+
+    def holdout_metrics(self, sig: np.ndarray) -> dict[str, float]:
+        """Compact metrics (:data:`~phi.backtest.engine.SWEEP_METRICS`) of the first column of
+        ``sig`` on the hold-out bars, started flat (as :meth:`run_segment` on the hold-out);
+        all nan when the plan keeps no hold-out."""
+        k = len(self.segments) + 1
+        if len(self.sweep.spans) <= k:
+            return dict.fromkeys(SWEEP_METRICS, math.nan)
+        stats, _ = self.sweep.run(sig[:, :1], [k])
+        return {name: float(v) for name, v in zip(SWEEP_METRICS, stats[0, 0], strict=True)}
 
     def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
         """Score a batch of parameter sets of ``name``.
@@ -188,7 +205,7 @@ class Evaluator:
         if not param_sets:
             return []
         sig = self.matrix(name, param_sets)
-        stats, equity = self.sweep.run(sig)
+        stats, equity = self.sweep.run(sig, range(len(self.segments) + 1))  # not the hold-out
         assert equity is not None
         values = SegmentSweep.metric(stats, self.metric)
         if self.metric in FLAT_IS_ZERO:  # no trades in a segment: 0, not nan
@@ -202,6 +219,7 @@ class Evaluator:
         trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
         drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
         returns = equity[:, 1:] / equity[:, :-1] - 1.0  # equity[:, 0]: the flat lead bar
+        sharpe = sharpes_per_period(returns).tolist()
         return [
             TrialScores(
                 is_folds=is_folds[j],
@@ -210,6 +228,7 @@ class Evaluator:
                 dev_trades=trades[j],
                 dev_max_drawdown=drawdown[j],
                 returns=returns[j],
+                sharpe=sharpe[j],
             )
             for j in range(len(param_sets))
         ]

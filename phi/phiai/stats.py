@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.stats import norm, rankdata
+from scipy.stats import norm
 
 __all__ = [
     "EULER_GAMMA",
@@ -34,6 +34,7 @@ __all__ = [
     "psr",
     "return_moments",
     "sharpe_per_period",
+    "sharpes_per_period",
     "stability",
 ]
 
@@ -49,6 +50,36 @@ def sharpe_per_period(returns: np.ndarray) -> float:
         return math.nan
     sd = float(r.std(ddof=1))
     return float(r.mean()) / sd if sd > 0 else math.nan
+
+
+def sharpes_per_period(returns: np.ndarray) -> np.ndarray:
+    """:func:`sharpe_per_period` of every row of a ``(m, T)`` matrix, with the same float
+    operations (row reductions of a C-contiguous matrix sum as a 1-D array does); rows with a
+    non-finite value go through :func:`sharpe_per_period` itself."""
+    r = np.ascontiguousarray(returns, dtype=np.float64)
+    out = np.full(r.shape[0], math.nan)
+    if r.shape[0] == 0:
+        return out
+    finite = np.isfinite(r).all(axis=1)
+    if r.shape[1] >= 2 and finite.any():
+        ok = r[finite] if not finite.all() else r
+        sd = ok.std(axis=1, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[finite] = np.where(sd > 0, ok.mean(axis=1) / sd, math.nan)
+    for j in np.flatnonzero(~finite):
+        out[j] = sharpe_per_period(r[j])
+    return out
+
+
+def _rank_of(values: np.ndarray, i: int) -> float:
+    """``scipy.stats.rankdata(values)[i]`` (average ranks of ties, 1 = smallest; nan if any value
+    is nan) without ranking the other values."""
+    v = values[i]
+    if np.isnan(values).any():
+        return math.nan
+    less = int((values < v).sum())
+    ties = int((values == v).sum())
+    return less + (ties + 1) / 2.0
 
 
 def return_moments(returns: np.ndarray) -> tuple[float, float, float, int]:
@@ -187,8 +218,8 @@ def pbo_cscv(
     for combo in itertools.combinations(range(n_splits), n_splits // 2):
         chosen = set(combo)
         best = int(np.argmax(perf_of(combo)))
-        ranks = rankdata(perf_of([i for i in range(n_splits) if i not in chosen]))  # 1 = worst
-        w = ranks[best] / (n + 1)
+        oos = perf_of([i for i in range(n_splits) if i not in chosen])
+        w = _rank_of(oos, best) / (n + 1)  # rank 1 = worst
         logits.append(math.log(w / (1.0 - w)))
     lam = np.asarray(logits)
     return float((lam <= 0).mean()), lam

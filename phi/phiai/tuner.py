@@ -337,7 +337,7 @@ class PhiAITuner:
     ) -> dict[str, Any]:
         """DSR/PSR of a strategy's development-region returns against every trial so far."""
         sr, skew, kurt, n = st.return_moments(returns)
-        sharpes = [st.sharpe_per_period(t.scores.returns) for t in self.log]
+        sharpes = [t.scores.sharpe for t in self.log]
         finite = np.asarray([s for s in sharpes if math.isfinite(s)])
         var = float(finite.var(ddof=1)) if len(finite) > 1 else 0.0
         n_total = max(1, self.n_trials_total)
@@ -388,11 +388,7 @@ class PhiAITuner:
 
     def holdout_metrics(self, name: str, params: Mapping[str, Any]) -> dict[str, float]:
         """Metrics of one indicator on the hold-out bars (scored once, started flat)."""
-        sig = self.evaluator.matrix(name, [params])
-        return {
-            k: float(v)
-            for k, v in self.evaluator.run_segment(sig, self.plan.holdout).iloc[0].items()
-        }
+        return self.evaluator.holdout_metrics(self.evaluator.matrix(name, [params]))
 
     # ------------------------------------------------------------------ public API
 

@@ -93,3 +93,17 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(EngineError, match="equity_span"):
         SegmentSweep(bars, [(10, 50)], equity_span=(0, 50))
     assert sweep.run(sig[:, :1])[1] is None
+
+
+def test_a_subset_of_segments_in_the_given_order():
+    idx = pd.date_range("2018-01-01", periods=400, freq="B", tz="UTC")
+    bars = _bars(400, idx, 9)
+    spans = [(10, 150), (149, 300), (10, 300), (299, 400)]
+    sweep = SegmentSweep(bars, spans, EngineConfig(calendar="exchange"), equity_span=(10, 300))
+    sig = _signals(400, 3, 10)
+    all_stats, equity = sweep.run(sig)
+    part, none = sweep.run(sig, [3, 0])
+    assert none is None  # the equity segment was not simulated
+    assert np.array_equal(part, all_stats[:, [3, 0]], equal_nan=True)
+    with pytest.raises(EngineError, match="segments must be positions"):
+        sweep.run(sig, [4])

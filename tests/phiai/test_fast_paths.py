@@ -15,7 +15,9 @@ from phi.phiai.spaces import search_space
 from phi.phiai.tuner import PhiAITuner
 from tests.phiai.frames import random_walk
 
-NAMES = [n for n in list_indicators() if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")]
+NAMES = [
+    n for n in list_indicators() if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")
+]
 
 
 @pytest.mark.parametrize("seed", [0, 2024])
@@ -68,14 +70,18 @@ def test_studies_without_optuna_equal_the_ask_tell_study(name, sampler, grid):
 def test_same_seed_same_random_trials_with_one_and_two_workers_and_any_batch():
     df = random_walk(1100, seed=22)
     runs = [
-        PhiAITuner(df, seed=3, n_jobs=j, batch_size=bs).tune_indicator("adx", n_trials=25, sampler="random")
+        PhiAITuner(df, seed=3, n_jobs=j, batch_size=bs).tune_indicator(
+            "adx", n_trials=25, sampler="random"
+        )
         for j, bs in ((1, None), (2, None), (1, 4))
     ]
     for r in runs[1:]:
         pd.testing.assert_frame_equal(runs[0].trials, r.trials)
 
 
-@pytest.mark.parametrize(("metric", "scheme"), [("sharpe", "rolling"), ("max_drawdown", "anchored")])
+@pytest.mark.parametrize(
+    ("metric", "scheme"), [("sharpe", "rolling"), ("max_drawdown", "anchored")]
+)
 def test_sweep_scores_equal_one_engine_run_per_segment(metric, scheme):
     """The evaluator's one-call sweep against run_backtest_many on every segment separately
     (and on the development region with per-bar equity), bit for bit."""
@@ -102,3 +108,47 @@ def test_sweep_scores_equal_one_engine_run_per_segment(metric, scheme):
         assert s.dev_trades == dev["n_trades"].iloc[j]
         assert s.dev_max_drawdown == dev["max_drawdown"].iloc[j]
         assert np.array_equal(s.returns, equity[j, 1:] / equity[j, :-1] - 1.0)
+
+
+def test_row_sharpes_equal_the_one_row_function_bit_for_bit():
+    from phi.phiai import stats as st
+
+    rng = np.random.default_rng(24)
+    r = rng.normal(0.0003, 0.01, (40, 517))
+    r[3] = 0.0  # flat: nan
+    r[5, 10] = np.nan  # non-finite rows take the one-row path
+    r[6, 200] = np.inf
+    r[7, :] = 0.001  # constant but not flat: sd 0 -> nan
+    got = st.sharpes_per_period(r)
+    want = [st.sharpe_per_period(row) for row in r]
+    assert np.array_equal(got, np.asarray(want), equal_nan=True)
+    assert np.isnan(st.sharpes_per_period(r[:, :1])).all()  # one bar: undefined
+
+
+def test_rank_of_one_value_is_scipys_average_rank():
+    from scipy.stats import rankdata
+
+    from phi.phiai.stats import _rank_of
+
+    rng = np.random.default_rng(25)
+    for _ in range(200):
+        x = rng.integers(0, 6, rng.integers(2, 30)).astype(float)  # many ties
+        i = int(rng.integers(0, len(x)))
+        assert _rank_of(x, i) == rankdata(x)[i]
+    x = np.array([1.0, np.nan, 0.5])
+    assert np.isnan(_rank_of(x, 0)) and np.isnan(rankdata(x)[0])
+
+
+def test_holdout_metrics_equal_the_engine_run_on_the_holdout():
+    df = random_walk(1000, seed=26)
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    params = {"period": 9}
+    got = tuner.holdout_metrics("rsi", params)
+    sig = tuner.evaluator.matrix("rsi", [params])
+    want = tuner.evaluator.run_segment(sig, tuner.plan.holdout).iloc[0]
+    assert np.array_equal(np.array(list(got.values())), want.to_numpy(), equal_nan=True)
+    assert list(got) == list(want.index)
+    none = PhiAITuner(df, candidates=["rsi"], holdout=0.0).tune_indicator(
+        "rsi", n_trials=4, sampler="random"
+    )
+    assert np.isnan(none.holdout["sharpe"])  # no hold-out kept: nothing to score
