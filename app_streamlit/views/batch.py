@@ -237,6 +237,7 @@ def show(data: dict[str, Any]) -> None:
               args=([str(r) for r in table["run_id"]],), disabled=len(table) < 1)  # fmt: skip
     st.markdown(f"**{metric} across the universe**" + (" (%)" if summary.metric in _PCT else ""))
     st.dataframe(distribution_table(summary), hide_index=True, key="batch:table:dist", width="stretch")
+    st.caption(f"count: runs with a {metric} (a run without trades or returns has none); % > 0: the share of them above 0.")
     ui.show_chart(distribution_chart(summary), key="batch:chart:dist")
     with st.expander(f"All {len(result.outcomes)} configs and their runs"):
         every = result.table()

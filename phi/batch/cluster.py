@@ -34,11 +34,17 @@ def plain_main() -> Iterator[None]:
 @contextlib.contextmanager
 def local_cluster(n_workers: int, **kwargs: Any) -> Iterator[Any]:
     """``LocalCluster`` on loopback with single-threaded worker processes, started (and any
-    worker restarted) with a plain ``__main__``; ``kwargs`` go to ``LocalCluster``."""
+    worker restarted) with a plain ``__main__``; ``kwargs`` go to ``LocalCluster``.
+
+    The workers' statistical profiler is off: it samples every thread's stack each 10 ms under
+    the GIL, which on a busy machine takes CPU from the tasks (the dashboard's Profile page is
+    then empty; everything else stays)."""
+    import dask
     from distributed import LocalCluster
 
     options: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1",
                                "dashboard_address": "127.0.0.1:0", "silence_logs": 50}  # fmt: skip
     options.update(kwargs)
-    with plain_main(), LocalCluster(n_workers=n_workers, **options) as cluster:
+    with plain_main(), dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=n_workers, **options) as cluster:  # fmt: skip
         yield cluster
