@@ -1,15 +1,19 @@
 """Exact rolling median / MAD and the robust z-score of many columns in one pass (numba).
 
-The window's valid values live in a sorted buffer: each bar replaces the value leaving the
-window by the one entering it with one shift (O(w) branch-free counts + O(w) memmove at worst). The
-MAD is the k-th smallest of the deviations ``|x - median|``, which form two sorted runs around
-the median; the split between the runs moves little from one bar to the next, so it is found
-by stepping from the previous bar's split (amortised O(1)) rather than by a fresh binary
-search. Results are exact (the same order statistics as ``pandas.rolling().median()``) and do
-not depend on the bars after t.
+The window's valid values live in a sorted buffer with guards (``-inf`` before, ``+inf`` after
+and in unused slots). When a finite value leaves and a finite one enters, the new sorted buffer
+is written in one branch-free, SIMD pass over the old one (:func:`_replace_nb`): each slot keeps
+its value, takes its neighbour's, or takes the new value, decided by comparing values (no
+search, no data-dependent shift). The MAD is the k-th smallest of the deviations ``|x -
+median|``; these are smallest on a contiguous stretch of the sorted window around the median,
+so the k+1 smallest are the length-(k+1) stretch whose ends are closest, found by counting the
+stretches whose left end is farther than their right end (:func:`_mad_nb`, again one SIMD
+pass). A NaN entering or leaving, a non-finite value, or the warm-up take the general
+binary-search path. Results are exact (the same order statistics as
+``pandas.rolling().median()``) and do not depend on the bars after t.
 
 Also here, as it is per-bar work of the same kind: the experts' weights in one pass
-(:func:`expert_weights_nb`), without the temporaries of the array version.
+(:func:`expert_weights_nb`) and the mixer's core (:func:`mix_core_nb`).
 """
 
 from __future__ import annotations
@@ -32,34 +36,40 @@ def _search_nb(buf: np.ndarray, cnt: int, v: float) -> int:
 
 
 @njit(cache=True, inline="always")
-def _update_nb(buf: np.ndarray, cnt: int, old: float, v: float) -> int:
-    """Remove ``old`` (NaN: nothing) from and add ``v`` (NaN: nothing) to the sorted buf[:cnt]."""
-    if old == old and v == v:
-        # where old sits and where v goes: branch-free counts (vectorised; faster than two
-        # binary searches on windows of tens of values), then one shift
-        p = 0
-        q = 0
-        for i in range(cnt):
-            b = buf[i]
-            p += b < old
-            q += b < v
-        if q > p:
-            for m in range(p, q - 1):
-                buf[m] = buf[m + 1]
-            buf[q - 1] = v
-        else:
-            for m in range(p, q, -1):
-                buf[m] = buf[m - 1]
-            buf[q] = v
-        return cnt
+def _replace_nb(src: np.ndarray, dst: np.ndarray, size: int, old: float, v: float) -> None:
+    """dst[1:size+1] = the sorted src[1:size+1] with one copy of ``old`` replaced by ``v`` (both
+    finite; ``old`` is in src). src[0] = -inf and src[size+1] = +inf are guards; slots past the
+    window's values hold +inf. One branch-free pass: with ``old < v`` the values in
+    [old, v) move one slot left, otherwise those in [v, old) move one slot right, and ``v``
+    lands between its neighbours (before any equal value)."""
+    if old < v:
+        s1 = src[1:]  # a view: s1[i] = src[i + 1], an index numba need not wrap (keeps SIMD)
+        for i in range(1, size + 1):
+            a = src[i]
+            b = s1[i]
+            y = b if (a >= old) & (b < v) else a
+            dst[i] = v if (a < v) & (v <= b) else y
+    else:
+        for i in range(1, size + 1):
+            a = src[i - 1]
+            b = src[i]
+            y = a if (a >= v) & (a < old) else b
+            dst[i] = v if (a < v) & (v <= b) else y
+
+
+@njit(cache=True, inline="always")
+def _remove_insert_nb(buf: np.ndarray, cnt: int, old: float, v: float) -> int:
+    """Remove ``old`` (NaN: nothing) from and insert ``v`` (NaN: nothing) into the sorted
+    buf[1:cnt+1] (+inf after it); returns the new count. Binary searches and shifts."""
     if old == old:
-        k = _search_nb(buf, cnt, old)
-        for m in range(k, cnt - 1):
+        k = _search_nb(buf[1:], cnt, old) + 1
+        for m in range(k, cnt):
             buf[m] = buf[m + 1]
+        buf[cnt] = np.inf
         cnt -= 1
     if v == v:
-        k = _search_nb(buf, cnt, v)
-        for m in range(cnt, k, -1):
+        k = _search_nb(buf[1:], cnt, v) + 1
+        for m in range(cnt + 1, k, -1):
             buf[m] = buf[m - 1]
         buf[k] = v
         cnt += 1
@@ -67,78 +77,148 @@ def _update_nb(buf: np.ndarray, cnt: int, old: float, v: float) -> int:
 
 
 @njit(cache=True, inline="always")
-def _kth_dev_nb(
-    buf: np.ndarray, cnt: int, med: float, j: int, k: int, a0: int
-) -> tuple[float, float, int]:
-    """k-th and (k+1)-th smallest (0-based) of |buf[:cnt] - med| (sorted buf, buf[:j] <= med
-    <= buf[j:]), and the number ``a`` of them taken from the left run, found by stepping from
-    the hint ``a0``. L[a] = med - buf[j-1-a], R[b] = buf[j+b] - med are both increasing."""
-    n_l = j
-    n_r = cnt - j
-    lo = max(0, k + 1 - n_r)
-    hi = min(k + 1, n_l)
-    a = min(max(a0, lo), hi)
-    while True:
-        b = k + 1 - a
-        if a < hi and b > 0 and buf[j + b - 1] - med > med - buf[j - 1 - a]:
-            a += 1  # R[b-1] > L[a]: take more from L
-        elif a > lo and b < n_r and med - buf[j - a] > buf[j + b] - med:
-            a -= 1  # L[a-1] > R[b]: take fewer from L
-        else:
-            break
-    b = k + 1 - a
-    kth = -np.inf
-    if a > 0:
-        kth = med - buf[j - a]
-    if b > 0:
-        d = buf[j + b - 1] - med
-        if d > kth:
-            kth = d
-    nxt = np.inf
-    if a < n_l:
-        nxt = med - buf[j - 1 - a]
-    if b < n_r:
-        d = buf[j + b] - med
-        if d < nxt:
-            nxt = d
-    return kth, nxt, a
+def _mad_nb(b: np.ndarray, cnt: int, med: float) -> float:
+    """MAD (median of |x - med|) of the sorted b[1:cnt+1] about the finite ``med``; b[0] = -inf
+    and at least 16 slots of +inf follow the values.
+
+    The deviations decrease then increase along the sorted values, so the k+1 smallest are a
+    stretch b[s:s+k+1]; its cost ``max(med - b[s], b[s+k] - med)`` is smallest where the left
+    term stops exceeding the right one: ``c`` = the number of stretches whose left term is the
+    larger (one SIMD count), the k-th deviation is ``min(med - b[c], b[c+1+k] - med)`` (the
+    guards make a missing side +inf), and the next one (for an even count) is the nearer
+    neighbour of the chosen stretch. The same rounded differences as ``|x - med|``."""
+    h = cnt // 2
+    k = h if cnt % 2 == 1 else h - 1
+    m = cnt - k
+    c = 0
+    bk = b[k:]  # a view, so its index is provably >= 0 (numba's wraparound test stops SIMD)
+    for lo in range(1, (m + 15) // 16 * 16 + 1):  # a multiple of 16: no scalar tail (+inf pads)
+        c += (med - b[lo]) > (bk[lo] - med)
+    d_left = med - b[c]
+    d_right = b[c + 1 + k] - med
+    if d_left <= d_right:
+        kth = d_left
+        s0 = c
+    else:
+        kth = d_right
+        s0 = c + 1
+    if cnt % 2 == 1:
+        return kth
+    n1 = med - b[s0 - 1]
+    n2 = b[s0 + k + 1] - med
+    return 0.5 * (kth + (n1 if n1 < n2 else n2))
 
 
 @njit(cache=True, inline="always")
-def _median_mad_nb(buf: np.ndarray, cnt: int, a0: int) -> tuple[float, float, int]:
-    """Median and MAD of the sorted buf[:cnt] (cnt >= 1), and the MAD split for the next bar."""
+def _window_stats_nb(b: np.ndarray, cnt: int, want_mad: bool) -> tuple[float, float]:
+    """(median, MAD) of the sorted, guarded b[1:cnt+1] (cnt >= 1). A non-finite median (an
+    infinite value at the middle) has a NaN MAD: the deviation inf - inf is NaN."""
     h = cnt // 2
-    if cnt % 2 == 1:
-        med = buf[h]
-        kth, _, a = _kth_dev_nb(buf, cnt, med, h, h, a0)
-        return med, kth, a
-    med = 0.5 * (buf[h - 1] + buf[h])
-    lower, upper, a = _kth_dev_nb(buf, cnt, med, h, h - 1, a0)
-    return med, 0.5 * (lower + upper), a
+    med = b[h + 1] if cnt % 2 == 1 else 0.5 * (b[h] + b[h + 1])
+    if want_mad and med - med == 0.0:
+        return med, _mad_nb(b, cnt, med)
+    return med, np.nan
+
+
+def _buffer_size(window: int) -> tuple[int, int]:
+    """(slots scanned per update: the window rounded up to 16, buffer length with guards)."""
+    w16 = (window + 15) // 16 * 16
+    return w16, w16 + 18
 
 
 @njit(cache=True)
-def rolling_median_mad_fast_nb(
-    x: np.ndarray, window: int, minp: int
+def _rolling_median_mad_core_nb(
+    x: np.ndarray, window: int, minp: int, w16: int, length: int, want_mad: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling median and MAD (median of |x - median|) of the valid values in the window."""
     n = x.shape[0]
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
-    buf = np.empty(window)
+    bufs = np.full((2, length), np.inf)
+    bufs[:, 0] = -np.inf
+    cur = 0
     cnt = 0
-    a = 0
     for t in range(n):
+        v = x[t]
         old = x[t - window] if t >= window else np.nan
-        cnt = _update_nb(buf, cnt, old, x[t])
+        if (v - v == 0.0) & (old - old == 0.0):
+            _replace_nb(bufs[cur], bufs[1 - cur], w16, old, v)
+            cur = 1 - cur
+        else:
+            cnt = _remove_insert_nb(bufs[cur], cnt, old, v)
         if cnt >= minp and cnt > 0:
-            m, d, a = _median_mad_nb(buf, cnt, a)
-            med[t] = m
-            mad[t] = d
+            med[t], mad[t] = _window_stats_nb(bufs[cur], cnt, want_mad)
     return med, mad
 
 
+def rolling_median_mad_fast_nb(
+    x: np.ndarray, window: int, minp: int, want_mad: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling median and MAD (median of |x - median|) of the valid values in the window
+    (NaN where it has fewer than ``minp``; the MAD is all NaN when ``want_mad`` is False)."""
+    w16, length = _buffer_size(window)
+    return _rolling_median_mad_core_nb(
+        np.ascontiguousarray(x, dtype=np.float64), window, minp, w16, length, want_mad
+    )
+
+
 @njit(cache=True)
+def _robust_z_core_nb(
+    x: np.ndarray,
+    window: int,
+    minp: int,
+    mad_small: float,
+    alpha: float,
+    floor: float,
+    w16: int,
+    length: int,
+) -> np.ndarray:
+    n, k = x.shape
+    out = np.empty((n, k))
+    bufs = np.full((k, 2, length), np.inf)
+    bufs[:, :, 0] = -np.inf
+    cur = np.zeros(k, dtype=np.int64)
+    cnt = np.zeros(k, dtype=np.int64)
+    m_ew = np.zeros(k)
+    v_ew = np.zeros(k)
+    started = np.zeros(k, dtype=np.bool_)
+    for t in range(n):
+        # all windows first, then all statistics: a buffer is read long after it was written
+        for j in range(k):
+            v = x[t, j]
+            old = x[t - window, j] if t >= window else np.nan
+            if (v - v == 0.0) & (old - old == 0.0):
+                _replace_nb(bufs[j, cur[j]], bufs[j, 1 - cur[j]], w16, old, v)
+                cur[j] = 1 - cur[j]
+            else:
+                cnt[j] = _remove_insert_nb(bufs[j, cur[j]], cnt[j], old, v)
+        for j in range(k):
+            v = x[t, j]
+            if v != v:
+                out[t, j] = np.nan
+                continue
+            if not started[j]:
+                m_ew[j] = v
+                v_ew[j] = 0.0
+                started[j] = True
+            else:
+                d = v - m_ew[j]
+                m_ew[j] = m_ew[j] + alpha * d
+                v_ew[j] = (1.0 - alpha) * (v_ew[j] + alpha * d * d)
+            c = cnt[j]
+            if c < minp or c == 0:
+                out[t, j] = np.nan
+                continue
+            med, mad = _window_stats_nb(bufs[j, cur[j]], c, True)
+            unit = abs(med)
+            if unit == 0.0:
+                unit = 1.0
+            s = np.sqrt(v_ew[j]) if mad < mad_small * unit else 1.4826 * mad
+            if not s >= floor * unit:
+                s = floor * unit
+            out[t, j] = (v - med) / s
+    return out
+
+
 def robust_z_cols_nb(
     x: np.ndarray,
     window: int,
@@ -147,50 +227,18 @@ def robust_z_cols_nb(
     alpha: float,
     floor: float,
 ) -> np.ndarray:
-    """Rolling robust z-score of every column of x (bars, columns), one pass per column.
+    """Rolling robust z-score of every column of x (bars, columns), all columns bar by bar.
 
     ``(x - median) / scale``, ``scale = 1.4826 * MAD`` or the EWM std (``alpha``, adjust=False,
     from the first valid value; NaN keeps its state) where the raw MAD is below
     ``mad_small * unit``; floored at ``floor * unit``, ``unit = |median|`` (1 if it is 0). NaN
-    where x is NaN or the window has < ``minp`` values. Returns a Fortran-ordered array.
+    where x is NaN or the window has < ``minp`` values. Returns a C-ordered (bars, columns)
+    float64 array.
     """
-    n, k = x.shape
-    out = np.empty((k, n)).T  # Fortran order: each column contiguous
-    buf = np.empty(window)
-    for j in range(k):
-        col = x[:, j]
-        cnt = 0
-        a = 0
-        m_ew = 0.0
-        v_ew = 0.0
-        started = False
-        for t in range(n):
-            v = col[t]
-            old = col[t - window] if t >= window else np.nan
-            cnt = _update_nb(buf, cnt, old, v)
-            if v != v:
-                out[t, j] = np.nan
-                continue
-            if not started:
-                m_ew = v
-                v_ew = 0.0
-                started = True
-            else:
-                d = v - m_ew
-                m_ew = m_ew + alpha * d
-                v_ew = (1.0 - alpha) * (v_ew + alpha * d * d)
-            if cnt < minp or cnt == 0:
-                out[t, j] = np.nan
-                continue
-            med, mad, a = _median_mad_nb(buf, cnt, a)
-            unit = abs(med)
-            if unit == 0.0:
-                unit = 1.0
-            s = np.sqrt(v_ew) if mad < mad_small * unit else 1.4826 * mad
-            if not s >= floor * unit:
-                s = floor * unit
-            out[t, j] = (v - med) / s
-    return out
+    w16, length = _buffer_size(window)
+    return _robust_z_core_nb(
+        np.asarray(x, dtype=np.float64), window, minp, mad_small, alpha, floor, w16, length
+    )
 
 
 @njit(cache=True)

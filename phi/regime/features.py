@@ -127,7 +127,7 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     feats["flip_rate"] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
 
     w = fc.median_cross
-    med_c = rolling_median_mad_fast_nb(c, w, _minp(w))[0]
+    med_c = rolling_median_mad_fast_nb(c, w, _minp(w), want_mad=False)[0]
     state_ok = ~np.isnan(med_c)
     above = (c > med_c).astype(np.float64)
     cross = _indicator(above != _lag(above), state_ok & _lag_ok(state_ok))
@@ -225,9 +225,9 @@ def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
 
 
 def normalise_array(raw: np.ndarray, fc: FeatureConfig) -> np.ndarray:
-    """Robust z-score of every column of the (bars, features) array ``raw`` (F-ordered out)."""
+    """Robust z-score of every column of the (bars, features) array ``raw`` (C-ordered out)."""
     return robust_z_cols_nb(
-        np.asfortranarray(raw, dtype=np.float64),
+        raw,
         fc.robust_norm,
         _norm_minp(fc),
         fc.mad_floor * fc.mad_small_multiplier,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from numba import njit
 
 from phi.regime import _nb
-from phi.regime._rolling_nb import robust_z_cols_nb, rolling_median_mad_fast_nb
+from phi.regime._rolling_nb import _search_nb, robust_z_cols_nb, rolling_median_mad_fast_nb
 
 
 def _data(n: int, seed: int) -> np.ndarray:
@@ -61,3 +62,166 @@ def test_rolling_mean_std_matches_pandas(window: int) -> None:
     np.testing.assert_allclose(std, roll.std().to_numpy(), rtol=1e-9, atol=1e-15, equal_nan=True)
     flat = np.full(300, 0.25)
     assert np.all(_nb.rolling_mean_std_nb(flat, window, minp, 1)[1][minp:] == 0.0)
+
+
+# ---- the previous kernel (commit 56ee333), kept as a reference: a sorted window updated by a
+# count and a shift, the MAD found by stepping; the new one must give bit-identical z-scores
+
+
+@njit(cache=False)
+def _kth_dev_ref(
+    buf: np.ndarray, cnt: int, med: float, j: int, k: int, a0: int
+) -> tuple[float, float, int]:
+    """k-th and (k+1)-th smallest (0-based) of |buf[:cnt] - med| (sorted buf, buf[:j] <= med
+    <= buf[j:]), and the number ``a`` of them taken from the left run, found by stepping from
+    the hint ``a0``. L[a] = med - buf[j-1-a], R[b] = buf[j+b] - med are both increasing."""
+    n_l = j
+    n_r = cnt - j
+    lo = max(0, k + 1 - n_r)
+    hi = min(k + 1, n_l)
+    a = min(max(a0, lo), hi)
+    while True:
+        b = k + 1 - a
+        if a < hi and b > 0 and buf[j + b - 1] - med > med - buf[j - 1 - a]:
+            a += 1  # R[b-1] > L[a]: take more from L
+        elif a > lo and b < n_r and med - buf[j - a] > buf[j + b] - med:
+            a -= 1  # L[a-1] > R[b]: take fewer from L
+        else:
+            break
+    b = k + 1 - a
+    kth = -np.inf
+    if a > 0:
+        kth = med - buf[j - a]
+    if b > 0:
+        d = buf[j + b - 1] - med
+        if d > kth:
+            kth = d
+    nxt = np.inf
+    if a < n_l:
+        nxt = med - buf[j - 1 - a]
+    if b < n_r:
+        d = buf[j + b] - med
+        if d < nxt:
+            nxt = d
+    return kth, nxt, a
+
+
+@njit(cache=False)
+def _median_mad_ref(buf: np.ndarray, cnt: int, a0: int) -> tuple[float, float, int]:
+    """Median and MAD of the sorted buf[:cnt] (cnt >= 1), and the MAD split for the next bar."""
+    h = cnt // 2
+    if cnt % 2 == 1:
+        med = buf[h]
+        kth, _, a = _kth_dev_ref(buf, cnt, med, h, h, a0)
+        return med, kth, a
+    med = 0.5 * (buf[h - 1] + buf[h])
+    lower, upper, a = _kth_dev_ref(buf, cnt, med, h, h - 1, a0)
+    return med, 0.5 * (lower + upper), a
+
+
+@njit(cache=False)
+def _update_ref(buf: np.ndarray, cnt: int, old: float, v: float) -> int:
+    if old == old:
+        k = _search_nb(buf, cnt, old)
+        for m in range(k, cnt - 1):
+            buf[m] = buf[m + 1]
+        cnt -= 1
+    if v == v:
+        k = _search_nb(buf, cnt, v)
+        for m in range(cnt, k, -1):
+            buf[m] = buf[m - 1]
+        buf[k] = v
+        cnt += 1
+    return cnt
+
+
+@njit(cache=False)
+def _robust_z_ref(x, window, minp, mad_small, alpha, floor):  # type: ignore[no-untyped-def]
+    n, k = x.shape
+    out = np.empty((n, k))
+    buf = np.empty(window)
+    for j in range(k):
+        cnt = 0
+        a = 0
+        m_ew = 0.0
+        v_ew = 0.0
+        started = False
+        for t in range(n):
+            v = x[t, j]
+            old = x[t - window, j] if t >= window else np.nan
+            cnt = _update_ref(buf, cnt, old, v)
+            if v != v:
+                out[t, j] = np.nan
+                continue
+            if not started:
+                m_ew = v
+                v_ew = 0.0
+                started = True
+            else:
+                d = v - m_ew
+                m_ew = m_ew + alpha * d
+                v_ew = (1.0 - alpha) * (v_ew + alpha * d * d)
+            if cnt < minp or cnt == 0:
+                out[t, j] = np.nan
+                continue
+            med, mad, a = _median_mad_ref(buf, cnt, a)
+            unit = abs(med)
+            if unit == 0.0:
+                unit = 1.0
+            s = np.sqrt(v_ew) if mad < mad_small * unit else 1.4826 * mad
+            if not s >= floor * unit:
+                s = floor * unit
+            out[t, j] = (v - med) / s
+    return out
+
+
+def _hard_columns(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cols = [
+        _data(n, seed),
+        rng.normal(size=n),  # no gaps: the branch-free path throughout
+        np.round(rng.normal(size=n), 1),  # heavy ties
+        np.cumsum(rng.normal(size=n)),  # a smooth level
+        1e-10 * rng.random(n),  # tiny values
+        np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 3, n).astype(float)),  # 3 values + gaps
+        np.full(n, 2.0),  # constant
+    ]
+    x = np.column_stack(cols)
+    x[rng.random(x.shape) < 0.002] = np.inf  # rare infinities take the general path
+    x[rng.random(x.shape) < 0.002] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize(("window", "minp"), [(60, 20), (1, 1), (2, 1), (15, 5), (16, 16), (17, 3), (33, 11), (200, 100)])
+def test_robust_z_bit_identical_to_the_previous_kernel(window: int, minp: int) -> None:
+    args = (window, minp, 1e-2, 2.0 / 21.0, 1e-6)
+    for seed in range(3):
+        x = _hard_columns(900, seed)
+        with np.errstate(invalid="ignore"):
+            ref = _robust_z_ref(x, *args)
+        got = robust_z_cols_nb(np.asfortranarray(x), *args)
+        np.testing.assert_array_equal(got, ref)
+        assert got.flags.c_contiguous
+
+
+@pytest.mark.parametrize("window", [1, 2, 16, 30, 31, 200])
+def test_rolling_median_mad_bit_identical_to_the_previous_kernel(window: int) -> None:
+    x = _hard_columns(700, window)
+    for j in range(x.shape[1]):
+        col = np.ascontiguousarray(x[:, j])
+        med, mad = rolling_median_mad_fast_nb(col, window, 1)
+        buf = np.empty(window)
+        cnt, a = 0, 0
+        ref_med, ref_mad = np.full(len(col), np.nan), np.full(len(col), np.nan)
+        for t in range(len(col)):  # the previous kernel's loop, driven from Python
+            cnt = _update_ref(buf, cnt, col[t - window] if t >= window else np.nan, col[t])
+            if cnt > 0:
+                with np.errstate(invalid="ignore"):
+                    ref_med[t], ref_mad[t], a = _median_mad_ref(buf, cnt, a)
+        np.testing.assert_array_equal(med, ref_med)
+        finite = np.isfinite(ref_med)  # an infinite median: the MAD is NaN (inf - inf), as numpy's
+        np.testing.assert_array_equal(mad[finite], ref_mad[finite])
+        assert np.isnan(mad[~finite]).all()
+        only_med, no_mad = rolling_median_mad_fast_nb(col, window, 1, want_mad=False)
+        np.testing.assert_array_equal(only_med, ref_med)
+        assert np.isnan(no_mad).all()
