@@ -36,7 +36,7 @@ from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
 from phi.phiai.stats import sharpes_per_period
 
-__all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores"]
+__all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores", "nanmean", "row_nanmeans"]
 
 #: Metrics the tuner optimises and their direction. Max drawdown is a negative fraction, so
 #: it is *maximised* (towards 0); volatility is minimised.
@@ -112,11 +112,16 @@ class Evaluator:
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
         self._sweep: SegmentSweep | None = None
-        self._bars = {
-            (a, b): ohlcv.iloc[a - 1 : b]
-            for a, b in [*self.segments, plan.dev, plan.holdout]
-            if b > a
-        }
+        self._bars: dict[tuple[int, int], pd.DataFrame] = {}
+
+    def _slice(self, span: tuple[int, int]) -> pd.DataFrame:
+        """Bars ``[a - 1, b)`` of a segment ``(a, b)`` (with its lead bar), cached."""
+        if span not in self._bars:
+            a, b = span
+            if not b > a:
+                raise KeyError(span)
+            self._bars[span] = self.ohlcv.iloc[a - 1 : b]
+        return self._bars[span]
 
     def signal(self, name: str, params: Mapping[str, Any]) -> np.ndarray:
         """The signal of ``name`` at ``params`` on all bars (cached)."""
@@ -151,20 +156,20 @@ class Evaluator:
     def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
         """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""
         a, b = span
-        return run_backtest_many(self._bars[(a, b)], sig[a - 1 : b], self.cfg)
+        return run_backtest_many(self._slice((a, b)), sig[a - 1 : b], self.cfg)
 
     def run_equity(self, sig: np.ndarray, span: tuple[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
         """Compact metrics and the ``(m, b - a + 1)`` equity of every column on bars ``[a, b)``
         (the first equity value is the flat lead bar)."""
         a, b = span
         equity = np.empty((sig.shape[1], b - a + 1))
-        table = run_backtest_many(self._bars[(a, b)], sig[a - 1 : b], self.cfg, equity_out=equity)
+        table = run_backtest_many(self._slice((a, b)), sig[a - 1 : b], self.cfg, equity_out=equity)
         return table, equity
 
     def run_full(self, sig: np.ndarray, span: tuple[int, int]) -> list[BacktestResult]:
         """Full results of every column on bars ``[a, b)``."""
         a, b = span
-        out = run_backtest(self._bars[(a, b)], sig[a - 1 : b], self.cfg)
+        out = run_backtest(self._slice((a, b)), sig[a - 1 : b], self.cfg)
         return out if isinstance(out, list) else [out]
 
     def _fill(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -232,6 +237,20 @@ class Evaluator:
             )
             for j in range(len(param_sets))
         ]
+
+
+def row_nanmeans(matrix: np.ndarray) -> np.ndarray:
+    """:func:`nanmean` of every row of a 2-D matrix (rows without a non-finite value as one
+    ``mean(axis=1)``, which sums each contiguous row as a 1-D mean does; tested equal)."""
+    m = np.ascontiguousarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[1] == 0:
+        return np.full(len(m), math.nan)
+    finite = np.isfinite(m).all(axis=1)
+    out = np.empty(len(m))
+    out[finite] = m[finite].mean(axis=1)
+    for j in np.flatnonzero(~finite):
+        out[j] = nanmean(m[j])
+    return out
 
 
 def nanmean(values: Sequence[float]) -> float:

@@ -30,6 +30,10 @@ __all__ = ["ORDERED_PAIRS", "SearchSpace", "search_space"]
 ORDERED_PAIRS: tuple[tuple[str, str], ...] = (("fast", "slow"),)
 
 
+#: ``id(spec) -> (spec, warmup_max)``: the spec is kept, so an id is never reused while cached.
+_WARMUPS: dict[int, tuple[IndicatorSpec, int]] = {}
+
+
 def _grid_values(p: ParamSpec, count: int) -> list[int | float]:
     """At most ``count`` values of ``p`` on its step grid, evenly spread, both ends included."""
     n_steps = int(math.floor((p.high - p.low) / p.step + 1e-9))
@@ -172,7 +176,16 @@ class SearchSpace:
         return best or [self.spec.defaults]
 
     def warmup_max(self) -> int:
-        """The longest warm-up of any parameter set in the space (evaluated at the highs)."""
+        """The longest warm-up of any parameter set in the space (evaluated at the highs);
+        computed once per registered spec (a composite's warm-up takes milliseconds)."""
+        hit = _WARMUPS.get(id(self.spec))
+        if hit is not None and hit[0] is self.spec:
+            return hit[1]
+        value = self._warmup_max()
+        _WARMUPS[id(self.spec)] = (self.spec, value)
+        return value
+
+    def _warmup_max(self) -> int:
         highs = {p.name: p.high for p in self.params}
         lows = {p.name: p.low for p in self.params}
         return max(

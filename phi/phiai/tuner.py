@@ -35,7 +35,13 @@ import pandas as pd
 from phi.backtest.engine import EngineConfig
 from phi.errors import ConfigError
 from phi.phiai import stats as st
-from phi.phiai.evaluate import METRIC_DIRECTIONS, Evaluator, TrialScores, nanmean
+from phi.phiai.evaluate import (
+    METRIC_DIRECTIONS,
+    Evaluator,
+    TrialScores,
+    nanmean,
+    row_nanmeans,
+)
 from phi.phiai.folds import FoldPlan, make_folds
 from phi.phiai.spaces import SearchSpace, search_space
 
@@ -313,12 +319,41 @@ class PhiAITuner:
         frame = pd.DataFrame(rows)
         return frame, nanmean(frame["oos_score"].tolist())
 
-    def _trial_frame(self, trials: Sequence[_Trial]) -> pd.DataFrame:
+    def _trial_frame(
+        self,
+        trials: Sequence[_Trial],
+        is_mean: np.ndarray | None = None,
+        oos_mean: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """One row per trial: number, name, parameters, IS/OOS means and per fold, trades,
+        drawdown, feasible, why (built column by column when all trials share their keys)."""
+        if is_mean is None or oos_mean is None:
+            is_mean, oos_mean = self._means(trials)
+        keys = [tuple(t.params) for t in trials]
+        if not trials or len(set(keys)) > 1:
+            return self._trial_frame_rows(trials, is_mean, oos_mean)
+        cols: dict[str, Any] = {"number": list(range(len(trials))), "name": [t.name for t in trials]}
+        for k in keys[0]:
+            cols[k] = [t.params[k] for t in trials]
+        cols["is_score"] = is_mean.tolist()
+        cols["oos_score"] = oos_mean.tolist()
+        for k in range(len(trials[0].scores.is_folds)):
+            cols[f"is_f{k + 1}"] = [t.scores.is_folds[k] for t in trials]
+            cols[f"oos_f{k + 1}"] = [t.scores.oos_folds[k] for t in trials]
+        cols["trades"] = [t.scores.dev_trades for t in trials]
+        cols["max_drawdown"] = [t.scores.dev_max_drawdown for t in trials]
+        cols["feasible"] = [t.feasible for t in trials]
+        cols["why"] = [t.why for t in trials]
+        return pd.DataFrame(cols)
+
+    def _trial_frame_rows(
+        self, trials: Sequence[_Trial], is_mean: np.ndarray, oos_mean: np.ndarray
+    ) -> pd.DataFrame:
         rows = []
         for i, t in enumerate(trials):
             row: dict[str, Any] = {"number": i, "name": t.name, **t.params}
-            row["is_score"] = nanmean(t.scores.is_folds)
-            row["oos_score"] = nanmean(t.scores.oos_folds)
+            row["is_score"] = float(is_mean[i])
+            row["oos_score"] = float(oos_mean[i])
             for k, (a, b) in enumerate(
                 zip(t.scores.is_folds, t.scores.oos_folds, strict=True), start=1
             ):
@@ -331,6 +366,15 @@ class PhiAITuner:
             )
             rows.append(row)
         return pd.DataFrame(rows)
+
+    @staticmethod
+    def _means(trials: Sequence[_Trial]) -> tuple[np.ndarray, np.ndarray]:
+        """Every trial's mean in-sample and out-of-sample fold score (:func:`nanmean`)."""
+        if not trials:
+            return np.empty(0), np.empty(0)
+        is_m = row_nanmeans(np.array([t.scores.is_folds for t in trials], dtype=np.float64))
+        oos_m = row_nanmeans(np.array([t.scores.oos_folds for t in trials], dtype=np.float64))
+        return is_m, oos_m
 
     def _luck_stats(
         self, returns: np.ndarray, pool: Sequence[_Trial] | None = None
@@ -554,19 +598,22 @@ class PhiAITuner:
         return self._result(name, space, trials)
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
-        objectives = [self._objective(t) if t.feasible else math.nan for t in trials]
+        is_mean, oos_mean = self._means(trials)
+        penalty = -PENALTY if self.direction == "maximize" else PENALTY
+        objectives = [  # self._objective(t) of the feasible trials
+            (m if math.isfinite(m) else penalty) if t.feasible else math.nan
+            for t, m in zip(trials, is_mean.tolist(), strict=True)
+        ]
         best = self._best_index(objectives)
         if best < 0:
-            best = self._best_index([nanmean(t.scores.is_folds) for t in trials])
+            best = self._best_index(is_mean.tolist())
         best = max(best, 0)
         bt = trials[best]
         wf, oos = self._walk_forward(trials)
-        is_score = nanmean(bt.scores.is_folds)
+        is_score = float(is_mean[best])
         stats = self._luck_stats(bt.scores.returns, trials)
         plist = [[float(t.params.get(p.name, 0)) for p in space.params] for t in trials]
-        stab, neighbours = st.stability(
-            plist, [nanmean(t.scores.is_folds) for t in trials], best, space.spans
-        )
+        stab, neighbours = st.stability(plist, is_mean, best, space.spans)
         stats.update(
             is_score=is_score,
             oos_score=oos,
@@ -581,7 +628,7 @@ class PhiAITuner:
             dict(bt.params),
             is_score,
             oos,
-            self._trial_frame(trials),
+            self._trial_frame(trials, is_mean, oos_mean),
             stats,
             wf,
             self.holdout_metrics(name, bt.params),

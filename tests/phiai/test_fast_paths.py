@@ -152,3 +152,16 @@ def test_holdout_metrics_equal_the_engine_run_on_the_holdout():
         "rsi", n_trials=4, sampler="random"
     )
     assert np.isnan(none.holdout["sharpe"])  # no hold-out kept: nothing to score
+
+
+def test_row_means_equal_nanmean_of_each_row():
+    from phi.phiai.evaluate import nanmean, row_nanmeans
+
+    rng = np.random.default_rng(27)
+    for folds in (1, 2, 5, 8, 11):
+        m = rng.normal(0, 1, (300, folds)) * 10.0 ** rng.integers(-6, 6, (300, folds))
+        m[4, 0] = np.nan
+        m[9, -1] = -np.inf
+        m[11, :] = np.nan
+        want = np.array([nanmean(list(row)) for row in m])
+        assert np.array_equal(row_nanmeans(m), want, equal_nan=True), folds
