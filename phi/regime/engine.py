@@ -283,7 +283,7 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
         z[:, col[f]] *= gate
     lv = level_features(ohlcv, cfg.levels)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta)
+    energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta, keep_energy=keep)
     kept_energy = energy if keep else None
     del energy
     vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()

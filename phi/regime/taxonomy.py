@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 import numpy as np
 
 from phi.regime import _nb
+from phi.regime._rolling_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
 
 if TYPE_CHECKING:
     from phi.regime.config import TaxonomyConfig
@@ -231,12 +232,17 @@ def _sparse_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ptr, cols.astype(np.int64), np.ascontiguousarray(a[rows, cols], dtype=np.float64)
 
 
+#: bars per block of :func:`node_logits` (bounds its temporaries; fits the caches)
+_BLOCK = 16384
+
+
 def node_logits(
     z: np.ndarray,
     cfg: TaxonomyConfig,
     features: Sequence[str],
     levels: np.ndarray | None = None,
     beta: np.ndarray | None = None,
+    keep_energy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(energy, logits)``, each (bars, 28), from normalised features z (bars, features).
 
@@ -244,6 +250,9 @@ def node_logits(
     level's temperature, so the logits are already tempered); class energies are scaled by sigmoid(sticky logit of their parent
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
+    Energies are float32 (``keep_energy=False``: an empty (0, 28) array), logits float64.
+    Computed in blocks of bars: vectorised gates, two matrix products, then one sequential
+    numba pass for the sticky logits.
     """
     alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
     gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
@@ -253,15 +262,30 @@ def node_logits(
     eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
     parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]], dtype=np.int64)
     cls = np.arange(len(NODES), dtype=np.int64)[level_slice("class")]
-    return _nb.energy_logits_nb(
-        np.asarray(z, dtype=np.float64),
-        gamma,
-        mass,
-        *_sparse_rows(alpha),
-        np.asarray(levels, dtype=np.float64),
-        *_sparse_rows(beta),
-        np.array([cfg.bias.get(n, 0.0) for n in NODES]),
-        eta,
-        cls,
-        parent,
-    )
+    bias = np.array([cfg.bias.get(n, 0.0) for n in NODES])
+    z = np.asarray(z, dtype=np.float64)
+    levels = np.asarray(levels, dtype=np.float64)
+    if np.isinf(levels).any():
+        # an infinite level feature: only the sparse kernel keeps inf * 0 (unused weights) out
+        energy, logits = _nb.energy_logits_nb(
+            z, gamma, mass, *_sparse_rows(alpha), levels, *_sparse_rows(beta), bias, eta, cls, parent
+        )
+        return (energy if keep_energy else energy[:0]), logits
+    n = len(z)
+    energy = np.empty((n if keep_energy else 0, len(NODES)), dtype=np.float32)
+    logits = np.empty((n, len(NODES)))
+    prev = np.zeros(len(NODES))
+    for a in range(0, n, _BLOCK):
+        b = min(n, a + _BLOCK)
+        g = np.nan_to_num(z[a:b], nan=0.0, posinf=np.inf, neginf=-np.inf)
+        gm = 1.0 - np.tanh(gamma[mass] * np.abs(g[:, mass])) if mass >= 0 else None
+        g *= gamma
+        np.tanh(g, out=g)
+        if gm is not None:
+            g[:, mass] = gm
+        e = g @ alpha
+        if levels.shape[1]:
+            e += np.nan_to_num(levels[a:b], nan=0.0) @ beta
+        e += bias
+        _sticky_logits_chunk_nb(e, eta, cls, parent, prev, a == 0, energy[a:b], logits[a:b])
+    return energy, logits
