@@ -333,8 +333,8 @@ class PhiAITuner:
         if not trials or len(set(keys)) > 1:
             return self._trial_frame_rows(trials, is_mean, oos_mean)
         cols: dict[str, Any] = {"number": list(range(len(trials))), "name": [t.name for t in trials]}
-        for k in keys[0]:
-            cols[k] = [t.params[k] for t in trials]
+        for key in keys[0]:
+            cols[key] = [t.params[key] for t in trials]
         cols["is_score"] = is_mean.tolist()
         cols["oos_score"] = oos_mean.tolist()
         for k in range(len(trials[0].scores.is_folds)):
@@ -562,7 +562,7 @@ class PhiAITuner:
         elif sampler == "grid" or not space.params:
             points = list(space.grid(n_trials))
         size = self.batch_size or (16 if sampler == "tpe" else 256)
-        if self.storage is None and (points is not None or sampler == "random"):
+        if self._without_optuna(points, sampler):
             # Nothing learns between trials and the study is not kept: the trials Optuna would
             # ask (the points in order, or RandomSampler(seed)'s draws) without a study.
             todo = points if points is not None else space.optuna_random(self.seed, n_trials)
@@ -597,6 +597,12 @@ class PhiAITuner:
             self._shared_trials += max(0, len(study.get_trials(deepcopy=False, states=(complete,))) - len(trials))
         return self._result(name, space, trials)
 
+    def _without_optuna(self, points: list[dict[str, Any]] | None, sampler: str) -> bool:
+        """Whether a study may skip Optuna: in memory (nothing to keep) and nothing learns between
+        trials (fixed points, or the random sampler, whose draws :meth:`SearchSpace.optuna_random`
+        reproduces)."""
+        return self.storage is None and (points is not None or sampler == "random")
+
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
         is_mean, oos_mean = self._means(trials)
         penalty = -PENALTY if self.direction == "maximize" else PENALTY
@@ -613,7 +619,7 @@ class PhiAITuner:
         is_score = float(is_mean[best])
         stats = self._luck_stats(bt.scores.returns, trials)
         plist = [[float(t.params.get(p.name, 0)) for p in space.params] for t in trials]
-        stab, neighbours = st.stability(plist, is_mean, best, space.spans)
+        stab, neighbours = st.stability(plist, is_mean.tolist(), best, space.spans)
         stats.update(
             is_score=is_score,
             oos_score=oos,
