@@ -25,7 +25,7 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
-from phi.regime._rolling_nb import robust_z_cols_nb, rolling_median_mad_fast_nb
+from phi.regime._rolling_nb import robust_z_cols_nb, rolling_entropy_fast_nb, rolling_median_mad_fast_nb
 from phi.regime.config import FeatureConfig, feature_names
 
 __all__ = [
@@ -148,7 +148,7 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     med_v, mad_v = rolling_median_mad_fast_nb(v, fc.volume_z, fc.volume_z_min)
     feats["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
     feats["gap_score"] = gap
-    feats["entropy"] = _nb.rolling_entropy_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
+    feats["entropy"] = rolling_entropy_fast_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
     feats["d_lambda"] = _diff(lam)
     mass = 1.0 / (lam + eps)
     feats["mass"] = mass

@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from phi.regime import _nb
-from phi.regime._rolling_nb import _search_nb, robust_z_cols_nb, rolling_median_mad_fast_nb
+from phi.regime._rolling_nb import _search_nb, robust_z_cols_nb, rolling_entropy_fast_nb, rolling_median_mad_fast_nb
 
 
 def _data(n: int, seed: int) -> np.ndarray:
@@ -225,3 +225,14 @@ def test_rolling_median_mad_bit_identical_to_the_previous_kernel(window: int) ->
         only_med, no_mad = rolling_median_mad_fast_nb(col, window, 1, want_mad=False)
         np.testing.assert_array_equal(only_med, ref_med)
         assert np.isnan(no_mad).all()
+
+
+@pytest.mark.parametrize(("window", "minp", "bins"), [(30, 10, 10), (5, 1, 3), (64, 32, 7)])
+def test_rolling_entropy_fast_bit_identical_to_the_plain_kernel(window: int, minp: int, bins: int) -> None:
+    for seed in range(3):
+        x = _hard_columns(1500, seed)
+        x = np.where(np.isinf(x), np.nan, x)
+        for j in range(x.shape[1]):
+            col = np.ascontiguousarray(x[:, j])
+            np.testing.assert_array_equal(rolling_entropy_fast_nb(col, window, minp, bins),
+                                          _nb.rolling_entropy_nb(col, window, minp, bins))
