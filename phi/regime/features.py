@@ -25,7 +25,11 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
-from phi.regime._rolling_nb import robust_z_cols_nb, rolling_entropy_fast_nb, rolling_median_mad_fast_nb
+from phi.regime._rolling_nb import (
+    robust_z_cols_nb,
+    rolling_entropy_fast_nb,
+    rolling_median_mad_fast_nb,
+)
 from phi.regime.config import FeatureConfig, feature_names
 
 __all__ = [

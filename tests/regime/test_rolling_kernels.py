@@ -8,7 +8,12 @@ import pytest
 from numba import njit
 
 from phi.regime import _nb
-from phi.regime._rolling_nb import _search_nb, robust_z_cols_nb, rolling_entropy_fast_nb, rolling_median_mad_fast_nb
+from phi.regime._rolling_nb import (
+    _search_nb,
+    robust_z_cols_nb,
+    rolling_entropy_fast_nb,
+    rolling_median_mad_fast_nb,
+)
 
 
 def _data(n: int, seed: int) -> np.ndarray:
