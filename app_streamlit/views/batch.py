@@ -209,6 +209,7 @@ def show(data: dict[str, Any]) -> None:
         ("already saved", f"{len(skipped)}", 0),
         ("failed", f"{len(failed)}", -1 if failed else 0),
         ("time", f"{result.seconds:.1f} s on {result.n_workers} worker(s)", 0),
+        *([("of which starting them", f"{result.startup_seconds:.1f} s", 0)] if result.startup_seconds else []),
     ]
     if top is not None:
         value = float(best.loc[top, summary.metric])
@@ -216,6 +217,8 @@ def show(data: dict[str, Any]) -> None:
         cards.append((f"best {metric}", f"{top} {shown}", 1 if value > 0 else -1))
     ui.ribbon(cards)
     where = "this process" if result.scheduler == "inline" else f"Dask scheduler {result.scheduler}"
+    if result.startup_seconds:
+        where = f"a local Dask cluster started for this batch ({result.scheduler})"
     st.caption(f"{data['request']['strategy']} on {len(data['symbols'])} symbol(s), {data['request']['start']}..{data['request']['end']} "
                f"{data['request']['timeframe']} ({data['request']['vendor']}); grid {data['request']['grid'] or '(none)'}; ran on {where}. "
                "Configs already in the run history (same config hash) are not run again: they count with their saved metrics.")  # fmt: skip

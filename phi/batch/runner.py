@@ -60,6 +60,8 @@ class BatchResult:
     scheduler: str
     dashboard: str | None = None
     interrupted: bool = False
+    #: Of ``seconds``, the time it took to start the local cluster (0 on an existing one).
+    startup_seconds: float = 0.0
 
     def by_status(self, status: Status) -> list[TaskOutcome]:
         """Outcomes with ``status``."""
@@ -226,10 +228,13 @@ def _on_dask(
 
     stack = contextlib.ExitStack()
     with stack:
+        startup = 0.0
         if scheduler is None:
             workers = n_workers or os.cpu_count() or 1
+            started = time.perf_counter()
             cluster = stack.enter_context(local_cluster(workers))
             client = stack.enter_context(Client(cluster))
+            startup = time.perf_counter() - started
             local = True
         elif isinstance(scheduler, str):
             try:
@@ -267,4 +272,4 @@ def _on_dask(
             client.cancel(futures)
             raise
         dashboard = getattr(client, "dashboard_link", None)
-    return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, n, address, dashboard)
+    return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, n, address, dashboard, startup_seconds=startup)
