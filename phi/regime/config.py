@@ -236,7 +236,7 @@ class TaxonomyConfig:
     """Gates, energies, sticky logits and softmax temperatures (MFT.md §1.3-1.5)."""
 
     #: sticky-logit rate eta per level: l_t = (1 - eta) l_(t-1) + eta E_t
-    smoothing: dict[str, float] = _d(tables.SMOOTHING)
+    smoothing: dict[str, float] = _d(calibrated.SMOOTHING)
     #: gate steepness gamma of features not in gate_steepness
     gate_default: float = 1.0
     #: per-feature gamma of phi_j = tanh(gamma z_j) (mass: 1 - tanh(gamma |z|))
@@ -472,7 +472,8 @@ class MFTConfig:
     @classmethod
     def reference(cls) -> MFTConfig:
         """MFT.md's defaults without this project's additions: no level features, energy
-        correction or bias, temperature 1 at every level, MFT.md's volatility weights in the
+        correction or bias, temperature 1 and MFT.md's sticky rates at every level, MFT.md's
+        volatility weights in the
         direction kingdom, the normalised direction feature at scale 1, a plain-argmax dominant
         regime and MFT.md's c_field (near-uniform probabilities, confidence ~0)."""
         base = cls()
@@ -481,6 +482,7 @@ class MFTConfig:
             energy_correction={},
             bias={},
             temperature={lvl: 1.0 for lvl in LEVELS},
+            smoothing=dict(tables.SMOOTHING),
             vol_free_direction=False,
         )
         prob = dataclasses.replace(
