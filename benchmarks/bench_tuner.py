@@ -1,15 +1,15 @@
 """PhiAI tuner benchmarks: trials per second against the raw engine sweep of the same candidates.
 
-Run ``.venv/bin/python benchmarks/bench_tuner.py`` (``--quick`` for a smoke run). Prints the
-markdown for the "## Tuner" section of ``benchmarks/RESULTS.md``.
+Run ``.venv/bin/python benchmarks/bench_tuner.py --repeat 3`` (``--quick`` for a smoke run).
+Prints the markdown for the "## Tuner" section of ``benchmarks/RESULTS.md``.
 
 On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % hold-out:
 
 (a) ``PhiAITuner.tune_indicator(name, n_trials)`` with the random and TPE samplers: wall time and
     trials per second, each trial scored on the 6 walk-forward blocks (train and test
-    segments of the rolling folds) and the development region (7 simulations per trial), indicator values computed once per distinct parameter set.
-(b) the raw engine sweep of the *same* parameter sets: their signals (``batch_signals``, the
-    tuner's own signal path since the batch work; ``compute_signal`` per set before) plus
+    segments of the rolling folds) and the development region (7 simulations per trial),
+    indicator values computed once per distinct parameter set.
+(b) the raw engine sweep of the *same* parameter sets: their signals (``batch_signals``) plus
     one ``run_backtest_many`` call over all bars; the tuner's rate as a share of it, and for TPE
     Optuna's own sampling time (the same study with a dummy objective) and the share without it.
 (c) ``phiai_full_auto``: 15 candidates (the whole registry) selected, 3 tuned x 200 trials.
@@ -18,9 +18,11 @@ On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % 
     the same SMA crossovers on all bars (``MA.run`` + ``Portfolio.from_signals``, Rust engine,
     next-open fills). Not the same work: the tuner simulates every candidate on 7 segments.
 
-Before/after the batch signal path: every tuner figure is also measured with the evaluator's
-batch path switched off (``before``: each candidate's signal through ``compute_signal``, one
-parameter set at a time), in the same process, and the two runs' trial tables must be equal.
+``before``: the same call through the paths this round replaced, switched back on in the same
+process: every random and grid study through Optuna's ask/tell (enqueued grid points, one
+``tell`` per trial) and every fold segment as its own ``run_backtest_many`` call (the
+development region with ``equity_out``), per-trial Sharpe ratios one at a time. The two runs'
+trial tables (and ``phiai_full_auto``'s statistics) must be equal, or the script stops.
 
 Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled).
 """
@@ -56,25 +58,61 @@ def best_of(repeat: int, fn):  # noqa: ANN001, ANN201
     return best, out
 
 
-@contextlib.contextmanager
-def per_set_signals():  # noqa: ANN201
-    """The tuner as before the batch path: every candidate's signal through compute_signal."""
-    import phi.phiai.evaluate as ev
+def _score_per_segment(self, name, param_sets):  # noqa: ANN001, ANN202
+    """Evaluator.score as before the segment sweep: one engine call per segment."""
+    from phi.phiai import stats as st
+    from phi.phiai.evaluate import FLAT_IS_ZERO, TrialScores
 
-    saved = ev.has_batch
-    ev.has_batch = lambda name: False
+    if not param_sets:
+        return []
+    sig = self.matrix(name, param_sets)
+
+    def fill(table: pd.DataFrame) -> pd.DataFrame:
+        if self.metric in FLAT_IS_ZERO:
+            table[self.metric] = table[self.metric].fillna(0.0)
+        return table
+
+    tables = {s: fill(self.run_segment(sig, s))[self.metric].to_numpy() for s in self.segments}
+    dev, equity = self.run_equity(sig, self.plan.dev)
+    dev = fill(dev)
+    returns = equity[:, 1:] / equity[:, :-1] - 1.0
+    score, trades, dd = (dev[c].to_numpy() for c in (self.metric, "n_trades", "max_drawdown"))
+    return [
+        TrialScores(
+            is_folds=[float(tables[f.train][j]) for f in self.plan.folds],
+            oos_folds=[float(tables[f.test][j]) for f in self.plan.folds],
+            dev_score=float(score[j]),
+            dev_trades=int(trades[j]),
+            dev_max_drawdown=float(dd[j]),
+            returns=returns[j],
+            sharpe=st.sharpe_per_period(returns[j]),
+        )
+        for j in range(len(param_sets))
+    ]
+
+
+@contextlib.contextmanager
+def old_paths():  # noqa: ANN201
+    """The tuner as before this round: Optuna ask/tell for every study, one engine call per
+    segment."""
+    from phi.phiai.evaluate import Evaluator
+
+    saved = (PhiAITuner._without_optuna, Evaluator.score)
+    PhiAITuner._without_optuna = lambda self, points, sampler: False  # type: ignore[method-assign]
+    Evaluator.score = _score_per_segment  # type: ignore[method-assign]
     try:
         yield
     finally:
-        ev.has_batch = saved
+        PhiAITuner._without_optuna, Evaluator.score = saved  # type: ignore[method-assign]
 
 
 def before_after(repeat: int, fn):  # noqa: ANN001, ANN201
     """(before_s, after_s, after's output); the two outputs' trial tables must be equal."""
-    with per_set_signals():
+    with old_paths():
         before_s, old = best_of(repeat, fn)
     after_s, new = best_of(repeat, fn)
     pd.testing.assert_frame_equal(old.trials, new.trials)
+    assert str(old.stats) == str(new.stats), "statistics differ"
     return before_s, after_s, new
 
 
@@ -100,9 +138,10 @@ def bench_tune(bars, name: str, n_trials: int, sampler: str, repeat: int) -> dic
         "tuner_trials_per_s": len(params) / wall,
         "raw_sweep_s": raw_wall,
         "raw_per_s": len(params) / raw_wall,
+        "share_before": raw_wall / before,
         "tuner_share_of_raw": raw_wall / wall,
         "optuna_sampling_s": sampling,
-        "share_without_sampling": raw_wall / (wall - sampling),
+        "share_without_sampling": raw_wall / max(wall - sampling, 1e-9),
     }
 
 
@@ -171,13 +210,8 @@ def bench_grid(bars, repeat: int) -> dict:  # noqa: ANN001
     vbt_sweep(bars)
     vbt_s, _ = best_of(repeat, lambda: vbt_sweep(bars))
     signals_s, _ = best_of(repeat, lambda: batch_signals("dual_sma", bars, GRID))
-    with per_set_signals():
-        from phi.indicators.registry import compute_signal
-
-        per_set_s, _ = best_of(repeat, lambda: [compute_signal("dual_sma", bars, p) for p in GRID])
     return {
         "case": "345 SMA grid",
-        "signals_per_set_s": per_set_s,
         "signals_batch_s": signals_s,
         "before_s": before_s,
         "x_vbt_before": vbt_s / before_s,
@@ -206,6 +240,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
     bars = load_bars(DatasetSpec("DEMO", start="2015-01-01", end="2024-12-31"))
     n = 24 if args.quick else 200
@@ -220,7 +255,7 @@ def main() -> None:
     ]
     grid_row = bench_grid(bars, args.repeat)
     phiai_full_auto(bars, n_trials=4)  # warm-up
-    with per_set_signals():
+    with old_paths():
         auto_before_s, old = best_of(
             args.repeat, lambda: phiai_full_auto(bars, max_indicators=3, n_trials=n, seed=0)
         )
@@ -229,7 +264,7 @@ def main() -> None:
     )
     assert old.stats == auto.stats or str(old.stats) == str(auto.stats), "full auto differs"
     print(
-        f"`benchmarks/bench_tuner.py`, {time.strftime('%Y-%m-%d')}: {len(bars)} daily DEMO bars (2015..2024), 5 rolling folds + 20 % hold-out, "
+        f"`benchmarks/bench_tuner.py --repeat {args.repeat}`, {time.strftime('%Y-%m-%d')}: {len(bars)} daily DEMO bars (2015..2024), 5 rolling folds + 20 % hold-out, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.\n"
     )
     print(
@@ -247,7 +282,8 @@ def main() -> None:
     )
     print(table([grid_row]))
     print(
-        f"\nLoad average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        f"\nLoad average (1, 5, 15 min) at the start: {', '.join(f'{x:.1f}' for x in load_start)}, "
+        f"at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
 
 
