@@ -236,6 +236,14 @@ def _sparse_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _BLOCK = 16384
 
 
+def _zero_nan(a: np.ndarray) -> np.ndarray:
+    """Set a's NaN entries to 0 in place (one pass when there are none); returns a."""
+    mask = np.isnan(a)
+    if mask.any():
+        a[mask] = 0.0
+    return a
+
+
 def node_logits(
     z: np.ndarray,
     cfg: TaxonomyConfig,
@@ -277,15 +285,17 @@ def node_logits(
     prev = np.zeros(len(NODES))
     for a in range(0, n, _BLOCK):
         b = min(n, a + _BLOCK)
-        g = np.nan_to_num(z[a:b], nan=0.0, posinf=np.inf, neginf=-np.inf)
-        gm = 1.0 - np.tanh(gamma[mass] * np.abs(g[:, mass])) if mass >= 0 else None
-        g *= gamma
+        g = z[a:b] * gamma
         np.tanh(g, out=g)
-        if gm is not None:
-            g[:, mass] = gm
+        if mass >= 0:
+            g[:, mass] = 1.0 - np.tanh(gamma[mass] * np.abs(z[a:b, mass]))
+        _zero_nan(g)  # NaN z (warm-up, gaps) -> gate 0 (the mass gate: 1)
+        if mass >= 0:
+            g[:, mass] = np.where(np.isnan(z[a:b, mass]), 1.0, g[:, mass])
         e = g @ alpha
         if levels.shape[1]:
-            e += np.nan_to_num(levels[a:b], nan=0.0) @ beta
+            lv = levels[a:b]
+            e += (_zero_nan(lv.copy()) if np.isnan(lv).any() else lv) @ beta
         e += bias
         _sticky_logits_chunk_nb(e, eta, cls, parent, prev, a == 0, energy[a:b], logits[a:b])
     return energy, logits
