@@ -60,5 +60,6 @@ def test_calibration_reproduces_the_shipped_parameters() -> None:
     assert cfg.taxonomy.energy_correction == calibrated.ENERGY_CORRECTION
     assert cfg.taxonomy.bias == calibrated.BIAS
     assert cfg.taxonomy.temperature == calibrated.TEMPERATURE
+    assert cfg.taxonomy.smoothing == calibrated.SMOOTHING
     assert cfg.probability.direction_scale == calibrated.DIRECTION_SCALE
     assert cfg == MFTConfig()

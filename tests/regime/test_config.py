@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from phi.errors import ConfigError
+from phi.regime import tables
+from phi.regime.calibration import KINGDOM_SMOOTHING
 from phi.regime.config import (
     FeatureConfig,
     MFTConfig,
@@ -66,6 +68,9 @@ def test_calibrated_default_differs_from_the_reference_only_in_calibration() -> 
     assert cal.levels.energy and not ref.levels.energy and not ref.taxonomy.energy_correction
     assert cal.taxonomy.temperature != ref.taxonomy.temperature
     assert cal.taxonomy.vol_free_direction and not ref.taxonomy.vol_free_direction
+    # the kingdom's sticky rate is calibrated; the reference keeps MFT.md's rates
+    assert cal.taxonomy.smoothing["kingdom"] == KINGDOM_SMOOTHING != ref.taxonomy.smoothing["kingdom"]
+    assert ref.taxonomy.smoothing == tables.SMOOTHING
     assert dataclasses.replace(
         cal,
         levels=ref.levels,
