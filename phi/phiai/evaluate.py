@@ -133,16 +133,22 @@ class Evaluator:
         return self.cache[key]
 
     def matrix(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """``(n_bars, m)`` signals of a batch; missing ones computed on ``n_jobs`` threads."""
+        """``(n_bars, m)`` signals of a batch; missing ones computed on ``n_jobs`` threads.
+
+        The transposed view of a C-contiguous ``(m, n_bars)`` array (what the engine takes
+        without a copy); a batch computed whole by one batch call is returned as computed.
+        """
+        keys = [_key(name, p) for p in param_sets]
         missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-        for p in param_sets:
-            k = _key(name, p)
+        for k, p in zip(keys, param_sets, strict=True):
             if k not in self.cache:
                 missing.setdefault(k, p)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
             block = batch_signals(name, self.ohlcv, list(missing.values()))
             for j, k in enumerate(missing):
                 self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
+            if len(missing) == len(keys):  # every set new and distinct: block is the batch
+                return block
         elif missing and self.n_jobs > 1:
             with ThreadPoolExecutor(self.n_jobs) as pool:
                 values = list(
@@ -150,8 +156,10 @@ class Evaluator:
                 )
             for k, v in zip(missing, values, strict=True):
                 self.cache[k] = v.to_numpy(dtype=np.float64)
-        cols = [self.signal(name, p) for p in param_sets]
-        return np.ascontiguousarray(np.stack(cols, axis=0)).T
+        for k, p in missing.items():  # one thread, no batch implementation
+            if k not in self.cache:
+                self.signal(name, p)
+        return np.stack([self.cache[k] for k in keys], axis=0).T
 
     def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
         """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""
