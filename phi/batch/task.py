@@ -23,6 +23,8 @@ from phi.backtest.run_config import RunConfig
 from phi.errors import PhiError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from phi.data.store import Dataset
     from phi.pipeline import RunResult
 
@@ -57,7 +59,7 @@ class TaskOutcome:
     params: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
-    trades_sha256: str | None = None
+    trades_sha256: str | None = None  # trades_digest of its trade list
     error: str | None = None
     save_error: str | None = None
     seconds: float = 0.0
@@ -96,6 +98,24 @@ def chunk_configs(todo: Sequence[tuple[int, RunConfig]], n_workers: int) -> list
         k = math.ceil(len(group) / size)
         chunks.extend(group[j * len(group) // k : (j + 1) * len(group) // k] for j in range(k))
     return chunks
+
+
+def trades_digest(trades: pd.DataFrame) -> str:
+    """SHA-256 of a trade list's column names and values (datetimes as their int64 stamps):
+    equal trade lists, equal digests, in any process."""
+    import numpy as np
+
+    h = hashlib.sha256(repr(list(map(str, trades.columns))).encode("utf-8"))
+    for col in trades.columns:
+        values = trades[col].to_numpy()
+        if values.dtype.kind == "M" or hasattr(trades[col].dtype, "tz"):
+            values = trades[col].astype("int64").to_numpy()
+        h.update(str(values.dtype).encode("ascii"))
+        if values.dtype == object:  # text: the values joined by a separator no value holds
+            h.update("\x1f".join(map(str, values)).encode("utf-8"))
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
 
 
 def _set_env(env: Mapping[str, str] | None) -> None:
@@ -204,7 +224,7 @@ def run_chunk(configs_json: Sequence[str], env: Mapping[str, str] | None = None,
             out.status, out.error = "failed", _one_line(exc)
         else:
             out.metrics = {m: float(res.metrics[m]) for m in OUTCOME_METRICS if m in res.metrics}
-            out.trades_sha256 = hashlib.sha256(res.trades.to_csv(index=False).encode("utf-8")).hexdigest()
+            out.trades_sha256 = trades_digest(res.trades)
             results.append((out, res, config))
         out.seconds = time.perf_counter() - t0
     if results:
