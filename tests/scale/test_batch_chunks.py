@@ -145,3 +145,21 @@ def test_without_syncfs_every_file_and_folder_is_fsynced(monkeypatch: pytest.Mon
     assert sorted(synced).count("results.json") == 2 and all(synced.count(f) == 2 for f in files)
     assert synced.count(runs_root().name) == 1  # the root once, after the renames
     assert [rh.load_run(str(i)).metrics for i in ids] == [r.metrics for r in results]
+
+
+def test_a_run_saved_but_not_indexed_is_not_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phi.backtest.run_index as ri
+
+    cfgs = [config(p) for p in (7, 8)]
+    with monkeypatch.context() as m:  # the task dies (here: the index fails) after publishing
+        m.setattr(ri, "index_runs", lambda rows: (_ for _ in ()).throw(RuntimeError("index down")))
+        with pytest.warns(rh.RunIndexWarning, match="saved but not indexed"):
+            first = run_chunk([c.to_json() for c in cfgs], skip_done=False)
+    assert [o.status for o in first] == ["ok", "ok"] and all(o.run_id for o in first)
+    from sqlalchemy import select
+
+    with ri._engine().connect() as conn:
+        assert not conn.execute(select(ri.RUNS.c.run_id)).all()  # not in the index
+    again = run_chunk([c.to_json() for c in cfgs])  # a re-run of the task: found in the folders
+    assert [o.status for o in again] == ["skipped", "skipped"]
+    assert len(rh.list_runs()) == 2
