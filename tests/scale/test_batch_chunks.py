@@ -163,3 +163,24 @@ def test_a_run_saved_but_not_indexed_is_not_run_again(monkeypatch: pytest.Monkey
     again = run_chunk([c.to_json() for c in cfgs])  # a re-run of the task: found in the folders
     assert [o.status for o in again] == ["skipped", "skipped"]
     assert len(rh.list_runs()) == 2
+
+
+def test_trades_csv_is_byte_for_byte_what_pandas_writes() -> None:
+    import pandas as pd
+
+    from phi.backtest.run_history import _trades_csv
+
+    stamps = pd.to_datetime(["2015-01-21 00:00:00", "2015-01-26 15:30:00", "2016-02-29 23:59:59"], utc=True)
+    base = pd.DataFrame({"entry_time": stamps, "exit_time": stamps + pd.Timedelta(days=3), "side": ["long", "short", "long"],
+                         "pnl": [710.7978565111123, -1e-17, 3.0], "open": [False, False, True]})  # fmt: skip
+    cases = {
+        "whole seconds, UTC": base,
+        "an open trade without exit (NaT)": base.assign(exit_time=[stamps[1], pd.NaT, pd.NaT]),
+        "fractions of a second": base.assign(entry_time=stamps + pd.Timedelta(milliseconds=500)),
+        "another time zone": base.assign(entry_time=stamps.tz_convert("America/New_York")),
+        "naive stamps": base.assign(entry_time=stamps.tz_localize(None)),
+        "no trades": base.iloc[:0],
+        "a real trade list": run(config(9), save=False).trades,
+    }
+    for what, frame in cases.items():
+        assert _trades_csv(frame) == frame.to_csv(index=False).encode("utf-8"), what
