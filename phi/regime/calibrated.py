@@ -11,7 +11,7 @@ from __future__ import annotations
 ENERGY_CORRECTION: dict[str, dict[str, dict[str, float]]] = {}
 LEVEL_ENERGY: dict[str, dict[str, float]] = {
     "TE": {
-        "lvl_rev": 2.0,
+        "lvl_rev": 1.0,
     },
     "DIR": {
         "lvl_er_10": 2.1466,

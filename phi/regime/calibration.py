@@ -21,9 +21,15 @@ can generalise:
    bars, whose ex-post direction labels persist for a few dozen bars at most: in the worst
    group of the pooled fit (``short_regimes``, then the demo) the kingdom's in-sample margin
    over ER30 was -0.037 at 0.10 and -0.021 at 0.30, and GOOG's trend AUC 0.498 / 0.526 (0.50:
-   0.525, 1.0: 0.519 with a median dominant run of 10 bars).
-4. Everything else (class to genus temperatures, the up/down scale, the exhaustion weight
-   ``levels.energy.TE``) is kept from the shipped configuration.
+   0.525, 1.0: 0.519 with a median dominant run of 10 bars; measured with TE's weight 2).
+4. The exhaustion class TE reads ``lvl_rev`` (a short drift against the long one) with weight
+   :data:`TE_REV_WEIGHT`. TE's mass leaves the trend bins for EXHAUST_REV, so a larger weight
+   buys more exhaustion calls at the cost of trend-vs-range AUC: measured in family (one seed),
+   weight 2 / 1 / 0 gave trend_ou 0.862 / 0.868 / 0.870, short_regimes 0.736 / 0.752 / 0.754,
+   GOOG 0.526 / 0.540 / 0.537, with EXHAUST_REV dominant on 3-8 % / 1-7 % / 0-0.2 % of the bars;
+   1 keeps the bin reachable everywhere.
+5. Everything else (class to genus temperatures, the up/down scale) is kept from the shipped
+   configuration.
 
 :func:`phi.regime.lofo.leave_one_family_out` reruns this without each family in turn and scores
 the family left out. :func:`evaluate` still reports the demo figures on the held-out demo
@@ -239,6 +245,8 @@ PHYLUM_FEATURES = ("lvl_vol_fast", "lvl_vol_slow")
 KP_TEMPERATURE = 4.0
 #: sticky-logit rate of the kingdom (see the module doc; MFT.md's is 0.10)
 KINGDOM_SMOOTHING = 0.3
+#: weight of lvl_rev in the exhaustion class TE's energy (see the module doc)
+TE_REV_WEIGHT = 1.0
 #: family series length and seed used for calibration (the harness scores other seeds)
 CAL_BARS, CAL_SEED = 6000, 1000
 SKIP_CAL = 300
@@ -376,8 +384,9 @@ _KP_NODES = ("DIR", "NDR", "TRN", "LV", "NV", "HV")
 
 def calibration_base(base: MFTConfig | None = None) -> MFTConfig:
     """``base`` (default :class:`MFTConfig`) without its kingdom / phylum calibration, with the
-    kingdom and phylum temperatures at :data:`KP_TEMPERATURE` and the kingdom's sticky rate at
-    :data:`KINGDOM_SMOOTHING`: the starting point of a fit."""
+    kingdom and phylum temperatures at :data:`KP_TEMPERATURE`, the kingdom's sticky rate at
+    :data:`KINGDOM_SMOOTHING` and TE's ``lvl_rev`` weight at :data:`TE_REV_WEIGHT`: the
+    starting point of a fit."""
     cfg = base or MFTConfig()
     temps = dict(cfg.taxonomy.temperature, kingdom=KP_TEMPERATURE, phylum=KP_TEMPERATURE)
     bias = {k: v for k, v in cfg.taxonomy.bias.items() if k not in _KP_NODES}
@@ -386,6 +395,7 @@ def calibration_base(base: MFTConfig | None = None) -> MFTConfig:
         cfg.taxonomy, energy_correction={}, bias=bias, temperature=temps, smoothing=smooth
     )
     keep = {k: v for k, v in cfg.levels.energy.items() if k not in _KP_NODES}
+    keep["TE"] = dict(keep.get("TE", {}), lvl_rev=TE_REV_WEIGHT)
     return dataclasses.replace(cfg, taxonomy=tax, levels=dataclasses.replace(cfg.levels, energy=keep))
 
 

@@ -90,10 +90,11 @@ def test_direction_does_not_move_with_volatility_alone() -> None:
 @pytest.mark.parametrize("which", ["GOOG", "EURUSD"])
 def test_real_bars_against_the_baselines(which: str) -> None:
     """Real bars labelled ex post (README): HIGHVOL at least as good as trailing realised vol;
-    direction near ER30 but not above it (the documented gap, asserted rather than hidden)."""
+    direction and LOWVOL within the documented gaps of ER30 and realised vol (EURUSD's
+    direction and GOOG's LOWVOL are below them: asserted rather than hidden)."""
     row = score(ex_post_labels(_real({"GOOG": GOOG, "EURUSD": EURUSD}[which]), name=which))
     assert row["auc_highvol"] >= row["rv_auc_highvol"]
-    assert row["auc_trend"] > 0.5 and row["er30_auc_trend"] - 0.025 <= row["auc_trend"] < row["er30_auc_trend"]
+    assert row["auc_trend"] > 0.5 and row["auc_trend"] >= row["er30_auc_trend"] - 0.025
     assert row["auc_lowvol"] >= row["rv_auc_lowvol"] - 0.035
 
 
