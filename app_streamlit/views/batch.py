@@ -239,7 +239,9 @@ def show(data: dict[str, Any]) -> None:
     st.button("Compare these runs in Run history", key="batch:open", on_click=_open_in_history,
               args=([str(r) for r in table["run_id"]],), disabled=len(table) < 1)  # fmt: skip
     st.markdown(f"**{metric} across the universe**" + (" (%)" if summary.metric in _PCT else ""))
-    st.dataframe(distribution_table(summary), hide_index=True, key="batch:table:dist", width="stretch")
+    dist = distribution_table(summary)
+    number = {c: st.column_config.NumberColumn(c, format="%.3f") for c in dist.columns if c not in ("over", "count", "% > 0")}
+    st.dataframe(dist, hide_index=True, key="batch:table:dist", width="stretch", column_config=number)
     st.caption(f"count: runs with a {metric} (a run without trades or returns has none); % > 0: the share of them above 0.")
     ui.show_chart(distribution_chart(summary), key="batch:chart:dist")
     with st.expander(f"All {len(result.outcomes)} configs and their runs"):
