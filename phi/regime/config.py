@@ -473,9 +473,9 @@ class MFTConfig:
     def reference(cls) -> MFTConfig:
         """MFT.md's defaults without this project's additions: no level features, energy
         correction or bias, temperature 1 and MFT.md's sticky rates at every level, MFT.md's
-        volatility weights in the
-        direction kingdom, the normalised direction feature at scale 1, a plain-argmax dominant
-        regime and MFT.md's c_field (near-uniform probabilities, confidence ~0)."""
+        volatility weights in the direction kingdom, the normalised direction feature at scale
+        1, a plain-argmax dominant regime and MFT.md's c_field (near-uniform probabilities,
+        confidence ~0)."""
         base = cls()
         tax = dataclasses.replace(
             base.taxonomy,
