@@ -60,7 +60,8 @@ class BatchResult:
     scheduler: str
     dashboard: str | None = None
     interrupted: bool = False
-    #: Of ``seconds``, the time it took to start the local cluster (0 on an existing one).
+    #: Of ``seconds``, the time it took to start the local cluster and load phi in its workers
+    #: (0 on an existing cluster).
     startup_seconds: float = 0.0
 
     def by_status(self, status: Status) -> list[TaskOutcome]:
@@ -211,6 +212,11 @@ def run_batch(
     return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0)
 
 
+def _load_phi() -> None:
+    """Import the pipeline (and with it the engine's compiled kernels) in a worker."""
+    import phi.pipeline  # noqa: F401
+
+
 def _on_dask(
     todo: Sequence[tuple[int, RunConfig]],
     scheduler: str | Client | None,
@@ -234,6 +240,7 @@ def _on_dask(
             started = time.perf_counter()
             cluster = stack.enter_context(local_cluster(workers))
             client = stack.enter_context(Client(cluster))
+            client.run(_load_phi)  # every worker loads phi now, not inside its first task
             startup = time.perf_counter() - started
             local = True
         elif isinstance(scheduler, str):

@@ -63,7 +63,7 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
     ok, failed, skipped = result.ok, result.failed, result.skipped
     saved = sum(o.run_id is not None for o in ok)
     console.print(
-        f"{len(result.outcomes)} config(s) in {result.seconds:.1f} s on {result.n_workers} worker(s): "
+        f"{len(result.outcomes)} config(s) in {result.seconds:.1f} s on {result.n_workers} worker(s){_startup(result)}: "
         f"{len(ok)} run ({saved} saved), {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
@@ -158,11 +158,16 @@ def batch_sweep(
     _exit_code(result)
 
 
+def _startup(result: BatchResult) -> str:
+    """' (of which 5.9 s starting the local cluster)' when the batch started one."""
+    return f" (of which {result.startup_seconds:.1f} s starting the local cluster and loading phi in it)" if result.startup_seconds else ""
+
+
 def _counts_only(result: BatchResult) -> None:
     """The batch line and the failures (a sweep's runs are summarised per symbol below)."""
     ok, failed, skipped = result.ok, result.failed, result.skipped
     console.print(
-        f"{len(result.outcomes)} run(s) in {result.seconds:.1f} s on {result.n_workers} worker(s): "
+        f"{len(result.outcomes)} run(s) in {result.seconds:.1f} s on {result.n_workers} worker(s){_startup(result)}: "
         f"{len(ok)} run, {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip

@@ -184,3 +184,13 @@ def test_trades_csv_is_byte_for_byte_what_pandas_writes() -> None:
     }
     for what, frame in cases.items():
         assert _trades_csv(frame) == frame.to_csv(index=False).encode("utf-8"), what
+
+
+def test_without_a_scheduler_the_batch_starts_and_stops_its_own_local_cluster() -> None:
+    import os
+
+    res = run_batch([config(8), config(8, "DEMO2")], n_workers=1)
+    assert res.n_workers == 1 and res.scheduler.startswith("tcp://127.0.0.1:")
+    assert 0 < res.startup_seconds < res.seconds  # started (and phi loaded) for this batch
+    assert [o.status for o in res.outcomes] == ["ok", "ok"]
+    assert {o.worker for o in res.outcomes} != {f"{os.uname().nodename}:{os.getpid()}"}  # not here
