@@ -165,3 +165,16 @@ def test_row_means_equal_nanmean_of_each_row():
         m[11, :] = np.nan
         want = np.array([nanmean(list(row)) for row in m])
         assert np.array_equal(row_nanmeans(m), want, equal_nan=True), folds
+
+
+def test_in_memory_random_and_grid_studies_create_no_optuna_study(monkeypatch):
+    def no_study(*args, **kwargs):
+        raise AssertionError("an Optuna study was created")
+
+    df = random_walk(900, seed=28)
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    monkeypatch.setattr(optuna, "create_study", no_study)
+    assert len(tuner.tune_indicator("rsi", n_trials=6, sampler="random").trials) == 6
+    assert len(tuner.tune_indicator("rsi", n_trials=4, sampler="grid").trials) == 4
+    with pytest.raises(AssertionError, match="study was created"):
+        tuner.tune_indicator("rsi", n_trials=4, sampler="tpe")  # TPE learns: Optuna's study
