@@ -31,6 +31,7 @@ __all__ = [
     "expected_max_sharpe",
     "oos_is_efficiency",
     "pbo_cscv",
+    "pbo_cscv_rows",
     "psr",
     "return_moments",
     "sharpe_per_period",
@@ -155,7 +156,13 @@ def _block_sharpe(blocks: Sequence[np.ndarray]) -> Callable[[Sequence[int]], np.
     centre = np.vstack(blocks).mean(axis=0)
     sums = np.stack([(b - centre).sum(axis=0) for b in blocks])
     squares = np.stack([((b - centre) ** 2).sum(axis=0) for b in blocks])
-    size = len(blocks[0])
+    return _sums_sharpe(centre, sums, squares, len(blocks[0]))
+
+
+def _sums_sharpe(
+    centre: np.ndarray, sums: np.ndarray, squares: np.ndarray, size: int
+) -> Callable[[Sequence[int]], np.ndarray]:
+    """The Sharpe ratios of any set of blocks from the per-block sums (see :func:`_block_sharpe`)."""
 
     def perf(combo: Sequence[int]) -> np.ndarray:
         idx = list(combo)
@@ -170,6 +177,37 @@ def _block_sharpe(blocks: Sequence[np.ndarray]) -> Callable[[Sequence[int]], np.
             return np.where(flat, 0.0, (centre + dev) / np.where(flat, 1.0, sd))
 
     return perf
+
+
+def _cscv(perf_of: Callable[[Sequence[int]], np.ndarray], n_splits: int, n: int) -> tuple[float, np.ndarray]:
+    """PBO and the logits over every half of ``n_splits`` blocks (see :func:`pbo_cscv`)."""
+    logits = []
+    for combo in itertools.combinations(range(n_splits), n_splits // 2):
+        chosen = set(combo)
+        best = int(np.argmax(perf_of(combo)))
+        oos = perf_of([i for i in range(n_splits) if i not in chosen])
+        w = _rank_of(oos, best) / (n + 1)  # rank 1 = worst
+        logits.append(math.log(w / (1.0 - w)))
+    lam = np.asarray(logits)
+    return float((lam <= 0).mean()), lam
+
+
+def pbo_cscv_rows(rows: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarray]:
+    """:func:`pbo_cscv` (Sharpe ratio performance) of ``rows.T``: one row of per-period returns per
+    trial, without building the transposed matrix; the same float operations, equal results."""
+    from phi.phiai._stats_nb import block_sums_nb
+
+    r = np.ascontiguousarray(rows, dtype=np.float64)
+    if r.ndim != 2 or n_splits < 2 or n_splits % 2:
+        raise ValueError(
+            f"pbo_cscv needs a 2-D matrix and an even n_splits >= 2, got {r.T.shape}, {n_splits}"
+        )
+    n, t = r.shape
+    if n < 2 or t < n_splits:
+        return math.nan, np.empty(0)
+    size = t // n_splits
+    centre, sums, squares = block_sums_nb(r, n_splits, size)
+    return _cscv(_sums_sharpe(centre, sums, squares, size), n_splits, n)
 
 
 def pbo_cscv(
@@ -214,15 +252,7 @@ def pbo_cscv(
         def perf_of(combo: Sequence[int]) -> np.ndarray:
             return performance(np.vstack([blocks[i] for i in combo]))
 
-    logits = []
-    for combo in itertools.combinations(range(n_splits), n_splits // 2):
-        chosen = set(combo)
-        best = int(np.argmax(perf_of(combo)))
-        oos = perf_of([i for i in range(n_splits) if i not in chosen])
-        w = _rank_of(oos, best) / (n + 1)  # rank 1 = worst
-        logits.append(math.log(w / (1.0 - w)))
-    lam = np.asarray(logits)
-    return float((lam <= 0).mean()), lam
+    return _cscv(perf_of, n_splits, n)
 
 
 def oos_is_efficiency(oos: float, is_: float) -> float:

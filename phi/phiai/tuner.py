@@ -393,13 +393,11 @@ class PhiAITuner:
         dsr = st.deflated_sharpe(sr, n, n_total, var_null, skew, kurt)
         dsr_cross = st.deflated_sharpe(sr, n, n_total, var, skew, kurt)
         trials = pool if pool is not None else self.log
-        matrix = (
-            np.column_stack([t.scores.returns for t in trials])
-            if len(trials) > 1
-            else np.empty((0, 0))
+        rows = (  # one row of development-region returns per trial: PBO's matrix, transposed
+            np.stack([t.scores.returns for t in trials]) if len(trials) > 1 else np.empty((0, 0))
         )
-        splits = 8 if matrix.shape[0] >= 8 * 20 else 4
-        pbo = st.pbo_cscv(matrix, splits)[0] if matrix.size else math.nan
+        splits = 8 if rows.shape[1] >= 8 * 20 else 4
+        pbo = st.pbo_cscv_rows(rows, splits)[0] if rows.size else math.nan
         return {
             "n_trials_total": self.n_trials_total,
             "sharpe_per_bar": sr,

@@ -178,3 +178,32 @@ def test_in_memory_random_and_grid_studies_create_no_optuna_study(monkeypatch):
     assert len(tuner.tune_indicator("rsi", n_trials=4, sampler="grid").trials) == 4
     with pytest.raises(AssertionError, match="study was created"):
         tuner.tune_indicator("rsi", n_trials=4, sampler="tpe")  # TPE learns: Optuna's study
+
+
+def test_pbo_from_rows_equals_pbo_of_the_transposed_matrix():
+    """Same block sums bit for bit (NumPy sums a matrix over axis 0 row after row), so the same
+    PBO and logits, including flat and duplicated trials."""
+    from phi.phiai import stats as st
+    from phi.phiai._stats_nb import block_sums_nb
+
+    rng = np.random.default_rng(29)
+    for _ in range(25):
+        n, t = int(rng.integers(2, 40)), int(rng.integers(16, 700))
+        splits = int(rng.choice([2, 4, 8]))
+        r = rng.normal(0.0002, 0.01, (n, t)) * 10.0 ** rng.integers(-3, 2)
+        r[0] = 0.0
+        if n > 3:
+            r[2] = r[1]
+        m = np.ascontiguousarray(r.T)
+        size = t // splits
+        blocks = [m[i * size : (i + 1) * size] for i in range(splits)]
+        centre = np.vstack(blocks).mean(axis=0)
+        sums = np.stack([(b - centre).sum(axis=0) for b in blocks])
+        squares = np.stack([((b - centre) ** 2).sum(axis=0) for b in blocks])
+        got = block_sums_nb(r, splits, size)
+        for a, b in zip(got, (centre, sums, squares), strict=True):
+            assert np.array_equal(a, b)
+        pbo, lam = st.pbo_cscv(m, splits)
+        pbo_rows, lam_rows = st.pbo_cscv_rows(r, splits)
+        assert pbo == pbo_rows and np.array_equal(lam, lam_rows)
+    assert np.isnan(st.pbo_cscv_rows(np.zeros((1, 50)), 4)[0])
