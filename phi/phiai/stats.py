@@ -179,7 +179,9 @@ def _sums_sharpe(
     return perf
 
 
-def _cscv(perf_of: Callable[[Sequence[int]], np.ndarray], n_splits: int, n: int) -> tuple[float, np.ndarray]:
+def _cscv(
+    perf_of: Callable[[Sequence[int]], np.ndarray], n_splits: int, n: int
+) -> tuple[float, np.ndarray]:
     """PBO and the logits over every half of ``n_splits`` blocks (see :func:`pbo_cscv`)."""
     logits = []
     for combo in itertools.combinations(range(n_splits), n_splits // 2):
