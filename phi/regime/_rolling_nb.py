@@ -171,9 +171,9 @@ def _robust_z_core_nb(
     floor: float,
     w16: int,
     length: int,
-) -> np.ndarray:
+    out: np.ndarray,
+) -> None:
     n, k = x.shape
-    out = np.empty((n, k))
     bufs = np.full((k, 2, length), np.inf)
     bufs[:, :, 0] = -np.inf
     cur = np.zeros(k, dtype=np.int64)
@@ -181,42 +181,55 @@ def _robust_z_core_nb(
     m_ew = np.zeros(k)
     v_ew = np.zeros(k)
     started = np.zeros(k, dtype=np.bool_)
-    for t in range(n):
-        # all windows first, then all statistics: a buffer is read long after it was written
+    # rows are read in blocks (each column's stretch copied contiguously, whatever x's layout:
+    # 26 strided streams defeat the prefetcher on long inputs), and the value leaving a window
+    # comes from a ring of the last ``window`` rows rather than from x
+    block = 512
+    rows = np.empty((block, k))
+    ring = np.empty((window, k))
+    for t0 in range(0, n, block):
+        t1 = min(n, t0 + block)
         for j in range(k):
-            v = x[t, j]
-            old = x[t - window, j] if t >= window else np.nan
-            if (v - v == 0.0) & (old - old == 0.0):
-                _replace_nb(bufs[j, cur[j]], bufs[j, 1 - cur[j]], w16, old, v)
-                cur[j] = 1 - cur[j]
-            else:
-                cnt[j] = _remove_insert_nb(bufs[j, cur[j]], cnt[j], old, v)
-        for j in range(k):
-            v = x[t, j]
-            if v != v:
-                out[t, j] = np.nan
-                continue
-            if not started[j]:
-                m_ew[j] = v
-                v_ew[j] = 0.0
-                started[j] = True
-            else:
-                d = v - m_ew[j]
-                m_ew[j] = m_ew[j] + alpha * d
-                v_ew[j] = (1.0 - alpha) * (v_ew[j] + alpha * d * d)
-            c = cnt[j]
-            if c < minp or c == 0:
-                out[t, j] = np.nan
-                continue
-            med, mad = _window_stats_nb(bufs[j, cur[j]], c, True)
-            unit = abs(med)
-            if unit == 0.0:
-                unit = 1.0
-            s = np.sqrt(v_ew[j]) if mad < mad_small * unit else 1.4826 * mad
-            if not s >= floor * unit:
-                s = floor * unit
-            out[t, j] = (v - med) / s
-    return out
+            for t in range(t0, t1):
+                rows[t - t0, j] = x[t, j]
+        for t in range(t0, t1):
+            row = rows[t - t0]
+            slot = t % window
+            # all windows first, then all statistics: a buffer is read long after it was written
+            for j in range(k):
+                v = row[j]
+                old = ring[slot, j] if t >= window else np.nan
+                ring[slot, j] = v
+                if (v - v == 0.0) & (old - old == 0.0):
+                    _replace_nb(bufs[j, cur[j]], bufs[j, 1 - cur[j]], w16, old, v)
+                    cur[j] = 1 - cur[j]
+                else:
+                    cnt[j] = _remove_insert_nb(bufs[j, cur[j]], cnt[j], old, v)
+            for j in range(k):
+                v = row[j]
+                if v != v:
+                    out[t, j] = np.nan
+                    continue
+                if not started[j]:
+                    m_ew[j] = v
+                    v_ew[j] = 0.0
+                    started[j] = True
+                else:
+                    d = v - m_ew[j]
+                    m_ew[j] = m_ew[j] + alpha * d
+                    v_ew[j] = (1.0 - alpha) * (v_ew[j] + alpha * d * d)
+                c = cnt[j]
+                if c < minp or c == 0:
+                    out[t, j] = np.nan
+                    continue
+                med, mad = _window_stats_nb(bufs[j, cur[j]], c, True)
+                unit = abs(med)
+                if unit == 0.0:
+                    unit = 1.0
+                s = np.sqrt(v_ew[j]) if mad < mad_small * unit else 1.4826 * mad
+                if not s >= floor * unit:
+                    s = floor * unit
+                out[t, j] = (v - med) / s
 
 
 def robust_z_cols_nb(
@@ -236,9 +249,10 @@ def robust_z_cols_nb(
     float64 array.
     """
     w16, length = _buffer_size(window)
-    return _robust_z_core_nb(
-        np.asarray(x, dtype=np.float64), window, minp, mad_small, alpha, floor, w16, length
-    )
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape)  # allocated by numpy (huge pages where the OS offers them): fewer page faults
+    _robust_z_core_nb(x, window, minp, mad_small, alpha, floor, w16, length, out)
+    return out
 
 
 @njit(cache=True)
@@ -250,8 +264,10 @@ def expert_weights_nb(
     starts: np.ndarray,
     affinity: np.ndarray,
     beta: float,
-) -> np.ndarray:
-    """``clip((1 - beta) w_val + beta w_aff, 0, 2)`` per bar (see experts.py), no temporaries.
+    out: np.ndarray,
+) -> None:
+    """``clip((1 - beta) w_val + beta w_aff, 0, 2)`` per bar (see experts.py) into out (bars, E),
+    no temporaries.
 
     species (bars, S), validity (S, E); node_probs (bars, nodes); the affinity levels' node
     indices are ``nodes[starts[L]:starts[L + 1]]`` and their rows of the table
@@ -260,7 +276,6 @@ def expert_weights_nb(
     n, ns = species.shape
     ne = validity.shape[1]
     nlev = starts.shape[0] - 1
-    out = np.empty((n, ne))
     val = np.empty(ne)
     aff = np.empty(ne)
     tmp = np.empty(ne)
@@ -291,7 +306,6 @@ def expert_weights_nb(
         for e in range(ne):
             v = min(1.0, max(0.0, val[e]))
             out[t, e] = min(2.0, max(0.0, (1.0 - beta) * v + beta * aff[e]))
-    return out
 
 
 
