@@ -7,10 +7,10 @@ Column ``j`` equals ``compute_signal(name, ohlcv, param_sets[j])`` bit for bit. 
 implementation calls the very kernels of :mod:`phi.indicators.signals` on NumPy arrays (no
 pandas per column), computes each shared raw piece once per distinct parameter (every SMA of
 ``dual_sma`` once per window, every EMA of ``ema_crossover`` once per period, every ATR of
-``atr_ratio`` once per ATR period; the spreads of the crossovers prepared for all candidates in
-one call of :func:`phi.indicators._batch_nb.spreads_nb`) and applies the same maps column by
-column, so every float operation is the one the per-set path does. An
-indicator without a batch implementation, or one re-registered with another ``compute``, goes
+``atr_ratio`` once per ATR period; the rms-scaled spreads of the crossovers for all candidates
+in one parallel call of :func:`phi.indicators._batch_nb.spread_signals_nb`) and applies the same
+maps column by column, so every float operation is the one the per-set path does. An indicator
+without a batch implementation, or one re-registered with another ``compute``, goes
 through :func:`~phi.indicators.registry.compute_signal` per set. The same checks as that
 function apply: parameters, columns, length, and a finite signal in [-1, 1] after the warm-up.
 """
@@ -38,13 +38,14 @@ __all__ = ["BATCHED", "batch_signals", "has_batch"]
 
 Params = Mapping[str, Any]
 #: A batch implementation: the frame's needed columns and the resolved parameter sets in,
-#: one float64 column per set out.
-Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarray]]
+#: one float64 row per set out (a list of rows or an ``(m, n)`` array).
+Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarray] | np.ndarray]
 
 
-def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> list[np.ndarray]:
-    """rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of ``idx``."""
-    x = _batch_nb.spreads_nb(
+def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """``(m, n)`` rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of
+    ``idx``, all rows in one kernel call."""
+    return _batch_nb.spread_signals_nb(
         np.ascontiguousarray(table),
         np.ascontiguousarray(den),
         idx[:, 0],
@@ -52,8 +53,11 @@ def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) ->
         idx[:, 2],
         idx[:, 3],
         sg.NOISE_TOL * 1.0,
+        NORM_WINDOW,
+        sg.NORM_GAIN,
+        _nb._refresh(NORM_WINDOW),
+        _nb.GUARD,
     )
-    return [_nb.rms_scale_nb(row, NORM_WINDOW, sg.NORM_GAIN) for row in x]
 
 
 def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
@@ -61,7 +65,7 @@ def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
     return {w: i for i, w in enumerate(sorted({p[k] for p in sets for k in ("fast", "slow")}))}
 
 
-def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> np.ndarray:
     c = cols["close"]
     rows = _windows(sets)
     table = [_nb.sma_nb(c, w, 0) for w in rows]
@@ -72,7 +76,7 @@ def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> lis
     return _spreads(table, table, idx)
 
 
-def _ema_crossover(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
+def _ema_crossover(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> np.ndarray:
     c = cols["close"]
     rows = _windows(sets)
     table = [_nb.ema_nb(c, w, 2.0 / (w + 1), w - 1) for w in rows]
@@ -237,10 +241,8 @@ def batch_signals(name: str, ohlcv: pd.DataFrame, param_sets: Sequence[Params]) 
     _check_frame(ohlcv, spec.inputs)
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
     cols = {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
-    rows = np.ascontiguousarray(batch(cols, sets))
-    with np.errstate(invalid="ignore"):
-        bad = (np.arange(n)[None, :] >= warms[:, None]) & ~(np.abs(rows) <= 1.0)
-    if bad.any():
-        j = int(np.argmax(bad.any(axis=1)))
+    rows = np.ascontiguousarray(batch(cols, sets), dtype=np.float64)
+    j = int(_batch_nb.first_bad_row_nb(rows, warms))
+    if j >= 0:
         _check_signal(spec, pd.Series(rows[j], index=ohlcv.index), ohlcv, int(warms[j]))  # raises
     return rows.T

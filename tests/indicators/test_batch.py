@@ -106,3 +106,35 @@ def dataclass_replace(obj, **changes):  # noqa: ANN001, ANN003, ANN201
     import dataclasses
 
     return dataclasses.replace(obj, **changes)
+
+
+def test_fused_spread_kernel_equals_rms_scale_nb():
+    """spread_signals_nb writes rms_scale_nb's loop out: every row equals rms_scale_nb of the
+    prepared spread, bit for bit, through refreshes, huge bars leaving the window, flat stretches,
+    infinities, NaN spreads and warm-ups at or past the end."""
+    from phi.indicators import _batch_nb, _nb
+    from phi.indicators import signals as sg
+    from phi.indicators.params import NORM_WINDOW
+
+    rng = np.random.default_rng(7)
+    n = 1300  # past two refreshes (every 512 bars)
+    a = rng.normal(size=(4, n))
+    a[1, 300] = 1e12  # a huge bar that later leaves the window
+    a[2, 400:700] = 0.0  # a flat stretch (zero spread)
+    a[3, 50] = np.nan  # a NaN spread after the warm-up: read as 0
+    den = np.ones((2, n))
+    den[1, 900] = 0.0  # a zero divisor: +/-inf, read as the largest finite float
+    fast = np.array([1, 2, 3, 0, 1, 0], dtype=np.int64)
+    slow = np.array([0, 0, 0, 3, 2, 1], dtype=np.int64)
+    div = np.array([0, 1, 0, 1, 0, 0], dtype=np.int64)
+    start = np.array([0, 19, 0, 1240, n + 5, 199], dtype=np.int64)
+    out = _batch_nb.spread_signals_nb(
+        a, den, fast, slow, div, start, sg.NOISE_TOL, NORM_WINDOW, sg.NORM_GAIN,
+        _nb._refresh(NORM_WINDOW), _nb.GUARD,
+    )  # fmt: skip
+    for j in range(len(fast)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = (a[fast[j]] - a[slow[j]]) / den[div[j]]
+        want = sg.rms_scale(x, int(start[j]))
+        assert_identical(out[j], want)
+    assert np.isnan(out[4]).all() and np.isfinite(out[3]).sum() == 1  # warm-ups at the end
