@@ -231,7 +231,8 @@ class Evaluator:
         score = values[:, -1].tolist()
         trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
         drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
-        returns = equity[:, 1:] / equity[:, :-1] - 1.0  # equity[:, 0]: the flat lead bar
+        returns = np.divide(equity[:, 1:], equity[:, :-1])  # equity[:, 0]: the flat lead bar
+        returns -= 1.0
         sharpe = sharpes_per_period(returns).tolist()
         return [
             TrialScores(

@@ -55,18 +55,26 @@ def sharpe_per_period(returns: np.ndarray) -> float:
 
 def sharpes_per_period(returns: np.ndarray) -> np.ndarray:
     """:func:`sharpe_per_period` of every row of a ``(m, T)`` matrix, with the same float
-    operations (row reductions of a C-contiguous matrix sum as a 1-D array does); rows with a
-    non-finite value go through :func:`sharpe_per_period` itself."""
+    operations (row reductions of a C-contiguous matrix sum as a 1-D array does; the mean and
+    sample variance as ``ndarray.std`` computes them); rows with a non-finite value (a row whose
+    sum is finite has none) go through :func:`sharpe_per_period` itself."""
     r = np.ascontiguousarray(returns, dtype=np.float64)
     out = np.full(r.shape[0], math.nan)
     if r.shape[0] == 0:
         return out
-    finite = np.isfinite(r).all(axis=1)
-    if r.shape[1] >= 2 and finite.any():
+    t = r.shape[1]
+    if t >= 2:
+        mean = r.sum(axis=1) / t
+        finite = np.isfinite(mean)
         ok = r[finite] if not finite.all() else r
-        sd = ok.std(axis=1, ddof=1)
+        mu = mean[finite]
+        dev = ok - mu[:, None]
+        np.multiply(dev, dev, out=dev)
+        sd = np.sqrt(dev.sum(axis=1) / (t - 1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[finite] = np.where(sd > 0, ok.mean(axis=1) / sd, math.nan)
+            out[finite] = np.where(sd > 0, mu / sd, math.nan)
+    else:
+        finite = np.zeros(r.shape[0], dtype=bool)
     for j in np.flatnonzero(~finite):
         out[j] = sharpe_per_period(r[j])
     return out
@@ -150,24 +158,29 @@ def _sharpe_cols(block: np.ndarray) -> np.ndarray:
         return np.where(sd > 0, block.mean(axis=0) / np.where(sd > 0, sd, 1.0), 0.0)
 
 
-def _block_sharpe(blocks: Sequence[np.ndarray]) -> Callable[[Sequence[int]], np.ndarray]:
-    """Column-wise :func:`_sharpe_cols` of the rows of any set of equal blocks, from each block's
-    column sums of deviations from the whole sample's column means (exact up to rounding)."""
+def _block_sums(blocks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole sample's column means and each block's column sums of the deviations from them
+    and of their squares (what :func:`_sums_sharpe` takes)."""
     centre = np.vstack(blocks).mean(axis=0)
     sums = np.stack([(b - centre).sum(axis=0) for b in blocks])
     squares = np.stack([((b - centre) ** 2).sum(axis=0) for b in blocks])
-    return _sums_sharpe(centre, sums, squares, len(blocks[0]))
+    return centre, sums, squares
 
 
 def _sums_sharpe(
     centre: np.ndarray, sums: np.ndarray, squares: np.ndarray, size: int
-) -> Callable[[Sequence[int]], np.ndarray]:
-    """The Sharpe ratios of any set of blocks from the per-block sums (see :func:`_block_sharpe`)."""
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Column-wise :func:`_sharpe_cols` of the rows of block sets, from the per-block sums (exact
+    up to rounding): ``perf(idx)`` for a ``(C, h)`` array of block numbers gives the ``(C, N)``
+    Sharpe ratios of the ``C`` sets of ``h`` blocks. Each set's sums add its blocks' rows one
+    after the other, in ``idx``'s order (as NumPy's axis-0 sum of those rows does)."""
 
-    def perf(combo: Sequence[int]) -> np.ndarray:
-        idx = list(combo)
-        rows = size * len(idx)
-        s, q = sums[idx].sum(axis=0), squares[idx].sum(axis=0)
+    def perf(idx: np.ndarray) -> np.ndarray:
+        rows = size * idx.shape[1]
+        s, q = sums[idx[:, 0]], squares[idx[:, 0]]
+        for k in range(1, idx.shape[1]):
+            s = s + sums[idx[:, k]]
+            q = q + squares[idx[:, k]]
         dev = s / rows  # the block set's mean minus the centre
         var = np.maximum(q - s * dev, 0.0) / (rows - 1)
         sd = np.sqrt(var)
@@ -177,6 +190,33 @@ def _sums_sharpe(
             return np.where(flat, 0.0, (centre + dev) / np.where(flat, 1.0, sd))
 
     return perf
+
+
+def _halves(n_splits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every choice of ``n_splits // 2`` blocks (in-sample) and its complement, as rows."""
+    ins = list(itertools.combinations(range(n_splits), n_splits // 2))
+    outs = [[i for i in range(n_splits) if i not in set(c)] for c in ins]
+    return np.array(ins, dtype=np.int64), np.array(outs, dtype=np.int64)
+
+
+def _logits(oos: np.ndarray, best: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+    """PBO and the logits from each combination's out-of-sample scores ``(C, N)`` and in-sample
+    winner: :func:`_rank_of` of the winner per row, ``λ = ln(ω / (1 - ω))``."""
+    v = oos[np.arange(len(best)), best][:, None]
+    rank = (oos < v).sum(axis=1) + ((oos == v).sum(axis=1) + 1) / 2.0
+    rank[np.isnan(oos).any(axis=1)] = math.nan
+    w = rank / (n + 1)  # rank 1 = worst
+    lam = np.array([math.log(x) for x in (w / (1.0 - w)).tolist()])
+    return float((lam <= 0).mean()), lam
+
+
+def _cscv_sums(
+    centre: np.ndarray, sums: np.ndarray, squares: np.ndarray, size: int, n_splits: int, n: int
+) -> tuple[float, np.ndarray]:
+    """:func:`_cscv` with the Sharpe ratio from per-block sums, every combination at once."""
+    perf = _sums_sharpe(centre, sums, squares, size)
+    ins, outs = _halves(n_splits)
+    return _logits(perf(outs), np.argmax(perf(ins), axis=1), n)
 
 
 def _cscv(
@@ -209,7 +249,7 @@ def pbo_cscv_rows(rows: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarr
         return math.nan, np.empty(0)
     size = t // n_splits
     centre, sums, squares = block_sums_nb(r, n_splits, size)
-    return _cscv(_sums_sharpe(centre, sums, squares, size), n_splits, n)
+    return _cscv_sums(centre, sums, squares, size, n_splits, n)
 
 
 def pbo_cscv(
@@ -248,11 +288,10 @@ def pbo_cscv(
     size = t // n_splits
     blocks = [m[i * size : (i + 1) * size] for i in range(n_splits)]
     if performance is None:  # Sharpe ratios from per-block sums: no row copies per combination
-        perf_of = _block_sharpe(blocks)
-    else:
+        return _cscv_sums(*_block_sums(blocks), size, n_splits, n)
 
-        def perf_of(combo: Sequence[int]) -> np.ndarray:
-            return performance(np.vstack([blocks[i] for i in combo]))
+    def perf_of(combo: Sequence[int]) -> np.ndarray:
+        return performance(np.vstack([blocks[i] for i in combo]))
 
     return _cscv(perf_of, n_splits, n)
 
