@@ -13,7 +13,9 @@ binary-search path. Results are exact (the same order statistics as
 ``pandas.rolling().median()``) and do not depend on the bars after t.
 
 Also here, as it is per-bar work of the same kind: the experts' weights in one pass
-(:func:`expert_weights_nb`) and the mixer's core (:func:`mix_core_nb`).
+(:func:`expert_weights_nb`), the mixer's core (:func:`mix_core_nb`), the sticky-logit recursion
+of :func:`phi.regime.taxonomy.node_logits` (:func:`sticky_logits_chunk_nb`) and the entropy
+feature with an in-place histogram (:func:`rolling_entropy_fast_nb`).
 """
 
 from __future__ import annotations
