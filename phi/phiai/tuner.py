@@ -211,7 +211,13 @@ class PhiAITuner:
         if isinstance(candidates, str):
             candidates = [candidates]
         self.candidates = (
-            list(dict.fromkeys(candidates)) if candidates is not None else [n for n in list_indicators() if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")]
+            list(dict.fromkeys(candidates))
+            if candidates is not None
+            else [
+                n
+                for n in list_indicators()
+                if n not in PRESET_RULES and n not in ("ml_classifier", "rl_agent")
+            ]
         )
         if not self.candidates:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
@@ -276,7 +282,9 @@ class PhiAITuner:
         else:
             smp = optuna.samplers.RandomSampler(seed=self.seed)
         return optuna.create_study(
-            study_name=f"{self.study_name}-{name}" if self.study_name else f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
+            study_name=f"{self.study_name}-{name}"
+            if self.study_name
+            else f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
             storage=self._storage_url(),
             sampler=smp,
             direction="maximize" if self.direction == "maximize" else "minimize",
@@ -332,7 +340,10 @@ class PhiAITuner:
         keys = [tuple(t.params) for t in trials]
         if not trials or len(set(keys)) > 1:
             return self._trial_frame_rows(trials, is_mean, oos_mean)
-        cols: dict[str, Any] = {"number": list(range(len(trials))), "name": [t.name for t in trials]}
+        cols: dict[str, Any] = {
+            "number": list(range(len(trials))),
+            "name": [t.name for t in trials],
+        }
         for key in keys[0]:
             cols[key] = [t.params[key] for t in trials]
         cols["is_score"] = is_mean.tolist()
@@ -592,7 +603,9 @@ class PhiAITuner:
         trials = self.log[start:]
         if self.study_name is not None:  # count the trials other processes finished in this study
             complete = optuna.trial.TrialState.COMPLETE
-            self._shared_trials += max(0, len(study.get_trials(deepcopy=False, states=(complete,))) - len(trials))
+            self._shared_trials += max(
+                0, len(study.get_trials(deepcopy=False, states=(complete,))) - len(trials)
+            )
         return self._result(name, space, trials)
 
     def _without_optuna(self, points: list[dict[str, Any]] | None, sampler: str) -> bool:
