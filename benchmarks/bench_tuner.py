@@ -25,6 +25,8 @@ development region with ``equity_out``), per-trial Sharpe ratios one at a time. 
 trial tables (and ``phiai_full_auto``'s statistics) must be equal, or the script stops.
 
 Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled).
+``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
+preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest).
 """
 
 from __future__ import annotations
@@ -224,6 +226,59 @@ def bench_grid(bars, repeat: int) -> dict:  # noqa: ANN001
     }
 
 
+def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
+    """Milliseconds of CPU time per stage of the grid call (mean over ``rounds`` calls after a
+    warm-up), each stage timed where the tuner calls it; ``other`` is the rest of the call."""
+    from phi.backtest.segments import SegmentSweep
+    from phi.phiai import evaluate
+
+    spent: dict[str, float] = dict.fromkeys(
+        ("signals", "simulations", "bar preparation", "trial sharpes", "pbo_dsr",
+         "walk_forward", "trial_table", "total"),
+        0.0,
+    )  # fmt: skip
+    patches = [
+        (evaluate, "batch_signals", "signals"),
+        (SegmentSweep, "run", "simulations"),
+        (SegmentSweep, "__init__", "bar preparation"),
+        (evaluate, "sharpes_per_period", "trial sharpes"),
+        (PhiAITuner, "_luck_stats", "pbo_dsr"),
+        (PhiAITuner, "_walk_forward", "walk_forward"),
+        (PhiAITuner, "_trial_frame", "trial_table"),
+    ]
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+
+    def timed(fn, label):  # noqa: ANN001, ANN202
+        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            t0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - t0
+
+        return run
+
+    def call() -> None:
+        PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
+            "dual_sma", sampler="grid", grid=GRID
+        )
+
+    call()
+    try:
+        for obj, name, label in patches:
+            setattr(obj, name, timed(getattr(obj, name), label))
+        for _ in range(rounds):
+            t0 = time.process_time()
+            call()
+            spent["total"] += time.process_time() - t0
+    finally:
+        for obj, name, fn in saved:
+            setattr(obj, name, fn)
+    out = {k: v / rounds * 1e3 for k, v in spent.items()}
+    out["other"] = out["total"] - sum(v for k, v in out.items() if k != "total")
+    return out
+
+
 def table(rows: list[dict]) -> str:
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -240,10 +295,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--stages", action="store_true", help="only the grid call's CPU time per stage (ms)"
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
     bars = load_bars(DatasetSpec("DEMO", start="2015-01-01", end="2024-12-31"))
+    if args.stages:
+        stages = grid_stages(bars)
+        print("CPU ms per stage of the 345-point grid call:\n")
+        print(table([{k: round(v, 1) for k, v in stages.items()}]))
+        print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
     n = 24 if args.quick else 200
     rows = [
         bench_tune(bars, name, n, sampler, args.repeat)
