@@ -91,7 +91,9 @@ class RegimeResult:
     nothing downstream reads (``raw_features``, ``energy``, ``logits``, ``node_log_probs``,
     ``species_probs``) are not kept by ``run``: the first access to any of them re-runs the
     front of the pipeline on a copy of the bars (deterministic: the same values ``run``
-    computed) and keeps them.
+    computed) and keeps them. The projections (``expected``, ``variance``) are likewise
+    computed on first access, from the expert signals recomputed in float64 on those bars and
+    the regime bins.
     """
 
     features: pd.DataFrame
@@ -99,8 +101,6 @@ class RegimeResult:
     regime_probs: pd.DataFrame
     signals: pd.DataFrame
     weights: pd.DataFrame
-    expected: pd.DataFrame
-    variance: pd.DataFrame
     mix: pd.DataFrame
     warmup: int
     levels: pd.DataFrame
@@ -109,15 +109,34 @@ class RegimeResult:
     #: recomputes the internals not kept by ``run`` (raw features, energies, logits, node
     #: log-probabilities, species probabilities): the front of the pipeline on the same bars
     _recompute: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
+    #: computes the projections (``expected``, ``variance``) on first access
+    _project: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
 
     def _internal(self, name: str) -> pd.DataFrame:
-        cache: dict[str, pd.DataFrame] | None = self.__dict__.get("_internal_cache")
+        return self._lazy(name, "_internal_cache", self._recompute)
+
+    def _lazy(
+        self, name: str, slot: str, compute: Callable[[], dict[str, pd.DataFrame]] | None
+    ) -> pd.DataFrame:
+        cache: dict[str, pd.DataFrame] | None = self.__dict__.get(slot)
         if cache is None:
-            if self._recompute is None:
+            if compute is None:
                 raise AttributeError(f"this RegimeResult was built without its {name}")
-            cache = self._recompute()
-            object.__setattr__(self, "_internal_cache", cache)  # frozen: set once, on first use
+            cache = compute()
+            object.__setattr__(self, slot, cache)  # frozen: set once, on first use
         return cache[name]
+
+    @property
+    def expected(self) -> pd.DataFrame:
+        """Mixture mean of the experts' one-step projections (bars, experts; float32;
+        computed on first access)."""
+        return self._lazy("expected", "_projection_cache", self._project)
+
+    @property
+    def variance(self) -> pd.DataFrame:
+        """Mixture variance of the experts' one-step projections (float32; computed on
+        first access)."""
+        return self._lazy("variance", "_projection_cache", self._project)
 
     @property
     def raw_features(self) -> pd.DataFrame:
@@ -221,7 +240,6 @@ class RegimeEngine:
         mixed = mix(s, w, fld, vz, gz, cfg.experts, cfg.confidence)
         del vz, gz
         w = _f32(w)
-        expected, variance = project(s, fld.regimes, cfg.projection)
         s = _f32(s)
 
         idx = ohlcv.index
@@ -232,20 +250,20 @@ class RegimeEngine:
             return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
 
         bars = ohlcv[["open", "high", "low", "close", "volume"]].copy()
+        regimes = frame(fld.regimes, REGIMES)
         return RegimeResult(
             features=_frame(z, idx, cfg.features),
             node_probs=frame(node_probs, NODES),
-            regime_probs=frame(fld.regimes, REGIMES),
+            regime_probs=regimes,
             signals=pd.DataFrame(s, index=idx, columns=experts, copy=False),
             weights=frame(w, experts),
-            expected=frame(expected, experts),
-            variance=frame(variance, experts),
             mix=frame(mixed, MIX_COLUMNS),
             warmup=k,
             levels=front_levels,
             volume_gate=pd.Series(gate, index=idx, name="volume_gate"),
             dominant_margin=cfg.probability.dominant_margin,
             _recompute=functools.partial(_internals, bars, cfg, k),
+            _project=functools.partial(_projections, bars, regimes, cfg, k),
         )
 
 
@@ -311,3 +329,19 @@ def _internals(bars: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataF
         "node_log_probs": frame(f.field.node_log_probs, NODES),
         "species_probs": frame(f.field.species, SPECIES_IDS),
     }
+
+
+def _projections(bars: pd.DataFrame, regimes: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataFrame]:
+    """The projections ``run`` leaves for first access: the expert signals recomputed (float64)
+    from its bars and the regime bins it returned (the rows it masked to NaN are masked again in
+    the output, and project_nb reads each bar's own bins only)."""
+    experts = list(cfg.experts.validity)
+    s = expert_signals(bars, experts).to_numpy(dtype=np.float64)
+    expected, variance = project(s, regimes.to_numpy(dtype=np.float64), cfg.projection)
+    idx = bars.index
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        values[:k] = np.nan
+        return pd.DataFrame(values, index=idx, columns=experts, copy=False)
+
+    return {"expected": frame(expected), "variance": frame(variance)}

@@ -426,3 +426,22 @@ def test_field_without_log_probs_gives_the_same_probabilities() -> None:
     assert lean.node_log_probs.shape == (0, len(NODES)) and full.node_log_probs.shape == (200, len(NODES))
     for name in ("node_probs", "species", "regimes", "group_entropy"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+
+
+def test_projections_computed_on_first_access_equal_the_eager_pipeline() -> None:
+    """``expected`` / ``variance`` are built on first access (from float64 expert signals
+    recomputed on the bars ``run`` saw and the regime bins): the same values as projecting
+    the run's own signals, and a later change to the caller's frame changes nothing."""
+    from phi.regime.experts import expert_signals
+
+    df = make_ohlcv(400, 23)
+    res = ENGINE.run(df)
+    experts = list(ENGINE.config.experts.validity)
+    s = expert_signals(df, experts).to_numpy(dtype=np.float64)
+    e, v = project(s, res.regime_probs.to_numpy(), ENGINE.config.projection)
+    e[: res.warmup] = np.nan
+    v[: res.warmup] = np.nan
+    df.iloc[:, :4] *= 3.0
+    np.testing.assert_array_equal(res.expected.to_numpy(), e)
+    np.testing.assert_array_equal(res.variance.to_numpy(), v)
+    assert res.expected is res.expected and list(res.variance.columns) == experts
