@@ -148,16 +148,26 @@ def rolling_corr_nb(x: np.ndarray, y: np.ndarray, window: int, minp: int) -> np.
     """Rolling Pearson correlation over the pairs where both are valid; 0 if either is flat."""
     n = x.shape[0]
     out = np.full(n, np.nan)
+    bad = 0  # pairs in the window with a NaN: none -> the same sums without the tests
     for t in range(n):
         lo = max(0, t - window + 1)
+        bad += not (x[t] == x[t] and y[t] == y[t])
+        if t >= window:
+            bad -= not (x[t - window] == x[t - window] and y[t - window] == y[t - window])
         sx = 0.0
         sy = 0.0
         c = 0
-        for i in range(lo, t + 1):
-            if x[i] == x[i] and y[i] == y[i]:
+        if bad == 0:
+            for i in range(lo, t + 1):
                 sx += x[i]
                 sy += y[i]
-                c += 1
+            c = t + 1 - lo
+        else:
+            for i in range(lo, t + 1):
+                if x[i] == x[i] and y[i] == y[i]:
+                    sx += x[i]
+                    sy += y[i]
+                    c += 1
         if c < minp or c < 2:
             continue
         mx = sx / c
@@ -165,13 +175,21 @@ def rolling_corr_nb(x: np.ndarray, y: np.ndarray, window: int, minp: int) -> np.
         sxx = 0.0
         syy = 0.0
         sxy = 0.0
-        for i in range(lo, t + 1):
-            if x[i] == x[i] and y[i] == y[i]:
+        if bad == 0:
+            for i in range(lo, t + 1):
                 dx = x[i] - mx
                 dy = y[i] - my
                 sxx += dx * dx
                 syy += dy * dy
                 sxy += dx * dy
+        else:
+            for i in range(lo, t + 1):
+                if x[i] == x[i] and y[i] == y[i]:
+                    dx = x[i] - mx
+                    dy = y[i] - my
+                    sxx += dx * dx
+                    syy += dy * dy
+                    sxy += dx * dy
         if sxx <= 1e-300 or syy <= 1e-300:
             out[t] = 0.0
         else:
@@ -323,31 +341,32 @@ def field_nb(
     n_base: int,
     u: np.ndarray,
     vol: np.ndarray,
-    keep_lp: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The probability field in one pass per bar (see probability_field.py).
+    node_lp: np.ndarray,
+    node_p: np.ndarray,
+    ent: np.ndarray,
+    species: np.ndarray,
+    regimes: np.ndarray,
+) -> None:
+    """The probability field in one pass per bar (see probability_field.py), into the
+    caller's arrays (numpy allocates them: huge pages where the OS offers them, fewer page
+    faults than numba's allocator on long inputs).
 
     logits (bars, nodes); inv_temp, group, parent (nodes,): 1 / temperature, sibling group and
     parent node (-1: none) of each node; paths (species, levels); base (species,) base-regime
     code; u (bars,) up share; vol = node indices of LV, NV, HV. The state bins' shares use the
-    species' paths without their phylum factor. Returns node log-probs within
-    groups, marginal node probs, normalised group entropies, species probs (these four
-    float32: computed in float64, rounded when stored) and the 8 bins (float64)
-    (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL) for
-    base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV. ``keep_lp=False``: the node
-    log-probs are not stored (an empty (0, nodes) array is returned).
+    species' paths without their phylum factor. Writes node log-probs within groups
+    (node_lp; 0 rows: not stored), marginal node probs, normalised group entropies, species
+    probs (these four float32: computed in float64, rounded when stored) and the 8 bins
+    (float64) (TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL,
+    HIGHVOL) for base codes 0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV.
     """
     n, k = logits.shape
     ng = group_size.shape[0]
     ns, nl = paths.shape
-    node_lp = np.empty((n if keep_lp else 0, k), dtype=np.float32)
-    node_p = np.empty((n, k), dtype=np.float32)
+    keep_lp = node_lp.shape[0] > 0
     lp_row = np.empty(k)
     p_row = np.empty(k)
-    ent = np.empty((n, ng), dtype=np.float32)
     h_row = np.empty(ng)
-    species = np.empty((n, ns), dtype=np.float32)
-    regimes = np.empty((n, 8))
     gmax = np.empty(ng)
     gsum = np.empty(ng)
     glog = np.empty(ng)
@@ -441,7 +460,6 @@ def field_nb(
         if keep_lp:
             for j in range(k):
                 node_lp[t, j] = lp_row[j]
-    return node_lp, node_p, ent, species, regimes
 
 
 @njit(cache=True)

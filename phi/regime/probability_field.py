@@ -91,7 +91,13 @@ def probability_field(
     scale = cfg.probability.direction_scale
     u = sigmoid(scale * np.nan_to_num(np.asarray(direction_z, dtype=np.float64), nan=0.0))
     vol = np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64)
-    node_lp, node_p, ent, species, regimes = _nb.field_nb(
+    n, k = len(logits), len(NODES)
+    node_lp = np.empty((n if keep_log_probs else 0, k), dtype=np.float32)
+    node_p = np.empty((n, k), dtype=np.float32)
+    ent = np.empty((n, len(GROUPS)), dtype=np.float32)
+    species = np.empty((n, len(SPECIES_PATHS)), dtype=np.float32)
+    regimes = np.empty((n, 8))
+    _nb.field_nb(
         np.ascontiguousarray(logits, dtype=np.float64),
         inv_temp,
         group,
@@ -102,7 +108,11 @@ def probability_field(
         len(BASE_REGIMES),
         u,
         vol,
-        keep_log_probs,
+        node_lp,
+        node_p,
+        ent,
+        species,
+        regimes,
     )
     return Field(node_lp, node_p, species, regimes, ent)
 

@@ -241,3 +241,34 @@ def test_rolling_entropy_fast_bit_identical_to_the_plain_kernel(window: int, min
             col = np.ascontiguousarray(x[:, j])
             np.testing.assert_array_equal(rolling_entropy_fast_nb(col, window, minp, bins),
                                           _nb.rolling_entropy_nb(col, window, minp, bins))
+
+
+def _corr_ref(x: np.ndarray, y: np.ndarray, window: int, minp: int) -> np.ndarray:
+    """The rolling correlation kernel before its NaN-free fast path: every window summed in
+    two passes over its valid pairs (plain Python, the same operations in the same order)."""
+    out = np.full(len(x), np.nan)
+    for t in range(len(x)):
+        lo = max(0, t - window + 1)
+        pairs = [(a, b) for a, b in zip(x[lo : t + 1], y[lo : t + 1], strict=True) if a == a and b == b]
+        if len(pairs) < max(minp, 2):
+            continue
+        sx = sy = 0.0
+        for a, b in pairs:
+            sx += a
+            sy += b
+        mx, my = sx / len(pairs), sy / len(pairs)
+        sxx = syy = sxy = 0.0
+        for a, b in pairs:
+            sxx += (a - mx) * (a - mx)
+            syy += (b - my) * (b - my)
+            sxy += (a - mx) * (b - my)
+        out[t] = 0.0 if sxx <= 1e-300 or syy <= 1e-300 else min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+    return out
+
+
+@pytest.mark.parametrize(("window", "minp"), [(40, 15), (5, 2), (1, 1)])
+def test_rolling_corr_bit_identical_to_the_two_pass_reference(window: int, minp: int) -> None:
+    x = _data(900, 4)
+    y = np.roll(x, 10)
+    y[50:53] = np.nan
+    np.testing.assert_array_equal(_nb.rolling_corr_nb(x, y, window, minp), _corr_ref(x, y, window, minp))
