@@ -91,9 +91,9 @@ def probability_field(
     scale = cfg.probability.direction_scale
     u = sigmoid(scale * np.nan_to_num(np.asarray(direction_z, dtype=np.float64), nan=0.0))
     vol = np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64)
-    n, k = len(logits), len(NODES)
-    node_lp = np.empty((n if keep_log_probs else 0, k), dtype=np.float32)
-    node_p = np.empty((n, k), dtype=np.float32)
+    n, nn = len(logits), len(NODES)
+    node_lp = np.empty((n if keep_log_probs else 0, nn), dtype=np.float32)
+    node_p = np.empty((n, nn), dtype=np.float32)
     ent = np.empty((n, len(GROUPS)), dtype=np.float32)
     species = np.empty((n, len(SPECIES_PATHS)), dtype=np.float32)
     regimes = np.empty((n, 8))
