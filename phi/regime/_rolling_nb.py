@@ -379,11 +379,13 @@ def sticky_logits_chunk_nb(
         start = first and t == 0
         for j in range(k):
             cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
+        s = 0.0
         for c in range(cls.shape[0]):
             j = cls[c]
-            x = cur[parent[c]]
-            q = np.exp(-abs(x))
-            s = 1.0 / (1.0 + q) if x >= 0.0 else q / (1.0 + q)
+            if c == 0 or parent[c] != parent[c - 1]:  # siblings share their kingdom's sigmoid
+                x = cur[parent[c]]
+                q = np.exp(-abs(x))
+                s = 1.0 / (1.0 + q) if x >= 0.0 else q / (1.0 + q)
             e[t, j] = e[t, j] * s
             cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
         for j in range(k):
