@@ -732,3 +732,380 @@ def simulate_segments_many_nb(
         _segments_col_nb(
             j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
         )
+
+
+# ---- the plain case: next-open fills, no stops, targets or time exits ----------------
+#
+# Most sweeps (the tuner's walk-forward segments with the default config) trade only on signal
+# crosses at the next open. Their bar loop then splits into two cheap passes that give the
+# general kernel's numbers bit for bit (tests hold them equal): per candidate, a scalar pass
+# over the bars that finds the fills (the same decisions, fills, costs and ruin rule, but only
+# the bars where the account changes are written: the cash and position from that bar on); then
+# ``LANES`` candidates at a time in lock-step, the equity ``cash + position * close`` of every
+# bar and its drawdown and daily-return statistics, the same float operations in the same order
+# per candidate, in loops the compiler vectorises (the general kernel's running mean of daily
+# returns is one long chain of divisions per candidate; side by side, LANES chains overlap).
+
+#: Candidates simulated side by side in the second pass of the plain kernels.
+LANES = 16
+
+# per-candidate counters of the first pass (ev_int[k, field])
+PA_CLOSED = 0
+PA_WINS = 1
+PA_OPEN = 2
+PA_SKIPPED = 3
+PA_EXPOSED = 4
+PA_RUIN = 5  # bar whose close found equity <= 0, -1 if none
+PA_RUIN_CLOSE = 6  # that bar if a position was closed there (its equity is the cash), else -1
+PA_EVENTS = 7  # account changes written
+N_PA = 8
+
+# per-candidate results of the second pass (acc[field, k])
+ACC_EQ = 0  # equity at the last bar
+ACC_MAX_DD = 1
+ACC_MAX_UNDER = 2
+ACC_R_MEAN = 3
+ACC_R_M2 = 4
+ACC_DOWN_SQ = 5
+N_ACC = 6
+
+
+@njit(cache=True, error_model="numpy")
+def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
+    """First pass for candidate ``k``: :func:`simulate_col_nb`'s decisions and fills without
+    stops or time exits. Writes the bars where the account changes with the cash and position
+    from that bar's close on (``ev_*[k, :pa[k, PA_EVENTS]]``) and the trade counters."""
+    n = c.shape[0]
+    thr = fp[FP_ENTRY_THR]
+    xthr = fp[FP_EXIT_THR]
+    comm_pct = fp[FP_COMM_PCT]
+    comm_fixed = fp[FP_COMM_FIXED]
+    slip = fp[FP_SLIP]
+    allow_short = ip[IP_ALLOW_SHORT] != 0
+    signal_exit = ip[IP_SIGNAL_EXIT] != 0
+    warmup = ip[IP_WARMUP]
+    cash = fp[FP_INIT_CASH]
+    side = 0
+    units = 0.0
+    entry_price = 0.0
+    entry_costs = 0.0
+    pend_exit = False
+    pend_entry = 0
+    s_prev = np.nan
+    ruined = False
+    ruin_bar = -1
+    ruin_close = -1
+    n_ev = 0
+    n_closed = 0
+    n_wins = 0
+    gross_win = 0.0
+    gross_loss = 0.0
+    skipped = 0
+    exposed = 0
+    for t in range(n):
+        ct = c[t]
+        if pend_exit or pend_entry != 0:
+            ot = o[t]
+            if pend_exit and side != 0:
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ot, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+            if pend_entry != 0 and side == 0:
+                u, cash_delta, costs = _entry_fill_nb(
+                    ot, pend_entry, cash, fp, ip, comm_pct, comm_fixed, slip
+                )
+                if u > 0.0:
+                    cash += cash_delta
+                    side = pend_entry
+                    units = u
+                    entry_price = ot
+                    entry_costs = costs
+                else:
+                    skipped += 1
+            pend_exit = False
+            pend_entry = 0
+            ev_bar[k, n_ev] = t
+            ev_cash[k, n_ev] = cash
+            ev_pos[k, n_ev] = side * units
+            n_ev += 1
+        exit_now = False
+        entry_dir = 0
+        cur = s[t]
+        prev = s_prev
+        s_prev = cur
+        if t >= warmup and not ruined:
+            if (
+                side != 0
+                and signal_exit
+                and (
+                    (side > 0 and prev > xthr and cur <= xthr)
+                    or (side < 0 and prev < -xthr and cur >= -xthr)
+                )
+            ):
+                exit_now = True
+            if side == 0 or exit_now:
+                if prev <= thr and cur > thr:
+                    entry_dir = 1
+                elif allow_short and prev >= -thr and cur < -thr:
+                    entry_dir = -1
+        pend_exit = exit_now
+        pend_entry = entry_dir
+        pos = side * units
+        eq = cash + pos * ct
+        if eq <= 0.0 and not ruined:
+            ruined = True
+            ruin_bar = t
+            pend_exit = False
+            pend_entry = 0
+            if side != 0:
+                cash_delta, pnl, x_costs = _exit_fill_nb(
+                    ct, side, units, entry_price, entry_costs, comm_pct, comm_fixed, slip
+                )
+                cash += cash_delta
+                n_closed += 1
+                if pnl > 0.0:
+                    n_wins += 1
+                    gross_win += pnl
+                else:
+                    gross_loss -= pnl
+                side = 0
+                units = 0.0
+                ruin_close = t
+                if n_ev > 0 and ev_bar[k, n_ev - 1] == t:  # a fill at this bar's open
+                    n_ev -= 1
+                ev_bar[k, n_ev] = t
+                ev_cash[k, n_ev] = cash
+                ev_pos[k, n_ev] = 0.0
+                n_ev += 1
+        if t >= warmup:
+            exposed += side != 0
+    pa[k, PA_CLOSED] = n_closed
+    pa[k, PA_WINS] = n_wins
+    pa[k, PA_OPEN] = side != 0
+    pa[k, PA_SKIPPED] = skipped
+    pa[k, PA_EXPOSED] = exposed
+    pa[k, PA_RUIN] = ruin_bar
+    pa[k, PA_RUIN_CLOSE] = ruin_close
+    pa[k, PA_EVENTS] = n_ev
+    gross[k, 0] = gross_win
+    gross[k, 1] = gross_loss
+
+
+@njit(cache=True)
+def _direction_nb(c, s, warmup):
+    """(signals with a side, of which the next bar's move agreed) over bars ``warmup..n-2``:
+    :func:`simulate_col_nb`'s direction accuracy counts."""
+    dir_n = 0
+    dir_hits = 0
+    for t in range(warmup, c.shape[0] - 1):
+        cur = s[t]
+        dir_n += (cur > 0.0) | (cur < 0.0)
+        dir_hits += cur * (c[t + 1] - c[t]) > 0.0
+    return dir_n, dir_hits
+
+
+@njit(cache=True, error_model="numpy")
+def _plain_equity_nb(c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_out, j0, nl, acc):
+    """Second pass, ``LANES`` candidates in lock-step: every bar's equity from the first pass's
+    account changes, and :func:`simulate_col_nb`'s drawdown and daily-return accumulators
+    (written to ``acc[field, k]``: ACC_*); with ``nl`` rows of ``eq_out`` from ``j0`` on, also
+    each candidate's per-bar equity. Returns (metric bars, trading days)."""
+    n = c.shape[0]
+    cash = np.full(LANES, init)
+    pos = np.zeros(LANES)
+    ruin_close = np.empty(LANES, dtype=np.int64)
+    nxt = np.empty(LANES, dtype=np.int64)  # each candidate's next account change
+    ptr = np.zeros(LANES, dtype=np.int64)
+    for k in range(LANES):
+        ruin_close[k] = pa[k, PA_RUIN_CLOSE]
+        nxt[k] = ev_bar[k, 0] if pa[k, PA_EVENTS] > 0 else n
+    nxt_any = nxt.min()
+    eq = np.empty(LANES)
+    eq_peak = np.full(LANES, init)
+    max_dd = np.zeros(LANES)
+    under = np.zeros(LANES, dtype=np.int64)
+    max_under = np.zeros(LANES, dtype=np.int64)
+    prev_day_eq = np.full(LANES, init)
+    r_mean = np.zeros(LANES)
+    r_m2 = np.zeros(LANES)
+    down_sq = np.zeros(LANES)
+    nd = 0
+    n_metric = 0
+    for t in range(n):
+        if t == nxt_any:
+            for k in range(LANES):
+                if nxt[k] == t:
+                    p = ptr[k]
+                    cash[k] = ev_cash[k, p]
+                    pos[k] = ev_pos[k, p]
+                    p += 1
+                    ptr[k] = p
+                    nxt[k] = ev_bar[k, p] if p < pa[k, PA_EVENTS] else n
+            nxt_any = nxt.min()
+        ct = c[t]
+        for k in range(LANES):
+            e = cash[k] + pos[k] * ct
+            eq[k] = cash[k] if t == ruin_close[k] else e
+        if eq_out.shape[1] > 0:
+            for k in range(nl):
+                eq_out[j0 + k, t] = eq[k]
+        if t < warmup:
+            continue
+        n_metric += 1
+        for k in range(LANES):
+            e = eq[k]
+            pk = max(eq_peak[k], e)
+            eq_peak[k] = pk
+            u = (under[k] + 1) * (e < pk)
+            under[k] = u
+            max_under[k] = max(max_under[k], u)
+            max_dd[k] = min(max_dd[k], e / pk - 1.0)
+        if day_end[t]:
+            nd += 1
+            for k in range(LANES):
+                e = eq[k]
+                p = prev_day_eq[k]
+                # after a ruin the account is flat at <= 0: its later days return 0
+                r = e / p - 1.0 if p > 0.0 else 0.0
+                prev_day_eq[k] = e
+                delta = r - r_mean[k]
+                rm = r_mean[k] + delta / nd
+                r_mean[k] = rm
+                r_m2[k] += delta * (r - rm)
+                d2 = down_sq[k]
+                down_sq[k] = d2 + r * r if r < 0.0 else d2
+    acc[ACC_EQ] = eq
+    acc[ACC_MAX_DD] = max_dd
+    acc[ACC_MAX_UNDER] = max_under
+    acc[ACC_R_MEAN] = r_mean
+    acc[ACC_R_M2] = r_m2
+    acc[ACC_DOWN_SQ] = down_sq
+    return n_metric, nd
+
+
+@njit(cache=True, error_model="numpy")
+def _plain_stats_nb(init, ann, n_metric, nd, acc, k, pa, gross, dir_n, dir_hits, st_out):
+    """:func:`simulate_col_nb`'s compact statistics of candidate ``k`` from the two passes."""
+    eq = acc[ACC_EQ, k]
+    max_dd = acc[ACC_MAX_DD, k]
+    r_mean = acc[ACC_R_MEAN, k]
+    r_m2 = acc[ACC_R_M2, k]
+    down_sq = acc[ACC_DOWN_SQ, k]
+    n_closed = pa[k, PA_CLOSED]
+    gross_win = gross[k, 0]
+    gross_loss = gross[k, 1]
+    st_out[ST_FINAL_EQUITY] = eq
+    st_out[ST_TOTAL_RETURN] = eq / init - 1.0
+    cagr = np.nan
+    vol = np.nan
+    sharpe = np.nan
+    sortino = np.nan
+    if nd >= 1:
+        cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
+    if nd >= 2:
+        std = np.sqrt(r_m2 / (nd - 1))
+        vol = std * np.sqrt(ann)
+        if std > 0.0:
+            sharpe = r_mean / std * np.sqrt(ann)
+        elif r_mean != 0.0:
+            sharpe = np.inf if r_mean > 0.0 else -np.inf
+        downside = np.sqrt(down_sq / nd) * np.sqrt(ann)
+        if downside > 0.0:
+            sortino = r_mean * ann / downside
+        elif r_mean != 0.0:
+            sortino = np.inf if r_mean > 0.0 else -np.inf
+    if eq <= 0.0:
+        if sharpe > 0.0:
+            sharpe = 0.0
+        if sortino > 0.0:
+            sortino = 0.0
+    st_out[ST_CAGR] = cagr
+    st_out[ST_ANN_VOL] = vol
+    st_out[ST_SHARPE] = sharpe
+    st_out[ST_SORTINO] = sortino
+    st_out[ST_MAX_DD] = max_dd if n_metric > 0 else np.nan
+    st_out[ST_MAX_DD_BARS] = acc[ACC_MAX_UNDER, k]
+    st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
+    st_out[ST_N_TRADES] = n_closed
+    st_out[ST_N_OPEN] = pa[k, PA_OPEN]
+    st_out[ST_WIN_RATE] = pa[k, PA_WINS] / n_closed if n_closed > 0 else np.nan
+    if n_closed == 0:
+        st_out[ST_PROFIT_FACTOR] = np.nan
+    elif gross_loss > 0.0:
+        st_out[ST_PROFIT_FACTOR] = gross_win / gross_loss
+    else:
+        st_out[ST_PROFIT_FACTOR] = np.inf if gross_win > 0.0 else np.nan
+    st_out[ST_EXPOSURE] = pa[k, PA_EXPOSED] / n_metric if n_metric > 0 else np.nan
+    st_out[ST_AMBIGUOUS] = 0
+    st_out[ST_SKIPPED] = pa[k, PA_SKIPPED]
+    st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
+    ruin = pa[k, PA_RUIN]
+    st_out[ST_RUIN_BAR] = ruin if ruin >= 0 else np.nan
+
+
+@njit(cache=True)
+def _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out):
+    """Candidates ``j0 .. j0 + LANES - 1`` (those that exist) on the segments ``which``."""
+    m = sig.shape[0]
+    nl = min(LANES, m - j0)
+    longest = 0
+    for i in range(which.shape[0]):
+        longest = max(longest, offs[which[i] + 1] - offs[which[i]])
+    ev_bar = np.empty((LANES, longest), dtype=np.int64)
+    ev_cash = np.empty((LANES, longest))
+    ev_pos = np.empty((LANES, longest))
+    pa = np.zeros((LANES, N_PA), dtype=np.int64)  # lanes past the last candidate: no fills
+    pa[:, PA_RUIN] = -1
+    pa[:, PA_RUIN_CLOSE] = -1
+    gross = np.empty((LANES, 2))
+    acc = np.empty((N_ACC, LANES))
+    no_equity = np.empty((0, 0))
+    warmup = ip[IP_WARMUP]
+    for i in range(which.shape[0]):
+        s = which[i]
+        a = offs[s]
+        b = offs[s + 1]
+        w = starts[s]
+        for k in range(nl):
+            x = sig[j0 + k, w : w + b - a]
+            _plain_fills_nb(o[a:b], c[a:b], x, fp[s], ip, k, ev_bar, ev_cash, ev_pos, pa, gross)
+        n_metric, nd = _plain_equity_nb(
+            c[a:b], day_end[a:b], fp[s, FP_INIT_CASH], warmup, ev_bar, ev_cash, ev_pos, pa,
+            eq_out if s == eq_seg else no_equity, j0, nl, acc,
+        )  # fmt: skip
+        for k in range(nl):
+            dir_n, dir_hits = _direction_nb(c[a:b], sig[j0 + k, w : w + b - a], warmup)
+            _plain_stats_nb(
+                fp[s, FP_INIT_CASH], fp[s, FP_ANN], n_metric, nd, acc, k, pa, gross,
+                dir_n, dir_hits, st_out[j0 + k, i],
+            )  # fmt: skip
+
+
+@njit(cache=True)
+def simulate_segments_plain_nb(
+    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+):
+    """:func:`simulate_segments_nb` for next-open fills without stops, targets or time exits
+    (any costs, sizing or sides): the same results, bit for bit, ``LANES`` candidates at a time."""
+    for j0 in range(0, sig.shape[0], LANES):
+        _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out)
+
+
+@njit(cache=True, parallel=True)
+def simulate_segments_plain_many_nb(
+    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+):
+    """:func:`simulate_segments_plain_nb` with the blocks of candidates in parallel."""
+    for q in prange((sig.shape[0] + LANES - 1) // LANES):
+        _plain_block_nb(
+            q * LANES, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+        )

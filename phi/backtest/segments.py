@@ -97,6 +97,7 @@ class SegmentSweep:
             else self.spans.index((int(equity_span[0]), int(equity_span[1])))
         )
         self.index = ohlcv.index
+        self.plain = _plain(cfg)
 
     def run(
         self, signals: np.ndarray, segments: Sequence[int] | None = None
@@ -151,14 +152,21 @@ class SegmentSweep:
             a, b = self.spans[eq_seg]
             equity = np.empty((m, b - a))
         cells = m * int(sum(self.offsets[s + 1] - self.offsets[s] for s in which))
-        simulate = (
-            _nb.simulate_segments_many_nb
-            if cells >= PARALLEL_MIN_CELLS
-            else _nb.simulate_segments_nb
-        )
+        parallel = cells >= PARALLEL_MIN_CELLS
+        eq_arr = equity if equity is not None else np.empty((m, 0))
+        if self.plain:  # the same numbers from the kernels without stops (tested bit-equal)
+            simulate_plain = (
+                _nb.simulate_segments_plain_many_nb if parallel else _nb.simulate_segments_plain_nb
+            )
+            simulate_plain(
+                self.open, self.close, self.day_end, self.offsets, self.starts, which, sig,
+                self.fp, self.ip, eq_seg, eq_arr, st,
+            )  # fmt: skip
+            return st, equity
+        simulate = _nb.simulate_segments_many_nb if parallel else _nb.simulate_segments_nb
         simulate(
             self.open, self.high, self.low, self.close, self.day_end, self.offsets, self.starts,
-            which, sig, self.fp, self.ip, eq_seg, equity if equity is not None else np.empty((m, 0)), st,
+            which, sig, self.fp, self.ip, eq_seg, eq_arr, st,
         )  # fmt: skip
         return st, equity
 
@@ -166,3 +174,16 @@ class SegmentSweep:
     def metric(stats: np.ndarray, name: str) -> np.ndarray:
         """The ``(m, n_segments)`` values of one of :data:`SWEEP_METRICS` from :meth:`run`'s stats."""
         return stats[:, :, SWEEP_METRICS.index(name)]
+
+
+def _plain(config: EngineConfig) -> bool:
+    """Whether ``config`` trades only on signal crosses at the next open (no stop loss, take
+    profit, trailing stop or time exit): the case of the lighter kernels
+    (:func:`~phi.backtest._nb.simulate_segments_plain_nb`), whatever the costs, sizing and sides."""
+    return (
+        config.fill == "next_open"
+        and config.stop_loss_pct is None
+        and config.take_profit_pct is None
+        and config.trailing_stop_pct is None
+        and not config.time_exit_bars
+    )

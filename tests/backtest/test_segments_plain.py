@@ -1,0 +1,191 @@
+"""The plain segment kernels (next-open fills, no stops, targets or time exits) against the
+general ones: every statistic and every equity value bit for bit, on inputs that reach every
+branch (costs, gaps, NaN warm-ups, flat and constant signals, shorts, ruin with and without an
+open position, a fill and a ruin on one bar, blocks of candidates cut short)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.backtest import _nb
+from phi.backtest.engine import EngineConfig, run_backtest
+from phi.backtest.segments import SegmentSweep
+
+
+def _bars(
+    n: int, index: pd.Index, seed: int, drift: float = 0.0, gap: float = 0.01
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(drift, 0.02, n)))
+    open_ = np.concatenate([[close[0]], close[:-1]]) * np.exp(rng.normal(0, gap, n))  # gaps
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.004, n)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.004, n)))
+    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close}, index=index)
+
+
+def _signals(n: int, m: int, seed: int) -> np.ndarray:
+    """(n, m): random crossings, NaN warm-ups of many lengths, flat, constant, thresholds hit
+    exactly, +/-1 and NaN gaps after the warm-up."""
+    rng = np.random.default_rng(seed)
+    raw = np.clip(np.cumsum(rng.normal(0, 0.4, (m, n)), axis=1) / 2.0, -1, 1)
+    for j in range(m):
+        raw[j, : (7 * j) % (n + 3)] = np.nan
+    raw[1 % m] = 0.0  # flat: never trades
+    if m > 2:
+        raw[2] = 0.5  # constant after its warm-up
+        raw[2, :5] = np.nan
+    if m > 3:
+        raw[3, ::3] = 0.1  # exactly at the default entry threshold
+        raw[3, 1::3] = 0.0  # exactly at the default exit threshold
+    if m > 4:
+        raw[4] = np.sign(raw[4])  # +/-1 jumps
+        raw[4, n // 2 : n // 2 + 4] = np.nan  # NaN after the warm-up: no cross
+    return np.ascontiguousarray(raw).T
+
+
+def _both(bars: pd.DataFrame, spans, cfg: EngineConfig, sig: np.ndarray, which=None) -> None:
+    eq_span = spans[len(spans) // 2]
+    sweep = SegmentSweep(bars, spans, cfg, equity_span=eq_span)
+    assert sweep.plain
+    st_plain, eq_plain = sweep.run(sig, which)
+    sweep.plain = False  # the general kernels
+    st_gen, eq_gen = sweep.run(sig, which)
+    assert np.array_equal(st_plain, st_gen, equal_nan=True)
+    if eq_gen is None:
+        assert eq_plain is None
+    else:
+        assert np.array_equal(eq_plain, eq_gen)
+        assert np.array_equal(np.signbit(eq_plain), np.signbit(eq_gen))
+    # the parallel variant of the plain kernel, called directly, gives the same numbers
+    which_arr = np.arange(len(spans), dtype=np.int64) if which is None else np.asarray(which)
+    st = np.empty_like(st_gen)
+    eq = np.empty_like(eq_gen) if eq_gen is not None else np.empty((sig.shape[1], 0))
+    eq_seg = sweep.eq_seg if sweep.eq_seg in which_arr else -1
+    _nb.simulate_segments_plain_many_nb(
+        sweep.open, sweep.close, sweep.day_end, sweep.offsets, sweep.starts, which_arr,
+        np.ascontiguousarray(sig.T), sweep.fp, sweep.ip, eq_seg, eq, st,
+    )  # fmt: skip
+    assert np.array_equal(st, st_gen, equal_nan=True)
+    if eq_gen is not None:
+        assert np.array_equal(eq, eq_gen)
+
+
+CONFIGS = [
+    EngineConfig(warmup_bars=1, calendar="exchange"),
+    EngineConfig(
+        warmup_bars=3,
+        calendar="exchange",
+        allow_short=True,
+        commission_pct=0.002,
+        slippage_bps=7.0,
+        commission_fixed=1.5,
+    ),  # fmt: skip
+    EngineConfig(
+        warmup_bars=0,
+        calendar="24/7",
+        allow_short=True,
+        signal_exit=False,
+        fractional=False,
+        entry_threshold=0.3,
+        exit_threshold=0.2,
+    ),  # fmt: skip
+    EngineConfig(
+        warmup_bars=2,
+        calendar="exchange",
+        sizing="fixed_cash",
+        size_cash=30_000.0,
+        entry_threshold=0.0,
+        exit_threshold=0.0,
+        allow_short=True,
+    ),  # fmt: skip
+    EngineConfig(warmup_bars=1, calendar="exchange", sizing="fixed_units", size_units=7.0),
+    EngineConfig(warmup_bars=5, calendar="exchange", size_pct=1.0, fractional=False),
+]
+
+
+@pytest.mark.parametrize("k", range(len(CONFIGS)))
+@pytest.mark.parametrize("m", [1, 5, 16, 37])
+def test_plain_kernel_equals_general_on_daily_segments(k, m):
+    n = 420
+    bars = _bars(n, pd.date_range("2019-01-01", periods=n, freq="B", tz="UTC"), 10 + k)
+    spans = [(0, 150), (149, 300), (299, 420), (0, 420), (60, 61), (200, 203)]
+    _both(bars, spans, CONFIGS[k], _signals(n, m, 20 + k + m))
+
+
+def test_plain_kernel_on_a_subset_of_segments_and_intraday_day_ends():
+    days = pd.bdate_range("2024-03-04", periods=15)
+    stamps = [d + pd.Timedelta(hours=9, minutes=30) + pd.Timedelta(minutes=30 * i)
+              for d in days for i in range(13)]  # fmt: skip
+    idx = pd.DatetimeIndex(stamps).tz_localize("America/New_York").tz_convert("UTC")
+    bars = _bars(len(idx), idx, 3)
+    bars.attrs["exchange_tz"] = "America/New_York"
+    cfg = EngineConfig(warmup_bars=2, calendar="exchange", allow_short=True, commission_pct=0.001)
+    sig = _signals(len(idx), 19, 4)
+    spans = [(5, 47), (46, 90), (5, 151), (89, 195)]
+    _both(bars, spans, cfg, sig)
+    _both(bars, spans, cfg, sig, which=[3, 0])  # without the equity segment
+    _both(bars, spans, cfg, sig, which=[2, 1])
+
+
+def test_plain_kernel_on_a_plain_index():
+    bars = _bars(300, pd.RangeIndex(300), 5)
+    cfg = EngineConfig(warmup_bars=1, periods_per_year=252, allow_short=True)
+    _both(bars, [(0, 100), (99, 300), (0, 300)], cfg, _signals(300, 9, 6))
+
+
+def test_plain_kernel_through_ruin():
+    """Shorts on a price that multiplies: equity <= 0 closes the position at that close (also
+    on a bar whose open filled an entry); fixed commissions larger than the account ruin a
+    flat account; afterwards nothing trades."""
+    n = 260
+    bars = _bars(n, pd.date_range("2019-01-01", periods=n, freq="B", tz="UTC"), 8, drift=0.03)
+    m = 21
+    sig = -np.abs(_signals(n, m, 9))  # short most of the time
+    sig[:, 0] = -1.0
+    sig[0, 0] = np.nan
+    rng = np.random.default_rng(1)
+    sig[:, 5] = np.where(rng.random(n) < 0.5, 1.0, -1.0)  # a cross on almost every bar
+    cfg = EngineConfig(warmup_bars=1, calendar="exchange", allow_short=True, size_pct=1.0)
+    spans = [(0, 130), (129, 260), (0, 260)]
+    sweep = SegmentSweep(bars, spans, cfg)
+    stats, _ = sweep.run(sig)
+    ruin = SegmentSweep.metric(stats, "ruin_bar")
+    assert np.isfinite(ruin).sum() >= 3  # the test reaches the ruin rule
+    _both(bars, spans, cfg, sig)
+    # a short filled at bar 60's open and ruined at its close (the close triples the open)
+    spike = bars.copy()
+    spike.iloc[60, 3] = 3.0 * spike.iloc[60, 0]
+    spike.iloc[60, 1] = spike.iloc[60, 3] * 1.01
+    sig[:59, 7], sig[59:, 7] = 0.0, -1.0
+    trades = run_backtest(spike, sig[:, 7], cfg).trades
+    assert trades[["entry_bar", "exit_bar"]].to_numpy().tolist() == [[60, 60]]
+    assert str(trades["exit_reason"].iloc[0]) == "ruin"
+    _both(spike, spans, cfg, sig)
+    falling = _bars(n, bars.index, 8, drift=-0.03)
+    drain = dataclasses.replace(cfg, commission_fixed=40_000.0, allow_short=False)
+    up_down = _signals(n, m, 10)
+    stats, _ = SegmentSweep(falling, spans, drain).run(up_down)
+    ruin = SegmentSweep.metric(stats, "ruin_bar")
+    assert np.isfinite(ruin).any()
+    _both(falling, spans, drain, up_down)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stop_loss_pct": 0.05},
+        {"take_profit_pct": 0.05},
+        {"trailing_stop_pct": 0.05},
+        {"time_exit_bars": 10},
+        {"fill": "close"},
+    ],
+)
+def test_stops_targets_time_exits_and_close_fills_use_the_general_kernel(change):
+    bars = _bars(50, pd.RangeIndex(50), 1)
+    cfg = EngineConfig(periods_per_year=252, **change)
+    assert not SegmentSweep(bars, [(0, 50)], cfg).plain
+    assert SegmentSweep(bars, [(0, 50)], EngineConfig(periods_per_year=252)).plain
