@@ -72,6 +72,21 @@ class SearchSpace:
                 low = max(low, chosen[small] + p.step)
         return low, p.high
 
+    def row_bounds(
+        self, p: ParamSpec, chosen: Mapping[str, np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_bounds` of ``p`` for ``n`` parameter sets at once (``chosen``: the values
+        already drawn, arrays), ``low`` capped at ``high`` (a single value) and ``high`` lowered
+        onto ``low``'s step grid, as Optuna's distributions do (used by :mod:`phi.phiai.tpe`)."""
+        low = np.full(n, float(p.low))
+        high = np.full(n, float(p.high))
+        for small, large in ORDERED_PAIRS:
+            if p.name == large and small in chosen:
+                low = np.maximum(low, np.asarray(chosen[small], dtype=np.float64) + p.step)
+        low = np.minimum(low, high)
+        on_grid = low + np.floor((high - low) / p.step + 1e-9) * p.step
+        return low, np.where(np.abs(on_grid - high) < 1e-9 * p.step, high, on_grid)
+
     def suggest(self, trial: optuna.Trial) -> dict[str, int | float]:
         """Draw one parameter set with ``trial.suggest_*`` (ordered pairs respected)."""
 

@@ -7,8 +7,9 @@
 
 How it scores (see :mod:`phi.phiai.folds`): bars are split into a warm-up, a development
 region cut into walk-forward folds, and a final hold-out (default the last 20 %) that no
-selection or tuning step sees. Optuna (ask/tell, one seeded sampler per study, in batches of
-``batch_size`` whose composition depends only on the seed) maximises the mean in-sample (train)
+selection or tuning step sees. The sampler (one seeded sampler per study, in batches of
+``batch_size`` whose composition depends only on the seed; Optuna's via ask/tell for a stored
+study, :mod:`phi.phiai.tpe` or Optuna's random draws without a study in memory) maximises the mean in-sample (train)
 score over the folds; a trial breaking a constraint (development-region max drawdown below
 ``constraints["max_drawdown"]`` or fewer than ``constraints["min_trades"]`` trades) is told a
 penalty and is never chosen. The out-of-sample score is walk-forward: in each fold the trial best
@@ -277,7 +278,7 @@ class PhiAITuner:
 
         if sampler == "tpe":
             smp: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(
-                seed=self.seed, n_startup_trials=min(10, max(1, n_trials // 4))
+                seed=self.seed, n_startup_trials=_n_startup(n_trials)
             )
         else:
             smp = optuna.samplers.RandomSampler(seed=self.seed)
@@ -550,7 +551,11 @@ class PhiAITuner:
 
         ``sampler``: ``"tpe"`` (default), ``"random"`` or ``"grid"`` (a regular grid of at most
         ``n_trials`` valid points, or the parameter sets in ``grid``, each validated against the
-        registry). Returns a :class:`TuneResult`.
+        registry). Returns a :class:`TuneResult`. An in-memory study (``storage=None``) runs
+        without Optuna: TPE through the batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's
+        default estimator, every trial of a batch proposed from the same finished trials, its own
+        seeded random numbers); a stored study (SQLite/PostgreSQL, shareable across processes)
+        keeps Optuna's ``TPESampler`` via ask/tell, so its trials differ from the in-memory ones.
         """
         import optuna
 
@@ -572,6 +577,8 @@ class PhiAITuner:
             points = list(space.grid(n_trials))
         size = self.batch_size or (16 if sampler == "tpe" else 256)
         if self._without_optuna(points, sampler):
+            if points is None and sampler == "tpe":
+                return self._result(name, space, self._tune_tpe(name, space, n_trials, size))
             # Nothing learns between trials and the study is not kept: the trials Optuna would
             # ask (the points in order, or RandomSampler(seed)'s draws) without a study.
             todo = points if points is not None else space.optuna_random(self.seed, n_trials)
@@ -609,10 +616,37 @@ class PhiAITuner:
         return self._result(name, space, trials)
 
     def _without_optuna(self, points: list[dict[str, Any]] | None, sampler: str) -> bool:
-        """Whether a study may skip Optuna: in memory (nothing to keep) and nothing learns between
-        trials (fixed points, or the random sampler, whose draws :meth:`SearchSpace.optuna_random`
-        reproduces)."""
-        return self.storage is None and (points is not None or sampler == "random")
+        """Whether a study may skip Optuna: in memory (nothing to keep). Fixed points and the
+        random sampler give Optuna's own trials (:meth:`SearchSpace.optuna_random`); TPE runs the
+        batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's estimator, its own random numbers)."""
+        return self.storage is None and (points is not None or sampler in ("random", "tpe"))
+
+    def _tune_tpe(self, name: str, space: SearchSpace, n_trials: int, size: int) -> list[_Trial]:
+        """An in-memory TPE study: batches of ``size`` proposed from the trials told so far;
+        invalid parameter sets are not evaluated and not told (Optuna's failed trials);
+        infeasible ones are told the penalty, as in the Optuna path. A parameter set TPE proposes
+        again is a trial of its own (counted, told) with the scores simulated the first time."""
+        from phi.phiai.tpe import BatchedTPE
+
+        start = len(self.log)
+        tpe = BatchedTPE(space, self.seed, _n_startup(n_trials), self.direction)
+        seen: dict[tuple[Any, ...], TrialScores] = {}
+        done = 0
+        while done < n_trials:
+            asked = tpe.ask(min(size, n_trials - done))
+            valid = [p for p in asked if space.problem(p) is None]
+            keys = [tuple(p.values()) for p in valid]
+            new = {k: p for k, p in zip(keys, valid, strict=True) if k not in seen}
+            seen.update(zip(new, self.evaluator.score(name, list(new.values())), strict=True))
+            recorded = []
+            for p, k in zip(valid, keys, strict=True):
+                ok, why = self._feasibility(seen[k])
+                recorded.append(_Trial("tune", name, p, seen[k], ok, why))
+            self.log.extend(recorded)
+            tpe.tell(valid, [self._objective(t) for t in recorded])
+            done += len(asked)
+            self._progress(f"tune {name}", done, n_trials)
+        return self.log[start:]
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
         is_mean, oos_mean = self._means(trials)
@@ -650,6 +684,11 @@ class PhiAITuner:
             wf,
             self.holdout_metrics(name, bt.params),
         )
+
+
+def _n_startup(n_trials: int) -> int:
+    """Random trials before TPE models the results."""
+    return min(10, max(1, n_trials // 4))
 
 
 def _sort_key(value: float, direction: str) -> float:
