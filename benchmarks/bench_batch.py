@@ -1,7 +1,8 @@
 """Scale-out benchmarks: batches on Dask and the run index.
 
-Run ``.venv/bin/python benchmarks/bench_batch.py`` (``--quick`` for a smoke run). Prints the
-markdown for the "## Batches and the run index" section of ``benchmarks/RESULTS.md``.
+Run ``.venv/bin/python benchmarks/bench_batch.py`` (``--quick`` for a smoke run, ``--no-listing``
+for (a) and (b) only). Prints the markdown for the "## Batches and the run index" section of
+``benchmarks/RESULTS.md``.
 
 (a) 200 configs (DEMO, 10 years of daily bars 2015-01-01..2024-12-31, RSI periods x symbols),
     each ``phi.run`` + save + index: in this process with plain ``phi.run`` (no batch layer),
@@ -186,6 +187,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20 configs on 2 years, 1,000 indexed runs")
     ap.add_argument("--repeat", type=int, default=3, help="1- and 2-worker batches run alternately this many times (median)")
+    ap.add_argument("--no-listing", action="store_true", help="only (a) and (b): skip the 10,000-run listing")
     args = ap.parse_args()
     n, start = (20, "2023-01-01") if args.quick else (200, "2015-01-01")
     n_runs = 1_000 if args.quick else 10_000
@@ -194,7 +196,7 @@ def main() -> None:
         load0 = os.getloadavg()[0]
         b = bench_batches(root, n, start, "2024-12-31", max(1, args.repeat))
         load1 = os.getloadavg()[0]
-        listing = bench_listing(root, n_runs)
+        listing = None if args.no_listing else bench_listing(root, n_runs)
         load2 = os.getloadavg()[0]
         shutil.rmtree(root, ignore_errors=True)
     cpu = platform.processor() or platform.machine()
@@ -225,6 +227,11 @@ def main() -> None:
     walls = "; ".join(f"{w1:.2f} s vs {w2:.2f} s ({r:.2f}x)" for w1, w2, r in zip(b["w1_walls"], b["w2_walls"], b["ratios"], strict=True))
     print(f"Each repetition, 1 worker vs 2 (run alternately): {walls}.")
     print(f"2-worker speed-up {b['w1'] / b['w2']:.2f}x, medians of {b['repeat']} (goal >= 1.7x).\n")
+    if listing is None:
+        print(f"SUMMARY: 2 workers vs 1: {b['w1'] / b['w2']:.2f}x wall (median of {b['repeat']}; goal >= 1.7x), {cpu_ratio:.2f}x "
+              f"by CPU time; this process (client + scheduler) {b['w1_main_cpu']:.2f} s / {b['w2_main_cpu']:.2f} s CPU per "
+              f"batch; load average {load0:.1f} / {load1:.1f} (start / after batches).")  # fmt: skip
+        return
     m = listing
     print(f"(c) {m['n']:,} runs ({m['make']:.1f} s to make them; phi runs reindex {m['reindex']:.2f} s):\n")
     print("| listing | wall |\n|---|---|")

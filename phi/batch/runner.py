@@ -1,9 +1,10 @@
 """``run_batch``: many :class:`~phi.backtest.run_config.RunConfig` on a Dask cluster.
 
-Each task is a chunk of configs that share their bars (:mod:`phi.batch.task`): the bars loaded
-once, :func:`phi.run` on each config, the runs saved to the run history together (each
-atomically: a killed worker leaves no half-written run, and the disk syncs are paid once per
-chunk) and indexed in one transaction. The scheduler is
+Each task is a chunk of configs side by side in the order of their bars (:mod:`phi.batch.task`;
+large chunks first, smaller ones towards the end so the workers finish together): the bars
+loaded once per chunk, :func:`phi.run` on each config, the runs saved to the run history
+together (each atomically: a killed worker leaves no half-written run, and the disk syncs are
+paid once per chunk) and indexed in one transaction. The scheduler is
 
 * ``None``: a ``distributed.LocalCluster`` on loopback (one single-threaded worker process per
   core, or ``n_workers``), started and stopped by the batch;
@@ -261,8 +262,10 @@ def _on_dask(
         index = {}
         futures = []
         token = uuid.uuid4().hex[:8]
-        for j, chunk in enumerate(chunk_configs(todo, max(1, n))):
-            fut = client.submit(run_chunk, [c.to_json() for _, c in chunk], env, not force, key=f"phi-chunk-{token}-{j}", pure=False)
+        chunks = chunk_configs(todo, max(1, n))
+        for j, chunk in enumerate(chunks):  # the largest first (higher priority runs first)
+            fut = client.submit(run_chunk, [c.to_json() for _, c in chunk], env, not force, key=f"phi-chunk-{token}-{j}",
+                                pure=False, priority=len(chunks) - j)  # fmt: skip
             index[fut.key] = chunk
             futures.append(fut)
         try:

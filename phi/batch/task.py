@@ -1,7 +1,7 @@
 """The body of a batch task: a chunk of configs that share their bars, run and saved together.
 
-Configs of one dataset (same vendor, symbol, timeframe, range and file) go into the same task
-(:func:`chunk_configs`), so a worker loads the bars once for all of them. Each config is then
+Configs of one dataset (same vendor, symbol, timeframe, range and file) sit side by side in the
+batch's tasks (:func:`chunk_configs`), so a worker loads the bars once per task for all of them. Each config is then
 :func:`phi.run` exactly as a single run (so its metrics and trades are identical to one), and
 the chunk's runs are saved together (:func:`phi.backtest.run_history.save_runs`): every run
 folder still written atomically, but the disk syncs and the index transaction paid once per
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from phi.data.store import Dataset
     from phi.pipeline import RunResult
 
-__all__ = ["OUTCOME_METRICS", "TaskOutcome", "chunk_configs", "run_chunk"]
+__all__ = ["OUTCOME_METRICS", "TaskOutcome", "chunk_configs", "chunk_sizes", "run_chunk"]
 
 Status = Literal["ok", "failed", "skipped", "duplicate"]
 #: Metrics every outcome carries (the whole set stays in the saved run).
@@ -37,9 +37,11 @@ OUTCOME_METRICS: Final = ("total_return", "sharpe", "sortino", "max_drawdown", "
 SHIPPED_ENV: Final = ("PHI_HOME", "PHI_DB_URL")
 #: At most this many configs per task (a task's runs are saved together).
 MAX_CHUNK: Final = 50
-#: Aim for at least this many tasks per worker, so that the workers finish together.
-TASKS_PER_WORKER: Final = 8
-
+#: A task takes 1 / (SHARE * workers) of the configs not yet handed out (the first tasks are
+#: large, later ones smaller and smaller, so that the workers finish together) ...
+SHARE: Final = 2
+#: ... but at least 1 / (TAIL * workers) of the batch (so the small tasks at the end are few).
+TAIL: Final = 16
 
 @dataclass
 class TaskOutcome:
@@ -86,17 +88,39 @@ def data_key(config: RunConfig) -> tuple[Any, ...]:
     return (ds.vendor, ds.symbol, ds.timeframe, ds.start, ds.end, ds.path)
 
 
+def chunk_sizes(n: int, n_workers: int) -> list[int]:
+    """Sizes of the tasks of ``n`` configs on ``n_workers`` (guided self-scheduling): each takes
+    ``1 / (SHARE * n_workers)`` of the configs left, at least ``n / (TAIL * n_workers)`` and at
+    most :data:`MAX_CHUNK`; non-increasing, summing to ``n``.
+
+    Few tasks (each costs the scheduler and the client a few ms of CPU on a core the workers
+    share) and a short tail: the tasks handed out last are small, so no worker waits long for
+    the other's last task. 200 configs on 2 workers: 50, 38, 28, 21, 16, 12, 9, 7, 7, 7, 5.
+    """
+    w = max(1, n_workers)
+    least = max(1, math.ceil(n / (TAIL * w)))
+    sizes: list[int] = []
+    left = n
+    while left > 0:
+        size = min(left, MAX_CHUNK, max(least, math.ceil(left / (SHARE * w))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def chunk_configs(todo: Sequence[tuple[int, RunConfig]], n_workers: int) -> list[list[tuple[int, RunConfig]]]:
-    """Tasks of a batch: the configs grouped by their bars, each group cut into even chunks of
-    at most ``len(todo) / (TASKS_PER_WORKER * n_workers)`` configs (1..:data:`MAX_CHUNK`)."""
-    size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / (TASKS_PER_WORKER * max(1, n_workers)))))
+    """Tasks of a batch, largest first (:func:`chunk_sizes`): the configs ordered by their bars
+    (a dataset's configs side by side, datasets in order of first appearance), then cut into
+    consecutive chunks, so a chunk loads one dataset, or two where it straddles a boundary."""
     groups: dict[tuple[Any, ...], list[tuple[int, RunConfig]]] = {}
     for item in todo:
         groups.setdefault(data_key(item[1]), []).append(item)
+    ordered = [item for group in groups.values() for item in group]
     chunks: list[list[tuple[int, RunConfig]]] = []
-    for group in groups.values():
-        k = math.ceil(len(group) / size)
-        chunks.extend(group[j * len(group) // k : (j + 1) * len(group) // k] for j in range(k))
+    start = 0
+    for size in chunk_sizes(len(ordered), n_workers):
+        chunks.append(ordered[start : start + size])
+        start += size
     return chunks
 
 
@@ -106,10 +130,8 @@ def trades_digest(trades: pd.DataFrame) -> str:
     import numpy as np
 
     h = hashlib.sha256(repr(list(map(str, trades.columns))).encode("utf-8"))
-    for col in trades.columns:
-        values = trades[col].to_numpy()
-        if values.dtype.kind == "M" or hasattr(trades[col].dtype, "tz"):
-            values = trades[col].astype("int64").to_numpy()
+    for _, column in trades.items():  # no frame lookups or copies: ~0.5 ms for ~200 trades
+        values = np.asarray(column.array.asi8) if column.dtype.kind == "M" else column.to_numpy()  # naive or tz-aware
         h.update(str(values.dtype).encode("ascii"))
         if values.dtype == object:  # text: the values joined by a separator no value holds
             h.update("\x1f".join(map(str, values)).encode("utf-8"))

@@ -16,7 +16,7 @@ import phi.backtest.run_history as rh
 from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
 from phi.backtest.run_storage import TEMP_PREFIX, clean_root
 from phi.batch import run_batch, run_chunk
-from phi.batch.task import chunk_configs, data_key
+from phi.batch.task import chunk_configs, chunk_sizes, data_key
 from phi.paths import runs_root
 from phi.pipeline import run
 from tests.scale._helpers import SHORT, config
@@ -38,14 +38,29 @@ def _folder(run_id: str) -> dict[str, object]:
     return out
 
 
-def test_chunking_groups_configs_by_their_bars_in_even_chunks() -> None:
-    todo = [(i, config(5 + i % 20, ("DEMO", "DEMO2", "DEMO3")[i % 3])) for i in range(84)]
-    chunks = chunk_configs(todo, 2)  # at most 84 / (8 * 2) -> 6 per chunk
-    assert sorted(i for c in chunks for i, _ in c) == list(range(84))  # each config once
-    assert all(len({data_key(cfg) for _, cfg in c}) == 1 for c in chunks)  # one dataset per chunk
-    assert len(chunks) == 15 and {len(c) for c in chunks} == {5, 6}  # 28 per symbol: 5+6+5+6+6, not 6*4+4
+def test_chunking_keeps_a_datasets_configs_together_largest_chunks_first() -> None:
+    syms = ("DEMO", "DEMO2", "DEMO3")
+    todo = [(i, config(5 + i % 20, syms[i % 3])) for i in range(84)]
+    chunks = chunk_configs(todo, 2)
+    flat = [i for c in chunks for i, _ in c]
+    assert sorted(flat) == list(range(84))  # each config once
+    assert flat == sorted(flat, key=lambda i: (i % 3, i))  # by dataset (first seen first), input order within
+    assert all(len({data_key(cfg) for _, cfg in c}) <= 2 for c in chunks)  # bars loaded at most twice per chunk
+    sizes = [len(c) for c in chunks]
+    assert sizes == chunk_sizes(84, 2) and sizes == sorted(sizes, reverse=True)
+    assert len(chunks) < 84 / 6 and sizes[0] == 84 // 4 and max(sizes[-3:]) <= 84 / 16  # few tasks, a short tail
     assert [len(c) for c in chunk_configs(todo[:3], 4)] == [1, 1, 1]
     assert max(len(c) for c in chunk_configs([(i, config(14)) for i in range(1000)], 1)) == 50
+
+
+@pytest.mark.parametrize(("n", "workers"), [(1, 1), (7, 3), (200, 2), (200, 1), (999, 4), (5000, 2)])
+def test_chunk_sizes_cover_the_batch_each_a_share_of_what_is_left(n: int, workers: int) -> None:
+    sizes = chunk_sizes(n, workers)
+    assert sum(sizes) == n and all(1 <= s <= 50 for s in sizes) and sizes == sorted(sizes, reverse=True)
+    left = n
+    for s in sizes[:-1]:  # each (but the remainder) 1 / (2 * workers) of what is left, within its bounds
+        assert s == min(50, max(-(-n // (16 * workers)), -(-left // (2 * workers))))
+        left -= s
 
 
 def test_a_chunk_saves_exactly_what_single_runs_save_and_a_bad_config_fails_alone() -> None:
