@@ -9,12 +9,14 @@ from phi.regime import calibrated
 from phi.regime.calibration import (
     TEST_SYMBOLS,
     TRAIN_SYMBOLS,
+    _fit_softmax,
     balanced_accuracy,
     calibrate,
     evaluate,
+    fit_columns,
     roc_auc,
 )
-from phi.regime.config import MFTConfig
+from phi.regime.config import LevelConfig, MFTConfig, level_names
 
 #: What holds on the held-out demo symbols (README "Regime engine"): the demo's regimes last
 #: ~40 bars and its ranges are quieter than its trends, which the level features do not use, so
@@ -37,6 +39,32 @@ def test_balanced_accuracy_by_hand() -> None:
     truth = ["a", "a", "a", "a", "b", "b"]
     pred = ["a", "a", "a", "b", "a", "b"]
     assert balanced_accuracy(pred, truth) == pytest.approx((3 / 4 + 1 / 2) / 2)
+
+
+def test_fit_softmax_weights_held_at_zero_are_a_fit_without_them() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 3))
+    y = (x[:, 0] - 0.5 * x[:, 1] + rng.logistic(size=600) > 0).astype(np.int64)
+    free = np.array([[True, True], [True, False], [True, True]])  # column 1 held at 0
+    w, b = _fit_softmax(x, y, 2, 1e-3, free=free)
+    w_ref, b_ref = _fit_softmax(x[:, [0, 2]], y, 2, 1e-3)
+    assert w[1, 1] == 0.0
+    np.testing.assert_allclose(w[[0, 2]], w_ref, atol=1e-9)
+    np.testing.assert_allclose(b, b_ref, atol=1e-9)
+
+
+def test_direction_node_weighs_every_efficiency_ratio_window_equally() -> None:
+    """DIR reads the ER ladder with one shared weight (calibration doc, point 1); TRN and the
+    phylum keep a weight per feature."""
+    lc = LevelConfig()
+    ladder = {f"lvl_er_{w}" for w in lc.er}
+    dir_w = calibrated.LEVEL_ENERGY["DIR"]
+    assert set(dir_w) == ladder and len(set(dir_w.values())) == 1 and next(iter(dir_w.values())) > 0
+    assert len(set(calibrated.LEVEL_ENERGY["TRN"].values())) > 1
+    cols, tie, free = fit_columns(MFTConfig(), "kingdom")
+    names = level_names(lc)
+    assert {names[c] for c, t in zip(cols, tie[:, 0], strict=True) if t} == ladder
+    assert free["DIR"].tolist() == [True] + [False] * len(cols)
 
 
 @pytest.mark.slow

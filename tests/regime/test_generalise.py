@@ -20,8 +20,6 @@ from phi.regime.metrics import median_run, spearman
 from tests.conftest import make_ohlcv
 
 ENGINE = RegimeEngine()
-#: families on which the engine is known to lose to ER30 on trend vs range (a documented gap)
-SLOWER_THAN_ER30 = ("short_regimes",)
 
 
 def _real(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,10 +35,7 @@ def lofo():
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_left_out_family_beats_the_baselines(lofo, family: str) -> None:
     row = lofo.table.loc[family]
-    if family in SLOWER_THAN_ER30:
-        # regimes of 20-80 bars: the engine's long windows lag; ER30 wins (README reports the gap)
-        assert row["auc_trend"] >= 0.62 and row["auc_trend"] < row["er30_auc_trend"]
-    elif np.isfinite(row["er30_auc_trend"]):
+    if np.isfinite(row["er30_auc_trend"]):
         assert row["auc_trend"] >= row["er30_auc_trend"], "trend-vs-range AUC below ER30's"
     if np.isfinite(row["rv_auc_highvol"]):
         assert row["auc_highvol"] >= row["rv_auc_highvol"], "P(HIGHVOL) AUC below realised vol's"
