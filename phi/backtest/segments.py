@@ -100,7 +100,10 @@ class SegmentSweep:
         self.plain = _plain(cfg)
 
     def run(
-        self, signals: np.ndarray, segments: Sequence[int] | None = None
+        self,
+        signals: np.ndarray,
+        segments: Sequence[int] | None = None,
+        checked: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Simulate every column of ``signals`` on every segment (or on ``segments`` only).
 
@@ -112,6 +115,9 @@ class SegmentSweep:
             without a copy.
         segments : sequence of int, optional
             Positions in ``spans`` to simulate, in this order (default: all).
+        checked : bool
+            The caller vouches that every value is in [-1, 1] or NaN (signals from the
+            indicator registry, which checks them): the range check is skipped.
 
         Returns
         -------
@@ -138,7 +144,7 @@ class SegmentSweep:
         m = sig.shape[0]
         lo = min(self.spans[s][0] for s in which)
         hi = max(self.spans[s][1] for s in which)
-        bad = _nb.first_bad_window_nb(sig, lo, hi)
+        bad = -1 if checked else _nb.first_bad_window_nb(sig, lo, hi)
         if bad >= 0:
             col, bar = divmod(int(bad), self.n_bars)
             raise EngineError(

@@ -218,7 +218,9 @@ class Evaluator:
         if not param_sets:
             return []
         sig = self.matrix(name, param_sets)
-        stats, equity = self.sweep.run(sig, range(len(self.segments) + 1))  # not the hold-out
+        # Not the hold-out. Every bar simulated is at or after each candidate's warm-up (the plan
+        # starts after the longest one), where the registry has checked the signal's range.
+        stats, equity = self.sweep.run(sig, range(len(self.segments) + 1), checked=True)
         assert equity is not None
         values = SegmentSweep.metric(stats, self.metric)
         if self.metric in FLAT_IS_ZERO:  # no trades in a segment: 0, not nan
