@@ -24,7 +24,9 @@ process: every random and grid study through Optuna's ask/tell (enqueued grid po
 development region with ``equity_out``), per-trial Sharpe ratios one at a time. The two runs'
 trial tables (and ``phiai_full_auto``'s statistics) must be equal, or the script stops.
 
-Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled).
+Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled); in (d) the
+tuner's grid call and vectorbt's sweep are called in turn ``--repeat`` times and the medians of
+their wall-clock and CPU times (``time.process_time``, all threads) are reported.
 ``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
 preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest).
 """
@@ -200,29 +202,50 @@ def vbt_sweep(bars) -> None:  # noqa: ANN001
     pf.final_value()
 
 
+def alternate(repeat: int, fns: dict) -> dict[str, tuple[float, float]]:  # noqa: ANN001
+    """Median (wall, CPU) seconds of each function, the functions called in turn ``repeat``
+    times (so a change in the machine's load hits each alike); CPU time is the process's
+    (every thread's) ``time.process_time``."""
+    walls: dict[str, list[float]] = {k: [] for k in fns}
+    cpus: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpus[name].append(time.process_time() - c0)
+            walls[name].append(time.perf_counter() - w0)
+    return {k: (float(np.median(walls[k])), float(np.median(cpus[k]))) for k in fns}
+
+
 def bench_grid(bars, repeat: int) -> dict:  # noqa: ANN001
+    def grid() -> None:
+        PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
+            "dual_sma", sampler="grid", grid=GRID
+        )
+
     PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
         "dual_sma", sampler="grid", grid=GRID[:8]
     )  # warm-up
-    before_s, tuner_s, _ = before_after(
+    before_s, _, _ = before_after(
         repeat,
         lambda: PhiAITuner(bars, candidates=["dual_sma"]).tune_indicator(
             "dual_sma", sampler="grid", grid=GRID
         ),
     )
     vbt_sweep(bars)
-    vbt_s, _ = best_of(repeat, lambda: vbt_sweep(bars))
+    t = alternate(repeat, {"tuner": grid, "vbt": lambda: vbt_sweep(bars)})
+    (tuner_wall, tuner_cpu), (vbt_wall, vbt_cpu) = t["tuner"], t["vbt"]
     signals_s, _ = best_of(repeat, lambda: batch_signals("dual_sma", bars, GRID))
     return {
         "case": "345 SMA grid",
         "signals_batch_s": signals_s,
         "before_s": before_s,
-        "x_vbt_before": vbt_s / before_s,
-        "tuner_s": tuner_s,
-        "tuner_per_s": len(GRID) / tuner_s,
-        "vbt_s": vbt_s,
-        "vbt_per_s": len(GRID) / vbt_s,
-        "x_vbt": vbt_s / tuner_s,
+        "tuner_cpu_s": tuner_cpu,
+        "tuner_wall_s": tuner_wall,
+        "vbt_cpu_s": vbt_cpu,
+        "vbt_wall_s": vbt_wall,
+        "x_vbt_cpu": vbt_cpu / tuner_cpu,
+        "x_vbt_wall": vbt_wall / tuner_wall,
     }
 
 
@@ -298,6 +321,9 @@ def main() -> None:
     ap.add_argument(
         "--stages", action="store_true", help="only the grid call's CPU time per stage (ms)"
     )
+    ap.add_argument(
+        "--grid", action="store_true", help="only (d), the 345-point grid against vectorbt"
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
@@ -307,6 +333,11 @@ def main() -> None:
         print("CPU ms per stage of the 345-point grid call:\n")
         print(table([{k: round(v, 1) for k, v in stages.items()}]))
         print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
+    if args.grid:
+        print(table([bench_grid(bars, args.repeat)]))
+        print(f"\nLoad average at the start: {', '.join(f'{x:.1f}' for x in load_start)}, "
+              f"at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         return
     n = 24 if args.quick else 200
     rows = [

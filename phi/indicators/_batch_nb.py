@@ -89,10 +89,13 @@ def spread_signals_nb(  # noqa: ANN201
 @njit(cache=True)
 def first_bad_row_nb(rows, warms):  # noqa: ANN001, ANN201
     """The first row ``j`` with a value at or after bar ``warms[j]`` that is not in [-1, 1]
-    (NaN included); -1 if none."""
+    (NaN included); -1 if none. Each row is counted without an early exit (a loop the compiler
+    vectorises), then searched only if it has a bad value."""
     for j in range(rows.shape[0]):
         r = rows[j]
+        bad = 0
         for i in range(max(warms[j], 0), r.shape[0]):
-            if not abs(r[i]) <= 1.0:
-                return j
+            bad += not abs(r[i]) <= 1.0
+        if bad > 0:
+            return j
     return -1
