@@ -14,6 +14,7 @@ import pytest
 from phi.backtest import _nb
 from phi.backtest.engine import EngineConfig, run_backtest
 from phi.backtest.segments import SegmentSweep
+from phi.errors import EngineError
 
 
 def _bars(
@@ -189,3 +190,15 @@ def test_stops_targets_time_exits_and_close_fills_use_the_general_kernel(change)
     cfg = EngineConfig(periods_per_year=252, **change)
     assert not SegmentSweep(bars, [(0, 50)], cfg).plain
     assert SegmentSweep(bars, [(0, 50)], EngineConfig(periods_per_year=252)).plain
+
+
+def test_checked_signals_skip_only_the_range_check():
+    bars = _bars(120, pd.RangeIndex(120), 2)
+    sweep = SegmentSweep(bars, [(0, 60), (59, 120)], EngineConfig(periods_per_year=252))
+    sig = _signals(120, 3, 1)
+    a, _ = sweep.run(sig)
+    b, _ = sweep.run(sig, checked=True)
+    assert np.array_equal(a, b, equal_nan=True)
+    sig[70, 1] = 2.0
+    with pytest.raises(EngineError, match=r"\[-1, 1\]"):
+        sweep.run(sig)
