@@ -23,7 +23,7 @@ _LOG_Z_MIN = math.log(0.1)
 def log_ndtr_nb(z: float) -> float:
     """``log(Phi(z))``: ``erfc`` down to ``z = -30``, the asymptotic series below it (relative
     error under 1e-13 there)."""
-    if z > 5.0:
+    if z > 0.0:
         return math.log1p(-0.5 * math.erfc(z * _SQRT1_2))
     if z > -30.0:
         return math.log(0.5 * math.erfc(-z * _SQRT1_2))

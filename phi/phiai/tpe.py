@@ -1,28 +1,34 @@
-"""A batched, vectorised Tree-structured Parzen Estimator (TPE) for in-memory studies.
+"""A batched Tree-structured Parzen Estimator (TPE) for in-memory studies, without Optuna.
 
-Bergstra et al. (2011), with the estimator Optuna 5's ``TPESampler`` uses by default (Watanabe
-2023 describes its parts): independent (univariate) sampling per parameter; the best
-``gamma(n) = min(ceil(n / 10), 25)`` completed trials form the "below" group (ties broken by trial
-order), the rest "above"; above-group weights ramp linearly from ``1/n`` to 1 for all but the
-newest 25 trials (``default_weights``), below-group weights are 1; each group's density is a
-mixture of Gaussians truncated to the parameter's range, one kernel per observation plus a prior
-kernel (centre of the range, width the whole range, weight 1); a kernel's width is the larger
-gap to its sorted neighbours, the range's ends counting as neighbours except for the outermost
-observations (``consider_endpoints=False``), clipped to ``[range / min(100, n + 2), range]``
-("magic clip"); a parameter with a step is a discrete variable: its range is widened by half a
-step and the mass of ``[x - step/2, x + step/2]`` is its probability; a log parameter is modelled
-in log space. Each trial draws 24 candidates from the below mixture and keeps the one with the
-largest ``log l(x) - log g(x)``. The first ``n_startup`` completed trials are uniform draws
-(Optuna's ``RandomSampler`` arithmetic: one draw over the range widened by half a step, rounded
-to the step grid).
+Bergstra et al. (2011), with the Parzen estimator of Optuna 5's ``TPESampler`` defaults (Watanabe
+2023 describes its parts): the best ``gamma(n) = min(ceil(n / 10), 25)`` completed trials form
+the "below" group (ties: the earlier trial), the rest "above"; above-group weights ramp linearly
+from ``1/n`` to 1 for all but the newest 25 trials, below-group weights are 1; each group's
+density is a mixture of Gaussians truncated to the parameter's range, one kernel per
+observation plus a prior kernel (centre of the range, width the whole range, weight 1); a
+kernel's width is the larger gap to its sorted neighbours, the range's ends counting as
+neighbours except for the outermost observations, clipped to ``[range / min(100, n + 2), range]``
+("magic clip"); a parameter with a step is discrete: its range widened by half a step, the mass
+of ``[x - step/2, x + step/2]`` its probability; a log parameter lives in log space. Each trial
+draws 24 candidates from the below mixture and keeps the largest ``log l(x) - log g(x)``. Until
+``n_startup`` trials have completed, trials are uniform draws (Optuna's ``RandomSampler``
+arithmetic: one draw over the range widened by half a step, rounded to the step grid).
 
-Batched: every trial of one :meth:`BatchedTPE.ask` is proposed from the same completed history,
-which is what ``TPESampler`` does when a batch is asked before it is told (``constant_liar``
-off), so a batch's ``B x 24`` candidates are drawn and scored in a few array operations.
-Conditional bounds (``slow`` drawn above ``fast``, :meth:`SearchSpace.row_bounds`) give each row
-its own truncation range, as Optuna builds each trial's estimator on that trial's distribution.
-What differs from Optuna: the random numbers (one :class:`numpy.random.Generator` per study, not
-Optuna's ``RandomState`` streams), so the trials are not Optuna's, only drawn the same way.
+Batches: every trial of one :meth:`BatchedTPE.ask` is proposed from the same completed trials,
+plus, as Optuna 5's default ``constant_liar=True`` does for trials asked before they are told,
+the batch's earlier proposals as running trials in the above group (weight 1, width from their
+neighbours), so a batch spreads out instead of repeating the acquisition's peak. The candidates
+of a whole batch and their ``l`` and ``g`` are computed at once (per distinct value); only the
+running trials' share is added trial by trial, in :func:`phi.phiai._tpe_nb.propose_nb`.
+Conditional bounds (``slow`` drawn above ``fast``, :meth:`SearchSpace.row_bounds`) give each
+trial its own truncation range, as Optuna builds each trial's estimator on its distribution.
+
+What differs from Optuna's ``TPESampler`` (tested for search quality against it, not for equal
+trials): the random numbers (one :class:`numpy.random.Generator` per study); parameters are
+sampled one at a time (Optuna 5 defaults to ``multivariate=True`` for the parameters whose range
+never changes); with running trials, the completed trials' kernels keep the widths and weights of
+the batch's start (Optuna re-derives them as running trials join: neighbours' widths and the
+weight ramp shift slightly).
 """
 
 from __future__ import annotations

@@ -553,8 +553,8 @@ class PhiAITuner:
         ``n_trials`` valid points, or the parameter sets in ``grid``, each validated against the
         registry). Returns a :class:`TuneResult`. An in-memory study (``storage=None``) runs
         without Optuna: TPE through the batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's
-        default estimator, every trial of a batch proposed from the same finished trials, its own
-        seeded random numbers); a stored study (SQLite/PostgreSQL, shareable across processes)
+        default Parzen estimator and constant liar, one parameter at a time, its own seeded
+        random numbers); a stored study (SQLite/PostgreSQL, shareable across processes)
         keeps Optuna's ``TPESampler`` via ask/tell, so its trials differ from the in-memory ones.
         """
         import optuna
