@@ -38,6 +38,8 @@ def log_mass_nb(a: float, b: float) -> float:
     mirrored), by a plain difference unless the mass is tiny, else in log space."""
     if a > 0.0:
         a, b = -b, -a
+    if a < -8.3 and b >= 0.0:  # Phi(a) < 6e-17 next to Phi(b) >= 0.5: nothing in double precision
+        return 0.0 if b > 8.3 else math.log1p(-0.5 * math.erfc(b * _SQRT1_2))
     m = 0.5 * (math.erfc(-b * _SQRT1_2) - math.erfc(-a * _SQRT1_2))
     if m > 1e-250:
         return math.log(m)
