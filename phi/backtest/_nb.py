@@ -914,11 +914,14 @@ def _direction_nb(c, s, warmup):
 
 
 @njit(cache=True, error_model="numpy")
-def _plain_equity_nb(c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_out, j0, nl, acc):
+def _plain_equity_nb(
+    c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_out, ret_out, j0, nl, acc
+):
     """Second pass, ``LANES`` candidates in lock-step: every bar's equity from the first pass's
     account changes, and :func:`simulate_col_nb`'s drawdown and daily-return accumulators
     (written to ``acc[field, k]``: ACC_*); with ``nl`` rows of ``eq_out`` from ``j0`` on, also
-    each candidate's per-bar equity. Returns (metric bars, trading days)."""
+    each candidate's per-bar equity, and with rows in ``ret_out`` its per-bar returns
+    ``equity[t] / equity[t - 1] - 1`` (t >= 1). Returns (metric bars, trading days)."""
     n = c.shape[0]
     cash = np.full(LANES, init)
     pos = np.zeros(LANES)
@@ -930,6 +933,7 @@ def _plain_equity_nb(c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_o
         nxt[k] = ev_bar[k, 0] if pa[k, PA_EVENTS] > 0 else n
     nxt_any = nxt.min()
     eq = np.empty(LANES)
+    last = np.empty(LANES)  # the previous bar's equity (for ret_out)
     eq_peak = np.full(LANES, init)
     max_dd = np.zeros(LANES)
     under = np.zeros(LANES, dtype=np.int64)
@@ -958,6 +962,12 @@ def _plain_equity_nb(c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_o
         if eq_out.shape[1] > 0:
             for k in range(nl):
                 eq_out[j0 + k, t] = eq[k]
+        if ret_out.shape[1] > 0:
+            if t > 0:
+                for k in range(nl):
+                    ret_out[j0 + k, t - 1] = eq[k] / last[k] - 1.0
+            for k in range(LANES):
+                last[k] = eq[k]
         if t < warmup:
             continue
         n_metric += 1
@@ -1053,7 +1063,9 @@ def _plain_stats_nb(init, ann, n_metric, nd, acc, k, pa, gross, dir_n, dir_hits,
 
 
 @njit(cache=True)
-def _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out):
+def _plain_block_nb(
+    j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
+):
     """Candidates ``j0 .. j0 + LANES - 1`` (those that exist) on the segments ``which``."""
     m = sig.shape[0]
     nl = min(LANES, m - j0)
@@ -1080,7 +1092,8 @@ def _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg,
             _plain_fills_nb(o[a:b], c[a:b], x, fp[s], ip, k, ev_bar, ev_cash, ev_pos, pa, gross)
         n_metric, nd = _plain_equity_nb(
             c[a:b], day_end[a:b], fp[s, FP_INIT_CASH], warmup, ev_bar, ev_cash, ev_pos, pa,
-            eq_out if s == eq_seg else no_equity, j0, nl, acc,
+            eq_out if s == eq_seg else no_equity, ret_out if s == eq_seg else no_equity,
+            j0, nl, acc,
         )  # fmt: skip
         for k in range(nl):
             dir_n, dir_hits = _direction_nb(c[a:b], sig[j0 + k, w : w + b - a], warmup)
@@ -1092,20 +1105,25 @@ def _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg,
 
 @njit(cache=True)
 def simulate_segments_plain_nb(
-    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
 ):
     """:func:`simulate_segments_nb` for next-open fills without stops, targets or time exits
-    (any costs, sizing or sides): the same results, bit for bit, ``LANES`` candidates at a time."""
+    (any costs, sizing or sides): the same results, bit for bit, ``LANES`` candidates at a time.
+    ``ret_out`` (m, bars - 1), if not empty, gets segment ``eq_seg``'s per-bar returns
+    ``equity[t] / equity[t - 1] - 1`` (``eq_out`` may then be empty)."""
     for j0 in range(0, sig.shape[0], LANES):
-        _plain_block_nb(j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out)
+        _plain_block_nb(
+            j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
+        )
 
 
 @njit(cache=True, parallel=True)
 def simulate_segments_plain_many_nb(
-    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
 ):
     """:func:`simulate_segments_plain_nb` with the blocks of candidates in parallel."""
     for q in prange((sig.shape[0] + LANES - 1) // LANES):
         _plain_block_nb(
-            q * LANES, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
-        )
+            q * LANES, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out,
+            st_out,
+        )  # fmt: skip

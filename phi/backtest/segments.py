@@ -104,6 +104,7 @@ class SegmentSweep:
         signals: np.ndarray,
         segments: Sequence[int] | None = None,
         checked: bool = False,
+        returns: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Simulate every column of ``signals`` on every segment (or on ``segments`` only).
 
@@ -118,12 +119,16 @@ class SegmentSweep:
         checked : bool
             The caller vouches that every value is in [-1, 1] or NaN (signals from the
             indicator registry, which checks them): the range check is skipped.
+        returns : bool
+            Return the ``equity_span`` segment's per-bar returns ``equity[:, 1:] /
+            equity[:, :-1] - 1`` (shape ``(m, stop - start - 1)``) instead of its equity.
 
         Returns
         -------
         stats : ndarray of shape (m, n_segments, len(SWEEP_METRICS))
             ``n_segments`` in the order of ``segments``.
         equity : ndarray of shape (m, stop - start) for ``equity_span`` if simulated, or None
+            (its returns with ``returns=True``)
         """
         arr = np.asarray(signals, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[0] != self.n_bars or arr.shape[1] == 0:
@@ -153,28 +158,36 @@ class SegmentSweep:
             )
         st = np.empty((m, len(which), _nb.N_ST))
         eq_seg = self.eq_seg if self.eq_seg in which else -1
+        none = np.empty((m, 0))
         equity: np.ndarray | None = None
+        rets: np.ndarray | None = None
         if eq_seg >= 0:
             a, b = self.spans[eq_seg]
-            equity = np.empty((m, b - a))
+            if returns and self.plain:  # written by the kernel (no equity matrix)
+                rets = np.empty((m, b - a - 1))
+            else:
+                equity = np.empty((m, b - a))
         cells = m * int(sum(self.offsets[s + 1] - self.offsets[s] for s in which))
         parallel = cells >= PARALLEL_MIN_CELLS
-        eq_arr = equity if equity is not None else np.empty((m, 0))
+        eq_arr = equity if equity is not None else none
         if self.plain:  # the same numbers from the kernels without stops (tested bit-equal)
             simulate_plain = (
                 _nb.simulate_segments_plain_many_nb if parallel else _nb.simulate_segments_plain_nb
             )
             simulate_plain(
                 self.open, self.close, self.day_end, self.offsets, self.starts, which, sig,
-                self.fp, self.ip, eq_seg, eq_arr, st,
+                self.fp, self.ip, eq_seg, eq_arr, rets if rets is not None else none, st,
             )  # fmt: skip
-            return st, equity
-        simulate = _nb.simulate_segments_many_nb if parallel else _nb.simulate_segments_nb
-        simulate(
-            self.open, self.high, self.low, self.close, self.day_end, self.offsets, self.starts,
-            which, sig, self.fp, self.ip, eq_seg, eq_arr, st,
-        )  # fmt: skip
-        return st, equity
+        else:
+            simulate = _nb.simulate_segments_many_nb if parallel else _nb.simulate_segments_nb
+            simulate(
+                self.open, self.high, self.low, self.close, self.day_end, self.offsets,
+                self.starts, which, sig, self.fp, self.ip, eq_seg, eq_arr, st,
+            )  # fmt: skip
+        if returns and equity is not None:
+            rets = np.divide(equity[:, 1:], equity[:, :-1])
+            rets -= 1.0
+        return (st, rets) if returns else (st, equity)
 
     @staticmethod
     def metric(stats: np.ndarray, name: str) -> np.ndarray:

@@ -220,8 +220,11 @@ class Evaluator:
         sig = self.matrix(name, param_sets)
         # Not the hold-out. Every bar simulated is at or after each candidate's warm-up (the plan
         # starts after the longest one), where the registry has checked the signal's range.
-        stats, equity = self.sweep.run(sig, range(len(self.segments) + 1), checked=True)
-        assert equity is not None
+        # The development region's per-bar returns (its equity's first bar is the flat lead bar).
+        stats, returns = self.sweep.run(
+            sig, range(len(self.segments) + 1), checked=True, returns=True
+        )
+        assert returns is not None
         values = SegmentSweep.metric(stats, self.metric)
         if self.metric in FLAT_IS_ZERO:  # no trades in a segment: 0, not nan
             values = np.where(np.isnan(values), 0.0, values)
@@ -233,8 +236,6 @@ class Evaluator:
         score = values[:, -1].tolist()
         trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
         drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
-        returns = np.divide(equity[:, 1:], equity[:, :-1])  # equity[:, 0]: the flat lead bar
-        returns -= 1.0
         sharpe = sharpes_per_period(returns).tolist()
         return [
             TrialScores(

@@ -66,13 +66,24 @@ def _both(bars: pd.DataFrame, spans, cfg: EngineConfig, sig: np.ndarray, which=N
     st = np.empty_like(st_gen)
     eq = np.empty_like(eq_gen) if eq_gen is not None else np.empty((sig.shape[1], 0))
     eq_seg = sweep.eq_seg if sweep.eq_seg in which_arr else -1
+    rets = np.empty((eq.shape[0], max(eq.shape[1] - 1, 0)))
     _nb.simulate_segments_plain_many_nb(
         sweep.open, sweep.close, sweep.day_end, sweep.offsets, sweep.starts, which_arr,
-        np.ascontiguousarray(sig.T), sweep.fp, sweep.ip, eq_seg, eq, st,
+        np.ascontiguousarray(sig.T), sweep.fp, sweep.ip, eq_seg, eq, rets, st,
     )  # fmt: skip
     assert np.array_equal(st, st_gen, equal_nan=True)
     if eq_gen is not None:
         assert np.array_equal(eq, eq_gen)
+        # per-bar returns from the kernel (no equity matrix) equal NumPy's from the equity
+        want = np.divide(eq_gen[:, 1:], eq_gen[:, :-1])
+        want -= 1.0
+        assert np.array_equal(rets, want, equal_nan=True)
+        sweep.plain = True
+        st_r, got = sweep.run(sig, which, returns=True)
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(st_r, st_gen, equal_nan=True)
+        sweep.plain = False
+        assert np.array_equal(sweep.run(sig, which, returns=True)[1], want, equal_nan=True)
 
 
 CONFIGS = [
