@@ -774,7 +774,8 @@ N_ACC = 6
 def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
     """First pass for candidate ``k``: :func:`simulate_col_nb`'s decisions and fills without
     stops or time exits. Writes the bars where the account changes with the cash and position
-    from that bar's close on (``ev_*[k, :pa[k, PA_EVENTS]]``) and the trade counters."""
+    from that bar's close on (``ev_*[:pa[k, PA_EVENTS], k]``: a row per change, candidates side
+    by side, so that few memory pages are touched) and the trade counters."""
     n = c.shape[0]
     thr = fp[FP_ENTRY_THR]
     xthr = fp[FP_EXIT_THR]
@@ -833,9 +834,9 @@ def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
                     skipped += 1
             pend_exit = False
             pend_entry = 0
-            ev_bar[k, n_ev] = t
-            ev_cash[k, n_ev] = cash
-            ev_pos[k, n_ev] = side * units
+            ev_bar[n_ev, k] = t
+            ev_cash[n_ev, k] = cash
+            ev_pos[n_ev, k] = side * units
             n_ev += 1
         exit_now = False
         entry_dir = 0
@@ -880,11 +881,11 @@ def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
                 side = 0
                 units = 0.0
                 ruin_close = t
-                if n_ev > 0 and ev_bar[k, n_ev - 1] == t:  # a fill at this bar's open
+                if n_ev > 0 and ev_bar[n_ev - 1, k] == t:  # a fill at this bar's open
                     n_ev -= 1
-                ev_bar[k, n_ev] = t
-                ev_cash[k, n_ev] = cash
-                ev_pos[k, n_ev] = 0.0
+                ev_bar[n_ev, k] = t
+                ev_cash[n_ev, k] = cash
+                ev_pos[n_ev, k] = 0.0
                 n_ev += 1
         if t >= warmup:
             exposed += side != 0
@@ -930,7 +931,7 @@ def _plain_equity_nb(
     ptr = np.zeros(LANES, dtype=np.int64)
     for k in range(LANES):
         ruin_close[k] = pa[k, PA_RUIN_CLOSE]
-        nxt[k] = ev_bar[k, 0] if pa[k, PA_EVENTS] > 0 else n
+        nxt[k] = ev_bar[0, k] if pa[k, PA_EVENTS] > 0 else n
     nxt_any = nxt.min()
     eq = np.empty(LANES)
     last = np.empty(LANES)  # the previous bar's equity (for ret_out)
@@ -949,11 +950,11 @@ def _plain_equity_nb(
             for k in range(LANES):
                 if nxt[k] == t:
                     p = ptr[k]
-                    cash[k] = ev_cash[k, p]
-                    pos[k] = ev_pos[k, p]
+                    cash[k] = ev_cash[p, k]
+                    pos[k] = ev_pos[p, k]
                     p += 1
                     ptr[k] = p
-                    nxt[k] = ev_bar[k, p] if p < pa[k, PA_EVENTS] else n
+                    nxt[k] = ev_bar[p, k] if p < pa[k, PA_EVENTS] else n
             nxt_any = nxt.min()
         ct = c[t]
         for k in range(LANES):
@@ -1072,9 +1073,9 @@ def _plain_block_nb(
     longest = 0
     for i in range(which.shape[0]):
         longest = max(longest, offs[which[i] + 1] - offs[which[i]])
-    ev_bar = np.empty((LANES, longest), dtype=np.int64)
-    ev_cash = np.empty((LANES, longest))
-    ev_pos = np.empty((LANES, longest))
+    ev_bar = np.empty((longest, LANES), dtype=np.int64)
+    ev_cash = np.empty((longest, LANES))
+    ev_pos = np.empty((longest, LANES))
     pa = np.zeros((LANES, N_PA), dtype=np.int64)  # lanes past the last candidate: no fills
     pa[:, PA_RUIN] = -1
     pa[:, PA_RUIN_CLOSE] = -1

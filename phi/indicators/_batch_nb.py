@@ -69,21 +69,32 @@ def _rms_row_nb(x, first, window, gain, refresh, guard, out):  # noqa: ANN001, A
             since = 0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def spread_signals_nb(  # noqa: ANN201
     table, den, fast, slow, div, start, floor, window, gain, refresh, guard  # noqa: ANN001
 ):  # fmt: skip
     """``(m, n)`` signals: row ``j`` is the rms-scaled spread
     ``(table[fast[j]] - table[slow[j]]) / den[div[j]]`` defined from ``start[j]`` on."""
+    out = np.empty((fast.shape[0], table.shape[1]))
+    spread_signals_into_nb(
+        table, den, fast, slow, div, start, floor, window, gain, refresh, guard, out
+    )
+    return out
+
+
+@njit(cache=True, parallel=True)
+def spread_signals_into_nb(  # noqa: ANN201
+    table, den, fast, slow, div, start, floor, window, gain, refresh, guard, out  # noqa: ANN001
+):  # fmt: skip
+    """:func:`spread_signals_nb` into a caller's ``(m, n)`` array (one NumPy allocates: a big
+    one on huge pages, so far fewer page faults than numba's own allocation)."""
     m = fast.shape[0]
     n = table.shape[1]
-    out = np.empty((m, n))
     for j in prange(m):
         x = np.empty(n)
         s = min(start[j], n)
         _spread_row_nb(table[fast[j]], table[slow[j]], den[div[j]], s, floor, x)
         _rms_row_nb(x, s, window, gain, refresh, guard, out[j])
-    return out
 
 
 @njit(cache=True)

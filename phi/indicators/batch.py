@@ -44,9 +44,11 @@ Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarr
 
 def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
     """``(m, n)`` rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of
-    ``idx``, all rows in one kernel call."""
-    return _batch_nb.spread_signals_nb(
-        np.ascontiguousarray(table),
+    ``idx``, all rows in one kernel call (into a NumPy array: huge pages, fewer page faults)."""
+    rows = np.ascontiguousarray(table)
+    out = np.empty((len(idx), rows.shape[1]))
+    _batch_nb.spread_signals_into_nb(
+        rows,
         np.ascontiguousarray(den),
         idx[:, 0],
         idx[:, 1],
@@ -57,7 +59,9 @@ def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) ->
         sg.NORM_GAIN,
         _nb._refresh(NORM_WINDOW),
         _nb.GUARD,
+        out,
     )
+    return out
 
 
 def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
