@@ -49,7 +49,7 @@ LEVEL_HELP = "The engine sorts every bar into a 6-level taxonomy, from broad (ki
 QUALITY_TEXT = (
     "How far to trust it: on labelled synthetic processes it was not fitted to, it beats a 30-bar efficiency ratio "
     "on trend vs range (narrowest where regimes last only 20-80 bars: 0.813 vs 0.790 AUC) and trailing realised "
-    "volatility on high/low volatility; on real daily and hourly bars its "
+    "volatility on high/low volatility, as it does on the real daily and hourly bars we tested, where its "
     "trend-vs-range calls are near chance and the composite shows no predictive edge. Per-family figures: README, "
     "section Regime engine (python -m phi.regime.evaluate --lofo)."
 )

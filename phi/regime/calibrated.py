@@ -36,19 +36,19 @@ LEVEL_ENERGY: dict[str, dict[str, float]] = {
         "lvl_rev": -0.9028,
     },
     "LV": {
-        "lvl_vol_fast": -4.8562,
-        "lvl_vol_slow": -1.1185,
+        "lvl_vol_fast": -5.0734,
+        "lvl_vol_slow": -2.1615,
     },
     "HV": {
-        "lvl_vol_fast": 4.5012,
-        "lvl_vol_slow": 3.7672,
+        "lvl_vol_fast": 5.128,
+        "lvl_vol_slow": 3.4585,
     },
 }
 BIAS: dict[str, float] = {
     "DIR": -1.7698,
     "TRN": 0.1538,
-    "LV": -3.9586,
-    "HV": -1.8346,
+    "LV": -3.5759,
+    "HV": -2.6738,
 }
 TEMPERATURE: dict[str, float] = {
     "kingdom": 4.0,

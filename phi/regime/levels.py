@@ -20,12 +20,22 @@ fat-tailed shock does not make a trend:
 ``lvl_er_shift``    ``er`` of the shortest window minus that of the ``trend_window``: a new move
 ``lvl_rev``         ``max(0, -sign(t_W) t_S)``: a short drift (S = ``short_window``) against the
                     long one (exhaustion)
-``lvl_vol_fast``    ``log(s_fast / s_ref)``: EWM volatility (span ``vol_fast``) over the long-run
-                    EWM volatility (span ``vol_ref``); squared returns capped at
-                    ``jump_clip`` slow sigmas, so one jump is not a volatility regime
+``lvl_vol_fast``    ``log s_fast - m``: log EWM volatility (span ``vol_fast``) minus ``m``, the
+                    bias-corrected EWM (span ``vol_ref``) of ``log s_slow`` from the
+                    ``vol_slow``-th return on (0 before): the long-run *geometric-mean*
+                    volatility; squared returns capped at ``jump_clip`` slow sigmas, so one jump
+                    is not a volatility regime
 ``lvl_vol_slow``    the same with span ``vol_slow``
 ``lvl_vol_trend``   ``lvl_vol_fast - lvl_vol_slow`` (volatility expanding or contracting)
 ==================  ==========================================================================
+
+The reference is a mean of *log* volatility, not the root of a mean of squared returns: a
+crisis in the reference window can dominate the latter for a year or more, so what follows
+reads as low volatility, while a rank (the trailing realised-vol percentile baseline) or a log
+mean moves far less. With the root-mean-square reference (span 500) the engine's P(LOWVOL) AUC on
+GOOG daily bars was 0.658 against the 20-bar realised-vol percentile's 0.689; with the log mean
+0.700 (P(HIGHVOL) 0.732 -> 0.772), at a cost of up to 0.013 on the synthetic families' HIGHVOL /
+LOWVOL AUCs (``garch`` LOWVOL +0.015), all still above the baseline (README, quality table).
 
 Direction features are ratios of returns to returns, so they do not move when volatility
 alone changes; volatility features are ratios of volatilities, so they do not depend on drift.
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from phi.regime import _nb
 from phi.regime.config import LevelConfig, level_names
@@ -75,6 +86,53 @@ def log_returns(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarra
     return _nb.deseason_nb(r, slot, n_slots, 2.0 / (lc.season_span + 1.0))
 
 
+@njit(cache=True)
+def _log_vol_levels_nb(
+    r: np.ndarray, a_fast: float, a_slow: float, a_ref: float, clip: float, warm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(log s_fast - m, log s_slow - m)``, m the bias-corrected EWM (rate ``a_ref``) of
+    ``log s_slow`` from the ``warm``-th valid return on (0 before it).
+
+    ``s^2`` are EWMs of ``min(r^2, (clip * s_slow_(t-1))^2)`` started at the first valid r^2
+    (as :func:`phi.regime._nb.vol_levels_nb`); m is the long-run *geometric* mean of the slow
+    volatility, started once the slow EWM has ``warm`` returns (the log of a handful of squared
+    returns is far too noisy to start a long mean from). NaN r keeps the state (outputs NaN).
+    """
+    n = r.shape[0]
+    fast = np.full(n, np.nan)
+    slow = np.full(n, np.nan)
+    vf = 0.0
+    vs = 0.0
+    num = 0.0
+    den = 0.0
+    seen = 0
+    for t in range(n):
+        x = r[t]
+        if x != x:
+            continue
+        q = x * x
+        if seen == 0:
+            vf = q
+            vs = q
+        else:
+            cap = clip * clip * vs
+            if vs > 0.0 and q > cap:
+                q = cap
+            vf = (1.0 - a_fast) * vf + a_fast * q
+            vs = (1.0 - a_slow) * vs + a_slow * q
+        seen += 1
+        fast[t] = 0.0
+        slow[t] = 0.0
+        if seen >= warm and vf > 0.0 and vs > 0.0:
+            ls = 0.5 * np.log(vs)
+            num = (1.0 - a_ref) * num + ls
+            den = (1.0 - a_ref) * den + 1.0
+            m = num / den
+            fast[t] = 0.5 * np.log(vf) - m
+            slow[t] = ls - m
+    return fast, slow
+
+
 def _mean(x: np.ndarray, w: int) -> np.ndarray:
     return _nb.rolling_mean_nb(x, w, max(w // 2, 2))
 
@@ -99,7 +157,7 @@ def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.Dat
     """The level features of the module doc (NaN while a window has under half its bars)."""
     lc = lc or LevelConfig()
     spans = (2.0 / (lc.vol_fast + 1.0), 2.0 / (lc.vol_slow + 1.0), 2.0 / (lc.vol_ref + 1.0))
-    fast, slow, _ = _nb.vol_levels_nb(log_returns(ohlcv, lc), *spans, lc.jump_clip)
+    fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc), *spans, lc.jump_clip, lc.vol_slow)
     c = ohlcv["close"].to_numpy(dtype=np.float64)
     raw = np.full(c.shape, np.nan)
     raw[1:] = np.log(c[1:] / c[:-1])
