@@ -29,13 +29,14 @@ fat-tailed shock does not make a trend:
 ``lvl_vol_trend``   ``lvl_vol_fast - lvl_vol_slow`` (volatility expanding or contracting)
 ==================  ==========================================================================
 
-The reference is a mean of *log* volatility, not the root of a mean of squared returns: a
-crisis in the reference window can dominate the latter for a year or more, so what follows
-reads as low volatility, while a rank (the trailing realised-vol percentile baseline) or a log
-mean moves far less. With the root-mean-square reference (span 500) the engine's P(LOWVOL) AUC on
-GOOG daily bars was 0.658 against the 20-bar realised-vol percentile's 0.689; with the log mean
-0.700 (P(HIGHVOL) 0.732 -> 0.772), at a cost of up to 0.013 on the synthetic families' HIGHVOL /
-LOWVOL AUCs (``garch`` LOWVOL +0.015), all still above the baseline (README, quality table).
+The reference is a bias-corrected EWM of *log* volatility started once the slow EWM has
+``vol_slow`` returns. The former reference, an EWM of squared returns started at the first
+squared return, gave that return ``(1 - 2/(vol_ref+1))^t`` of its weight after t bars (30 %
+after 300 for span 500): on GOOG daily bars, whose first return is +7.6 %, it made the early bars
+read as low volatility, and the engine's P(LOWVOL) AUC was 0.658 against the 20-bar realised-vol percentile's
+0.689 (now 0.748; P(HIGHVOL) 0.732 -> 0.791). Most of that is the start: on the slow level alone a
+bias-corrected EWM of squared returns does as well on GOOG; the log mean is within 0.02 of it on the synthetic
+families (README, quality table).
 
 Direction features are ratios of returns to returns, so they do not move when volatility
 alone changes; volatility features are ratios of volatilities, so they do not depend on drift.
