@@ -31,6 +31,7 @@ rule in one numba pass with the UTC offsets of :func:`utc_offsets`).
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from typing import Any
 
@@ -364,6 +365,31 @@ def utc_offsets(tz: Any, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.nda
     day = pd.Timedelta(days=1)
     lo = pd.Timestamp(int(start_ns), tz="UTC").floor("D") - day
     hi = pd.Timestamp(int(end_ns), tz="UTC").ceil("D") + day
+    try:  # the search depends on (tz, lo, hi) only: a repeated one is read back (copies)
+        key: tuple[Any, ...] | None = (tz, lo.value, hi.value)
+        hash(key)
+    except TypeError:
+        key = None
+    cached = _OFFSETS.get(key) if key is not None else None
+    if cached is not None:
+        return cached[0].copy(), cached[1].copy()
+    at_a, off_a = _search_offsets(tz, lo, hi)
+    if key is not None:
+        with _OFFSETS_LOCK:
+            if len(_OFFSETS) >= _OFFSETS_MAX:
+                _OFFSETS.pop(next(iter(_OFFSETS)))
+            _OFFSETS[key] = (at_a.copy(), off_a.copy())
+    return at_a, off_a
+
+
+#: :func:`utc_offsets` results by ``(tz, first day, last day)``, oldest dropped first.
+_OFFSETS: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+_OFFSETS_MAX = 64
+_OFFSETS_LOCK = threading.Lock()
+
+
+def _search_offsets(tz: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`utc_offsets` between the UTC midnights ``lo`` and ``hi``."""
     days = pd.date_range(lo, hi, freq="D").as_unit("ns")
     off = days.tz_convert(tz).tz_localize(None).as_unit("ns").asi8 - days.asi8
     at = [np.iinfo(np.int64).min]

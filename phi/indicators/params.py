@@ -88,6 +88,13 @@ class ParamSpec:
         an integral value (``14.0`` -> ``14``, as JSON or a float search space may give);
         a ``float`` parameter accepts any real number. Raises :class:`ParameterError`.
         """
+        if (
+            isinstance(value, (int, float))
+            and type(value) is self.kind
+            and self.low <= value <= self.high
+            and math.isfinite(value)
+        ):
+            return value  # the common case: already of its kind, finite and in range
         where = f"{indicator}: parameter {self.name!r}"
         shown = _show(value)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
