@@ -34,7 +34,7 @@ from phi.indicators.registry import (
     get_indicator,
 )
 
-__all__ = ["BATCHED", "batch_signals", "has_batch"]
+__all__ = ["BATCHED", "batch_inputs", "batch_signals", "has_batch"]
 
 Params = Mapping[str, Any]
 #: A batch implementation: the frame's needed columns and the resolved parameter sets in,
@@ -225,13 +225,29 @@ def has_batch(name: str) -> bool:
     return _implementation(get_indicator(name)) is not None
 
 
-def batch_signals(name: str, ohlcv: pd.DataFrame, param_sets: Sequence[Params]) -> np.ndarray:
+def batch_inputs(name: str, ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The input columns of ``name`` as contiguous float64 arrays, checked as
+    :func:`compute_signal` checks them (:class:`~phi.errors.DataError` if missing, not numeric
+    or not finite): what ``batch_signals(..., inputs=)`` takes to skip that work per call."""
+    spec = get_indicator(name)
+    _check_frame(ohlcv, spec.inputs)
+    return {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
+
+
+def batch_signals(
+    name: str,
+    ohlcv: pd.DataFrame,
+    param_sets: Sequence[Params],
+    inputs: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """Signals of ``name`` at every parameter set: a ``(len(ohlcv), m)`` array.
 
     It is the transposed view of a C-contiguous ``(m, len(ohlcv))`` array, the layout
     :func:`~phi.backtest.engine.run_backtest_many` takes without a copy. Column ``j`` equals
     ``compute_signal(name, ohlcv, param_sets[j]).to_numpy()`` exactly (NaN during its
     warm-up). Raises what :func:`compute_signal` raises, for the first offending set.
+    ``inputs``: :func:`batch_inputs` of the same ``name`` and ``ohlcv`` (already checked), for a
+    caller scoring many batches on one frame.
     """
     spec = get_indicator(name)
     sets = [spec.resolve(p) for p in param_sets]
@@ -242,9 +258,8 @@ def batch_signals(name: str, ohlcv: pd.DataFrame, param_sets: Sequence[Params]) 
         for j, p in enumerate(sets):
             rows[j] = compute_signal(name, ohlcv, p).to_numpy(dtype=np.float64)
         return rows.T
-    _check_frame(ohlcv, spec.inputs)
+    cols = inputs if inputs is not None else batch_inputs(name, ohlcv)
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
-    cols = {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
     rows = np.ascontiguousarray(batch(cols, sets), dtype=np.float64)
     j = int(_batch_nb.first_bad_row_nb(rows, warms))
     if j >= 0:

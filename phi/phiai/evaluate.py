@@ -31,7 +31,7 @@ from phi.backtest.engine import (
     run_backtest_many,
 )
 from phi.backtest.segments import SegmentSweep
-from phi.indicators.batch import batch_signals, has_batch
+from phi.indicators.batch import batch_inputs, batch_signals, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
 from phi.phiai.stats import sharpes_per_period
@@ -113,6 +113,7 @@ class Evaluator:
         self.segments = sorted(spans)
         self._sweep: SegmentSweep | None = None
         self._bars: dict[tuple[int, int], pd.DataFrame] = {}
+        self._inputs: dict[str, dict[str, np.ndarray]] = {}
 
     def _slice(self, span: tuple[int, int]) -> pd.DataFrame:
         """Bars ``[a - 1, b)`` of a segment ``(a, b)`` (with its lead bar), cached."""
@@ -144,7 +145,9 @@ class Evaluator:
             if k not in self.cache:
                 missing.setdefault(k, p)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
-            block = batch_signals(name, self.ohlcv, list(missing.values()))
+            if name not in self._inputs:  # the frame's columns checked once per indicator
+                self._inputs[name] = batch_inputs(name, self.ohlcv)
+            block = batch_signals(name, self.ohlcv, list(missing.values()), self._inputs[name])
             for j, k in enumerate(missing):
                 self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
             if len(missing) == len(keys):  # every set new and distinct: block is the batch

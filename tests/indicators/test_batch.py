@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phi.errors import DataError, IndicatorError, ParameterError
-from phi.indicators.batch import BATCHED, batch_signals, has_batch
+from phi.indicators.batch import BATCHED, batch_inputs, batch_signals, has_batch
 from phi.indicators.params import Deferred
 from phi.indicators.registry import INDICATORS, compute_signal, register_indicator
 from tests.indicators import frames
@@ -85,6 +85,23 @@ def test_errors_name_the_problem():
     with pytest.raises(DataError, match="missing column"):
         batch_signals("rsi", df.drop(columns="close"), [{"period": 14}])
     assert batch_signals("rsi", df, []).shape == (300, 0)
+
+
+def test_checked_inputs_given_once_give_the_same_signals():
+    df = frames.random_ohlcv(400, 3)
+    for name, sets in (
+        ("dual_sma", [{"fast": 5, "slow": 20}, {"fast": 12, "slow": 40}]),
+        ("stochastic", [{"k_period": 9}, {"k_period": 21}]),
+    ):
+        cols = batch_inputs(name, df)
+        assert sorted(cols) == sorted(INDICATORS[name].inputs)
+        assert_identical(batch_signals(name, df, sets, cols), per_set(name, df, sets))
+    bad = df.copy()
+    bad.iloc[7, bad.columns.get_loc("close")] = np.nan
+    with pytest.raises(DataError, match="'close' has 1 NaN"):
+        batch_inputs("dual_sma", bad)
+    with pytest.raises(DataError, match="missing column"):
+        batch_inputs("cmf", df.drop(columns="volume"))
 
 
 def test_a_reregistered_indicator_uses_its_own_compute():
