@@ -126,6 +126,7 @@ def run_batch(
     n_workers: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    on_connect: Callable[[str, str | None], None] | None = None,
 ) -> BatchResult:
     """Run every config (on Dask by default), save each run, report each config's outcome.
 
@@ -144,6 +145,9 @@ def run_batch(
         Run configs that already have a saved run (same config hash) again.
     progress : callable, optional
         ``progress(done, total, outcome)`` after each config finishes.
+    on_connect : callable, optional
+        ``on_connect(address, dashboard_link)`` once the Dask client is connected, before the
+        first task (a local cluster's dashboard only lives while the batch runs).
 
     Returns
     -------
@@ -210,7 +214,7 @@ def run_batch(
             for (i, _), o in zip(chunk, run_chunk([c.to_json() for _, c in chunk], None, not force), strict=True):
                 finish(i, o)
         return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, 1 if todo else 0, "inline")
-    return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0)
+    return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0, on_connect)
 
 
 def _load_phi() -> None:
@@ -226,6 +230,7 @@ def _on_dask(
     finish: Callable[[int, TaskOutcome], None],
     outcomes: list[TaskOutcome | None],
     t0: float,
+    on_connect: Callable[[str, str | None], None] | None = None,
 ) -> BatchResult:
     import contextlib
 
@@ -256,6 +261,9 @@ def _on_dask(
         if not isinstance(scheduler, str) and scheduler is not None:
             local = _is_local(address)
         n = len(client.scheduler_info().get("workers", {}))
+        dashboard = getattr(client, "dashboard_link", None)
+        if on_connect is not None:
+            on_connect(address, dashboard)
         env = {k: os.environ.get(k, "") for k in SHIPPED_ENV} if local else None
         if env is not None and not env["PHI_HOME"]:
             env["PHI_HOME"] = os.getcwd()  # the default roots are relative to this process
@@ -281,5 +289,4 @@ def _on_dask(
         except KeyboardInterrupt:
             client.cancel(futures)
             raise
-        dashboard = getattr(client, "dashboard_link", None)
     return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, n, address, dashboard, startup_seconds=startup)

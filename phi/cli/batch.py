@@ -47,12 +47,19 @@ def _run(configs: list[Any], scheduler: str | None, workers: int | None, force: 
             failed += outcome.status == "failed"
             bar.update(task, completed=done, description=f"Batch on {where}" + (f" [red]{failed} failed[/]" if failed else ""))
 
-        result = run_batch(configs, scheduler=scheduler, n_workers=workers, force=force, progress=progress)
-    import importlib.util
+        def connected(address: str, dashboard: str | None) -> None:  # the link works while the batch runs
+            import importlib.util
 
-    if result.dashboard and importlib.util.find_spec("bokeh") is not None:  # the dashboard needs bokeh
-        console.print(f"Dask dashboard: {result.dashboard}", highlight=False, markup=False)
+            if dashboard and importlib.util.find_spec("bokeh") is not None:  # the dashboard needs bokeh
+                bar.console.print(f"Dask dashboard (while the batch runs): {dashboard}", highlight=False, markup=False)
+
+        result = run_batch(configs, scheduler=scheduler, n_workers=workers, force=force, progress=progress, on_connect=connected)
     return result
+
+
+def _rank_key(value: float | None) -> float:
+    """Sort key putting the highest metric first and a missing or NaN one last."""
+    return -value if value is not None and value == value else float("inf")
 
 
 def _report(result: BatchResult, metric: str, top: int) -> None:
@@ -70,7 +77,7 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
     )  # fmt: skip
     shown = [o for o in result.outcomes if o.status in ("ok", "skipped") and o.metrics]  # skipped: as saved before
     if shown:
-        ranked = sorted(shown, key=lambda o: (-(o.metrics.get(metric, float("nan")) if o.metrics.get(metric) == o.metrics.get(metric) else float("inf")), o.index))
+        ranked = sorted(shown, key=lambda o: (_rank_key(o.metrics.get(metric)), o.index))  # best first, n/a last
         table = Table(title=Text(f"Best {min(top, len(ranked))} of {len(ranked)} by {metric}"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
         for col in ("#", "config", "Ret %", "Sharpe", "DD %", "Trades", "run"):
             table.add_column(col, justify="left" if col in ("config", "run") else "right", no_wrap=col != "config", overflow="fold", min_width=26 if col == "run" else None)

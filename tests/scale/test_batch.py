@@ -49,8 +49,12 @@ def test_40_configs_on_2_workers_land_40_runs_and_the_bad_one_is_reported(
     good = [config(p, s) for s in ("DEMO", "DEMO2") for p in range(5, 45, 2)]
     assert len(good) == 40 and len({c.config_hash() for c in good}) == 40
     seen: list[int] = []
-    res = run_batch([*good[:20], bad_config(), *good[20:]], scheduler=cluster2, progress=lambda d, t, o: seen.append(d))
+    connected: list[tuple[str, str | None, int]] = []
+    res = run_batch([*good[:20], bad_config(), *good[20:]], scheduler=cluster2, progress=lambda d, t, o: seen.append(d),
+                    on_connect=lambda a, link: connected.append((a, link, len(seen))))  # fmt: skip
     assert res.n_workers == 2 and len(res.outcomes) == 41 and seen == list(range(1, 42))
+    # told once, before any config finished
+    assert connected == [(res.scheduler, res.dashboard, 0)] and res.scheduler.startswith("tcp://127.0.0.1:")
     assert [o.index for o in res.outcomes] == list(range(41))
     assert len(res.ok) == 40 and all(o.run_id and not o.save_error for o in res.ok)
     (bad,) = res.failed
@@ -122,3 +126,13 @@ def test_cli_batch_run_and_sweep(capsys: pytest.CaptureFixture[str], tmp_path: A
     assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in one_line(err)
     code, out, err = phi(capsys, "batch", "run", "--grid", "period=2..9:0")
     assert code == 2 and "step must be > 0" in one_line(err)
+
+
+def test_cli_ranking_puts_the_best_first_and_a_missing_metric_last() -> None:
+    from phi.cli.batch import _rank_key
+
+    values = [0.538, float("nan"), 1.263, None, -0.2]
+    order = sorted(range(5), key=lambda i: (_rank_key(values[i]), i))
+    assert order == [2, 0, 4, 1, 3]
+    drawdowns = [-0.3, -0.05, -0.12]  # max drawdown: nearer 0 is better
+    assert sorted(range(3), key=lambda i: _rank_key(drawdowns[i])) == [1, 2, 0]
