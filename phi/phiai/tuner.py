@@ -241,12 +241,29 @@ class PhiAITuner:
             return True
         return a > b if self.direction == "maximize" else a < b
 
-    def _best_index(self, values: Sequence[float]) -> int:
-        best = -1
-        for i, v in enumerate(values):
-            if best < 0 or self._better(v, values[best]):
-                best = i
-        return best
+    def _best_index(self, values: Sequence[float] | np.ndarray) -> int:
+        """The first best finite value's index (0 if none is finite, -1 if empty): what a
+        left-to-right scan with :meth:`_better` keeps."""
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.size == 0:
+            return -1
+        finite = np.isfinite(arr)
+        if not finite.any():
+            return 0
+        if self.direction == "maximize":
+            return int(np.argmax(np.where(finite, arr, -np.inf)))
+        return int(np.argmin(np.where(finite, arr, np.inf)))
+
+    def _objectives(self, trials: Sequence[_Trial]) -> list[float]:
+        """:meth:`_objective` of every trial (the fold means in one :func:`row_nanmeans`)."""
+        if not trials:
+            return []
+        means = row_nanmeans(np.array([t.scores.is_folds for t in trials], dtype=np.float64))
+        penalty = -PENALTY if self.direction == "maximize" else PENALTY
+        return [
+            m if t.feasible and math.isfinite(m) else penalty
+            for t, m in zip(trials, means.tolist(), strict=True)
+        ]
 
     def _feasibility(self, s: TrialScores) -> tuple[bool, str]:
         cap, need = self.constraints["max_drawdown"], self.constraints["min_trades"]
@@ -312,8 +329,9 @@ class PhiAITuner:
         pool = [t for t in trials if t.feasible] or list(trials)
         rows = []
         idx = self.ohlcv.index
+        is_folds = np.array([t.scores.is_folds for t in pool], dtype=np.float64)
         for k, f in enumerate(self.plan.folds):
-            j = self._best_index([t.scores.is_folds[k] for t in pool])
+            j = self._best_index(is_folds[:, k] if len(pool) else [])
             t = pool[j]
             rows.append(
                 {
@@ -482,7 +500,7 @@ class PhiAITuner:
                 )
                 continue
             wf, oos = self._walk_forward(trials)
-            best = self._best_index([self._objective(t) for t in trials])
+            best = self._best_index(self._objectives(trials))
             t = trials[best]
             rows.append(
                 {
@@ -643,7 +661,7 @@ class PhiAITuner:
                 ok, why = self._feasibility(seen[k])
                 recorded.append(_Trial("tune", name, p, seen[k], ok, why))
             self.log.extend(recorded)
-            tpe.tell(valid, [self._objective(t) for t in recorded])
+            tpe.tell(valid, self._objectives(recorded))
             done += len(asked)
             self._progress(f"tune {name}", done, n_trials)
         return self.log[start:]
