@@ -162,6 +162,8 @@ class IndicatorSpec:
         unknown = [c for c in self.inputs if c not in ALL_INPUTS]
         if unknown:
             raise ValueError(f"IndicatorSpec {self.name!r}: unknown input column(s) {unknown}")
+        # parameter by name, for resolve (not a field: equality and hashing are unchanged)
+        object.__setattr__(self, "_known", {p.name: p for p in self.params})
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -179,12 +181,12 @@ class IndicatorSpec:
         """Merge ``params`` over the defaults and validate them (see :meth:`ParamSpec.coerce`)."""
         if params is None:
             params = {}
-        if not isinstance(params, Mapping):
+        if type(params) is not dict and not isinstance(params, Mapping):
             raise ParameterError(
                 f"{self.name}: parameters must be a mapping of name -> value, "
                 f"got {type(params).__name__}"
             )
-        known = {p.name: p for p in self.params}
+        known: dict[str, ParamSpec] = self.__dict__["_known"]
         for key in params:
             if key not in known:
                 raise ParameterError(_unknown_param(self, key))
