@@ -49,7 +49,7 @@ def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) ->
     out = np.empty((len(idx), rows.shape[1]))
     _batch_nb.spread_signals_into_nb(
         rows,
-        np.ascontiguousarray(den),
+        rows if den is table else np.ascontiguousarray(den),  # dual_sma: one stack, not two
         idx[:, 0],
         idx[:, 1],
         idx[:, 2],
