@@ -171,7 +171,8 @@ def run_batch(
     todo: list[tuple[int, RunConfig]] = []
     first: dict[str, int] = {}
     parsed = [_as_config(item, i) for i, item in enumerate(items)]
-    hashes = {c.config_hash() for c in parsed if isinstance(c, RunConfig)}
+    hash_of = [c.config_hash() if isinstance(c, RunConfig) else "" for c in parsed]  # once each
+    hashes = {h for h in hash_of if h}
     done_before: dict[str, dict[str, Any]] = {}
     if not force and hashes:
         from phi.backtest.run_index import indexed_config_hashes, latest_runs
@@ -181,7 +182,7 @@ def run_batch(
         if isinstance(cfg, str):
             outcomes[i] = TaskOutcome(i, "failed", f"config {i}", error=cfg)
             continue
-        h = cfg.config_hash()
+        h = hash_of[i]
         base = TaskOutcome(i, "ok", label(cfg), h, cfg.dataset.symbol, params(cfg))
         if h in first:
             base.status, base.error = "duplicate", f"same config as #{first[h]}"
@@ -267,15 +268,14 @@ def _on_dask(
         env = {k: os.environ.get(k, "") for k in SHIPPED_ENV} if local else None
         if env is not None and not env["PHI_HOME"]:
             env["PHI_HOME"] = os.getcwd()  # the default roots are relative to this process
-        index = {}
-        futures = []
         token = uuid.uuid4().hex[:8]
         chunks = chunk_configs(todo, max(1, n))
-        for j, chunk in enumerate(chunks):  # the largest first (higher priority runs first)
-            fut = client.submit(run_chunk, [c.to_json() for _, c in chunk], env, not force, key=f"phi-chunk-{token}-{j}",
-                                pure=False, priority=len(chunks) - j)  # fmt: skip
-            index[fut.key] = chunk
-            futures.append(fut)
+        # one graph for every chunk (one map: ~1 ms; a submit each: ~2-3 ms apiece before the
+        # first task starts); independent tasks of one graph run in key order: the largest first
+        keys = [f"phi-chunk-{token}-{j:05d}" for j in range(len(chunks))]
+        payloads = [[c.to_json() for _, c in chunk] for chunk in chunks]
+        futures = client.map(run_chunk, payloads, [env] * len(chunks), [not force] * len(chunks), key=keys, pure=False)
+        index = {fut.key: chunk for fut, chunk in zip(futures, chunks, strict=True)}
         try:
             for fut in as_completed(futures):
                 chunk = index[fut.key]
