@@ -188,6 +188,60 @@ def _write_trade_nb(
     tr_out[k, TR_REASON] = reason
 
 
+@njit(cache=True, error_model="numpy")
+def _write_stats_nb(
+    st_out, init, ann, eq, max_dd, max_under, r_mean, r_m2, down_sq, nd, n_metric, n_closed,
+    n_open, n_wins, gross_win, gross_loss, exposed, ambiguous, skipped, dir_hits, dir_n, ruin_bar
+):  # fmt: skip
+    """Write one simulation's compact statistics (same definitions as phi.backtest.metrics)."""
+    st_out[ST_FINAL_EQUITY] = eq
+    st_out[ST_TOTAL_RETURN] = eq / init - 1.0
+    cagr = np.nan
+    vol = np.nan
+    sharpe = np.nan
+    sortino = np.nan
+    if nd >= 1:
+        cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
+    if nd >= 2:
+        std = np.sqrt(r_m2 / (nd - 1))
+        vol = std * np.sqrt(ann)
+        if std > 0.0:
+            sharpe = r_mean / std * np.sqrt(ann)
+        elif r_mean != 0.0:
+            sharpe = np.inf if r_mean > 0.0 else -np.inf
+        downside = np.sqrt(down_sq / nd) * np.sqrt(ann)
+        if downside > 0.0:
+            sortino = r_mean * ann / downside
+        elif r_mean != 0.0:
+            sortino = np.inf if r_mean > 0.0 else -np.inf
+    if eq <= 0.0:  # ruined: a positive mean daily return would not make it a good run
+        if sharpe > 0.0:
+            sharpe = 0.0
+        if sortino > 0.0:
+            sortino = 0.0
+    st_out[ST_CAGR] = cagr
+    st_out[ST_ANN_VOL] = vol
+    st_out[ST_SHARPE] = sharpe
+    st_out[ST_SORTINO] = sortino
+    st_out[ST_MAX_DD] = max_dd if n_metric > 0 else np.nan
+    st_out[ST_MAX_DD_BARS] = max_under
+    st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
+    st_out[ST_N_TRADES] = n_closed
+    st_out[ST_N_OPEN] = n_open
+    st_out[ST_WIN_RATE] = n_wins / n_closed if n_closed > 0 else np.nan
+    if n_closed == 0:
+        st_out[ST_PROFIT_FACTOR] = np.nan
+    elif gross_loss > 0.0:
+        st_out[ST_PROFIT_FACTOR] = gross_win / gross_loss
+    else:
+        st_out[ST_PROFIT_FACTOR] = np.inf if gross_win > 0.0 else np.nan
+    st_out[ST_EXPOSURE] = exposed / n_metric if n_metric > 0 else np.nan
+    st_out[ST_AMBIGUOUS] = ambiguous
+    st_out[ST_SKIPPED] = skipped
+    st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
+    st_out[ST_RUIN_BAR] = ruin_bar
+
+
 @njit(cache=True, error_model="numpy")  # x / 0 -> inf, never an exception
 def simulate_col_nb(
     o, h, lo, c, s, day_end, fp, ip, record, eq_out, pos_out, cash_out, tr_out, st_out
@@ -566,52 +620,11 @@ def simulate_col_nb(
         k += 1
 
     # ---- compact statistics (same definitions as phi.backtest.metrics) ----
-    st_out[ST_FINAL_EQUITY] = eq
-    st_out[ST_TOTAL_RETURN] = eq / init - 1.0
-    cagr = np.nan
-    vol = np.nan
-    sharpe = np.nan
-    sortino = np.nan
-    if nd >= 1:
-        cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
-    if nd >= 2:
-        std = np.sqrt(r_m2 / (nd - 1))
-        vol = std * np.sqrt(ann)
-        if std > 0.0:
-            sharpe = r_mean / std * np.sqrt(ann)
-        elif r_mean != 0.0:
-            sharpe = np.inf if r_mean > 0.0 else -np.inf
-        downside = np.sqrt(down_sq / nd) * np.sqrt(ann)
-        if downside > 0.0:
-            sortino = r_mean * ann / downside
-        elif r_mean != 0.0:
-            sortino = np.inf if r_mean > 0.0 else -np.inf
-    if eq <= 0.0:  # ruined: a positive mean daily return would not make it a good run
-        if sharpe > 0.0:
-            sharpe = 0.0
-        if sortino > 0.0:
-            sortino = 0.0
-    st_out[ST_CAGR] = cagr
-    st_out[ST_ANN_VOL] = vol
-    st_out[ST_SHARPE] = sharpe
-    st_out[ST_SORTINO] = sortino
-    st_out[ST_MAX_DD] = max_dd if n_metric_bars > 0 else np.nan
-    st_out[ST_MAX_DD_BARS] = max_under
-    st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
-    st_out[ST_N_TRADES] = n_closed
-    st_out[ST_N_OPEN] = n_open
-    st_out[ST_WIN_RATE] = n_wins / n_closed if n_closed > 0 else np.nan
-    if n_closed == 0:
-        st_out[ST_PROFIT_FACTOR] = np.nan
-    elif gross_loss > 0.0:
-        st_out[ST_PROFIT_FACTOR] = gross_win / gross_loss
-    else:
-        st_out[ST_PROFIT_FACTOR] = np.inf if gross_win > 0.0 else np.nan
-    st_out[ST_EXPOSURE] = exposed / n_metric_bars if n_metric_bars > 0 else np.nan
-    st_out[ST_AMBIGUOUS] = ambiguous
-    st_out[ST_SKIPPED] = skipped
-    st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
-    st_out[ST_RUIN_BAR] = ruin_bar if ruined else np.nan
+    _write_stats_nb(
+        st_out, init, ann, eq, max_dd, max_under, r_mean, r_m2, down_sq, nd, n_metric_bars,
+        n_closed, n_open, n_wins, gross_win, gross_loss, exposed, ambiguous, skipped, dir_hits,
+        dir_n, ruin_bar if ruined else np.nan,
+    )  # fmt: skip
     return k
 
 
@@ -1006,61 +1019,13 @@ def _plain_equity_nb(
 @njit(cache=True, error_model="numpy")
 def _plain_stats_nb(init, ann, n_metric, nd, acc, k, pa, gross, dir_n, dir_hits, st_out):
     """:func:`simulate_col_nb`'s compact statistics of candidate ``k`` from the two passes."""
-    eq = acc[ACC_EQ, k]
-    max_dd = acc[ACC_MAX_DD, k]
-    r_mean = acc[ACC_R_MEAN, k]
-    r_m2 = acc[ACC_R_M2, k]
-    down_sq = acc[ACC_DOWN_SQ, k]
-    n_closed = pa[k, PA_CLOSED]
-    gross_win = gross[k, 0]
-    gross_loss = gross[k, 1]
-    st_out[ST_FINAL_EQUITY] = eq
-    st_out[ST_TOTAL_RETURN] = eq / init - 1.0
-    cagr = np.nan
-    vol = np.nan
-    sharpe = np.nan
-    sortino = np.nan
-    if nd >= 1:
-        cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
-    if nd >= 2:
-        std = np.sqrt(r_m2 / (nd - 1))
-        vol = std * np.sqrt(ann)
-        if std > 0.0:
-            sharpe = r_mean / std * np.sqrt(ann)
-        elif r_mean != 0.0:
-            sharpe = np.inf if r_mean > 0.0 else -np.inf
-        downside = np.sqrt(down_sq / nd) * np.sqrt(ann)
-        if downside > 0.0:
-            sortino = r_mean * ann / downside
-        elif r_mean != 0.0:
-            sortino = np.inf if r_mean > 0.0 else -np.inf
-    if eq <= 0.0:
-        if sharpe > 0.0:
-            sharpe = 0.0
-        if sortino > 0.0:
-            sortino = 0.0
-    st_out[ST_CAGR] = cagr
-    st_out[ST_ANN_VOL] = vol
-    st_out[ST_SHARPE] = sharpe
-    st_out[ST_SORTINO] = sortino
-    st_out[ST_MAX_DD] = max_dd if n_metric > 0 else np.nan
-    st_out[ST_MAX_DD_BARS] = acc[ACC_MAX_UNDER, k]
-    st_out[ST_CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
-    st_out[ST_N_TRADES] = n_closed
-    st_out[ST_N_OPEN] = pa[k, PA_OPEN]
-    st_out[ST_WIN_RATE] = pa[k, PA_WINS] / n_closed if n_closed > 0 else np.nan
-    if n_closed == 0:
-        st_out[ST_PROFIT_FACTOR] = np.nan
-    elif gross_loss > 0.0:
-        st_out[ST_PROFIT_FACTOR] = gross_win / gross_loss
-    else:
-        st_out[ST_PROFIT_FACTOR] = np.inf if gross_win > 0.0 else np.nan
-    st_out[ST_EXPOSURE] = pa[k, PA_EXPOSED] / n_metric if n_metric > 0 else np.nan
-    st_out[ST_AMBIGUOUS] = 0
-    st_out[ST_SKIPPED] = pa[k, PA_SKIPPED]
-    st_out[ST_DIRECTION_ACC] = dir_hits / dir_n if dir_n > 0 else np.nan
     ruin = pa[k, PA_RUIN]
-    st_out[ST_RUIN_BAR] = ruin if ruin >= 0 else np.nan
+    _write_stats_nb(
+        st_out, init, ann, acc[ACC_EQ, k], acc[ACC_MAX_DD, k], acc[ACC_MAX_UNDER, k],
+        acc[ACC_R_MEAN, k], acc[ACC_R_M2, k], acc[ACC_DOWN_SQ, k], nd, n_metric, pa[k, PA_CLOSED],
+        pa[k, PA_OPEN], pa[k, PA_WINS], gross[k, 0], gross[k, 1], pa[k, PA_EXPOSED], 0,
+        pa[k, PA_SKIPPED], dir_hits, dir_n, ruin if ruin >= 0 else np.nan,
+    )  # fmt: skip
 
 
 @njit(cache=True)
