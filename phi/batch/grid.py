@@ -12,6 +12,7 @@ nothing here runs a backtest.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -32,10 +33,8 @@ _NAME = re.compile(r"^(?:([a-z][a-z0-9_]*)\.)?([a-z][a-z0-9_]*)$")
 
 def _number(text: str, where: str) -> int | float:
     t = text.strip()
-    try:
+    with contextlib.suppress(ValueError):
         return int(t)
-    except ValueError:
-        pass
     try:
         return float(t)
     except ValueError:

@@ -11,6 +11,7 @@ reported alone; the rest of its chunk runs and is saved.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -164,15 +165,13 @@ def _saved_hashes(hashes: set[str]) -> set[str]:
     from phi.paths import runs_root
 
     found: set[str] = set()
-    try:
+    with contextlib.suppress(Exception):  # no index to ask: the run folders tell
         from sqlalchemy import select
 
         from phi.backtest.run_index import RUNS, _engine
 
         with _engine().connect() as conn:
             found |= set(conn.execute(select(RUNS.c.config_hash).where(RUNS.c.config_hash.in_(sorted(hashes)))).scalars())
-    except Exception:  # noqa: BLE001 - no index to ask: the folders tell
-        pass
     rest = {h[:6]: h for h in hashes - found}
     if not rest:
         return found
