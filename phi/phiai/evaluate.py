@@ -34,7 +34,7 @@ from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_inputs, batch_signals, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
-from phi.phiai.stats import sharpes_per_period
+from phi.phiai.stats import BlockSums, block_sums, pbo_splits, sharpes_per_period
 
 __all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores", "nanmean", "row_nanmeans"]
 
@@ -73,6 +73,8 @@ class TrialScores:
     dev_max_drawdown: float
     returns: np.ndarray  # per-bar returns over the development region
     sharpe: float = math.nan  # per-bar Sharpe ratio of ``returns`` (stats.sharpe_per_period)
+    #: PBO's block sums of ``returns``: row ``[1]`` of its batch's (stats.block_sums), if any
+    blocks: tuple[BlockSums, int] | None = None
 
 
 class Evaluator:
@@ -240,6 +242,7 @@ class Evaluator:
         trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
         drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
         sharpe = sharpes_per_period(returns).tolist()
+        sums = block_sums(returns, pbo_splits(returns.shape[1]))  # PBO's per-row part, once
         return [
             TrialScores(
                 is_folds=is_folds[j],
@@ -249,6 +252,7 @@ class Evaluator:
                 dev_max_drawdown=drawdown[j],
                 returns=returns[j],
                 sharpe=sharpe[j],
+                blocks=None if sums is None else (sums, j),
             )
             for j in range(len(param_sets))
         ]

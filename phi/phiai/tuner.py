@@ -423,11 +423,9 @@ class PhiAITuner:
         dsr = st.deflated_sharpe(sr, n, n_total, var_null, skew, kurt)
         dsr_cross = st.deflated_sharpe(sr, n, n_total, var, skew, kurt)
         trials = pool if pool is not None else self.log
-        rows = (  # one row of development-region returns per trial: PBO's matrix, transposed
-            np.stack([t.scores.returns for t in trials]) if len(trials) > 1 else np.empty((0, 0))
-        )
-        splits = 8 if rows.shape[1] >= 8 * 20 else 4
-        pbo = st.pbo_cscv_rows(rows, splits)[0] if rows.size else math.nan
+        n_values = len(trials[0].scores.returns) if len(trials) > 1 else 0
+        splits = st.pbo_splits(n_values)
+        pbo = _pbo(trials, splits) if n_values else math.nan
         return {
             "n_trials_total": self.n_trials_total,
             "sharpe_per_bar": sr,
@@ -702,6 +700,23 @@ class PhiAITuner:
             wf,
             self.holdout_metrics(name, bt.params),
         )
+
+
+def _pbo(trials: Sequence[_Trial], splits: int) -> float:
+    """PBO (CSCV, ``splits`` blocks) of the trials' development-region returns: from the block
+    sums their batches computed (:attr:`TrialScores.blocks`), else from the stacked rows."""
+    parts: list[tuple[st.BlockSums, int, int]] = []
+    for t in trials:
+        b = t.scores.blocks
+        if b is None or b[0].n_splits != splits:
+            rows = np.stack([t.scores.returns for t in trials])  # one row per trial
+            return st.pbo_cscv_rows(rows, splits)[0]
+        sums, j = b
+        if parts and parts[-1][0] is sums and parts[-1][2] == j:
+            parts[-1] = (sums, parts[-1][1], j + 1)
+        else:
+            parts.append((sums, j, j + 1))
+    return st.pbo_cscv_sums(parts)[0]
 
 
 def _n_startup(n_trials: int) -> int:
