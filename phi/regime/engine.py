@@ -28,7 +28,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,10 +39,11 @@ import pandas as pd
 from phi.errors import DataError
 from phi.regime import _nb
 from phi.regime.config import MFTConfig, feature_names, level_names
-from phi.regime.experts import expert_signals, expert_warmup, expert_weights
+from phi.regime.experts import expert_signals, expert_warmup
 from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
+from phi.regime.fused import field_weights_mix
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
-from phi.regime.mixer import MIX_COLUMNS, mix
+from phi.regime.mixer import MIX_COLUMNS
 from phi.regime.probability_field import Field, probability_field
 from phi.regime.projections import project
 from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, level_matrix, node_logits
@@ -228,18 +228,16 @@ class RegimeEngine:
                 f"has {len(ohlcv)}. Use a longer date range"
             )
         front = _front(ohlcv, cfg, keep=False)
-        z, fld, gate, front_levels = front.z, front.field, front.gate, front.levels
-        vz, gz = front.volume_z, front.gap_z
-        del front
+        z, gate, front_levels = front.z, front.gate, front.levels
+        assert front.logits64 is not None and front.direction is not None
         experts = list(cfg.experts.validity)
         s = expert_signals(ohlcv, experts).to_numpy(dtype=np.float64)
-        w = expert_weights(fld, cfg.experts, cfg.confidence.affinity_blend)
-        node_probs = fld.node_probs
-        # not kept (recomputed on access): free them before the last stages allocate
-        fld = dataclasses.replace(fld, species=_EMPTY, node_probs=_EMPTY)
-        mixed = mix(s, w, fld, vz, gz, cfg.experts, cfg.confidence)
-        del vz, gz
-        w = _f32(w)
+        # field, weights and mixer in one pass (the same values as probability_field,
+        # expert_weights and mix: phi.regime.fused); column-major outputs, wrapped uncopied
+        node_probs, regime_a, w, mixed = field_weights_mix(
+            front.logits64, front.direction, s, front.volume_z, front.gap_z, cfg
+        )
+        del front
         s = _f32(s)
 
         idx = ohlcv.index
@@ -250,7 +248,7 @@ class RegimeEngine:
             return pd.DataFrame(values, index=idx, columns=list(columns), copy=False)
 
         bars = ohlcv[["open", "high", "low", "close", "volume"]].copy()
-        regimes = frame(fld.regimes, REGIMES)
+        regimes = frame(regime_a, REGIMES)
         return RegimeResult(
             features=_frame(z, idx, cfg.features),
             node_probs=frame(node_probs, NODES),
@@ -267,8 +265,6 @@ class RegimeEngine:
         )
 
 
-_EMPTY = np.empty((0, 0), dtype=np.float32)
-
 
 @dataclass(frozen=True)
 class _Front:
@@ -279,10 +275,12 @@ class _Front:
     gap_z: np.ndarray
     gate: np.ndarray
     levels: pd.DataFrame  # float32
-    field: Field
+    field: Field | None  # only if kept (run computes it with the weights and mixer)
     raw: np.ndarray | None  # float32, only if kept
     energy: np.ndarray | None  # float32, only if kept
     logits: np.ndarray | None  # float32, only if kept
+    logits64: np.ndarray | None = None  # float64, only if not kept (for run)
+    direction: np.ndarray | None = None  # only if not kept (for run)
 
 
 def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
@@ -308,14 +306,16 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
     z = _f32(z)  # free the float64 z before the probability field allocates
     with np.errstate(over="ignore"):
         lv = lv.astype(np.float32)
-    fld = probability_field(logits, direction, cfg, keep_log_probs=keep)
-    return _Front(z, vz, gz, gate, lv, fld, raw, kept_energy, _f32(logits) if keep else None)
+    if not keep:  # run: the probability field comes with the weights and mixer
+        return _Front(z, vz, gz, gate, lv, None, None, None, None, logits, direction)
+    fld = probability_field(logits, direction, cfg, keep_log_probs=True)
+    return _Front(z, vz, gz, gate, lv, fld, raw, kept_energy, _f32(logits))
 
 
 def _internals(bars: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataFrame]:
     """The internals ``run`` does not keep, recomputed from its bars (the same values)."""
     f = _front(bars, cfg, keep=True)
-    assert f.raw is not None and f.energy is not None and f.logits is not None
+    assert f.raw is not None and f.energy is not None and f.logits is not None and f.field is not None
     idx = bars.index
 
     def frame(values: np.ndarray, columns: Any) -> pd.DataFrame:

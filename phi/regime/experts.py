@@ -25,7 +25,7 @@ from phi.regime.config import ExpertConfig
 from phi.regime.probability_field import Field
 from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
 
-__all__ = ["LOCAL_EXPERTS", "expert_signals", "expert_warmup", "expert_weights"]
+__all__ = ["LOCAL_EXPERTS", "affinity_table", "expert_signals", "expert_warmup", "expert_weights"]
 
 _VPD_WINDOW = 30
 
@@ -86,8 +86,10 @@ def validity_matrix(cfg: ExpertConfig) -> np.ndarray:
 _AFFINITY_LEVELS = ("kingdom", "phylum", "class", "order", "family")
 
 
-def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
-    """Per-bar weights (bars, experts) in [0, 2]; see the module doc."""
+def affinity_table(cfg: ExpertConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(nodes, starts, table)`` of the affinity levels: level L's node indices are
+    ``nodes[starts[L]:starts[L + 1]]`` and their rows of the (nodes, experts) table
+    ``table[starts[L]:starts[L + 1]]``."""
     names = list(cfg.validity)
     nodes: list[int] = []
     rows: list[list[float]] = []
@@ -97,14 +99,21 @@ def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
             nodes.append(NODE_INDEX[node])
             rows.append([cfg.affinity.get(node, {}).get(e, 0.0) for e in names])
         starts.append(len(nodes))
-    out = np.empty((field.species.shape[0], len(names)))  # numpy's allocation: fewer page faults
+    table = np.array(rows, dtype=np.float64).reshape(len(nodes), len(names))
+    return np.array(nodes, dtype=np.int64), np.array(starts, dtype=np.int64), table
+
+
+def expert_weights(field: Field, cfg: ExpertConfig, beta: float) -> np.ndarray:
+    """Per-bar weights (bars, experts) in [0, 2]; see the module doc."""
+    nodes, starts, table = affinity_table(cfg)
+    out = np.empty((field.species.shape[0], len(cfg.validity)))  # numpy's allocation: fewer page faults
     expert_weights_nb(
         np.ascontiguousarray(field.species),
         np.ascontiguousarray(validity_matrix(cfg)),
         np.ascontiguousarray(field.node_probs),
-        np.array(nodes, dtype=np.int64),
-        np.array(starts, dtype=np.int64),
-        np.array(rows, dtype=np.float64).reshape(len(nodes), len(names)),
+        nodes,
+        starts,
+        table,
         float(beta),
         out,
     )

@@ -39,7 +39,7 @@ from phi.regime.config import ConfidenceConfig, ExpertConfig
 from phi.regime.probability_field import Field, _entropy
 from phi.regime.taxonomy import GROUPS
 
-__all__ = ["interaction_matrix", "mix"]
+__all__ = ["interaction_matrix", "liquidity", "mix"]
 
 # kingdom, phylum and the three class groups come first in GROUPS
 _N_FIELD_GROUPS = 5
@@ -59,6 +59,15 @@ def interaction_matrix(cfg: ExpertConfig) -> np.ndarray:
     return m
 
 
+def liquidity(volume_z: np.ndarray, gap_z: np.ndarray, cfg: ConfidenceConfig) -> np.ndarray:
+    """``c_liquidity = min(1, 2 sigmoid(a z_volume)) * 2 sigmoid(-b |z_gap|)`` (NaN counts as 0)."""
+    vz = np.nan_to_num(volume_z, nan=0.0)
+    gz = np.nan_to_num(gap_z, nan=0.0)
+    return np.minimum(1.0, 2.0 * sigmoid(cfg.liquidity_volume_scale * vz)) * (
+        2.0 * sigmoid(-cfg.liquidity_gap_scale * np.abs(gz))
+    )
+
+
 def mix(
     signals: np.ndarray,
     weights: np.ndarray,
@@ -76,11 +85,7 @@ def mix(
         out[:, 1] = 1.0 - _entropy(field.regimes)
     else:
         out[:, 1] = 1.0 - np.max(field.group_entropy[:, : _N_FIELD_GROUPS], axis=1)
-    vz = np.nan_to_num(volume_z, nan=0.0)
-    gz = np.nan_to_num(gap_z, nan=0.0)
-    out[:, 3] = np.minimum(1.0, 2.0 * sigmoid(cfg.liquidity_volume_scale * vz)) * (
-        2.0 * sigmoid(-cfg.liquidity_gap_scale * np.abs(gz))
-    )
+    out[:, 3] = liquidity(volume_z, gap_z, cfg)
     out[:, 4] = out[:, 1] * out[:, 2]
     out[:, 5] = out[:, 0] * out[:, 4] * out[:, 3]
     return out

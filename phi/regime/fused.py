@@ -1,0 +1,97 @@
+"""The probability side of :meth:`RegimeEngine.run` in one pass (:func:`field_weights_mix`).
+
+The same quantities as :func:`~phi.regime.probability_field.probability_field` (node and
+regime probabilities), :func:`~phi.regime.experts.expert_weights` and
+:func:`~phi.regime.mixer.mix`, computed together by :func:`phi.regime._fused_nb.fused_nb`
+without the species and log-probability arrays ``run`` does not keep, and vectorised across
+bars. Those three functions stay the reference (and the API for the internals computed on
+access); the tests hold this path to them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from phi._math import sigmoid
+from phi.regime._fused_nb import fused_nb
+from phi.regime.config import MFTConfig
+from phi.regime.experts import affinity_table, validity_matrix
+from phi.regime.mixer import MIX_COLUMNS, interaction_matrix, liquidity
+from phi.regime.taxonomy import (
+    CLASS_PARENT,
+    GROUPS,
+    NODE_INDEX,
+    NODES,
+    REGIMES,
+    SPECIES_BASE,
+    SPECIES_PATHS,
+)
+
+__all__ = ["field_weights_mix"]
+
+
+def _groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group starts, member nodes, parent of every node) of the sibling groups."""
+    starts: list[int] = [0]
+    members: list[int] = []
+    for group in GROUPS.values():
+        members.extend(NODE_INDEX[m] for m in group)
+        starts.append(len(members))
+    parent = np.full(len(NODES), -1, dtype=np.int64)
+    for c, k in CLASS_PARENT.items():
+        parent[NODE_INDEX[c]] = NODE_INDEX[k]
+    return np.array(starts, dtype=np.int64), np.array(members, dtype=np.int64), parent
+
+
+def field_weights_mix(
+    logits: np.ndarray,
+    direction: np.ndarray,
+    signals: np.ndarray,
+    volume_z: np.ndarray,
+    gap_z: np.ndarray,
+    cfg: MFTConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(node_probs, regime_probs, weights, mix)`` of every bar, each (bars, columns) and
+    column-major (pandas wraps them without a copy): marginal node probabilities (float32, 28
+    nodes), the 8 regime bins, the expert weights (float32) and the mixer's 6 columns.
+
+    ``logits`` are the sticky node logits (bars, 28), ``direction`` the direction feature (NaN
+    counts as 0), ``signals`` the expert signals (bars, experts; NaN counts as 0),
+    ``volume_z`` / ``gap_z`` the gated volume and gap z-scores.
+    """
+    n = len(logits)
+    gstart, gnodes, parent = _groups()
+    lnodes, lstart, table = affinity_table(cfg.experts)
+    ne = len(cfg.experts.validity)
+    conf = cfg.confidence
+    u = sigmoid(cfg.probability.direction_scale * np.nan_to_num(np.asarray(direction, dtype=np.float64), nan=0.0))
+    node_p = np.empty((len(NODES), n), dtype=np.float32).T
+    regimes = np.empty((len(REGIMES), n)).T
+    weights = np.empty((ne, n), dtype=np.float32).T
+    mixed = np.empty((len(MIX_COLUMNS), n)).T
+    fused_nb(
+        np.ascontiguousarray(logits, dtype=np.float64),
+        u,
+        np.asfortranarray(signals, dtype=np.float64),
+        liquidity(volume_z, gap_z, conf),
+        gstart,
+        gnodes,
+        parent,
+        SPECIES_PATHS,
+        SPECIES_BASE,
+        np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64),
+        lstart,
+        lnodes,
+        table,
+        np.ascontiguousarray(validity_matrix(cfg.experts)),
+        interaction_matrix(cfg.experts),
+        conf.epsilon,
+        conf.interaction_alpha,
+        conf.affinity_blend,
+        conf.field_entropy != "regimes",
+        node_p,
+        regimes,
+        weights,
+        mixed,
+    )
+    return node_p, regimes, weights, mixed
