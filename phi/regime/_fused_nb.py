@@ -80,9 +80,11 @@ def _log_nb(x: np.ndarray, out: np.ndarray, fbuf: np.ndarray, ebuf: np.ndarray, 
 @njit(cache=True, error_model="numpy")
 def fused_nb(
     logits: np.ndarray,
-    u: np.ndarray,
+    direction: np.ndarray,
     signals: np.ndarray,
-    liquidity: np.ndarray,
+    volume_z: np.ndarray,
+    gap_z: np.ndarray,
+    scales: np.ndarray,
     gstart: np.ndarray,
     gnodes: np.ndarray,
     parent: np.ndarray,
@@ -105,8 +107,11 @@ def fused_nb(
 ) -> None:
     """Probability field, expert weights and mixer for every bar, into the caller's arrays.
 
-    logits (bars, nodes); u (bars,) up share; signals (bars, experts) (NaN counts as 0);
-    liquidity (bars,) c_liquidity. Sibling group g holds nodes ``gnodes[gstart[g]:gstart[g +
+    logits (bars, nodes); direction (bars,) the direction feature; signals (bars, experts);
+    volume_z, gap_z (bars,) (NaN counts as 0 in all four); scales = direction_scale,
+    liquidity_volume_scale, liquidity_gap_scale: the up share is ``u = sigmoid(scales[0] *
+    direction)`` and ``c_liquidity = min(1, 2 sigmoid(scales[1] z_volume)) * 2 sigmoid(-scales[2]
+    |z_gap|)``. Sibling group g holds nodes ``gnodes[gstart[g]:gstart[g +
     1]]``; parent (nodes,) the parent node of a class (-1: none); paths (species, levels) and
     base (species,) base-regime codes (0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV); vol = LV,
     NV, HV. Affinity level L holds nodes ``lnodes[lstart[L]:lstart[L + 1]]`` with the rows
@@ -144,6 +149,8 @@ def fused_nb(
     v6 = np.empty(bs)
     tot = np.empty(bs)
     btot = np.empty(bs)
+    u = np.empty(bs)
+    liq = np.empty(bs)
     bits = np.empty(bs, dtype=np.int64)
     fbuf = np.empty(bs)
     ebuf = np.empty(bs)
@@ -153,6 +160,29 @@ def fused_nb(
     log8 = np.log(8.0)
     for t0 in range(0, n, bs):
         m = min(bs, n - t0)
+        # up share and c_liquidity: sigmoid(x) = 1 / (1 + e) (x >= 0) or e / (1 + e), e = exp(-|x|)
+        xs = v1
+        for i in range(m):
+            d = direction[t0 + i]
+            xs[i] = scales[0] * d if d == d else 0.0
+            v2[i] = -abs(xs[i])
+        _exp_nb(v2, v3, bits, m)
+        for i in range(m):
+            e = v3[i]
+            u[i] = 1.0 / (1.0 + e) if xs[i] >= 0.0 else e / (1.0 + e)
+            d = volume_z[t0 + i]
+            xs[i] = scales[1] * d if d == d else 0.0
+            v2[i] = -abs(xs[i])
+        _exp_nb(v2, v3, bits, m)
+        for i in range(m):
+            e = v3[i]
+            liq[i] = min(1.0, 2.0 * (1.0 / (1.0 + e) if xs[i] >= 0.0 else e / (1.0 + e)))
+            d = gap_z[t0 + i]
+            v2[i] = -scales[2] * abs(d if d == d else 0.0)
+        _exp_nb(v2, v3, bits, m)
+        for i in range(m):
+            e = v3[i]
+            liq[i] *= 2.0 * (1.0 / (1.0 + e) if v2[i] >= 0.0 else e / (1.0 + e))
         for i in range(m):
             for j in range(k):
                 lp[j, i] = logits[t0 + i, j]
@@ -176,13 +206,15 @@ def fused_nb(
                 for i in range(m):
                     gsum[i] += prow[i]
             _log_nb(gsum, lg, fbuf, ebuf, m)
+            for i in range(m):
+                gsum[i] = 1.0 / gsum[i]
             for q in range(gstart[g], gstart[g + 1]):
                 row = lp[gnodes[q]]
                 prow = p[gnodes[q]]
                 for i in range(m):
                     a = row[i] - lg[i]
                     row[i] = a
-                    b = prow[i] / gsum[i]
+                    b = prow[i] * gsum[i]
                     prow[i] = b
                     h[i] -= b * a if b > 0.0 else 0.0
             erow = ent[g]
@@ -243,23 +275,26 @@ def fused_nb(
         for c in range(4):
             for i in range(m):
                 bsum[c, i] = 0.0
+        for i in range(m):
+            tot[i] = 1.0 / tot[i]
         for s in range(ns):
             sp = spec[s]
             acc = state[s]
             br = bsum[base[s]]
             for i in range(m):
-                sp[i] = sp[i] / tot[i]
+                sp[i] = sp[i] * tot[i]
                 br[i] += acc[i]
         # the 8 regime bins
         pnv = p[vol[1]]
         for i in range(m):
-            up = u[t0 + i]
-            reg[0, i] = pnv[i] * bsum[0, i] / btot[i] * up
-            reg[1, i] = pnv[i] * bsum[0, i] / btot[i] * (1.0 - up)
-            reg[2, i] = pnv[i] * bsum[1, i] / btot[i]
-            reg[3, i] = pnv[i] * bsum[2, i] / btot[i] * up
-            reg[4, i] = pnv[i] * bsum[2, i] / btot[i] * (1.0 - up)
-            reg[5, i] = pnv[i] * bsum[3, i] / btot[i]
+            up = u[i]
+            nv = pnv[i] / btot[i]
+            reg[0, i] = nv * bsum[0, i] * up
+            reg[1, i] = nv * bsum[0, i] * (1.0 - up)
+            reg[2, i] = nv * bsum[1, i]
+            reg[3, i] = nv * bsum[2, i] * up
+            reg[4, i] = nv * bsum[2, i] * (1.0 - up)
+            reg[5, i] = nv * bsum[3, i]
             reg[6, i] = p[vol[0], i]
             reg[7, i] = p[vol[2], i]
         for c in range(8):
@@ -355,12 +390,15 @@ def fused_nb(
                 sv = signals[t0 + i, e]
                 zr[i] = sv if sv == sv else 0.0
                 wsum[i] += wr[i]
+        rw = ebuf
+        for i in range(m):
+            rw[i] = 1.0 / (wsum[i] + eps)
         for e in range(ne):
             zr = z[e]
             wr = w[e]
             xr = x[e]
             for i in range(m):
-                xv = wr[i] * zr[i] / (wsum[i] + eps)
+                xv = wr[i] * zr[i] * rw[i]
                 xr[i] = xv
                 sraw[i] += xv
                 size[i] += abs(xv)
@@ -375,7 +413,7 @@ def fused_nb(
                         ab = abs(xb[i])
                         num[i] += mv * xa[i] * ab
                         den[i] += am * abs(xa[i]) * ab
-        var = ebuf
+        var = fbuf
         for i in range(m):
             var[i] = 0.0
         for e in range(ne):
@@ -388,12 +426,12 @@ def fused_nb(
             t = t0 + i
             s_int = num[i] / den[i] * size[i] if den[i] > 0.0 else 0.0
             comp = min(1.0, max(-1.0, alpha * sraw[i] + (1.0 - alpha) * s_int))
-            std = np.sqrt(max(var[i] / (wsum[i] + eps), 0.0))
+            std = np.sqrt(max(var[i] * rw[i], 0.0))
             cons = abs(sraw[i]) / (abs(sraw[i]) + std + eps)
             conf = cfield[i] * cons
             mixed[t, 0] = comp
             mixed[t, 1] = cfield[i]
             mixed[t, 2] = cons
-            mixed[t, 3] = liquidity[t]
+            mixed[t, 3] = liq[i]
             mixed[t, 4] = conf
-            mixed[t, 5] = comp * conf * liquidity[t]
+            mixed[t, 5] = comp * conf * liq[i]

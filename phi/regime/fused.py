@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from phi._math import sigmoid
 from phi.regime._fused_nb import fused_nb
 from phi.regime.config import MFTConfig
 from phi.regime.experts import affinity_table, validity_matrix
-from phi.regime.mixer import MIX_COLUMNS, interaction_matrix, liquidity
+from phi.regime.mixer import MIX_COLUMNS, interaction_matrix
 from phi.regime.taxonomy import (
     CLASS_PARENT,
     GROUPS,
@@ -64,16 +63,17 @@ def field_weights_mix(
     lnodes, lstart, table = affinity_table(cfg.experts)
     ne = len(cfg.experts.validity)
     conf = cfg.confidence
-    u = sigmoid(cfg.probability.direction_scale * np.nan_to_num(np.asarray(direction, dtype=np.float64), nan=0.0))
     node_p = np.empty((len(NODES), n), dtype=np.float32).T
     regimes = np.empty((len(REGIMES), n)).T
     weights = np.empty((ne, n), dtype=np.float32).T
     mixed = np.empty((len(MIX_COLUMNS), n)).T
     fused_nb(
         np.ascontiguousarray(logits, dtype=np.float64),
-        u,
+        np.ascontiguousarray(direction, dtype=np.float64),
         np.asfortranarray(signals, dtype=np.float64),
-        liquidity(volume_z, gap_z, conf),
+        np.ascontiguousarray(volume_z, dtype=np.float64),
+        np.ascontiguousarray(gap_z, dtype=np.float64),
+        np.array([cfg.probability.direction_scale, conf.liquidity_volume_scale, conf.liquidity_gap_scale]),
         gstart,
         gnodes,
         parent,
