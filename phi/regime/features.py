@@ -15,7 +15,9 @@ Normalisation: ``z = (x - median_W(x)) / scale`` with W = ``robust_norm`` (min
 adjust=False) where the raw MAD is below ``mad_floor * mad_small_multiplier * unit``; every
 scale is floored at ``mad_floor * unit``, with ``unit = |median_W(x)|`` (1 where the median is
 0). The reference's floors were absolute, which flattened features whose values are ~1e-10 on
-daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN.
+daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN. The windows' median
+and MAD are those of the values rounded to float32 (twice the SIMD width; a z-score moves by
+~1e-7 against exact order statistics, :mod:`phi.regime._robust_nb`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,8 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
-from phi.regime._rolling_nb import (
-    robust_z_cols_nb,
-    rolling_entropy_fast_nb,
-    rolling_median_mad_fast_nb,
-)
+from phi.regime._robust_nb import robust_z_cols_f32_nb
+from phi.regime._rolling_nb import rolling_entropy_fast_nb, rolling_median_mad_fast_nb
 from phi.regime.config import FeatureConfig, feature_names
 
 __all__ = [
@@ -229,8 +228,9 @@ def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
 
 
 def normalise_array(raw: np.ndarray, fc: FeatureConfig) -> np.ndarray:
-    """Robust z-score of every column of the (bars, features) array ``raw`` (C-ordered out)."""
-    return robust_z_cols_nb(
+    """Robust z-score of every column of the (bars, features) array ``raw`` (C-ordered out;
+    float32 sorted windows: :mod:`phi.regime._robust_nb`)."""
+    return robust_z_cols_f32_nb(
         raw,
         fc.robust_norm,
         _norm_minp(fc),
