@@ -183,9 +183,10 @@ def fused_nb(
         for i in range(m):
             e = v3[i]
             liq[i] *= 2.0 * (1.0 / (1.0 + e) if v2[i] >= 0.0 else e / (1.0 + e))
-        for i in range(m):
-            for j in range(k):
-                lp[j, i] = logits[t0 + i, j]
+        for j in range(k):  # node-major scratch (reads strided, writes contiguous: faster)
+            row = lp[j]
+            for i in range(m):
+                row[i] = logits[t0 + i, j]
         # sibling softmaxes: lp = v - max - log(sum exp), p = exp(v - max) / sum, entropies
         for g in range(ng):
             gmax, gsum, lg, h = v1, v2, v3, v4
