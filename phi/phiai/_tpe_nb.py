@@ -14,7 +14,10 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 #: skipped at points more than ``_CUT`` widths away: its share there, under
 #: ``Phi(-10) * 10 = 8e-23`` of its weight, is below 1e-15 of the prior kernel's (weight
 #: ``1 / (n + 1)``, mass at least ``0.9 * step / range`` at any point of the range) for up to
-#: 10^4 trials on 10^3 steps, so the log density is unchanged to double precision.
+#: 10^4 trials on 10^3 steps, so the log density is unchanged to double precision. A kernel
+#: mostly outside the bounds (a conditional bound moved past its observation) is skipped more
+#: than ``_CUT`` widths from its nearest point inside them: ``Phi`` is log-concave, so the mass
+#: there is under ``Phi(-10) / Phi(0)`` of what it keeps inside (:func:`lattice_log_pdf_nb`).
 _CUT = 10.0
 _LOG_Z_MIN = math.log(0.1)
 
@@ -250,10 +253,83 @@ def _log_pdf_one_nb(
     return math.log(acc) + top
 
 
+#: Lattice tails kept per kernel width at most (farther offsets are computed when needed).
+_TAB_MAX = 512
+
+
+@njit(cache=True)
+def tails_store_nb(n_gaps: int, n_extra: int) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # fmt: skip
+    """An empty cache of normal tails ``Phi(-|q| * step / 2 / sigma)`` at the half-step lattice
+    offsets ``q`` of a discrete parameter, one slot per kernel width: a slot per width of
+    ``g`` steps (``1 <= g <= n_gaps``, found by ``g``) and ``n_extra`` slots for other widths
+    (the clipped ones). Entries are filled on first use."""
+    lmax = min(_TAB_MAX, 2 * n_gaps + 8)
+    cap = n_gaps + 1 + n_extra
+    return (
+        np.empty((cap, lmax)),  # tails, NaN until computed
+        np.empty(cap),  # the slot's width
+        np.empty(cap, dtype=np.int64),  # the largest |q| a prunable kernel is evaluated at
+        np.zeros(cap, dtype=np.int64),  # entries kept
+        np.full(n_gaps + 1, -1, dtype=np.int64),  # slot of the width g * step
+        np.zeros(1, dtype=np.int64),  # slots used
+    )
+
+
+@njit(cache=True)
+def _new_slot_nb(store, sig: float, half: float) -> int:  # noqa: ANN001
+    tab, tsig, tqc, tlen, _, count = store
+    s = count[0]
+    if s >= tsig.size:
+        return -1
+    count[0] = s + 1
+    qc = int(_CUT * sig / half)  # the largest q with (q * half) / sig <= _CUT
+    while ((qc + 1) * half) / sig <= _CUT:
+        qc += 1
+    while qc >= 0 and (qc * half) / sig > _CUT:
+        qc -= 1
+    n = min(tab.shape[1], qc + 3)
+    tab[s, :n] = np.nan
+    tsig[s], tqc[s], tlen[s] = sig, qc, n
+    return s
+
+
+@njit(cache=True)
+def _slot_nb(store, sig: float, step: float, extra: np.ndarray) -> int:  # noqa: ANN001
+    """The slot of width ``sig``: a whole number of steps, or one of ``extra``'s; -1 if none."""
+    _, tsig, _, _, gap_slot, _ = store
+    g = np.rint(sig / step)
+    if 1.0 <= g < gap_slot.size and g * step == sig:
+        s = gap_slot[int(g)]
+        if s < 0:
+            s = _new_slot_nb(store, sig, 0.5 * step)
+            gap_slot[int(g)] = s
+        return s
+    for e in extra:
+        if e >= 0 and tsig[e] == sig:
+            return e
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _tail_nb(row, n_row, a, half, sig):  # noqa: ANN001, ANN202
+    """``Phi(-(a * half) / sig)`` (``a >= 0``), kept in ``row`` (a slot's first ``n_row``
+    entries, NaN until computed)."""
+    if a < n_row:
+        v = row[a]
+        if v != v:
+            v = 0.5 * math.erfc(((a * half) / sig) * _SQRT1_2)
+            row[a] = v
+        return v
+    return 0.5 * math.erfc(((a * half) / sig) * _SQRT1_2)
+
+
 @njit(cache=True)
 def grid_log_pdf_nb(
     ks: np.ndarray,
     low: float,
+    high: float,
     step: float,
     is_log: bool,
     mus: np.ndarray,
@@ -263,9 +339,33 @@ def grid_log_pdf_nb(
 ) -> np.ndarray:
     """Log probabilities of the grid values ``low + k * step`` for the increasing integers
     ``ks`` under one discrete mixture: the numbers of :func:`mixture_log_pdf_nb`, summed in
-    probabilities where they are representable (log space otherwise), each cell edge's normal
-    tail computed once per kernel and shared by neighbouring cells."""
+    probabilities where they are representable (log space otherwise)."""
+    gaps = 1
+    for j in range(mus.size):
+        gaps = max(gaps, int(sigmas[j] / step) + 1)
+    store = tails_store_nb(min(gaps, 4096), 0)
+    return lattice_log_pdf_nb(
+        ks, low, high, step, is_log, mus, sigmas, log_w, log_z, store, np.full(1, -1, np.int64)
+    )
+
+
+@njit(cache=True)
+def lattice_log_pdf_nb(  # noqa: ANN201
+    ks, low, high, step, is_log, mus, sigmas, log_w, log_z, store, extra  # noqa: ANN001
+):  # fmt: skip
+    """:func:`grid_log_pdf_nb` with a tails cache (:func:`tails_store_nb`, widths beyond its
+    gap slots and ``extra`` slots computed directly). A kernel centred on the half-step lattice
+    (``2 * (mu - low) / step`` a whole number) takes each cell edge's tail ``Phi(-|z|)``, ``z``
+    the edge's offset in half steps times ``step / 2 / sigma``, from its width's slot: the same
+    floating-point numbers as computed edge by edge (the offsets are exact), shared by every
+    kernel of that width."""
+    tab, tsig, tqc, tlen, gap_slot, _ = store
     m = ks.size
+    half = 0.5 * step
+    k_hi = int(np.rint((high - low) / step))
+    lo_m, hi_m = low - half, high + half
+    if is_log:
+        lo_m, hi_m = math.log(lo_m), math.log(hi_m)
     left = np.empty(m)
     right = np.empty(m)
     for i in range(m):
@@ -282,28 +382,71 @@ def grid_log_pdf_nb(
         base = log_w[j] - log_z[j]
         scale = math.exp(base) if base < 600.0 else 0.0
         prunable = log_z[j] > _LOG_Z_MIN
-        t_cell = -2  # the cell whose right edge's tail ``t_prev`` holds
-        t_prev = 0.0
+        s = -1
+        pos = 2.0 * (mu - low) / step
+        if not is_log and np.rint(pos) == pos and abs(pos) < 1e15:
+            g = np.rint(sig / step)  # the width's slot, written out (no call per kernel)
+            if 1.0 <= g < gap_slot.size and g * step == sig:
+                s = gap_slot[int(g)]
+                if s < 0:
+                    s = _new_slot_nb(store, sig, half)
+                    gap_slot[int(g)] = s
+            else:
+                for e in extra:
+                    if e >= 0 and tsig[e] == sig:
+                        s = e
+                        break
+        qc = tqc[s] if s >= 0 else 0
+        mpos = int(pos) if s >= 0 else 0
+        # a kernel mostly outside the bounds: its nearest point inside them (see _CUT)
+        mu_in = min(max(mu, lo_m), hi_m)
+        cpos = min(max(mpos, -1), 2 * k_hi + 1)
+        n_row = tlen[s] if s >= 0 else 0
         for i in range(m):
-            za = (left[i] - mu) / sig
-            zb = (right[i] - mu) / sig
-            if prunable and (za > _CUT or zb < -_CUT):
-                continue
-            if t_cell == i - 1 and ks[i] == ks[i - 1] + 1:
-                ta = t_prev
+            if s >= 0:
+                qa = 2 * ks[i] - 1 - mpos
+                qb = qa + 2
+                if prunable and (qa > qc or -qb > qc):
+                    continue
+                if not prunable and (qa + mpos - cpos > qc or -(qb + mpos - cpos) > qc):
+                    continue
+                ia = abs(qa)  # the tails, written out (a call per pair costs more)
+                ib = abs(qb)
+                if ia < n_row:
+                    ta = tab[s, ia]
+                    if ta != ta:
+                        ta = 0.5 * math.erfc(((ia * half) / sig) * _SQRT1_2)
+                        tab[s, ia] = ta
+                else:
+                    ta = 0.5 * math.erfc(((ia * half) / sig) * _SQRT1_2)
+                if ib < n_row:
+                    tb = tab[s, ib]
+                    if tb != tb:
+                        tb = 0.5 * math.erfc(((ib * half) / sig) * _SQRT1_2)
+                        tab[s, ib] = tb
+                else:
+                    tb = 0.5 * math.erfc(((ib * half) / sig) * _SQRT1_2)
+                mass = tb - ta if qb <= 0 else (ta - tb if qa >= 0 else 1.0 - ta - tb)
+                if mass > 1e-250 and scale > 0.0:
+                    lin[i] += scale * mass
+                    continue
+                za = (qa * half) / sig
+                zb = (qb * half) / sig
             else:
+                za = (left[i] - mu) / sig
+                zb = (right[i] - mu) / sig
+                if prunable and (za > _CUT or zb < -_CUT):
+                    continue
+                if not prunable and (
+                    (left[i] - mu_in) / sig > _CUT or (right[i] - mu_in) / sig < -_CUT
+                ):
+                    continue
                 ta = 0.5 * math.erfc(abs(za) * _SQRT1_2)  # Phi(-|z|)
-            tb = 0.5 * math.erfc(abs(zb) * _SQRT1_2)
-            t_cell, t_prev = i, tb
-            if zb <= 0.0:
-                mass = tb - ta
-            elif za >= 0.0:
-                mass = ta - tb
-            else:
-                mass = 1.0 - ta - tb
-            if mass > 1e-250 and scale > 0.0:
-                lin[i] += scale * mass
-                continue
+                tb = 0.5 * math.erfc(abs(zb) * _SQRT1_2)
+                mass = tb - ta if zb <= 0.0 else (ta - tb if za >= 0.0 else 1.0 - ta - tb)
+                if mass > 1e-250 and scale > 0.0:
+                    lin[i] += scale * mass
+                    continue
             t = base + log_mass_nb(za, zb)
             if t > top[i]:
                 acc[i] = acc[i] * math.exp(top[i] - t) + 1.0 if top[i] > -np.inf else 1.0
@@ -396,7 +539,10 @@ def propose_nb(
     ``low``/``high``: each row's bounds (external scale, unwidened). The candidates and their
     ``log l`` and ``log g`` without the running trials are computed first, once per distinct
     bounds and grid value; then the rows are chosen in order, each adding its running trials.
-    ``u_kernel``/``u_quantile``: uniforms choosing each draw's kernel and its quantile.
+    ``u_kernel``/``u_quantile``: uniforms choosing each draw's kernel and its quantile. A
+    discrete parameter's normal tails come from one cache (:func:`tails_store_nb`) shared by
+    every row, kernel and running trial of the call: the observations, the bounds and the
+    candidates lie on the parameter's step lattice, so most kernels share a few widths.
     """
     rows, n_cand = u_kernel.shape
     out = np.empty(rows)
@@ -413,6 +559,17 @@ def propose_nb(
     for j in range(w_g.size):
         total_g += w_g[j]
     by_bounds = np.argsort(low * 1e6 + high) if rows > 1 else np.zeros(1, dtype=np.int64)
+    lattice = discrete and not is_log
+    n_gaps = 0
+    if lattice:  # widths of whole steps up to the spread of the observations and bounds
+        a, b = low.min(), high.max()
+        if x_l.size:
+            a, b = min(a, x_l.min()), max(b, x_l.max())
+        if x_g.size:
+            a, b = min(a, x_g.min()), max(b, x_g.max())
+        n_gaps = int(min(np.rint((b - a) / step) + 2, 1 << 16))
+    store = tails_store_nb(n_gaps, 3 * rows)
+    extras = np.full((rows, 3), -1, dtype=np.int64)  # per row: its clipped widths' slots
     # phase 1: per run of equal bounds, draw the candidates and score them without running trials
     g0 = 0
     while g0 < rows:
@@ -425,6 +582,12 @@ def propose_nb(
             lo, hi = math.log(lo), math.log(hi)
         mus_l, sig_l, lw_l, lz_l = build_nb(x_l, order_l, w_l, lo, hi, prior_weight)
         mus_g, sig_g, lw_g, lz_g = build_nb(x_g, order_g, w_g, lo, hi, prior_weight)
+        ext = extras[r0]
+        if lattice:  # the widths clipped to the minimum (below and above groups) and the span
+            span = hi - lo
+            ext[0] = _new_slot_nb(store, span / min(100.0, x_l.size + 2.0), half)
+            ext[1] = _new_slot_nb(store, span / min(100.0, x_g.size + 2.0), half)
+            ext[2] = _new_slot_nb(store, span, half)
         acc = 0.0
         for j in range(mus_l.size):
             acc += math.exp(lw_l[j])
@@ -433,6 +596,7 @@ def propose_nb(
         for q in range(g0, g1):
             r = by_bounds[q]
             row_lo[r], row_hi[r] = lo, hi
+            extras[r] = ext
             for c in range(n_cand):
                 target = u_kernel[r, c] * cum[mus_l.size - 1]
                 j = 0
@@ -462,8 +626,12 @@ def propose_nb(
                     ks[n_ks] = k0 + i
                     n_ks += 1
             ks = ks[:n_ks]
-            ll = grid_log_pdf_nb(ks, low[r0], step, is_log, mus_l, sig_l, lw_l, lz_l)
-            lg = grid_log_pdf_nb(ks, low[r0], step, is_log, mus_g, sig_g, lw_g, lz_g)
+            ll = lattice_log_pdf_nb(
+                ks, low[r0], high[r0], step, is_log, mus_l, sig_l, lw_l, lz_l, store, ext
+            )
+            lg = lattice_log_pdf_nb(
+                ks, low[r0], high[r0], step, is_log, mus_g, sig_g, lw_g, lz_g, store, ext
+            )
             for q in range(g0, g1):
                 r = by_bounds[q]
                 for c in range(n_cand):
@@ -482,13 +650,40 @@ def propose_nb(
     liars = np.empty(rows)  # model space
     run_sig = np.empty(rows)
     run_lz = np.empty(rows)
+    run_slot = np.full(rows, -1, dtype=np.int64)
+    run_pos = np.zeros(rows, dtype=np.int64)  # half steps from the row's low
+    run_cut = np.zeros(rows, dtype=np.int64)  # the pruning offset (see lattice_log_pdf_nb)
+    run_inv_z = np.zeros(rows)
+    tab, tsig, tqc, tlen, gap_slot, _ = store
     for r in range(rows):
         lo, hi = row_lo[r], row_hi[r]
         span = hi - lo
         min_sigma = span / min(100.0, x_g.size + 2.0)
+        k_hi = int(np.rint((high[r] - low[r]) / step)) if lattice else 0
         for i in range(r):
-            run_sig[i] = _liar_width_nb(liars[i], sorted_g, liars, i, min_sigma, span)
-            run_lz[i] = log_mass_nb((lo - liars[i]) / run_sig[i], (hi - liars[i]) / run_sig[i])
+            width = _liar_width_nb(liars[i], sorted_g, liars, i, min_sigma, span)
+            lz = log_mass_nb((lo - liars[i]) / width, (hi - liars[i]) / width)
+            run_sig[i], run_lz[i] = width, lz
+            run_inv_z[i] = math.exp(-lz) if lz > -500.0 else 0.0
+            run_slot[i] = -1
+            half_steps = 2.0 * (liars[i] - low[r]) / step if lattice else 0.5
+            if np.rint(half_steps) == half_steps and abs(half_steps) < 1e15:
+                s = -1
+                g = np.rint(width / step)
+                if 1.0 <= g < gap_slot.size and g * step == width:
+                    s = gap_slot[int(g)]
+                    if s < 0:
+                        s = _new_slot_nb(store, width, half)
+                        gap_slot[int(g)] = s
+                else:
+                    for e in extras[r]:
+                        if e >= 0 and tsig[e] == width:
+                            s = e
+                            break
+                run_slot[i] = s
+                run_pos[i] = int(half_steps)
+                inside = min(max(run_pos[i], -1), 2 * k_hi + 1)
+                run_cut[i] = 0 if lz > _LOG_Z_MIN else run_pos[i] - inside
         best = 0
         best_score = -np.inf
         for c in range(n_cand):
@@ -506,9 +701,41 @@ def propose_nb(
                 left = right = v
             if is_log:
                 left, right = math.log(left), math.log(right)
+            k = int(np.rint((v - low[r]) / step)) if lattice else 0
             run = 0.0
             for i in range(r):
-                run += _kernel_share_nb(left, right, liars[i], run_sig[i], run_lz[i], discrete)
+                s = run_slot[i]
+                if s < 0:
+                    run += _kernel_share_nb(left, right, liars[i], run_sig[i], run_lz[i], discrete)
+                    continue
+                qa = 2 * k - 1 - run_pos[i]  # the cell's edges in half steps from the liar
+                qb = qa + 2
+                qc = tqc[s]
+                if qa + run_cut[i] > qc or -(qb + run_cut[i]) > qc:
+                    continue  # negligible: see _CUT and lattice_log_pdf_nb
+                ia = abs(qa)
+                ib = abs(qb)
+                width = tsig[s]
+                if ia < tlen[s]:
+                    ta = tab[s, ia]
+                    if ta != ta:
+                        ta = 0.5 * math.erfc(((ia * half) / width) * _SQRT1_2)
+                        tab[s, ia] = ta
+                else:
+                    ta = 0.5 * math.erfc(((ia * half) / width) * _SQRT1_2)
+                if ib < tlen[s]:
+                    tb = tab[s, ib]
+                    if tb != tb:
+                        tb = 0.5 * math.erfc(((ib * half) / width) * _SQRT1_2)
+                        tab[s, ib] = tb
+                else:
+                    tb = 0.5 * math.erfc(((ib * half) / width) * _SQRT1_2)
+                mass = tb - ta if qb <= 0 else (ta - tb if qa >= 0 else 1.0 - ta - tb)
+                if mass > 1e-250 and run_inv_z[i] > 0.0:
+                    run += mass * run_inv_z[i]
+                else:
+                    za, zb = (qa * half) / width, (qb * half) / width
+                    run += math.exp(log_mass_nb(za, zb) - run_lz[i])
             g = math.exp(log_g0[r, c]) * total_g + run
             score = base[r, c] - (math.log(g) - math.log(total_g + r))
             if c == 0 or score > best_score:

@@ -75,9 +75,26 @@ def test_rows_with_their_own_bounds_equal_optuna_per_distribution():
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
         ks = np.unique(rng.integers(0, xs.size, size=xs.size // 2 + 1))  # the kernel's path
         grid = nb.grid_log_pdf_nb(
-            ks, low, 1.0, False, est.mus[r], est.sigmas[r], est.log_w[r], est.log_z[r]
+            ks, low, 200.0, 1.0, False, est.mus[r], est.sigmas[r], est.log_w[r], est.log_z[r]
         )
         np.testing.assert_allclose(grid, want[ks], rtol=1e-12, atol=1e-12)
+
+
+def test_lattice_tails_equal_optuna_on_float_steps_and_narrow_bounds():
+    """The cached lattice tails (float step 0.25; bounds that exclude most observations, whose
+    kernels are pruned from their nearest point inside the bounds) give Optuna's numbers."""
+    rng = np.random.default_rng(8)
+    obs = 1.0 + 0.25 * rng.integers(0, 41, size=70)  # 1.0 .. 11.0
+    for low, high in ((1.0, 11.0), (9.5, 11.0), (1.0, 1.75), (4.0, 4.0)):
+        est = parzen(obs, weights(obs.size), np.array([low]), np.array([high]), 0.25)
+        xs = np.arange(low, high + 1e-9, 0.25)
+        dist = FloatDistribution(low, high, step=0.25)
+        want = _ParzenEstimator({"x": obs}, {"x": dist}, _OPTUNA_PARAMS).log_pdf({"x": xs})
+        ks = np.arange(xs.size)
+        got = nb.grid_log_pdf_nb(
+            ks, low, high, 0.25, False, est.mus[0], est.sigmas[0], est.log_w[0], est.log_z[0]
+        )
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)  # one value: log 1 = 0
 
 
 def test_group_sizes_and_weights_are_optunas():
