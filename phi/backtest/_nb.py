@@ -784,6 +784,40 @@ N_ACC = 6
 
 
 @njit(cache=True, error_model="numpy")
+def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_short, signal_exit):
+    """The first bar ``>= t`` at which :func:`_plain_fills_nb`'s account may change when no
+    order is pending and no ruin has happened: flat (``cash > 0``), a signal cross that enters;
+    in a position, a cross that exits (with ``signal_exit``) or a close where
+    ``cash + pos * close <= 0`` (ruin); ``n`` if none. Every bar before it only passes."""
+    n = c.shape[0]
+    if side == 0:
+        for i in range(max(t, warmup, 1), n):
+            prev = s[i - 1]
+            cur = s[i]
+            if (prev <= thr and cur > thr) or (allow_short and prev >= -thr and cur < -thr):
+                return i
+        return n
+    if not signal_exit:
+        for i in range(t, n):
+            if cash + pos * c[i] <= 0.0:
+                return i
+        return n
+    lo = max(t, 1)
+    for i in range(t, min(lo, n)):  # bar 0: no previous signal
+        if cash + pos * c[i] <= 0.0:
+            return i
+    if side > 0:
+        for i in range(lo, n):
+            if (i >= warmup and s[i - 1] > xthr and s[i] <= xthr) or cash + pos * c[i] <= 0.0:
+                return i
+    else:
+        for i in range(lo, n):
+            if (i >= warmup and s[i - 1] < -xthr and s[i] >= -xthr) or cash + pos * c[i] <= 0.0:
+                return i
+    return n
+
+
+@njit(cache=True, error_model="numpy")
 def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
     """First pass for candidate ``k``: :func:`simulate_col_nb`'s decisions and fills without
     stops or time exits. Writes the bars where the account changes with the cash and position
@@ -816,7 +850,19 @@ def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
     gross_loss = 0.0
     skipped = 0
     exposed = 0
-    for t in range(n):
+    t = 0
+    while t < n:
+        if not (pend_exit or pend_entry != 0 or ruined) and (side != 0 or cash > 0.0):
+            # Nothing fills at this open: skip the bars where nothing can happen (no signal
+            # cross that counts, no close that ruins), then do the next one in full.
+            nxt = _plain_quiet_until_nb(c, s, t, warmup, side, side * units, cash, thr, xthr,
+                                        allow_short, signal_exit)  # fmt: skip
+            if side != 0:
+                exposed += max(0, nxt - max(t, warmup))
+            t = nxt
+            if t >= n:
+                break
+            s_prev = s[t - 1] if t > 0 else np.nan
         ct = c[t]
         if pend_exit or pend_entry != 0:
             ot = o[t]
@@ -902,6 +948,9 @@ def _plain_fills_nb(o, c, s, fp, ip, k, ev_bar, ev_cash, ev_pos, pa, gross):
                 n_ev += 1
         if t >= warmup:
             exposed += side != 0
+        if ruined:  # nothing trades again, the account is flat
+            break
+        t += 1
     pa[k, PA_CLOSED] = n_closed
     pa[k, PA_WINS] = n_wins
     pa[k, PA_OPEN] = side != 0

@@ -79,3 +79,101 @@ def block_sums_nb(rows, n_splits, size):  # noqa: ANN001, ANN201
     for i in range(j, n):
         _row_sums_nb(rows[i], n_splits, size, i, centre, sums, squares)
     return centre, sums, squares
+
+
+@njit(cache=True, inline="always")
+def _term_nb(a, i, centre, square):  # noqa: ANN001, ANN202
+    v = a[i] - centre
+    return v * v if square else v
+
+
+@njit(cache=True)
+def _pairwise_leaf_nb(a, lo, n, centre, square):  # noqa: ANN001, ANN201
+    """NumPy's pairwise sum of a block of ``n <= 128`` values (see :func:`_pairwise_sum_nb`)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += _term_nb(a, i, centre, square)
+        return res
+    r0 = _term_nb(a, lo, centre, square)
+    r1 = _term_nb(a, lo + 1, centre, square)
+    r2 = _term_nb(a, lo + 2, centre, square)
+    r3 = _term_nb(a, lo + 3, centre, square)
+    r4 = _term_nb(a, lo + 4, centre, square)
+    r5 = _term_nb(a, lo + 5, centre, square)
+    r6 = _term_nb(a, lo + 6, centre, square)
+    r7 = _term_nb(a, lo + 7, centre, square)
+    stop = lo + n - (n % 8)
+    for i in range(lo + 8, stop, 8):
+        r0 += _term_nb(a, i, centre, square)
+        r1 += _term_nb(a, i + 1, centre, square)
+        r2 += _term_nb(a, i + 2, centre, square)
+        r3 += _term_nb(a, i + 3, centre, square)
+        r4 += _term_nb(a, i + 4, centre, square)
+        r5 += _term_nb(a, i + 5, centre, square)
+        r6 += _term_nb(a, i + 6, centre, square)
+        r7 += _term_nb(a, i + 7, centre, square)
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(stop, lo + n):
+        res += _term_nb(a, i, centre, square)
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum_nb(a, n, centre, square):  # noqa: ANN001, ANN201
+    """NumPy's pairwise sum of ``a[:n]`` (of ``(a - centre) ** 2`` with ``square``), with its
+    blocks, its eight accumulators and its order of additions: what ``ndarray.sum`` gives for a
+    contiguous row (``numpy/_core/src/umath/loops_utils.h.src``: a block of more than 128
+    values is the sum of its halves, the first cut to a multiple of 8). The recursion is walked
+    with a small stack (numba's cache does not keep recursive functions)."""
+    if n <= 128:
+        return _pairwise_leaf_nb(a, 0, n, centre, square)
+    lo_s = np.empty(64, dtype=np.int64)
+    n_s = np.empty(64, dtype=np.int64)
+    left = np.empty(64)
+    phase = np.zeros(64, dtype=np.int64)  # 0: left half next, 1: right half next
+    lo_s[0], n_s[0], phase[0] = 0, n, 0
+    top = 0
+    value = 0.0
+    while True:
+        m = n_s[top]
+        if m <= 128 or phase[top] == 2:
+            if m <= 128:
+                value = _pairwise_leaf_nb(a, lo_s[top], m, centre, square)
+            if top == 0:
+                return value
+            top -= 1  # hand the value to the parent
+            if phase[top] == 0:
+                left[top] = value
+                phase[top] = 1
+            else:
+                value = left[top] + value
+                phase[top] = 2
+            continue
+        h = m // 2
+        h -= h % 8
+        if phase[top] == 0:  # the left half
+            lo_s[top + 1], n_s[top + 1] = lo_s[top], h
+        else:  # the right half
+            lo_s[top + 1], n_s[top + 1] = lo_s[top] + h, m - h
+        phase[top + 1] = 0
+        top += 1
+
+
+@njit(cache=True)
+def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
+    """Per row of ``(m, T)`` returns (T >= 2): ``mean / std(ddof=1)`` with the float operations
+    of ``stats.sharpes_per_period`` (NumPy's row sums, mean ``sum / T``, deviations squared and
+    summed, ``sqrt(sum / (T - 1))``), nan where the deviation is not > 0. Returns whether each
+    row's mean is finite (rows that are not are left to the caller)."""
+    m, t = rows.shape
+    finite = np.empty(m, dtype=np.bool_)
+    for j in range(m):
+        r = rows[j]
+        mu = (0.0 + _pairwise_sum_nb(r, t, 0.0, False)) / t
+        finite[j] = np.isfinite(mu)
+        if not finite[j]:
+            continue
+        sd = np.sqrt((0.0 + _pairwise_sum_nb(r, t, mu, True)) / (t - 1))
+        out[j] = mu / sd if sd > 0.0 else np.nan
+    return finite

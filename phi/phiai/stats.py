@@ -46,8 +46,6 @@ __all__ = [
 
 #: The Euler-Mascheroni constant of the expected-maximum formula.
 EULER_GAMMA = 0.5772156649015329
-#: Values per chunk of row-wise work on big matrices (64k floats: 512 kB, within the L2 cache).
-_CHUNK_VALUES = 1 << 16
 
 
 def sharpe_per_period(returns: np.ndarray) -> float:
@@ -62,32 +60,17 @@ def sharpe_per_period(returns: np.ndarray) -> float:
 
 def sharpes_per_period(returns: np.ndarray) -> np.ndarray:
     """:func:`sharpe_per_period` of every row of a ``(m, T)`` matrix, with the same float
-    operations (row reductions of a C-contiguous matrix sum as a 1-D array does; the mean and
-    sample variance as ``ndarray.std`` computes them); rows with a non-finite value (a row whose
-    sum is finite has none) go through :func:`sharpe_per_period` itself."""
+    operations (NumPy's pairwise row sums, as ``ndarray.mean`` and ``ndarray.std`` compute them,
+    in one compiled pass per row: :func:`~phi.phiai._stats_nb.row_sharpes_nb`); rows with a
+    non-finite value (a row whose sum is finite has none) go through :func:`sharpe_per_period`
+    itself."""
+    from phi.phiai._stats_nb import row_sharpes_nb
+
     r = np.ascontiguousarray(returns, dtype=np.float64)
     out = np.full(r.shape[0], math.nan)
     if r.shape[0] == 0:
         return out
-    t = r.shape[1]
-    if t >= 2:
-        mean = r.sum(axis=1) / t
-        finite = np.isfinite(mean)
-        ok = r[finite] if not finite.all() else r
-        mu = mean[finite]
-        squares = np.empty(len(ok))
-        rows = max(1, _CHUNK_VALUES // t)  # a few rows' deviations at a time: no matrix-sized
-        dev = np.empty((min(rows, len(ok)), t))  # temporary (fresh pages cost page faults)
-        for a in range(0, len(ok), rows):
-            d = dev[: min(rows, len(ok) - a)]
-            np.subtract(ok[a : a + rows], mu[a : a + rows, None], out=d)
-            np.multiply(d, d, out=d)
-            squares[a : a + rows] = d.sum(axis=1)
-        sd = np.sqrt(squares / (t - 1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[finite] = np.where(sd > 0, mu / sd, math.nan)
-    else:
-        finite = np.zeros(r.shape[0], dtype=bool)
+    finite = row_sharpes_nb(r, out) if r.shape[1] >= 2 else np.zeros(r.shape[0], dtype=bool)
     for j in np.flatnonzero(~finite):
         out[j] = sharpe_per_period(r[j])
     return out

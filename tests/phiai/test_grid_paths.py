@@ -75,3 +75,18 @@ def test_normal_cdf_and_ppf_equal_scipy_stats_norm():
             + st.EULER_GAMMA * norm.ppf(1.0 - 1.0 / (n * math.e))
         )
         assert st.expected_max_sharpe(n, v) == float(want)
+
+
+def test_row_sharpes_equal_numpys_mean_and_std_at_every_pairwise_block_edge():
+    """The compiled row Sharpe ratios (NumPy's pairwise sums written out) equal
+    :func:`sharpe_per_period` (``ndarray.mean`` / ``ndarray.std(ddof=1)``) bit for bit, at the
+    lengths where NumPy's pairwise summation changes shape (8 accumulators, blocks of 128)."""
+    rng = np.random.default_rng(8)
+    lengths = [2, 3, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256, 257, 263, 1000, 1564, 4099]
+    for t in lengths:
+        r = rng.normal(0.0004, 0.012, (9, t)) * 10.0 ** rng.integers(-4, 3, (9, 1))
+        r[1] = -0.0
+        r[2, ::2] = 0.0
+        got = st.sharpes_per_period(r)
+        want = np.array([st.sharpe_per_period(row) for row in r])
+        assert np.array_equal(got, want, equal_nan=True), t
