@@ -20,7 +20,7 @@ from numba import njit
 
 from phi.regime._rolling_nb import _buffer_size, _remove_insert_nb, _replace_nb
 
-__all__ = ["robust_z_cols_f32_nb"]
+__all__ = ["robust_z_cols_f32_nb", "rolling_median_mad_f32_nb"]
 
 
 @njit(cache=True, inline="always")
@@ -158,3 +158,45 @@ def robust_z_cols_f32_nb(
     with np.errstate(over="ignore"):
         _robust_z_f32_core_nb(x, window, minp, mad_small, alpha, floor, w16, length, out)
     return out
+
+
+@njit(cache=True)
+def _rolling_median_mad_f32_core_nb(
+    x: np.ndarray, window: int, minp: int, w16: int, length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    n = x.shape[0]
+    med = np.full(n, np.nan)
+    mad = np.full(n, np.nan)
+    bufs = np.full((2, length), np.inf, dtype=np.float32)
+    bufs[:, 0] = -np.inf
+    ring = np.full(window, np.nan, dtype=np.float32)  # NaN: no value leaves yet
+    cur = 0
+    cnt = 0
+    guess = 0
+    for t in range(n):
+        v = _to32_nb(x[t])
+        slot = t % window
+        old = ring[slot]
+        ring[slot] = v
+        if (v - v == 0.0) & (old - old == 0.0):
+            _replace_nb(bufs[cur], bufs[1 - cur], w16, old, v)
+            cur = 1 - cur
+        else:
+            cnt = _remove_insert_nb(bufs[cur], cnt, old, v)
+        if cnt >= minp and cnt > 0:
+            b = bufs[cur]
+            h = cnt // 2
+            m = np.float64(b[h + 1]) if cnt % 2 == 1 else 0.5 * (np.float64(b[h]) + np.float64(b[h + 1]))
+            med[t] = m
+            if m - m == 0.0:
+                mad[t], guess = _mad32_nb(b, cnt, m, guess)
+    return med, mad
+
+
+def rolling_median_mad_f32_nb(x: np.ndarray, window: int, minp: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling median and MAD of the valid values in the window, of the values rounded to
+    float32 (as :func:`robust_z_cols_f32_nb`; the exact float64 kernel:
+    :func:`phi.regime._rolling_nb.rolling_median_mad_fast_nb`). NaN below ``minp`` values."""
+    w16, length = _buffer_size(window)
+    with np.errstate(over="ignore"):
+        return _rolling_median_mad_f32_core_nb(np.ascontiguousarray(x, dtype=np.float64), window, minp, w16, length)

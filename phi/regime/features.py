@@ -17,7 +17,8 @@ scale is floored at ``mad_floor * unit``, with ``unit = |median_W(x)|`` (1 where
 0). The reference's floors were absolute, which flattened features whose values are ~1e-10 on
 daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN. The windows' median
 and MAD are those of the values rounded to float32 (twice the SIMD width; a z-score moves by
-~1e-7 against exact order statistics, :mod:`phi.regime._robust_nb`).
+~1e-7 against exact order statistics, :mod:`phi.regime._robust_nb`); so are the 200-bar
+volume median and MAD of ``volume_zscore`` (whole volumes below 2^24 are exact in float32).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
-from phi.regime._robust_nb import robust_z_cols_f32_nb
+from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
 from phi.regime._rolling_nb import rolling_entropy_fast_nb, rolling_median_mad_fast_nb
 from phi.regime.config import FeatureConfig, feature_names
 
@@ -148,7 +149,7 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     lam = np.abs(r) / (c * v + 1.0)
     w = fc.illiquidity
     feats["illiquidity"] = _nb.rolling_mean_nb(lam, w, _minp(w))
-    med_v, mad_v = rolling_median_mad_fast_nb(v, fc.volume_z, fc.volume_z_min)
+    med_v, mad_v = rolling_median_mad_f32_nb(v, fc.volume_z, fc.volume_z_min)  # float32 window
     feats["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
     feats["gap_score"] = gap
     feats["entropy"] = rolling_entropy_fast_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from phi.regime._robust_nb import robust_z_cols_f32_nb
+from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
 from phi.regime._rolling_nb import robust_z_cols_nb, rolling_median_mad_fast_nb
 
 
@@ -87,3 +87,12 @@ def test_f32_windows_with_infinities_and_huge_values() -> None:
     huge[300] = 1e39
     z_huge = robust_z_cols_f32_nb(huge.reshape(-1, 1), *args)[:, 0]
     np.testing.assert_array_equal(z_huge[301:320], z[301:320])
+
+
+@pytest.mark.parametrize(("window", "minp", "seed"), [(200, 100, 0), (7, 1, 1), (61, 5, 3)])
+def test_f32_rolling_median_mad_match_pandas_on_the_rounded_values(window: int, minp: int, seed: int) -> None:
+    x = _data(1500, seed) * 1e5
+    med, mad = rolling_median_mad_f32_nb(x, window, minp)
+    roll = pd.Series(x.astype(np.float32).astype(np.float64)).rolling(window, min_periods=minp)
+    np.testing.assert_array_equal(med, roll.median().to_numpy())
+    np.testing.assert_allclose(mad, roll.apply(_mad, raw=True).to_numpy(), rtol=1e-12, atol=0, equal_nan=True)
