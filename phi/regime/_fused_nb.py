@@ -31,7 +31,7 @@ _MANT = (1 << 52) - 1
 _ONE = 1023 << 52
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _exp_nb(x: np.ndarray, out: np.ndarray, bits: np.ndarray, m: int) -> None:
     """``out[:m] = exp(x[:m])`` for x <= 709 (below -708: 0; NaN stays NaN); ``bits`` is int64
     scratch of length >= m. Cody-Waite reduction and a degree-13 Taylor polynomial (|r| <=
@@ -51,7 +51,7 @@ def _exp_nb(x: np.ndarray, out: np.ndarray, bits: np.ndarray, m: int) -> None:
         out[i] *= scale[i]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _log_nb(x: np.ndarray, out: np.ndarray, fbuf: np.ndarray, ebuf: np.ndarray, m: int) -> None:
     """``out[:m] = log(x[:m])`` for positive normal x (NaN stays NaN); fbuf, ebuf float64
     scratch. x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m - 1) / (m + 1)) by
@@ -77,7 +77,7 @@ def _log_nb(x: np.ndarray, out: np.ndarray, fbuf: np.ndarray, ebuf: np.ndarray, 
         out[i] = 2.0 * s * q + e * _LN2 if v == v else v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def fused_nb(
     logits: np.ndarray,
     direction: np.ndarray,
@@ -150,6 +150,9 @@ def fused_nb(
     tot = np.empty(bs)
     btot = np.empty(bs)
     u = np.empty(bs)
+    din = np.empty(bs)
+    vin = np.empty(bs)
+    gin = np.empty(bs)
     liq = np.empty(bs)
     bits = np.empty(bs, dtype=np.int64)
     fbuf = np.empty(bs)
@@ -160,27 +163,37 @@ def fused_nb(
     log8 = np.log(8.0)
     for t0 in range(0, n, bs):
         m = min(bs, n - t0)
+        if m < bs:  # the last block: the bars past the end compute on zeros, never stored
+            lp[:, m:] = 0.0
+            din[m:] = 0.0
+            vin[m:] = 0.0
+            gin[m:] = 0.0
+            z[:, m:] = 0.0
         # up share and c_liquidity: sigmoid(x) = 1 / (1 + e) (x >= 0) or e / (1 + e), e = exp(-|x|)
-        xs = v1
         for i in range(m):
-            d = direction[t0 + i]
+            din[i] = direction[t0 + i]
+            vin[i] = volume_z[t0 + i]
+            gin[i] = gap_z[t0 + i]
+        xs = v1
+        for i in range(bs):
+            d = din[i]
             xs[i] = scales[0] * d if d == d else 0.0
             v2[i] = -abs(xs[i])
-        _exp_nb(v2, v3, bits, m)
-        for i in range(m):
+        _exp_nb(v2, v3, bits, bs)
+        for i in range(bs):
             e = v3[i]
             u[i] = 1.0 / (1.0 + e) if xs[i] >= 0.0 else e / (1.0 + e)
-            d = volume_z[t0 + i]
+            d = vin[i]
             xs[i] = scales[1] * d if d == d else 0.0
             v2[i] = -abs(xs[i])
-        _exp_nb(v2, v3, bits, m)
-        for i in range(m):
+        _exp_nb(v2, v3, bits, bs)
+        for i in range(bs):
             e = v3[i]
             liq[i] = min(1.0, 2.0 * (1.0 / (1.0 + e) if xs[i] >= 0.0 else e / (1.0 + e)))
-            d = gap_z[t0 + i]
+            d = gin[i]
             v2[i] = -scales[2] * abs(d if d == d else 0.0)
-        _exp_nb(v2, v3, bits, m)
-        for i in range(m):
+        _exp_nb(v2, v3, bits, bs)
+        for i in range(bs):
             e = v3[i]
             liq[i] *= 2.0 * (1.0 / (1.0 + e) if v2[i] >= 0.0 else e / (1.0 + e))
         for j in range(k):  # node-major scratch (reads strided, writes contiguous: faster)
@@ -190,36 +203,36 @@ def fused_nb(
         # sibling softmaxes: lp = v - max - log(sum exp), p = exp(v - max) / sum, entropies
         for g in range(ng):
             gmax, gsum, lg, h = v1, v2, v3, v4
-            for i in range(m):
+            for i in range(bs):
                 gmax[i] = -np.inf
                 gsum[i] = 0.0
                 h[i] = 0.0
             for q in range(gstart[g], gstart[g + 1]):
                 row = lp[gnodes[q]]
-                for i in range(m):
+                for i in range(bs):
                     gmax[i] = row[i] if row[i] > gmax[i] else gmax[i]
             for q in range(gstart[g], gstart[g + 1]):
                 row = lp[gnodes[q]]
                 prow = p[gnodes[q]]
-                for i in range(m):
+                for i in range(bs):
                     row[i] -= gmax[i]
-                _exp_nb(row, prow, bits, m)
-                for i in range(m):
+                _exp_nb(row, prow, bits, bs)
+                for i in range(bs):
                     gsum[i] += prow[i]
-            _log_nb(gsum, lg, fbuf, ebuf, m)
-            for i in range(m):
+            _log_nb(gsum, lg, fbuf, ebuf, bs)
+            for i in range(bs):
                 gsum[i] = 1.0 / gsum[i]
             for q in range(gstart[g], gstart[g + 1]):
                 row = lp[gnodes[q]]
                 prow = p[gnodes[q]]
-                for i in range(m):
+                for i in range(bs):
                     a = row[i] - lg[i]
                     row[i] = a
                     b = prow[i] * gsum[i]
                     prow[i] = b
                     h[i] -= b * a if b > 0.0 else 0.0
             erow = ent[g]
-            for i in range(m):
+            for i in range(bs):
                 erow[i] = min(1.0, max(0.0, h[i] / log_size[g]))
         # marginal node probabilities
         for j in range(k):
@@ -227,29 +240,29 @@ def fused_nb(
             mrow = pm[j]
             if parent[j] >= 0:
                 par = p[parent[j]]
-                for i in range(m):
+                for i in range(bs):
                     mrow[i] = prow[i] * par[i]
             else:
-                for i in range(m):
+                for i in range(bs):
                     mrow[i] = prow[i]
             for i in range(m):
                 node_p[t0 + i, j] = mrow[i]
         # species (products along the paths) and state shares (without the phylum factor)
-        for i in range(m):
+        for i in range(bs):
             tot[i] = 0.0
             btot[i] = 0.0
         for s in range(ns):
             acc = state[s]
             sp = spec[s]
-            for i in range(m):
+            for i in range(bs):
                 acc[i] = 1.0
             for lvl in range(nl):
                 if lvl != 1:
                     r = p[paths[s, lvl]]
-                    for i in range(m):
+                    for i in range(bs):
                         acc[i] *= r[i]
             r = p[paths[s, 1]]
-            for i in range(m):
+            for i in range(bs):
                 sp[i] = acc[i] * r[i]
                 tot[i] += sp[i]
                 btot[i] += acc[i]
@@ -274,20 +287,20 @@ def fused_nb(
                     state[s, i] = np.exp(state[s, i] - mx2)
                     btot[i] += state[s, i]
         for c in range(4):
-            for i in range(m):
+            for i in range(bs):
                 bsum[c, i] = 0.0
-        for i in range(m):
+        for i in range(bs):
             tot[i] = 1.0 / tot[i]
         for s in range(ns):
             sp = spec[s]
             acc = state[s]
             br = bsum[base[s]]
-            for i in range(m):
+            for i in range(bs):
                 sp[i] = sp[i] * tot[i]
                 br[i] += acc[i]
         # the 8 regime bins
         pnv = p[vol[1]]
-        for i in range(m):
+        for i in range(bs):
             up = u[i]
             nv = pnv[i] / btot[i]
             reg[0, i] = nv * bsum[0, i] * up
@@ -304,29 +317,29 @@ def fused_nb(
         # c_field
         cfield = v5
         if level_entropy:
-            for i in range(m):
+            for i in range(bs):
                 cfield[i] = 0.0
             for g in range(min(5, ng)):
-                for i in range(m):
+                for i in range(bs):
                     cfield[i] = max(cfield[i], ent[g, i])
-            for i in range(m):
+            for i in range(bs):
                 cfield[i] = 1.0 - cfield[i]
         else:
             h = v4
-            for i in range(m):
+            for i in range(bs):
                 h[i] = 0.0
             for c in range(8):
                 rr = reg[c]
-                for i in range(m):
+                for i in range(bs):
                     v6[i] = rr[i] if rr[i] > 1e-300 else 1.0  # tiny bins add < 1e-297
-                _log_nb(v6, v3, fbuf, ebuf, m)
-                for i in range(m):
+                _log_nb(v6, v3, fbuf, ebuf, bs)
+                for i in range(bs):
                     h[i] -= rr[i] * v3[i] if rr[i] > 0.0 else 0.0
-            for i in range(m):
+            for i in range(bs):
                 cfield[i] = 1.0 - min(1.0, max(0.0, h[i] / log8))
         # expert weights: validity (species) and affinity (certainty-weighted marginals)
         for e in range(ne):
-            for i in range(m):
+            for i in range(bs):
                 val[e, i] = 0.0
                 aff[e, i] = 0.0
         for s in range(ns):
@@ -335,13 +348,13 @@ def fused_nb(
                 a = validity[s, e]
                 if a != 0.0:
                     vr = val[e]
-                    for i in range(m):
+                    for i in range(bs):
                         vr[i] += sp[i] * a
         for lv in range(nlev):
             lo = lstart[lv]
             hi = lstart[lv + 1]
             h = v4
-            for i in range(m):
+            for i in range(bs):
                 h[i] = 0.0
             for q in range(lo, hi):
                 j = lnodes[q]
@@ -349,36 +362,37 @@ def fused_nb(
                 lrow = lp[j]
                 if parent[j] >= 0:
                     lpar = lp[parent[j]]
-                    for i in range(m):
+                    for i in range(bs):
                         h[i] -= mrow[i] * (lrow[i] + lpar[i]) if mrow[i] > 0.0 else 0.0
                 else:
-                    for i in range(m):
+                    for i in range(bs):
                         h[i] -= mrow[i] * lrow[i] if mrow[i] > 0.0 else 0.0
             lsz = np.log(hi - lo)
             cert = v4
-            for i in range(m):
+            for i in range(bs):
                 cert[i] = 1.0 - min(1.0, max(0.0, h[i] / lsz))
             for q in range(lo, hi):
                 mrow = pm[lnodes[q]]
                 cp = v6
-                for i in range(m):
+                for i in range(bs):
                     cp[i] = cert[i] * mrow[i]
                 for e in range(ne):
                     a = affinity[q, e]
                     if a != 0.0:
                         ar = aff[e]
-                        for i in range(m):
+                        for i in range(bs):
                             ar[i] += cp[i] * a
         for e in range(ne):
             wr = w[e]
             vr = val[e]
             ar = aff[e]
-            for i in range(m):
+            for i in range(bs):
                 wr[i] = min(2.0, max(0.0, (1.0 - beta) * min(1.0, max(0.0, vr[i])) + beta * ar[i]))
+            for i in range(m):
                 weights[t0 + i, e] = wr[i]
         # mixer: x = w z / (sum w + eps), linear + interaction terms, consensus
         wsum, sraw, size, num, den = v1, v2, v3, v4, v6
-        for i in range(m):
+        for i in range(bs):
             wsum[i] = 0.0
             sraw[i] = 0.0
             size[i] = 0.0
@@ -390,15 +404,16 @@ def fused_nb(
             for i in range(m):
                 sv = signals[t0 + i, e]
                 zr[i] = sv if sv == sv else 0.0
+            for i in range(bs):
                 wsum[i] += wr[i]
         rw = ebuf
-        for i in range(m):
+        for i in range(bs):
             rw[i] = 1.0 / (wsum[i] + eps)
         for e in range(ne):
             zr = z[e]
             wr = w[e]
             xr = x[e]
-            for i in range(m):
+            for i in range(bs):
                 xv = wr[i] * zr[i] * rw[i]
                 xr[i] = xv
                 sraw[i] += xv
@@ -410,29 +425,35 @@ def fused_nb(
                 if mv != 0.0:
                     am = abs(mv)
                     xb = x[b]
-                    for i in range(m):
+                    for i in range(bs):
                         ab = abs(xb[i])
                         num[i] += mv * xa[i] * ab
                         den[i] += am * abs(xa[i]) * ab
         var = fbuf
-        for i in range(m):
+        for i in range(bs):
             var[i] = 0.0
         for e in range(ne):
             zr = z[e]
             wr = w[e]
-            for i in range(m):
+            for i in range(bs):
                 d = zr[i] - sraw[i]
                 var[i] += wr[i] * d * d
+        comp, cons, conf, score = num, den, var, rw
+        for i in range(bs):
+            s_int = num[i] / den[i] * size[i] if den[i] > 0.0 else 0.0
+            c0 = min(1.0, max(-1.0, alpha * sraw[i] + (1.0 - alpha) * s_int))
+            std = np.sqrt(max(var[i] * rw[i], 0.0))
+            c2 = abs(sraw[i]) / (abs(sraw[i]) + std + eps)
+            c4 = cfield[i] * c2
+            comp[i] = c0
+            cons[i] = c2
+            conf[i] = c4
+            score[i] = c0 * c4 * liq[i]
         for i in range(m):
             t = t0 + i
-            s_int = num[i] / den[i] * size[i] if den[i] > 0.0 else 0.0
-            comp = min(1.0, max(-1.0, alpha * sraw[i] + (1.0 - alpha) * s_int))
-            std = np.sqrt(max(var[i] * rw[i], 0.0))
-            cons = abs(sraw[i]) / (abs(sraw[i]) + std + eps)
-            conf = cfield[i] * cons
-            mixed[t, 0] = comp
+            mixed[t, 0] = comp[i]
             mixed[t, 1] = cfield[i]
-            mixed[t, 2] = cons
+            mixed[t, 2] = cons[i]
             mixed[t, 3] = liq[i]
-            mixed[t, 4] = conf
-            mixed[t, 5] = comp * conf * liq[i]
+            mixed[t, 4] = conf[i]
+            mixed[t, 5] = score[i]

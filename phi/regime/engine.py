@@ -39,7 +39,7 @@ import pandas as pd
 from phi.errors import DataError
 from phi.regime import _nb
 from phi.regime.config import MFTConfig, feature_names, level_names
-from phi.regime.experts import expert_signals, expert_warmup
+from phi.regime.experts import expert_signal_array, expert_warmup
 from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
 from phi.regime.fused import field_weights_mix
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
@@ -231,7 +231,7 @@ class RegimeEngine:
         z, gate, front_levels = front.z, front.gate, front.levels
         assert front.logits64 is not None and front.direction is not None
         experts = list(cfg.experts.validity)
-        s = expert_signals(ohlcv, experts).to_numpy(dtype=np.float64)
+        s = expert_signal_array(ohlcv, experts)
         # field, weights and mixer in one pass (the same values as probability_field,
         # expert_weights and mix: phi.regime.fused); column-major outputs, wrapped uncopied
         node_probs, regime_a, w, mixed = field_weights_mix(
@@ -336,7 +336,7 @@ def _projections(bars: pd.DataFrame, regimes: pd.DataFrame, cfg: MFTConfig, k: i
     from its bars and the regime bins it returned (the rows it masked to NaN are masked again in
     the output, and project_nb reads each bar's own bins only)."""
     experts = list(cfg.experts.validity)
-    s = expert_signals(bars, experts).to_numpy(dtype=np.float64)
+    s = expert_signal_array(bars, experts)
     expected, variance = project(s, regimes.to_numpy(dtype=np.float64), cfg.projection)
     idx = bars.index
 

@@ -20,25 +20,21 @@ import numpy as np
 import pandas as pd
 
 from phi.indicators.signals import NORM_WINDOW, rms_scale
+from phi.regime._experts_nb import vwma_dev_nb
 from phi.regime._rolling_nb import expert_weights_nb
 from phi.regime.config import ExpertConfig
 from phi.regime.probability_field import Field
 from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
 
-__all__ = ["LOCAL_EXPERTS", "affinity_table", "expert_signals", "expert_warmup", "expert_weights"]
+__all__ = ["LOCAL_EXPERTS", "affinity_table", "expert_signal_array", "expert_signals", "expert_warmup", "expert_weights"]
 
 _VPD_WINDOW = 30
 
 
 def _vol_profile_dev(ohlcv: pd.DataFrame) -> np.ndarray:
-    c = ohlcv["close"].to_numpy(dtype=np.float64)
+    c = np.ascontiguousarray(ohlcv["close"].to_numpy(dtype=np.float64))
     v = np.maximum(ohlcv["volume"].to_numpy(dtype=np.float64), 0.0)
-    pv = pd.Series(c * v).rolling(_VPD_WINDOW, min_periods=_VPD_WINDOW).sum().to_numpy()
-    vs = pd.Series(v).rolling(_VPD_WINDOW, min_periods=_VPD_WINDOW).sum().to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vwma = pv / vs
-        dev = np.where(vs > 0, (c - vwma) / vwma, np.where(np.isnan(vs), np.nan, 0.0))
-    return -rms_scale(dev, start=_VPD_WINDOW - 1) + 0.0
+    return -rms_scale(vwma_dev_nb(c, v, _VPD_WINDOW), start=_VPD_WINDOW - 1) + 0.0
 
 
 #: Experts computed here rather than by the registry: name -> (compute, warm-up bars).
@@ -59,18 +55,23 @@ def expert_warmup(names: list[str]) -> int:
     return warm
 
 
-def expert_signals(ohlcv: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Signals in [-1, +1] of the named experts (NaN during each one's warm-up)."""
+def expert_signal_array(ohlcv: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts)."""
     from phi.indicators.registry import get_indicator
 
-    out = {}
-    for name in names:
+    out = np.empty((len(names), len(ohlcv))).T  # column-major: each signal written in one run
+    for j, name in enumerate(names):
         if name in LOCAL_EXPERTS:
-            out[name] = LOCAL_EXPERTS[name][0](ohlcv)
+            out[:, j] = LOCAL_EXPERTS[name][0](ohlcv)
         else:
             spec = get_indicator(name)
-            out[name] = spec.compute(ohlcv, **spec.defaults).to_numpy(dtype=np.float64)
-    return pd.DataFrame(out, index=ohlcv.index, columns=names)
+            out[:, j] = spec.compute(ohlcv, **spec.defaults).to_numpy(dtype=np.float64)
+    return out
+
+
+def expert_signals(ohlcv: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Signals in [-1, +1] of the named experts (NaN during each one's warm-up)."""
+    return pd.DataFrame(expert_signal_array(ohlcv, names), index=ohlcv.index, columns=names, copy=False)
 
 
 def validity_matrix(cfg: ExpertConfig) -> np.ndarray:
