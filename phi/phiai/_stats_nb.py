@@ -177,3 +177,67 @@ def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
         sd = np.sqrt((0.0 + _pairwise_sum_nb(r, t, mu, True)) / (t - 1))
         out[j] = mu / sd if sd > 0.0 else np.nan
     return finite
+
+
+@njit(cache=True, error_model="numpy")
+def _set_sharpes_nb(centre, sums, squares, rows, idx, c, s, q, out):  # noqa: ANN001, ANN202
+    """``stats._cscv_sums``' Sharpe ratio of every trial on the block set ``idx[c]`` into
+    ``out`` (``s``, ``q``: scratch; loops over the trials that the compiler vectorises)."""
+    i = idx[c, 0]
+    for j in range(centre.shape[0]):
+        s[j] = sums[i, j]
+        q[j] = squares[i, j]
+    for k in range(1, idx.shape[1]):
+        i = idx[c, k]
+        for j in range(centre.shape[0]):
+            s[j] = s[j] + sums[i, j]
+            q[j] = q[j] + squares[i, j]
+    for j in range(centre.shape[0]):
+        dev = s[j] / rows
+        x = q[j] - s[j] * dev
+        var = (x if (x >= 0.0 or np.isnan(x)) else 0.0) / (rows - 1)  # np.maximum(x, 0.0)
+        sd = np.sqrt(var)
+        mean = centre[j] + dev
+        flat = sd <= 1e-12 * (abs(mean) + np.sqrt(q[j] / rows))
+        out[j] = 0.0 if flat else mean / sd
+
+
+@njit(cache=True)
+def cscv_ranks_nb(centre, sums, squares, size, ins, outs):  # noqa: ANN001, ANN201
+    """Per CSCV combination ``c``: the in-sample winner (``np.argmax`` of the Sharpe ratios on
+    the blocks ``ins[c]``: the first maximum, or the first nan) and its average rank among the
+    out-of-sample ratios on ``outs[c]`` (1 = worst; nan if one of them is nan), with the float
+    operations of ``stats._cscv_sums``."""
+    n_comb = ins.shape[0]
+    n = centre.shape[0]
+    rows = size * ins.shape[1]
+    rank = np.empty(n_comb)
+    pin = np.empty(n)
+    oos = np.empty(n)
+    s = np.empty(n)
+    q = np.empty(n)
+    for c in range(n_comb):
+        _set_sharpes_nb(centre, sums, squares, rows, ins, c, s, q, pin)
+        best = 0
+        top = pin[0]
+        if not np.isnan(top):
+            for j in range(1, n):
+                v = pin[j]
+                if np.isnan(v):
+                    best = j
+                    break
+                if v > top:
+                    top = v
+                    best = j
+        _set_sharpes_nb(centre, sums, squares, rows, outs, c, s, q, oos)
+        if np.isnan(oos).any():
+            rank[c] = np.nan
+            continue
+        v = oos[best]
+        less = 0
+        ties = 0
+        for j in range(n):
+            less += oos[j] < v
+            ties += oos[j] == v
+        rank[c] = less + (ties + 1) / 2.0
+    return rank

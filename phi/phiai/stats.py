@@ -17,6 +17,7 @@ root of the periods per year first. Kurtosis is the raw (Pearson) kurtosis, 3 fo
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -158,63 +159,48 @@ def _sharpe_cols(block: np.ndarray) -> np.ndarray:
 
 def _block_sums(blocks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The whole sample's column means and each block's column sums of the deviations from them
-    and of their squares (what :func:`_sums_sharpe` takes)."""
+    and of their squares (what :func:`_cscv_sums` takes)."""
     centre = np.vstack(blocks).mean(axis=0)
     sums = np.stack([(b - centre).sum(axis=0) for b in blocks])
     squares = np.stack([((b - centre) ** 2).sum(axis=0) for b in blocks])
     return centre, sums, squares
 
 
-def _sums_sharpe(
-    centre: np.ndarray, sums: np.ndarray, squares: np.ndarray, size: int
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Column-wise :func:`_sharpe_cols` of the rows of block sets, from the per-block sums (exact
-    up to rounding): ``perf(idx)`` for a ``(C, h)`` array of block numbers gives the ``(C, N)``
-    Sharpe ratios of the ``C`` sets of ``h`` blocks. Each set's sums add its blocks' rows one
-    after the other, in ``idx``'s order (as NumPy's axis-0 sum of those rows does)."""
-
-    def perf(idx: np.ndarray) -> np.ndarray:
-        rows = size * idx.shape[1]
-        s, q = sums[idx[:, 0]], squares[idx[:, 0]]
-        for k in range(1, idx.shape[1]):
-            s = s + sums[idx[:, k]]
-            q = q + squares[idx[:, k]]
-        dev = s / rows  # the block set's mean minus the centre
-        var = np.maximum(q - s * dev, 0.0) / (rows - 1)
-        sd = np.sqrt(var)
-        # a spread at round-off level of the values is no spread (constant returns)
-        flat = sd <= 1e-12 * (np.abs(centre + dev) + np.sqrt(q / rows))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(flat, 0.0, (centre + dev) / np.where(flat, 1.0, sd))
-
-    return perf
-
-
+@functools.lru_cache(maxsize=16)
 def _halves(n_splits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every choice of ``n_splits // 2`` blocks (in-sample) and its complement, as rows."""
+    """Every choice of ``n_splits // 2`` blocks (in-sample) and its complement, as rows
+    (read-only arrays, built once per ``n_splits``)."""
     ins = list(itertools.combinations(range(n_splits), n_splits // 2))
     outs = [[i for i in range(n_splits) if i not in set(c)] for c in ins]
-    return np.array(ins, dtype=np.int64), np.array(outs, dtype=np.int64)
-
-
-def _logits(oos: np.ndarray, best: np.ndarray, n: int) -> tuple[float, np.ndarray]:
-    """PBO and the logits from each combination's out-of-sample scores ``(C, N)`` and in-sample
-    winner: :func:`_rank_of` of the winner per row, ``λ = ln(ω / (1 - ω))``."""
-    v = oos[np.arange(len(best)), best][:, None]
-    rank = (oos < v).sum(axis=1) + ((oos == v).sum(axis=1) + 1) / 2.0
-    rank[np.isnan(oos).any(axis=1)] = math.nan
-    w = rank / (n + 1)  # rank 1 = worst
-    lam = np.array([math.log(x) for x in (w / (1.0 - w)).tolist()])
-    return float((lam <= 0).mean()), lam
+    out = np.array(ins, dtype=np.int64), np.array(outs, dtype=np.int64)
+    for a in out:
+        a.setflags(write=False)
+    return out
 
 
 def _cscv_sums(
     centre: np.ndarray, sums: np.ndarray, squares: np.ndarray, size: int, n_splits: int, n: int
 ) -> tuple[float, np.ndarray]:
-    """:func:`_cscv` with the Sharpe ratio from per-block sums, every combination at once."""
-    perf = _sums_sharpe(centre, sums, squares, size)
+    """:func:`_cscv` with the Sharpe ratio from per-block sums, every combination in one compiled
+    pass (:func:`~phi.phiai._stats_nb.cscv_ranks_nb`). A block set's sums add its blocks' sums
+    one after the other (as NumPy's axis-0 sum of its rows does); with ``s``, ``q`` those of
+    the deviations from the whole sample's mean ``centre`` and of their squares over ``rows``
+    values, the Sharpe ratio is ``(centre + s / rows) / sqrt(max(q - s * s / rows, 0) /
+    (rows - 1))``, and 0 for a spread at round-off level of the values (constant returns).
+    The in-sample winner's out-of-sample rank ``r`` (:func:`_rank_of`) gives
+    ``λ = ln(ω / (1 - ω))``, ``ω = r / (N + 1)``."""
+    from phi.phiai._stats_nb import cscv_ranks_nb
+
     ins, outs = _halves(n_splits)
-    return _logits(perf(outs), np.argmax(perf(ins), axis=1), n)
+    rank = cscv_ranks_nb(
+        np.ascontiguousarray(centre, dtype=np.float64),
+        np.ascontiguousarray(sums, dtype=np.float64),
+        np.ascontiguousarray(squares, dtype=np.float64),
+        size, ins, outs,
+    )  # fmt: skip
+    w = rank / (n + 1)  # rank 1 = worst
+    lam = np.array([math.log(x) for x in (w / (1.0 - w)).tolist()])
+    return float((lam <= 0).mean()), lam
 
 
 def _cscv(
