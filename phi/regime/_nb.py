@@ -143,9 +143,13 @@ def efficiency_ratio_nb(r: np.ndarray, window: int, minp: int, eps: float) -> np
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def rolling_corr_nb(x: np.ndarray, y: np.ndarray, window: int, minp: int) -> np.ndarray:
-    """Rolling Pearson correlation over the pairs where both are valid; 0 if either is flat."""
+    """Rolling Pearson correlation over the pairs where both are valid; 0 if either is flat.
+
+    Each window is summed in two passes; the sums may be reordered (SIMD, fastmath without
+    the NaN / inf assumptions), so they differ from sequential sums by a few ulps; the value
+    at bar t still reads only that window (the same for any number of later bars)."""
     n = x.shape[0]
     out = np.full(n, np.nan)
     bad = 0  # pairs in the window with a NaN: none -> the same sums without the tests
