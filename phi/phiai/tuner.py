@@ -149,9 +149,10 @@ class PhiAITuner:
     holdout : float
         Share of bars kept back at the end.
     batch_size : int, optional
-        Trials asked from Optuna before their results are told (default 16 for TPE, which
-        learns between batches, and 256 for the random and grid samplers). Fixed by the
-        arguments alone, never by ``n_jobs``.
+        Trials asked before their results are told (default for TPE, which learns between
+        batches: 16 until 64 trials are asked, then 32, :func:`phi.phiai.tpe.batch_sizes`;
+        16 for a stored study's Optuna TPE; 256 for the random and grid samplers). Fixed by
+        the arguments alone, never by ``n_jobs``.
     progress : callable, optional
         ``progress(step, done, total)`` after every batch.
     candidates : sequence of str, optional
@@ -594,7 +595,10 @@ class PhiAITuner:
         size = self.batch_size or (16 if sampler == "tpe" else 256)
         if self._without_optuna(points, sampler):
             if points is None and sampler == "tpe":
-                return self._result(name, space, self._tune_tpe(name, space, n_trials, size))
+                from phi.phiai.tpe import batch_sizes
+
+                trials = self._tune_tpe(name, space, batch_sizes(n_trials, self.batch_size))
+                return self._result(name, space, trials)
             # Nothing learns between trials and the study is not kept: the trials Optuna would
             # ask (the points in order, or RandomSampler(seed)'s draws) without a study.
             todo = points if points is not None else space.optuna_random(self.seed, n_trials)
@@ -637,19 +641,20 @@ class PhiAITuner:
         batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's estimator, its own random numbers)."""
         return self.storage is None and (points is not None or sampler in ("random", "tpe"))
 
-    def _tune_tpe(self, name: str, space: SearchSpace, n_trials: int, size: int) -> list[_Trial]:
-        """An in-memory TPE study: batches of ``size`` proposed from the trials told so far;
+    def _tune_tpe(self, name: str, space: SearchSpace, sizes: Sequence[int]) -> list[_Trial]:
+        """An in-memory TPE study: batches of ``sizes`` proposed from the trials told so far;
         invalid parameter sets are not evaluated and not told (Optuna's failed trials);
         infeasible ones are told the penalty, as in the Optuna path. A parameter set TPE proposes
         again is a trial of its own (counted, told) with the scores simulated the first time."""
         from phi.phiai.tpe import BatchedTPE
 
         start = len(self.log)
+        n_trials = sum(sizes)
         tpe = BatchedTPE(space, self.seed, _n_startup(n_trials), self.direction)
         seen: dict[tuple[Any, ...], TrialScores] = {}
         done = 0
-        while done < n_trials:
-            asked = tpe.ask(min(size, n_trials - done))
+        for size in sizes:
+            asked = tpe.ask(size)
             valid = [p for p in asked if space.problem(p) is None]
             keys = [tuple(p.values()) for p in valid]
             new = {k: p for k, p in zip(keys, valid, strict=True) if k not in seen}

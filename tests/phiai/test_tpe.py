@@ -18,7 +18,7 @@ from scipy.stats import mannwhitneyu, truncnorm
 
 from phi.phiai import _tpe_nb as nb
 from phi.phiai.spaces import SearchSpace, search_space
-from phi.phiai.tpe import BatchedTPE, gamma, parzen, weights
+from phi.phiai.tpe import BatchedTPE, batch_sizes, gamma, parzen, weights
 from phi.phiai.tuner import PhiAITuner
 from tests.phiai.frames import random_walk
 
@@ -188,6 +188,35 @@ def test_search_no_worse_than_optunas_tpe_and_better_than_random(name, alpha):
     assert mannwhitneyu(mine, rand, alternative="greater").pvalue < alpha
 
 
+def test_default_batches_of_32_after_64_trials_search_as_well_as_batches_of_16():
+    """The tuner's default schedule (16 until 64 trials, then 32): 200-trial studies find as
+    good a best value as batches of 16 (one-sided test; 200 seeds gave p 0.29 and 0.44)."""
+    space = search_space("dual_sma")
+    n, seeds = 200, range(16)
+    sched, fixed = [], []
+    for seed in seeds:
+        f = _objective("dual_sma", _noise(300 + seed))
+        for sizes, out in ((batch_sizes(n), sched), (batch_sizes(n, 16), fixed)):
+            tpe, best = BatchedTPE(space, seed, n_startup=10), -math.inf
+            for size in sizes:
+                asked = tpe.ask(size)
+                values = [f(p) for p in asked]
+                tpe.tell(asked, values)
+                best = max(best, *values)
+            out.append(best)
+    assert mannwhitneyu(sched, fixed, alternative="less").pvalue > 0.05
+    se = math.sqrt((np.var(sched, ddof=1) + np.var(fixed, ddof=1)) / len(sched))
+    assert np.mean(sched) >= np.mean(fixed) - 2.0 * se
+
+
+def test_batch_sizes():
+    assert batch_sizes(40) == [16, 16, 8] == batch_sizes(40, 16)  # up to 64: as before
+    assert batch_sizes(200) == [16, 16, 16, 16, 32, 32, 32, 40]  # no remainder under 16
+    assert batch_sizes(96) == [16, 16, 16, 16, 32] and batch_sizes(95)[-1] == 31
+    assert batch_sizes(100, 32) == [32, 32, 32, 4] and batch_sizes(3) == [3]
+    assert batch_sizes(0) == []
+
+
 # ---------------------------------------------------------------- behaviour
 
 
@@ -277,11 +306,14 @@ def test_tuner_tpe_in_memory_without_optuna_and_stored_with_it(monkeypatch, tmp_
     made = []
     real = optuna.create_study
     monkeypatch.setattr(optuna, "create_study", lambda *a, **k: made.append(1) or real(*a, **k))
-    res = PhiAITuner(df, seed=3, candidates=["macd"]).tune_indicator("macd", n_trials=40)
-    assert not made and len(res.trials) == 40
+    res = PhiAITuner(df, seed=3, candidates=["macd"]).tune_indicator("macd", n_trials=100)
+    assert not made and len(res.trials) == 100  # batches of 16, 16, 16, 16, 36
     assert (res.trials["fast"] < res.trials["slow"]).all()
-    again = PhiAITuner(df, seed=3, n_jobs=2, candidates=["macd"]).tune_indicator("macd", 40)
+    again = PhiAITuner(df, seed=3, n_jobs=2, candidates=["macd"]).tune_indicator("macd", 100)
     pd.testing.assert_frame_equal(res.trials, again.trials)
+    fixed = PhiAITuner(df, seed=3, batch_size=16, candidates=["macd"]).tune_indicator("macd", 100)
+    pd.testing.assert_frame_equal(res.trials.iloc[:64], fixed.trials.iloc[:64])
+    assert not res.trials.iloc[64:].equals(fixed.trials.iloc[64:])
     stored = PhiAITuner(df, seed=3, storage=str(tmp_path / "s.db"), candidates=["macd"])
     assert len(stored.tune_indicator("macd", n_trials=20).trials) == 20 and made
 
