@@ -29,6 +29,9 @@ tuner's grid call and vectorbt's sweep are called in turn ``--repeat`` times and
 their wall-clock and CPU times (``time.process_time``, all threads) are reported.
 ``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
 preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest).
+``--tpe``: only the TPE studies (macd, dual_sma; ``--case`` picks one) against their raw sweeps,
+called in turn ``--repeat`` times: median and best wall and CPU time, the TPE's own proposal
+time (``BatchedTPE.ask``) and the batches, without the Optuna comparisons.
 """
 
 from __future__ import annotations
@@ -336,6 +339,67 @@ def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
     return out
 
 
+def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN001
+    """The in-memory TPE study of ``name`` and the raw sweep of its parameter sets, in turn."""
+    from phi.phiai import tpe
+
+    PhiAITuner(bars).tune_indicator(name, n_trials=40)  # warm-up (JIT, both batch sizes)
+
+    def study():  # noqa: ANN202
+        return PhiAITuner(bars, seed=0).tune_indicator(name, n_trials=n_trials)
+
+    res = study()
+    params = [{k: row[k] for k in res.best_params} for _, row in res.trials.iterrows()]
+
+    def raw() -> None:
+        run_backtest_many(bars, batch_signals(name, bars, params), EngineConfig())
+
+    raw()
+    walls: dict[str, list[float]] = {"tuner": [], "raw": []}
+    cpus: dict[str, list[float]] = {"tuner": [], "raw": []}
+    for _ in range(repeat):
+        for label, fn in (("tuner", study), ("raw", raw)):
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpus[label].append(time.process_time() - c0)
+            walls[label].append(time.perf_counter() - w0)
+    asking = [0.0]
+    ask = tpe.BatchedTPE.ask
+
+    def timed_ask(self, n):  # noqa: ANN001, ANN202
+        t0 = time.process_time()
+        try:
+            return ask(self, n)
+        finally:
+            asking[0] += time.process_time() - t0
+
+    tpe.BatchedTPE.ask = timed_ask  # type: ignore[method-assign]
+    try:
+        for _ in range(repeat):
+            study()
+    finally:
+        tpe.BatchedTPE.ask = ask  # type: ignore[method-assign]
+    med = {k: float(np.median(v)) for k, v in walls.items()}
+    med_cpu = {k: float(np.median(v)) for k, v in cpus.items()}
+    return {
+        "case": f"{name} tpe",
+        "trials": len(params),
+        "batches": len(tpe.batch_sizes(n_trials))
+        if hasattr(tpe, "batch_sizes")
+        else -(-n_trials // 16),
+        "tuner_ms": med["tuner"] * 1e3,
+        "raw_ms": med["raw"] * 1e3,
+        "share_wall": med["raw"] / med["tuner"],
+        "best_share_wall": min(walls["raw"]) / min(walls["tuner"]),
+        "tuner_cpu_ms": med_cpu["tuner"] * 1e3,
+        "raw_cpu_ms": med_cpu["raw"] * 1e3,
+        "share_cpu": med_cpu["raw"] / med_cpu["tuner"],
+        "best_share_cpu": min(cpus["raw"]) / min(cpus["tuner"]),
+        "propose_cpu_ms": asking[0] / repeat * 1e3,
+        "best_is": res.is_score,
+    }
+
+
 def table(rows: list[dict]) -> str:
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -358,6 +422,8 @@ def main() -> None:
     ap.add_argument(
         "--grid", action="store_true", help="only (d), the 345-point grid against vectorbt"
     )
+    ap.add_argument("--tpe", action="store_true", help="only the TPE studies vs their raw sweeps")
+    ap.add_argument("--case", choices=("macd", "dual_sma"), help="with --tpe: one indicator")
     args = ap.parse_args()
     load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
@@ -367,6 +433,13 @@ def main() -> None:
         print("CPU ms per stage of the 345-point grid call:\n")
         print(table([{k: round(v, 1) for k, v in stages.items()}]))
         print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
+    if args.tpe:
+        names = [args.case] if args.case else ["macd", "dual_sma"]
+        n = 24 if args.quick else 200
+        print(table([bench_tpe(bars, name, n, args.repeat) for name in names]))
+        print(f"\nLoad average at the start: {', '.join(f'{x:.1f}' for x in load_start)}, "
+              f"at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         return
     if args.grid:
         print(table([bench_grid(bars, args.repeat)]))
