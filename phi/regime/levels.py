@@ -134,24 +134,88 @@ def _log_vol_levels_nb(
     return fast, slow
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _roll_nb(sums: np.ndarray, cnts: np.ndarray, i: int, v: float, old: float, minp: int) -> float:
+    """One step of :func:`phi.regime._nb.rolling_mean_nb` for stream i (the same operations):
+    ``old`` leaves the window (NaN: nothing), ``v`` enters; the mean, or NaN below minp."""
+    if old == old:
+        sums[i] -= old
+        cnts[i] -= 1
+        if cnts[i] == 0:
+            sums[i] = 0.0
+    if v == v:
+        sums[i] += v
+        cnts[i] += 1
+    c = cnts[i]
+    return sums[i] / c if c >= minp and c > 0 else np.nan
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _tscore_nb(m: float, q: float, root_w: float) -> float:
+    """The drift t-score ``mean sqrt(W) / std`` from the window's mean and mean square, clipped
+    to +-10 (0 where the std is 0; NaN where the mean is)."""
+    if m != m:
+        return np.nan
+    d = q - m * m
+    sd = np.sqrt(d if d > 0.0 else 0.0)
+    t = m * root_w / sd if sd > 0.0 else 0.0
+    return min(max(t, -10.0), 10.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _ratio_nb(num: float, den: float, lo: float, hi: float) -> float:
+    """``num / den`` clipped to [lo, hi]; NaN where it is not finite."""
+    x = num / den
+    return min(max(x, lo), hi) if x - x == 0.0 else np.nan
+
+
+@njit(cache=True, error_model="numpy")  # x / 0 -> inf or NaN, as NumPy
+def _direction_levels_nb(
+    r: np.ndarray, cs: np.ndarray, w: int, long_: int, short: int, out: np.ndarray
+) -> None:
+    """Rows 0-4 of out: |t_w|, vr_5_w, vr_10_long, ac1_w and rev (module doc) of the
+    standardised returns r (cs = cumsum of r with NaN as 0), in one pass; the same values as
+    rolling means, t-scores and ratios written out with NumPy (kept as the reference in
+    tests/regime/test_levels_kernel.py)."""
+    n = r.shape[0]
+    sums = np.zeros(8)
+    cnts = np.zeros(8, dtype=np.int64)
+    mw, ml, ms = max(w // 2, 2), max(long_ // 2, 2), max(short // 2, 2)
+    rw, rs = np.sqrt(w), np.sqrt(short)
+    nan = np.nan
+    for t in range(n):
+        x = r[t]
+        xw = r[t - w] if t >= w else nan
+        xl = r[t - long_] if t >= long_ else nan
+        xs = r[t - short] if t >= short else nan
+        m = _roll_nb(sums, cnts, 0, x, xw, mw)
+        q = _roll_nb(sums, cnts, 1, x * x, xw * xw, mw)
+        k5 = cs[t] - cs[t - 5] if t >= 5 else nan
+        o5 = cs[t - w] - cs[t - w - 5] if t - w >= 5 else nan
+        n5 = _roll_nb(sums, cnts, 2, k5 * k5, o5 * o5, mw)
+        ql = _roll_nb(sums, cnts, 3, x * x, xl * xl, ml)
+        k10 = cs[t] - cs[t - 10] if t >= 10 else nan
+        o10 = cs[t - long_] - cs[t - long_ - 10] if t - long_ >= 10 else nan
+        n10 = _roll_nb(sums, cnts, 4, k10 * k10, o10 * o10, ml)
+        lag = r[t - 1] if t >= 1 else nan
+        olag = r[t - w - 1] if t - w >= 1 else nan
+        a1 = _roll_nb(sums, cnts, 5, x * lag, xw * olag, mw)
+        m_s = _roll_nb(sums, cnts, 6, x, xs, ms)
+        q_s = _roll_nb(sums, cnts, 7, x * x, xs * xs, ms)
+        t_long = _tscore_nb(m, q, rw)
+        out[0, t] = abs(t_long)
+        valid = 1.0 if x == x else nan
+        out[1, t] = _ratio_nb(n5, 5 * q, 0.0, 5.0) * valid
+        out[2, t] = _ratio_nb(n10, 10 * ql, 0.0, 5.0) * valid
+        out[3, t] = _ratio_nb(a1, q, -1.0, 1.0)
+        t_short = _tscore_nb(m_s, q_s, rs)
+        sgn = 1.0 if t_long > 0.0 else (-1.0 if t_long < 0.0 else (0.0 if t_long == 0.0 else nan))
+        p = -sgn * t_short
+        out[4, t] = p if p != p else (0.0 if p <= 0.0 else p)
+
+
 def _mean(x: np.ndarray, w: int) -> np.ndarray:
     return _nb.rolling_mean_nb(x, w, max(w // 2, 2))
-
-
-def _tscore(m: np.ndarray, q: np.ndarray, w: int) -> np.ndarray:
-    sd = np.sqrt(np.maximum(q - m * m, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(sd > 0, m * np.sqrt(w) / sd, 0.0)
-    return np.where(np.isnan(m), np.nan, np.clip(t, -10.0, 10.0))
-
-
-def _variance_ratio(r0: np.ndarray, q: np.ndarray, k: int, w: int) -> np.ndarray:
-    cs = np.cumsum(r0)
-    rk = np.full_like(r0, np.nan)
-    rk[k:] = cs[k:] - cs[:-k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vr = _mean(rk * rk, w) / (k * q)
-    return np.where(np.isfinite(vr), np.clip(vr, 0.0, 5.0), np.nan)
 
 
 def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.DataFrame:
@@ -163,36 +227,23 @@ def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.Dat
     raw = np.full(c.shape, np.nan)
     raw[1:] = np.log(c[1:] / c[:-1])
     r = _nb.vol_levels_nb(raw, *spans, lc.jump_clip)[2]
-    r0 = np.nan_to_num(r, nan=0.0)
-    out: dict[str, np.ndarray] = {}
-    for w in lc.er:
-        out[f"lvl_er_{w}"] = _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
-    w = lc.trend_window
-    valid = np.where(np.isnan(r), np.nan, 1.0)
-    q = _mean(r * r, w)
-    m = _mean(r, w)
-    t_long = _tscore(m, q, w)
-    out[f"lvl_abs_t_{w}"] = np.abs(t_long)
-    out[f"lvl_vr_5_{w}"] = _variance_ratio(r0, q, 5, w) * valid
-    ql = _mean(r * r, lc.vr_long)
-    out[f"lvl_vr_10_{lc.vr_long}"] = _variance_ratio(r0, ql, 10, lc.vr_long) * valid
-    lag = np.full_like(r, np.nan)
-    lag[1:] = r[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ac = _mean(r * lag, w) / q
-    out[f"lvl_ac1_{w}"] = np.where(np.isfinite(ac), np.clip(ac, -1.0, 1.0), np.nan)
-    short = min(lc.er)
-    out["lvl_er_shift"] = out[f"lvl_er_{short}"] - out[f"lvl_er_{w}"] if w in lc.er else (
-        out[f"lvl_er_{short}"] - _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
-    )
-    s = lc.short_window
-    t_short = _tscore(_mean(r, s), _mean(r * r, s), s)
-    out["lvl_rev"] = np.maximum(0.0, -np.sign(t_long) * t_short)
-    out["lvl_vol_fast"] = fast
-    out["lvl_vol_slow"] = slow
-    out["lvl_vol_trend"] = fast - slow
     names = level_names(lc)
-    return pd.DataFrame({k: out[k] for k in names}, index=ohlcv.index, columns=list(names))
+    out = np.empty((len(names), len(c)))  # rows = features: out.T is (bars, features), F-order
+    row = {k: i for i, k in enumerate(names)}
+    for w in lc.er:
+        out[row[f"lvl_er_{w}"]] = _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
+    w = lc.trend_window
+    direction = np.empty((5, len(c)))
+    _direction_levels_nb(r, np.cumsum(np.nan_to_num(r, nan=0.0)), w, lc.vr_long, lc.short_window, direction)
+    for i, k in enumerate((f"lvl_abs_t_{w}", f"lvl_vr_5_{w}", f"lvl_vr_10_{lc.vr_long}", f"lvl_ac1_{w}", "lvl_rev")):
+        out[row[k]] = direction[i]
+    short = min(lc.er)
+    er_w = out[row[f"lvl_er_{w}"]] if w in lc.er else _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
+    np.subtract(out[row[f"lvl_er_{short}"]], er_w, out=out[row["lvl_er_shift"]])
+    out[row["lvl_vol_fast"]] = fast
+    out[row["lvl_vol_slow"]] = slow
+    np.subtract(fast, slow, out=out[row["lvl_vol_trend"]])
+    return pd.DataFrame(out.T, index=ohlcv.index, columns=list(names), copy=False)
 
 
 def volume_gate(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarray:
