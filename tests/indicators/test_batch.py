@@ -155,3 +155,33 @@ def test_fused_spread_kernel_equals_rms_scale_nb():
         want = sg.rms_scale(x, int(start[j]))
         assert_identical(out[j], want)
     assert np.isnan(out[4]).all() and np.isfinite(out[3]).sum() == 1  # warm-ups at the end
+
+
+def test_spread_kernel_rows_side_by_side_equal_one_row_at_a_time():
+    """Rows whose running sums advance four side by side (starts far apart in one group, a huge
+    bar leaving one row's window while the others' do not, refreshes at different bars after a
+    guard recompute, flat rows, a group cut short) equal rms_scale of each spread, bit for bit."""
+    from phi.indicators import _batch_nb, _nb
+    from phi.indicators import signals as sg
+    from phi.indicators.params import NORM_WINDOW
+
+    rng = np.random.default_rng(11)
+    n = 1900
+    a = rng.normal(size=(6, n)) * 10.0 ** rng.integers(-3, 3, (6, 1))
+    a[2, 700] = 1e9  # guard in one lane only
+    a[3, 100:400] = a[0, 100:400]  # a zero spread (rows 3 - 0) for 300 bars
+    a[4, 1500] = 1e15
+    den = np.abs(rng.normal(1.0, 0.1, (1, n)))
+    m = 11
+    fast = np.array([1, 2, 3, 0, 4, 5, 2, 4, 1, 2, 5], dtype=np.int64)  # rows 2 and 4: huge bars
+    slow = np.zeros(m, dtype=np.int64)
+    slow[3] = 3
+    div = np.zeros(m, dtype=np.int64)
+    start = np.array([0, 590, 3, 1200, 61, 59, 60, 1880, n - 59, 250, 0], dtype=np.int64)
+    out = _batch_nb.spread_signals_nb(
+        a, den, fast, slow, div, start, sg.NOISE_TOL, NORM_WINDOW, sg.NORM_GAIN,
+        _nb._refresh(NORM_WINDOW), _nb.GUARD,
+    )  # fmt: skip
+    for j in range(m):
+        x = (a[fast[j]] - a[slow[j]]) / den[div[j]]
+        assert_identical(out[j], sg.rms_scale(x, int(start[j])))
