@@ -104,12 +104,19 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
         gap = np.log(o / c_prev)
     feats: dict[str, np.ndarray] = {"log_return": r}
 
+    mean_std: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # one pass per window (30 is used thrice)
+
+    def rolling_mean_std(w: int) -> tuple[np.ndarray, np.ndarray]:
+        if w not in mean_std:
+            mean_std[w] = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)
+        return mean_std[w]
+
     for w in fc.drift:
-        m, s = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)
+        m, s = rolling_mean_std(w)
         feats[f"drift_tscore_{w}"] = m * np.sqrt(w) / (s + eps)
     rv = {}
     for w in fc.vol:
-        rv[w] = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)[1]
+        rv[w] = rolling_mean_std(w)[1]
         feats[f"rv_{w}"] = rv[w]
     feats["rv_delta"] = rv[fc.vol[0]] - rv[fc.vol[1]]
 
@@ -138,7 +145,7 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     feats["median_cross"] = _nb.rolling_mean_nb(cross, w, _minp(w))
 
     w = fc.impulse_revert
-    sd = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)[1]
+    sd = rolling_mean_std(w)[1]
     sd_prev = _lag(sd)
     with np.errstate(invalid="ignore"):
         impulse = (np.abs(r_prev) > fc.impulse_sigma * sd_prev) & (sign_r != np.sign(r_prev))
