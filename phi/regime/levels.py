@@ -257,14 +257,41 @@ def volume_gate(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarra
     a[1:] = np.abs(np.log(c[1:] / c[:-1]))
     a = np.where(ok, a, np.nan)
     lv = np.where(np.isnan(a), np.nan, lv)
-    w = lc.volume_window
-    mx, my = _mean(lv, w), _mean(a, w)
-    cov = _mean(lv * a, w) - mx * my
-    vx = _mean(lv * lv, w) - mx * mx
-    vy = _mean(a * a, w) - my * my
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.sqrt(vx * vy)
-        corr = np.where((vx > 1e-12 * np.maximum(mx * mx, 1.0)) & (vy > 0), cov / scale, 0.0)
-    corr = np.nan_to_num(corr, nan=0.0)
-    gate = (corr - lc.volume_corr_floor) / (lc.volume_corr_full - lc.volume_corr_floor)
-    return np.clip(gate, 0.0, 1.0)
+    return _volume_gate_nb(lv, a, lc.volume_window, lc.volume_corr_floor, lc.volume_corr_full)
+
+
+@njit(cache=True, error_model="numpy")
+def _volume_gate_nb(lv: np.ndarray, a: np.ndarray, w: int, floor: float, full: float) -> np.ndarray:
+    """The gate from log volume and |r| (NaN together): the rolling means of lv, a, lv a,
+    lv^2, a^2 (as :func:`phi.regime._nb.rolling_mean_nb`, min W // 2), their correlation (0
+    where either variance is ~0 or a mean is NaN; +-inf saturates, as ``np.nan_to_num``), mapped
+    linearly from ``floor`` (0) to ``full`` (1) and clipped. One pass, the same operations as
+    the NumPy composition."""
+    n = lv.shape[0]
+    out = np.empty(n)
+    sums = np.zeros(5)
+    cnts = np.zeros(5, dtype=np.int64)
+    minp = max(w // 2, 2)
+    big = np.finfo(np.float64).max
+    nan = np.nan
+    for t in range(n):
+        x = lv[t]
+        y = a[t]
+        ox = lv[t - w] if t >= w else nan
+        oy = a[t - w] if t >= w else nan
+        mx = _roll_nb(sums, cnts, 0, x, ox, minp)
+        my = _roll_nb(sums, cnts, 1, y, oy, minp)
+        cov = _roll_nb(sums, cnts, 2, x * y, ox * oy, minp) - mx * my
+        vx = _roll_nb(sums, cnts, 3, x * x, ox * ox, minp) - mx * mx
+        vy = _roll_nb(sums, cnts, 4, y * y, oy * oy, minp) - my * my
+        mm = mx * mx
+        corr = cov / np.sqrt(vx * vy) if (vx > 1e-12 * (mm if mm > 1.0 or mm != mm else 1.0)) and vy > 0 else 0.0
+        if corr != corr:
+            corr = 0.0
+        elif corr > big:
+            corr = big
+        elif corr < -big:
+            corr = -big
+        g = (corr - floor) / (full - floor)
+        out[t] = min(max(g, 0.0), 1.0)
+    return out

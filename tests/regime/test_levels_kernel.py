@@ -9,7 +9,7 @@ import pytest
 
 from phi.regime import _nb
 from phi.regime.config import LevelConfig
-from phi.regime.levels import level_features
+from phi.regime.levels import level_features, volume_gate
 
 
 def _mean(x: np.ndarray, w: int) -> np.ndarray:
@@ -86,3 +86,38 @@ def test_direction_levels_bit_identical_to_the_numpy_reference(lc: LevelConfig) 
         np.testing.assert_array_equal(
             got["lvl_vol_trend"].to_numpy(), got["lvl_vol_fast"].to_numpy() - got["lvl_vol_slow"].to_numpy()
         )
+
+
+def _volume_gate_reference(ohlcv: pd.DataFrame, lc: LevelConfig) -> np.ndarray:
+    v = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
+    c = ohlcv["close"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(v) & (v > 0)
+    lv = np.where(ok, np.log(np.where(ok, v, 1.0)), np.nan)
+    a = np.full(c.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a[1:] = np.abs(np.log(c[1:] / c[:-1]))
+    a = np.where(ok, a, np.nan)
+    lv = np.where(np.isnan(a), np.nan, lv)
+    w = lc.volume_window
+    mx, my = _mean(lv, w), _mean(a, w)
+    cov = _mean(lv * a, w) - mx * my
+    vx = _mean(lv * lv, w) - mx * mx
+    vy = _mean(a * a, w) - my * my
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where((vx > 1e-12 * np.maximum(mx * mx, 1.0)) & (vy > 0), cov / np.sqrt(vx * vy), 0.0)
+    corr = np.nan_to_num(corr, nan=0.0)
+    gate = (corr - lc.volume_corr_floor) / (lc.volume_corr_full - lc.volume_corr_floor)
+    return np.clip(gate, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("window", [250, 20])
+def test_volume_gate_bit_identical_to_the_numpy_reference(window: int) -> None:
+    lc = LevelConfig(volume_window=window)
+    base = _frames()[0]
+    informative = base.copy()  # volume driven by |r|: a gate near 1
+    informative["volume"] = np.abs(np.log(base["close"]).diff().fillna(0.0)) * 1e9 + 1.0
+    informative.iloc[2000:2300, 4] = 0.0  # absent volume: gate 0 there
+    for df in [*_frames(), informative]:
+        gate = volume_gate(df, lc)
+        np.testing.assert_array_equal(gate, _volume_gate_reference(df, lc))
+    assert volume_gate(informative, lc)[500:2000].mean() > 0.5
