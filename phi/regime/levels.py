@@ -214,10 +214,6 @@ def _direction_levels_nb(
         out[4, t] = p if p != p else (0.0 if p <= 0.0 else p)
 
 
-def _mean(x: np.ndarray, w: int) -> np.ndarray:
-    return _nb.rolling_mean_nb(x, w, max(w // 2, 2))
-
-
 def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.DataFrame:
     """The level features of the module doc (NaN while a window has under half its bars)."""
     lc = lc or LevelConfig()
