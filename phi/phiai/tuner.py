@@ -151,8 +151,9 @@ class PhiAITuner:
     batch_size : int, optional
         Trials asked before their results are told (default for TPE, which learns between
         batches: 16 until 64 trials are asked, then 32, :func:`phi.phiai.tpe.batch_sizes`;
-        16 for a stored study's Optuna TPE; 256 for the random and grid samplers). Fixed by
-        the arguments alone, never by ``n_jobs``.
+        16 for a stored study's Optuna TPE; 256 for the random and grid samplers, or all of an
+        in-memory study's points at once while their signals stay under
+        :data:`ONE_BATCH_CELLS` values). Fixed by the arguments alone, never by ``n_jobs``.
     progress : callable, optional
         ``progress(step, done, total)`` after every batch.
     candidates : sequence of str, optional
@@ -602,6 +603,8 @@ class PhiAITuner:
             # Nothing learns between trials and the study is not kept: the trials Optuna would
             # ask (the points in order, or RandomSampler(seed)'s draws) without a study.
             todo = points if points is not None else space.optuna_random(self.seed, n_trials)
+            if self.batch_size is None:  # fewer, larger batches: the same trials and scores
+                size = _sweep_batch(len(todo), len(self.ohlcv))
             for done in range(0, len(todo), size):
                 chunk = todo[done : done + size]
                 self._record("tune", name, [p for p in chunk if space.problem(p) is None])
@@ -722,6 +725,18 @@ def _pbo(trials: Sequence[_Trial], splits: int) -> float:
         else:
             parts.append((sums, j, j + 1))
     return st.pbo_cscv_sums(parts)[0]
+
+
+#: Signal values (candidates x bars) up to which a random or grid study is one batch.
+ONE_BATCH_CELLS = 2_000_000
+
+
+def _sweep_batch(n_points: int, n_bars: int) -> int:
+    """Batch size of an in-memory random or grid study: all points at once while their signals
+    stay under :data:`ONE_BATCH_CELLS` values (one engine call; big arrays the system backs with
+    huge pages), else 256. Nothing learns between batches, so the trials and their scores are
+    the same for any size (tested)."""
+    return max(1, n_points) if n_points * n_bars <= ONE_BATCH_CELLS else 256
 
 
 def _n_startup(n_trials: int) -> int:

@@ -90,3 +90,30 @@ def test_row_sharpes_equal_numpys_mean_and_std_at_every_pairwise_block_edge():
         got = st.sharpes_per_period(r)
         want = np.array([st.sharpe_per_period(row) for row in r])
         assert np.array_equal(got, want, equal_nan=True), t
+
+
+def test_small_grid_and_random_studies_run_as_one_batch_with_the_same_results():
+    """In memory, a study whose signals fit ONE_BATCH_CELLS is one batch (progress once); the
+    trials, statistics, folds and hold-out equal those in batches of 5, and a study past the
+    budget keeps batches of 256."""
+    import pandas as pd
+
+    from phi.phiai import tuner as tn
+
+    bars = random_walk(600, seed=4)
+    grid = [{"fast": f, "slow": s} for f in (3, 5, 8, 12) for s in (15, 20, 30, 45)]
+    for sampler, kw in (("grid", {"grid": grid}), ("random", {"n_trials": 23})):
+        calls: list[tuple] = []
+        one = PhiAITuner(
+            bars, candidates=["dual_sma"], folds=2, progress=lambda *a, c=calls: c.append(a)
+        ).tune_indicator("dual_sma", sampler=sampler, **kw)
+        assert len(calls) == 1 and calls[0][1] == calls[0][2]
+        five = PhiAITuner(bars, candidates=["dual_sma"], folds=2, batch_size=5).tune_indicator(
+            "dual_sma", sampler=sampler, **kw
+        )
+        pd.testing.assert_frame_equal(one.trials, five.trials, check_exact=True)
+        pd.testing.assert_frame_equal(one.folds, five.folds, check_exact=True)
+        assert str(one.stats) == str(five.stats) and str(one.holdout) == str(five.holdout)
+    assert tn._sweep_batch(345, 2609) == 345
+    assert tn._sweep_batch(5000, 2609) == 256
+    assert tn._sweep_batch(0, 100) == 1
