@@ -3,13 +3,17 @@ the mixer, vectorised across the bars of a block.
 
 :func:`fused_nb` walks the bars in blocks of :data:`BLOCK`; inside a block every quantity is a
 row of bars (node x bar scratch), so each step is a loop over contiguous bars that LLVM turns
-into SIMD code, and the exponentials and logarithms are computed by branch-free polynomial
-kernels (:func:`_exp_nb`, :func:`_log_nb`, relative error about 1e-15, SIMD too) instead of
-~60 scalar libm calls per bar. Everything is float64; the results equal the per-bar kernels
-(``field_nb``, ``expert_weights_nb``, ``mix_core_nb``, kept as references) to about 1e-13, except
-that the weights are computed from float64 species and node probabilities (the per-bar path read
-them back rounded to float32), so weights and mixer outputs differ from it by up to ~1e-6.
-Causal: bar t reads bar t only.
+into SIMD code (``error_model="numpy"``: no zero-division checks, so divisions vectorise), and
+the exponentials and logarithms are computed by branch-free polynomial kernels
+(:func:`_exp_nb`, :func:`_log_nb`, relative error about 1e-15, SIMD too) instead of ~60 scalar
+libm calls per bar. Every step runs over the whole block (the last one padded with zeros, never
+stored), so a bar always goes through the same SIMD lanes and FMA contractions (``contract``)
+whatever follows it: causal and reproducible, bar t reads bar t only.
+
+Everything is float64; the regime and node probabilities equal the per-bar kernels (``field_nb``,
+kept as the reference with ``expert_weights_nb`` and ``mix_core_nb``) to about 1e-15. The
+weights are computed from float64 species and node probabilities (the per-bar path read them
+back rounded to float32), so weights and mixer outputs differ from it by up to ~1e-7.
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ def fused_nb(
     vol: np.ndarray,
     lstart: np.ndarray,
     lnodes: np.ndarray,
+    lgroup: np.ndarray,
     affinity: np.ndarray,
     validity: np.ndarray,
     coupling: np.ndarray,
@@ -115,7 +120,8 @@ def fused_nb(
     1]]``; parent (nodes,) the parent node of a class (-1: none); paths (species, levels) and
     base (species,) base-regime codes (0 TREND, 1 RANGE, 2 BREAKOUT, 3 EXHAUST_REV); vol = LV,
     NV, HV. Affinity level L holds nodes ``lnodes[lstart[L]:lstart[L + 1]]`` with the rows
-    ``affinity[lstart[L]:lstart[L + 1]]``; validity (species, experts) 0/1; coupling (experts,
+    ``affinity[lstart[L]:lstart[L + 1]]``; ``lgroup[L]`` is the sibling group holding exactly
+    those nodes in that order (its entropy is reused), -1 if none; validity (species, experts) 0/1; coupling (experts,
     experts) the mixer's interaction matrix. ``level_entropy``: c_field from the first five
     sibling groups' entropies (MFT.md) instead of the regime bins'. Writes node_p (bars,
     nodes; marginal, float32), regimes (bars, 8), weights (bars, experts; float32) and mixed
@@ -353,24 +359,29 @@ def fused_nb(
         for lv in range(nlev):
             lo = lstart[lv]
             hi = lstart[lv + 1]
-            h = v4
-            for i in range(bs):
-                h[i] = 0.0
-            for q in range(lo, hi):
-                j = lnodes[q]
-                mrow = pm[j]
-                lrow = lp[j]
-                if parent[j] >= 0:
-                    lpar = lp[parent[j]]
-                    for i in range(bs):
-                        h[i] -= mrow[i] * (lrow[i] + lpar[i]) if mrow[i] > 0.0 else 0.0
-                else:
-                    for i in range(bs):
-                        h[i] -= mrow[i] * lrow[i] if mrow[i] > 0.0 else 0.0
-            lsz = np.log(hi - lo)
             cert = v4
-            for i in range(bs):
-                cert[i] = 1.0 - min(1.0, max(0.0, h[i] / lsz))
+            if lgroup[lv] >= 0:  # the level is one sibling group: its entropy, computed above
+                erow = ent[lgroup[lv]]
+                for i in range(bs):
+                    cert[i] = 1.0 - erow[i]
+            else:  # entropy of the marginals (log P(c) = log P(c | k) + log P(k))
+                h = v4
+                for i in range(bs):
+                    h[i] = 0.0
+                for q in range(lo, hi):
+                    j = lnodes[q]
+                    mrow = pm[j]
+                    lrow = lp[j]
+                    if parent[j] >= 0:
+                        lpar = lp[parent[j]]
+                        for i in range(bs):
+                            h[i] -= mrow[i] * (lrow[i] + lpar[i]) if mrow[i] > 0.0 else 0.0
+                    else:
+                        for i in range(bs):
+                            h[i] -= mrow[i] * lrow[i] if mrow[i] > 0.0 else 0.0
+                lsz = np.log(hi - lo)
+                for i in range(bs):
+                    cert[i] = 1.0 - min(1.0, max(0.0, h[i] / lsz))
             for q in range(lo, hi):
                 mrow = pm[lnodes[q]]
                 cp = v6

@@ -61,6 +61,13 @@ def field_weights_mix(
     n = len(logits)
     gstart, gnodes, parent = _groups()
     lnodes, lstart, table = affinity_table(cfg.experts)
+    # an affinity level that is one sibling group (same nodes, same order) reuses its entropy
+    members = [tuple(gnodes[gstart[g] : gstart[g + 1]]) for g in range(len(gstart) - 1)]
+    lgroup = np.array(
+        [members.index(lv) if lv in members else -1
+         for lv in (tuple(lnodes[lstart[i] : lstart[i + 1]]) for i in range(len(lstart) - 1))],
+        dtype=np.int64,
+    )
     ne = len(cfg.experts.validity)
     conf = cfg.confidence
     node_p = np.empty((len(NODES), n), dtype=np.float32).T
@@ -82,6 +89,7 @@ def field_weights_mix(
         np.array([NODE_INDEX[v] for v in ("LV", "NV", "HV")], dtype=np.int64),
         lstart,
         lnodes,
+        lgroup,
         table,
         np.ascontiguousarray(validity_matrix(cfg.experts)),
         interaction_matrix(cfg.experts),
