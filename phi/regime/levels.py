@@ -67,12 +67,16 @@ VOLUME_FEATURES: tuple[str, ...] = (
 
 
 def _slots(index: pd.Index) -> tuple[np.ndarray, int]:
-    """Time-of-day slot of every bar (one slot for daily bars or a non-datetime index)."""
+    """Time-of-day slot (a code per distinct wall-clock minute of the day) of every bar, and the
+    number of slots (one for daily bars or a non-datetime index)."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
         return np.zeros(len(index), dtype=np.int64), 1
-    minutes = np.asarray(index.hour * 60 + index.minute, dtype=np.int64)
-    codes, uniques = pd.factorize(minutes)
-    return np.ascontiguousarray(codes, dtype=np.int64), max(len(uniques), 1)
+    wall = index.tz_localize(None) if index.tz is not None else index  # local wall-clock time
+    minutes = wall.to_numpy().astype("datetime64[m]").astype(np.int64) % 1440  # floor: minute of the day
+    present = np.zeros(1440, dtype=np.int64)
+    present[minutes] = 1
+    code = np.cumsum(present) - 1  # minutes of the day that occur -> 0, 1, ...
+    return code[minutes], max(int(present.sum()), 1)
 
 
 def log_returns(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarray:
