@@ -121,3 +121,21 @@ def test_volume_gate_bit_identical_to_the_numpy_reference(window: int) -> None:
         gate = volume_gate(df, lc)
         np.testing.assert_array_equal(gate, _volume_gate_reference(df, lc))
     assert volume_gate(informative, lc)[500:2000].mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.date_range("2019-03-01 09:30", periods=2000, freq="h", tz="America/New_York"),  # DST switches
+        pd.date_range("1965-03-01 00:15", periods=2000, freq="30min", tz="Europe/Berlin"),  # before 1970
+        pd.date_range("2020-01-01", periods=2000, freq="17s"),  # seconds within a minute
+        pd.date_range("2020-01-01", periods=50, freq="D"),
+    ],
+)
+def test_slots_partition_bars_by_wall_clock_minute(index: pd.DatetimeIndex) -> None:
+    from phi.regime.levels import _slots
+
+    code, n_slots = _slots(index)
+    ref_code, uniques = pd.factorize(np.asarray(index.hour * 60 + index.minute))
+    assert n_slots == len(uniques)
+    assert len(set(zip(code.tolist(), ref_code.tolist(), strict=True))) == n_slots  # one-to-one
