@@ -367,14 +367,19 @@ class PhiAITuner:
         }
         for key in keys[0]:
             cols[key] = [t.params[key] for t in trials]
-        cols["is_score"] = is_mean.tolist()
-        cols["oos_score"] = oos_mean.tolist()
-        for k in range(len(trials[0].scores.is_folds)):
-            cols[f"is_f{k + 1}"] = [t.scores.is_folds[k] for t in trials]
-            cols[f"oos_f{k + 1}"] = [t.scores.oos_folds[k] for t in trials]
-        cols["trades"] = [t.scores.dev_trades for t in trials]
-        cols["max_drawdown"] = [t.scores.dev_max_drawdown for t in trials]
-        cols["feasible"] = [t.feasible for t in trials]
+        # numeric columns as arrays (the same values and dtypes as from lists, built faster)
+        cols["is_score"] = np.asarray(is_mean, dtype=np.float64)
+        cols["oos_score"] = np.asarray(oos_mean, dtype=np.float64)
+        is_f = np.array([t.scores.is_folds for t in trials], dtype=np.float64)
+        oos_f = np.array([t.scores.oos_folds for t in trials], dtype=np.float64)
+        for k in range(is_f.shape[1]):
+            cols[f"is_f{k + 1}"] = is_f[:, k]
+            cols[f"oos_f{k + 1}"] = oos_f[:, k]
+        cols["trades"] = np.array([t.scores.dev_trades for t in trials], dtype=np.int64)
+        cols["max_drawdown"] = np.array(
+            [t.scores.dev_max_drawdown for t in trials], dtype=np.float64
+        )
+        cols["feasible"] = np.array([t.feasible for t in trials], dtype=bool)
         cols["why"] = [t.why for t in trials]
         return pd.DataFrame(cols)
 
