@@ -783,19 +783,37 @@ ACC_DOWN_SQ = 5
 N_ACC = 6
 
 
+#: Bars per block of :func:`_plain_quiet_until_nb`'s scan (tested without an early exit).
+_SCAN = 32
+
+
 @njit(cache=True, error_model="numpy")
 def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_short, signal_exit):
     """The first bar ``>= t`` at which :func:`_plain_fills_nb`'s account may change when no
     order is pending and no ruin has happened: flat (``cash > 0``), a signal cross that enters;
     in a position, a cross that exits (with ``signal_exit``) or a close where
-    ``cash + pos * close <= 0`` (ruin); ``n`` if none. Every bar before it only passes."""
+    ``cash + pos * close <= 0`` (ruin); ``n`` if none. Every bar before it only passes. Blocks
+    of ``_SCAN`` bars are tested whole (a loop without an early exit, which the compiler
+    vectorises); the block with a hit is searched bar by bar."""
     n = c.shape[0]
+    nthr = -thr
+    nx = -xthr
     if side == 0:
-        for i in range(max(t, warmup, 1), n):
-            prev = s[i - 1]
-            cur = s[i]
-            if (prev <= thr and cur > thr) or (allow_short and prev >= -thr and cur < -thr):
-                return i
+        i = max(t, warmup, 1)
+        while i + _SCAN <= n:
+            hit = False
+            for q in range(i, i + _SCAN):
+                prev = s[q - 1]
+                cur = s[q]
+                hit |= ((prev <= thr) & (cur > thr)) | (allow_short & (prev >= nthr) & (cur < nthr))
+            if hit:
+                break
+            i += _SCAN
+        for q in range(i, n):
+            prev = s[q - 1]
+            cur = s[q]
+            if (prev <= thr and cur > thr) or (allow_short and prev >= nthr and cur < nthr):
+                return q
         return n
     if not signal_exit:
         for i in range(t, n):
@@ -806,14 +824,27 @@ def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_sho
     for i in range(t, min(lo, n)):  # bar 0: no previous signal
         if cash + pos * c[i] <= 0.0:
             return i
-    if side > 0:
-        for i in range(lo, n):
-            if (i >= warmup and s[i - 1] > xthr and s[i] <= xthr) or cash + pos * c[i] <= 0.0:
-                return i
-    else:
-        for i in range(lo, n):
-            if (i >= warmup and s[i - 1] < -xthr and s[i] >= -xthr) or cash + pos * c[i] <= 0.0:
-                return i
+    i = max(lo, warmup)
+    for q in range(lo, min(i, n)):  # before the warm-up: only a ruin
+        if cash + pos * c[q] <= 0.0:
+            return q
+    long = side > 0
+    while i + _SCAN <= n:
+        hit = False
+        for q in range(i, i + _SCAN):
+            prev = s[q - 1]
+            cur = s[q]
+            cross = ((prev > xthr) & (cur <= xthr)) if long else ((prev < nx) & (cur >= nx))
+            hit |= cross | (cash + pos * c[q] <= 0.0)
+        if hit:
+            break
+        i += _SCAN
+    for q in range(i, n):
+        prev = s[q - 1]
+        cur = s[q]
+        cross = (prev > xthr and cur <= xthr) if long else (prev < nx and cur >= nx)
+        if cross or cash + pos * c[q] <= 0.0:
+            return q
     return n
 
 

@@ -213,3 +213,28 @@ def test_checked_signals_skip_only_the_range_check():
     sig[70, 1] = 2.0
     with pytest.raises(EngineError, match=r"\[-1, 1\]"):
         sweep.run(sig)
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_plain_kernel_skips_quiet_bars_exactly(short):
+    """Slow signals (crosses tens of bars apart, in and out of blocks of the fill pass's scan),
+    a warm-up longer than a scan block, exits on and off, a short that ruins: the plain kernel
+    still equals the general one."""
+    n = 700
+    bars = _bars(n, pd.date_range("2018-01-01", periods=n, freq="B", tz="UTC"), 21, drift=0.01)
+    rng = np.random.default_rng(22)
+    t = np.arange(n)[:, None]
+    sig = np.sin(t / rng.uniform(5, 60, 24)[None, :] + rng.uniform(0, 6, 24)[None, :])
+    sig[:, 1] = np.where(t[:, 0] % 97 < 60, 0.5, -0.5)  # long runs on each side
+    sig[:45, 2] = np.nan
+    for k, cfg in enumerate(
+        [
+            EngineConfig(warmup_bars=40, calendar="exchange", allow_short=short),
+            EngineConfig(warmup_bars=3, calendar="exchange", allow_short=short, signal_exit=False),
+            EngineConfig(
+                warmup_bars=33, calendar="exchange", allow_short=short, entry_threshold=0.5,
+                exit_threshold=0.2, commission_pct=0.001, size_pct=1.0,
+            ),
+        ]
+    ):  # fmt: skip
+        _both(bars, [(0, 300), (299, 700), (0, 700), (33, 66)], cfg, sig[:, k::1])
