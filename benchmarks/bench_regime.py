@@ -277,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{f'{old / v:.1f}x' if old is not None else '–'} |"
         )
         print(f"  {k:<45s} {1000 * v:7.1f} ms CPU" + (f"  (before {1000 * old:.1f})" if old is not None else ""))
+    for k, old in old_split.items():  # the baseline's stages this tree no longer has (fused)
+        if k not in split:
+            stage_rows.append(f"| {k} (baseline only) | {1000 * old:.1f} | – | – |")
+            print(f"  {k:<45s}     –      (before {1000 * old:.1f})")
     tot = sum(v for k, v in split.items() if not k.endswith(LAZY))
     old_tot = sum(old_split.values())  # the baseline ran every stage in run
     stage_rows.append(f"| sum of the stages in `run` | {f'{1000 * old_tot:.1f}' if old_split else '–'} | "
