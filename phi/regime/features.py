@@ -17,7 +17,7 @@ scale is floored at ``mad_floor * unit``, with ``unit = |median_W(x)|`` (1 where
 0). The reference's floors were absolute, which flattened features whose values are ~1e-10 on
 daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN. The windows' median
 and MAD are those of the values rounded to float32 (twice the SIMD width; a z-score moves by
-~1e-7 against exact order statistics, :mod:`phi.regime._robust_nb`); so are the 200-bar
+about 6e-8 |median| / scale against exact order statistics, :mod:`phi.regime._robust_nb`); so are the 200-bar
 volume median and MAD of ``volume_zscore`` (whole volumes below 2^24 are exact in float32).
 """
 
