@@ -28,7 +28,8 @@ Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled
 tuner's grid call and vectorbt's sweep are called in turn ``--repeat`` times and the medians of
 their wall-clock and CPU times (``time.process_time``, all threads) are reported.
 ``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
-preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest).
+preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest), and
+its minor page faults per call.
 ``--tpe``: only the TPE studies (macd, dual_sma; ``--case`` picks one) against their raw sweeps,
 called in turn ``--repeat`` times: median and best wall and CPU time, the TPE's own proposal
 time (``BatchedTPE.ask``) and the batches, without the Optuna comparisons.
@@ -323,19 +324,25 @@ def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
             "dual_sma", sampler="grid", grid=GRID
         )
 
+    import resource
+
     call()
+    faults = 0
     try:
         for obj, name, label in patches:
             setattr(obj, name, timed(getattr(obj, name), label))
         for _ in range(rounds):
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = time.process_time()
             call()
             spent["total"] += time.process_time() - t0
+            faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
     finally:
         for obj, name, fn in saved:
             setattr(obj, name, fn)
     out = {k: v / rounds * 1e3 for k, v in spent.items()}
     out["other"] = out["total"] - sum(v for k, v in out.items() if k != "total")
+    out["page_faults"] = faults / rounds  # a count per call, not ms (fresh big arrays)
     return out
 
 
