@@ -793,8 +793,8 @@ def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_sho
     order is pending and no ruin has happened: flat (``cash > 0``), a signal cross that enters;
     in a position, a cross that exits (with ``signal_exit``) or a close where
     ``cash + pos * close <= 0`` (ruin); ``n`` if none. Every bar before it only passes. Blocks
-    of ``_SCAN`` bars are tested whole (a loop without an early exit, which the compiler
-    vectorises); the block with a hit is searched bar by bar."""
+    of ``_SCAN`` bars are tested whole (loops without an early exit or a runtime flag inside,
+    which the compiler vectorises); the block with a hit is searched bar by bar."""
     n = c.shape[0]
     nthr = -thr
     nx = -xthr
@@ -802,10 +802,14 @@ def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_sho
         i = max(t, warmup, 1)
         while i + _SCAN <= n:
             hit = False
-            for q in range(i, i + _SCAN):
-                prev = s[q - 1]
-                cur = s[q]
-                hit |= ((prev <= thr) & (cur > thr)) | (allow_short & (prev >= nthr) & (cur < nthr))
+            if allow_short:
+                for q in range(i, i + _SCAN):
+                    prev = s[q - 1]
+                    cur = s[q]
+                    hit |= ((prev <= thr) & (cur > thr)) | ((prev >= nthr) & (cur < nthr))
+            else:
+                for q in range(i, i + _SCAN):
+                    hit |= (s[q - 1] <= thr) & (s[q] > thr)
             if hit:
                 break
             i += _SCAN
@@ -831,11 +835,12 @@ def _plain_quiet_until_nb(c, s, t, warmup, side, pos, cash, thr, xthr, allow_sho
     long = side > 0
     while i + _SCAN <= n:
         hit = False
-        for q in range(i, i + _SCAN):
-            prev = s[q - 1]
-            cur = s[q]
-            cross = ((prev > xthr) & (cur <= xthr)) if long else ((prev < nx) & (cur >= nx))
-            hit |= cross | (cash + pos * c[q] <= 0.0)
+        if long:
+            for q in range(i, i + _SCAN):
+                hit |= ((s[q - 1] > xthr) & (s[q] <= xthr)) | (cash + pos * c[q] <= 0.0)
+        else:
+            for q in range(i, i + _SCAN):
+                hit |= ((s[q - 1] < nx) & (s[q] >= nx)) | (cash + pos * c[q] <= 0.0)
         if hit:
             break
         i += _SCAN
