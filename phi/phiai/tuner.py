@@ -82,6 +82,23 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
+#: Candidates per batch up to which an in-memory TPE study scores a batch on one numba thread.
+ONE_THREAD_BATCH = 64
+
+
+@contextlib.contextmanager
+def _numba_threads(n: int) -> Iterator[None]:
+    """Numba's parallel kernels launched from this thread use at most ``n`` threads inside."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, before)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 @dataclass
 class TuneResult:
     """One indicator's tuning: best parameters, IS/OOS scores, every trial and the statistics."""
@@ -666,7 +683,11 @@ class PhiAITuner:
             valid = [p for p in asked if space.problem(p) is None]
             keys = [tuple(p.values()) for p in valid]
             new = {k: p for k, p in zip(keys, valid, strict=True) if k not in seen}
-            seen.update(zip(new, self.evaluator.score(name, list(new.values())), strict=True))
+            # A batch this small gains little from a second thread and pays a fork/join and
+            # OpenMP's spin-wait (a core busy ~1 ms after each parallel kernel) per kernel.
+            with _numba_threads(1 if len(new) <= ONE_THREAD_BATCH else 1 << 16):
+                scores = self.evaluator.score(name, list(new.values()))
+            seen.update(zip(new, scores, strict=True))
             recorded = []
             for p, k in zip(valid, keys, strict=True):
                 ok, why = self._feasibility(seen[k])
