@@ -351,3 +351,22 @@ def test_tuner_tpe_invalid_infeasible_and_tiny_studies(monkeypatch):
     res = PhiAITuner(df, seed=1, candidates=["rsi"]).tune_indicator("rsi", n_trials=48)
     assert 0 < len(res.trials) < 48 and (res.trials["period"] % 2 == 0).all()
     assert res.stats["n_trials"] == len(res.trials)
+
+
+def test_tpe_batches_scored_on_one_numba_thread_and_the_count_restored(monkeypatch):
+    import numba
+
+    from phi.phiai.evaluate import Evaluator
+
+    df = random_walk(600, seed=33)
+    threads: list[int] = []
+    real = Evaluator.score
+
+    def score(self, name, params):  # noqa: ANN001, ANN202
+        threads.append(numba.get_num_threads())
+        return real(self, name, params)
+
+    monkeypatch.setattr(Evaluator, "score", score)
+    before = numba.get_num_threads()
+    PhiAITuner(df, seed=1, candidates=["rsi"]).tune_indicator("rsi", n_trials=20)
+    assert threads and set(threads) == {1} and numba.get_num_threads() == before
