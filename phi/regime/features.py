@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from phi.errors import DataError
+from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
 from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
 from phi.regime._rolling_nb import rolling_entropy_fast_nb, rolling_median_mad_fast_nb
@@ -69,15 +70,6 @@ def _lag(x: np.ndarray, k: int = 1) -> np.ndarray:
     return out
 
 
-def _diff(x: np.ndarray) -> np.ndarray:
-    return x - _lag(x)
-
-
-def _indicator(cond: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """1.0 / 0.0 where ``valid``, NaN elsewhere."""
-    return np.where(valid, cond.astype(np.float64), np.nan)
-
-
 def raw_features(ohlcv: pd.DataFrame, fc: FeatureConfig | None = None) -> pd.DataFrame:
     """The 26 raw features (before normalisation), one column each, aligned to ``ohlcv``.
 
@@ -93,16 +85,26 @@ def _frame(values: np.ndarray, index: pd.Index, fc: FeatureConfig) -> pd.DataFra
 
 def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     """The raw features as one Fortran-ordered (bars, 26) float64 array (columns in
-    :func:`~phi.regime.config.feature_names` order)."""
+    :func:`~phi.regime.config.feature_names` order).
+
+    The element-wise parts run in two numba passes that write into the output's rows
+    (:mod:`phi.regime._features_nb`: the same operations as the NumPy composition in
+    ``tests/regime``, bit-identical); the rolling statistics are the ``_nb`` kernels."""
     _check(ohlcv)
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
-    v = np.maximum(_col(ohlcv, "volume"), 1.0)
+    v = _col(ohlcv, "volume")
+    if np.may_share_memory(v, ohlcv["volume"].to_numpy()):
+        v = v.copy()  # floored in place below
     eps = fc.epsilon
-    c_prev = _lag(c)
+    names = feature_names(fc)
+    n = len(c)
+    out = np.empty((len(names), n))  # rows = features: out.T is (bars, features), F-order
+    row = {k: out[i] for i, k in enumerate(names)}
+    r, tr = row["log_return"], row["true_range"]
+    _fnb.prices_nb(o, h, low, c, v, eps, r, row["gap_score"], tr, row["absorption_score"], row["ofi_proxy"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.log(c / c_prev)
-        gap = np.log(o / c_prev)
-    feats: dict[str, np.ndarray] = {"log_return": r}
+        np.log(r, out=r)
+        np.log(row["gap_score"], out=row["gap_score"])
 
     mean_std: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # one pass per window (30 is used thrice)
 
@@ -111,69 +113,56 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
             mean_std[w] = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)
         return mean_std[w]
 
+    tmp = np.empty(n)
     for w in fc.drift:
         m, s = rolling_mean_std(w)
-        feats[f"drift_tscore_{w}"] = m * np.sqrt(w) / (s + eps)
-    rv = {}
+        np.add(s, eps, out=tmp)
+        d = row[f"drift_tscore_{w}"]
+        np.multiply(m, np.sqrt(w), out=d)
+        d /= tmp
     for w in fc.vol:
-        rv[w] = rolling_mean_std(w)[1]
-        feats[f"rv_{w}"] = rv[w]
-    feats["rv_delta"] = rv[fc.vol[0]] - rv[fc.vol[1]]
+        row[f"rv_{w}"][:] = rolling_mean_std(w)[1]
+    np.subtract(row[f"rv_{fc.vol[0]}"], row[f"rv_{fc.vol[1]}"], out=row["rv_delta"])
 
-    tr = np.fmax(h - low, np.fmax(np.abs(h - c_prev), np.abs(low - c_prev)))
-    tr = tr / np.where(np.isnan(c_prev), o, c_prev)  # scale-free: a share of the previous close
-    feats["true_range"] = tr
     w = fc.range_expansion
-    feats["range_expansion"] = tr / (_nb.rolling_mean_nb(tr, w, _minp(w)) + eps)
+    rm = _nb.rolling_mean_nb(tr, w, _minp(w))
+    rm += eps
+    np.divide(tr, rm, out=row["range_expansion"])
+    del rm
     for w in fc.er:
-        feats[f"er_{w}"] = _nb.efficiency_ratio_nb(r, w, _minp(w), eps)
+        row[f"er_{w}"][:] = _nb.efficiency_ratio_nb(r, w, _minp(w), eps)
 
-    feats["autocorr"] = _nb.rolling_corr_nb(
+    row["autocorr"][:] = _nb.rolling_corr_nb(
         r, _lag(r, fc.autocorr_lag), fc.autocorr_window, max(fc.autocorr_min, 2)
     )
-    sign_r = np.sign(r)
-    r_prev = _lag(r)
-    both = ~np.isnan(r) & ~np.isnan(r_prev)
-    flip = _indicator(sign_r != np.sign(r_prev), both)
-    feats["flip_rate"] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
-
     w = fc.median_cross
     med_c = rolling_median_mad_fast_nb(c, w, _minp(w), want_mad=False)[0]
-    state_ok = ~np.isnan(med_c)
-    above = (c > med_c).astype(np.float64)
-    cross = _indicator(above != _lag(above), state_ok & _lag_ok(state_ok))
-    feats["median_cross"] = _nb.rolling_mean_nb(cross, w, _minp(w))
-
+    sd_imp = rolling_mean_std(fc.impulse_revert)[1]
+    flip, impulse, cross = tmp, np.empty(n), np.empty(n)
+    lam, diss = row["illiquidity"], row["dissipation_proxy"]  # overwritten by their rolling means
+    _fnb.finish_nb(
+        r, c, v, row["ofi_proxy"], sd_imp, fc.impulse_sigma, med_c, eps,
+        flip, impulse, cross, lam, row["d_lambda"], row["mass"], row["d_mass_dt"], diss,
+    )  # fmt: skip
+    del med_c
+    mean_std.clear()
+    row["flip_rate"][:] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
+    row["median_cross"][:] = _nb.rolling_mean_nb(cross, w, _minp(w))
     w = fc.impulse_revert
-    sd = rolling_mean_std(w)[1]
-    sd_prev = _lag(sd)
-    with np.errstate(invalid="ignore"):
-        impulse = (np.abs(r_prev) > fc.impulse_sigma * sd_prev) & (sign_r != np.sign(r_prev))
-    feats["impulse_revert"] = _nb.rolling_mean_nb(
-        _indicator(impulse, both & ~np.isnan(sd_prev)), w, _minp(w)
-    )
-
-    lam = np.abs(r) / (c * v + 1.0)
+    row["impulse_revert"][:] = _nb.rolling_mean_nb(impulse, w, _minp(w))
+    del flip, impulse, cross, tmp
     w = fc.illiquidity
-    feats["illiquidity"] = _nb.rolling_mean_nb(lam, w, _minp(w))
-    med_v, mad_v = rolling_median_mad_f32_nb(v, fc.volume_z, fc.volume_z_min)  # float32 window
-    feats["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
-    feats["gap_score"] = gap
-    feats["entropy"] = rolling_entropy_fast_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
-    feats["d_lambda"] = _diff(lam)
-    mass = 1.0 / (lam + eps)
-    feats["mass"] = mass
-    feats["d_mass_dt"] = _diff(mass)
-    ofi = np.sign(c - o) * v
-    feats["ofi_proxy"] = ofi
-    feats["absorption_score"] = v / (tr + eps)
+    lam[:] = _nb.rolling_mean_nb(lam, w, _minp(w))
     w = fc.dissipation
-    feats["dissipation_proxy"] = _nb.rolling_mean_nb(np.sign(ofi) * sign_r, w, _minp(w))
+    diss[:] = _nb.rolling_mean_nb(diss, w, _minp(w))
 
-    names = feature_names(fc)
-    out = np.empty((len(names), len(c)))  # rows = features: out.T is (bars, features), F-order
-    for i, k in enumerate(names):
-        out[i] = feats.pop(k)
+    med_v, mad_v = rolling_median_mad_f32_nb(v, fc.volume_z, fc.volume_z_min)  # float32 window
+    np.maximum(mad_v, fc.volume_mad_floor, out=mad_v)
+    mad_v *= 1.4826
+    vz = row["volume_zscore"]
+    np.subtract(v, med_v, out=vz)
+    vz /= mad_v
+    row["entropy"][:] = rolling_entropy_fast_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
     return out.T
 
 
@@ -221,12 +210,6 @@ def feature_first_valid(fc: FeatureConfig | None = None) -> dict[str, int]:
     }
     k = _norm_minp(fc) - 1
     return {name: raw[name] + k for name in feature_names(fc)}
-
-
-def _lag_ok(ok: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(ok)
-    out[1:] = ok[:-1]
-    return out
 
 
 def robust_zscore(x: np.ndarray, fc: FeatureConfig | None = None) -> np.ndarray:
