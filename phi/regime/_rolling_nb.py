@@ -13,8 +13,7 @@ binary-search path. Results are exact (the same order statistics as
 ``pandas.rolling().median()``) and do not depend on the bars after t.
 
 Also here, as it is per-bar work of the same kind: the experts' weights in one pass
-(:func:`expert_weights_nb`), the mixer's core (:func:`mix_core_nb`), the sticky-logit recursion
-of :func:`phi.regime.taxonomy.node_logits` (:func:`sticky_logits_chunk_nb`) and the entropy
+(:func:`expert_weights_nb`), the mixer's core (:func:`mix_core_nb`) and the entropy
 feature with an in-place histogram (:func:`rolling_entropy_fast_nb`).
 """
 
@@ -354,46 +353,6 @@ def mix_core_nb(
         var = var / (wsum + eps)
         std = np.sqrt(max(var, 0.0))
         out[t, 2] = abs(s_raw) / (abs(s_raw) + std + eps)
-
-
-@njit(cache=True)
-def sticky_logits_chunk_nb(
-    e: np.ndarray,
-    eta: np.ndarray,
-    cls: np.ndarray,
-    parent: np.ndarray,
-    prev: np.ndarray,
-    first: bool,
-    energy: np.ndarray,
-    logits: np.ndarray,
-) -> None:
-    """Sticky logits of a chunk of bars from its energies e (bars, nodes; class energies not yet
-    scaled; modified in place): ``l_t = (1 - eta) l_(t-1) + eta E_t`` (``l_0 = E_0`` if
-    ``first``), the class nodes ``cls`` first scaled by ``sigmoid(l_t[parent])`` (their
-    kingdom's logit). ``prev`` holds l of the bar before the chunk and is updated; ``energy``
-    (float32, 0 rows: not stored) and ``logits`` receive the chunk's rows."""
-    n, k = e.shape
-    keep = energy.shape[0] > 0
-    cur = np.empty(k)
-    for t in range(n):
-        start = first and t == 0
-        for j in range(k):
-            cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
-        s = 0.0
-        for c in range(cls.shape[0]):
-            j = cls[c]
-            if c == 0 or parent[c] != parent[c - 1]:  # siblings share their kingdom's sigmoid
-                x = cur[parent[c]]
-                q = np.exp(-abs(x))
-                s = 1.0 / (1.0 + q) if x >= 0.0 else q / (1.0 + q)
-            e[t, j] = e[t, j] * s
-            cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
-        for j in range(k):
-            logits[t, j] = cur[j]
-            prev[j] = cur[j]
-        if keep:
-            for j in range(k):
-                energy[t, j] = e[t, j]
 
 
 @njit(cache=True)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 import numpy as np
 
 from phi.regime import _nb
-from phi.regime._rolling_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
+from phi.regime._logits_nb import fix_gates_nb as _fix_gates_nb
+from phi.regime._logits_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
 
 if TYPE_CHECKING:
     from phi.regime.config import TaxonomyConfig
@@ -259,8 +260,9 @@ def node_logits(
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     Energies are float32 (``keep_energy=False``: an empty (0, 28) array), logits float64.
-    Computed in blocks of bars: vectorised gates, two matrix products, then one sequential
-    numba pass for the sticky logits.
+    Computed in blocks of bars (reused buffers): vectorised gates, their NaN/mass fix-up, two
+    matrix products, then one sequential numba pass for the biases and the sticky logits
+    (:mod:`phi.regime._logits_nb`).
     """
     alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
     gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
@@ -283,19 +285,25 @@ def node_logits(
     energy = np.empty((n if keep_energy else 0, len(NODES)), dtype=np.float32)
     logits = np.empty((n, len(NODES)))
     prev = np.zeros(len(NODES))
+    m = min(n, _BLOCK)  # block buffers, reused (no fresh full-size temporaries)
+    g_buf, e_buf = np.empty((m, z.shape[1])), np.empty((m, len(NODES)))
+    le_buf = np.empty((m, len(NODES)))
+    no_mass = np.empty(0)
     for a in range(0, n, _BLOCK):
         b = min(n, a + _BLOCK)
-        g = z[a:b] * gamma
+        g, e = g_buf[: b - a], e_buf[: b - a]
+        np.multiply(z[a:b], gamma, out=g)
         np.tanh(g, out=g)
         if mass >= 0:
-            g[:, mass] = 1.0 - np.tanh(gamma[mass] * np.abs(z[a:b, mass]))
-        _zero_nan(g)  # NaN z (warm-up, gaps) -> gate 0 (the mass gate: 1)
-        if mass >= 0:
-            g[:, mass] = np.where(np.isnan(z[a:b, mass]), 1.0, g[:, mass])
-        e = g @ alpha
+            zm = z[a:b, mass]
+            _fix_gates_nb(g, zm, np.tanh(gamma[mass] * np.abs(zm)), mass)
+        else:
+            _fix_gates_nb(g, no_mass, no_mass, mass)  # NaN z (warm-up, gaps) -> gate 0
+        np.matmul(g, alpha, out=e)
         if levels.shape[1]:
             lv = levels[a:b]
-            e += (_zero_nan(lv.copy()) if np.isnan(lv).any() else lv) @ beta
-        e += bias
-        _sticky_logits_chunk_nb(e, eta, cls, parent, prev, a == 0, energy[a:b], logits[a:b])
+            le = le_buf[: b - a]
+            np.matmul(_zero_nan(lv.copy()) if np.isnan(lv).any() else lv, beta, out=le)
+            e += le
+        _sticky_logits_chunk_nb(e, bias, eta, cls, parent, prev, a == 0, energy[a:b], logits[a:b])
     return energy, logits

@@ -1,0 +1,75 @@
+"""The per-bar numba parts of :func:`phi.regime.taxonomy.node_logits`: the gates' NaN and mass
+fix-up and the sticky-logit recursion (with the node biases added), one block of bars at a time.
+
+Only IEEE additions, multiplications and ``exp`` run here (no fastmath, a fixed order), so each
+bar's values do not depend on the block it falls in; the gates' ``tanh`` and the matrix products
+stay NumPy's and BLAS's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["fix_gates_nb", "sticky_logits_chunk_nb"]
+
+
+@njit(cache=True)
+def fix_gates_nb(g: np.ndarray, z_mass: np.ndarray, t_mass: np.ndarray, mass: int) -> None:
+    """In place on the gates g (bars, features) = tanh(gamma z): NaN -> 0; if ``mass >= 0`` its
+    column becomes ``1 - t_mass`` (``t_mass = tanh(gamma |z|)`` of the mass feature ``z_mass``), 1
+    where z_mass is NaN."""
+    n, k = g.shape
+    for t in range(n):
+        for j in range(k):
+            if np.isnan(g[t, j]):
+                g[t, j] = 0.0
+        if mass >= 0:
+            x = 1.0 - t_mass[t]
+            if np.isnan(x):
+                x = 0.0
+            if np.isnan(z_mass[t]):
+                x = 1.0
+            g[t, mass] = x
+
+
+@njit(cache=True)
+def sticky_logits_chunk_nb(
+    e: np.ndarray,
+    bias: np.ndarray,
+    eta: np.ndarray,
+    cls: np.ndarray,
+    parent: np.ndarray,
+    prev: np.ndarray,
+    first: bool,
+    energy: np.ndarray,
+    logits: np.ndarray,
+) -> None:
+    """Sticky logits of a chunk of bars from its energies e + bias (e: bars x nodes, class
+    energies not yet scaled; modified in place): ``l_t = (1 - eta) l_(t-1) + eta E_t`` (``l_0 =
+    E_0`` if ``first``), the class nodes ``cls`` first scaled by ``sigmoid(l_t[parent])`` (their
+    kingdom's logit). ``prev`` holds l of the bar before the chunk and is updated; ``energy``
+    (float32, 0 rows: not stored) and ``logits`` receive the chunk's rows."""
+    n, k = e.shape
+    keep = energy.shape[0] > 0
+    cur = np.empty(k)
+    for t in range(n):
+        start = first and t == 0
+        for j in range(k):
+            e[t, j] = e[t, j] + bias[j]
+            cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
+        s = 0.0
+        for c in range(cls.shape[0]):
+            j = cls[c]
+            if c == 0 or parent[c] != parent[c - 1]:  # siblings share their kingdom's sigmoid
+                x = cur[parent[c]]
+                q = np.exp(-abs(x))
+                s = 1.0 / (1.0 + q) if x >= 0.0 else q / (1.0 + q)
+            e[t, j] = e[t, j] * s
+            cur[j] = e[t, j] if start else (1.0 - eta[j]) * prev[j] + eta[j] * e[t, j]
+        for j in range(k):
+            logits[t, j] = cur[j]
+            prev[j] = cur[j]
+        if keep:
+            for j in range(k):
+                energy[t, j] = e[t, j]
