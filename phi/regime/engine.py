@@ -299,16 +299,13 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
         z[:, col[f]] *= gate
     lv = level_features(ohlcv, cfg.levels)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    lv_a = lv.to_numpy()
-    z32 = np.empty(z.shape, dtype=np.float32, order="F" if z.flags.f_contiguous else "C")
-    lv32 = np.empty(lv_a.shape, dtype=np.float32, order="F")
-    # z and the level features rounded to float32 by node_logits, block by block (in cache)
-    energy, logits = node_logits(z, cfg.taxonomy, names, lv_a, beta, keep_energy=keep, z32=z32, levels32=lv32)
+    energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta, keep_energy=keep)
     kept_energy = energy if keep else None
-    del energy, lv_a
+    del energy
     vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
-    z = z32  # free the float64 z before the probability field allocates
-    lv = pd.DataFrame(lv32, index=lv.index, columns=lv.columns, copy=False)
+    z = _f32(z)  # free the float64 z before the probability field allocates
+    with np.errstate(over="ignore"):
+        lv = lv.astype(np.float32)
     if not keep:  # run: the probability field comes with the weights and mixer
         return _Front(z, vz, gz, gate, lv, None, None, None, None, logits, direction)
     fld = probability_field(logits, direction, cfg, keep_log_probs=True)

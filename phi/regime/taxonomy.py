@@ -245,17 +245,6 @@ def _zero_nan(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _to32(
-    z: np.ndarray, levels: np.ndarray, z32: np.ndarray | None, levels32: np.ndarray | None, a: int, b: int
-) -> None:
-    """Rows a:b of z and levels rounded into z32 and levels32 (those given; overflow -> +-inf)."""
-    with np.errstate(over="ignore"):
-        if z32 is not None:
-            z32[a:b] = z[a:b]
-        if levels32 is not None and levels.shape[1]:
-            levels32[a:b] = levels[a:b]
-
-
 def node_logits(
     z: np.ndarray,
     cfg: TaxonomyConfig,
@@ -263,8 +252,6 @@ def node_logits(
     levels: np.ndarray | None = None,
     beta: np.ndarray | None = None,
     keep_energy: bool = True,
-    z32: np.ndarray | None = None,
-    levels32: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(energy, logits)``, each (bars, 28), from normalised features z (bars, features).
 
@@ -273,8 +260,6 @@ def node_logits(
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     Energies are float32 (``keep_energy=False``: an empty (0, 28) array), logits float64.
-    ``z32`` / ``levels32`` (optional, float32, shaped like z / levels) receive z and the level
-    features rounded to float32 (beyond 3.4e38: +-inf), block by block while they are in cache.
     Computed in blocks of bars (reused buffers): vectorised gates, their NaN/mass fix-up, two
     matrix products, then one sequential numba pass for the biases and the sticky logits
     (:mod:`phi.regime._logits_nb`).
@@ -282,7 +267,6 @@ def node_logits(
     alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
     gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
     mass = list(features).index("mass") if "mass" in features else -1
-    lv_in = np.zeros((len(z), 0)) if levels is None else np.asarray(levels, dtype=np.float64)
     if levels is None or beta is None or not levels.shape[1]:
         levels, beta = np.zeros((len(z), 0)), np.zeros((0, len(NODES)))
     eta = np.array([cfg.smoothing[NODE_LEVEL[n]] for n in NODES])
@@ -293,7 +277,6 @@ def node_logits(
     levels = np.asarray(levels, dtype=np.float64)
     if np.isinf(levels).any():
         # an infinite level feature: only the sparse kernel keeps inf * 0 (unused weights) out
-        _to32(z, lv_in, z32, levels32, 0, len(z))
         energy, logits = _nb.energy_logits_nb(
             z, gamma, mass, *_sparse_rows(alpha), levels, *_sparse_rows(beta), bias, eta, cls, parent
         )
@@ -309,7 +292,6 @@ def node_logits(
     for a in range(0, n, _BLOCK):
         b = min(n, a + _BLOCK)
         g, e = g_buf[: b - a], e_buf[: b - a]
-        _to32(z, lv_in, z32, levels32, a, b)
         np.multiply(z[a:b], gamma, out=g)
         np.tanh(g, out=g)
         if mass >= 0:
