@@ -15,21 +15,7 @@ import pytest
 
 from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
 from phi.regime._rolling_nb import robust_z_cols_nb, rolling_median_mad_fast_nb
-
-
-def _data(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_t(3, n)
-    x[rng.random(n) < 0.1] = np.nan  # scattered gaps
-    x[200:260] = np.nan  # a gap longer than the window
-    x[400:480] = 1.5  # a flat stretch (MAD 0)
-    x[600:700] = np.round(x[600:700])  # many ties
-    return x
-
-
-def _mad(a: np.ndarray) -> float:
-    a = a[~np.isnan(a)]
-    return float(np.median(np.abs(a - np.median(a))))
+from tests.regime.test_rolling_kernels import _data, _mad
 
 
 def _reference(x: np.ndarray, window: int, minp: int, small: float, alpha: float, floor: float) -> np.ndarray:
