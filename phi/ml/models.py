@@ -72,15 +72,31 @@ def fit(kind: str, seed: int, x: np.ndarray, y: np.ndarray) -> Any:
         return make_model(kind, seed).fit(x, y)
 
 
+#: rows per prediction call of :func:`positive_proba` (every call the same shape)
+PREDICT_BLOCK: Final = 256
+
+
 def positive_proba(model: Any, x: np.ndarray) -> np.ndarray:
-    """P(label = 1) for each row of ``x`` from a model fitted on both classes."""
+    """P(label = 1) for each row of ``x`` from a model fitted on both classes.
+
+    Predicted in blocks of :data:`PREDICT_BLOCK` rows (zero rows pad the last one): BLAS may sum
+    a row in another order in a block of another height, and a series cut short would then
+    differ from the full one in the last ulp (a row's value depends on its own features only).
+    """
     require("sklearn")
     from threadpoolctl import threadpool_limits
 
-    classes = [float(c) for c in model.classes_]
+    col = [float(c) for c in model.classes_].index(1.0)
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(len(x))
+    block = np.zeros((PREDICT_BLOCK, x.shape[1]))
     with threadpool_limits(limits=1):
-        p = model.predict_proba(x)
-    return np.asarray(p[:, classes.index(1.0)], dtype=np.float64)
+        for a in range(0, len(x), PREDICT_BLOCK):
+            rows = x[a : a + PREDICT_BLOCK]
+            block[: len(rows)] = rows
+            block[len(rows) :] = 0.0
+            out[a : a + len(rows)] = model.predict_proba(block)[: len(rows), col]
+    return out
 
 
 def feature_importance(model: Any, names: list[str]) -> dict[str, float]:
