@@ -352,17 +352,27 @@ def test_node_logits_match_a_numpy_and_pandas_reference() -> None:
     np.testing.assert_allclose(energy, e, rtol=1e-6, atol=1e-6)  # energies are stored as float32
 
 
+def logit_arrays(tc, names):  # type: ignore[no-untyped-def]
+    """(alpha / T, gate steepness, sticky rates, class nodes, their parents, biases) of a
+    taxonomy config, as the logit kernels take them."""
+    from phi.regime.taxonomy import CLASS_PARENT, NODE_INDEX, NODE_LEVEL, energy_matrix
+
+    alpha = energy_matrix(tc, names) / np.array([tc.temperature[NODE_LEVEL[k]] for k in NODES])
+    gamma = np.array([tc.gate_steepness.get(f, tc.gate_default) for f in names])
+    eta = np.array([tc.smoothing[NODE_LEVEL[k]] for k in NODES])
+    cls = np.array([NODE_INDEX[c] for c in CLASS_PARENT], dtype=np.int64)
+    parent = np.array([NODE_INDEX[k] for k in CLASS_PARENT.values()], dtype=np.int64)
+    bias = np.array([tc.bias.get(k, 0.0) for k in NODES])
+    return alpha, gamma, eta, cls, parent, bias
+
+
 def test_node_logits_equal_the_sparse_per_bar_kernel() -> None:
     """The blocked kernel (vectorised gates, matrix products, sticky pass) against the previous
     sparse per-bar kernel on the same inputs, across block edges and with an infinite level."""
     from phi.regime import _nb, taxonomy
     from phi.regime.config import feature_names, level_names
     from phi.regime.taxonomy import (
-        CLASS_PARENT,
-        NODE_INDEX,
-        NODE_LEVEL,
         _sparse_rows,
-        energy_matrix,
         level_matrix,
         node_logits,
     )
@@ -377,12 +387,7 @@ def test_node_logits_equal_the_sparse_per_bar_kernel() -> None:
     lv = rng.standard_normal((n, len(level_names(cfg.levels))))
     lv[:40, :3] = np.nan
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    alpha = energy_matrix(tc, names) / np.array([tc.temperature[NODE_LEVEL[k]] for k in NODES])
-    gamma = np.array([tc.gate_steepness.get(f, tc.gate_default) for f in names])
-    eta = np.array([tc.smoothing[NODE_LEVEL[k]] for k in NODES])
-    cls = np.array([NODE_INDEX[c] for c in CLASS_PARENT], dtype=np.int64)
-    parent = np.array([NODE_INDEX[k] for k in CLASS_PARENT.values()], dtype=np.int64)
-    bias = np.array([tc.bias.get(k, 0.0) for k in NODES])
+    alpha, gamma, eta, cls, parent, bias = logit_arrays(tc, names)
     for levels in (lv, np.where(np.arange(n)[:, None] == 500, np.inf, lv)):
         ref_e, ref_l = _nb.energy_logits_nb(z, gamma, names.index("mass"), *_sparse_rows(alpha), levels,
                                             *_sparse_rows(beta), bias, eta, cls, parent)

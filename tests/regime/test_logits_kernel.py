@@ -10,15 +10,8 @@ import numpy as np
 from phi.regime import taxonomy
 from phi.regime.config import MFTConfig, feature_names
 from phi.regime.levels import level_names
-from phi.regime.taxonomy import (
-    CLASS_PARENT,
-    NODE_INDEX,
-    NODE_LEVEL,
-    NODES,
-    energy_matrix,
-    level_matrix,
-    node_logits,
-)
+from phi.regime.taxonomy import NODES, level_matrix, node_logits
+from tests.regime.test_engine import logit_arrays
 
 
 def _reference(z, alpha, gamma, mass, levels, beta, bias, eta, cls, parent):  # type: ignore[no-untyped-def]
@@ -62,12 +55,7 @@ def test_node_logits_bit_identical_to_the_numpy_blocks() -> None:
     lv = np.asfortranarray(rng.standard_normal((n, len(level_names(cfg.levels)))))
     lv[:90, :5] = np.nan
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    alpha = energy_matrix(tc, names) / np.array([tc.temperature[NODE_LEVEL[k]] for k in NODES])
-    gamma = np.array([tc.gate_steepness.get(f, tc.gate_default) for f in names])
-    eta = np.array([tc.smoothing[NODE_LEVEL[k]] for k in NODES])
-    cls = np.array([NODE_INDEX[c] for c in CLASS_PARENT], dtype=np.int64)
-    parent = np.array([NODE_INDEX[k] for k in CLASS_PARENT.values()], dtype=np.int64)
-    bias = np.array([tc.bias.get(k, 0.0) for k in NODES])
+    alpha, gamma, eta, cls, parent, bias = logit_arrays(tc, names)
     ref_e, ref_l = _reference(z, alpha, gamma, names.index("mass"), lv, beta, bias, eta, cls, parent)
     energy, logits = node_logits(z, tc, names, lv, beta)
     np.testing.assert_array_equal(logits, ref_l)
