@@ -718,7 +718,7 @@ def first_bad_window_nb(sig, lo, hi):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate_segments_nb(
     o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
 ):
@@ -1154,7 +1154,7 @@ def _plain_block_nb(
             )  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate_segments_plain_nb(
     o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
 ):

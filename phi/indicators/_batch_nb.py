@@ -141,7 +141,7 @@ def spread_signals_nb(  # noqa: ANN201
     return out
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def spread_signals_into_nb(  # noqa: ANN201
     table, den, fast, slow, div, start, floor, window, gain, refresh, guard, out  # noqa: ANN001
 ):  # fmt: skip
@@ -176,7 +176,7 @@ def spread_signals_into_nb(  # noqa: ANN201
             _scale_row_nb(x[k], q[k], begin[k], window, gain, out[j0 + k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def first_bad_row_nb(rows, warms):  # noqa: ANN001, ANN201
     """The first row ``j`` with a value at or after bar ``warms[j]`` that is not in [-1, 1]
     (NaN included); -1 if none. Each row is counted without an early exit (a loop the compiler

@@ -46,7 +46,7 @@ def _refresh(period):
 # ---------------------------------------------------------------------------- moving averages
 
 
-@njit(cache=True, fastmath=_ARCP)
+@njit(cache=True, nogil=True, fastmath=_ARCP)
 def sma_nb(x, period, start):
     """TA-Lib SMA of ``x[start:]`` (running sum); first value at ``start + period - 1``."""
     n = x.shape[0]
@@ -98,7 +98,7 @@ def rolling_mean_nb(x, period, start):
     return out
 
 
-@njit(cache=True, fastmath=_ARCP)
+@njit(cache=True, nogil=True, fastmath=_ARCP)
 def ema_nb(x, period, k, first):
     """TA-Lib EMA with factor ``k``, seeded at bar ``first`` by the SMA of ``x[first-period+1 : first+1]``."""
     n = x.shape[0]
@@ -116,7 +116,7 @@ def ema_nb(x, period, k, first):
     return out
 
 
-@njit(cache=True, fastmath=_ARCP)
+@njit(cache=True, nogil=True, fastmath=_ARCP)
 def macd_nb(x, fast, slow, signal):
     """TA-Lib MACD; returns macd, signal, hist (NaN before bar ``slow + signal - 2``).
 
@@ -633,7 +633,7 @@ def volume_balance_nb(close, volume, period):
 # ---------------------------------------------------------------------------- signal maps
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def rms_scale_nb(x, window, gain):
     """Causal scaling: ``clip(x / (gain * rms), -1, 1)`` with rms over the last ``window`` values.
 

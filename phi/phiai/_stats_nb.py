@@ -35,7 +35,7 @@ def _row_sums_nb(r, n_splits, size, j, centre, sums, squares):  # noqa: ANN001, 
         squares[k, j] = s2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def block_sums_nb(rows, n_splits, size):  # noqa: ANN001, ANN201
     """``(centre, sums, squares)`` of the first ``n_splits * size`` values of every row.
 
@@ -160,7 +160,7 @@ def _pairwise_sum_nb(a, n, centre, square):  # noqa: ANN001, ANN201
         top += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
     """Per row of ``(m, T)`` returns (T >= 2): ``mean / std(ddof=1)`` with the float operations
     of ``stats.sharpes_per_period`` (NumPy's row sums, mean ``sum / T``, deviations squared and
