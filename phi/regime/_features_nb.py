@@ -1,4 +1,5 @@
-"""The element-wise parts of the raw MFT features in two numba passes (:mod:`phi.regime.features`).
+"""The element-wise parts of the raw MFT features in two numba passes (:mod:`phi.regime.features`),
+and the float32 store of blocks of z-scores (:func:`store_f32_nb`).
 
 Each pass runs the same IEEE operations, in the same order, as the NumPy composition it replaces
 (no fastmath, so no reassociation or FMA contraction): the raw features are bit-identical. The
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["finish_nb", "prices_nb"]
+__all__ = ["finish_nb", "prices_nb", "store_f32_nb"]
 
 
 @njit(cache=True, inline="always")
@@ -134,3 +135,14 @@ def finish_nb(
         lam_prev = la
         mass_prev = ms
         diss[i] = _sign(ofi[i]) * si
+
+
+@njit(cache=True)
+def store_f32_nb(src: np.ndarray, dst: np.ndarray, cols: np.ndarray, start: int) -> None:
+    """``dst[start + t, cols[j]] = float32(src[t, j])``: a block of float64 feature columns
+    rounded to nearest float32 (as ``astype``; beyond float32's range: +-inf) into the columns
+    ``cols`` of the (bars, features) output."""
+    m, k = src.shape
+    for t in range(m):  # src's rows in order (faster than column by column, measured)
+        for j in range(k):
+            dst[start + t, cols[j]] = np.float32(src[t, j])

@@ -84,6 +84,7 @@ def _log_nb(x: np.ndarray, out: np.ndarray, fbuf: np.ndarray, ebuf: np.ndarray, 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def fused_nb(
     logits: np.ndarray,
+    t_base: int,
     direction: np.ndarray,
     signals: np.ndarray,
     volume_z: np.ndarray,
@@ -112,7 +113,9 @@ def fused_nb(
 ) -> None:
     """Probability field, expert weights and mixer for every bar, into the caller's arrays.
 
-    logits (bars, nodes); direction (bars,) the direction feature; signals (bars, experts);
+    logits (bars, nodes): the sticky logits of bars ``t_base .. t_base + len(logits) - 1``
+    (every other array spans all bars: the pass may run block of bars by block, each call
+    writing its rows); direction (bars,) the direction feature; signals (bars, experts);
     volume_z, gap_z (bars,) (NaN counts as 0 in all four); scales = direction_scale,
     liquidity_volume_scale, liquidity_gap_scale: the up share is ``u = sigmoid(scales[0] *
     direction)`` and ``c_liquidity = min(1, 2 sigmoid(scales[1] z_volume)) * 2 sigmoid(-scales[2]
@@ -128,7 +131,7 @@ def fused_nb(
     (bars, 6: composite, c_field, c_consensus, c_liquidity, confidence, score) — the same
     definitions as ``field_nb``, ``expert_weights_nb`` and ``mix_core_nb`` with mixer.py.
     """
-    n, k = logits.shape
+    n, k = logits.shape  # this call's bars
     ng = gstart.shape[0] - 1
     ns, nl = paths.shape
     ne = validity.shape[1]
@@ -177,9 +180,9 @@ def fused_nb(
             z[:, m:] = 0.0
         # up share and c_liquidity: sigmoid(x) = 1 / (1 + e) (x >= 0) or e / (1 + e), e = exp(-|x|)
         for i in range(m):
-            din[i] = direction[t0 + i]
-            vin[i] = volume_z[t0 + i]
-            gin[i] = gap_z[t0 + i]
+            din[i] = direction[t_base + t0 + i]
+            vin[i] = volume_z[t_base + t0 + i]
+            gin[i] = gap_z[t_base + t0 + i]
         xs = v1
         for i in range(bs):
             d = din[i]
@@ -252,7 +255,7 @@ def fused_nb(
                 for i in range(bs):
                     mrow[i] = prow[i]
             for i in range(m):
-                node_p[t0 + i, j] = mrow[i]
+                node_p[t_base + t0 + i, j] = mrow[i]
         # species (products along the paths) and state shares (without the phylum factor)
         for i in range(bs):
             tot[i] = 0.0
@@ -319,7 +322,7 @@ def fused_nb(
             reg[7, i] = p[vol[2], i]
         for c in range(8):
             for i in range(m):
-                regimes[t0 + i, c] = reg[c, i]
+                regimes[t_base + t0 + i, c] = reg[c, i]
         # c_field
         cfield = v5
         if level_entropy:
@@ -400,7 +403,7 @@ def fused_nb(
             for i in range(bs):
                 wr[i] = min(2.0, max(0.0, (1.0 - beta) * min(1.0, max(0.0, vr[i])) + beta * ar[i]))
             for i in range(m):
-                weights[t0 + i, e] = wr[i]
+                weights[t_base + t0 + i, e] = wr[i]
         # mixer: x = w z / (sum w + eps), linear + interaction terms, consensus
         wsum, sraw, size, num, den = v1, v2, v3, v4, v6
         for i in range(bs):
@@ -413,7 +416,7 @@ def fused_nb(
             zr = z[e]
             wr = w[e]
             for i in range(m):
-                sv = signals[t0 + i, e]
+                sv = signals[t_base + t0 + i, e]
                 zr[i] = sv if sv == sv else 0.0
             for i in range(bs):
                 wsum[i] += wr[i]
@@ -461,7 +464,7 @@ def fused_nb(
             conf[i] = c4
             score[i] = c0 * c4 * liq[i]
         for i in range(m):
-            t = t0 + i
+            t = t_base + t0 + i
             mixed[t, 0] = comp[i]
             mixed[t, 1] = cfield[i]
             mixed[t, 2] = cons[i]

@@ -38,15 +38,23 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
+from phi.regime._features_nb import store_f32_nb
 from phi.regime.config import MFTConfig, feature_names, level_names
 from phi.regime.experts import expert_signal_array, expert_warmup
 from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
-from phi.regime.fused import field_weights_mix
+from phi.regime.fused import FusedPass
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
 from phi.regime.mixer import MIX_COLUMNS
 from phi.regime.probability_field import Field, probability_field
 from phi.regime.projections import project
-from phi.regime.taxonomy import NODES, REGIMES, SPECIES_IDS, level_matrix, node_logits
+from phi.regime.taxonomy import (
+    NODES,
+    REGIMES,
+    SPECIES_IDS,
+    energy_matrix,
+    level_matrix,
+    logit_blocks,
+)
 
 __all__ = ["RegimeEngine", "RegimeResult", "engine_warmup"]
 
@@ -84,6 +92,9 @@ class RegimeResult:
     features: 0 where volume is absent, constant or unrelated to price activity.
     ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`.
 
+    ``features`` are the rolling robust z-scores of the 26 MFT features (those the taxonomy
+    does not read are computed on first access, see :attr:`features`).
+
     ``regime_probs``, ``mix`` and ``volume_gate`` are float64; the wide internals (features,
     level features, energies, logits, node and species probabilities, expert signals, weights
     and projections) are float32 (about 7 significant digits), which halves the memory of a
@@ -96,7 +107,6 @@ class RegimeResult:
     the regime bins.
     """
 
-    features: pd.DataFrame
     node_probs: pd.DataFrame
     regime_probs: pd.DataFrame
     signals: pd.DataFrame
@@ -111,6 +121,9 @@ class RegimeResult:
     _recompute: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
     #: computes the projections (``expected``, ``variance``) on first access
     _project: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
+    #: the normalised features: ``run`` z-scores the columns the taxonomy reads, this adds the
+    #: others on first access
+    _features: Callable[[], dict[str, pd.DataFrame]] | None = field(default=None, repr=False, compare=False)
 
     def _internal(self, name: str) -> pd.DataFrame:
         return self._lazy(name, "_internal_cache", self._recompute)
@@ -125,6 +138,13 @@ class RegimeResult:
             cache = compute()
             object.__setattr__(self, slot, cache)  # frozen: set once, on first use
         return cache[name]
+
+    @property
+    def features(self) -> pd.DataFrame:
+        """The 26 normalised features (bars, 26; float32; volume features x the volume gate).
+        ``run`` z-scores the features the taxonomy reads; the others (no energy weight, not
+        the direction input) are z-scored on first access, from the raw values ``run`` kept."""
+        return self._lazy("features", "_features_cache", self._features)
 
     @property
     def expected(self) -> pd.DataFrame:
@@ -227,18 +247,13 @@ class RegimeEngine:
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
                 f"has {len(ohlcv)}. Use a longer date range"
             )
-        front = _front(ohlcv, cfg, keep=False)
-        z, gate, front_levels = front.z, front.gate, front.levels
-        assert front.logits64 is not None and front.direction is not None
         experts = list(cfg.experts.validity)
-        s = expert_signal_array(ohlcv, experts)
-        # field, weights and mixer in one pass (the same values as probability_field,
-        # expert_weights and mix: phi.regime.fused); column-major outputs, wrapped uncopied
-        node_probs, regime_a, w, mixed = field_weights_mix(
-            front.logits64, front.direction, s, front.volume_z, front.gap_z, cfg
-        )
-        del front
-        s = _f32(s)
+        # field, weights and mixer in one pass, fed block by block with the sticky logits (the
+        # same values as probability_field, expert_weights and mix: phi.regime.fused)
+        front = _front(ohlcv, cfg, keep=False, experts=experts)
+        assert front.fused is not None and front.signals is not None
+        node_probs, regime_a, w, mixed = front.fused
+        s = _f32(front.signals)
 
         idx = ohlcv.index
         k = self.warmup
@@ -250,66 +265,131 @@ class RegimeEngine:
         bars = ohlcv[["open", "high", "low", "close", "volume"]].copy()
         regimes = frame(regime_a, REGIMES)
         return RegimeResult(
-            features=_frame(z, idx, cfg.features),
             node_probs=frame(node_probs, NODES),
             regime_probs=regimes,
             signals=pd.DataFrame(s, index=idx, columns=experts, copy=False),
             weights=frame(w, experts),
             mix=frame(mixed, MIX_COLUMNS),
             warmup=k,
-            levels=front_levels,
-            volume_gate=pd.Series(gate, index=idx, name="volume_gate"),
+            levels=front.levels,
+            volume_gate=pd.Series(front.gate, index=idx, name="volume_gate", copy=False),
             dominant_margin=cfg.probability.dominant_margin,
             _recompute=functools.partial(_internals, bars, cfg, k),
             _project=functools.partial(_projections, bars, regimes, cfg, k),
+            _features=functools.partial(_features, front.features, front.lazy_raw, front.lazy_gate, cfg, idx),
         )
 
+
+def z_columns(cfg: MFTConfig) -> tuple[list[str], list[str]]:
+    """``(read, unread)``: the features whose z-scores the taxonomy reads (a non-zero energy
+    weight, the volume and gap z-scores of the mixer, the direction input if normalised), and
+    the others, each in :func:`~phi.regime.config.feature_names` order."""
+    names = feature_names(cfg.features)
+    alpha = energy_matrix(cfg.taxonomy, names)
+    need = {f for f, row in zip(names, alpha, strict=True) if row.any()} | {"volume_zscore", "gap_score"}
+    if not cfg.probability.direction_raw:
+        need.add(cfg.probability.direction_feature)
+    return [f for f in names if f in need], [f for f in names if f not in need]
+
+
+def _features(
+    feats: np.ndarray, lazy_raw: np.ndarray, gate: np.ndarray | None, cfg: MFTConfig, idx: pd.Index
+) -> dict[str, pd.DataFrame]:
+    """The features frame: the z-scores ``run`` left out (raw values ``lazy_raw``, the last
+    columns of :func:`z_columns`' order), computed as ``run`` computes the others, stored into
+    ``feats`` (float32, feature_names order)."""
+    names = feature_names(cfg.features)
+    lazy = z_columns(cfg)[1]
+    if lazy:
+        z = normalise_array(lazy_raw, cfg.features)
+        for i, f in enumerate(lazy):
+            col = z[:, i]
+            if f in VOLUME_FEATURES:
+                assert gate is not None
+                col = col * gate
+            with np.errstate(over="ignore"):
+                feats[:, names.index(f)] = col
+    return {"features": _frame(feats, idx, cfg.features)}
 
 
 @dataclass(frozen=True)
 class _Front:
     """The pipeline up to the probability field (see :func:`_front`)."""
 
-    z: np.ndarray  # normalised features x volume gate, float32 (bars, 26)
-    volume_z: np.ndarray  # its volume_zscore and gap_score columns in float64
-    gap_z: np.ndarray
+    features: np.ndarray  # z-scores x volume gate, float32 (bars, 26); unread columns not filled
+    lazy_raw: np.ndarray  # float64 raw values of the unread columns (bars, k)
+    lazy_gate: np.ndarray | None  # the gate, if an unread column is a volume feature
     gate: np.ndarray
     levels: pd.DataFrame  # float32
-    field: Field | None  # only if kept (run computes it with the weights and mixer)
+    fused: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None  # FusedPass outputs (run)
+    signals: np.ndarray | None  # the expert signals (run), float64
+    field: Field | None  # only if kept
     raw: np.ndarray | None  # float32, only if kept
     energy: np.ndarray | None  # float32, only if kept
     logits: np.ndarray | None  # float32, only if kept
-    logits64: np.ndarray | None = None  # float64, only if not kept (for run)
-    direction: np.ndarray | None = None  # only if not kept (for run)
 
 
-def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool) -> _Front:
-    """Features, level features, volume gate, energies, logits and the probability field;
-    ``keep=False`` drops the raw features, energies and logits as soon as they are used."""
-    names = feature_names(cfg.features)
-    col = {f: i for i, f in enumerate(names)}
-    raw_a = raw_feature_array(ohlcv, cfg.features)
-    z = normalise_array(raw_a, cfg.features)  # (bars, 26), F-ordered, owned here
-    direction = raw_a if cfg.probability.direction_raw else z
-    direction = direction[:, col[cfg.probability.direction_feature]].copy()
-    raw = _f32(raw_a) if keep else None
+def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] | None = None) -> _Front:
+    """Features, level features, volume gate, energies, logits and, given the ``experts``
+    (``run``), their signals and the fused probability pass block by block of bars (the logits
+    of all bars are never held at once); ``keep=True`` keeps the raw features, energies, logits and the
+    probability field instead.
+
+    Only the features the taxonomy reads are z-scored (:func:`z_columns`); the others' raw
+    values are returned for :attr:`RegimeResult.features`. Each block of bars is gated,
+    turned into logits, fed to the fused pass and stored as float32 while in cache."""
+    fc = cfg.features
+    names = feature_names(fc)
+    used, lazy = z_columns(cfg)
+    order = used + lazy
+    col = {f: i for i, f in enumerate(order)}
+    nu = len(used)
+    raw_a = raw_feature_array(ohlcv, fc, order)  # (bars, 26), F-ordered, columns in `order`
+    n = len(raw_a)
+    z = normalise_array(raw_a[:, :nu], fc)  # (bars, read features), owned here
+    dname = cfg.probability.direction_feature
+    direction = (raw_a if cfg.probability.direction_raw else z)[:, col[dname]].copy()
+    lazy_raw = np.array(raw_a[:, nu:], order="F")  # a copy: raw_a is freed below
+    raw = _f32(raw_a[:, [col[f] for f in names]]) if keep else None
     del raw_a
+    signals = expert_signal_array(ohlcv, experts) if experts is not None else None
     gate = volume_gate(ohlcv, cfg.levels)
-    for f in VOLUME_FEATURES:
-        z[:, col[f]] *= gate
     lv = level_features(ohlcv, cfg.levels)
+    lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    energy, logits = node_logits(z, cfg.taxonomy, names, lv.to_numpy(), beta, keep_energy=keep)
-    kept_energy = energy if keep else None
-    del energy
-    vz, gz = z[:, col["volume_zscore"]].copy(), z[:, col["gap_score"]].copy()
-    z = _f32(z)  # free the float64 z before the probability field allocates
-    with np.errstate(over="ignore"):
-        lv = lv.astype(np.float32)
-    if not keep:  # run: the probability field comes with the weights and mixer
-        return _Front(z, vz, gz, gate, lv, None, None, None, None, logits, direction)
+    vol = [col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu]
+    jv, jg = col["volume_zscore"], col["gap_score"]
+    vz, gz = np.empty(n), np.empty(n)
+
+    def prepare(a: int, b: int) -> None:  # gate the block's volume z-scores before its logits
+        zb, g = z[a:b], gate[a:b]
+        for j in vol:
+            zb[:, j] *= g
+        vz[a:b] = zb[:, jv]
+        gz[a:b] = zb[:, jg]
+
+    feats = np.empty((len(names), n), dtype=np.float32).T  # (bars, 26), F-ordered
+    lv32 = np.empty((lv_a.shape[1], n), dtype=np.float32).T
+    dst = np.array([names.index(f) for f in used], dtype=np.int64)
+    fused = FusedPass(n, direction, signals, vz, gz, cfg) if signals is not None else None
+    energy = np.empty((n if keep else 0, len(NODES)), dtype=np.float32)
+    logits = np.empty((n, len(NODES))) if keep else None
+    blocks = logit_blocks(z, cfg.taxonomy, used, lv_a, beta, energy=energy, logits=logits, prepare=prepare)
+    for a, b, block in blocks:
+        if fused is not None:
+            fused.add(block, a)
+        store_f32_nb(z[a:b], feats, dst, a)
+        with np.errstate(over="ignore"):
+            lv32[a:b] = lv_a[a:b]
+    del lv_a
+    levels = pd.DataFrame(lv32, index=lv.index, columns=lv.columns, copy=False)
+    lazy_gate = gate.copy() if any(f in VOLUME_FEATURES for f in lazy) else None
+    if not keep:
+        assert fused is not None
+        return _Front(feats, lazy_raw, lazy_gate, gate, levels, fused.outputs, signals, None, None, None, None)
+    assert logits is not None
     fld = probability_field(logits, direction, cfg, keep_log_probs=True)
-    return _Front(z, vz, gz, gate, lv, fld, raw, kept_energy, _f32(logits))
+    return _Front(feats, lazy_raw, lazy_gate, gate, levels, None, None, fld, raw, energy, _f32(logits))
 
 
 def _internals(bars: pd.DataFrame, cfg: MFTConfig, k: int) -> dict[str, pd.DataFrame]:

@@ -23,6 +23,8 @@ volume median and MAD of ``volume_zscore`` (whole volumes below 2^24 are exact i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -83,9 +85,9 @@ def _frame(values: np.ndarray, index: pd.Index, fc: FeatureConfig) -> pd.DataFra
     return pd.DataFrame(values, index=index, columns=list(feature_names(fc)), copy=False)
 
 
-def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
+def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig, order: Sequence[str] | None = None) -> np.ndarray:
     """The raw features as one Fortran-ordered (bars, 26) float64 array (columns in
-    :func:`~phi.regime.config.feature_names` order).
+    :func:`~phi.regime.config.feature_names` order, or in ``order``: the same names permuted).
 
     The element-wise parts run in two numba passes that write into the output's rows
     (:mod:`phi.regime._features_nb`: the same operations as the NumPy composition in
@@ -97,9 +99,11 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
         v = v.copy()  # floored in place below
     eps = fc.epsilon
     names = feature_names(fc)
+    if order is not None and sorted(order) != sorted(names):
+        raise ValueError(f"order must permute the feature names, got {list(order)}")
     n = len(c)
     out = np.empty((len(names), n))  # rows = features: out.T is (bars, features), F-order
-    row = {k: out[i] for i, k in enumerate(names)}
+    row = {k: out[i] for i, k in enumerate(names if order is None else order)}
     r, tr = row["log_return"], row["true_range"]
     _fnb.prices_nb(o, h, low, c, v, eps, r, row["gap_score"], tr, row["absorption_score"], row["ofi_proxy"])
     with np.errstate(divide="ignore", invalid="ignore"):

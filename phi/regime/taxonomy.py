@@ -8,12 +8,13 @@ tables, the probability field and the expert weights index into.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
 from phi.regime import _nb
+from phi.regime._logits_nb import energies_nb as _energies_nb
 from phi.regime._logits_nb import fix_gates_nb as _fix_gates_nb
 from phi.regime._logits_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
 
@@ -260,9 +261,37 @@ def node_logits(
     kingdom) (MFT.md's Interface 3, using the logit as its documentation says rather than the
     reference's raw energy); logits are sticky EWMs l_t = (1 - eta) l_(t-1) + eta E_t.
     Energies are float32 (``keep_energy=False``: an empty (0, 28) array), logits float64.
-    Computed in blocks of bars (reused buffers): vectorised gates, their NaN/mass fix-up, two
-    matrix products, then one sequential numba pass for the biases and the sticky logits
-    (:mod:`phi.regime._logits_nb`).
+    Computed in blocks of bars (:func:`logit_blocks`).
+    """
+    n = len(z)
+    energy = np.empty((n if keep_energy else 0, len(NODES)), dtype=np.float32)
+    logits = np.empty((n, len(NODES)))
+    for _ in logit_blocks(z, cfg, features, levels, beta, energy=energy, logits=logits):
+        pass  # each block is written into logits (and energy)
+    return energy, logits
+
+
+def logit_blocks(
+    z: np.ndarray,
+    cfg: TaxonomyConfig,
+    features: Sequence[str],
+    levels: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
+    energy: np.ndarray | None = None,
+    logits: np.ndarray | None = None,
+    prepare: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The sticky logits of :func:`node_logits`, block of :data:`_BLOCK` bars by block: yields
+    ``(a, b, logits of bars a..b-1)``. Without ``logits`` (bars, 28) to write into, the block
+    is a reused buffer, valid until the next block; ``energy`` (float32, bars or 0 rows)
+    receives the energies if it has rows. ``prepare(a, b)``, if given, runs before block
+    a..b-1 reads z (e.g. to fill in those rows of z).
+
+    Per block: vectorised gates, their NaN/mass fix-up, the energies summed term by term in a
+    fixed order (:func:`~phi.regime._logits_nb.energies_nb`; not BLAS, whose sums depend on how
+    many rows a call holds), then one sequential numba pass for the biases and the sticky
+    logits (:mod:`phi.regime._logits_nb`). A bar's logits depend on neither the block it falls
+    in nor how many bars follow it.
     """
     alpha = energy_matrix(cfg, features) / np.array([cfg.temperature[NODE_LEVEL[n]] for n in NODES])
     gamma = np.array([cfg.gate_steepness.get(f, cfg.gate_default) for f in features])
@@ -273,37 +302,45 @@ def node_logits(
     parent = np.array([NODE_INDEX[CLASS_PARENT[c]] for c in LEVEL_NODES["class"]], dtype=np.int64)
     cls = np.arange(len(NODES), dtype=np.int64)[level_slice("class")]
     bias = np.array([cfg.bias.get(n, 0.0) for n in NODES])
-    z = np.asarray(z, dtype=np.float64)
     levels = np.asarray(levels, dtype=np.float64)
+    n = len(z)
+    if energy is None:
+        energy = np.empty((0, len(NODES)), dtype=np.float32)
     if np.isinf(levels).any():
         # an infinite level feature: only the sparse kernel keeps inf * 0 (unused weights) out
-        energy, logits = _nb.energy_logits_nb(
-            z, gamma, mass, *_sparse_rows(alpha), levels, *_sparse_rows(beta), bias, eta, cls, parent
-        )
-        return (energy if keep_energy else energy[:0]), logits
-    n = len(z)
-    energy = np.empty((n if keep_energy else 0, len(NODES)), dtype=np.float32)
-    logits = np.empty((n, len(NODES)))
+        if prepare is not None:
+            prepare(0, n)
+        e_all, l_all = _nb.energy_logits_nb(
+            np.asarray(z, dtype=np.float64), gamma, mass, *_sparse_rows(alpha), levels,
+            *_sparse_rows(beta), bias, eta, cls, parent,
+        )  # fmt: skip
+        if len(energy):
+            energy[:] = e_all
+        if logits is not None:
+            logits[:] = l_all
+            l_all = logits
+        for a in range(0, n, _BLOCK):
+            yield a, min(n, a + _BLOCK), l_all[a : a + _BLOCK]
+        return
     prev = np.zeros(len(NODES))
-    m = min(n, _BLOCK)  # block buffers, reused (no fresh full-size temporaries)
+    m = min(n, _BLOCK)  # block buffers, reused (no fresh full-size temporaries), column-major
     g_buf, e_buf = np.empty((m, z.shape[1])), np.empty((m, len(NODES)))
-    le_buf = np.empty((m, len(NODES)))
+    l_buf = np.empty((m, len(NODES))) if logits is None else None
     no_mass = np.empty(0)
     for a in range(0, n, _BLOCK):
         b = min(n, a + _BLOCK)
+        if prepare is not None:
+            prepare(a, b)
         g, e = g_buf[: b - a], e_buf[: b - a]
-        np.multiply(z[a:b], gamma, out=g)
+        zb = np.asarray(z[a:b], dtype=np.float64)
+        np.multiply(zb, gamma, out=g)
         np.tanh(g, out=g)
         if mass >= 0:
-            zm = z[a:b, mass]
+            zm = zb[:, mass]
             _fix_gates_nb(g, zm, np.tanh(gamma[mass] * np.abs(zm)), mass)
         else:
             _fix_gates_nb(g, no_mass, no_mass, mass)  # NaN z (warm-up, gaps) -> gate 0
-        np.matmul(g, alpha, out=e)
-        if levels.shape[1]:
-            lv = levels[a:b]
-            le = le_buf[: b - a]
-            np.matmul(_zero_nan(lv.copy()) if np.isnan(lv).any() else lv, beta, out=le)
-            e += le
-        _sticky_logits_chunk_nb(e, bias, eta, cls, parent, prev, a == 0, energy[a:b], logits[a:b])
-    return energy, logits
+        _energies_nb(g, alpha, levels[a:b], beta, e)  # level features NaN -> 0
+        out = logits[a:b] if logits is not None else l_buf[: b - a]  # type: ignore[index]
+        _sticky_logits_chunk_nb(e, bias, eta, cls, parent, prev, a == 0, energy[a:b], out)
+        yield a, b, out

@@ -1,5 +1,9 @@
-"""node_logits' numba gate fix-up and bias-folding sticky pass against the NumPy block
-composition they replaced (bit-identical)."""
+"""node_logits' numba gate fix-up, energies and bias-folding sticky pass against the NumPy block
+composition they replaced (bit-identical). The energies are summed term by term in a fixed order
+(features, then level features) in both: the engine used to take them from BLAS matrix products,
+whose sums depend on how many rows a call holds, so a bar's logits could move by an ulp with the
+number of bars after it in its block (the truncation test caught it on a cut inside a block of
+more than 600 bars); this order is the same for every bar and every block length."""
 
 from __future__ import annotations
 
@@ -28,8 +32,9 @@ def _reference(z, alpha, gamma, mass, levels, beta, bias, eta, cls, parent):  # 
         g[:, mass] = np.where(np.isnan(z[a:b, mass]), 1.0, g[:, mass])
         lv = levels[a:b].copy()
         lv[np.isnan(lv)] = 0.0
-        e = g @ alpha
-        e += lv @ beta
+        e = np.zeros((b - a, len(NODES)))
+        for x, w in [*zip(g.T, alpha, strict=True), *zip(lv.T, beta, strict=True)]:
+            e += x[:, None] * w  # IEEE products and sums, no FMA: the kernel's order
         e += bias
         for t in range(b - a):
             cur = e[t] if (a == 0 and t == 0) else (1.0 - eta) * prev + eta * e[t]
