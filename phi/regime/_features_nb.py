@@ -1,5 +1,5 @@
 """The element-wise parts of the raw MFT features in two numba passes (:mod:`phi.regime.features`),
-and the float32 store of blocks of z-scores (:func:`store_f32_nb`).
+and the float32 store of blocks of z-scores (:func:`gate_store_nb`).
 
 Each pass runs the same IEEE operations, in the same order, as the NumPy composition it replaces
 (no fastmath, so no reassociation or FMA contraction): the raw features are bit-identical. The
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["finish_nb", "prices_nb", "store_f32_nb"]
+__all__ = ["finish_nb", "gate_store_nb", "prices_nb"]
 
 
 @njit(cache=True, inline="always")
@@ -138,11 +138,26 @@ def finish_nb(
 
 
 @njit(cache=True)
-def store_f32_nb(src: np.ndarray, dst: np.ndarray, cols: np.ndarray, start: int) -> None:
-    """``dst[start + t, cols[j]] = float32(src[t, j])``: a block of float64 feature columns
-    rounded to nearest float32 (as ``astype``; beyond float32's range: +-inf) into the columns
-    ``cols`` of the (bars, features) output."""
-    m, k = src.shape
-    for t in range(m):  # src's rows in order (faster than column by column, measured)
+def gate_store_nb(
+    z: np.ndarray,
+    gate: np.ndarray,
+    gated: np.ndarray,
+    dst: np.ndarray,
+    cols: np.ndarray,
+    start: int,
+    pick: np.ndarray,
+    picked: np.ndarray,
+) -> None:
+    """One pass over a block of z-scores z (bars, features), in place: the columns ``gated``
+    multiplied by the bars' volume gate; every column rounded to nearest float32 (as
+    ``astype``; beyond float32's range: +-inf) into ``dst[start + t, cols[j]]``; the columns
+    ``pick`` copied (gated) into the rows of ``picked`` at ``start + t``."""
+    m, k = z.shape
+    for t in range(m):
+        g = gate[t]
+        for i in range(gated.shape[0]):
+            z[t, gated[i]] *= g
         for j in range(k):
-            dst[start + t, cols[j]] = np.float32(src[t, j])
+            dst[start + t, cols[j]] = np.float32(z[t, j])
+        for i in range(pick.shape[0]):
+            picked[i, start + t] = z[t, pick[i]]

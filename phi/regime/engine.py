@@ -38,7 +38,7 @@ import pandas as pd
 
 from phi.errors import DataError
 from phi.regime import _nb
-from phi.regime._features_nb import store_f32_nb
+from phi.regime._features_nb import gate_store_nb
 from phi.regime.config import MFTConfig, feature_names, level_names
 from phi.regime.experts import expert_signal_array, expert_warmup
 from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
@@ -357,20 +357,18 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     lv = level_features(ohlcv, cfg.levels)
     lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
-    vol = [col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu]
-    jv, jg = col["volume_zscore"], col["gap_score"]
-    vz, gz = np.empty(n), np.empty(n)
-
-    def prepare(a: int, b: int) -> None:  # gate the block's volume z-scores before its logits
-        zb, g = z[a:b], gate[a:b]
-        for j in vol:
-            zb[:, j] *= g
-        vz[a:b] = zb[:, jv]
-        gz[a:b] = zb[:, jg]
-
+    vol = np.array([col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu], dtype=np.int64)
+    pick = np.array([col["volume_zscore"], col["gap_score"]], dtype=np.int64)
+    vz, gz = picked = np.empty((2, n))
     feats = np.empty((len(names), n), dtype=np.float32).T  # (bars, 26), F-ordered
     lv32 = np.empty((lv_a.shape[1], n), dtype=np.float32).T
     dst = np.array([names.index(f) for f in used], dtype=np.int64)
+
+    def prepare(a: int, b: int) -> None:
+        # before the block's logits: gate its volume z-scores, store them as float32, pick the
+        # volume and gap z-scores for the fused pass (one pass while the block is in cache)
+        with np.errstate(over="ignore"):
+            gate_store_nb(z[a:b], gate[a:b], vol, feats, dst, a, pick, picked)
     fused = FusedPass(n, direction, signals, vz, gz, cfg) if signals is not None else None
     energy = np.empty((n if keep else 0, len(NODES)), dtype=np.float32)
     logits = np.empty((n, len(NODES))) if keep else None
@@ -378,7 +376,6 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     for a, b, block in blocks:
         if fused is not None:
             fused.add(block, a)
-        store_f32_nb(z[a:b], feats, dst, a)
         with np.errstate(over="ignore"):
             lv32[a:b] = lv_a[a:b]
     del lv_a
