@@ -1,9 +1,10 @@
-"""The per-bar numba parts of :func:`phi.regime.taxonomy.node_logits`: the gates' NaN and mass
-fix-up and the sticky-logit recursion (with the node biases added), one block of bars at a time.
+"""The numba parts of :func:`phi.regime.taxonomy.node_logits`: the gates' NaN and mass fix-up,
+the energies (gates x weights + level features x weights) and the sticky-logit recursion (with
+the node biases added), one block of bars at a time.
 
 Only IEEE additions, multiplications and ``exp`` run here (no fastmath, a fixed order), so each
-bar's values do not depend on the block it falls in; the gates' ``tanh`` and the matrix products
-stay NumPy's and BLAS's.
+bar's values depend neither on the block it falls in nor on the block's length; the gates'
+``tanh`` stays NumPy's (element by element).
 """
 
 from __future__ import annotations
