@@ -373,10 +373,10 @@ def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN
     asking = [0.0]
     ask = tpe.BatchedTPE.ask
 
-    def timed_ask(self, n):  # noqa: ANN001, ANN202
+    def timed_ask(self, n, *args):  # noqa: ANN001, ANN002, ANN202
         t0 = time.process_time()
         try:
-            return ask(self, n)
+            return ask(self, n, *args)
         finally:
             asking[0] += time.process_time() - t0
 

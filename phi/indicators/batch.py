@@ -18,7 +18,7 @@ function apply: parameters, columns, length, and a finite signal in [-1, 1] afte
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from phi.indicators.registry import (
     get_indicator,
 )
 
-__all__ = ["BATCHED", "batch_inputs", "batch_signals", "has_batch"]
+__all__ = ["BATCHED", "KEEPS_PIECES", "batch_inputs", "batch_signals", "fill_pieces", "has_batch"]
 
 Params = Mapping[str, Any]
 #: A batch implementation: the frame's needed columns and the resolved parameter sets in,
@@ -42,7 +42,9 @@ Params = Mapping[str, Any]
 Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarray] | np.ndarray]
 
 
-def _spreads(table: list[np.ndarray], den: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
+def _spreads(
+    table: list[np.ndarray] | np.ndarray, den: list[np.ndarray] | np.ndarray, idx: np.ndarray
+) -> np.ndarray:
     """``(m, n)`` rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of
     ``idx``, all rows in one kernel call (into a NumPy array: huge pages, fewer page faults)."""
     rows = np.ascontiguousarray(table)
@@ -69,10 +71,39 @@ def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
     return {w: i for i, w in enumerate(sorted({p[k] for p in sets for k in ("fast", "slow")}))}
 
 
-def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> np.ndarray:
-    c = cols["close"]
-    rows = _windows(sets)
-    table = [_nb.sma_nb(c, w, 0) for w in rows]
+def _average(c: np.ndarray, w: int, kind: str) -> np.ndarray:
+    return _nb.sma_nb(c, w, 0) if kind == "sma" else _nb.ema_nb(c, w, 2.0 / (w + 1), w - 1)
+
+
+def _averages(
+    c: np.ndarray, sets: list[dict[str, Any]], kind: str, pieces: dict[str, Any] | None
+) -> tuple[list[np.ndarray] | np.ndarray, dict[int, int]]:
+    """The moving averages of every ``fast`` / ``slow`` window of ``sets`` and each window's
+    row: computed for this call, or (``pieces``) kept in a table that grows across calls, each
+    window computed once."""
+    if pieces is None:
+        rows = _windows(sets)
+        return [_average(c, w, kind) for w in rows], rows
+    rows = pieces.setdefault("rows", {})
+    todo = sorted({p[k] for p in sets for k in ("fast", "slow")} - rows.keys())
+    if todo:
+        table = pieces.get("table")
+        need = len(rows) + len(todo)
+        if table is None or need > len(table):
+            grown = np.empty((max(need, 2 * len(rows), 32), len(c)))
+            if table is not None:
+                grown[: len(rows)] = table[: len(rows)]
+            pieces["table"] = table = grown
+        for w in todo:
+            table[len(rows)] = _average(c, w, kind)
+            rows[w] = len(rows)
+    return pieces["table"], rows
+
+
+def _dual_sma(
+    cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]], pieces: dict[str, Any] | None = None
+) -> np.ndarray:
+    table, rows = _averages(cols["close"], sets, "sma", pieces)
     idx = np.array(
         [(rows[p["fast"]], rows[p["slow"]], rows[p["slow"]], p["slow"] - 1) for p in sets],
         dtype=np.int64,
@@ -80,10 +111,11 @@ def _dual_sma(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> np.
     return _spreads(table, table, idx)
 
 
-def _ema_crossover(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> np.ndarray:
+def _ema_crossover(
+    cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]], pieces: dict[str, Any] | None = None
+) -> np.ndarray:
     c = cols["close"]
-    rows = _windows(sets)
-    table = [_nb.ema_nb(c, w, 2.0 / (w + 1), w - 1) for w in rows]
+    table, rows = _averages(c, sets, "ema", pieces)
     idx = np.array(
         [(rows[p["fast"]], rows[p["slow"]], 0, p["slow"] - 1) for p in sets], dtype=np.int64
     )
@@ -234,11 +266,33 @@ def batch_inputs(name: str, ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
     return {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
 
 
+#: Indicators whose batch implementation keeps raw pieces between calls (``pieces=``): the
+#: moving average of each window.
+KEEPS_PIECES = frozenset({"dual_sma", "ema_crossover"})
+
+
+def fill_pieces(
+    name: str,
+    param_sets: Sequence[Params],
+    inputs: Mapping[str, np.ndarray],
+    pieces: dict[str, Any],
+) -> None:
+    """Add to ``pieces`` the raw pieces of ``param_sets`` it lacks (nothing for an indicator not
+    in :data:`KEEPS_PIECES`). :func:`batch_signals` calls whose sets are all filled only read
+    ``pieces``, so several threads may then make them at once."""
+    if name in KEEPS_PIECES:
+        spec = get_indicator(name)
+        if _implementation(spec) is not None:
+            kind = "sma" if name == "dual_sma" else "ema"
+            _averages(inputs["close"], [spec.resolve(p) for p in param_sets], kind, pieces)
+
+
 def batch_signals(
     name: str,
     ohlcv: pd.DataFrame,
     param_sets: Sequence[Params],
     inputs: Mapping[str, np.ndarray] | None = None,
+    pieces: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Signals of ``name`` at every parameter set: a ``(len(ohlcv), m)`` array.
 
@@ -247,7 +301,9 @@ def batch_signals(
     ``compute_signal(name, ohlcv, param_sets[j]).to_numpy()`` exactly (NaN during its
     warm-up). Raises what :func:`compute_signal` raises, for the first offending set.
     ``inputs``: :func:`batch_inputs` of the same ``name`` and ``ohlcv`` (already checked), for a
-    caller scoring many batches on one frame.
+    caller scoring many batches on one frame. ``pieces``: a dict the caller keeps for ``name``
+    and ``ohlcv`` across calls, where an indicator of :data:`KEEPS_PIECES` keeps the raw pieces
+    it computed (each moving-average window once); the same signals either way.
     """
     spec = get_indicator(name)
     sets = [spec.resolve(p) for p in param_sets]
@@ -260,7 +316,13 @@ def batch_signals(
         return rows.T
     cols = inputs if inputs is not None else batch_inputs(name, ohlcv)
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
-    rows = np.ascontiguousarray(batch(cols, sets), dtype=np.float64)
+    if pieces is not None and name in KEEPS_PIECES:  # these implementations take pieces
+        out: list[np.ndarray] | np.ndarray = cast(Callable[..., np.ndarray], batch)(
+            cols, sets, pieces
+        )
+    else:
+        out = batch(cols, sets)
+    rows = np.ascontiguousarray(out, dtype=np.float64)
     j = int(_batch_nb.first_bad_row_nb(rows, warms))
     if j >= 0:
         _check_signal(spec, pd.Series(rows[j], index=ohlcv.index), ohlcv, int(warms[j]))  # raises

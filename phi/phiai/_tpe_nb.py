@@ -499,11 +499,10 @@ def lattice_log_pdf_nb(  # noqa: ANN201
 
 
 @njit(cache=True)
-def _liar_width_nb(
-    v: float, sorted_g: np.ndarray, liars: np.ndarray, n_liars: int, min_sigma: float, span: float
-) -> float:
-    """A running trial's kernel width: the larger gap to its nearest neighbours among the above
-    group's observations and the earlier running trials, clipped as every kernel's."""
+def _liar_gap_nb(v: float, sorted_g: np.ndarray, liars: np.ndarray, n_liars: int) -> float:
+    """A running trial's unclipped kernel width: the larger gap to its nearest neighbours among
+    the above group's observations and the first ``n_liars`` running trials (nan without a
+    neighbour: the whole span). It depends on no bounds, so it is found once per trial."""
     below = -np.inf
     above = np.inf
     i = np.searchsorted(sorted_g, v)
@@ -517,14 +516,14 @@ def _liar_width_nb(
             below = u
         if v <= u < above:
             above = u
+    if below == -np.inf and above == np.inf:
+        return np.nan
     gap = 0.0
     if below > -np.inf:
         gap = v - below
     if above < np.inf:
         gap = max(gap, above - v)
-    if below == -np.inf and above == np.inf:
-        gap = span
-    return min(max(gap, min_sigma), span)
+    return gap
 
 
 @njit(cache=True)
@@ -548,7 +547,7 @@ def _kernel_share_nb(
     return math.exp(log_mass_nb(za, zb) - log_z)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def propose_nb(
     x_l: np.ndarray,
     order_l: np.ndarray,
@@ -563,11 +562,13 @@ def propose_nb(
     prior_weight: float,
     u_kernel: np.ndarray,
     u_quantile: np.ndarray,
+    pending: np.ndarray,
 ) -> np.ndarray:
     """One value per row (trial, in order): of ``u_kernel.shape[1]`` draws from the below
     mixture (``x_l``, model space), the one with the largest ``log l(x) - log g(x)`` (first on
-    ties), where ``g`` also counts the values chosen for the earlier rows (constant liar: the
-    batch's running trials join the above group with weight 1).
+    ties), where ``g`` also counts the ``pending`` values (model space: trials of an earlier
+    batch still running) and the values chosen for the earlier rows (constant liar: running
+    trials join the above group with weight 1, the pending ones first).
 
     ``low``/``high``: each row's bounds (external scale, unwidened). The candidates and their
     ``log l`` and ``log g`` without the running trials are computed first, once per distinct
@@ -698,21 +699,29 @@ def propose_nb(
         g0 = g1
     # phase 2: the rows in order, each trial's g counting the earlier ones (running trials)
     sorted_g = np.sort(x_g)
-    liars = np.empty(rows)  # model space
-    run_sig = np.empty(rows)
-    run_lz = np.empty(rows)
-    run_slot = np.full(rows, -1, dtype=np.int64)
-    run_pos = np.zeros(rows, dtype=np.int64)  # half steps from the row's low
-    run_cut = np.zeros(rows, dtype=np.int64)  # the pruning offset (see lattice_log_pdf_nb)
-    run_inv_z = np.zeros(rows)
+    n_p = pending.size
+    n_all = n_p + rows
+    liars = np.empty(n_all)  # model space: the pending values, then the rows chosen so far
+    liars[:n_p] = pending
+    gaps = np.empty(n_all)  # each running trial's unclipped width (_liar_gap_nb)
+    for i in range(n_p):
+        gaps[i] = _liar_gap_nb(liars[i], sorted_g, liars, i)
+    run_sig = np.empty(n_all)
+    run_lz = np.empty(n_all)
+    run_slot = np.full(n_all, -1, dtype=np.int64)
+    run_pos = np.zeros(n_all, dtype=np.int64)  # half steps from the row's low
+    run_cut = np.zeros(n_all, dtype=np.int64)  # the pruning offset (see lattice_log_pdf_nb)
+    run_inv_z = np.zeros(n_all)
     tab, tsig, tqc, tlen, gap_slot, _ = store
     for r in range(rows):
         lo, hi = row_lo[r], row_hi[r]
         span = hi - lo
         min_sigma = span / min(100.0, x_g.size + 2.0)
         k_hi = int(np.rint((high[r] - low[r]) / step)) if lattice else 0
-        for i in range(r):
-            width = _liar_width_nb(liars[i], sorted_g, liars, i, min_sigma, span)
+        n_run = n_p + r
+        for i in range(n_run):
+            gap = span if gaps[i] != gaps[i] else gaps[i]
+            width = min(max(gap, min_sigma), span)
             lz = log_mass_nb((lo - liars[i]) / width, (hi - liars[i]) / width)
             run_sig[i], run_lz[i] = width, lz
             run_inv_z[i] = math.exp(-lz) if lz > -500.0 else 0.0
@@ -754,7 +763,7 @@ def propose_nb(
                 left, right = math.log(left), math.log(right)
             k = int(np.rint((v - low[r]) / step)) if lattice else 0
             run = 0.0
-            for i in range(r):
+            for i in range(n_run):
                 s = run_slot[i]
                 if s < 0:
                     run += _kernel_share_nb(left, right, liars[i], run_sig[i], run_lz[i], discrete)
@@ -788,9 +797,10 @@ def propose_nb(
                     za, zb = (qa * half) / width, (qb * half) / width
                     run += math.exp(log_mass_nb(za, zb) - run_lz[i])
             g = math.exp(log_g0[r, c]) * total_g + run
-            score = base[r, c] - (math.log(g) - math.log(total_g + r))
+            score = base[r, c] - (math.log(g) - math.log(total_g + n_run))
             if c == 0 or score > best_score:
                 best, best_score = c, score
         out[r] = cand[r, best]
-        liars[r] = math.log(out[r]) if is_log else out[r]
+        liars[n_run] = math.log(out[r]) if is_log else out[r]
+        gaps[n_run] = _liar_gap_nb(liars[n_run], sorted_g, liars, n_run)
     return out

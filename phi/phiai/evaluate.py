@@ -31,7 +31,7 @@ from phi.backtest.engine import (
     run_backtest_many,
 )
 from phi.backtest.segments import SegmentSweep
-from phi.indicators.batch import batch_inputs, batch_signals, has_batch
+from phi.indicators.batch import batch_inputs, batch_signals, fill_pieces, has_batch
 from phi.indicators.registry import compute_signal
 from phi.phiai.folds import FoldPlan
 from phi.phiai.stats import BlockSums, block_sums, pbo_splits, sharpes_per_period
@@ -114,8 +114,16 @@ class Evaluator:
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
         self._sweep: SegmentSweep | None = None
+        self._holdout_sweep: SegmentSweep | None = None
+        # What a score reads: the bars before the hold-out. A batched indicator's signals are
+        # computed on them alone (causal: the same values there as on all bars, tested by
+        # truncation in tests/indicators/test_batch.py), the hold-out's later for one set.
+        self._dev_bars = ohlcv.iloc[: plan.holdout_start]
+        self._dev_cache: dict[tuple[Any, ...], np.ndarray] = {}
         self._bars: dict[tuple[int, int], pd.DataFrame] = {}
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
+        #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
+        self._pieces: dict[str, dict[str, Any]] = {}
 
     def _slice(self, span: tuple[int, int]) -> pd.DataFrame:
         """Bars ``[a - 1, b)`` of a segment ``(a, b)`` (with its lead bar), cached."""
@@ -125,6 +133,20 @@ class Evaluator:
                 raise KeyError(span)
             self._bars[span] = self.ohlcv.iloc[a - 1 : b]
         return self._bars[span]
+
+    def prepare(self, name: str) -> None:
+        """Build what :meth:`score` would build lazily for ``name`` (its checked input columns,
+        the segment sweep), so that several threads may then score batches of it at once."""
+        if name not in self._inputs and has_batch(name):
+            self._inputs[name] = batch_inputs(name, self._dev_bars)
+        self._pieces.setdefault(name, {})
+        _ = self.sweep
+
+    def fill(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> None:
+        """Compute the raw pieces (moving averages) of ``param_sets`` the study lacks, on this
+        thread: :meth:`score` calls of these sets then only read them (after :meth:`prepare`)."""
+        if name in self._inputs:
+            fill_pieces(name, param_sets, self._inputs[name], self._pieces[name])
 
     def signal(self, name: str, params: Mapping[str, Any]) -> np.ndarray:
         """The signal of ``name`` at ``params`` on all bars (cached)."""
@@ -136,35 +158,59 @@ class Evaluator:
         return self.cache[key]
 
     def matrix(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """``(n_bars, m)`` signals of a batch; missing ones computed on ``n_jobs`` threads.
-
-        The transposed view of a C-contiguous ``(m, n_bars)`` array (what the engine takes
-        without a copy); a batch computed whole by one batch call is returned as computed.
-        """
+        """``(n_bars, m)`` signals of a batch on all bars; missing ones computed on ``n_jobs``
+        threads (the transposed view of a C-contiguous ``(m, n_bars)`` array)."""
         keys = [_key(name, p) for p in param_sets]
         missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for k, p in zip(keys, param_sets, strict=True):
             if k not in self.cache:
                 missing.setdefault(k, p)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
-            if name not in self._inputs:  # the frame's columns checked once per indicator
-                self._inputs[name] = batch_inputs(name, self.ohlcv)
-            block = batch_signals(name, self.ohlcv, list(missing.values()), self._inputs[name])
+            block = batch_signals(name, self.ohlcv, list(missing.values()))
             for j, k in enumerate(missing):
-                self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
-            if len(missing) == len(keys):  # every set new and distinct: block is the batch
-                return block
-        elif missing and self.n_jobs > 1:
+                self.cache[k] = block[:, j]
+        self._compute_missing(name, missing)
+        return np.stack([self.cache[k] for k in keys], axis=0).T
+
+    def _compute_missing(
+        self, name: str, missing: Mapping[tuple[Any, ...], Mapping[str, Any]]
+    ) -> None:
+        """Signals on all bars of an indicator without a batch implementation, on ``n_jobs``
+        threads."""
+        todo = {k: p for k, p in missing.items() if k not in self.cache}
+        if todo and self.n_jobs > 1:
             with ThreadPoolExecutor(self.n_jobs) as pool:
                 values = list(
-                    pool.map(lambda p: compute_signal(name, self.ohlcv, dict(p)), missing.values())
+                    pool.map(lambda p: compute_signal(name, self.ohlcv, dict(p)), todo.values())
                 )
-            for k, v in zip(missing, values, strict=True):
+            for k, v in zip(todo, values, strict=True):
                 self.cache[k] = v.to_numpy(dtype=np.float64)
-        for k, p in missing.items():  # one thread, no batch implementation
+        for k, p in todo.items():  # one thread
             if k not in self.cache:
                 self.signal(name, p)
-        return np.stack([self.cache[k] for k in keys], axis=0).T
+
+    def _scored(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """:meth:`matrix` for :meth:`score`: a batched indicator's signals on the bars before the
+        hold-out (:attr:`_dev_bars`; all bars without a hold-out), its moving averages kept
+        across batches, in a cache of their own; any other's on all bars (:meth:`matrix`)."""
+        if not has_batch(name):
+            return self.matrix(name, param_sets)[: len(self._dev_bars)]
+        if name not in self._inputs:  # the frame's columns checked once per indicator
+            self.prepare(name)
+        keys = [_key(name, p) for p in param_sets]
+        missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for k, p in zip(keys, param_sets, strict=True):
+            if k not in self._dev_cache:
+                missing.setdefault(k, p)
+        if missing:
+            block = batch_signals(
+                name, self._dev_bars, list(missing.values()), self._inputs[name], self._pieces[name]
+            )
+            for j, k in enumerate(missing):
+                self._dev_cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
+            if len(missing) == len(keys):  # every set new and distinct: block is the batch
+                return block
+        return np.stack([self._dev_cache[k] for k in keys], axis=0).T
 
     def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
         """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""
@@ -193,24 +239,27 @@ class Evaluator:
     @property
     def sweep(self) -> SegmentSweep:
         """Every fold segment and the development region (the last, with per-bar equity), each
-        with its lead bar, prepared once: one kernel call scores a whole batch on all of them."""
+        with its lead bar, on the bars before the hold-out, prepared once: one kernel call scores
+        a whole batch on all of them (a segment's bars and day ends are the same whatever bars
+        follow it)."""
         if self._sweep is None:
             a, b = self.plan.dev
-            h0, n = self.plan.holdout
-            spans = [*self.segments, self.plan.dev] + ([self.plan.holdout] if n > h0 else [])
+            spans = [*self.segments, self.plan.dev]
             self._sweep = SegmentSweep(
-                self.ohlcv, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
+                self._dev_bars, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
             )
         return self._sweep
 
     def holdout_metrics(self, sig: np.ndarray) -> dict[str, float]:
         """Compact metrics (:data:`~phi.backtest.engine.SWEEP_METRICS`) of the first column of
-        ``sig`` on the hold-out bars, started flat (as :meth:`run_segment` on the hold-out);
-        all nan when the plan keeps no hold-out."""
-        k = len(self.segments) + 1
-        if len(self.sweep.spans) <= k:
+        ``sig`` (all bars) on the hold-out bars, started flat (as :meth:`run_segment` on the
+        hold-out); all nan when the plan keeps no hold-out."""
+        h0, n = self.plan.holdout
+        if not n > h0:
             return dict.fromkeys(SWEEP_METRICS, math.nan)
-        stats, _ = self.sweep.run(sig[:, :1], [k])
+        if self._holdout_sweep is None:
+            self._holdout_sweep = SegmentSweep(self.ohlcv, [(h0 - 1, n)], self.cfg)
+        stats, _ = self._holdout_sweep.run(sig[:, :1])
         return {name: float(v) for name, v in zip(SWEEP_METRICS, stats[0, 0], strict=True)}
 
     def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
@@ -222,7 +271,7 @@ class Evaluator:
         """
         if not param_sets:
             return []
-        sig = self.matrix(name, param_sets)
+        sig = self._scored(name, param_sets)
         # Not the hold-out. Every bar simulated is at or after each candidate's warm-up (the plan
         # starts after the longest one), where the registry has checked the signal's range.
         # The development region's per-bar returns (its equity's first bar is the flat lead bar).

@@ -335,8 +335,8 @@ def oos_is_efficiency(oos: float, is_: float) -> float:
 
 
 def stability(
-    params: Sequence[Sequence[float]],
-    scores: Sequence[float],
+    params: Sequence[Sequence[float]] | np.ndarray,
+    scores: Sequence[float] | np.ndarray,
     best: int,
     spans: Sequence[float],
     radius: float = 0.1,

@@ -34,7 +34,7 @@ weight ramp shift slightly).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,16 @@ import numpy as np
 from phi.phiai._tpe_nb import build_nb, mixture_log_pdf_nb, propose_nb
 from phi.phiai.spaces import SearchSpace
 
-__all__ = ["N_EI_CANDIDATES", "BatchedTPE", "Parzen", "batch_sizes", "gamma", "parzen", "weights"]
+__all__ = [
+    "N_EI_CANDIDATES",
+    "BatchedTPE",
+    "Parzen",
+    "batch_sizes",
+    "gamma",
+    "parzen",
+    "run_pipelined",
+    "weights",
+]
 
 #: Candidates drawn from the below mixture per trial (Optuna's ``n_ei_candidates``).
 N_EI_CANDIDATES = 24
@@ -185,6 +194,11 @@ class BatchedTPE:
         self._x = np.empty((0, len(self._order)))
         self._y = np.empty(0)
 
+    @property
+    def n_told(self) -> int:
+        """Completed trials told so far."""
+        return int(self._y.size)
+
     def tell(self, params: Sequence[Mapping[str, Any]], values: Sequence[float]) -> None:
         """Record completed trials (finite objective values)."""
         if len(params) != len(values):
@@ -195,8 +209,16 @@ class BatchedTPE:
         )
         self._y = np.concatenate([self._y, np.asarray(values, dtype=np.float64)])
 
-    def ask(self, n: int) -> list[dict[str, int | float]]:
-        """``n`` parameter sets, all proposed from the history told so far."""
+    def ask(
+        self, n: int, pending: Sequence[Mapping[str, Any]] = ()
+    ) -> list[dict[str, int | float]]:
+        """``n`` parameter sets, all proposed from the history told so far.
+
+        ``pending``: parameter sets asked earlier and not told yet (trials still running); once
+        the model is in use they join the above group ahead of the batch's own running trials
+        (the constant liar), so a batch proposed while the previous one is evaluated spreads
+        away from it. Without them, the same numbers as before.
+        """
         if n <= 0:
             return []
         split = None
@@ -206,6 +228,9 @@ class BatchedTPE:
             below = np.zeros(y.size, dtype=bool)
             below[best] = True
             split = (self._x, below)
+        running = np.asarray(
+            [[float(p[q.name]) for q in self._order] for p in pending], dtype=np.float64
+        ).reshape(-1, len(self._order))
         chosen: dict[str, np.ndarray] = {}
         for k, p in enumerate(self._order):
             low, high = self.space.row_bounds(p, chosen, n)
@@ -213,7 +238,7 @@ class BatchedTPE:
             if split is None:
                 x = self._uniform(low, high, step)
             else:
-                x = self._propose(split[0][:, k], split[1], low, high, step)
+                x = self._propose(split[0][:, k], split[1], low, high, step, running[:, k])
             chosen[p.name] = np.where(low == high, low, x)
         cols = {
             p.name: np.rint(chosen[p.name]).astype(np.int64).tolist()
@@ -230,7 +255,13 @@ class BatchedTPE:
         return np.asarray(np.clip(low + np.round((x - low) / step) * step, low, high))
 
     def _propose(
-        self, obs: np.ndarray, below: np.ndarray, low: np.ndarray, high: np.ndarray, step: float
+        self,
+        obs: np.ndarray,
+        below: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        step: float,
+        pending: np.ndarray,
     ) -> np.ndarray:
         """Per row: the best of ``n_candidates`` draws from the below mixture by ``l/g``."""
         rows = low.size
@@ -252,5 +283,44 @@ class BatchedTPE:
                 1.0,
                 u_kernel,
                 u_quantile,
+                np.ascontiguousarray(pending),
             )
         )
+
+
+#: A running batch: the parameter sets that will be told (the pending ones) and a handle.
+Running = tuple[Sequence[Mapping[str, Any]], Any]
+
+
+def run_pipelined(
+    tpe: BatchedTPE,
+    sizes: Sequence[int],
+    start: Callable[[list[dict[str, int | float]], bool], Running],
+    finish: Callable[[Any], tuple[Sequence[Mapping[str, Any]], Sequence[float]]],
+    lag_from: int = 0,
+) -> None:
+    """A study of batches ``sizes``, each proposed while the one before it is evaluated once
+    the model has enough trials.
+
+    ``start(asked, busy)`` begins evaluating a batch and returns ``(pending, handle)``: the
+    parameter sets that will be told and a handle (``busy``: the next batch is asked before
+    this one is finished); ``finish(handle)`` waits for them and returns ``(params, values)``
+    to tell. Once ``tpe`` has ``max(n_startup, lag_from)`` trials told, batch ``k + 1`` is
+    asked before batch ``k`` is finished, with batch ``k``'s pending sets as running trials
+    (the constant liar of :meth:`BatchedTPE.ask`, as Optuna's TPE treats trials evaluated in
+    parallel); until then each batch is told before the next is asked (the same trials as
+    without a pipeline). The proposals depend on the seed, ``sizes``, ``lag_from`` and the
+    values alone, never on how long an evaluation takes.
+    """
+    running: Running | None = None
+    lag = max(tpe.n_startup, lag_from)
+    for i, size in enumerate(sizes):
+        if running is not None and tpe.n_told < lag:
+            tpe.tell(*finish(running[1]))  # the model has too few trials: wait for them
+            running = None
+        asked = tpe.ask(size, running[0] if running is not None else ())
+        if running is not None:
+            tpe.tell(*finish(running[1]))
+        running = start(asked, i + 1 < len(sizes) and tpe.n_told >= lag)
+    if running is not None:
+        tpe.tell(*finish(running[1]))

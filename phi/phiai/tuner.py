@@ -82,23 +82,6 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-#: Candidates per batch up to which an in-memory TPE study scores a batch on one numba thread.
-ONE_THREAD_BATCH = 64
-
-
-@contextlib.contextmanager
-def _numba_threads(n: int) -> Iterator[None]:
-    """Numba's parallel kernels launched from this thread use at most ``n`` threads inside."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, before)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
 @dataclass
 class TuneResult:
     """One indicator's tuning: best parameters, IS/OOS scores, every trial and the statistics."""
@@ -245,6 +228,7 @@ class PhiAITuner:
         self.plan: FoldPlan = make_folds(len(ohlcv), first, folds, scheme, holdout)
         self.evaluator = Evaluator(ohlcv, self.engine, self.plan, metric, n_jobs)
         self.log: list[_Trial] = []
+        self._labels: tuple[list[str], list[str]] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -346,24 +330,40 @@ class PhiAITuner:
     def _walk_forward(self, trials: Sequence[_Trial]) -> tuple[pd.DataFrame, float]:
         """Per fold: the feasible trial best on the train bars, scored on the test bars."""
         pool = [t for t in trials if t.feasible] or list(trials)
-        rows = []
-        idx = self.ohlcv.index
         is_folds = np.array([t.scores.is_folds for t in pool], dtype=np.float64)
-        for k, f in enumerate(self.plan.folds):
-            j = self._best_index(is_folds[:, k] if len(pool) else [])
-            t = pool[j]
-            rows.append(
-                {
-                    "fold": f.number,
-                    "train": f"{idx[f.train_start]:%Y-%m-%d}..{idx[f.train_end - 1]:%Y-%m-%d}",
-                    "test": f"{idx[f.train_end]:%Y-%m-%d}..{idx[f.test_end - 1]:%Y-%m-%d}",
-                    "params": dict(t.params),
-                    "is_score": t.scores.is_folds[k],
-                    "oos_score": t.scores.oos_folds[k],
-                }
+        best = [
+            pool[self._best_index(is_folds[:, k] if len(pool) else [])]
+            for k in range(len(self.plan.folds))
+        ]
+        train, test = self._fold_labels()
+        oos = [t.scores.oos_folds[k] for k, t in enumerate(best)]
+        frame = pd.DataFrame(
+            {
+                "fold": [f.number for f in self.plan.folds],
+                "train": train,
+                "test": test,
+                "params": [dict(t.params) for t in best],
+                "is_score": [t.scores.is_folds[k] for k, t in enumerate(best)],
+                "oos_score": oos,
+            }
+        )
+        return frame, nanmean(oos)
+
+    def _fold_labels(self) -> tuple[list[str], list[str]]:
+        """Each fold's train and test dates (``first..last``), formatted once per tuner."""
+        if self._labels is None:
+            idx = self.ohlcv.index
+            self._labels = (
+                [
+                    f"{idx[f.train_start]:%Y-%m-%d}..{idx[f.train_end - 1]:%Y-%m-%d}"
+                    for f in self.plan.folds
+                ],
+                [
+                    f"{idx[f.train_end]:%Y-%m-%d}..{idx[f.test_end - 1]:%Y-%m-%d}"
+                    for f in self.plan.folds
+                ],
             )
-        frame = pd.DataFrame(rows)
-        return frame, nanmean(frame["oos_score"].tolist())
+        return self._labels
 
     def _trial_frame(
         self,
@@ -667,35 +667,48 @@ class PhiAITuner:
         return self.storage is None and (points is not None or sampler in ("random", "tpe"))
 
     def _tune_tpe(self, name: str, space: SearchSpace, sizes: Sequence[int]) -> list[_Trial]:
-        """An in-memory TPE study: batches of ``sizes`` proposed from the trials told so far;
-        invalid parameter sets are not evaluated and not told (Optuna's failed trials);
-        infeasible ones are told the penalty, as in the Optuna path. A parameter set TPE proposes
-        again is a trial of its own (counted, told) with the scores simulated the first time."""
-        from phi.phiai.tpe import BatchedTPE
+        """An in-memory TPE study: batches of ``sizes``; invalid parameter sets are not
+        evaluated and not told (Optuna's failed trials); infeasible ones are told the penalty,
+        as in the Optuna path. A parameter set TPE proposes again is a trial of its own (counted,
+        told) with the scores simulated the first time.
+
+        Each batch is proposed while the one before it is scored
+        (:func:`~phi.phiai.tpe.run_pipelined`: from the trials told up to two batches back,
+        the previous batch's sets running, once the model is in use), and scored by a helper
+        thread and this one together (:class:`~phi.phiai.sharing.SharedScoring`). The trials
+        depend on the seed and ``sizes`` alone.
+        """
+        from phi.phiai.sharing import SharedScoring
+        from phi.phiai.tpe import SMALL_BATCHES_UNTIL, BatchedTPE, run_pipelined
 
         start = len(self.log)
         n_trials = sum(sizes)
         tpe = BatchedTPE(space, self.seed, _n_startup(n_trials), self.direction)
         seen: dict[tuple[Any, ...], TrialScores] = {}
-        done = 0
-        for size in sizes:
-            asked = tpe.ask(size)
-            valid = [p for p in asked if space.problem(p) is None]
-            keys = [tuple(p.values()) for p in valid]
-            new = {k: p for k, p in zip(keys, valid, strict=True) if k not in seen}
-            # A batch this small gains little from a second thread and pays a fork/join and
-            # OpenMP's spin-wait (a core busy ~1 ms after each parallel kernel) per kernel.
-            with _numba_threads(1 if len(new) <= ONE_THREAD_BATCH else 1 << 16):
-                scores = self.evaluator.score(name, list(new.values()))
-            seen.update(zip(new, scores, strict=True))
-            recorded = []
-            for p, k in zip(valid, keys, strict=True):
-                ok, why = self._feasibility(seen[k])
-                recorded.append(_Trial("tune", name, p, seen[k], ok, why))
-            self.log.extend(recorded)
-            tpe.tell(valid, self._objectives(recorded))
-            done += len(asked)
-            self._progress(f"tune {name}", done, n_trials)
+        done = [0]
+
+        with SharedScoring(self.evaluator, name) as scoring:
+
+            def begin(asked: list[dict[str, Any]], busy: bool) -> tuple[list[dict[str, Any]], Any]:
+                valid = [p for p in asked if space.problem(p) is None]
+                new = {k: p for p in valid if (k := tuple(p.values())) not in seen}
+                job = scoring.start(list(new.values()), busy)
+                return valid, (len(asked), valid, list(new), job)
+
+            def end(handle: Any) -> tuple[list[dict[str, Any]], list[float]]:
+                size, valid, new, job = handle
+                seen.update(zip(new, scoring.finish(job), strict=True))
+                recorded = []
+                for p in valid:
+                    s = seen[tuple(p.values())]
+                    ok, why = self._feasibility(s)
+                    recorded.append(_Trial("tune", name, p, s, ok, why))
+                self.log.extend(recorded)
+                done[0] += size
+                self._progress(f"tune {name}", done[0], n_trials)
+                return valid, self._objectives(recorded)
+
+            run_pipelined(tpe, sizes, begin, end, lag_from=SMALL_BATCHES_UNTIL)
         return self.log[start:]
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
@@ -713,8 +726,10 @@ class PhiAITuner:
         wf, oos = self._walk_forward(trials)
         is_score = float(is_mean[best])
         stats = self._luck_stats(bt.scores.returns, trials)
-        plist = [[float(t.params.get(p.name, 0)) for p in space.params] for t in trials]
-        stab, neighbours = st.stability(plist, is_mean.tolist(), best, space.spans)
+        plist = np.empty((len(trials), len(space.params)))  # one column per parameter
+        for k, p in enumerate(space.params):
+            plist[:, k] = [float(t.params.get(p.name, 0)) for t in trials]
+        stab, neighbours = st.stability(plist, is_mean, best, space.spans)
         stats.update(
             is_score=is_score,
             oos_score=oos,

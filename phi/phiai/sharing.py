@@ -1,0 +1,140 @@
+"""Score a batch on two threads: a helper thread and the caller, sharing its chunks.
+
+>>> with SharedScoring(evaluator, "dual_sma") as scoring:  # doctest: +SKIP
+...     job = scoring.start(param_sets)  # the helper thread starts on the first chunk
+...     ...  # the caller does other work (proposes the next batch)
+...     scores = scoring.finish(job)  # the caller scores the chunks left, then waits
+
+The numba kernels of a batch's signals and simulations release the GIL, so the two threads
+score at once; each runs numba's parallel kernels on one thread. Every candidate is simulated
+alone (its numbers never depend on the batch it comes with), so the scores are the same
+whichever thread takes which chunk, and the same as one :meth:`Evaluator.score` call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from phi.phiai.evaluate import Evaluator, TrialScores
+
+__all__ = ["CHUNK", "SharedScoring", "numba_threads"]
+
+#: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
+#: chunk of 16 costs little more per candidate than a whole batch.
+CHUNK = 16
+
+
+@contextlib.contextmanager
+def numba_threads(n: int) -> Iterator[None]:
+    """Numba's parallel kernels launched from this thread use at most ``n`` threads inside."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, before)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _one_numba_thread() -> None:
+    import numba
+
+    numba.set_num_threads(1)  # per thread: the helper's parallel kernels stay on it
+
+
+@dataclass
+class _Job:
+    chunks: list[list[Mapping[str, Any]]]
+    out: list[list[TrialScores] | None]
+    order: Iterator[int] = field(default_factory=itertools.count)
+    helper: Future[None] | None = None
+
+
+class SharedScoring:
+    """Scores batches of one indicator with a helper thread and the calling thread.
+
+    Parameters
+    ----------
+    evaluator : Evaluator
+    name : str
+        The indicator (its inputs and the segment sweep are prepared once, before any thread).
+    chunk : int, optional
+        Candidates per chunk (default :data:`CHUNK`); see :meth:`start`.
+    """
+
+    def __init__(self, evaluator: Evaluator, name: str, chunk: int | None = None) -> None:
+        self.evaluator = evaluator
+        self.name = name
+        self.chunk = max(1, CHUNK if chunk is None else chunk)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> SharedScoring:
+        self.evaluator.prepare(self.name)
+        self._pool = ThreadPoolExecutor(1, initializer=_one_numba_thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _split(
+        self, params: Sequence[Mapping[str, Any]], busy: bool
+    ) -> list[list[Mapping[str, Any]]]:
+        """Chunks in order: of ``chunk`` candidates (the simulation kernel's lock-step width,
+        where a candidate costs least), the last ``1.5 * chunk`` or fewer in two halves that
+        the threads share. A batch of ``chunk`` or fewer stays whole when the caller is
+        ``busy`` first (proposing: the helper scores it meanwhile), else it is halved:
+        16 -> 16 (busy) or 8 + 8, 32 -> 16 + 8 + 8, 40 -> 16 + 16 + 8."""
+        items = list(params)
+        half = max(1, self.chunk // 2)
+        sizes: list[int] = []
+        rest = len(items)
+        while rest > self.chunk + half:
+            sizes.append(self.chunk)
+            rest -= self.chunk
+        if rest > self.chunk:
+            sizes += [self.chunk, rest - self.chunk]
+        elif rest > half and not (busy and not sizes):
+            sizes += [rest - rest // 2, rest // 2]
+        elif rest:
+            sizes.append(rest)
+        out, i = [], 0
+        for n in sizes:
+            out.append(items[i : i + n])
+            i += n
+        return out
+
+    def _drain(self, job: _Job) -> None:
+        for i in job.order:  # itertools.count: each index handed out once, under the GIL
+            if i >= len(job.chunks):
+                return
+            job.out[i] = self.evaluator.score(self.name, job.chunks[i])
+
+    def start(self, params: Sequence[Mapping[str, Any]], busy: bool = False) -> _Job:
+        """Begin scoring ``params`` on the helper thread; ``busy``: the caller has other work
+        to do before :meth:`finish` (the chunks are cut for it)."""
+        chunks = self._split(params, busy)
+        job = _Job(chunks, [None] * len(chunks))
+        if len(chunks) > 1:  # the chunks' moving averages first: the threads only read them
+            self.evaluator.fill(self.name, params)
+        if chunks and self._pool is not None:
+            job.helper = self._pool.submit(self._drain, job)
+        return job
+
+    def finish(self, job: _Job) -> list[TrialScores]:
+        """Score the chunks nobody has taken yet on this thread, wait for the helper, and
+        return every candidate's scores in the order given to :meth:`start`."""
+        try:
+            with numba_threads(1):
+                self._drain(job)
+        finally:
+            if job.helper is not None:
+                job.helper.result()  # re-raises the helper's error
+        return [s for part in job.out if part is not None for s in part]
