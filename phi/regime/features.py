@@ -16,9 +16,12 @@ adjust=False) where the raw MAD is below ``mad_floor * mad_small_multiplier * un
 scale is floored at ``mad_floor * unit``, with ``unit = |median_W(x)|`` (1 where the median is
 0). The reference's floors were absolute, which flattened features whose values are ~1e-10 on
 daily bars (illiquidity, d_lambda) to a constant 0. Warm-up rows are NaN. The windows' median
-and MAD are those of the values rounded to float32 (twice the SIMD width; a z-score moves by
-about 6e-8 |median| / scale against exact order statistics, :mod:`phi.regime._robust_nb`); so are the 200-bar
-volume median and MAD of ``volume_zscore`` (whole volumes below 2^24 are exact in float32).
+and MAD are those of the values rounded to float32, refreshed every 6 bars
+(:data:`phi.regime._robust_nb.REFRESH`; the bars in between use the last median and MAD with
+their own value and EWMA scale; the z-scores start and are NaN on the same bars as with a
+refresh on every bar; :mod:`phi.regime._robust_nb`). The 200-bar volume median and MAD of
+``volume_zscore`` are those of the float32-rounded volumes on every bar (whole volumes below
+2^24 are exact in float32).
 """
 
 from __future__ import annotations
