@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class _Job:
     out: list[list[TrialScores] | None]
     order: Iterator[int] = field(default_factory=itertools.count)
     helper: Future[None] | None = None
+    filled: threading.Event = field(default_factory=threading.Event)
 
 
 class SharedScoring:
@@ -117,21 +119,31 @@ class SharedScoring:
                 return
             job.out[i] = self.evaluator.score(self.name, job.chunks[i])
 
+    def _help(self, job: _Job, params: Sequence[Mapping[str, Any]]) -> None:
+        """The helper's part: the batch's new moving averages first (the chunks then only read
+        them), then chunks until none is left."""
+        try:
+            self.evaluator.fill(self.name, params)
+        finally:
+            job.filled.set()
+        self._drain(job)
+
     def start(self, params: Sequence[Mapping[str, Any]], busy: bool = False) -> _Job:
         """Begin scoring ``params`` on the helper thread; ``busy``: the caller has other work
         to do before :meth:`finish` (the chunks are cut for it)."""
         chunks = self._split(params, busy)
         job = _Job(chunks, [None] * len(chunks))
-        if len(chunks) > 1:  # the chunks' moving averages first: the threads only read them
-            self.evaluator.fill(self.name, params)
         if chunks and self._pool is not None:
-            job.helper = self._pool.submit(self._drain, job)
+            job.helper = self._pool.submit(self._help, job, params)
+        else:
+            job.filled.set()
         return job
 
     def finish(self, job: _Job) -> list[TrialScores]:
         """Score the chunks nobody has taken yet on this thread, wait for the helper, and
         return every candidate's scores in the order given to :meth:`start`."""
         try:
+            job.filled.wait()
             with numba_threads(1):
                 self._drain(job)
         finally:
