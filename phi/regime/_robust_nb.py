@@ -328,8 +328,8 @@ def robust_z_cols_f32_nb(
     the window's float32-rounded values refreshed every ``refresh`` bars (see the module doc;
     ``refresh=1``: every bar, the values of the per-bar kernels on the rounded values). A
     C-ordered (bars, columns) float64 array."""
-    if refresh < 1:
-        raise ValueError(f"refresh must be >= 1, got {refresh}")
+    if refresh < 1 or window < 1:
+        raise ValueError(f"window and refresh must be >= 1, got {window} and {refresh}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"x must be a (bars, columns) array, got {x.ndim} dimension(s)")

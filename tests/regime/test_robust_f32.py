@@ -216,8 +216,10 @@ def test_sorting_network_sorts(size: int) -> None:
 
 
 def test_bad_refresh_and_shape() -> None:
-    with pytest.raises(ValueError, match="refresh must be >= 1"):
+    with pytest.raises(ValueError, match="window and refresh must be >= 1"):
         robust_z_cols_f32_nb(np.zeros((5, 1)), 3, 1, 0.1, 0.1, 0.1, refresh=0)
+    with pytest.raises(ValueError, match="window and refresh must be >= 1"):
+        robust_z_cols_f32_nb(np.zeros((5, 1)), 0, 1, 0.1, 0.1, 0.1)
     with pytest.raises(ValueError, match=r"\(bars, columns\)"):
         robust_z_cols_f32_nb(np.zeros(5), 3, 1, 0.1, 0.1, 0.1)
 
