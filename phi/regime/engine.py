@@ -350,11 +350,13 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     dname = cfg.probability.direction_feature
     direction = (raw_a if cfg.probability.direction_raw else z)[:, col[dname]].copy()
     lazy_raw = np.array(raw_a[:, nu:], order="F")  # a copy: raw_a is freed below
+    returns = raw_a[:, col["log_return"]].copy()  # the levels' and the gate's log returns too
     raw = _f32(raw_a[:, [col[f] for f in names]]) if keep else None
     del raw_a
     signals = expert_signal_array(ohlcv, experts) if experts is not None else None
-    gate = volume_gate(ohlcv, cfg.levels)
-    lv = level_features(ohlcv, cfg.levels)
+    gate = volume_gate(ohlcv, cfg.levels, returns)
+    lv = level_features(ohlcv, cfg.levels, returns)
+    del returns
     lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
     vol = np.array([col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu], dtype=np.int64)

@@ -79,15 +79,26 @@ def _slots(index: pd.Index) -> tuple[np.ndarray, int]:
     return code[minutes], max(int(present.sum()), 1)
 
 
-def log_returns(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarray:
-    """Log close-to-close returns divided by their causal time-of-day volatility factor."""
-    lc = lc or LevelConfig()
+def _log_returns(ohlcv: pd.DataFrame, returns: np.ndarray | None) -> np.ndarray:
+    """``returns`` if given (the caller's ``ln(c_t / c_(t-1))``, NaN on bar 0), else computed."""
+    if returns is not None:
+        return returns
     c = ohlcv["close"].to_numpy(dtype=np.float64)
     r = np.full(c.shape, np.nan)
     r[1:] = np.log(c[1:] / c[:-1])
+    return r
+
+
+def log_returns(
+    ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
+) -> np.ndarray:
+    """Log close-to-close returns divided by their causal time-of-day volatility factor
+    (``returns``: the plain log returns, if the caller has them; not modified)."""
+    lc = lc or LevelConfig()
+    r = _log_returns(ohlcv, returns)
     slot, n_slots = _slots(ohlcv.index)
     if n_slots == 1:
-        return r
+        return r if returns is None else r.copy()  # never the caller's array
     return _nb.deseason_nb(r, slot, n_slots, 2.0 / (lc.season_span + 1.0))
 
 
@@ -218,22 +229,23 @@ def _direction_levels_nb(
         out[4, t] = p if p != p else (0.0 if p <= 0.0 else p)
 
 
-def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.DataFrame:
-    """The level features of the module doc (NaN while a window has under half its bars)."""
+def level_features(
+    ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The level features of the module doc (NaN while a window has under half its bars).
+    ``returns``: the log close-to-close returns (NaN on bar 0), if the caller has them."""
     lc = lc or LevelConfig()
     spans = (2.0 / (lc.vol_fast + 1.0), 2.0 / (lc.vol_slow + 1.0), 2.0 / (lc.vol_ref + 1.0))
-    fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc), *spans, lc.jump_clip, lc.vol_slow)
-    c = ohlcv["close"].to_numpy(dtype=np.float64)
-    raw = np.full(c.shape, np.nan)
-    raw[1:] = np.log(c[1:] / c[:-1])
+    raw = _log_returns(ohlcv, returns)
+    fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc, raw), *spans, lc.jump_clip, lc.vol_slow)
     r = _nb.vol_levels_nb(raw, *spans, lc.jump_clip)[2]
     names = level_names(lc)
-    out = np.empty((len(names), len(c)))  # rows = features: out.T is (bars, features), F-order
+    out = np.empty((len(names), len(raw)))  # rows = features: out.T is (bars, features), F-order
     row = {k: i for i, k in enumerate(names)}
     for w in lc.er:
         out[row[f"lvl_er_{w}"]] = _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
     w = lc.trend_window
-    direction = np.empty((5, len(c)))
+    direction = np.empty((5, len(raw)))
     _direction_levels_nb(r, np.cumsum(np.nan_to_num(r, nan=0.0)), w, lc.vr_long, lc.short_window, direction)
     for i, k in enumerate((f"lvl_abs_t_{w}", f"lvl_vr_5_{w}", f"lvl_vr_10_{lc.vr_long}", f"lvl_ac1_{w}", "lvl_rev")):
         out[row[k]] = direction[i]
@@ -246,16 +258,16 @@ def level_features(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> pd.Dat
     return pd.DataFrame(out.T, index=ohlcv.index, columns=list(names), copy=False)
 
 
-def volume_gate(ohlcv: pd.DataFrame, lc: LevelConfig | None = None) -> np.ndarray:
-    """Per-bar weight in [0, 1] of the volume features (see the module doc)."""
+def volume_gate(
+    ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-bar weight in [0, 1] of the volume features (see the module doc). ``returns``: the
+    log close-to-close returns (NaN on bar 0), if the caller has them."""
     lc = lc or LevelConfig()
     v = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
-    c = ohlcv["close"].to_numpy(dtype=np.float64)
     ok = np.isfinite(v) & (v > 0)
     lv = np.where(ok, np.log(np.where(ok, v, 1.0)), np.nan)
-    a = np.full(c.shape, np.nan)
-    a[1:] = np.abs(np.log(c[1:] / c[:-1]))
-    a = np.where(ok, a, np.nan)
+    a = np.where(ok, np.abs(_log_returns(ohlcv, returns)), np.nan)
     lv = np.where(np.isnan(a), np.nan, lv)
     return _volume_gate_nb(lv, a, lc.volume_window, lc.volume_corr_floor, lc.volume_corr_full)
 

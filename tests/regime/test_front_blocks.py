@@ -58,6 +58,9 @@ def test_run_equals_the_whole_array_pipeline_across_blocks(cfg_name: str) -> Non
     k = res.warmup
     with np.errstate(over="ignore"):
         np.testing.assert_array_equal(res.features.to_numpy(), z.astype(np.float32))
+        # the levels and the gate read the raw features' log returns: the same as their own
+        np.testing.assert_array_equal(res.levels.to_numpy(), level_features(df, cfg.levels).to_numpy().astype(np.float32))
+    np.testing.assert_array_equal(res.volume_gate.to_numpy(), volume_gate(df, cfg.levels))
     for got, want in ((res.node_probs, node_p), (res.regime_probs, regimes), (res.weights, weights), (res.mix, mixed)):
         tol = 1e-12 if want.dtype == np.float64 else 1e-7  # node_probs and weights are float32
         np.testing.assert_allclose(got.to_numpy()[k:], want[k:], rtol=tol, atol=tol)
