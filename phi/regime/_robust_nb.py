@@ -219,6 +219,8 @@ def _robust_z_lanes_nb(
     s[0] = -np.inf
     ring = np.full((w, LANES), np.inf, dtype=np.float32)  # the window in time order (NaN: +inf)
     ring_ok = np.zeros((w, LANES), dtype=np.int64)  # 1 where the ring holds a value
+    ring_flat = ring.reshape(-1)
+    window_rows = s.reshape(-1)[LANES : LANES * (w + 1)]  # rows 1..w of s
     cnt = np.zeros(LANES, dtype=np.int64)
     valid = np.zeros(LANES, dtype=np.bool_)  # the lane's last refresh had >= minp values
     due = np.zeros(LANES, dtype=np.bool_)
@@ -262,9 +264,8 @@ def _robust_z_lanes_nb(
                 valid[c] = valid[c] & enough
                 any_due |= due[c]
             if any_due:
-                for r in range(w):
-                    for c in range(LANES):
-                        s[r + 1, c] = ring[r, c]
+                for i in range(w * LANES):  # flat: the 2-D copy is ~4x slower
+                    window_rows[i] = ring_flat[i]
                 _sort_lanes_nb(s, ci, cj)
                 cn = cnt[0]
                 same = True
