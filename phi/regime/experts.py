@@ -56,16 +56,30 @@ def expert_warmup(names: list[str]) -> int:
 
 
 def expert_signal_array(ohlcv: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts)."""
+    """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts).
+
+    A registry indicator with an array implementation in :data:`phi.indicators.batch.BATCHED`
+    (and its ``compute`` unchanged) is computed by it on the frame's columns, extracted once for
+    all experts: the same kernels and maps as its ``compute``, bit for bit, without the pandas
+    frames in between (~25 % of this stage); any other indicator through its ``compute``."""
+    from phi.indicators.batch import BATCHED
     from phi.indicators.registry import get_indicator
 
     out = np.empty((len(names), len(ohlcv))).T  # column-major: each signal written in one run
+    cols: dict[str, np.ndarray] = {}
     for j, name in enumerate(names):
         if name in LOCAL_EXPERTS:
             out[:, j] = LOCAL_EXPERTS[name][0](ohlcv)
-        else:
-            spec = get_indicator(name)
+            continue
+        spec = get_indicator(name)
+        entry = BATCHED.get(name)
+        if entry is None or spec.compute != entry[0]:
             out[:, j] = spec.compute(ohlcv, **spec.defaults).to_numpy(dtype=np.float64)
+            continue
+        for c in spec.inputs:
+            if c not in cols:
+                cols[c] = np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64))
+        out[:, j] = entry[1](cols, [spec.resolve(spec.defaults)])[0]
     return out
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from phi.indicators.registry import get_indicator
 from phi.indicators.signals import rms_scale
 from phi.regime.config import MFTConfig
 from phi.regime.experts import _VPD_WINDOW, LOCAL_EXPERTS, expert_signal_array, expert_signals
 from tests.conftest import make_ohlcv
+from tests.indicators import frames
 
 
 def _vpd_pandas(df: pd.DataFrame) -> np.ndarray:
@@ -39,8 +41,11 @@ def test_vol_profile_dev_matches_pandas_rolling_sums() -> None:
     assert (got[230:260] == 0.0).all()
 
 
-def test_signal_array_is_the_registry_signals() -> None:
-    df = make_ohlcv(700, 2)
+@pytest.mark.parametrize("maker", ["ohlcv", "zero_volume", "gaps", "partly_flat", "flat"])
+def test_signal_array_is_the_registry_signals(maker: str) -> None:
+    """The array path (the indicators' batch implementations on the frame's columns) gives
+    each registry indicator's ``compute`` output bit for bit, also on degenerate frames."""
+    df = make_ohlcv(700, 2) if maker == "ohlcv" else getattr(frames, maker)(700)
     names = list(MFTConfig().experts.validity)
     arr = expert_signal_array(df, names)
     assert arr.flags.f_contiguous and arr.shape == (len(df), len(names))
