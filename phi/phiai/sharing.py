@@ -23,7 +23,7 @@ from typing import Any
 
 from phi.phiai.evaluate import Evaluator, TrialScores
 
-__all__ = ["CHUNK", "SharedScoring", "numba_threads"]
+__all__ = ["CHUNK", "SharedScoring", "numba_threads", "one_numba_thread"]
 
 #: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
 #: chunk of 16 costs little more per candidate than a whole batch.
@@ -43,7 +43,9 @@ def numba_threads(n: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-def _one_numba_thread() -> None:
+def one_numba_thread() -> None:
+    """Numba's parallel kernels launched from this thread run on it alone (a thread pool's
+    initializer: the setting is per thread)."""
     import numba
 
     numba.set_num_threads(1)  # per thread: the helper's parallel kernels stay on it
@@ -78,7 +80,7 @@ class SharedScoring:
 
     def __enter__(self) -> SharedScoring:
         self.evaluator.prepare(self.name)
-        self._pool = ThreadPoolExecutor(1, initializer=_one_numba_thread)
+        self._pool = ThreadPoolExecutor(1, initializer=one_numba_thread)
         return self
 
     def __exit__(self, *exc: object) -> None:
