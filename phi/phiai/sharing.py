@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from phi.indicators.batch import has_batch
 from phi.phiai.evaluate import Evaluator, TrialScores
 
 __all__ = ["CHUNK", "SharedScoring", "numba_threads", "one_numba_thread"]
@@ -76,6 +77,9 @@ class SharedScoring:
         self.evaluator = evaluator
         self.name = name
         self.chunk = max(1, CHUNK if chunk is None else chunk)
+        # Only a batched indicator's chunks are scored on two threads at once (its kernels are
+        # made for it); any other's batch stays one chunk, its signals computed as before.
+        self.split = has_batch(name)
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> SharedScoring:
@@ -97,6 +101,8 @@ class SharedScoring:
         ``busy`` first (proposing: the helper scores it meanwhile), else it is halved:
         16 -> 16 (busy) or 8 + 8, 32 -> 16 + 8 + 8, 40 -> 16 + 16 + 8."""
         items = list(params)
+        if not self.split:
+            return [items] if items else []
         half = max(1, self.chunk // 2)
         sizes: list[int] = []
         rest = len(items)

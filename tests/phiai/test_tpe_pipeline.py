@@ -227,3 +227,17 @@ def test_moving_averages_kept_across_batches_give_the_same_signals(name):
         t.join()
     for k in (0, 1):
         assert np.array_equal(out[k], batch_signals(name, df, sets[k::2]), equal_nan=True)
+
+
+def test_an_indicator_without_a_batch_is_scored_in_one_chunk():
+    """Its signals come from compute_signal per set: never computed on two threads at once."""
+    df = random_walk(700, seed=44)
+    plan = make_folds(len(df), 130, 3, "rolling", 0.2)
+    ev = Evaluator(df, EngineConfig(), plan, "sharpe")
+    space = search_space("channel_breakout")
+    sets = [p for p in space.optuna_random(2, 40) if space.problem(p) is None]
+    with sharing.SharedScoring(ev, "channel_breakout") as scoring:
+        job = scoring.start(sets, False)
+        assert len(job.chunks) == 1
+        got = scoring.finish(job)
+    _same(got, Evaluator(df, EngineConfig(), plan, "sharpe").score("channel_breakout", sets))
