@@ -296,31 +296,40 @@ def run_pipelined(
     tpe: BatchedTPE,
     sizes: Sequence[int],
     start: Callable[[list[dict[str, int | float]], bool], Running],
-    finish: Callable[[Any], tuple[Sequence[Mapping[str, Any]], Sequence[float]]],
+    finish: Callable[[Any], Any],
     lag_from: int = 0,
+    record: Callable[[Any], tuple[Sequence[Mapping[str, Any]], Sequence[float]]] | None = None,
 ) -> None:
     """A study of batches ``sizes``, each proposed while the one before it is evaluated once
     the model has enough trials.
 
     ``start(asked, busy)`` begins evaluating a batch and returns ``(pending, handle)``: the
     parameter sets that will be told and a handle (``busy``: the next batch is asked before
-    this one is finished); ``finish(handle)`` waits for them and returns ``(params, values)``
-    to tell. Once ``tpe`` has ``max(n_startup, lag_from)`` trials told, batch ``k + 1`` is
-    asked before batch ``k`` is finished, with batch ``k``'s pending sets as running trials
-    (the constant liar of :meth:`BatchedTPE.ask`, as Optuna's TPE treats trials evaluated in
-    parallel); until then each batch is told before the next is asked (the same trials as
-    without a pipeline). The proposals depend on the seed, ``sizes``, ``lag_from`` and the
-    values alone, never on how long an evaluation takes.
+    this one is finished); ``finish(handle)`` waits for the evaluation and ``record`` of what it
+    returned gives ``(params, values)`` to tell (without ``record``: ``finish`` returns them).
+    The next batch is started between the two, so that recording overlaps its evaluation.
+    Once ``tpe`` has ``max(n_startup, lag_from)`` trials told, batch ``k + 1`` is asked before
+    batch ``k`` is finished, with batch ``k``'s pending sets as running trials (the constant
+    liar of :meth:`BatchedTPE.ask`, as Optuna's TPE treats trials evaluated in parallel);
+    until then each batch is told before the next is asked (the same trials as without a
+    pipeline). The proposals depend on the seed, ``sizes``, ``lag_from`` and the values alone,
+    never on how long an evaluation takes.
     """
+    rec = record if record is not None else (lambda done: done)
     running: Running | None = None
     lag = max(tpe.n_startup, lag_from)
     for i, size in enumerate(sizes):
         if running is not None and tpe.n_told < lag:
-            tpe.tell(*finish(running[1]))  # the model has too few trials: wait for them
+            tpe.tell(*rec(finish(running[1])))  # the model has too few trials: wait for them
             running = None
         asked = tpe.ask(size, running[0] if running is not None else ())
+        told = tpe.n_told
+        done = None
         if running is not None:
-            tpe.tell(*finish(running[1]))
-        running = start(asked, i + 1 < len(sizes) and tpe.n_told >= lag)
+            done = finish(running[1])
+            told += len(running[0])
+        running = start(asked, i + 1 < len(sizes) and told >= lag)
+        if done is not None:
+            tpe.tell(*rec(done))
     if running is not None:
-        tpe.tell(*finish(running[1]))
+        tpe.tell(*rec(finish(running[1])))

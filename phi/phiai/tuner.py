@@ -699,9 +699,13 @@ class PhiAITuner:
                 job = scoring.start(list(new.values()), busy)
                 return valid, (len(asked), valid, list(new), job)
 
-            def end(handle: Any) -> tuple[list[dict[str, Any]], list[float]]:
+            def end(handle: Any) -> tuple[int, list[dict[str, Any]]]:
                 size, valid, new, job = handle
                 seen.update(zip(new, scoring.finish(job), strict=True))
+                return size, valid
+
+            def record(done_batch: tuple[int, list[dict[str, Any]]]) -> tuple[Any, list[float]]:
+                size, valid = done_batch  # while the next batch is scored
                 recorded = []
                 for p in valid:
                     s = seen[tuple(p.values())]
@@ -712,7 +716,7 @@ class PhiAITuner:
                 self._progress(f"tune {name}", done[0], n_trials)
                 return valid, self._objectives(recorded)
 
-            run_pipelined(tpe, sizes, begin, end, lag_from=SMALL_BATCHES_UNTIL)
+            run_pipelined(tpe, sizes, begin, end, SMALL_BATCHES_UNTIL, record)
         return self.log[start:]
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
