@@ -114,12 +114,6 @@ class Evaluator:
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
         self._sweep: SegmentSweep | None = None
-        self._holdout_sweep: SegmentSweep | None = None
-        # What a score reads: the bars before the hold-out. A batched indicator's signals are
-        # computed on them alone (causal: the same values there as on all bars, tested by
-        # truncation in tests/indicators/test_batch.py), the hold-out's later for one set.
-        self._dev_bars = ohlcv.iloc[: plan.holdout_start]
-        self._dev_cache: dict[tuple[Any, ...], np.ndarray] = {}
         self._bars: dict[tuple[int, int], pd.DataFrame] = {}
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
         #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
@@ -138,7 +132,7 @@ class Evaluator:
         """Build what :meth:`score` would build lazily for ``name`` (its checked input columns,
         the segment sweep), so that several threads may then score batches of it at once."""
         if name not in self._inputs and has_batch(name):
-            self._inputs[name] = batch_inputs(name, self._dev_bars)
+            self._inputs[name] = batch_inputs(name, self.ohlcv)
         self._pieces.setdefault(name, {})
         _ = self.sweep
 
@@ -190,27 +184,26 @@ class Evaluator:
                 self.signal(name, p)
 
     def _scored(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """:meth:`matrix` for :meth:`score`: a batched indicator's signals on the bars before the
-        hold-out (:attr:`_dev_bars`; all bars without a hold-out), its moving averages kept
-        across batches, in a cache of their own; any other's on all bars (:meth:`matrix`)."""
+        """:meth:`matrix` for :meth:`score`: a batched indicator's moving averages kept across
+        batches (:meth:`fill`), its input columns checked once."""
         if not has_batch(name):
-            return self.matrix(name, param_sets)[: len(self._dev_bars)]
+            return self.matrix(name, param_sets)
         if name not in self._inputs:  # the frame's columns checked once per indicator
             self.prepare(name)
         keys = [_key(name, p) for p in param_sets]
         missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for k, p in zip(keys, param_sets, strict=True):
-            if k not in self._dev_cache:
+            if k not in self.cache:
                 missing.setdefault(k, p)
         if missing:
             block = batch_signals(
-                name, self._dev_bars, list(missing.values()), self._inputs[name], self._pieces[name]
+                name, self.ohlcv, list(missing.values()), self._inputs[name], self._pieces[name]
             )
             for j, k in enumerate(missing):
-                self._dev_cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
+                self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
             if len(missing) == len(keys):  # every set new and distinct: block is the batch
                 return block
-        return np.stack([self._dev_cache[k] for k in keys], axis=0).T
+        return np.stack([self.cache[k] for k in keys], axis=0).T
 
     def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
         """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""
@@ -239,27 +232,24 @@ class Evaluator:
     @property
     def sweep(self) -> SegmentSweep:
         """Every fold segment and the development region (the last, with per-bar equity), each
-        with its lead bar, on the bars before the hold-out, prepared once: one kernel call scores
-        a whole batch on all of them (a segment's bars and day ends are the same whatever bars
-        follow it)."""
+        with its lead bar, prepared once: one kernel call scores a whole batch on all of them."""
         if self._sweep is None:
             a, b = self.plan.dev
-            spans = [*self.segments, self.plan.dev]
+            h0, n = self.plan.holdout
+            spans = [*self.segments, self.plan.dev] + ([self.plan.holdout] if n > h0 else [])
             self._sweep = SegmentSweep(
-                self._dev_bars, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
+                self.ohlcv, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
             )
         return self._sweep
 
     def holdout_metrics(self, sig: np.ndarray) -> dict[str, float]:
         """Compact metrics (:data:`~phi.backtest.engine.SWEEP_METRICS`) of the first column of
-        ``sig`` (all bars) on the hold-out bars, started flat (as :meth:`run_segment` on the
-        hold-out); all nan when the plan keeps no hold-out."""
-        h0, n = self.plan.holdout
-        if not n > h0:
+        ``sig`` on the hold-out bars, started flat (as :meth:`run_segment` on the hold-out);
+        all nan when the plan keeps no hold-out."""
+        k = len(self.segments) + 1
+        if len(self.sweep.spans) <= k:
             return dict.fromkeys(SWEEP_METRICS, math.nan)
-        if self._holdout_sweep is None:
-            self._holdout_sweep = SegmentSweep(self.ohlcv, [(h0 - 1, n)], self.cfg)
-        stats, _ = self._holdout_sweep.run(sig[:, :1])
+        stats, _ = self.sweep.run(sig[:, :1], [k])
         return {name: float(v) for name, v in zip(SWEEP_METRICS, stats[0, 0], strict=True)}
 
     def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
