@@ -676,11 +676,12 @@ class PhiAITuner:
         as in the Optuna path. A parameter set TPE proposes again is a trial of its own (counted,
         told) with the scores simulated the first time.
 
-        Each batch is proposed while the one before it is scored
-        (:func:`~phi.phiai.tpe.run_pipelined`: from the trials told up to two batches back,
-        the previous batch's sets running, once the model is in use), and scored by a helper
-        thread and this one together (:class:`~phi.phiai.sharing.SharedScoring`). The trials
-        depend on the seed and ``sizes`` alone.
+        After the first 64 trials, each batch is proposed while the one before it is scored
+        (:func:`~phi.phiai.tpe.run_pipelined`: from the trials told up to the batch before
+        that one, the running batch's sets as running trials), and its trials are recorded
+        while the next one is scored; each batch is scored by a helper thread and this one
+        together (:class:`~phi.phiai.sharing.SharedScoring`). The trials depend on the seed and
+        ``sizes`` alone.
         """
         from phi.phiai.sharing import SharedScoring
         from phi.phiai.tpe import SMALL_BATCHES_UNTIL, BatchedTPE, run_pipelined
