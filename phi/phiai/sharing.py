@@ -6,7 +6,8 @@
 ...     scores = scoring.finish(job)  # the caller scores the chunks left, then waits
 
 The numba kernels of a batch's signals and simulations release the GIL, so the two threads
-score at once; each runs numba's parallel kernels on one thread. Every candidate is simulated
+score at once (a batch is cut in chunks only where its signals are one kernel call,
+:data:`ONE_KERNEL`); each runs numba's parallel kernels on one thread. Every candidate is simulated
 alone (its numbers never depend on the batch it comes with), so the scores are the same
 whichever thread takes which chunk, and the same as one :meth:`Evaluator.score` call.
 """
@@ -24,8 +25,10 @@ from typing import Any
 from phi.indicators.batch import has_batch
 from phi.phiai.evaluate import Evaluator, TrialScores
 
-__all__ = ["CHUNK", "SharedScoring", "numba_threads", "one_numba_thread"]
+__all__ = ["CHUNK", "ONE_KERNEL", "SharedScoring", "numba_threads", "one_numba_thread"]
 
+#: Indicators whose batch signals come from one kernel call for all sets (no GIL held).
+ONE_KERNEL = frozenset({"dual_sma", "ema_crossover"})
 #: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
 #: chunk of 16 costs little more per candidate than a whole batch.
 CHUNK = 16
@@ -77,9 +80,11 @@ class SharedScoring:
         self.evaluator = evaluator
         self.name = name
         self.chunk = max(1, CHUNK if chunk is None else chunk)
-        # Only a batched indicator's chunks are scored on two threads at once (its kernels are
-        # made for it); any other's batch stays one chunk, its signals computed as before.
-        self.split = has_batch(name)
+        # Only where a batch's signals are one kernel call (the crossovers) are its chunks
+        # scored on two threads at once: the other batch implementations loop over the sets in
+        # Python (the threads would take turns on the GIL) and an indicator without one calls
+        # compute_signal per set; their batch stays one chunk, scored while the caller proposes.
+        self.split = name in ONE_KERNEL and has_batch(name)
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> SharedScoring:

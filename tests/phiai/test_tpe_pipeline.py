@@ -229,8 +229,9 @@ def test_moving_averages_kept_across_batches_give_the_same_signals(name):
         assert np.array_equal(out[k], batch_signals(name, df, sets[k::2]), equal_nan=True)
 
 
-def test_an_indicator_without_a_batch_is_scored_in_one_chunk():
-    """Its signals come from compute_signal per set: never computed on two threads at once."""
+def test_an_indicator_without_a_one_kernel_batch_is_scored_in_one_chunk():
+    """Signals from compute_signal per set (or a Python loop over the sets) are never computed
+    on two threads at once."""
     df = random_walk(700, seed=44)
     plan = make_folds(len(df), 130, 3, "rolling", 0.2)
     ev = Evaluator(df, EngineConfig(), plan, "sharpe")
@@ -241,3 +242,5 @@ def test_an_indicator_without_a_batch_is_scored_in_one_chunk():
         assert len(job.chunks) == 1
         got = scoring.finish(job)
     _same(got, Evaluator(df, EngineConfig(), plan, "sharpe").score("channel_breakout", sets))
+    with sharing.SharedScoring(ev, "macd") as scoring:
+        assert len(scoring.start([{"fast": 5, "slow": 20, "signal": 5}] * 40, False).chunks) == 1
