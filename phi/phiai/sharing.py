@@ -30,7 +30,7 @@ __all__ = ["CHUNK", "ONE_KERNEL", "SharedScoring", "numba_threads", "one_numba_t
 #: Indicators whose batch signals come from one kernel call for all sets (no GIL held).
 ONE_KERNEL = frozenset({"dual_sma", "ema_crossover"})
 #: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
-#: chunk of 16 costs little more per candidate than a whole batch.
+#: chunk of 16 costs little more per candidate than a whole batch (and one of 8 as much as 16).
 CHUNK = 16
 
 
@@ -97,34 +97,16 @@ class SharedScoring:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _split(
-        self, params: Sequence[Mapping[str, Any]], busy: bool
-    ) -> list[list[Mapping[str, Any]]]:
-        """Chunks in order: of ``chunk`` candidates (the simulation kernel's lock-step width,
-        where a candidate costs least), the last ``1.5 * chunk`` or fewer in two halves that
-        the threads share. A batch of ``chunk`` or fewer stays whole when the caller is
-        ``busy`` first (proposing: the helper scores it meanwhile), else it is halved:
-        16 -> 16 (busy) or 8 + 8, 32 -> 16 + 8 + 8, 40 -> 16 + 16 + 8."""
+    def _split(self, params: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+        """Chunks in order, each a whole number of ``chunk`` candidates (the simulation
+        kernel's lock-step width: a smaller chunk costs as much as a full one), the rest in the
+        last: 16 -> 16, 32 -> 16 + 16, 40 -> 16 + 24; one chunk if the batch is not split."""
         items = list(params)
-        if not self.split:
+        if not self.split or len(items) < 2 * self.chunk:
             return [items] if items else []
-        half = max(1, self.chunk // 2)
-        sizes: list[int] = []
-        rest = len(items)
-        while rest > self.chunk + half:
-            sizes.append(self.chunk)
-            rest -= self.chunk
-        if rest > self.chunk:
-            sizes += [self.chunk, rest - self.chunk]
-        elif rest > half and not (busy and not sizes):
-            sizes += [rest - rest // 2, rest // 2]
-        elif rest:
-            sizes.append(rest)
-        out, i = [], 0
-        for n in sizes:
-            out.append(items[i : i + n])
-            i += n
-        return out
+        n = len(items) // self.chunk
+        cuts = [k * self.chunk for k in range(n)] + [len(items)]
+        return [items[cuts[k] : cuts[k + 1]] for k in range(n)]
 
     def _drain(self, job: _Job) -> None:
         for i in job.order:  # itertools.count: each index handed out once, under the GIL
@@ -141,10 +123,9 @@ class SharedScoring:
             job.filled.set()
         self._drain(job)
 
-    def start(self, params: Sequence[Mapping[str, Any]], busy: bool = False) -> _Job:
-        """Begin scoring ``params`` on the helper thread; ``busy``: the caller has other work
-        to do before :meth:`finish` (the chunks are cut for it)."""
-        chunks = self._split(params, busy)
+    def start(self, params: Sequence[Mapping[str, Any]]) -> _Job:
+        """Begin scoring ``params`` on the helper thread."""
+        chunks = self._split(params)
         job = _Job(chunks, [None] * len(chunks))
         if chunks and self._pool is not None:
             job.helper = self._pool.submit(self._help, job, params)

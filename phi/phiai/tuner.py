@@ -697,7 +697,7 @@ class PhiAITuner:
             def begin(asked: list[dict[str, Any]], busy: bool) -> tuple[list[dict[str, Any]], Any]:
                 valid = [p for p in asked if space.problem(p) is None]
                 new = {k: p for p in valid if (k := tuple(p.values())) not in seen}
-                job = scoring.start(list(new.values()), busy)
+                job = scoring.start(list(new.values()))  # cut the same way, busy or not
                 return valid, (len(asked), valid, list(new), job)
 
             def end(handle: Any) -> tuple[int, list[dict[str, Any]]]:

@@ -152,8 +152,7 @@ def _same(a: list, b: list) -> None:
         assert np.array_equal(x.returns, y.returns) and x.sharpe == y.sharpe
 
 
-@pytest.mark.parametrize("busy", [False, True])
-def test_shared_scoring_equals_one_score_call(busy):
+def test_shared_scoring_equals_one_score_call():
     ev, sets = _evaluator()
     want = Evaluator(ev.ohlcv, ev.cfg, ev.plan, "sharpe").score("dual_sma", sets[:100])
     before = numba.get_num_threads()
@@ -161,7 +160,7 @@ def test_shared_scoring_equals_one_score_call(busy):
         got, done = [], 0
         for n in (1, 9, 16, 32, 40):
             batch = sets[done : done + n]
-            got += scoring.finish(scoring.start(batch, busy))
+            got += scoring.finish(scoring.start(batch))
             done += n
     assert numba.get_num_threads() == before
     _same(got, want[:done])
@@ -238,9 +237,9 @@ def test_an_indicator_without_a_one_kernel_batch_is_scored_in_one_chunk():
     space = search_space("channel_breakout")
     sets = [p for p in space.optuna_random(2, 40) if space.problem(p) is None]
     with sharing.SharedScoring(ev, "channel_breakout") as scoring:
-        job = scoring.start(sets, False)
+        job = scoring.start(sets)
         assert len(job.chunks) == 1
         got = scoring.finish(job)
     _same(got, Evaluator(df, EngineConfig(), plan, "sharpe").score("channel_breakout", sets))
     with sharing.SharedScoring(ev, "macd") as scoring:
-        assert len(scoring.start([{"fast": 5, "slow": 20, "signal": 5}] * 40, False).chunks) == 1
+        assert len(scoring.start([{"fast": 5, "slow": 20, "signal": 5}] * 40).chunks) == 1
