@@ -82,14 +82,16 @@ class SharedScoring:
         self.chunk = max(1, CHUNK if chunk is None else chunk)
         # Only where a batch's signals are one kernel call (the crossovers) are its chunks
         # scored on two threads at once: the other batch implementations loop over the sets in
-        # Python (the threads would take turns on the GIL) and an indicator without one calls
-        # compute_signal per set; their batch stays one chunk, scored while the caller proposes.
+        # Python (the threads would take turns on the GIL; measured: more CPU, no gain) and an
+        # indicator without one calls compute_signal per set. Their batches are scored by the
+        # caller alone, as before, in finish.
         self.split = name in ONE_KERNEL and has_batch(name)
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> SharedScoring:
         self.evaluator.prepare(self.name)
-        self._pool = ThreadPoolExecutor(1, initializer=one_numba_thread)
+        if self.split:  # else every batch is scored by the caller in finish
+            self._pool = ThreadPoolExecutor(1, initializer=one_numba_thread)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -676,12 +676,15 @@ class PhiAITuner:
         as in the Optuna path. A parameter set TPE proposes again is a trial of its own (counted,
         told) with the scores simulated the first time.
 
-        After the first 64 trials, each batch is proposed while the one before it is scored
+        For an indicator whose batch signals are one kernel call (the crossovers,
+        :data:`~phi.phiai.sharing.ONE_KERNEL`), each batch is scored by a helper thread and this
+        one together (:class:`~phi.phiai.sharing.SharedScoring`), and after the first 64 trials
+        each batch is proposed while the one before it is scored
         (:func:`~phi.phiai.tpe.run_pipelined`: from the trials told up to the batch before
-        that one, the running batch's sets as running trials), and its trials are recorded
-        while the next one is scored; each batch is scored by a helper thread and this one
-        together (:class:`~phi.phiai.sharing.SharedScoring`). The trials depend on the seed and
-        ``sizes`` alone.
+        that one, the running batch's sets as running trials), its trials recorded while the
+        next one is scored. Any other indicator's batches are scored on this thread, each told
+        before the next is asked. The trials depend on the seed, ``sizes`` and the indicator
+        alone.
         """
         from phi.phiai.sharing import SharedScoring
         from phi.phiai.tpe import SMALL_BATCHES_UNTIL, BatchedTPE, run_pipelined
@@ -717,7 +720,9 @@ class PhiAITuner:
                 self._progress(f"tune {name}", done[0], n_trials)
                 return valid, self._objectives(recorded)
 
-            run_pipelined(tpe, sizes, begin, end, SMALL_BATCHES_UNTIL, record)
+            # proposed ahead only while a second thread scores (else nothing runs meanwhile)
+            lag_from = SMALL_BATCHES_UNTIL if scoring.split else n_trials + 1
+            run_pipelined(tpe, sizes, begin, end, lag_from, record)
         return self.log[start:]
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
