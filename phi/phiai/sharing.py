@@ -27,8 +27,11 @@ from phi.phiai.evaluate import Evaluator, TrialScores
 
 __all__ = ["CHUNK", "ONE_KERNEL", "SharedScoring", "numba_threads", "one_numba_thread"]
 
-#: Indicators whose batch signals come from one kernel call for all sets (no GIL held).
-ONE_KERNEL = frozenset({"dual_sma", "ema_crossover"})
+#: Indicators whose batches are scored on two threads (their batch signals one kernel call for
+#: all sets, run without the GIL: dual_sma and ema_crossover qualify). Empty: on the 2-vCPU
+#: machine of benchmarks/RESULTS.md two threads scoring at once took ~1.4x the CPU time, and
+#: the dual_sma TPE study ran slower on two threads than on one (39 vs 31 ms, same session).
+ONE_KERNEL: frozenset[str] = frozenset()
 #: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
 #: chunk of 16 costs little more per candidate than a whole batch (and one of 8 as much as 16).
 CHUNK = 16

@@ -27,7 +27,6 @@ import math
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +44,6 @@ from phi.phiai.evaluate import (
     row_nanmeans,
 )
 from phi.phiai.folds import FoldPlan, make_folds
-from phi.phiai.sharing import one_numba_thread
 from phi.phiai.spaces import SearchSpace, search_space
 
 if TYPE_CHECKING:
@@ -737,19 +735,13 @@ class PhiAITuner:
             best = self._best_index(is_mean.tolist())
         best = max(best, 0)
         bt = trials[best]
-        # DSR/PSR/PBO and the hold-out (NumPy and numba, which release the GIL) on a second
-        # thread while this one builds the tables (pandas)
-        with ThreadPoolExecutor(1, initializer=one_numba_thread) as pool:
-            luck = pool.submit(self._luck_stats, bt.scores.returns, trials)
-            holdout = pool.submit(self.holdout_metrics, name, bt.params)
-            wf, oos = self._walk_forward(trials)
-            frame = self._trial_frame(trials, is_mean, oos_mean)
-            is_score = float(is_mean[best])
-            plist = np.empty((len(trials), len(space.params)))  # one column per parameter
-            for k, p in enumerate(space.params):
-                plist[:, k] = [float(t.params.get(p.name, 0)) for t in trials]
-            stab, neighbours = st.stability(plist, is_mean, best, space.spans)
-            stats = luck.result()
+        wf, oos = self._walk_forward(trials)
+        is_score = float(is_mean[best])
+        stats = self._luck_stats(bt.scores.returns, trials)
+        plist = np.empty((len(trials), len(space.params)))  # one column per parameter
+        for k, p in enumerate(space.params):
+            plist[:, k] = [float(t.params.get(p.name, 0)) for t in trials]
+        stab, neighbours = st.stability(plist, is_mean, best, space.spans)
         stats.update(
             is_score=is_score,
             oos_score=oos,
@@ -759,7 +751,9 @@ class PhiAITuner:
             n_trials=len(trials),
             feasible_trials=sum(t.feasible for t in trials),
         )
-        return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout.result())
+        frame = self._trial_frame(trials, is_mean, oos_mean)
+        holdout = self.holdout_metrics(name, bt.params)
+        return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout)
 
 
 def _pbo(trials: Sequence[_Trial], splits: int) -> float:

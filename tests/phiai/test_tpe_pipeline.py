@@ -152,7 +152,13 @@ def _same(a: list, b: list) -> None:
         assert np.array_equal(x.returns, y.returns) and x.sharpe == y.sharpe
 
 
-def test_shared_scoring_equals_one_score_call():
+@pytest.fixture
+def two_threads(monkeypatch):
+    """dual_sma's batches scored on two threads (off by default, see sharing.ONE_KERNEL)."""
+    monkeypatch.setattr(sharing, "ONE_KERNEL", frozenset({"dual_sma"}))
+
+
+def test_shared_scoring_equals_one_score_call(two_threads):
     ev, sets = _evaluator()
     want = Evaluator(ev.ohlcv, ev.cfg, ev.plan, "sharpe").score("dual_sma", sets[:100])
     before = numba.get_num_threads()
@@ -166,7 +172,7 @@ def test_shared_scoring_equals_one_score_call():
     _same(got, want[:done])
 
 
-def test_a_helper_thread_error_reaches_the_caller():
+def test_a_helper_thread_error_reaches_the_caller(two_threads):
     ev, sets = _evaluator()
     real = Evaluator.score
     main = threading.get_ident()
@@ -186,7 +192,7 @@ def test_a_helper_thread_error_reaches_the_caller():
             scoring.finish(job)
 
 
-def test_tpe_study_the_same_whatever_the_chunks_and_workers(monkeypatch):
+def test_tpe_study_the_same_whatever_the_chunks_and_workers(two_threads, monkeypatch):
     df = random_walk(900, seed=42)
     base = PhiAITuner(df, seed=5, candidates=["dual_sma"]).tune_indicator("dual_sma", 120)
     monkeypatch.setattr(sharing, "CHUNK", 5)
@@ -243,3 +249,17 @@ def test_an_indicator_without_a_one_kernel_batch_is_scored_in_one_chunk():
     _same(got, Evaluator(df, EngineConfig(), plan, "sharpe").score("channel_breakout", sets))
     with sharing.SharedScoring(ev, "macd") as scoring:
         assert len(scoring.start([{"fast": 5, "slow": 20, "signal": 5}] * 40).chunks) == 1
+
+
+def test_by_default_every_study_scores_on_the_calling_thread():
+    """Two threads took more CPU and more wall time on our 2-vCPU machine: off by default, so
+    every in-memory TPE study gives the trials of one thread, each batch told before the next."""
+    assert not sharing.ONE_KERNEL
+    ev, sets = _evaluator()
+    with sharing.SharedScoring(ev, "dual_sma") as scoring:
+        job = scoring.start(sets[:40])
+        assert job.helper is None and len(job.chunks) == 1
+        _same(
+            scoring.finish(job),
+            Evaluator(ev.ohlcv, ev.cfg, ev.plan, "sharpe").score("dual_sma", sets[:40]),
+        )
