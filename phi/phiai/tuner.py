@@ -353,15 +353,15 @@ class PhiAITuner:
         """Each fold's train and test dates (``first..last``), formatted once per tuner."""
         if self._labels is None:
             idx = self.ohlcv.index
+            # dates for a DatetimeIndex; other indexes (bars with periods_per_year) by label
+            day = (
+                (lambda i: f"{idx[i]:%Y-%m-%d}")
+                if isinstance(idx, pd.DatetimeIndex)
+                else (lambda i: str(idx[i]))
+            )
             self._labels = (
-                [
-                    f"{idx[f.train_start]:%Y-%m-%d}..{idx[f.train_end - 1]:%Y-%m-%d}"
-                    for f in self.plan.folds
-                ],
-                [
-                    f"{idx[f.train_end]:%Y-%m-%d}..{idx[f.test_end - 1]:%Y-%m-%d}"
-                    for f in self.plan.folds
-                ],
+                [f"{day(f.train_start)}..{day(f.train_end - 1)}" for f in self.plan.folds],
+                [f"{day(f.train_end)}..{day(f.test_end - 1)}" for f in self.plan.folds],
             )
         return self._labels
 
