@@ -610,6 +610,8 @@ def propose_nb(
     k_qb = np.empty(x_l.size + 1)
     k_m = np.empty(x_l.size + 1)
     # phase 1: per run of equal bounds, draw the candidates and score them without running trials
+    group = np.empty(rows, dtype=np.int64)  # each row's run of equal bounds
+    n_groups = 0
     g0 = 0
     while g0 < rows:
         r0 = by_bounds[g0]
@@ -641,6 +643,7 @@ def propose_nb(
             r = by_bounds[q]
             row_lo[r], row_hi[r] = lo, hi
             extras[r] = ext
+            group[r] = n_groups
             for c in range(n_cand):
                 target = u_kernel[r, c] * cum[mus_l.size - 1]
                 j = 0
@@ -696,6 +699,7 @@ def propose_nb(
                     v = math.log(cand[r, c]) if is_log else cand[r, c]
                     base[r, c] = _log_pdf_one_nb(v, v, mus_l, sig_l, lw_l, lz_l, False, terms)
                     log_g0[r, c] = _log_pdf_one_nb(v, v, mus_g, sig_g, lw_g, lz_g, False, terms)
+        n_groups += 1
         g0 = g1
     # phase 2: the rows in order, each trial's g counting the earlier ones (running trials)
     sorted_g = np.sort(x_g)
@@ -706,12 +710,15 @@ def propose_nb(
     gaps = np.empty(n_all)  # each running trial's unclipped width (_liar_gap_nb)
     for i in range(n_p):
         gaps[i] = _liar_gap_nb(liars[i], sorted_g, liars, i)
-    run_sig = np.empty(n_all)
-    run_lz = np.empty(n_all)
-    run_slot = np.full(n_all, -1, dtype=np.int64)
-    run_pos = np.zeros(n_all, dtype=np.int64)  # half steps from the row's low
-    run_cut = np.zeros(n_all, dtype=np.int64)  # the pruning offset (see lattice_log_pdf_nb)
-    run_inv_z = np.zeros(n_all)
+    # each running trial's kernel in each run of equal bounds (it depends on the bounds and the
+    # trial alone), computed for the first row of the run that counts it, kept for the others
+    run_sig = np.empty((n_groups, n_all))
+    run_lz = np.empty((n_groups, n_all))
+    run_slot = np.full((n_groups, n_all), -1, dtype=np.int64)
+    run_pos = np.zeros((n_groups, n_all), dtype=np.int64)  # half steps from the row's low
+    run_cut = np.zeros((n_groups, n_all), dtype=np.int64)  # pruning offset (lattice_log_pdf_nb)
+    run_inv_z = np.zeros((n_groups, n_all))
+    run_done = np.zeros(n_groups, dtype=np.int64)
     tab, tsig, tqc, tlen, gap_slot, _ = store
     for r in range(rows):
         lo, hi = row_lo[r], row_hi[r]
@@ -719,13 +726,16 @@ def propose_nb(
         min_sigma = span / min(100.0, x_g.size + 2.0)
         k_hi = int(np.rint((high[r] - low[r]) / step)) if lattice else 0
         n_run = n_p + r
-        for i in range(n_run):
+        gr = group[r]
+        r_sig, r_lz, r_slot = run_sig[gr], run_lz[gr], run_slot[gr]
+        r_pos, r_cut, r_inv_z = run_pos[gr], run_cut[gr], run_inv_z[gr]
+        for i in range(run_done[gr], n_run):
             gap = span if gaps[i] != gaps[i] else gaps[i]
             width = min(max(gap, min_sigma), span)
             lz = log_mass_nb((lo - liars[i]) / width, (hi - liars[i]) / width)
-            run_sig[i], run_lz[i] = width, lz
-            run_inv_z[i] = math.exp(-lz) if lz > -500.0 else 0.0
-            run_slot[i] = -1
+            r_sig[i], r_lz[i] = width, lz
+            r_inv_z[i] = math.exp(-lz) if lz > -500.0 else 0.0
+            r_slot[i] = -1
             half_steps = 2.0 * (liars[i] - low[r]) / step if lattice else 0.5
             if np.rint(half_steps) == half_steps and abs(half_steps) < 1e15:
                 s = -1
@@ -740,10 +750,11 @@ def propose_nb(
                         if e >= 0 and tsig[e] == width:
                             s = e
                             break
-                run_slot[i] = s
-                run_pos[i] = int(half_steps)
-                inside = min(max(run_pos[i], -1), 2 * k_hi + 1)
-                run_cut[i] = 0 if lz > _LOG_Z_MIN else run_pos[i] - inside
+                r_slot[i] = s
+                r_pos[i] = int(half_steps)
+                inside = min(max(r_pos[i], -1), 2 * k_hi + 1)
+                r_cut[i] = 0 if lz > _LOG_Z_MIN else r_pos[i] - inside
+        run_done[gr] = n_run
         best = 0
         best_score = -np.inf
         for c in range(n_cand):
@@ -764,14 +775,14 @@ def propose_nb(
             k = int(np.rint((v - low[r]) / step)) if lattice else 0
             run = 0.0
             for i in range(n_run):
-                s = run_slot[i]
+                s = r_slot[i]
                 if s < 0:
-                    run += _kernel_share_nb(left, right, liars[i], run_sig[i], run_lz[i], discrete)
+                    run += _kernel_share_nb(left, right, liars[i], r_sig[i], r_lz[i], discrete)
                     continue
-                qa = 2 * k - 1 - run_pos[i]  # the cell's edges in half steps from the liar
+                qa = 2 * k - 1 - r_pos[i]  # the cell's edges in half steps from the liar
                 qb = qa + 2
                 qc = tqc[s]
-                if qa + run_cut[i] > qc or -(qb + run_cut[i]) > qc:
+                if qa + r_cut[i] > qc or -(qb + r_cut[i]) > qc:
                     continue  # negligible: see _CUT and lattice_log_pdf_nb
                 ia = abs(qa)
                 ib = abs(qb)
@@ -791,11 +802,11 @@ def propose_nb(
                 else:
                     tb = 0.5 * math.erfc(((ib * half) / width) * _SQRT1_2)
                 mass = tb - ta if qb <= 0 else (ta - tb if qa >= 0 else 1.0 - ta - tb)
-                if mass > 1e-250 and run_inv_z[i] > 0.0:
-                    run += mass * run_inv_z[i]
+                if mass > 1e-250 and r_inv_z[i] > 0.0:
+                    run += mass * r_inv_z[i]
                 else:
                     za, zb = (qa * half) / width, (qb * half) / width
-                    run += math.exp(log_mass_nb(za, zb) - run_lz[i])
+                    run += math.exp(log_mass_nb(za, zb) - r_lz[i])
             g = math.exp(log_g0[r, c]) * total_g + run
             score = base[r, c] - (math.log(g) - math.log(total_g + n_run))
             if c == 0 or score > best_score:

@@ -232,13 +232,17 @@ class BatchedTPE:
             [[float(p[q.name]) for q in self._order] for p in pending], dtype=np.float64
         ).reshape(-1, len(self._order))
         chosen: dict[str, np.ndarray] = {}
+        groups = None
+        if split is not None:  # the groups' rows and the above group's weights, once per ask
+            groups = (split[0][split[1]], split[0][~split[1]])
+            groups += (np.ones(groups[0].shape[0]), weights(groups[1].shape[0]))
         for k, p in enumerate(self._order):
             low, high = self.space.row_bounds(p, chosen, n)
             step = float(p.step)
-            if split is None:
+            if groups is None:
                 x = self._uniform(low, high, step)
             else:
-                x = self._propose(split[0][:, k], split[1], low, high, step, running[:, k])
+                x = self._propose(groups, k, low, high, step, running[:, k])
             chosen[p.name] = np.where(low == high, low, x)
         cols = {
             p.name: np.rint(chosen[p.name]).astype(np.int64).tolist()
@@ -256,26 +260,27 @@ class BatchedTPE:
 
     def _propose(
         self,
-        obs: np.ndarray,
-        below: np.ndarray,
+        groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        k: int,
         low: np.ndarray,
         high: np.ndarray,
         step: float,
         pending: np.ndarray,
     ) -> np.ndarray:
-        """Per row: the best of ``n_candidates`` draws from the below mixture by ``l/g``."""
+        """Per row: the best of ``n_candidates`` draws from the below mixture by ``l/g``
+        (``groups``: the below and above trials' rows and weights; ``k``: the column)."""
         rows = low.size
-        x_l, x_g = obs[below], obs[~below]
+        x_l, x_g = groups[0][:, k].copy(), groups[1][:, k].copy()
         u_kernel = self.rng.random((rows, self.n_candidates))
         u_quantile = self.rng.random((rows, self.n_candidates))
         return np.asarray(
             propose_nb(
                 x_l,
                 np.argsort(x_l),
-                np.ones(x_l.size),
+                groups[2],
                 x_g,
                 np.argsort(x_g),
-                weights(x_g.size),
+                groups[3],
                 np.ascontiguousarray(low),
                 np.ascontiguousarray(high),
                 step,
