@@ -234,8 +234,8 @@ class BatchedTPE:
         chosen: dict[str, np.ndarray] = {}
         groups = None
         if split is not None:  # the groups' rows and the above group's weights, once per ask
-            groups = (split[0][split[1]], split[0][~split[1]])
-            groups += (np.ones(groups[0].shape[0]), weights(groups[1].shape[0]))
+            rows_l, rows_g = split[0][split[1]], split[0][~split[1]]
+            groups = (rows_l, rows_g, np.ones(rows_l.shape[0]), weights(rows_g.shape[0]))
         for k, p in enumerate(self._order):
             low, high = self.space.row_bounds(p, chosen, n)
             step = float(p.step)
