@@ -41,7 +41,13 @@ from phi.regime import _nb
 from phi.regime._features_nb import gate_store_nb
 from phi.regime.config import MFTConfig, feature_names, level_names
 from phi.regime.experts import expert_signal_array, expert_warmup
-from phi.regime.features import _frame, feature_first_valid, normalise_array, raw_feature_array
+from phi.regime.features import (
+    _check,
+    _frame,
+    _raw_feature_rows,
+    feature_first_valid,
+    normalise_array,
+)
 from phi.regime.fused import FusedPass
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
 from phi.regime.mixer import MIX_COLUMNS
@@ -344,19 +350,35 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     order = used + lazy
     col = {f: i for i, f in enumerate(order)}
     nu = len(used)
-    raw_a = raw_feature_array(ohlcv, fc, order)  # (bars, 26), F-ordered, columns in `order`
-    n = len(raw_a)
-    z = normalise_array(raw_a[:, :nu], fc)  # (bars, read features), owned here
+    n = len(ohlcv)
+    lnames = level_names(cfg.levels)
+    ne = len(experts) if experts is not None else 0
+    # one buffer holds the raw read features, then (once they are z-scored) the expert signals
+    # and the level features: its pages are touched once, not once per array; the unread raw
+    # features have their own rows (kept for RegimeResult.features)
+    buf = np.empty((max(nu, ne + len(lnames)), n))
+    lazy_rows = np.empty((len(lazy), n))
+    _check(ohlcv)
+    _raw_feature_rows(ohlcv, fc, {f: (buf[i] if i < nu else lazy_rows[i - nu]) for i, f in enumerate(order)})
+    raw_a = buf[:nu].T  # (bars, read features), F-ordered
+    z = normalise_array(raw_a, fc)  # (bars, read features), owned here
     dname = cfg.probability.direction_feature
     direction = (raw_a if cfg.probability.direction_raw else z)[:, col[dname]].copy()
-    lazy_raw = np.array(raw_a[:, nu:], order="F")  # a copy: raw_a is freed below
-    returns = raw_a[:, col["log_return"]].copy()  # the levels' and the gate's log returns too
-    raw = _f32(raw_a[:, [col[f] for f in names]]) if keep else None
+    lazy_raw = lazy_rows.T  # (bars, unread features), F-ordered
+    # the levels' and the gate's log returns too (a copy if its row is about to be reused)
+    r_col = col["log_return"]
+    returns = lazy_rows[r_col - nu] if r_col >= nu else buf[r_col].copy()
+    raw = None
+    if keep:
+        raw = np.empty((len(names), n), dtype=np.float32).T
+        with np.errstate(over="ignore"):
+            for j, f in enumerate(names):
+                raw[:, j] = buf[col[f]] if col[f] < nu else lazy_rows[col[f] - nu]
     del raw_a
-    signals = expert_signal_array(ohlcv, experts) if experts is not None else None
+    signals = expert_signal_array(ohlcv, experts, out=buf[:ne].T) if experts is not None else None
     gate = volume_gate(ohlcv, cfg.levels, returns)
-    lv = level_features(ohlcv, cfg.levels, returns)
-    del returns
+    lv = level_features(ohlcv, cfg.levels, returns, out=buf[ne : ne + len(lnames)])
+    del returns, buf
     lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
     vol = np.array([col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu], dtype=np.int64)

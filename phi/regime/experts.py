@@ -55,8 +55,9 @@ def expert_warmup(names: list[str]) -> int:
     return warm
 
 
-def expert_signal_array(ohlcv: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts).
+def expert_signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray | None = None) -> np.ndarray:
+    """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts)
+    (``out``, if given: such an array to write them into).
 
     A registry indicator with an array implementation in :data:`phi.indicators.batch.BATCHED`
     (and its ``compute`` unchanged) is computed by it on the frame's columns, extracted once for
@@ -65,7 +66,11 @@ def expert_signal_array(ohlcv: pd.DataFrame, names: list[str]) -> np.ndarray:
     from phi.indicators.batch import BATCHED
     from phi.indicators.registry import get_indicator
 
-    out = np.empty((len(names), len(ohlcv))).T  # column-major: each signal written in one run
+    shape = (len(ohlcv), len(names))
+    if out is None:
+        out = np.empty(shape[::-1]).T  # column-major: each signal written in one run
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.f_contiguous:
+        raise ValueError(f"out must be a column-major float64 array of shape {shape}")
     cols: dict[str, np.ndarray] = {}
     for j, name in enumerate(names):
         if name in LOCAL_EXPERTS:

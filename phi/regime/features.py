@@ -95,18 +95,27 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig, order: Sequence[st
     The element-wise parts run in two numba passes that write into the output's rows
     (:mod:`phi.regime._features_nb`: the same operations as the NumPy composition in
     ``tests/regime``, bit-identical); the rolling statistics are the ``_nb`` kernels."""
+    names = feature_names(fc)
+    if order is not None and sorted(order) != sorted(names):
+        raise ValueError(f"order must permute the feature names, got {list(order)}")
     _check(ohlcv)
+    out = np.empty((len(names), len(ohlcv)))  # rows = features: out.T is (bars, features), F-order
+    _raw_feature_rows(ohlcv, fc, {k: out[i] for i, k in enumerate(names if order is None else order)})
+    return out.T
+
+
+def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.ndarray]) -> None:
+    """Write the raw features of ``ohlcv`` (passed :func:`_check`) into ``row`` (every feature
+    name -> a contiguous float64 array of the bars' length, e.g. rows of one array the caller
+    lays out): the values of :func:`raw_feature_array`."""
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
     v = _col(ohlcv, "volume")
     if np.may_share_memory(v, ohlcv["volume"].to_numpy()):
         v = v.copy()  # floored in place below
     eps = fc.epsilon
-    names = feature_names(fc)
-    if order is not None and sorted(order) != sorted(names):
-        raise ValueError(f"order must permute the feature names, got {list(order)}")
     n = len(c)
-    out = np.empty((len(names), n))  # rows = features: out.T is (bars, features), F-order
-    row = {k: out[i] for i, k in enumerate(names if order is None else order)}
+    if sorted(row) != sorted(feature_names(fc)) or any(a.shape != (n,) for a in row.values()):
+        raise ValueError("row must map every feature name to an array of the bars' length")
     r, tr = row["log_return"], row["true_range"]
     _fnb.prices_nb(o, h, low, c, v, eps, r, row["gap_score"], tr, row["absorption_score"], row["ofi_proxy"])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -170,7 +179,6 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig, order: Sequence[st
     np.subtract(v, med_v, out=vz)
     vz /= mad_v
     row["entropy"][:] = rolling_entropy_fast_nb(r, fc.entropy, max(fc.entropy_min, 1), fc.entropy_bins)
-    return out.T
 
 
 def _minp(w: int) -> int:

@@ -186,9 +186,9 @@ def _ratio_nb(num: float, den: float, lo: float, hi: float) -> float:
 
 @njit(cache=True, error_model="numpy")  # x / 0 -> inf or NaN, as NumPy
 def _direction_levels_nb(
-    r: np.ndarray, cs: np.ndarray, w: int, long_: int, short: int, out: np.ndarray
+    r: np.ndarray, cs: np.ndarray, w: int, long_: int, short: int, out: np.ndarray, rev: np.ndarray
 ) -> None:
-    """Rows 0-4 of out: |t_w|, vr_5_w, vr_10_long, ac1_w and rev (module doc) of the
+    """Rows 0-3 of out: |t_w|, vr_5_w, vr_10_long, ac1_w, and rev (module doc) of the
     standardised returns r (cs = cumsum of r with NaN as 0), in one pass; the same values as
     rolling means, t-scores and ratios written out with NumPy (kept as the reference in
     tests/regime/test_levels_kernel.py)."""
@@ -226,29 +226,39 @@ def _direction_levels_nb(
         t_short = _tscore_nb(m_s, q_s, rs)
         sgn = 1.0 if t_long > 0.0 else (-1.0 if t_long < 0.0 else (0.0 if t_long == 0.0 else nan))
         p = -sgn * t_short
-        out[4, t] = p if p != p else (0.0 if p <= 0.0 else p)
+        rev[t] = p if p != p else (0.0 if p <= 0.0 else p)
 
 
 def level_features(
-    ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
+    ohlcv: pd.DataFrame,
+    lc: LevelConfig | None = None,
+    returns: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The level features of the module doc (NaN while a window has under half its bars).
-    ``returns``: the log close-to-close returns (NaN on bar 0), if the caller has them."""
+    ``returns``: the log close-to-close returns (NaN on bar 0), if the caller has them (not
+    modified); ``out``: a C-ordered float64 (features, bars) array to write them into (the
+    frame wraps its transpose), not overlapping ``returns``."""
     lc = lc or LevelConfig()
     spans = (2.0 / (lc.vol_fast + 1.0), 2.0 / (lc.vol_slow + 1.0), 2.0 / (lc.vol_ref + 1.0))
     raw = _log_returns(ohlcv, returns)
     fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc, raw), *spans, lc.jump_clip, lc.vol_slow)
     r = _nb.vol_levels_nb(raw, *spans, lc.jump_clip)[2]
     names = level_names(lc)
-    out = np.empty((len(names), len(raw)))  # rows = features: out.T is (bars, features), F-order
+    shape = (len(names), len(raw))
+    if out is None:
+        out = np.empty(shape)  # rows = features: out.T is (bars, features), F-order
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-ordered float64 array of shape {shape}")
     row = {k: i for i, k in enumerate(names)}
     for w in lc.er:
         out[row[f"lvl_er_{w}"]] = _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
     w = lc.trend_window
-    direction = np.empty((5, len(raw)))
-    _direction_levels_nb(r, np.cumsum(np.nan_to_num(r, nan=0.0)), w, lc.vr_long, lc.short_window, direction)
-    for i, k in enumerate((f"lvl_abs_t_{w}", f"lvl_vr_5_{w}", f"lvl_vr_10_{lc.vr_long}", f"lvl_ac1_{w}", "lvl_rev")):
-        out[row[k]] = direction[i]
+    first = row[f"lvl_abs_t_{w}"]  # |t|, vr_5, vr_10, ac1: consecutive rows (level_names)
+    assert [row[k] for k in (f"lvl_vr_5_{w}", f"lvl_vr_10_{lc.vr_long}", f"lvl_ac1_{w}")] == [first + 1, first + 2, first + 3]
+    cs = np.cumsum(np.nan_to_num(r, nan=0.0))
+    _direction_levels_nb(r, cs, w, lc.vr_long, lc.short_window, out[first : first + 4], out[row["lvl_rev"]])
+    del cs
     short = min(lc.er)
     er_w = out[row[f"lvl_er_{w}"]] if w in lc.er else _nb.efficiency_ratio_nb(r, w, max(w // 2, 1), 1e-300)
     np.subtract(out[row[f"lvl_er_{short}"]], er_w, out=out[row["lvl_er_shift"]])
