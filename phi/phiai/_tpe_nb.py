@@ -719,6 +719,16 @@ def propose_nb(
     run_cut = np.zeros((n_groups, n_all), dtype=np.int64)  # pruning offset (lattice_log_pdf_nb)
     run_inv_z = np.zeros((n_groups, n_all))
     run_done = np.zeros(n_groups, dtype=np.int64)
+    # on the lattice, each grid cell's sum of the running trials' shares per run of equal bounds:
+    # the next row of the run adds only its new running trials to it (the same sum, in order)
+    k_max = 1
+    if lattice:
+        for r in range(rows):
+            k_max = max(k_max, int(np.rint((high[r] - low[r]) / step)) + 1)
+    cell_cache = lattice and n_groups * k_max <= 1 << 22
+    n_cache = n_groups if cell_cache else 0
+    cell_run = np.zeros((n_cache, k_max if cell_cache else 0))
+    cell_done = np.zeros((n_cache, k_max if cell_cache else 0), dtype=np.int64)
     tab, tsig, tqc, tlen, gap_slot, _ = store
     for r in range(rows):
         lo, hi = row_lo[r], row_hi[r]
@@ -774,7 +784,10 @@ def propose_nb(
                 left, right = math.log(left), math.log(right)
             k = int(np.rint((v - low[r]) / step)) if lattice else 0
             run = 0.0
-            for i in range(n_run):
+            i_from = 0
+            if cell_cache:
+                run, i_from = cell_run[gr, k], cell_done[gr, k]
+            for i in range(i_from, n_run):
                 s = r_slot[i]
                 if s < 0:
                     run += _kernel_share_nb(left, right, liars[i], r_sig[i], r_lz[i], discrete)
@@ -807,6 +820,8 @@ def propose_nb(
                 else:
                     za, zb = (qa * half) / width, (qb * half) / width
                     run += math.exp(log_mass_nb(za, zb) - r_lz[i])
+            if cell_cache:
+                cell_run[gr, k], cell_done[gr, k] = run, n_run
             g = math.exp(log_g0[r, c]) * total_g + run
             score = base[r, c] - (math.log(g) - math.log(total_g + n_run))
             if c == 0 or score > best_score:
