@@ -370,3 +370,68 @@ def test_tpe_batches_scored_on_one_numba_thread_and_the_count_restored(monkeypat
     before = numba.get_num_threads()
     PhiAITuner(df, seed=1, candidates=["rsi"]).tune_indicator("rsi", n_trials=20)
     assert threads and set(threads) == {1} and numba.get_num_threads() == before
+
+
+def _liar_share(v: float, mu: float, gap: float, low: float, high: float, n_g: int) -> float:
+    """A running trial's truncated kernel: its mass of grid value ``v``'s cell over its mass
+    inside the widened bounds (Optuna 5's constant liar, the width clipped as Optuna does)."""
+    lo, hi = low - 0.5, high + 0.5
+    span = hi - lo
+    sig = min(max(gap, span / min(100.0, n_g + 2.0)), span) if math.isfinite(gap) else span
+    cell = special.ndtr((v + 0.5 - mu) / sig) - special.ndtr((v - 0.5 - mu) / sig)
+    return float(cell / (special.ndtr((hi - mu) / sig) - special.ndtr((lo - mu) / sig)))
+
+
+def _liar_gap(v: float, x_g: np.ndarray, earlier: list[float]) -> float:
+    below = max([x for x in x_g if x < v] + [u for u in earlier if u <= v], default=-math.inf)
+    above = min([x for x in x_g if x >= v] + [u for u in earlier if u >= v], default=math.inf)
+    if math.isinf(below) and math.isinf(above):
+        return math.nan
+    return max(
+        v - below if math.isfinite(below) else 0.0, above - v if math.isfinite(above) else 0.0
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_row_takes_the_best_candidate_with_its_running_trials(seed):
+    """propose_nb, integer parameter with conditional lower bounds (several rows per bound, as
+    ``slow > fast`` gives) and running trials (pending, then the batch's earlier rows): every
+    row's value is the candidate with the largest ``log l - log g`` where ``g`` counts each
+    running trial's kernel, scored here one candidate at a time with scipy's normal cdf."""
+    rng = np.random.default_rng(seed)
+    x_l = rng.integers(30, 90, size=6).astype(float)
+    x_g = rng.integers(10, 200, size=50).astype(float)
+    pending = rng.integers(40, 160, size=5).astype(float)
+    rows, n_cand = 24, 24
+    low = (rng.integers(3, 9, size=rows) * 5 + 1).astype(float)  # ~6 distinct bounds
+    high = np.full(rows, 200.0)
+    u_k, u_q = rng.random((rows, n_cand)), rng.random((rows, n_cand))
+    w_g = weights(x_g.size)
+    args = (x_l, np.argsort(x_l), np.ones(x_l.size), x_g, np.argsort(x_g), w_g, low, high, 1.0,
+            False, 1.0)  # fmt: skip
+    out = nb.propose_nb(*args, u_k, u_q, pending)
+    # each candidate alone (one per row): the draws depend on the row's bounds alone
+    cands = np.column_stack(
+        [
+            nb.propose_nb(*args, u_k[:, c : c + 1].copy(), u_q[:, c : c + 1].copy(), pending)
+            for c in range(n_cand)
+        ]  # fmt: skip
+    )
+    assert np.all((cands >= low[:, None]) & (cands <= high[:, None]))
+    total_g = 1.0 + w_g.sum()
+    liars = list(pending)
+    for r in range(rows):
+        est_l = parzen(x_l, np.ones(x_l.size), low[r : r + 1], high[r : r + 1], 1.0)
+        est_g = parzen(x_g, w_g, low[r : r + 1], high[r : r + 1], 1.0)
+        row = np.zeros(n_cand, dtype=np.intp)
+        log_l, log_g0 = est_l.log_pdf(cands[r], row), est_g.log_pdf(cands[r], row)
+        gaps = [_liar_gap(u, x_g, liars[:i]) for i, u in enumerate(liars)]
+        scores = []
+        for c, v in enumerate(cands[r]):
+            run = sum(_liar_share(v, u, gp, low[r], high[r], x_g.size)
+                      for u, gp in zip(liars, gaps, strict=True))  # fmt: skip
+            g = (math.exp(log_g0[c]) * total_g + run) / (total_g + len(liars))
+            scores.append(log_l[c] - math.log(g))
+        assert out[r] in cands[r]
+        assert scores[list(cands[r]).index(out[r])] >= max(scores) - 1e-9
+        liars.append(float(out[r]))
