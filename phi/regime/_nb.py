@@ -52,8 +52,20 @@ def rolling_mean_std_nb(
     value at bar t depends on the bars <= t only.
     """
     n = x.shape[0]
-    mean = np.full(n, np.nan)
-    std = np.full(n, np.nan)
+    mean = np.empty(n)
+    std = np.empty(n)
+    rolling_mean_std_into_nb(x, window, minp, ddof, mean, std)
+    return mean, std
+
+
+@njit(cache=True)
+def rolling_mean_std_into_nb(
+    x: np.ndarray, window: int, minp: int, ddof: int, mean: np.ndarray, std: np.ndarray
+) -> None:
+    """:func:`rolling_mean_std_nb` written into ``mean`` and ``std`` (arrays of x's length)."""
+    n = x.shape[0]
+    mean[:] = np.nan
+    std[:] = np.nan
     s = 0.0
     q = 0.0
     c = 0
@@ -88,7 +100,6 @@ def rolling_mean_std_nb(
                 std[t] = sd2
             else:
                 std[t] = np.sqrt(ss / (c - ddof))
-    return mean, std
 
 
 @njit(cache=True)
@@ -537,9 +548,32 @@ def vol_levels_nb(
     volatility is known). NaN r keeps the state (outputs NaN).
     """
     n = r.shape[0]
-    fast = np.full(n, np.nan)
-    slow = np.full(n, np.nan)
-    wins = np.full(n, np.nan)
+    fast = np.empty(n)
+    slow = np.empty(n)
+    wins = np.empty(n)
+    vol_levels_into_nb(r, a_fast, a_slow, a_ref, clip, fast, slow, wins)
+    return fast, slow, wins
+
+
+@njit(cache=True)
+def vol_levels_into_nb(
+    r: np.ndarray,
+    a_fast: float,
+    a_slow: float,
+    a_ref: float,
+    clip: float,
+    fast: np.ndarray,
+    slow: np.ndarray,
+    wins: np.ndarray,
+) -> None:
+    """:func:`vol_levels_nb` written into ``fast``, ``slow`` and ``wins`` (arrays of r's
+    length; ``fast`` and ``slow`` may both be empty: only ``wins`` is wanted)."""
+    n = r.shape[0]
+    levels = fast.shape[0] > 0
+    wins[:] = np.nan
+    if levels:
+        fast[:] = np.nan
+        slow[:] = np.nan
     vf = 0.0
     vs = 0.0
     vr = 0.0
@@ -566,13 +600,14 @@ def vol_levels_nb(
             vf = (1.0 - a_fast) * vf + a_fast * q
             vs = (1.0 - a_slow) * vs + a_slow * q
             vr = (1.0 - a_ref) * vr + a_ref * q
+        if not levels:
+            continue
         if vr > 0.0 and vf > 0.0 and vs > 0.0:
             fast[t] = 0.5 * np.log(vf / vr)
             slow[t] = 0.5 * np.log(vs / vr)
         else:
             fast[t] = 0.0
             slow[t] = 0.0
-    return fast, slow, wins
 
 
 @njit(cache=True)

@@ -122,22 +122,21 @@ def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.
         np.log(r, out=r)
         np.log(row["gap_score"], out=row["gap_score"])
 
-    mean_std: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # one pass per window (30 is used thrice)
-
-    def rolling_mean_std(w: int) -> tuple[np.ndarray, np.ndarray]:
-        if w not in mean_std:
-            mean_std[w] = _nb.rolling_mean_std_nb(r, w, _minp_std(w), 1)
-        return mean_std[w]
-
-    tmp = np.empty(n)
-    for w in fc.drift:
-        m, s = rolling_mean_std(w)
-        np.add(s, eps, out=tmp)
-        d = row[f"drift_tscore_{w}"]
-        np.multiply(m, np.sqrt(w), out=d)
-        d /= tmp
-    for w in fc.vol:
-        row[f"rv_{w}"][:] = rolling_mean_std(w)[1]
+    # one rolling mean / std pass per window (30 is used thrice), written into the drift rows
+    # (the mean, then the t-score in place) and the rv rows, else into two scratch arrays
+    tmp, scratch = np.empty(n), np.empty(n)
+    sd_imp = np.empty(0)
+    for w in dict.fromkeys((*fc.drift, *fc.vol, fc.impulse_revert)):
+        m = row[f"drift_tscore_{w}"] if w in fc.drift else tmp
+        s = row[f"rv_{w}"] if w in fc.vol else (np.empty(n) if w == fc.impulse_revert else scratch)
+        _nb.rolling_mean_std_into_nb(r, w, _minp_std(w), 1, m, s)
+        if w == fc.impulse_revert:
+            sd_imp = s
+        if w in fc.drift:
+            se = scratch if s is scratch else tmp
+            np.add(s, eps, out=se)
+            m *= np.sqrt(w)
+            m /= se
     np.subtract(row[f"rv_{fc.vol[0]}"], row[f"rv_{fc.vol[1]}"], out=row["rv_delta"])
 
     w = fc.range_expansion
@@ -153,20 +152,18 @@ def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.
     )
     w = fc.median_cross
     med_c = rolling_median_mad_fast_nb(c, w, _minp(w), want_mad=False)[0]
-    sd_imp = rolling_mean_std(fc.impulse_revert)[1]
-    flip, impulse, cross = tmp, np.empty(n), np.empty(n)
+    flip, impulse, cross = tmp, scratch, np.empty(n)
     lam, diss = row["illiquidity"], row["dissipation_proxy"]  # overwritten by their rolling means
     _fnb.finish_nb(
         r, c, v, row["ofi_proxy"], sd_imp, fc.impulse_sigma, med_c, eps,
         flip, impulse, cross, lam, row["d_lambda"], row["mass"], row["d_mass_dt"], diss,
     )  # fmt: skip
-    del med_c
-    mean_std.clear()
+    del med_c, sd_imp
     row["flip_rate"][:] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))
     row["median_cross"][:] = _nb.rolling_mean_nb(cross, w, _minp(w))
     w = fc.impulse_revert
     row["impulse_revert"][:] = _nb.rolling_mean_nb(impulse, w, _minp(w))
-    del flip, impulse, cross, tmp
+    del flip, impulse, cross, tmp, scratch
     w = fc.illiquidity
     lam[:] = _nb.rolling_mean_nb(lam, w, _minp(w))
     w = fc.dissipation

@@ -243,7 +243,8 @@ def level_features(
     spans = (2.0 / (lc.vol_fast + 1.0), 2.0 / (lc.vol_slow + 1.0), 2.0 / (lc.vol_ref + 1.0))
     raw = _log_returns(ohlcv, returns)
     fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc, raw), *spans, lc.jump_clip, lc.vol_slow)
-    r = _nb.vol_levels_nb(raw, *spans, lc.jump_clip)[2]
+    r = np.empty(len(raw))  # the standardised returns only (not vol_levels_nb's levels)
+    _nb.vol_levels_into_nb(raw, *spans, lc.jump_clip, np.empty(0), np.empty(0), r)
     names = level_names(lc)
     shape = (len(names), len(raw))
     if out is None:
