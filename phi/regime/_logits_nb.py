@@ -12,7 +12,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["energies_nb", "fix_gates_nb", "sticky_logits_chunk_nb"]
+__all__ = ["any_inf_nb", "energies_nb", "fix_gates_nb", "sticky_logits_chunk_nb"]
+
+
+@njit(cache=True)
+def any_inf_nb(x: np.ndarray) -> bool:
+    """``np.isinf(x).any()`` of a 2-D array, without the boolean temporary."""
+    n, k = x.shape
+    for j in range(k):
+        for t in range(n):
+            if np.isinf(x[t, j]):
+                return True
+    return False
 
 
 @njit(cache=True)

@@ -375,15 +375,18 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
             for j, f in enumerate(names):
                 raw[:, j] = buf[col[f]] if col[f] < nu else lazy_rows[col[f] - nu]
     del raw_a
-    signals = expert_signal_array(ohlcv, experts, out=buf[:ne].T) if experts is not None else None
     gate = volume_gate(ohlcv, cfg.levels, returns)
     lv = level_features(ohlcv, cfg.levels, returns, out=buf[ne : ne + len(lnames)])
-    del returns, buf
+    del returns
+    vz, gz = picked = np.empty((2, n))  # the gated volume and gap z-scores, for the fused pass
+    # the signals last: their kernels' large temporaries, freed, shrink the heap (later small
+    # arrays would find its pages unmapped and fault them in again)
+    signals = expert_signal_array(ohlcv, experts, out=buf[:ne].T) if experts is not None else None
+    del buf
     lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
     vol = np.array([col[f] for f in VOLUME_FEATURES if f in col and col[f] < nu], dtype=np.int64)
     pick = np.array([col["volume_zscore"], col["gap_score"]], dtype=np.int64)
-    vz, gz = picked = np.empty((2, n))
     feats = np.empty((len(names), n), dtype=np.float32).T  # (bars, 26), F-ordered
     lv32 = np.empty((lv_a.shape[1], n), dtype=np.float32).T
     dst = np.array([names.index(f) for f in used], dtype=np.int64)

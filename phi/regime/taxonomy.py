@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 import numpy as np
 
 from phi.regime import _nb
+from phi.regime._logits_nb import any_inf_nb as _any_inf_nb
 from phi.regime._logits_nb import energies_nb as _energies_nb
 from phi.regime._logits_nb import fix_gates_nb as _fix_gates_nb
 from phi.regime._logits_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
@@ -306,7 +307,7 @@ def logit_blocks(
     n = len(z)
     if energy is None:
         energy = np.empty((0, len(NODES)), dtype=np.float32)
-    if np.isinf(levels).any():
+    if _any_inf_nb(levels):
         # an infinite level feature: only the sparse kernel keeps inf * 0 (unused weights) out
         if prepare is not None:
             prepare(0, n)
