@@ -9,6 +9,8 @@ pipeline reports through its ``progress`` callback. :meth:`RunJob.cancel` stops 
    (``PyThreadState_SetAsyncExc``), so a long Python-level stage (e.g. the walk-forward ``phiai``
    blend) stops within milliseconds instead of at its end. Compiled kernels (numba) finish
    their current call first: the exception is delivered when control returns to Python.
+   Should it land inside a gc callback or a ``__del__``, CPython reports it as unraisable and
+   drops it; the run then stops at its next progress call (way 1).
 
 Once the ``save`` stage has begun the run can no longer be cancelled (a half-written run
 directory is worse than a finished run). :class:`RunCancelled` derives from ``BaseException``
