@@ -1169,12 +1169,19 @@ def simulate_segments_plain_nb(
 
 
 @njit(cache=True, parallel=True)
-def simulate_segments_plain_many_nb(
-    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
+def simulate_segments_plain_split_nb(
+    o, c, day_end, offs, starts, which, cuts, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
 ):
-    """:func:`simulate_segments_plain_nb` with the blocks of candidates in parallel."""
-    for q in prange((sig.shape[0] + LANES - 1) // LANES):
+    """:func:`simulate_segments_plain_nb` with every (block of candidates, group of segments)
+    pair in parallel: group ``g`` is ``which[cuts[g]:cuts[g + 1]]``. Each segment of each
+    candidate is simulated alone whoever runs it, so the results are the same bit for bit; a
+    batch of one block still fills two threads when its segments form two groups."""
+    n_groups = cuts.shape[0] - 1
+    for q in prange(((sig.shape[0] + LANES - 1) // LANES) * n_groups):
+        blk = q // n_groups
+        g0 = cuts[q % n_groups]
+        g1 = cuts[q % n_groups + 1]
         _plain_block_nb(
-            q * LANES, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out,
-            st_out,
+            blk * LANES, o, c, day_end, offs, starts, which[g0:g1], sig, fp, ip, eq_seg, eq_out,
+            ret_out, st_out[:, g0:g1],
         )  # fmt: skip

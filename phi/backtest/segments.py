@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -26,7 +27,12 @@ from phi.backtest.engine import PARALLEL_MIN_CELLS, SWEEP_METRICS, _coerce_confi
 from phi.backtest.engine_config import EngineConfig
 from phi.errors import EngineError
 
-__all__ = ["SegmentSweep"]
+__all__ = ["SPLIT_MIN_CELLS", "SegmentSweep", "balanced_cuts"]
+
+#: From this many (candidate x bar) cells a plain sweep with fewer blocks of candidates than
+#: numba threads also runs its segments in groups in parallel (a tuner's batch of 16 on its
+#: fold segments: ~0.6 ms of work against a few microseconds to start the threads).
+SPLIT_MIN_CELLS = 32_768
 
 
 class SegmentSweep:
@@ -167,17 +173,26 @@ class SegmentSweep:
                 rets = np.empty((m, b - a - 1))
             else:
                 equity = np.empty((m, b - a))
-        cells = m * int(sum(self.offsets[s + 1] - self.offsets[s] for s in which))
+        lengths = (self.offsets[which + 1] - self.offsets[which]).tolist()
+        cells = m * int(sum(lengths))
         parallel = cells >= PARALLEL_MIN_CELLS
         eq_arr = equity if equity is not None else none
         if self.plain:  # the same numbers from the kernels without stops (tested bit-equal)
-            simulate_plain = (
-                _nb.simulate_segments_plain_many_nb if parallel else _nb.simulate_segments_plain_nb
-            )
-            simulate_plain(
-                self.open, self.close, self.day_end, self.offsets, self.starts, which, sig,
-                self.fp, self.ip, eq_seg, eq_arr, rets if rets is not None else none, st,
-            )  # fmt: skip
+            threads = numba.get_num_threads()
+            blocks = -(-m // _nb.LANES)
+            if threads > 1 and cells >= SPLIT_MIN_CELLS:
+                # too few blocks of candidates to fill the threads: the segments in groups too
+                n_groups = 1 if blocks >= threads else threads
+                _nb.simulate_segments_plain_split_nb(
+                    self.open, self.close, self.day_end, self.offsets, self.starts, which,
+                    balanced_cuts(lengths, n_groups), sig, self.fp, self.ip, eq_seg, eq_arr,
+                    rets if rets is not None else none, st,
+                )  # fmt: skip
+            else:
+                _nb.simulate_segments_plain_nb(
+                    self.open, self.close, self.day_end, self.offsets, self.starts, which, sig,
+                    self.fp, self.ip, eq_seg, eq_arr, rets if rets is not None else none, st,
+                )  # fmt: skip
         else:
             simulate = _nb.simulate_segments_many_nb if parallel else _nb.simulate_segments_nb
             simulate(
@@ -206,3 +221,27 @@ def _plain(config: EngineConfig) -> bool:
         and config.trailing_stop_pct is None
         and not config.time_exit_bars
     )
+
+
+def balanced_cuts(lengths: Sequence[int], n_groups: int) -> np.ndarray:
+    """Cut positions ``[0, ..., len(lengths)]`` splitting ``lengths`` into at most ``n_groups``
+    contiguous non-empty groups whose largest sum is the smallest possible (ties: the earliest
+    cuts)."""
+    n = len(lengths)
+    g = max(1, min(int(n_groups), n))
+    prefix = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).tolist()
+    # cost[k][i]: the smallest largest sum of the first i lengths in k groups; back[k][i]: its cut
+    inf = float("inf")
+    cost = [[inf] * (n + 1) for _ in range(g + 1)]
+    back = [[0] * (n + 1) for _ in range(g + 1)]
+    cost[0][0] = 0
+    for k in range(1, g + 1):
+        for i in range(k, n + 1):
+            for j in range(k - 1, i):
+                c = max(cost[k - 1][j], prefix[i] - prefix[j])
+                if c < cost[k][i]:
+                    cost[k][i], back[k][i] = c, j
+    cuts = [n]
+    for k in range(g, 0, -1):
+        cuts.append(back[k][cuts[-1]])
+    return np.array(cuts[::-1], dtype=np.int64)

@@ -20,7 +20,7 @@ residue and an all-zero window sums to exactly 0.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # TA-Lib's TA_EPSILON: TA_IS_ZERO(v) is -eps < v < eps, TA_IS_ZERO_OR_NEG(v) is v < eps.
 TA_EPSILON = 1e-14
@@ -63,6 +63,20 @@ def sma_nb(x, period, start):
         total -= x[i - period + 1]
         out[i] = tmp / period
     return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def averages_into_nb(x, windows, simple, table, row0):
+    """Row ``row0 + i`` of ``table`` = :func:`sma_nb` (``simple``) or the EMA of
+    :func:`ema_nb` (factor ``2 / (w + 1)``, seeded at bar ``w - 1``) of ``x`` for window
+    ``w = windows[i]``: the very kernels, called from here (one call and the windows in parallel
+    instead of one Python call each)."""
+    for i in prange(windows.shape[0]):
+        w = windows[i]
+        if simple:
+            table[row0 + i, :] = sma_nb(x, w, 0)
+        else:
+            table[row0 + i, :] = ema_nb(x, w, 2.0 / (w + 1), w - 1)
 
 
 @njit(cache=True)

@@ -71,19 +71,23 @@ def _windows(sets: list[dict[str, Any]]) -> dict[int, int]:
     return {w: i for i, w in enumerate(sorted({p[k] for p in sets for k in ("fast", "slow")}))}
 
 
-def _average(c: np.ndarray, w: int, kind: str) -> np.ndarray:
-    return _nb.sma_nb(c, w, 0) if kind == "sma" else _nb.ema_nb(c, w, 2.0 / (w + 1), w - 1)
+def _fill_averages(c: np.ndarray, windows: list[int], kind: str, table: np.ndarray, row0: int) -> None:
+    """Rows ``row0 ..`` of ``table``: the SMA or EMA of ``c`` for each of ``windows``, one
+    kernel call (:func:`~phi.indicators._nb.averages_into_nb`: ``sma_nb``/``ema_nb`` per window)."""
+    _nb.averages_into_nb(c, np.asarray(windows, dtype=np.int64), kind == "sma", table, row0)
 
 
 def _averages(
     c: np.ndarray, sets: list[dict[str, Any]], kind: str, pieces: dict[str, Any] | None
-) -> tuple[list[np.ndarray] | np.ndarray, dict[int, int]]:
+) -> tuple[np.ndarray, dict[int, int]]:
     """The moving averages of every ``fast`` / ``slow`` window of ``sets`` and each window's
     row: computed for this call, or (``pieces``) kept in a table that grows across calls, each
     window computed once."""
     if pieces is None:
         rows = _windows(sets)
-        return [_average(c, w, kind) for w in rows], rows
+        out = np.empty((len(rows), len(c)))
+        _fill_averages(c, list(rows), kind, out, 0)
+        return out, rows
     rows = pieces.setdefault("rows", {})
     todo = sorted({p[k] for p in sets for k in ("fast", "slow")} - rows.keys())
     if todo:
@@ -94,8 +98,8 @@ def _averages(
             if table is not None:
                 grown[: len(rows)] = table[: len(rows)]
             pieces["table"] = table = grown
+        _fill_averages(c, todo, kind, table, len(rows))
         for w in todo:
-            table[len(rows)] = _average(c, w, kind)
             rows[w] = len(rows)
     return pieces["table"], rows
 

@@ -32,8 +32,6 @@ __all__ = ["CHUNK", "ONE_KERNEL", "SharedScoring", "numba_threads", "one_numba_t
 #: machine of benchmarks/RESULTS.md two threads scoring at once took ~1.4x the CPU time, and
 #: the dual_sma TPE study ran slower on two threads than on one (39 vs 31 ms, same session).
 ONE_KERNEL: frozenset[str] = frozenset()
-#: Candidates per batch up to which the caller scores on one numba thread.
-ONE_THREAD_BATCH = 64
 #: Candidates per chunk: the plain simulation kernel runs 16 candidates in lock-step, so a
 #: chunk of 16 costs little more per candidate than a whole batch (and one of 8 as much as 16).
 CHUNK = 16
@@ -145,10 +143,10 @@ class SharedScoring:
         return every candidate's scores in the order given to :meth:`start`."""
         try:
             job.filled.wait()
-            # a batch this small gains nothing from numba's second thread (a fork and join and
-            # OpenMP's spin-wait per kernel); alone, a larger one uses them all
-            n = sum(len(c) for c in job.chunks)
-            with numba_threads(1 if job.helper is not None or n <= ONE_THREAD_BATCH else 1 << 16):
+            # with a helper scoring, each thread's kernels on one thread; alone, numba's
+            # threads share even a small batch's simulations (SegmentSweep: its segments in
+            # groups)
+            with numba_threads(1 if job.helper is not None else 1 << 16):
                 self._drain(job)
         finally:
             if job.helper is not None:

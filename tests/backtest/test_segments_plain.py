@@ -13,7 +13,7 @@ import pytest
 
 from phi.backtest import _nb
 from phi.backtest.engine import EngineConfig, run_backtest
-from phi.backtest.segments import SegmentSweep
+from phi.backtest.segments import SegmentSweep, balanced_cuts
 from phi.errors import EngineError
 
 
@@ -61,17 +61,22 @@ def _both(bars: pd.DataFrame, spans, cfg: EngineConfig, sig: np.ndarray, which=N
     else:
         assert np.array_equal(eq_plain, eq_gen)
         assert np.array_equal(np.signbit(eq_plain), np.signbit(eq_gen))
-    # the parallel variant of the plain kernel, called directly, gives the same numbers
+    # the parallel variant of the plain kernel, called directly, gives the same numbers with
+    # the segments in one group, one group each, or two balanced groups
     which_arr = np.arange(len(spans), dtype=np.int64) if which is None else np.asarray(which)
-    st = np.empty_like(st_gen)
     eq = np.empty_like(eq_gen) if eq_gen is not None else np.empty((sig.shape[1], 0))
     eq_seg = sweep.eq_seg if sweep.eq_seg in which_arr else -1
     rets = np.empty((eq.shape[0], max(eq.shape[1] - 1, 0)))
-    _nb.simulate_segments_plain_many_nb(
-        sweep.open, sweep.close, sweep.day_end, sweep.offsets, sweep.starts, which_arr,
-        np.ascontiguousarray(sig.T), sweep.fp, sweep.ip, eq_seg, eq, rets, st,
-    )  # fmt: skip
-    assert np.array_equal(st, st_gen, equal_nan=True)
+    lengths = (sweep.offsets[which_arr + 1] - sweep.offsets[which_arr]).tolist()
+    k = len(which_arr)
+    for cuts in ([0, k], list(range(k + 1)), balanced_cuts(lengths, 2).tolist()):
+        st = np.full_like(st_gen, -7.0)
+        _nb.simulate_segments_plain_split_nb(
+            sweep.open, sweep.close, sweep.day_end, sweep.offsets, sweep.starts, which_arr,
+            np.asarray(cuts, dtype=np.int64), np.ascontiguousarray(sig.T), sweep.fp, sweep.ip,
+            eq_seg, eq, rets, st,
+        )  # fmt: skip
+        assert np.array_equal(st, st_gen, equal_nan=True), cuts
     if eq_gen is not None:
         assert np.array_equal(eq, eq_gen)
         # per-bar returns from the kernel (no equity matrix) equal NumPy's from the equity
