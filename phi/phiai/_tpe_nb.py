@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -547,6 +547,175 @@ def _kernel_share_nb(
     return math.exp(log_mass_nb(za, zb) - log_z)
 
 
+@njit(cache=True)
+def _run_nb(  # noqa: ANN201, PLR0913
+    g0, g1, run, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l, w_l, x_g, order_g, w_g, u_kernel, u_quantile, store, cand, base, log_g0, row_lo, row_hi, extras, group, cum, terms, k_a, k_b, k_pa, k_qb, k_m,  # noqa: ANN001
+):  # fmt: skip
+    """Phase 1 of :func:`propose_nb` for one run of equal bounds (rows ``by_bounds[g0:g1]``,
+    run number ``run``): the below and above mixtures in those bounds, each row's candidates
+    and their ``log l`` and ``log g`` without running trials, written to the rows' places in
+    ``cand``, ``base``, ``log_g0``, ``row_lo``, ``row_hi``, ``extras`` and ``group``; ``store``
+    the tails cache, the rest scratch."""
+    n_cand = u_kernel.shape[1]
+    half = 0.5 * step
+    discrete = step > 0.0
+    lattice = discrete and not is_log
+    r0 = by_bounds[g0]
+    lo, hi = low[r0] - half, high[r0] + half
+    if is_log:
+        lo, hi = math.log(lo), math.log(hi)
+    mus_l, sig_l, lw_l, lz_l = build_nb(x_l, order_l, w_l, lo, hi, prior_weight)
+    mus_g, sig_g, lw_g, lz_g = build_nb(x_g, order_g, w_g, lo, hi, prior_weight)
+    ext = extras[r0]
+    if lattice:  # the widths clipped to the minimum (below and above groups) and the span
+        span = hi - lo
+        ext[0] = _new_slot_nb(store, span / min(100.0, x_l.size + 2.0), half)
+        ext[1] = _new_slot_nb(store, span / min(100.0, x_g.size + 2.0), half)
+        ext[2] = _new_slot_nb(store, span, half)
+    acc = 0.0
+    for j in range(mus_l.size):
+        acc += math.exp(lw_l[j])
+        cum[j] = acc
+    k0, k1 = 1 << 62, -1
+    if lattice:  # each below kernel's truncation, as truncnorm_ppf_nb starts from it
+        for j in range(mus_l.size):
+            k_a[j] = (lo - mus_l[j]) / sig_l[j]
+            k_b[j] = (hi - mus_l[j]) / sig_l[j]
+            k_pa[j], k_qb[j], k_m[j] = _truncnorm_masses_nb(k_a[j], k_b[j])
+    for q in range(g0, g1):
+        r = by_bounds[q]
+        row_lo[r], row_hi[r] = lo, hi
+        extras[r] = ext
+        group[r] = run
+        for c in range(n_cand):
+            target = u_kernel[r, c] * cum[mus_l.size - 1]
+            j = 0
+            while j < mus_l.size - 1 and cum[j] <= target:
+                j += 1
+            mu, sig = mus_l[j], sig_l[j]
+            z = np.nan
+            if lattice:
+                z = _draw_fast_nb(u_quantile[r, c], k_a[j], k_b[j], k_pa[j], k_qb[j], k_m[j])
+                kf = (mu + sig * z - low[r0]) / step  # the cell is all a draw decides
+                tol = 1e-3 + 1e-8 * (1.0 + abs(z)) * sig / step  # 10x Acklam's error
+                if abs(kf - math.floor(kf) - 0.5) < tol:
+                    z = np.nan  # near a cell's edge: the exact quantile decides
+            if z != z:
+                z = truncnorm_ppf_nb(u_quantile[r, c], (lo - mu) / sig, (hi - mu) / sig)
+            v = mu + sig * z
+            if is_log:
+                v = math.exp(v)
+            if discrete:
+                v = low[r0] + np.rint((v - low[r0]) / step) * step
+                v = min(max(v, low[r0]), high[r0])
+                k = int(np.rint((v - low[r0]) / step))
+                k0, k1 = min(k0, k), max(k1, k)
+            cand[r, c] = v
+    if discrete:  # each distinct grid value of the run once
+        pos = np.full(k1 - k0 + 1, -1)
+        for q in range(g0, g1):
+            for c in range(n_cand):
+                pos[int(np.rint((cand[by_bounds[q], c] - low[r0]) / step)) - k0] = 0
+        ks = np.empty(pos.size, dtype=np.int64)
+        n_ks = 0
+        for i in range(pos.size):
+            if pos[i] == 0:
+                pos[i] = n_ks
+                ks[n_ks] = k0 + i
+                n_ks += 1
+        ks = ks[:n_ks]
+        ll = lattice_log_pdf_nb(
+            ks, low[r0], high[r0], step, is_log, mus_l, sig_l, lw_l, lz_l, store, ext
+        )
+        lg = lattice_log_pdf_nb(
+            ks, low[r0], high[r0], step, is_log, mus_g, sig_g, lw_g, lz_g, store, ext
+        )
+        for q in range(g0, g1):
+            r = by_bounds[q]
+            for c in range(n_cand):
+                i = pos[int(np.rint((cand[r, c] - low[r0]) / step)) - k0]
+                base[r, c], log_g0[r, c] = ll[i], lg[i]
+    else:
+        for q in range(g0, g1):
+            r = by_bounds[q]
+            for c in range(n_cand):
+                v = math.log(cand[r, c]) if is_log else cand[r, c]
+                base[r, c] = _log_pdf_one_nb(v, v, mus_l, sig_l, lw_l, lz_l, False, terms)
+                log_g0[r, c] = _log_pdf_one_nb(v, v, mus_g, sig_g, lw_g, lz_g, False, terms)
+
+
+@njit(cache=True)
+def _part_nb(  # noqa: ANN201, PLR0913
+    ga, gb, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l, w_l,
+    x_g, order_g, w_g, u_kernel, u_quantile, store, cand, base, log_g0, row_lo, row_hi,
+    extras, group,  # noqa: ANN001
+):  # fmt: skip
+    """:func:`_run_nb` for runs ``ga .. gb - 1`` (rows ``by_bounds[starts[g]:starts[g + 1]]``),
+    with scratch of its own."""
+    cum = np.empty(x_l.size + 1)
+    terms = np.empty(max(x_l.size, x_g.size) + 1)
+    k_a = np.empty(x_l.size + 1)  # per below kernel: its truncation (z) and masses
+    k_b = np.empty(x_l.size + 1)
+    k_pa = np.empty(x_l.size + 1)
+    k_qb = np.empty(x_l.size + 1)
+    k_m = np.empty(x_l.size + 1)
+    for g in range(ga, gb):
+        _run_nb(
+            starts[g], starts[g + 1], g, by_bounds, low, high, step, is_log, prior_weight, x_l,
+            order_l, w_l, x_g, order_g, w_g, u_kernel, u_quantile, store, cand, base, log_g0,
+            row_lo, row_hi, extras, group, cum, terms, k_a, k_b, k_pa, k_qb, k_m,
+        )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def _two_parts_nb(  # noqa: ANN201, PLR0913
+    split, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l, w_l, x_g,
+    order_g, w_g, u_kernel, u_quantile, store_a, store_b, cand, base, log_g0, row_lo, row_hi,
+    extras, group,  # noqa: ANN001
+):  # fmt: skip
+    """:func:`_part_nb` of runs ``0 .. split - 1`` (tails cache ``store_a``) and of the rest
+    (``store_b``) on two threads. Every row is written by one part; a cache only keeps values
+    computed the same way, so the numbers are those of one part doing all runs."""
+    n_runs = starts.size - 1
+    for h in prange(2):
+        if h == 0:
+            _part_nb(
+                0, split, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l,
+                w_l, x_g, order_g, w_g, u_kernel, u_quantile, store_a, cand, base, log_g0,
+                row_lo, row_hi, extras, group,
+            )  # fmt: skip
+        else:
+            _part_nb(
+                split, n_runs, starts, by_bounds, low, high, step, is_log, prior_weight, x_l,
+                order_l, w_l, x_g, order_g, w_g, u_kernel, u_quantile, store_b, cand, base,
+                log_g0, row_lo, row_hi, extras, group,
+            )  # fmt: skip
+
+
+@njit(cache=True)
+def _run_starts_nb(by_bounds, low, high):  # noqa: ANN001, ANN201
+    """Where each run of equal bounds starts in ``by_bounds`` order, and the row count last."""
+    rows = by_bounds.size
+    out = np.empty(rows + 1, dtype=np.int64)
+    n = 0
+    g0 = 0
+    while g0 < rows:
+        out[n] = g0
+        n += 1
+        r0 = by_bounds[g0]
+        g1 = g0 + 1
+        while g1 < rows and low[by_bounds[g1]] == low[r0] and high[by_bounds[g1]] == high[r0]:
+            g1 += 1
+        g0 = g1
+    out[n] = rows
+    return out[: n + 1]
+
+
+#: Rows of a :func:`propose_nb` call from which its runs of equal bounds are scored in two parts
+#: on numba's threads (phase 1: ~10 microseconds a row, against a few to start the threads).
+TWO_PARTS_MIN_ROWS = 8
+
+
 @njit(cache=True, nogil=True)
 def propose_nb(
     x_l: np.ndarray,
@@ -587,8 +756,6 @@ def propose_nb(
     log_g0 = np.empty((rows, n_cand))
     row_lo = np.empty(rows)
     row_hi = np.empty(rows)
-    cum = np.empty(x_l.size + 1)
-    terms = np.empty(max(x_l.size, x_g.size) + 1)
     total_g = prior_weight
     for j in range(w_g.size):
         total_g += w_g[j]
@@ -604,103 +771,40 @@ def propose_nb(
         n_gaps = int(min(np.rint((b - a) / step) + 2, 1 << 16))
     store = tails_store_nb(n_gaps, 3 * rows)
     extras = np.full((rows, 3), -1, dtype=np.int64)  # per row: its clipped widths' slots
-    k_a = np.empty(x_l.size + 1)  # per below kernel: its truncation (z) and masses
-    k_b = np.empty(x_l.size + 1)
-    k_pa = np.empty(x_l.size + 1)
-    k_qb = np.empty(x_l.size + 1)
-    k_m = np.empty(x_l.size + 1)
-    # phase 1: per run of equal bounds, draw the candidates and score them without running trials
+    # phase 1: per run of equal bounds, draw the candidates and score them without running
+    # trials; with enough rows and runs, the runs in two parts on two threads, the second part
+    # with a tails cache of its own
     group = np.empty(rows, dtype=np.int64)  # each row's run of equal bounds
-    n_groups = 0
-    g0 = 0
-    while g0 < rows:
-        r0 = by_bounds[g0]
-        g1 = g0 + 1
-        while g1 < rows and low[by_bounds[g1]] == low[r0] and high[by_bounds[g1]] == high[r0]:
-            g1 += 1
-        lo, hi = low[r0] - half, high[r0] + half
-        if is_log:
-            lo, hi = math.log(lo), math.log(hi)
-        mus_l, sig_l, lw_l, lz_l = build_nb(x_l, order_l, w_l, lo, hi, prior_weight)
-        mus_g, sig_g, lw_g, lz_g = build_nb(x_g, order_g, w_g, lo, hi, prior_weight)
-        ext = extras[r0]
-        if lattice:  # the widths clipped to the minimum (below and above groups) and the span
-            span = hi - lo
-            ext[0] = _new_slot_nb(store, span / min(100.0, x_l.size + 2.0), half)
-            ext[1] = _new_slot_nb(store, span / min(100.0, x_g.size + 2.0), half)
-            ext[2] = _new_slot_nb(store, span, half)
-        acc = 0.0
-        for j in range(mus_l.size):
-            acc += math.exp(lw_l[j])
-            cum[j] = acc
-        k0, k1 = 1 << 62, -1
-        if lattice:  # each below kernel's truncation, as truncnorm_ppf_nb starts from it
-            for j in range(mus_l.size):
-                k_a[j] = (lo - mus_l[j]) / sig_l[j]
-                k_b[j] = (hi - mus_l[j]) / sig_l[j]
-                k_pa[j], k_qb[j], k_m[j] = _truncnorm_masses_nb(k_a[j], k_b[j])
-        for q in range(g0, g1):
-            r = by_bounds[q]
-            row_lo[r], row_hi[r] = lo, hi
-            extras[r] = ext
-            group[r] = n_groups
-            for c in range(n_cand):
-                target = u_kernel[r, c] * cum[mus_l.size - 1]
-                j = 0
-                while j < mus_l.size - 1 and cum[j] <= target:
-                    j += 1
-                mu, sig = mus_l[j], sig_l[j]
-                z = np.nan
-                if lattice:
-                    z = _draw_fast_nb(u_quantile[r, c], k_a[j], k_b[j], k_pa[j], k_qb[j], k_m[j])
-                    kf = (mu + sig * z - low[r0]) / step  # the cell is all a draw decides
-                    tol = 1e-3 + 1e-8 * (1.0 + abs(z)) * sig / step  # 10x Acklam's error
-                    if abs(kf - math.floor(kf) - 0.5) < tol:
-                        z = np.nan  # near a cell's edge: the exact quantile decides
-                if z != z:
-                    z = truncnorm_ppf_nb(u_quantile[r, c], (lo - mu) / sig, (hi - mu) / sig)
-                v = mu + sig * z
-                if is_log:
-                    v = math.exp(v)
-                if discrete:
-                    v = low[r0] + np.rint((v - low[r0]) / step) * step
-                    v = min(max(v, low[r0]), high[r0])
-                    k = int(np.rint((v - low[r0]) / step))
-                    k0, k1 = min(k0, k), max(k1, k)
-                cand[r, c] = v
-        if discrete:  # each distinct grid value of the run once
-            pos = np.full(k1 - k0 + 1, -1)
-            for q in range(g0, g1):
-                for c in range(n_cand):
-                    pos[int(np.rint((cand[by_bounds[q], c] - low[r0]) / step)) - k0] = 0
-            ks = np.empty(pos.size, dtype=np.int64)
-            n_ks = 0
-            for i in range(pos.size):
-                if pos[i] == 0:
-                    pos[i] = n_ks
-                    ks[n_ks] = k0 + i
-                    n_ks += 1
-            ks = ks[:n_ks]
-            ll = lattice_log_pdf_nb(
-                ks, low[r0], high[r0], step, is_log, mus_l, sig_l, lw_l, lz_l, store, ext
-            )
-            lg = lattice_log_pdf_nb(
-                ks, low[r0], high[r0], step, is_log, mus_g, sig_g, lw_g, lz_g, store, ext
-            )
-            for q in range(g0, g1):
-                r = by_bounds[q]
-                for c in range(n_cand):
-                    i = pos[int(np.rint((cand[r, c] - low[r0]) / step)) - k0]
-                    base[r, c], log_g0[r, c] = ll[i], lg[i]
-        else:
-            for q in range(g0, g1):
-                r = by_bounds[q]
-                for c in range(n_cand):
-                    v = math.log(cand[r, c]) if is_log else cand[r, c]
-                    base[r, c] = _log_pdf_one_nb(v, v, mus_l, sig_l, lw_l, lz_l, False, terms)
-                    log_g0[r, c] = _log_pdf_one_nb(v, v, mus_g, sig_g, lw_g, lz_g, False, terms)
-        n_groups += 1
-        g0 = g1
+    starts = _run_starts_nb(by_bounds, low, high)
+    n_groups = starts.size - 1
+    split = n_groups
+    if rows >= TWO_PARTS_MIN_ROWS and n_groups >= 2:  # the run boundary nearest half the rows
+        split = 1
+        for g in range(2, n_groups):
+            if abs(2 * starts[g] - rows) < abs(2 * starts[split] - rows):
+                split = g
+    if split == n_groups:
+        _part_nb(
+            0, n_groups, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l,
+            w_l, x_g, order_g, w_g, u_kernel, u_quantile, store, cand, base, log_g0, row_lo,
+            row_hi, extras, group,
+        )  # fmt: skip
+    else:
+        _two_parts_nb(
+            split, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l, w_l,
+            x_g, order_g, w_g, u_kernel, u_quantile, store, tails_store_nb(n_gaps, 3 * rows),
+            cand, base, log_g0, row_lo, row_hi, extras, group,
+        )  # fmt: skip
+        if lattice:  # the second part's clipped widths' slots, again in the cache phase 2 uses
+            for g in range(split, n_groups):
+                r0 = by_bounds[starts[g]]
+                span = row_hi[r0] - row_lo[r0]
+                ext = extras[r0]
+                ext[0] = _new_slot_nb(store, span / min(100.0, x_l.size + 2.0), half)
+                ext[1] = _new_slot_nb(store, span / min(100.0, x_g.size + 2.0), half)
+                ext[2] = _new_slot_nb(store, span, half)
+                for q in range(starts[g] + 1, starts[g + 1]):
+                    extras[by_bounds[q]] = ext
     # phase 2: the rows in order, each trial's g counting the earlier ones (running trials)
     sorted_g = np.sort(x_g)
     n_p = pending.size

@@ -437,3 +437,59 @@ def test_each_row_takes_the_best_candidate_with_its_running_trials(seed):
         assert out[r] in cands[r]
         assert scores[list(cands[r]).index(out[r])] >= max(scores) - 1e-9
         liars.append(float(out[r]))
+
+
+def _phase_one(args: tuple, u_k: np.ndarray, u_q: np.ndarray, two: bool) -> tuple:
+    """propose_nb's phase 1 (candidates and their log l, log g without running trials) over
+    every run of equal bounds, in one part or in two parts on two threads (two caches)."""
+    x_l, order_l, w_l, x_g, order_g, w_g, low, high, step, is_log, prior = args
+    rows, n_cand = u_k.shape
+    by_bounds = np.argsort(low * 1e6 + high)
+    starts = nb._run_starts_nb(by_bounds, low, high)
+    n_runs = starts.size - 1
+    out = [np.full((rows, n_cand), -7.0) for _ in range(3)]  # candidates, log l, log g
+    row_lo, row_hi = np.full(rows, -7.0), np.full(rows, -7.0)
+    extras = np.full((rows, 3), -1, dtype=np.int64)
+    group = np.full(rows, -1, dtype=np.int64)
+    store = nb.tails_store_nb(512, 3 * rows)
+    common = (by_bounds, low, high, step, is_log, prior, x_l, order_l, w_l, x_g, order_g, w_g,
+              u_k, u_q)  # fmt: skip
+    if two:
+        other = nb.tails_store_nb(512, 3 * rows)
+        nb._two_parts_nb(
+            n_runs // 2, starts, *common, store, other, *out, row_lo, row_hi, extras, group
+        )
+        caches = [store if run < n_runs // 2 else other for run in group]
+    else:
+        nb._part_nb(0, n_runs, starts, *common, store, *out, row_lo, row_hi, extras, group)
+        caches = [store] * rows
+    # the clipped widths' slots differ between caches: compare the widths they hold
+    widths = np.array(
+        [[caches[r][1][e] if e >= 0 else -1.0 for e in extras[r]] for r in range(rows)]
+    )
+    return (*out, row_lo, row_hi, group, widths)
+
+
+@pytest.mark.parametrize("kind", ["int", "step", "float", "log", "logint"])
+def test_phase_one_in_two_parts_equals_one_part(kind):
+    """propose_nb scores its runs of equal bounds in two parts on two threads, each part with
+    its own tails cache: every candidate, log l and log g equal one part's, bit for bit."""
+    rng = np.random.default_rng(7)
+    _, step, is_log = _CASES[kind]
+    x_l, x_g = _observations(rng, kind, 7), _observations(rng, kind, 60)
+    if kind == "float" or kind == "log":
+        low = np.round(rng.uniform(0.01, 1.0, 20), 2)
+        high = np.full(20, 5.0)
+    else:
+        lo0 = 1.0 if kind in ("step", "logint") else 5.0
+        low = lo0 + step * rng.integers(0, 8, 20)
+        high = np.full(20, 3.5 if kind == "step" else 60.0 if kind == "int" else 200.0)
+    if is_log:
+        x_l, x_g = np.log(x_l), np.log(x_g)
+    args = (x_l, np.argsort(x_l), np.ones(x_l.size), x_g, np.argsort(x_g), weights(x_g.size),
+            low, high, step, is_log, 1.0)  # fmt: skip
+    u_k, u_q = rng.random((20, 24)), rng.random((20, 24))
+    one, two = _phase_one(args, u_k, u_q, False), _phase_one(args, u_k, u_q, True)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert len(set(two[-2].tolist())) > 2  # several runs of bounds in each part
