@@ -780,9 +780,9 @@ def propose_nb(
     split = n_groups
     if rows >= TWO_PARTS_MIN_ROWS and n_groups >= 2:  # the run boundary nearest half the rows
         split = 1
-        for run in range(2, n_groups):
-            if abs(2 * starts[run] - rows) < abs(2 * starts[split] - rows):
-                split = run
+        for cut in range(2, n_groups):
+            if abs(2 * starts[cut] - rows) < abs(2 * starts[split] - rows):
+                split = cut
     if split == n_groups:
         _part_nb(
             0, n_groups, starts, by_bounds, low, high, step, is_log, prior_weight, x_l, order_l,
@@ -796,14 +796,14 @@ def propose_nb(
             cand, base, log_g0, row_lo, row_hi, extras, group,
         )  # fmt: skip
         if lattice:  # the second part's clipped widths' slots, again in the cache phase 2 uses
-            for run in range(split, n_groups):
-                r0 = by_bounds[starts[run]]
+            for later in range(split, n_groups):
+                r0 = by_bounds[starts[later]]
                 span = row_hi[r0] - row_lo[r0]
                 ext = extras[r0]
                 ext[0] = _new_slot_nb(store, span / min(100.0, x_l.size + 2.0), half)
                 ext[1] = _new_slot_nb(store, span / min(100.0, x_g.size + 2.0), half)
                 ext[2] = _new_slot_nb(store, span, half)
-                for q in range(starts[run] + 1, starts[run + 1]):
+                for q in range(starts[later] + 1, starts[later + 1]):
                     extras[by_bounds[q]] = ext
     # phase 2: the rows in order, each trial's g counting the earlier ones (running trials)
     sorted_g = np.sort(x_g)
