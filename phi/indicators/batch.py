@@ -94,7 +94,9 @@ def _averages(
         table = pieces.get("table")
         need = len(rows) + len(todo)
         if table is None or need > len(table):
-            grown = np.empty((max(need, 2 * len(rows), 32), len(c)))
+            # room for every window the parameters' ranges allow (pieces["capacity"]): rows
+            # never written cost no memory, and the table never grows (a copy, fresh pages)
+            grown = np.empty((max(need, 2 * len(rows), 32, pieces.get("capacity", 0)), len(c)))
             if table is not None:
                 grown[: len(rows)] = table[: len(rows)]
             pieces["table"] = table = grown
@@ -287,8 +289,26 @@ def fill_pieces(
     if name in KEEPS_PIECES:
         spec = get_indicator(name)
         if _implementation(spec) is not None:
+            _reserve(spec, len(inputs["close"]), pieces)
             kind = "sma" if name == "dual_sma" else "ema"
             _averages(inputs["close"], [spec.resolve(p) for p in param_sets], kind, pieces)
+
+
+#: Bytes up to which a moving-average table is reserved for every window a range allows.
+TABLE_RESERVE_BYTES = 1 << 28
+
+
+def _reserve(spec: IndicatorSpec, n: int, pieces: dict[str, Any]) -> None:
+    """Record in ``pieces`` how many distinct ``fast`` / ``slow`` windows ``spec``'s ranges
+    allow, when a table of that many rows of ``n`` bars stays under
+    :data:`TABLE_RESERVE_BYTES`."""
+    if "capacity" in pieces:
+        return
+    windows: set[int] = set()
+    for p in spec.params:
+        if p.name in ("fast", "slow"):
+            windows.update(range(int(p.low), int(p.high) + 1))
+    pieces["capacity"] = len(windows) if 8 * n * len(windows) <= TABLE_RESERVE_BYTES else 0
 
 
 def batch_signals(
@@ -321,6 +341,7 @@ def batch_signals(
     cols = inputs if inputs is not None else batch_inputs(name, ohlcv)
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
     if pieces is not None and name in KEEPS_PIECES:  # these implementations take pieces
+        _reserve(spec, n, pieces)
         out: list[np.ndarray] | np.ndarray = cast(Callable[..., np.ndarray], batch)(
             cols, sets, pieces
         )

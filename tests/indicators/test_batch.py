@@ -185,3 +185,21 @@ def test_spread_kernel_rows_side_by_side_equal_one_row_at_a_time():
     for j in range(m):
         x = (a[fast[j]] - a[slow[j]]) / den[div[j]]
         assert_identical(out[j], sg.rms_scale(x, int(start[j])))
+
+
+@pytest.mark.parametrize(("name", "windows"), [("dual_sma", 199), ("ema_crossover", 99)])
+def test_moving_average_table_reserved_once_for_every_window(name, windows):
+    """With ``pieces`` the table has a row for every window the ranges allow (dual_sma: fast
+    2..50 and slow 10..200 give 2..200, 199 windows) and is never reallocated across calls; the
+    signals stay those of compute_signal."""
+    df = frames.random_ohlcv(400, seed=3)
+    rng = np.random.default_rng(5)
+    pieces: dict = {}
+    first = None
+    for _ in range(4):
+        sets = [{"fast": int(f), "slow": int(f + d)}
+                for f, d in zip(rng.integers(2, 20, 9), rng.integers(3, 60, 9), strict=True)]  # fmt: skip
+        got = batch_signals(name, df, sets, None, pieces)
+        assert_identical(got, per_set(name, df, sets))
+        first = pieces["table"] if first is None else first
+        assert pieces["table"] is first and len(first) == windows == pieces["capacity"]
