@@ -104,6 +104,7 @@ class SegmentSweep:
         )
         self.index = ohlcv.index
         self.plain = _plain(cfg)
+        self._cuts: dict[tuple[bytes, int], np.ndarray] = {}
 
     def run(
         self,
@@ -183,9 +184,12 @@ class SegmentSweep:
             if threads > 1 and cells >= SPLIT_MIN_CELLS:
                 # too few blocks of candidates to fill the threads: the segments in groups too
                 n_groups = 1 if blocks >= threads else threads
+                key = (which.tobytes(), n_groups)
+                if key not in self._cuts:  # the same segments batch after batch
+                    self._cuts[key] = balanced_cuts(lengths, n_groups)
                 _nb.simulate_segments_plain_split_nb(
                     self.open, self.close, self.day_end, self.offsets, self.starts, which,
-                    balanced_cuts(lengths, n_groups), sig, self.fp, self.ip, eq_seg, eq_arr,
+                    self._cuts[key], sig, self.fp, self.ip, eq_seg, eq_arr,
                     rets if rets is not None else none, st,
                 )  # fmt: skip
             else:

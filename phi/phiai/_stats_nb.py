@@ -10,7 +10,7 @@ trials' return rows without building the transposed matrix.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, inline="always")
@@ -160,15 +160,15 @@ def _pairwise_sum_nb(a, n, centre, square):  # noqa: ANN001, ANN201
         top += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
     """Per row of ``(m, T)`` returns (T >= 2): ``mean / std(ddof=1)`` with the float operations
     of ``stats.sharpes_per_period`` (NumPy's row sums, mean ``sum / T``, deviations squared and
     summed, ``sqrt(sum / (T - 1))``), nan where the deviation is not > 0. Returns whether each
-    row's mean is finite (rows that are not are left to the caller)."""
+    row's mean is finite (rows that are not are left to the caller). Rows in parallel."""
     m, t = rows.shape
     finite = np.empty(m, dtype=np.bool_)
-    for j in range(m):
+    for j in prange(m):
         r = rows[j]
         mu = (0.0 + _pairwise_sum_nb(r, t, 0.0, False)) / t
         finite[j] = np.isfinite(mu)
