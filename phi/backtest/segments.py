@@ -112,6 +112,7 @@ class SegmentSweep:
         segments: Sequence[int] | None = None,
         checked: bool = False,
         returns: bool = False,
+        returns_out: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Simulate every column of ``signals`` on every segment (or on ``segments`` only).
 
@@ -129,6 +130,9 @@ class SegmentSweep:
         returns : bool
             Return the ``equity_span`` segment's per-bar returns ``equity[:, 1:] /
             equity[:, :-1] - 1`` (shape ``(m, stop - start - 1)``) instead of its equity.
+        returns_out : ndarray, optional
+            With ``returns``: a C-contiguous float64 array of that shape to write them into
+            (a caller keeping many batches' returns in one large array).
 
         Returns
         -------
@@ -170,8 +174,19 @@ class SegmentSweep:
         rets: np.ndarray | None = None
         if eq_seg >= 0:
             a, b = self.spans[eq_seg]
+            if returns_out is not None and (
+                not returns
+                or returns_out.shape != (m, b - a - 1)
+                or returns_out.dtype != np.float64
+                or not returns_out.flags.c_contiguous
+            ):
+                raise EngineError(
+                    f"returns_out must be a C-contiguous float64 array of shape "
+                    f"{(m, b - a - 1)} (with returns=True), got {returns_out.dtype} "
+                    f"{returns_out.shape}"
+                )
             if returns and self.plain:  # written by the kernel (no equity matrix)
-                rets = np.empty((m, b - a - 1))
+                rets = np.empty((m, b - a - 1)) if returns_out is None else returns_out
             else:
                 equity = np.empty((m, b - a))
         lengths = (self.offsets[which + 1] - self.offsets[which]).tolist()
@@ -204,7 +219,7 @@ class SegmentSweep:
                 self.starts, which, sig, self.fp, self.ip, eq_seg, eq_arr, st,
             )  # fmt: skip
         if returns and equity is not None:
-            rets = np.divide(equity[:, 1:], equity[:, :-1])
+            rets = np.divide(equity[:, 1:], equity[:, :-1], out=returns_out)
             rets -= 1.0
         return (st, rets) if returns else (st, equity)
 

@@ -23,6 +23,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from phi._memory import pooled_rows
+from phi.errors import IndicatorError
 from phi.indicators import _batch_nb, _nb
 from phi.indicators import signals as sg
 from phi.indicators.params import NORM_WINDOW, Deferred, IndicatorSpec
@@ -43,12 +45,17 @@ Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarr
 
 
 def _spreads(
-    table: list[np.ndarray] | np.ndarray, den: list[np.ndarray] | np.ndarray, idx: np.ndarray
+    table: list[np.ndarray] | np.ndarray,
+    den: list[np.ndarray] | np.ndarray,
+    idx: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(m, n)`` rms-scaled ``(table[f] - table[s]) / den[d]`` per row ``(f, s, d, start)`` of
-    ``idx``, all rows in one kernel call (into a NumPy array: huge pages, fewer page faults)."""
+    ``idx``, all rows in one kernel call (into a NumPy array: huge pages, fewer page faults;
+    or into ``out``)."""
     rows = np.ascontiguousarray(table)
-    out = np.empty((len(idx), rows.shape[1]))
+    if out is None:
+        out = np.empty((len(idx), rows.shape[1]))
     _batch_nb.spread_signals_into_nb(
         rows,
         rows if den is table else np.ascontiguousarray(den),  # dual_sma: one stack, not two
@@ -96,7 +103,7 @@ def _averages(
         if table is None or need > len(table):
             # room for every window the parameters' ranges allow (pieces["capacity"]): rows
             # never written cost no memory, and the table never grows (a copy, fresh pages)
-            grown = np.empty((max(need, 2 * len(rows), 32, pieces.get("capacity", 0)), len(c)))
+            grown = pooled_rows(max(need, 2 * len(rows), 32, pieces.get("capacity", 0)), len(c))
             if table is not None:
                 grown[: len(rows)] = table[: len(rows)]
             pieces["table"] = table = grown
@@ -107,25 +114,31 @@ def _averages(
 
 
 def _dual_sma(
-    cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]], pieces: dict[str, Any] | None = None
+    cols: Mapping[str, np.ndarray],
+    sets: list[dict[str, Any]],
+    pieces: dict[str, Any] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     table, rows = _averages(cols["close"], sets, "sma", pieces)
     idx = np.array(
         [(rows[p["fast"]], rows[p["slow"]], rows[p["slow"]], p["slow"] - 1) for p in sets],
         dtype=np.int64,
     )
-    return _spreads(table, table, idx)
+    return _spreads(table, table, idx, out)
 
 
 def _ema_crossover(
-    cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]], pieces: dict[str, Any] | None = None
+    cols: Mapping[str, np.ndarray],
+    sets: list[dict[str, Any]],
+    pieces: dict[str, Any] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     c = cols["close"]
     table, rows = _averages(c, sets, "ema", pieces)
     idx = np.array(
         [(rows[p["fast"]], rows[p["slow"]], 0, p["slow"] - 1) for p in sets], dtype=np.int64
     )
-    return _spreads(table, [c], idx)
+    return _spreads(table, [c], idx, out)
 
 
 def _macd(cols: Mapping[str, np.ndarray], sets: list[dict[str, Any]]) -> list[np.ndarray]:
@@ -317,6 +330,7 @@ def batch_signals(
     param_sets: Sequence[Params],
     inputs: Mapping[str, np.ndarray] | None = None,
     pieces: dict[str, Any] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Signals of ``name`` at every parameter set: a ``(len(ohlcv), m)`` array.
 
@@ -327,27 +341,41 @@ def batch_signals(
     ``inputs``: :func:`batch_inputs` of the same ``name`` and ``ohlcv`` (already checked), for a
     caller scoring many batches on one frame. ``pieces``: a dict the caller keeps for ``name``
     and ``ohlcv`` across calls, where an indicator of :data:`KEEPS_PIECES` keeps the raw pieces
-    it computed (each moving-average window once); the same signals either way.
+    it computed (each moving-average window once); the same signals either way. ``out``: a
+    C-contiguous float64 ``(m, len(ohlcv))`` array the rows are written to (``out.T`` is
+    returned): a caller keeping many batches in one large array.
     """
     spec = get_indicator(name)
     sets = [spec.resolve(p) for p in param_sets]
     n = len(ohlcv)
+    if out is not None and (
+        out.shape != (len(sets), n) or out.dtype != np.float64 or not out.flags.c_contiguous
+    ):
+        raise IndicatorError(
+            f"out must be a C-contiguous float64 array of shape {(len(sets), n)}, "
+            f"got {out.dtype} {out.shape}"
+        )
     batch = _implementation(spec)
     if batch is None or not sets:
-        rows = np.empty((len(sets), n), dtype=np.float64)
+        rows = np.empty((len(sets), n), dtype=np.float64) if out is None else out
         for j, p in enumerate(sets):
             rows[j] = compute_signal(name, ohlcv, p).to_numpy(dtype=np.float64)
         return rows.T
     cols = inputs if inputs is not None else batch_inputs(name, ohlcv)
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
-    if pieces is not None and name in KEEPS_PIECES:  # these implementations take pieces
-        _reserve(spec, n, pieces)
-        out: list[np.ndarray] | np.ndarray = cast(Callable[..., np.ndarray], batch)(
-            cols, sets, pieces
-        )
+    made: list[np.ndarray] | np.ndarray
+    if name in KEEPS_PIECES:  # these implementations take pieces and write into out
+        if pieces is not None:
+            _reserve(spec, n, pieces)
+        made = cast(Callable[..., np.ndarray], batch)(cols, sets, pieces, out)
     else:
-        out = batch(cols, sets)
-    rows = np.ascontiguousarray(out, dtype=np.float64)
+        made = batch(cols, sets)
+    if out is None:
+        rows = np.ascontiguousarray(made, dtype=np.float64)
+    else:
+        if made is not out:
+            out[...] = made
+        rows = out
     j = int(_batch_nb.first_bad_row_nb(rows, warms))
     if j >= 0:
         _check_signal(spec, pd.Series(rows[j], index=ohlcv.index), ohlcv, int(warms[j]))  # raises

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi._memory import RowArena
 from phi.backtest.engine import (
     SWEEP_METRICS,
     BacktestResult,
@@ -118,6 +119,9 @@ class Evaluator:
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
         #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
         self._pieces: dict[str, dict[str, Any]] = {}
+        #: Where batched signals (all bars) and development-region returns are kept
+        self._signal_rows = RowArena(len(ohlcv))
+        self._return_rows = RowArena(plan.dev[1] - plan.dev[0])  # no return at the lead bar
 
     def _slice(self, span: tuple[int, int]) -> pd.DataFrame:
         """Bars ``[a - 1, b)`` of a segment ``(a, b)`` (with its lead bar), cached."""
@@ -197,7 +201,12 @@ class Evaluator:
                 missing.setdefault(k, p)
         if missing:
             block = batch_signals(
-                name, self.ohlcv, list(missing.values()), self._inputs[name], self._pieces[name]
+                name,
+                self.ohlcv,
+                list(missing.values()),
+                self._inputs[name],
+                self._pieces[name],
+                out=self._signal_rows.take(len(missing)),
             )
             for j, k in enumerate(missing):
                 self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
@@ -266,7 +275,11 @@ class Evaluator:
         # starts after the longest one), where the registry has checked the signal's range.
         # The development region's per-bar returns (its equity's first bar is the flat lead bar).
         stats, returns = self.sweep.run(
-            sig, range(len(self.segments) + 1), checked=True, returns=True
+            sig,
+            range(len(self.segments) + 1),
+            checked=True,
+            returns=True,
+            returns_out=self._return_rows.take(sig.shape[1]),
         )
         assert returns is not None
         values = SegmentSweep.metric(stats, self.metric)

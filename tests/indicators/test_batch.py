@@ -189,7 +189,7 @@ def test_spread_kernel_rows_side_by_side_equal_one_row_at_a_time():
 
 @pytest.mark.parametrize(("name", "windows"), [("dual_sma", 199), ("ema_crossover", 99)])
 def test_moving_average_table_reserved_once_for_every_window(name, windows):
-    """With ``pieces`` the table has a row for every window the ranges allow (dual_sma: fast
+    """With ``pieces`` the table has room for every window the ranges allow (dual_sma: fast
     2..50 and slow 10..200 give 2..200, 199 windows) and is never reallocated across calls; the
     signals stay those of compute_signal."""
     df = frames.random_ohlcv(400, seed=3)
@@ -202,4 +202,4 @@ def test_moving_average_table_reserved_once_for_every_window(name, windows):
         got = batch_signals(name, df, sets, None, pieces)
         assert_identical(got, per_set(name, df, sets))
         first = pieces["table"] if first is None else first
-        assert pieces["table"] is first and len(first) == windows == pieces["capacity"]
+        assert pieces["table"] is first and len(first) >= windows == pieces["capacity"]
