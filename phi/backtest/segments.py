@@ -14,6 +14,7 @@ batch of candidates on fixed folds builds one sweep and calls :meth:`SegmentSwee
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,6 +106,7 @@ class SegmentSweep:
         self.index = ohlcv.index
         self.plain = _plain(cfg)
         self._cuts: dict[tuple[bytes, int], np.ndarray] = {}
+        self._selections: dict[tuple[int, ...] | None, tuple[np.ndarray, int, int, list[int]]] = {}
 
     def run(
         self,
@@ -146,20 +148,9 @@ class SegmentSweep:
             raise EngineError(
                 f"signals must be an (n_bars={self.n_bars}, m >= 1) array, got shape {arr.shape}"
             )
-        k = len(self.spans)
-        which = (
-            np.arange(k, dtype=np.int64)
-            if segments is None
-            else np.asarray(segments, dtype=np.int64)
-        )
-        if which.ndim != 1 or len(which) == 0 or (which < 0).any() or (which >= k).any():
-            raise EngineError(
-                f"segments must be positions 0..{k - 1} of the spans, got {segments!r}"
-            )
+        which, lo, hi, lengths = self._selection(segments)
         sig = np.ascontiguousarray(arr.T)
         m = sig.shape[0]
-        lo = min(self.spans[s][0] for s in which)
-        hi = max(self.spans[s][1] for s in which)
         bad = -1 if checked else _nb.first_bad_window_nb(sig, lo, hi)
         if bad >= 0:
             col, bar = divmod(int(bad), self.n_bars)
@@ -189,7 +180,6 @@ class SegmentSweep:
                 rets = np.empty((m, b - a - 1)) if returns_out is None else returns_out
             else:
                 equity = np.empty((m, b - a))
-        lengths = (self.offsets[which + 1] - self.offsets[which]).tolist()
         cells = m * int(sum(lengths))
         parallel = cells >= PARALLEL_MIN_CELLS
         eq_arr = equity if equity is not None else none
@@ -222,6 +212,40 @@ class SegmentSweep:
             rets = np.divide(equity[:, 1:], equity[:, :-1], out=returns_out)
             rets -= 1.0
         return (st, rets) if returns else (st, equity)
+
+    def _selection(
+        self, segments: Sequence[int] | None
+    ) -> tuple[np.ndarray, int, int, list[int]]:
+        """``segments`` checked (:class:`EngineError`) as positions of the spans, their bars'
+        first start and last stop, and their lengths; remembered per selection (a tuner asks
+        for the same segments batch after batch)."""
+        if segments is None:
+            key = None
+        else:
+            try:
+                if isinstance(segments, np.ndarray) and segments.ndim != 1:
+                    raise TypeError
+                key = tuple(operator.index(s) for s in segments if not isinstance(s, bool))
+                if len(key) != len(segments):
+                    raise TypeError
+            except TypeError:
+                key = ()  # rejected below
+        if key in self._selections:
+            return self._selections[key]
+        k = len(self.spans)
+        which = np.arange(k, dtype=np.int64) if key is None else np.array(key, dtype=np.int64)
+        if len(which) == 0 or (which < 0).any() or (which >= k).any():
+            raise EngineError(
+                f"segments must be positions 0..{k - 1} of the spans, got {segments!r}"
+            )
+        out = (
+            which,
+            min(self.spans[s][0] for s in which),
+            max(self.spans[s][1] for s in which),
+            (self.offsets[which + 1] - self.offsets[which]).tolist(),
+        )
+        self._selections[key] = out
+        return out
 
     @staticmethod
     def metric(stats: np.ndarray, name: str) -> np.ndarray:

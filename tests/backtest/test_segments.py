@@ -105,5 +105,9 @@ def test_a_subset_of_segments_in_the_given_order():
     part, none = sweep.run(sig, [3, 0])
     assert none is None  # the equity segment was not simulated
     assert np.array_equal(part, all_stats[:, [3, 0]], equal_nan=True)
-    with pytest.raises(EngineError, match="segments must be positions"):
-        sweep.run(sig, [4])
+    for bad in ([4], [], [-1], [0.5], [True], ["a"], [[0, 1]], np.array([[0]]), 1.5, "ab"):
+        with pytest.raises(EngineError, match="segments must be positions"):
+            sweep.run(sig, bad)  # type: ignore[arg-type]
+    # a selection is checked once and remembered: asked again, the same numbers
+    assert np.array_equal(sweep.run(sig, (3, 0))[0], part, equal_nan=True)
+    assert np.array_equal(sweep.run(sig, np.array([3, 0]))[0], part, equal_nan=True)
