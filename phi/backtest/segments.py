@@ -187,8 +187,9 @@ class SegmentSweep:
             threads = numba.get_num_threads()
             blocks = -(-m // _nb.LANES)
             if threads > 1 and cells >= SPLIT_MIN_CELLS:
-                # too few blocks of candidates to fill the threads: the segments in groups too
-                n_groups = 1 if blocks >= threads else threads
+                # blocks of candidates that do not share out evenly over the threads (1 on 2
+                # threads, 3 on 2): the segments in groups too, so every thread gets as much
+                n_groups = 1 if blocks % threads == 0 or blocks >= 4 * threads else threads
                 key = (which.tobytes(), n_groups)
                 if key not in self._cuts:  # the same segments batch after batch
                     self._cuts[key] = balanced_cuts(lengths, n_groups)
