@@ -30,7 +30,8 @@ their wall-clock and CPU times (``time.process_time``, all threads) are reported
 ``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
 preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest), and
 its minor page faults per call.
-``--tpe``: only the TPE studies (macd, dual_sma; ``--case`` picks one) against their raw sweeps,
+``--tpe``: only the TPE studies (macd, dual_sma; ``--case`` picks one of :data:`TPE_CASES`, or
+``all`` of them) against their raw sweeps,
 called in turn ``--repeat`` times: median and best wall and CPU time, the TPE's own proposal
 time (``BatchedTPE.ask``, CPU time of the proposing thread) and the batches, without the Optuna
 comparisons.
@@ -408,6 +409,11 @@ def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN
     }
 
 
+#: Indicators ``--tpe --case`` takes: an oscillator, the issue's example, two crossovers
+#: (signals that cost almost nothing, so the TPE's own work weighs most), and a band.
+TPE_CASES = ("macd", "rsi", "dual_sma", "ema_crossover", "bollinger", "all")
+
+
 def table(rows: list[dict]) -> str:
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -431,7 +437,11 @@ def main() -> None:
         "--grid", action="store_true", help="only (d), the 345-point grid against vectorbt"
     )
     ap.add_argument("--tpe", action="store_true", help="only the TPE studies vs their raw sweeps")
-    ap.add_argument("--case", choices=("macd", "dual_sma"), help="with --tpe: one indicator")
+    ap.add_argument(
+        "--case",
+        choices=TPE_CASES,
+        help="with --tpe: one indicator (default: macd and dual_sma; 'all': every one listed)",
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
@@ -443,7 +453,13 @@ def main() -> None:
         print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     if args.tpe:
-        names = [args.case] if args.case else ["macd", "dual_sma"]
+        names = (
+            list(TPE_CASES[:-1])
+            if args.case == "all"
+            else [args.case]
+            if args.case
+            else ["macd", "dual_sma"]
+        )
         n = 24 if args.quick else 200
         print(table([bench_tpe(bars, name, n, args.repeat) for name in names]))
         print(f"\nLoad average at the start: {', '.join(f'{x:.1f}' for x in load_start)}, "
