@@ -594,9 +594,8 @@ class PhiAITuner:
         registry). Returns a :class:`TuneResult`. An in-memory study (``storage=None``) runs
         without Optuna: TPE through the batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's
         default Parzen estimator and constant liar, one parameter at a time, its own seeded
-        random numbers; after the first 64 trials each batch is proposed while the previous one
-        is scored, which runs as trials running in parallel), each batch scored by two threads;
-        a stored study (SQLite/PostgreSQL, shareable across processes) keeps Optuna's
+        random numbers), each batch told before the next is asked and scored on numba's threads
+        (:class:`~phi.backtest.segments.SegmentSweep` runs its segments in groups); a stored study (SQLite/PostgreSQL, shareable across processes) keeps Optuna's
         ``TPESampler`` via ask/tell, so its trials differ from the in-memory ones.
         """
         import optuna
