@@ -5,8 +5,8 @@ the sampler, the trials, the walk-forward folds, the hold-out share and the cons
 search runs in a background thread (:class:`app_streamlit.jobs.RunJob` with
 :func:`phi.phiai.tuner.phiai_full_auto` as its runner) with a progress bar and a Cancel button.
 The report puts in-sample beside walk-forward out-of-sample (per fold, as a chart), the
-untouched hold-out, DSR/PSR/PBO with the verdict in plain words, the best parameters and a
-slice plot. Two buttons carry the result to the Workbench: the tuned parameters alone, or the
+untouched hold-out, DSR/PSR/PBO with the verdict in plain words, the best parameters, a slice
+plot and each parameter's fANOVA importance. Two buttons carry the result to the Workbench: the tuned parameters alone, or the
 whole PhiAI config (indicators, weights, blend, warm-up at the hold-out start) so that Run
 backtest scores exactly the hold-out shown here. All computing is done by :mod:`phi.phiai`.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
 import pandas as pd
@@ -291,6 +291,35 @@ def slice_chart(
     )
 
 
+def importance_chart(importance: Mapping[str, float], name: str) -> charts.Chart:
+    """Each parameter's fANOVA share of the score's variance (largest on top)."""
+    items = sorted(importance.items(), key=lambda kv: kv[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[k for k, _ in items],
+            orientation="h",
+            marker_color="#60a5fa",
+            text=[f"{v:.0%}" for _, v in items],
+            textposition="auto",
+            name="importance",
+        )
+    )
+    fig.update_xaxes(title="share of the score's variance (fANOVA)", range=[0, 1], tickformat=".0%")
+    return _layout(fig, f"{name}: parameter importance", 120 + 40 * len(items))
+
+
+def _importance(saved: MutableMapping[str, Any], name: str) -> dict[str, float]:
+    """:func:`~phi.phiai.importance.param_importance` of one tuned indicator, computed once per
+    result (about a second) and kept with it."""
+    from phi.phiai.importance import param_importance
+
+    kept = saved.setdefault("importance", {})
+    if name not in kept:
+        kept[name] = param_importance(saved["result"].tuning[name])
+    return dict(kept[name])
+
+
 def _num(x: Any) -> str:
     return ui.fmt_value(x) if isinstance(x, int | float) else "–"
 
@@ -316,7 +345,7 @@ def best_table(result: Any, metric: str) -> pd.DataFrame:
     )
 
 
-def report(saved: Mapping[str, Any]) -> None:
+def report(saved: MutableMapping[str, Any]) -> None:
     """The PhiAI report of a finished search."""
     from phi.phiai.explain import LUCK_ALPHA, pbo_sentence, verdict
 
@@ -366,11 +395,17 @@ def report(saved: Mapping[str, Any]) -> None:
                      hide_index=True, key="ai:table:folds")  # fmt: skip
     tuned = [n for n, t in result.tuning.items() if t.best_params]
     if tuned:
-        name = st.selectbox("Slice plot of", tuned, key=SLICE)
+        name = st.selectbox("Slice plot and parameter importance of", tuned, key=SLICE)
         t = result.tuning[name]
         ui.show_chart(
             slice_chart(t.trials, list(t.best_params), t.best_params, name), key="ai:chart:slice"
         )
+        imp = _importance(saved, name)
+        if len(imp) > 1 and all(math.isfinite(v) for v in imp.values()):
+            ui.show_chart(importance_chart(imp, name), key="ai:chart:importance")
+            st.caption("How much of the spread of the trials' in-sample scores each parameter "
+                       "explains on its own (fANOVA, Optuna's evaluator): the parameters worth "
+                       "tuning carefully are at the top.")  # fmt: skip
     if saved["settings"]["select"]:
         st.markdown(
             "**Selection** (each candidate at its defaults plus a few seeded probes, scored walk-forward)"

@@ -85,6 +85,13 @@ def report_tables(result: PhiAIResult, metric: str) -> list[Table]:
         ("DSR / p-value", f"{_num(s['dsr'], '.3f')} / {_num(s['dsr_pvalue'], '.3f')}"),
         ("PBO (CSCV)", _num(s["pbo"], ".0%")),
     ]
+    from phi.phiai.importance import param_importance
+
+    for name, t in result.tuning.items():  # after the search: ~1 s per indicator
+        imp = param_importance(t)
+        if len(imp) > 1:
+            shares = ", ".join(f"{k} {_num(v)}" for k, v in imp.items())
+            rows.append((f"{name}: parameter importance (fANOVA)", shares))
     for k, v in rows:
         verdict.add_row(k, v)
     return [sel, folds, verdict]

@@ -77,6 +77,20 @@ def test_report_shows_in_and_out_of_sample_the_luck_verdict_and_best_parameters(
     assert "ai:chart:slice" in figures(tuned)
 
 
+def test_parameter_importance_of_the_indicator_picked_for_the_slice_plot(tuned: AppTest) -> None:
+    from phi.phiai.importance import param_importance
+
+    assert "ai:chart:importance" not in figures(tuned)  # rsi, shown first, has one parameter
+    tuned.selectbox(key=view.SLICE).set_value("macd").run()
+    assert_clean(tuned)
+    want = param_importance(tuned.session_state[view.RESULT]["result"].tuning["macd"])
+    bars = figures(tuned)["ai:chart:importance"]["data"][0]
+    assert dict(zip(bars["y"], bars["x"], strict=True)) == pytest.approx(want)
+    assert sum(bars["x"]) == pytest.approx(1.0) and set(bars["y"]) == {"fast", "slow", "signal"}
+    assert "ai:chart:slice" in figures(tuned)
+    tuned.selectbox(key=view.SLICE).set_value("rsi").run()
+
+
 def test_apply_puts_the_best_parameters_into_step_2(tuned: AppTest) -> None:
     result = tuned.session_state[view.RESULT]["result"]
     tuned.button(key=view.APPLY).click().run()

@@ -38,6 +38,9 @@ def test_tune_indicators_prints_report_and_saves_with_tuning_json(capsys):
     assert "In-sample vs out-of-sample sharpe per fold" in out
     assert "DSR / p-value" in out and "PBO (CSCV)" in out
     assert "distinguishable from luck" in out
+    # macd's three parameters ranked by fANOVA importance (rsi has one: no row)
+    row = next(line for line in out.splitlines() if "macd: parameter" in line)
+    assert all(p in row for p in ("fast", "slow", "signal")) and "rsi: parameter" not in out
     run_id = out.split("Saved run ")[1].split()[0]
     folder = runs_root() / run_id
     report = json.loads((folder / "tuning.json").read_text())
