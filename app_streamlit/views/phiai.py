@@ -286,9 +286,13 @@ def slice_chart(
         best_is = float(trials["is_score"].max()) if len(trials) else math.nan
         fig.add_trace(go.Scatter(x=[best[p]], y=[best_is], mode="markers", name="best",
                                  marker={"size": 12, "color": "#f59e0b", "symbol": "star"}, showlegend=i == 1), 1, i)  # fmt: skip
-    return _layout(
-        fig, f"{name}: mean in-sample score of every trial by parameter (slice plot)", 300
+    chart = _layout(
+        fig, f"{name}: mean in-sample score of every trial by parameter (slice plot)", 320
     )
+    # the legend to the right of the title, clear of the panels' parameter names
+    fig.update_layout(legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.2})
+    fig.update_layout(margin={"t": 80})
+    return chart
 
 
 def importance_chart(importance: Mapping[str, float], name: str) -> charts.Chart:
@@ -306,7 +310,9 @@ def importance_chart(importance: Mapping[str, float], name: str) -> charts.Chart
         )
     )
     fig.update_xaxes(title="share of the score's variance (fANOVA)", range=[0, 1], tickformat=".0%")
-    return _layout(fig, f"{name}: parameter importance", 120 + 40 * len(items))
+    chart = _layout(fig, f"{name}: parameter importance", 160 + 40 * len(items))
+    fig.update_layout(margin={"b": 55})  # room for the axis title
+    return chart
 
 
 def _importance(saved: MutableMapping[str, Any], name: str) -> dict[str, float]:
