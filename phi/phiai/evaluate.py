@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from phi._memory import RowArena
+from phi.backtest._inputs import _Bars
 from phi.backtest.engine import (
     SWEEP_METRICS,
     BacktestResult,
@@ -111,6 +112,10 @@ class Evaluator:
 
             calendar, _ = detect_market_calendar(ohlcv.index, dict(ohlcv.attrs))
             self.cfg = dataclasses.replace(self.cfg, calendar=calendar)
+        # The bars before the first segment feed only the warm-up, and the segment sweep checks
+        # the bars from its first segment on: check these too, as the engine checks a frame
+        # (prices, duplicate or unsorted stamps), so the tuner takes the bars phi.run takes.
+        _Bars(ohlcv.iloc[: plan.first + 1], self.cfg)
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)

@@ -195,11 +195,7 @@ class PhiAITuner:
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
             raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        unknown = set(constraints or {}) - set(DEFAULT_CONSTRAINTS)
-        if unknown:
-            raise ConfigError(
-                f"unknown constraint(s) {sorted(unknown)}; valid: {', '.join(DEFAULT_CONSTRAINTS)}"
-            )
+        _check_constraints(constraints or {})
         self.ohlcv = ohlcv
         self.engine = engine or EngineConfig()
         self.metric = metric
@@ -292,6 +288,22 @@ class PhiAITuner:
         raise ConfigError(
             f"storage must be None, 'sqlite', a .db file or a SQLAlchemy URL, got {self.storage!r}"
         )
+
+    @contextlib.contextmanager
+    def _storage_errors(self) -> Iterator[None]:
+        """A study storage that cannot be opened or written: one :class:`ConfigError` line
+        naming it (its password hidden), not the database driver's traceback."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            yield
+        except (SQLAlchemyError, ImportError) as exc:
+            from phi.backtest.run_index import _reason, _shown
+
+            url = self._storage_url() or ""
+            raise ConfigError(
+                f"the tuner's study storage {_shown(url)} cannot be used: {_reason(exc)}"
+            ) from None
 
     def _study(self, name: str, sampler: str, n_trials: int) -> optuna.Study:
         import optuna
@@ -499,7 +511,14 @@ class PhiAITuner:
         """
         from phi.errors import PhiError
 
+        for label, value in (("top_n", top_n), ("probe_trials", probe_trials)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{label} must be an integer >= 1, got {value!r}")
+        if isinstance(candidates, str):
+            candidates = [candidates]
         names = list(candidates) if candidates is not None else self.candidates
+        if not names:
+            raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
         self._check_candidates(names)
         rows: list[dict[str, Any]] = []
         for i, name in enumerate(names):
@@ -614,6 +633,8 @@ class PhiAITuner:
             if sampler != "grid":
                 raise ConfigError("grid= (explicit parameter sets) needs sampler='grid'")
             points = [space.spec.resolve(p) for p in grid]
+            if not points:
+                raise ConfigError("grid is empty; give at least one parameter set")
         elif sampler == "grid" or not space.params:
             points = list(space.grid(n_trials))
         size = self.batch_size or (16 if sampler == "tpe" else 256)
@@ -633,7 +654,7 @@ class PhiAITuner:
                 self._record("tune", name, [p for p in chunk if space.problem(p) is None])
                 self._progress(f"tune {name}", done + len(chunk), len(todo))
             return self._result(name, space, self.log[start:])
-        with _quiet_optuna():
+        with _quiet_optuna(), self._storage_errors():
             study = self._study(name, "random" if sampler == "grid" else sampler, n_trials)
             total = len(points) if points is not None else n_trials
             for p in points or []:
@@ -753,6 +774,29 @@ class PhiAITuner:
         frame = self._trial_frame(trials, is_mean, oos_mean)
         holdout = self.holdout_metrics(name, bt.params)
         return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout)
+
+
+def _check_constraints(constraints: Mapping[str, Any]) -> None:
+    """:class:`ConfigError` for an unknown constraint or a value outside its range: a drawdown
+    cap in [-1, 0] (a negative fraction), a minimum trade count >= 0."""
+    unknown = set(constraints) - set(DEFAULT_CONSTRAINTS)
+    if unknown:
+        raise ConfigError(
+            f"unknown constraint(s) {sorted(unknown)}; valid: {', '.join(DEFAULT_CONSTRAINTS)}"
+        )
+    for key, value in constraints.items():
+        ok = (
+            not isinstance(value, bool)
+            and isinstance(value, int | float)
+            and math.isfinite(value)
+        )
+        if key == "max_drawdown" and not (ok and -1.0 <= value <= 0.0):
+            raise ConfigError(
+                f"constraints['max_drawdown'] must be a drawdown cap in [-1, 0] "
+                f"(e.g. -0.3 for 30 %), got {value!r}"
+            )
+        if key == "min_trades" and not (ok and value >= 0):
+            raise ConfigError(f"constraints['min_trades'] must be a number >= 0, got {value!r}")
 
 
 def _pbo(trials: Sequence[_Trial], splits: int) -> float:

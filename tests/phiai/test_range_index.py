@@ -27,6 +27,6 @@ def test_range_index_bars_tune_with_positions_as_fold_labels() -> None:
 
 
 def test_range_index_bars_without_periods_per_year_raise_a_phi_error() -> None:
-    plain = PhiAITuner(random_walk(600, seed=1).reset_index(drop=True), folds=3)
+    # refused when the tuner is built (its bars are checked then), before any trial
     with pytest.raises(PhiError, match="periods_per_year"):
-        plain.tune_indicator("rsi", n_trials=8)
+        PhiAITuner(random_walk(600, seed=1).reset_index(drop=True), folds=3)

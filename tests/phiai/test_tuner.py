@@ -228,3 +228,47 @@ def test_explicit_grid_points_are_validated_and_evaluated_once_each():
         tuner.tune_indicator("dual_sma", sampler="grid", grid=[{"fast": 30, "slow": 20}])
     with pytest.raises(ConfigError, match="sampler='grid'"):
         tuner.tune_indicator("dual_sma", grid=pts)
+
+
+def test_bad_arguments_and_bars_are_one_line_errors():
+    """Each hostile input found by the audit: a ConfigError/EngineError line, no traceback."""
+    from phi.errors import EngineError
+
+    df = random_walk(1200, seed=17)
+    for bad, match in (
+        ({"max_drawdown": math.nan}, r"max_drawdown.*\[-1, 0\].*nan"),
+        ({"max_drawdown": 0.3}, r"max_drawdown.*\[-1, 0\]"),
+        ({"max_drawdown": -1.5}, r"max_drawdown.*\[-1, 0\]"),
+        ({"min_trades": "ten"}, r"min_trades.*>= 0.*'ten'"),
+        ({"min_trades": -1}, r"min_trades.*>= 0"),
+        ({"min_trades": True}, r"min_trades"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            PhiAITuner(df, candidates=["rsi"], constraints=bad)
+    # the bounds themselves are fine
+    PhiAITuner(df, candidates=["rsi"], constraints={"max_drawdown": -1.0, "min_trades": 0})
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    with pytest.raises(ConfigError, match="grid is empty"):
+        tuner.tune_indicator("rsi", sampler="grid", grid=[])
+    with pytest.raises(ConfigError, match="candidates is empty"):
+        tuner.select_indicators(candidates=[])
+    for kwargs, match in (({"top_n": 0}, "top_n"), ({"probe_trials": 0}, "probe_trials")):
+        with pytest.raises(ConfigError, match=match):
+            tuner.select_indicators(candidates=["rsi"], **kwargs)
+    assert tuner.n_trials_total == 0  # nothing was evaluated by a refused call
+    # storage that cannot be reached or loaded: one line, the password hidden
+    for url, reason in (
+        ("postgresql://u:s3cret@127.0.0.1:1/x", "connect"),
+        ("nosuchdb://x", "nosuchdb"),
+    ):
+        with pytest.raises(ConfigError, match=f"study storage .* cannot be used: .*{reason}") as err:
+            PhiAITuner(df, candidates=["rsi"], storage=url).tune_indicator("rsi", n_trials=2)
+        assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
+    # bars the engine refuses are refused even where only the warm-up reads them
+    dup = pd.concat([df.iloc[:10], df.iloc[9:]])
+    with pytest.raises(EngineError, match="duplicate timestamps"):
+        PhiAITuner(dup, candidates=["rsi"])
+    broken = df.copy()
+    broken.iloc[3, broken.columns.get_loc("low")] = -1.0
+    with pytest.raises(EngineError, match="non-positive price"):
+        PhiAITuner(broken, candidates=["rsi"])
