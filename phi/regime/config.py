@@ -106,6 +106,7 @@ class FeatureConfig:
     epsilon: float = 1e-10
 
     def __post_init__(self) -> None:
+        _typed(self, "features.")
         for name in ("drift", "vol", "er"):
             ws = getattr(self, name)
             if not ws or any(w < 2 for w in ws) or len(set(ws)) != len(ws):
@@ -196,6 +197,7 @@ class LevelConfig:
     energy: dict[str, dict[str, float]] = _d(calibrated.LEVEL_ENERGY)
 
     def __post_init__(self) -> None:
+        _typed(self, "levels.")
         if not self.er or any(w < 2 for w in self.er) or len(set(self.er)) != len(self.er):
             raise ConfigError(f"levels.er must be distinct windows >= 2 bars, got {list(self.er)}")
         for name in ("trend_window", "vr_long", "short_window", "vol_fast", "vol_slow", "vol_ref",
@@ -262,6 +264,7 @@ class TaxonomyConfig:
     temperature: dict[str, float] = _d(calibrated.TEMPERATURE)
 
     def __post_init__(self) -> None:
+        _typed(self, "taxonomy.")
         for name, valid in (("smoothing", LEVELS), ("temperature", LEVELS)):
             table = getattr(self, name)
             _known_keys(f"taxonomy.{name}", table, valid)
@@ -330,6 +333,7 @@ class ProbabilityConfig:
     dominant_margin: float = 0.1
 
     def __post_init__(self) -> None:
+        _typed(self, "probability.")
         _positive("probability", self, "direction_scale")
         if not 0.0 <= self.dominant_margin < 1.0:
             raise ConfigError(f"probability.dominant_margin must be in [0, 1), got {self.dominant_margin}")
@@ -353,6 +357,7 @@ class ConfidenceConfig:
     field_entropy: str = "regimes"
 
     def __post_init__(self) -> None:
+        _typed(self, "confidence.")
         _positive("confidence", self, "epsilon", "liquidity_volume_scale", "liquidity_gap_scale")
         if self.field_entropy not in ("regimes", "levels"):
             raise ConfigError(
@@ -380,6 +385,7 @@ class ExpertConfig:
     interaction: dict[str, float] = _d(tables.INTERACTION)
 
     def __post_init__(self) -> None:
+        _typed(self, "experts.")
         from phi.regime.taxonomy import match_pattern
 
         if not self.validity:
@@ -416,6 +422,7 @@ class ProjectionConfig:
     )
 
     def __post_init__(self) -> None:
+        _typed(self, "projection.")
         _known_keys("projection.regimes", self.regimes, REGIMES)
         for r in REGIMES:
             row = self.regimes.get(r)
@@ -442,6 +449,7 @@ class MFTConfig:
     projection: ProjectionConfig = field(default_factory=ProjectionConfig)
 
     def __post_init__(self) -> None:
+        _typed(self, "")
         names = feature_names(self.features)
         for feat, places in sorted(self.taxonomy.feature_refs().items()):
             if feat not in names:
@@ -508,6 +516,22 @@ def overrides(config: MFTConfig, base: MFTConfig | None = None) -> dict[str, Any
         if changed:
             out[section] = changed
     return out
+
+
+def _typed(obj: Any, section: str) -> None:
+    """Check (and normalise in place) every field of the frozen dataclass ``obj`` against its
+    type hint, as :func:`_build` checks a file's values: an int where an int is due (a whole
+    float becomes an int), finite floats, tuples for lists, string-keyed tables; a nested
+    section must be an instance of its class. So a config built in Python is refused on the
+    same grounds as one read from a file, before any kernel sees it."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        tp, value, path = hints[f.name], getattr(obj, f.name), f"{section}{f.name}"
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            if not isinstance(value, tp):
+                raise ConfigError(f"{path} must be a {tp.__name__}, got {type(value).__name__}")
+            continue
+        object.__setattr__(obj, f.name, _build(tp, value, path))
 
 
 def _positive(section: str, obj: Any, *names: str) -> None:

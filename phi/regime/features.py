@@ -66,6 +66,20 @@ def _check(ohlcv: pd.DataFrame) -> None:
             "OHLCV close must be finite and > 0 on every bar; repair or drop bad rows first "
             "(phi.validate_ohlcv)"
         )
+    for name in ("open", "high", "low"):  # NaN is tolerated (a missing print); inf is no price
+        col = ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isinf(col).any():
+            at = ohlcv.index[int(np.flatnonzero(np.isinf(col))[0])]
+            raise DataError(
+                f"OHLCV {name} is infinite at {at}; repair or drop bad rows first (phi.validate_ohlcv)"
+            )
+    idx = ohlcv.index
+    if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
+        what = "duplicate time stamps" if idx.is_monotonic_increasing else "bars out of time order"
+        raise DataError(
+            f"OHLCV frame has {what}; the regime engine reads bars in order: sort and drop "
+            "duplicates first (df.sort_index(); df[~df.index.duplicated()])"
+        )
 
 
 def _lag(x: np.ndarray, k: int = 1) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""Hostile inputs to the regime engine: a config built in Python is checked like one read from a
+file (types, finite numbers, nested sections), and bars with an infinite price or stamps out of
+order or repeated are a DataError naming the problem, never a kernel error or a silent answer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.errors import ConfigError, DataError
+from phi.regime import MFTConfig, RegimeEngine
+from phi.regime.config import (
+    ConfidenceConfig,
+    ExpertConfig,
+    FeatureConfig,
+    LevelConfig,
+    ProbabilityConfig,
+    TaxonomyConfig,
+)
+from tests.conftest import make_ohlcv
+
+_SMOOTH = TaxonomyConfig().smoothing
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: FeatureConfig(robust_norm="60"), "features.robust_norm must be an integer, got str '60'"),
+        (lambda: FeatureConfig(robust_norm=True), "features.robust_norm must be an integer, got bool True"),
+        (lambda: FeatureConfig(drift=(15.5, 30, 60)), "features.drift[0] must be an integer, got 15.5"),
+        (lambda: FeatureConfig(drift="15"), "features.drift must be a list, got str '15'"),
+        (lambda: FeatureConfig(epsilon=math.inf), "features.epsilon must be finite, got inf"),
+        (lambda: ProbabilityConfig(direction_scale=math.inf), "probability.direction_scale must be finite, got inf"),
+        (lambda: TaxonomyConfig(bias={"DIR": math.nan}), "taxonomy.bias.DIR must be finite, got nan"),
+        (lambda: TaxonomyConfig(gate_default=math.nan), "taxonomy.gate_default must be finite, got nan"),
+        (lambda: TaxonomyConfig(smoothing={**_SMOOTH, "kingdom": math.nan}), "taxonomy.smoothing.kingdom must be finite, got nan"),
+        (lambda: LevelConfig(energy={"DIR": {"lvl_er_10": math.nan}}), "levels.energy.DIR.lvl_er_10 must be finite, got nan"),
+        (lambda: ExpertConfig(affinity={"DIR": {"rsi": math.nan}}), "experts.affinity.DIR.rsi must be finite, got nan"),
+        (lambda: ConfidenceConfig(field_entropy=3), "confidence.field_entropy must be a string, got int 3"),
+        (lambda: MFTConfig(features={"drift": (15, 30, 60)}), "features must be a FeatureConfig, got dict"),
+    ],
+)
+def test_a_config_built_in_python_is_checked_like_a_file(build, message) -> None:
+    with pytest.raises(ConfigError) as err:
+        build()
+    assert str(err.value) == message
+
+
+def test_python_configs_are_normalised_to_the_file_types() -> None:
+    fc = FeatureConfig(drift=[np.int64(15), 30, 60], robust_norm=60.0)  # type: ignore[arg-type]
+    assert fc.drift == (15, 30, 60) and type(fc.drift[0]) is int
+    assert fc.robust_norm == 60 and type(fc.robust_norm) is int
+    assert MFTConfig(features=fc) == MFTConfig()  # the same config as the defaults
+    assert MFTConfig.from_dict(MFTConfig().to_dict()) == MFTConfig()
+
+
+@pytest.fixture(scope="module")
+def bars() -> pd.DataFrame:
+    return make_ohlcv(300, seed=3)
+
+
+@pytest.mark.parametrize("column", ["open", "high", "low"])
+def test_an_infinite_price_is_a_data_error(bars, column) -> None:
+    bad = bars.copy()
+    bad.iloc[150, bad.columns.get_loc(column)] = np.inf
+    with pytest.raises(DataError) as err:
+        RegimeEngine().run(bad)
+    assert str(err.value) == (
+        f"OHLCV {column} is infinite at {bars.index[150]}; repair or drop bad rows first (phi.validate_ohlcv)"
+    )
+
+
+def test_bars_out_of_order_or_with_repeated_stamps_are_a_data_error(bars) -> None:
+    with pytest.raises(DataError, match="^OHLCV frame has bars out of time order; .*sort_index"):
+        RegimeEngine().run(bars.iloc[::-1])
+    dup = bars.copy()
+    stamps = dup.index.tolist()
+    stamps[151] = stamps[150]
+    dup.index = pd.DatetimeIndex(stamps)
+    with pytest.raises(DataError, match="^OHLCV frame has duplicate time stamps; "):
+        RegimeEngine().run(dup)
+
+
+def test_a_missing_open_high_or_low_is_still_tolerated(bars) -> None:
+    gap = bars.copy()
+    gap.iloc[150, :3] = np.nan  # a missing print, not a bad price
+    res = RegimeEngine().run(gap)
+    probs = res.regime_probs.iloc[res.warmup :].to_numpy()
+    assert np.isfinite(probs).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
