@@ -566,8 +566,12 @@ def run_backtest_many(
     simulate = _nb.simulate_many_nb if sig.size >= PARALLEL_MIN_CELLS else _nb.simulate_serial_nb
     if equity_out is not None:  # per-bar equity too (no positions, cash or trade records)
         n = len(bars.index)
+        if not isinstance(equity_out, np.ndarray):
+            raise EngineError(f"equity_out must be a NumPy array of shape {(m, n)}, got {type(equity_out).__name__}")
         if equity_out.shape != (m, n) or equity_out.dtype != np.float64 or not equity_out.flags.c_contiguous:
             raise EngineError(f"equity_out must be a C-contiguous float64 array of shape {(m, n)}, got {equity_out.shape}")
+        if not equity_out.flags.writeable:
+            raise EngineError("equity_out is read-only; pass a writable array")
         simulate(
             bars.open, bars.high, bars.low, bars.close, sig, bars.day_end, fp, ip, _nb.RECORD_EQUITY,
             equity_out, empty2, empty2, np.empty((m, 0, _nb.N_TR)), st,

@@ -33,6 +33,7 @@ import io
 import json
 import os
 import re
+import reprlib
 import secrets
 import shutil
 import stat
@@ -141,7 +142,7 @@ def _existing_ids() -> list[str]:
 def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
     """Directory of ``run_id``; :class:`RunError` for an unsafe or (if ``must_exist``) unknown id."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
-        raise RunError(f"{run_id!r} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
+        raise RunError(f"{reprlib.repr(run_id)} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
     path = runs_root() / run_id
     if must_exist and not (path.is_dir() or path.is_symlink()):
         ids = _existing_ids()
@@ -718,6 +719,8 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
 
     from phi.backtest.run_config import config_diff
 
+    if isinstance(run_ids, str) or not isinstance(run_ids, Sequence):
+        raise RunError(f"compare takes a list of run ids, got {reprlib.repr(run_ids)}")
     ids = list(run_ids)
     if len(ids) < 2:
         raise RunError(f"compare needs at least two run ids, got {len(ids)}")

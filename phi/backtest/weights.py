@@ -33,9 +33,18 @@ def _closes(closes: object) -> pd.DataFrame:
     if not isinstance(closes, pd.DataFrame) or closes.shape[1] == 0:
         raise ConfigError("closes must be a DataFrame of close prices, one column per symbol")
     try:
-        return closes.astype(np.float64)
+        out = closes.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"closes must be numeric ({exc})") from None
+    x = out.to_numpy()
+    bad = ~np.isnan(x) & ~((x > 0.0) & (x < np.inf))
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        raise ConfigError(
+            f"closes[{out.columns[j]!r}] is {x[r, j]!r} at {out.index[r]}: prices must be finite and "
+            "> 0 (NaN where a symbol has no bar)"
+        )
+    return out
 
 
 def _positive_int(name: str, value: object) -> int:

@@ -33,6 +33,7 @@ bar. Zero-weight indicators are left out entirely, so their NaNs do not matter.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
@@ -111,6 +112,10 @@ def weight_vector(
             w[index[key]] = _number(value, f"{what}[{key!r}]")
     if not np.any(w != 0.0):
         raise ConfigError(f"all {what} are zero: give at least one indicator a non-zero weight")
+    with np.errstate(over="ignore"):
+        overflow = not np.isfinite(np.abs(w).sum())
+    if overflow:  # finite weights whose sum overflows: the same blend, scaled down
+        w = w / np.abs(w).max()
     return w
 
 
@@ -151,6 +156,10 @@ def _regime_blend(
     if not isinstance(regime_probs, pd.DataFrame) or regime_probs.shape[1] == 0:
         raise ConfigError("regime_probs must be a DataFrame with one column per regime")
     regimes = [str(c) for c in regime_probs.columns]  # probabilities checked by regime_weighted_blend
+    if regime_weights is not None and not isinstance(regime_weights, Mapping):
+        raise ConfigError(
+            f"regime_weights must be a mapping {{regime: {{indicator: weight}}}}, got {type(regime_weights).__name__}"
+        )
     regime_weights = dict(regime_weights or {})
     for r in regime_weights:
         if r not in regimes:
@@ -218,13 +227,19 @@ def next_bar_scorer(close: pd.Series) -> Scorer:
 
 
 def _scores_array(raw: Any, names: list[str]) -> np.ndarray:
-    if isinstance(raw, Mapping):
-        missing = [n for n in names if n not in raw]
-        if missing:
-            raise ConfigError(f"phiai scorer returned no score for {', '.join(missing)}")
-        arr = np.array([float(raw[n]) for n in names])
-    else:
-        arr = np.asarray(raw, dtype="float64").reshape(-1)
+    try:
+        if isinstance(raw, Mapping):
+            missing = [n for n in names if n not in raw]
+            if missing:
+                raise ConfigError(f"phiai scorer returned no score for {', '.join(missing)}")
+            arr = np.array([float(raw[n]) for n in names])
+        else:
+            arr = np.asarray(raw, dtype="float64").reshape(-1)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"phiai scorer must return {len(names)} numbers (a sequence or a mapping by indicator), "
+            f"got {reprlib.repr(raw)}"
+        ) from None
     if arr.shape != (len(names),):
         raise ConfigError(f"phiai scorer must return {len(names)} scores, got {arr.shape[0]}")
     return arr
@@ -288,6 +303,11 @@ def phiai_fit(
             raise ConfigError(
                 "phiai scores each indicator on past bars: pass ohlcv= (bars aligned with the "
                 "signals) or score_fn="
+            )
+        if not signals.index.isin(ohlcv.index).all():
+            raise ConfigError(
+                "phiai: ohlcv must have a bar at every signal stamp (the bars the signals were "
+                "computed on); align them first"
             )
         score_fn = next_bar_scorer(ohlcv["close"])
     names = list(signals.columns)

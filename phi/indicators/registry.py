@@ -316,6 +316,37 @@ def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
                 f"OHLCV column {col!r} has {int(bad.sum())} {kind} value(s), first at {first}; "
                 "drop or repair those rows first (df.dropna() or phi.validate_ohlcv)"
             )
+        if col != "volume" and len(arr) and arr.min() <= 0.0:
+            i = int(np.argmax(arr <= 0.0))
+            raise DataError(
+                f"OHLCV column {col!r} has a non-positive price ({float(arr[i])!r} at "
+                f"{ohlcv.index[i]}); prices must be > 0: drop or repair those rows first "
+                "(phi.validate_ohlcv)"
+            )
+    _check_order(ohlcv.index)
+
+
+def _check_order(index: Any) -> None:
+    """Bars in strictly increasing time order: unsorted or duplicate stamps would let an
+    indicator read later bars as earlier ones."""
+    import pandas as pd
+
+    if isinstance(index, pd.RangeIndex) or not (
+        isinstance(index, pd.DatetimeIndex)
+        or (pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype))
+    ):
+        return
+    if index.is_monotonic_increasing and index.is_unique:
+        return
+    if index.hasnans:
+        raise DataError("OHLCV index has a missing timestamp (NaT); drop that bar first")
+    if not index.is_unique:
+        dup = index[index.duplicated()][0]
+        raise DataError(
+            f"OHLCV index has duplicate timestamps (first {dup}); keep one bar per stamp "
+            "(phi.validate_ohlcv drops duplicates)"
+        )
+    raise DataError("OHLCV index is not sorted by time; sort it first (ohlcv.sort_index())")
 
 
 def _check_length(spec: IndicatorSpec, params: Mapping[str, Any], n: int) -> int:
@@ -392,7 +423,13 @@ def _normalise_selection(
         )
     if isinstance(selection, Mapping):
         return list(selection.items())
-    items = list(selection)
+    try:
+        items = list(selection)
+    except TypeError:
+        raise IndicatorError(
+            f"selection must be a list of indicator names or a mapping name -> params, "
+            f"got {type(selection).__name__}"
+        ) from None
     seen: set[str] = set()
     for item in items:
         if item in seen:

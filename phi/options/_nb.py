@@ -92,8 +92,7 @@ def bs_nb(
         v = vol * sqt
         disc = math.exp(-ri * ti)
         dq = math.exp(-qi * ti)
-        fwd = si * dq / disc
-        lnfk = math.log(fwd / ki)
+        lnfk = math.log(si / ki) + (ri - qi) * ti  # ln(F / K) without dividing by disc (0 for huge T)
         if v > 0.0:
             d1 = lnfk / v + 0.5 * v
             d2 = d1 - v
@@ -108,13 +107,13 @@ def bs_nb(
         n1 = _cdf(wi * d1)
         n2 = _cdf(wi * d2)
         if want & WANT_PRICE:
-            price[i] = wi * disc * (fwd * n1 - ki * n2)
+            price[i] = wi * (si * dq * n1 - ki * disc * n2)
         if want & WANT_DELTA:
             delta[i] = wi * dq * n1
         if want & (WANT_GAMMA | WANT_VEGA | WANT_THETA):
             pdf1 = _pdf(d1) if v != 0.0 else 0.0
             if want & WANT_GAMMA:
-                gamma[i] = dq * pdf1 / (si * v) if v != 0.0 else 0.0
+                gamma[i] = dq * pdf1 / si / v if v != 0.0 else 0.0  # si * v may underflow to 0
             if want & WANT_VEGA:
                 vega[i] = si * dq * pdf1 * sqt
             if want & WANT_THETA:
@@ -170,6 +169,9 @@ def implied_vol_nb(
             continue
         disc = math.exp(-ri * ti)
         dq = math.exp(-qi * ti)
+        if not (0.0 < disc < math.inf and 0.0 < dq < math.inf):  # e^(-rT) out of double range
+            reason[i] = IV_NOT_IDENTIFIABLE
+            continue
         fwd = si * dq / disc
         intrinsic = max(wi * disc * (fwd - ki), 0.0)
         upper = si * dq if wi > 0 else ki * disc
@@ -191,7 +193,7 @@ def implied_vol_nb(
         if tv <= _TINY_TIME_VALUE:  # none, or so small that its normalised price underflows
             reason[i] = IV_NOT_IDENTIFIABLE
             continue
-        c = tv / (disc * math.sqrt(fwd * ki))
+        c = tv / (disc * math.sqrt(fwd) * math.sqrt(ki))  # fwd * ki may underflow
         lc = math.log(c)
         lo = 0.0
         hi = 1.0
@@ -230,7 +232,7 @@ def implied_vol_nb(
         # how far the vol could move within the price's rounding error: refuse a vol the price
         # does not pin down (deep in the money, no time value left in double precision)
         d1 = x / v + 0.5 * v
-        root = disc * math.sqrt(fwd * ki)
+        root = disc * math.sqrt(fwd) * math.sqrt(ki)
         vega_sigma = root * math.exp(0.5 * x) * _pdf(d1) * math.sqrt(ti)
         terms = si * dq * _cdf(wo * d1) + ki * disc * _cdf(wo * (d1 - v))
         noise = 8.0 * _EPS * (pi + terms)
@@ -266,7 +268,7 @@ def bs_one_nb(
     delta = wi * dq * n1
     if v > 0.0:
         pdf1 = _pdf(d1)
-        gamma = dq * pdf1 / (s * v)
+        gamma = dq * pdf1 / s / v
         vega = s * dq * pdf1 * sqt
         decay = -s * dq * pdf1 * vol / (2.0 * sqt)
     else:

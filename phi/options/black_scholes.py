@@ -110,6 +110,8 @@ def _kernel(fn: Any) -> Any:
 
 def _as_float(name: str, value: Any) -> np.ndarray:
     try:
+        if value is None:  # np.asarray(None, float) is NaN: a missing input, not a number
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ConfigError(
@@ -202,7 +204,7 @@ def _numpy_path(flat: list[np.ndarray], shape: tuple[int, ...], want: int) -> li
     wv = float(w.reshape(())) if scalar_w else w.reshape(shape)
     call = scalar_w and wv > 0
     put = scalar_w and wv < 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         sqt = np.sqrt(t)
         v = sigma * sqt
         disc = np.exp(-r * t)
@@ -243,7 +245,7 @@ def _numpy_path(flat: list[np.ndarray], shape: tuple[int, ...], want: int) -> li
         if want & (_nb.WANT_GAMMA | _nb.WANT_VEGA | _nb.WANT_THETA):
             pdf1 = np.where(zero, 0.0, _INV_SQRT2PI * np.exp(-0.5 * d1 * d1))
             if want & _nb.WANT_GAMMA:
-                outs[2] = np.where(zero, 0.0, dq * pdf1 / (s * v))
+                outs[2] = np.where(zero, 0.0, dq * pdf1 / s / v)
             if want & _nb.WANT_VEGA:
                 outs[3] = sdq * pdf1 * sqt
             if want & _nb.WANT_THETA:

@@ -429,9 +429,13 @@ def _auto_choice(
     if regime.index.equals(bars.index) or len(regime) != len(bars.index):
         regime = regime.reindex(bars.index)  # a bar without a label is unknown: no entry
     labels = regime.to_numpy(dtype=object)
-    bad = sorted({x for x in labels if isinstance(x, str) and x not in REGIMES})
+    distinct = pd.unique(labels)
+    bad = sorted({x for x in distinct if isinstance(x, str) and x not in REGIMES})
     if bad:
         raise ConfigError(f"regime: unknown label {bad[0]!r}; use {', '.join(REGIMES)}")
+    other = [x for x in distinct if not (x is None or isinstance(x, str) or (isinstance(x, float) and x != x))]
+    if other:
+        raise ConfigError(f"regime labels must be strings ({', '.join(REGIMES)}) or None, got {other[0]!r}")
     long_rv = realised_vol(bars.close, 5 * options.vol_window, bpy)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(long_rv > 0, iv / long_rv, np.nan)

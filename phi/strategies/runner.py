@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -227,6 +228,8 @@ def compare(
     """
     if metric not in COMPARE_METRICS:
         raise ConfigError(f"cannot sort by {metric!r}; choose one of {', '.join(COMPARE_METRICS)}")
+    if isinstance(names, str) or not (names is None or isinstance(names, Sequence | set | frozenset)):
+        raise ConfigError(f"names must be a list of preset names (or None for all), got {reprlib.repr(names)}")
     presets = list_presets() if not names else list(dict.fromkeys(get(n) for n in names))
     runs: list[PresetRun] = []
     failures: dict[str, str] = {}

@@ -1,0 +1,256 @@
+"""Hostile inputs to the Python API that once escaped as raw exceptions or wrong figures.
+
+Each case: a :class:`phi.errors.PhiError` subclass with one line naming the problem, or, for
+valid-but-odd input, figures checked against what they must be (worked by hand or by an
+identity), never against the code's own earlier output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.backtest.engine import run_backtest, run_backtest_many
+from phi.backtest.weights import (
+    equal_weight,
+    inverse_vol_weights,
+    momentum_rotation_weights,
+    top_n_momentum,
+)
+from phi.blending.blender import blend
+from phi.errors import ConfigError, DataError, EngineError, IndicatorError, PhiError, RunError
+from phi.indicators.registry import compute_all_signals, compute_signal
+from phi.options.black_scholes import bs_greeks, bs_price, implied_vol, implied_vol_detail
+
+
+def _bars(n: int = 260, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    c = 50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.012, n)))
+    o = c * (1 + rng.normal(0.0, 0.002, n))
+    h = np.maximum(o, c) * 1.004
+    low = np.minimum(o, c) * 0.996
+    v = rng.integers(1_000, 9_000, n).astype(float)
+    idx = pd.date_range("2021-01-04", periods=n, freq="B", tz="UTC")
+    return pd.DataFrame({"open": o, "high": h, "low": low, "close": c, "volume": v}, index=idx)
+
+
+def _one_line(exc: BaseException, *words: str) -> None:
+    msg = str(exc)
+    assert "\n" not in msg and len(msg) < 400, msg
+    for w in words:
+        assert w in msg, msg
+
+
+# ---------------------------------------------------------------------------- engine
+
+
+@pytest.mark.parametrize("out", [[0.0], "x", (1, 40)])
+def test_run_backtest_many_equity_out_must_be_an_array(out: object) -> None:
+    bars = _bars(40)
+    with pytest.raises(EngineError) as info:
+        run_backtest_many(bars, np.zeros(40), equity_out=out)  # type: ignore[arg-type]
+    _one_line(info.value, "equity_out", "NumPy array")
+
+
+def test_run_backtest_many_equity_out_read_only_is_refused() -> None:
+    bars = _bars(40)
+    out = np.zeros((1, 40))
+    out.flags.writeable = False
+    with pytest.raises(EngineError) as info:
+        run_backtest_many(bars, np.zeros(40), equity_out=out)
+    _one_line(info.value, "read-only")
+
+
+# ---------------------------------------------------------------------------- indicators
+
+
+def test_compute_all_signals_none_selection() -> None:
+    with pytest.raises(IndicatorError) as info:
+        compute_all_signals(_bars(), None)  # type: ignore[arg-type]
+    _one_line(info.value, "selection", "NoneType")
+
+
+@pytest.mark.parametrize("name", ["dual_sma", "ema_crossover", "rsi", "vwap_dev"])
+@pytest.mark.parametrize("price", [0.0, -3.0])
+def test_indicators_refuse_non_positive_prices(name: str, price: float) -> None:
+    bars = _bars()
+    bars.iloc[100, bars.columns.get_loc("close")] = price
+    with pytest.raises(DataError) as info:
+        compute_signal(name, bars)
+    _one_line(info.value, "'close'", "non-positive", str(bars.index[100]))
+
+
+def test_indicators_refuse_unsorted_and_duplicate_stamps() -> None:
+    bars = _bars()
+    with pytest.raises(DataError) as info:
+        compute_signal("rsi", bars.iloc[::-1])
+    _one_line(info.value, "not sorted")
+    with pytest.raises(DataError) as info:
+        compute_signal("rsi", bars.iloc[[0, *range(len(bars))]])
+    _one_line(info.value, "duplicate", str(bars.index[0]))
+    naive = compute_signal("rsi", bars.reset_index(drop=True))  # bar numbers: in order, allowed
+    assert np.allclose(naive.to_numpy(), compute_signal("rsi", bars).to_numpy(), equal_nan=True)
+
+
+def test_indicators_on_zero_volume_are_still_defined() -> None:
+    """Zero volume is valid data (a halted day): volume indicators read it as no flow."""
+    bars = _bars().assign(volume=0.0)
+    for name in ("vwap_dev", "cmf", "wyckoff"):
+        s = compute_signal(name, bars).dropna()
+        assert len(s) and (s.abs() <= 1.0).all()
+
+
+# ---------------------------------------------------------------------------- blending
+
+
+def test_blend_weights_whose_sum_overflows_give_the_plain_blend() -> None:
+    s = pd.DataFrame({"a": [1.0, -0.5, 0.2], "b": [0.0, 0.5, 0.6]})
+    huge = blend(s, "weighted_sum", {"a": 1e308, "b": 1e308})
+    # equal weights: (a + b) / 2, worked by hand
+    assert huge.tolist() == pytest.approx([0.5, 0.0, 0.4])
+    votes = blend(s, "voting", {"a": 1e308, "b": 1e308}, dead_zone=0.1)
+    assert votes.tolist() == pytest.approx([0.5, 0.0, 1.0])
+
+
+def test_blend_regime_weights_must_be_a_mapping() -> None:
+    s = pd.DataFrame({"a": [1.0, 0.5], "b": [0.0, 0.5]})
+    probs = pd.DataFrame({"x": [0.5, 0.5], "y": [0.5, 0.5]})
+    with pytest.raises(ConfigError) as info:
+        blend(s, "regime_weighted", regime_probs=probs, regime_weights="x")  # type: ignore[arg-type]
+    _one_line(info.value, "regime_weights", "mapping")
+
+
+@pytest.mark.parametrize("raw", ["ab", [object(), 1.0], {"a": "x", "b": 1.0}])
+def test_phiai_scorer_returning_non_numbers(raw: object) -> None:
+    s = pd.DataFrame({"a": np.linspace(-1, 1, 30), "b": np.linspace(1, -1, 30)})
+    with pytest.raises(ConfigError) as info:
+        blend(s, "phiai", score_fn=lambda _: raw, train_bars=10, step=5)
+    _one_line(info.value, "phiai scorer", "2 numbers")
+
+
+def test_phiai_ohlcv_on_other_bars_is_refused() -> None:
+    bars = _bars(80)
+    sig = compute_all_signals(bars, ["rsi", "momentum"])
+    with pytest.raises(ConfigError) as info:
+        blend(sig, "phiai", ohlcv=bars.iloc[::2], train_bars=20, step=10)
+    _one_line(info.value, "ohlcv", "signal stamp")
+
+
+# ---------------------------------------------------------------------------- options pricing
+
+
+@pytest.mark.parametrize("size", [1, 100])  # the numba kernel and the NumPy path
+def test_black_scholes_far_expiry_is_the_discounted_limit(size: int) -> None:
+    """T = 1e6 years, r = 2 %: e^(-rT) underflows to 0, so a call is worth S e^(-qT) = S and a
+    put 0 (once the kernel divided by e^(-rT): ZeroDivisionError)."""
+    s = np.full(size, 100.0) if size > 1 else 100.0
+    call = bs_price(s, 100.0, 1e6, 0.02, 0.0, 0.2, "call")
+    put = bs_price(s, 100.0, 1e6, 0.02, 0.0, 0.2, "put")
+    assert np.all(call == 100.0) and np.all(put == 0.0)
+    g = bs_greeks(s, 100.0, 1e6, 0.02, 0.0, 0.2, "call")
+    assert all(np.all(np.isfinite(x)) for x in g)
+    assert np.all(g.delta == 1.0)
+
+
+def test_implied_vol_where_the_discount_underflows_has_no_vol() -> None:
+    vol, reason = implied_vol_detail(50.0, 100.0, 100.0, 1e6, 0.02, 0.0, "call")
+    assert np.isnan(vol) and int(reason) != 0
+    with pytest.raises(ConfigError) as info:
+        implied_vol(50.0, 100.0, 100.0, 1e6, 0.02, 0.0, "call")
+    _one_line(info.value, "no implied vol")
+
+
+@pytest.mark.parametrize("size", [1, 100])
+def test_black_scholes_gamma_of_a_tiny_spot_does_not_divide_by_zero(size: int) -> None:
+    """S = K = 1e-300, T = 1e-300: S * sigma * sqrt(T) underflows to 0 although sigma * sqrt(T)
+    does not; gamma overflows to +inf (its true value exceeds the double range), never raises."""
+    s = np.full(size, 1e-300) if size > 1 else 1e-300
+    g = bs_greeks(s, 1e-300, 1e-300, 0.0, 0.0, 0.2, "call")
+    assert np.all(np.isposinf(g.gamma)) and np.all(g.delta == 0.5)
+
+
+def test_black_scholes_greeks_of_a_tiny_vol_raise_no_warning() -> None:
+    """sigma = 1e-300 (pytest turns warnings into errors): the limit of zero vol, silently."""
+    g = bs_greeks(np.full(100, 100.0), 100.0, 1.0, 0.02, 0.0, 1e-300, "call")
+    assert np.all(g.delta == 1.0) and np.all(g.gamma == 0.0)
+    assert g.rho[0] == pytest.approx(100.0 * np.exp(-0.02))
+
+
+def test_black_scholes_none_is_not_a_number() -> None:
+    with pytest.raises(ConfigError) as info:
+        bs_price(None, 100.0, 0.5, 0.02, 0.0, 0.2, "call")
+    _one_line(info.value, "S must be a number")
+
+
+def test_options_regime_labels_must_be_strings() -> None:
+    from phi.options.config import OptionsConfig
+    from phi.options.simulator import run_options_backtest
+
+    bars = _bars(120)
+    sig = np.sign(np.sin(np.arange(120) / 6.0))
+    with pytest.raises(ConfigError) as info:
+        run_options_backtest(bars, sig, OptionsConfig(structure="auto"), regime=pd.Series(1, index=bars.index))
+    _one_line(info.value, "regime labels", "1")
+
+
+# ---------------------------------------------------------------------------- portfolio weights
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.inf])
+@pytest.mark.parametrize(
+    "builder", [equal_weight, momentum_rotation_weights, top_n_momentum, inverse_vol_weights]
+)
+def test_weight_builders_refuse_non_positive_closes(builder: object, bad: float) -> None:
+    closes = pd.DataFrame({"A": np.linspace(10, 20, 60), "B": np.linspace(20, 10, 60)})
+    closes.iloc[30, 1] = bad
+    with pytest.raises(ConfigError) as info:
+        builder(closes)  # type: ignore[operator]
+    _one_line(info.value, "closes['B']", "> 0")
+    closes.iloc[30, 1] = np.nan  # a missing bar is fine
+    w = builder(closes)  # type: ignore[operator]
+    assert (w.abs().sum(axis=1).dropna() <= 1.0 + 1e-12).all()
+
+
+# ---------------------------------------------------------------------------- run history, presets
+
+
+@pytest.mark.parametrize("ids", [None, "20250101-120000-000-3f9a2c", 5])
+def test_compare_runs_takes_a_list(ids: object) -> None:
+    from phi.backtest.run_history import compare_runs
+
+    with pytest.raises(RunError) as info:
+        compare_runs(ids)  # type: ignore[arg-type]
+    _one_line(info.value, "list of run ids")
+
+
+def test_a_huge_run_id_is_not_echoed_whole() -> None:
+    from phi.backtest.run_history import load_run
+
+    with pytest.raises(RunError) as info:
+        load_run("x" * 100_000)
+    _one_line(info.value, "is not a run id")
+
+
+@pytest.mark.parametrize("names", ["rsi", 3])
+def test_strategies_compare_takes_a_list_of_names(names: object) -> None:
+    from phi.backtest.run_config import DatasetSpec
+    from phi.strategies.runner import compare
+
+    with pytest.raises(ConfigError) as info:
+        compare(names, DatasetSpec("DEMO"), save=False)  # type: ignore[arg-type]
+    _one_line(info.value, "list of preset names")
+
+
+def test_every_failure_here_is_a_phi_error() -> None:
+    """The catalogue's contract in one place: these calls raise PhiError, nothing rawer."""
+    bars = _bars(60)
+    calls = [
+        lambda: run_backtest(bars, np.zeros(59)),
+        lambda: compute_signal("rsi", bars.assign(close=-bars["close"])),
+        lambda: blend(pd.DataFrame({"a": [0.1] * 5}), "phiai", score_fn=lambda _: "zz", train_bars=2, step=1),
+        lambda: bs_price(100.0, 100.0, 1e6, 0.02, 0.0, 0.2, "cal"),
+    ]
+    for call in calls:
+        with pytest.raises(PhiError):
+            call()
