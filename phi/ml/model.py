@@ -104,9 +104,19 @@ class MLModel:
     def feature_frame(self, ohlcv: pd.DataFrame) -> pd.DataFrame:
         """This model's features on ``ohlcv`` (causal; NaN during the warm-up)."""
         from phi.ml.features import build_features
+        from phi.ml.train import check_bars
 
+        check_bars(ohlcv)
         chain = (self.data.get("chain") or {}).get("path")  # GEX features: the training chain
-        return build_features(ohlcv, self.feature_set, self.extra_indicators, chain=chain)[self.features]
+        x = build_features(ohlcv, self.feature_set, self.extra_indicators, chain=chain)
+        missing = [f for f in self.features if f not in x.columns]
+        if missing:
+            raise ModelError(
+                f"{f'model {self.name!r}' if self.name else 'this model'} reads feature(s) "
+                f"{', '.join(map(repr, missing[:3]))}{' ...' if len(missing) > 3 else ''} that this "
+                "phi does not compute; retrain it"
+            )
+        return x[self.features]
 
     def predict_proba(self, ohlcv: pd.DataFrame) -> pd.Series:
         """P(up) at each bar of ``ohlcv`` (NaN where a feature is undefined), named ``p_up``.

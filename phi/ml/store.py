@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import tempfile
@@ -172,7 +173,40 @@ def load_metadata(name: str) -> dict[str, Any]:
             f"model {name!r} has metadata schema {meta.get('schema_version')!r}; this phi reads "
             f"{SCHEMA_VERSION}. Retrain it"
         )
+    problem = _shape_problem(meta)
+    if problem:
+        raise ModelError(f"model {name!r}: {path} {problem}; retrain it")
+    meta["name"] = name  # the folder's name is the model's name
     return meta
+
+
+#: the fields every reader (load, list, cards) takes from a model's metadata, by kind
+_SHAPE: dict[str, dict[str, type]] = {
+    "classifier": {"model": str, "label": dict, "features": list, "cv_scores": list,
+                   "holdout_scores": dict, "data": dict},
+    "rl_agent": {"data": dict, "scores": dict},
+}  # fmt: skip
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shape_problem(meta: dict[str, Any]) -> str | None:
+    """Why ``meta`` is not the metadata of a model this phi wrote, or None."""
+    kind = meta["kind"]
+    if kind not in _SHAPE:
+        return f"names kind {kind!r}, neither a classifier nor an RL agent"
+    bad = [k for k, tp in _SHAPE[kind].items() if not isinstance(meta.get(k), tp)]
+    if bad:
+        return f"lacks or mistypes {', '.join(bad)}"
+    if kind == "classifier":
+        if not all(isinstance(f, str) for f in meta["features"]):
+            return "lists a feature that is not a name"
+        rows = meta["cv_scores"]
+        if not all(isinstance(r, dict) and _number(r.get("accuracy")) and _number(r.get("n_test")) for r in rows):
+            return "has a CV row without a numeric accuracy and test size"
+    return None
 
 
 def verified_file(name: str, meta: dict[str, Any], fname: str) -> Path:
@@ -223,8 +257,14 @@ def load_model(name: str) -> MLModel:
             created_at=str(meta.get("created_at", "")),
             extra_indicators=tuple(meta.get("extra_indicators", ())),
         )
-    except (KeyError, TypeError, ValueError, EOFError, ImportError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, EOFError, ImportError, AttributeError, pickle.UnpicklingError) as exc:
         raise ModelError(f"model {name!r} cannot be loaded ({type(exc).__name__}: {exc}); retrain it") from None
+    n_in = getattr(est, "n_features_in_", len(model.features))
+    if not (callable(getattr(est, "predict_proba", None)) and hasattr(est, "classes_")) or n_in != len(model.features):
+        raise ModelError(
+            f"model {name!r}: {path} holds a {type(est).__name__}, not a fitted classifier of its "
+            f"{len(model.features)} features; retrain it"
+        )
     return model
 
 

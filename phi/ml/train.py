@@ -17,7 +17,7 @@ from phi.ml.model import CV_COLUMNS, MLModel, data_fingerprint
 from phi.ml.models import MODELS, feature_importance, fit, positive_proba
 from phi.ml.scores import calibration_bins, score
 
-__all__ = ["library_versions", "training_set", "train_classifier"]
+__all__ = ["check_bars", "library_versions", "training_set", "train_classifier"]
 
 Progress = Callable[[float, str], None]
 
@@ -37,7 +37,8 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _check_bars(ohlcv: Any) -> None:
+def check_bars(ohlcv: Any) -> None:
+    """DataError unless ``ohlcv`` is a frame of bars on a strictly increasing DatetimeIndex."""
     if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
         raise DataError(
             f"expected an OHLCV DataFrame with a DatetimeIndex, got {type(ohlcv).__name__}"
@@ -137,7 +138,7 @@ def train_classifier(
     >>> m = train_classifier(bars, model="lgbm", horizon=5)  # doctest: +SKIP
     >>> m.cv_scores[["accuracy", "auc"]].mean(), m.holdout_scores["accuracy"]  # doctest: +SKIP
     """
-    _check_bars(ohlcv)
+    check_bars(ohlcv)
     if model not in MODELS:
         from phi.errors import unknown_choice
 
