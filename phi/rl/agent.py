@@ -19,7 +19,13 @@ import pandas as pd
 
 from phi.errors import ConfigError, DataError
 from phi.ml._deps import require
-from phi.rl.observe import observation_matrix, observation_warmup
+from phi.rl.observe import (
+    check_bars,
+    check_int,
+    check_number,
+    observation_matrix,
+    observation_warmup,
+)
 
 __all__ = [
     "RLAgent",
@@ -174,8 +180,20 @@ def train_agent(
     """
     if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
         raise DataError("expected an OHLCV DataFrame with a DatetimeIndex")
+    check_bars(ohlcv)
+    prices = ohlcv[["open", "high", "low", "close"]].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~(np.isfinite(prices) & (prices > 0)).all(axis=1)
+    if bad.any():  # the engine judges the agent on these bars: refuse them before training
+        raise DataError(
+            f"{int(bad.sum())} bar(s) have a missing, infinite or non-positive price, first at "
+            f"{ohlcv.index[int(np.flatnonzero(bad)[0])]}; drop or repair them first (phi.validate_ohlcv)"
+        )
     if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not 256 <= timesteps <= 10_000_000:
         raise ConfigError(f"timesteps must be an integer in 256..10,000,000, got {timesteps!r}")
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    episode_bars = check_int("episode_bars", episode_bars, 2)
+    risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)
+    random_seeds = check_int("random_seeds", random_seeds, 1, 1000)
     if not isinstance(train, float) or not 0.3 <= train <= 0.9:
         raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {train!r}")
     if save_as is not None:

@@ -21,7 +21,13 @@ import pandas as pd
 
 from phi.errors import ConfigError
 from phi.ml._deps import require
-from phi.rl.observe import observation_matrix, observation_warmup
+from phi.rl.observe import (
+    check_bars,
+    check_int,
+    check_number,
+    observation_matrix,
+    observation_warmup,
+)
 
 gym: Any = require("gymnasium")
 _Env: Any = gym.Env
@@ -77,6 +83,15 @@ class TradingEnv(_Env):
         observations: np.ndarray | None = None,
     ) -> None:
         super().__init__()
+        check_bars(ohlcv)
+        if episode_bars is not None:
+            episode_bars = check_int("episode_bars", episode_bars, 2)
+        risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)
+        reward_scale = check_number("reward_scale", reward_scale, 0.0, open_lo=True)
+        size_pct = check_number("size_pct", size_pct, 0.0, 1.0, open_lo=True)
+        initial_capital = check_number("initial_capital", initial_capital, 0.0, open_lo=True)
+        for cost, v in (("commission_pct", commission_pct), ("commission_fixed", commission_fixed), ("slippage_bps", slippage_bps)):
+            check_number(cost, v, 0.0)
         n = len(ohlcv)
         warm = observation_warmup(lookback, norm_window)
         self.start = warm if start is None else int(start)

@@ -8,13 +8,50 @@ dataset is used anywhere (the reference divided the price by the whole dataset's
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["OBS_CLIP", "SIGNALS", "observation_matrix", "observation_warmup"]
+from phi.errors import ConfigError, DataError
+
+__all__ = ["OBS_CLIP", "SIGNALS", "check_bars", "check_int", "check_number", "observation_matrix", "observation_warmup"]
 
 OBS_CLIP = 10.0
 SIGNALS: tuple[str, ...] = ("rsi", "macd", "bollinger")
+
+
+def check_bars(ohlcv: Any) -> None:
+    """DataError unless ``ohlcv`` is a frame with open, high, low, close and volume, its
+    stamps (if a DatetimeIndex) strictly increasing."""
+    if not isinstance(ohlcv, pd.DataFrame):
+        raise DataError(f"expected an OHLCV DataFrame, got {type(ohlcv).__name__}")
+    missing = [c for c in ("open", "high", "low", "close", "volume") if c not in ohlcv.columns]
+    if missing:
+        raise DataError(f"OHLCV frame is missing column(s) {', '.join(missing)}; the agent needs open, high, low, close, volume")
+    idx = ohlcv.index
+    if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
+        raise DataError("bars must be in strictly increasing time order (sort, drop duplicate stamps)")
+
+
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    """``value`` as an int in ``lo..hi`` (bools refused), else a ConfigError naming ``name``."""
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or value < lo or (hi is not None and value > hi):
+        where = f"{lo}..{hi:,}" if hi is not None else f">= {lo}"
+        raise ConfigError(f"{name} must be an integer {where}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, lo: float, hi: float = math.inf, *, open_lo: bool = False) -> float:
+    """``value`` as a finite float in ``[lo, hi]`` (``(lo, hi]`` if ``open_lo``), else a ConfigError."""
+    ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
+    x = float(value) if ok else math.nan
+    if not (math.isfinite(x) and (x > lo if open_lo else x >= lo) and x <= hi):
+        where = f"{'(' if open_lo else '['}{lo:g}, {hi:g}]" if math.isfinite(hi) else (f"> {lo:g}" if open_lo else f">= {lo:g}")
+        raise ConfigError(f"{name} must be a finite number {where}, got {value!r}")
+    return x
 
 
 def observation_warmup(lookback: int = 10, norm_window: int = 60) -> int:
@@ -29,6 +66,9 @@ def observation_matrix(ohlcv: pd.DataFrame, lookback: int = 10, norm_window: int
     """``(bars, lookback + 3)`` float32 observations; NaN rows during the warm-up."""
     from phi.indicators.registry import compute_signal, get_indicator
 
+    check_bars(ohlcv)
+    lookback = check_int("lookback", lookback, 1, 500)
+    norm_window = check_int("norm_window", norm_window, 2, 10_000)
     close = ohlcv["close"].to_numpy(dtype=np.float64)
     r = np.full(len(close), np.nan)
     r[1:] = np.log(close[1:] / close[:-1])
@@ -37,7 +77,8 @@ def observation_matrix(ohlcv: pd.DataFrame, lookback: int = 10, norm_window: int
     cols = []
     for k in range(lookback):  # lagged returns, each scaled by the trailing std at t
         lag = np.full(len(r), np.nan)
-        lag[k:] = r[: len(r) - k]
+        if k < len(r):
+            lag[k:] = r[: len(r) - k]
         cols.append(lag / sd)
     for name in SIGNALS:  # a frame shorter than a signal's warm-up gets NaN there
         spec = get_indicator(name)

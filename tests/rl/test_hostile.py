@@ -1,0 +1,73 @@
+"""Hostile inputs to the RL agent and its environment: each is a one-line PhiError raised before
+any training (not a torch, NumPy or pandas error after it)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import phi.rl
+from phi.errors import ConfigError, DataError
+from tests.ml.frames import planted
+
+
+@pytest.fixture(scope="module")
+def bars():
+    return planted(400, seed=4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": -1}, "seed must be an integer 0..4,294,967,295, got -1"),
+        ({"seed": "1"}, "seed must be an integer 0..4,294,967,295, got '1'"),
+        ({"episode_bars": 0}, "episode_bars must be an integer >= 2, got 0"),
+        ({"episode_bars": -5}, "episode_bars must be an integer >= 2, got -5"),
+        ({"risk_penalty": math.nan}, "risk_penalty must be a finite number >= 0, got nan"),
+        ({"risk_penalty": -1.0}, "risk_penalty must be a finite number >= 0, got -1.0"),
+        ({"random_seeds": 0}, "random_seeds must be an integer 1..1,000, got 0"),
+    ],
+)
+def test_bad_training_arguments_are_refused_before_training(bars, kwargs, message, monkeypatch):
+    from phi.rl import agent
+
+    monkeypatch.setattr(agent, "fit_ppo", lambda *a, **k: pytest.fail("trained on bad arguments"))
+    with pytest.raises(ConfigError) as err:
+        phi.rl.train_agent(bars, timesteps=256, **kwargs)
+    assert str(err.value) == message
+
+
+def test_bad_bars_are_refused_before_training(bars, monkeypatch):
+    from phi.rl import agent
+
+    monkeypatch.setattr(agent, "fit_ppo", lambda *a, **k: pytest.fail("trained on bad bars"))
+    with pytest.raises(DataError, match=r"^bars must be in strictly increasing time order"):
+        phi.rl.train_agent(bars.iloc[::-1], timesteps=256)
+    with pytest.raises(DataError, match=r"^OHLCV frame is missing column\(s\) volume; "):
+        phi.rl.train_agent(bars.drop(columns="volume"), timesteps=256)
+    gap = bars.copy()
+    gap.iloc[200, 0] = np.nan  # a missing open: the engine could not judge the agent there
+    with pytest.raises(DataError) as err:
+        phi.rl.train_agent(gap, timesteps=256)
+    assert str(err.value) == (
+        f"1 bar(s) have a missing, infinite or non-positive price, first at {bars.index[200]}; "
+        "drop or repair them first (phi.validate_ohlcv)"
+    )
+
+
+def test_environment_arguments_are_checked(bars):
+    with pytest.raises(ConfigError, match=r"^episode_bars must be an integer >= 2, got 1$"):
+        phi.rl.TradingEnv(bars, episode_bars=1)
+    with pytest.raises(ConfigError, match=r"^size_pct must be a finite number \(0, 1\], got 1.5$"):
+        phi.rl.TradingEnv(bars, size_pct=1.5)
+    with pytest.raises(ConfigError, match=r"^slippage_bps must be a finite number >= 0, got -2$"):
+        phi.rl.TradingEnv(bars, slippage_bps=-2)
+
+
+def test_observations_of_fewer_bars_than_the_lookback_are_all_nan(bars):
+    obs = phi.rl.observation_matrix(bars.iloc[:5])
+    assert obs.shape == (5, 13) and np.isnan(obs).all()
+    with pytest.raises(ConfigError, match=r"^lookback must be an integer 1..500, got 0$"):
+        phi.rl.observation_matrix(bars, lookback=0)
