@@ -82,14 +82,7 @@ def explain(result: PhiAIResult, tuner: PhiAITuner) -> str:
     lines.append(verdict(s))
     trades = result.holdout.get("n_trades", math.nan)
     n_params = s.get("n_params", 0)
-    dev_trades = (
-        sum(
-            int(t.trials.loc[t.trials["number"] == 0, "trades"].iloc[0])
-            for t in result.tuning.values()
-        )
-        if result.tuning
-        else 0
-    )
+    dev_trades = s.get("dev_trades", 0)  # the blend's trades on the development bars
     if n_params and dev_trades / n_params < TRADES_PER_PARAM:
         lines.append(
             f"Warning: {n_params} tuned parameters for about {dev_trades} development trades "

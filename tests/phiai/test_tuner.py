@@ -272,3 +272,17 @@ def test_bad_arguments_and_bars_are_one_line_errors():
     broken.iloc[3, broken.columns.get_loc("low")] = -1.0
     with pytest.raises(EngineError, match="non-positive price"):
         PhiAITuner(broken, candidates=["rsi"])
+
+
+def test_small_sample_warning_counts_the_blends_development_trades():
+    """The warning compares the tuned parameters with the trades the blend made on the
+    development bars (stats['dev_trades']), 10 per parameter at least."""
+    loose = {"max_drawdown": -1.0, "min_trades": 0}
+    df = random_walk(1200, seed=18)
+    for name in ("macd", "dual_sma", "momentum"):
+        r = phiai_full_auto(
+            df, candidates=[name], select=False, n_trials=8, seed=0, constraints=loose
+        )
+        n_params, trades = r.stats["n_params"], r.stats["dev_trades"]
+        warned = f"Warning: {n_params} tuned parameters for about {trades} development trades"
+        assert (warned in r.explanation) == (trades / n_params < 10), (name, n_params, trades)
