@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-__all__ = ["ADVICE_SCHEMA", "SIGNALS", "Advice", "parse_reply"]
+__all__ = ["ADVICE_SCHEMA", "MAX_FALSE_STARTS", "MAX_REPLY_CHARS", "SIGNALS", "Advice", "parse_reply"]
 
 SIGNALS: Final = ("BUY", "SELL", "HOLD")
 
@@ -37,6 +37,10 @@ ADVICE_SCHEMA: Final[dict[str, Any]] = {
 
 _KEYS: Final = frozenset(ADVICE_SCHEMA["required"])
 _MAX_SHOWN = 60
+#: a longer reply is a HOLD unread (an advice object is a few hundred characters)
+MAX_REPLY_CHARS: Final = 100_000
+#: a reply with more ``{`` that start no JSON value than this is a HOLD (bounds the parse time)
+MAX_FALSE_STARTS: Final = 100
 
 
 @dataclass(frozen=True)
@@ -84,20 +88,38 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-def _objects(text: str) -> list[tuple[int, int, Any]]:
-    """Every top-level JSON value that starts with ``{`` in ``text``: (start, end, value)."""
+def _decode_error(text: str, start: int) -> str | None:
+    """Why the JSON value at ``start`` does not decode (None if it does)."""
+    try:
+        json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit limit
+        return str(exc).split(";")[0].split(":")[0]
+    return None
+
+
+def _objects(text: str) -> tuple[list[tuple[int, int, Any]], bool]:
+    """Every top-level JSON value that starts with ``{`` in ``text``: (start, end, value), and
+    whether the search gave up after :data:`MAX_FALSE_STARTS` braces that start none."""
     decoder = json.JSONDecoder()
     found: list[tuple[int, int, Any]] = []
+    false_starts = 0
     i = text.find("{")
     while i != -1:
         try:
             value, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # invalid, nested too deeply, a 5,000-digit number
+            false_starts += 1
+            if false_starts > MAX_FALSE_STARTS:
+                return found, True
             i = text.find("{", i + 1)
             continue
         found.append((i, end, value))
         i = text.find("{", end)
-    return found
+    return found, False
 
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
@@ -132,21 +154,23 @@ def parse_reply(raw: str, *, from_cache: bool = False) -> Advice:
     >>> parse_reply('{"signal": "BUY", "confidence": 1.5, "reasoning": "", "risk_note": ""}').error
     'confidence 1.5 is outside [0, 1]'
     """
+    if len(raw) > MAX_REPLY_CHARS:
+        return Advice.hold(
+            raw, f"the reply is {len(raw):,} characters long; at most {MAX_REPLY_CHARS:,} are read",
+            from_cache=from_cache,
+        )  # fmt: skip
     text = raw.strip()
     fenced = _FENCE.match(text)
     if fenced:
         text = fenced.group(1).strip()
-    found = _objects(text)
+    found, gave_up = _objects(text)
+    if gave_up:
+        reason = f"more than {MAX_FALSE_STARTS} '{{' in the reply start no JSON object"
+        return Advice.hold(raw, reason, from_cache=from_cache)
     if not found:
         first = text.find("{")
-        if first == -1:
-            reason = "no JSON object in the reply"
-        else:  # say why the object is not valid JSON
-            try:
-                json.JSONDecoder().raw_decode(text, first)
-                reason = "no JSON object in the reply"
-            except json.JSONDecodeError as exc:
-                reason = f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        why = _decode_error(text, first) if first != -1 else None
+        reason = f"invalid JSON ({why})" if why else "no JSON object in the reply"
         return Advice.hold(raw, reason, from_cache=from_cache)
     if len(found) > 1:
         return Advice.hold(raw, f"{len(found)} JSON objects in the reply; exactly one is accepted", from_cache=from_cache)

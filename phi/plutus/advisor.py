@@ -68,7 +68,8 @@ class PlutusAdvisor:
 
     @property
     def base_url(self) -> str:
-        return str(self.client.base_url)
+        """The server's address as shown to people (a user name or password is ``***``)."""
+        return self.client.shown_url
 
     @property
     def model(self) -> str:

@@ -10,12 +10,16 @@ Failure rules: no server listening (connection refused, host not found, connect 
 :class:`LLMUnavailableError` at once, with one line saying how to fix it; a 4xx answer (e.g. an
 unknown model) is :class:`LLMError`; a read timeout or a 5xx answer is retried ``retries``
 times with a short backoff, then reported as :class:`LLMNoReply` — every wait is bounded by
-``timeout`` seconds per attempt.
+``timeout`` seconds per attempt (the whole reply, not each read: a server that trickles bytes
+is cut off), and a reply body over :data:`MAX_REPLY_BYTES` is refused unread. No message shows
+the API key or a password in the server's URL (both are replaced by ``***``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -30,6 +34,8 @@ __all__ = [
     "LLMError",
     "LLMNoReply",
     "LLMUnavailableError",
+    "MAX_REPLY_BYTES",
+    "redact",
     "resolve_base_url",
 ]
 
@@ -38,6 +44,8 @@ PROTOCOLS: Final = ("ollama", "openai")
 DEFAULT_MODEL: Final = "0xroyce/plutus"
 DEFAULT_URLS: Final = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:8080"}
 URL_ENV: Final = {"ollama": "OLLAMA_HOST", "openai": "OPENAI_BASE_URL"}
+#: The largest reply body read from a server (an advice reply is well under 10 kB).
+MAX_REPLY_BYTES: Final = 2 * 2**20
 #: Sampling settings of the seed (temperature 0.4, top_p 0.9, top_k 40).
 SAMPLING: Final[dict[str, float | int]] = {"temperature": 0.4, "top_p": 0.9, "top_k": 40}
 
@@ -54,8 +62,23 @@ class LLMNoReply(LLMError):
     """The server did not answer in time or failed (5xx) on every attempt."""
 
 
+def requests_broken() -> Exception:
+    """The error requests raises for a reply that breaks off (a ChunkedEncodingError)."""
+    import requests
+
+    return requests.exceptions.ChunkedEncodingError("the reply broke off")
+
+
+def redact(text: str) -> str:
+    """``text`` with the OpenAI API key (``$OPENAI_API_KEY``) and any URL password shown as ``***``."""
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    if len(key) >= 4:
+        text = text.replace(key, "***")
+    return re.sub(r"(://[^/@\s:]*):[^/@\s]*@", r"\1:***@", re.sub(r"://[^/@\s:]+@", "://***@", text))
+
+
 def _one_line(text: object, limit: int = 200) -> str:
-    s = " ".join(str(text).split())
+    s = redact(" ".join(str(text).split()))
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
@@ -67,9 +90,16 @@ def resolve_base_url(base_url: str | None, protocol: str) -> str:
     url = (base_url or os.environ.get(URL_ENV[protocol]) or DEFAULT_URLS[protocol]).strip()
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
+    bad = ConfigError(f"LLM server URL {redact(url)!r} is not a valid http(s) URL; set {URL_ENV[protocol]} like http://127.0.0.1:11434")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise bad
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise bad from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"LLM server URL {url!r} is not an http(s) URL; set {URL_ENV[protocol]} like http://127.0.0.1:11434")
+        raise bad
     if parts.hostname in ("0.0.0.0", "::"):
         url = url.replace(parts.hostname, "127.0.0.1", 1)
     if protocol == "ollama" and parts.port is None and parts.path in ("", "/") and url.count(":") == 1:
@@ -115,6 +145,11 @@ class LLMClient:
             raise ConfigError(f"LLM retries must be an integer 0..5, got {self.retries!r}")
 
     @property
+    def shown_url(self) -> str:
+        """The server's address as shown to people: any user name or password is ``***``."""
+        return redact(str(self.base_url))
+
+    @property
     def url(self) -> str:
         """The endpoint chat requests go to."""
         path = "/api/chat" if self.protocol == "ollama" else "/v1/chat/completions"
@@ -122,7 +157,7 @@ class LLMClient:
 
     def unavailable_text(self) -> str:
         hint = "start Ollama or set OLLAMA_HOST" if self.protocol == "ollama" else "start the server or set OPENAI_BASE_URL"
-        return f"no LLM server at {self.base_url}; {hint}"
+        return f"no LLM server at {self.shown_url}; {hint}"
 
     def payload(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON body of a chat request (what the reply cache hashes, with the protocol)."""
@@ -151,9 +186,9 @@ class LLMClient:
             else:
                 content = body["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise LLMNoReply(f"the LLM server at {self.base_url} sent an answer without a message: {_one_line(body, 120)}") from None
+            raise LLMNoReply(f"the LLM server at {self.shown_url} sent an answer without a message: {_one_line(body, 120)}") from None
         if not isinstance(content, str):
-            raise LLMNoReply(f"the LLM server at {self.base_url} sent a non-text message: {_one_line(content, 120)}")
+            raise LLMNoReply(f"the LLM server at {self.shown_url} sent a non-text message: {_one_line(content, 120)}")
         return content
 
     def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None) -> str:
@@ -176,40 +211,82 @@ class LLMClient:
         for attempt in range(attempts):
             if attempt:
                 time.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+            deadline = time.monotonic() + float(self.timeout)
             try:
                 resp = requests.post(
-                    self.url, json=body, headers=self._headers(), timeout=(min(5.0, float(self.timeout)), float(self.timeout))
-                )
-            except requests.exceptions.ConnectionError:  # refused, unknown host, connect timeout
+                    self.url, json=body, headers=self._headers(), stream=True,
+                    timeout=(min(5.0, float(self.timeout)), float(self.timeout)),
+                )  # fmt: skip
+                with resp:
+                    text = self._read(resp, deadline)
+            except requests.exceptions.ConnectionError as exc:  # refused, unknown host, connect timeout
+                if "Read timed out" in str(exc):  # requests' name for a read timeout in the body
+                    last = f"no reply within {self.timeout:g} s"
+                    continue
                 raise LLMUnavailableError(self.unavailable_text()) from None
-            except requests.exceptions.Timeout:
+            except (requests.exceptions.Timeout, TimeoutError):
                 last = f"no reply within {self.timeout:g} s"
+                continue
+            except requests.exceptions.ChunkedEncodingError:
+                last = "the reply broke off"
                 continue
             except requests.exceptions.RequestException as exc:
                 raise LLMUnavailableError(f"{self.unavailable_text()} ({_one_line(type(exc).__name__)})") from None
             if resp.status_code >= 500:
-                last = f"HTTP {resp.status_code} {_one_line(resp.text, 120)}"
+                last = f"HTTP {resp.status_code} {_one_line(text, 120)}"
                 continue
             if resp.status_code >= 400:
-                raise LLMError(self._refusal(resp))
+                raise LLMError(self._refusal(resp.status_code, text))
             try:
-                data = resp.json()
-            except ValueError:
-                raise LLMNoReply(f"the LLM server at {self.base_url} did not answer in JSON: {_one_line(resp.text, 120)}") from None
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                raise LLMNoReply(f"the LLM server at {self.shown_url} did not answer in JSON: {_one_line(text, 120)}") from None
             return self._content(data)
-        raise LLMNoReply(f"the LLM server at {self.base_url} gave no reply: {last} ({attempts} attempt{'s' * (attempts > 1)})")
+        raise LLMNoReply(f"the LLM server at {self.shown_url} gave no reply: {last} ({attempts} attempt{'s' * (attempts > 1)})")
 
-    def _refusal(self, resp: Any) -> str:
+    def _read(self, resp: Any, deadline: float) -> str:
+        """The body of ``resp`` (streamed), read until ``deadline`` and at most
+        :data:`MAX_REPLY_BYTES`: TimeoutError after the deadline, LLMNoReply if larger."""
+        size = int(resp.headers.get("Content-Length") or 0)
+        too_big = LLMNoReply(
+            f"the LLM server at {self.shown_url} sent a reply larger than {MAX_REPLY_BYTES // 2**20} MB; "
+            "an advice reply is a few hundred bytes"
+        )
+        if size > MAX_REPLY_BYTES:
+            raise too_big
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        chunks: list[bytes] = []
+        got = 0
         try:
-            detail = resp.json()
+            while True:  # read1: what one read of the socket gives, so the deadline is checked often
+                chunk = resp.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
+                got += len(chunk)
+                if got > MAX_REPLY_BYTES:
+                    raise too_big
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+        except ReadTimeoutError:
+            raise TimeoutError from None
+        except ProtocolError:
+            raise requests_broken() from None
+        return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
+
+    def _refusal(self, status: int, body: str) -> str:
+        detail: Any
+        try:
+            detail = json.loads(body)
             detail = detail.get("error", detail) if isinstance(detail, dict) else detail
             if isinstance(detail, dict):
                 detail = detail.get("message", detail)
-        except ValueError:
-            detail = resp.text
+        except (ValueError, RecursionError):
+            detail = body
         text = _one_line(detail, 160)
         hint = f" (ollama pull {self.model})" if self.protocol == "ollama" and "not found" in text.lower() else ""
-        return f"the LLM server at {self.base_url} refused model {self.model!r}: HTTP {resp.status_code} {text}{hint}"
+        return f"the LLM server at {self.shown_url} refused model {self.model!r}: HTTP {status} {text}{hint}"
 
     def ping(self, timeout: float = 2.0) -> str | None:
         """``None`` when the server answers (any HTTP status) within ``timeout``, else why not."""

@@ -103,7 +103,7 @@ def test_server_address_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     ("kwargs", "message"),
     [
         ({"protocol": "grpc"}, "unknown LLM protocol 'grpc'"),
-        ({"base_url": "ftp://x"}, "is not an http(s) URL"),
+        ({"base_url": "ftp://x"}, "is not a valid http(s) URL"),
         ({"timeout": 0}, "LLM timeout must be"),
         ({"retries": 9}, "LLM retries must be"),
     ],
