@@ -269,10 +269,14 @@ def check_dask(scheduler: str | None = None, timeout: float = 2.0) -> Check:
         return Check("Dask", OK, f"distributed {version}; no scheduler configured (PHI_DASK_SCHEDULER): a local cluster starts on demand")
     if version is None:
         return Check("Dask", FAILED, f"scheduler {scheduler} configured but dask[distributed] is not installed")
-    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
-    if not parts.hostname:
+    try:
+        parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError:  # a malformed IPv6 host, a port that is not a number or out of range
+        return Check("Dask", FAILED, f"scheduler address {_one_line(repr(scheduler), 80)} is malformed (use tcp://host:8786)")
+    if not host:
         return Check("Dask", FAILED, f"scheduler address {scheduler!r} has no host (use tcp://host:8786)")
-    problem = _tcp(parts.hostname, parts.port or 8786, timeout)
+    problem = _tcp(host, port, timeout)
     if problem:
         return Check("Dask", FAILED, f"scheduler {scheduler} does not answer ({problem})")
     return Check("Dask", OK, f"scheduler {scheduler} answers (distributed {version})")
@@ -342,23 +346,28 @@ def check_llm(base_url: str | None = None, timeout: float = 2.0, model: str | No
     """The Plutus LLM server answers, and (Ollama) has the model."""
     import requests
 
+    from phi.errors import ConfigError
     from phi.plutus.client import LLMClient
 
-    client = LLMClient(base_url=base_url, model=model or os.environ.get("PHI_PLUTUS_MODEL") or None,
-                       protocol=os.environ.get("PHI_PLUTUS_PROTOCOL", "ollama"), timeout=max(timeout, 0.1))  # fmt: skip
+    try:
+        client = LLMClient(base_url=base_url, model=model or os.environ.get("PHI_PLUTUS_MODEL") or None,
+                           protocol=os.environ.get("PHI_PLUTUS_PROTOCOL", "ollama"), timeout=max(timeout, 0.1))  # fmt: skip
+    except ConfigError as exc:  # a malformed OLLAMA_HOST / OPENAI_BASE_URL or protocol
+        return Check("LLM server", FAILED, _one_line(exc))
     problem = client.ping(timeout)
     if problem:
         return Check("LLM server", DEGRADED, f"{problem}; Plutus replies come only from its cache")
+    shown = client.shown_url
     if client.protocol != "ollama":
-        return Check("LLM server", OK, f"{client.base_url} answers (OpenAI protocol, model {client.model})")
+        return Check("LLM server", OK, f"{shown} answers (OpenAI protocol, model {client.model})")
     try:
         tags = requests.get(f"{client.base_url}/api/tags", timeout=(timeout, timeout)).json()
         names = {m.get("name", "").split(":")[0] for m in tags.get("models", [])} | {m.get("name", "") for m in tags.get("models", [])}
-    except (requests.exceptions.RequestException, ValueError, AttributeError):
+    except (requests.exceptions.RequestException, ValueError, AttributeError, TypeError, RecursionError):
         names = set()
     if client.model not in names:
-        return Check("LLM server", DEGRADED, f"Ollama at {client.base_url} answers but has no model {client.model!r} (ollama pull {client.model})")
-    return Check("LLM server", OK, f"Ollama at {client.base_url} answers, model {client.model} present")
+        return Check("LLM server", DEGRADED, f"Ollama at {shown} answers but has no model {client.model!r} (ollama pull {client.model})")
+    return Check("LLM server", OK, f"Ollama at {shown} answers, model {client.model} present")
 
 
 # ---------------------------------------------------------------------------- all
