@@ -241,7 +241,7 @@ class LLMClient:
                 data = json.loads(text)
             except (ValueError, RecursionError):
                 raise LLMNoReply(f"the LLM server at {self.shown_url} did not answer in JSON: {_one_line(text, 120)}") from None
-            return self._content(data)
+            return redact(self._content(data))  # a reply that echoes the key is stored and shown without it
         raise LLMNoReply(f"the LLM server at {self.shown_url} gave no reply: {last} ({attempts} attempt{'s' * (attempts > 1)})")
 
     def _read(self, resp: Any, deadline: float) -> str:

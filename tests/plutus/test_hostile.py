@@ -112,6 +112,10 @@ def test_the_api_key_never_appears_in_a_message(monkeypatch) -> None:
     client = LLMClient(f"http://phi:sk-test-SECRET-42@127.0.0.1:{port}", "m", protocol="openai", timeout=2, retries=0)
     with pytest.raises(LLMUnavailableError) as err0:
         client.chat(MESSAGES)
+    said = b'{"choices": [{"message": {"content": "your key is sk-test-SECRET-42"}}]}'
+    with raw_server(lambda h: _send(h, 200, said)) as url:
+        echoed = LLMClient(url, "m", protocol="openai", timeout=5, retries=0).chat(MESSAGES)
+    assert echoed == "your key is ***"
     for text in (str(err5.value), str(err4.value), str(err0.value), client.shown_url):
         assert "SECRET" not in text and "***" in text
     assert str(err0.value) == f"no LLM server at http://phi:***@127.0.0.1:{port}; start the server or set OPENAI_BASE_URL"
