@@ -72,10 +72,15 @@ def read_universe(path: str | Path) -> list[str]:
     return symbols
 
 
-def parse_symbols(parts: Iterable[str]) -> list[str]:
-    """Split on commas and whitespace, upper-case, de-duplicate in order."""
+def parse_symbols(parts: Iterable[str] | str) -> list[str]:
+    """Split on commas and whitespace, upper-case, de-duplicate in order (one string is one
+    list of symbols, ``"SPY, QQQ"``, never its letters)."""
+    if isinstance(parts, str):
+        parts = [parts]
     out: dict[str, None] = {}
     for part in parts:
+        if not isinstance(part, str):
+            raise ConfigError(f"symbols must be strings, got {type(part).__name__} {part!r}")
         for token in part.replace(",", " ").split():
             out.setdefault(token.strip().upper(), None)
     return list(out)
@@ -111,6 +116,35 @@ def _scan_one(symbol: str, lo: str, hi: str, timeframe: str, vendor: str, engine
         "from_cache": ds.from_cache,
         "synthetic": ds.synthetic,
     }
+
+
+def _date(name: str, value: Any) -> str:
+    """``value`` as ``YYYY-MM-DD`` (a date, a timestamp or a date string), else a ConfigError."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise ConfigError(f"{name} {value!r} is not a date; use YYYY-MM-DD")
+    return str(stamp.strftime("%Y-%m-%d"))
+
+
+def _l2_row(l2: L2Source | None, symbol: str) -> dict[str, float]:
+    """The L2 columns of ``symbol``: NaN (unavailable) without a source, where the source has
+    no value, or where its value is not a finite number (or the source failed)."""
+    try:
+        feats = l2(symbol) if l2 is not None else None
+    except Exception:  # noqa: BLE001 - a quote source's failure leaves the columns unavailable
+        feats = None
+
+    def num(v: Any) -> float:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return math.nan
+        return x if math.isfinite(x) else math.nan
+
+    return {c: num(feats[c]) if isinstance(feats, Mapping) and c in feats else math.nan for c in L2_COLUMNS}
 
 
 def _sort_key(rank_by: str) -> Callable[[dict[str, Any]], tuple[float, str]]:
@@ -166,8 +200,10 @@ def scan(
     if len(names) > MAX_SYMBOLS:
         raise ConfigError(f"{len(names)} symbols is more than the scanner's limit of {MAX_SYMBOLS}; split the universe")
     today = pd.Timestamp.now(tz="UTC").normalize()
-    hi = str(end) if end is not None else today.strftime("%Y-%m-%d")
-    lo = str(start) if start is not None else (pd.Timestamp(hi) - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
+    hi = _date("end", end) if end is not None else today.strftime("%Y-%m-%d")
+    lo = _date("start", start) if start is not None else (pd.Timestamp(hi) - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
+    if pd.Timestamp(lo) > pd.Timestamp(hi):
+        raise ConfigError(f"start {lo} is after end {hi}; swap them")
     engine = RegimeEngine(config)
     rows, failures = [], []
     for i, sym in enumerate(names):
@@ -181,8 +217,7 @@ def scan(
         except Exception as exc:  # a bug or a vendor library's surprise: reported, the scan goes on
             failures.append((sym, f"unexpected error ({type(exc).__name__}): {exc}"))
             continue
-        feats = l2(sym) if l2 is not None else None
-        row.update({c: float(feats[c]) if feats and c in feats else math.nan for c in L2_COLUMNS})
+        row.update(_l2_row(l2, sym))
         rows.append(row)
     if progress is not None:
         progress("", len(names), len(names))
