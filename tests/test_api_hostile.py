@@ -254,3 +254,38 @@ def test_every_failure_here_is_a_phi_error() -> None:
     for call in calls:
         with pytest.raises(PhiError):
             call()
+
+
+# ---------------------------------------------------------------------------- inconsistent bars
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "why"),
+    [("high", 0.5, "high < low"), ("close", 1e6, "close above high"), ("open", 1e-3, "open below low")],
+)
+def test_engines_refuse_bars_outside_their_own_range(column: str, value: float, why: str) -> None:
+    """The engine's stops read high and low: a bar whose open or close lies outside them (or
+    whose high is below its low) is refused like phi.data.validate_ohlcv refuses it."""
+    from phi.backtest.portfolio import run_portfolio
+    from phi.options.simulator import run_options_backtest
+
+    bars = _bars(60)
+    bad = bars.copy()
+    bad.iloc[30, bad.columns.get_loc(column)] = bad["low"].iloc[30] * value
+    sig = np.sign(np.sin(np.arange(60) / 5.0))
+    with pytest.raises(EngineError) as info:
+        run_backtest(bad, sig)
+    _one_line(info.value, str(bars.index[30]), "[low, high]")
+    with pytest.raises(EngineError) as info:
+        run_portfolio({"A": bad, "B": bars}, pd.DataFrame({"A": 0.5, "B": 0.5}, index=bars.index))
+    _one_line(info.value, "bars['A']", str(bars.index[30]))
+    with pytest.raises(EngineError):
+        run_options_backtest(bad, sig)
+
+
+def test_bars_within_rounding_of_their_range_are_accepted() -> None:
+    """A close one part in 10^12 above the high (float rounding of adjusted data) is fine."""
+    bars = _bars(60)
+    bars.iloc[30, bars.columns.get_loc("close")] = bars["high"].iloc[30] * (1 + 1e-12)
+    res = run_backtest(bars, np.sign(np.sin(np.arange(60) / 5.0)))
+    assert np.isfinite(res.metrics["final_equity"])

@@ -59,6 +59,13 @@ class _Bars:
                 f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
                 f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
             )
+        bad = _nb.first_inconsistent_bar_nb(*arrays)
+        if bad >= 0:
+            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
+            raise EngineError(
+                f"ohlcv bar {ohlcv.index[bad]} has high < low or an open/close outside [low, high] "
+                f"({values}); repair or drop such bars first (phi.data.validate_ohlcv)"
+            )
         self.open, self.high, self.low, self.close = arrays
         self.index = ohlcv.index
         _check_bar_order(ohlcv.index)

@@ -31,6 +31,7 @@ from phi.backtest._nb_inputs import (  # noqa: F401  (re-exported: the engine's 
     day_end_nb,
     first_bad_bar_nb,
     first_bad_signal_nb,
+    first_inconsistent_bar_nb,
     first_unsorted_nb,
 )
 

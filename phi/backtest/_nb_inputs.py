@@ -32,6 +32,26 @@ def first_bad_bar_nb(o, h, lo, c):
 
 
 @njit(cache=True)
+def first_inconsistent_bar_nb(o, h, lo, c):
+    """Index of the first bar with ``high < low`` or open/close outside ``[low, high]`` (beyond
+    ``1e-9 * max(high, 1)``, the tolerance of :func:`phi.data.schema.check_ohlcv`); -1 if none."""
+    n = c.shape[0]
+    n_bad = 0
+    for t in range(n):
+        tol = 1e-9 * max(h[t], 1.0)
+        top = h[t] + tol
+        bottom = lo[t] - tol
+        n_bad += (h[t] < bottom) | (o[t] > top) | (o[t] < bottom) | (c[t] > top) | (c[t] < bottom)
+    if n_bad == 0:
+        return -1
+    for t in range(n):
+        tol = 1e-9 * max(h[t], 1.0)
+        if h[t] < lo[t] - tol or not (lo[t] - tol <= o[t] <= h[t] + tol and lo[t] - tol <= c[t] <= h[t] + tol):
+            return t
+    return -1
+
+
+@njit(cache=True)
 def first_bad_signal_nb(sig):
     """Flat index of the first signal value outside [-1, 1] (NaN is allowed); -1 if none."""
     flat = sig.ravel()

@@ -446,7 +446,8 @@ def run_backtest(
     Parameters
     ----------
     ohlcv : DataFrame
-        Bars with columns open, high, low, close (volume unused), finite and positive, on
+        Bars with columns open, high, low, close (volume unused), finite and positive with
+        ``low <= open, close <= high`` (as :func:`phi.data.validate_ohlcv` checks), on
         strictly increasing stamps (a DatetimeIndex, or any index with
         ``config.periods_per_year`` set). ``ohlcv.attrs`` may name its ``calendar``,
         ``symbol`` and ``exchange_tz`` for the calendar detection.

@@ -140,6 +140,12 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
                 f"bars[{sym!r}] at {df.index[bad]} has a missing, infinite or non-positive "
                 "price; drop or repair that bar (a missing bar is fine: it is not traded)"
             )
+        bad = _nb.first_inconsistent_bar_nb(*arrs)
+        if bad >= 0:
+            raise EngineError(
+                f"bars[{sym!r}] at {df.index[bad]} has high < low or an open/close outside "
+                "[low, high]; repair or drop that bar (phi.data.validate_ohlcv)"
+            )
         try:
             _check_bar_order(df.index)
         except EngineError as exc:
@@ -477,8 +483,8 @@ def run_portfolio(
     Parameters
     ----------
     bars : dict of str -> DataFrame
-        OHLCV bars per symbol (open, high, low, close; finite, positive, strictly increasing
-        stamps). Stamps may differ between symbols: the run is on their union.
+        OHLCV bars per symbol (open, high, low, close; finite, positive, ``low <= open,
+        close <= high``, strictly increasing stamps). Stamps may differ between symbols: the run is on their union.
     target_weights : DataFrame
         Target fraction of equity per symbol (columns, a subset of ``bars``' keys) on the
         bars' stamps; NaN = no view (leave as is). See the module notes for the schedule.

@@ -171,7 +171,7 @@ def test_next_open_fill_and_signal_exit():
 
 
 def test_close_fill_is_same_bar_and_labelled_optimistic():
-    df = bars([FLAT, FLAT, (100, 103, 99, 102), FLAT, (100, 101, 99, 104), FLAT])
+    df = bars([FLAT, FLAT, (100, 103, 99, 102), FLAT, (100, 105, 99, 104), FLAT])
     res = one(df, [NAN, -1, 1, 1, -1, -1], fill="close", size_pct=1.0)
     row = res.trades.iloc[0]
     assert (row["entry_bar"], row["exit_bar"]) == (2, 4)
@@ -232,9 +232,9 @@ def test_short_stop_and_target_mirror_the_long_ones():
 
 
 def test_trailing_stop_never_ratchets_and_stops_on_the_same_bar():
-    # entry 100 at bar 3's open; bar 3 runs to 110 and back to 103: the level on bar 3 is
+    # entry 100 at bar 3's open; bar 3 runs to 110 and closes at 105: the level on bar 3 is
     # 95 (from the entry), so no exit; from bar 4 on it is 110 * 0.95 = 104.5.
-    df = bars([FLAT, FLAT, FLAT, (100, 110, 103, 105), (105, 106, 104, 105), FLAT])
+    df = bars([FLAT, FLAT, FLAT, (100, 110, 100, 105), (105, 106, 104, 105), FLAT])
     row = one(df, [NAN, -1, 1, 1, 1, 1], trailing_stop_pct=0.05).trades.iloc[0]
     assert (row["exit_bar"], row["exit_reason"]) == (4, "trailing_stop")
     assert row["exit_price"] == pytest.approx(104.5)
