@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
-from phi.errors import ConfigError
+from phi.errors import ConfigError, PhiError
 
 __all__ = ["expand_grid", "load_configs", "load_symbols", "parse_grid", "preset_config"]
 
@@ -149,29 +149,48 @@ def _read(path: Path, what: str) -> str:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
+def _json_error(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return str(exc).split(";")[0].split(":")[0]
+
+
 def _configs_in(text: str, where: str) -> Iterator[RunConfig | ConfigError]:
-    """Configs of one file: a JSON object, a JSON list of objects, or JSON lines."""
+    """Configs of one file: a JSON object, a JSON list of objects, or JSON lines. A file that
+    is none of these is one ConfigError, a bad line of JSON lines one per line: the batch
+    reports them and runs the rest."""
+    items: list[Any] = []
+    labels: list[str] = []
     try:
         data = json.loads(text)
         items = data if isinstance(data, list) else [data]
         labels = [f"{where}[{i}]" if isinstance(data, list) else where for i in range(len(items))]
-    except ValueError:
-        items, labels = [], []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except ValueError as exc:
-                    raise ConfigError(f"{where} line {n} is not JSON ({str(exc).split(':')[0]})") from None
-                labels.append(f"{where}:{n}")
+    except (ValueError, RecursionError) as whole:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        for k, (n, line) in enumerate(lines):
+            try:
+                items.append(json.loads(line))
+            except (ValueError, RecursionError) as exc:
+                if k == 0:  # not JSON lines either: the file is one bad config
+                    yield ConfigError(f"{where} is not JSON ({_json_error(whole)})")
+                    return
+                items.append(ConfigError(f"{where} line {n} is not JSON ({_json_error(exc)})"))
+            labels.append(f"{where}:{n}")
     for item, label in zip(items, labels, strict=True):
+        if isinstance(item, ConfigError):
+            yield item
+            continue
         if not isinstance(item, Mapping):
             yield ConfigError(f"{label}: a config must be a JSON object, got {type(item).__name__}")
             continue
         try:
             yield RunConfig.from_dict(item)
-        except ConfigError as exc:
+        except PhiError as exc:
             yield ConfigError(f"{label}: {exc}")
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:  # a shape RunConfig did not foresee
+            yield ConfigError(f"{label}: not a valid config ({type(exc).__name__}: {_json_error(exc)})")
 
 
 def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
@@ -190,7 +209,14 @@ def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
         raise ConfigError(f"{path} is neither a config file nor a folder of config files")
     out: list[RunConfig | ConfigError] = []
     for f in files:
-        out.extend(_configs_in(_read(f, "config file"), f.name))
+        try:
+            text = _read(f, "config file")
+        except ConfigError as exc:
+            if len(files) == 1:
+                raise
+            out.append(exc)  # one unreadable file of a folder: reported, the others run
+            continue
+        out.extend(_configs_in(text, f.name))
     if not out:
         raise ConfigError(f"{path} holds no configs")
     return out

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -115,6 +116,23 @@ def _as_config(item: object, i: int) -> RunConfig | str:
     return f"config {i} is a {type(item).__name__}, not a RunConfig"
 
 
+#: seconds a batch waits for the first worker of a scheduler that has none
+WORKER_WAIT = 15.0
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
+
+
+def check_scheduler_address(address: str) -> None:
+    """ConfigError unless ``address`` reads as a Dask scheduler address (``tcp://host:port``)."""
+    m = _ADDRESS.match(address.strip())
+    if address.startswith("inproc://"):
+        return
+    if m is None or not 0 < int(m.group(2)) < 65536:
+        raise ConfigError(
+            f"Dask scheduler address {address!r} is not of the form tcp://host:port "
+            "(e.g. tcp://10.0.0.5:8786, as `dask scheduler` prints it)"
+        )
+
+
 def _is_local(address: str) -> bool:
     host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
     return address.startswith("inproc://") or host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
@@ -165,6 +183,8 @@ def run_batch(
     """
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
         raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    if isinstance(scheduler, str) and scheduler != "inline":
+        check_scheduler_address(scheduler)
     t0 = time.perf_counter()
     items = list(configs)
     outcomes: list[TaskOutcome | None] = [None] * len(items)
@@ -253,8 +273,11 @@ def _on_dask(
         elif isinstance(scheduler, str):
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all
+                why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+                if not isinstance(exc, OSError | TimeoutError):  # it answered, but not as Dask does
+                    why = f"it does not answer like a Dask scheduler ({type(exc).__name__})"
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {why}") from None
             local = _is_local(scheduler)
         else:
             client = scheduler
@@ -262,6 +285,15 @@ def _on_dask(
         if not isinstance(scheduler, str) and scheduler is not None:
             local = _is_local(address)
         n = len(client.scheduler_info().get("workers", {}))
+        if n == 0:  # tasks would wait forever: give workers a moment to join, then say so
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except (TimeoutError, OSError):
+                raise ConfigError(
+                    f"the Dask scheduler at {address} has no workers (waited {WORKER_WAIT:g} s); "
+                    f"start one: dask worker {address} --nthreads 1"
+                ) from None
+            n = len(client.scheduler_info().get("workers", {}))
         dashboard = getattr(client, "dashboard_link", None)
         if on_connect is not None:
             on_connect(address, dashboard)

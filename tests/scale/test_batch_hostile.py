@@ -1,0 +1,120 @@
+"""Hostile batch inputs: a config file or line that is not JSON (or not UTF-8) in a folder of
+good ones is reported as a failed config while the good ones run and are saved; a malformed
+scheduler address, a peer that is not a Dask scheduler, and a scheduler without workers are one
+ConfigError each, before anything runs (never a traceback or a batch that waits forever)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phi.batch import load_configs, run_batch
+from phi.errors import ConfigError
+from phi.paths import runs_root
+from tests.scale._helpers import config
+
+
+def _saved_runs() -> list[str]:
+    root = runs_root()
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def test_bad_files_and_lines_in_a_folder_are_failed_configs_and_the_good_ones_run(tmp_path: Path) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "a_good.json").write_text(config(7).to_json())
+    (folder / "b_broken.json").write_text("{not json")
+    (folder / "c_latin1.json").write_bytes(b'{"caf\xe9": 1}')
+    (folder / "d_deep.json").write_text("[" * 100_000)
+    line = [json.dumps(json.loads(config(14).to_json())), "{bad line", json.dumps(json.loads(config(21).to_json()))]
+    (folder / "e_lines.jsonl").write_text("\n".join(line) + "\n")
+    items = load_configs(folder)
+    errors = [str(i) for i in items if isinstance(i, ConfigError)]
+    assert errors == [
+        "b_broken.json is not JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
+        f"config file {folder / 'c_latin1.json'} is not UTF-8 text",
+        "d_deep.json is not JSON (nested too deeply)",
+        "e_lines.jsonl line 2 is not JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
+    ]
+    res = run_batch(items, scheduler="inline")
+    assert sorted(o.params["period"] for o in res.ok) == [7, 14, 21]
+    assert len(res.failed) == 4 and len(_saved_runs()) == 3
+
+
+def test_one_unreadable_file_given_alone_is_still_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "one.json"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="is not UTF-8 text$"):
+        load_configs(bad)
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://h:99999", "http://127.0.0.1:8786", "tcp://[::1:8786"])
+def test_a_malformed_scheduler_address_is_refused_before_anything_runs(address: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        run_batch([config(7)], scheduler=address)
+    assert str(err.value) == (
+        f"Dask scheduler address {address!r} is not of the form tcp://host:port "
+        "(e.g. tcp://10.0.0.5:8786, as `dask scheduler` prints it)"
+    )
+    assert _saved_runs() == []
+
+
+@contextlib.contextmanager
+def _garbage_server() -> Iterator[int]:
+    """A loopback TCP server that answers every connection with bytes no Dask peer sends."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    srv.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" + b"\xff" * 64)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(srv.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        srv.close()
+
+
+def test_a_peer_that_is_not_a_dask_scheduler_is_one_config_error() -> None:
+    with _garbage_server() as port, pytest.raises(ConfigError) as err:
+        run_batch([config(7)], scheduler=f"tcp://127.0.0.1:{port}")
+    msg = str(err.value)
+    assert msg.startswith(f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: ") and "\n" not in msg
+    assert _saved_runs() == []
+
+
+def test_a_scheduler_without_workers_is_reported_not_waited_on_forever(monkeypatch) -> None:
+    from distributed import LocalCluster
+
+    import phi.batch.runner as runner
+
+    monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        t0 = time.monotonic()
+        with pytest.raises(ConfigError) as err:
+            run_batch([config(7)], scheduler=address)
+    assert time.monotonic() - t0 < 15
+    assert str(err.value) == (
+        f"the Dask scheduler at {address} has no workers (waited 0.5 s); start one: dask worker {address} --nthreads 1"
+    )
+    assert _saved_runs() == []
