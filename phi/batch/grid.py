@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -36,9 +37,12 @@ def _number(text: str, where: str) -> int | float:
     with contextlib.suppress(ValueError):
         return int(t)
     try:
-        return float(t)
+        x = float(t)
     except ValueError:
         raise ConfigError(f"--grid: {where}: {t!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ConfigError(f"--grid: {where}: {t!r} is not a finite number")
+    return x
 
 
 def _values(name: str, text: str) -> list[int | float | str]:

@@ -118,3 +118,12 @@ def test_a_scheduler_without_workers_is_reported_not_waited_on_forever(monkeypat
         f"the Dask scheduler at {address} has no workers (waited 0.5 s); start one: dask worker {address} --nthreads 1"
     )
     assert _saved_runs() == []
+
+
+@pytest.mark.parametrize(("spec", "bad"), [("period=nan..5", "nan"), ("period=1..inf", "inf"), ("period=1..5:nan", "nan")])
+def test_a_grid_range_over_a_non_finite_number_is_one_config_error(spec: str, bad: str) -> None:
+    from phi.batch import parse_grid
+
+    with pytest.raises(ConfigError) as err:
+        parse_grid(spec)
+    assert str(err.value) == f"--grid: period: {bad!r} is not a finite number"
