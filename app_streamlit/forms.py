@@ -324,3 +324,5 @@ def ensure_defaults(state: Values) -> None:
     """Seed the non-widget state once per session (selected indicators)."""
     if IND_SELECTED not in state:
         state[IND_SELECTED] = list(DEFAULT_INDICATORS)
+    if DS_SYMBOL not in state:  # the symbol widget's first value (a callback may change it)
+        state[DS_SYMBOL] = "DEMO"

@@ -21,6 +21,8 @@ from app_streamlit import forms
 FORM_REQUEST: Final = "data:form_request"
 #: A dataset error and the request key it belongs to: shown until that request changes.
 DATASET_ERROR: Final = "data:error"
+#: The dataset form's own blocking problem on this script run (bad dates, symbol ...), or None.
+FORM_PROBLEM: Final = "data:form_problem"
 #: Fields of a config that never make two runs' results different.
 DEFAULT_START: Final = dt.date(2020, 1, 1)
 DEFAULT_END: Final = dt.date(2024, 12, 31)

@@ -65,6 +65,13 @@ def vendor_error_text(exc: BaseException, vendor: str) -> str:
     return text
 
 
+def sentence(text: str) -> str:
+    """``text`` ending in a full stop (or its own ``.``, ``!`` or ``?``), so another
+    sentence can follow it: phi's one-line messages carry no final full stop."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?" else f"{text}."
+
+
 def show_error(exc: BaseException, prefix: str = "") -> None:
     """``st.error`` for ``exc`` (unexpected exceptions are also logged with their traceback)."""
     from phi.errors import PhiError

@@ -26,6 +26,8 @@ DEFAULT_END = dt.date(2024, 12, 31)
 MIN_DATE = dt.date(1970, 1, 1)
 MAX_DATE = dt.date(2045, 12, 31)
 NEED_FILE = "Choose a CSV file to upload."
+#: What Run says when the dataset form's own message (next to the inputs) already names the problem.
+SEE_FORM = "the dataset in the form cannot be loaded (the reason is under the dataset form below)"
 _ACTION = "ds:action"
 STATUS_BADGE = {"ok": ("ok", "green"), "warn": ("warnings", "orange"), "bad": ("problems", "red")}
 
@@ -80,6 +82,17 @@ def _vendor_notes(vendor: str, timeframe: str, start: dt.date) -> tuple[list[str
     return notes, problem
 
 
+def _vendor_changed() -> None:
+    """Vendor callback: an upload is named after its file, so the demo's placeholder symbol
+    ``DEMO`` is cleared when switching to ``csv`` (and put back when switching to ``demo``)."""
+    vendor = st.session_state.get(forms.DS_VENDOR)
+    symbol = str(st.session_state.get(forms.DS_SYMBOL, "") or "").strip()
+    if vendor == "csv" and symbol.upper() == "DEMO":
+        st.session_state[forms.DS_SYMBOL] = ""
+    elif vendor == "demo" and not symbol:
+        st.session_state[forms.DS_SYMBOL] = "DEMO"
+
+
 def _request_action(action: str) -> None:
     """Button callback: remember the click; the script performs it before drawing the buttons,
     so they reflect the cache state after the load."""
@@ -112,7 +125,18 @@ def _request(upload: Any = None) -> dict[str, Any]:
             req["symbol"] = symbol_from_filename(upload.name)
         stored = ui.attempt(_save_upload, upload) if upload is not None else None  # PHI_HOME full/read-only
         req["path"] = None if isinstance(stored, ui.Failed) else stored
+        req["file_name"] = os.path.basename(upload.name) if upload is not None else None
     return req
+
+
+def as_uploaded(text: str, path: str | None, file_name: str | None) -> str:
+    """``text`` naming the uploaded file as the user knows it (``'prices.csv'``), not the
+    content-addressed copy phi read (``'/home/u/uploads/3ea0a4f16a5c_prices.csv'``)."""
+    if not path or not file_name:
+        return text
+    for form in (str(path), os.path.basename(str(path))):
+        text = text.replace(form, file_name)
+    return text
 
 
 def _file_range(path: str, timeframe: str) -> tuple[dt.date, dt.date]:
@@ -145,7 +169,8 @@ def load(req: dict[str, Any], *, refresh: bool, path: str | None = None) -> bool
                 start, end = _file_range(path, req["timeframe"])
             ds = get_dataset(req["symbol"], start, end, req["timeframe"], req["vendor"], path=path, refresh=refresh)
         except Exception as exc:
-            st.session_state[state_mod.DATASET_ERROR] = (key, ui.vendor_error_text(exc, req["vendor"]))
+            text = ui.vendor_error_text(exc, req["vendor"])
+            st.session_state[state_mod.DATASET_ERROR] = (key, as_uploaded(text, path, req.get("file_name")))
             if not isinstance(exc, PhiError):
                 ui.log.error("workbench: dataset load failed", exc_info=exc)
             return False
@@ -174,10 +199,9 @@ def ensure_form_dataset() -> str | None:
         return None if spec is not None else "no dataset loaded: choose one in the sidebar and press Fetch"
     if req["vendor"] == "csv" and not req.get("path"):
         return "choose a CSV file to upload first"
-    if load(req, refresh=False):
-        return None
-    err = st.session_state.get(state_mod.DATASET_ERROR)
-    return f"the dataset in the form could not be loaded: {err[1] if err else 'see the sidebar'}"
+    if st.session_state.get(state_mod.FORM_PROBLEM) or not load(req, refresh=False):
+        return SEE_FORM  # the reason is shown once, in the dataset form, next to the input
+    return None
 
 
 def form() -> None:
@@ -189,11 +213,11 @@ def form() -> None:
     st.html('<div class="phi-side-head">1 · Dataset</div>')
     vendor = st.selectbox(
         "Vendor", list(VENDORS), key=forms.DS_VENDOR, format_func=lambda v: VENDOR_LABELS.get(v, v),
-        persist_state="session",
+        persist_state="session", on_change=_vendor_changed,
     )  # fmt: skip
     c = st.columns([1.3, 1])
     c[0].text_input(
-        "Symbol", value="DEMO", key=forms.DS_SYMBOL, persist_state="session",
+        "Symbol", key=forms.DS_SYMBOL, persist_state="session",  # "DEMO" until changed (forms.ensure_defaults)
         help="Ticker such as AAPL, BRK-B, ^GSPC, EURUSD=X. For a CSV file it may stay empty: "
         "the symbol is then the uploaded file's name.",
     )  # fmt: skip
@@ -263,6 +287,7 @@ def form() -> None:
             on_click=_request_action, args=("cached",), width="stretch",
             help="Enabled when the cache already holds this range (or a wider one).",
         )  # fmt: skip
+    st.session_state[state_mod.FORM_PROBLEM] = None if problem == NEED_FILE else problem
     _show_dataset_error(req)
     for note in notes:
         st.caption(note)
@@ -285,7 +310,7 @@ def _show_dataset_error(req: dict[str, Any]) -> None:
         return
     spec = st.session_state.get(forms.DATASET_SPEC)
     still = f" Still loaded: {state_mod.describe(spec)}." if spec else ""
-    st.error(err[1] + still, icon=":material/error:")
+    st.error(ui.sentence(err[1]) + still, icon=":material/error:")
 
 
 def _loaded_line(req: dict[str, Any]) -> None:

@@ -49,10 +49,13 @@ def _start() -> None:
     """Load the form's dataset if needed, validate the page into a RunConfig and start the run."""
     from app_streamlit.views import dataset, results
 
+    error_before = st.session_state.get(state.DATASET_ERROR)
     problem = dataset.ensure_form_dataset()
     if problem is not None:
         _message("error", f"Cannot run: {problem}.")
         st.session_state[results.LAST_RUN_FAILED] = True
+        if st.session_state.get(state.DATASET_ERROR) is not error_before:
+            st.rerun()  # the dataset form (drawn before this) shows the new load error
         return
     spec = st.session_state[forms.DATASET_SPEC]
     try:
@@ -112,7 +115,7 @@ def _collect(job: RunJob) -> None:
     if job.cancelled:
         _message("warning", f"Run cancelled during '{label}' after {job.elapsed:.2f} s; nothing was saved.")
     elif job.error is not None:
-        _message("error", "Run failed: " + ui.error_text(job.error) + " Nothing was saved.", job.warnings)
+        _message("error", "Run failed: " + ui.sentence(ui.error_text(job.error)) + " Nothing was saved.", job.warnings)
         st.session_state[results.LAST_RUN_FAILED] = True
         if not isinstance(job.error, Exception) or type(job.error).__module__.split(".")[0] != "phi":
             ui.log.error("workbench: run failed", exc_info=job.error)

@@ -65,7 +65,8 @@ def test_end_before_start_then_run_refuses_and_saves_nothing(ran):
     run_backtest(ran)
     assert not ran.exception
     (msg,) = [e for e in errors(ran) if e.startswith("Cannot run")]
-    assert "after end" in msg
+    assert "under the dataset form" in msg  # the reason itself is said once, next to the dates
+    assert [e for e in errors(ran) if "after end" in e] == ["start 2024-06-01 is after end 2024-01-01; swap them"]
     assert len(list_runs()) == 1  # nothing saved
     assert ran.date_input(key="ds:start").value == dt.date(2024, 6, 1)  # nothing typed is lost
     assert any("last Run failed" in w for w in _stale(ran))  # the results say they are the previous run's

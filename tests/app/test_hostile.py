@@ -1,0 +1,57 @@
+"""Hostile interactions with the workbench: each test is a defect found by driving the page with
+odd input, and the exact message or element the page now shows instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from phi.backtest.run_history import list_runs
+from phi.data.store import get_dataset
+from tests.app.conftest import errors, html_text, run_backtest, start
+
+
+def _csv(n: int = 60) -> bytes:
+    frame = get_dataset("CSVSRC", "2021-01-01", "2021-12-31", "1D", "demo").frame.iloc[:n].copy()
+    frame.index = frame.index.strftime("%Y-%m-%d")
+    frame.index.name = "Date"
+    return frame.rename(columns=str.title).to_csv().encode()
+
+
+def test_run_on_a_dataset_that_cannot_load_says_the_reason_once_next_to_the_dates():
+    at = start()
+    at.date_input(key="ds:start").set_value(dt.date(2024, 1, 6))  # a weekend: no session
+    at.date_input(key="ds:end").set_value(dt.date(2024, 1, 7)).run()
+    run_backtest(at)  # no Fetch click: Run loads the form's dataset itself, and that fails
+    assert not at.exception
+    assert errors(at) == [
+        "Cannot run: the dataset in the form cannot be loaded (the reason is under the dataset form below).",
+        "demo: no weekday sessions between 2024-01-06 and 2024-01-07; widen the range. "
+        "Still loaded: DEMO 1D 2020-01-01 .. 2024-12-31 (demo).",
+    ]
+    assert list_runs() == []
+
+
+def test_a_failed_run_reads_as_two_sentences():
+    at = start()
+    at.date_input(key="ds:start").set_value(dt.date(2024, 12, 20)).run()
+    run_backtest(at)
+    (msg,) = errors(at)
+    assert msg.startswith("Run failed: rsi(period=14) needs more than 14 bars")
+    assert msg.endswith("shorter periods. Nothing was saved.")
+
+
+def test_a_csv_upload_is_named_after_its_file_and_its_errors_name_the_file():
+    at = start()
+    at.selectbox(key="ds:vendor").set_value("csv").run()
+    assert at.text_input(key="ds:symbol").value == ""  # the demo's placeholder is not the file's symbol
+    at.file_uploader(key="ds:upload").upload("empty.csv", b"", "text/csv").run()
+    at.button(key="ds:fetch").click().run()
+    assert not at.exception
+    # the user's file name, not the content-addressed copy under PHI_HOME/uploads
+    assert errors(at) == ["CSV file 'empty.csv' is empty. Still loaded: DEMO 1D 2020-01-01 .. 2024-12-31 (demo)."]
+    at.file_uploader(key="ds:upload").upload("aapl prices.csv", _csv(), "text/csv").run()
+    at.button(key="ds:fetch").click().run()
+    assert not at.exception and not errors(at)
+    assert "AAPL_PRICES · csv · 1D" in html_text(at)
+    at.selectbox(key="ds:vendor").set_value("demo").run()
+    assert at.text_input(key="ds:symbol").value == "DEMO"
