@@ -79,9 +79,18 @@ def walk_forward_signal(
     import numpy as np
     import pandas as pd
 
+    from phi.errors import ConfigError, unknown_choice
     from phi.ml.features import build_features, feature_warmup
     from phi.ml.labels import LabelSpec, make_labels
+    from phi.ml.models import MODELS
+    from phi.ml.train import check_bars
 
+    check_bars(ohlcv)
+    if model not in (*MODELS, "ensemble"):
+        raise ConfigError(unknown_choice("model", model, (*MODELS, "ensemble")))
+    for name, value, lo in (("refit_every", refit_every, 1), ("min_train", min_train, 20), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
+            raise ConfigError(f"{name} must be an integer >= {lo}, got {value!r}")
     warm = feature_warmup(feature_set)
     start = warm + int(min_train)
     x = build_features(ohlcv, feature_set).to_numpy(dtype=np.float64)

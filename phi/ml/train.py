@@ -145,6 +145,8 @@ def train_classifier(
         raise ConfigError(unknown_choice("model", model, MODELS))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(indicators, str):  # one name, not its letters
+        indicators = (indicators,)
     spec = LabelSpec(label, horizon, profit, stop)
     if save_as is not None:
         from phi.ml.store import check_name

@@ -83,3 +83,25 @@ def test_predictions_refuse_bars_out_of_order(saved, bars):
     model = phi.ml.load_model("good")
     with pytest.raises(DataError, match=r"^bars must be in strictly increasing time order"):
         model.predict_proba(bars.iloc[::-1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"refit_every": 0}, "refit_every must be an integer >= 1, got 0"),
+        ({"min_train": 5}, "min_train must be an integer >= 20, got 5"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"model": "xgb"}, "unknown model 'xgb'. Did you mean 'gb'? Valid choices: ensemble, gb, lgbm, lr, rf"),
+    ],
+)
+def test_walk_forward_signal_arguments_are_checked(bars, kwargs, message):
+    from phi.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        phi.ml.walk_forward_signal(bars, **kwargs)
+    assert str(err.value) == message
+
+
+def test_one_extra_indicator_given_as_a_string_is_one_name(bars):
+    m = phi.ml.train_classifier(bars, model="lr", folds=2, indicators="rsi")
+    assert m.extra_indicators == ("rsi",) and m.features.count("ind:rsi") == 1
