@@ -116,10 +116,14 @@ def _rerun(run_id: str) -> None:
         res = ui.attempt(rerun, run_id)
     if isinstance(res, ui.Failed):
         return
-    saved_as = f"as {res.run_id}" if res.run_id else f"(not saved: {res.save_error})"
+    portfolio = hasattr(res, "holdings")  # a portfolio run has no single-symbol results view
+    if res.run_id:
+        saved_as = f"as {res.run_id}"
+    else:  # the reason is said once: above the results shown below, or here when none are shown
+        saved_as = f"(not saved: {res.save_error})" if portfolio else "(not saved: the reason is above its results below)"
     ui.flash(f"Re-ran {run_id} {saved_as}: {trade_count(res.metrics).text} trade(s), total return "
              f"{ui.fmt_value(res.metrics.get('total_return'), 'pct')}.")
-    if not hasattr(res, "holdings"):  # a portfolio run has no single-symbol results view
+    if not portfolio:
         st.session_state[OPENED] = ResultData.from_run(res, None)
     st.rerun()
 

@@ -128,8 +128,13 @@ def _collect(job: RunJob) -> None:
 
         name = run_name(res.config, run_number(res.run_id))
         save_error = getattr(res, "save_error", None)
-        if res.run_id is None and save_error:
-            _message("warning", f"Run finished in {job.elapsed:.2f} s but was not saved: {save_error}", job.warnings)
+        if res.run_id is None and save_error:  # why is said once, above the results (with the exports)
+            _message(
+                "info",
+                f"Run finished: {name} · {trade_count(res.metrics).text} trade(s) in {job.elapsed:.2f} s; "
+                "not saved (the reason is above the results).",
+                job.warnings,
+            )
         else:
             _message(
                 "success",
@@ -180,10 +185,10 @@ def _render() -> None:
     message = st.session_state.get(forms.RUN_MESSAGE)
     if message:
         kind, text, warns, made = (*message, None)[:4]
-        if kind != "success" and made is not None and made != fingerprint(st.session_state):
+        if kind not in ("success", "info") and made is not None and made != fingerprint(st.session_state):
             st.session_state.pop(forms.RUN_MESSAGE, None)  # the form changed: its cause may be fixed
         else:
-            {"success": st.success, "warning": st.warning, "error": st.error}[kind](text)
+            {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind](text)
             ui.show_warnings(warns)
     with st.expander("Notes and tags (saved with the run)"):
         st.text_input("Description (optional)", key=forms.RUN_DESCRIPTION, persist_state="session")

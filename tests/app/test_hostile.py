@@ -55,3 +55,28 @@ def test_a_csv_upload_is_named_after_its_file_and_its_errors_name_the_file():
     assert "AAPL_PRICES · csv · 1D" in html_text(at)
     at.selectbox(key="ds:vendor").set_value("demo").run()
     assert at.text_input(key="ds:symbol").value == "DEMO"
+
+
+def _block_the_run_history() -> str:
+    """Make saving impossible without root-only tricks: ``$PHI_HOME/runs`` is a file."""
+    import os
+    from pathlib import Path
+
+    runs = Path(os.environ["PHI_HOME"]) / "runs"
+    runs.write_text("not a folder")
+    return str(runs)
+
+
+def test_a_run_that_cannot_be_saved_is_shown_with_one_message_saying_why():
+    at = start()
+    blocker = _block_the_run_history()
+    run_backtest(at)
+    assert not at.exception and not errors(at)
+    (why,) = [w.value for w in at.warning]
+    assert why.startswith(f"Not saved to the run history: could not save the run: {blocker} is a file, not a folder")
+    assert "export them below" in why
+    (done,) = [i.value for i in at.info]
+    assert done.startswith("Run finished: rsi+macd · DEMO 1D") and done.endswith("not saved (the reason is above the results).")
+    assert at.session_state["wb:section"] == "Results" and "net P/L" in html_text(at)  # the result is on screen
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert {"Trades CSV", "HTML report", "Config JSON"} <= set(labels), labels  # and it can be exported

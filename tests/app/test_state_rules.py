@@ -110,8 +110,11 @@ def test_a_result_that_could_not_be_saved_says_so(monkeypatch):
     at = start()
     run_backtest(at)
     assert not at.exception
-    assert any("was not saved: disk full" in w for w in warnings_(at))
-    assert any("Not saved to the run history: disk full" in w for w in warnings_(at))
+    # the reason once, above the results; the sidebar says the run finished and points at it
+    assert [w for w in warnings_(at) if "disk full" in w] == [
+        "Not saved to the run history: disk full. These results are complete — export them below."
+    ]
+    assert any("not saved (the reason is above the results)" in i.value for i in at.info)
     assert "run id not saved" in html_text(at)
     assert list_runs() == []
 
