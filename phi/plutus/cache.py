@@ -92,7 +92,7 @@ class ReplyCache:
         """The stored reply, or None (also for an unreadable or damaged file)."""
         try:
             data = json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         raw = data.get("raw") if isinstance(data, dict) else None
         return raw if isinstance(raw, str) else None

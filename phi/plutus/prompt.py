@@ -8,12 +8,13 @@ on it). Nothing reads the wall clock.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
-from phi.errors import DataError
+from phi.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from phi.plutus.journal import TradeJournal
@@ -48,11 +49,16 @@ def ohlcv_brief(ohlcv: pd.DataFrame) -> str:
         raise DataError(f"Plutus needs OHLCV columns; missing {', '.join(missing)}")
     if len(ohlcv) < 2:
         raise DataError(f"Plutus needs at least 2 bars, got {len(ohlcv)}")
+    if not (ohlcv.index.is_monotonic_increasing and ohlcv.index.is_unique):
+        raise DataError("Plutus needs bars in strictly increasing time order (sort, drop duplicate stamps)")
     close = ohlcv["close"].to_numpy(dtype=np.float64)
     vol = ohlcv["volume"].to_numpy(dtype=np.float64)
     last = ohlcv.iloc[-1]
     if not (math.isfinite(close[-1]) and close[-1] > 0):
         raise DataError(f"the last close ({close[-1]!r}) is not a positive price")
+    window = close[-21:]  # the closes the brief reads
+    if not (np.isfinite(window) & (window > 0)).all():
+        raise DataError("a close among the last 21 bars is missing, infinite or not positive; repair or drop those bars")
 
     def ret(k: int) -> float:
         return float(close[-1] / close[-1 - k] - 1.0) if len(close) > k else float("nan")
@@ -96,18 +102,37 @@ def regime_brief(regime: Any, top: int = 3) -> str:
     """
     if regime is None:
         return "Regime engine: not used."
-    snap = regime if isinstance(regime, dict) else regime_snapshot(regime)
-    probs = {k: v for k, v in (snap.get("regime_probs") or {}).items() if isinstance(v, float) and math.isfinite(v)}
-    comp = float(snap.get("composite", float("nan")))
+    if isinstance(regime, Mapping):
+        snap: Mapping[str, Any] = regime
+    elif hasattr(regime, "regime_probs") and hasattr(regime, "mix"):
+        snap = regime_snapshot(regime)
+    else:
+        raise ConfigError(
+            f"regime must be a RegimeResult, a dict like RegimeResult.latest() or None, got {type(regime).__name__}"
+        )
+
+    def real(v: Any) -> float:  # a value of a caller's dict: a number, else NaN
+        try:
+            return float(v)
+        except (TypeError, ValueError, OverflowError):
+            return float("nan")
+
+    given = snap.get("regime_probs")
+    probs = {str(k): real(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+    probs = {k: v for k, v in probs.items() if math.isfinite(v)}
+    comp = real(snap.get("composite", float("nan")))
     if not probs or not math.isfinite(comp):
         return "Regime engine: not available on this bar (warm-up)."
     ranked = sorted(probs.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
 
     def num(key: str, signed: bool = False) -> str:
-        x = float(snap.get(key, float("nan")))
+        x = real(snap.get(key, float("nan")))
         return "n/a" if not math.isfinite(x) else (f"{x:+.3f}" if signed else f"{x:.3f}")
 
-    when = f" at {_stamp(pd.Timestamp(snap['timestamp']))}" if snap.get("timestamp") is not None else ""
+    try:
+        when = f" at {_stamp(pd.Timestamp(snap['timestamp']))}" if snap.get("timestamp") is not None else ""
+    except (TypeError, ValueError):
+        when = ""
     return "\n".join(
         [
             f"Regime engine (MFT){when}: dominant {snap.get('dominant_regime')}; top regimes "

@@ -149,3 +149,38 @@ def test_hostile_replies_are_a_hold_with_the_reason(text: str, error: str) -> No
 def test_one_object_after_a_few_stray_braces_is_still_read() -> None:
     advice = parse_reply("{ thinking } {not json} " + reply("SELL", 0.6))
     assert (advice.signal, advice.confidence, advice.error) == ("SELL", 0.6, None)
+
+
+def test_bars_out_of_order_or_a_bad_close_in_the_brief_are_data_errors() -> None:
+    from phi.errors import DataError
+    from phi.plutus.prompt import ohlcv_brief
+    from tests.conftest import make_ohlcv
+
+    bars = make_ohlcv(60)
+    with pytest.raises(DataError, match=r"^Plutus needs bars in strictly increasing time order"):
+        ohlcv_brief(bars.iloc[::-1])
+    bad = bars.copy()
+    bad.iloc[-5, 3] = 0.0  # a close the 5-bar return would divide by
+    with pytest.raises(DataError, match=r"^a close among the last 21 bars is missing, infinite or not positive"):
+        ohlcv_brief(bad)
+
+
+def test_a_regime_argument_of_the_wrong_kind_or_with_garbage_values() -> None:
+    from phi.plutus.prompt import regime_brief
+
+    with pytest.raises(ConfigError, match=r"^regime must be a RegimeResult, a dict like RegimeResult.latest\(\) or None, got str$"):
+        regime_brief("TREND")
+    text = regime_brief({"regime_probs": {"TREND_UP": "x", "RANGE": 0.5}, "composite": 0.1, "score": "?", "timestamp": "notadate"})
+    assert text.splitlines()[0] == "Regime engine (MFT): dominant None; top regimes RANGE 0.50"
+    assert "score n/a" in text
+    assert regime_brief({"regime_probs": [1, 2], "composite": "abc"}) == "Regime engine: not available on this bar (warm-up)."
+
+
+def test_a_damaged_cache_file_is_a_miss(tmp_path) -> None:
+    from phi.plutus import ReplyCache
+
+    cache = ReplyCache(tmp_path)
+    key = "ab" + "0" * 62
+    cache.path(key).parent.mkdir(parents=True)
+    cache.path(key).write_text("[" * 100_000)
+    assert cache.get(key) is None
