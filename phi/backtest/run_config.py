@@ -163,10 +163,11 @@ def _day(value: Any, path: str) -> str:
         raise ConfigError(f"{path} is not a date: {_show(value)} (use YYYY-MM-DD)") from None
     if pd.isna(ts):
         raise ConfigError(f"{path} is not a date: {_show(value)} (use YYYY-MM-DD)")
-    from phi.data.dates import SPAN, in_span
+    from phi.data.dates import SPAN, check_year_first, in_span
 
     if not in_span(ts):
         raise ConfigError(f"{path} {_show(value)} is outside the dates Phi-nance accepts ({SPAN})")
+    check_year_first(value, path)
     return ts.strftime("%Y-%m-%d")
 
 

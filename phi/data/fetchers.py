@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from phi.data import symbols as _symbols
-from phi.data.dates import SPAN, in_span
+from phi.data.dates import SPAN, check_year_first, in_span
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import is_intraday, normalize_timeframe
 from phi.data.vendors import VendorData
@@ -121,7 +121,13 @@ def _to_date(value: Any, which: str) -> pd.Timestamp:
         raise ConfigError(f"could not read {which} date {_shown(value)}; use YYYY-MM-DD")
     if not in_span(ts):
         raise ConfigError(f"{which} date {_shown(value)} is outside the supported dates {SPAN}")
+    check_year_first(value, f"{which} date")
     return pd.Timestamp(ts.date()).tz_localize("UTC")
+
+
+def parse_date(value: Any, which: str = "start") -> pd.Timestamp:
+    """One date -> 00:00 UTC of its date; :class:`ConfigError` names ``which`` end was bad."""
+    return _to_date(value, which)
 
 
 def parse_date_range(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
