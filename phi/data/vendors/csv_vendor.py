@@ -90,6 +90,39 @@ def _norm(name: object) -> str:
     return " ".join(str(name).strip().lower().replace("\ufeff", "").split())
 
 
+#: the largest CSV file read (10 years of 1-minute bars of one symbol are ~60 MB)
+MAX_CSV_BYTES = 512 * 1024 * 1024
+_CHUNK = 8 * 1024 * 1024
+
+
+def _sniff_bytes(p: Path, shown: str) -> None:
+    """Refuse, before parsing, a file too large to be bars or one holding NUL bytes (binary
+    data, a sparse or truncated download): pandas would spend minutes on it or misread it."""
+    try:
+        size = p.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise DataError(
+                f"CSV file {shown} is {size / 2**20:,.0f} MiB, larger than the {MAX_CSV_BYTES // 2**20} MiB "
+                "a CSV of bars may be; split it by date or symbol"
+            )
+        with p.open("rb") as fh:
+            head = fh.read(2)
+            if head in (b"\xff\xfe", b"\xfe\xff"):
+                return  # UTF-16: the decoder below names it
+            fh.seek(0)
+            offset = 0
+            while chunk := fh.read(_CHUNK):
+                at = chunk.find(b"\x00")
+                if at >= 0:
+                    raise DataError(
+                        f"CSV file {shown} is not UTF-8 text (a NUL byte at offset {offset + at:,}: "
+                        "a binary or damaged file); save it as UTF-8 (Excel: 'CSV UTF-8')"
+                    )
+                offset += len(chunk)
+    except OSError as exc:
+        raise DataError(f"could not read CSV file {shown}: {exc.strerror or exc}") from None
+
+
 def read_csv_file(path: str | Path) -> pd.DataFrame:
     """Transport: read the file as text columns; :class:`DataError` if missing or unreadable."""
     p = Path(path)
@@ -102,6 +135,7 @@ def read_csv_file(path: str | Path) -> pd.DataFrame:
         raise DataError(f"CSV file not found: {shown}")
     if not is_file:
         raise DataError(f"CSV path {shown} is not a file")
+    _sniff_bytes(p, shown)
     try:
         with p.open("r", encoding="utf-8-sig", errors="strict") as fh:
             header = fh.readline()
@@ -148,7 +182,12 @@ def find_columns(columns: list[str]) -> dict[str, str]:
     date_col = next((normed[n] for n in DATE_NAMES if n in normed), None)
     if date_col is None:
         used = set(found.values())
-        date_col = next((c for c in columns if c not in used), columns[0])
+        date_col = next((c for c in columns if c not in used), None)
+    if date_col is None:  # every column is a price or the volume: the stamps are missing
+        raise DataError(
+            f"no date column (looked for {', '.join(DATE_NAMES[:4])}, ..., else a column that is "
+            f"not a price); columns found: {', '.join(map(str, columns))}"
+        )
     found["date"] = date_col
     if "close" not in found and "adj close" in found:
         found["close"] = found.pop("adj close")
