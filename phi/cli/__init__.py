@@ -102,6 +102,11 @@ def _home_problem(argv: list[str]) -> str | None:
         return None
     if os.path.lexists(home) and not os.path.isdir(home):
         return f"PHI_HOME={home!r} is not a folder; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
+    parent = os.path.dirname(os.path.abspath(home))  # a folder still to be made: inside a file?
+    while not os.path.lexists(parent) and parent != os.path.dirname(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        return f"PHI_HOME={home!r} cannot be made: {parent!r} is not a folder; point PHI_HOME at a folder or unset it"
     return None
 
 

@@ -27,19 +27,45 @@ PathOpt = Annotated[
 
 
 def _default_dates(start: str | None, end: str | None) -> tuple[str, str]:
-    """Missing dates default to the last two years up to today."""
+    """Missing dates (option not given) default to the last two years up to today; an empty
+    ``--start ""`` is not a missing date but a bad one, refused by the date parser."""
     import pandas as pd
 
     today = pd.Timestamp.now(tz="UTC").normalize()
-    return start or (today - pd.DateOffset(years=2)).strftime("%Y-%m-%d"), end or today.strftime("%Y-%m-%d")
+    lo = (today - pd.DateOffset(years=2)).strftime("%Y-%m-%d") if start is None else start
+    return lo, today.strftime("%Y-%m-%d") if end is None else end
+
+
+def check_path_vendor(vendor: str, path: str | None) -> None:
+    """``--path`` is read by ``--vendor csv`` only: with another vendor it would be silently
+    ignored (the user's file never read), so it is refused."""
+    from phi.errors import ConfigError
+
+    if path is not None and str(vendor).strip().lower() != "csv":
+        raise ConfigError(f"--path is only read with --vendor csv, got --vendor {vendor!r}; add --vendor csv or drop --path")
 
 
 def _load(symbol: str, start: str | None, end: str | None, timeframe: str, vendor: str, path: str | None, refresh: bool = False):  # noqa: ANN202
     from phi.data.store import get_dataset
 
+    check_path_vendor(vendor, path)
     lo, hi = _default_dates(start, end)
     with console.status(escape(f"Loading {symbol} {timeframe} from {vendor} ({lo} .. {hi}) ..."), spinner="dots"):
         return get_dataset(symbol, lo, hi, timeframe, vendor, path=path, refresh=refresh)
+
+
+def failure_summary(what: str, failures: list[tuple[str, str]] | dict[str, str]) -> str:
+    """One error line for a batch where nothing succeeded, naming the reason: the shared one
+    when every item failed alike, else a pointer to the reasons listed above it."""
+    items = list(failures.items()) if isinstance(failures, dict) else list(failures)
+    if not items:
+        return what
+    reasons = {why for _, why in items}
+    if len(items) == 1:
+        return f"{what}: {items[0][0]}: {items[0][1]}"
+    if len(reasons) == 1:
+        return f"{what}: all {len(items)} failed: {items[0][1]}"
+    return f"{what} ({len(items)} failed; reasons above)"
 
 
 def _print_health(health: dict) -> None:

@@ -69,8 +69,11 @@ def parse_strike_pair(text: str | None, flag: str) -> tuple[float, float] | None
 
 
 def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
-    """``['a=1,b=2', 'c=3']`` -> ``[('a', '1'), ('b', '2'), ('c', '3')]``."""
-    out = []
+    """``['a=1,b=2', 'c=3']`` -> ``[('a', '1'), ('b', '2'), ('c', '3')]``.
+
+    A name given twice (``rsi.period=14,rsi.period=15``) is refused: which one was meant?
+    """
+    out: dict[str, str] = {}
     for item in items or []:
         for part in item.split(","):
             if not part.strip():
@@ -78,8 +81,11 @@ def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
             key, sep, val = part.partition("=")
             if not sep or not key.strip() or not val.strip():
                 raise ConfigError(f"{flag} expects name=value pairs, got {part!r}")
-            out.append((key.strip(), val.strip()))
-    return out
+            name = key.strip()
+            if name in out:
+                raise ConfigError(f"{flag} gives {name!r} twice ({out[name]!r} and {val.strip()!r}); give it once")
+            out[name] = val.strip()
+    return list(out.items())
 
 
 def build_config(
@@ -169,7 +175,7 @@ def build_config(
     if (costs is not None or not config_file) and not options_run:  # a preset, or a new config's default
         from phi.backtest.costs import DEFAULT_COST_PRESET, cost_preset
 
-        eng.update(cost_preset(costs or DEFAULT_COST_PRESET).engine_fields())
+        eng.update(cost_preset(DEFAULT_COST_PRESET if costs is None else costs).engine_fields())
     eng.update({k: v for k, v in (engine or {}).items() if v is not None})
     if size is not None:
         field = _SIZE_FIELD.get(eng.get("sizing", "percent_equity"), "size_pct")

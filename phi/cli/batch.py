@@ -94,8 +94,12 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
 
 
 def _exit_code(result: BatchResult) -> None:
+    """Nothing at all could be run: one error line naming why, exit code 2 (bad input)."""
     if result.failed and not result.ok and not result.skipped:
-        raise typer.Exit(1)  # nothing at all could be run
+        from phi.cli._common import failure_summary
+        from phi.errors import RunError
+
+        raise RunError(failure_summary("no config could be run", [(f"#{o.index} {o.label}", str(o.error)) for o in result.failed]))
 
 
 @batch_app.command("run")
@@ -119,7 +123,7 @@ def batch_run(
 
     spec = parse_grid(grid) if grid is not None else {}
     if source is None and grid is None:
-        raise typer.BadParameter("give a config FILE or folder, or --grid SPEC (see phi batch run --help)")
+        raise typer.BadParameter("give a config FILE or folder, or --grid SPEC")
     bases: list[Any] = load_configs(source) if source is not None else [_base(symbol, indicator, vendor, start, end, timeframe)]
     configs: list[Any] = []
     for base in bases:
@@ -133,7 +137,7 @@ def _base(symbol: str, name: str, vendor: str, start: str | None, end: str | Non
     from phi.backtest.run_config import DEFAULT_END, DEFAULT_START, DatasetSpec
     from phi.batch import preset_config
 
-    return preset_config(name, DatasetSpec(symbol, vendor, timeframe, start or DEFAULT_START, end or DEFAULT_END))
+    return preset_config(name, DatasetSpec(symbol, vendor, timeframe, DEFAULT_START if start is None else start, DEFAULT_END if end is None else end))
 
 
 @batch_app.command("sweep")

@@ -118,8 +118,8 @@ def evaluate(
     dsm = m.data.get("dataset") or {}
     own = symbol is None
     ds = _load(
-        symbol or dsm.get("symbol", "DEMO"), start or dsm.get("start"), end, timeframe or dsm.get("timeframe", "1D"),
-        vendor or dsm.get("vendor", "demo"), path or dsm.get("path"),
+        symbol or dsm.get("symbol", "DEMO"), dsm.get("start") if start is None else start, end, timeframe or dsm.get("timeframe", "1D"),
+        vendor or dsm.get("vendor", "demo"), path or (dsm.get("path") if (vendor or dsm.get("vendor")) == "csv" else None),
     )  # fmt: skip
     console.print(f"[bold]{name}[/]: {m.kind}, {m.label.describe()}, {len(m.features)} features", highlight=False)
     print_scores(m)

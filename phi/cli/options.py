@@ -29,6 +29,18 @@ Vol = Annotated[float, typer.Option("--vol", help="Volatility per year (0.2 = 20
 Kind = Annotated[str, typer.Option("--kind", help="call or put.")]
 
 
+def _finite(**values: float | None) -> None:
+    """NaN or infinity typed for a number (``--spot nan``) is one error line naming the flag,
+    never a price of ``nan`` printed as if it were an answer (ranges: the pricer checks them)."""
+    import math
+
+    from phi.errors import ConfigError
+
+    for name, value in values.items():
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"--{name} must be a finite number, got {value}")
+
+
 def _years(days: float | None, years: float | None) -> float:
     from phi.errors import ConfigError
 
@@ -51,6 +63,7 @@ def price_cmd(
     """Print the option's price."""
     from phi.options.black_scholes import bs_price
 
+    _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
     t = _years(days, years)
     console.print(f"{bs_price(spot, strike, t, rate, div, vol, kind):.6f}", highlight=False)
 
@@ -77,6 +90,7 @@ def greeks_cmd(
         vega_per_point,
     )
 
+    _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
     t = _years(days, years)
     p = bs_price(spot, strike, t, rate, div, vol, kind)
     g = bs_greeks(spot, strike, t, rate, div, vol, kind)
@@ -117,6 +131,7 @@ def iv_cmd(
     no-arbitrage bounds)."""
     from phi.options.black_scholes import implied_vol
 
+    _finite(price=price, spot=spot, strike=strike, days=days, years=years, rate=rate, div=div)
     t = _years(days, years)
     console.print(f"{implied_vol(price, spot, strike, t, rate, div, kind):.8f}", highlight=False)
 
@@ -227,8 +242,12 @@ def gex_cmd(
     """Dealer gamma exposure by strike x expiry: zero-gamma level, call and put walls."""
     from rich.table import Table
 
+    from phi.errors import ConfigError
     from phi.options.gex import GEX_CONVENTION, gamma_exposure
 
+    _finite(spot=spot, rate=rate, div=div, **{"min-oi": min_oi})
+    if max_dte is not None and max_dte < 0:
+        raise ConfigError(f"--max-dte must be >= 0 (0 = no limit), got {max_dte}")
     g = gamma_exposure(
         chain, date, spot=spot, r=rate, q=div, min_open_interest=min_oi, max_dte=max_dte or None
     )

@@ -91,8 +91,9 @@ def evaluate(
     dsm = agent.data.get("dataset") or {}
     own = symbol is None
     ds = _load(
-        symbol or dsm.get("symbol", "DEMO"), start or dsm.get("start"), end or (dsm.get("end") if own else None),
-        timeframe or dsm.get("timeframe", "1D"), vendor or dsm.get("vendor", "demo"), path or dsm.get("path"),
+        symbol or dsm.get("symbol", "DEMO"), dsm.get("start") if start is None else start, (dsm.get("end") if own else None) if end is None else end,
+        timeframe or dsm.get("timeframe", "1D"), vendor or dsm.get("vendor", "demo"),
+        path or (dsm.get("path") if (vendor or dsm.get("vendor")) == "csv" else None),
     )  # fmt: skip
     bars = ds.frame
     if own:

@@ -7,13 +7,29 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console
+from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console, failure_summary
 
 
 def _num(x: float, signed: bool = True) -> str:
     if not math.isfinite(x):
         return "n/a"
     return f"{x:+.3f}" if signed else f"{x:.3f}"
+
+
+def _request(start: str | None, end: str | None, timeframe: str, vendor: str) -> tuple[str | None, str | None, str, str]:
+    """The request every symbol shares, checked once: a bad date, timeframe or vendor is one
+    error line before any symbol is scanned (not one failure per symbol)."""
+    import pandas as pd
+
+    from phi.cli._common import _default_dates
+    from phi.data.fetchers import normalize_vendor, parse_date, parse_date_range
+    from phi.data.timeframes import normalize_timeframe
+
+    tf, v = normalize_timeframe(timeframe), normalize_vendor(vendor)
+    if start is None and end is not None:  # the scanner's default: two years up to the end
+        start = (parse_date(end, "end") - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
+    lo, hi = parse_date_range(*_default_dates(start, end))
+    return (None if start is None else f"{lo:%Y-%m-%d}"), (None if end is None else f"{hi:%Y-%m-%d}"), tf, v
 
 
 def scan_cmd(
@@ -35,6 +51,7 @@ def scan_cmd(
 
     if symbols and universe:
         raise ConfigError("give symbols or --universe FILE, not both")
+    start, end, timeframe, vendor = _request(start, end, timeframe, vendor)
     names = read_universe(universe) if universe else list(symbols or DEFAULT_UNIVERSE)
     l2_source, l2_status = None, None
     if l2:
@@ -83,5 +100,5 @@ def scan_cmd(
     for sym, reason in result.failures:
         console.print(f"[yellow]skipped {escape(sym)}:[/] {escape(reason)}", highlight=False, soft_wrap=True)
     if not len(df):
-        raise DataError(f"no symbol could be scanned ({len(result.failures)} failed; reasons above)")
+        raise DataError(failure_summary("no symbol could be scanned", result.failures))
     console.print(f"{len(df)} scanned, {len(result.failures)} failed.", highlight=False)

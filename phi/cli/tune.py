@@ -201,10 +201,16 @@ def tune(
         raise ConfigError(
             "--indicators is empty; give names like rsi,macd (see phi indicators list)"
         )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"--indicators names {', '.join(map(repr, twice))} more than once; give each once")
+    _check_counts(trials=trials, jobs=jobs, max_indicators=max_indicators if auto else None)
+    if study == "" or resume == "":
+        raise ConfigError(f"--{'study' if study == '' else 'resume'} needs a name (letters, digits, '.', '_' or '-')")
     dd = _fraction(max_dd, "--max-dd")
     study_name, storage = _shared_study(study, resume, storage, names)
     dataset = DatasetSpec(
-        symbol, vendor, timeframe, start or "2015-01-01", end or "2024-12-31", path=path
+        symbol, vendor, timeframe, "2015-01-01" if start is None else start, "2024-12-31" if end is None else end, path=path
     )
     with console.status("Loading bars ...", spinner="dots"):
         bars = load_bars(dataset)
@@ -258,6 +264,22 @@ def tune(
             highlight=False,
             markup=False,
         )
+
+
+#: most Optuna trials per indicator (each is a backtest per fold: 100,000 take hours already)
+MAX_TRIALS = 100_000
+#: most threads computing indicators
+MAX_JOBS = 256
+
+
+def _check_counts(*, trials: int, jobs: int, max_indicators: int | None) -> None:
+    """The counts a user types, checked before any bar is loaded: one line naming the flag."""
+    if not 1 <= trials <= MAX_TRIALS:
+        raise ConfigError(f"--trials must be between 1 and {MAX_TRIALS:,}, got {trials:,}"[:200])
+    if not 1 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs:,}"[:200])
+    if max_indicators is not None and max_indicators < 1:
+        raise ConfigError(f"--max-indicators must be at least 1, got {max_indicators:,}"[:200])
 
 
 def _shared_study(study: str | None, resume: str | None, storage: str | None, names: list[str]) -> tuple[str | None, str | None]:
