@@ -176,6 +176,13 @@ def regime_weighted_blend(
     p = _check_probs(regime_probs, signals.index)
     w = regime_weight_matrix(weights, [str(c) for c in regime_probs.columns], names).to_numpy()
     x = signals.to_numpy(dtype=np.float64)
+    outside = np.abs(x) > 1.0 + 1e-9  # NaN (warm-up) compares False
+    if outside.any():
+        j = int(np.flatnonzero(outside.any(axis=0))[0])
+        i = int(np.flatnonzero(outside[:, j])[0])
+        raise ConfigError(
+            f"signal {names[j]!r} is {float(x[i, j])!r} at {signals.index[i]}; signals must be in [-1, +1] (or NaN)"
+        )
     used = np.any(w != 0.0, axis=0)
     xs = np.where(used[None, :], x, 0.0)  # an indicator no regime weighs cannot NaN the blend
     per_regime = xs @ (w / np.abs(w).sum(axis=1, keepdims=True)).T  # (bars, regimes)

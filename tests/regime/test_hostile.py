@@ -91,3 +91,16 @@ def test_a_missing_open_high_or_low_is_still_tolerated(bars) -> None:
     probs = res.regime_probs.iloc[res.warmup :].to_numpy()
     assert np.isfinite(probs).all()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_a_blend_signal_outside_minus_one_to_one_is_named(bars) -> None:
+    from phi.regime import regime_weighted_blend
+
+    res = RegimeEngine().run(bars)
+    sig = pd.DataFrame({"rsi": 0.5, "macd": 0.1}, index=bars.index)
+    sig.iloc[200, 1] = np.inf
+    with pytest.raises(ConfigError) as err:
+        regime_weighted_blend(sig, res.regime_probs)
+    assert str(err.value) == f"signal 'macd' is inf at {bars.index[200]}; signals must be in [-1, +1] (or NaN)"
+    sig.iloc[200, 1] = np.nan  # warm-up NaN is fine
+    assert regime_weighted_blend(sig, res.regime_probs).iloc[200] != regime_weighted_blend(sig, res.regime_probs).iloc[200]
