@@ -63,6 +63,7 @@ def _render() -> None:
     if options:  # the option structure's own exits, costs and sizing replace the engine's
         options_form.render()
         _more()
+        _problem()
         return
     c[2].toggle("Allow short", value=D[forms.EX_SHORT], key=forms.EX_SHORT, persist_state="session")
     c[2].toggle("Signal exit", value=D[forms.EX_SIGNAL_EXIT], key=forms.EX_SIGNAL_EXIT, persist_state="session",
@@ -119,6 +120,35 @@ def _render() -> None:
     c[2].toggle("Fractional units", value=D[forms.EX_FRACTIONAL], key=forms.EX_FRACTIONAL, persist_state="session",
                 help="Off rounds every size down to whole units (like backtesting.py).")
     _more()
+    _problem()
+
+
+def settings_problem(values: Any) -> str | None:
+    """Why phi refuses the execution (or options) settings the widgets describe, in phi's own
+    words, or None. Checked alone (with a stand-in dataset and indicator), so the message can
+    stand under these widgets whatever the other steps hold."""
+    from app_streamlit.views.options_form import CHAIN_ERROR, options_settings
+    from phi.backtest.run_config import RunConfig
+    from phi.errors import PhiError
+
+    if values.get(CHAIN_ERROR):  # the chain uploader says what is wrong with the file
+        return None
+    engine = forms.engine_settings(values, float(values.get(forms.DS_CAPITAL, 100_000.0)))
+    try:
+        RunConfig.from_dict(
+            {"dataset": {"symbol": "DEMO", "vendor": "demo"}, "indicators": [{"name": "rsi"}], "engine": engine,
+             **options_settings(values, engine)}
+        )  # fmt: skip
+    except PhiError as exc:
+        return str(exc)
+    return None
+
+
+def _problem() -> None:
+    """One line under Step 4 while its settings cannot run (Run would refuse them)."""
+    problem = settings_problem(st.session_state)
+    if problem:
+        st.error(f"These settings cannot run: {ui.sentence(problem)}", icon=":material/block:")
 
 
 def _more() -> None:

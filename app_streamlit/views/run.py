@@ -57,6 +57,13 @@ def _start() -> None:
         if st.session_state.get(state.DATASET_ERROR) is not error_before:
             st.rerun()  # the dataset form (drawn before this) shows the new load error
         return
+    from app_streamlit.views import execution
+
+    if execution.settings_problem(st.session_state):  # said once, under the Step 4 widgets: show them
+        _message("error", "Cannot run: the execution settings are refused (the reason is under 4 · Execution).")
+        st.session_state[results.LAST_RUN_FAILED] = True
+        st.session_state[SECTION] = forms.SECTIONS[4]
+        return
     spec = st.session_state[forms.DATASET_SPEC]
     try:
         config = forms.build_run_config(st.session_state, state.run_spec(spec))

@@ -80,3 +80,29 @@ def test_a_run_that_cannot_be_saved_is_shown_with_one_message_saying_why():
     assert at.session_state["wb:section"] == "Results" and "net P/L" in html_text(at)  # the result is on screen
     labels = [d.proto.label for d in at.get("download_button")]
     assert {"Trades CSV", "HTML report", "Config JSON"} <= set(labels), labels  # and it can be exported
+
+
+def test_execution_settings_phi_refuses_are_said_under_step_4_and_run_shows_them():
+    at = start()
+    run_backtest(at)  # a result on screen
+    assert at.session_state["wb:section"] == "Results"
+    at.slider(key="ex:exit_threshold").set_value(0.9).run()  # above the entry threshold (0.10)
+    step4 = "These settings cannot run: engine.exit_threshold (0.9) must be <= entry_threshold (0.1)."
+    assert errors(at) == [step4]  # at once, under the widgets, before any click on Run
+    run_backtest(at)
+    assert not at.exception
+    assert errors(at) == [step4, "Cannot run: the execution settings are refused (the reason is under 4 · Execution)."]
+    assert at.session_state["wb:section"] == "4 · Execution"  # Run opens the step that says why
+    assert len(list_runs()) == 1
+    at.slider(key="ex:exit_threshold").set_value(0.0).run()  # fixed: both messages go
+    assert errors(at) == []
+
+
+def test_options_settings_phi_refuses_are_said_under_step_4():
+    from app_streamlit.views import options_form as of
+
+    at = start()
+    at.segmented_control(key=of.MODE).set_value("options").run()
+    at.number_input(key=of.DTE).set_value(5).run()
+    at.number_input(key=of.ROLL).set_value(10).run()  # roll at 10 days left of a 5-day option
+    assert errors(at) == ["These settings cannot run: options.roll_dte must be in [0, dte=5) or None, got 10."]
