@@ -186,7 +186,12 @@ def check_models() -> Check:
     from phi.paths import phi_home
 
     folder = phi_home() / "models"
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+    if folder.exists() and not folder.is_dir():
+        return Check("Models", FAILED, f"{folder} is not a folder: no model can be saved (move it away)")
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+    except OSError as exc:
+        return Check("Models", FAILED, f"{folder}: cannot list it ({exc.strerror or exc})")
     if not names:
         return Check("Models", OK, f"none stored yet in {folder} (phi ml train makes one)")
     broken: list[str] = []

@@ -38,3 +38,13 @@ def test_a_password_in_the_llm_url_is_not_shown(monkeypatch) -> None:
     check = check_llm(timeout=0.2)
     assert "hunter2" not in check.detail
     assert check.detail.startswith(f"no LLM server at http://phi:***@127.0.0.1:{port}; ")
+
+
+def test_a_file_where_the_models_folder_belongs_is_a_failed_component(_isolated_phi_home) -> None:
+    from phi.status import check_models
+
+    (_isolated_phi_home / "models").write_text("not a folder")
+    check = check_models()
+    assert (check.status, check.detail) == (
+        FAILED, f"{_isolated_phi_home / 'models'} is not a folder: no model can be saved (move it away)"
+    )
