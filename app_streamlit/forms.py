@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from phi.backtest.costs import COST_PRESETS, DEFAULT_COST_PRESET
+from phi.data.dates import EARLIEST, LATEST
 
 #: ``st.session_state`` or any mapping of widget key -> value.
 Values = Any
@@ -37,6 +38,11 @@ VIEWS: Final = tuple(PAGES)
 #: the Workbench's main-area sections (a tab bar); a finished run opens "Results"
 SECTION: Final = "wb:section"
 SECTIONS: Final = ("Results", "1 · Dataset", "2 · Indicators", "3 · Blend", "4 · Execution")
+
+#: every date widget's range: the dates phi accepts (README: 1800-01-01 to 2200-12-31), so a
+#: date outside a vendor's history is phi's one-line message, not a widget that refuses to move
+MIN_DATE: Final = EARLIEST.date()
+MAX_DATE: Final = LATEST.date()
 
 # step 1: dataset
 DS_VENDOR: Final = "ds:vendor"

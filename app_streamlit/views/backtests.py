@@ -162,8 +162,8 @@ def _form() -> dict[str, Any] | None:
         c[0].selectbox("Vendor", VENDORS, key=VENDOR)
         c[1].text_input("Symbol", value="DEMO", key=SYMBOL)
         c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        c[3].date_input("Start", value=dt.date(2020, 1, 1), key=START)
-        c[4].date_input("End", value=dt.date(2024, 12, 31), key=END)
+        c[3].date_input("Start", value=dt.date(2020, 1, 1), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=START)
+        c[4].date_input("End", value=dt.date(2024, 12, 31), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=END)
         c = st.columns([1, 1, 1, 1])
         c[0].text_input("Benchmark (same vendor; empty = none)", value="SPY", key=BENCHMARK)
         c[1].selectbox("Sort by", METRICS, key=METRIC)
@@ -184,6 +184,11 @@ def run_comparison(request: dict[str, Any], names: list[str]) -> Any:
     spec = ui.attempt(DatasetSpec, request["symbol"], request["vendor"], request["timeframe"], request["start"], request["end"])
     if isinstance(spec, ui.Failed):
         return None
+    if request["benchmark"]:  # a bad benchmark is the benchmark's fault, said once, not every preset's
+        from phi.data.symbols import validate_symbol
+
+        if isinstance(ui.attempt(validate_symbol, request["benchmark"], prefix="Benchmark: "), ui.Failed):
+            return None
     bar = st.progress(0.0, text="Starting ...")
 
     def progress(name: str, i: int, n: int) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_streamlit import charts, styles, ui
+from app_streamlit import charts, forms, styles, ui
 
 FORM = "batch:form"
 STRATEGY = "batch:strategy"
@@ -67,8 +67,8 @@ def _form() -> dict[str, Any] | None:
         c = st.columns(5)
         vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
         timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), key=START)
-        end = c[3].date_input("End", today, key=END)
+        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), forms.MIN_DATE, forms.MAX_DATE, key=START)
+        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END)
         metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC)
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
         where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE)

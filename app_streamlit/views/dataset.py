@@ -23,8 +23,8 @@ VENDOR_LABELS = {
 }
 DEFAULT_START = dt.date(2020, 1, 1)
 DEFAULT_END = dt.date(2024, 12, 31)
-MIN_DATE = dt.date(1970, 1, 1)
-MAX_DATE = dt.date(2045, 12, 31)
+MIN_DATE = forms.MIN_DATE
+MAX_DATE = forms.MAX_DATE
 NEED_FILE = "Choose a CSV file to upload."
 #: What Run says when the dataset form's own message (next to the inputs) already names the problem.
 SEE_FORM = "the dataset in the form cannot be loaded (the reason is under the dataset form below)"

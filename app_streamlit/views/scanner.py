@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_streamlit import charts, styles, ui
+from app_streamlit import charts, forms, styles, ui
 
 FORM = "scan:form"
 SYMBOLS = "scan:symbols"
@@ -75,8 +75,8 @@ def _form() -> dict[str, Any] | None:
         c = st.columns(5)
         vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
         timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        start = c[2].date_input("Start", today - dt.timedelta(days=730), key=START)
-        end = c[3].date_input("End", today, key=END)
+        start = c[2].date_input("Start", today - dt.timedelta(days=730), forms.MIN_DATE, forms.MAX_DATE, key=START)
+        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END)
         rank_by = c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), key=RANK_BY)
         l2 = st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", key=L2)
         if not st.form_submit_button("Scan", type="primary"):

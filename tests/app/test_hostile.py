@@ -106,3 +106,39 @@ def test_options_settings_phi_refuses_are_said_under_step_4():
     at.number_input(key=of.DTE).set_value(5).run()
     at.number_input(key=of.ROLL).set_value(10).run()  # roll at 10 days left of a 5-day option
     assert errors(at) == ["These settings cannot run: options.roll_dte must be in [0, dte=5) or None, got 10."]
+
+
+def test_every_date_widget_takes_the_dates_phi_accepts_and_1800_is_phis_own_message():
+    at = start()
+    expected = (str(dt.date(1800, 1, 1)), str(dt.date(2200, 12, 31)))
+    for nav, keys in (("Workbench", ("ds:start", "ds:end")), ("Backtests", ("bt:start", "bt:end")),
+                      ("Scanner", ("scan:start", "scan:end")), ("Batch", ("batch:start", "batch:end"))):  # fmt: skip
+        at.session_state["nav"] = nav
+        at.run()
+        for key in keys:
+            widget = at.date_input(key=key)
+            assert (widget.proto.min, widget.proto.max) == expected, (key, widget.proto.min, widget.proto.max)
+    at.session_state["nav"] = "Workbench"
+    at.run()
+    at.date_input(key="ds:start").set_value(dt.date(1800, 1, 1))
+    at.date_input(key="ds:end").set_value(dt.date(1800, 12, 31)).run()
+    at.button(key="ds:fetch").click().run()
+    assert not at.exception
+    assert errors(at) == [
+        "demo: the range 1800-01-01 .. 1800-12-31 is outside the synthetic epoch 1990-01-01 .. 2045-12-31. "
+        "Still loaded: DEMO 1D 2020-01-01 .. 2024-12-31 (demo)."
+    ]
+
+
+def test_a_malformed_benchmark_is_one_error_naming_the_benchmark_and_nothing_runs():
+    import phi.strategies as strategies
+    from app_streamlit.views import backtests as view
+
+    at = start(nav="Backtests")
+    for p in strategies.list():
+        at.checkbox(key=view.pick(p.key)).set_value(p.name in ("RSI", "BuyAndHold"))
+    at.text_input(key=view.BENCHMARK).set_value("$$")
+    next(b for b in at.button if b.label == "Run head to head").click().run()
+    assert not at.exception and not [w.value for w in at.warning]
+    assert errors(at) == ["Benchmark: symbol '$$' contains '$'; only letters, digits and . - ^ = _ are allowed"]
+    assert list_runs() == []
