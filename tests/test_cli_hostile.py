@@ -103,7 +103,7 @@ def test_scan_checks_the_shared_request_once(flags, names, capsys, cwd, _isolate
 
 
 def test_scan_names_the_reason_when_every_symbol_failed_alike(capsys, cwd) -> None:
-    line = _refused(capsys, ["scan", "SPY", "QQQ", "-v", "csv", *SHORT], "all 2 failed", "needs a file")
+    line = _refused(capsys, ["scan", "SPY", "QQQ", "-v", "csv", *SHORT], "all 2 failed alike", "needs a file")
     assert line.startswith("error: no symbol could be scanned")
 
 
@@ -215,3 +215,13 @@ def test_phi_home_that_does_not_exist_yet_is_made(capsys, cwd, tmp_path, monkeyp
     monkeypatch.setenv("PHI_HOME", str(home))
     assert main(["fetch", "DEMO", *SHORT]) == 0, capsys.readouterr().err
     assert (home / "data_cache").is_dir()
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def test_strategies_compare_says_a_data_failure_once(capsys, cwd, _isolated_phi_home) -> None:
+    # it was one line repeating the same demo-epoch error for each of the ~16 presets
+    line = _refused(capsys, ["strategies", "compare", "--start", "2021-01-01", "--end", "2199-12-31"], "outside the synthetic epoch",
+                    home=_isolated_phi_home)  # fmt: skip
+    assert line.count("outside the synthetic epoch") == 1 and "no preset ran" not in line

@@ -60,11 +60,10 @@ def failure_summary(what: str, failures: list[tuple[str, str]] | dict[str, str])
     items = list(failures.items()) if isinstance(failures, dict) else list(failures)
     if not items:
         return what
-    reasons = {why for _, why in items}
     if len(items) == 1:
         return f"{what}: {items[0][0]}: {items[0][1]}"
-    if len(reasons) == 1:
-        return f"{what}: all {len(items)} failed: {items[0][1]}"
+    if len({why.replace(name, "\0") for name, why in items}) == 1:  # alike but for the name in it
+        return f"{what}: all {len(items)} failed alike, e.g. {items[0][0]}: {items[0][1]}"
     return f"{what} ({len(items)} failed; reasons above)"
 
 

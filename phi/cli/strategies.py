@@ -193,6 +193,13 @@ def comparison_table(cmp: Comparison, title: str) -> Table:
     return table
 
 
+def _raise_if_the_data_failed(ds: Any) -> None:
+    """Re-raise the dataset's own error (bad dates, vendor down, unreadable CSV) if it has one."""
+    from phi.data.store import get_dataset
+
+    get_dataset(ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor, path=ds.path)
+
+
 @strategies_app.command("compare")
 def strategies_compare(
     symbol: SymbolArg = "DEMO",
@@ -221,6 +228,7 @@ def strategies_compare(
 
         cmp = compare(chosen, ds, metric=metric, benchmark=benchmark, initial_capital=capital, costs=costs, save=save, progress=progress)
     if not cmp.runs:
+        _raise_if_the_data_failed(ds)  # then that is the one reason, not twenty copies of it
         raise RunError("no preset ran: " + "; ".join(f"{n}: {why}" for n, why in cmp.failures.items()))
     title = f"{ds.symbol} {ds.timeframe} ({ds.vendor}) {ds.start}..{ds.end}, best {metric} first"
     if benchmark:

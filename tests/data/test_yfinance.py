@@ -415,3 +415,35 @@ def test_contract_4h_through_real_parser(yahoo_offline):
     assert res.frame["volume"].sum() == sum(
         chart["chart"]["result"][0]["indicators"]["quote"][0]["volume"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. See https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
+        "Failed to perform, curl: (7) Failed to connect to query2.finance.yahoo.com:443 over proxy 127.0.0.1 after 0 ms: Could not connect to server",
+        "HTTPSConnectionPool(host='query2.finance.yahoo.com', port=443): Max retries exceeded with url: /v8 (Caused by NameResolutionError)",
+    ],
+)
+def test_no_network_is_said_as_such(fake, text):
+    def offline(s, e, i):
+        raise RuntimeError(text)
+
+    fake(offline)
+    with pytest.raises(VendorError) as err:
+        fetch("AAPL", "2024-01-02", "2024-01-05", vendor="yfinance")
+    msg = one_line(err.value)
+    assert msg.startswith("yfinance could not reach Yahoo Finance for 'AAPL' (no network, a proxy or Yahoo down; use --vendor demo offline): ")
+    assert "curl.se" not in msg and len(msg) < 330
+
+
+def test_no_network_logged_instead_of_raised_is_not_called_an_unknown_symbol(fake):
+    def logged_only(s, e, i):  # what yfinance does for some failures: log, return nothing
+        logging.getLogger("yfinance").error("$AAPL: Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")
+        return pd.DataFrame()
+
+    fake(logged_only)
+    with pytest.raises(VendorError) as err:
+        fetch("AAPL", "2024-01-02", "2024-01-05", vendor="yfinance")
+    msg = one_line(err.value)
+    assert "could not reach Yahoo Finance" in msg and "unknown symbol" not in msg

@@ -111,4 +111,4 @@ def test_cli_scan_universe(tmp_path, capsys) -> None:
 def test_cli_scan_all_failing_is_exit_2(capsys) -> None:
     code = main(["scan", "A/B", "C/D"])
     err = capsys.readouterr().err
-    assert code == 2 and err.strip() == "error: no symbol could be scanned (2 failed; reasons above)"
+    assert code == 2 and err.strip().startswith("error: no symbol could be scanned: all 2 failed alike, e.g. A/B: symbol 'A/B' contains '/'")

@@ -27,6 +27,7 @@ an error here (:class:`~phi.errors.VendorError`), unless the range holds no week
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -137,6 +138,24 @@ def _capture_yf_errors() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
+#: what a failed connection looks like in yfinance's / curl's / requests' text
+_NO_NETWORK = re.compile(
+    r"curl: \((?:5|6|7|28|35|56)\)|Could not resolve|Failed to connect|Connection (?:refused|reset|aborted)"
+    r"|timed out|Temporary failure in name resolution|Name or service not known|Network is unreachable"
+    r"|Max retries exceeded|ProxyError|ConnectionError",
+    re.IGNORECASE,
+)
+
+
+def _unreachable(text: str) -> bool:
+    return bool(_NO_NETWORK.search(str(text)))
+
+
+def _short_reason(text: str) -> str:
+    """curl's reason without its trailing 'See https://curl.se/...' pointer."""
+    return re.split(r"\.? See https?://", " ".join(str(text).split()), maxsplit=1)[0][:200]
+
+
 def request_history(
     symbol: str, start: str, end: str, interval: str, session: Any = None
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -158,6 +177,11 @@ def request_history(
             if type(exc).__name__ == "YFRateLimitError":
                 raise RateLimitError(
                     f"yfinance is rate limited by Yahoo for {symbol!r}: {text}"
+                ) from None
+            if _unreachable(text):
+                raise VendorError(
+                    f"yfinance could not reach Yahoo Finance for {symbol!r} (no network, a proxy "
+                    f"or Yahoo down; use --vendor demo offline): {_short_reason(text)}"
                 ) from None
             raise VendorError(
                 f"yfinance failed for {symbol!r} ({interval} {start}..{end}): {text}"
@@ -237,6 +261,11 @@ def fetch_yfinance(
             # e.g. a weekend: fetch_result reports "no bars for ... between ..."
             return VendorData(empty_ohlcv(), adjustment, tz, coverage_start=coverage, extra=extra)
         said = f"; Yahoo: {logged[-1]}" if logged else ""
+        if any(_unreachable(m) for m in logged):
+            raise VendorError(
+                f"yfinance could not reach Yahoo Finance for {symbol!r} (no network, a proxy or "
+                f"Yahoo down; use --vendor demo offline): {_short_reason(logged[-1])}"
+            )
         raise VendorError(
             f"yfinance returned no data for {symbol!r} between {start:%Y-%m-%d} and {end:%Y-%m-%d} "
             f"(unknown symbol or no trading in range){said}"
