@@ -119,7 +119,7 @@ def _costs(costs: str | dict[str, float]) -> dict[str, float]:
     keys = {"commission_pct", "commission_fixed", "slippage_bps"}
     if not isinstance(costs, dict) or set(costs) - keys:
         raise ConfigError(f"costs must be a cost preset name or a dict with {sorted(keys)}, got {costs!r}")
-    return {k: float(costs.get(k, 0.0)) for k in sorted(keys)}
+    return {k: check_number(f"costs[{k!r}]", costs.get(k, 0.0), 0.0) for k in sorted(keys)}
 
 
 def fit_ppo(

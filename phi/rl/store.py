@@ -7,7 +7,7 @@ from typing import Any
 
 from phi.ml.model import ModelError
 from phi.ml.store import load_metadata, verified_file, write_model_dir
-from phi.rl.agent import RLAgent
+from phi.rl.agent import RLAgent, _costs
 
 __all__ = ["AGENT_FILE", "agent_card", "load_agent", "save_agent"]
 
@@ -72,6 +72,20 @@ def save_agent(agent: RLAgent, name: str) -> Path:
     return write_model_dir(name, {AGENT_FILE: write}, meta, agent_card(agent))
 
 
+def _check_spaces(agent: RLAgent) -> None:
+    """ModelError unless the policy reads this agent's observations and takes its actions."""
+    from phi.rl.observe import SIGNALS
+
+    obs = getattr(agent.policy.observation_space, "shape", None)
+    acts = getattr(agent.policy.action_space, "n", None)
+    want_obs, want_acts = (agent.lookback + len(SIGNALS),), 4 if agent.allow_short else 3
+    if agent.lookback < 1 or agent.norm_window < 2 or obs != want_obs or acts != want_acts:
+        raise ModelError(
+            f"model {agent.name!r}: the policy reads observations of shape {obs} and takes {acts} actions, "
+            f"not the {want_obs} and {want_acts} its metadata implies; retrain it"
+        )
+
+
 def load_agent(name: str) -> RLAgent:
     """The agent stored as ``name``; :class:`ModelError` if missing, corrupt or not an agent."""
     from phi.ml._deps import require
@@ -83,11 +97,16 @@ def load_agent(name: str) -> RLAgent:
     sb3 = require("stable_baselines3")
     try:
         policy = sb3.PPO.load(str(path), device="cpu")
-        return RLAgent(
-            policy=policy, allow_short=bool(meta["allow_short"]), costs=dict(meta["costs"]),
+        agent = RLAgent(
+            policy=policy, allow_short=bool(meta["allow_short"]), costs=_costs(meta["costs"]),
             lookback=int(meta["lookback"]), norm_window=int(meta["norm_window"]), seed=int(meta["seed"]),
             timesteps=int(meta["timesteps"]), data=dict(meta["data"]), scores=dict(meta.get("scores", {})),
             versions=dict(meta.get("versions", {})), name=name, created_at=str(meta.get("created_at", "")),
         )  # fmt: skip
-    except (KeyError, TypeError, ValueError, OSError, EOFError, RuntimeError) as exc:
-        raise ModelError(f"model {name!r} cannot be loaded ({type(exc).__name__}: {exc}); retrain it") from None
+        _check_spaces(agent)
+        return agent
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a foreign or damaged zip fails in many ways inside SB3
+        why = str(exc).splitlines()[0][:200] if str(exc) else "no detail"
+        raise ModelError(f"model {name!r} cannot be loaded ({type(exc).__name__}: {why}); retrain it") from None

@@ -71,3 +71,59 @@ def test_observations_of_fewer_bars_than_the_lookback_are_all_nan(bars):
     assert obs.shape == (5, 13) and np.isnan(obs).all()
     with pytest.raises(ConfigError, match=r"^lookback must be an integer 1..500, got 0$"):
         phi.rl.observation_matrix(bars, lookback=0)
+
+
+@pytest.fixture
+def stored(bars, _isolated_phi_home):
+    phi.rl.train_agent(bars, timesteps=256, random_seeds=1, save_as="good")
+    return _isolated_phi_home / "models" / "good"
+
+
+def _rewrite(folder, meta=None, blob=None):
+    import hashlib
+    import json
+
+    m = json.loads((folder / "metadata.json").read_text())
+    if blob is not None:
+        (folder / "agent.zip").write_bytes(blob)
+        m["files"]["agent.zip"] = hashlib.sha256(blob).hexdigest()  # consistent: not "corrupt"
+    if meta is not None:
+        m = meta(m)
+    (folder / "metadata.json").write_text(json.dumps(m))
+
+
+def test_a_zip_that_is_not_an_agent_is_a_model_error(stored):
+    import io
+    import zipfile
+
+    from phi.ml.model import ModelError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello.txt", "not a policy")
+    _rewrite(stored, blob=buf.getvalue())
+    with pytest.raises(ModelError, match=r"^model 'good' cannot be loaded \(AssertionError: .*\); retrain it$"):
+        phi.rl.load_agent("good")
+
+
+def test_metadata_that_does_not_fit_the_policy_is_a_model_error(stored):
+    from phi.ml.model import ModelError
+
+    _rewrite(stored, meta=lambda m: {**m, "lookback": 3})
+    with pytest.raises(ModelError) as err:
+        phi.rl.load_agent("good")
+    assert str(err.value) == (
+        "model 'good': the policy reads observations of shape (13,) and takes 3 actions, not the (6,) "
+        "and 3 its metadata implies; retrain it"
+    )
+    _rewrite(stored, meta=lambda m: {**m, "lookback": 10, "costs": {"commission_pct": float("nan")}})
+    with pytest.raises(ModelError, match=r"costs\['commission_pct'\] must be a finite number >= 0, got nan\); retrain it$"):
+        phi.rl.load_agent("good")
+
+
+def test_negative_costs_are_refused_before_training(bars, monkeypatch):
+    from phi.rl import agent
+
+    monkeypatch.setattr(agent, "fit_ppo", lambda *a, **k: pytest.fail("trained with negative costs"))
+    with pytest.raises(ConfigError, match=r"^costs\['slippage_bps'\] must be a finite number >= 0, got -5$"):
+        phi.rl.train_agent(bars, timesteps=256, costs={"slippage_bps": -5})
