@@ -196,3 +196,27 @@ class ResultData:
         if other:
             out["Other"] = other
         return out
+
+
+def no_trades_reason(data: ResultData) -> str:
+    """Why a run has no trade, from what it recorded: no bar after the warm-up, a blended
+    signal that never crossed the entry threshold (the engine's rule: long when it rises above
+    ``thr``, short below ``-thr``), or crosses that filled nothing (sizing and costs)."""
+    from phi.backtest.summary import metric_window
+
+    n = len(data.equity)
+    if metric_window(data.equity.index, data.warmup) is None:
+        return (f"No trades: no bar after the warm-up ({data.warmup:,} bars, the data has {n:,}); lower the "
+                "extra warm-up in Step 4 or use a longer date range.")  # fmt: skip
+    engine = data.config.engine
+    thr = float(engine.entry_threshold)
+    sig = data.signal
+    if sig is not None and len(sig):
+        after = pd.to_numeric(pd.Series(sig).iloc[data.warmup :], errors="coerce").dropna()
+        up = bool((after > thr).any())
+        down = bool(engine.allow_short) and bool((after < -thr).any())
+        if not (up or down):
+            side = f"above {thr:g}" + (f" or below {-thr:g}" if engine.allow_short else "")
+            return f"No trades: the blended signal never went {side} (the entry threshold) after the warm-up."
+    return ("No trades: the signal crossed the entry threshold but no order was filled; check the sizing and "
+            "costs in Step 4 (a fixed commission above the cash, or a size below one whole unit, buys nothing).")  # fmt: skip

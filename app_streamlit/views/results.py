@@ -237,7 +237,9 @@ def _trades(data: ResultData, prefix: str) -> None:
     from phi.backtest.summary import trade_count
 
     if len(data.trades) == 0:
-        st.info("No trades: the blended signal never crossed the entry threshold.")
+        from app_streamlit.results import no_trades_reason
+
+        st.info(no_trades_reason(data))
         return
     view, config = ui.memo(
         "trades_view", (data.run_id, id(data.trades)),

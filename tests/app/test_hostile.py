@@ -7,7 +7,7 @@ import datetime as dt
 
 from phi.backtest.run_history import list_runs
 from phi.data.store import get_dataset
-from tests.app.conftest import errors, html_text, run_backtest, start
+from tests.app.conftest import errors, html_text, open_tab, run_backtest, start
 
 
 def _csv(n: int = 60) -> bytes:
@@ -142,3 +142,24 @@ def test_a_malformed_benchmark_is_one_error_naming_the_benchmark_and_nothing_run
     assert not at.exception and not [w.value for w in at.warning]
     assert errors(at) == ["Benchmark: symbol '$$' contains '$'; only letters, digits and . - ^ = _ are allowed"]
     assert list_runs() == []
+
+
+def test_a_run_without_trades_says_why_from_what_it_recorded():
+    at = start()
+    at.number_input(key="ex:warmup_bars").set_value(5000).run()  # more than the 1,305 bars
+    open_tab(run_backtest(at), "Trades")
+    assert [i.value for i in at.info] == [
+        "No trades: no bar after the warm-up (5,000 bars, the data has 1,305); lower the extra warm-up in "
+        "Step 4 or use a longer date range."
+    ]
+    at.number_input(key="ex:warmup_bars").set_value(0)
+    at.slider(key="ex:entry_threshold").set_value(1.0).run()  # a clipped blend never exceeds 1
+    open_tab(run_backtest(at), "Trades")
+    assert [i.value for i in at.info] == [
+        "No trades: the blended signal never went above 1 (the entry threshold) after the warm-up."
+    ]
+    at.slider(key="ex:entry_threshold").set_value(0.1)
+    at.number_input(key="ex:commission_fixed").set_value(1e9).run()  # every order costs more than the cash
+    open_tab(run_backtest(at), "Trades")
+    (why,) = [i.value for i in at.info]
+    assert why.startswith("No trades: the signal crossed the entry threshold but no order was filled")
