@@ -225,3 +225,36 @@ def test_strategies_compare_says_a_data_failure_once(capsys, cwd, _isolated_phi_
     line = _refused(capsys, ["strategies", "compare", "--start", "2021-01-01", "--end", "2199-12-31"], "outside the synthetic epoch",
                     home=_isolated_phi_home)  # fmt: skip
     assert line.count("outside the synthetic epoch") == 1 and "no preset ran" not in line
+
+
+# ---------------------------------------------------------------- workbench
+
+
+@pytest.fixture
+def no_exec(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("the workbench would have started")
+
+    monkeypatch.setattr(os, "execv", refuse)
+
+
+@pytest.mark.parametrize(
+    ("flags", "names"),
+    [
+        (("--port", "-1"), ("--port", "greater than or equal to 1")),  # a Streamlit OverflowError traceback after the warm-up
+        (("--port", "99999"), ("--port", "less than or equal to 65535")),
+        (("--address", "nope.invalid"), ("nope.invalid:8501", "--address")),
+    ],
+)
+def test_workbench_refuses_what_it_cannot_serve_on(flags, names, capsys, cwd, no_exec) -> None:
+    _refused(capsys, ["workbench", "--no-warmup", "--no-browser", *flags], *names)
+
+
+def test_workbench_refuses_a_port_in_use(capsys, cwd, no_exec) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        _refused(capsys, ["workbench", "--no-warmup", "--no-browser", "--address", "127.0.0.1", "--port", str(port)], f"127.0.0.1:{port}", "in use")
