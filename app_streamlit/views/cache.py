@@ -80,19 +80,22 @@ def render() -> None:
     _details(meta)
 
     pending = st.session_state.get(CONFIRM_DELETE)
-    if pending:
-        target = next((m for m in metas if _label(m) == pending), None)
+    target = next((m for m in metas if _label(m) == pending), None) if pending else None
+    if pending and target is None:  # deleted meanwhile (another tab, phi cache clear)
+        st.session_state.pop(CONFIRM_DELETE, None)
+        st.info(f"{pending} is no longer in the cache (deleted elsewhere); nothing to delete.")
+        pending = None
+    if pending and target is not None:
         st.warning(f"Delete the cached dataset {pending}? It will be fetched again when next used.")
         d = st.columns([1, 1, 4])
         if d[0].button("Yes, delete", key=f"{CONFIRM_DELETE}:yes", type="primary"):
             st.session_state.pop(CONFIRM_DELETE, None)
-            if target is not None:
-                ok = ui.attempt(
-                    delete_dataset, target["vendor"], target["symbol"], target["timeframe"], target["start"], target["end"]
-                )
-                if not isinstance(ok, ui.Failed):
-                    ui.flash(f"Deleted {pending}." if ok else f"{pending} was already gone.")
-                    st.rerun()
+            ok = ui.attempt(
+                delete_dataset, target["vendor"], target["symbol"], target["timeframe"], target["start"], target["end"]
+            )
+            if not isinstance(ok, ui.Failed):
+                ui.flash(f"Deleted {pending}." if ok else f"{pending} was already gone.")
+                st.rerun()
         if d[1].button("Keep it", key=f"{CONFIRM_DELETE}:no"):
             st.session_state.pop(CONFIRM_DELETE, None)
             st.rerun()

@@ -178,6 +178,10 @@ def render() -> None:
     if c[3].button("Delete", key=DELETE):
         st.session_state[CONFIRM_DELETE] = run_id
     pending = st.session_state.get(CONFIRM_DELETE)
+    if pending and pending not in ids:  # deleted meanwhile (another tab, phi runs delete)
+        st.session_state.pop(CONFIRM_DELETE, None)
+        st.info(f"Run {pending} is no longer in the run history (deleted elsewhere); nothing to delete.")
+        pending = None
     if pending:
         st.warning(f"Delete run {pending}? Its config, trades and results are removed for good.")
         d = st.columns([1, 1, 4])

@@ -163,3 +163,39 @@ def test_a_run_without_trades_says_why_from_what_it_recorded():
     open_tab(run_backtest(at), "Trades")
     (why,) = [i.value for i in at.info]
     assert why.startswith("No trades: the signal crossed the entry threshold but no order was filled")
+
+
+def test_confirming_the_delete_of_a_run_another_tab_deleted_says_so_plainly():
+    from phi.backtest.run_history import delete_run
+
+    at = start()
+    run_backtest(at)
+    run_backtest(at)
+    (first, second) = [r["run_id"] for r in list_runs()]
+    at.session_state["nav"] = "Run history"
+    at.run()
+    at.selectbox(key="hist:selected").set_value(first).run()
+    at.button(key="hist:delete").click().run()  # asks for confirmation ...
+    delete_run(first)  # ... while another tab (or phi runs delete) deletes that run
+    at.run()
+    assert not at.exception and not errors(at)
+    assert f"Run {first} is no longer in the run history (deleted elsewhere); nothing to delete." in [
+        i.value for i in at.info
+    ]
+    assert not any(b.key == "hist:confirm_delete:yes" for b in at.button)  # no button to confirm a ghost
+    assert [r["run_id"] for r in list_runs()] == [second]
+
+
+def test_confirming_the_delete_of_a_cached_dataset_deleted_meanwhile_says_so_plainly():
+    from phi.data.cache import delete_dataset
+
+    get_dataset("OTHER", "2023-01-01", "2023-06-30", "1D", "demo")  # a second cached dataset stays
+    at = start(nav="Cache manager")
+    label = "demo / DEMO / 1D / 2020-01-01 .. 2024-12-31"
+    at.selectbox(key="cache:selected").set_value(label).run()
+    at.button(key="cache:delete").click().run()  # asks for confirmation ...
+    assert delete_dataset("demo", "DEMO", "1D", "2020-01-01", "2024-12-31")  # ... another tab deletes it
+    at.run()
+    assert not at.exception and not errors(at)
+    assert f"{label} is no longer in the cache (deleted elsewhere); nothing to delete." in [i.value for i in at.info]
+    assert not any(b.key == "cache:confirm_delete:yes" for b in at.button)
