@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 
+#: the longest window (in bars) any setting may name: longer ones need more memory than bars exist
+MAX_WINDOW = 100_000
+
+
 def _d(obj: Any) -> Any:
     """A default factory returning a deep copy of ``obj`` (so instances never share tables)."""
     return field(default_factory=lambda: copy.deepcopy(obj))
@@ -113,14 +117,17 @@ class FeatureConfig:
                 raise ConfigError(f"features.{name} must be distinct windows >= 2 bars, got {list(ws)}")
         if len(self.vol) != 2:
             raise ConfigError(f"features.vol must be exactly two windows (short, long), got {list(self.vol)}")
+        for name in ("drift", "vol", "er"):
+            if max(getattr(self, name)) > MAX_WINDOW:
+                raise ConfigError(f"features.{name} windows must be <= {MAX_WINDOW:,} bars, got {list(getattr(self, name))}")
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.type == "int" and v < 1:
-                raise ConfigError(f"features.{f.name} must be >= 1, got {v}")
+            if f.type == "int" and not 1 <= v <= MAX_WINDOW:
+                raise ConfigError(f"features.{f.name} must be in 1..{MAX_WINDOW:,}, got {v}")
         _positive("features", self, "impulse_sigma", "volume_mad_floor", "mad_floor", "epsilon",
                   "mad_small_multiplier")
-        if self.entropy_bins < 2:
-            raise ConfigError(f"features.entropy_bins must be >= 2, got {self.entropy_bins}")
+        if not 2 <= self.entropy_bins <= 1000:
+            raise ConfigError(f"features.entropy_bins must be in 2..1,000, got {self.entropy_bins}")
         for small, big in (("autocorr_min", "autocorr_window"), ("flip_min", "flip"),
                            ("volume_z_min", "volume_z"), ("entropy_min", "entropy")):
             if getattr(self, small) > getattr(self, big):
@@ -198,12 +205,12 @@ class LevelConfig:
 
     def __post_init__(self) -> None:
         _typed(self, "levels.")
-        if not self.er or any(w < 2 for w in self.er) or len(set(self.er)) != len(self.er):
-            raise ConfigError(f"levels.er must be distinct windows >= 2 bars, got {list(self.er)}")
+        if not self.er or any(not 2 <= w <= MAX_WINDOW for w in self.er) or len(set(self.er)) != len(self.er):
+            raise ConfigError(f"levels.er must be distinct windows of 2..{MAX_WINDOW:,} bars, got {list(self.er)}")
         for name in ("trend_window", "vr_long", "short_window", "vol_fast", "vol_slow", "vol_ref",
                      "season_span", "volume_window"):
-            if getattr(self, name) < 2:
-                raise ConfigError(f"levels.{name} must be >= 2 bars, got {getattr(self, name)}")
+            if not 2 <= getattr(self, name) <= MAX_WINDOW:
+                raise ConfigError(f"levels.{name} must be in 2..{MAX_WINDOW:,} bars, got {getattr(self, name)}")
         _positive("levels", self, "jump_clip")
         if not self.volume_corr_floor < self.volume_corr_full:
             raise ConfigError(

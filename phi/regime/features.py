@@ -60,6 +60,18 @@ def _check(ohlcv: pd.DataFrame) -> None:
             f"OHLCV frame is missing column(s) {', '.join(missing)}; the regime engine needs "
             "open, high, low, close, volume"
         )
+    cols = ("open", "high", "low", "close", "volume")
+    twice = [c for c in cols if int((ohlcv.columns == c).sum()) > 1]
+    if twice:
+        raise DataError(f"OHLCV frame has column(s) {', '.join(twice)} more than once; keep one of each")
+    for name in cols:
+        try:
+            ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"OHLCV column {name!r} is not numeric (dtype {ohlcv[name].dtype}); convert it first "
+                "(pd.to_numeric)"
+            ) from None
     close = ohlcv["close"].to_numpy(dtype=np.float64, na_value=np.nan)
     if len(close) and not (np.all(np.isfinite(close)) and np.all(close > 0)):
         raise DataError(

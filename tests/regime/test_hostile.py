@@ -104,3 +104,28 @@ def test_a_blend_signal_outside_minus_one_to_one_is_named(bars) -> None:
     assert str(err.value) == f"signal 'macd' is inf at {bars.index[200]}; signals must be in [-1, +1] (or NaN)"
     sig.iloc[200, 1] = np.nan  # warm-up NaN is fine
     assert regime_weighted_blend(sig, res.regime_probs).iloc[200] != regime_weighted_blend(sig, res.regime_probs).iloc[200]
+
+
+def test_a_repeated_or_non_numeric_column_is_a_data_error(bars) -> None:
+    with pytest.raises(DataError) as err:
+        RegimeEngine().run(pd.concat([bars, bars[["close"]]], axis=1))
+    assert str(err.value) == "OHLCV frame has column(s) close more than once; keep one of each"
+    text = bars.copy()
+    text["volume"] = text["volume"].astype(str).str.replace("1", "x", n=1)
+    with pytest.raises(DataError, match=r"^OHLCV column 'volume' is not numeric \(dtype .*\); convert it first"):
+        RegimeEngine().run(text)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"features": {"volume_z": 10**19}}, "features.volume_z must be in 1..100,000, got 10000000000000000000"),
+        ({"features": {"entropy_bins": 5000}}, "features.entropy_bins must be in 2..1,000, got 5000"),
+        ({"features": {"drift": [15, 30, 10**6]}}, "features.drift windows must be <= 100,000 bars, got [15, 30, 1000000]"),
+        ({"levels": {"vol_ref": 10**20}}, "levels.vol_ref must be in 2..100,000 bars, got 100000000000000000000"),
+    ],
+)
+def test_windows_too_long_to_allocate_are_config_errors(data, message) -> None:
+    with pytest.raises(ConfigError) as err:
+        MFTConfig.from_dict(data)
+    assert str(err.value) == message
