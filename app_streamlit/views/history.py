@@ -129,15 +129,19 @@ def _rerun(run_id: str) -> None:
 
 
 def render() -> None:
-    from phi.backtest.run_history import delete_run, list_runs
-
     st.subheader("Run history")
     ui.show_flash()
-    runs = ui.attempt(list_runs)
-    if isinstance(runs, ui.Failed):
+    listed = ui.attempt(list_runs_and_broken)
+    if isinstance(listed, ui.Failed):
         return
+    runs, broken = listed
+    if broken:
+        _broken(broken)
     if not runs:
-        st.info("No saved runs yet: run a backtest in the Workbench; every run is saved here.")
+        if not broken:
+            st.info("No saved runs yet: run a backtest in the Workbench; every run is saved here.")
+        if st.session_state.get(CONFIRM_DELETE) not in broken:
+            _confirm_delete([])
         return
     table = runs_table(runs)
     names = names_of(runs)
@@ -177,8 +181,60 @@ def render() -> None:
         _rerun(run_id)
     if c[3].button("Delete", key=DELETE):
         st.session_state[CONFIRM_DELETE] = run_id
+    if st.session_state.get(CONFIRM_DELETE) not in broken:  # a broken run's is drawn beside it
+        _confirm_delete(ids)
+
+    opened = st.session_state.get(OPENED)
+    if opened is not None:
+        from app_streamlit.views import results
+
+        st.divider()
+        st.markdown(f"**Results of run {opened.run_id}**")
+        results.header(opened)
+        results.render(opened, prefix="hist")
+
+
+def list_runs_and_broken() -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """:func:`phi.backtest.run_history.list_runs` and the runs it skipped as unreadable
+    (``{run_id: phi's one-line reason}``, from its warnings)."""
+    import re
+    import warnings
+
+    from phi.backtest.run_history import list_runs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = list_runs()
+    broken: dict[str, str] = {}
+    for w in caught:
+        text = str(w.message)
+        found = re.match(r"run '([^']+)': ", text)
+        if found:
+            broken[found.group(1)] = text
+        elif issubclass(w.category, UserWarning):
+            ui.show_warnings([text])
+    return runs, broken
+
+
+def _broken(broken: dict[str, str]) -> None:
+    """The runs the history cannot read, each with phi's reason, and a Delete for each."""
+    with st.expander(f"{len(broken)} broken run(s): unreadable, left out of the table", expanded=True):
+        for text in broken.values():
+            st.warning(text.split("; delete it with", 1)[0] + ".", icon=":material/warning:")
+        c = st.columns([3, 1], vertical_alignment="bottom")
+        rid = c[0].selectbox("Broken run", list(broken), key=f"{SELECTED}:broken")
+        if c[1].button("Delete broken run", key=f"{DELETE}:broken") and rid in broken:
+            st.session_state[CONFIRM_DELETE] = rid
+        if st.session_state.get(CONFIRM_DELETE) in broken:
+            _confirm_delete(list(broken))
+
+
+def _confirm_delete(known: list[str]) -> None:
+    """The delete confirmation of the run picked for deletion (one of ``known``)."""
+    from phi.backtest.run_history import delete_run
+
     pending = st.session_state.get(CONFIRM_DELETE)
-    if pending and pending not in ids:  # deleted meanwhile (another tab, phi runs delete)
+    if pending and pending not in known:  # deleted meanwhile (another tab, phi runs delete)
         st.session_state.pop(CONFIRM_DELETE, None)
         st.info(f"Run {pending} is no longer in the run history (deleted elsewhere); nothing to delete.")
         pending = None
@@ -196,12 +252,3 @@ def render() -> None:
         if d[1].button("Keep it", key=f"{CONFIRM_DELETE}:no"):
             st.session_state.pop(CONFIRM_DELETE, None)
             st.rerun()
-
-    opened = st.session_state.get(OPENED)
-    if opened is not None:
-        from app_streamlit.views import results
-
-        st.divider()
-        st.markdown(f"**Results of run {opened.run_id}**")
-        results.header(opened)
-        results.render(opened, prefix="hist")

@@ -199,3 +199,25 @@ def test_confirming_the_delete_of_a_cached_dataset_deleted_meanwhile_says_so_pla
     assert not at.exception and not errors(at)
     assert f"{label} is no longer in the cache (deleted elsewhere); nothing to delete." in [i.value for i in at.info]
     assert not any(b.key == "cache:confirm_delete:yes" for b in at.button)
+
+
+def test_a_corrupt_run_is_listed_as_broken_with_its_reason_and_can_be_deleted_in_the_page():
+    from phi.backtest.run_history import load_run
+
+    at = start()
+    run_backtest(at)
+    run_backtest(at)
+    good, bad = [r["run_id"] for r in list_runs()]
+    (load_run(bad).path / "config.json").write_text("{not json")  # cut short / edited by hand
+    at.session_state["nav"] = "Run history"
+    at.run()
+    assert not at.exception and not errors(at)
+    (why,) = [w.value for w in at.warning]
+    assert why.startswith(f"run '{bad}': config.json is 9 bytes") and "phi runs delete" not in why
+    picker = at.selectbox(key="hist:selected")  # the table lists the readable run only
+    assert picker.value == good and len(picker.options) == 1
+    at.button(key="hist:delete:broken").click().run()
+    at.button(key="hist:confirm_delete:yes").click().run()
+    assert not at.exception and not errors(at)
+    assert f"Deleted run {bad}." in [s.value for s in at.success]
+    assert [r["run_id"] for r in list_runs()] == [good] and not at.warning
