@@ -115,9 +115,24 @@ def run_backtest(spec: dict[str, Any], every: int, min_confidence: float) -> dic
     return {"result": result, "tally": tally.summary(), "journal": journal}
 
 
+def _backtest_server() -> str:
+    """Which server the backtest asks: the environment's, never the Ask form's fields (so a
+    re-run replays the same cached replies)."""
+    from phi.plutus.indicator import advisor_from_env
+
+    try:
+        adv = advisor_from_env()
+    except Exception as exc:  # a bad PHI_PLUTUS_* value: phi's one line
+        return f"The backtest asks the server set in the environment, which is refused: {ui.error_text(exc)}"
+    return (f"The backtest asks the server set in the environment — {adv.base_url}, model {adv.model}, "
+            f"{adv.protocol} (OLLAMA_HOST / OPENAI_BASE_URL, PHI_PLUTUS_MODEL, PHI_PLUTUS_PROTOCOL) — "
+            "not the Ask form's server, model or protocol, so a re-run replays the same cached replies.")  # fmt: skip
+
+
 def _backtest(spec: dict[str, Any]) -> None:
     with st.form(BT_FORM):
         st.markdown("**Plutus backtest** — one question per decision bar; replies cached under PHI_HOME")
+        st.caption(_backtest_server())
         c = st.columns(2)
         every = c[0].number_input("Ask every N bars", 1, 20, 5, 1, key=EVERY)
         min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF)

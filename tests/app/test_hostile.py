@@ -221,3 +221,13 @@ def test_a_corrupt_run_is_listed_as_broken_with_its_reason_and_can_be_deleted_in
     assert not at.exception and not errors(at)
     assert f"Deleted run {bad}." in [s.value for s in at.success]
     assert [r["run_id"] for r in list_runs()] == [good] and not at.warning
+
+
+def test_the_plutus_backtest_says_which_server_it_asks(monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("PHI_PLUTUS_MODEL", "tiny")
+    at = start(nav="Plutus")
+    at.text_input(key="plutus:url").set_value("http://127.0.0.1:1").run()  # the Ask form's own server
+    assert not at.exception
+    (said,) = [c.value for c in at.caption if c.value.startswith("The backtest asks")]
+    assert "http://127.0.0.1:9, model tiny, ollama" in said and "not the Ask form's server" in said
