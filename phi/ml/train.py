@@ -58,8 +58,15 @@ def training_set(
     positions of those rows, and the bar each label ends on (``chain``: add the GEX features,
     see :func:`phi.ml.features.build_features`; bars without a chain are left out)."""
     x = build_features(ohlcv, feature_set, tuple(extra), chain=chain)
+    values = x.to_numpy()
+    empty = [c for c, has in zip(x.columns, np.isfinite(values).any(axis=0), strict=True) if not has]
+    if empty:  # it would drop every bar and leave "0 labelled bars"
+        raise DataError(
+            f"feature(s) {', '.join(map(repr, empty[:5]))} have no finite value on any of the "
+            f"{len(x)} bars (constant or missing volume?); use other bars or another feature set"
+        )
     y, end = make_labels(ohlcv, label)
-    ok = np.isfinite(x.to_numpy()).all(axis=1) & np.isfinite(y)
+    ok = np.isfinite(values).all(axis=1) & np.isfinite(y)
     bar = np.flatnonzero(ok)
     return x.iloc[bar], y[bar], bar, end[bar]
 

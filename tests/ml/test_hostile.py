@@ -105,3 +105,25 @@ def test_walk_forward_signal_arguments_are_checked(bars, kwargs, message):
 def test_one_extra_indicator_given_as_a_string_is_one_name(bars):
     m = phi.ml.train_classifier(bars, model="lr", folds=2, indicators="rsi")
     assert m.extra_indicators == ("rsi",) and m.features.count("ind:rsi") == 1
+
+
+def test_a_feature_without_any_finite_value_is_named(bars, monkeypatch):
+    import numpy as np
+
+    import phi.ml.train as train
+
+    build = train.build_features
+
+    def one_empty(*args, **kwargs):
+        x = build(*args, **kwargs)
+        x.iloc[:, 2] = np.nan
+        return x
+
+    monkeypatch.setattr(train, "build_features", one_empty)
+    name = build(bars).columns[2]
+    with pytest.raises(DataError) as err:
+        phi.ml.train_classifier(bars, model="lr", folds=2)
+    assert str(err.value) == (
+        f"feature(s) {name!r} have no finite value on any of the {len(bars)} bars (constant or missing "
+        "volume?); use other bars or another feature set"
+    )
