@@ -258,3 +258,9 @@ def test_workbench_refuses_a_port_in_use(capsys, cwd, no_exec) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         _refused(capsys, ["workbench", "--no-warmup", "--no-browser", "--address", "127.0.0.1", "--port", str(port)], f"127.0.0.1:{port}", "in use")
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_strategies_compare_with_an_empty_list_is_refused(value, capsys, cwd, _isolated_phi_home) -> None:
+    # it ran (and saved) every preset
+    _refused(capsys, ["strategies", "compare", "-s", value, *SHORT], "--strategies is empty", home=_isolated_phi_home)

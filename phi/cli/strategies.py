@@ -216,11 +216,13 @@ def strategies_compare(
     save: SaveOpt = True,
 ) -> None:
     """Run presets head to head on one dataset; a table sorted by --metric; every run saved."""
-    from phi.errors import RunError
+    from phi.errors import ConfigError, RunError
     from phi.strategies.runner import compare
 
     ds = _dataset(symbol, vendor, start, end, timeframe, path)
-    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
+    if chosen == []:  # `-s ""` is not "all of them": leave the flag out for that
+        raise ConfigError("--strategies is empty; give names like rsi,macd (see phi strategies list) or leave it out for all")
     with console.status("Comparing ...", spinner="dots") as status:
 
         def progress(name: str, i: int, n: int) -> None:
