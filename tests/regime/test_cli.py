@@ -32,7 +32,7 @@ def test_phi_regime_intraday_and_bad_input(capsys: pytest.CaptureFixture[str], t
     bad = tmp_path / "x.toml"
     bad.write_text("[features]\nrobust_norm = 0\n")
     code, _, err = phi(capsys, "regime", "DEMO", "--config", str(bad))
-    assert code == 2 and "features.robust_norm must be >= 1" in err
+    assert code == 2 and "features.robust_norm must be in 1..100,000, got 0" in err
 
 
 def test_backtest_with_regime_weighted_blend(capsys: pytest.CaptureFixture[str]) -> None:
