@@ -86,6 +86,14 @@ def _preview(ds: Any, cfg: dict[str, Any], enabled: list[str]) -> None:
         blended = _phiai_preview(ds, signals, params)
         if blended is None or isinstance(blended, ui.Failed):
             return
+        if not blended.notna().any():  # an empty line with no word would look like a bug
+            st.warning(
+                f"The phiai blend has no value on any of the {len(blended):,} bars: the training window "
+                f"({int(params['train_bars']):,} bars) and the indicators' warm-up leave none to weight. "
+                "Lower Training bars or use a longer date range.",
+                icon=":material/warning:",
+            )
+            return
         chart = _blend_chart(signals, blended, mode)
     else:
 

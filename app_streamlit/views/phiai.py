@@ -176,7 +176,7 @@ def _collect(job: RunJob) -> None:
         n = job.result.stats.get("n_trials_total", 0)
         st.session_state[MESSAGE] = (
             "success",
-            f"PhiAI finished: {n} trials in {job.elapsed:.1f} s.",
+            f"PhiAI finished: {n} trial{'' if n == 1 else 's'} in {job.elapsed:.1f} s.",
         )
 
 

@@ -231,3 +231,15 @@ def test_the_plutus_backtest_says_which_server_it_asks(monkeypatch):
     assert not at.exception
     (said,) = [c.value for c in at.caption if c.value.startswith("The backtest asks")]
     assert "http://127.0.0.1:9, model tiny, ollama" in said and "not the Ask form's server" in said
+
+
+def test_a_phiai_preview_with_a_training_window_longer_than_the_data_says_so():
+    at = start(**{"wb:section": "3 · Blend"})
+    at.selectbox(key="bl:mode").set_value("phiai").run()
+    at.number_input(key="bl:train_bars").set_value(100_000).run()
+    at.button(key="bl:phiai_preview").click().run()
+    assert not at.exception and not errors(at)
+    assert [w.value for w in at.warning] == [
+        "The phiai blend has no value on any of the 1,305 bars: the training window (100,000 bars) and the "
+        "indicators' warm-up leave none to weight. Lower Training bars or use a longer date range."
+    ]
