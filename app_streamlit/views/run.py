@@ -198,5 +198,10 @@ def _render() -> None:
             {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind](text)
             ui.show_warnings(warns)
     with st.expander("Notes and tags (saved with the run)"):
-        st.text_input("Description (optional)", key=forms.RUN_DESCRIPTION, persist_state="session")
-        st.text_input("Tags (comma-separated)", key=forms.RUN_TAGS, persist_state="session")
+        from phi.backtest.run_config import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
+
+        st.text_input("Description (optional)", key=forms.RUN_DESCRIPTION, persist_state="session",
+                      max_chars=MAX_DESCRIPTION_CHARS)  # fmt: skip
+        st.text_input("Tags (comma-separated)", key=forms.RUN_TAGS, persist_state="session",
+                      max_chars=MAX_TAGS * (MAX_TAG_CHARS + 2),
+                      help=f"At most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each.")  # fmt: skip

@@ -243,3 +243,14 @@ def test_a_phiai_preview_with_a_training_window_longer_than_the_data_says_so():
         "The phiai blend has no value on any of the 1,305 bars: the training window (100,000 bars) and the "
         "indicators' warm-up leave none to weight. Lower Training bars or use a longer date range."
     ]
+
+
+def test_the_notes_fields_stop_at_the_lengths_a_run_accepts():
+    from phi.backtest.run_config import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
+
+    at = start()
+    assert at.text_input(key="run:description").proto.max_chars == MAX_DESCRIPTION_CHARS
+    assert at.text_input(key="run:tags").proto.max_chars == MAX_TAGS * (MAX_TAG_CHARS + 2)
+    at.text_input(key="run:tags").set_value("y" * 100).run()  # one tag too long: said in one line
+    run_backtest(at)
+    assert errors(at) == ["Cannot run: tags[0] is 100 characters long; at most 64 are allowed"]
