@@ -264,3 +264,12 @@ def test_workbench_refuses_a_port_in_use(capsys, cwd, no_exec) -> None:
 def test_strategies_compare_with_an_empty_list_is_refused(value, capsys, cwd, _isolated_phi_home) -> None:
     # it ran (and saved) every preset
     _refused(capsys, ["strategies", "compare", "-s", value, *SHORT], "--strategies is empty", home=_isolated_phi_home)
+
+
+# ---------------------------------------------------------------- ml / rl
+
+
+@pytest.mark.parametrize("group", ["ml", "rl"])
+def test_an_empty_model_name_is_refused_before_training(group, capsys, cwd, _isolated_phi_home) -> None:
+    # `--name ""` used to mean the default name (SYMBOL_model): a model stored under a name not asked for
+    _refused(capsys, [group, "train", *SHORT, "--name", ""], "model name ''", home=_isolated_phi_home)

@@ -72,9 +72,11 @@ def train(
     from phi.ml.store import check_name, models_root, save_model
     from phi.ml.train import train_classifier
 
+    if name is not None:
+        check_name(name)  # before any bar is fetched
     ds = _load(symbol, start, end, timeframe, vendor, path)
     sym = str(ds.metadata.get("symbol", symbol))
-    name = name or f"{sym}_{model}".replace("^", "").replace("=", "")
+    name = f"{sym}_{model}".replace("^", "").replace("=", "") if name is None else name  # `--name ""` is refused by the store
     check_name(name)
     with console.status(f"Training {model} on {len(ds.frame)} bars of {sym} ...", spinner="dots") as status:
         m = train_classifier(

@@ -57,9 +57,11 @@ def train(
     from phi.rl.agent import train_agent
     from phi.rl.store import save_agent
 
+    if name is not None:
+        check_name(name)  # before any bar is fetched
     ds = _load(symbol, start, end, timeframe, vendor, path)
     sym = str(ds.metadata.get("symbol", symbol))
-    name = name or f"{sym}_ppo".replace("^", "").replace("=", "")
+    name = f"{sym}_ppo".replace("^", "").replace("=", "") if name is None else name  # `--name ""` is refused by the store
     check_name(name)
     with console.status(f"Training PPO for {timesteps:,} steps on {sym} ...", spinner="dots"):
         agent = train_agent(ds.frame, timesteps=timesteps, train=train_share, seed=seed, allow_short=allow_short, costs=costs)
