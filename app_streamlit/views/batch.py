@@ -85,8 +85,7 @@ def _form() -> dict[str, Any] | None:
 
 def build_configs(request: dict[str, Any]) -> tuple[list[Any], list[str], list[str]]:
     """``(configs, grid parameter names, symbols)``; a bad combination stays as its error."""
-    from phi.backtest.run_config import DatasetSpec
-    from phi.batch import expand_grid, parse_grid, preset_config
+    from phi.batch import parse_grid, sweep_configs
     from phi.errors import ConfigError
     from phi.scanner import parse_symbols
 
@@ -94,10 +93,9 @@ def build_configs(request: dict[str, Any]) -> tuple[list[Any], list[str], list[s
     if not symbols:
         raise ConfigError("no symbols: type at least one ticker")
     spec = parse_grid(request["grid"]) if request["grid"].strip() else {}
-    configs: list[Any] = []
-    for sym in symbols:
-        base = preset_config(request["strategy"], DatasetSpec(sym, request["vendor"], request["timeframe"], request["start"], request["end"]))
-        configs.extend(expand_grid(base, spec))
+    configs: list[Any] = sweep_configs(  # a symbol that cannot be a dataset stays as its error
+        symbols, request["strategy"], spec, request["vendor"], request["timeframe"], request["start"], request["end"]
+    )
     return configs, list(spec), symbols
 
 

@@ -10,7 +10,14 @@ best combination per symbol. Importing this package imports neither Dask nor num
 
 from __future__ import annotations
 
-from phi.batch.grid import expand_grid, load_configs, load_symbols, parse_grid, preset_config
+from phi.batch.grid import (
+    expand_grid,
+    load_configs,
+    load_symbols,
+    parse_grid,
+    preset_config,
+    sweep_configs,
+)
 from phi.batch.runner import BatchResult, TaskOutcome, run_batch
 from phi.batch.summary import SweepSummary, sweep_summary
 from phi.batch.task import run_chunk
@@ -26,5 +33,6 @@ __all__ = [
     "preset_config",
     "run_batch",
     "run_chunk",
+    "sweep_configs",
     "sweep_summary",
 ]

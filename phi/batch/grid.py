@@ -24,7 +24,7 @@ from typing import Any, Final
 from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
 from phi.errors import ConfigError, PhiError
 
-__all__ = ["expand_grid", "load_configs", "load_symbols", "parse_grid", "preset_config"]
+__all__ = ["expand_grid", "load_configs", "load_symbols", "parse_grid", "preset_config", "sweep_configs"]
 
 #: Largest grid a spec may expand to (a typo such as 1..100000:1 is caught before any work).
 MAX_GRID: Final = 100_000
@@ -143,14 +143,10 @@ def expand_grid(config: RunConfig, grid: Mapping[str, Sequence[Any]]) -> list[Ru
 
 
 def _read(path: Path, what: str) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{what} {path} is larger than {MAX_FILE_BYTES // 2**20} MB")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{what} {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    """A small regular UTF-8 file (a device such as /dev/zero or a FIFO is refused unread)."""
+    from phi._io import read_user_text
+
+    return read_user_text(path, what, MAX_FILE_BYTES)
 
 
 def _json_error(exc: BaseException) -> str:
@@ -238,6 +234,32 @@ def load_symbols(source: str | Path) -> list[str]:
     if not symbols:
         raise ConfigError(f"symbols file {source} lists no symbols")
     return symbols
+
+
+def sweep_configs(
+    symbols: Sequence[str],
+    preset: str,
+    grid: Mapping[str, Sequence[Any]],
+    vendor: str = "demo",
+    timeframe: str = "1D",
+    start: str | None = None,
+    end: str | None = None,
+) -> list[RunConfig | ConfigError]:
+    """Every symbol x grid combination of ``preset``. A symbol whose dataset cannot be
+    specified (e.g. ``../etc``) stays as its :class:`ConfigError`, so the batch reports it and
+    runs the other symbols; a bad preset or grid name is raised (it fails every symbol alike)."""
+    from phi.backtest.run_config import DEFAULT_END, DEFAULT_START
+
+    out: list[RunConfig | ConfigError] = []
+    lo, hi = DEFAULT_START if start is None else start, DEFAULT_END if end is None else end
+    for sym in symbols:
+        try:
+            dataset = DatasetSpec(sym, vendor, timeframe, lo, hi)
+        except ConfigError as exc:
+            out.append(ConfigError(f"{sym}: {exc}"))
+            continue
+        out.extend(expand_grid(preset_config(preset, dataset), grid))
+    return out
 
 
 def preset_config(name: str, dataset: DatasetSpec) -> RunConfig:

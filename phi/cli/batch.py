@@ -156,13 +156,11 @@ def batch_sweep(
 ) -> None:
     """Sweep a symbol universe over a parameter grid: one run per symbol x combination, the
     best combination per symbol and the metric's distribution across the universe."""
-    from phi.batch import expand_grid, load_symbols, parse_grid, sweep_summary
+    from phi.batch import load_symbols, parse_grid, sweep_configs, sweep_summary
 
     spec = parse_grid(grid) if grid is not None else {}
     names = load_symbols(symbols)
-    configs: list[Any] = []
-    for sym in names:
-        configs.extend(expand_grid(_base(sym, preset, vendor, start, end, timeframe), spec))
+    configs: list[Any] = sweep_configs(names, preset, spec, vendor, timeframe, start, end)  # a bad symbol: its error
     result = _run(configs, scheduler, workers, force)
     summary = sweep_summary(result, metric)
     _counts_only(result)

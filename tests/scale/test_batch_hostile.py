@@ -39,7 +39,7 @@ def test_bad_files_and_lines_in_a_folder_are_failed_configs_and_the_good_ones_ru
     errors = [str(i) for i in items if isinstance(i, ConfigError)]
     assert errors == [
         "b_broken.json is not JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
-        f"config file {folder / 'c_latin1.json'} is not UTF-8 text",
+        f"config file {str(folder / 'c_latin1.json')!r} is not UTF-8 text: byte 0xe9 at offset 5; save it as UTF-8",
         "d_deep.json is not JSON (nested too deeply)",
         "e_lines.jsonl line 2 is not JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
     ]
@@ -51,7 +51,7 @@ def test_bad_files_and_lines_in_a_folder_are_failed_configs_and_the_good_ones_ru
 def test_one_unreadable_file_given_alone_is_still_an_error(tmp_path: Path) -> None:
     bad = tmp_path / "one.json"
     bad.write_bytes(b"\xff\xfe")
-    with pytest.raises(ConfigError, match="is not UTF-8 text$"):
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(it looks like UTF-16\): byte 0xff at offset 0; save it as UTF-8$"):
         load_configs(bad)
 
 
@@ -127,3 +127,26 @@ def test_a_grid_range_over_a_non_finite_number_is_one_config_error(spec: str, ba
     with pytest.raises(ConfigError) as err:
         parse_grid(spec)
     assert str(err.value) == f"--grid: period: {bad!r} is not a finite number"
+
+
+def test_a_device_as_a_symbols_or_config_file_is_refused_unread() -> None:
+    from phi.batch import load_symbols
+
+    with pytest.raises(ConfigError, match=r"^symbols file '/dev/zero' is a character device, not a regular file$"):
+        load_symbols("/dev/zero")
+    with pytest.raises(ConfigError, match=r"^/dev/zero is neither a config file nor a folder of config files$"):
+        load_configs("/dev/zero")
+
+
+def test_a_sweep_runs_the_good_symbols_and_reports_the_bad_one() -> None:
+    from phi.batch import parse_grid, sweep_configs
+
+    items = sweep_configs(["DEMO", "../etc", "DEMO2"], "rsi", parse_grid("period=7,14"), start="2023-01-01", end="2023-12-31")
+    assert [str(i) for i in items if isinstance(i, ConfigError)] == [
+        "../etc: dataset.symbol: symbol '../etc' contains '/'; only letters, digits and . - ^ = _ are allowed"
+    ]
+    res = run_batch(items, scheduler="inline")
+    assert sorted((o.symbol, o.params["period"]) for o in res.ok) == [("DEMO", 7), ("DEMO", 14), ("DEMO2", 7), ("DEMO2", 14)]
+    assert len(res.failed) == 1 and len(_saved_runs()) == 4
+    with pytest.raises(ConfigError, match=r"^--preset: "):
+        sweep_configs(["DEMO"], "no_such_preset", {})
