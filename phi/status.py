@@ -401,6 +401,10 @@ def system_status(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from phi.errors import ConfigError
+
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0.0 < timeout <= 60.0:
+        raise ConfigError(f"status timeout must be a number of seconds in (0, 60], got {timeout!r}")
     # the network checks run side by side, so the whole status waits about one timeout
     with ThreadPoolExecutor(max_workers=4) as pool:
         vendors = pool.submit(check_vendors, vendor_urls, timeout, network)

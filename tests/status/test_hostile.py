@@ -48,3 +48,12 @@ def test_a_file_where_the_models_folder_belongs_is_a_failed_component(_isolated_
     assert (check.status, check.detail) == (
         FAILED, f"{_isolated_phi_home / 'models'} is not a folder: no model can be saved (move it away)"
     )
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), -1.0, 0, 1e9, "2"])
+def test_a_bad_timeout_is_one_config_error(timeout) -> None:
+    from phi.errors import ConfigError
+    from phi.status import system_status
+
+    with pytest.raises(ConfigError, match=r"^status timeout must be a number of seconds in \(0, 60\], got "):
+        system_status(network=False, timeout=timeout)
