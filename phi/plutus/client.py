@@ -87,6 +87,8 @@ def resolve_base_url(base_url: str | None, protocol: str) -> str:
     the local default; ``host:port`` gets ``http://``; a bind-all host becomes 127.0.0.1."""
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown LLM protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    if base_url is not None and not isinstance(base_url, str):
+        raise ConfigError(f"LLM server URL must be a string like http://127.0.0.1:11434, got {type(base_url).__name__}")
     url = (base_url or os.environ.get(URL_ENV[protocol]) or DEFAULT_URLS[protocol]).strip()
     if "://" not in url:
         url = "http://" + url
@@ -139,9 +141,13 @@ class LLMClient:
     def __post_init__(self) -> None:
         self.base_url = resolve_base_url(self.base_url, self.protocol)
         self.model = self.model or DEFAULT_MODEL
-        if not (isinstance(self.timeout, int | float) and 0 < self.timeout <= 600):
+        if not isinstance(self.model, str) or not self.model.strip() or any(c.isspace() for c in self.model):
+            raise ConfigError(f"LLM model must be a model name like {DEFAULT_MODEL}, got {self.model!r}")
+        if not isinstance(self.options, dict):
+            raise ConfigError(f"LLM options must be a dict of sampling settings, got {type(self.options).__name__}")
+        if isinstance(self.timeout, bool) or not (isinstance(self.timeout, int | float) and 0 < self.timeout <= 600):
             raise ConfigError(f"LLM timeout must be a number of seconds in (0, 600], got {self.timeout!r}")
-        if not (isinstance(self.retries, int) and 0 <= self.retries <= 5):
+        if isinstance(self.retries, bool) or not (isinstance(self.retries, int) and 0 <= self.retries <= 5):
             raise ConfigError(f"LLM retries must be an integer 0..5, got {self.retries!r}")
 
     @property

@@ -184,3 +184,20 @@ def test_a_damaged_cache_file_is_a_miss(tmp_path) -> None:
     cache.path(key).parent.mkdir(parents=True)
     cache.path(key).write_text("[" * 100_000)
     assert cache.get(key) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout": True}, "LLM timeout must be a number of seconds in (0, 600], got True"),
+        ({"retries": True}, "LLM retries must be an integer 0..5, got True"),
+        ({"model": 5}, "LLM model must be a model name like 0xroyce/plutus, got 5"),
+        ({"model": "two words"}, "LLM model must be a model name like 0xroyce/plutus, got 'two words'"),
+        ({"options": "x"}, "LLM options must be a dict of sampling settings, got str"),
+        ({"base_url": 5}, "LLM server URL must be a string like http://127.0.0.1:11434, got int"),
+    ],
+)
+def test_client_settings_of_the_wrong_type(kwargs, message) -> None:
+    with pytest.raises(ConfigError) as err:
+        LLMClient(**kwargs)
+    assert str(err.value) == message
