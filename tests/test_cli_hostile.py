@@ -273,3 +273,16 @@ def test_strategies_compare_with_an_empty_list_is_refused(value, capsys, cwd, _i
 def test_an_empty_model_name_is_refused_before_training(group, capsys, cwd, _isolated_phi_home) -> None:
     # `--name ""` used to mean the default name (SYMBOL_model): a model stored under a name not asked for
     _refused(capsys, [group, "train", *SHORT, "--name", ""], "model name ''", home=_isolated_phi_home)
+
+
+# ---------------------------------------------------------------- portfolio
+
+
+def test_a_long_symbol_list_makes_a_valid_portfolio_config() -> None:
+    from phi.cli.portfolio import build_config
+
+    syms = ",".join(f"SYM{i}" for i in range(600))  # "+".join of them was 4,000+ characters
+    cfg = build_config(syms, "equal", start="2021-01-01", end="2021-12-31")
+    assert len(cfg.symbols) == 600
+    assert cfg.description.startswith("portfolio SYM0+SYM1+") and "and 588 more" in cfg.description
+    assert len(cfg.description) <= 500

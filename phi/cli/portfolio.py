@@ -74,7 +74,7 @@ def build_config(
             end=end,
             weights=WeightRule(rule, params),
             portfolio=pcfg,
-            description=f"portfolio {'+'.join(s.upper() for s in syms)}: {rule}, rebalance {rebalance}",
+            description=_description(syms, rule, rebalance),
         )
     except ConfigError as exc:  # name the option, not the config field
         raise ConfigError(_option_message(str(exc))) from None
@@ -191,3 +191,11 @@ def portfolio_run(
     result = run_and_print(cfg, save, ledger=ledger)
     if result.save_error:  # after the result: one line on stderr, exit code 2
         raise RunError(result.save_error)
+
+
+def _description(syms: list[str], rule: str, rebalance: str) -> str:
+    """The run's description: its symbols (the first 12 and a count beyond), rule and schedule;
+    never longer than a description may be (a long --symbols list is not the user's text)."""
+    names = [s.upper() for s in syms]
+    shown = "+".join(names) if len(names) <= 12 else "+".join(names[:12]) + f" and {len(names) - 12} more"
+    return f"portfolio {shown}: {rule}, rebalance {rebalance}"[:500]
