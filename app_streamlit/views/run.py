@@ -180,6 +180,8 @@ def _render() -> None:
     if go and not running:
         _start()
         job = st.session_state.get(forms.RUN_JOB)
+        if job is not None:  # redraw at once: Run disabled and Cancel shown while the run goes on
+            st.rerun()
     st.caption(_summary_line(st.session_state.get(forms.DATASET_SPEC)))
     if job is not None and not job.finished:
         slot = st.empty()
@@ -189,6 +191,8 @@ def _render() -> None:
             slot.empty()
     if job is not None and job.finished:
         _collect(job)
+        if running:  # Run was drawn disabled for this run: redraw it enabled, with the outcome
+            st.rerun()
     message = st.session_state.get(forms.RUN_MESSAGE)
     if message:
         kind, text, warns, made = (*message, None)[:4]

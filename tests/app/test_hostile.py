@@ -254,3 +254,20 @@ def test_the_notes_fields_stop_at_the_lengths_a_run_accepts():
     at.text_input(key="run:tags").set_value("y" * 100).run()  # one tag too long: said in one line
     run_backtest(at)
     assert errors(at) == ["Cannot run: tags[0] is 100 characters long; at most 64 are allowed"]
+
+
+def test_run_is_disabled_while_its_run_goes_on_and_a_second_click_starts_nothing(monkeypatch):
+    import app_streamlit.views.run as run_view
+
+    at = start()
+    at.selectbox(key="bl:mode").set_value("phiai").run()
+    at.number_input(key="bl:step").set_value(1).run()  # a slow run (a refit every bar)
+    monkeypatch.setattr(run_view, "MAX_WAIT_S", 0.0)  # each script run returns at once
+    run_backtest(at)
+    job = at.session_state["run:job"]
+    assert not job.finished
+    assert at.button(key="run:go").disabled and any(b.key == "run:cancel" for b in at.button)
+    monkeypatch.setattr(run_view, "MAX_WAIT_S", 120.0)
+    at.run()
+    assert job.finished and at.session_state.get("run:job") is None
+    assert len(list_runs()) == 1 and not at.button(key="run:go").disabled
