@@ -43,9 +43,16 @@ def data_fingerprint(ohlcv: pd.DataFrame) -> str:
 def check_fingerprint(data: dict[str, Any], ohlcv: pd.DataFrame, who: str) -> None:
     """Raise :class:`DataMismatchError` unless the bars of ``ohlcv`` in ``data``'s range
     (``first``..``last``) hash to ``data["fingerprint"]``."""
-    first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
     if not isinstance(ohlcv.index, pd.DatetimeIndex):
         raise DataError("expected bars with a DatetimeIndex")
+    try:
+        first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"{who} records no valid training range (first/last); retrain it") from None
+    if ohlcv.index.tz is None and first.tz is not None:  # naive bars: read their stamps as UTC
+        first, last = first.tz_convert("UTC").tz_localize(None), last.tz_convert("UTC").tz_localize(None)
+    elif ohlcv.index.tz is not None and first.tz is None:
+        first, last = first.tz_localize("UTC"), last.tz_localize("UTC")
     part = ohlcv.loc[(ohlcv.index >= first) & (ohlcv.index <= last)]
     got = data_fingerprint(part)
     if got != data["fingerprint"]:

@@ -127,3 +127,18 @@ def test_a_feature_without_any_finite_value_is_named(bars, monkeypatch):
         f"feature(s) {name!r} have no finite value on any of the {len(bars)} bars (constant or missing "
         "volume?); use other bars or another feature set"
     )
+
+
+def test_the_fingerprint_check_takes_naive_stamps_as_utc(saved, bars):
+    from phi.ml.model import DataMismatchError
+
+    model = phi.ml.load_model("good")
+    model.check_data(bars)
+    model.check_data(bars.tz_localize(None))  # the same bars, stamps without a time zone: no TypeError
+    changed = bars.tz_localize(None).copy()
+    changed.iloc[10, 3] *= 1.01
+    with pytest.raises(DataMismatchError, match=r"the data changed"):
+        model.check_data(changed)
+    model.data["first"] = "not a date"
+    with pytest.raises(ModelError, match=r"^model 'good' records no valid training range \(first/last\); retrain it$"):
+        model.check_data(bars)
