@@ -483,6 +483,8 @@ def render() -> None:
     if go_clicked and not running:
         _start(ds, spec)
         job = st.session_state.get(JOB)
+    elif go_clicked:  # one search at a time: say so rather than ignore the click
+        st.info("A PhiAI search is already running: wait for it, or press Cancel PhiAI and start again.")
     if job is not None and not job.finished:
         slot = st.empty()
         slot.button("Cancel PhiAI", key=CANCEL, on_click=_cancel)
