@@ -7,6 +7,10 @@ identity), never against the code's own earlier output.
 
 from __future__ import annotations
 
+import io
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -289,3 +293,66 @@ def test_bars_within_rounding_of_their_range_are_accepted() -> None:
     bars.iloc[30, bars.columns.get_loc("close")] = bars["high"].iloc[30] * (1 + 1e-12)
     res = run_backtest(bars, np.sign(np.sin(np.arange(60) / 5.0)))
     assert np.isfinite(res.metrics["final_equity"])
+
+
+# ---------------------------------------------------------------------------- beside a run
+
+
+def test_parse_sort_of_a_non_string() -> None:
+    from phi.backtest.run_filter import parse_sort
+
+    with pytest.raises(ConfigError) as info:
+        parse_sort(5)  # type: ignore[arg-type]
+    _one_line(info.value, "--sort", "int")
+
+
+def test_benchmark_metrics_refuse_infinite_prices_and_bad_capital() -> None:
+    from phi.backtest.benchmark import benchmark_metrics
+
+    bars = _bars(60)
+    equity = pd.Series(np.linspace(1e5, 1.1e5, 60), index=bars.index)
+    close = bars["close"].copy()
+    close.iloc[10] = np.inf
+    with pytest.raises(EngineError) as info:
+        benchmark_metrics(equity, close)
+    _one_line(info.value, "benchmark_close", "infinite")
+    for capital in (-1.0, 0.0, np.nan, True, "1e5"):
+        with pytest.raises(EngineError) as info:
+            benchmark_metrics(equity, bars["close"], initial_capital=capital)  # type: ignore[arg-type]
+        _one_line(info.value, "initial_capital")
+    m = benchmark_metrics(equity, bars["close"], initial_capital=5e4)  # the figures, by hand
+    c = bars["close"].to_numpy()
+    assert m["benchmark_equity"].iloc[-1] == pytest.approx(5e4 * c[-1] / c[0])
+    assert m["excess_return"] == pytest.approx(0.1 - (c[-1] / c[0] - 1.0))
+
+
+CHAIN = "date,expiry,strike,kind,bid,ask\n2024-01-02,2024-02-16,100,call,1.0,1.1\n"
+
+
+def test_load_chain_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    from phi.options.chains import load_chain
+
+    fifo = tmp_path / "chain.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError) as info:
+        load_chain(fifo)
+    _one_line(info.value, "named pipe", "not a regular file")
+    with pytest.raises(DataError) as info:
+        load_chain("chain\x00.csv")
+    _one_line(info.value, "cannot read it")
+
+
+@pytest.mark.parametrize("cell", ["ask", "strike", "open_interest"])
+def test_load_chain_refuses_infinite_numbers(tmp_path: Path, cell: str) -> None:
+    from phi.options.chains import load_chain
+
+    frame = pd.read_csv(io.StringIO(CHAIN)).assign(open_interest=10)
+    frame[cell] = np.inf
+    path = tmp_path / "chain.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError) as info:
+        load_chain(path)
+    _one_line(info.value, "row 2", "finite")
+    frame[cell] = {"ask": 1.1, "strike": 100.0, "open_interest": 10}[cell]
+    frame.to_csv(path, index=False)
+    assert len(load_chain(path).quotes) == 1

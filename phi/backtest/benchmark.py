@@ -89,8 +89,16 @@ def benchmark_metrics(
         raise EngineError(f"periods_per_year must be a number > 0, got {periods_per_year!r}")
     eq = _series(equity, "equity")
     bench = _series(benchmark_close, "benchmark_close")
-    if (bench <= 0).any():
-        raise EngineError("benchmark_close has a zero or negative price; repair the data first")
+    if not (bench > 0).all() or np.isinf(bench.to_numpy()).any():
+        raise EngineError("benchmark_close has a zero, negative or infinite price; repair the data first")
+    if np.isinf(eq.to_numpy()).any():
+        raise EngineError("equity has an infinite value")
+    if initial_capital is not None and (
+        isinstance(initial_capital, bool)
+        or not isinstance(initial_capital, (int, float, np.integer, np.floating))
+        or not 0.0 < float(initial_capital) < np.inf
+    ):
+        raise EngineError(f"initial_capital must be a finite number > 0, got {initial_capital!r}")
     common = eq.index.intersection(bench.index, sort=False).sort_values()
     if len(common) == 0:
         raise EngineError(

@@ -241,6 +241,8 @@ def parse_sort(text: str) -> tuple[str, bool]:
     """``FIELD``, ``FIELD:desc`` (highest or newest first, the default) or ``FIELD:asc`` ->
     ``(field, descending)``; :class:`ConfigError` for an unknown field or direction.
     """
+    if text is not None and not isinstance(text, str):
+        raise ConfigError(f"--sort must be a field name (text), got {type(text).__name__}")
     name, _, direction = (text or "").strip().partition(":")
     field = _field(_Tok("word", name.strip(), 1), "--sort") if name.strip() else ""
     if not field:

@@ -13,6 +13,8 @@ quote: it is reported where it is needed, never filled in.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -72,6 +74,16 @@ def _fail(path: str, msg: str) -> DataError:
     return DataError(f"option chain {path}: {msg}")
 
 
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
 def load_chain(path: str | Path) -> OptionChain:
     """Read and check an end-of-day option-chain CSV (one-line :class:`DataError` if unusable).
 
@@ -81,9 +93,13 @@ def load_chain(path: str | Path) -> OptionChain:
     """
     p = str(path)
     try:
+        st = os.stat(p)  # never blocks: a FIFO or a device is refused before it is opened
+        if not stat.S_ISREG(st.st_mode):
+            raise _fail(p, f"is {_file_kind(st.st_mode)}, not a regular file")
         raw = Path(p).read_bytes()
-    except OSError as exc:
-        raise _fail(p, f"cannot read it ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _fail(p, f"cannot read it ({reason})") from None
     import io
 
     try:
@@ -109,7 +125,8 @@ def load_chain(path: str | Path) -> OptionChain:
         i = int(np.flatnonzero(kinds.isna().to_numpy())[0])
         raise _fail(p, f"row {i + 2}: kind {df['kind'].iloc[i]!r} is not call or put")
     df["kind"] = kinds
-    for col in ("strike", "bid", "ask", *[c for c in OPTIONAL_COLUMNS if c in df.columns]):
+    numeric = ["strike", "bid", "ask", *[c for c in OPTIONAL_COLUMNS if c in df.columns]]
+    for col in numeric:
         num = pd.to_numeric(df[col], errors="coerce")
         bad = num.isna() & df[col].notna()
         if bad.any():
@@ -119,6 +136,7 @@ def load_chain(path: str | Path) -> OptionChain:
     checks = (
         (~(df["strike"] > 0), "strike must be > 0"),
         (df["expiry"] < df["date"], "expiry is before the quote's date"),
+        (np.isinf(df[numeric]).any(axis=1), "numbers must be finite (an empty cell is a missing value)"),
         (df["bid"] < 0, "bid must be >= 0"),
         (df["ask"] < 0, "ask must be >= 0"),
         (df["bid"] > df["ask"], "bid is above ask"),
