@@ -116,6 +116,11 @@ def _as_config(item: object, i: int) -> RunConfig | str:
     return f"config {i} is a {type(item).__name__}, not a RunConfig"
 
 
+def max_local_workers() -> int:
+    """The most worker processes a local cluster may start: 2 per core, at least 8."""
+    return max(8, 2 * (os.cpu_count() or 1))
+
+
 #: seconds a batch waits for the first worker of a scheduler that has none
 WORKER_WAIT = 15.0
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
@@ -183,6 +188,11 @@ def run_batch(
     """
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
         raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    if n_workers is not None and scheduler is None and n_workers > max_local_workers():
+        raise ConfigError(
+            f"n_workers {n_workers} is more than {max_local_workers()} local worker processes "
+            f"({os.cpu_count() or 1} core(s); each worker loads phi): use fewer, or a cluster's scheduler"
+        )
     if isinstance(scheduler, str) and scheduler != "inline":
         check_scheduler_address(scheduler)
     t0 = time.perf_counter()

@@ -150,3 +150,17 @@ def test_a_sweep_runs_the_good_symbols_and_reports_the_bad_one() -> None:
     assert len(res.failed) == 1 and len(_saved_runs()) == 4
     with pytest.raises(ConfigError, match=r"^--preset: "):
         sweep_configs(["DEMO"], "no_such_preset", {})
+
+
+def test_a_local_cluster_of_thousands_of_workers_is_refused() -> None:
+    import os
+
+    from phi.batch.runner import max_local_workers
+
+    with pytest.raises(ConfigError) as err:
+        run_batch([config(7)], n_workers=10_000)
+    assert str(err.value) == (
+        f"n_workers 10000 is more than {max_local_workers()} local worker processes ({os.cpu_count() or 1} "
+        "core(s); each worker loads phi): use fewer, or a cluster's scheduler"
+    )
+    assert _saved_runs() == []
