@@ -145,11 +145,29 @@ def header(data: ResultData, *, stale: list[str] | None = None, failed: bool = F
             f"Not saved to the run history: {data.save_error}. These results are complete — export them below.",
             icon=":material/warning:",
         )
+    elif data.run_id and not _still_saved(data.run_id):
+        st.info(
+            f"Run {data.run_id} has been deleted from the run history (in another tab or with phi runs delete); "
+            "the results stay on this page until the next run — export them to keep them.",
+            icon=":material/delete:",
+        )
     if failed or stale:
         why = ("the last Run failed (see the sidebar); " if failed else "") + (
             "the form now differs: " + "; ".join(stale) if stale else "the settings are unchanged"
         )
         st.warning(f"Previous run shown — {why}. Press Run to update.", icon=":material/history:")
+
+
+def _still_saved(run_id: str) -> bool:
+    """True while the run's folder is in the run history (a cheap check on every redraw)."""
+    from phi.backtest.run_history import run_dir
+    from phi.errors import PhiError
+
+    try:
+        path = run_dir(run_id, must_exist=False)
+    except PhiError:
+        return True  # not a run id of this history: nothing to say
+    return path.is_dir() or path.is_symlink()
 
 
 def render(data: ResultData, *, prefix: str = "res") -> None:

@@ -295,3 +295,17 @@ def test_run_phiai_while_a_search_runs_says_one_is_running(monkeypatch):
     ]
     at.button(key=view.CANCEL).click().run()
     assert job.wait(60) and job.cancelled
+
+
+def test_results_of_a_run_deleted_elsewhere_stay_and_say_it_was_deleted():
+    from phi.backtest.run_history import delete_run
+
+    at = start()
+    run_backtest(at)
+    (rid,) = [r["run_id"] for r in list_runs()]
+    delete_run(rid)  # another tab, or phi runs delete
+    at.run()
+    assert not at.exception and not errors(at)
+    assert f"Run {rid} has been deleted from the run history" in "\n".join(i.value for i in at.info)
+    assert "net P/L" in html_text(at)  # the results are still on screen, with their exports
+    assert {"Trades CSV", "HTML report", "Config JSON"} <= {d.proto.label for d in at.get("download_button")}
