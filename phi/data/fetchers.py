@@ -111,7 +111,7 @@ def _to_date(value: Any, which: str) -> pd.Timestamp:
         value, str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
     ):
         raise ConfigError(
-            f"{which} date {_shown(value)} is a {type(value).__name__}; give a date like 2024-01-31"
+            f"{which} date {_shown(value)} is of type {type(value).__name__}; give a date like 2024-01-31"
         )
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)

@@ -58,11 +58,19 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
             f"{what}: missing column(s) {', '.join(missing)}; "
             f"an OHLCV frame needs {', '.join(OHLCV_COLUMNS)} (found {', '.join(map(str, frame.columns)) or 'none'})"
         )
+    twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()] if c in OHLCV_COLUMNS})
+    if twice:
+        raise DataError(f"{what}: column(s) {', '.join(twice)} appear more than once; keep one of each")
     frame = frame[list(OHLCV_COLUMNS)]
     if len(frame) == 0:
         raise DataError(f"{what}: no rows (the vendor returned an empty answer for this range)")
 
     if not isinstance(frame.index, pd.DatetimeIndex):
+        if pd.api.types.is_numeric_dtype(frame.index.dtype):  # row numbers would read as 1970 nanoseconds
+            raise DataError(
+                f"{what}: the index holds numbers ({frame.index.dtype}), not timestamps; make the date "
+                "column the index, e.g. df.set_index('date') (epoch seconds: pd.to_datetime(df.index, unit='s'))"
+            )
         try:
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index))
         except (TypeError, ValueError):

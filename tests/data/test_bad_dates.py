@@ -137,7 +137,7 @@ def test_odd_numbers_in_the_date_column_are_data_errors(tmp_path, stamps):
     [
         ({"vendor": "csv", "path": "x" * 5000}, "File name too long"),
         ({"vendor": "csv", "path": "a\x00b"}, "CSV file not found"),
-        ({"start": 10**400}, "is a int"),
+        ({"start": 10**400}, "is of type int"),
         ({"start": "9" * 5000}, "could not read start date"),
     ],
 )

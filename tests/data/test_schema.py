@@ -81,3 +81,20 @@ def test_validated_frames_satisfy_the_contract(n, seed, shuffle, dups):
     assert all(out[c].dtype == "float64" for c in out.columns)
     assert len(out) == n
     assert (out["high"] >= out["low"]).all()
+
+
+def test_a_numeric_index_is_refused_not_read_as_1970_nanoseconds():
+    frame = make_ohlcv(5).reset_index(drop=True)  # a frame read without index_col: rows 0..4
+    with pytest.raises(DataError) as err:
+        check_ohlcv(frame)
+    msg = str(err.value)
+    assert "index holds numbers (int64)" in msg and "set_index('date')" in msg and "\n" not in msg
+    with pytest.raises(DataError, match="index holds numbers"):
+        check_ohlcv(frame.set_axis(frame.index.astype("float64")))
+
+
+def test_a_price_column_given_twice_is_named_as_such():
+    frame = make_ohlcv(5)
+    twice = pd.concat([frame, frame[["close"]]], axis=1)
+    with pytest.raises(DataError, match=r"column\(s\) close appear more than once"):
+        check_ohlcv(twice)
