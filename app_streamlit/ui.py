@@ -86,17 +86,20 @@ def show_warnings(messages: Iterable[str]) -> None:
         st.warning(msg, icon=":material/warning:")
 
 
-def attempt(fn: Callable[..., T], *args: Any, prefix: str = "", **kwargs: Any) -> T | Failed:
-    """Call ``fn``; show its warnings, and its error instead of raising (returns :class:`Failed`)."""
+def attempt(fn: Callable[..., T], *args: Any, prefix: str = "", quiet: bool = False, **kwargs: Any) -> T | Failed:
+    """Call ``fn``; show its warnings (unless ``quiet``: a look-up whose warnings another part of
+    the page gives), and its error instead of raising (returns :class:`Failed`)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             out = fn(*args, **kwargs)
         except Exception as exc:
-            show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+            if not quiet:
+                show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
             show_error(exc, prefix)
             return Failed(exc)
-    show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+    if not quiet:
+        show_warnings(str(w.message) for w in caught if issubclass(w.category, UserWarning))
     return out
 
 

@@ -131,12 +131,14 @@ def _request(upload: Any = None) -> dict[str, Any]:
 
 def as_uploaded(text: str, path: str | None, file_name: str | None) -> str:
     """``text`` naming the uploaded file as the user knows it (``'prices.csv'``), not the
-    content-addressed copy phi read (``'/home/u/uploads/3ea0a4f16a5c_prices.csv'``)."""
+    content-addressed copy phi read (``'/home/u/uploads/3ea0a4f16a5c_prices.csv'``), and
+    pointing at the form's Timeframe where phi's message names the API's argument."""
     if not path or not file_name:
         return text
     for form in (str(path), os.path.basename(str(path))):
         text = text.replace(form, file_name)
-    return text
+    # the CSV vendor speaks to API callers ("pass timeframe='1D'"); here it is the form's Timeframe
+    return re.sub(r"pass timeframe='([^']+)'", r"choose Timeframe \1 in the form", text)
 
 
 def _file_range(path: str, timeframe: str) -> tuple[dt.date, dt.date]:
@@ -266,7 +268,9 @@ def form() -> None:
             else:
                 from phi.data.cache import find_covering
 
-                found = ui.attempt(find_covering, vendor, req["symbol"], timeframe, req["start"], req["end"])
+                # quiet: a damaged cache entry is reported by the load that meets it and by the
+                # Cache manager, not on every page through this look-up
+                found = ui.attempt(find_covering, vendor, req["symbol"], timeframe, req["start"], req["end"], quiet=True)
                 if isinstance(found, ui.Failed):
                     problem = "fix the symbol above"
                 else:

@@ -309,3 +309,28 @@ def test_results_of_a_run_deleted_elsewhere_stay_and_say_it_was_deleted():
     assert f"Run {rid} has been deleted from the run history" in "\n".join(i.value for i in at.info)
     assert "net P/L" in html_text(at)  # the results are still on screen, with their exports
     assert {"Trades CSV", "HTML report", "Config JSON"} <= {d.proto.label for d in at.get("download_button")}
+
+
+def test_a_daily_csv_loaded_as_hourly_points_at_the_timeframe_widget():
+    at = start()
+    at.selectbox(key="ds:vendor").set_value("csv").run()
+    at.selectbox(key="ds:timeframe").set_value("1H").run()
+    at.file_uploader(key="ds:upload").upload("d.csv", _csv(), "text/csv").run()
+    at.button(key="ds:fetch").click().run()
+    assert errors(at) == [
+        "CSV file 'd.csv' holds 1D bars, not 1H; choose Timeframe 1D in the form. "
+        "Still loaded: DEMO 1D 2020-01-01 .. 2024-12-31 (demo)."
+    ]
+
+
+def test_a_damaged_cache_entry_is_one_warning_on_the_cache_manager():
+    from phi.data.cache import dataset_paths
+
+    at = start()
+    meta = dataset_paths("demo", "DEMO", "1D", "2020-01-01", "2024-12-31")[1]
+    meta.write_text("{bad")
+    at.session_state["nav"] = "Cache manager"
+    at.run()
+    assert not at.exception and not errors(at)
+    said = [w.value for w in at.warning]
+    assert len(said) == 1 and said[0].startswith("ignoring unreadable cache metadata") and str(meta) in said[0]
