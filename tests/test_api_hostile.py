@@ -356,3 +356,47 @@ def test_load_chain_refuses_infinite_numbers(tmp_path: Path, cell: str) -> None:
     frame[cell] = {"ask": 1.1, "strike": 100.0, "open_interest": 10}[cell]
     frame.to_csv(path, index=False)
     assert len(load_chain(path).quotes) == 1
+
+
+GEX_CHAIN = Path(__file__).parent / "options" / "data" / "xyz_chain_eod.csv"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"date": "nope"}, "not a date"),
+        ({"date": 5}, "date must be a date"),
+        ({"spot": "x"}, "spot must be a positive number"),
+        ({"r": float("nan")}, "r must be"),
+        ({"q": 100.0}, "q must be"),
+        ({"min_open_interest": -1.0}, "min_open_interest"),
+        ({"max_dte": 1.5}, "max_dte"),
+        ({"max_dte": True}, "max_dte"),
+        ({"multiplier": 0.0}, "multiplier"),
+    ],
+)
+def test_gamma_exposure_settings(kwargs: dict[str, object], named: str) -> None:
+    from phi.options.gex import gamma_exposure
+
+    with pytest.raises(PhiError) as info:
+        gamma_exposure(str(GEX_CHAIN), **kwargs)  # type: ignore[arg-type]
+    _one_line(info.value, named)
+
+
+def test_gex_inputs_of_the_wrong_kind() -> None:
+    from phi.options.gex import gamma_exposure, gex_asof, gex_features, gex_profile
+
+    with pytest.raises(ConfigError) as info:
+        gamma_exposure(5)  # type: ignore[arg-type]
+    _one_line(info.value, "OptionChain")
+    with pytest.raises(ConfigError) as info:
+        gex_features(str(GEX_CHAIN), spots="x")  # type: ignore[arg-type]
+    _one_line(info.value, "spots")
+    feats = gex_features(GEX_CHAIN)  # a Path works like a str
+    assert len(feats) > 0 and np.isfinite(feats["spot"]).all()
+    with pytest.raises(ConfigError) as info:
+        gex_asof(pd.RangeIndex(5), feats)  # type: ignore[arg-type]
+    _one_line(info.value, "DatetimeIndex")
+    with pytest.raises(ConfigError) as info:
+        gex_profile(gamma_exposure(str(GEX_CHAIN)), "x")  # type: ignore[arg-type]
+    _one_line(info.value, "spots")

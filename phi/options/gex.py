@@ -31,13 +31,15 @@ with it (amplifying).
 
 from __future__ import annotations
 
+import datetime
+import os
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from phi.errors import DataError
+from phi.errors import ConfigError, DataError
 from phi.options.black_scholes import bs_greeks, implied_vol_detail
 from phi.options.chains import OptionChain, load_chain
 
@@ -167,9 +169,55 @@ def _sign_change(x: np.ndarray, y: np.ndarray, centre: float) -> float:
     return float(r[int(np.argmin(np.abs(r - centre)))])
 
 
+
+def _number(name: str, value: object, low: float, high: float, rule: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{name} must be a number {rule}, got {value!r}")
+    x = float(value)
+    if not low <= x <= high:
+        raise ConfigError(f"{name} must be {rule}, got {value!r}")
+    return x
+
+
+def _settings(r: object, q: object, min_open_interest: object, max_dte: object, multiplier: object = 100.0) -> None:
+    """One-line ConfigErrors for the GEX settings (before any quote is read)."""
+    _number("r", r, -0.5, 1.0, "in [-0.5, 1]")
+    _number("q", q, -0.5, 1.0, "in [-0.5, 1]")
+    _number("min_open_interest", min_open_interest, 0.0, 1e15, "in [0, 1e15]")
+    _number("multiplier", multiplier, 1e-9, 1e9, "> 0")
+    if max_dte is not None and (
+        isinstance(max_dte, (bool, np.bool_)) or not isinstance(max_dte, (int, np.integer)) or not 1 <= max_dte <= 36500
+    ):
+        raise ConfigError(f"max_dte must be a whole number of days >= 1 or None, got {max_dte!r}")
+
+
+def _chain(chain: object) -> OptionChain:
+    if isinstance(chain, OptionChain):
+        return chain
+    if isinstance(chain, (str, os.PathLike)):
+        return load_chain(os.fspath(chain))
+    raise ConfigError(f"chain must be an OptionChain or the path of a chain CSV, got {type(chain).__name__}")
+
+
+def _day(date: object) -> pd.Timestamp:
+    if isinstance(date, (bool, np.bool_)) or not isinstance(date, (str, pd.Timestamp, datetime.date, np.datetime64)):
+        raise ConfigError(f"date must be a date (YYYY-MM-DD or a Timestamp), got {date!r}")
+    try:
+        ts = pd.Timestamp(date)
+    except (ValueError, TypeError, OverflowError):
+        raise ConfigError(f"date {date!r} is not a date (use YYYY-MM-DD)") from None
+    if ts is pd.NaT:
+        raise ConfigError(f"date {date!r} is not a date (use YYYY-MM-DD)")
+    return ts
+
+
 def gex_profile(surface: GexSurface, spots: np.ndarray, r: float = 0.0, q: float = 0.0) -> np.ndarray:
     """Total GEX at each hypothetical spot in ``spots``: every contract's gamma recomputed by
     Black-Scholes at that spot with its own vol held (contracts without a vol are left out)."""
+    try:
+        spots = np.asarray(spots, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ConfigError(f"spots must be an array of prices, got {spots!r}") from None
     c = surface.contracts
     ok = np.isfinite(c["iv"].to_numpy(dtype=np.float64))
     if not ok.any():
@@ -217,11 +265,12 @@ def gamma_exposure(
     -------
     GexSurface
     """
-    ch = load_chain(chain) if isinstance(chain, str) else chain
+    _settings(r, q, min_open_interest, max_dte, multiplier)
+    ch = _chain(chain)
     qt = ch.quotes
     if "open_interest" not in qt.columns:
         raise DataError(f"option chain {ch.path}: no column 'open_interest' (GEX needs open interest)")
-    day_ts = qt["date"].max() if date is None else pd.Timestamp(date)
+    day_ts = qt["date"].max() if date is None else _day(date)
     if day_ts.tzinfo is None:
         day_ts = day_ts.tz_localize("UTC")
     day_ts = day_ts.normalize()
@@ -233,6 +282,8 @@ def gamma_exposure(
             f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}, {len(dates)} dates)"
         )
     if spot is not None:
+        if isinstance(spot, (bool, np.bool_)) or not isinstance(spot, (int, float, np.integer, np.floating)):
+            raise DataError(f"spot must be a positive number, got {spot!r}")
         s, src = float(spot), "given"
         if not np.isfinite(s) or s <= 0:
             raise DataError(f"spot must be a positive number, got {spot!r}")
@@ -356,7 +407,10 @@ def gex_features(
     (one row per quote date; ``spots`` indexed by date gives the underlying's price, e.g. the
     bars' closes; else the chain's ``underlying`` column or put-call parity).
     Each row uses that date's quotes only."""
-    ch = load_chain(chain) if isinstance(chain, str) else chain
+    _settings(r, q, min_open_interest, max_dte)
+    if spots is not None and not isinstance(spots, pd.Series):
+        raise ConfigError(f"spots must be a pandas Series of prices indexed by date, got {type(spots).__name__}")
+    ch = _chain(chain)
     rows = []
     for day in pd.DatetimeIndex(ch.quotes["date"].unique()).sort_values():
         s = None
@@ -400,7 +454,9 @@ def gex_asof(
     """
     if isinstance(max_age_days, bool) or not isinstance(max_age_days, (int, np.integer)) or max_age_days < 0:
         raise DataError(f"max_age_days must be a non-negative integer, got {max_age_days!r}")
-    days, intraday = _bar_days(pd.DatetimeIndex(index))
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ConfigError(f"index must be the bars' DatetimeIndex, got {type(index).__name__}")
+    days, intraday = _bar_days(index)
     src = features.sort_index()
     chain_days = pd.DatetimeIndex(src.index).to_numpy()
     # position of the latest chain date <= the bar's day (< on intraday bars)
@@ -446,8 +502,11 @@ def gex_regime_inputs(
         gex_flip_zone, gex_date, gex_age_days``; ``attrs["gex_missing"]`` bars without a chain,
         ``attrs["chain_fingerprint"]`` the chain file's SHA-256.
     """
-    ch = load_chain(chain) if isinstance(chain, str) else chain
-    days, _ = _bar_days(pd.DatetimeIndex(bars.index))
+    if not isinstance(bars, pd.DataFrame) or not isinstance(bars.index, pd.DatetimeIndex):
+        raise ConfigError(f"bars must be an OHLCV DataFrame with a DatetimeIndex, got {type(bars).__name__}")
+    _settings(r, q, min_open_interest, max_dte)
+    ch = _chain(chain)
+    days, _ = _bar_days(bars.index)
     if len(days) == 0:
         raise DataError("no bars to join the option chain's GEX features onto")
     # only chain dates a bar can see: from max_age_days before the first bar to the last bar
