@@ -72,7 +72,11 @@ def _form() -> dict[str, Any] | None:
         metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC)
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
         where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE)
-        workers = low[1].number_input("Local workers", 1, 64, min(2, os.cpu_count() or 1), key=WORKERS)
+        from phi.batch.runner import max_local_workers  # what phi allows on this machine
+
+        workers = low[1].number_input("Local workers", 1, max_local_workers(), min(2, os.cpu_count() or 1), key=WORKERS,
+                                      help=f"Worker processes on this machine (at most {max_local_workers()}: "
+                                      "each one loads phi).")  # fmt: skip
         low[2].text_input("Scheduler address", "", key=SCHEDULER, placeholder="tcp://host:8786",
                         help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
         force = low[3].checkbox("Re-run saved", key=FORCE, help="Run configs that already have a saved run (same config hash) again.")

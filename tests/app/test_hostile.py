@@ -334,3 +334,10 @@ def test_a_damaged_cache_entry_is_one_warning_on_the_cache_manager():
     assert not at.exception and not errors(at)
     said = [w.value for w in at.warning]
     assert len(said) == 1 and said[0].startswith("ignoring unreadable cache metadata") and str(meta) in said[0]
+
+
+def test_the_local_workers_widget_stops_at_what_phi_allows_on_this_machine():
+    from phi.batch.runner import max_local_workers
+
+    at = start(nav="Batch")
+    assert at.number_input(key="batch:workers").max == max_local_workers()
