@@ -194,7 +194,7 @@ def run(
     >>> res.metrics["sharpe"]  # doctest: +SKIP
     """
     from phi.backtest.portfolio_run_config import PortfolioRunConfig
-    from phi.data.store import get_dataset
+    from phi.data.store import Dataset, get_dataset
     from phi.indicators.registry import compute_all_signals, get_indicator
 
     if isinstance(config, PortfolioRunConfig):  # a multi-asset run (phi.portfolio_pipeline)
@@ -209,6 +209,10 @@ def run(
 
     _progress(progress, "data")
     ds = dataset
+    if ds is not None and not isinstance(ds, Dataset):
+        from phi.errors import ConfigError
+
+        raise ConfigError(f"dataset must be a Dataset from phi.data.store.get_dataset, got {type(ds).__name__}")
     if ds is None:
         ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
     got = ds.content_hash

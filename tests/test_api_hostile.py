@@ -400,3 +400,13 @@ def test_gex_inputs_of_the_wrong_kind() -> None:
     with pytest.raises(ConfigError) as info:
         gex_profile(gamma_exposure(str(GEX_CHAIN)), "x")  # type: ignore[arg-type]
     _one_line(info.value, "spots")
+
+
+def test_run_with_a_dataset_that_is_not_one() -> None:
+    import phi
+    from phi.backtest.run_config import DatasetSpec, RunConfig
+
+    cfg = RunConfig(DatasetSpec("DEMO", start="2023-01-01", end="2023-12-31"), ["rsi"])
+    with pytest.raises(ConfigError) as info:
+        phi.run(cfg, save=False, dataset=_bars())  # type: ignore[arg-type]
+    _one_line(info.value, "dataset must be a Dataset", "DataFrame")
