@@ -410,3 +410,22 @@ def test_run_with_a_dataset_that_is_not_one() -> None:
     with pytest.raises(ConfigError) as info:
         phi.run(cfg, save=False, dataset=_bars())  # type: ignore[arg-type]
     _one_line(info.value, "dataset must be a Dataset", "DataFrame")
+
+
+def test_portfolio_symbols_must_align_and_be_distinct() -> None:
+    from phi.backtest.portfolio import run_portfolio
+
+    a, b = _bars(40, 1), _bars(40, 2)
+    w = pd.DataFrame({"A": 0.5}, index=a.index)
+    with pytest.raises(EngineError) as info:
+        run_portfolio({"A": a, "B": b.tz_localize(None)}, w)
+    _one_line(info.value, "bars['A'] has tz-aware stamps", "bars['B'] tz-naive stamps")
+    with pytest.raises(EngineError) as info:
+        run_portfolio({"A": a, "B": b.reset_index(drop=True)}, w)
+    _one_line(info.value, "bars['B'] a RangeIndex")
+    with pytest.raises(EngineError) as info:
+        run_portfolio({1: a, "1": b}, w.set_axis(["1"], axis=1))  # type: ignore[dict-item]
+    _one_line(info.value, "two symbols named '1'")
+    # New York stamps beside UTC ones are the same instants: they align
+    res = run_portfolio({"A": a, "B": b.tz_convert("America/New_York")}, w)
+    assert len(res.equity) == 40

@@ -113,6 +113,9 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
     if not isinstance(bars, Mapping) or not bars:
         raise EngineError("bars must be a non-empty dict of symbol -> OHLCV DataFrame")
     symbols = [str(s) for s in bars]
+    if len(set(symbols)) != len(symbols):
+        dup = next(s for s in symbols if symbols.count(s) > 1)
+        raise EngineError(f"bars has two symbols named {dup!r} (keys are compared as text)")
     frames = list(bars.values())
     prices: list[tuple[np.ndarray, np.ndarray]] = []
     for sym, df in zip(symbols, frames, strict=True):
@@ -150,6 +153,20 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
             _check_bar_order(df.index)
         except EngineError as exc:
             raise EngineError(f"bars[{sym!r}]: {exc}") from None
+    kinds = {
+        sym: ("tz-aware stamps" if df.index.tz is not None else "tz-naive stamps")
+        if isinstance(df.index, pd.DatetimeIndex)
+        else f"a {type(df.index).__name__}"
+        for sym, df in zip(symbols, frames, strict=True)
+    }
+    if len(set(kinds.values())) > 1:
+        (a, ka), (b, kb) = next(
+            ((symbols[0], kinds[symbols[0]]), (sym, k)) for sym, k in kinds.items() if k != kinds[symbols[0]]
+        )
+        raise EngineError(
+            f"the symbols' stamps cannot be aligned: bars[{a!r}] has {ka}, bars[{b!r}] {kb}; "
+            "give every frame the same kind of index (tz-aware UTC stamps)"
+        )
     index = frames[0].index
     try:
         for df in frames[1:]:
