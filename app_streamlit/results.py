@@ -218,5 +218,15 @@ def no_trades_reason(data: ResultData) -> str:
         if not (up or down):
             side = f"above {thr:g}" + (f" or below {-thr:g}" if engine.allow_short else "")
             return f"No trades: the blended signal never went {side} (the entry threshold) after the warm-up."
+    options = data.config.options if getattr(data.config, "mode", "equities") == "options" else None
+    if options is not None:
+        if options.chain is None and int(options.vol_window) >= n:
+            return (f"No trades: the realised-vol window ({int(options.vol_window):,} bars) is not shorter than the "
+                    f"data ({n:,} bars), so no option could be priced; lower it in Step 4.")  # fmt: skip
+        skipped = int(data.assumptions.get("skipped_entries") or 0)
+        if skipped:
+            return (f"No trades: all {skipped:,} options entries were skipped by the sizing "
+                    f"({data.assumptions.get('sizing', 'risk per entry')}); raise the max loss % of cash per entry "
+                    "or set contracts per entry in Step 4.")  # fmt: skip
     return ("No trades: the signal crossed the entry threshold but no order was filled; check the sizing and "
             "costs in Step 4 (a fixed commission above the cash, or a size below one whole unit, buys nothing).")  # fmt: skip

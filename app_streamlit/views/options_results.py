@@ -152,7 +152,9 @@ def _heatmap(data: ResultData, prefix: str) -> None:
     if key not in store and st.button(f"Compute the sensitivity heatmap ({runs} runs)", key=f"{prefix}:opt:heat_go"):
         with st.spinner("Running the grid ..."):
             store.clear()
-            store[key] = _sensitivity(data)
+            grid = ui.attempt(_sensitivity, data)  # its runs' warnings once, its failure in one line
+        if not isinstance(grid, ui.Failed):
+            store[key] = grid
     if key in store:
         st.plotly_chart(heatmap_figure(store[key], data.initial_capital,
                                         "synthetic prices" if data.config.options.chain is None else "the chain's mids -/+ the haircut"), key=f"{prefix}:opt:chart:{HEAT_KEY}",

@@ -341,3 +341,24 @@ def test_the_local_workers_widget_stops_at_what_phi_allows_on_this_machine():
 
     at = start(nav="Batch")
     assert at.number_input(key="batch:workers").max == max_local_workers()
+
+
+def test_an_options_run_without_trades_says_why():
+    from app_streamlit.views import options_form as of
+
+    at = start()
+    at.segmented_control(key=of.MODE).set_value("options").run()
+    at.number_input(key=of.RISK).set_value(0.01).run()  # no spread's max loss fits in 0.01 % of the cash
+    open_tab(run_backtest(at), "Trades")
+    (why,) = [i.value for i in at.info]
+    assert why.startswith("No trades: all ") and "options entries were skipped by the sizing" in why
+    at.number_input(key=of.RISK).set_value(2.0)
+    at.number_input(key=of.VOL_WINDOW).set_value(10_000).run()  # longer than the 1,305 bars
+    open_tab(run_backtest(at), "Trades")
+    assert [i.value for i in at.info] == [
+        "No trades: the realised-vol window (10,000 bars) is not shorter than the data (1,305 bars), so no "
+        "option could be priced; lower it in Step 4."
+    ]
+    open_tab(at, "Options")
+    at.button(key="res:opt:heat_go").click().run()  # the grid's runs warn through the page, once each
+    assert not at.exception and not errors(at)
