@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from phi.cli import main
@@ -76,3 +77,25 @@ def test_a_good_file_still_loads(tmp_path: Path) -> None:
     path = tmp_path / "good.csv"
     path.write_text(OHLC + ROWS)
     assert len(cv.fetch_csv(path, "1D").frame) == 25
+
+
+def _daily(path: Path, stamps: list[str]) -> Path:
+    path.write_text(OHLC + "".join(f"{s},10,11,9,10.5,1000\n" for s in stamps))
+    return path
+
+
+def test_daily_bars_stamped_at_their_close_time_become_session_dates(tmp_path: Path) -> None:
+    days = pd.bdate_range("2021-01-04", periods=30)
+    data = cv.fetch_csv(_daily(tmp_path / "close_time.csv", [f"{d:%Y-%m-%d} 16:00:00" for d in days]), "1D")
+    # they were kept at 16:00 UTC, against the convention every other vendor keeps (00:00 UTC)
+    assert list(data.frame.index) == list(days.tz_localize("UTC"))
+    assert any("stamps its daily bars at 16:00" in n for n in data.notes)
+    local = cv.fetch_csv(_daily(tmp_path / "offset.csv", [f"{d:%Y-%m-%d}T20:00:00-05:00" for d in days]), "1D")
+    assert list(local.frame.index) == list(days.tz_localize("UTC"))  # the local date, not 01:00 UTC the next day
+
+
+@pytest.mark.parametrize(("freq", "apart"), [("W-MON", "7"), ("MS", "31")])
+def test_weekly_or_monthly_bars_are_refused_not_read_as_daily_with_gaps(tmp_path: Path, freq: str, apart: str) -> None:
+    stamps = [f"{d:%Y-%m-%d}" for d in pd.date_range("2015-01-05", periods=60, freq=freq)]
+    msg = _refusal(_daily(tmp_path / "sparse_bars.csv", stamps))
+    assert f"about {apart} days apart" in msg and "daily file" in msg

@@ -378,6 +378,18 @@ def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
     return None
 
 
+def _one_stamp_a_day(wall: pd.DatetimeIndex) -> bool:
+    """True for stamps at one and the same wall-clock time, about a day or more apart: daily
+    bars written with their close (or open) time, not intraday bars."""
+    if len(wall) < 2:
+        return False
+    clock = wall - wall.normalize()
+    if not bool((clock == clock[0]).all()):
+        return False
+    gaps = np.diff(np.sort(pd.DatetimeIndex(wall).as_unit("ns").asi8))
+    return bool(len(gaps) and np.median(gaps) >= pd.Timedelta(hours=20).value)
+
+
 def parse_csv_frame(
     raw: pd.DataFrame, *, tz: str | None = None, source: str = "CSV"
 ) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
@@ -414,6 +426,9 @@ def parse_csv_frame(
         notes.append(f"{source} has no volume column; volume set to 0")
     zone = canonical_tz(tz) if tz else "UTC"
     daily = bool((wall == wall.normalize()).all())
+    if not daily and _one_stamp_a_day(wall):
+        daily = True  # daily bars stamped at a fixed time (16:00, the close): their dates
+        notes.append(f"{source} stamps its daily bars at {wall[0]:%H:%M}; read as session dates (00:00 UTC)")
     if daily:
         # a date (even one written as local midnight with an offset) is a session date
         idx = wall.normalize().tz_localize("UTC")
@@ -450,6 +465,19 @@ def parse_csv_frame(
     return frame, notes, details
 
 
+def _refuse_sparser_than_daily(index: pd.DatetimeIndex, found: str | None, source: str) -> None:
+    """Weekly or monthly bars are not a timeframe of ours: read as 1D they would be "daily bars
+    with gaps", their indicator periods and annualisation silently wrong."""
+    if found is not None or len(index) < 3:
+        return
+    days = float(np.median(np.diff(index.as_unit("ns").asi8))) / pd.Timedelta(days=1).value
+    if days > 4:
+        raise DataError(
+            f"{source} holds bars about {days:.0f} days apart (weekly or monthly?); "
+            "Phi-nance reads 1D, 4H, 1H, 15m, 5m or 1m bars: give a daily file"
+        )
+
+
 def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> VendorData:
     """Bars from the CSV file at ``path`` (the whole file; the caller slices dates).
 
@@ -469,6 +497,7 @@ def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> Ven
     tz_name = str(details.pop("exchange_tz"))
     wall_offset = details.pop("wall_offset")
     found = infer_timeframe(pd.DatetimeIndex(frame.index))
+    _refuse_sparser_than_daily(pd.DatetimeIndex(frame.index), found, source)
     extra: dict[str, Any] = {"path": str(path), **details, "file_timeframe": found}
     if found is not None and found != timeframe:
         if timeframe == "4H" and found == "1H":
