@@ -429,3 +429,15 @@ def test_portfolio_symbols_must_align_and_be_distinct() -> None:
     # New York stamps beside UTC ones are the same instants: they align
     res = run_portfolio({"A": a, "B": b.tz_convert("America/New_York")}, w)
     assert len(res.equity) == 40
+
+
+@pytest.mark.parametrize("value", [70.0, -1.5, np.inf])
+def test_blend_refuses_values_outside_the_signal_range(value: float) -> None:
+    """Raw indicator values (an RSI of 70) were clipped to +1 without a word."""
+    s = pd.DataFrame({"rsi": [0.2, value, 0.1], "macd": [0.0, 0.5, np.nan]})
+    for mode in ("weighted_sum", "voting"):
+        with pytest.raises(ConfigError) as info:
+            blend(s, mode)
+        _one_line(info.value, "[-1, 1]", "'rsi'", "not raw indicator values")
+    ok = blend(s.assign(rsi=[0.2, 1.0, -1.0]), "weighted_sum")  # the bounds and NaN are fine
+    assert ok.iloc[:2].tolist() == pytest.approx([0.1, 0.75]) and np.isnan(ok.iloc[2])

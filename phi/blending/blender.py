@@ -75,6 +75,16 @@ def _check_signals(signals: pd.DataFrame) -> pd.DataFrame:
     except (TypeError, ValueError):
         raise ConfigError("signals must be numeric (one float column per indicator)") from None
     out.columns = names
+    values = out.to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > 1.0  # NaN (no view) passes; +-inf does not
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ConfigError(
+            f"signals must lie in [-1, 1] (NaN allowed): column {names[col]!r} is "
+            f"{float(values[row, col])!r} at {out.index[row]}; blend signals "
+            "(phi.indicators.registry.compute_signal), not raw indicator values"
+        )
     return out
 
 
