@@ -270,6 +270,11 @@ def _trades(data: ResultData, prefix: str) -> None:
     outcome = c[2].selectbox("Outcome", ("all", "winners", "losers"), key=f"{prefix}:trades:outcome")
     c[3].caption(f"{trade_count(data.trades).text} · click a column header to sort · the CSV export has every column")
     rows = tables.filter_trades(view, side, status, outcome)
+    if len(rows) == 0:  # an empty grid with no word would look like a lost trade list
+        st.info(f"No trade matches these filters (side {side}, status {status}, outcome {outcome}); "
+                f"the run has {trade_count(data.trades).text} trade(s).")  # fmt: skip
+        _show(data, "pnl", prefix)
+        return
     if len(rows) > MAX_TABLE_ROWS:
         st.caption(f"Showing the last {MAX_TABLE_ROWS:,} of {len(rows):,} trades (the CSV export has all).")
         rows = rows.tail(MAX_TABLE_ROWS)

@@ -362,3 +362,16 @@ def test_an_options_run_without_trades_says_why():
     open_tab(at, "Options")
     at.button(key="res:opt:heat_go").click().run()  # the grid's runs warn through the page, once each
     assert not at.exception and not errors(at)
+
+
+def test_trade_filters_that_match_nothing_say_so():
+    at = start()
+    open_tab(run_backtest(at), "Trades")
+    at.selectbox(key="res:trades:side").set_value("short").run()  # a long-only run
+    assert not at.exception and not errors(at)
+    from phi.backtest.summary import trade_count
+
+    n = trade_count(at.session_state["run:result"]["result"].trades).text
+    assert [i.value for i in at.info] == [
+        f"No trade matches these filters (side short, status all, outcome all); the run has {n} trade(s)."
+    ]
