@@ -148,10 +148,11 @@ def test_a_malformed_benchmark_is_one_error_naming_the_benchmark_and_nothing_run
 
 def test_a_run_without_trades_says_why_from_what_it_recorded():
     at = start()
-    at.number_input(key="ex:warmup_bars").set_value(5000).run()  # more than the 1,305 bars
+    n = len(at.session_state["data:dataset"].frame)
+    at.number_input(key="ex:warmup_bars").set_value(n + 100).run()  # more than the bars
     open_tab(run_backtest(at), "Trades")
     assert [i.value for i in at.info] == [
-        "No trades: no bar after the warm-up (5,000 bars, the data has 1,305); lower the extra warm-up in "
+        f"No trades: no bar after the warm-up ({n + 100:,} bars, the data has {n:,}); lower the extra warm-up in "
         "Step 4 or use a longer date range."
     ]
     at.number_input(key="ex:warmup_bars").set_value(0)
@@ -242,7 +243,8 @@ def test_a_phiai_preview_with_a_training_window_longer_than_the_data_says_so():
     at.button(key="bl:phiai_preview").click().run()
     assert not at.exception and not errors(at)
     assert [w.value for w in at.warning] == [
-        "The phiai blend has no value on any of the 1,305 bars: the training window (100,000 bars) and the "
+        f"The phiai blend has no value on any of the {len(at.session_state['data:dataset'].frame):,} bars: "
+        "the training window (100,000 bars) and the "
         "indicators' warm-up leave none to weight. Lower Training bars or use a longer date range."
     ]
 
@@ -353,10 +355,11 @@ def test_an_options_run_without_trades_says_why():
     (why,) = [i.value for i in at.info]
     assert why.startswith("No trades: all ") and "options entries were skipped by the sizing" in why
     at.number_input(key=of.RISK).set_value(2.0)
-    at.number_input(key=of.VOL_WINDOW).set_value(10_000).run()  # longer than the 1,305 bars
+    n = len(at.session_state["data:dataset"].frame)
+    at.number_input(key=of.VOL_WINDOW).set_value(10_000).run()  # longer than the bars
     open_tab(run_backtest(at), "Trades")
     assert [i.value for i in at.info] == [
-        "No trades: the realised-vol window (10,000 bars) is not shorter than the data (1,305 bars), so no "
+        f"No trades: the realised-vol window (10,000 bars) is not shorter than the data ({n:,} bars), so no "
         "option could be priced; lower it in Step 4."
     ]
     open_tab(at, "Options")
