@@ -156,7 +156,18 @@ PHIBOT_RESULT = "scan:phibot"
 
 
 def show_run_summary(result: Any, key: str, caption: str = "") -> None:
-    """KPIs and the equity/drawdown chart of one backtest (used by the PhiBot and Plutus panels)."""
+    """KPIs and the equity/drawdown chart of one backtest (used by the PhiBot and Plutus panels);
+    a line says so when it ran on another dataset than the one loaded now."""
+    from app_streamlit import forms, state
+
+    cfg_ds = getattr(getattr(result, "config", None), "dataset", None)
+    loaded = st.session_state.get(forms.DATASET_SPEC)
+    if cfg_ds is not None and loaded:
+        ran = {"vendor": cfg_ds.vendor, "symbol": cfg_ds.symbol, "timeframe": cfg_ds.timeframe,
+               "start": cfg_ds.start, "end": cfg_ds.end, "path": cfg_ds.path}  # fmt: skip
+        if state.dataset_differences(loaded, ran):
+            st.warning(f"This backtest ran on {state.describe(ran)}, not on the dataset loaded now "
+                       f"({state.describe(loaded)}); run it again to update.", icon=":material/history:")  # fmt: skip
     m = result.metrics
     ui.ribbon(
         [

@@ -378,3 +378,22 @@ def test_trade_filters_that_match_nothing_say_so():
     assert [i.value for i in at.info] == [
         f"No trade matches these filters (side short, status all, outcome all); the run has {n} trade(s)."
     ]
+
+
+def test_a_phibot_backtest_of_another_dataset_says_so():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    dashboard = Path(__file__).resolve().parents[2] / "dashboard.py"
+    at = AppTest.from_file(str(dashboard), default_timeout=120)
+    at.session_state["dash:tab"] = "Phi-Bot"
+    at.run()
+    at.button(key="FormSubmitter:scan:phibot_form-Run PhiBot backtest").click().run()
+    assert not at.exception and not errors(at) and not at.warning
+    at.date_input(key="ds:start").set_value(dt.date(2023, 1, 2)).run()
+    at.button(key="ds:fetch").click().run()  # another dataset loaded in the sidebar
+    assert [w.value for w in at.warning] == [
+        "This backtest ran on DEMO 1D 2020-01-01 .. 2024-12-31 (demo), not on the dataset loaded now "
+        "(DEMO 1D 2023-01-02 .. 2024-12-31 (demo)); run it again to update."
+    ]
