@@ -260,6 +260,12 @@ def evaluate_agent(agent: RLAgent, ohlcv: pd.DataFrame, split: int, random_seeds
     of seeded random policies on the test split, and of buying and holding the test split."""
     from phi.backtest.engine import run_backtest
 
+    check_bars(ohlcv)
+    warm = observation_warmup(agent.lookback, agent.norm_window)
+    if len(ohlcv) < warm + 4:
+        raise ConfigError(f"{len(ohlcv)} bars are too few to judge the agent: it needs more than {warm + 3}")
+    split = check_int("split", split, warm + 2, len(ohlcv) - 2)  # bars to trade on both sides
+    random_seeds = check_int("random_seeds", random_seeds, 1, 1000)
     test = agent.backtest(ohlcv, split)
     train = agent.backtest(ohlcv.iloc[:split])
     rand = [random_policy_return(ohlcv, split, agent.costs, agent.allow_short, s) for s in range(random_seeds)]

@@ -127,3 +127,13 @@ def test_negative_costs_are_refused_before_training(bars, monkeypatch):
     monkeypatch.setattr(agent, "fit_ppo", lambda *a, **k: pytest.fail("trained with negative costs"))
     with pytest.raises(ConfigError, match=r"^costs\['slippage_bps'\] must be a finite number >= 0, got -5$"):
         phi.rl.train_agent(bars, timesteps=256, costs={"slippage_bps": -5})
+
+
+def test_evaluate_agent_checks_its_split(bars):
+    agent = phi.rl.train_agent(bars, timesteps=256, random_seeds=1)
+    warm = phi.rl.observe.observation_warmup()
+    for split in (0, -5, len(bars), 2.5, "x"):
+        with pytest.raises(ConfigError, match=rf"^split must be an integer {warm + 2}..{len(bars) - 2}, got "):
+            phi.rl.evaluate_agent(agent, bars, split, 1)
+    scores = phi.rl.evaluate_agent(agent, bars, warm + 2, 1)
+    assert np.isfinite(scores["test_return"])
