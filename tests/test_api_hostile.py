@@ -441,3 +441,18 @@ def test_blend_refuses_values_outside_the_signal_range(value: float) -> None:
         _one_line(info.value, "[-1, 1]", "'rsi'", "not raw indicator values")
     ok = blend(s.assign(rsi=[0.2, 1.0, -1.0]), "weighted_sum")  # the bounds and NaN are fine
     assert ok.iloc[:2].tolist() == pytest.approx([0.1, 0.75]) and np.isnan(ok.iloc[2])
+
+
+def test_two_columns_for_one_price_are_refused() -> None:
+    from phi.backtest.portfolio import run_portfolio
+
+    bars = _bars(40)
+    both = bars.assign(Close=bars["close"])  # equal values: still ambiguous
+    with pytest.raises(EngineError) as info:
+        run_backtest(both, np.zeros(40))
+    _one_line(info.value, "two 'close' columns", "'Close'")
+    with pytest.raises(EngineError) as info:
+        run_portfolio({"A": both}, pd.DataFrame({"A": 1.0}, index=bars.index))
+    _one_line(info.value, "bars['A'] has two 'close' columns")
+    upper = run_backtest(bars.rename(columns=str.upper), np.zeros(40))  # one of each, any case
+    assert upper.metrics["n_trades"] == 0

@@ -34,6 +34,7 @@ class _Bars:
         if not isinstance(ohlcv, pd.DataFrame):
             raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
         lower = {str(c).lower(): c for c in ohlcv.columns}
+        _check_unambiguous(ohlcv.columns, "ohlcv")
         missing = [c for c in ("open", "high", "low", "close") if c not in lower]
         if missing:
             raise EngineError(
@@ -70,6 +71,17 @@ class _Bars:
         self.index = ohlcv.index
         _check_bar_order(ohlcv.index)
         self.calendar, self.calendar_source, self.periods, self.day_end = _calendar(ohlcv, config)
+
+
+def _check_unambiguous(columns: pd.Index, what: str) -> None:
+    """Each price column once: ``close`` and ``Close`` side by side would leave which one is
+    read to chance."""
+    seen: dict[str, Any] = {}
+    for c in columns:
+        key = str(c).lower()
+        if key in ("open", "high", "low", "close") and key in seen:
+            raise EngineError(f"{what} has two {key!r} columns ({seen[key]!r} and {c!r}); keep one")
+        seen[key] = c
 
 
 def _check_bar_order(index: pd.Index) -> None:

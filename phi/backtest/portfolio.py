@@ -45,7 +45,7 @@ import pandas as pd
 
 from phi.backtest import _nb
 from phi.backtest import _portfolio_nb as pnb
-from phi.backtest._inputs import _calendar, _check_bar_order
+from phi.backtest._inputs import _calendar, _check_bar_order, _check_unambiguous
 from phi.backtest.costs import matching_preset
 from phi.backtest.engine import TRADE_COLUMNS, BacktestResult, _labels
 from phi.backtest.metrics import compute_metrics
@@ -124,6 +124,7 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
         if len(df) == 0:
             raise EngineError(f"bars[{sym!r}] has no bars")
         lower = {str(c).lower(): c for c in df.columns}
+        _check_unambiguous(df.columns, f"bars[{sym!r}]")
         missing = [c for c in ("open", "high", "low", "close") if c not in lower]
         if missing:
             raise EngineError(f"bars[{sym!r}] is missing column(s) {', '.join(missing)}")
