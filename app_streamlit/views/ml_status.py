@@ -173,9 +173,14 @@ def _train(ds: Any, name: str, symbol: str, **kwargs: Any) -> None:
     if isinstance(model, ui.Failed):
         return
     model.data["symbol"] = model.data.get("symbol") or symbol
-    saved = ui.attempt(save_model, model, name)
-    if isinstance(saved, ui.Failed):
-        st.warning(f"Trained but not saved: hold-out accuracy {model.holdout_scores['accuracy']:.3f}.")
+    from phi.errors import PhiError
+
+    try:
+        save_model(model, name)
+    except PhiError as exc:  # one message: what was trained, and why it is not stored
+        st.warning(f"Trained (hold-out accuracy {model.holdout_scores['accuracy']:.3f}) but not saved: "
+                   f"{ui.sentence(str(exc))} A model is used by its stored name, so train it again once "
+                   "the models folder is writable.", icon=":material/warning:")  # fmt: skip
         return
     st.session_state[PICK] = name
     st.success(f"Trained and saved {name}: hold-out accuracy {model.holdout_scores['accuracy']:.3f}.")

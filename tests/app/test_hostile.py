@@ -397,3 +397,18 @@ def test_a_phibot_backtest_of_another_dataset_says_so():
         "This backtest ran on DEMO 1D 2020-01-01 .. 2024-12-31 (demo), not on the dataset loaded now "
         "(DEMO 1D 2023-01-02 .. 2024-12-31 (demo)); run it again to update."
     ]
+
+
+def test_a_model_trained_where_it_cannot_be_stored_is_one_warning():
+    import os
+    from pathlib import Path
+
+    (Path(os.environ["PHI_HOME"]) / "models").write_text("not a folder")  # the models folder cannot exist
+    at = start(nav="ML Status")
+    at.number_input(key="ml:folds").set_value(2)
+    at.selectbox(key="ml:model").set_value("lr")
+    at.button(key="FormSubmitter:ml:train-Train").click().run()
+    assert not at.exception and not errors(at)
+    (said,) = [w.value for w in at.warning]
+    assert said.startswith("Trained (hold-out accuracy ") and ") but not saved: " in said
+    assert said.endswith("train it again once the models folder is writable.")
