@@ -232,8 +232,10 @@ def show_result(cmp: Any) -> None:
     for r in cmp.runs:
         if r.note:
             st.caption(f"{r.preset.name} trades {', '.join(r.preset.symbols)}: {r.note}.")
-        if r.save_error:
-            st.warning(f"{r.preset.name} was not saved: {r.save_error}")
+    unsaved = [r for r in cmp.runs if r.save_error]  # one line per reason, naming the runs it hit
+    for reason in dict.fromkeys(str(r.save_error) for r in unsaved):
+        names = ", ".join(r.preset.name for r in unsaved if str(r.save_error) == reason)
+        st.warning(f"Not saved to the run history ({names}): {ui.sentence(reason)} Their results are shown here.")
     if any(r.result.data.get("synthetic") for r in cmp.runs if hasattr(r.result, "data")):
         st.caption("SYNTHETIC DEMO DATA - generated locally, not market prices.")
     saved = {r.run_id: r.preset.name for r in cmp.runs if r.run_id and not r.preset.is_portfolio}

@@ -230,10 +230,16 @@ def show(data: dict[str, Any]) -> None:
         st.warning(f"#{o.index} {o.label}: {o.error}", icon=":material/warning:")
     if len(failed) > 10:
         st.warning(f"... and {len(failed) - 10} more failed config(s); all are in the table of runs below.")
-    for o in [o for o in ok if o.save_error][:5]:
-        st.warning(f"#{o.index} {o.label} ran but was not saved: {o.save_error}")
+    unsaved = [o for o in ok if o.save_error]
+    if unsaved:  # one line per reason, not one per run (a read-only PHI_HOME fails them all alike)
+        for reason in dict.fromkeys(str(o.save_error) for o in unsaved):
+            n = sum(str(o.save_error) == reason for o in unsaved)
+            st.warning(f"{n} of {len(ok)} run(s) ran but were not saved: {ui.sentence(reason)} Their metrics are in "
+                       "the table of every config below; the best-per-symbol summary ranks saved runs only.")  # fmt: skip
     if best.empty:
-        st.info("No run of this batch has a result to summarise (all failed).")
+        if not unsaved:
+            st.info("No run of this batch has a result to summarise (all failed).")
+        _every_config(result, params, expanded=bool(unsaved))
         return
     st.markdown(f"**Best combination per symbol by {metric}** ({len(best)} of {len(data['symbols'])} symbols)")
     table = best_table(summary, params)
@@ -246,7 +252,12 @@ def show(data: dict[str, Any]) -> None:
     st.dataframe(dist, hide_index=True, key="batch:table:dist", width="stretch", column_config=number)
     st.caption(f"count: runs with a {metric} (a run without trades or returns has none); % > 0: the share of them above 0.")
     ui.show_chart(distribution_chart(summary), key="batch:chart:dist")
-    with st.expander(f"All {len(result.outcomes)} configs and their runs"):
+    _every_config(result, params)
+
+
+def _every_config(result: Any, params: list[str], *, expanded: bool = False) -> None:
+    """Every config of the batch with its status, metrics, run id and error."""
+    with st.expander(f"All {len(result.outcomes)} configs and their runs", expanded=expanded):
         every = result.table()
         keep = ["index", "status", "symbol", *[p for p in params if p in every], "total_return", "sharpe", "max_drawdown",
                 "n_trades", "run_id", "error"]  # fmt: skip

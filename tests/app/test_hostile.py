@@ -9,7 +9,7 @@ import pytest
 
 from phi.backtest.run_history import list_runs
 from phi.data.store import get_dataset
-from tests.app.conftest import errors, html_text, open_tab, run_backtest, start
+from tests.app.conftest import errors, html_text, open_tab, run_backtest, start, tables
 
 
 def _csv(n: int = 60) -> bytes:
@@ -412,3 +412,37 @@ def test_a_model_trained_where_it_cannot_be_stored_is_one_warning():
     (said,) = [w.value for w in at.warning]
     assert said.startswith("Trained (hold-out accuracy ") and ") but not saved: " in said
     assert said.endswith("train it again once the models folder is writable.")
+
+
+def test_runs_of_a_batch_or_a_head_to_head_that_cannot_be_saved_are_one_warning_each_page():
+    import phi.strategies as strategies
+    from app_streamlit.views import backtests as bt
+    from app_streamlit.views import batch
+
+    at = start(nav="Backtests")
+    blocker = _block_the_run_history()
+    for p in strategies.list():
+        at.checkbox(key=bt.pick(p.key)).set_value(p.name in ("RSI", "BuyAndHold"))
+    at.text_input(key=bt.BENCHMARK).set_value("")
+    at.date_input(key=bt.START).set_value(dt.date(2023, 1, 2))
+    next(b for b in at.button if b.label == "Run head to head").click().run()
+    assert not at.exception and not errors(at)
+    (said,) = [w.value for w in at.warning]
+    assert said.startswith("Not saved to the run history (") and f"{blocker} is a file, not a folder" in said
+    assert "Their results are shown here." in said and len(tables(at, "#", "strategy")[0]) == 2
+
+    at.session_state["nav"] = "Batch"
+    at.run()
+    at.text_input(key=batch.SYMBOLS).set_value("DEMO, DEMO2")
+    at.text_input(key=batch.GRID).set_value("period=6,10")
+    at.selectbox(key=batch.WHERE).set_value("inline")
+    at.date_input(key=batch.START).set_value(dt.date(2023, 1, 2))
+    at.date_input(key=batch.END).set_value(dt.date(2023, 12, 29))
+    next(b for b in at.button if b.label == "Run batch").click()
+    at.run()
+    assert not at.exception and not errors(at)
+    (said,) = [w.value for w in at.warning]
+    assert said.startswith("4 of 4 run(s) ran but were not saved: could not save the run: ")
+    assert not [i.value for i in at.info if "all failed" in i.value]
+    (every,) = tables(at, "status", "run_id")
+    assert list(every["status"]) == ["ok"] * 4 and every["total_return"].notna().all()  # the results are kept
