@@ -153,6 +153,9 @@ def _backtest(spec: dict[str, Any]) -> None:
     from app_streamlit.views.scanner import show_run_summary
 
     show_run_summary(out["result"], "plutus", out["tally"])
+    save_error = getattr(out["result"], "save_error", None)
+    if save_error:  # the result stays; why it is not in the run history, once
+        st.warning(f"Not saved to the run history: {ui.sentence(str(save_error))} The result is shown here.")
     journal = out.get("journal")
     if journal is not None:
         right, scored = journal.hit_rate()

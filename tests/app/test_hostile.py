@@ -446,3 +446,22 @@ def test_runs_of_a_batch_or_a_head_to_head_that_cannot_be_saved_are_one_warning_
     assert not [i.value for i in at.info if "all failed" in i.value]
     (every,) = tables(at, "status", "run_id")
     assert list(every["status"]) == ["ok"] * 4 and every["total_return"].notna().all()  # the results are kept
+
+
+def test_a_plutus_backtest_that_cannot_be_saved_shows_its_result_and_says_why(monkeypatch):
+    from tests.plutus.fake_llm import FakeLLM, reply
+
+    with FakeLLM([reply("BUY", 0.8), reply("SELL", 0.8)]) as llm:
+        monkeypatch.setenv("OLLAMA_HOST", llm.url)
+        at = start()
+        at.date_input(key="ds:start").set_value(dt.date(2024, 6, 3)).run()
+        at.button(key="ds:fetch").click().run()
+        at.session_state["nav"] = "Plutus"
+        at.run()
+        blocker = _block_the_run_history()
+        at.number_input(key="plutus:every").set_value(20)
+        at.button(key="FormSubmitter:plutus:bt_form-Run Plutus backtest").click().run()
+    assert not at.exception and not errors(at)
+    said = [w.value for w in at.warning if w.value.startswith("Not saved")]
+    assert len(said) == 1 and f"{blocker} is a file, not a folder" in said[0] and "The result is shown here." in said[0]
+    assert "total return" in html_text(at)
