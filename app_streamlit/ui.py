@@ -65,6 +65,11 @@ def vendor_error_text(exc: BaseException, vendor: str) -> str:
     return text
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 bar"``, ``"1,305 bars"``: a count with its noun in the right number."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def sentence(text: str) -> str:
     """``text`` ending in a full stop (or its own ``.``, ``!`` or ``?``), so another
     sentence can follow it: phi's one-line messages carry no final full stop."""

@@ -297,7 +297,7 @@ def form() -> None:
         st.caption(note)
     if cached is not None:
         st.caption(
-            f"Cached: {cached.get('start')} .. {cached.get('end')} ({cached.get('rows', 0):,} bars, fetched "
+            f"Cached: {cached.get('start')} .. {cached.get('end')} ({ui.count(int(cached.get('rows', 0) or 0), 'bar')}, fetched "
             f"{str(cached.get('fetched_at', ''))[:16].replace('T', ' ')} UTC)"
         )
     _loaded_line(req)
@@ -329,7 +329,7 @@ def _loaded_line(req: dict[str, Any]) -> None:
     idx = charts.local_index(frame.index, tz)
     synthetic = " · synthetic" if ds.synthetic else ""
     st.caption(
-        f"**Loaded:** {spec['symbol']} {spec['timeframe']} ({spec['vendor']}{synthetic}) · {len(frame):,} bars · "
+        f"**Loaded:** {spec['symbol']} {spec['timeframe']} ({spec['vendor']}{synthetic}) · {ui.count(len(frame), 'bar')} · "
         f"{idx[0]:{fmt}} → {idx[-1]:{fmt}}"
     )
     diff = state_mod.dataset_differences(req, spec)

@@ -465,3 +465,15 @@ def test_a_plutus_backtest_that_cannot_be_saved_shows_its_result_and_says_why(mo
     said = [w.value for w in at.warning if w.value.startswith("Not saved")]
     assert len(said) == 1 and f"{blocker} is a file, not a folder" in said[0] and "The result is shown here." in said[0]
     assert "total return" in html_text(at)
+
+
+def test_a_one_bar_csv_loads_and_reads_one_bar():
+    at = start()
+    at.selectbox(key="ds:vendor").set_value("csv").run()
+    at.file_uploader(key="ds:upload").upload("one.csv", _csv(1), "text/csv").run()
+    at.button(key="ds:fetch").click().run()
+    assert not at.exception and not errors(at)
+    assert any(c.value.startswith("**Loaded:** ONE 1D (csv) · 1 bar · ") for c in at.caption)
+    run_backtest(at)  # valid but too short for the indicators: one line saying so, nothing saved
+    (msg,) = errors(at)
+    assert msg.startswith("Run failed: rsi(period=14) needs more than 14 bars") and list_runs() == []
