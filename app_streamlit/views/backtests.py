@@ -151,7 +151,7 @@ def cards(presets: list[Any]) -> list[str]:
                 st.caption(f"Needs {p.needs_server}.")
             elif p.family in SLOW_FAMILIES:
                 st.caption("Trains a model inside the run: slower.")
-            if st.checkbox("Include", value=p.family not in SLOW_FAMILIES and not p.needs_server, key=pick(p.key), help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
+            if st.checkbox("Include", value=p.family not in SLOW_FAMILIES and not p.needs_server, key=pick(p.key), persist_state="session", help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
                 chosen.append(p.name)
     return chosen
 
@@ -159,15 +159,15 @@ def cards(presets: list[Any]) -> list[str]:
 def _form() -> dict[str, Any] | None:
     with st.form(FORM):
         c = st.columns([1.2, 1, 0.8, 1, 1])
-        c[0].selectbox("Vendor", VENDORS, key=VENDOR)
-        c[1].text_input("Symbol", value="DEMO", key=SYMBOL)
-        c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        c[3].date_input("Start", value=dt.date(2020, 1, 1), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=START)
-        c[4].date_input("End", value=dt.date(2024, 12, 31), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=END)
+        c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session")
+        c[1].text_input("Symbol", value="DEMO", key=SYMBOL, persist_state="session")
+        c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
+        c[3].date_input("Start", value=dt.date(2020, 1, 1), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=START, persist_state="session")
+        c[4].date_input("End", value=dt.date(2024, 12, 31), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=END, persist_state="session")
         c = st.columns([1, 1, 1, 1])
-        c[0].text_input("Benchmark (same vendor; empty = none)", value="SPY", key=BENCHMARK)
-        c[1].selectbox("Sort by", METRICS, key=METRIC)
-        c[2].number_input("Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=CAPITAL)
+        c[0].text_input("Benchmark (same vendor; empty = none)", value="SPY", key=BENCHMARK, persist_state="session")
+        c[1].selectbox("Sort by", METRICS, key=METRIC, persist_state="session")
+        c[2].number_input("Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=CAPITAL, persist_state="session")
         if not c[3].form_submit_button("Run head to head", type="primary"):
             return None
     s = st.session_state

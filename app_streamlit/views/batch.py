@@ -58,28 +58,28 @@ def _form() -> dict[str, Any] | None:
     names = strategies()
     with st.form(FORM):
         top = st.columns([2, 3, 3])
-        strategy = top[0].selectbox("Preset or indicator", names, index=names.index("RSI") if "RSI" in names else 0, key=STRATEGY,
+        strategy = top[0].selectbox("Preset or indicator", names, index=names.index("RSI") if "RSI" in names else 0, key=STRATEGY, persist_state="session",
                                   help="A strategy preset (its indicators, blend and engine settings) or one registry indicator with its defaults.")  # fmt: skip
-        top[1].text_input("Symbols", DEFAULT_SYMBOLS, key=SYMBOLS, help="Tickers separated by commas or spaces (demo: synthetic bars for any name).")
-        top[2].text_input("Parameter grid", DEFAULT_GRID, key=GRID,
+        top[1].text_input("Symbols", DEFAULT_SYMBOLS, key=SYMBOLS, persist_state="session", help="Tickers separated by commas or spaces (demo: synthetic bars for any name).")
+        top[2].text_input("Parameter grid", DEFAULT_GRID, key=GRID, persist_state="session",
                         help="As phi batch sweep --grid: name=first..last:step or name=a,b,c; several names give their "
                              "cross product; macd.fast=... when several indicators have the parameter.")  # fmt: skip
         c = st.columns(5)
-        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
-        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), forms.MIN_DATE, forms.MAX_DATE, key=START)
-        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END)
-        metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC)
+        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session", help="demo: synthetic data, generated locally (offline).")
+        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
+        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), forms.MIN_DATE, forms.MAX_DATE, key=START, persist_state="session")
+        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END, persist_state="session")
+        metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC, persist_state="session")
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
-        where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE)
+        where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE, persist_state="session")
         from phi.batch.runner import max_local_workers  # what phi allows on this machine
 
-        workers = low[1].number_input("Local workers", 1, max_local_workers(), min(2, os.cpu_count() or 1), key=WORKERS,
+        workers = low[1].number_input("Local workers", 1, max_local_workers(), min(2, os.cpu_count() or 1), key=WORKERS, persist_state="session",
                                       help=f"Worker processes on this machine (at most {max_local_workers()}: "
                                       "each one loads phi).")  # fmt: skip
-        low[2].text_input("Scheduler address", "", key=SCHEDULER, placeholder="tcp://host:8786",
+        low[2].text_input("Scheduler address", "", key=SCHEDULER, persist_state="session", placeholder="tcp://host:8786",
                         help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
-        force = low[3].checkbox("Re-run saved", key=FORCE, help="Run configs that already have a saved run (same config hash) again.")
+        force = low[3].checkbox("Re-run saved", key=FORCE, persist_state="session", help="Run configs that already have a saved run (same config hash) again.")
         if not st.form_submit_button("Run batch", type="primary"):
             return None
     return {"strategy": strategy, "symbols": st.session_state.get(SYMBOLS, ""), "grid": st.session_state.get(GRID, ""),

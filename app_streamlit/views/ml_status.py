@@ -138,20 +138,20 @@ def _train_form() -> None:
         symbol = str(spec.get("symbol") or ds.metadata.get("symbol", "data"))
         with st.form(FORM):
             c = st.columns(4)
-            model = c[0].selectbox("Model", list(_MODELS.keys()), format_func=lambda k: _MODELS[k], key="ml:model")
-            label = c[1].selectbox("Label", list(_LABELS.keys()), format_func=lambda k: _LABELS[k], key="ml:label")
-            horizon = c[2].number_input("Horizon (bars)", 1, 100, 1, key="ml:horizon",
+            model = c[0].selectbox("Model", list(_MODELS.keys()), format_func=lambda k: _MODELS[k], key="ml:model", persist_state="session")
+            label = c[1].selectbox("Label", list(_LABELS.keys()), format_func=lambda k: _LABELS[k], key="ml:label", persist_state="session")
+            horizon = c[2].number_input("Horizon (bars)", 1, 100, 1, key="ml:horizon", persist_state="session",
                                         help="Bars ahead the label looks (the triple barrier's time limit).")
-            folds = c[3].number_input("CV folds", 2, 10, 5, key="ml:folds")
+            folds = c[3].number_input("CV folds", 2, 10, 5, key="ml:folds", persist_state="session")
             c = st.columns(4)
-            holdout = c[0].slider("Hold-out share", 0.1, 0.4, 0.2, 0.05, key="ml:holdout",
+            holdout = c[0].slider("Hold-out share", 0.1, 0.4, 0.2, 0.05, key="ml:holdout", persist_state="session",
                                   help="The last bars, never used for training: the honest score.")
-            profit = c[1].number_input("Profit barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:profit",
+            profit = c[1].number_input("Profit barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:profit", persist_state="session",
                                        help="Triple barrier only: fraction above the close (0.02 = 2 %).")
-            stop = c[2].number_input("Stop barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:stop",
+            stop = c[2].number_input("Stop barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:stop", persist_state="session",
                                      help="Triple barrier only: fraction below the close.")
-            features = c[3].selectbox("Features", ["all", "wyckoff"], key="ml:features")
-            name = st.text_input("Save as", f"{symbol}_{model}", key="ml:name")
+            features = c[3].selectbox("Features", ["all", "wyckoff"], key="ml:features", persist_state="session")
+            name = st.text_input("Save as", f"{symbol}_{model}", key="ml:name")  # follows the dataset and model on each visit
             go = st.form_submit_button("Train", type="primary")
         if go:
             _train(ds, name, symbol, model=model, label=label, horizon=int(horizon), folds=int(folds),

@@ -433,32 +433,34 @@ def _form(selected: list[str]) -> bool:
 
     D = DEFAULTS  # noqa: N806 - short alias for the defaults table
     with st.form(FORM):
-        mode = st.radio("What to tune", MODES, key=MODE, horizontal=True)
+        mode = st.radio("What to tune", MODES, key=MODE, persist_state="session", horizontal=True)
         c = st.columns(4)
-        c[0].multiselect("Indicators to tune", list_indicators(), default=selected, key=INDICATORS,
+        c[0].multiselect("Indicators to tune", list_indicators(), default=selected, key=INDICATORS,  # Step 2's on each visit
                          help="Used when tuning the indicators you choose (default: those of Step 2).")  # fmt: skip
-        c[1].number_input("Max indicators (full auto)", 1, 8, D[MAX_INDICATORS], key=MAX_INDICATORS,
+        c[1].number_input("Max indicators (full auto)", 1, 8, D[MAX_INDICATORS], key=MAX_INDICATORS, persist_state="session",
                           help="Full auto keeps at most this many of the best walk-forward candidates.")  # fmt: skip
         metrics = list(METRIC_DIRECTIONS)
-        c[2].selectbox("Metric", metrics, index=metrics.index(D[METRIC]), key=METRIC,
+        c[2].selectbox("Metric", metrics, index=metrics.index(D[METRIC]), key=METRIC, persist_state="session",
                        help="What the search optimises, in its own direction (max drawdown towards 0).")  # fmt: skip
         c[3].selectbox(
-            "Sampler", list(SAMPLER_LABELS), format_func=lambda s: SAMPLER_LABELS[s], key=SAMPLER
+            "Sampler", list(SAMPLER_LABELS), format_func=lambda s: SAMPLER_LABELS[s], key=SAMPLER,
+            persist_state="session",
         )
         d = st.columns(4)
-        d[0].number_input("Trials per indicator", 1, 2000, D[TRIALS], step=10, key=TRIALS)
-        d[1].number_input("Walk-forward folds", 2, 20, D[FOLDS], key=FOLDS)
-        d[2].selectbox("Fold scheme", ("rolling", "anchored"), key=SCHEME,
+        d[0].number_input("Trials per indicator", 1, 2000, D[TRIALS], step=10, key=TRIALS, persist_state="session")
+        d[1].number_input("Walk-forward folds", 2, 20, D[FOLDS], key=FOLDS, persist_state="session")
+        d[2].selectbox("Fold scheme", ("rolling", "anchored"), key=SCHEME, persist_state="session",
                        help="rolling: train windows of fixed length; anchored: every train window starts at the first bar.")  # fmt: skip
-        d[3].number_input("Hold-out %", 5.0, 50.0, D[HOLDOUT], step=5.0, key=HOLDOUT,
+        d[3].number_input("Hold-out %", 5.0, 50.0, D[HOLDOUT], step=5.0, key=HOLDOUT, persist_state="session",
                           help="The last bars, never seen by selection or tuning, scored once at the end.")  # fmt: skip
         e = st.columns(4)
-        e[0].number_input("Drawdown cap %", 1.0, 100.0, D[DD_CAP], step=5.0, key=DD_CAP,
+        e[0].number_input("Drawdown cap %", 1.0, 100.0, D[DD_CAP], step=5.0, key=DD_CAP, persist_state="session",
                           help="A parameter set whose max drawdown on the development bars is deeper is never chosen.")  # fmt: skip
-        e[1].number_input("Minimum trades", 0, 1000, D[MIN_TRADES], key=MIN_TRADES,
+        e[1].number_input("Minimum trades", 0, 1000, D[MIN_TRADES], key=MIN_TRADES, persist_state="session",
                           help="A parameter set with fewer trades on the development bars is never chosen.")  # fmt: skip
         e[2].number_input(
-            "Seed", 0, 2**31 - 1, D[SEED], key=SEED, help="The same seed gives the same trials."
+            "Seed", 0, 2**31 - 1, D[SEED], key=SEED, persist_state="session",
+            help="The same seed gives the same trials.",
         )
         st.caption("Costs, sizing and the other execution settings come from Step 4. "
                    + ("Full auto scores every registry indicator, then tunes the best." if mode == FULL_AUTO else ""))  # fmt: skip

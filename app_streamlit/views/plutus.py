@@ -55,11 +55,11 @@ def _ask(ds: Any, spec: dict[str, Any]) -> None:
     with st.form(ASK_FORM):
         st.markdown("**Ask Plutus** about the bar after the last one of the loaded dataset")
         c = st.columns([2, 2, 1, 1])
-        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL)
-        model = c[1].text_input("Model", os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL, key=MODEL)
-        protocol = c[2].selectbox("Protocol", ("ollama", "openai"), key=PROTOCOL)
-        timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, 60.0, 5.0, key=TIMEOUT)
-        regime = st.checkbox("Include the regime engine's brief", True, key=USE_REGIME)
+        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL, persist_state="session")
+        model = c[1].text_input("Model", os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL, key=MODEL, persist_state="session")
+        protocol = c[2].selectbox("Protocol", ("ollama", "openai"), key=PROTOCOL, persist_state="session")
+        timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, 60.0, 5.0, key=TIMEOUT, persist_state="session")
+        regime = st.checkbox("Include the regime engine's brief", True, key=USE_REGIME, persist_state="session")
         if st.form_submit_button("Ask Plutus", type="primary"):
             advice = ui.attempt(ask_plutus, ds.frame, url, model, protocol, float(timeout), regime, spec.get("symbol"))
             if not isinstance(advice, ui.Failed):
@@ -134,8 +134,8 @@ def _backtest(spec: dict[str, Any]) -> None:
         st.markdown("**Plutus backtest** — one question per decision bar; replies cached under PHI_HOME")
         st.caption(_backtest_server())
         c = st.columns(2)
-        every = c[0].number_input("Ask every N bars", 1, 20, 5, 1, key=EVERY)
-        min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF)
+        every = c[0].number_input("Ask every N bars", 1, 20, 5, 1, key=EVERY, persist_state="session")
+        min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF, persist_state="session")
         go = st.form_submit_button("Run Plutus backtest")
     if go:
         from phi.plutus.indicator import PLUTUS

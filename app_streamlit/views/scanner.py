@@ -71,14 +71,14 @@ def _form() -> dict[str, Any] | None:
 
     today = dt.date.today()
     with st.form(FORM):
-        st.text_input("Symbols", ", ".join(DEFAULT_UNIVERSE), key=SYMBOLS, help="Tickers separated by commas or spaces.")
+        st.text_input("Symbols", ", ".join(DEFAULT_UNIVERSE), key=SYMBOLS, persist_state="session", help="Tickers separated by commas or spaces.")
         c = st.columns(5)
-        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, help="demo: synthetic data, generated locally (offline).")
-        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME)
-        start = c[2].date_input("Start", today - dt.timedelta(days=730), forms.MIN_DATE, forms.MAX_DATE, key=START)
-        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END)
-        rank_by = c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), key=RANK_BY)
-        l2 = st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", key=L2)
+        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session", help="demo: synthetic data, generated locally (offline).")
+        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
+        start = c[2].date_input("Start", today - dt.timedelta(days=730), forms.MIN_DATE, forms.MAX_DATE, key=START, persist_state="session")
+        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END, persist_state="session")
+        rank_by = c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), key=RANK_BY, persist_state="session")
+        l2 = st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", key=L2, persist_state="session")
         if not st.form_submit_button("Scan", type="primary"):
             return None
     return {"symbols": st.session_state.get(SYMBOLS, ""), "vendor": vendor, "timeframe": timeframe,

@@ -477,3 +477,23 @@ def test_a_one_bar_csv_loads_and_reads_one_bar():
     run_backtest(at)  # valid but too short for the indicators: one line saying so, nothing saved
     (msg,) = errors(at)
     assert msg.startswith("Run failed: rsi(period=14) needs more than 14 bars") and list_runs() == []
+
+
+def test_submitted_settings_of_a_page_survive_a_trip_to_another_page():
+    from app_streamlit.views import phiai as ai
+
+    at = start(nav="PhiAI")
+    at.number_input(key=ai.TRIALS).set_value(3)
+    at.number_input(key=ai.FOLDS).set_value(2)
+    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    at.session_state["nav"] = "Scanner"
+    at.run()
+    at.text_input(key="scan:symbols").set_value("AAA BBB")
+    at.button(key="FormSubmitter:scan:form-Scan").click().run()
+    for nav in ("Workbench", "Scanner"):
+        at.session_state["nav"] = nav
+        at.run()
+    assert at.text_input(key="scan:symbols").value == "AAA BBB"  # the scan on screen is of these
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    assert (at.number_input(key=ai.TRIALS).value, at.number_input(key=ai.FOLDS).value) == (3, 2)  # as its report
