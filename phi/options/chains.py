@@ -102,6 +102,12 @@ def load_chain(path: str | Path) -> OptionChain:
         raise _fail(p, f"cannot read it ({reason})") from None
     import io
 
+    if b"\x00" in raw:
+        raise _fail(p, "holds NUL bytes: a binary file, not CSV text")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(p, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
     try:
         df = pd.read_csv(io.BytesIO(raw), skipinitialspace=True)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -335,6 +335,12 @@ def run_options_backtest(
     sig = np.ascontiguousarray(sig_m[0])
     bpy = bars_per_year(bars.periods, bars.day_end)
     iv = synthetic_iv(bars.close, options.vol_window, bpy, options.iv_premium, options.iv_floor)
+    if options.chain is None and not np.isfinite(iv).any():
+        raise ConfigError(
+            f"vol_window={options.vol_window} needs more than the {len(bars.index)} bars given: the "
+            "realised vol, and so the synthetic implied vol, is undefined on every bar (no option "
+            "could be priced); use a shorter OptionsConfig.vol_window or more bars"
+        )
     if options.chain is not None:
         return _run_chain(ohlcv, bars, options, engine, sig, iv, bpy, regime)
     n = len(bars.index)

@@ -183,3 +183,14 @@ def test_bull_call_spread_from_quotes_held_to_expiry():
     assert mq[mq.strike == 100.0].date.dt.day.tolist() == [6]
     np.testing.assert_allclose(res.cash + res.position_value, res.equity, atol=1e-9)
     np.testing.assert_allclose(res.attribution.sum(axis=1).to_numpy()[1:], np.diff(res.equity), atol=1e-9)
+
+
+def test_binary_or_non_utf8_chain_files_are_named_as_such(tmp_path):
+    binary = tmp_path / "chain.bin"
+    binary.write_bytes(b"date,expiry\x00\x01\x02" * 50)
+    with pytest.raises(DataError, match=r"chain\.bin.*NUL bytes: a binary file, not CSV text"):
+        load_chain(binary)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("date,expiry,strike,kind,bid,ask\n2024-01-02,2024-02-16,100,call,1,2 \xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin\.csv.*not UTF-8 text \(byte \d+\)"):
+        load_chain(latin)

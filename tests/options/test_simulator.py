@@ -380,3 +380,13 @@ def test_strikes_by_target_delta_and_skew():
     # the put wing is richer: iv(K) = iv_atm * (1 + skew * ln(S / K))
     assert far.entry_iv == pytest.approx(atm * (1 + np.log(spot / far.strike)), rel=1e-12)
     assert far.entry_iv > near.entry_iv > atm
+
+
+def test_a_vol_window_longer_than_the_bars_is_refused():
+    from phi.errors import ConfigError
+
+    df = make_ohlcv(120)
+    with pytest.raises(ConfigError, match=r"vol_window=500 needs more than the 120 bars given"):
+        run_options_backtest(df, np.ones(len(df)), OptionsConfig(vol_window=500))
+    # a window the bars can fill still runs
+    assert run_options_backtest(df, np.ones(len(df)), OptionsConfig(vol_window=100)) is not None
