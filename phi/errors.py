@@ -63,9 +63,13 @@ class RunError(PhiError):
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """Return ' Did you mean 'x'?' for the closest choice, or '' if none is close."""
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """Return ' Did you mean 'x'?' for the closest choice, or '' if none is close (letter case
+    ignored: 'RSI' suggests 'rsi')."""
+    by_lower: dict[str, str] = {}
+    for c in choices:
+        by_lower.setdefault(str(c).lower(), str(c))
+    close = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def unknown_choice(kind: str, value: object, choices: Iterable[str]) -> str:

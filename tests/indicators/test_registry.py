@@ -301,3 +301,13 @@ def test_huge_finite_values_are_not_mistaken_for_inf(df):
     big.iloc[3, 3] = -np.inf
     with pytest.raises(DataError, match="'close' has 1 NaN/infinite"):
         compute_signal("rsi", big)
+
+
+def test_did_you_mean_ignores_letter_case():
+    from phi.errors import UnknownIndicatorError, did_you_mean
+
+    assert did_you_mean("RSI", ["macd", "rsi"]) == " Did you mean 'rsi'?"
+    assert did_you_mean("Dual_SMA", ["dual_sma", "rsi"]) == " Did you mean 'dual_sma'?"
+    assert did_you_mean("zzz", ["rsi"]) == ""
+    with pytest.raises(UnknownIndicatorError, match="Did you mean 'rsi'"):
+        get_indicator("RSI")
