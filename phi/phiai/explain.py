@@ -89,5 +89,8 @@ def explain(result: PhiAIResult, tuner: PhiAITuner) -> str:
             f"(fewer than {TRADES_PER_PARAM} per parameter): the sample is small for this many parameters."
         )
     if isinstance(trades, float) and math.isfinite(trades) and trades < 5:
-        lines.append(f"Warning: only {int(trades)} trades on the hold-out; its figures are noisy.")
+        n = int(trades)
+        lines.append(
+            f"Warning: only {n} trade{'' if n == 1 else 's'} on the hold-out; its figures are noisy."
+        )
     return "\n".join(lines)

@@ -286,3 +286,16 @@ def test_small_sample_warning_counts_the_blends_development_trades():
         n_params, trades = r.stats["n_params"], r.stats["dev_trades"]
         warned = f"Warning: {n_params} tuned parameters for about {trades} development trades"
         assert (warned in r.explanation) == (trades / n_params < 10), (name, n_params, trades)
+
+
+def test_holdout_trade_warning_counts_in_words():
+    from phi.phiai.explain import explain
+
+    df = random_walk(1200, seed=19)
+    r = phiai_full_auto(df, candidates=["rsi"], select=False, n_trials=4, seed=0)
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    for trades, want in ((1.0, "only 1 trade on the hold-out"), (3.0, "only 3 trades on the hold-out")):
+        r.holdout["n_trades"] = trades
+        assert f"Warning: {want}; its figures are noisy." in explain(r, tuner)
+    r.holdout["n_trades"] = 5.0
+    assert "on the hold-out; its figures are noisy" not in explain(r, tuner)
