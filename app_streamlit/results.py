@@ -220,9 +220,6 @@ def no_trades_reason(data: ResultData) -> str:
             return f"No trades: the blended signal never went {side} (the entry threshold) after the warm-up."
     options = data.config.options if getattr(data.config, "mode", "equities") == "options" else None
     if options is not None:
-        if options.chain is None and int(options.vol_window) >= n:
-            return (f"No trades: the realised-vol window ({int(options.vol_window):,} bars) is not shorter than the "
-                    f"data ({n:,} bars), so no option could be priced; lower it in Step 4.")  # fmt: skip
         skipped = int(data.assumptions.get("skipped_entries") or 0)
         if skipped:
             return (f"No trades: all {skipped:,} options entries were skipped by the sizing "
