@@ -234,8 +234,8 @@ def show(data: dict[str, Any]) -> None:
     if unsaved:  # one line per reason, not one per run (a read-only PHI_HOME fails them all alike)
         for reason in dict.fromkeys(str(o.save_error) for o in unsaved):
             n = sum(str(o.save_error) == reason for o in unsaved)
-            st.warning(f"{n} of {len(ok)} run(s) ran but were not saved: {ui.sentence(reason)} Their metrics are in "
-                       "the table of every config below; the best-per-symbol summary ranks saved runs only.")  # fmt: skip
+            st.warning(f"{n} of {len(ok)} run(s) ran but were not saved: {ui.sentence(reason)} They are ranked "
+                       "below with their metrics, without a run id (they cannot be opened in Run history).")  # fmt: skip
     if best.empty:
         if not unsaved:
             st.info("No run of this batch has a result to summarise (all failed).")
@@ -244,8 +244,9 @@ def show(data: dict[str, Any]) -> None:
     st.markdown(f"**Best combination per symbol by {metric}** ({len(best)} of {len(data['symbols'])} symbols)")
     table = best_table(summary, params)
     st.dataframe(table, hide_index=True, key="batch:table:best", width="stretch", column_config=_column_config())
+    saved = [str(r) for r in table["run_id"] if isinstance(r, str)]  # unsaved runs have none
     st.button("Compare these runs in Run history", key="batch:open", on_click=_open_in_history,
-              args=([str(r) for r in table["run_id"]],), disabled=len(table) < 1)  # fmt: skip
+              args=(saved,), disabled=not saved)  # fmt: skip
     st.markdown(f"**{metric} across the universe**" + (" (%)" if summary.metric in _PCT else ""))
     dist = distribution_table(summary)
     number = {c: st.column_config.NumberColumn(c, format="%.3f") for c in dist.columns if c not in ("over", "count", "% > 0")}

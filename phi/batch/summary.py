@@ -36,7 +36,11 @@ def sweep_summary(result: BatchResult, metric: str = "sharpe") -> SweepSummary:
     import pandas as pd
 
     table = result.table()
-    rows = table[table["status"].isin(["ok", "skipped"]) & table["run_id"].notna()] if len(table) else table
+    rows = table
+    if len(table):  # every config that ran, saved or not (an unsaved run keeps its metrics and
+        # says why in save_error), and every skipped one whose saved run supplies its metrics
+        ran = table["status"] == "ok"
+        rows = table[ran | ((table["status"] == "skipped") & table["run_id"].notna())]
     if len(rows) and metric not in rows:
         from phi.batch.runner import OUTCOME_METRICS
 

@@ -183,6 +183,11 @@ def _counts_only(result: BatchResult) -> None:
     )  # fmt: skip
     for o in failed:
         console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+    unsaved = [o for o in ok if o.save_error]
+    for reason in dict.fromkeys(str(o.save_error) for o in unsaved):  # once per reason, not per run
+        n = sum(str(o.save_error) == reason for o in unsaved)
+        console.print(Text.assemble(("not saved ", "yellow"), f"{n} of {len(ok)} run(s), ranked below without a run id: {reason}"),
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
@@ -202,7 +207,7 @@ def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
     for sym, row in best.iterrows():
         cells = [str(sym), *(_param(row, p) for p in params)]
         cells += [fmt_metric("total_return", row.get("total_return")), fmt_metric("sharpe", row.get("sharpe")),
-                  fmt_metric("max_drawdown", row.get("max_drawdown")), fmt_metric("n_trades", row.get("n_trades")), str(row.get("run_id"))]  # fmt: skip
+                  fmt_metric("max_drawdown", row.get("max_drawdown")), fmt_metric("n_trades", row.get("n_trades")), _run_id_or_unsaved(row.get("run_id"))]  # fmt: skip
         table.add_row(*(Text(c) for c in cells))
     console.print(table)
     d = Table(title=Text(f"{metric} across the universe"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
@@ -222,3 +227,8 @@ def _param(row: Any, name: str) -> str:
             v = row[k]
             return f"{v:g}" if isinstance(v, float) else str(v)
     return "?"
+
+
+def _run_id_or_unsaved(run_id: object) -> str:
+    """A best-per-symbol row's run id, or "not saved" for a run that could not be saved."""
+    return run_id if isinstance(run_id, str) else "not saved"

@@ -99,3 +99,16 @@ def test_a_grid_on_a_dask_scheduler_by_address():
     assert "worker(s)" in html_text(at) and cluster.scheduler_address in html_text(at)
     best = _best(at)
     assert list(best["symbol"]) == ["DEMO", "DEMO2"] and sorted(best["run_id"]) == sorted(r["run_id"] for r in rh.list_runs())
+
+
+def test_runs_that_cannot_be_saved_are_still_ranked_without_a_run_id():
+    from phi.paths import phi_home
+
+    (phi_home() / "runs").write_text("a file where the runs folder belongs")
+    at = _submit(_open())
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "were not saved" in w.value]
+    assert warning.startswith("4 of 4 run(s) ran but were not saved:") and "They are ranked below" in warning
+    best = _best(at)
+    assert list(best["symbol"]) == ["DEMO", "DEMO2"] and best["run_id"].isna().all()
+    assert at.button(key="batch:open").disabled  # nothing saved to open in Run history

@@ -136,3 +136,18 @@ def test_cli_ranking_puts_the_best_first_and_a_missing_metric_last() -> None:
     assert order == [2, 0, 4, 1, 3]
     drawdowns = [-0.3, -0.05, -0.12]  # max drawdown: nearer 0 is better
     assert sorted(range(3), key=lambda i: _rank_key(drawdowns[i])) == [1, 2, 0]
+
+
+def test_cli_sweep_ranks_and_names_runs_it_could_not_save(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    from phi.paths import phi_home
+
+    (phi_home() / "runs").write_text("a file where the runs folder belongs")
+    symbols = tmp_path / "universe.txt"
+    symbols.write_text("DEMO, DEMO2\n")
+    code, out, err = phi(capsys, "batch", "sweep", "--symbols", str(symbols), "--preset", "rsi", "--grid", "period=7,14",
+                         "--start", "2023-01-01", "--end", "2023-12-31", "--scheduler", "inline")  # fmt: skip
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "not saved 4 of 4 run(s), ranked below without a run id: could not save the run:" in text
+    assert "Best combination per symbol by sharpe (2 of 2 symbols)" in text
+    assert text.count("not saved") == 3  # the reason once, then the two symbols' best rows

@@ -164,3 +164,34 @@ def test_a_local_cluster_of_thousands_of_workers_is_refused() -> None:
         "core(s); each worker loads phi): use fewer, or a cluster's scheduler"
     )
     assert _saved_runs() == []
+
+
+def test_sweep_summary_ranks_runs_that_could_not_be_saved() -> None:
+    """An unsaved run (status ok, save_error set, metrics kept) is ranked like a saved one; a
+    failed config and a skipped one without a saved run are not."""
+    from phi.batch.runner import BatchResult
+    from phi.batch.summary import sweep_summary
+    from phi.batch.task import TaskOutcome
+
+    def outcome(i: int, status: str, symbol: str, sharpe: float | None, run_id: str | None = None, **kw):
+        metrics = {} if sharpe is None else {"sharpe": sharpe}
+        return TaskOutcome(i, status, f"{symbol} #{i}", symbol=symbol, params={"p": i}, run_id=run_id,
+                           metrics=metrics, **kw)  # fmt: skip
+
+    res = BatchResult(
+        [
+            outcome(0, "ok", "AAA", 0.5, save_error="runs folder is read-only"),
+            outcome(1, "ok", "AAA", 1.5, save_error="runs folder is read-only"),
+            outcome(2, "ok", "BBB", 0.2, run_id="r2"),
+            outcome(3, "failed", "BBB", None, error="boom"),
+            outcome(4, "skipped", "BBB", 0.9, run_id="r4"),
+            outcome(5, "skipped", "CCC", None),
+        ],
+        seconds=1.0,
+        n_workers=1,
+        scheduler="inline",
+    )
+    s = sweep_summary(res, "sharpe")
+    assert sorted(s.rows["index"]) == [0, 1, 2, 4]
+    assert s.best["sharpe"].to_dict() == {"AAA": 1.5, "BBB": 0.9}
+    assert s.best.loc["AAA", "index"] == 1
