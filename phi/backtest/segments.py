@@ -122,8 +122,9 @@ class SegmentSweep:
         ----------
         signals : ndarray of shape (n_bars, m)
             One candidate per column, on all bars of the frame (values in [-1, 1], NaN allowed
-            on the segments' bars). ``arr_mn.T`` of a C-contiguous ``(m, n_bars)`` array is used
-            without a copy.
+            on the segments' bars), or on its first bars up to the last selected segment's
+            stop (or more): later bars are not read. ``arr_mn.T`` of a C-contiguous
+            ``(m, n_bars)`` array is used without a copy.
         segments : sequence of int, optional
             Positions in ``spans`` to simulate, in this order (default: all).
         checked : bool
@@ -144,16 +145,17 @@ class SegmentSweep:
             (its returns with ``returns=True``)
         """
         arr = np.asarray(signals, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[0] != self.n_bars or arr.shape[1] == 0:
-            raise EngineError(
-                f"signals must be an (n_bars={self.n_bars}, m >= 1) array, got shape {arr.shape}"
-            )
         which, lo, hi, lengths = self._selection(segments)
+        if arr.ndim != 2 or not hi <= arr.shape[0] <= self.n_bars or arr.shape[1] == 0:
+            raise EngineError(
+                f"signals must be an (n_bars={self.n_bars}, m >= 1) array (or its first "
+                f"{hi} bars or more, which these segments read), got shape {arr.shape}"
+            )
         sig = np.ascontiguousarray(arr.T)
         m = sig.shape[0]
         bad = -1 if checked else _nb.first_bad_window_nb(sig, lo, hi)
         if bad >= 0:
-            col, bar = divmod(int(bad), self.n_bars)
+            col, bar = divmod(int(bad), sig.shape[1])
             raise EngineError(
                 f"signal values must lie in [-1, 1] (NaN allowed), got {float(sig[col, bar])} "
                 f"at {self.index[bar]} in column {col}; clip or rescale it"

@@ -1,7 +1,9 @@
 """Score batches of parameter sets on the walk-forward segments through the engine's 2-D path.
 
-Signals are computed once per distinct ``(indicator, parameters)`` on all bars (indicators are
-causal, so a bar's value uses bars up to it only) and cached for the tuner's life; a batch's
+Signals are computed once per distinct ``(indicator, parameters)`` and cached for the tuner's
+life: while scoring, on the bars up to the hold-out only (indicators are causal, so a bar's value
+uses bars up to it only and is the same as on all bars; the hold-out is never computed during the
+search), on all bars for a parameter set whose hold-out is scored. A batch's
 missing signals come from one :func:`~phi.indicators.batch.batch_signals` call (shared raw pieces
 computed once, bit-identical to ``compute_signal``). A batch of candidates is one
 ``(n_bars, m)`` signal matrix; every fold segment is one
@@ -117,6 +119,10 @@ class Evaluator:
         # (prices, duplicate or unsorted stamps), so the tuner takes the bars phi.run takes.
         _Bars(ohlcv.iloc[: plan.first + 1], self.cfg)
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
+        #: The bars a score reads: up to the development region's end (not the hold-out), and
+        #: the signals of scored sets on them (each the prefix of its signal on all bars)
+        self.dev_ohlcv = ohlcv.iloc[: plan.dev[1]] if plan.dev[1] < len(ohlcv) else ohlcv
+        self._dev_cache: dict[tuple[Any, ...], np.ndarray] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
         self._sweep: SegmentSweep | None = None
@@ -125,7 +131,7 @@ class Evaluator:
         #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
         self._pieces: dict[str, dict[str, Any]] = {}
         #: Where batched signals (all bars) and development-region returns are kept
-        self._signal_rows = RowArena(len(ohlcv))
+        self._signal_rows = RowArena(len(self.dev_ohlcv))
         self._return_rows = RowArena(plan.dev[1] - plan.dev[0])  # no return at the lead bar
 
     def _slice(self, span: tuple[int, int]) -> pd.DataFrame:
@@ -141,7 +147,7 @@ class Evaluator:
         """Build what :meth:`score` would build lazily for ``name`` (its checked input columns,
         the segment sweep), so that several threads may then score batches of it at once."""
         if name not in self._inputs and has_batch(name):
-            self._inputs[name] = batch_inputs(name, self.ohlcv)
+            self._inputs[name] = batch_inputs(name, self.dev_ohlcv)
         self._pieces.setdefault(name, {})
         _ = self.sweep
 
@@ -163,61 +169,65 @@ class Evaluator:
     def matrix(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """``(n_bars, m)`` signals of a batch on all bars; missing ones computed on ``n_jobs``
         threads (the transposed view of a C-contiguous ``(m, n_bars)`` array)."""
+        return self._matrix(name, param_sets, self.ohlcv, self.cache)
+
+    def _matrix(
+        self,
+        name: str,
+        param_sets: Sequence[Mapping[str, Any]],
+        frame: pd.DataFrame,
+        cache: dict[tuple[Any, ...], np.ndarray],
+    ) -> np.ndarray:
+        """:meth:`matrix` on ``frame`` (all bars, or the bars up to the hold-out) with its cache."""
         keys = [_key(name, p) for p in param_sets]
         missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for k, p in zip(keys, param_sets, strict=True):
-            if k not in self.cache:
+            if k not in cache:
                 missing.setdefault(k, p)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
-            block = batch_signals(name, self.ohlcv, list(missing.values()))
+            block = batch_signals(name, frame, list(missing.values()))
             for j, k in enumerate(missing):
-                self.cache[k] = block[:, j]
-        self._compute_missing(name, missing)
-        return np.stack([self.cache[k] for k in keys], axis=0).T
-
-    def _compute_missing(
-        self, name: str, missing: Mapping[tuple[Any, ...], Mapping[str, Any]]
-    ) -> None:
-        """Signals on all bars of an indicator without a batch implementation, on ``n_jobs``
-        threads."""
-        todo = {k: p for k, p in missing.items() if k not in self.cache}
-        if todo and self.n_jobs > 1:
+                cache[k] = block[:, j]
+        todo = {k: p for k, p in missing.items() if k not in cache}
+        if todo and self.n_jobs > 1:  # an indicator without a batch implementation
             with ThreadPoolExecutor(self.n_jobs) as pool:
                 values = list(
-                    pool.map(lambda p: compute_signal(name, self.ohlcv, dict(p)), todo.values())
+                    pool.map(lambda p: compute_signal(name, frame, dict(p)), todo.values())
                 )
             for k, v in zip(todo, values, strict=True):
-                self.cache[k] = v.to_numpy(dtype=np.float64)
+                cache[k] = v.to_numpy(dtype=np.float64)
         for k, p in todo.items():  # one thread
-            if k not in self.cache:
-                self.signal(name, p)
+            if k not in cache:
+                cache[k] = compute_signal(name, frame, dict(p)).to_numpy(dtype=np.float64)
+        return np.stack([cache[k] for k in keys], axis=0).T
 
     def _scored(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """:meth:`matrix` for :meth:`score`: a batched indicator's moving averages kept across
-        batches (:meth:`fill`), its input columns checked once."""
+        """The ``(n_dev, m)`` signals of a batch on the bars up to the hold-out, for
+        :meth:`score`: a batched indicator's moving averages kept across batches
+        (:meth:`fill`), its input columns checked once."""
         if not has_batch(name):
-            return self.matrix(name, param_sets)
+            return self._matrix(name, param_sets, self.dev_ohlcv, self._dev_cache)
         if name not in self._inputs:  # the frame's columns checked once per indicator
             self.prepare(name)
         keys = [_key(name, p) for p in param_sets]
         missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for k, p in zip(keys, param_sets, strict=True):
-            if k not in self.cache:
+            if k not in self._dev_cache:
                 missing.setdefault(k, p)
         if missing:
             block = batch_signals(
                 name,
-                self.ohlcv,
+                self.dev_ohlcv,
                 list(missing.values()),
                 self._inputs[name],
                 self._pieces[name],
                 out=self._signal_rows.take(len(missing)),
             )
             for j, k in enumerate(missing):
-                self.cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
+                self._dev_cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
             if len(missing) == len(keys):  # every set new and distinct: block is the batch
                 return block
-        return np.stack([self.cache[k] for k in keys], axis=0).T
+        return np.stack([self._dev_cache[k] for k in keys], axis=0).T
 
     def run_segment(self, sig: np.ndarray, span: tuple[int, int]) -> pd.DataFrame:
         """Compact metrics of every column on bars ``[a, b)`` (started flat at ``a``)."""

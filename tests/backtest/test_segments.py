@@ -111,3 +111,27 @@ def test_a_subset_of_segments_in_the_given_order():
     # a selection is checked once and remembered: asked again, the same numbers
     assert np.array_equal(sweep.run(sig, (3, 0))[0], part, equal_nan=True)
     assert np.array_equal(sweep.run(sig, np.array([3, 0]))[0], part, equal_nan=True)
+
+
+def test_signals_up_to_the_selected_segments_stop_are_enough():
+    """Signals on the first bars only (up to the last selected segment's stop, or more): the
+    same numbers as on all bars; fewer bars than the selection reads is one line."""
+    idx = pd.date_range("2018-01-01", periods=400, freq="B", tz="UTC")
+    bars = _bars(400, idx, 11)
+    spans = [(10, 150), (149, 300), (10, 300), (299, 400)]
+    sweep = SegmentSweep(bars, spans, EngineConfig(), equity_span=(10, 300))
+    sig = _signals(400, 3, 12)
+    want, want_eq = sweep.run(sig, [0, 1, 2])
+    for n in (300, 350):
+        short = np.ascontiguousarray(sig[:n].T).T  # a fresh (n, m) array: no later bars at all
+        got, got_eq = sweep.run(short, [0, 1, 2])
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(got_eq, want_eq)
+    bad = np.ascontiguousarray(sig[:300].T).T
+    bad[200, 2] = -1.5
+    with pytest.raises(EngineError, match=r"\[-1, 1\].*-1\.5.*column 2"):
+        sweep.run(bad, [0, 1, 2])
+    with pytest.raises(EngineError, match="its first 300 bars or more"):
+        sweep.run(sig[:299], [0, 1, 2])
+    with pytest.raises(EngineError, match="signals must be an"):
+        sweep.run(sig[:300])  # the last segment reads up to bar 400

@@ -187,6 +187,40 @@ def test_holdout_bars_are_never_seen_by_selection_or_tuning():
     assert a.holdout != b.holdout  # only the final hold-out score sees those bars
 
 
+def test_the_search_computes_signals_on_bars_before_the_holdout_only():
+    """Every signal the selection and the study compute stops before the hold-out (an indicator
+    is causal, so its values there are the ones all bars give); only the best set's hold-out
+    score computes one on all bars."""
+    from phi.indicators.registry import INDICATORS, register_indicator
+
+    rsi = INDICATORS["rsi"]
+    seen: list[int] = []
+
+    def spy(frame, **params):  # noqa: ANN001, ANN003, ANN202
+        seen.append(len(frame))
+        return rsi.compute(frame, **params)
+
+    saved = dict(INDICATORS)
+    try:
+        register_indicator(dataclasses.replace(rsi, name="rsi_spy", compute=spy))
+        df = random_walk(1200, seed=15)
+        tuner = PhiAITuner(df, seed=3, candidates=["rsi_spy", "macd"])
+        h0 = tuner.plan.holdout_start
+        tuner.select_indicators(["rsi_spy"])
+        res = tuner.tune_indicator("rsi_spy", n_trials=10, sampler="random")
+        assert seen[-1] == len(df) and set(seen[:-1]) == {h0}, (set(seen), h0)
+        ref = PhiAITuner(df, seed=3, candidates=["rsi", "macd"]).tune_indicator(
+            "rsi", n_trials=10, sampler="random"
+        )
+        pd.testing.assert_frame_equal(
+            res.trials.drop(columns="name"), ref.trials.drop(columns="name")
+        )
+        assert pd.Series(res.holdout).equals(pd.Series(ref.holdout))
+    finally:
+        INDICATORS.clear()
+        INDICATORS.update(saved)
+
+
 def test_no_global_random_state_is_touched():
     np.random.seed(123)
     expected = np.random.random(3)
