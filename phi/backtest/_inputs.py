@@ -31,46 +31,52 @@ class _Bars:
     )
 
     def __init__(self, ohlcv: pd.DataFrame, config: EngineConfig) -> None:
-        if not isinstance(ohlcv, pd.DataFrame):
-            raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
-        lower = {str(c).lower(): c for c in ohlcv.columns}
-        _check_unambiguous(ohlcv.columns, "ohlcv")
-        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
-        if missing:
-            raise EngineError(
-                f"ohlcv is missing column(s) {', '.join(missing)}; it has "
-                f"{', '.join(map(str, ohlcv.columns)) or 'none'} (see phi.data.validate_ohlcv)"
-            )
-        if len(ohlcv) == 0:
-            raise EngineError("ohlcv has no bars")
-        names = ("open", "high", "low", "close")
-        try:
-            arrays = [
-                np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64))
-                for name in names
-            ]
-        except (TypeError, ValueError) as exc:
-            raise EngineError(
-                f"ohlcv prices must be numeric ({exc}); see phi.data.validate_ohlcv"
-            ) from None
-        bad = _nb.first_bad_bar_nb(*arrays)
-        if bad >= 0:
-            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-            raise EngineError(
-                f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
-                f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
-            )
-        bad = _nb.first_inconsistent_bar_nb(*arrays)
-        if bad >= 0:
-            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-            raise EngineError(
-                f"ohlcv bar {ohlcv.index[bad]} has high < low or an open/close outside [low, high] "
-                f"({values}); repair or drop such bars first (phi.data.validate_ohlcv)"
-            )
-        self.open, self.high, self.low, self.close = arrays
+        self.open, self.high, self.low, self.close = check_bars(ohlcv)
         self.index = ohlcv.index
-        _check_bar_order(ohlcv.index)
         self.calendar, self.calendar_source, self.periods, self.day_end = _calendar(ohlcv, config)
+
+
+def check_bars(ohlcv: pd.DataFrame) -> list[np.ndarray]:
+    """The checks of :class:`_Bars` without its calendar: the price columns (each once,
+    numeric, positive and finite, high >= open/close >= low) and the bars' order, each problem
+    one :class:`EngineError` line. Returns the open, high, low and close arrays."""
+    if not isinstance(ohlcv, pd.DataFrame):
+        raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
+    lower = {str(c).lower(): c for c in ohlcv.columns}
+    _check_unambiguous(ohlcv.columns, "ohlcv")
+    missing = [c for c in ("open", "high", "low", "close") if c not in lower]
+    if missing:
+        raise EngineError(
+            f"ohlcv is missing column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, ohlcv.columns)) or 'none'} (see phi.data.validate_ohlcv)"
+        )
+    if len(ohlcv) == 0:
+        raise EngineError("ohlcv has no bars")
+    names = ("open", "high", "low", "close")
+    try:
+        arrays = [
+            np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64)) for name in names
+        ]
+    except (TypeError, ValueError) as exc:
+        raise EngineError(
+            f"ohlcv prices must be numeric ({exc}); see phi.data.validate_ohlcv"
+        ) from None
+    bad = _nb.first_bad_bar_nb(*arrays)
+    if bad >= 0:
+        values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
+        raise EngineError(
+            f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
+            f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
+        )
+    bad = _nb.first_inconsistent_bar_nb(*arrays)
+    if bad >= 0:
+        values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
+        raise EngineError(
+            f"ohlcv bar {ohlcv.index[bad]} has high < low or an open/close outside [low, high] "
+            f"({values}); repair or drop such bars first (phi.data.validate_ohlcv)"
+        )
+    _check_bar_order(ohlcv.index)
+    return arrays
 
 
 def _check_unambiguous(columns: pd.Index, what: str) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from phi._memory import RowArena
-from phi.backtest._inputs import _Bars
+from phi.backtest._inputs import _calendar, check_bars
 from phi.backtest.engine import (
     SWEEP_METRICS,
     BacktestResult,
@@ -108,16 +108,21 @@ class Evaluator:
         self.plan = plan
         self.metric = metric
         self.n_jobs = max(1, int(n_jobs))
-        self.cfg = dataclasses.replace(engine, warmup_bars=1)
-        if engine.calendar == "auto" and isinstance(ohlcv.index, pd.DatetimeIndex):
+        timed = isinstance(ohlcv.index, pd.DatetimeIndex)
+        if engine.calendar == "auto" and timed:
             from phi.data.calendar import detect_market_calendar
 
             calendar, _ = detect_market_calendar(ohlcv.index, dict(ohlcv.attrs))
-            self.cfg = dataclasses.replace(self.cfg, calendar=calendar)
+            self.cfg = dataclasses.replace(engine, warmup_bars=1, calendar=calendar)
+        else:
+            self.cfg = dataclasses.replace(engine, warmup_bars=1)
         # The bars before the first segment feed only the warm-up, and the segment sweep checks
         # the bars from its first segment on: check these too, as the engine checks a frame
         # (prices, duplicate or unsorted stamps), so the tuner takes the bars phi.run takes.
-        _Bars(ohlcv.iloc[: plan.first + 1], self.cfg)
+        head = ohlcv.iloc[: plan.first + 1]
+        check_bars(head)
+        if not timed:  # bars without timestamps need periods_per_year: said here, not later
+            _calendar(head, self.cfg)
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
         #: The bars a score reads: up to the development region's end (not the hold-out), and
         #: the signals of scored sets on them (each the prefix of its signal on all bars)

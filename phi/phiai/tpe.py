@@ -34,6 +34,7 @@ weight ramp shift slightly).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -203,11 +204,16 @@ class BatchedTPE:
         """Record completed trials (finite objective values)."""
         if len(params) != len(values):
             raise ValueError(f"{len(params)} parameter sets but {len(values)} values")
-        rows = [[float(p[q.name]) for q in self._order] for p in params]
-        self._x = np.concatenate(
-            [self._x, np.asarray(rows, dtype=np.float64).reshape(-1, self._x.shape[1])]
-        )
+        self._x = np.concatenate([self._x, self._rows(params)])
         self._y = np.concatenate([self._y, np.asarray(values, dtype=np.float64)])
+
+    def _rows(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``(len(params), n_params)`` float64 values in the model's column order."""
+        k = len(self._order)
+        if not params or not k:
+            return np.empty((len(params), k))
+        pick = operator.itemgetter(*(q.name for q in self._order))
+        return np.array(list(map(pick, params)), dtype=np.float64).reshape(-1, k)
 
     def ask(
         self, n: int, pending: Sequence[Mapping[str, Any]] = ()
@@ -228,9 +234,7 @@ class BatchedTPE:
             below = np.zeros(y.size, dtype=bool)
             below[best] = True
             split = (self._x, below)
-        running = np.asarray(
-            [[float(p[q.name]) for q in self._order] for p in pending], dtype=np.float64
-        ).reshape(-1, len(self._order))
+        running = self._rows(pending)
         chosen: dict[str, np.ndarray] = {}
         groups = None
         if split is not None:  # the groups' rows and the above group's weights, once per ask

@@ -365,15 +365,21 @@ class PhiAITuner:
         """Each fold's train and test dates (``first..last``), formatted once per tuner."""
         if self._labels is None:
             idx = self.ohlcv.index
-            # dates for a DatetimeIndex; other indexes (bars with periods_per_year) by label
-            day = (
-                (lambda i: f"{idx[i]:%Y-%m-%d}")
+            folds = self.plan.folds
+            at = [
+                b
+                for f in folds
+                for b in (f.train_start, f.train_end - 1, f.train_end, f.test_end - 1)
+            ]
+            # dates for a DatetimeIndex (formatted in one call); other indexes by label
+            days = (
+                list(idx[at].strftime("%Y-%m-%d"))
                 if isinstance(idx, pd.DatetimeIndex)
-                else (lambda i: str(idx[i]))
+                else [str(idx[i]) for i in at]
             )
             self._labels = (
-                [f"{day(f.train_start)}..{day(f.train_end - 1)}" for f in self.plan.folds],
-                [f"{day(f.train_end)}..{day(f.test_end - 1)}" for f in self.plan.folds],
+                [f"{days[4 * k]}..{days[4 * k + 1]}" for k in range(len(folds))],
+                [f"{days[4 * k + 2]}..{days[4 * k + 3]}" for k in range(len(folds))],
             )
         return self._labels
 
@@ -390,13 +396,14 @@ class PhiAITuner:
         keys = [tuple(t.params) for t in trials]
         if not trials or len(set(keys)) > 1:
             return self._trial_frame_rows(trials, is_mean, oos_mean)
+        # columns as arrays (the same values and dtypes as from lists, built faster: strings as
+        # object arrays, which pandas stores as its string dtype, as it does a list of them)
         cols: dict[str, Any] = {
-            "number": list(range(len(trials))),
-            "name": [t.name for t in trials],
+            "number": np.arange(len(trials), dtype=np.int64),
+            "name": np.array([t.name for t in trials], dtype=object),
         }
         for key in keys[0]:
-            cols[key] = [t.params[key] for t in trials]
-        # numeric columns as arrays (the same values and dtypes as from lists, built faster)
+            cols[key] = _param_column([t.params[key] for t in trials])
         cols["is_score"] = np.asarray(is_mean, dtype=np.float64)
         cols["oos_score"] = np.asarray(oos_mean, dtype=np.float64)
         is_f = np.array([t.scores.is_folds for t in trials], dtype=np.float64)
@@ -409,7 +416,7 @@ class PhiAITuner:
             [t.scores.dev_max_drawdown for t in trials], dtype=np.float64
         )
         cols["feasible"] = np.array([t.feasible for t in trials], dtype=bool)
-        cols["why"] = [t.why for t in trials]
+        cols["why"] = np.array([t.why for t in trials], dtype=object)
         return pd.DataFrame(cols)
 
     def _trial_frame_rows(
@@ -774,6 +781,20 @@ class PhiAITuner:
         frame = self._trial_frame(trials, is_mean, oos_mean)
         holdout = self.holdout_metrics(name, bt.params)
         return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout)
+
+
+def _param_column(values: list[Any]) -> np.ndarray | list[Any]:
+    """One parameter's values as the array pandas makes of the list (int64 for Python ints,
+    float64 for floats); the list itself when the values are of mixed or other types."""
+    kinds = {type(v) for v in values}
+    if kinds == {int}:
+        try:
+            return np.array(values, dtype=np.int64)
+        except OverflowError:
+            return values
+    if kinds == {float}:
+        return np.array(values, dtype=np.float64)
+    return values
 
 
 def _check_constraints(constraints: Mapping[str, Any]) -> None:
