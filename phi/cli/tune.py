@@ -58,8 +58,8 @@ def report_tables(result: PhiAIResult, metric: str) -> list[Table]:
         folds.add_row(
             str(r["indicator"]),
             str(r["fold"]),
-            str(r["train"]),
-            str(r["test"]),
+            str(r["train"]).replace("..", " – "),  # wraps between the dates, not inside one
+            str(r["test"]).replace("..", " – "),
             params,
             _num(r["is_score"]),
             _num(r["oos_score"]),

@@ -53,6 +53,21 @@ def test_tune_indicators_prints_report_and_saves_with_tuning_json(capsys):
     assert report["stats"]["n_trials_total"] == 24
 
 
+def test_fold_dates_stay_whole_in_an_80_column_terminal(capsys, monkeypatch):
+    """Each fold's train and test dates wrap between the two dates, never cut to an ellipsis."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = phi(
+        capsys, "tune", "DEMO", "--indicators", "dual_sma", "--trials", "8", "--folds", "3",
+        "--start", "2016-01-01", "--end", "2021-12-31",
+    )  # fmt: skip
+    assert code == 0, err
+    table = out.split("per fold")[1].split("Result and how much")[0]
+    assert "…" not in table
+    dates = [w for line in table.splitlines() for w in line.split() if w[:2] == "20"]
+    assert len(dates) == 3 * 2 * 2  # three folds: train and test, each first and last day
+    assert all(len(d) == 10 and d[4] == d[7] == "-" for d in dates)
+
+
 def test_tune_auto_selects(capsys):
     code, out, err = phi(
         capsys,
