@@ -54,12 +54,14 @@ def report_tables(result: PhiAIResult, metric: str) -> list[Table]:
     for col in ("indicator", "fold", "train", "test", "best params on train", "IS", "OOS"):
         folds.add_column(col, justify="right" if col in ("IS", "OOS", "fold") else "left")
     for _, r in result.folds.iterrows():
-        params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+        # a segment's first and last day one above the other, a parameter per line: whole in
+        # an 80-column terminal
+        params = "\n".join(f"{k}={v}" for k, v in r["params"].items())
         folds.add_row(
             str(r["indicator"]),
             str(r["fold"]),
-            str(r["train"]).replace("..", " – "),  # wraps between the dates, not inside one
-            str(r["test"]).replace("..", " – "),
+            str(r["train"]).replace("..", "\n"),
+            str(r["test"]).replace("..", "\n"),
             params,
             _num(r["is_score"]),
             _num(r["oos_score"]),

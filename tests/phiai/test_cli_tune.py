@@ -54,7 +54,8 @@ def test_tune_indicators_prints_report_and_saves_with_tuning_json(capsys):
 
 
 def test_fold_dates_stay_whole_in_an_80_column_terminal(capsys, monkeypatch):
-    """Each fold's train and test dates wrap between the two dates, never cut to an ellipsis."""
+    """Each fold's first and last train and test days and its parameters stay whole (one above
+    the other), never cut to an ellipsis."""
     monkeypatch.setenv("COLUMNS", "80")
     code, out, err = phi(
         capsys, "tune", "DEMO", "--indicators", "dual_sma", "--trials", "8", "--folds", "3",
@@ -66,6 +67,7 @@ def test_fold_dates_stay_whole_in_an_80_column_terminal(capsys, monkeypatch):
     dates = [w for line in table.splitlines() for w in line.split() if w[:2] == "20"]
     assert len(dates) == 3 * 2 * 2  # three folds: train and test, each first and last day
     assert all(len(d) == 10 and d[4] == d[7] == "-" for d in dates)
+    assert table.count("fast=") == table.count("slow=") == 3
 
 
 def test_tune_auto_selects(capsys):
