@@ -91,6 +91,37 @@ def planted_band(
     return _frame(close, rng)
 
 
+def planted_range(n: int, seed: int, period: int = 14, edge: float = 0.35) -> pd.DataFrame:
+    """The next return drifts up by ``edge`` sigma while the last close sits in the lower half
+    of the last ``period`` closes' range (a raw stochastic %K under 50), down in the upper
+    half: range mean reversion."""
+    rng = np.random.default_rng(seed)
+    eps = rng.normal(0.0, 1.0, n)
+    close = np.full(n, 100.0)
+    for t in range(1, n):
+        drift = 0.0
+        if t > period:
+            w = close[t - period : t]
+            k = (w[-1] - w.min()) / (w.max() - w.min() + 1e-12)
+            drift = edge if k < 0.5 else -edge
+        close[t] = close[t - 1] * np.exp(0.01 * (eps[t] + drift))
+    return _frame(close, rng)
+
+
+def planted_momentum(n: int, seed: int, period: int = 10, edge: float = 0.25) -> pd.DataFrame:
+    """The next return drifts by ``edge`` sigma with the sign of the last ``period`` bars'
+    return: time-series momentum."""
+    rng = np.random.default_rng(seed)
+    eps = rng.normal(0.0, 1.0, n)
+    logc = np.zeros(n)
+    for t in range(1, n):
+        drift = 0.0
+        if t > period:
+            drift = edge if logc[t - 1] > logc[t - 1 - period] else -edge
+        logc[t] = logc[t - 1] + 0.01 * (eps[t] + drift)
+    return _frame(100.0 * np.exp(logc), rng)
+
+
 def real_bars() -> list[tuple[str, Callable[[], pd.DataFrame], dict]]:
     from backtesting.test import EURUSD, GOOG  # bench dependency (not imported by phi)
 
@@ -128,6 +159,11 @@ def cases(quick: bool) -> list[tuple[str, Callable[[], pd.DataFrame], dict]]:
     out += [
         (f"planted SMA(10/40) e0.4 s{s}", lambda s=s: planted_trend(1500, s, 10, 40, 0.4), {})
         for s in range(3)
+    ]
+    out += [(f"planted range(14) s{s}", lambda s=s: planted_range(1500, 1 + s), {}) for s in range(2)]
+    out += [
+        (f"planted momentum(10) s{s}", lambda s=s: planted_momentum(1500, 1 + s), {})
+        for s in range(2)
     ]
     return out if quick else out + real_bars()
 
