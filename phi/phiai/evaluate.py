@@ -36,7 +36,7 @@ from phi.backtest.engine import (
 )
 from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_inputs, batch_signals, fill_pieces, has_batch
-from phi.indicators.registry import compute_signal
+from phi.indicators.registry import _check_frame, compute_signal, get_indicator
 from phi.phiai.folds import FoldPlan
 from phi.phiai.stats import BlockSums, block_sums, pbo_splits, sharpes_per_period
 
@@ -64,6 +64,18 @@ FLAT_IS_ZERO = frozenset({"sharpe", "sortino", "calmar", "total_return", "cagr"}
 
 def _key(name: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
     return (name, *sorted(params.items()))
+
+
+def _missing(
+    name: str, param_sets: Sequence[Mapping[str, Any]], cache: Mapping[tuple[Any, ...], Any]
+) -> tuple[list[tuple[Any, ...]], dict[tuple[Any, ...], Mapping[str, Any]]]:
+    """Every set's cache key, and the distinct sets not in ``cache`` (first occurrence)."""
+    keys = [_key(name, p) for p in param_sets]
+    missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    for k, p in zip(keys, param_sets, strict=True):
+        if k not in cache:
+            missing.setdefault(k, p)
+    return keys, missing
 
 
 @dataclasses.dataclass
@@ -135,7 +147,7 @@ class Evaluator:
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
         #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
         self._pieces: dict[str, dict[str, Any]] = {}
-        #: Where batched signals (all bars) and development-region returns are kept
+        #: Where batched signals (bars up to the hold-out) and development-region returns are kept
         self._signal_rows = RowArena(len(self.dev_ohlcv))
         self._return_rows = RowArena(plan.dev[1] - plan.dev[0])  # no return at the lead bar
 
@@ -149,17 +161,23 @@ class Evaluator:
         return self._bars[span]
 
     def prepare(self, name: str) -> None:
-        """Build what :meth:`score` would build lazily for ``name`` (its checked input columns,
-        the segment sweep), so that several threads may then score batches of it at once."""
-        if name not in self._inputs and has_batch(name):
-            self._inputs[name] = batch_inputs(name, self.dev_ohlcv)
+        """Build what :meth:`score` would build lazily for ``name`` (its input columns checked
+        on all bars, so that a bad value in the hold-out is said before the search; the segment
+        sweep), so that several threads may then score batches of it at once."""
+        if name not in self._inputs:
+            if has_batch(name):  # the columns up to the hold-out: contiguous views
+                n = len(self.dev_ohlcv)
+                self._inputs[name] = {c: a[:n] for c, a in batch_inputs(name, self.ohlcv).items()}
+            else:
+                _check_frame(self.ohlcv, get_indicator(name).inputs)
+                self._inputs[name] = {}
         self._pieces.setdefault(name, {})
         _ = self.sweep
 
     def fill(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> None:
         """Compute the raw pieces (moving averages) of ``param_sets`` the study lacks, on this
         thread: :meth:`score` calls of these sets then only read them (after :meth:`prepare`)."""
-        if name in self._inputs:
+        if self._inputs.get(name):
             fill_pieces(name, param_sets, self._inputs[name], self._pieces[name])
 
     def signal(self, name: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -184,11 +202,7 @@ class Evaluator:
         cache: dict[tuple[Any, ...], np.ndarray],
     ) -> np.ndarray:
         """:meth:`matrix` on ``frame`` (all bars, or the bars up to the hold-out) with its cache."""
-        keys = [_key(name, p) for p in param_sets]
-        missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-        for k, p in zip(keys, param_sets, strict=True):
-            if k not in cache:
-                missing.setdefault(k, p)
+        keys, missing = _missing(name, param_sets, cache)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
             block = batch_signals(name, frame, list(missing.values()))
             for j, k in enumerate(missing):
@@ -210,15 +224,11 @@ class Evaluator:
         """The ``(n_dev, m)`` signals of a batch on the bars up to the hold-out, for
         :meth:`score`: a batched indicator's moving averages kept across batches
         (:meth:`fill`), its input columns checked once."""
-        if not has_batch(name):
-            return self._matrix(name, param_sets, self.dev_ohlcv, self._dev_cache)
         if name not in self._inputs:  # the frame's columns checked once per indicator
             self.prepare(name)
-        keys = [_key(name, p) for p in param_sets]
-        missing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-        for k, p in zip(keys, param_sets, strict=True):
-            if k not in self._dev_cache:
-                missing.setdefault(k, p)
+        if not has_batch(name):
+            return self._matrix(name, param_sets, self.dev_ohlcv, self._dev_cache)
+        keys, missing = _missing(name, param_sets, self._dev_cache)
         if missing:
             block = batch_signals(
                 name,

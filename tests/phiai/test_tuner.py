@@ -221,6 +221,21 @@ def test_the_search_computes_signals_on_bars_before_the_holdout_only():
         INDICATORS.update(saved)
 
 
+@pytest.mark.parametrize("name", ["cmf", "phi_mft"])  # a batched one and one scored per set
+def test_a_bad_value_in_the_holdout_is_said_before_the_search(name):
+    """The search reads bars before the hold-out only, but the input columns are checked on all
+    bars first: a NaN volume in the hold-out is one DataError line, before any trial."""
+    from phi.errors import DataError
+
+    df = random_walk(1200, seed=16)
+    tuner = PhiAITuner(df, seed=0, candidates=[name])
+    df.iloc[tuner.plan.holdout_start + 5, df.columns.get_loc("volume")] = np.nan
+    tuner = PhiAITuner(df, seed=0, candidates=[name])
+    with pytest.raises(DataError, match="volume"):
+        tuner.tune_indicator(name, n_trials=4, sampler="random")
+    assert tuner.log == []
+
+
 def test_no_global_random_state_is_touched():
     np.random.seed(123)
     expected = np.random.random(3)
