@@ -397,8 +397,18 @@ def report(saved: MutableMapping[str, Any]) -> None:
         shown = result.folds.assign(
             params=[", ".join(f"{k}={v}" for k, v in p.items()) for p in result.folds["params"]]
         )
-        st.dataframe(shown[["indicator", "fold", "train", "test", "params", "is_score", "oos_score"]],
-                     hide_index=True, key="ai:table:folds")  # fmt: skip
+        st.dataframe(
+            shown[["indicator", "fold", "train", "test", "params", "is_score", "oos_score"]],
+            hide_index=True,
+            key="ai:table:folds",
+            column_config={
+                "train": st.column_config.TextColumn("train (first..last day)"),
+                "test": st.column_config.TextColumn("test (first..last day)"),
+                "params": st.column_config.TextColumn("best params on train"),
+                "is_score": st.column_config.NumberColumn(f"IS {metric}", format="%.2f"),
+                "oos_score": st.column_config.NumberColumn(f"OOS {metric}", format="%.2f"),
+            },
+        )
     tuned = [n for n, t in result.tuning.items() if t.best_params]
     if tuned:
         name = st.selectbox("Slice plot and parameter importance of", tuned, key=SLICE)
