@@ -310,6 +310,7 @@ def importance_chart(importance: Mapping[str, float], name: str) -> charts.Chart
         )
     )
     fig.update_xaxes(title="share of the score's variance (fANOVA)", range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(automargin=True)  # room for the longest parameter name
     chart = _layout(fig, f"{name}: parameter importance", 160 + 40 * len(items))
     fig.update_layout(margin={"b": 55})  # room for the axis title
     return chart
@@ -328,6 +329,23 @@ def _importance(saved: MutableMapping[str, Any], name: str) -> dict[str, float]:
 
 def _num(x: Any) -> str:
     return ui.fmt_value(x) if isinstance(x, int | float) else "–"
+
+
+def score_columns(metric: str, folds: int = 0) -> dict[str, Any]:
+    """Column labels of the tuner's tables: the mean in-sample and walk-forward out-of-sample
+    scores (and per fold), the development bars' trades and max drawdown."""
+    num = st.column_config.NumberColumn
+    out: dict[str, Any] = {
+        "name": st.column_config.TextColumn("indicator"),
+        "is_score": num(f"IS {metric}", format="%.2f"),
+        "oos_score": num(f"OOS {metric}", format="%.2f"),
+        "trades": num("trades (development bars)"),
+        "max_drawdown": num("max drawdown (development bars)", format="percent"),
+    }
+    for k in range(1, folds + 1):
+        out[f"is_f{k}"] = num(f"IS fold {k}", format="%.2f")
+        out[f"oos_f{k}"] = num(f"OOS fold {k}", format="%.2f")
+    return out
 
 
 def best_table(result: Any, metric: str) -> pd.DataFrame:
@@ -402,11 +420,10 @@ def report(saved: MutableMapping[str, Any]) -> None:
             hide_index=True,
             key="ai:table:folds",
             column_config={
+                **score_columns(metric),
                 "train": st.column_config.TextColumn("train (first..last day)"),
                 "test": st.column_config.TextColumn("test (first..last day)"),
                 "params": st.column_config.TextColumn("best params on train"),
-                "is_score": st.column_config.NumberColumn(f"IS {metric}", format="%.2f"),
-                "oos_score": st.column_config.NumberColumn(f"OOS {metric}", format="%.2f"),
             },
         )
     tuned = [n for n, t in result.tuning.items() if t.best_params]
@@ -427,11 +444,20 @@ def report(saved: MutableMapping[str, Any]) -> None:
             "**Selection** (each candidate at its defaults plus a few seeded probes, scored walk-forward)"
         )
         sel = result.selection.drop(columns=["params"], errors="ignore")
-        st.dataframe(sel, hide_index=True, key="ai:table:selection")
+        st.dataframe(
+            sel, hide_index=True, key="ai:table:selection", column_config=score_columns(metric)
+        )
     with st.expander("Every trial"):
         for name, t in result.tuning.items():
             st.caption(name)
-            st.dataframe(t.trials, hide_index=True, key=f"ai:table:trials:{name}")
+            st.dataframe(
+                t.trials,
+                hide_index=True,
+                key=f"ai:table:trials:{name}",
+                column_config=score_columns(
+                    metric, folds=sum(str(c).startswith("is_f") for c in t.trials.columns)
+                ),
+            )
 
 
 # ---------------------------------------------------------------------------- page

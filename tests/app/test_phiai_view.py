@@ -197,3 +197,16 @@ def test_cancel_stops_a_long_search_after_its_current_batch() -> None:
     assert job.cancel()
     assert job.wait(30)
     assert job.cancelled and job.result is None and job.error is None
+
+
+def test_tables_and_importance_chart_read_as_a_trader_expects():
+    """The tuner's tables show labelled scores (metric named, two decimals, drawdown in per
+    cent) and the importance chart leaves room for the longest parameter name."""
+    cols = view.score_columns("sortino", folds=2)
+    assert cols["is_score"]["label"] == "IS sortino" and cols["oos_score"]["label"] == "OOS sortino"
+    assert cols["is_f2"]["label"] == "IS fold 2" and cols["oos_f1"]["label"] == "OOS fold 1"
+    assert cols["max_drawdown"]["type_config"]["format"] == "percent"
+    assert "is_f3" not in cols
+    fig = view.importance_chart({"k_period": 0.2, "d_period": 0.8}, "stochastic").figure
+    assert fig.layout.yaxis.automargin is True
+    assert list(fig.data[0].y) == ["k_period", "d_period"]  # largest on top
