@@ -57,18 +57,28 @@ def vol_switch_walk(n: int, seed: int) -> pd.DataFrame:
     return _frame(100.0 * np.exp(np.cumsum(rng.normal(0.0, 1.0, n) * scale)), rng)
 
 
-def planted_trend(n: int, seed: int, fast: int, slow: int, edge: float) -> pd.DataFrame:
-    """The next return drifts by ``edge`` sigma with the sign of SMA(fast) - SMA(slow) of the
-    closes so far: a trend pattern a moving-average crossover captures."""
+def _planted(
+    n: int, seed: int, warm: int, drift: Callable[[np.ndarray, int], float]
+) -> pd.DataFrame:
+    """Closes whose next return (1 % sigma) drifts by ``drift(close, t)`` sigma, a rule of the
+    closes before bar ``t`` (0 for the first ``warm`` bars)."""
     rng = np.random.default_rng(seed)
     eps = rng.normal(0.0, 1.0, n)
     close = np.full(n, 100.0)
-    for t in range(1, n):
-        drift = 0.0
-        if t > slow:
-            drift = edge if close[t - fast : t].mean() > close[t - slow : t].mean() else -edge
-        close[t] = close[t - 1] * np.exp(0.01 * (eps[t] + drift))
+    for t in range(1, n):  # test-data generator: each return depends on the closes before it
+        d = drift(close, t) if t > warm else 0.0
+        close[t] = close[t - 1] * np.exp(0.01 * (eps[t] + d))
     return _frame(close, rng)
+
+
+def planted_trend(n: int, seed: int, fast: int, slow: int, edge: float) -> pd.DataFrame:
+    """The next return drifts by ``edge`` sigma with the sign of SMA(fast) - SMA(slow) of the
+    closes so far: a trend pattern a moving-average crossover captures."""
+
+    def drift(c: np.ndarray, t: int) -> float:
+        return edge if c[t - fast : t].mean() > c[t - slow : t].mean() else -edge
+
+    return _planted(n, seed, slow, drift)
 
 
 def planted_band(
@@ -76,36 +86,25 @@ def planted_band(
 ) -> pd.DataFrame:
     """The next return drifts up by ``edge`` sigma after a close below the mean - k sd of the
     last ``period`` closes, down after one above the mean + k sd: band mean reversion."""
-    rng = np.random.default_rng(seed)
-    eps = rng.normal(0.0, 1.0, n)
-    close = np.full(n, 100.0)
-    for t in range(1, n):
-        drift = 0.0
-        if t > period:
-            w = close[t - period : t]
-            m, sd = w.mean(), w.std()
-            drift = (
-                edge if close[t - 1] < m - k * sd else (-edge if close[t - 1] > m + k * sd else 0.0)
-            )
-        close[t] = close[t - 1] * np.exp(0.01 * (eps[t] + drift))
-    return _frame(close, rng)
+
+    def drift(c: np.ndarray, t: int) -> float:
+        w = c[t - period : t]
+        m, sd = w.mean(), w.std()
+        return edge if c[t - 1] < m - k * sd else (-edge if c[t - 1] > m + k * sd else 0.0)
+
+    return _planted(n, seed, period, drift)
 
 
 def planted_range(n: int, seed: int, period: int = 14, edge: float = 0.35) -> pd.DataFrame:
     """The next return drifts up by ``edge`` sigma while the last close sits in the lower half
     of the last ``period`` closes' range (a raw stochastic %K under 50), down in the upper
     half: range mean reversion."""
-    rng = np.random.default_rng(seed)
-    eps = rng.normal(0.0, 1.0, n)
-    close = np.full(n, 100.0)
-    for t in range(1, n):
-        drift = 0.0
-        if t > period:
-            w = close[t - period : t]
-            k = (w[-1] - w.min()) / (w.max() - w.min() + 1e-12)
-            drift = edge if k < 0.5 else -edge
-        close[t] = close[t - 1] * np.exp(0.01 * (eps[t] + drift))
-    return _frame(close, rng)
+
+    def drift(c: np.ndarray, t: int) -> float:
+        w = c[t - period : t]
+        return edge if (w[-1] - w.min()) / (w.max() - w.min() + 1e-12) < 0.5 else -edge
+
+    return _planted(n, seed, period, drift)
 
 
 def planted_momentum(n: int, seed: int, period: int = 10, edge: float = 0.25) -> pd.DataFrame:
