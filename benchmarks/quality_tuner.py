@@ -159,7 +159,9 @@ def cases(quick: bool) -> list[tuple[str, Callable[[], pd.DataFrame], dict]]:
         (f"planted SMA(10/40) e0.4 s{s}", lambda s=s: planted_trend(1500, s, 10, 40, 0.4), {})
         for s in range(3)
     ]
-    out += [(f"planted range(14) s{s}", lambda s=s: planted_range(1500, 1 + s), {}) for s in range(2)]
+    out += [
+        (f"planted range(14) s{s}", lambda s=s: planted_range(1500, 1 + s), {}) for s in range(2)
+    ]
     out += [
         (f"planted momentum(10) s{s}", lambda s=s: planted_momentum(1500, 1 + s), {})
         for s in range(2)
