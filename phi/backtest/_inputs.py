@@ -61,20 +61,18 @@ def check_bars(ohlcv: pd.DataFrame) -> list[np.ndarray]:
         raise EngineError(
             f"ohlcv prices must be numeric ({exc}); see phi.data.validate_ohlcv"
         ) from None
-    bad = _nb.first_bad_bar_nb(*arrays)
-    if bad >= 0:
-        values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-        raise EngineError(
-            f"ohlcv bar {ohlcv.index[bad]} has a missing, infinite or non-positive price "
-            f"({values}); drop or repair such bars first (phi.data.validate_ohlcv)"
-        )
-    bad = _nb.first_inconsistent_bar_nb(*arrays)
-    if bad >= 0:
-        values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-        raise EngineError(
-            f"ohlcv bar {ohlcv.index[bad]} has high < low or an open/close outside [low, high] "
-            f"({values}); repair or drop such bars first (phi.data.validate_ohlcv)"
-        )
+    for first_bad, problem, fix in (
+        (_nb.first_bad_bar_nb, "a missing, infinite or non-positive price", "drop or repair"),
+        (_nb.first_inconsistent_bar_nb, "high < low or an open/close outside [low, high]",
+         "repair or drop"),
+    ):  # fmt: skip
+        bad = first_bad(*arrays)
+        if bad >= 0:
+            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
+            raise EngineError(
+                f"ohlcv bar {ohlcv.index[bad]} has {problem} ({values}); {fix} such bars first "
+                "(phi.data.validate_ohlcv)"
+            )
     _check_bar_order(ohlcv.index)
     return arrays
 
