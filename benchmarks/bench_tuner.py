@@ -34,7 +34,9 @@ its minor page faults per call.
 ``all`` of them) against their raw sweeps,
 called in turn ``--repeat`` times: median and best wall and CPU time, the TPE's own proposal
 time (``BatchedTPE.ask``, CPU time of the proposing thread; ``propose_of_raw``: that time over
-the raw sweep's median wall time) and the batches, without the Optuna comparisons.
+the raw sweep's median wall time) and the batches, without the Optuna comparisons;
+``share_same_work``: the tuner's rate against the engine alone running the study's simulations
+(:func:`same_work`: fold blocks and development region, through the public API).
 """
 
 from __future__ import annotations
@@ -348,6 +350,28 @@ def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
     return out
 
 
+def same_work(bars, name: str, params: list[dict]):  # noqa: ANN001, ANN201
+    """The engine alone doing what a study of ``params`` simulates, through the public API: the
+    signals on the bars before the hold-out, then one ``run_backtest_many`` call per walk-forward
+    block (its lead bar as warm-up, as the tuner starts a segment flat) and one over the
+    development region with its equity (the returns DSR and PBO read). No proposals, tables or
+    statistics: the tuner's rate against it is its overhead over the same simulations."""
+    tuner = PhiAITuner(bars)
+    plan, cfg = tuner.plan, tuner.evaluator.cfg
+    dev = bars.iloc[: plan.dev[1]]
+    blocks = sorted({s for f in plan.folds for s in (f.train, f.test)})
+
+    def run() -> None:
+        sig = batch_signals(name, dev, params)
+        for a, b in blocks:
+            run_backtest_many(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg)
+        a, b = plan.dev
+        equity = np.empty((sig.shape[1], b - a + 1))
+        run_backtest_many(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg, equity_out=equity)
+
+    return run
+
+
 def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN001
     """The in-memory TPE study of ``name`` and the raw sweep of its parameter sets, in turn."""
     from phi.phiai import tpe
@@ -363,11 +387,13 @@ def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN
     def raw() -> None:
         run_backtest_many(bars, batch_signals(name, bars, params), EngineConfig())
 
+    same = same_work(bars, name, params)
     raw()
-    walls: dict[str, list[float]] = {"tuner": [], "raw": []}
-    cpus: dict[str, list[float]] = {"tuner": [], "raw": []}
+    same()
+    walls: dict[str, list[float]] = {"tuner": [], "raw": [], "same": []}
+    cpus: dict[str, list[float]] = {"tuner": [], "raw": [], "same": []}
     for _ in range(repeat):
-        for label, fn in (("tuner", study), ("raw", raw)):
+        for label, fn in (("tuner", study), ("raw", raw), ("same", same)):
             w0, c0 = time.perf_counter(), time.process_time()
             fn()
             cpus[label].append(time.process_time() - c0)
@@ -408,6 +434,9 @@ def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN
         # the TPE's own proposals against the raw sweep: a study reaches half the raw rate only
         # if proposals, simulations and everything else fit in twice the raw sweep's time
         "propose_of_raw": asking[0] / repeat / med["raw"],
+        # the engine alone doing the tuner's simulations (public API, no tuner)
+        "same_work_ms": med["same"] * 1e3,
+        "share_same_work": med["same"] / med["tuner"],
         "best_is": res.is_score,
     }
 
