@@ -207,9 +207,17 @@ def tune(
     if twice:
         raise ConfigError(f"--indicators names {', '.join(map(repr, twice))} more than once; give each once")
     _check_counts(trials=trials, jobs=jobs, max_indicators=max_indicators if auto else None)
+    _check_search_flags(folds=folds, seed=seed, min_trades=min_trades)
     if study == "" or resume == "":
         raise ConfigError(f"--{'study' if study == '' else 'resume'} needs a name (letters, digits, '.', '_' or '-')")
     dd = _fraction(max_dd, "--max-dd")
+    if not abs(dd) <= 1:  # NaN too
+        raise ConfigError(f"--max-dd must be a drawdown cap between 0 and 100%, got {max_dd}"[:200])
+    share = _fraction(holdout, "--holdout")
+    if not 0 <= share < 0.9:
+        raise ConfigError(
+            f"--holdout must be a share from 0 up to 90% of the bars, got {holdout}"[:200]
+        )
     study_name, storage = _shared_study(study, resume, storage, names)
     dataset = DatasetSpec(
         symbol, vendor, timeframe, "2015-01-01" if start is None else start, "2024-12-31" if end is None else end, path=path
@@ -246,7 +254,7 @@ def tune(
             n_jobs=jobs,
             storage=storage,
             constraints={"max_drawdown": -abs(dd), "min_trades": min_trades},
-            holdout=_fraction(holdout, "--holdout"),
+            holdout=share,
             progress=progress,
             study_name=study_name,
         )
@@ -282,6 +290,17 @@ def _check_counts(*, trials: int, jobs: int, max_indicators: int | None) -> None
         raise ConfigError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs:,}"[:200])
     if max_indicators is not None and max_indicators < 1:
         raise ConfigError(f"--max-indicators must be at least 1, got {max_indicators:,}"[:200])
+
+
+def _check_search_flags(*, folds: int, seed: int, min_trades: int) -> None:
+    """The walk-forward and constraint flags, checked before any bar is loaded: one line
+    naming the flag (the API says the same of its argument)."""
+    if folds < 1:
+        raise ConfigError(f"--folds must be at least 1, got {folds:,}"[:200])
+    if seed < 0:
+        raise ConfigError(f"--seed must be 0 or more, got {seed:,}"[:200])
+    if min_trades < 0:
+        raise ConfigError(f"--min-trades must be 0 or more, got {min_trades:,}"[:200])
 
 
 def _shared_study(study: str | None, resume: str | None, storage: str | None, names: list[str]) -> tuple[str | None, str | None]:

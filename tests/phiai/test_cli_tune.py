@@ -100,6 +100,20 @@ def test_tune_auto_selects(capsys):
         (("--indicators", "rsi", "--metric", "sharp"), "metric"),
         (("--indicators", "rsi", "--sampler", "cmaes"), "sampler"),
         (("--indicators", "rsi", "--max-dd", "lots"), "--max-dd"),
+        # the flag a user typed is named, not the API's argument (constraints['max_drawdown'])
+        (
+            ("--indicators", "rsi", "--max-dd", "150%"),
+            "--max-dd must be a drawdown cap between 0 and 100%, got 150%",
+        ),
+        (("--indicators", "rsi", "--min-trades", "-1"), "--min-trades must be 0 or more, got -1"),
+        (
+            ("--indicators", "rsi", "--holdout", "1.5"),
+            "--holdout must be a share from 0 up to 90% of the bars, got 1.5",
+        ),
+        (("--indicators", "rsi", "--holdout", "95%"), "--holdout"),
+        (("--indicators", "rsi", "--max-dd", "nan"), "--max-dd must be a drawdown cap"),
+        (("--indicators", "rsi", "--folds", "0"), "--folds must be at least 1, got 0"),
+        (("--indicators", "rsi", "--seed", "-1"), "--seed must be 0 or more, got -1"),
     ],
 )
 def test_tune_bad_input_is_one_line(capsys, args, message):
