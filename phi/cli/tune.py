@@ -9,6 +9,7 @@ import typer
 
 from phi.cli._common import EndOpt, PathOpt, StartOpt, console
 from phi.errors import ConfigError, RunError
+from phi.phiai.config import MAX_TRIALS as _MAX_TRIALS
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -277,7 +278,7 @@ def tune(
 
 
 #: most Optuna trials per indicator (each is a backtest per fold: 100,000 take hours already)
-MAX_TRIALS = 100_000
+MAX_TRIALS = _MAX_TRIALS  # the API's limit
 #: most threads computing indicators
 MAX_JOBS = 256
 

@@ -113,7 +113,12 @@ def phiai_full_auto(
 
     from phi.backtest.run_config import BlendConfig, IndicatorConfig, RunConfig
     from phi.phiai.explain import explain
-    from phi.phiai.tuner import SAMPLERS, PhiAIResult, PhiAITuner  # tuner re-exports this module
+    from phi.phiai.tuner import (  # tuner re-exports this module
+        SAMPLERS,
+        PhiAIResult,
+        PhiAITuner,
+        check_n_trials,
+    )
 
     if sampler not in SAMPLERS:
         from phi.errors import unknown_choice
@@ -125,6 +130,7 @@ def phiai_full_auto(
         or max_indicators < 1
     ):
         raise ConfigError(f"max_indicators must be an integer >= 1, got {max_indicators!r}")
+    check_n_trials(n_trials)  # before the selection step spends any time
     tuner = PhiAITuner(
         ohlcv, engine=engine, metric=metric, seed=seed, candidates=candidates, **tuner_options
     )

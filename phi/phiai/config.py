@@ -22,7 +22,10 @@ from typing import Any
 
 from phi.errors import ConfigError, did_you_mean, unknown_choice
 
-__all__ = ["PhiAIConfig"]
+#: Most trials one study may run (a typo like 10**9 would otherwise run for days).
+MAX_TRIALS = 100_000
+
+__all__ = ["MAX_TRIALS", "PhiAIConfig"]
 
 _SAMPLERS = ("tpe", "random", "grid")
 _SCHEMES = ("rolling", "anchored")
@@ -118,7 +121,7 @@ class PhiAIConfig:
                     "without it, mark the indicators to tune with auto_tune: true"
                 )
             put("candidates", tuple(dict.fromkeys(self.candidates)))
-        put("n_trials", _int(self.n_trials, "n_trials", 1, 100_000))
+        put("n_trials", _int(self.n_trials, "n_trials", 1, MAX_TRIALS))
         if self.metric not in METRIC_DIRECTIONS:
             raise ConfigError(
                 "phiai.metric: " + unknown_choice("metric", self.metric, METRIC_DIRECTIONS)

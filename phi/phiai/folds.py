@@ -82,7 +82,7 @@ def make_folds(
         raise ConfigError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
         raise ConfigError(f"folds must be an integer >= 1, got {folds!r}")
-    if not 0.0 <= holdout < 0.9:
+    if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0.0 <= holdout < 0.9:
         raise ConfigError(f"holdout must be a share in [0, 0.9), got {holdout!r}")
     first = max(1, int(first))
     h0 = n_bars - int(round(holdout * n_bars))

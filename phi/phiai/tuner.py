@@ -36,6 +36,7 @@ import pandas as pd
 from phi.backtest.engine import EngineConfig
 from phi.errors import ConfigError
 from phi.phiai import stats as st
+from phi.phiai.config import MAX_TRIALS
 from phi.phiai.evaluate import (
     METRIC_DIRECTIONS,
     Evaluator,
@@ -195,6 +196,21 @@ class PhiAITuner:
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
             raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if engine is not None and not isinstance(engine, EngineConfig):
+            raise ConfigError(f"engine must be an EngineConfig, got {type(engine).__name__}")
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+            raise ConfigError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+        if storage is not None and not isinstance(storage, str):
+            raise ConfigError(
+                "storage must be None (in memory), 'sqlite' or a database URL, "
+                f"got {type(storage).__name__}"
+            )
+        if study_name is not None and not isinstance(study_name, str):
+            raise ConfigError(f"study_name must be a string, got {type(study_name).__name__}")
+        if progress is not None and not callable(progress):
+            raise ConfigError(
+                f"progress must be a callable (step, done, total), got {type(progress).__name__}"
+            )
         _check_constraints(constraints or {})
         self.ohlcv = ohlcv
         self.engine = engine or EngineConfig()
@@ -630,8 +646,7 @@ class PhiAITuner:
             from phi.errors import unknown_choice
 
             raise ConfigError(unknown_choice("sampler", sampler, SAMPLERS))
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-            raise ConfigError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+        check_n_trials(n_trials)
         self._check_candidates([name])
         space = search_space(name)
         start = len(self.log)
@@ -797,9 +812,26 @@ def _param_column(values: list[Any]) -> np.ndarray | list[Any]:
     return values
 
 
+def check_n_trials(n_trials: object) -> None:
+    """:class:`ConfigError` unless ``n_trials`` is an integer from 1 to :data:`MAX_TRIALS`."""
+    if (
+        isinstance(n_trials, bool)
+        or not isinstance(n_trials, int)
+        or not 1 <= n_trials <= MAX_TRIALS
+    ):
+        raise ConfigError(
+            f"n_trials must be an integer from 1 to {MAX_TRIALS:,}, got {n_trials!r}"[:200]
+        )
+
+
 def _check_constraints(constraints: Mapping[str, Any]) -> None:
     """:class:`ConfigError` for an unknown constraint or a value outside its range: a drawdown
     cap in [-1, 0] (a negative fraction), a minimum trade count >= 0."""
+    if not isinstance(constraints, Mapping):
+        raise ConfigError(
+            "constraints must be a mapping like {'max_drawdown': -0.3, 'min_trades': 10}, "
+            f"got {type(constraints).__name__}"
+        )
     unknown = set(constraints) - set(DEFAULT_CONSTRAINTS)
     if unknown:
         raise ConfigError(

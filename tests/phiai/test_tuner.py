@@ -323,6 +323,34 @@ def test_bad_arguments_and_bars_are_one_line_errors():
         PhiAITuner(broken, candidates=["rsi"])
 
 
+def test_wrong_argument_types_are_one_line_errors():
+    """Arguments of the wrong type or size said in one line before any bar is scored (they
+    used to raise TypeError/AttributeError, or run a billion trials)."""
+    df = random_walk(600, seed=19)
+    for kwargs, match in (
+        ({"engine": "fast"}, "engine must be an EngineConfig, got str"),
+        ({"storage": 123}, "storage must be None .* got int"),
+        ({"n_jobs": 0}, r"n_jobs must be an integer >= 1, got 0"),
+        ({"n_jobs": -1}, r"n_jobs must be an integer >= 1, got -1"),
+        ({"n_jobs": True}, r"n_jobs must be an integer >= 1, got True"),
+        ({"progress": "x"}, "progress must be a callable"),
+        ({"study_name": 5}, "study_name must be a string"),
+        ({"constraints": [("max_drawdown", -0.2)]}, "constraints must be a mapping"),
+        ({"holdout": "20%"}, r"holdout must be a share in \[0, 0.9\), got '20%'"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            PhiAITuner(df, candidates=["rsi"], **kwargs)
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    for n in (0, 2.5, True, 100_001, 10**9):
+        with pytest.raises(ConfigError, match="n_trials must be an integer from 1 to 100,000"):
+            tuner.tune_indicator("rsi", n_trials=n)
+    assert tuner.n_trials_total == 0
+    seen = []
+    with pytest.raises(ConfigError, match="n_trials must be an integer from 1 to 100,000"):
+        phiai_full_auto(df, n_trials=10**9, candidates=["rsi"], progress=lambda *a: seen.append(a))
+    assert seen == []  # refused before the selection step
+
+
 def test_small_sample_warning_counts_the_blends_development_trades():
     """The warning compares the tuned parameters with the trades the blend made on the
     development bars (stats['dev_trades']), 10 per parameter at least."""
