@@ -20,14 +20,19 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from phi.errors import ConfigError
+
 __all__ = [
     "EULER_GAMMA",
+    "MAX_PBO_SPLITS",
     "BlockSums",
     "block_sums",
     "deflated_sharpe",
@@ -47,6 +52,47 @@ __all__ = [
 
 #: The Euler-Mascheroni constant of the expected-maximum formula.
 EULER_GAMMA = 0.5772156649015329
+#: Most CSCV blocks: ``binom(20, 10)`` = 184,756 combinations (each one a pass over the
+#: trials); 16 is the papers' usual choice. More would take hours and gigabytes.
+MAX_PBO_SPLITS = 20
+
+
+def _real(value: object, name: str) -> float:
+    """``value`` as a float (nan and inf pass), or :class:`ConfigError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be a real number, got {_shown(value)}")
+    return float(value)
+
+
+def _whole(value: object, name: str) -> int:
+    """``value`` as an int, or :class:`ConfigError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(f"{name} must be an integer, got {_shown(value)}")
+    return int(value)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if np.ndim(value) == 0 else f"an array of shape {np.shape(value)}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _splits(n_splits: object) -> int:
+    """CSCV's block count: an even integer from 2 to :data:`MAX_PBO_SPLITS`."""
+    s = _whole(n_splits, "n_splits")
+    if s < 2 or s % 2 or s > MAX_PBO_SPLITS:
+        raise ConfigError(f"n_splits must be an even integer from 2 to {MAX_PBO_SPLITS}, got {s}")
+    return s
+
+
+def _matrix(values: object, what: str) -> np.ndarray:
+    """A 2-D float64 array of ``values``, or :class:`ConfigError` saying what ``what`` needs."""
+    try:
+        m = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a 2-D array of numbers, got {_shown(values)}") from None
+    if m.ndim != 2:
+        raise ConfigError(f"{what} must be a 2-D array of numbers, got shape {m.shape}")
+    return m
 
 
 def sharpe_per_period(returns: np.ndarray) -> float:
@@ -109,6 +155,8 @@ def psr(
     ``PSR = Φ((SR - SR*) √(n-1) / √(1 - γ3 SR + (γ4 - 1)/4 SR²))`` with per-period ``SR``,
     ``n`` observations, skewness ``γ3`` and raw kurtosis ``γ4``. nan when undefined.
     """
+    sharpe, benchmark = _real(sharpe, "sharpe"), _real(benchmark, "benchmark")
+    skew, kurtosis, n = _real(skew, "skew"), _real(kurtosis, "kurtosis"), _whole(n, "n")
     if not (math.isfinite(sharpe) and math.isfinite(benchmark)) or n < 2:
         return math.nan
     var = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
@@ -125,6 +173,8 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     ``E[max SR] ≈ √V ((1-γ) Φ⁻¹(1 - 1/N) + γ Φ⁻¹(1 - 1/(N e)))``, ``γ`` Euler's constant,
     ``V`` the variance of the trials' Sharpe ratios. 0 for a single trial.
     """
+    n_trials = _whole(n_trials, "n_trials")
+    sharpe_variance = _real(sharpe_variance, "sharpe_variance")
     if n_trials < 1 or not math.isfinite(sharpe_variance) or sharpe_variance < 0:
         return math.nan
     if n_trials == 1:
@@ -270,11 +320,8 @@ def pbo_cscv_rows(rows: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarr
     trial, without building the transposed matrix; the same float operations, equal results."""
     from phi.phiai._stats_nb import block_sums_nb
 
-    r = np.ascontiguousarray(rows, dtype=np.float64)
-    if r.ndim != 2 or n_splits < 2 or n_splits % 2:
-        raise ValueError(
-            f"pbo_cscv needs a 2-D matrix and an even n_splits >= 2, got {r.T.shape}, {n_splits}"
-        )
+    r = np.ascontiguousarray(_matrix(rows, "rows (trials x periods)"))
+    n_splits = _splits(n_splits)
     n, t = r.shape
     if n < 2 or t < n_splits:
         return math.nan, np.empty(0)
@@ -308,11 +355,8 @@ def pbo_cscv(
     -------
     (pbo, logits) : float and ndarray of λ per combination. nan when N < 2 or T < S.
     """
-    m = np.asarray(returns, dtype=np.float64)
-    if m.ndim != 2 or n_splits < 2 or n_splits % 2:
-        raise ValueError(
-            f"pbo_cscv needs a 2-D matrix and an even n_splits >= 2, got {m.shape}, {n_splits}"
-        )
+    m = _matrix(returns, "returns (periods x trials)")
+    n_splits = _splits(n_splits)
     t, n = m.shape
     if n < 2 or t < n_splits:
         return math.nan, np.empty(0)

@@ -8,6 +8,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from phi.errors import ConfigError
 from phi.phiai.stats import (
     EULER_GAMMA,
     deflated_sharpe,
@@ -15,6 +16,7 @@ from phi.phiai.stats import (
     expected_max_sharpe,
     oos_is_efficiency,
     pbo_cscv,
+    pbo_cscv_rows,
     psr,
     return_moments,
     stability,
@@ -113,8 +115,39 @@ def test_pbo_cscv_sharpe_default_drops_remainder_rows():
     assert len(lam) == 6 and 0.0 <= pbo <= 1.0
     assert pbo_cscv(m[:200], n_splits=4)[0] == pbo  # the last 3 rows are dropped
     assert math.isnan(pbo_cscv(m[:, :1], n_splits=4)[0])
-    with pytest.raises(ValueError, match="even"):
+    with pytest.raises(ConfigError, match="n_splits must be an even integer from 2 to 20, got 3"):
         pbo_cscv(m, n_splits=3)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        # 40 blocks are binom(40, 20) = 1.4e11 combinations: it used to fill the memory
+        (lambda m: pbo_cscv(m, n_splits=40), "n_splits must be an even integer from 2 to 20, got 40"),
+        (lambda m: pbo_cscv(m, n_splits=None), "n_splits must be an integer, got None"),
+        (lambda m: pbo_cscv(m, n_splits=4.0), "n_splits must be an integer, got 4.0"),
+        (lambda m: pbo_cscv(m, n_splits=True), "n_splits must be an integer, got True"),
+        (lambda m: pbo_cscv(m[:, 0]), r"returns \(periods x trials\) must be a 2-D array .* shape \(200,\)"),
+        (lambda m: pbo_cscv("returns"), "must be a 2-D array of numbers, got 'returns'"),
+        (lambda m: pbo_cscv_rows(m.T, n_splits=41), "n_splits must be an even integer"),
+        (lambda m: pbo_cscv_rows(None), "rows .* must be a 2-D array of numbers"),
+        (lambda m: psr(None, 100), "sharpe must be a real number, got None"),
+        (lambda m: psr(0.1, "100"), "n must be an integer, got '100'"),
+        (lambda m: psr(0.1, m[:, 0]), "n must be an integer, got an array of shape"),
+        (lambda m: psr(0.1, 100, skew="0"), "skew must be a real number"),
+        (lambda m: expected_max_sharpe([5], 0.1), r"n_trials must be an integer, got an array of shape \(1,\)"),
+        (lambda m: deflated_sharpe(0.1, 100, 10, None), "sharpe_variance must be a real number"),
+    ],
+)
+def test_wrong_argument_types_and_sizes_are_one_line_errors(call, match):
+    m = np.random.default_rng(4).normal(0, 0.01, (200, 6))
+    with pytest.raises(ConfigError, match=match):
+        call(m)
+
+
+def test_numpy_scalars_and_nan_still_pass():
+    assert psr(np.float64(0.1), np.int64(100)) == psr(0.1, 100)
+    assert math.isnan(psr(math.nan, 100)) and math.isnan(expected_max_sharpe(5, math.nan))
 
 
 def test_oos_is_efficiency():
