@@ -537,8 +537,14 @@ class PhiAITuner:
         for label, value in (("top_n", top_n), ("probe_trials", probe_trials)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{label} must be an integer >= 1, got {value!r}")
+        if probe_trials > MAX_TRIALS:
+            raise ConfigError(f"probe_trials must be at most {MAX_TRIALS:,}, got {probe_trials:,}")
         if isinstance(candidates, str):
             candidates = [candidates]
+        if candidates is not None and not isinstance(candidates, Sequence):
+            raise ConfigError(
+                f"candidates must be a list of indicator names, got {type(candidates).__name__}"
+            )
         names = list(candidates) if candidates is not None else self.candidates
         if not names:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
@@ -633,7 +639,7 @@ class PhiAITuner:
 
         ``sampler``: ``"tpe"`` (default), ``"random"`` or ``"grid"`` (a regular grid of at most
         ``n_trials`` valid points, or the parameter sets in ``grid``, each validated against the
-        registry). Returns a :class:`TuneResult`. An in-memory study (``storage=None``) runs
+        registry; at most 100,000 either way). Returns a :class:`TuneResult`. An in-memory study (``storage=None``) runs
         without Optuna: TPE through the batched :class:`~phi.phiai.tpe.BatchedTPE` (Optuna's
         default Parzen estimator and constant liar, one parameter at a time, its own seeded
         random numbers), each batch told before the next is asked and scored on numba's threads
@@ -654,6 +660,14 @@ class PhiAITuner:
         if grid is not None:
             if sampler != "grid":
                 raise ConfigError("grid= (explicit parameter sets) needs sampler='grid'")
+            if not isinstance(grid, Sequence) or isinstance(grid, str):
+                raise ConfigError(
+                    f"grid must be a list of parameter sets (dicts), got {type(grid).__name__}"
+                )
+            if len(grid) > MAX_TRIALS:
+                raise ConfigError(
+                    f"grid has {len(grid):,} parameter sets; at most {MAX_TRIALS:,} per study"
+                )
             points = [space.spec.resolve(p) for p in grid]
             if not points:
                 raise ConfigError("grid is empty; give at least one parameter set")

@@ -344,6 +344,20 @@ def test_wrong_argument_types_are_one_line_errors():
     for n in (0, 2.5, True, 100_001, 10**9):
         with pytest.raises(ConfigError, match="n_trials must be an integer from 1 to 100,000"):
             tuner.tune_indicator("rsi", n_trials=n)
+    for grid, match in (
+        ("x", "grid must be a list of parameter sets"),
+        ({"period": 5}, "grid must be a list of parameter sets .* got dict"),
+        ([{"period": 5}] * 100_001, "grid has 100,001 parameter sets; at most 100,000"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            tuner.tune_indicator("rsi", sampler="grid", grid=grid)
+    for kwargs, match in (
+        ({"candidates": 123}, "candidates must be a list of indicator names, got int"),
+        ({"candidates": {"rsi": 1}}, "candidates must be a list .* got dict"),
+        ({"probe_trials": 10**9}, "probe_trials must be at most 100,000"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            tuner.select_indicators(**kwargs)
     assert tuner.n_trials_total == 0
     seen = []
     with pytest.raises(ConfigError, match="n_trials must be an integer from 1 to 100,000"):
