@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
 
 
@@ -72,10 +73,27 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlevel = 3
+
+
+def shown(value: object) -> str:
+    """A short one-line repr of a bad value for a message: long strings and containers cut,
+    an array, Series or DataFrame described by its type and shape, a huge integer (too long
+    for ``repr``) by its number of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and shape and not isinstance(value, str | bytes):
+        kind = "numpy array" if type(value).__name__ == "ndarray" else type(value).__name__
+        return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind} of shape {shape}"
+    text = _REPR.repr(value)
+    return " ".join(text.split()) if "\n" in text else text
+
+
 def unknown_choice(kind: str, value: object, choices: Iterable[str]) -> str:
     """Format 'unknown <kind> 'x'. Did you mean ...? Valid choices: a, b, c'."""
     options = sorted(str(c) for c in choices)
-    return (
-        f"unknown {kind} {value!r}.{did_you_mean(str(value), options)} "
-        f"Valid choices: {', '.join(options)}"
-    )
+    hint = did_you_mean(value, options) if isinstance(value, str) else ""
+    return f"unknown {kind} {shown(value)}.{hint} Valid choices: {', '.join(options)}"

@@ -22,7 +22,7 @@ from phi import __version__
 from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
 from phi.backtest.run_config import RunConfig
 from phi.blending.blender import PhiAIFit, Scorer, apply_phiai, blend, phiai_fit
-from phi.errors import DataError
+from phi.errors import ConfigError, DataError, shown
 
 if TYPE_CHECKING:
     from phi.backtest.portfolio_run_config import PortfolioRunConfig
@@ -101,6 +101,15 @@ def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup
         return table[metric].to_numpy(dtype=np.float64)
 
     return score
+
+
+def _check_options(save: object, progress: object, allow_data_change: object) -> None:
+    """Refuse run options of the wrong type before any work (a truthy list is not ``save=True``)."""
+    for name, value in (("save", save), ("allow_data_change", allow_data_change)):
+        if not isinstance(value, bool | np.bool_):
+            raise ConfigError(f"{name} must be True or False, got {shown(value)}")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress must be a function progress(stage, fraction) or None, got {shown(progress)}")
 
 
 def _progress(progress: Progress | None, stage: str) -> None:
@@ -197,21 +206,18 @@ def run(
     from phi.data.store import Dataset, get_dataset
     from phi.indicators.registry import compute_all_signals, get_indicator
 
+    _check_options(save, progress, allow_data_change)
     if isinstance(config, PortfolioRunConfig):  # a multi-asset run (phi.portfolio_pipeline)
         from phi.portfolio_pipeline import run_portfolio_config
 
         return run_portfolio_config(config, save=save, progress=progress, allow_data_change=allow_data_change)
     if not isinstance(config, RunConfig):
-        from phi.errors import ConfigError
-
         raise ConfigError(f"run() needs a RunConfig, got {type(config).__name__}")
     ds_spec = config.dataset
 
     _progress(progress, "data")
     ds = dataset
     if ds is not None and not isinstance(ds, Dataset):
-        from phi.errors import ConfigError
-
         raise ConfigError(f"dataset must be a Dataset from phi.data.store.get_dataset, got {type(ds).__name__}")
     if ds is None:
         ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
@@ -319,4 +325,5 @@ def rerun(
     """
     from phi.backtest.run_history import load_run
 
+    _check_options(save, progress, allow_data_change)
     return run(load_run(run_id).config, save=save, progress=progress, allow_data_change=allow_data_change)

@@ -233,7 +233,7 @@ def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | No
     else:
         try:
             arr = np.asarray(signal, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise EngineError(f"signal must be numeric, got {type(signal).__name__}") from exc
         if arr.ndim == 1:
             arr = arr[None, :]

@@ -15,7 +15,7 @@ from typing import Any, Final
 import numpy as np
 
 from phi.backtest.periods import CALENDAR_CHOICES, PERIODS_PER_YEAR
-from phi.errors import ConfigError, unknown_choice
+from phi.errors import ConfigError, shown, unknown_choice
 
 __all__ = ["FILLS", "SIZINGS", "EngineConfig"]
 
@@ -62,13 +62,7 @@ def _is_number(value: object) -> bool:
     )
 
 
-def _show(value: object) -> str:
-    """``repr(value)``, except that a huge integer is described (its repr may not even exist:
-    Python refuses to print integers of more than 4,300 digits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
-        digits = int(abs(value).bit_length() * 0.30103) + 1
-        return f"an integer of about {digits:,} digits"
-    return repr(value)
+_show = shown
 
 
 def _as_float(value: object) -> float | None:
@@ -172,9 +166,11 @@ class EngineConfig:
                 object.__setattr__(self, name, int(value))
             elif name in _BOOL_FIELDS:
                 if not isinstance(value, (bool, np.bool_)):
-                    raise ConfigError(f"EngineConfig.{name} must be true or false, got {value!r}")
+                    raise ConfigError(f"EngineConfig.{name} must be true or false, got {_show(value)}")
                 object.__setattr__(self, name, bool(value))
-            elif name in _CHOICE_FIELDS and value not in _CHOICE_FIELDS[name]:
+            elif name in _CHOICE_FIELDS and (
+                not isinstance(value, str) or value not in _CHOICE_FIELDS[name]
+            ):
                 raise ConfigError(
                     f"EngineConfig.{name}: " + unknown_choice(name, value, _CHOICE_FIELDS[name])
                 )

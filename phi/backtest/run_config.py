@@ -23,7 +23,6 @@ import hashlib
 import json
 import math
 import re
-import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -33,7 +32,7 @@ import numpy as np
 from phi import __version__
 from phi.backtest.engine import EngineConfig
 from phi.blending.blender import BLEND_MODES, PHIAI_WINDOWS
-from phi.errors import ConfigError, PhiError, did_you_mean, unknown_choice
+from phi.errors import ConfigError, PhiError, did_you_mean, shown, unknown_choice
 
 if TYPE_CHECKING:
     from phi.options.config import OptionsConfig
@@ -77,16 +76,7 @@ MAX_SEED: Final = 2**63 - 1
 
 # ---------------------------------------------------------------------------- helpers
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
-_REPR.maxlevel = 3
-
-
-def _show(value: Any) -> str:
-    """A short repr for messages: long strings cut, nesting limited, huge integers described."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
-    return _REPR.repr(value)
+_show = shown
 
 
 def _str(value: Any, path: str, *, empty: bool = False, max_chars: int | None = None) -> str:
@@ -155,7 +145,9 @@ def _set(obj: Any, name: str, value: Any) -> None:
 def _day(value: Any, path: str) -> str:
     import pandas as pd
 
-    if isinstance(value, bool) or value is None:
+    from phi.data.dates import is_date_like
+
+    if not is_date_like(value):
         raise ConfigError(f"{path} must be a date like 2024-01-31, got {_show(value)}")
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
@@ -274,7 +266,7 @@ class BlendConfig:
 
     def __post_init__(self) -> None:
         p = "blend"
-        if self.mode not in BLEND_MODES:
+        if not isinstance(self.mode, str) or self.mode not in BLEND_MODES:
             raise ConfigError(f"{p}.mode: " + unknown_choice("blend mode", self.mode, BLEND_MODES))
         allowed = BLEND_PARAM_DEFAULTS[self.mode]
         params = _mapping(self.params, f"{p}.params")
@@ -457,7 +449,7 @@ class RunConfig:
         self._check_indicators()
 
     def _check_mode(self) -> None:
-        if self.mode not in MODES:
+        if not isinstance(self.mode, str) or self.mode not in MODES:
             raise ConfigError("mode: " + unknown_choice("mode", self.mode, MODES))
         if self.mode != "options":
             if self.options is not None:
@@ -640,7 +632,7 @@ ABSENT: Final = "<absent>"
 
 def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(obj, Mapping):  # an empty mapping or list adds no path
-        for k in sorted(obj):
+        for k in sorted(obj, key=str):
             _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
@@ -661,6 +653,9 @@ def config_diff(*configs: RunConfig | Mapping[str, Any]) -> list[tuple[Any, ...]
 
     With two configs each row is ``(path, a, b)``. A path one config lacks shows :data:`ABSENT`.
     """
+    for i, c in enumerate(configs, 1):
+        if not isinstance(c, RunConfig | Mapping):
+            raise ConfigError(f"config_diff: config {i} must be a RunConfig or a mapping, got {_show(c)}")
     flats = [flatten_config(c) for c in configs]
     paths = sorted(set().union(*flats)) if flats else []
     rows = []

@@ -33,7 +33,6 @@ import io
 import json
 import os
 import re
-import reprlib
 import secrets
 import shutil
 import stat
@@ -59,7 +58,7 @@ from phi.backtest.run_storage import (
     read_run_file,
     stat_run_file,
 )
-from phi.errors import RunError, did_you_mean
+from phi.errors import RunError, did_you_mean, shown
 from phi.paths import runs_root
 
 if TYPE_CHECKING:
@@ -124,6 +123,10 @@ class RunIndexWarning(UserWarning):
 
 def new_run_id(config_hash: str, now: datetime | None = None) -> str:
     """``YYYYMMDD-HHMMSS-mmm-hhhhhh`` from the UTC time and the config hash (sortable by time)."""
+    if not isinstance(config_hash, str):
+        raise RunError(f"new_run_id: config_hash must be a string, got {shown(config_hash)}")
+    if now is not None and not isinstance(now, datetime):
+        raise RunError(f"new_run_id: now must be a datetime or None, got {shown(now)}")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}-{config_hash[:6]}"
 
@@ -142,7 +145,7 @@ def _existing_ids() -> list[str]:
 def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
     """Directory of ``run_id``; :class:`RunError` for an unsafe or (if ``must_exist``) unknown id."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
-        raise RunError(f"{reprlib.repr(run_id)} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
+        raise RunError(f"{shown(run_id)} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
     path = runs_root() / run_id
     if must_exist and not (path.is_dir() or path.is_symlink()):
         ids = _existing_ids()
@@ -378,6 +381,17 @@ def _run_files(
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
     """A run's files (but ``results.json``) and the content of its ``results.json`` (without
     the run id); :class:`RunError` if it cannot be serialised."""
+    from phi.backtest.engine import BacktestResult
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+    from phi.backtest.run_config import RunConfig
+
+    if not isinstance(config, RunConfig | PortfolioRunConfig):
+        raise RunError(f"could not save the run: config must be a RunConfig, got {shown(config)}")
+    if not isinstance(result, BacktestResult):
+        raise RunError(f"could not save the run: result must be a BacktestResult, got {shown(result)}")
+    for name, value in (("data_metadata", data_metadata), ("extra_files", extra_files)):
+        if value is not None and not isinstance(value, Mapping):
+            raise RunError(f"could not save the run: {name} must be a mapping or None, got {shown(value)}")
     meta = dict(data_metadata or {})
     try:
         buf = io.BytesIO()
@@ -391,8 +405,12 @@ def _run_files(
     except (ValueError, TypeError, OSError) as exc:
         raise RunError(f"could not save the run: cannot serialise it ({exc})") from None
     for name, data in (extra_files or {}).items():
-        if name in files or name == RESULTS_FILE or not re.fullmatch(r"[A-Za-z0-9_-]+\.[a-z]+", name):
-            raise RunError(f"could not save the run: extra file name {name!r} is not allowed")
+        if not isinstance(name, str) or name in files or name == RESULTS_FILE or not re.fullmatch(
+            r"[A-Za-z0-9_-]+\.[a-z]+", name
+        ):
+            raise RunError(f"could not save the run: extra file name {shown(name)} is not allowed")
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise RunError(f"could not save the run: extra file {name!r} must be bytes, got {shown(data)}")
         files[name] = bytes(data)
     results["checksums"] = {name: file_checksum(data) for name, data in files.items()}
     return files, results
@@ -578,6 +596,12 @@ def clean_runs(grace: float = GRACE_SECONDS) -> CleanReport:
     listing); temporary files and incomplete run folders of older phi versions once nothing in
     them changed for ``grace`` seconds.
     """
+    try:
+        ok = not isinstance(grace, bool) and isinstance(grace, int | float) and float(grace) >= 0
+    except OverflowError:  # an integer too large for a float
+        ok = False
+    if not ok:
+        raise RunError(f"clean_runs: grace must be a number of seconds >= 0, got {shown(grace)}")
     return clean_root(runs_root(), grace=grace, deep=True, known=(*DATA_FILES, RESULTS_FILE))
 
 
@@ -720,7 +744,7 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
     from phi.backtest.run_config import config_diff
 
     if isinstance(run_ids, str) or not isinstance(run_ids, Sequence):
-        raise RunError(f"compare takes a list of run ids, got {reprlib.repr(run_ids)}")
+        raise RunError(f"compare takes a list of run ids, got {shown(run_ids)}")
     ids = list(run_ids)
     if len(ids) < 2:
         raise RunError(f"compare needs at least two run ids, got {len(ids)}")

@@ -33,7 +33,6 @@ bar. Zero-weight indicators are left out entirely, so their NaNs do not matter.
 from __future__ import annotations
 
 import math
-import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
@@ -41,10 +40,12 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, did_you_mean, unknown_choice
+from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
 
 BLEND_MODES: Final[tuple[str, ...]] = ("weighted_sum", "voting", "regime_weighted", "phiai")
 PHIAI_WINDOWS: Final[tuple[str, ...]] = ("expanding", "rolling")
+#: Largest ``train_bars`` / ``step`` of ``phiai`` (a billion bars: far beyond any real series).
+MAX_BARS: Final = 1_000_000_000
 
 #: Scores each column of a training-window slice of the signals; returns one score per column
 #: (a sequence in column order or a mapping by column name). Higher is better.
@@ -90,11 +91,22 @@ def _check_signals(signals: pd.DataFrame) -> pd.DataFrame:
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ConfigError(f"{what} must be a number, got {value!r}")
-    x = float(value)
+        raise ConfigError(f"{what} must be a number, got {shown(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
     if not math.isfinite(x):
-        raise ConfigError(f"{what} must be finite, got {value!r}")
+        raise ConfigError(f"{what} must be finite, got {shown(value)}")
     return x
+
+
+def _check_choice(value: Any, what: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} must be a string, got {shown(value)}")
+    if value not in choices:
+        raise ConfigError(unknown_choice(what, value, choices))
+    return value
 
 
 def weight_vector(
@@ -108,6 +120,9 @@ def weight_vector(
         A weight names an indicator not in ``names`` (with a did-you-mean), is not a finite
         number, or every weight is zero.
     """
+    if isinstance(names, str | bytes) or not isinstance(names, Sequence | pd.Index):
+        raise ConfigError(f"{what}: names must be a list of indicator names, got {shown(names)}")
+    names = [str(n) for n in names]
     w = np.ones(len(names))
     if weights is not None:
         if not isinstance(weights, Mapping):
@@ -132,7 +147,7 @@ def weight_vector(
 def _check_dead_zone(dead_zone: Any) -> float:
     dz = _number(dead_zone, "dead_zone")
     if not 0.0 <= dz < 1.0:
-        raise ConfigError(f"dead_zone must be in [0, 1), got {dead_zone!r}")
+        raise ConfigError(f"dead_zone must be in [0, 1), got {shown(dead_zone)}")
     return dz
 
 
@@ -218,7 +233,12 @@ def next_bar_scorer(close: pd.Series) -> Scorer:
     the real engine instead (:func:`phi.pipeline.engine_scorer`); this one keeps
     :func:`blend` usable without it.
     """
-    close = close.astype("float64")
+    if not isinstance(close, pd.Series):
+        raise ConfigError(f"next_bar_scorer: close must be a pandas Series of prices, got {shown(close)}")
+    try:
+        close = close.astype("float64")
+    except (TypeError, ValueError):
+        raise ConfigError("next_bar_scorer: close must be numeric prices") from None
 
     def score(train: pd.DataFrame) -> np.ndarray:
         c = close.reindex(train.index).to_numpy()
@@ -248,7 +268,7 @@ def _scores_array(raw: Any, names: list[str]) -> np.ndarray:
     except (TypeError, ValueError):
         raise ConfigError(
             f"phiai scorer must return {len(names)} numbers (a sequence or a mapping by indicator), "
-            f"got {reprlib.repr(raw)}"
+            f"got {shown(raw)}"
         ) from None
     if arr.shape != (len(names),):
         raise ConfigError(f"phiai scorer must return {len(names)} scores, got {arr.shape[0]}")
@@ -260,6 +280,12 @@ def score_weights(scores: np.ndarray) -> np.ndarray:
 
     Infinite scores (a profit factor without losers) share the weight equally among themselves.
     """
+    try:
+        scores = np.asarray(scores, dtype="float64")
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"scores must be numbers, one per indicator, got {shown(scores)}") from None
+    if scores.ndim != 1 or scores.size == 0:
+        raise ConfigError(f"scores must be a non-empty 1-d array (one per indicator), got {shown(scores)}")
     if np.isposinf(scores).any():  # e.g. a profit factor with no losing trade
         scores = np.where(np.isposinf(scores), 1.0, 0.0)
     w = np.where(np.isnan(scores), 0.0, np.maximum(scores, 0.0))
@@ -271,8 +297,18 @@ def score_weights(scores: np.ndarray) -> np.ndarray:
 
 def _check_int(value: Any, what: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < minimum:
-        raise ConfigError(f"{what} must be an integer >= {minimum}, got {value!r}")
+        raise ConfigError(f"{what} must be an integer >= {minimum}, got {shown(value)}")
+    if int(value) > MAX_BARS:
+        raise ConfigError(f"{what} must be at most {MAX_BARS:,} bars, got {shown(value)}")
     return int(value)
+
+
+def _check_phiai_settings(train_bars: Any, step: Any, window: Any) -> tuple[int, int, str]:
+    return (
+        _check_int(train_bars, "phiai train_bars", 2),
+        _check_int(step, "phiai step", 1),
+        _check_choice(window, "phiai window", PHIAI_WINDOWS),
+    )
 
 
 def phiai_fit(
@@ -304,10 +340,9 @@ def phiai_fit(
     window : {"expanding", "rolling"}
     """
     signals = _check_signals(signals)
-    train_bars = _check_int(train_bars, "phiai train_bars", 2)
-    step = _check_int(step, "phiai step", 1)
-    if window not in PHIAI_WINDOWS:
-        raise ConfigError(unknown_choice("phiai window", window, PHIAI_WINDOWS))
+    train_bars, step, window = _check_phiai_settings(train_bars, step, window)
+    if score_fn is not None and not callable(score_fn):
+        raise ConfigError(f"phiai score_fn must be a function of the signals, got {shown(score_fn)}")
     if score_fn is None:
         if ohlcv is None or "close" not in getattr(ohlcv, "columns", ()):
             raise ConfigError(
@@ -408,6 +443,9 @@ def blend(
     [0.75, -0.25]
     """
     signals = _check_signals(signals)
+    _check_choice(mode, "blend mode", BLEND_MODES)
+    _check_dead_zone(dead_zone)
+    _check_phiai_settings(train_bars, step, window)
     names = list(signals.columns)
     values = signals.to_numpy()
     if mode == "weighted_sum":
@@ -450,8 +488,13 @@ class Blender:
     window: str = "expanding"
 
     def __post_init__(self) -> None:
-        if self.mode not in BLEND_MODES:
-            raise ConfigError(unknown_choice("blend mode", self.mode, BLEND_MODES))
+        _check_choice(self.mode, "blend mode", BLEND_MODES)
+        _check_dead_zone(self.dead_zone)
+        _check_phiai_settings(self.train_bars, self.step, self.window)
+        for name in ("weights", "regime_weights"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                raise ConfigError(f"Blender.{name} must be a mapping or None, got {shown(value)}")
 
     def blend(
         self,

@@ -27,7 +27,7 @@ import re
 import shutil
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,11 @@ from typing import Any
 import pandas as pd
 
 from phi._io import ORPHAN_TEMP_AGE_S, atomic_write, atomic_write_json, remove_orphan_temps
-from phi.data.dates import SPAN, in_span
+from phi.data.dates import SPAN, in_span, is_date_like
 from phi.data.schema import OHLCV_COLUMNS, check_ohlcv, ohlcv_hash
 from phi.data.symbols import validate_symbol
 from phi.data.timeframes import TIMEFRAMES, normalize_timeframe
-from phi.errors import CacheError, ConfigError
+from phi.errors import CacheError, ConfigError, shown
 from phi.paths import cache_root
 
 CACHE_SCHEMA_VERSION = 1
@@ -57,19 +57,27 @@ class CacheWarning(UserWarning):
 
 
 def _day(value: Any) -> str:
+    if not is_date_like(value):
+        raise ConfigError(f"not a date: {shown(value)} (use YYYY-MM-DD)")
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"not a date: {shown(value)} (use YYYY-MM-DD)") from None
     if pd.isna(ts) or not in_span(ts):
-        raise ConfigError(f"date {value!r} is outside the supported dates {SPAN}")
+        raise ConfigError(f"date {shown(value)} is outside the supported dates {SPAN}")
     return ts.strftime("%Y-%m-%d")
 
 
+#: Longest vendor name used as a cache folder (the real ones are a dozen letters).
+_MAX_VENDOR_CHARS = 64
+
+
 def _vendor_dir(vendor: str) -> str:
-    v = str(vendor).strip().lower()
-    if not v.replace("_", "").isalnum():
-        raise ConfigError(f"vendor {vendor!r} is not a valid vendor name")
+    if not isinstance(vendor, str):
+        raise ConfigError(f"vendor must be a string, got {shown(vendor)}")
+    v = vendor.strip().lower()
+    if not v.replace("_", "").isalnum() or len(v) > _MAX_VENDOR_CHARS:
+        raise ConfigError(f"vendor {shown(vendor)} is not a valid vendor name")
     return v
 
 
@@ -165,7 +173,7 @@ def _too_deep(obj: Any, limit: int = _MAX_DEPTH) -> bool:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    text = shown(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -303,6 +311,8 @@ def save_dataset(
     """
     frame = check_ohlcv(df, what=f"{symbol} {timeframe}").frame
     parquet, meta_path = dataset_paths(vendor, symbol, timeframe, start, end)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise ConfigError(f"save_dataset: metadata must be a mapping or None, got {shown(metadata)}")
     meta: dict[str, Any] = dict(metadata or {})
     meta.update(
         schema_version=CACHE_SCHEMA_VERSION,
@@ -427,6 +437,16 @@ def _is_key_temp(name: str) -> bool:
     return _TEMP.fullmatch(name) is not None
 
 
+def _check_age(value: Any, name: str) -> None:
+    """A waiting time in seconds: a number >= 0 (``inf``: never old enough)."""
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, int | float) and float(value) >= 0
+    except OverflowError:  # an integer too large for a float
+        ok = False
+    if not ok:
+        raise ConfigError(f"{name} must be a number of seconds >= 0, got {shown(value)}")
+
+
 def clean_cache(*, min_age_s: float = ORPHAN_TEMP_AGE_S) -> tuple[int, int]:
     """Remove what killed writers left in the cache: temporary files and parquet files without
     metadata. A key a live writer is saving is left alone (its lock is held); stray temporary
@@ -437,6 +457,7 @@ def clean_cache(*, min_age_s: float = ORPHAN_TEMP_AGE_S) -> tuple[int, int]:
     tuple[int, int]
         The number of files removed and the bytes freed.
     """
+    _check_age(min_age_s, "min_age_s")
     root = cache_root()
     removed = freed = 0
     if not root.is_dir():

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.data.dates import is_date_like
 from phi.data.timeframes import TIMEFRAME_MINUTES, normalize_timeframe
-from phi.errors import ConfigError, DataError, unknown_choice
+from phi.errors import ConfigError, DataError, shown, unknown_choice
 
 CALENDARS: tuple[str, ...] = ("exchange", "weekdays", "24/7")
 SESSION_TZ = "America/New_York"
@@ -66,7 +67,9 @@ _HOLIDAY_SPAN = ("1950-01-01", "2099-12-31")
 
 def normalize_calendar(calendar: str) -> str:
     """Return the canonical calendar name or raise :class:`ConfigError`."""
-    name = str(calendar).strip().lower()
+    if not isinstance(calendar, str):
+        raise ConfigError(f"calendar must be a string, got {shown(calendar)}")
+    name = calendar.strip().lower()
     if name in ("24x7", "24-7", "always"):
         name = "24/7"
     if name not in CALENDARS:
@@ -119,12 +122,14 @@ def _holidays_d() -> np.ndarray:
 
 def to_date(value: Any, what: str = "date") -> np.datetime64:
     """The calendar date of ``value`` (a date string, date or timestamp; tz-aware -> UTC date)."""
+    if not is_date_like(value):
+        raise DataError(f"{what}: {shown(value)} is not a date (use YYYY-MM-DD)")
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{what}: {shown(value)} is not a date (use YYYY-MM-DD)") from None
     if ts is pd.NaT:
-        raise DataError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
+        raise DataError(f"{what}: {shown(value)} is not a date (use YYYY-MM-DD)")
     if ts.tz is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return np.datetime64(ts.strftime("%Y-%m-%d"), "D")

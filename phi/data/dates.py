@@ -7,9 +7,11 @@ one-line error instead of overflowing somewhere downstream.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from phi.errors import ConfigError
@@ -18,6 +20,12 @@ from phi.errors import ConfigError
 EARLIEST = pd.Timestamp("1800-01-01")
 LATEST = pd.Timestamp("2200-12-31")
 SPAN = f"{EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}"
+
+
+def is_date_like(value: Any) -> bool:
+    """True for what may stand for a date: a string, a ``date``/``datetime``/``Timestamp`` or a
+    ``numpy.datetime64``. A number is not one (pandas would read ``7`` as 7 ns after 1970)."""
+    return isinstance(value, str | _dt.date | np.datetime64)
 
 
 def in_span(ts: pd.Timestamp) -> bool:

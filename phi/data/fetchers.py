@@ -20,20 +20,18 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from phi.data import symbols as _symbols
-from phi.data.dates import SPAN, check_year_first, in_span
+from phi.data.dates import SPAN, check_year_first, in_span, is_date_like
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import is_intraday, normalize_timeframe
 from phi.data.vendors import VendorData
-from phi.errors import ConfigError, DataError, SymbolError, unknown_choice
+from phi.errors import ConfigError, DataError, SymbolError, shown, unknown_choice
 
 VENDORS: tuple[str, ...] = ("demo", "yfinance", "alpha_vantage", "csv")
 _VENDOR_ALIASES = {
@@ -90,7 +88,9 @@ def validate_symbol(symbol: str) -> str:
 
 def normalize_vendor(vendor: str) -> str:
     """Canonical vendor name, or :class:`ConfigError` with a did-you-mean."""
-    v = str(vendor).strip().lower()
+    if not isinstance(vendor, str):
+        raise ConfigError(f"vendor must be a string, got {shown(vendor)}")
+    v = vendor.strip().lower()
     v = _VENDOR_ALIASES.get(v, v)
     if v not in VENDORS:
         raise ConfigError(unknown_choice("vendor", vendor, VENDORS))
@@ -98,8 +98,8 @@ def normalize_vendor(vendor: str) -> str:
 
 
 def _shown(value: Any, limit: int = 40) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for one-line messages."""
-    text = repr(value)
+    """:func:`phi.errors.shown` cut to ``limit`` characters, for one-line messages."""
+    text = shown(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -107,9 +107,7 @@ def _to_date(value: Any, which: str) -> pd.Timestamp:
     """A date-like value -> 00:00 UTC of its (local) calendar date."""
     if value is None:
         raise ConfigError(f"{which} date is missing; give a date like 2024-01-31")
-    if isinstance(value, bool) or not isinstance(
-        value, str | _dt.date | _dt.datetime | pd.Timestamp | np.datetime64
-    ):
+    if not is_date_like(value):
         raise ConfigError(
             f"{which} date {_shown(value)} is of type {type(value).__name__}; give a date like 2024-01-31"
         )

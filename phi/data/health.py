@@ -56,9 +56,10 @@ from phi.data.calendar import (
     to_utc_ns,
     wall_dates,
 )
+from phi.data.dates import is_date_like
 from phi.data.schema import OHLCV_COLUMNS
 from phi.data.timeframes import normalize_timeframe
-from phi.errors import DataError
+from phi.errors import DataError, shown
 
 MAX_LISTED = 20
 SPLIT_MOVE = 0.40
@@ -268,10 +269,14 @@ def _slot_days(lo_ns: int, hi_ns: int, daily: bool, cal: str) -> tuple[Any, Any]
 
 
 def _as_ns(value: Any, what: str) -> int:
+    if not is_date_like(value):
+        raise DataError(f"data health: {what} {shown(value)} is not a date")
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise DataError(f"data health: {what} {value!r} is not a date") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"data health: {what} {shown(value)} is not a date") from None
+    if ts is pd.NaT:
+        raise DataError(f"data health: {what} {shown(value)} is not a date")
     ts = ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
     return int(ts.as_unit("ns").value)
 

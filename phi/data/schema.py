@@ -170,6 +170,14 @@ def ohlcv_hash(df: pd.DataFrame) -> str:
     pandas/pyarrow versions: SHA-256 over the raw int64 nanosecond stamps and float64 values."""
     import hashlib
 
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"ohlcv_hash: expected an OHLCV pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
+    if missing or not isinstance(df.index, pd.DatetimeIndex):
+        raise DataError(
+            "ohlcv_hash: expected a validated OHLCV frame (DatetimeIndex and columns "
+            f"{', '.join(OHLCV_COLUMNS)}); run validate_ohlcv first"
+        )
     h = hashlib.sha256()
     stamps = pd.DatetimeIndex(df.index).as_unit("ns").asi8
     h.update(np.ascontiguousarray(stamps, dtype="<i8").tobytes())

@@ -6,11 +6,13 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from phi.data import cache
 from phi.data.schema import ohlcv_hash
 from phi.data.timeframes import is_intraday, normalize_timeframe
+from phi.errors import ConfigError, shown
 
 
 @dataclass
@@ -51,7 +53,11 @@ def get_dataset(
 
     tf = normalize_timeframe(timeframe)
     lo, hi = parse_date_range(start, end)
-    vendor = str(vendor).strip().lower()
+    if not isinstance(vendor, str):
+        raise ConfigError(f"vendor must be a string, got {shown(vendor)}")
+    if not isinstance(refresh, bool | np.bool_):
+        raise ConfigError(f"refresh must be True or False, got {shown(refresh)}")
+    vendor = vendor.strip().lower()
     if vendor != "csv":
         sym = validate_symbol(symbol)
         if not refresh:

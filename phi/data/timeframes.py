@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phi.errors import ConfigError, unknown_choice
+from phi.errors import ConfigError, shown, unknown_choice
 
 #: timeframe -> bar length in minutes
 TIMEFRAME_MINUTES: dict[str, int] = {"1D": 1440, "4H": 240, "1H": 60, "15m": 15, "5m": 5, "1m": 1}
@@ -12,7 +12,9 @@ _ALIASES = {"1d": "1D", "d": "1D", "daily": "1D", "4h": "4H", "1h": "1H", "60m":
 
 def normalize_timeframe(timeframe: str) -> str:
     """Return the canonical spelling of ``timeframe`` or raise :class:`ConfigError`."""
-    tf = str(timeframe).strip()
+    if not isinstance(timeframe, str):
+        raise ConfigError(f"timeframe must be a string, got {shown(timeframe)}")
+    tf = timeframe.strip()
     if tf in TIMEFRAME_MINUTES:
         return tf
     if tf.lower() in _ALIASES:

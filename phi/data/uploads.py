@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from phi._io import atomic_write
-from phi.errors import DataError
+from phi.errors import DataError, shown
 from phi.paths import phi_home
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -28,6 +28,10 @@ def uploads_root() -> Path:
 
 def upload_name(data: bytes, name: str | None) -> str:
     """``<sha256[:12]>_<safe name>``: the stored name of ``data`` uploaded as ``name``."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DataError(f"an upload's data must be bytes, got {shown(data)}")
+    if name is not None and not isinstance(name, str):
+        raise DataError(f"an upload's name must be a string or None, got {shown(name)}")
     stem = _UNSAFE.sub("_", os.path.basename(name or "") or "upload.csv")[:MAX_NAME].lstrip(".")
     return f"{hashlib.sha256(data).hexdigest()[:12]}_{stem or 'upload.csv'}"
 

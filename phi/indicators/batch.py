@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from phi._memory import pooled_rows
-from phi.errors import IndicatorError
+from phi.errors import DataError, IndicatorError, shown
 from phi.indicators import _batch_nb, _nb
 from phi.indicators import signals as sg
 from phi.indicators.params import NORM_WINDOW, Deferred, IndicatorSpec
@@ -39,6 +39,9 @@ from phi.indicators.registry import (
 __all__ = ["BATCHED", "KEEPS_PIECES", "batch_inputs", "batch_signals", "fill_pieces", "has_batch"]
 
 Params = Mapping[str, Any]
+#: Most parameter sets one :func:`batch_signals` call takes (a tuner asks for a few dozen; a
+#: sweep larger than this belongs in several calls, each of ``sets x bars`` float64 cells).
+MAX_PARAM_SETS = 100_000
 #: A batch implementation: the frame's needed columns and the resolved parameter sets in,
 #: one float64 row per set out (a list of rows or an ``(m, n)`` array).
 Batch = Callable[[Mapping[str, np.ndarray], list[dict[str, Any]]], list[np.ndarray] | np.ndarray]
@@ -346,6 +349,14 @@ def batch_signals(
     returned): a caller keeping many batches in one large array.
     """
     spec = get_indicator(name)
+    if not isinstance(ohlcv, pd.DataFrame):
+        raise DataError(f"expected an OHLCV pandas DataFrame, got {type(ohlcv).__name__}")
+    if isinstance(param_sets, str | bytes | Mapping) or not isinstance(param_sets, Sequence):
+        raise IndicatorError(f"param_sets must be a list of parameter mappings, got {shown(param_sets)}")
+    if len(param_sets) > MAX_PARAM_SETS:
+        raise IndicatorError(
+            f"param_sets has {len(param_sets):,} sets; at most {MAX_PARAM_SETS:,} per call (split the sweep)"
+        )
     sets = [spec.resolve(p) for p in param_sets]
     n = len(ohlcv)
     if out is not None and (

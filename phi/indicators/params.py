@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from phi.errors import ParameterError, did_you_mean
+from phi.errors import ParameterError, did_you_mean, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,12 +201,7 @@ class IndicatorSpec:
         return out
 
 
-def _show(value: Any) -> str:
-    """``repr`` for messages; an integer too long to print (Python's 4,300-digit limit) is described."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
+_show = shown
 
 
 def _unknown_param(spec: IndicatorSpec, key: object) -> str:

@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from phi.errors import DataError, IndicatorError, UnknownIndicatorError, unknown_choice
+from phi.errors import DataError, IndicatorError, UnknownIndicatorError, shown, unknown_choice
 from phi.indicators.params import ALL_INPUTS, NORM_WINDOW, Deferred, IndicatorSpec, ParamSpec
 
 if TYPE_CHECKING:
@@ -265,7 +265,9 @@ def list_indicators() -> list[str]:
 
 def get_indicator(name: str) -> IndicatorSpec:
     """The spec called ``name``; :class:`UnknownIndicatorError` (with a suggestion) if none."""
-    spec = INDICATORS.get(name) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        raise UnknownIndicatorError(f"indicator name must be a string, got {shown(name)}")
+    spec = INDICATORS.get(name)
     if spec is None and name in ON_DEMAND:  # registered by its own module, loaded on first use
         importlib.import_module(ON_DEMAND[name])
         spec = INDICATORS.get(name)
