@@ -27,7 +27,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from phi.errors import EngineError
+from phi.backtest.engine_config import MAX_CAPITAL
+from phi.errors import EngineError, shown
 
 __all__ = ["BENCHMARK_METRIC_NAMES", "benchmark_metrics"]
 
@@ -83,10 +84,12 @@ def benchmark_metrics(
         ``benchmark_equity`` (Series on the common stamps) plus the floats
         :data:`BENCHMARK_METRIC_NAMES` (see the module notes for each convention).
     """
-    if not isinstance(periods_per_year, (int, float, np.integer, np.floating)) or not (
-        0.0 < float(periods_per_year) < 1e7
+    if (
+        isinstance(periods_per_year, bool)
+        or not isinstance(periods_per_year, (int, float, np.integer, np.floating))
+        or not 0.0 < periods_per_year < 1e7
     ):
-        raise EngineError(f"periods_per_year must be a number > 0, got {periods_per_year!r}")
+        raise EngineError(f"periods_per_year must be a number > 0, got {shown(periods_per_year)}")
     eq = _series(equity, "equity")
     bench = _series(benchmark_close, "benchmark_close")
     if not (bench > 0).all() or np.isinf(bench.to_numpy()).any():
@@ -96,9 +99,11 @@ def benchmark_metrics(
     if initial_capital is not None and (
         isinstance(initial_capital, bool)
         or not isinstance(initial_capital, (int, float, np.integer, np.floating))
-        or not 0.0 < float(initial_capital) < np.inf
+        or not 0.0 < initial_capital <= MAX_CAPITAL
     ):
-        raise EngineError(f"initial_capital must be a finite number > 0, got {initial_capital!r}")
+        raise EngineError(
+            f"initial_capital must be a number in (0, {MAX_CAPITAL:g}], got {shown(initial_capital)}"
+        )
     common = eq.index.intersection(bench.index, sort=False).sort_values()
     if len(common) == 0:
         raise EngineError(

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from phi.errors import ConfigError, did_you_mean
+from phi.errors import ConfigError, did_you_mean, shown
 
 __all__ = ["FIELDS", "BoolOp", "Compare", "Has", "Node", "Not", "parse_filter", "parse_sort"]
 
@@ -118,7 +118,7 @@ def _field(tok: _Tok, option: str = "--where") -> str:
     name = ALIASES.get(tok.text.lower(), tok.text.lower())
     if name not in FIELDS:
         raise ConfigError(
-            f"{option}: unknown field {tok.text!r} at character {tok.pos}."
+            f"{option}: unknown field {shown(tok.text)} at character {tok.pos}."
             f"{did_you_mean(tok.text, [*FIELDS, *ALIASES])} Fields: {', '.join(FIELDS)}"
         )
     return name
@@ -133,7 +133,7 @@ def _value(tok: _Tok) -> float | str | bool:
         return re.sub(r"\\(.)", r"\1", tok.text[1:-1])
     if tok.kind == "word" and tok.text.lower() in ("true", "false"):
         return tok.text.lower() == "true"
-    raise ConfigError(f"--where: expected a value (a number, 'text', true or false) at character {tok.pos}, got {tok.text!r}")
+    raise ConfigError(f"--where: expected a value (a number, 'text', true or false) at character {tok.pos}, got {shown(tok.text)}")
 
 
 class _Parser:
@@ -183,35 +183,35 @@ class _Parser:
             node = self.expr(depth + 1)
             close = self.take("')'")
             if close.text != ")":
-                raise ConfigError(f"--where: expected ')' at character {close.pos}, got {close.text!r}")
+                raise ConfigError(f"--where: expected ')' at character {close.pos}, got {shown(close.text)}")
             return node
         if tok.kind != "word":
-            raise ConfigError(f"--where: expected a field name at character {tok.pos}, got {tok.text!r}")
+            raise ConfigError(f"--where: expected a field name at character {tok.pos}, got {shown(tok.text)}")
         return self.comparison(tok)
 
     def comparison(self, ftok: _Tok) -> Node:
         name = _field(ftok)
         kind = FIELDS[name]
-        op = self.take(f"an operator after {ftok.text!r}")
+        op = self.take(f"an operator after {shown(ftok.text)}")
         if kind == "list":
             if not (op.kind == "word" and op.text.lower() in ("has", "contains")):
                 raise ConfigError(f"--where: {name} is a list; write {name} has 'name' (character {op.pos})")
             val = self.take("a value")
             value = _value(val)
             if not isinstance(value, str):
-                raise ConfigError(f"--where: {name} has needs a quoted name, got {val.text!r} at character {val.pos}")
+                raise ConfigError(f"--where: {name} has needs a quoted name, got {shown(val.text)} at character {val.pos}")
             return Has(name, value)
         if op.kind != "op":
             raise ConfigError(
-                f"--where: expected an operator ({' '.join(OPERATORS)}) after {ftok.text!r} at character {op.pos}, got {op.text!r}"
+                f"--where: expected an operator ({' '.join(OPERATORS)}) after {shown(ftok.text)} at character {op.pos}, got {shown(op.text)}"
             )
         norm = {"==": "=", "<>": "!="}.get(op.text, op.text)
         val = self.take("a value")
         value = _value(val)
         want = {"number": float, "text": str, "bool": bool}[kind]
         if not isinstance(value, want) or (want is float and isinstance(value, bool)):
-            shown = {"number": "a number", "text": "a quoted text", "bool": "true or false"}[kind]
-            raise ConfigError(f"--where: {name} is compared with {shown}, got {val.text} at character {val.pos}")
+            wanted = {"number": "a number", "text": "a quoted text", "bool": "true or false"}[kind]
+            raise ConfigError(f"--where: {name} is compared with {wanted}, got {val.text[:60]} at character {val.pos}")
         if kind == "bool" and norm not in ("=", "!="):
             raise ConfigError(f"--where: {name} is true or false; use = or != (character {op.pos})")
         return Compare(name, norm, value)
@@ -233,7 +233,7 @@ def parse_filter(text: str) -> Node:
     node = p.expr(0)
     rest = p.peek()
     if rest is not None:
-        raise ConfigError(f"--where: unexpected {rest.text!r} at character {rest.pos} (join conditions with and/or)")
+        raise ConfigError(f"--where: unexpected {shown(rest.text)} at character {rest.pos} (join conditions with and/or)")
     return node
 
 
@@ -251,5 +251,5 @@ def parse_sort(text: str) -> tuple[str, bool]:
         raise ConfigError(f"--sort: {field} is a list and cannot be sorted by")
     direction = direction.strip().lower() or "desc"
     if direction not in ("asc", "desc"):
-        raise ConfigError(f"--sort: direction must be asc or desc, got {direction!r}")
+        raise ConfigError(f"--sort: direction must be asc or desc, got {shown(direction)}")
     return field, direction == "desc"

@@ -37,6 +37,7 @@ import secrets
 import shutil
 import stat
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,12 +155,12 @@ def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
             starts = [i for i in ids if i.startswith(run_id) or i.endswith(run_id)]
             hint = f" Did you mean {starts[0]!r}?" if len(starts) == 1 else ""
         where = f"{len(ids)} saved run(s)" if ids else "no saved runs"
-        raise RunError(f"no run {run_id!r} in {runs_root()} ({where}).{hint} See phi runs list")
+        raise RunError(f"no run {shown(run_id)} in {runs_root()} ({where}).{hint} See phi runs list")
     return path
 
 
 def _bad(run_id: str, reason: str) -> RunError:
-    return RunError(f"run {run_id!r}: {reason}; delete it with phi runs delete {run_id}")
+    return RunError(f"run {shown(run_id)}: {reason}; delete it with phi runs delete {run_id}")
 
 
 # ---------------------------------------------------------------------------- JSON helpers
@@ -324,7 +325,7 @@ def save_run(
         not a folder, ...); no partial run folder is left.
     """
     if run_id is not None and os.path.lexists(run_dir(run_id, must_exist=False)):
-        raise RunError(f"run {run_id!r} already exists in {runs_root()}")
+        raise RunError(f"run {shown(run_id)} already exists in {runs_root()}")
     files, results = _run_files(config, result, data_metadata, extra_files)
 
     def results_for(rid: str) -> bytes:
@@ -533,7 +534,7 @@ def _read_results(run_id: str, *, check_files: bool = True) -> dict[str, Any]:
     problem = _problem(data)
     if problem is not None:
         if problem.startswith("saved with results schema"):
-            raise RunError(f"run {run_id!r} was {problem}")
+            raise RunError(f"run {shown(run_id)} was {problem}")
         raise _bad(run_id, problem)
     if check_files:
         sums = data.get("checksums") or {}
@@ -746,9 +747,12 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
     if isinstance(run_ids, str) or not isinstance(run_ids, Sequence):
         raise RunError(f"compare takes a list of run ids, got {shown(run_ids)}")
     ids = list(run_ids)
+    bad = [i for i in ids if not isinstance(i, str)]
+    if bad:
+        raise RunError(f"compare takes run ids (strings), got {shown(bad[0])} in the list")
     if len(ids) < 2:
         raise RunError(f"compare needs at least two run ids, got {len(ids)}")
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = sorted(i for i, k in Counter(ids).items() if k > 1)
     if dup:
         raise RunError(f"run {dup[0]!r} is listed twice")
     configs, results, curves = [], [], []
@@ -779,7 +783,7 @@ def delete_run(run_id: str) -> None:
         else:
             shutil.rmtree(path)
     except OSError as exc:
-        raise RunError(f"could not delete run {run_id!r}: {exc.strerror or exc}") from None
+        raise RunError(f"could not delete run {shown(run_id)}: {exc.strerror or exc}") from None
     with contextlib.suppress(Exception):  # a stale row is dropped by the next listing anyway
         from phi.backtest.run_index import unindex_run
 

@@ -57,7 +57,7 @@ from phi.backtest.run_filter import (
     parse_sort,
 )
 from phi.backtest.run_history import RunIndexWarning
-from phi.errors import RunError
+from phi.errors import ConfigError, RunError, shown
 from phi.paths import phi_home, runs_root
 
 if TYPE_CHECKING:
@@ -391,6 +391,10 @@ class IndexQuery:
     url: str
 
 
+#: Largest ``limit`` of :func:`query_runs` (far beyond any run history; SQL needs a 64-bit limit).
+MAX_LIMIT: Final = 1_000_000_000
+
+
 def query_runs(where: str | None = None, sort: str | None = None, limit: int | None = None) -> IndexQuery:
     """Saved runs matching ``where``, ordered by ``sort`` (default: newest first), at most
     ``limit`` of them; the index is synced with the run folders first.
@@ -416,6 +420,10 @@ def query_runs(where: str | None = None, sort: str | None = None, limit: int | N
 
     from phi.backtest.run_history import RunWarning, _read_results, _summary_row
 
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT
+    ):
+        raise ConfigError(f"limit must be a whole number of runs in 0..{MAX_LIMIT:,} or None, got {shown(limit)}")
     cond = _compile(parse_filter(where)) if where is not None else None
     field, desc = parse_sort(sort) if sort is not None else ("run_id", True)
     if not index_available():  # no history yet: nothing to list, nothing created

@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from phi.errors import EngineError
+from phi.errors import EngineError, shown
 
 __all__ = ["SCORECARD_CONVENTION", "SCORECARD_NAMES", "prediction_scorecard"]
 
@@ -90,10 +90,12 @@ def prediction_scorecard(
         Keys :data:`SCORECARD_NAMES`. Accuracies are fractions (NaN with no call of that
         kind); counts are floats. See the module notes for the convention.
     """
-    if not isinstance(threshold, (int, float, np.integer, np.floating)) or not (
-        0.0 <= float(threshold) < 1.0
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not 0.0 <= threshold < 1.0
     ):
-        raise EngineError(f"threshold must be a number in [0, 1), got {threshold!r}")
+        raise EngineError(f"threshold must be a number in [0, 1), got {shown(threshold)}")
     sig = _as_series(signal, "signal")
     px = _as_series(close, "close")
     if len(sig) != len(px):

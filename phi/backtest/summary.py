@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.errors import EngineError, shown
+
 __all__ = ["MetricWindow", "TradeCount", "buy_and_hold_window", "metric_window", "trade_count"]
 
 
@@ -43,9 +45,16 @@ class TradeCount:
 def _count(value: Any) -> int:
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
-    return 0 if math.isnan(x) else int(x)
+    return int(x) if math.isfinite(x) else 0
+
+
+def _warmup(value: Any) -> int:
+    """A warm-up bar count: an integer (a negative one counts as 0)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise EngineError(f"warmup must be a whole number of bars, got {shown(value)}")
+    return max(0, int(value))
 
 
 def trade_count(source: Mapping[str, Any] | pd.DataFrame) -> TradeCount:
@@ -57,6 +66,8 @@ def trade_count(source: Mapping[str, Any] | pd.DataFrame) -> TradeCount:
     >>> trade_count({"n_trades": 5.0, "n_open_trades": 1.0}).text
     '5 closed + 1 open'
     """
+    if not isinstance(source, pd.DataFrame | Mapping):
+        raise EngineError(f"trade_count takes a run's metrics (a mapping) or trades frame, got {shown(source)}")
     if isinstance(source, pd.DataFrame):
         if "open" in source.columns:
             n_open = int(np.count_nonzero(source["open"].to_numpy(dtype=bool)))
@@ -85,8 +96,14 @@ class MetricWindow:
 def metric_window(index: Sequence[Any] | pd.Index, warmup: int) -> MetricWindow | None:
     """The metric window of a run over bars ``index`` with ``warmup`` bars left out (the engine
     measures every metric, buy & hold included, on bars ``warmup`` .. end). None when empty."""
-    idx = pd.DatetimeIndex(index)
-    w = max(0, min(int(warmup), len(idx)))
+    warmup = _warmup(warmup)
+    if isinstance(index, str | bytes) or not isinstance(index, Sequence | pd.Index | np.ndarray | pd.Series):
+        raise EngineError(f"metric_window takes the bars' timestamps (an index), got {shown(index)}")
+    try:
+        idx = pd.DatetimeIndex(index)
+    except (TypeError, ValueError, OverflowError):
+        raise EngineError(f"metric_window: the index must hold timestamps, got {shown(index)}") from None
+    w = min(warmup, len(idx))
     if w >= len(idx):
         return None
     return MetricWindow(idx[w], idx[-1], len(idx) - w, w)
@@ -101,5 +118,11 @@ def buy_and_hold_window(close: pd.Series, warmup: int = 0) -> float:
     """
     from phi.backtest.metrics import buy_and_hold_return
 
-    c = close.to_numpy(dtype=np.float64)
-    return buy_and_hold_return(c[max(0, int(warmup)) :])
+    warmup = _warmup(warmup)
+    if not isinstance(close, pd.Series):
+        raise EngineError(f"buy_and_hold_window takes a Series of closes, got {shown(close)}")
+    try:
+        c = close.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EngineError("buy_and_hold_window: close must be numeric prices") from None
+    return buy_and_hold_return(c[warmup:])

@@ -33,6 +33,7 @@ bar. Zero-weight indicators are left out entirely, so their NaNs do not matter.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
@@ -68,9 +69,10 @@ def _check_signals(signals: pd.DataFrame) -> pd.DataFrame:
     if signals.shape[1] == 0:
         raise ConfigError("signals has no columns: select at least one indicator to blend")
     names = [str(c) for c in signals.columns]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
-        raise ConfigError(f"signals has duplicate indicator columns: {', '.join(dup)}")
+        more = f" and {len(dup) - 5:,} more" if len(dup) > 5 else ""
+        raise ConfigError(f"signals has duplicate indicator columns: {', '.join(dup[:5])}{more}")
     try:
         out = signals.astype("float64")
     except (TypeError, ValueError):

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from phi.errors import ConfigError, did_you_mean
+from phi.errors import ConfigError, did_you_mean, shown
 
 if TYPE_CHECKING:
     from phi.backtest.run_config import RunConfig
@@ -38,7 +38,7 @@ def parse_fraction(text: str | None, flag: str) -> float | None:
     try:
         return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
     except ValueError:
-        raise ConfigError(f"{flag} must be a number like 0.05 or 5%, got {text!r}") from None
+        raise ConfigError(f"{flag} must be a number like 0.05 or 5%, got {shown(text)}") from None
 
 
 #: ``--profit-target off``: the flag given, the setting switched off (``None`` = flag not given).
@@ -80,7 +80,7 @@ def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
                 continue
             key, sep, val = part.partition("=")
             if not sep or not key.strip() or not val.strip():
-                raise ConfigError(f"{flag} expects name=value pairs, got {part!r}")
+                raise ConfigError(f"{flag} expects name=value pairs, got {shown(part)}")
             name = key.strip()
             if name in out:
                 raise ConfigError(f"{flag} gives {name!r} twice ({out[name]!r} and {val.strip()!r}); give it once")
