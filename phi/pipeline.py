@@ -22,7 +22,7 @@ from phi import __version__
 from phi.backtest.engine import BacktestResult, EngineConfig, run_backtest, run_backtest_many
 from phi.backtest.run_config import RunConfig
 from phi.blending.blender import PhiAIFit, Scorer, apply_phiai, blend, phiai_fit
-from phi.errors import ConfigError, DataError, shown
+from phi.errors import ConfigError, DataError, shown, unknown_choice
 
 if TYPE_CHECKING:
     from phi.backtest.portfolio_run_config import PortfolioRunConfig
@@ -92,6 +92,16 @@ def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup
     after bar ``b`` is seen (a signal on the last training bar cannot even fill). The indicators'
     warm-up is excluded from the score like from any run's metrics.
     """
+    from phi.backtest.engine import SWEEP_METRICS
+
+    if not isinstance(ohlcv, pd.DataFrame):
+        raise ConfigError(f"engine_scorer: ohlcv must be a DataFrame of bars, got {shown(ohlcv)}")
+    if not isinstance(config, EngineConfig):
+        raise ConfigError(f"engine_scorer: config must be an EngineConfig, got {shown(config)}")
+    if not isinstance(metric, str) or metric not in SWEEP_METRICS:
+        raise ConfigError("engine_scorer: " + unknown_choice("metric", metric, SWEEP_METRICS))
+    if isinstance(warmup, bool) or not isinstance(warmup, int | np.integer) or warmup < 0:
+        raise ConfigError(f"engine_scorer: warmup must be a whole number of bars >= 0, got {shown(warmup)}")
 
     def score(train: pd.DataFrame) -> np.ndarray:
         a = int(ohlcv.index.get_indexer(train.index[:1])[0])

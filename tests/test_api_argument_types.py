@@ -40,6 +40,7 @@ from phi.blending.blender import (
 )
 from phi.cli import main
 from phi.data import cache
+from phi.data.demo import generate_demo
 from phi.data.fetchers import normalize_vendor
 from phi.data.health import data_health
 from phi.data.schema import ohlcv_hash, validate_ohlcv
@@ -54,12 +55,13 @@ from phi.errors import (
     ParameterError,
     PhiError,
     RunError,
+    SymbolError,
     UnknownIndicatorError,
     shown,
 )
 from phi.indicators.batch import MAX_PARAM_SETS, batch_signals
 from phi.indicators.registry import compute_signal, get_indicator
-from phi.pipeline import rerun, run
+from phi.pipeline import engine_scorer, rerun, run
 from tests.conftest import make_ohlcv
 
 BARS = make_ohlcv(120, seed=3)
@@ -243,6 +245,9 @@ def test_blend_of_many_columns_checks_duplicates_in_linear_time() -> None:
         (lambda: get_dataset("DEMO", "2021-01-01", "2021-02-01", vendor=HUGE), ConfigError, ("vendor must be a string",)),  # type: ignore[arg-type]
         (lambda: store_upload("a,b\n1,2\n", "x.csv"), DataError, ("data must be bytes",)),  # type: ignore[arg-type]
         (lambda: store_upload(b"a,b\n1,2\n", 5), DataError, ("name must be a string",)),  # type: ignore[arg-type]
+        (lambda: get_dataset("DEMO", "2021-01-01", "2021-02-01", path=5), ConfigError, ("path must be a file path",)),  # type: ignore[arg-type]
+        (lambda: generate_demo(["DEMO"], "2021-01-01", "2021-02-01"), SymbolError, ("symbol must be a string",)),  # type: ignore[arg-type]
+        (lambda: validate_ohlcv(BARS, what=FRAME), ConfigError, ("what", "DataFrame of shape")),  # type: ignore[arg-type]
     ],
 )
 def test_data_arguments_of_the_wrong_type(call: Call, kind: type[PhiError], names: tuple[str, ...]) -> None:
@@ -361,6 +366,22 @@ def test_run_options_of_the_wrong_type(kwargs: dict[str, Any], names: tuple[str,
     assert rh.list_runs() == []
 
 
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        ((BARS["close"], EngineConfig(), "sharpe"), ("ohlcv must be a DataFrame", "Series")),
+        ((BARS, {"fill": "close"}, "sharpe"), ("config must be an EngineConfig",)),
+        ((BARS, EngineConfig(), "sharp"), ("unknown metric 'sharp'", "Did you mean 'sharpe'")),
+        ((BARS, EngineConfig(), ["sharpe"]), ("unknown metric",)),
+        ((BARS, EngineConfig(), "sharpe", -1), ("warmup", "-1")),
+        ((BARS, EngineConfig(), "sharpe", 2.5), ("warmup", "2.5")),
+    ],
+)
+def test_engine_scorer_checks_its_arguments_when_made(args: tuple[Any, ...], names: tuple[str, ...]) -> None:
+    """It used to take anything and fail on the first score, deep inside phiai's walk-forward."""
+    _refused(lambda: engine_scorer(*args), ConfigError, *names)
+
+
 def test_run_of_something_that_is_not_a_config_is_refused() -> None:
     """Regression guard: already a ConfigError before the audit."""
     _refused(lambda: run({"dataset": {"symbol": "DEMO"}}), ConfigError, "RunConfig", "dict")  # type: ignore[arg-type]
@@ -378,10 +399,11 @@ def test_run_of_something_that_is_not_a_config_is_refused() -> None:
         ["backtest", "DEMO", "--no-save", "--params", "y" * 5000],
         ["backtest", "DEMO", "--no-save", "--weights", "z" * 5000],
         ["runs", "compare", "a" * 5000, "b" * 5000],
+        ["runs", "compare", "a" * 5000, "a" * 5000],
         ["runs", "list", "--sort", "c" * 5000],
         ["runs", "list", "--where", "sharpe > 1 and " + "d" * 5000],
     ],
-    ids=["sl", "params", "weights", "compare", "sort", "where"],
+    ids=["sl", "params", "weights", "compare", "compare-twice", "sort", "where"],
 )
 def test_cli_error_lines_do_not_echo_a_huge_value(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code = main(args)

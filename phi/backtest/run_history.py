@@ -754,7 +754,7 @@ def compare_runs(run_ids: Sequence[str]) -> RunComparison:
         raise RunError(f"compare needs at least two run ids, got {len(ids)}")
     dup = sorted(i for i, k in Counter(ids).items() if k > 1)
     if dup:
-        raise RunError(f"run {dup[0]!r} is listed twice")
+        raise RunError(f"run {shown(dup[0])} is listed twice")
     configs, results, curves = [], [], []
     for rid in ids:
         res = _read_results(rid)

@@ -61,7 +61,7 @@ import pandas as pd
 from phi.data.calendar import bar_layout, expected_bars, session_days, to_date
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import normalize_timeframe
-from phi.errors import ConfigError, DataError, SymbolError, unknown_choice
+from phi.errors import ConfigError, DataError, SymbolError, shown, unknown_choice
 
 DEMO_LABEL = "SYNTHETIC DEMO DATA"
 REGIMES: tuple[str, ...] = ("trend_up", "trend_down", "range", "vol_burst", "breakout")
@@ -284,7 +284,9 @@ def _daily_block(seed: int, block: int) -> np.ndarray:
 
 
 def _seed(symbol: str) -> tuple[str, int]:
-    sym = str(symbol).strip().upper()
+    if not isinstance(symbol, str):
+        raise SymbolError(f"demo: the symbol must be a string, got {shown(symbol)}")
+    sym = symbol.strip().upper()
     if not sym:
         raise SymbolError("demo: the symbol is empty; give any ticker-like name, e.g. DEMO")
     return sym, zlib.crc32(sym.encode("utf-8"))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from phi.data.dates import SPAN, in_span
-from phi.errors import DataError
+from phi.errors import ConfigError, DataError, shown
 
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
@@ -47,6 +47,8 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
     positive, negative volume, and bars with ``high < low`` or open/close outside
     ``[low, high]``.
     """
+    if not isinstance(what, str):
+        raise ConfigError(f"what (the data's name in messages) must be a string, got {shown(what)}")
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
     repairs: list[str] = []

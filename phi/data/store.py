@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,8 @@ def get_dataset(
     lo, hi = parse_date_range(start, end)
     if not isinstance(vendor, str):
         raise ConfigError(f"vendor must be a string, got {shown(vendor)}")
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigError(f"path must be a file path (a string) or None, got {shown(path)}")
     if not isinstance(refresh, bool | np.bool_):
         raise ConfigError(f"refresh must be True or False, got {shown(refresh)}")
     vendor = vendor.strip().lower()
