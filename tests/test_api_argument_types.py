@@ -41,7 +41,7 @@ from phi.blending.blender import (
 from phi.cli import main
 from phi.data import cache
 from phi.data.demo import generate_demo
-from phi.data.fetchers import normalize_vendor
+from phi.data.fetchers import fetch_result, normalize_vendor
 from phi.data.health import data_health
 from phi.data.schema import ohlcv_hash, validate_ohlcv
 from phi.data.store import get_dataset
@@ -248,10 +248,23 @@ def test_blend_of_many_columns_checks_duplicates_in_linear_time() -> None:
         (lambda: get_dataset("DEMO", "2021-01-01", "2021-02-01", path=5), ConfigError, ("path must be a file path",)),  # type: ignore[arg-type]
         (lambda: generate_demo(["DEMO"], "2021-01-01", "2021-02-01"), SymbolError, ("symbol must be a string",)),  # type: ignore[arg-type]
         (lambda: validate_ohlcv(BARS, what=FRAME), ConfigError, ("what", "DataFrame of shape")),  # type: ignore[arg-type]
+        (lambda: fetch_result("X", "2021-01-01", "2021-02-01", vendor="csv", path=5), ConfigError, ("path must be a file path", "5")),  # type: ignore[arg-type]
+        (lambda: fetch_result("X", "2021-01-01", "2021-02-01", vendor="csv", path=["a.csv"]), ConfigError, ("path must be a file path",)),  # type: ignore[arg-type]
     ],
 )
 def test_data_arguments_of_the_wrong_type(call: Call, kind: type[PhiError], names: tuple[str, ...]) -> None:
     _refused(call, kind, *names)
+
+
+def test_an_api_key_of_the_wrong_type_is_refused_before_any_request_and_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a request was made")
+
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    msg = _refused(lambda: fetch_result("AAPL", "2021-01-01", "2021-02-01", vendor="alpha_vantage", api_key=12345), ConfigError, "api_key", "int")  # type: ignore[arg-type]
+    assert "12345" not in msg
 
 
 def test_the_cache_leaves_nothing_behind_for_a_refused_argument() -> None:

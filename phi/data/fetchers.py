@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,10 @@ def fetch_result(
     vendor = normalize_vendor(vendor)
     tf = normalize_timeframe(timeframe)
     lo, hi = parse_date_range(start, end)
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigError(f"path must be a file path (a string) or None, got {shown(path)}")
+    if api_key is not None and not isinstance(api_key, str):  # checked before any request
+        raise ConfigError(f"api_key must be a string or None, got {type(api_key).__name__}")
     if vendor == "csv":
         if path is None or not str(path).strip():
             raise ConfigError("vendor 'csv' needs a file: pass path='my_bars.csv' (or --path)")
