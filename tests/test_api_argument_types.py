@@ -27,7 +27,7 @@ from phi.backtest.run_config import (
     RunConfig,
     config_diff,
 )
-from phi.backtest.run_index import query_runs
+from phi.backtest.run_index import database_url, query_runs
 from phi.backtest.scorecard import prediction_scorecard
 from phi.backtest.summary import buy_and_hold_window, metric_window, trade_count
 from phi.blending.blender import (
@@ -352,10 +352,22 @@ def test_save_run_arguments(arg: str, bad: object, names: tuple[str, ...], resul
         (lambda: query_runs(limit=True), ConfigError, ("limit", "True")),  # type: ignore[arg-type]
         (lambda: query_runs(limit=HUGE), ConfigError, ("limit", "401 digits")),
         (lambda: query_runs(limit=-1), ConfigError, ("limit",)),
+        (lambda: rh.save_runs("runs"), RunError, ("save_runs takes a list",)),  # type: ignore[arg-type]
+        (lambda: rh.save_runs(None), RunError, ("save_runs takes a list", "None")),  # type: ignore[arg-type]
+        (lambda: rh.run_dir("20250101-000000-000-abcdef", must_exist=[1]), RunError, ("must_exist", "[1]")),  # type: ignore[arg-type]
+        (lambda: database_url(5432), ConfigError, ("database URL must be a string", "int")),  # type: ignore[arg-type]
     ],
 )
 def test_run_history_arguments(call: Call, kind: type[PhiError], names: tuple[str, ...]) -> None:
     _refused(call, kind, *names)
+
+
+def test_save_runs_reports_a_malformed_item_and_saves_the_others(result: BacktestResult) -> None:
+    out = rh.save_runs([5, (_config(), result, None, None), (_config(), result)])  # type: ignore[list-item]
+    assert isinstance(out[0], RunError) and "run 0" in str(out[0]) and "got 5" in str(out[0])
+    assert isinstance(out[1], str) and rh.load_run(out[1]).config == _config()
+    assert isinstance(out[2], RunError) and "run 2" in str(out[2])
+    assert [r["run_id"] for r in rh.list_runs()] == [out[1]]
 
 
 def test_compare_of_many_ids_fails_fast_on_the_first_missing_run() -> None:

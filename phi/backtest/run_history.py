@@ -147,6 +147,8 @@ def run_dir(run_id: str, *, must_exist: bool = True) -> Path:
     """Directory of ``run_id``; :class:`RunError` for an unsafe or (if ``must_exist``) unknown id."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
         raise RunError(f"{shown(run_id)} is not a run id (like 20250101-120000-000-3f9a2c); see phi runs list")
+    if not isinstance(must_exist, bool):
+        raise RunError(f"run_dir: must_exist must be True or False, got {shown(must_exist)}")
     path = runs_root() / run_id
     if must_exist and not (path.is_dir() or path.is_symlink()):
         ids = _existing_ids()
@@ -348,10 +350,16 @@ def save_runs(
     index rows are added in one transaction. Returns each run's id or the :class:`RunError`
     that kept it from being saved, in order (one run's failure does not stop the others).
     """
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Sequence):
+        raise RunError(f"save_runs takes a list of (config, result, data_metadata, extra_files), got {shown(items)}")
     out: list[str | RunError | None] = []
     pending: list[PendingRun] = []
     slots = []
-    for i, (config, result, meta, extra) in enumerate(items):
+    for i, item in enumerate(items):
+        if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 4:
+            out.append(RunError(f"could not save run {i}: expected (config, result, data_metadata, extra_files), got {shown(item)}"))
+            continue
+        config, result, meta, extra = item
         try:
             files, results = _run_files(config, result, meta, extra)
         except RunError as exc:

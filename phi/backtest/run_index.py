@@ -113,6 +113,8 @@ META: Final = Table("phi_index_meta", _meta, Column("key", String(64), primary_k
 def database_url(url: str) -> str:
     """``url`` with a driver SQLAlchemy can load here: ``postgresql://`` / ``postgres://``
     become ``postgresql+psycopg://`` (psycopg 3); anything else is returned unchanged."""
+    if not isinstance(url, str):
+        raise ConfigError(f"a database URL must be a string, got {type(url).__name__}")
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
