@@ -32,6 +32,7 @@ from phi.backtest.scorecard import prediction_scorecard
 from phi.backtest.summary import buy_and_hold_window, metric_window, trade_count
 from phi.blending.blender import (
     Blender,
+    apply_phiai,
     blend,
     next_bar_scorer,
     phiai_fit,
@@ -212,6 +213,14 @@ def test_batch_signals_of_a_list_still_works() -> None:
 )
 def test_blend_arguments_of_the_wrong_type(call: Call, names: tuple[str, ...]) -> None:
     _refused(call, ConfigError, *names)
+
+
+def test_apply_phiai_needs_a_fit_of_the_same_indicators() -> None:
+    fit = phiai_fit(SIGNALS, ohlcv=BARS, train_bars=40, step=20)
+    assert apply_phiai(SIGNALS, fit).notna().sum() == len(BARS) - 40
+    _refused(lambda: apply_phiai(SIGNALS, {"weights": 1}), ConfigError, "fit must be a PhiAIFit", "{'weights': 1}")  # type: ignore[arg-type]
+    # one column against a fit of two used to broadcast into a blend of garbage
+    _refused(lambda: apply_phiai(SIGNALS[["a"]], fit), ConfigError, "the fit weighs a, b", "the signals are a")
 
 
 def test_blend_of_many_columns_checks_duplicates_in_linear_time() -> None:

@@ -379,6 +379,13 @@ def phiai_fit(
 def apply_phiai(signals: pd.DataFrame, fit: PhiAIFit) -> pd.Series:
     """The ``phiai`` blend of ``signals`` under a weight schedule from :func:`phiai_fit`."""
     signals = _check_signals(signals)
+    if not isinstance(fit, PhiAIFit):
+        raise ConfigError(f"apply_phiai: fit must be a PhiAIFit from phiai_fit, got {shown(fit)}")
+    if list(fit.weights.columns) != list(signals.columns):
+        raise ConfigError(
+            f"apply_phiai: the fit weighs {', '.join(map(str, fit.weights.columns))[:200]} but the "
+            f"signals are {', '.join(signals.columns)[:200]}; fit on the same columns"
+        )
     out = _phiai_blend(signals.to_numpy(), fit)
     return pd.Series(out, index=signals.index, name="blend", dtype="float64")
 
