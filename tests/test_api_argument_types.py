@@ -119,6 +119,8 @@ def test_shown_describes_arrays_and_huge_numbers_briefly() -> None:
         (lambda: compute_signal(HUGE, BARS), UnknownIndicatorError, ("indicator name", "401 digits")),
         (lambda: rh.load_run(SERIES), RunError, ("not a run id", "Series of shape")),
         (lambda: rh.load_run("x" * 5000), RunError, ("is not a run id", "...")),
+        (lambda: blend(SIGNALS, weights={"w" * 5000: 1.0}), ConfigError, ("blend weights name", "...")),
+        (lambda: compute_signal("r" * 5000, BARS), UnknownIndicatorError, ("unknown indicator", "...")),
     ],
 )
 def test_messages_about_big_values_stay_one_short_line(call: Call, kind: type[PhiError], names: tuple[str, ...]) -> None:

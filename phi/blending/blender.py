@@ -133,10 +133,10 @@ def weight_vector(
         for key, value in weights.items():
             if key not in index:
                 raise ConfigError(
-                    f"{what} name {key!r}, which is not in the blend.{did_you_mean(str(key), names)} "
+                    f"{what} name {shown(key)}, which is not in the blend.{did_you_mean(str(key), names)} "
                     f"Indicators in the blend: {', '.join(names)}"
                 )
-            w[index[key]] = _number(value, f"{what}[{key!r}]")
+            w[index[key]] = _number(value, f"{what}[{shown(key)}]")
     if not np.any(w != 0.0):
         raise ConfigError(f"all {what} are zero: give at least one indicator a non-zero weight")
     with np.errstate(over="ignore"):
@@ -191,7 +191,7 @@ def _regime_blend(
     for r in regime_weights:
         if r not in regimes:
             raise ConfigError(
-                f"regime_weights names regime {r!r}, which regime_probs does not have."
+                f"regime_weights names regime {shown(r)}, which regime_probs does not have."
                 f"{did_you_mean(str(r), regimes)} Regimes: {', '.join(regimes)}"
             )
     from phi.regime.blend import default_regime_weights, regime_weighted_blend
@@ -202,7 +202,7 @@ def _regime_blend(
         W = default_regime_weights(names).loc[regimes] * base
     else:
         W = pd.DataFrame(
-            [base if r not in regime_weights else weight_vector(names, regime_weights[r], what=f"regime_weights[{r!r}]") for r in regimes],
+            [base if r not in regime_weights else weight_vector(names, regime_weights[r], what=f"regime_weights[{shown(r)}]") for r in regimes],
             index=regimes,
             columns=names,
         )

@@ -421,7 +421,7 @@ def _normalise_selection(
     if isinstance(selection, str):
         raise IndicatorError(
             f"selection must be a list of indicator names or a mapping name -> params, "
-            f"got the string {selection!r}; use [{selection!r}]"
+            f"got the string {shown(selection)}; use [{shown(selection)}]"
         )
     if isinstance(selection, Mapping):
         return list(selection.items())
@@ -435,7 +435,7 @@ def _normalise_selection(
     seen: set[str] = set()
     for item in items:
         if item in seen:
-            raise IndicatorError(f"indicator {item!r} is listed twice in the selection")
+            raise IndicatorError(f"indicator {shown(item)} is listed twice in the selection")
         seen.add(item)
     return [(item, None) for item in items]
 
