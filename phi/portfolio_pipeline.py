@@ -24,7 +24,7 @@ import pandas as pd
 from phi import __version__
 from phi.backtest.portfolio import PortfolioResult, run_portfolio
 from phi.backtest.portfolio_run_config import PortfolioRunConfig
-from phi.errors import DataError, PhiError
+from phi.errors import ConfigError, DataError, PhiError, shown
 
 __all__ = ["PORTFOLIO_FILES", "PortfolioRunResult", "contribution", "load_portfolio_files", "run_portfolio_config"]
 
@@ -85,6 +85,16 @@ def contribution(result: PortfolioResult, closes: pd.DataFrame, initial_capital:
     bar, as in the engine's accounting.
     ``initial_capital`` defaults to the ledger's (set by :func:`run_portfolio_config`).
     """
+    if not isinstance(result, PortfolioResult):
+        raise ConfigError(f"result must be a PortfolioResult, got {type(result).__name__}")
+    if not isinstance(closes, pd.DataFrame):
+        raise ConfigError(f"closes must be a DataFrame (bars x symbols), got {type(closes).__name__}")
+    if initial_capital is not None and (
+        isinstance(initial_capital, bool)
+        or not isinstance(initial_capital, int | float | np.integer | np.floating)
+        or not 0.0 < float(initial_capital) < math.inf
+    ):
+        raise ConfigError(f"initial_capital must be a finite number > 0 or None, got {shown(initial_capital)}")
     symbols = list(result.holdings.columns)
     if initial_capital is None:
         value = result.assumptions.get("initial_capital")
@@ -166,9 +176,12 @@ def run_portfolio_config(
             progress(stage, STAGES[stage])
 
     if not isinstance(config, PortfolioRunConfig):
-        from phi.errors import ConfigError
-
         raise ConfigError(f"run_portfolio_config() needs a PortfolioRunConfig, got {type(config).__name__}")
+    for name, flag in (("save", save), ("allow_data_change", allow_data_change)):
+        if not isinstance(flag, bool):
+            raise ConfigError(f"{name} must be True or False, got {shown(flag)}")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress must be a callable (stage, fraction), got {type(progress).__name__}")
     step("data")
     bars, hashes, synthetic = _load(config, allow_data_change)
     config = config.replace(content_hashes=hashes, phi_version=__version__)
@@ -219,9 +232,14 @@ def save_portfolio_run(result: PortfolioRunResult, extra_files: dict[str, bytes]
 
 def load_portfolio_files(run: Any) -> dict[str, pd.DataFrame]:
     """A saved portfolio run's ``holdings``, ``weights``, ``fills`` and ``contribution`` frames
-    (each file checked against its checksum; absent files are left out)."""
-    from phi.backtest.run_history import saved_file
+    (each file checked against its checksum; absent files are left out). ``run``: a run id or
+    the :class:`~phi.backtest.run_history.SavedRun` of one."""
+    from phi.backtest.run_history import SavedRun, load_run, saved_file
 
+    if isinstance(run, str):
+        run = load_run(run)
+    if not isinstance(run, SavedRun):
+        raise ConfigError(f"run must be a run id or a SavedRun (phi.backtest.run_history.load_run), got {type(run).__name__}")
     out: dict[str, pd.DataFrame] = {}
     for name in ("holdings", "weights", "fills", "contribution"):
         raw = saved_file(run, f"{name}.csv")

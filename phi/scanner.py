@@ -14,15 +14,18 @@ too few bars) is reported with its one-line reason and the scan goes on. Level-2
 
 from __future__ import annotations
 
+import datetime
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, PhiError
+from phi.errors import ConfigError, PhiError, shown
 
 __all__ = ["DEFAULT_UNIVERSE", "L2_COLUMNS", "RANK_BY", "ScanResult", "read_universe", "scan"]
 
@@ -65,6 +68,8 @@ def read_universe(path: str | Path) -> list[str]:
     comment; duplicates dropped (first kept)."""
     from phi._io import read_user_text
 
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError(f"a universe file path must be a str or Path, got {shown(path)}")
     text = read_user_text(path, "universe file")
     symbols = parse_symbols(line.split("#", 1)[0] for line in text.splitlines())
     if not symbols:
@@ -77,10 +82,12 @@ def parse_symbols(parts: Iterable[str] | str) -> list[str]:
     list of symbols, ``"SPY, QQQ"``, never its letters)."""
     if isinstance(parts, str):
         parts = [parts]
+    if isinstance(parts, Mapping | pd.DataFrame) or not isinstance(parts, Iterable):
+        raise ConfigError(f"symbols must be a list of tickers, got {shown(parts)}")
     out: dict[str, None] = {}
     for part in parts:
         if not isinstance(part, str):
-            raise ConfigError(f"symbols must be strings, got {type(part).__name__} {part!r}")
+            raise ConfigError(f"symbols must be strings, got {type(part).__name__} {shown(part)}")
         for token in part.replace(",", " ").split():
             out.setdefault(token.strip().upper(), None)
     return list(out)
@@ -121,11 +128,13 @@ def _scan_one(symbol: str, lo: str, hi: str, timeframe: str, vendor: str, engine
 def _date(name: str, value: Any) -> str:
     """``value`` as ``YYYY-MM-DD`` (a date, a timestamp or a date string), else a ConfigError."""
     try:
+        if not isinstance(value, str | datetime.date | np.datetime64):  # 7 would be 1970-01-01
+            raise TypeError
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
     if pd.isna(stamp):
-        raise ConfigError(f"{name} {value!r} is not a date; use YYYY-MM-DD")
+        raise ConfigError(f"{name} {shown(value)} is not a date; use YYYY-MM-DD")
     return str(stamp.strftime("%Y-%m-%d"))
 
 
@@ -173,7 +182,7 @@ def scan(
     Parameters
     ----------
     symbols
-        Tickers (duplicates dropped).
+        Tickers (duplicates dropped), at most :data:`MAX_SYMBOLS` (1,000).
     vendor, timeframe, start, end
         The bars to use (default: the last two years up to today).
     rank_by
@@ -190,10 +199,17 @@ def scan(
     from phi.regime.engine import RegimeEngine
     from phi.regime.taxonomy import REGIMES
 
+    if not isinstance(rank_by, str):
+        raise ConfigError(f"rank_by must be one of {', '.join(RANK_BY)}, got {shown(rank_by)}")
     if rank_by not in RANK_BY:
         from phi.errors import unknown_choice
 
         raise ConfigError(unknown_choice("ranking", rank_by, RANK_BY))
+    for what, fn in (("l2", l2), ("progress", progress)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(f"{what} must be a callable or None, got {type(fn).__name__}")
+    if l2_status is not None and not isinstance(l2_status, str):
+        raise ConfigError(f"l2_status must be a string or None, got {shown(l2_status)}")
     names = parse_symbols(symbols)
     if not names:
         raise ConfigError("no symbols to scan; give tickers (e.g. SPY QQQ) or a universe file")

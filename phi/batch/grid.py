@@ -17,12 +17,13 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
 from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
-from phi.errors import ConfigError, PhiError
+from phi.errors import ConfigError, PhiError, shown
 
 __all__ = ["expand_grid", "load_configs", "load_symbols", "parse_grid", "preset_config", "sweep_configs"]
 
@@ -102,7 +103,8 @@ def _target(config: RunConfig, name: str) -> tuple[int, str]:
     from phi.indicators.registry import get_indicator
 
     m = _NAME.match(name)
-    assert m is not None
+    if m is None:
+        raise ConfigError(f"--grid: {shown(name)} is not a parameter name like period or macd.fast")
     qual, param = m.group(1), m.group(2)
     hits = []
     for i, ind in enumerate(config.indicators):
@@ -122,11 +124,36 @@ def _target(config: RunConfig, name: str) -> tuple[int, str]:
     return hits[0], param
 
 
+def _check_grid(grid: Any) -> int:
+    """The number of combinations of ``grid`` ({name: [values]}); a grid that is not such a
+    mapping, or has more than :data:`MAX_GRID` combinations, is a one-line ConfigError."""
+    if not isinstance(grid, Mapping):
+        raise ConfigError(f"a grid must be a mapping {{parameter: [values]}}, got {shown(grid)}")
+    size = 1
+    for name, values in grid.items():
+        if not isinstance(name, str):
+            raise ConfigError(f"--grid: parameter names must be strings, got {shown(name)}")
+        if isinstance(values, str | bytes | Mapping) or not (hasattr(values, "__len__") and hasattr(values, "__iter__")):
+            raise ConfigError(f"--grid: {name}: the values must be a list, got {shown(values)}")
+        if len(values) == 0:
+            raise ConfigError(f"--grid: {name}: no values; give at least one")
+        size *= len(values)
+        if size > MAX_GRID:
+            raise ConfigError(f"--grid expands to more than {MAX_GRID:,} combinations; give fewer values")
+    return size
+
+
 def expand_grid(config: RunConfig, grid: Mapping[str, Sequence[Any]]) -> list[RunConfig]:
     """One config per combination of the grid (in a stable order), each validated; an invalid
     combination (e.g. ``fast >= slow``) is kept as the :class:`ConfigError` it raises, so a
-    batch reports it beside the others instead of stopping.
+    batch reports it beside the others instead of stopping. At most :data:`MAX_GRID`
+    combinations.
     """
+    if not isinstance(config, RunConfig):
+        raise ConfigError(f"config must be a RunConfig, got {type(config).__name__}")
+    if grid is None:
+        return [config]
+    _check_grid(grid)
     if not grid:
         return [config]
     targets = [_target(config, name) for name in grid]
@@ -193,12 +220,18 @@ def _configs_in(text: str, where: str) -> Iterator[RunConfig | ConfigError]:
             yield ConfigError(f"{label}: not a valid config ({type(exc).__name__}: {_json_error(exc)})")
 
 
+def _path(source: Any, what: str) -> Path:
+    if not isinstance(source, str | PathLike):
+        raise ConfigError(f"{what} must be a file path (str or Path), got {shown(source)}")
+    return Path(source).expanduser()
+
+
 def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
     """Configs from a file (JSON object, JSON list or JSON lines) or a folder of ``*.json``
     files (sorted by name). An invalid config is kept as its :class:`ConfigError` (reported by
     the batch); an unreadable source is a :class:`ConfigError`.
     """
-    path = Path(source).expanduser()
+    path = _path(source, "a config source")
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl") and p.is_file())
         if not files:
@@ -225,7 +258,7 @@ def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
 def load_symbols(source: str | Path) -> list[str]:
     """Symbols from a text file: one per line or comma-separated; ``#`` starts a comment;
     duplicates dropped (first kept)."""
-    text = _read(Path(source).expanduser(), "symbols file")
+    text = _read(_path(source, "a symbols file"), "symbols file")
     symbols: list[str] = []
     for line in text.splitlines():
         for part in line.split("#", 1)[0].replace(",", " ").split():
@@ -247,9 +280,19 @@ def sweep_configs(
 ) -> list[RunConfig | ConfigError]:
     """Every symbol x grid combination of ``preset``. A symbol whose dataset cannot be
     specified (e.g. ``../etc``) stays as its :class:`ConfigError`, so the batch reports it and
-    runs the other symbols; a bad preset or grid name is raised (it fails every symbol alike)."""
+    runs the other symbols; a bad preset or grid name is raised (it fails every symbol alike),
+    and so is a sweep of more than :data:`MAX_GRID` runs (symbols x combinations)."""
     from phi.backtest.run_config import DEFAULT_END, DEFAULT_START
 
+    if isinstance(symbols, str | Mapping) or not isinstance(symbols, Iterable) or getattr(symbols, "ndim", 1) != 1:
+        raise ConfigError(f"symbols must be a list of tickers, got {shown(symbols)}")
+    symbols = list(symbols)
+    size = _check_grid({} if grid is None else grid)
+    if len(symbols) * size > MAX_GRID:
+        raise ConfigError(
+            f"{len(symbols):,} symbols x {size:,} grid combinations is more than {MAX_GRID:,} runs; "
+            "split the sweep"
+        )
     out: list[RunConfig | ConfigError] = []
     lo, hi = DEFAULT_START if start is None else start, DEFAULT_END if end is None else end
     for sym in symbols:
@@ -268,6 +311,10 @@ def preset_config(name: str, dataset: DatasetSpec) -> RunConfig:
     from phi.indicators.registry import INDICATORS
     from phi.strategies import get
 
+    if not isinstance(name, str):
+        raise ConfigError(f"--preset must be a strategy or indicator name, got {shown(name)}")
+    if not isinstance(dataset, DatasetSpec):
+        raise ConfigError(f"dataset must be a DatasetSpec, got {type(dataset).__name__}")
     try:
         preset = get(name)
     except ConfigError as exc:

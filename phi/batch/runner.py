@@ -43,7 +43,7 @@ from phi.batch.task import (
     params,
     run_chunk,
 )
-from phi.errors import ConfigError, PhiError
+from phi.errors import ConfigError, PhiError, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,7 +187,19 @@ def run_batch(
     3
     """
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
-        raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+        raise ConfigError(f"n_workers must be an integer >= 1, got {shown(n_workers)}")
+    if isinstance(configs, str | bytes | Mapping) or not isinstance(configs, Iterable):
+        raise ConfigError(f"configs must be a list of RunConfigs (or their dicts / JSON text), got {shown(configs)}")
+    if scheduler is not None and not isinstance(scheduler, str) and not callable(getattr(scheduler, "submit", None)):
+        raise ConfigError(
+            f"scheduler must be None, 'inline', an address such as tcp://host:8786 or a distributed.Client, "
+            f"got {type(scheduler).__name__}"
+        )
+    if not isinstance(force, bool):
+        raise ConfigError(f"force must be True or False, got {shown(force)}")
+    for name, fn in (("progress", progress), ("on_connect", on_connect)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(f"{name} must be a callable or None, got {type(fn).__name__}")
     if n_workers is not None and scheduler is None and n_workers > max_local_workers():
         raise ConfigError(
             f"n_workers {n_workers} is more than {max_local_workers()} local worker processes "

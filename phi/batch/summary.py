@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +35,12 @@ def sweep_summary(result: BatchResult, metric: str = "sharpe") -> SweepSummary:
     they were saved before count with that saved run's metrics."""
     import pandas as pd
 
+    from phi.batch.runner import BatchResult
+
+    if not isinstance(result, BatchResult):
+        raise ConfigError(f"sweep_summary expects a BatchResult (from run_batch), got {type(result).__name__}")
+    if not isinstance(metric, str):
+        raise ConfigError(f"metric must be a metric name, got {shown(metric)}")
     table = result.table()
     rows = table
     if len(table):  # every config that ran, saved or not (an unsaved run keeps its metrics and

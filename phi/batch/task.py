@@ -16,12 +16,12 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from phi.backtest.run_config import RunConfig
-from phi.errors import PhiError
+from phi.errors import ConfigError, PhiError, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,6 +214,12 @@ def run_chunk(configs_json: Sequence[str], env: Mapping[str, str] | None = None,
     from phi.backtest.run_history import save_runs
     from phi.pipeline import extra_files, run
 
+    if isinstance(configs_json, str | bytes) or not isinstance(configs_json, Iterable):
+        raise ConfigError(f"configs_json must be a list of JSON config texts, got {shown(configs_json)}")
+    if not isinstance(skip_done, bool):
+        raise ConfigError(f"skip_done must be True or False, got {shown(skip_done)}")
+    if env is not None and not isinstance(env, Mapping):
+        raise ConfigError(f"env must be a mapping of environment variables or None, got {type(env).__name__}")
     _set_env(env)
     worker = f"{os.uname().nodename}:{os.getpid()}"
     outcomes: list[TaskOutcome] = []

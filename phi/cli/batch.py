@@ -22,6 +22,20 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Run configs again that 
 MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="Metric ranking the results (sharpe, total_return, sortino, cagr, max_drawdown, ...).")]
 
 
+def _check_flags(scheduler: str | None, workers: int | None, metric: str) -> None:
+    """--scheduler, --workers and --metric checked before any config is built or run."""
+    from phi.batch.runner import check_scheduler_address, max_local_workers
+    from phi.batch.task import OUTCOME_METRICS
+    from phi.errors import ConfigError, shown
+
+    if metric not in OUTCOME_METRICS:
+        raise ConfigError(f"--metric must be one of {', '.join(OUTCOME_METRICS)}, got {shown(metric)}")
+    if scheduler is not None and scheduler != "inline":
+        check_scheduler_address(scheduler)
+    if workers is not None and scheduler is None and workers > max_local_workers():
+        raise ConfigError(f"--workers must be <= {max_local_workers()} on a local cluster, got {shown(workers)}")
+
+
 def _run(configs: list[Any], scheduler: str | None, workers: int | None, force: bool) -> BatchResult:
     """run_batch under a rich progress bar (done / total, failures so far)."""
     from rich.progress import (
@@ -121,6 +135,7 @@ def batch_run(
     """Run configs (a file, a folder, or a grid over one config) and save every run."""
     from phi.batch import expand_grid, load_configs, parse_grid
 
+    _check_flags(scheduler, workers, metric)
     spec = parse_grid(grid) if grid is not None else {}
     if source is None and grid is None:
         raise typer.BadParameter("give a config FILE or folder, or --grid SPEC")
@@ -158,6 +173,7 @@ def batch_sweep(
     best combination per symbol and the metric's distribution across the universe."""
     from phi.batch import load_symbols, parse_grid, sweep_configs, sweep_summary
 
+    _check_flags(scheduler, workers, metric)
     spec = parse_grid(grid) if grid is not None else {}
     names = load_symbols(symbols)
     configs: list[Any] = sweep_configs(names, preset, spec, vendor, timeframe, start, end)  # a bad symbol: its error

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 
 __all__ = ["Split", "default_embargo", "walk_forward_splits"]
 
@@ -53,11 +53,11 @@ def walk_forward_splits(
     Raises :class:`ConfigError` for out-of-range arguments or too few samples.
     """
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or not 1 <= folds <= 50:
-        raise ConfigError(f"folds must be an integer in 1..50, got {folds!r}")
+        raise ConfigError(f"folds must be an integer in 1..50, got {shown(folds)}")
     if isinstance(embargo, bool) or not isinstance(embargo, (int, np.integer)) or embargo < 0:
-        raise ConfigError(f"embargo must be a whole number of bars >= 0, got {embargo!r}")
+        raise ConfigError(f"embargo must be a whole number of bars >= 0, got {shown(embargo)}")
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0.05 <= holdout <= 0.5:
-        raise ConfigError(f"holdout must be a share of the samples in 0.05..0.5, got {holdout!r}")
+        raise ConfigError(f"holdout must be a share of the samples in 0.05..0.5, got {shown(holdout)}")
     n = len(bar)
     n_dev = int(round(n * (1.0 - holdout)))
     block = n_dev // (folds + 1)

@@ -8,12 +8,13 @@ volume/flow features), used by the WyckoffML preset.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, unknown_choice
+from phi.errors import ConfigError, shown, unknown_choice
 
 __all__ = ["FEATURE_SETS", "build_features", "feature_warmup"]
 
@@ -34,6 +35,8 @@ FEATURE_SETS: Final[tuple[str, ...]] = tuple(_INDICATORS)
 
 
 def _check_set(feature_set: str) -> None:
+    if not isinstance(feature_set, str):
+        raise ConfigError(f"feature_set must be one of {', '.join(FEATURE_SETS)}, got {shown(feature_set)}")
     if feature_set not in _INDICATORS:
         raise ConfigError(unknown_choice("feature set", feature_set, FEATURE_SETS))
 
@@ -85,6 +88,10 @@ def build_features(
     from phi.regime.features import compute_features
 
     _check_set(feature_set)
+    if isinstance(extra, str):  # one name, not its letters
+        extra = (extra,)
+    if isinstance(extra, Mapping) or not isinstance(extra, Iterable) or not all(isinstance(e, str) for e in extra):
+        raise ConfigError(f"extra must be a list of registry indicator names, got {shown(extra)}")
     _, z = compute_features(ohlcv)
     names = _MFT[feature_set]
     if names is not None:

@@ -79,22 +79,27 @@ def walk_forward_signal(
     import numpy as np
     import pandas as pd
 
-    from phi.errors import ConfigError, unknown_choice
+    from phi.errors import ConfigError, shown, unknown_choice
     from phi.ml.features import build_features, feature_warmup
     from phi.ml.labels import LabelSpec, make_labels
     from phi.ml.models import MODELS
-    from phi.ml.train import check_bars
+    from phi.ml.train import MAX_SEED, check_bars
 
     check_bars(ohlcv)
+    if not isinstance(model, str):
+        raise ConfigError(f"model must be a model name ({', '.join((*MODELS, 'ensemble'))}), got {shown(model)}")
     if model not in (*MODELS, "ensemble"):
         raise ConfigError(unknown_choice("model", model, (*MODELS, "ensemble")))
     for name, value, lo in (("refit_every", refit_every, 1), ("min_train", min_train, 20), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
-            raise ConfigError(f"{name} must be an integer >= {lo}, got {value!r}")
+            raise ConfigError(f"{name} must be an integer >= {lo}, got {shown(value)}")
+    if seed > MAX_SEED:
+        raise ConfigError(f"seed must be an integer in 0..{MAX_SEED:,}, got {shown(seed)}")
+    label = LabelSpec("direction", horizon)  # checks horizon (an integer in 1..500)
     warm = feature_warmup(feature_set)
     start = warm + int(min_train)
     x = build_features(ohlcv, feature_set).to_numpy(dtype=np.float64)
-    y, end = make_labels(ohlcv, LabelSpec("direction", int(horizon)))
+    y, end = make_labels(ohlcv, label)
     args = (y, end)
     if model == "ensemble":
         a = 2.0 * _walk_forward_p(x, *args, "rf", start, refit_every, warm, seed) - 1.0
@@ -111,7 +116,7 @@ def ml_classifier_signal(
 ) -> pd.Series:
     """The registry's compute function (integer codes, see the module doc)."""
     return walk_forward_signal(
-        df, MODEL_CODES[int(model)], horizon, refit_every, min_train, FEATURE_CODES[int(features)]
+        df, MODEL_CODES[int(model)], int(horizon), refit_every, min_train, FEATURE_CODES[int(features)]
     )
 
 

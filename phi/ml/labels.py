@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, unknown_choice
+from phi.errors import ConfigError, shown, unknown_choice
 
 __all__ = ["LABELS", "LabelSpec", "make_labels"]
 
@@ -38,16 +38,18 @@ class LabelSpec:
     stop: float = 0.02
 
     def __post_init__(self) -> None:
+        if not isinstance(self.kind, str):
+            raise ConfigError(f"label must be a label name ({', '.join(LABELS)}), got {shown(self.kind)}")
         if self.kind not in LABELS:
             raise ConfigError(unknown_choice("label", self.kind, LABELS))
         h = self.horizon
         if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or not 1 <= h <= 500:
-            raise ConfigError(f"horizon must be an integer number of bars in 1..500, got {h!r}")
+            raise ConfigError(f"horizon must be an integer number of bars in 1..500, got {shown(h)}")
         object.__setattr__(self, "horizon", int(h))
         for name in ("profit", "stop"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < 1) or not math.isfinite(v):
-                raise ConfigError(f"triple-barrier {name} must be a fraction in (0, 1), got {v!r}")
+                raise ConfigError(f"triple-barrier {name} must be a fraction in (0, 1), got {shown(v)}")
             object.__setattr__(self, name, float(v))
 
     def describe(self) -> str:

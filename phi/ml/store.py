@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.ml.model import CV_COLUMNS, MLModel, ModelError
 from phi.paths import phi_home
 
@@ -54,7 +54,7 @@ def check_name(name: Any) -> str:
     """A model name is 1-64 letters, digits, ``_ . -`` (no path separators, no ``..``)."""
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
         raise ConfigError(
-            f"model name {name!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "
+            f"model name {shown(name)} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit"
         )
     return name

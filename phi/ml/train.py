@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, DataError
+from phi.errors import ConfigError, DataError, shown
 from phi.ml.cv import default_embargo, walk_forward_splits
 from phi.ml.features import build_features
 from phi.ml.labels import LabelSpec, make_labels
@@ -20,6 +20,8 @@ from phi.ml.scores import calibration_bins, score
 __all__ = ["check_bars", "library_versions", "training_set", "train_classifier"]
 
 Progress = Callable[[float, str], None]
+#: Largest seed (scikit-learn's and LightGBM's generators take 32-bit seeds).
+MAX_SEED = 2**32 - 1
 
 
 def library_versions() -> dict[str, str]:
@@ -121,7 +123,8 @@ def train_classifier(
     folds, embargo, holdout
         CV folds; embargo in bars (default ``max(horizon, 1 % of the bars)``); hold-out share.
     seed : int
-        Seeds the model: the same seed and bars give the same model and predictions.
+        Seeds the model (0 to :data:`MAX_SEED`): the same seed and bars give the same model
+        and predictions.
     save_as : str, optional
         Store the model under ``PHI_HOME/models/{save_as}/`` (:func:`phi.ml.store.save_model`).
         A failed save raises after training; the trained model is on the exception's
@@ -146,14 +149,23 @@ def train_classifier(
     >>> m.cv_scores[["accuracy", "auc"]].mean(), m.holdout_scores["accuracy"]  # doctest: +SKIP
     """
     check_bars(ohlcv)
+    if not isinstance(model, str):
+        raise ConfigError(f"model must be a model name ({', '.join(MODELS)}), got {shown(model)}")
     if model not in MODELS:
         from phi.errors import unknown_choice
 
         raise ConfigError(unknown_choice("model", model, MODELS))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be an integer in 0..{MAX_SEED:,}, got {shown(seed)}")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress must be a callable (fraction, stage), got {type(progress).__name__}")
     if isinstance(indicators, str):  # one name, not its letters
         indicators = (indicators,)
+    if isinstance(indicators, Mapping) or not isinstance(indicators, Iterable):
+        raise ConfigError(f"indicators must be a list of registry indicator names, got {shown(indicators)}")
+    indicators = tuple(indicators)
+    if not all(isinstance(i, str) for i in indicators):
+        raise ConfigError(f"indicators must be names (strings), got {shown(indicators)}")
     spec = LabelSpec(label, horizon, profit, stop)
     if save_as is not None:
         from phi.ml.store import check_name

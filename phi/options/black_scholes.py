@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.options import _nb
 
 __all__ = [
@@ -112,10 +112,13 @@ def _as_float(name: str, value: Any) -> np.ndarray:
     try:
         if value is None:  # np.asarray(None, float) is NaN: a missing input, not a number
             raise TypeError
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
+        if arr.dtype.kind == "b":  # True would price as 1.0: a flag, not a number
+            raise TypeError
+        arr = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{name} must be a number or an array of numbers, got {value!r}"
+            f"{name} must be a number or an array of numbers, got {shown(value)}"
         ) from None
     return arr
 

@@ -7,12 +7,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from phi.errors import ConfigError, unknown_choice
+from phi.errors import ConfigError, shown, unknown_choice
 from phi.options.structures import AUTO, STRUCTURES
 
-__all__ = ["CHAIN_FILLS", "STRIKE_RULES", "OptionsConfig"]
+__all__ = ["CHAIN_FILLS", "MAX_CONTRACTS", "STRIKE_RULES", "OptionsConfig"]
 
 STRIKE_RULES = ("moneyness", "delta")
+#: Most structure units one entry may trade (a typo such as 10**20 would overflow the cash).
+MAX_CONTRACTS = 1_000_000
 #: How legs fill on a real chain: ask in / bid out, or the mid -/+ ``bid_ask_haircut``.
 CHAIN_FILLS = ("bid_ask", "mid")
 
@@ -27,17 +29,17 @@ def _num(name: str, value: Any) -> float:
             else:
                 raise TypeError
         except TypeError:
-            raise ConfigError(f"OptionsConfig.{name} must be a number, got {value!r}") from None
+            raise ConfigError(f"OptionsConfig.{name} must be a number, got {shown(value)}") from None
     x = float(value)
     if not math.isfinite(x):
-        raise ConfigError(f"OptionsConfig.{name} must be a finite number, got {value!r}")
+        raise ConfigError(f"OptionsConfig.{name} must be a finite number, got {shown(value)}")
     return x
 
 
 def _int(name: str, value: Any) -> int:
     x = _num(name, value)
     if not x.is_integer():
-        raise ConfigError(f"OptionsConfig.{name} must be a whole number, got {value!r}")
+        raise ConfigError(f"OptionsConfig.{name} must be a whole number, got {shown(value)}")
     return int(x)
 
 
@@ -89,7 +91,7 @@ class OptionsConfig:
         Close when this many calendar days or fewer remain (the signal may reopen a new
         expiry at the same open); None = hold to expiry.
     contracts : int or None
-        Fixed structure units per entry; None sizes by ``risk_pct``.
+        Fixed structure units per entry (1 to :data:`MAX_CONTRACTS`); None sizes by ``risk_pct``.
     risk_pct : float
         Fraction of equity the structure's maximum loss may take, in (0, 1].
     chain : str or None
@@ -123,6 +125,9 @@ class OptionsConfig:
     chain_fill: str = "bid_ask"
 
     def __post_init__(self) -> None:
+        for name in ("structure", "strike_rule", "chain_fill"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(f"OptionsConfig.{name} must be a string, got {shown(getattr(self, name))}")
         if self.chain is not None and (
             not isinstance(self.chain, str) or not self.chain.strip() or "\x00" in self.chain
         ):
@@ -145,7 +150,7 @@ class OptionsConfig:
         for name in ("moneyness", "delta"):
             pair = getattr(self, name)
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise ConfigError(f"OptionsConfig.{name} must be a pair (near, far), got {pair!r}")
+                raise ConfigError(f"OptionsConfig.{name} must be a pair (near, far), got {shown(pair)}")
             object.__setattr__(self, name, (_num(name, pair[0]), _num(name, pair[1])))
         for name in (
             "strike_step",
@@ -217,8 +222,8 @@ class OptionsConfig:
             raise bad("stop_loss_pct", "> 0 or None")
         if self.roll_dte is not None and not 0 <= self.roll_dte < self.dte:
             raise bad("roll_dte", f"in [0, dte={self.dte}) or None")
-        if self.contracts is not None and self.contracts < 1:
-            raise bad("contracts", ">= 1 or None")
+        if self.contracts is not None and not 1 <= self.contracts <= MAX_CONTRACTS:
+            raise bad("contracts", f">= 1 and <= {MAX_CONTRACTS:,}, or None")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain fields (tuples as lists), e.g. for the assumption ledger or JSON."""

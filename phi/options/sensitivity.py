@@ -19,7 +19,7 @@ from typing import Any, Final
 import pandas as pd
 
 from phi.backtest.engine_config import EngineConfig
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.options.config import OptionsConfig
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
 
 DEFAULT_IV_MULTIPLIERS: Final = (0.8, 1.0, 1.25, 1.5)
 DEFAULT_HAIRCUTS: Final = (0.0, 0.01, 0.02, 0.05)
+#: Most grid cells one call may run (each cell is a full options backtest).
+MAX_CELLS: Final = 400
 #: Columns of a sensitivity table (from each run's metrics).
 SENSITIVITY_METRICS: Final = ("final_equity", "total_return", "sharpe", "max_drawdown", "n_trades")
 #: Rows of :func:`options_vs_underlying`.
@@ -45,9 +47,16 @@ COMPARE_METRICS: Final = (
 
 def _grid(values: Iterable[Any], name: str, ok: Callable[[float], bool], rule: str) -> tuple[float, ...]:
     try:
-        out = tuple(float(v) for v in values)
+        if isinstance(values, str | Mapping):
+            raise TypeError
+        items: list[Any] = list(values)
+        if len(items) > MAX_CELLS or any(isinstance(v, bool | str) for v in items):
+            raise TypeError
+        out = tuple(float(v) for v in items)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a list of numbers, got {values!r}") from None
+        raise ConfigError(
+            f"{name} must be a list of numbers (at most {MAX_CELLS}), got {shown(values)}"
+        ) from None
     if not out:
         raise ConfigError(f"{name} is empty; give at least one value")
     for v in out:
@@ -72,6 +81,11 @@ def check_grid(
     """Validated grids (one-line :class:`ConfigError` naming the bad value)."""
     ivs = _grid(iv_multipliers, "iv_multipliers", lambda v: 0.0 < v <= 100.0, "in (0, 100]")
     hcs = _grid(haircuts, "haircuts", lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+    if len(ivs) * len(hcs) > MAX_CELLS:
+        raise ConfigError(
+            f"iv_multipliers x haircuts is {len(ivs)} x {len(hcs)} = {len(ivs) * len(hcs):,} "
+            f"backtests; at most {MAX_CELLS} (give fewer values)"
+        )
     if options.chain is not None and ivs != (1.0,):
         raise ConfigError(
             "iv_multipliers: a chain's prices come from its quotes, so only 1.0 applies "
@@ -109,6 +123,7 @@ def options_sensitivity(
         Factors on ``options.iv_premium`` (> 0). On a chain only ``(1.0,)``.
     haircuts : sequence of float
         ``bid_ask_haircut`` values in [0, 1) (on a chain: of the mid, ``chain_fill="mid"``).
+        The grid runs one backtest per cell: at most :data:`MAX_CELLS` (400) cells.
 
     Returns
     -------

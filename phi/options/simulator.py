@@ -317,6 +317,8 @@ def run_options_backtest(
         raise ConfigError(f"options must be an OptionsConfig, got {type(options).__name__}")
     if not isinstance(engine, EngineConfig):
         raise ConfigError(f"engine must be an EngineConfig, got {type(engine).__name__}")
+    if regime is not None and not isinstance(regime, pd.Series):
+        raise ConfigError(f"regime must be a pandas Series of dominant-regime labels, got {type(regime).__name__}")
     ignored = _ignored_engine_fields(engine)
     if ignored:
         warnings.warn(

@@ -16,12 +16,13 @@ BREAKOUT_* and 0.8 elsewhere; anything else 1.0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, did_you_mean
+from phi.errors import ConfigError, did_you_mean, shown
 from phi.regime.taxonomy import REGIMES
 
 __all__ = [
@@ -37,10 +38,13 @@ RANGE_INDICATORS: tuple[str, ...] = ("rsi", "stochastic", "bollinger", "range_po
 _TREND_REGIMES = ("TREND_UP", "TREND_DN", "BREAKOUT_UP", "BREAKOUT_DN")
 _RANGE_REGIMES = ("RANGE", "EXHAUST_REV")
 _VOL_REGIMES = ("HIGHVOL", "BREAKOUT_UP", "BREAKOUT_DN")
+#: Most indicator columns a weight matrix may have.
+MAX_INDICATORS = 10_000
 
 
 def default_regime_weights(indicator_names: Sequence[str]) -> pd.DataFrame:
-    """The default 8 x N weight matrix (index: the 8 regimes, columns: ``indicator_names``).
+    """The default 8 x N weight matrix (index: the 8 regimes, columns: ``indicator_names``,
+    at most :data:`MAX_INDICATORS` names).
 
     Examples
     --------
@@ -49,8 +53,19 @@ def default_regime_weights(indicator_names: Sequence[str]) -> pd.DataFrame:
     ([1.5, 0.7], [0.5, 1.5])
     """
     if isinstance(indicator_names, str):
-        raise ConfigError(f"indicator_names must be a list of names, got the string {indicator_names!r}")
-    names = [str(n) for n in indicator_names]
+        raise ConfigError(f"indicator_names must be a list of names, got the string {shown(indicator_names)}")
+    if (
+        isinstance(indicator_names, Mapping)
+        or not isinstance(indicator_names, Iterable)
+        or getattr(indicator_names, "ndim", 1) != 1
+    ):
+        raise ConfigError(f"indicator_names must be a list of names, got {shown(indicator_names)}")
+    names = list(itertools.islice(indicator_names, MAX_INDICATORS + 1))
+    if len(names) > MAX_INDICATORS:
+        raise ConfigError(f"indicator_names: more than {MAX_INDICATORS:,} names; give fewer")
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise ConfigError(f"indicator_names must be strings, got {shown(bad[0])}")
     w = pd.DataFrame(1.0, index=pd.Index(REGIMES, name="regime"), columns=names)
     for name in names:
         if name in TREND_INDICATORS:
@@ -84,6 +99,11 @@ def regime_weight_matrix(
     if isinstance(weights, pd.DataFrame):
         table = {str(r): {str(k): v for k, v in row.items()} for r, row in weights.iterrows()}
     elif isinstance(weights, Mapping):
+        for r, row in weights.items():
+            if not isinstance(row, Mapping):
+                raise ConfigError(
+                    f"regime weights[{shown(r)}] must be a mapping {{indicator: weight}}, got {shown(row)}"
+                )
         table = {str(r): dict(row) for r, row in weights.items()}
     else:
         raise ConfigError(

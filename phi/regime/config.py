@@ -32,11 +32,12 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from phi._io import atomic_write_text
-from phi.errors import ConfigError, did_you_mean, unknown_choice
+from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
 from phi.regime import calibrated, tables
 from phi.regime.taxonomy import LEVEL_NODES, LEVELS, NODES, REGIMES
 
@@ -584,35 +585,35 @@ def _build(tp: Any, data: Any, path: str) -> Any:
         out = {}
         for k, v in data.items():
             if not isinstance(k, str):
-                raise ConfigError(f"{path}: keys must be strings, got {k!r}")
+                raise ConfigError(f"{path}: keys must be strings, got {shown(k)}")
             out[k] = _build(args[1], v, f"{path}.{k}")
         return out
     if origin is tuple:
         if isinstance(data, str | bytes) or not isinstance(data, list | tuple):
-            raise ConfigError(f"{path} must be a list, got {type(data).__name__} {data!r}")
+            raise ConfigError(f"{path} must be a list, got {type(data).__name__} {shown(data)}")
         return tuple(_build(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
     if tp is bool:
         if not isinstance(data, bool):
-            raise ConfigError(f"{path} must be true or false, got {type(data).__name__} {data!r}")
+            raise ConfigError(f"{path} must be true or false, got {type(data).__name__} {shown(data)}")
         return data
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise ConfigError(f"{path} must be an integer, got {type(data).__name__} {data!r}")
+            raise ConfigError(f"{path} must be an integer, got {type(data).__name__} {shown(data)}")
         if isinstance(data, numbers.Integral):
             return int(data)
         if math.isfinite(float(data)) and float(data).is_integer():
             return int(float(data))
-        raise ConfigError(f"{path} must be an integer, got {data!r}")
+        raise ConfigError(f"{path} must be an integer, got {shown(data)}")
     if tp is float:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise ConfigError(f"{path} must be a number, got {type(data).__name__} {data!r}")
+            raise ConfigError(f"{path} must be a number, got {type(data).__name__} {shown(data)}")
         x = float(data)
         if not math.isfinite(x):
-            raise ConfigError(f"{path} must be finite, got {data!r}")
+            raise ConfigError(f"{path} must be finite, got {shown(data)}")
         return x
     if tp is str:
         if not isinstance(data, str):
-            raise ConfigError(f"{path} must be a string, got {type(data).__name__} {data!r}")
+            raise ConfigError(f"{path} must be a string, got {type(data).__name__} {shown(data)}")
         return data
     if isinstance(tp, types.UnionType):  # pragma: no cover - no unions in the schema
         raise TypeError(f"unsupported config type {tp!r}")
@@ -622,6 +623,13 @@ def _build(tp: Any, data: Any, path: str) -> Any:
 # ---------------------------------------------------------------------------- files
 
 _FORMATS = (".json", ".toml")
+
+
+def _path(path: Any) -> Path:
+    """``path`` as a Path; a value that is not a path is a one-line ConfigError."""
+    if not isinstance(path, str | PathLike):
+        raise ConfigError(f"a regime config path must be a str or Path, got {shown(path)}")
+    return Path(path)
 
 
 def _format(path: Path) -> str:
@@ -644,7 +652,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_config(path: str | Path) -> MFTConfig:
     """Read an :class:`MFTConfig` from a ``.json`` or ``.toml`` file (see the module doc)."""
-    p = Path(path)
+    p = _path(path)
     fmt = _format(p)
     from phi._io import read_user_text
 
@@ -715,7 +723,9 @@ def to_toml(data: Mapping[str, Any]) -> str:
 
 def save_config(config: MFTConfig, path: str | Path) -> Path:
     """Write ``config`` completely to a ``.json`` or ``.toml`` file (atomically)."""
-    p = Path(path)
+    if not isinstance(config, MFTConfig):
+        raise ConfigError(f"save_config expects an MFTConfig, got {type(config).__name__}")
+    p = _path(path)
     fmt = _format(p)
     data = config.to_dict()
     text = json.dumps(data, indent=2) + "\n" if fmt == ".json" else to_toml(data)

@@ -67,6 +67,10 @@ __all__ = ["RegimeEngine", "RegimeResult", "engine_warmup"]
 
 def engine_warmup(config: MFTConfig | None = None) -> int:
     """Number of leading NaN rows of every engine output (features and experts warming up)."""
+    if config is not None and not isinstance(config, MFTConfig):
+        from phi.errors import ConfigError
+
+        raise ConfigError(f"engine_warmup expects an MFTConfig or None, got {type(config).__name__}")
     cfg = config or MFTConfig()
     feat = max(feature_first_valid(cfg.features).values())
     return max(feat, expert_warmup(list(cfg.experts.validity)))
@@ -248,7 +252,9 @@ class RegimeEngine:
             warm-up plus one.
         """
         cfg = self.config
-        if isinstance(ohlcv, pd.DataFrame) and len(ohlcv) <= self.warmup:
+        if not isinstance(ohlcv, pd.DataFrame):
+            raise DataError(f"the regime engine takes an OHLCV DataFrame, got {type(ohlcv).__name__}")
+        if len(ohlcv) <= self.warmup:
             raise DataError(
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
                 f"has {len(ohlcv)}. Use a longer date range"

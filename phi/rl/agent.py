@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, DataError
+from phi.errors import ConfigError, DataError, shown
 from phi.ml._deps import require
 from phi.rl.observe import (
     check_bars,
@@ -118,7 +118,7 @@ def _costs(costs: str | dict[str, float]) -> dict[str, float]:
         return cost_preset(costs).engine_fields()
     keys = {"commission_pct", "commission_fixed", "slippage_bps"}
     if not isinstance(costs, dict) or set(costs) - keys:
-        raise ConfigError(f"costs must be a cost preset name or a dict with {sorted(keys)}, got {costs!r}")
+        raise ConfigError(f"costs must be a cost preset name or a dict with {sorted(keys)}, got {shown(costs)}")
     return {k: check_number(f"costs[{k!r}]", costs.get(k, 0.0), 0.0) for k in sorted(keys)}
 
 
@@ -189,13 +189,13 @@ def train_agent(
             f"{ohlcv.index[int(np.flatnonzero(bad)[0])]}; drop or repair them first (phi.validate_ohlcv)"
         )
     if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not 256 <= timesteps <= 10_000_000:
-        raise ConfigError(f"timesteps must be an integer in 256..10,000,000, got {timesteps!r}")
+        raise ConfigError(f"timesteps must be an integer in 256..10,000,000, got {shown(timesteps)}")
     seed = check_int("seed", seed, 0, 2**32 - 1)
     episode_bars = check_int("episode_bars", episode_bars, 2)
     risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)
     random_seeds = check_int("random_seeds", random_seeds, 1, 1000)
     if not isinstance(train, float) or not 0.3 <= train <= 0.9:
-        raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {train!r}")
+        raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {shown(train)}")
     if save_as is not None:
         from phi.ml.store import check_name
 

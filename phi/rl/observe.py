@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, DataError
+from phi.errors import ConfigError, DataError, shown
 
 __all__ = ["OBS_CLIP", "SIGNALS", "check_bars", "check_int", "check_number", "observation_matrix", "observation_warmup"]
 
@@ -40,7 +40,7 @@ def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
     if not ok or value < lo or (hi is not None and value > hi):
         where = f"{lo}..{hi:,}" if hi is not None else f">= {lo}"
-        raise ConfigError(f"{name} must be an integer {where}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer {where}, got {shown(value)}")
     return int(value)
 
 
@@ -50,7 +50,7 @@ def check_number(name: str, value: Any, lo: float, hi: float = math.inf, *, open
     x = float(value) if ok else math.nan
     if not (math.isfinite(x) and (x > lo if open_lo else x >= lo) and x <= hi):
         where = f"{'(' if open_lo else '['}{lo:g}, {hi:g}]" if math.isfinite(hi) else (f"> {lo:g}" if open_lo else f">= {lo:g}")
-        raise ConfigError(f"{name} must be a finite number {where}, got {value!r}")
+        raise ConfigError(f"{name} must be a finite number {where}, got {shown(value)}")
     return x
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from phi.errors import ConfigError, did_you_mean
+from phi.errors import ConfigError, did_you_mean, shown
 
 if TYPE_CHECKING:
     from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
@@ -176,7 +176,7 @@ class Preset:
 def register(preset: Preset) -> Preset:
     """Add ``preset`` to the catalogue; a name or alias already taken is a :class:`ConfigError`."""
     if not isinstance(preset, Preset):
-        raise TypeError(f"register expects a Preset, got {type(preset).__name__}")
+        raise ConfigError(f"register expects a Preset, got {type(preset).__name__}")
     for key in (preset.key, *(normalise(a) for a in preset.aliases)):
         if not key:
             raise ConfigError(f"preset name or alias {preset.name!r} has no letters or digits")
@@ -208,6 +208,8 @@ def _load() -> None:
 def list_presets(include_server: bool = False) -> list[Preset]:
     """Every registered preset once, in registration order; those that need a server (Plutus)
     only with ``include_server``."""
+    if not isinstance(include_server, bool):
+        raise ConfigError(f"include_server must be True or False, got {shown(include_server)}")
     _load()
     seen: dict[int, Preset] = {}
     for preset in _PRESETS.values():
@@ -221,8 +223,10 @@ def get(name: str) -> Preset:
 
     Raises :class:`ConfigError` for an unknown name, suggesting the closest one.
     """
+    if not isinstance(name, str):
+        raise ConfigError(f"a strategy name must be a string, got {shown(name)}")
     _load()
-    preset = _PRESETS.get(normalise(name)) if isinstance(name, str) else None
+    preset = _PRESETS.get(normalise(name))
     if preset is None:
         names = [p.name for p in list_presets()]
         close = did_you_mean(normalise(name), [p.key for p in list_presets()])

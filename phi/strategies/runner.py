@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from phi.errors import ConfigError, PhiError
+from phi.errors import ConfigError, PhiError, shown
 from phi.strategies.catalogue import Preset, get, list_presets
 
 if TYPE_CHECKING:
@@ -147,6 +146,20 @@ def _save(run: PresetRun) -> None:
     res.run_id, res.save_error = run.run_id, run.save_error
 
 
+def _check_args(dataset: Any, benchmark: Any, save: Any, progress: Any = None) -> None:
+    """One-line :class:`ConfigError` for an argument of the wrong type (before any bar loads)."""
+    from phi.backtest.run_config import DatasetSpec
+
+    if not isinstance(dataset, DatasetSpec):
+        raise ConfigError(f"dataset must be a DatasetSpec, got {type(dataset).__name__}")
+    if benchmark is not None and not isinstance(benchmark, str):
+        raise ConfigError(f"benchmark must be a symbol (a string) or None, got {shown(benchmark)}")
+    if not isinstance(save, bool):
+        raise ConfigError(f"save must be True or False, got {shown(save)}")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress must be a callable (name, done, total), got {type(progress).__name__}")
+
+
 def run_preset(
     name: str | Preset,
     dataset: DatasetSpec,
@@ -179,6 +192,7 @@ def run_preset(
     from phi.backtest.scorecard import prediction_scorecard
 
     preset = name if isinstance(name, Preset) else get(name)
+    _check_args(dataset, benchmark, save)
     if preset.portfolio is not None:
         from phi.strategies.rotation import run_portfolio_preset
 
@@ -226,10 +240,11 @@ def compare(
     ``names`` = None runs every preset. A preset that fails (e.g. too few bars for its warm-up)
     is reported in ``failures`` with its one-line reason; the others still run.
     """
-    if metric not in COMPARE_METRICS:
-        raise ConfigError(f"cannot sort by {metric!r}; choose one of {', '.join(COMPARE_METRICS)}")
+    if not isinstance(metric, str) or metric not in COMPARE_METRICS:
+        raise ConfigError(f"cannot sort by {shown(metric)}; choose one of {', '.join(COMPARE_METRICS)}")
     if isinstance(names, str) or not (names is None or isinstance(names, Sequence | set | frozenset)):
-        raise ConfigError(f"names must be a list of preset names (or None for all), got {reprlib.repr(names)}")
+        raise ConfigError(f"names must be a list of preset names (or None for all), got {shown(names)}")
+    _check_args(dataset, benchmark, save, progress)
     presets = list_presets() if not names else list(dict.fromkeys(get(n) for n in names))
     runs: list[PresetRun] = []
     failures: dict[str, str] = {}
