@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest.engine import EngineConfig
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.phiai import stats as st
 from phi.phiai.evaluate import nanmean
 
@@ -129,7 +129,7 @@ def phiai_full_auto(
         or not isinstance(max_indicators, int)
         or max_indicators < 1
     ):
-        raise ConfigError(f"max_indicators must be an integer >= 1, got {max_indicators!r}")
+        raise ConfigError(f"max_indicators must be an integer >= 1, got {shown(max_indicators)}")
     check_n_trials(n_trials)  # before the selection step spends any time
     tuner = PhiAITuner(
         ohlcv, engine=engine, metric=metric, seed=seed, candidates=candidates, **tuner_options

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from phi.errors import ConfigError, did_you_mean, unknown_choice
+from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
 
 #: Most trials one study may run (a typo like 10**9 would otherwise run for days).
 MAX_TRIALS = 100_000
@@ -36,15 +36,15 @@ def _int(data: Any, name: str, low: int, high: int) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-        raise ConfigError(f"phiai.{name} must be an integer in [{low}, {high}], got {v!r}")
+        raise ConfigError(f"phiai.{name} must be an integer in [{low}, {high}], got {shown(v)}")
     return int(v)
 
 
 def _float(v: Any, name: str, low: float, high: float) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
-        raise ConfigError(f"phiai.{name} must be a number in [{low:g}, {high:g}], got {v!r}")
+        raise ConfigError(f"phiai.{name} must be a number in [{low:g}, {high:g}], got {shown(v)}")
     if not low <= float(v) <= high:
-        raise ConfigError(f"phiai.{name} must be in [{low:g}, {high:g}], got {v!r}")
+        raise ConfigError(f"phiai.{name} must be in [{low:g}, {high:g}], got {shown(v)}")
     return float(v)
 
 
@@ -96,12 +96,12 @@ class PhiAIConfig:
             object.__setattr__(self, name, value)
 
         if not isinstance(self.full_auto, bool):
-            raise ConfigError(f"phiai.full_auto must be true or false, got {self.full_auto!r}")
+            raise ConfigError(f"phiai.full_auto must be true or false, got {shown(self.full_auto)}")
         put("max_indicators", _int(self.max_indicators, "max_indicators", 1, 50))
         if self.candidates is not None:
             if isinstance(self.candidates, str) or not isinstance(self.candidates, list | tuple):
                 raise ConfigError(
-                    f"phiai.candidates must be a list of indicator names, got {self.candidates!r}"
+                    f"phiai.candidates must be a list of indicator names, got {shown(self.candidates)}"
                 )
             from phi.indicators.registry import list_indicators
 
@@ -155,7 +155,7 @@ class PhiAIConfig:
         if isinstance(data, cls):
             return data
         if not isinstance(data, Mapping):
-            raise ConfigError(f"phiai must be an object (a mapping), got {data!r}")
+            raise ConfigError(f"phiai must be an object (a mapping), got {shown(data)}")
         names = [f.name for f in dataclasses.fields(cls)]
         for key in data:
             if key not in names:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 
 __all__ = ["SCHEMES", "Fold", "FoldPlan", "make_folds"]
 
@@ -79,11 +79,11 @@ def make_folds(
     Raises :class:`ConfigError` when the bars are too few for the plan.
     """
     if scheme not in SCHEMES:
-        raise ConfigError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+        raise ConfigError(f"scheme must be one of {', '.join(SCHEMES)}, got {shown(scheme)}")
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
-        raise ConfigError(f"folds must be an integer >= 1, got {folds!r}")
+        raise ConfigError(f"folds must be an integer >= 1, got {shown(folds)}")
     if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0.0 <= holdout < 0.9:
-        raise ConfigError(f"holdout must be a share in [0, 0.9), got {holdout!r}")
+        raise ConfigError(f"holdout must be a share in [0, 0.9), got {shown(holdout)}")
     first = max(1, int(first))
     h0 = n_bars - int(round(holdout * n_bars))
     block = (h0 - first) // (folds + 1)

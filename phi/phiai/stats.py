@@ -23,12 +23,11 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 
 __all__ = [
     "EULER_GAMMA",
@@ -60,20 +59,15 @@ MAX_PBO_SPLITS = 20
 def _real(value: object, name: str) -> float:
     """``value`` as a float (nan and inf pass), or :class:`ConfigError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a real number, got {_shown(value)}")
+        raise ConfigError(f"{name} must be a real number, got {shown(value)}")
     return float(value)
 
 
 def _whole(value: object, name: str) -> int:
     """``value`` as an int, or :class:`ConfigError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be an integer, got {_shown(value)}")
+        raise ConfigError(f"{name} must be an integer, got {shown(value)}")
     return int(value)
-
-
-def _shown(value: Any) -> str:
-    text = repr(value) if np.ndim(value) == 0 else f"an array of shape {np.shape(value)}"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _splits(n_splits: object) -> int:
@@ -89,7 +83,7 @@ def _matrix(values: object, what: str) -> np.ndarray:
     try:
         m = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a 2-D array of numbers, got {_shown(values)}") from None
+        raise ConfigError(f"{what} must be a 2-D array of numbers, got {shown(values)}") from None
     if m.ndim != 2:
         raise ConfigError(f"{what} must be a 2-D array of numbers, got shape {m.shape}")
     return m

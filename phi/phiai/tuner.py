@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest.engine import EngineConfig
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.phiai import stats as st
 from phi.phiai.config import MAX_TRIALS
 from phi.phiai.evaluate import (
@@ -191,15 +191,15 @@ class PhiAITuner:
 
             raise ConfigError(unknown_choice("metric", metric, METRIC_DIRECTIONS))
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+            raise ConfigError(f"seed must be an integer >= 0, got {shown(seed)}")
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
-            raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+            raise ConfigError(f"batch_size must be an integer >= 1, got {shown(batch_size)}")
         if engine is not None and not isinstance(engine, EngineConfig):
             raise ConfigError(f"engine must be an EngineConfig, got {type(engine).__name__}")
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-            raise ConfigError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+            raise ConfigError(f"n_jobs must be an integer >= 1, got {shown(n_jobs)}")
         if storage is not None and not isinstance(storage, str):
             raise ConfigError(
                 "storage must be None (in memory), 'sqlite' or a database URL, "
@@ -302,7 +302,7 @@ class PhiAITuner:
         if self.storage.endswith(".db"):
             return f"sqlite:///{self.storage}"
         raise ConfigError(
-            f"storage must be None, 'sqlite', a .db file or a SQLAlchemy URL, got {self.storage!r}"
+            f"storage must be None, 'sqlite', a .db file or a SQLAlchemy URL, got {shown(self.storage)}"
         )
 
     @contextlib.contextmanager
@@ -536,7 +536,7 @@ class PhiAITuner:
 
         for label, value in (("top_n", top_n), ("probe_trials", probe_trials)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{label} must be an integer >= 1, got {value!r}")
+                raise ConfigError(f"{label} must be an integer >= 1, got {shown(value)}")
         if probe_trials > MAX_TRIALS:
             raise ConfigError(f"probe_trials must be at most {MAX_TRIALS:,}, got {probe_trials:,}")
         if isinstance(candidates, str):
@@ -834,7 +834,7 @@ def check_n_trials(n_trials: object) -> None:
         or not 1 <= n_trials <= MAX_TRIALS
     ):
         raise ConfigError(
-            f"n_trials must be an integer from 1 to {MAX_TRIALS:,}, got {n_trials!r}"[:200]
+            f"n_trials must be an integer from 1 to {MAX_TRIALS:,}, got {shown(n_trials)}"[:200]
         )
 
 
@@ -860,10 +860,10 @@ def _check_constraints(constraints: Mapping[str, Any]) -> None:
         if key == "max_drawdown" and not (ok and -1.0 <= value <= 0.0):
             raise ConfigError(
                 f"constraints['max_drawdown'] must be a drawdown cap in [-1, 0] "
-                f"(e.g. -0.3 for 30 %), got {value!r}"
+                f"(e.g. -0.3 for 30 %), got {shown(value)}"
             )
         if key == "min_trades" and not (ok and value >= 0):
-            raise ConfigError(f"constraints['min_trades'] must be a number >= 0, got {value!r}")
+            raise ConfigError(f"constraints['min_trades'] must be a number >= 0, got {shown(value)}")
 
 
 def _pbo(trials: Sequence[_Trial], splits: int) -> float:

@@ -133,9 +133,9 @@ def test_pbo_cscv_sharpe_default_drops_remainder_rows():
         (lambda m: pbo_cscv_rows(None), "rows .* must be a 2-D array of numbers"),
         (lambda m: psr(None, 100), "sharpe must be a real number, got None"),
         (lambda m: psr(0.1, "100"), "n must be an integer, got '100'"),
-        (lambda m: psr(0.1, m[:, 0]), "n must be an integer, got an array of shape"),
+        (lambda m: psr(0.1, m[:, 0]), r"n must be an integer, got a numpy array of shape \(200,\)"),
         (lambda m: psr(0.1, 100, skew="0"), "skew must be a real number"),
-        (lambda m: expected_max_sharpe([5], 0.1), r"n_trials must be an integer, got an array of shape \(1,\)"),
+        (lambda m: expected_max_sharpe([5], 0.1), r"n_trials must be an integer, got \[5\]"),
         (lambda m: deflated_sharpe(0.1, 100, 10, None), "sharpe_variance must be a real number"),
     ],
 )
