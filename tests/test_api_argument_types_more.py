@@ -374,3 +374,78 @@ def test_rl_observation_settings_are_shown_in_one_line(bars: pd.DataFrame) -> No
     from phi.rl.observe import check_int
 
     _refused(lambda: check_int("lookback", _SERIES, 1, 100), "lookback must be an integer", "Series of shape (50,)")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"start": "abc"}, "start must be an integer"),
+        ({"start": float("nan")}, "start must be an integer"),
+        ({"end": [1]}, "end must be an integer"),
+        ({"allow_short": "yes"}, "allow_short must be True or False"),
+        ({"allow_short": np.arange(3)}, "allow_short must be True or False"),
+        ({"observations": [[0.0]]}, "observations must be a 2-D array with one row per bar"),
+        ({"observations": np.zeros((3, 2))}, "observations must be a 2-D array with one row per bar"),
+    ],
+)
+def test_trading_env_refuses_wrong_types(bars: pd.DataFrame, kwargs: dict[str, Any], named: str) -> None:
+    pytest.importorskip("gymnasium")
+    from phi.rl import TradingEnv
+
+    _refused(lambda: TradingEnv(bars, **kwargs), named)
+
+
+def test_train_agent_refuses_a_non_flag_allow_short(bars: pd.DataFrame) -> None:
+    pytest.importorskip("stable_baselines3")
+    from phi.rl import train_agent
+
+    _refused(lambda: train_agent(bars, timesteps=256, allow_short="no"), "allow_short must be True or False")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("abc", "index", 0), "actions must be a 1-D integer array"),
+        ((np.zeros(3, dtype=int), "index", 0), "actions must be a 1-D integer array with one action per bar"),
+        (("zeros", "index", 0.5), "start must be an integer"),
+        (("sevens", "index", 0), "actions must be 0 (hold), 1 (long), 2 (flat) or 3 (short)"),
+        (("zeros", [1, 2], 0), "index must be a pandas Index"),
+    ],
+)
+def test_actions_to_signal_refuses_wrong_types(args: tuple[Any, ...], named: str) -> None:
+    pytest.importorskip("gymnasium")
+    from phi.rl import actions_to_signal
+
+    index = pd.date_range("2021-01-01", periods=20, tz="UTC")
+    real = {"index": index, "zeros": np.zeros(20, dtype=np.int64), "sevens": np.full(20, 7)}
+    call_args = [real.get(a, a) if isinstance(a, str) and a in real else a for a in args]
+    _refused(lambda: actions_to_signal(*call_args), named)
+
+
+def test_actions_to_signal_still_maps_actions_to_targets() -> None:
+    pytest.importorskip("gymnasium")
+    from phi.rl import actions_to_signal
+
+    index = pd.date_range("2021-01-01", periods=6, tz="UTC")
+    sig = actions_to_signal(np.array([1, 1, 0, 3, 0, 2]), index, 2)
+    assert sig.tolist() == [0.0, 0.0, 0.0, -1.0, -1.0, 0.0]  # flat before start, hold carries
+
+
+@pytest.mark.parametrize("kw", [{"lookback": "10"}, {"norm_window": np.arange(3)}])
+def test_trading_env_window_settings_are_checked(bars: pd.DataFrame, kw: dict[str, Any]) -> None:
+    pytest.importorskip("gymnasium")
+    from phi.rl import TradingEnv
+
+    _refused(lambda: TradingEnv(bars, **kw), next(iter(kw)), "must be an integer")
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: __import__("phi.rl", fromlist=["save_agent"]).save_agent("agent", "x"), "save_agent expects an RLAgent"),
+        (lambda: __import__("phi.ml", fromlist=["save_model"]).save_model({}, "x"), "save_model expects an MLModel"),
+    ],
+)
+def test_saving_needs_a_trained_model(call: Callable[[], Any], named: str) -> None:
+    pytest.importorskip("stable_baselines3")
+    _refused(call, named)

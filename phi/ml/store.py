@@ -144,6 +144,8 @@ def save_model(model: MLModel, name: str) -> Path:
     from phi.ml._deps import require
     from phi.ml.card import classifier_card
 
+    if not isinstance(model, MLModel):
+        raise ConfigError(f"save_model expects an MLModel (from train_classifier), got {type(model).__name__}")
     joblib = require("joblib")
     check_name(name)
     model.name = name

@@ -42,8 +42,19 @@ _TARGET = np.array([np.nan, 1.0, 0.0, -1.0])
 
 def actions_to_signal(actions: np.ndarray, index: pd.Index, start: int) -> pd.Series:
     """Target positions from actions (0 hold, 1 long, 2 flat, 3 short): hold carries the
-    previous target forward; 0 (flat) before ``start`` and until the first non-hold action."""
-    target = _TARGET[np.asarray(actions, dtype=np.int64)]
+    previous target forward; 0 (flat) before ``start`` and until the first non-hold action.
+    ``actions``: one integer in 0..3 per bar of ``index``."""
+    if not isinstance(index, pd.Index):
+        raise ConfigError(f"index must be a pandas Index (the bars' stamps), got {type(index).__name__}")
+    acts = np.asarray(actions)
+    if acts.ndim != 1 or len(acts) != len(index) or acts.dtype.kind not in "iu":
+        raise ConfigError(
+            f"actions must be a 1-D integer array with one action per bar ({len(index)}), got {shown(actions)}"
+        )
+    if len(acts) and not (acts.min() >= 0 and acts.max() <= 3):
+        raise ConfigError("actions must be 0 (hold), 1 (long), 2 (flat) or 3 (short)")
+    start = check_int("start", start, 0)
+    target = _TARGET[acts.astype(np.int64)]
     target[:start] = 0.0
     return pd.Series(target, index=index, name="rl_agent").ffill().fillna(0.0)
 
@@ -194,6 +205,8 @@ def train_agent(
     episode_bars = check_int("episode_bars", episode_bars, 2)
     risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)
     random_seeds = check_int("random_seeds", random_seeds, 1, 1000)
+    if not isinstance(allow_short, bool):
+        raise ConfigError(f"allow_short must be True or False, got {shown(allow_short)}")
     if not isinstance(train, float) or not 0.3 <= train <= 0.9:
         raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {shown(train)}")
     if save_as is not None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError
+from phi.errors import ConfigError, shown
 from phi.ml._deps import require
 from phi.rl.observe import (
     check_bars,
@@ -92,14 +92,22 @@ class TradingEnv(_Env):
         initial_capital = check_number("initial_capital", initial_capital, 0.0, open_lo=True)
         for cost, v in (("commission_pct", commission_pct), ("commission_fixed", commission_fixed), ("slippage_bps", slippage_bps)):
             check_number(cost, v, 0.0)
+        if not isinstance(allow_short, bool):
+            raise ConfigError(f"allow_short must be True or False, got {shown(allow_short)}")
         n = len(ohlcv)
         warm = observation_warmup(lookback, norm_window)
-        self.start = warm if start is None else int(start)
-        self.end = n - 1 if end is None else min(int(end), n - 1)
+        self.start = warm if start is None else check_int("start", start, 0)
+        self.end = n - 1 if end is None else min(check_int("end", end, 0), n - 1)
         if self.start < warm or self.end - self.start < 2:
             raise ConfigError(
                 f"the episode range [{self.start}, {self.end}) is too short or starts inside the "
                 f"observations' warm-up of {warm} bars; use more bars"
+            )
+        if observations is not None and (
+            not isinstance(observations, np.ndarray) or observations.ndim != 2 or len(observations) != n
+        ):
+            raise ConfigError(
+                f"observations must be a 2-D array with one row per bar ({n}), got {shown(observations)}"
             )
         self.obs = observation_matrix(ohlcv, lookback, norm_window) if observations is None else observations
         self.obs = np.nan_to_num(self.obs, nan=0.0)  # gaps after the warm-up: a neutral 0

@@ -58,6 +58,8 @@ def observation_warmup(lookback: int = 10, norm_window: int = 60) -> int:
     """Leading bars without a complete observation."""
     from phi.indicators.registry import get_indicator
 
+    lookback = check_int("lookback", lookback, 1, 500)
+    norm_window = check_int("norm_window", norm_window, 2, 10_000)
     ind = max(int(get_indicator(n).warmup(get_indicator(n).defaults)) for n in SIGNALS)
     return max(lookback + norm_window - 1, ind)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from phi.errors import ConfigError
 from phi.ml.model import ModelError
 from phi.ml.store import load_metadata, verified_file, write_model_dir
 from phi.rl.agent import RLAgent, _costs
@@ -50,6 +51,8 @@ def agent_card(agent: RLAgent) -> str:
 
 def save_agent(agent: RLAgent, name: str) -> Path:
     """Store ``agent`` as ``PHI_HOME/models/{name}/``."""
+    if not isinstance(agent, RLAgent):
+        raise ConfigError(f"save_agent expects an RLAgent (from train_agent), got {type(agent).__name__}")
     agent.name = name
 
     def write(path: Path) -> None:
