@@ -444,6 +444,7 @@ def test_trading_env_window_settings_are_checked(bars: pd.DataFrame, kw: dict[st
     [
         (lambda: __import__("phi.rl", fromlist=["save_agent"]).save_agent("agent", "x"), "save_agent expects an RLAgent"),
         (lambda: __import__("phi.ml", fromlist=["save_model"]).save_model({}, "x"), "save_model expects an MLModel"),
+        (lambda: __import__("phi.rl", fromlist=["evaluate_agent"]).evaluate_agent(None, _FRAME, 10), "evaluate_agent expects an RLAgent"),
     ],
 )
 def test_saving_needs_a_trained_model(call: Callable[[], Any], named: str) -> None:

@@ -273,6 +273,8 @@ def evaluate_agent(agent: RLAgent, ohlcv: pd.DataFrame, split: int, random_seeds
     of seeded random policies on the test split, and of buying and holding the test split."""
     from phi.backtest.engine import run_backtest
 
+    if not isinstance(agent, RLAgent):
+        raise ConfigError(f"evaluate_agent expects an RLAgent (from train_agent or load_agent), got {type(agent).__name__}")
     check_bars(ohlcv)
     warm = observation_warmup(agent.lookback, agent.norm_window)
     if len(ohlcv) < warm + 4:
