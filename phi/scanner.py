@@ -210,6 +210,10 @@ def scan(
             raise ConfigError(f"{what} must be a callable or None, got {type(fn).__name__}")
     if l2_status is not None and not isinstance(l2_status, str):
         raise ConfigError(f"l2_status must be a string or None, got {shown(l2_status)}")
+    from phi.data.fetchers import normalize_vendor
+    from phi.data.timeframes import normalize_timeframe
+
+    vendor, timeframe = normalize_vendor(vendor), normalize_timeframe(timeframe)  # once, not once per symbol
     names = parse_symbols(symbols)
     if not names:
         raise ConfigError("no symbols to scan; give tickers (e.g. SPY QQQ) or a universe file")

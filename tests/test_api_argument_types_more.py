@@ -127,6 +127,7 @@ def test_options_regime_must_be_a_series_whatever_the_structure(bars: pd.DataFra
         (lambda S: S.compare(["RSI"], _DS, metric=["sharpe"], save=False), "cannot sort by ['sharpe']"),
         (lambda S: S.compare(["RSI"], _DS, save=False, progress="bar"), "progress must be a callable"),
         (lambda S: S.compare(_FRAME, _DS, save=False), "names must be a list"),
+        (lambda S: S.compare(["RSI"], _DS, costs=None, save=False), "unknown cost preset None"),
     ],
 )
 def test_strategies_refuse_wrong_types(call: Callable[[Any], Any], named: str) -> None:
@@ -197,6 +198,8 @@ def test_regime_config_shows_an_array_in_one_line(field: str) -> None:
         ({"l2": "quotes"}, "l2 must be a callable"),
         ({"l2_status": np.arange(3)}, "l2_status must be a string"),
         ({"progress": 3}, "progress must be a callable"),
+        ({"vendor": 7}, "vendor must be a string, got 7"),
+        ({"timeframe": np.arange(3)}, "timeframe must be a string, got a numpy array"),
     ],
 )
 def test_scan_refuses_wrong_types(kwargs: dict[str, Any], named: str) -> None:

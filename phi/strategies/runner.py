@@ -245,6 +245,9 @@ def compare(
     if isinstance(names, str) or not (names is None or isinstance(names, Sequence | set | frozenset)):
         raise ConfigError(f"names must be a list of preset names (or None for all), got {shown(names)}")
     _check_args(dataset, benchmark, save, progress)
+    from phi.backtest.costs import cost_preset
+
+    cost_preset(costs)  # a bad preset fails every run alike: said once, before any runs
     presets = list_presets() if not names else list(dict.fromkeys(get(n) for n in names))
     runs: list[PresetRun] = []
     failures: dict[str, str] = {}
