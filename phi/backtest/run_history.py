@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final
 # (multiprocessing, a killed-and-restarted saver) index their runs without importing it again.
 import sqlalchemy  # noqa: F401
 
+from phi._math import is_seconds
 from phi.backtest.run_storage import (
     GRACE_SECONDS,
     CleanReport,
@@ -605,11 +606,7 @@ def clean_runs(grace: float = GRACE_SECONDS) -> CleanReport:
     listing); temporary files and incomplete run folders of older phi versions once nothing in
     them changed for ``grace`` seconds.
     """
-    try:
-        ok = not isinstance(grace, bool) and isinstance(grace, int | float) and float(grace) >= 0
-    except OverflowError:  # an integer too large for a float
-        ok = False
-    if not ok:
+    if not is_seconds(grace):
         raise RunError(f"clean_runs: grace must be a number of seconds >= 0, got {shown(grace)}")
     return clean_root(runs_root(), grace=grace, deep=True, known=(*DATA_FILES, RESULTS_FILE))
 

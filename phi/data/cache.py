@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from phi._io import ORPHAN_TEMP_AGE_S, atomic_write, atomic_write_json, remove_orphan_temps
+from phi._math import is_seconds
 from phi.data.dates import SPAN, in_span, is_date_like
 from phi.data.schema import OHLCV_COLUMNS, check_ohlcv, ohlcv_hash
 from phi.data.symbols import validate_symbol
@@ -439,11 +440,7 @@ def _is_key_temp(name: str) -> bool:
 
 def _check_age(value: Any, name: str) -> None:
     """A waiting time in seconds: a number >= 0 (``inf``: never old enough)."""
-    try:
-        ok = not isinstance(value, bool) and isinstance(value, int | float) and float(value) >= 0
-    except OverflowError:  # an integer too large for a float
-        ok = False
-    if not ok:
+    if not is_seconds(value):
         raise ConfigError(f"{name} must be a number of seconds >= 0, got {shown(value)}")
 
 
