@@ -176,7 +176,10 @@ def implied_vol_nb(
         intrinsic = max(wi * disc * (fwd - ki), 0.0)
         upper = si * dq if wi > 0 else ki * disc
         scale = max(pi, intrinsic, 1e-300)
-        if pi < intrinsic - 1e-13 * scale:
+        # a price within the rounding error of S e^{-qT} N - K e^{-rT} N (how any price is
+        # computed) below the bound is *at* the bound (no time value), not below it
+        at_bound = max(1e-13 * scale, 8.0 * _EPS * (si * dq + ki * disc))
+        if pi < intrinsic - at_bound:
             reason[i] = IV_BELOW_INTRINSIC
             continue
         if pi >= upper:
@@ -226,16 +229,25 @@ def implied_vol_nb(
                 v = nv
                 break
             v = nv
-        if abs(math.log(max(_norm_price(x, v, wo), 1e-300)) - lc) > 1e-10:
-            reason[i] = IV_NOT_CONVERGED
+        # reproduced to 1e-10 relative, or within the rounding error of b's two terms (near the
+        # money with a tiny sigma sqrt(T), b = N(d1) - N(d2) loses digits to cancellation)
+        d1 = x / v + 0.5 * v
+        b = _norm_price(x, v, wo)
+        b_terms = math.exp(0.5 * x) * _cdf(wo * d1) + math.exp(-0.5 * x) * _cdf(wo * (d1 - v))
+        b_noise = 8.0 * _EPS * b_terms
+        if abs(math.log(max(b, 1e-300)) - lc) > 1e-10 and not abs(b - c) <= b_noise:
+            # a time value lost in the rounding of an in-the-money price pins no vol down
+            lost = intrinsic > 0.0 and tv <= 8.0 * _EPS * (pi + si * dq + ki * disc)
+            reason[i] = IV_NOT_IDENTIFIABLE if lost else IV_NOT_CONVERGED
             continue
         # how far the vol could move within the price's rounding error: refuse a vol the price
         # does not pin down (deep in the money, no time value left in double precision)
-        d1 = x / v + 0.5 * v
         root = disc * math.sqrt(fwd) * math.sqrt(ki)
         vega_sigma = root * math.exp(0.5 * x) * _pdf(d1) * math.sqrt(ti)
         terms = si * dq * _cdf(wo * d1) + ki * disc * _cdf(wo * (d1 - v))
         noise = 8.0 * _EPS * (pi + terms)
+        if intrinsic > 0.0:  # the time value of an in-the-money price carries the rounding of
+            noise += 2.0 * _EPS * (si * dq + ki * disc)  # its intrinsic part, S e^{-qT} - K e^{-rT}
         if not noise < IV_RESOLUTION * vega_sigma:
             reason[i] = IV_NOT_IDENTIFIABLE
             continue

@@ -386,8 +386,11 @@ def implied_vol(price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, kind: Any) -
 
     A bracketed, safeguarded Newton solve (on the log of the out-of-the-money price, so deep
     out-of-the-money options converge too), accepted only when it reproduces the price to
-    1e-10 relative, and only where the price determines the vol to 1e-6 (a deep in-the-money
-    price whose time value is lost in rounding gets no vol rather than a wrong one). A price
+    1e-10 relative (or to the rounding error of the formula's two terms, for a tiny
+    ``sigma sqrt(T)`` near the money), and only where the price determines the vol to 1e-6
+    (a price whose time value is lost in rounding, including the rounding of an in-the-money
+    option's intrinsic part, gets no vol rather than a wrong one). A price within rounding of
+    the lower bound counts as at the bound (not identifiable), not below it. A price
     outside the no-arbitrage bounds has no implied vol: with scalar
     inputs that is a :class:`~phi.errors.ConfigError` saying which bound; with arrays the
     element is NaN (:func:`implied_vol_detail` gives the reason per element).
