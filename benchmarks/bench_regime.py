@@ -2,7 +2,8 @@
 
 Run ``.venv/bin/python benchmarks/bench_regime.py`` (``--repeat R``, ``--no-write``,
 ``--baseline DIR``). Prints tables and, unless ``--no-write``, replaces the "## Regime engine"
-section of ``benchmarks/RESULTS.md``. Numba and BLAS are pinned to one thread before anything
+section of ``benchmarks/RESULTS.md`` up to its first ``###`` subsection (the quality re-checks
+kept there are left alone). Numba and BLAS are pinned to one thread before anything
 is imported; times are CPU times of the process (wall shown too), the best of ``R`` runs after
 a warm-up call (numba compiled or loaded from its cache; at most 3 at 1,000,000 bars). The
 stages are timed on precomputed inputs in a fresh process. ``--baseline DIR`` names a tree
@@ -390,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     if not args.no_write:
         text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-        pattern = re.compile(r"^## Regime engine\n.*?(?=^## |\Z)", re.S | re.M)
+        # up to the next section or the first "###" subsection: the subsections below the speed
+        # tables (quality re-checks written by hand or by regime_unseen.py) are kept
+        pattern = re.compile(r"^## Regime engine\n.*?(?=^## |^### |\Z)", re.S | re.M)
         text = pattern.sub(lambda m: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
         atomic_write_text(RESULTS, text)
         print(f"wrote the '## Regime engine' section of {RESULTS}")
