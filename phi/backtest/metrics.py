@@ -127,11 +127,23 @@ def cagr(returns: np.ndarray, periods: float) -> float:
     return float(ending ** (periods / len(returns)) - 1.0)
 
 
+def _std(r: np.ndarray) -> float:
+    """Sample standard deviation (ddof=1); exactly 0 for identical values.
+
+    NumPy's two-pass std of n copies of one float is often ~1e-17, not 0 (the float mean
+    differs from the value in the last bit); empyrical keeps that residue. Here zero
+    dispersion is zero, so a constant series has volatility 0 and a Sharpe ratio of +/-inf
+    (or NaN for all zeros) — the same verdict from both functions.
+    """
+    return 0.0 if r.max() == r.min() else float(np.std(r, ddof=1))
+
+
 def annual_volatility(returns: np.ndarray, periods: float) -> float:
-    """Sample standard deviation (ddof=1) of returns times sqrt(periods)."""
-    if len(returns) < 2:
+    """Sample standard deviation (ddof=1) of returns times sqrt(periods); 0 if all equal."""
+    r = np.asarray(returns, dtype=np.float64)
+    if len(r) < 2:
         return float("nan")
-    return float(np.std(returns, ddof=1) * np.sqrt(periods))
+    return float(_std(r) * np.sqrt(periods))
 
 
 def sharpe_ratio(returns: np.ndarray, periods: float) -> float:
@@ -139,8 +151,7 @@ def sharpe_ratio(returns: np.ndarray, periods: float) -> float:
     r = np.asarray(returns, dtype=np.float64)
     if len(r) < 2:
         return float("nan")
-    # identical values have zero dispersion even if the float mean differs in the last bit
-    std = 0.0 if r.max() == r.min() else float(np.std(r, ddof=1))
+    std = _std(r)
     mean = float(np.mean(r))
     if std > 0.0:
         return float(mean / std * np.sqrt(periods))
