@@ -316,6 +316,15 @@ def _compare(df, strategy, bt_commission, cash: float, **phi) -> pd.DataFrame:
     np.testing.assert_allclose(res.equity.to_numpy(), eq_bt, rtol=1e-13, atol=1e-8 * cash / 1e5)
     assert res.metrics["final_equity"] == pytest.approx(stats["Equity Final [$]"], rel=1e-13)
     assert (ours["side"] == "short").any()
+    # trade statistics: backtesting.py's where the definitions agree, its trades otherwise
+    m = res.metrics
+    assert m["n_trades"] == stats["# Trades"]
+    assert m["win_rate"] == pytest.approx(stats["Win Rate [%]"] / 100, rel=1e-12)
+    assert m["max_drawdown"] == pytest.approx(stats["Max. Drawdown [%]"] / 100, rel=1e-9)
+    pnl = bt["PnL"].to_numpy()  # backtesting.py's profit factor is on returns: ours on cash
+    assert m["profit_factor"] == pytest.approx(pnl[pnl > 0].sum() / -pnl[pnl < 0].sum(), rel=1e-9)
+    assert m["expectancy"] == pytest.approx(pnl.mean(), rel=1e-9)
+    assert m["avg_trade"] == pytest.approx(bt["ReturnPct"].mean(), rel=1e-9)
     return ours
 
 
