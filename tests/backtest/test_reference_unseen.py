@@ -367,3 +367,44 @@ def test_stops_targets_and_commission_match_backtesting_py(
         stop_loss_pct=0.05, take_profit_pct=0.10,
     )  # fmt: skip
     assert {"stop_loss", "take_profit", "signal"} <= set(ours["exit_reason"])
+
+
+@pytest.mark.parametrize("process", list(PROCESSES))
+def test_fill_at_close_matches_backtesting_py_trade_on_close(process: str) -> None:
+    """``fill="close"`` against backtesting.py's ``trade_on_close=True``, with commission and
+    reversals: the same trades. Equity differs on the fill bars only, by that bar's
+    commissions: phi books a fill at bar t's close in bar t's equity; backtesting.py processes
+    the order at the start of bar t + 1 (at bar t's close price), after recording bar t."""
+    df = PROCESSES[process](1000, 2, 100.0)
+    raw = compute_raw("dual_sma", df, {"fast": 5, "slow": 20})
+    f, s = raw["sma_fast"].to_numpy(), raw["sma_slow"].to_numpy()
+    sig = pd.Series(np.sign(f - s), index=df.index)
+    data = df.rename(columns=str.capitalize)
+    data.index = data.index.tz_localize(None)
+    strategy = type("S", (_Reverse,), {"fast_v": f, "slow_v": s})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = Backtest(data, strategy, cash=1e5, commission=0.001, trade_on_close=True).run()
+    cfg = EngineConfig(
+        initial_capital=1e5, allow_short=True, fractional=False, warmup_bars=19, size_pct=1.0,
+        commission_pct=0.001, fill="close",
+    )  # fmt: skip
+    res = run_backtest(df, sig.where(sig != 0), cfg)
+    ours, bt = res.trades[~res.trades["open"]].reset_index(drop=True), stats["_trades"]
+    assert len(ours) == len(bt) > 20
+    np.testing.assert_array_equal(ours["entry_bar"], bt["EntryBar"])
+    np.testing.assert_array_equal(ours["exit_bar"], bt["ExitBar"])
+    np.testing.assert_array_equal(
+        np.where(ours["side"] == "long", 1, -1) * ours["size"], bt["Size"]
+    )
+    np.testing.assert_allclose(ours["pnl"], bt["PnL"], rtol=1e-12, atol=1e-8)
+    eq, eq_bt = res.equity.to_numpy(), stats["_equity_curve"]["Equity"].to_numpy()
+    fills = np.zeros(len(eq), dtype=bool)
+    fills[res.trades["entry_bar"].to_numpy()] = True
+    np.testing.assert_allclose(eq[~fills], eq_bt[~fills], rtol=1e-13, atol=1e-8)
+    t = res.trades
+    paid = np.zeros(len(eq))  # the commissions of the fills at each bar, from phi's trades
+    np.add.at(paid, t["entry_bar"].to_numpy(), 0.001 * t["size"] * t["entry_price"])
+    done = t[~t["open"]]
+    np.add.at(paid, done["exit_bar"].to_numpy(), 0.001 * done["size"] * done["exit_price"])
+    np.testing.assert_allclose(eq_bt[fills] - eq[fills], paid[fills], rtol=1e-9, atol=1e-8)
