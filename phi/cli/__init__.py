@@ -100,6 +100,8 @@ def _home_problem(argv: list[str]) -> str | None:
     home = os.environ.get("PHI_HOME")
     if not argv or argv[0] not in _STORAGE_COMMANDS or "--help" in argv or not home:
         return None
+    if not home.strip():  # "   " would be a folder named by spaces in the working directory
+        return f"PHI_HOME={home!r} is blank; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
     if os.path.lexists(home) and not os.path.isdir(home):
         return f"PHI_HOME={home!r} is not a folder; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
     parent = os.path.dirname(os.path.abspath(home))  # a folder still to be made: inside a file?

@@ -11,6 +11,17 @@ from rich.markup import escape
 console = Console()
 err_console = Console(stderr=True)
 
+def nonblank(param: typer.CallbackParam, value: str | None) -> str | None:
+    """Option callback for a file, symbol or name: a value given but blank (``--config ""``)
+    is refused, never read as "option not given" (a default run, or a file named '   ')."""
+    if value is not None and not value.strip():
+        from phi.errors import ConfigError
+
+        flag = max(param.opts, key=len)
+        raise ConfigError(f"{flag} is empty ({value!r}); give a value or leave {flag} out")
+    return value
+
+
 # Options shared by several commands, declared once.
 StartOpt = Annotated[str | None, typer.Option("--start", help="First date, inclusive (YYYY-MM-DD).")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last date, inclusive (YYYY-MM-DD).")]
@@ -22,7 +33,7 @@ LedgerOpt = Annotated[
     bool, typer.Option("--ledger", help="Show every metric and the full assumption ledger (default: headline KPIs and trades).")
 ]
 PathOpt = Annotated[
-    str | None, typer.Option("--path", help="CSV file to read (vendor csv only).")
+    str | None, typer.Option("--path", callback=nonblank, help="CSV file to read (vendor csv only).")
 ]
 
 

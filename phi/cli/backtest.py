@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import LedgerOpt, PathOpt, console
+from phi.cli._common import LedgerOpt, PathOpt, console, nonblank
 from phi.errors import RunError
 
 
@@ -22,7 +22,7 @@ def backtest(
     blend_mode: Annotated[str | None, typer.Option("--blend", help="weighted_sum (default), voting, phiai or regime_weighted.")] = None,
     weights: Annotated[list[str] | None, typer.Option("--weights", "-w", help="name=weight pairs: rsi=2,macd=1 (others weigh 1).")] = None,
     dead_zone: Annotated[float | None, typer.Option("--dead-zone", help="voting: |signal| <= this abstains (default 0.05).")] = None,
-    regime_config: Annotated[str | None, typer.Option("--regime-config", help="regime_weighted: regime engine settings file (.json/.toml, as for phi regime --config).")] = None,
+    regime_config: Annotated[str | None, typer.Option("--regime-config", callback=nonblank, help="regime_weighted: regime engine settings file (.json/.toml, as for phi regime --config).")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help="Entry threshold in [0, 1] (default 0.1).")] = None,
     exit_threshold: Annotated[float | None, typer.Option("--exit-threshold", help="Signal-exit threshold in [0, 1] (default 0).")] = None,
     short: Annotated[bool | None, typer.Option("--short/--no-short", help="Also trade the short side (default: long only).")] = None,
@@ -50,15 +50,15 @@ def backtest(
     stop: Annotated[str | None, typer.Option("--stop", help="--mode options: exit at this loss, share of the premium: 50% (default), or off.")] = None,
     contracts: Annotated[int | None, typer.Option("--contracts", help="--mode options: structure units per entry (default: sized by 5% risk).")] = None,
     roll_dte: Annotated[int | None, typer.Option("--roll-dte", help="--mode options: close (and reopen) with this many days left.")] = None,
-    chain: Annotated[str | None, typer.Option("--chain", help="--mode options: price legs from this end-of-day option-chain CSV (daily bars).")] = None,
+    chain: Annotated[str | None, typer.Option("--chain", callback=nonblank, help="--mode options: price legs from this end-of-day option-chain CSV (daily bars).")] = None,
     chain_fill: Annotated[str | None, typer.Option("--chain-fill", help="--chain: bid_ask (default: ask in, bid out) or mid (mid +/- --haircut).")] = None,
-    config_file: Annotated[str | None, typer.Option("--config", "-c", help="A run config JSON (e.g. a saved run's config.json); flags override it.")] = None,
+    config_file: Annotated[str | None, typer.Option("--config", "-c", callback=nonblank, help="A run config JSON (e.g. a saved run's config.json); flags override it.")] = None,
     save: Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")] = True,
     allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run a --config whose recorded data hash no longer matches the bars.")] = False,
     description: Annotated[str | None, typer.Option("--description", help="Free text stored with the run.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag stored with the run (repeatable).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed recorded with the run.")] = None,
-    write_config: Annotated[str | None, typer.Option("--write-config", help="Only write the config JSON to this file (no run).")] = None,
+    write_config: Annotated[str | None, typer.Option("--write-config", callback=nonblank, help="Only write the config JSON to this file (no run).")] = None,
     ledger: LedgerOpt = False,
 ) -> None:
     """Backtest indicators on one symbol: data -> indicators -> blend -> engine -> saved run."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console
+from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console, nonblank
 
 if TYPE_CHECKING:
     from phi.backtest.run_config import RunConfig
@@ -120,7 +120,7 @@ def _exit_code(result: BatchResult) -> None:
 def batch_run(
     source: Annotated[str | None, typer.Argument(help="A config file (JSON object, list or JSON lines) or a folder of *.json configs.")] = None,
     grid: GridOpt = None,
-    symbol: Annotated[str, typer.Option("--symbol", help="Without SOURCE: the symbol of the base config.")] = "DEMO",
+    symbol: Annotated[str, typer.Option("--symbol", callback=nonblank, help="Without SOURCE: the symbol of the base config.")] = "DEMO",
     indicator: Annotated[str, typer.Option("--indicator", "-i", help="Without SOURCE: the preset or indicator of the base config.")] = "rsi",
     vendor: VendorOpt = "demo",
     start: StartOpt = None,

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from phi.cli._common import EndOpt, PathOpt, StartOpt, TimeframeOpt, VendorOpt, _load, console
+from phi.cli._common import (
+    EndOpt,
+    PathOpt,
+    StartOpt,
+    TimeframeOpt,
+    VendorOpt,
+    _load,
+    console,
+    nonblank,
+)
 
 ml_app = typer.Typer(help="Train, evaluate and list leak-free classifiers (needs the ml extra).", no_args_is_help=True)
 
@@ -69,9 +78,13 @@ def train(
     name: NameOpt = None,
 ) -> None:
     """Train a classifier with purged walk-forward CV and a final hold-out; store it."""
+    from phi.errors import ConfigError, unknown_choice
+    from phi.ml.models import MODELS
     from phi.ml.store import check_name, models_root, save_model
     from phi.ml.train import train_classifier
 
+    if model not in MODELS:  # before any bar is fetched, and before it names the default model
+        raise ConfigError(unknown_choice("model", model, MODELS))
     if name is not None:
         check_name(name)  # before any bar is fetched
     ds = _load(symbol, start, end, timeframe, vendor, path)
@@ -99,8 +112,8 @@ def evaluate(
     symbol: Annotated[str | None, typer.Argument(help="Ticker to score on (default: the model's own data).")] = None,
     start: StartOpt = None,
     end: EndOpt = None,
-    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Default: the model's.")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="Default: the model's.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", callback=nonblank, help="Default: the model's.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", "-v", callback=nonblank, help="Default: the model's.")] = None,
     path: PathOpt = None,
 ) -> None:
     """Show a stored model's CV and hold-out, check its data fingerprint, and score it on

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import console
+from phi.cli._common import console, nonblank
 
 options_app = typer.Typer(
     help="Black-Scholes-Merton price, greeks and implied vol of one option; sensitivity of an options run.",
@@ -142,18 +142,18 @@ def sensitivity_cmd(
     vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="demo (default), yfinance, alpha_vantage or csv.")] = None,
     start: Annotated[str | None, typer.Option("--start", help="First date, inclusive.")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last date, inclusive.")] = None,
-    path: Annotated[str | None, typer.Option("--path", help="The CSV file for --vendor csv.")] = None,
+    path: Annotated[str | None, typer.Option("--path", callback=nonblank, help="The CSV file for --vendor csv.")] = None,
     indicators: Annotated[str | None, typer.Option("--indicators", "-i", help="Comma-separated names (default rsi,macd).")] = None,
-    config_file: Annotated[str | None, typer.Option("--config", "-c", help="A run config JSON (e.g. a saved run's); flags override it.")] = None,
+    config_file: Annotated[str | None, typer.Option("--config", "-c", callback=nonblank, help="A run config JSON (e.g. a saved run's); flags override it.")] = None,
     structure: Annotated[str | None, typer.Option("--structure", help="Option structure (default bull_call_spread).")] = None,
     dte: Annotated[int | None, typer.Option("--dte", help="Calendar days to expiry at entry (default 45).")] = None,
     strike_delta: Annotated[str | None, typer.Option("--strike-delta", help="Strikes by |delta|: near[,far].")] = None,
     contracts: Annotated[int | None, typer.Option("--contracts", help="Structure units per entry (default: sized by risk).")] = None,
-    chain: Annotated[str | None, typer.Option("--chain", help="Price from this end-of-day chain CSV (then only --iv 1).")] = None,
+    chain: Annotated[str | None, typer.Option("--chain", callback=nonblank, help="Price from this end-of-day chain CSV (then only --iv 1).")] = None,
     iv: Annotated[str, typer.Option("--iv", help="IV multipliers (x iv_premium), comma-separated.")] = "0.8,1,1.25,1.5",
     haircuts: Annotated[str, typer.Option("--haircuts", help="Bid-ask haircuts, comma-separated: 0,1%,2%,5%.")] = "0,1%,2%,5%",
     metric: Annotated[str, typer.Option("--metric", help="Metric of the grid table (final_equity, total_return, sharpe, max_drawdown, n_trades).")] = "final_equity",
-    csv: Annotated[str | None, typer.Option("--csv", help="Write the whole sensitivity table to this CSV.")] = None,
+    csv: Annotated[str | None, typer.Option("--csv", callback=nonblank, help="Write the whole sensitivity table to this CSV.")] = None,
 ) -> None:
     """One options run over IV multipliers x bid-ask haircuts, and beside the underlying-only run."""
     from rich.table import Table
@@ -231,13 +231,13 @@ def _money(x: float) -> str:
 @options_app.command("gex")
 def gex_cmd(
     chain: Annotated[str, typer.Argument(help="End-of-day option-chain CSV with open_interest.")],
-    date: Annotated[str | None, typer.Option("--date", help="Quote date (default: the chain's last).")] = None,
+    date: Annotated[str | None, typer.Option("--date", callback=nonblank, help="Quote date (default: the chain's last).")] = None,
     spot: Annotated[float | None, typer.Option("--spot", "-S", help="Underlying price (default: the chain's underlying column, else put-call parity).")] = None,
     rate: Rate = 0.0,
     div: Div = 0.0,
     min_oi: Annotated[float, typer.Option("--min-oi", help="Leave out contracts with less open interest.")] = 100.0,
     max_dte: Annotated[int | None, typer.Option("--max-dte", help="Leave out expiries further away (days; 0 = no limit).")] = 60,
-    strikes: Annotated[int, typer.Option("--strikes", help="Strikes shown around the spot.")] = 15,
+    strikes: Annotated[int, typer.Option("--strikes", min=1, help="Strikes shown around the spot.")] = 15,
 ) -> None:
     """Dealer gamma exposure by strike x expiry: zero-gamma level, call and put walls."""
     from rich.table import Table

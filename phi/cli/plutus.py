@@ -6,12 +6,21 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import EndOpt, PathOpt, StartOpt, TimeframeOpt, VendorOpt, _load, console
+from phi.cli._common import (
+    EndOpt,
+    PathOpt,
+    StartOpt,
+    TimeframeOpt,
+    VendorOpt,
+    _load,
+    console,
+    nonblank,
+)
 
 plutus_app = typer.Typer(help="Plutus: a local LLM (Ollama or OpenAI-compatible) as a trading advisor.", no_args_is_help=True)
 
-UrlOpt = Annotated[str | None, typer.Option("--url", help="LLM server (default: $OLLAMA_HOST, or $OPENAI_BASE_URL with --protocol openai).")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name (default: 0xroyce/plutus).")]
+UrlOpt = Annotated[str | None, typer.Option("--url", callback=nonblank, help="LLM server (default: $OLLAMA_HOST, or $OPENAI_BASE_URL with --protocol openai).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", callback=nonblank, help="Model name (default: 0xroyce/plutus).")]
 ProtocolOpt = Annotated[str, typer.Option("--protocol", help="ollama (/api/chat) or openai (/v1/chat/completions).")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, max=600, help="Seconds to wait for one reply.")]
 

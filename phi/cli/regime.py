@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, console
+from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, console, nonblank
 
 
 def regime_cmd(
@@ -16,9 +16,9 @@ def regime_cmd(
     timeframe: TimeframeOpt = "1D",
     vendor: VendorOpt = "demo",
     path: PathOpt = None,
-    config: Annotated[str | None, typer.Option("--config", help="Regime engine config (.json or .toml); default: calibrated.")] = None,
+    config: Annotated[str | None, typer.Option("--config", callback=nonblank, help="Regime engine config (.json or .toml); default: calibrated.")] = None,
     last: Annotated[int, typer.Option("--last", min=0, help="Also list the dominant regime of the last N bars.")] = 5,
-    chain: Annotated[str | None, typer.Option("--chain", help="Option-chain CSV with open interest: also show its GEX features, as of each of the last bars (not used by the regime taxonomy).")] = None,
+    chain: Annotated[str | None, typer.Option("--chain", callback=nonblank, help="Option-chain CSV with open interest: also show its GEX features, as of each of the last bars (not used by the regime taxonomy).")] = None,
 ) -> None:
     """Run the MFT regime engine: latest regime probabilities, dominant regime, composite, confidences."""
     from rich.table import Table

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from phi.cli._common import EndOpt, PathOpt, StartOpt, TimeframeOpt, VendorOpt, _load, console
+from phi.cli._common import (
+    EndOpt,
+    PathOpt,
+    StartOpt,
+    TimeframeOpt,
+    VendorOpt,
+    _load,
+    console,
+    nonblank,
+)
 
 rl_app = typer.Typer(help="Train and evaluate a PPO trading agent (needs the ml extra).", no_args_is_help=True)
 
@@ -74,14 +83,28 @@ def train(
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
 
 
+def _check_bars(name: str, agent: Any, n_bars: int, split: int) -> None:
+    """Refuse bars the agent cannot act on: none left after its observation warm-up (a run of
+    0 trades and a NaN Sharpe would look like a verdict)."""
+    from phi.errors import DataError
+    from phi.rl.observe import observation_warmup
+
+    warm = observation_warmup(agent.lookback, agent.norm_window)
+    if n_bars - max(warm, split) < 2:
+        raise DataError(
+            f"agent {name!r} needs at least {max(warm, split) + 2} bars (an observation warm-up of {warm} bars, "
+            f"then 2 to trade on); the data has {n_bars}. Use a longer date range"
+        )
+
+
 @rl_app.command("evaluate")
 def evaluate(
     name: Annotated[str, typer.Argument(help="A stored agent (phi ml list).")],
     symbol: Annotated[str | None, typer.Argument(help="Ticker to trade (default: the agent's own data).")] = None,
     start: StartOpt = None,
     end: EndOpt = None,
-    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Default: the agent's.")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor", "-v", help="Default: the agent's.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", callback=nonblank, help="Default: the agent's.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", "-v", callback=nonblank, help="Default: the agent's.")] = None,
     path: PathOpt = None,
 ) -> None:
     """Re-run a stored agent's trades through the engine on its test split (checking the
@@ -104,6 +127,7 @@ def evaluate(
         split = int(agent.data["split"])
     else:
         split = 0
+    _check_bars(name, agent, len(bars), split)
     res = agent.backtest(bars, split)
     m = res.metrics
     console.print(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from phi.cli._common import LedgerOpt, console
+from phi.cli._common import LedgerOpt, console, nonblank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +78,7 @@ def runs_reindex() -> None:
 @runs_app.command("show")
 def runs_show(
     run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
-    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades.")] = 10,
+    trades: Annotated[int, typer.Option("--trades", min=0, help="Show the last N trades.")] = 10,
     ledger: LedgerOpt = False,
 ) -> None:
     """Show one saved run: metrics, assumption ledger, config and its last trades."""
@@ -152,7 +152,7 @@ _EXIT_WORDS = {"stop_loss": "stop", "take_profit": "target", "trailing_stop": "t
 @runs_app.command("compare")
 def runs_compare(
     run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
-    equity_csv: Annotated[str | None, typer.Option("--equity-csv", help="Write the equity curves side by side to this CSV.")] = None,
+    equity_csv: Annotated[str | None, typer.Option("--equity-csv", callback=nonblank, help="Write the equity curves side by side to this CSV.")] = None,
 ) -> None:
     """Compare saved runs: metrics side by side, config differences, equity curves."""
     from rich.table import Table

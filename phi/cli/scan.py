@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from phi.cli._common import EndOpt, StartOpt, TimeframeOpt, VendorOpt, console, failure_summary
+from phi.cli._common import (
+    EndOpt,
+    StartOpt,
+    TimeframeOpt,
+    VendorOpt,
+    console,
+    failure_summary,
+    nonblank,
+)
 
 
 def _num(x: float, signed: bool = True) -> str:
@@ -34,7 +42,7 @@ def _request(start: str | None, end: str | None, timeframe: str, vendor: str) ->
 
 def scan_cmd(
     symbols: Annotated[list[str] | None, typer.Argument(help="Tickers, e.g. SPY QQQ AAPL (default: the seed's universe).")] = None,
-    universe: Annotated[str | None, typer.Option("--universe", help="Text file with one symbol per line (# comments).")] = None,
+    universe: Annotated[str | None, typer.Option("--universe", callback=nonblank, help="Text file with one symbol per line (# comments).")] = None,
     start: StartOpt = None,
     end: EndOpt = None,
     timeframe: TimeframeOpt = "1D",

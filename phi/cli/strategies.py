@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from phi.cli._common import LedgerOpt, PathOpt, console
+from phi.cli._common import LedgerOpt, PathOpt, console, nonblank
 
 if TYPE_CHECKING:
     from phi.strategies.runner import Comparison, PresetRun
@@ -24,7 +24,7 @@ EndOpt = Annotated[str, typer.Option("--end", help="Last date, inclusive (defaul
 TimeframeOpt = Annotated[str, typer.Option("--timeframe", "-t", help="1D (default), 4H, 1H, 15m, 5m or 1m.")]
 CapitalOpt = Annotated[float | None, typer.Option("--capital", "--budget", help="Initial capital (default 100000).")]
 CostsOpt = Annotated[str, typer.Option("--costs", help="Cost preset: us_equities (default: 0.05% + 2 bps), crypto, fx or none.")]
-BenchmarkOpt = Annotated[str | None, typer.Option("--benchmark", "-b", help="A symbol of the same vendor: adds excess return, beta, alpha, IR, tracking error, correlation.")]
+BenchmarkOpt = Annotated[str | None, typer.Option("--benchmark", "-b", callback=nonblank, help="A symbol of the same vendor: adds excess return, beta, alpha, IR, tracking error, correlation.")]
 SaveOpt = Annotated[bool, typer.Option("--save/--no-save", help="Save to the run history (default: save).")]
 
 #: Scorecard and benchmark keys -> (label, format) for the tables.

@@ -146,6 +146,8 @@ def load_chain(path: str | Path) -> OptionChain:
         (df["bid"] < 0, "bid must be >= 0"),
         (df["ask"] < 0, "ask must be >= 0"),
         (df["bid"] > df["ask"], "bid is above ask"),
+        *((df[c] < 0, f"{c} must be >= 0") for c in ("open_interest", "iv") if c in df.columns),
+        *((~(df[c] > 0) & df[c].notna(), f"{c} must be > 0") for c in ("underlying",) if c in df.columns),
     )
     for bad, what in checks:
         if bad.any():

@@ -355,10 +355,27 @@ def _detect_dates(
                     f"could not read the time-zone offsets in column {column!r}, e.g. {text.iloc[0]!r}"
                 ) from None
         return wall, utc, fmt
+    bad = _unreadable_dates(wall_text)
+    count = f" ({int(bad.sum())} of {len(bad)} rows)" if 0 < int(bad.sum()) < len(bad) else ""
+    first = text[bad.to_numpy()].iloc[0] if bool(bad.any()) else text.iloc[0]
     raise DataError(
-        f"could not read the dates in column {column!r}, e.g. {text.iloc[0]!r}; "
+        f"could not read the dates in column {column!r}, e.g. {_short(first)}{count}; "
         "use ISO (2024-01-31 or 2024-01-31 09:30), US (01/31/2024) or epoch seconds"
     )
+
+
+def _unreadable_dates(wall_text: pd.Series) -> pd.Series:
+    """Which stamps fail under the date format that reads the most of them (the bad rows of a
+    column that is mostly fine, not its first good stamp)."""
+    best: pd.Series | None = None
+    for fmt in _DATE_FORMATS:
+        try:
+            bad = pd.Series(pd.to_datetime(wall_text, format=fmt, errors="coerce"), index=wall_text.index).isna()
+        except (ValueError, TypeError):
+            continue
+        if best is None or int(bad.sum()) < int(best.sum()):
+            best = bad
+    return best if best is not None else pd.Series(True, index=wall_text.index)
 
 
 def infer_timeframe(index: pd.DatetimeIndex) -> str | None:

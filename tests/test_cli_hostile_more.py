@@ -1,0 +1,181 @@
+"""Hostile CLI inputs found by the second audit of 2026-11-30 (beyond tests/test_cli_hostile.py
+and tests/test_bad_inputs.py), each pinned to its behaviour, plus neighbours that must keep working.
+
+Every refusal: exit code 2, exactly one ``error:`` line on stderr naming the problem, no
+traceback, and nothing written under ``PHI_HOME`` or the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from phi.cli import main
+
+SHORT = ("--start", "2021-01-01", "--end", "2021-12-31")
+OHLC = "date,open,high,low,close,volume\n"
+CHAIN = "date,expiry,strike,kind,bid,ask,open_interest,underlying\n"
+
+
+def _tree(*roots: Path) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                st = (Path(dirpath) / name).lstat()
+                out[str(Path(dirpath) / name)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *names: str) -> str:
+    """Run ``phi args``; assert exit 2, one error line containing every name, nothing written."""
+    watched = [Path.cwd(), Path(os.environ["PHI_HOME"])]
+    before = _tree(*watched)
+    code = main(args)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert code == 2, (code, lines[0])
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    assert _tree(*watched) == before, "something was written"
+    return lines[0]
+
+
+@pytest.fixture
+def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """Input files a case may name as {in}/NAME."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+    days = [f"2021-{m:02d}-{d:02d}" for m in (1, 2, 3) for d in range(1, 29)]
+    rows = [f"{day},100,102,98,100.5,1000" for day in days]
+    (inp / "bad_row.csv").write_text(OHLC + "\n".join(rows[:40] + ["notadate,100,102,98,100.5,1000"] + rows[40:]) + "\n")
+    quotes = [f"2021-01-04,2021-02-19,{k},{kind},2,2.2,{oi},100" for k, oi in ((95, 500), (100, -500)) for kind in ("call", "put")]
+    (inp / "neg_oi.csv").write_text(CHAIN + "\n".join(quotes) + "\n")
+    (inp / "good_chain.csv").write_text(CHAIN + "\n".join(q.replace("-500", "500") for q in quotes) + "\n")
+    return inp
+
+
+# ---------------------------------------------------------------- a blank value is not "not given"
+
+BLANK_CASES = [
+    # (command, flag): the value "" or "   " used to mean "option not given" (a default run, the
+    # model's vendor, no CSV written) or to name a file of spaces in the working directory
+    (("backtest", *SHORT, "--no-save"), "--config"),
+    (("backtest", *SHORT, "--no-save"), "--write-config"),
+    (("backtest", *SHORT, "--no-save", "--blend", "regime_weighted"), "--regime-config"),
+    (("backtest", *SHORT, "--no-save", "--mode", "options"), "--chain"),
+    (("regime", *SHORT), "--config"),
+    (("regime", *SHORT), "--chain"),
+    (("runs", "compare", "a", "b"), "--equity-csv"),
+    (("options", "sensitivity", *SHORT), "--csv"),
+    (("options", "sensitivity", *SHORT), "--config"),
+    (("options", "gex", "chain.csv"), "--date"),
+    (("scan", *SHORT), "--universe"),
+    (("strategies", "run", "rsi", *SHORT, "--no-save"), "--benchmark"),
+    (("strategies", "compare", "-s", "rsi", *SHORT, "--no-save"), "--benchmark"),
+    (("ml", "evaluate", "m1"), "--vendor"),
+    (("rl", "evaluate", "a1"), "--timeframe"),
+    (("plutus", "ask", *SHORT), "--url"),
+    (("fetch", "MINE", "-v", "csv"), "--path"),
+    (("batch", "run", *SHORT, "--scheduler", "inline"), "--symbol"),
+]
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+@pytest.mark.parametrize(("cmd", "flag"), BLANK_CASES, ids=[f"{c[0]} {c[1] if len(c) > 1 else ''} {f}" for c, f in BLANK_CASES])
+def test_a_blank_value_is_refused_by_name(cmd, flag, value, capsys, cwd) -> None:
+    _refused(capsys, [*cmd, flag, value], f"{flag} is empty", repr(value))
+
+
+def test_blank_free_text_is_still_fine(capsys, cwd) -> None:
+    assert main(["backtest", *SHORT, "--no-save", "-i", "rsi", "--description", ""]) == 0, capsys.readouterr().err
+
+
+def test_write_config_still_writes(capsys, cwd) -> None:
+    assert main(["backtest", "--write-config", "run.json"]) == 0, capsys.readouterr().err
+    assert sorted(os.listdir(cwd)) == ["run.json"]
+
+
+# ---------------------------------------------------------------- PHI_HOME
+
+
+@pytest.mark.parametrize("home", ["   ", "\t"])
+def test_a_blank_phi_home_is_refused(home, capsys, cwd, monkeypatch) -> None:
+    monkeypatch.setenv("PHI_HOME", home)
+    # it made a folder named by the spaces in the working directory and saved the run there
+    _refused(capsys, ["backtest", *SHORT], "PHI_HOME=", "blank")
+    assert os.listdir(cwd) == []
+
+
+# ---------------------------------------------------------------- the check that names the problem
+
+
+def test_ml_train_names_an_unknown_model_not_the_model_name_made_from_it(capsys, cwd) -> None:
+    line = _refused(capsys, ["ml", "train", *SHORT, "--model", "  "], "unknown model '  '")
+    assert "model name" not in line  # was: model name 'DEMO_  ' is not allowed
+
+
+def test_a_csv_with_one_bad_date_names_that_date(capsys, cwd, files) -> None:
+    # it named the first (good) date of the column: "e.g. '2021-01-01'"
+    _refused(capsys, ["fetch", "MINE", "-v", "csv", "--path", str(files / "bad_row.csv")], "'notadate'", "1 of 85 rows")
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("runs", "show", "x", "--trades", "-1"), ("--trades",)),  # showed no trades, exit 0
+        (("options", "gex", "chain.csv", "--strikes", "0"), ("--strikes",)),  # an empty table, exit 0
+        (("options", "gex", "chain.csv", "--strikes", "-3"), ("--strikes",)),
+    ],
+)
+def test_counts_below_their_range(args, names, capsys, cwd) -> None:
+    _refused(capsys, list(args), *names)
+
+
+def test_a_chain_with_negative_open_interest_is_refused(capsys, cwd, files) -> None:
+    # its GEX was computed with the negative open interest, exit 0
+    _refused(capsys, ["options", "gex", str(files / "neg_oi.csv")], "open_interest must be >= 0", "row 4")
+
+
+def test_a_good_chain_still_gives_gex(capsys, cwd, files) -> None:
+    assert main(["options", "gex", str(files / "good_chain.csv"), "--strikes", "1"]) == 0, capsys.readouterr().err
+    assert "contracts used" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- an RL agent on too few bars
+
+
+@pytest.fixture(scope="module")
+def agent_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("stable_baselines3")
+    home = tmp_path_factory.mktemp("rl_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHI_HOME", str(home))
+        assert main(["rl", "train", "--start", "2021-01-01", "--end", "2022-06-30", "--timesteps", "256", "--name", "t1"]) == 0
+    return home
+
+
+@pytest.mark.parametrize(("start", "end"), [("2021-01-01", "2021-02-01"), ("2021-06-01", "2021-06-01")])
+def test_rl_evaluate_refuses_bars_shorter_than_the_warm_up(start, end, agent_home, capsys, cwd, monkeypatch) -> None:
+    monkeypatch.setenv("PHI_HOME", str(agent_home))
+    capsys.readouterr()
+    # it printed "return +0.00 %, Sharpe nan, max drawdown +nan %, 0 trades" with exit 0
+    _refused(capsys, ["rl", "evaluate", "t1", "DEMO", "--start", start, "--end", end], "agent 't1' needs at least", "warm-up")
+
+
+def test_rl_evaluate_on_enough_bars_still_runs(agent_home, capsys, cwd, monkeypatch) -> None:
+    monkeypatch.setenv("PHI_HOME", str(agent_home))
+    assert main(["rl", "evaluate", "t1", "DEMO", *SHORT]) == 0, capsys.readouterr().err
+    assert "trades" in capsys.readouterr().out
