@@ -90,6 +90,7 @@ BLANK_CASES = [
     (("plutus", "ask", *SHORT), "--url"),
     (("fetch", "MINE", "-v", "csv"), "--path"),
     (("batch", "run", *SHORT, "--scheduler", "inline"), "--symbol"),
+    (("batch", "sweep", "-p", "rsi", *SHORT, "--scheduler", "inline"), "--symbols"),  # named '.' a folder
 ]
 
 
@@ -152,6 +153,32 @@ def test_a_chain_with_negative_open_interest_is_refused(capsys, cwd, files) -> N
 def test_a_good_chain_still_gives_gex(capsys, cwd, files) -> None:
     assert main(["options", "gex", str(files / "good_chain.csv"), "--strikes", "1"]) == 0, capsys.readouterr().err
     assert "contracts used" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- plutus: the request before the server
+
+NO_SERVER = ("--url", "http://127.0.0.1:9", "--timeout", "1")
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("--start", "garbage"), ("'garbage'",)),
+        (("--start", "2021-06-01", "--end", "2021-01-01"), ("after",)),
+        (("../x",), ("'../x'",)),
+        (("-v", "nope"), ("unknown vendor 'nope'",)),
+        (("-t", "2H"), ("unknown timeframe '2H'",)),
+        (("MINE", "-v", "csv"), ("--vendor csv needs a file",)),
+    ],
+)
+def test_plutus_ask_names_a_bad_request_before_probing_the_server(args, names, capsys, cwd) -> None:
+    # every one of these said "no LLM server at ..." (the probe ran first)
+    line = _refused(capsys, ["plutus", "ask", *args, *NO_SERVER], *names)
+    assert "LLM server" not in line
+
+
+def test_plutus_ask_with_a_good_request_still_names_the_missing_server(capsys, cwd) -> None:
+    _refused(capsys, ["plutus", "ask", *SHORT, *NO_SERVER], "no LLM server at http://127.0.0.1:9")
 
 
 # ---------------------------------------------------------------- an RL agent on too few bars

@@ -56,6 +56,22 @@ def check_path_vendor(vendor: str, path: str | None) -> None:
         raise ConfigError(f"--path is only read with --vendor csv, got --vendor {vendor!r}; add --vendor csv or drop --path")
 
 
+def check_request(symbol: str, start: str | None, end: str | None, timeframe: str, vendor: str, path: str | None) -> None:
+    """Refuse a bad symbol, date, timeframe or vendor before a slow or remote step (an LLM
+    server probe): the bad input is named, not the step that happened to run first."""
+    from phi.data.fetchers import normalize_vendor, parse_date_range, validate_symbol
+    from phi.data.timeframes import normalize_timeframe
+    from phi.errors import ConfigError
+
+    check_path_vendor(vendor, path)
+    normalize_timeframe(timeframe)
+    parse_date_range(*_default_dates(start, end))
+    if normalize_vendor(vendor) != "csv":
+        validate_symbol(symbol)
+    elif path is None:
+        raise ConfigError("--vendor csv needs a file: add --path my_bars.csv")
+
+
 def _load(symbol: str, start: str | None, end: str | None, timeframe: str, vendor: str, path: str | None, refresh: bool = False):  # noqa: ANN202
     from phi.data.store import get_dataset
 

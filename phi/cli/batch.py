@@ -157,7 +157,7 @@ def _base(symbol: str, name: str, vendor: str, start: str | None, end: str | Non
 
 @batch_app.command("sweep")
 def batch_sweep(
-    symbols: Annotated[str, typer.Option("--symbols", help="Text file of symbols (one per line or comma-separated; # comments).")],
+    symbols: Annotated[str, typer.Option("--symbols", callback=nonblank, help="Text file of symbols (one per line or comma-separated; # comments).")],
     preset: Annotated[str, typer.Option("--preset", "-p", help="Strategy preset (phi strategies) or indicator name.")],
     grid: GridOpt = None,
     vendor: VendorOpt = "demo",

@@ -13,6 +13,7 @@ from phi.cli._common import (
     TimeframeOpt,
     VendorOpt,
     _load,
+    check_request,
     console,
     nonblank,
 )
@@ -47,6 +48,7 @@ def ask(
     from phi.plutus.advisor import PlutusAdvisor
     from phi.plutus.client import LLMUnavailableError
 
+    check_request(symbol, start, end, timeframe, vendor, path)  # a bad request is named, not the server
     advisor = PlutusAdvisor(url, model, protocol, timeout)
     problem = advisor.client.ping(timeout=min(2.0, timeout))
     if problem:  # said before loading data or running the engine
