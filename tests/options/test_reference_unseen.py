@@ -105,12 +105,24 @@ def _assert_close(ours, ref, rows, rtol: float, atol_scale: float) -> None:
         assert not bad.any(), (name, [rows[i] for i in np.flatnonzero(bad)[:3]])
 
 
-def test_extreme_grid_equals_50_digit_closed_form(grid):
+@pytest.fixture(scope="module")
+def exact(grid):
+    rows = list(zip(*grid[0], strict=True))
+    return rows, [_exact(*row) for row in rows]
+
+
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_extreme_grid_equals_50_digit_closed_form(grid, exact, path, monkeypatch):
     """2,400 options x (price + 5 greeks) to 1e-12 relative (the absolute floors of
-    :func:`_atol` only matter for values below ~1e-3)."""
-    args, ours = grid
-    rows = list(zip(*args, strict=True))
-    _assert_close(ours, [_exact(*row) for row in rows], rows, rtol=1e-12, atol_scale=1.0)
+    :func:`_atol` only matter for values below ~1e-3), on both code paths (NumPy + scipy for
+    large arrays, the numba kernel for small ones)."""
+    import phi.options.black_scholes as bs
+
+    monkeypatch.setattr(bs, "_NUMPY_MIN", 0 if path == "numpy" else 10**18)
+    args, _ = grid
+    ours = {"price": bs_price(*args), **bs_greeks(*args)._asdict()}
+    rows, ref = exact
+    _assert_close(ours, ref, rows, rtol=1e-12, atol_scale=1.0)
 
 
 def test_extreme_grid_equals_quantlib(grid):
