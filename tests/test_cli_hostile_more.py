@@ -145,6 +145,25 @@ def test_counts_below_their_range(args, names, capsys, cwd) -> None:
     _refused(capsys, list(args), *names)
 
 
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("-2021-01-01", ("'-2021-01-01'", "outside the supported dates")),  # a strftime traceback
+        ("9999-01-01", ("'9999-01-01'", "outside the supported dates")),
+        ("02/01/2021", ("'02/01/2021'", "year first")),  # read as February 1 or January 2?
+        ("2021", ("'2021'", "year first")),
+        ("garbage", ("'garbage'",)),
+    ],
+)
+def test_gex_date_gets_the_shared_date_check(value, names, capsys, cwd, files) -> None:
+    _refused(capsys, ["options", "gex", str(files / "good_chain.csv"), "--date", value], "quote date", *names)
+
+
+def test_gex_on_a_listed_date_still_works(capsys, cwd, files) -> None:
+    assert main(["options", "gex", str(files / "good_chain.csv"), "--date", "2021-01-04"]) == 0, capsys.readouterr().err
+    assert "Gamma exposure 2021-01-04" in capsys.readouterr().out
+
+
 def test_a_chain_with_negative_open_interest_is_refused(capsys, cwd, files) -> None:
     # its GEX was computed with the negative open interest, exit 0
     _refused(capsys, ["options", "gex", str(files / "neg_oi.csv")], "open_interest must be >= 0", "row 4")

@@ -248,6 +248,10 @@ def gex_cmd(
     _finite(spot=spot, rate=rate, div=div, **{"min-oi": min_oi})
     if max_dte is not None and max_dte < 0:
         raise ConfigError(f"--max-dte must be >= 0 (0 = no limit), got {max_dte}")
+    if date is not None:  # the shared date check: year first, inside the supported span
+        from phi.data.fetchers import parse_date
+
+        date = f"{parse_date(date, 'quote'):%Y-%m-%d}"
     g = gamma_exposure(
         chain, date, spot=spot, r=rate, q=div, min_open_interest=min_oi, max_dte=max_dte or None
     )

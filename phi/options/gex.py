@@ -208,6 +208,10 @@ def _day(date: object) -> pd.Timestamp:
         raise ConfigError(f"date {date!r} is not a date (use YYYY-MM-DD)") from None
     if ts is pd.NaT:
         raise ConfigError(f"date {date!r} is not a date (use YYYY-MM-DD)")
+    from phi.data.dates import SPAN, in_span
+
+    if not in_span(ts):  # year -2021 or 9999: no chain holds it, and strftime cannot print it
+        raise ConfigError(f"date {date!r} is outside the supported dates {SPAN}")
     return ts
 
 
