@@ -130,7 +130,8 @@ def benchmark_metrics(
                 var_m = float(np.mean(mres * mres))
                 if var_m >= 1e-30:
                     beta = float(np.mean(mres * r) / var_m)
-                    alpha = float((1.0 + np.mean(r - beta * m)) ** ann - 1.0)
+                    with np.errstate(over="ignore", invalid="ignore"):  # inf / NaN, no warning
+                        alpha = float((1.0 + np.mean(r - beta * m)) ** ann - 1.0)
                 active = r - m
                 sd = float(np.std(active, ddof=1))
                 te = sd * float(np.sqrt(ann))

@@ -117,14 +117,17 @@ def cagr(returns: np.ndarray, periods: float) -> float:
     """Compound annual growth rate of periodic returns (empyrical ``annual_return``).
 
     -1 (-100 %) when the returns compound to nothing or less (a ruined run), never a complex
-    number.
+    number; +inf when the annualised growth exceeds the float range (a few bars of gains
+    annualised with a high ``periods``, e.g. 525,600 one-minute bars a year), never an
+    ``OverflowError`` (empyrical also gives inf, with a warning).
     """
     if len(returns) < 1:
         return float("nan")
-    ending = float(np.prod(1.0 + np.asarray(returns)))
+    ending = np.prod(1.0 + np.asarray(returns, dtype=np.float64))
     if not ending > 0.0:
         return -1.0 if ending <= 0.0 else float("nan")
-    return float(ending ** (periods / len(returns)) - 1.0)
+    with np.errstate(over="ignore"):
+        return float(ending ** (periods / len(returns)) - 1.0)
 
 
 def _std(r: np.ndarray) -> float:

@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 
 from phi.backtest import metrics as M
-from phi.backtest.engine import EngineConfig, run_backtest
+from phi.backtest.benchmark import benchmark_metrics
+from phi.backtest.engine import EngineConfig, run_backtest, run_backtest_many
 from phi.indicators.registry import compute_raw
 
 empyrical = pytest.importorskip("empyrical")
@@ -139,6 +140,36 @@ def test_returns_below_minus_100_percent_give_cagr_minus_one() -> None:
     complex number or NaN (empyrical-reloaded says the same)."""
     r = np.array([0.02, -1.1, 0.0])
     assert M.cagr(r, 252) == -1.0 == empyrical.annual_return(r)
+
+
+@pytest.mark.parametrize("periods", [525_600.0, 1e6])
+def test_growth_beyond_the_float_range_is_inf_not_an_overflow_error(periods: float) -> None:
+    """Was ``OverflowError`` (a traceback from ``run_backtest``): a few one-minute bars of gains
+    annualised with 525,600 periods. empyrical gives inf too (with a warning); the bar-loop
+    path (``run_backtest_many``) already did."""
+    r = np.array([0.01, 0.02, 0.005])
+    assert M.cagr(r, periods) == np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # empyrical's overflow warning
+        assert empyrical.annual_return(r, annualization=periods) == np.inf
+    assert M.cagr(np.array([-0.01, -0.02]), periods) == -1.0  # underflows to -100 %, no error
+    c = np.array([100.0, 101.0, 103.0, 104.0, 106.0])
+    bars = pd.DataFrame({"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
+    sig = pd.Series([0.0, 1.0, 1.0, 1.0, 1.0])
+    cfg = EngineConfig(periods_per_year=periods, fill="close")
+    m = run_backtest(bars, sig, cfg).metrics
+    lean = run_backtest_many(bars, sig.to_frame("s"), cfg).loc["s"]
+    assert m["cagr"] == lean["cagr"] == np.inf
+    assert np.isnan(m["calmar"]) and np.isnan(lean["calmar"])  # no drawdown: NaN (empyrical)
+    assert m["sharpe"] == pytest.approx(lean["sharpe"], rel=1e-9)
+
+
+def test_benchmark_alpha_beyond_the_float_range_is_inf_without_a_warning() -> None:
+    idx = pd.RangeIndex(6)
+    equity = pd.Series([100.0, 110.0, 125.0, 140.0, 160.0, 185.0], index=idx)
+    bench = pd.Series([100.0, 100.5, 100.2, 100.9, 101.0, 101.5], index=idx)
+    out = benchmark_metrics(equity, bench, periods_per_year=525_600)  # warnings are errors here
+    assert out["alpha"] == np.inf
 
 
 # ---- intraday risk metrics ------------------------------------------------------------
