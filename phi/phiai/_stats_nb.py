@@ -164,7 +164,8 @@ def _pairwise_sum_nb(a, n, centre, square):  # noqa: ANN001, ANN201
 def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
     """Per row of ``(m, T)`` returns (T >= 2): ``mean / std(ddof=1)`` with the float operations
     of ``stats.sharpes_per_period`` (NumPy's row sums, mean ``sum / T``, deviations squared and
-    summed, ``sqrt(sum / (T - 1))``), nan where the deviation is not > 0. Returns whether each
+    summed, ``sqrt(sum / (T - 1))``), nan where the deviation is not above ``1e-12 |mean|``
+    (``stats.FLAT_SD``: a constant series' rounding). Returns whether each
     row's mean is finite (rows that are not are left to the caller). Rows in parallel."""
     m, t = rows.shape
     finite = np.empty(m, dtype=np.bool_)
@@ -175,7 +176,7 @@ def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
         if not finite[j]:
             continue
         sd = np.sqrt((0.0 + _pairwise_sum_nb(r, t, mu, True)) / (t - 1))
-        out[j] = mu / sd if sd > 0.0 else np.nan
+        out[j] = mu / sd if sd > 1e-12 * abs(mu) else np.nan  # stats.FLAT_SD
     return finite
 
 

@@ -89,14 +89,22 @@ def _matrix(values: object, what: str) -> np.ndarray:
     return m
 
 
+#: A standard deviation at most this share of the mean's size is rounding noise of a constant
+#: series (its Sharpe ratio undefined, not ~1e15).
+FLAT_SD = 1e-12
+
+
 def sharpe_per_period(returns: np.ndarray) -> float:
-    """Mean over sample standard deviation (ddof=1) of per-period returns; nan if undefined."""
+    """Mean over sample standard deviation (ddof=1) of per-period returns; nan if undefined
+    (fewer than two finite returns, or constant ones: a deviation within :data:`FLAT_SD` of the
+    mean's size is rounding)."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[np.isfinite(r)]
     if len(r) < 2:
         return math.nan
     sd = float(r.std(ddof=1))
-    return float(r.mean()) / sd if sd > 0 else math.nan
+    mu = float(r.mean())
+    return mu / sd if sd > FLAT_SD * abs(mu) else math.nan
 
 
 def sharpes_per_period(returns: np.ndarray) -> np.ndarray:

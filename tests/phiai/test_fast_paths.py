@@ -125,6 +125,23 @@ def test_row_sharpes_equal_the_one_row_function_bit_for_bit():
     assert np.isnan(st.sharpes_per_period(r[:, :1])).all()  # one bar: undefined
 
 
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 0.0007, -0.013, 2.5e-9])
+def test_constant_returns_have_no_sharpe_ratio_not_a_huge_one(value):
+    """A constant series' standard deviation is rounding noise (~1e-17): its Sharpe ratio is
+    undefined (nan) on both paths, not ~1e15; a genuinely varying series keeps its value."""
+    from phi.phiai import stats as st
+
+    rows = np.full((3, 517), value)
+    rows[2, ::2] *= 1.0 + 1e-6  # varies: sd / |mean| ~ 5e-7
+    one = [st.sharpe_per_period(row) for row in rows]
+    assert np.isnan(one[0]) and np.isnan(one[1])
+    assert np.isnan(st.sharpes_per_period(rows[:2])).all()
+    r = rows[2]
+    want = r.mean() / r.std(ddof=1)  # the textbook formula, by hand
+    assert one[2] == pytest.approx(want, rel=1e-12)
+    assert st.sharpes_per_period(rows)[2] == pytest.approx(want, rel=1e-12)
+
+
 def test_rank_of_one_value_is_scipys_average_rank():
     from scipy.stats import rankdata
 
