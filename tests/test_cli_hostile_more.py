@@ -174,6 +174,17 @@ def test_a_good_chain_still_gives_gex(capsys, cwd, files) -> None:
     assert "contracts used" in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------- a file where PHI_HOME needs a folder
+
+
+@pytest.mark.parametrize("flags", [("--study", "s1"), ("--storage", "sqlite")])
+def test_tune_sqlite_storage_with_a_file_in_place_of_its_folder(flags, capsys, cwd, _isolated_phi_home) -> None:
+    (_isolated_phi_home / "phiai").write_text("mine")
+    # a FileExistsError traceback (from the CLI with --study, from the tuner with --storage)
+    _refused(capsys, ["tune", *SHORT, "-i", "rsi", "--trials", "2", "--folds", "2", *flags], "phiai", "a file is in its place")
+    assert (_isolated_phi_home / "phiai").read_text() == "mine"
+
+
 # ---------------------------------------------------------------- plutus: the request before the server
 
 NO_SERVER = ("--url", "http://127.0.0.1:9", "--timeout", "1")

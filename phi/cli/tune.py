@@ -317,10 +317,14 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
         from phi.backtest.run_index import database_url
 
         storage = database_url(storage)
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+        raise ConfigError(f"study name {name!r}: use letters, digits, '.', '_' or '-' (up to 100)")
+    if (storage == "sqlite" or (storage is None and study)) and not resume:  # before any bar is loaded
+        from phi.phiai.tuner import sqlite_folder
+
+        sqlite_folder()
     if name is None:
         return None, storage
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
-        raise ConfigError(f"study name {name!r}: use letters, digits, '.', '_' or '-' (up to 100)")
     storage = storage or "sqlite"
     import optuna
 
@@ -330,8 +334,6 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
     if study:  # set the storage's tables up now: processes starting together race to create them
         import time
 
-        if storage == "sqlite":
-            (phi_home() / "phiai").mkdir(parents=True, exist_ok=True)
         for attempt in range(5):
             try:
                 optuna.storages.RDBStorage(url)

@@ -48,6 +48,8 @@ from phi.phiai.folds import FoldPlan, make_folds
 from phi.phiai.spaces import SearchSpace, search_space
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import optuna
 
     from phi.backtest.run_config import RunConfig
@@ -118,6 +120,20 @@ class _Trial:
     scores: TrialScores
     feasible: bool
     why: str
+
+
+def sqlite_folder() -> Path:
+    """``$PHI_HOME/phiai``, made if missing, for ``storage="sqlite"``; a file in its place or a
+    read-only PHI_HOME is one :class:`ConfigError` line."""
+    from phi.paths import phi_home
+
+    folder = phi_home() / "phiai"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "a file is in its place" if folder.exists() else (exc.strerror or str(exc))
+        raise ConfigError(f"storage 'sqlite' needs the folder {folder}: {why}") from None
+    return folder
 
 
 class PhiAITuner:
@@ -292,11 +308,7 @@ class PhiAITuner:
         if self.storage is None:
             return None
         if self.storage == "sqlite":
-            from phi.paths import phi_home
-
-            folder = phi_home() / "phiai"
-            folder.mkdir(parents=True, exist_ok=True)
-            return f"sqlite:///{folder / 'optuna.db'}"
+            return f"sqlite:///{sqlite_folder() / 'optuna.db'}"
         if "://" in self.storage:
             return self.storage
         if self.storage.endswith(".db"):
