@@ -1,6 +1,7 @@
 import warnings
 
 import numpy as np
+import pytest
 
 from phi._math import sigmoid
 
@@ -21,3 +22,37 @@ def test_is_seconds_takes_real_numbers_from_zero_up_only():
 
     assert all(is_seconds(v) for v in (0, 0.0, 60, 1.5, float("inf"), np.float64(3.0)))
     assert not any(is_seconds(v) for v in (-1, -0.5, float("nan"), True, "60", None, [1], 10**400))
+
+
+def test_rolling_std_is_each_windows_own_std_even_after_a_jump():
+    """Against NumPy's std of each window slice (the definition): exact to rounding in the
+    quiet windows after a 300 % move, where pandas' running sums are 0.3 % off."""
+    import pandas as pd
+
+    from phi._math import rolling_std
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 1e-6, 400)
+    x[100] = 3.0  # the jump
+    x[250] = np.nan  # a window holding it has no value
+    w = 20
+    got = rolling_std(x, w)
+    want = np.full(len(x), np.nan)
+    for t in range(w - 1, len(x)):
+        window = x[t - w + 1 : t + 1]
+        if np.isfinite(window).all():
+            want[t] = np.std(window, ddof=1)
+    assert np.isnan(got[: w - 1]).all() and np.isnan(got[250 : 250 + w]).all()
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    quiet = slice(140, 240)
+    pandas = pd.Series(x).rolling(w, min_periods=w).std().to_numpy()
+    assert np.max(np.abs(pandas[quiet] / want[quiet] - 1)) > 1e-6  # why not pandas
+    two = rolling_std(np.column_stack([x, 2 * x]), w)  # 2-D: per column
+    np.testing.assert_allclose(two[:, 1], 2 * want, rtol=1e-12, equal_nan=True)
+
+
+def test_rolling_std_refuses_a_window_below_two():
+    from phi._math import rolling_std
+
+    with pytest.raises(ValueError, match="window must be >= 2"):
+        rolling_std(np.ones(5), 1)

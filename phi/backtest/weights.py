@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from phi._math import rolling_std
 from phi.errors import ConfigError
 
 __all__ = [
@@ -138,7 +139,7 @@ def inverse_vol_weights(closes: pd.DataFrame, lookback: int = 20) -> pd.DataFram
     if lookback < 2:
         raise ConfigError(f"lookback must be >= 2 for a volatility, got {lookback}")
     r = c.pct_change(fill_method=None)
-    vol = r.rolling(lookback, min_periods=lookback).std(ddof=1).to_numpy()
+    vol = rolling_std(r.to_numpy(dtype=np.float64), lookback)  # exact after a jump, unlike pandas'
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(vol > 0, 1.0 / vol, np.nan)
     tot = np.nansum(inv, axis=1, keepdims=True)

@@ -330,28 +330,3 @@ def ndtri_nb(p: float) -> float:
     err = _cdf(x) - p
     step = err * math.sqrt(2.0 * math.pi) * math.exp(0.5 * x * x)
     return x - step / (1.0 + 0.5 * x * step)
-
-
-@njit(cache=True)
-def rolling_std_nb(x: np.ndarray, window: int, out: np.ndarray) -> None:
-    """Sample standard deviation (ddof=1) of each full window ``x[t-window+1 : t+1]``, summed
-    afresh in two passes (exact to rounding whatever left the window before: no running sums,
-    which lose every digit of a quiet window after a jump); NaN in warm-up and for a window
-    holding a NaN. For the synthetic vol model (:mod:`phi.options.vol`), not pricing."""
-    n = x.shape[0]
-    out[:] = np.nan
-    if window < 2:
-        return
-    for t in range(window - 1, n):
-        lo = t - window + 1
-        s = 0.0
-        for i in range(lo, t + 1):
-            s += x[i]
-        if s != s:  # a NaN in the window (pandas' min_periods = window)
-            continue
-        m = s / window
-        ss = 0.0
-        for i in range(lo, t + 1):
-            d = x[i] - m
-            ss += d * d
-        out[t] = math.sqrt(ss / (window - 1))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phi.options import _nb
+from phi._math import rolling_std
 
 __all__ = ["bars_per_year", "realised_vol", "skewed_iv", "synthetic_iv"]
 
@@ -34,11 +34,9 @@ def realised_vol(close: np.ndarray, window: int, periods_per_year: float) -> np.
     c = np.asarray(close, dtype=np.float64)
     r = np.full(c.shape, np.nan)
     r[1:] = np.log(c[1:] / c[:-1])
-    # each window summed afresh: pandas' rolling std keeps running sums, which after a jump
-    # left the window carry its rounding (0.3 % off a quiet 1e-6 vol after a 300 % jump)
-    sd = np.empty(c.shape)
-    _nb.rolling_std_nb(r, int(window), sd)
-    return sd * np.sqrt(periods_per_year)
+    if int(window) < 2:
+        return np.full(c.shape, np.nan)
+    return rolling_std(r, int(window)) * np.sqrt(periods_per_year)
 
 
 def synthetic_iv(

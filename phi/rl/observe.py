@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi._math import rolling_std
 from phi.errors import ConfigError, DataError, shown
 
 __all__ = ["OBS_CLIP", "SIGNALS", "check_bars", "check_int", "check_number", "observation_matrix", "observation_warmup"]
@@ -74,7 +75,7 @@ def observation_matrix(ohlcv: pd.DataFrame, lookback: int = 10, norm_window: int
     close = ohlcv["close"].to_numpy(dtype=np.float64)
     r = np.full(len(close), np.nan)
     r[1:] = np.log(close[1:] / close[:-1])
-    sd = pd.Series(r).rolling(norm_window, min_periods=norm_window).std(ddof=1).to_numpy()
+    sd = rolling_std(r, norm_window)  # exact after a jump, unlike pandas' running sums
     sd = np.where(sd > 0, sd, np.nan)
     cols = []
     for k in range(lookback):  # lagged returns, each scaled by the trailing std at t
