@@ -174,6 +174,22 @@ def test_a_good_chain_still_gives_gex(capsys, cwd, files) -> None:
     assert "contracts used" in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------- deletions without a terminal
+
+
+def test_deletions_without_a_terminal_ask_for_yes(capsys, cwd, _isolated_phi_home) -> None:
+    from phi.backtest.run_history import list_runs
+
+    assert main(["backtest", *SHORT, "-i", "rsi"]) == 0
+    (run,) = (r["run_id"] for r in list_runs())
+    capsys.readouterr()
+    # both read end-of-file as "no" and said "aborted" with exit 1
+    _refused(capsys, ["runs", "delete", run], f"Delete run {run}", "add --yes")
+    _refused(capsys, ["cache", "clear"], "Delete 1 cached dataset(s)", "add --yes")
+    assert main(["runs", "delete", run, "--yes"]) == 0 and main(["cache", "clear", "--yes"]) == 0
+    assert list_runs() == []
+
+
 # ---------------------------------------------------------------- a file where PHI_HOME needs a folder
 
 

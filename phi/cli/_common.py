@@ -56,6 +56,20 @@ def check_path_vendor(vendor: str, path: str | None) -> None:
         raise ConfigError(f"--path is only read with --vendor csv, got --vendor {vendor!r}; add --vendor csv or drop --path")
 
 
+def confirm(question: str) -> None:
+    """Ask ``question`` (yes/no) before a deletion; "no" aborts. Without a terminal to answer
+    on (a script, a pipe, cron) it is one error line asking for ``--yes``, not an
+    "aborted" from reading end-of-file."""
+    import sys
+
+    from phi.errors import ConfigError
+
+    if not sys.stdin.isatty():
+        raise ConfigError(f"{question[:-1] if question.endswith('?') else question}: no terminal to confirm on; add --yes")
+    if not typer.confirm(question):
+        raise typer.Abort()
+
+
 def check_request(symbol: str, start: str | None, end: str | None, timeframe: str, vendor: str, path: str | None) -> None:
     """Refuse a bad symbol, date, timeframe or vendor before a slow or remote step (an LLM
     server probe): the bad input is named, not the step that happened to run first."""

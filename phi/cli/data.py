@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, _print_health, console
+from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, _print_health, confirm, console
 
 data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True)
 cache_app = typer.Typer(help="Manage the dataset cache.", no_args_is_help=True)
@@ -113,8 +113,8 @@ def cache_clear(
     from phi.data.cache import clear_all_cache, list_cached_datasets
 
     n = len(list_cached_datasets())
-    if n and not yes and not typer.confirm(f"Delete {n} cached dataset(s)?"):
-        raise typer.Abort()
+    if n and not yes:
+        confirm(f"Delete {n} cached dataset(s)?")
     removed = clear_all_cache()
     console.print(f"Removed {removed} cached dataset(s).")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from phi.cli._common import LedgerOpt, console, nonblank
+from phi.cli._common import LedgerOpt, confirm, console, nonblank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -231,8 +231,8 @@ def runs_delete(
     from phi.backtest.run_history import delete_run, run_dir
 
     run_dir(run_id)  # an unknown id is a clear error before any question
-    if not yes and not typer.confirm(f"Delete run {run_id}?"):
-        raise typer.Abort()
+    if not yes:
+        confirm(f"Delete run {run_id}?")
     delete_run(run_id)
     console.print(f"Deleted run {run_id}.", highlight=False)
 
