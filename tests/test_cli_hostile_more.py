@@ -190,6 +190,52 @@ def test_deletions_without_a_terminal_ask_for_yes(capsys, cwd, _isolated_phi_hom
     assert list_runs() == []
 
 
+# ---------------------------------------------------------------- a PHI_HOME the command cannot write
+
+READ_ONLY = "/proc/self/phi_home"  # unwritable even for root (as is a chmod 555 folder for others)
+
+
+@pytest.mark.parametrize(
+    ("args", "folder"),
+    [
+        (("backtest", *SHORT), "runs/"),  # ran, printed, then "could not save the run" (+ a cache warning)
+        (("strategies", "run", "rsi", *SHORT), "runs/"),
+        (("fetch", "DEMO", *SHORT), "data_cache/"),  # exit 0 with "could not cache": nothing fetched for later
+        (("ml", "train", *SHORT), "models/"),
+        (("tune", *SHORT, "-i", "rsi", "--study", "s1"), "phiai/"),
+    ],
+)
+def test_a_read_only_phi_home_is_refused_before_any_work(args, folder, capsys, cwd, monkeypatch) -> None:
+    monkeypatch.setenv("PHI_HOME", READ_ONLY)
+    _refused(capsys, list(args), f"cannot write {folder} under PHI_HOME={READ_ONLY!r}", "'/proc/self' is read-only")
+
+
+def test_a_read_only_phi_home_still_serves_what_writes_nothing(capsys, cwd, monkeypatch) -> None:
+    monkeypatch.setenv("PHI_HOME", READ_ONLY)
+    assert main(["runs", "list"]) == 0
+    assert main(["backtest", *SHORT, "--no-save", "-i", "rsi"]) == 0  # the cache miss is a warning
+    err = capsys.readouterr().err
+    assert [ln.split(":")[0] for ln in err.splitlines() if ln.strip()] == ["warning"], err
+
+
+def test_a_file_where_runs_should_be_is_refused_before_the_run(capsys, cwd, _isolated_phi_home) -> None:
+    (_isolated_phi_home / "runs").write_text("mine")
+    _refused(capsys, ["backtest", *SHORT], "cannot write runs/", "is a file, not a folder", "--no-save")
+    assert (_isolated_phi_home / "runs").read_text() == "mine"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes in a chmod 555 folder")
+def test_a_chmod_555_phi_home_is_refused(capsys, cwd, tmp_path, monkeypatch) -> None:
+    home = tmp_path / "ro_home"
+    home.mkdir()
+    home.chmod(0o555)
+    monkeypatch.setenv("PHI_HOME", str(home))
+    try:
+        _refused(capsys, ["backtest", *SHORT], "cannot write runs/", "read-only")
+    finally:
+        home.chmod(0o755)
+
+
 # ---------------------------------------------------------------- a file where PHI_HOME needs a folder
 
 
@@ -197,7 +243,7 @@ def test_deletions_without_a_terminal_ask_for_yes(capsys, cwd, _isolated_phi_hom
 def test_tune_sqlite_storage_with_a_file_in_place_of_its_folder(flags, capsys, cwd, _isolated_phi_home) -> None:
     (_isolated_phi_home / "phiai").write_text("mine")
     # a FileExistsError traceback (from the CLI with --study, from the tuner with --storage)
-    _refused(capsys, ["tune", *SHORT, "-i", "rsi", "--trials", "2", "--folds", "2", *flags], "phiai", "a file is in its place")
+    _refused(capsys, ["tune", *SHORT, "-i", "rsi", "--trials", "2", "--folds", "2", *flags], "phiai", "a file")
     assert (_isolated_phi_home / "phiai").read_text() == "mine"
 
 

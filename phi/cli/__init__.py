@@ -26,6 +26,7 @@ from phi.cli import (
     workbench,
 )
 from phi.cli._common import err_console
+from phi.cli._home import home_problem
 from phi.cli.batch import batch_app
 from phi.cli.ml import ml_app
 from phi.cli.portfolio import portfolio_app
@@ -89,29 +90,6 @@ def _usage_error(exc: Exception) -> int | None:
     return exit_code
 
 
-#: Commands that read or write the data cache or the run history under PHI_HOME.
-_STORAGE_COMMANDS = frozenset({"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies", "ml", "rl"})
-
-
-def _home_problem(argv: list[str]) -> str | None:
-    """PHI_HOME set to something that is not a folder: said once, before any work is done."""
-    import os
-
-    home = os.environ.get("PHI_HOME")
-    if not argv or argv[0] not in _STORAGE_COMMANDS or "--help" in argv or not home:
-        return None
-    if not home.strip():  # "   " would be a folder named by spaces in the working directory
-        return f"PHI_HOME={home!r} is blank; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
-    if os.path.lexists(home) and not os.path.isdir(home):
-        return f"PHI_HOME={home!r} is not a folder; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
-    parent = os.path.dirname(os.path.abspath(home))  # a folder still to be made: inside a file?
-    while not os.path.lexists(parent) and parent != os.path.dirname(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        return f"PHI_HOME={home!r} cannot be made: {parent!r} is not a folder; point PHI_HOME at a folder or unset it"
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``phi`` console script; returns the process exit code.
 
@@ -123,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from phi.errors import PhiError
 
-    problem = _home_problem(list(sys.argv[1:] if argv is None else argv))
+    problem = home_problem(list(sys.argv[1:] if argv is None else argv))
     if problem:
         _say("error", "bold red", problem)
         return 2
