@@ -100,6 +100,21 @@ def test_a_blank_value_is_refused_by_name(cmd, flag, value, capsys, cwd) -> None
     _refused(capsys, [*cmd, flag, value], f"{flag} is empty", repr(value))
 
 
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("backtest", "--mode", "options", "--strike-delta", ""), ("--strike-delta", "''")),  # ran with the default strikes
+        (("backtest", "--mode", "options", "--strike-moneyness", ""), ("--strike-moneyness", "''")),
+        (("options", "sensitivity", "--strike-delta", ""), ("--strike-delta", "''")),
+        (("backtest", "--params", ""), ("--params is empty",)),  # ran with the default parameters
+        (("backtest", "--params", " , "), ("--params is empty",)),
+        (("backtest", "--weights", ""), ("--weights is empty",)),
+    ],
+)
+def test_empty_lists_and_pairs_are_refused(args, names, capsys, cwd) -> None:
+    _refused(capsys, [*args, *SHORT, "--no-save"] if args[0] == "backtest" else [*args, *SHORT], *names)
+
+
 def test_blank_free_text_is_still_fine(capsys, cwd) -> None:
     assert main(["backtest", *SHORT, "--no-save", "-i", "rsi", "--description", ""]) == 0, capsys.readouterr().err
 
@@ -218,9 +233,10 @@ def test_a_read_only_phi_home_still_serves_what_writes_nothing(capsys, cwd, monk
     assert [ln.split(":")[0] for ln in err.splitlines() if ln.strip()] == ["warning"], err
 
 
-def test_a_file_where_runs_should_be_is_refused_before_the_run(capsys, cwd, _isolated_phi_home) -> None:
+@pytest.mark.parametrize("cmd", [("backtest",), ("portfolio", "run", "-s", "DEMO,DEMO2")])
+def test_a_file_where_runs_should_be_is_refused_before_the_run(cmd, capsys, cwd, _isolated_phi_home) -> None:
     (_isolated_phi_home / "runs").write_text("mine")
-    _refused(capsys, ["backtest", *SHORT], "cannot write runs/", "is a file, not a folder", "--no-save")
+    _refused(capsys, [*cmd, *SHORT], "cannot write runs/", "is a file, not a folder", "--no-save")
     assert (_isolated_phi_home / "runs").read_text() == "mine"
 
 

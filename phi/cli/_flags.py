@@ -74,6 +74,8 @@ def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
     A name given twice (``rsi.period=14,rsi.period=15``) is refused: which one was meant?
     """
     out: dict[str, str] = {}
+    if items and not any(part.strip() for item in items for part in item.split(",")):
+        raise ConfigError(f"{flag} is empty ({shown(items[0])}); give name=value pairs or leave {flag} out")
     for item in items or []:
         for part in item.split(","):
             if not part.strip():

@@ -7,7 +7,7 @@ import os
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
 STORAGE_COMMANDS = frozenset(
-    {"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies", "ml", "rl"}
+    {"fetch", "data", "cache", "regime", "backtest", "demo", "runs", "batch", "tune", "workbench", "plutus", "scan", "strategies", "ml", "rl", "portfolio"}
 )
 
 #: (command, subcommand) -> the PHI_HOME folder it exists to write; a saving command with

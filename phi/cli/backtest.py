@@ -95,8 +95,8 @@ def backtest(
         options={
             "structure": structure,
             "dte": dte,
-            **({"strike_rule": "delta", "delta": cb.parse_strike_pair(strike_delta, "--strike-delta")} if strike_delta else {}),
-            **({"strike_rule": "moneyness", "moneyness": cb.parse_strike_pair(strike_moneyness, "--strike-moneyness")} if strike_moneyness else {}),
+            **({"strike_rule": "delta", "delta": cb.parse_strike_pair(strike_delta, "--strike-delta")} if strike_delta is not None else {}),
+            **({"strike_rule": "moneyness", "moneyness": cb.parse_strike_pair(strike_moneyness, "--strike-moneyness")} if strike_moneyness is not None else {}),
             "iv_premium": iv_premium,
             "bid_ask_haircut": cb.parse_fraction(haircut, "--haircut"),
             "profit_target_pct": cb.parse_fraction_or_off(profit_target, "--profit-target"),

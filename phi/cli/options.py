@@ -177,7 +177,7 @@ def sensitivity_cmd(
         options={
             "structure": structure,
             "dte": dte,
-            **({"strike_rule": "delta", "delta": cb.parse_strike_pair(strike_delta, "--strike-delta")} if strike_delta else {}),
+            **({"strike_rule": "delta", "delta": cb.parse_strike_pair(strike_delta, "--strike-delta")} if strike_delta is not None else {}),
             "contracts": contracts,
             "chain": chain,
         },
