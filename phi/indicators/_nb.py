@@ -435,7 +435,10 @@ def atr_nb(high, low, close, period):
 def adx_nb(high, low, close, period):
     """TA-Lib PLUS_DI, MINUS_DI (from bar ``period``) and ADX (from bar ``2*period - 1``).
 
-    Where the smoothed true range is ~0 TA-Lib writes DI = 0 and keeps the previous ADX.
+    Where the smoothed true range is 0 TA-Lib writes DI = 0, and where +DI + -DI is 0 it keeps
+    the previous ADX. Both tests are exact (TA-Lib >= 0.6, checked down to subnormal ranges):
+    an absolute epsilon would depend on the price scale (DI 0 after a long flat stretch at
+    $1, but not at $1e6) and part from TA-Lib there.
     """
     n = close.shape[0]
     pdi = _nan_head(n, period)
@@ -480,13 +483,13 @@ def adx_nb(high, low, close, period):
         prev_close = close[today]
         if today < period:
             continue
-        if not (-TA_EPSILON < tr < TA_EPSILON):
+        if tr != 0.0:
             m = 100.0 * (mdm / tr)
             p = 100.0 * (pdm / tr)
             pdi[today] = p
             mdi[today] = m
             s = m + p
-            if not (-TA_EPSILON < s < TA_EPSILON):
+            if s != 0.0:
                 dx = 100.0 * (abs(m - p) / s)
                 if today < 2 * period:
                     sum_dx += dx

@@ -14,8 +14,6 @@ is 0.28), so the reference bot never traded (REFERENCE §3.3).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -24,10 +22,16 @@ from phi.indicators import _rules_nb
 __all__ = ["gate_counts", "phibot_raw", "phibot_signal"]
 
 
-def _engine(df: pd.DataFrame) -> Any:
-    from phi.regime.engine import RegimeEngine
+def _mix(df: pd.DataFrame) -> pd.DataFrame:
+    """The engine's ``composite``, ``c_field`` and ``c_consensus``; all NaN on a frame of exactly
+    the engine's warm-up (PhiBot's warm-up + 1 bars: its "no call yet" 0 on the last bar), where
+    the engine itself has no value yet and refuses to run."""
+    from phi.regime.engine import RegimeEngine, engine_warmup
 
-    return RegimeEngine().run(df)
+    if len(df) <= engine_warmup():
+        nan = np.full(len(df), np.nan)
+        return pd.DataFrame({"composite": nan, "c_field": nan, "c_consensus": nan}, index=df.index)
+    return RegimeEngine().run(df).mix
 
 
 def _calls(mix: pd.DataFrame, threshold: float, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -44,15 +48,14 @@ def _calls(mix: pd.DataFrame, threshold: float, confidence: float) -> tuple[np.n
 def phibot_raw(df: pd.DataFrame, threshold: float, confidence: float) -> pd.DataFrame:
     """Columns ``composite``, ``confidence`` (geometric mean of c_field and c_consensus) and
     ``call`` (+1 / -1 where both gates pass, 0 where gated out, NaN during the warm-up)."""
-    mix = _engine(df).mix
+    mix = _mix(df)
     calls, conf = _calls(mix, threshold, confidence)
     return pd.DataFrame({"composite": mix["composite"].to_numpy(dtype=np.float64), "confidence": conf, "call": calls}, index=df.index)
 
 
 def phibot_signal(df: pd.DataFrame, threshold: float, confidence: float) -> pd.Series:
     """+1 from a gated-in buy call until a gated-in sell call (then -1), 0 before the first."""
-    res = _engine(df)
-    calls, _ = _calls(res.mix, threshold, confidence)
+    calls, _ = _calls(_mix(df), threshold, confidence)
     from phi.regime.engine import engine_warmup
 
     return pd.Series(_rules_nb.latch_nb(np.ascontiguousarray(calls), engine_warmup()), index=df.index, dtype="float64")
