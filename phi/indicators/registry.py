@@ -300,6 +300,13 @@ def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
             f"OHLCV frame is missing column(s) {', '.join(missing)} (needs {', '.join(columns)}; "
             f"found {found})"
         )
+    dup = [c for c in columns if isinstance(ohlcv[c], pd.DataFrame)]
+    if dup:
+        raise DataError(
+            f"OHLCV frame has more than one column named {', '.join(map(repr, dup))}; keep one "
+            "(ohlcv.loc[:, ~ohlcv.columns.duplicated()])"
+        )
+    arrays = {}
     for col in columns:
         values = ohlcv[col]
         if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
@@ -325,7 +332,41 @@ def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
                 f"{ohlcv.index[i]}); prices must be > 0: drop or repair those rows first "
                 "(phi.validate_ohlcv)"
             )
+        if col == "volume" and len(arr) and arr.min() < 0.0:
+            i = int(np.argmax(arr < 0.0))
+            raise DataError(
+                f"OHLCV column 'volume' has a negative value ({float(arr[i])!r} at {ohlcv.index[i]}); "
+                "volume must be >= 0: drop or repair those rows first (phi.validate_ohlcv)"
+            )
+        arrays[col] = arr
+    _check_bars(ohlcv.index, arrays)
     _check_order(ohlcv.index)
+
+
+def _check_bars(index: Any, arrays: Mapping[str, Any]) -> None:
+    """Each bar's prices consistent, among the columns read: ``low <= high`` and open / close
+    inside ``[low, high]``, within the tolerance of :func:`phi.data.schema.check_ohlcv` (an
+    inverted bar would give a negative range, and a range position or money flow outside its
+    scale, silently)."""
+    import numpy as np
+
+    if "high" not in arrays or "low" not in arrays:
+        return
+    high, low = arrays["high"], arrays["low"]
+    tol = 1e-9 * np.maximum(high, 1.0)
+    bad = high < low - tol
+    what = "high < low"
+    if not bad.any():
+        for col in ("open", "close"):
+            if col in arrays:
+                bad = bad | (arrays[col] > high + tol) | (arrays[col] < low - tol)
+        what = "open or close outside [low, high]"
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(
+            f"OHLCV frame has {int(bad.sum())} bar(s) with {what}, first at {index[i]}; "
+            "repair or drop them first (phi.validate_ohlcv names them)"
+        )
 
 
 def _check_order(index: Any) -> None:
@@ -401,7 +442,8 @@ def compute_signal(
 
     Aligned to ``ohlcv``'s index; NaN exactly during the first ``spec.warmup(params)`` bars
     and finite afterwards. Raises :class:`UnknownIndicatorError`, :class:`ParameterError`,
-    :class:`DataError` (missing columns, NaN or infinite values) or :class:`IndicatorError`
+    :class:`DataError` (missing or duplicate columns, NaN, infinite or non-positive prices, negative
+    volume, bars with high < low or open / close outside [low, high]) or :class:`IndicatorError`
     (frame shorter than the warm-up, or an indicator that produced an invalid value).
 
     Examples

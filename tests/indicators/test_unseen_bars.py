@@ -345,3 +345,55 @@ def test_raw_values_match_talib_on_unseen_bars(frame):
         compute_raw("rsi_band", df, {"period": 2, "lower": 5.0, "upper": 95.0})["rsi"],
         talib.RSI(c, 2),
     )
+
+
+# ---------------------------------------------------------------------------- broken bars
+
+
+def _reads(name: str, *cols: str) -> bool:
+    return all(c in INDICATORS[name].inputs for c in cols)
+
+
+def _broken(kind: str) -> pd.DataFrame:
+    df = regime_switching()
+    if kind == "negative volume":
+        df.iloc[120:140, 4] = -5_000.0  # e.g. a vendor's signed (net) volume
+    elif kind == "high < low":
+        df.iloc[200, [1, 2]] = df.iloc[200, [2, 1]].to_numpy()
+    elif kind == "close outside [low, high]":
+        df.iloc[200, 3] = df.iloc[200, 1] * 1.05
+    elif kind == "two close columns":
+        df = pd.concat([df, df[["close"]] * 2.0], axis=1)
+    return df
+
+
+@pytest.mark.parametrize(
+    ("kind", "needs", "message"),
+    [
+        ("negative volume", ("volume",), "negative value"),
+        ("high < low", ("high", "low"), "high < low"),
+        ("close outside [low, high]", ("high", "low", "close"), r"outside \[low, high\]"),
+        ("two close columns", ("close",), "more than one column named 'close'"),
+    ],
+)
+def test_broken_bars_are_one_line_where_they_are_read(kind, needs, message):
+    """Regression: a negative volume, an inverted bar or a close above the high gave silent
+    numbers (a VWAP from signed volume, a range position outside its scale); two columns named
+    ``close`` were an AttributeError traceback. Now one DataError line, like
+    phi.data.validate_ohlcv and the engine, from every indicator that reads those columns;
+    the others still compute."""
+    df = _broken(kind)
+    for name in [*NAMES, *sorted(ENGINE)]:
+        if _reads(name, *needs):
+            with pytest.raises(DataError, match=message) as err:
+                compute_signal(name, df)
+            assert "\n" not in str(err.value)
+        elif name not in ENGINE:
+            check_contract(name, compute_signal(name, df), df, warmup(name, {}))
+
+
+def test_bars_within_rounding_of_their_range_are_accepted():
+    df = regime_switching()
+    df.iloc[200, 3] = df.iloc[200, 1] * (1 + 1e-12)  # float rounding of adjusted data
+    for name in NAMES:
+        check_contract(name, compute_signal(name, df), df, warmup(name, {}))
