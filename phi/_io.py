@@ -8,37 +8,108 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from phi.errors import CacheError, ConfigError
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The first existing entry among ``path`` and its parents that is not a folder (a file
+    where a folder must be), or ``None`` when the nearest existing one is a folder."""
+    for p in (path, *path.parents):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        return None if stat.S_ISDIR(st.st_mode) else p
+    return None
+
+
+def os_reason(exc: OSError, folder: Path, *targets: Path) -> str:
+    """Why writing in ``folder`` failed, in a few words: a file in the way of the folder
+    (``/x/data_cache is a file, not a folder``), else the OS's reason, naming the file it
+    concerns when that is not one of ``targets`` (e.g. an old file that could not be removed)."""
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    name = os.fsdecode(exc.filename) if isinstance(exc.filename, str | bytes) else None
+    if name is not None and Path(name) not in {folder, *targets} and not is_temp_name(Path(name).name):
+        reason += f": {name}"  # another file than the one written (an old one that would not go)
+    return reason
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a rename into it) durable; skipped where the file system cannot."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_all(
+    items: Sequence[tuple[Path, Callable[[Path], None]]],
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
+    """Write several files so that a failure while writing changes none of them.
+
+    Each ``write(tmp_path)`` fills a temporary file beside its target; only when every one is
+    complete and synced to disk is ``before_commit()`` called and the temporary files renamed
+    onto their targets, in order. A full disk, a read-only folder or an exception in a writer
+    therefore leaves every target exactly as it was (and no temporary file). Raises
+    :class:`~phi.errors.CacheError` with one line naming the file and the reason on an OS error.
+    """
+    temps: list[tuple[Path, Path]] = []
+    current = Path(items[0][0]) if items else Path()
+    try:
+        try:
+            for path, write in items:
+                current = path = Path(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                os.close(fd)
+                tmp = Path(tmp_name)
+                temps.append((tmp, path))
+                write(tmp)
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+                _fsync_file(tmp)
+            if before_commit is not None:
+                before_commit()
+            for tmp, path in temps:
+                current = path
+                os.replace(tmp, path)
+            for folder in dict.fromkeys(path.parent for _, path in temps):
+                _fsync_dir(folder)
+        except OSError as exc:
+            raise CacheError(f"cannot write {current}: {os_reason(exc, current.parent, current)}") from None
+    finally:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` then atomically rename the temp file onto ``path``.
 
-    A crash or a concurrent writer never leaves a torn file at ``path``: readers see
-    either the old complete file or the new complete file.
+    A crash, a full disk or a concurrent writer never leaves a torn file at ``path``: readers
+    see either the old complete file or the new complete file (synced to disk before the
+    rename). :class:`~phi.errors.CacheError` with one line on an OS error.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise CacheError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CacheError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write_all([(path, write)])
     return path
 
 

@@ -21,14 +21,17 @@ Non-finite metrics (NaN, inf) are stored as NULL and sort last.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -46,6 +49,7 @@ from sqlalchemy import (
     select,
 )
 
+from phi._io import file_in_the_way
 from phi.backtest.run_filter import (
     FIELDS,
     BoolOp,
@@ -137,8 +141,15 @@ def _shown(url: str) -> str:
         return url.split("@")[-1]
 
 
+#: Seconds the index waits for another process (a lock held by a long write, a server that
+#: does not answer) before giving up with one line: SQLite's busy timeout, PostgreSQL's connect
+#: and lock timeouts. A save never waits longer than this for its index row.
+INDEX_TIMEOUT_S: float = 10.0
+
 _ENGINES: dict[tuple[int, str], Engine] = {}
 _LOCK = threading.Lock()
+#: SQLite's primary result codes for a file that is not (or no longer) a database.
+_SQLITE_DAMAGED: Final = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
 def _engine(url: str | None = None) -> Engine:
@@ -156,32 +167,182 @@ def _engine(url: str | None = None) -> Engine:
             return eng
         try:
             if url.startswith("sqlite"):  # a file per history; no pooled handles left open
-                eng = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+                eng = create_engine(url, poolclass=NullPool, connect_args={"timeout": INDEX_TIMEOUT_S})
             else:
-                eng = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                eng = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, **_server_args(url))
             _prepare(eng)
         except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
-            raise RunError(f"the run index at {_shown(url)} cannot be used: {_reason(exc)}") from None
-        _ENGINES[key] = eng
-        return eng
+            if eng is not None:
+                eng.dispose()
+            failure = exc
+        else:
+            _ENGINES[key] = eng
+            return eng
+    raise _failure(failure, url, "cannot be used") from None
 
 
-def _reason(exc: BaseException) -> str:
+def _server_args(url: str) -> dict[str, Any]:
+    """Timeouts for a PostgreSQL server: connecting (a host that does not answer) and waiting
+    for a lock (another session holding the table), so nothing hangs."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(url).get_backend_name() != "postgresql":
+        return {}
+    return {"connect_args": {"connect_timeout": max(1, math.ceil(INDEX_TIMEOUT_S))}}
+
+
+def _on_connect_timeouts(eng: Engine) -> None:
+    """PostgreSQL: ``lock_timeout`` on every new connection (committed, so it outlives the
+    pool's rollback)."""
+    from sqlalchemy import event
+
+    if eng.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(eng, "connect")
+    def _set(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"SET lock_timeout = {max(1, int(INDEX_TIMEOUT_S * 1000))}")
+        finally:
+            cur.close()
+        dbapi_conn.commit()
+
+
+def _reason(exc: BaseException, url: str | None = None) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
+    reason = (text[0] if text else type(exc).__name__)[:300]
+    path = _sqlite_path(url) if url else None
+    if path is not None and ("unable to open database file" in reason or "readonly database" in reason):
+        blocker = file_in_the_way(path.parent)
+        if blocker is not None:
+            return f"{blocker} is a file, not a folder"
+        if path.is_dir():
+            return f"{path} is a folder, not a database file"
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist"
+    if "database is locked" in reason or "lock timeout" in reason:
+        return f"{reason} (another process has held it for more than {INDEX_TIMEOUT_S:g} s)"
+    if "timeout expired" in reason:
+        return f"{reason} (no answer within {INDEX_TIMEOUT_S:g} s)"
+    return reason
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or ``None`` (another database, in memory, or not a URL)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL: no file
+        return None
+    db = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` says a SQLite file is not a database or is corrupt."""
+    code = getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None)
+    return isinstance(code, int) and (code & 0xFF) in _SQLITE_DAMAGED
+
+
+def _missing_tables(exc: BaseException) -> bool:
+    """Whether ``exc`` says the index tables are gone (the database was deleted or replaced
+    while this process held an engine on it)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+class _Healed(RunError):
+    """The index was damaged or lost and has been set up afresh: the call is worth one retry."""
+
+
+def _drop_engine(url: str) -> None:
+    with _LOCK:
+        eng = _ENGINES.pop((os.getpid(), url), None)
+    if eng is not None:
+        eng.dispose()
+
+
+def _still_damaged(path: Path) -> bool:
+    """A fresh look at a SQLite file another error called damaged (another process may have
+    set it aside already): True only when it is not a database or fails SQLite's quick check."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=INDEX_TIMEOUT_S)) as con:
+            rows = con.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return _damaged(exc)
+    return rows != [("ok",)]
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    """Move a damaged SQLite index (and its journal files) aside; say so in one warning."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    os.replace(path, aside)
+    for suffix in ("-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    warnings.warn(
+        f"the run index {path} was damaged ({reason}); it was moved to {aside.name} and is rebuilt "
+        "from the run folders (no run is lost)",
+        RunIndexWarning,
+        stacklevel=4,
+    )
+
+
+def _failure(exc: BaseException, url: str, doing: str) -> RunError:
+    """The one-line :class:`RunError` for ``exc``; a :class:`_Healed` one when the index was
+    damaged (a SQLite file that is not a database: moved aside) or lost its tables (the
+    engine is dropped), so that :func:`_healing` functions retry once on a fresh index."""
+    message = f"the run index at {_shown(url)} {doing}: {_reason(exc, url)}"
+    path = _sqlite_path(url)
+    if path is not None and _damaged(exc):
+        _drop_engine(url)
+        try:
+            if path.is_file() and _still_damaged(path):
+                _set_aside(path, _reason(exc))
+        except OSError as err:
+            return RunError(f"{message}; it could not be moved aside ({err.strerror or err}): delete it, then phi runs reindex")
+        return _Healed(message)
+    if _missing_tables(exc):
+        _drop_engine(url)
+        return _Healed(message)
+    return RunError(message)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _healing(fn: _F) -> _F:
+    """Retry ``fn`` once when its index was found damaged and set up afresh (:func:`_failure`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _Healed:
+            return fn(*args, **kwargs)
+
+    return cast(_F, wrapper)
 
 
 def _prepare(eng: Engine) -> None:
     """Create the tables (racing processes tolerated); drop an index of another layout."""
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+    _on_connect_timeouts(eng)
     for attempt in range(3):
         try:
             _meta.create_all(eng, checkfirst=True)
             break
-        except (IntegrityError, ProgrammingError, OperationalError):  # another process created them
-            if attempt == 2:
-                raise
+        except (IntegrityError, ProgrammingError, OperationalError) as exc:  # another process created them
+            if attempt == 2 or not (isinstance(exc, IntegrityError) or "already exists" in str(exc)):
+                raise  # a lock held too long, a damaged file, ...: no use waiting again
             time.sleep(0.2)
     with eng.begin() as conn:
         version = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar()
@@ -259,6 +420,7 @@ def index_row(run_id: str, results: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- write
 
 
+@_healing
 def index_run(run_id: str, results: Mapping[str, Any]) -> None:
     """Add (or replace) the row of a saved run; :class:`RunError` if the index is unusable."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -268,9 +430,10 @@ def index_run(run_id: str, results: Mapping[str, Any]) -> None:
         with eng.begin() as conn:
             _upsert(conn, RUNS, [index_row(run_id, results)], "run_id")
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be written") from None
 
 
+@_healing
 def index_runs(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
     """:func:`index_run` for many saved runs ``(run_id, results)``, in one transaction."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -280,9 +443,10 @@ def index_runs(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         with eng.begin() as conn:
             _upsert(conn, RUNS, [index_row(rid, results) for rid, results in runs], "run_id")
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be written") from None
 
 
+@_healing
 def unindex_run(run_id: str) -> None:
     """Drop a run's row (nothing if it has none); :class:`RunError` if the index is unusable."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -291,7 +455,7 @@ def unindex_run(run_id: str) -> None:
         with _engine().begin() as conn:
             conn.execute(delete(RUNS).where(RUNS.c.run_id == run_id))
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be written") from None
 
 
 def _read_rows(ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -318,6 +482,7 @@ class ReindexReport:
     url: str
 
 
+@_healing
 def reindex() -> ReindexReport:
     """Rebuild the index from the run folders in one transaction (each unreadable run is
     skipped with a one-line :class:`~phi.backtest.run_history.RunWarning`)."""
@@ -333,10 +498,11 @@ def reindex() -> ReindexReport:
             conn.execute(delete(RUNS))
             _upsert(conn, RUNS, rows, "run_id")
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be written: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be written") from None
     return ReindexReport(len(rows), bad, time.perf_counter() - t0, _shown(index_url()))
 
 
+@_healing
 def sync() -> tuple[int, int]:
     """Make the index match the run folders: add the folders it lacks (saved by an older phi,
     or whose index write failed), drop rows whose folder is gone. Returns ``(added, dropped)``.
@@ -359,7 +525,7 @@ def sync() -> tuple[int, int]:
                 for i in range(0, len(gone), _CHUNK):
                     conn.execute(delete(RUNS).where(RUNS.c.run_id.in_(gone[i : i + _CHUNK])))
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be used: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be used") from None
     return len(rows), len(gone)
 
 
@@ -397,6 +563,7 @@ class IndexQuery:
 MAX_LIMIT: Final = 1_000_000_000
 
 
+@_healing
 def query_runs(where: str | None = None, sort: str | None = None, limit: int | None = None) -> IndexQuery:
     """Saved runs matching ``where``, ordered by ``sort`` (default: newest first), at most
     ``limit`` of them; the index is synced with the run folders first.
@@ -458,10 +625,11 @@ def query_runs(where: str | None = None, sort: str | None = None, limit: int | N
                         warnings.warn(str(exc), RunWarning, stacklevel=2)
                         skipped += 1
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be read: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be read") from None
     return IndexQuery(rows, total - skipped, _shown(index_url()))
 
 
+@_healing
 def indexed_config_hashes(hashes: Iterable[str] | None = None) -> set[str]:
     """Config hashes with at least one saved run (among ``hashes`` if given); synced first."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -480,10 +648,11 @@ def indexed_config_hashes(hashes: Iterable[str] | None = None) -> set[str]:
                 stmt = select(RUNS.c.config_hash).where(RUNS.c.config_hash.in_(chunk)).distinct()
                 out.update(h for h in conn.execute(stmt).scalars() if h)
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be read: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be read") from None
     return out
 
 
+@_healing
 def latest_runs(hashes: Iterable[str], columns: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """The newest indexed run of each config hash among ``hashes``: ``{hash: {"run_id": ...,
     column: value, ...}}`` (no sync: call after :func:`indexed_config_hashes`)."""
@@ -501,7 +670,7 @@ def latest_runs(hashes: Iterable[str], columns: Sequence[str] = ()) -> dict[str,
                 for row in conn.execute(stmt).mappings():
                     out[row["config_hash"]] = {k: v for k, v in row.items() if k != "config_hash"}
     except SQLAlchemyError as exc:
-        raise RunError(f"the run index at {_shown(index_url())} cannot be read: {_reason(exc)}") from None
+        raise _failure(exc, index_url(), "cannot be read") from None
     return out
 
 

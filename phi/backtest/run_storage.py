@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from phi._io import file_in_the_way
 from phi.errors import RunError
 
 __all__ = [
@@ -59,7 +60,7 @@ def save_failure(exc: OSError, root: Path) -> str:
     """
     home = os.environ.get("PHI_HOME")
     where = f" (PHI_HOME={home})" if home else ""
-    blocker = _file_in_the_way(root)
+    blocker = file_in_the_way(root)
     if blocker is not None:
         reason = f"{blocker} is a file, not a folder"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
@@ -70,17 +71,6 @@ def save_failure(exc: OSError, root: Path) -> str:
     else:
         reason = f"{root}: {exc.strerror or exc}"
     return f"could not save the run: {reason}{where}"
-
-
-def _file_in_the_way(path: Path) -> Path | None:
-    """The first existing non-folder among ``path`` and its parents, if any."""
-    for p in (path, *path.parents):
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        return None if stat.S_ISDIR(st.st_mode) else p
-    return None
 
 
 # ---------------------------------------------------------------------------- write

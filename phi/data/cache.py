@@ -6,10 +6,11 @@ Layout (under ``$PHI_HOME/data_cache``, see :mod:`phi.paths`)::
     {vendor}/{symbol}/{timeframe}/{start}_{end}_metadata.json
 
 ``start`` and ``end`` are the requested dates (``YYYY-MM-DD``, both inclusive). Both files are
-written atomically (temporary file, then rename), the parquet first, so a reader sees either a
-complete dataset or none; replacing a range removes its old metadata once the new parquet is
-complete, so a killed writer leaves at worst a parquet without metadata (invisible) and
-temporary files, both removed by :func:`clean_cache` and by the next write to that folder.
+first written whole to temporary files and synced; only then is the old metadata removed and
+both renamed into place (the parquet first), so a reader sees either a complete dataset or none,
+and a write that fails (full disk, read-only folder) leaves the range cached before untouched.
+A killed writer leaves at worst a parquet without metadata (invisible) and temporary files,
+both removed by :func:`clean_cache` and by the next write to that folder.
 
 A corrupt, truncated or inconsistent file (metadata that is not a small UTF-8 JSON object of
 the expected fields and types, that does not match its file name, or whose content hash does
@@ -34,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from phi._io import ORPHAN_TEMP_AGE_S, atomic_write, atomic_write_json, remove_orphan_temps
+from phi._io import ORPHAN_TEMP_AGE_S, atomic_write_all, os_reason, remove_orphan_temps
 from phi._math import is_seconds
 from phi.data.dates import SPAN, in_span, is_date_like
 from phi.data.schema import OHLCV_COLUMNS, check_ohlcv, ohlcv_hash
@@ -332,17 +333,25 @@ def save_dataset(
     )
     meta.setdefault("fetched_at", datetime.now(UTC).isoformat(timespec="seconds"))
 
+    text = json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n"
+
     def write_parquet(tmp: Path) -> None:
         frame.to_parquet(tmp, engine="pyarrow")
-        # the new parquet is complete: drop the old metadata before the rename, so that a
-        # kill between the two renames leaves a parquet without metadata (a miss), never a
-        # new parquet under old metadata
+
+    def write_meta(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    def drop_old_metadata() -> None:
+        # both new files are complete: drop the old metadata before the renames, so that a
+        # kill between them leaves a parquet without metadata (a miss), never a new parquet
+        # under old metadata
         meta_path.unlink(missing_ok=True)
 
     with _write_lock(parquet):
         _clean_folder(parquet.parent, held=parquet.stem)
-        atomic_write(parquet, write_parquet)
-        atomic_write_json(meta_path, meta)
+        # both files are written before either replaces anything: a full disk or a failing
+        # write keeps the range cached before, whole
+        atomic_write_all([(parquet, write_parquet), (meta_path, write_meta)], before_commit=drop_old_metadata)
     return parquet
 
 
@@ -353,7 +362,7 @@ def _write_lock(parquet: Path) -> Iterator[None]:
         parquet.parent.mkdir(parents=True, exist_ok=True)
         handle = open(parquet.parent / f".{parquet.stem}.lock", "a+")  # noqa: SIM115
     except OSError as exc:
-        raise CacheError(f"cannot write {parquet}: {exc.strerror or exc}") from None
+        raise CacheError(f"cannot write {parquet}: {os_reason(exc, parquet.parent)}") from None
     with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
@@ -503,9 +512,15 @@ def delete_dataset(vendor: str, symbol: str, timeframe: str, start: Any, end: An
     """Remove one cached range; True if something was removed."""
     removed = False
     for path in reversed(dataset_paths(vendor, symbol, timeframe, start, end)):  # metadata first
-        if path.exists():
+        try:
+            if not os.path.lexists(path):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                raise CacheError(f"cannot delete {path}: it is a folder, not a cached file; remove it by hand")
             path.unlink()
-            removed = True
+        except OSError as exc:
+            raise CacheError(f"cannot delete {path}: {os_reason(exc, path.parent, path)}") from None
+        removed = True
     return removed
 
 
