@@ -424,3 +424,34 @@ def test_hostile_run_ids_are_one_line(run_id: str, result: BacktestResult) -> No
             use(run_id)
         one_line(info.value)
     assert len(os.listdir(runs_root())) == 1
+
+
+# ---------------------------------------------------------------------------- a user's CSV
+
+
+def _bars_csv(n: int = 60) -> bytes:
+    return make_ohlcv(n, seed=2).reset_index().to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize("cut", [3, 12, 30, 60, 90])
+def test_a_csv_cut_short_is_named(cut: int, tmp_path: Path) -> None:
+    """Was: 'date column mixes stamps with and without a time zone' for a cut date, a NaN error
+    for a cut row, or (a cut volume) the bar read with volume 0."""
+    data = _bars_csv()
+    last = data.rindex(b"\n", 0, len(data) - 1) + 1
+    path = tmp_path / "bars.csv"
+    path.write_bytes(data[: last + cut])
+    with pytest.raises(PhiError) as info:
+        get_dataset("X", "2020-01-01", "2020-12-31", "1D", "csv", path=str(path))
+    assert "fields and no line end" in one_line(info.value) and "looks cut short" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [lambda d: d.rstrip(b"\n"), lambda d: d.replace(b"volume\n", b"volume,note\n").rstrip(b"\n")],
+    ids=["no final line end", "an empty last column"],
+)
+def test_a_whole_csv_without_a_final_line_end_still_reads(text: Callable[[bytes], bytes], tmp_path: Path) -> None:
+    path = tmp_path / "bars.csv"
+    path.write_bytes(text(_bars_csv()))
+    assert len(get_dataset("X", "2020-01-01", "2020-12-31", "1D", "csv", path=str(path)).frame) == 60

@@ -164,7 +164,40 @@ def read_csv_file(path: str | Path) -> pd.DataFrame:
             f"CSV file {shown} has {raw.shape[1]} column(s) ({', '.join(map(str, raw.columns))}); "
             "expected a date column and open, high, low, close(, volume)"
         )
+    _refuse_cut_short(p, shown, sep, raw.shape[1])
     return raw
+
+
+def _refuse_cut_short(p: Path, shown: str, sep: str, columns: int) -> None:
+    """Refuse a file whose last line has no line end and fewer fields than the line before it
+    (or the header): the tail of an interrupted download or copy, whose bar would be read as
+    missing values or its date cut to a few digits, named as such rather than by a puzzling
+    parse error."""
+    import csv
+
+    try:
+        with p.open("rb") as fh:
+            start = max(0, p.stat().st_size - 65536)
+            fh.seek(start)
+            tail = fh.read()
+    except OSError as exc:
+        raise DataError(f"could not read CSV file {shown}: {exc.strerror or exc}") from None
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    lines = tail.split(b"\n")
+
+    def count(line: bytes) -> int:
+        return len(next(csv.reader([line.decode("utf-8", errors="replace").rstrip("\r")], delimiter=sep), []))
+
+    before = count(lines[-2]) if len(lines) > 2 or (len(lines) == 2 and start == 0) else columns
+    last = count(lines[-1])
+    if 0 < last < before:
+        text = lines[-1].decode("utf-8", errors="replace").strip()
+        raise DataError(
+            f"CSV file {shown}: its last line has {last} of {before} fields and no line end "
+            f"({_short(text, 30)}); the file looks cut short (an interrupted download or copy): "
+            "fetch it again or delete that line"
+        )
 
 
 def find_columns(columns: list[str]) -> dict[str, str]:
