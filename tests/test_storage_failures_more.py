@@ -277,6 +277,23 @@ def test_an_index_that_is_a_folder_is_named(result: BacktestResult) -> None:
     assert [r["run_id"] for r in rh.list_runs()] == [run_id]
 
 
+@pytest.mark.parametrize("name", ["q?1", "a#b", "pct%20x", "sp ace ü"])
+def test_the_index_stays_in_a_phi_home_with_url_characters(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, result: BacktestResult
+) -> None:
+    """Was: PHI_HOME=/x/q?1 put the index at /x/q (the path cut at '?'), and /x/pct%20x
+    could not open one at all (read as /x/pct x)."""
+    home = tmp_path / name
+    home.mkdir()
+    monkeypatch.setenv("PHI_HOME", str(home))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_id = rh.save_run(CONFIG, result)
+        assert [r["run_id"] for r in ri.query_runs().rows] == [run_id]
+    assert sorted(os.listdir(home)) == ["runs", "runs.db"] and sorted(os.listdir(tmp_path)) == sorted([name, "phi_home"])
+    assert str(home / "runs.db") in ri._shown(ri.index_url())
+
+
 @pytest.fixture
 def locked_index(result: BacktestResult) -> Iterator[str]:
     """runs.db with one run, held by another process in an exclusive transaction."""

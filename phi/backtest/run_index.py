@@ -128,11 +128,22 @@ def database_url(url: str) -> str:
 def index_url() -> str:
     """``$PHI_DB_URL`` (driver-normalised) or ``sqlite:///$PHI_HOME/runs.db``."""
     url = os.environ.get("PHI_DB_URL", "").strip()
-    return database_url(url) if url else f"sqlite:///{phi_home() / DB_FILE}"
+    return database_url(url) if url else sqlite_url(phi_home() / DB_FILE)
+
+
+def sqlite_url(path: Path) -> str:
+    """``sqlite:///path`` for any file name: the characters a URL would read otherwise
+    (``%``, ``?``, ``#``) escaped, so that ``PHI_HOME=/data/q?1`` keeps its index in that
+    folder (was: the path cut at ``?`` and the database made beside it)."""
+    text = str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+    return f"sqlite:///{text}"
 
 
 def _shown(url: str) -> str:
-    """The URL without a password, for messages."""
+    """The URL without a password, for messages (a SQLite file by its plain path)."""
+    path = _sqlite_path(url)
+    if path is not None:
+        return f"sqlite:///{path}"
     try:
         from sqlalchemy.engine import make_url
 
@@ -210,6 +221,8 @@ def _on_connect_timeouts(eng: Engine) -> None:
 
 
 def _reason(exc: BaseException, url: str | None = None) -> str:
+    """The first line of a database error; given the index's ``url``, with what it means here
+    (the file in the way, the lock or answer the index waited :data:`INDEX_TIMEOUT_S` for)."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     reason = (text[0] if text else type(exc).__name__)[:300]
     path = _sqlite_path(url) if url else None
@@ -221,9 +234,9 @@ def _reason(exc: BaseException, url: str | None = None) -> str:
             return f"{path} is a folder, not a database file"
         if not path.parent.is_dir():
             return f"the folder {path.parent} does not exist"
-    if "database is locked" in reason or "lock timeout" in reason:
+    if url is not None and ("database is locked" in reason or "lock timeout" in reason):
         return f"{reason} (another process has held it for more than {INDEX_TIMEOUT_S:g} s)"
-    if "timeout expired" in reason:
+    if url is not None and "timeout expired" in reason:
         return f"{reason} (no answer within {INDEX_TIMEOUT_S:g} s)"
     return reason
 
@@ -272,7 +285,7 @@ def _still_damaged(path: Path) -> bool:
     import sqlite3
 
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=INDEX_TIMEOUT_S)) as con:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=INDEX_TIMEOUT_S)) as con:
             rows = con.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
         return _damaged(exc)
