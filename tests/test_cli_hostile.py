@@ -146,7 +146,7 @@ def test_path_without_vendor_csv_is_refused(cmd, capsys, cwd, tmp_path, _isolate
     ],
 )
 def test_tune_counts_and_names(flags, names, capsys, cwd, _isolated_phi_home) -> None:
-    args = ["tune", *SHORT, "--folds", "2", "--trials", "2"]
+    args = ["tune", *SHORT, "--folds", "2"] + ([] if "--trials" in flags else ["--trials", "2"])  # an option given twice is refused
     if "-i" not in flags:
         args += ["-i", "rsi"]
     _refused(capsys, [*args, *flags], *names, home=_isolated_phi_home)

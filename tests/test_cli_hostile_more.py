@@ -115,6 +115,32 @@ def test_empty_lists_and_pairs_are_refused(args, names, capsys, cwd) -> None:
     _refused(capsys, [*args, *SHORT, "--no-save"] if args[0] == "backtest" else [*args, *SHORT], *names)
 
 
+# ---------------------------------------------------------------- an option given twice
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        # the parser kept the last value without a word
+        (("backtest", "--start", "2021-01-01", "--start", "2022-01-01"), ("--start is given twice",)),
+        (("backtest", "--capital=5", "--capital", "6"), ("--capital is given twice",)),
+        (("backtest", "-i", "rsi", "--indicators", "macd"), ("--indicators is given twice (as -i and --indicators)",)),
+        (("backtest", "--short", "--no-short"), ("--short and --no-short are both given",)),
+        (("runs", "list", "-n", "3", "--limit", "4"), ("--limit is given twice",)),
+        (("scan", "DEMO", "-t", "1D", "-t", "1H"), ("-t is given twice",)),
+        (("options", "price", "--spot", "1", "--spot", "2", "--strike", "1", "--vol", "0.2", "--days", "3"), ("--spot is given twice",)),
+    ],
+)
+def test_an_option_given_twice_is_refused(args, names, capsys, cwd) -> None:
+    _refused(capsys, list(args), *names)
+
+
+def test_repeatable_options_and_values_that_look_like_options_still_work(capsys, cwd) -> None:
+    args = ["backtest", *SHORT, "--no-save", "-i", "rsi,macd", "-p", "rsi.period=10", "-p", "macd.fast=8", "--tag", "a", "--tag", "b"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert main(["backtest", *SHORT, "--no-save", "-i", "rsi", "--description", "--start"]) == 0, capsys.readouterr().err
+
+
 def test_blank_free_text_is_still_fine(capsys, cwd) -> None:
     assert main(["backtest", *SHORT, "--no-save", "-i", "rsi", "--description", ""]) == 0, capsys.readouterr().err
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 import typer
+import typer.main
 
 from phi.cli import (
     backtest,
@@ -25,6 +26,7 @@ from phi.cli import (
     tune,
     workbench,
 )
+from phi.cli._argv import repeated_option
 from phi.cli._common import err_console
 from phi.cli._home import home_problem
 from phi.cli.batch import batch_app
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from phi.errors import PhiError
 
-    problem = home_problem(list(sys.argv[1:] if argv is None else argv))
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)  # built once: checked here, then run
+    problem = home_problem(args) or repeated_option(command, args)
     if problem:
         _say("error", "bold red", problem)
         return 2
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                app(args=argv, prog_name="phi", standalone_mode=False)
+                command(args=argv, prog_name="phi", standalone_mode=False)
             finally:
                 for w in caught:
                     if issubclass(w.category, UserWarning):
