@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
 
 __all__ = ["is_seconds", "rolling_std", "sigmoid"]
 
@@ -28,25 +25,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-@njit(cache=True)
-def _rolling_std_nb(x: np.ndarray, window: int, out: np.ndarray) -> None:
-    """:func:`rolling_std` of one contiguous column into ``out``."""
-    out[:] = np.nan
-    for t in range(window - 1, x.shape[0]):
-        lo = t - window + 1
-        s = 0.0
-        for i in range(lo, t + 1):
-            s += x[i]
-        if s != s:  # a NaN in the window
-            continue
-        m = s / window
-        ss = 0.0
-        for i in range(lo, t + 1):
-            d = x[i] - m
-            ss += d * d
-        out[t] = math.sqrt(ss / (window - 1))
-
-
 def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
     """Sample standard deviation (ddof=1) of each full window ``x[t - window + 1 : t + 1]``
     along the first axis of a 1-D or 2-D array; NaN in the warm-up and for a window holding a
@@ -54,6 +32,8 @@ def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
     in two passes, so it is exact to rounding whatever left the window before: pandas keeps
     running sums, which after a jump carry its rounding into every later quiet window (0.3 %
     off a 1e-6 volatility after a 300 % move)."""
+    from phi._math_nb import rolling_std_nb  # numba only when used (phi runs list stays light)
+
     a = np.asarray(x, dtype=np.float64)
     w = int(window)
     if w < 2:
@@ -62,6 +42,6 @@ def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
     out = np.empty(cols.shape)
     for j in range(cols.shape[1]):
         col = np.empty(len(a))
-        _rolling_std_nb(np.ascontiguousarray(cols[:, j]), w, col)
+        rolling_std_nb(np.ascontiguousarray(cols[:, j]), w, col)
         out[:, j] = col
     return out.reshape(a.shape)
