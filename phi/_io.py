@@ -4,6 +4,7 @@ writes of files a user names on the command line."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import stat
@@ -27,13 +28,41 @@ def file_in_the_way(path: Path) -> Path | None:
     return None
 
 
+def in_the_way(path: Path) -> str | None:
+    """What stops ``path`` from being (or becoming) a folder, in a few words, or ``None``:
+    a file where a folder must be, a symbolic link that leads nowhere, or a symbolic link loop
+    (among ``path`` and its parents, nearest first)."""
+    chain = (path, *path.parents)
+    for i, p in enumerate(chain):
+        try:
+            st = p.stat()
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # name the loop itself, the highest entry that loops
+                top = next(q for q in reversed(chain[i:]) if _loops(q))
+                return f"{top} is a symbolic link loop"
+            if os.path.islink(p):
+                return f"{p} is a symbolic link to {os.readlink(p)}, which does not exist"
+            continue
+        return None if stat.S_ISDIR(st.st_mode) else f"{p} is a file, not a folder"
+    return None
+
+
+def _loops(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def os_reason(exc: OSError, folder: Path, *targets: Path) -> str:
-    """Why writing in ``folder`` failed, in a few words: a file in the way of the folder
-    (``/x/data_cache is a file, not a folder``), else the OS's reason, naming the file it
-    concerns when that is not one of ``targets`` (e.g. an old file that could not be removed)."""
-    blocker = file_in_the_way(folder)
+    """Why writing in ``folder`` failed, in a few words: a file or a broken symbolic link in
+    the way of the folder (``/x/data_cache is a file, not a folder``), else the OS's reason,
+    naming the file it concerns when that is not one of ``targets`` (e.g. an old file that
+    could not be removed)."""
+    blocker = in_the_way(folder)
     if blocker is not None:
-        return f"{blocker} is a file, not a folder"
+        return blocker
     reason = exc.strerror or str(exc) or type(exc).__name__
     name = os.fsdecode(exc.filename) if isinstance(exc.filename, str | bytes) else None
     if name is not None and Path(name) not in {folder, *targets} and not is_temp_name(Path(name).name):

@@ -153,6 +153,52 @@ def test_a_file_where_a_cache_folder_must_be_is_named(level: str) -> None:
     assert blocker.read_text() == "not a folder"
 
 
+def _loop(home: Path, name: str) -> Path:
+    link = home / name
+    link.symlink_to(link)
+    return link
+
+
+LINKS = {
+    "data_cache is a link loop": (lambda home: _loop(home, "data_cache"), "is a symbolic link loop"),
+    "runs is a link loop": (lambda home: _loop(home, "runs"), "is a symbolic link loop"),
+    "PHI_HOME is a link loop": (lambda home: _loop(home, "loop"), "is a symbolic link loop"),
+    "PHI_HOME is a dangling link": (
+        lambda home: (home / "gone").symlink_to(home / "nowhere") or home / "gone",
+        "which does not exist",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LINKS)
+def test_a_broken_symbolic_link_in_the_way_is_named_and_the_run_still_returns(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: a RuntimeError traceback ('Symlink loop') from the cache for a loop, and 'File
+    exists' as the reason a run or the bars could not be saved for a broken link."""
+    from phi.pipeline import run
+
+    make, said = LINKS[case]
+    link = make(phi_home())
+    if case.startswith("PHI_HOME"):
+        monkeypatch.setenv("PHI_HOME", str(link))
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        res = run(CONFIG)
+    assert len(res.equity) > 200 and "sharpe" in res.metrics
+    cache_said = [str(w.message) for w in got if issubclass(w.category, cache.CacheWarning)]
+    assert all("\n" not in m for m in cache_said)
+    if case == "data_cache is a link loop":
+        assert res.run_id is not None and res.save_error is None  # the run history is fine
+    else:
+        assert res.run_id is None and f"could not save the run: {link} is a symbolic" in str(res.save_error)
+        assert said in str(res.save_error) and "\n" not in str(res.save_error)
+    if case == "runs is a link loop":
+        assert cache_said == []
+    else:
+        assert len(cache_said) == 1 and f"{link} is a symbolic" in cache_said[0] and said in cache_said[0]
+
+
 def _folder_at(which: int) -> Callable[[], str]:
     def make() -> str:
         path = cache.dataset_paths(*KEY)[which]

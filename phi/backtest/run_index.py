@@ -49,7 +49,7 @@ from sqlalchemy import (
     select,
 )
 
-from phi._io import file_in_the_way
+from phi._io import in_the_way
 from phi.backtest.run_filter import (
     FIELDS,
     BoolOp,
@@ -227,9 +227,9 @@ def _reason(exc: BaseException, url: str | None = None) -> str:
     reason = (text[0] if text else type(exc).__name__)[:300]
     path = _sqlite_path(url) if url else None
     if path is not None and ("unable to open database file" in reason or "readonly database" in reason):
-        blocker = file_in_the_way(path.parent)
+        blocker = in_the_way(path.parent)
         if blocker is not None:
-            return f"{blocker} is a file, not a folder"
+            return blocker
         if path.is_dir():
             return f"{path} is a folder, not a database file"
         if not path.parent.is_dir():

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from phi._io import file_in_the_way
+from phi._io import in_the_way
 from phi.errors import RunError
 
 __all__ = [
@@ -60,9 +60,9 @@ def save_failure(exc: OSError, root: Path) -> str:
     """
     home = os.environ.get("PHI_HOME")
     where = f" (PHI_HOME={home})" if home else ""
-    blocker = file_in_the_way(root)
+    blocker = in_the_way(root)
     if blocker is not None:
-        reason = f"{blocker} is a file, not a folder"
+        reason = blocker
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         target = next((p for p in (root, *root.parents) if p.exists()), root)
         reason = f"{target} is read-only" if exc.errno == errno.EROFS else f"no permission to write in {target}"

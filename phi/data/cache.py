@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from phi._io import ORPHAN_TEMP_AGE_S, atomic_write_all, os_reason, remove_orphan_temps
+from phi._io import ORPHAN_TEMP_AGE_S, atomic_write_all, in_the_way, os_reason, remove_orphan_temps
 from phi._math import is_seconds
 from phi.data.dates import SPAN, in_span, is_date_like
 from phi.data.schema import OHLCV_COLUMNS, check_ohlcv, ohlcv_hash
@@ -88,7 +88,11 @@ def dataset_dir(vendor: str, symbol: str, timeframe: str) -> Path:
     root = cache_root()
     path = root / _vendor_dir(vendor) / validate_symbol(symbol) / normalize_timeframe(timeframe)
     # Defence in depth: the validated parts can never leave the cache root.
-    if root.resolve() not in path.resolve().parents:
+    try:
+        inside = root.resolve() in path.resolve().parents
+    except (OSError, RuntimeError):  # a symbolic link loop on the way (RuntimeError before 3.13)
+        raise CacheError(f"cannot use the cache folder {root}: {in_the_way(path) or 'a symbolic link loop'}") from None
+    if not inside:
         raise CacheError(f"refusing to use a cache path outside {root}: {path}")
     return path
 

@@ -61,9 +61,15 @@ def get_dataset(
     if not isinstance(refresh, bool | np.bool_):
         raise ConfigError(f"refresh must be True or False, got {shown(refresh)}")
     vendor = vendor.strip().lower()
+    unusable: cache.CacheError | None = None  # the cache cannot be used at all: fetch, do not cache
     if vendor != "csv":
         sym = validate_symbol(symbol)
-        if not refresh:
+        try:
+            cache.dataset_dir(vendor, sym, tf)
+        except cache.CacheError as exc:
+            unusable = exc
+            warnings.warn(f"{exc}; the bars are fetched and not cached", cache.CacheWarning, stacklevel=2)
+        if not refresh and unusable is None:
             meta = cache.find_covering(vendor, sym, tf, lo, hi)
             if meta is not None:
                 full = cache.load_dataset(vendor, sym, tf, meta["start"], meta["end"])
@@ -93,8 +99,9 @@ def get_dataset(
         "coverage_start": None if result.coverage_start is None else str(result.coverage_start),
         "health": health.to_dict(),
     }
-    if vendor == "csv":
-        meta.update(source_path=str(path))
+    if vendor == "csv" or unusable is not None:
+        if vendor == "csv":
+            meta.update(source_path=str(path))
         return Dataset(result.frame, _request_metadata(meta, result.frame, lo, hi), from_cache=False)
     try:
         cache.save_dataset(result.frame, vendor, result.symbol, tf, lo, hi, metadata=meta)
