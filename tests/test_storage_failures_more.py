@@ -518,3 +518,39 @@ def test_a_whole_csv_without_a_final_line_end_still_reads(text: Callable[[bytes]
     path = tmp_path / "bars.csv"
     path.write_bytes(text(_bars_csv()))
     assert len(get_dataset("X", "2020-01-01", "2020-12-31", "1D", "csv", path=str(path)).frame) == 60
+
+
+def _edit_config(run_id: str, change: Callable[[dict[str, object]], None]) -> None:
+    """Change a saved run's config.json and record its new checksum (as a newer phi would write)."""
+    import hashlib
+    import json
+
+    folder = runs_root() / run_id
+    cfg = json.loads((folder / "config.json").read_text())
+    change(cfg)
+    raw = json.dumps(cfg).encode()
+    (folder / "config.json").write_bytes(raw)
+    res = json.loads((folder / "results.json").read_text())
+    res["checksums"]["config.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (folder / "results.json").write_text(json.dumps(res))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda c: c.update(schema_version=2, risk_budget=1), r"was saved by phi .* \(config schema 2; this phi reads 1\); upgrade phi"),
+        (lambda c: c.update(phi_version="9.1.0", risk_budget=1), r"was saved by phi 9\.1\.0, newer than this phi .*; upgrade phi"),
+        (lambda c: c.update(risk_budget=1), r"config\.json is invalid: unknown config field 'risk_budget'.*; delete it with"),
+    ],
+    ids=["newer config schema", "newer phi", "same phi, unknown field"],
+)
+def test_a_run_from_a_newer_phi_asks_for_an_upgrade_not_a_delete(
+    change: Callable[[dict[str, object]], None], said: str, result: BacktestResult
+) -> None:
+    """Was: a run whose config has fields of a newer phi was called invalid, 'delete it'."""
+    run_id = rh.save_run(CONFIG, result)
+    _edit_config(run_id, change)
+    with pytest.raises(RunError, match=said) as info:
+        rh.load_run(run_id)
+    one_line(info.value)
+    assert [r["run_id"] for r in rh.list_runs()] == [run_id]  # still listed, nothing removed

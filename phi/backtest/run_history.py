@@ -660,7 +660,41 @@ def _load_config(run_id: str, results: Mapping[str, Any]) -> RunConfig | Portfol
     except UnicodeDecodeError:
         raise _bad(run_id, f"{CONFIG_FILE} is not UTF-8 text") from None
     except (ConfigError, RecursionError) as exc:
+        newer = _saved_by_a_newer_phi(text, results)
+        if newer is not None:  # fields this phi does not know yet: the run is fine, phi is old
+            raise RunError(f"run {shown(run_id)} was saved by {newer}; upgrade phi to load it ({exc or 'nested too deeply'})") from None
         raise _bad(run_id, f"{CONFIG_FILE} is invalid: {exc or 'nested too deeply'}") from None
+
+
+def _saved_by_a_newer_phi(text: str, results: Mapping[str, Any]) -> str | None:
+    """``"phi 0.3.0 (config schema 2)"`` when a run's config or results say a newer phi than
+    this one wrote it, else ``None`` (then an invalid config is damage, not progress)."""
+    from phi import __version__
+    from phi.backtest.run_config import SCHEMA_VERSION
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    data = data if isinstance(data, dict) else {}
+    schema = data.get("schema_version")
+    version = data.get("phi_version") or results.get("phi_version")
+    newer_schema = isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA_VERSION
+    newer_phi = isinstance(version, str) and _version_key(version) > _version_key(__version__)
+    if not (newer_schema or newer_phi):
+        return None
+    return f"phi {version}" + (f" (config schema {schema}; this phi reads {SCHEMA_VERSION})" if newer_schema else f", newer than this phi {__version__}")
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    """``"0.10.2rc1"`` -> ``(0, 10, 2)``: the leading numbers of a version, for ordering."""
+    out = []
+    for part in text.split(".")[:4]:
+        digits = re.match(r"\d+", part)
+        if digits is None:
+            break
+        out.append(int(digits.group()))
+    return tuple(out)
 
 
 def _parse_trades(run_id: str, raw: bytes) -> pd.DataFrame:
