@@ -235,6 +235,11 @@ def bbands_nb(x, period, nbdev):
     Flat stretches give exactly 0 and a huge bar leaves no residue once it has left the
     window, as in TA-Lib >= 0.6 (matched to ~1e-12 relative; older TA-Lib used a raw running
     sum of squares, which does neither).
+
+    One convention of ours: a window whose std is below ``sqrt(TA_EPSILON) = 1e-7`` of its mean
+    counts as flat (std 0, the bands on the middle), at any price scale; TA-Lib reports the
+    std down to the rounding level there (e.g. ~1e-9 of the price for closes that differ in the
+    ninth digit), which no real tick size produces.
     """
     n = x.shape[0]
     first = period - 1

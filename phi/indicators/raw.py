@@ -39,7 +39,11 @@ def macd(df: pd.DataFrame, fast: int, slow: int, signal: int) -> pd.DataFrame:
 
 
 def bollinger(df: pd.DataFrame, period: int, nbdev: float) -> pd.DataFrame:
-    """``talib.BBANDS`` (SMA, population std, same multiplier both sides): upper, middle, lower."""
+    """``talib.BBANDS`` (SMA, population std, same multiplier both sides): upper, middle, lower.
+
+    A window whose std is below 1e-7 of its mean is flat here (std 0, all three bands equal),
+    where TA-Lib keeps the rounding-level std (see :func:`phi.indicators._nb.bbands_nb`).
+    """
     u, m, lo = _nb.bbands_nb(column(df, "close"), period, float(nbdev))
     return _frame(df, upper=u, middle=m, lower=lo)
 

@@ -397,3 +397,23 @@ def test_bars_within_rounding_of_their_range_are_accepted():
     df.iloc[200, 3] = df.iloc[200, 1] * (1 + 1e-12)  # float rounding of adjusted data
     for name in NAMES:
         check_contract(name, compute_signal(name, df), df, warmup(name, {}))
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e6])
+def test_bollinger_flat_window_convention_against_talib(scale):
+    """Documented difference: a window whose std is under 1e-7 of its mean is flat (bands on the
+    middle, signal 0) at any price scale; TA-Lib keeps the rounding-level std. Above it, TA-Lib."""
+    rng = np.random.default_rng(5)
+    close = scale * np.concatenate(
+        [1.0 + 1e-9 * rng.standard_normal(60), 1.0 + 1e-5 * rng.standard_normal(60)]
+    )
+    df = pd.DataFrame(
+        {"open": close, "high": close, "low": close, "close": close, "volume": 1.0},
+        index=pd.date_range("2021-01-01", periods=len(close), freq="D", tz="UTC"),
+    )
+    r = compute_raw("bollinger", df, {"period": 20, "nbdev": 2.0})
+    u, m, lo = talib.BBANDS(close, 20, 2.0, 2.0, 0)
+    assert (r["upper"].iloc[19:60] == r["middle"].iloc[19:60]).all() and (u[19:60] > m[19:60]).all()
+    assert (compute_signal("bollinger", df).iloc[19:60] == 0.0).all()
+    close_to(r["upper"].iloc[80:], u[80:])
+    close_to(r["lower"].iloc[80:], lo[80:])
