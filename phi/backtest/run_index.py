@@ -296,6 +296,10 @@ def _set_aside(path: Path, reason: str) -> None:
     """Move a damaged SQLite index (and its journal files) aside; say so in one warning."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    n = 1
+    while os.path.lexists(aside):  # an earlier copy of this second is kept too
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}-{n}")
     os.replace(path, aside)
     for suffix in ("-journal", "-wal", "-shm"):
         with contextlib.suppress(OSError):
