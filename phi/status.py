@@ -231,7 +231,9 @@ def check_database(url: str | None = None, timeout: float = 3.0) -> Check:
     url = url or default_url
     name = "Run index database"
     if url.startswith("sqlite"):
-        path = Path(url.split("///", 1)[-1]) if "///" in url else None
+        from urllib.parse import unquote  # the index URL escapes %, ? and # of the path
+
+        path = Path(unquote(url.split("///", 1)[-1].split("?", 1)[0])) if "///" in url else None
         if path is not None and not path.exists():
             problem = _writable(path.parent)
             if problem:
