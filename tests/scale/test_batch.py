@@ -138,10 +138,19 @@ def test_cli_ranking_puts_the_best_first_and_a_missing_metric_last() -> None:
     assert sorted(range(3), key=lambda i: _rank_key(drawdowns[i])) == [1, 2, 0]
 
 
-def test_cli_sweep_ranks_and_names_runs_it_could_not_save(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    from phi.paths import phi_home
+def test_cli_sweep_ranks_and_names_runs_it_could_not_save(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the sweep saves its runs: every finished run is still ranked and
+    shown, named as not saved (a PHI_HOME that cannot hold runs at all is refused up front)."""
+    import errno
 
-    (phi_home() / "runs").write_text("a file where the runs folder belongs")
+    from phi.backtest import run_history
+
+    def full(*_: Any, **__: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(run_history, "save_runs", full)
     symbols = tmp_path / "universe.txt"
     symbols.write_text("DEMO, DEMO2\n")
     code, out, err = phi(capsys, "batch", "sweep", "--symbols", str(symbols), "--preset", "rsi", "--grid", "period=7,14",
