@@ -308,11 +308,17 @@ class PhiAITuner:
         if self.storage is None:
             return None
         if self.storage == "sqlite":
-            return f"sqlite:///{sqlite_folder() / 'optuna.db'}"
+            from phi.backtest.run_index import sqlite_url  # %, ? and # of PHI_HOME escaped
+
+            return sqlite_url(sqlite_folder() / "optuna.db")
         if "://" in self.storage:
             return self.storage
         if self.storage.endswith(".db"):
-            return f"sqlite:///{self.storage}"
+            from pathlib import Path
+
+            from phi.backtest.run_index import sqlite_url
+
+            return sqlite_url(Path(self.storage))
         raise ConfigError(
             f"storage must be None, 'sqlite', a .db file or a SQLAlchemy URL, got {shown(self.storage)}"
         )
