@@ -257,6 +257,18 @@ def test_a_damaged_cache_file_is_a_miss_and_is_replaced(damage: Callable[[Path],
     assert cache.load_dataset(*KEY) is not None and temps(cache_root()) == []
 
 
+def test_metadata_whose_parquet_was_deleted_is_not_listed_and_the_range_is_fetched_again() -> None:
+    """Was: the cache listing kept showing the range (its metadata), which was never served."""
+    get_dataset("DEMO", *SPAN, "1D", "demo")
+    parquet, meta = cache.dataset_paths(*KEY)
+    parquet.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.list_cached_datasets() == [] and not meta.exists()
+        assert not get_dataset("DEMO", *SPAN, "1D", "demo").from_cache
+    assert cache.load_dataset(*KEY) is not None and len(cache.list_cached_datasets()) == 1
+
+
 # ---------------------------------------------------------------------------- the run index
 
 

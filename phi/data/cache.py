@@ -405,11 +405,14 @@ def _try_lock(folder: Path, stem: str) -> int | None:
 
 
 def _leftovers(folder: Path, stem: str) -> list[Path]:
-    """Temporary files of one key, plus its parquet when its metadata is missing."""
+    """Temporary files of one key, plus its parquet when its metadata is missing and its
+    metadata when its parquet is missing (deleted by hand: a range listed but never served)."""
     found = [p for p in folder.glob(f".{stem}*.tmp") if (m := _TEMP.fullmatch(p.name)) and m.group(1) == stem]
-    parquet = folder / f"{stem}.parquet"
-    if parquet.exists() and not (folder / f"{stem}{_META_SUFFIX}").exists():
+    parquet, meta = folder / f"{stem}.parquet", folder / f"{stem}{_META_SUFFIX}"
+    if parquet.exists() and not meta.exists():
         found.append(parquet)
+    if not os.path.lexists(parquet) and meta.is_file() and not meta.is_symlink():
+        found.append(meta)
     return found
 
 
@@ -426,6 +429,7 @@ def _clean_folder(folder: Path, *, held: str | None = None) -> tuple[int, int]:
         return 0, 0
     stems = {m.group(1) for n in names if (m := _TEMP.fullmatch(n))}
     stems |= {n[: -len(".parquet")] for n in names if n.endswith(".parquet") and not n.startswith(".")}
+    stems |= {n[: -len(_META_SUFFIX)] for n in names if re.fullmatch(_STEM + re.escape(_META_SUFFIX), n)}
     removed = freed = 0
     for stem in sorted(stems):
         if stem != held and not _leftovers(folder, stem):
@@ -458,9 +462,10 @@ def _check_age(value: Any, name: str) -> None:
 
 
 def clean_cache(*, min_age_s: float = ORPHAN_TEMP_AGE_S) -> tuple[int, int]:
-    """Remove what killed writers left in the cache: temporary files and parquet files without
-    metadata. A key a live writer is saving is left alone (its lock is held); stray temporary
-    files elsewhere go once older than ``min_age_s`` seconds. Never raises.
+    """Remove what killed writers left in the cache: temporary files, parquet files without
+    metadata and metadata without its parquet file. A key a live writer is saving is left
+    alone (its lock is held); stray temporary files elsewhere go once older than ``min_age_s``
+    seconds. Never raises.
 
     Returns
     -------
