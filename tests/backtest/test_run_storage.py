@@ -116,9 +116,22 @@ def phi_home_is_a_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 CASES = {
-    "read-only": (read_only_runs, r"could not save the run: .*(is read-only|no permission to write in)"),
     "full disk": (full_runs, r"could not save the run: no space left on the device of .*runs"),
 }
+
+
+def test_cli_refuses_a_read_only_runs_folder_before_any_work(
+    capsys: pytest.CaptureFixture[str], _isolated_phi_home: Path, tmpfs: Callable[[Path, str], None]
+) -> None:
+    """A runs folder that cannot be written at all is said before the backtest runs (one line,
+    with the way out), not after it; nothing is left in it."""
+    runs = read_only_runs(_isolated_phi_home, tmpfs)
+    before = leftovers(runs)
+    code, out, err = phi(capsys, "backtest", *SHORT)
+    assert code == 2 and "Total return [%]" not in out
+    line = error_line(err)
+    assert re.search(r"cannot write runs/ under PHI_HOME=.*--no-save", line), line
+    assert leftovers(runs) == before
 
 
 @pytest.mark.parametrize("case", CASES)

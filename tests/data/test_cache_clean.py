@@ -196,5 +196,6 @@ def test_cache_path_that_is_a_file_is_a_clear_error(capsys):
     assert cache.list_cached_datasets() == [] and cache.clean_cache() == (0, 0)
     assert main(["cache", "clear", "--yes"]) == 2
     err = capsys.readouterr().err
-    assert "is not a folder" in err and "Traceback" not in err
+    assert "data_cache' is a file, not a folder" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert root.read_text() == "not a folder"
