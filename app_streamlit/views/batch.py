@@ -100,7 +100,19 @@ def build_configs(request: dict[str, Any]) -> tuple[list[Any], list[str], list[s
     configs: list[Any] = sweep_configs(  # a symbol that cannot be a dataset stays as its error
         symbols, request["strategy"], spec, request["vendor"], request["timeframe"], request["start"], request["end"]
     )
+    if configs and all(isinstance(c, ConfigError) for c in configs):  # nothing could run: say why once
+        reasons = list(dict.fromkeys(_reason(str(c), symbols) for c in configs))
+        more = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
+        raise ConfigError(f"no config of this batch can run: {reasons[0]}{more}")
     return configs, list(spec), symbols
+
+
+def _reason(error: str, symbols: list[str]) -> str:
+    """A config's error without its leading ``"SYMBOL: "`` (the same reason for every symbol)."""
+    for sym in symbols:
+        if error.startswith(f"{sym}: "):
+            return error[len(sym) + 2 :]
+    return error
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -226,10 +238,14 @@ def show(data: dict[str, Any]) -> None:
                "Configs already in the run history (same config hash) are not run again: they count with their saved metrics.")  # fmt: skip
     if data["request"]["vendor"] == "demo":
         st.caption("SYNTHETIC demo data — generated locally, not market prices.")
-    for o in failed[:10]:
-        st.warning(f"#{o.index} {o.label}: {o.error}", icon=":material/warning:")
-    if len(failed) > 10:
-        st.warning(f"... and {len(failed) - 10} more failed config(s); all are in the table of runs below.")
+    reasons: dict[str, list[Any]] = {}  # one line per reason, not one per config (end < start fails them all alike)
+    for o in failed:
+        reasons.setdefault(_reason(str(o.error), list(data["symbols"])), []).append(o)
+    for reason, outs in list(reasons.items())[:10]:
+        which = f"#{outs[0].index} {outs[0].label}" if len(outs) == 1 else f"{len(outs)} configs failed"
+        st.warning(f"{which}: {reason}", icon=":material/warning:")
+    if len(reasons) > 10:
+        st.warning(f"... and {len(reasons) - 10} more reason(s); every failed config is in the table of runs below.")
     unsaved = [o for o in ok if o.save_error]
     if unsaved:  # one line per reason, not one per run (a read-only PHI_HOME fails them all alike)
         for reason in dict.fromkeys(str(o.save_error) for o in unsaved):

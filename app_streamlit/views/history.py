@@ -19,6 +19,9 @@ RERUN = "hist:rerun"
 DELETE = "hist:delete"
 CONFIRM_DELETE = "hist:confirm_delete"
 OPENED = "hist:opened"
+#: what the page showed as chosen on its last draw ({"selected", "compare", "names"}), to tell
+#: a run deleted elsewhere (another tab, phi runs delete) from one the user unpicked
+SEEN = "hist:seen"
 TABLE_COLUMNS = (
     "run", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
     "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "tags", "description", "run_id",
@@ -160,6 +163,7 @@ def render() -> None:
         },
     )  # fmt: skip
     ids = [str(r["run_id"]) for r in runs]
+    gone_selected = _gone(ids)
 
     st.markdown("**Compare runs**")
     chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session",
@@ -175,11 +179,18 @@ def render() -> None:
     run_id = c[0].selectbox("Run", ids, key=SELECTED, persist_state="session", format_func=lambda rid: names.get(rid, rid))
     if run_id not in ids:
         run_id = ids[0]
-    if c[1].button("Open results", key=OPEN):
+    st.session_state[SEEN] = {"selected": run_id, "compare": chosen,
+                              "names": {r: names[r] for r in {run_id, *chosen}}}  # fmt: skip
+    open_it = c[1].button("Open results", key=OPEN)
+    rerun_it = c[2].button("Re-run", key=RERUN, help="Run its config.json again on the same data (identical results).")
+    delete_it = c[3].button("Delete", key=DELETE)
+    if gone_selected and (open_it or rerun_it or delete_it):  # the click was meant for the deleted run
+        pass  # said once above; nothing is opened, re-run or deleted in its place
+    elif open_it:
         _open(run_id)
-    if c[2].button("Re-run", key=RERUN, help="Run its config.json again on the same data (identical results)."):
+    elif rerun_it:
         _rerun(run_id)
-    if c[3].button("Delete", key=DELETE):
+    elif delete_it:
         st.session_state[CONFIRM_DELETE] = run_id
     if st.session_state.get(CONFIRM_DELETE) not in broken:  # a broken run's is drawn beside it
         _confirm_delete(ids)
@@ -192,6 +203,21 @@ def render() -> None:
         st.markdown(f"**Results of run {opened.run_id}**")
         results.header(opened)
         results.render(opened, prefix="hist")
+
+
+def _gone(ids: list[str]) -> bool:
+    """Say once which runs the page showed as chosen have left the run history since its last
+    draw (deleted in another tab or with ``phi runs delete``); True when the run picked under
+    "One run" is one of them (its buttons then act on nothing)."""
+    seen = st.session_state.get(SEEN) or {}
+    names = seen.get("names") or {}
+    selected = seen.get("selected")
+    gone = [r for r in dict.fromkeys([selected, *(seen.get("compare") or [])]) if r and r not in ids]
+    if gone:
+        listed = ", ".join(f"{names.get(r, r)} ({r})" for r in gone)
+        st.info(f"No longer in the run history (deleted in another tab or with phi runs delete): {listed}. "
+                "Nothing is compared, opened or re-run in its place; pick another run.", icon=":material/delete:")  # fmt: skip
+    return bool(selected) and selected not in ids
 
 
 def list_runs_and_broken() -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -247,6 +273,7 @@ def _confirm_delete(known: list[str]) -> None:
                 opened = st.session_state.get(OPENED)
                 if opened is not None and opened.run_id == pending:
                     st.session_state.pop(OPENED, None)
+                st.session_state.pop(SEEN, None)  # deleted here, on purpose: nothing to report next draw
                 ui.flash(f"Deleted run {pending}.")
                 st.rerun()
         if d[1].button("Keep it", key=f"{CONFIRM_DELETE}:no"):

@@ -82,7 +82,8 @@ def search_settings(values: Any) -> dict[str, Any]:
     """Keyword arguments of :func:`phi.phiai.tuner.phiai_full_auto` the form describes
     (percent widgets to fractions; the drawdown cap as a negative fraction)."""
     auto = _get(values, MODE) == FULL_AUTO
-    chosen = list(values.get(INDICATORS) or forms.selected_indicators(values))
+    picked = values.get(INDICATORS)  # an emptied multiselect is a choice of none, not "Step 2's"
+    chosen = list(forms.selected_indicators(values) if picked is None else picked)
     return {
         "select": auto,
         "candidates": None if auto else chosen,

@@ -1,0 +1,84 @@
+"""Defects found by re-checking the workbench as a trader would, with hostile input (issues 05
+and 07): each test is one defect and the single message the page now shows instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from phi.backtest.run_history import delete_run, list_runs
+from tests.app.conftest import errors, run_backtest, start, warnings_
+
+BATCH_GO = "FormSubmitter:batch:form-Run batch"
+
+
+def _infos(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [i.value for i in at.info]
+
+
+def test_clicking_a_run_deleted_elsewhere_acts_on_no_other_run_and_says_which_left():
+    at = start()
+    run_backtest(at)
+    run_backtest(at)
+    (newest, oldest) = [r["run_id"] for r in list_runs()]
+    at.session_state["nav"] = "Run history"
+    at.run()
+    at.selectbox(key="hist:selected").set_value(newest).run()
+    delete_run(newest)  # phi runs delete, while the page still shows that run picked
+    at.button(key="hist:rerun").click().run()  # was: re-ran the other run, silently
+    assert not at.exception and not errors(at)
+    gone = [i for i in _infos(at) if i.startswith("No longer in the run history")]
+    assert len(gone) == 1 and newest in gone[0]
+    assert [r["run_id"] for r in list_runs()] == [oldest]  # nothing re-run in its place
+    at.run()  # said once: the next draw is quiet and the buttons work on what is shown
+    assert not [i for i in _infos(at) if i.startswith("No longer")]
+
+
+def test_a_compared_run_deleted_elsewhere_is_named_not_dropped_silently():
+    at = start()
+    for _ in range(3):
+        run_backtest(at)
+    ids = [r["run_id"] for r in list_runs()]
+    at.session_state["nav"] = "Run history"
+    at.run()
+    at.multiselect(key="hist:compare").set_value(ids).run()
+    delete_run(ids[1])
+    at.run()
+    assert not at.exception and not errors(at)
+    gone = [i for i in _infos(at) if i.startswith("No longer in the run history")]
+    assert len(gone) == 1 and ids[1] in gone[0] and ids[0] not in gone[0]
+
+
+def test_a_batch_no_config_of_which_can_run_is_one_error_before_anything_runs():
+    at = start()
+    at.session_state["nav"] = "Batch"
+    at.run()
+    at.date_input(key="batch:start").set_value(dt.date(2024, 1, 1))
+    at.date_input(key="batch:end").set_value(dt.date(2020, 1, 1))
+    at.button(key=BATCH_GO).click().run()  # was: one warning per symbol after a batch of failures
+    assert not at.exception and not warnings_(at)
+    assert errors(at) == ["no config of this batch can run: dataset.start 2024-01-01 is after dataset.end 2020-01-01; swap them"]
+    assert list_runs() == []
+
+
+def test_a_batch_reason_shared_by_many_configs_is_one_line():
+    at = start()
+    at.session_state["nav"] = "Batch"
+    at.run()
+    at.text_input(key="batch:symbols").set_value("DEMO, DEMO2, DEMO3")
+    at.text_input(key="batch:grid").set_value("period=abc,14")
+    at.selectbox(key="batch:where").set_value("inline")
+    at.button(key=BATCH_GO).click().run()
+    assert not at.exception and not errors(at)
+    assert warnings_(at) == ["3 configs failed: period=abc: indicators[0].params: rsi_band: parameter 'period' must be int, got str 'abc'"]
+    assert len(list_runs()) == 3  # the valid combination ran for every symbol
+
+
+def test_phiai_with_every_indicator_unpicked_says_so_and_tunes_nothing():
+    at = start()
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    at.multiselect(key="ai:indicators").set_value([])
+    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()  # was: tuned Step 2's rsi+macd silently
+    assert not at.exception
+    assert errors(at) == ["Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"]
+    assert not at.success
