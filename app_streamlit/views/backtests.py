@@ -26,6 +26,10 @@ BENCHMARK = "bt:benchmark"
 METRIC = "bt:metric"
 CAPITAL = "bt:capital"
 RESULT = "bt:result"
+#: what the shown result was run with: {"request": the form's values, "chosen": preset names}
+RAN = "bt:ran"
+#: True while the last Run head to head failed (its reason is shown above the old result)
+FAILED = "bt:failed"
 OPEN_RUN = "bt:open_run"
 OPEN = "bt:open"
 VENDORS = ("demo", "yfinance", "alpha_vantage")
@@ -170,10 +174,28 @@ def _form() -> dict[str, Any] | None:
         c[2].number_input("Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=CAPITAL, persist_state="session")
         if not c[3].form_submit_button("Run head to head", type="primary"):
             return None
-    s = st.session_state
+    return form_request(st.session_state)
+
+
+def form_request(s: Any) -> dict[str, Any]:
+    """The head to head the form's (submitted) values describe."""
     return {"symbol": str(s[SYMBOL]).strip(), "vendor": s[VENDOR], "timeframe": s[TIMEFRAME], "start": str(s[START]),
             "end": str(s[END]), "benchmark": str(s[BENCHMARK] or "").strip() or None, "metric": s[METRIC],
             "capital": float(s[CAPITAL])}  # fmt: skip
+
+
+def stale_reasons(ran: dict[str, Any] | None, request: dict[str, Any], chosen: list[str]) -> list[str]:
+    """What differs between the shown head to head and the page now (``[]`` when nothing does)."""
+    if not ran:
+        return []
+    out = [f"{k} {request.get(k)} (run: {ran['request'].get(k)})" for k in request if request.get(k) != ran["request"].get(k)]
+    added = [n for n in chosen if n not in ran["chosen"]]
+    dropped = [n for n in ran["chosen"] if n not in chosen]
+    if added:
+        out.append("added " + ", ".join(added))
+    if dropped:
+        out.append("removed " + ", ".join(dropped))
+    return out
 
 
 def run_comparison(request: dict[str, Any], names: list[str]) -> Any:
@@ -256,17 +278,32 @@ def render() -> None:
     st.subheader("Backtests")
     st.caption("Strategy presets head to head on one dataset: each is a full run, saved to the run history.")
     ui.show_flash()
-    chosen = cards(strategies.list(include_server=True))
-    request = _form()
-    if request is not None:
-        if not chosen:
-            st.error("Pick at least one strategy (tick Include on its card).")
-        else:
-            cmp = run_comparison(request, chosen)
-            if cmp is not None:
-                st.session_state[RESULT] = cmp
+    # the dataset and Run on top, then the result (inside the first screen), then the cards
+    form_box, result_box = st.container(), st.container()
     saved = st.session_state.get(RESULT)
-    if saved is None:
-        st.info("Pick strategies and a dataset, then Run head to head.")
-        return
-    show_result(saved)
+    with st.expander("Strategies to compare (tick Include on a card)", expanded=True):
+        chosen = cards(strategies.list(include_server=True))
+    with form_box:
+        request = _form()
+    with result_box:
+        if request is not None:
+            if not chosen:
+                st.error("Pick at least one strategy (tick Include on its card).")
+                st.session_state[FAILED] = True
+            else:
+                cmp = run_comparison(request, chosen)
+                st.session_state[FAILED] = cmp is None
+                if cmp is not None:
+                    st.session_state[RESULT] = saved = cmp
+                    st.session_state[RAN] = {"request": request, "chosen": list(chosen)}
+        if saved is None:
+            st.info("Pick strategies below and a dataset, then Run head to head.")
+            return
+        stale = stale_reasons(st.session_state.get(RAN), form_request(st.session_state), chosen)
+        if stale or st.session_state.get(FAILED):
+            where = " (the reason is above)" if request is not None else ""  # said on the draw of the click only
+            why = (f"the last Run head to head failed{where}; " if st.session_state.get(FAILED) else "") + (
+                "the page now differs: " + "; ".join(stale) if stale else "the settings are unchanged"
+            )
+            st.warning(f"Previous head to head shown — {why}. Press Run head to head to update.", icon=":material/history:")
+        show_result(saved)

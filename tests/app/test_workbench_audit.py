@@ -82,3 +82,40 @@ def test_phiai_with_every_indicator_unpicked_says_so_and_tunes_nothing():
     assert not at.exception
     assert errors(at) == ["Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"]
     assert not at.success
+
+
+def _head_to_head(at, **form):  # type: ignore[no-untyped-def]
+    import phi.strategies as strategies
+    from app_streamlit.views import backtests as view
+
+    for p in strategies.list():
+        at.checkbox(key=view.pick(p.key)).set_value(p.name in ("BuyAndHold", "RSI"))
+    at.date_input(key=view.START).set_value(dt.date(2023, 1, 1))
+    at.text_input(key=view.BENCHMARK).set_value("")
+    for key, value in form.items():
+        at.date_input(key=key).set_value(value) if "start" in key or "end" in key else at.text_input(key=key).set_value(value)
+    at.button(key="FormSubmitter:bt:form-Run head to head").click().run()
+    return at
+
+
+def test_a_head_to_head_is_marked_stale_when_a_card_or_the_dataset_changes_or_a_rerun_fails():
+    from app_streamlit.views import backtests as view
+
+    at = start()
+    at.session_state["nav"] = "Backtests"
+    at.run()
+    _head_to_head(at)
+    assert not at.exception and not errors(at) and not warnings_(at)
+    at.checkbox(key=view.pick("macd")).set_value(True).run()  # was: the old table, unmarked
+    assert warnings_(at) == ["Previous head to head shown — the page now differs: added MACD. Press Run head to head to update."]
+    at.checkbox(key=view.pick("macd")).set_value(False).run()
+    assert not warnings_(at)
+    _head_to_head(at, **{view.START: dt.date(2025, 1, 1), view.END: dt.date(2024, 1, 1)})  # end before start
+    assert errors(at) == ["dataset.start 2025-01-01 is after dataset.end 2024-01-01; swap them"]
+    (stale,) = warnings_(at)
+    assert stale.startswith("Previous head to head shown — the last Run head to head failed (the reason is above); ")
+    assert "start 2025-01-01 (run: 2023-01-01)" in stale
+    at.segmented_control(key="nav").set_value("Workbench").run()
+    at.segmented_control(key="nav").set_value("Backtests").run()  # a trip to another page changes nothing
+    (stale,) = warnings_(at)
+    assert stale.startswith("Previous head to head shown — the last Run head to head failed; the page now differs: ")
