@@ -70,7 +70,8 @@ def os_reason(exc: OSError, folder: Path, *targets: Path) -> str:
     return reason
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Write a file's data through to its device (``fsync``)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -114,7 +115,7 @@ def atomic_write_all(
                 temps.append((tmp, path))
                 write(tmp)
                 os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-                _fsync_file(tmp)
+                fsync_file(tmp)
             if before_commit is not None:
                 before_commit()
             for tmp, path in temps:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from phi._io import in_the_way
+from phi._io import fsync_file, in_the_way
 from phi.errors import RunError
 
 __all__ = [
@@ -178,14 +178,6 @@ def _write_plain(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _syncfs(path: Path) -> bool:
     """``syncfs(2)`` on the file system of ``path`` (Linux): every file and folder on it
     written through in one call; ``False`` where it is not available or failed."""
@@ -211,7 +203,7 @@ def _sync_folders(root: Path, folders: Sequence[Path]) -> None:
         return
     for folder in folders:
         for entry in os.scandir(folder):
-            _fsync_file(Path(entry.path))
+            fsync_file(Path(entry.path))
         _fsync_dir(folder)
 
 
