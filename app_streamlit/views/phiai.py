@@ -119,7 +119,7 @@ def _start(ds: Any, spec: Mapping[str, Any]) -> None:
         st.session_state[MESSAGE] = ("error", "Cannot start PhiAI: " + ui.error_text(exc))
         return
     job = search_job(ds.frame, engine, dataset, kwargs)
-    job.context.update(content_hash=ds.content_hash)
+    job.context.update(content_hash=ds.content_hash, settings=_settings_now(st.session_state))
     st.session_state[JOB] = job.start()
     st.session_state.pop(MESSAGE, None)
 
@@ -539,6 +539,28 @@ def render() -> None:
     if saved is None:
         st.caption("No PhiAI result yet: set the search above and press Run PhiAI.")
         return
-    if saved.get("content_hash") != ds.content_hash:
-        st.warning("This result was computed on another dataset than the one loaded now.")
+    stale = stale_reasons(saved, st.session_state, ds.content_hash)
+    if stale or (message and message[0] == "error"):
+        why = ("the last Run PhiAI failed (the reason is above); " if message and message[0] == "error" else "") + (
+            "the page now differs: " + "; ".join(stale) if stale else "the settings are unchanged"
+        )
+        st.warning(f"Previous PhiAI result shown — {why}. Press Run PhiAI to update.", icon=":material/history:")
     report(saved)
+
+
+def _settings_now(values: Any) -> dict[str, Any]:
+    """What a search started now would use: the form's search settings and Step 4's engine."""
+    try:
+        capital = float(values.get(forms.DS_CAPITAL, 100_000.0))
+        return {**search_settings(values), **{f"execution {k}": v for k, v in forms.engine_settings(values, capital).items()}}
+    except Exception:  # a setting being edited into something invalid: said where it is typed
+        return {}
+
+
+def stale_reasons(saved: Mapping[str, Any], values: Any, content_hash: str | None) -> list[str]:
+    """What differs between the shown PhiAI result and what the page describes now."""
+    out = [] if saved.get("content_hash") == content_hash else ["the dataset loaded in the sidebar"]
+    ran, now = saved.get("settings") or {}, _settings_now(values)
+    if ran and now:
+        out += [f"{k} {now.get(k)} (run: {ran.get(k)})" for k in sorted(set(ran) | set(now)) if ran.get(k) != now.get(k)][:6]
+    return out

@@ -119,3 +119,22 @@ def test_a_head_to_head_is_marked_stale_when_a_card_or_the_dataset_changes_or_a_
     at.segmented_control(key="nav").set_value("Backtests").run()  # a trip to another page changes nothing
     (stale,) = warnings_(at)
     assert stale.startswith("Previous head to head shown — the last Run head to head failed; the page now differs: ")
+
+
+def test_a_phiai_result_is_marked_stale_when_step_4_changes_or_a_new_search_is_refused():
+    at = start()
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    at.number_input(key="ai:trials").set_value(5)
+    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    assert not at.exception and at.success and not [w for w in warnings_(at) if w.startswith("Previous")]
+    at.session_state["ex:commission_pct"] = 0.5  # Step 4 (the search's engine) edited since: was unmarked
+    at.run()
+    (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
+    assert "execution commission_pct 0.005 (run: " in stale and stale.endswith("Press Run PhiAI to update.")
+    at.multiselect(key="ai:indicators").set_value([])
+    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    assert errors(at) == ["Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"]
+    (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
+    assert stale.startswith("Previous PhiAI result shown — the last Run PhiAI failed (the reason is above); ")
+    assert "candidates [] (run: ['rsi', 'macd'])" in stale
