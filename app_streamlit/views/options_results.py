@@ -67,11 +67,12 @@ def render(data: ResultData, prefix: str) -> None:
     st.markdown("**P&L by greek** — a Taylor step per bar from the previous greeks; the residual is "
                 "the rest (higher orders, carry, expiry settlement)")  # fmt: skip
     table = attribution_table(data)
-    left, right = st.columns([2.6, 5])
+    left, right = st.columns([3.4, 5])  # wide enough for "net = equity change" and the share
     left.dataframe(
         table, hide_index=True, key=f"{prefix}:opt:attribution", width="stretch",
-        column_config={"pnl": st.column_config.NumberColumn("P&L", format="%.2f"),
-                       "share": st.column_config.TextColumn("share of gross")},
+        column_config={"component": st.column_config.TextColumn("component", width="medium"),
+                       "pnl": st.column_config.NumberColumn("P&L", format="accounting"),  # 5,163.41 / (5,163.41)
+                       "share": st.column_config.TextColumn("share", width="small", help="Share of the gross P&L (sum of |component|).")},
     )  # fmt: skip
     with right:
         cum = {c: opt.attribution[c].cumsum().rename(c) for c in COMPONENTS}

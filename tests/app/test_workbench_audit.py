@@ -138,3 +138,19 @@ def test_a_phiai_result_is_marked_stale_when_step_4_changes_or_a_new_search_is_r
     (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
     assert stale.startswith("Previous PhiAI result shown — the last Run PhiAI failed (the reason is above); ")
     assert "candidates [] (run: ['rsi', 'macd'])" in stale
+
+
+def test_the_options_pnl_by_greek_reads_as_cash_with_thousands_separators():
+    import json
+
+    from tests.app.conftest import open_tab
+
+    at = start()
+    at.segmented_control(key="op:mode").set_value("options").run()
+    run_backtest(at)
+    at = open_tab(at, "Options")
+    assert not at.exception and not errors(at)
+    (table,) = [d for d in at.dataframe if "pnl" in set(map(str, d.value.columns))]
+    cols = json.loads(table.proto.columns)
+    assert cols["pnl"]["type_config"]["format"] == "accounting"  # was "%.2f": -5163.41 beside KPIs reading -10,743.09
+    assert cols["component"]["width"] == "medium"  # "net = equity change" was cut off
