@@ -66,7 +66,8 @@ def render() -> None:
     if not metas:
         st.info("The cache is empty: datasets you fetch in the Workbench are cached here.")
         return
-    st.dataframe(cache_table(metas), hide_index=True, key="cache:table")
+    st.dataframe(cache_table(metas), hide_index=True, key="cache:table",
+                 column_config={"rows": st.column_config.NumberColumn("rows", format="localized")})  # 1,305  # fmt: skip
     labels = [_label(m) for m in metas]
     c = st.columns([4, 1, 1])
     choice = c[0].selectbox("Dataset", labels, key=SELECTED)

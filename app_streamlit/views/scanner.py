@@ -128,7 +128,10 @@ def show_result(result: Any, key: str = "scan") -> None:
         st.caption("SYNTHETIC demo data — generated locally, not market prices.")
     st.caption(f"Ranked by {RANKS.get(result.rank_by, result.rank_by)}; score and composite run from −1 (sell) to +1 (buy); "
                f"confidences from 0 to 1. {result.l2_status}.")  # fmt: skip
-    st.dataframe(display_table(table), hide_index=True, key=f"{key}:table")
+    shown = display_table(table)
+    fixed = {c: st.column_config.NumberColumn(c, format="%.3f")  # 0.160 under 0.097, not 0.16
+             for c in ("score", "composite", "confidence", "field conf.", "consensus", "liquidity", "its prob.") if c in shown}  # fmt: skip
+    st.dataframe(shown, hide_index=True, key=f"{key}:table", column_config=fixed)
     ui.show_chart(heatmap_chart(result.heatmap()), key=f"{key}:heatmap")
 
 

@@ -154,3 +154,28 @@ def test_the_options_pnl_by_greek_reads_as_cash_with_thousands_separators():
     cols = json.loads(table.proto.columns)
     assert cols["pnl"]["type_config"]["format"] == "accounting"  # was "%.2f": -5163.41 beside KPIs reading -10,743.09
     assert cols["component"]["width"] == "medium"  # "net = equity change" was cut off
+
+
+def test_the_cache_manager_counts_rows_with_thousands_separators():
+    import json
+
+    at = start()  # the demo dataset is fetched and cached on the first run
+    at.session_state["nav"] = "Cache manager"
+    at.run()
+    (table,) = [d for d in at.dataframe if "rows" in set(map(str, d.value.columns))]
+    assert json.loads(table.proto.columns)["rows"]["type_config"]["format"] == "localized"  # was 1305, now 1,305
+
+
+def test_the_scanner_table_shows_every_score_with_three_decimals():
+    import json
+
+    at = start()
+    at.session_state["nav"] = "Scanner"
+    at.run()
+    at.text_input(key="scan:symbols").set_value("DEMO, DEMO2")
+    at.button(key="FormSubmitter:scan:form-Scan").click().run()
+    assert not at.exception and not errors(at)
+    (table,) = [d for d in at.dataframe if "score" in set(map(str, d.value.columns))]
+    cols = json.loads(table.proto.columns)
+    for col in ("score", "composite", "confidence", "field conf.", "consensus", "liquidity", "its prob."):
+        assert cols[col]["type_config"]["format"] == "%.3f", col  # was 0.16 beside 0.097
