@@ -38,7 +38,10 @@ def fingerprint(values: Any) -> str:
             cfg.pop(k, None)
     except Exception as exc:
         cfg = f"invalid: {exc}"
-    return json.dumps([state.request_key(req), cfg], sort_keys=True, default=str)
+    # the chain file as uploaded now: it is read (into the config) only after the sidebar is drawn
+    upload = values.get("op:chain_upload")
+    chain = [getattr(upload, "file_id", None), getattr(upload, "name", None)] if upload is not None else None
+    return json.dumps([state.request_key(req), cfg, chain], sort_keys=True, default=str)
 
 
 def _message(kind: str, text: str, warns: list[str] | None = None) -> None:

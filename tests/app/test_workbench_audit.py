@@ -179,3 +179,14 @@ def test_the_scanner_table_shows_every_score_with_three_decimals():
     cols = json.loads(table.proto.columns)
     for col in ("score", "composite", "confidence", "field conf.", "consensus", "liquidity", "its prob."):
         assert cols[col]["type_config"]["format"] == "%.3f", col  # was 0.16 beside 0.097
+
+
+def test_a_new_chain_file_clears_the_refusal_that_named_the_previous_one():
+    at = start()
+    at.segmented_control(key="op:mode").set_value("options").run()
+    at.file_uploader(key="op:chain_upload").upload("empty.csv", b"", "text/csv").run()
+    run_backtest(at)
+    assert any(e.startswith("Cannot run: option chain 'empty.csv'") for e in errors(at))
+    at.file_uploader(key="op:chain_upload").upload("cols.csv", b"a,b\n1,2\n", "text/csv").run()
+    assert not at.exception  # was: the sidebar still refused 'empty.csv' beside the new file's error
+    assert errors(at) == ["option chain 'cols.csv': no column 'date' (needs date, expiry, strike, kind, bid, ask)"]
