@@ -149,9 +149,9 @@ def test_without_syncfs_every_file_and_folder_is_fsynced(monkeypatch: pytest.Mon
     import phi.backtest.run_storage as rs
 
     synced: list[str] = []
-    real_file, real_dir = rs._fsync_file, rs._fsync_dir
+    real_file, real_dir = rs.fsync_file, rs._fsync_dir
     monkeypatch.setattr(rs, "_syncfs", lambda path: False)  # not Linux, or it failed
-    monkeypatch.setattr(rs, "_fsync_file", lambda p: (synced.append(p.name), real_file(p))[1])
+    monkeypatch.setattr(rs, "fsync_file", lambda p: (synced.append(p.name), real_file(p))[1])
     monkeypatch.setattr(rs, "_fsync_dir", lambda p: (synced.append(p.name), real_dir(p))[1])
     results = [run(config(p), save=False) for p in (5, 9)]
     ids = rh.save_runs([(r.config, r, r.data, None) for r in results])
