@@ -85,6 +85,16 @@ def _check(ohlcv: pd.DataFrame) -> None:
             raise DataError(
                 f"OHLCV {name} is infinite at {at}; repair or drop bad rows first (phi.validate_ohlcv)"
             )
+    volume = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if (volume < 0).any():
+        at = ohlcv.index[int(np.argmax(volume < 0))]
+        raise DataError(
+            f"OHLCV volume is negative at {at}; volume must be >= 0: repair or drop bad rows first "
+            "(phi.validate_ohlcv)"
+        )
+    from phi.indicators.registry import _check_bars  # the registry's bar check (NaN passes)
+
+    _check_bars(ohlcv.index, {c: _col(ohlcv, c) for c in ("open", "high", "low", "close")})
     idx = ohlcv.index
     if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
         what = "duplicate time stamps" if idx.is_monotonic_increasing else "bars out of time order"

@@ -84,6 +84,25 @@ def test_bars_out_of_order_or_with_repeated_stamps_are_a_data_error(bars) -> Non
         RegimeEngine().run(dup)
 
 
+@pytest.mark.parametrize(
+    ("column", "factor", "message"),
+    [
+        ("high", 0.5, "OHLCV frame has 1 bar(s) with high < low, first at {at}"),
+        ("open", 2.0, "OHLCV frame has 1 bar(s) with open or close outside [low, high], first at {at}"),
+        ("close", 0.5, "OHLCV frame has 1 bar(s) with open or close outside [low, high], first at {at}"),
+        ("volume", -1.0, "OHLCV volume is negative at {at}"),
+    ],
+)
+def test_an_inconsistent_bar_or_negative_volume_is_a_data_error(bars, column, factor, message) -> None:
+    """As the indicator registry and the engine refuse them (was: silent probabilities)."""
+    bad = bars.copy()
+    base = "low" if column == "high" else column
+    bad.iloc[150, bad.columns.get_loc(column)] = bars[base].iloc[150] * factor
+    with pytest.raises(DataError) as err:
+        RegimeEngine().run(bad)
+    assert str(err.value).startswith(message.format(at=bars.index[150]))
+
+
 def test_a_missing_open_high_or_low_is_still_tolerated(bars) -> None:
     gap = bars.copy()
     gap.iloc[150, :3] = np.nan  # a missing print, not a bad price
