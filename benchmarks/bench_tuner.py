@@ -7,7 +7,8 @@ On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % 
 
 (a) ``PhiAITuner.tune_indicator(name, n_trials)`` with the random and TPE samplers: wall time and
     trials per second, each trial scored on the 6 walk-forward blocks (train and test
-    segments of the rolling folds) and the development region (7 simulations per trial),
+    segments of the rolling folds; laid end to end, they are the development region whose
+    returns DSR and PBO read: 6 simulations per trial, 0.8x the bars of one run on all bars),
     indicator values computed once per distinct parameter set.
 (b) the raw engine sweep of the *same* parameter sets: their signals (``batch_signals``) plus
     one ``run_backtest_many`` call over all bars; the tuner's rate as a share of it, and for TPE
@@ -16,7 +17,7 @@ On 10 years of daily DEMO bars (2015-01-01..2024-12-31), 5 rolling folds + 20 % 
 (d) the 345-combination SMA grid (fast 5..50, slow 10..200, step 5, fast < slow): the tuner's
     grid sampler on ``dual_sma`` (5 folds, hold-out, statistics) against vectorbt's own sweep of
     the same SMA crossovers on all bars (``MA.run`` + ``Portfolio.from_signals``, Rust engine,
-    next-open fills). Not the same work: the tuner simulates every candidate on 7 segments.
+    next-open fills). Not the same work: the tuner simulates every candidate on 6 segments.
 
 ``before``: the same call through the paths this round replaced, switched back on in the same
 process: every random and grid study through Optuna's ask/tell (enqueued grid points, one
@@ -73,6 +74,7 @@ def best_of(repeat: int, fn):  # noqa: ANN001, ANN201
 def _score_per_segment(self, name, param_sets):  # noqa: ANN001, ANN202
     """Evaluator.score as before the segment sweep: one engine call per segment."""
     from phi.phiai import stats as st
+    from phi.phiai._stats_nb import row_drawdowns_nb
     from phi.phiai.evaluate import FLAT_IS_ZERO, TrialScores
 
     if not param_sets:
@@ -85,15 +87,15 @@ def _score_per_segment(self, name, param_sets):  # noqa: ANN001, ANN202
         return table
 
     tables = {s: fill(self.run_segment(sig, s))[self.metric].to_numpy() for s in self.segments}
-    dev, equity = self.run_equity(sig, self.plan.dev)
-    dev = fill(dev)
-    returns = equity[:, 1:] / equity[:, :-1] - 1.0
-    score, trades, dd = (dev[c].to_numpy() for c in (self.metric, "n_trades", "max_drawdown"))
+    runs = [self.run_equity(sig, span) for span in self.blocks]  # the development region's
+    trades = sum(table["n_trades"].to_numpy() for table, _ in runs)
+    returns = np.concatenate([eq[:, 1:] / eq[:, :-1] - 1.0 for _, eq in runs], axis=1)
+    dd = np.empty(len(returns))
+    row_drawdowns_nb(returns, dd)
     return [
         TrialScores(
             is_folds=[float(tables[f.train][j]) for f in self.plan.folds],
             oos_folds=[float(tables[f.test][j]) for f in self.plan.folds],
-            dev_score=float(score[j]),
             dev_trades=int(trades[j]),
             dev_max_drawdown=float(dd[j]),
             returns=returns[j],
@@ -353,21 +355,21 @@ def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
 def same_work(bars, name: str, params: list[dict]):  # noqa: ANN001, ANN201
     """The engine alone doing what a study of ``params`` simulates, through the public API: the
     signals on the bars before the hold-out, then one ``run_backtest_many`` call per walk-forward
-    block (its lead bar as warm-up, as the tuner starts a segment flat) and one over the
-    development region with its equity (the returns DSR and PBO read). No proposals, tables or
-    statistics: the tuner's rate against it is its overhead over the same simulations."""
+    block (its lead bar as warm-up, as the tuner starts a segment flat), with its equity where
+    the block is one of those tiling the development region (their returns are what DSR and PBO
+    read). No proposals, tables or statistics: the tuner's rate against it is its overhead over
+    the same simulations."""
     tuner = PhiAITuner(bars)
     plan, cfg = tuner.plan, tuner.evaluator.cfg
     dev = bars.iloc[: plan.dev[1]]
-    blocks = sorted({s for f in plan.folds for s in (f.train, f.test)})
+    spans = sorted({s for f in plan.folds for s in (f.train, f.test)})
+    tiling = set(tuner.evaluator.blocks)
 
     def run() -> None:
         sig = batch_signals(name, dev, params)
-        for a, b in blocks:
-            run_backtest_many(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg)
-        a, b = plan.dev
-        equity = np.empty((sig.shape[1], b - a + 1))
-        run_backtest_many(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg, equity_out=equity)
+        for a, b in spans:
+            equity = np.empty((sig.shape[1], b - a + 1)) if (a, b) in tiling else None
+            run_backtest_many(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg, equity_out=equity)
 
     return run
 

@@ -679,7 +679,7 @@ def simulate_serial_nb(
 
 @njit(cache=True, inline="always")
 def _segments_col_nb(
-    j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+    j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, st_out
 ):
     """Candidate ``j`` on the segments ``which`` (see :func:`simulate_segments_nb`)."""
     none1 = np.empty(0)
@@ -690,10 +690,11 @@ def _segments_col_nb(
         b = offs[s + 1]
         w = starts[s]
         x = sig[j, w : w + b - a]
-        if s == eq_seg:
+        e = eq_cols[s]
+        if e >= 0:
             simulate_col_nb(
                 o[a:b], h[a:b], lo[a:b], c[a:b], x, day_end[a:b], fp[s], ip, RECORD_EQUITY,
-                eq_out[j], none1, none1, none2, st_out[j, i],
+                eq_out[j, e : e + b - a], none1, none1, none2, st_out[j, i],
             )  # fmt: skip
         else:
             simulate_col_nb(
@@ -721,30 +722,30 @@ def first_bad_window_nb(sig, lo, hi):
 
 @njit(cache=True, nogil=True)
 def simulate_segments_nb(
-    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, st_out
 ):
     """Every row of ``sig`` (m x n bars) on the segments ``which``, each simulated on its own.
 
     Segment ``s`` has its bars (prices and day ends) in rows ``offs[s]:offs[s + 1]`` of the
     concatenated ``o, h, lo, c, day_end`` and its signal in ``sig[:, starts[s] : starts[s] +
     offs[s + 1] - offs[s]]``; ``fp[s]`` are its float parameters. ``st_out`` is
-    (m, len(which), N_ST); segment ``eq_seg`` (-1: none) also writes each row's per-bar equity
-    to ``eq_out[j]``. The same simulations as one :func:`simulate_col_nb` call per (row, segment).
+    (m, len(which), N_ST); a segment ``s`` with ``eq_cols[s] >= 0`` also writes each row's
+    per-bar equity to ``eq_out[j, eq_cols[s] : eq_cols[s] + its bars]``. The same simulations as one :func:`simulate_col_nb` call per (row, segment).
     """
     for j in range(sig.shape[0]):
         _segments_col_nb(
-            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, st_out
         )
 
 
 @njit(cache=True, parallel=True)
 def simulate_segments_many_nb(
-    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+    o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, st_out
 ):
     """:func:`simulate_segments_nb` with the rows in parallel (same results)."""
     for j in prange(sig.shape[0]):
         _segments_col_nb(
-            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, st_out
+            j, o, h, lo, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, st_out
         )
 
 
@@ -1015,13 +1016,15 @@ def _direction_nb(c, s, warmup):
 
 @njit(cache=True, error_model="numpy")
 def _plain_equity_nb(
-    c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_out, ret_out, j0, nl, acc
-):
+    c, day_end, init, warmup, ev_bar, ev_cash, ev_pos, pa, eq_out, eq_col, ret_out, ret_col, j0,
+    nl, acc,
+):  # fmt: skip
     """Second pass, ``LANES`` candidates in lock-step: every bar's equity from the first pass's
     account changes, and :func:`simulate_col_nb`'s drawdown and daily-return accumulators
-    (written to ``acc[field, k]``: ACC_*); with ``nl`` rows of ``eq_out`` from ``j0`` on, also
-    each candidate's per-bar equity, and with rows in ``ret_out`` its per-bar returns
-    ``equity[t] / equity[t - 1] - 1`` (t >= 1). Returns (metric bars, trading days)."""
+    (written to ``acc[field, k]``: ACC_*); with ``eq_col >= 0``, ``nl`` rows of ``eq_out`` from
+    ``j0`` on get each candidate's per-bar equity from column ``eq_col`` on, and with
+    ``ret_col >= 0`` rows of ``ret_out`` its per-bar returns ``equity[t] / equity[t - 1] - 1``
+    (t >= 1) from column ``ret_col`` on. Returns (metric bars, trading days)."""
     n = c.shape[0]
     cash = np.full(LANES, init)
     pos = np.zeros(LANES)
@@ -1059,13 +1062,13 @@ def _plain_equity_nb(
         for k in range(LANES):
             e = cash[k] + pos[k] * ct
             eq[k] = cash[k] if t == ruin_close[k] else e
-        if eq_out.shape[1] > 0:
+        if eq_col >= 0:
             for k in range(nl):
-                eq_out[j0 + k, t] = eq[k]
-        if ret_out.shape[1] > 0:
+                eq_out[j0 + k, eq_col + t] = eq[k]
+        if ret_col >= 0:
             if t > 0:
                 for k in range(nl):
-                    ret_out[j0 + k, t - 1] = eq[k] / last[k] - 1.0
+                    ret_out[j0 + k, ret_col + t - 1] = eq[k] / last[k] - 1.0
             for k in range(LANES):
                 last[k] = eq[k]
         if t < warmup:
@@ -1116,7 +1119,7 @@ def _plain_stats_nb(init, ann, n_metric, nd, acc, k, pa, gross, dir_n, dir_hits,
 
 @njit(cache=True)
 def _plain_block_nb(
-    j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
+    j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, ret_cols, ret_out, st_out
 ):
     """Candidates ``j0 .. j0 + LANES - 1`` (those that exist) on the segments ``which``."""
     m = sig.shape[0]
@@ -1132,7 +1135,6 @@ def _plain_block_nb(
     pa[:, PA_RUIN_CLOSE] = -1
     gross = np.empty((LANES, 2))
     acc = np.empty((N_ACC, LANES))
-    no_equity = np.empty((0, 0))
     warmup = ip[IP_WARMUP]
     for i in range(which.shape[0]):
         s = which[i]
@@ -1144,8 +1146,7 @@ def _plain_block_nb(
             _plain_fills_nb(o[a:b], c[a:b], x, fp[s], ip, k, ev_bar, ev_cash, ev_pos, pa, gross)
         n_metric, nd = _plain_equity_nb(
             c[a:b], day_end[a:b], fp[s, FP_INIT_CASH], warmup, ev_bar, ev_cash, ev_pos, pa,
-            eq_out if s == eq_seg else no_equity, ret_out if s == eq_seg else no_equity,
-            j0, nl, acc,
+            eq_out, eq_cols[s], ret_out, ret_cols[s], j0, nl, acc,
         )  # fmt: skip
         for k in range(nl):
             dir_n, dir_hits = _direction_nb(c[a:b], sig[j0 + k, w : w + b - a], warmup)
@@ -1157,22 +1158,24 @@ def _plain_block_nb(
 
 @njit(cache=True, nogil=True)
 def simulate_segments_plain_nb(
-    o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
+    o, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, ret_cols, ret_out, st_out
 ):
     """:func:`simulate_segments_nb` for next-open fills without stops, targets or time exits
     (any costs, sizing or sides): the same results, bit for bit, ``LANES`` candidates at a time.
-    ``ret_out`` (m, bars - 1), if not empty, gets segment ``eq_seg``'s per-bar returns
-    ``equity[t] / equity[t - 1] - 1`` (``eq_out`` may then be empty)."""
+    A segment ``s`` with ``ret_cols[s] >= 0`` also writes its per-bar returns ``equity[t] /
+    equity[t - 1] - 1`` (t >= 1: one fewer than its bars) to ``ret_out`` from that column on."""
     for j0 in range(0, sig.shape[0], LANES):
         _plain_block_nb(
-            j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
-        )
+            j0, o, c, day_end, offs, starts, which, sig, fp, ip, eq_cols, eq_out, ret_cols,
+            ret_out, st_out,
+        )  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def simulate_segments_plain_split_nb(
-    o, c, day_end, offs, starts, which, cuts, sig, fp, ip, eq_seg, eq_out, ret_out, st_out
-):
+    o, c, day_end, offs, starts, which, cuts, sig, fp, ip, eq_cols, eq_out, ret_cols, ret_out,
+    st_out,
+):  # fmt: skip
     """:func:`simulate_segments_plain_nb` with every (block of candidates, group of segments)
     pair in parallel: group ``g`` is ``which[cuts[g]:cuts[g + 1]]``. Each segment of each
     candidate is simulated alone whoever runs it, so the results are the same bit for bit; a
@@ -1183,6 +1186,6 @@ def simulate_segments_plain_split_nb(
         g0 = cuts[q % n_groups]
         g1 = cuts[q % n_groups + 1]
         _plain_block_nb(
-            blk * LANES, o, c, day_end, offs, starts, which[g0:g1], sig, fp, ip, eq_seg, eq_out,
-            ret_out, st_out[:, g0:g1],
+            blk * LANES, o, c, day_end, offs, starts, which[g0:g1], sig, fp, ip, eq_cols, eq_out,
+            ret_cols, ret_out, st_out[:, g0:g1],
         )  # fmt: skip

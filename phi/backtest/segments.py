@@ -8,8 +8,10 @@ reports for column ``j`` on segment ``s = (a, b)`` (columns :data:`SWEEP_METRICS
 bars, calendar, day ends and annualisation (prepared once per segment, by the engine's own input
 checks), the same kernel, but every (column, segment) pair in one kernel call. With
 ``equity_span`` one segment also returns every column's per-bar equity, as
-``run_backtest_many(..., equity_out=...)`` does. For walk-forward scoring: a tuner evaluating a
-batch of candidates on fixed folds builds one sweep and calls :meth:`SegmentSweep.run` per batch.
+``run_backtest_many(..., equity_out=...)`` does; with ``chain``, segments laid end to end return
+their per-bar returns one after the other (a walk-forward's blocks as one series). For
+walk-forward scoring: a tuner evaluating a batch of candidates on fixed folds builds one sweep
+and calls :meth:`SegmentSweep.run` per batch.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class SegmentSweep:
     config : EngineConfig, optional
     equity_span : (start, stop), optional
         One of ``spans`` whose per-bar equity :meth:`run` also returns.
+    chain : sequence of (start, stop), optional
+        Some of ``spans`` laid end to end, each starting on the one before it's last bar (its
+        lead bar): :meth:`run` with ``returns=True`` gives their per-bar returns one after the
+        other, bars ``chain[0][0] + 1`` to ``chain[-1][1] - 1``, each segment's from its own
+        simulation started flat (not with ``equity_span``).
     """
 
     def __init__(
@@ -57,6 +64,7 @@ class SegmentSweep:
         spans: Sequence[tuple[int, int]],
         config: EngineConfig | Mapping[str, Any] | None = None,
         equity_span: tuple[int, int] | None = None,
+        chain: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         cfg = _coerce_config(config)
         self.spans = [(int(a), int(b)) for a, b in spans]
@@ -68,6 +76,16 @@ class SegmentSweep:
                 raise EngineError(f"segment ({a}, {b}) is not a non-empty slice of {n} bars")
         if equity_span is not None and (int(equity_span[0]), int(equity_span[1])) not in self.spans:
             raise EngineError(f"equity_span {equity_span} is not one of the segments")
+        links = [(int(a), int(b)) for a, b in chain] if chain is not None else []
+        if chain is not None and (equity_span is not None or not links):
+            raise EngineError("chain needs at least one segment, and no equity_span beside it")
+        for k, span in enumerate(links):
+            if span not in self.spans:
+                raise EngineError(f"chain segment {span} is not one of the segments")
+            if k and span[0] != links[k - 1][1] - 1:
+                raise EngineError(
+                    f"chain segment {span} does not start on the last bar of {links[k - 1]}"
+                )
         self._lo = min(a for a, _ in self.spans)
         self._hi = max(b for _, b in self.spans)
         if cfg.calendar == "auto":  # each slice's calendar detected from its own stamps
@@ -103,6 +121,9 @@ class SegmentSweep:
             if equity_span is None
             else self.spans.index((int(equity_span[0]), int(equity_span[1])))
         )
+        #: The chain's segments (positions in ``spans``) and where each one's returns start
+        self.chain = np.array([self.spans.index(span) for span in links], dtype=np.int64)
+        self._chain_cols = np.cumsum([0] + [b - a - 1 for a, b in links]).astype(np.int64)
         self.index = ohlcv.index
         self.plain = _plain(cfg)
         self._cuts: dict[tuple[bytes, int], np.ndarray] = {}
@@ -132,7 +153,9 @@ class SegmentSweep:
             indicator registry, which checks them): the range check is skipped.
         returns : bool
             Return the ``equity_span`` segment's per-bar returns ``equity[:, 1:] /
-            equity[:, :-1] - 1`` (shape ``(m, stop - start - 1)``) instead of its equity.
+            equity[:, :-1] - 1`` (shape ``(m, stop - start - 1)``) instead of its equity; with a
+            ``chain`` whose segments are all simulated, the chain's returns (shape ``(m,
+            chain[-1][1] - chain[0][0] - 1)``).
         returns_out : ndarray, optional
             With ``returns``: a C-contiguous float64 array of that shape to write them into
             (a caller keeping many batches' returns in one large array).
@@ -142,7 +165,7 @@ class SegmentSweep:
         stats : ndarray of shape (m, n_segments, len(SWEEP_METRICS))
             ``n_segments`` in the order of ``segments``.
         equity : ndarray of shape (m, stop - start) for ``equity_span`` if simulated, or None
-            (its returns with ``returns=True``)
+            (its returns, or the chain's, with ``returns=True``)
         """
         arr = np.asarray(signals, dtype=np.float64)
         which, lo, hi, lengths = self._selection(segments)
@@ -161,30 +184,49 @@ class SegmentSweep:
                 f"at {self.index[bar]} in column {col}; clip or rescale it"
             )
         st = np.empty((m, len(which), _nb.N_ST))
-        eq_seg = self.eq_seg if self.eq_seg in which else -1
+        k = len(self.spans)
+        eq_cols = np.full(k, -1, dtype=np.int64)
+        ret_cols = np.full(k, -1, dtype=np.int64)
         none = np.empty((m, 0))
         equity: np.ndarray | None = None
         rets: np.ndarray | None = None
-        if eq_seg >= 0:
-            a, b = self.spans[eq_seg]
-            if returns_out is not None and (
+        # the segments whose returns are asked for, and where in a row each one's start
+        if len(self.chain):
+            ret_segs = (
+                self.chain if returns and np.isin(self.chain, which).all() else self.chain[:0]
+            )
+            cols = self._chain_cols
+        else:
+            ret_segs = np.array([self.eq_seg] if self.eq_seg in which else [], dtype=np.int64)
+            cols = np.zeros(2, dtype=np.int64)
+            if len(ret_segs):
+                a, b = self.spans[self.eq_seg]
+                cols[1] = b - a - 1
+        width = int(cols[len(ret_segs)])
+        if (
+            returns_out is not None
+            and len(ret_segs)
+            and (
                 not returns
-                or returns_out.shape != (m, b - a - 1)
+                or returns_out.shape != (m, width)
                 or returns_out.dtype != np.float64
                 or not returns_out.flags.c_contiguous
-            ):
-                raise EngineError(
-                    f"returns_out must be a C-contiguous float64 array of shape "
-                    f"{(m, b - a - 1)} (with returns=True), got {returns_out.dtype} "
-                    f"{returns_out.shape}"
-                )
-            if returns and self.plain:  # written by the kernel (no equity matrix)
-                rets = np.empty((m, b - a - 1)) if returns_out is None else returns_out
-            else:
-                equity = np.empty((m, b - a))
+            )
+        ):
+            raise EngineError(
+                f"returns_out must be a C-contiguous float64 array of shape {(m, width)} "
+                f"(with returns=True), got {returns_out.dtype} {returns_out.shape}"
+            )
+        if len(ret_segs) and returns and self.plain:  # written by the kernel (no equity matrix)
+            rets = np.empty((m, width)) if returns_out is None else returns_out
+            ret_cols[ret_segs] = cols[: len(ret_segs)]
+        elif len(ret_segs):  # each segment's equity (its lead bar first), one after the other
+            equity = np.empty((m, width + len(ret_segs)))
+            eq_cols[ret_segs] = cols[: len(ret_segs)] + np.arange(len(ret_segs))
         cells = m * int(sum(lengths))
         parallel = cells >= PARALLEL_MIN_CELLS
         eq_arr = equity if equity is not None else none
+        ret_arr = rets if rets is not None else none
         if self.plain:  # the same numbers from the kernels without stops (tested bit-equal)
             threads = numba.get_num_threads()
             blocks = -(-m // _nb.LANES)
@@ -197,28 +239,32 @@ class SegmentSweep:
                     self._cuts[key] = balanced_cuts(lengths, n_groups)
                 _nb.simulate_segments_plain_split_nb(
                     self.open, self.close, self.day_end, self.offsets, self.starts, which,
-                    self._cuts[key], sig, self.fp, self.ip, eq_seg, eq_arr,
-                    rets if rets is not None else none, st,
+                    self._cuts[key], sig, self.fp, self.ip, eq_cols, eq_arr, ret_cols, ret_arr,
+                    st,
                 )  # fmt: skip
             else:
                 _nb.simulate_segments_plain_nb(
                     self.open, self.close, self.day_end, self.offsets, self.starts, which, sig,
-                    self.fp, self.ip, eq_seg, eq_arr, rets if rets is not None else none, st,
+                    self.fp, self.ip, eq_cols, eq_arr, ret_cols, ret_arr, st,
                 )  # fmt: skip
         else:
             simulate = _nb.simulate_segments_many_nb if parallel else _nb.simulate_segments_nb
             simulate(
                 self.open, self.high, self.low, self.close, self.day_end, self.offsets,
-                self.starts, which, sig, self.fp, self.ip, eq_seg, eq_arr, st,
+                self.starts, which, sig, self.fp, self.ip, eq_cols, eq_arr, st,
             )  # fmt: skip
         if returns and equity is not None:
-            rets = np.divide(equity[:, 1:], equity[:, :-1], out=returns_out)
+            rets = np.empty((m, width)) if returns_out is None else returns_out
+            for i in range(len(ret_segs)):  # each segment's equity ratios, minus one
+                e0, r0, r1 = int(cols[i]) + i, int(cols[i]), int(cols[i + 1])
+                np.divide(equity[:, e0 + 1 : e0 + 1 + r1 - r0], equity[:, e0 : e0 + r1 - r0],
+                          out=rets[:, r0:r1])  # fmt: skip
             rets -= 1.0
-        return (st, rets) if returns else (st, equity)
+        if returns:
+            return st, rets
+        return st, (equity if self.eq_seg in which else None)
 
-    def _selection(
-        self, segments: Sequence[int] | None
-    ) -> tuple[np.ndarray, int, int, list[int]]:
+    def _selection(self, segments: Sequence[int] | None) -> tuple[np.ndarray, int, int, list[int]]:
         """``segments`` checked (:class:`EngineError`) as positions of the spans, their bars'
         first start and last stop, and their lengths; remembered per selection (a tuner asks
         for the same segments batch after batch)."""

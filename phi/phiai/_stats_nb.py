@@ -242,3 +242,27 @@ def cscv_ranks_nb(centre, sums, squares, size, ins, outs):  # noqa: ANN001, ANN2
             ties += oos[j] == v
         rank[c] = less + (ties + 1) / 2.0
     return rank
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def row_drawdowns_nb(rows, out):  # noqa: ANN001, ANN201
+    """Per row of ``(m, T)`` per-bar returns: the largest fall of the compounded equity
+    ``prod(1 + r)`` from its running peak (the start, 1, is the first peak), as a negative
+    fraction (0 if none), as :func:`phi.backtest.metrics.max_drawdown` measures an equity
+    curve. An equity at or below 0 (a ruined account) ends the row there; a NaN return leaves
+    the rest of the row out. Rows in parallel."""
+    m, t = rows.shape
+    for j in prange(m):
+        e = 1.0
+        peak = 1.0
+        dd = 0.0
+        for i in range(t):
+            e *= 1.0 + rows[j, i]
+            if e > peak:
+                peak = e
+            d = e / peak - 1.0
+            if d < dd:
+                dd = d
+            if not e > 0.0:
+                break
+        out[j] = dd

@@ -8,10 +8,12 @@ missing signals come from one :func:`~phi.indicators.batch.batch_signals` call (
 computed once, bit-identical to ``compute_signal``). A batch of candidates is one
 ``(n_bars, m)`` signal matrix; every fold segment is one
 :func:`~phi.backtest.engine.run_backtest_many` call on that segment's bars (the bar before it
-supplies the signal's previous value, no trade starts before the segment), and the whole
-development region is one more such call that also fills the per-bar equity (hence the returns
-used by DSR and PBO) without building trade lists. The market calendar is detected once on all
-bars (as :func:`phi.run` does) and fixed for every segment.
+supplies the signal's previous value, no trade starts before the segment). The development
+region is scored as the walk-forward blocks that tile it, laid end to end (each one simulated
+on its own from flat, as its folds score it): their per-bar returns, one after the other, are
+the returns DSR and PBO read, its trades the blocks' trades, its drawdown that of the
+compounded returns. So no bar is simulated twice for a trial's development figures. The market
+calendar is detected once on all bars (as :func:`phi.run` does) and fixed for every segment.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from phi.backtest.engine import (
 from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_inputs, batch_signals, fill_pieces, has_batch
 from phi.indicators.registry import _check_frame, compute_signal, get_indicator
+from phi.phiai._stats_nb import row_drawdowns_nb
 from phi.phiai.folds import FoldPlan
 from phi.phiai.stats import BlockSums, block_sums, pbo_splits, sharpes_per_period
 
@@ -80,13 +83,13 @@ def _missing(
 
 @dataclasses.dataclass
 class TrialScores:
-    """Scores of one candidate: per fold in and out of sample, on the development region."""
+    """Scores of one candidate: per fold in and out of sample, and on the development region
+    (its walk-forward blocks laid end to end, each started flat)."""
 
     is_folds: list[float]
     oos_folds: list[float]
-    dev_score: float
-    dev_trades: int
-    dev_max_drawdown: float
+    dev_trades: int  # the blocks' trades
+    dev_max_drawdown: float  # of the compounded returns
     returns: np.ndarray  # per-bar returns over the development region
     sharpe: float = math.nan  # per-bar Sharpe ratio of ``returns`` (stats.sharpe_per_period)
     #: PBO's block sums of ``returns``: row ``[1]`` of its batch's (stats.block_sums), if any
@@ -142,6 +145,9 @@ class Evaluator:
         self._dev_cache: dict[tuple[Any, ...], np.ndarray] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
+        #: The blocks that tile the development region, in order (the first fold's train bars
+        #: and every fold's test bars, in either scheme)
+        self.blocks = [plan.folds[0].train, *(f.test for f in plan.folds)]
         self._sweep: SegmentSweep | None = None
         self._bars: dict[tuple[int, int], pd.DataFrame] = {}
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
@@ -270,14 +276,17 @@ class Evaluator:
 
     @property
     def sweep(self) -> SegmentSweep:
-        """Every fold segment and the development region (the last, with per-bar equity), each
-        with its lead bar, prepared once: one kernel call scores a whole batch on all of them."""
+        """Every fold segment (the development region's blocks chained: their per-bar returns
+        one after the other) and the hold-out, each with its lead bar, prepared once: one
+        kernel call scores a whole batch on all of them."""
         if self._sweep is None:
-            a, b = self.plan.dev
             h0, n = self.plan.holdout
-            spans = [*self.segments, self.plan.dev] + ([self.plan.holdout] if n > h0 else [])
+            spans = [*self.segments] + ([self.plan.holdout] if n > h0 else [])
             self._sweep = SegmentSweep(
-                self.ohlcv, [(s - 1, e) for s, e in spans], self.cfg, equity_span=(a - 1, b)
+                self.ohlcv,
+                [(s - 1, e) for s, e in spans],
+                self.cfg,
+                chain=[(s - 1, e) for s, e in self.blocks],
             )
         return self._sweep
 
@@ -285,7 +294,7 @@ class Evaluator:
         """Compact metrics (:data:`~phi.backtest.engine.SWEEP_METRICS`) of the first column of
         ``sig`` on the hold-out bars, started flat (as :meth:`run_segment` on the hold-out);
         all nan when the plan keeps no hold-out."""
-        k = len(self.segments) + 1
+        k = len(self.segments)
         if len(self.sweep.spans) <= k:
             return dict.fromkeys(SWEEP_METRICS, math.nan)
         stats, _ = self.sweep.run(sig[:, :1], [k])
@@ -295,18 +304,20 @@ class Evaluator:
         """Score a batch of parameter sets of ``name``.
 
         One :class:`~phi.backtest.segments.SegmentSweep` call simulates every candidate on every
-        fold segment and on the development region, each started flat: the same simulations
-        (and numbers) as one ``run_backtest_many`` call per segment.
+        fold segment, each started flat: the same simulations (and numbers) as one
+        ``run_backtest_many`` call per segment. The development figures are the blocks'
+        (:attr:`blocks`): their returns laid end to end, the sum of their trades, the drawdown
+        of the compounded returns.
         """
         if not param_sets:
             return []
         sig = self._scored(name, param_sets)
         # Not the hold-out. Every bar simulated is at or after each candidate's warm-up (the plan
         # starts after the longest one), where the registry has checked the signal's range.
-        # The development region's per-bar returns (its equity's first bar is the flat lead bar).
+        # The development region's per-bar returns: its blocks' one after the other.
         stats, returns = self.sweep.run(
             sig,
-            range(len(self.segments) + 1),
+            range(len(self.segments)),
             checked=True,
             returns=True,
             returns_out=self._return_rows.take(sig.shape[1]),
@@ -320,16 +331,18 @@ class Evaluator:
         test = [col[f.test] for f in self.plan.folds]
         is_folds = values[:, train].tolist()
         oos_folds = values[:, test].tolist()
-        score = values[:, -1].tolist()
-        trades = SegmentSweep.metric(stats, "n_trades")[:, -1].astype(np.int64).tolist()
-        drawdown = SegmentSweep.metric(stats, "max_drawdown")[:, -1].tolist()
+        blocks = [col[span] for span in self.blocks]
+        trades = SegmentSweep.metric(stats, "n_trades")[:, blocks].sum(axis=1)
+        trades = trades.astype(np.int64).tolist()
+        drawdowns = np.empty(len(returns))
+        row_drawdowns_nb(returns, drawdowns)
+        drawdown = drawdowns.tolist()
         sharpe = sharpes_per_period(returns).tolist()
         sums = block_sums(returns, pbo_splits(returns.shape[1]))  # PBO's per-row part, once
         return [
             TrialScores(
                 is_folds=is_folds[j],
                 oos_folds=oos_folds[j],
-                dev_score=score[j],
                 dev_trades=trades[j],
                 dev_max_drawdown=drawdown[j],
                 returns=returns[j],

@@ -135,3 +135,57 @@ def test_signals_up_to_the_selected_segments_stop_are_enough():
         sweep.run(sig[:299], [0, 1, 2])
     with pytest.raises(EngineError, match="signals must be an"):
         sweep.run(sig[:300])  # the last segment reads up to bar 400
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        EngineConfig(calendar="exchange", commission_pct=0.001, allow_short=True),
+        EngineConfig(calendar="exchange", stop_loss_pct=0.02),  # the general kernels
+    ],
+)
+@pytest.mark.parametrize("m", [3, 19])  # one block of candidates, and two (one partial)
+def test_a_chain_returns_its_segments_returns_one_after_the_other(cfg, m):
+    """A chain of segments laid end to end: the per-bar returns of one run_backtest per segment
+    (each started flat on its own lead bar), concatenated, whatever else is simulated."""
+    idx = pd.date_range("2018-01-01", periods=500, freq="B", tz="UTC")
+    bars = _bars(500, idx, 13)
+    chain = [(40, 170), (169, 300), (299, 420)]
+    spans = [(40, 300), *chain, (419, 500)]  # a longer span and one after the chain beside it
+    sweep = SegmentSweep(bars, spans, cfg, chain=chain)
+    sig = _signals(500, m, 14)
+    want = []
+    for a, b in chain:
+        parts = run_backtest(bars.iloc[a:b], sig[a:b], cfg)
+        eq = np.array(
+            [r.equity.to_numpy() for r in (parts if isinstance(parts, list) else [parts])]
+        )
+        want.append(eq[:, 1:] / eq[:, :-1] - 1.0)
+    want_all = np.concatenate(want, axis=1)
+    assert want_all.shape == (m, 420 - 40 - 1)
+    stats, got = sweep.run(sig, returns=True)
+    assert np.allclose(got, want_all, rtol=0, atol=1e-15)
+    for s, (a, b) in enumerate(spans):  # the statistics as without a chain
+        ref = run_backtest_many(bars.iloc[a:b], sig[a:b], cfg)
+        assert np.array_equal(stats[:, s, :], ref.to_numpy(), equal_nan=True), (a, b)
+    out = np.empty((m, 379))
+    _, into = sweep.run(sig, [4, 3, 1, 2], returns=True, returns_out=out)  # any order
+    assert into is out and np.array_equal(out, got)
+    assert sweep.run(sig, [1, 2], returns=True)[1] is None  # not every chain segment: none
+    assert sweep.run(sig)[1] is None  # no equity without returns=True
+    with pytest.raises(EngineError, match="returns_out must be"):
+        sweep.run(sig, returns=True, returns_out=np.empty((m, 380)))
+
+
+def test_a_chain_must_be_segments_laid_end_to_end():
+    idx = pd.date_range("2018-01-01", periods=100, freq="B", tz="UTC")
+    bars = _bars(100, idx, 15)
+    spans = [(10, 50), (49, 100), (50, 100)]
+    with pytest.raises(EngineError, match=r"chain segment \(50, 100\) does not start on the last"):
+        SegmentSweep(bars, spans, chain=[(10, 50), (50, 100)])
+    with pytest.raises(EngineError, match=r"chain segment \(49, 99\) is not one of the segments"):
+        SegmentSweep(bars, spans, chain=[(10, 50), (49, 99)])
+    with pytest.raises(EngineError, match="no equity_span beside it"):
+        SegmentSweep(bars, spans, chain=[(10, 50)], equity_span=(10, 50))
+    with pytest.raises(EngineError, match="at least one segment"):
+        SegmentSweep(bars, spans, chain=[])

@@ -65,7 +65,9 @@ def _both(bars: pd.DataFrame, spans, cfg: EngineConfig, sig: np.ndarray, which=N
     # the segments in one group, one group each, or two balanced groups
     which_arr = np.arange(len(spans), dtype=np.int64) if which is None else np.asarray(which)
     eq = np.empty_like(eq_gen) if eq_gen is not None else np.empty((sig.shape[1], 0))
-    eq_seg = sweep.eq_seg if sweep.eq_seg in which_arr else -1
+    cols = np.full(len(spans), -1, dtype=np.int64)  # equity and returns from column 0
+    if sweep.eq_seg in which_arr:
+        cols[sweep.eq_seg] = 0
     rets = np.empty((eq.shape[0], max(eq.shape[1] - 1, 0)))
     lengths = (sweep.offsets[which_arr + 1] - sweep.offsets[which_arr]).tolist()
     k = len(which_arr)
@@ -74,7 +76,7 @@ def _both(bars: pd.DataFrame, spans, cfg: EngineConfig, sig: np.ndarray, which=N
         _nb.simulate_segments_plain_split_nb(
             sweep.open, sweep.close, sweep.day_end, sweep.offsets, sweep.starts, which_arr,
             np.asarray(cuts, dtype=np.int64), np.ascontiguousarray(sig.T), sweep.fp, sweep.ip,
-            eq_seg, eq, rets, st,
+            cols, eq, cols, rets, st,
         )  # fmt: skip
         assert np.array_equal(st, st_gen, equal_nan=True), cuts
     if eq_gen is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from phi.backtest.engine import EngineConfig, run_backtest, run_backtest_many
+from phi.backtest.metrics import max_drawdown
 from phi.errors import EngineError
 from phi.indicators.registry import compute_signal
 from phi.phiai import stats as st
@@ -43,21 +44,55 @@ def test_equity_out_is_run_backtests_equity_and_leaves_the_metrics_unchanged(bar
         run_backtest_many(bars, sig, cfg, equity_out=np.empty((2, len(bars))))
 
 
-def test_development_scores_match_full_engine_results(bars):
-    plan = make_folds(len(bars), 30, 3, "rolling", 0.2)
-    ev = Evaluator(bars, EngineConfig(), plan, "sharpe")
+@pytest.mark.parametrize("scheme", ["rolling", "anchored"])
+def test_development_scores_are_the_blocks_laid_end_to_end(bars, scheme):
+    """The development region's figures against one full engine run per walk-forward block
+    (each started flat on its lead bar): the blocks' returns one after the other, the sum of
+    their trades, the drawdown of the equity chained block to block (each block's equity
+    relative to its start, times where the blocks before it ended)."""
+    plan = make_folds(len(bars), 30, 3, scheme, 0.2)
+    ev = Evaluator(bars, EngineConfig(commission_pct=0.002), plan, "sharpe")
     params = [{"period": p} for p in (5, 9, 21)]
     scores = ev.score("rsi", params)
-    a, b = plan.dev
     cfg = dataclasses.replace(ev.cfg, warmup_bars=1)
+    blocks = [plan.folds[0].train, *(f.test for f in plan.folds)]
+    assert blocks[0][0] == plan.dev[0] and blocks[-1][1] == plan.dev[1]
     for p, s in zip(params, scores, strict=True):
         sig = compute_signal("rsi", bars, p).to_numpy()
-        ref = run_backtest(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg)
-        eq = ref.equity.to_numpy()
-        assert np.allclose(s.returns, eq[1:] / eq[:-1] - 1.0, rtol=0, atol=1e-15)
-        assert s.dev_trades == ref.metrics["n_trades"]
-        assert s.dev_max_drawdown == pytest.approx(ref.metrics["max_drawdown"], rel=1e-12)
-        assert s.dev_score == pytest.approx(ref.metrics["sharpe"], rel=1e-9)
+        returns, chained, trades, level = [], [], 0, 1.0
+        for a, b in blocks:
+            ref = run_backtest(bars.iloc[a - 1 : b], sig[a - 1 : b], cfg)
+            eq = ref.equity.to_numpy()
+            returns.append(eq[1:] / eq[:-1] - 1.0)
+            chained.append(level * eq[1:] / eq[0])
+            level = chained[-1][-1]
+            trades += ref.metrics["n_trades"]
+        assert np.allclose(s.returns, np.concatenate(returns), rtol=0, atol=1e-15)
+        assert len(s.returns) == plan.dev[1] - plan.dev[0]
+        assert s.dev_trades == trades
+        assert s.dev_max_drawdown == pytest.approx(
+            max_drawdown(np.concatenate(chained), 1.0), rel=1e-12
+        )
+        assert s.sharpe == pytest.approx(st.sharpe_per_period(np.concatenate(returns)), rel=1e-12)
+
+
+def test_chained_drawdowns_against_the_engine_metric_and_by_hand():
+    from phi.phiai._stats_nb import row_drawdowns_nb
+
+    rng = np.random.default_rng(5)
+    rows = rng.normal(0.0002, 0.01, (7, 300))
+    rows[1] = 0.0  # flat: no drawdown
+    rows[2, :3] = [0.1, -0.5, 0.2]  # by hand: peak 1.1, trough 0.55 -> -50 %
+    rows[2, 3:] = 0.0
+    rows[3, 50] = -1.0  # ruined at bar 50: the path ends at 0 (-100 %)
+    rows[3, 51:] = 0.3
+    out = np.full(7, 9.0)
+    row_drawdowns_nb(rows, out)
+    for j in (0, 4, 5, 6):
+        assert out[j] == pytest.approx(max_drawdown(np.cumprod(1.0 + rows[j]), 1.0), rel=1e-12)
+    assert out[1] == 0.0
+    assert out[2] == pytest.approx(-0.5, rel=1e-12)
+    assert out[3] == -1.0
 
 
 def test_the_calendar_is_detected_once_on_all_bars(bars):

@@ -84,7 +84,7 @@ def test_same_seed_same_random_trials_with_one_and_two_workers_and_any_batch():
 )
 def test_sweep_scores_equal_one_engine_run_per_segment(metric, scheme):
     """The evaluator's one-call sweep against run_backtest_many on every segment separately
-    (and on the development region with per-bar equity), bit for bit."""
+    (and the development region's returns against every block's per-bar equity), bit for bit."""
     from phi.backtest.engine import EngineConfig
     from phi.phiai.folds import make_folds
 
@@ -100,14 +100,14 @@ def test_sweep_scores_equal_one_engine_run_per_segment(metric, scheme):
         return (v.fillna(0.0) if metric in FLAT_IS_ZERO else v).to_numpy()
 
     per_span = {span: fill(ev.run_segment(sig, span)) for span in ev.segments}
-    dev, equity = ev.run_equity(sig, plan.dev)
+    blocks = [plan.folds[0].train, *(f.test for f in plan.folds)]
+    runs = [ev.run_equity(sig, span) for span in blocks]  # each block with its equity
     for j, s in enumerate(scores):
         assert s.is_folds == [per_span[f.train][j] for f in plan.folds]
         assert s.oos_folds == [per_span[f.test][j] for f in plan.folds]
-        assert s.dev_score == fill(dev)[j]
-        assert s.dev_trades == dev["n_trades"].iloc[j]
-        assert s.dev_max_drawdown == dev["max_drawdown"].iloc[j]
-        assert np.array_equal(s.returns, equity[j, 1:] / equity[j, :-1] - 1.0)
+        assert s.dev_trades == sum(table["n_trades"].iloc[j] for table, _ in runs)
+        returns = np.concatenate([eq[j, 1:] / eq[j, :-1] - 1.0 for _, eq in runs])
+        assert np.array_equal(s.returns, returns)
 
 
 def test_row_sharpes_equal_the_one_row_function_bit_for_bit():
