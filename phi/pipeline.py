@@ -113,6 +113,25 @@ def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup
     return score
 
 
+def _check_bars_after_warmup(n_bars: int, warmup: int, engine_warmup: int, indicator_warmup: int) -> None:
+    """A trade is decided at a bar's close after the warm-up and filled at the next bar's open,
+    so a run needs two bars after its warm-up; fewer would report 0 trades and NaN metrics
+    as if the strategy had been measured."""
+    if n_bars - warmup >= 2:
+        return
+    if engine_warmup >= warmup:
+        why = f"engine.warmup_bars is {engine_warmup:,}"
+    elif indicator_warmup >= warmup:
+        why = f"the indicators' warm-up is {indicator_warmup:,} bars"
+    else:
+        why = f"the blended signal has its first value at bar {warmup:,}"
+    raise DataError(
+        f"{why}, which leaves {max(n_bars - warmup, 0):,} of the {n_bars:,} bars to trade on; a trade "
+        "needs 2 (decided at one bar's close, filled at the next open): use a longer date range"
+        + (" or a smaller engine.warmup_bars" if engine_warmup >= warmup else "")
+    )
+
+
 def _check_options(save: object, progress: object, allow_data_change: object) -> None:
     """Refuse run options of the wrong type before any work (a truthy list is not ``save=True``)."""
     for name, value in (("save", save), ("allow_data_change", allow_data_change)):
@@ -283,6 +302,7 @@ def run(
             "use a longer date range"
         )
     warmup = max(config.engine.warmup_bars, warm, int(valid[0]))
+    _check_bars_after_warmup(len(frame), warmup, config.engine.warmup_bars, warm)
 
     _progress(progress, "engine")
     engine_cfg = dataclasses.replace(config.engine, warmup_bars=warmup)
