@@ -17,7 +17,9 @@ on that fold's train bars is scored on its test bars. Every trial of every step 
 ``n_trials_total`` for the deflated Sharpe ratio, whose expected maximum Sharpe uses that count
 and the null variance ``1/(T-1)`` of a per-bar Sharpe estimate (``dsr_cross_sectional`` uses the
 trials' own Sharpe variance instead, as in the paper's example); PBO comes from CSCV over all trials' per-bar returns
-on the development region (ranked by their Sharpe ratio, whatever the tuning metric).
+on the development region (ranked by their Sharpe ratio, whatever the tuning metric). A trial's
+development figures (those returns, its trades and drawdown for the constraints) are its
+walk-forward blocks' laid end to end, each block simulated once from flat, as its folds score it.
 """
 
 from __future__ import annotations
