@@ -82,3 +82,83 @@ def test_cli_warm_up_beyond_the_bars_is_one_line_and_exit_2(tmp_path: Path, _iso
     assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
 
 
+
+# ---------------------------------------------------------------------------- CSV files
+
+_DAYS = [4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29]  # weekdays of Jan 2021
+
+
+def _csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text(header + "\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def _fetch_csv(path: Path, timeframe: str = "1D") -> object:
+    from phi.data.store import get_dataset
+
+    return get_dataset("MINE", "2021-01-01", "2021-12-31", timeframe, "csv", path=str(path))
+
+
+def _cli_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(args)
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2 and "Traceback" not in err and len(lines) == 1 and lines[0].startswith("error: "), (code, err)
+    return lines[0]
+
+
+def test_spreadsheet_day_numbers_are_refused_not_read_as_1970(tmp_path: Path, _isolated_phi_home: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # Excel's serial 44200 is 2021-01-04 (day 0 = 1899-12-30: 44197 = 2021-01-01). Read as
+    # epoch seconds it was 1970-01-01 12:16:40, and the 20 "daily" bars came 1 second apart.
+    path = _csv(tmp_path / "serial.csv", "date,open,high,low,close,volume",
+                [f"{44200 + i},{10 + i},{11 + i},{9 + i},{10.5 + i},1000" for i in range(20)])  # fmt: skip
+    with pytest.raises(DataError) as info:
+        _fetch_csv(path)
+    _one_line(info.value, "'44200'", "1970-01-01 12:16:40", "spreadsheet day number 2021-01-04")
+    line = _cli_one_line(["fetch", "MINE", "--vendor", "csv", "--path", str(path)], capsys)
+    assert "spreadsheet day number 2021-01-04" in line
+    assert _tree(_isolated_phi_home / "data_cache") == {}  # nothing cached
+    # real epoch seconds still read: 1609718400 is 2021-01-04 00:00 UTC
+    epoch = _csv(tmp_path / "epoch.csv", "timestamp,open,high,low,close,volume",
+                 [f"{1609718400 + 86400 * i},{10 + i},{11 + i},{9 + i},{10.5 + i},1000" for i in range(5)])  # fmt: skip
+    frame = _fetch_csv(epoch).frame  # type: ignore[attr-defined]
+    assert str(frame.index[0]) == "2021-01-04 00:00:00+00:00" and frame["close"].tolist() == [10.5, 11.5, 12.5, 13.5, 14.5]
+
+
+def test_intraday_bars_of_no_timeframe_of_ours_are_refused(tmp_path: Path, _isolated_phi_home: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # 30-minute bars matched no timeframe, so nothing compared them with the one asked for: read
+    # as 1D they were "daily" bars (annualised with 252 a year), as 1H hourly ones.
+    rows = [f"2021-01-04 {9 + i // 2:02d}:{30 * (i % 2):02d},{10 + i},{11 + i},{9 + i},{10.5 + i},1000" for i in range(12)]
+    path = _csv(tmp_path / "half_hour.csv", "datetime,open,high,low,close,volume", rows)
+    for tf in ("1D", "1H", "4H"):
+        with pytest.raises(DataError) as info:
+            _fetch_csv(path, tf)
+        _one_line(info.value, "about 30 minutes apart", f"not {tf} bars")
+    line = _cli_one_line(["fetch", "MINE", "--vendor", "csv", "--path", str(path)], capsys)
+    assert "about 30 minutes apart" in line
+    assert _tree(_isolated_phi_home / "data_cache") == {}
+    # 1-minute bars with missing minutes are still 1-minute bars (gaps of 1, 2 and 5 minutes)
+    minutes = [0, 1, 3, 4, 9, 10, 11, 12]
+    sparse = _csv(tmp_path / "sparse.csv", "datetime,open,high,low,close,volume",
+                  [f"2021-01-04 14:{m:02d},{10 + i},{11 + i},{9 + i},{10.5 + i},1000" for i, m in enumerate(minutes)])  # fmt: skip
+    frame = _fetch_csv(sparse, "1m").frame  # type: ignore[attr-defined]
+    assert [t.minute for t in frame.index] == minutes
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [("date,open,high,low,close,Close,volume", "'close' and 'Close'"),
+     ("date,open,high,low,close,close,volume", "a second column of that name")],
+    ids=["case", "same name"],
+)  # fmt: skip
+def test_two_columns_for_one_price_in_a_csv_are_refused(tmp_path: Path, header: str, named: str,
+                                                       _isolated_phi_home: Path) -> None:  # fmt: skip
+    # The second close (100 higher) silently won ('Close') or lost ('close.1'): a guess either way.
+    rows = [f"2021-01-{d:02d},{10 + i},{111 + i},{9 + i},{10.5 + i},{110.5 + i},1000" for i, d in enumerate(_DAYS)]
+    path = _csv(tmp_path / "two_closes.csv", header, rows)
+    with pytest.raises(DataError) as info:
+        _fetch_csv(path)
+    _one_line(info.value, named, "keep one of them")
+    assert _tree(_isolated_phi_home / "data_cache") == {}

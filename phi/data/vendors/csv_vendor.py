@@ -6,14 +6,16 @@ Detection, so that files exported by common tools load without editing:
   first column; a separate ``date`` + ``time`` pair is joined;
 - price columns by name, any case, with aliases: ``Open/o``, ``High/h``, ``Low/l``,
   ``Close/c/Close/Last/Last/Price``, ``Volume/v/Vol``; ``Adj Close`` is used only when the file
-  has no ``Close`` (then the bars are labelled ``"adjusted"``, else ``"raw"``);
+  has no ``Close`` (then the bars are labelled ``"adjusted"``, else ``"raw"``); two columns for
+  one field (``close`` and ``Close``, or ``close`` twice) are refused;
 - numbers like ``$182.52`` or ``1,234,567``, and with a decimal comma (``182,52``,
   ``1.234,56``, as semicolon files from European spreadsheets write them): the decimal mark is
   detected from the values, a file mixing both conventions or one where ``1,234`` could mean
   either is refused (:func:`detect_decimal`), never misread;
 - dates as ISO 8601 (``2024-01-05``, ``2024-01-05 09:30``, ``2024-01-05T14:30:00Z``, with
   offsets), US ``01/05/2024`` (day-first ``05/01/2024`` only when a first field exceeds 12),
-  ``2024/01/05``, ``05.01.2024``, ``20240105``, or epoch seconds / milliseconds;
+  ``2024/01/05``, ``05.01.2024``, ``20240105``, or epoch seconds / milliseconds (numbers under
+  1e7, spreadsheet day numbers or 1970's first days, are refused, never guessed);
 - time zone: stamps with an offset are converted to UTC; naive intraday stamps are read in
   ``tz`` (default UTC, noted as a repair); daily stamps become 00:00 UTC of their date.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -200,6 +202,28 @@ def _refuse_cut_short(p: Path, shown: str, sep: str, columns: int) -> None:
         )
 
 
+#: what pandas makes of a repeated column name: ``close``, ``close.1``, ``close.2``
+_MANGLED = re.compile(r"^(.*)\.(\d+)$")
+
+
+def _refuse_twice_named(columns: list[str]) -> None:
+    """Two columns for one field (``close`` and ``Close``, or ``close`` twice, which pandas
+    reads as ``close`` and ``close.1``) are refused: which one holds the prices is a guess."""
+    wanted = {n for names in ALIASES.values() for n in names} | set(DATE_NAMES)
+    seen: dict[str, str] = {}
+    for col in columns:
+        key = _norm(col)
+        mangled = _MANGLED.match(col)
+        if mangled and mangled.group(1) in columns:
+            key = _norm(mangled.group(1))
+            col = f"{mangled.group(1)!r} (a second column of that name)"
+        else:
+            col = repr(col)
+        if key in seen and key in wanted:
+            raise DataError(f"columns {seen[key]} and {col} both name the {key!r} column; keep one of them")
+        seen.setdefault(key, col)
+
+
 def find_columns(columns: list[str]) -> dict[str, str]:
     """Map ``date, open, high, low, close, adj close, volume`` to the file's column names.
 
@@ -207,6 +231,7 @@ def find_columns(columns: list[str]) -> dict[str, str]:
     """
     normed = {_norm(c): c for c in columns}
     found: dict[str, str] = {}
+    _refuse_twice_named(columns)
     for target, names in ALIASES.items():
         for n in names:
             if n in normed:
@@ -326,6 +351,28 @@ def parse_dates(
     return wall, utc, label
 
 
+#: Epoch seconds below this all fall in 1970's first 116 days: no file of bars holds those,
+#: while spreadsheet day numbers (44200 = 2021-01-04) do.
+_FEWEST_EPOCH_SECONDS: Final = 1e7
+#: Day 0 of spreadsheet serial dates (Excel, LibreOffice, Google Sheets; from March 1900 on).
+_SERIAL_EPOCH: Final = pd.Timestamp("1899-12-30")
+
+
+def _refuse_day_numbers(values: pd.Series, nums: np.ndarray, column: str) -> None:
+    """Small numbers in the date column: spreadsheet day numbers or the first days of 1970,
+    which are never guessed between (read as epoch seconds they put every bar in 1970)."""
+    first = float(nums[0])
+    as_epoch = pd.Timestamp(first, unit="s")
+    hint = ""
+    if 1 <= first <= 2_958_465:  # a serial day number Excel can show (up to 9999-12-31)
+        hint = f", as a spreadsheet day number {_SERIAL_EPOCH + pd.Timedelta(days=first):%Y-%m-%d}"
+    raise DataError(
+        f"date column {column!r} holds small numbers like {_short(values.iloc[0])} (as epoch "
+        f"seconds {as_epoch:%Y-%m-%d %H:%M:%S}{hint}); save the dates as text such as 2024-01-31 "
+        "(in a spreadsheet: format the column as a date before exporting)"
+    )
+
+
 def _detect_dates(
     values: pd.Series, column: str
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex | None, str]:
@@ -351,6 +398,8 @@ def _detect_dates(
             unit, label = ("us", "epoch microseconds")
         elif big >= 1e11:
             unit, label = ("ms", "epoch milliseconds")
+        elif big < _FEWEST_EPOCH_SECONDS:
+            _refuse_day_numbers(values, nums, column)
         try:
             utc = pd.DatetimeIndex(pd.to_datetime(nums, unit=unit, utc=True))
         except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
@@ -528,6 +577,26 @@ def _refuse_sparser_than_daily(index: pd.DatetimeIndex, found: str | None, sourc
         )
 
 
+def _refuse_off_the_grid(index: pd.DatetimeIndex, timeframe: str, source: str) -> None:
+    """Intraday bars whose spacing is none of our timeframes (30 minutes, 2 hours, uneven
+    stamps): read as ``timeframe`` their indicator periods and annualisation would be silently
+    wrong. Gaps are fine: 1-minute bars with missing minutes are still 1-minute bars."""
+    if len(index) < 2:
+        return
+    gaps = np.diff(index.as_unit("ns").asi8) / pd.Timedelta(minutes=1).value
+    gaps = gaps[gaps > 0]
+    want = TIMEFRAME_MINUTES[timeframe]
+    step = want if timeframe != "4H" else 60  # 4H is built from 1H bars
+    if timeframe != "1D" and len(gaps) and bool(np.all(np.isclose(gaps % step, 0.0) | np.isclose(gaps % step, step))):
+        return
+    median = float(np.median(gaps)) if len(gaps) else 0.0
+    spacing = f"{median / 60:g} hours" if median >= 60 else f"{median:g} minutes"
+    raise DataError(
+        f"{source} holds intraday bars about {spacing} apart, not {timeframe} bars; "
+        "Phi-nance reads 1D, 4H, 1H, 15m, 5m or 1m bars: resample the file to one of them"
+    )
+
+
 def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> VendorData:
     """Bars from the CSV file at ``path`` (the whole file; the caller slices dates).
 
@@ -548,6 +617,8 @@ def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> Ven
     wall_offset = details.pop("wall_offset")
     found = infer_timeframe(pd.DatetimeIndex(frame.index))
     _refuse_sparser_than_daily(pd.DatetimeIndex(frame.index), found, source)
+    if found is None and not details["daily"]:
+        _refuse_off_the_grid(pd.DatetimeIndex(frame.index), timeframe, source)
     extra: dict[str, Any] = {"path": str(path), **details, "file_timeframe": found}
     if found is not None and found != timeframe:
         if timeframe == "4H" and found == "1H":
