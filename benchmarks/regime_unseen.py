@@ -4,7 +4,7 @@ The same evaluation as ``python -m phi.regime.evaluate`` (:func:`phi.regime.eval
 trend-vs-range AUC against ER30, P(HIGHVOL) / P(LOWVOL) AUC against the trailing 20-bar realised
 vol percentile, balanced accuracy of the dominant regime against the ER30 + vol-percentile rule,
 median dominant run, P(DIR)-vs-vol-state Spearman, next-bar IC against 20-bar momentum), run on
-five process families that neither the calibration (:mod:`phi.regime.families`), nor the
+seven process families that neither the calibration (:mod:`phi.regime.families`), nor the
 tests, nor the earlier spot-check (``markov_sv``) use. Two extra columns per direction label: the
 vol percentile's AUC for trend vs range (a vol-only baseline), and per vol label ER30's AUC.
 
@@ -37,6 +37,15 @@ process             what it is
                     every open, vol state per session (0.6x / 1x / 2x, Markov, mean 5 sessions)
                     and direction per session (trend +-0.1 sigma / OU pull 0.05, mean 2
                     sessions); labels = the states, not the seasonality
+``heston_sv``       (added after the phylum's sticky rate was chosen) Heston stochastic
+                    variance (CIR, mean reversion 0.02 a bar, long-run vol 1 %, vol of variance
+                    0.0018, leverage rho -0.6 with the returns' shocks); vol label = the
+                    tercile of the true sigma; direction from an independent Markov chain
+                    (trend +-0.1 long-run sigma / OU pull 0.05, mean 100 bars); daily
+``asym_weekly``     (added after the phylum's sticky rate was chosen) weekly bars, 3 states with
+                    asymmetric durations: bull (+0.15 sigma, 0.8x vol, mean 80 weeks; up / low),
+                    bear (-0.25 sigma, 1.8x, mean 15 weeks; down / high), sideways (OU pull
+                    0.08, 1x, mean 25 weeks; range / normal); Student-t(4) shocks
 ==================  ==========================================================================
 
 Out of sample (**OOS**): the shipped configuration, never fitted to any of these. In sample
@@ -49,7 +58,7 @@ thresholds), so their IS and OOS figures are the same numbers.
 
 ``.venv/bin/python benchmarks/regime_unseen.py [--n 5000] [--seeds 0 1 2 3 4] [--no-is]``
 prints one table per process (mean over seeds, [min, max] beside it) and a summary table.
-About 25 s with the defaults (most of it the in-sample refits).
+About 45 s with the defaults (most of it the in-sample refits).
 """
 
 from __future__ import annotations
@@ -348,12 +357,87 @@ def intraday_5m(n: int, seed: int) -> Labelled:
     return Labelled(bars, dlab.astype(object), vlab.astype(object), "intraday_5m")
 
 
+# Two processes written after the phylum's sticky rate was chosen (2026-12-01), to check that
+# choice on data that could not have influenced it.
+
+
+def _heston(
+    z1: np.ndarray, z2: np.ndarray, kappa: float, theta: float, xi: float, rho: float
+) -> np.ndarray:
+    """Per-bar variance of a full-truncation Euler CIR process (Heston), started at theta:
+    ``v+ = v + kappa (theta - v) + xi sqrt(v) (rho z1 + sqrt(1 - rho^2) z2)``, v floored at 0;
+    bar t's return uses the variance at its start and z1."""
+    n = z1.shape[0]
+    out = np.empty(n)
+    v = theta
+    c = float(np.sqrt(1.0 - rho * rho))
+    for t in range(n):
+        out[t] = v
+        vp = max(v, 0.0)
+        v = v + kappa * (theta - vp) + xi * float(np.sqrt(vp)) * (rho * z1[t] + c * z2[t])
+    return out
+
+
+def heston_sv(n: int, seed: int) -> Labelled:
+    rng = np.random.default_rng([seed, 806])
+    z1, z2 = rng.normal(0.0, 1.0, n), rng.normal(0.0, 1.0, n)
+    var = _heston(z1, z2, 0.02, SIGMA**2, 0.0018, -0.6)
+    sigma = np.sqrt(np.maximum(var, 1e-12))
+    ds = _markov(
+        rng,
+        n,
+        ("up", "down", "range"),
+        {"up": 100.0, "down": 100.0, "range": 100.0},
+        {
+            "up": {"down": 0.3, "range": 0.7},
+            "down": {"up": 0.3, "range": 0.7},
+            "range": {"up": 0.5, "down": 0.5},
+        },
+        "range",
+    )
+    # the direction's drift is in units of the long-run vol (a trend does not scale with the
+    # vol of the day); the leverage effect is in the shocks (z1 drives both)
+    r = _direction_returns(
+        rng, ds, {"up": 0.1, "down": -0.1}, {"range": 0.05}, np.full(n, SIGMA), sigma * z1
+    )
+    lo, hi = np.quantile(sigma, [1 / 3, 2 / 3])
+    v = np.select([sigma <= lo, sigma >= hi], ["low", "high"], "normal").astype(object)
+    return Labelled(_bars_from_returns(rng, r, sigma, _daily(n)), ds.astype(object), v, "heston_sv")
+
+
+def asym_weekly(n: int, seed: int) -> Labelled:
+    rng = np.random.default_rng([seed, 807])
+    st = _markov(
+        rng,
+        n,
+        ("bull", "bear", "side"),
+        {"bull": 80.0, "bear": 15.0, "side": 25.0},
+        {
+            "bull": {"bear": 0.4, "side": 0.6},
+            "bear": {"side": 0.6, "bull": 0.4},
+            "side": {"bull": 0.6, "bear": 0.4},
+        },
+        "side",
+    )
+    s0 = 0.022  # weekly
+    mult = np.select([st == "bull", st == "bear"], [0.8, 1.8], 1.0)
+    sigma = s0 * mult
+    eps = rng.standard_t(4, n) / np.sqrt(2.0) * sigma
+    r = _direction_returns(rng, st, {"bull": 0.15, "bear": -0.25}, {"side": 0.08}, sigma, eps)
+    d = np.select([st == "bull", st == "bear"], ["up", "down"], "range").astype(object)
+    v = np.select([st == "bull", st == "bear"], ["low", "high"], "normal").astype(object)
+    index = pd.date_range("1920-01-02", periods=n, freq="W-FRI", tz="UTC", name="timestamp")
+    return Labelled(_bars_from_returns(rng, r, sigma, index), d, v, "asym_weekly")
+
+
 PROCESSES: dict[str, Callable[[int, int], Labelled]] = {
     "ms3_persist": ms3_persist,
     "garch_switch": garch_switch,
     "jump_switch": jump_switch,
     "momo_mr_eqvol": momo_mr_eqvol,
     "intraday_5m": intraday_5m,
+    "heston_sv": heston_sv,
+    "asym_weekly": asym_weekly,
 }
 
 

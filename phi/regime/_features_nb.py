@@ -87,6 +87,7 @@ def finish_nb(
     impulse_sigma: float,
     med_c: np.ndarray,
     eps: float,
+    a_dv: float,
     flip: np.ndarray,
     impulse: np.ndarray,
     cross: np.ndarray,
@@ -97,13 +98,17 @@ def finish_nb(
     diss: np.ndarray,
 ) -> None:
     """The inputs of the flip / impulse / median-cross / dissipation rolling means (1.0 / 0.0
-    where valid, NaN elsewhere), ``lam = |r| / (c v + 1)``, its difference, ``mass = 1 / (lam +
-    eps)`` and its difference, written in place."""
+    where valid, NaN elsewhere), ``lam = |r| / u`` with ``u = c v / exp(g)`` the bar's dollar
+    volume relative to ``g``, the EWM (rate ``a_dv``, started at the first valid ``log(c v)``,
+    NaN skipped) of ``log(c v)`` over the *previous* bars (the first valid bar: u = 1), its
+    difference, ``mass = 1 / (lam + eps)`` and its difference, written in place. ``lam`` is a
+    return per unit of relative dollar volume: no price or volume unit left in it."""
     n = len(r)
     above_prev = 0.0
     ok_prev = False
     lam_prev = np.nan
     mass_prev = np.nan
+    g = np.nan
     for i in range(n):
         ri = r[i]
         si = _sign(ri)
@@ -126,7 +131,10 @@ def finish_nb(
         cross[i] = (1.0 if above != above_prev else 0.0) if (ok and ok_prev) else np.nan
         above_prev = above
         ok_prev = ok
-        la = abs(ri) / (c[i] * v[i] + 1.0)
+        ld = np.log(c[i] * v[i])
+        la = abs(ri) / np.exp(ld - (ld if g != g else g))
+        if ld == ld:
+            g = ld if g != g else (1.0 - a_dv) * g + a_dv * ld
         lam[i] = la
         d_lambda[i] = la - lam_prev
         ms = 1.0 / (la + eps)

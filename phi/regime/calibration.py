@@ -37,13 +37,25 @@ can generalise:
    group of the pooled fit (``short_regimes``, then the demo) the kingdom's in-sample margin
    over ER30 was -0.037 at 0.10 and -0.021 at 0.30, and GOOG's trend AUC 0.498 / 0.526 (0.50:
    0.525, 1.0: 0.519 with a median dominant run of 10 bars; measured with TE's weight 2).
-4. The exhaustion class TE reads ``lvl_rev`` (a short drift against the long one) with weight
+4. The phylum's sticky-logit rate is :data:`PHYLUM_SMOOTHING` (MFT.md: 0.12). Its evidence is
+   already an EWM volatility (span 10 and 40 bars); a second EWM at 0.12 lagged a volatility
+   call by another ~7 bars, so a burst of a few bars was called after it ended. Chosen on the
+   calibration families and the demo only (refitted at each rate; 2 seeds x 6,000 bars, mean
+   HIGHVOL / LOWVOL AUC of vol_states, garch, jumps, intraday; lowest median dominant run of
+   the eight families; held-out demo balanced accuracy): 0.12 -> 0.9361 / 16 bars / 0.249,
+   0.3 -> 0.9381 / 13 / 0.270, **0.5 -> 0.9383 / 11.5 / 0.278**, 1.0 -> 0.9371 / 9.5 / 0.287:
+   the highest volatility AUC whose dominant regime still lasts >= 8 bars (the rule's: 3-4).
+   Reading the volatility by its trailing 500-bar percentile instead of (or beside) the ratio
+   to the long-run level was measured too and not kept: in family it lowered that AUC (0.925
+   alone, 0.935 beside, where the fit used the percentile *against* its sign as a correction of
+   the fast level) and out of family it did not win either (``benchmarks/RESULTS.md``).
+5. The exhaustion class TE reads ``lvl_rev`` (a short drift against the long one) with weight
    :data:`TE_REV_WEIGHT`. TE's mass leaves the trend bins for EXHAUST_REV, so a larger weight
    buys more exhaustion calls at the cost of trend-vs-range AUC: measured in family (one seed),
    weight 2 / 1 / 0 gave trend_ou 0.862 / 0.868 / 0.870, short_regimes 0.736 / 0.752 / 0.754,
    GOOG 0.526 / 0.540 / 0.537, with EXHAUST_REV dominant on 3-8 % / 1-7 % / 0-0.2 % of the bars;
    1 keeps the bin reachable everywhere.
-5. Everything else (class to genus temperatures, the up/down scale) is kept from the shipped
+6. Everything else (class to genus temperatures, the up/down scale) is kept from the shipped
    configuration.
 
 :func:`phi.regime.lofo.leave_one_family_out` reruns this without each family in turn and scores
@@ -270,6 +282,8 @@ PHYLUM_FEATURES = ("lvl_vol_fast", "lvl_vol_slow")
 KP_TEMPERATURE = 4.0
 #: sticky-logit rate of the kingdom (see the module doc; MFT.md's is 0.10)
 KINGDOM_SMOOTHING = 0.3
+#: sticky-logit rate of the phylum (see the module doc, point 4; MFT.md's is 0.12)
+PHYLUM_SMOOTHING = 0.5
 #: weight of lvl_rev in the exhaustion class TE's energy (see the module doc)
 TE_REV_WEIGHT = 1.0
 #: family series length and seed used for calibration (the harness scores other seeds)
@@ -437,13 +451,13 @@ _KP_NODES = ("DIR", "NDR", "TRN", "LV", "NV", "HV")
 
 def calibration_base(base: MFTConfig | None = None) -> MFTConfig:
     """``base`` (default :class:`MFTConfig`) without its kingdom / phylum calibration, with the
-    kingdom and phylum temperatures at :data:`KP_TEMPERATURE`, the kingdom's sticky rate at
-    :data:`KINGDOM_SMOOTHING` and TE's ``lvl_rev`` weight at :data:`TE_REV_WEIGHT`: the
+    kingdom and phylum temperatures at :data:`KP_TEMPERATURE`, the kingdom's and phylum's
+    sticky rates at :data:`KINGDOM_SMOOTHING` and :data:`PHYLUM_SMOOTHING` and TE's ``lvl_rev`` weight at :data:`TE_REV_WEIGHT`: the
     starting point of a fit."""
     cfg = base or MFTConfig()
     temps = dict(cfg.taxonomy.temperature, kingdom=KP_TEMPERATURE, phylum=KP_TEMPERATURE)
     bias = {k: v for k, v in cfg.taxonomy.bias.items() if k not in _KP_NODES}
-    smooth = dict(cfg.taxonomy.smoothing, kingdom=KINGDOM_SMOOTHING)
+    smooth = dict(cfg.taxonomy.smoothing, kingdom=KINGDOM_SMOOTHING, phylum=PHYLUM_SMOOTHING)
     tax = dataclasses.replace(
         cfg.taxonomy, energy_correction={}, bias=bias, temperature=temps, smoothing=smooth
     )

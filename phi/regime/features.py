@@ -4,7 +4,12 @@ Everything is causal: each feature and its normalisation at bar t reads bars <= 
 reference's look-ahead multi-timeframe helper is not reproduced). Windows are in bars, so the
 features work on any timeframe.
 
-``r_t = ln(c_t / c_(t-1))`` (NaN on the first bar); volume is floored at 1. ``true_range`` is
+``r_t = ln(c_t / c_(t-1))`` (NaN on the first bar); volume is floored at 1. The per-bar
+illiquidity (of ``illiquidity``, ``d_lambda``, ``mass = 1 / (lam + eps)``, ``d_mass_dt``) is
+``lam = |r| / u``, u the bar's dollar volume ``c v`` over the geometric EWM (span
+``illiquidity``) of the previous bars' ``c v``: a return per unit of *relative* dollar volume,
+so no price or volume unit is left in it (MFT.md's ``|r| / (c v + 1)`` moved the probabilities
+by up to 0.015 when prices were given in other units). ``true_range`` is
 the true range as a share of the previous close (the first bar: of its open), so it is
 scale-free (MFT.md's is in price units); ``range_expansion`` and ``absorption_score`` use it. Rolling windows
 count valid values; where MFT.md gives no minimum, a W-bar window needs W // 2 values
@@ -192,7 +197,7 @@ def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.
     lam, diss = row["illiquidity"], row["dissipation_proxy"]  # overwritten by their rolling means
     _fnb.finish_nb(
         r, c, v, row["ofi_proxy"], sd_imp, fc.impulse_sigma, med_c, eps,
-        flip, impulse, cross, lam, row["d_lambda"], row["mass"], row["d_mass_dt"], diss,
+        2.0 / (fc.illiquidity + 1.0), flip, impulse, cross, lam, row["d_lambda"], row["mass"], row["d_mass_dt"], diss,
     )  # fmt: skip
     del med_c, sd_imp
     row["flip_rate"][:] = _nb.rolling_mean_nb(flip, fc.flip, max(fc.flip_min, 1))

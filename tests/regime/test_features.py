@@ -152,8 +152,13 @@ def test_features_match_pandas_definitions() -> None:
     flips = (np.sign(r) != np.sign(r.shift())).astype(float).where(r.notna() & r.shift().notna())
     np.testing.assert_allclose(raw["flip_rate"], flips.rolling(30, 15).mean(), atol=1e-12)
     np.testing.assert_allclose(raw["gap_score"], np.log(df.open / c.shift()), atol=1e-15)
-    lam = r.abs() / (c * df.volume + 1.0)
+    # |r| per unit of *relative* dollar volume: c v over the geometric EWM (span 60) of the
+    # previous bars' c v (the first bar: 1)
+    ldv = np.log(c * df.volume)
+    prev = ldv.ewm(span=60, adjust=False, ignore_na=True).mean().shift(1).fillna(ldv)
+    lam = r.abs() / np.exp(ldv - prev)
     np.testing.assert_allclose(raw["illiquidity"], lam.rolling(60, 30).mean(), rtol=1e-9)
+    np.testing.assert_allclose(raw["d_lambda"], lam.diff(), rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(raw["mass"], 1.0 / (lam + 1e-10), rtol=1e-12)
     v = df.volume
     med = v.rolling(200, 100).median()

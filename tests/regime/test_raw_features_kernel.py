@@ -24,6 +24,19 @@ def _indicator(cond: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, cond.astype(np.float64), np.nan)
 
 
+def _prev_ewm(x: np.ndarray, a: float) -> np.ndarray:
+    """The EWM (rate a, NaN skipped, started at the first valid x) of the bars *before* each
+    bar; x itself where no earlier valid x exists."""
+    out = x.copy()
+    g = np.nan
+    for t in range(len(x)):
+        if not np.isnan(g):
+            out[t] = g
+        if not np.isnan(x[t]):
+            g = x[t] if np.isnan(g) else (1.0 - a) * g + a * x[t]
+    return out
+
+
 def _reference(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     """The NumPy composition of the raw features (the engine's before the fused passes)."""
     col = {k: ohlcv[k].to_numpy(dtype=np.float64, na_value=np.nan) for k in ("open", "high", "low", "close", "volume")}
@@ -64,7 +77,7 @@ def _reference(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         impulse = (np.abs(r_prev) > fc.impulse_sigma * sd_prev) & (sign_r != np.sign(r_prev))
     f["impulse_revert"] = _nb.rolling_mean_nb(_indicator(impulse, both & ~np.isnan(sd_prev)), w, minp(w))
-    lam = np.abs(r) / (c * v + 1.0)
+    lam = np.abs(r) / np.exp(np.log(c * v) - _prev_ewm(np.log(c * v), 2.0 / (fc.illiquidity + 1.0)))
     f["illiquidity"] = _nb.rolling_mean_nb(lam, fc.illiquidity, minp(fc.illiquidity))
     med_v, mad_v = rolling_median_mad_f32_nb(v, fc.volume_z, fc.volume_z_min)
     f["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))

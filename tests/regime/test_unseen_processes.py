@@ -74,7 +74,13 @@ def test_markov_switching_states_have_their_volatility_and_persistence() -> None
 
 
 @pytest.mark.parametrize(
-    "name", sorted(["ms3_persist", "garch_switch", "jump_switch", "momo_mr_eqvol", "intraday_5m"])
+    "name",
+    sorted(
+        [
+            "ms3_persist", "garch_switch", "jump_switch", "momo_mr_eqvol", "intraday_5m",
+            "heston_sv", "asym_weekly",
+        ]
+    ),  # fmt: skip
 )
 def test_engine_is_causal_on_unseen_processes(name: str) -> None:
     """Bars before k are the same whether the engine sees ohlcv[:k] or the whole frame."""
