@@ -162,3 +162,95 @@ def test_two_columns_for_one_price_in_a_csv_are_refused(tmp_path: Path, header: 
         _fetch_csv(path)
     _one_line(info.value, named, "keep one of them")
     assert _tree(_isolated_phi_home / "data_cache") == {}
+
+
+# ---------------------------------------------------------------------------- option chains
+
+#: tests/options/chain_tiny.csv: calls quoted 2024-01-03..2024-01-12 (worked by hand in test_chains.py)
+_CHAIN = Path(__file__).parent / "options" / "chain_tiny.csv"
+
+
+def _chain_rows() -> tuple[str, list[str]]:
+    header, *rows = _CHAIN.read_text().strip().split("\n")
+    return header, rows
+
+
+def _chain_bars() -> object:
+    import numpy as np
+    import pandas as pd
+
+    c = np.asarray([100, 100, 100, 100, 101, 103, 106, 108, 109, 111, 112, 112], dtype=float)
+    idx = pd.date_range("2024-01-01", periods=len(c), freq="D", tz="UTC")
+    return pd.DataFrame({"open": c, "high": c, "low": c, "close": c, "volume": 1e6}, index=idx)
+
+
+def test_chain_stamps_with_an_offset_keep_their_own_day(tmp_path: Path) -> None:
+    from phi.options.chains import load_chain
+
+    header, rows = _chain_rows()
+    days = sorted({r.split(",")[0] for r in rows})
+    # 22:00 New York is 03:00 UTC the next day: every quote moved a day later (a quote of
+    # 2024-01-03 traded against the bar of 2024-01-04)
+    shifted = tmp_path / "offsets.csv"
+    shifted.write_text(header + "\n" + "".join(r.replace(",", "T22:00:00-05:00,", 1) + "\n" for r in rows))
+    got = sorted(set(load_chain(shifted).quotes["date"].dt.strftime("%Y-%m-%d")))
+    assert got == days and got[0] == "2024-01-03"
+    # one stamp with a time among plain dates: row 3's good date '2024-01-03' was called "not a date"
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(header + "\n" + "".join((r.replace(",", " 15:30,", 1) if i == 0 else r) + "\n" for i, r in enumerate(rows)))
+    plain = load_chain(_CHAIN).quotes
+    assert load_chain(mixed).quotes.equals(plain)
+    # a year outside the supported dates is named (was: "expiry is before the quote's date")
+    old = tmp_path / "old.csv"
+    old.write_text(header + "\n" + "".join(r.replace("2024-01-10", "1700-01-10") + "\n" for r in rows))
+    with pytest.raises(DataError) as info:
+        load_chain(old)
+    _one_line(info.value, "expiry '1700-01-10'", "outside the supported dates")
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda h, r: (h + ",Bid", [x + ",9" for x in r]), "two columns are named 'bid'"),  # was a TypeError
+        (lambda h, r: (h.replace("open_interest", "gamma"), [x.rsplit(",", 1)[0] + ",-0.05" for x in r]), "gamma must be >= 0"),
+        (lambda h, r: (h, [x.replace(",0.8,", ",1.8,") for x in r]), "delta must be in [-1, 1]"),
+    ],
+    ids=["Bid beside bid", "negative gamma", "delta 1.8"],
+)  # fmt: skip
+def test_chains_with_a_column_twice_or_impossible_greeks_are_refused(tmp_path: Path, edit: object, named: str,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from phi.options.chains import load_chain
+    from phi.options.gex import gamma_exposure
+
+    header, rows = edit(*_chain_rows())  # type: ignore[operator]
+    path = tmp_path / "chain.csv"
+    path.write_text(header + "\n" + "".join(r + "\n" for r in rows))
+    before = path.read_bytes()
+    with pytest.raises(DataError) as info:
+        load_chain(path)
+    _one_line(info.value, named, "row 2" if "column" not in named else "keep one")
+    with pytest.raises(DataError):  # a negative gamma flipped the sign of its strike's GEX
+        gamma_exposure(path, min_open_interest=0)
+    line = _cli_one_line(["options", "gex", str(path)], capsys)
+    assert named in line
+    assert path.read_bytes() == before
+
+
+def test_a_chain_of_another_period_is_refused_not_run_as_zero_trades(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from phi.options.config import OptionsConfig
+    from phi.options.simulator import run_options_backtest
+
+    header, rows = _chain_rows()
+    path = tmp_path / "2020.csv"
+    path.write_text(header + "\n" + "".join(r.replace("2024-01", "2020-01") + "\n" for r in rows))
+    bars = _chain_bars()
+    sig = np.full(12, np.nan)
+    sig[1], sig[2] = 0.0, 1.0  # a cross at bar 2's close
+    cfg = OptionsConfig(structure="long_call", dte=7, moneyness=(0.0, 0.05), contracts=1,
+                        profit_target_pct=None, stop_loss_pct=None, chain=str(path))  # fmt: skip
+    with pytest.raises(DataError) as info:  # was: 0 trades, equity flat at 100,000
+        run_options_backtest(bars, pd.Series(sig, index=bars.index), cfg)  # type: ignore[attr-defined]
+    _one_line(info.value, "2020-01-03 .. 2020-01-12", "2024-01-01 .. 2024-01-12", "none of the bars' days")

@@ -22,6 +22,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from phi.data.dates import EARLIEST as _FIRST_DAY
+from phi.data.dates import LATEST as _LAST_DAY
 from phi.errors import DataError
 
 __all__ = ["CHAIN_COLUMNS", "OPTIONAL_COLUMNS", "OptionChain", "load_chain"]
@@ -84,12 +86,39 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+#: ``2024-01-31`` at the start of a stamp (a time or an offset may follow)
+_ISO_DAY: Final = r"^\s*\d{4}-\d{2}-\d{2}"
+
+
+def _days(values: pd.Series, col: str, path: str) -> pd.Series:
+    """Quote dates and expiries as days (UTC midnight). An ISO stamp's own date is its day, a
+    time or offset after it aside (``2024-01-03T16:00-05:00`` is a quote of 2024-01-03, not of
+    the UTC date 2024-01-03 21:00 falls on); other spellings must all share one format."""
+    text = values.astype("string")
+    if bool(text.str.match(_ISO_DAY).fillna(False).all()):
+        parsed = pd.to_datetime(text.str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
+        why = "is not a date"
+    else:
+        parsed = pd.to_datetime(values, errors="coerce")
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_localize(None)
+        why = f"is not a date in the format of row 2 ({values.iloc[0]!r})"
+    bad = parsed.isna() | ~((parsed >= _FIRST_DAY) & (parsed <= _LAST_DAY))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        if not pd.isna(parsed.iloc[i]):
+            why = f"is outside the supported dates {_FIRST_DAY:%Y-%m-%d} .. {_LAST_DAY:%Y-%m-%d}"
+        raise _fail(path, f"row {i + 2}: {col} {values.iloc[i]!r} {why} (use YYYY-MM-DD)")
+    return parsed.dt.tz_localize("UTC")
+
+
 def load_chain(path: str | Path) -> OptionChain:
     """Read and check an end-of-day option-chain CSV (one-line :class:`DataError` if unusable).
 
-    Checks: the six required columns; dates and expiries parse, ``expiry >= date``; ``kind``
-    is call/put; strikes > 0; bid and ask (where given) >= 0 with ``bid <= ask``; one row per
-    ``(date, expiry, strike, kind)``.
+    Checks: the six required columns, each once (any case); dates and expiries parse as days
+    in 1800..2200 (an ISO stamp's own date, whatever time or offset follows), ``expiry >=
+    date``; ``kind`` is call/put; strikes > 0; bid and ask (where given) >= 0 with ``bid <=
+    ask``; ``|delta| <= 1``, ``gamma`` and ``vega`` >= 0; one row per ``(date, expiry, strike, kind)``.
     """
     p = str(path)
     try:
@@ -113,6 +142,9 @@ def load_chain(path: str | Path) -> OptionChain:
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(p, f"not a readable CSV ({str(exc).splitlines()[0][:200]})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
+    twice = df.columns[df.columns.duplicated()]
+    if len(twice):
+        raise _fail(p, f"two columns are named {twice[0]!r} (any case); keep one of them")
     missing = [c for c in CHAIN_COLUMNS if c not in df.columns]
     if missing:
         raise _fail(p, f"no column {missing[0]!r} (needs {', '.join(CHAIN_COLUMNS)})")
@@ -120,12 +152,7 @@ def load_chain(path: str | Path) -> OptionChain:
         raise _fail(p, "has no rows")
     df = df[[c for c in (*CHAIN_COLUMNS, *OPTIONAL_COLUMNS) if c in df.columns]].copy()
     for col in ("date", "expiry"):
-        parsed = pd.to_datetime(df[col], utc=True, errors="coerce")
-        bad = parsed.isna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _fail(p, f"row {i + 2}: {col} {df[col].iloc[i]!r} is not a date (use YYYY-MM-DD)")
-        df[col] = parsed.dt.normalize()
+        df[col] = _days(df[col], col, p)
     kinds = df["kind"].astype(str).str.strip().str.lower().map(_KINDS)
     if kinds.isna().any():
         i = int(np.flatnonzero(kinds.isna().to_numpy())[0])
@@ -148,6 +175,8 @@ def load_chain(path: str | Path) -> OptionChain:
         (df["bid"] > df["ask"], "bid is above ask"),
         *((df[c] < 0, f"{c} must be >= 0") for c in ("open_interest", "iv") if c in df.columns),
         *((~(df[c] > 0) & df[c].notna(), f"{c} must be > 0") for c in ("underlying",) if c in df.columns),
+        *((df[c] < 0, f"{c} must be >= 0 (a bought option's {c} is never negative)") for c in ("gamma", "vega") if c in df.columns),
+        *((df[c].abs() > 1, f"{c} must be in [-1, 1]") for c in ("delta",) if c in df.columns),
     )
     for bad, what in checks:
         if bad.any():

@@ -58,7 +58,7 @@ from phi.backtest._inputs import _Bars, _signal_matrix
 from phi.backtest.engine import BacktestResult
 from phi.backtest.engine_config import EngineConfig
 from phi.backtest.metrics import compute_metrics
-from phi.errors import ConfigError, EngineError, PhiError
+from phi.errors import ConfigError, DataError, EngineError, PhiError
 from phi.options import _sim_nb as nb
 from phi.options.auto import IV_HIGH, IV_LOW, AutoChoice, choose_structures
 from phi.options.config import OptionsConfig
@@ -606,6 +606,13 @@ def _run_chain(
         )
     assert options.chain is not None
     chain = load_chain(options.chain)
+    quoted = pd.DatetimeIndex(chain.quotes["date"])
+    if not quoted.isin(index.normalize()).any():  # another period or market: nothing can trade
+        raise DataError(
+            f"option chain {options.chain}: its quotes ({quoted.min():%Y-%m-%d} .. {quoted.max():%Y-%m-%d}) "
+            f"fall on none of the bars' days ({index[0]:%Y-%m-%d} .. {index[-1]:%Y-%m-%d}); "
+            "give the chain of the backtest's period"
+        )
     auto = None
     structure_at = None
     if options.structure == AUTO:  # states from the chain of each day (never a later one)
