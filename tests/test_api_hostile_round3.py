@@ -254,3 +254,33 @@ def test_a_chain_of_another_period_is_refused_not_run_as_zero_trades(tmp_path: P
     with pytest.raises(DataError) as info:  # was: 0 trades, equity flat at 100,000
         run_options_backtest(bars, pd.Series(sig, index=bars.index), cfg)  # type: ignore[attr-defined]
     _one_line(info.value, "2020-01-03 .. 2020-01-12", "2024-01-01 .. 2024-01-12", "none of the bars' days")
+
+
+# ---------------------------------------------------------------------------- portfolios
+
+
+def test_a_drift_band_no_weight_can_reach_is_refused(_isolated_phi_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from phi.backtest.portfolio import PortfolioConfig
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+    from phi.errors import ConfigError
+
+    # 'drift:5' read as 5 % is a band of 5 (500 points): long only without leverage every weight
+    # stays in [0, 1], so the band never triggered and the run ended flat at its starting cash.
+    with pytest.raises(ConfigError) as info:
+        PortfolioConfig(rebalance="drift:5")
+    _one_line(info.value, "'drift:5'", "never trades", "drift:0.05")
+    with pytest.raises(ConfigError) as info:
+        PortfolioRunConfig.from_dict({"symbols": ["SPY", "AGG"], "portfolio": {"rebalance": "drift:1"}})
+    _one_line(info.value, "portfolio.rebalance 'drift:1'")
+    line = _cli_one_line(["portfolio", "run", "--symbols", "SPY,AGG", "--rebalance", "drift:5",
+                          "--start", "2021-01-01", "--end", "2021-06-30"], capsys)  # fmt: skip
+    assert "'drift:5'" in line
+    runs = _isolated_phi_home / "runs"
+    assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
+    # with shorts a weight can move further than 1: the band stays allowed there
+    assert PortfolioConfig(rebalance="drift:5", allow_short=True).rebalance == "drift:5"
+    # a band under the targets trades from flat: 2 symbols at 0.5 each, drift 0.05 -> 2 buys first
+    res = phi.run(PortfolioRunConfig.from_dict({"symbols": ["SPY", "AGG"], "start": "2021-01-01", "end": "2021-06-30",
+                                                "portfolio": {"rebalance": "drift:0.05"}}), save=False)  # fmt: skip
+    first = res.fills.iloc[:2]  # type: ignore[union-attr]
+    assert sorted(first["symbol"]) == ["AGG", "SPY"] and (first["units"] > 0).all()

@@ -91,10 +91,18 @@ class PortfolioConfig:
     def __post_init__(self) -> None:
         # the shared fields are validated by EngineConfig's own rules
         self.engine_config()
-        _parse_rebalance(self.rebalance)
+        kind, band = _parse_rebalance(self.rebalance)
         for name in ("fractional", "allow_short", "allow_leverage"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ConfigError(f"PortfolioConfig.{name} must be true or false")
+        if kind == "drift" and band >= 1.0 and not self.allow_short and not self.allow_leverage:
+            # long only without leverage every weight stays in [0, 1]: none can drift more than
+            # 1 from its target, so the band never triggers and the run never trades
+            raise ConfigError(
+                f"PortfolioConfig.rebalance {self.rebalance!r}: a band of {band:g} never trades a long-only "
+                "portfolio without leverage (its weights stay in [0, 1]); a band is a weight, e.g. "
+                "drift:0.05 for 5 points"
+            )
         g = self.max_gross
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0.0 < g <= 100.0:
             raise ConfigError(f"PortfolioConfig.max_gross must be in (0, 100], got {g!r}")
