@@ -113,6 +113,29 @@ def engine_scorer(ohlcv: pd.DataFrame, config: EngineConfig, metric: str, warmup
     return score
 
 
+def _check_dataset_is_the_configs(meta: dict[str, Any], spec: Any) -> None:
+    """A dataset handed to :func:`run` must be the one its config asks for: other bars would be
+    run and saved under the config's symbol, range and timeframe."""
+    wanted = {
+        "vendor": spec.vendor,
+        "symbol": spec.symbol.upper(),
+        "timeframe": spec.timeframe,
+        "requested_start": spec.start,
+        "requested_end": spec.end,
+    }
+    got = {k: meta.get(k) for k in wanted}
+    got["symbol"] = str(got["symbol"]).upper()
+    if spec.vendor == "csv" and meta.get("source_path") is not None:
+        wanted["source_path"], got["source_path"] = str(spec.path), str(meta["source_path"])
+    differ = [k for k in wanted if got[k] != wanted[k]]
+    if differ:
+        k = differ[0]
+        raise ConfigError(
+            f"dataset is not the config's: its {k} is {shown(got[k])}, config.dataset asks for "
+            f"{shown(wanted[k])}; pass the Dataset of config.dataset (or none: run loads it)"
+        )
+
+
 def _check_bars_after_warmup(n_bars: int, warmup: int, engine_warmup: int, indicator_warmup: int) -> None:
     """A trade is decided at a bar's close after the warm-up and filled at the next bar's open,
     so a run needs two bars after its warm-up; fewer would report 0 trades and NaN metrics
@@ -248,6 +271,8 @@ def run(
     ds = dataset
     if ds is not None and not isinstance(ds, Dataset):
         raise ConfigError(f"dataset must be a Dataset from phi.data.store.get_dataset, got {type(ds).__name__}")
+    if ds is not None:
+        _check_dataset_is_the_configs(ds.metadata, ds_spec)
     if ds is None:
         ds = get_dataset(ds_spec.symbol, ds_spec.start, ds_spec.end, ds_spec.timeframe, ds_spec.vendor, path=ds_spec.path)
     got = ds.content_hash

@@ -83,6 +83,28 @@ def test_cli_warm_up_beyond_the_bars_is_one_line_and_exit_2(tmp_path: Path, _iso
 
 
 
+
+def test_a_dataset_of_other_bars_is_refused_not_run_under_the_configs_name(_isolated_phi_home: Path) -> None:
+    from phi.data.store import get_dataset
+    from phi.errors import ConfigError
+
+    cfg = _config()  # DEMO 1D 2021-01-01..2021-12-31
+    cases = [
+        (get_dataset("SPY", "2015-01-01", "2016-12-31"), "its symbol is 'SPY'"),
+        (get_dataset("DEMO", "2021-01-01", "2021-12-31", timeframe="1H"), "its timeframe is '1H'"),
+        (get_dataset("DEMO", "2021-01-01", "2021-06-30"), "its requested_end is '2021-06-30'"),
+    ]
+    before = _tree(_isolated_phi_home / "runs")
+    for ds, named in cases:
+        # was: SPY's 2015-2016 bars run and saved as "DEMO 2021" (its re-run then failed)
+        with pytest.raises(ConfigError) as info:
+            phi.run(cfg, dataset=ds)
+        _one_line(info.value, named, "config.dataset asks for")
+    assert _tree(_isolated_phi_home / "runs") == before
+    # the config's own dataset (any spelling of the symbol) still runs, with the figures of a plain run
+    own = phi.run(cfg, dataset=get_dataset("demo", "2021-01-01", "2021-12-31"), save=False)
+    assert own.metrics == phi.run(cfg, save=False).metrics
+
 # ---------------------------------------------------------------------------- CSV files
 
 _DAYS = [4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29]  # weekdays of Jan 2021
