@@ -174,6 +174,18 @@ _KINDS = (
 )
 
 
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads(text, object_pairs_hook=unique_keys)``: a key given twice in one object is a
+    :class:`ConfigError` (``json`` keeps the last one silently, so a config read
+    ``{"seed": 1, "seed": 2}`` would run with 2 and show nothing)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ConfigError(f"key {key!r} is given twice in one JSON object; keep one of them")
+        out[key] = value
+    return out
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 

@@ -306,3 +306,36 @@ def test_a_drift_band_no_weight_can_reach_is_refused(_isolated_phi_home: Path, c
                                                 "portfolio": {"rebalance": "drift:0.05"}}), save=False)  # fmt: skip
     first = res.fills.iloc[:2]  # type: ignore[union-attr]
     assert sorted(first["symbol"]) == ["AGG", "SPY"] and (first["units"] > 0).all()
+
+
+# ---------------------------------------------------------------------------- config files
+
+
+def test_a_key_given_twice_in_a_config_is_refused_not_the_last_kept(tmp_path: Path, _isolated_phi_home: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+    from phi.batch.grid import load_configs
+    from phi.errors import ConfigError
+
+    # json keeps the last value: this config ran with seed 2 and a 50 % stop, saying nothing
+    # (the regime engine's config files already refused a duplicate key)
+    text = '{"dataset": {"symbol": "DEMO"}, "indicators": ["rsi"], "engine": {"stop_loss_pct": 0.05, "stop_loss_pct": 0.5}}'
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_json(text)
+    _one_line(info.value, "'stop_loss_pct' is given twice")
+    with pytest.raises(ConfigError) as info:
+        PortfolioRunConfig.from_json('{"symbols": ["SPY"], "symbols": ["AGG"]}')
+    _one_line(info.value, "'symbols' is given twice")
+    cfg = tmp_path / "run.json"
+    cfg.write_text(text)
+    before = cfg.read_bytes()
+    line = _cli_one_line(["backtest", "--config", str(cfg)], capsys)
+    assert "--config file" in line and "'stop_loss_pct' is given twice" in line
+    assert cfg.read_bytes() == before and _tree(_isolated_phi_home / "runs") == {}
+    # batch files: the JSON-lines config with the duplicate is reported, the next line still loads
+    lines = tmp_path / "batch.jsonl"
+    lines.write_text('{"dataset": {"symbol": "DEMO", "symbol": "SPY"}, "indicators": ["rsi"]}\n'
+                     '{"dataset": {"symbol": "DEMO"}, "indicators": ["rsi"]}\n')  # fmt: skip
+    first, second = load_configs(lines)
+    assert isinstance(first, ConfigError) and "line 1: key 'symbol' is given twice" in str(first)
+    assert isinstance(second, RunConfig) and second.dataset.symbol == "DEMO"

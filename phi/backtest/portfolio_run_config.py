@@ -275,8 +275,10 @@ class PortfolioRunConfig:
     @classmethod
     def from_json(cls, text: str | bytes) -> PortfolioRunConfig:
         """Parse :meth:`to_json` output (or a hand-written config file)."""
+        from phi._io import unique_keys
+
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
         except (RecursionError, ValueError, TypeError):

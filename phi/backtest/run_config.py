@@ -590,8 +590,10 @@ class RunConfig:
         """Parse :meth:`to_json` output (or a hand-written config file)."""
         if not isinstance(text, str | bytes | bytearray):
             raise ConfigError(f"config must be JSON text, got {type(text).__name__}")
+        from phi._io import unique_keys
+
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
         except RecursionError:

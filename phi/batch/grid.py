@@ -188,17 +188,25 @@ def _configs_in(text: str, where: str) -> Iterator[RunConfig | ConfigError]:
     """Configs of one file: a JSON object, a JSON list of objects, or JSON lines. A file that
     is none of these is one ConfigError, a bad line of JSON lines one per line: the batch
     reports them and runs the rest."""
+    from phi._io import unique_keys
+
     items: list[Any] = []
     labels: list[str] = []
     try:
         data = json.loads(text)
         items = data if isinstance(data, list) else [data]
         labels = [f"{where}[{i}]" if isinstance(data, list) else where for i in range(len(items))]
+        json.loads(text, object_pairs_hook=unique_keys)  # one document: no key given twice
+    except ConfigError as exc:
+        yield ConfigError(f"{where}: {exc}")
+        return
     except (ValueError, RecursionError) as whole:
         lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         for k, (n, line) in enumerate(lines):
             try:
-                items.append(json.loads(line))
+                items.append(json.loads(line, object_pairs_hook=unique_keys))
+            except ConfigError as exc:
+                items.append(ConfigError(f"{where} line {n}: {exc}"))
             except (ValueError, RecursionError) as exc:
                 if k == 0:  # not JSON lines either: the file is one bad config
                     yield ConfigError(f"{where} is not JSON ({_json_error(whole)})")
