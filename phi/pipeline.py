@@ -262,6 +262,8 @@ def run(
     if isinstance(config, PortfolioRunConfig):  # a multi-asset run (phi.portfolio_pipeline)
         from phi.portfolio_pipeline import run_portfolio_config
 
+        if dataset is not None:  # it loads each symbol's bars itself: a dataset would be ignored
+            raise ConfigError("dataset is for a RunConfig; a PortfolioRunConfig loads the bars of each of its symbols")
         return run_portfolio_config(config, save=save, progress=progress, allow_data_change=allow_data_change)
     if not isinstance(config, RunConfig):
         raise ConfigError(f"run() needs a RunConfig, got {type(config).__name__}")

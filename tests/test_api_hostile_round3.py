@@ -104,6 +104,12 @@ def test_a_dataset_of_other_bars_is_refused_not_run_under_the_configs_name(_isol
     # the config's own dataset (any spelling of the symbol) still runs, with the figures of a plain run
     own = phi.run(cfg, dataset=get_dataset("demo", "2021-01-01", "2021-12-31"), save=False)
     assert own.metrics == phi.run(cfg, save=False).metrics
+    # a portfolio loads its symbols itself: a dataset given with it was ignored without a word
+    from phi.backtest.portfolio_run_config import PortfolioRunConfig
+
+    with pytest.raises(ConfigError) as info:
+        phi.run(PortfolioRunConfig(("SPY", "AGG")), dataset=cases[0][0], save=False)
+    _one_line(info.value, "PortfolioRunConfig loads the bars")
 
 # ---------------------------------------------------------------------------- CSV files
 
