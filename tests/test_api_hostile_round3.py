@@ -345,3 +345,26 @@ def test_a_key_given_twice_in_a_config_is_refused_not_the_last_kept(tmp_path: Pa
     first, second = load_configs(lines)
     assert isinstance(first, ConfigError) and "line 1: key 'symbol' is given twice" in str(first)
     assert isinstance(second, RunConfig) and second.dataset.symbol == "DEMO"
+
+
+# ---------------------------------------------------------------------------- strategies
+
+
+def test_compare_of_an_empty_list_runs_nothing_and_saves_nothing(_isolated_phi_home: Path) -> None:
+    from phi.backtest.run_config import DatasetSpec
+    from phi.errors import ConfigError
+    from phi.strategies.runner import compare, run_preset
+
+    ds = DatasetSpec("DEMO", start="2021-01-01", end="2021-12-31")
+    # [] was read as None: every preset (16) ran and was saved
+    with pytest.raises(ConfigError) as info:
+        compare([], ds)
+    _one_line(info.value, "names is empty", "None for every preset")
+    assert _tree(_isolated_phi_home / "runs") == {}
+    # a benchmark with a CSV dataset failed after the run, with the CSV path message ("vendor
+    # 'csv' needs a file") as if the dataset's own file were missing
+    csv = DatasetSpec("MINE", vendor="csv", path=str(_CHAIN), start="2021-01-01", end="2021-12-31")
+    with pytest.raises(ConfigError) as info:
+        run_preset("RSI", csv, benchmark="SPY")
+    _one_line(info.value, "benchmark 'SPY'", "vendor 'csv' reads one file")
+    assert _tree(_isolated_phi_home / "runs") == {}

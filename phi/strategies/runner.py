@@ -154,6 +154,11 @@ def _check_args(dataset: Any, benchmark: Any, save: Any, progress: Any = None) -
         raise ConfigError(f"dataset must be a DatasetSpec, got {type(dataset).__name__}")
     if benchmark is not None and not isinstance(benchmark, str):
         raise ConfigError(f"benchmark must be a symbol (a string) or None, got {shown(benchmark)}")
+    if benchmark and dataset.vendor == "csv":  # found after the run, with the CSV's path message
+        raise ConfigError(
+            f"benchmark {shown(benchmark)}: a benchmark is a symbol of the dataset's vendor, and vendor "
+            "'csv' reads one file; run the benchmark's CSV as its own run and compare the two"
+        )
     if not isinstance(save, bool):
         raise ConfigError(f"save must be True or False, got {shown(save)}")
     if progress is not None and not callable(progress):
@@ -244,6 +249,8 @@ def compare(
         raise ConfigError(f"cannot sort by {shown(metric)}; choose one of {', '.join(COMPARE_METRICS)}")
     if isinstance(names, str) or not (names is None or isinstance(names, Sequence | set | frozenset)):
         raise ConfigError(f"names must be a list of preset names (or None for all), got {shown(names)}")
+    if names is not None and len(names) == 0:  # not "all": an emptied selection runs nothing
+        raise ConfigError("names is empty: give preset names to compare, or None for every preset")
     _check_args(dataset, benchmark, save, progress)
     from phi.backtest.costs import cost_preset
 
