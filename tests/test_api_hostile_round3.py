@@ -368,3 +368,16 @@ def test_compare_of_an_empty_list_runs_nothing_and_saves_nothing(_isolated_phi_h
         run_preset("RSI", csv, benchmark="SPY")
     _one_line(info.value, "benchmark 'SPY'", "vendor 'csv' reads one file")
     assert _tree(_isolated_phi_home / "runs") == {}
+
+
+def test_the_time_zone_repair_names_the_zone_the_bars_came_in() -> None:
+    import pandas as pd
+
+    from phi.data.schema import check_ohlcv
+
+    idx = pd.DatetimeIndex(["2021-01-04", "2021-01-05"]).tz_localize("America/New_York")
+    bars = pd.DataFrame({"open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5, "volume": 10.0}, index=idx)
+    checked = check_ohlcv(bars)
+    # the note read the zone after converting: "converted timestamps from UTC to UTC"
+    assert "converted timestamps from America/New_York to UTC" in checked.repairs
+    assert [str(t) for t in checked.frame.index] == ["2021-01-04 05:00:00+00:00", "2021-01-05 05:00:00+00:00"]  # EST = UTC-5

@@ -85,8 +85,8 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
         idx = idx.tz_localize("UTC")
         repairs.append("localised naive timestamps to UTC")
     elif str(idx.tz) != "UTC":
+        repairs.append(f"converted timestamps from {idx.tz} to UTC")  # the zone before converting
         idx = idx.tz_convert("UTC")
-        repairs.append(f"converted timestamps from {idx.tz} to UTC")
     if idx.hasnans:
         raise DataError(f"{what}: {int(pd.isna(idx).sum())} row(s) have a missing timestamp")
     for edge in (idx.min(), idx.max()):
