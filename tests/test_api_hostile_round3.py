@@ -381,3 +381,16 @@ def test_the_time_zone_repair_names_the_zone_the_bars_came_in() -> None:
     # the note read the zone after converting: "converted timestamps from UTC to UTC"
     assert "converted timestamps from America/New_York to UTC" in checked.repairs
     assert [str(t) for t in checked.frame.index] == ["2021-01-04 05:00:00+00:00", "2021-01-05 05:00:00+00:00"]  # EST = UTC-5
+
+
+def test_a_semicolon_chain_is_read_like_the_comma_one(tmp_path: Path) -> None:
+    from phi.options.chains import load_chain
+
+    semi = tmp_path / "semi.csv"
+    semi.write_text(_CHAIN.read_text().replace(",", ";"))  # was: "no column 'date'" beside a header holding it
+    assert load_chain(semi).quotes.equals(load_chain(_CHAIN).quotes)
+    comma = tmp_path / "comma_decimals.csv"  # European decimals are named, never misread
+    comma.write_text(_CHAIN.read_text().replace(",", ";").replace("5.4;5.6", "5,4;5,6"))
+    with pytest.raises(DataError) as info:
+        load_chain(comma)
+    _one_line(info.value, "row 2: bid '5,4' is not a number")

@@ -138,7 +138,9 @@ def load_chain(path: str | Path) -> OptionChain:
     except UnicodeDecodeError as exc:
         raise _fail(p, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
     try:
-        df = pd.read_csv(io.BytesIO(raw), skipinitialspace=True)
+        header = raw.split(b"\n", 1)[0].decode("utf-8")
+        sep = max((",", ";", "\t", "|"), key=header.count)  # spreadsheets in many locales write ';'
+        df = pd.read_csv(io.BytesIO(raw), sep=sep, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(p, f"not a readable CSV ({str(exc).splitlines()[0][:200]})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
