@@ -279,7 +279,11 @@ class LLMClient:
             raise TimeoutError from None
         except ProtocolError:
             raise requests_broken() from None
-        return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
+        data = b"".join(chunks)
+        try:
+            return data.decode(resp.encoding or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know (charset=x-nonsense): JSON is UTF-8
+            return data.decode("utf-8", errors="replace")
 
     def _refusal(self, status: int, body: str) -> str:
         detail: Any

@@ -201,3 +201,18 @@ def test_client_settings_of_the_wrong_type(kwargs, message) -> None:
     with pytest.raises(ConfigError) as err:
         LLMClient(**kwargs)
     assert str(err.value) == message
+
+
+def test_a_reply_in_a_charset_python_does_not_know_is_read_as_utf8() -> None:
+    # charset=x-nonsense made bytes.decode raise LookupError: a traceback out of chat() and phi plutus ask
+    body = '{"message": {"content": "hold: caf\u00e9 prices"}}'.encode()
+
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json; charset=x-nonsense")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    with raw_server(respond) as url:
+        assert LLMClient(url, "m", timeout=5, retries=0).chat(MESSAGES) == "hold: caf\u00e9 prices"
