@@ -394,3 +394,18 @@ def test_a_semicolon_chain_is_read_like_the_comma_one(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_chain(comma)
     _one_line(info.value, "row 2: bid '5,4' is not a number")
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def test_a_symbol_listed_twice_in_another_case_is_swept_once(tmp_path: Path) -> None:
+    from phi.batch.grid import load_symbols, sweep_configs
+
+    universe = tmp_path / "universe.txt"
+    universe.write_text("SPY\nspy, AGG\n# a comment\nagg\n")
+    assert load_symbols(universe) == ["SPY", "AGG"]  # was SPY, spy, AGG, agg: every run twice, saved twice
+    configs = sweep_configs(["SPY", "spy", "AGG"], "rsi", {"period": [7, 14]})
+    assert [(c.dataset.symbol, c.indicators[0].params["period"]) for c in configs] == [  # type: ignore[union-attr]
+        ("SPY", 7), ("SPY", 14), ("AGG", 7), ("AGG", 14),
+    ]  # fmt: skip

@@ -265,12 +265,14 @@ def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
 
 def load_symbols(source: str | Path) -> list[str]:
     """Symbols from a text file: one per line or comma-separated; ``#`` starts a comment;
-    duplicates dropped (first kept)."""
+    duplicates, in any letter case, dropped (first kept)."""
     text = _read(_path(source, "a symbols file"), "symbols file")
     symbols: list[str] = []
+    seen: set[str] = set()
     for line in text.splitlines():
         for part in line.split("#", 1)[0].replace(",", " ").split():
-            if part not in symbols:
+            if part.upper() not in seen:  # symbols are case-insensitive: spy is SPY
+                seen.add(part.upper())
                 symbols.append(part)
     if not symbols:
         raise ConfigError(f"symbols file {source} lists no symbols")
@@ -286,7 +288,7 @@ def sweep_configs(
     start: str | None = None,
     end: str | None = None,
 ) -> list[RunConfig | ConfigError]:
-    """Every symbol x grid combination of ``preset``. A symbol whose dataset cannot be
+    """Every symbol x grid combination of ``preset`` (a symbol listed twice, in any case, once). A symbol whose dataset cannot be
     specified (e.g. ``../etc``) stays as its :class:`ConfigError`, so the batch reports it and
     runs the other symbols; a bad preset or grid name is raised (it fails every symbol alike),
     and so is a sweep of more than :data:`MAX_GRID` runs (symbols x combinations)."""
@@ -303,12 +305,16 @@ def sweep_configs(
         )
     out: list[RunConfig | ConfigError] = []
     lo, hi = DEFAULT_START if start is None else start, DEFAULT_END if end is None else end
+    seen: set[str] = set()
     for sym in symbols:
         try:
             dataset = DatasetSpec(sym, vendor, timeframe, lo, hi)
         except ConfigError as exc:
             out.append(ConfigError(f"{sym}: {exc}"))
             continue
+        if dataset.symbol in seen:  # 'spy' after 'SPY': the same runs again, saved twice
+            continue
+        seen.add(dataset.symbol)
         out.extend(expand_grid(preset_config(preset, dataset), grid))
     return out
 
