@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_seconds", "rolling_std", "sigmoid"]
+__all__ = ["is_seconds", "rolling_std", "row_dot", "sigmoid"]
 
 
 def is_seconds(value: object) -> bool:
@@ -23,6 +23,19 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def row_dot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``x @ w`` for bars in rows (``x``: (n, k); ``w``: (k,) or (k, r)) summed column by column
+    in a fixed order, so each row's value depends on that row alone. BLAS's products block the
+    rows, and may round the last rows of a matrix another way: a blend at bar t would then
+    change in its last bit with the number of bars after it."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    out = np.zeros((x.shape[0], *w.shape[1:]))
+    for i in range(x.shape[1]):
+        out += x[:, i, None] * w[i] if w.ndim > 1 else x[:, i] * w[i]
+    return out
 
 
 def rolling_std(x: np.ndarray, window: int) -> np.ndarray:

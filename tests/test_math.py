@@ -56,3 +56,27 @@ def test_rolling_std_refuses_a_window_below_two():
 
     with pytest.raises(ValueError, match="window must be >= 2"):
         rolling_std(np.ones(5), 1)
+
+
+def test_row_dot_is_a_per_row_sum_that_ignores_the_rows_after():
+    """x @ w by hand (a fixed-order sum per row), and a row's value is the same bit for bit
+    whatever number of rows follow it (BLAS's product may round the last rows otherwise)."""
+    from phi._math import row_dot
+
+    x = np.array([[0.5, -1.0, 0.25], [np.nan, 1.0, 0.0], [0.1, 0.2, 0.3]])
+    w = np.array([2.0, 1.0, -4.0])
+    got = row_dot(x, w)
+    assert got[0] == 2.0 * 0.5 + 1.0 * -1.0 + -4.0 * 0.25
+    assert np.isnan(got[1])
+    assert got[2] == (0.1 * 2.0 + 0.2 * 1.0) + 0.3 * -4.0
+    wm = np.array([[1.0, 0.0], [0.5, 2.0], [0.0, -1.0]])
+    assert np.array_equal(
+        row_dot(x[[0, 2]], wm), np.array([[0.5 - 0.5, -2.0 - 0.25], [0.1 + 0.1, 0.4 - 0.3]])
+    )
+    rng = np.random.default_rng(3)
+    big = rng.uniform(-1, 1, (1003, 5))
+    wv = rng.uniform(-3, 3, 5)
+    full = row_dot(big, wv)
+    for k in range(1, 40):
+        assert np.array_equal(row_dot(big[:k], wv), full[:k])
+    assert np.allclose(full, big @ wv, rtol=1e-14, atol=1e-15)

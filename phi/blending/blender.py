@@ -41,6 +41,7 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import pandas as pd
 
+from phi._math import row_dot
 from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
 
 BLEND_MODES: Final[tuple[str, ...]] = ("weighted_sum", "voting", "regime_weighted", "phiai")
@@ -161,7 +162,7 @@ def _linear(values: np.ndarray, w: np.ndarray) -> np.ndarray:
     keep = w != 0.0
     x = values[:, keep]
     wk = w[keep]
-    out = x @ wk / np.abs(wk).sum()
+    out = row_dot(x, wk) / np.abs(wk).sum()
     return np.clip(out, -1.0, 1.0)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from phi._math import row_dot
 from phi.errors import ConfigError, did_you_mean, shown
 from phi.regime.taxonomy import REGIMES
 
@@ -205,6 +206,6 @@ def regime_weighted_blend(
         )
     used = np.any(w != 0.0, axis=0)
     xs = np.where(used[None, :], x, 0.0)  # an indicator no regime weighs cannot NaN the blend
-    per_regime = xs @ (w / np.abs(w).sum(axis=1, keepdims=True)).T  # (bars, regimes)
+    per_regime = row_dot(xs, (w / np.abs(w).sum(axis=1, keepdims=True)).T)  # (bars, regimes)
     out = np.clip(np.sum(p * per_regime, axis=1), -1.0, 1.0)
     return pd.Series(out, index=signals.index, name="blend", dtype="float64")
