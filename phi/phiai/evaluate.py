@@ -151,6 +151,8 @@ class Evaluator:
         self._sweep: SegmentSweep | None = None
         self._bars: dict[tuple[int, int], pd.DataFrame] = {}
         self._inputs: dict[str, dict[str, np.ndarray]] = {}
+        #: The same input columns on all bars (for the hold-out's signal), once checked
+        self._all_inputs: dict[str, dict[str, np.ndarray]] = {}
         #: Raw pieces kept for the tuner's life per indicator (each moving-average window once)
         self._pieces: dict[str, dict[str, Any]] = {}
         #: Where batched signals (bars up to the hold-out) and development-region returns are kept
@@ -173,7 +175,8 @@ class Evaluator:
         if name not in self._inputs:
             if has_batch(name):  # the columns up to the hold-out: contiguous views
                 n = len(self.dev_ohlcv)
-                self._inputs[name] = {c: a[:n] for c, a in batch_inputs(name, self.ohlcv).items()}
+                self._all_inputs[name] = batch_inputs(name, self.ohlcv)
+                self._inputs[name] = {c: a[:n] for c, a in self._all_inputs[name].items()}
             else:
                 _check_frame(self.ohlcv, get_indicator(name).inputs)
                 self._inputs[name] = {}
@@ -210,7 +213,8 @@ class Evaluator:
         """:meth:`matrix` on ``frame`` (all bars, or the bars up to the hold-out) with its cache."""
         keys, missing = _missing(name, param_sets, cache)
         if missing and has_batch(name):  # one batch call: shared raw pieces computed once
-            block = batch_signals(name, frame, list(missing.values()))
+            inputs = self._all_inputs.get(name) if frame is self.ohlcv else None
+            block = batch_signals(name, frame, list(missing.values()), inputs)
             for j, k in enumerate(missing):
                 cache[k] = block[:, j]
         todo = {k: p for k, p in missing.items() if k not in cache}
