@@ -136,6 +136,22 @@ def _check_dataset_is_the_configs(meta: dict[str, Any], spec: Any) -> None:
         )
 
 
+def _warn_if_every_entry_was_skipped(result: Any, engine: EngineConfig) -> None:
+    """0 trades because every entry's size came out as zero (0.5 units in whole units, a cash
+    amount below one share) reads like a strategy that never signalled: say so, as the
+    options engine does; the count stays in the ledger's ``skipped_entries``."""
+    skipped = result.assumptions.get("skipped_entries")
+    if not isinstance(skipped, int) or skipped <= 0 or result.metrics.get("n_trades") or result.metrics.get("n_open_trades"):
+        return
+    units = "" if engine.fractional else ", in whole units"
+    warnings.warn(
+        f"all {skipped} entries were skipped: each one's size came out as zero "
+        f"({result.assumptions.get('sizing', engine.sizing)}{units}); raise the size or the capital"
+        + ("" if engine.fractional else ", or allow fractional units"),
+        stacklevel=3,
+    )
+
+
 def _check_bars_after_warmup(n_bars: int, warmup: int, engine_warmup: int, indicator_warmup: int) -> None:
     """A trade is decided at a bar's close after the warm-up and filled at the next bar's open,
     so a run needs two bars after its warm-up; fewer would report 0 trades and NaN metrics
@@ -341,6 +357,7 @@ def run(
         base = options = run_options_backtest(frame, blended, config.options, engine_cfg)
     else:
         base = run_backtest(frame, blended, engine_cfg)
+        _warn_if_every_entry_was_skipped(base, engine_cfg)
     assert isinstance(base, BacktestResult)  # a Series signal gives one result
     meta = dict(ds.metadata)
     base.assumptions.update(

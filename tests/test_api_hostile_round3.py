@@ -409,3 +409,50 @@ def test_a_symbol_listed_twice_in_another_case_is_swept_once(tmp_path: Path) -> 
     assert [(c.dataset.symbol, c.indicators[0].params["period"]) for c in configs] == [  # type: ignore[union-attr]
         ("SPY", 7), ("SPY", 14), ("AGG", 7), ("AGG", 14),
     ]  # fmt: skip
+
+
+def test_a_run_whose_every_entry_was_sized_to_zero_says_so(_isolated_phi_home: Path) -> None:
+    # 0.5 units rounded down to whole units is 0: no trade was ever opened, and the result read
+    # like a strategy that never signalled (the count sat in the ledger only)
+    cfg = _config(engine={"sizing": "fixed_units", "size_units": 0.5, "fractional": False})
+    with pytest.warns(UserWarning, match=r"^all \d+ entries were skipped") as record:
+        res = phi.run(cfg, save=False)
+    assert res.metrics["n_trades"] == 0 and res.assumptions["skipped_entries"] > 0
+    (msg,) = [str(w.message) for w in record]
+    assert f"all {res.assumptions['skipped_entries']} entries" in msg and "in whole units" in msg and "\n" not in msg
+    # fractional units buy the half unit: trades, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frac = phi.run(_config(engine={"sizing": "fixed_units", "size_units": 0.5}), save=False)
+    assert frac.metrics["n_trades"] > 0 and (frac.trades["size"] == 0.5).all()
+
+
+def test_a_portfolio_that_never_trades_says_why(_isolated_phi_home: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from phi.backtest.portfolio import PortfolioConfig, run_portfolio
+
+    idx = pd.date_range("2021-01-04", periods=6, freq="B", tz="UTC")
+    bars = {s: pd.DataFrame({"open": p, "high": p, "low": p, "close": p, "volume": 1e6}, index=idx)
+            for s, p in (("A", 100.0), ("B", 50.0))}  # fmt: skip
+    half = pd.DataFrame({"A": 0.5, "B": 0.5}, index=idx)
+    # $60 at 0.5 each buys 0.3 of A and 0.6 of B: both round to 0 whole units, so the run stayed
+    # at $60 cash with nothing said (the ledger's skipped_targets read 0)
+    with pytest.warns(UserWarning, match="the portfolio never traded") as record:
+        res = run_portfolio(bars, half, PortfolioConfig(initial_capital=60.0, fractional=False))
+    assert res.metrics["n_fills"] == 0 and res.equity.eq(60.0).all()
+    assert "whole units: with capital 60.00" in str(record[0].message)
+    # drift:0.5 from flat: each weight is 0.5 from its target, not more, so nothing ever filled
+    with pytest.warns(UserWarning, match=r"rebalance drift:0\.5: no weight ever moved more than 0\.5"):
+        run_portfolio(bars, half, PortfolioConfig(rebalance="drift:0.5"))
+    # the same targets in fractional units: $100,000 x 0.5 / $100 = 500 of A, / $50 = 1,000 of B
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ok = run_portfolio(bars, half, PortfolioConfig())
+    assert ok.holdings.iloc[-1].to_dict() == {"A": 500.0, "B": 1000.0}
+    assert np.isfinite(ok.metrics["final_equity"])

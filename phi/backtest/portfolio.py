@@ -36,6 +36,7 @@ Execution rules
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -487,6 +488,20 @@ def _assumptions(
     }
 
 
+def _warn_never_traded(cfg: PortfolioConfig, kind: str, band: float) -> None:
+    """Targets that never became a fill read like weights of zero: say why they may not have."""
+    why = []
+    if not cfg.fractional:
+        why.append(f"whole units: with capital {cfg.initial_capital:,.2f} a target below one unit of a symbol rounds to 0")
+    if kind == "drift":
+        why.append(f"rebalance drift:{band:g}: no weight ever moved more than {band:g} from its target, from flat included")
+    warnings.warn(
+        "the portfolio never traded: its target weights are not all zero but no fill happened"
+        + (f" ({'; '.join(why)})" if why else ""),
+        stacklevel=3,
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # public API
 
@@ -550,6 +565,8 @@ def run_portfolio(
     st = np.empty(pnb.N_PS)
     nf = pnb.simulate_portfolio_nb(o, c, w, decide, fp, ip, eq, cash, pos, fills, st)
     fills = fills[:nf]
+    if nf == 0 and bool(np.any(np.nan_to_num(w) != 0.0)):
+        _warn_never_traded(cfg, kind, x)
 
     have = ~np.isnan(c)
     cols = np.arange(k)
