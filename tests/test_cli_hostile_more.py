@@ -289,6 +289,19 @@ def test_tune_sqlite_storage_with_a_file_in_place_of_its_folder(flags, capsys, c
     assert (_isolated_phi_home / "phiai").read_text() == "mine"
 
 
+@pytest.mark.parametrize("storage", ["memory", "optuna.sqlite3", "study"])
+def test_tune_storage_that_is_no_database_writes_no_file(storage, capsys, cwd, _isolated_phi_home) -> None:
+    # a shared study with a bare word as its storage made sqlite:///memory, a database file in
+    # the working directory, before the tuner refused the word
+    _refused(
+        capsys,
+        ["tune", *SHORT, "-i", "rsi", "--trials", "2", "--folds", "2", "--study", "s1", "--storage", storage],
+        "--storage",
+        repr(storage),
+    )
+    assert not (cwd / storage).exists()
+
+
 # ---------------------------------------------------------------- plutus: the request before the server
 
 NO_SERVER = ("--url", "http://127.0.0.1:9", "--timeout", "1")

@@ -313,6 +313,10 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
     if study and resume:
         raise ConfigError("give --study NAME (create or join) or --resume NAME (continue), not both")
     name = study or resume
+    if storage is not None and storage != "sqlite" and "://" not in storage and not storage.endswith(".db"):
+        # before any URL is made of it: a bare word must not become a database file in the
+        # working directory (the API refuses it as well, but only once the study is opened)
+        raise ConfigError(f"--storage must be 'sqlite', a .db file or a SQLAlchemy URL, got {storage!r}"[:200])
     if storage is not None and "://" in storage:
         from phi.backtest.run_index import database_url
 
