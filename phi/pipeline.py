@@ -144,10 +144,14 @@ def _warn_if_every_entry_was_skipped(result: Any, engine: EngineConfig) -> None:
     if not isinstance(skipped, int) or skipped <= 0 or result.metrics.get("n_trades") or result.metrics.get("n_open_trades"):
         return
     units = "" if engine.fractional else ", in whole units"
+    fixes = ["raise the size or the capital"]
+    if not engine.fractional:
+        fixes.append("allow fractional units")
+    if engine.commission_fixed > 0:
+        fixes.append(f"lower commission_fixed ({engine.commission_fixed:,.2f} a fill)")
     warnings.warn(
         f"all {skipped} entries were skipped: each one's size came out as zero "
-        f"({result.assumptions.get('sizing', engine.sizing)}{units}); raise the size or the capital"
-        + ("" if engine.fractional else ", or allow fractional units"),
+        f"({result.assumptions.get('sizing', engine.sizing)}{units}); " + ", or ".join(fixes),
         stacklevel=3,
     )
 

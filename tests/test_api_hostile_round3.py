@@ -427,6 +427,9 @@ def test_a_run_whose_every_entry_was_sized_to_zero_says_so(_isolated_phi_home: P
         warnings.simplefilter("error")
         frac = phi.run(_config(engine={"sizing": "fixed_units", "size_units": 0.5}), save=False)
     assert frac.metrics["n_trades"] > 0 and (frac.trades["size"] == 0.5).all()
+    # a fixed commission above the equity leaves nothing to buy either: the fix named is the commission
+    with pytest.warns(UserWarning, match=r"lower commission_fixed \(1,000,000\.00 a fill\)"):
+        phi.run(_config(engine={"commission_fixed": 1e6}), save=False)
 
 
 def test_a_portfolio_that_never_trades_says_why(_isolated_phi_home: Path) -> None:
