@@ -459,3 +459,33 @@ def test_a_portfolio_that_never_trades_says_why(_isolated_phi_home: Path) -> Non
         ok = run_portfolio(bars, half, PortfolioConfig())
     assert ok.holdings.iloc[-1].to_dict() == {"A": 500.0, "B": 1000.0}
     assert np.isfinite(ok.metrics["final_equity"])
+
+
+# ---------------------------------------------------------------------------- model store
+
+
+def test_a_model_save_never_replaces_a_file_or_a_folder_that_holds_no_model(_isolated_phi_home: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    pytest.importorskip("sklearn")
+    from phi.data.demo import generate_demo
+    from phi.ml.model import ModelError
+    from phi.ml.train import train_classifier
+
+    models = _isolated_phi_home / "models"
+    (models / "notes").mkdir(parents=True)
+    (models / "notes" / "todo.txt").write_text("mine")
+    (models / "plain").write_text("a file of mine")
+    before = _tree(models)
+    bars = generate_demo("DEMO", "2019-01-01", "2021-12-31")
+    # the file was replaced (and left as a hidden .plain.*.old), the folder deleted with its notes
+    for name, named in (("plain", "is a file, not a model folder"), ("notes", "holds no model (no metadata.json)")):
+        with pytest.raises(ModelError) as info:
+            train_classifier(bars, model="lr", folds=2, save_as=name)
+        _one_line(info.value, f"cannot write model {name!r}", named)
+    line = _cli_one_line(["ml", "train", "DEMO", "--model", "lr", "--name", "notes", "--start", "2019-01-01", "--end", "2021-12-31"], capsys)
+    assert "holds no model" in line
+    assert _tree(models) == before
+    # a model saved there is replaced by the next save of that name
+    train_classifier(bars, model="lr", folds=2, save_as="mine")
+    train_classifier(bars, model="lr", folds=2, save_as="mine")
+    assert sorted(p.name for p in models.iterdir()) == ["mine", "notes", "plain"]

@@ -80,7 +80,7 @@ def train(
     """Train a classifier with purged walk-forward CV and a final hold-out; store it."""
     from phi.errors import ConfigError, unknown_choice
     from phi.ml.models import MODELS
-    from phi.ml.store import check_name, models_root, save_model
+    from phi.ml.store import check_name, check_save_name, models_root, save_model
     from phi.ml.train import train_classifier
 
     if model not in MODELS:  # before any bar is fetched, and before it names the default model
@@ -90,7 +90,7 @@ def train(
     ds = _load(symbol, start, end, timeframe, vendor, path)
     sym = str(ds.metadata.get("symbol", symbol))
     name = f"{sym}_{model}".replace("^", "").replace("=", "") if name is None else name  # `--name ""` is refused by the store
-    check_name(name)
+    check_save_name(name)
     with console.status(f"Training {model} on {len(ds.frame)} bars of {sym} ...", spinner="dots") as status:
         m = train_classifier(
             ds.frame, model=model, label=label, horizon=horizon, folds=folds, embargo=embargo,

@@ -62,7 +62,7 @@ def train(
 ) -> None:
     """Train PPO on the first part of the bars; report its engine returns on the rest."""
     from phi.cli.ml import _dataset_meta
-    from phi.ml.store import check_name, models_root
+    from phi.ml.store import check_name, check_save_name, models_root
     from phi.rl.agent import train_agent
     from phi.rl.store import save_agent
 
@@ -71,7 +71,7 @@ def train(
     ds = _load(symbol, start, end, timeframe, vendor, path)
     sym = str(ds.metadata.get("symbol", symbol))
     name = f"{sym}_ppo".replace("^", "").replace("=", "") if name is None else name  # `--name ""` is refused by the store
-    check_name(name)
+    check_save_name(name)
     with console.status(f"Training PPO for {timesteps:,} steps on {sym} ...", spinner="dots"):
         agent = train_agent(ds.frame, timesteps=timesteps, train=train_share, seed=seed, allow_short=allow_short, costs=costs)
     agent.data["dataset"] = _dataset_meta(symbol, start, end, timeframe, vendor, path, ds)

@@ -31,6 +31,7 @@ from phi.paths import phi_home
 __all__ = [
     "SCHEMA_VERSION",
     "check_name",
+    "check_save_name",
     "delete_model",
     "list_models",
     "load_metadata",
@@ -60,12 +61,36 @@ def check_name(name: Any) -> str:
     return name
 
 
+def check_save_name(name: Any) -> str:
+    """:func:`check_name`, and that a save under it would replace only a model (see
+    :func:`write_model_dir`): said before any training, not after."""
+    check_name(name)
+    _refuse_what_is_not_a_model(models_root() / name)
+    return str(name)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _refuse_what_is_not_a_model(target: Path) -> None:
+    """A save replaces a model of that name, never a file, a link or a folder that holds no
+    model (no ``metadata.json``): those are someone's, and were replaced (a file's copy was left
+    behind as a hidden ``.old``)."""
+    from phi._io import in_the_way
+
+    blocker = in_the_way(target.parent)
+    if blocker is not None:
+        raise ModelError(f"cannot write model {target.name!r}: {blocker}")
+    if os.path.islink(target) or (os.path.lexists(target) and not target.is_dir()):
+        kind = "a symbolic link" if os.path.islink(target) else "a file"
+        raise ModelError(f"cannot write model {target.name!r}: {target} is {kind}, not a model folder; move it away or pick another name")
+    if target.is_dir() and not os.path.lexists(target / "metadata.json"):
+        raise ModelError(f"cannot write model {target.name!r}: {target} is a folder that holds no model (no metadata.json); move it away or pick another name")
 
 
 def write_model_dir(
@@ -76,6 +101,7 @@ def write_model_dir(
     check_name(name)
     root = models_root()
     target = root / name
+    _refuse_what_is_not_a_model(target)
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))

@@ -168,9 +168,9 @@ def train_classifier(
         raise ConfigError(f"indicators must be names (strings), got {shown(indicators)}")
     spec = LabelSpec(label, horizon, profit, stop)
     if save_as is not None:
-        from phi.ml.store import check_name
+        from phi.ml.store import check_save_name
 
-        check_name(save_as)
+        check_save_name(save_as)
     if isinstance(chain, str):
         from phi.options.chains import load_chain
 

@@ -210,9 +210,9 @@ def train_agent(
     if not isinstance(train, float) or not 0.3 <= train <= 0.9:
         raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {shown(train)}")
     if save_as is not None:
-        from phi.ml.store import check_name
+        from phi.ml.store import check_save_name
 
-        check_name(save_as)
+        check_save_name(save_as)
     cost_fields: dict[str, Any] = _costs(costs)
     lookback, norm_window = 10, 60
     warm = observation_warmup(lookback, norm_window)
