@@ -489,3 +489,23 @@ def test_a_model_save_never_replaces_a_file_or_a_folder_that_holds_no_model(_iso
     train_classifier(bars, model="lr", folds=2, save_as="mine")
     train_classifier(bars, model="lr", folds=2, save_as="mine")
     assert sorted(p.name for p in models.iterdir()) == ["mine", "notes", "plain"]
+
+
+def test_a_parquet_or_excel_file_given_as_csv_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    import pandas as pd
+
+    rows = [f"2021-01-{d:02d},{10 + i},{11 + i},{9 + i},{10.5 + i},1000" for i, d in enumerate(_DAYS)]
+    good = _csv(tmp_path / "bars.csv", "date,open,high,low,close,volume", rows)
+    parquet = tmp_path / "bars.parquet"
+    pd.read_csv(good).to_parquet(parquet)
+    xlsx = tmp_path / "bars.xlsx"
+    with zipfile.ZipFile(xlsx, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    # both were "not UTF-8 text (a NUL byte at offset ...): save it as UTF-8"
+    for path, named in ((parquet, "is a Parquet file"), (xlsx, "is a ZIP archive (an Excel .xlsx workbook")):
+        with pytest.raises(DataError) as info:
+            _fetch_csv(path)
+        _one_line(info.value, named, "export it as CSV")
+        assert named in _cli_one_line(["fetch", "MINE", "--vendor", "csv", "--path", str(path)], capsys)

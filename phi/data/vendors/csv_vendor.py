@@ -97,6 +97,14 @@ MAX_CSV_BYTES = 512 * 1024 * 1024
 _CHUNK = 8 * 1024 * 1024
 
 
+#: the first bytes of files often given where a CSV is expected
+_BINARY_KINDS: Final = {
+    b"PAR1": "a Parquet file",
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook or a zipped file)",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
+}
+
+
 def _sniff_bytes(p: Path, shown: str) -> None:
     """Refuse, before parsing, a file too large to be bars or one holding NUL bytes (binary
     data, a sparse or truncated download): pandas would spend minutes on it or misread it."""
@@ -108,9 +116,15 @@ def _sniff_bytes(p: Path, shown: str) -> None:
                 "a CSV of bars may be; split it by date or symbol"
             )
         with p.open("rb") as fh:
-            head = fh.read(2)
-            if head in (b"\xff\xfe", b"\xfe\xff"):
+            head = fh.read(4)
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 return  # UTF-16: the decoder below names it
+            kind = _BINARY_KINDS.get(head)
+            if head == b"PAR1" and size >= 8:  # Parquet ends with its magic too (a CSV header never does both)
+                fh.seek(-4, 2)
+                kind = kind if fh.read(4) == b"PAR1" else None
+            if kind is not None:
+                raise DataError(f"CSV file {shown} is {kind}, not CSV text; export it as CSV (UTF-8)")
             fh.seek(0)
             offset = 0
             while chunk := fh.read(_CHUNK):
