@@ -149,12 +149,11 @@ def test_a_malformed_benchmark_is_one_error_naming_the_benchmark_and_nothing_run
 def test_a_run_without_trades_says_why_from_what_it_recorded():
     at = start()
     n = len(at.session_state["data:dataset"].frame)
-    at.number_input(key="ex:warmup_bars").set_value(n + 100).run()  # more than the bars
-    open_tab(run_backtest(at), "Trades")
-    assert [i.value for i in at.info] == [
-        f"No trades: no bar after the warm-up ({n + 100:,} bars, the data has {n:,}); lower the extra warm-up in "
-        "Step 4 or use a longer date range."
-    ]
+    at.number_input(key="ex:warmup_bars").set_value(n + 100).run()  # more than the bars: refused by phi.run
+    run_backtest(at)
+    (err,) = [e.value for e in at.error]
+    assert err.startswith(f"Run failed: engine.warmup_bars is {n + 100:,}, which leaves 0 of the {n:,} bars to trade on")
+    assert err.endswith("Nothing was saved.") and list_runs() == []
     at.number_input(key="ex:warmup_bars").set_value(0)
     at.slider(key="ex:entry_threshold").set_value(1.0).run()  # a clipped blend never exceeds 1
     open_tab(run_backtest(at), "Trades")
