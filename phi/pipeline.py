@@ -404,4 +404,38 @@ def rerun(
     from phi.backtest.run_history import load_run
 
     _check_options(save, progress, allow_data_change)
-    return run(load_run(run_id).config, save=save, progress=progress, allow_data_change=allow_data_change)
+    saved = load_run(run_id)
+    check_chain_unchanged(saved, allow_data_change)
+    return run(saved.config, save=save, progress=progress, allow_data_change=allow_data_change)
+
+
+def check_chain_unchanged(saved: Any, allow_data_change: bool = False) -> None:
+    """The option chain of a saved options run must be the file it ran on, as its bars must:
+    a re-run on edited quotes gave other trades without a word. Compares the file's SHA-256
+    with the run's recorded ``chain_fingerprint``; :class:`DataError` if they differ (a
+    :class:`DataChangedWarning` with ``allow_data_change``). A missing file is left to the run."""
+    import hashlib
+    import os
+    import stat as stat_
+
+    recorded = saved.assumptions.get("chain_fingerprint")
+    options = getattr(saved.config, "options", None)
+    path = getattr(options, "chain", None)
+    if not isinstance(recorded, str) or not isinstance(path, str) or getattr(saved.config, "mode", None) != "options":
+        return
+    try:
+        if not stat_.S_ISREG(os.stat(path).st_mode):
+            return
+        with open(path, "rb") as fh:
+            now = hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return
+    if now == recorded:
+        return
+    msg = (
+        f"the option chain {path} changed since run {saved.run_id} was made "
+        f"(fingerprint {now[:12]}, recorded {recorded[:12]})"
+    )
+    if not allow_data_change:
+        raise DataError(msg + "; pass allow_data_change=True (CLI: --allow-data-change) to run on the new quotes")
+    warnings.warn(msg + "; running on the new quotes", DataChangedWarning, stacklevel=3)

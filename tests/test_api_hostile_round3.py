@@ -509,3 +509,42 @@ def test_a_parquet_or_excel_file_given_as_csv_is_named(tmp_path: Path, capsys: p
             _fetch_csv(path)
         _one_line(info.value, named, "export it as CSV")
         assert named in _cli_one_line(["fetch", "MINE", "--vendor", "csv", "--path", str(path)], capsys)
+
+
+# ---------------------------------------------------------------------------- re-runs
+
+
+def test_rerunning_an_options_run_whose_chain_changed_is_refused(tmp_path: Path, _isolated_phi_home: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    import shutil
+
+    import phi.pipeline
+    from phi.backtest.run_config import DatasetSpec
+    from phi.options.config import OptionsConfig
+    from phi.pipeline import DataChangedWarning
+
+    data = Path(__file__).parent / "options" / "data"
+    chain = tmp_path / "chain.csv"
+    shutil.copy(data / "xyz_chain_eod.csv", chain)
+    ds = DatasetSpec("XYZ", vendor="csv", path=str(data / "xyz_bars.csv"), start="2024-01-02", end="2024-03-13")
+    opts = OptionsConfig(structure="long_put", dte=30, chain=str(chain), profit_target_pct=None,
+                         stop_loss_pct=None, contracts=2, commission_per_contract=0.65)  # fmt: skip
+    first = phi.run(RunConfig(ds, [{"name": "rsi", "params": {"period": 5}}], mode="options", options=opts))
+    assert first.run_id is not None
+    # the same chain re-runs to the same figures
+    assert phi.pipeline.rerun(first.run_id, save=False).metrics == first.metrics
+    # every ask 1.00 dearer: the re-run bought dearer puts and reported other figures without a word
+    header, *rows = chain.read_text().strip().split("\n")
+    ask = header.split(",").index("ask")
+    chain.write_text("\n".join([header, *(",".join(f if i != ask or not f else f"{float(f) + 1:.2f}"
+                                                   for i, f in enumerate(r.split(","))) for r in rows)]) + "\n")  # fmt: skip
+    runs_before = _tree(_isolated_phi_home / "runs")
+    with pytest.raises(DataError) as info:
+        phi.pipeline.rerun(first.run_id)
+    _one_line(info.value, f"the option chain {chain} changed since run {first.run_id}", "allow_data_change=True")
+    line = _cli_one_line(["runs", "rerun", first.run_id], capsys)
+    assert "changed since run" in line and "--allow-data-change" in line
+    assert _tree(_isolated_phi_home / "runs") == runs_before
+    with pytest.warns(DataChangedWarning, match="running on the new quotes"):
+        again = phi.pipeline.rerun(first.run_id, save=False, allow_data_change=True)
+    assert again.metrics["final_equity"] < first.metrics["final_equity"]  # puts bought dearer: less equity

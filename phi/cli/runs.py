@@ -187,7 +187,7 @@ def runs_compare(
 def runs_rerun(
     run_id: Annotated[str, typer.Argument(help="A run id from phi runs list.")],
     save: Annotated[bool, typer.Option("--save/--no-save", help="Save the re-run as a new run (default: save).")] = True,
-    allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run even if the bars changed since.")] = False,
+    allow_data_change: Annotated[bool, typer.Option("--allow-data-change", help="Run even if the bars (or an option chain) changed since.")] = False,
     ledger: LedgerOpt = False,
 ) -> None:
     """Re-run a saved run's config and check that its trades and metrics are identical."""
@@ -199,6 +199,9 @@ def runs_rerun(
     from phi.errors import RunError
 
     saved = load_run(run_id)  # every file checked against its checksum
+    from phi.pipeline import check_chain_unchanged
+
+    check_chain_unchanged(saved, allow_data_change)  # an options run's quotes, like its bars
     result: Any
     if isinstance(saved.config, RunConfig):
         result = fmt.run_with_progress(console, saved.config, save, allow_data_change)
