@@ -80,3 +80,24 @@ def test_row_dot_is_a_per_row_sum_that_ignores_the_rows_after():
     for k in range(1, 40):
         assert np.array_equal(row_dot(big[:k], wv), full[:k])
     assert np.allclose(full, big @ wv, rtol=1e-14, atol=1e-15)
+
+
+def test_libm_functions_equal_pythons_math_bit_for_bit():
+    """phi._libm (the demo bars' exp/log/sin/cos/pow) against Python's math, value by value:
+    the same C library functions, so the same bits on every CPU (NumPy's loops may take
+    AVX-512 paths that round some values another way)."""
+    import math
+
+    from phi import _libm
+
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-30.0, 30.0, 4099)
+    p = rng.uniform(1e-300, 5.0, 4099)
+    t = rng.uniform(0.0, 2.0 * math.pi, 4099)
+    assert _libm.exp(x).tolist() == [math.exp(v) for v in x.tolist()]
+    assert _libm.log(p).tolist() == [math.log(v) for v in p.tolist()]
+    assert _libm.sin(t).tolist() == [math.sin(v) for v in t.tolist()]
+    assert _libm.cos(t).tolist() == [math.cos(v) for v in t.tolist()]
+    k = np.arange(60, dtype=np.float64)
+    assert _libm.pow_(0.85, k).tolist() == [math.pow(0.85, v) for v in k.tolist()]
+    assert _libm.exp(np.array([[0.0, 1.0]])).shape == (1, 2)

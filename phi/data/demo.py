@@ -51,6 +51,7 @@ BREAKOUT_UP / BREAKOUT_DN by its direction. The demo never produces EXHAUST_REV 
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi import _libm as libm
 from phi.data.calendar import bar_layout, expected_bars, session_days, to_date
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import normalize_timeframe
@@ -79,7 +81,7 @@ LABEL_SCHEMES: tuple[str, ...] = ("demo", "mft")
 
 _TU, _TD, _RG, _VB, _BO = range(5)
 _DURATION = ((25, 80), (25, 80), (20, 60), (5, 15), (8, 20))
-_LOG100 = float(np.log(100.0))
+_LOG100 = math.log(100.0)
 _MU_TREND, _SIG_TREND = 0.0015, 0.011
 _PHI_RANGE, _SIG_RANGE = 0.85, 0.008
 _SIG_BURST = 0.032
@@ -94,13 +96,19 @@ _SIG_INTRADAY = np.array([_SIG_TREND, _SIG_TREND, _SIG_TREND, _SIG_BURST, _SIG_B
 _SIG_GAP = np.array([_SIG_TREND, _SIG_TREND, 0.009, _SIG_BURST, _SIG_BREAKOUT])
 
 _N_MIN = 390
+
+
+def _exp_scalars(x: np.ndarray) -> np.ndarray:
+    """``exp`` of each value by Python's math (the C library's), as :mod:`phi._libm` computes it."""
+    return np.array([math.exp(v) for v in x.tolist()], dtype=np.float64)
+
 _MINUTES = np.arange(_N_MIN, dtype=np.uint64)
 _m = np.arange(_N_MIN, dtype=np.float64)
-_VOL_SHAPE = 1.0 + 1.5 * np.exp(-_m / 25.0) + 0.8 * np.exp(-(_N_MIN - 1 - _m) / 25.0)
+_VOL_SHAPE = 1.0 + 1.5 * _exp_scalars(-_m / 25.0) + 0.8 * _exp_scalars(-(_N_MIN - 1 - _m) / 25.0)
 _VOL_SHAPE *= 0.8 / np.sqrt(np.sum(_VOL_SHAPE**2))  # intraday variance = (0.8 * daily vol)^2
 _CUM_VAR = np.cumsum(_VOL_SHAPE**2) / np.sum(_VOL_SHAPE**2)
 _CUM_VAR[-1] = 1.0
-_VOLUME_SHAPE = 1.0 + 2.5 * np.exp(-_m / 20.0) + 2.0 * np.exp(-(_N_MIN - 1 - _m) / 25.0)
+_VOLUME_SHAPE = 1.0 + 2.5 * _exp_scalars(-_m / 20.0) + 2.0 * _exp_scalars(-(_N_MIN - 1 - _m) / 25.0)
 _VOLUME_SHAPE /= _VOLUME_SHAPE.sum()
 _WICK = 0.5
 _BLOCK = 512  # days per cached block of daily bars / per chunk of intraday work
@@ -142,9 +150,9 @@ def _normals(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two independent standard normals from each 64-bit word (Box-Muller on its halves)."""
     u1 = ((h >> np.uint64(32)).astype(np.float64) + 1.0) * 2.0**-32  # (0, 1]
     u2 = (h & np.uint64(0xFFFFFFFF)).astype(np.float64) * 2.0**-32  # [0, 1)
-    r = np.sqrt(-2.0 * np.log(u1))
+    r = np.sqrt(-2.0 * libm.log(u1))
     t = 2.0 * np.pi * u2
-    return r * np.cos(t), r * np.sin(t)
+    return r * libm.cos(t), r * libm.sin(t)
 
 
 def _uniform(h: np.ndarray) -> np.ndarray:
@@ -168,12 +176,12 @@ class _Chain:
 
 def _ar1(shocks: np.ndarray) -> np.ndarray:
     """y_t = phi * y_(t-1) + e_t with y_(-1) = 0, closed form (segments are <= 60 long)."""
-    p = _PHI_RANGE ** np.arange(len(shocks), dtype=np.float64)
+    p = libm.pow_(_PHI_RANGE, np.arange(len(shocks), dtype=np.float64))
     return p * np.cumsum(shocks / p)
 
 
 def _next_regime(reg: int, direction: int, x: float, u1: float, u2: float) -> tuple[int, int]:
-    up = u2 < 1.0 / (1.0 + np.exp(_PULL * (x - _LOG100)))
+    up = u2 < 1.0 / (1.0 + math.exp(_PULL * (x - _LOG100)))
     trend = (_TU, 1) if up else (_TD, -1)
     if reg == _RG:
         if u1 < 0.45:
@@ -224,7 +232,7 @@ def _chain(seed: int) -> _Chain:
         x, day, seg = float(path[-1]), end, seg + 1
         reg, sign = _next_regime(reg, sign, x, float(u1), float(u2))
     base_volume = 10.0 ** (5.5 + float(_uniform(_hash(seed, 6, np.zeros(1)))[0]))
-    volume_level = base_volume * np.exp(0.25 * z_vol - 0.03125)  # the same in every regime
+    volume_level = base_volume * libm.exp(0.25 * z_vol - 0.03125)  # the same in every regime
     for arr in (log_close, code, direction, volume_level, z_gap):
         arr.flags.writeable = False
     return _Chain(log_close, code, direction, volume_level, z_gap)
@@ -247,12 +255,12 @@ def _minute_bars(seed: int, ch: _Chain, days: np.ndarray) -> tuple[np.ndarray, .
     path[:, 0] = open_
     path[:, 1:] = open_[:, None] + _CUM_VAR * (close - open_)[:, None] + walk - _CUM_VAR * walk[:, -1:]
     path[:, -1] = close
-    px = np.exp(path)
+    px = libm.exp(path)
     o, c = px[:, :-1], px[:, 1:]
-    h = np.maximum(o, c) * np.exp(_WICK * step * np.abs(z_high))
-    low = np.minimum(o, c) * np.exp(-_WICK * step * np.abs(z_low))
+    h = np.maximum(o, c) * libm.exp(_WICK * step * np.abs(z_high))
+    low = np.minimum(o, c) * libm.exp(-_WICK * step * np.abs(z_low))
     level = ch.volume_level[days][:, None] * _VOLUME_SHAPE[None, :]
-    v = np.maximum(np.rint(level * np.exp(0.35 * z_vol - 0.06125)), 1.0)
+    v = np.maximum(np.rint(level * libm.exp(0.35 * z_vol - 0.06125)), 1.0)
     return o, h, low, c, v
 
 
