@@ -55,7 +55,10 @@ def _ask(ds: Any, spec: dict[str, Any]) -> None:
     with st.form(ASK_FORM):
         st.markdown("**Ask Plutus** about the bar after the last one of the loaded dataset")
         c = st.columns([2, 2, 1, 1])
-        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL, persist_state="session")
+        # masked as a password: a server URL may carry one (http://user:secret@host); the
+        # connection line and every message show it with the password as ***
+        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL, persist_state="session", type="password",
+                              help="The LLM server's URL, e.g. http://127.0.0.1:11434. Masked, as it may hold a password.")  # fmt: skip
         model = c[1].text_input("Model", os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL, key=MODEL, persist_state="session")
         protocol = c[2].selectbox("Protocol", ("ollama", "openai"), key=PROTOCOL, persist_state="session")
         timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, 60.0, 5.0, key=TIMEOUT, persist_state="session")

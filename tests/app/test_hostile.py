@@ -503,3 +503,17 @@ def test_submitted_settings_of_a_page_survive_a_trip_to_another_page():
     at.session_state["nav"] = "PhiAI"
     at.run()
     assert (at.number_input(key=ai.TRIALS).value, at.number_input(key=ai.FOLDS).value) == (3, 2)  # as its report
+
+
+def test_the_plutus_server_field_is_masked():
+    """A server URL may carry a password (http://user:secret@host): the field masks what is
+    typed, as the connection line and every message show the password as ***."""
+    from streamlit.proto.TextInput_pb2 import TextInput
+
+    at = start(nav="Plutus")
+    field = at.text_input(key="plutus:url")
+    assert field.proto.type == TextInput.Type.PASSWORD
+    field.set_value("http://me:secret@127.0.0.1:1").run()
+    assert not at.exception
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.success, *at.warning, *at.error])
+    assert "secret" not in shown
