@@ -295,6 +295,14 @@ class BlendConfig:
             if self.mode != "regime_weighted":
                 raise ConfigError(f"{p}.regime_weights is only used by mode 'regime_weighted', not {self.mode!r}")
             rw = _mapping(self.regime_weights, f"{p}.regime_weights")
+            from phi.regime.names import REGIMES
+
+            for r in rw:
+                if r not in REGIMES:
+                    raise ConfigError(
+                        f"{p}.regime_weights: {r!r} is not a regime.{did_you_mean(str(r), REGIMES)} "
+                        f"The regimes: {', '.join(REGIMES)}"
+                    )
             _set(
                 self,
                 "regime_weights",

@@ -18,6 +18,7 @@ from phi.regime._logits_nb import any_inf_nb as _any_inf_nb
 from phi.regime._logits_nb import energies_nb as _energies_nb
 from phi.regime._logits_nb import fix_gates_nb as _fix_gates_nb
 from phi.regime._logits_nb import sticky_logits_chunk_nb as _sticky_logits_chunk_nb
+from phi.regime.names import REGIMES  # noqa: F401  (re-exported: phi.regime.taxonomy.REGIMES)
 
 if TYPE_CHECKING:
     from phi.regime.config import TaxonomyConfig
@@ -71,9 +72,6 @@ GROUPS: Final[dict[str, tuple[str, ...]]] = {
 }
 GROUP_LEVEL: Final[dict[str, str]] = {g: g.split("|")[0] for g in GROUPS}
 
-REGIMES: Final[tuple[str, ...]] = (
-    "TREND_UP", "TREND_DN", "RANGE", "BREAKOUT_UP", "BREAKOUT_DN", "EXHAUST_REV", "LOWVOL", "HIGHVOL",
-)  # fmt: skip
 BASE_REGIMES: Final[tuple[str, ...]] = ("TREND", "RANGE", "BREAKOUT", "EXHAUST_REV")
 
 

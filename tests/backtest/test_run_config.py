@@ -161,10 +161,13 @@ def test_phiai_and_regime_settings_validate() -> None:
         BlendConfig("phiai", {"metric": "sharp"})
     with pytest.raises(ConfigError, match=r"blend\.params\.train_bars must be >= 2, got 1"):
         BlendConfig("phiai", {"train_bars": 1})
-    rw = BlendConfig("regime_weighted", regime_weights={"trend": {"macd": 2.0}})
-    assert RunConfig(ds, ["rsi", "macd"], blend=rw).blend.regime_weights == {"trend": {"macd": 2.0}}
-    with pytest.raises(ConfigError, match=r"blend\.regime_weights\.trend: 'macdd' is not an enabled indicator\. Did you mean 'macd'\?"):
-        RunConfig(ds, ["rsi", "macd"], blend=BlendConfig("regime_weighted", regime_weights={"trend": {"macdd": 1}}))
+    rw = BlendConfig("regime_weighted", regime_weights={"TREND_UP": {"macd": 2.0}})
+    assert RunConfig(ds, ["rsi", "macd"], blend=rw).blend.regime_weights == {"TREND_UP": {"macd": 2.0}}
+    with pytest.raises(ConfigError, match=r"blend\.regime_weights\.TREND_UP: 'macdd' is not an enabled indicator\. Did you mean 'macd'\?"):
+        RunConfig(ds, ["rsi", "macd"], blend=BlendConfig("regime_weighted", regime_weights={"TREND_UP": {"macdd": 1}}))
+    # a regime the engine does not have: refused with the config, before any bar is read
+    with pytest.raises(ConfigError, match=r"^blend\.regime_weights: 'TREND_UPP' is not a regime\. Did you mean 'TREND_UP'\? The regimes: TREND_UP, "):
+        BlendConfig("regime_weighted", regime_weights={"TREND_UPP": {"macd": 1}})
 
 
 def test_csv_needs_a_path() -> None:
