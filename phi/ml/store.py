@@ -11,6 +11,7 @@ loads bytes the store did not write.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -77,6 +78,30 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _recover(name: str) -> None:
+    """Put back model ``name`` if a save was cut off between its two renames (the old model
+    moved aside as a hidden ``.{name}.*.old``, the new one not yet in place): the newest such
+    folder that holds a model becomes ``name`` again."""
+    root = models_root()
+    target = root / name
+    if os.path.lexists(target) or not root.is_dir():
+        return
+    prefix = f".{name}."
+    kept = [
+        p
+        for p in root.iterdir()
+        if p.name.startswith(prefix)
+        and p.name.endswith(".old")
+        and "." not in p.name[len(prefix) : -4]  # mkdtemp's random part has no dot
+        and p.is_dir()
+        and (p / "metadata.json").is_file()
+    ]
+    if kept:
+        newest = max(kept, key=lambda p: p.stat().st_mtime_ns)
+        with contextlib.suppress(OSError):  # another process may be doing the same
+            os.replace(newest, target)
+
+
 def _refuse_what_is_not_a_model(target: Path) -> None:
     """A save replaces a model of that name, never a file, a link or a folder that holds no
     model (no ``metadata.json``): those are someone's, and were replaced (a file's copy was left
@@ -101,6 +126,7 @@ def write_model_dir(
     check_name(name)
     root = models_root()
     target = root / name
+    _recover(name)
     _refuse_what_is_not_a_model(target)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -185,6 +211,7 @@ def save_model(model: MLModel, name: str) -> Path:
 def load_metadata(name: str) -> dict[str, Any]:
     """The ``metadata.json`` of model ``name``; :class:`ModelError` if missing or unreadable."""
     check_name(name)
+    _recover(name)
     folder = models_root() / name
     path = folder / "metadata.json"
     if not folder.is_dir():
@@ -302,6 +329,11 @@ def list_models() -> list[dict[str, Any]]:
     root = models_root()
     if not root.is_dir():
         return []
+    for p in list(root.iterdir()):  # saves cut off between their two renames
+        if p.name.startswith(".") and p.name.endswith(".old") and p.name.count(".") >= 3:
+            name = p.name[1:-4].rsplit(".", 1)[0]
+            if _NAME.match(name) and ".." not in name:
+                _recover(name)
     out = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         try:

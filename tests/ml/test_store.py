@@ -87,3 +87,25 @@ def test_saving_replaces_atomically_and_a_failed_save_keeps_the_model(bars, monk
     assert [p.name for p in models_root().iterdir()] == ["m"]
     assert json.loads((models_root() / "m" / "metadata.json").read_text())["seed"] == 3
     assert np.isfinite(phi.ml.load_model("m").holdout_scores["accuracy"])
+
+
+def test_a_save_cut_off_between_its_two_renames_loses_no_model(saved, _isolated_phi_home):
+    """A save moves the old model aside (hidden ``.{name}.*.old``), then moves the new one in.
+    A process killed between the two left no model under its name: the next load, list or save
+    puts the old one back."""
+    name = "ar_lr"
+    root = models_root()
+    before = load_metadata(name)
+    aside = root / f".{name}.k3x9_q2a.old"
+    (root / name).rename(aside)  # as write_model_dir does, just before the crash
+    (root / f".{name}.zz.tmp").mkdir()  # the new model's half-written folder
+    assert [m["name"] for m in list_models()] == [name]
+    assert load_metadata(name) == before and not aside.exists()
+    (root / name).rename(aside)
+    assert load_metadata(name) == before  # a load on its own too
+    # a folder already under the name is never replaced by a hidden copy
+    (root / name).rename(root / ".other.abc.old")
+    (root / "other").mkdir()
+    assert [m["name"] for m in list_models()] == ["other"]
+    assert (root / ".other.abc.old" / "metadata.json").is_file()
+    assert not any((root / "other").iterdir())
