@@ -641,25 +641,18 @@ def _format(path: Path) -> str:
     return suffix
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ConfigError(f"duplicate key {k!r} in the regime config file; each key may appear once")
-        out[k] = v
-    return out
-
-
 def load_config(path: str | Path) -> MFTConfig:
     """Read an :class:`MFTConfig` from a ``.json`` or ``.toml`` file (see the module doc)."""
     p = _path(path)
     fmt = _format(p)
-    from phi._io import read_user_text
+    from phi._io import read_user_text, unique_keys
 
     text = read_user_text(p, "regime config")  # regular files only, <= 10 MB, UTF-8
     if fmt == ".json":
         try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates)
+            data = json.loads(text, object_pairs_hook=unique_keys)
+        except ConfigError as exc:  # a key given twice
+            raise ConfigError(f"{p}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p}: invalid JSON: {exc}") from None
         except RecursionError:

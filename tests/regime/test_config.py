@@ -100,7 +100,7 @@ def test_partial_file_keeps_defaults(tmp_path: Path) -> None:
 def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
     j = tmp_path / "d.json"
     j.write_text('{"features": {"robust_norm": 60, "robust_norm": 90}}')
-    with pytest.raises(ConfigError, match="duplicate key 'robust_norm'"):
+    with pytest.raises(ConfigError, match="key 'robust_norm' is given twice"):
         load_config(j)
     t = tmp_path / "d.toml"
     t.write_text("[taxonomy.energy.kingdom.DIR]\ner_30 = 0.3\ner_30 = 0.5\n")
