@@ -1,6 +1,7 @@
 """Dealer gamma exposure (GEX) from an option chain with open interest.
 
-Convention (the usual "dealers short calls, long puts" one, stated in every output):
+Convention (the usual one: dealers long calls, short puts, as customers sell calls and buy
+puts; stated in every output):
 
 ``GEX = sign * gamma * open_interest * multiplier * S**2 * 0.01``, ``sign = +1`` for calls,
 ``-1`` for puts: the change of the dealers' dollar delta for a 1 % move of the underlying
@@ -56,7 +57,7 @@ __all__ = [
 
 GEX_CONVENTION: Final = (
     "GEX = sign x gamma x open interest x 100 x spot^2 x 0.01 (dollars of dealer delta per 1 % "
-    "move); sign +1 calls, -1 puts (dealers short calls, long puts)"
+    "move); sign +1 calls, -1 puts (dealers long calls, short puts)"
 )
 _SMOOTH: Final = 0.005  # Gaussian sigma across strikes, fraction of spot
 _WALL_CLIP: Final = 0.20

@@ -155,3 +155,21 @@ def test_cli_gex_bad_file_is_one_line(tmp_path, capsys):
     code = main(["options", "gex", str(tmp_path / "nope.csv")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+def test_stated_dealer_position_agrees_with_the_sign(tmp_path):
+    """Was "dealers short calls, long puts" beside call GEX +: a short call has *negative*
+    gamma, so that position would make call GEX negative. The standard convention (dealers
+    buy the calls customers sell and sell the puts they buy) is what the signs compute: a long
+    option's gamma is positive (QuantLib), a short one's negative."""
+    from phi.options.gex import GEX_CONVENTION
+
+    assert "dealers long calls, short puts" in GEX_CONVENTION
+    gamma = ql_european(100.0, 100.0, 18, 0.0, 0.0, 0.25, "call")["gamma"]
+    assert gamma > 0  # a long option, call or put, is long gamma
+    calls = _write(tmp_path, [_row("2020-03-20", 100, "call", 1000, iv=0.25, underlying=100.0)])
+    g = gamma_exposure(calls, min_open_interest=0)
+    # long calls: +gamma x OI x 100 x S^2 x 0.01 (dealers long gamma)
+    assert g.total == pytest.approx(gamma * 1000 * 100 * 100.0**2 * 0.01, rel=1e-9)
+    puts = _write(tmp_path, [_row("2020-03-20", 100, "put", 1000, iv=0.25, underlying=100.0)])
+    assert gamma_exposure(puts, min_open_interest=0).total == pytest.approx(-g.total, rel=1e-9)
