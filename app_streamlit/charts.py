@@ -154,6 +154,15 @@ def distinct_colors(names: Sequence[str], fixed: Mapping[str, str] | None = None
     return out
 
 
+#: The currency a money axis names when the dataset does not say (prices and capital are in it).
+DEFAULT_CURRENCY: Final = "$"
+
+
+def money_title(what: str, currency: str | None = None) -> str:
+    """A money axis title: ``"Equity ($)"``, or the dataset's currency (``"Equity (EUR)"``)."""
+    return f"{what} ({currency or DEFAULT_CURRENCY})"
+
+
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(**PLOTLY_LAYOUT)
     fig.update_layout(
@@ -162,7 +171,9 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
         height=height,
     )  # fmt: skip
     fig.update_xaxes(gridcolor=PLOTLY_LAYOUT["xaxis"]["gridcolor"], showspikes=False)
-    fig.update_yaxes(gridcolor=PLOTLY_LAYOUT["yaxis"]["gridcolor"])
+    # a titled y axis (its unit) takes the room its ticks and title need
+    fig.update_yaxes(gridcolor=PLOTLY_LAYOUT["yaxis"]["gridcolor"], automargin=True)
+    fig.update_yaxes(title_standoff=6, title_font={"size": 11}, selector=lambda ax: bool(ax.title.text))
     return fig
 
 
@@ -186,6 +197,7 @@ def price_chart(
     height: int = 420,
     max_candles: int = MAX_CANDLES,
     tz: str | None = None,
+    currency: str | None = None,
 ) -> Chart:
     """Candlesticks of ``frame`` (merged into buckets beyond ``max_candles``), optionally with
     trade entry (triangles) and exit (crosses) markers."""
@@ -228,6 +240,7 @@ def price_chart(
                 )
             )
     fig.update_layout(xaxis_rangeslider_visible=False)
+    fig.update_yaxes(title_text=money_title("Price", currency))
     _layout(fig, title + note, height)
     end_at_data(fig, local_index(frame.index, tz))
     return Chart(fig, bool(note), note)
@@ -244,7 +257,8 @@ def drawdown(equity: pd.Series, initial: float) -> pd.Series:
 
 
 def equity_chart(
-    equity: pd.Series, initial: float, *, title: str = "Equity and drawdown", height: int = 460, tz: str | None = None
+    equity: pd.Series, initial: float, *, title: str = "Equity and drawdown", height: int = 460, tz: str | None = None,
+    currency: str | None = None,
 ) -> Chart:
     """Equity line over a drawdown area (two rows, shared x axis)."""
     eq = thin(equity)
@@ -260,15 +274,17 @@ def equity_chart(
         ),
         2, 1,
     )  # fmt: skip
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", title_text="Drawdown", row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", title_text=money_title("Equity", currency), row=1, col=1)
     note = _note(len(eq), len(equity))
     _layout(fig, title + note, height)
     end_at_data(fig, local_index(equity.index, tz))
     return Chart(fig, bool(note), note)
 
 
-def overlay_chart(curves: pd.DataFrame, *, title: str = "Equity curves", height: int = 420) -> Chart:
+def overlay_chart(
+    curves: pd.DataFrame, *, title: str = "Equity curves", height: int = 420, currency: str | None = None
+) -> Chart:
     """One line per column (e.g. several runs' equity curves), each thinned on its own."""
     fig = go.Figure()
     notes = []
@@ -281,6 +297,7 @@ def overlay_chart(curves: pd.DataFrame, *, title: str = "Equity curves", height:
             go.Scatter(x=local_index(t.index), y=t.to_numpy(), name=str(col), line={"color": colors[str(col)], "width": 1.5})
         )
     note = " · display thinned (computations use every bar)" if any(notes) else ""
+    fig.update_yaxes(title_text=money_title("Equity", currency), tickformat=",.0f")
     _layout(fig, title + note, height)
     end_at_data(fig, local_index(curves.dropna(how="all").index))
     return Chart(fig, bool(note), note)
@@ -295,9 +312,10 @@ def lines_chart(
     colors: Mapping[str, str] | None = None,
     step: Sequence[str] = (),
     tz: str | None = None,
+    y_title: str | None = None,
 ) -> Chart:
     """Several named lines on one axis (signals, blends, positions), each its own colour;
-    ``step`` names are drawn as steps."""
+    ``step`` names are drawn as steps; ``y_title`` names the y axis (with its unit)."""
     fig = go.Figure()
     thinned = False
     palette = distinct_colors(list(series), colors)
@@ -317,6 +335,8 @@ def lines_chart(
         )  # fmt: skip
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
     note = " · display thinned (computations use every bar)" if thinned else ""
     _layout(fig, title + note, height)
     if first is not None:
@@ -331,7 +351,7 @@ def signal_mini(signal: pd.Series, *, title: str, height: int = 170) -> Chart:
     return chart
 
 
-def trade_pnl_chart(trades: pd.DataFrame, *, height: int = 420) -> Chart:
+def trade_pnl_chart(trades: pd.DataFrame, *, height: int = 420, currency: str | None = None) -> Chart:
     """P&L per trade (bars, green/red) over the cumulative P&L (line), one point per trade."""
     n = len(trades)
     pos = np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
@@ -345,6 +365,8 @@ def trade_pnl_chart(trades: pd.DataFrame, *, height: int = 420) -> Chart:
     )  # fmt: skip
     fig.add_trace(go.Scatter(x=x, y=cum[pos], name="cumulative P&L", line={"color": PURPLE, "width": 1.6}), 2, 1)
     fig.update_xaxes(title_text="trade #", row=2, col=1)
+    fig.update_yaxes(title_text=money_title("P&L", currency), tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(title_text=money_title("Cumulative", currency), tickformat=",.0f", row=2, col=1)
     note = _note(len(x), len(trades), "trades")
     return Chart(_layout(fig, "Trade P&L" + note, height), bool(note), note)
 

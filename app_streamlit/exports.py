@@ -39,11 +39,11 @@ def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> 
 
 def html_report(data: ResultData) -> str:
     """A single self-contained HTML page describing the run (plotly.js inline, works offline)."""
-    figs = [charts.equity_chart(data.equity, data.initial_capital).figure]
+    figs = [charts.equity_chart(data.equity, data.initial_capital, currency=data.currency).figure]
     if data.frame is not None:
-        figs.append(charts.price_chart(data.frame, data.title, data.trades).figure)
+        figs.append(charts.price_chart(data.frame, data.title, data.trades, currency=data.currency).figure)
     if len(data.trades):
-        figs.append(charts.trade_pnl_chart(data.trades).figure)
+        figs.append(charts.trade_pnl_chart(data.trades, currency=data.currency).figure)
     parts = [
         fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
         for i, fig in enumerate(figs)

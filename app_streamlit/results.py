@@ -123,6 +123,12 @@ class ResultData:
         return str(tz) if tz else None
 
     @property
+    def currency(self) -> str | None:
+        """The dataset's currency when its metadata names one (money axes say it; else "$")."""
+        cur = self.data.get("currency")
+        return str(cur) if cur else None
+
+    @property
     def warmup(self) -> int:
         """Bars before the metric window (the engine's effective warm-up)."""
         try:

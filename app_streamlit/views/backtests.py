@@ -31,6 +31,8 @@ RAN = "bt:ran"
 #: True while the last Run head to head failed (its reason is shown above the old result)
 FAILED = "bt:failed"
 OPEN_RUN = "bt:open_run"
+#: the comparison table's columns the user picked (headers of COLUMNS, or RUN_ID)
+SHOWN = "bt:columns"
 OPEN = "bt:open"
 VENDORS = ("demo", "yfinance", "alpha_vantage")
 TIMEFRAMES = ("1D", "4H", "1H", "15m", "5m", "1m")
@@ -52,6 +54,21 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "alpha": ("Alpha", "pct"),
     "information_ratio": ("IR", "num"),
 }
+#: the run id column (optional: the Open control below names every run)
+RUN_ID = "run"
+#: columns shown by default: the ones a trader ranks on, narrow enough for a 1440 px screen
+#: without a horizontal scroll; the others are added in "Columns"
+DEFAULT_COLUMNS = ("total_return", "cagr", "sharpe", "max_drawdown", "n_trades", "win_rate", "excess_return",
+                   "information_ratio")  # fmt: skip
+#: what each header means (its tooltip)
+HELP = {"Return": "Total return over the window", "CAGR": "Compound annual growth rate",
+        "Max DD": "Maximum drawdown (peak to trough)", "Trades": "Closed trades (+1 open: a position still held at the end)",
+        "Win rate": "Share of closed trades with a positive P&L", "Exposure": "Share of bars in the market",
+        "Accuracy": "Share of bars whose position had the sign of the next return",
+        "Edge": "Mean signed next-bar return of the positions", "Excess": "Total return minus the benchmark's",
+        "Beta": "Beta to the benchmark", "Alpha": "Annualised alpha against the benchmark",
+        "IR": "Information ratio: annualised excess return over tracking error against the benchmark",
+        RUN_ID: "Run id in the run history"}  # fmt: skip
 
 
 def pick(key: str) -> str:
@@ -222,16 +239,39 @@ def run_comparison(request: dict[str, Any], names: list[str]) -> Any:
     return None if isinstance(out, ui.Failed) else out
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table as shown: formatted numbers, best first."""
+def default_headers(metric: str | None = None) -> list[str]:
+    """Headers shown until the user picks: :data:`DEFAULT_COLUMNS` plus the sort metric's."""
+    cols = {*DEFAULT_COLUMNS, *([metric] if metric in COLUMNS else [])}
+    return [header for col, (header, _) in COLUMNS.items() if col in cols]
+
+
+def display_table(table: pd.DataFrame, headers: list[str] | None = None) -> pd.DataFrame:
+    """The comparison table as shown: formatted numbers, best first; ``headers`` (default: all)
+    picks the metric columns and :data:`RUN_ID`, kept in the table's own order."""
     out = pd.DataFrame({"#": range(1, len(table) + 1), "strategy": table["strategy"]})
     for col, (header, kind) in COLUMNS.items():
-        if col in table.columns:
+        if col in table.columns and (headers is None or header in headers):
             out[header] = [ui.fmt_value(v, kind) for v in table[col]]
-    if "n_open_trades" in table.columns:
+    if "n_open_trades" in table.columns and "Trades" in out.columns:
         out["Trades"] = [f"{t}{' +1 open' if o else ''}" for t, o in zip(out["Trades"], table["n_open_trades"], strict=True)]
-    out["run"] = [r if isinstance(r, str) else "not saved" for r in table["run_id"]]
+    if headers is None or RUN_ID in headers:
+        out[RUN_ID] = [r if isinstance(r, str) else "not saved" for r in table["run_id"]]
     return out
+
+
+def show_table(cmp: Any) -> None:
+    """The comparison table: the key columns (no horizontal scroll at 1440 px), every row
+    visible; "Columns" adds or drops any of the others."""
+    options = [header for header, _ in COLUMNS.values()] + [RUN_ID]
+    picked = st.session_state.get(SHOWN)
+    if picked is None or not set(picked) <= set(options):
+        st.session_state[SHOWN] = default_headers(cmp.metric)
+    headers = st.multiselect("Columns", options, key=SHOWN, help="The metrics the table shows; Exposure, Accuracy, "
+                             "Edge, Beta, Alpha and the run id are off by default.")  # fmt: skip
+    shown = display_table(cmp.table, headers)
+    config = {h: st.column_config.TextColumn(h, help=HELP[h]) for h in shown.columns if h in HELP}
+    height = 35 * (len(shown) + 1) + 3  # every row, no inner vertical scroll
+    st.dataframe(shown, hide_index=True, key="bt:table", width="stretch", height=min(height, 800), column_config=config)
 
 
 def equity_curves(cmp: Any) -> pd.DataFrame:
@@ -247,7 +287,7 @@ def show_result(cmp: Any) -> None:
     """Table, failures, notes, overlaid equity curves and the Open control."""
     st.markdown(f"**Head to head, best {cmp.metric} first**")
     if len(cmp.table):
-        st.dataframe(display_table(cmp.table), hide_index=True, key="bt:table", width="stretch")
+        show_table(cmp)
         ui.show_chart(charts.overlay_chart(equity_curves(cmp), title="Equity curves"), key="bt:chart:equity")
     for name, why in cmp.failures.items():
         st.warning(f"{name} did not run: {why}")

@@ -78,7 +78,8 @@ def render(data: ResultData, prefix: str) -> None:
         cum = {c: opt.attribution[c].cumsum().rename(c) for c in COMPONENTS}
         ui.show_chart(
             ui.memo("opt_figs", (data.run_id, id(opt), "attr"),
-                    lambda: charts.lines_chart(cum, title="Cumulative P&L by greek", height=300, tz=data.tz)),
+                    lambda: charts.lines_chart(cum, title="Cumulative P&L by greek", height=300, tz=data.tz,
+                                               y_title=charts.money_title("P&L", data.currency))),
             key=f"{prefix}:opt:chart:attribution",
         )  # fmt: skip
     g = opt.greeks

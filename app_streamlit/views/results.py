@@ -40,16 +40,17 @@ def _figure(data: ResultData, name: str) -> charts.Chart | None:
 
     def _build() -> charts.Chart | None:
         if name == "equity":
-            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz)
+            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz, currency=data.currency)
         if name == "overview":
-            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz, height=340,
+            return charts.equity_chart(data.equity, data.initial_capital, tz=data.tz, height=340, currency=data.currency,
                                        title="Equity and drawdown")
         if name == "price":
             if data.frame is None:
                 return None
-            return charts.price_chart(data.frame, f"{data.name} · price and trades", data.trades, tz=data.tz)
+            return charts.price_chart(data.frame, f"{data.name} · price and trades", data.trades, tz=data.tz,
+                                      currency=data.currency)
         if name == "pnl":
-            return charts.trade_pnl_chart(data.trades) if len(data.trades) else None
+            return charts.trade_pnl_chart(data.trades, currency=data.currency) if len(data.trades) else None
         if name == "signals":
             sig = {}
             if data.signals is not None:

@@ -44,6 +44,7 @@ def test_a_card_per_preset_and_an_empty_state(page):
 
 def test_run_head_to_head_shows_the_table_and_the_curves(page):
     at = _run(page)
+    at.multiselect(key=view.SHOWN).set_value([*at.multiselect(key=view.SHOWN).value, "Accuracy", "run"]).run()
     (table,) = tables(at, "strategy", "Return", "run")
     assert set(table["strategy"]) == set(CHOSEN)
     # sorted by total return, as a trader reads it; every run saved
