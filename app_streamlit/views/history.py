@@ -22,9 +22,11 @@ OPENED = "hist:opened"
 #: what the page showed as chosen on its last draw ({"selected", "compare", "names"}), to tell
 #: a run deleted elsewhere (another tab, phi runs delete) from one the user unpicked
 SEEN = "hist:seen"
+#: the results right after the run's name (its name already says indicators, symbol, timeframe
+#: and years), so they show without a horizontal scroll; the details follow
 TABLE_COLUMNS = (
-    "run", "created_at", "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode",
-    "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "tags", "description", "run_id",
+    "run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "created_at",
+    "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode", "tags", "description", "run_id",
 )  # fmt: skip
 
 

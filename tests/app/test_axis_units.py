@@ -84,3 +84,20 @@ def test_backtests_table_opens_on_its_key_columns_and_the_others_can_be_added():
 def test_the_sort_metric_is_always_a_default_column():
     assert "Accuracy" in view.default_headers("accuracy")
     assert "Accuracy" not in view.default_headers("sharpe")
+
+
+def test_run_history_shows_the_results_next_to_the_run_name(app):
+    from phi.backtest.run_history import list_runs, load_run
+
+    run_backtest(app)
+    app.segmented_control(key="nav").set_value("Run history").run()
+    assert_clean(app)
+    (runs,) = tables(app, "run_id", "sharpe")
+    # the name already says indicators, symbol, timeframe and years: the results come right after it
+    assert list(runs.columns)[:8] == ["run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "created_at"]
+    saved = load_run(list_runs()[0]["run_id"])
+    equity = saved.equity["equity"]
+    assert runs["final_equity"].iloc[0] == pytest.approx(equity.iloc[-1])
+    peak = np.maximum.accumulate(np.maximum(equity.to_numpy(), saved.config.engine.initial_capital))
+    warm = int(saved.assumptions.get("warmup_bars", 0) or 0)
+    assert runs["max_drawdown"].iloc[0] == pytest.approx(100 * (equity.to_numpy()[warm:] / peak[warm:] - 1).min(), abs=1e-6)
