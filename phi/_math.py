@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_seconds", "rolling_std", "row_dot", "sigmoid"]
+__all__ = ["VOLUME_RESCALE_ABOVE", "is_seconds", "rescale_volume", "rolling_std", "row_dot", "sigmoid"]
 
 
 def is_seconds(value: object) -> bool:
@@ -58,3 +58,26 @@ def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
         rolling_std_nb(np.ascontiguousarray(cols[:, j]), w, col)
         out[:, j] = col
     return out.reshape(a.shape)
+
+
+#: Volumes whose largest value is above this (2**64, beyond any share or contract count) are
+#: rescaled by :func:`rescale_volume` before an indicator sums them.
+VOLUME_RESCALE_ABOVE = 2.0**64
+
+
+def rescale_volume(v: np.ndarray) -> np.ndarray:
+    """``v`` times a power of two that brings its largest finite value into ``[2**39, 2**40)``,
+    when that value is above :data:`VOLUME_RESCALE_ABOVE`; else ``v`` itself.
+
+    Every volume-weighted indicator (VWAP, CMF, the Wyckoff volume balance, the regime
+    engine's relative dollar volume and volume z-score) is a ratio of volume sums, so it does
+    not depend on the volume's unit; but a window's sum of volumes near ``1e307`` overflows to
+    ``inf`` and the ratio became NaN or a wrong sign silently. A power of two rescales exactly
+    (no rounding), so the ratios are bit for bit those of the rescaled bars, and bars with
+    ordinary volumes are untouched."""
+    finite = v[np.isfinite(v)]
+    top = float(finite.max()) if finite.size else 0.0
+    if not top > VOLUME_RESCALE_ABOVE:
+        return v
+    _, exponent = np.frexp(top)
+    return np.ldexp(v, 40 - int(exponent))

@@ -28,6 +28,7 @@ from phi.errors import DataError, IndicatorError, shown
 from phi.indicators import _batch_nb, _nb
 from phi.indicators import signals as sg
 from phi.indicators.params import NORM_WINDOW, Deferred, IndicatorSpec
+from phi.indicators.raw import column
 from phi.indicators.registry import (
     _check_frame,
     _check_length,
@@ -285,7 +286,7 @@ def batch_inputs(name: str, ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
     or not finite): what ``batch_signals(..., inputs=)`` takes to skip that work per call."""
     spec = get_indicator(name)
     _check_frame(ohlcv, spec.inputs)
-    return {c: np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64)) for c in spec.inputs}
+    return {c: column(ohlcv, c) for c in spec.inputs}  # volume rescaled as the per-set path does
 
 
 #: Indicators whose batch implementation keeps raw pieces between calls (``pieces=``): the

@@ -14,12 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from phi._math import rescale_volume
 from phi.indicators import _nb
 
 
 def column(df: pd.DataFrame, name: str) -> np.ndarray:
-    """A frame column as a contiguous float64 array."""
-    return np.ascontiguousarray(df[name].to_numpy(dtype=np.float64))
+    """A frame column as a contiguous float64 array (``volume``: through
+    :func:`~phi._math.rescale_volume`, so a window's sum cannot overflow)."""
+    arr = np.ascontiguousarray(df[name].to_numpy(dtype=np.float64))
+    return rescale_volume(arr) if name == "volume" else arr
 
 
 def _frame(df: pd.DataFrame, **cols: np.ndarray) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from phi._math import rescale_volume
 from phi.indicators.signals import NORM_WINDOW, rms_scale
 from phi.regime._experts_nb import vwma_dev_nb
 from phi.regime._rolling_nb import expert_weights_nb
@@ -33,7 +34,7 @@ _VPD_WINDOW = 30
 
 def _vol_profile_dev(ohlcv: pd.DataFrame) -> np.ndarray:
     c = np.ascontiguousarray(ohlcv["close"].to_numpy(dtype=np.float64))
-    v = np.maximum(ohlcv["volume"].to_numpy(dtype=np.float64), 0.0)
+    v = rescale_volume(np.maximum(ohlcv["volume"].to_numpy(dtype=np.float64), 0.0))
     return -rms_scale(vwma_dev_nb(c, v, _VPD_WINDOW), start=_VPD_WINDOW - 1) + 0.0
 
 
@@ -64,6 +65,7 @@ def expert_signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray |
     all experts: the same kernels and maps as its ``compute``, bit for bit, without the pandas
     frames in between (~25 % of this stage); any other indicator through its ``compute``."""
     from phi.indicators.batch import BATCHED
+    from phi.indicators.raw import column
     from phi.indicators.registry import get_indicator
 
     shape = (len(ohlcv), len(names))
@@ -83,7 +85,7 @@ def expert_signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray |
             continue
         for c in spec.inputs:
             if c not in cols:
-                cols[c] = np.ascontiguousarray(ohlcv[c].to_numpy(dtype=np.float64))
+                cols[c] = column(ohlcv, c)  # volume rescaled as the registry's path does
         out[:, j] = entry[1](cols, [spec.resolve(spec.defaults)])[0]
     return out
 

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from phi._math import rescale_volume
 from phi.errors import DataError
 from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
@@ -150,7 +151,7 @@ def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.
     name -> a contiguous float64 array of the bars' length, e.g. rows of one array the caller
     lays out): the values of :func:`raw_feature_array`."""
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
-    v = _col(ohlcv, "volume")
+    v = rescale_volume(_col(ohlcv, "volume"))  # exact: a window's sums cannot overflow
     if np.may_share_memory(v, ohlcv["volume"].to_numpy()):
         v = v.copy()  # floored in place below
     eps = fc.epsilon
