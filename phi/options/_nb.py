@@ -235,11 +235,6 @@ def implied_vol_nb(
         b = _norm_price(x, v, wo)
         b_terms = math.exp(0.5 * x) * _cdf(wo * d1) + math.exp(-0.5 * x) * _cdf(wo * (d1 - v))
         b_noise = 8.0 * _EPS * b_terms
-        if abs(math.log(max(b, 1e-300)) - lc) > 1e-10 and not abs(b - c) <= b_noise:
-            # a time value lost in the rounding of an in-the-money price pins no vol down
-            lost = intrinsic > 0.0 and tv <= 8.0 * _EPS * (pi + si * dq + ki * disc)
-            reason[i] = IV_NOT_IDENTIFIABLE if lost else IV_NOT_CONVERGED
-            continue
         # how far the vol could move within the price's rounding error: refuse a vol the price
         # does not pin down (deep in the money, no time value left in double precision)
         root = disc * math.sqrt(fwd) * math.sqrt(ki)
@@ -248,7 +243,15 @@ def implied_vol_nb(
         noise = 8.0 * _EPS * (pi + terms)
         if intrinsic > 0.0:  # the time value of an in-the-money price carries the rounding of
             noise += 2.0 * _EPS * (si * dq + ki * disc)  # its intrinsic part, S e^{-qT} - K e^{-rT}
-        if not noise < IV_RESOLUTION * vega_sigma:
+        pinned = noise < IV_RESOLUTION * vega_sigma
+        if abs(math.log(max(b, 1e-300)) - lc) > 1e-10 and not abs(b - c) <= b_noise:
+            # a time value lost in the rounding of an in-the-money price pins no vol down: nor
+            # does one that keeps a few digits but moves the price less than its rounding
+            # over a 1e-6 change of vol (hours to expiry, several deviations in the money)
+            lost = intrinsic > 0.0 and (tv <= 8.0 * _EPS * (pi + si * dq + ki * disc) or not pinned)
+            reason[i] = IV_NOT_IDENTIFIABLE if lost else IV_NOT_CONVERGED
+            continue
+        if not pinned:
             reason[i] = IV_NOT_IDENTIFIABLE
             continue
         out[i] = v / math.sqrt(ti)

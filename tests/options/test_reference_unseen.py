@@ -259,3 +259,44 @@ def test_realised_vol_of_a_quiet_series_after_jumps_is_exact(quiet: float) -> No
     bumped = close.copy()
     bumped[-1] *= 5.0
     np.testing.assert_array_equal(realised_vol(bumped, window, 365.0)[:-1], got[:-1])
+
+
+@pytest.mark.parametrize(
+    ("s", "k", "t", "r", "q", "vol", "kind"),
+    [  # found by a 200,000-point random sweep: hours / minutes to expiry, ~6 deviations ITM
+        (
+            100.0,
+            99.78842339986426,
+            0.00023587140460077296,
+            0.11212642877588867,
+            0.10151039166174054,
+            0.02419781518541304,
+            "call",
+        ),
+        (
+            100.0,
+            100.01531815400153,
+            6.166990739672987e-06,
+            0.0946594903806778,
+            0.12126853588279601,
+            0.010833257737216303,
+            "put",
+        ),
+    ],
+)
+def test_in_the_money_price_that_pins_no_vol_is_not_called_a_solver_failure(
+    s, k, t, r, q, vol, kind
+):
+    """Was 'not converged' (a solver failure) for phi's own price of 0.21 and 0.015, and 'not
+    identifiable' for the 50-digit price of the same option: the time value keeps a few digits,
+    but a 1e-6 change of vol moves the exact price (mpmath) by less than the rounding of the
+    formula's two ~100-sized terms, so no double-precision solve can pin it."""
+    w = 1.0 if kind == "call" else -1.0
+    exact = _exact(s, k, t, r, q, vol, w)["price"]
+    bumped = _exact(s, k, t, r, q, vol + 1e-6, w)["price"]
+    terms = s * math.exp(-q * t) + k * math.exp(-r * t)
+    assert abs(bumped - exact) < 8.0 * np.finfo(float).eps * terms  # the price cannot tell
+    assert exact > 0.01  # a real price, far above any tick
+    for p in (bs_price(s, k, t, r, q, vol, kind), exact):
+        iv, reason = implied_vol_detail(p, s, k, t, r, q, kind)
+        assert np.isnan(iv) and int(reason) == 6, IV_REASONS[int(reason)]
