@@ -349,6 +349,30 @@ def score_columns(metric: str, folds: int = 0) -> dict[str, Any]:
     return out
 
 
+def stability_text(stats: Mapping[str, Any]) -> str:
+    """The neighbourhood stability as read in the table: two decimals, or why there is none
+    (no other trial near the best one, or a best score not above 0) instead of a bare "None"."""
+    v = stats.get("stability", math.nan)
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return f"{v:.2f}"
+    return "n/a: no trial near the best" if not stats.get("stability_neighbours") else "n/a: best score ≤ 0"
+
+
+def best_columns(metric: str) -> dict[str, Any]:
+    """Column labels and formats of the best-parameters table: the metric named, scores to two
+    decimals (as the other tuner tables), the blend weight in per cent."""
+    num = st.column_config.NumberColumn
+    return {
+        "weight": num("blend weight", format="percent", help="The indicator's weight in the tuned blend."),
+        "in-sample": num(f"IS {metric}", format="%.2f"),
+        "out-of-sample (walk-forward)": num(f"OOS {metric} (walk-forward)", format="%.2f"),
+        "hold-out (alone)": num(f"hold-out {metric} (alone)", format="%.2f"),
+        "stability": st.column_config.TextColumn(
+            "stability", help="Mean score of the trials next to the best one over the best score: 1 a plateau, "
+            "near or below 0 a lone spike."),
+    }  # fmt: skip
+
+
 def best_table(result: Any, metric: str) -> pd.DataFrame:
     """One row per tuned indicator: best parameters, weight, IS/OOS, stability, trials."""
     weights = {i.name: i.weight for i in result.run_config.enabled_indicators}
@@ -362,7 +386,7 @@ def best_table(result: Any, metric: str) -> pd.DataFrame:
                 "in-sample": t.is_score,
                 "out-of-sample (walk-forward)": t.oos_score,
                 "hold-out (alone)": t.holdout.get(metric, math.nan),
-                "stability": t.stats.get("stability", math.nan),
+                "stability": stability_text(t.stats),
                 "trials": t.stats.get("n_trials", len(t.trials)),
             }
             for name, t in result.tuning.items()
@@ -404,7 +428,7 @@ def report(saved: MutableMapping[str, Any]) -> None:
     st.markdown("**What PhiAI did, and how much to trust it**")
     st.markdown("\n".join(f"- {line}" for line in result.explanation.splitlines()))
     st.markdown("**Best parameters**")
-    st.dataframe(best_table(result, metric), hide_index=True, key="ai:table:best")
+    st.dataframe(best_table(result, metric), hide_index=True, key="ai:table:best", column_config=best_columns(metric))
     a, b = st.columns(2)
     a.button("Apply tuned parameters to Step 2", key=APPLY, on_click=_apply, icon=":material/tune:",
              help="Set each tuned indicator's parameter sliders in Step 2 to the best values (nothing else changes).")  # fmt: skip

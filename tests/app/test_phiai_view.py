@@ -210,3 +210,20 @@ def test_tables_and_importance_chart_read_as_a_trader_expects():
     fig = view.importance_chart({"k_period": 0.2, "d_period": 0.8}, "stochastic").figure
     assert fig.layout.yaxis.automargin is True
     assert list(fig.data[0].y) == ["k_period", "d_period"]  # largest on top
+
+
+def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none(tuned: AppTest) -> None:
+    """The stability column said "None" (NaN) and the scores had four decimals without the metric."""
+    best = tables(tuned, "indicator", "best parameters")[0]
+    result = tuned.session_state[view.RESULT]["result"]
+    for name, text in zip(best["indicator"], best["stability"], strict=True):
+        stab = result.tuning[name].stats["stability"]
+        assert text != "None" and text.startswith("n/a: ") == (stab != stab)
+    # stats.stability's own rule, by hand: nan with no neighbour, or when the best score is not > 0
+    assert view.stability_text({"stability": 0.8312}) == "0.83"
+    assert view.stability_text({"stability": float("nan"), "stability_neighbours": 0}) == "n/a: no trial near the best"
+    assert view.stability_text({"stability": float("nan"), "stability_neighbours": 3}) == "n/a: best score ≤ 0"
+    cols = view.best_columns("sharpe")
+    assert cols["in-sample"]["label"] == "IS sharpe" and cols["hold-out (alone)"]["label"] == "hold-out sharpe (alone)"
+    assert cols["in-sample"]["type_config"]["format"] == "%.2f"
+    assert cols["weight"]["type_config"]["format"] == "percent"
