@@ -33,6 +33,7 @@ METRIC_KIND: Final[dict[str, str]] = {
     "n_trades": "int",
     "n_open_trades": "int",
     "max_drawdown_duration": "int",
+    "n_fills": "int",
     "final_equity": "money",
     "expectancy": "money",
 }
@@ -55,6 +56,8 @@ METRIC_LABELS: Final[dict[str, str]] = {
     "exposure": "Exposure",
     "direction_accuracy": "Direction accuracy",
     "final_equity": "Final equity",
+    "n_fills": "Fills",
+    "turnover": "Turnover (× mean equity)",
 }
 #: The eight KPIs of the Summary tab.
 KPIS: Final = ("total_return", "cagr", "sharpe", "max_drawdown", "win_rate", "profit_factor", "n_trades", "direction_accuracy")

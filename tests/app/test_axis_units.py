@@ -101,3 +101,12 @@ def test_run_history_shows_the_results_next_to_the_run_name(app):
     peak = np.maximum.accumulate(np.maximum(equity.to_numpy(), saved.config.engine.initial_capital))
     warm = int(saved.assumptions.get("warmup_bars", 0) or 0)
     assert runs["max_drawdown"].iloc[0] == pytest.approx(100 * (equity.to_numpy()[warm:] / peak[warm:] - 1).min(), abs=1e-6)
+
+
+def test_a_portfolio_runs_fill_count_is_a_whole_number_and_turnover_says_its_unit():
+    """Run history's side-by-side metrics showed "N fills 167.000" and a bare "Turnover 165.839"."""
+    from app_streamlit import ui
+    from app_streamlit.results import METRIC_KIND, label
+
+    assert (label("n_fills"), ui.fmt_value(167.0, METRIC_KIND["n_fills"])) == ("Fills", "167")
+    assert label("turnover") == "Turnover (× mean equity)"
