@@ -89,10 +89,11 @@ def kpi_cards(data: ResultData) -> list[tuple[str, str, int]]:
         return 1 if v > 0 else -1 if v < 0 else 0
 
     metric = st.session_state.get(forms.RUN_METRIC, "sharpe")
+    unit = currency(data)
     cards = [
-        ("net P/L", f"{ui.fmt_value(net, 'money')}", sign(net)),
+        (f"net P/L ({unit})", f"{ui.fmt_value(net, 'money')}", sign(net)),
         ("total return", ui.fmt_value(ret, "pct"), sign(ret)),
-        ("end capital", ui.fmt_value(data.final_equity, "money"), 0),
+        (f"end capital ({unit})", ui.fmt_value(data.final_equity, "money"), 0),
         ("max drawdown", ui.fmt_value(m.get("max_drawdown"), "pct"), 0),
         (label(metric), ui.fmt_value(m.get(metric), METRIC_KIND.get(metric, "num")), 0),
         ("win rate", ui.fmt_value(m.get("win_rate"), "rate"), 0),
@@ -100,6 +101,17 @@ def kpi_cards(data: ResultData) -> list[tuple[str, str, int]]:
         ("buy & hold, same window", ui.fmt_value(bh, "pct"), sign(bh)),
     ]  # fmt: skip
     return cards
+
+
+def currency(data: ResultData) -> str:
+    """The unit of the run's money figures: the dataset's currency, else the charts' default ($)."""
+    return data.currency or charts.DEFAULT_CURRENCY
+
+
+def money(value: float, unit: str) -> str:
+    """``$100,000.00``, or ``100,000.00 EUR`` for a currency code."""
+    text = ui.fmt_value(value, "money")
+    return f"{unit}{text}" if unit == "$" else f"{text} {unit}"
 
 
 def window_caption(data: ResultData) -> str:
@@ -113,7 +125,7 @@ def window_caption(data: ResultData) -> str:
     assert local is not None
     return (
         f"Metrics and buy & hold over {local.text(charts.is_daily(data.equity.index))}, {local.bars:,} bars · "
-        f"start capital {ui.fmt_value(data.initial_capital, 'money')} · fills at the "
+        f"start capital {money(data.initial_capital, currency(data))} · fills at the "
         f"{'next bar’s open' if data.config.engine.fill == 'next_open' else 'same bar’s close (optimistic)'}"
     )
 
@@ -237,7 +249,8 @@ def _summary(data: ResultData, prefix: str) -> None:
     """The overview: eight more KPIs in one row, the equity curve, the ledger."""
     kpi_cols = st.columns(len(SUMMARY_KPIS))
     for col, m in zip(kpi_cols, SUMMARY_KPIS, strict=True):
-        col.metric(SHORT_LABELS.get(m, label(m)), ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
+        name = f"Expectancy ({currency(data)}/trade)" if m == "expectancy" else SHORT_LABELS.get(m, label(m))
+        col.metric(name, ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
     chart = _figure(data, "overview")
     if chart is not None:
         ui.show_chart(chart, key=f"{prefix}:chart:overview")
