@@ -15,7 +15,14 @@ Conventions (matched to empyrical, risk-free rate 0; tested against empyrical-re
   (empyrical ``alpha``).
 * ``tracking_error`` = std(r − b, ddof=1) · sqrt(periods); ``information_ratio`` =
   mean(r − b) / std(r − b, ddof=1) · sqrt(periods) (empyrical ``excess_sharpe`` annualised).
-* ``correlation`` = Pearson correlation of r and b.
+  Active returns that differ by no more than their rounding (a few ulps of 1 + |return|)
+  have no dispersion: tracking error 0 and an information ratio of NaN when they are all 0
+  (the strategy *is* the benchmark, e.g. equity proportional to its closes) or +/-inf when
+  they are a constant. empyrical keeps the rounding residue there (a tracking error of 1e-15
+  and an information ratio of pure noise, e.g. -1.96), as :mod:`phi.backtest.metrics` notes
+  for constant returns.
+* ``correlation`` = Pearson correlation of r and b; NaN when either has no dispersion beyond
+  rounding.
 
 Fewer than two common returns give NaN for every statistic.
 """
@@ -31,6 +38,9 @@ from phi.backtest.engine_config import MAX_CAPITAL
 from phi.errors import EngineError, shown
 
 __all__ = ["BENCHMARK_METRIC_NAMES", "benchmark_metrics"]
+
+#: Rounding of one simple return ``a / b - 1``, per unit of ``1 + |return|`` (a few ulps).
+_ROUNDING: Final = 8.0 * float(np.finfo(np.float64).eps)
 
 #: The float keys of :func:`benchmark_metrics`' dict, in display order.
 BENCHMARK_METRIC_NAMES: Final = (
@@ -133,10 +143,23 @@ def benchmark_metrics(
                     with np.errstate(over="ignore", invalid="ignore"):  # inf / NaN, no warning
                         alpha = float((1.0 + np.mean(r - beta * m)) ** ann - 1.0)
                 active = r - m
-                sd = float(np.std(active, ddof=1))
-                te = sd * float(np.sqrt(ann))
-                ir = float(np.mean(active) / sd * np.sqrt(ann)) if sd > 0 else nan
-                if float(np.std(r)) > 0 and var_m > 0:
+                # each return is a ratio minus one: a few ulps of 1 + |return| of rounding
+                noise_r = _ROUNDING * (1.0 + np.abs(r))
+                noise_m = _ROUNDING * (1.0 + np.abs(m))
+                noise = noise_r + noise_m
+                if np.all(np.abs(active - np.mean(active)) <= noise):
+                    # no dispersion beyond rounding (the strategy is the benchmark, or beats
+                    # it by a constant): 0, not the residue's std, whose ratio is noise
+                    te = 0.0
+                    flat = np.all(np.abs(active) <= noise)
+                    ir = nan if flat else float(np.copysign(np.inf, np.mean(active)))
+                else:
+                    sd = float(np.std(active, ddof=1))
+                    te = sd * float(np.sqrt(ann))
+                    ir = float(np.mean(active) / sd * np.sqrt(ann))
+                if np.any(np.abs(r - np.mean(r)) > noise_r) and np.any(
+                    np.abs(m - np.mean(m)) > noise_m
+                ):
                     corr = float(np.corrcoef(r, m)[0, 1])
     return {
         "benchmark_equity": bench_equity,

@@ -86,3 +86,36 @@ def test_errors():
         benchmark_metrics(equity.to_numpy(), bench, 252)  # type: ignore[arg-type]
     with pytest.raises(EngineError, match="periods_per_year"):
         benchmark_metrics(equity, bench, 0)
+
+
+@pytest.mark.parametrize(("n", "scale"), [(60, 400.0), (250, 3.0), (250, 7.0)])
+def test_holding_the_benchmark_has_no_tracking_error_and_no_information_ratio(n, scale):
+    """Was an information ratio of -1.96 / +0.54 / +0.74 (and a tracking error of 1e-15) for an
+    equity curve proportional to the benchmark: the std of the two returns' rounding residue.
+    In exact arithmetic (fractions) every active return is 0: tracking error 0, information
+    ratio 0 / 0 = NaN. empyrical keeps the residue (its excess_sharpe is the same noise)."""
+    from fractions import Fraction
+
+    equity, _ = _curves(n)
+    bench = equity / scale
+    e = [Fraction(x) for x in equity.to_numpy()]
+    b = [Fraction(x) / Fraction(scale) for x in equity.to_numpy()]  # the exact ratio
+    assert all(e[i] / e[i - 1] - b[i] / b[i - 1] == 0 for i in range(1, n))
+    out = benchmark_metrics(equity, bench, 252)
+    assert out["tracking_error"] == 0.0 and np.isnan(out["information_ratio"])
+    assert out["beta"] == pytest.approx(1.0, rel=1e-12)
+    assert out["correlation"] == pytest.approx(1.0, rel=1e-12)
+    r, m = equity.pct_change().dropna(), bench.pct_change().dropna()
+    assert abs(empyrical.excess_sharpe(r, m)) > 1e-3  # the reference's residue, for the record
+
+
+def test_a_constant_excess_return_has_no_dispersion():
+    """1 % a day against 0.5 % a day: active return 0.5 % every day (exactly, up to rounding),
+    so tracking error 0 and an information ratio of +inf (x / 0, as the metrics module's Sharpe
+    ratio of constant returns); both return series are constant: correlation NaN (was 0.0)."""
+    idx = pd.date_range("2020-01-01", periods=8, freq="D")
+    equity = pd.Series(100.0 * 1.01 ** np.arange(8), idx)
+    bench = pd.Series(50.0 * 1.005 ** np.arange(8), idx)
+    out = benchmark_metrics(equity, bench, 252)
+    assert out["tracking_error"] == 0.0 and out["information_ratio"] == np.inf
+    assert np.isnan(out["correlation"]) and np.isnan(out["beta"])
