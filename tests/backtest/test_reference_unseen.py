@@ -439,3 +439,74 @@ def test_fill_at_close_matches_backtesting_py_trade_on_close(process: str) -> No
     done = t[~t["open"]]
     np.add.at(paid, done["exit_bar"].to_numpy(), 0.001 * done["size"] * done["exit_price"])
     np.testing.assert_allclose(eq_bt[fills] - eq[fills], paid[fills], rtol=1e-9, atol=1e-8)
+
+
+class _Trailing(_Reverse):
+    """A trailing stop in backtesting.py: at each close the stop moves to ``ts`` below the best
+    high (above the best low) of the bars since the entry bar, never back; the first level is
+    ``ts`` from the next open (phi's fill). phi's rule: the level from the bars before the
+    current bar, so it never ratchets and stops out on one bar."""
+
+    ts = 0.06
+    next_open: np.ndarray = np.empty(0)
+
+    def _enter(self, side: int) -> None:
+        i = len(self.data) - 1
+        if i + 1 >= len(self.next_open):
+            return
+        for trade in self.trades:
+            trade.sl = None
+        self.position.close()
+        nxt = self.next_open[i + 1]
+        if side > 0:
+            self.buy(sl=nxt * (1 - self.ts))
+        else:
+            self.sell(sl=nxt * (1 + self.ts))
+
+    def next(self) -> None:
+        i = len(self.data) - 1
+        for trade in self.trades:
+            e = trade.entry_bar
+            if trade.is_long:
+                best = self.data.High[e : i + 1].max() * (1 - self.ts)
+                trade.sl = max(trade.sl or -np.inf, best)
+            else:
+                best = self.data.Low[e : i + 1].min() * (1 + self.ts)
+                trade.sl = min(trade.sl or np.inf, best)
+        super().next()
+
+
+@pytest.mark.parametrize(("process", "seed"), [("regime_gbm", 1), ("ou", 2), ("jumps", 3)])
+def test_trailing_stop_matches_backtesting_py(process: str, seed: int) -> None:
+    df = PROCESSES[process](1000, seed, 100.0)
+    ours = _compare(
+        df, _Trailing, 0.001, 1e5, size_pct=1.0, commission_pct=0.001, trailing_stop_pct=0.06
+    )
+    assert (ours["exit_reason"] == "trailing_stop").sum() > 10
+
+
+def _limit_moves(n: int, seed: int, level: float) -> pd.DataFrame:
+    """15 % of the bars are limit moves of +/-10 % printed as one price (open == high == low ==
+    close) and gapping from the previous close: stops and targets fill at that open."""
+    rng = np.random.default_rng(seed)
+    r = rng.normal(0.0, 0.02, n)
+    limit = rng.random(n) < 0.15
+    r[limit] = np.sign(r[limit]) * 0.1
+    c = level * np.exp(np.cumsum(r))
+    o = np.r_[c[0], c[:-1]] * np.where(limit, np.exp(r), np.exp(rng.normal(0.0, 0.01, n)))
+    df = _ohlc(c, o, rng)
+    df.loc[limit, ["open", "high", "low"]] = c[limit, None]
+    return df
+
+
+@pytest.mark.parametrize(("seed", "level"), [(0, 0.05), (3, 30.0)])
+def test_limit_move_bars_with_brackets_match_backtesting_py(seed: int, level: float) -> None:
+    """A penny stock and a $30 one; levels wider than a limit move so backtesting.py can place
+    every bracket (see test_stops_targets_and_commission_match_backtesting_py)."""
+    df = _limit_moves(800, seed, level)
+    brackets = type("B", (_Brackets,), {"sl": 0.15, "tp": 0.25})
+    ours = _compare(
+        df, brackets, 0.002, 1e4, size_pct=1.0, commission_pct=0.002,
+        stop_loss_pct=0.15, take_profit_pct=0.25,
+    )  # fmt: skip
+    assert {"stop_loss", "take_profit", "signal"} <= set(ours["exit_reason"])
