@@ -84,6 +84,11 @@ CSS: Final = f"""
 .stApp {{ background: {CHARCOAL}; }}
 h1, h2, h3 {{ letter-spacing: 0.2px; }}
 .block-container {{ padding-top: 2.2rem; padding-bottom: 2rem; }}
+/* on a laptop screen (sidebar open) the main area is narrow: give its 5rem side margins to the
+   forms and tables (dates, selects and table columns were clipped at 1024 px) */
+@media (max-width: 1280px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-left: 1.5rem; padding-right: 1.5rem; }}
+}}
 section[data-testid="stSidebar"] .block-container {{ padding-top: 1rem; }}
 section[data-testid="stSidebar"] {{ min-width: 320px; }}
 .phi-side-head {{ font-weight: 650; font-size: 1.0rem; border-left: 3px solid {PURPLE}; padding-left: 0.5rem;

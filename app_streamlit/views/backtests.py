@@ -179,7 +179,7 @@ def cards(presets: list[Any]) -> list[str]:
 
 def _form() -> dict[str, Any] | None:
     with st.form(FORM):
-        c = st.columns([1.2, 1, 0.8, 1, 1])
+        c = st.columns([0.9, 0.9, 0.7, 1.35, 1.35])  # the dates whole at 1024 px too
         c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session")
         c[1].text_input("Symbol", value="DEMO", key=SYMBOL, persist_state="session")
         c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")

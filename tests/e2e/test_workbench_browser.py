@@ -182,6 +182,9 @@ def _scenarios(page: Any, server: str) -> None:
         box = page.locator(_key(key)).bounding_box()
         assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"], key
     expect(cards.filter(has_text="trades")).to_contain_text("closed")
+    # money says what it is: the KPI labels and the equity axis name the currency
+    expect(cards.filter(has_text="end capital")).to_contain_text("end capital ($)")
+    expect(page.locator(_key("res:chart:overview") + " .ytitle").first).to_have_text("Equity ($)")
     page.wait_for_timeout(300)
     _shot(page, "02_results.png")
     if os.environ.get("PHI_DOCS_SCREENSHOT") == "1" or not DOCS_SHOT.exists():
@@ -269,6 +272,24 @@ def _scenarios(page: Any, server: str) -> None:
     expect(page.get_by_text("MY_FUND · csv · 1D").first).to_be_visible()
     expect(page.get_by_text("Data health: ok").first).to_be_visible()
     _shot(page, "07_csv.png")
+
+    # 8. Backtests at 1440: the comparison's key columns, IR the last, need no horizontal scroll
+    page.locator(_key("nav")).get_by_text("Backtests", exact=True).click()
+    _idle(page)
+    page.get_by_role("button", name="Run head to head").click()
+    expect(page.locator(_key("bt:chart:equity") + " .ytitle").first).to_have_text("Equity ($)", timeout=120_000)
+    _idle(page)
+    scroller = page.locator("[data-testid='stDataFrame'] .dvn-scroller").first
+    expect(scroller).to_be_visible()
+    width, client = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert width <= client, (width, client)
+    _shot(page, "10_backtests.png")
+    # 9. at 1024 x 768 (a laptop, sidebar open) the main area keeps its width: the table's key
+    # columns through Win rate are on screen (the side margins shrink instead)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(500)
+    box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    assert box is not None and box["width"] >= 640, box
 
 
 def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
