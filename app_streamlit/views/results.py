@@ -249,8 +249,10 @@ def _summary(data: ResultData, prefix: str) -> None:
     """The overview: eight more KPIs in one row, the equity curve, the ledger."""
     kpi_cols = st.columns(len(SUMMARY_KPIS))
     for col, m in zip(kpi_cols, SUMMARY_KPIS, strict=True):
-        name = f"Expectancy ({currency(data)}/trade)" if m == "expectancy" else SHORT_LABELS.get(m, label(m))
-        col.metric(name, ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
+        # short enough for one eighth of the row at 1440 px ("Expectancy ($/trade)" was cut)
+        name = f"Expectancy ({currency(data)})" if m == "expectancy" else SHORT_LABELS.get(m, label(m))
+        col.metric(name, ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")),
+                   help="Mean P&L per closed trade." if m == "expectancy" else None)
     chart = _figure(data, "overview")
     if chart is not None:
         ui.show_chart(chart, key=f"{prefix}:chart:overview")

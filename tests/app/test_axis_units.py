@@ -172,5 +172,5 @@ def test_the_results_money_figures_say_their_currency(ran):
     assert f'net P/L ($)</div><div class="v phi-pos">{end - 100_000:,.2f}' in text or end <= 100_000
     assert "start capital $100,000.00" in " ".join(c.value for c in at.caption)
     closed = saved.trades[~saved.trades["open"].astype(bool)]
-    (expectancy,) = [m for m in at.metric if m.label == "Expectancy ($/trade)"]
+    (expectancy,) = [m for m in at.metric if m.label == "Expectancy ($)"]
     assert expectancy.value == f"{closed['pnl'].mean():,.2f}"  # mean P&L per closed trade

@@ -185,6 +185,11 @@ def _scenarios(page: Any, server: str) -> None:
     # money says what it is: the KPI labels and the equity axis name the currency
     expect(cards.filter(has_text="end capital")).to_contain_text("end capital ($)")
     expect(page.locator(_key("res:chart:overview") + " .ytitle").first).to_have_text("Equity ($)")
+    labels = page.locator("[data-testid='stMetricLabel']:visible")
+    expect(labels.filter(has_text="Expectancy ($)")).to_have_count(1)
+    cut = labels.evaluate_all("ls => ls.flatMap(l => [l, ...l.querySelectorAll('*')])"
+                              ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+    assert not cut, cut  # no KPI label of the Summary strip ends in "..."
     page.wait_for_timeout(300)
     _shot(page, "02_results.png")
     if os.environ.get("PHI_DOCS_SCREENSHOT") == "1" or not DOCS_SHOT.exists():
