@@ -212,8 +212,9 @@ def test_tables_and_importance_chart_read_as_a_trader_expects():
     assert list(fig.data[0].y) == ["k_period", "d_period"]  # largest on top
 
 
-def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none(tuned: AppTest) -> None:
+def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none() -> None:
     """The stability column said "None" (NaN) and the scores had four decimals without the metric."""
+    tuned = _search(_page())  # its own search: the module's one is moved on by the tests above
     best = tables(tuned, "indicator", "best parameters")[0]
     result = tuned.session_state[view.RESULT]["result"]
     for name, text in zip(best["indicator"], best["stability"], strict=True):
