@@ -34,6 +34,7 @@ from phi.backtest._nb_inputs import (  # noqa: F401  (re-exported: the engine's 
     first_inconsistent_bar_nb,
     first_unsorted_nb,
 )
+from phi.backtest.metrics import FLAT_RETURNS_SD
 
 # ---- float parameters (fp) ------------------------------------------------------------
 FP_INIT_CASH = 0
@@ -205,6 +206,8 @@ def _write_stats_nb(
         cagr = (eq / init) ** (ann / nd) - 1.0 if eq > 0.0 else -1.0
     if nd >= 2:
         std = np.sqrt(r_m2 / (nd - 1))
+        if std <= FLAT_RETURNS_SD * (1.0 + abs(r_mean)):  # rounding, not dispersion (metrics._std)
+            std = 0.0
         vol = std * np.sqrt(ann)
         if std > 0.0:
             sharpe = r_mean / std * np.sqrt(ann)

@@ -130,15 +130,27 @@ def cagr(returns: np.ndarray, periods: float) -> float:
         return float(ending ** (periods / len(returns)) - 1.0)
 
 
+#: A standard deviation of returns at or below ``FLAT_RETURNS_SD * (1 + |mean|)`` is rounding,
+#: not dispersion: a return ``e_t / e_(t-1) - 1`` carries an absolute rounding error of about
+#: one ulp of ``1 + r`` (2.2e-16 for small r), so equity compounding at a constant rate gives
+#: returns that differ in their last bits only. Any real series' deviation is many orders above.
+FLAT_RETURNS_SD = 8.0 * float(np.finfo(np.float64).eps)
+
+
 def _std(r: np.ndarray) -> float:
-    """Sample standard deviation (ddof=1); exactly 0 for identical values.
+    """Sample standard deviation (ddof=1); exactly 0 for identical values and for values that
+    differ by rounding only (:data:`FLAT_RETURNS_SD`).
 
     NumPy's two-pass std of n copies of one float is often ~1e-17, not 0 (the float mean
-    differs from the value in the last bit); empyrical keeps that residue. Here zero
+    differs from the value in the last bit), and the returns of an equity compounding at 1 % a
+    bar differ by ~1e-18; empyrical keeps that residue (a Sharpe ratio of ~1e15). Here zero
     dispersion is zero, so a constant series has volatility 0 and a Sharpe ratio of +/-inf
-    (or NaN for all zeros) — the same verdict from both functions.
+    (or NaN for all zeros) — the same verdict from both functions and from the engine's bar loop.
     """
-    return 0.0 if r.max() == r.min() else float(np.std(r, ddof=1))
+    if r.max() == r.min():
+        return 0.0
+    sd = float(np.std(r, ddof=1))
+    return 0.0 if sd <= FLAT_RETURNS_SD * (1.0 + abs(float(np.mean(r)))) else sd
 
 
 def annual_volatility(returns: np.ndarray, periods: float) -> float:
