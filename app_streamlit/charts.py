@@ -282,10 +282,25 @@ def equity_chart(
     return Chart(fig, bool(note), note)
 
 
+#: Above this many lines an overlay's legend goes below the plot (horizontal, wrapping): above
+#: it, ten runs' names stacked up push the plot down and out of the first screen.
+LEGEND_ABOVE_MAX: Final = 4
+
+
 def overlay_chart(
-    curves: pd.DataFrame, *, title: str = "Equity curves", height: int = 420, currency: str | None = None
+    curves: pd.DataFrame,
+    *,
+    title: str = "Equity curves",
+    height: int = 420,
+    currency: str | None = None,
+    full_names: Mapping[str, str] | None = None,
 ) -> Chart:
-    """One line per column (e.g. several runs' equity curves), each thinned on its own."""
+    """One line per column (e.g. several runs' equity curves), each thinned on its own.
+
+    ``full_names`` maps a column (a short legend label such as ``"#3 rsi+macd"``) to the name
+    its hover shows. With more than :data:`LEGEND_ABOVE_MAX` lines the legend is a horizontal,
+    wrapping block under the plot and the figure grows by its rows, so the plot keeps its
+    height."""
     fig = go.Figure()
     notes = []
     colors = distinct_colors([str(c) for c in curves.columns])
@@ -293,12 +308,25 @@ def overlay_chart(
         s = curves[col].dropna()
         t = thin(s)
         notes.append(len(t) < len(s))
+        hover = str((full_names or {}).get(str(col), col)).replace("%", "%%")
         fig.add_trace(
-            go.Scatter(x=local_index(t.index), y=t.to_numpy(), name=str(col), line={"color": colors[str(col)], "width": 1.5})
-        )
+            go.Scatter(
+                x=local_index(t.index), y=t.to_numpy(), name=str(col), line={"color": colors[str(col)], "width": 1.5},
+                hovertemplate=f"{hover}: %{{y:,.2f}}<extra></extra>",
+            )
+        )  # fmt: skip
     note = " · display thinned (computations use every bar)" if any(notes) else ""
     fig.update_yaxes(title_text=money_title("Equity", currency), tickformat=",.0f")
+    below = len(curves.columns) > LEGEND_ABOVE_MAX
+    if below:  # 3-6 entries a row: one legend row per 4 lines, 22 px each
+        height += 22 * -(-len(curves.columns) // 4)
     _layout(fig, title + note, height)
+    if below:
+        fig.update_layout(
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.08, "yanchor": "top", "yref": "paper",
+                    "entrywidthmode": "pixels", "entrywidth": 130},
+            margin={"t": 36},
+        )  # fmt: skip
     end_at_data(fig, local_index(curves.dropna(how="all").index))
     return Chart(fig, bool(note), note)
 

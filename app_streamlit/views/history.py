@@ -63,6 +63,32 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
+def short_label(name: str, width: int = 15) -> str:
+    """A run's legend label from its name: ``"#3 rsi+macd"`` (the indicators cut to ``width``
+    characters with an ellipsis); the full name is in the hover and the key above the chart."""
+    head, _, number = name.rpartition(" · #")
+    what = (head or name).split(" · ", 1)[0]
+    what = what if len(what) <= width else what[: width - 1] + "…"
+    return f"#{number} {what}" if number else what
+
+
+#: Shorter metric names for the comparison table (its first column is pinned and sized to
+#: them), the full meaning in the column's help.
+COMPARE_LABELS: dict[str, str] = {
+    "max_drawdown_duration": "Max DD duration (bars)",
+    "buy_and_hold_return": "Buy & hold return",
+    "expectancy": "Expectancy ($/trade)",
+    "turnover": "Turnover (× equity)",
+    "direction_accuracy": "Direction accuracy",
+}
+COMPARE_HELP = ("Max DD duration: the longest stretch, in bars, from an equity peak to its recovery. "
+                "Expectancy: mean P&L per closed trade. Turnover: traded value over mean equity.")  # fmt: skip
+
+
+def compare_label(metric: str) -> str:
+    return COMPARE_LABELS.get(metric, label(metric))
+
+
 def _compare(ids: list[str], names: dict[str, str]) -> None:
     from phi.backtest.run_history import compare_runs
 
@@ -72,26 +98,34 @@ def _compare(ids: list[str], names: dict[str, str]) -> None:
     st.markdown(f"**Comparing {len(ids)} runs**")
     metrics = cmp.metrics.copy()
     short = {rid: "#" + names.get(rid, rid).rsplit("#", 1)[-1] for rid in ids}
+    rows = [compare_label(m) for m in metrics.index]
     shown = pd.DataFrame(
         {short[rid]: [ui.fmt_value(v, METRIC_KIND.get(m, "num")) for m, v in metrics[rid].items()] for rid in metrics.columns},
-        index=[label(m) for m in metrics.index],
+        index=rows,
     )
     st.caption(" · ".join(f"**{short[r]}** {names.get(r, r)}" for r in ids))
-    a, b = st.columns([1, 1])
-    with a:
-        st.caption("Metrics side by side")
-        st.dataframe(shown, key="hist:table:metrics", height=35 * (len(shown) + 1) + 3, width="stretch")
-    with b:
-        st.caption("Config differences")
-        if cmp.config_diff:
-            diff = pd.DataFrame(
-                [[row[0], *[str(v) for v in row[1:]]] for row in cmp.config_diff], columns=["setting", *[short[i] for i in ids]]
-            )
-            st.dataframe(diff, hide_index=True, key="hist:table:diff", width="stretch")
-        else:
-            st.caption("The configs are identical (same settings, different runs).")
-    curves = cmp.equity.rename(columns=lambda rid: names.get(str(rid), str(rid)))
-    ui.show_chart(charts.overlay_chart(curves, title="Equity curves"), key="hist:chart:compare")
+    # full width, one above the other: side by side, ten runs' columns scrolled away and cut the
+    # metric names; the names column is pinned (stays while the runs scroll) and fits its names
+    st.caption("Metrics side by side")
+    name_px = 16 + 8 * max((len(r) for r in rows), default=8)
+    st.dataframe(
+        shown, key="hist:table:metrics", height=35 * (len(shown) + 1) + 3, width="stretch",
+        column_config={"_index": st.column_config.TextColumn("metric", pinned=True, width=name_px, help=COMPARE_HELP)},
+    )  # fmt: skip
+    st.caption("Config differences")
+    if cmp.config_diff:
+        diff = pd.DataFrame(
+            [[row[0], *[str(v) for v in row[1:]]] for row in cmp.config_diff], columns=["setting", *[short[i] for i in ids]]
+        )
+        st.dataframe(diff, hide_index=True, key="hist:table:diff", width="stretch",
+                     column_config={"setting": st.column_config.TextColumn("setting", pinned=True)})  # fmt: skip
+    else:
+        st.caption("The configs are identical (same settings, different runs).")
+    labels = {rid: short_label(names.get(str(rid), str(rid))) for rid in cmp.equity.columns}
+    curves = cmp.equity.rename(columns=lambda rid: labels[rid])
+    full = {labels[rid]: names.get(str(rid), str(rid)) for rid in cmp.equity.columns}
+    chart = charts.overlay_chart(curves, title="Equity curves", full_names=full)
+    ui.show_chart(chart, key="hist:chart:compare")
 
 
 def _open(run_id: str) -> None:

@@ -59,7 +59,9 @@ def test_compare_two_runs_metrics_diff_and_curves(two_runs):
     row = diff.set_index("setting").loc["engine.entry_threshold"]
     assert row.tolist() == ["0.2", "0.1"]
     curves = figure(at, "hist:chart:compare")["data"]
-    assert [c["name"] for c in curves] == ["rsi+macd · DEMO 1D · 2020–2024 · #2", "rsi+macd · DEMO 1D · 2020–2024 · #1"]
+    # short labels; the full name in the hover
+    assert [c["name"] for c in curves] == ["#2 rsi+macd", "#1 rsi+macd"]
+    assert curves[0]["hovertemplate"].startswith("rsi+macd · DEMO 1D · 2020–2024 · #2: ")
     assert len({c["line"]["color"] for c in curves}) == 2
     for c, rid in zip(curves, ids, strict=True):
         np.testing.assert_allclose(c["y"], load_run(rid).equity["equity"].to_numpy())
@@ -160,3 +162,47 @@ def test_history_counts_trades_as_the_strip_does():
     rows = [{"run_id": "a", "indicators": ["rsi"], "n_trades": 32.0, "n_open_trades": 1.0},
             {"run_id": "b", "indicators": ["rsi"], "n_trades": 5.0, "n_open_trades": 0.0}]
     assert list(runs_table(rows)["trades"]) == ["32 closed + 1 open", "5 closed"]
+
+
+def test_ten_runs_compare_readably_legend_below_short_labels_and_fitting_metric_names():
+    """Ten runs compared: the legend sits under the plot (horizontal) with short labels
+    ("#3 macd"), each line's hover says the run's full name; the metric names column is pinned
+    and wide enough for its longest name ("Max DD duration (bars)", not "Max drawdown duratio…");
+    the total returns are each run's final / initial equity - 1 (hand formula)."""
+    import json
+
+    from phi.backtest.run_config import DatasetSpec, RunConfig
+    from phi.pipeline import run
+
+    kinds = ["rsi", "macd", "bollinger", "stochastic", "dual_sma"] * 2
+    for i, name in enumerate(kinds):
+        run(RunConfig(DatasetSpec("DEMO", start="2021-01-01", end="2022-12-31"), [name],
+                      engine={"entry_threshold": 0.1 + 0.02 * i}))  # fmt: skip
+    ids = [r["run_id"] for r in list_runs()]  # newest first: #10 .. #1
+    at = start()
+    at.segmented_control(key="nav").set_value("Run history").run()
+    at.multiselect(key="hist:compare").set_value(ids).run()
+    assert_clean(at)
+
+    spec = figure(at, "hist:chart:compare")
+    names = [kinds[n - 1] for n in range(10, 0, -1)]
+    assert [t["name"] for t in spec["data"]] == [f"#{n} {names[10 - n]}" for n in range(10, 0, -1)]
+    for t, n in zip(spec["data"], range(10, 0, -1), strict=True):
+        assert t["hovertemplate"].startswith(f"{names[10 - n]} · DEMO 1D · 2021–2022 · #{n}: ")
+    legend = spec["layout"]["legend"]
+    assert (legend["orientation"], legend["yanchor"]) == ("h", "top")  # a horizontal block ...
+    assert legend["y"] < 0  # ... under the plot
+    assert spec["layout"]["margin"]["t"] <= 40  # no legend rows stacked above the plot
+
+    (metrics,) = [d for d in at.dataframe if "Sharpe" in d.value.index]
+    assert "Max DD duration (bars)" in metrics.value.index
+    assert max(len(str(m)) for m in metrics.value.index) <= 22
+    cols = json.loads(metrics.proto.columns)
+    index_col = cols["_index"]
+    assert index_col["pinned"] is True
+    # a 14 px font: about 7.5 px a character, plus the cell's padding
+    assert index_col["width"] >= 7.5 * len("Max DD duration (bars)") + 16
+    for rid in ids:
+        eq = load_run(rid).equity["equity"].to_numpy()
+        col = "#" + str(len(ids) - ids.index(rid))
+        assert metrics.value.loc["Total return", col] == f"{eq[-1] / eq[0] - 1:+.2%}"
