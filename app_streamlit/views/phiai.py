@@ -51,6 +51,12 @@ SLICE: Final = "ai:slice"
 TUNE_SELECTED: Final = "Tune the indicators I choose"
 FULL_AUTO: Final = "Full auto: choose from every indicator"
 MODES: Final = (TUNE_SELECTED, FULL_AUTO)
+INDICATORS_HELP: Final = ("The indicators tuned when you choose them (default: those of Step 2). "
+                          "Not used in full auto, which chooses from every registry indicator.")  # fmt: skip
+MAX_HELP: Final = ("Full auto keeps at most this many of the best walk-forward candidates. "
+                   "Not used when tuning the indicators you choose.")  # fmt: skip
+AUTO_NOTE: Final = ("Full auto scores every registry indicator, then tunes the best: "
+                    "the indicators field is not used (disabled).")  # fmt: skip
 SAMPLER_LABELS: Final = {"tpe": "TPE (learns where to look)", "random": "random", "grid": "grid"}
 #: Defaults of the form's widgets.
 DEFAULTS: Final[dict[str, Any]] = {
@@ -493,13 +499,17 @@ def _form(selected: list[str]) -> bool:
     from phi.phiai.evaluate import METRIC_DIRECTIONS
 
     D = DEFAULTS  # noqa: N806 - short alias for the defaults table
+    # the mode sits outside the form: switching it re-draws the form at once, so the field the
+    # mode ignores is disabled (inside a form a widget's change waits for the submit button and
+    # the ignored field stayed editable)
+    mode = st.radio("What to tune", MODES, key=MODE, persist_state="session", horizontal=True)
+    auto = mode == FULL_AUTO
     with st.form(FORM):
-        mode = st.radio("What to tune", MODES, key=MODE, persist_state="session", horizontal=True)
         c = st.columns(4)
         c[0].multiselect("Indicators to tune", list_indicators(), default=selected, key=INDICATORS,  # Step 2's on each visit
-                         help="Used when tuning the indicators you choose (default: those of Step 2).")  # fmt: skip
+                         disabled=auto, help=INDICATORS_HELP)  # fmt: skip
         c[1].number_input("Max indicators (full auto)", 1, 8, D[MAX_INDICATORS], key=MAX_INDICATORS, persist_state="session",
-                          help="Full auto keeps at most this many of the best walk-forward candidates.")  # fmt: skip
+                          disabled=not auto, help=MAX_HELP)  # fmt: skip
         metrics = list(METRIC_DIRECTIONS)
         c[2].selectbox("Metric", metrics, index=metrics.index(D[METRIC]), key=METRIC, persist_state="session",
                        help="What the search optimises, in its own direction (max drawdown towards 0).")  # fmt: skip
@@ -524,7 +534,7 @@ def _form(selected: list[str]) -> bool:
             help="The same seed gives the same trials.",
         )
         st.caption("Costs, sizing and the other execution settings come from Step 4. "
-                   + ("Full auto scores every registry indicator, then tunes the best." if mode == FULL_AUTO else ""))  # fmt: skip
+                   + (AUTO_NOTE if auto else "Max indicators applies to full auto only."))  # fmt: skip
         return st.form_submit_button("Run PhiAI", type="primary", icon=":material/auto_awesome:")
 
 

@@ -131,8 +131,8 @@ def test_open_config_then_run_scores_exactly_the_reported_hold_out(tuned: AppTes
 
 def test_full_auto_selects_from_the_registry_and_shows_the_selection() -> None:
     at = _page()
-    at.radio(key=view.MODE).set_value(view.FULL_AUTO)
-    at.number_input(key=view.MAX_INDICATORS).set_value(1)
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()  # outside the form: re-draws it at once
+    at.number_input(key=view.MAX_INDICATORS).set_value(1)  # enabled in full auto only
     at.number_input(key=view.TRIALS).set_value(4)
     _search(at)
     result = at.session_state[view.RESULT]["result"]
@@ -228,3 +228,28 @@ def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none() ->
     assert cols["in-sample"]["label"] == "IS sharpe" and cols["hold-out (alone)"]["label"] == "hold-out sharpe (alone)"
     assert cols["in-sample"]["type_config"]["format"] == "%.2f"
     assert cols["weight"]["type_config"]["format"] == "percent"
+
+
+def test_full_auto_disables_the_indicators_field_it_ignores() -> None:
+    """The mode switch sits outside the form, so it re-draws the form at once: in full auto the
+    'Indicators to tune' field (ignored there) is disabled and says why; back in 'choose' mode it
+    is editable again with the user's choice intact, and 'Max indicators' (full auto only) is
+    disabled instead."""
+    at = _page(**{view.INDICATORS: ["roc"]})  # the user's choice (a submitted form's value)
+    mode, picked = at.radio(key=view.MODE), at.multiselect(key=view.INDICATORS)
+    assert mode.proto.form_id == "" and picked.proto.form_id == view.FORM  # the switch is not in the form
+    assert (picked.disabled, at.number_input(key=view.MAX_INDICATORS).disabled) == (False, True)
+    assert picked.value == ["roc"]
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()
+    assert not at.exception
+    picked = at.multiselect(key=view.INDICATORS)
+    assert picked.disabled is True and "Not used in full auto" in picked.help
+    assert at.number_input(key=view.MAX_INDICATORS).disabled is False
+    assert any("indicators field is not used" in c.value for c in at.caption)
+    # what the page would run: full auto over the registry, not the greyed-out choice
+    assert view.search_settings(at.session_state)["candidates"] is None
+    at.radio(key=view.MODE).set_value(view.TUNE_SELECTED).run()
+    picked = at.multiselect(key=view.INDICATORS)
+    assert picked.disabled is False and picked.value == ["roc"]
+    assert at.number_input(key=view.MAX_INDICATORS).disabled is True
+    assert view.search_settings(at.session_state)["candidates"] == ["roc"]
