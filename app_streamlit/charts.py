@@ -372,6 +372,41 @@ def lines_chart(
     return Chart(fig, thinned, note)
 
 
+def panels_chart(
+    panels: Mapping[str, pd.Series],
+    *,
+    title: str,
+    panel_height: int = 120,
+    tz: str | None = None,
+) -> Chart:
+    """One small panel per series, stacked on a shared time axis, each with its own y axis
+    titled by its key (the quantity and its unit: ``"Delta (shares)"``): quantities in
+    different units never share a scale. No legend: each axis says what its line is."""
+    n = max(1, len(panels))
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    palette = distinct_colors(list(panels))
+    thinned = False
+    first = last = None
+    for row, (name, s) in enumerate(panels.items(), start=1):
+        t = thin(s)
+        thinned |= len(t) < len(s)
+        if len(s):
+            first = s.index[0] if first is None else min(first, s.index[0])
+            last = s.index[-1] if last is None else max(last, s.index[-1])
+        fig.add_trace(
+            go.Scatter(x=local_index(t.index, tz), y=t.to_numpy(), name=name,
+                       line={"color": palette[name], "width": 1.3}),
+            row, 1,
+        )  # fmt: skip
+        fig.update_yaxes(title_text=name, row=row, col=1)
+    note = " · display thinned (computations use every bar)" if thinned else ""
+    _layout(fig, title + note, 40 + panel_height * n)
+    fig.update_layout(showlegend=False, margin={"t": 34})
+    if first is not None:
+        end_at_data(fig, local_index(pd.DatetimeIndex([first, last]), tz))
+    return Chart(fig, thinned, note)
+
+
 def signal_mini(signal: pd.Series, *, title: str, height: int = 170) -> Chart:
     """A small chart of one signal in [-1, 1]."""
     chart = lines_chart({signal.name or "signal": signal}, title=title, height=height, y_range=(-1.05, 1.05))

@@ -83,14 +83,16 @@ def render(data: ResultData, prefix: str) -> None:
             key=f"{prefix}:opt:chart:attribution",
         )  # fmt: skip
     g = opt.greeks
+    cur = data.currency or charts.DEFAULT_CURRENCY
+    # three units, three panels: delta in shares, vega per vol point and theta per day in money
     greeks = {
-        "delta (shares)": g["delta"].rename("delta (shares)"),
-        "vega per vol point": (g["vega"] / 100.0).rename("vega per vol point"),
-        "theta per day": (g["theta"] / 365.0).rename("theta per day"),
+        "Delta (shares)": g["delta"],
+        f"Vega ({cur} per vol pt)": g["vega"] / 100.0,
+        f"Theta ({cur} per day)": g["theta"] / 365.0,
     }
     ui.show_chart(
         ui.memo("opt_figs", (data.run_id, id(opt), "greeks"),
-                lambda: charts.lines_chart(greeks, title="Portfolio greeks at each close", height=260, tz=data.tz)),
+                lambda: charts.panels_chart(greeks, title="Portfolio greeks at each close", tz=data.tz)),
         key=f"{prefix}:opt:chart:greeks",
     )  # fmt: skip
     st.markdown(f"**Legs** — {len(opt.legs)} legs in {len(opt.trades)} trades "

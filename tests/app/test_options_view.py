@@ -189,3 +189,54 @@ def test_a_bad_chain_is_one_error_line_and_blocks_the_run():
     assert not at.exception
     assert any("Cannot run" in e and "bid is above ask" in e for e in errors(at)), errors(at)
     assert list_runs() == []
+
+
+def test_greeks_chart_gives_each_unit_its_own_titled_axis(options_app):
+    """Delta (shares), vega (money per vol point) and theta (money per day) are three panels
+    with their own y axes, each titled with its unit; on a bar with the first straddle open the
+    panels show Black-Scholes by hand (N(d1), S·φ(d1)·√T, the textbook theta; T in days / 365)
+    summed over the legs x contracts x 100."""
+    import numpy as np
+    from scipy.stats import norm
+
+    from phi.data.store import get_dataset
+
+    at, saved = options_app
+    at = open_tab(at, "Options")
+    assert_clean(at)
+    spec = figure(at, "res:opt:chart:greeks")
+    layout = spec["layout"]
+    traces = spec["data"]
+    assert [t.get("yaxis", "y") for t in traces] == ["y", "y2", "y3"]  # one axis each
+    titles = [layout[ax]["title"]["text"] for ax in ("yaxis", "yaxis2", "yaxis3")]
+    assert titles == ["Delta (shares)", "Vega ($ per vol pt)", "Theta ($ per day)"]
+    assert layout["showlegend"] is False  # each axis says what its line is
+
+    opt = run(saved.config, save=False).options  # the run again (deterministic): its legs and IVs
+    ds = saved.config.dataset
+    frame = get_dataset(ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor).frame
+    o = saved.config.options
+    legs = opt.legs[opt.legs["trade"] == opt.legs["trade"].min()]
+    t = frame.index[frame.index.get_loc(legs["entry_time"].iloc[0]) + 1]  # the bar after the entry
+    assert (legs["exit_time"] > t).all()  # still open at that close
+    s, sig, r, q = float(frame["close"].loc[t]), float(opt.iv.loc[t]), o.risk_free_rate, o.dividend_yield
+    delta = vega = theta = 0.0
+    for _, leg in legs.iterrows():
+        k, tau = float(leg["strike"]), (leg["expiry"] - t).days / 365.0
+        d1 = (np.log(s / k) + (r - q + sig**2 / 2) * tau) / (sig * np.sqrt(tau))
+        d2 = d1 - sig * np.sqrt(tau)
+        n = float(leg["contracts"]) * o.multiplier
+        decay = -s * np.exp(-q * tau) * norm.pdf(d1) * sig / (2 * np.sqrt(tau))
+        if leg["kind"] == "call":
+            dl = np.exp(-q * tau) * norm.cdf(d1)
+            th = decay - r * k * np.exp(-r * tau) * norm.cdf(d2) + q * s * np.exp(-q * tau) * norm.cdf(d1)
+        else:
+            dl = -np.exp(-q * tau) * norm.cdf(-d1)
+            th = decay + r * k * np.exp(-r * tau) * norm.cdf(-d2) - q * s * np.exp(-q * tau) * norm.cdf(-d1)
+        delta += n * dl
+        vega += n * s * np.exp(-q * tau) * norm.pdf(d1) * np.sqrt(tau) / 100.0  # per vol point
+        theta += n * th / 365.0  # per day
+    at_t = [dict(zip(tr["x"], tr["y"], strict=True)) for tr in traces]
+    stamp = next(x for x in at_t[0] if str(x).startswith(str(t.date())))
+    got = [at_t[i][stamp] for i in range(3)]
+    np.testing.assert_allclose(got, [delta, vega, theta], rtol=1e-9)
