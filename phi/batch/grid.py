@@ -67,9 +67,12 @@ def _values(name: str, text: str) -> list[int | float | str]:
         if not part.strip():
             raise ConfigError(f"--grid: {name}: empty value in {text!r}")
         try:
-            vals.append(_number(part, name))
+            value: int | float | str = _number(part, name)
         except ConfigError:
-            vals.append(part.strip())
+            value = part.strip()
+        if value in vals:  # 14,14 (or 14,14.0) would run one config twice, the second skipped as run
+            raise ConfigError(f"--grid: {name}: {part.strip()} is listed twice in {text!r}")
+        vals.append(value)
     return vals
 
 

@@ -214,7 +214,11 @@ def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
 
     best, dist, metric = summary.best, summary.distribution, summary.metric
     if best.empty:
-        console.print("No run of this sweep has a result to summarise (all failed or skipped; --force re-runs).", highlight=False)
+        if len(summary.rows):  # runs there are, but none has a value of the metric (e.g. the Sharpe of a flat curve)
+            console.print(f"No run of this sweep has a {metric} to rank by ({len(summary.rows)} run(s), each with {metric} n/a); "
+                          "try another --metric or a longer date range.", highlight=False, markup=False)  # fmt: skip
+        else:
+            console.print("No run of this sweep has a result to summarise (all failed or skipped; --force re-runs).", highlight=False)
         return
     table = Table(title=Text(f"Best combination per symbol by {metric} ({len(best)} of {n_symbols} symbols)"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
     cols = ["symbol", *params, "Ret %", "Sharpe", "DD %", "Trades", "run"]

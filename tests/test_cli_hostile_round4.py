@@ -1,0 +1,109 @@
+"""Hostile CLI inputs found by the fourth audit (2026-12-01), aimed at batch, portfolio,
+strategies, ml, rl, plutus, scan, options, runs and cache (beyond tests/test_cli_hostile*.py,
+tests/test_api_hostile*.py, tests/test_bad_inputs.py and tests/test_storage_failures_more.py).
+
+Every refusal: exit code 2, exactly one ``error:`` line on stderr naming the problem, no
+traceback, and nothing written under ``PHI_HOME`` or the working directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import empyrical
+import numpy as np
+import pytest
+
+from phi.cli import main
+
+
+def _tree(*roots: Path) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                st = (Path(dirpath) / name).lstat()
+                out[str(Path(dirpath) / name)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *names: str) -> str:
+    """Run ``phi args``; assert exit 2, one error line containing every name, nothing written."""
+    watched = [Path.cwd(), Path(os.environ["PHI_HOME"])]
+    before = _tree(*watched)
+    code = main(args)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert code == 2, (code, lines[0])
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    assert _tree(*watched) == before, "something was written"
+    return lines[0]
+
+
+@pytest.fixture
+def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_phi_home: Path) -> Path:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+# ---------------------------------------------------------------- batch: a grid value twice
+
+
+@pytest.mark.parametrize(
+    ("grid", "names"),
+    [
+        # ran one config and reported the second as "skipped (already run; --force runs them
+        # again)", even with --force
+        ("period=14,14", ("--grid: period: 14 is listed twice",)),
+        ("period=14,14.0", ("--grid: period: 14.0 is listed twice",)),  # the same number
+        ("period=7 lower=30,25,30", ("--grid: lower: 30 is listed twice",)),
+    ],
+)
+def test_a_grid_value_listed_twice_is_refused(grid, names, capsys, cwd) -> None:
+    _refused(capsys, ["batch", "run", "--grid", grid, "--scheduler", "inline", "--force"], *names)
+
+
+def test_distinct_grid_values_still_expand() -> None:
+    from phi.batch import parse_grid
+
+    # hand-worked: a list keeps its order, a range runs first..last by step
+    assert parse_grid("period=14,7 lower=25..35:5") == {"period": [14, 7], "lower": [25, 30, 35]}
+    assert parse_grid("x=a,A") == {"x": ["a", "A"]}  # text values are case-sensitive
+
+
+# ---------------------------------------------------------------- batch sweep: no metric to rank
+
+
+def test_a_sweep_whose_runs_have_no_sharpe_says_so_not_that_they_failed(
+    capsys, cwd, tmp_path
+) -> None:
+    """Three months of RSI(14) on DEMO never trades: a flat equity curve, whose Sharpe ratio is
+    undefined (empyrical: NaN). The sweep said "all failed or skipped; --force re-runs"."""
+    from phi.backtest.run_history import list_runs, load_run
+
+    symbols = tmp_path / "symbols.txt"
+    symbols.write_text("DEMO\n", encoding="utf-8")
+    args = ["batch", "sweep", "-p", "rsi", "--symbols", str(symbols), "--grid", "period=14"]
+    code = main([*args, "--start", "2021-01-01", "--end", "2021-03-31", "--scheduler", "inline"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err, err
+    text = " ".join(out.split())
+    assert "all failed or skipped" not in text, text
+    assert (
+        "No run of this sweep has a sharpe to rank by (1 run(s), each with sharpe n/a)" in text
+    ), text
+    assert "1 run, 0 failed, 0 skipped" in text, text
+    # the reference: the saved run's equity is flat, so its daily returns are all 0 and
+    # empyrical's Sharpe ratio of them is NaN
+    (run_id,) = [r["run_id"] for r in list_runs()]
+    equity = load_run(run_id).equity.iloc[:, 0].to_numpy(dtype=float)
+    returns = np.diff(equity) / equity[:-1]
+    assert np.ptp(equity) == 0.0
+    assert math.isnan(empyrical.sharpe_ratio(returns))
