@@ -201,3 +201,19 @@ def test_an_opened_tab_stays_drawn_until_another_run_shows(ran):
     run_backtest(at)  # a new run on screen forgets the opened tabs
     assert_clean(at)
     assert "res:chart:equity" not in figures(at)
+
+
+def test_a_run_draws_its_kpis_without_building_the_heavy_exports(app, monkeypatch):
+    """The grey boxes seen for a moment after the first run of a browser session are Streamlit's
+    own: the frontend lazily fetches the DownloadButton / Metric code the first time those
+    elements appear. Our part stays cheap: the trades CSV and the HTML report (plotly.js
+    inline, > 1 MB) are built only when their button is clicked, never while the KPIs draw."""
+    built: list[str] = []
+    for name in ("html_report", "trades_csv"):
+        real = getattr(exports, name)
+        monkeypatch.setattr(exports, name, lambda data, name=name, real=real: built.append(name) or real(data))
+    run_backtest(app)
+    assert_clean(app)
+    assert len(app.metric) == 8 and ">net P/L ($)<" in html_text(app).replace("</div>", "<")  # KPIs drawn
+    assert [b.label for b in app.get("download_button")] == ["Trades CSV", "HTML report", "Config JSON"]
+    assert built == []  # the exports are built on click, not on draw
