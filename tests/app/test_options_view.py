@@ -229,10 +229,12 @@ def test_greeks_chart_gives_each_unit_its_own_titled_axis(options_app):
         decay = -s * np.exp(-q * tau) * norm.pdf(d1) * sig / (2 * np.sqrt(tau))
         if leg["kind"] == "call":
             dl = np.exp(-q * tau) * norm.cdf(d1)
-            th = decay - r * k * np.exp(-r * tau) * norm.cdf(d2) + q * s * np.exp(-q * tau) * norm.cdf(d1)
+            carry = -r * k * np.exp(-r * tau) * norm.cdf(d2) + q * s * np.exp(-q * tau) * norm.cdf(d1)
+            th = decay + carry
         else:
             dl = -np.exp(-q * tau) * norm.cdf(-d1)
-            th = decay + r * k * np.exp(-r * tau) * norm.cdf(-d2) - q * s * np.exp(-q * tau) * norm.cdf(-d1)
+            carry = r * k * np.exp(-r * tau) * norm.cdf(-d2) - q * s * np.exp(-q * tau) * norm.cdf(-d1)
+            th = decay + carry
         delta += n * dl
         vega += n * s * np.exp(-q * tau) * norm.pdf(d1) * np.sqrt(tau) / 100.0  # per vol point
         theta += n * th / 365.0  # per day

@@ -237,7 +237,8 @@ def test_full_auto_disables_the_indicators_field_it_ignores() -> None:
     disabled instead."""
     at = _page(**{view.INDICATORS: ["roc"]})  # the user's choice (a submitted form's value)
     mode, picked = at.radio(key=view.MODE), at.multiselect(key=view.INDICATORS)
-    assert mode.proto.form_id == "" and picked.proto.form_id == view.FORM  # the switch is not in the form
+    assert mode.proto.form_id == ""  # the switch is not in the form ...
+    assert picked.proto.form_id == view.FORM  # ... the fields are
     assert (picked.disabled, at.number_input(key=view.MAX_INDICATORS).disabled) == (False, True)
     assert picked.value == ["roc"]
     at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()

@@ -211,7 +211,12 @@ def test_a_run_draws_its_kpis_without_building_the_heavy_exports(app, monkeypatc
     built: list[str] = []
     for name in ("html_report", "trades_csv"):
         real = getattr(exports, name)
-        monkeypatch.setattr(exports, name, lambda data, name=name, real=real: built.append(name) or real(data))
+
+        def spy(data, name=name, real=real):
+            built.append(name)
+            return real(data)
+
+        monkeypatch.setattr(exports, name, spy)
     run_backtest(app)
     assert_clean(app)
     assert len(app.metric) == 8 and ">net P/L ($)<" in html_text(app).replace("</div>", "<")  # KPIs drawn
