@@ -107,3 +107,37 @@ def test_a_sweep_whose_runs_have_no_sharpe_says_so_not_that_they_failed(
     returns = np.diff(equity) / equity[:-1]
     assert np.ptp(equity) == 0.0
     assert math.isnan(empyrical.sharpe_ratio(returns))
+
+
+# ---------------------------------------------------------------- options sensitivity: --metric
+
+
+def test_sensitivity_refuses_an_unknown_metric_before_running_the_grid(
+    capsys, cwd, monkeypatch
+) -> None:
+    """--metric nope ran every cell of the grid (17 backtests by default, printing each
+    backtest's warnings) and only then said the metric was unknown."""
+    import phi.pipeline
+
+    calls: list[object] = []
+    monkeypatch.setattr(phi.pipeline, "run", lambda *a, **k: calls.append(a))
+    line = _refused(
+        capsys,
+        ["options", "sensitivity", "--metric", "nope"],
+        "--metric",
+        "'nope'",
+        "final_equity, total_return",
+    )
+    assert calls == [], line
+
+
+def test_sensitivity_on_a_known_metric_still_runs(capsys, cwd) -> None:
+    from phi.options import OptionsConfig
+
+    args = ["options", "sensitivity", "--iv", "2", "--haircuts", "0", "--metric", "iv_premium"]
+    code = main([*args, "--start", "2021-01-01", "--end", "2021-12-31"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err, err
+    row = next(ln for ln in out.splitlines() if ln.startswith("│ 2 "))
+    # hand-worked: the cell's IV premium is the multiplier times the default premium
+    assert float(row.split("│")[2]) == pytest.approx(2 * OptionsConfig().iv_premium)

@@ -160,7 +160,9 @@ def sensitivity_cmd(
 
     from phi.cli import _flags as cb
     from phi.cli import _format as fmt
+    from phi.errors import ConfigError
     from phi.options.sensitivity import (
+        SENSITIVITY_METRICS,
         cell_options,
         check_grid,
         compare_table,
@@ -169,6 +171,8 @@ def sensitivity_cmd(
     )
     from phi.pipeline import run
 
+    if metric not in ("iv_premium", *SENSITIVITY_METRICS):  # before the grid's runs, not after them
+        raise ConfigError(f"--metric: {metric!r} is not a column of the grid; choose one of {', '.join(('iv_premium', *SENSITIVITY_METRICS))}")
     config = cb.build_config(
         config_file=config_file,
         dataset={"symbol": symbol, "vendor": vendor, "start": start, "end": end, "path": path},
