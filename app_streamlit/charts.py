@@ -304,14 +304,17 @@ def overlay_chart(
     fig = go.Figure()
     notes = []
     colors = distinct_colors([str(c) for c in curves.columns])
-    for col in curves.columns:
+    for i, col in enumerate(curves.columns):
         s = curves[col].dropna()
         t = thin(s)
         notes.append(len(t) < len(s))
-        hover = str((full_names or {}).get(str(col), col)).replace("%", "%%")
+        hover = str((full_names or {}).get(str(col), col))
+        # past the 8 colours hues repeat: the second round is dotted, the third dashed
+        dash = ("solid", "dot", "dash")[(i // len(COLORWAY)) % 3]
         fig.add_trace(
             go.Scatter(
-                x=local_index(t.index), y=t.to_numpy(), name=str(col), line={"color": colors[str(col)], "width": 1.5},
+                x=local_index(t.index), y=t.to_numpy(), name=str(col),
+                line={"color": colors[str(col)], "width": 1.5, "dash": dash},
                 hovertemplate=f"{hover}: %{{y:,.2f}}<extra></extra>",
             )
         )  # fmt: skip

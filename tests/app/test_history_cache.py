@@ -189,6 +189,9 @@ def test_ten_runs_compare_readably_legend_below_short_labels_and_fitting_metric_
     assert [t["name"] for t in spec["data"]] == [f"#{n} {names[10 - n]}" for n in range(10, 0, -1)]
     for t, n in zip(spec["data"], range(10, 0, -1), strict=True):
         assert t["hovertemplate"].startswith(f"{names[10 - n]} · DEMO 1D · 2021–2022 · #{n}: ")
+    # ten lines, eight colours: the repeats are dotted, so no two lines look the same
+    looks = [(t["line"]["color"], t["line"]["dash"]) for t in spec["data"]]
+    assert len(set(looks)) == 10 and [d for _, d in looks].count("dot") == 2
     legend = spec["layout"]["legend"]
     assert (legend["orientation"], legend["yanchor"]) == ("h", "top")  # a horizontal block ...
     assert legend["y"] < 0  # ... under the plot
