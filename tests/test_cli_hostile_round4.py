@@ -141,3 +141,27 @@ def test_sensitivity_on_a_known_metric_still_runs(capsys, cwd) -> None:
     row = next(ln for ln in out.splitlines() if ln.startswith("│ 2 "))
     # hand-worked: the cell's IV premium is the multiplier times the default premium
     assert float(row.split("│")[2]) == pytest.approx(2 * OptionsConfig().iv_premium)
+
+
+# ---------------------------------------------------------------- one line per distinct warning
+
+
+def test_a_warning_every_cell_of_a_grid_raises_is_said_once(capsys, cwd, tmp_path) -> None:
+    """An equities config (commission_pct, slippage_bps, whole units) in options sensitivity
+    warned once per backtest: 17 identical lines for the default grid."""
+    from phi.backtest.run_config import DatasetSpec, EngineConfig, IndicatorConfig, RunConfig
+
+    config = RunConfig(
+        DatasetSpec("DEMO", "demo", "1D", "2021-01-01", "2021-12-31"),
+        (IndicatorConfig("rsi"),),
+        engine=EngineConfig(commission_pct=0.0005, slippage_bps=2.0, fractional=False),
+    )
+    path = tmp_path / "equities.json"
+    path.write_text(config.to_json(), encoding="utf-8")
+    code = main(["options", "sensitivity", "--config", str(path), "--iv", "1,2", "--haircuts", "0"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    # hand count: 2 IV multipliers x 1 haircut, plus the base options run = 3 options backtests
+    assert len(lines) == 1 and lines[0].startswith("warning: EngineConfig.commission_pct"), err
+    assert lines[0].endswith("(3 times)"), lines[0]

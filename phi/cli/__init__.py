@@ -115,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 command(args=argv, prog_name="phi", standalone_mode=False)
             finally:
+                said: dict[str, int] = {}  # one line per distinct warning (a grid of runs warns alike in each)
                 for w in caught:
                     if issubclass(w.category, UserWarning):
-                        _say("warning", "yellow", w.message)
+                        text = _one_line(w.message)
+                        said[text] = said.get(text, 0) + 1
+                for text, n in said.items():
+                    _say("warning", "yellow", text if n == 1 else f"{text} ({n} times)")
     except PhiError as exc:
         _say("error", "bold red", exc)
         return 2
