@@ -165,3 +165,34 @@ def test_a_warning_every_cell_of_a_grid_raises_is_said_once(capsys, cwd, tmp_pat
     # hand count: 2 IV multipliers x 1 haircut, plus the base options run = 3 options backtests
     assert len(lines) == 1 and lines[0].startswith("warning: EngineConfig.commission_pct"), err
     assert lines[0].endswith("(3 times)"), lines[0]
+
+
+# ---------------------------------------------------------------- a range-checked flag given NaN
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        # said "Input should be greater than or equal to 0": NaN is neither above nor below
+        (
+            ("runs", "clean", "--grace-minutes", "nan"),
+            ("--grace-minutes must be a finite number, got nan",),
+        ),
+        (
+            ("runs", "clean", "--grace-minutes=-inf"),
+            ("--grace-minutes must be a finite number, got -inf",),
+        ),
+        (("doctor", "--timeout", "inf"), ("--timeout must be a finite number, got inf",)),
+        (
+            ("plutus", "backtest", "--min-confidence", "NaN"),
+            ("--min-confidence must be a finite number, got NaN",),
+        ),
+        # a finite value out of range keeps the range in its words
+        (
+            ("runs", "clean", "--grace-minutes", "-1"),
+            ("--grace-minutes", "greater than or equal to 0"),
+        ),
+    ],
+)
+def test_a_range_checked_number_that_is_not_finite_is_named_so(args, names, capsys, cwd) -> None:
+    _refused(capsys, list(args), *names)

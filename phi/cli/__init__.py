@@ -78,7 +78,30 @@ def _say(kind: str, style: str, message: object) -> None:
     err_console.print(Text.assemble((f"{kind}:", style), " ", _one_line(message)), highlight=False, soft_wrap=True)
 
 
-def _usage_error(exc: Exception) -> int | None:
+def _non_finite(exc: Exception, args: list[str]) -> str | None:
+    """``--x must be a finite number, got nan`` when the value a range check refused is NaN or
+    infinite (the range check's own words, 'Input should be >= 0', do not fit a NaN)."""
+    import math
+
+    opts = getattr(getattr(exc, "param", None), "opts", None) or []
+    for i, arg in enumerate(args):
+        for opt in opts:
+            if arg == opt and i + 1 < len(args):
+                value = args[i + 1]
+            elif arg.startswith(f"{opt}="):
+                value = arg[len(opt) + 1 :]
+            else:
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if not math.isfinite(number):
+                return f"{opt} must be a finite number, got {value}"
+    return None
+
+
+def _usage_error(exc: Exception, args: list[str] | None = None) -> int | None:
     """One line for a typer/click usage error (bad flag value, unknown option, missing argument)."""
     format_message, exit_code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
     if not callable(format_message) or not isinstance(exit_code, int):
@@ -88,7 +111,7 @@ def _usage_error(exc: Exception) -> int | None:
         return exit_code
     ctx = getattr(exc, "ctx", None)
     hint = f" (see {ctx.command_path} --help)" if ctx is not None and exit_code == 2 else ""
-    _say("error", "bold red", f"{format_message()}{hint}")
+    _say("error", "bold red", f"{_non_finite(exc, args or []) or format_message()}{hint}")
     return exit_code
 
 
@@ -136,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer/click exit paths (e.g. --help)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TyperException as exc:
-        code = _usage_error(exc)
+        code = _usage_error(exc, args)
         if code is None:
             raise
         return code
