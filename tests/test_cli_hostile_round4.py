@@ -196,3 +196,42 @@ def test_a_warning_every_cell_of_a_grid_raises_is_said_once(capsys, cwd, tmp_pat
 )
 def test_a_range_checked_number_that_is_not_finite_is_named_so(args, names, capsys, cwd) -> None:
     _refused(capsys, list(args), *names)
+
+
+# ---------------------------------------------------------------- batch: why configs were skipped
+
+
+def test_batch_says_why_each_config_was_skipped(capsys, cwd, tmp_path) -> None:
+    """A config listed twice was counted as 'skipped (already run; --force runs them again)'
+    even under --force, and the hint was printed with 0 skipped too."""
+    import json
+
+    from phi.backtest.run_config import DatasetSpec, IndicatorConfig, RunConfig
+
+    config = json.loads(
+        RunConfig(
+            DatasetSpec("DEMO", "demo", "1D", "2021-01-01", "2021-06-30"), (IndicatorConfig("rsi"),)
+        ).to_json()
+    )
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps([config, config]), encoding="utf-8")
+
+    def line() -> str:
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return next(ln for ln in " ".join(out.split()).split(". ") if "config(s) in" in ln)
+
+    assert main(["batch", "run", str(path), "--scheduler", "inline", "--force"]) == 0
+    # hand count: the first copy runs; the second is the same config
+    assert line().endswith(
+        "1 run (1 saved), 0 failed, 1 skipped (1 a copy of an earlier config in this batch)"
+    )
+    assert main(["batch", "run", str(path), "--scheduler", "inline"]) == 0
+    # without --force both copies match the run saved above
+    assert line().endswith(
+        "0 run (0 saved), 0 failed, 2 skipped (2 already run: --force runs them again)"
+    )
+    single = tmp_path / "once.json"
+    single.write_text(json.dumps(config), encoding="utf-8")
+    assert main(["batch", "run", str(single), "--scheduler", "inline", "--force"]) == 0
+    assert line().endswith("1 run (1 saved), 0 failed, 0 skipped")

@@ -86,7 +86,7 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
     saved = sum(o.run_id is not None for o in ok)
     console.print(
         f"{len(result.outcomes)} config(s) in {result.seconds:.1f} s on {result.n_workers} worker(s){_startup(result)}: "
-        f"{len(ok)} run ({saved} saved), {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
+        f"{len(ok)} run ({saved} saved), {len(failed)} failed, {_skipped_text(skipped)}.",
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
     shown = [o for o in result.outcomes if o.status in ("ok", "skipped") and o.metrics]  # skipped: as saved before
@@ -105,6 +105,16 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
     for o in ok:
         if o.save_error:
             console.print(Text.assemble(("not saved ", "yellow"), f"#{o.index} {o.label}: {o.save_error}"), highlight=False, soft_wrap=True)
+
+
+def _skipped_text(skipped: list[Any]) -> str:
+    """'3 skipped (2 already run: --force runs them again; 1 a copy of an earlier config)'; the
+    reasons only for what was skipped (a copy in the batch is skipped under --force too)."""
+    before = sum(o.status == "skipped" for o in skipped)
+    copies = len(skipped) - before
+    why = [f"{before} already run: --force runs them again"] if before else []
+    why += [f"{copies} a copy of an earlier config in this batch"] if copies else []
+    return f"{len(skipped)} skipped" + (f" ({'; '.join(why)})" if why else "")
 
 
 def _exit_code(result: BatchResult) -> None:
@@ -194,7 +204,7 @@ def _counts_only(result: BatchResult) -> None:
     ok, failed, skipped = result.ok, result.failed, result.skipped
     console.print(
         f"{len(result.outcomes)} run(s) in {result.seconds:.1f} s on {result.n_workers} worker(s){_startup(result)}: "
-        f"{len(ok)} run, {len(failed)} failed, {len(skipped)} skipped (already run; --force runs them again).",
+        f"{len(ok)} run, {len(failed)} failed, {_skipped_text(skipped)}.",
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
     for o in failed:
