@@ -235,3 +235,45 @@ def test_batch_says_why_each_config_was_skipped(capsys, cwd, tmp_path) -> None:
     single.write_text(json.dumps(config), encoding="utf-8")
     assert main(["batch", "run", str(single), "--scheduler", "inline", "--force"]) == 0
     assert line().endswith("1 run (1 saved), 0 failed, 0 skipped")
+
+
+# ---------------------------------------------------------------- PHI_HOME the system refuses
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        (
+            "a" * 300,
+            "file name too long",
+        ),  # one name over the usual 255-byte limit: a traceback (OSError)
+        ("/".join(["abcdefgh"] * 600), "file name too long"),  # a path over PATH_MAX
+    ],
+)
+@pytest.mark.parametrize("cmd", [("runs", "list"), ("cache", "list")])
+def test_a_phi_home_whose_name_is_too_long_is_one_line(
+    name, why, cmd, capsys, cwd, tmp_path, monkeypatch
+) -> None:
+    home = tmp_path / name
+    monkeypatch.setenv("PHI_HOME", str(home))
+    code = main(list(cmd))
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert "Traceback" not in err and code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("error: PHI_HOME=") and why in lines[0], err
+    assert len(lines[0]) < 300, lines[0]  # the name is cut, not echoed whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "phi_home"]  # nothing made
+
+
+def test_a_phi_home_inside_a_symbolic_link_loop_is_one_line(
+    capsys, cwd, tmp_path, monkeypatch
+) -> None:
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    monkeypatch.setenv("PHI_HOME", str(tmp_path / "loop1" / "home"))
+    code = main(["runs", "list"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert (
+        err.strip().startswith("error: PHI_HOME=") and "too many levels of symbolic links" in err
+    ), err

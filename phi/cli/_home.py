@@ -3,6 +3,7 @@ cannot write in, is one error line (not a run whose result is then lost to a fai
 
 from __future__ import annotations
 
+import errno
 import os
 
 #: Commands that read or write the data cache or the run history under PHI_HOME.
@@ -67,6 +68,13 @@ def home_problem(argv: list[str]) -> str | None:
         return f"PHI_HOME={raw!r} is blank; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
     home = os.path.expanduser(raw) if raw else None
     if home is not None:
+        try:
+            os.lstat(home)
+        except OSError as exc:  # lexists() below says False for a name the system refuses
+            if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+                from phi.errors import shown
+
+                return f"PHI_HOME={shown(raw)} cannot be used: {os.strerror(exc.errno).lower()}; point PHI_HOME at a folder or unset it"
         if os.path.lexists(home) and not os.path.isdir(home):
             return f"PHI_HOME={raw!r} is not a folder; point PHI_HOME at a folder (it holds data_cache/ and runs/) or unset it"
         parent = os.path.dirname(os.path.abspath(home))  # a folder still to be made: inside a file?
