@@ -277,3 +277,26 @@ def test_a_phi_home_inside_a_symbolic_link_loop_is_one_line(
     assert (
         err.strip().startswith("error: PHI_HOME=") and "too many levels of symbolic links" in err
     ), err
+
+
+# ---------------------------------------------------------------- a path over the name limit
+
+
+def test_a_batch_source_whose_name_is_too_long_is_one_line(capsys, cwd, tmp_path) -> None:
+    """Path.is_dir() raises ENAMETOOLONG (it returns False only for a missing path): a traceback."""
+    line = _refused(
+        capsys,
+        ["batch", "run", str(tmp_path / ("b" * 300))],
+        "cannot read config source",
+        "File name too long",
+    )
+    assert len(line) < 200, line  # the name is cut, not echoed whole
+
+
+def test_other_path_flags_with_a_name_too_long_stay_one_line(capsys, cwd, tmp_path) -> None:
+    long = str(tmp_path / ("b" * 300))
+    _refused(capsys, ["scan", "--universe", long], "cannot read universe file")
+    _refused(capsys, ["batch", "sweep", "-p", "rsi", "--symbols", long], "cannot read symbols file")
+    _refused(
+        capsys, ["strategies", "run", "RSI", "X", "-v", "csv", "--path", long], "File name too long"
+    )

@@ -243,14 +243,17 @@ def load_configs(source: str | Path) -> list[RunConfig | ConfigError]:
     the batch); an unreadable source is a :class:`ConfigError`.
     """
     path = _path(source, "a config source")
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl") and p.is_file())
-        if not files:
-            raise ConfigError(f"no .json config files in {path}")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise ConfigError(f"{path} is neither a config file nor a folder of config files")
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl") and p.is_file())
+            if not files:
+                raise ConfigError(f"no .json config files in {path}")
+        elif path.is_file():
+            files = [path]
+        else:
+            raise ConfigError(f"{path} is neither a config file nor a folder of config files")
+    except OSError as exc:  # e.g. a name over the system's limit: is_dir() raises, not False
+        raise ConfigError(f"cannot read config source {shown(str(path))}: {exc.strerror or exc}") from None
     out: list[RunConfig | ConfigError] = []
     for f in files:
         try:
