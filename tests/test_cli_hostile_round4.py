@@ -300,3 +300,30 @@ def test_other_path_flags_with_a_name_too_long_stay_one_line(capsys, cwd, tmp_pa
     _refused(
         capsys, ["strategies", "run", "RSI", "X", "-v", "csv", "--path", long], "File name too long"
     )
+
+
+# ---------------------------------------------------------------- control characters in a line
+
+
+@pytest.mark.parametrize(
+    ("symbol", "escaped"),
+    [
+        ("SPY\x01", "SPY\\x01"),
+        (
+            "\u202eSPY",
+            "\\u202eSPY",
+        ),  # a right-to-left override printed raw reversed the rest of the line
+        ("A\x1b[2JB", "A\\x1b[2JB"),  # an escape sequence printed raw cleared the terminal
+    ],
+)
+def test_control_characters_in_an_error_line_are_shown_escaped(
+    symbol, escaped, capsys, cwd
+) -> None:
+    import unicodedata
+
+    line = _refused(capsys, ["scan", symbol], f"no symbol could be scanned: {escaped}: symbol")
+    assert not [ch for ch in line if unicodedata.category(ch) in ("Cc", "Cf")], repr(line)
+
+
+def test_printable_unicode_in_an_error_line_is_kept(capsys, cwd) -> None:
+    _refused(capsys, ["scan", "SPÝ"], "no symbol could be scanned: SPÝ: symbol 'SPÝ' contains 'Ý'")

@@ -66,8 +66,18 @@ __all__ = ["app", "main"]
 
 
 def _one_line(text: object) -> str:
-    """A message on one line: whatever a user value smuggled in, no line break reaches stderr."""
-    return " ".join(str(text).split("\n")).replace("\r", " ")
+    """A message on one line: whatever a user value smuggled in, no line break reaches stderr,
+    and no other control or format character either (a raw \\x01, an escape sequence, a
+    right-to-left override that reverses the rest of the line): those are shown escaped."""
+    import unicodedata
+
+    line = " ".join(str(text).split("\n")).replace("\r", " ")
+    if line.isprintable():
+        return line
+    return "".join(
+        ch if ch == " " or ch.isprintable() or unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode("unicode_escape").decode("ascii")
+        for ch in line
+    )
 
 
 def _say(kind: str, style: str, message: object) -> None:
