@@ -9,7 +9,6 @@ traceback, and nothing written under ``PHI_HOME`` or the working directory.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import empyrical
@@ -17,32 +16,7 @@ import numpy as np
 import pytest
 
 from phi.cli import main
-
-
-def _tree(*roots: Path) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
-            for name in dirnames + filenames:
-                st = (Path(dirpath) / name).lstat()
-                out[str(Path(dirpath) / name)] = (st.st_size, st.st_mtime_ns)
-    return out
-
-
-def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *names: str) -> str:
-    """Run ``phi args``; assert exit 2, one error line containing every name, nothing written."""
-    watched = [Path.cwd(), Path(os.environ["PHI_HOME"])]
-    before = _tree(*watched)
-    code = main(args)
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert code == 2, (code, lines[0])
-    for name in names:
-        assert name in lines[0], (name, lines[0])
-    assert _tree(*watched) == before, "something was written"
-    return lines[0]
+from tests.test_cli_hostile_more import _refused  # one copy of the shared checks
 
 
 @pytest.fixture
