@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from phi.phiai.tuner import PhiAIResult, PhiAITuner
 
-__all__ = ["LUCK_ALPHA", "explain", "verdict"]
+__all__ = ["LUCK_ALPHA", "PBO_HIGH", "explain", "verdict"]
 
 #: DSR p-value below which a result is called distinguishable from luck.
 LUCK_ALPHA = 0.05
+#: PBO above which the in-sample winner is more often overfit than not (Bailey et al. 2015).
+PBO_HIGH = 0.5
 #: Fewest development-region trades per tuned parameter before a warning.
 TRADES_PER_PARAM = 10
 
@@ -21,12 +23,22 @@ def _f(x: float, fmt: str = ".2f") -> str:
 
 
 def verdict(stats: dict[str, Any]) -> str:
-    """One sentence: is the result distinguishable from luck (by the deflated Sharpe ratio)?"""
+    """One sentence: is the result distinguishable from luck (by the deflated Sharpe ratio)?
+    When it is but PBO is above :data:`PBO_HIGH`, the sentence says that the chosen
+    parameters are overfit among the trials (the two figures answer different questions)."""
     p, n = stats.get("dsr_pvalue", math.nan), stats.get("n_trials_total", 0)
     if isinstance(p, float) and math.isfinite(p) and p < LUCK_ALPHA:
+        pbo = stats.get("pbo", math.nan)
+        but = (
+            f"; but PBO {pbo:.0%} is high: the in-sample best trial mostly ranked in the bottom "
+            "half out of sample, so the chosen parameters are overfit among the trials: expect "
+            "less out of sample than in sample, and judge by the hold-out"
+            if isinstance(pbo, float) and pbo > PBO_HIGH
+            else ""
+        )
         return (
             f"Distinguishable from luck: after {n} trial{'s' if n != 1 else ''} the in-sample Sharpe ratio still beats the best "
-            f"that luck alone would give (deflated Sharpe p-value {_f(p, '.3f')} < {LUCK_ALPHA})."
+            f"that luck alone would give (deflated Sharpe p-value {_f(p, '.3f')} < {LUCK_ALPHA}){but}."
         )
     return (
         f"Not distinguishable from luck: the best of {n} trial{'s' if n != 1 else ''} on random data would show a Sharpe ratio "
@@ -39,7 +51,11 @@ def pbo_sentence(pbo: float) -> str:
     if not math.isfinite(pbo):
         return "PBO could not be computed (too few trials or bars)."
     level = (
-        "high: the search mostly picked noise" if pbo > 0.5 else "moderate" if pbo > 0.2 else "low"
+        "high: the in-sample winner was mostly overfit"
+        if pbo > PBO_HIGH
+        else "moderate"
+        if pbo > 0.2
+        else "low"
     )
     return (
         f"Probability of backtest overfitting {pbo:.0%} ({level}): in that share of the combinatorial "
