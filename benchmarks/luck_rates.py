@@ -12,8 +12,9 @@ runs meeting each criterion of the check and all of them, with min / median / ma
 the hold-out Sharpe. "Hold-out near 0" is ``|hold-out Sharpe| <= 1.96 sqrt(252 / hold-out
 bars)``, the 95 % band of an annualised Sharpe ratio with no skill. With ``--out FILE`` each run
 is appended to FILE (JSON lines) and not repeated when the script is run again with it.
-``--null`` prints what the statistics themselves predict on noise: the DSR p-value of the best of N independent
-unskilled trials, and PBO of N independent noise trials with the tuner's 8 CSCV blocks.
+``--null`` prints what the statistics themselves predict on noise: the DSR p-value of the best
+of N independent unskilled trials, and PBO of N independent noise trials with the tuner's 8 CSCV
+blocks.
 """
 
 from __future__ import annotations
