@@ -3,14 +3,25 @@
 Three calendars:
 
 ``"exchange"``
-    US equity sessions (NYSE/Nasdaq): Monday to Friday minus the regular NYSE holidays (New
-    Year's Day, Martin Luther King Jr. Day from 1998, Presidents' Day, Good Friday, Memorial
-    Day, Juneteenth from 2022, Independence Day, Labor Day, Thanksgiving, Christmas, with the
-    usual weekend observance) and the unscheduled full-day closures listed in
-    :data:`SPECIAL_CLOSURES`. Intraday bars cover 09:30-16:00 America/New_York (DST-aware);
-    the regular early closes (13:00 on the day after Thanksgiving, and on 3 July and
-    24 December when they fall Monday to Thursday) end the session early. Early closes
-    before 1993 and other one-off early closes are not modelled.
+    US equity sessions (NYSE/Nasdaq) from 1950: Monday to Friday minus the NYSE's full-day
+    closures of each year. Today's holidays are New Year's Day, Martin Luther King Jr. Day
+    (from 1998), Presidents' Day, Good Friday, Memorial Day, Juneteenth (from 2022),
+    Independence Day, Labor Day, Thanksgiving and Christmas (Sunday holidays move to Monday;
+    Saturday ones to Friday, except New Year's Day). Before that the rules differed:
+    Washington's Birthday was 22 February until 1970 and Memorial Day 30 May until 1969
+    (its Saturday in 1970 was not made up; the Monday holidays start in 1971), Lincoln's
+    Birthday, Columbus Day and Armistice/Veterans Day were holidays until 1953, Election Day
+    every year until 1967 and in presidential years until 1980, and before 1954 a Saturday
+    holiday was not moved to the Friday. One-off closures (funerals, weather, the 1968
+    paperwork crisis, 9/11, ...) are in :data:`SPECIAL_CLOSURES`. The NYSE also traded on
+    Saturdays until May 1952; Saturday sessions are not modelled.
+    Intraday bars cover 09:30-16:00 America/New_York (DST-aware; today's hours for every year).
+    From 1993 the session ends at 13:00 on the day after Thanksgiving, on 24 December
+    (Monday-Thursday), on 3 July (Monday, Tuesday, Thursday; also Wednesday from 2013), on a
+    Friday 5 July until 2012 and on the :data:`SPECIAL_EARLY_CLOSES`. Earlier early closes
+    (14:00; their history is disputed) and unscheduled halts are not modelled.
+    The dates follow the NYSE's historical closings list as encoded by ``exchange_calendars``'
+    XNYS calendar (checked day by day in ``tests/data/test_nyse_history.py``).
 ``"weekdays"``
     Monday to Friday, no holidays, 09:30-16:00 New York sessions: the calendar of the
     synthetic ``demo`` vendor.
@@ -50,8 +61,27 @@ EARLY_CLOSE_MINUTES = 210  # 09:30-13:00
 _NS_PER_MIN = 60_000_000_000
 _NS_PER_DAY = 1440 * _NS_PER_MIN
 
-#: Unscheduled full-day NYSE closures (weather, national days of mourning, 9/11).
+#: One-off full-day NYSE closures on weekdays (not covered by the holiday rules), from 1950.
 SPECIAL_CLOSURES: tuple[str, ...] = (
+    "1956-12-24",  # Christmas Eve (Monday)
+    "1958-12-26",  # day after Christmas (Friday)
+    "1961-05-29",  # day before Decoration (Memorial) Day (Monday)
+    "1963-11-25",  # President Kennedy's funeral
+    "1968-02-12",  # Lincoln's Birthday (trading floor closed)
+    "1968-04-09",  # day of mourning for Martin Luther King Jr.
+    # 1968 paperwork crisis: closed each Wednesday from 12 June, or another day in the weeks
+    # with a holiday (Friday 5 July, Monday 11 November, Veterans Day)
+    "1968-06-12", "1968-06-19", "1968-06-26", "1968-07-05", "1968-07-10", "1968-07-17",
+    "1968-07-24", "1968-07-31", "1968-08-07", "1968-08-14", "1968-08-21", "1968-08-28",
+    "1968-09-11", "1968-09-18", "1968-09-25", "1968-10-02", "1968-10-09", "1968-10-16",
+    "1968-10-23", "1968-10-30", "1968-11-11", "1968-11-20", "1968-12-04", "1968-12-11",
+    "1968-12-18",
+    "1969-02-10",  # snowstorm
+    "1969-03-31",  # President Eisenhower's funeral
+    "1969-07-21",  # first lunar landing (national day of participation)
+    "1972-12-28",  # President Truman's funeral
+    "1973-01-25",  # President Johnson's funeral
+    "1977-07-14",  # New York City blackout
     "1985-09-27",  # Hurricane Gloria
     "1994-04-27",  # President Nixon's funeral
     "2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14",  # 9/11
@@ -60,7 +90,11 @@ SPECIAL_CLOSURES: tuple[str, ...] = (
     "2012-10-29", "2012-10-30",  # Hurricane Sandy
     "2018-12-05",  # President G. H. W. Bush's funeral
     "2025-01-09",  # President Carter's funeral
-)
+)  # fmt: skip
+
+#: One-off 13:00 early closes (besides the regular ones) from 1993: the Fridays after a Thursday
+#: Christmas in 1997 and 2003, and 31 December 1999 (as XNYS; pandas_market_calendars doubts it).
+SPECIAL_EARLY_CLOSES: tuple[str, ...] = ("1997-12-26", "1999-12-31", "2003-12-26")
 
 _HOLIDAY_SPAN = ("1950-01-01", "2099-12-31")
 
@@ -79,32 +113,54 @@ def normalize_calendar(calendar: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _holidays_d() -> np.ndarray:
-    """All regular NYSE holidays plus special closures in ``_HOLIDAY_SPAN`` (datetime64[D])."""
+    """All NYSE full-day closures on weekdays in ``_HOLIDAY_SPAN`` (sorted datetime64[D])."""
     from pandas.tseries.holiday import (
         MO,
+        TU,
         AbstractHolidayCalendar,
         GoodFriday,
         Holiday,
         USLaborDay,
-        USMemorialDay,
-        USPresidentsDay,
         USThanksgivingDay,
         nearest_workday,
         sunday_to_monday,
     )
     from pandas.tseries.offsets import DateOffset
+
+    def rule(name: str, month: int, day: int, **kw: Any) -> Holiday:
+        return Holiday(name, month=month, day=day, **kw)
+
+    s2m, near = sunday_to_monday, nearest_workday
+    first_tuesday = DateOffset(weekday=TU(1))  # the Tuesday after the first Monday: 2-8 Nov
+    # before 1954 a holiday on a Saturday was not moved to the Friday (sunday_to_monday);
+    # Saturday dates are dropped below (the NYSE's Saturday sessions are not modelled)
     rules = [
-        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
-        Holiday("MLK Day", month=1, day=1, start_date="1998-01-01", offset=DateOffset(weekday=MO(3))),
-        USPresidentsDay,
+        rule("New Year's Day", 1, 1, observance=s2m),  # never moved back to 31 December
+        rule("MLK Day", 1, 1, start_date="1998-01-01", offset=DateOffset(weekday=MO(3))),
+        rule("Lincoln's Birthday", 2, 12, end_date="1953-12-31", observance=s2m),
+        rule("Washington's Birthday", 2, 22, end_date="1963-12-31", observance=s2m),
+        rule("Washington's Birthday", 2, 22, start_date="1964-01-01", end_date="1970-12-31", observance=near),
+        rule("Presidents' Day", 2, 1, start_date="1971-01-01", offset=DateOffset(weekday=MO(3))),
         GoodFriday,
-        USMemorialDay,
-        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
-        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        rule("Memorial Day", 5, 30, end_date="1963-12-31", observance=s2m),
+        # 1970: 30 May was a Saturday and the exchange stayed open on Friday 29 May
+        rule("Memorial Day", 5, 30, start_date="1964-01-01", end_date="1969-12-31", observance=near),
+        rule("Memorial Day", 5, 25, start_date="1971-01-01", offset=DateOffset(weekday=MO(1))),
+        rule("Juneteenth", 6, 19, start_date="2022-01-01", observance=near),
+        rule("Independence Day", 7, 4, end_date="1953-12-31", observance=s2m),
+        rule("Independence Day", 7, 4, start_date="1954-01-01", observance=near),
         USLaborDay,
-        USThanksgivingDay,
-        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
-    ]
+        rule("Columbus Day", 10, 12, end_date="1953-12-31", observance=s2m),
+        rule("Election Day", 11, 2, end_date="1967-12-31", offset=first_tuesday),
+        *(  # then in presidential election years only, until 1980
+            rule("Election Day", 11, 2, start_date=f"{y}-01-01", end_date=f"{y}-12-31", offset=first_tuesday)
+            for y in (1968, 1972, 1976, 1980)
+        ),
+        rule("Armistice Day", 11, 11, end_date="1953-12-31", observance=s2m),
+        USThanksgivingDay,  # fourth Thursday (since 1942)
+        rule("Christmas", 12, 25, end_date="1953-12-31", observance=s2m),
+        rule("Christmas", 12, 25, start_date="1954-01-01", observance=near),
+    ]  # fmt: skip
 
     class _NYSE(AbstractHolidayCalendar):
         """NYSE full-day holidays (the rules are attached below)."""
@@ -116,7 +172,7 @@ def _holidays_d() -> np.ndarray:
     out = np.union1d(
         days.values.astype("datetime64[D]"), np.array(SPECIAL_CLOSURES, dtype="datetime64[D]")
     )
-    # New Year's Day on a Saturday is not observed (sunday_to_monday leaves it on the weekend)
+    # weekend dates: a Saturday New Year's Day (never moved), Saturday holidays before 1954
     return out[np.is_busday(out)]
 
 
@@ -143,14 +199,19 @@ def exchange_holidays(start: Any, end: Any) -> pd.DatetimeIndex:
 
 
 def _early_close_mask(days: np.ndarray) -> np.ndarray:
-    """True where a session day (datetime64[D]) is a regular 13:00 early close."""
+    """True where a session day (datetime64[D]) is a 13:00 early close (from 1993)."""
     d = pd.DatetimeIndex(days.astype("datetime64[ns]"))
     month, dom, dow = d.month.to_numpy(), d.day.to_numpy(), d.day_of_week.to_numpy()
+    year = d.year.to_numpy()
     # day after Thanksgiving: the Friday after the 4th Thursday of November (dom 23..29)
     thanks_fri = (month == 11) & (dow == 4) & (dom >= 23) & (dom <= 29)
-    eve = ((month == 7) & (dom == 3)) | ((month == 12) & (dom == 24))
-    eve &= dow <= 3
-    return (thanks_fri | eve) & (d.year.to_numpy() >= 1993)
+    xmas_eve = (month == 12) & (dom == 24) & (dow <= 3)
+    # 3 July on Monday, Tuesday or Thursday; on a Wednesday only from 2013 (before that the
+    # Friday 5 July closed early instead)
+    jul3 = (month == 7) & (dom == 3) & ((dow <= 1) | (dow == 3) | ((dow == 2) & (year >= 2013)))
+    jul5 = (month == 7) & (dom == 5) & (dow == 4) & (year <= 2012)
+    regular = (thanks_fri | xmas_eve | jul3 | jul5) & (year >= 1993)
+    return regular | np.isin(days, np.array(SPECIAL_EARLY_CLOSES, dtype="datetime64[D]"))
 
 
 def session_days(start: Any, end: Any, calendar: str = "exchange") -> np.ndarray:
