@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev,ml
 echo "== ruff" && .venv/bin/ruff check phi app_streamlit tests benchmarks run_backtest.py
 echo "== mypy" && .venv/bin/mypy
-echo "== pytest" && .venv/bin/python -m pytest -q "$@"
+echo "== pytest" && .venv/bin/python -m pytest -q --durations=20 "$@"
