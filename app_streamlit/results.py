@@ -210,7 +210,8 @@ class ResultData:
 def no_trades_reason(data: ResultData) -> str:
     """Why a run has no trade, from what it recorded: no bar after the warm-up, a blended
     signal that never crossed the entry threshold (the engine's rule: long when it rises above
-    ``thr``, short below ``-thr``), or crosses that filled nothing (sizing and costs)."""
+    ``thr``, short below ``-thr``) or was past it from the start (the ledger's ``entry_note``),
+    or crosses that filled nothing (sizing and costs)."""
     from phi.backtest.summary import metric_window
 
     n = len(data.equity)
@@ -227,6 +228,9 @@ def no_trades_reason(data: ResultData) -> str:
         if not (up or down):
             side = f"above {thr:g}" + (f" or below {-thr:g}" if engine.allow_short else "")
             return f"No trades: the blended signal never went {side} (the entry threshold) after the warm-up."
+    note = data.assumptions.get("entry_note")  # the engine's: already past the threshold at the start
+    if note and not data.assumptions.get("skipped_entries"):
+        return f"No trades: {note}."
     options = data.config.options if getattr(data.config, "mode", "equities") == "options" else None
     if options is not None:
         skipped = int(data.assumptions.get("skipped_entries") or 0)

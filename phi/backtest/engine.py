@@ -165,7 +165,9 @@ class BacktestResult:
         See :data:`phi.backtest.metrics.METRIC_NAMES`.
     assumptions : dict
         The assumption ledger: fill timing, signal rule, tie-break, gap rule, costs,
-        sizing, adjustment, annualisation, warm-up bars, ambiguous-bar count.
+        sizing, adjustment, annualisation, warm-up bars, ambiguous-bar count; and
+        ``entry_note`` when the signal was already beyond the entry threshold at the first
+        tradable bar (entries happen on crossings, so none opened there).
     signal : Series or None
         The signal the run used (aligned to the bars).
     cash : Series or None
@@ -385,6 +387,50 @@ def _assumptions(
     }
 
 
+def _stamp(index: pd.Index, t: int) -> str:
+    """Bar ``t`` as a date (a midnight stamp), a time stamp, or ``bar t`` without timestamps."""
+    ts = index[t]
+    if isinstance(ts, pd.Timestamp):
+        return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else str(ts)
+    return f"bar {t}"
+
+
+def _start_note(sig: np.ndarray, config: EngineConfig, index: pd.Index, trades: pd.DataFrame) -> str | None:
+    """The note for a signal already beyond the entry threshold when trading can start.
+
+    Entries need a cross (``prev <= thr < cur``), so a signal that is above the threshold on
+    the first tradable bar (the first bar after the warm-up whose signal and previous signal
+    are both set) and on the bar before it opens nothing there: a constant +1 never trades.
+    ``None`` when that is not so. O(n) NumPy, no loop over bars.
+    """
+    lo = max(config.warmup_bars, 1)
+    if len(sig) <= lo:
+        return None
+    seen = ~np.isnan(sig)
+    both = seen[lo:] & seen[lo - 1 : -1]
+    k = int(np.argmax(both))
+    if not both[k]:
+        return None
+    t = lo + k
+    prev, cur, thr = float(sig[t - 1]), float(sig[t]), config.entry_threshold
+    if prev > thr and cur > thr:
+        where, rule, side = f"above the entry threshold {thr:g}", f"prev <= {thr:g} < cur", "long"
+    elif config.allow_short and prev < -thr and cur < -thr:
+        where, rule, side = f"below the short entry threshold {-thr:g}", f"prev >= {-thr:g} > cur", "short"
+    else:
+        return None
+    after = (
+        f"the first trade entered at {_stamp(index, int(trades['entry_bar'].iloc[0]))}"
+        if len(trades)
+        else "no position was opened in the whole run"
+    )
+    return (
+        f"the signal was already {where} at the first tradable bar {_stamp(index, t)} "
+        f"(signal {cur:g} there, {prev:g} on the bar before); entries happen on crossings ({rule}), so no "
+        f"{side} position was opened there; {after}"
+    )
+
+
 def _build_result(
     bars: _Bars,
     config: EngineConfig,
@@ -421,12 +467,16 @@ def _build_result(
             "direction_accuracy": st[_nb.ST_DIRECTION_ACC],
         },
     )
+    assumptions = _assumptions(config, st, adjustment, bars)
+    note = _start_note(sig, config, index, trades)
+    if note is not None:
+        assumptions["entry_note"] = note
     return BacktestResult(
         trades=trades,
         equity=pd.Series(eq, index=index, name="equity", copy=False),
         positions=pd.Series(pos, index=index, name="position", copy=False),
         metrics=metrics,
-        assumptions=_assumptions(config, st, adjustment, bars),
+        assumptions=assumptions,
         signal=pd.Series(sig, index=index, name="signal" if name is None else name, copy=False),
         cash=pd.Series(cash, index=index, name="cash", copy=False),
     )

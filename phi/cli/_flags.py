@@ -22,6 +22,19 @@ _SIZE_FIELD: Final = {
 
 
 
+def split_list(text: str, flag: str) -> list[str]:
+    """'SPY, QQQ' -> ['SPY', 'QQQ']; nothing but blanks and commas -> [] (each caller says
+    what an empty flag means). An empty item next to others ('SPY,,QQQ', a trailing 'SPY,') is
+    a :class:`ConfigError` naming ``flag``: dropping it would hide a typo, such as a symbol
+    left out."""
+    items = [p.strip() for p in text.split(",")]
+    if not any(items):
+        return []
+    if "" in items:
+        raise ConfigError(f"{flag}: empty item in {shown(text)}")
+    return items
+
+
 def parse_value(text: str) -> int | float | str:
     """'10' -> 10, '2.5' -> 2.5, anything else stays text."""
     for cast in (int, float):
@@ -56,7 +69,7 @@ def parse_strike_pair(text: str | None, flag: str) -> tuple[float, float] | None
     """'0.3,0.15' -> (0.3, 0.15); one value '0.3' -> (0.3, 0.15): the far leg at half the near one."""
     if text is None:
         return None
-    parts = [p.strip() for p in text.split(",")]
+    parts = split_list(text, flag)
     try:
         vals = [float(p[:-1]) / 100.0 if p.endswith("%") else float(p) for p in parts]
     except ValueError:
@@ -77,9 +90,10 @@ def parse_pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
     if items and not any(part.strip() for item in items for part in item.split(",")):
         raise ConfigError(f"{flag} is empty ({shown(items[0])}); give name=value pairs or leave {flag} out")
     for item in items or []:
-        for part in item.split(","):
-            if not part.strip():
-                continue
+        parts = split_list(item, flag)
+        if not parts:  # `-p rsi.period=10 -p ""`
+            raise ConfigError(f"{flag}: empty value among {shown(items)}; leave it out or give name=value pairs")
+        for part in parts:
             key, sep, val = part.partition("=")
             if not sep or not key.strip() or not val.strip():
                 raise ConfigError(f"{flag} expects name=value pairs, got {shown(part)}")
@@ -133,7 +147,7 @@ def build_config(
     if given:
         d["dataset"] = {**d["dataset"], **given, "content_hash": None}
     if indicators is not None:
-        names = [n.strip() for n in indicators.split(",") if n.strip()]
+        names = split_list(indicators, "--indicators")
         if not names:
             raise ConfigError("--indicators is empty; give names like rsi,macd (see phi indicators list)")
         d["indicators"] = [{"name": n} for n in names]

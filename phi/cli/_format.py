@@ -164,6 +164,8 @@ def print_run(
         ruin = assumptions.get("ruin")
         if assumptions.get("ruin_bar") is not None and ruin:
             console.print(Text.assemble(("ruin: ", "bold red"), str(ruin)), highlight=False, soft_wrap=True)
+        if assumptions.get("entry_note"):  # a signal already past the threshold: why no entry there
+            console.print(Text.assemble(("note: ", "bold yellow"), str(assumptions["entry_note"])), highlight=False, soft_wrap=True)
         console.print("Every metric and the assumption ledger (fills, costs, calendar, ...): add --ledger", highlight=False, markup=False, soft_wrap=True)
     if synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")

@@ -189,8 +189,8 @@ def sensitivity_cmd(
     assert config.options is not None
     ivs, hcs = check_grid(
         config.options,
-        [cb.parse_fraction(v, "--iv") for v in iv.split(",") if v.strip()],  # type: ignore[misc]
-        [cb.parse_fraction(v, "--haircuts") for v in haircuts.split(",") if v.strip()],  # type: ignore[misc]
+        [cb.parse_fraction(v, "--iv") for v in cb.split_list(iv, "--iv")],  # type: ignore[misc]
+        [cb.parse_fraction(v, "--haircuts") for v in cb.split_list(haircuts, "--haircuts")],  # type: ignore[misc]
     )
     cells = {}
     with console.status("Running the sensitivity grid ...", spinner="dots") as status:

@@ -11,16 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from phi.cli._common import LedgerOpt, console
+from phi.cli._flags import split_list
 
 if TYPE_CHECKING:
     from phi.backtest.portfolio_run_config import PortfolioRunConfig
     from phi.portfolio_pipeline import PortfolioRunResult
 
 portfolio_app = typer.Typer(help="Multi-asset portfolios: a basket of symbols, target weights, one cash account.", no_args_is_help=True)
-
-
-def _split(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
 
 
 def build_config(
@@ -56,7 +53,7 @@ def build_config(
         if value is not None and not any(k in allowed for k in keys):
             raise ConfigError(f"{opt} is not a setting of --weights {rule} (its settings: {', '.join(allowed) or 'none'})")
     params = {k: given[k] for k in allowed if given[k] is not None}
-    syms = _split(symbols)
+    syms = split_list(symbols, "--symbols")
     if not syms:
         raise ConfigError("--symbols: give at least one symbol, e.g. --symbols SPY,VEU,AGG,GLD")
     try:

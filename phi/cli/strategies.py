@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from phi.cli._common import LedgerOpt, PathOpt, console, nonblank
+from phi.cli._flags import split_list
 
 if TYPE_CHECKING:
     from phi.strategies.runner import Comparison, PresetRun
@@ -219,10 +220,10 @@ def strategies_compare(
     from phi.errors import ConfigError, RunError
     from phi.strategies.runner import compare
 
-    ds = _dataset(symbol, vendor, start, end, timeframe, path)
-    chosen = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
+    chosen = split_list(names, "--strategies") if names is not None else None
     if chosen == []:  # `-s ""` is not "all of them": leave the flag out for that
         raise ConfigError("--strategies is empty; give names like rsi,macd (see phi strategies list) or leave it out for all")
+    ds = _dataset(symbol, vendor, start, end, timeframe, path)
     with console.status("Comparing ...", spinner="dots") as status:
 
         def progress(name: str, i: int, n: int) -> None:

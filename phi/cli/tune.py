@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from phi.cli._common import EndOpt, PathOpt, StartOpt, console
+from phi.cli._flags import split_list
 from phi.errors import ConfigError, RunError
 from phi.phiai.config import MAX_TRIALS as _MAX_TRIALS
 
@@ -199,7 +200,7 @@ def tune(
         raise ConfigError(
             "give either --indicators rsi,macd (tune those) or --auto (select, then tune)"
         )
-    names = [n.strip() for n in (indicators or "").split(",") if n.strip()]
+    names = split_list(indicators or "", "--indicators")
     if indicators is not None and not names:
         raise ConfigError(
             "--indicators is empty; give names like rsi,macd (see phi indicators list)"

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -208,15 +208,22 @@ def save_model(model: MLModel, name: str) -> Path:
     return write_model_dir(name, {MODEL_FILE: write}, _meta(model), classifier_card(model))
 
 
-def load_metadata(name: str) -> dict[str, Any]:
-    """The ``metadata.json`` of model ``name``; :class:`ModelError` if missing or unreadable."""
+#: what a missing model's message lists, by the kind the caller wants
+_STORED: Final = {"classifier": "stored classifiers", "rl_agent": "stored RL agents"}
+
+
+def load_metadata(name: str, kind: str | None = None) -> dict[str, Any]:
+    """The ``metadata.json`` of model ``name``; :class:`ModelError` if missing or unreadable.
+
+    ``kind`` (``"classifier"`` or ``"rl_agent"``): a missing model's message lists only the
+    stored models of that kind (the ones the caller could load instead)."""
     check_name(name)
     _recover(name)
     folder = models_root() / name
     path = folder / "metadata.json"
     if not folder.is_dir():
-        known = ", ".join(m["name"] for m in list_models()) or "none yet"
-        raise ModelError(f"no model called {name!r} under {models_root()} (stored: {known})")
+        known = ", ".join(m["name"] for m in list_models() if kind is None or m["kind"] == kind) or "none yet"
+        raise ModelError(f"no model called {name!r} under {models_root()} ({_STORED.get(kind or '', 'stored')}: {known})")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -285,7 +292,7 @@ def load_model(name: str) -> MLModel:
     from phi.ml._deps import require
     from phi.ml.labels import LabelSpec
 
-    meta = load_metadata(name)
+    meta = load_metadata(name, "classifier")
     if meta["kind"] != "classifier":
         raise ModelError(f"model {name!r} is a {meta['kind']}, not a classifier")
     path = verified_file(name, meta, MODEL_FILE)

@@ -93,7 +93,7 @@ def load_agent(name: str) -> RLAgent:
     """The agent stored as ``name``; :class:`ModelError` if missing, corrupt or not an agent."""
     from phi.ml._deps import require
 
-    meta = load_metadata(name)
+    meta = load_metadata(name, "rl_agent")
     if meta["kind"] != "rl_agent":
         raise ModelError(f"model {name!r} is a {meta['kind']}, not an RL agent")
     path = verified_file(name, meta, AGENT_FILE)
