@@ -70,6 +70,22 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+_MD_INLINE = re.compile(r"([\\`*_\[\]<~$:&])")
+_MD_BLOCK = re.compile(r"^([#>+\-=]|\d+(?=[.)]))")
+_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
+
+
+def md_text(text: object) -> str:
+    """``text`` shown literally by ``st.markdown`` / ``st.warning``, on one line (runs of white
+    space, line breaks included, are one space): the punctuation that starts Markdown inline
+    (emphasis, code, links and images, HTML, entities) or Streamlit's own (``:red[..]``,
+    ``:material/x:``, ``$..$``) is backslash-escaped, and so is a leading heading, quote or
+    list marker, so a model's or a file's words never become an image, a link or a heading."""
+    line = _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()))
+    line = _WWW.sub(r"\1\\.", line)  # GFM links a bare www.host
+    return _MD_BLOCK.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), line, count=1)
+
+
 def sentence(text: str) -> str:
     """``text`` ending in a full stop (or its own ``.``, ``!`` or ``?``), so another
     sentence can follow it: phi's one-line messages carry no final full stop."""

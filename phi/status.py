@@ -245,16 +245,28 @@ def check_database(url: str | None = None, timeout: float = 3.0) -> Check:
     except ImportError:
         return Check(name, FAILED, "SQLAlchemy is not installed (pip install -e .)")
     args: dict[str, Any] = {"timeout": timeout} if url.startswith("sqlite") else {"connect_timeout": max(1, round(timeout))}
+    damage: str | None = None
     try:
         eng = create_engine(url, poolclass=NullPool, connect_args=args)
         try:
             with eng.connect() as conn:
-                conn.execute(text("SELECT 1"))
+                if url.startswith("sqlite"):  # SELECT 1 answers even on a file that is not a database
+                    rows = conn.execute(text("PRAGMA quick_check(1)")).fetchall()
+                    damage = None if [tuple(r) for r in rows] == [("ok",)] else str(rows[0][0] if rows else "no answer")
+                else:
+                    conn.execute(text("SELECT 1"))
         finally:
             eng.dispose()
     except Exception as exc:  # noqa: BLE001 - any driver error is this component's failure
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return Check(name, FAILED, f"{shown(url)}: cannot connect ({_one_line(reason[0] if reason else type(exc).__name__)})")
+        code = getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None)
+        if url.startswith("sqlite") and isinstance(code, int) and code & 0xFF in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+            damage = reason[0] if reason else "corrupt"
+        else:
+            return Check(name, FAILED, f"{shown(url)}: cannot connect ({_one_line(reason[0] if reason else type(exc).__name__)})")
+    if damage is not None:
+        return Check(name, DEGRADED, f"{shown(url)}: damaged ({_one_line(damage, 100)}); phi sets it aside and rebuilds it "
+                                     "from the run folders when a query meets the damage (no run is lost)")  # fmt: skip
     kind = "SQLite" if url.startswith("sqlite") else "PostgreSQL" if "postgres" in url else url.split(":", 1)[0]
     return Check(name, OK, f"{kind} {shown(url)}: answers")
 

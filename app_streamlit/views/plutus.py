@@ -92,10 +92,10 @@ def show_advice(symbol: str | None, day: str, advice: Any) -> None:
         ]
     )
     if advice.error:
-        st.warning(f"Reply not used (treated as HOLD): {advice.error}", icon=":material/warning:")
+        st.warning(f"Reply not used (treated as HOLD): {ui.md_text(advice.error)}", icon=":material/warning:")
     else:
-        st.markdown(f"**Reasoning.** {advice.reasoning}")
-        st.markdown(f"**Risk note.** {advice.risk_note}")
+        st.markdown(f"**Reasoning.** {ui.md_text(advice.reasoning)}")  # the model's words, never markup
+        st.markdown(f"**Risk note.** {ui.md_text(advice.risk_note)}")
         if advice.note:
             st.caption(f"Note: {advice.note}.")
     with st.expander("Raw reply"):

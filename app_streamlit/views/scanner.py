@@ -111,7 +111,7 @@ def show_result(result: Any, key: str = "scan") -> None:
     """Ribbon, ranked table, heatmap and failures of a :class:`phi.scanner.ScanResult`."""
     table = result.table()
     for sym, reason in result.failures:
-        st.warning(f"{sym} skipped: {reason}", icon=":material/warning:")
+        st.warning(f"{ui.md_text(sym)} skipped: {ui.md_text(reason)}", icon=":material/warning:")
     if table.empty:
         st.info("No symbol could be scanned; the reasons are above.")
         return

@@ -11,6 +11,22 @@ from rich.markup import escape
 console = Console()
 err_console = Console(stderr=True)
 
+
+def terminal_text(text: object) -> str:
+    """``text`` safe to print on a terminal: line breaks and tabs kept, every other control or
+    format character (an ANSI escape sequence, a bell, a carriage return, a right-to-left
+    override) shown escaped (``\\x1b``), so text from a server or a file cannot drive the terminal."""
+    import unicodedata
+
+    line = str(text)
+    if line.isprintable():
+        return line
+    return "".join(
+        ch if ch in "\n\t " or ch.isprintable() or unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode("unicode_escape").decode("ascii")
+        for ch in line
+    )
+
+
 def nonblank(param: typer.CallbackParam, value: str | None) -> str | None:
     """Option callback for a file, symbol or name: a value given but blank (``--config ""``)
     is refused, never read as "option not given" (a default run, or a file named '   ')."""

@@ -45,6 +45,7 @@ def ask(
     from rich.markup import escape
     from rich.table import Table
 
+    from phi.cli._common import terminal_text as safe
     from phi.plutus.advisor import PlutusAdvisor
     from phi.plutus.client import LLMUnavailableError
 
@@ -69,16 +70,16 @@ def ask(
     style = {"BUY": "bold green", "SELL": "bold red"}.get(advice.signal, "bold")
     table.add_row("signal", f"[{style}]{advice.signal}[/]")
     table.add_row("confidence", f"{advice.confidence:.2f}")
-    table.add_row("reasoning", escape(advice.reasoning) or "-")
-    table.add_row("risk note", escape(advice.risk_note) or "-")
+    table.add_row("reasoning", escape(safe(advice.reasoning)) or "-")  # the model's words: no markup, no escape codes
+    table.add_row("risk note", escape(safe(advice.risk_note)) or "-")
     console.print(table)
     if advice.error:
-        console.print(f"[yellow]reply not used:[/] {escape(advice.error)} - treated as HOLD", highlight=False)
+        console.print(f"[yellow]reply not used:[/] {escape(safe(advice.error))} - treated as HOLD", highlight=False)
     elif advice.note:
         console.print(f"note: {escape(advice.note)}", highlight=False)
     if raw:
         console.print("raw reply:", highlight=False)
-        console.print(advice.raw or "(none)", markup=False, highlight=False)
+        console.print(safe(advice.raw) or "(none)", markup=False, highlight=False)
     if ds.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
 

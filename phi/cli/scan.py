@@ -54,6 +54,7 @@ def scan_cmd(
     from rich.markup import escape
     from rich.table import Table
 
+    from phi.cli._common import terminal_text
     from phi.errors import ConfigError, DataError
     from phi.scanner import DEFAULT_UNIVERSE, L2_COLUMNS, read_universe, scan
 
@@ -69,7 +70,7 @@ def scan_cmd(
     with console.status(f"Scanning {len(names)} symbols ...", spinner="dots") as status:
         result = scan(names, vendor=vendor, timeframe=timeframe, start=start, end=end, rank_by=rank_by, l2=l2_source,
                       l2_status=l2_status,
-                      progress=lambda s, i, n: status.update(escape(f"Scanning {s} ({i + 1}/{n}) ...")) if s else None)  # fmt: skip
+                      progress=lambda s, i, n: status.update(escape(terminal_text(f"Scanning {s} ({i + 1}/{n}) ..."))) if s else None)  # fmt: skip
     df = result.table()
     if len(df):
         table = Table(title=f"Universe scan ({vendor}, {timeframe}), ranked by {rank_by}; score and composite: +1 = buy")
@@ -106,7 +107,7 @@ def scan_cmd(
     if len(df) and bool(df["synthetic"].any()):
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/] - generated locally, not market prices.")
     for sym, reason in result.failures:
-        console.print(f"[yellow]skipped {escape(sym)}:[/] {escape(reason)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]skipped {escape(terminal_text(sym))}:[/] {escape(terminal_text(reason))}", highlight=False, soft_wrap=True)
     if not len(df):
         raise DataError(failure_summary("no symbol could be scanned", result.failures))
     console.print(f"{len(df)} scanned, {len(result.failures)} failed.", highlight=False)

@@ -8,9 +8,11 @@ Where the server is: ``base_url`` if given, else ``$OLLAMA_HOST`` (Ollama; defau
 
 Failure rules: no server listening (connection refused, host not found, connect timeout) is
 :class:`LLMUnavailableError` at once, with one line saying how to fix it; a 4xx answer (e.g. an
-unknown model) is :class:`LLMError`; a read timeout or a 5xx answer is retried ``retries``
-times with a short backoff, then reported as :class:`LLMNoReply` — every wait is bounded by
-``timeout`` seconds per attempt (the whole reply, not each read: a server that trickles bytes
+unknown model) is :class:`LLMError`, and so is a redirect (never followed: the request and its
+key would go to another address); a read timeout, a 429 (rate limit) or a 5xx answer is retried
+``retries`` times with a short backoff (a ``Retry-After`` of up to :data:`MAX_RETRY_AFTER` s is
+waited for, a longer one ends the retries), then reported as :class:`LLMNoReply` — every wait
+is bounded by ``timeout`` seconds per attempt (the whole reply, not each read: a server that trickles bytes
 is cut off), and a reply body over :data:`MAX_REPLY_BYTES` is refused unread. No message shows
 the API key or a password in the server's URL (both are replaced by ``***``).
 """
@@ -18,6 +20,7 @@ the API key or a password in the server's URL (both are replaced by ``***``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -35,6 +38,7 @@ __all__ = [
     "LLMNoReply",
     "LLMUnavailableError",
     "MAX_REPLY_BYTES",
+    "MAX_RETRY_AFTER",
     "redact",
     "resolve_base_url",
 ]
@@ -46,6 +50,8 @@ DEFAULT_URLS: Final = {"ollama": "http://127.0.0.1:11434", "openai": "http://127
 URL_ENV: Final = {"ollama": "OLLAMA_HOST", "openai": "OPENAI_BASE_URL"}
 #: The largest reply body read from a server (an advice reply is well under 10 kB).
 MAX_REPLY_BYTES: Final = 2 * 2**20
+#: The longest ``Retry-After`` (seconds) waited for before another attempt; a longer one ends the retries.
+MAX_RETRY_AFTER: Final = 5.0
 #: Sampling settings of the seed (temperature 0.4, top_p 0.9, top_k 40).
 SAMPLING: Final[dict[str, float | int]] = {"temperature": 0.4, "top_p": 0.9, "top_k": 40}
 
@@ -80,6 +86,28 @@ def redact(text: str) -> str:
 def _one_line(text: object, limit: int = 200) -> str:
     s = redact(" ".join(str(text).split()))
     return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (a number or an HTTP date), or None when
+    it is absent or not understood (garbage, negative, not finite)."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        wait = float(text)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None
+        wait = when.timestamp() - time.time()
+        return max(wait, 0.0)
+    return wait if math.isfinite(wait) and wait >= 0 else None
 
 
 def resolve_base_url(base_url: str | None, protocol: str) -> str:
@@ -205,22 +233,28 @@ class LLMClient:
         LLMUnavailableError
             Nothing answers at the address.
         LLMError
-            The server refused the request (4xx), e.g. an unknown model.
+            The server refused the request (4xx but 429), e.g. an unknown model or a key, or
+            redirected it.
         LLMNoReply
-            Every attempt timed out or failed on the server (5xx), or the answer had no message.
+            Every attempt timed out, was rate-limited (429) or failed on the server (5xx), or
+            the answer had no message.
         """
         import requests
 
         body = self.payload(messages, schema)
         attempts = self.retries + 1
         last = ""
+        pause: float | None = None  # what the server's Retry-After asked for
+        tried = 0
         for attempt in range(attempts):
             if attempt:
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+                time.sleep(pause if pause is not None else min(self.backoff * 2 ** (attempt - 1), MAX_RETRY_AFTER))
+            pause = None
+            tried += 1
             deadline = time.monotonic() + float(self.timeout)
             try:
                 resp = requests.post(
-                    self.url, json=body, headers=self._headers(), stream=True,
+                    self.url, json=body, headers=self._headers(), stream=True, allow_redirects=False,
                     timeout=(min(5.0, float(self.timeout)), float(self.timeout)),
                 )  # fmt: skip
                 with resp:
@@ -238,9 +272,19 @@ class LLMClient:
                 continue
             except requests.exceptions.RequestException as exc:
                 raise LLMUnavailableError(f"{self.unavailable_text()} ({_one_line(type(exc).__name__)})") from None
-            if resp.status_code >= 500:
+            if resp.status_code >= 500 or resp.status_code == 429:
                 last = f"HTTP {resp.status_code} {_one_line(text, 120)}"
+                pause = retry_after(resp.headers.get("Retry-After"))
+                if pause is not None and pause > MAX_RETRY_AFTER:
+                    last += f"; it asks to retry after {pause:.0f} s (Retry-After)"
+                    break
                 continue
+            if 300 <= resp.status_code < 400:
+                where = _one_line(resp.headers.get("Location") or "nowhere", 120)
+                raise LLMError(
+                    f"the LLM server at {self.shown_url} redirects to {where} (HTTP {resp.status_code}); "
+                    "redirects are not followed: set the server's own address"
+                )
             if resp.status_code >= 400:
                 raise LLMError(self._refusal(resp.status_code, text))
             try:
@@ -248,7 +292,7 @@ class LLMClient:
             except (ValueError, RecursionError):
                 raise LLMNoReply(f"the LLM server at {self.shown_url} did not answer in JSON: {_one_line(text, 120)}") from None
             return redact(self._content(data))  # a reply that echoes the key is stored and shown without it
-        raise LLMNoReply(f"the LLM server at {self.shown_url} gave no reply: {last} ({attempts} attempt{'s' * (attempts > 1)})")
+        raise LLMNoReply(f"the LLM server at {self.shown_url} gave no reply: {last} ({tried} attempt{'s' * (tried > 1)})")
 
     def _read(self, resp: Any, deadline: float) -> str:
         """The body of ``resp`` (streamed), read until ``deadline`` and at most
@@ -295,6 +339,12 @@ class LLMClient:
         except (ValueError, RecursionError):
             detail = body
         text = _one_line(detail, 160)
+        if status in (401, 403):
+            if self.protocol != "openai":
+                key = "a key is sent only with the openai protocol, from OPENAI_API_KEY"
+            else:
+                key = "check OPENAI_API_KEY" if os.environ.get("OPENAI_API_KEY") else "OPENAI_API_KEY is not set"
+            return f"the LLM server at {self.shown_url} refused access: HTTP {status} {text} ({key})"
         hint = f" (ollama pull {self.model})" if self.protocol == "ollama" and "not found" in text.lower() else ""
         return f"the LLM server at {self.shown_url} refused model {self.model!r}: HTTP {status} {text}{hint}"
 
