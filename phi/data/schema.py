@@ -106,7 +106,8 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
     dup = frame.index.duplicated(keep="last")
     if dup.any():
         repairs.append(
-            f"dropped {int(dup.sum())} duplicate timestamp(s), first at {_fmt(frame.index[dup][0])}"
+            f"dropped {int(dup.sum())} duplicate timestamp(s), first at {_fmt(frame.index[dup][0])}; "
+            "kept the last row of each"
         )
         frame = frame[~dup]
 

@@ -203,7 +203,10 @@ def test_duplicate_rows_repaired_and_reported(tmp_path):
     )
     res = from_csv(path)
     assert len(res.frame) == 2 and res.frame["close"].iloc[0] == 10.6
-    assert any("dropped 1 duplicate timestamp(s)" in r for r in res.repairs)
+    assert any(
+        "dropped 1 duplicate timestamp(s), first at 2024-01-02 00:00:00+00:00; kept the last row of each" in r
+        for r in res.repairs
+    )
 
 
 # ---- bad files ----------------------------------------------------------------------------
