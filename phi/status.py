@@ -193,6 +193,9 @@ def check_models() -> Check:
     except OSError as exc:
         return Check("Models", FAILED, f"{folder}: cannot list it ({exc.strerror or exc})")
     if not names:
+        problem = None if folder.is_dir() else _writable(folder)
+        if problem:  # PHI_HOME is a file, or not writable: no model can be saved
+            return Check("Models", FAILED, f"{folder} cannot be created ({problem}); set PHI_HOME to a writable folder")
         return Check("Models", OK, f"none stored yet in {folder} (phi ml train makes one)")
     broken: list[str] = []
     if importlib.util.find_spec("phi.ml.store") is not None:

@@ -79,8 +79,15 @@ def ask_plutus(frame: pd.DataFrame, url: str, model: str, protocol: str, timeout
         from phi.regime.engine import RegimeEngine
 
         res = RegimeEngine().run(frame)
+    from phi.plutus.client import LLMError, LLMUnavailableError
+
     adv = _advisor(url, model, protocol, timeout)
-    return adv.advise(frame, res, symbol=symbol)
+    try:
+        return adv.advise(frame, res, symbol=symbol)
+    except LLMError as exc:
+        if isinstance(exc, LLMUnavailableError):
+            raise
+        raise type(exc)(ui.md_text(str(exc))) from None  # it quotes the server's reply: text, not Markdown
 
 
 def show_advice(symbol: str | None, day: str, advice: Any) -> None:

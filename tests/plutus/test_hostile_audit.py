@@ -271,3 +271,43 @@ def test_a_damaged_run_index_is_named_not_reported_as_answering(_isolated_phi_ho
     check = check_database()
     assert check.status == DEGRADED and check.detail.startswith(f"sqlite:///{db}: damaged (")
     assert check.detail.endswith("rebuilds it from the run folders when a query meets the damage (no run is lost)")
+
+
+def test_a_connection_reset_mid_reply_is_one_line() -> None:
+    import socket
+    import struct
+
+    def reset(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b'{"message": {"content": "BU')
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+        h.connection.close()
+
+    with raw_server(reset) as url, pytest.raises(LLMNoReply) as err:
+        LLMClient(url, "m", timeout=5, retries=0).chat(MESSAGES)
+    assert str(err.value) == f"the LLM server at {url} gave no reply: the reply broke off (1 attempt)"
+
+
+def test_a_server_error_quoting_markdown_is_text_on_the_plutus_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_streamlit.views.plutus import ask_plutus
+    from tests.conftest import make_ohlcv
+
+    body = b'{"error": "model ![t](http://evil.example/t.png) not found"}'
+    with raw_server(lambda h: _send(h, 404, body)) as url, pytest.raises(LLMError) as err:
+        ask_plutus(make_ohlcv(60), url, "m", "ollama", 5.0, False, "SPY")
+    assert "<img" not in _render(str(err.value)) and "!\\[t\\](http\\://evil.example/t.png)" in str(err.value)
+
+
+def test_models_under_a_phi_home_that_is_a_file_are_a_failed_component(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phi.status import FAILED, check_models
+
+    home = tmp_path / "home"
+    home.write_text("a file where PHI_HOME should be")
+    monkeypatch.setenv("PHI_HOME", str(home))
+    check = check_models()
+    assert (check.status, check.detail) == (
+        FAILED, f"{home / 'models'} cannot be created ({home} is not a folder); set PHI_HOME to a writable folder"
+    )
