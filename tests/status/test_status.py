@@ -64,7 +64,7 @@ def test_read_only_phi_home_fails_cache_and_history(healthy, tmp_path: Path, mon
     monkeypatch.setenv("PHI_HOME", _read_only_home(tmp_path))
     checks = system_status(timeout=2)
     bad = _not_ok(checks)
-    assert bad == {"Data cache": FAILED, "Run history": FAILED, "Run index database": FAILED}
+    assert bad == {"Data cache": FAILED, "Run history": FAILED, "Run index database": FAILED, "Models": FAILED}
     assert "not writable" in _by_name(checks)["Data cache"].detail
 
 
@@ -110,7 +110,7 @@ def test_doctor_cli_exit_codes(healthy, tmp_path: Path, monkeypatch: pytest.Monk
     assert main(["doctor", "--no-network", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["overall"] == FAILED
-    assert {c["component"] for c in report["checks"] if c["status"] == FAILED} == {"Data cache", "Run history", "Run index database"}
+    assert {c["component"] for c in report["checks"] if c["status"] == FAILED} == {"Data cache", "Run history", "Run index database", "Models"}
 
 
 def test_models_listed_and_an_unreadable_one_named(healthy, monkeypatch: pytest.MonkeyPatch) -> None:
