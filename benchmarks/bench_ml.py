@@ -140,7 +140,8 @@ def main() -> None:  # noqa: PLR0915
         from phi._io import atomic_write_text
 
         text = RESULTS.read_text(encoding="utf-8")
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+        # up to the next section, or a "### Leak audit" subsection (written by hand; kept)
+        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |^### Leak audit|\Z)", re.S | re.M)
         text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
         atomic_write_text(RESULTS, text)
         print(f"wrote the '{SECTION}' section of {RESULTS}")

@@ -42,17 +42,21 @@ def print_scores(model: Any) -> None:
     """The CV folds and the hold-out of a classifier, as tables."""
     from rich.table import Table
 
-    t = Table(title=f"purged walk-forward CV ({model.folds} folds, embargo {model.embargo} bars)")
-    for col in ("fold", "test bars", "train n", "test n", "accuracy", "log loss", "AUC"):
+    t = Table(title=f"purged walk-forward CV ({model.folds} folds, embargo {model.embargo} bars)",
+              caption="IS: the fold's model on its own training samples; OOS: on the fold's test bars")
+    for col in ("fold", "test bars", "train n", "test n", "IS acc", "OOS acc", "IS AUC", "OOS AUC", "OOS log loss"):
         t.add_column(col, justify="right")
     for r in model.cv_scores.to_dict(orient="records"):
         t.add_row(str(r["fold"]), f"{str(r['test_start'])[:7]}..{str(r['test_end'])[:7]}", str(r["n_train"]),
-                  str(r["n_test"]), _f(r["accuracy"]), _f(r["log_loss"]), _f(r["auc"]))
+                  str(r["n_test"]), _f(r.get("train_accuracy")), _f(r["accuracy"]), _f(r.get("train_auc")),
+                  _f(r["auc"]), _f(r["log_loss"]))
     console.print(t)
     ho = model.holdout_scores
     console.print(
         f"hold-out {str(ho['start'])[:10]}..{str(ho['end'])[:10]} ({ho['n']} bars, {_f(100 * ho['up_share'], '.1f')} % up, "
-        f"never used for training): accuracy [bold]{_f(ho['accuracy'])}[/], log loss {_f(ho['log_loss'])}, AUC {_f(ho['auc'])}",
+        f"never used for training): accuracy [bold]{_f(ho['accuracy'])}[/], log loss {_f(ho['log_loss'])}, AUC {_f(ho['auc'])}"
+        f"; in-sample (the final model on its training samples): accuracy {_f(ho.get('train_accuracy'))}, "
+        f"AUC {_f(ho.get('train_auc'))}",
         highlight=False,
     )
 
@@ -189,7 +193,8 @@ def list_cmd() -> None:
             ho = m.get("holdout_scores", {})
             lab = m.get("label", {})
             target = f"{lab.get('kind', '?').replace('_', ' ')} {lab.get('horizon', '?')} bar(s)"
-            oos = f"CV acc {_f(acc)}, hold-out acc {_f(ho.get('accuracy'))} AUC {_f(ho.get('auc'))}"
+            oos = (f"CV acc {_f(acc)}, hold-out acc {_f(ho.get('accuracy'))} AUC {_f(ho.get('auc'))} "
+                   f"(in-sample acc {_f(ho.get('train_accuracy'))})")
             t.add_row(Text(m["name"]), m["model"], target, str(d.get("rows", "")), oos, created)
         else:
             s = m.get("scores", {})

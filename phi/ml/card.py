@@ -36,13 +36,16 @@ def classifier_card(model: MLModel) -> str:
         "",
         "## Walk-forward CV",
         "",
-        "| fold | test bars | train n | test n | accuracy | log loss | AUC |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "IS: the fold's model on its own training samples; OOS: on the fold's test bars.",
+        "",
+        "| fold | test bars | train n | test n | IS accuracy | OOS accuracy | IS AUC | OOS AUC | OOS log loss |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in model.cv_scores.to_dict(orient="records"):
         lines.append(
             f"| {r['fold']} | {str(r['test_start'])[:10]}..{str(r['test_end'])[:10]} | {r['n_train']} | "
-            f"{r['n_test']} | {_f(r['accuracy'])} | {_f(r['log_loss'])} | {_f(r['auc'])} |"
+            f"{r['n_test']} | {_f(r.get('train_accuracy'))} | {_f(r['accuracy'])} | {_f(r.get('train_auc'))} | "
+            f"{_f(r['auc'])} | {_f(r['log_loss'])} |"
         )
     lines += [
         "",
@@ -50,7 +53,9 @@ def classifier_card(model: MLModel) -> str:
         "",
         f"{str(ho.get('start'))[:10]}..{str(ho.get('end'))[:10]}, {ho.get('n')} samples, "
         f"{_f(100 * float(ho.get('up_share', 0)), 1)} % up: accuracy **{_f(ho.get('accuracy'))}**, "
-        f"log loss {_f(ho.get('log_loss'))}, AUC {_f(ho.get('auc'))}.",
+        f"log loss {_f(ho.get('log_loss'))}, AUC {_f(ho.get('auc'))}. In-sample (the final model on "
+        f"its {d.get('final_train', {}).get('n', '?')} training samples): accuracy "
+        f"{_f(ho.get('train_accuracy'))}, AUC {_f(ho.get('train_auc'))}.",
         "",
         "An accuracy near the share of the majority class, or an AUC near 0.5, is no skill.",
         "",

@@ -17,7 +17,7 @@ __all__ = ["CV_COLUMNS", "DataMismatchError", "MLModel", "ModelError", "check_fi
 #: Columns of :attr:`MLModel.cv_scores`, in order.
 CV_COLUMNS: tuple[str, ...] = (
     "fold", "train_start", "train_end", "test_start", "test_end", "n_train", "n_test",
-    "accuracy", "log_loss", "auc", "up_share",
+    "accuracy", "log_loss", "auc", "up_share", "train_accuracy", "train_auc",
 )  # fmt: skip
 
 
@@ -77,9 +77,12 @@ class MLModel:
     features : list of str
         Feature columns, in the order the estimator expects.
     cv_scores : DataFrame
-        One row per walk-forward fold: the fold's bars, sample counts, accuracy, log loss, AUC.
+        One row per walk-forward fold: the fold's bars, sample counts, accuracy, log loss, AUC
+        on its test block, and ``train_accuracy`` / ``train_auc``: the fold model's in-sample
+        scores on its own training samples (NaN for models stored before they were recorded).
     holdout_scores : dict
-        The same scores on the untouched hold-out (the last bars), with its first and last bar.
+        The same scores on the untouched hold-out (the last bars), with its first and last bar,
+        and ``train_accuracy`` / ``train_auc``: the final model's on its training samples.
     data : dict
         The training bars: first and last stamp, rows, symbol, fingerprint.
     """

@@ -109,7 +109,9 @@ def train_classifier(
     Features (:mod:`phi.ml.features`) at bar t read bars <= t; the label (:mod:`phi.ml.labels`)
     reads bars t+1..t+horizon. Purged, embargoed walk-forward CV (:mod:`phi.ml.cv`) scores
     ``folds`` folds; the model is then fitted on every sample before the hold-out (the last
-    ``holdout`` share of the bars, purged and embargoed likewise) and scored once on it.
+    ``holdout`` share of the bars, purged and embargoed likewise) and scored once on it. Each
+    fold and the final model also record their in-sample ``train_accuracy`` / ``train_auc``,
+    to set beside the out-of-sample scores (a wide gap is overfitting).
 
     Parameters
     ----------
@@ -190,13 +192,14 @@ def train_classifier(
     for k, (tr, te) in enumerate(split.folds, start=1):
         est = _fit(model, int(seed), x[tr], y[tr], f"fold {k}")
         s = score(y[te], positive_proba(est, x[te]))
+        s_in = score(y[tr], positive_proba(est, x[tr]))  # in-sample, shown beside the test scores
         rows.append({
             "fold": k,
             "train_start": _stamp(idx, bar[tr[0]]), "train_end": _stamp(idx, bar[tr[-1]]),
             "test_start": _stamp(idx, bar[te[0]]), "test_end": _stamp(idx, bar[te[-1]]),
             "n_train": len(tr), "n_test": len(te),
             "accuracy": s["accuracy"], "log_loss": s["log_loss"], "auc": s["auc"],
-            "up_share": s["up_share"],
+            "up_share": s["up_share"], "train_accuracy": s_in["accuracy"], "train_auc": s_in["auc"],
         })  # fmt: skip
         if progress is not None:
             progress(k / steps, f"fold {k}/{len(split.folds)}: accuracy {s['accuracy']:.3f}")
@@ -204,7 +207,9 @@ def train_classifier(
     ho = split.holdout
     p_ho = positive_proba(final, x[ho])
     ho_scores: dict[str, Any] = score(y[ho], p_ho)
-    ho_scores |= {"start": _stamp(idx, bar[ho[0]]), "end": _stamp(idx, bar[ho[-1]])}
+    s_in = score(y[split.final_train], positive_proba(final, x[split.final_train]))
+    ho_scores |= {"start": _stamp(idx, bar[ho[0]]), "end": _stamp(idx, bar[ho[-1]]),
+                  "train_accuracy": s_in["accuracy"], "train_auc": s_in["auc"]}  # fmt: skip
     if progress is not None:
         progress(1.0, f"hold-out accuracy {ho_scores['accuracy']:.3f}")
     features = list(x_df.columns)
