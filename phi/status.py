@@ -129,6 +129,11 @@ def check_numba_cache() -> Check:
 def _writable(folder: Path) -> str | None:
     """None when files can be created in ``folder`` (or in the first existing parent it would
     be made in), else why not. The probe file is removed at once."""
+    from phi._io import in_the_way
+
+    blocked = in_the_way(folder)  # a file, a symbolic link to nowhere or a loop on the way
+    if blocked and not blocked.endswith(" is a file, not a folder"):
+        return blocked
     target = folder
     while not target.exists():
         if target.parent == target:

@@ -311,3 +311,21 @@ def test_models_under_a_phi_home_that_is_a_file_are_a_failed_component(tmp_path,
     assert (check.status, check.detail) == (
         FAILED, f"{home / 'models'} cannot be created ({home} is not a folder); set PHI_HOME to a writable folder"
     )
+
+
+@pytest.mark.parametrize("kind", ["dangling", "loop"])
+def test_a_phi_home_behind_a_broken_symlink_fails_every_folder_component(kind: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phi.status import FAILED, check_database, check_models, check_storage
+
+    home = tmp_path / "home"
+    if kind == "dangling":
+        home.symlink_to(tmp_path / "gone" / "x")
+        why = f"{home} is a symbolic link to {tmp_path / 'gone' / 'x'}, which does not exist"
+    else:
+        home.symlink_to(tmp_path / "other")
+        (tmp_path / "other").symlink_to(home)
+        why = f"{home} is a symbolic link loop"
+    monkeypatch.setenv("PHI_HOME", str(home))
+    checks = [*check_storage(), check_database(), check_models()]
+    assert [c.status for c in checks] == [FAILED] * 4  # was ok: the nearest existing parent is writable
+    assert all(why in c.detail for c in checks), [c.detail for c in checks]
