@@ -122,7 +122,10 @@ def run_backtest(spec: dict[str, Any], every: int, min_confidence: float) -> dic
     journal = None
     if ds is not None:
         _, journal = plutus_decisions(ds.frame, advisor_from_env(), every=every)  # all cached now
-    return {"result": result, "tally": tally.summary(), "journal": journal}
+    summary = tally.summary()
+    if tally.errors:  # the first failure's reason quotes the server: text, not Markdown
+        summary = summary.replace(tally.errors[0], ui.md_text(tally.errors[0]))
+    return {"result": result, "tally": summary, "journal": journal}
 
 
 def _backtest_server() -> str:

@@ -43,10 +43,12 @@ class ReplyTally:
         return self.cached + self.fresh + self.failed
 
     def summary(self) -> str:
-        """``"40 LLM replies: 40 from the cache, 0 from the server"`` (+ failures, unsaved)."""
+        """``"40 LLM replies: 40 from the cache, 0 from the server"`` (+ failures with the first
+        one's reason, unsaved)."""
         text = f"{self.total} LLM replies: {self.cached} from the cache, {self.fresh} from the server"
         if self.failed:
-            text += f", {self.failed} without a reply (HOLD)"
+            text += f", {self.failed} without a reply (HOLD"
+            text += f"; the first: {self.errors[0]})" if self.errors else ")"
         if self.unsaved:
             text += f"; {self.unsaved} could not be stored in the cache"
         return text

@@ -329,3 +329,11 @@ def test_a_phi_home_behind_a_broken_symlink_fails_every_folder_component(kind: s
     checks = [*check_storage(), check_database(), check_models()]
     assert [c.status for c in checks] == [FAILED] * 4  # was ok: the nearest existing parent is writable
     assert all(why in c.detail for c in checks), [c.detail for c in checks]
+
+
+def test_the_tally_of_a_run_without_replies_names_the_first_reason() -> None:
+    from phi.plutus.cache import ReplyTally
+
+    tally = ReplyTally(cached=1, fresh=0, failed=2, errors=["HTTP 429 slow down", "HTTP 429 again"])
+    assert tally.summary() == "3 LLM replies: 1 from the cache, 0 from the server, 2 without a reply (HOLD; the first: HTTP 429 slow down)"
+    assert ReplyTally(failed=1).summary() == "1 LLM replies: 0 from the cache, 0 from the server, 1 without a reply (HOLD)"
