@@ -64,7 +64,7 @@ def ask(
     with console.status(escape(f"Asking {advisor.model} at {advisor.base_url} ..."), spinner="dots"):
         advice = advisor.advise(ds.frame, res, symbol=symbol)
     last = ds.frame.index[-1]
-    table = Table(title=f"Plutus on {symbol} after {last:%Y-%m-%d} ({advisor.model}, {advisor.protocol})")
+    table = Table(title=escape(f"Plutus on {symbol} after {last:%Y-%m-%d} ({advisor.model}, {advisor.protocol})"))
     table.add_column("field")
     table.add_column("value")
     style = {"BUY": "bold green", "SELL": "bold red"}.get(advice.signal, "bold")

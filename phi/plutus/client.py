@@ -169,7 +169,7 @@ class LLMClient:
     def __post_init__(self) -> None:
         self.base_url = resolve_base_url(self.base_url, self.protocol)
         self.model = self.model or DEFAULT_MODEL
-        if not isinstance(self.model, str) or not self.model.strip() or any(c.isspace() for c in self.model):
+        if not isinstance(self.model, str) or not self.model.strip() or any(c.isspace() or not c.isprintable() for c in self.model):
             raise ConfigError(f"LLM model must be a model name like {DEFAULT_MODEL}, got {self.model!r}")
         if not isinstance(self.options, dict):
             raise ConfigError(f"LLM options must be a dict of sampling settings, got {type(self.options).__name__}")
