@@ -279,8 +279,8 @@ class LLMClient:
                     last += f"; it asks to retry after {pause:.0f} s (Retry-After)"
                     break
                 continue
-            if 300 <= resp.status_code < 400:
-                where = _one_line(resp.headers.get("Location") or "nowhere", 120)
+            if 300 <= resp.status_code < 400 and resp.headers.get("Location"):
+                where = _one_line(resp.headers["Location"], 120)
                 raise LLMError(
                     f"the LLM server at {self.shown_url} redirects to {where} (HTTP {resp.status_code}); "
                     "redirects are not followed: set the server's own address"
@@ -290,7 +290,8 @@ class LLMClient:
             try:
                 data = json.loads(text)
             except (ValueError, RecursionError):
-                raise LLMNoReply(f"the LLM server at {self.shown_url} did not answer in JSON: {_one_line(text, 120)}") from None
+                said = _one_line(text, 120) or f"an empty body (HTTP {resp.status_code})"
+                raise LLMNoReply(f"the LLM server at {self.shown_url} did not answer in JSON: {said}") from None
             return redact(self._content(data))  # a reply that echoes the key is stored and shown without it
         raise LLMNoReply(f"the LLM server at {self.shown_url} gave no reply: {last} ({tried} attempt{'s' * (tried > 1)})")
 

@@ -109,7 +109,7 @@ def test_a_refused_key_says_so_without_the_key(protocol: str, key: str | None, h
 @pytest.mark.parametrize(
     ("body", "start"),
     [
-        (b"", "did not answer in JSON: "),
+        (b"", "did not answer in JSON: an empty body (HTTP 200)"),
         (b"null", "sent an answer without a message: None"),
         (b'[{"message": {"content": "x"}}]', "sent an answer without a message: "),
         (b'{"message": {"content": ["BUY"]}}', "sent a non-text message: "),
@@ -345,3 +345,10 @@ def test_a_model_name_with_a_control_character_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as err:
         LLMClient(model="\x1b[31mplutus")
     assert str(err.value) == "LLM model must be a model name like 0xroyce/plutus, got '\\x1b[31mplutus'"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_an_empty_answer_without_a_redirect_is_one_line(status: int) -> None:
+    with raw_server(lambda h: _send(h, status, b"")) as url, pytest.raises(LLMNoReply) as err:
+        LLMClient(url, "m", timeout=5, retries=0).chat(MESSAGES)
+    assert str(err.value) == f"the LLM server at {url} did not answer in JSON: an empty body (HTTP {status})"
