@@ -150,18 +150,21 @@ def _writable(folder: Path) -> str | None:
     return None
 
 
-def _folder_size(folder: Path) -> tuple[int, int]:
-    files = 0
-    total = 0
+def _folder_size(folder: Path) -> tuple[int, int, int]:
+    """(files, bytes, leftover temporary files of interrupted saves) under ``folder``."""
+    from phi._io import is_temp_name
+
+    files = total = temps = 0
     if folder.is_dir():
         for p in folder.rglob("*"):
             try:
                 if p.is_file():
                     files += 1
                     total += p.stat().st_size
+                    temps += is_temp_name(p.name)
             except OSError:
                 continue
-    return files, total
+    return files, total, temps
 
 
 def check_storage() -> list[Check]:
@@ -172,12 +175,14 @@ def check_storage() -> list[Check]:
     out = []
     for name, folder, what in (("Data cache", cache_root(), "file(s)"), ("Run history", runs_root(), "file(s)")):
         problem = _writable(folder)
-        files, size = _folder_size(folder)
+        files, size, temps = _folder_size(folder)
         if name == "Run history" and folder.is_dir():
             runs = sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
             what_text = f"{runs} run(s), {_size(size)}"
         else:
             what_text = f"{files} {what}, {_size(size)}"
+            if temps:
+                what_text += f"; {temps} temporary file(s) of interrupted or running saves (phi cache clean removes the orphans)"
         if problem:
             out.append(Check(name, FAILED, f"{folder}: not writable ({problem}); set PHI_HOME to a writable folder; {home_text}"))
         else:

@@ -352,3 +352,18 @@ def test_an_empty_answer_without_a_redirect_is_one_line(status: int) -> None:
     with raw_server(lambda h: _send(h, status, b"")) as url, pytest.raises(LLMNoReply) as err:
         LLMClient(url, "m", timeout=5, retries=0).chat(MESSAGES)
     assert str(err.value) == f"the LLM server at {url} did not answer in JSON: an empty body (HTTP {status})"
+
+
+def test_the_data_cache_line_counts_what_interrupted_saves_left(_isolated_phi_home) -> None:
+    from phi.paths import cache_root
+    from phi.status import OK, check_storage
+
+    folder = cache_root() / "demo" / "SPY" / "1D"
+    folder.mkdir(parents=True)
+    (folder / ".2023-01-01_2023-12-31.parquet.abc123.tmp").write_bytes(b"half a file")
+    (folder / "garbage.bin").write_bytes(b"\x00\xff" * 10)
+    (cache_root() / ".x.tmp").mkdir()  # a folder is not counted as a file
+    check = check_storage()[0]
+    assert check.status == OK
+    assert check.detail == (f"{cache_root()}: writable, 2 file(s), 31 B; 1 temporary file(s) of interrupted or running saves "
+                            "(phi cache clean removes the orphans)")
