@@ -45,7 +45,7 @@ class ReplyTally:
     def summary(self) -> str:
         """``"40 LLM replies: 40 from the cache, 0 from the server"`` (+ failures with the first
         one's reason, unsaved)."""
-        text = f"{self.total} LLM replies: {self.cached} from the cache, {self.fresh} from the server"
+        text = f"{self.total} LLM {'reply' if self.total == 1 else 'replies'}: {self.cached} from the cache, {self.fresh} from the server"
         if self.failed:
             text += f", {self.failed} without a reply (HOLD"
             text += f"; the first: {self.errors[0]})" if self.errors else ")"

@@ -115,7 +115,7 @@ def test_a_read_only_cache_still_gives_the_advice(tmp_path) -> None:
     with FakeLLM([reply("BUY", 0.8)]) as fake, count_replies() as tally:
         a = PlutusAdvisor(fake.url, "m", timeout=5, cache=ReplyCache(blocked / "replies")).advise(FRAME)
     assert a.signal == "BUY" and (tally.fresh, tally.unsaved) == (1, 1)
-    assert tally.summary() == "1 LLM replies: 0 from the cache, 1 from the server; 1 could not be stored in the cache"
+    assert tally.summary() == "1 LLM reply: 0 from the cache, 1 from the server; 1 could not be stored in the cache"
 
 
 def test_journal_rejects_time_going_backwards() -> None:

@@ -336,7 +336,7 @@ def test_the_tally_of_a_run_without_replies_names_the_first_reason() -> None:
 
     tally = ReplyTally(cached=1, fresh=0, failed=2, errors=["HTTP 429 slow down", "HTTP 429 again"])
     assert tally.summary() == "3 LLM replies: 1 from the cache, 0 from the server, 2 without a reply (HOLD; the first: HTTP 429 slow down)"
-    assert ReplyTally(failed=1).summary() == "1 LLM replies: 0 from the cache, 0 from the server, 1 without a reply (HOLD)"
+    assert ReplyTally(failed=1).summary() == "1 LLM reply: 0 from the cache, 0 from the server, 1 without a reply (HOLD)"
 
 
 def test_a_model_name_with_a_control_character_is_a_config_error() -> None:
