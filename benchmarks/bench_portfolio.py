@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         section += (
             " Timings are the best of interleaved rounds after a warm-up call each.\n\n" + text
         )
-        pat = re.compile(r"## Portfolio\n.*?(?=\n## |\Z)", re.S)
+        # up to the next section, or the "### Audit on unseen data" subsection (by hand; kept)
+        pat = re.compile(r"## Portfolio\n.*?(?=\n## |\n### Audit on unseen data|\Z)", re.S)
         doc = (
             pat.sub(section.rstrip() + "\n", doc)
             if pat.search(doc)

@@ -25,7 +25,11 @@ Execution rules
   single-asset engine's ``percent_equity`` sizing with ``size_pct = w`` buys.
 * **Missing bars.** A symbol without a bar at the fill bar is not traded; its target stays
   pending and fills at its next open (a *late* fill, counted). Between bars it is marked at
-  its last close. Gaps are reported per symbol in ``missing_data``.
+  its last close. Gaps are reported per symbol in ``missing_data``. A position still held when
+  its symbol's bars end (a delisting) stays at its last close to the end, never sold: the
+  ledger's ``data_ended`` names it. All symbols must share one bar frequency (median stamp
+  spacing; 1-4 days counts as daily), else :class:`EngineError`. The ledger's
+  ``adjustment`` gives each symbol's price adjustment as recorded in its ``attrs``.
 * **Costs** on every fill as in the single-asset engine (:mod:`phi.backtest.costs`
   presets): commission (share of notional + fixed per fill) and slippage against the fill.
 * **Accounting.** ``equity = cash + Σ units × mark`` at every close (``positions`` is the
@@ -169,6 +173,7 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
             f"the symbols' stamps cannot be aligned: bars[{a!r}] has {ka}, bars[{b!r}] {kb}; "
             "give every frame the same kind of index (tz-aware UTC stamps)"
         )
+    _check_spacing(symbols, frames)
     index = frames[0].index
     try:
         for df in frames[1:]:
@@ -189,6 +194,57 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
             pos = index.get_indexer(df.index)
             o[pos, j], c[pos, j] = prices[j]
     return index, symbols, o, c
+
+
+def _spacing_text(ns: int) -> str:
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        x = ns / (size * 1e9)
+        if x >= 1 or unit == "second":
+            return f"{x:g} {unit}{'' if x == 1 else 's'}"
+    return ""  # unreachable
+
+
+def _check_spacing(symbols: list[str], frames: list[pd.DataFrame]) -> None:
+    """One bar frequency per run: the median spacing of each symbol's stamps must match, daily
+    ones (1 to 4 days: weekends, holidays) counting as one. A daily bar stamped at its day's
+    start among intraday bars would show its close before the day happened."""
+    day = 86_400 * 10**9
+    seen: tuple[str, int, object] | None = None
+    for sym, df in zip(symbols, frames, strict=True):
+        if not isinstance(df.index, pd.DatetimeIndex) or len(df) < 3:
+            continue
+        med = int(np.median(np.diff(df.index.as_unit("ns").asi8)))
+        key: object = "daily" if day <= med <= 4 * day else med
+        if seen is None:
+            seen = (sym, med, key)
+        elif key != seen[2]:
+            raise EngineError(
+                f"bars[{seen[0]!r}] are {_spacing_text(seen[1])} apart but bars[{sym!r}] "
+                f"{_spacing_text(med)} (median spacing): a portfolio runs on one bar frequency; "
+                "resample them to one timeframe"
+            )
+
+
+def _adjustment_text(bars: Mapping[str, pd.DataFrame]) -> str:
+    """Each symbol's price adjustment as recorded with its bars (``attrs['adjustment']``)."""
+    unknown = "unknown (not recorded with the data)"
+    adj = {str(s): str(df.attrs.get("adjustment", unknown)) for s, df in bars.items()}
+    if len(set(adj.values())) == 1:
+        return next(iter(adj.values()))
+    return "; ".join(f"{s}: {a}" for s, a in adj.items())
+
+
+def _ended_text(index: pd.Index, symbols: list[str], c: np.ndarray, pos: np.ndarray) -> str:
+    """Symbols whose bars end before the run's last bar while a position is held."""
+    have = ~np.isnan(c)
+    last = len(index) - 1 - np.argmax(have[::-1], axis=0)
+    held = [
+        f"{sym}: bars end {index[last[j]]} with {pos[last[j], j]:g} units held, kept at its last "
+        f"close {c[last[j], j]:g} to the end (never sold; later targets for it cannot fill)"
+        for j, sym in enumerate(symbols)
+        if last[j] < len(index) - 1 and pos[last[j], j] != 0.0
+    ]
+    return "; ".join(held) if held else "none: no position was held past its symbol's last bar"
 
 
 def _weights(
@@ -593,6 +649,8 @@ def run_portfolio(
         float(st[pnb.PS_TURNOVER] / np.mean(eq)) if np.mean(eq) > 0 else float("nan")
     )
     assumptions = _assumptions(cfg, st, cal[:3], index)
+    assumptions["adjustment"] = _adjustment_text(bars)
+    assumptions["data_ended"] = _ended_text(index, symbols, c, pos)
     missing = _missing_report(index, symbols, c)
     assumptions["missing_data"] = missing
     return PortfolioResult(
