@@ -23,6 +23,7 @@ process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -277,9 +278,11 @@ def _on_dask(
 ) -> BatchResult:
     import contextlib
 
-    from distributed import Client, as_completed
+    from distributed import Client
+    from distributed.utils import silence_logging_cmgr
 
     from phi.batch.cluster import local_cluster
+    from phi.batch.watch import check_workers, collect
 
     stack = contextlib.ExitStack()
     with stack:
@@ -293,6 +296,7 @@ def _on_dask(
             startup = time.perf_counter() - started
             local = True
         elif isinstance(scheduler, str):
+            stack.enter_context(silence_logging_cmgr(logging.CRITICAL))  # a lost scheduler is one RunError, no log
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
             except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all
@@ -316,6 +320,8 @@ def _on_dask(
                     f"start one: dask worker {address} --nthreads 1"
                 ) from None
             n = len(client.scheduler_info().get("workers", {}))
+        if scheduler is not None:  # workers started elsewhere: each must run this phi
+            check_workers(client, address)
         dashboard = getattr(client, "dashboard_link", None)
         if on_connect is not None:
             on_connect(address, dashboard)
@@ -330,16 +336,19 @@ def _on_dask(
         payloads = [[c.to_json() for _, c in chunk] for chunk in chunks]
         futures = client.map(run_chunk, payloads, [env] * len(chunks), [not force] * len(chunks), key=keys, pure=False)
         index = {fut.key: chunk for fut, chunk in zip(futures, chunks, strict=True)}
+
+        def done(fut: Any) -> None:
+            chunk = index[fut.key]
+            try:
+                got = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: reported, batch goes on
+                why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}"
+                got = [TaskOutcome(i, "failed", label(c), c.config_hash(), c.dataset.symbol, params(c), error=why) for i, c in chunk]
+            for (i, _), o in zip(chunk, got, strict=True):
+                finish(i, o)
+
         try:
-            for fut in as_completed(futures):
-                chunk = index[fut.key]
-                try:
-                    got = fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: reported, batch goes on
-                    why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}"
-                    got = [TaskOutcome(i, "failed", label(c), c.config_hash(), c.dataset.symbol, params(c), error=why) for i, c in chunk]
-                for (i, _), o in zip(chunk, got, strict=True):
-                    finish(i, o)
+            collect(client, futures, address, lambda: sum(o is None for o in outcomes), done, WORKER_WAIT)
         except KeyboardInterrupt:
             client.cancel(futures)
             raise

@@ -334,6 +334,7 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
     import optuna
 
     from phi.paths import phi_home
+    from phi.phiai.storage import no_server, shown_storage, storage_error, study_storage
 
     url = storage if "://" in storage else f"sqlite:///{phi_home() / 'phiai' / 'optuna.db' if storage == 'sqlite' else storage}"
     if study:  # set the storage's tables up now: processes starting together race to create them
@@ -341,20 +342,20 @@ def _shared_study(study: str | None, resume: str | None, storage: str | None, na
 
         for attempt in range(5):
             try:
-                optuna.storages.RDBStorage(url)
+                study_storage(url)
                 break
             except Exception as exc:  # noqa: BLE001 - another process creating them, or unreachable
-                if attempt == 4:
-                    raise ConfigError(f"--storage: cannot use {storage}: {str(exc).splitlines()[0]}") from None
+                if attempt == 4 or no_server(exc):  # a race with another process is worth waiting for
+                    raise ConfigError(f"--storage: {storage_error(exc, url, 'cannot be used')}") from None
                 time.sleep(0.5 * (attempt + 1))
     if resume:
         db_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
         try:
-            existing = [] if db_file and not os.path.exists(db_file) else optuna.get_all_study_names(url)
+            existing = [] if db_file and not os.path.exists(db_file) else optuna.get_all_study_names(study_storage(url))
         except Exception as exc:  # noqa: BLE001 - an unreachable storage is one line
-            raise ConfigError(f"--resume: cannot read the studies in {storage}: {str(exc).splitlines()[0]}") from None
+            raise ConfigError(f"--resume: {storage_error(exc, url, 'cannot be read')}") from None
         mine = sorted(n for n in existing if n.startswith(f"{name}-"))
         if not mine or (names and not any(n == f"{name}-{i}" for n in mine for i in names)):
             known = sorted({n.rsplit("-", 1)[0] for n in existing if not n.startswith("phiai-")})
-            raise ConfigError(f"--resume: no study {name!r} in {storage}" + (f"; studies there: {', '.join(known)}" if known else "; start one with --study NAME"))
+            raise ConfigError(f"--resume: no study {name!r} in {shown_storage(storage)}" + (f"; studies there: {', '.join(known)}" if known else "; start one with --study NAME"))
     return name, storage

@@ -329,20 +329,21 @@ class PhiAITuner:
     def _storage_errors(self) -> Iterator[None]:
         """A study storage that cannot be opened or written: one :class:`ConfigError` line
         naming it (its password hidden), not the database driver's traceback."""
+        from optuna.exceptions import StorageInternalError
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             yield
-        except (SQLAlchemyError, ImportError) as exc:
-            from phi.backtest.run_index import _reason, _shown
+        except (SQLAlchemyError, StorageInternalError, ImportError) as exc:  # e.g. the server stopped mid-study
+            from phi.phiai.storage import storage_error
 
-            url = self._storage_url() or ""
-            raise ConfigError(
-                f"the tuner's study storage {_shown(url)} cannot be used: {_reason(exc)}"
-            ) from None
+            done = "; the trials finished so far are kept (--resume continues the study)" if self.study_name else ""
+            raise ConfigError(f"{storage_error(exc, self._storage_url() or '', 'cannot be used')}{done}") from None
 
     def _study(self, name: str, sampler: str, n_trials: int) -> optuna.Study:
         import optuna
+
+        from phi.phiai.storage import study_storage
 
         if sampler == "tpe":
             smp: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(
@@ -354,7 +355,7 @@ class PhiAITuner:
             study_name=f"{self.study_name}-{name}"
             if self.study_name
             else f"phiai-{name}-seed{self.seed}-{uuid.uuid4().hex[:8]}",
-            storage=self._storage_url(),
+            storage=None if self.storage is None else study_storage(self._storage_url() or ""),
             sampler=smp,
             direction="maximize" if self.direction == "maximize" else "minimize",
             load_if_exists=self.study_name is not None,
