@@ -12,6 +12,7 @@ truncation check (the signal and position at bar t are the same on ``bars[:t+1]`
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ from phi.cli import main as phi_main
 from phi.errors import ConfigError, EngineError, PhiError
 from phi.indicators.registry import compute_all_signals
 from phi.strategies import catalogue as _catalogue
-from phi.strategies.runner import compare
 
 CAP = 100_000.0
 COMM, FIXED, SLIP = 0.001, 1.0, 5e-4  # 0.1 % + 1 per fill, 5 bps
@@ -307,12 +307,6 @@ def test_hostile_inputs_through_the_cli_are_one_line_and_write_nothing(capsys):
 SINGLE = [p.name for p in _catalogue.list_presets() if not p.is_portfolio and p.family not in ("ml", "llm")]
 
 
-def _csv(tmp_path, name: str, df: pd.DataFrame) -> DatasetSpec:
-    path = tmp_path / f"{name}.csv"
-    pd.DataFrame({"date": df.index.strftime("%Y-%m-%d"), **{c: df[c].to_numpy() for c in df.columns}}).to_csv(path, index=False)
-    return DatasetSpec(name.upper(), "csv", "1D", f"{df.index[0]:%Y-%m-%d}", f"{df.index[-1]:%Y-%m-%d}", path=str(path))
-
-
 def _goog() -> pd.DataFrame:
     goog = pytest.importorskip("backtesting.test").GOOG
     out = goog.rename(columns=str.lower)[["open", "high", "low", "close", "volume"]].astype(float)
@@ -320,30 +314,35 @@ def _goog() -> pd.DataFrame:
 
 
 def test_catalogue_head_to_head_on_garch_and_goog_without_look_ahead(tmp_path):
-    """Head to head through ``compare`` on GOOG (2,148 real bars); on the GARCH series each preset's
-    signal and engine run directly (the pipeline's own steps; a full ``compare`` costs ~8 s)."""
+    """Each single-symbol preset's signal and engine run (the pipeline's own steps; ``compare``'s
+    plumbing is tested in tests/strategies/test_runs.py) on GOOG (2,148 real bars) and a fresh
+    900-bar GARCH series: no failure, finite equity, and the signal and position of bar t are
+    the same on ``bars[:t+1]``."""
     garch_bars = garch(pd.bdate_range("2016-01-04", periods=900, tz="UTC"), 2026)
-    goog = _goog()
-    cmp = compare(SINGLE, _csv(tmp_path, "googx", goog), save=False)
-    assert not cmp.failures and [r.preset.name for r in cmp.runs] == SINGLE, cmp.failures
-    assert np.isfinite(cmp.table["total_return"]).all() and cmp.table["n_trades"].sum() > 0
-    for name, df in (("garchx", garch_bars), ("googx", goog)):
+    for name, df in (("garchx", garch_bars), ("googx", _goog())):
+        ds = DatasetSpec(name.upper(), "csv", "1D", f"{df.index[0]:%Y-%m-%d}", f"{df.index[-1]:%Y-%m-%d}", path=str(tmp_path / "x.csv"))
         cuts = (len(df) // 3, len(df) // 2 + 7, len(df) - 1)
+        sharpe = {}
         for preset in SINGLE:
             p = _catalogue.get(preset)
             sel = {i.name: i.params for i in p.indicators}
             weights = {i.name: i.weight for i in p.indicators}
-            eng = p.config(_csv(tmp_path, name, df)).engine
+            eng = p.config(ds).engine
 
-            def run(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+            def run(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
                 sig = blend(compute_all_signals(bars, sel), p.blend, weights)  # noqa: B023
-                return sig.to_numpy(), run_backtest(bars, sig.fillna(0.0), eng).positions.to_numpy()  # noqa: B023
+                res = run_backtest(bars, sig.fillna(0.0), eng)  # noqa: B023
+                return sig.to_numpy(), res.positions.to_numpy(), res
 
-            full_sig, full_pos = run(df)
+            full_sig, full_pos, res = run(df)
+            assert np.isfinite(res.equity.to_numpy()).all(), (preset, name)
+            m = res.metrics
+            sharpe[preset] = m["sharpe"] if m["n_trades"] + m.get("n_open_trades", 0) else 0.0  # flat: NaN
             for k in cuts:  # the signal and position of bar t on bars[:t+1]
-                sig, pos = run(df.iloc[: k + 1])
+                sig, pos, _ = run(df.iloc[: k + 1])
                 np.testing.assert_array_equal(sig, full_sig[: k + 1], err_msg=f"{preset} {name} {k}")
                 np.testing.assert_array_equal(pos, full_pos[: k + 1], err_msg=f"{preset} {name} {k}")
+        assert len(sharpe) == len(SINGLE) and np.isfinite(list(sharpe.values())).all(), (name, sharpe)
     # the portfolio preset (MomentumRotation's weights) on GARCH symbols: causal weights
     idx = pd.bdate_range("2016-01-04", periods=300, tz="UTC")
     closes = pd.DataFrame({s: garch(idx, 300 + i)["close"] for i, s in enumerate("ABCD")})
