@@ -258,7 +258,8 @@ def main() -> int:
     print(text)
     if args.write:
         old = RESULTS.read_text(encoding="utf-8")
-        pattern = re.compile(r"## Options\n.*?(?=\n## |\Z)", re.S)
+        # up to the next section, or the "### Accounting audit" subsection (written by hand; kept)
+        pattern = re.compile(r"## Options\n.*?(?=\n## |\n### Accounting audit|\Z)", re.S)
         new = (
             pattern.sub(lambda _: text.rstrip("\n") + "\n", old)
             if pattern.search(old)

@@ -117,7 +117,8 @@ def bs_nb(
             if want & WANT_VEGA:
                 vega[i] = si * dq * pdf1 * sqt
             if want & WANT_THETA:
-                decay = -si * dq * pdf1 * vol / (2.0 * sqt) if v != 0.0 else 0.0
+                # sqt > 0: at T = 0 with a NaN vol, v is NaN (not 0) and numba would raise
+                decay = -si * dq * pdf1 * vol / (2.0 * sqt) if v != 0.0 and sqt > 0.0 else 0.0
                 theta[i] = decay + wi * (qi * si * dq * n1 - ri * ki * disc * n2)
         if want & WANT_RHO:
             rho[i] = wi * ki * ti * disc * n2

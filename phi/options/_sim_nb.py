@@ -142,6 +142,22 @@ def _attribute(
 
 @njit(cache=True)
 def _strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.ndarray) -> float:
+    """The leg's strike, rounded to ``FP_STEP``; a far strike that rounds onto (or inside) its
+    near one moves one step further out, so a spread never collapses into one strike."""
+    k = _raw_strike(kind, role, s, tau, iv_atm, fp)
+    step = fp[FP_STEP]
+    if kind == 0.0 or step <= 0.0:
+        return k
+    k = max(step, round(k / step) * step)
+    if role == ROLE_FAR:
+        kn = max(step, round(_raw_strike(kind, ROLE_NEAR, s, tau, iv_atm, fp) / step) * step)
+        if kind * (k - kn) < 0.5 * step and kn + kind * step > 0.0:
+            k = kn + kind * step
+    return k
+
+
+@njit(cache=True)
+def _raw_strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.ndarray) -> float:
     if kind == 0.0:
         return s
     if role == ROLE_ATM:
@@ -164,9 +180,6 @@ def _strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.
                 k = nk
                 break
             k = nk
-    step = fp[FP_STEP]
-    if step > 0.0:
-        k = max(step, round(k / step) * step)
     return k
 
 
@@ -175,6 +188,7 @@ def simulate_nb(
     op: np.ndarray,
     cl: np.ndarray,
     tyr: np.ndarray,
+    exp_y: np.ndarray,
     iv: np.ndarray,
     sig: np.ndarray,
     st_up: np.ndarray,
@@ -198,7 +212,8 @@ def simulate_nb(
 
     ``leg_*`` are ``(2 * S, MAX_LEGS)`` for ``S`` structures: row ``2 i`` structure ``i``'s
     bullish side, row ``2 i + 1`` its bearish side; ``leg_kind`` +1 call, -1 put, 0 stock;
-    ``dirs[i]`` 1 if structure ``i`` is directional. ``st_up[t]`` / ``st_dn[t]`` name the
+    ``dirs[i]`` 1 if structure ``i`` is directional; ``exp_y[t]`` the expiry (years, as
+    ``tyr``) of a position opened at bar t. ``st_up[t]`` / ``st_dn[t]`` name the
     structure an up / down cross at bar t's close opens (-1: none). ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
     theta of the whole position); ``attr`` is ``(n, 6)`` (delta, gamma, vega, theta,
     residual, costs: they sum to the bar's equity change). ``counts`` gets the number of
@@ -298,7 +313,7 @@ def simulate_nb(
             pdir = dirs[pend_struct] != 0.0
             row_i = 2 * pend_struct + (0 if (pend_side > 0 or not pdir) else 1)
             nl = n_legs[row_i]
-            tau = fp[FP_DTE_Y]
+            tau = exp_y[t] - tyr[t]  # dte calendar days (a DST change in between: +-1 hour)
             debit_u = 0.0  # cash paid per structure unit at the fills (negative: a credit)
             prem_u = 0.0
             comm_u = 0.0
@@ -342,12 +357,14 @@ def simulate_nb(
             outlay = debit_u + comm_u
             if outlay > 0.0:
                 u = min(u, math.floor(cash / outlay))
+            if risk_u > 0.0:  # cash-secured (no margin): the maximum loss never exceeds the cash
+                u = min(u, math.floor(cash / risk_u))
             if u >= 1.0 and not math.isnan(debit_u):
                 is_open = True
                 side = pend_side
                 pos_struct = pend_struct
                 directional = pdir
-                expiry = tyr[t] + tau
+                expiry = exp_y[t]
                 entry_comm = comm_u * u
                 cash -= debit_u * u + entry_comm
                 a[5] -= (hc_u + comm_u) * u

@@ -65,6 +65,17 @@ def _leg_delta(rows: pd.DataFrame, s: float, tau: float, o: OptionsConfig, kind:
 
 
 def _strike(listed: pd.DataFrame, kind: str, role: str, s: float, tau: float, o: OptionsConfig) -> float | None:
+    """The listed strike for a leg; a far leg never takes its near leg's strike (the next one
+    listed further out instead, None if there is none), so a spread never collapses."""
+    k = _listed_strike(listed, kind, role, s, tau, o)
+    if role != "far" or k is None or k != _listed_strike(listed, kind, "near", s, tau, o):
+        return k
+    ks = listed.loc[listed["kind"] == kind, "strike"].to_numpy(dtype=np.float64)
+    out = ks[_KIND[kind] * (ks - k) > 0]
+    return None if out.size == 0 else float(out.min() if kind == "call" else out.max())
+
+
+def _listed_strike(listed: pd.DataFrame, kind: str, role: str, s: float, tau: float, o: OptionsConfig) -> float | None:
     rows = listed[listed["kind"] == kind]
     if rows.empty:
         return None
@@ -215,6 +226,8 @@ def simulate_chain(
         u = float(o.contracts) if o.contracts is not None else (np.floor(cash * o.risk_pct / risk_u) if risk_u > 0 else 0.0)
         if debit_u + comm_u > 0:
             u = min(u, np.floor(cash / (debit_u + comm_u)))
+        if risk_u > 0:  # cash-secured (no margin): the maximum loss never exceeds the cash
+            u = min(u, np.floor(cash / risk_u))
         if u < 1:
             skipped += 1
             continue

@@ -20,8 +20,9 @@ Rules
   regime and the IV state (:mod:`phi.options.auto`): the choice at bar t's close uses bars up
   to t; each trade's ``structure_reason`` says which states and which table row decided.
 * **Strikes** from the open's spot by moneyness or by target delta (``OptionsConfig``);
-  expiry ``dte`` calendar days after the entry bar's timestamp; time to expiry in calendar
-  years (days / 365) from the bars' timestamps, so intraday bars work.
+  expiry ``dte`` calendar days after the entry bar's timestamp, at the same wall-clock time in
+  the bars' time zone (a daylight-saving change in between does not move it); time to expiry
+  in calendar years (days / 365) from the bars' timestamps, so intraday bars work.
 * **Exits**, decided at a close and filled at the next open (model prices, haircut,
   commission), in this order: stop (open P&L <= -stop x the net option premium at entry),
   profit target (>= +target x premium), roll (``roll_dte`` days or fewer left), signal exit
@@ -33,7 +34,11 @@ Rules
   value (cash-settled, no haircut or commission).
 * **Sizing.** ``contracts`` units, or as many as keep the structure's maximum loss at expiry
   (payoff checked at 0, every strike and far above; plus commissions both ways) within
-  ``risk_pct`` of the cash; never more than the cash pays for (debit + commissions).
+  ``risk_pct`` of the cash; never more than the cash pays for (debit + commissions), nor more
+  than it secures (fixed ``contracts`` too: a credit structure's maximum loss within the cash;
+  no margin, so a loss never exceeds the capital). ``strike_step`` rounds to the nearest grid
+  strike; a far strike rounded onto its near one moves one step further out (on a chain: to
+  the next listed strike).
 * **Accounting.** ``equity = cash + value of the legs at the close`` on every bar; a credit
   received is held as cash; no margin, interest on cash, early exercise or assignment before
   expiry.
@@ -197,6 +202,20 @@ def _years(index: pd.Index) -> np.ndarray:
     return (ns - ns[0]).astype(np.float64) / _YEAR_NS
 
 
+def _expiries(index: pd.DatetimeIndex, dte: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Each bar's expiry stamp if it opened a trade (``dte`` calendar days later at the same
+    wall-clock time, so a daylight-saving change in between moves no expiry by an hour or a
+    day), and its time in years from the first bar (as :func:`_years`)."""
+    later = index + pd.Timedelta(days=dte)  # exact for UTC and naive stamps
+    if index.tz is not None and str(index.tz) != "UTC":
+        wall = (index.tz_localize(None) + pd.Timedelta(days=dte)).tz_localize(
+            index.tz, ambiguous="NaT", nonexistent="shift_forward"
+        )
+        later = wall.where(~wall.isna(), later)  # a repeated wall-clock hour: exact days
+    ns = later.as_unit("ns").asi8
+    return later, (ns - index.as_unit("ns").asi8[0]).astype(np.float64) / _YEAR_NS
+
+
 def _assumptions(
     options: OptionsConfig, engine: EngineConfig, bars: _Bars, bpy: float, skipped: int
 ) -> dict[str, object]:
@@ -242,7 +261,8 @@ def _assumptions(
         "structure": structure,
         "strikes": strikes,
         "expiry": (
-            f"{options.dte} calendar days after the entry bar's timestamp; time in calendar "
+            f"{options.dte} calendar days after the entry bar's timestamp (same wall-clock "
+            "time across a daylight-saving change); time in calendar "
             "years (days / 365); settled at intrinsic value at the close of the last bar at or "
             "before the expiry stamp (no haircut, no commission)"
         ),
@@ -266,7 +286,8 @@ def _assumptions(
             if options.contracts is not None
             else f"maximum loss at expiry within {options.risk_pct:g} of cash"
         )
-        + "; never more than the cash pays for",
+        + "; never more than the cash pays for, nor a maximum loss at expiry above the cash "
+        "(cash-secured)",
         "multiplier": options.multiplier,
         "accounting": (
             "equity = cash + value of the open legs at the close; credits held as cash; no "
@@ -331,6 +352,7 @@ def run_options_backtest(
         _years(ohlcv.index)  # timestamps first: without them no expiry can be measured
     bars = _Bars(ohlcv, engine)
     tyr = _years(bars.index)
+    expiry_at, exp_y = _expiries(bars.index, options.dte)
     sig_m, labels = _signal_matrix(signal, bars)
     if sig_m.shape[0] != 1:
         raise EngineError(f"an options backtest takes one signal column, got {sig_m.shape[0]}")
@@ -365,6 +387,7 @@ def run_options_backtest(
         bars.open,
         bars.close,
         tyr,
+        exp_y,
         iv,
         sig,
         st_up,
@@ -409,6 +432,7 @@ def run_options_backtest(
         int(counts[2]),
         names,
         auto,
+        expiry_at,
     )
 
 
@@ -467,15 +491,16 @@ def _build(
     skipped: int,
     names: list[str],
     auto: AutoChoice | None,
+    expiry_at: pd.DatetimeIndex,
 ) -> OptionsResult:
     index = bars.index
     entry_bar = tr[:, nb.TR_ENTRY_BAR].astype(np.int64)
     exit_bar = tr[:, nb.TR_EXIT_BAR].astype(np.int64)
     reason = tr[:, nb.TR_REASON].astype(np.int64)
     side = tr[:, nb.TR_SIDE]
-    # exactly dte calendar days after the entry bar's stamp (the kernel's expiry in years is
-    # that stamp's time + dte / 365; rebuilding it from the float would leave nanosecond dust)
-    expiry = index[entry_bar] + pd.Timedelta(days=options.dte)
+    # dte calendar days after the entry bar's stamp (the kernel's expiry in years is made from
+    # the same stamps; rebuilding it from the float would leave nanosecond dust)
+    expiry = expiry_at[entry_bar]
     pnl = tr[:, nb.TR_PNL]
     trades = pd.DataFrame(
         {
