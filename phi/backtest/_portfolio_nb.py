@@ -23,9 +23,9 @@ Per bar ``t``:
    buy never spends more cash than the account holds (it is cut down: a *capped* fill);
 2. **mark at the close** (a symbol without a bar at its last close); equity <= 0 is ruin:
    every position is closed at its mark, with costs, and nothing trades again;
-3. **decide** at the close: on ``decide[t]`` or, with a drift band, when any symbol's weight
-   at the close is further than the band from its target, every non-NaN ``w[t]`` becomes a
-   pending target.
+3. **decide** at the close: on ``decide[t]`` or, with a drift band, when the weight of any
+   symbol with a bar at ``t`` is further than the band from its target, every non-NaN
+   ``w[t]`` becomes a pending target.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def simulate_portfolio_nb(o, c, w, decide, fp, ip, eq_out, cash_out, pos_out, fi
         if not go and use_drift and eq > 0.0:
             for i in range(k):
                 wi = w[t, i]
-                if wi == wi:
+                if wi == wi and c[t, i] == c[t, i]:  # a symbol without a bar cannot be corrected
                     cur = units[i] * mark[i] / eq if units[i] != 0.0 else 0.0
                     if abs(cur - wi) > drift:
                         go = True

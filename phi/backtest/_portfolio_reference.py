@@ -164,7 +164,7 @@ def reference_portfolio(
         if not go and drift is not None and equity > 0:
             for i in range(k):
                 wi = weights[t][i]
-                if not _missing(wi):
+                if not _missing(wi) and not _missing(closes[t][i]):  # a bar at t: correctable
                     now_w = held[i] * last_close[i] / equity if held[i] != 0.0 else 0.0
                     if abs(now_w - wi) > drift:
                         go = True

@@ -14,7 +14,8 @@ Execution rules
   trades again: a signal's entries and exits); ``"every_bar"``; ``"every:N"`` (the first
   non-empty row, then every N bars); ``"weekly"`` / ``"monthly"`` (the last bar of each
   week / month, so fills land on the first bar of the next); ``"drift:X"`` (whenever a
-  symbol's weight at the close is more than X away from its row's target).
+  symbol's weight at the close is more than X away from its row's target; only symbols with
+  a bar at that close count, so a delisted one cannot trigger a rebalance every bar).
 * **Fill size.** At the fill bar's open, equity E is marked at the opens (a symbol without
   a bar at its last close). The target is the number of units ``|w| E`` buys at that open
   with this fill's costs: ``(|w| E - fixed) / (open (1 ± slippage) (1 + commission))``

@@ -118,6 +118,25 @@ def test_listed_mid_run_and_ended_with_a_position_is_stated_in_the_ledger():
     assert bool(b_trade["open"]) and b_trade["exit_price"] == bars["B"]["close"].iloc[-1]
 
 
+def test_drift_band_is_not_triggered_every_bar_by_a_delisted_symbol():
+    """B's bars end after a 60 % fall: its frozen weight stays outside the band for good. Only a
+    symbol with a bar at the close can be corrected, so only A's or C's drift decides."""
+    idx = pd.bdate_range("2024-01-01", periods=120, tz="UTC")
+    b = garch(idx[:40], 22)
+    b.iloc[-1, :4] *= 0.4
+    b.iloc[-1, 1], b.iloc[-1, 2] = b.iloc[-1, [0, 3]].max(), b.iloc[-1, [0, 3]].min()
+    bars = {"A": garch(idx, 21), "B": b, "C": garch(idx, 23)}
+    w = equal_weight(pd.DataFrame({s: x["close"] for s, x in bars.items()}))
+    res = run_portfolio(bars, w, PortfolioConfig(rebalance="drift:0.02", commission_pct=COMM, commission_fixed=FIXED))
+    _identity(res, bars)
+    now = res.holdings * _marks(res, bars) / res.equity.to_numpy()[:, None]  # weights at each close
+    off = (now - w).abs()[["A", "C"]].max(axis=1) > 0.02
+    decided = set(res.fills["decision_time"])
+    after = idx[40:-1]  # B has no bar: the band is A's and C's
+    assert [t for t in after if t in decided] == [t for t in after if off[t]]
+    assert 0 < len(decided & set(after)) < 10  # was a decision (two fills) on every one of 79 bars
+
+
 def test_nan_gap_is_refused_by_name_and_runs_once_the_rows_are_dropped():
     idx = pd.bdate_range("2024-01-01", periods=80, tz="UTC")
     a, g = garch(idx, 31), garch(idx, 32)
