@@ -124,6 +124,9 @@ def max_local_workers() -> int:
 
 #: seconds a batch waits for the first worker of a scheduler that has none
 WORKER_WAIT = 15.0
+#: seconds a finished task's result may take to arrive (its worker may have just gone: the chunk
+#: is then reported failed and the batch goes on)
+RESULT_WAIT = 60.0
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
 
 
@@ -340,7 +343,8 @@ def _on_dask(
         def done(fut: Any) -> None:
             chunk = index[fut.key]
             try:
-                got = fut.result()
+                # bounded: a result held by a worker that has just gone would be waited for forever
+                got = fut.result(timeout=RESULT_WAIT)
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: reported, batch goes on
                 why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'the task was lost'}"
                 got = [TaskOutcome(i, "failed", label(c), c.config_hash(), c.dataset.symbol, params(c), error=why) for i, c in chunk]

@@ -89,6 +89,9 @@ def collect(
         for fut in finished:
             if fut.status == "cancelled":
                 raise _cancelled(client, address, left())
+            if fut.status not in ("finished", "error"):  # lost with its worker meanwhile: wait again
+                pending.add(fut)
+                continue
             done(fut)
 
 

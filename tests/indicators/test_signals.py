@@ -8,7 +8,7 @@ import pytest
 import talib
 
 from phi.indicators import signals
-from phi.indicators.registry import compute_raw, compute_signal, list_indicators
+from phi.indicators.registry import ON_DEMAND, compute_raw, compute_signal, list_indicators
 from tests.conftest import make_ohlcv
 from tests.indicators import frames
 
@@ -219,7 +219,7 @@ def test_wyckoff_end_to_end():
 
 # buy_and_hold is one-sided by design; ml_classifier is a probability (2 P - 1), not a saturating
 # map; rl_agent trains PPO (tested in tests/rl)
-@pytest.mark.parametrize("name", [n for n in list_indicators() if n not in ("buy_and_hold", "ml_classifier", "rl_agent")])
+@pytest.mark.parametrize("name", [n for n in list_indicators() if n not in ("buy_and_hold", "ml_classifier", "rl_agent") and n not in ON_DEMAND])
 def test_every_signal_can_reach_both_extremes(name):
     """A saturating map: over a long frame with regimes, each signal gets within 5% of +-1."""
     parts = [make_ohlcv(400, s) for s in (30, 31, 32)]

@@ -16,13 +16,13 @@ import pytest
 import talib
 
 from phi.errors import DataError, IndicatorError
-from phi.indicators.registry import INDICATORS, compute_raw, compute_signal
+from phi.indicators.registry import INDICATORS, ON_DEMAND, compute_raw, compute_signal
 
 #: The model indicators are trained (their own tests cover them: tests/ml); the regime engine's
 #: two run on one frame each below (they take ~0.1 s a call).
 MODELS = {"ml_classifier", "rl_agent"}
 ENGINE = {"phibot", "phi_mft"}
-NAMES = [n for n in INDICATORS if n not in MODELS | ENGINE]
+NAMES = [n for n in INDICATORS if n not in MODELS | ENGINE and n not in ON_DEMAND]  # plutus needs a server
 
 
 # ---------------------------------------------------------------------------- frames
