@@ -34,6 +34,16 @@ def _isolated_phi_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture
+def cwd(tmp_path, monkeypatch, _isolated_phi_home):
+    """An empty working directory (``tmp_path / "cwd"``) the test runs in, beside its PHI_HOME:
+    what the CLI tests check nothing is written to."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
 def make_ohlcv(n: int = 500, seed: int = 0, start: str = "2020-01-01", freq: str = "B") -> pd.DataFrame:
     """A real-looking random-walk OHLCV frame (UTC index, float64 columns)."""
     rng = np.random.default_rng(seed)

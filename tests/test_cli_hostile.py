@@ -44,14 +44,6 @@ def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *names: str, h
     return lines[0]
 
 
-@pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 # ---------------------------------------------------------------- dates
 
 

@@ -46,14 +46,6 @@ def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *names: str) -
 
 
 @pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
-@pytest.fixture
 def files(tmp_path: Path) -> Path:
     """Input files a case may name as {in}/NAME."""
     inp = tmp_path / "in"

@@ -9,7 +9,6 @@ traceback, and nothing written under ``PHI_HOME`` or the working directory.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import empyrical
 import numpy as np
@@ -17,15 +16,6 @@ import pytest
 
 from phi.cli import main
 from tests.test_cli_hostile_more import _refused  # one copy of the shared checks
-
-
-@pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_phi_home: Path) -> Path:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
 
 # ---------------------------------------------------------------- batch: a grid value twice
 

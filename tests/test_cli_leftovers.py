@@ -18,15 +18,6 @@ import pytest
 from phi.cli import main
 from tests.test_cli_hostile_more import _refused
 
-
-@pytest.fixture
-def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_phi_home: Path) -> Path:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 # ---------------------------------------------------------------- 1. empty items in comma lists
 
 
