@@ -66,27 +66,6 @@ def test_losing_the_scheduler_mid_batch_is_one_line_and_a_rerun_finishes() -> No
     assert len(_saved()) == 4
 
 
-def test_a_cluster_whose_workers_are_all_gone_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    import phi.batch.runner as runner
-    import phi.batch.watch as watch
-
-    monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
-    monkeypatch.setattr(watch, "POLL_S", 0.1)
-    cfgs = [config(p) for p in range(5, 9)]
-    with _tcp_cluster(1) as cluster:
-        address = cluster.scheduler_address
-
-        def stop_workers(done: int, total: int, outcome: Any) -> None:
-            if done == 2:
-                cluster.scale(0)
-
-        with pytest.raises(RunError) as err:
-            run_batch(cfgs, scheduler=address, progress=stop_workers)
-    msg = str(err.value)
-    assert msg.startswith(f"the Dask scheduler at {address} has had no workers for 0.5 s with ") and "\n" not in msg
-    assert msg.endswith(f"(start some: dask worker {address} --nthreads 1); {_RERUN}")
-
-
 def test_a_worker_without_phi_is_refused_before_anything_runs(tmp_path: Path) -> None:
     fake = tmp_path / "site" / "phi"
     fake.mkdir(parents=True)
