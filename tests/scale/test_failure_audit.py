@@ -177,3 +177,61 @@ def test_a_study_whose_server_drops_it_midway_keeps_its_trials_and_resumes(pg_ur
     again.tune_indicator("rsi", n_trials=4)
     after = optuna.load_study(study_name="cut-rsi", storage=database_url(pg_url)).get_trials(deepcopy=False)
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in after) == 8
+
+
+def _workers_gone_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker retired (and closed) right after the batch's worker check, before any task
+    is submitted: nothing can ever finish, whatever the timing."""
+    import phi.batch.watch as watch
+
+    checked = watch.check_workers
+
+    def check_then_retire(client: Any, address: str) -> None:
+        checked(client, address)
+        client.retire_workers(close_workers=True)  # returns once the scheduler has let them go
+        assert client.scheduler_info()["workers"] == {}
+
+    monkeypatch.setattr(watch, "check_workers", check_then_retire)
+
+
+@pytest.fixture
+def quick_watch(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The watch's own bounds, lowered: a look every 0.05 s, no workers for 0.5 s is enough."""
+    import phi.batch.runner as runner
+    import phi.batch.watch as watch
+
+    monkeypatch.setattr(watch, "POLL_S", 0.05)
+    monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
+    return 0.5
+
+
+def test_every_worker_gone_before_the_tasks_is_one_run_error(monkeypatch: pytest.MonkeyPatch, quick_watch: float) -> None:
+    _workers_gone_after_the_check(monkeypatch)
+    with _tcp_cluster(1) as cluster:
+        address = cluster.scheduler_address
+        t0 = time.monotonic()
+        with pytest.raises(RunError) as err:
+            run_batch([config(p) for p in (5, 6, 7)], scheduler=address)
+        waited = time.monotonic() - t0
+    assert str(err.value) == (
+        f"the Dask scheduler at {address} has had no workers for 0.5 s with 3 config(s) left "
+        f"(start some: dask worker {address} --nthreads 1); {_RERUN}"
+    )
+    assert quick_watch <= waited < 30  # gave up after the watch's bound, not never
+    assert _saved() == []
+
+
+def test_every_worker_gone_before_the_tasks_exits_2_in_the_cli(
+    monkeypatch: pytest.MonkeyPatch, quick_watch: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _workers_gone_after_the_check(monkeypatch)
+    with _tcp_cluster(1) as cluster:
+        address = cluster.scheduler_address
+        code, _, err = phi(capsys, "batch", "run", "--grid", "period=5..6", "--start", "2023-01-01", "--end", "2023-12-31",
+                           "--scheduler", address)  # fmt: skip
+    assert code == 2
+    assert one_line(err) == (
+        f"error: the Dask scheduler at {address} has had no workers for 0.5 s with 2 config(s) left "
+        f"(start some: dask worker {address} --nthreads 1); {_RERUN}"
+    )
+    assert _saved() == []
