@@ -34,6 +34,25 @@ def _isolated_phi_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(scope="session")
+def warm_kernels(_session_phi_home):
+    """Compile (or load) the numba kernels in the main thread before a workbench test runs,
+    as ``phi workbench`` does before serving (:func:`app_streamlit.serve.warm_up`), plus the
+    regime engine's; then collect the compiler's garbage here. A workbench test otherwise
+    compiles them in its script and job threads on a fresh clone, and llvmlite objects freed
+    by the garbage collector in one thread while another compiles have crashed the process
+    (a segfault in ``ModuleRef._dispose``, once in a CI run)."""
+    import gc
+
+    from app_streamlit.serve import warm_up
+    from phi.data.demo import generate_demo
+    from phi.regime.engine import RegimeEngine
+
+    warm_up()
+    RegimeEngine().run(generate_demo("DEMO", "2019-01-01", "2020-12-31"))
+    gc.collect()
+
+
 @pytest.fixture
 def cwd(tmp_path, monkeypatch, _isolated_phi_home):
     """An empty working directory (``tmp_path / "cwd"``) the test runs in, beside its PHI_HOME:

@@ -15,6 +15,11 @@ ENTRY = Path(__file__).resolve().parents[2] / "app_streamlit" / "live_workbench.
 TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True)
+def _warm(warm_kernels: None) -> None:
+    """Every workbench test runs with the kernels compiled in the main thread (tests/conftest.py)."""
+
+
 def start(**state: Any) -> AppTest:
     """The workbench after its first script run (the demo dataset loads by itself)."""
     at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)

@@ -16,6 +16,9 @@ from phi.plutus.client import MAX_RETRY_AFTER, LLMClient, LLMError, LLMNoReply, 
 from tests.plutus.fake_llm import FakeLLM, reply
 from tests.plutus.test_hostile import _send, raw_server
 
+# the workbench pages run phi in threads: kernels compiled first, in the main thread
+pytestmark = pytest.mark.usefixtures("warm_kernels")
+
 MESSAGES = [{"role": "user", "content": "hi"}]
 KEY = "sk-audit-SECRET-77"
 

@@ -9,6 +9,9 @@ from streamlit.testing.v1 import AppTest
 from phi.data.store import get_dataset
 from tests.plutus.fake_llm import FakeLLM, closed_port, momentum_responder, reply
 
+# the workbench pages run phi in threads: kernels compiled first, in the main thread
+pytestmark = pytest.mark.usefixtures("warm_kernels")
+
 SPEC = {"symbol": "DEMO", "vendor": "demo", "timeframe": "1D", "start": "2023-01-01", "end": "2024-06-30", "path": None}
 
 

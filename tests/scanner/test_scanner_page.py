@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tests.app.conftest import assert_clean, figure, html_text, start, warnings_
+
+# the workbench pages run phi in threads: kernels compiled first, in the main thread
+pytestmark = pytest.mark.usefixtures("warm_kernels")
 
 
 def test_scanner_page_scans_ranks_and_reports_failures() -> None:

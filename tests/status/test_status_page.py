@@ -7,6 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.plutus.fake_llm import closed_port
 
+# the workbench pages run phi in threads: kernels compiled first, in the main thread
+pytestmark = pytest.mark.usefixtures("warm_kernels")
+
 
 def _page() -> None:
     from app_streamlit.views import status
