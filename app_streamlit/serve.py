@@ -14,6 +14,7 @@ The data cache and run history live under ``$PHI_HOME`` (default: the working di
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import threading
 import time
@@ -62,6 +63,9 @@ def warm_up() -> float:
     import app_streamlit.charts  # noqa: F401
     import phi.pipeline  # noqa: F401
 
+    # the compiler's garbage (llvmlite objects) freed here, not later by whichever server
+    # thread the garbage collector happens to run in
+    gc.collect()
     return time.perf_counter() - t0
 
 
