@@ -4,7 +4,8 @@ A ``postgresql://`` server that does not answer would otherwise keep ``phi tune`
 forever (libpq has no connect timeout by default), and a driver error would show the URL with
 its password. :func:`study_storage` opens the storage with the run index's timeouts
 (:data:`~phi.backtest.run_index.INDEX_TIMEOUT_S`); :func:`storage_error` says what went wrong
-in one line, the URL's password masked.
+in one line, the URL's password masked. :func:`fail_untold` tells the trials a study cut off
+mid-batch had asked as failed, so that a stored study keeps none of them "running".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from phi.errors import ConfigError
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["no_server", "shown_storage", "storage_error", "study_storage"]
+__all__ = ["fail_untold", "no_server", "shown_storage", "storage_error", "study_storage"]
 
 
 def study_storage(url: str) -> optuna.storages.RDBStorage:
@@ -59,3 +60,18 @@ def no_server(exc: BaseException) -> bool:
     no answer, unknown host, database or user, bad password): waiting and retrying cannot help."""
     orig = getattr(exc.__cause__ or exc, "orig", None) or getattr(exc, "orig", None)
     return type(orig).__module__.startswith("psycopg") and getattr(orig, "sqlstate", "") is None
+
+
+def fail_untold(study: optuna.Study, trials: list[optuna.trial.Trial]) -> None:
+    """Tell each of ``trials`` (asked, not yet told) as FAIL and empty the list. Best effort,
+    for a study being cut off (Ctrl-C, a failed batch, a storage error): the first tell that
+    fails (the storage is gone) ends it, so the error that cut the study off is the one raised."""
+    import optuna
+
+    while trials:
+        try:
+            study.tell(trials[0], state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+        except Exception:  # noqa: BLE001 - the storage itself failed: nothing more can be told
+            break
+        del trials[0]
+    trials.clear()

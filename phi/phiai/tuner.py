@@ -717,20 +717,32 @@ class PhiAITuner:
             for p in points or []:
                 study.enqueue_trial(p)
             done = 0
-            while done < total:
-                asked = [study.ask() for _ in range(min(size, total - done))]
-                params = [space.suggest(t) for t in asked]
-                valid = [
-                    (t, p) for t, p in zip(asked, params, strict=True) if space.problem(p) is None
-                ]
-                for t, p in zip(asked, params, strict=True):
-                    if space.problem(p) is not None:
-                        study.tell(t, state=optuna.trial.TrialState.FAIL)
-                recorded = self._record("tune", name, [p for _, p in valid])
-                for (t, _), rec in zip(valid, recorded, strict=True):
-                    study.tell(t, self._objective(rec))
-                done += len(asked)
-                self._progress(f"tune {name}", done, total)
+            untold: list[optuna.trial.Trial] = []  # asked, not yet told: FAIL if cut off
+            try:
+                while done < total:
+                    asked = []
+                    for _ in range(min(size, total - done)):
+                        asked.append(study.ask())
+                        untold.append(asked[-1])
+                    params = [space.suggest(t) for t in asked]
+                    valid = [
+                        (t, p) for t, p in zip(asked, params, strict=True) if space.problem(p) is None
+                    ]
+                    for t, p in zip(asked, params, strict=True):
+                        if space.problem(p) is not None:
+                            study.tell(t, state=optuna.trial.TrialState.FAIL)
+                            untold.remove(t)
+                    recorded = self._record("tune", name, [p for _, p in valid])
+                    for (t, _), rec in zip(valid, recorded, strict=True):
+                        study.tell(t, self._objective(rec))
+                        untold.remove(t)
+                    done += len(asked)
+                    self._progress(f"tune {name}", done, total)
+            except BaseException:  # Ctrl-C, a failed batch, the storage: no trial left "running"
+                from phi.phiai.storage import fail_untold
+
+                fail_untold(study, untold)
+                raise
         trials = self.log[start:]
         if self.study_name is not None:  # count the trials other processes finished in this study
             complete = optuna.trial.TrialState.COMPLETE
