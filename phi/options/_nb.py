@@ -241,15 +241,17 @@ def implied_vol_nb(
         root = disc * math.sqrt(fwd) * math.sqrt(ki)
         vega_sigma = root * math.exp(0.5 * x) * _pdf(d1) * math.sqrt(ti)
         terms = si * dq * _cdf(wo * d1) + ki * disc * _cdf(wo * (d1 - v))
-        noise = 8.0 * _EPS * (pi + terms)
-        if intrinsic > 0.0:  # the time value of an in-the-money price carries the rounding of
-            noise += 2.0 * _EPS * (si * dq + ki * disc)  # its intrinsic part, S e^{-qT} - K e^{-rT}
+        # plus the rounding at the scale of the bounds, S e^{-qT} and K e^{-rT}: an in-the-money
+        # time value carries it from its intrinsic part; a deep out-of-the-money price below it
+        # is within rounding of its lower bound 0 (as ``at_bound`` says for one just below)
+        noise = 8.0 * _EPS * (pi + terms) + 2.0 * _EPS * (si * dq + ki * disc)
         pinned = noise < IV_RESOLUTION * vega_sigma
         if abs(math.log(max(b, 1e-300)) - lc) > 1e-10 and not abs(b - c) <= b_noise:
             # a time value lost in the rounding of an in-the-money price pins no vol down: nor
-            # does one that keeps a few digits but moves the price less than its rounding
-            # over a 1e-6 change of vol (hours to expiry, several deviations in the money)
-            lost = intrinsic > 0.0 and (tv <= 8.0 * _EPS * (pi + si * dq + ki * disc) or not pinned)
+            # does a price that keeps a few digits but moves less than its rounding over a
+            # 1e-6 change of vol (hours to expiry several deviations in the money; a deep
+            # out-of-the-money price under ~1e-14 of a 100 stock)
+            lost = not pinned or (intrinsic > 0.0 and tv <= 8.0 * _EPS * (pi + si * dq + ki * disc))
             reason[i] = IV_NOT_IDENTIFIABLE if lost else IV_NOT_CONVERGED
             continue
         if not pinned:

@@ -389,7 +389,9 @@ def implied_vol(price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, kind: Any) -
     1e-10 relative (or to the rounding error of the formula's two terms, for a tiny
     ``sigma sqrt(T)`` near the money), and only where the price determines the vol to 1e-6
     (a price whose time value is lost in rounding, including the rounding of an in-the-money
-    option's intrinsic part, gets no vol rather than a wrong one). A price within rounding of
+    option's intrinsic part, and a deep out-of-the-money price so small that a 1e-6 change of
+    vol moves it less than the rounding at the scale of S and K, ~4e-16 x (S + K), gets no vol
+    rather than a wrong one). A price within rounding of
     the lower bound counts as at the bound (not identifiable), not below it. A price
     outside the no-arbitrage bounds has no implied vol: with scalar
     inputs that is a :class:`~phi.errors.ConfigError` saying which bound; with arrays the

@@ -146,17 +146,15 @@ def test_put_call_parity_on_the_extreme_grid(grid):
 
 
 def test_implied_vol_on_the_extreme_grid_is_right_or_refused(grid):
-    """Every vol the solver returns is the one the price came from (2e-6); every refusal says
-    why, and a refusal other than 'not identifiable' happens only where the price is far below
-    any tick (< 1e-30)."""
+    """Every vol the solver returns is the one the price came from (2e-6); every refusal is
+    'not identifiable' (was also 'not converged' for 32 out-of-the-money prices < 1e-36)."""
     (s, k, t, r, q, vol, w), ours = grid
     p = ours["price"]
     iv, reason = implied_vol_detail(p, s, k, t, r, q, w)
     ok = reason == 0
     assert ok.sum() > 450
     assert np.abs(iv[ok] - vol[ok]).max() <= 2e-6
-    assert set(np.unique(reason[~ok])) <= {5, 6}
-    assert (p[reason == 5] < 1e-30).all()
+    assert set(np.unique(reason[~ok])) <= {6}
 
 
 def test_at_the_money_minute_option_with_tiny_vol_is_solved():
