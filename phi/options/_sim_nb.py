@@ -10,6 +10,8 @@
    past its expiry stamp (or whose expiry falls before the next bar) settles at its intrinsic
    value; the P&L since the previous valuation is split by a Taylor step of the previous
    greeks into delta, gamma, vega, theta and a residual; equity = cash + legs' value;
+   **ruin:** if that equity is <= 0, every open leg is closed at the close at its model price
+   (haircut and commission as at any exit), and nothing is ordered again;
 3. the close decides the next open's orders: stop, target, roll, signal exit (a cross of the
    exit threshold); then an entry when flat (or exiting) and the signal crosses the entry
    threshold (a roll reopens its side while the signal stays beyond it).
@@ -54,6 +56,7 @@ EXIT_EXPIRY = 3
 EXIT_SIGNAL = 4
 EXIT_ROLL = 5
 EXIT_END = 6
+EXIT_RUIN = 7
 
 # ---- trade record columns --------------------------------------------------------------
 TR_ENTRY_BAR = 0
@@ -141,6 +144,39 @@ def _attribute(
 
 
 @njit(cache=True)
+def _fill_exit(
+    row: np.ndarray, px: float, vol: float, d: float, g: float, v: float, th: float,
+    qty: float, mult: float, hc: float, comm: float,
+) -> tuple[float, float]:
+    """One leg's exit fill at model price ``px`` (haircut against us): writes the leg's exit
+    row; returns the cash it brings and its cost (haircut + commission)."""
+    fill = px * (1.0 - hc) if qty > 0 else px * (1.0 + hc)
+    row[LG_EXIT_PRICE] = fill
+    row[LG_EXIT_IV] = vol
+    row[LG_EXIT_DELTA] = d
+    row[LG_EXIT_GAMMA] = g
+    row[LG_EXIT_VEGA] = v
+    row[LG_EXIT_THETA] = th
+    return qty * mult * fill, abs(qty * mult) * px * hc + comm * abs(qty)
+
+
+@njit(cache=True)
+def _book_exit(
+    rec: np.ndarray, a: np.ndarray, t: int, s: float, proceeds: float, cost: float,
+    entry_comm: float, exit_comm: float, reason: int,
+) -> None:
+    """Record a filled exit in the trade's record ``rec`` and its costs in the bar's row ``a``."""
+    a[5] -= cost
+    rec[TR_ATTR + 5] -= cost
+    rec[TR_EXIT_BAR] = t
+    rec[TR_EXIT_SPOT] = s
+    rec[TR_EXIT_VALUE] = proceeds
+    rec[TR_COSTS] += cost
+    rec[TR_PNL] = proceeds - rec[TR_ENTRY_VALUE] - entry_comm - exit_comm
+    rec[TR_REASON] = reason
+
+
+@njit(cache=True)
 def _strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.ndarray) -> float:
     """The leg's strike, rounded to ``FP_STEP``; a far strike that rounds onto (or inside) its
     near one moves one step further out, so a spread never collapses into one strike."""
@@ -217,7 +253,7 @@ def simulate_nb(
     structure an up / down cross at bar t's close opens (-1: none). ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
     theta of the whole position); ``attr`` is ``(n, 6)`` (delta, gamma, vega, theta,
     residual, costs: they sum to the bar's equity change). ``counts`` gets the number of
-    trades, legs and skipped entries.
+    trades, legs and skipped entries, and the ruin bar (-1: none).
     """
     n = op.shape[0]
     r, q, skew, mult = fp[FP_R], fp[FP_Q], fp[FP_SKEW], fp[FP_MULT]
@@ -255,6 +291,7 @@ def simulate_nb(
     iv_last = math.nan
     value = 0.0
     s_prev = math.nan  # the signal at the previous close: entries and signal exits are crosses
+    ruin_bar = -1  # the close at which the equity reached <= 0: all closed, no orders after
 
     for t in range(n):
         a = attr[t]
@@ -282,29 +319,14 @@ def simulate_nb(
                     dt,
                     px - p_val[j],
                 )
-                fill = px * (1.0 - hc) if qtys[j] > 0 else px * (1.0 + hc)
-                proceeds += w * fill
-                cost += abs(w) * px * hc + comm * abs(qtys[j])
-                row = lg[leg0 + j]
-                row[LG_EXIT_PRICE] = fill
-                row[LG_EXIT_IV] = vol
-                row[LG_EXIT_DELTA] = d
-                row[LG_EXIT_GAMMA] = g
-                row[LG_EXIT_VEGA] = v
-                row[LG_EXIT_THETA] = th
+                got, c_j = _fill_exit(lg[leg0 + j], px, vol, d, g, v, th, qtys[j], mult, hc, comm)
+                proceeds += got
+                cost += c_j
             exit_comm = 0.0
             for j in range(nl):
                 exit_comm += comm * abs(qtys[j])
             cash += proceeds - exit_comm
-            a[5] -= cost
-            tr[trade, TR_ATTR + 5] -= cost
-            rec = tr[trade]
-            rec[TR_EXIT_BAR] = t
-            rec[TR_EXIT_SPOT] = s
-            rec[TR_EXIT_VALUE] = proceeds
-            rec[TR_COSTS] += cost
-            rec[TR_PNL] = proceeds - rec[TR_ENTRY_VALUE] - entry_comm - exit_comm
-            rec[TR_REASON] = pend_exit
+            _book_exit(tr[trade], a, t, s, proceeds, cost, entry_comm, exit_comm, pend_exit)
             is_open = False
             value = 0.0
         pend_exit = 0
@@ -467,6 +489,25 @@ def simulate_nb(
                 rec[TR_REASON] = EXIT_EXPIRY
                 is_open = False
                 value = 0.0
+        if ruin_bar < 0 and cash + value <= 0.0:
+            ruin_bar = t
+            if is_open:  # closed at this close: model prices, haircut and commission
+                proceeds = 0.0
+                cost = 0.0
+                exit_comm = 0.0
+                for j in range(nl):
+                    got, c_j = _fill_exit(
+                        lg[leg0 + j], p_val[j], p_vol[j], p_d[j], p_g[j], p_v[j], p_th[j],
+                        qtys[j], mult, hc, comm,
+                    )
+                    proceeds += got
+                    cost += c_j
+                    exit_comm += comm * abs(qtys[j])
+                cash += proceeds - exit_comm
+                _book_exit(tr[trade], a, t, cl[t], proceeds, cost, entry_comm, exit_comm, EXIT_RUIN)
+                is_open = False
+                value = 0.0
+                gd = gg = gv = gt = 0.0
         equity[t] = cash + value
         cash_out[t] = cash
         value_out[t] = value
@@ -478,6 +519,8 @@ def simulate_nb(
         # ---- 3. orders for the next open ---------------------------------------------------
         if t + 1 >= n:
             break
+        if ruin_bar >= 0:  # ruined: nothing trades again
+            continue
         s_t = sig[t]
         s_p = s_prev
         s_prev = s_t
@@ -532,3 +575,4 @@ def simulate_nb(
     counts[0] = trade + 1
     counts[1] = n_legs_rec
     counts[2] = skipped
+    counts[3] = ruin_bar

@@ -36,12 +36,21 @@ Rules
   (payoff checked at 0, every strike and far above; plus commissions both ways) within
   ``risk_pct`` of the cash; never more than the cash pays for (debit + commissions), nor more
   than it secures (fixed ``contracts`` too: a credit structure's maximum loss within the cash;
-  no margin, so a loss never exceeds the capital). ``strike_step`` rounds to the nearest grid
+  no margin, so a loss held to expiry never exceeds the capital; an early exit's haircut or a
+  negative rate's marks can still exceed it: see *Ruin*). ``strike_step`` rounds to the nearest grid
   strike; a far strike rounded onto its near one moves one step further out (on a chain: to
   the next listed strike).
 * **Accounting.** ``equity = cash + value of the legs at the close`` on every bar; a credit
   received is held as cash; no margin, interest on cash, early exercise or assignment before
   expiry.
+* **Ruin** (as the equity engine, and backtesting.py, which stops a bankrupt run). When the
+  equity at a close is <= 0, every leg still open is closed at that close at its model price
+  (haircut and commission, ``exit_reason="ruin"``), pending orders are dropped, nothing trades;
+  the equity and cash stay at the value after those fills to the end: the floor is that value,
+  below 0 only by the ruin bar's move and closing costs (an exit fill at the open that leaves the
+  cash <= 0 is caught at that bar's close). The ledger's ``ruin`` note names the bar; metrics
+  follow :mod:`phi.backtest.metrics` (CAGR -100 %, Sharpe and Sortino at most 0). Synthetic
+  prices only: a run on a real chain (:mod:`phi.options.chain_sim`) has no ruin rule yet.
 * **P&L by greek.** Each leg's change of value between valuations (previous close or the
   entry fill, to this close or the exit fill) is split by a Taylor step of the previous
   greeks: ``delta dS + 1/2 gamma dS^2 + vega dsigma + theta dt`` and a residual (the rest:
@@ -82,6 +91,7 @@ EXIT_REASONS: Final[dict[int, str]] = {
     nb.EXIT_SIGNAL: "signal",
     nb.EXIT_ROLL: "roll",
     nb.EXIT_END: "end_of_data",
+    nb.EXIT_RUIN: "ruin",
 }
 _KIND_NAMES = {1.0: "call", -1.0: "put", 0.0: "stock"}
 _ROLE_CODES = {"atm": nb.ROLE_ATM, "near": nb.ROLE_NEAR, "far": nb.ROLE_FAR}
@@ -381,7 +391,7 @@ def run_options_backtest(
     greeks, attr = np.zeros((n, 4)), np.zeros((n, 6))
     tr = np.full((n, nb.N_TR), np.nan)
     lg = np.full((nb.MAX_LEGS * n, nb.N_LG), np.nan)
-    counts = np.zeros(3, dtype=np.int64)
+    counts = np.zeros(4, dtype=np.int64)
     kernel: Any = nb.simulate_nb
     kernel(
         bars.open,
@@ -430,6 +440,7 @@ def run_options_backtest(
         tr,
         lg,
         int(counts[2]),
+        int(counts[3]),
         names,
         auto,
         expiry_at,
@@ -474,6 +485,22 @@ def _auto_choice(
     return choose_structures(pd.Series(labels, dtype=object), ratio, gex)
 
 
+def _ruin_note(index: pd.Index, equity: np.ndarray, ruin_bar: int) -> dict[str, str | None]:
+    """The ledger's ``ruin`` note (and ``ruin_bar``, its stamp), as the equity engine's."""
+    if ruin_bar < 0:
+        return {"ruin": "none: the equity stayed above 0 at every close", "ruin_bar": None}
+    stamp = str(index[ruin_bar])
+    return {
+        "ruin": (
+            f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): everything still open "
+            "was closed at that close (model prices, haircut, commission) and nothing traded "
+            f"after; the equity stays at {equity[ruin_bar]:.2f} to the end (below 0 by that bar's "
+            "move and fills)"
+        ),
+        "ruin_bar": stamp,
+    }
+
+
 def _build(
     bars: _Bars,
     options: OptionsConfig,
@@ -489,6 +516,7 @@ def _build(
     tr: np.ndarray,
     lg: np.ndarray,
     skipped: int,
+    ruin_bar: int,
     names: list[str],
     auto: AutoChoice | None,
     expiry_at: pd.DatetimeIndex,
@@ -583,12 +611,14 @@ def _build(
         n_open_trades=int((~closed).sum()),
         signal=sig[w:],
     )
+    ledger = _assumptions(options, engine, bars, bpy, skipped)
+    ledger.update(_ruin_note(index, equity, ruin_bar))
     return OptionsResult(
         trades=trades,
         equity=pd.Series(equity, index=index, name="equity"),
         positions=pd.Series(units, index=index, name="units"),
         metrics=metrics,
-        assumptions=_assumptions(options, engine, bars, bpy, skipped),
+        assumptions=ledger,
         signal=pd.Series(sig, index=index, name="signal"),
         cash=pd.Series(cash, index=index, name="cash"),
         legs=legs,
