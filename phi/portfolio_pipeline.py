@@ -137,7 +137,7 @@ def _load(config: PortfolioRunConfig, allow_data_change: bool) -> tuple[dict[str
 
             warnings.warn(msg + "; running on the new bars", DataChangedWarning, stacklevel=3)
         frame = ds.frame.copy(deep=False)
-        frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown"), "symbol": sym}
+        frame.attrs = {"adjustment": ds.metadata.get("adjustment", "unknown"), "symbol": sym, "timeframe": config.timeframe}
         bars[sym] = frame
         hashes[sym] = ds.content_hash
         synthetic = synthetic or bool(ds.synthetic)

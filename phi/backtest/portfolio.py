@@ -28,9 +28,11 @@ Execution rules
   pending and fills at its next open (a *late* fill, counted). Between bars it is marked at
   its last close. Gaps are reported per symbol in ``missing_data``. A position still held when
   its symbol's bars end (a delisting) stays at its last close to the end, never sold: the
-  ledger's ``data_ended`` names it. All symbols must share one bar frequency (median stamp
-  spacing; 1-4 days counts as daily), else :class:`EngineError`. The ledger's
-  ``adjustment`` gives each symbol's price adjustment as recorded in its ``attrs``.
+  ledger's ``data_ended`` names it. All symbols must share one bar frequency, told from what
+  the stamps are (date-only or one-a-day stamps are daily however sparse; intraday bars by
+  their spacing within a day; :func:`phi.data.calendar.bar_frequency`), else
+  :class:`EngineError`. The ledger's ``adjustment`` gives each symbol's price adjustment as
+  recorded in its ``attrs``.
 * **Costs** on every fill as in the single-asset engine (:mod:`phi.backtest.costs`
   presets): commission (share of notional + fixed per fill) and slippage against the fill.
 * **Accounting.** ``equity = cash + Σ units × mark`` at every close (``positions`` is the
@@ -56,6 +58,7 @@ from phi.backtest.costs import matching_preset
 from phi.backtest.engine import TRADE_COLUMNS, BacktestResult, _labels
 from phi.backtest.metrics import compute_metrics
 from phi.backtest.portfolio_config import REBALANCE_SCHEDULES, PortfolioConfig, _parse_rebalance
+from phi.data.calendar import bar_frequency
 from phi.errors import ConfigError, EngineError, unknown_choice
 
 __all__ = [
@@ -174,7 +177,7 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
             f"the symbols' stamps cannot be aligned: bars[{a!r}] has {ka}, bars[{b!r}] {kb}; "
             "give every frame the same kind of index (tz-aware UTC stamps)"
         )
-    _check_spacing(symbols, frames)
+    _check_frequency(symbols, frames)
     index = frames[0].index
     try:
         for df in frames[1:]:
@@ -197,33 +200,35 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
     return index, symbols, o, c
 
 
-def _spacing_text(ns: int) -> str:
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
-        x = ns / (size * 1e9)
-        if x >= 1 or unit == "second":
-            return f"{x:g} {unit}{'' if x == 1 else 's'}"
-    return ""  # unreachable
-
-
-def _check_spacing(symbols: list[str], frames: list[pd.DataFrame]) -> None:
-    """One bar frequency per run: the median spacing of each symbol's stamps must match, daily
-    ones (1 to 4 days: weekends, holidays) counting as one. A daily bar stamped at its day's
-    start among intraday bars would show its close before the day happened."""
-    day = 86_400 * 10**9
-    seen: tuple[str, int, object] | None = None
-    for sym, df in zip(symbols, frames, strict=True):
+def _check_frequency(symbols: list[str], frames: list[pd.DataFrame]) -> None:
+    """One bar frequency per run, told from what the stamps are
+    (:func:`phi.data.calendar.bar_frequency`, with ``attrs['timeframe']`` if the data layer
+    recorded it): daily bars however sparse beside daily ones are fine; daily beside intraday
+    (a daily bar stamped at its day's start would show its close before the day happened) or
+    intraday bars of two lengths are refused. Intraday bars of unknown length (never two on
+    one day) pass beside any intraday ones."""
+    daily: tuple[int, str, str] | None = None  # (position, symbol, description)
+    intraday: tuple[int, str, float | None, str] | None = None
+    for pos, (sym, df) in enumerate(zip(symbols, frames, strict=True)):
         if not isinstance(df.index, pd.DatetimeIndex) or len(df) < 3:
             continue
-        med = int(np.median(np.diff(df.index.as_unit("ns").asi8)))
-        key: object = "daily" if day <= med <= 4 * day else med
-        if seen is None:
-            seen = (sym, med, key)
-        elif key != seen[2]:
-            raise EngineError(
-                f"bars[{seen[0]!r}] are {_spacing_text(seen[1])} apart but bars[{sym!r}] "
-                f"{_spacing_text(med)} (median spacing): a portfolio runs on one bar frequency; "
-                "resample them to one timeframe"
-            )
+        minutes, how = bar_frequency(df.index, df.attrs.get("timeframe"))
+        if minutes == 1440.0:
+            daily = daily or (pos, sym, how)
+        elif intraday is None or (intraday[2] is None and minutes is not None):
+            intraday = (pos, sym, minutes, how)
+        elif minutes is not None and minutes != intraday[2]:
+            _refuse_mixed((intraday[1], intraday[3]), (sym, how))
+        if daily is not None and intraday is not None:
+            first, second = sorted([daily, (intraday[0], intraday[1], intraday[3])])
+            _refuse_mixed(first[1:], second[1:])
+
+
+def _refuse_mixed(a: tuple[str, str], b: tuple[str, str]) -> None:
+    raise EngineError(
+        f"bars[{a[0]!r}] are {a[1]} but bars[{b[0]!r}] are {b[1]}: a portfolio runs on one bar "
+        "frequency; resample them to one timeframe"
+    )
 
 
 def _adjustment_text(bars: Mapping[str, pd.DataFrame]) -> str:

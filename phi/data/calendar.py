@@ -41,6 +41,7 @@ rule in one numba pass with the UTC offsets of :func:`utc_offsets`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import warnings
@@ -296,6 +297,58 @@ def to_utc_ns(index: pd.DatetimeIndex) -> np.ndarray:
     idx = pd.DatetimeIndex(index)
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
     return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+
+
+def _per_bar(minutes: float) -> str:
+    for size, unit in ((60.0, "hour"), (1.0, "minute"), (1 / 60, "second")):
+        if minutes >= size or unit == "second":
+            x = minutes / size
+            return f"{x:g} {unit}{'' if x == 1 else 's'}"
+    return ""  # unreachable
+
+
+def bar_frequency(index: pd.DatetimeIndex, declared: Any = None) -> tuple[float | None, str]:
+    """The bar length of a sorted stamp index in minutes and how it was read.
+
+    Told from what the stamps are, not from their median gap (a thinly traded daily symbol,
+    a weekly sample or a long halt is still daily). In order: two stamps on one calendar date
+    (the stamps' own time zone; naive = UTC) make intraday bars, their length the commonest
+    gap between such stamps; else stamps all at one time of day (up to a one-hour DST shift;
+    midnight for date-only stamps) are daily bars however far apart, unless ``declared`` (a
+    timeframe such as ``"1H"``: the data layer's ``attrs['timeframe']``) says otherwise;
+    else ``declared`` if it is a timeframe; else intraday bars of unknown length (``None``).
+
+    Returns
+    -------
+    (minutes, description)
+        ``1440.0`` for daily bars, e.g. ``(60.0, "intraday (1 hour between stamps within a
+        day)")``, ``(1440.0, "daily (date-only stamps)")``.
+    """
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None and str(idx.tz) != "UTC":
+        idx = idx.tz_localize(None)  # the wall clock
+    wall = np.asarray(idx.asi8, dtype=np.int64) * {"s": 10**9, "ms": 10**6, "us": 10**3}.get(idx.unit, 1)
+    day = wall // _NS_PER_DAY
+    gaps = np.diff(wall)
+    inside = gaps[(day[1:] == day[:-1]) & (gaps > 0)]
+    if inside.size:
+        values, counts = np.unique(inside[:: max(1, inside.size // _DETECT_SAMPLE)], return_counts=True)
+        minutes = float(values[np.argmax(counts)]) / _NS_PER_MIN
+        return minutes, f"intraday ({_per_bar(minutes)} between stamps within a day)"
+    tf = ""
+    if isinstance(declared, str):
+        with contextlib.suppress(ConfigError):
+            tf = normalize_timeframe(declared)
+    clock = wall % _NS_PER_DAY
+    if clock.size and int(clock.max() - clock.min()) <= 60 * _NS_PER_MIN and tf in ("", "1D"):
+        if not clock.any():
+            return 1440.0, "daily (date-only stamps)"
+        ends = (int(clock.min()) // _NS_PER_MIN, int(clock.max()) // _NS_PER_MIN)
+        at = sorted({f"{m // 60:02d}:{m % 60:02d}" for m in ends})
+        return 1440.0, f"daily (one stamp a day at {' or '.join(at)})"
+    if tf:
+        return float(TIMEFRAME_MINUTES[tf]), f"{tf} bars (declared: timeframe={tf!r})"
+    return None, "intraday (stamps at varying times of day, never two on one day)"
 
 
 # ---------------------------------------------------------------------------------------

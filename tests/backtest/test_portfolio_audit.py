@@ -152,8 +152,8 @@ def test_nan_gap_is_refused_by_name_and_runs_once_the_rows_are_dropped():
 @pytest.mark.parametrize(
     ("second", "message"),
     [
-        (pd.date_range("2024-01-02", periods=200, freq="h", tz="UTC"), "1 day apart but bars['B'] 1 hour"),
-        (pd.date_range("2024-01-02", periods=30, freq="W-MON", tz="UTC"), "1 day apart but bars['B'] 7 days"),
+        (pd.date_range("2024-01-02", periods=200, freq="h", tz="UTC"), "daily (date-only stamps) but bars['B'] are intraday (1 hour"),
+        (pd.date_range("2024-01-02 14:30", periods=200, freq="5min", tz="UTC"), "but bars['B'] are intraday (5 minutes"),
     ],
 )
 def test_mixed_frequencies_are_refused_in_one_line(second, message):
