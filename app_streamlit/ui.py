@@ -207,3 +207,31 @@ def memo(bucket: str, key: Any, build: Callable[[], T], max_entries: int = 16) -
     while len(store) > max_entries:
         store.pop(next(iter(store)))
     return value
+
+
+#: Prefix of the non-widget keys that hold the last value a user gave a kept widget.
+KEPT = "kept:"
+
+
+def kept(key: str, default: Any) -> dict[str, Any]:
+    """Keyword arguments (``key``, ``on_change``, ``args``) of a widget that keeps what the user
+    typed across script runs that do not draw it (another page, a mode that hides it).
+
+    Streamlit deletes a widget's state on a run that does not draw it; the user's last value is
+    also kept under ``KEPT + key``, a plain session key, and given back before the widget is drawn
+    (else ``default``). Draw the widget with no ``value``/``index``/``default`` of its own."""
+    state = st.session_state
+    if key not in state:
+        state[key] = state.get(KEPT + key, default)
+    return {"key": key, "on_change": _remember, "args": (key,)}
+
+
+def _remember(key: str) -> None:
+    st.session_state[KEPT + key] = st.session_state[key]
+
+
+def forget(key: str) -> None:
+    """Drop what the user gave the kept widget ``key`` (call from a callback): the next run
+    draws it with its default."""
+    st.session_state.pop(KEPT + key, None)
+    st.session_state.pop(key, None)

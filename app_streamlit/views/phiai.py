@@ -1,7 +1,8 @@
 """PhiAI view: select and tune indicators on the loaded dataset, and say how far to trust it.
 
-A form sets what to tune (the indicators of Step 2, or full auto over the registry), the metric,
-the sampler, the trials, the walk-forward folds, the hold-out share and the constraints. The
+The panel sets what to tune (the indicators of Step 2, or full auto over the registry), the metric,
+the sampler, the trials, the walk-forward folds, the hold-out share and the constraints; what the
+user types there is kept across mode switches and trips to other pages. The
 search runs in a background thread (:class:`app_streamlit.jobs.RunJob` with
 :func:`phi.phiai.tuner.phiai_full_auto` as its runner) with a progress bar and a Cancel button.
 The report puts in-sample beside walk-forward out-of-sample (per fold, as a chart), the
@@ -19,14 +20,20 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from app_streamlit import charts, forms, state, ui
+from app_streamlit import forms, state, ui
 from app_streamlit.jobs import RunJob
-from app_streamlit.styles import PLOTLY_LAYOUT
+from app_streamlit.views.phiai_charts import (
+    best_columns,
+    best_table,
+    folds_chart,
+    importance_chart,
+    score_columns,
+    slice_chart,
+)
 
-FORM: Final = "ai:form"
+FORM: Final = "ai:form"  # the bordered box of the search settings (no st.form: see _form)
 MODE: Final = "ai:mode"
 INDICATORS: Final = "ai:indicators"
 MAX_INDICATORS: Final = "ai:max_indicators"
@@ -47,11 +54,12 @@ MESSAGE: Final = "ai:message"
 APPLY: Final = "ai:apply"
 OPEN: Final = "ai:open"
 SLICE: Final = "ai:slice"
+USE_STEP_2: Final = "ai:use_step_2"
 
 TUNE_SELECTED: Final = "Tune the indicators I choose"
 FULL_AUTO: Final = "Full auto: choose from every indicator"
 MODES: Final = (TUNE_SELECTED, FULL_AUTO)
-INDICATORS_HELP: Final = ("The indicators tuned when you choose them (default: those of Step 2). "
+INDICATORS_HELP: Final = ("The indicators tuned when you choose them: Step 2's until you edit them, then yours. "
                           "Not used in full auto, which chooses from every registry indicator.")  # fmt: skip
 MAX_HELP: Final = ("Full auto keeps at most this many of the best walk-forward candidates. "
                    "Not used when tuning the indicators you choose.")  # fmt: skip
@@ -85,7 +93,7 @@ def _get(values: Any, key: str) -> Any:
 
 
 def search_settings(values: Any) -> dict[str, Any]:
-    """Keyword arguments of :func:`phi.phiai.tuner.phiai_full_auto` the form describes
+    """Keyword arguments of :func:`phi.phiai.tuner.phiai_full_auto` the panel describes
     (percent widgets to fractions; the drawdown cap as a negative fraction)."""
     auto = _get(values, MODE) == FULL_AUTO
     picked = values.get(INDICATORS)  # an emptied multiselect is a choice of none, not "Step 2's"
@@ -247,82 +255,6 @@ def _open() -> None:
 # ---------------------------------------------------------------------------- report
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> charts.Chart:
-    fig.update_layout(**PLOTLY_LAYOUT)
-    fig.update_layout(
-        title={"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left"}, height=height
-    )
-    return charts.Chart(fig)
-
-
-def folds_chart(folds: pd.DataFrame, metric: str) -> charts.Chart:
-    """In-sample (train) beside walk-forward out-of-sample (test) score per fold and indicator."""
-    label = [f"{r['indicator']} · fold {r['fold']}" for _, r in folds.iterrows()]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=label, y=folds["is_score"].tolist(), name="in-sample (train)", marker_color="#60a5fa"
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            x=label,
-            y=folds["oos_score"].tolist(),
-            name="out-of-sample (test)",
-            marker_color="#f59e0b",
-        )
-    )
-    fig.update_layout(barmode="group")
-    return _layout(fig, f"{metric}: in-sample vs out-of-sample per walk-forward fold", 320)
-
-
-def slice_chart(
-    trials: pd.DataFrame, params: list[str], best: Mapping[str, Any], name: str
-) -> charts.Chart:
-    """Every trial's mean in-sample score against each parameter (best parameters marked)."""
-    from plotly.subplots import make_subplots
-
-    feasible = trials[trials["feasible"]] if "feasible" in trials else trials
-    fig = make_subplots(
-        rows=1, cols=max(1, len(params)), shared_yaxes=True, subplot_titles=params or [""]
-    )
-    for i, p in enumerate(params, start=1):
-        fig.add_trace(go.Scatter(x=feasible[p].tolist(), y=feasible["is_score"].tolist(), mode="markers",
-                                 name="trial", marker={"size": 6, "color": "#60a5fa", "opacity": 0.7},
-                                 showlegend=i == 1), 1, i)  # fmt: skip
-        best_is = float(trials["is_score"].max()) if len(trials) else math.nan
-        fig.add_trace(go.Scatter(x=[best[p]], y=[best_is], mode="markers", name="best",
-                                 marker={"size": 12, "color": "#f59e0b", "symbol": "star"}, showlegend=i == 1), 1, i)  # fmt: skip
-    chart = _layout(
-        fig, f"{name}: mean in-sample score of every trial by parameter (slice plot)", 320
-    )
-    # the legend to the right of the title, clear of the panels' parameter names
-    fig.update_layout(legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.2})
-    fig.update_layout(margin={"t": 80})
-    return chart
-
-
-def importance_chart(importance: Mapping[str, float], name: str) -> charts.Chart:
-    """Each parameter's fANOVA share of the score's variance (largest on top)."""
-    items = sorted(importance.items(), key=lambda kv: kv[1])
-    fig = go.Figure(
-        go.Bar(
-            x=[v for _, v in items],
-            y=[k for k, _ in items],
-            orientation="h",
-            marker_color="#60a5fa",
-            text=[f"{v:.0%}" for _, v in items],
-            textposition="auto",
-            name="importance",
-        )
-    )
-    fig.update_xaxes(title="share of the score's variance (fANOVA)", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(automargin=True)  # room for the longest parameter name
-    chart = _layout(fig, f"{name}: parameter importance", 160 + 40 * len(items))
-    fig.update_layout(margin={"b": 55})  # room for the axis title
-    return chart
-
-
 def _importance(saved: MutableMapping[str, Any], name: str) -> dict[str, float]:
     """:func:`~phi.phiai.importance.param_importance` of one tuned indicator, computed once per
     result (about a second) and kept with it."""
@@ -336,68 +268,6 @@ def _importance(saved: MutableMapping[str, Any], name: str) -> dict[str, float]:
 
 def _num(x: Any) -> str:
     return ui.fmt_value(x) if isinstance(x, int | float) else "–"
-
-
-def score_columns(metric: str, folds: int = 0) -> dict[str, Any]:
-    """Column labels of the tuner's tables: the mean in-sample and walk-forward out-of-sample
-    scores (and per fold), the development bars' trades and max drawdown."""
-    num = st.column_config.NumberColumn
-    out: dict[str, Any] = {
-        "name": st.column_config.TextColumn("indicator"),
-        "is_score": num(f"IS {metric}", format="%.2f"),
-        "oos_score": num(f"OOS {metric}", format="%.2f"),
-        "trades": num("trades (development bars)"),
-        "max_drawdown": num("max drawdown (development bars)", format="percent"),
-    }
-    for k in range(1, folds + 1):
-        out[f"is_f{k}"] = num(f"IS fold {k}", format="%.2f")
-        out[f"oos_f{k}"] = num(f"OOS fold {k}", format="%.2f")
-    return out
-
-
-def stability_text(stats: Mapping[str, Any]) -> str:
-    """The neighbourhood stability as read in the table: two decimals, or why there is none
-    (no other trial near the best one, or a best score not above 0) instead of a bare "None"."""
-    v = stats.get("stability", math.nan)
-    if isinstance(v, (int, float)) and math.isfinite(v):
-        return f"{v:.2f}"
-    return "n/a: no trial near the best" if not stats.get("stability_neighbours") else "n/a: best score ≤ 0"
-
-
-def best_columns(metric: str) -> dict[str, Any]:
-    """Column labels and formats of the best-parameters table: the metric named, scores to two
-    decimals (as the other tuner tables), the blend weight in per cent."""
-    num = st.column_config.NumberColumn
-    return {
-        "weight": num("blend weight", format="percent", help="The indicator's weight in the tuned blend."),
-        "in-sample": num(f"IS {metric}", format="%.2f"),
-        "out-of-sample (walk-forward)": num(f"OOS {metric} (walk-forward)", format="%.2f"),
-        "hold-out (alone)": num(f"hold-out {metric} (alone)", format="%.2f"),
-        "stability": st.column_config.TextColumn(
-            "stability", help="Mean score of the trials next to the best one over the best score: 1 a plateau, "
-            "near or below 0 a lone spike."),
-    }  # fmt: skip
-
-
-def best_table(result: Any, metric: str) -> pd.DataFrame:
-    """One row per tuned indicator: best parameters, weight, IS/OOS, stability, trials."""
-    weights = {i.name: i.weight for i in result.run_config.enabled_indicators}
-    return pd.DataFrame(
-        [
-            {
-                "indicator": name,
-                "best parameters": ", ".join(f"{k}={v}" for k, v in t.best_params.items())
-                or "(none)",
-                "weight": weights.get(name, 0.0),
-                "in-sample": t.is_score,
-                "out-of-sample (walk-forward)": t.oos_score,
-                "hold-out (alone)": t.holdout.get(metric, math.nan),
-                "stability": stability_text(t.stats),
-                "trials": t.stats.get("n_trials", len(t.trials)),
-            }
-            for name, t in result.tuning.items()
-        ]
-    )
 
 
 def report(saved: MutableMapping[str, Any]) -> None:
@@ -494,48 +364,59 @@ def report(saved: MutableMapping[str, Any]) -> None:
 # ---------------------------------------------------------------------------- page
 
 
+def _use_step_2() -> None:
+    ui.forget(INDICATORS)
+
+
 def _form(selected: list[str]) -> bool:
+    """The search settings and the Run PhiAI button (True when pressed).
+
+    No ``st.form``: a form's edits live in the browser until submitted, so a mode switch reset
+    the fields it enabled or disabled and a trip to another page lost every edit. Each field is
+    a plain widget whose value is kept (:func:`app_streamlit.ui.kept`) until the user changes it;
+    the indicators to tune start as Step 2's and follow it until the user edits them."""
     from phi.indicators.registry import list_indicators
     from phi.phiai.evaluate import METRIC_DIRECTIONS
 
     D = DEFAULTS  # noqa: N806 - short alias for the defaults table
-    # the mode sits outside the form: switching it re-draws the form at once, so the field the
-    # mode ignores is disabled (inside a form a widget's change waits for the submit button and
-    # the ignored field stayed editable)
-    mode = st.radio("What to tune", MODES, key=MODE, persist_state="session", horizontal=True)
+    # switching the mode re-draws the fields at once: the one it ignores is disabled
+    mode = st.radio("What to tune", MODES, horizontal=True, **ui.kept(MODE, D[MODE]))
+    own = st.session_state.get(ui.KEPT + INDICATORS)  # the user's own choice of indicators, if any
+    if own is None:  # never edited here: Step 2's, also after Apply added to Step 2
+        st.session_state[INDICATORS] = list(selected)
     auto = mode == FULL_AUTO
-    with st.form(FORM):
-        c = st.columns(4)
-        c[0].multiselect("Indicators to tune", list_indicators(), default=selected, key=INDICATORS,  # Step 2's on each visit
-                         disabled=auto, help=INDICATORS_HELP)  # fmt: skip
-        c[1].number_input("Max indicators (full auto)", 1, 8, D[MAX_INDICATORS], key=MAX_INDICATORS, persist_state="session",
-                          disabled=not auto, help=MAX_HELP)  # fmt: skip
-        metrics = list(METRIC_DIRECTIONS)
-        c[2].selectbox("Metric", metrics, index=metrics.index(D[METRIC]), key=METRIC, persist_state="session",
+    with st.container(border=True, key=FORM):
+        # the choice of indicators gets two columns' width: five names fit without scrolling
+        c = st.columns([2, 1, 1])
+        picked = c[0].multiselect("Indicators to tune", list_indicators(), disabled=auto, help=INDICATORS_HELP,
+                                  **ui.kept(INDICATORS, selected))  # fmt: skip
+        if not auto and own is not None and list(picked) != list(selected):  # say Step 2's, offer it
+            note, back = c[0].columns([3, 2], vertical_alignment="center")
+            note.caption(f"Your own choice (kept). Step 2 has: {', '.join(selected) or 'none'}.")
+            back.button("Use Step 2's", key=USE_STEP_2, on_click=_use_step_2, type="tertiary", icon=":material/undo:",
+                        help="Tune the indicators selected in Step 2 instead, and follow Step 2 again.")
+        c[1].number_input("Max indicators (full auto)", 1, 8, disabled=not auto, help=MAX_HELP,
+                          **ui.kept(MAX_INDICATORS, D[MAX_INDICATORS]))  # fmt: skip
+        c[2].selectbox("Metric", list(METRIC_DIRECTIONS), **ui.kept(METRIC, D[METRIC]),
                        help="What the search optimises, in its own direction (max drawdown towards 0).")  # fmt: skip
-        c[3].selectbox(
-            "Sampler", list(SAMPLER_LABELS), format_func=lambda s: SAMPLER_LABELS[s], key=SAMPLER,
-            persist_state="session",
-        )
         d = st.columns(4)
-        d[0].number_input("Trials per indicator", 1, 2000, D[TRIALS], step=10, key=TRIALS, persist_state="session")
-        d[1].number_input("Walk-forward folds", 2, 20, D[FOLDS], key=FOLDS, persist_state="session")
-        d[2].selectbox("Fold scheme", ("rolling", "anchored"), key=SCHEME, persist_state="session",
+        d[0].selectbox("Sampler", list(SAMPLER_LABELS), format_func=lambda s: SAMPLER_LABELS[s],
+                       **ui.kept(SAMPLER, D[SAMPLER]))  # fmt: skip
+        d[1].number_input("Trials per indicator", 1, 2000, step=10, **ui.kept(TRIALS, D[TRIALS]))
+        d[2].number_input("Walk-forward folds", 2, 20, **ui.kept(FOLDS, D[FOLDS]))
+        d[3].selectbox("Fold scheme", ("rolling", "anchored"), **ui.kept(SCHEME, D[SCHEME]),
                        help="rolling: train windows of fixed length; anchored: every train window starts at the first bar.")  # fmt: skip
-        d[3].number_input("Hold-out %", 5.0, 50.0, D[HOLDOUT], step=5.0, key=HOLDOUT, persist_state="session",
-                          help="The last bars, never seen by selection or tuning, scored once at the end.")  # fmt: skip
         e = st.columns(4)
-        e[0].number_input("Drawdown cap %", 1.0, 100.0, D[DD_CAP], step=5.0, key=DD_CAP, persist_state="session",
+        e[0].number_input("Hold-out %", 5.0, 50.0, step=5.0, **ui.kept(HOLDOUT, D[HOLDOUT]),
+                          help="The last bars, never seen by selection or tuning, scored once at the end.")  # fmt: skip
+        e[1].number_input("Drawdown cap %", 1.0, 100.0, step=5.0, **ui.kept(DD_CAP, D[DD_CAP]),
                           help="A parameter set whose max drawdown on the development bars is deeper is never chosen.")  # fmt: skip
-        e[1].number_input("Minimum trades", 0, 1000, D[MIN_TRADES], key=MIN_TRADES, persist_state="session",
+        e[2].number_input("Minimum trades", 0, 1000, **ui.kept(MIN_TRADES, D[MIN_TRADES]),
                           help="A parameter set with fewer trades on the development bars is never chosen.")  # fmt: skip
-        e[2].number_input(
-            "Seed", 0, 2**31 - 1, D[SEED], key=SEED, persist_state="session",
-            help="The same seed gives the same trials.",
-        )
+        e[3].number_input("Seed", 0, 2**31 - 1, **ui.kept(SEED, D[SEED]), help="The same seed gives the same trials.")
         st.caption("Costs, sizing and the other execution settings come from Step 4. "
                    + (AUTO_NOTE if auto else "Max indicators applies to full auto only."))  # fmt: skip
-        return st.form_submit_button("Run PhiAI", type="primary", icon=":material/auto_awesome:")
+        return st.button("Run PhiAI", key=GO, type="primary", icon=":material/auto_awesome:")
 
 
 def render() -> None:
@@ -591,10 +472,32 @@ def _settings_now(values: Any) -> dict[str, Any]:
         return {}
 
 
+def described(settings: Mapping[str, Any]) -> dict[str, str]:
+    """A search's settings (:func:`search_settings` and Step 4's) named and written as the panel
+    shows them: ``{"trials per indicator": "100", "drawdown cap": "30%", ...}``."""
+    auto = bool(settings.get("select"))
+    out = {"what to tune": "full auto" if auto else "the indicators chosen"}
+    if auto:
+        out["max indicators"] = str(settings.get("max_indicators"))
+    else:
+        out["indicators to tune"] = ", ".join(settings.get("candidates") or []) or "none"
+    for key, label in (("metric", "metric"), ("sampler", "sampler"), ("n_trials", "trials per indicator"),
+                       ("folds", "walk-forward folds"), ("scheme", "fold scheme")):  # fmt: skip
+        out[label] = str(settings.get(key))
+    limits = settings.get("constraints") or {}
+    out["hold-out"] = f"{100 * float(settings.get('holdout', 0.0)):g}%"
+    out["drawdown cap"] = f"{-100 * float(limits.get('max_drawdown', 0.0)):g}%"
+    out["minimum trades"] = str(limits.get("min_trades"))
+    out["seed"] = str(settings.get("seed"))
+    return out | {k: str(v) for k, v in settings.items() if k.startswith("execution ")}
+
+
 def stale_reasons(saved: Mapping[str, Any], values: Any, content_hash: str | None) -> list[str]:
-    """What differs between the shown PhiAI result and what the page describes now."""
+    """What differs between the shown PhiAI result and what the page describes now, in the
+    panel's words (``"trials per indicator 37 (run: 100)"``)."""
     out = [] if saved.get("content_hash") == content_hash else ["the dataset loaded in the sidebar"]
     ran, now = saved.get("settings") or {}, _settings_now(values)
     if ran and now:
-        out += [f"{k} {now.get(k)} (run: {ran.get(k)})" for k in sorted(set(ran) | set(now)) if ran.get(k) != now.get(k)][:6]
+        was, is_ = described(ran), described(now)
+        out += [f"{k} {v} (run: {was[k]})" for k, v in is_.items() if k in was and was[k] != v][:6]
     return out

@@ -286,7 +286,7 @@ def test_run_phiai_while_a_search_runs_says_one_is_running(monkeypatch):
     at = start(nav="PhiAI")
     at.number_input(key=view.TRIALS).set_value(2000)
     at.number_input(key=view.FOLDS).set_value(3)
-    submit = "FormSubmitter:ai:form-Run PhiAI"
+    submit = "ai:go"
     at.button(key=submit).click().run()
     job = at.session_state[view.JOB]
     at.button(key=submit).click().run()
@@ -491,7 +491,7 @@ def test_submitted_settings_of_a_page_survive_a_trip_to_another_page():
     at = start(nav="PhiAI")
     at.number_input(key=ai.TRIALS).set_value(3)
     at.number_input(key=ai.FOLDS).set_value(2)
-    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    at.button(key="ai:go").click().run()
     at.session_state["nav"] = "Scanner"
     at.run()
     at.text_input(key="scan:symbols").set_value("AAA BBB")

@@ -17,7 +17,7 @@ from tests.app.conftest import (
     warnings_,
 )
 
-SUBMIT = "FormSubmitter:ai:form-Run PhiAI"
+SUBMIT = view.GO
 
 
 def _page(**state: object) -> AppTest:
@@ -221,9 +221,11 @@ def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none() ->
         stab = result.tuning[name].stats["stability"]
         assert text != "None" and text.startswith("n/a: ") == (stab != stab)
     # stats.stability's own rule, by hand: nan with no neighbour, or when the best score is not > 0
-    assert view.stability_text({"stability": 0.8312}) == "0.83"
-    assert view.stability_text({"stability": float("nan"), "stability_neighbours": 0}) == "n/a: no trial near the best"
-    assert view.stability_text({"stability": float("nan"), "stability_neighbours": 3}) == "n/a: best score ≤ 0"
+    from app_streamlit.views.phiai_charts import stability_text
+
+    assert stability_text({"stability": 0.8312}) == "0.83"
+    assert stability_text({"stability": float("nan"), "stability_neighbours": 0}) == "n/a: no trial near the best"
+    assert stability_text({"stability": float("nan"), "stability_neighbours": 3}) == "n/a: best score ≤ 0"
     cols = view.best_columns("sharpe")
     assert cols["in-sample"]["label"] == "IS sharpe" and cols["hold-out (alone)"]["label"] == "hold-out sharpe (alone)"
     assert cols["in-sample"]["type_config"]["format"] == "%.2f"
@@ -231,14 +233,12 @@ def test_best_parameters_table_names_the_metric_and_never_shows_a_bare_none() ->
 
 
 def test_full_auto_disables_the_indicators_field_it_ignores() -> None:
-    """The mode switch sits outside the form, so it re-draws the form at once: in full auto the
-    'Indicators to tune' field (ignored there) is disabled and says why; back in 'choose' mode it
-    is editable again with the user's choice intact, and 'Max indicators' (full auto only) is
-    disabled instead."""
-    at = _page(**{view.INDICATORS: ["roc"]})  # the user's choice (a submitted form's value)
-    mode, picked = at.radio(key=view.MODE), at.multiselect(key=view.INDICATORS)
-    assert mode.proto.form_id == ""  # the switch is not in the form ...
-    assert picked.proto.form_id == view.FORM  # ... the fields are
+    """Switching the mode re-draws the fields at once: in full auto the 'Indicators to tune'
+    field (ignored there) is disabled and says why; back in 'choose' mode it is editable again
+    with the user's choice intact, and 'Max indicators' (full auto only) is disabled instead."""
+    at = _page()
+    at.multiselect(key=view.INDICATORS).set_value(["roc"]).run()
+    picked = at.multiselect(key=view.INDICATORS)
     assert (picked.disabled, at.number_input(key=view.MAX_INDICATORS).disabled) == (False, True)
     assert picked.value == ["roc"]
     at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()
@@ -254,3 +254,102 @@ def test_full_auto_disables_the_indicators_field_it_ignores() -> None:
     assert picked.disabled is False and picked.value == ["roc"]
     assert at.number_input(key=view.MAX_INDICATORS).disabled is True
     assert view.search_settings(at.session_state)["candidates"] == ["roc"]
+
+
+#: Edits a user makes on the panel (none of them a default), by widget kind.
+EDITS = {
+    "number_input": {view.MAX_INDICATORS: 5, view.TRIALS: 7, view.FOLDS: 2, view.HOLDOUT: 25.0,
+                     view.DD_CAP: 12.0, view.MIN_TRADES: 4, view.SEED: 7},
+    "selectbox": {view.METRIC: "sortino", view.SAMPLER: "random", view.SCHEME: "anchored"},
+}  # fmt: skip
+
+
+def _shown(at: AppTest) -> dict[str, object]:
+    out: dict[str, object] = {k: at.number_input(key=k).value for k in EDITS["number_input"]}
+    out |= {k: at.selectbox(key=k).value for k in EDITS["selectbox"]}
+    return out | {view.MODE: at.radio(key=view.MODE).value, view.INDICATORS: at.multiselect(key=view.INDICATORS).value}
+
+
+def test_edits_survive_mode_switches_and_a_trip_to_other_pages_and_the_run_uses_them() -> None:
+    """Every field keeps what the user typed, without Run PhiAI, across both mode switches and
+    a trip to the Workbench's steps and another page (was: 'Max indicators' went back to 3 on a
+    mode switch and every field to its default after another page); Run PhiAI then searches with
+    exactly those settings."""
+    at = start(nav="PhiAI")
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()
+    for key, value in EDITS["number_input"].items():
+        at.number_input(key=key).set_value(value).run()
+    for key, value in EDITS["selectbox"].items():
+        at.selectbox(key=key).set_value(value).run()
+    at.radio(key=view.MODE).set_value(view.TUNE_SELECTED).run()
+    at.multiselect(key=view.INDICATORS).set_value(["rsi"]).run()
+    want = {**EDITS["number_input"], **EDITS["selectbox"], view.MODE: view.TUNE_SELECTED, view.INDICATORS: ["rsi"]}
+    assert _shown(at) == want
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()
+    assert _shown(at) == {**want, view.MODE: view.FULL_AUTO}
+    at.radio(key=view.MODE).set_value(view.TUNE_SELECTED).run()
+    for nav, section in (("Workbench", "3 · Blend"), ("Workbench", "2 · Indicators"), ("Scanner", None)):
+        at.session_state["nav"] = nav
+        if section:
+            at.session_state["wb:section"] = section
+        at.run()
+        assert_clean(at)
+        assert view.MAX_INDICATORS not in at.session_state  # not drawn: Streamlit dropped the widget's state
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    assert_clean(at)
+    assert _shown(at) == want
+    at.button(key=SUBMIT).click().run()
+    assert_clean(at)
+    saved = at.session_state[view.RESULT]
+    assert {k: v for k, v in saved["settings"].items() if not k.startswith("execution ")} == {
+        "select": False, "candidates": ["rsi"], "max_indicators": 1, "metric": "sortino", "sampler": "random",
+        "n_trials": 7, "folds": 2, "scheme": "anchored", "holdout": 0.25,
+        "constraints": {"max_drawdown": -0.12, "min_trades": 4}, "seed": 7,
+    }  # fmt: skip
+    assert list(saved["result"].tuning) == ["rsi"] and len(saved["result"].tuning["rsi"].trials) == 7
+    assert not [w for w in warnings_(at) if w.startswith("Previous")]
+    # a mode switch after the run: the result is marked, in the panel's words
+    at.radio(key=view.MODE).set_value(view.FULL_AUTO).run()
+    (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
+    assert "the page now differs: what to tune full auto (run: the indicators chosen)." in stale
+
+
+def test_the_indicators_to_tune_follow_step_2_until_the_user_edits_them() -> None:
+    at = start(nav="PhiAI")
+    assert at.multiselect(key=view.INDICATORS).value == ["rsi", "macd"]  # Step 2's
+    at.session_state["ind:selected"] = ["rsi", "macd", "roc"]  # Step 2 edited elsewhere
+    at.run()
+    assert at.multiselect(key=view.INDICATORS).value == ["rsi", "macd", "roc"]  # not edited here: follows
+    assert view.USE_STEP_2 not in [b.key for b in at.button]
+    at.multiselect(key=view.INDICATORS).set_value(["roc"]).run()
+    at.session_state["nav"] = "Workbench"
+    at.run()
+    at.session_state["ind:selected"] = ["rsi", "adx"]
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    assert_clean(at)
+    assert at.multiselect(key=view.INDICATORS).value == ["roc"]  # the user's own choice
+    assert "Your own choice (kept). Step 2 has: rsi, adx." in [c.value for c in at.caption]
+    at.button(key=view.USE_STEP_2).click().run()
+    assert at.multiselect(key=view.INDICATORS).value == ["rsi", "adx"]
+    assert view.USE_STEP_2 not in [b.key for b in at.button]
+    at.session_state["nav"] = "Workbench"
+    at.run()
+    at.session_state["ind:selected"] = ["adx"]
+    at.session_state["nav"] = "PhiAI"
+    at.run()
+    assert at.multiselect(key=view.INDICATORS).value == ["adx"]  # follows Step 2 again
+
+
+def test_a_changed_setting_is_said_as_the_panel_names_it() -> None:
+    ran = {"select": False, "candidates": ["rsi", "macd"], "max_indicators": 2, "metric": "sharpe",
+           "sampler": "tpe", "n_trials": 100, "folds": 5, "scheme": "rolling", "holdout": 0.2,
+           "constraints": {"max_drawdown": -0.3, "min_trades": 10}, "seed": 0, "execution fill": "next_open"}  # fmt: skip
+    assert view.described(ran) == {
+        "what to tune": "the indicators chosen", "indicators to tune": "rsi, macd", "metric": "sharpe",
+        "sampler": "tpe", "trials per indicator": "100", "walk-forward folds": "5", "fold scheme": "rolling",
+        "hold-out": "20%", "drawdown cap": "30%", "minimum trades": "10", "seed": "0", "execution fill": "next_open",
+    }  # fmt: skip
+    auto = {**ran, "select": True, "candidates": None, "max_indicators": 3}
+    assert view.described(auto)["max indicators"] == "3" and "indicators to tune" not in view.described(auto)

@@ -78,7 +78,7 @@ def test_phiai_with_every_indicator_unpicked_says_so_and_tunes_nothing():
     at.session_state["nav"] = "PhiAI"
     at.run()
     at.multiselect(key="ai:indicators").set_value([])
-    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()  # was: tuned Step 2's rsi+macd silently
+    at.button(key="ai:go").click().run()  # was: tuned Step 2's rsi+macd silently
     assert not at.exception
     assert errors(at) == ["Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"]
     assert not at.success
@@ -126,18 +126,18 @@ def test_a_phiai_result_is_marked_stale_when_step_4_changes_or_a_new_search_is_r
     at.session_state["nav"] = "PhiAI"
     at.run()
     at.number_input(key="ai:trials").set_value(5)
-    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    at.button(key="ai:go").click().run()
     assert not at.exception and at.success and not [w for w in warnings_(at) if w.startswith("Previous")]
     at.session_state["ex:commission_pct"] = 0.5  # Step 4 (the search's engine) edited since: was unmarked
     at.run()
     (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
     assert "execution commission_pct 0.005 (run: " in stale and stale.endswith("Press Run PhiAI to update.")
     at.multiselect(key="ai:indicators").set_value([])
-    at.button(key="FormSubmitter:ai:form-Run PhiAI").click().run()
+    at.button(key="ai:go").click().run()
     assert errors(at) == ["Cannot start PhiAI: no indicator to tune: choose at least one, or switch to full auto"]
     (stale,) = [w for w in warnings_(at) if w.startswith("Previous")]
     assert stale.startswith("Previous PhiAI result shown — the last Run PhiAI failed (the reason is above); ")
-    assert "candidates [] (run: ['rsi', 'macd'])" in stale
+    assert "indicators to tune none (run: rsi, macd)" in stale
 
 
 def test_the_options_pnl_by_greek_reads_as_cash_with_thousands_separators():
