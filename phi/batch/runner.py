@@ -13,8 +13,10 @@ paid once per chunk) and indexed in one transaction. The scheduler is
 
 A failing config is reported with its one-line error and does not stop the batch. Configs
 whose config hash already has a saved run are skipped (``force=True`` runs them again); so is
-a second copy of one config in the same batch. Results do not depend on where they ran: one
-process, one worker or many give the same metrics and trades.
+a second copy of one config in the same batch. Each config is claimed in the run index before
+it runs (:mod:`phi.batch.claims`): a config another batch is running now is waited for and
+reported with that batch's saved run, so two batches at once run a shared config once. Results
+do not depend on where they ran: one process, one worker or many give the same metrics and trades.
 
 Workers on this machine (a local cluster, or a scheduler on a loopback address) get this
 process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use their own
@@ -23,6 +25,7 @@ process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -44,11 +47,13 @@ from phi.batch.task import (
     params,
     run_chunk,
 )
-from phi.errors import ConfigError, PhiError, shown
+from phi.errors import ConfigError, PhiError, RunError, shown
 
 if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
+
+    from phi.batch.claims import Claims
 
 __all__ = ["BatchResult", "TaskOutcome", "run_batch"]
 
@@ -169,7 +174,8 @@ def run_batch(
     n_workers : int, optional
         Workers of the local cluster (ignored for an existing cluster).
     force : bool
-        Run configs that already have a saved run (same config hash) again.
+        Run configs that already have a saved run (same config hash) again (neither claiming
+        them nor waiting for another batch's claims).
     progress : callable, optional
         ``progress(done, total, outcome)`` after each config finishes.
     on_connect : callable, optional
@@ -220,27 +226,46 @@ def run_batch(
     hash_of = [c.config_hash() if isinstance(c, RunConfig) else "" for c in parsed]  # once each
     hashes = {h for h in hash_of if h}
     done_before: dict[str, dict[str, Any]] = {}
+    claims: Claims | None = None
+    theirs: set[str] = set()  # claimed by another batch running now
     if not force and hashes:
         from phi.backtest.run_index import indexed_config_hashes, latest_runs
+        from phi.batch.claims import Claims
 
-        done_before = latest_runs(indexed_config_hashes(hashes), OUTCOME_METRICS)
+        try:  # claimed first, then looked up: a run saved before its claim was released is seen
+            claims = Claims()
+            mine = claims.claim(hashes)
+        except RunError:  # no database to claim in: run unclaimed (the runs are saved, or say why not)
+            if claims is not None:
+                claims.close()
+            claims, mine = None, set(hashes)
+        try:
+            done_before = latest_runs(indexed_config_hashes(hashes), OUTCOME_METRICS)
+        except BaseException:
+            if claims is not None:
+                claims.close()
+            raise
+        if claims is not None:
+            claims.release(mine & done_before.keys())
+        theirs = hashes - mine - done_before.keys()
+    waiting: dict[str, tuple[int, RunConfig]] = {}
     for i, cfg in enumerate(parsed):
         if isinstance(cfg, str):
             outcomes[i] = TaskOutcome(i, "failed", f"config {i}", error=cfg)
             continue
         h = hash_of[i]
-        base = TaskOutcome(i, "ok", label(cfg), h, cfg.dataset.symbol, params(cfg))
         if h in first:
+            base = _outcome(i, cfg, h)
             base.status, base.error = "duplicate", f"same config as #{first[h]}"
             outcomes[i] = base
         elif h in done_before:  # saved before: its run and metrics, as recorded
-            prev = done_before[h]
-            base.status, base.run_id = "skipped", prev["run_id"]
-            base.metrics = {m: (math.nan if prev.get(m) is None else float(prev[m])) for m in OUTCOME_METRICS}
-            outcomes[i] = base
+            outcomes[i] = _from_saved(_outcome(i, cfg, h), done_before[h])
         else:
             first[h] = i
-            todo.append((i, cfg))
+            if h in theirs:
+                waiting[h] = (i, cfg)
+            else:
+                todo.append((i, cfg))
     total = len(items)
     done = sum(o is not None for o in outcomes)
     if progress is not None:
@@ -256,12 +281,76 @@ def run_batch(
         if progress is not None:
             progress(done, total, o)
 
-    if scheduler == "inline" or not todo:
-        for chunk in chunk_configs(todo, 1):
-            for (i, _), o in zip(chunk, run_chunk([c.to_json() for _, c in chunk], None, not force), strict=True):
-                finish(i, o)
-        return BatchResult([o for o in outcomes if o is not None], time.perf_counter() - t0, 1 if todo else 0, "inline")
-    return _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0, on_connect)
+    def release(ran: Iterable[tuple[int, RunConfig]]) -> None:  # saved and indexed, or failed
+        if claims is not None:
+            claims.release(hash_of[i] for i, _ in ran)
+
+    ran: BatchResult | None = None
+    with claims if claims is not None else contextlib.nullcontext():
+        while True:
+            if todo:
+                if scheduler == "inline":
+                    for chunk in chunk_configs(todo, 1):
+                        for (i, _), o in zip(chunk, run_chunk([c.to_json() for _, c in chunk], None, not force), strict=True):
+                            finish(i, o)
+                        release(chunk)
+                    got = BatchResult([], 0.0, 1, "inline")
+                else:
+                    got = _on_dask(todo, scheduler, n_workers, force, finish, outcomes, t0, on_connect, release)
+                if ran is not None:
+                    got.startup_seconds += ran.startup_seconds
+                ran = got
+            if claims is None or not waiting:
+                break
+            todo = _wait_for_others(claims, waiting, finish)
+    seconds = time.perf_counter() - t0
+    final = [o for o in outcomes if o is not None]
+    if ran is None:
+        return BatchResult(final, seconds, 0, "inline")
+    return BatchResult(final, seconds, ran.n_workers, ran.scheduler, ran.dashboard, startup_seconds=ran.startup_seconds)
+
+
+def _outcome(i: int, cfg: RunConfig, h: str) -> TaskOutcome:
+    return TaskOutcome(i, "ok", label(cfg), h, cfg.dataset.symbol, params(cfg))
+
+
+def _from_saved(o: TaskOutcome, prev: Mapping[str, Any]) -> TaskOutcome:
+    """``o`` as skipped: its saved run ``prev`` (run id and metrics, as indexed)."""
+    o.status, o.run_id = "skipped", prev["run_id"]
+    o.metrics = {m: (math.nan if prev.get(m) is None else float(prev[m])) for m in OUTCOME_METRICS}
+    return o
+
+
+def _wait_for_others(
+    claims: Claims, waiting: dict[str, tuple[int, RunConfig]], finish: Callable[[int, TaskOutcome], None]
+) -> list[tuple[int, RunConfig]]:
+    """Wait until some of the configs ``waiting`` for another batch are released (or their claim
+    goes stale: :mod:`phi.batch.claims`); each one now saved is reported with that run, the rest
+    (failed there, or never finished) are claimed and returned to be run here."""
+    from phi.backtest.run_index import indexed_config_hashes, latest_runs
+
+    while waiting:
+        try:
+            got = claims.claim(waiting)
+        except RunError:  # the database failed meanwhile: the rest run here, unclaimed (as without claims)
+            todo = sorted(waiting.values(), key=lambda item: item[0])
+            waiting.clear()
+            return todo
+        if not got:
+            claims.wait()
+            continue
+        runs = latest_runs(indexed_config_hashes(got), OUTCOME_METRICS)
+        claims.release(got & runs.keys())
+        todo = []
+        for h in sorted(got, key=lambda h: waiting[h][0]):
+            i, cfg = waiting.pop(h)
+            if h in runs:
+                finish(i, _from_saved(_outcome(i, cfg, h), runs[h]))
+            else:
+                todo.append((i, cfg))
+        if todo:
+            return todo
+    return []
 
 
 def _load_phi() -> None:
@@ -278,9 +367,8 @@ def _on_dask(
     outcomes: list[TaskOutcome | None],
     t0: float,
     on_connect: Callable[[str, str | None], None] | None = None,
+    release: Callable[[Iterable[tuple[int, RunConfig]]], None] | None = None,
 ) -> BatchResult:
-    import contextlib
-
     from distributed import Client
     from distributed.utils import silence_logging_cmgr
 
@@ -350,6 +438,8 @@ def _on_dask(
                 got = [TaskOutcome(i, "failed", label(c), c.config_hash(), c.dataset.symbol, params(c), error=why) for i, c in chunk]
             for (i, _), o in zip(chunk, got, strict=True):
                 finish(i, o)
+            if release is not None:
+                release(chunk)
 
         try:
             collect(client, futures, address, lambda: sum(o is None for o in outcomes), done, WORKER_WAIT)

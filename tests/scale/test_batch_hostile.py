@@ -108,7 +108,7 @@ def test_a_scheduler_without_workers_is_reported_not_waited_on_forever(monkeypat
     import phi.batch.runner as runner
 
     monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
-    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=0, processes=False, dashboard_address="127.0.0.1:0") as cluster:
         address = cluster.scheduler_address
         t0 = time.monotonic()
         with pytest.raises(ConfigError) as err:

@@ -35,11 +35,12 @@ def _saved() -> list[str]:
 
 @contextlib.contextmanager
 def _tcp_cluster(n_workers: int) -> Iterator[Any]:
-    """An in-process LocalCluster whose scheduler listens on loopback TCP (workers elsewhere can join)."""
+    """An in-process LocalCluster whose scheduler listens on loopback TCP (workers elsewhere can join);
+    its dashboard on a free port (the default 8787 may be taken by a parallel test: a warning, an error here)."""
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=n_workers, processes=False, protocol="tcp://", host="127.0.0.1",
-                      dashboard_address=None, silence_logs=50) as cluster:  # fmt: skip
+                      dashboard_address="127.0.0.1:0", silence_logs=50) as cluster:  # fmt: skip
         yield cluster
 
 
