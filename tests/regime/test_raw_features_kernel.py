@@ -1,6 +1,9 @@
-"""The raw features' fused numba passes against the NumPy composition they replaced (bit-identical)."""
+"""The raw features' fused numba passes against the NumPy composition they replaced (bit-identical;
+log and exp computed inside a kernel taken from the C library, as the kernels call them)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,22 @@ def _lag(x: np.ndarray, k: int = 1) -> np.ndarray:
 
 def _indicator(cond: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, cond.astype(np.float64), np.nan)
+
+
+def _libm(fn: str, x: np.ndarray) -> np.ndarray:
+    """``np.log`` / ``np.exp`` through the C library (``math``), as a numba kernel calls them.
+    NumPy's own SIMD log and exp (used on AVX-512 hosts) may differ from libm in the last bit,
+    so where the engine computes inside a kernel the reference takes libm's values."""
+    f = getattr(math, fn)
+
+    def one(v: float) -> float:
+        if math.isnan(v):
+            return math.nan
+        if fn == "log" and v <= 0.0:
+            return -math.inf if v == 0.0 else math.nan
+        return f(v)
+
+    return np.array([one(float(v)) for v in x.ravel()], dtype=np.float64).reshape(x.shape)
 
 
 def _prev_ewm(x: np.ndarray, a: float) -> np.ndarray:
@@ -46,7 +65,7 @@ def _reference(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     minp, minp_std = (lambda w: max(w // 2, 1)), (lambda w: max(w // 2, 2))
     c_prev = _lag(c)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.log(c / c_prev)
+        r = np.log(c / c_prev)  # NumPy's log, as raw_feature_array takes it
         gap = np.log(o / c_prev)
     f: dict[str, np.ndarray] = {"log_return": r}
     for w in fc.drift:
@@ -77,7 +96,8 @@ def _reference(ohlcv: pd.DataFrame, fc: FeatureConfig) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         impulse = (np.abs(r_prev) > fc.impulse_sigma * sd_prev) & (sign_r != np.sign(r_prev))
     f["impulse_revert"] = _nb.rolling_mean_nb(_indicator(impulse, both & ~np.isnan(sd_prev)), w, minp(w))
-    lam = np.abs(r) / np.exp(np.log(c * v) - _prev_ewm(np.log(c * v), 2.0 / (fc.illiquidity + 1.0)))
+    log_dollar = _libm("log", c * v)  # inside the numba pass (finish_nb): the C library's
+    lam = np.abs(r) / _libm("exp", log_dollar - _prev_ewm(log_dollar, 2.0 / (fc.illiquidity + 1.0)))
     f["illiquidity"] = _nb.rolling_mean_nb(lam, fc.illiquidity, minp(fc.illiquidity))
     med_v, mad_v = rolling_median_mad_f32_nb(v, fc.volume_z, fc.volume_z_min)
     f["volume_zscore"] = (v - med_v) / (1.4826 * np.maximum(mad_v, fc.volume_mad_floor))
