@@ -4,6 +4,7 @@ whose owner died (its process gone, or not refreshed for CLAIM_STALE_S) is taken
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from sqlalchemy import func, insert, select
 from phi.batch import BatchResult, run_batch
 from phi.paths import runs_root
 from tests.scale._helpers import bad_config, config
+from tests.scale.test_failure_audit import _tcp_cluster
 
 
 def _runs_per_hash() -> dict[str, int]:
@@ -40,8 +42,10 @@ def _claims() -> list[Any]:
         return list(conn.execute(select(CLAIMS)).all())
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_two_batches_at_once_run_each_config_once(backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("backend", "first_on"), [("sqlite", "inline"), ("postgresql", "inline"), ("sqlite", "dask")])
+def test_two_batches_at_once_run_each_config_once(
+    backend: str, first_on: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import phi.batch.claims as claims
     import phi.batch.task as task
 
@@ -51,13 +55,15 @@ def test_two_batches_at_once_run_each_config_once(backend: str, request: pytest.
     # Both batches past their look at the run history (index and folders) before either runs a
     # config: without claims both would run the two configs they share.
     both_looked = threading.Barrier(2, timeout=120)
-    looked: set[int] = set()
+    looked: set[object] = set()
     saved_hashes = task._saved_hashes
 
     def look_then_meet(hashes: set[str]) -> set[str]:
         found = saved_hashes(hashes)
-        if threading.get_ident() not in looked:
-            looked.add(threading.get_ident())
+        me = threading.current_thread()  # a batch: its thread, or every Dask worker thread (a new one per task at times)
+        batch = "dask" if "Dask" in me.name else me.ident
+        if batch not in looked:
+            looked.add(batch)
             both_looked.wait()
         return found
 
@@ -65,17 +71,21 @@ def test_two_batches_at_once_run_each_config_once(backend: str, request: pytest.
     batches = {"a": [config(p) for p in (5, 6, 7)], "b": [config(p) for p in (6, 7, 8)]}  # each has one of its own
     results: dict[str, BatchResult | BaseException] = {}
 
-    def batch(name: str) -> None:
+    def batch(name: str, scheduler: str) -> None:
         try:
-            results[name] = run_batch(batches[name], scheduler="inline")
+            results[name] = run_batch(batches[name], scheduler=scheduler)
         except BaseException as exc:  # noqa: BLE001 - reported below
             results[name] = exc
 
-    threads = [threading.Thread(target=batch, args=(name,)) for name in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    with contextlib.ExitStack() as stack:
+        first = "inline"
+        if first_on == "dask":  # batch a's tasks in the worker thread of an in-process cluster
+            first = stack.enter_context(_tcp_cluster(1)).scheduler_address
+        threads = [threading.Thread(target=batch, args=("a", first)), threading.Thread(target=batch, args=("b", "inline"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
     assert not any(t.is_alive() for t in threads)
     a, b = results["a"], results["b"]
     assert isinstance(a, BatchResult) and isinstance(b, BatchResult), results
