@@ -17,6 +17,15 @@ Same signal rule, structures, exits and sizing as the synthetic simulator
   and is counted in the ledger.
 * **Expiry** settles at intrinsic value from the underlying's close of the last bar on or
   before the expiry day.
+* **Ruin** as the synthetic simulator's (:mod:`phi.options.simulator`): at the first close
+  where ``equity = cash + marks`` is <= 0, everything still open is closed at that day's quotes
+  as an exit fills (ask to buy, bid to sell, or the mid -/+ haircut; commission),
+  ``exit_reason="ruin"``, and nothing trades again (an entry already filling that day is
+  sized from the cash <= 0 and skipped). A leg without a quote that day is handled as at any
+  exit: the close-out waits for the first day with every leg quoted (each wait a ``use="exit"``
+  row of ``missing_quotes``), the marks keep the last mid meanwhile, and a leg never quoted
+  again settles at expiry. The equity is constant from the close-out on; the ledger's ``ruin``
+  / ``ruin_bar`` name the bar.
 * **P&L by greek** from the chain's ``iv`` (Black-Scholes greeks at the previous close); with
   no ``iv`` column all of the mark-to-market P&L is residual.
 """
@@ -101,6 +110,16 @@ def _fill(pay_up: np.ndarray, mid: np.ndarray, bid: np.ndarray, ask: np.ndarray,
     return np.where(pay_up, ask, bid)
 
 
+def _first_quoted(quoted: np.ndarray, start: int) -> tuple[int | None, list[tuple[int, int]]]:
+    """The first close (index into the trade's span) from ``start`` with every leg quoted (None:
+    none to the span's end) and the ``(close, leg)`` quotes waited for until then."""
+    ok = np.flatnonzero(quoted[:, start:].all(axis=0))
+    stop = start + int(ok[0]) if ok.size else quoted.shape[1]
+    legs, closes = np.nonzero(~quoted[:, start:stop])
+    waits = [(start + int(i), int(j)) for j, i in zip(legs, closes, strict=True)]
+    return (stop if ok.size else None), waits
+
+
 def _max_loss(kinds: list[float], qty: list[int], strikes: list[float], debit: float, mult: float, s: float) -> float:
     ks = [k for k, kd in zip(strikes, kinds, strict=True) if kd != 0.0]
     worst = 0.0
@@ -151,6 +170,7 @@ def simulate_chain(
     skipped = 0
     t = max(engine.warmup_bars, 0)
     reopen: tuple[int, int] | None = None
+    ruin_bar = ruin_close = -1  # the close with equity <= 0, and the close-out's bar (-1: none)
 
     def miss(day: pd.Timestamp, exp: Any, k: Any, kind: str, use: str) -> None:
         missing.append({"date": day, "expiry": exp, "strike": k, "kind": kind, "use": use})
@@ -165,6 +185,8 @@ def simulate_chain(
                 break
             c = t + int(cand[0])
             side = int(entry_side[c])
+        if 0 <= ruin_bar <= c:  # ruined: no order after the ruin close
+            break
         f = c + 1
         t = c + 1
         if structure_at[c] is None:
@@ -228,7 +250,7 @@ def simulate_chain(
             u = min(u, np.floor(cash / (debit_u + comm_u)))
         if risk_u > 0:  # cash-secured (no margin): the maximum loss never exceeds the cash
             u = min(u, np.floor(cash / risk_u))
-        if u < 1:
+        if u < 1 or cash <= 0:  # cash <= 0: an entry filling at a ruinous exit's quotes
             skipped += 1
             continue
         w = q * u * mult
@@ -252,20 +274,31 @@ def simulate_chain(
         rs[(dd >= s_bar) | (dd + 1 >= n)] = ""
         dec = np.flatnonzero(rs != "")
         x, reason, proceeds, x_cost = s_bar, "expiry", 0.0, 0.0
-        exit_missing = []
+        fill_i: int | None = None
+        waits: list[tuple[int, int]] = []
         if dec.size:
             d = int(dec[0])
-            ok = np.flatnonzero(quoted[:, d + 1 :].all(axis=0))
-            waits = np.nonzero(~quoted[:, d + 1 : d + 1 + (ok[0] if ok.size else m)])
-            exit_missing = [(span[d + 1 + i], j) for j, i in zip(*waits, strict=True)]
-            if ok.size:
-                i = d + 1 + int(ok[0])
-                x, reason = f + i, str(rs[d])
-                px_out = _fill(q < 0, mid[:, i], bid[:, i], ask[:, i], o)
-                px_out[~is_opt] = mid[~is_opt, i]
-                proceeds = float(np.sum(w * px_out))
-                x_cost = float(np.sum(w * (mark[:, i] - px_out))) + comm_u * u
-                cash += proceeds - comm_u * u
+            fill_i, waits = _first_quoted(quoted, d + 1)
+            if fill_i is not None:
+                reason = str(rs[d])
+        # ruin: the first close the position is open at (before the exit fills; to the last bar
+        # if it stays open) with equity <= 0 -> closed at the first close from there with every
+        # leg quoted, as an exit; an exit decided earlier that still waits for a quote shares it
+        held = fill_i if fill_i is not None else (m if days[s_bar] < expiry and s_bar == n - 1 else m - 1)
+        below = np.flatnonzero(cash_hold + vals[:held] <= 0.0)
+        if below.size:
+            i_r = int(below[0])
+            ruin_bar = f + i_r
+            fill_i, waits = _first_quoted(quoted, min(int(dec[0]) + 1, i_r) if dec.size else i_r)
+            reason = "ruin" if fill_i is not None else "expiry"
+        exit_missing = [(span[i], j) for i, j in waits]
+        if fill_i is not None:
+            x = f + fill_i
+            px_out = _fill(q < 0, mid[:, fill_i], bid[:, fill_i], ask[:, fill_i], o)
+            px_out[~is_opt] = mid[~is_opt, fill_i]
+            proceeds = float(np.sum(w * px_out))
+            x_cost = float(np.sum(w * (mark[:, fill_i] - px_out))) + comm_u * u
+            cash += proceeds - comm_u * u
         if reason == "expiry":
             if days[s_bar] < expiry and s_bar == n - 1:
                 reason = "end_of_data"
@@ -351,8 +384,13 @@ def simulate_chain(
                     "exit_vega": g[2, j, i_x], "exit_theta": g[3, j, i_x],
                 }
             )  # fmt: skip
+        if ruin_bar >= 0:  # ruined while open: closed out above, nothing trades again
+            ruin_close = -1 if open_end else x
+            break
         if open_end:
             break
+        if cash <= 0.0:  # flat at x: an exit's fills (or the settlement) took the equity to <= 0
+            ruin_bar = ruin_close = x
         if reason == "roll" and dec.size and x == f + int(dec[0]) + 1:
             d_bar = f + int(dec[0])
             s_d = sig[d_bar]
@@ -367,5 +405,6 @@ def simulate_chain(
     return {
         "equity": eq, "cash": cash_arr, "value": value, "units": units_arr, "greeks": greeks,
         "attr": attr, "trades": trades, "legs": legs, "skipped": skipped,
+        "ruin_bar": ruin_bar, "ruin_close": ruin_close,
         "missing": pd.DataFrame(missing, columns=["date", "expiry", "strike", "kind", "use"]),
     }  # fmt: skip

@@ -49,8 +49,10 @@ Rules
   the equity and cash stay at the value after those fills to the end: the floor is that value,
   below 0 only by the ruin bar's move and closing costs (an exit fill at the open that leaves the
   cash <= 0 is caught at that bar's close). The ledger's ``ruin`` note names the bar; metrics
-  follow :mod:`phi.backtest.metrics` (CAGR -100 %, Sharpe and Sortino at most 0). Synthetic
-  prices only: a run on a real chain (:mod:`phi.options.chain_sim`) has no ruin rule yet.
+  follow :mod:`phi.backtest.metrics` (CAGR -100 %, Sharpe and Sortino at most 0). A run on a
+  real chain (:mod:`phi.options.chain_sim`) has the same rule, closing at that day's quotes as
+  its exits fill; a leg without a quote there waits for the first day with every leg quoted,
+  as any exit does there (the note then names the close-out's bar too).
 * **P&L by greek.** Each leg's change of value between valuations (previous close or the
   entry fill, to this close or the exit fill) is split by a Taylor step of the previous
   greeks: ``delta dS + 1/2 gamma dS^2 + vega dsigma + theta dt`` and a residual (the rest:
@@ -485,20 +487,43 @@ def _auto_choice(
     return choose_structures(pd.Series(labels, dtype=object), ratio, gex)
 
 
-def _ruin_note(index: pd.Index, equity: np.ndarray, ruin_bar: int) -> dict[str, str | None]:
-    """The ledger's ``ruin`` note (and ``ruin_bar``, its stamp), as the equity engine's."""
+def _ruin_note(
+    index: pd.Index,
+    equity: np.ndarray,
+    ruin_bar: int,
+    fills: str = "model prices, haircut, commission",
+    closed_at: int | None = None,
+    settled: bool = False,
+) -> dict[str, str | None]:
+    """The ledger's ``ruin`` note (and ``ruin_bar``, its stamp), as the equity engine's.
+
+    ``fills`` says how the close-out was priced; ``closed_at`` (a chain whose leg had no quote
+    at the ruin close): the bar the close-out waited for (``settled``: no quote came, the
+    expiry settled it), -1 if the position is still open at the end."""
     if ruin_bar < 0:
         return {"ruin": "none: the equity stayed above 0 at every close", "ruin_bar": None}
     stamp = str(index[ruin_bar])
-    return {
-        "ruin": (
-            f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): everything still open "
-            "was closed at that close (model prices, haircut, commission) and nothing traded "
-            f"after; the equity stays at {equity[ruin_bar]:.2f} to the end (below 0 by that bar's "
-            "move and fills)"
-        ),
-        "ruin_bar": stamp,
-    }
+    head = f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): "
+    if closed_at is None or closed_at == ruin_bar:
+        how, at = f"everything still open was closed at that close ({fills})", ruin_bar
+    elif closed_at < 0:
+        how, at = "a leg had no quote there or after, so the position is still open at the end", -1
+    elif settled:
+        how, at = (
+            "a leg had no quote there or after, so the position was held to its expiry settlement "
+            f"at bar {closed_at} ({index[closed_at]})",
+            closed_at,
+        )
+    else:
+        how, at = (
+            "a leg had no quote there, so everything still open was closed at the first close with "
+            f"every leg quoted, bar {closed_at} ({index[closed_at]}) ({fills})",
+            closed_at,
+        )
+    tail = f"; the equity stays at {equity[at]:.2f} to the end" if at >= 0 else ""
+    if at == ruin_bar:
+        tail += " (below 0 by that bar's move and fills)"
+    return {"ruin": f"{head}{how} and nothing traded after{tail}", "ruin_bar": stamp}
 
 
 def _build(
@@ -744,6 +769,9 @@ def _run_chain(
             if len(missing) else "none"
         ),
     )
+    settled = out["ruin_close"] != out["ruin_bar"] and trades["exit_reason"].iloc[-1] == "expiry"
+    ledger.update(_ruin_note(index, out["equity"], out["ruin_bar"], f"the chain's quotes, {fills}, commission",
+                             out["ruin_close"], settled))  # fmt: skip
     return OptionsResult(
         trades=trades,
         equity=pd.Series(out["equity"], index=index, name="equity"),

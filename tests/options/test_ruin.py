@@ -6,7 +6,8 @@ commission; ``exit_reason="ruin"``), nothing trades again, and the equity stays 
 after those fills to the end. Cash-secured sizing bounds the loss held to expiry; these inputs
 get past it: a negative rate (a short call spread's mark exceeds its width before expiry) and
 the haircut of an early exit of a spread gapped deep in the money. Every expected number comes
-from the Black-Scholes-Merton formula written out in ``test_accounting_audit.bsm``.
+from the Black-Scholes-Merton formula written out in ``test_accounting_audit.bsm``, or on a real
+chain (``phi.options.chain_sim``, same rule at the chain's quotes) from the quotes themselves.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from phi.backtest.engine_config import EngineConfig
 from phi.options.simulator import run_options_backtest
-from tests.options.test_accounting_audit import CAP, M, _bars, _cfg, _cross, bsm
+from tests.options.test_accounting_audit import CAP, M, _bars, _cfg, _cross, _gap_chain, bsm
 
 COMM = 0.65  # per contract per fill (test_accounting_audit._cfg)
 
@@ -96,3 +98,118 @@ def test_a_run_that_stays_above_zero_says_so():
     res = run_options_backtest(_bars(closes), _cross(12, 4, -1.0), cfg, EngineConfig())
     assert (res.equity > 0).all() and res.assumptions["ruin_bar"] is None
     assert res.assumptions["ruin"].startswith("none")
+
+
+# ---- a run priced from a real chain (phi.options.chain_sim) ----------------------------------
+# The gap chain of test_accounting_audit: daily bars 100 (days 0-3) -> 130 (days 4-10), the 100
+# and 105 calls quoted on days 0-8, expiring on day 8. A bear call spread decided at day 1's
+# close fills at day 2's quotes: the 100 call sold at its bid 1.0, the 105 bought at its ask 0.5
+# -> credit 50 a unit, risk 5 x 100 - 50 + 2 x 2 x 0.65 = 452.6, 1000 units cut to
+# floor(100,000 / 452.6) = 220, cash 100,000 + 220 x (50 - 1.3) = 110,714.
+
+CHAIN_UNITS, CHAIN_CASH = 220, 110_714.0
+
+
+def _chain(tmp_path, day4_100=(29.9, 30.1), drop_105=()):
+    """The gap chain with day 4's 100-call quote replaced and the 105 call unquoted on ``drop_105``."""
+    df, path = _gap_chain(tmp_path)
+    q = pd.read_csv(path)
+    day4 = q["date"] == f"{df.index[4]:%Y-%m-%d}"
+    q.loc[day4 & (q["strike"] == 100), ["bid", "ask"]] = day4_100
+    gone = q["date"].isin([f"{df.index[i]:%Y-%m-%d}" for i in drop_105]) & (q["strike"] == 105)
+    q[~gone].to_csv(path, index=False)
+    return df, path
+
+
+def _chain_run(df, path, sig):
+    cfg = _cfg(structure="bear_call_spread", dte=7, moneyness=(0.0, 0.05), chain=path, contracts=1000)
+    return run_options_backtest(df, sig, cfg, EngineConfig())
+
+
+def _chain_sig(n: int, exit_at: int | None = None) -> np.ndarray:
+    sig = _cross(n, 1, -1.0)
+    sig[2:] = -1.0
+    if exit_at is not None:  # a cross back at that close: the exit fills at the next day's quotes
+        sig[exit_at] = 0.0
+    sig[5], sig[6] = 0.0, -1.0  # a new cross at day 6's close: no order after a ruin
+    return sig
+
+
+def test_chain_exit_fill_below_zero_is_ruin_at_that_close_and_nothing_after(tmp_path):
+    # the cross back at day 5 closes at day 6's quotes: the 100 call bought back at its ask
+    # 30.1, the 105 sold at its bid 24.95: 220 x 100 x (24.95 - 30.1) - 220 x 2 x 0.65 takes the
+    # cash to 110,714 - 113,300 - 286 = -2,872 (the old loop went on and sized the day-6 cross)
+    df, path = _chain(tmp_path)
+    res = _chain_run(df, path, _chain_sig(len(df), exit_at=5))
+    final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 30.1) - CHAIN_UNITS * 2 * COMM
+    assert final == pytest.approx(-2_872.0)
+    np.testing.assert_allclose(res.equity.iloc[:4], [CAP, CAP, 96_414.0, 96_414.0], rtol=1e-12)
+    np.testing.assert_allclose(res.equity.iloc[4:6], CHAIN_CASH - CHAIN_UNITS * M * 5.0, rtol=1e-12)
+    np.testing.assert_allclose(res.equity.iloc[6:], final, rtol=1e-12)
+    np.testing.assert_allclose(res.cash.iloc[6:], final, rtol=1e-12)
+    assert len(res.trades) == 1 and (res.trades.exit_reason.iloc[0], res.trades.exit_bar.iloc[0]) == ("signal", 6)
+    assert res.assumptions["ruin_bar"] == str(df.index[6])
+    assert "bar 6" in res.assumptions["ruin"] and "-2872.00" in res.assumptions["ruin"]
+    assert "the chain's quotes, bought at the ask, sold at the bid" in res.assumptions["ruin"]
+    assert res.assumptions["skipped_entries"] == 0  # the day-6 cross is no order at all
+    assert res.metrics["cagr"] == -1.0
+
+
+def test_chain_mark_below_zero_closes_at_that_days_quotes(tmp_path):
+    # a stale day-4 quote of the 100 call (35.9 / 36.1, mid 36: the spread's mid is 11 > its
+    # width 5): equity 110,714 - 220 x 100 x (36 - 25) = -131,286 at day 4's close -> closed at
+    # day 4's quotes, the 100 call bought at its ask 36.1 and the 105 sold at its bid 24.95
+    df, path = _chain(tmp_path, day4_100=(35.9, 36.1))
+    res = _chain_run(df, path, _chain_sig(len(df)))
+    assert CHAIN_CASH - CHAIN_UNITS * M * (36.0 - 25.0) < 0  # the mark alone is below zero
+    final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 36.1) - CHAIN_UNITS * 2 * COMM  # -134,872
+    assert (res.equity.iloc[:4] > 0).all()
+    np.testing.assert_allclose(res.equity.iloc[4:], final, rtol=1e-12)  # the floor: constant
+    assert (res.positions.iloc[4:] == 0).all() and (res.position_value.iloc[4:] == 0).all()
+    tr = res.trades.iloc[0]
+    assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar, bool(tr.open)) == ("ruin", 4, False)
+    assert tr.pnl == pytest.approx(final - CAP, rel=1e-12)
+    np.testing.assert_allclose(res.legs.exit_price, [36.1, 24.95], rtol=1e-12)
+    assert res.assumptions["ruin_bar"] == str(df.index[4]) and f"{final:.2f}" in res.assumptions["ruin"]
+    assert res.assumptions["skipped_entries"] == 0
+    np.testing.assert_allclose(res.attribution.sum(axis=1), np.diff(res.equity, prepend=CAP), atol=1e-6)
+
+
+def test_chain_ruin_with_a_leg_unquoted_waits_for_the_next_quoted_day(tmp_path):
+    # the 105 call unquoted on day 4: its mark stays at day 3's mid 0.45, so day 4's equity is
+    # 110,714 - 220 x 100 x (30 - 0.45) = -539,386 -> ruin at day 4; the close-out waits, as an
+    # exit does, for day 5 (both quoted): 100 call at its ask 30.1, 105 at its bid 24.95
+    df, path = _chain(tmp_path, drop_105=(4,))
+    res = _chain_run(df, path, _chain_sig(len(df)))
+    final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 30.1) - CHAIN_UNITS * 2 * COMM  # -2,872
+    assert res.equity.iloc[4] == pytest.approx(CHAIN_CASH - CHAIN_UNITS * M * (30.0 - 0.45), rel=1e-12)
+    np.testing.assert_allclose(res.equity.iloc[5:], final, rtol=1e-12)
+    tr = res.trades.iloc[0]
+    assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("ruin", 5)
+    assert res.assumptions["ruin_bar"] == str(df.index[4])
+    note = res.assumptions["ruin"]
+    assert "bar 4" in note and "bar 5" in note and "-2872.00" in note
+    mq = res.missing_quotes
+    assert sorted(zip(mq["use"], mq["date"], mq["strike"], strict=True)) == [
+        ("exit", df.index[4], 105.0), ("mark", df.index[4], 105.0)
+    ]
+
+
+def test_chain_ruin_with_a_leg_never_quoted_again_settles_at_expiry(tmp_path):
+    # the 105 call unquoted from day 4 to its expiry (day 8): ruin at day 4 on the stale mark as
+    # above; no close-out quote ever comes, so the spread settles at intrinsic on day 8:
+    # 110,714 + 220 x 100 x (25 - 30) = 714, and nothing trades after
+    df, path = _chain(tmp_path, drop_105=range(4, 9))
+    res = _chain_run(df, path, _chain_sig(len(df)))
+    tr = res.trades.iloc[0]
+    assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("expiry", 8)
+    np.testing.assert_allclose(res.equity.iloc[8:], CHAIN_CASH - CHAIN_UNITS * M * 5.0, rtol=1e-12)
+    assert res.assumptions["ruin_bar"] == str(df.index[4]) and "expiry settlement at bar 8" in res.assumptions["ruin"]
+    assert res.assumptions["skipped_entries"] == 0
+
+
+def test_a_chain_run_that_stays_above_zero_says_so(tmp_path):
+    df, path = _chain(tmp_path)
+    res = _chain_run(df, path, _cross(len(df), 1, -1.0))
+    assert res.trades.exit_reason.iloc[0] == "expiry" and (res.equity > 0).all()
+    assert res.assumptions["ruin_bar"] is None and res.assumptions["ruin"].startswith("none")
