@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -235,3 +235,21 @@ def forget(key: str) -> None:
     draws it with its default."""
     st.session_state.pop(KEPT + key, None)
     st.session_state.pop(key, None)
+
+
+def changed(ran: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between the settings a shown result ran with and the page's now, both keyed
+    by the label the page shows: ``["symbols SPY QQQ (run: SPY)"]`` (``[]`` when nothing does)."""
+    return [f"{k} {now.get(k)} (run: {ran.get(k)})" for k in dict.fromkeys([*now, *ran]) if now.get(k) != ran.get(k)]
+
+
+def outdated(shown: str, button: str, reasons: list[str], *, failed: bool = False, said_above: bool = False) -> None:
+    """The warning over a result the page no longer describes: ``"Previous scan shown — the page
+    now differs: ...; press Scan to update"`` (nothing when it does and the last run did not fail);
+    ``failed``: the last press of ``button`` failed (``said_above``: its reason is on this draw)."""
+    if not reasons and not failed:
+        return
+    why = (f"the last {button} failed{' (the reason is above)' if said_above else ''}; " if failed else "") + (
+        "the page now differs: " + "; ".join(reasons) if reasons else "the settings are unchanged"
+    )
+    st.warning(f"Previous {shown} shown — {why}. Press {button} to update.", icon=":material/history:")

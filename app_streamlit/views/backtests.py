@@ -26,6 +26,7 @@ BENCHMARK = "bt:benchmark"
 METRIC = "bt:metric"
 CAPITAL = "bt:capital"
 RESULT = "bt:result"
+GO = "bt:go"
 #: what the shown result was run with: {"request": the form's values, "chosen": preset names}
 RAN = "bt:ran"
 #: True while the last Run head to head failed (its reason is shown above the old result)
@@ -172,30 +173,32 @@ def cards(presets: list[Any]) -> list[str]:
                 st.caption(f"Needs {p.needs_server}.")
             elif p.family in SLOW_FAMILIES:
                 st.caption("Trains a model inside the run: slower.")
-            if st.checkbox("Include", value=p.family not in SLOW_FAMILIES and not p.needs_server, key=pick(p.key), persist_state="session", help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}."):
+            if st.checkbox("Include", help=f"{p.description}. Defaults: {p.defaults}. Source: {p.source}.",
+                           **ui.kept(pick(p.key), p.family not in SLOW_FAMILIES and not p.needs_server)):
                 chosen.append(p.name)
     return chosen
 
 
-def _form() -> dict[str, Any] | None:
-    with st.form(FORM):
-        c = st.columns([0.9, 0.9, 0.7, 1.35, 1.35])  # the dates whole at 1024 px too
-        c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session")
-        c[1].text_input("Symbol", value="DEMO", key=SYMBOL, persist_state="session")
-        c[2].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
-        c[3].date_input("Start", value=dt.date(2020, 1, 1), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=START, persist_state="session")
-        c[4].date_input("End", value=dt.date(2024, 12, 31), min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, key=END, persist_state="session")
-        c = st.columns([1, 1, 1, 1])
-        c[0].text_input("Benchmark (same vendor; empty = none)", value="SPY", key=BENCHMARK, persist_state="session")
-        c[1].selectbox("Sort by", METRICS, key=METRIC, persist_state="session")
-        c[2].number_input("Initial capital", min_value=1_000.0, value=100_000.0, step=1_000.0, key=CAPITAL, persist_state="session")
-        if not c[3].form_submit_button("Run head to head", type="primary"):
-            return None
-    return form_request(st.session_state)
+def _form() -> bool:
+    """The dataset, benchmark and the Run head to head button (True when pressed). No
+    ``st.form``: each field is a plain widget whose value is kept (:func:`app_streamlit.ui.kept`)
+    across trips to other pages without pressing Run; a shown head to head the page no longer
+    describes is marked (see render)."""
+    c = st.columns([0.9, 0.9, 0.7, 1.35, 1.35])  # the dates whole at 1024 px too
+    c[0].selectbox("Vendor", VENDORS, **ui.kept(VENDOR, VENDORS[0]))
+    c[1].text_input("Symbol", **ui.kept(SYMBOL, "DEMO"))
+    c[2].selectbox("Timeframe", TIMEFRAMES, **ui.kept(TIMEFRAME, TIMEFRAMES[0]))
+    c[3].date_input("Start", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(START, dt.date(2020, 1, 1)))
+    c[4].date_input("End", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(END, dt.date(2024, 12, 31)))
+    c = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    c[0].text_input("Benchmark (same vendor; empty = none)", **ui.kept(BENCHMARK, "SPY"))
+    c[1].selectbox("Sort by", METRICS, **ui.kept(METRIC, METRICS[0]))
+    c[2].number_input("Initial capital", min_value=1_000.0, step=1_000.0, **ui.kept(CAPITAL, 100_000.0))
+    return c[3].button("Run head to head", key=GO, type="primary")
 
 
 def form_request(s: Any) -> dict[str, Any]:
-    """The head to head the form's (submitted) values describe."""
+    """The head to head the page's fields describe now."""
     return {"symbol": str(s[SYMBOL]).strip(), "vendor": s[VENDOR], "timeframe": s[TIMEFRAME], "start": str(s[START]),
             "end": str(s[END]), "benchmark": str(s[BENCHMARK] or "").strip() or None, "metric": s[METRIC],
             "capital": float(s[CAPITAL])}  # fmt: skip
@@ -323,10 +326,11 @@ def render() -> None:
     saved = st.session_state.get(RESULT)
     with st.expander("Strategies to compare (tick Include on a card)", expanded=True):
         chosen = cards(strategies.list(include_server=True))
-    with form_box:
-        request = _form()
+    with form_box, st.container(border=True, key=FORM):
+        go = _form()
+    request = form_request(st.session_state)
     with result_box:
-        if request is not None:
+        if go:
             if not chosen:
                 st.error("Pick at least one strategy (tick Include on its card).")
                 st.session_state[FAILED] = True
@@ -339,11 +343,6 @@ def render() -> None:
         if saved is None:
             st.info("Pick strategies below and a dataset, then Run head to head.")
             return
-        stale = stale_reasons(st.session_state.get(RAN), form_request(st.session_state), chosen)
-        if stale or st.session_state.get(FAILED):
-            where = " (the reason is above)" if request is not None else ""  # said on the draw of the click only
-            why = (f"the last Run head to head failed{where}; " if st.session_state.get(FAILED) else "") + (
-                "the page now differs: " + "; ".join(stale) if stale else "the settings are unchanged"
-            )
-            st.warning(f"Previous head to head shown — {why}. Press Run head to head to update.", icon=":material/history:")
+        stale = stale_reasons(st.session_state.get(RAN), request, chosen)
+        ui.outdated("head to head", "Run head to head", stale, failed=bool(st.session_state.get(FAILED)), said_above=go)
         show_result(saved)

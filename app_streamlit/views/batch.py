@@ -32,6 +32,9 @@ WORKERS = "batch:workers"
 SCHEDULER = "batch:scheduler"
 FORCE = "batch:force"
 RESULT = "batch:result"
+GO = "batch:go"
+#: True while the last Run batch failed (its reason is shown above the previous batch)
+FAILED = "batch:failed"
 DEFAULT_SYMBOLS = "DEMO, DEMO2, DEMO3, DEMO4, DEMO5"
 DEFAULT_GRID = "period=7..28:7"
 VENDORS = ("demo", "yfinance", "alpha_vantage")
@@ -53,38 +56,63 @@ def strategies() -> list[str]:
     return presets + [n for n in INDICATORS if n not in {p.lower() for p in presets}]
 
 
-def _form() -> dict[str, Any] | None:
+def _form() -> bool:
+    """The batch's settings and the Run batch button (True when pressed). No ``st.form``: each
+    field is a plain widget whose value is kept (:func:`app_streamlit.ui.kept`) across trips to
+    other pages without pressing Run batch; a shown batch the fields no longer describe is
+    marked (see render)."""
+    from phi.batch.runner import max_local_workers  # what phi allows on this machine
+
     today = dt.date.today()
     names = strategies()
-    with st.form(FORM):
+    with st.container(border=True, key=FORM):
         top = st.columns([2, 3, 3])
-        strategy = top[0].selectbox("Preset or indicator", names, index=names.index("RSI") if "RSI" in names else 0, key=STRATEGY, persist_state="session",
-                                  help="A strategy preset (its indicators, blend and engine settings) or one registry indicator with its defaults.")  # fmt: skip
-        top[1].text_input("Symbols", DEFAULT_SYMBOLS, key=SYMBOLS, persist_state="session", help="Tickers separated by commas or spaces (demo: synthetic bars for any name).")
-        top[2].text_input("Parameter grid", DEFAULT_GRID, key=GRID, persist_state="session",
-                        help="As phi batch sweep --grid: name=first..last:step or name=a,b,c; several names give their "
-                             "cross product; macd.fast=... when several indicators have the parameter.")  # fmt: skip
+        top[0].selectbox("Preset or indicator", names, **ui.kept(STRATEGY, "RSI" if "RSI" in names else names[0]),
+                         help="A strategy preset (its indicators, blend and engine settings) or one registry indicator with its defaults.")  # fmt: skip
+        top[1].text_input("Symbols", help="Tickers separated by commas or spaces (demo: synthetic bars for any name).", **ui.kept(SYMBOLS, DEFAULT_SYMBOLS))
+        top[2].text_input("Parameter grid", **ui.kept(GRID, DEFAULT_GRID),
+                          help="As phi batch sweep --grid: name=first..last:step or name=a,b,c; several names give their "
+                               "cross product; macd.fast=... when several indicators have the parameter.")  # fmt: skip
         c = st.columns(5)
-        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session", help="demo: synthetic data, generated locally (offline).")
-        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
-        start = c[2].date_input("Start", today - dt.timedelta(days=3 * 365), forms.MIN_DATE, forms.MAX_DATE, key=START, persist_state="session")
-        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END, persist_state="session")
-        metric = c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), key=METRIC, persist_state="session")
+        c[0].selectbox("Vendor", VENDORS, help="demo: synthetic data, generated locally (offline).", **ui.kept(VENDOR, VENDORS[0]))
+        c[1].selectbox("Timeframe", TIMEFRAMES, **ui.kept(TIMEFRAME, TIMEFRAMES[0]))
+        c[2].date_input("Start", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(START, today - dt.timedelta(days=3 * 365)))
+        c[3].date_input("End", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(END, today))
+        c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), **ui.kept(METRIC, "sharpe"))
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
-        where = low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), key=WHERE, persist_state="session")
-        from phi.batch.runner import max_local_workers  # what phi allows on this machine
+        low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), **ui.kept(WHERE, "local"))
+        low[1].number_input("Local workers", 1, max_local_workers(), **ui.kept(WORKERS, min(2, os.cpu_count() or 1, max_local_workers())),
+                            help=f"Worker processes on this machine (at most {max_local_workers()}: each one loads phi).")  # fmt: skip
+        low[2].text_input("Scheduler address", placeholder="tcp://host:8786", **ui.kept(SCHEDULER, ""),
+                          help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
+        low[3].checkbox("Re-run saved", help="Run configs that already have a saved run (same config hash) again.", **ui.kept(FORCE, False))
+        return st.button("Run batch", key=GO, type="primary")
 
-        workers = low[1].number_input("Local workers", 1, max_local_workers(), min(2, os.cpu_count() or 1), key=WORKERS, persist_state="session",
-                                      help=f"Worker processes on this machine (at most {max_local_workers()}: "
-                                      "each one loads phi).")  # fmt: skip
-        low[2].text_input("Scheduler address", "", key=SCHEDULER, persist_state="session", placeholder="tcp://host:8786",
-                        help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
-        force = low[3].checkbox("Re-run saved", key=FORCE, persist_state="session", help="Run configs that already have a saved run (same config hash) again.")
-        if not st.form_submit_button("Run batch", type="primary"):
-            return None
-    return {"strategy": strategy, "symbols": st.session_state.get(SYMBOLS, ""), "grid": st.session_state.get(GRID, ""),
-            "vendor": vendor, "timeframe": timeframe, "start": str(start), "end": str(end), "metric": metric,
-            "where": where, "workers": int(workers), "scheduler": st.session_state.get(SCHEDULER, "").strip(), "force": force}  # fmt: skip
+
+def form_request(s: Any) -> dict[str, Any]:
+    """The batch the fields describe now."""
+    return {"strategy": s.get(STRATEGY), "symbols": s.get(SYMBOLS, ""), "grid": s.get(GRID, ""), "vendor": s.get(VENDOR),
+            "timeframe": s.get(TIMEFRAME), "start": str(s.get(START)), "end": str(s.get(END)), "metric": s.get(METRIC),
+            "where": s.get(WHERE), "workers": int(s.get(WORKERS) or 1), "scheduler": str(s.get(SCHEDULER) or "").strip(),
+            "force": bool(s.get(FORCE))}  # fmt: skip
+
+
+def described(request: dict[str, Any]) -> dict[str, str]:
+    """A batch request in the page's words; the workers only when run on local workers, the
+    address only on a scheduler (else they are not used)."""
+    from phi.scanner import parse_symbols
+
+    where = str(request.get("where"))
+    out = {"preset or indicator": str(request.get("strategy")),
+           "symbols": " ".join(parse_symbols(str(request.get("symbols") or ""))) or "none",
+           "parameter grid": " ".join(str(request.get("grid") or "").split()) or "(none)", "vendor": str(request.get("vendor")),
+           "timeframe": str(request.get("timeframe")), "start": str(request.get("start")), "end": str(request.get("end")),
+           "best by": METRICS.get(str(request.get("metric")), str(request.get("metric"))), "run on": WHERES.get(where, where)}  # fmt: skip
+    if where == "local":
+        out["local workers"] = str(request.get("workers"))
+    if where == "scheduler":
+        out["scheduler address"] = str(request.get("scheduler") or "(empty)")
+    return out | {"re-run saved": "on" if request.get("force") else "off"}
 
 
 def build_configs(request: dict[str, Any]) -> tuple[list[Any], list[str], list[str]]:
@@ -290,14 +318,17 @@ def render() -> None:
     st.caption("One run per symbol × combination, each saved to the run history; the best combination per symbol and "
                "the metric across the universe. Same as phi batch sweep; runs on local Dask workers, in this process "
                "or on a Dask cluster.")  # fmt: skip
-    request = _form()
-    if request is not None:
+    go = _form()
+    request = form_request(st.session_state)
+    if go:
         done = ui.attempt(run, request)
-        if isinstance(done, ui.Failed):
-            return
-        st.session_state[RESULT] = done
+        st.session_state[FAILED] = isinstance(done, ui.Failed)
+        if not isinstance(done, ui.Failed):
+            st.session_state[RESULT] = done
     data: dict[str, Any] | None = st.session_state.get(RESULT)
     if data is None:
         st.info("Pick a preset, symbols and a grid, then press Run batch.")
         return
+    reasons = ui.changed(described(data["request"]), described(request))
+    ui.outdated("batch", "Run batch", reasons, failed=bool(st.session_state.get(FAILED)), said_above=go)
     show(data)

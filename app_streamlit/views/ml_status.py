@@ -1,5 +1,5 @@
 """ML Status page: every stored model with its card (features, data, CV per fold, hold-out,
-calibration curve, feature importance), RL agents with their engine returns, and a form that
+calibration curve, feature importance), RL agents with their engine returns, and a panel that
 trains a classifier on the loaded dataset with a progress bar."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from app_streamlit import forms, ui
 
 FORM = "ml:train"
 PICK = "ml:pick"
+NAME = "ml:name"
+GO = "ml:go"
 _MODELS = {"rf": "Random forest", "gb": "Gradient boosting", "lr": "Logistic regression", "lgbm": "LightGBM"}
 _LABELS = {"direction": "Direction over the next bars", "triple_barrier": "Triple barrier (profit / stop / time)"}
 
@@ -136,23 +138,26 @@ def _train_form() -> None:
             return
         spec = st.session_state.get(forms.DATASET_SPEC, {})
         symbol = str(spec.get("symbol") or ds.metadata.get("symbol", "data"))
-        with st.form(FORM):
+        with st.container(border=True, key=FORM):  # no st.form: what is typed is kept (ui.kept)
             c = st.columns(4)
-            model = c[0].selectbox("Model", list(_MODELS.keys()), format_func=lambda k: _MODELS[k], key="ml:model", persist_state="session")
-            label = c[1].selectbox("Label", list(_LABELS.keys()), format_func=lambda k: _LABELS[k], key="ml:label", persist_state="session")
-            horizon = c[2].number_input("Horizon (bars)", 1, 100, 1, key="ml:horizon", persist_state="session",
+            model = c[0].selectbox("Model", list(_MODELS.keys()), format_func=lambda k: _MODELS[k], **ui.kept("ml:model", "rf"))
+            label = c[1].selectbox("Label", list(_LABELS.keys()), format_func=lambda k: _LABELS[k], **ui.kept("ml:label", "direction"))
+            horizon = c[2].number_input("Horizon (bars)", 1, 100, **ui.kept("ml:horizon", 1),
                                         help="Bars ahead the label looks (the triple barrier's time limit).")
-            folds = c[3].number_input("CV folds", 2, 10, 5, key="ml:folds", persist_state="session")
+            folds = c[3].number_input("CV folds", 2, 10, **ui.kept("ml:folds", 5))
             c = st.columns(4)
-            holdout = c[0].slider("Hold-out share", 0.1, 0.4, 0.2, 0.05, key="ml:holdout", persist_state="session",
+            holdout = c[0].slider("Hold-out share", 0.1, 0.4, step=0.05, **ui.kept("ml:holdout", 0.2),
                                   help="The last bars, never used for training: the honest score.")
-            profit = c[1].number_input("Profit barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:profit", persist_state="session",
+            profit = c[1].number_input("Profit barrier", 0.002, 0.5, step=0.005, format="%.3f", **ui.kept("ml:profit", 0.02),
                                        help="Triple barrier only: fraction above the close (0.02 = 2 %).")
-            stop = c[2].number_input("Stop barrier", 0.002, 0.5, 0.02, 0.005, format="%.3f", key="ml:stop", persist_state="session",
+            stop = c[2].number_input("Stop barrier", 0.002, 0.5, step=0.005, format="%.3f", **ui.kept("ml:stop", 0.02),
                                      help="Triple barrier only: fraction below the close.")
-            features = c[3].selectbox("Features", ["all", "wyckoff"], key="ml:features", persist_state="session")
-            name = st.text_input("Save as", f"{symbol}_{model}", key="ml:name")  # follows the dataset and model on each visit
-            go = st.form_submit_button("Train", type="primary")
+            features = c[3].selectbox("Features", ["all", "wyckoff"], **ui.kept("ml:features", "all"))
+            # the name follows the dataset and the model until the user types one (emptied: follows again)
+            if not st.session_state.get(ui.KEPT + NAME):
+                st.session_state[NAME] = f"{symbol}_{model}"
+            name = st.text_input("Save as", **ui.kept(NAME, f"{symbol}_{model}"))
+            go = st.button("Train", key=GO, type="primary")
         if go:
             _train(ds, name, symbol, model=model, label=label, horizon=int(horizon), folds=int(folds),
                    holdout=float(holdout), profit=float(profit), stop=float(stop), feature_set=features)  # fmt: skip

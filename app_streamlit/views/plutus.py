@@ -8,6 +8,7 @@ says so in one line; a backtest whose replies are all cached still runs.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -23,10 +24,16 @@ URL = "plutus:url"
 TIMEOUT = "plutus:timeout"
 USE_REGIME = "plutus:regime"
 ADVICE = "plutus:advice"
+ASK = "plutus:ask"
+#: what the shown answer was asked with (ask_settings), and whether the last Ask failed
+ASKED = "plutus:asked"
+ASK_FAILED = "plutus:ask_failed"
 BT_FORM = "plutus:bt_form"
 EVERY = "plutus:every"
 MIN_CONF = "plutus:min_conf"
 BACKTEST = "plutus:backtest"
+BT_GO = "plutus:bt_go"
+BT_FAILED = "plutus:bt_failed"
 _SIGNAL_SIGN = {"BUY": 1, "SELL": -1, "HOLD": 0}
 
 
@@ -50,26 +57,56 @@ def connection_line() -> None:
 
 
 def _ask(ds: Any, spec: dict[str, Any]) -> None:
+    """The Ask fields and button, then the last answer (marked when the fields no longer
+    describe it). No ``st.form``: each field keeps what the user typed across trips to other
+    pages (:func:`app_streamlit.ui.kept`)."""
     from phi.plutus.client import DEFAULT_MODEL
 
-    with st.form(ASK_FORM):
+    with st.container(border=True, key=ASK_FORM):
         st.markdown("**Ask Plutus** about the bar after the last one of the loaded dataset")
         c = st.columns([2, 2, 1, 1])
         # masked as a password: a server URL may carry one (http://user:secret@host); the
         # connection line and every message show it with the password as ***
-        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", "", key=URL, persist_state="session", type="password",
+        url = c[0].text_input("Server (empty: $OLLAMA_HOST)", type="password", **ui.kept(URL, ""),
                               help="The LLM server's URL, e.g. http://127.0.0.1:11434. Masked, as it may hold a password.")  # fmt: skip
-        model = c[1].text_input("Model", os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL, key=MODEL, persist_state="session")
-        protocol = c[2].selectbox("Protocol", ("ollama", "openai"), key=PROTOCOL, persist_state="session")
-        timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, 60.0, 5.0, key=TIMEOUT, persist_state="session")
-        regime = st.checkbox("Include the regime engine's brief", True, key=USE_REGIME, persist_state="session")
-        if st.form_submit_button("Ask Plutus", type="primary"):
-            advice = ui.attempt(ask_plutus, ds.frame, url, model, protocol, float(timeout), regime, spec.get("symbol"))
-            if not isinstance(advice, ui.Failed):
-                st.session_state[ADVICE] = (spec.get("symbol"), f"{ds.frame.index[-1]:%Y-%m-%d}", advice)
+        model = c[1].text_input("Model", **ui.kept(MODEL, os.environ.get("PHI_PLUTUS_MODEL") or DEFAULT_MODEL))
+        protocol = c[2].selectbox("Protocol", ("ollama", "openai"), **ui.kept(PROTOCOL, "ollama"))
+        timeout = c[3].number_input("Timeout [s]", 1.0, 600.0, step=5.0, **ui.kept(TIMEOUT, 60.0))
+        regime = st.checkbox("Include the regime engine's brief", **ui.kept(USE_REGIME, True))
+        asked = st.button("Ask Plutus", key=ASK, type="primary")
+    day = f"{ds.frame.index[-1]:%Y-%m-%d}"
+    now = ask_settings(url, model, protocol, float(timeout), regime, spec.get("symbol"), day)
+    if asked:
+        advice = ui.attempt(ask_plutus, ds.frame, url, model, protocol, float(timeout), regime, spec.get("symbol"))
+        st.session_state[ASK_FAILED] = isinstance(advice, ui.Failed)
+        if not isinstance(advice, ui.Failed):
+            st.session_state[ADVICE] = (spec.get("symbol"), day, advice)
+            st.session_state[ASKED] = now
     shown = st.session_state.get(ADVICE)
     if shown:
+        ran = st.session_state.get(ASKED)
+        ui.outdated("answer", "Ask Plutus", ask_changes(ran, now) if ran else [],
+                    failed=bool(st.session_state.get(ASK_FAILED)), said_above=asked)  # fmt: skip
         show_advice(*shown)
+
+
+def ask_settings(url: str, model: str, protocol: str, timeout: float, regime: bool, symbol: str | None, day: str) -> dict[str, str]:
+    """What an answer is asked with, in the page's words. The server as shown to people (its
+    password ``***``) and, under ``"_server"``, a SHA-256 digest of the URL as typed: a changed
+    password is told apart without keeping a second copy of it in clear."""
+    from phi.plutus.client import redact
+
+    return {"server": redact(url.strip()) or "$OLLAMA_HOST", "model": model.strip(), "protocol": protocol,
+            "timeout": f"{timeout:g} s", "regime brief": "on" if regime else "off", "dataset": f"{symbol} after {day}",
+            "_server": hashlib.sha256(url.strip().encode()).hexdigest()}  # fmt: skip
+
+
+def ask_changes(ran: dict[str, str], now: dict[str, str]) -> list[str]:
+    """What differs between the shown answer's settings and the fields now (:func:`ask_settings`)."""
+    out = ui.changed({k: v for k, v in ran.items() if k != "_server"}, {k: v for k, v in now.items() if k != "_server"})
+    if ran.get("_server") != now.get("_server") and not any(r.startswith("server ") for r in out):
+        out.insert(0, "server (its password or user)")
+    return out
 
 
 def ask_plutus(frame: pd.DataFrame, url: str, model: str, protocol: str, timeout: float, regime: bool, symbol: str | None) -> Any:
@@ -143,13 +180,14 @@ def _backtest_server() -> str:
 
 
 def _backtest(spec: dict[str, Any]) -> None:
-    with st.form(BT_FORM):
+    with st.container(border=True, key=BT_FORM):
         st.markdown("**Plutus backtest** — one question per decision bar; replies cached under PHI_HOME")
         st.caption(_backtest_server())
         c = st.columns(2)
-        every = c[0].number_input("Ask every N bars", 1, 20, 5, 1, key=EVERY, persist_state="session")
-        min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, 0.6, 0.05, key=MIN_CONF, persist_state="session")
-        go = st.form_submit_button("Run Plutus backtest")
+        every = c[0].number_input("Ask every N bars", 1, 20, step=1, **ui.kept(EVERY, 5))
+        min_conf = c[1].slider("Confidence needed to act", 0.5, 0.95, step=0.05, **ui.kept(MIN_CONF, 0.6))
+        go = st.button("Run Plutus backtest", key=BT_GO)
+    now = {"ask every": f"{int(every)} bars", "confidence needed": f"{float(min_conf):.2f}"}
     if go:
         from phi.plutus.indicator import PLUTUS
 
@@ -158,13 +196,16 @@ def _backtest(spec: dict[str, Any]) -> None:
         with st.spinner(f"Asking Plutus about {n:,} bars (replies already in the cache come at once; a new one "
                         "takes the model's time) ..."):  # fmt: skip
             ran = ui.attempt(run_backtest, spec, int(every), float(min_conf))
+        st.session_state[BT_FAILED] = isinstance(ran, ui.Failed)
         if not isinstance(ran, ui.Failed):
-            st.session_state[BACKTEST] = ran
+            st.session_state[BACKTEST] = {**ran, "settings": now}
     out: dict[str, Any] | None = st.session_state.get(BACKTEST)
     if not out:
         return
     from app_streamlit.views.scanner import show_run_summary
 
+    ui.outdated("Plutus backtest", "Run Plutus backtest", ui.changed(out.get("settings") or now, now),
+                failed=bool(st.session_state.get(BT_FAILED)), said_above=go)  # fmt: skip
     show_run_summary(out["result"], "plutus", out["tally"])
     save_error = getattr(out["result"], "save_error", None)
     if save_error:  # the result stays; why it is not in the run history, once

@@ -26,6 +26,10 @@ END = "scan:end"
 RANK_BY = "scan:rank_by"
 L2 = "scan:l2"
 RESULT = "scan:result"
+GO = "scan:go"
+#: the request the shown scan ran with (form_request), and whether the last Scan failed
+RAN = "scan:ran"
+FAILED = "scan:failed"
 VENDORS = ("demo", "yfinance", "alpha_vantage")
 TIMEFRAMES = ("1D", "4H", "1H", "15m", "5m", "1m")
 RANKS: dict[str, str] = {"score": "score (highest first)", "abs_score": "|score| (strongest either way)",
@@ -66,23 +70,39 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def _form() -> dict[str, Any] | None:
+def _form() -> bool:
+    """The scan's settings and the Scan button (True when pressed). No ``st.form``: each field is
+    a plain widget whose value is kept (:func:`app_streamlit.ui.kept`) across trips to other pages
+    without pressing Scan; a shown scan the fields no longer describe is marked (see render)."""
     from phi.scanner import DEFAULT_UNIVERSE
 
     today = dt.date.today()
-    with st.form(FORM):
-        st.text_input("Symbols", ", ".join(DEFAULT_UNIVERSE), key=SYMBOLS, persist_state="session", help="Tickers separated by commas or spaces.")
+    with st.container(border=True, key=FORM):
+        st.text_input("Symbols", help="Tickers separated by commas or spaces.", **ui.kept(SYMBOLS, ", ".join(DEFAULT_UNIVERSE)))
         c = st.columns(5)
-        vendor = c[0].selectbox("Vendor", VENDORS, key=VENDOR, persist_state="session", help="demo: synthetic data, generated locally (offline).")
-        timeframe = c[1].selectbox("Timeframe", TIMEFRAMES, key=TIMEFRAME, persist_state="session")
-        start = c[2].date_input("Start", today - dt.timedelta(days=730), forms.MIN_DATE, forms.MAX_DATE, key=START, persist_state="session")
-        end = c[3].date_input("End", today, forms.MIN_DATE, forms.MAX_DATE, key=END, persist_state="session")
-        rank_by = c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), key=RANK_BY, persist_state="session")
-        l2 = st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", key=L2, persist_state="session")
-        if not st.form_submit_button("Scan", type="primary"):
-            return None
-    return {"symbols": st.session_state.get(SYMBOLS, ""), "vendor": vendor, "timeframe": timeframe,
-            "start": str(start), "end": str(end), "rank_by": rank_by, "l2": l2}  # fmt: skip
+        c[0].selectbox("Vendor", VENDORS, help="demo: synthetic data, generated locally (offline).", **ui.kept(VENDOR, VENDORS[0]))
+        c[1].selectbox("Timeframe", TIMEFRAMES, **ui.kept(TIMEFRAME, TIMEFRAMES[0]))
+        c[2].date_input("Start", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(START, today - dt.timedelta(days=730)))
+        c[3].date_input("End", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(END, today))
+        c[4].selectbox("Rank by", tuple(RANKS), format_func=lambda k: RANKS.get(str(k), str(k)), **ui.kept(RANK_BY, "score"))
+        st.checkbox("Level-2 quote features (Polygon stream; needs POLYGON_API_KEY)", **ui.kept(L2, False))
+        return st.button("Scan", key=GO, type="primary")
+
+
+def form_request(s: Any) -> dict[str, Any]:
+    """The scan the fields describe now."""
+    return {"symbols": s.get(SYMBOLS, ""), "vendor": s.get(VENDOR), "timeframe": s.get(TIMEFRAME), "start": str(s.get(START)),
+            "end": str(s.get(END)), "rank_by": s.get(RANK_BY), "l2": bool(s.get(L2))}  # fmt: skip
+
+
+def described(request: dict[str, Any]) -> dict[str, str]:
+    """A scan request in the page's words (symbols as scanned: upper-cased, without repeats)."""
+    from phi.scanner import parse_symbols
+
+    return {"symbols": " ".join(parse_symbols(str(request.get("symbols") or ""))) or "none", "vendor": str(request.get("vendor")),
+            "timeframe": str(request.get("timeframe")), "start": str(request.get("start")), "end": str(request.get("end")),
+            "rank by": RANKS.get(str(request.get("rank_by")), str(request.get("rank_by"))),
+            "level-2 quotes": "on" if request.get("l2") else "off"}  # fmt: skip
 
 
 def run_scan(request: dict[str, Any]) -> Any:
@@ -139,16 +159,20 @@ def render() -> None:
     st.subheader("Scanner — regime engine across a universe")
     st.caption("Each symbol's regime score, confidences, dominant regime and most probable species on its last bar, ranked. "
                "Cached bars are reused; a symbol that fails is reported and the scan goes on.")  # fmt: skip
-    request = _form()
-    if request is not None:
+    go = _form()
+    request = form_request(st.session_state)
+    if go:
         result = ui.attempt(run_scan, request)
-        if isinstance(result, ui.Failed):
-            return
-        st.session_state[RESULT] = result
+        st.session_state[FAILED] = isinstance(result, ui.Failed)
+        if not isinstance(result, ui.Failed):
+            st.session_state[RESULT], st.session_state[RAN] = result, request
     result = st.session_state.get(RESULT)
     if result is None:
         st.info("Choose symbols and press Scan.")
         return
+    ran = st.session_state.get(RAN)
+    reasons = ui.changed(described(ran), described(request)) if ran else []
+    ui.outdated("scan", "Scan", reasons, failed=bool(st.session_state.get(FAILED)), said_above=go)
     show_result(result)
 
 

@@ -413,7 +413,7 @@ def test_a_model_trained_where_it_cannot_be_stored_is_one_warning():
     at = start(nav="ML Status")
     at.number_input(key="ml:folds").set_value(2)
     at.selectbox(key="ml:model").set_value("lr")
-    at.button(key="FormSubmitter:ml:train-Train").click().run()
+    at.button(key="ml:go").click().run()
     assert not at.exception and not errors(at)
     (said,) = [w.value for w in at.warning]
     assert said.startswith("Trained (hold-out accuracy ") and ") but not saved: " in said
@@ -466,7 +466,7 @@ def test_a_plutus_backtest_that_cannot_be_saved_shows_its_result_and_says_why(mo
         at.run()
         blocker = _block_the_run_history()
         at.number_input(key="plutus:every").set_value(20)
-        at.button(key="FormSubmitter:plutus:bt_form-Run Plutus backtest").click().run()
+        at.button(key="plutus:bt_go").click().run()
     assert not at.exception and not errors(at)
     said = [w.value for w in at.warning if w.value.startswith("Not saved")]
     assert len(said) == 1 and f"{blocker} is a file, not a folder" in said[0] and "The result is shown here." in said[0]
@@ -495,7 +495,7 @@ def test_submitted_settings_of_a_page_survive_a_trip_to_another_page():
     at.session_state["nav"] = "Scanner"
     at.run()
     at.text_input(key="scan:symbols").set_value("AAA BBB")
-    at.button(key="FormSubmitter:scan:form-Scan").click().run()
+    at.button(key="scan:go").click().run()
     for nav in ("Workbench", "Scanner"):
         at.session_state["nav"] = nav
         at.run()

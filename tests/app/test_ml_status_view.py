@@ -69,7 +69,7 @@ def test_the_form_trains_saves_and_shows_a_model(monkeypatch, tmp_path):
     at.number_input(key="ml:folds").set_value(2)
     at.selectbox(key="ml:model").set_value("lr")
     at.text_input(key="ml:name").set_value("demo_lr")
-    at.button(key="FormSubmitter:ml:train-Train").click().run()
+    at.button(key="ml:go").click().run()
     assert_clean(at)
     assert any("Trained and saved demo_lr" in s.value for s in at.success)
     assert at.selectbox(key="ml:pick").value == "demo_lr"
@@ -79,5 +79,5 @@ def test_the_form_trains_saves_and_shows_a_model(monkeypatch, tmp_path):
 def test_a_bad_name_is_one_clear_error():
     at = _open()
     at.text_input(key="ml:name").set_value("../evil")
-    at.button(key="FormSubmitter:ml:train-Train").click().run()
+    at.button(key="ml:go").click().run()
     assert not at.exception and any("model name" in e.value for e in at.error)

@@ -8,7 +8,7 @@ import datetime as dt
 from phi.backtest.run_history import delete_run, list_runs
 from tests.app.conftest import errors, run_backtest, start, warnings_
 
-BATCH_GO = "FormSubmitter:batch:form-Run batch"
+BATCH_GO = "batch:go"
 
 
 def _infos(at) -> list[str]:  # type: ignore[no-untyped-def]
@@ -94,7 +94,7 @@ def _head_to_head(at, **form):  # type: ignore[no-untyped-def]
     at.text_input(key=view.BENCHMARK).set_value("")
     for key, value in form.items():
         at.date_input(key=key).set_value(value) if "start" in key or "end" in key else at.text_input(key=key).set_value(value)
-    at.button(key="FormSubmitter:bt:form-Run head to head").click().run()
+    at.button(key="bt:go").click().run()
     return at
 
 
@@ -173,7 +173,7 @@ def test_the_scanner_table_shows_every_score_with_three_decimals():
     at.session_state["nav"] = "Scanner"
     at.run()
     at.text_input(key="scan:symbols").set_value("DEMO, DEMO2")
-    at.button(key="FormSubmitter:scan:form-Scan").click().run()
+    at.button(key="scan:go").click().run()
     assert not at.exception and not errors(at)
     (table,) = [d for d in at.dataframe if "score" in set(map(str, d.value.columns))]
     cols = json.loads(table.proto.columns)

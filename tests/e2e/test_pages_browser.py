@@ -1,0 +1,82 @@
+"""The Batch page in a real browser (Playwright driving Debian's Chromium, RECIPES §2b): what a
+trader types there, without pressing Run batch, is still there after a trip to the Workbench.
+The page was an ``st.form`` whose edits lived in the browser until submitted and were lost on a
+trip to another page. Screenshot: ``tests/artifacts/30_batch_after_another_page.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_workbench_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    FLAGS,
+    VIEWPORT,
+    _idle,
+    _key,
+    server,
+)
+
+__all__ = ["server"]  # the server fixture, shared with the workbench's browser tests
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
+]
+
+TYPED = {"batch:symbols": "AAA, BBB", "batch:grid": "period=6,10", "batch:workers": "3"}
+
+
+def _fields(page: Any) -> dict[str, str]:
+    out = {k: page.locator(_key(k) + " input").first.input_value() for k in TYPED}
+    out["run on"] = page.locator(_key("batch:where") + " input[role=combobox]").input_value()
+    return out
+
+
+def _nav(page: Any, view: str) -> None:
+    page.locator(_key("nav")).get_by_text(view, exact=True).click()
+    _idle(page)
+
+
+def test_batch_edits_survive_another_page(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(server, wait_until="domcontentloaded")
+            expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+            _idle(page)
+            _nav(page, "Batch")
+            for key, value in TYPED.items():
+                box = page.locator(_key(key) + " input").first
+                box.fill(value)
+                box.press("Tab")  # committed on blur
+                _idle(page)
+            page.locator(_key("batch:where")).click()
+            page.get_by_role("option", name="this process (no Dask)", exact=True).click()
+            _idle(page)
+            want = {**TYPED, "run on": "this process (no Dask)"}
+            assert _fields(page) == want
+            _nav(page, "Workbench")
+            page.get_by_role("tab", name="3 · Blend", exact=True).click()
+            _idle(page)
+            _nav(page, "Batch")
+            assert _fields(page) == want  # was: DEMO, DEMO2, ... / period=7..28:7 / 2 / local workers
+            expect(page.get_by_role("button", name="Run batch")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "30_batch_after_another_page.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure_batch.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+        assert not errors, errors
