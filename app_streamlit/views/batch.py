@@ -81,9 +81,12 @@ def _form() -> bool:
         c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), **ui.kept(METRIC, "sharpe"))
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
         low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), **ui.kept(WHERE, "local"))
+        where = st.session_state.get(WHERE)  # the fields another choice ignores are greyed out
         low[1].number_input("Local workers", 1, max_local_workers(), **ui.kept(WORKERS, min(2, os.cpu_count() or 1, max_local_workers())),
+                            disabled=where != "local",
                             help=f"Worker processes on this machine (at most {max_local_workers()}: each one loads phi).")  # fmt: skip
         low[2].text_input("Scheduler address", placeholder="tcp://host:8786", **ui.kept(SCHEDULER, ""),
+                          disabled=where != "scheduler",
                           help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip
         low[3].checkbox("Re-run saved", help="Run configs that already have a saved run (same config hash) again.", **ui.kept(FORCE, False))
         return st.button("Run batch", key=GO, type="primary")

@@ -22,9 +22,9 @@ def _open():
 
 def _submit(at, **fields):
     values = {"symbols": "DEMO, DEMO2", "grid": "period=6,10", "where": "inline", **fields}
+    at.selectbox(key=batch.WHERE).set_value(values["where"]).run()  # enables its own fields
     at.text_input(key=batch.SYMBOLS).set_value(values["symbols"])
     at.text_input(key=batch.GRID).set_value(values["grid"])
-    at.selectbox(key=batch.WHERE).set_value(values["where"])
     if "scheduler" in values:
         at.text_input(key=batch.SCHEDULER).set_value(values["scheduler"])
     at.date_input(key=batch.START).set_value(dt.date(2023, 1, 1))
@@ -43,6 +43,16 @@ def test_before_a_batch_the_page_says_what_to_do():
     assert any("press Run batch" in i.value for i in at.info)
     assert at.selectbox(key=batch.STRATEGY).value == "RSI" and at.text_input(key=batch.GRID).value == "period=7..28:7"
     assert "DEMO2" in at.text_input(key=batch.SYMBOLS).value
+
+
+def test_only_the_fields_the_chosen_place_uses_are_editable():
+    at = _open()
+    expected = {"local": (False, True), "inline": (True, True), "scheduler": (True, False)}
+    for where, (workers_off, scheduler_off) in expected.items():
+        at.selectbox(key=batch.WHERE).set_value(where).run()
+        assert_clean(at)
+        assert at.number_input(key=batch.WORKERS).disabled is workers_off, where
+        assert at.text_input(key=batch.SCHEDULER).disabled is scheduler_off, where
 
 
 def test_a_tiny_grid_in_process_shows_the_best_per_symbol_of_the_saved_runs():
