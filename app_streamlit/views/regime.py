@@ -1,8 +1,8 @@
 """Regime view (the spec's "MFT Blender" tab): the regime engine on the loaded dataset.
 
 Shows the stacked probabilities of the 8 regimes, the dominant regime under the price, the
-composite signal with its confidences, and the engine's main settings in a form (applied on
-submit, here and to the ``regime_weighted`` blend of Step 3 and its runs). Everything is computed by :class:`phi.regime.RegimeEngine`.
+composite signal with its confidences, and the engine's main settings (kept across trips to
+other pages; applied on Run, here and to the ``regime_weighted`` blend of Step 3 and its runs). Everything is computed by :class:`phi.regime.RegimeEngine`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import streamlit as st
 from app_streamlit import charts, forms, ui
 
 FORM = "regime:form"
+GO = "regime:go"
+MSL, GATE, DIRECTION, FLOOR = "regime:msl", "regime:gate", "regime:direction", "regime:floor"
 LEVELS = ("kingdom", "phylum", "class", "order", "family", "genus")
 
 
@@ -55,62 +57,100 @@ QUALITY_TEXT = (
 )
 
 
-def _settings_form(defaults: Any) -> None:
-    """The engine's main settings with plain labels and help (what, range, default); submitting
-    stores them as overrides."""
+def _settings_form(defaults: Any) -> bool:
+    """The engine's main settings with plain labels and help (what, range, default), and the Run
+    button (True when pressed). No ``st.form``: each field is a plain widget whose value is kept
+    (:func:`app_streamlit.ui.kept`) across trips to other pages without pressing Run; a shown
+    result the fields no longer describe is marked (see render)."""
     tax, conf, prob = defaults.taxonomy, defaults.confidence, defaults.probability
-    with st.form(FORM):
+    with st.container(border=True, key=FORM):
         st.markdown("**Regime engine settings**")
-        st.caption("Submitted settings apply here and to the regime_weighted blend (Step 3), and are saved with its runs.")
+        st.caption("Settings apply when you press Run regime engine: here and to the regime_weighted blend (Step 3), "
+                   "and are saved with its runs.")  # fmt: skip
         c = st.columns(4)
-        msl = c[0].slider(
-            "Market-structure weight", 0.0, 2.0, float(tax.msl_kingdom_scale), 0.05, key="regime:msl",
-            persist_state="session",
+        c[0].slider(
+            "Market-structure weight", min_value=0.0, max_value=2.0, step=0.05,
             help="How much the market-structure features (trend/range layout of recent swings) push the broad "
             f"regime levels. 0 ignores them. Range 0–2; default {tax.msl_kingdom_scale:g}.",
+            **ui.kept(MSL, float(tax.msl_kingdom_scale)),
         )  # fmt: skip
-        gate = c[1].slider(
-            "Feature switch-on speed", 0.1, 5.0, float(tax.gate_default), 0.1, key="regime:gate",
-            persist_state="session",
+        c[1].slider(
+            "Feature switch-on speed", min_value=0.1, max_value=5.0, step=0.1,
             help="How quickly a feature counts once it moves away from normal (gate tanh(γ·z)): higher = a "
             f"smaller move already counts fully. Range 0.1–5; default {tax.gate_default:g}.",
+            **ui.kept(GATE, float(tax.gate_default)),
         )  # fmt: skip
-        direction = c[2].slider(
-            "Up/down sensitivity", 0.1, 5.0, float(prob.direction_scale), 0.1, key="regime:direction",
-            persist_state="session",
+        c[2].slider(
+            "Up/down sensitivity", min_value=0.1, max_value=5.0, step=0.1,
             help="How strongly recent drift splits trend and breakout probability into up vs down: higher = a "
             f"weaker drift already reads as a clear direction. Range 0.1–5; default {prob.direction_scale:g}.",
+            **ui.kept(DIRECTION, float(prob.direction_scale)),
         )  # fmt: skip
-        floor = c[3].slider(
-            "Minimum confidence to trade", 0.0, 1.0, float(conf.trade_floor), 0.01, key="regime:floor",
-            persist_state="session",
+        c[3].slider(
+            "Minimum confidence to trade", min_value=0.0, max_value=1.0, step=0.01,
             help="The reference engine trades only on bars whose confidence is at least this (shown on the "
             f"confidence chart; the backtest does not enforce it). Range 0–1; default {conf.trade_floor:g}.",
+            **ui.kept(FLOOR, float(conf.trade_floor)),
         )  # fmt: skip
         with st.expander("Advanced: how fast and how sharply each taxonomy level reacts"):
             st.caption(LEVEL_HELP)
             cols = st.columns(len(LEVELS))
-            eta, temp = {}, {}
             for col, lvl in zip(cols, LEVELS, strict=True):
                 d_eta, d_temp = float(tax.smoothing[lvl]), float(tax.temperature[lvl])
-                eta[lvl] = col.slider(
-                    f"Reaction speed · {lvl}", 0.01, 0.60, d_eta, 0.01, key=f"regime:eta:{lvl}", persist_state="session",
+                col.slider(
+                    f"Reaction speed · {lvl}", min_value=0.01, max_value=0.60, step=0.01,
                     help=f"Share of each new bar's evidence taken into the {lvl} level's score (η): lower = stickier "
                     f"regimes, fewer flips. Range 0.01–0.60; default {d_eta:g}.",
+                    **ui.kept(eta_key(lvl), d_eta),
                 )  # fmt: skip
                 # calibrated temperatures run from below 1 to about 50: a number box, not a slider
-                temp[lvl] = col.number_input(
-                    f"Softness · {lvl}", 0.01, 1000.0, d_temp, 0.05, format="%.2f", key=f"regime:temp:{lvl}",
-                    persist_state="session",
+                col.number_input(
+                    f"Softness · {lvl}", min_value=0.01, max_value=1000.0, step=0.05, format="%.2f",
                     help=f"Temperature turning the {lvl} scores into probabilities: higher = flatter, less certain "
                     f"probabilities; lower = sharper. Range 0.01–1000; default {d_temp:g} (calibrated).",
+                    **ui.kept(temp_key(lvl), d_temp),
                 )  # fmt: skip
-        if st.form_submit_button("Run regime engine", type="primary"):
-            st.session_state[forms.REGIME_OVERRIDES] = {
-                "taxonomy": {"smoothing": eta, "temperature": temp, "msl_kingdom_scale": msl, "gate_default": gate},
-                "probability": {"direction_scale": direction},
-                "confidence": {"trade_floor": floor},
-            }
+        return st.button("Run regime engine", key=GO, type="primary")
+
+
+def eta_key(level: str) -> str:
+    return f"regime:eta:{level}"
+
+
+def temp_key(level: str) -> str:
+    return f"regime:temp:{level}"
+
+
+def form_overrides(s: Any, defaults: Any) -> dict[str, Any]:
+    """The engine overrides the fields describe now (a field not drawn yet: its default)."""
+    tax, conf, prob = defaults.taxonomy, defaults.confidence, defaults.probability
+
+    def get(key: str, default: float) -> float:
+        return float(s.get(key, default))
+
+    return {
+        "taxonomy": {
+            "smoothing": {lvl: get(eta_key(lvl), tax.smoothing[lvl]) for lvl in LEVELS},
+            "temperature": {lvl: get(temp_key(lvl), tax.temperature[lvl]) for lvl in LEVELS},
+            "msl_kingdom_scale": get(MSL, tax.msl_kingdom_scale),
+            "gate_default": get(GATE, tax.gate_default),
+        },
+        "probability": {"direction_scale": get(DIRECTION, prob.direction_scale)},
+        "confidence": {"trade_floor": get(FLOOR, conf.trade_floor)},
+    }
+
+
+def described(cfg: Any) -> dict[str, str]:
+    """An engine config's page settings in the page's words (the labels the fields show)."""
+    tax = cfg.taxonomy
+    out = {"market-structure weight": f"{tax.msl_kingdom_scale:g}", "feature switch-on speed": f"{tax.gate_default:g}",
+           "up/down sensitivity": f"{cfg.probability.direction_scale:g}",
+           "minimum confidence to trade": f"{cfg.confidence.trade_floor:g}"}  # fmt: skip
+    for lvl in LEVELS:
+        out[f"reaction speed · {lvl}"] = f"{tax.smoothing[lvl]:g}"
+    for lvl in LEVELS:
+        out[f"softness · {lvl}"] = f"{tax.temperature[lvl]:g}"
+    return out
 
 
 def confidence_text(confidence: float | None, floor: float) -> str:
@@ -141,11 +181,16 @@ def render() -> None:
     synthetic = " · SYNTHETIC demo data" if ds.synthetic else ""
     st.caption(f"Dataset {spec.get('symbol')} {spec.get('timeframe')} {spec.get('start')} .. {spec.get('end')} "
                f"({spec.get('vendor')}{synthetic}), {len(ds.frame):,} bars. Change it in the sidebar.")
-    _settings_form(MFTConfig())
+    defaults = MFTConfig()
+    if _settings_form(defaults):
+        st.session_state[forms.REGIME_OVERRIDES] = form_overrides(st.session_state, defaults)
     overrides = st.session_state.get(forms.REGIME_OVERRIDES, {})
     out = ui.attempt(run_engine, ds.frame, ds.content_hash, json.dumps(overrides, sort_keys=True))
     if isinstance(out, ui.Failed):
         return
+    ran = MFTConfig.from_dict(overrides) if overrides else defaults
+    now = MFTConfig.from_dict(form_overrides(st.session_state, defaults))
+    ui.outdated("regime result", "Run regime engine", ui.changed(described(ran), described(now)))
     latest = out["latest"]
     probs = latest["regime_probs"]
     floor = float(MFTConfig.from_dict(overrides).confidence.trade_floor) if overrides else MFTConfig().confidence.trade_floor

@@ -1,4 +1,4 @@
-"""What a user types on the Scanner, Backtests, Batch, Plutus and ML Status pages, without
+"""What a user types on the Scanner, Backtests, Batch, Plutus, ML Status and Regime pages, without
 pressing their Run button, is kept across trips to other pages (was: ``st.form`` fields whose
 edits lived in the browser until submitted, lost on a trip); the run then uses exactly those
 values, and a shown result the fields no longer describe is marked as the previous one."""
@@ -179,3 +179,39 @@ def test_ml_status_fields_survive_a_trip_and_the_training_uses_them() -> None:
     assert (meta["holdout"], meta["feature_set"], meta["label"]["horizon"]) == (0.3, "wyckoff", 3)
     at.text_input(key="ml:name").set_value("").run()  # emptied: follows the dataset and model again
     assert at.text_input(key="ml:name").value == "DEMO_lr"
+
+
+def test_regime_settings_survive_a_trip_and_the_engine_uses_them() -> None:
+    import numpy as np
+
+    from app_streamlit.views import regime as view
+    from phi.data.store import get_dataset
+    from phi.regime import MFTConfig, RegimeEngine
+    from tests.app.conftest import figure, html_text
+
+    fields = {view.MSL: ("slider", 0.5), view.FLOOR: ("slider", 0.45), "regime:eta:kingdom": ("slider", 0.12),
+              "regime:temp:genus": ("number_input", 2.5)}  # fmt: skip
+    at = start(nav="Regime")
+    _type(at, fields)
+    assert "regime:overrides" not in at.session_state  # not run yet: the Step 3 blend keeps the engine's defaults
+    _trip(at, "Regime")
+    assert _shown(at, fields) == {k: v for k, (_, v) in fields.items()}
+    at.button(key=view.GO).click().run()
+    assert_clean(at)
+    # the reference: the engine's defaults with exactly the four typed values
+    tax = MFTConfig().taxonomy
+    ref = MFTConfig.from_dict({"taxonomy": {"msl_kingdom_scale": 0.5, "smoothing": {**tax.smoothing, "kingdom": 0.12},
+                                            "temperature": {**tax.temperature, "genus": 2.5}},
+                               "confidence": {"trade_floor": 0.45}})  # fmt: skip
+    assert MFTConfig.from_dict(at.session_state["regime:overrides"]) == ref
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    expected = RegimeEngine(ref).run(frame).regime_probs
+    shown = figure(at, "regime:chart:probs")["data"]
+    for trace in shown:
+        np.testing.assert_allclose(trace["y"], expected[trace["name"]].to_numpy(), equal_nan=True)
+    assert "/ min 0.45" in html_text(at) and not _previous(at)
+    at.slider(key=view.MSL).set_value(1.0).run()  # an edit after the run: the charts are marked
+    assert _previous(at) == ["Previous regime result shown — the page now differs: market-structure weight 1 (run: 0.5). "
+                             "Press Run regime engine to update."]  # fmt: skip
+    at.slider(key=view.MSL).set_value(0.5).run()  # back to what ran
+    assert not _previous(at)
