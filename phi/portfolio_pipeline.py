@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from phi import __version__
-from phi.backtest.portfolio import PortfolioResult, run_portfolio
+from phi.backtest.portfolio import PortfolioResult, align_sessions, run_portfolio
 from phi.backtest.portfolio_run_config import PortfolioRunConfig
 from phi.errors import ConfigError, DataError, PhiError, shown
 
@@ -186,6 +186,7 @@ def run_portfolio_config(
     bars, hashes, synthetic = _load(config, allow_data_change)
     config = config.replace(content_hashes=hashes, phi_version=__version__)
     step("indicators")
+    bars = align_sessions(bars)  # daily bars on their session dates, as run_portfolio does
     closes = pd.DataFrame({sym: df["close"] for sym, df in bars.items()}).sort_index()
     _check_bars(config, len(closes))
     weights = config.weights.weights(closes)

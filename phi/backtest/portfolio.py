@@ -4,6 +4,20 @@
 their stamps (no price is ever invented), validates the weights, turns the rebalance schedule
 into decision bars and runs the numba bar loop (:mod:`phi.backtest._portfolio_nb`).
 
+**Alignment.** Daily bars line up by *session date*: when every symbol's bars are daily, each
+stamp is replaced by its calendar date in its frame's own time zone (naive = as written),
+stamped 00:00 UTC (naive frames: naive midnight) as the data layer stamps daily bars, and the
+index is the union of those dates. So a bar stamped at midnight, one at a 21:00 close and a
+New York-zoned one share one row per date; a 7-day symbol (crypto) beside a 5-day one adds
+weekend rows on which only it has a bar. Weights on a DatetimeIndex are mapped to session
+dates the same way (two different rows on one date are refused). The session of date t is taken to
+close before any session of date t+1 opens (true across US/European/UTC-day markets; stamps
+in UTC of an exchange far east of UTC, e.g. Tokyo's midnight = 15:00 UTC of the day before,
+date the bar a day early: give such frames in the exchange's zone or date-only).
+Intraday bars keep their stamps as they are (matching two zones' intraday bars would need a
+guess), and daily beside intraday bars is refused (below). :func:`align_sessions` gives the
+frames as the engine lines them up.
+
 Execution rules
 ---------------
 * **Targets.** ``target_weights`` holds fractions of equity per symbol and bar (negative =
@@ -67,7 +81,9 @@ __all__ = [
     "PORTFOLIO_TRADE_COLUMNS",
     "PortfolioConfig",
     "PortfolioResult",
+    "align_sessions",
     "run_portfolio",
+    "session_dates",
 ]
 
 #: Columns of ``PortfolioResult.fills``.
@@ -117,8 +133,11 @@ class PortfolioResult(BacktestResult):
 # inputs
 
 
-def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.ndarray, np.ndarray]:
-    """Union index, symbols, and (n, k) opens and closes with NaN where a symbol has no bar."""
+def _align(
+    bars: Mapping[str, pd.DataFrame],
+) -> tuple[pd.Index, list[str], np.ndarray, np.ndarray, pd.Series | None]:
+    """Union index, symbols, (n, k) opens and closes with NaN where a symbol has no bar, and
+    when every frame is daily each bar's session date by its original stamp (else ``None``)."""
     if not isinstance(bars, Mapping) or not bars:
         raise EngineError("bars must be a non-empty dict of symbol -> OHLCV DataFrame")
     symbols = [str(s) for s in bars]
@@ -178,11 +197,13 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
             "give every frame the same kind of index (tz-aware UTC stamps)"
         )
     _check_frequency(symbols, frames)
-    index = frames[0].index
+    sessions = _session_stamps(frames)
+    stamps = sessions or [df.index for df in frames]
+    index = stamps[0]
     try:
-        for df in frames[1:]:
-            if not df.index.equals(index):
-                index = index.union(df.index, sort=True)
+        for idx in stamps[1:]:
+            if not idx.equals(index):
+                index = index.union(idx, sort=True)
     except TypeError as exc:
         raise EngineError(
             f"the symbols' stamps cannot be aligned ({exc}); give every frame the same kind "
@@ -191,13 +212,58 @@ def _align(bars: Mapping[str, pd.DataFrame]) -> tuple[pd.Index, list[str], np.nd
     n, k = len(index), len(frames)
     o = np.full((n, k), np.nan)
     c = np.full((n, k), np.nan)
-    for j, df in enumerate(frames):
-        if df.index.equals(index):
+    for j, idx in enumerate(stamps):
+        if idx.equals(index):
             o[:, j], c[:, j] = prices[j]
         else:
-            pos = index.get_indexer(df.index)
+            pos = index.get_indexer(idx)
             o[pos, j], c[pos, j] = prices[j]
-    return index, symbols, o, c
+    session_of = None
+    if sessions is not None:
+        orig = [df.index.tz_convert("UTC") if df.index.tz is not None else df.index for df in frames]
+        session_of = pd.Series(sessions[0].append(sessions[1:]), index=orig[0].append(orig[1:]))
+        session_of = session_of[~session_of.index.duplicated()]
+    return index, symbols, o, c, session_of
+
+
+def session_dates(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Each stamp's session date: its calendar date in the index's own time zone, stamped
+    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight)."""
+    idx = pd.DatetimeIndex(index)
+    wall = idx.tz_localize(None) if idx.tz is not None else idx
+    days = wall.normalize()
+    return days.tz_localize("UTC") if idx.tz is not None else days
+
+
+def _session_stamps(frames: list[pd.DataFrame]) -> list[pd.DatetimeIndex] | None:
+    """Every frame's :func:`session_dates` when all frames are daily bars
+    (:func:`phi.data.calendar.bar_frequency`) with one kind of stamps, else ``None`` (stamps
+    used as they are: intraday bars of different zones cannot be matched without guessing)."""
+    if not all(isinstance(df.index, pd.DatetimeIndex) and len(df) for df in frames):
+        return None
+    if len({df.index.tz is None for df in frames}) > 1:
+        return None
+    if any(bar_frequency(df.index, df.attrs.get("timeframe"))[0] != 1440.0 for df in frames):
+        return None
+    return [session_dates(df.index) for df in frames]
+
+
+def align_sessions(bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``bars`` as :func:`run_portfolio` lines them up: daily frames re-stamped on their
+    :func:`session_dates` (so closes and weights computed on them share its rows); intraday
+    or mixed frames unchanged. Frames are shallow copies, ``attrs`` kept."""
+    frames = list(bars.values()) if isinstance(bars, Mapping) else []
+    ok = frames and all(isinstance(df, pd.DataFrame) for df in frames)
+    stamps = _session_stamps(frames) if ok else None
+    if stamps is None:
+        return dict(bars)
+    out: dict[str, pd.DataFrame] = {}
+    for (sym, df), idx in zip(bars.items(), stamps, strict=True):
+        new = df.copy(deep=False)
+        new.index = idx.rename(df.index.name)
+        new.attrs = dict(df.attrs)
+        out[sym] = new
+    return out
 
 
 def _check_frequency(symbols: list[str], frames: list[pd.DataFrame]) -> None:
@@ -254,7 +320,8 @@ def _ended_text(index: pd.Index, symbols: list[str], c: np.ndarray, pos: np.ndar
 
 
 def _weights(
-    target_weights: pd.DataFrame, index: pd.Index, symbols: list[str], config: PortfolioConfig
+    target_weights: pd.DataFrame, index: pd.Index, symbols: list[str], config: PortfolioConfig,
+    session_of: pd.Series | None = None,
 ) -> np.ndarray:
     if not isinstance(target_weights, pd.DataFrame):
         raise EngineError(
@@ -270,6 +337,8 @@ def _weights(
         raise EngineError("target_weights has a duplicate symbol column")
     if not target_weights.index.is_unique:
         raise EngineError("target_weights has duplicate stamps; keep one row per bar")
+    if session_of is not None and not target_weights.index.equals(index):
+        target_weights = _on_sessions(target_weights, session_of)
     same_index = target_weights.index.equals(index)
     if not same_index:
         pos = index.get_indexer(target_weights.index)
@@ -318,6 +387,32 @@ def _weights(
             f"bar(s); PortfolioConfig allows {how}; scale them down"
         )
     return w
+
+
+def _on_sessions(target_weights: pd.DataFrame, session_of: pd.Series) -> pd.DataFrame:
+    """Weights on a bar's own stamp moved to its session date (other stamps kept); rows that
+    land on one date merge if their non-NaN values agree, else :class:`EngineError`."""
+    idx = target_weights.index
+    if not isinstance(idx, pd.DatetimeIndex) or (idx.tz is None) != (session_of.index.tz is None):
+        return target_weights
+    utc = idx.tz_convert("UTC") if idx.tz is not None else idx
+    pos = session_of.index.get_indexer(utc)
+    ns = np.where(pos >= 0, pd.DatetimeIndex(session_of).as_unit("ns").asi8[pos], utc.as_unit("ns").asi8)
+    days = pd.DatetimeIndex(ns.astype("datetime64[ns]"))
+    days = days.tz_localize("UTC") if idx.tz is not None else days
+    moved = target_weights.set_axis(days, axis=0)
+    if days.is_unique:
+        return moved
+    g = moved.groupby(level=0, sort=True)
+    first, last = g.first(), g.last()
+    clash = (first.notna() & (first != last)).to_numpy().any(axis=1)
+    if clash.any():
+        day = first.index[int(np.argmax(clash))]
+        raise EngineError(
+            f"target_weights has two different rows on the session date {day:%Y-%m-%d}: daily "
+            "bars are lined up by session date; give one row per date"
+        )
+    return last
 
 
 def _period_ends(index: pd.Index, kind: str) -> np.ndarray:
@@ -605,8 +700,8 @@ def run_portfolio(
     else:
         raise ConfigError(f"config must be a PortfolioConfig, got {type(config).__name__}")
     kind, x = _parse_rebalance(cfg.rebalance)
-    index, symbols, o, c = _align(bars)
-    w = _weights(target_weights, index, symbols, cfg)
+    index, symbols, o, c, session_of = _align(bars)
+    w = _weights(target_weights, index, symbols, cfg, session_of)
     decide = _decisions(w, index, kind, x)
     frame0 = next(iter(bars.values()))
     probe = pd.DataFrame(index=index)
