@@ -5,9 +5,10 @@ their stamps (no price is ever invented), validates the weights, turns the rebal
 into decision bars and runs the numba bar loop (:mod:`phi.backtest._portfolio_nb`).
 
 **Alignment.** Daily bars line up by *session date*: when every symbol's bars are daily, each
-stamp is replaced by its calendar date in its frame's own time zone (naive = as written),
-stamped 00:00 UTC (naive frames: naive midnight) as the data layer stamps daily bars, and the
-index is the union of those dates. So a bar stamped at midnight, one at a 21:00 close and a
+stamp is replaced by its calendar date in its frame's own time zone (naive = as written; a
+frame stamped all at 00:00 UTC keeps those dates in any zone it is shown in), stamped 00:00 UTC
+(naive frames: naive midnight) as the data layer stamps daily bars, and the index is the union
+of those dates. So a bar stamped at midnight, one at a 21:00 close and a
 New York-zoned one share one row per date; a 7-day symbol (crypto) beside a 5-day one adds
 weekend rows on which only it has a bar. Weights on a DatetimeIndex are mapped to session
 dates the same way (two different rows on one date are refused). The session of date t is taken to
@@ -228,8 +229,14 @@ def _align(
 
 def session_dates(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each stamp's session date: its calendar date in the index's own time zone, stamped
-    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight)."""
+    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight). An
+    index whose stamps are all 00:00 UTC keeps its UTC dates in whatever zone it is shown
+    (UTC-midnight bars converted to New York time are the same bars, not the day before)."""
     idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        utc = idx.tz_convert("UTC")
+        if utc.equals(utc.normalize()):
+            return utc.rename(idx.name)
     wall = idx.tz_localize(None) if idx.tz is not None else idx
     days = wall.normalize()
     return days.tz_localize("UTC") if idx.tz is not None else days

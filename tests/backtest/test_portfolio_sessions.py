@@ -90,6 +90,14 @@ def test_new_york_daily_beside_utc_daily_across_a_dst_change():
     _check(res, len(DATES), utc)
 
 
+def test_utc_midnight_bars_shown_in_new_york_time_keep_their_dates():
+    """00:00 UTC is 19:00 / 20:00 New York time the day before: the same bars, not a day early."""
+    utc = DATES.tz_localize("UTC")
+    res = run_portfolio({"A": _a(utc.tz_convert("America/New_York")), "B": _b(utc)},
+                        pd.DataFrame(0.5, index=utc, columns=["A", "B"]))  # fmt: skip
+    _check(res, len(DATES), utc)
+
+
 def test_seven_day_symbol_beside_a_five_day_one():
     """Crypto C every calendar day (UTC), stock S on weekdays stamped 16:00 New York. Rows: the
     14 calendar dates (to Sun 17 Mar); S lacks the weekend 9-10 Mar and ends on Fri 15 Mar. 0.5 / 0.5 at Mon 4 Mar's
