@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_workbench_browser import ARTIFACTS, CHROMIUM, FLAGS, _free_port, _idle, _key
+from tests.e2e.test_workbench_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    _free_port,
+    _idle,
+    _key,
+    chromium_page,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 1000}
@@ -78,50 +85,38 @@ def _open_tab(page: Any, label: str) -> None:
 
 
 def test_every_dashboard_tab_in_a_real_browser(dashboard: tuple[str, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, dead = dashboard
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            page.goto(url, wait_until="domcontentloaded")
-            expect(page.get_by_role("tab", name="ML Status", exact=True)).to_be_visible(timeout=60_000)
-            _idle(page)
-            for i, label in enumerate(TABS, 1):
-                _open_tab(page, label)
-                panel = page.get_by_role("tabpanel", name=label, exact=True)
-                expect(panel).to_be_visible(timeout=60_000)
-                if label == "Phi-Bot":
-                    page.locator(_key("scan:symbols") + " input").fill("SPY, QQQ, AAPL, BAD/.., GLD")
-                    page.get_by_role("button", name="Scan").click()
-                    _idle(page)
-                    expect(page.locator(_key("scan:heatmap") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-                    expect(page.get_by_text("BAD/.. skipped")).to_be_visible()
-                    page.locator(_key("scan:heatmap")).screenshot(path=str(ARTIFACTS / "dashboard_4b_phibot_heatmap.png"))
-                    page.get_by_role("button", name="Run PhiBot backtest").click()
-                    _idle(page)
-                    expect(page.locator(_key("scan:phibot:equity") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-                    page.locator(_key("scan:phibot:equity")).scroll_into_view_if_needed()
-                    page.screenshot(path=str(ARTIFACTS / "dashboard_4c_phibot_backtest.png"))
-                    page.locator(_key("scan:symbols")).scroll_into_view_if_needed()
-                if label == "Fetch Data":
-                    expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-                if label == "MFT Blender":
-                    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
-                if label == "System Status":
-                    expect(page.locator(".phi-status")).to_be_visible(timeout=60_000)
-                    expect(page.locator(".phi-status")).to_contain_text(f"{dead} not reachable")
-                expect(page.locator("[data-testid='stException']")).to_have_count(0)
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(ARTIFACTS / f"dashboard_{i}_{label.lower().replace(' ', '_').replace('-', '')}.png"),
-                                full_page=True)  # fmt: skip
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "dashboard_failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-        assert not errors, errors
+    with chromium_page("dashboard_failure.png", VIEWPORT) as page:
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.get_by_role("tab", name="ML Status", exact=True)).to_be_visible(timeout=60_000)
+        _idle(page)
+        for i, label in enumerate(TABS, 1):
+            _open_tab(page, label)
+            panel = page.get_by_role("tabpanel", name=label, exact=True)
+            expect(panel).to_be_visible(timeout=60_000)
+            if label == "Phi-Bot":
+                page.locator(_key("scan:symbols") + " input").fill("SPY, QQQ, AAPL, BAD/.., GLD")
+                page.get_by_role("button", name="Scan").click()
+                _idle(page)
+                expect(page.locator(_key("scan:heatmap") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
+                expect(page.get_by_text("BAD/.. skipped")).to_be_visible()
+                page.locator(_key("scan:heatmap")).screenshot(path=str(ARTIFACTS / "dashboard_4b_phibot_heatmap.png"))
+                page.get_by_role("button", name="Run PhiBot backtest").click()
+                _idle(page)
+                expect(page.locator(_key("scan:phibot:equity") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
+                page.locator(_key("scan:phibot:equity")).scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "dashboard_4c_phibot_backtest.png"))
+                page.locator(_key("scan:symbols")).scroll_into_view_if_needed()
+            if label == "Fetch Data":
+                expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
+            if label == "MFT Blender":
+                expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+            if label == "System Status":
+                expect(page.locator(".phi-status")).to_be_visible(timeout=60_000)
+                expect(page.locator(".phi-status")).to_contain_text(f"{dead} not reachable")
+            expect(page.locator("[data-testid='stException']")).to_have_count(0)
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / f"dashboard_{i}_{label.lower().replace(' ', '_').replace('-', '')}.png"),
+                            full_page=True)  # fmt: skip

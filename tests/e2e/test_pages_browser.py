@@ -14,10 +14,10 @@ import pytest
 from tests.e2e.test_workbench_browser import (
     ARTIFACTS,
     CHROMIUM,
-    FLAGS,
-    VIEWPORT,
     _idle,
     _key,
+    _nav,
+    chromium_page,
     server,
 )
 
@@ -38,45 +38,28 @@ def _fields(page: Any) -> dict[str, str]:
     return out
 
 
-def _nav(page: Any, view: str) -> None:
-    page.locator(_key("nav")).get_by_text(view, exact=True).click()
-    _idle(page)
-
-
 def test_batch_edits_survive_another_page(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+    with chromium_page("failure_batch.png") as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+        _idle(page)
+        _nav(page, "Batch")
+        for key, value in TYPED.items():
+            box = page.locator(_key(key) + " input").first
+            box.fill(value)
+            box.press("Tab")  # committed on blur
             _idle(page)
-            _nav(page, "Batch")
-            for key, value in TYPED.items():
-                box = page.locator(_key(key) + " input").first
-                box.fill(value)
-                box.press("Tab")  # committed on blur
-                _idle(page)
-            page.locator(_key("batch:where")).click()
-            page.get_by_role("option", name="this process (no Dask)", exact=True).click()
-            _idle(page)
-            want = {**TYPED, "run on": "this process (no Dask)"}
-            assert _fields(page) == want
-            _nav(page, "Workbench")
-            page.get_by_role("tab", name="3 · Blend", exact=True).click()
-            _idle(page)
-            _nav(page, "Batch")
-            assert _fields(page) == want  # was: DEMO, DEMO2, ... / period=7..28:7 / 2 / local workers
-            expect(page.get_by_role("button", name="Run batch")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "30_batch_after_another_page.png"))
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failure_batch.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-        assert not errors, errors
+        page.locator(_key("batch:where")).click()
+        page.get_by_role("option", name="this process (no Dask)", exact=True).click()
+        _idle(page)
+        want = {**TYPED, "run on": "this process (no Dask)"}
+        assert _fields(page) == want
+        _nav(page, "Workbench")
+        page.get_by_role("tab", name="3 · Blend", exact=True).click()
+        _idle(page)
+        _nav(page, "Batch")
+        assert _fields(page) == want  # was: DEMO, DEMO2, ... / period=7..28:7 / 2 / local workers
+        expect(page.get_by_role("button", name="Run batch")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "30_batch_after_another_page.png"))

@@ -15,10 +15,10 @@ import pytest
 from tests.e2e.test_workbench_browser import (
     ARTIFACTS,
     CHROMIUM,
-    FLAGS,
-    VIEWPORT,
     _idle,
     _key,
+    _nav,
+    chromium_page,
     server,
 )
 
@@ -50,59 +50,42 @@ def _fields(page: Any) -> dict[str, str]:
     return out
 
 
-def _nav(page: Any, view: str) -> None:
-    page.locator(_key("nav")).get_by_text(view, exact=True).click()
-    _idle(page)
-
-
 def test_phiai_edits_survive_mode_switches_and_another_page(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
-            _idle(page)
-            _nav(page, "PhiAI")
-            page.get_by_text(FULL_AUTO).click()
-            _idle(page)
-            for key, value in TYPED.items():
-                _type(page, key, value)
-            page.locator(_key("ai:metric")).click()
-            page.get_by_role("option", name="sortino", exact=True).click()
-            _idle(page)
-            page.get_by_text(CHOOSE).click()
-            _idle(page)
-            page.locator(_key("ai:indicators") + " input").first.click()
-            page.keyboard.type("roc")
-            page.keyboard.press("Enter")
-            page.keyboard.press("Escape")
-            _idle(page)
-            want = {**TYPED, "metric": "sortino", "indicators": "rsi macd roc"}
-            assert _fields(page) == want
-            # the user's own choice of indicators says what Step 2 has, and offers it back
-            expect(page.get_by_text("Your own choice (kept). Step 2 has: rsi, macd.")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "20_phiai_after_mode_switch.png"))
-            page.get_by_text(FULL_AUTO).click()
-            _idle(page)
-            assert _fields(page) == want
-            page.get_by_text(CHOOSE).click()
-            _idle(page)
-            _nav(page, "Workbench")
-            page.get_by_role("tab", name="3 · Blend", exact=True).click()
-            _idle(page)
-            _nav(page, "PhiAI")
-            assert _fields(page) == want
-            expect(page.get_by_role("radio", name=CHOOSE)).to_be_checked()
-            page.screenshot(path=str(ARTIFACTS / "21_phiai_after_another_page.png"))
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failure_phiai.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-        assert not errors, errors
+    with chromium_page("failure_phiai.png") as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+        _idle(page)
+        _nav(page, "PhiAI")
+        page.get_by_text(FULL_AUTO).click()
+        _idle(page)
+        for key, value in TYPED.items():
+            _type(page, key, value)
+        page.locator(_key("ai:metric")).click()
+        page.get_by_role("option", name="sortino", exact=True).click()
+        _idle(page)
+        page.get_by_text(CHOOSE).click()
+        _idle(page)
+        page.locator(_key("ai:indicators") + " input").first.click()
+        page.keyboard.type("roc")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        _idle(page)
+        want = {**TYPED, "metric": "sortino", "indicators": "rsi macd roc"}
+        assert _fields(page) == want
+        # the user's own choice of indicators says what Step 2 has, and offers it back
+        expect(page.get_by_text("Your own choice (kept). Step 2 has: rsi, macd.")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "20_phiai_after_mode_switch.png"))
+        page.get_by_text(FULL_AUTO).click()
+        _idle(page)
+        assert _fields(page) == want
+        page.get_by_text(CHOOSE).click()
+        _idle(page)
+        _nav(page, "Workbench")
+        page.get_by_role("tab", name="3 · Blend", exact=True).click()
+        _idle(page)
+        _nav(page, "PhiAI")
+        assert _fields(page) == want
+        expect(page.get_by_role("radio", name=CHOOSE)).to_be_checked()
+        page.screenshot(path=str(ARTIFACTS / "21_phiai_after_another_page.png"))

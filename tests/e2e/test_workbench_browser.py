@@ -13,6 +13,7 @@ picture) when that file is missing or ``PHI_DOCS_SCREENSHOT=1``. Skipped only wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -109,6 +110,35 @@ def _key(key: str) -> str:
     return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"
 
 
+@contextlib.contextmanager
+def chromium_page(failure: str, viewport: dict[str, int] | None = None, page_errors: bool = False) -> Iterator[Any]:
+    """A page of a headless Chromium (closed after): a full-page screenshot ``failure`` in
+    ``tests/artifacts/`` when the block raises, and no JavaScript error on the page unless
+    ``page_errors``."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport=viewport or VIEWPORT)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / failure), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert page_errors or not errors, errors
+
+
+def _nav(page: Any, view: str) -> None:
+    """Open the sidebar's page ``view``."""
+    page.locator(_key("nav")).get_by_text(view, exact=True).click()
+    _idle(page)
+
+
 def _type_date(page: Any, key: str, value: str) -> None:
     page.locator(_key(key)).get_by_role("spinbutton").first.click()  # the year segment
     page.keyboard.type(value.replace("-", ""))
@@ -141,22 +171,9 @@ def _assert_distinct_colours(page: Any) -> None:
 
 
 def test_trader_scenarios_in_a_real_browser(server: str) -> None:
-    from playwright.sync_api import sync_playwright
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            _scenarios(page, server)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-        assert not errors, errors
+    with chromium_page("failure.png") as page:
+        _scenarios(page, server)
 
 
 def _scenarios(page: Any, server: str) -> None:
@@ -300,40 +317,31 @@ def _scenarios(page: Any, server: str) -> None:
 def test_cancel_stops_a_long_run_in_a_real_browser(server: str) -> None:
     """A walk-forward phiai run refreshed every bar over 25 years takes many seconds; Cancel stops
     it during its blend stage and nothing is saved."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        try:
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
-            _idle(page)
-            _type_date(page, "ds:start", "2000-01-01")
-            page.locator(_key("ds:fetch") + " button").first.click()
-            expect(page.get_by_text("2000-01-03").first).to_be_visible(timeout=60_000)
-            _idle(page)
-            page.get_by_role("tab", name="3 · Blend", exact=True).click()
-            _idle(page)
-            page.get_by_role("combobox", name="Blend mode").click()
-            page.keyboard.type("phiai")
-            page.keyboard.press("Enter")
-            _idle(page)
-            step = page.locator(_key("bl:step") + " input")
-            step.fill("1")
-            step.press("Enter")
-            _idle(page)
-            page.locator(_key("run:go") + " button").click()
-            expect(page.get_by_text("blend signals ·").first).to_be_visible(timeout=60_000)
-            page.screenshot(path=str(ARTIFACTS / "08_running.png"))
-            page.locator(_key("run:cancel") + " button").click()
-            expect(page.get_by_text("Run cancelled during").first).to_be_visible(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "09_cancelled.png"))
-            page.locator(_key("nav")).get_by_text("Run history").click()
-            expect(page.get_by_text("No saved runs yet")).to_be_visible(timeout=30_000)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failure_cancel.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page("failure_cancel.png", page_errors=True) as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.locator(_key("chart:dataset") + " .js-plotly-plot")).to_be_visible(timeout=60_000)
+        _idle(page)
+        _type_date(page, "ds:start", "2000-01-01")
+        page.locator(_key("ds:fetch") + " button").first.click()
+        expect(page.get_by_text("2000-01-03").first).to_be_visible(timeout=60_000)
+        _idle(page)
+        page.get_by_role("tab", name="3 · Blend", exact=True).click()
+        _idle(page)
+        page.get_by_role("combobox", name="Blend mode").click()
+        page.keyboard.type("phiai")
+        page.keyboard.press("Enter")
+        _idle(page)
+        step = page.locator(_key("bl:step") + " input")
+        step.fill("1")
+        step.press("Enter")
+        _idle(page)
+        page.locator(_key("run:go") + " button").click()
+        expect(page.get_by_text("blend signals ·").first).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "08_running.png"))
+        page.locator(_key("run:cancel") + " button").click()
+        expect(page.get_by_text("Run cancelled during").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "09_cancelled.png"))
+        page.locator(_key("nav")).get_by_text("Run history").click()
+        expect(page.get_by_text("No saved runs yet")).to_be_visible(timeout=30_000)
