@@ -190,3 +190,25 @@ def test_cli_refuses_hourly_bars_cached_as_daily_in_one_line(cwd, capsys):
     err = capsys.readouterr().err.strip()
     assert "bars['SPY'] are daily (date-only stamps) but bars['GLD'] are intraday (1 hour" in err
     assert len(err.splitlines()) == 1, err
+
+
+def test_two_hourly_bars_beside_daily_ones_are_refused_not_mixed_in():
+    # audit: a 2-bar frame skipped the frequency check; its 14:30 and 15:30 bars became two
+    # extra rows between the daily ones (12 rows for 10 sessions), traded as if daily
+    two = pd.DatetimeIndex(["2024-01-03 14:30", "2024-01-03 15:30"], tz="UTC")
+    bars = {"A": _walk(two, 5), "B": _walk(DAYS[:10], 6)}
+    w = pd.DataFrame(0.5, index=DAYS[:10].union(two), columns=["A", "B"])
+    with pytest.raises(EngineError, match="one bar frequency") as exc:
+        run_portfolio(bars, w)
+    assert "bars['A'] are intraday (1 hour between stamps within a day)" in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("stamps", [["2024-01-03 14:30"], ["2024-01-03 14:30", "2024-01-10 14:30"]], ids=["1", "2"])
+def test_one_or_two_daily_bars_beside_daily_ones_line_up_on_their_dates(stamps):
+    short = pd.DatetimeIndex(stamps, tz="UTC")
+    bars = {"A": _walk(short, 5), "B": _walk(DAYS[:10], 6)}
+    w = pd.DataFrame(0.5, index=DAYS[:10], columns=["A", "B"])
+    res = run_portfolio(bars, w)
+    assert res.equity.index.equals(DAYS[:10])  # 10 sessions, A's bars on their dates
+    assert res.holdings["A"].notna().all()
