@@ -191,6 +191,9 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
         st.caption(window_caption(data))
     with right:
         _exports(data, prefix)
+    ruin = data.assumptions.get("ruin")
+    if data.assumptions.get("ruin_bar") is not None and ruin:  # as the CLI's red line: never only in the ledger
+        st.error(f"**Ruin** — {ruin}", icon=":material/dangerous:")
     names = [*TABS, *(["Options"] if getattr(data.config, "mode", "equities") == "options" else [])]
     tabs = st.tabs(names, key=f"{prefix}:tabs", on_change="rerun")
     visited = _visited_tabs(data, prefix)

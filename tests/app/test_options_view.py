@@ -242,3 +242,35 @@ def test_greeks_chart_gives_each_unit_its_own_titled_axis(options_app):
     stamp = next(x for x in at_t[0] if str(x).startswith(str(t.date())))
     got = [at_t[i][stamp] for i in range(3)]
     np.testing.assert_allclose(got, [delta, vega, theta], rtol=1e-9)
+
+
+def test_a_ruined_run_says_so_above_the_tabs(options_app):
+    # audit: a ruined options run showed its ruin only in the collapsed assumption ledger (the
+    # CLI prints it in red); the ledger text comes from a real ruin (tests/options/test_ruin.py's
+    # negative-rate bear call spread: equity < 0 at bar 6's close)
+    import dataclasses
+
+    from app_streamlit import forms
+    from phi.options.simulator import run_options_backtest
+    from tests.options.test_accounting_audit import _bars, _cfg, _cross
+
+    ruined = run_options_backtest(
+        _bars([100.0] * 6 + [200.0] * 6), _cross(12, 4, -1.0),
+        _cfg(structure="bear_call_spread", dte=365, moneyness=(0.0, 0.05), contracts=1000,
+             risk_free_rate=-0.05, bid_ask_haircut=0.01), EngineConfig(),
+    )  # fmt: skip
+    note = ruined.assumptions["ruin"]
+    assert note.startswith("equity reached <= 0 at the close of bar 6")
+    at, _ = options_app
+    last = at.session_state[forms.RUN_RESULT]
+    res = last["result"]
+    assert not any("Ruin" in e.value for e in at.error)  # the fixture's run was not ruined
+    bad = dataclasses.replace(res, assumptions={**res.assumptions, "ruin": note, "ruin_bar": ruined.assumptions["ruin_bar"]})
+    at.session_state[forms.RUN_RESULT] = {"result": bad, "frame": last["frame"]}
+    try:
+        at.run()
+        shown = [e.value for e in at.error]
+    finally:  # the module's fixture stays as the other tests expect it
+        at.session_state[forms.RUN_RESULT] = last
+        at.run()
+    assert shown == [f"**Ruin** — {note}"] and "\n" not in note
