@@ -213,17 +213,58 @@ def memo(bucket: str, key: Any, build: Callable[[], T], max_entries: int = 16) -
 KEPT = "kept:"
 
 
-def kept(key: str, default: Any) -> dict[str, Any]:
+def kept(key: str, default: Any, *, options: Iterable[Any] | None = None,
+         lo: Any = None, hi: Any = None) -> dict[str, Any]:
     """Keyword arguments (``key``, ``on_change``, ``args``) of a widget that keeps what the user
     typed across script runs that do not draw it (another page, a mode that hides it).
 
     Streamlit deletes a widget's state on a run that does not draw it; the user's last value is
     also kept under ``KEPT + key``, a plain session key, and given back before the widget is drawn
-    (else ``default``). Draw the widget with no ``value``/``index``/``default`` of its own."""
+    (else ``default``). Draw the widget with no ``value``/``index``/``default`` of its own.
+
+    ``options`` (a selectbox's, radio's or, with a list ``default``, a multiselect's) and
+    ``lo``/``hi`` (a number's or date's bounds) are the widget's on this run: a kept value they
+    no longer allow (another dataset, a deleted preset, fewer cores) is dropped for ``default``
+    (a multiselect keeps the choices still offered), silently. Streamlit would raise, or put
+    its own first option or minimum in its place."""
     state = st.session_state
+    check = _checker(default, options, lo, hi)
+    for name in (key, KEPT + key):
+        if name in state:
+            value = check(state[name])
+            if value is _INVALID:
+                del state[name]
+            elif value is not state[name]:
+                state[name] = value
     if key not in state:
         state[key] = state.get(KEPT + key, default)
     return {"key": key, "on_change": _remember, "args": (key,)}
+
+
+_INVALID = object()
+
+
+def _checker(default: Any, options: Iterable[Any] | None, lo: Any, hi: Any) -> Callable[[Any], Any]:
+    """``value`` if the widget allows it, the choices it still offers (a multiselect), else ``_INVALID``."""
+    allowed = None if options is None else list(options)
+
+    def check(value: Any) -> Any:
+        if allowed is not None:
+            if isinstance(default, list):
+                if not isinstance(value, (list, tuple)):
+                    return _INVALID
+                still = [v for v in value if v in allowed]
+                return value if len(still) == len(value) else still
+            if value not in allowed:
+                return _INVALID
+        try:
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                return _INVALID
+        except TypeError:  # a value of another kind than the bounds
+            return _INVALID
+        return value
+
+    return check
 
 
 def _remember(key: str) -> None:

@@ -67,24 +67,25 @@ def _form() -> bool:
     names = strategies()
     with st.container(border=True, key=FORM):
         top = st.columns([2, 3, 3])
-        top[0].selectbox("Preset or indicator", names, **ui.kept(STRATEGY, "RSI" if "RSI" in names else names[0]),
+        top[0].selectbox("Preset or indicator", names, **ui.kept(STRATEGY, "RSI" if "RSI" in names else names[0], options=names),
                          help="A strategy preset (its indicators, blend and engine settings) or one registry indicator with its defaults.")  # fmt: skip
         top[1].text_input("Symbols", help="Tickers separated by commas or spaces (demo: synthetic bars for any name).", **ui.kept(SYMBOLS, DEFAULT_SYMBOLS))
         top[2].text_input("Parameter grid", **ui.kept(GRID, DEFAULT_GRID),
                           help="As phi batch sweep --grid: name=first..last:step or name=a,b,c; several names give their "
                                "cross product; macd.fast=... when several indicators have the parameter.")  # fmt: skip
         c = st.columns(5)
-        c[0].selectbox("Vendor", VENDORS, help="demo: synthetic data, generated locally (offline).", **ui.kept(VENDOR, VENDORS[0]))
-        c[1].selectbox("Timeframe", TIMEFRAMES, **ui.kept(TIMEFRAME, TIMEFRAMES[0]))
+        c[0].selectbox("Vendor", VENDORS, help="demo: synthetic data, generated locally (offline).", **ui.kept(VENDOR, VENDORS[0], options=VENDORS))
+        c[1].selectbox("Timeframe", TIMEFRAMES, **ui.kept(TIMEFRAME, TIMEFRAMES[0], options=TIMEFRAMES))
         c[2].date_input("Start", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(START, today - dt.timedelta(days=3 * 365)))
         c[3].date_input("End", min_value=forms.MIN_DATE, max_value=forms.MAX_DATE, **ui.kept(END, today))
-        c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), **ui.kept(METRIC, "sharpe"))
+        c[4].selectbox("Best by", tuple(METRICS), format_func=lambda k: METRICS.get(str(k), str(k)), **ui.kept(METRIC, "sharpe", options=METRICS))
         low = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
-        low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), **ui.kept(WHERE, "local"))
+        low[0].selectbox("Run on", tuple(WHERES), format_func=lambda k: WHERES.get(str(k), str(k)), **ui.kept(WHERE, "local", options=WHERES))
         where = st.session_state.get(WHERE)  # the fields another choice ignores are greyed out
-        low[1].number_input("Local workers", 1, max_local_workers(), **ui.kept(WORKERS, min(2, os.cpu_count() or 1, max_local_workers())),
+        most = max_local_workers()
+        low[1].number_input("Local workers", 1, most, **ui.kept(WORKERS, min(2, os.cpu_count() or 1, most), lo=1, hi=most),
                             disabled=where != "local",
-                            help=f"Worker processes on this machine (at most {max_local_workers()}: each one loads phi).")  # fmt: skip
+                            help=f"Worker processes on this machine (at most {most}: each one loads phi).")  # fmt: skip
         low[2].text_input("Scheduler address", placeholder="tcp://host:8786", **ui.kept(SCHEDULER, ""),
                           disabled=where != "scheduler",
                           help="Used with 'a Dask scheduler'; its workers need phi installed and the same PHI_HOME.")  # fmt: skip

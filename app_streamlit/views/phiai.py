@@ -380,7 +380,8 @@ def _form(selected: list[str]) -> bool:
 
     D = DEFAULTS  # noqa: N806 - short alias for the defaults table
     # switching the mode re-draws the fields at once: the one it ignores is disabled
-    mode = st.radio("What to tune", MODES, horizontal=True, **ui.kept(MODE, D[MODE]))
+    mode = st.radio("What to tune", MODES, horizontal=True, **ui.kept(MODE, D[MODE], options=MODES))
+    names = list_indicators()
     own = st.session_state.get(ui.KEPT + INDICATORS)  # the user's own choice of indicators, if any
     if own is None:  # never edited here: Step 2's, also after Apply added to Step 2
         st.session_state[INDICATORS] = list(selected)
@@ -388,8 +389,8 @@ def _form(selected: list[str]) -> bool:
     with st.container(border=True, key=FORM):
         # the choice of indicators gets two columns' width: five names fit without scrolling
         c = st.columns([2, 1, 1])
-        picked = c[0].multiselect("Indicators to tune", list_indicators(), disabled=auto, help=INDICATORS_HELP,
-                                  **ui.kept(INDICATORS, selected))  # fmt: skip
+        picked = c[0].multiselect("Indicators to tune", names, disabled=auto, help=INDICATORS_HELP,
+                                  **ui.kept(INDICATORS, list(selected), options=names))  # fmt: skip
         if not auto and own is not None and list(picked) != list(selected):  # say Step 2's, offer it
             note, back = c[0].columns([3, 2], vertical_alignment="center")
             note.caption(f"Your own choice (kept). Step 2 has: {', '.join(selected) or 'none'}.")
@@ -397,14 +398,14 @@ def _form(selected: list[str]) -> bool:
                         help="Tune the indicators selected in Step 2 instead, and follow Step 2 again.")
         c[1].number_input("Max indicators (full auto)", 1, 8, disabled=not auto, help=MAX_HELP,
                           **ui.kept(MAX_INDICATORS, D[MAX_INDICATORS]))  # fmt: skip
-        c[2].selectbox("Metric", list(METRIC_DIRECTIONS), **ui.kept(METRIC, D[METRIC]),
+        c[2].selectbox("Metric", list(METRIC_DIRECTIONS), **ui.kept(METRIC, D[METRIC], options=METRIC_DIRECTIONS),
                        help="What the search optimises, in its own direction (max drawdown towards 0).")  # fmt: skip
         d = st.columns(4)
         d[0].selectbox("Sampler", list(SAMPLER_LABELS), format_func=lambda s: SAMPLER_LABELS[s],
-                       **ui.kept(SAMPLER, D[SAMPLER]))  # fmt: skip
+                       **ui.kept(SAMPLER, D[SAMPLER], options=SAMPLER_LABELS))  # fmt: skip
         d[1].number_input("Trials per indicator", 1, 2000, step=10, **ui.kept(TRIALS, D[TRIALS]))
         d[2].number_input("Walk-forward folds", 2, 20, **ui.kept(FOLDS, D[FOLDS]))
-        d[3].selectbox("Fold scheme", ("rolling", "anchored"), **ui.kept(SCHEME, D[SCHEME]),
+        d[3].selectbox("Fold scheme", ("rolling", "anchored"), **ui.kept(SCHEME, D[SCHEME], options=("rolling", "anchored")),
                        help="rolling: train windows of fixed length; anchored: every train window starts at the first bar.")  # fmt: skip
         e = st.columns(4)
         e[0].number_input("Hold-out %", 5.0, 50.0, step=5.0, **ui.kept(HOLDOUT, D[HOLDOUT]),
