@@ -18,14 +18,14 @@ Same signal rule, structures, exits and sizing as the synthetic simulator
 * **Expiry** settles at intrinsic value from the underlying's close of the last bar on or
   before the expiry day.
 * **Ruin** as the synthetic simulator's (:mod:`phi.options.simulator`): at the first close
-  where ``equity = cash + marks`` is <= 0, everything still open is closed at that day's quotes
-  as an exit fills (ask to buy, bid to sell, or the mid -/+ haircut; commission),
-  ``exit_reason="ruin"``, and nothing trades again (an entry already filling that day is
-  sized from the cash <= 0 and skipped). A leg without a quote that day is handled as at any
-  exit: the close-out waits for the first day with every leg quoted (each wait a ``use="exit"``
-  row of ``missing_quotes``), the marks keep the last mid meanwhile, and a leg never quoted
-  again settles at expiry. The equity is constant from the close-out on; the ledger's ``ruin``
-  / ``ruin_bar`` name the bar.
+  with every open leg quoted where ``equity = cash + marks`` is <= 0, everything still open is
+  closed at that day's quotes as an exit fills (ask to buy, bid to sell, or the mid -/+
+  haircut; commission), ``exit_reason="ruin"``, and nothing trades again (an entry already
+  filling that day is sized from the cash <= 0 and skipped). A close where a leg is unquoted
+  (its mark the last mid, stale) decides no ruin: the equity curve shows that mark, but a spread
+  marked beyond its width on a stale leg is not forced out at the next quotes. A position
+  still open when an earlier exit's close-out waits for a quote is closed as that exit. The
+  equity is constant from the close-out on; the ledger's ``ruin`` / ``ruin_bar`` name the bar.
 * **P&L by greek** from the chain's ``iv`` (Black-Scholes greeks at the previous close); with
   no ``iv`` column all of the mark-to-market P&L is residual.
 """
@@ -282,10 +282,12 @@ def simulate_chain(
             if fill_i is not None:
                 reason = str(rs[d])
         # ruin: the first close the position is open at (before the exit fills; to the last bar
-        # if it stays open) with equity <= 0 -> closed at the first close from there with every
-        # leg quoted, as an exit; an exit decided earlier that still waits for a quote shares it
+        # if it stays open) with every leg quoted that day and equity <= 0 (a leg's stale mark,
+        # the last mid kept while it is unquoted, is no evidence of ruin: it could force a solvent
+        # spread out at the next quotes) -> closed at that close's quotes; an exit decided
+        # earlier that still waits for a quote shares it
         held = fill_i if fill_i is not None else (m if days[s_bar] < expiry and s_bar == n - 1 else m - 1)
-        below = np.flatnonzero(cash_hold + vals[:held] <= 0.0)
+        below = np.flatnonzero((cash_hold + vals[:held] <= 0.0) & quoted[:, :held].all(axis=0))
         if below.size:
             i_r = int(below[0])
             ruin_bar = f + i_r

@@ -51,8 +51,8 @@ Rules
   cash <= 0 is caught at that bar's close). The ledger's ``ruin`` note names the bar; metrics
   follow :mod:`phi.backtest.metrics` (CAGR -100 %, Sharpe and Sortino at most 0). A run on a
   real chain (:mod:`phi.options.chain_sim`) has the same rule, closing at that day's quotes as
-  its exits fill; a leg without a quote there waits for the first day with every leg quoted,
-  as any exit does there (the note then names the close-out's bar too).
+  its exits fill; only a close with every open leg quoted can be the ruin (a stale mark decides
+  none; the note says when the equity was <= 0 only on such marks).
 * **P&L by greek.** Each leg's change of value between valuations (previous close or the
   entry fill, to this close or the exit fill) is split by a Taylor step of the previous
   greeks: ``delta dS + 1/2 gamma dS^2 + vega dsigma + theta dt`` and a residual (the rest:
@@ -501,6 +501,12 @@ def _ruin_note(
     at the ruin close): the bar the close-out waited for (``settled``: no quote came, the
     expiry settled it), -1 if the position is still open at the end."""
     if ruin_bar < 0:
+        below = np.flatnonzero(np.asarray(equity) <= 0.0)
+        if below.size:  # a chain's stale marks only: no ruin is decided on them
+            t = int(below[0])
+            return {"ruin": (f"none: the equity was <= 0 only at closes with a leg unquoted (marked at its "
+                             f"last mid), first bar {t} ({index[t]}); a stale mark decides no ruin"),
+                    "ruin_bar": None}  # fmt: skip
         return {"ruin": "none: the equity stayed above 0 at every close", "ruin_bar": None}
     stamp = str(index[ruin_bar])
     head = f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): "

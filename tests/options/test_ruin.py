@@ -175,36 +175,39 @@ def test_chain_mark_below_zero_closes_at_that_days_quotes(tmp_path):
     np.testing.assert_allclose(res.attribution.sum(axis=1), np.diff(res.equity, prepend=CAP), atol=1e-6)
 
 
-def test_chain_ruin_with_a_leg_unquoted_waits_for_the_next_quoted_day(tmp_path):
-    # the 105 call unquoted on day 4: its mark stays at day 3's mid 0.45, so day 4's equity is
-    # 110,714 - 220 x 100 x (30 - 0.45) = -539,386 -> ruin at day 4; the close-out waits, as an
-    # exit does, for day 5 (both quoted): 100 call at its ask 30.1, 105 at its bid 24.95
+def test_chain_stale_mark_decides_no_ruin_the_next_quoted_close_does(tmp_path):
+    # the 105 call unquoted on day 4: its mark stays at day 3's mid 0.45, so day 4's equity shows
+    # 110,714 - 220 x 100 x (30 - 0.45) = -539,386, a spread marked 29.55 beyond its width of 5.
+    # That stale mark decides no ruin (audit: it forced the solvent spread out at day 5's quotes):
+    # day 5, both quoted, marks 110,714 - 220 x 100 x (30 - 25) = 714 > 0; the cross back at day 5
+    # exits at day 6's quotes, 100 call at its ask 30.1, 105 at its bid 24.95 -> -2,872, the ruin
     df, path = _chain(tmp_path, drop_105=(4,))
     res = _chain_run(df, path, _chain_sig(len(df)))
     final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 30.1) - CHAIN_UNITS * 2 * COMM  # -2,872
     assert res.equity.iloc[4] == pytest.approx(CHAIN_CASH - CHAIN_UNITS * M * (30.0 - 0.45), rel=1e-12)
-    np.testing.assert_allclose(res.equity.iloc[5:], final, rtol=1e-12)
+    assert res.equity.iloc[5] == pytest.approx(CHAIN_CASH - CHAIN_UNITS * M * 5.0, rel=1e-12)  # 714
+    np.testing.assert_allclose(res.equity.iloc[6:], final, rtol=1e-12)
     tr = res.trades.iloc[0]
-    assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("ruin", 5)
-    assert res.assumptions["ruin_bar"] == str(df.index[4])
-    note = res.assumptions["ruin"]
-    assert "bar 4" in note and "bar 5" in note and "-2872.00" in note
+    assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("signal", 6)
+    assert res.assumptions["ruin_bar"] == str(df.index[6]) and "bar 6" in res.assumptions["ruin"]
+    assert "-2872.00" in res.assumptions["ruin"] and res.assumptions["skipped_entries"] == 0
     mq = res.missing_quotes
-    assert sorted(zip(mq["use"], mq["date"], mq["strike"], strict=True)) == [
-        ("exit", df.index[4], 105.0), ("mark", df.index[4], 105.0)
-    ]
+    assert sorted(zip(mq["use"], mq["date"], mq["strike"], strict=True)) == [("mark", df.index[4], 105.0)]
 
 
-def test_chain_ruin_with_a_leg_never_quoted_again_settles_at_expiry(tmp_path):
-    # the 105 call unquoted from day 4 to its expiry (day 8): ruin at day 4 on the stale mark as
-    # above; no close-out quote ever comes, so the spread settles at intrinsic on day 8:
-    # 110,714 + 220 x 100 x (25 - 30) = 714, and nothing trades after
+def test_chain_leg_never_quoted_again_is_no_ruin_and_settles_at_expiry(tmp_path):
+    # the 105 call unquoted from day 4 to its expiry (day 8): marks stale at 0.45 (equity shown
+    # -539,386 on days 4-7) decide no ruin; the cross back at day 5 waits for a quote that never
+    # comes, so the spread settles at intrinsic on day 8: 110,714 + 220 x 100 x (25 - 30) = 714
     df, path = _chain(tmp_path, drop_105=range(4, 9))
     res = _chain_run(df, path, _chain_sig(len(df)))
     tr = res.trades.iloc[0]
     assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("expiry", 8)
+    np.testing.assert_allclose(res.equity.iloc[4:8], CHAIN_CASH - CHAIN_UNITS * M * (30.0 - 0.45), rtol=1e-12)
     np.testing.assert_allclose(res.equity.iloc[8:], CHAIN_CASH - CHAIN_UNITS * M * 5.0, rtol=1e-12)
-    assert res.assumptions["ruin_bar"] == str(df.index[4]) and "expiry settlement at bar 8" in res.assumptions["ruin"]
+    note = res.assumptions["ruin"]
+    assert res.assumptions["ruin_bar"] is None and note.startswith("none: the equity was <= 0 only at closes")
+    assert f"first bar 4 ({df.index[4]})" in note and "\n" not in note
     assert res.assumptions["skipped_entries"] == 0
 
 
