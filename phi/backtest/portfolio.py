@@ -347,6 +347,13 @@ def _weights(
         raise EngineError("target_weights has a duplicate symbol column")
     if not target_weights.index.is_unique:
         raise EngineError("target_weights has duplicate stamps; keep one row per bar")
+    widx = target_weights.index
+    if isinstance(widx, pd.DatetimeIndex) and isinstance(index, pd.DatetimeIndex) and (widx.tz is None) != (index.tz is None):
+        kinds = ("tz-naive", "tz-aware") if widx.tz is None else ("tz-aware", "tz-naive")
+        raise EngineError(
+            f"target_weights has {kinds[0]} stamps but the bars {kinds[1]} ones; give the weights the "
+            "bars' kind of stamps (e.g. weights.tz_localize('UTC'))"
+        )
     if session_of is not None and not target_weights.index.equals(index):
         target_weights = _on_sessions(target_weights, session_of)
     same_index = target_weights.index.equals(index)

@@ -212,3 +212,14 @@ def test_one_or_two_daily_bars_beside_daily_ones_line_up_on_their_dates(stamps):
     res = run_portfolio(bars, w)
     assert res.equity.index.equals(DAYS[:10])  # 10 sessions, A's bars on their dates
     assert res.holdings["A"].notna().all()
+
+
+def test_tz_naive_weights_on_tz_aware_bars_say_so_in_one_line():
+    # audit: the error named a stamp 'no symbol has a bar at' (2024-01-02 00:00:00), which every
+    # symbol has; the cause, naive weights beside UTC bars, was not said
+    bars = {"A": _walk(DAYS[:10], 5), "B": _walk(DAYS[:10], 6)}
+    w = pd.DataFrame(0.5, index=DAYS[:10].tz_localize(None), columns=["A", "B"])
+    with pytest.raises(EngineError) as exc:
+        run_portfolio(bars, w)
+    msg = str(exc.value)
+    assert msg.startswith("target_weights has tz-naive stamps but the bars tz-aware ones") and "\n" not in msg
