@@ -279,16 +279,16 @@ def _check_frequency(symbols: list[str], frames: list[pd.DataFrame]) -> None:
     recorded it): daily bars however sparse beside daily ones are fine; daily beside intraday
     (a daily bar stamped at its day's start would show its close before the day happened) or
     intraday bars of two lengths are refused. Intraday bars of unknown length (never two on
-    one day) pass beside any intraday ones, and a frame under 3 bars counts only if its stamps
-    say what it is (two bars on one date are intraday: beside daily bars they were mixed in)."""
+    one day) pass beside any intraday ones, as do intraday frames under 3 bars (one gap is no
+    bar length); two bars on one date are still intraday beside daily bars."""
     daily: tuple[int, str, str] | None = None  # (position, symbol, description)
     intraday: tuple[int, str, float | None, str] | None = None
     for pos, (sym, df) in enumerate(zip(symbols, frames, strict=True)):
         if not isinstance(df.index, pd.DatetimeIndex):
             continue
         minutes, how = bar_frequency(df.index, df.attrs.get("timeframe"))
-        if len(df) < 3 and minutes is None:
-            continue
+        if len(df) < 3 and minutes != 1440.0:  # one gap tells intraday, not its length
+            minutes = None
         if minutes == 1440.0:
             daily = daily or (pos, sym, how)
         elif intraday is None or (intraday[2] is None and minutes is not None):

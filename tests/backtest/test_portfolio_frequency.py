@@ -223,3 +223,13 @@ def test_tz_naive_weights_on_tz_aware_bars_say_so_in_one_line():
         run_portfolio(bars, w)
     msg = str(exc.value)
     assert msg.startswith("target_weights has tz-naive stamps but the bars tz-aware ones") and "\n" not in msg
+
+
+def test_two_thin_five_minute_bars_beside_five_minute_ones_run():
+    # one gap (1 h) is no bar length: a thinly traded 5-minute symbol with two bars that day is
+    # not refused as 'hourly' beside a 5-minute one; it lines up on its own stamps
+    thin = pd.DatetimeIndex(["2024-01-02 14:30", "2024-01-02 15:30"], tz="UTC")
+    bars = {"A": _walk(thin, 5), "B": _walk(FIVE_MIN[:40], 6)}
+    w = pd.DataFrame(0.5, index=FIVE_MIN[:40], columns=["A", "B"])
+    res = run_portfolio(bars, w)
+    assert res.equity.index.equals(FIVE_MIN[:40])  # 14:30 and 15:30 are 5-minute stamps of B
