@@ -11,15 +11,19 @@ indexed (or has failed); the other batch waits for the claim to go, then reuses 
 A claim whose owner died does not block forever. It is **stale**, and any batch may take it
 over (atomically, against the row it read), when
 
-* its owner ran on this machine (same host name) and that process no longer exists, or
+* its owner ran on this machine (same host name) and that process no longer exists, or its
+  process id now names another process (started at another time than the owner's), or
 * its owner has not refreshed it for :data:`CLAIM_STALE_S` seconds (a live batch refreshes its
   claims every ``CLAIM_STALE_S / 4`` s from a background thread; this covers owners on other
-  machines, killed or cut off from the database).
+  machines, killed or cut off from the database), or
+* the row cannot be a live batch's: a refresh time missing, not a number or more than
+  :data:`CLAIM_STALE_S` ahead of this clock, or a process id missing or not positive.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import threading
@@ -56,14 +60,34 @@ CLAIMS: Final = Table(
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this machine (another user's counts)."""
+    """Whether a process ``pid`` (> 0) exists on this machine (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except (OverflowError, ValueError):  # no such process id on this system
+        return False
     except (PermissionError, OSError):
         return True
     return True
+
+
+def _started(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or "" where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, else None (a damaged row's NULL, text or NaN)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
 
 
 def _pause(seconds: float) -> None:
@@ -88,7 +112,8 @@ class Claims:
 
         self.host = socket.gethostname()[:100]
         self.pid = os.getpid()
-        self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex}"
+        # host:pid:start:uuid; its start tells this process from a later one given the same pid
+        self.owner = f"{self.host}:{self.pid}:{_started(self.pid)}:{uuid.uuid4().hex}"
         self.url = index_url()
         try:
             phi_home().mkdir(parents=True, exist_ok=True)  # the SQLite index lives there
@@ -124,14 +149,23 @@ class Claims:
                 return fn(conn)
         except SQLAlchemyError as exc:
             raise self._failure(exc) from None
+        except (TypeError, ValueError) as exc:  # a damaged table's values
+            raise RunError(f"cannot hold the batch's claims: the table phi_batch_claims is damaged ({exc})") from None
 
     def _row(self, now: float) -> dict[str, Any]:
         return {"owner": self.owner, "host": self.host, "pid": self.pid, "heartbeat": now}
 
     def _stale(self, row: Any, now: float) -> bool:
-        if row.heartbeat < now - CLAIM_STALE_S:
+        beat, pid = _number(row.heartbeat), _number(row.pid)
+        if beat is None or not now - CLAIM_STALE_S <= beat <= now + CLAIM_STALE_S:
             return True
-        return row.host == self.host and row.pid != self.pid and not _alive(int(row.pid))
+        if row.host != self.host:
+            return False
+        if pid is None or pid <= 0 or pid != int(pid):
+            return True
+        if int(pid) == self.pid:
+            return False
+        return not _alive(int(pid)) or _reused(str(row.owner), int(pid))
 
     def claim(self, hashes: Iterable[str]) -> set[str]:
         """Claim the config hashes among ``hashes`` that are free or whose claim is stale;
@@ -201,6 +235,16 @@ class Claims:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reused(owner: str, pid: int) -> bool:
+    """Whether process ``pid`` is not the one that wrote ``owner`` (host:pid:start:uuid): it
+    started at another time. False where either start is unknown (older claims, no /proc)."""
+    parts = owner.rsplit(":", 3)
+    if len(parts) != 4 or parts[1] != str(pid) or not parts[2]:
+        return False
+    now = _started(pid)
+    return bool(now) and now != parts[2]
 
 
 def _lock(conn: Connection) -> None:

@@ -1,0 +1,148 @@
+"""Claims rows no live batch can have written (a damaged table, a process id reused by another
+process, a batch killed with SIGKILL) never block a batch nor give a traceback: such a claim is
+taken over at once (phi.batch.claims: stale), a table that cannot hold claims lets the batch run
+unclaimed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from phi.batch import run_batch
+from tests.scale._helpers import config
+from tests.scale.test_batch_claims import _claims, _runs_per_hash
+
+
+def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phi.batch.claims as claims
+
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("waited for a claim no live batch holds")
+
+    monkeypatch.setattr(claims, "_pause", no_waiting)
+
+
+def _raw_claim(values: str, schema: str | None = None) -> None:
+    """A row put in phi_batch_claims by hand (``schema``: the table made anew so, first)."""
+    from phi.backtest.run_index import _engine
+    from phi.batch.claims import Claims
+
+    Claims().close()  # the table in place
+    with _engine().begin() as conn:
+        if schema is not None:
+            conn.execute(text("DROP TABLE phi_batch_claims"))
+            conn.execute(text(f"CREATE TABLE phi_batch_claims ({schema})"))
+        if values:
+            conn.execute(text(f"INSERT INTO phi_batch_claims VALUES ({values})"))
+
+
+def _ran_once(cfg: Any) -> None:
+    res = run_batch([cfg], scheduler="inline")
+    assert [o.status for o in res.outcomes] == ["ok"] and res.outcomes[0].run_id is not None
+    assert _runs_per_hash() == {cfg.config_hash(): 1}
+
+
+HOST = socket.gethostname()[:100]
+NOW = "strftime('%s','now')"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "'elsewhere', 5, 'not a time'",  # heartbeat text: was a TypeError traceback
+        "'elsewhere', 5, 1e18",  # refreshed 'in the future' on another machine: was waited for for ever
+        f"'{HOST}', -1, {NOW}",  # a negative pid on this host: os.kill(-1, 0) succeeds, was 'alive'
+        f"'{HOST}', 0, {NOW}",  # pid 0: this process's group, was 'alive'
+        f"'{HOST}', 99999999999, {NOW}",  # beyond any pid: os.kill overflowed, a traceback
+    ],
+)
+def test_a_claim_no_live_batch_can_hold_is_taken_over_at_once(row: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_waiting(monkeypatch)
+    cfg = config(9)
+    _raw_claim(f"'{cfg.config_hash()}', 'someone', {row}")
+    _ran_once(cfg)
+    assert _claims() == []
+
+
+def test_null_fields_of_a_table_without_constraints_are_taken_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_waiting(monkeypatch)
+    cfg = config(9)
+    schema = "config_hash TEXT PRIMARY KEY, owner TEXT, host TEXT, pid INTEGER, heartbeat REAL"
+    _raw_claim(f"'{cfg.config_hash()}', NULL, '{HOST}', NULL, NULL", schema)
+    _ran_once(cfg)
+
+
+def test_a_claims_table_with_other_columns_lets_the_batch_run_unclaimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_waiting(monkeypatch)
+    _raw_claim("'garbage', 1", "x TEXT, y INTEGER")
+    _ran_once(config(9))
+
+
+def _live_child(code: str) -> subprocess.Popen[str]:
+    """A Python child that prints one line once ready, then sleeps until killed."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ})  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="process start times come from /proc")
+def test_a_claim_whose_pid_now_names_an_unrelated_live_process_is_taken_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_waiting(monkeypatch)
+    cfg = config(9)
+    other = _live_child("import time; print('ready', flush=True); time.sleep(600)")
+    try:
+        start = int(Path(f"/proc/{other.pid}/stat").read_text().rsplit(")", 1)[1].split()[19])  # proc(5): starttime
+        assert start > 0
+        # the claim's owner was process other.pid started one tick earlier: the pid is reused now
+        _raw_claim(f"'{cfg.config_hash()}', '{HOST}:{other.pid}:{start - 1}:gone', '{HOST}', {other.pid}, {time.time()}")
+        _ran_once(cfg)
+    finally:
+        other.kill()
+        other.wait(timeout=60)
+
+
+def test_a_batch_killed_mid_run_has_its_claims_taken_over_by_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phi.batch.claims as claims
+    from phi.backtest.run_index import _engine
+    from phi.batch.claims import CLAIMS
+
+    cfg = config(9)
+    holder = _live_child(f"""
+        import time
+        from phi.batch.claims import Claims
+        c = Claims()
+        assert c.claim({{{cfg.config_hash()!r}}}) == {{{cfg.config_hash()!r}}}
+        print('ready', flush=True)
+        time.sleep(600)
+    """)
+    looks: list[int] = []
+
+    def kill_the_holder(seconds: float) -> None:  # the first look found a live claim: it waits
+        looks.append(holder.pid)
+        assert len(looks) == 1, "waited again after its owner was killed"
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=60)
+
+    monkeypatch.setattr(claims, "_pause", kill_the_holder)
+    try:
+        with _engine().connect() as conn:
+            assert [r.pid for r in conn.execute(select(CLAIMS))] == [holder.pid]
+        _ran_once(cfg)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=60)
+    assert looks == [holder.pid] and holder.returncode == -signal.SIGKILL
+    assert _claims() == []
