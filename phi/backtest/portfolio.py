@@ -229,17 +229,18 @@ def _align(
 
 def session_dates(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each stamp's session date: its calendar date in the index's own time zone, stamped
-    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight). An
-    index whose stamps are all 00:00 UTC keeps its UTC dates in whatever zone it is shown
-    (UTC-midnight bars converted to New York time are the same bars, not the day before)."""
+    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight). A
+    stamp at exactly 00:00 UTC keeps its UTC date in whatever zone it is shown (UTC-midnight
+    bars converted to New York time are the same bars, not the day before); west of UTC that
+    date is the later one, so a bar is never dated before its local date. Decided stamp by
+    stamp, so a bar's date never depends on the bars after it (the same dates on a cut index)."""
     idx = pd.DatetimeIndex(index)
-    if idx.tz is not None:
-        utc = idx.tz_convert("UTC")
-        if utc.equals(utc.normalize()):
-            return utc.rename(idx.name)
-    wall = idx.tz_localize(None) if idx.tz is not None else idx
-    days = wall.normalize()
-    return days.tz_localize("UTC") if idx.tz is not None else days
+    if idx.tz is None:
+        return idx.normalize()
+    utc = idx.tz_convert("UTC").tz_localize(None)
+    local = idx.tz_localize(None).normalize()
+    days = local.where(utc != utc.normalize(), utc)
+    return pd.DatetimeIndex(days, name=idx.name).tz_localize("UTC")
 
 
 def _session_stamps(frames: list[pd.DataFrame]) -> list[pd.DatetimeIndex] | None:

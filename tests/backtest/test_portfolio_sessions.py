@@ -155,3 +155,21 @@ def test_intraday_bars_keep_their_stamps():
     h = pd.date_range("2024-03-04 14:30", periods=6, freq="h", tz="UTC")
     out = align_sessions({"A": _a(h), "B": _b(h + pd.Timedelta(minutes=30))})
     assert out["A"].index.equals(h) and out["B"].index.equals(h + pd.Timedelta(minutes=30))
+
+
+def test_a_bars_session_date_never_depends_on_the_bars_after_it():
+    """New York bars stamped 19:00 all year: 19:00 EST is 00:00 UTC, 19:00 EDT is not. The date of
+    each stamp is decided on its own: a winter stamp takes its UTC date (the next day, a lag,
+    never a date before its local one), a summer stamp its New York date; cut anywhere, the
+    index gets the same dates (the rule read the whole index before, so a January-February run
+    dated 3 January's bar 4 January and a January-June run 3 January)."""
+    from phi.backtest.portfolio import session_dates
+
+    ny = pd.bdate_range("2023-01-02", "2023-06-30").tz_localize("America/New_York") + pd.Timedelta(hours=19)
+    full = session_dates(ny)
+    for k in (1, 20, 40, 48, 49, 50, 100, len(ny)):
+        assert session_dates(ny[:k]).equals(full[:k]), k
+    assert full[0] == pd.Timestamp("2023-01-03", tz="UTC")  # Mon 2 Jan 19:00 EST = Tue 3 Jan 00:00 UTC
+    summer = list(ny).index(pd.Timestamp("2023-03-13 19:00", tz="America/New_York"))
+    assert full[summer] == pd.Timestamp("2023-03-13", tz="UTC")  # 23:00 UTC: its own date
+    assert full.is_unique and (full >= ny.tz_localize(None).normalize().tz_localize("UTC")).all()
