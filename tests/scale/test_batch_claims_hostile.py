@@ -146,3 +146,21 @@ def test_a_batch_killed_mid_run_has_its_claims_taken_over_by_the_next(monkeypatc
             holder.wait(timeout=60)
     assert looks == [holder.pid] and holder.returncode == -signal.SIGKILL
     assert _claims() == []
+
+
+def test_an_index_server_that_never_answers_lets_the_batch_run_unclaimed_or_fail_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import phi.backtest.run_index as run_index
+    from tests.scale._helpers import one_line, phi
+    from tests.scale.test_failure_audit import _silent_server
+
+    monkeypatch.setattr(run_index, "INDEX_TIMEOUT_S", 1.0)
+    args = ("batch", "run", "--grid", "period=8,14", "--start", "2023-01-01", "--end", "2023-12-31", "--scheduler", "inline")
+    with _silent_server() as port:
+        monkeypatch.setenv("PHI_DB_URL", f"postgresql://phi:pw@127.0.0.1:{port}/phi")
+        code, out, err = phi(capsys, *args)  # no history yet: nothing to look up, both run unclaimed
+        assert code == 0 and "Traceback" not in err and "2 run (2 saved), 0 failed" in out, (out, err)
+        assert "no answer within 1 s" in err and "pw" not in err
+        code, out, err = phi(capsys, *args)  # a history to look up, in an index that never answers
+    assert code == 2 and one_line(err).endswith("cannot be used: connection timeout expired (no answer within 1 s)")
