@@ -157,7 +157,12 @@ def _shown(url: str) -> str:
 #: and lock timeouts. A save never waits longer than this for its index row.
 INDEX_TIMEOUT_S: float = 10.0
 
+#: Seconds a server that gave no answer within INDEX_TIMEOUT_S is not asked again by this
+#: process (each ask costs INDEX_TIMEOUT_S: a batch would wait that long for every run's row).
+SILENT_S: float = 60.0
+
 _ENGINES: dict[tuple[int, str], Engine] = {}
+_SILENT: dict[tuple[int, str], tuple[float, BaseException]] = {}
 _LOCK = threading.Lock()
 #: SQLite's primary result codes for a file that is not (or no longer) a database.
 _SQLITE_DAMAGED: Final = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -165,31 +170,47 @@ _SQLITE_DAMAGED: Final = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 def _engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default :func:`index_url`) with the tables in place, one per
-    process and URL. :class:`RunError` (one line) when the database cannot be reached."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.pool import NullPool
-
+    process and URL. :class:`RunError` (one line) when the database cannot be reached; a server
+    that gave no answer is not asked again for :data:`SILENT_S` (the same line at once)."""
     url = url or index_url()
     key = (os.getpid(), url)
     with _LOCK:
         eng = _ENGINES.get(key)
         if eng is not None:
             return eng
-        try:
-            if url.startswith("sqlite"):  # a file per history; no pooled handles left open
-                eng = create_engine(url, poolclass=NullPool, connect_args={"timeout": INDEX_TIMEOUT_S})
-            else:
-                eng = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, **_server_args(url))
-            _prepare(eng)
-        except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
-            if eng is not None:
-                eng.dispose()
-            failure = exc
+        silent = _SILENT.get(key)
+        if silent is not None and time.monotonic() - silent[0] < SILENT_S:
+            failure = silent[1]
         else:
-            _ENGINES[key] = eng
-            return eng
+            made = _connect(url)
+            if not isinstance(made, BaseException):
+                _SILENT.pop(key, None)
+                _ENGINES[key] = made
+                return made
+            failure = made
+            if "timeout expired" in str(failure):  # the server never answered
+                _SILENT[key] = (time.monotonic(), failure)
     raise _failure(failure, url, "cannot be used") from None
+
+
+def _connect(url: str) -> Engine | BaseException:
+    """A new engine for ``url`` with the tables in place, or why there is none."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    eng = None
+    try:
+        if url.startswith("sqlite"):  # a file per history; no pooled handles left open
+            eng = create_engine(url, poolclass=NullPool, connect_args={"timeout": INDEX_TIMEOUT_S})
+        else:
+            eng = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, **_server_args(url))
+        _prepare(eng)
+    except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
+        if eng is not None:
+            eng.dispose()
+        return exc
+    return eng
 
 
 def _server_args(url: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,41 @@ def test_an_index_server_that_never_answers_lets_the_batch_run_unclaimed_or_fail
         assert "no answer within 1 s" in err and "pw" not in err
         code, out, err = phi(capsys, *args)  # a history to look up, in an index that never answers
     assert code == 2 and one_line(err).endswith("cannot be used: connection timeout expired (no answer within 1 s)")
+
+
+def test_an_index_server_that_never_answers_is_asked_once_per_batch_not_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: every run's index row asked the server again, INDEX_TIMEOUT_S (10 s) each, so a batch
+    of N configs waited about N x 10 s (53 s for 3 configs)."""
+    import phi.backtest.run_index as run_index
+
+    pytest.importorskip("psycopg")
+    monkeypatch.setattr(run_index, "INDEX_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(run_index, "SILENT_S", 3600.0, raising=False)  # longer than any batch here
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    asked: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:  # counts the connections; answers none
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                asked.append(srv.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("PHI_DB_URL", f"postgresql://phi@127.0.0.1:{srv.getsockname()[1]}/phi")
+        with pytest.warns(run_index.RunIndexWarning, match="saved but not indexed"):
+            res = run_batch([config(p) for p in (5, 6, 7, 8)], scheduler="inline")
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        for c in asked:
+            c.close()
+        srv.close()
+    assert [o.status for o in res.outcomes] == ["ok"] * 4 and all(o.run_id for o in res.outcomes)
+    assert len(asked) == 1  # the claims' look; the four runs' rows did not ask again
