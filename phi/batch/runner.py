@@ -26,6 +26,7 @@ process's ``PHI_HOME`` and ``PHI_DB_URL`` with every task; workers elsewhere use
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import os
@@ -388,13 +389,19 @@ def _on_dask(
             local = True
         elif isinstance(scheduler, str):
             stack.enter_context(silence_logging_cmgr(logging.CRITICAL))  # a lost scheduler is one RunError, no log
+            why = ""
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
             except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all
                 why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
                 if not isinstance(exc, OSError | TimeoutError):  # it answered, but not as Dask does
                     why = f"it does not answer like a Dask scheduler ({type(exc).__name__})"
-                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {why}") from None
+            if why:
+                # The half-made Client (kept until now by the error's traceback) is closed here.
+                # Left to the garbage collector, its close could run while another Client or
+                # cluster is starting, and both wait on distributed's one LoopRunner lock: a hang.
+                gc.collect()
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {why}")
             local = _is_local(scheduler)
         else:
             client = scheduler

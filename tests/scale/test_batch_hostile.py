@@ -6,6 +6,7 @@ ConfigError each, before anything runs (never a traceback or a batch that waits 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import socket
 import threading
@@ -100,6 +101,28 @@ def test_a_peer_that_is_not_a_dask_scheduler_is_one_config_error() -> None:
     msg = str(err.value)
     assert msg.startswith(f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: ") and "\n" not in msg
     assert _saved_runs() == []
+
+
+def test_a_refused_scheduler_leaves_no_half_made_client_for_the_garbage_collector() -> None:
+    """The Client that failed to connect is closed before the error is raised: left to the
+    garbage collector, its close ran whenever a collection happened, once inside the next
+    test's LocalCluster start, and both waited on distributed's one LoopRunner lock (a hang)."""
+    from distributed import Client
+
+    with _garbage_server() as port, pytest.raises(ConfigError):
+        run_batch([config(7)], scheduler=f"tcp://127.0.0.1:{port}")
+
+    def unclosed() -> list[str]:
+        out = []
+        for obj in gc.get_objects():
+            try:
+                if type(obj) is Client and obj.status != "closed":
+                    out.append(obj.status)
+            except ReferenceError:  # a weak proxy whose object is gone
+                pass
+        return out
+
+    assert unclosed() == []
 
 
 def test_a_scheduler_without_workers_is_reported_not_waited_on_forever(monkeypatch) -> None:
