@@ -203,3 +203,16 @@ def test_an_index_server_that_never_answers_is_asked_once_per_batch_not_once_per
         srv.close()
     assert [o.status for o in res.outcomes] == ["ok"] * 4 and all(o.run_id for o in res.outcomes)
     assert len(asked) == 1  # the claims' look; the four runs' rows did not ask again
+
+
+def test_a_read_only_index_lets_the_batch_run_unclaimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phi.backtest.run_index as run_index
+    from phi.paths import phi_home
+
+    first = run_batch([config(5)], scheduler="inline")  # a history, indexed
+    db = phi_home() / run_index.DB_FILE
+    monkeypatch.setenv("PHI_DB_URL", f"sqlite:///file:{db}?mode=ro&uri=true")  # readable, never writable
+    with pytest.warns(run_index.RunIndexWarning, match="readonly database"):
+        res = run_batch([config(5), config(6)], scheduler="inline")
+    assert [o.status for o in res.outcomes] == ["skipped", "ok"]
+    assert res.outcomes[0].run_id == first.outcomes[0].run_id and res.outcomes[1].run_id
