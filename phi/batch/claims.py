@@ -69,16 +69,22 @@ def _alive(pid: int) -> bool:
         return False
     except (PermissionError, OSError):
         return True
-    return True
+    return _stat(pid)[:1] != ["Z"]  # a killed batch not yet reaped by its parent is gone
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first), [] where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
 
 
 def _started(pid: int) -> str:
     """When process ``pid`` started (clock ticks since boot, from /proc), or "" where unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else ""
 
 
 def _number(value: Any) -> float | None:

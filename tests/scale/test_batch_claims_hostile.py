@@ -216,3 +216,20 @@ def test_a_read_only_index_lets_the_batch_run_unclaimed(monkeypatch: pytest.Monk
         res = run_batch([config(5), config(6)], scheduler="inline")
     assert [o.status for o in res.outcomes] == ["skipped", "ok"]
     assert res.outcomes[0].run_id == first.outcomes[0].run_id and res.outcomes[1].run_id
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="process states come from /proc")
+def test_a_killed_batch_its_parent_has_not_reaped_yet_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_waiting(monkeypatch)
+    cfg = config(9)
+    holder = _live_child("import time; print('ready', flush=True); time.sleep(600)")
+    try:
+        start = Path(f"/proc/{holder.pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        holder.send_signal(signal.SIGKILL)
+        os.waitid(os.P_PID, holder.pid, os.WEXITED | os.WNOWAIT)  # exited, left a zombie (not reaped)
+        assert Path(f"/proc/{holder.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        _raw_claim(f"'{cfg.config_hash()}', '{HOST}:{holder.pid}:{start}:x', '{HOST}', {holder.pid}, {time.time()}")
+        _ran_once(cfg)
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
