@@ -278,7 +278,7 @@ def _ruin_text(bars: _Bars, st: np.ndarray) -> tuple[str, str | None]:
     k = int(bar)
     stamp = str(bars.index[k])
     return (
-        f"equity reached {st[_nb.ST_FINAL_EQUITY]:.2f} (<= 0) at the close of bar {k} ({stamp}): "
+        f"equity reached {st[_nb.ST_FINAL_EQUITY]:,.2f} (<= 0) at the close of bar {k} ({stamp}): "
         "everything was closed at that close and nothing traded after; total return may be "
         "below -100 % by that bar's gap, CAGR is -100 %, Sharpe and Sortino are capped at 0"
     ), stamp

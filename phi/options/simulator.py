@@ -526,7 +526,7 @@ def _ruin_note(
             f"every leg quoted, bar {closed_at} ({index[closed_at]}) ({fills})",
             closed_at,
         )
-    tail = f"; the equity stays at {equity[at]:.2f} to the end" if at >= 0 else ""
+    tail = f"; the equity stays at {equity[at]:,.2f} to the end" if at >= 0 else ""
     if at == ruin_bar:
         tail += " (below 0 by that bar's move and fills)"
     return {"ruin": f"{head}{how} and nothing traded after{tail}", "ruin_bar": stamp}

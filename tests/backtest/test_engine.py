@@ -397,6 +397,7 @@ def test_a_gap_through_zero_equity_is_kept_as_the_ruin_bars_loss():
     units = 100_000 / (100 * 1.001)
     ruin_equity = 100_000 - 0.001 * units * 100 + units * (100 - 250) - 0.001 * units * 250
     np.testing.assert_allclose(res.equity.to_numpy()[4:], ruin_equity, rtol=1e-12)
+    assert str(res.assumptions["ruin"]).startswith(f"equity reached {ruin_equity:,.2f} (<= 0)")  # -50,199.80
     m = res.metrics
     assert m["total_return"] == pytest.approx(ruin_equity / 100_000 - 1)
     assert m["cagr"] == -1.0 and m["sharpe"] <= 0 and m["sortino"] <= 0

@@ -59,7 +59,7 @@ def test_negative_rate_mark_below_zero_closes_everything_at_that_close():
     assert tr.units == units and tr.pnl == pytest.approx(final - CAP, rel=1e-12)
     np.testing.assert_allclose(res.legs.exit_price, [c100 * (1 + hc), c105 * (1 - hc)], rtol=1e-12)
     assert res.assumptions["ruin_bar"] == str(res.equity.index[6])
-    assert "bar 6" in res.assumptions["ruin"] and f"{final:.2f}" in res.assumptions["ruin"]
+    assert "bar 6" in res.assumptions["ruin"] and f"{final:,.2f}" in res.assumptions["ruin"]
     assert res.metrics["total_return"] == pytest.approx(final / CAP - 1.0, rel=1e-12)
     assert res.metrics["cagr"] == -1.0
     # P&L by greek still sums to the equity change, the ruin fills' haircut + commission in costs
@@ -149,7 +149,7 @@ def test_chain_exit_fill_below_zero_is_ruin_at_that_close_and_nothing_after(tmp_
     np.testing.assert_allclose(res.cash.iloc[6:], final, rtol=1e-12)
     assert len(res.trades) == 1 and (res.trades.exit_reason.iloc[0], res.trades.exit_bar.iloc[0]) == ("signal", 6)
     assert res.assumptions["ruin_bar"] == str(df.index[6])
-    assert "bar 6" in res.assumptions["ruin"] and "-2872.00" in res.assumptions["ruin"]
+    assert "bar 6" in res.assumptions["ruin"] and "-2,872.00" in res.assumptions["ruin"]
     assert "the chain's quotes, bought at the ask, sold at the bid" in res.assumptions["ruin"]
     assert res.assumptions["skipped_entries"] == 0  # the day-6 cross is no order at all
     assert res.metrics["cagr"] == -1.0
@@ -170,7 +170,7 @@ def test_chain_mark_below_zero_closes_at_that_days_quotes(tmp_path):
     assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar, bool(tr.open)) == ("ruin", 4, False)
     assert tr.pnl == pytest.approx(final - CAP, rel=1e-12)
     np.testing.assert_allclose(res.legs.exit_price, [36.1, 24.95], rtol=1e-12)
-    assert res.assumptions["ruin_bar"] == str(df.index[4]) and f"{final:.2f}" in res.assumptions["ruin"]
+    assert res.assumptions["ruin_bar"] == str(df.index[4]) and f"{final:,.2f}" in res.assumptions["ruin"]
     assert res.assumptions["skipped_entries"] == 0
     np.testing.assert_allclose(res.attribution.sum(axis=1), np.diff(res.equity, prepend=CAP), atol=1e-6)
 
@@ -190,7 +190,7 @@ def test_chain_stale_mark_decides_no_ruin_the_next_quoted_close_does(tmp_path):
     tr = res.trades.iloc[0]
     assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("signal", 6)
     assert res.assumptions["ruin_bar"] == str(df.index[6]) and "bar 6" in res.assumptions["ruin"]
-    assert "-2872.00" in res.assumptions["ruin"] and res.assumptions["skipped_entries"] == 0
+    assert "-2,872.00" in res.assumptions["ruin"] and res.assumptions["skipped_entries"] == 0
     mq = res.missing_quotes
     assert sorted(zip(mq["use"], mq["date"], mq["strike"], strict=True)) == [("mark", df.index[4], 105.0)]
 
