@@ -16,17 +16,10 @@ import pytest
 
 from phi.backtest.portfolio import align_sessions, run_portfolio
 from phi.errors import EngineError
+from tests.backtest.test_portfolio_frequency import _bars  # bars from opens and closes
 
 CAP = 100_000.0
 DATES = pd.bdate_range("2024-03-04", periods=10)  # Mon 4 Mar .. Fri 15 Mar (US DST starts 10 Mar)
-
-
-def _bars(idx: pd.DatetimeIndex, opens: np.ndarray, closes: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"open": opens, "high": np.maximum(opens, closes) + 0.25, "low": np.minimum(opens, closes) - 0.25,
-         "close": closes, "volume": 1e5},
-        index=idx,
-    )  # fmt: skip
 
 
 def _a(idx: pd.DatetimeIndex) -> pd.DataFrame:  # opens 100, 101, ...; closes 0.5 higher
