@@ -123,6 +123,7 @@ class SegmentSweep:
         )
         #: The chain's segments (positions in ``spans``) and where each one's returns start
         self.chain = np.array([self.spans.index(span) for span in links], dtype=np.int64)
+        self._chain_set = set(self.chain.tolist())
         self._chain_cols = np.cumsum([0] + [b - a - 1 for a, b in links]).astype(np.int64)
         self.index = ohlcv.index
         self.plain = _plain(cfg)
@@ -193,7 +194,7 @@ class SegmentSweep:
         # the segments whose returns are asked for, and where in a row each one's start
         if len(self.chain):
             ret_segs = (
-                self.chain if returns and np.isin(self.chain, which).all() else self.chain[:0]
+                self.chain if returns and self._chain_set <= set(which.tolist()) else self.chain[:0]
             )
             cols = self._chain_cols
         else:

@@ -481,18 +481,19 @@ def utc_offsets(tz: Any, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.nda
     ``at[j]`` on; ``at[0]`` is the smallest int64 (before everything). Transitions are found
     day by day, then to the quarter hour (every real-world transition falls on one).
     """
-    day = pd.Timedelta(days=1)
-    lo = pd.Timestamp(int(start_ns), tz="UTC").floor("D") - day
-    hi = pd.Timestamp(int(end_ns), tz="UTC").ceil("D") + day
+    # the UTC midnights a day before the first instant's day and after the last one's, in
+    # integer nanoseconds (floor and ceil to the day)
+    lo_ns = int(start_ns) - int(start_ns) % _NS_PER_DAY - _NS_PER_DAY
+    hi_ns = -(-int(end_ns) // _NS_PER_DAY) * _NS_PER_DAY + _NS_PER_DAY
     try:  # the search depends on (tz, lo, hi) only: a repeated one is read back (copies)
-        key: tuple[Any, ...] | None = (tz, lo.value, hi.value)
+        key: tuple[Any, ...] | None = (tz, lo_ns, hi_ns)
         hash(key)
     except TypeError:
         key = None
     cached = _OFFSETS.get(key) if key is not None else None
     if cached is not None:
         return cached[0].copy(), cached[1].copy()
-    at_a, off_a = _search_offsets(tz, lo, hi)
+    at_a, off_a = _search_offsets(tz, pd.Timestamp(lo_ns, tz="UTC"), pd.Timestamp(hi_ns, tz="UTC"))
     if key is not None:
         with _OFFSETS_LOCK:
             if len(_OFFSETS) >= _OFFSETS_MAX:

@@ -335,6 +335,7 @@ def batch_signals(
     inputs: Mapping[str, np.ndarray] | None = None,
     pieces: dict[str, Any] | None = None,
     out: np.ndarray | None = None,
+    resolved: bool = False,
 ) -> np.ndarray:
     """Signals of ``name`` at every parameter set: a ``(len(ohlcv), m)`` array.
 
@@ -347,7 +348,10 @@ def batch_signals(
     and ``ohlcv`` across calls, where an indicator of :data:`KEEPS_PIECES` keeps the raw pieces
     it computed (each moving-average window once); the same signals either way. ``out``: a
     C-contiguous float64 ``(m, len(ohlcv))`` array the rows are written to (``out.T`` is
-    returned): a caller keeping many batches in one large array.
+    returned): a caller keeping many batches in one large array. ``resolved``: the caller
+    vouches that every set is what ``get_indicator(name).resolve`` returns for it (complete,
+    coerced, valid: a tuner's sets drawn from the registry's space), so they are not resolved
+    again.
     """
     spec = get_indicator(name)
     if not isinstance(ohlcv, pd.DataFrame):
@@ -358,7 +362,11 @@ def batch_signals(
         raise IndicatorError(
             f"param_sets has {len(param_sets):,} sets; at most {MAX_PARAM_SETS:,} per call (split the sweep)"
         )
-    sets = [spec.resolve(p) for p in param_sets]
+    sets = (
+        cast(list[dict[str, Any]], list(param_sets))
+        if resolved
+        else [spec.resolve(p) for p in param_sets]
+    )
     n = len(ohlcv)
     if out is not None and (
         out.shape != (len(sets), n) or out.dtype != np.float64 or not out.flags.c_contiguous

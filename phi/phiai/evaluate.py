@@ -247,6 +247,7 @@ class Evaluator:
                 self._inputs[name],
                 self._pieces[name],
                 out=self._signal_rows.take(len(missing)),
+                resolved=True,  # the study's sets: drawn from the registry's space, resolved
             )
             for j, k in enumerate(missing):
                 self._dev_cache[k] = block[:, j]  # a contiguous row of block's (m, n) base
@@ -305,7 +306,9 @@ class Evaluator:
         return {name: float(v) for name, v in zip(SWEEP_METRICS, stats[0, 0], strict=True)}
 
     def score(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
-        """Score a batch of parameter sets of ``name``.
+        """Score a batch of parameter sets of ``name``: each complete and valid, as the
+        registry's search space draws them (``get_indicator(name).resolve`` of it is itself; not
+        resolved again).
 
         One :class:`~phi.backtest.segments.SegmentSweep` call simulates every candidate on every
         fold segment, each started flat: the same simulations (and numbers) as one

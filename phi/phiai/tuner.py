@@ -376,10 +376,16 @@ class PhiAITuner:
             return value
         return -PENALTY if self.direction == "maximize" else PENALTY
 
-    def _walk_forward(self, trials: Sequence[_Trial]) -> tuple[pd.DataFrame, float]:
-        """Per fold: the feasible trial best on the train bars, scored on the test bars."""
-        pool = [t for t in trials if t.feasible] or list(trials)
-        is_folds = np.array([t.scores.is_folds for t in pool], dtype=np.float64)
+    def _walk_forward(
+        self, trials: Sequence[_Trial], is_f: np.ndarray | None = None
+    ) -> tuple[pd.DataFrame, float]:
+        """Per fold: the feasible trial best on the train bars, scored on the test bars
+        (``is_f``: the trials' in-sample fold scores, :func:`_fold_scores`, if at hand)."""
+        feasible = [i for i, t in enumerate(trials) if t.feasible] or list(range(len(trials)))
+        pool = [trials[i] for i in feasible]
+        if is_f is None:
+            is_f = _fold_scores(trials)[0]
+        is_folds = is_f[feasible] if len(trials) else np.empty((0, 0))
         best = [
             pool[self._best_index(is_folds[:, k] if len(pool) else [])]
             for k in range(len(self.plan.folds))
@@ -409,11 +415,12 @@ class PhiAITuner:
                 for b in (f.train_start, f.train_end - 1, f.train_end, f.test_end - 1)
             ]
             # dates for a DatetimeIndex (formatted in one call); other indexes by label
-            days = (
-                list(idx[at].strftime("%Y-%m-%d"))
-                if isinstance(idx, pd.DatetimeIndex)
-                else [str(idx[i]) for i in at]
-            )
+            if isinstance(idx, pd.DatetimeIndex):  # the stamps' own wall-clock dates
+                picked = idx[at]
+                wall = picked.tz_localize(None) if picked.tz is not None else picked
+                days = np.datetime_as_string(wall.to_numpy(), unit="D").tolist()
+            else:
+                days = [str(idx[i]) for i in at]
             self._labels = (
                 [f"{days[4 * k]}..{days[4 * k + 1]}" for k in range(len(folds))],
                 [f"{days[4 * k + 2]}..{days[4 * k + 3]}" for k in range(len(folds))],
@@ -425,9 +432,11 @@ class PhiAITuner:
         trials: Sequence[_Trial],
         is_mean: np.ndarray | None = None,
         oos_mean: np.ndarray | None = None,
+        folds: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> pd.DataFrame:
         """One row per trial: number, name, parameters, IS/OOS means and per fold, trades,
-        drawdown, feasible, why (built column by column when all trials share their keys)."""
+        drawdown, feasible, why (built column by column when all trials share their keys;
+        ``folds``: :func:`_fold_scores` of ``trials``, if at hand)."""
         if is_mean is None or oos_mean is None:
             is_mean, oos_mean = self._means(trials)
         keys = [tuple(t.params) for t in trials]
@@ -443,8 +452,7 @@ class PhiAITuner:
             cols[key] = _param_column([t.params[key] for t in trials])
         cols["is_score"] = np.asarray(is_mean, dtype=np.float64)
         cols["oos_score"] = np.asarray(oos_mean, dtype=np.float64)
-        is_f = np.array([t.scores.is_folds for t in trials], dtype=np.float64)
-        oos_f = np.array([t.scores.oos_folds for t in trials], dtype=np.float64)
+        is_f, oos_f = folds if folds is not None else _fold_scores(trials)
         for k in range(is_f.shape[1]):
             cols[f"is_f{k + 1}"] = is_f[:, k]
             cols[f"oos_f{k + 1}"] = oos_f[:, k]
@@ -478,13 +486,15 @@ class PhiAITuner:
         return pd.DataFrame(rows)
 
     @staticmethod
-    def _means(trials: Sequence[_Trial]) -> tuple[np.ndarray, np.ndarray]:
-        """Every trial's mean in-sample and out-of-sample fold score (:func:`nanmean`)."""
+    def _means(
+        trials: Sequence[_Trial], folds: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every trial's mean in-sample and out-of-sample fold score (:func:`nanmean`;
+        ``folds``: :func:`_fold_scores` of ``trials``, if at hand)."""
         if not trials:
             return np.empty(0), np.empty(0)
-        is_m = row_nanmeans(np.array([t.scores.is_folds for t in trials], dtype=np.float64))
-        oos_m = row_nanmeans(np.array([t.scores.oos_folds for t in trials], dtype=np.float64))
-        return is_m, oos_m
+        is_f, oos_f = folds if folds is not None else _fold_scores(trials)
+        return row_nanmeans(is_f), row_nanmeans(oos_f)
 
     def _luck_stats(
         self, returns: np.ndarray, pool: Sequence[_Trial] | None = None
@@ -813,7 +823,8 @@ class PhiAITuner:
         return self.log[start:]
 
     def _result(self, name: str, space: SearchSpace, trials: list[_Trial]) -> TuneResult:
-        is_mean, oos_mean = self._means(trials)
+        folds = _fold_scores(trials)
+        is_mean, oos_mean = self._means(trials, folds)
         penalty = -PENALTY if self.direction == "maximize" else PENALTY
         objectives = [  # self._objective(t) of the feasible trials
             (m if math.isfinite(m) else penalty) if t.feasible else math.nan
@@ -824,7 +835,7 @@ class PhiAITuner:
             best = self._best_index(is_mean.tolist())
         best = max(best, 0)
         bt = trials[best]
-        wf, oos = self._walk_forward(trials)
+        wf, oos = self._walk_forward(trials, folds[0])
         is_score = float(is_mean[best])
         stats = self._luck_stats(bt.scores.returns, trials)
         plist = np.empty((len(trials), len(space.params)))  # one column per parameter
@@ -840,9 +851,17 @@ class PhiAITuner:
             n_trials=len(trials),
             feasible_trials=sum(t.feasible for t in trials),
         )
-        frame = self._trial_frame(trials, is_mean, oos_mean)
+        frame = self._trial_frame(trials, is_mean, oos_mean, folds)
         holdout = self.holdout_metrics(name, bt.params)
         return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout)
+
+
+def _fold_scores(trials: Sequence[_Trial]) -> tuple[np.ndarray, np.ndarray]:
+    """The trials' ``(n, folds)`` in-sample and out-of-sample fold scores."""
+    return (
+        np.array([t.scores.is_folds for t in trials], dtype=np.float64),
+        np.array([t.scores.oos_folds for t in trials], dtype=np.float64),
+    )
 
 
 def _param_column(values: list[Any]) -> np.ndarray | list[Any]:
