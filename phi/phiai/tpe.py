@@ -94,7 +94,16 @@ def weights(n: int) -> np.ndarray:
     ramp linearly from ``1/n`` (Optuna's ``default_weights``)."""
     if n < 25:
         return np.ones(n)
-    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+    kept = _WEIGHTS.get(n)
+    if kept is None:  # a study asks for the same few counts again: computed once each
+        kept = np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+        if len(_WEIGHTS) < 4096:
+            _WEIGHTS[n] = kept
+    return kept.copy()
+
+
+#: :func:`weights` by observation count.
+_WEIGHTS: dict[int, np.ndarray] = {}
 
 
 @dataclass(frozen=True)
@@ -248,13 +257,16 @@ class BatchedTPE:
             else:
                 x = self._propose(groups, k, low, high, step, running[:, k])
             chosen[p.name] = np.where(low == high, low, x)
-        cols = {
-            p.name: np.rint(chosen[p.name]).astype(np.int64).tolist()
+        names = [p.name for p in self.space.params]
+        cols = [
+            np.rint(chosen[p.name]).astype(np.int64).tolist()
             if p.kind is int
             else chosen[p.name].tolist()
             for p in self.space.params
-        }
-        return [{name: col[i] for name, col in cols.items()} for i in range(n)]
+        ]
+        if not names:
+            return [{} for _ in range(n)]
+        return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 
     def _uniform(self, low: np.ndarray, high: np.ndarray, step: float) -> np.ndarray:
         x = self.rng.uniform(low - 0.5 * step, high + 0.5 * step)
