@@ -92,10 +92,3 @@ def test_daily_bars_stamped_at_their_close_time_become_session_dates(tmp_path: P
     assert any("stamps its daily bars at 16:00" in n for n in data.notes)
     local = cv.fetch_csv(_daily(tmp_path / "offset.csv", [f"{d:%Y-%m-%d}T20:00:00-05:00" for d in days]), "1D")
     assert list(local.frame.index) == list(days.tz_localize("UTC"))  # the local date, not 01:00 UTC the next day
-
-
-@pytest.mark.parametrize(("freq", "apart"), [("W-MON", "7"), ("MS", "31")])
-def test_weekly_or_monthly_bars_are_refused_not_read_as_daily_with_gaps(tmp_path: Path, freq: str, apart: str) -> None:
-    stamps = [f"{d:%Y-%m-%d}" for d in pd.date_range("2015-01-05", periods=60, freq=freq)]
-    msg = _refusal(_daily(tmp_path / "sparse_bars.csv", stamps))
-    assert f"about {apart} days apart" in msg and "daily file" in msg

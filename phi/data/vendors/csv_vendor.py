@@ -17,7 +17,11 @@ Detection, so that files exported by common tools load without editing:
   ``2024/01/05``, ``05.01.2024``, ``20240105``, or epoch seconds / milliseconds (numbers under
   1e7, spreadsheet day numbers or 1970's first days, are refused, never guessed);
 - time zone: stamps with an offset are converted to UTC; naive intraday stamps are read in
-  ``tz`` (default UTC, noted as a repair); daily stamps become 00:00 UTC of their date.
+  ``tz`` (default UTC, noted as a repair); daily stamps become 00:00 UTC of their date;
+- bar frequency: by what the stamps are (:func:`phi.data.calendar.bar_frequency`, the rule
+  portfolios use), not their median gap: two stamps on one date are intraday bars, one stamp
+  a day is daily bars however sparse (a thinly traded symbol, long halts, a weekly or monthly
+  sample: loaded as daily with a note); a file mixing daily and intraday bars is refused.
 
 A missing volume column becomes 0 with a repair note. Rows with no prices are dropped by
 the validator; anything else unusable is a :class:`~phi.errors.DataError` naming the column.
@@ -32,6 +36,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from phi.data.calendar import bar_frequency
 from phi.data.dates import SPAN, in_span
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import TIMEFRAME_MINUTES
@@ -474,42 +479,68 @@ def _unreadable_dates(wall_text: pd.Series) -> pd.Series:
     return best if best is not None else pd.Series(True, index=wall_text.index)
 
 
-def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
-    """The timeframe of a sorted index from its spacing; ``None`` if it is not one of ours."""
-    if len(index) < 2:
-        return None
-    diffs = np.asarray((index[1:] - index[:-1]) / pd.Timedelta(minutes=1), dtype="float64")
-    diffs = diffs[diffs > 0]
-    if len(diffs) == 0:
-        return None
-    med = float(np.median(diffs))
-    if 1440 <= med <= 4 * 1440:
-        return "1D"
-    for tf, minutes in TIMEFRAME_MINUTES.items():
-        if tf != "1D" and abs(med - minutes) < 1e-6:
-            return tf
-    return None
+def file_frequency(wall: pd.DatetimeIndex, timeframe: str | None = None) -> tuple[float | None, str]:
+    """The bar length in minutes of a file's stamps (their own wall clock) and how it was read.
+
+    :func:`phi.data.calendar.bar_frequency` on the sorted stamps: two stamps on one date are
+    intraday bars (length: the commonest gap within a day), one stamp a day at one time of day
+    is daily bars however sparse (thin trading, halts, a weekly sample). The requested
+    ``timeframe`` is checked against the stamps, not trusted: it settles only what they leave
+    open (one stamp a day at varying times of day, or a single stamp).
+    """
+    stamps = pd.DatetimeIndex(wall).sort_values()
+    minutes, how = bar_frequency(stamps)
+    if (minutes is None or len(stamps) < 2) and timeframe is not None:
+        minutes, how = bar_frequency(stamps, timeframe)
+    return minutes, how
 
 
-def _one_stamp_a_day(wall: pd.DatetimeIndex) -> bool:
-    """True for stamps at one and the same wall-clock time, about a day or more apart: daily
-    bars written with their close (or open) time, not intraday bars."""
-    if len(wall) < 2:
-        return False
-    clock = wall - wall.normalize()
-    if not bool((clock == clock[0]).all()):
-        return False
-    gaps = np.diff(np.sort(pd.DatetimeIndex(wall).as_unit("ns").asi8))
-    return bool(len(gaps) and np.median(gaps) >= pd.Timedelta(hours=20).value)
+def _timeframe_of(minutes: float | None) -> str | None:
+    return next((tf for tf, m in TIMEFRAME_MINUTES.items() if minutes == m), None)
+
+
+def infer_timeframe(index: pd.DatetimeIndex, timeframe: str | None = None) -> str | None:
+    """The timeframe of bar stamps by what they are (:func:`file_frequency`); ``None`` if it is
+    not one of ours."""
+    return _timeframe_of(file_frequency(index, timeframe)[0])
+
+
+def _refuse_mixed_frequencies(stamps: pd.DatetimeIndex, how: str, source: str) -> None:
+    """Refuse daily bars beside intraday ones in one file (a daily history with recent hourly
+    bars appended): the dates that hold one stamp only, at a time of day no date of two or
+    more stamps has, and that :func:`~phi.data.calendar.bar_frequency` reads as daily bars
+    (two or more of them). A thin intraday day's lone bar at a time other days also have
+    (09:30, the open) is intraday."""
+    ns = np.asarray(stamps.as_unit("ns").asi8, dtype=np.int64)
+    day_ns = 86_400 * 10**9
+    day, clock = ns // day_ns, ns % day_ns
+    _, inverse, counts = np.unique(day, return_inverse=True, return_counts=True)
+    lone = counts[inverse] == 1
+    foreign = lone & ~np.isin(clock, clock[~lone])
+    if int(foreign.sum()) < 2:
+        return
+    daily = stamps[foreign]
+    minutes, daily_how = bar_frequency(daily)
+    if minutes != 1440.0:
+        return
+    inner = daily_how.removeprefix("daily (").removesuffix(")")
+    raise DataError(
+        f"{source} mixes {len(daily):,} daily bars ({inner}, {daily[0]:%Y-%m-%d} .. {daily[-1]:%Y-%m-%d}) "
+        f"with {int((~foreign).sum()):,} {how.replace('intraday (', 'intraday bars (', 1)}; "
+        "a file holds one timeframe: split it, or resample it to one"
+    )
 
 
 def parse_csv_frame(
-    raw: pd.DataFrame, *, tz: str | None = None, source: str = "CSV"
+    raw: pd.DataFrame, *, tz: str | None = None, source: str = "CSV", timeframe: str | None = None
 ) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
     """Pure: text columns -> (OHLCV frame with UTC index, repair notes, details).
 
-    ``details`` holds the column mapping, the date format, whether the close is adjusted,
-    whether the bars are daily and the exchange time zone used.
+    The bar frequency is read from the stamps (:func:`file_frequency`; ``timeframe``, the
+    request, settles only what they leave open); daily bars and intraday bars in one file are
+    refused. ``details`` holds the column mapping, the date format, whether the close is
+    adjusted, whether the bars are daily, the bar length (``bar_minutes``) and how it was read
+    (``bar_frequency``), and the exchange time zone used.
     """
     columns = [str(c) for c in raw.columns]
     raw = raw.copy()
@@ -538,10 +569,16 @@ def parse_csv_frame(
         frame["volume"] = 0.0
         notes.append(f"{source} has no volume column; volume set to 0")
     zone = canonical_tz(tz) if tz else "UTC"
-    daily = bool((wall == wall.normalize()).all())
-    if not daily and _one_stamp_a_day(wall):
-        daily = True  # daily bars stamped at a fixed time (16:00, the close): their dates
-        notes.append(f"{source} stamps its daily bars at {wall[0]:%H:%M}; read as session dates (00:00 UTC)")
+    minutes, how = file_frequency(wall, timeframe)
+    daily = minutes == 1440.0
+    if daily and not bool((wall == wall.normalize()).all()):
+        # daily bars stamped at a time of day (16:00, the close): their dates
+        clocks = wall - wall.normalize()
+        at = sorted({f"{wall[int(i)]:%H:%M}" for i in (clocks.argmin(), clocks.argmax())})
+        at_text = " or ".join(at) if clocks.max() - clocks.min() <= pd.Timedelta(hours=1) else "varying times"
+        notes.append(f"{source} stamps its daily bars at {at_text}; read as session dates (00:00 UTC)")
+    elif minutes != 1440.0 and len(wall) >= 2:
+        _refuse_mixed_frequencies(pd.DatetimeIndex(wall).sort_values(), how, source)
     if daily:
         # a date (even one written as local midnight with an offset) is a session date
         idx = wall.normalize().tz_localize("UTC")
@@ -573,22 +610,25 @@ def parse_csv_frame(
         "decimal": decimal,
         "adjusted_close": "close_is_adjusted" in cols,
         "daily": daily,
+        "bar_minutes": minutes,
+        "bar_frequency": how,
         "exchange_tz": zone,
     }
     return frame, notes, details
 
 
-def _refuse_sparser_than_daily(index: pd.DatetimeIndex, found: str | None, source: str) -> None:
-    """Weekly or monthly bars are not a timeframe of ours: read as 1D they would be "daily bars
-    with gaps", their indicator periods and annualisation silently wrong."""
-    if found is not None or len(index) < 3:
-        return
+def _sparse_daily_note(index: pd.DatetimeIndex, source: str) -> str | None:
+    """A note for daily bars further apart than a few days (a thinly traded symbol, a weekly or
+    monthly sample): read as daily bars, their indicator periods count bars, not days."""
+    if len(index) < 3:
+        return None
     days = float(np.median(np.diff(index.as_unit("ns").asi8))) / pd.Timedelta(days=1).value
-    if days > 4:
-        raise DataError(
-            f"{source} holds bars about {days:.0f} days apart (weekly or monthly?); "
-            "Phi-nance reads 1D, 4H, 1H, 15m, 5m or 1m bars: give a daily file"
-        )
+    if days <= 4:
+        return None
+    return (
+        f"{source} holds daily bars a median {days:.0f} days apart (thin trading, halts, or a weekly "
+        "or monthly sample); read as daily bars: indicator periods count bars, not days"
+    )
 
 
 def _refuse_off_the_grid(index: pd.DatetimeIndex, timeframe: str, source: str) -> None:
@@ -614,13 +654,15 @@ def _refuse_off_the_grid(index: pd.DatetimeIndex, timeframe: str, source: str) -
 def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> VendorData:
     """Bars from the CSV file at ``path`` (the whole file; the caller slices dates).
 
-    The file's bar spacing must match ``timeframe``; a 1H file may also be read as 4H
-    (resampled like yfinance). Raises :class:`DataError` otherwise.
+    The file's bar frequency (:func:`file_frequency`: what its stamps are, not their median
+    gap, so daily bars however sparse are daily) must match ``timeframe``; a 1H file may also
+    be read as 4H (resampled like yfinance). Raises :class:`DataError` otherwise, and for a
+    file that mixes daily and intraday bars.
     """
     source = f"CSV file {Path(path).name!r}"
     raw = read_csv_file(path)
     try:
-        frame, notes, details = parse_csv_frame(raw, tz=tz, source=source)
+        frame, notes, details = parse_csv_frame(raw, tz=tz, source=source, timeframe=timeframe)
     except DataError as exc:
         msg = str(exc)
         raise DataError(msg if msg.startswith(source) else f"{source}: {msg}") from None
@@ -629,8 +671,9 @@ def fetch_csv(path: str | Path, timeframe: str, *, tz: str | None = None) -> Ven
     frame = checked.frame
     tz_name = str(details.pop("exchange_tz"))
     wall_offset = details.pop("wall_offset")
-    found = infer_timeframe(pd.DatetimeIndex(frame.index))
-    _refuse_sparser_than_daily(pd.DatetimeIndex(frame.index), found, source)
+    found = _timeframe_of(details.pop("bar_minutes"))
+    sparse = _sparse_daily_note(pd.DatetimeIndex(frame.index), source) if details["daily"] else None
+    notes += [sparse] if sparse else []
     if found is None and not details["daily"]:
         _refuse_off_the_grid(pd.DatetimeIndex(frame.index), timeframe, source)
     extra: dict[str, Any] = {"path": str(path), **details, "file_timeframe": found}
