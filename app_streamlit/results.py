@@ -234,9 +234,13 @@ def no_trades_reason(data: ResultData) -> str:
     options = data.config.options if getattr(data.config, "mode", "equities") == "options" else None
     if options is not None:
         skipped = int(data.assumptions.get("skipped_entries") or 0)
-        if skipped:
+        note = data.assumptions.get("skipped_note")  # the simulator's reason (a run saved before it: none)
+        if skipped and note and note != "none":
+            return f"No trades: {note}."
+        if skipped:  # a run saved before the note: no reason recorded
+            fix = ("add capital in Step 4" if options.contracts is not None else
+                   "raise the max loss % of cash per entry or set contracts per entry in Step 4")  # fmt: skip
             return (f"No trades: all {skipped:,} options entries were skipped by the sizing "
-                    f"({data.assumptions.get('sizing', 'risk per entry')}); raise the max loss % of cash per entry "
-                    "or set contracts per entry in Step 4.")  # fmt: skip
+                    f"({data.assumptions.get('sizing', 'risk per entry')}); {fix}.")  # fmt: skip
     return ("No trades: the signal crossed the entry threshold but no order was filled; check the sizing and "
             "costs in Step 4 (a fixed commission above the cash, or a size below one whole unit, buys nothing).")  # fmt: skip

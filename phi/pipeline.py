@@ -138,8 +138,8 @@ def _check_dataset_is_the_configs(meta: dict[str, Any], spec: Any) -> None:
 
 def _warn_if_every_entry_was_skipped(result: Any, engine: EngineConfig) -> None:
     """0 trades because every entry's size came out as zero (0.5 units in whole units, a cash
-    amount below one share) reads like a strategy that never signalled: say so, as the
-    options engine does; the count stays in the ledger's ``skipped_entries``."""
+    amount below one share) reads like a strategy that never signalled: say so (an options run
+    says why in its ledger's ``skipped_note``); the count stays in ``skipped_entries``."""
     skipped = result.assumptions.get("skipped_entries")
     if not isinstance(skipped, int) or skipped <= 0 or result.metrics.get("n_trades") or result.metrics.get("n_open_trades"):
         return

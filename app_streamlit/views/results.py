@@ -194,6 +194,10 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
     ruin = data.assumptions.get("ruin")
     if data.assumptions.get("ruin_bar") is not None and ruin:  # as the CLI's red line: never only in the ledger
         st.error(f"**Ruin** — {ruin}", icon=":material/dangerous:")
+    skipped = data.assumptions.get("skipped_note")  # options: why entries were skipped or cut
+    if skipped and skipped != "none":  # as the CLI's yellow line
+        head = "Entries skipped" if data.assumptions.get("skipped_entries") else "Entries cut"
+        st.warning(f"**{head}** — {ui.md_text(skipped)}", icon=":material/block:")
     names = [*TABS, *(["Options"] if getattr(data.config, "mode", "equities") == "options" else [])]
     tabs = st.tabs(names, key=f"{prefix}:tabs", on_change="rerun")
     visited = _visited_tabs(data, prefix)

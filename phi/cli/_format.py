@@ -147,7 +147,8 @@ def print_run(
     """Header, results, synthetic-data notice and the saved run id.
 
     Compact by default: the headline KPIs and the trades summary. ``ledger=True`` shows every
-    metric and the full assumption ledger instead. A ruined run says so either way.
+    metric and the full assumption ledger instead. A ruined run says so either way, and so does
+    an options run that skipped (or cut) entries (the ledger's ``skipped_note``).
     """
     console.print(header)
     if ledger:
@@ -164,6 +165,10 @@ def print_run(
         ruin = assumptions.get("ruin")
         if assumptions.get("ruin_bar") is not None and ruin:
             console.print(Text.assemble(("ruin: ", "bold red"), str(ruin)), highlight=False, soft_wrap=True)
+        skipped = assumptions.get("skipped_note")  # options: why entries were skipped or cut
+        if skipped and skipped != "none":
+            head = "skipped: " if assumptions.get("skipped_entries") else "sizing: "  # or only cut
+            console.print(Text.assemble((head, "bold yellow"), str(skipped)), highlight=False, soft_wrap=True)
         if assumptions.get("entry_note"):  # a signal already past the threshold: why no entry there
             console.print(Text.assemble(("note: ", "bold yellow"), str(assumptions["entry_note"])), highlight=False, soft_wrap=True)
         console.print("Every metric and the assumption ledger (fills, costs, calendar, ...): add --ledger", highlight=False, markup=False, soft_wrap=True)

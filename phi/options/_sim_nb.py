@@ -96,6 +96,23 @@ LG_EXIT_VEGA = 14
 LG_EXIT_THETA = 15
 N_LG = 16
 
+# ---- why an entry was skipped (rows of ``skips``) ---------------------------------------
+SKIP_RISK = 0  # risk_pct of the cash is below one unit's risk (the cash alone would secure one)
+SKIP_CASH = 1  # the cash is below one unit's risk or its debit + commission
+SKIP_NO_RISK = 2  # risk_pct sizing of a unit whose risk is 0: nothing to size by
+SKIP_PRICE = 3  # no price for a leg (NaN)
+SKIP_QUOTE = 4  # (a real chain only) a leg unquoted on the fill day, or no expiry listed
+CUT = 5  # not a skip: a fixed ``contracts`` entry cut to what the cash secures (>= 1)
+N_SKIP = 6
+# columns: how many, then of the first one: bar, cash then, per-unit figure (the risk or
+# debit for a skip, the units taken for a cut), structure index
+SK_COUNT = 0
+SK_BAR = 1
+SK_CASH = 2
+SK_NEED = 3
+SK_STRUCT = 4
+N_SK = 5
+
 MAX_LEGS = 4
 ROLE_ATM = 0
 ROLE_NEAR = 1
@@ -177,6 +194,18 @@ def _book_exit(
 
 
 @njit(cache=True)
+def _note_skip(skips: np.ndarray, why: int, t: int, cash: float, need: float, struct: int) -> None:
+    """Count an entry skipped (or cut) for reason ``why``; keep the first one's figures."""
+    row = skips[why]
+    if row[SK_COUNT] == 0.0:
+        row[SK_BAR] = t
+        row[SK_CASH] = cash
+        row[SK_NEED] = need
+        row[SK_STRUCT] = struct
+    row[SK_COUNT] += 1.0
+
+
+@njit(cache=True)
 def _strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp: np.ndarray) -> float:
     """The leg's strike, rounded to ``FP_STEP``; a far strike that rounds onto (or inside) its
     near one moves one step further out, so a spread never collapses into one strike."""
@@ -243,6 +272,7 @@ def simulate_nb(
     tr: np.ndarray,
     lg: np.ndarray,
     counts: np.ndarray,
+    skips: np.ndarray,
 ) -> None:
     """Run the options bar loop (see the module notes).
 
@@ -253,7 +283,17 @@ def simulate_nb(
     structure an up / down cross at bar t's close opens (-1: none). ``greeks`` is ``(n, 4)`` (delta, gamma, vega,
     theta of the whole position); ``attr`` is ``(n, 6)`` (delta, gamma, vega, theta,
     residual, costs: they sum to the bar's equity change). ``counts`` gets the number of
-    trades, legs and skipped entries, and the ruin bar (-1: none).
+    trades, legs and skipped entries, and the ruin bar (-1: none); ``skips`` (``(N_SKIP, N_SK)``,
+    zeros) why entries were skipped or cut (``SKIP_*``, ``CUT``: count and the first one's bar,
+    cash, per-unit figure and structure).
+
+    **Sizing** (cash-secured, no margin): one unit's *risk* is
+    ``max(L, 0) + H + 2 C`` with ``L`` its maximum loss at expiry from the entry's model (mid)
+    prices (payoff at 0, every strike and far above), ``H`` the haircut its entry fills pay and
+    ``C`` its commission per fill; ``n <= cash / risk`` (and ``n <= cash * risk_pct / risk``
+    without fixed ``contracts``; a debit: ``n <= cash / (debit + C)``). Right after the fills,
+    marked at those mid prices, the equity is ``cash - n (H + C) >= n (max(L, 0) + C)``: the entry's
+    own costs never leave less than the structure's maximum loss from there (and never <= 0).
     """
     n = op.shape[0]
     r, q, skew, mult = fp[FP_R], fp[FP_Q], fp[FP_SKEW], fp[FP_MULT]
@@ -337,6 +377,7 @@ def simulate_nb(
             nl = n_legs[row_i]
             tau = exp_y[t] - tyr[t]  # dte calendar days (a DST change in between: +-1 hour)
             debit_u = 0.0  # cash paid per structure unit at the fills (negative: a credit)
+            mid_u = 0.0  # the same at the model prices (no haircut)
             prem_u = 0.0
             comm_u = 0.0
             hc_u = 0.0
@@ -349,15 +390,17 @@ def simulate_nb(
                 qu = leg_qty[row_i, j]
                 fill = px * (1.0 + hc) if qu > 0 else px * (1.0 - hc)
                 debit_u += qu * mult * fill
+                mid_u += qu * mult * px
                 if kinds[j] != 0.0:
                     prem_u += qu * mult * px
                 comm_u += comm * abs(qu)
                 hc_u += abs(qu) * mult * px * hc
-            # maximum loss per unit at expiry: payoff checked at 0, every strike and far above
+            # maximum loss per unit at expiry from the model prices: payoff checked at 0, every
+            # strike and far above (may be < 0: a credit above the widest payout, at a negative rate)
             top = s
             for j in range(nl):
                 top = max(top, strikes[j])
-            worst = 0.0
+            worst = -math.inf
             for m in range(nl + 2):
                 st = 0.0 if m == 0 else (3.0 * top if m == 1 else strikes[m - 2])
                 pay = 0.0
@@ -370,18 +413,34 @@ def simulate_nb(
                     else:
                         leg_pay = max(strikes[j] - st, 0.0)
                     pay += leg_qty[row_i, j] * mult * leg_pay
-                worst = max(worst, debit_u - pay)
-            risk_u = worst + 2.0 * comm_u
-            if not math.isnan(fp[FP_CONTRACTS]):
+                worst = max(worst, mid_u - pay)
+            # cash-secured (no margin): the loss at expiry from the mid, the haircut and the
+            # commissions both ways never exceed the cash (see the docstring)
+            risk_u = max(worst, 0.0) + hc_u + 2.0 * comm_u
+            fixed = not math.isnan(fp[FP_CONTRACTS])
+            if fixed:
                 u = fp[FP_CONTRACTS]
             else:
                 u = math.floor(cash * fp[FP_RISK] / risk_u) if risk_u > 0.0 else 0.0
             outlay = debit_u + comm_u
+            need = max(risk_u, outlay)  # what the cash must hold for one unit
             if outlay > 0.0:
                 u = min(u, math.floor(cash / outlay))
-            if risk_u > 0.0:  # cash-secured (no margin): the maximum loss never exceeds the cash
+            if risk_u > 0.0:
                 u = min(u, math.floor(cash / risk_u))
-            if u >= 1.0 and not math.isnan(debit_u):
+            if math.isnan(debit_u) or math.isnan(risk_u):
+                _note_skip(skips, SKIP_PRICE, t, cash, need, pend_struct)
+            elif u < 1.0:
+                if cash < need:
+                    why = SKIP_CASH
+                elif fixed or risk_u > 0.0:
+                    why = SKIP_RISK
+                else:
+                    why = SKIP_NO_RISK
+                _note_skip(skips, why, t, cash, need, pend_struct)
+            elif fixed and u < fp[FP_CONTRACTS]:
+                _note_skip(skips, CUT, t, cash, u, pend_struct)
+            if u >= 1.0 and not math.isnan(debit_u) and not math.isnan(risk_u):
                 is_open = True
                 side = pend_side
                 pos_struct = pend_struct

@@ -23,9 +23,9 @@ Same signal rule, structures, exits and sizing as the synthetic simulator
   haircut; commission), ``exit_reason="ruin"``, and nothing trades again (an entry already
   filling that day is sized from the cash <= 0 and skipped). A close where a leg is unquoted
   (its mark the last mid, stale) decides no ruin: the equity curve shows that mark, but a spread
-  marked beyond its width on a stale leg is not forced out at the next quotes. A position
-  still open when an earlier exit's close-out waits for a quote is closed as that exit. The
-  equity is constant from the close-out on; the ledger's ``ruin`` / ``ruin_bar`` name the bar.
+  marked beyond its width on a stale leg is not forced out at the next quotes. So the ruin
+  close is always the close-out's (every leg is quoted there). The equity is constant from the
+  close-out on; the ledger's ``ruin`` / ``ruin_bar`` name the bar.
 * **P&L by greek** from the chain's ``iv`` (Black-Scholes greeks at the previous close); with
   no ``iv`` column all of the mark-to-market P&L is residual.
 """
@@ -39,10 +39,11 @@ import pandas as pd
 
 from phi.backtest._inputs import _Bars
 from phi.backtest.engine_config import EngineConfig
+from phi.options import _sim_nb as nb
 from phi.options.black_scholes import bs_greeks, implied_vol
 from phi.options.chains import OptionChain, choose_expiry, choose_strike
 from phi.options.config import OptionsConfig
-from phi.options.structures import get_structure
+from phi.options.structures import STRUCTURES, get_structure
 
 __all__ = ["simulate_chain"]
 
@@ -121,8 +122,10 @@ def _first_quoted(quoted: np.ndarray, start: int) -> tuple[int | None, list[tupl
 
 
 def _max_loss(kinds: list[float], qty: list[int], strikes: list[float], debit: float, mult: float, s: float) -> float:
+    """The loss per unit at expiry from a cash outlay ``debit`` (payoff at 0, every strike and
+    far above); < 0 when every payout exceeds the outlay."""
     ks = [k for k, kd in zip(strikes, kinds, strict=True) if kd != 0.0]
-    worst = 0.0
+    worst = -np.inf
     for st in [0.0, 3.0 * max([s, *ks]), *ks]:
         pay = sum(
             q * mult * (st if kd == 0.0 else max(kd * (st - k), 0.0))
@@ -168,9 +171,18 @@ def simulate_chain(
     missing: list[dict[str, Any]] = []
     cash = engine.initial_capital
     skipped = 0
+    skips = np.zeros((nb.N_SKIP, nb.N_SK))  # why entries were skipped or cut, as the kernel's
+    codes = {name: i for i, name in enumerate(STRUCTURES)}
+
+    def skip(why: int, bar: int, need: float = np.nan, name: str = o.structure) -> None:
+        row = skips[why]
+        if row[nb.SK_COUNT] == 0:
+            row[nb.SK_BAR], row[nb.SK_CASH], row[nb.SK_NEED] = bar, cash, need
+            row[nb.SK_STRUCT] = codes.get(name, 0)
+        row[nb.SK_COUNT] += 1
     t = max(engine.warmup_bars, 0)
     reopen: tuple[int, int] | None = None
-    ruin_bar = ruin_close = -1  # the close with equity <= 0, and the close-out's bar (-1: none)
+    ruin_bar = -1  # the close with equity <= 0, where everything still open is closed (-1: none)
 
     def miss(day: pd.Timestamp, exp: Any, k: Any, kind: str, use: str) -> None:
         missing.append({"date": day, "expiry": exp, "strike": k, "kind": kind, "use": use})
@@ -201,6 +213,7 @@ def simulate_chain(
         if expiry is None:
             miss(days[c], None, None, "any", "entry: no expiry listed")
             skipped += 1
+            skip(nb.SKIP_QUOTE, f, name=st.name)
             continue
         listed = listed[listed["expiry"] == expiry]
         tau_c = (expiry - days[c]).days / 365.0
@@ -221,6 +234,7 @@ def simulate_chain(
             for j in gone or range(len(side_legs)):
                 miss(days[f], expiry, strikes[j], side_legs[j].kind, "entry")
             skipped += 1
+            skip(nb.SKIP_QUOTE, f, name=st.name)
             continue
         # marks (mid; stock: close) and fills
         m = len(span)
@@ -243,16 +257,28 @@ def simulate_chain(
         is_opt = np.asarray(kinds) != 0.0
         px_in[~is_opt] = mid[~is_opt, 0]
         debit_u = float(np.sum(q * mult * px_in))
+        mid_u = float(np.sum(q * mult * mid[:, 0]))
+        hc_u = debit_u - mid_u  # the entry's haircut (ask - mid / mid - bid, or mid x haircut)
         comm_u = comm * float(np.sum(np.abs(q)))
-        risk_u = _max_loss(kinds, qty, strikes, debit_u, mult, close[f]) + 2 * comm_u
+        # cash-secured (no margin), as the synthetic kernel (phi.options._sim_nb.simulate_nb): the
+        # maximum loss at expiry from the mids (>= 0), the entry's haircut and the commissions
+        # both ways never exceed the cash, so the fills alone leave the equity at the entry close
+        # (marked at those mids) >= the maximum loss from there
+        risk_u = max(_max_loss(kinds, qty, strikes, mid_u, mult, close[f]), 0.0) + hc_u + 2 * comm_u
+        fixed = o.contracts is not None
         u = float(o.contracts) if o.contracts is not None else (np.floor(cash * o.risk_pct / risk_u) if risk_u > 0 else 0.0)
+        need = max(risk_u, debit_u + comm_u)
         if debit_u + comm_u > 0:
             u = min(u, np.floor(cash / (debit_u + comm_u)))
-        if risk_u > 0:  # cash-secured (no margin): the maximum loss never exceeds the cash
+        if risk_u > 0:
             u = min(u, np.floor(cash / risk_u))
         if u < 1 or cash <= 0:  # cash <= 0: an entry filling at a ruinous exit's quotes
             skipped += 1
+            why = nb.SKIP_CASH if cash < need or cash <= 0 else (nb.SKIP_RISK if fixed or risk_u > 0 else nb.SKIP_NO_RISK)
+            skip(why, f, need, st.name)
             continue
+        if o.contracts is not None and u < o.contracts:
+            skip(nb.CUT, f, u, st.name)
         w = q * u * mult
         cash -= float(np.sum(w * px_in)) + comm_u * u
         cash_hold = cash
@@ -284,15 +310,15 @@ def simulate_chain(
         # ruin: the first close the position is open at (before the exit fills; to the last bar
         # if it stays open) with every leg quoted that day and equity <= 0 (a leg's stale mark,
         # the last mid kept while it is unquoted, is no evidence of ruin: it could force a solvent
-        # spread out at the next quotes) -> closed at that close's quotes; an exit decided
-        # earlier that still waits for a quote shares it
+        # spread out at the next quotes) -> closed at that close's quotes. Never later: every leg
+        # is quoted there; and no exit decided earlier is waiting for a quote then (it fills at the
+        # first close from its decision with every leg quoted, so that close would come first)
         held = fill_i if fill_i is not None else (m if days[s_bar] < expiry and s_bar == n - 1 else m - 1)
         below = np.flatnonzero((cash_hold + vals[:held] <= 0.0) & quoted[:, :held].all(axis=0))
         if below.size:
             i_r = int(below[0])
             ruin_bar = f + i_r
-            fill_i, waits = _first_quoted(quoted, min(int(dec[0]) + 1, i_r) if dec.size else i_r)
-            reason = "ruin" if fill_i is not None else "expiry"
+            fill_i, waits, reason = i_r, [], "ruin"
         exit_missing = [(span[i], j) for i, j in waits]
         if fill_i is not None:
             x = f + fill_i
@@ -387,12 +413,11 @@ def simulate_chain(
                 }
             )  # fmt: skip
         if ruin_bar >= 0:  # ruined while open: closed out above, nothing trades again
-            ruin_close = -1 if open_end else x
             break
         if open_end:
             break
         if cash <= 0.0:  # flat at x: an exit's fills (or the settlement) took the equity to <= 0
-            ruin_bar = ruin_close = x
+            ruin_bar = x
         if reason == "roll" and dec.size and x == f + int(dec[0]) + 1:
             d_bar = f + int(dec[0])
             s_d = sig[d_bar]
@@ -406,7 +431,7 @@ def simulate_chain(
     cash_arr = pd.Series(cash_arr).ffill().to_numpy()
     return {
         "equity": eq, "cash": cash_arr, "value": value, "units": units_arr, "greeks": greeks,
-        "attr": attr, "trades": trades, "legs": legs, "skipped": skipped,
-        "ruin_bar": ruin_bar, "ruin_close": ruin_close,
+        "attr": attr, "trades": trades, "legs": legs, "skipped": skipped, "skips": skips,
+        "ruin_bar": ruin_bar,
         "missing": pd.DataFrame(missing, columns=["date", "expiry", "strike", "kind", "use"]),
     }  # fmt: skip

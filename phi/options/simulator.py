@@ -32,12 +32,18 @@ Rules
   cross; after a roll, the rolled side while the signal stays beyond the entry threshold). **Expiry:** at
   the close of the last bar at or before the expiry stamp every leg settles at its intrinsic
   value (cash-settled, no haircut or commission).
-* **Sizing.** ``contracts`` units, or as many as keep the structure's maximum loss at expiry
-  (payoff checked at 0, every strike and far above; plus commissions both ways) within
-  ``risk_pct`` of the cash; never more than the cash pays for (debit + commissions), nor more
-  than it secures (fixed ``contracts`` too: a credit structure's maximum loss within the cash;
-  no margin, so a loss held to expiry never exceeds the capital; an early exit's haircut or a
-  negative rate's marks can still exceed it: see *Ruin*). ``strike_step`` rounds to the nearest grid
+* **Sizing** (cash-secured, no margin). One structure unit's *risk* is
+  ``max(L, 0) + H + 2 C``: ``L`` its maximum loss at expiry from the entry's model (mid) prices
+  (payoff checked at 0, every strike and far above; < 0 when the credit exceeds every payout, as
+  at a negative rate or, on a chain, at quotes whose mids do), ``H`` the haircut its entry fills
+  pay (on a chain: ask - mid and mid - bid), ``C`` its commissions per fill. An entry takes
+  ``n = contracts`` units, or ``floor(risk_pct x cash / risk)``, cut to
+  ``n <= floor(cash / risk)`` and, for a debit, ``n <= floor(cash / (debit + C))``; ``n < 1``:
+  skipped (the ledger's ``skipped_note`` says why). So the entry's own costs never take the equity
+  at the entry fill, marked at those mids, below the maximum loss from there:
+  ``cash - n (H + C) >= n (max(L, 0) + C) >= 0`` (and a loss held to expiry never exceeds the
+  capital). The bar's move after the fill, an early exit's haircut or a negative rate's marks can
+  still take it below 0: see *Ruin*. ``strike_step`` rounds to the nearest grid
   strike; a far strike rounded onto its near one moves one step further out (on a chain: to
   the next listed strike).
 * **Accounting.** ``equity = cash + value of the legs at the close`` on every bar; a credit
@@ -229,7 +235,7 @@ def _expiries(index: pd.DatetimeIndex, dte: int) -> tuple[pd.DatetimeIndex, np.n
 
 
 def _assumptions(
-    options: OptionsConfig, engine: EngineConfig, bars: _Bars, bpy: float, skipped: int
+    options: OptionsConfig, engine: EngineConfig, bars: _Bars, bpy: float, skipped: int, skipped_note: str
 ) -> dict[str, object]:
     if options.structure == AUTO:
         structure = (
@@ -296,10 +302,11 @@ def _assumptions(
         "sizing": (
             f"{options.contracts} units per entry"
             if options.contracts is not None
-            else f"maximum loss at expiry within {options.risk_pct:g} of cash"
+            else f"risk per unit within {options.risk_pct:g} of cash"
         )
-        + "; never more than the cash pays for, nor a maximum loss at expiry above the cash "
-        "(cash-secured)",
+        + "; cash-secured (no margin): units x (maximum loss at expiry from the entry's mid prices "
+        "(>= 0) + the entry's haircut + commissions both ways) <= cash, and a debit no more than "
+        "the cash pays for",
         "multiplier": options.multiplier,
         "accounting": (
             "equity = cash + value of the open legs at the close; credits held as cash; no "
@@ -312,6 +319,7 @@ def _assumptions(
         "annualisation": f"risk metrics on daily returns, {bars.periods:g} trading days/year",
         "warmup_bars": engine.warmup_bars,
         "skipped_entries": skipped,
+        "skipped_note": skipped_note,
         "options_config": options.to_dict(),
     }
 
@@ -394,6 +402,7 @@ def run_options_backtest(
     tr = np.full((n, nb.N_TR), np.nan)
     lg = np.full((nb.MAX_LEGS * n, nb.N_LG), np.nan)
     counts = np.zeros(4, dtype=np.int64)
+    skips = np.zeros((nb.N_SKIP, nb.N_SK))
     kernel: Any = nb.simulate_nb
     kernel(
         bars.open,
@@ -418,15 +427,10 @@ def run_options_backtest(
         tr,
         lg,
         counts,
+        skips,
     )
     tr, lg = tr[: counts[0]], lg[: counts[1]]
-    if counts[0] == 0 and counts[2] > 0:
-        warnings.warn(
-            f"all {int(counts[2])} options entries were skipped: one {options.structure} unit's "
-            f"maximum loss is more than risk_pct={options.risk_pct:g} of the cash (or the cash "
-            "cannot pay the debit); raise OptionsConfig.risk_pct or set contracts",
-            stacklevel=2,
-        )
+    note = _skipped_note(skips, int(counts[0]), options, bars.index, names)
     return _build(
         bars,
         options,
@@ -446,7 +450,65 @@ def run_options_backtest(
         names,
         auto,
         expiry_at,
+        note,
     )
+
+
+def _skipped_note(
+    skips: np.ndarray, n_trades: int, options: OptionsConfig, index: pd.Index, names: list[str]
+) -> str:
+    """The ledger's ``skipped_note``: one line saying why entries were skipped (or, with fixed
+    ``contracts``, cut to what the cash secures), from the kernel's ``skips`` table
+    (:data:`phi.options._sim_nb.SKIP_CASH` ...; on a chain the same table from
+    :mod:`phi.options.chain_sim`); ``"none"`` when every entry opened at the size asked."""
+    count = skips[:, nb.SK_COUNT].astype(np.int64)
+    skipped = int(count[: nb.CUT].sum())
+    if not count.any():
+        return "none"
+
+    def first(why: int) -> tuple[str, float, float, str]:
+        row = skips[why]
+        unit = f"one {names[int(row[nb.SK_STRUCT])]} unit"
+        return str(index[int(row[nb.SK_BAR])]), float(row[nb.SK_CASH]), float(row[nb.SK_NEED]), unit
+
+    parts: list[tuple[int, str]] = []  # (how many, why)
+    if count[nb.SKIP_CASH]:
+        at, cash, need, unit = first(nb.SKIP_CASH)
+        held = (f"even 1 of the {options.contracts} contracts asked" if options.contracts is not None
+                else unit)  # fmt: skip
+        parts.append((count[nb.SKIP_CASH],
+            f"the cash could not secure {held} (first at {at}: cash {cash:,.2f} < {need:,.2f} a unit, its "
+            "maximum loss at expiry + haircut + commissions both ways, or its debit); add capital or "
+            "choose a cheaper structure"))  # fmt: skip
+    if count[nb.SKIP_RISK]:
+        at, cash, need, unit = first(nb.SKIP_RISK)
+        parts.append((count[nb.SKIP_RISK],
+            f"{unit}'s risk (maximum loss at expiry + haircut + commissions both ways: {need:,.2f}) is "
+            f"more than risk_pct={options.risk_pct:g} of the cash (first at {at}: {cash * options.risk_pct:,.2f} "
+            f"of {cash:,.2f}); raise risk_pct or set contracts"))  # fmt: skip
+    if count[nb.SKIP_NO_RISK]:
+        at, _, _, unit = first(nb.SKIP_NO_RISK)
+        parts.append((count[nb.SKIP_NO_RISK],
+            f"{unit} has no risk to size by (maximum loss, haircut and commissions 0; first at {at}); set contracts"))  # fmt: skip
+    if count[nb.SKIP_PRICE]:
+        parts.append((count[nb.SKIP_PRICE], f"a leg had no price (first at {first(nb.SKIP_PRICE)[0]})"))
+    if count[nb.SKIP_QUOTE]:
+        parts.append((count[nb.SKIP_QUOTE],
+            f"a quote was missing on the fill day (first at {first(nb.SKIP_QUOTE)[0]}; see missing_quotes)"))  # fmt: skip
+    head = f"{skipped} of {skipped + n_trades} entr{'y' if skipped + n_trades == 1 else 'ies'} skipped"
+    if len(parts) == 1:
+        text = f"{head} because {parts[0][1]}"
+    else:
+        text = f"{head}: " + "; ".join(f"{k} because {why}" for k, why in parts) if parts else ""
+    if count[nb.CUT]:
+        at, cash, units, _ = first(nb.CUT)
+        cut = (
+            f"{count[nb.CUT]} entr{'y' if count[nb.CUT] == 1 else 'ies'} took fewer than the "
+            f"{options.contracts} contracts asked: the cash secured only {units:g} (first at {at}: cash "
+            f"{cash:,.2f})"
+        )
+        text = f"{text}; {cut}" if text else cut
+    return text
 
 
 def _auto_choice(
@@ -492,14 +554,12 @@ def _ruin_note(
     equity: np.ndarray,
     ruin_bar: int,
     fills: str = "model prices, haircut, commission",
-    closed_at: int | None = None,
-    settled: bool = False,
 ) -> dict[str, str | None]:
     """The ledger's ``ruin`` note (and ``ruin_bar``, its stamp), as the equity engine's.
 
-    ``fills`` says how the close-out was priced; ``closed_at`` (a chain whose leg had no quote
-    at the ruin close): the bar the close-out waited for (``settled``: no quote came, the
-    expiry settled it), -1 if the position is still open at the end."""
+    ``fills`` says how the close-out was priced. It is always at the ruin close: on a chain only
+    a close with every open leg quoted is the ruin (:mod:`phi.options.chain_sim`), so nothing
+    waits for a quote; a chain's equity <= 0 on stale marks only is said as such."""
     if ruin_bar < 0:
         below = np.flatnonzero(np.asarray(equity) <= 0.0)
         if below.size:  # a chain's stale marks only: no ruin is decided on them
@@ -509,27 +569,14 @@ def _ruin_note(
                     "ruin_bar": None}  # fmt: skip
         return {"ruin": "none: the equity stayed above 0 at every close", "ruin_bar": None}
     stamp = str(index[ruin_bar])
-    head = f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): "
-    if closed_at is None or closed_at == ruin_bar:
-        how, at = f"everything still open was closed at that close ({fills})", ruin_bar
-    elif closed_at < 0:
-        how, at = "a leg had no quote there or after, so the position is still open at the end", -1
-    elif settled:
-        how, at = (
-            "a leg had no quote there or after, so the position was held to its expiry settlement "
-            f"at bar {closed_at} ({index[closed_at]})",
-            closed_at,
-        )
-    else:
-        how, at = (
-            "a leg had no quote there, so everything still open was closed at the first close with "
-            f"every leg quoted, bar {closed_at} ({index[closed_at]}) ({fills})",
-            closed_at,
-        )
-    tail = f"; the equity stays at {equity[at]:,.2f} to the end" if at >= 0 else ""
-    if at == ruin_bar:
-        tail += " (below 0 by that bar's move and fills)"
-    return {"ruin": f"{head}{how} and nothing traded after{tail}", "ruin_bar": stamp}
+    return {
+        "ruin": (
+            f"equity reached <= 0 at the close of bar {ruin_bar} ({stamp}): everything still open was "
+            f"closed at that close ({fills}) and nothing traded after; the equity stays at "
+            f"{equity[ruin_bar]:,.2f} to the end (below 0 by that bar's move and fills)"
+        ),
+        "ruin_bar": stamp,
+    }
 
 
 def _build(
@@ -551,6 +598,7 @@ def _build(
     names: list[str],
     auto: AutoChoice | None,
     expiry_at: pd.DatetimeIndex,
+    skipped_note: str,
 ) -> OptionsResult:
     index = bars.index
     entry_bar = tr[:, nb.TR_ENTRY_BAR].astype(np.int64)
@@ -642,7 +690,7 @@ def _build(
         n_open_trades=int((~closed).sum()),
         signal=sig[w:],
     )
-    ledger = _assumptions(options, engine, bars, bpy, skipped)
+    ledger = _assumptions(options, engine, bars, bpy, skipped, skipped_note)
     ledger.update(_ruin_note(index, equity, ruin_bar))
     return OptionsResult(
         trades=trades,
@@ -751,7 +799,8 @@ def _run_chain(
         signal=sig[w:],
     )
     missing = out["missing"]
-    ledger = _assumptions(options, engine, bars, bpy, out["skipped"])
+    note = _skipped_note(out["skips"], len(trades), options, index, list(STRUCTURES))
+    ledger = _assumptions(options, engine, bars, bpy, out["skipped"], note)
     for key in ("vol_model", "vol_window", "iv_premium", "skew", "iv_floor", "bars_per_year"):
         ledger.pop(key)
     fills = ("bought at the ask, sold at the bid" if options.chain_fill == "bid_ask" else
@@ -775,9 +824,7 @@ def _run_chain(
             if len(missing) else "none"
         ),
     )
-    settled = out["ruin_close"] != out["ruin_bar"] and trades["exit_reason"].iloc[-1] == "expiry"
-    ledger.update(_ruin_note(index, out["equity"], out["ruin_bar"], f"the chain's quotes, {fills}, commission",
-                             out["ruin_close"], settled))  # fmt: skip
+    ledger.update(_ruin_note(index, out["equity"], out["ruin_bar"], f"the chain's quotes, {fills}, commission"))
     return OptionsResult(
         trades=trades,
         equity=pd.Series(out["equity"], index=index, name="equity"),

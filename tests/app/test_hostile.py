@@ -344,10 +344,8 @@ def test_the_local_workers_widget_stops_at_what_phi_allows_on_this_machine():
     assert at.number_input(key="batch:workers").max == max_local_workers()
 
 
-# phi warns that every entry was skipped; the page says so in words (asserted below). Without
-# this mark the warnings-as-errors setting turns that warning into a failed run in the job thread,
-# or not, depending on which earlier test last touched the warning filters.
-@pytest.mark.filterwarnings("ignore:all .* options entries were skipped:UserWarning")
+# every entry skipped: the ledger's skipped_note (no warning since it stopped being a UserWarning)
+# says why, above the tabs and as the Trades tab's no-trades reason
 def test_an_options_run_without_trades_says_why():
     from app_streamlit.views import options_form as of
 
@@ -356,7 +354,9 @@ def test_an_options_run_without_trades_says_why():
     at.number_input(key=of.RISK).set_value(0.01).run()  # no spread's max loss fits in 0.01 % of the cash
     open_tab(run_backtest(at), "Trades")
     (why,) = [i.value for i in at.info]
-    assert why.startswith("No trades: all ") and "options entries were skipped by the sizing" in why
+    assert why.startswith("No trades: ") and " entries skipped because one bull_call_spread unit's risk " in why
+    assert "is more than risk_pct=0.0001 of the cash" in why and why.endswith("raise risk_pct or set contracts.")
+    assert any(w.value.startswith("**Entries skipped** — ") for w in at.warning)
     at.number_input(key=of.RISK).set_value(2.0)
     n = len(at.session_state["data:dataset"].frame)
     at.number_input(key=of.VOL_WINDOW).set_value(10_000).run()  # longer than the bars

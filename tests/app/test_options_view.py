@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from app_streamlit import ui
 from app_streamlit.views import options_form as of
 from phi.backtest.engine import EngineConfig
 from phi.backtest.run_config import DatasetSpec, RunConfig
@@ -274,3 +275,31 @@ def test_a_ruined_run_says_so_above_the_tabs(options_app):
         at.session_state[forms.RUN_RESULT] = last
         at.run()
     assert shown == [f"**Ruin** — {note}"] and "\n" not in note
+
+
+def test_skipped_entries_say_why_above_the_tabs(options_app):
+    # audit: why options entries were skipped was a UserWarning saying "set contracts" even with
+    # contracts set; it is now the ledger's skipped_note, shown above the tabs as the ruin note is
+    # (the note from a real run: 3 contracts of a 30-day call on 200 of cash, tests/options/test_sizing.py)
+    import dataclasses
+
+    from app_streamlit import forms
+    from tests.options.test_sizing import _call_run
+
+    skipped = _call_run(200.0, contracts=3)
+    note = skipped.assumptions["skipped_note"]
+    assert "could not secure even 1 of the 3 contracts asked" in note and "set contracts" not in note
+    at, _ = options_app
+    last = at.session_state[forms.RUN_RESULT]
+    res = last["result"]
+    assert res.assumptions["skipped_note"] == "none"
+    assert not any("Entries" in w.value for w in at.warning)  # the fixture's run skipped nothing
+    bad = dataclasses.replace(res, assumptions={**res.assumptions, "skipped_note": note, "skipped_entries": 1})
+    at.session_state[forms.RUN_RESULT] = {"result": bad, "frame": last["frame"]}
+    try:
+        at.run()
+        shown = [w.value for w in at.warning if "Entries" in w.value]
+    finally:  # the module's fixture stays as the other tests expect it
+        at.session_state[forms.RUN_RESULT] = last
+        at.run()
+    assert shown == [f"**Entries skipped** — {ui.md_text(note)}"] and "\n" not in note
