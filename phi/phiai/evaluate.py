@@ -94,6 +94,9 @@ class TrialScores:
     sharpe: float = math.nan  # per-bar Sharpe ratio of ``returns`` (stats.sharpe_per_period)
     #: PBO's block sums of ``returns``: row ``[1]`` of its batch's (stats.block_sums), if any
     blocks: tuple[BlockSums, int] | None = None
+    #: :func:`nanmean` of ``is_folds`` and of ``oos_folds`` (None: not computed yet)
+    is_mean: float | None = None
+    oos_mean: float | None = None
 
 
 class Evaluator:
@@ -338,6 +341,8 @@ class Evaluator:
         test = [col[f.test] for f in self.plan.folds]
         is_folds = values[:, train].tolist()
         oos_folds = values[:, test].tolist()
+        is_means = row_nanmeans(values[:, train]).tolist()  # the batch's at once
+        oos_means = row_nanmeans(values[:, test]).tolist()
         blocks = [col[span] for span in self.blocks]
         trades = SegmentSweep.metric(stats, "n_trades")[:, blocks].sum(axis=1)
         trades = trades.astype(np.int64).tolist()
@@ -355,6 +360,8 @@ class Evaluator:
                 returns=returns[j],
                 sharpe=sharpe[j],
                 blocks=None if sums is None else (sums, j),
+                is_mean=is_means[j],
+                oos_mean=oos_means[j],
             )
             for j in range(len(param_sets))
         ]

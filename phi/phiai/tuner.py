@@ -30,7 +30,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -291,11 +291,13 @@ class PhiAITuner:
         """:meth:`_objective` of every trial (the fold means in one :func:`row_nanmeans`)."""
         if not trials:
             return []
-        means = row_nanmeans(np.array([t.scores.is_folds for t in trials], dtype=np.float64))
+        means = _kept_means(trials, 0)
+        if means is None:
+            means = row_nanmeans(_fold_scores(trials)[0]).tolist()
         penalty = -PENALTY if self.direction == "maximize" else PENALTY
         return [
             m if t.feasible and math.isfinite(m) else penalty
-            for t, m in zip(trials, means.tolist(), strict=True)
+            for t, m in zip(trials, means, strict=True)
         ]
 
     def _feasibility(self, s: TrialScores) -> tuple[bool, str]:
@@ -493,6 +495,9 @@ class PhiAITuner:
         ``folds``: :func:`_fold_scores` of ``trials``, if at hand)."""
         if not trials:
             return np.empty(0), np.empty(0)
+        kept = _kept_means(trials, 0), _kept_means(trials, 1)
+        if kept[0] is not None and kept[1] is not None:
+            return np.array(kept[0], dtype=np.float64), np.array(kept[1], dtype=np.float64)
         is_f, oos_f = folds if folds is not None else _fold_scores(trials)
         return row_nanmeans(is_f), row_nanmeans(oos_f)
 
@@ -854,6 +859,13 @@ class PhiAITuner:
         frame = self._trial_frame(trials, is_mean, oos_mean, folds)
         holdout = self.holdout_metrics(name, bt.params)
         return TuneResult(name, dict(bt.params), is_score, oos, frame, stats, wf, holdout)
+
+
+def _kept_means(trials: Sequence[_Trial], which: int) -> list[float] | None:
+    """The trials' in-sample (``which`` 0) or out-of-sample (1) fold means as their scoring
+    batches computed them (:attr:`TrialScores.is_mean`), or None if one lacks it."""
+    got = [t.scores.oos_mean if which else t.scores.is_mean for t in trials]
+    return None if any(m is None for m in got) else cast(list[float], got)
 
 
 def _fold_scores(trials: Sequence[_Trial]) -> tuple[np.ndarray, np.ndarray]:
