@@ -131,14 +131,19 @@ def config_values(config: Any) -> dict[str, Any]:
 
 def _open() -> None:
     """Callback of "Open in the workbench": the run's config into the five steps, its bars loaded
-    and its result shown in Results (widget state is set before any widget is drawn)."""
+    and its result shown in Results (widget state is set before any widget is drawn). The run is
+    read back from the run history first (every file checked): a run deleted or damaged since
+    the head to head is one error line, and nothing is opened."""
     saved = st.session_state.get(RESULT)
     chosen = st.session_state.get(OPEN_RUN)
-    run = next((r for r in (saved.runs if saved else []) if r.run_id == chosen), None)
+    run = next((r for r in (saved.runs if saved else []) if r.run_id and r.run_id == chosen), None)
     if run is None:
         return
+    from phi.backtest.run_history import load_run
     from phi.data.store import get_dataset
 
+    if isinstance(ui.attempt(load_run, run.run_id, prefix=f"Cannot open {run.preset.name}: "), ui.Failed):
+        return
     config = run.result.config
     ds = config.dataset
     data = ui.attempt(get_dataset, ds.symbol, ds.start, ds.end, ds.timeframe, ds.vendor, path=ds.path)
@@ -152,6 +157,37 @@ def _open() -> None:
     st.session_state[forms.NAV] = "Workbench"
     st.session_state[forms.SECTION] = "Results"
     ui.flash(f"{run.preset.name} (run {run.run_id}) opened: its settings are in the five steps; change any and run again.")
+
+
+def in_history(run_ids: list[str]) -> list[str]:
+    """Those of ``run_ids`` whose folder is still in the run history (a look at the folder, no
+    read: :func:`_open` reads and checks the files of the run it opens)."""
+    from phi.backtest.run_history import run_dir
+
+    return [rid for rid in run_ids if run_dir(rid, must_exist=False).is_dir()]
+
+
+def open_control(cmp: Any) -> None:
+    """The "Run" picker (best first, the table's order) and "Open in the workbench". The pick is
+    kept (:func:`app_streamlit.ui.kept`) across trips to other pages; a pick this head to head
+    no longer offers falls back to its best run. Runs deleted from the run history since the
+    head to head are said in one line and not offered."""
+    names = {r.run_id: r.preset.name for r in cmp.runs if r.run_id and not r.preset.is_portfolio}
+    ranked = [str(rid) for rid in cmp.table.get("run_id", []) if rid in names]
+    ids = list(dict.fromkeys([*ranked, *names]))
+    offered = in_history(ids)
+    gone = [rid for rid in ids if rid not in offered]
+    if gone:
+        listed = ", ".join(f"{names[rid]} ({rid})" for rid in gone)
+        st.info(f"No longer in the run history (deleted in another tab or with phi runs delete): {listed}. "
+                "Its result stays in the table above; Run head to head to save it again.", icon=":material/delete:")  # fmt: skip
+    if not offered:
+        return
+    c = st.columns([3, 1], vertical_alignment="bottom")
+    c[0].selectbox("Run", offered, format_func=lambda rid: f"{names[rid]} · {rid}",
+                   **ui.kept(OPEN_RUN, offered[0], options=offered))  # fmt: skip
+    c[1].button("Open in the workbench", key=OPEN, on_click=_open,
+                help="Its dataset, indicators, blend and execution settings into the five steps; its results in Results.")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- page parts
@@ -303,16 +339,11 @@ def show_result(cmp: Any) -> None:
         st.warning(f"Not saved to the run history ({names}): {ui.sentence(reason)} Their results are shown here.")
     if any(r.result.data.get("synthetic") for r in cmp.runs if hasattr(r.result, "data")):
         st.caption("SYNTHETIC DEMO DATA - generated locally, not market prices.")
-    saved = {r.run_id: r.preset.name for r in cmp.runs if r.run_id and not r.preset.is_portfolio}
     for r in cmp.runs:
         if r.run_id and r.preset.is_portfolio:  # no single-symbol steps to open it in
             st.caption(f"{r.preset.name} trades {', '.join(r.preset.symbols)}: saved as run {r.run_id} with its holdings, "
                        f"fills and contribution by symbol (phi runs show {r.run_id}).")
-    if saved:
-        c = st.columns([3, 1], vertical_alignment="bottom")
-        c[0].selectbox("Run", list(saved), key=OPEN_RUN, format_func=lambda rid: f"{saved[rid]} · {rid}")
-        c[1].button("Open in the workbench", key=OPEN, on_click=_open,
-                    help="Its dataset, indicators, blend and execution settings into the five steps; its results in Results.")  # fmt: skip
+    open_control(cmp)
 
 
 def render() -> None:
