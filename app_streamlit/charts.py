@@ -177,6 +177,17 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def legend_below(fig: go.Figure, entry_width: int = 130) -> go.Figure:
+    """The legend as horizontal rows under the plot, left-aligned, entries ``entry_width`` px
+    wide: a long legend then never runs under the hover toolbar (top right) or the title."""
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.08, "yanchor": "top", "yref": "paper",
+                "entrywidthmode": "pixels", "entrywidth": entry_width},
+        margin={"t": 36},
+    )  # fmt: skip
+    return fig
+
+
 @dataclass
 class Chart:
     """A figure plus whether (and how much) it was thinned for display."""
@@ -325,11 +336,7 @@ def overlay_chart(
         height += 22 * -(-len(curves.columns) // 4)
     _layout(fig, title + note, height)
     if below:
-        fig.update_layout(
-            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.08, "yanchor": "top", "yref": "paper",
-                    "entrywidthmode": "pixels", "entrywidth": 130},
-            margin={"t": 36},
-        )  # fmt: skip
+        legend_below(fig)
     end_at_data(fig, local_index(curves.dropna(how="all").index))
     return Chart(fig, bool(note), note)
 
@@ -458,7 +465,8 @@ def regime_area_chart(probs: pd.DataFrame, *, height: int = 380) -> Chart:
         )  # fmt: skip
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     note = _note(len(shown), n, "bars (every k-th bar)")
-    _layout(fig, "Regime probabilities" + note, height)
+    _layout(fig, "Regime probabilities" + note, height + 44)  # two legend rows below
+    legend_below(fig, 120)
     end_at_data(fig, local_index(probs.index))
     return Chart(fig, bool(note), note)
 
@@ -485,7 +493,8 @@ def regime_timeline_chart(close: pd.Series, dominant: pd.Series, *, height: int 
             )  # fmt: skip
     fig.update_yaxes(visible=False, row=2, col=1)
     note = _note(len(c), n, "bars (every k-th bar)")
-    _layout(fig, "Price and dominant regime" + note, height)
+    _layout(fig, "Price and dominant regime" + note, height + 44)  # two legend rows below
+    legend_below(fig, 120)
     end_at_data(fig, local_index(close.index))
     return Chart(fig, bool(note), note)
 

@@ -163,7 +163,7 @@ def confidence_text(confidence: float | None, floor: float) -> str:
         else f"below the minimum of {floor:.2f}: the regime engine would stay out on this bar"
     )
     return (
-        f"Confidence {confidence:.2f} is {verdict}. Confidence runs from 0 (no idea: the probability is spread "
+        f"Confidence {ui.fmt_value(confidence)} is {verdict}. Confidence runs from 0 (no idea: the probability is spread "
         "over several regimes, or the expert indicators disagree) to 1 (one clear regime and agreeing experts); "
         "it is the regime certainty (c_field) times the experts' agreement (c_consensus)."
     )

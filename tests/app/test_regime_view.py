@@ -46,7 +46,7 @@ def test_regime_view_shows_the_engine_output(regime_app):
     c = float(res.mix["confidence"].iloc[-1])
     floor = MFTConfig().confidence.trade_floor
     side = "would trade" if c >= floor else "would stay out"
-    assert f"Confidence {c:.2f} is" in html_text(at) and side in html_text(at)
+    assert f"Confidence {c:,.3f} is" in html_text(at) and side in html_text(at)  # as the ribbon shows it
 
 
 def test_every_setting_has_a_plain_label_and_help_with_range_and_default(regime_app):
