@@ -26,8 +26,11 @@ def _confidence_chart(mix: pd.DataFrame, cols: list[str], floor: float) -> chart
               "c_liquidity": "liquidity (c_liquidity)", "confidence": "confidence"}
     chart = charts.lines_chart({labels.get(c, c): mix[c] for c in cols}, title="Confidence and its parts",
                                height=260, y_range=(-0.02, 1.02))
+    # the floor named in the legend (a label on the line sat over the y axis' ticks)
     chart.figure.add_hline(y=floor, line={"dash": "dot", "width": 1, "color": "#9ca3af"},
-                           annotation_text=f"minimum to trade {floor:.2f}", annotation_position="top left")
+                           name=f"minimum to trade {floor:.2f}", showlegend=True)
+    chart.figure.update_layout(height=260 + 44)  # five legend entries: two rows, under the plot
+    charts.legend_below(chart.figure, 190)
     return chart
 
 

@@ -41,6 +41,12 @@ def test_regime_view_shows_the_engine_output(regime_app):
     np.testing.assert_allclose(comp["composite"]["y"], res.mix["composite"].to_numpy(), equal_nan=True)
     conf = {t["name"] for t in figure(at, "regime:chart:confidence")["data"]}
     assert {"regime certainty (c_field)", "expert agreement (c_consensus)", "liquidity (c_liquidity)"} <= conf
+    # the trade floor is a dotted line named in the legend, not a label over the y axis' ticks
+    shapes = figure(at, "regime:chart:confidence")["layout"]["shapes"]
+    floor_line = [s for s in shapes if s.get("name", "").startswith("minimum to trade")]
+    assert len(floor_line) == 1 and floor_line[0]["showlegend"] is True
+    assert floor_line[0]["y0"] == floor_line[0]["y1"] == MFTConfig().confidence.trade_floor
+    assert not figure(at, "regime:chart:confidence")["layout"].get("annotations")
     assert str(dominant.iloc[-1]) in html_text(at)
     # the confidence is explained against the trade floor, in words
     c = float(res.mix["confidence"].iloc[-1])

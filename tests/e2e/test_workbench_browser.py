@@ -22,7 +22,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -121,7 +121,7 @@ def chromium_page(failure: str, viewport: dict[str, int] | None = None, page_err
     errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=viewport or VIEWPORT)
+        page = browser.new_page(viewport=cast(Any, viewport or VIEWPORT))  # a ViewportSize dict
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
             yield page
