@@ -161,6 +161,11 @@ def fit_ppo(
         gamma=0.9, ent_coef=0.01, seed=seed, device="cpu", verbose=0,
         policy_kwargs={"net_arch": [32, 32]},
     )  # fmt: skip
+    # a logger of our own with no outputs: SB3's default makes an empty SB3-<time> folder in
+    # the system's temporary directory on every learn() and never removes it
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(total_timesteps=timesteps)
     return model
 

@@ -195,7 +195,7 @@ def test_cancel_stops_a_long_search_after_its_current_batch() -> None:
         time.sleep(0.01)
     assert job.stage.startswith("tune rsi ·") and 0 < job.fraction < 1
     assert job.cancel()
-    assert job.wait(30)
+    assert job.wait(120)  # 100,000 trials would take hours; the batch it is in, a second
     assert job.cancelled and job.result is None and job.error is None
 
 

@@ -42,11 +42,16 @@ def test_trades_go_through_the_engine(agents, bars):
     assert res.assumptions["fill_timing"]
 
 
-def test_same_seed_same_agent(bars):
+def test_same_seed_same_agent(bars, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # SB3's default logger wrote here
     a = phi.rl.train_agent(bars.iloc[:800], timesteps=1024, seed=4, random_seeds=1)
     b = phi.rl.train_agent(bars.iloc[:800], timesteps=1024, seed=4, random_seeds=1)
     np.testing.assert_array_equal(a.actions(bars), b.actions(bars))
     assert a.scores == b.scores
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith("SB3-")]
+    assert left == []  # no SB3-<time> folder left in the temporary directory
 
 
 def test_store_round_trip_and_corrupt_file(agents, bars, _isolated_phi_home):
