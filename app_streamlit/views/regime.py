@@ -156,10 +156,23 @@ def described(cfg: Any) -> dict[str, str]:
     return out
 
 
-def confidence_text(confidence: float | None, floor: float) -> str:
-    """What the latest confidence means for trading, in words."""
+def confidence_text(confidence: float | None, floor: float, history: pd.Series | None = None) -> str:
+    """What the latest confidence means for trading, in words; ``history`` (the confidence on
+    the bars after the warm-up) adds how often it reached the minimum and its usual range, so a
+    floor it almost never reaches is said, not only drawn."""
+    spread = ""
+    if history is not None:
+        h = history.dropna()
+        if len(h):
+            q50, q90 = (float(v) for v in h.quantile([0.5, 0.9]))
+            share = float((h >= floor).mean())
+            spread = (
+                f" Over the {len(h):,} bars after the warm-up it reached the minimum on {share:.1%} of them "
+                f"(median {ui.fmt_value(q50)}, 90th percentile {ui.fmt_value(q90)})"
+                + (": with this minimum the regime engine would almost never trade on these bars." if share < 0.05 else ".")
+            )
     if confidence is None or confidence != confidence:
-        return "Confidence is not available on the last bar (warm-up)."
+        return "Confidence is not available on the last bar (warm-up)." + spread
     verdict = (
         f"at or above the minimum of {floor:.2f}: the regime engine would trade on this bar"
         if confidence >= floor
@@ -168,7 +181,7 @@ def confidence_text(confidence: float | None, floor: float) -> str:
     return (
         f"Confidence {ui.fmt_value(confidence)} is {verdict}. Confidence runs from 0 (no idea: the probability is spread "
         "over several regimes, or the expert indicators disagree) to 1 (one clear regime and agreeing experts); "
-        "it is the regime certainty (c_field) times the experts' agreement (c_consensus)."
+        "it is the regime certainty (c_field) times the experts' agreement (c_consensus)." + spread
     )
 
 
@@ -208,18 +221,19 @@ def render() -> None:
             ("warm-up bars", f"{out['warmup']:,}", 0),
         ]
     )
-    st.caption(confidence_text(conf, floor))
+    st.caption(confidence_text(conf, floor, out["mix"]["confidence"].iloc[out["warmup"]:]))
     st.caption(QUALITY_TEXT)
     ui.show_chart(charts.regime_area_chart(out["regime_probs"]), key="regime:chart:probs")
     ui.show_chart(charts.regime_timeline_chart(ds.frame["close"], out["dominant"]), key="regime:chart:timeline")
     mix = out["mix"]
-    ui.show_chart(
-        charts.lines_chart(
-            {"composite": mix["composite"], "score": mix["score"]}, title="Composite signal and score", height=280,
-            y_range=(-1.05, 1.05), colors={"composite": "#a855f7", "score": "#f97316"},
-        ),
-        key="regime:chart:composite",
+    # two panels: the score (composite x confidences, a few hundredths) looked flat on the
+    # composite's -1..1 axis
+    composite = charts.panels_chart(
+        {"composite": mix["composite"], "score": mix["score"]}, title="Composite signal and score (composite × confidences)",
+        panel_height=130,
     )  # fmt: skip
+    composite.figure.update_yaxes(range=[-1.05, 1.05], row=1, col=1)
+    ui.show_chart(composite, key="regime:chart:composite")
     conf_cols = [c for c in ("c_field", "c_consensus", "c_liquidity", "confidence") if c in mix.columns]
     ui.show_chart(
         _confidence_chart(mix, conf_cols, floor),

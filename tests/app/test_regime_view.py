@@ -53,6 +53,15 @@ def test_regime_view_shows_the_engine_output(regime_app):
     floor = MFTConfig().confidence.trade_floor
     side = "would trade" if c >= floor else "would stay out"
     assert f"Confidence {c:,.3f} is" in html_text(at) and side in html_text(at)  # as the ribbon shows it
+    # ... and how often the confidence reached the floor on these bars, counted by hand
+    hist = res.mix["confidence"].iloc[res.warmup :].dropna()
+    share = sum(1 for v in hist if v >= floor) / len(hist)
+    assert f"Over the {len(hist):,} bars after the warm-up it reached the minimum on {share:.1%} of them" in html_text(at)
+    # the score has an axis of its own (it looked flat on the composite's -1..1)
+    layout = figure(at, "regime:chart:composite")["layout"]
+    assert comp["composite"].get("yaxis", "y") == "y" and comp["score"]["yaxis"] == "y2"
+    assert layout["yaxis"]["range"] == [-1.05, 1.05] and "range" not in layout["yaxis2"]
+    np.testing.assert_allclose(comp["score"]["y"], res.mix["score"].to_numpy(), equal_nan=True)
 
 
 def test_every_setting_has_a_plain_label_and_help_with_range_and_default(regime_app):
@@ -107,3 +116,18 @@ def test_regime_view_on_too_short_data_is_an_error():
     at.segmented_control(key="nav").set_value("Regime").run()
     assert not at.exception
     assert any("warm-up" in e.value for e in at.error)
+
+
+def test_confidence_text_says_how_often_the_floor_is_reached():
+    import pandas as pd
+
+    from app_streamlit.views.regime import confidence_text
+
+    hist = pd.Series([0.1, 0.2, 0.35, 0.5, float("nan")])  # 2 of 4 bars at or above 0.3
+    text = confidence_text(0.5, 0.3, hist)
+    assert "would trade on this bar" in text
+    assert "Over the 4 bars after the warm-up it reached the minimum on 50.0% of them" in text
+    assert "median 0.275, 90th percentile 0.455" in text and "almost never" not in text
+    low = confidence_text(0.05, 0.3, pd.Series([0.01] * 99 + [0.4]))  # 1 %
+    assert "on 1.0% of them" in low and "would almost never trade on these bars" in low
+    assert confidence_text(None, 0.3) == "Confidence is not available on the last bar (warm-up)."
