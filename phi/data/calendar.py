@@ -403,6 +403,8 @@ def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = No
     (``EURUSD=X``, ``EUR/USD`` -> fx; ``BTC-USD``, ``ETH/USDT`` -> 24/7); then the stamps
     themselves: weekend bars -> 24/7; intraday bars around the clock on weekdays and none on
     weekends -> fx; daily bars on Sundays but not Saturdays -> fx; otherwise exchange.
+    Daily or intraday is :func:`bar_frequency`'s answer (with the metadata's ``timeframe``), not
+    a median gap: thinly traded intraday bars, one or two a day, are judged as intraday bars.
     Weekends are taken in New York time for intraday bars (Saturday 02:00 to Sunday 20:00
     UTC, when FX is closed whatever the season) and in the index's own dates for daily bars.
 
@@ -411,7 +413,7 @@ def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = No
     index : Index
         The bars' index (a DatetimeIndex; any other index gives ``"exchange"``).
     metadata : dict, optional
-        ``calendar`` and/or ``symbol`` (e.g. the frame's ``attrs``).
+        ``calendar``, ``symbol`` and/or ``timeframe`` (e.g. the frame's ``attrs``).
     """
     meta = metadata or {}
     given = meta.get("calendar")
@@ -427,10 +429,10 @@ def detect_market_calendar(index: pd.Index, metadata: dict[str, Any] | None = No
         return "exchange", "default (too few timestamps to detect a calendar)"
     pick = _sample(index)
     at = to_utc_ns(index[pick])
-    nxt = to_utc_ns(index[np.minimum(pick + 1, len(index) - 1)])
-    gaps = (nxt - at)[pick + 1 < len(index)]
-    intraday = bool(gaps.size) and float(np.median(gaps)) < 20 * _NS_PER_HOUR
-    if not intraday:
+    # daily or intraday by what the stamps are (the rule of the CSV vendor and portfolios), not
+    # by a median gap: thin intraday bars (a bar or two a day) are intraday bars
+    minutes, _ = bar_frequency(index[pick].sort_values(), meta.get("timeframe"))
+    if minutes == 1440.0:
         local = wall_dates(index[pick]).astype(np.int64)
         dow = (local + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
         if np.mean(dow == 5) >= 0.02:
