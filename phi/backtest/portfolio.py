@@ -4,20 +4,23 @@
 their stamps (no price is ever invented), validates the weights, turns the rebalance schedule
 into decision bars and runs the numba bar loop (:mod:`phi.backtest._portfolio_nb`).
 
-**Alignment.** Daily bars line up by *session date*: when every symbol's bars are daily, each
-stamp is replaced by its calendar date in its frame's own time zone (naive = as written; a
-frame stamped all at 00:00 UTC keeps those dates in any zone it is shown in), stamped 00:00 UTC
-(naive frames: naive midnight) as the data layer stamps daily bars, and the index is the union
-of those dates. So a bar stamped at midnight, one at a 21:00 close and a
-New York-zoned one share one row per date; a 7-day symbol (crypto) beside a 5-day one adds
-weekend rows on which only it has a bar. Weights on a DatetimeIndex are mapped to session
-dates the same way (two different rows on one date are refused). The session of date t is taken to
-close before any session of date t+1 opens (true across US/European/UTC-day markets; stamps
-in UTC of an exchange far east of UTC, e.g. Tokyo's midnight = 15:00 UTC of the day before,
-date the bar a day early: give such frames in the exchange's zone or date-only).
-Intraday bars keep their stamps as they are (matching two zones' intraday bars would need a
-guess), and daily beside intraday bars is refused (below). :func:`align_sessions` gives the
-frames as the engine lines them up.
+**Alignment.** Daily bars line up by *session date*, the exchange's local trading date
+(:mod:`phi.backtest.portfolio_sessions`): when every symbol's bars are daily, each stamp is
+replaced by its date in the exchange's zone where that is known (``attrs['exchange_tz']`` or
+the symbol's Yahoo suffix: ``7203.T``, ``BHP.AX``, ``VOD.L``, ...), else in its frame's own
+zone (naive = as written); a stamp at exactly 00:00 UTC keeps its UTC date in any zone it is
+shown in. The dates are stamped 00:00 UTC (naive frames: naive midnight) as the data layer
+stamps daily bars, and the index is the union of those dates. So a bar stamped at midnight,
+one at a 21:00 UTC close, a New York-zoned one and Tokyo's midnight given in UTC (15:00 UTC
+the day before) share one row per date; a 7-day symbol (crypto) beside a 5-day one adds
+weekend rows on which only it has a bar. A frame of unknown zone whose dates fall on Sunday
+to Thursday (a far-east midnight shown in UTC) or Tuesday to Saturday (a western close shown
+far east) is refused with the fix, not paired with the wrong days. Weights on a
+DatetimeIndex are mapped to session dates the same way (two different rows on one date are
+refused). The session of date t is taken to close before any session of date t+1 opens.
+Intraday stamps are instants: bars of two zones line up where they are the same instant (a
+Tokyo-zoned 09:00 bar and a UTC 00:00 one share a row), and daily beside intraday bars is
+refused (below). :func:`align_sessions` gives the frames as the engine lines them up.
 
 Execution rules
 ---------------
@@ -73,6 +76,12 @@ from phi.backtest.costs import matching_preset
 from phi.backtest.engine import TRADE_COLUMNS, BacktestResult, _labels
 from phi.backtest.metrics import compute_metrics
 from phi.backtest.portfolio_config import REBALANCE_SCHEDULES, PortfolioConfig, _parse_rebalance
+from phi.backtest.portfolio_sessions import (
+    align_sessions,
+    exchange_index,
+    session_dates,
+    session_stamps,
+)
 from phi.data.calendar import bar_frequency
 from phi.errors import ConfigError, EngineError, unknown_choice
 
@@ -198,7 +207,7 @@ def _align(
             "give every frame the same kind of index (tz-aware UTC stamps)"
         )
     _check_frequency(symbols, frames)
-    sessions = _session_stamps(frames)
+    sessions = session_stamps(symbols, frames)
     stamps = sessions or [df.index for df in frames]
     index = stamps[0]
     try:
@@ -227,53 +236,6 @@ def _align(
     return index, symbols, o, c, session_of
 
 
-def session_dates(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Each stamp's session date: its calendar date in the index's own time zone, stamped
-    00:00 UTC (the data layer's daily stamps; a tz-naive index stays naive at midnight). A
-    stamp at exactly 00:00 UTC keeps its UTC date in whatever zone it is shown (UTC-midnight
-    bars converted to New York time are the same bars, not the day before); west of UTC that
-    date is the later one, so a bar is never dated before its local date. Decided stamp by
-    stamp, so a bar's date never depends on the bars after it (the same dates on a cut index)."""
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is None:
-        return idx.normalize()
-    utc = idx.tz_convert("UTC").tz_localize(None)
-    local = idx.tz_localize(None).normalize()
-    days = local.where(utc != utc.normalize(), utc)
-    return pd.DatetimeIndex(days, name=idx.name).tz_localize("UTC")
-
-
-def _session_stamps(frames: list[pd.DataFrame]) -> list[pd.DatetimeIndex] | None:
-    """Every frame's :func:`session_dates` when all frames are daily bars
-    (:func:`phi.data.calendar.bar_frequency`) with one kind of stamps, else ``None`` (stamps
-    used as they are: intraday bars of different zones cannot be matched without guessing)."""
-    if not all(isinstance(df.index, pd.DatetimeIndex) and len(df) for df in frames):
-        return None
-    if len({df.index.tz is None for df in frames}) > 1:
-        return None
-    if any(bar_frequency(df.index, df.attrs.get("timeframe"))[0] != 1440.0 for df in frames):
-        return None
-    return [session_dates(df.index) for df in frames]
-
-
-def align_sessions(bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """``bars`` as :func:`run_portfolio` lines them up: daily frames re-stamped on their
-    :func:`session_dates` (so closes and weights computed on them share its rows); intraday
-    or mixed frames unchanged. Frames are shallow copies, ``attrs`` kept."""
-    frames = list(bars.values()) if isinstance(bars, Mapping) else []
-    ok = frames and all(isinstance(df, pd.DataFrame) for df in frames)
-    stamps = _session_stamps(frames) if ok else None
-    if stamps is None:
-        return dict(bars)
-    out: dict[str, pd.DataFrame] = {}
-    for (sym, df), idx in zip(bars.items(), stamps, strict=True):
-        new = df.copy(deep=False)
-        new.index = idx.rename(df.index.name)
-        new.attrs = dict(df.attrs)
-        out[sym] = new
-    return out
-
-
 def _check_frequency(symbols: list[str], frames: list[pd.DataFrame]) -> None:
     """One bar frequency per run, told from what the stamps are
     (:func:`phi.data.calendar.bar_frequency`, with ``attrs['timeframe']`` if the data layer
@@ -287,7 +249,7 @@ def _check_frequency(symbols: list[str], frames: list[pd.DataFrame]) -> None:
     for pos, (sym, df) in enumerate(zip(symbols, frames, strict=True)):
         if not isinstance(df.index, pd.DatetimeIndex):
             continue
-        minutes, how = bar_frequency(df.index, df.attrs.get("timeframe"))
+        minutes, how = bar_frequency(exchange_index(sym, df), df.attrs.get("timeframe"))
         if len(df) < 3 and minutes != 1440.0:  # one gap tells intraday, not its length
             minutes = None
         if minutes == 1440.0:
