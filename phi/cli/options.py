@@ -41,11 +41,26 @@ def _finite(**values: float | None) -> None:
             raise ConfigError(f"--{name} must be a finite number, got {value}")
 
 
+def _signs(**values: float | None) -> None:
+    """A price or strike <= 0, or a negative vol or time to expiry, is one error line naming the
+    flag as typed (the pricer would name its own argument, ``T`` for ``--days``)."""
+    from phi.errors import ConfigError
+
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name in ("spot", "strike") and value <= 0:
+            raise ConfigError(f"--{name} must be > 0, got {value:g}")
+        if value < 0:
+            raise ConfigError(f"--{name} must be >= 0, got {value:g}")
+
+
 def _years(days: float | None, years: float | None) -> float:
     from phi.errors import ConfigError
 
     if (days is None) == (years is None):
         raise ConfigError("give the time to expiry as exactly one of --days or --years")
+    _signs(days=days, years=years)
     return float(years) if years is not None else float(days) / 365.0  # type: ignore[arg-type]
 
 
@@ -64,6 +79,7 @@ def price_cmd(
     from phi.options.black_scholes import bs_price
 
     _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
+    _signs(spot=spot, strike=strike, vol=vol)
     t = _years(days, years)
     console.print(f"{bs_price(spot, strike, t, rate, div, vol, kind):.6f}", highlight=False)
 
@@ -91,6 +107,7 @@ def greeks_cmd(
     )
 
     _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
+    _signs(spot=spot, strike=strike, vol=vol)
     t = _years(days, years)
     p = bs_price(spot, strike, t, rate, div, vol, kind)
     g = bs_greeks(spot, strike, t, rate, div, vol, kind)
@@ -132,6 +149,7 @@ def iv_cmd(
     from phi.options.black_scholes import implied_vol
 
     _finite(price=price, spot=spot, strike=strike, days=days, years=years, rate=rate, div=div)
+    _signs(spot=spot, strike=strike)
     t = _years(days, years)
     console.print(f"{implied_vol(price, spot, strike, t, rate, div, kind):.8f}", highlight=False)
 

@@ -107,7 +107,7 @@ def bs_nb(
         n1 = _cdf(wi * d1)
         n2 = _cdf(wi * d2)
         if want & WANT_PRICE:
-            price[i] = wi * (si * dq * n1 - ki * disc * n2)
+            price[i] = wi * (si * dq * n1 - ki * disc * n2) + 0.0  # + 0.0: a worthless put is 0, not -0
         if want & WANT_DELTA:
             delta[i] = wi * dq * n1
         if want & (WANT_GAMMA | WANT_VEGA | WANT_THETA):

@@ -146,7 +146,7 @@ def _check(name: str, arr: np.ndarray, rule: str) -> None:
     if bad.any():
         idx = np.flatnonzero(bad.ravel())[0]
         where = "" if arr.ndim == 0 else f" (element {idx})"
-        raise ConfigError(f"{name} {text}, got {arr.ravel()[idx]!r}{where}")
+        raise ConfigError(f"{name} {text}, got {float(arr.ravel()[idx])!r}{where}")  # never np.float64(...)
 
 
 def _prepare(

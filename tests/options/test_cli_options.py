@@ -79,7 +79,7 @@ def test_iv_round_trip_and_bounds(capsys):
             ("price", "-S", "42", "-K", "40", "--years", "1", "--vol", "0.2", "--kind", "straddle"),
             "'call' or 'put'",
         ),
-        (("price", "-S", "-1", "-K", "40", "--years", "1", "--vol", "0.2"), "S must be > 0"),
+        (("price", "-S", "-1", "-K", "40", "--years", "1", "--vol", "0.2"), "--spot must be > 0"),
         (
             ("price", "-S", "x", "-K", "40", "--years", "1", "--vol", "0.2"),
             "Invalid value for '--spot'",
