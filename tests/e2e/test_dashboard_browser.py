@@ -7,34 +7,24 @@ point at closed loopback ports (no outside address is contacted). Skipped only w
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_workbench_browser import (
+from tests.e2e.conftest import (
     ARTIFACTS,
-    CHROMIUM,
+    ROOT,
     _free_port,
     _idle,
     _key,
     chromium_page,
+    streamlit_server,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 1000}
 TABS = ["ML Status", "Fetch Data", "MFT Blender", "Phi-Bot", "Plutus Bot", "Backtests", "System Status"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
-]
 
 
 @pytest.fixture
@@ -48,35 +38,11 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, str]]:
     env["PHI_STATUS_VENDOR_URLS"] = f"yfinance={dead},alpha_vantage={dead}"
     for key in ("POLYGON_API_KEY", "NO_PROXY", "no_proxy"):
         env.pop(key, None)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.headless=true", "--browser.gatherUsageStats=false",
-         "--server.fileWatcherType=none", *streamlit_flags()],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("the dashboard did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.1)
+    args = ["-m", "streamlit", "run", str(ROOT / "dashboard.py"), f"--server.port={port}",
+            "--server.address=127.0.0.1", "--server.headless=true", "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none", *streamlit_flags()]  # fmt: skip
+    with streamlit_server(args, port, env, tmp_path, "the dashboard") as url:
         yield url, dead
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-        log.close()
 
 
 def _open_tab(page: Any, label: str) -> None:

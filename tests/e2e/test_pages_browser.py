@@ -6,28 +6,9 @@ trip to another page. Screenshot: ``tests/artifacts/30_batch_after_another_page.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import pytest
-
-from tests.e2e.test_workbench_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    _idle,
-    _key,
-    _nav,
-    chromium_page,
-    server,
-)
-
-__all__ = ["server"]  # the server fixture, shared with the workbench's browser tests
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
-]
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
 
 TYPED = {"batch:symbols": "AAA, BBB", "batch:grid": "period=6,10", "batch:workers": "3"}
 

@@ -7,28 +7,9 @@ field to its default after another page. Screenshots go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import pytest
-
-from tests.e2e.test_workbench_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    _idle,
-    _key,
-    _nav,
-    chromium_page,
-    server,
-)
-
-__all__ = ["server"]  # the server fixture, shared with the workbench's browser tests
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
-]
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
 
 FULL_AUTO = "Full auto: choose from every indicator"
 CHOOSE = "Tune the indicators I choose"

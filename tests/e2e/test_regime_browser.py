@@ -7,28 +7,9 @@ longer describe is marked. Screenshots: ``tests/artifacts/40_regime*.png``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import pytest
-
-from tests.e2e.test_workbench_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    _idle,
-    _key,
-    _nav,
-    chromium_page,
-    server,
-)
-
-__all__ = ["server"]  # the server fixture, shared with the workbench's browser tests
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
-]
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
 
 FLOOR = "regime:floor"
 SOFT_KINGDOM = "regime:temp:kingdom"

@@ -13,34 +13,12 @@ picture) when that file is missing or ``PHI_DOCS_SCREENSHOT=1``. Skipped only wh
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import pytest
+from tests.e2e.conftest import ARTIFACTS, ROOT, VIEWPORT, _idle, _key, chromium_page
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS_SHOT = ROOT / "docs" / "workbench.png"
-VIEWPORT = {"width": 1440, "height": 900}
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)"),
-]
 
 #: Series colours of every visible plotly chart: lines, markers, candle up/down (bar charts
 #: coloured by sign are one series).
@@ -52,91 +30,6 @@ COLOURS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
      if ((t.mode || '').includes('lines')) return [t.line.color];
      return [t.marker.color];
   })}))"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    closed = _free_port()  # nothing listens there: "no network" for the vendors
-    proxy = f"http://127.0.0.1:{closed}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PHI_HOME": str(tmp_path / "home"),
-           "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "http_proxy": proxy, "ALL_PROXY": proxy}
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app_streamlit.serve", "--port", str(port), "--address", "127.0.0.1", "--no-browser"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("the workbench server did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-        log.close()
-
-
-IDLE_JS = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
-
-
-def _idle(page: Any) -> None:
-    """Wait until the script run the last interaction started has finished."""
-    page.wait_for_timeout(250)
-    page.wait_for_function(IDLE_JS, timeout=120_000)
-
-
-def _key(key: str) -> str:
-    """CSS selector of the container Streamlit gives a widget with ``key``."""
-    return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"
-
-
-@contextlib.contextmanager
-def chromium_page(failure: str, viewport: dict[str, int] | None = None, page_errors: bool = False) -> Iterator[Any]:
-    """A page of a headless Chromium (closed after): a full-page screenshot ``failure`` in
-    ``tests/artifacts/`` when the block raises, and no JavaScript error on the page unless
-    ``page_errors``."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport=cast(Any, viewport or VIEWPORT))  # a ViewportSize dict
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield page
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / failure), full_page=True)
-            raise
-        finally:
-            browser.close()
-    assert page_errors or not errors, errors
-
-
-def _nav(page: Any, view: str) -> None:
-    """Open the sidebar's page ``view``."""
-    page.locator(_key("nav")).get_by_text(view, exact=True).click()
-    _idle(page)
 
 
 def _type_date(page: Any, key: str, value: str) -> None:
