@@ -82,6 +82,10 @@ def shown(value: object) -> str:
     """A short one-line repr of a bad value for a message: long strings and containers cut,
     an array, Series or DataFrame described by its type and shape, a huge integer (too long
     for ``repr``) by its number of digits."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and hasattr(value, "item"):
+        plain = value.item()  # a numpy scalar: shown as the number typed (nan, not np.float32(nan))
+        if isinstance(plain, bool | int | float | complex | str):
+            value = plain
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     shape = getattr(value, "shape", None)

@@ -320,3 +320,21 @@ def test_bad_mode_or_options_is_a_one_line_error(change: dict, message: str) -> 
     with pytest.raises(ConfigError, match=message) as info:
         RunConfig.from_json(json.dumps(d))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "line"),
+    [
+        # a numpy scalar is named as the number it holds (was "got np.float32(nan)")
+        ("size_pct", "float32 nan", "EngineConfig.size_pct must be a finite number, got nan"),
+        ("initial_capital", "float64 -1", "EngineConfig.initial_capital must be > 0, got -1.0"),
+        ("warmup_bars", "float64 2.5", "EngineConfig.warmup_bars must be an integer, got 2.5"),
+    ],
+)
+def test_a_numpy_scalar_in_a_message_is_shown_as_a_plain_number(field, value, line) -> None:
+    import numpy as np
+
+    kind, text = value.split()
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(**{field: getattr(np, kind)(text)})
+    assert str(info.value) == line
