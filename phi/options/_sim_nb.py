@@ -3,7 +3,8 @@
 :mod:`phi.options.simulator` is the only caller and documents the semantics. Per bar ``t``:
 
 1. at ``open[t]``: a pending exit closes every leg at its model price there (the vol known
-   at ``t-1``'s close), then a pending entry opens the structure's legs at their model prices
+   at ``t-1``'s close), the haircut cut if needed so the proceeds are no less than the
+   position's worst payoff at expiry (:func:`_exit_haircut`), then a pending entry opens the structure's legs at their model prices
    (strikes from ``open[t]``), each fill ``price * (1 +/- haircut)`` against us, plus a
    commission per contract;
 2. at ``close[t]``: the legs are valued (model prices with the vol of bar ``t``); an option
@@ -178,6 +179,21 @@ def _fill_exit(
 
 
 @njit(cache=True)
+def _exit_haircut(px: np.ndarray, qtys: np.ndarray, nl: int, mult: float, hc: float, floor: float) -> float:
+    """The haircut an exit's fills pay (a fraction of each leg's model price ``px``): ``hc``, cut
+    so that the proceeds, ``sum(q mult px) - h sum(|q| mult px)``, are no less than ``floor``, the
+    position's worst payoff at expiry (0 when the mids alone are below it)."""
+    mid = 0.0
+    gross = 0.0
+    for j in range(nl):
+        mid += qtys[j] * mult * px[j]
+        gross += abs(qtys[j]) * mult * px[j]
+    if gross <= 0.0 or mid - hc * gross >= floor:
+        return hc
+    return min(hc, max(mid - floor, 0.0) / gross)
+
+
+@njit(cache=True)
 def _book_exit(
     rec: np.ndarray, a: np.ndarray, t: int, s: float, proceeds: float, cost: float,
     entry_comm: float, exit_comm: float, reason: int,
@@ -294,6 +310,9 @@ def simulate_nb(
     without fixed ``contracts``; a debit: ``n <= cash / (debit + C)``). Right after the fills,
     marked at those mid prices, the equity is ``cash - n (H + C) >= n (max(L, 0) + C)``: the entry's
     own costs never leave less than the structure's maximum loss from there (and never <= 0).
+    An early exit's proceeds are never below the worst payoff at expiry ``n (mid - L)`` (its
+    haircut, at most ``value - n (mid - L)``, is cut to keep them there), so the cash after it is
+    ``>= cash - n (L + H + 2 C) >= 0``: the ``L`` reserved bounds the exit haircut too.
     """
     n = op.shape[0]
     r, q, skew, mult = fp[FP_R], fp[FP_Q], fp[FP_SKEW], fp[FP_MULT]
@@ -326,6 +345,8 @@ def simulate_nb(
     n_legs_rec = 0
     skipped = 0
     entry_comm = 0.0
+    floor = 0.0  # the open position's worst payoff at expiry (all its units): no exit fills below it
+    x_px = np.zeros(MAX_LEGS)  # an exit's model prices, per share
     pend_exit = 0
     pend_side = 0
     iv_last = math.nan
@@ -344,6 +365,10 @@ def simulate_nb(
             cost = 0.0
             for j in range(nl):
                 vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                x_px[j] = _value(kinds[j], s, strikes[j], tau, r, q, vol)[0]
+            hc_x = _exit_haircut(x_px, qtys, nl, mult, hc, floor)
+            for j in range(nl):
+                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
                 px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 w = qtys[j] * mult
                 _attribute(
@@ -359,7 +384,7 @@ def simulate_nb(
                     dt,
                     px - p_val[j],
                 )
-                got, c_j = _fill_exit(lg[leg0 + j], px, vol, d, g, v, th, qtys[j], mult, hc, comm)
+                got, c_j = _fill_exit(lg[leg0 + j], px, vol, d, g, v, th, qtys[j], mult, hc_x, comm)
                 proceeds += got
                 cost += c_j
             exit_comm = 0.0
@@ -447,6 +472,7 @@ def simulate_nb(
                 directional = pdir
                 expiry = exp_y[t]
                 entry_comm = comm_u * u
+                floor = (mid_u - worst) * u
                 cash -= debit_u * u + entry_comm
                 a[5] -= (hc_u + comm_u) * u
                 trade += 1
@@ -554,7 +580,7 @@ def simulate_nb(
                 proceeds = 0.0
                 cost = 0.0
                 exit_comm = 0.0
-                for j in range(nl):
+                for j in range(nl):  # the full haircut: the marks are already below the floor
                     got, c_j = _fill_exit(
                         lg[leg0 + j], p_val[j], p_vol[j], p_d[j], p_g[j], p_v[j], p_th[j],
                         qtys[j], mult, hc, comm,

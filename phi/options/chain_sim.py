@@ -11,6 +11,9 @@ Same signal rule, structures, exits and sizing as the synthetic simulator
   from close t, or by |delta| (the chain's ``delta``, else Black-Scholes from its ``iv``).
 * **Fills.** ``chain_fill="bid_ask"``: bought at the ask, sold at the bid; ``"mid"``: the mid
   ``x (1 +/- bid_ask_haircut)``; plus ``commission_per_contract``. Marks at each close: the mid.
+  An early exit never fills below the position's worst payoff at expiry (the synthetic
+  simulator's *Sizing*): quotes wider than that have every fill's distance from its mid cut by
+  one factor (a ruin close-out, at marks already below it, fills at the quotes).
 * **Missing quotes** are never invented: an entry whose legs are not all quoted on the fill
   day is skipped; an exit waits for the first day with every leg quoted (or expiry); a mark
   without a quote keeps the last mark. Every case is a row of ``OptionsResult.missing_quotes``
@@ -109,6 +112,18 @@ def _fill(pay_up: np.ndarray, mid: np.ndarray, bid: np.ndarray, ask: np.ndarray,
         h = o.bid_ask_haircut
         return np.where(pay_up, mid * (1 + h), mid * (1 - h))
     return np.where(pay_up, ask, bid)
+
+
+def _exit_cap(w: np.ndarray, mid: np.ndarray, px_out: np.ndarray, floor: float) -> np.ndarray:
+    """An exit's per-share fills ``px_out`` (``w`` the legs' signed shares), each leg's distance
+    from its ``mid`` scaled down by one factor so that the proceeds are no less than ``floor``, the
+    position's worst payoff at expiry (at the mids when the mids alone are below it), as the
+    synthetic kernel's exits (:func:`phi.options._sim_nb._exit_haircut`)."""
+    at_mid = float(np.sum(w * mid))
+    cut = at_mid - float(np.sum(w * px_out))  # what the fills cost against the mids
+    if cut <= 0.0 or at_mid - cut >= floor:
+        return px_out
+    return mid + (px_out - mid) * (max(at_mid - floor, 0.0) / cut)
 
 
 def _first_quoted(quoted: np.ndarray, start: int) -> tuple[int | None, list[tuple[int, int]]]:
@@ -264,7 +279,8 @@ def simulate_chain(
         # maximum loss at expiry from the mids (>= 0), the entry's haircut and the commissions
         # both ways never exceed the cash, so the fills alone leave the equity at the entry close
         # (marked at those mids) >= the maximum loss from there
-        risk_u = max(_max_loss(kinds, qty, strikes, mid_u, mult, close[f]), 0.0) + hc_u + 2 * comm_u
+        loss_u = _max_loss(kinds, qty, strikes, mid_u, mult, close[f])
+        risk_u = max(loss_u, 0.0) + hc_u + 2 * comm_u
         fixed = o.contracts is not None
         u = float(o.contracts) if o.contracts is not None else (np.floor(cash * o.risk_pct / risk_u) if risk_u > 0 else 0.0)
         need = max(risk_u, debit_u + comm_u)
@@ -324,6 +340,8 @@ def simulate_chain(
             x = f + fill_i
             px_out = _fill(q < 0, mid[:, fill_i], bid[:, fill_i], ask[:, fill_i], o)
             px_out[~is_opt] = mid[~is_opt, fill_i]
+            if reason != "ruin":  # a ruin close-out pays the full spread (its marks are below the floor)
+                px_out = _exit_cap(w, mid[:, fill_i], px_out, (mid_u - loss_u) * u)
             proceeds = float(np.sum(w * px_out))
             x_cost = float(np.sum(w * (mark[:, fill_i] - px_out))) + comm_u * u
             cash += proceeds - comm_u * u

@@ -24,7 +24,7 @@ Rules
   the bars' time zone (a daylight-saving change in between does not move it); time to expiry
   in calendar years (days / 365) from the bars' timestamps, so intraday bars work.
 * **Exits**, decided at a close and filled at the next open (model prices, haircut,
-  commission), in this order: stop (open P&L <= -stop x the net option premium at entry),
+  commission; never below the worst payoff at expiry, see *Sizing*), in this order: stop (open P&L <= -stop x the net option premium at entry),
   profit target (>= +target x premium), roll (``roll_dte`` days or fewer left), signal exit
   (a cross, as in the equity engine: down through ``exit_threshold`` for a bullish position,
   up through ``-exit_threshold`` for a bearish one; non-directional: ``|signal|`` down through
@@ -42,8 +42,17 @@ Rules
   skipped (the ledger's ``skipped_note`` says why). So the entry's own costs never take the equity
   at the entry fill, marked at those mids, below the maximum loss from there:
   ``cash - n (H + C) >= n (max(L, 0) + C) >= 0`` (and a loss held to expiry never exceeds the
-  capital). The bar's move after the fill, an early exit's haircut or a negative rate's marks can
-  still take it below 0: see *Ruin*. ``strike_step`` rounds to the nearest grid
+  capital). **Early exits** (stop, target, roll, signal) pay the exit haircut too, bounded so that
+  the ``L`` already reserved covers it: a unit's exit proceeds are never below its worst payoff at
+  expiry ``P = mid - L`` (a spread is never bought back for more than its width, nor a condor for
+  more than its wider wing): when ``value - haircut < P`` every leg's haircut is cut by one factor
+  to ``(value - P) / sum(|leg value|)`` of its price (0 when the mids are below ``P``; on a chain,
+  each fill's distance from its mid). So the exit haircut is at most ``value - P <= width`` and the
+  cash after any early exit is ``>= cash - n (L + H + 2 C) >= 0``, ``> 0`` unless ``n x risk`` is
+  the whole cash exactly: at ``risk_pct`` 1 an early exit never ruins a run while the marks stay
+  at or above ``P`` (true of Black-Scholes prices at a rate >= 0; a negative rate's marks or a
+  chain's quotes can be below it, and the bar's move can still reach 0: see *Ruin*, whose
+  close-out, at marks already below ``P``, pays the full haircut). ``strike_step`` rounds to the nearest grid
   strike; a far strike rounded onto its near one moves one step further out (on a chain: to
   the next listed strike).
 * **Accounting.** ``equity = cash + value of the legs at the close`` on every bar; a credit
@@ -297,7 +306,8 @@ def _assumptions(
         ),
         "costs": (
             f"commission {options.commission_per_contract:g} per contract per fill; bid-ask "
-            f"haircut {options.bid_ask_haircut:g} of each leg's model price per fill"
+            f"haircut {options.bid_ask_haircut:g} of each leg's model price per fill; an early "
+            "exit's cut so that it never fills below the position's worst payoff at expiry"
         ),
         "sizing": (
             f"{options.contracts} units per entry"

@@ -4,8 +4,9 @@ The rule (``phi.options.simulator``, as the equity engine and backtesting.py): w
 at a close is <= 0, everything still open is closed at that close (model price, haircut,
 commission; ``exit_reason="ruin"``), nothing trades again, and the equity stays at the value
 after those fills to the end. Cash-secured sizing bounds the loss held to expiry; these inputs
-get past it: a negative rate (a short call spread's mark exceeds its width before expiry) and
-the haircut of an early exit of a spread gapped deep in the money. Every expected number comes
+get past it: a negative rate (a short call spread's mark exceeds its width before expiry) and, on
+a chain, quotes whose mids put a spread beyond its width (an early exit's haircut alone no longer
+can: an exit never fills below the worst payoff at expiry). Every expected number comes
 from the Black-Scholes-Merton formula written out in ``test_accounting_audit.bsm``, or on a real
 chain (``phi.options.chain_sim``, same rule at the chain's quotes) from the quotes themselves.
 """
@@ -66,30 +67,34 @@ def test_negative_rate_mark_below_zero_closes_everything_at_that_close():
     np.testing.assert_allclose(res.attribution.sum(axis=1), np.diff(res.equity, prepend=CAP), atol=1e-6)
 
 
-def test_early_exit_haircut_below_zero_stops_trading_at_that_close():
+def test_early_exit_haircut_deep_in_the_money_pays_at_most_the_width():
     # a 5 % haircut on buying back the 100 call and selling the 105 call, 30 deep in the money,
-    # costs ~0.05 x 55 a share more than the width: the signal exit at bar 9's open leaves the
-    # cash < 0, so bar 9's close is the ruin (nothing open to close) and the new cross is ignored
+    # costs ~0.05 x 55 a share more than the width. It used to be paid in full: the signal exit at
+    # bar 9's open left the cash < 0 and bar 9's close was the ruin. An exit now never fills below
+    # the worst payoff at expiry (-5 a share, phi.options.simulator *Sizing*): the haircut is cut
+    # to what keeps the proceeds there, the cash stays > 0 and the bar-10 cross is sized from it
     hc = 0.05
     closes = [100.0] * 6 + [130.0] * 6
     sig = _cross(12, 4, -1.0)
     sig[7], sig[8] = -1.0, 0.0  # cross back at bar 8's close -> exit at bar 9's open
-    sig[9], sig[10] = 0.0, -1.0  # a new cross at bar 10: no entry after the ruin
+    sig[9], sig[10] = 0.0, -1.0  # a new cross at bar 10: skipped, the cash secures no unit
     cfg = _cfg(structure="bear_call_spread", dte=30, moneyness=(0.0, 0.05), contracts=1000,
                bid_ask_haircut=hc)  # fmt: skip
     res = run_options_backtest(_bars(closes), sig, cfg, EngineConfig())
     units, cash = _spread_units(30 / 365, 0.03, hc)
     t6, t9 = 29 / 365, 26 / 365
     assert cash + units * M * (bsm(130, 105, t6, "call") - bsm(130, 100, t6, "call")) > 0
-    proceeds = units * M * (bsm(130, 105, t9, "call") * (1 - hc) - bsm(130, 100, t9, "call") * (1 + hc))
-    final = cash + proceeds - units * 2 * COMM
-    assert final < 0
+    full = units * M * (bsm(130, 105, t9, "call") * (1 - hc) - bsm(130, 100, t9, "call") * (1 + hc))
+    assert cash + full - units * 2 * COMM < 0  # the old exit: ruined
+    final = cash - units * 5 * M - units * 2 * COMM  # proceeds: the worst payoff, -5 a share
+    assert final > 0
     assert (res.equity.iloc[:9] > 0).all()
     np.testing.assert_allclose(res.equity.iloc[9:], final, rtol=1e-12)
     tr = res.trades.iloc[0]
     assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("signal", 9)
-    assert res.assumptions["ruin_bar"] == str(res.equity.index[9])
-    assert res.assumptions["skipped_entries"] == 0  # no order at all after the ruin
+    assert tr.exit_value == pytest.approx(-5 * M * units, rel=1e-12)
+    assert res.assumptions["ruin_bar"] is None
+    assert res.assumptions["skipped_entries"] == 1  # the bar-10 cross: cash below one unit's risk
 
 
 def test_a_run_that_stays_above_zero_says_so():
@@ -136,20 +141,26 @@ def _chain_sig(n: int, exit_at: int | None = None) -> np.ndarray:
 
 
 def test_chain_exit_fill_below_zero_is_ruin_at_that_close_and_nothing_after(tmp_path):
-    # the cross back at day 5 closes at day 6's quotes: the 100 call bought back at its ask
-    # 30.1, the 105 sold at its bid 24.95: 220 x 100 x (24.95 - 30.1) - 220 x 2 x 0.65 takes the
-    # cash to 110,714 - 113,300 - 286 = -2,872 (the old loop went on and sized the day-6 cross)
+    # the cross back at day 5 closes at day 6's quotes. At its ask 30.1 and bid 24.95 the 100 /
+    # 105 calls cost 5.15 a share, more than the width 5: an exit now fills no worse than the
+    # worst payoff (chain_sim), here day 6's mids 30 / 25 (cash 428, no ruin; at the quotes it was
+    # -2,872, the ruin this test was about). Day 6's 100 call quoted 30.9 / 31.1 (mid 31) puts the mids
+    # beyond the width: filled there, 220 x 100 x (25 - 31) - 220 x 2 x 0.65 takes the cash to
+    # 110,714 - 132,000 - 286 = -21,572 (the old loop went on and sized the day-6 cross)
     df, path = _chain(tmp_path)
+    q = pd.read_csv(path)
+    q.loc[(q["date"] == f"{df.index[6]:%Y-%m-%d}") & (q["strike"] == 100), ["bid", "ask"]] = (30.9, 31.1)
+    q.to_csv(path, index=False)
     res = _chain_run(df, path, _chain_sig(len(df), exit_at=5))
-    final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 30.1) - CHAIN_UNITS * 2 * COMM
-    assert final == pytest.approx(-2_872.0)
+    final = CHAIN_CASH + CHAIN_UNITS * M * (25.0 - 31.0) - CHAIN_UNITS * 2 * COMM
+    assert final == pytest.approx(-21_572.0)
     np.testing.assert_allclose(res.equity.iloc[:4], [CAP, CAP, 96_414.0, 96_414.0], rtol=1e-12)
     np.testing.assert_allclose(res.equity.iloc[4:6], CHAIN_CASH - CHAIN_UNITS * M * 5.0, rtol=1e-12)
     np.testing.assert_allclose(res.equity.iloc[6:], final, rtol=1e-12)
     np.testing.assert_allclose(res.cash.iloc[6:], final, rtol=1e-12)
     assert len(res.trades) == 1 and (res.trades.exit_reason.iloc[0], res.trades.exit_bar.iloc[0]) == ("signal", 6)
     assert res.assumptions["ruin_bar"] == str(df.index[6])
-    assert "bar 6" in res.assumptions["ruin"] and "-2,872.00" in res.assumptions["ruin"]
+    assert "bar 6" in res.assumptions["ruin"] and "-21,572.00" in res.assumptions["ruin"]
     assert "the chain's quotes, bought at the ask, sold at the bid" in res.assumptions["ruin"]
     assert res.assumptions["skipped_entries"] == 0  # the day-6 cross is no order at all
     assert res.metrics["cagr"] == -1.0
@@ -180,17 +191,22 @@ def test_chain_stale_mark_decides_no_ruin_the_next_quoted_close_does(tmp_path):
     # 110,714 - 220 x 100 x (30 - 0.45) = -539,386, a spread marked 29.55 beyond its width of 5.
     # That stale mark decides no ruin (audit: it forced the solvent spread out at day 5's quotes):
     # day 5, both quoted, marks 110,714 - 220 x 100 x (30 - 25) = 714 > 0; the cross back at day 5
-    # exits at day 6's quotes, 100 call at its ask 30.1, 105 at its bid 24.95 -> -2,872, the ruin
+    # exits at day 6's quotes, whose mids 31 / 25 (the 100 call quoted 30.9 / 31.1) are beyond the
+    # width: filled at those mids (no worse fill than the worst payoff where the mids allow it),
+    # 110,714 - 220 x 100 x 6 - 286 = -21,572, the ruin
     df, path = _chain(tmp_path, drop_105=(4,))
+    q = pd.read_csv(path)
+    q.loc[(q["date"] == f"{df.index[6]:%Y-%m-%d}") & (q["strike"] == 100), ["bid", "ask"]] = (30.9, 31.1)
+    q.to_csv(path, index=False)
     res = _chain_run(df, path, _chain_sig(len(df)))
-    final = CHAIN_CASH + CHAIN_UNITS * M * (24.95 - 30.1) - CHAIN_UNITS * 2 * COMM  # -2,872
+    final = CHAIN_CASH + CHAIN_UNITS * M * (25.0 - 31.0) - CHAIN_UNITS * 2 * COMM  # -21,572
     assert res.equity.iloc[4] == pytest.approx(CHAIN_CASH - CHAIN_UNITS * M * (30.0 - 0.45), rel=1e-12)
     assert res.equity.iloc[5] == pytest.approx(CHAIN_CASH - CHAIN_UNITS * M * 5.0, rel=1e-12)  # 714
     np.testing.assert_allclose(res.equity.iloc[6:], final, rtol=1e-12)
     tr = res.trades.iloc[0]
     assert len(res.trades) == 1 and (tr.exit_reason, tr.exit_bar) == ("signal", 6)
     assert res.assumptions["ruin_bar"] == str(df.index[6]) and "bar 6" in res.assumptions["ruin"]
-    assert "-2,872.00" in res.assumptions["ruin"] and res.assumptions["skipped_entries"] == 0
+    assert "-21,572.00" in res.assumptions["ruin"] and res.assumptions["skipped_entries"] == 0
     mq = res.missing_quotes
     assert sorted(zip(mq["use"], mq["date"], mq["strike"], strict=True)) == [("mark", df.index[4], 105.0)]
 

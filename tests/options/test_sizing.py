@@ -8,7 +8,8 @@ number below is worked by hand: Black-Scholes-Merton written out in
 ``test_accounting_audit.bsm``, or a chain's quotes. The old sizing measured the maximum loss from
 the fill prices, ``max(L + H, 0) + 2 C``: where ``L < 0`` (a credit above the widest payout, at a
 negative rate or at a chain's quotes) the haircut was partly netted against that credit, and an
-entry's own fills took the equity below 0 at its entry close.
+entry's own fills took the equity below 0 at its entry close. An early exit never fills below the
+worst payoff at expiry (``mid - L`` a unit), so the same reserve covers its haircut (end of file).
 """
 
 from __future__ import annotations
@@ -218,3 +219,78 @@ def test_no_ruin_note_waits_for_a_quote(tmp_path):
                     assert "no quote" not in note and "waited" not in note
                     np.testing.assert_allclose(res.equity.iloc[bar:], res.equity.iloc[bar], rtol=0)
     assert ruined > 0 and gapped > 0
+
+
+# ---- an early exit: no fill worse than the structure's worst payoff at expiry --------------------
+# One unit's risk max(L, 0) + H + 2C reserves the loss from the entry's mids down to the worst
+# payoff at expiry (mid - L). An exit before expiry closes no worse than that payoff: its haircut
+# is cut (every leg's by one factor) to keep the proceeds >= the worst payoff. So the cash after
+# any early exit is >= cash - n (L + H + 2C) >= 0 at risk_pct = 1 (held, the marks stay above that
+# payoff while r >= 0). Before, the full exit haircut was paid: an iron condor's 30 % haircut on four
+# legs worth ~27 a share costs ~8 a share, more than its width 5, and the exit ruined the run.
+
+
+def test_an_iron_condor_closed_early_at_a_30pct_haircut_is_not_ruined():
+    # flat at 100, a one-year condor (short 100 put and call, long 95 put and 105 call) sized at
+    # risk_pct 1: n = floor(CAP / (L + H + 2C)) = floor(100,000 / 878.67) = 113. The signal falls back to 0 at bar 7's close:
+    # closed at bar 8's open, 3 days on. At those mids the condor is worth -V (a debit to close)
+    # and its legs G; closing them at 30 % costs V + 0.3 G = 1,243.78 > its worst payoff 500, so the
+    # fills pay 500 a unit. Old: cash 100,000 - n (H - credit + C) - n (V + 0.3 G + C) = -83,337.69,
+    # ruined at bar 8's close; now 100,000 - n (L + H + 2C) = 709.73 and no ruin
+    hc, t0, t1 = 0.30, 1.0, 362 / 365
+    legs = [(95, "put", 1), (100, "put", -1), (100, "call", -1), (105, "call", 1)]  # the legs table's order
+    credit = -M * sum(qq * bsm(100, k, t0, kind) for k, kind, qq in legs)
+    h = hc * M * sum(bsm(100, k, t0, kind) for k, kind, _ in legs)
+    loss, c = 5 * M - credit, 4 * COMM
+    units = math.floor(CAP / (loss + h + 2 * c))
+    v = -M * sum(qq * bsm(100, k, t1, kind) for k, kind, qq in legs)  # paid to close at the mids
+    g = M * sum(bsm(100, k, t1, kind) for k, kind, _ in legs)
+    old_cash = CAP - units * (h - credit + c) - units * (v + hc * g + c)
+    new_cash = CAP - units * (loss + h + 2 * c)
+    assert units == 113 and v + hc * g > 5 * M and old_cash < 0 < new_cash
+    sig = np.full(12, np.nan)
+    sig[3:8] = [0.0, 1.0, 1.0, 1.0, 0.0]
+    cfg = _cfg(structure="iron_condor", dte=365, moneyness=(0.0, 0.05), bid_ask_haircut=hc,
+               contracts=None, risk_pct=1.0)  # fmt: skip
+    res = run_options_backtest(_bars(FLAT), sig, cfg, EngineConfig())
+    tr = res.trades.iloc[0]
+    assert (tr.entry_bar, tr.exit_bar, tr.units, tr.exit_reason) == (5, 8, units, "signal")
+    assert tr.exit_value == pytest.approx(-5 * M * units, rel=1e-12)
+    assert res.assumptions["ruin_bar"] is None and len(res.trades) == 1
+    np.testing.assert_allclose(res.equity.iloc[8:], new_cash, rtol=1e-12)
+    assert new_cash == pytest.approx(709.73, abs=0.01) and old_cash == pytest.approx(-83_337.69, abs=0.01)
+    # every leg's haircut cut by one factor: the fills still straddle the mids, against us
+    lg = res.legs
+    mids = np.array([bsm(100, k, t1, kind) for k, kind, _ in legs])
+    f = (5 * M - v) / (hc * g) * hc  # the haircut actually paid, a fraction of each leg's price
+    want = mids * (1 - f * np.array([qq for *_, qq in legs]))  # short legs bought back above the mid
+    np.testing.assert_allclose(lg.exit_price.to_numpy(), want, rtol=1e-12)
+
+
+def test_a_chain_spread_closed_early_at_wide_quotes_pays_at_most_its_width(tmp_path):
+    # bear call spread 100/105 on a chain: quotes 2.0 / 4.0 and 0.5 / 1.5 at the entry (mid credit
+    # 2, L = 300, H = 100 + 50 = 150), so n = floor(100,000 / 452.6) = 220 of the 1000 asked. The
+    # signal exits at day 4's close; day 5 quotes the 100 call 1.5 / 7.5: closing at its ask and
+    # the 105's bid costs 700 a unit, more than the width 500. Old: cash 100,000 + 220 x 48.7 -
+    # 220 x 701.3 = -43,572, ruined; now the fills pay 500 a unit (each leg 3/7 of the way from its
+    # mid to its quote): cash 100,000 - 220 x 452.6 = 428
+    days = pd.date_range("2024-01-02", "2024-01-12", freq="D", tz="UTC")
+    rows = []
+    for i, d in enumerate(days[:9]):
+        bid, ask = (2.0, 4.0) if i < 5 else (1.5, 7.5)
+        rows += [f"{d:%Y-%m-%d},2024-01-10,100,call,{bid},{ask}", f"{d:%Y-%m-%d},2024-01-10,105,call,0.5,1.5"]
+    path = tmp_path / "chain.csv"
+    path.write_text("date,expiry,strike,kind,bid,ask\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    df = _bars([100.0] * len(days), days)
+    sig = np.full(len(days), np.nan)
+    sig[0:5] = [0.0, -1.0, -1.0, -1.0, 0.0]
+    cfg = _cfg(structure="bear_call_spread", dte=7, moneyness=(0.0, 0.05), chain=str(path), contracts=1000)
+    res = run_options_backtest(df, sig, cfg, EngineConfig())
+    units = math.floor(CAP / (300 + 150 + 4 * COMM))
+    assert units == 220
+    tr = res.trades.iloc[0]
+    assert (tr.entry_bar, tr.exit_bar, tr.units, tr.exit_reason) == (2, 5, units, "signal")
+    assert tr.exit_value == pytest.approx(-500.0 * units, rel=1e-12)
+    assert res.assumptions["ruin_bar"] is None
+    np.testing.assert_allclose(res.equity.iloc[5:], 428.0, rtol=1e-9)
+    np.testing.assert_allclose(res.legs.exit_price.to_numpy(), [4.5 + 3 * 3 / 7, 1.0 - 0.5 * 3 / 7], rtol=1e-12)
