@@ -60,11 +60,6 @@ def warm_up() -> float:
     signals = compute_all_signals(frame, names)
     sig = blend(signals, "weighted_sum")
     run_backtest(frame, sig, EngineConfig(stop_loss_pct=0.05, take_profit_pct=0.1, trailing_stop_pct=0.05))
-    # the PhiAI tuner's kernels (segment sweep, batched TPE past its random start, luck
-    # statistics): a PhiAI search runs in a job thread, which must not be where they compile
-    from phi.phiai.tuner import phiai_full_auto
-
-    phiai_full_auto(frame, max_indicators=2, n_trials=40, folds=3, seed=0)
     import app_streamlit.charts  # noqa: F401
     import phi.pipeline  # noqa: F401
 

@@ -38,7 +38,7 @@ def _isolated_phi_home(tmp_path, monkeypatch):
 def warm_kernels(_session_phi_home):
     """Compile (or load) the numba kernels in the main thread before a workbench test runs,
     as ``phi workbench`` does before serving (:func:`app_streamlit.serve.warm_up`), plus the
-    regime engine's; then collect the compiler's garbage here. A workbench test otherwise
+    regime engine's and the PhiAI tuner's; then collect the compiler's garbage here. A workbench test otherwise
     compiles them in its script and job threads on a fresh clone, and llvmlite objects freed
     by the garbage collector in one thread while another compiles have crashed the process
     (a segfault in ``ModuleRef._dispose``, once in a CI run)."""
@@ -46,10 +46,16 @@ def warm_kernels(_session_phi_home):
 
     from app_streamlit.serve import warm_up
     from phi.data.demo import generate_demo
+    from phi.phiai.tuner import PhiAITuner
     from phi.regime.engine import RegimeEngine
 
     warm_up()
-    RegimeEngine().run(generate_demo("DEMO", "2019-01-01", "2020-12-31"))
+    frame = generate_demo("DEMO", "2019-01-01", "2020-12-31")
+    RegimeEngine().run(frame)
+    # the PhiAI tuner's (segment sweep, batched TPE past its random start, luck statistics): a
+    # workbench PhiAI search runs them in a job thread (2-3 minutes to compile on a cold cache,
+    # which a cancel test would otherwise wait for under pytest-xdist)
+    PhiAITuner(frame, candidates=["rsi"], folds=3).tune_indicator("rsi", n_trials=40)
     gc.collect()
 
 

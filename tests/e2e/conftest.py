@@ -70,13 +70,13 @@ def _free_port() -> int:
 def streamlit_server(args: list[str], port: int, env: dict[str, str], tmp_path: Path, what: str) -> Iterator[str]:
     """``python args...`` (a Streamlit app listening on ``port``) run from the checkout with
     ``env``, its output in ``tmp_path / "streamlit.log"``; yields its URL once ``/_stcore/health``
-    answers (the test fails with the log's tail, "``what`` did not start", after 120 s or if the
+    answers (the test fails with the log's tail, "``what`` did not start", after 300 s or if the
     process exits); terminated after."""
     log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
