@@ -100,11 +100,42 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
             table.add_row(str(o.index), Text(o.label), fmt_metric("total_return", m.get("total_return")), fmt_metric("sharpe", m.get("sharpe")),
                           fmt_metric("max_drawdown", m.get("max_drawdown")), fmt_metric("n_trades", m.get("n_trades")), Text(o.run_id or str(o.save_error)))  # fmt: skip
         console.print(table)
-    for o in failed:
-        console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+    _print_failed(failed)
     for o in ok:
         if o.save_error:
             console.print(Text.assemble(("not saved ", "yellow"), f"#{o.index} {o.label}: {o.save_error}"), highlight=False, soft_wrap=True)
+
+
+#: Failed configs listed one per line; the rest are counted by error (a grid of 100,000 values
+#: out of a parameter's range printed 99,951 lines).
+MAX_FAILED_LINES = 20
+
+
+def _print_failed(failed: list[Any]) -> None:
+    """Each failed config in a line, up to :data:`MAX_FAILED_LINES`; then one line per distinct
+    error of the rest with its count (the API's ``BatchResult.failed`` keeps them all)."""
+    for o in failed[:MAX_FAILED_LINES]:
+        console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+    rest = failed[MAX_FAILED_LINES:]
+    if not rest:
+        return
+    by_error: dict[str, list[Any]] = {}  # kind -> [count, its first config]
+    for o in rest:
+        kind = by_error.setdefault(_error_kind(str(o.error)), [0, o])
+        kind[0] += 1
+    console.print(Text.assemble(("failed ", "red"), f"{len(rest):,} more config(s), by error:"), highlight=False, soft_wrap=True)
+    for n, first in sorted(by_error.values(), key=lambda v: -v[0])[:MAX_FAILED_LINES]:
+        console.print(f"  {n:,} like #{first.index} {first.label}: {first.error}", highlight=False, markup=False, soft_wrap=True)
+    if len(by_error) > MAX_FAILED_LINES:
+        console.print(f"  and {len(by_error) - MAX_FAILED_LINES:,} other error(s)", highlight=False, markup=False, soft_wrap=True)
+
+
+def _error_kind(message: str) -> str:
+    """An error without its numbers ("rsi: period=1 is out of range 2..50" -> "rsi: period=# is
+    out of range #..#"), so the failures of one grid count as one kind."""
+    import re
+
+    return re.sub(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", "#", message)
 
 
 def _skipped_text(skipped: list[Any]) -> str:
@@ -207,8 +238,7 @@ def _counts_only(result: BatchResult) -> None:
         f"{len(ok)} run, {len(failed)} failed, {_skipped_text(skipped)}.",
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
-    for o in failed:
-        console.print(Text.assemble(("failed ", "red"), f"#{o.index} {o.label}: {o.error}"), highlight=False, soft_wrap=True)
+    _print_failed(failed)
     unsaved = [o for o in ok if o.save_error]
     for reason in dict.fromkeys(str(o.save_error) for o in unsaved):  # once per reason, not per run
         n = sum(str(o.save_error) == reason for o in unsaved)

@@ -160,3 +160,24 @@ def test_cli_sweep_ranks_and_names_runs_it_could_not_save(
     assert "not saved 4 of 4 run(s), ranked below without a run id: could not save the run:" in text
     assert "Best combination per symbol by sharpe (2 of 2 symbols)" in text
     assert text.count("not saved") == 3  # the reason once, then the two symbols' best rows
+
+
+def test_cli_lists_twenty_failures_then_counts_the_rest_by_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A grid far out of a parameter's range printed one line per config (99,951 for 1..100000):
+    now the first 20, then each kind of error once with its count."""
+    from types import SimpleNamespace
+
+    from phi.cli.batch import _print_failed
+
+    failed = [SimpleNamespace(index=i, label=f"period={i}", error=f"period = {i} is out of range; valid range 2..50")
+              for i in range(51, 91)]  # fmt: skip
+    failed += [SimpleNamespace(index=100 + i, label=f"s{i}", error=f"no bars for symbol S{i}") for i in range(5)]
+    _print_failed(failed)
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.startswith("failed #") for ln in lines[:20]] == [True] * 20 and lines[0].startswith("failed #51 period=51")
+    assert lines[20] == "failed 25 more config(s), by error:"  # 40 + 5 - 20
+    assert lines[21] == "  20 like #71 period=71: period = 71 is out of range; valid range 2..50"
+    assert lines[22] == "  5 like #100 s0: no bars for symbol S0"
+    assert len(lines) == 23
+    _print_failed(failed[:3])  # few: every one listed, nothing counted
+    assert len(capsys.readouterr().out.splitlines()) == 3
