@@ -29,7 +29,7 @@ Timings are the best of ``--repeat`` rounds after a warm-up call (numba compiled
 tuner's grid call and vectorbt's sweep are called in turn ``--repeat`` times and the medians of
 their wall-clock and CPU times (``time.process_time``, all threads) are reported.
 ``--stages``: only the grid call, its CPU time split by stage (signals, simulations, bar
-preparation, per-trial Sharpe ratios, PBO/DSR, walk-forward and trial tables, the rest), and
+preparation, per-trial Sharpe ratios with drawdowns and PBO block sums (one kernel), PBO/DSR, walk-forward and trial tables, the rest), and
 its minor page faults per call.
 ``--tpe``: only the TPE studies (macd, dual_sma; ``--case`` picks one of :data:`TPE_CASES`, or
 ``all`` of them) against their raw sweeps,
@@ -308,7 +308,7 @@ def grid_stages(bars, rounds: int = 8) -> dict:  # noqa: ANN001
         (evaluate, "batch_signals", "signals"),
         (SegmentSweep, "run", "simulations"),
         (SegmentSweep, "__init__", "bar preparation"),
-        (evaluate, "sharpes_per_period", "trial sharpes"),
+        (evaluate, "dev_row_stats", "trial sharpes"),
         (PhiAITuner, "_luck_stats", "pbo_dsr"),
         (PhiAITuner, "_walk_forward", "walk_forward"),
         (PhiAITuner, "_trial_frame", "trial_table"),

@@ -160,6 +160,37 @@ def _pairwise_sum_nb(a, n, centre, square):  # noqa: ANN001, ANN201
         top += 1
 
 
+@njit(cache=True, inline="always")
+def _row_drawdown_nb(r):  # noqa: ANN001, ANN202
+    """One row of :func:`row_drawdowns_nb`."""
+    e = 1.0
+    peak = 1.0
+    dd = 0.0
+    for i in range(r.shape[0]):
+        e *= 1.0 + r[i]
+        if e > peak:
+            peak = e
+        d = e / peak - 1.0
+        if d < dd:
+            dd = d
+        if not e > 0.0:
+            break
+    return dd
+
+
+@njit(cache=True, inline="always")
+def _row_sharpe_nb(r, out, j):  # noqa: ANN001, ANN202
+    """One row (``T >= 2`` values) of :func:`row_sharpes_nb` into ``out[j]``; whether its mean
+    is finite (else ``out[j]`` is left alone)."""
+    t = r.shape[0]
+    mu = (0.0 + _pairwise_sum_nb(r, t, 0.0, False)) / t
+    if not np.isfinite(mu):
+        return False
+    sd = np.sqrt((0.0 + _pairwise_sum_nb(r, t, mu, True)) / (t - 1))
+    out[j] = mu / sd if sd > 1e-12 * abs(mu) else np.nan  # stats.FLAT_SD
+    return True
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
     """Per row of ``(m, T)`` returns (T >= 2): ``mean / std(ddof=1)`` with the float operations
@@ -167,16 +198,9 @@ def row_sharpes_nb(rows, out):  # noqa: ANN001, ANN201
     summed, ``sqrt(sum / (T - 1))``), nan where the deviation is not above ``1e-12 |mean|``
     (``stats.FLAT_SD``: a constant series' rounding). Returns whether each
     row's mean is finite (rows that are not are left to the caller). Rows in parallel."""
-    m, t = rows.shape
-    finite = np.empty(m, dtype=np.bool_)
-    for j in prange(m):
-        r = rows[j]
-        mu = (0.0 + _pairwise_sum_nb(r, t, 0.0, False)) / t
-        finite[j] = np.isfinite(mu)
-        if not finite[j]:
-            continue
-        sd = np.sqrt((0.0 + _pairwise_sum_nb(r, t, mu, True)) / (t - 1))
-        out[j] = mu / sd if sd > 1e-12 * abs(mu) else np.nan  # stats.FLAT_SD
+    finite = np.empty(rows.shape[0], dtype=np.bool_)
+    for j in prange(rows.shape[0]):
+        finite[j] = _row_sharpe_nb(rows[j], out, j)
     return finite
 
 
@@ -251,18 +275,24 @@ def row_drawdowns_nb(rows, out):  # noqa: ANN001, ANN201
     fraction (0 if none), as :func:`phi.backtest.metrics.max_drawdown` measures an equity
     curve. An equity at or below 0 (a ruined account) ends the row there; a NaN return leaves
     the rest of the row out. Rows in parallel."""
+    for j in prange(rows.shape[0]):
+        out[j] = _row_drawdown_nb(rows[j])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def dev_row_stats_nb(rows, n_splits, size, drawdown, sharpe, centre, sums, squares):  # noqa: ANN001, ANN201
+    """:func:`row_drawdowns_nb`, :func:`row_sharpes_nb` and (``n_splits > 0``)
+    :func:`block_sums_nb` of every row in one pass over the rows, in parallel: each row's
+    numbers are those of the three kernels (the same operations in the same order; a block
+    sum's row alone as in :func:`_row_sums_nb`). Returns whether each row's mean is finite
+    (``sharpe`` of the others is left to the caller, as :func:`row_sharpes_nb` does)."""
     m, t = rows.shape
+    finite = np.zeros(m, dtype=np.bool_)
     for j in prange(m):
-        e = 1.0
-        peak = 1.0
-        dd = 0.0
-        for i in range(t):
-            e *= 1.0 + rows[j, i]
-            if e > peak:
-                peak = e
-            d = e / peak - 1.0
-            if d < dd:
-                dd = d
-            if not e > 0.0:
-                break
-        out[j] = dd
+        r = rows[j]
+        drawdown[j] = _row_drawdown_nb(r)
+        if n_splits > 0:
+            _row_sums_nb(r, n_splits, size, j, centre, sums, squares)
+        if t >= 2:
+            finite[j] = _row_sharpe_nb(r, sharpe, j)
+    return finite

@@ -39,9 +39,9 @@ from phi.backtest.engine import (
 from phi.backtest.segments import SegmentSweep
 from phi.indicators.batch import batch_inputs, batch_signals, fill_pieces, has_batch
 from phi.indicators.registry import _check_frame, compute_signal, get_indicator
-from phi.phiai._stats_nb import row_drawdowns_nb
+from phi.phiai._stats_nb import dev_row_stats_nb
 from phi.phiai.folds import FoldPlan
-from phi.phiai.stats import BlockSums, block_sums, pbo_splits, sharpes_per_period
+from phi.phiai.stats import BlockSums, pbo_splits, sharpe_per_period
 
 __all__ = ["METRIC_DIRECTIONS", "Evaluator", "TrialScores", "nanmean", "row_nanmeans"]
 
@@ -346,11 +346,7 @@ class Evaluator:
         blocks = [col[span] for span in self.blocks]
         trades = SegmentSweep.metric(stats, "n_trades")[:, blocks].sum(axis=1)
         trades = trades.astype(np.int64).tolist()
-        drawdowns = np.empty(len(returns))
-        row_drawdowns_nb(returns, drawdowns)
-        drawdown = drawdowns.tolist()
-        sharpe = sharpes_per_period(returns).tolist()
-        sums = block_sums(returns, pbo_splits(returns.shape[1]))  # PBO's per-row part, once
+        drawdown, sharpe, sums = dev_row_stats(returns)
         return [
             TrialScores(
                 is_folds=is_folds[j],
@@ -365,6 +361,30 @@ class Evaluator:
             )
             for j in range(len(param_sets))
         ]
+
+
+def dev_row_stats(returns: np.ndarray) -> tuple[list[float], list[float], BlockSums | None]:
+    """Per row of development-region returns (C-contiguous ``(m, T)``): its compounded max
+    drawdown, its per-bar Sharpe ratio and PBO's block sums, in one parallel kernel
+    (:func:`~phi.phiai._stats_nb.dev_row_stats_nb`: the numbers of ``row_drawdowns_nb``,
+    :func:`~phi.phiai.stats.sharpes_per_period` and :func:`~phi.phiai.stats.block_sums`)."""
+    returns = np.ascontiguousarray(returns, dtype=np.float64)
+    m, t = returns.shape
+    n_splits = pbo_splits(t)
+    keep = t >= n_splits  # block_sums: None when a row is shorter than its blocks
+    size = t // n_splits if keep else 0
+    drawdown = np.empty(m)
+    sharpe = np.full(m, math.nan)
+    centre = np.empty(m)
+    sums = np.empty((n_splits if keep else 0, m))
+    squares = np.empty_like(sums)
+    finite = dev_row_stats_nb(
+        returns, n_splits if keep else 0, size, drawdown, sharpe, centre, sums, squares
+    )
+    for j in np.flatnonzero(~finite) if t >= 2 else ():
+        sharpe[j] = sharpe_per_period(returns[j])
+    blocks = BlockSums(n_splits, size, centre, sums, squares) if keep else None
+    return drawdown.tolist(), sharpe.tolist(), blocks
 
 
 def row_nanmeans(matrix: np.ndarray) -> np.ndarray:

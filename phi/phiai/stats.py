@@ -146,7 +146,8 @@ def return_moments(returns: np.ndarray) -> tuple[float, float, float, int]:
     if n < 3 or sd == 0.0:
         return math.nan, math.nan, math.nan, n
     z = (r - r.mean()) / sd
-    return sharpe_per_period(r), float((z**3).mean()), float((z**4).mean()), n
+    z2 = z * z  # products, not z**3 and z**4 (NumPy's pow: ~40x slower, within an ulp)
+    return sharpe_per_period(r), float((z2 * z).mean()), float((z2 * z2).mean()), n
 
 
 def psr(
