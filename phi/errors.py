@@ -59,6 +59,11 @@ class EngineError(PhiError):
     """The backtest engine was given inputs it cannot simulate."""
 
 
+class OHLCVError(DataError, EngineError):
+    """A frame of bars that breaks the OHLCV conventions (:func:`phi.data.schema.conform_ohlcv`):
+    the same error, and message, from every entry point that takes bars."""
+
+
 class RunError(PhiError):
     """A saved run that does not exist, is incomplete, or cannot be read."""
 

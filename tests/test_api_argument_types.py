@@ -171,8 +171,8 @@ def test_indicator_names_that_are_not_strings(name: object) -> None:
 @pytest.mark.parametrize(
     ("call", "kind", "names"),
     [
-        (lambda: batch_signals("rsi", None, [{}]), DataError, ("OHLCV pandas DataFrame", "NoneType")),
-        (lambda: batch_signals("rsi", 7, [{}]), DataError, ("OHLCV pandas DataFrame", "int")),
+        (lambda: batch_signals("rsi", None, [{}]), DataError, ("ohlcv must be a pandas DataFrame", "NoneType")),
+        (lambda: batch_signals("rsi", 7, [{}]), DataError, ("ohlcv must be a pandas DataFrame", "int")),
         (lambda: batch_signals("rsi", BARS, 5), IndicatorError, ("param_sets", "5")),
         (lambda: batch_signals("rsi", BARS, "period"), IndicatorError, ("param_sets", "'period'")),
         (lambda: batch_signals("rsi", BARS, {"period": 14}), IndicatorError, ("param_sets",)),

@@ -14,6 +14,7 @@ import pandas as pd
 from phi.backtest import _nb
 from phi.backtest.engine_config import EngineConfig
 from phi.data.calendar import FX_DAY_END_HOUR, FX_TZ, detect_market_calendar, utc_offsets
+from phi.data.schema import PRICE_COLUMNS, check_bar_values, conform_ohlcv
 from phi.errors import EngineError
 
 
@@ -37,30 +38,15 @@ class _Bars:
 
 
 def check_bars(ohlcv: pd.DataFrame) -> list[np.ndarray]:
-    """The checks of :class:`_Bars` without its calendar: the price columns (each once,
-    numeric, positive and finite, high >= open/close >= low) and the bars' order, each problem
-    one :class:`EngineError` line. Returns the open, high, low and close arrays."""
-    if not isinstance(ohlcv, pd.DataFrame):
-        raise EngineError(f"ohlcv must be a pandas DataFrame, got {type(ohlcv).__name__}")
-    lower = {str(c).lower(): c for c in ohlcv.columns}
-    _check_unambiguous(ohlcv.columns, "ohlcv")
-    missing = [c for c in ("open", "high", "low", "close") if c not in lower]
-    if missing:
-        raise EngineError(
-            f"ohlcv is missing column(s) {', '.join(missing)}; it has "
-            f"{', '.join(map(str, ohlcv.columns)) or 'none'} (see phi.data.validate_ohlcv)"
-        )
-    if len(ohlcv) == 0:
+    """The checks of :class:`_Bars` without its calendar: the price columns as
+    :func:`phi.data.schema.conform_ohlcv` takes them (any case, numbers or numeric text), their
+    values as :func:`phi.data.schema.check_bar_values` checks them (the same message, found
+    here by two kernel passes) and the bars' order, each problem one line. Returns the open,
+    high, low and close arrays (views of a conforming frame's columns)."""
+    frame = conform_ohlcv(ohlcv, PRICE_COLUMNS)
+    if len(frame) == 0:
         raise EngineError("ohlcv has no bars")
-    names = ("open", "high", "low", "close")
-    try:
-        arrays = [
-            np.ascontiguousarray(ohlcv[lower[name]].to_numpy(dtype=np.float64)) for name in names
-        ]
-    except (TypeError, ValueError) as exc:
-        raise EngineError(
-            f"ohlcv prices must be numeric ({exc}); see phi.data.validate_ohlcv"
-        ) from None
+    arrays = [np.ascontiguousarray(frame[name].to_numpy()) for name in PRICE_COLUMNS]
     for first_bad, problem, fix in (
         (_nb.first_bad_bar_nb, "a missing, infinite or non-positive price", "drop or repair"),
         (_nb.first_inconsistent_bar_nb, "high < low or an open/close outside [low, high]",
@@ -68,24 +54,14 @@ def check_bars(ohlcv: pd.DataFrame) -> list[np.ndarray]:
     ):  # fmt: skip
         bad = first_bad(*arrays)
         if bad >= 0:
-            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(names, arrays, strict=True))
-            raise EngineError(
-                f"ohlcv bar {ohlcv.index[bad]} has {problem} ({values}); {fix} such bars first "
+            check_bar_values(frame, PRICE_COLUMNS)  # the shared message
+            values = ", ".join(f"{k}={float(a[bad])}" for k, a in zip(PRICE_COLUMNS, arrays, strict=True))
+            raise EngineError(  # not reached: the kernels and check_bar_values agree
+                f"ohlcv bar {frame.index[bad]} has {problem} ({values}); {fix} such bars first "
                 "(phi.data.validate_ohlcv)"
             )
-    _check_bar_order(ohlcv.index)
+    _check_bar_order(frame.index)
     return arrays
-
-
-def _check_unambiguous(columns: pd.Index, what: str) -> None:
-    """Each price column once: ``close`` and ``Close`` side by side would leave which one is
-    read to chance."""
-    seen: dict[str, Any] = {}
-    for c in columns:
-        key = str(c).lower()
-        if key in ("open", "high", "low", "close") and key in seen:
-            raise EngineError(f"{what} has two {key!r} columns ({seen[key]!r} and {c!r}); keep one")
-        seen[key] = c
 
 
 def _check_bar_order(index: pd.Index) -> None:

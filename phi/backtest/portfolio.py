@@ -71,7 +71,7 @@ import pandas as pd
 
 from phi.backtest import _nb
 from phi.backtest import _portfolio_nb as pnb
-from phi.backtest._inputs import _calendar, _check_bar_order, _check_unambiguous
+from phi.backtest._inputs import _calendar, _check_bar_order
 from phi.backtest.costs import matching_preset
 from phi.backtest.engine import TRADE_COLUMNS, BacktestResult, _labels
 from phi.backtest.metrics import compute_metrics
@@ -83,6 +83,7 @@ from phi.backtest.portfolio_sessions import (
     session_stamps,
 )
 from phi.data.calendar import bar_frequency
+from phi.data.schema import PRICE_COLUMNS, check_bar_values, conform_ohlcv
 from phi.errors import ConfigError, EngineError, unknown_choice
 
 __all__ = [
@@ -159,35 +160,14 @@ def _align(
     for sym, df in zip(symbols, frames, strict=True):
         if not isinstance(df, pd.DataFrame):
             raise EngineError(f"bars[{sym!r}] must be a DataFrame, got {type(df).__name__}")
-        if len(df) == 0:
+        frame = conform_ohlcv(df, PRICE_COLUMNS, what=f"bars[{sym!r}]")
+        if len(frame) == 0:
             raise EngineError(f"bars[{sym!r}] has no bars")
-        lower = {str(c).lower(): c for c in df.columns}
-        _check_unambiguous(df.columns, f"bars[{sym!r}]")
-        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
-        if missing:
-            raise EngineError(f"bars[{sym!r}] is missing column(s) {', '.join(missing)}")
-        where = [df.columns.get_loc(lower[c]) for c in ("open", "high", "low", "close")]
-        try:
-            try:  # one block for an all-float frame: no per-column lookups
-                block = df.to_numpy(dtype=np.float64)[:, where]
-            except (TypeError, ValueError):  # another column is not numeric
-                block = df.iloc[:, where].to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise EngineError(f"bars[{sym!r}] prices must be numeric ({exc})") from None
-        arrs = [np.ascontiguousarray(block[:, j]) for j in range(4)]
+        arrs = [np.ascontiguousarray(frame[c].to_numpy()) for c in PRICE_COLUMNS]
         prices.append((arrs[0], arrs[3]))
-        bad = _nb.first_bad_bar_nb(*arrs)
-        if bad >= 0:
-            raise EngineError(
-                f"bars[{sym!r}] at {df.index[bad]} has a missing, infinite or non-positive "
-                "price; drop or repair that bar (a missing bar is fine: it is not traded)"
-            )
-        bad = _nb.first_inconsistent_bar_nb(*arrs)
-        if bad >= 0:
-            raise EngineError(
-                f"bars[{sym!r}] at {df.index[bad]} has high < low or an open/close outside "
-                "[low, high]; repair or drop that bar (phi.data.validate_ohlcv)"
-            )
+        if _nb.first_bad_bar_nb(*arrs) >= 0 or _nb.first_inconsistent_bar_nb(*arrs) >= 0:
+            check_bar_values(frame, PRICE_COLUMNS, what=f"bars[{sym!r}]")  # says which, in one line
+            raise EngineError(f"bars[{sym!r}] has a bad price; phi.data.validate_ohlcv names it")
         try:
             _check_bar_order(df.index)
         except EngineError as exc:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from phi._math import row_dot
+from phi.data.schema import check_bar_values, conform_ohlcv
 from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
 
 BLEND_MODES: Final[tuple[str, ...]] = ("weighted_sum", "voting", "regime_weighted", "phiai")
@@ -347,11 +348,13 @@ def phiai_fit(
     if score_fn is not None and not callable(score_fn):
         raise ConfigError(f"phiai score_fn must be a function of the signals, got {shown(score_fn)}")
     if score_fn is None:
-        if ohlcv is None or "close" not in getattr(ohlcv, "columns", ()):
+        if ohlcv is None:
             raise ConfigError(
                 "phiai scores each indicator on past bars: pass ohlcv= (bars aligned with the "
                 "signals) or score_fn="
             )
+        ohlcv = conform_ohlcv(ohlcv, ("close",))  # the bars every entry point takes
+        check_bar_values(ohlcv, ("close",))
         if not signals.index.isin(ohlcv.index).all():
             raise ConfigError(
                 "phiai: ohlcv must have a bar at every signal stamp (the bars the signals were "

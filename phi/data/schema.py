@@ -7,13 +7,15 @@ A valid frame has a tz-aware UTC, sorted, unique ``DatetimeIndex`` and float64 c
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from phi.data.dates import SPAN, in_span
-from phi.errors import ConfigError, DataError, shown
+from phi.errors import ConfigError, DataError, OHLCVError, shown
 
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
@@ -158,6 +160,162 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
             f"first at {_fmt(frame.index[outside][0])}"
         )
     return ValidationResult(frame=frame, repairs=repairs)
+
+
+def conform_ohlcv(
+    df: Any,
+    columns: Sequence[str] = PRICE_COLUMNS,
+    *,
+    optional: Sequence[str] = (),
+    what: str = "ohlcv",
+) -> pd.DataFrame:
+    """``df`` with its OHLCV columns named and typed as the contract says: the one check of a
+    frame of bars that every function taking bars makes (engine, indicators, blender, tuner,
+    regime engine, options, portfolio), so that they all accept the same frames.
+
+    Column names match whatever their case or surrounding spaces (``Close``, ``CLOSE``);
+    ``columns`` must be present, ``optional`` ones are converted when present, other columns
+    are left as they are. Numeric columns (int, float32, nullable) and numbers held as text
+    (``"101.5"``) become float64. Refused with one :class:`~phi.errors.OHLCVError` line: not a
+    DataFrame, one of the five names twice (``close`` beside ``Close``), a missing column, a
+    boolean column, a value that is not a number (its column, value, stamp and row named).
+
+    A conforming frame (lower-case names, float64 columns) is returned as is, not copied: the
+    check reads the labels and dtypes only (O(columns)). Values are checked by
+    :func:`check_bar_values`.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise OHLCVError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    labels = df.columns.tolist()
+    found: dict[str, int] = {}  # name -> position
+    for i, label in enumerate(labels):
+        key = label.strip().lower() if isinstance(label, str) else None
+        if key not in OHLCV_COLUMNS:
+            continue
+        if key in found:
+            raise OHLCVError(
+                f"{what} has two {key!r} columns ({labels[found[key]]!r} and {label!r}); keep one"
+            )
+        found[key] = i
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise OHLCVError(
+            f"{what} is missing column(s) {', '.join(missing)} (needs {', '.join(columns)}; has "
+            f"{', '.join(map(str, labels)) or 'none'}); see phi.data.validate_ohlcv"
+        )
+    renames = {labels[i]: key for key, i in found.items() if labels[i] != key}
+    converted: dict[str, np.ndarray] = {}
+    dtypes = df.dtypes.tolist()  # one look at the dtypes, no column built unless converted
+    for key in dict.fromkeys((*columns, *(c for c in optional if c in found))):
+        i = found[key]
+        if dtypes[i] != np.float64:
+            converted[key] = _as_float(df.iloc[:, i], labels[i], what)
+    if not renames and not converted:
+        return df
+    out = df.rename(columns=renames) if renames else df.copy(deep=False)
+    for key, array in converted.items():
+        out[key] = array
+    return out
+
+
+def _as_float(values: pd.Series, label: Any, what: str) -> np.ndarray:
+    """A non-float64 column as float64 (missing values NaN), or one line saying why not."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise OHLCVError(
+            f"{what} column {label!r} holds booleans (dtype {dtype}), not numbers; give it prices "
+            "and volumes as numbers"
+        )
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    ):
+        raise OHLCVError(
+            f"{what} column {label!r} holds {dtype} values, not numbers; convert it first (pd.to_numeric)"
+        )
+    raw = values.to_numpy(dtype=object, na_value=np.nan)
+    try:
+        return raw.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    for i, value in enumerate(raw):  # only when a value is not a number: find the first one
+        try:
+            float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise OHLCVError(
+                f"{what} column {label!r} holds a value that is not a number, {shown(value)}, at "
+                f"{values.index[i]} (row {i}); convert or drop it first (pd.to_numeric)"
+            ) from None
+    raise OHLCVError(f"{what} column {label!r} does not convert to numbers; convert it first (pd.to_numeric)")
+
+
+def check_bar_values(
+    frame: pd.DataFrame, columns: Sequence[str], *, what: str = "ohlcv"
+) -> dict[str, np.ndarray]:
+    """Check the values of ``columns`` of a :func:`conform_ohlcv` frame and return them (views).
+
+    Every value finite, prices > 0, volume >= 0, and among the columns given each bar
+    consistent (:func:`check_bar_consistency`); one :class:`~phi.errors.OHLCVError` line for
+    the first column (in the order given) that breaks a rule. Two passes over each column when
+    all is well.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    index = frame.index
+    for col in columns:
+        arr = frame[col].to_numpy()
+        if arr.dtype != np.float64:  # not conformed by the caller: no surprises, convert
+            arr = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(all="ignore"):  # one sum finds NaN/inf (they propagate); an overflow
+            total = arr.sum()  # needs the full check
+        if not (np.isfinite(total) or np.isfinite(arr).all()):
+            bad = ~np.isfinite(arr)
+            i = int(np.argmax(bad))
+            kind = "NaN" if np.isnan(arr[bad]).all() else "NaN/infinite"
+            raise OHLCVError(
+                f"{what} column {col!r} has {int(bad.sum())} {kind} value(s), first at {index[i]} "
+                f"(row {i}); drop or repair those rows first (df.dropna() or phi.validate_ohlcv)"
+            )
+        if col != "volume" and len(arr) and arr.min() <= 0.0:
+            i = int(np.argmax(arr <= 0.0))
+            raise OHLCVError(
+                f"{what} column {col!r} has a non-positive price ({float(arr[i])!r} at {index[i]}, "
+                f"row {i}); prices must be > 0: drop or repair those rows first (phi.validate_ohlcv)"
+            )
+        if col == "volume" and len(arr) and arr.min() < 0.0:
+            i = int(np.argmax(arr < 0.0))
+            raise OHLCVError(
+                f"{what} column 'volume' has a negative value ({float(arr[i])!r} at {index[i]}, "
+                f"row {i}); volume must be >= 0: drop or repair those rows first (phi.validate_ohlcv)"
+            )
+        arrays[col] = arr
+    check_bar_consistency(index, arrays, what=what)
+    return arrays
+
+
+def check_bar_consistency(index: pd.Index, arrays: Mapping[str, np.ndarray], *, what: str = "ohlcv") -> None:
+    """Each bar's prices consistent among the columns in ``arrays``: ``low <= high`` and open /
+    close inside ``[low, high]``, within the tolerance of :func:`check_ohlcv` (NaN passes)."""
+    if "high" not in arrays or "low" not in arrays:
+        return
+    high, low = arrays["high"], arrays["low"]
+    tol = 1e-9 * np.maximum(high, 1.0)
+    bad = high < low - tol
+    problem = "high < low"
+    if not bad.any():
+        for col in ("open", "close"):
+            if col in arrays:
+                bad = bad | (arrays[col] > high + tol) | (arrays[col] < low - tol)
+        problem = "open or close outside [low, high]"
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise OHLCVError(
+            f"{what} has {int(bad.sum())} bar(s) with {problem}, first at {index[i]} (row {i}); "
+            "a bar needs low <= open, close <= high in [low, high]: repair or drop them first "
+            "(phi.validate_ohlcv names them)"
+        )
 
 
 def validate_ohlcv(df: pd.DataFrame, *, what: str = "data") -> pd.DataFrame:

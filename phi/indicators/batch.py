@@ -285,8 +285,8 @@ def batch_inputs(name: str, ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
     :func:`compute_signal` checks them (:class:`~phi.errors.DataError` if missing, not numeric
     or not finite): what ``batch_signals(..., inputs=)`` takes to skip that work per call."""
     spec = get_indicator(name)
-    _check_frame(ohlcv, spec.inputs)
-    return {c: column(ohlcv, c) for c in spec.inputs}  # volume rescaled as the per-set path does
+    frame = _check_frame(ohlcv, spec.inputs)
+    return {c: column(frame, c) for c in spec.inputs}  # volume rescaled as the per-set path does
 
 
 #: Indicators whose batch implementation keeps raw pieces between calls (``pieces=``): the
@@ -354,7 +354,9 @@ def batch_signals(
     again.
     """
     spec = get_indicator(name)
-    if not isinstance(ohlcv, pd.DataFrame):
+    if inputs is None:  # the frame as compute_signal takes it (converted once, not per set)
+        ohlcv = _check_frame(ohlcv, spec.inputs)
+    elif not isinstance(ohlcv, pd.DataFrame):
         raise DataError(f"expected an OHLCV pandas DataFrame, got {type(ohlcv).__name__}")
     if isinstance(param_sets, str | bytes | Mapping) or not isinstance(param_sets, Sequence):
         raise IndicatorError(f"param_sets must be a list of parameter mappings, got {shown(param_sets)}")
@@ -381,7 +383,7 @@ def batch_signals(
         for j, p in enumerate(sets):
             rows[j] = compute_signal(name, ohlcv, p).to_numpy(dtype=np.float64)
         return rows.T
-    cols = inputs if inputs is not None else batch_inputs(name, ohlcv)
+    cols = inputs if inputs is not None else {c: column(ohlcv, c) for c in spec.inputs}
     warms = np.array([_check_length(spec, p, n) for p in sets], dtype=np.int64)
     made: list[np.ndarray] | np.ndarray
     if name in KEEPS_PIECES:  # these implementations take pieces and write into out

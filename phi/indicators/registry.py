@@ -287,86 +287,16 @@ def resolve_params(name: str, params: Mapping[str, Any] | None = None) -> dict[s
     return get_indicator(name).resolve(params)
 
 
-def _check_frame(ohlcv: Any, columns: Sequence[str]) -> None:
-    import numpy as np
-    import pandas as pd
+def _check_frame(ohlcv: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """``ohlcv`` as every entry point takes bars (:func:`phi.data.schema.conform_ohlcv`: any
+    case, numbers or numeric text; returned as is when it conforms), its ``columns``' values
+    checked (:func:`phi.data.schema.check_bar_values`) and its bars in time order."""
+    from phi.data.schema import check_bar_values, conform_ohlcv
 
-    if not isinstance(ohlcv, pd.DataFrame):
-        raise DataError(f"expected an OHLCV pandas DataFrame, got {type(ohlcv).__name__}")
-    missing = [c for c in columns if c not in ohlcv.columns]
-    if missing:
-        found = ", ".join(map(str, ohlcv.columns)) or "none"
-        raise DataError(
-            f"OHLCV frame is missing column(s) {', '.join(missing)} (needs {', '.join(columns)}; "
-            f"found {found})"
-        )
-    dup = [c for c in columns if isinstance(ohlcv[c], pd.DataFrame)]
-    if dup:
-        raise DataError(
-            f"OHLCV frame has more than one column named {', '.join(map(repr, dup))}; keep one "
-            "(ohlcv.loc[:, ~ohlcv.columns.duplicated()])"
-        )
-    arrays = {}
-    for col in columns:
-        values = ohlcv[col]
-        if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
-            raise DataError(f"OHLCV column {col!r} must be numeric, got dtype {values.dtype}")
-        arr = values.to_numpy()
-        if arr.dtype != np.float64:
-            arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        # one summation finds NaN/inf (they propagate); only an overflow needs the full check
-        with np.errstate(all="ignore"):
-            total = arr.sum()
-        if not (np.isfinite(total) or np.isfinite(arr).all()):
-            bad = ~np.isfinite(arr)
-            first = ohlcv.index[int(np.argmax(bad))]
-            kind = "NaN" if np.isnan(arr[bad]).all() else "NaN/infinite"
-            raise DataError(
-                f"OHLCV column {col!r} has {int(bad.sum())} {kind} value(s), first at {first}; "
-                "drop or repair those rows first (df.dropna() or phi.validate_ohlcv)"
-            )
-        if col != "volume" and len(arr) and arr.min() <= 0.0:
-            i = int(np.argmax(arr <= 0.0))
-            raise DataError(
-                f"OHLCV column {col!r} has a non-positive price ({float(arr[i])!r} at "
-                f"{ohlcv.index[i]}); prices must be > 0: drop or repair those rows first "
-                "(phi.validate_ohlcv)"
-            )
-        if col == "volume" and len(arr) and arr.min() < 0.0:
-            i = int(np.argmax(arr < 0.0))
-            raise DataError(
-                f"OHLCV column 'volume' has a negative value ({float(arr[i])!r} at {ohlcv.index[i]}); "
-                "volume must be >= 0: drop or repair those rows first (phi.validate_ohlcv)"
-            )
-        arrays[col] = arr
-    _check_bars(ohlcv.index, arrays)
-    _check_order(ohlcv.index)
-
-
-def _check_bars(index: Any, arrays: Mapping[str, Any]) -> None:
-    """Each bar's prices consistent, among the columns read: ``low <= high`` and open / close
-    inside ``[low, high]``, within the tolerance of :func:`phi.data.schema.check_ohlcv` (an
-    inverted bar would give a negative range, and a range position or money flow outside its
-    scale, silently)."""
-    import numpy as np
-
-    if "high" not in arrays or "low" not in arrays:
-        return
-    high, low = arrays["high"], arrays["low"]
-    tol = 1e-9 * np.maximum(high, 1.0)
-    bad = high < low - tol
-    what = "high < low"
-    if not bad.any():
-        for col in ("open", "close"):
-            if col in arrays:
-                bad = bad | (arrays[col] > high + tol) | (arrays[col] < low - tol)
-        what = "open or close outside [low, high]"
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise DataError(
-            f"OHLCV frame has {int(bad.sum())} bar(s) with {what}, first at {index[i]}; "
-            "repair or drop them first (phi.validate_ohlcv names them)"
-        )
+    frame = conform_ohlcv(ohlcv, columns)
+    check_bar_values(frame, columns)
+    _check_order(frame.index)
+    return frame
 
 
 def _check_order(index: Any) -> None:
@@ -430,7 +360,7 @@ def compute_raw(
     """Raw values of indicator ``name`` (TA-Lib conventions), aligned to ``ohlcv``'s index."""
     spec = get_indicator(name)
     resolved = spec.resolve(params)
-    _check_frame(ohlcv, spec.inputs)
+    ohlcv = _check_frame(ohlcv, spec.inputs)
     _check_length(spec, resolved, len(ohlcv))
     return spec.raw(ohlcv, **resolved)
 
@@ -452,7 +382,7 @@ def compute_signal(
     """
     spec = get_indicator(name)
     resolved = spec.resolve(params)
-    _check_frame(ohlcv, spec.inputs)
+    ohlcv = _check_frame(ohlcv, spec.inputs)
     warm = _check_length(spec, resolved, len(ohlcv))
     return _check_signal(spec, spec.compute(ohlcv, **resolved), ohlcv, warm)
 
@@ -499,7 +429,7 @@ def compute_all_signals(
         spec = get_indicator(name)
         plan.append((spec, spec.resolve(params)))
     columns = [c for c in ALL_INPUTS if any(c in spec.inputs for spec, _ in plan)]
-    _check_frame(ohlcv, columns)
+    ohlcv = _check_frame(ohlcv, columns)
     warms = [_check_length(spec, resolved, len(ohlcv)) for spec, resolved in plan]
     out = {
         spec.name: _check_signal(spec, spec.compute(ohlcv, **resolved), ohlcv, warm)

@@ -180,7 +180,7 @@ def phiai_full_auto(
         description=f"PhiAI full auto ({metric}, {tuner.n_trials_total} trials): metrics on the hold-out from bar {h0}",
         tags=("phiai",),
     )
-    holdout, blended = blended_holdout(ohlcv, config)
+    holdout, blended = blended_holdout(tuner.ohlcv, config)  # the bars converted once
     # the blend on the development region, for DSR/PSR/PBO against every trial run
     sig = blended.to_numpy(dtype=np.float64)[:, None]
     dev_run = tuner.evaluator.run_full(sig, tuner.plan.dev)[0]

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from phi.backtest.engine import EngineConfig
+from phi.data.schema import PRICE_COLUMNS, conform_ohlcv
 from phi.errors import ConfigError, shown
 from phi.phiai import stats as st
 from phi.phiai.config import MAX_TRIALS
@@ -197,7 +198,7 @@ class PhiAITuner:
         candidates: Sequence[str] | None = None,
         study_name: str | None = None,
     ) -> None:
-        from phi.indicators.registry import list_indicators
+        from phi.indicators.registry import get_indicator, list_indicators
         from phi.indicators.rule_specs import PRESET_RULES
 
         if not isinstance(ohlcv, pd.DataFrame):
@@ -255,6 +256,9 @@ class PhiAITuner:
         if not self.candidates:
             raise ConfigError("candidates is empty; give indicator names (see phi indicators list)")
         first = max(search_space(n).warmup_max() for n in self.candidates) + 1
+        # the bars as run_backtest and compute_signal take them (returned as is if they conform)
+        volume = any("volume" in get_indicator(n).inputs for n in self.candidates)
+        ohlcv = self.ohlcv = conform_ohlcv(ohlcv, PRICE_COLUMNS, optional=("volume",) if volume else ())
         self.plan: FoldPlan = make_folds(len(ohlcv), first, folds, scheme, holdout)
         self.evaluator = Evaluator(ohlcv, self.engine, self.plan, metric, n_jobs)
         self.log: list[_Trial] = []

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.data.schema import OHLCV_COLUMNS, conform_ohlcv
 from phi.errors import DataError
 from phi.regime import _nb
 from phi.regime._features_nb import gate_store_nb
@@ -254,6 +255,7 @@ class RegimeEngine:
         cfg = self.config
         if not isinstance(ohlcv, pd.DataFrame):
             raise DataError(f"the regime engine takes an OHLCV DataFrame, got {type(ohlcv).__name__}")
+        ohlcv = conform_ohlcv(ohlcv, OHLCV_COLUMNS)
         if len(ohlcv) <= self.warmup:
             raise DataError(
                 f"the regime engine needs more than {self.warmup} bars (its warm-up); the frame "
@@ -364,7 +366,7 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     # features have their own rows (kept for RegimeResult.features)
     buf = np.empty((max(nu, ne + len(lnames)), n))
     lazy_rows = np.empty((len(lazy), n))
-    _check(ohlcv)
+    ohlcv = _check(ohlcv)
     _raw_feature_rows(ohlcv, fc, {f: (buf[i] if i < nu else lazy_rows[i - nu]) for i, f in enumerate(order)})
     raw_a = buf[:nu].T  # (bars, read features), F-ordered
     z = normalise_array(raw_a, fc)  # (bars, read features), owned here

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from phi._math import rescale_volume
+from phi.data.schema import OHLCV_COLUMNS, check_bar_consistency, check_bar_values, conform_ohlcv
 from phi.errors import DataError
 from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
@@ -57,33 +58,12 @@ def _col(ohlcv: pd.DataFrame, name: str) -> np.ndarray:
     return np.ascontiguousarray(ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def _check(ohlcv: pd.DataFrame) -> None:
-    if not isinstance(ohlcv, pd.DataFrame):
-        raise DataError(f"expected an OHLCV DataFrame, got {type(ohlcv).__name__}")
-    missing = [c for c in ("open", "high", "low", "close", "volume") if c not in ohlcv.columns]
-    if missing:
-        raise DataError(
-            f"OHLCV frame is missing column(s) {', '.join(missing)}; the regime engine needs "
-            "open, high, low, close, volume"
-        )
-    cols = ("open", "high", "low", "close", "volume")
-    twice = [c for c in cols if int((ohlcv.columns == c).sum()) > 1]
-    if twice:
-        raise DataError(f"OHLCV frame has column(s) {', '.join(twice)} more than once; keep one of each")
-    for name in cols:
-        try:
-            ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"OHLCV column {name!r} is not numeric (dtype {ohlcv[name].dtype}); convert it first "
-                "(pd.to_numeric)"
-            ) from None
-    close = ohlcv["close"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if len(close) and not (np.all(np.isfinite(close)) and np.all(close > 0)):
-        raise DataError(
-            "OHLCV close must be finite and > 0 on every bar; repair or drop bad rows first "
-            "(phi.validate_ohlcv)"
-        )
+def _check(ohlcv: pd.DataFrame) -> pd.DataFrame:
+    """``ohlcv`` as :func:`phi.data.schema.conform_ohlcv` takes it (the five columns), its
+    closes checked as every entry point checks them; NaN in open/high/low/volume is tolerated
+    (a missing print), infinities, negative volume, inconsistent bars and disorder are not."""
+    ohlcv = conform_ohlcv(ohlcv, OHLCV_COLUMNS)
+    check_bar_values(ohlcv, ("close",))
     for name in ("open", "high", "low"):  # NaN is tolerated (a missing print); inf is no price
         col = ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(col).any():
@@ -98,9 +78,7 @@ def _check(ohlcv: pd.DataFrame) -> None:
             f"OHLCV volume is negative at {at}; volume must be >= 0: repair or drop bad rows first "
             "(phi.validate_ohlcv)"
         )
-    from phi.indicators.registry import _check_bars  # the registry's bar check (NaN passes)
-
-    _check_bars(ohlcv.index, {c: _col(ohlcv, c) for c in ("open", "high", "low", "close")})
+    check_bar_consistency(ohlcv.index, {c: _col(ohlcv, c) for c in ("open", "high", "low", "close")})
     idx = ohlcv.index
     if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
         what = "duplicate time stamps" if idx.is_monotonic_increasing else "bars out of time order"
@@ -108,6 +86,7 @@ def _check(ohlcv: pd.DataFrame) -> None:
             f"OHLCV frame has {what}; the regime engine reads bars in order: sort and drop "
             "duplicates first (df.sort_index(); df[~df.index.duplicated()])"
         )
+    return ohlcv
 
 
 def _lag(x: np.ndarray, k: int = 1) -> np.ndarray:
@@ -140,7 +119,7 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig, order: Sequence[st
     names = feature_names(fc)
     if order is not None and sorted(order) != sorted(names):
         raise ValueError(f"order must permute the feature names, got {list(order)}")
-    _check(ohlcv)
+    ohlcv = _check(ohlcv)
     out = np.empty((len(names), len(ohlcv)))  # rows = features: out.T is (bars, features), F-order
     _raw_feature_rows(ohlcv, fc, {k: out[i] for i, k in enumerate(names if order is None else order)})
     return out.T

@@ -118,7 +118,7 @@ def test_bad_inputs_are_engine_errors():
         run_backtest(df.drop(columns="low"), np.zeros(5))
     bad = df.copy()
     bad.iloc[2, 3] = NAN
-    with pytest.raises(EngineError, match=r"bar 2024-01-03.*missing.*close=nan"):
+    with pytest.raises(EngineError, match=r"^ohlcv column 'close' has 1 NaN value\(s\), first at 2024-01-03 .*\(row 2\)"):
         run_backtest(bad, np.zeros(5))
     with pytest.raises(EngineError, match=r"must lie in \[-1, 1\].*got 2.0"):
         run_backtest(df, np.array([0, 0, 2.0, 0, 0]))

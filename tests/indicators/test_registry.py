@@ -192,9 +192,9 @@ def test_nan_rows(df):
 def test_non_numeric_and_not_a_frame(df):
     bad = df.astype({"close": object})
     bad["close"] = "x"
-    with pytest.raises(DataError, match="must be numeric"):
+    with pytest.raises(DataError, match="'close' holds a value that is not a number, 'x'"):
         compute_signal("rsi", bad)
-    with pytest.raises(DataError, match="expected an OHLCV pandas DataFrame, got ndarray"):
+    with pytest.raises(DataError, match="ohlcv must be a pandas DataFrame, got ndarray"):
         compute_signal("rsi", df.to_numpy())  # type: ignore[arg-type]
 
 

@@ -373,7 +373,7 @@ def _broken(kind: str) -> pd.DataFrame:
         ("negative volume", ("volume",), "negative value"),
         ("high < low", ("high", "low"), "high < low"),
         ("close outside [low, high]", ("high", "low", "close"), r"outside \[low, high\]"),
-        ("two close columns", ("close",), "more than one column named 'close'"),
+        ("two close columns", ("close",), "has two 'close' columns"),
     ],
 )
 def test_broken_bars_are_one_line_where_they_are_read(kind, needs, message):

@@ -195,7 +195,7 @@ def test_bad_frames_are_data_errors() -> None:
         raw_features(df.drop(columns="volume"))
     bad = df.copy()
     bad.iloc[3, 3] = -1.0
-    with pytest.raises(DataError, match="close must be finite and > 0"):
+    with pytest.raises(DataError, match="column 'close' has a non-positive price"):
         raw_features(bad)
-    with pytest.raises(DataError, match="expected an OHLCV DataFrame"):
+    with pytest.raises(DataError, match="ohlcv must be a pandas DataFrame"):
         raw_features(df["close"])  # type: ignore[arg-type]

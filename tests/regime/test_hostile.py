@@ -87,9 +87,9 @@ def test_bars_out_of_order_or_with_repeated_stamps_are_a_data_error(bars) -> Non
 @pytest.mark.parametrize(
     ("column", "factor", "message"),
     [
-        ("high", 0.5, "OHLCV frame has 1 bar(s) with high < low, first at {at}"),
-        ("open", 2.0, "OHLCV frame has 1 bar(s) with open or close outside [low, high], first at {at}"),
-        ("close", 0.5, "OHLCV frame has 1 bar(s) with open or close outside [low, high], first at {at}"),
+        ("high", 0.5, "ohlcv has 1 bar(s) with high < low, first at {at}"),
+        ("open", 2.0, "ohlcv has 1 bar(s) with open or close outside [low, high], first at {at}"),
+        ("close", 0.5, "ohlcv has 1 bar(s) with open or close outside [low, high], first at {at}"),
         ("volume", -1.0, "OHLCV volume is negative at {at}"),
     ],
 )
@@ -128,10 +128,10 @@ def test_a_blend_signal_outside_minus_one_to_one_is_named(bars) -> None:
 def test_a_repeated_or_non_numeric_column_is_a_data_error(bars) -> None:
     with pytest.raises(DataError) as err:
         RegimeEngine().run(pd.concat([bars, bars[["close"]]], axis=1))
-    assert str(err.value) == "OHLCV frame has column(s) close more than once; keep one of each"
+    assert str(err.value) == "ohlcv has two 'close' columns ('close' and 'close'); keep one"
     text = bars.copy()
     text["volume"] = text["volume"].astype(str).str.replace("1", "x", n=1)
-    with pytest.raises(DataError, match=r"^OHLCV column 'volume' is not numeric \(dtype .*\); convert it first"):
+    with pytest.raises(DataError, match=r"^ohlcv column 'volume' holds a value that is not a number, '\d*x"):
         RegimeEngine().run(text)
 
 

@@ -49,7 +49,7 @@ def test_bad_data_is_skipped_with_its_reason_and_a_flat_series_scores_zero(monke
     for sym, n in (("SHORT", 5), ("EMPTY", 0)):
         assert failures[sym].startswith("the regime engine needs more than ") and f"the frame has {n}." in failures[sym]
     for sym in ("ALLNAN", "LASTNAN"):
-        assert failures[sym].startswith("OHLCV close must be finite and > 0 on every bar")
+        assert failures[sym].startswith("ohlcv column 'close' has ") and "NaN value(s)" in failures[sym]
     table = res.table()
     assert list(table["symbol"]) == ["FLAT"]
     assert table.loc[0, "score"] == 0.0 and table.loc[0, "composite"] == 0.0  # no move: no call either way

@@ -1,0 +1,186 @@
+"""Every public function that takes bars accepts the same frames and refuses the same ones with
+the same line (phi.data.schema.conform_ohlcv): before, run_backtest took ``Close`` or numbers as
+text while compute_signal, batch_signals, the phiai blend, the tuner and the regime engine
+refused them (and compute_signal silently read one of two close columns)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phi.backtest._inputs import check_bars
+from phi.backtest.engine import run_backtest, run_backtest_many
+from phi.backtest.portfolio import run_portfolio
+from phi.blending.blender import blend
+from phi.data.schema import OHLCV_COLUMNS, conform_ohlcv
+from phi.errors import DataError, EngineError, OHLCVError
+from phi.indicators.batch import batch_inputs, batch_signals
+from phi.indicators.registry import compute_all_signals, compute_raw, compute_signal
+from phi.options.simulator import run_options_backtest
+from phi.phiai.tuner import PhiAITuner
+from phi.regime.engine import RegimeEngine
+
+N = 300
+
+
+def _bars(n: int = N, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    o = c * np.exp(rng.normal(0, 0.003, n))
+    h = np.maximum(o, c) * (1 + rng.uniform(0, 0.01, n))
+    lo = np.minimum(o, c) * (1 - rng.uniform(0, 0.01, n))
+    v = rng.uniform(1e5, 2e5, n).round()
+    idx = pd.date_range("2015-01-01", periods=n, freq="D", tz="UTC")
+    return pd.DataFrame({"open": o, "high": h, "low": lo, "close": c, "volume": v}, index=idx)
+
+
+BASE = _bars()
+#: Whole-number bars (OHLC-consistent) for the int variant
+WHOLE = BASE.round().astype("int64").assign(
+    high=lambda d: d[["open", "high", "close"]].max(axis=1),
+    low=lambda d: d[["open", "low", "close"]].min(axis=1),
+)
+
+
+def _sig(df: pd.DataFrame) -> np.ndarray:
+    return np.sign(np.sin(np.arange(len(df)) / 7.0))
+
+
+def _signals(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"a": _sig(df), "b": -_sig(df)}, index=df.index)
+
+
+#: entry point -> a function of the bars returning numbers to compare
+ENTRY_POINTS: dict[str, Callable[[pd.DataFrame], Any]] = {
+    "run_backtest": lambda df: run_backtest(df, _sig(df)).equity.to_numpy(),
+    "run_backtest_many": lambda df: run_backtest_many(df, np.stack([_sig(df), -_sig(df)], 1)).to_numpy(),
+    "compute_signal": lambda df: compute_signal("rsi", df).to_numpy(),
+    "compute_signal_volume": lambda df: compute_signal("cmf", df).to_numpy(),
+    "compute_raw": lambda df: compute_raw("adx", df).to_numpy(),
+    "compute_all_signals": lambda df: compute_all_signals(df, ["rsi", "stochastic"]).to_numpy(),
+    "batch_signals": lambda df: batch_signals("rsi", df, [{"period": 5}, {"period": 14}]),
+    "blend_phiai": lambda df: blend(_signals(df), "phiai", ohlcv=df, train_bars=100, step=50).to_numpy(),
+    "PhiAITuner": lambda df: PhiAITuner(df, candidates=["rsi"], folds=2)
+    .tune_indicator("rsi", n_trials=4, sampler="random")
+    .trials[["period", "is_score", "oos_score", "trades"]]
+    .to_numpy(),
+    "RegimeEngine": lambda df: RegimeEngine().run(df).regime_probs.to_numpy(),
+    "run_options_backtest": lambda df: run_options_backtest(df, _sig(df)).equity.to_numpy(),
+    "run_portfolio": lambda df: run_portfolio({"A": df}, pd.DataFrame({"A": 0.5}, index=df.index)).equity.to_numpy(),
+}
+
+#: variant -> (the frame given, the lower-case float64 frame it stands for, worked by hand)
+ACCEPTED: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {
+    "Title-case": (BASE.rename(columns=str.title), BASE),
+    "UPPER-case": (BASE.rename(columns=str.upper), BASE),
+    "spaced names": (BASE.rename(columns=lambda c: f" {c.title()} "), BASE),
+    "numbers as text": (BASE.map(lambda x: repr(float(x))).astype(object), BASE),  # repr round-trips
+    "numbers as str dtype": (BASE.map(lambda x: repr(float(x))).astype("str"), BASE),
+    "int64": (WHOLE, WHOLE.astype("float64")),
+    "float32": (BASE.astype("float32"), BASE.astype("float32").astype("float64")),
+    "nullable Float64": (BASE.astype("Float64"), BASE),
+    "extra columns kept": (BASE.assign(symbol="X", Adj_Close=1.0), BASE),
+}
+
+
+def _refused() -> dict[str, tuple[pd.DataFrame, str]]:
+    at9, at7 = BASE.index[9], BASE.index[7]
+    text = BASE.astype({"close": object})
+    text.iloc[7, 3] = "101,5"
+    nan, inf = BASE.copy(), BASE.copy()
+    nan.iloc[9, 3] = np.nan
+    inf.iloc[9, 3] = np.inf
+    return {
+        "close and Close": (BASE.assign(Close=BASE["close"]), "ohlcv has two 'close' columns ('close' and 'Close'); keep one"),
+        "close twice": (pd.concat([BASE, BASE[["close"]]], axis=1), "ohlcv has two 'close' columns ('close' and 'close'); keep one"),
+        "non-numeric text": (
+            text,
+            f"ohlcv column 'close' holds a value that is not a number, '101,5', at {at7} (row 7); "
+            "convert or drop it first (pd.to_numeric)",
+        ),
+        "no close": (BASE.drop(columns="close"), "ohlcv is missing column(s) close (needs "),
+        "NaN close": (nan, f"ohlcv column 'close' has 1 NaN value(s), first at {at9} (row 9); drop or repair"),
+        "inf close": (inf, f"ohlcv column 'close' has 1 NaN/infinite value(s), first at {at9} (row 9); drop"),
+        "bool close": (BASE.assign(close=BASE["close"] > 100), "ohlcv column 'close' holds booleans (dtype bool), not numbers"),
+        "datetime close": (BASE.assign(close=BASE.index), "ohlcv column 'close' holds datetime64"),
+    }
+
+
+REFUSED = _refused()
+_EXPECTED: dict[str, Any] = {}
+
+
+def _expected(entry: str) -> Any:
+    if entry not in _EXPECTED:
+        _EXPECTED[entry] = ENTRY_POINTS[entry](BASE)
+    return _EXPECTED[entry]
+
+
+@pytest.mark.parametrize("variant", list(ACCEPTED))
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_every_entry_point_takes_what_run_backtest_takes(entry: str, variant: str) -> None:
+    given, means = ACCEPTED[variant]
+    want = _expected(entry) if means is BASE else ENTRY_POINTS[entry](means)
+    got = ENTRY_POINTS[entry](given)
+    np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
+
+
+@pytest.mark.parametrize("variant", list(REFUSED))
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_every_entry_point_refuses_the_same_frames_in_the_same_line(entry: str, variant: str) -> None:
+    given, message = REFUSED[variant]
+    if entry == "run_portfolio":
+        message = message.replace("ohlcv", "bars['A']", 1)
+    with pytest.raises(OHLCVError) as err:
+        ENTRY_POINTS[entry](given)
+    text = str(err.value)
+    assert text.startswith(message) and "\n" not in text
+    assert isinstance(err.value, DataError) and isinstance(err.value, EngineError)  # old excepts hold
+
+
+def test_numbers_as_text_are_read_as_typed() -> None:
+    df = pd.DataFrame(
+        {"Open": ["101.5", " 99 "], "HIGH": ["102", "100.25"], "low": [100, 98], "Close": ["1e2", "99.5"]},
+        index=pd.date_range("2024-01-01", periods=2, tz="UTC"),
+    )
+    out = conform_ohlcv(df)
+    assert list(out.columns) == ["open", "high", "low", "close"]
+    assert out.to_numpy().tolist() == [[101.5, 102.0, 100.0, 100.0], [99.0, 100.25, 98.0, 99.5]]
+    assert (out.dtypes == np.float64).all()
+    assert list(df.columns) == ["Open", "HIGH", "low", "Close"] and df["Open"].iloc[0] == "101.5"  # untouched
+
+
+def test_a_bad_volume_is_refused_only_where_volume_is_read() -> None:
+    df = BASE.astype({"volume": object})
+    df.iloc[4, 4] = "1.2M"
+    np.testing.assert_array_equal(compute_signal("rsi", df).to_numpy(), _expected("compute_signal"))
+    np.testing.assert_array_equal(run_backtest(df, _sig(df)).equity.to_numpy(), _expected("run_backtest"))
+    with pytest.raises(OHLCVError, match=r"^ohlcv column 'volume' holds a value that is not a number, '1.2M', at "):
+        compute_signal("cmf", df)
+
+
+def test_a_conforming_frame_is_not_copied() -> None:
+    df = _bars(500)
+    close = df["close"].to_numpy()
+    assert conform_ohlcv(df, OHLCV_COLUMNS) is df
+    assert np.shares_memory(check_bars(df)[3], close)  # the engine's arrays
+    assert np.shares_memory(batch_inputs("rsi", df)["close"], close)  # batch signals' inputs
+    tuner = PhiAITuner(df, candidates=["rsi", "cmf"], folds=2)
+    assert tuner.ohlcv is df and tuner.evaluator.ohlcv is df
+    tuner.evaluator.prepare("rsi")
+    assert np.shares_memory(tuner.evaluator._inputs["rsi"]["close"], close)
+    # a frame that only needs renaming keeps its columns' memory too
+    titled = df.rename(columns=str.title)
+    assert np.shares_memory(conform_ohlcv(titled)["close"].to_numpy(), close)
+
+
+def test_a_converted_frame_keeps_its_index_and_attrs() -> None:
+    df = BASE.astype("float32").rename(columns=str.upper)
+    df.attrs["exchange_tz"] = "America/New_York"
+    out = conform_ohlcv(df, OHLCV_COLUMNS)
+    assert out.index.equals(df.index) and out.attrs == df.attrs
+    assert df.dtypes.eq(np.float32).all()  # the caller's frame is left as it was
