@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -76,12 +77,7 @@ def _rank_key(value: float | None) -> float:
     return -value if value is not None and value == value else float("inf")
 
 
-def _report(result: BatchResult, metric: str, top: int) -> None:
-    from rich import box
-    from rich.table import Table
-
-    from phi.cli._format import fmt_metric
-
+def _report(result: BatchResult, metric: str, top: int, configs: Sequence[Any] = ()) -> None:
     ok, failed, skipped = result.ok, result.failed, result.skipped
     saved = sum(o.run_id is not None for o in ok)
     console.print(
@@ -92,18 +88,41 @@ def _report(result: BatchResult, metric: str, top: int) -> None:
     shown = [o for o in result.outcomes if o.status in ("ok", "skipped") and o.metrics]  # skipped: as saved before
     if shown:
         ranked = sorted(shown, key=lambda o: (_rank_key(o.metrics.get(metric)), o.index))  # best first, n/a last
-        table = Table(title=Text(f"Best {min(top, len(ranked))} of {len(ranked)} by {metric}"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
-        for col in ("#", "config", "Ret %", "Sharpe", "DD %", "Trades", "run"):
-            table.add_column(col, justify="left" if col in ("config", "run") else "right", no_wrap=col != "config", overflow="fold", min_width=26 if col == "run" else None)
-        for o in ranked[:top]:
-            m = o.metrics
-            table.add_row(str(o.index), Text(o.label), fmt_metric("total_return", m.get("total_return")), fmt_metric("sharpe", m.get("sharpe")),
-                          fmt_metric("max_drawdown", m.get("max_drawdown")), fmt_metric("n_trades", m.get("n_trades")), Text(o.run_id or str(o.save_error)))  # fmt: skip
-        console.print(table)
+        _print_best(ranked, top, metric, configs)
     _print_failed(failed)
     for o in ok:
         if o.save_error:
             console.print(Text.assemble(("not saved ", "yellow"), f"#{o.index} {o.label}: {o.save_error}"), highlight=False, soft_wrap=True)
+
+
+def _print_best(ranked: list[Any], top: int, metric: str, configs: Sequence[Any]) -> None:
+    """The best ``top`` runs: #, what tells their configs apart, the key numbers, the run id
+    (what all ranked configs share is one line above the table)."""
+    from phi.backtest.run_config import RunConfig
+    from phi.cli import _batch_tables as bt
+
+    def fields(o: Any) -> dict[str, Any]:
+        cfg = configs[o.index] if 0 <= o.index < len(configs) else None
+        return bt.config_fields(cfg) if isinstance(cfg, RunConfig) else {"symbol": o.symbol, **o.params}
+
+    every = [fields(o) for o in ranked]
+    vary = bt.varying(every)
+    best = ranked[:top]
+    config_cols, folded = bt.config_columns(every[: len(best)], vary)
+    cols = [bt.Column("#", [str(o.index) for o in best]), *config_cols, *bt.metric_columns([o.metrics for o in best], metric),
+            bt.Column("run", [o.run_id or "not saved" for o in best], right=False, fold_last=True)]  # fmt: skip
+    common = bt.common_text(every, vary)
+    if common:
+        console.print(Text.assemble(("Every config: " if len(every) > 1 else "Config: ", "bold"), common), highlight=False)
+    table, dropped = bt.fit_table(f"Best {len(best)} of {len(ranked)} by {metric}", cols, console.width, folded)
+    console.print(table)
+    _print_dropped(dropped)
+
+
+def _print_dropped(dropped: list[str]) -> None:
+    if dropped:
+        console.print(f"Not shown at {console.width} columns: {', '.join(dropped)} (a wider terminal shows them).",
+                      style="dim", highlight=False, markup=False)  # fmt: skip
 
 
 #: Failed configs listed one per line; the rest are counted by error (a grid of 100,000 values
@@ -185,7 +204,7 @@ def batch_run(
     for base in bases:
         configs.extend(expand_grid(base, spec) if spec and not isinstance(base, Exception) else [base])
     result = _run(configs, scheduler, workers, force)
-    _report(result, metric, top)
+    _report(result, metric, top, configs)
     _exit_code(result)
 
 
@@ -210,8 +229,7 @@ def batch_sweep(
     force: ForceOpt = False,
     metric: MetricOpt = "sharpe",
 ) -> None:
-    """Sweep a symbol universe over a parameter grid: one run per symbol x combination, the
-    best combination per symbol and the metric's distribution across the universe."""
+    """Run every symbol x grid combination: each symbol's best and the metric across the universe."""
     from phi.batch import load_symbols, parse_grid, sweep_configs, sweep_summary
 
     _check_flags(scheduler, workers, metric)
@@ -247,9 +265,7 @@ def _counts_only(result: BatchResult) -> None:
 
 
 def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
-    from rich import box
-    from rich.table import Table
-
+    from phi.cli import _batch_tables as bt
     from phi.cli._format import fmt_metric
 
     best, dist, metric = summary.best, summary.distribution, summary.metric
@@ -260,24 +276,22 @@ def _print_sweep(summary: Any, params: list[str], n_symbols: int) -> None:
         else:
             console.print("No run of this sweep has a result to summarise (all failed or skipped; --force re-runs).", highlight=False)
         return
-    table = Table(title=Text(f"Best combination per symbol by {metric} ({len(best)} of {n_symbols} symbols)"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
-    cols = ["symbol", *params, "Ret %", "Sharpe", "DD %", "Trades", "run"]
-    for col in cols:
-        table.add_column(col, justify="left" if col in ("symbol", "run") else "right", no_wrap=True, min_width=26 if col == "run" else None)
-    for sym, row in best.iterrows():
-        cells = [str(sym), *(_param(row, p) for p in params)]
-        cells += [fmt_metric("total_return", row.get("total_return")), fmt_metric("sharpe", row.get("sharpe")),
-                  fmt_metric("max_drawdown", row.get("max_drawdown")), fmt_metric("n_trades", row.get("n_trades")), _run_id_or_unsaved(row.get("run_id"))]  # fmt: skip
-        table.add_row(*(Text(c) for c in cells))
+    rows = [row for _, row in best.iterrows()]
+    grid = [{p: _param(row, p) for p in params} for row in rows]
+    config_cols, folded = bt.config_columns(grid, params)
+    cols = [bt.Column("symbol", [str(s) for s in best.index], right=False), *config_cols,
+            *bt.metric_columns([row.to_dict() for row in rows], metric), bt.Column("run", [_run_id_or_unsaved(row.get("run_id")) for row in rows], right=False, fold_last=True)]  # fmt: skip
+    title = f"Best combination per symbol by {metric} ({len(best)} of {n_symbols} symbols)"
+    table, dropped = bt.fit_table(title, cols, console.width, folded)
     console.print(table)
-    d = Table(title=Text(f"{metric} across the universe"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
-    d.add_column("over", no_wrap=True)
+    _print_dropped(dropped)
+    columns = [bt.Column("over", [str(name) for name in dist.index], right=False)]
     for col in dist.columns:
-        d.add_column(col.replace("share > 0", "% > 0"), justify="right", no_wrap=True)
-    for name, row in dist.iterrows():
-        vals = [f"{row[c]:.0f}" if c == "count" else (f"{100 * row[c]:.0f}%" if c == "share > 0" else fmt_metric(metric, row[c])) for c in dist.columns]
-        d.add_row(str(name), *vals)
-    console.print(d)
+        cells = [f"{v:.0f}" if col == "count" else (f"{100 * v:.0f}%" if col == "share > 0" else fmt_metric(metric, v)) for v in dist[col]]
+        columns.append(bt.Column(col.replace("share > 0", "% > 0"), cells, keep=col in ("median", "min", "max")))
+    table, dropped = bt.fit_table(f"{metric} across the universe", columns, console.width, drops=("25%", "75%", "mean", "% > 0", "count"))
+    console.print(table)
+    _print_dropped(dropped)
 
 
 def _param(row: Any, name: str) -> str:
