@@ -22,9 +22,10 @@ Detection, so that files exported by common tools load without editing:
   portfolios use), not their median gap: two stamps on one date are intraday bars, one stamp
   a day is daily bars however sparse (a thinly traded symbol, long halts, a weekly or monthly
   sample: loaded as daily with a note); a file mixing daily and intraday bars (also daily bars
-  stamped at a time its intraday bars use, such as 16:00 or 00:00) or intraday bars of two
-  lengths (hourly, then 5-minute) is refused, naming the dates; missing bars, half-days and
-  thin days are not a mix (:func:`_refuse_mixed_frequencies`).
+  stamped at a time its intraday bars use, such as 16:00 or 00:00, one day of intraday bars
+  in a daily file, a stretch of daily bars inside an intraday one) or intraday bars of two
+  lengths (hourly, then 5-minute; hourly beside 4H) is refused, naming the dates; missing bars,
+  half-days and thin days are not a mix (:func:`phi.data.vendors.csv_mixed.refuse_mixed_frequencies`).
 
 A missing volume column becomes 0 with a repair note. Rows with no prices are dropped by
 the validator; anything else unusable is a :class:`~phi.errors.DataError` naming the column.
@@ -44,6 +45,7 @@ from phi.data.dates import SPAN, in_span
 from phi.data.schema import check_ohlcv
 from phi.data.timeframes import TIMEFRAME_MINUTES
 from phi.data.vendors import VendorData, canonical_tz, one_line, resample_session_4h
+from phi.data.vendors.csv_mixed import refuse_mixed_frequencies
 from phi.errors import DataError
 
 DATE_NAMES = (
@@ -103,8 +105,6 @@ def _norm(name: object) -> str:
 #: the largest CSV file read (10 years of 1-minute bars of one symbol are ~60 MB)
 MAX_CSV_BYTES = 512 * 1024 * 1024
 _CHUNK = 8 * 1024 * 1024
-_NS_PER_DAY: Final = 86_400 * 10**9
-_NS_PER_MIN: Final = 60 * 10**9
 
 
 #: the first bytes of files often given where a CSV is expected
@@ -510,133 +510,6 @@ def infer_timeframe(index: pd.DatetimeIndex, timeframe: str | None = None) -> st
     return _timeframe_of(file_frequency(index, timeframe)[0])
 
 
-def _refuse_mixed_frequencies(
-    stamps: pd.DatetimeIndex, how: str, source: str, prices: pd.DataFrame | None = None
-) -> None:
-    """Refuse a file of intraday bars that also holds daily bars, or intraday bars of two lengths.
-
-    ``stamps`` are the sorted wall-clock stamps, ``prices`` the file's rows in that order.
-    Daily bars are dates holding one stamp only, at one time of day
-    (:func:`~phi.data.calendar.bar_frequency` reads them as daily bars), two or more of them:
-    either at a time of day no date of two or more stamps has (a daily history with recent
-    hourly bars appended), or a run of them opening or closing the file at a time the intraday
-    bars also use (5-minute bars stamped at their end, then daily bars stamped 16:00; 24/7
-    hourly bars and date-only daily bars, both at 00:00) when they look like daily bars: the
-    intraday dates hold 4 or more bars (median) and the lone bars trade 3 times the median
-    intraday bar's volume (without volumes: 2 times its high-low range). A thin intraday day's
-    lone bar at a time other days also have (09:30, the open) is intraday. Two intraday bar
-    lengths: :func:`_refuse_two_lengths`.
-    """
-    ns = np.asarray(stamps.as_unit("ns").asi8, dtype=np.int64)
-    day, clock = ns // _NS_PER_DAY, ns % _NS_PER_DAY
-    _, inverse, counts = np.unique(day, return_inverse=True, return_counts=True)
-    lone = counts[inverse] == 1
-    foreign = lone & ~np.isin(clock, clock[~lone])
-    for daily in (foreign, _daily_run(stamps, lone, counts, prices)):
-        if int(daily.sum()) >= 2 and bar_frequency(stamps[daily])[0] == 1440.0:
-            inner = bar_frequency(stamps[daily])[1].removeprefix("daily (").removesuffix(")")
-            first, last = stamps[daily][0], stamps[daily][-1]
-            raise DataError(
-                f"{source} mixes {int(daily.sum()):,} daily bars ({inner}, {first:%Y-%m-%d} .. {last:%Y-%m-%d}) "
-                f"with {int((~daily).sum()):,} {how.replace('intraday (', 'intraday bars (', 1)}; "
-                "a file holds one timeframe: split it, or resample it to one"
-            )
-    _refuse_two_lengths(ns, source)
-
-
-def _median(values: np.ndarray) -> float:
-    """The median of the finite values (NaN if none): no warning on an empty selection."""
-    ok = values[np.isfinite(values)]
-    return float(np.median(ok)) if ok.size else float("nan")
-
-
-def _daily_run(
-    stamps: pd.DatetimeIndex, lone: np.ndarray, counts: np.ndarray, prices: pd.DataFrame | None
-) -> np.ndarray:
-    """The lone stamps opening or closing the file that look like daily bars (see
-    :func:`_refuse_mixed_frequencies`), as a mask; all False if none."""
-    out = np.zeros(len(stamps), dtype=bool)
-    busy = counts[counts > 1]
-    if prices is None or not busy.size or float(np.median(busy)) < 4:
-        return out
-    n = len(stamps)
-    head = n if bool(lone.all()) else int(np.argmin(lone))
-    tail = n if bool(lone.all()) else int(np.argmin(lone[::-1]))
-    volume = prices["volume"].to_numpy(dtype="float64")
-    span = ((prices["high"] - prices["low"]) / prices["close"].abs()).to_numpy(dtype="float64")
-    for run in (slice(0, head), slice(n - tail, n)):
-        if run.stop - run.start < 2:
-            continue
-        mask = np.zeros(n, dtype=bool)
-        mask[run] = True
-        if bar_frequency(stamps[mask])[0] != 1440.0:
-            continue
-        bar_volume = _median(volume[~lone])
-        if bar_volume > 0 and _median(volume[mask]) > 0:
-            larger = _median(volume[mask]) >= 3 * bar_volume
-        else:
-            larger = _median(span[mask]) >= 2 * _median(span[~lone])
-        if larger:
-            out |= mask
-    return out
-
-
-def _per_bar(minutes: int) -> str:
-    return f"{minutes // 60:g} hour{'s' if minutes > 60 else ''}" if minutes % 60 == 0 else f"{minutes:g} minute{'s' if minutes > 1 else ''}"
-
-
-def _refuse_two_lengths(ns: np.ndarray, source: str) -> None:
-    """Refuse intraday bars of two lengths in one file (hourly bars, then 5-minute bars): read
-    as the commoner length, the others would be that length's bars with gaps.
-
-    A date's bar length is the commonest gap between its stamps (ties: the shorter) if it has
-    4 or more gaps and 3 of 4 of them are that length; a length counts when two consecutive
-    dates (of those holding two or more stamps) have it. So a few missing bars, a half-day
-    session, a Sunday evening's first FX bars, a stray bar or a thinly traded day are never
-    called a second length.
-    """
-    day = ns // _NS_PER_DAY
-    gaps = np.diff(ns)
-    inside = (day[1:] == day[:-1]) & (gaps > 0)
-    if not bool(inside.any()):
-        return
-    g, d = gaps[inside] // _NS_PER_MIN, day[1:][inside]
-    values, g_rank = np.unique(g, return_inverse=True)
-    keys, key_counts = np.unique((d - d.min()) * len(values) + g_rank, return_counts=True)
-    key_day, key_gap = keys // len(values), values[keys % len(values)]
-    order = np.lexsort((key_gap, -key_counts, key_day))  # by day, commonest gap first, shorter first
-    key_day, key_gap, key_counts = key_day[order], key_gap[order], key_counts[order]
-    days, first = np.unique(key_day, return_index=True)
-    totals = np.bincount(np.searchsorted(days, key_day), weights=key_counts)
-    mode = key_gap[first]
-    length = np.where((totals >= 4) & (key_counts[first] >= 0.75 * totals), mode, 0)
-    # runs of two or more consecutive dates with one length
-    runs = np.flatnonzero((length[1:] == length[:-1]) & (length[1:] > 0))
-    seen: dict[int, int] = {}  # length -> the index of the first date of its first run
-    for i in runs:
-        seen.setdefault(int(length[i]), int(i))
-    if len(seen) < 2:
-        return
-    (a, _), (b, b_run) = sorted(seen.items(), key=lambda kv: kv[1])[:2]
-    # the change: the first date of length b after the last date of length a before b's run
-    before = np.flatnonzero(mode[:b_run] == a)
-    change = int(np.flatnonzero((mode == b) & (np.arange(len(days)) > before[-1]))[0])
-    base = int(d.min())
-
-    def date(i: int) -> str:
-        return f"{pd.Timestamp(int(days[i] + base) * _NS_PER_DAY):%Y-%m-%d}"
-
-    def span(minutes: int) -> str:
-        at = np.flatnonzero(mode == minutes)
-        return f"{date(int(at[0]))} .. {date(int(at[-1]))}"
-
-    raise DataError(
-        f"{source} mixes bars {_per_bar(a)} apart ({span(a)}) with bars {_per_bar(b)} apart "
-        f"({span(b)}): the bar length changes on {date(change)}; a file holds one timeframe: "
-        "split it there, or resample it to one"
-    )
-
-
 def parse_csv_frame(
     raw: pd.DataFrame, *, tz: str | None = None, source: str = "CSV", timeframe: str | None = None
 ) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
@@ -685,7 +558,7 @@ def parse_csv_frame(
         notes.append(f"{source} stamps its daily bars at {at_text}; read as session dates (00:00 UTC)")
     elif minutes != 1440.0 and len(wall) >= 2:
         order = np.argsort(np.asarray(wall.asi8), kind="stable")
-        _refuse_mixed_frequencies(pd.DatetimeIndex(wall[order]), how, source, frame.iloc[order])
+        refuse_mixed_frequencies(pd.DatetimeIndex(wall[order]), how, source, frame.iloc[order])
     if daily:
         # a date (even one written as local midnight with an offset) is a session date
         idx = wall.normalize().tz_localize("UTC")
