@@ -1,10 +1,16 @@
 """Every public function that takes bars accepts the same frames and refuses the same ones with
 the same line (phi.data.schema.conform_ohlcv): before, run_backtest took ``Close`` or numbers as
 text while compute_signal, batch_signals, the phiai blend, the tuner and the regime engine
-refused them (and compute_signal silently read one of two close columns)."""
+refused them (and compute_signal silently read one of two close columns). The ML classifier,
+the RL agent and Plutus had checks of their own: train_classifier and walk_forward_signal failed
+on ``Close`` with a KeyError, the agent refused it as "missing", a second close column or text
+that is not a number reached NumPy, and Plutus formatted numbers held as text, hashed NaN into
+its prompt and read one of two close columns."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +26,20 @@ from phi.data.schema import OHLCV_COLUMNS, conform_ohlcv
 from phi.errors import DataError, EngineError, OHLCVError
 from phi.indicators.batch import batch_inputs, batch_signals
 from phi.indicators.registry import compute_all_signals, compute_raw, compute_signal
+from phi.ml.features import build_features
+from phi.ml.indicator import walk_forward_signal
+from phi.ml.model import DataMismatchError, MLModel, data_fingerprint
+from phi.ml.train import train_classifier
 from phi.options.simulator import run_options_backtest
 from phi.phiai.tuner import PhiAITuner
+from phi.plutus.advice import Advice
+from phi.plutus.advisor import PlutusAdvisor
+from phi.plutus.prompt import build_messages, ohlcv_brief, plutus_bars
+from phi.plutus.signals import plutus_decisions
 from phi.regime.engine import RegimeEngine
+from phi.rl.agent import RLAgent, evaluate_agent, train_agent
+from phi.rl.env import TradingEnv
+from phi.rl.observe import agent_bars, observation_matrix
 
 N = 300
 
@@ -54,7 +71,50 @@ def _signals(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"a": _sig(df), "b": -_sig(df)}, index=df.index)
 
 
-#: entry point -> a function of the bars returning numbers to compare
+def _classifier(df: pd.DataFrame) -> MLModel:
+    """A logistic regression on 300 bars (the Wyckoff features, one fold: well under a second)."""
+    return train_classifier(df, model="lr", folds=1, holdout=0.3, feature_set="wyckoff")
+
+
+@functools.cache
+def _model() -> MLModel:
+    return _classifier(BASE)
+
+
+@functools.cache
+def _agent() -> RLAgent:
+    return train_agent(BASE, timesteps=256, random_seeds=1)
+
+
+def _trained(m: MLModel) -> np.ndarray:
+    return np.r_[m.cv_scores[["accuracy", "log_loss", "auc"]].to_numpy().ravel(), m.holdout_scores["accuracy"],
+                 m.holdout_scores["auc"], int(m.fingerprint[:12], 16)]  # fmt: skip
+
+
+def _scores(scores: dict[str, Any]) -> np.ndarray:
+    return np.array([v for v in scores.values() if not isinstance(v, list)], dtype=float)
+
+
+def _episode(df: pd.DataFrame) -> np.ndarray:
+    """Rewards and equity of 60 alternating long/flat steps of the environment."""
+    env = TradingEnv(df)
+    env.reset()
+    out = [env.step(1 + k % 2)[1:5:3] for k in range(60)]
+    return np.array([(r, info["equity"]) for r, info in out])
+
+
+class _Echo(PlutusAdvisor):
+    """No server: a BUY whose reasoning is the digest of the prompt (so prompts are compared)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def ask(self, messages: list[dict[str, str]]) -> Advice:
+        digest = hashlib.sha256(messages[-1]["content"].encode()).hexdigest()
+        return Advice("BUY", 0.7, digest, "", "")
+
+
+#: entry point -> a function of the bars returning numbers (or text) to compare
 ENTRY_POINTS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "run_backtest": lambda df: run_backtest(df, _sig(df)).equity.to_numpy(),
     "run_backtest_many": lambda df: run_backtest_many(df, np.stack([_sig(df), -_sig(df)], 1)).to_numpy(),
@@ -71,6 +131,19 @@ ENTRY_POINTS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "RegimeEngine": lambda df: RegimeEngine().run(df).regime_probs.to_numpy(),
     "run_options_backtest": lambda df: run_options_backtest(df, _sig(df)).equity.to_numpy(),
     "run_portfolio": lambda df: run_portfolio({"A": df}, pd.DataFrame({"A": 0.5}, index=df.index)).equity.to_numpy(),
+    "build_features": lambda df: build_features(df, "wyckoff").to_numpy(),
+    "train_classifier": lambda df: _trained(_classifier(df)),
+    "walk_forward_signal": lambda df: walk_forward_signal(df, "lr", 1, 60, 20, "wyckoff").to_numpy(),
+    "MLModel.predict_proba": lambda df: _model().predict_proba(df).to_numpy(),
+    "observation_matrix": lambda df: observation_matrix(df),
+    "TradingEnv": _episode,
+    "train_agent": lambda df: _scores(train_agent(df, timesteps=256, random_seeds=1).scores),
+    "evaluate_agent": lambda df: _scores(evaluate_agent(_agent(), df, 200, 1)),
+    "RLAgent.backtest": lambda df: _agent().backtest(df).equity.to_numpy(),
+    "ohlcv_brief": ohlcv_brief,
+    "build_messages": lambda df: build_messages(df)[1]["content"],
+    "PlutusAdvisor.advise": lambda df: _Echo().advise(df).reasoning,
+    "plutus_decisions": lambda df: plutus_decisions(df, _Echo(), every=9)[0]["reasoning"].tolist(),
 }
 
 #: variant -> (the frame given, the lower-case float64 frame it stands for, worked by hand)
@@ -126,7 +199,10 @@ def test_every_entry_point_takes_what_run_backtest_takes(entry: str, variant: st
     given, means = ACCEPTED[variant]
     want = _expected(entry) if means is BASE else ENTRY_POINTS[entry](means)
     got = ENTRY_POINTS[entry](given)
-    np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
+    if isinstance(want, str | list):  # Plutus: the prompts' text
+        assert got == want
+    else:
+        np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
 
 
 @pytest.mark.parametrize("variant", list(REFUSED))
@@ -184,3 +260,49 @@ def test_a_converted_frame_keeps_its_index_and_attrs() -> None:
     out = conform_ohlcv(df, OHLCV_COLUMNS)
     assert out.index.equals(df.index) and out.attrs == df.attrs
     assert df.dtypes.eq(np.float32).all()  # the caller's frame is left as it was
+
+
+#: Conform-level refusals (names and types): a fingerprint compares values, it does not judge them
+_UNHASHABLE = [v for v in REFUSED if v not in ("NaN close", "inf close")]
+
+
+@pytest.mark.parametrize("variant", list(ACCEPTED))
+def test_the_data_fingerprint_reads_the_frame_as_every_entry_point(variant: str) -> None:
+    given, means = ACCEPTED[variant]
+    assert data_fingerprint(given) == data_fingerprint(means)
+    if means is BASE:  # the model trained on BASE recognises its bars whatever their spelling
+        _model().check_data(given)
+
+
+@pytest.mark.parametrize("variant", _UNHASHABLE)
+def test_the_data_fingerprint_refuses_the_same_frames_in_the_same_line(variant: str) -> None:
+    given, message = REFUSED[variant]
+    for check in (data_fingerprint, _model().check_data):
+        with pytest.raises(OHLCVError) as err:
+            check(given)
+        assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_a_nan_close_is_other_bars_to_the_fingerprint() -> None:
+    nan = BASE.copy()
+    nan.iloc[9, 3] = np.nan
+    assert data_fingerprint(nan) != data_fingerprint(BASE)
+    with pytest.raises(DataMismatchError):
+        _model().check_data(nan)
+
+
+def test_agent_and_plutus_bars_are_not_copied() -> None:
+    df = _bars(500)
+    assert agent_bars(df) is df and plutus_bars(df) is df
+    titled = df.rename(columns=str.title)
+    assert np.shares_memory(agent_bars(titled)["open"].to_numpy(), df["open"].to_numpy())
+
+
+def test_a_frame_without_time_stamps_is_one_line_where_stamps_are_read() -> None:
+    flat = BASE.reset_index(drop=True)
+    message = "ohlcv needs a DatetimeIndex (the bars' time stamps), got RangeIndex; "
+    for entry in ("train_classifier", "MLModel.predict_proba", "train_agent", "ohlcv_brief", "plutus_decisions"):
+        with pytest.raises(OHLCVError) as err:
+            ENTRY_POINTS[entry](flat)
+        assert str(err.value).startswith(message), entry
+    np.testing.assert_array_equal(observation_matrix(flat), observation_matrix(BASE))  # stamps not read

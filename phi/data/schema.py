@@ -318,6 +318,53 @@ def check_bar_consistency(index: pd.Index, arrays: Mapping[str, np.ndarray], *, 
         )
 
 
+def check_bar_order(index: pd.Index, *, what: str = "ohlcv") -> None:
+    """Bars in strictly increasing time order (a DatetimeIndex or numeric stamps; a RangeIndex
+    or labels pass): unsorted or duplicate stamps would let a later bar be read as an earlier
+    one. One :class:`~phi.errors.OHLCVError` line; one pass over the stamps, which pandas
+    caches on the index."""
+    if isinstance(index, pd.RangeIndex) or not (
+        isinstance(index, pd.DatetimeIndex)
+        or (pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype))
+    ):
+        return
+    if index.is_monotonic_increasing and index.is_unique:
+        return
+    if index.hasnans:
+        raise OHLCVError(f"{what} index has a missing timestamp (NaT); drop that bar first")
+    if not index.is_unique:
+        dup = index[index.duplicated()][0]
+        raise OHLCVError(
+            f"{what} index has duplicate timestamps (first {dup}); keep one bar per stamp "
+            "(phi.validate_ohlcv drops duplicates)"
+        )
+    raise OHLCVError(f"{what} index is not sorted by time; sort it first (ohlcv.sort_index())")
+
+
+def conform_bars(
+    df: Any,
+    columns: Sequence[str] = OHLCV_COLUMNS,
+    *,
+    values: Sequence[str] | None = None,
+    dated: bool = False,
+    what: str = "ohlcv",
+) -> pd.DataFrame:
+    """The whole check of a frame of bars given to a public function: :func:`conform_ohlcv`
+    (``columns`` required), the ``values`` columns (default: ``columns``) checked by
+    :func:`check_bar_values`, the bars in time order (:func:`check_bar_order`) and, if
+    ``dated``, a ``DatetimeIndex``. Returns the conformed frame (``df`` itself when it
+    conforms: nothing copied)."""
+    frame = conform_ohlcv(df, columns, what=what)
+    if dated and not isinstance(frame.index, pd.DatetimeIndex):
+        raise OHLCVError(
+            f"{what} needs a DatetimeIndex (the bars' time stamps), got {type(frame.index).__name__}; "
+            "set one first (df.set_index(pd.to_datetime(df['date'], utc=True)))"
+        )
+    check_bar_values(frame, columns if values is None else values, what=what)
+    check_bar_order(frame.index, what=what)
+    return frame
+
+
 def validate_ohlcv(df: pd.DataFrame, *, what: str = "data") -> pd.DataFrame:
     """Validate ``df`` (see :func:`check_ohlcv`); repairs are reported as a warning."""
     result = check_ohlcv(df, what=what)

@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from phi.errors import DataError, IndicatorError, UnknownIndicatorError, shown, unknown_choice
+from phi.errors import IndicatorError, UnknownIndicatorError, shown, unknown_choice
 from phi.indicators.params import ALL_INPUTS, NORM_WINDOW, Deferred, IndicatorSpec, ParamSpec
 
 if TYPE_CHECKING:
@@ -288,38 +288,12 @@ def resolve_params(name: str, params: Mapping[str, Any] | None = None) -> dict[s
 
 
 def _check_frame(ohlcv: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """``ohlcv`` as every entry point takes bars (:func:`phi.data.schema.conform_ohlcv`: any
-    case, numbers or numeric text; returned as is when it conforms), its ``columns``' values
-    checked (:func:`phi.data.schema.check_bar_values`) and its bars in time order."""
-    from phi.data.schema import check_bar_values, conform_ohlcv
+    """``ohlcv`` as every entry point takes bars (:func:`phi.data.schema.conform_bars`: any
+    case, numbers or numeric text, returned as is when it conforms; ``columns``' values
+    checked; bars in time order)."""
+    from phi.data.schema import conform_bars
 
-    frame = conform_ohlcv(ohlcv, columns)
-    check_bar_values(frame, columns)
-    _check_order(frame.index)
-    return frame
-
-
-def _check_order(index: Any) -> None:
-    """Bars in strictly increasing time order: unsorted or duplicate stamps would let an
-    indicator read later bars as earlier ones."""
-    import pandas as pd
-
-    if isinstance(index, pd.RangeIndex) or not (
-        isinstance(index, pd.DatetimeIndex)
-        or (pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype))
-    ):
-        return
-    if index.is_monotonic_increasing and index.is_unique:
-        return
-    if index.hasnans:
-        raise DataError("OHLCV index has a missing timestamp (NaT); drop that bar first")
-    if not index.is_unique:
-        dup = index[index.duplicated()][0]
-        raise DataError(
-            f"OHLCV index has duplicate timestamps (first {dup}); keep one bar per stamp "
-            "(phi.validate_ohlcv drops duplicates)"
-        )
-    raise DataError("OHLCV index is not sorted by time; sort it first (ohlcv.sort_index())")
+    return conform_bars(ohlcv, columns)
 
 
 def _check_length(spec: IndicatorSpec, params: Mapping[str, Any], n: int) -> int:

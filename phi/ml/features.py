@@ -71,7 +71,8 @@ def _indicator_names(feature_set: str, extra: tuple[str, ...]) -> list[str]:
 def build_features(
     ohlcv: pd.DataFrame, feature_set: str = "all", extra: tuple[str, ...] = (), chain: Any = None
 ) -> pd.DataFrame:
-    """The feature matrix of ``ohlcv``: one row per bar, NaN during the warm-up.
+    """The feature matrix of ``ohlcv`` (as :func:`phi.data.schema.conform_bars` takes it):
+    one row per bar, NaN during the warm-up.
 
     Columns ``mft:<feature>`` (rolling robust z-scores of the MFT features) and
     ``ind:<indicator>`` (registry signals in [-1, +1], default parameters; ``extra`` adds
@@ -84,6 +85,7 @@ def build_features(
     intraday bars; bars without a chain at most 4 days old stay NaN, counted in
     ``attrs["gex_missing"]``; never filled further).
     """
+    from phi.data.schema import conform_bars
     from phi.indicators.registry import compute_all_signals
     from phi.regime.features import compute_features
 
@@ -92,6 +94,7 @@ def build_features(
         extra = (extra,)
     if isinstance(extra, Mapping) or not isinstance(extra, Iterable) or not all(isinstance(e, str) for e in extra):
         raise ConfigError(f"extra must be a list of registry indicator names, got {shown(extra)}")
+    ohlcv = conform_bars(ohlcv)
     _, z = compute_features(ohlcv)
     names = _MFT[feature_set]
     if names is not None:

@@ -79,13 +79,14 @@ def walk_forward_signal(
     import numpy as np
     import pandas as pd
 
+    from phi.data.schema import conform_bars
     from phi.errors import ConfigError, shown, unknown_choice
     from phi.ml.features import build_features, feature_warmup
     from phi.ml.labels import LabelSpec, make_labels
     from phi.ml.models import MODELS
-    from phi.ml.train import MAX_SEED, check_bars
+    from phi.ml.train import MAX_SEED
 
-    check_bars(ohlcv)
+    ohlcv = conform_bars(ohlcv, dated=True)
     if not isinstance(model, str):
         raise ConfigError(f"model must be a model name ({', '.join((*MODELS, 'ensemble'))}), got {shown(model)}")
     if model not in (*MODELS, "ensemble"):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.data.schema import conform_bars
 from phi.errors import ConfigError, shown, unknown_choice
 
 __all__ = ["LABELS", "LabelSpec", "make_labels"]
@@ -71,7 +72,9 @@ class LabelSpec:
 
 
 def make_labels(ohlcv: pd.DataFrame, spec: LabelSpec) -> tuple[np.ndarray, np.ndarray]:
-    """``(y, end)``: labels (1.0 up, 0.0 down, NaN undefined) and the bar each one ends on."""
+    """``(y, end)``: labels (1.0 up, 0.0 down, NaN undefined) and the bar each one ends on;
+    ``ohlcv`` as :func:`phi.data.schema.conform_bars` takes it (the columns the label reads)."""
+    ohlcv = conform_bars(ohlcv, ("close",) if spec.kind == "direction" else ("high", "low", "close"))
     close = ohlcv["close"].to_numpy(dtype=np.float64)
     n, h = len(close), spec.horizon
     y = np.full(n, np.nan)

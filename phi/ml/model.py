@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import DataError, PhiError
+from phi.data.schema import OHLCV_COLUMNS, conform_bars, conform_ohlcv
+from phi.errors import PhiError
 from phi.ml.labels import LabelSpec
 
 __all__ = ["CV_COLUMNS", "DataMismatchError", "MLModel", "ModelError", "check_fingerprint", "data_fingerprint"]
@@ -30,21 +31,23 @@ class DataMismatchError(ModelError):
 
 
 def data_fingerprint(ohlcv: pd.DataFrame) -> str:
-    """SHA-256 of the bars' stamps and OHLCV values (order-sensitive, dtype-normalised)."""
+    """SHA-256 of the bars' stamps and OHLCV values (order-sensitive, dtype-normalised: the
+    frame as :func:`phi.data.schema.conform_ohlcv` reads it, so ``Close`` or numbers as text
+    hash as the same bars)."""
+    ohlcv = conform_ohlcv(ohlcv, OHLCV_COLUMNS)
     h = hashlib.sha256()
     idx = ohlcv.index
     stamps = idx.asi8 if isinstance(idx, pd.DatetimeIndex) else np.asarray(idx, dtype=np.int64)
     h.update(np.ascontiguousarray(stamps, dtype=np.int64).tobytes())
-    cols = ["open", "high", "low", "close", "volume"]
-    h.update(np.ascontiguousarray(ohlcv[cols].to_numpy(dtype=np.float64)).tobytes())
+    h.update(np.ascontiguousarray(ohlcv[list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64)).tobytes())
     return h.hexdigest()
 
 
 def check_fingerprint(data: dict[str, Any], ohlcv: pd.DataFrame, who: str) -> None:
     """Raise :class:`DataMismatchError` unless the bars of ``ohlcv`` in ``data``'s range
-    (``first``..``last``) hash to ``data["fingerprint"]``."""
-    if not isinstance(ohlcv.index, pd.DatetimeIndex):
-        raise DataError("expected bars with a DatetimeIndex")
+    (``first``..``last``) hash to ``data["fingerprint"]``. ``ohlcv`` as
+    :func:`phi.data.schema.conform_bars` takes it; its values are not judged, only compared."""
+    ohlcv = conform_bars(ohlcv, values=(), dated=True)
     try:
         first, last = pd.Timestamp(data["first"]), pd.Timestamp(data["last"])
     except (KeyError, TypeError, ValueError):
@@ -114,9 +117,8 @@ class MLModel:
     def feature_frame(self, ohlcv: pd.DataFrame) -> pd.DataFrame:
         """This model's features on ``ohlcv`` (causal; NaN during the warm-up)."""
         from phi.ml.features import build_features
-        from phi.ml.train import check_bars
 
-        check_bars(ohlcv)
+        ohlcv = conform_bars(ohlcv, dated=True)
         chain = (self.data.get("chain") or {}).get("path")  # GEX features: the training chain
         x = build_features(ohlcv, self.feature_set, self.extra_indicators, chain=chain)
         missing = [f for f in self.features if f not in x.columns]
@@ -135,6 +137,7 @@ class MLModel:
         """
         from phi.ml.models import positive_proba
 
+        ohlcv = conform_bars(ohlcv, dated=True)  # once: feature_frame gets it as is
         x = self.feature_frame(ohlcv).to_numpy(dtype=np.float64)
         ok = np.isfinite(x).all(axis=1)
         out = np.full(len(x), np.nan)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phi.data.schema import conform_bars
 from phi.errors import ConfigError, DataError, shown
 from phi.ml.cv import default_embargo, walk_forward_splits
 from phi.ml.features import build_features
@@ -17,7 +18,7 @@ from phi.ml.model import CV_COLUMNS, MLModel, data_fingerprint
 from phi.ml.models import MODELS, feature_importance, fit, positive_proba
 from phi.ml.scores import calibration_bins, score
 
-__all__ = ["check_bars", "library_versions", "training_set", "train_classifier"]
+__all__ = ["library_versions", "training_set", "train_classifier"]
 
 Progress = Callable[[float, str], None]
 #: Largest seed (scikit-learn's and LightGBM's generators take 32-bit seeds).
@@ -39,16 +40,6 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def check_bars(ohlcv: Any) -> None:
-    """DataError unless ``ohlcv`` is a frame of bars on a strictly increasing DatetimeIndex."""
-    if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
-        raise DataError(
-            f"expected an OHLCV DataFrame with a DatetimeIndex, got {type(ohlcv).__name__}"
-        )
-    if not ohlcv.index.is_monotonic_increasing or ohlcv.index.has_duplicates:
-        raise DataError("bars must be in strictly increasing time order (sort, drop duplicate stamps)")
-
-
 def training_set(
     ohlcv: pd.DataFrame,
     label: LabelSpec,
@@ -58,7 +49,9 @@ def training_set(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """``(X, y, bar, end)``: features and labels of every bar where all are defined, the bar
     positions of those rows, and the bar each label ends on (``chain``: add the GEX features,
-    see :func:`phi.ml.features.build_features`; bars without a chain are left out)."""
+    see :func:`phi.ml.features.build_features`; bars without a chain are left out). ``ohlcv``
+    as :func:`phi.data.schema.conform_bars` takes it."""
+    ohlcv = conform_bars(ohlcv)
     x = build_features(ohlcv, feature_set, tuple(extra), chain=chain)
     values = x.to_numpy()
     empty = [c for c, has in zip(x.columns, np.isfinite(values).any(axis=0), strict=True) if not has]
@@ -116,7 +109,8 @@ def train_classifier(
     Parameters
     ----------
     ohlcv : DataFrame
-        Bars (DatetimeIndex, increasing).
+        Bars (DatetimeIndex, increasing) with open, high, low, close and volume, taken as
+        :func:`phi.data.schema.conform_bars` takes them (any case, numbers or numeric text).
     model : {"rf", "gb", "lr", "lgbm"}
     label : {"direction", "triple_barrier"}
         ``triple_barrier`` uses ``profit`` / ``stop`` (fractions) and ``horizon`` as the time barrier.
@@ -150,7 +144,7 @@ def train_classifier(
     >>> m = train_classifier(bars, model="lgbm", horizon=5)  # doctest: +SKIP
     >>> m.cv_scores[["accuracy", "auc"]].mean(), m.holdout_scores["accuracy"]  # doctest: +SKIP
     """
-    check_bars(ohlcv)
+    ohlcv = conform_bars(ohlcv, dated=True)
     if not isinstance(model, str):
         raise ConfigError(f"model must be a model name ({', '.join(MODELS)}), got {shown(model)}")
     if model not in MODELS:

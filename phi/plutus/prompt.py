@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from phi.data.schema import conform_bars
 from phi.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from phi.plutus.journal import TradeJournal
 
-__all__ = ["SYSTEM_PROMPT", "build_messages", "ohlcv_brief", "regime_brief", "regime_snapshot"]
+__all__ = ["SYSTEM_PROMPT", "build_messages", "ohlcv_brief", "plutus_bars", "regime_brief", "regime_snapshot"]
 
 SYSTEM_PROMPT: Final = (
     "You are Plutus, a cautious trading advisor. Read the market brief and answer with one JSON "
@@ -29,9 +30,6 @@ SYSTEM_PROMPT: Final = (
     "Learn from the trade journal's outcomes."
 )
 
-_COLUMNS: Final = ("open", "high", "low", "close", "volume")
-
-
 def _stamp(ts: pd.Timestamp) -> str:
     return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
 
@@ -40,25 +38,26 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:+.2%}"
 
 
+def plutus_bars(ohlcv: Any) -> pd.DataFrame:
+    """``ohlcv`` as Plutus takes bars: :func:`phi.data.schema.conform_bars` with the five
+    columns (the brief shows them all) on a DatetimeIndex, at least 2 bars."""
+    frame = conform_bars(ohlcv, dated=True)
+    if len(frame) < 2:
+        raise DataError(f"Plutus needs at least 2 bars, got {len(frame)}")
+    return frame
+
+
 def ohlcv_brief(ohlcv: pd.DataFrame) -> str:
-    """Last bar, 1/5/20-bar returns, 20-bar volatility, volume against its 20-bar mean."""
-    if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
-        raise DataError("Plutus needs OHLCV bars as a DataFrame with a DatetimeIndex")
-    missing = [c for c in _COLUMNS if c not in ohlcv.columns]
-    if missing:
-        raise DataError(f"Plutus needs OHLCV columns; missing {', '.join(missing)}")
-    if len(ohlcv) < 2:
-        raise DataError(f"Plutus needs at least 2 bars, got {len(ohlcv)}")
-    if not (ohlcv.index.is_monotonic_increasing and ohlcv.index.is_unique):
-        raise DataError("Plutus needs bars in strictly increasing time order (sort, drop duplicate stamps)")
+    """Last bar, 1/5/20-bar returns, 20-bar volatility, volume against its 20-bar mean
+    (``ohlcv`` as :func:`plutus_bars` takes it)."""
+    return _brief(plutus_bars(ohlcv))
+
+
+def _brief(ohlcv: pd.DataFrame) -> str:
+    """:func:`ohlcv_brief` of bars :func:`plutus_bars` has checked."""
     close = ohlcv["close"].to_numpy(dtype=np.float64)
     vol = ohlcv["volume"].to_numpy(dtype=np.float64)
     last = ohlcv.iloc[-1]
-    if not (math.isfinite(close[-1]) and close[-1] > 0):
-        raise DataError(f"the last close ({close[-1]!r}) is not a positive price")
-    window = close[-21:]  # the closes the brief reads
-    if not (np.isfinite(window) & (window > 0)).all():
-        raise DataError("a close among the last 21 bars is missing, infinite or not positive; repair or drop those bars")
 
     def ret(k: int) -> float:
         return float(close[-1] / close[-1 - k] - 1.0) if len(close) > k else float("nan")
@@ -144,11 +143,18 @@ def regime_brief(regime: Any, top: int = 3) -> str:
 
 
 def build_messages(ohlcv: pd.DataFrame, regime: Any = None, journal: TradeJournal | None = None, symbol: str | None = None) -> list[dict[str, str]]:
-    """System and user messages for one decision on the last bar of ``ohlcv``."""
+    """System and user messages for one decision on the last bar of ``ohlcv`` (as
+    :func:`plutus_bars` takes it)."""
+    return _messages(plutus_bars(ohlcv), regime, journal, symbol)
+
+
+def _messages(bars: pd.DataFrame, regime: Any, journal: TradeJournal | None, symbol: str | None) -> list[dict[str, str]]:
+    """:func:`build_messages` of bars :func:`plutus_bars` has checked (a decision loop checks
+    its frame once, not once per bar)."""
     head = f"Symbol: {symbol}\n" if symbol else ""
     user = "\n\n".join(
         [
-            head + ohlcv_brief(ohlcv),
+            head + _brief(bars),
             regime_brief(regime),
             journal.brief() if journal is not None else "Trade journal: not kept.",
             "Decide for the next bar: BUY, SELL or HOLD, as the JSON object described.",

@@ -21,7 +21,7 @@ import pandas as pd
 from phi.errors import ConfigError, DataError
 from phi.plutus.advisor import PlutusAdvisor
 from phi.plutus.journal import TradeJournal
-from phi.plutus.prompt import build_messages, regime_snapshot
+from phi.plutus.prompt import _messages, plutus_bars, regime_snapshot
 
 __all__ = ["DECISION_COLUMNS", "decision_signal", "plutus_decisions"]
 
@@ -46,8 +46,10 @@ def plutus_decisions(
     journal_size: int = 20,
     symbol: str | None = None,
 ) -> tuple[pd.DataFrame, TradeJournal]:
-    """Ask Plutus on every decision bar; return the decisions (indexed by bar) and the journal."""
+    """Ask Plutus on every decision bar; return the decisions (indexed by bar) and the journal.
+    ``ohlcv`` as :func:`phi.plutus.prompt.plutus_bars` takes it."""
     _check(every, 0.5)
+    ohlcv = plutus_bars(ohlcv)
     n = len(ohlcv)
     regime: Any = None
     first = MIN_HISTORY - 1
@@ -64,7 +66,7 @@ def plutus_decisions(
     stamps = []
     for t in range(first, n, every):
         snap = regime_snapshot(regime, t) if regime is not None else None
-        advice = advisor.ask(build_messages(ohlcv.iloc[: t + 1], snap, journal, symbol=symbol))
+        advice = advisor.ask(_messages(ohlcv.iloc[: t + 1], snap, journal, symbol))
         journal.record(ohlcv.index[t], advice.signal, advice.confidence, float(close[t]))
         stamps.append(ohlcv.index[t])
         rows.append({k: getattr(advice, k) for k in DECISION_COLUMNS})

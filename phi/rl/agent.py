@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from phi.errors import ConfigError, DataError, shown
+from phi.errors import ConfigError, shown
 from phi.ml._deps import require
 from phi.rl.observe import (
-    check_bars,
+    agent_bars,
     check_int,
     check_number,
     observation_matrix,
@@ -89,7 +89,8 @@ class RLAgent:
     created_at: str = ""
 
     def actions(self, ohlcv: pd.DataFrame) -> np.ndarray:
-        """The deterministic action at every bar (one batched forward pass); row t reads bars <= t."""
+        """The deterministic action at every bar (one batched forward pass); row t reads bars
+        <= t. ``ohlcv`` as :func:`~phi.rl.observe.agent_bars` takes it."""
         obs = np.nan_to_num(observation_matrix(ohlcv, self.lookback, self.norm_window), nan=0.0)
         torch = require("torch")
         with torch.no_grad():
@@ -99,6 +100,7 @@ class RLAgent:
     def signal(self, ohlcv: pd.DataFrame, start: int | None = None) -> pd.Series:
         """Target positions in {-1, 0, +1}, flat before ``start`` (default: the warm-up)."""
         warm = observation_warmup(self.lookback, self.norm_window)
+        ohlcv = agent_bars(ohlcv)
         return actions_to_signal(self.actions(ohlcv), ohlcv.index, max(warm, start or 0))
 
     def backtest(self, ohlcv: pd.DataFrame, start: int | None = None) -> Any:
@@ -107,6 +109,7 @@ class RLAgent:
 
         warm = observation_warmup(self.lookback, self.norm_window)
         s = max(warm, start or 0)
+        ohlcv = agent_bars(ohlcv)
         return run_backtest(ohlcv, self.signal(ohlcv, s), engine_config(self.costs, self.allow_short, s))
 
 
@@ -116,6 +119,7 @@ def random_policy_return(
     """Total return (engine, from ``start``) of uniformly random actions, seeded."""
     from phi.backtest.engine import run_backtest
 
+    ohlcv = agent_bars(ohlcv)
     rng = np.random.default_rng(seed)
     acts = rng.integers(0, 4 if allow_short else 3, len(ohlcv))
     res: Any = run_backtest(ohlcv, actions_to_signal(acts, ohlcv.index, start), engine_config(costs, allow_short, start))
@@ -194,16 +198,7 @@ def train_agent(
     >>> agent = train_agent(bars, timesteps=20_000, save_as="spy_ppo")  # doctest: +SKIP
     >>> agent.scores["test_return"], agent.scores["random_test_return"]  # doctest: +SKIP
     """
-    if not isinstance(ohlcv, pd.DataFrame) or not isinstance(ohlcv.index, pd.DatetimeIndex):
-        raise DataError("expected an OHLCV DataFrame with a DatetimeIndex")
-    check_bars(ohlcv)
-    prices = ohlcv[["open", "high", "low", "close"]].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~(np.isfinite(prices) & (prices > 0)).all(axis=1)
-    if bad.any():  # the engine judges the agent on these bars: refuse them before training
-        raise DataError(
-            f"{int(bad.sum())} bar(s) have a missing, infinite or non-positive price, first at "
-            f"{ohlcv.index[int(np.flatnonzero(bad)[0])]}; drop or repair them first (phi.validate_ohlcv)"
-        )
+    ohlcv = agent_bars(ohlcv, dated=True)  # the engine judges the agent on them: before training
     if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not 256 <= timesteps <= 10_000_000:
         raise ConfigError(f"timesteps must be an integer in 256..10,000,000, got {shown(timesteps)}")
     seed = check_int("seed", seed, 0, 2**32 - 1)
@@ -280,7 +275,7 @@ def evaluate_agent(agent: RLAgent, ohlcv: pd.DataFrame, split: int, random_seeds
 
     if not isinstance(agent, RLAgent):
         raise ConfigError(f"evaluate_agent expects an RLAgent (from train_agent or load_agent), got {type(agent).__name__}")
-    check_bars(ohlcv)
+    ohlcv = agent_bars(ohlcv)
     warm = observation_warmup(agent.lookback, agent.norm_window)
     if len(ohlcv) < warm + 4:
         raise ConfigError(f"{len(ohlcv)} bars are too few to judge the agent: it needs more than {warm + 3}")

@@ -22,7 +22,7 @@ import pandas as pd
 from phi.errors import ConfigError, shown
 from phi.ml._deps import require
 from phi.rl.observe import (
-    check_bars,
+    agent_bars,
     check_int,
     check_number,
     observation_matrix,
@@ -44,7 +44,7 @@ class TradingEnv(_Env):
     Parameters
     ----------
     ohlcv : DataFrame
-        The bars.
+        The bars (as :func:`phi.rl.observe.agent_bars` takes them).
     start, end : int, optional
         Bar positions of the episode range ``[start, end)``; ``start`` defaults to the
         observations' warm-up, ``end`` to the last bar.
@@ -83,7 +83,7 @@ class TradingEnv(_Env):
         observations: np.ndarray | None = None,
     ) -> None:
         super().__init__()
-        check_bars(ohlcv)
+        ohlcv = agent_bars(ohlcv)
         if episode_bars is not None:
             episode_bars = check_int("episode_bars", episode_bars, 2)
         risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)

@@ -15,25 +15,21 @@ import numpy as np
 import pandas as pd
 
 from phi._math import rolling_std
-from phi.errors import ConfigError, DataError, shown
+from phi.data.schema import OHLCV_COLUMNS, PRICE_COLUMNS, conform_bars
+from phi.errors import ConfigError, shown
 
-__all__ = ["OBS_CLIP", "SIGNALS", "check_bars", "check_int", "check_number", "observation_matrix", "observation_warmup"]
+__all__ = ["OBS_CLIP", "SIGNALS", "agent_bars", "check_int", "check_number", "observation_matrix", "observation_warmup"]
 
 OBS_CLIP = 10.0
 SIGNALS: tuple[str, ...] = ("rsi", "macd", "bollinger")
 
 
-def check_bars(ohlcv: Any) -> None:
-    """DataError unless ``ohlcv`` is a frame with open, high, low, close and volume, its
-    stamps (if a DatetimeIndex) strictly increasing."""
-    if not isinstance(ohlcv, pd.DataFrame):
-        raise DataError(f"expected an OHLCV DataFrame, got {type(ohlcv).__name__}")
-    missing = [c for c in ("open", "high", "low", "close", "volume") if c not in ohlcv.columns]
-    if missing:
-        raise DataError(f"OHLCV frame is missing column(s) {', '.join(missing)}; the agent needs open, high, low, close, volume")
-    idx = ohlcv.index
-    if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
-        raise DataError("bars must be in strictly increasing time order (sort, drop duplicate stamps)")
+def agent_bars(ohlcv: Any, *, dated: bool = False) -> pd.DataFrame:
+    """``ohlcv`` as the agent takes bars: :func:`phi.data.schema.conform_bars` with the five
+    columns, the prices' values checked (the environment fills at opens and closes, the engine
+    judges on all four; volume only goes into the data fingerprint, so its values are not
+    judged)."""
+    return conform_bars(ohlcv, OHLCV_COLUMNS, values=PRICE_COLUMNS, dated=dated)
 
 
 def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
@@ -66,10 +62,11 @@ def observation_warmup(lookback: int = 10, norm_window: int = 60) -> int:
 
 
 def observation_matrix(ohlcv: pd.DataFrame, lookback: int = 10, norm_window: int = 60) -> np.ndarray:
-    """``(bars, lookback + 3)`` float32 observations; NaN rows during the warm-up."""
+    """``(bars, lookback + 3)`` float32 observations; NaN rows during the warm-up. ``ohlcv``
+    as :func:`agent_bars` takes it."""
     from phi.indicators.registry import compute_signal, get_indicator
 
-    check_bars(ohlcv)
+    ohlcv = agent_bars(ohlcv)
     lookback = check_int("lookback", lookback, 1, 500)
     norm_window = check_int("norm_window", norm_window, 2, 10_000)
     close = ohlcv["close"].to_numpy(dtype=np.float64)

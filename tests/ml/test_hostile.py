@@ -81,7 +81,7 @@ def test_features_this_phi_does_not_compute_are_a_model_error(saved, bars):
 
 def test_predictions_refuse_bars_out_of_order(saved, bars):
     model = phi.ml.load_model("good")
-    with pytest.raises(DataError, match=r"^bars must be in strictly increasing time order"):
+    with pytest.raises(DataError, match=r"^ohlcv index is not sorted by time; sort it first"):
         model.predict_proba(bars.iloc[::-1])
 
 

@@ -96,5 +96,5 @@ def test_too_few_bars_and_bad_frames(pattern):
         phi.ml.train_classifier(pattern.iloc[:400])
     with pytest.raises(DataError):
         phi.ml.train_classifier(pattern.reset_index(drop=True))
-    with pytest.raises(DataError, match="increasing"):
+    with pytest.raises(DataError, match="^ohlcv index is not sorted by time"):
         phi.ml.train_classifier(pattern.iloc[::-1])

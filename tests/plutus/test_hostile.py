@@ -157,12 +157,16 @@ def test_bars_out_of_order_or_a_bad_close_in_the_brief_are_data_errors() -> None
     from tests.conftest import make_ohlcv
 
     bars = make_ohlcv(60)
-    with pytest.raises(DataError, match=r"^Plutus needs bars in strictly increasing time order"):
+    with pytest.raises(DataError, match=r"^ohlcv index is not sorted by time; sort it first"):
         ohlcv_brief(bars.iloc[::-1])
     bad = bars.copy()
     bad.iloc[-5, 3] = 0.0  # a close the 5-bar return would divide by
-    with pytest.raises(DataError, match=r"^a close among the last 21 bars is missing, infinite or not positive"):
+    with pytest.raises(DataError) as err:
         ohlcv_brief(bad)
+    assert str(err.value) == (
+        f"ohlcv column 'close' has a non-positive price (0.0 at {bars.index[-5]}, row 55); prices must "
+        "be > 0: drop or repair those rows first (phi.validate_ohlcv)"
+    )
 
 
 def test_a_regime_argument_of_the_wrong_kind_or_with_garbage_values() -> None:

@@ -43,17 +43,17 @@ def test_bad_bars_are_refused_before_training(bars, monkeypatch):
     from phi.rl import agent
 
     monkeypatch.setattr(agent, "fit_ppo", lambda *a, **k: pytest.fail("trained on bad bars"))
-    with pytest.raises(DataError, match=r"^bars must be in strictly increasing time order"):
+    with pytest.raises(DataError, match=r"^ohlcv index is not sorted by time; sort it first"):
         phi.rl.train_agent(bars.iloc[::-1], timesteps=256)
-    with pytest.raises(DataError, match=r"^OHLCV frame is missing column\(s\) volume; "):
+    with pytest.raises(DataError, match=r"^ohlcv is missing column\(s\) volume \(needs open, high, low, close, volume; "):
         phi.rl.train_agent(bars.drop(columns="volume"), timesteps=256)
     gap = bars.copy()
     gap.iloc[200, 0] = np.nan  # a missing open: the engine could not judge the agent there
     with pytest.raises(DataError) as err:
         phi.rl.train_agent(gap, timesteps=256)
-    assert str(err.value) == (
-        f"1 bar(s) have a missing, infinite or non-positive price, first at {bars.index[200]}; "
-        "drop or repair them first (phi.validate_ohlcv)"
+    assert str(err.value) == (  # the line every entry point gives (phi.data.schema.check_bar_values)
+        f"ohlcv column 'open' has 1 NaN value(s), first at {bars.index[200]} (row 200); "
+        "drop or repair those rows first (df.dropna() or phi.validate_ohlcv)"
     )
 
 
