@@ -40,6 +40,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from phi.data.schema import conform_bars
 from phi.errors import ConfigError, DataError
 from phi.options.black_scholes import bs_greeks, implied_vol_detail
 from phi.options.chains import OptionChain, load_chain
@@ -498,7 +499,8 @@ def gex_regime_inputs(
 
     The calibrated regime taxonomy does NOT use these columns: its probabilities are the same
     with or without a chain. Each chain date's spot is that day's last close of ``bars`` where
-    there is one (else the chain's ``underlying`` column or put-call parity).
+    there is one (else the chain's ``underlying`` column or put-call parity). ``bars`` as
+    :func:`phi.data.schema.conform_bars` takes them (only the closes are read).
 
     Returns
     -------
@@ -509,6 +511,7 @@ def gex_regime_inputs(
     """
     if not isinstance(bars, pd.DataFrame) or not isinstance(bars.index, pd.DatetimeIndex):
         raise ConfigError(f"bars must be an OHLCV DataFrame with a DatetimeIndex, got {type(bars).__name__}")
+    bars = conform_bars(bars, ("close",))  # the bars every entry point takes (only closes read)
     _settings(r, q, min_open_interest, max_dte)
     ch = _chain(chain)
     days, _ = _bar_days(bars.index)

@@ -41,13 +41,13 @@ from phi.errors import DataError
 from phi.regime import _nb
 from phi.regime._features_nb import gate_store_nb
 from phi.regime.config import MFTConfig, feature_names, level_names
-from phi.regime.experts import expert_signal_array, expert_warmup
+from phi.regime.experts import _signal_array, expert_warmup
 from phi.regime.features import (
-    _check,
     _frame,
     _raw_feature_rows,
     feature_first_valid,
     normalise_array,
+    regime_bars,
 )
 from phi.regime.fused import FusedPass
 from phi.regime.levels import VOLUME_FEATURES, level_features, volume_gate
@@ -366,7 +366,7 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     # features have their own rows (kept for RegimeResult.features)
     buf = np.empty((max(nu, ne + len(lnames)), n))
     lazy_rows = np.empty((len(lazy), n))
-    ohlcv = _check(ohlcv)
+    ohlcv = regime_bars(ohlcv)
     _raw_feature_rows(ohlcv, fc, {f: (buf[i] if i < nu else lazy_rows[i - nu]) for i, f in enumerate(order)})
     raw_a = buf[:nu].T  # (bars, read features), F-ordered
     z = normalise_array(raw_a, fc)  # (bars, read features), owned here
@@ -389,7 +389,7 @@ def _front(ohlcv: pd.DataFrame, cfg: MFTConfig, keep: bool, experts: list[str] |
     vz, gz = picked = np.empty((2, n))  # the gated volume and gap z-scores, for the fused pass
     # the signals last: their kernels' large temporaries, freed, shrink the heap (later small
     # arrays would find its pages unmapped and fault them in again)
-    signals = expert_signal_array(ohlcv, experts, out=buf[:ne].T) if experts is not None else None
+    signals = _signal_array(ohlcv, experts, out=buf[:ne].T) if experts is not None else None
     del buf
     lv_a = lv.to_numpy(dtype=np.float64)
     beta = level_matrix(cfg.levels.energy, level_names(cfg.levels))
@@ -448,7 +448,7 @@ def _projections(bars: pd.DataFrame, regimes: pd.DataFrame, cfg: MFTConfig, k: i
     from its bars and the regime bins it returned (the rows it masked to NaN are masked again in
     the output, and project_nb reads each bar's own bins only)."""
     experts = list(cfg.experts.validity)
-    s = expert_signal_array(bars, experts)
+    s = _signal_array(bars, experts)
     expected, variance = project(s, regimes.to_numpy(dtype=np.float64), cfg.projection)
     idx = bars.index
 

@@ -38,6 +38,7 @@ from phi.regime import _nb
 from phi.regime.config import MFTConfig
 from phi.regime.engine import RegimeEngine
 from phi.regime.families import FAMILIES, Labelled, ex_post_labels, make_family
+from phi.regime.features import regime_bars
 from phi.regime.metrics import balanced_accuracy, median_run, roc_auc, spearman
 from phi.regime.taxonomy import REGIMES
 
@@ -62,7 +63,9 @@ def truth_bins(direction: np.ndarray, vol: np.ndarray) -> np.ndarray:
 
 def baselines(ohlcv: pd.DataFrame) -> pd.DataFrame:
     """ER30, the trailing 20-bar realised-vol percentile (250 bars), the 30-bar return and the
-    baseline's dominant regime (see the module doc), all causal."""
+    baseline's dominant regime (see the module doc), all causal; ``ohlcv`` as
+    :func:`phi.regime.features.regime_bars` takes it (only the closes are read)."""
+    ohlcv = regime_bars(ohlcv, ("close",))
     c = ohlcv["close"].to_numpy(dtype=np.float64)
     r = np.diff(np.log(c), prepend=np.nan)
     er = _nb.efficiency_ratio_nb(r, ER_WINDOW, ER_WINDOW // 2, 1e-12)
@@ -89,8 +92,8 @@ def _ic(signal: np.ndarray, next_ret: np.ndarray) -> float:
 def score(
     labelled: Labelled, config: MFTConfig | None = None, skip: int = SKIP
 ) -> dict[str, float]:
-    """All figures of the module doc for one labelled series."""
-    df = labelled.ohlcv
+    """All figures of the module doc for one labelled series (its bars as the engine takes them)."""
+    df = regime_bars(labelled.ohlcv)
     res = RegimeEngine(config).run(df)
     k = max(skip, res.warmup)
     probs = res.regime_probs.to_numpy()[k:]

@@ -20,14 +20,24 @@ import numpy as np
 import pandas as pd
 
 from phi._math import rescale_volume
+from phi.data.schema import OHLCV_COLUMNS
 from phi.indicators.signals import NORM_WINDOW, rms_scale
 from phi.regime._experts_nb import vwma_dev_nb
 from phi.regime._rolling_nb import expert_weights_nb
 from phi.regime.config import ExpertConfig
+from phi.regime.features import regime_bars
 from phi.regime.probability_field import Field
 from phi.regime.taxonomy import LEVEL_NODES, NODE_INDEX, match_pattern
 
-__all__ = ["LOCAL_EXPERTS", "affinity_table", "expert_signal_array", "expert_signals", "expert_warmup", "expert_weights"]
+__all__ = [
+    "LOCAL_EXPERTS",
+    "affinity_table",
+    "expert_inputs",
+    "expert_signal_array",
+    "expert_signals",
+    "expert_warmup",
+    "expert_weights",
+]
 
 _VPD_WINDOW = 30
 
@@ -56,14 +66,31 @@ def expert_warmup(names: list[str]) -> int:
     return warm
 
 
+def expert_inputs(names: list[str]) -> tuple[str, ...]:
+    """The OHLCV columns the named experts read (in :data:`~phi.data.schema.OHLCV_COLUMNS` order)."""
+    from phi.indicators.registry import get_indicator
+
+    read = {"close"}
+    for name in names:
+        read.update(("close", "volume") if name in LOCAL_EXPERTS else get_indicator(name).inputs)
+    return tuple(c for c in OHLCV_COLUMNS if c in read)
+
+
 def expert_signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray | None = None) -> np.ndarray:
     """The signals of :func:`expert_signals` as one column-major float64 array (bars, experts)
-    (``out``, if given: such an array to write them into).
+    (``out``, if given: such an array to write them into); ``ohlcv`` as
+    :func:`phi.regime.features.regime_bars` takes it (the columns the experts read).
 
     A registry indicator with an array implementation in :data:`phi.indicators.batch.BATCHED`
     (and its ``compute`` unchanged) is computed by it on the frame's columns, extracted once for
     all experts: the same kernels and maps as its ``compute``, bit for bit, without the pandas
     frames in between (~25 % of this stage); any other indicator through its ``compute``."""
+    return _signal_array(regime_bars(ohlcv, expert_inputs(names)), names, out)
+
+
+def _signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`expert_signal_array` of bars that passed :func:`~phi.regime.features.regime_bars`
+    (the engine's, checked once)."""
     from phi.indicators.batch import BATCHED
     from phi.indicators.raw import column
     from phi.indicators.registry import get_indicator
@@ -91,8 +118,10 @@ def expert_signal_array(ohlcv: pd.DataFrame, names: list[str], out: np.ndarray |
 
 
 def expert_signals(ohlcv: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Signals in [-1, +1] of the named experts (NaN during each one's warm-up)."""
-    return pd.DataFrame(expert_signal_array(ohlcv, names), index=ohlcv.index, columns=names, copy=False)
+    """Signals in [-1, +1] of the named experts (NaN during each one's warm-up); ``ohlcv`` as
+    :func:`phi.regime.features.regime_bars` takes it (the columns the experts read)."""
+    ohlcv = regime_bars(ohlcv, expert_inputs(names))
+    return pd.DataFrame(_signal_array(ohlcv, names), index=ohlcv.index, columns=names, copy=False)
 
 
 def validity_matrix(cfg: ExpertConfig) -> np.ndarray:

@@ -392,8 +392,12 @@ def ex_post_labels(ohlcv: pd.DataFrame, horizon: int = 20, name: str = "real") -
     Direction: efficiency ratio of bars t+1..t+horizon; its top third is "up" or "down" (sign of
     the return over those bars), its bottom third "range", the rest unlabelled (None).
     Volatility: realised vol of the next ``horizon`` returns, by terciles. The last ``horizon``
-    bars are unlabelled.
+    bars are unlabelled. ``ohlcv`` as :func:`phi.regime.features.regime_bars` takes it (only the
+    closes are read); the result holds the conformed frame.
     """
+    from phi.regime.features import regime_bars
+
+    ohlcv = regime_bars(ohlcv, ("close",))
     c = ohlcv["close"].to_numpy(dtype=np.float64)
     r = np.diff(np.log(c), prepend=np.nan)
     n = len(c)

@@ -32,12 +32,19 @@ refresh on every bar; :mod:`phi.regime._robust_nb`). The 200-bar volume median a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from phi._math import rescale_volume
-from phi.data.schema import OHLCV_COLUMNS, check_bar_consistency, check_bar_values, conform_ohlcv
+from phi.data.schema import (
+    OHLCV_COLUMNS,
+    PRICE_COLUMNS,
+    check_bar_consistency,
+    check_bar_values,
+    conform_ohlcv,
+)
 from phi.errors import DataError
 from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
@@ -50,6 +57,7 @@ __all__ = [
     "feature_first_valid",
     "normalise_features",
     "raw_features",
+    "regime_bars",
     "robust_zscore",
 ]
 
@@ -58,27 +66,34 @@ def _col(ohlcv: pd.DataFrame, name: str) -> np.ndarray:
     return np.ascontiguousarray(ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def _check(ohlcv: pd.DataFrame) -> pd.DataFrame:
-    """``ohlcv`` as :func:`phi.data.schema.conform_ohlcv` takes it (the five columns), its
-    closes checked as every entry point checks them; NaN in open/high/low/volume is tolerated
-    (a missing print), infinities, negative volume, inconsistent bars and disorder are not."""
-    ohlcv = conform_ohlcv(ohlcv, OHLCV_COLUMNS)
-    check_bar_values(ohlcv, ("close",))
+def regime_bars(ohlcv: Any, columns: Sequence[str] = OHLCV_COLUMNS) -> pd.DataFrame:
+    """``ohlcv`` as the regime engine takes bars: :func:`phi.data.schema.conform_ohlcv`
+    (``columns`` required; any case, numbers or numeric text; returned as is when it conforms),
+    the closes checked as every entry point checks them (:func:`phi.data.schema.check_bar_values`)
+    and the bars in time order. NaN in open/high/low/volume is tolerated (a missing print);
+    infinities, negative volume and inconsistent bars are not. Every public function of
+    :mod:`phi.regime` that reads bars goes through it (``columns``: the ones it reads)."""
+    ohlcv = conform_ohlcv(ohlcv, columns)
+    if "close" in columns:
+        check_bar_values(ohlcv, ("close",))
     for name in ("open", "high", "low"):  # NaN is tolerated (a missing print); inf is no price
+        if name not in columns:
+            continue
         col = ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(col).any():
             at = ohlcv.index[int(np.flatnonzero(np.isinf(col))[0])]
             raise DataError(
                 f"OHLCV {name} is infinite at {at}; repair or drop bad rows first (phi.validate_ohlcv)"
             )
-    volume = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if (volume < 0).any():
-        at = ohlcv.index[int(np.argmax(volume < 0))]
-        raise DataError(
-            f"OHLCV volume is negative at {at}; volume must be >= 0: repair or drop bad rows first "
-            "(phi.validate_ohlcv)"
-        )
-    check_bar_consistency(ohlcv.index, {c: _col(ohlcv, c) for c in ("open", "high", "low", "close")})
+    if "volume" in columns:
+        volume = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
+        if (volume < 0).any():
+            at = ohlcv.index[int(np.argmax(volume < 0))]
+            raise DataError(
+                f"OHLCV volume is negative at {at}; volume must be >= 0: repair or drop bad rows first "
+                "(phi.validate_ohlcv)"
+            )
+    check_bar_consistency(ohlcv.index, {c: _col(ohlcv, c) for c in PRICE_COLUMNS if c in columns})
     idx = ohlcv.index
     if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
         what = "duplicate time stamps" if idx.is_monotonic_increasing else "bars out of time order"
@@ -119,14 +134,14 @@ def raw_feature_array(ohlcv: pd.DataFrame, fc: FeatureConfig, order: Sequence[st
     names = feature_names(fc)
     if order is not None and sorted(order) != sorted(names):
         raise ValueError(f"order must permute the feature names, got {list(order)}")
-    ohlcv = _check(ohlcv)
+    ohlcv = regime_bars(ohlcv)
     out = np.empty((len(names), len(ohlcv)))  # rows = features: out.T is (bars, features), F-order
     _raw_feature_rows(ohlcv, fc, {k: out[i] for i, k in enumerate(names if order is None else order)})
     return out.T
 
 
 def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.ndarray]) -> None:
-    """Write the raw features of ``ohlcv`` (passed :func:`_check`) into ``row`` (every feature
+    """Write the raw features of ``ohlcv`` (passed :func:`regime_bars`) into ``row`` (every feature
     name -> a contiguous float64 array of the bars' length, e.g. rows of one array the caller
     lays out): the values of :func:`raw_feature_array`."""
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from phi.data.schema import conform_ohlcv
 from phi.regime import _nb
 from phi.regime.config import LevelConfig, level_names
 
@@ -79,8 +80,17 @@ def _slots(index: pd.Index) -> tuple[np.ndarray, int]:
     return code[minutes], max(int(present.sum()), 1)
 
 
+def _bars(ohlcv: pd.DataFrame, returns: np.ndarray | None, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``ohlcv`` as :func:`phi.data.schema.conform_ohlcv` takes it (any case, numbers or numeric
+    text; as is when it conforms): ``columns`` and, unless the caller gives its ``returns``, the
+    closes. Values are the kernels' business: a missing close is a gap (NaN returns), a
+    missing or non-positive volume absent volume."""
+    return conform_ohlcv(ohlcv, columns if returns is not None else ("close", *columns))
+
+
 def _log_returns(ohlcv: pd.DataFrame, returns: np.ndarray | None) -> np.ndarray:
-    """``returns`` if given (the caller's ``ln(c_t / c_(t-1))``, NaN on bar 0), else computed."""
+    """``returns`` if given (the caller's ``ln(c_t / c_(t-1))``, NaN on bar 0), else computed
+    (``ohlcv`` passed :func:`_bars`)."""
     if returns is not None:
         return returns
     c = ohlcv["close"].to_numpy(dtype=np.float64)
@@ -93,8 +103,10 @@ def log_returns(
     ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
 ) -> np.ndarray:
     """Log close-to-close returns divided by their causal time-of-day volatility factor
-    (``returns``: the plain log returns, if the caller has them; not modified)."""
+    (``returns``: the plain log returns, if the caller has them; not modified); ``ohlcv`` as
+    :func:`phi.data.schema.conform_ohlcv` takes it (the closes, unless ``returns`` are given)."""
     lc = lc or LevelConfig()
+    ohlcv = _bars(ohlcv, returns)
     r = _log_returns(ohlcv, returns)
     slot, n_slots = _slots(ohlcv.index)
     if n_slots == 1:
@@ -238,8 +250,10 @@ def level_features(
     """The level features of the module doc (NaN while a window has under half its bars).
     ``returns``: the log close-to-close returns (NaN on bar 0), if the caller has them (not
     modified); ``out``: a C-ordered float64 (features, bars) array to write them into (the
-    frame wraps its transpose), not overlapping ``returns``."""
+    frame wraps its transpose), not overlapping ``returns``; ``ohlcv`` as
+    :func:`phi.data.schema.conform_ohlcv` takes it (the closes, unless ``returns`` are given)."""
     lc = lc or LevelConfig()
+    ohlcv = _bars(ohlcv, returns)
     spans = (2.0 / (lc.vol_fast + 1.0), 2.0 / (lc.vol_slow + 1.0), 2.0 / (lc.vol_ref + 1.0))
     raw = _log_returns(ohlcv, returns)
     fast, slow = _log_vol_levels_nb(log_returns(ohlcv, lc, raw), *spans, lc.jump_clip, lc.vol_slow)
@@ -273,8 +287,11 @@ def volume_gate(
     ohlcv: pd.DataFrame, lc: LevelConfig | None = None, returns: np.ndarray | None = None
 ) -> np.ndarray:
     """Per-bar weight in [0, 1] of the volume features (see the module doc). ``returns``: the
-    log close-to-close returns (NaN on bar 0), if the caller has them."""
+    log close-to-close returns (NaN on bar 0), if the caller has them; ``ohlcv`` as
+    :func:`phi.data.schema.conform_ohlcv` takes it (volume, and the closes unless ``returns``
+    are given)."""
     lc = lc or LevelConfig()
+    ohlcv = _bars(ohlcv, returns, ("volume",))
     v = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
     ok = np.isfinite(v) & (v > 0)
     lv = np.where(ok, np.log(np.where(ok, v, 1.0)), np.nan)
