@@ -18,10 +18,17 @@ warm-up (``skip`` bars):
   bars labelled range: the direction kingdom should not move with volatility alone;
 * ``ic`` / ``mom_ic`` -- next-bar information coefficient (Spearman with r_(t+1)) of the
   composite signal and of a momentum baseline (the 20-bar log return);
-* ``dominant_<REGIME>`` -- share of scored bars on which each of the 8 bins is dominant.
+* ``dominant_<REGIME>`` -- share of scored bars on which each of the 8 bins is dominant;
+* ``hit_rate`` -- share of labelled bars whose dominant regime is the true bin, and
+  ``auc_hit_<measure>`` -- how well a per-bar measure ranks those right bars above the wrong
+  ones (0.5: it says nothing about when the dominant regime is right), for the measures of
+  :data:`HIT_MEASURES`: the engine's ``confidence`` (c_field x c_consensus), ``c_field``
+  (1 - normalised entropy of the 8 bins), ``p_top`` (the top probability) and ``margin`` (top
+  minus second probability).
 
 AUCs are NaN where a family has only one class (e.g. no trends in ``garch``).
-``python -m phi.regime.evaluate [--n N] [--seed S] [--csv FILE ...] [--lofo]`` prints the tables.
+``python -m phi.regime.evaluate [--n N] [--seed S] [--csv FILE ...] [--lofo] [--confidence]`` prints
+the tables.
 """
 
 from __future__ import annotations
@@ -42,11 +49,24 @@ from phi.regime.features import regime_bars
 from phi.regime.metrics import balanced_accuracy, median_run, roc_auc, spearman
 from phi.regime.taxonomy import REGIMES
 
-__all__ = ["SKIP", "baselines", "evaluate_families", "score", "to_markdown", "truth_bins"]
+__all__ = [
+    "HIT_MEASURES",
+    "SKIP",
+    "baselines",
+    "evaluate_families",
+    "hit_aucs",
+    "hit_markdown",
+    "hit_measures",
+    "score",
+    "to_markdown",
+    "truth_bins",
+]
 
 #: bars left out at the start of every series (the engine's long windows warming up)
 SKIP = 300
 ER_WINDOW, RV_WINDOW, RV_RANK_WINDOW = 30, 20, 250
+#: per-bar measures whose ranking of "the dominant regime is right" is scored (``auc_hit_<name>``)
+HIT_MEASURES = ("confidence", "c_field", "p_top", "margin")
 
 
 def truth_bins(direction: np.ndarray, vol: np.ndarray) -> np.ndarray:
@@ -83,6 +103,29 @@ def baselines(ohlcv: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"er30": er, "rv_pct": pct, "dominant": dom, "momentum": mom}, index=ohlcv.index
     )
+
+
+def hit_measures(probs: np.ndarray, mix: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The measures of :data:`HIT_MEASURES` per bar from the regime probabilities (bars, 8) and
+    the engine's ``mix`` frame (same bars)."""
+    top = np.sort(np.asarray(probs, dtype=np.float64), axis=1)
+    return {
+        "confidence": mix["confidence"].to_numpy(dtype=np.float64),
+        "c_field": mix["c_field"].to_numpy(dtype=np.float64),
+        "p_top": top[:, -1],
+        "margin": top[:, -1] - top[:, -2],
+    }
+
+
+def hit_aucs(measures: dict[str, np.ndarray], dominant: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """``hit_rate`` and ``auc_hit_<name>`` (see the module doc) on the bars whose truth is known
+    (``truth`` None elsewhere)."""
+    known = np.asarray(truth, dtype=object) != None  # noqa: E711
+    hit = (np.asarray(dominant, dtype=object) == np.asarray(truth, dtype=object))[known]
+    out = {"hit_rate": float(np.mean(hit)) if hit.size else float("nan")}
+    for name, values in measures.items():
+        out[f"auc_hit_{name}"] = roc_auc(np.asarray(values, dtype=np.float64)[known], hit)
+    return out
 
 
 def _ic(signal: np.ndarray, next_ret: np.ndarray) -> float:
@@ -137,6 +180,7 @@ def score(
     }
     for r in REGIMES:
         out[f"dominant_{r}"] = float(np.mean(dom == r))
+    out.update(hit_aucs(hit_measures(probs, res.mix.iloc[k:]), dom, truth))
     return out
 
 
@@ -187,6 +231,18 @@ def to_markdown(table: pd.DataFrame, label: str = "family") -> str:
     return "\n".join(lines)
 
 
+def hit_markdown(table: pd.DataFrame, label: str = "family") -> str:
+    """The dominant regime's hit rate and each measure's AUC of "right" (:func:`hit_aucs`) per row
+    of :func:`evaluate_families` as a Markdown table."""
+    cols = ["hit_rate", *(f"auc_hit_{m}" for m in HIT_MEASURES)]
+    head = [label, "hit rate", *(f"AUC {m}" for m in HIT_MEASURES)]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for name, row in table.iterrows():
+        cells = ["–" if not np.isfinite(row[c]) else f"{row[c]:.3f}" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _read_csv(path: str) -> pd.DataFrame:
     df = pd.read_csv(path, index_col=0, parse_dates=True)
     df.columns = [str(c).lower() for c in df.columns]
@@ -200,11 +256,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, nargs="+", default=[0], help="seeds (figures averaged)")
     ap.add_argument("--csv", nargs="*", default=[], help="real OHLCV CSV files, labelled ex post")
     ap.add_argument("--lofo", action="store_true", help="also run leave-one-family-out calibration")
+    ap.add_argument(
+        "--confidence", action="store_true", help="also print how well each confidence measure ranks right calls"
+    )
     args = ap.parse_args(list(sys.argv[1:] if argv is None else argv))
     extra = {p: ex_post_labels(_read_csv(p), name=p) for p in args.csv}
     table = evaluate_families(n=args.n, seeds=args.seed, extra=extra)
     print("engine (baseline) per family, shipped config (in-family):")
     print(to_markdown(table))
+    if args.confidence:
+        print("\ndominant regime right vs confidence measures (AUC 0.5: no information), shipped config:")
+        print(hit_markdown(table))
     if args.lofo:
         from phi.regime.lofo import leave_one_family_out
 

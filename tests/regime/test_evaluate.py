@@ -8,7 +8,17 @@ import pytest
 from scipy import stats
 
 from phi.errors import ConfigError
-from phi.regime.evaluate import baselines, evaluate_families, main, to_markdown, truth_bins
+from phi.regime.evaluate import (
+    HIT_MEASURES,
+    baselines,
+    evaluate_families,
+    hit_aucs,
+    hit_markdown,
+    hit_measures,
+    main,
+    to_markdown,
+    truth_bins,
+)
 from phi.regime.families import FAMILIES, ex_post_labels, make_family
 from phi.regime.metrics import balanced_accuracy, median_run, roc_auc, spearman
 from tests.conftest import make_ohlcv
@@ -81,6 +91,29 @@ def test_truth_bins_and_baselines_are_causal() -> None:
     pd.testing.assert_frame_equal(full.iloc[:400], part)
 
 
+def test_hit_rate_and_measure_aucs_by_hand() -> None:
+    # bins TREND_UP, TREND_DN, RANGE, BREAKOUT_UP, BREAKOUT_DN, EXHAUST_REV, LOWVOL, HIGHVOL
+    probs = np.array([
+        [0.50, 0.2 / 6, 0.30, 0.2 / 6, 0.2 / 6, 0.2 / 6, 0.2 / 6, 0.2 / 6],  # top 0.5, margin 0.2
+        [0.35, 0.25 / 6, 0.40, 0.25 / 6, 0.25 / 6, 0.25 / 6, 0.25 / 6, 0.25 / 6],  # 0.4, 0.05
+        [0.2 / 6, 0.2 / 6, 0.2 / 6, 0.2 / 6, 0.2 / 6, 0.2 / 6, 0.10, 0.70],  # 0.7, 0.6
+        [0.45 / 6, 0.25, 0.30, 0.45 / 6, 0.45 / 6, 0.45 / 6, 0.45 / 6, 0.45 / 6],  # unlabelled bar
+    ])
+    mix = pd.DataFrame({"confidence": [0.1, 0.3, 0.2, 0.9], "c_field": [0.2, 0.2, 0.1, 0.0]})
+    m = hit_measures(probs, mix)
+    assert set(m) == set(HIT_MEASURES)
+    np.testing.assert_allclose(m["p_top"], [0.5, 0.4, 0.7, 0.3])
+    np.testing.assert_allclose(m["margin"], [0.2, 0.05, 0.6, 0.05])
+    dom = np.array(["TREND_UP", "RANGE", "HIGHVOL", "RANGE"], dtype=object)
+    truth = np.array(["TREND_UP", "TREND_UP", "HIGHVOL", None], dtype=object)
+    out = hit_aucs(m, dom, truth)
+    # labelled bars 0-2: right, wrong, right; the unlabelled bar 3 (confidence 0.9) is not scored
+    assert out["hit_rate"] == pytest.approx(2 / 3)
+    assert out["auc_hit_margin"] == 1.0 and out["auc_hit_p_top"] == 1.0  # both right bars above 0.05 / 0.4
+    assert out["auc_hit_confidence"] == 0.0  # right 0.1, 0.2 below wrong 0.3
+    assert out["auc_hit_c_field"] == 0.25  # right 0.2 ties wrong 0.2 (1/2), right 0.1 below it (0)
+
+
 def test_harness_on_small_families_reports_every_figure() -> None:
     table = evaluate_families(n=SMALL, families=("trend_ou", "vol_states"), skip=300)
     assert list(table.index) == ["trend_ou", "vol_states"]
@@ -93,6 +126,9 @@ def test_harness_on_small_families_reports_every_figure() -> None:
     np.testing.assert_allclose(dom, 1.0)
     md = to_markdown(table)
     assert md.count("\n") == 3 and "| vol_states |" in md
+    for col in ("hit_rate", *(f"auc_hit_{m}" for m in HIT_MEASURES)):
+        assert table[col].between(0.0, 1.0).all(), col
+    assert hit_markdown(table).count("\n") == 3
 
 
 def test_main_prints_a_table(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
@@ -100,4 +136,7 @@ def test_main_prints_a_table(capsys: pytest.CaptureFixture[str], tmp_path) -> No
     make_ohlcv(700, 4).to_csv(path)
     assert main(["--n", "700", "--csv", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "| garch |" in out and f"| {path} |" in out
+    assert "| garch |" in out and f"| {path} |" in out and "AUC margin" not in out
+    assert main(["--n", "700", "--csv", str(path), "--confidence"]) == 0
+    out = capsys.readouterr().out
+    assert "| family | hit rate | AUC confidence | AUC c_field | AUC p_top | AUC margin |" in out
