@@ -51,7 +51,7 @@ def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
     w = int(window)
     if w < 2:
         raise ValueError(f"window must be >= 2, got {window}")
-    cols = a.reshape(len(a), -1)
+    cols = a.reshape(len(a), int(np.prod(a.shape[1:])))  # not -1: ambiguous with no rows
     out = np.empty(cols.shape)
     for j in range(cols.shape[1]):
         col = np.empty(len(a))

@@ -64,11 +64,12 @@ def check_bars(ohlcv: pd.DataFrame) -> list[np.ndarray]:
     return arrays
 
 
-def _check_bar_order(index: pd.Index) -> None:
-    """Bars must be strictly increasing in time: no unsorted or duplicate stamps."""
+def _check_bar_order(index: pd.Index, what: str = "ohlcv") -> None:
+    """Bars must be strictly increasing in time: no unsorted or duplicate stamps (``what``: the
+    frame's name in the message)."""
     if isinstance(index, pd.DatetimeIndex):
         if index.hasnans:
-            raise EngineError("ohlcv has a missing timestamp (NaT) in its index; drop that bar")
+            raise EngineError(f"{what} has a missing timestamp (NaT) in its index; drop that bar")
         stamps = index.asi8
     elif isinstance(index, pd.RangeIndex):
         if index.step > 0 or len(index) < 2:
@@ -83,12 +84,12 @@ def _check_bar_order(index: pd.Index) -> None:
         return
     if stamps[t] == stamps[t - 1]:
         raise EngineError(
-            f"ohlcv has duplicate timestamps: bars {t - 1} and {t} are both at {index[t]}; "
+            f"{what} has duplicate timestamps: bars {t - 1} and {t} are both at {index[t]}; "
             "keep one bar per stamp (phi.data.validate_ohlcv drops duplicates)"
         )
     raise EngineError(
-        f"ohlcv is not sorted by time: bar {t} ({index[t]}) comes before bar {t - 1} "
-        f"({index[t - 1]}); sort it first (ohlcv.sort_index())"
+        f"{what} is not sorted by time: bar {t} ({index[t]}) comes before bar {t - 1} "
+        f"({index[t - 1]}); sort it first ({what}.sort_index())"
     )
 
 

@@ -168,10 +168,7 @@ def _align(
         if _nb.first_bad_bar_nb(*arrs) >= 0 or _nb.first_inconsistent_bar_nb(*arrs) >= 0:
             check_bar_values(frame, PRICE_COLUMNS, what=f"bars[{sym!r}]")  # says which, in one line
             raise EngineError(f"bars[{sym!r}] has a bad price; phi.data.validate_ohlcv names it")
-        try:
-            _check_bar_order(df.index)
-        except EngineError as exc:
-            raise EngineError(f"bars[{sym!r}]: {exc}") from None
+        _check_bar_order(df.index, f"bars[{sym!r}]")
     kinds = {
         sym: ("tz-aware stamps" if df.index.tz is not None else "tz-naive stamps")
         if isinstance(df.index, pd.DatetimeIndex)

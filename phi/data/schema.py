@@ -45,9 +45,9 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
     last one kept), rows whose four prices are all missing dropped, missing volume set to 0.
 
     Rejected with :class:`DataError`: not a DataFrame, no rows, missing columns, an index
-    that is not datetime, prices that are partly missing, non-numeric, infinite or not
-    positive, negative volume, and bars with ``high < low`` or open/close outside
-    ``[low, high]``.
+    that is not datetime, a boolean, date or complex column (:func:`refuse_non_numbers`),
+    prices that are partly missing, non-numeric, infinite or not positive, infinite or
+    negative volume, and bars with ``high < low`` or open/close outside ``[low, high]``.
     """
     if not isinstance(what, str):
         raise ConfigError(f"what (the data's name in messages) must be a string, got {shown(what)}")
@@ -97,6 +97,7 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
     frame.index = idx.rename("timestamp")
 
     for col in OHLCV_COLUMNS:
+        refuse_non_numbers(frame[col], col, what, sep=": ")
         try:
             frame[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
         except (TypeError, ValueError):
@@ -142,6 +143,9 @@ def check_ohlcv(df: pd.DataFrame, *, what: str = "data") -> ValidationResult:
     if vol.isna().any():
         repairs.append(f"set {int(vol.isna().sum())} missing volume value(s) to 0")
         frame["volume"] = vol.fillna(0.0)
+    infinite = np.isinf(frame["volume"].to_numpy())
+    if infinite.any():
+        raise DataError(f"{what}: infinite volume at {_fmt(frame.index[infinite][0])}")
     if (frame["volume"] < 0).any():
         first = frame.index[(frame["volume"] < 0).to_numpy()][0]
         raise DataError(f"{what}: negative volume at {_fmt(first)}")
@@ -218,24 +222,33 @@ def conform_ohlcv(
     return out
 
 
-def _as_float(values: pd.Series, label: Any, what: str) -> np.ndarray:
-    """A non-float64 column as float64 (missing values NaN), or one line saying why not."""
+def refuse_non_numbers(values: pd.Series, label: Any, what: str, *, sep: str = " ") -> None:
+    """One :class:`~phi.errors.OHLCVError` line if ``values``' dtype cannot hold prices or
+    volumes: booleans, dates, durations, complex numbers (numbers, text and categories pass;
+    their values are converted by the caller). ``sep`` joins ``what`` and the rest."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         raise OHLCVError(
-            f"{what} column {label!r} holds booleans (dtype {dtype}), not numbers; give it prices "
+            f"{what}{sep}column {label!r} holds booleans (dtype {dtype}), not numbers; give it prices "
             "and volumes as numbers"
         )
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
     if not (
-        pd.api.types.is_object_dtype(dtype)
+        numeric
+        or pd.api.types.is_object_dtype(dtype)
         or pd.api.types.is_string_dtype(dtype)
         or isinstance(dtype, pd.CategoricalDtype)
     ):
         raise OHLCVError(
-            f"{what} column {label!r} holds {dtype} values, not numbers; convert it first (pd.to_numeric)"
+            f"{what}{sep}column {label!r} holds {dtype} values, not numbers; convert it first (pd.to_numeric)"
         )
+
+
+def _as_float(values: pd.Series, label: Any, what: str) -> np.ndarray:
+    """A non-float64 column as float64 (missing values NaN), or one line saying why not."""
+    refuse_non_numbers(values, label, what)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
     raw = values.to_numpy(dtype=object, na_value=np.nan)
     try:
         return raw.astype(np.float64)

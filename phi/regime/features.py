@@ -45,7 +45,7 @@ from phi.data.schema import (
     check_bar_values,
     conform_ohlcv,
 )
-from phi.errors import DataError
+from phi.errors import DataError, OHLCVError
 from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
 from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
@@ -76,13 +76,13 @@ def regime_bars(ohlcv: Any, columns: Sequence[str] = OHLCV_COLUMNS) -> pd.DataFr
     ohlcv = conform_ohlcv(ohlcv, columns)
     if "close" in columns:
         check_bar_values(ohlcv, ("close",))
-    for name in ("open", "high", "low"):  # NaN is tolerated (a missing print); inf is no price
-        if name not in columns:
+    for name in ("open", "high", "low", "volume"):  # NaN is tolerated (a missing print); inf is
+        if name not in columns:  # no price, and an infinite volume no count
             continue
         col = ohlcv[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(col).any():
             at = ohlcv.index[int(np.flatnonzero(np.isinf(col))[0])]
-            raise DataError(
+            raise OHLCVError(
                 f"OHLCV {name} is infinite at {at}; repair or drop bad rows first (phi.validate_ohlcv)"
             )
     if "volume" in columns:
@@ -146,8 +146,8 @@ def _raw_feature_rows(ohlcv: pd.DataFrame, fc: FeatureConfig, row: dict[str, np.
     lays out): the values of :func:`raw_feature_array`."""
     o, h, low, c = (_col(ohlcv, k) for k in ("open", "high", "low", "close"))
     v = rescale_volume(_col(ohlcv, "volume"))  # exact: a window's sums cannot overflow
-    if np.may_share_memory(v, ohlcv["volume"].to_numpy()):
-        v = v.copy()  # floored in place below
+    if not v.flags.writeable or np.may_share_memory(v, ohlcv["volume"].to_numpy()):
+        v = v.copy()  # floored in place below (a frame's column may be a read-only view)
     eps = fc.epsilon
     n = len(c)
     if sorted(row) != sorted(feature_names(fc)) or any(a.shape != (n,) for a in row.values()):
