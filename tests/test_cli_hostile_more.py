@@ -172,6 +172,9 @@ def test_a_csv_with_one_bad_date_names_that_date(capsys, cwd, files) -> None:
         (("runs", "show", "x", "--trades", "-1"), ("--trades",)),  # showed no trades, exit 0
         (("options", "gex", "chain.csv", "--strikes", "0"), ("--strikes",)),  # an empty table, exit 0
         (("options", "gex", "chain.csv", "--strikes", "-3"), ("--strikes",)),
+        # named the train_agent argument (`timesteps must be ...`), after fetching the bars
+        (("rl", "train", "DEMO", "--timesteps", "128"), ("--timesteps", "256..10,000,000", "128")),
+        (("rl", "train", "DEMO", "--train", "0.95"), ("--train", "0.3..0.9", "0.95")),
     ],
 )
 def test_counts_below_their_range(args, names, capsys, cwd) -> None:

@@ -63,11 +63,13 @@ def train(
     """Train PPO on the first part of the bars; report its engine returns on the rest."""
     from phi.cli.ml import _dataset_meta
     from phi.ml.store import check_name, check_save_name, models_root
-    from phi.rl.agent import train_agent
+    from phi.rl.agent import check_timesteps, check_train_share, train_agent
     from phi.rl.store import save_agent
 
+    check_timesteps(timesteps, "--timesteps")  # before any bar is fetched
+    check_train_share(train_share, "--train")
     if name is not None:
-        check_name(name)  # before any bar is fetched
+        check_name(name)
     ds = _load(symbol, start, end, timeframe, vendor, path)
     sym = str(ds.metadata.get("symbol", symbol))
     name = f"{sym}_ppo".replace("^", "").replace("=", "") if name is None else name  # `--name ""` is refused by the store

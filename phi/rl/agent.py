@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -174,6 +174,26 @@ def fit_ppo(
     return model
 
 
+#: PPO environment steps a training takes (fewer than one rollout of 256 steps learns nothing).
+TIMESTEPS_RANGE: Final = (256, 10_000_000)
+#: The share of the bars an agent trains on (the rest is its test split).
+TRAIN_SHARE_RANGE: Final = (0.3, 0.9)
+
+
+def check_timesteps(timesteps: object, name: str = "timesteps") -> None:
+    """Refuse a training length outside :data:`TIMESTEPS_RANGE` (``name``: the argument or flag)."""
+    lo, hi = TIMESTEPS_RANGE
+    if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not lo <= timesteps <= hi:
+        raise ConfigError(f"{name} must be an integer in {lo}..{hi:,}, got {shown(timesteps)}")
+
+
+def check_train_share(train: object, name: str = "train") -> None:
+    """Refuse a train share outside :data:`TRAIN_SHARE_RANGE` (``name``: the argument or flag)."""
+    lo, hi = TRAIN_SHARE_RANGE
+    if not isinstance(train, float) or not lo <= train <= hi:
+        raise ConfigError(f"{name} must be a share of the bars in {lo}..{hi}, got {shown(train)}")
+
+
 def train_agent(
     ohlcv: pd.DataFrame,
     timesteps: int = 20_000,
@@ -199,16 +219,14 @@ def train_agent(
     >>> agent.scores["test_return"], agent.scores["random_test_return"]  # doctest: +SKIP
     """
     ohlcv = agent_bars(ohlcv, dated=True)  # the engine judges the agent on them: before training
-    if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not 256 <= timesteps <= 10_000_000:
-        raise ConfigError(f"timesteps must be an integer in 256..10,000,000, got {shown(timesteps)}")
+    check_timesteps(timesteps)
     seed = check_int("seed", seed, 0, 2**32 - 1)
     episode_bars = check_int("episode_bars", episode_bars, 2)
     risk_penalty = check_number("risk_penalty", risk_penalty, 0.0)
     random_seeds = check_int("random_seeds", random_seeds, 1, 1000)
     if not isinstance(allow_short, bool):
         raise ConfigError(f"allow_short must be True or False, got {shown(allow_short)}")
-    if not isinstance(train, float) or not 0.3 <= train <= 0.9:
-        raise ConfigError(f"train must be a share of the bars in 0.3..0.9, got {shown(train)}")
+    check_train_share(train)
     if save_as is not None:
         from phi.ml.store import check_save_name
 
