@@ -108,6 +108,7 @@ section[data-testid="stSidebar"] {{ min-width: 320px; }}
   min-width: 140px; }}
 .phi-card .k {{ color: {MUTED}; font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.5px; }}
 .phi-card .v {{ font-size: 1.2rem; font-weight: 650; white-space: nowrap; }}
+.phi-card .n {{ color: {MUTED}; font-size: 0.78rem; white-space: nowrap; }}
 .phi-pos {{ color: {GREEN}; }}
 .phi-neg {{ color: {RED}; }}
 .phi-synthetic {{ color: {ORANGE}; font-weight: 700; }}

@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -153,14 +153,16 @@ def fmt_value(value: Any, kind: str = "num") -> str:
     return f"{x:,.3f}"
 
 
-def ribbon(cards: list[tuple[str, str, int]]) -> None:
-    """A row of value cards ``(label, text, sign)``; sign > 0 green, < 0 red."""
+def ribbon(cards: Sequence[tuple[str, str, int] | tuple[str, str, int, str]]) -> None:
+    """A row of value cards ``(label, text, sign)`` or ``(label, text, sign, note)``; sign > 0
+    green, < 0 red; a note is a small second line under the value."""
     parts = []
-    for label, text, sign in cards:
+    for label, text, sign, *note in cards:
         cls = "phi-pos" if sign > 0 else "phi-neg" if sign < 0 else ""
+        sub = "".join(f'<div class="n">{html.escape(n)}</div>' for n in note)
         parts.append(
             f'<div class="phi-card"><div class="k">{html.escape(label)}</div>'
-            f'<div class="v {cls}">{html.escape(text)}</div></div>'
+            f'<div class="v {cls}">{html.escape(text)}</div>{sub}</div>'
         )
     st.html(f'<div class="phi-ribbon">{"".join(parts)}</div>')
 

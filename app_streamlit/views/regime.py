@@ -1,8 +1,8 @@
 """Regime view (the spec's "MFT Blender" tab): the regime engine on the loaded dataset.
 
 Shows the stacked probabilities of the 8 regimes, the dominant regime under the price, the
-composite signal with its confidences, and the engine's main settings (kept across trips to
-other pages; applied on Run, here and to the ``regime_weighted`` blend of Step 3 and its runs). Everything is computed by :class:`phi.regime.RegimeEngine`.
+composite signal with its confidences and the top-two margin, and the engine's main settings
+(kept across trips to other pages; applied on Run, here and to the ``regime_weighted`` blend of Step 3 and its runs). Everything is computed by :class:`phi.regime.RegimeEngine`.
 """
 
 from __future__ import annotations
@@ -19,17 +19,19 @@ FORM = "regime:form"
 GO = "regime:go"
 MSL, GATE, DIRECTION, FLOOR = "regime:msl", "regime:gate", "regime:direction", "regime:floor"
 LEVELS = ("kingdom", "phylum", "class", "order", "family", "genus")
+MARGIN_LABEL = "top-two margin"
 
 
-def _confidence_chart(mix: pd.DataFrame, cols: list[str], floor: float) -> charts.Chart:
+def _confidence_chart(mix: pd.DataFrame, cols: list[str], floor: float, margin: pd.Series) -> charts.Chart:
     labels = {"c_field": "regime certainty (c_field)", "c_consensus": "expert agreement (c_consensus)",
               "c_liquidity": "liquidity (c_liquidity)", "confidence": "confidence"}
-    chart = charts.lines_chart({labels.get(c, c): mix[c] for c in cols}, title="Confidence and its parts",
+    lines = {labels.get(c, c): mix[c] for c in cols} | {MARGIN_LABEL: margin}
+    chart = charts.lines_chart(lines, title="Confidence, its parts and the top-two margin",
                                height=260, y_range=(-0.02, 1.02))
     # the floor named in the legend (a label on the line sat over the y axis' ticks)
     chart.figure.add_hline(y=floor, line={"dash": "dot", "width": 1, "color": "#9ca3af"},
                            name=f"minimum to trade {floor:.2f}", showlegend=True)
-    chart.figure.update_layout(height=260 + 44)  # five legend entries: two rows, under the plot
+    chart.figure.update_layout(height=260 + 44)  # six legend entries: two rows, under the plot
     charts.legend_below(chart.figure, 190)
     return chart
 
@@ -45,6 +47,7 @@ def run_engine(_frame: pd.DataFrame, content_hash: str, overrides_json: str) -> 
         "regime_probs": res.regime_probs,
         "dominant": res.dominant_regime(),
         "mix": res.mix,
+        "margin": res.margin,
         "warmup": res.warmup,
         "latest": res.latest(),
     }
@@ -185,6 +188,15 @@ def confidence_text(confidence: float | None, floor: float, history: pd.Series |
     )
 
 
+def margin_text(margin: float | None) -> str:
+    """The latest top-two margin and why it is shown beside the confidence, in one sentence."""
+    value = "n/a" if margin is None or margin != margin else ui.fmt_value(margin)
+    return (
+        f"Top-two margin {value} (the top regime probability minus the second): it ranks the dominant regime's "
+        "right calls better than the confidence, which stays the trading gate (README, Regime engine)."
+    )
+
+
 def render() -> None:
     st.subheader("Regime view — MFT regime engine")
     ds = st.session_state.get(forms.DATASET)
@@ -216,12 +228,14 @@ def render() -> None:
             ("dominant regime", str(latest["dominant_regime"]), 0),
             ("its probability", ui.fmt_value(max(probs.values()), "rate"), 0),
             ("composite signal", ui.fmt_value(latest.get("composite")), 1 if (latest.get("composite") or 0) > 0 else -1),
-            ("confidence", f"{ui.fmt_value(conf)} / min {floor:.2f}", 1 if (conf or 0) >= floor else -1),
+            ("confidence", f"{ui.fmt_value(conf)} / min {floor:.2f}", 1 if (conf or 0) >= floor else -1,
+             f"{MARGIN_LABEL} {ui.fmt_value(latest.get('margin'))}"),
             ("score", ui.fmt_value(latest.get("score")), 0),
             ("warm-up bars", f"{out['warmup']:,}", 0),
         ]
     )
     st.caption(confidence_text(conf, floor, out["mix"]["confidence"].iloc[out["warmup"]:]))
+    st.caption(margin_text(latest.get("margin")))
     st.caption(QUALITY_TEXT)
     ui.show_chart(charts.regime_area_chart(out["regime_probs"]), key="regime:chart:probs")
     ui.show_chart(charts.regime_timeline_chart(ds.frame["close"], out["dominant"]), key="regime:chart:timeline")
@@ -236,7 +250,7 @@ def render() -> None:
     ui.show_chart(composite, key="regime:chart:composite")
     conf_cols = [c for c in ("c_field", "c_consensus", "c_liquidity", "confidence") if c in mix.columns]
     ui.show_chart(
-        _confidence_chart(mix, conf_cols, floor),
+        _confidence_chart(mix, conf_cols, floor, out["margin"]),
         key="regime:chart:confidence",
     )
     st.caption("Latest bar: regime probabilities")

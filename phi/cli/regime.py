@@ -8,6 +8,11 @@ import typer
 
 from phi.cli._common import PathOpt, TimeframeOpt, VendorOpt, _load, console, nonblank
 
+MARGIN_NOTE = (
+    "top-two margin: top regime probability minus the second; it ranks the dominant regime's right calls "
+    "better than the confidence, the trading gate (README, Regime engine)"
+)
+
 
 def regime_cmd(
     symbol: Annotated[str, typer.Argument(help="Ticker (DEMO for synthetic data with known regimes).")] = "DEMO",
@@ -44,26 +49,36 @@ def regime_cmd(
         table.add_row(f"[{style}]{regime}[/]" if style else regime, f"{p:.3f}", "#" * round(40 * p))
     console.print(table)
     fmt = "%Y-%m-%d" if meta["timeframe"] == "1D" else "%Y-%m-%d %H:%M"
-    mix = Table(title="composite signal (+1 = buy) and confidences in [0, 1]")
+    mix = Table(
+        title="composite signal (+1 = buy) and confidences in [0, 1]",
+        caption=MARGIN_NOTE,
+        caption_justify="left",
+    )
     mix.add_column("field")
     mix.add_column("value", justify="right")
     mix.add_row("dominant regime", f"[bold]{info['dominant_regime']}[/]")
     mix.add_row("composite", f"{info['composite']:+.3f}")
     for key, label in (("c_field", "field confidence"), ("c_consensus", "consensus"), ("c_liquidity", "liquidity"), ("confidence", "confidence (field x consensus)")):
         mix.add_row(label, f"{info[key]:.3f}")
+    mix.add_row("top-two margin", f"{info['margin']:.3f}")
     mix.add_row("score", f"{info['score']:+.3f}")
     used = float(info.get("volume_used", float("nan")))
     mix.add_row("volume features", "off (volume absent, constant or uninformative)" if used == 0 else f"weight {used:.2f}")
     console.print(mix)
     if last > 0:
-        recent = Table(title=f"last {min(last, len(res.mix))} bars")
-        for col in ("bar", "dominant regime", "probability", "composite", "confidence"):
-            recent.add_column(col, justify="right")
-        dom = res.dominant_regime()
+        # no outer edge: the six columns fit 80 characters with intraday stamps too (the
+        # regime's header then takes two lines)
+        recent = Table(title=f"last {min(last, len(res.mix))} bars", show_edge=False)
+        for col in ("bar", "dominant regime", "probability", "composite", "confidence", "margin"):
+            recent.add_column(col, justify="right", no_wrap=col != "dominant regime", min_width=11 if col == "dominant regime" else None)
+        dom, margin = res.dominant_regime(), res.margin
         for ts in res.mix.index[-last:]:
             d = dom.loc[ts]  # NaN during the engine's warm-up
             p = res.regime_probs.loc[ts, d] if isinstance(d, str) else float("nan")
-            recent.add_row(f"{ts:{fmt}}", str(d), f"{p:.3f}", f"{res.mix.loc[ts, 'composite']:+.3f}", f"{res.mix.loc[ts, 'confidence']:.3f}")
+            recent.add_row(
+                f"{ts:{fmt}}", str(d), f"{p:.3f}", f"{res.mix.loc[ts, 'composite']:+.3f}",
+                f"{res.mix.loc[ts, 'confidence']:.3f}", f"{margin.loc[ts]:.3f}",
+            )  # fmt: skip
         console.print(recent)
     if chain is not None:
         _gex_table(ds.frame, chain, max(last, 1), fmt)

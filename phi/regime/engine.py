@@ -63,7 +63,7 @@ from phi.regime.taxonomy import (
     logit_blocks,
 )
 
-__all__ = ["RegimeEngine", "RegimeResult", "engine_warmup"]
+__all__ = ["RegimeEngine", "RegimeResult", "engine_warmup", "top_two_margin"]
 
 
 def engine_warmup(config: MFTConfig | None = None) -> int:
@@ -75,6 +75,17 @@ def engine_warmup(config: MFTConfig | None = None) -> int:
     cfg = config or MFTConfig()
     feat = max(feature_first_valid(cfg.features).values())
     return max(feat, expert_warmup(list(cfg.experts.validity)))
+
+
+def top_two_margin(probs: np.ndarray) -> np.ndarray:
+    """Per row of ``probs`` (bars, bins): the largest probability minus the second largest, in
+    [0, 1] for probabilities; NaN on a row holding a NaN (the engine's warm-up). Vectorised."""
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise DataError(f"top_two_margin takes a (bars, bins) array with at least 2 bins, got shape {p.shape}")
+    # the two largest of each row in the last two places (a NaN sorts last: the row's margin is NaN)
+    top = np.partition(p, p.shape[1] - 2, axis=1)[:, -2:]
+    return top[:, 1] - top[:, 0]
 
 
 def direction_input(raw: pd.DataFrame, feats: pd.DataFrame, cfg: MFTConfig) -> np.ndarray:
@@ -101,7 +112,8 @@ class RegimeResult:
     ``score`` in [-1, 1]. ``levels`` holds the scale-free level features
     (:mod:`phi.regime.levels`); ``volume_gate`` the per-bar weight (0..1) given to the volume
     features: 0 where volume is absent, constant or unrelated to price activity.
-    ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`.
+    ``dominant_margin`` is the hysteresis of :meth:`dominant_regime`; :attr:`margin` the per-bar
+    top-two margin of ``regime_probs``, a second "how sure" figure beside ``confidence``.
 
     ``features`` are the rolling robust z-scores of the 26 MFT features (those the taxonomy
     does not read are computed on first access, see :attr:`features`).
@@ -200,6 +212,15 @@ class RegimeResult:
         return self.mix["composite"]
 
     @property
+    def margin(self) -> pd.Series:
+        """Top-two margin per bar: the largest regime probability minus the second (0..1; NaN in
+        the warm-up; :func:`top_two_margin`, computed on access). It ranks the dominant regime's
+        right calls better than ``confidence``, which stays the trading gate (README, "Does the
+        confidence say when the dominant regime is right?"). Not the hysteresis ``dominant_margin``."""
+        values = top_two_margin(self.regime_probs.to_numpy(dtype=np.float64))
+        return pd.Series(values, index=self.regime_probs.index, name="margin")
+
+    @property
     def projections(self) -> dict[str, pd.DataFrame]:
         """``{"expected": ..., "variance": ...}`` one-step projections of every expert."""
         return {"expected": self.expected, "variance": self.variance}
@@ -215,7 +236,8 @@ class RegimeResult:
         return pd.Series(names, index=self.regime_probs.index, name="dominant_regime")
 
     def latest(self) -> dict[str, Any]:
-        """Summary of the last bar: regime probabilities, dominant regime, mix values."""
+        """Summary of the last bar: regime probabilities, dominant regime, mix values and the
+        top-two ``margin`` (:attr:`margin`)."""
         probs = self.regime_probs.iloc[-1]
         return {
             "timestamp": self.regime_probs.index[-1],
@@ -223,6 +245,7 @@ class RegimeResult:
             "dominant_regime": str(self.dominant_regime().iloc[-1]),
             "volume_used": float(self.volume_gate.iloc[-1]),
             **{k: float(v) for k, v in self.mix.iloc[-1].items()},
+            "margin": float(top_two_margin(self.regime_probs.iloc[-1:].to_numpy(dtype=np.float64))[0]),
         }
 
 

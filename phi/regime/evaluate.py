@@ -43,7 +43,7 @@ import pandas as pd
 
 from phi.regime import _nb
 from phi.regime.config import MFTConfig
-from phi.regime.engine import RegimeEngine
+from phi.regime.engine import RegimeEngine, top_two_margin
 from phi.regime.families import FAMILIES, Labelled, ex_post_labels, make_family
 from phi.regime.features import regime_bars
 from phi.regime.metrics import balanced_accuracy, median_run, roc_auc, spearman
@@ -107,13 +107,14 @@ def baselines(ohlcv: pd.DataFrame) -> pd.DataFrame:
 
 def hit_measures(probs: np.ndarray, mix: pd.DataFrame) -> dict[str, np.ndarray]:
     """The measures of :data:`HIT_MEASURES` per bar from the regime probabilities (bars, 8) and
-    the engine's ``mix`` frame (same bars)."""
-    top = np.sort(np.asarray(probs, dtype=np.float64), axis=1)
+    the engine's ``mix`` frame (same bars); ``margin`` is the engine's
+    (:func:`phi.regime.engine.top_two_margin`, ``RegimeResult.margin``)."""
+    p = np.asarray(probs, dtype=np.float64)
     return {
         "confidence": mix["confidence"].to_numpy(dtype=np.float64),
         "c_field": mix["c_field"].to_numpy(dtype=np.float64),
-        "p_top": top[:, -1],
-        "margin": top[:, -1] - top[:, -2],
+        "p_top": np.max(p, axis=1),
+        "margin": top_two_margin(p),
     }
 
 

@@ -131,3 +131,34 @@ def test_confidence_text_says_how_often_the_floor_is_reached():
     low = confidence_text(0.05, 0.3, pd.Series([0.01] * 99 + [0.4]))  # 1 %
     assert "on 1.0% of them" in low and "would almost never trade on these bars" in low
     assert confidence_text(None, 0.3) == "Confidence is not available on the last bar (warm-up)."
+
+
+def test_regime_view_shows_the_top_two_margin(regime_app):
+    import html
+
+    at = regime_app
+    frame = get_dataset("DEMO", "2020-01-01", "2024-12-31", "1D", "demo").frame
+    probs = RegimeEngine().run(frame).regime_probs
+    top = np.sort(probs.to_numpy(), axis=1)
+    margin = top[:, -1] - top[:, -2]  # top minus second probability, by hand
+    text = html_text(at)
+    # a second line in the ribbon's confidence card, and one sentence under the ribbon
+    ribbon = html.unescape(next(str(el.proto.body) for el in at.get("html") if "phi-ribbon" in str(el.proto.body)))
+    card = ribbon[ribbon.index(">confidence<") : ribbon.index(">score<")]
+    floor = MFTConfig().confidence.trade_floor
+    assert f' / min {floor:.2f}</div><div class="n">top-two margin {margin[-1]:,.3f}</div></div>' in card
+    assert (
+        f"Top-two margin {margin[-1]:,.3f} (the top regime probability minus the second): it ranks the dominant "
+        "regime's right calls better than the confidence, which stays the trading gate (README, Regime engine)."
+    ) in text
+    # and a line on the confidence chart
+    lines = {t["name"]: t for t in figure(at, "regime:chart:confidence")["data"]}
+    np.testing.assert_allclose(lines["top-two margin"]["y"], margin, equal_nan=True, rtol=0, atol=1e-15)
+
+
+def test_margin_text_in_the_warm_up():
+    from app_streamlit.views.regime import margin_text
+
+    assert margin_text(float("nan")).startswith("Top-two margin n/a (the top regime probability")
+    assert margin_text(None) == margin_text(float("nan"))
+    assert margin_text(0.1234).startswith("Top-two margin 0.123 (")

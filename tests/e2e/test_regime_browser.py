@@ -72,6 +72,8 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
         assert set(texts) >= {"dominant regime", "its probability", "composite signal", "confidence", "score",
                               "warm-up bars"}, texts  # fmt: skip
         assert texts["confidence"].endswith("/ min 0.35"), texts
+        margin = cards.filter(has_text="confidence").locator(".n").first.inner_text().strip()
+        assert margin.startswith("top-two margin "), margin  # the confidence card's second line
         assert texts["dominant regime"] and texts["dominant regime"] not in ("–", "n/a", "None"), texts
         expect(page.get_by_text("is at or above the minimum of 0.35").or_(
             page.get_by_text("is below the minimum of 0.35"))).to_be_visible()  # fmt: skip
@@ -109,6 +111,7 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
         stale = page.get_by_text("Previous regime result shown")
         expect(stale).to_be_visible()
         expect(stale).to_contain_text("softness · kingdom 6 (run: 4)")
-        assert page.locator(".phi-card:visible").filter(has_text="confidence").first.inner_text().strip().endswith("/ min 0.35")
+        card = page.locator(".phi-card:visible").filter(has_text="confidence").first
+        assert card.locator(".v").inner_text().strip().endswith("/ min 0.35")
         expect(page.locator("[data-testid='stException']")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "41_regime_after_another_page.png"))

@@ -24,6 +24,27 @@ def test_phi_regime_prints_probabilities_and_confidences(capsys: pytest.CaptureF
     assert "volume features" in out  # whether the volume gate let volume in, stated
 
 
+def test_phi_regime_shows_the_top_two_margin(capsys: pytest.CaptureFixture[str]) -> None:
+    from phi.data.store import get_dataset
+    from phi.regime.engine import RegimeEngine
+
+    code, out, err = phi(capsys, "regime", "DEMO", "--start", "2022-01-01", "--end", "2023-12-31", "--last", "3")
+    assert code == 0, err
+    res = RegimeEngine().run(get_dataset("DEMO", "2022-01-01", "2023-12-31", "1D", "demo").frame)
+    p = res.regime_probs.iloc[-1].sort_values()
+    margin = float(p.iloc[-1] - p.iloc[-2])  # top minus second, by hand
+    row = next(line for line in out.splitlines() if "top-two margin" in line and "│" in line)
+    assert f"{margin:.3f}" in row
+    assert "ranks the dominant regime's right calls" in " ".join(out.split())
+    # the last bars' table has a margin column, each row its bar's margin
+    head = next(line for line in out.splitlines() if "dominant regime" in line and "margin" in line)
+    assert head.split()[-1] == "margin"
+    for ts in res.regime_probs.index[-3:]:
+        line = next(line for line in out.splitlines() if line.strip().startswith(f"{ts:%Y-%m-%d}"))
+        q = res.regime_probs.loc[ts].sort_values()
+        assert line.split()[-1] == f"{q.iloc[-1] - q.iloc[-2]:.3f}"
+
+
 def test_phi_regime_intraday_and_bad_input(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     code, out, _ = phi(capsys, "regime", "DEMO", "--start", "2024-01-01", "--end", "2024-02-29", "-t", "1H", "--last", "0")
     assert code == 0 and "DEMO 1H (demo)" in out
