@@ -297,15 +297,23 @@ def check_bar_values(
                 f"{what} column {col!r} has a non-positive price ({float(arr[i])!r} at {index[i]}, "
                 f"row {i}); prices must be > 0: drop or repair those rows first (phi.validate_ohlcv)"
             )
-        if col == "volume" and len(arr) and arr.min() < 0.0:
-            i = int(np.argmax(arr < 0.0))
-            raise OHLCVError(
-                f"{what} column 'volume' has a negative value ({float(arr[i])!r} at {index[i]}, "
-                f"row {i}); volume must be >= 0: drop or repair those rows first (phi.validate_ohlcv)"
-            )
+        if col == "volume":
+            check_volume_sign(arr, index, what=what)
         arrays[col] = arr
     check_bar_consistency(index, arrays, what=what)
     return arrays
+
+
+def check_volume_sign(volume: np.ndarray, index: pd.Index, *, what: str = "ohlcv") -> None:
+    """No negative volume (NaN passes): one :class:`~phi.errors.OHLCVError` line naming the first."""
+    with np.errstate(invalid="ignore"):
+        negative = volume < 0.0
+    if negative.any():
+        i = int(np.argmax(negative))
+        raise OHLCVError(
+            f"{what} column 'volume' has a negative value ({float(volume[i])!r} at {index[i]}, "
+            f"row {i}); volume must be >= 0: drop or repair those rows first (phi.validate_ohlcv)"
+        )
 
 
 def check_bar_consistency(index: pd.Index, arrays: Mapping[str, np.ndarray], *, what: str = "ohlcv") -> None:

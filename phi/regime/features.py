@@ -42,10 +42,12 @@ from phi.data.schema import (
     OHLCV_COLUMNS,
     PRICE_COLUMNS,
     check_bar_consistency,
+    check_bar_order,
     check_bar_values,
+    check_volume_sign,
     conform_ohlcv,
 )
-from phi.errors import DataError, OHLCVError
+from phi.errors import OHLCVError
 from phi.regime import _features_nb as _fnb
 from phi.regime import _nb
 from phi.regime._robust_nb import robust_z_cols_f32_nb, rolling_median_mad_f32_nb
@@ -71,7 +73,8 @@ def regime_bars(ohlcv: Any, columns: Sequence[str] = OHLCV_COLUMNS) -> pd.DataFr
     (``columns`` required; any case, numbers or numeric text; returned as is when it conforms),
     the closes checked as every entry point checks them (:func:`phi.data.schema.check_bar_values`)
     and the bars in time order. NaN in open/high/low/volume is tolerated (a missing print);
-    infinities, negative volume and inconsistent bars are not. Every public function of
+    infinities, negative volume, inconsistent bars and bars out of time order are not (in the
+    shared lines of :mod:`phi.data.schema`, but for an infinity, named as such). Every public function of
     :mod:`phi.regime` that reads bars goes through it (``columns``: the ones it reads)."""
     ohlcv = conform_ohlcv(ohlcv, columns)
     if "close" in columns:
@@ -86,21 +89,9 @@ def regime_bars(ohlcv: Any, columns: Sequence[str] = OHLCV_COLUMNS) -> pd.DataFr
                 f"OHLCV {name} is infinite at {at}; repair or drop bad rows first (phi.validate_ohlcv)"
             )
     if "volume" in columns:
-        volume = ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
-        if (volume < 0).any():
-            at = ohlcv.index[int(np.argmax(volume < 0))]
-            raise DataError(
-                f"OHLCV volume is negative at {at}; volume must be >= 0: repair or drop bad rows first "
-                "(phi.validate_ohlcv)"
-            )
+        check_volume_sign(ohlcv["volume"].to_numpy(dtype=np.float64, na_value=np.nan), ohlcv.index)
     check_bar_consistency(ohlcv.index, {c: _col(ohlcv, c) for c in PRICE_COLUMNS if c in columns})
-    idx = ohlcv.index
-    if isinstance(idx, pd.DatetimeIndex) and not (idx.is_monotonic_increasing and idx.is_unique):
-        what = "duplicate time stamps" if idx.is_monotonic_increasing else "bars out of time order"
-        raise DataError(
-            f"OHLCV frame has {what}; the regime engine reads bars in order: sort and drop "
-            "duplicates first (df.sort_index(); df[~df.index.duplicated()])"
-        )
+    check_bar_order(ohlcv.index)
     return ohlcv
 
 

@@ -5,6 +5,7 @@ order or repeated are a DataError naming the problem, never a kernel error or a 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -74,13 +75,14 @@ def test_an_infinite_price_is_a_data_error(bars, column) -> None:
 
 
 def test_bars_out_of_order_or_with_repeated_stamps_are_a_data_error(bars) -> None:
-    with pytest.raises(DataError, match="^OHLCV frame has bars out of time order; .*sort_index"):
+    """In the line every entry point gives (phi.data.schema.check_bar_order)."""
+    with pytest.raises(DataError, match=r"^ohlcv index is not sorted by time; sort it first \(ohlcv.sort_index\(\)\)$"):
         RegimeEngine().run(bars.iloc[::-1])
     dup = bars.copy()
     stamps = dup.index.tolist()
     stamps[151] = stamps[150]
     dup.index = pd.DatetimeIndex(stamps)
-    with pytest.raises(DataError, match="^OHLCV frame has duplicate time stamps; "):
+    with pytest.raises(DataError, match="^" + re.escape(f"ohlcv index has duplicate timestamps (first {stamps[150]}); ")):
         RegimeEngine().run(dup)
 
 
@@ -90,7 +92,7 @@ def test_bars_out_of_order_or_with_repeated_stamps_are_a_data_error(bars) -> Non
         ("high", 0.5, "ohlcv has 1 bar(s) with high < low, first at {at}"),
         ("open", 2.0, "ohlcv has 1 bar(s) with open or close outside [low, high], first at {at}"),
         ("close", 0.5, "ohlcv has 1 bar(s) with open or close outside [low, high], first at {at}"),
-        ("volume", -1.0, "OHLCV volume is negative at {at}"),
+        ("volume", -1.0, "ohlcv column 'volume' has a negative value ("),
     ],
 )
 def test_an_inconsistent_bar_or_negative_volume_is_a_data_error(bars, column, factor, message) -> None:
