@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final
 # (multiprocessing, a killed-and-restarted saver) index their runs without importing it again.
 import sqlalchemy  # noqa: F401
 
+from phi._io import in_the_way
 from phi._math import is_seconds
 from phi.backtest.run_storage import (
     GRACE_SECONDS,
@@ -133,14 +134,29 @@ def new_run_id(config_hash: str, now: datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}-{config_hash[:6]}"
 
 
+def history_exists() -> bool:
+    """Whether there is a run history to read: ``False`` when the runs root does not exist yet;
+    :class:`RunError` when it cannot be one (a file, a broken link or a link loop where the
+    folder must be), rather than reading that as "no saved runs"."""
+    root = runs_root()
+    if root.is_dir():
+        return True
+    blocker = in_the_way(root)
+    if blocker is not None:
+        raise RunError(f"cannot read the run history {root}: {blocker}; point PHI_HOME at a folder")
+    return False
+
+
 def _existing_ids() -> list[str]:
     """Names in the runs root that look like runs: folders, and links (reported as bad runs)."""
+    if not history_exists():
+        return []
     root = runs_root()
     try:
         with os.scandir(root) as entries:
             names = [e.name for e in entries if _RUN_ID.match(e.name) and (e.is_dir() or e.is_symlink())]
-    except OSError:
-        return []
+    except OSError as exc:
+        raise RunError(f"cannot read the run history {root}: {exc.strerror or exc}") from None
     return sorted(names, reverse=True)
 
 

@@ -60,7 +60,7 @@ from phi.backtest.run_filter import (
     parse_filter,
     parse_sort,
 )
-from phi.backtest.run_history import RunIndexWarning
+from phi.backtest.run_history import RunIndexWarning, history_exists
 from phi.errors import ConfigError, RunError, shown
 from phi.paths import phi_home, runs_root
 
@@ -370,7 +370,8 @@ def _healing(fn: _F) -> _F:
 
 
 def _prepare(eng: Engine) -> None:
-    """Create the tables (racing processes tolerated); drop an index of another layout."""
+    """Create the tables (racing processes tolerated); drop an index of an older layout, leave
+    a newer one alone (a ValueError: the index cannot be used by this phi)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     _on_connect_timeouts(eng)
@@ -386,7 +387,13 @@ def _prepare(eng: Engine) -> None:
         version = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar()
         if version == str(INDEX_SCHEMA_VERSION):
             return
-        if version is not None:  # another layout: rebuilt from the folders by the next sync
+        if version is not None and version.isdigit() and int(version) > INDEX_SCHEMA_VERSION:
+            # a newer phi's layout (one database may serve several machines): left as it is
+            raise ValueError(
+                f"it has the layout of a newer phi (index schema {version}; this phi knows {INDEX_SCHEMA_VERSION}); "
+                "upgrade phi, or point PHI_DB_URL at another database"
+            )
+        if version is not None:  # an older layout: rebuilt from the folders by the next sync
             RUNS.drop(conn, checkfirst=True)
             RUNS.create(conn)
             conn.execute(delete(META))
@@ -633,7 +640,7 @@ def query_runs(where: str | None = None, sort: str | None = None, limit: int | N
         raise ConfigError(f"limit must be a whole number of runs in 0..{MAX_LIMIT:,} or None, got {shown(limit)}")
     cond = _compile(parse_filter(where)) if where is not None else None
     field, desc = parse_sort(sort) if sort is not None else ("run_id", True)
-    if not index_available():  # no history yet: nothing to list, nothing created
+    if not history_exists():  # no history yet: nothing to list, nothing created (a file there: RunError)
         return IndexQuery([], 0, _shown(index_url()))
     sync()
     col = RUNS.c[field]

@@ -24,7 +24,8 @@ def runs_list(
 ) -> None:
     """List saved runs, newest first, with their headline metrics (from the run index)."""
     from phi.backtest.run_filter import parse_filter, parse_sort
-    from phi.backtest.run_index import index_available, query_runs
+    from phi.backtest.run_history import history_exists
+    from phi.backtest.run_index import query_runs
     from phi.cli import _format as fmt
     from phi.errors import RunError
     from phi.paths import runs_root
@@ -33,7 +34,7 @@ def runs_list(
         parse_filter(where)  # a bad filter or sort is one line before anything is read
     if sort is not None:
         parse_sort(sort)
-    if not index_available():
+    if not history_exists():  # a file where the runs folder must be: RunError
         console.print(f"No saved runs in {runs_root()}. Try: phi demo", highlight=False, markup=False)
         return
     try:
