@@ -113,6 +113,10 @@ def _check_choice(value: Any, what: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+#: Below this largest |weight|, products w_i * s_i lose digits (subnormal numbers): rescaled.
+_TINY_WEIGHT: Final = 2.0**-500
+
+
 def weight_vector(
     names: Sequence[str], weights: Mapping[str, float] | None, *, what: str = "blend weights"
 ) -> np.ndarray:
@@ -145,6 +149,8 @@ def weight_vector(
         overflow = not np.isfinite(np.abs(w).sum())
     if overflow:  # finite weights whose sum overflows: the same blend, scaled down
         w = w / np.abs(w).max()
+    elif np.abs(w).max() < _TINY_WEIGHT:  # w_i * s_i would round to a few digits (or 0): the
+        w = np.ldexp(w, -np.frexp(np.abs(w).max())[1])  # same blend, scaled up by a power of 2 (exact)
     return w
 
 
