@@ -177,12 +177,25 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+#: Width of one character of a legend entry's text (12 px sans-serif), generously rounded up.
+LEGEND_CHAR_PX: Final = 7
+
+
+def legend_text_px(fig: go.Figure) -> int:
+    """Pixels the longest legend name (traces and shapes shown in the legend) needs."""
+    names = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    names += [s.name for s in fig.layout.shapes if s.showlegend and s.name]
+    return LEGEND_CHAR_PX * max((len(str(n)) for n in names), default=0)
+
+
 def legend_below(fig: go.Figure, entry_width: int = 130) -> go.Figure:
     """The legend as horizontal rows under the plot, left-aligned, entries ``entry_width`` px
-    wide: a long legend then never runs under the hover toolbar (top right) or the title."""
+    wide, or wider when a name needs it (:func:`legend_text_px`; "expert agreement
+    (c_consensus)" ran into the next entry): a long legend then never runs under the hover
+    toolbar (top right) or the title."""
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.08, "yanchor": "top", "yref": "paper",
-                "entrywidthmode": "pixels", "entrywidth": entry_width},
+                "entrywidthmode": "pixels", "entrywidth": max(entry_width, legend_text_px(fig))},
         margin={"t": 36},
     )  # fmt: skip
     return fig

@@ -13,6 +13,9 @@ import streamlit as st
 
 from app_streamlit import charts, forms, ui
 
+ADD_ICON = ":material/add:"
+ADDED_ICON = ":material/check:"
+
 
 def _add(name: str) -> None:
     selected = st.session_state.setdefault(forms.IND_SELECTED, [])
@@ -86,9 +89,12 @@ def catalogue() -> None:
                 f"<span style='font-size:0.82rem;color:#9ca3af'>{spec.description}</span>",
                 unsafe_allow_html=True,
             )
+            # an icon, not a word: the button's column is ~55 px and "Add"/"Added" showed as "A…"
+            added = spec.name in selected
             b.button(
-                "Added" if spec.name in selected else "Add", key=forms.ind_add(spec.name),
-                disabled=spec.name in selected, on_click=_add, args=(spec.name,),
+                "", key=forms.ind_add(spec.name), icon=ADDED_ICON if added else ADD_ICON, disabled=added,
+                help=f"{spec.name} is selected (its card is on the right)" if added else f"Add {spec.name}",
+                on_click=_add, args=(spec.name,),
             )  # fmt: skip
 
 

@@ -9,6 +9,8 @@ The KPIs come from the run's metrics; the trade count and the buy & hold window 
 from __future__ import annotations
 
 import html
+import math
+from typing import Any
 
 import streamlit as st
 
@@ -106,6 +108,14 @@ def kpi_cards(data: ResultData) -> list[tuple[str, str, int]]:
 def currency(data: ResultData) -> str:
     """The unit of the run's money figures: the dataset's currency, else the charts' default ($)."""
     return data.currency or charts.DEFAULT_CURRENCY
+
+
+def metric_text(value: Any, kind: str, unit: str) -> str:
+    """A metric as the Metrics tab shows it: money with its unit (``$518.76``), the rest as
+    :func:`app_streamlit.ui.fmt_value` (a missing or non-finite amount has no unit: ``n/a``)."""
+    if kind == "money" and isinstance(value, (int, float)) and math.isfinite(value):
+        return money(float(value), unit)
+    return ui.fmt_value(value, kind)
 
 
 def money(value: float, unit: str) -> str:
@@ -220,8 +230,9 @@ def render(data: ResultData, *, prefix: str = "res") -> None:
             _trades(data, prefix)
     if "Metrics" in shown:
         with shown["Metrics"]:
+            unit = currency(data)
             rows = [
-                {"group": group, "metric": lab, "value": ui.fmt_value(v, kind)}
+                {"group": group, "metric": lab, "value": metric_text(v, kind, unit)}
                 for group, metric_rows in data.grouped_metrics().items()
                 for lab, v, kind in metric_rows
             ]
@@ -256,10 +267,10 @@ def _summary(data: ResultData, prefix: str) -> None:
     """The overview: eight more KPIs in one row, the equity curve, the ledger."""
     kpi_cols = st.columns(len(SUMMARY_KPIS))
     for col, m in zip(kpi_cols, SUMMARY_KPIS, strict=True):
-        # short enough for one eighth of the row at 1440 px ("Expectancy ($/trade)" was cut)
+        # short enough for one eighth of the row at 1280 px, and no help icon: "Expectancy ($)"
+        # beside one showed as "Expectanc…" (its meaning is the Metrics tab's "per trade")
         name = f"Expectancy ({currency(data)})" if m == "expectancy" else SHORT_LABELS.get(m, label(m))
-        col.metric(name, ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")),
-                   help="Mean P&L per closed trade." if m == "expectancy" else None)
+        col.metric(name, ui.fmt_value(data.metrics.get(m), METRIC_KIND.get(m, "num")))
     chart = _figure(data, "overview")
     if chart is not None:
         ui.show_chart(chart, key=f"{prefix}:chart:overview")

@@ -41,7 +41,7 @@ def heatmap_chart(heat: pd.DataFrame, *, height: int | None = None) -> charts.Ch
     fig = go.Figure(
         go.Heatmap(
             z=heat.to_numpy(), x=list(heat.columns), y=list(heat.index), zmin=0.0, zmax=1.0, colorscale="Viridis",
-            texttemplate="%{z:.2f}", hovertemplate="%{y} %{x}: %{z:.1%}<extra></extra>",
+            texttemplate="%{z:.0%}", hovertemplate="%{y} %{x}: %{z:.1%}<extra></extra>",  # as its colour bar
             colorbar={"title": "P", "tickformat": ".0%"},
         )
     )  # fmt: skip
@@ -51,6 +51,11 @@ def heatmap_chart(heat: pd.DataFrame, *, height: int | None = None) -> charts.Ch
         height=height or max(260, 60 + 34 * len(heat)),
     )
     fig.update_yaxes(autorange="reversed", gridcolor=styles.PLOTLY_LAYOUT["yaxis"]["gridcolor"])
+    # each regime's name on two lines at its underscore: "BREAKOUT_UP" and "BREAKOUT_DN" side by
+    # side ran into each other at 1280 px
+    names = [str(c) for c in heat.columns]
+    fig.update_xaxes(tickmode="array", tickvals=names, ticktext=[n.replace("_", "_<br>", 1) for n in names],
+                     automargin=True)
     return charts.Chart(fig)
 
 

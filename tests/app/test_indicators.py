@@ -102,3 +102,17 @@ def test_no_indicator_selected_is_an_error_not_a_run(app):
     assert list_runs() == []
     # nothing lost: the dataset is still loaded
     assert "DEMO · demo · 1D" in html_text(app)
+
+
+def test_catalogue_buttons_are_icons_that_fit_their_column(app):
+    """The catalogue's column for its button is ~55 px: "Add"/"Added" showed as "A…". The
+    buttons are icons now (+ to add, a check when selected), their help says what they do."""
+    rsi, bollinger = app.button(key="ind:rsi:add"), app.button(key="ind:bollinger:add")
+    assert (rsi.label, rsi.proto.icon, rsi.disabled) == ("", ":material/check:", True)  # selected by default
+    assert rsi.help == "rsi is selected (its card is on the right)"
+    assert (bollinger.label, bollinger.proto.icon, bollinger.disabled) == ("", ":material/add:", False)
+    assert bollinger.help == "Add bollinger"
+    bollinger.click().run()
+    assert app.session_state["ind:selected"] == ["rsi", "macd", "bollinger"]
+    assert app.button(key="ind:bollinger:add").proto.icon == ":material/check:"
+    assert_clean(app)

@@ -353,3 +353,18 @@ def test_a_changed_setting_is_said_as_the_panel_names_it() -> None:
     }  # fmt: skip
     auto = {**ran, "select": True, "candidates": None, "max_indicators": 3}
     assert view.described(auto)["max indicators"] == "3" and "indicators to tune" not in view.described(auto)
+
+
+def test_folds_chart_labels_each_fold_under_its_bars_and_the_indicator_under_its_folds() -> None:
+    """One "vwap_dev · fold 5" label per bar pair was tilted and cut by the chart's bottom edge;
+    the x axis is two rows now (the fold, then the indicator), upright, with room made for them."""
+    import pandas as pd
+
+    folds = pd.DataFrame({"indicator": ["rsi", "rsi", "vwap_dev", "vwap_dev"], "fold": [1, 2, 1, 2],
+                          "is_score": [1.0, 0.5, 2.0, -0.1], "oos_score": [0.2, -0.3, 1.1, 0.4]})  # fmt: skip
+    fig = view.folds_chart(folds, "sharpe").figure
+    want = [["rsi", "rsi", "vwap_dev", "vwap_dev"], ["1", "2", "1", "2"]]
+    assert [[list(level) for level in t.x] for t in fig.data] == [want, want]
+    assert [list(t.y) for t in fig.data] == [[1.0, 0.5, 2.0, -0.1], [0.2, -0.3, 1.1, 0.4]]
+    assert (fig.layout.xaxis.tickangle, fig.layout.xaxis.automargin) == (0, True)
+    assert fig.layout.yaxis.title.text == "sharpe"

@@ -55,6 +55,8 @@ def test_run_saves_and_shows_the_ribbon_and_kpis(ran):
     assert kpis["CAGR"] == f"{m['cagr']:+.2%}"
     assert kpis["Direction acc."] == f"{m['direction_accuracy']:.2%}"
     assert kpis["Profit factor"] == f"{m['profit_factor']:,.3f}"
+    # no help icon beside "Expectancy ($)": with one the label showed as "Expectanc…" (browser test)
+    assert [k.help for k in at.metric if k.label == "Expectancy ($)"] == [""]
     # the strip: "N closed + M open" trades, win rate, and buy & hold over the run's own window
     assert f">{count.text}</div>" in text
     assert f"{m['total_return']:+.2%}" in text and f"{m['win_rate']:.2%}" in text
@@ -119,7 +121,9 @@ def test_trades_table_pnl_chart_metrics_and_signals(ran):
     shown = dict(zip(metrics_table["metric"], metrics_table["value"], strict=True))
     assert shown["Total return"] == f"{saved.metrics['total_return']:+.2%}"
     assert shown["Sharpe"] == f"{saved.metrics['sharpe']:,.3f}"
-    assert shown["Final equity"] == f"{saved.metrics['final_equity']:,.2f}"
+    # money says its unit, as the strip's "end capital ($)" (was a bare 116,600.47)
+    assert shown["Final equity"] == f"${saved.metrics['final_equity']:,.2f}"
+    assert shown["Expectancy (per trade)"] == f"${saved.metrics['expectancy']:,.2f}"
     assert len(shown) == len(saved.metrics)
     open_tab(at, "Signals")
     sig = {t["name"]: t for t in figure(at, "res:chart:signals")["data"]}

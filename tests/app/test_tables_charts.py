@@ -96,3 +96,32 @@ def test_intraday_trades_show_exchange_local_times():
     (table,) = page_tables(at, "entry", "P&L")
     first = saved.trades["entry_time"].iloc[0].tz_convert("America/New_York").tz_localize(None)
     assert pd.Timestamp(table["entry"].iloc[0]) == first
+
+
+def test_a_legend_below_the_plot_is_as_wide_as_its_longest_name():
+    """Entries of a legend under the plot were 190 px for the regime confidence chart, and
+    "expert agreement (c_consensus)" (30 characters, 7 px each at 12 px) ran into the next one.
+    An entry is as wide as the longest name (a shape's too) needs, never narrower than asked."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Scatter(y=[1, 2], name="expert agreement (c_consensus)"), go.Scatter(y=[2, 1], name="confidence")])
+    assert charts.legend_below(fig, 190).layout.legend.entrywidth == 30 * 7
+    fig = go.Figure([go.Scatter(y=[1, 2], name="a")])
+    fig.add_hline(y=0.3, name="minimum to trade 0.30 and a long tail", showlegend=True)
+    assert charts.legend_below(fig, 100).layout.legend.entrywidth == 37 * 7
+    short = go.Figure([go.Scatter(y=[1, 2], name="#3 rsi+macd"), go.Scatter(y=[1, 2], name="hidden " * 30, showlegend=False)])
+    assert charts.legend_below(short).layout.legend.entrywidth == 130  # short names: as before
+
+
+def test_scanner_heatmap_cells_in_percent_as_its_colour_bar_and_regime_names_on_two_lines():
+    """The cells said 0.58 beside a colour bar in per cent; "BREAKOUT_UP" and "BREAKOUT_DN" side
+    by side ran into each other at 1280 px. Now 58% and two-line names (hover keeps the name)."""
+    from app_streamlit.views.scanner import heatmap_chart
+
+    heat = pd.DataFrame([[0.58, 0.42], [0.1, 0.9]], index=["AAPL", "SPY"], columns=["BREAKOUT_UP", "RANGE"])
+    fig = heatmap_chart(heat).figure
+    (trace,) = fig.data
+    assert trace.texttemplate == "%{z:.0%}" and trace.colorbar.tickformat == ".0%"
+    assert list(fig.layout.xaxis.tickvals) == ["BREAKOUT_UP", "RANGE"]
+    assert list(fig.layout.xaxis.ticktext) == ["BREAKOUT_<br>UP", "RANGE"]
+    assert list(trace.x) == ["BREAKOUT_UP", "RANGE"] and fig.layout.xaxis.automargin is True

@@ -44,3 +44,30 @@ def test_batch_edits_survive_another_page(server: str) -> None:
         assert _fields(page) == want  # was: DEMO, DEMO2, ... / period=7..28:7 / 2 / local workers
         expect(page.get_by_role("button", name="Run batch")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "30_batch_after_another_page.png"))
+
+
+def test_scanner_heatmap_names_every_regime_whole(server: str) -> None:
+    """A scan of the default universe (demo data): the heatmap's regime names are inside the chart
+    and none runs into the next at 1440 or 1280 px ("BREAKOUT_UP" met "BREAKOUT_DN" at 1280)."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.fit import boxes, outside, overlapping
+
+    with chromium_page("failure_scanner.png") as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+        _idle(page)
+        _nav(page, "Scanner")
+        page.locator(_key("scan:go") + " button").click()
+        _idle(page)
+        chart = page.locator(_key("scan:heatmap") + " .js-plotly-plot")
+        expect(chart).to_be_visible(timeout=300_000)
+        for width, height in ((1440, 900), (1280, 720)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(800)
+            chart.scroll_into_view_if_needed()
+            ticks = "g.xaxislayer-above text"
+            assert len(boxes(chart, ticks)) == 8, boxes(chart, ticks)  # the eight regimes
+            assert not outside(chart, ticks), (width, outside(chart, ticks))
+            assert not overlapping(chart, ticks, gap=8), (width, overlapping(chart, ticks, gap=8))
+        chart.screenshot(path=str(ARTIFACTS / "31_scanner_heatmap.png"))

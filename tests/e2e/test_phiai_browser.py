@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
+from tests.e2e.fit import boxes, outside, overlapping
 
 FULL_AUTO = "Full auto: choose from every indicator"
 CHOOSE = "Tune the indicators I choose"
@@ -70,3 +71,32 @@ def test_phiai_edits_survive_mode_switches_and_another_page(server: str) -> None
         assert _fields(page) == want
         expect(page.get_by_role("radio", name=CHOOSE)).to_be_checked()
         page.screenshot(path=str(ARTIFACTS / "21_phiai_after_another_page.png"))
+
+
+def test_a_full_auto_search_draws_its_fold_chart_whole(server: str) -> None:
+    """A small full-auto search (20 trials an indicator): the walk-forward fold chart's x labels
+    are all inside the chart and none over another, at 1440 and 1280 px. They were one tilted
+    "vwap_dev · fold 5" per bar pair, cut by the chart's bottom edge."""
+    from playwright.sync_api import expect
+
+    with chromium_page("failure_phiai_report.png") as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+        _idle(page)
+        _nav(page, "PhiAI")
+        page.get_by_text(FULL_AUTO).click()
+        _idle(page)
+        _type(page, "ai:trials", "20")
+        page.locator(_key("ai:go") + " button").click()
+        _idle(page)
+        chart = page.locator(_key("ai:chart:folds") + " .js-plotly-plot")
+        expect(chart).to_be_visible(timeout=300_000)
+        for width, height in ((1440, 900), (1280, 720)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(800)
+            chart.scroll_into_view_if_needed()
+            ticks = "g.xaxislayer-above text"
+            assert len(boxes(chart, ticks)) >= 6, boxes(chart, ticks)  # 3 indicators x folds, drawn
+            assert not outside(chart, ticks), (width, outside(chart, ticks))
+            assert not overlapping(chart, ticks, gap=8), (width, overlapping(chart, ticks, gap=8))
+        chart.screenshot(path=str(ARTIFACTS / "22_phiai_folds.png"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
+from tests.e2e.fit import overlapping
 
 FLOOR = "regime:floor"
 SOFT_KINGDOM = "regime:temp:kingdom"
@@ -96,6 +97,14 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
             page.wait_for_timeout(200)
             page.locator(_key(key)).screenshot(path=str(ARTIFACTS / f"40_regime_chart{i + 1}.png"))
         page.locator(_key(CHARTS[0])).scroll_into_view_if_needed()
+        # no legend entry runs into the next ("expert agreement (c_consensus)" did, at both widths)
+        for width, height in ((1440, 900), (1280, 720)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(800)  # plotly redraws at the new width
+            for key in CHARTS:
+                chart = page.locator(_key(key) + " .js-plotly-plot")
+                assert not overlapping(chart, ".legend .traces"), (key, width, overlapping(chart, ".legend .traces"))
+        page.set_viewport_size({"width": 1440, "height": 900})
 
         # typed without Run, then a trip to the Workbench: every field as the trader left it
         _number(page, SOFT_KINGDOM, "6")

@@ -17,6 +17,7 @@ import os
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, VIEWPORT, _idle, _key, chromium_page
+from tests.e2e.fit import cut_texts
 
 DOCS_SHOT = ROOT / "docs" / "workbench.png"
 
@@ -97,14 +98,29 @@ def _scenarios(page: Any, server: str) -> None:
     expect(page.locator(_key("res:chart:overview") + " .ytitle").first).to_have_text("Equity ($)")
     labels = page.locator("[data-testid='stMetricLabel']:visible")
     expect(labels.filter(has_text="Expectancy ($)")).to_have_count(1)
-    cut = labels.evaluate_all("ls => ls.flatMap(l => [l, ...l.querySelectorAll('*')])"
-                              ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+    main = page.locator("[data-testid='stMain']")
+    cut = cut_texts(main, "[data-testid='stMetricLabel']")
     assert not cut, cut  # no KPI label of the Summary strip ends in "..."
     page.wait_for_timeout(300)
     _shot(page, "02_results.png")
     if os.environ.get("PHI_DOCS_SCREENSHOT") == "1" or not DOCS_SHOT.exists():
         DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_SHOT))
+    # at 1280 x 720 too: "Expectancy ($)" beside a help icon showed as "Expectanc…" (at 1440 by 1 px);
+    # Step 2's catalogue buttons showed "A…" for Add/Added
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(500)
+    assert not cut_texts(main, "[data-testid='stMetricLabel']"), cut_texts(main, "[data-testid='stMetricLabel']")
+    page.get_by_role("tab", name="2 · Indicators", exact=True).click()
+    _idle(page)
+    adds = "[class*='st-key-ind-'][class*='-add'] button"
+    expect(page.locator(adds).first).to_be_visible()
+    assert not cut_texts(main, adds), cut_texts(main, adds)
+    _shot(page, "02b_indicators_1280.png")
+    page.get_by_role("tab", name="Results", exact=True).click()
+    _idle(page)
+    page.set_viewport_size(VIEWPORT)
+    page.wait_for_timeout(300)
 
     # 2. no two series of a chart share a colour (signals + blend, price with trades)
     for tab, chart in (("Signals", "res:chart:signals"), ("Price & trades", "res:chart:price")):
