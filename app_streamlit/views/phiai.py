@@ -270,9 +270,15 @@ def _num(x: Any) -> str:
     return ui.fmt_value(x) if isinstance(x, int | float) else "–"
 
 
+def _whole_pct(value: Any) -> str:
+    """A share as a whole per cent (``0.7429`` -> ``74%``); NaN and None as :func:`ui.fmt_value`."""
+    text = ui.fmt_value(value, "rate")
+    return text if not text.endswith("%") else f"{float(value):.0%}"
+
+
 def report(saved: MutableMapping[str, Any]) -> None:
     """The PhiAI report of a finished search."""
-    from phi.phiai.explain import LUCK_ALPHA, pbo_sentence, verdict
+    from phi.phiai.explain import LUCK_ALPHA, PBO_HIGH, pbo_sentence, verdict
 
     result = saved["result"]
     metric = saved["settings"]["metric"]
@@ -291,7 +297,8 @@ def report(saved: MutableMapping[str, Any]) -> None:
             (f"{metric} hold-out", _num(ho), 1 if (ho or 0) > 0 else -1),
             ("DSR p-value", _num(s.get("dsr_pvalue")), -1 if lucky else 1),
             ("PSR", _num(s.get("psr")), 0),
-            ("PBO", ui.fmt_value(s.get("pbo"), "rate"), -1 if (s.get("pbo") or 0) > 0.5 else 0),
+            # a share of the CSCV splits (70 with 8 blocks): whole per cent, as the sentence below
+            ("PBO", _whole_pct(s.get("pbo")), -1 if (s.get("pbo") or 0) > PBO_HIGH else 0),
             ("OOS / IS", _num(s.get("oos_is_efficiency")), 0),
             ("trials (all steps)", f"{s.get('n_trials_total', 0):,}", 0),
         ]

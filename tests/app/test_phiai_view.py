@@ -64,6 +64,9 @@ def test_report_shows_in_and_out_of_sample_the_luck_verdict_and_best_parameters(
     ):
         assert label in text
     assert f"{s['dsr_pvalue']:,.3f}" in text
+    # PBO, a share of 70 CSCV splits, in whole per cent on its card as in the sentence (was 74.29%)
+    assert f">{s['pbo']:.0%}<" in text and f"Probability of backtest overfitting {s['pbo']:.0%} " in text
+    assert f"{s['pbo']:.2%}" not in text or f"{s['pbo']:.2%}" == f"{s['pbo']:.0%}"
     best = tables(tuned, "indicator", "best parameters")[0]
     assert list(best["indicator"]) == ["rsi", "macd"]
     assert best.loc[0, "best parameters"] == ", ".join(
