@@ -19,6 +19,7 @@ MUTED: Final = "#9ca3af"
 GRID: Final = "#262638"
 GREEN: Final = "#22c55e"
 RED: Final = "#ef4444"
+AMBER: Final = "#f59e0b"  # a warning: works, with a limitation
 
 #: Streamlit theme options (``[theme]`` of config.toml).
 THEME: Final[dict[str, str]] = {
@@ -111,6 +112,7 @@ section[data-testid="stSidebar"] {{ min-width: 320px; }}
 .phi-card .n {{ color: {MUTED}; font-size: 0.78rem; white-space: nowrap; }}
 .phi-pos {{ color: {GREEN}; }}
 .phi-neg {{ color: {RED}; }}
+.phi-warn {{ color: {AMBER}; }}
 .phi-synthetic {{ color: {ORANGE}; font-weight: 700; }}
 div[data-testid="stMetricValue"] {{ font-size: 1.35rem; }}
 div[data-testid="stExpander"] details {{ border-color: {GRID}; }}

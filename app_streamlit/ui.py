@@ -153,12 +153,16 @@ def fmt_value(value: Any, kind: str = "num") -> str:
     return f"{x:,.3f}"
 
 
+#: A :func:`ribbon` card's sign for a warning (amber): works, with a limitation.
+WARN = 2
+
+
 def ribbon(cards: Sequence[tuple[str, str, int] | tuple[str, str, int, str]]) -> None:
-    """A row of value cards ``(label, text, sign)`` or ``(label, text, sign, note)``; sign > 0
-    green, < 0 red; a note is a small second line under the value."""
+    """A row of value cards ``(label, text, sign)`` or ``(label, text, sign, note)``; sign
+    :data:`WARN` amber, else > 0 green, < 0 red; a note is a small second line under the value."""
     parts = []
     for label, text, sign, *note in cards:
-        cls = "phi-pos" if sign > 0 else "phi-neg" if sign < 0 else ""
+        cls = "phi-warn" if sign == WARN else "phi-pos" if sign > 0 else "phi-neg" if sign < 0 else ""
         sub = "".join(f'<div class="n">{html.escape(n)}</div>' for n in note)
         parts.append(
             f'<div class="phi-card"><div class="k">{html.escape(label)}</div>'

@@ -8,12 +8,13 @@ import html
 import streamlit as st
 
 from app_streamlit import ui
+from app_streamlit.styles import AMBER, GREEN, RED
 
 RESULT = "status:checks"
 REFRESH = "status:refresh"
 NETWORK = "status:network"
 TIMEOUT_S = 2.0
-_BADGE = {"ok": ("#22c55e", "OK"), "degraded": ("#f59e0b", "DEGRADED"), "failed": ("#ef4444", "FAILED")}
+_BADGE = {"ok": (GREEN, "OK"), "degraded": (AMBER, "DEGRADED"), "failed": (RED, "FAILED")}
 
 
 def _table_html(checks: list) -> str:
@@ -48,9 +49,10 @@ def render() -> None:
     degraded = [x.component for x in checks if x.status == DEGRADED]
     ui.ribbon(
         [
-            ("overall", worst.upper(), 1 if worst == "ok" else -1),
+            # amber for degraded, as the table's badges (works, with a limitation); red: failed
+            ("overall", worst.upper(), 1 if worst == "ok" else ui.WARN if worst == DEGRADED else -1),
             ("ok", str(sum(x.status == "ok" for x in checks)), 0),
-            ("degraded", str(len(degraded)), -1 if degraded else 0),
+            ("degraded", str(len(degraded)), ui.WARN if degraded else 0),
             ("failed", str(len(failed)), -1 if failed else 0),
         ]
     )
