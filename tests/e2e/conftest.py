@@ -120,6 +120,25 @@ def _idle(page: Any) -> None:
     page.wait_for_function(IDLE_JS, timeout=120_000)
 
 
+def _choose(page: Any, box: str, option: str, tries: int = 3) -> None:
+    """Pick ``option`` in the select box labelled ``box``: open it, click the option, and open it
+    again if a script run that was still finishing closed the list first (seen in CI)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    _idle(page)
+    for attempt in range(tries):
+        page.get_by_role("combobox", name=box).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            _idle(page)
+    _idle(page)
+
+
 def _key(key: str) -> str:
     """CSS selector of the container Streamlit gives a widget with ``key``."""
     return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"

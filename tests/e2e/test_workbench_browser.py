@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, VIEWPORT, _idle, _key, chromium_page
+from tests.e2e.conftest import ARTIFACTS, ROOT, VIEWPORT, _choose, _idle, _key, chromium_page
 from tests.e2e.fit import cut_texts
 
 DOCS_SHOT = ROOT / "docs" / "workbench.png"
@@ -169,9 +169,7 @@ def _scenarios(page: Any, server: str) -> None:
     expect(stale).to_have_count(0)
 
     # 6. yfinance with no network: plain words, and the dataset still loaded is named
-    page.get_by_role("combobox", name="Vendor").click()
-    page.get_by_role("option", name="yfinance — Yahoo Finance").click()
-    _idle(page)
+    _choose(page, "Vendor", "yfinance — Yahoo Finance")
     _symbol(page, "AAPL")
     page.locator(_key("ds:fetch") + " button").first.click()
     _idle(page)
@@ -181,9 +179,7 @@ def _scenarios(page: Any, server: str) -> None:
     _shot(page, "06_no_network.png")
 
     # 7. a CSV upload with an empty symbol: the symbol is the file's own name, "Load file"
-    page.get_by_role("combobox", name="Vendor").click()
-    page.get_by_role("option", name="csv — upload a file").click()
-    _idle(page)
+    _choose(page, "Vendor", "csv — upload a file")
     _symbol(page, "")
     rows = ["Date,Open,High,Low,Close,Volume"] + [
         f"{d:%Y-%m-%d},{100 + i % 7},{102 + i % 7},{99 + i % 7},{101 + i % 7},1000"
