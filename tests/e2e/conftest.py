@@ -120,6 +120,16 @@ def _idle(page: Any) -> None:
     page.wait_for_function(IDLE_JS, timeout=120_000)
 
 
+def _open(page: Any, server: str, view: str) -> None:
+    """Load the workbench at ``server`` and go to the sidebar view ``view``."""
+    from playwright.sync_api import expect
+
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
+    _idle(page)
+    _nav(page, view)
+
+
 def _choose(page: Any, box: str, option: str, tries: int = 3) -> None:
     """Pick ``option`` in the select box labelled ``box``: open it, click the option, and open it
     again if a script run that was still finishing closed the list first (seen in CI)."""

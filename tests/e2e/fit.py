@@ -47,3 +47,17 @@ def outside(locator: Any, sel: str) -> list[str]:
     return [t for t, left, top, right, bottom in boxes(locator, sel)
             if left < box["x"] - 1 or top < box["y"] - 1 or right > box["x"] + box["width"] + 1
             or bottom > box["y"] + box["height"] + 1]  # fmt: skip
+
+
+def check_tick_labels(page: Any, chart: Any, count: int, *, exact: bool, gap: float = 8) -> None:
+    """At 1440 x 900 and 1280 x 720: ``chart``'s x tick labels drawn (``count`` of them, or at
+    least that many), all inside the chart and none within ``gap`` px of another."""
+    ticks = "g.xaxislayer-above text"
+    for width, height in ((1440, 900), (1280, 720)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(800)
+        chart.scroll_into_view_if_needed()
+        drawn = boxes(chart, ticks)
+        assert (len(drawn) == count) if exact else (len(drawn) >= count), (width, drawn)
+        assert not outside(chart, ticks), (width, outside(chart, ticks))
+        assert not overlapping(chart, ticks, gap=gap), (width, overlapping(chart, ticks, gap=gap))

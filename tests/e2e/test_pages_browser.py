@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, chromium_page
 
 TYPED = {"batch:symbols": "AAA, BBB", "batch:grid": "period=6,10", "batch:workers": "3"}
 
@@ -23,10 +23,7 @@ def test_batch_edits_survive_another_page(server: str) -> None:
     from playwright.sync_api import expect
 
     with chromium_page("failure_batch.png") as page:
-        page.goto(server, wait_until="domcontentloaded")
-        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
-        _idle(page)
-        _nav(page, "Batch")
+        _open(page, server, "Batch")
         for key, value in TYPED.items():
             box = page.locator(_key(key) + " input").first
             box.fill(value)
@@ -51,23 +48,13 @@ def test_scanner_heatmap_names_every_regime_whole(server: str) -> None:
     and none runs into the next at 1440 or 1280 px ("BREAKOUT_UP" met "BREAKOUT_DN" at 1280)."""
     from playwright.sync_api import expect
 
-    from tests.e2e.fit import boxes, outside, overlapping
+    from tests.e2e.fit import check_tick_labels
 
     with chromium_page("failure_scanner.png") as page:
-        page.goto(server, wait_until="domcontentloaded")
-        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
-        _idle(page)
-        _nav(page, "Scanner")
+        _open(page, server, "Scanner")
         page.locator(_key("scan:go") + " button").click()
         _idle(page)
         chart = page.locator(_key("scan:heatmap") + " .js-plotly-plot")
         expect(chart).to_be_visible(timeout=300_000)
-        for width, height in ((1440, 900), (1280, 720)):
-            page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(800)
-            chart.scroll_into_view_if_needed()
-            ticks = "g.xaxislayer-above text"
-            assert len(boxes(chart, ticks)) == 8, boxes(chart, ticks)  # the eight regimes
-            assert not outside(chart, ticks), (width, outside(chart, ticks))
-            assert not overlapping(chart, ticks, gap=8), (width, overlapping(chart, ticks, gap=8))
+        check_tick_labels(page, chart, 8, exact=True)  # the eight regimes
         chart.screenshot(path=str(ARTIFACTS / "31_scanner_heatmap.png"))

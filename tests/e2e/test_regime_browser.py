@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, chromium_page
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, chromium_page
 from tests.e2e.fit import overlapping
 
 FLOOR = "regime:floor"
@@ -46,10 +46,7 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
     from playwright.sync_api import expect
 
     with chromium_page("failure_regime.png") as page:
-        page.goto(server, wait_until="domcontentloaded")
-        expect(page.locator(_key("nav"))).to_be_visible(timeout=60_000)
-        _idle(page)
-        _nav(page, "Regime")
+        _open(page, server, "Regime")
         expect(page.locator(_key("regime:chart:probs") + " .js-plotly-plot")).to_be_visible(timeout=120_000)
         _idle(page)
         expect(page.get_by_text("SYNTHETIC demo data").first).to_be_visible()  # the dataset line says so
