@@ -19,29 +19,8 @@ import pytest
 
 import phi
 from phi.cli import main
-from phi.errors import DataError
-
-NY = "America/New_York"
-RANGE = ("2023-01-01", "2023-12-31")
-#: the NYSE's full-day closures of 2023 (its published holiday list)
-HOLIDAYS_2023 = [
-    "2023-01-02", "2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29",
-    "2023-06-19", "2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25",
-]  # fmt: skip
-#: the 13:00 early closes of 2023
-HALF_DAYS_2023 = ["2023-07-03", "2023-11-24"]
-
-
-def sessions(start: str, end: str) -> list[str]:
-    days = pd.bdate_range(start, end, freq="C", holidays=HOLIDAYS_2023)
-    return [f"{d:%Y-%m-%d}" for d in days]
-
-
-def bars(day: str, minutes: int, *, end_stamped: bool = False) -> list[pd.Timestamp]:
-    """The New York bars of one session, stamped at their start (or end)."""
-    close = "13:00" if day in HALF_DAYS_2023 else "16:00"
-    starts = pd.date_range(f"{day} 09:30", f"{day} {close}", freq=f"{minutes}min", inclusive="left", tz=NY)
-    return list(starts + pd.Timedelta(minutes=minutes) if end_stamped else starts)
+from tests.data.nyse2023 import NY, RANGE, bars, iso, loads, naive_utc, sessions
+from tests.data.nyse2023 import refused as _refused
 
 
 def write(path: Path, stamps: list[str], volume: list[float] | None = None, seed: int = 0) -> Path:
@@ -57,24 +36,8 @@ def write(path: Path, stamps: list[str], volume: list[float] | None = None, seed
     return path
 
 
-def iso(stamps: list[pd.Timestamp]) -> list[str]:
-    return [t.isoformat() for t in stamps]
-
-
-def naive_utc(stamps: list[pd.Timestamp]) -> list[str]:
-    return [f"{t.tz_convert('UTC'):%Y-%m-%d %H:%M}" for t in stamps]
-
-
 def refused(path: Path, timeframe: str) -> str:
-    with pytest.raises(DataError) as err:
-        phi.fetch("MINE", *RANGE, timeframe, "csv", path=str(path))
-    assert "\n" not in str(err.value)
-    return str(err.value)
-
-
-def loads(path: Path, timeframe: str, expected: list[pd.Timestamp]) -> None:
-    res = phi.get_dataset("MINE", *RANGE, timeframe, "csv", path=str(path))
-    assert list(res.frame.index) == [t.tz_convert("UTC") for t in expected]
+    return _refused(path, timeframe, phi.fetch)
 
 
 def cli(capsys: pytest.CaptureFixture[str], path: Path, timeframe: str) -> tuple[int, str]:

@@ -21,31 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import phi
 from phi.cli import main
-from phi.errors import DataError
+from tests.data.nyse2023 import NY, RANGE, bars, iso, loads, naive, naive_utc, refused, sessions
 
-NY = "America/New_York"
-RANGE = ("2023-01-01", "2023-12-31")
-#: the NYSE's full-day closures of 2023 (its published holiday list)
-HOLIDAYS_2023 = [
-    "2023-01-02", "2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29",
-    "2023-06-19", "2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25",
-]  # fmt: skip
-#: the 13:00 early closes of 2023
-HALF_DAYS_2023 = ["2023-07-03", "2023-11-24"]
 TOLD = "a file holds one timeframe: split it there, or resample it to one"
-
-
-def sessions(start: str, end: str) -> list[str]:
-    return [f"{d:%Y-%m-%d}" for d in pd.bdate_range(start, end, freq="C", holidays=HOLIDAYS_2023)]
-
-
-def bars(day: str, minutes: int, *, end_stamped: bool = False) -> list[pd.Timestamp]:
-    """The New York bars of one session, stamped at their start (or end)."""
-    close = "13:00" if day in HALF_DAYS_2023 else "16:00"
-    starts = pd.date_range(f"{day} 09:30", f"{day} {close}", freq=f"{minutes}min", inclusive="left", tz=NY)
-    return list(starts + pd.Timedelta(minutes=minutes) if end_stamped else starts)
 
 
 def four_hour(day: str) -> list[pd.Timestamp]:
@@ -65,31 +44,6 @@ def write(path: Path, stamps: Sequence[str], volume: Sequence[float] | None = No
         rows = [f"{r},{v:.0f}" for r, v in zip(rows, volume, strict=True)]
     path.write_text(cols + "\n" + "\n".join(rows) + "\n")
     return path
-
-
-def iso(stamps: Sequence[pd.Timestamp]) -> list[str]:
-    return [t.isoformat() for t in stamps]
-
-
-def naive_utc(stamps: Sequence[pd.Timestamp]) -> list[str]:
-    return [f"{t.tz_convert('UTC'):%Y-%m-%d %H:%M}" for t in stamps]
-
-
-def naive(stamps: Sequence[pd.Timestamp]) -> list[str]:
-    return [f"{t:%Y-%m-%d %H:%M}" for t in stamps]
-
-
-def refused(path: Path, timeframe: str) -> str:
-    with pytest.raises(DataError) as err:
-        phi.get_dataset("MINE", *RANGE, timeframe, "csv", path=str(path))
-    assert "\n" not in str(err.value)
-    return str(err.value)
-
-
-def loads(path: Path, timeframe: str, expected: Sequence[pd.Timestamp]) -> None:
-    res = phi.get_dataset("MINE", *RANGE, timeframe, "csv", path=str(path))
-    want = [t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC") for t in expected]
-    assert list(res.frame.index) == want
 
 
 def test_the_hand_built_sessions() -> None:
