@@ -168,12 +168,21 @@ def _skipped_text(skipped: list[Any]) -> str:
 
 
 def _exit_code(result: BatchResult) -> None:
-    """Nothing at all could be run: one error line naming why, exit code 2 (bad input)."""
-    if result.failed and not result.ok and not result.skipped:
+    """After the report: exit code 0 when no config failed; 1 with one line on stderr when some
+    failed and others ran or were skipped (scripts and CI see a partial failure); 2 with one
+    error line naming why when nothing at all could be run (bad input)."""
+    if not result.failed:
+        return
+    if not result.ok and not result.skipped:
         from phi.cli._common import failure_summary
         from phi.errors import RunError
 
         raise RunError(failure_summary("no config could be run", [(f"#{o.index} {o.label}", str(o.error)) for o in result.failed]))
+    from phi.cli._common import err_console
+
+    line = f" {len(result.failed)} of {len(result.outcomes)} config(s) failed (listed above)"
+    err_console.print(Text.assemble(("error:", "bold red"), line), highlight=False, soft_wrap=True)
+    raise SystemExit(1)  # main() returns it (typer.Exit is swallowed outside standalone mode)
 
 
 @batch_app.command("run")

@@ -128,6 +128,34 @@ def test_cli_batch_run_and_sweep(capsys: pytest.CaptureFixture[str], tmp_path: A
     assert code == 2 and "step must be > 0" in one_line(err)
 
 
+def test_cli_batch_with_some_configs_failed_exits_1_after_the_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """Was exit 0 when some configs failed and others ran: scripts and CI saw no failure."""
+    import json
+
+    configs = tmp_path / "configs.json"
+    three = (config(8), bad_config(), config(14))  # the second has 8 bars for a 14-bar warm-up
+    configs.write_text(json.dumps([json.loads(c.to_json()) for c in three]))
+    code, out, err = phi(capsys, "batch", "run", str(configs), "--scheduler", "inline")
+    assert code == 1
+    text = " ".join(out.split())  # the report, as before
+    assert "3 config(s)" in text and "2 run (2 saved), 1 failed, 0 skipped" in text
+    assert "failed #1 " in text
+    assert one_line(err) == "error: 1 of 3 config(s) failed (listed above)"
+    # hand count: DEMO's two grid points run; A/B, no symbol, is one failed config
+    symbols = tmp_path / "universe.txt"
+    symbols.write_text("DEMO, A/B\n")
+    args = ("--preset", "rsi", "--grid", "period=8,14", "--start", "2023-01-01", "--end", "2023-12-31")
+    code, out, err = phi(capsys, "batch", "sweep", "--symbols", str(symbols), *args, "--scheduler", "inline")
+    assert code == 1
+    assert "3 run(s)" in out and "2 run, 1 failed, 0 skipped" in " ".join(out.split())
+    assert one_line(err) == "error: 1 of 3 config(s) failed (listed above)"
+    configs.write_text(json.dumps([json.loads(bad_config().to_json())]))  # nothing ran: exit 2
+    code, out, err = phi(capsys, "batch", "run", str(configs), "--scheduler", "inline")
+    assert code == 2 and one_line(err).startswith("error: no config could be run: #0 ")
+
+
 def test_cli_ranking_puts_the_best_first_and_a_missing_metric_last() -> None:
     from phi.cli.batch import _rank_key
 
