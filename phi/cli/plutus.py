@@ -46,15 +46,21 @@ def ask(
     from rich.table import Table
 
     from phi.cli._common import terminal_text as safe
+    from phi.data.fetchers import normalize_vendor
     from phi.plutus.advisor import PlutusAdvisor
     from phi.plutus.client import LLMUnavailableError
 
     check_request(symbol, start, end, timeframe, vendor, path)  # a bad request is named, not the server
     advisor = PlutusAdvisor(url, model, protocol, timeout)
+    # a CSV file is read first: a bad file is named, not the server. A vendor's bars only after
+    # the server answered: no download, and no demo bars cached, for a question not asked.
+    csv = normalize_vendor(vendor) == "csv"
+    ds = _load(symbol, start, end, timeframe, vendor, path) if csv else None
     problem = advisor.client.ping(timeout=min(2.0, timeout))
-    if problem:  # said before loading data or running the engine
+    if problem:  # said before running the engine
         raise LLMUnavailableError(problem)
-    ds = _load(symbol, start, end, timeframe, vendor, path)
+    if ds is None:
+        ds = _load(symbol, start, end, timeframe, vendor, path)
     res = None
     if regime:
         from phi.regime.engine import RegimeEngine

@@ -38,6 +38,43 @@ def test_no_server_is_one_line_and_exit_2(capsys, monkeypatch: pytest.MonkeyPatc
     assert err.strip() == f"error: no LLM server at {url}; start Ollama or set OLLAMA_HOST"
 
 
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        ("date,open,high,low,close,volume\n2023-01-03,1,2,0.5,abc,100\n2023-01-04,1,2,0.5,1.5,100\n",
+         "error: CSV file 'bad.csv': column 'close' holds a value that is not a number: 'abc' (1 such row(s))"),
+        ("date,open,high,low,volume\n2023-01-03,1,2,0.5,100\n",
+         "error: CSV file 'bad.csv': no 'close' column"),
+    ],
+    ids=["text-in-close", "no-close-column"],
+)  # fmt: skip
+def test_a_bad_csv_is_named_before_the_missing_server(rows, problem, capsys, tmp_path) -> None:
+    """Was: "no LLM server at ..." for a CSV file that could never have been asked about."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(rows, encoding="utf-8")
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, out, err = run(capsys, "plutus", "ask", "MINE", "--vendor", "csv", "--path", str(bad), "--url", url,
+                         "--start", "2023-01-01", "--end", "2023-12-31")  # fmt: skip
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(problem) and "LLM" not in line
+
+
+@pytest.mark.parametrize("args", [("SPY", "-v", "yfinance"), ("DEMO",)], ids=["yfinance", "demo"])
+def test_a_vendor_loads_no_bars_when_the_server_is_down(args, capsys, monkeypatch) -> None:
+    """No download (and no demo bars cached) for a question that cannot be asked."""
+    import phi.data.store as store
+
+    def no_load(*_, **__):
+        raise AssertionError("bars loaded before the server answered")
+
+    monkeypatch.setattr(store, "get_dataset", no_load)
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, out, err = run(capsys, "plutus", "ask", *args, "--url", url)
+    assert code == 2 and out == ""
+    assert err.strip() == f"error: no LLM server at {url}; start Ollama or set OLLAMA_HOST"
+
+
 def test_backtest_states_where_the_replies_came_from(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     args = ("plutus", "backtest", "DEMO", "--start", "2022-06-01", "--end", "2023-12-31", "--every", "15", "--no-save")
     with FakeLLM(momentum_responder) as fake:
