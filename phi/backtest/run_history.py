@@ -121,6 +121,15 @@ class RunIndexWarning(UserWarning):
     unaffected and the next listing or ``phi runs reindex`` catches up."""
 
 
+class NewerIndexError(RunError):
+    """The run index has the layout of a newer phi (index schema ``schema``): this phi leaves it
+    as it is and cannot use it; upgrading phi (or ``phi runs reindex`` with the newer phi) can."""
+
+    def __init__(self, message: str, schema: int) -> None:
+        super().__init__(message)
+        self.schema = schema
+
+
 # ---------------------------------------------------------------------------- ids and paths
 
 
@@ -450,7 +459,8 @@ def _index(run_id: str, results: Mapping[str, Any]) -> None:
 
         index_run(run_id, results)
     except Exception as exc:  # noqa: BLE001 - the run is saved whatever the index does
-        warnings.warn(f"run {run_id} is saved but not indexed ({exc}); phi runs reindex adds it", RunIndexWarning, stacklevel=3)
+        message = f"run {run_id} is saved but not indexed ({exc}); {_catch_up(exc, 'it')}"
+        warnings.warn(message, RunIndexWarning, stacklevel=3)
 
 
 def _index_many(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
@@ -462,7 +472,19 @@ def _index_many(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
 
         index_runs(rows)
     except Exception as exc:  # noqa: BLE001 - the runs are saved whatever the index does
-        warnings.warn(f"{len(rows)} run(s) are saved but not indexed ({exc}); phi runs reindex adds them", RunIndexWarning, stacklevel=3)
+        message = f"{len(rows)} run(s) are saved but not indexed ({exc}); {_catch_up(exc, 'them')}"
+        warnings.warn(message, RunIndexWarning, stacklevel=3)
+
+
+def _catch_up(exc: Exception, runs: str) -> str:
+    """What indexes the runs a failed index left out: ``phi runs reindex``, but not while the
+    index belongs to a newer phi (this phi leaves it alone): then upgrading phi does."""
+    if isinstance(exc, NewerIndexError):
+        return (
+            f"this phi cannot add {runs} to a newer phi's index: "
+            f"upgrading phi (or phi runs reindex with the newer phi) adds {runs}"
+        )
+    return f"phi runs reindex adds {runs}"
 
 
 # ---------------------------------------------------------------------------- check results.json

@@ -60,7 +60,7 @@ from phi.backtest.run_filter import (
     parse_filter,
     parse_sort,
 )
-from phi.backtest.run_history import RunIndexWarning, history_exists
+from phi.backtest.run_history import NewerIndexError, RunIndexWarning, history_exists
 from phi.errors import ConfigError, RunError, shown
 from phi.paths import phi_home, runs_root
 
@@ -206,7 +206,7 @@ def _connect(url: str) -> Engine | BaseException:
         else:
             eng = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, **_server_args(url))
         _prepare(eng)
-    except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
+    except (SQLAlchemyError, OSError, ValueError, ImportError, NewerIndexError) as exc:
         if eng is not None:
             eng.dispose()
         return exc
@@ -338,6 +338,8 @@ def _failure(exc: BaseException, url: str, doing: str) -> RunError:
     damaged (a SQLite file that is not a database: moved aside) or lost its tables (the
     engine is dropped), so that :func:`_healing` functions retry once on a fresh index."""
     message = f"the run index at {_shown(url)} {doing}: {_reason(exc, url)}"
+    if isinstance(exc, NewerIndexError):
+        return NewerIndexError(message, exc.schema)
     path = _sqlite_path(url)
     if path is not None and _damaged(exc):
         _drop_engine(url)
@@ -371,7 +373,7 @@ def _healing(fn: _F) -> _F:
 
 def _prepare(eng: Engine) -> None:
     """Create the tables (racing processes tolerated); drop an index of an older layout, leave
-    a newer one alone (a ValueError: the index cannot be used by this phi)."""
+    a newer one alone (:class:`NewerIndexError`: the index cannot be used by this phi)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     _on_connect_timeouts(eng)
@@ -389,9 +391,10 @@ def _prepare(eng: Engine) -> None:
             return
         if version is not None and version.isdigit() and int(version) > INDEX_SCHEMA_VERSION:
             # a newer phi's layout (one database may serve several machines): left as it is
-            raise ValueError(
+            raise NewerIndexError(
                 f"it has the layout of a newer phi (index schema {version}; this phi knows {INDEX_SCHEMA_VERSION}); "
-                "upgrade phi, or point PHI_DB_URL at another database"
+                "upgrade phi, or point PHI_DB_URL at another database",
+                int(version),
             )
         if version is not None:  # an older layout: rebuilt from the folders by the next sync
             RUNS.drop(conn, checkfirst=True)

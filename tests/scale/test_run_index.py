@@ -164,6 +164,37 @@ def test_an_index_failure_never_loses_the_run_and_the_next_listing_catches_up(mo
     assert [r["run_id"] for r in ri.query_runs().rows] == [res.run_id]  # synced from the folders
 
 
+def test_an_index_of_a_newer_phi_is_named_in_the_warning_not_reindex() -> None:
+    """Was "... ; phi runs reindex adds it": this phi's reindex refuses a newer phi's index."""
+    from phi.pipeline import run
+
+    run(config(10))  # the index, made by this phi
+    db = phi_home() / "runs.db"
+    newer = ri.INDEX_SCHEMA_VERSION + 1
+    with ri._engine().begin() as conn:  # as a newer phi leaves it
+        conn.execute(ri.META.update().values(value=str(newer)))
+    ri._ENGINES.clear()
+    why = (
+        f"(the run index at sqlite:///{db} cannot be used: it has the layout of a newer phi (index schema {newer}; "
+        f"this phi knows {ri.INDEX_SCHEMA_VERSION}); upgrade phi, or point PHI_DB_URL at another database)"
+    )
+    with pytest.warns(rh.RunIndexWarning) as caught:
+        res = run(config(12))
+    assert res.run_id is not None and res.save_error is None
+    assert [str(w.message) for w in caught] == [
+        f"run {res.run_id} is saved but not indexed {why}; this phi cannot add it to a newer "
+        "phi's index: upgrading phi (or phi runs reindex with the newer phi) adds it"
+    ]
+    results = [run(config(p), save=False) for p in (14, 16)]
+    with pytest.warns(rh.RunIndexWarning) as caught:  # many runs saved at once (a batch's chunk)
+        ids = rh.save_runs([(r.config, r, r.data, None) for r in results])
+    assert all(isinstance(i, str) for i in ids)
+    assert [str(w.message) for w in caught] == [
+        f"2 run(s) are saved but not indexed {why}; this phi cannot add them to a newer "
+        "phi's index: upgrading phi (or phi runs reindex with the newer phi) adds them"
+    ]
+
+
 def test_runs_saved_before_any_index_are_listed(six_runs: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
     ri._ENGINES.clear()
     (phi_home() / "runs.db").unlink()
