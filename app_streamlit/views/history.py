@@ -1,5 +1,7 @@
 """Run history: every saved run (newest first), compare several side by side (metrics, config
-differences, equity curves overlaid), open one's results, re-run it, delete it."""
+differences, equity curves overlaid), open one's results, re-run it, delete it. The table shows
+each run's name and results (all fitting 1280 px); ticking a row picks it under One run, which
+shows the rest: id, date, data, tags, description and hashes."""
 
 from __future__ import annotations
 
@@ -19,15 +21,28 @@ RERUN = "hist:rerun"
 DELETE = "hist:delete"
 CONFIRM_DELETE = "hist:confirm_delete"
 OPENED = "hist:opened"
+TABLE = "hist:table:runs"
+DETAILS = "hist:details"
 #: what the page showed as chosen on its last draw ({"selected", "compare", "names"}), to tell
 #: a run deleted elsewhere (another tab, phi runs delete) from one the user unpicked
 SEEN = "hist:seen"
-#: the results right after the run's name (its name already says indicators, symbol, timeframe
-#: and years), so they show without a horizontal scroll; the details follow
+#: every field of a run's row (the table's data; runs_table)
 TABLE_COLUMNS = (
     "run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "created_at",
     "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode", "tags", "description", "run_id",
 )  # fmt: skip
+#: the columns drawn: the run's name (indicators, blend, symbol, timeframe, years, number) and its
+#: results, all on screen at 1280 px (the sidebar open) without a horizontal scroll; the rest
+#: (id, when saved, vendor, exact dates, tags, description, hashes) is under "One run" when a
+#: row is ticked
+SHOWN_COLUMNS = ("run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity")
+#: the width the drawn columns share: the main area at 1280 x 720 with the sidebar open is
+#: 910 px; the selection's check box column takes 34 of them, a vertical scroll bar (more than
+#: ten runs) up to 14
+TABLE_PX = 860
+#: fixed widths (px) of the result columns, each fitting its header and its longest value
+#: ("-21.29%", "116,117.90"); "trades" and "run" are sized to their texts
+WIDTHS = {"total_return": 68, "cagr": 64, "sharpe": 62, "max_drawdown": 68, "final_equity": 94}
 
 
 def summary_name(r: dict[str, Any], number: int | None) -> str:
@@ -184,42 +199,24 @@ def render() -> None:
         return
     table = runs_table(runs)
     names = names_of(runs)
-    st.dataframe(
-        table, hide_index=True, key="hist:table:runs", width="stretch",
-        column_config={
-            "run": st.column_config.TextColumn("run", help="Indicators · dataset · years · number; the id is in the last column."),
-            "created_at": st.column_config.TextColumn("created (UTC)"),
-            "total_return": st.column_config.NumberColumn("total return", format="%.2f%%"),
-            "cagr": st.column_config.NumberColumn("CAGR", format="%.2f%%"),
-            "max_drawdown": st.column_config.NumberColumn("max DD", format="%.2f%%"),
-            "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f"),
-            "trades": st.column_config.TextColumn("trades", help="Closed trades + the trade still open at the end, as in the run's strip."),
-            "final_equity": st.column_config.NumberColumn("final equity", format="accounting"),
-            "run_id": st.column_config.TextColumn("run id"),
-        },
-    )  # fmt: skip
     ids = [str(r["run_id"]) for r in runs]
+    st.dataframe(
+        table, hide_index=True, key=TABLE, width="stretch", column_order=SHOWN_COLUMNS, column_config=table_columns(table),
+        on_select=lambda: _row_picked(ids), selection_mode="single-row",
+    )  # fmt: skip
+    st.caption("Tick a row's box to see its id, date, data, tags and description under One run (its buttons then act on it).")  # fmt: skip
     gone_selected = _gone(ids)
-
-    st.markdown("**Compare runs**")
-    chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session",
-                            format_func=lambda rid: names.get(rid, rid))
-    chosen = [c for c in chosen if c in ids]
-    if len(chosen) >= 2:
-        _compare(chosen, names)
-    elif chosen:
-        st.caption("Pick at least one more run to compare.")
 
     st.markdown("**One run**")
     c = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     run_id = c[0].selectbox("Run", ids, key=SELECTED, persist_state="session", format_func=lambda rid: names.get(rid, rid))
     if run_id not in ids:
         run_id = ids[0]
-    st.session_state[SEEN] = {"selected": run_id, "compare": chosen,
-                              "names": {r: names[r] for r in {run_id, *chosen}}}  # fmt: skip
     open_it = c[1].button("Open results", key=OPEN)
     rerun_it = c[2].button("Re-run", key=RERUN, help="Run its config.json again on the same data (identical results).")
     delete_it = c[3].button("Delete", key=DELETE)
+    with st.container(border=True, key=DETAILS):
+        st.markdown("  \n".join(run_details(runs[ids.index(run_id)])))
     if gone_selected and (open_it or rerun_it or delete_it):  # the click was meant for the deleted run
         pass  # said once above; nothing is opened, re-run or deleted in its place
     elif open_it:
@@ -231,6 +228,17 @@ def render() -> None:
     if st.session_state.get(CONFIRM_DELETE) not in broken:  # a broken run's is drawn beside it
         _confirm_delete(ids)
 
+    st.markdown("**Compare runs**")
+    chosen = st.multiselect("Runs to compare (two or more)", ids, key=COMPARE, persist_state="session",
+                            format_func=lambda rid: names.get(rid, rid))
+    chosen = [c for c in chosen if c in ids]
+    st.session_state[SEEN] = {"selected": run_id, "compare": chosen,
+                              "names": {r: names[r] for r in {run_id, *chosen}}}  # fmt: skip
+    if len(chosen) >= 2:
+        _compare(chosen, names)
+    elif chosen:
+        st.caption("Pick at least one more run to compare.")
+
     opened = st.session_state.get(OPENED)
     if opened is not None:
         from app_streamlit.views import results
@@ -239,6 +247,66 @@ def render() -> None:
         st.markdown(f"**Results of run {opened.run_id}**")
         results.header(opened)
         results.render(opened, prefix="hist")
+
+
+def text_px(texts: list[str], header: str) -> int:
+    """A text column's width in px: its longest text (or header) at 6.2 px a character (the
+    table's sans serif averages 6.1 on a run's name) and the cell's padding."""
+    return 18 + round(6.2 * max([len(header), *(len(t) for t in texts)]))
+
+
+def table_columns(table: pd.DataFrame) -> dict[str, Any]:
+    """The history table's column labels, formats, widths and help. The run's name takes what
+    the result columns leave of :data:`TABLE_PX` (a longer name ends in "…"; it is whole in the
+    picker and the details under One run)."""
+    trades_px = text_px([str(t) for t in table["trades"]], "trades")
+    left = TABLE_PX - sum(WIDTHS.values()) - trades_px
+    run_px = max(180, min(left, text_px([str(n) for n in table["run"]], "run")))
+    pct = {"total_return": ("return", "Total return over the run."),
+           "cagr": ("CAGR", "Compound annual growth rate."),
+           "max_drawdown": ("max DD", "Max drawdown: the deepest fall from an equity peak.")}  # fmt: skip
+    out: dict[str, Any] = {
+        "run": st.column_config.TextColumn("run", width=run_px, help="Indicators · dataset · years · number. "
+                                           "Tick a row's box for its id, date, exact data, tags and description."),
+        "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f", width=WIDTHS["sharpe"], help="Annualised Sharpe ratio."),
+        "trades": st.column_config.TextColumn("trades", width=trades_px,
+                                              help="Closed trades + the trade still open at the end, as in the run's strip."),
+        "final_equity": st.column_config.NumberColumn("final equity", format="accounting", width=WIDTHS["final_equity"]),
+    }  # fmt: skip
+    for col, (name, help_) in pct.items():
+        out[col] = st.column_config.NumberColumn(name, format="%.2f%%", width=WIDTHS[col], help=help_)  # fmt: skip
+    return out
+
+
+def run_details(r: dict[str, Any]) -> list[str]:
+    """What the table leaves out of a run's row, as lines of Markdown: its id and when it was
+    saved; its data (vendor, symbol, timeframe, exact dates, bars); indicators and blend; tags
+    and description; the config hash and data fingerprint that tell identical runs apart."""
+    created = str(r.get("created_at") or "").replace("T", " ").replace("+00:00", " UTC")
+    data = f"{r.get('vendor')} {r.get('symbol')} {r.get('timeframe')} · {r.get('start')} → {r.get('end')}"
+    if r.get("bars") is not None:
+        data += f" · {r['bars']} bars"
+    if r.get("synthetic"):
+        data += " · synthetic"
+    tags, description = ", ".join(r.get("tags") or []), str(r.get("description") or "")
+    lines = [f"**run id** `{r.get('run_id')}` · **created** {ui.md_text(created)}",
+             f"**data** {ui.md_text(data)}",
+             f"**indicators** {ui.md_text(', '.join(r.get('indicators') or []) or 'none')} · "
+             f"**blend** {ui.md_text(r.get('blend_mode') or '')}",
+             f"**tags** {ui.md_text(tags) if tags else 'none'} · "
+             f"**description** {ui.md_text(description) if description.strip() else 'none'}"]  # fmt: skip
+    hashes = [f"config `{str(r['config_hash'])[:12]}`" if r.get("config_hash") else "",
+              f"data `{str(r['data_fingerprint'])[:12]}`" if r.get("data_fingerprint") else ""]  # fmt: skip
+    if any(hashes):
+        lines.append("**hashes** " + " · ".join(h for h in hashes if h))
+    return lines
+
+
+def _row_picked(ids: list[str]) -> None:
+    """Ticking a row of the table picks its run under One run (before the picker is drawn)."""
+    rows = st.session_state[TABLE].selection.rows
+    if rows and 0 <= rows[0] < len(ids):
+        st.session_state[SELECTED] = ids[rows[0]]
 
 
 def _gone(ids: list[str]) -> bool:

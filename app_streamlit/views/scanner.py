@@ -2,7 +2,9 @@
 universe, ranked, with a heatmap of the regime probabilities on each symbol's last bar.
 
 Everything is computed by :func:`phi.scanner.scan`; this page only collects the request and
-draws the result. Level-2 columns show "unavailable" (never 0) without a quote source.
+draws the result. The ranked table's columns all fit 1280 px; each symbol's top species, bars
+and level-2 features are in an expander below it. Level-2 columns show "unavailable" (never 0)
+without a quote source.
 """
 
 from __future__ import annotations
@@ -57,6 +59,51 @@ def heatmap_chart(heat: pd.DataFrame, *, height: int | None = None) -> charts.Ch
     fig.update_xaxes(tickmode="array", tickvals=names, ticktext=[n.replace("_", "_<br>", 1) for n in names],
                      automargin=True)
     return charts.Chart(fig)
+
+
+#: the ranked table's columns: all on screen at 1280 px (the sidebar open) without a horizontal
+#: scroll; each symbol's top species, bar count and level-2 features are in the expander below
+MAIN_COLUMNS = ("rank", "symbol", "score", "composite", "confidence", "field conf.", "consensus", "liquidity",
+                "dominant regime", "its prob.", "last bar")  # fmt: skip
+SPECIES_COLUMNS = ("symbol", "top species", "bars")
+DETAILS_LABEL = "Top species, bars and level-2 quote features of each symbol"
+SPECIES_HELP = "The three most probable species on the last bar (id, regime/volatility, probability)."
+#: (label, help) of each column of the ranked table (shorter labels; the meaning in the help)
+SHORT: dict[str, tuple[str, str]] = {
+    "rank": ("#", "Rank by the chosen order (1 = first)."),
+    "score": ("score", "Regime score, −1 (sell) to +1 (buy)."),
+    "composite": ("composite", "The regime engine's composite signal, −1 (sell) to +1 (buy)."),
+    "confidence": ("confidence", "Overall confidence, 0 to 1."),
+    "field conf.": ("field conf.", "Field confidence: 1 − the entropy of the regime probabilities (1: one clear regime), 0 to 1."),
+    "consensus": ("consensus", "Consensus confidence: how far the experts agree on the direction, 0 to 1."),
+    "liquidity": ("liquidity", "Liquidity confidence (volume and gaps), 0 to 1."),
+    "dominant regime": ("regime", "The most probable regime on the last bar."),
+    "its prob.": ("its prob.", "The dominant regime's probability on the last bar."),
+    "last bar": ("last bar", "Date of the last bar; (cached) when the bars came from the cache."),
+}
+
+
+def main_columns() -> dict[str, Any]:
+    """Labels, help, formats and widths of the ranked table's columns."""
+    out: dict[str, Any] = {}
+    for col, (name, help_) in SHORT.items():
+        if col in ("score", "composite", "confidence", "field conf.", "consensus", "liquidity", "its prob."):
+            out[col] = st.column_config.NumberColumn(name, format="%.3f", help=help_)  # 0.160 under 0.097, not 0.16
+        elif col == "rank":
+            out[col] = st.column_config.NumberColumn(name, help=help_, width=36)
+        else:
+            out[col] = st.column_config.TextColumn(name, help=help_)
+    return out
+
+
+#: the level-2 columns' labels and help (values "unavailable", never 0, without a quote source)
+L2_LABELS: dict[str, Any] = {
+    "book_imbalance": st.column_config.TextColumn("book imbalance", help="Bid size / (bid + ask size) at the best quotes, 0 to 1."),
+    "spread_bps": st.column_config.TextColumn("spread (bps)", help="(ask − bid) / mid × 10,000."),
+    "ofi": st.column_config.TextColumn("OFI", help="Order-flow imbalance: mean / std of recent signed trade sizes, −5 to +5."),
+    "depth_ratio": st.column_config.TextColumn("depth ratio", help="Best-quote depth (bid + ask size) / its recent mean, 0 to 10."),
+    "depth_trend": st.column_config.TextColumn("depth trend", help="Slope of the best-quote depth per quote update (shares)."),
+}
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -153,10 +200,14 @@ def show_result(result: Any, key: str = "scan") -> None:
         st.caption("SYNTHETIC demo data — generated locally, not market prices.")
     st.caption(f"Ranked by {RANKS.get(result.rank_by, result.rank_by)}; score and composite run from −1 (sell) to +1 (buy); "
                f"confidences from 0 to 1. {result.l2_status}.")  # fmt: skip
+    from phi.scanner import L2_COLUMNS
+
     shown = display_table(table)
-    fixed = {c: st.column_config.NumberColumn(c, format="%.3f")  # 0.160 under 0.097, not 0.16
-             for c in ("score", "composite", "confidence", "field conf.", "consensus", "liquidity", "its prob.") if c in shown}  # fmt: skip
-    st.dataframe(shown, hide_index=True, key=f"{key}:table", column_config=fixed)
+    st.dataframe(shown[list(MAIN_COLUMNS)], hide_index=True, key=f"{key}:table", column_config=main_columns())
+    with st.expander(DETAILS_LABEL, key=f"{key}:details"):
+        st.dataframe(shown[list(SPECIES_COLUMNS)], hide_index=True, key=f"{key}:species",
+                     column_config={"top species": st.column_config.TextColumn(help=SPECIES_HELP)})  # fmt: skip
+        st.dataframe(shown[["symbol", *L2_COLUMNS]], hide_index=True, key=f"{key}:l2", column_config=L2_LABELS)
     ui.show_chart(heatmap_chart(result.heatmap()), key=f"{key}:heatmap")
 
 

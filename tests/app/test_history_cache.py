@@ -164,6 +164,25 @@ def test_history_counts_trades_as_the_strip_does():
     assert list(runs_table(rows)["trades"]) == ["32 closed + 1 open", "5 closed"]
 
 
+def test_what_the_history_table_leaves_out_is_in_the_picked_runs_details():
+    """The table shows the name and results only (so it fits 1280 px); a run's id, date, exact
+    data, tags, description and hashes are under One run once its row is ticked."""
+    from app_streamlit.views.history import SHOWN_COLUMNS, run_details
+
+    assert "run_id" not in SHOWN_COLUMNS and "description" not in SHOWN_COLUMNS
+    r = {"run_id": "20260102-030405-006-abcdef", "created_at": "2026-01-02T03:04:05+00:00", "vendor": "demo",
+         "symbol": "DEMO", "timeframe": "1D", "start": "2021-01-01", "end": "2022-12-31", "bars": 520,
+         "synthetic": True, "indicators": ["rsi", "macd"], "blend_mode": "voting", "tags": ["swing", "q1"],
+         "description": "stop *4%*", "config_hash": "0123456789abcdef", "data_fingerprint": "fedcba9876543210"}  # fmt: skip
+    assert run_details(r) == [
+        "**run id** `20260102-030405-006-abcdef` · **created** 2026-01-02 03\\:04\\:05 UTC",  # shown 03:04:05
+        "**data** demo DEMO 1D · 2021-01-01 → 2022-12-31 · 520 bars · synthetic",
+        "**indicators** rsi, macd · **blend** voting",
+        "**tags** swing, q1 · **description** stop \\*4%\\*",
+        "**hashes** config `0123456789ab` · data `fedcba987654`",
+    ]
+
+
 def test_ten_runs_compare_readably_legend_below_short_labels_and_fitting_metric_names():
     """Ten runs compared: the legend sits under the plot (horizontal) with short labels
     ("#3 macd"), each line's hover says the run's full name; the metric names column is pinned

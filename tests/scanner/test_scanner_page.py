@@ -27,7 +27,9 @@ def test_scanner_page_scans_ranks_and_reports_failures() -> None:
     table = at.dataframe[0].value
     assert list(table["rank"]) == [1, 2, 3] and sorted(table["symbol"]) == ["GLD", "QQQ", "SPY"]
     assert list(table["score"]) == sorted(table["score"], reverse=True)
-    assert set(table["ofi"]) == {"unavailable"}  # no L2 source: unavailable, not 0
+    # no L2 source: unavailable, not 0 (in the expander below the ranked table, with the species)
+    (l2,) = [d.value for d in at.dataframe if "ofi" in d.value.columns]
+    assert list(l2["symbol"]) == list(table["symbol"]) and set(l2["ofi"]) == {"unavailable"}
     text = html_text(at)
     assert "SYNTHETIC" in text and "top symbol" in text and "L2 quotes: not requested" in text
     spec = figure(at, "scan:heatmap")
@@ -46,4 +48,5 @@ def test_scanner_page_l2_without_a_key_says_unavailable(monkeypatch) -> None:
     at.button[0].click().run()
     assert_clean(at)
     assert "L2 quotes: unavailable - POLYGON_API_KEY is not set" in html_text(at)
-    assert set(at.dataframe[0].value["book_imbalance"]) == {"unavailable"}
+    (l2,) = [d.value for d in at.dataframe if "book_imbalance" in d.value.columns]
+    assert set(l2["book_imbalance"]) == {"unavailable"}
