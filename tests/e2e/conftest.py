@@ -154,6 +154,14 @@ def _key(key: str) -> str:
     return ".st-key-" + key.replace(":", "-") + ":not([data-stale='true'])"
 
 
+def _type(page: Any, key: str, value: str) -> None:
+    """Type ``value`` into the number or text box of the widget with ``key`` and commit it."""
+    box = page.locator(_key(key) + " input").first
+    box.fill(value)
+    box.press("Tab")  # a number is committed on blur
+    _idle(page)
+
+
 @contextlib.contextmanager
 def chromium_page(failure: str, viewport: dict[str, int] | None = None, page_errors: bool = False) -> Iterator[Any]:
     """A page of a headless Chromium (closed after): a full-page screenshot ``failure`` in

@@ -7,21 +7,15 @@ field to its default after another page. Screenshots go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, chromium_page
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, _type, chromium_page
 from tests.e2e.fit import check_tick_labels
 
 FULL_AUTO = "Full auto: choose from every indicator"
 CHOOSE = "Tune the indicators I choose"
 TYPED = {"ai:max_indicators": "5", "ai:trials": "37", "ai:dd_cap_pct": "12.00", "ai:min_trades": "4"}
-
-
-def _type(page: Any, key: str, value: str) -> None:
-    box = page.locator(_key(key) + " input").first
-    box.fill(value)
-    box.press("Tab")  # a number is committed on blur
-    _idle(page)
 
 
 def _fields(page: Any) -> dict[str, str]:
@@ -30,6 +24,15 @@ def _fields(page: Any) -> dict[str, str]:
     tags = page.locator(_key("ai:indicators") + " [aria-label='Selected values']").first.locator("[data-tag]")
     out["indicators"] = " ".join(t.get_attribute("aria-label") or "" for t in tags.all())
     return out
+
+
+def _check_fields(page: Any, want: dict[str, str], seconds: float = 15.0) -> None:
+    """The PhiAI fields read ``want`` within ``seconds`` (a script run still finishing may
+    redraw a field after the page looked idle; it failed once reading one mid-redraw)."""
+    deadline = time.monotonic() + seconds
+    while (got := _fields(page)) != want and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert got == want
 
 
 def test_phiai_edits_survive_mode_switches_and_another_page(server: str) -> None:
@@ -52,20 +55,20 @@ def test_phiai_edits_survive_mode_switches_and_another_page(server: str) -> None
         page.keyboard.press("Escape")
         _idle(page)
         want = {**TYPED, "metric": "sortino", "indicators": "rsi macd roc"}
-        assert _fields(page) == want
+        _check_fields(page, want)
         # the user's own choice of indicators says what Step 2 has, and offers it back
         expect(page.get_by_text("Your own choice (kept). Step 2 has: rsi, macd.")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "20_phiai_after_mode_switch.png"))
         page.get_by_text(FULL_AUTO).click()
         _idle(page)
-        assert _fields(page) == want
+        _check_fields(page, want)
         page.get_by_text(CHOOSE).click()
         _idle(page)
         _nav(page, "Workbench")
         page.get_by_role("tab", name="3 · Blend", exact=True).click()
         _idle(page)
         _nav(page, "PhiAI")
-        assert _fields(page) == want
+        _check_fields(page, want)
         expect(page.get_by_role("radio", name=CHOOSE)).to_be_checked()
         page.screenshot(path=str(ARTIFACTS / "21_phiai_after_another_page.png"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, chromium_page
+from tests.e2e.conftest import ARTIFACTS, _idle, _key, _nav, _open, _type, chromium_page
 from tests.e2e.fit import overlapping
 
 FLOOR = "regime:floor"
@@ -19,13 +19,6 @@ CHARTS = ("regime:chart:probs", "regime:chart:timeline", "regime:chart:composite
 #: finite y values of each trace of a chart, by trace name (what Plotly has drawn)
 POINTS_JS = """gd => Object.fromEntries((gd._fullData || []).map((t, i) => [t.name || String(i),
   Array.from(t.y || []).filter(v => v !== null && Number.isFinite(Number(v))).length]))"""
-
-
-def _number(page: Any, key: str, value: str) -> None:
-    box = page.locator(_key(key) + " input").first
-    box.fill(value)
-    box.press("Tab")  # a number is committed on blur
-    _idle(page)
 
 
 def _fields(page: Any) -> dict[str, str]:
@@ -58,7 +51,7 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
             slider.press("ArrowRight")
         _idle(page)
         _advanced(page)
-        _number(page, SOFT_GENUS, "30")
+        _type(page, SOFT_GENUS, "30")
         expect(page.get_by_text("Previous regime result shown")).to_be_visible()  # not run yet: said
         page.locator(_key("regime:go") + " button").click()
         _idle(page)
@@ -104,7 +97,7 @@ def test_regime_page_in_a_real_browser(server: str) -> None:
         page.set_viewport_size({"width": 1440, "height": 900})
 
         # typed without Run, then a trip to the Workbench: every field as the trader left it
-        _number(page, SOFT_KINGDOM, "6")
+        _type(page, SOFT_KINGDOM, "6")
         want = {SOFT_KINGDOM: "6.00", SOFT_GENUS: "30.00", "floor": "0.35"}
         assert _fields(page) == want
         _nav(page, "Workbench")
