@@ -29,13 +29,13 @@ SEEN = "hist:seen"
 #: every field of a run's row (the table's data; runs_table)
 TABLE_COLUMNS = (
     "run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity", "created_at",
-    "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode", "tags", "description", "run_id",
+    "symbol", "vendor", "timeframe", "start", "end", "indicators", "blend_mode", "tags", "description", "run_id", "no", "name",
 )  # fmt: skip
-#: the columns drawn: the run's name (indicators, blend, symbol, timeframe, years, number) and its
-#: results, all on screen at 1280 px (the sidebar open) without a horizontal scroll; the rest
+#: the columns drawn: the run's number, its name (indicators, blend, symbol, timeframe, years;
+#: "run" is both, as the picker shows it) and its results, all on screen at 1280 px (the sidebar open) without a horizontal scroll; the rest
 #: (id, when saved, vendor, exact dates, tags, description, hashes) is under "One run" when a
 #: row is ticked
-SHOWN_COLUMNS = ("run", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity")
+SHOWN_COLUMNS = ("no", "name", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "final_equity")
 #: the width the drawn columns share: the main area at 1280 x 720 with the sidebar open is
 #: 910 px; the selection's check box column takes 34 of them, a vertical scroll bar (more than
 #: ten runs) up to 14
@@ -64,9 +64,11 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """The history table (one row per run, newest first)."""
     names = names_of(runs)
     rows = []
-    for r in runs:
+    for i, r in enumerate(runs):
         row = {c: r.get(c) for c in TABLE_COLUMNS}
         row["run"] = names[str(r["run_id"])]
+        row["no"] = len(runs) - i  # the number in the run's name: first even when a long name is cut
+        row["name"] = summary_name(r, None)
         row["indicators"] = ", ".join(r.get("indicators") or [])
         row["tags"] = ", ".join(r.get("tags") or [])
         row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:16]
@@ -260,14 +262,16 @@ def table_columns(table: pd.DataFrame) -> dict[str, Any]:
     the result columns leave of :data:`TABLE_PX` (a longer name ends in "…"; it is whole in the
     picker and the details under One run)."""
     trades_px = text_px([str(t) for t in table["trades"]], "trades")
-    left = TABLE_PX - sum(WIDTHS.values()) - trades_px
-    run_px = max(180, min(left, text_px([str(n) for n in table["run"]], "run")))
+    no_px = text_px([f"{n}" for n in table["no"]], "#") + 8  # right-aligned digits
+    left = TABLE_PX - sum(WIDTHS.values()) - trades_px - no_px
+    run_px = max(180, min(left, text_px([str(n) for n in table["name"]], "run")))
     pct = {"total_return": ("return", "Total return over the run."),
            "cagr": ("CAGR", "Compound annual growth rate."),
            "max_drawdown": ("max DD", "Max drawdown: the deepest fall from an equity peak.")}  # fmt: skip
     out: dict[str, Any] = {
-        "run": st.column_config.TextColumn("run", width=run_px, help="Indicators · dataset · years · number. "
-                                           "Tick a row's box for its id, date, exact data, tags and description."),
+        "no": st.column_config.NumberColumn("#", format="%d", width=no_px, help="The run's number, oldest first (#1)."),
+        "name": st.column_config.TextColumn("run", width=run_px, help="Indicators · dataset · years. "
+                                            "Tick a row's box for its id, date, exact data, tags and description."),
         "sharpe": st.column_config.NumberColumn("Sharpe", format="%.3f", width=WIDTHS["sharpe"], help="Annualised Sharpe ratio."),
         "trades": st.column_config.TextColumn("trades", width=trades_px,
                                               help="Closed trades + the trade still open at the end, as in the run's strip."),

@@ -183,6 +183,23 @@ def test_what_the_history_table_leaves_out_is_in_the_picked_runs_details():
     ]
 
 
+def test_a_runs_number_is_a_column_of_its_own_first_so_a_long_name_cut_keeps_it():
+    """A long name ends in "…" in its column at 1280 px; the run's number (#2) was the end of
+    that name and went with it. It is now the first column, the name beside it without it."""
+    from app_streamlit.views.history import SHOWN_COLUMNS, runs_table, table_columns
+
+    long = {"run_id": "b", "indicators": ["rsi", "macd", "bollinger", "stochastic"], "blend_mode": "regime_weighted",
+            "symbol": "DEMO", "timeframe": "1D", "start": "2020-01-01", "end": "2024-12-31"}  # fmt: skip
+    short = {"run_id": "a", "indicators": ["rsi"], "symbol": "SPY", "timeframe": "1D", "start": "2021-01-01", "end": "2021-12-31"}
+    table = runs_table([long, short])  # newest first
+    assert SHOWN_COLUMNS[:2] == ("no", "name")
+    assert list(table["no"]) == [2, 1]
+    assert list(table["name"]) == ["rsi+macd+bollinger+stochastic (regime_weighted) · DEMO 1D · 2020–2024", "rsi · SPY 1D · 2021"]
+    assert list(table["run"]) == [f"{n} · #{k}" for n, k in zip(table["name"], (2, 1), strict=True)]  # the picker's names
+    widths = table_columns(table)
+    assert widths["no"]["label"] == "#" and widths["name"]["label"] == "run"
+
+
 def test_ten_runs_compare_readably_legend_below_short_labels_and_fitting_metric_names():
     """Ten runs compared: the legend sits under the plot (horizontal) with short labels
     ("#3 macd"), each line's hover says the run's full name; the metric names column is pinned
