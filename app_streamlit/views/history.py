@@ -5,6 +5,7 @@ shows the rest: id, date, data, tags, description and hashes."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -72,12 +73,21 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
         row["indicators"] = ", ".join(r.get("indicators") or [])
         row["tags"] = ", ".join(r.get("tags") or [])
         row["created_at"] = str(r.get("created_at") or "").replace("T", " ")[:16]
-        row["trades"] = trade_count(r).text  # "32 closed + 1 open", as in the run's strip
+        # "32 closed + 1 open", as in the run's strip; "–" when results.json has no count, not "0 closed"
+        row["trades"] = trade_count(r).text if _finite(r.get("n_trades")) else "–"
         for pct in ("total_return", "cagr", "max_drawdown"):  # shown as percent numbers (sortable)
             v = row.get(pct)
             row[pct] = None if v is None else float(v) * 100.0
         rows.append(row)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def _finite(value: Any) -> bool:
+    """``value`` is a finite number (a saved count; None, NaN or inf is no count)."""
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def short_label(name: str, width: int = 15) -> str:
@@ -120,7 +130,8 @@ def _compare(ids: list[str], names: dict[str, str]) -> None:
         {short[rid]: [ui.fmt_value(v, METRIC_KIND.get(m, "num")) for m, v in metrics[rid].items()] for rid in metrics.columns},
         index=rows,
     )
-    st.caption(" · ".join(f"**{short[r]}** {names.get(r, r)}" for r in ids))
+    # the names as typed: a symbol "_X_" is not italic X
+    st.caption(" · ".join(f"**{short[r]}** {ui.md_text(names.get(r, r))}" for r in ids))
     # full width, one above the other: side by side, ten runs' columns scrolled away and cut the
     # metric names; the names column is pinned (stays while the runs scroll) and fits its names
     st.caption("Metrics side by side")
@@ -322,7 +333,7 @@ def _gone(ids: list[str]) -> bool:
     selected = seen.get("selected")
     gone = [r for r in dict.fromkeys([selected, *(seen.get("compare") or [])]) if r and r not in ids]
     if gone:
-        listed = ", ".join(f"{names.get(r, r)} ({r})" for r in gone)
+        listed = ", ".join(f"{ui.md_text(names.get(r, r))} ({ui.md_text(r)})" for r in gone)
         st.info(f"No longer in the run history (deleted in another tab or with phi runs delete): {listed}. "
                 "Nothing is compared, opened or re-run in its place; pick another run.", icon=":material/delete:")  # fmt: skip
     return bool(selected) and selected not in ids

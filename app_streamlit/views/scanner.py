@@ -188,11 +188,15 @@ def show_result(result: Any, key: str = "scan") -> None:
         st.info("No symbol could be scanned; the reasons are above.")
         return
     top = table.iloc[0]
+    # NaN when the engine had no score (ranked last, so first only when all are): said, not "+nan"
+    score = float(top["score"])
+    top_score = f"{score:+.3f}" if math.isfinite(score) else "no score"
+    tone = (1 if score > 0 else -1) if math.isfinite(score) and score != 0 else 0
     ui.ribbon(
         [
             ("scanned", f"{len(table)}", 0),
             ("failed", f"{len(result.failures)}", -1 if result.failures else 0),
-            ("top symbol", f"{top['symbol']} ({top['score']:+.3f})", 1 if top["score"] > 0 else -1),
+            ("top symbol", f"{top['symbol']} ({top_score})", tone),
             ("its regime", str(top["dominant_regime"]), 0),
         ]
     )
