@@ -179,11 +179,27 @@ def run_scan(request: dict[str, Any]) -> Any:
         bar.empty()
 
 
+#: Failed symbols shown one warning each; more are one warning and a list in an expander
+FAILURE_LINES = 3
+
+
+def _failures(failures: list[tuple[str, str]]) -> None:
+    """Each skipped symbol with its reason: a warning each for a few, else one warning naming
+    them and every reason in an expander (dozens of warnings pushed the ranking off screen)."""
+    if len(failures) <= FAILURE_LINES:
+        for sym, reason in failures:
+            st.warning(f"{ui.md_text(sym)} skipped: {ui.md_text(reason)}", icon=":material/warning:")
+        return
+    names = ", ".join(sym for sym, _ in failures[:FAILURE_LINES])
+    st.warning(f"{len(failures)} symbols skipped: {ui.md_text(names)}, ... (each reason below)", icon=":material/warning:")
+    with st.expander(f"Why the {len(failures)} symbols were skipped"):
+        st.markdown("  \n".join(f"{ui.md_text(sym)}: {ui.md_text(reason)}" for sym, reason in failures))
+
+
 def show_result(result: Any, key: str = "scan") -> None:
     """Ribbon, ranked table, heatmap and failures of a :class:`phi.scanner.ScanResult`."""
     table = result.table()
-    for sym, reason in result.failures:
-        st.warning(f"{ui.md_text(sym)} skipped: {ui.md_text(reason)}", icon=":material/warning:")
+    _failures(result.failures)
     if table.empty:
         st.info("No symbol could be scanned; the reasons are above.")
         return

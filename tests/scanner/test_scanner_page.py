@@ -50,3 +50,22 @@ def test_scanner_page_l2_without_a_key_says_unavailable(monkeypatch) -> None:
     assert "L2 quotes: unavailable - POLYGON_API_KEY is not set" in html_text(at)
     (l2,) = [d.value for d in at.dataframe if "book_imbalance" in d.value.columns]
     assert set(l2["book_imbalance"]) == {"unavailable"}
+
+
+def test_many_skipped_symbols_are_one_warning_and_a_list_not_a_wall_of_warnings() -> None:
+    """Five bad symbols: one warning naming the first three and the count, every reason in an
+    expander (five warnings, one a symbol, pushed the ranking down the page); the good symbol
+    is still ranked."""
+    at = start()
+    at.segmented_control(key="nav").set_value("Scanner").run()
+    bad = ["A/1", "B/2", "C/3", "D/4", "E/5"]
+    at.text_input(key="scan:symbols").set_value(", ".join(["SPY", *bad]))
+    at.date_input(key="scan:start").set_value(dt.date(2023, 1, 1))
+    at.date_input(key="scan:end").set_value(dt.date(2024, 6, 30))
+    at.button[0].click().run()
+    assert_clean(at)
+    assert warnings_(at) == ["5 symbols skipped: A/1, B/2, C/3, ... (each reason below)"]
+    (why,) = [e for e in at.expander if e.label == "Why the 5 symbols were skipped"]
+    lines = why.markdown[0].value.split("  \n")
+    assert [line.split(":")[0] for line in lines] == bad and all("contains '/'" in line for line in lines)
+    assert list(at.dataframe[0].value["symbol"]) == ["SPY"]
