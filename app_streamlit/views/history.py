@@ -46,14 +46,21 @@ TABLE_PX = 860
 WIDTHS = {"total_return": 68, "cagr": 64, "sharpe": 62, "max_drawdown": 68, "final_equity": 94}
 
 
+def _field(r: dict[str, Any], key: str) -> str:
+    """A summary's text field, "?" when the run's results.json lacks it (not "None")."""
+    value = r.get(key)
+    return "?" if value is None or str(value).strip() == "" else str(value)
+
+
 def summary_name(r: dict[str, Any], number: int | None) -> str:
     """A run's name from its history summary: ``"rsi+macd · DEMO 1D · 2020–2024 · #3"``."""
     names = "+".join(r.get("indicators") or []) or "no indicator"
     if r.get("blend_mode") and r.get("blend_mode") != "weighted_sum":
         names += f" ({r['blend_mode']})"
-    a, b = str(r.get("start") or "")[:4], str(r.get("end") or "")[:4]
+    a, b = _field(r, "start")[:4], _field(r, "end")[:4]
     span = a if a == b else f"{a}–{b}"
-    return f"{names} · {r.get('symbol')} {r.get('timeframe')} · {span}" + (f" · #{number}" if number else "")
+    data = f"{_field(r, 'symbol')} {_field(r, 'timeframe')}"
+    return f"{names} · {data} · {span}" + (f" · #{number}" if number else "")
 
 
 def names_of(runs: list[dict[str, Any]]) -> dict[str, str]:
@@ -298,7 +305,8 @@ def run_details(r: dict[str, Any]) -> list[str]:
     saved; its data (vendor, symbol, timeframe, exact dates, bars); indicators and blend; tags
     and description; the config hash and data fingerprint that tell identical runs apart."""
     created = str(r.get("created_at") or "").replace("T", " ").replace("+00:00", " UTC")
-    data = f"{r.get('vendor')} {r.get('symbol')} {r.get('timeframe')} · {r.get('start')} → {r.get('end')}"
+    data = " ".join(_field(r, k) for k in ("vendor", "symbol", "timeframe"))
+    data += f" · {_field(r, 'start')} → {_field(r, 'end')}"
     if r.get("bars") is not None:
         data += f" · {r['bars']} bars"
     if r.get("synthetic"):

@@ -245,3 +245,14 @@ def test_ten_runs_compare_readably_legend_below_short_labels_and_fitting_metric_
         eq = load_run(rid).equity["equity"].to_numpy()
         col = "#" + str(len(ids) - ids.index(rid))
         assert metrics.value.loc["Total return", col] == f"{eq[-1] / eq[0] - 1:+.2%}"
+
+
+def test_a_run_summary_without_symbol_timeframe_or_dates_says_question_marks_not_none():
+    """A hand-edited results.json may lack the dataset's fields: the name and details say "?"
+    where one is missing (they said "None")."""
+    from app_streamlit.views.history import run_details, summary_name
+
+    r = {"run_id": "x", "indicators": ["rsi"], "vendor": "demo", "start": "2021-01-01"}
+    assert summary_name(r, 4) == "rsi · ? ? · 2021–? · #4"
+    assert summary_name({"run_id": "y"}, None) == "no indicator · ? ? · ?"
+    assert run_details(r)[1] == "**data** demo ? ? · 2021-01-01 → ?"
