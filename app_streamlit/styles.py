@@ -90,6 +90,17 @@ h1, h2, h3 {{ letter-spacing: 0.2px; }}
 @media (max-width: 1280px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: 1.5rem; padding-right: 1.5rem; }}
 }}
+/* narrower still (1024 px, sidebar open): the Summary strip's eight labels and the export
+   buttons wrap onto a second line instead of ending in "..." ("Profit fac...", "HTML re...") */
+@media (max-width: 1100px) {{
+  label[data-testid="stMetricLabel"] {{ grid-template-columns: minmax(0, 1fr); height: auto; }}
+  label[data-testid="stMetricLabel"] div, label[data-testid="stMetricLabel"] p {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+    min-width: 0; }}
+  [data-testid="stDownloadButton"] button, [data-testid="stDownloadButton"] button * {{ white-space: normal;
+    overflow: visible; text-overflow: clip; }}
+  [data-testid="stDownloadButton"] button {{ padding-left: 0.4rem; padding-right: 0.4rem; }}
+}}
 section[data-testid="stSidebar"] .block-container {{ padding-top: 1rem; }}
 section[data-testid="stSidebar"] {{ min-width: 320px; }}
 .phi-side-head {{ font-weight: 650; font-size: 1.0rem; border-left: 3px solid {PURPLE}; padding-left: 0.5rem;

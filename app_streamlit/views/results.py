@@ -265,7 +265,7 @@ def _visited_tabs(data: ResultData, prefix: str) -> set[str]:
 
 def _summary(data: ResultData, prefix: str) -> None:
     """The overview: eight more KPIs in one row, the equity curve, the ledger."""
-    kpi_cols = st.columns(len(SUMMARY_KPIS))
+    kpi_cols = st.columns(len(SUMMARY_KPIS), vertical_alignment="bottom")  # values in a row when labels wrap
     for col, m in zip(kpi_cols, SUMMARY_KPIS, strict=True):
         # short enough for one eighth of the row at 1280 px, and no help icon: "Expectancy ($)"
         # beside one showed as "Expectanc…" (its meaning is the Metrics tab's "per trade")

@@ -23,6 +23,18 @@ def cut_texts(locator: Any, sel: str = "*") -> list[str]:
     return list(locator.evaluate(CUT_JS, sel))
 
 
+#: Elements ``sel`` under ``root`` whose text is wider than their box, whether it is cut or
+#: drawn over its neighbours (``overflow: visible``).
+WIDER_JS = """(root, sel) => Array.from(root.querySelectorAll(sel))
+  .filter(e => e.offsetParent !== null && e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent)"""
+
+
+def wider_texts(locator: Any, sel: str) -> list[str]:
+    """Texts ``sel`` under ``locator`` wider than their box (cut, or spilling over the next)."""
+    return list(locator.evaluate(WIDER_JS, sel))
+
+
 def boxes(locator: Any, sel: str) -> list[tuple[str, float, float, float, float]]:
     return [tuple(b) for b in locator.evaluate(BOXES_JS, sel)]
 

@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, VIEWPORT, _choose, _idle, _key, chromium_page
-from tests.e2e.fit import cut_texts
+from tests.e2e.fit import cut_texts, wider_texts
 
 DOCS_SHOT = ROOT / "docs" / "workbench.png"
 
@@ -111,6 +111,16 @@ def _scenarios(page: Any, server: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     page.wait_for_timeout(500)
     assert not cut_texts(main, "[data-testid='stMetricLabel']"), cut_texts(main, "[data-testid='stMetricLabel']")
+    # at 1024 x 768 (sidebar open) the strip's labels wrap and the export buttons keep their
+    # names: they showed "Profit fac…", "Direction…", "HTML re…", "Config J…"
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(500)
+    for sel in ("[data-testid='stMetricLabel']", "[data-testid='stDownloadButton'] button"):
+        assert not cut_texts(main, sel), cut_texts(main, sel)  # ends in "…"
+        assert not wider_texts(main, sel + " *"), wider_texts(main, sel + " *")  # or spills over
+    _shot(page, "02c_results_1024.png")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(300)
     page.get_by_role("tab", name="2 · Indicators", exact=True).click()
     _idle(page)
     adds = "[class*='st-key-ind-'][class*='-add'] button"
