@@ -38,6 +38,8 @@ time (``BatchedTPE.ask``, CPU time of the proposing thread; ``propose_of_raw``: 
 the raw sweep's median wall time) and the batches, without the Optuna comparisons;
 ``share_same_work``: the tuner's rate against the engine alone running the study's simulations
 (:func:`same_work`: fold blocks and development region, through the public API).
+``--repeats``: :func:`bench_repeats`, random-sampler studies on 200,000 bars with the sets the
+sampler draws again scored once, against every trial simulated.
 """
 
 from __future__ import annotations
@@ -443,6 +445,65 @@ def bench_tpe(bars, name: str, n_trials: int, repeat: int) -> dict:  # noqa: ANN
     }
 
 
+def bench_repeats(names: list[str], repeat: int, n_bars: int = 200_000) -> list[dict]:
+    """``--repeats``: random-sampler studies (200 trials) on ``n_bars`` 5-minute random-walk
+    bars, where a simulation costs more than the study's fixed work: sets the sampler draws
+    again scored once (:meth:`Evaluator.score`) against every trial simulated
+    (``Evaluator._simulate`` for every batch, the path before), called in turn; the trial tables
+    must be equal. (TPE studies already skipped sets proposed again.)"""
+    from phi.phiai.evaluate import Evaluator
+
+    rng = np.random.default_rng(0)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, n_bars)))
+    opens = np.r_[close[0], close[:-1]]
+    bars = pd.DataFrame(
+        {
+            "open": opens,
+            "high": np.maximum(opens, close) * 1.0005,
+            "low": np.minimum(opens, close) * 0.9995,
+            "close": close,
+            "volume": 1e6,
+        },
+        index=pd.date_range("2020-01-01", periods=n_bars, freq="5min", tz="UTC"),
+    )
+    score = Evaluator.score
+
+    def every_trial(self, name, param_sets):  # noqa: ANN001, ANN202
+        return self._simulate(name, param_sets)
+
+    rows = []
+    for name in names:
+        PhiAITuner(bars, seed=1).tune_indicator(name, n_trials=40, sampler="random")  # JIT
+        walls: dict[str, list[float]] = {"before": [], "after": []}
+        tables = {}
+        for _ in range(repeat):
+            for label, fn in (("before", every_trial), ("after", score)):
+                Evaluator.score = fn  # type: ignore[method-assign]
+                try:
+                    t0 = time.perf_counter()
+                    res = PhiAITuner(bars, seed=0).tune_indicator(
+                        name, n_trials=200, sampler="random"
+                    )
+                    walls[label].append(time.perf_counter() - t0)
+                finally:
+                    Evaluator.score = score  # type: ignore[method-assign]
+                tables[label] = res.trials
+        pd.testing.assert_frame_equal(tables["before"], tables["after"])
+        keys = {tuple(r) for r in res.trials[list(res.best_params)].itertuples(index=False)}
+        before, after = (float(np.median(walls[k])) for k in ("before", "after"))
+        rows.append(
+            {
+                "case": f"{name} random, {n_bars} bars",
+                "trials": len(res.trials),
+                "distinct": len(keys),
+                "before_s": before,
+                "after_s": after,
+                "speedup": before / after,
+            }
+        )
+    return rows
+
+
 #: Indicators ``--tpe --case`` takes: an oscillator, the issue's example, two crossovers
 #: (signals that cost almost nothing, so the TPE's own work weighs most), and a band.
 TPE_CASES = ("macd", "rsi", "dual_sma", "ema_crossover", "bollinger", "all")
@@ -476,6 +537,11 @@ def main() -> None:
         choices=TPE_CASES,
         help="with --tpe: one indicator (default: macd and dual_sma; 'all': every one listed)",
     )
+    ap.add_argument(
+        "--repeats",
+        action="store_true",
+        help="only random studies on 200k bars: sets drawn again scored once vs each simulated",
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
     os.environ.setdefault("PHI_HOME", tempfile.mkdtemp(prefix="phi-bench-tuner-"))
@@ -485,6 +551,10 @@ def main() -> None:
         print("CPU ms per stage of the 345-point grid call:\n")
         print(table([{k: round(v, 1) for k, v in stages.items()}]))
         print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
+    if args.repeats:
+        rows = bench_repeats(["rsi", "ema_crossover", "dual_sma", "macd"], args.repeat)
+        print(table(rows))
         return
     if args.tpe:
         names = (

@@ -146,6 +146,8 @@ class Evaluator:
         #: the signals of scored sets on them (each the prefix of its signal on all bars)
         self.dev_ohlcv = ohlcv.iloc[: plan.dev[1]] if plan.dev[1] < len(ohlcv) else ohlcv
         self._dev_cache: dict[tuple[Any, ...], np.ndarray] = {}
+        #: The scores of every parameter set scored, for the tuner's life (:meth:`score`)
+        self._scores: dict[tuple[Any, ...], TrialScores] = {}
         spans = {s for f in plan.folds for s in (f.train, f.test)}
         self.segments = sorted(spans)
         #: The blocks that tile the development region, in order (the first fold's train bars
@@ -312,6 +314,22 @@ class Evaluator:
         """Score a batch of parameter sets of ``name``: each complete and valid, as the
         registry's search space draws them (``get_indicator(name).resolve`` of it is itself; not
         resolved again).
+
+        A set scored before by this evaluator (a sampler proposing it again, in this batch or an
+        earlier one) is not simulated again: its :class:`TrialScores` are returned again, the
+        numbers a new simulation would give (each candidate is simulated on its own, whatever
+        candidates share its batch). See :meth:`_simulate`.
+        """
+        if not param_sets:
+            return []
+        keys, new = _missing(name, param_sets, self._scores)
+        if new:
+            scored = self._simulate(name, list(new.values()))
+            self._scores.update(zip(new, scored, strict=True))
+        return [self._scores[k] for k in keys]
+
+    def _simulate(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
+        """The scores of distinct parameter sets of ``name`` not scored before.
 
         One :class:`~phi.backtest.segments.SegmentSweep` call simulates every candidate on every
         fold segment, each started flat: the same simulations (and numbers) as one

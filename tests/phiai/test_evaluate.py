@@ -128,3 +128,33 @@ def test_small_batches_run_serially_with_the_same_results_as_the_parallel_kernel
     many = run_backtest_many(bars, big, cfg).to_numpy()
     for r in range(reps):
         assert np.array_equal(many[4 * r : 4 * r + 4], small, equal_nan=True)
+
+
+def test_a_set_proposed_again_is_not_simulated_again_and_scores_as_a_fresh_simulation(bars):
+    """A sampler proposing a set again (in one batch, or in a later one) gets the scores of its
+    first simulation: only distinct new sets reach the segment sweep, and the numbers equal
+    those of an evaluator scoring each set alone."""
+    plan = make_folds(len(bars), 30, 3, "rolling", 0.2)
+    ev = Evaluator(bars, EngineConfig(commission_pct=0.002), plan, "sharpe")
+    simulated: list[int] = []
+    run = ev.sweep.run
+
+    def counting(sig, *args, **kwargs):
+        simulated.append(sig.shape[1])
+        return run(sig, *args, **kwargs)
+
+    ev.sweep.run = counting  # type: ignore[method-assign]
+    first = ev.score("rsi", [{"period": 9}, {"period": 14}, {"period": 9}])
+    again = ev.score("rsi", [{"period": 14}, {"period": 21}, {"period": 14.0}])
+    assert simulated == [2, 1]  # {9, 14}, then {21}
+    assert first[0] is first[2] and again[0] is first[1] and again[2] is first[1]
+    for p, s in [(9, first[0]), (14, first[1]), (21, again[1])]:
+        alone = Evaluator(bars, EngineConfig(commission_pct=0.002), plan, "sharpe")
+        (ref,) = alone.score("rsi", [{"period": p}])
+        assert s.is_folds == ref.is_folds and s.oos_folds == ref.oos_folds
+        assert np.array_equal(s.returns, ref.returns)
+        assert (s.dev_trades, s.dev_max_drawdown, s.sharpe) == (
+            ref.dev_trades,
+            ref.dev_max_drawdown,
+            ref.sharpe,
+        )
