@@ -226,6 +226,8 @@ def _years(index: pd.Index) -> np.ndarray:
             f"measured in calendar time, and these bars have a {type(index).__name__}"
         )
     ns = index.as_unit("ns").asi8
+    if not len(ns):  # no bars: the bar checks that follow say so
+        return np.empty(0)
     return (ns - ns[0]).astype(np.float64) / _YEAR_NS
 
 

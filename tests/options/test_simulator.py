@@ -394,3 +394,10 @@ def test_a_vol_window_longer_than_the_bars_is_refused():
         run_options_backtest(df, np.ones(len(df)), OptionsConfig(vol_window=500))
     # a window the bars can fill still runs
     assert run_options_backtest(df, np.ones(len(df)), OptionsConfig(vol_window=100)) is not None
+
+
+def test_a_frame_without_bars_is_refused_like_the_equity_engine():
+    # an empty frame died in an IndexError while measuring the bars' years (before the bar checks)
+    empty = _bars([100.0, 101.0]).iloc[:0]
+    with pytest.raises(EngineError, match="^ohlcv has no bars$"):
+        run_options_backtest(empty, np.zeros(0))
