@@ -17,6 +17,8 @@ STRIKE_RULES = ("moneyness", "delta")
 MAX_CONTRACTS = 1_000_000
 #: How legs fill on a real chain: ask in / bid out, or the mid -/+ ``bid_ask_haircut``.
 CHAIN_FILLS = ("bid_ask", "mid")
+#: Longest realised-vol window (bars), as the engine's longest bar count.
+MAX_VOL_WINDOW = 1_000_000_000
 
 
 def _num(name: str, value: Any) -> float:
@@ -73,7 +75,7 @@ class OptionsConfig:
     iv_floor : float
         Lowest implied vol used (>= 0).
     vol_window : int
-        Bars in the rolling realised-vol window (>= 2).
+        Bars in the rolling realised-vol window (2 to 1,000,000,000).
     risk_free_rate, dividend_yield : float
         Continuously compounded, per year.
     multiplier : float
@@ -177,7 +179,9 @@ class OptionsConfig:
 
     def _check_ranges(self) -> None:
         def bad(name: str, rule: str) -> ConfigError:
-            return ConfigError(f"OptionsConfig.{name} must be {rule}, got {getattr(self, name)!r}")
+            return ConfigError(
+                f"OptionsConfig.{name} must be {rule}, got {shown(getattr(self, name))}"
+            )
 
         near, far = self.moneyness
         if not 0.0 <= near < far < 1.0:
@@ -192,7 +196,7 @@ class OptionsConfig:
             "iv_premium": self.iv_premium > 0.0,
             "skew": self.skew >= 0.0,
             "iv_floor": 0.0 <= self.iv_floor <= 5.0,
-            "vol_window": self.vol_window >= 2,
+            "vol_window": 2 <= self.vol_window <= MAX_VOL_WINDOW,
             "risk_free_rate": -0.5 <= self.risk_free_rate <= 1.0,
             "dividend_yield": -0.5 <= self.dividend_yield <= 1.0,
             "multiplier": self.multiplier > 0.0,
@@ -205,7 +209,7 @@ class OptionsConfig:
             "iv_premium": "> 0",
             "skew": ">= 0",
             "iv_floor": "in [0, 5]",
-            "vol_window": ">= 2 bars",
+            "vol_window": f"from 2 to {MAX_VOL_WINDOW:,} bars",
             "risk_free_rate": "in [-0.5, 1]",
             "dividend_yield": "in [-0.5, 1]",
             "multiplier": "> 0",

@@ -95,3 +95,12 @@ def test_bars_per_year():
     assert bars_per_year(252, np.ones(10, dtype=bool)) == 252
     hourly = np.tile([False] * 6 + [True], 5)  # 7 bars a day
     assert bars_per_year(252, hourly) == 252 * 7
+
+
+@pytest.mark.parametrize("window", [10**30, 1e308, 1_000_000_001])
+def test_a_huge_vol_window_is_refused_when_the_config_is_built(window):
+    # 10**30 passed the config and died in an OverflowError in the rolling-vol kernel
+    want = r"^OptionsConfig\.vol_window must be from 2 to 1,000,000,000 bars, got "
+    with pytest.raises(ConfigError, match=want):
+        OptionsConfig(vol_window=window)
+    assert OptionsConfig(vol_window=1_000_000_000).vol_window == 1_000_000_000
