@@ -195,6 +195,12 @@ def _check_signal_index(got: pd.Index, want: pd.Index) -> None:
     )
 
 
+_COMPLEX_SIGNAL = (
+    "signal holds complex numbers; a signal is real numbers in [-1, 1] (NaN allowed): "
+    "pass its real part (signal.real) if that is what you mean"
+)
+
+
 def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | None]:
     """Signal as a C-contiguous (m, n) float64 array, plus column labels for a DataFrame."""
     n = len(bars.index)
@@ -202,6 +208,9 @@ def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | No
     if isinstance(signal, (pd.DataFrame, pd.Series)):
         _check_signal_index(signal.index, bars.index)
         labels = list(signal.columns) if isinstance(signal, pd.DataFrame) else None
+        dtypes = signal.dtypes if isinstance(signal, pd.DataFrame) else [signal.dtype]
+        if any(pd.api.types.is_complex_dtype(dt) for dt in dtypes):
+            raise EngineError(_COMPLEX_SIGNAL)
         try:
             arr = signal.to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -209,6 +218,8 @@ def _signal_matrix(signal: Any, bars: _Bars) -> tuple[np.ndarray, list[Any] | No
         arr = arr.T if arr.ndim == 2 else arr[None, :]
     else:
         try:
+            if np.iscomplexobj(signal):
+                raise EngineError(_COMPLEX_SIGNAL)
             arr = np.asarray(signal, dtype=np.float64)
         except (TypeError, ValueError, OverflowError) as exc:
             raise EngineError(f"signal must be numeric, got {type(signal).__name__}") from exc

@@ -75,6 +75,14 @@ def _check_signals(signals: pd.DataFrame) -> pd.DataFrame:
     if dup:
         more = f" and {len(dup) - 5:,} more" if len(dup) > 5 else ""
         raise ConfigError(f"signals has duplicate indicator columns: {', '.join(dup[:5])}{more}")
+    complex_cols = [
+        n for n, dt in zip(names, signals.dtypes, strict=True) if pd.api.types.is_complex_dtype(dt)
+    ]
+    if complex_cols:
+        raise ConfigError(
+            f"signals column {complex_cols[0]!r} holds complex numbers; signals are real numbers "
+            "in [-1, 1] (NaN allowed)"
+        )
     try:
         out = signals.astype("float64")
     except (TypeError, ValueError):

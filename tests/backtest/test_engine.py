@@ -416,3 +416,21 @@ def test_fixed_fees_can_ruin_a_flat_account():
     assert res.assumptions["ruin_bar"] == str(df.index[4])
     assert res.equity.iloc[-1] == pytest.approx(-20.0)
     assert res.metrics["cagr"] == -1.0
+
+
+@pytest.mark.parametrize("kind", ["array", "series", "frame", "list"])
+def test_a_complex_signal_is_refused_not_cut_to_its_real_part(kind):
+    # 0.5+2j ran as a flat 0.5 signal (NumPy drops the imaginary part with only a warning)
+    df = make_ohlcv(40)
+    values = np.full(40, 0.5 + 2j)
+    signal = {
+        "array": values,
+        "series": pd.Series(values, index=df.index),
+        "frame": pd.DataFrame({"a": values}, index=df.index),
+        "list": list(values),
+    }[kind]
+    want = r"^signal holds complex numbers; a signal is real numbers"
+    with pytest.raises(EngineError, match=want):
+        run_backtest(df, signal)
+    with pytest.raises(EngineError, match=r"^signal holds complex numbers"):
+        run_backtest_many(df, signal)

@@ -275,3 +275,10 @@ def test_blender_class_matches_function() -> None:
         b.blend(signals, ohlcv=df), blend(signals, "phiai", ohlcv=df, train_bars=50, step=10)
     )
     assert set(BLEND_MODES) == {"weighted_sum", "voting", "regime_weighted", "phiai"}
+
+
+def test_complex_signals_are_refused_not_cut_to_their_real_part():
+    # a complex column blended as its real part (astype float64 only warns)
+    s = pd.DataFrame({"rsi": [0.5 + 1j, -0.5 + 0j], "macd": [0.0, 0.5]})
+    with pytest.raises(ConfigError, match=r"^signals column 'rsi' holds complex numbers"):
+        blend(s)
