@@ -96,11 +96,12 @@ def kind_sign(kind: Any) -> np.ndarray:
         if not np.all((out == 1.0) | (out == -1.0)):
             raise ConfigError("numeric option kinds must be +1 (call) or -1 (put)")
         return out
-    flat = [str(x).strip().lower() for x in arr.ravel()]
-    bad = [x for x in flat if x not in _KINDS]
-    if bad:
-        raise ConfigError(f"option kind must be 'call' or 'put', got {bad[0]!r}")
-    return np.array([_KINDS[x] for x in flat], dtype=np.float64).reshape(arr.shape)
+    items = list(arr.ravel())
+    flat = [x.strip().lower() if isinstance(x, str) else None for x in items]
+    bad = [item for item, x in zip(items, flat, strict=True) if x not in _KINDS]
+    if bad:  # None or True is shown as given, not as the string 'none' or 'true'
+        raise ConfigError(f"option kind must be 'call' or 'put', got {shown(bad[0])}")
+    return np.array([_KINDS[x] for x in flat if x is not None], dtype=np.float64).reshape(arr.shape)
 
 
 def _kernel(fn: Any) -> Any:
@@ -113,7 +114,7 @@ def _as_float(name: str, value: Any) -> np.ndarray:
         if value is None:  # np.asarray(None, float) is NaN: a missing input, not a number
             raise TypeError
         arr = np.asarray(value)
-        if arr.dtype.kind == "b":  # True would price as 1.0: a flag, not a number
+        if arr.dtype.kind in "bc":  # True would price as 1.0, 100+1j as 100: not a real number
             raise TypeError
         arr = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError):

@@ -269,3 +269,25 @@ def test_a_time_value_near_underflow_is_not_identifiable_not_a_solver_failure():
     assert 0.0 < float(p) < 1e-290
     iv, reason = implied_vol_detail(p, 174.0, 1.0, 0.01953125, 0.0, 0.0, "put")
     assert np.isnan(iv) and int(reason) == 6
+
+
+@pytest.mark.parametrize("name", ["S", "K", "T", "r", "q", "sigma"])
+def test_a_complex_input_is_refused_not_priced_on_its_real_part(name):
+    # S=100+1j priced as S=100 (the imaginary part dropped with only a NumPy warning)
+    args = {"S": 100.0, "K": 100.0, "T": 0.5, "r": 0.01, "q": 0.0, "sigma": 0.2}
+    args[name] = complex(args[name], 1.0)
+    want = rf"^{name} must be a number or an array of numbers, got "
+    with pytest.raises(ConfigError, match=want):
+        bs_price(**args, kind="call")
+    with pytest.raises(ConfigError, match=rf"^{name} must be a number"):
+        bs_greeks(**args, kind="call")
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown_as"), [(None, "None"), (True, "True"), (["call", None], "None")]
+)
+def test_a_kind_that_is_not_a_string_is_named_as_given(kind, shown_as):
+    # None was reported as "got 'none'" and True as "got 'true'": strings the user never wrote
+    want = rf"^option kind must be 'call' or 'put', got {shown_as}$"
+    with pytest.raises(ConfigError, match=want):
+        bs_price(100.0, 100.0, 0.5, 0.01, 0.0, 0.2, kind)
