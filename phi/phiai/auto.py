@@ -7,7 +7,7 @@ Also :func:`load_bars` (the bars :func:`phi.run` uses for a dataset) and
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,6 +84,23 @@ def blended_holdout(ohlcv: pd.DataFrame, config: RunConfig) -> tuple[dict[str, f
     return {k: float(v) for k, v in res.metrics.items() if isinstance(v, int | float)}, blended
 
 
+def _check_tuner_options(options: Mapping[str, Any], tuner: type) -> None:
+    """:class:`ConfigError` for a keyword that :class:`PhiAITuner` does not take (a typo such as
+    ``fold=3`` is named with the closest option, not a TypeError from ``__init__``)."""
+    import inspect
+
+    from phi.errors import did_you_mean
+
+    own = {"ohlcv", "engine", "metric", "seed", "candidates"}  # phiai_full_auto's own arguments
+    valid = [p for p in inspect.signature(tuner).parameters if p not in own]
+    for key in options:
+        if key not in valid:
+            raise ConfigError(
+                f"phiai_full_auto got an unknown option {shown(key)}.{did_you_mean(key, valid)} "
+                f"Tuner options: {', '.join(valid)}"
+            )
+
+
 def phiai_full_auto(
     ohlcv: pd.DataFrame,
     max_indicators: int = 3,
@@ -131,6 +148,9 @@ def phiai_full_auto(
     ):
         raise ConfigError(f"max_indicators must be an integer >= 1, got {shown(max_indicators)}")
     check_n_trials(n_trials)  # before the selection step spends any time
+    if not isinstance(select, bool | np.bool_):
+        raise ConfigError(f"select must be True or False, got {shown(select)}")
+    _check_tuner_options(tuner_options, PhiAITuner)
     tuner = PhiAITuner(
         ohlcv, engine=engine, metric=metric, seed=seed, candidates=candidates, **tuner_options
     )

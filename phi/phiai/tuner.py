@@ -198,6 +198,7 @@ class PhiAITuner:
         candidates: Sequence[str] | None = None,
         study_name: str | None = None,
     ) -> None:
+        from phi.backtest.run_config import MAX_SEED
         from phi.indicators.registry import get_indicator, list_indicators
         from phi.indicators.rule_specs import PRESET_RULES
 
@@ -205,12 +206,12 @@ class PhiAITuner:
             raise ConfigError(
                 f"ohlcv must be a pandas DataFrame of bars, got {type(ohlcv).__name__}"
             )
-        if metric not in METRIC_DIRECTIONS:
+        if not isinstance(metric, str) or metric not in METRIC_DIRECTIONS:
             from phi.errors import unknown_choice
 
             raise ConfigError(unknown_choice("metric", metric, METRIC_DIRECTIONS))
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ConfigError(f"seed must be an integer >= 0, got {shown(seed)}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise ConfigError(f"seed must be an integer from 0 to 2**63 - 1, got {shown(seed)}")
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
@@ -556,8 +557,13 @@ class PhiAITuner:
             self.progress(step, done, total)
 
     def holdout_metrics(self, name: str, params: Mapping[str, Any]) -> dict[str, float]:
-        """Metrics of one indicator on the hold-out bars (scored once, started flat)."""
-        return self.evaluator.holdout_metrics(self.evaluator.matrix(name, [params]))
+        """Metrics of one indicator on the hold-out bars (scored once, started flat);
+        ``params`` ``None`` or partial: the registry's defaults for the rest."""
+        from phi.indicators.registry import get_indicator
+
+        self._check_candidates([name])
+        resolved = get_indicator(name).resolve(params)
+        return self.evaluator.holdout_metrics(self.evaluator.matrix(name, [resolved]))
 
     # ------------------------------------------------------------------ public API
 

@@ -8,6 +8,7 @@ import optuna
 import pandas as pd
 import pytest
 
+from phi.errors import ConfigError
 from phi.indicators.registry import list_indicators
 from phi.indicators.rule_specs import PRESET_RULES
 from phi.phiai.evaluate import FLAT_IS_ZERO, Evaluator
@@ -281,3 +282,12 @@ def test_pbo_all_combinations_at_once_equals_one_at_a_time():
         for got in (st.pbo_cscv(np.ascontiguousarray(r.T), splits), st.pbo_cscv_rows(r, splits)):
             assert np.array_equal(got[1], want[1], equal_nan=True)
             assert got[0] == want[0]
+
+
+def test_holdout_metrics_with_no_params_are_the_defaults_and_other_names_are_refused():
+    # params=None died in an AttributeError ('NoneType' object has no attribute 'items')
+    df = random_walk(1000, seed=26)
+    tuner = PhiAITuner(df, candidates=["rsi"])
+    assert tuner.holdout_metrics("rsi", None) == tuner.holdout_metrics("rsi", {"period": 14})
+    with pytest.raises(ConfigError, match=r"^'adx' is not among this tuner's candidates \(rsi\)"):
+        tuner.holdout_metrics("adx", None)

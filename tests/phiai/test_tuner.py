@@ -390,3 +390,27 @@ def test_holdout_trade_warning_counts_in_words():
         assert f"Warning: {want}; its figures are noisy." in explain(r, tuner)
     r.holdout["n_trades"] = 5.0
     assert "on the hold-out; its figures are noisy" not in explain(r, tuner)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # a list as the metric died in a TypeError (unhashable type: 'list')
+        (lambda df: PhiAITuner(df, metric=["sharpe"]), r"^unknown metric \['sharpe'\]\. Valid choices: "),
+        # a seed RunConfig cannot hold was tuned with, then refused when the run config was built
+        (lambda df: PhiAITuner(df, seed=2**63), r"^seed must be an integer from 0 to 2\*\*63 - 1, got "),
+        # a misspelt tuner option died in a TypeError from PhiAITuner.__init__
+        (
+            lambda df: phiai_full_auto(df, n_trials=2, candidates=["rsi"], fold=3),
+            r"^phiai_full_auto got an unknown option 'fold'\. Did you mean 'folds'\? Tuner options: folds, ",
+        ),
+        # select='no' is a true string: it ran the selection step
+        (
+            lambda df: phiai_full_auto(df, n_trials=2, candidates=["rsi"], select="no"),
+            r"^select must be True or False, got 'no'$",
+        ),
+    ],
+)
+def test_bad_tuner_arguments_are_one_line(call, message):
+    with pytest.raises(ConfigError, match=message):
+        call(random_walk(600, seed=3))
