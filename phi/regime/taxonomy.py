@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
+from phi.errors import ConfigError
 from phi.regime import _nb
 from phi.regime._logits_nb import any_inf_nb as _any_inf_nb
 from phi.regime._logits_nb import energies_nb as _energies_nb
@@ -180,25 +181,42 @@ VOL_FEATURE_PREFIXES: Final[tuple[str, ...]] = ("rv_", "true_range", "range_expa
 def energy_matrix(cfg: TaxonomyConfig, features: Sequence[str]) -> np.ndarray:
     """alpha (features x 28 nodes): energy table + calibrated correction + MSL matrices x
     ``msl_kingdom_scale``; DIR / NDR rows of volatility features zeroed if
-    ``vol_free_direction``."""
-    col = {f: i for i, f in enumerate(features)}
-    alpha = np.zeros((len(features), len(NODES)))
+    ``vol_free_direction``. A feature the tables name but ``features`` leaves out must weigh
+    nothing in total (as :func:`~phi.regime.engine.z_columns` leaves out the unread ones, e.g.
+    a feature whose only weights were set to 0)."""
+    rows: dict[str, np.ndarray] = {}
+
+    def add(feat: str, node: str, w: float) -> None:
+        if feat not in rows:
+            rows[feat] = np.zeros(len(NODES))
+        rows[feat][NODE_INDEX[node]] += w
+
     for nodes in cfg.energy.values():
         for node, weights in nodes.items():
             for feat, w in weights.items():
-                alpha[col[feat], NODE_INDEX[node]] += w
+                add(feat, node, w)
     for nodes in cfg.energy_correction.values():
         for node, weights in nodes.items():
             for feat, w in weights.items():
-                alpha[col[feat], NODE_INDEX[node]] += w
+                add(feat, node, w)
     for table in (cfg.msl_kingdom, cfg.msl_class):
         for node, weights in table.items():
             for feat, w in weights.items():
-                alpha[col[feat], NODE_INDEX[node]] += cfg.msl_kingdom_scale * w
+                add(feat, node, cfg.msl_kingdom_scale * w)
     if cfg.vol_free_direction:
-        for feat in features:
+        for feat, row in rows.items():
             if feat.startswith(VOL_FEATURE_PREFIXES):
-                alpha[col[feat], [NODE_INDEX["DIR"], NODE_INDEX["NDR"]]] = 0.0
+                row[[NODE_INDEX["DIR"], NODE_INDEX["NDR"]]] = 0.0
+    col = {f: i for i, f in enumerate(features)}
+    alpha = np.zeros((len(features), len(NODES)))
+    for feat, row in rows.items():
+        if feat in col:
+            alpha[col[feat]] = row
+        elif row.any():
+            raise ConfigError(
+                f"the taxonomy weighs feature {feat!r}, which is not among the features given "
+                f"({', '.join(features)})"
+            )
     return alpha
 
 

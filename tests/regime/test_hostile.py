@@ -150,3 +150,16 @@ def test_windows_too_long_to_allocate_are_config_errors(data, message) -> None:
     with pytest.raises(ConfigError) as err:
         MFTConfig.from_dict(data)
     assert str(err.value) == message
+
+
+def test_a_feature_whose_only_energy_weight_is_zero_runs_as_if_it_were_not_listed():
+    # taxonomy.energy.family.ALN.er_120 = 0 (er_120's only weight) died in a KeyError: the
+    # engine leaves an unweighted feature out, then looked its zero weight up
+    zero, dropped = MFTConfig().to_dict(), MFTConfig().to_dict()
+    zero["taxonomy"]["energy"]["family"]["ALN"]["er_120"] = 0.0
+    del dropped["taxonomy"]["energy"]["family"]["ALN"]["er_120"]
+    bars = make_ohlcv(300)
+    got = RegimeEngine(MFTConfig.from_dict(zero)).run(bars).regime_probs
+    want = RegimeEngine(MFTConfig.from_dict(dropped)).run(bars).regime_probs
+    assert np.isfinite(got.to_numpy()[-50:]).all()
+    assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
