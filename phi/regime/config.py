@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from phi._io import atomic_write_text
 from phi.errors import ConfigError, did_you_mean, shown, unknown_choice
@@ -172,6 +172,11 @@ def feature_names(fc: FeatureConfig) -> tuple[str, ...]:
     )
 
 
+#: Largest |weight| of a level feature in a node's energy (the calibrated ones are below 10): the
+#: level features are not bounded, so 1e308 x a feature above 1.8 overflowed to NaN probabilities.
+MAX_LEVEL_WEIGHT: Final = 1e6
+
+
 @dataclass(frozen=True)
 class LevelConfig:
     """Scale-free level features over long windows and the volume gate (:mod:`phi.regime.levels`).
@@ -222,6 +227,12 @@ class LevelConfig:
         names = level_names(self)
         for node, row in self.energy.items():
             _known_keys(f"levels.energy.{node}", row, names)
+            for feat, w in row.items():  # w x an unbounded level feature must stay finite
+                if not abs(w) <= MAX_LEVEL_WEIGHT:
+                    raise ConfigError(
+                        f"levels.energy.{node}.{feat} must be within +-{MAX_LEVEL_WEIGHT:,.0f}, "
+                        f"got {w!r}"
+                    )
 
 
 def level_names(lc: LevelConfig) -> tuple[str, ...]:

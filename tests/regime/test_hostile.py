@@ -163,3 +163,15 @@ def test_a_feature_whose_only_energy_weight_is_zero_runs_as_if_it_were_not_liste
     want = RegimeEngine(MFTConfig.from_dict(dropped)).run(bars).regime_probs
     assert np.isfinite(got.to_numpy()[-50:]).all()
     assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
+
+
+def test_a_huge_level_energy_weight_is_refused_not_turned_into_nan_probabilities():
+    # levels.energy.TE.lvl_rev = 1e308 built and ran, with NaN regime probabilities on every bar
+    # where the level feature was above 1.8 (the product overflowed)
+    data = MFTConfig().to_dict()
+    data["levels"]["energy"]["TE"]["lvl_rev"] = 1e308
+    want = r"^levels\.energy\.TE\.lvl_rev must be within \+-1,000,000, got 1e\+308$"
+    with pytest.raises(ConfigError, match=want):
+        MFTConfig.from_dict(data)
+    data["levels"]["energy"]["TE"]["lvl_rev"] = -1e6
+    assert MFTConfig.from_dict(data).levels.energy["TE"]["lvl_rev"] == -1e6
