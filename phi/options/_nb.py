@@ -336,3 +336,85 @@ def ndtri_nb(p: float) -> float:
     err = _cdf(x) - p
     step = err * math.sqrt(2.0 * math.pi) * math.exp(0.5 * x * x)
     return x - step / (1.0 + 0.5 * x * step)
+
+
+# ---- the put skew's no-arbitrage limit (phi.options.vol documents the model) ---------------
+#: Laplace's continued fraction for the Mills ratio is used from this d2 on (the erfc form below)
+_MILLS_CF_FROM = 8.0
+_MILLS_CF_TERMS = 60
+_SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
+
+
+@njit(cache=True)
+def _mills_nb(x: float) -> tuple[float, float]:
+    """``(M, Q)``: the Mills ratio ``M(x) = N(-x) / phi(x)`` and ``Q(x) = 1 / M(x) - x``, both
+    without overflow or cancellation (``Q`` from the continued fraction's tail for large x)."""
+    if x < _MILLS_CF_FROM:
+        m = _SQRT_HALF_PI * math.erfc(x / _SQRT2) * math.exp(0.5 * x * x)
+        return m, 1.0 / m - x
+    # M = 1 / (x + 1 / (x + 2 / (x + 3 / ...))): tail = x + 2 / (x + 3 / ...), Q = 1 / tail
+    tail = x
+    for n in range(_MILLS_CF_TERMS, 1, -1):
+        tail = x + n / tail
+    qq = 1.0 / tail
+    return 1.0 / (x + qq), qq
+
+
+@njit(cache=True)
+def _skew_free_nb(skew: float, u: float, m: float) -> bool:
+    """True when ``iv(K) = iv (1 + skew max(0, ln(S/K)))`` breaks no vertical-spread bound at
+    any strike, for ``u = iv sqrt(T)`` and ``m = (r - q) T`` (see :func:`skew_limit_nb`)."""
+    a = skew * u
+    c = m - 1.0 / skew  # d2 on the put wing is 1/a + c/y - y/2 with y = u (1 + skew k) >= u
+    if c < 0.0 and 2.0 * -c > u * u:  # d2 peaks inside the wing at y = sqrt(-2c)
+        rad = math.sqrt(-2.0 * c)
+        _, qq = _mills_nb(1.0 / a - rad)
+        return qq <= rad  # a <= M(d2max), i.e. 1 / M(d2max) - d2max <= 1/a - d2max
+    mm, _ = _mills_nb(m / u - 0.5 * u)  # d2 peaks at the money (k = 0)
+    return mm >= a
+
+
+@njit(cache=True)
+def skew_limit_nb(skew: float, iv_atm: float, tau: float, r: float, q: float) -> float:
+    """The put skew actually used: ``skew`` itself when it is free of vertical-spread
+    arbitrage at this vol and time to expiry, else the steepest skew below it that is.
+
+    With ``iv(K) = iv (1 + s ln(S/K))`` on ``K < S`` (flat above), a call's slope in strike is
+    ``dC/dK = -D (N(d2) + s iv sqrt(T) phi(d2))`` there, so ``-D <= dC/dK <= 0`` (no call or put
+    vertical worth more than its discounted width ``D (K2 - K1)`` or less than 0) holds at
+    every strike iff ``s iv sqrt(T) <= M(d2)`` (the Mills ratio ``N(-d2) / phi(d2)``) at the wing's
+    largest ``d2``, which has a closed form (:func:`_skew_free_nb`). The condition only gets
+    harder as ``s`` grows, so the limit is found by bisection on ``s`` (64 steps after halving
+    down to a bracket); the skew returned always passes the test.
+    """
+    if not (skew > 0.0 and iv_atm > 0.0 and tau > 0.0) or math.isinf(iv_atm):
+        return skew
+    u = iv_atm * math.sqrt(tau)
+    m = (r - q) * tau
+    if not (u > 0.0) or math.isinf(u) or _skew_free_nb(skew, u, m):
+        return skew
+    hi = skew
+    lo = 0.5 * hi
+    for _ in range(2200):  # halve to a free skew (a few steps unless the skew is absurd)
+        if lo <= 0.0 or _skew_free_nb(lo, u, m):
+            break
+        hi = lo
+        lo = 0.5 * lo
+    if not (lo > 0.0) or not _skew_free_nb(lo, u, m):
+        return 0.0
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if _skew_free_nb(mid, u, m):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def skew_limits_nb(
+    skew: float, iv_atm: np.ndarray, tau: np.ndarray, r: float, q: float, out: np.ndarray
+) -> None:
+    """:func:`skew_limit_nb` over 1-d arrays ``iv_atm`` and ``tau`` (one length, or 1 broadcast)."""
+    for i in range(out.shape[0]):
+        out[i] = skew_limit_nb(skew, _at(iv_atm, i), _at(tau, i), r, q)

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-from phi.options._nb import bs_one_nb, ndtri_nb
+from phi.options._nb import bs_one_nb, ndtri_nb, skew_limit_nb
 
 # ---- float parameters ------------------------------------------------------------------
 FP_INIT = 0
@@ -122,6 +122,8 @@ ROLE_FAR = 2
 
 @njit(cache=True)
 def _leg_vol(iv_atm: float, s: float, k: float, skew: float) -> float:
+    """The vol of strike ``k``; ``skew`` is the limited one (:func:`skew_limit_nb`), so no
+    call or put vertical of one expiry is ever valued outside ``[0, exp(-rT) (K2 - K1)]``."""
     return iv_atm * (1.0 + skew * max(0.0, math.log(s / k)))
 
 
@@ -254,8 +256,9 @@ def _raw_strike(kind: float, role: int, s: float, tau: float, iv_atm: float, fp:
         x = ndtri_nb(p)
         d1 = x if kind > 0.0 else -x
         k = s
+        skew = skew_limit_nb(fp[FP_SKEW], iv_atm, tau, r, q)
         for _ in range(20):
-            v = _leg_vol(iv_atm, s, k, fp[FP_SKEW]) * math.sqrt(tau)
+            v = _leg_vol(iv_atm, s, k, skew) * math.sqrt(tau)
             nk = fwd * math.exp(-d1 * v + 0.5 * v * v)
             if abs(nk - k) <= 1e-12 * k:
                 k = nk
@@ -363,12 +366,13 @@ def simulate_nb(
             dt = tyr[t] - p_t
             proceeds = 0.0
             cost = 0.0
+            sk = skew_limit_nb(skew, iv_last, tau, r, q)
             for j in range(nl):
-                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                vol = _leg_vol(iv_last, s, strikes[j], sk) if kinds[j] != 0.0 else 0.0
                 x_px[j] = _value(kinds[j], s, strikes[j], tau, r, q, vol)[0]
             hc_x = _exit_haircut(x_px, qtys, nl, mult, hc, floor)
             for j in range(nl):
-                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                vol = _leg_vol(iv_last, s, strikes[j], sk) if kinds[j] != 0.0 else 0.0
                 px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 w = qtys[j] * mult
                 _attribute(
@@ -406,10 +410,11 @@ def simulate_nb(
             prem_u = 0.0
             comm_u = 0.0
             hc_u = 0.0
+            sk = skew_limit_nb(skew, iv_last, tau, r, q)
             for j in range(nl):
                 kinds[j] = leg_kind[row_i, j]
                 strikes[j] = _strike(kinds[j], leg_role[row_i, j], s, tau, iv_last, fp)
-                vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                vol = _leg_vol(iv_last, s, strikes[j], sk) if kinds[j] != 0.0 else 0.0
                 px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 p_vol[j], p_val[j], p_d[j], p_g[j], p_v[j], p_th[j] = vol, px, d, g, v, th
                 qu = leg_qty[row_i, j]
@@ -523,6 +528,7 @@ def simulate_nb(
             tau = expiry - tyr[t]
             dt = tyr[t] - p_t
             settle = tau <= 1e-12 or (t + 1 < n and tyr[t + 1] > expiry + 1e-12)
+            sk = skew if settle else skew_limit_nb(skew, iv_last, tau, r, q)
             for j in range(nl):
                 if settle:
                     kj = kinds[j]
@@ -531,7 +537,7 @@ def simulate_nb(
                     d = 1.0 if kj == 0.0 else 0.0
                     g = v = th = 0.0
                 else:
-                    vol = _leg_vol(iv_last, s, strikes[j], skew) if kinds[j] != 0.0 else 0.0
+                    vol = _leg_vol(iv_last, s, strikes[j], sk) if kinds[j] != 0.0 else 0.0
                     px, d, g, v, th = _value(kinds[j], s, strikes[j], tau, r, q, vol)
                 w = qtys[j] * mult
                 _attribute(

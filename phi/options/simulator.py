@@ -9,6 +9,9 @@ Rules
 * **Prices.** Synthetic: Black-Scholes-Merton (:mod:`phi.options.black_scholes`) on the
   underlying's bars with the vol model of :mod:`phi.options.vol` (rolling realised vol
   annualised by the asset's calendar x premium, put skew, floor). There are no option quotes.
+  The skew is cut at each valuation to the steepest that keeps every call and put vertical of
+  the expiry within ``[0, exp(-rT) (K2 - K1)]`` (:func:`phi.options.vol.skewed_iv`), so no
+  spread is ever entered, marked or exited above its discounted width or below 0.
 * **Entries.** When flat and the signal crosses ``EngineConfig.entry_threshold`` at bar t's
   close, the same rule as the equity engine (up through it: the structure's bullish side; down
   through its negative: the bearish side; ``|signal|`` for non-directional structures; a NaN
@@ -277,7 +280,9 @@ def _assumptions(
         "vol_model": (
             f"iv = max(realised vol of the last {options.vol_window} close-to-close log returns "
             f"x sqrt({bpy:.6g} bars/year) x premium {options.iv_premium:g}, floor "
-            f"{options.iv_floor:g}); iv(K) = iv x (1 + skew {options.skew:g} x max(0, ln(S/K))); "
+            f"{options.iv_floor:g}); iv(K) = iv x (1 + s x max(0, ln(S/K))), s = skew "
+            f"{options.skew:g} cut per valuation to the steepest free of vertical-spread "
+            "arbitrage at that vol and time to expiry (realistic skews are not cut); "
             "causal: the vol at bar t uses closes up to t; fills at an open use the vol of the "
             "previous close"
         ),
