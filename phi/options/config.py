@@ -10,7 +10,7 @@ from typing import Any
 from phi.errors import ConfigError, shown, unknown_choice
 from phi.options.structures import AUTO, STRUCTURES
 
-__all__ = ["CHAIN_FILLS", "MAX_CONTRACTS", "STRIKE_RULES", "OptionsConfig"]
+__all__ = ["CHAIN_FILLS", "MAX_CONTRACTS", "MAX_SKEW", "STRIKE_RULES", "OptionsConfig"]
 
 STRIKE_RULES = ("moneyness", "delta")
 #: Most structure units one entry may trade (a typo such as 10**20 would overflow the cash).
@@ -19,6 +19,9 @@ MAX_CONTRACTS = 1_000_000
 CHAIN_FILLS = ("bid_ask", "mid")
 #: Longest realised-vol window (bars), as the engine's longest bar count.
 MAX_VOL_WINDOW = 1_000_000_000
+#: Steepest put skew accepted: far past any quoted smile (a short-dated index skew is ~5-20);
+#: the pricing cuts a steep skew to its no-arbitrage limit anyway (:func:`phi.options.vol.skewed_iv`).
+MAX_SKEW = 100.0
 
 
 def _num(name: str, value: Any) -> float:
@@ -71,7 +74,11 @@ class OptionsConfig:
     iv_premium : float
         Implied vol = realised vol x this multiplier (> 0).
     skew : float
-        Put-wing richness: ``iv(K) = iv_atm * (1 + skew * max(0, ln(S / K)))`` (>= 0).
+        Put-wing richness, 0 to :data:`MAX_SKEW`: ``iv(K) = iv_atm * (1 + s * max(0, ln(S / K)))``
+        with ``s = skew``, cut at each valuation to the steepest slope that keeps every call and
+        put vertical of the expiry within ``[0, exp(-rT) (K2 - K1)]`` at that vol and time to
+        expiry (:func:`phi.options.vol.skewed_iv`; realistic skews are not cut: 30-day options at
+        20 % vol keep any skew up to 9.46).
     iv_floor : float
         Lowest implied vol used (>= 0).
     vol_window : int
@@ -194,7 +201,7 @@ class OptionsConfig:
         checks = {
             "strike_step": self.strike_step >= 0.0,
             "iv_premium": self.iv_premium > 0.0,
-            "skew": self.skew >= 0.0,
+            "skew": 0.0 <= self.skew <= MAX_SKEW,
             "iv_floor": 0.0 <= self.iv_floor <= 5.0,
             "vol_window": 2 <= self.vol_window <= MAX_VOL_WINDOW,
             "risk_free_rate": -0.5 <= self.risk_free_rate <= 1.0,
@@ -207,7 +214,7 @@ class OptionsConfig:
         rules = {
             "strike_step": ">= 0",
             "iv_premium": "> 0",
-            "skew": ">= 0",
+            "skew": f"in [0, {MAX_SKEW:g}]",
             "iv_floor": "in [0, 5]",
             "vol_window": f"from 2 to {MAX_VOL_WINDOW:,} bars",
             "risk_free_rate": "in [-0.5, 1]",

@@ -17,6 +17,7 @@ import pytest
 from scipy.special import erfcx
 from scipy.stats import norm
 
+from phi.errors import ConfigError
 from phi.options.config import OptionsConfig
 from phi.options.simulator import run_options_backtest
 from phi.options.vol import skew_limit, skewed_iv
@@ -150,7 +151,7 @@ def test_simulator_prices_at_skew_zero_and_realistic_skew_match_black_scholes(
 def test_a_backtest_with_a_huge_skew_keeps_every_spread_within_its_payoff(
     structure, rule, iv_premium
 ):
-    # skew 100 on 1-year options at 70 % to 125 % vol: the old model
+    # skew 100 (the most the config takes) on 1-year options at 70 % to 125 % vol: the old model
     # valued the bull put spread's put vertical at -13x its width (the bull put spread was
     # "bought" for a credit) and the iron condor ran to an equity of -8 million
     from tests.conftest import make_ohlcv
@@ -189,3 +190,10 @@ def test_a_backtest_with_a_huge_skew_keeps_every_spread_within_its_payoff(
         else:  # a credit spread: it can gain at most the credit
             assert tr.pnl <= -tr.entry_value + 1e-6
     assert (res.equity > 0).all()
+
+
+@pytest.mark.parametrize("skew", [100.5, 1000, 1e308, -0.1])
+def test_a_skew_past_the_bound_is_refused_in_one_line(skew):
+    with pytest.raises(ConfigError, match=r"^OptionsConfig\.skew must be in \[0, 100\], got "):
+        OptionsConfig(skew=skew)
+    assert OptionsConfig(skew=100).skew == 100.0
