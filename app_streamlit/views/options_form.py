@@ -237,7 +237,7 @@ def render() -> None:
     st.markdown("**Volatility model**")
     c = st.columns(4)
     _num(c[0], "IV premium (x realised vol)", IV_PREMIUM, 0.01, 10.0, 0.05, "Implied vol = realised vol x this.")
-    _num(c[1], "Put skew", SKEW, 0.0, 20.0, 0.1, "iv(K) = iv x (1 + skew x max(0, ln(S/K))): the put wing richer.")
+    _num(c[1], "Put skew", SKEW, 0.0, 20.0, 0.1, "iv(K) = iv x (1 + skew x max(0, ln(S/K))): the put wing richer; a skew too steep for the expiry and vol is cut to the steepest free of vertical-spread arbitrage (realistic skews are not cut).")
     _num(c[2], "IV floor %", IV_FLOOR, 0.0, 500.0, 1.0, "Lowest implied vol used.")
     _int(c[3], "Realised-vol window (bars)", VOL_WINDOW, 2, 10_000, "Bars of the rolling realised vol.")
 
