@@ -222,13 +222,18 @@ def read_user_text(path: str | os.PathLike[str], what: str, max_bytes: int = MAX
     if len(data) > max_bytes:
         raise ConfigError(f"{what} {name!r} is larger than the limit of {max_bytes:,} bytes")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         hint = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise ConfigError(
             f"{what} {name!r} is not UTF-8 text{hint}: byte 0x{data[exc.start]:02x} at offset "
             f"{exc.start}; save it as UTF-8"
         ) from None
+    if "\0" in text:  # valid UTF-8 but binary: its bytes would be read as symbols or keys
+        raise ConfigError(
+            f"{what} {name!r} is not a text file (a NUL byte at offset {data.index(0)}: a binary or damaged file)"
+        )
+    return text
 
 
 def write_user_text(path: str | os.PathLike[str], text: str, what: str) -> Path:
