@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from phi.cli import main
 from tests.test_cli_hostile_more import _refused  # one copy of the shared checks
 
 SHORT = ("--start", "2021-01-01", "--end", "2021-12-31")
@@ -41,3 +42,72 @@ def test_a_binary_file_named_as_text_is_one_short_line(
         capsys, [a.replace("{f}", str(binary)) for a in args], what, "NUL byte at offset 4"
     )
     assert len(line) < 250, line
+
+
+# --------------------------------- options price/greeks/iv/gex: each flag named, rates bounded
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        # was exit 0 with theta printed as "nan" (r = 1e308 overflows the discounting)
+        (
+            ["greeks", "-S", "100", "-K", "100", "--days", "30", "--vol", "0.2", "-r", "1e308"],
+            "error: --rate must be in [-0.5, 1] (a share per year: 0.05 = 5%), got 1e+308",
+        ),
+        (
+            ["greeks", "-S", "100", "-K", "100", "--days", "30", "--vol", "0.2", "-q", "1e308"],
+            "error: --div must be in [-0.5, 1] (a share per year: 0.05 = 5%), got 1e+308",
+        ),
+        # a percentage typed as a number: 5 = 500 % a year (was priced)
+        (
+            ["price", "-S", "100", "-K", "100", "--days", "30", "--vol", "0.2", "--rate", "5"],
+            "error: --rate must be in [-0.5, 1] (a share per year: 0.05 = 5%), got 5",
+        ),
+        (
+            ["iv", "--price", "5", "-S", "100", "-K", "100", "--days", "30", "--div", "-0.6"],
+            "error: --div must be in [-0.5, 1] (a share per year: 0.05 = 5%), got -0.6",
+        ),
+        # gex named the GEX function's arguments: "spot must be a positive number, got 0.0",
+        # "q must be in [-0.5, 1]", "min_open_interest must be in [0, 1e15]", "max_dte ... or None"
+        (["gex", "{chain}", "-S", "0"], "error: --spot must be > 0, got 0"),
+        (
+            ["gex", "{chain}", "-q", "1e308"],
+            "error: --div must be in [-0.5, 1] (a share per year: 0.05 = 5%), got 1e+308",
+        ),
+        (["gex", "{chain}", "--min-oi", "-1"], "error: --min-oi must be in [0, 1e+15], got -1"),
+        (
+            ["gex", "{chain}", "--max-dte", "99999999999999999999"],
+            "error: --max-dte must be from 0 (no limit) to 36,500 days, got 99,999,999,999,999,999,999",
+        ),
+    ],
+)
+def test_options_flags_are_named_and_rates_bounded(args, line, capsys, cwd, tmp_path: Path) -> None:
+    chain = tmp_path / "chain.csv"
+    chain.write_text(CHAIN + "2021-06-01,2021-07-16,100,call,2,2.2,500,100\n")
+    assert _refused(capsys, ["options", *(a.replace("{chain}", str(chain)) for a in args)]) == line
+
+
+def test_options_rates_at_the_bounds_still_price(capsys, cwd) -> None:
+    # S = K = 100, T = 1, vol 0, r = -0.5, q = 1: the forward is 100 e^(-1.5), below the strike,
+    # so a call is worth 0 and a put K e^(-rT) - S e^(-qT) = 100 (1.6487213 - 0.3678794) = 128.0842
+    args = [
+        "options",
+        "price",
+        "-S",
+        "100",
+        "-K",
+        "100",
+        "--years",
+        "1",
+        "--vol",
+        "0",
+        "-r",
+        "-0.5",
+        "-q",
+        "1",
+    ]
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip() == "0.000000"
+    assert main([*args, "--kind", "put"]) == 0
+    assert capsys.readouterr().out.strip() == "128.084183"

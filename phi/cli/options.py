@@ -55,6 +55,23 @@ def _signs(**values: float | None) -> None:
             raise ConfigError(f"--{name} must be >= 0, got {value:g}")
 
 
+#: The rates a flag may take (--rate, --div): the range the options simulator and GEX allow.
+RATE_RANGE = (-0.5, 1.0)
+#: The largest --min-oi and --max-dte of ``phi options gex`` (the GEX settings' own bounds).
+MAX_MIN_OI, MAX_DTE_DAYS = 1e15, 36_500
+
+
+def _rates(**values: float) -> None:
+    """A rate or dividend yield outside [-0.5, 1] per year (``--rate 1e308``, a percentage typed
+    as ``--rate 5``) is one error line naming the flag, not greeks of ``nan`` printed as an answer."""
+    from phi.errors import ConfigError
+
+    lo, hi = RATE_RANGE
+    for name, value in values.items():
+        if not lo <= value <= hi:
+            raise ConfigError(f"--{name} must be in [{lo:g}, {hi:g}] (a share per year: 0.05 = 5%), got {value:g}")
+
+
 def _years(days: float | None, years: float | None) -> float:
     from phi.errors import ConfigError
 
@@ -80,6 +97,7 @@ def price_cmd(
 
     _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
     _signs(spot=spot, strike=strike, vol=vol)
+    _rates(rate=rate, div=div)
     t = _years(days, years)
     console.print(f"{bs_price(spot, strike, t, rate, div, vol, kind):.6f}", highlight=False)
 
@@ -108,6 +126,7 @@ def greeks_cmd(
 
     _finite(spot=spot, strike=strike, vol=vol, days=days, years=years, rate=rate, div=div)
     _signs(spot=spot, strike=strike, vol=vol)
+    _rates(rate=rate, div=div)
     t = _years(days, years)
     p = bs_price(spot, strike, t, rate, div, vol, kind)
     g = bs_greeks(spot, strike, t, rate, div, vol, kind)
@@ -150,6 +169,7 @@ def iv_cmd(
 
     _finite(price=price, spot=spot, strike=strike, days=days, years=years, rate=rate, div=div)
     _signs(spot=spot, strike=strike)
+    _rates(rate=rate, div=div)
     t = _years(days, years)
     console.print(f"{implied_vol(price, spot, strike, t, rate, div, kind):.8f}", highlight=False)
 
@@ -268,8 +288,12 @@ def gex_cmd(
     from phi.options.gex import GEX_CONVENTION, gamma_exposure
 
     _finite(spot=spot, rate=rate, div=div, **{"min-oi": min_oi})
-    if max_dte is not None and max_dte < 0:
-        raise ConfigError(f"--max-dte must be >= 0 (0 = no limit), got {max_dte}")
+    _signs(spot=spot)  # each flag named as typed, not as the GEX function's argument (r, q, ...)
+    _rates(rate=rate, div=div)
+    if not 0 <= min_oi <= MAX_MIN_OI:
+        raise ConfigError(f"--min-oi must be in [0, {MAX_MIN_OI:g}], got {min_oi:g}")
+    if max_dte is not None and not 0 <= max_dte <= MAX_DTE_DAYS:
+        raise ConfigError(f"--max-dte must be from 0 (no limit) to {MAX_DTE_DAYS:,} days, got {max_dte:,}"[:200])
     if date is not None:  # the shared date check: year first, inside the supported span
         from phi.data.fetchers import parse_date
 
