@@ -111,3 +111,38 @@ def test_options_rates_at_the_bounds_still_price(capsys, cwd) -> None:
     assert capsys.readouterr().out.strip() == "0.000000"
     assert main([*args, "--kind", "put"]) == 0
     assert capsys.readouterr().out.strip() == "128.084183"
+
+
+# ------------------------------------------------------------ backtest --size for cash / units
+
+
+@pytest.mark.parametrize(
+    ("sizing", "size", "line"),
+    [
+        # was "engine.size_cash must be a finite number, got '5%'": a percentage is not infinite
+        (
+            "fixed_cash",
+            "5%",
+            "error: --size with --sizing fixed_cash is an amount of cash like 5000 (no %), got '5%'",
+        ),
+        (
+            "fixed_units",
+            "abc",
+            "error: --size with --sizing fixed_units is a number of units like 10 (no %), got 'abc'",
+        ),
+    ],
+)
+def test_size_for_cash_or_units_says_what_it_takes(sizing, size, line, capsys, cwd) -> None:
+    assert (
+        _refused(capsys, ["backtest", *SHORT, "--no-save", "--sizing", sizing, "--size", size])
+        == line
+    )
+
+
+def test_a_fixed_commission_dearer_than_any_capital_is_refused(capsys, cwd) -> None:
+    # was a run whose warning printed commission_fixed as a 309-digit number
+    line = _refused(capsys, ["backtest", *SHORT, "--no-save", "--commission-fixed", "1e308"])
+    assert (
+        line
+        == "error: engine.commission_fixed must be at most 1e+15 (the largest initial capital), got 1e+308"
+    )

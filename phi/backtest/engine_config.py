@@ -208,6 +208,8 @@ class EngineConfig:
             raise bad("commission_pct", "in [0, 1)")
         if not self.commission_fixed >= 0.0:
             raise bad("commission_fixed", ">= 0")
+        if self.commission_fixed > MAX_CAPITAL:  # dearer than any capital: every entry skipped
+            raise bad("commission_fixed", f"at most {MAX_CAPITAL:g} (the largest initial capital)")
         if not 0.0 <= self.slippage_bps < 10_000.0:
             raise bad("slippage_bps", "in [0, 10000)")
         if self.warmup_bars < 0:

@@ -194,8 +194,12 @@ def build_config(
         eng.update(cost_preset(DEFAULT_COST_PRESET if costs is None else costs).engine_fields())
     eng.update({k: v for k, v in (engine or {}).items() if v is not None})
     if size is not None:
-        field = _SIZE_FIELD.get(eng.get("sizing", "percent_equity"), "size_pct")
+        sizing = eng.get("sizing", "percent_equity")
+        field = _SIZE_FIELD.get(sizing, "size_pct")
         eng[field] = parse_fraction(size, "--size") if field in ("size_pct", "risk_pct") else parse_value(size)
+        if isinstance(eng[field], str):  # '5%' or 'abc' for an amount: not "must be a finite number"
+            what = "an amount of cash like 5000" if field == "size_cash" else "a number of units like 10"
+            raise ConfigError(f"--size with --sizing {sizing} is {what} (no %), got {shown(size)}")
     d["engine"] = eng
     if mode is not None:
         d["mode"] = mode
