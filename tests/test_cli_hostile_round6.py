@@ -146,3 +146,26 @@ def test_a_fixed_commission_dearer_than_any_capital_is_refused(capsys, cwd) -> N
         line
         == "error: engine.commission_fixed must be at most 1e+15 (the largest initial capital), got 1e+308"
     )
+
+
+# ----------------------------------------------------------- strategies --capital, named as typed
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        # was "EngineConfig.initial_capital must be > 0, got 0.0", after the bars were fetched
+        (["run", "rsi", "--capital", "0"], "error: --capital must be > 0 and at most 1e+15, got 0"),
+        (
+            ["run", "rsi", "--budget", "-1"],
+            "error: --capital must be > 0 and at most 1e+15, got -1",
+        ),
+        (["run", "rsi", "--capital", "nan"], "error: --capital must be a finite number, got nan"),
+        (
+            ["compare", "-s", "rsi,macd", "--capital", "1e308"],
+            "error: --capital must be > 0 and at most 1e+15, got 1e+308",
+        ),
+    ],
+)
+def test_strategies_capital_is_checked_first_and_named(args, line, capsys, cwd) -> None:
+    assert _refused(capsys, ["strategies", *args, *SHORT, "--no-save"]) == line

@@ -57,6 +57,20 @@ def _fmt(value: Any, kind: str) -> str:
     return f"{100 * x:,.2f}" if kind == "pct" else f"{x:,.0f}" if kind == "int" else f"{x:.3f}"
 
 
+def _check_capital(capital: float | None) -> None:
+    """``--capital`` checked before any bar is loaded, named as typed (the engine would name
+    ``EngineConfig.initial_capital``, and only after the data was fetched)."""
+    from phi.backtest.engine_config import MAX_CAPITAL
+    from phi.errors import ConfigError
+
+    if capital is None:
+        return
+    if not math.isfinite(capital):
+        raise ConfigError(f"--capital must be a finite number, got {capital}")
+    if not 0 < capital <= MAX_CAPITAL:
+        raise ConfigError(f"--capital must be > 0 and at most {MAX_CAPITAL:g}, got {capital:g}")
+
+
 def _dataset(symbol: str, vendor: str, start: str, end: str, timeframe: str, path: str | None) -> Any:
     from phi.backtest.run_config import DatasetSpec
 
@@ -154,6 +168,7 @@ def strategies_run(
     from phi.errors import RunError
     from phi.strategies.runner import run_preset
 
+    _check_capital(capital)
     ds = _dataset(symbol, vendor, start, end, timeframe, path)
     with console.status(escape(f"Running {name} ..."), spinner="dots"):
         run = run_preset(name, ds, initial_capital=capital, costs=costs, benchmark=benchmark, save=save)
@@ -223,6 +238,7 @@ def strategies_compare(
     chosen = split_list(names, "--strategies") if names is not None else None
     if chosen == []:  # `-s ""` is not "all of them": leave the flag out for that
         raise ConfigError("--strategies is empty; give names like rsi,macd (see phi strategies list) or leave it out for all")
+    _check_capital(capital)
     ds = _dataset(symbol, vendor, start, end, timeframe, path)
     with console.status("Comparing ...", spinner="dots") as status:
 
