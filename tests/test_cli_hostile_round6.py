@@ -169,3 +169,20 @@ def test_a_fixed_commission_dearer_than_any_capital_is_refused(capsys, cwd) -> N
 )
 def test_strategies_capital_is_checked_first_and_named(args, line, capsys, cwd) -> None:
     assert _refused(capsys, ["strategies", *args, *SHORT, "--no-save"]) == line
+
+
+# ------------------------------------------------------------- batch run -i, runs list --limit
+
+
+def test_batch_run_names_its_own_indicator_flag(capsys, cwd) -> None:
+    # was "--preset: unknown strategy 'nope'": batch sweep's flag, not one batch run has
+    line = _refused(
+        capsys, ["batch", "run", "--scheduler", "inline", "--grid", "period=7", "-i", "nope"]
+    )
+    assert line.startswith("error: --indicator: unknown strategy 'nope'."), line
+
+
+def test_runs_list_limit_too_large_names_the_flag(capsys, cwd) -> None:
+    # was "limit must be a whole number of runs in 0..1,000,000,000 or None, got ..."
+    line = _refused(capsys, ["runs", "list", "-n", "1000000001"])
+    assert line == "error: --limit must be at most 1,000,000,000, got 1,000,000,001"

@@ -220,8 +220,13 @@ def batch_run(
 def _base(symbol: str, name: str, vendor: str, start: str | None, end: str | None, timeframe: str) -> RunConfig:
     from phi.backtest.run_config import DEFAULT_END, DEFAULT_START, DatasetSpec
     from phi.batch import preset_config
+    from phi.errors import ConfigError
 
-    return preset_config(name, DatasetSpec(symbol, vendor, timeframe, DEFAULT_START if start is None else start, DEFAULT_END if end is None else end))
+    dataset = DatasetSpec(symbol, vendor, timeframe, DEFAULT_START if start is None else start, DEFAULT_END if end is None else end)
+    try:
+        return preset_config(name, dataset)
+    except ConfigError as exc:  # the API names batch sweep's --preset; here the flag is --indicator
+        raise ConfigError(str(exc).replace("--preset", "--indicator", 1)) from None
 
 
 @batch_app.command("sweep")

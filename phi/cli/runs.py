@@ -25,11 +25,13 @@ def runs_list(
     """List saved runs, newest first, with their headline metrics (from the run index)."""
     from phi.backtest.run_filter import parse_filter, parse_sort
     from phi.backtest.run_history import history_exists
-    from phi.backtest.run_index import query_runs
+    from phi.backtest.run_index import MAX_LIMIT, query_runs
     from phi.cli import _format as fmt
-    from phi.errors import RunError
+    from phi.errors import ConfigError, RunError
     from phi.paths import runs_root
 
+    if limit > MAX_LIMIT:  # named as typed, not as the index's `limit` argument
+        raise ConfigError(f"--limit must be at most {MAX_LIMIT:,}, got {limit:,}"[:200])
     if where is not None:
         parse_filter(where)  # a bad filter or sort is one line before anything is read
     if sort is not None:
