@@ -186,3 +186,32 @@ def test_runs_list_limit_too_large_names_the_flag(capsys, cwd) -> None:
     # was "limit must be a whole number of runs in 0..1,000,000,000 or None, got ..."
     line = _refused(capsys, ["runs", "list", "-n", "1000000001"])
     assert line == "error: --limit must be at most 1,000,000,000, got 1,000,000,001"
+
+
+# --------------------------------------------------------- tune: constraints no trial could meet
+
+
+def test_tune_warns_when_no_trial_met_the_constraints(capsys, cwd) -> None:
+    # 2 years of daily bars cannot hold 1,000 trades: every trial breaks --min-trades, and the
+    # report used to read as if the constraints had been met
+    args = [
+        "tune",
+        "-i",
+        "rsi",
+        "--trials",
+        "3",
+        "--folds",
+        "2",
+        "--start",
+        "2021-01-01",
+        "--end",
+        "2022-12-31",
+    ]
+    assert main([*args, "--min-trades", "1000"]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "warning: none of the 3 trials of rsi met the constraints (--max-dd 30%, --min-trades 1,000); "
+        "its parameters are the best of trials that break them: loosen the constraints or use more bars"
+    ), err
+    assert main([*args, "--min-trades", "0", "--max-dd", "100%"]) == 0  # every trial meets these
+    assert "warning" not in capsys.readouterr().err

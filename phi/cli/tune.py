@@ -264,6 +264,7 @@ def tune(
     for table in tables if auto else tables[1:]:  # no selection step without --auto
         console.print(table)
     console.print(result.explanation, highlight=False, markup=False, soft_wrap=True)
+    _warn_infeasible(result, max_dd, min_trades)
     if save:
         from phi.phiai.report import save_tuned_run
 
@@ -276,6 +277,22 @@ def tune(
             highlight=False,
             markup=False,
         )
+
+
+def _warn_infeasible(result: Any, max_dd: str, min_trades: int) -> None:
+    """A warning for each tuned indicator none of whose trials met the constraints (``--min-trades
+    1000`` on 500 bars): its parameters are then only the best of trials that break them."""
+    import warnings
+
+    for name, tuned in result.tuning.items():
+        n = tuned.stats.get("n_trials", 0)
+        if n and tuned.stats.get("feasible_trials") == 0:
+            warnings.warn(
+                f"none of the {n} trials of {name} met the constraints (--max-dd {max_dd}, --min-trades {min_trades:,}); "
+                "its parameters are the best of trials that break them: loosen the constraints or use more bars",
+                UserWarning,
+                stacklevel=1,
+            )
 
 
 #: most Optuna trials per indicator (each is a backtest per fold: 100,000 take hours already)
