@@ -235,15 +235,24 @@ class Evaluator:
                 cache[k] = compute_signal(name, frame, dict(p)).to_numpy(dtype=np.float64)
         return np.stack([cache[k] for k in keys], axis=0).T
 
-    def _scored(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def _scored(
+        self,
+        name: str,
+        param_sets: Sequence[Mapping[str, Any]],
+        keys: Sequence[tuple[Any, ...]] | None = None,
+    ) -> np.ndarray:
         """The ``(n_dev, m)`` signals of a batch on the bars up to the hold-out, for
         :meth:`score`: a batched indicator's moving averages kept across batches
-        (:meth:`fill`), its input columns checked once."""
+        (:meth:`fill`), its input columns checked once (``keys``: the sets' cache keys, if
+        at hand)."""
         if name not in self._inputs:  # the frame's columns checked once per indicator
             self.prepare(name)
         if not has_batch(name):
             return self._matrix(name, param_sets, self.dev_ohlcv, self._dev_cache)
-        keys, missing = _missing(name, param_sets, self._dev_cache)
+        if keys is None:
+            keys, missing = _missing(name, param_sets, self._dev_cache)
+        else:
+            missing = {k: p for k, p in zip(keys, param_sets, strict=True) if k not in self._dev_cache}
         if missing:
             block = batch_signals(
                 name,
@@ -324,12 +333,18 @@ class Evaluator:
             return []
         keys, new = _missing(name, param_sets, self._scores)
         if new:
-            scored = self._simulate(name, list(new.values()))
+            scored = self._simulate(name, list(new.values()), list(new))
             self._scores.update(zip(new, scored, strict=True))
         return [self._scores[k] for k in keys]
 
-    def _simulate(self, name: str, param_sets: Sequence[Mapping[str, Any]]) -> list[TrialScores]:
-        """The scores of distinct parameter sets of ``name`` not scored before.
+    def _simulate(
+        self,
+        name: str,
+        param_sets: Sequence[Mapping[str, Any]],
+        keys: Sequence[tuple[Any, ...]] | None = None,
+    ) -> list[TrialScores]:
+        """The scores of distinct parameter sets of ``name`` not scored before (``keys``: their
+        cache keys, if at hand).
 
         One :class:`~phi.backtest.segments.SegmentSweep` call simulates every candidate on every
         fold segment, each started flat: the same simulations (and numbers) as one
@@ -339,7 +354,7 @@ class Evaluator:
         """
         if not param_sets:
             return []
-        sig = self._scored(name, param_sets)
+        sig = self._scored(name, param_sets, keys)
         # Not the hold-out. Every bar simulated is at or after each candidate's warm-up (the plan
         # starts after the longest one), where the registry has checked the signal's range.
         # The development region's per-bar returns: its blocks' one after the other.
